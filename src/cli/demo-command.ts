@@ -1,0 +1,59 @@
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { KNOWN_BACKENDS } from '../backends/index.js';
+import { convertKerasModel } from '../convert/convert-model.js';
+import { weightsFromBundle } from '../convert/weight-source.js';
+import { loadBundle } from '../keras/bundle.js';
+import { runParity } from '../parity/run-parity.js';
+import { exportWithPython } from '../python-export/python-exporter.js';
+import { formatParityTable } from '../report/parity-table.js';
+import { writeModelDirectory } from '../tfjs-io/model-directory.js';
+import { EXIT_CODES_HELP, stringFlag, type Command } from './command.js';
+import { parseBackends, useColor } from './parity-command.js';
+
+const PACKAGE_ROOT = fileURLToPath(new URL('../../..', import.meta.url));
+
+/** The seed document's models (fixtures/seed/seed_models.py), our permanent end-to-end example. */
+const SEED_EXAMPLE = {
+  pythonPath: path.join(PACKAGE_ROOT, 'fixtures', 'seed'),
+  models: { swish: 'seed_models:swish_model', temporal: 'seed_models:temporal_model', risk: 'seed_models:risk_model' },
+};
+
+export const demoCommand: Command = {
+  name: 'demo',
+  summary: "export the seed example's three models from Keras, convert them, and check parity on every backend",
+  usage: 'demo [--out DIR] [--backend LIST]',
+  flags: {
+    out: { type: 'string', value: 'DIR', description: 'where bundles, converted models and parity.json go', default: 'out/demo' },
+    backend: { type: 'string', value: 'LIST', description: 'backends to try; those that cannot run here are reported and skipped', default: KNOWN_BACKENDS.join(',') },
+    'no-color': { type: 'boolean', description: 'plain text output' },
+    help: { type: 'boolean', description: 'show this help' },
+  },
+  details: EXIT_CODES_HELP,
+  async run(args) {
+    await import('../layers/seed/index.js');
+    const out = path.resolve(stringFlag(args, 'out') ?? 'out/demo');
+    const targets = [];
+    for (const [name, factory] of Object.entries(SEED_EXAMPLE.models)) {
+      const bundleDir = path.join(out, 'bundles', name);
+      const modelDir = path.join(out, 'tfjs', name);
+      process.stderr.write(`demo: exporting ${factory} from Keras ...\n`);
+      await exportWithPython({ out: bundleDir, factory, paths: [SEED_EXAMPLE.pythonPath], onProgress: (l) => process.stderr.write(`  ${l}\n`) });
+      const bundle = await loadBundle(bundleDir);
+      const converted = await convertKerasModel(bundle.modelConfig, weightsFromBundle(bundle), `${bundleDir}/${bundle.manifest.model.config_file}`);
+      await writeModelDirectory(modelDir, converted);
+      process.stderr.write(`demo: converted to ${path.relative(process.cwd(), modelDir)}\n`);
+      targets.push({ bundleDir, modelDir });
+    }
+    const run = await runParity(targets, {
+      backends: parseBackends(stringFlag(args, 'backend') ?? KNOWN_BACKENDS.join(',')),
+      requireAllBackends: false,
+      onBackend: (model, backend) => process.stderr.write(`demo: parity of ${model} on ${backend} ...\n`),
+    });
+    await writeFile(path.join(out, 'parity.json'), JSON.stringify(run, null, 2) + '\n');
+    process.stdout.write(formatParityTable(run, useColor(args)) + '\n');
+    process.stdout.write(`results: ${path.relative(process.cwd(), path.join(out, 'parity.json'))}\n`);
+    return run.passed ? 0 : 1;
+  },
+};

@@ -1,0 +1,39 @@
+import { exportWithPython, DEFAULT_EXPORT_TIMEOUT_SECONDS } from '../python-export/python-exporter.js';
+import { EXIT_CODES_HELP, UsageError, listFlag, numberFlag, stringFlag, type Command } from './command.js';
+
+export const exportCommand: Command = {
+  name: 'export',
+  summary: 'run the Python exporter: Keras model → bundle (config, weights, seeded goldens)',
+  usage: 'export --out DIR (--factory MODULE:FN | --model FILE.keras --module MODULE) [options]',
+  flags: {
+    out: { type: 'string', value: 'DIR', description: 'bundle directory to write (replaced atomically)' },
+    factory: { type: 'string', value: 'MODULE:FN', description: 'Python function that builds the model, e.g. seed_models:risk_model' },
+    model: { type: 'string', value: 'FILE', description: 'a .keras file saved by Keras 3' },
+    module: { type: 'string', multiple: true, value: 'MODULE', description: 'Python module defining the custom layers of --model' },
+    path: { type: 'string', multiple: true, value: 'DIR', description: "directory prepended to Python's sys.path" },
+    seed: { type: 'string', value: 'N', description: 'seed for inputs, cotangents and factory weights', default: '0' },
+    'batch-size': { type: 'string', value: 'N', description: 'batch size of the golden inputs', default: '2' },
+    python: { type: 'string', value: 'PATH', description: 'Python with keras_bridge installed (default: $KERAS_BRIDGE_PYTHON, then .venv/bin/python)' },
+    timeout: { type: 'string', value: 'SECONDS', description: 'stop the exporter after this long', default: String(DEFAULT_EXPORT_TIMEOUT_SECONDS) },
+    help: { type: 'boolean', description: 'show this help' },
+  },
+  details: EXIT_CODES_HELP,
+  async run(args) {
+    const out = stringFlag(args, 'out');
+    if (!out) throw new UsageError("keras-bridge export: --out DIR is required. See 'keras-bridge export --help'.");
+    const bundle = await exportWithPython({
+      out,
+      factory: stringFlag(args, 'factory'),
+      model: stringFlag(args, 'model'),
+      modules: listFlag(args, 'module'),
+      paths: listFlag(args, 'path'),
+      seed: numberFlag(args, 'export', 'seed'),
+      batchSize: numberFlag(args, 'export', 'batch-size'),
+      python: stringFlag(args, 'python'),
+      timeoutSeconds: numberFlag(args, 'export', 'timeout'),
+      onProgress: (line) => process.stderr.write(`  ${line}\n`),
+    });
+    process.stdout.write(`${bundle}\n`);
+    return 0;
+  },
+};

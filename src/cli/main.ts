@@ -1,0 +1,56 @@
+#!/usr/bin/env node
+import { KerasBridgeError } from '../errors.js';
+import { commandHelp, parseCommandArgs, type Command } from './command.js';
+import { convertCommand } from './convert-command.js';
+import { demoCommand } from './demo-command.js';
+import { exportCommand } from './export-command.js';
+import { parityCommand } from './parity-command.js';
+
+const COMMANDS: Command[] = [exportCommand, convertCommand, parityCommand, demoCommand];
+const INTERNAL_ERROR = 70;
+
+function mainHelp(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.name.length));
+  return [
+    'keras-bridge: move Keras 3 models, custom layers included, to TensorFlow.js and prove the move numerically.',
+    '',
+    'Usage: keras-bridge COMMAND [options]     (keras-bridge COMMAND --help for its options)',
+    '',
+    'Commands:',
+    ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+  ].join('\n');
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(mainHelp() + '\n');
+    return name ? 0 : 2;
+  }
+  const command = COMMANDS.find((c) => c.name === name);
+  if (!command) {
+    process.stderr.write(`keras-bridge: unknown command '${name}'.\n\n${mainHelp()}\n`);
+    return 2;
+  }
+  const args = parseCommandArgs(command, rest);
+  if (args.values['help']) {
+    process.stdout.write(commandHelp(command) + '\n');
+    return 0;
+  }
+  return command.run(args);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    if (error instanceof KerasBridgeError) {
+      process.stderr.write(`keras-bridge: error: ${error.message}\n`);
+      process.exitCode = error.exitCode;
+    } else {
+      process.stderr.write(`keras-bridge: internal error: ${(error as Error)?.stack ?? String(error)}\n`);
+      process.exitCode = INTERNAL_ERROR;
+    }
+  },
+);

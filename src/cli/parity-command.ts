@@ -1,0 +1,62 @@
+import { writeFile } from 'node:fs/promises';
+import { KNOWN_BACKENDS, type BackendName } from '../backends/index.js';
+import { runParity } from '../parity/run-parity.js';
+import type { Tolerance } from '../parity/tolerance.js';
+import { formatParityTable } from '../report/parity-table.js';
+import { EXIT_CODES_HELP, UsageError, listFlag, numberFlag, stringFlag, type Command, type ParsedArgs } from './command.js';
+import { customLayersFlag, loadCustomLayerModules } from './custom-layer-modules.js';
+
+export const parityCommand: Command = {
+  name: 'parity',
+  summary: 'run converted models on tfjs backends and compare outputs, layer outputs and gradients with Keras goldens',
+  usage: 'parity BUNDLE... [--backend cpu,wasm,tensorflow] [--atol A --rtol R] [--json FILE]',
+  flags: {
+    backend: { type: 'string', value: 'LIST', description: `comma-separated tfjs backends (${KNOWN_BACKENDS.join(', ')})`, default: 'cpu' },
+    atol: { type: 'string', value: 'A', description: 'absolute tolerance for every tensor (give --rtol too); default: per dtype, see docs/tolerances.md' },
+    rtol: { type: 'string', value: 'R', description: 'relative tolerance for every tensor (give --atol too)' },
+    json: { type: 'string', value: 'FILE', description: 'also write the results as JSON (schema keras-bridge-parity v1)' },
+    'custom-layers': customLayersFlag,
+    'no-color': { type: 'boolean', description: 'plain text output (also when NO_COLOR is set or stdout is not a terminal)' },
+    help: { type: 'boolean', description: 'show this help' },
+  },
+  details: ['An element passes when |tfjs - keras| <= atol + rtol * |keras|; NaN or Inf never passes.', '', ...EXIT_CODES_HELP],
+  async run(args) {
+    if (args.positionals.length === 0) throw new UsageError("keras-bridge parity: give at least one BUNDLE directory. See 'keras-bridge parity --help'.");
+    await loadCustomLayerModules(listFlag(args, 'custom-layers'));
+    const run = await runParity(args.positionals, {
+      backends: parseBackends(stringFlag(args, 'backend') ?? 'cpu'),
+      tolerance: parseTolerance(args),
+      requireAllBackends: true,
+      onBackend: (model, backend) => process.stderr.write(`parity: ${model} on ${backend} ...\n`),
+    });
+    const json = stringFlag(args, 'json');
+    if (json) await writeFile(json, JSON.stringify(run, null, 2) + '\n');
+    process.stdout.write(formatParityTable(run, useColor(args)) + '\n');
+    return run.passed ? 0 : 1;
+  },
+};
+
+export function parseBackends(list: string): BackendName[] {
+  const names = list.split(',').map((s) => s.trim()).filter(Boolean);
+  const unknown = names.filter((n) => !(KNOWN_BACKENDS as readonly string[]).includes(n));
+  if (unknown.length > 0 || names.length === 0) {
+    throw new UsageError(`--backend: unknown backend '${unknown[0] ?? list}' (known: ${KNOWN_BACKENDS.join(', ')}).`);
+  }
+  return names as BackendName[];
+}
+
+/** Like torch.testing.assert_close: atol alone could still pass through the default rtol. */
+function parseTolerance(args: ParsedArgs): Tolerance | undefined {
+  const atol = numberFlag(args, 'parity', 'atol');
+  const rtol = numberFlag(args, 'parity', 'rtol');
+  if ((atol === undefined) !== (rtol === undefined)) {
+    throw new UsageError('keras-bridge parity: give both --atol and --rtol, or neither (one alone would mix with the default of the other).');
+  }
+  if (atol === undefined || rtol === undefined) return undefined;
+  if (atol < 0 || rtol < 0) throw new UsageError('keras-bridge parity: --atol and --rtol must be >= 0.');
+  return { atol, rtol };
+}
+
+export function useColor(args: ParsedArgs): boolean {
+  return !args.values['no-color'] && !process.env['NO_COLOR'] && Boolean(process.stdout.isTTY);
+}

@@ -1,0 +1,71 @@
+import * as tf from '@tensorflow/tfjs';
+import { KerasBridgeError, UnsupportedLayerError } from '../errors.js';
+import type { KerasObject } from '../keras/keras-object.js';
+import { assignWeights } from './assign-weights.js';
+import type { ConversionReport } from './conversion-report.js';
+import { translateModel, type TfjsTopology } from './translate-model.js';
+import type { SourceWeight } from './weight-source.js';
+
+/** A converted model: what model.json and its weight shards hold, plus the report. */
+export interface ConvertedModel {
+  topology: TfjsTopology;
+  weightSpecs: tf.io.WeightsManifestEntry[];
+  weightData: Uint8Array;
+  report: ConversionReport;
+}
+
+export const TFJS_SHARD_BYTES = 4 * 1024 * 1024;
+
+/**
+ * Keras 3 config + weights → tfjs-layers topology + weights. The topology is instantiated with
+ * tfjs itself, so that every layer is known to load and its weight names and shapes come from
+ * tfjs rather than from guesses.
+ */
+export async function convertKerasModel(
+  modelConfig: KerasObject,
+  weights: SourceWeight[],
+  source: string,
+): Promise<ConvertedModel> {
+  const { topology, report } = translateModel(modelConfig, source);
+  const model = await instantiate(topology, source);
+  try {
+    const assigned = assignWeights(model, weights, source);
+    return {
+      topology,
+      weightSpecs: assigned.specs,
+      weightData: assigned.data,
+      report: {
+        ...report,
+        weights: {
+          count: assigned.specs.length,
+          bytes: assigned.data.length,
+          shards: Math.max(1, Math.ceil(assigned.data.length / TFJS_SHARD_BYTES)),
+        },
+      },
+    };
+  } finally {
+    model.dispose();
+  }
+}
+
+async function instantiate(topology: TfjsTopology, source: string): Promise<tf.LayersModel> {
+  try {
+    return await tf.models.modelFromJSON({ modelTopology: topology as unknown as tf.io.ModelJSON['modelTopology'] });
+  } catch (e) {
+    if (e instanceof KerasBridgeError) throw e;
+    throw new UnsupportedLayerError(`${source}: tfjs-layers could not build the converted model: ${(e as Error).message}`);
+  }
+}
+
+/** The model as in-memory artifacts, for tf.loadLayersModel(tf.io.fromMemory(...)). */
+export function toModelArtifacts(converted: ConvertedModel): tf.io.ModelArtifacts {
+  const { weightData } = converted;
+  return {
+    modelTopology: converted.topology as unknown as tf.io.ModelArtifacts['modelTopology'],
+    format: 'layers-model',
+    generatedBy: 'keras-bridge',
+    convertedBy: 'keras-bridge 0.1.0',
+    weightSpecs: converted.weightSpecs,
+    weightData: weightData.buffer.slice(weightData.byteOffset, weightData.byteOffset + weightData.byteLength) as ArrayBuffer,
+  };
+}

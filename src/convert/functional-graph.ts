@@ -1,0 +1,69 @@
+import { InputError, UnsupportedLayerError } from '../errors.js';
+import type { FieldNote } from './conversion-report.js';
+
+/** One inbound tensor in tfjs's node format: [layer name, node index, tensor index, call kwargs]. */
+type TfjsInboundTensor = [string, number, number, Record<string, unknown>];
+
+interface KerasTensorRef {
+  class_name: '__keras_tensor__';
+  config: { keras_history: [string, number, number] };
+}
+
+function isKerasTensorRef(value: unknown): value is KerasTensorRef {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    (value as { class_name?: unknown }).class_name === '__keras_tensor__'
+  );
+}
+
+/** Every Keras tensor in a node's call arguments, in argument order (lists flattened). */
+function collectTensors(value: unknown, into: KerasTensorRef[]): void {
+  if (isKerasTensorRef(value)) into.push(value);
+  else if (Array.isArray(value)) value.forEach((item) => collectTensors(item, into));
+}
+
+/**
+ * Keras 3 writes each inbound node as `{args: [...keras tensors...], kwargs: {...}}`; tfjs-layers
+ * (like Keras 2) wants a list of `[layer, node, tensor, kwargs]`. Plain kwargs (e.g. training)
+ * travel with each tensor; tensor-valued kwargs (e.g. mask) are not converted yet.
+ */
+export function translateFunctionalNodes(
+  nodes: unknown,
+  source: string,
+  layerName: string,
+  notes: FieldNote[],
+): TfjsInboundTensor[][] {
+  if (nodes === undefined || nodes === null) return [];
+  if (!Array.isArray(nodes)) {
+    throw new InputError(`${source}: layer '${layerName}', field 'inbound_nodes' is not a list.`);
+  }
+  return nodes.map((node, nodeIndex) => {
+    const where = `${source}: layer '${layerName}', field 'inbound_nodes[${nodeIndex}]'`;
+    if (typeof node !== 'object' || node === null || !Array.isArray((node as { args?: unknown }).args)) {
+      throw new InputError(`${where}: expected Keras 3's {args, kwargs} node form.`);
+    }
+    const { args, kwargs = {} } = node as { args: unknown[]; kwargs?: Record<string, unknown> };
+    const plainKwargs: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(kwargs)) {
+      const nested: KerasTensorRef[] = [];
+      collectTensors(value, nested);
+      if (nested.length > 0) {
+        throw new UnsupportedLayerError(`${where}: keyword argument '${key}' is a tensor; tensor-valued call kwargs are not converted yet.`);
+      }
+      plainKwargs[key] = value;
+    }
+    if (Object.keys(plainKwargs).length > 0) {
+      notes.push({ field: `inbound_nodes[${nodeIndex}].kwargs`, action: 'changed', reason: 'passed to tfjs as call kwargs', from: plainKwargs });
+    }
+    const tensors: KerasTensorRef[] = [];
+    collectTensors(args, tensors);
+    return tensors.map((t): TfjsInboundTensor => [...t.config.keras_history, plainKwargs]);
+  });
+}
+
+/** `input_layers`/`output_layers`: Keras 3 writes one [name, node, tensor] triple bare. */
+export function translateIoList(value: unknown, source: string, field: string): unknown[][] {
+  if (!Array.isArray(value)) throw new InputError(`${source}: model config field '${field}' is missing or not a list.`);
+  return typeof value[0] === 'string' ? [value] : (value as unknown[][]);
+}

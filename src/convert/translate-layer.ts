@@ -1,0 +1,43 @@
+import { UnsupportedLayerError } from '../errors.js';
+import { isBuiltinKerasModule, type KerasObject } from '../keras/keras-object.js';
+import type { LayerConversion } from './conversion-report.js';
+import { translateCustomLayer } from './custom-layer-translation.js';
+import { TranslationContext } from './translation-context.js';
+import { findTranslator, type TfjsLayerConfig } from './translator-registry.js';
+import './translators/index.js';
+
+/** Keras classes that carry Python code in their config; we never execute code from a model file. */
+const CODE_CARRYING_CLASSES = new Set(['Lambda', 'TFOpLambda']);
+
+export function translateLayer(
+  layer: KerasObject,
+  source: string,
+): { tfjs: TfjsLayerConfig; conversion: LayerConversion } {
+  const layerName = String(layer.config['name'] ?? layer['name'] ?? '(unnamed)');
+  const context = new TranslationContext(source, layerName);
+  if (CODE_CARRYING_CLASSES.has(layer.class_name)) {
+    throw new UnsupportedLayerError(
+      `${context.where()}: ${layer.class_name} layers hold serialized Python code, which keras-bridge never ` +
+        `executes (as Keras 3's safe mode refuses it). Rewrite it as a custom Layer subclass with get_config(), ` +
+        `then register a TypeScript implementation with registerLayer().`,
+    );
+  }
+  const custom = !isBuiltinKerasModule(layer.module);
+  const translator = custom ? translateCustomLayer : findTranslator(layer.class_name);
+  if (!translator) {
+    throw new UnsupportedLayerError(
+      `${context.where()}: Keras layer class '${layer.class_name}' is not supported by the converter yet.`,
+    );
+  }
+  const tfjs = translator(layer, context);
+  return {
+    tfjs,
+    conversion: {
+      name: layerName,
+      kerasClass: layer.class_name,
+      tfjsClass: tfjs.class_name,
+      mapping: custom ? 'custom' : 'tfjs',
+      notes: context.notes,
+    },
+  };
+}

@@ -1,0 +1,112 @@
+import { InputError, UnsupportedLayerError } from '../errors.js';
+import { isKerasObject, type KerasObject } from '../keras/keras-object.js';
+import type { ConversionReport, FieldNote, LayerConversion } from './conversion-report.js';
+import { translateFunctionalNodes, translateIoList } from './functional-graph.js';
+import { translateLayer } from './translate-layer.js';
+
+/** A tfjs-layers model topology, as model.json's `modelTopology` holds it. */
+export interface TfjsTopology {
+  class_name: string;
+  config: Record<string, unknown>;
+  keras_version: string;
+  backend: string;
+}
+
+export interface TranslatedModel {
+  topology: TfjsTopology;
+  report: Omit<ConversionReport, 'weights'>;
+}
+
+type ModelTranslator = (model: KerasObject, source: string) => {
+  config: Record<string, unknown>;
+  layers: LayerConversion[];
+  modelNotes: FieldNote[];
+};
+
+const MODEL_TRANSLATORS: Record<string, ModelTranslator> = {
+  Sequential: translateSequential,
+  Functional: translateFunctional,
+  Model: translateFunctional,
+};
+
+/** Translates a Keras 3 serialized model (config.json of a .keras file) to a tfjs topology. */
+export function translateModel(model: KerasObject, source: string): TranslatedModel {
+  const translate = MODEL_TRANSLATORS[model.class_name];
+  if (!translate) {
+    throw new UnsupportedLayerError(
+      `${source}: top-level class '${model.class_name}' is not a Sequential or functional model. ` +
+        `Subclassed models have no graph in their config; rebuild the model functionally to convert it.`,
+    );
+  }
+  const { config, layers, modelNotes } = translate(model, source);
+  const modelName = String(model.config['name'] ?? 'model');
+  return {
+    topology: {
+      class_name: model.class_name === 'Sequential' ? 'Sequential' : 'Model',
+      config,
+      keras_version: 'tfjs-layers 4.22.0 (converted by keras-bridge)',
+      backend: 'tensor_flow.js',
+    },
+    report: { source, model: modelName, kerasClass: model.class_name, layers, modelNotes },
+  };
+}
+
+function layerEntries(model: KerasObject, source: string): KerasObject[] {
+  const layers = model.config['layers'];
+  if (!Array.isArray(layers)) {
+    throw new InputError(`${source}: model '${String(model.config['name'])}', field 'config.layers' is missing or not a list.`);
+  }
+  return layers.map((entry, i) => {
+    if (!isKerasObject(entry)) {
+      throw new InputError(`${source}: model config field 'config.layers[${i}]' is not a Keras serialized layer ({class_name, config}).`);
+    }
+    return entry;
+  });
+}
+
+/** Model-level fields tfjs has no use for; listed so that the report names them. */
+function noteModelFields(model: KerasObject, used: string[]): FieldNote[] {
+  return Object.keys(model.config)
+    .filter((field) => !used.includes(field))
+    .map((field) => ({ field, action: 'dropped' as const, reason: 'model-level field tfjs-layers does not read', from: model.config[field] }));
+}
+
+function translateSequential(model: KerasObject, source: string) {
+  const translated = layerEntries(model, source).map((entry) => translateLayer(entry, source));
+  const layers = translated.map((t) => t.tfjs);
+  const first = layers[0];
+  const buildShape = model.config['build_input_shape'];
+  const modelNotes = noteModelFields(model, ['name', 'layers']);
+  // An unbuilt first layer needs the input shape Keras recorded on the model.
+  if (first && first.class_name !== 'InputLayer' && Array.isArray(buildShape)) {
+    first.config['batch_input_shape'] = buildShape;
+    modelNotes.push({ field: 'build_input_shape', action: 'changed', reason: 'moved onto the first layer as batch_input_shape', from: buildShape });
+  }
+  return {
+    config: { name: model.config['name'], layers },
+    layers: translated.map((t) => t.conversion),
+    modelNotes,
+  };
+}
+
+function translateFunctional(model: KerasObject, source: string) {
+  const entries = layerEntries(model, source);
+  const conversions: LayerConversion[] = [];
+  const layers = entries.map((entry) => {
+    const { tfjs, conversion } = translateLayer(entry, source);
+    conversions.push(conversion);
+    const name = String(entry['name'] ?? entry.config['name']);
+    const inboundNodes = translateFunctionalNodes(entry['inbound_nodes'], source, name, conversion.notes);
+    return { ...tfjs, name, inbound_nodes: inboundNodes };
+  });
+  return {
+    config: {
+      name: model.config['name'],
+      layers,
+      input_layers: translateIoList(model.config['input_layers'], source, 'input_layers'),
+      output_layers: translateIoList(model.config['output_layers'], source, 'output_layers'),
+    },
+    layers: conversions,
+    modelNotes: noteModelFields(model, ['name', 'layers', 'input_layers', 'output_layers']),
+  };
+}

@@ -1,0 +1,25 @@
+import type { FieldNote } from './conversion-report.js';
+
+/** Passed to every translator: where we are (for error messages) and a place to record notes. */
+export class TranslationContext {
+  readonly notes: FieldNote[] = [];
+
+  constructor(
+    /** The file the config came from, for error messages. */
+    readonly source: string,
+    readonly layerName: string,
+  ) {}
+
+  dropped(field: string, reason: string, from?: unknown): void {
+    this.notes.push({ field, action: 'dropped', reason, ...(from === undefined ? {} : { from }) });
+  }
+
+  changed(field: string, from: unknown, to: unknown, reason: string): void {
+    this.notes.push({ field, action: 'changed', reason, from, to });
+  }
+
+  /** "model.keras.json: layer 'dense', field 'activation'" */
+  where(field?: string): string {
+    return `${this.source}: layer '${this.layerName}'${field ? `, field '${field}'` : ''}`;
+  }
+}

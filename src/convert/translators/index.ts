@@ -1,0 +1,3 @@
+// Importing a family module registers its translators.
+import './core.js';
+import './merge.js';

@@ -1,0 +1,22 @@
+// keras-bridge's public API.
+export { registerLayer, findCustomLayer, registeredCustomLayers, kerasBaseLayerConfigSchema } from './registry/custom-layer-registry.js';
+export type { CustomLayerClass, CustomLayerRegistration } from './registry/custom-layer-registry.js';
+export { registerTranslator, findTranslator, translatedKerasClasses } from './convert/translator-registry.js';
+export type { LayerTranslator, TfjsLayerConfig } from './convert/translator-registry.js';
+export { convertKerasModel, toModelArtifacts } from './convert/convert-model.js';
+export type { ConvertedModel } from './convert/convert-model.js';
+export type { ConversionReport, FieldNote, LayerConversion } from './convert/conversion-report.js';
+export { weightsFromBundle } from './convert/weight-source.js';
+export { loadBundle } from './keras/bundle.js';
+export type { Bundle } from './keras/bundle.js';
+export type { BundleManifest } from './keras/bundle-manifest.js';
+export { writeModelDirectory, modelDirectory } from './tfjs-io/model-directory.js';
+export { checkBundleParity } from './parity/check-parity.js';
+export { runParity } from './parity/run-parity.js';
+export { compareTensors } from './parity/compare-tensors.js';
+export type { TensorComparison } from './parity/compare-tensors.js';
+export type { ParityRun, ModelParity, BackendParity, TensorParity } from './parity/parity-result.js';
+export { DEFAULT_TOLERANCES, defaultTolerance } from './parity/tolerance.js';
+export type { Tolerance } from './parity/tolerance.js';
+export { exportWithPython } from './python-export/python-exporter.js';
+export * from './errors.js';

@@ -1,0 +1,122 @@
+import { readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { z } from 'zod';
+import { InputError } from '../errors.js';
+import {
+  BUNDLE_FORMAT_VERSION,
+  bundleManifestSchema,
+  type BundleManifest,
+  type GoldenTensorRecord,
+  type StoredWeight,
+} from './bundle-manifest.js';
+import { kerasObjectSchema, type KerasObject } from './keras-object.js';
+import { expectedByteLength, unpackTensor, type PackedTensor } from './packed-tensor.js';
+import { describeZodIssue } from './zod-issues.js';
+
+/** A bundle read into memory: manifest, Keras config, and raw weight and golden bytes. */
+export interface Bundle {
+  dir: string;
+  manifest: BundleManifest;
+  modelConfig: KerasObject;
+  weightBytes: Uint8Array;
+  goldenBytes: Uint8Array;
+}
+
+export async function loadBundle(dir: string): Promise<Bundle> {
+  const resolved = path.resolve(dir);
+  const info = await stat(resolved).catch(() => null);
+  if (!info?.isDirectory()) {
+    throw new InputError(`${dir}: no bundle here (expected a directory written by 'keras-bridge export').`);
+  }
+  const manifestPath = path.join(resolved, 'manifest.json');
+  const manifest = parseManifest(manifestPath, await readJson(manifestPath));
+  const configPath = path.join(resolved, manifest.model.config_file);
+  const modelConfig = parseWith(kerasObjectSchema, await readJson(configPath), configPath);
+  const weightsPath = path.join(resolved, 'weights.bin');
+  const goldensPath = path.join(resolved, manifest.goldens.file);
+  const weightBytes = await readBinary(weightsPath);
+  const goldenBytes = await readBinary(goldensPath);
+  checkLocations(weightsPath, weightBytes, manifest.weights, (w) => `weight '${w.path}'`);
+  checkLocations(goldensPath, goldenBytes, manifest.goldens.tensors, describeGolden);
+  return { dir: resolved, manifest, modelConfig, weightBytes, goldenBytes };
+}
+
+export function bundleWeight(bundle: Bundle, weight: StoredWeight): PackedTensor {
+  return unpackTensor(bundle.weightBytes, weight);
+}
+
+export function bundleGolden(bundle: Bundle, golden: GoldenTensorRecord): PackedTensor {
+  return unpackTensor(bundle.goldenBytes, golden);
+}
+
+export function describeGolden(golden: GoldenTensorRecord): string {
+  switch (golden.kind) {
+    case 'input':
+    case 'output':
+    case 'grad_input':
+      return `${golden.kind} ${golden.index} ('${golden.name}')`;
+    case 'cotangent':
+      return `cotangent ${golden.index}`;
+    case 'layer_output':
+      return `layer_output of '${golden.layer}' (node ${golden.node}, tensor ${golden.index})`;
+    case 'grad_weight':
+      return `grad_weight '${golden.path}'`;
+  }
+}
+
+function parseManifest(file: string, raw: unknown): BundleManifest {
+  const version = (raw as { format_version?: unknown } | null)?.format_version;
+  if (typeof version === 'number' && version !== BUNDLE_FORMAT_VERSION) {
+    throw new InputError(
+      `${file}: bundle format_version ${version} is not supported; this keras-bridge reads version ` +
+        `${BUNDLE_FORMAT_VERSION}. Re-export the model with the matching keras-bridge.`,
+    );
+  }
+  return parseWith(bundleManifestSchema, raw, file);
+}
+
+function parseWith<T>(schema: z.ZodType<T, z.ZodTypeDef, unknown>, raw: unknown, file: string): T {
+  const result = schema.safeParse(raw);
+  if (result.success) return result.data;
+  throw new InputError(`${file}: ${describeZodIssue(result.error.issues[0]!)}`);
+}
+
+async function readJson(file: string): Promise<unknown> {
+  const text = await readFile(file, 'utf8').catch((e: NodeJS.ErrnoException) => {
+    throw new InputError(`${file}: cannot read (${e.code ?? e.message}). Is this a complete bundle?`);
+  });
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new InputError(`${file}: not valid JSON (${(e as Error).message}).`);
+  }
+}
+
+async function readBinary(file: string): Promise<Uint8Array> {
+  return readFile(file).catch((e: NodeJS.ErrnoException) => {
+    throw new InputError(`${file}: cannot read (${e.code ?? e.message}). Is this a complete bundle?`);
+  });
+}
+
+function checkLocations<T extends { shape: number[]; dtype: Parameters<typeof expectedByteLength>[1]; offset: number; byte_length: number }>(
+  file: string,
+  bytes: Uint8Array,
+  records: readonly T[],
+  describe: (record: T) => string,
+): void {
+  for (const record of records) {
+    const expected = expectedByteLength(record.shape, record.dtype);
+    if (record.byte_length !== expected) {
+      throw new InputError(
+        `${file}: ${describe(record)} has byte_length ${record.byte_length}, but shape ` +
+          `[${record.shape.join(', ')}] of ${record.dtype} needs ${expected}.`,
+      );
+    }
+    if (record.offset + record.byte_length > bytes.length) {
+      throw new InputError(
+        `${file}: ${describe(record)} ends at byte ${record.offset + record.byte_length}, past the ` +
+          `end of the file (${bytes.length} bytes). The file is truncated.`,
+      );
+    }
+  }
+}

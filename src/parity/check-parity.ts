@@ -1,0 +1,112 @@
+import * as tf from '@tensorflow/tfjs';
+import { useBackend, type BackendName } from '../backends/index.js';
+import { convertKerasModel, toModelArtifacts } from '../convert/convert-model.js';
+import { weightsFromBundle } from '../convert/weight-source.js';
+import { bundleGolden, loadBundle, type Bundle } from '../keras/bundle.js';
+import type { GoldenTensorRecord } from '../keras/bundle-manifest.js';
+import { toFloat64 } from '../keras/packed-tensor.js';
+import { modelDirectory } from '../tfjs-io/model-directory.js';
+import { compareTensors } from './compare-tensors.js';
+import { evaluateModel, goldenKey } from './evaluate-model.js';
+import type { BackendParity, ModelParity, TensorParity } from './parity-result.js';
+import { defaultTolerance, type Tolerance } from './tolerance.js';
+
+export interface ParityOptions {
+  backends: BackendName[];
+  /** Overrides the per-dtype defaults for every tensor. */
+  tolerance?: Tolerance;
+  /** Called as each backend starts, for progress output. */
+  onBackend?: (model: string, backend: BackendName) => void;
+}
+
+/** Converts the bundle's model, runs it on each backend, and compares it with the goldens. */
+export async function checkBundleParity(target: ParityTarget, options: ParityOptions): Promise<ModelParity> {
+  const { bundleDir, modelDir } = typeof target === 'string' ? { bundleDir: target, modelDir: undefined } : target;
+  const bundle = await loadBundle(bundleDir);
+  const loadModel = modelDir ? () => tf.loadLayersModel(modelDirectory(modelDir)) : await convertInMemory(bundle);
+  const backends: BackendParity[] = [];
+  for (const backend of options.backends) {
+    options.onBackend?.(bundle.manifest.model.name, backend);
+    await useBackend(backend);
+    const started = performance.now();
+    const model = await loadModel();
+    try {
+      const computed = await evaluateModel(model, bundle);
+      const tensors = compareWithGoldens(bundle, computed, options.tolerance);
+      backends.push({
+        backend,
+        passed: tensors.every((t) => t.comparison.passed),
+        seconds: (performance.now() - started) / 1000,
+        tensors,
+      });
+    } finally {
+      model.dispose();
+    }
+  }
+  return {
+    bundle: bundle.dir,
+    model: bundle.manifest.model.name,
+    passed: backends.every((b) => b.passed),
+    backends,
+  };
+}
+
+/**
+ * A bundle to check; with `modelDir`, the tfjs model is loaded from that converted directory
+ * (what users ship) instead of being converted in memory.
+ */
+export type ParityTarget = string | { bundleDir: string; modelDir?: string };
+
+async function convertInMemory(bundle: Bundle): Promise<() => Promise<tf.LayersModel>> {
+  const source = `${bundle.dir}/${bundle.manifest.model.config_file}`;
+  const converted = await convertKerasModel(bundle.modelConfig, weightsFromBundle(bundle), source);
+  const artifacts = toModelArtifacts(converted);
+  return () => tf.loadLayersModel(tf.io.fromMemory(artifacts));
+}
+
+function compareWithGoldens(
+  bundle: Bundle,
+  computed: Map<string, { shape: number[]; values: ArrayLike<number> }>,
+  override: Tolerance | undefined,
+): TensorParity[] {
+  const compared: TensorParity[] = [];
+  for (const golden of bundle.manifest.goldens.tensors) {
+    if (golden.kind === 'input' || golden.kind === 'cotangent') continue;
+    const actual = computed.get(goldenKey(golden));
+    const expected = bundleGolden(bundle, golden);
+    const base = override ?? defaultTolerance(golden.dtype);
+    const referenceError = golden.reference_error ?? null;
+    const tolerance = { atol: base.atol + (referenceError ?? 0), rtol: base.rtol };
+    const comparison = compareTensors(
+      actual?.values ?? [],
+      actual?.shape ?? [0],
+      toFloat64(expected),
+      expected.shape,
+      tolerance,
+    );
+    compared.push({
+      kind: golden.kind,
+      label: labelOf(golden),
+      layer: 'layer' in golden ? golden.layer : null,
+      source: golden.source,
+      referenceError,
+      comparison,
+    });
+  }
+  return compared;
+}
+
+export function labelOf(g: GoldenTensorRecord): string {
+  switch (g.kind) {
+    case 'output':
+      return `output ${g.index} (${g.name})`;
+    case 'layer_output':
+      return `layer ${g.layer}${g.node > 0 || g.index > 0 ? ` [node ${g.node}, tensor ${g.index}]` : ''}`;
+    case 'grad_input':
+      return `grad input ${g.index} (${g.name})`;
+    case 'grad_weight':
+      return `grad ${g.path}`;
+    default:
+      return `${g.kind} ${g.index}`;
+  }
+}

@@ -1,0 +1,123 @@
+import * as tf from '@tensorflow/tfjs';
+import { bundleGolden, type Bundle } from '../keras/bundle.js';
+import type { GoldenTensorRecord } from '../keras/bundle-manifest.js';
+import { toFloat64 } from '../keras/packed-tensor.js';
+import { InputError } from '../errors.js';
+
+/** What the tfjs model computed for one golden tensor. */
+export interface ComputedTensor {
+  shape: number[];
+  values: Float32Array | Int32Array | Uint8Array;
+}
+
+/**
+ * Runs the converted model on the active backend with the bundle's golden inputs and returns,
+ * keyed by goldenKey(), the final outputs, every recorded layer output, and the gradients of
+ * loss = sum_i sum(outputs[i] * cotangents[i]) with respect to the inputs and trainable weights.
+ */
+export async function evaluateModel(model: tf.LayersModel, bundle: Bundle): Promise<Map<string, ComputedTensor>> {
+  const goldens = bundle.manifest.goldens.tensors;
+  const tensorOf = (g: GoldenTensorRecord) => {
+    const packed = bundleGolden(bundle, g);
+    return tf.tensor(toFloat64(packed), packed.shape, 'float32');
+  };
+  const inputs = goldens.filter((g) => g.kind === 'input').sort(byIndex).map(tensorOf);
+  const cotangents = goldens.filter((g) => g.kind === 'cotangent').sort(byIndex).map(tensorOf);
+  const results = new Map<string, ComputedTensor>();
+  try {
+    await forward(model, bundle, inputs, results);
+    await gradients(model, bundle, inputs, cotangents, results);
+  } finally {
+    tf.dispose([...inputs, ...cotangents]);
+  }
+  return results;
+}
+
+export function goldenKey(g: GoldenTensorRecord): string {
+  switch (g.kind) {
+    case 'layer_output':
+      return `layer_output:${g.layer}:${g.node}:${g.index}`;
+    case 'grad_weight':
+      return `grad_weight:${g.layer}:${g.index}`;
+    default:
+      return `${g.kind}:${g.index}`;
+  }
+}
+
+let nextVariableId = 0;
+
+function byIndex(a: { index: number }, b: { index: number }): number {
+  return a.index - b.index;
+}
+
+/** One probe model whose outputs are the model's outputs followed by every golden layer output. */
+async function forward(
+  model: tf.LayersModel,
+  bundle: Bundle,
+  inputs: tf.Tensor[],
+  results: Map<string, ComputedTensor>,
+): Promise<void> {
+  const layerGoldens = bundle.manifest.goldens.tensors.filter((g) => g.kind === 'layer_output');
+  const symbolic = layerGoldens.map((g) => {
+    const layer = findLayer(model, g.layer, bundle);
+    const node = layer.inboundNodes[g.node];
+    const tensor = node?.outputTensors[g.index];
+    if (!tensor) {
+      throw new InputError(`${bundle.dir}: golden for layer '${g.layer}' names node ${g.node}, tensor ${g.index}, which the converted layer does not have.`);
+    }
+    return tensor;
+  });
+  const probe = tf.model({ inputs: model.inputs, outputs: [...model.outputs, ...symbolic] });
+  const computed = probe.predict(inputs.length === 1 ? inputs[0]! : inputs) as tf.Tensor | tf.Tensor[];
+  const all = Array.isArray(computed) ? computed : [computed];
+  const keys = [
+    ...model.outputs.map((_, i) => `output:${i}`),
+    ...layerGoldens.map(goldenKey),
+  ];
+  await Promise.all(all.map(async (t, i) => results.set(keys[i]!, await read(t))));
+  tf.dispose(all);
+}
+
+async function gradients(
+  model: tf.LayersModel,
+  bundle: Bundle,
+  inputs: tf.Tensor[],
+  cotangents: tf.Tensor[],
+  results: Map<string, ComputedTensor>,
+): Promise<void> {
+  const gradGoldens = bundle.manifest.goldens.tensors.filter((g) => g.kind === 'grad_weight');
+  const weightVars = gradGoldens.map((g) => {
+    if (g.kind !== 'grad_weight') throw new Error('unreachable');
+    const weight = findLayer(model, g.layer, bundle).weights[g.index];
+    if (!weight?.trainable) {
+      throw new InputError(`${bundle.dir}: gradient golden '${g.path}' has no trainable weight ${g.index} in converted layer '${g.layer}'.`);
+    }
+    return weight.read() as tf.Variable;
+  });
+  const inputVars = inputs.map((x, i) => tf.variable(x, true, `keras_bridge_input_${i}_${nextVariableId++}`));
+  try {
+    const { value, grads } = tf.variableGrads(() => {
+      const out = model.apply(inputVars.length === 1 ? inputVars[0]! : inputVars, { training: false }) as tf.Tensor | tf.Tensor[];
+      const outs = Array.isArray(out) ? out : [out];
+      return tf.addN(outs.map((o, i) => tf.sum(tf.mul(o, cotangents[i]!)))) as tf.Scalar;
+    }, [...inputVars, ...weightVars]);
+    value.dispose();
+    for (const [i, v] of inputVars.entries()) results.set(`grad_input:${i}`, await read(grads[v.name]!));
+    for (const [i, g] of gradGoldens.entries()) results.set(goldenKey(g), await read(grads[weightVars[i]!.name]!));
+    tf.dispose(Object.values(grads));
+  } finally {
+    tf.dispose(inputVars);
+  }
+}
+
+function findLayer(model: tf.LayersModel, name: string, bundle: Bundle): tf.layers.Layer {
+  try {
+    return model.getLayer(name);
+  } catch {
+    throw new InputError(`${bundle.dir}: the bundle has goldens for layer '${name}', which the converted model lacks.`);
+  }
+}
+
+async function read(t: tf.Tensor): Promise<ComputedTensor> {
+  return { shape: [...t.shape], values: (await t.data()) as Float32Array };
+}

@@ -1,0 +1,38 @@
+import type { GoldenKind } from '../keras/bundle-manifest.js';
+import type { TensorComparison } from './compare-tensors.js';
+
+/** Results are plain data (saved as JSON, printed by report/). */
+export interface TensorParity {
+  kind: Exclude<GoldenKind, 'input' | 'cotangent'>;
+  /** "output 0 (dense_1)", "layer dense", "grad input 0 (input_layer)", "grad sequential/dense/kernel" */
+  label: string;
+  layer: string | null;
+  /** 'keras', 'autodiff' or 'finite_difference': where the expected value came from. */
+  source: string;
+  /** The exporter's estimate of a finite-difference reference's own error, added to atol. */
+  referenceError: number | null;
+  comparison: TensorComparison;
+}
+
+export interface BackendParity {
+  backend: string;
+  passed: boolean;
+  seconds: number;
+  tensors: TensorParity[];
+}
+
+export interface ModelParity {
+  bundle: string;
+  model: string;
+  passed: boolean;
+  backends: BackendParity[];
+}
+
+export interface ParityRun {
+  schema: 'keras-bridge-parity';
+  schemaVersion: 1;
+  passed: boolean;
+  models: ModelParity[];
+  /** Backends asked for that could not run, with why. */
+  unavailableBackends: { backend: string; reason: string }[];
+}

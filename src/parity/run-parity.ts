@@ -1,0 +1,31 @@
+import { probeBackend, type BackendName } from '../backends/index.js';
+import { BackendError } from '../errors.js';
+import { checkBundleParity, type ParityOptions, type ParityTarget } from './check-parity.js';
+import type { ModelParity, ParityRun } from './parity-result.js';
+
+export interface RunParityOptions extends Omit<ParityOptions, 'backends'> {
+  backends: BackendName[];
+  /** When false, a backend that cannot run here is reported and skipped instead of an error. */
+  requireAllBackends: boolean;
+}
+
+/** Parity of every bundle on every requested backend that can run here. */
+export async function runParity(bundles: ParityTarget[], options: RunParityOptions): Promise<ParityRun> {
+  const usable: BackendName[] = [];
+  const unavailableBackends: ParityRun['unavailableBackends'] = [];
+  for (const backend of options.backends) {
+    const probe = await probeBackend(backend);
+    if (probe.available) usable.push(backend);
+    else if (options.requireAllBackends) throw new BackendError(`backend '${backend}' cannot run here: ${probe.reason}`);
+    else unavailableBackends.push({ backend, reason: probe.reason ?? 'unavailable' });
+  }
+  const models: ModelParity[] = [];
+  for (const bundle of bundles) models.push(await checkBundleParity(bundle, { ...options, backends: usable }));
+  return {
+    schema: 'keras-bridge-parity',
+    schemaVersion: 1,
+    passed: models.every((m) => m.passed) && usable.length > 0,
+    models,
+    unavailableBackends,
+  };
+}

@@ -1,0 +1,78 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
+import { PythonExportError } from '../errors.js';
+
+export interface PythonExportOptions {
+  out: string;
+  /** `module:function` returning a built Keras model. */
+  factory?: string;
+  /** A .keras file; `modules` must then define its custom classes. */
+  model?: string;
+  modules?: string[];
+  /** Directories prepended to Python's sys.path. */
+  paths?: string[];
+  seed?: number;
+  batchSize?: number;
+  python?: string;
+  timeoutSeconds?: number;
+  /** Receives each line the exporter prints to stderr (its progress and errors). */
+  onProgress?: (line: string) => void;
+}
+
+const PACKAGE_ROOT = fileURLToPath(new URL('../../..', import.meta.url));
+export const DEFAULT_EXPORT_TIMEOUT_SECONDS = 600;
+
+/** The Python that has keras_bridge installed: --python, $KERAS_BRIDGE_PYTHON, then our venv. */
+export function resolvePython(explicit?: string): string {
+  const candidate = explicit ?? process.env['KERAS_BRIDGE_PYTHON'] ?? path.join(PACKAGE_ROOT, '.venv', 'bin', 'python');
+  if (!existsSync(candidate)) {
+    throw new PythonExportError(
+      `Python not found at ${candidate}. Run 'npm run setup' to create the venv with Keras, ` +
+        `or point --python / KERAS_BRIDGE_PYTHON at a Python 3.11 with keras_bridge installed.`,
+    );
+  }
+  return candidate;
+}
+
+/** Runs `python -m keras_bridge export ...`, surfacing its stderr and exit code. */
+export async function exportWithPython(options: PythonExportOptions): Promise<string> {
+  if (!options.factory === !options.model) {
+    throw new PythonExportError('export: give exactly one of --factory MODULE:FN or --model FILE.keras.');
+  }
+  const python = resolvePython(options.python);
+  const args = ['-m', 'keras_bridge', 'export', '--out', options.out];
+  if (options.factory) args.push('--factory', options.factory);
+  if (options.model) args.push('--model', options.model);
+  for (const m of options.modules ?? []) args.push('--module', m);
+  for (const p of options.paths ?? []) args.push('--path', p);
+  if (options.seed !== undefined) args.push('--seed', String(options.seed));
+  if (options.batchSize !== undefined) args.push('--batch-size', String(options.batchSize));
+  const timeoutSeconds = options.timeoutSeconds ?? DEFAULT_EXPORT_TIMEOUT_SECONDS;
+  const stderrLines: string[] = [];
+  const child = execa(python, args, {
+    reject: false,
+    timeout: timeoutSeconds * 1000,
+    env: { TF_CPP_MIN_LOG_LEVEL: '3' },
+    stdout: 'pipe',
+    stderr: 'pipe',
+  });
+  child.stderr?.on('data', (chunk: Buffer) => {
+    for (const line of chunk.toString().split('\n').filter(Boolean)) {
+      stderrLines.push(line);
+      options.onProgress?.(line);
+    }
+  });
+  const result = await child;
+  if (result.timedOut) {
+    throw new PythonExportError(`export: Python exporter timed out after ${timeoutSeconds} s (raise it with --timeout).`);
+  }
+  if (result.exitCode !== 0) {
+    const errorLines = stderrLines.filter((l) => l.includes('error')).slice(-3);
+    const tail = (errorLines.length > 0 ? errorLines : stderrLines.slice(-5)).join('\n  ');
+    const cause = result.exitCode === undefined ? `could not start ${python}: ${result.message}` : `exited with code ${result.exitCode}`;
+    throw new PythonExportError(`export: Python exporter ${cause}${tail ? `:\n  ${tail}` : ''}`);
+  }
+  return String(result.stdout).trim() || options.out;
+}

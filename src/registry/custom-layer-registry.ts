@@ -1,0 +1,69 @@
+import * as tf from '@tensorflow/tfjs';
+import { z } from 'zod';
+
+/** Fields Keras 3's base Layer.get_config() writes for every layer. */
+export const kerasBaseLayerConfigSchema = z.object({
+  name: z.string(),
+  trainable: z.boolean().optional(),
+  // A string ("float32") or a serialized DTypePolicy object.
+  dtype: z.union([z.string(), z.record(z.unknown())]).nullable().optional(),
+});
+
+/** A tfjs Layer class that tfjs's serialization registry can build from a config. */
+export type CustomLayerClass = tf.serialization.SerializableConstructor<tf.layers.Layer> & {
+  className: string;
+};
+
+export interface CustomLayerRegistration {
+  /** Keras class name, as in the config's `class_name` (or its `registered_name`). */
+  className: string;
+  layerClass: CustomLayerClass;
+  /** Validates the layer's Python get_config(), base fields included, unknown fields refused. */
+  configSchema: z.ZodTypeAny;
+}
+
+const registrations = new Map<string, CustomLayerRegistration>();
+
+/**
+ * Registers the TypeScript implementation of a Keras custom layer.
+ *
+ * `schema` describes the fields the layer's get_config() adds to Keras's base fields
+ * (name, trainable, dtype); a config with fields outside both is refused, since a field the
+ * TypeScript layer ignores is a behaviour it does not reproduce.
+ *
+ * The class is also registered with tfjs's serialization registry, so stock
+ * `tf.loadLayersModel` can build it. tfjs converts config keys *and string values* from
+ * snake_case to camelCase before the constructor sees them (tfjs-layers convertPythonicToTs).
+ */
+export function registerLayer<S extends z.ZodRawShape>(
+  className: string,
+  layerClass: CustomLayerClass,
+  schema: z.ZodObject<S> = z.object({}) as z.ZodObject<S>,
+): CustomLayerRegistration {
+  if (layerClass.className !== className) {
+    throw new Error(
+      `registerLayer('${className}', ...): the class's static className is '${layerClass.className}'; ` +
+        `they must be equal, because tfjs finds the class by that name when loading model.json.`,
+    );
+  }
+  const registration = {
+    className,
+    layerClass,
+    configSchema: kerasBaseLayerConfigSchema.merge(schema).strict(),
+  };
+  registrations.set(className, registration);
+  tf.serialization.registerClass(layerClass);
+  return registration;
+}
+
+/** The registration for a Keras layer entry, by registered name first, then class name. */
+export function findCustomLayer(
+  className: string,
+  registeredName?: string | null,
+): CustomLayerRegistration | undefined {
+  return (registeredName ? registrations.get(registeredName) : undefined) ?? registrations.get(className);
+}
+
+export function registeredCustomLayers(): string[] {
+  return [...registrations.keys()].sort();
+}

@@ -1,0 +1,62 @@
+import type { ParityRun, TensorParity } from '../parity/parity-result.js';
+import { formatError } from './format-number.js';
+
+const COLUMNS = ['model', 'layer or tensor', 'backend', 'max abs err', 'max rel err', 'tolerance', 'result'] as const;
+
+/** The human-readable parity table, then a line per failure with the worst element. */
+export function formatParityTable(run: ParityRun, useColor: boolean): string {
+  const paint = (text: string, code: number) => (useColor ? `\x1b[${code}m${text}\x1b[0m` : text);
+  const rows: string[][] = [];
+  for (const model of run.models) {
+    for (const backend of model.backends) {
+      for (const t of backend.tensors) {
+        rows.push([
+          model.model,
+          t.label + (t.source === 'finite_difference' ? ' *' : ''),
+          backend.backend,
+          formatError(t.comparison.maxAbsError),
+          formatError(t.comparison.maxRelError),
+          `atol ${formatError(t.comparison.tolerance.atol)} rtol ${formatError(t.comparison.tolerance.rtol)}`,
+          t.comparison.passed ? 'pass' : 'FAIL',
+        ]);
+      }
+    }
+  }
+  const widths = COLUMNS.map((c, i) => Math.max(c.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: readonly string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  const out = [line(COLUMNS), widths.map((w) => '-'.repeat(w)).join('  ')];
+  for (const row of rows) {
+    const text = line(row);
+    out.push(row[6] === 'pass' ? text : paint(text, 31));
+  }
+  if (rows.some((r) => r[1]!.endsWith(' *'))) {
+    out.push('', '* expected value is a chain rule through a finite-difference reference (Python could not differentiate a layer); its estimated error is added to atol.');
+  }
+  const failures = run.models.flatMap((m) =>
+    m.backends.flatMap((b) => b.tensors.filter((t) => !t.comparison.passed).map((t) => describeFailure(m.model, b.backend, t))),
+  );
+  if (failures.length > 0) out.push('', ...failures);
+  for (const u of run.unavailableBackends) out.push('', paint(`backend ${u.backend} not run: ${u.reason}`, 33));
+  const total = rows.length;
+  const failed = rows.filter((r) => r[6] !== 'pass').length;
+  out.push('', run.passed ? paint(`parity: ${total} tensors compared, all pass`, 32) : paint(`parity: ${failed} of ${total} tensors FAIL`, 31));
+  return out.join('\n');
+}
+
+/** "sequential_2 › layer dense_3 on wasm: 3 / 128 elements (2.3%) out of tolerance; worst ..." */
+export function describeFailure(model: string, backend: string, t: TensorParity): string {
+  const c = t.comparison;
+  const head = `${model} › ${t.label} on ${backend}:`;
+  if (c.shapeMismatch) return `${head} ${c.shapeMismatch}`;
+  const parts = [`${head} ${c.mismatches} / ${c.elements} elements (${((100 * c.mismatches) / Math.max(1, c.elements)).toFixed(1)}%) out of tolerance`];
+  if (c.nonFiniteActual > 0) parts.push(`${c.nonFiniteActual} NaN/Inf in tfjs output`);
+  if (c.nonFiniteExpected > 0) parts.push(`${c.nonFiniteExpected} NaN/Inf in Keras golden`);
+  if (c.worst) {
+    parts.push(
+      `worst at index [${c.worst.index.join(', ')}]: tfjs ${c.worst.actual.toPrecision(8)} vs Keras ${c.worst.expected.toPrecision(8)} ` +
+        `(|diff| ${formatError(Math.abs(c.worst.actual - c.worst.expected))}, up to ${formatError(c.worst.allowed)} allowed)`,
+    );
+  }
+  parts.push(`atol ${formatError(c.minPassingAtol)} would have passed at rtol ${formatError(c.tolerance.rtol)}`);
+  return parts.join('; ');
+}

@@ -1,0 +1,52 @@
+import assert from 'node:assert/strict';
+import { compareTensors, unravelIndex } from '../../src/parity/compare-tensors.js';
+
+describe('compareTensors', () => {
+  const tol = { atol: 1e-5, rtol: 1e-4 };
+
+  it('passes elements within atol + rtol * |expected|', () => {
+    const r = compareTensors([1.00009, 2], [2], [1, 2], [2], tol);
+    assert.equal(r.passed, true);
+    assert.equal(r.mismatches, 0);
+    assert.ok(Math.abs(r.maxAbsError - 9e-5) < 1e-9);
+  });
+
+  it('counts mismatches and reports the worst element with its index and allowed bound', () => {
+    const r = compareTensors([0, 0, 0.5, 1], [2, 2], [0, 0, 0.4, 1.001], [2, 2], tol);
+    assert.equal(r.passed, false);
+    assert.equal(r.mismatches, 2);
+    assert.deepEqual(r.worst?.index, [1, 0]);
+    assert.equal(r.worst?.expected, 0.4);
+    assert.ok(Math.abs(r.worst!.allowed - (1e-5 + 1e-4 * 0.4)) < 1e-12);
+  });
+
+  it('tells the smallest atol that would have passed', () => {
+    const r = compareTensors([1.1], [1], [1], [1], tol);
+    assert.ok(Math.abs(r.minPassingAtol - (0.1 - 1e-4)) < 1e-9);
+    const again = compareTensors([1.1], [1], [1], [1], { atol: r.minPassingAtol * (1 + 1e-9), rtol: tol.rtol });
+    assert.equal(again.passed, true);
+  });
+
+  it('never passes NaN or Inf, on either side', () => {
+    assert.equal(compareTensors([NaN], [1], [NaN], [1], tol).passed, false);
+    const inf = compareTensors([Infinity, 1], [2], [1, 1], [2], tol);
+    assert.equal(inf.passed, false);
+    assert.equal(inf.nonFiniteActual, 1);
+    assert.equal(compareTensors([1], [1], [Infinity], [1], tol).nonFiniteExpected, 1);
+  });
+
+  it('fails on a shape mismatch and says so', () => {
+    const r = compareTensors([1, 2], [2, 1], [1, 2], [1, 2], tol);
+    assert.equal(r.passed, false);
+    assert.match(r.shapeMismatch ?? '', /\[2, 1\] != expected \[1, 2\]/);
+  });
+
+  it('gives an infinite relative error where expected is zero and actual is not', () => {
+    assert.equal(compareTensors([1e-7], [1], [0], [1], tol).maxRelError, Infinity);
+  });
+
+  it('unravels flat indices in row-major order', () => {
+    assert.deepEqual(unravelIndex(5, [2, 3]), [1, 2]);
+    assert.deepEqual(unravelIndex(0, [4]), [0]);
+  });
+});
