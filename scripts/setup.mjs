@@ -1,0 +1,161 @@
+#!/usr/bin/env node
+// Brings a checkout to a runnable state: npm packages, the Python venv, the TypeScript build and
+// the native tensorflow backend. Idempotent: each step runs only when its inputs changed, so a
+// second run takes about a second and prints one line. Node builtins only: it runs before
+// node_modules exists.
+//
+// Environment: KERAS_BRIDGE_PYTHON (a Python 3.11 to create .venv with),
+//              KERAS_BRIDGE_SKIP_NATIVE=1 (do not build the native tensorflow backend).
+import { spawnSync } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { nativeBackendState } from './build-native-backend.mjs';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const VENV = path.join(ROOT, '.venv');
+const VENV_PYTHON = path.join(VENV, 'bin', 'python');
+const VENV_STAMP = path.join(VENV, '.keras-bridge-stamp');
+const REQUIREMENTS = path.join(ROOT, 'python', 'requirements.lock');
+const PYPROJECT = path.join(ROOT, 'python', 'pyproject.toml');
+const PYTHON_VERSION = '3.11';
+
+class SetupError extends Error {}
+
+function say(message) {
+  console.log(`keras-bridge setup: ${message}`);
+}
+
+function mtime(file) {
+  try {
+    return fs.statSync(file).mtimeMs;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Runs a command with its output passed through; throws SetupError naming `what` on failure. */
+function run(what, command, args, options = {}) {
+  const result = spawnSync(command, args, { cwd: ROOT, stdio: 'inherit', ...options });
+  if (result.error) throw new SetupError(`${what}: could not start ${command}: ${result.error.message}`);
+  if (result.status !== 0) throw new SetupError(`${what}: ${command} ${args.join(' ')} exited with ${result.status ?? result.signal}`);
+}
+
+function ensureNpmPackages() {
+  const installed = mtime(path.join(ROOT, 'node_modules', '.package-lock.json'));
+  const wanted = Math.max(mtime(path.join(ROOT, 'package.json')) ?? 0, mtime(path.join(ROOT, 'package-lock.json')) ?? 0);
+  if (installed !== undefined && installed >= wanted) return;
+  say(installed === undefined ? 'installing npm packages' : 'package.json or package-lock.json changed: updating npm packages');
+  run('npm install', 'npm', ['install', '--no-audit', '--no-fund']);
+  // npm may leave the hidden lockfile untouched when nothing changed; mark it as current.
+  const now = new Date();
+  fs.utimesSync(path.join(ROOT, 'node_modules', '.package-lock.json'), now, now);
+}
+
+function pythonVersion(python) {
+  const result = spawnSync(python, ['-c', 'import sys; print("%d.%d" % sys.version_info[:2])'], { encoding: 'utf8' });
+  return result.status === 0 ? result.stdout.trim() : undefined;
+}
+
+function findPython() {
+  const override = process.env.KERAS_BRIDGE_PYTHON;
+  if (override) {
+    const version = pythonVersion(override);
+    if (version === PYTHON_VERSION) return override;
+    throw new SetupError(
+      `KERAS_BRIDGE_PYTHON=${override} ${version ? `is Python ${version}` : 'does not run'}; ` +
+        `it must name a Python ${PYTHON_VERSION} interpreter (python/requirements.lock pins wheels for ${PYTHON_VERSION}).`,
+    );
+  }
+  for (const candidate of [`python${PYTHON_VERSION}`, 'python3']) {
+    if (pythonVersion(candidate) === PYTHON_VERSION) return candidate;
+  }
+  throw new SetupError(
+    `no Python ${PYTHON_VERSION} found (tried python${PYTHON_VERSION} and python3 on PATH). ` +
+      `Install Python ${PYTHON_VERSION}, or set KERAS_BRIDGE_PYTHON to its path, and run npm run setup again.`,
+  );
+}
+
+/** A venv whose interpreter is gone (the base Python was removed or upgraded) is recreated. */
+function venvWorks() {
+  return fs.existsSync(VENV_PYTHON) && pythonVersion(VENV_PYTHON) === PYTHON_VERSION;
+}
+
+function venvInputsHash() {
+  const hash = crypto.createHash('sha256');
+  hash.update(fs.readFileSync(REQUIREMENTS));
+  hash.update('\0pyproject.toml\0');
+  hash.update(fs.existsSync(PYPROJECT) ? fs.readFileSync(PYPROJECT) : 'absent');
+  return hash.digest('hex');
+}
+
+function ensureVenv() {
+  const wanted = venvInputsHash();
+  const stamp = fs.existsSync(VENV_STAMP) ? fs.readFileSync(VENV_STAMP, 'utf8').trim() : undefined;
+  if (stamp === wanted && fs.existsSync(VENV_PYTHON)) return;
+  if (!venvWorks()) {
+    const python = findPython();
+    say(fs.existsSync(VENV) ? `recreating .venv with ${python} (its interpreter does not run)` : `creating .venv with ${python}`);
+    run('creating .venv', python, ['-m', 'venv', '--clear', VENV]);
+  }
+  say('installing python/requirements.lock into .venv');
+  const pip = ['-m', 'pip', 'install', '--disable-pip-version-check', '--progress-bar', 'off'];
+  run('pip install -r python/requirements.lock', VENV_PYTHON, [...pip, '-r', REQUIREMENTS]);
+  if (fs.existsSync(PYPROJECT)) {
+    say('installing the keras_bridge Python package (editable) into .venv');
+    run('pip install -e python', VENV_PYTHON, [...pip, '--no-deps', '-e', path.join(ROOT, 'python')]);
+  } else {
+    say('python/pyproject.toml does not exist yet: skipping the editable install of python/');
+  }
+  fs.writeFileSync(VENV_STAMP, `${wanted}\n`);
+}
+
+function buildTypeScript() {
+  const tsc = path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+  const result = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.json'], { cwd: ROOT, encoding: 'utf8' });
+  if (result.status === 0) return;
+  process.stdout.write(result.stdout ?? '');
+  process.stderr.write(result.stderr ?? '');
+  throw new SetupError(`the TypeScript build (tsc -p tsconfig.json) failed with exit code ${result.status ?? result.signal}; see its errors above.`);
+}
+
+/** Returns the list of usable backends for the closing line. Never throws: wasm and cpu still work. */
+function ensureNativeBackend() {
+  if (process.env.KERAS_BRIDGE_SKIP_NATIVE === '1') {
+    say('KERAS_BRIDGE_SKIP_NATIVE=1: not building the native tensorflow backend');
+    return ['cpu', 'wasm'];
+  }
+  const state = nativeBackendState(VENV);
+  if (state.ready) return ['cpu', 'wasm', 'tensorflow'];
+  say(`building the native tensorflow backend (${state.why})`);
+  const build = spawnSync(process.execPath, [path.join(ROOT, 'scripts', 'build-native-backend.mjs'), '--venv', VENV], { cwd: ROOT, stdio: 'inherit' });
+  if (build.status === 0) return ['cpu', 'wasm', 'tensorflow'];
+  say(
+    'the native tensorflow backend could not be built (build-native-backend.mjs ' +
+      `exited with ${build.status ?? build.signal ?? build.error?.message}; the failing step is named above, and ` +
+      'node_modules/.cache/keras-bridge/native-backend.json records it). Backend "tensorflow" is unavailable; ' +
+      'backends "wasm" and "cpu" still work and everything else is set up. To retry, fix the cause ' +
+      '(see docs/native-backend.md) and run `node scripts/build-native-backend.mjs` or `npm run setup`; ' +
+      'set KERAS_BRIDGE_SKIP_NATIVE=1 to stop trying.',
+  );
+  return ['cpu', 'wasm'];
+}
+
+function main() {
+  const started = performance.now();
+  try {
+    ensureNpmPackages();
+    ensureVenv();
+    buildTypeScript();
+  } catch (error) {
+    if (!(error instanceof SetupError)) throw error;
+    console.error(`keras-bridge setup: FAILED: ${error.message}`);
+    process.exitCode = 1;
+    return;
+  }
+  const backends = ensureNativeBackend();
+  say(`ready in ${((performance.now() - started) / 1000).toFixed(1)} s (backends: ${backends.join(', ')})`);
+}
+
+main();
