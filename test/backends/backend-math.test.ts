@@ -1,0 +1,98 @@
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs';
+import { KNOWN_BACKENDS, probeBackend, readNativeBuildStatus, useBackend, type BackendName } from '../../src/backends/index.js';
+
+const TOLERANCE = 1e-5;
+
+/** Deterministic values in [-1, 1): the same inputs on every backend and every run. */
+function pseudoRandom(count: number, seed: number): Float32Array {
+  const values = new Float32Array(count);
+  let state = seed;
+  for (let i = 0; i < count; i++) {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    values[i] = state / 2 ** 31 - 1;
+  }
+  return values;
+}
+
+const X = pseudoRandom(16 * 24, 1);
+const W = pseudoRandom(24 * 8, 2);
+
+function matMulResult(): Float32Array {
+  return tf.tidy(() => tf.matMul(tf.tensor2d(X, [16, 24]), tf.tensor2d(W, [24, 8])).dataSync() as Float32Array);
+}
+
+/** d/dx of sum(tanh(x·W)): a matMul and an elementwise op on both the forward and backward pass. */
+function gradientResult(): Float32Array {
+  return tf.tidy(() => {
+    const w = tf.tensor2d(W, [24, 8]);
+    const slope = tf.grad((x: tf.Tensor) => tf.tanh(tf.matMul(x as tf.Tensor2D, w)).sum());
+    return slope(tf.tensor2d(X, [16, 24])).dataSync() as Float32Array;
+  });
+}
+
+function assertClose(actual: Float32Array, expected: Float32Array, what: string): void {
+  assert.equal(actual.length, expected.length, `${what}: length`);
+  let worst = 0;
+  let worstIndex = 0;
+  for (let i = 0; i < actual.length; i++) {
+    const difference = Math.abs(actual[i]! - expected[i]!);
+    if (difference > worst) [worst, worstIndex] = [difference, i];
+  }
+  assert.ok(worst <= TOLERANCE, `${what}: greatest absolute difference ${worst} at index ${worstIndex} (up to ${TOLERANCE} allowed)`);
+}
+
+/** Skips the native backend only where its build is known to have failed (or was switched off). */
+function skipReasonFor(backend: BackendName, reason: string | undefined): string | undefined {
+  if (backend !== 'tensorflow') return undefined;
+  if (process.env.KERAS_BRIDGE_SKIP_NATIVE === '1') return 'KERAS_BRIDGE_SKIP_NATIVE=1';
+  const status = readNativeBuildStatus();
+  return status && !status.ok ? `the native build failed at step "${status.step}": ${reason}` : undefined;
+}
+
+describe('backends compute what cpu computes', function () {
+  let expectedMatMul: Float32Array;
+  let expectedGradient: Float32Array;
+  let previous: string | null;
+
+  before(async function () {
+    previous = tf.engine().backendName;
+    await useBackend('cpu');
+    expectedMatMul = matMulResult();
+    expectedGradient = gradientResult();
+  });
+
+  after(async function () {
+    // Other suites share this process and its tfjs engine.
+    await tf.setBackend(previous ?? 'cpu');
+  });
+
+  for (const backend of KNOWN_BACKENDS) {
+    describe(backend, function () {
+      before(async function () {
+        const probe = await probeBackend(backend);
+        if (probe.available) return;
+        const skip = skipReasonFor(backend, probe.reason);
+        if (!skip) assert.fail(`backend ${backend} should be available here but is not: ${probe.reason}`);
+        console.log(`      skipping backend ${backend}: ${skip}`);
+        this.skip();
+      });
+
+      beforeEach(async function () {
+        await useBackend(backend);
+      });
+
+      it('is the active backend of @tensorflow/tfjs after useBackend', function () {
+        assert.equal(tf.getBackend(), backend);
+      });
+
+      it('computes a 16x24 by 24x8 matMul within 1e-5 of cpu', function () {
+        assertClose(matMulResult(), expectedMatMul, `${backend} matMul`);
+      });
+
+      it('computes the gradient of sum(tanh(x·W)) within 1e-5 of cpu', function () {
+        assertClose(gradientResult(), expectedGradient, `${backend} gradient`);
+      });
+    });
+  }
+});
