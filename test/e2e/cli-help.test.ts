@@ -1,0 +1,24 @@
+import assert from 'node:assert/strict';
+import { runCli } from '../support/run-cli.js';
+
+describe('CLI --help', () => {
+  for (const [command, flags] of [
+    ['export', ['--out', '--factory', '--model', '--module', '--path', '--seed', '--batch-size', '--python', '--timeout']],
+    ['convert', ['--custom-layers', '--json']],
+    ['parity', ['--backend', '--atol', '--rtol', '--json', '--custom-layers', '--no-color']],
+    ['demo', ['--out', '--backend']],
+  ] as const) {
+    it(`${command} documents every flag and the exit codes`, async () => {
+      const r = await runCli([command, '--help']);
+      assert.equal(r.exitCode, 0);
+      for (const flag of flags) assert.match(r.stdout, new RegExp(`^  ${flag}\\b.{4,}`, 'm'), `${command} ${flag}`);
+      assert.match(r.stdout, /Exit codes:[\s\S]*\b1\s+parity failure[\s\S]*\b2\s+usage or input error/);
+    });
+  }
+
+  it('lists the commands without arguments, and exits 2', async () => {
+    const r = await runCli([]);
+    assert.equal(r.exitCode, 2);
+    for (const c of ['export', 'convert', 'parity', 'demo']) assert.match(r.stdout, new RegExp(`^  ${c}\\s`, 'm'));
+  });
+});

@@ -1,0 +1,24 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fixtureBundle } from '../support/paths.js';
+import { runCli } from '../support/run-cli.js';
+
+describe('keras-bridge export drives the Python exporter', () => {
+  it('exports the seed risk model with the same bytes as the checked-in fixture (fixtures are current and exports deterministic)', async () => {
+    const tmp = await mkdtemp(path.join(os.tmpdir(), 'kb-export-'));
+    try {
+      const out = path.join(tmp, 'risk');
+      const r = await runCli(['export', '--out', out, '--factory', 'seed_models:risk_model', '--path', 'fixtures/seed', '--seed', '0', '--batch-size', '2']);
+      assert.equal(r.exitCode, 0, r.stderr);
+      for (const file of ['goldens.bin', 'weights.bin', 'model.keras.json']) {
+        const fresh = await readFile(path.join(out, file));
+        const fixture = await readFile(path.join(fixtureBundle('risk'), file));
+        assert.ok(fresh.equals(fixture), `${file} differs from fixtures/bundles/risk: run scripts/make-fixtures.sh`);
+      }
+    } finally {
+      await rm(tmp, { recursive: true, force: true });
+    }
+  });
+});

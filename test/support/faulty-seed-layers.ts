@@ -1,0 +1,18 @@
+// A deliberately wrong implementation, to prove that parity can fail and names the layer:
+// the seed layers, except that SwishActivation computes x * sigmoid(-x).
+import * as tf from '@tensorflow/tfjs';
+import '../../src/layers/seed/index.js';
+import { SwishActivation } from '../../src/layers/seed/index.js';
+import { registerLayer } from '../../src/registry/custom-layer-registry.js';
+
+class WrongSignSwish extends SwishActivation {
+  static override readonly className = 'SwishActivation';
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    return tf.tidy(() => {
+      const x = Array.isArray(inputs) ? inputs[0]! : inputs;
+      return tf.mul(x, tf.sigmoid(tf.neg(x)));
+    });
+  }
+}
+
+registerLayer('SwishActivation', WrongSignSwish);
