@@ -92,7 +92,7 @@ function writeStatus(status) {
 function run(step, command, args, options = {}) {
   const result = spawnSync(command, args, { stdio: 'inherit', ...options });
   if (result.error) throw new StepError(step, `${command} could not start: ${result.error.message}`);
-  if (result.status !== 0) throw new StepError(step, `${path.basename(command)} ${args[0] ?? ''} exited with ${result.status ?? result.signal}`);
+  if (result.status !== 0) throw new StepError(step, `exited with ${result.status ?? result.signal}; its output is above`);
   return result;
 }
 
@@ -153,7 +153,7 @@ function findNodeGyp() {
 }
 
 function compile(nodeGyp) {
-  const args = [nodeGyp, 'rebuild', `--module_name=tfjs_binding`, `--module_path=${MODULE_PATH}`, '--jobs=max'];
+  const args = [nodeGyp, 'rebuild', `--module_name=tfjs_binding`, `--module_path=${MODULE_PATH}`, '--jobs=max', '--loglevel=warn'];
   // Without local headers node-gyp would try to download them, which fails offline.
   if (fs.existsSync('/usr/include/node')) args.push('--nodedir=/usr');
   run('node-gyp rebuild', process.execPath, args, { cwd: TFJS_NODE });

@@ -100,7 +100,7 @@ function ensureVenv() {
     run('creating .venv', python, ['-m', 'venv', '--clear', VENV]);
   }
   say('installing python/requirements.lock into .venv');
-  const pip = ['-m', 'pip', 'install', '--disable-pip-version-check', '--progress-bar', 'off'];
+  const pip = ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check'];
   run('pip install -r python/requirements.lock', VENV_PYTHON, [...pip, '-r', REQUIREMENTS]);
   if (fs.existsSync(PYPROJECT)) {
     say('installing the keras_bridge Python package (editable) into .venv');

@@ -1,3 +1,4 @@
+export { activeBackendName } from './active-backend.js';
 export { KNOWN_BACKENDS, isBackendName, type BackendName } from './backend-names.js';
 export { BackendUnavailableError } from './backend-unavailable-error.js';
 export { readNativeBuildStatus, type NativeBuildStatus } from './native-build-status.js';

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { activeBackendName } from './active-backend.js';
 import { BackendUnavailableError } from './backend-unavailable-error.js';
 import { readNativeBuildStatus } from './native-build-status.js';
 
@@ -20,7 +21,7 @@ export function registerNativeTensorflow(): Promise<void> {
 async function importTfjsNode(): Promise<void> {
   // libtensorflow reads it when it loads; without it every process prints TensorFlow's info logs.
   process.env.TF_CPP_MIN_LOG_LEVEL ??= '3';
-  const previous: string | null = tf.engine().backendName;
+  const previous = activeBackendName();
   try {
     await import(TFJS_NODE);
   } catch (error) {
@@ -34,7 +35,7 @@ async function importTfjsNode(): Promise<void> {
     );
   }
   // Importing tfjs-node makes 'tensorflow' the active backend as a side effect; undo that.
-  if (previous !== null && previous !== tf.getBackend()) await tf.setBackend(previous);
+  if (previous !== undefined && previous !== tf.getBackend()) await tf.setBackend(previous);
 }
 
 function whyNotLoaded(error: unknown): string {

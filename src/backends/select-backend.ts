@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { activeBackendName } from './active-backend.js';
 import type { BackendName } from './backend-names.js';
 import { BackendUnavailableError } from './backend-unavailable-error.js';
 import { registerNativeTensorflow } from './native-tensorflow.js';
@@ -30,7 +31,7 @@ export async function useBackend(name: BackendName): Promise<void> {
  * was). Never throws.
  */
 export async function probeBackend(name: string): Promise<BackendProbe> {
-  const previous: string | null = tf.engine().backendName;
+  const previous = activeBackendName();
   try {
     await useBackend(name as BackendName);
     tf.tidy(() => tf.matMul(tf.ones([2, 2]), tf.ones([2, 2])).dataSync());
@@ -38,7 +39,7 @@ export async function probeBackend(name: string): Promise<BackendProbe> {
   } catch (error) {
     return { name, available: false, reason: error instanceof BackendUnavailableError ? error.reason : describe(error) };
   } finally {
-    if (previous !== null && previous !== tf.engine().backendName) await tf.setBackend(previous);
+    if (previous !== undefined && previous !== activeBackendName()) await tf.setBackend(previous);
   }
 }
 

@@ -1,8 +1,12 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
-import { KNOWN_BACKENDS, probeBackend, readNativeBuildStatus, useBackend, type BackendName } from '../../src/backends/index.js';
+import { activeBackendName, KNOWN_BACKENDS, probeBackend, readNativeBuildStatus, useBackend, type BackendName } from '../../src/backends/index.js';
 
 const TOLERANCE = 1e-5;
+const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const BACKENDS_INDEX = fileURLToPath(new URL('../../src/backends/index.js', import.meta.url));
 
 /** Deterministic values in [-1, 1): the same inputs on every backend and every run. */
 function pseudoRandom(count: number, seed: number): Float32Array {
@@ -47,16 +51,16 @@ function skipReasonFor(backend: BackendName, reason: string | undefined): string
   if (backend !== 'tensorflow') return undefined;
   if (process.env.KERAS_BRIDGE_SKIP_NATIVE === '1') return 'KERAS_BRIDGE_SKIP_NATIVE=1';
   const status = readNativeBuildStatus();
-  return status && !status.ok ? `the native build failed at step "${status.step}": ${reason}` : undefined;
+  return status && !status.ok ? reason : undefined;
 }
 
 describe('backends compute what cpu computes', function () {
   let expectedMatMul: Float32Array;
   let expectedGradient: Float32Array;
-  let previous: string | null;
+  let previous: string | undefined;
 
   before(async function () {
-    previous = tf.engine().backendName;
+    previous = activeBackendName();
     await useBackend('cpu');
     expectedMatMul = matMulResult();
     expectedGradient = gradientResult();
@@ -84,6 +88,18 @@ describe('backends compute what cpu computes', function () {
 
       it('is the active backend of @tensorflow/tfjs after useBackend', function () {
         assert.equal(tf.getBackend(), backend);
+      });
+
+      it('can be the first backend a fresh process chooses', function () {
+        const script = `
+          import * as tf from '@tensorflow/tfjs';
+          const { useBackend } = await import(${JSON.stringify(BACKENDS_INDEX)});
+          await useBackend('${backend}');
+          console.log(tf.getBackend() + ' ' + tf.matMul(tf.ones([2, 2]), tf.ones([2, 2])).dataSync().join(','));
+        `;
+        const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: REPO_ROOT, encoding: 'utf8' });
+        assert.equal(child.status, 0, child.stderr);
+        assert.equal(child.stdout.trim().split('\n').at(-1), `${backend} 2,2,2,2`);
       });
 
       it('computes a 16x24 by 24x8 matMul within 1e-5 of cpu', function () {

@@ -3,13 +3,16 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { BackendError } from '../../src/errors.js';
-import { BackendUnavailableError, KNOWN_BACKENDS, isBackendName, probeBackend, useBackend, type BackendName } from '../../src/backends/index.js';
+import { activeBackendName, BackendUnavailableError, KNOWN_BACKENDS, isBackendName, probeBackend, useBackend, type BackendName } from '../../src/backends/index.js';
+
+const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const BACKENDS_INDEX = fileURLToPath(new URL('../../src/backends/index.js', import.meta.url));
 
 describe('backend selection', function () {
-  let previous: string | null;
+  let previous: string | undefined;
 
   before(function () {
-    previous = tf.engine().backendName;
+    previous = activeBackendName();
   });
 
   after(async function () {
@@ -40,6 +43,18 @@ describe('backend selection', function () {
     assert.equal(tf.getBackend(), 'cpu');
   });
 
+  it('probes as the first tfjs call of a fresh process', function () {
+    const script = `
+      const { probeBackend } = await import(${JSON.stringify(BACKENDS_INDEX)});
+      const probes = [await probeBackend('wasm'), await probeBackend('no-such-backend')];
+      console.log(JSON.stringify({ probes }));
+    `;
+    const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: REPO_ROOT, encoding: 'utf8' });
+    assert.equal(child.status, 0, child.stderr);
+    const { probes } = JSON.parse(child.stdout.trim().split('\n').at(-1)!);
+    assert.deepEqual(probes.map((p: { available: boolean }) => p.available), [true, false]);
+  });
+
   it('probes cpu and wasm as available without switching to them', async function () {
     await useBackend('cpu');
     assert.deepEqual(await probeBackend('wasm'), { name: 'wasm', available: true });
@@ -56,10 +71,9 @@ describe('backend selection', function () {
 
   it('does not load @tensorflow/tfjs-node when src/backends is imported', function () {
     // A fresh process: this one may have loaded tfjs-node already for other tests.
-    const index = fileURLToPath(new URL('../../src/backends/index.js', import.meta.url));
     const script = `
       import { createRequire } from 'node:module';
-      await import(${JSON.stringify(index)});
+      await import(${JSON.stringify(BACKENDS_INDEX)});
       const loaded = Object.keys(createRequire(import.meta.url).cache).filter((f) => f.includes('tfjs-node'));
       console.log(JSON.stringify(loaded));
     `;
