@@ -1,0 +1,163 @@
+"""Command line: `python -m keras_bridge export ...`.
+
+Exit codes: 0 exported (the bundle's path is printed on stdout), 2 usage or input error,
+1 unexpected internal error. Errors are one stderr line `keras-bridge export: error: ...`;
+progress lines go to stderr too.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sys
+import traceback
+import warnings
+
+from . import __version__
+from .errors import ExportError
+
+PROG = "keras-bridge"
+EXIT_OK, EXIT_INTERNAL, EXIT_USAGE = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one `<prog>: error: ...` line and exit code 2."""
+
+    def error(self, message):  # noqa: D401 - argparse API
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog=PROG,
+        description="Export Keras 3 models as keras-bridge bundles (docs/bundle-format.md).",
+    )
+    parser.add_argument("--version", action="version", version=f"keras_bridge {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    export = commands.add_parser(
+        "export",
+        help="write a bundle: model config, weights, manifest and seeded goldens",
+        description=(
+            "Write a keras-bridge bundle for one model: model.keras.json, weights.bin, goldens.bin "
+            "and manifest.json, atomically (a failed export leaves nothing behind and keeps an "
+            "existing bundle). Prints the bundle's path on stdout; progress and errors go to stderr. "
+            "Exit codes: 0 ok, 2 usage or input error, 1 internal error."
+        ),
+    )
+    export.add_argument("--out", required=True, metavar="DIR", help="bundle directory to write (replaced if it is a bundle)")
+    source = export.add_mutually_exclusive_group(required=True)
+    source.add_argument(
+        "--factory",
+        metavar="MODULE:FN",
+        help="call FN() from MODULE to build the model; Keras is seeded with --seed first, so weights are deterministic",
+    )
+    source.add_argument(
+        "--model",
+        metavar="FILE.keras",
+        help="load a .keras file (safe_mode on, compile off); custom layers come from --module",
+    )
+    export.add_argument(
+        "--module",
+        action="extend",
+        nargs="+",
+        default=[],
+        metavar="MODULE",
+        help="import MODULE and pass every keras.layers.Layer subclass it defines as custom_objects (repeatable)",
+    )
+    export.add_argument(
+        "--seed",
+        type=_non_negative_int,
+        default=0,
+        help="seeds the golden inputs and cotangents, and the factory's weights (default: 0)",
+    )
+    export.add_argument(
+        "--batch-size",
+        type=_positive_int,
+        default=2,
+        metavar="N",
+        help="batch dimension of the golden inputs (default: 2)",
+    )
+    export.add_argument(
+        "--path",
+        action="extend",
+        nargs="+",
+        default=[],
+        metavar="DIR",
+        help="prepend DIR to sys.path before importing modules (repeatable), e.g. --path fixtures/seed",
+    )
+    return parser
+
+
+def _format_warning(message, category, filename, lineno, line=None):
+    text = " ".join(str(message).split())
+    return f"warning: {category.__name__}: {text}\n"
+
+
+def run_export(args) -> int:
+    from .loading import load_factory, load_model_file, prepend_paths, import_module
+    from .progress import to_stderr
+
+    prepend_paths(args.path)
+    if args.factory:
+        for name in args.module:
+            import_module(name)
+        model = load_factory(args.factory, args.seed)
+        to_stderr(f"built {model.name} from {args.factory}")
+    else:
+        model = load_model_file(args.model, args.module)
+        to_stderr(f"loaded {model.name} from {args.model}")
+
+    from .exporter import export
+
+    path = export(model, args.out, seed=args.seed, batch_size=args.batch_size, progress=to_stderr)
+    print(path, flush=True)
+    return EXIT_OK
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    prefix = f"{PROG} {args.command}: error:"
+    previous_format = warnings.formatwarning
+    warnings.formatwarning = _format_warning
+    try:
+        return run_export(args)
+    except ExportError as exc:
+        print(f"{prefix} {exc}", file=sys.stderr, flush=True)
+        return EXIT_USAGE
+    except Exception as exc:
+        detail = " ".join(re.sub(r"\x1b\[[0-9;]*m", "", str(exc)).split())[:500] or "(no message)"
+        print(
+            f"{prefix} internal error: {type(exc).__name__}: {detail} "
+            "(set KERAS_BRIDGE_DEBUG=1 for a traceback)",
+            file=sys.stderr,
+            flush=True,
+        )
+        if os.environ.get("KERAS_BRIDGE_DEBUG"):
+            traceback.print_exc()
+        return EXIT_INTERNAL
+    finally:
+        warnings.formatwarning = previous_format
+
+
+def console_main() -> None:
+    sys.exit(main())

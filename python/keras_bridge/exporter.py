@@ -1,0 +1,154 @@
+"""`export(model, out_dir)`: a built Keras model in, a keras-bridge bundle (docs/bundle-format.md) out."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from ._tf import keras
+from .bundle_writer import (
+    GOLDENS_FILE,
+    MANIFEST_FILE,
+    MODEL_CONFIG_FILE,
+    WEIGHTS_FILE,
+    TensorPack,
+    check_destination,
+    to_json_bytes,
+    write_bundle,
+)
+from .differentiability import Differentiability, analyze_layer
+from .errors import LAMBDA_ADVICE, ExportError
+from .goldens import LOSS_DEFINITION, compute_goldens, input_names, op_determinism, output_names
+from .layer_graph import build_layer_graph, flatten_layers, node_zero, weight_locations
+from .manifest import build_manifest, custom_layer_records
+from .progress import Progress, emit
+
+def refuse_lambda_layers(model) -> None:
+    lambdas = [layer.name for layer in flatten_layers(model) if isinstance(layer, keras.layers.Lambda)]
+    if lambdas:
+        raise ExportError(f"model {model.name!r}: layer {lambdas[0]!r} is a Lambda layer; {LAMBDA_ADVICE}")
+
+
+def _check_arguments(seed, batch_size) -> None:
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ExportError(f"seed must be a non-negative integer, got {seed!r}")
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ExportError(f"batch size must be a positive integer, got {batch_size!r}")
+
+
+def analyze_layers(graph, progress: Progress) -> dict:
+    """Differentiability of each layer of model.layers, by name."""
+    analysis = {}
+    for layer in graph.layers:
+        if not node_zero(layer).input_tensors:  # an InputLayer: nothing to differentiate
+            analysis[layer.name] = Differentiability(True, [])
+            continue
+        result = analyze_layer(layer)
+        analysis[layer.name] = result
+        if result.trace_failure:
+            emit(
+                progress,
+                f"layer {layer.name} could not be traced ({result.trace_failure}); "
+                "gradients through it use central finite differences",
+            )
+        elif not result.python_differentiable:
+            emit(
+                progress,
+                f"layer {layer.name} is not differentiable in Python ({', '.join(result.non_differentiable_ops)}); "
+                "gradients through it use central finite differences",
+            )
+    return analysis
+
+
+def export(model, out_dir, *, seed: int = 0, batch_size: int = 2, progress: Progress = None) -> Path:
+    """Exports a built Keras 3 model as a bundle at `out_dir` and returns the bundle's path.
+
+    `seed` seeds the golden inputs and cotangents; `batch_size` is their batch dimension.
+    `progress`, if given, receives one line per step. Raises ExportError when the model or
+    the destination cannot be exported (the CLI's exit code 2); nothing is written then.
+    """
+    _check_arguments(seed, batch_size)
+    out_dir = Path(out_dir)
+    check_destination(out_dir)
+    if not isinstance(model, keras.Model):
+        raise ExportError(f"expected a keras.Model, got {type(model).__name__}")
+    if not model.built:
+        raise ExportError(
+            f"model {model.name!r} is not built; give its first layer an input shape or start it "
+            "with keras.Input(...)"
+        )
+    graph = build_layer_graph(model)
+    refuse_lambda_layers(model)
+
+    customs = custom_layer_records(model)
+    custom_note = ", ".join(r["class_name"] for r in customs)
+    emit(
+        progress,
+        f"exporting {model.name}: {len(graph.layers)} layers, {len(customs)} custom"
+        + (f" ({custom_note})" if customs else "")
+        + f", seed {seed}, batch size {batch_size}",
+    )
+
+    with op_determinism():
+        analysis = analyze_layers(graph, progress)
+        fd_layer_names = [name for name, a in analysis.items() if not a.python_differentiable]
+        goldens = compute_goldens(
+            model, graph, fd_layer_names, seed=seed, batch_size=batch_size, progress=progress
+        )
+
+    serialized = keras.saving.serialize_keras_object(model)
+
+    weights_pack = TensorPack()
+    weight_records = []
+    for weight, owner, index in weight_locations(model):
+        location = weights_pack.add(weight.numpy(), weight.dtype, f"weight {weight.path!r}")
+        weight_records.append(
+            {
+                "layer": owner.name,
+                "index": index,
+                "name": weight.name,
+                "path": weight.path,
+                "trainable": bool(weight.trainable),
+                **location,
+            }
+        )
+
+    goldens_pack = TensorPack()
+    tensor_records = []
+    for tensor in goldens.tensors:
+        what = f"golden {tensor.record['kind']} {tensor.record.get('name') or tensor.record.get('layer')!r}"
+        location = goldens_pack.add(tensor.array, tensor.dtype, what)
+        tensor_records.append(
+            {**tensor.record, **location, "source": tensor.source, "reference_error": tensor.reference_error}
+        )
+
+    manifest = build_manifest(
+        model=model,
+        model_class_name=serialized.get("class_name", type(model).__name__),
+        config_file=MODEL_CONFIG_FILE,
+        graph=graph,
+        analysis=analysis,
+        input_names=input_names(graph),
+        output_names=output_names(model),
+        weights=weight_records,
+        goldens={
+            "file": GOLDENS_FILE,
+            "loss": {"definition": LOSS_DEFINITION, "value": goldens.loss},
+            "gradients": goldens.gradients,
+            "tensors": tensor_records,
+        },
+        seed=seed,
+        batch_size=batch_size,
+    )
+
+    files = {
+        MODEL_CONFIG_FILE: to_json_bytes(serialized, f"model {model.name!r} config"),
+        WEIGHTS_FILE: weights_pack.getvalue(),
+        GOLDENS_FILE: goldens_pack.getvalue(),
+        MANIFEST_FILE: to_json_bytes(manifest, "manifest"),
+    }
+    path = write_bundle(out_dir, files)
+    emit(
+        progress,
+        f"wrote {path}: {len(weight_records)} weights ({weights_pack.size} bytes), "
+        f"{len(tensor_records)} golden tensors ({goldens_pack.size} bytes), loss {goldens.loss:.6g}",
+    )
+    return path

@@ -1,0 +1,158 @@
+"""Getting the model: from a `.keras` file plus the modules defining its custom layers, or from a
+`module:factory` function. Every user-caused failure becomes one ExportError line."""
+from __future__ import annotations
+
+import importlib
+import json
+import re
+import sys
+import zipfile
+from pathlib import Path
+
+from .errors import LAMBDA_ADVICE, ExportError
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    for line in text.splitlines():
+        line = re.sub(r"\x1b\[[0-9;]*m", "", line).strip()
+        if line:
+            return line
+    return type(exc).__name__
+
+
+def prepend_paths(paths) -> None:
+    """Puts each --path directory at the front of sys.path (the first given ends up first)."""
+    resolved = []
+    for entry in paths or []:
+        directory = Path(entry)
+        if not directory.is_dir():
+            raise ExportError(f"--path {entry}: no such directory")
+        resolved.append(str(directory.resolve()))
+    for directory in reversed(resolved):
+        if directory in sys.path:
+            sys.path.remove(directory)
+        sys.path.insert(0, directory)
+
+
+def import_module(name: str, flag: str = "--module"):
+    if not name or not all(part.isidentifier() for part in name.split(".")):
+        raise ExportError(f"{flag} {name!r}: not a Python module name")
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        if exc.name and name.startswith(exc.name) and (len(exc.name) == len(name) or name[len(exc.name)] == "."):
+            raise ExportError(
+                f"{flag} {name}: module not found (No module named {exc.name!r}); "
+                "add its directory with --path DIR"
+            ) from None
+        raise ExportError(f"{flag} {name}: importing it failed: ModuleNotFoundError: {_first_line(exc)}") from None
+    except Exception as exc:
+        raise ExportError(f"{flag} {name}: importing it failed: {type(exc).__name__}: {_first_line(exc)}") from None
+
+
+def custom_objects(modules) -> dict:
+    """Every keras.layers.Layer subclass defined in `modules`, by class name and registered name."""
+    from ._tf import keras
+
+    objects: dict = {}
+    for module in modules:
+        for value in vars(module).values():
+            if (
+                isinstance(value, type)
+                and issubclass(value, keras.layers.Layer)
+                and value.__module__ == module.__name__
+            ):
+                objects.setdefault(value.__name__, value)
+                registered = keras.saving.get_registered_name(value)
+                if registered:
+                    objects.setdefault(registered, value)
+    return objects
+
+
+def _lambda_layer_names(path: Path) -> list:
+    """Names of Lambda layers in a .keras archive's config.json (without deserializing anything)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            config = json.loads(archive.read("config.json"))
+    except Exception:
+        return []
+    names = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            if node.get("class_name") == "Lambda" and isinstance(node.get("config"), dict):
+                names.append(str(node["config"].get("name", "?")))
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(config)
+    return names
+
+
+def load_model_file(path, module_names=()) -> "object":
+    """keras.saving.load_model(path, custom_objects=<layers of the modules>, safe_mode=True, compile=False)."""
+    from ._tf import keras
+
+    path = Path(path)
+    if not path.exists():
+        raise ExportError(f"--model {path}: no such file")
+    if not path.is_file():
+        raise ExportError(f"--model {path}: not a file")
+    if path.suffix != ".keras":
+        raise ExportError(f"--model {path}: expected a Keras 3 .keras file")
+    if not zipfile.is_zipfile(path):
+        raise ExportError(f"--model {path}: not a valid .keras file (not a zip archive; corrupt or truncated?)")
+    lambdas = _lambda_layer_names(path)
+    if lambdas:
+        raise ExportError(f"--model {path}: layer {lambdas[0]!r} is a Lambda layer; {LAMBDA_ADVICE}")
+    modules = [import_module(name) for name in module_names]
+    objects = custom_objects(modules)
+    try:
+        return keras.saving.load_model(path, custom_objects=objects, safe_mode=True, compile=False)
+    except Exception as exc:
+        message = str(exc)
+        missing = re.search(r"Could not locate class '([^']+)'", message)
+        if missing:
+            module = re.search(r"Full object config: \{'module': '([^']+)'", message)
+            where = f" (module {module.group(1)!r})" if module else ""
+            hint = f"--module {module.group(1)}" if module else "--module MODULE"
+            given = f"; the --module list ({', '.join(module_names)}) does not define it" if module_names else ""
+            raise ExportError(
+                f"--model {path}: custom class {missing.group(1)!r}{where} is unknown{given}; "
+                f"pass {hint} (and --path DIR if it is not importable)"
+            ) from None
+        if "Lambda" in message and "safe_mode" in message:
+            raise ExportError(f"--model {path}: contains a Lambda layer; {LAMBDA_ADVICE}") from None
+        raise ExportError(f"--model {path}: cannot load it: {type(exc).__name__}: {_first_line(exc)}") from None
+
+
+def load_factory(spec: str, seed: int):
+    """Imports MODULE, seeds Keras, calls FN() and checks that it returned a built keras.Model."""
+    from ._tf import keras
+
+    module_name, sep, function_name = spec.partition(":")
+    if not sep or not module_name or not function_name or not function_name.isidentifier():
+        raise ExportError(f"--factory {spec!r}: expected MODULE:FUNCTION, e.g. seed_models:swish_model")
+    module = import_module(module_name, flag="--factory")
+    factory = getattr(module, function_name, None)
+    if factory is None:
+        raise ExportError(f"--factory {spec}: module {module_name!r} has no attribute {function_name!r}")
+    if not callable(factory):
+        raise ExportError(f"--factory {spec}: {function_name!r} is not callable")
+    keras.utils.set_random_seed(seed)  # before the factory, so that its weights are deterministic
+    try:
+        model = factory()
+    except Exception as exc:
+        raise ExportError(f"--factory {spec}: the factory raised {type(exc).__name__}: {_first_line(exc)}") from None
+    if not isinstance(model, keras.Model):
+        raise ExportError(f"--factory {spec}: returned {type(model).__name__}, not a keras.Model")
+    if not model.built:
+        raise ExportError(
+            f"--factory {spec}: returned an unbuilt model {model.name!r}; give its first layer an input "
+            "shape or start it with keras.Input(...)"
+        )
+    return model

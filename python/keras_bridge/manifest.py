@@ -1,0 +1,121 @@
+"""manifest.json records: producer, model, inputs/outputs, layers, custom layers, weights."""
+from __future__ import annotations
+
+import platform
+
+from . import __version__
+from ._tf import keras, np, tf
+from .bundle_writer import BUNDLE_FORMAT, FORMAT_VERSION, bundle_dtype
+from .differentiability import Differentiability
+from .layer_graph import LayerGraph, flatten_layers, node_zero, shape_list
+
+
+def producer() -> dict:
+    return {
+        "keras_bridge": __version__,
+        "keras": keras.__version__,
+        "tensorflow": tf.__version__,
+        "numpy": np.__version__,
+        "python": platform.python_version(),
+    }
+
+
+def is_custom(cls) -> bool:
+    """False for classes that come with the keras package, true for everything else."""
+    return (cls.__module__ or "").split(".")[0] != "keras"
+
+
+def registered_name(cls) -> str | None:
+    return keras.saving.get_registered_name(cls)
+
+
+def serialized_config(layer) -> dict:
+    """layer.get_config(), with nested Keras objects serialized as in model.keras.json."""
+    config = layer.get_config()
+    serialized = keras.saving.serialize_keras_object(config)
+    return serialized if isinstance(serialized, dict) else config
+
+
+def io_records(tensors, names) -> list:
+    return [
+        {"name": name, "shape": shape_list(t.shape), "dtype": bundle_dtype(t.dtype, f"model tensor {name!r}")}
+        for t, name in zip(tensors, names)
+    ]
+
+
+def weight_record(weight) -> dict:
+    return {
+        "name": weight.name,
+        "path": weight.path,
+        "shape": [int(d) for d in weight.shape],
+        "dtype": bundle_dtype(weight.dtype, f"weight {weight.path!r}"),
+        "trainable": bool(weight.trainable),
+    }
+
+
+def layer_record(layer, analysis: Differentiability) -> dict:
+    node = node_zero(layer)
+    cls = type(layer)
+    return {
+        "name": layer.name,
+        "class_name": cls.__name__,
+        "registered_name": registered_name(cls),
+        "module": cls.__module__,
+        "custom": is_custom(cls),
+        "config": serialized_config(layer),
+        "input_shapes": [shape_list(t.shape) for t in node.input_tensors],
+        "output_shapes": [shape_list(t.shape) for t in node.output_tensors],
+        "python_differentiable": analysis.python_differentiable,
+        "non_differentiable_ops": list(analysis.non_differentiable_ops),
+        "weights": [weight_record(w) for w in layer.weights],
+    }
+
+
+def custom_layer_records(model) -> list:
+    """One record per custom class among the model's layers (nested ones too), first use first."""
+    records: dict = {}
+    for layer in flatten_layers(model):
+        cls = type(layer)
+        if not is_custom(cls):
+            continue
+        record = records.setdefault(
+            cls,
+            {
+                "class_name": cls.__name__,
+                "registered_name": registered_name(cls),
+                "module": cls.__module__,
+                "layers": [],
+            },
+        )
+        record["layers"].append(layer.name)
+    return list(records.values())
+
+
+def build_manifest(
+    *,
+    model,
+    model_class_name: str,
+    config_file: str,
+    graph: LayerGraph,
+    analysis: dict,
+    input_names: list,
+    output_names: list,
+    weights: list,
+    goldens: dict,
+    seed: int,
+    batch_size: int,
+) -> dict:
+    return {
+        "format": BUNDLE_FORMAT,
+        "format_version": FORMAT_VERSION,
+        "producer": producer(),
+        "model": {"name": model.name, "class_name": model_class_name, "config_file": config_file},
+        "seed": seed,
+        "batch_size": batch_size,
+        "inputs": io_records(model.inputs, input_names),
+        "outputs": io_records(model.outputs, output_names),
+        "layers": [layer_record(layer, analysis[layer.name]) for layer in graph.layers],
+        "custom_layers": custom_layer_records(model),
+        "weights": weights,
+        "goldens": goldens,
+    }
