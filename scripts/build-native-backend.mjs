@@ -50,6 +50,12 @@ export function findTensorflowDir(venv) {
   return undefined;
 }
 
+/** Identifies the installed wheel's library, so that a reinstalled or upgraded tensorflow triggers a rebuild. */
+function libraryIdentity(tfDir) {
+  const { size, mtimeMs } = fs.statSync(path.join(tfDir, 'libtensorflow_cc.so.2'));
+  return `${size}:${Math.round(mtimeMs)}`;
+}
+
 function linkPointsTo(link, target) {
   try {
     return fs.lstatSync(link).isSymbolicLink() && path.resolve(path.dirname(link), fs.readlinkSync(link)) === target && fs.existsSync(target);
@@ -76,7 +82,9 @@ export function nativeBackendState(venv = path.join(ROOT, '.venv')) {
   const tfDir = findTensorflowDir(venv);
   if (!tfDir) return { ready: false, why: `no tensorflow wheel in ${venv}` };
   const status = readStatus();
-  if (!status?.ok || status.tfDir !== tfDir) return { ready: false, why: 'the binding was not verified against this venv' };
+  if (!status?.ok || status.tfDir !== tfDir || status.tfLibrary !== libraryIdentity(tfDir)) {
+    return { ready: false, why: 'the binding was not verified against this venv' };
+  }
   if (!linkPointsTo(path.join(TFJS_NODE, 'deps', 'include'), path.join(tfDir, 'include'))) return { ready: false, why: 'deps/include does not point into this venv' };
   for (const [name, target] of Object.entries(LIBRARY_LINKS)) {
     if (!linkPointsTo(path.join(TFJS_NODE, 'deps', 'lib', name), path.join(tfDir, target))) return { ready: false, why: `deps/lib/${name} does not point into this venv` };
@@ -212,7 +220,7 @@ function main() {
     process.exitCode = 1;
     return;
   }
-  writeStatus({ ok: true, tfDir, binding: BINDING, node: process.version });
+  writeStatus({ ok: true, tfDir, tfLibrary: libraryIdentity(tfDir), binding: BINDING, node: process.version });
   const total = ((performance.now() - started) / 1000).toFixed(1);
   console.log(`build-native-backend: built and verified in ${total} s (${timings.join(', ')})`);
 }

@@ -82,8 +82,10 @@ function venvWorks() {
   return fs.existsSync(VENV_PYTHON) && pythonVersion(VENV_PYTHON) === PYTHON_VERSION;
 }
 
+/** Covers where the venv lives too: a moved checkout's editable install points at the old path. */
 function venvInputsHash() {
   const hash = crypto.createHash('sha256');
+  hash.update(`${VENV}\0`);
   hash.update(fs.readFileSync(REQUIREMENTS));
   hash.update('\0pyproject.toml\0');
   hash.update(fs.existsSync(PYPROJECT) ? fs.readFileSync(PYPROJECT) : 'absent');
