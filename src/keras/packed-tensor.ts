@@ -29,8 +29,9 @@ export function unpackTensor(
   location: { shape: number[]; dtype: BundleDtype; offset: number; byte_length: number },
 ): PackedTensor {
   const { shape, dtype, offset, byte_length } = location;
-  // slice() copies, so the typed array is aligned whatever the offset was.
-  const bytes = file.slice(offset, offset + byte_length).buffer;
+  // Copy (Uint8Array's slice, not Buffer's, which would share memory) so that the typed
+  // array is aligned whatever the offset was.
+  const bytes = Uint8Array.prototype.slice.call(file, offset, offset + byte_length).buffer;
   const values = {
     float32: () => new Float32Array(bytes),
     float64: () => new Float64Array(bytes),

@@ -19,7 +19,7 @@ export async function evaluateModel(model: tf.LayersModel, bundle: Bundle): Prom
   const goldens = bundle.manifest.goldens.tensors;
   const tensorOf = (g: GoldenTensorRecord) => {
     const packed = bundleGolden(bundle, g);
-    return tf.tensor(toFloat64(packed), packed.shape, 'float32');
+    return tf.tensor(Float32Array.from(toFloat64(packed)), packed.shape, 'float32');
   };
   const inputs = goldens.filter((g) => g.kind === 'input').sort(byIndex).map(tensorOf);
   const cotangents = goldens.filter((g) => g.kind === 'cotangent').sort(byIndex).map(tensorOf);
@@ -67,14 +67,17 @@ async function forward(
     }
     return tensor;
   });
-  const probe = tf.model({ inputs: model.inputs, outputs: [...model.outputs, ...symbolic] });
+  // A tensor can be both a model output and a layer output; tfjs wants each output once.
+  const keyed: Array<[string, tf.SymbolicTensor]> = [
+    ...model.outputs.map((t, i): [string, tf.SymbolicTensor] => [`output:${i}`, t]),
+    ...layerGoldens.map((g, i): [string, tf.SymbolicTensor] => [goldenKey(g), symbolic[i]!]),
+  ];
+  const unique = [...new Set(keyed.map(([, t]) => t))];
+  const probe = tf.model({ inputs: model.inputs, outputs: unique });
   const computed = probe.predict(inputs.length === 1 ? inputs[0]! : inputs) as tf.Tensor | tf.Tensor[];
   const all = Array.isArray(computed) ? computed : [computed];
-  const keys = [
-    ...model.outputs.map((_, i) => `output:${i}`),
-    ...layerGoldens.map(goldenKey),
-  ];
-  await Promise.all(all.map(async (t, i) => results.set(keys[i]!, await read(t))));
+  const values = await Promise.all(all.map(read));
+  for (const [key, t] of keyed) results.set(key, values[unique.indexOf(t)]!);
   tf.dispose(all);
 }
 
