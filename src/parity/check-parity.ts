@@ -1,3 +1,4 @@
+import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { useBackend, type BackendName } from '../backends/index.js';
 import { convertKerasModel, toModelArtifacts } from '../convert/convert-model.js';
@@ -26,7 +27,7 @@ export async function checkBundleParity(target: ParityTarget, options: ParityOpt
   const loadModel = modelDir ? () => tf.loadLayersModel(modelDirectory(modelDir)) : await convertInMemory(bundle);
   const backends: BackendParity[] = [];
   for (const backend of options.backends) {
-    options.onBackend?.(bundle.manifest.model.name, backend);
+    options.onBackend?.(path.basename(bundle.dir), backend);
     await useBackend(backend);
     const started = performance.now();
     const model = await loadModel();
@@ -45,7 +46,9 @@ export async function checkBundleParity(target: ParityTarget, options: ParityOpt
   }
   return {
     bundle: bundle.dir,
-    model: bundle.manifest.model.name,
+    // Keras names most models 'sequential'; the bundle's directory name tells them apart.
+    model: path.basename(bundle.dir),
+    kerasModelName: bundle.manifest.model.name,
     passed: backends.every((b) => b.passed),
     backends,
   };

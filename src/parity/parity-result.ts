@@ -23,7 +23,10 @@ export interface BackendParity {
 
 export interface ModelParity {
   bundle: string;
+  /** The bundle directory's name, which tells models apart in reports. */
   model: string;
+  /** The model's name in Keras. */
+  kerasModelName: string;
   passed: boolean;
   backends: BackendParity[];
 }

@@ -5,12 +5,15 @@ export interface Tolerance {
 }
 
 /**
- * Defaults for float32, from measured error between Keras (TF 2.21, oneDNN) and tfjs 4.22
- * on cpu, wasm and the native tensorflow backend: see docs/tolerances.md for the figures.
+ * Defaults per golden dtype, from measured error between Keras (TF 2.21, oneDNN) and tfjs 4.22
+ * on cpu, wasm and the native tensorflow backend: the worst tensor of the probe models needed
+ * atol 2.0e-7 at rtol 1e-4, and these leave 25x headroom for deeper models (docs/tolerances.md,
+ * scripts/measure-tolerances.ts). float64 goldens (finite-difference references) are compared
+ * with tfjs's float32 results, so they get float32's tolerance.
  */
 export const DEFAULT_TOLERANCES: Record<string, Tolerance> = {
-  float32: { atol: 1e-5, rtol: 1e-4 },
-  float64: { atol: 1e-5, rtol: 1e-4 },
+  float32: { atol: 5e-6, rtol: 1e-4 },
+  float64: { atol: 5e-6, rtol: 1e-4 },
 };
 
 export function defaultTolerance(dtype: string): Tolerance {

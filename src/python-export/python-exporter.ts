@@ -21,6 +21,12 @@ export interface PythonExportOptions {
   onProgress?: (line: string) => void;
 }
 
+/**
+ * TensorFlow's C++ start-up notices, printed even with TF_CPP_MIN_LOG_LEVEL=3 (only disabling
+ * oneDNN, which changes numerics, silences them). They are not the exporter's progress.
+ */
+const TENSORFLOW_STARTUP_NOISE = [/^WARNING: All log messages before absl::InitializeLog\(\)/, /^I0000 .*oneDNN custom operations are on/];
+
 const PACKAGE_ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 export const DEFAULT_EXPORT_TIMEOUT_SECONDS = 600;
 
@@ -60,6 +66,7 @@ export async function exportWithPython(options: PythonExportOptions): Promise<st
   });
   child.stderr?.on('data', (chunk: Buffer) => {
     for (const line of chunk.toString().split('\n').filter(Boolean)) {
+      if (TENSORFLOW_STARTUP_NOISE.some((noise) => noise.test(line))) continue;
       stderrLines.push(line);
       options.onProgress?.(line);
     }
