@@ -9,7 +9,7 @@ const SUPPORTED_DTYPES = new Set(['float32', 'int32', 'bool', 'string']);
  * policies are accepted: mixed precision would need float16 compute that tfjs-layers lacks.
  */
 export const dtypePolicy: FieldRule = (value, context, field) => {
-  if (value === null || value === undefined) return undefined;
+  if (value === null || value === undefined) return { key: field, value: null };
   const name = isKerasObject(value) ? value.config['name'] : value;
   if (typeof name !== 'string' || !SUPPORTED_DTYPES.has(name)) {
     throw new UnsupportedLayerError(

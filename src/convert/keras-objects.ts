@@ -33,7 +33,7 @@ function tfjsKnowsClass(className: string): boolean {
  * An initializer tfjs lacks becomes Zeros, and the note says so.
  */
 export const initializer: FieldRule = (value, context, field) => {
-  if (value === null || value === undefined) return undefined;
+  if (value === null || value === undefined) return { key: field, value: null };
   if (typeof value === 'string') return { key: field, value };
   if (!isKerasObject(value)) throw unexpectedShape(context, field, value);
   if (!tfjsKnowsClass(value.class_name)) {
@@ -51,7 +51,7 @@ const KERAS_REGULARIZERS: Record<string, (c: Record<string, unknown>) => Record<
 
 /** Regularizers become tfjs's L1L2; they add training losses and never change outputs or our loss. */
 export const regularizer: FieldRule = (value, context, field) => {
-  if (value === null || value === undefined) return undefined;
+  if (value === null || value === undefined) return { key: field, value: null };
   if (!isKerasObject(value)) throw unexpectedShape(context, field, value);
   const toL1L2 = KERAS_REGULARIZERS[value.class_name];
   if (!toL1L2) {
@@ -63,7 +63,7 @@ export const regularizer: FieldRule = (value, context, field) => {
 
 /** Constraints act only after optimizer steps; one tfjs lacks is dropped with a note. */
 export const constraint: FieldRule = (value, context, field) => {
-  if (value === null || value === undefined) return undefined;
+  if (value === null || value === undefined) return { key: field, value: null };
   if (!isKerasObject(value)) throw unexpectedShape(context, field, value);
   if (!tfjsKnowsClass(value.class_name)) {
     context.dropped(field, `tfjs-layers has no ${value.class_name} constraint; it only acts during training`, value.class_name);

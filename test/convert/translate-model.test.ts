@@ -1,0 +1,97 @@
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { UnsupportedLayerError } from '../../src/errors.js';
+import type { KerasObject } from '../../src/keras/keras-object.js';
+import '../../src/layers/seed/index.js';
+import { translateLayer } from '../../src/convert/translate-layer.js';
+import { translateModel } from '../../src/convert/translate-model.js';
+import { fixtureBundle } from '../support/paths.js';
+
+/** Model configs exactly as Keras 3 serialized them (fixtures/bundles, made by scripts/make-fixtures.sh). */
+async function kerasConfig(bundle: string): Promise<KerasObject> {
+  return JSON.parse(await readFile(path.join(fixtureBundle(bundle), 'model.keras.json'), 'utf8')) as KerasObject;
+}
+
+function layerOf(model: KerasObject, className: string): KerasObject {
+  return (model.config['layers'] as KerasObject[]).find((l) => l.class_name === className)!;
+}
+
+describe('translating Keras 3 configs to tfjs-layers', () => {
+  it('Sequential: InputLayer batch_shape becomes batch_input_shape, sparse/ragged/optional are dropped with notes', async () => {
+    const { topology, report } = translateModel(await kerasConfig('swish'), 'swish.json');
+    assert.equal(topology.class_name, 'Sequential');
+    const layers = topology.config['layers'] as Array<{ class_name: string; config: Record<string, unknown> }>;
+    const input = layers[0]!;
+    assert.equal(input.class_name, 'InputLayer');
+    assert.deepEqual(input.config['batch_input_shape'], [null, 10]);
+    assert.equal('batch_shape' in input.config, false);
+    const notes = report.layers[0]!.notes;
+    for (const field of ['sparse', 'ragged', 'optional']) {
+      assert.ok(notes.some((n) => n.field === field && n.action === 'dropped'), field);
+    }
+  });
+
+  it('Dense: the dtype policy object becomes a string, initializers lose module/registered_name and null keys', async () => {
+    const dense = layerOf(await kerasConfig('swish'), 'Dense');
+    const { tfjs, conversion } = translateLayer(dense, 'swish.json');
+    assert.equal(tfjs.config['dtype'], 'float32');
+    assert.deepEqual(tfjs.config['kernel_initializer'], { class_name: 'GlorotUniform', config: {} });
+    assert.deepEqual(tfjs.config['bias_initializer'], { class_name: 'Zeros', config: {} });
+    assert.equal(tfjs.config['activation'], 'relu');
+    assert.equal(tfjs.config['units'], 64);
+    assert.ok(conversion.notes.some((n) => n.field === 'quantization_config' && n.action === 'dropped'));
+    assert.ok(conversion.notes.some((n) => n.field === 'dtype' && n.action === 'changed'));
+  });
+
+  it('every Keras field is either translated or reported: nothing is dropped silently', async () => {
+    const dense = layerOf(await kerasConfig('swish'), 'Dense');
+    const { tfjs, conversion } = translateLayer(dense, 'swish.json');
+    const noted = new Set(conversion.notes.map((n) => n.field));
+    for (const field of Object.keys(dense.config)) {
+      assert.ok(field in tfjs.config || noted.has(field), `field '${field}' vanished without a note`);
+    }
+  });
+
+  it('an unknown Dense field is reported as dropped', async () => {
+    const dense = layerOf(await kerasConfig('swish'), 'Dense');
+    const { conversion } = translateLayer({ ...dense, config: { ...dense.config, future_option: 3 } }, 'x.json');
+    assert.ok(conversion.notes.some((n) => n.field === 'future_option' && n.action === 'dropped'));
+  });
+
+  it('mixed precision is refused with the file, layer and field', async () => {
+    const dense = layerOf(await kerasConfig('swish'), 'Dense');
+    const policy = { module: 'keras', class_name: 'DTypePolicy', config: { name: 'mixed_float16' }, registered_name: null };
+    assert.throws(
+      () => translateLayer({ ...dense, config: { ...dense.config, dtype: policy } }, 'm.json'),
+      (e: unknown) => e instanceof UnsupportedLayerError && /m\.json: layer 'dense', field 'dtype': dtype policy "mixed_float16"/.test(e.message),
+    );
+  });
+
+  it('an activation whose tfjs namesake computes something else is refused, not approximated', async () => {
+    const dense = layerOf(await kerasConfig('swish'), 'Dense');
+    assert.throws(() => translateLayer({ ...dense, config: { ...dense.config, activation: 'hard_sigmoid' } }, 'm.json'), /activation "hard_sigmoid" has no exact tfjs equivalent/);
+    const silu = translateLayer({ ...dense, config: { ...dense.config, activation: 'silu' } }, 'm.json');
+    assert.equal(silu.tfjs.config['activation'], 'swish');
+  });
+
+  it('a Keras layer class with no translator is named', async () => {
+    const dense = layerOf(await kerasConfig('swish'), 'Dense');
+    assert.throws(() => translateLayer({ ...dense, class_name: 'Conv3DTransposeLike' }, 'm.json'), /m\.json: layer 'dense': Keras layer class 'Conv3DTransposeLike' is not supported/);
+  });
+
+  it('functional: Keras-tensor inbound nodes become [layer, node, tensor, kwargs] lists, shared layers keep both nodes', async () => {
+    const { topology } = translateModel(await kerasConfig('two_branch'), 'two_branch.json');
+    assert.equal(topology.class_name, 'Model');
+    const layers = topology.config['layers'] as Array<{ name: string; inbound_nodes: unknown[] }>;
+    const byName = (name: string) => layers.find((l) => l.name === name)!;
+    assert.deepEqual(byName('shared_dense').inbound_nodes, [[['left', 0, 0, {}]], [['right', 0, 0, {}]]]);
+    assert.deepEqual(byName('concat').inbound_nodes, [[['swish_left', 0, 0, {}], ['shared_dense', 1, 0, {}]]]);
+    assert.deepEqual(topology.config['input_layers'], [['left', 0, 0], ['right', 0, 0]]);
+    assert.deepEqual(topology.config['output_layers'], [['score', 0, 0], ['add', 0, 0]]);
+  });
+
+  it('a subclassed model (no graph in its config) is refused with the reason', () => {
+    assert.throws(() => translateModel({ class_name: 'MyModel', config: {} }, 'm.json'), /not a Sequential or functional model/);
+  });
+});
