@@ -18,8 +18,20 @@ from ._tf import tf
 from .layer_graph import node_zero
 
 PY_FUNCTION_OPS = frozenset({"EagerPyFunc", "PyFunc", "PyFuncStateless"})
-# Graph plumbing that has no gradient entry and needs none.
-STRUCTURAL_OPS = frozenset({"Placeholder", "NoOp", "_Arg", "_Retval", "_DeviceArg", "_DeviceRetval"})
+# Graph plumbing that has no gradient entry and needs none, and function calls, which TF
+# differentiates through their bodies (inspected separately: they are in the function library).
+STRUCTURAL_OPS = frozenset(
+    {
+        "Placeholder",
+        "NoOp",
+        "_Arg",
+        "_Retval",
+        "_DeviceArg",
+        "_DeviceRetval",
+        "PartitionedCall",
+        "StatefulPartitionedCall",
+    }
+)
 
 
 @dataclass
@@ -41,12 +53,16 @@ def _has_gradient(op_type: str) -> bool:
 
 
 def op_types(concrete_function) -> set:
-    """Every op type in a traced function, its nested function bodies included."""
+    """Every op type in a traced function, its nested function bodies included.
+
+    A node may call a library function by using its name as the op type; such calls are left
+    out, since the function's own ops are in the set.
+    """
     graph_def = concrete_function.graph.as_graph_def()
     types = {node.op for node in graph_def.node}
     for function in graph_def.library.function:
         types.update(node.op for node in function.node_def)
-    return types
+    return types - {function.signature.name for function in graph_def.library.function}
 
 
 def non_differentiable(types) -> list:

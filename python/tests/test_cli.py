@@ -1,0 +1,156 @@
+"""`python -m keras_bridge export`: flags, exit codes and one-line errors."""
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+
+import keras
+from bridge_test_models import lambda_model
+from bundle_io import BUNDLE_FILES, read_bundle
+from conftest import PYTHON_DIR, REPO_ROOT, SEED_DIR, TESTS_DIR, build_seed_model
+from keras_bridge import cli
+
+PREFIX = "keras-bridge export: error:"
+
+
+def run_cli(capsys, *argv):
+    """main() in-process; returns (exit code, stdout, the error line or None)."""
+    try:
+        code = cli.main(["export", *argv])
+    except SystemExit as exc:  # argparse
+        code = exc.code
+    out, err = capsys.readouterr()
+    errors = [line for line in err.splitlines() if ": error:" in line]
+    assert len(errors) <= 1, err
+    return code, out, (errors[0] if errors else None)
+
+
+def subprocess_cli(*argv, cwd=REPO_ROOT):
+    env = dict(os.environ, PYTHONPATH=str(PYTHON_DIR), TF_CPP_MIN_LOG_LEVEL="3")
+    return subprocess.run(
+        [sys.executable, "-m", "keras_bridge", *argv], cwd=cwd, env=env, capture_output=True, text=True, timeout=120
+    )
+
+
+@pytest.fixture
+def lambda_file(tmp_path):
+    path = tmp_path / "lambda.keras"
+    lambda_model().save(path)
+    return path
+
+
+@pytest.fixture
+def swish_file(tmp_path):
+    path = tmp_path / "swish.keras"
+    build_seed_model("swish").save(path)
+    return path
+
+
+@pytest.mark.usefixtures("restore_sys_path")
+@pytest.mark.parametrize(
+    "argv, expected",
+    [
+        (["--model", "{tmp}/missing.keras"], "missing.keras: no such file"),
+        (["--model", "{tmp}/corrupt.keras"], "corrupt.keras: not a valid .keras file"),
+        (["--model", "{tmp}/model.h5"], "expected a Keras 3 .keras file"),
+        (["--model", "{swish}"], "custom class 'SwishActivation' (module 'seed_models') is unknown; pass --module seed_models"),
+        (["--model", "{swish}", "--module", "no_such_module_xyz"], "--module no_such_module_xyz: module not found"),
+        (["--model", "{swish}", "--module", "bridge_test_models"], "the --module list (bridge_test_models) does not define it"),
+        (["--model", "{lambda}"], "layer 'doubler' is a Lambda layer"),
+        (["--factory", "bridge_test_models:lambda_model"], "layer 'doubler' is a Lambda layer"),
+        (["--factory", "no_such_module_xyz:f"], "--factory no_such_module_xyz: module not found"),
+        (["--factory", "bridge_test_models:nope"], "module 'bridge_test_models' has no attribute 'nope'"),
+        (["--factory", "bridge_test_models"], "expected MODULE:FUNCTION"),
+        (["--factory", "bridge_test_models:unbuilt_model"], "returned an unbuilt model"),
+        (["--factory", "bridge_test_models:not_a_model"], "returned int, not a keras.Model"),
+        (["--factory", "bridge_test_models:raising_factory"], "the factory raised ValueError: this factory is broken on purpose"),
+        (["--factory", "bridge_test_models:variable_length_model"], "model input 'sequence' has shape [None, None, 4]"),
+        (["--factory", "seed_models:swish_model", "--path", "{tmp}/no-such-dir"], "no-such-dir: no such directory"),
+    ],
+    ids=[
+        "missing-file", "corrupt-file", "not-keras-suffix", "custom-class-without-module", "bad-module",
+        "module-without-the-class", "lambda-file", "lambda-factory", "bad-factory-module", "bad-factory-name",
+        "factory-without-colon", "unbuilt-model", "not-a-model", "factory-raises", "undetermined-dims", "bad-path",
+    ],
+)
+def test_input_errors_exit_2_with_one_line(argv, expected, tmp_path, capsys, swish_file, lambda_file):
+    (tmp_path / "corrupt.keras").write_bytes(b"not a zip archive")
+    (tmp_path / "model.h5").write_bytes(b"")
+    argv = [a.format(tmp=tmp_path, swish=swish_file, **{"lambda": lambda_file}) for a in argv]
+    out_dir = tmp_path / "out"
+    code, out, error = run_cli(capsys, "--out", str(out_dir), "--path", str(TESTS_DIR), str(SEED_DIR), *argv)
+    assert code == 2
+    assert error is not None and error.startswith(PREFIX), error
+    assert expected in error
+    assert out == ""
+    assert not out_dir.exists()
+
+
+@pytest.mark.parametrize(
+    "argv, expected",
+    [
+        ([], "the following arguments are required: --out"),
+        (["--out", "x"], "one of the arguments --factory --model is required"),
+        (["--out", "x", "--factory", "a:b", "--model", "m.keras"], "not allowed with argument"),
+        (["--out", "x", "--factory", "a:b", "--seed", "-1"], "argument --seed: expected a non-negative integer"),
+        (["--out", "x", "--factory", "a:b", "--batch-size", "0"], "argument --batch-size: expected a positive integer"),
+    ],
+)
+def test_usage_errors_exit_2_with_one_line(argv, expected, capsys):
+    code, out, error = run_cli(capsys, *argv)
+    assert code == 2
+    assert error.startswith(PREFIX) and expected in error
+
+
+def test_internal_error_exits_1(tmp_path, capsys, monkeypatch, restore_sys_path):
+    import keras_bridge.exporter
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("unexpected (simulated)")
+
+    monkeypatch.setattr(keras_bridge.exporter, "compute_goldens", broken)
+    code, out, error = run_cli(capsys, "--out", str(tmp_path / "o"), "--path", str(SEED_DIR), "--factory", "seed_models:swish_model")
+    assert code == 1
+    assert error.startswith(f"{PREFIX} internal error: RuntimeError: unexpected (simulated)")
+    assert not (tmp_path / "o").exists()
+
+
+def test_in_process_export_prints_the_bundle_path_and_progress(tmp_path, capsys, restore_sys_path):
+    out_dir = tmp_path / "risk"
+    code = cli.main(["export", "--out", str(out_dir), "--path", str(SEED_DIR), "--factory", "seed_models:risk_model", "--seed", "3"])
+    out, err = capsys.readouterr()
+    assert code == 0
+    assert out.strip() == str(out_dir.absolute())
+    assert "exporting sequential" in err and "1 custom (CustomRiskLayer)" in err
+    assert re.search(r"finite differences for custom_risk_layer(_\d+)?: 256 evaluations", err), err
+    assert read_bundle(out_dir).manifest["seed"] == 3
+
+
+def test_help_documents_every_flag():
+    result = subprocess_cli("export", "--help")
+    assert result.returncode == 0
+    for flag in ("--out", "--factory", "--model", "--module", "--seed", "--batch-size", "--path"):
+        assert flag in result.stdout
+
+
+def test_subprocess_export_of_a_seed_factory(tmp_path):
+    """The documented invocation, run from the repository root with a relative --path."""
+    out_dir = tmp_path / "swish"
+    result = subprocess_cli("export", "--out", str(out_dir), "--path", "fixtures/seed", "--factory", "seed_models:swish_model")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == str(out_dir)
+    assert "exporting sequential: 3 layers, 1 custom (SwishActivation)" in result.stderr
+    assert {p.name for p in out_dir.iterdir()} == BUNDLE_FILES
+    # Same weights and goldens as the in-process export of the same factory and seed.
+    assert read_bundle(out_dir).weights_bin == read_bundle(
+        __import__("keras_bridge").export(build_seed_model("swish"), tmp_path / "again")
+    ).weights_bin
+
+
+def test_subprocess_input_error_exit_code(tmp_path):
+    result = subprocess_cli("export", "--out", str(tmp_path / "o"), "--model", str(tmp_path / "missing.keras"))
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1].startswith(PREFIX)
+    assert result.stdout == ""
