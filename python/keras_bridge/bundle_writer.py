@@ -154,6 +154,13 @@ def write_bundle(out_dir: Path, files: Mapping[str, bytes]) -> Path:
     """
     out_dir = Path(out_dir).absolute()
     check_destination(out_dir)
+    try:
+        return _write_bundle(out_dir, files)
+    except OSError as exc:
+        raise ExportError(f"--out {out_dir}: cannot write the bundle: {exc}") from exc
+
+
+def _write_bundle(out_dir: Path, files: Mapping[str, bytes]) -> Path:
     created_parents = _missing_parents(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp_dir = out_dir.parent / f".{out_dir.name}.tmp-{secrets.token_hex(6)}"

@@ -31,7 +31,7 @@ def failing_write(monkeypatch):
 
 def test_failure_while_writing_leaves_no_directory(tmp_path, failing_write):
     out = tmp_path / "nested" / "deeper" / "bundle"
-    with pytest.raises(OSError, match="simulated"):
+    with pytest.raises(ExportError, match="cannot write the bundle: .*simulated"):
         keras_bridge.export(build_seed_model("swish"), out)
     assert len(failing_write) == 2
     assert not (tmp_path / "nested").exists()  # parents it created are gone too
@@ -50,7 +50,7 @@ def test_failure_while_writing_keeps_the_existing_bundle(tmp_path, monkeypatch):
         real_write(path, data)
 
     monkeypatch.setattr(bundle_writer, "_write_file", write)
-    with pytest.raises(OSError):
+    with pytest.raises(ExportError, match="cannot write the bundle"):
         keras_bridge.export(build_seed_model("temporal"), out)
     assert _snapshot(out) == before
     assert leftovers(tmp_path) == []
@@ -68,7 +68,7 @@ def test_failure_while_renaming_keeps_the_existing_bundle(tmp_path, monkeypatch)
         real_rename(src, dst)
 
     monkeypatch.setattr(bundle_writer.os, "rename", rename)
-    with pytest.raises(OSError, match="simulated"):
+    with pytest.raises(ExportError, match="cannot write the bundle: .*simulated"):
         keras_bridge.export(build_seed_model("temporal"), out)
     assert _snapshot(out) == before
     assert leftovers(tmp_path) == []
