@@ -1,6 +1,7 @@
 """`export(model, out_dir)`: a built Keras model in, a keras-bridge bundle (docs/bundle-format.md) out."""
 from __future__ import annotations
 
+import numbers
 from pathlib import Path
 
 from ._tf import keras
@@ -27,11 +28,13 @@ def refuse_lambda_layers(model) -> None:
         raise ExportError(f"model {model.name!r}: layer {lambdas[0]!r} is a Lambda layer; {LAMBDA_ADVICE}")
 
 
-def _check_arguments(seed, batch_size) -> None:
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+def _check_arguments(seed, batch_size) -> tuple:
+    """Both as plain ints (numpy integers are fine), or an ExportError."""
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
         raise ExportError(f"seed must be a non-negative integer, got {seed!r}")
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+    if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) or batch_size < 1:
         raise ExportError(f"batch size must be a positive integer, got {batch_size!r}")
+    return int(seed), int(batch_size)
 
 
 def analyze_layers(graph, progress: Progress) -> dict:
@@ -65,7 +68,7 @@ def export(model, out_dir, *, seed: int = 0, batch_size: int = 2, progress: Prog
     `progress`, if given, receives one line per step. Raises ExportError when the model or
     the destination cannot be exported (the CLI's exit code 2); nothing is written then.
     """
-    _check_arguments(seed, batch_size)
+    seed, batch_size = _check_arguments(seed, batch_size)
     out_dir = Path(out_dir)
     check_destination(out_dir)
     if not isinstance(model, keras.Model):

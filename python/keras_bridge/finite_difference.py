@@ -20,7 +20,7 @@ from __future__ import annotations
 import contextlib
 from dataclasses import dataclass, field
 
-from ._tf import keras, np, tf
+from ._tf import np, tf
 from .errors import ExportError
 from .progress import Progress, emit
 

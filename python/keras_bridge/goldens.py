@@ -156,7 +156,8 @@ def compute_goldens(
         add(GoldenTensor({"kind": "cotangent", "index": i, "name": name}, cotangent, "float32"))
 
     probes = layer_output_tensors(graph)
-    probe = keras.Model(model.inputs, [tensor for _, _, tensor in probes])
+    # Named explicitly so that it does not use up Keras' "functional_N" auto names.
+    probe = keras.Model(model.inputs, [tensor for _, _, tensor in probes], name="keras_bridge_layer_outputs")
     probe_values = _flat_numpy(probe(_model_arguments(x), training=False))
     for (layer, index, _), array in zip(probes, probe_values):
         add(GoldenTensor({"kind": "layer_output", "layer": layer.name, "node": 0, "index": index}, array, array.dtype.name))

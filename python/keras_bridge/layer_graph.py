@@ -7,13 +7,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ._tf import keras
 from .errors import ExportError
 
 
 @dataclass
 class LayerGraph:
-    model: "keras.Model"
+    model: object  # a keras.Model
     layers: list  # model.layers, in order
     input_layers: list  # the InputLayer behind each of model.inputs
     parents: dict = field(default_factory=dict)  # id(op) -> set of id(parent op)

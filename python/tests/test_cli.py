@@ -6,7 +6,6 @@ import sys
 
 import pytest
 
-import keras
 from bridge_test_models import lambda_model
 from bundle_io import BUNDLE_FILES, read_bundle
 from conftest import PYTHON_DIR, REPO_ROOT, SEED_DIR, TESTS_DIR, build_seed_model
