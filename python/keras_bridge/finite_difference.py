@@ -285,20 +285,8 @@ class FiniteDifferenceLayers:
                 input_grads.append(None)
                 continue
             feed = evaluator.feed_dtype(tensor.dtype.as_numpy_dtype)
-            point = values[position]
-            grad = np.zeros(point.shape, np.float64)
-            for idx in np.ndindex(point.shape):
-                x = point[idx]
-                h = step * max(1.0, abs(x))
-                x_plus = float(np.asarray(x + h, feed))
-                x_minus = float(np.asarray(x - h, feed))
-                point[idx] = x_plus
-                f_plus = evaluator(leaves, values)
-                point[idx] = x_minus
-                f_minus = evaluator(leaves, values)
-                point[idx] = x
-                grad[idx] = directional(f_plus, f_minus) / (x_plus - x_minus)
-                count += 2
+            grad = _central_differences(values[position], feed, step, directional, lambda: evaluator(leaves, values))
+            count += 2 * grad.size
             input_grads.append(tf.constant(grad.astype(tensor.dtype.as_numpy_dtype)))
 
         variable_grads = []
@@ -315,19 +303,10 @@ class FiniteDifferenceLayers:
             feed = evaluator.weight_dtype(index)
             base = np.asarray(layer.weights[index].numpy(), np.float64)
             point = base.copy()
-            grad = np.zeros(point.shape, np.float64)
-            for idx in np.ndindex(point.shape):
-                x = point[idx]
-                h = step * max(1.0, abs(x))
-                x_plus = float(np.asarray(x + h, feed))
-                x_minus = float(np.asarray(x - h, feed))
-                point[idx] = x_plus
-                f_plus = evaluator(leaves, values, weight_override=(index, point))
-                point[idx] = x_minus
-                f_minus = evaluator(leaves, values, weight_override=(index, point))
-                point[idx] = x
-                grad[idx] = directional(f_plus, f_minus) / (x_plus - x_minus)
-                count += 2
+            grad = _central_differences(
+                point, feed, step, directional, lambda: evaluator(leaves, values, weight_override=(index, point))
+            )
+            count += 2 * grad.size
             variable_grads.append(tf.constant(grad.astype(np.dtype(variable.dtype.as_numpy_dtype))))
 
         state.evaluations += count
@@ -339,3 +318,24 @@ class FiniteDifferenceLayers:
         if variables:
             return input_grads, variable_grads
         return input_grads
+
+
+def _central_differences(point, feed_dtype, step, directional, evaluate):
+    """v . df/dx_i for every element x_i of `point`, perturbed in place and restored.
+
+    h = step * max(1, |x_i|); the denominator is the step actually taken once x_i +- h is
+    rounded to the dtype the layer is fed, which is the same formula in exact arithmetic.
+    """
+    grad = np.zeros(point.shape, np.float64)
+    for idx in np.ndindex(point.shape):
+        x = point[idx]
+        h = step * max(1.0, abs(x))
+        x_plus = float(np.asarray(x + h, feed_dtype))
+        x_minus = float(np.asarray(x - h, feed_dtype))
+        point[idx] = x_plus
+        f_plus = evaluate()
+        point[idx] = x_minus
+        f_minus = evaluate()
+        point[idx] = x
+        grad[idx] = directional(f_plus, f_minus) / (x_plus - x_minus)
+    return grad
