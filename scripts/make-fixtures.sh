@@ -11,4 +11,5 @@ export_bundle swish seed_models:swish_model
 export_bundle temporal seed_models:temporal_model
 export_bundle risk seed_models:risk_model
 export_bundle two_branch functional_example:two_branch_model
+.venv/bin/python scripts/export_zoo.py
 du -sh fixtures/bundles/*
