@@ -11,8 +11,13 @@ export interface LayerConversion {
   name: string;
   kerasClass: string;
   tfjsClass: string;
-  /** 'tfjs': a layer tfjs-layers implements; 'custom': a registered TypeScript layer. */
-  mapping: 'tfjs' | 'custom';
+  /**
+   * 'tfjs': a layer tfjs-layers implements (or keras-bridge adds to it); 'custom': a registered
+   * TypeScript layer; 'operation': a Keras op on symbolic tensors (KerasOperation); 'model': a
+   * model used as a layer, whose own layers are in `layers`.
+   */
+  mapping: 'tfjs' | 'custom' | 'operation' | 'model';
+  layers?: LayerConversion[];
   notes: FieldNote[];
 }
 

@@ -33,6 +33,7 @@ export function translateFunctionalNodes(
   source: string,
   layerName: string,
   notes: FieldNote[],
+  nodeOffset: (layerName: string) => number,
 ): TfjsInboundTensor[][] {
   if (nodes === undefined || nodes === null) return [];
   if (!Array.isArray(nodes)) {
@@ -58,12 +59,27 @@ export function translateFunctionalNodes(
     }
     const tensors: KerasTensorRef[] = [];
     collectTensors(args, tensors);
-    return tensors.map((t): TfjsInboundTensor => [...t.config.keras_history, plainKwargs]);
+    return tensors.map((t): TfjsInboundTensor => {
+      const [name, node, tensor] = t.config.keras_history;
+      return [name, node + nodeOffset(name), tensor, plainKwargs];
+    });
   });
 }
 
 /** `input_layers`/`output_layers`: Keras 3 writes one [name, node, tensor] triple bare. */
-export function translateIoList(value: unknown, source: string, field: string): unknown[][] {
+export function translateIoList(
+  value: unknown,
+  source: string,
+  field: string,
+  nodeOffset: (layerName: string) => number,
+): unknown[][] {
   if (!Array.isArray(value)) throw new InputError(`${source}: model config field '${field}' is missing or not a list.`);
-  return typeof value[0] === 'string' ? [value] : (value as unknown[][]);
+  const triples = (typeof value[0] === 'string' ? [value] : value) as [string, number, number][];
+  return triples.map(([name, node, tensor]) => [name, node + nodeOffset(name), tensor]);
 }
+
+/**
+ * tfjs-layers, like Keras 2, gives every model its own node 0 (its inputs to its outputs), so a
+ * model used as a layer is first *called* at node 1; Keras 3 counts that first call as node 0.
+ */
+export const TFJS_MODEL_NODE_OFFSET = 1;

@@ -2,6 +2,8 @@ import { UnsupportedLayerError } from '../errors.js';
 import { isBuiltinKerasModule, type KerasObject } from '../keras/keras-object.js';
 import type { LayerConversion } from './conversion-report.js';
 import { translateCustomLayer } from './custom-layer-translation.js';
+import { isOperationNode, translateOperation } from './operation-translation.js';
+import { isModelClass, translateNestedModel } from './translate-model.js';
 import { TranslationContext } from './translation-context.js';
 import { findTranslator, type TfjsLayerConfig } from './translator-registry.js';
 import './translators/index.js';
@@ -23,7 +25,13 @@ export function translateLayer(
     );
   }
   const custom = !isBuiltinKerasModule(layer.module);
-  const translator = custom ? translateCustomLayer : findTranslator(layer.class_name);
+  const mapping: LayerConversion['mapping'] = custom ? 'custom' : isOperationNode(layer) ? 'operation' : isModelClass(layer) ? 'model' : 'tfjs';
+  const translator = {
+    custom: translateCustomLayer,
+    operation: (l: KerasObject, c: TranslationContext) => translateOperation(l, c, firstNodeArguments(l)),
+    model: translateNestedModel,
+    tfjs: findTranslator(layer.class_name),
+  }[mapping];
   if (!translator) {
     throw new UnsupportedLayerError(
       `${context.where()}: Keras layer class '${layer.class_name}' is not supported by the converter yet.`,
@@ -36,8 +44,16 @@ export function translateLayer(
       name: layerName,
       kerasClass: layer.class_name,
       tfjsClass: tfjs.class_name,
-      mapping: custom ? 'custom' : 'tfjs',
+      mapping,
       notes: context.notes,
+      ...(context.nested.length > 0 ? { layers: context.nested } : {}),
     },
   };
+}
+
+/** Positional arguments of a functional node's first call (operation nodes are called once). */
+function firstNodeArguments(layer: KerasObject): unknown[] {
+  const nodes = layer['inbound_nodes'];
+  const first = Array.isArray(nodes) ? (nodes[0] as { args?: unknown } | undefined) : undefined;
+  return Array.isArray(first?.args) ? first.args : [];
 }

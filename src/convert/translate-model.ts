@@ -1,8 +1,10 @@
 import { InputError, UnsupportedLayerError } from '../errors.js';
 import { isKerasObject, type KerasObject } from '../keras/keras-object.js';
 import type { ConversionReport, FieldNote, LayerConversion } from './conversion-report.js';
-import { translateFunctionalNodes, translateIoList } from './functional-graph.js';
+import { TFJS_MODEL_NODE_OFFSET, translateFunctionalNodes, translateIoList } from './functional-graph.js';
 import { translateLayer } from './translate-layer.js';
+import type { TranslationContext } from './translation-context.js';
+import type { TfjsLayerConfig } from './translator-registry.js';
 
 /** A tfjs-layers model topology, as model.json's `modelTopology` holds it. */
 export interface TfjsTopology {
@@ -51,6 +53,18 @@ export function translateModel(model: KerasObject, source: string): TranslatedMo
   };
 }
 
+export function isModelClass(layer: KerasObject): boolean {
+  return layer.class_name in MODEL_TRANSLATORS;
+}
+
+/** A Sequential or functional model used as a layer of another model. */
+export function translateNestedModel(layer: KerasObject, context: TranslationContext): TfjsLayerConfig {
+  const { topology, report } = translateModel(layer, context.source);
+  context.nested.push(...report.layers);
+  for (const note of report.modelNotes) context.notes.push(note);
+  return { class_name: topology.class_name, config: topology.config };
+}
+
 function layerEntries(model: KerasObject, source: string): KerasObject[] {
   const layers = model.config['layers'];
   if (!Array.isArray(layers)) {
@@ -91,20 +105,22 @@ function translateSequential(model: KerasObject, source: string) {
 
 function translateFunctional(model: KerasObject, source: string) {
   const entries = layerEntries(model, source);
+  const models = new Set(entries.filter(isModelClass).map((e) => String(e['name'] ?? e.config['name'])));
+  const nodeOffset = (name: string) => (models.has(name) ? TFJS_MODEL_NODE_OFFSET : 0);
   const conversions: LayerConversion[] = [];
   const layers = entries.map((entry) => {
     const { tfjs, conversion } = translateLayer(entry, source);
     conversions.push(conversion);
     const name = String(entry['name'] ?? entry.config['name']);
-    const inboundNodes = translateFunctionalNodes(entry['inbound_nodes'], source, name, conversion.notes);
+    const inboundNodes = translateFunctionalNodes(entry['inbound_nodes'], source, name, conversion.notes, nodeOffset);
     return { ...tfjs, name, inbound_nodes: inboundNodes };
   });
   return {
     config: {
       name: model.config['name'],
       layers,
-      input_layers: translateIoList(model.config['input_layers'], source, 'input_layers'),
-      output_layers: translateIoList(model.config['output_layers'], source, 'output_layers'),
+      input_layers: translateIoList(model.config['input_layers'], source, 'input_layers', nodeOffset),
+      output_layers: translateIoList(model.config['output_layers'], source, 'output_layers', nodeOffset),
     },
     layers: conversions,
     modelNotes: noteModelFields(model, ['name', 'layers', 'input_layers', 'output_layers']),

@@ -1,8 +1,10 @@
-import type { FieldNote } from './conversion-report.js';
+import type { FieldNote, LayerConversion } from './conversion-report.js';
 
 /** Passed to every translator: where we are (for error messages) and a place to record notes. */
 export class TranslationContext {
   readonly notes: FieldNote[] = [];
+  /** For a model used as a layer: how each of its own layers was converted. */
+  readonly nested: LayerConversion[] = [];
 
   constructor(
     /** The file the config came from, for error messages. */

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { bundleGolden, type Bundle } from '../keras/bundle.js';
 import type { GoldenTensorRecord } from '../keras/bundle-manifest.js';
 import { toFloat64 } from '../keras/packed-tensor.js';
+import { TFJS_MODEL_NODE_OFFSET } from '../convert/functional-graph.js';
 import { InputError } from '../errors.js';
 
 /** What the tfjs model computed for one golden tensor. */
@@ -60,7 +61,7 @@ async function forward(
   const layerGoldens = bundle.manifest.goldens.tensors.filter((g) => g.kind === 'layer_output');
   const symbolic = layerGoldens.map((g) => {
     const layer = findLayer(model, g.layer, bundle);
-    const node = layer.inboundNodes[g.node];
+    const node = layer.inboundNodes[g.node + (layer instanceof tf.LayersModel ? TFJS_MODEL_NODE_OFFSET : 0)];
     const tensor = node?.outputTensors[g.index];
     if (!tensor) {
       throw new InputError(`${bundle.dir}: golden for layer '${g.layer}' names node ${g.node}, tensor ${g.index}, which the converted layer does not have.`);

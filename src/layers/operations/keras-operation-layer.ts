@@ -1,0 +1,70 @@
+import * as tf from '@tensorflow/tfjs';
+import { fillArguments } from './operation-arguments.js';
+import { findOperation, type OperationConfig } from './operation-registry.js';
+import './numpy-operations.js';
+import './nn-operations.js';
+
+export interface KerasOperationArgs {
+  name?: string;
+  /** 'numpy.Mean', 'nn.Relu', ...: see operation-registry.ts. */
+  operation: string;
+  /** The Keras operation's own config (axis, keepdims, ...). */
+  operationConfig?: Record<string, unknown>;
+  /** Positional arguments with tensor slots: see operation-arguments.ts. */
+  arguments: unknown[];
+}
+
+function snakeToCamel(name: string): string {
+  return name.replace(/_+(\w)/g, (_, c: string) => c.toUpperCase());
+}
+
+/**
+ * A Keras 3 operation node of a functional model, as a tfjs layer: its inputs are the tensors
+ * among the operation's arguments, in argument order.
+ */
+export class KerasOperation extends tf.layers.Layer {
+  static readonly className = 'KerasOperation';
+  readonly operation: string;
+  readonly operationConfig: Record<string, unknown>;
+  readonly operationArguments: unknown[];
+
+  constructor(args: KerasOperationArgs) {
+    super({ name: args.name });
+    if (!findOperation(args.operation)) throw new Error(`KerasOperation: unknown operation '${args.operation}'`);
+    this.operation = args.operation;
+    this.operationConfig = args.operationConfig ?? {};
+    this.operationArguments = args.arguments;
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    return tf.tidy(() => {
+      const tensors = Array.isArray(inputs) ? inputs : [inputs];
+      const config: OperationConfig = {
+        get: (snake) => this.operationConfig[snake] ?? this.operationConfig[snakeToCamel(snake)],
+      };
+      const args = fillArguments(this.operationArguments, tensors) as unknown[];
+      return findOperation(this.operation)!(args, config);
+    });
+  }
+
+  /** Shapes come from running the operation on zeros: every op here is shape-polymorphic. */
+  override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
+    const shapes = (Array.isArray(inputShape[0]) || inputShape.length === 0 ? inputShape : [inputShape]) as tf.Shape[];
+    const probeBatch = 2;
+    const zeros = shapes.map((s) => tf.zeros(s.map((d) => d ?? probeBatch)));
+    const out = this.call(zeros.length === 1 ? zeros[0]! : zeros);
+    const shape = out.shape.map((d, i) => (i === 0 && shapes[0]![0] === null ? null : d));
+    tf.dispose([...zeros, out]);
+    return shape;
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return {
+      ...super.getConfig(),
+      operation: this.operation,
+      operationConfig: this.operationConfig as tf.serialization.ConfigDict,
+      arguments: this.operationArguments as tf.serialization.ConfigDictValue,
+    };
+  }
+}
+tf.serialization.registerClass(KerasOperation);

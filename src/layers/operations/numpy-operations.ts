@@ -1,0 +1,112 @@
+import * as tf from '@tensorflow/tfjs';
+import { isSliceSlot } from './operation-arguments.js';
+import { registerOperation, type OperationConfig } from './operation-registry.js';
+
+// keras.ops.numpy operations, with NumPy semantics (broadcasting, Python scalars as float32).
+
+function tensorOf(value: unknown): tf.Tensor {
+  if (value instanceof tf.Tensor) return value;
+  if (typeof value === 'number' || typeof value === 'boolean') return tf.scalar(Number(value));
+  throw new Error(`expected a tensor or a number, got ${JSON.stringify(value)}`);
+}
+
+function axisOf(config: OperationConfig): number | number[] | undefined {
+  const axis = config.get('axis');
+  return axis === null || axis === undefined ? undefined : (axis as number | number[]);
+}
+
+const binary: Record<string, (a: tf.Tensor, b: tf.Tensor) => tf.Tensor> = {
+  Add: tf.add,
+  Subtract: tf.sub,
+  Multiply: tf.mul,
+  Divide: tf.div,
+  TrueDivide: tf.div,
+  Power: tf.pow,
+  Maximum: tf.maximum,
+  Minimum: tf.minimum,
+  Matmul: (a, b) => tf.matMul(a, b),
+};
+for (const [name, fn] of Object.entries(binary)) {
+  registerOperation(`numpy.${name}`, ([a, b]) => fn(tensorOf(a), tensorOf(b)));
+}
+
+const unary: Record<string, (x: tf.Tensor) => tf.Tensor> = {
+  Negative: tf.neg,
+  Abs: tf.abs,
+  Absolute: tf.abs,
+  Exp: tf.exp,
+  Log: tf.log,
+  Sqrt: tf.sqrt,
+  Square: tf.square,
+  Tanh: tf.tanh,
+  Sin: tf.sin,
+  Cos: tf.cos,
+  Reciprocal: tf.reciprocal,
+  Sign: tf.sign,
+};
+for (const [name, fn] of Object.entries(unary)) {
+  registerOperation(`numpy.${name}`, ([x]) => fn(tensorOf(x)));
+}
+
+const reductions: Record<string, (x: tf.Tensor, axis: number | number[] | undefined, keepDims: boolean) => tf.Tensor> = {
+  Mean: tf.mean,
+  Sum: tf.sum,
+  Max: tf.max,
+  Min: tf.min,
+  Prod: tf.prod,
+};
+for (const [name, fn] of Object.entries(reductions)) {
+  registerOperation(`numpy.${name}`, ([x], config) => fn(tensorOf(x), axisOf(config), Boolean(config.get('keepdims'))));
+}
+
+registerOperation('numpy.Reshape', ([x], config) => tf.reshape(tensorOf(x), config.get('newshape') as number[]));
+registerOperation('numpy.Transpose', ([x], config) => tf.transpose(tensorOf(x), (config.get('axes') as number[] | null) ?? undefined));
+registerOperation('numpy.ExpandDims', ([x], config) => tf.expandDims(tensorOf(x), config.get('axis') as number));
+registerOperation('numpy.Squeeze', ([x], config) => {
+  const axis = axisOf(config);
+  return tf.squeeze(tensorOf(x), axis === undefined ? undefined : [axis].flat());
+});
+registerOperation('numpy.Clip', ([x], config) => tf.clipByValue(tensorOf(x), config.get('x_min') as number, config.get('x_max') as number));
+registerOperation('numpy.Concatenate', ([xs], config) => tf.concat((xs as unknown[]).map(tensorOf), (config.get('axis') as number | null) ?? 0));
+registerOperation('numpy.Stack', ([xs], config) => tf.stack((xs as unknown[]).map(tensorOf), (config.get('axis') as number | null) ?? 0));
+
+/** The indices Python's slice(start, stop, step) selects from an axis of length n. */
+export function pythonSliceIndices(n: number, start: number | null, stop: number | null, step: number | null): number[] {
+  const by = step ?? 1;
+  if (by === 0) throw new Error('slice step cannot be zero');
+  const clampIndex = (i: number, low: number, high: number) => Math.min(Math.max(i < 0 ? i + n : i, low), high);
+  const first = start === null ? (by > 0 ? 0 : n - 1) : clampIndex(start, by > 0 ? 0 : -1, by > 0 ? n : n - 1);
+  const last = stop === null ? (by > 0 ? n : -1) : clampIndex(stop, by > 0 ? 0 : -1, by > 0 ? n : n - 1);
+  const indices: number[] = [];
+  for (let i = first; by > 0 ? i < last : i > last; i += by) indices.push(i);
+  return indices;
+}
+
+/**
+ * x[...] with integers and slices (Keras's GetItem), built from slice and gather, which tfjs can
+ * differentiate (its StridedSlice has no gradient). None and Ellipsis are refused at conversion.
+ */
+registerOperation('numpy.GetItem', ([x, key]) => {
+  let tensor = tensorOf(x);
+  const keys = Array.isArray(key) ? key : [key];
+  const dropAxes: number[] = [];
+  keys.forEach((k, axis) => {
+    const n = tensor.shape[axis]!;
+    if (typeof k === 'number') {
+      const index = k < 0 ? k + n : k;
+      tensor = tf.slice(tensor, tensor.shape.map((_, a) => (a === axis ? index : 0)), tensor.shape.map((d, a) => (a === axis ? 1 : d)));
+      dropAxes.push(axis);
+    } else if (isSliceSlot(k)) {
+      const indices = pythonSliceIndices(n, ...k.slice);
+      const contiguous = indices.every((v, i) => v === indices[0]! + i);
+      tensor = contiguous && indices.length > 0
+        ? tf.slice(tensor, tensor.shape.map((_, a) => (a === axis ? indices[0]! : 0)), tensor.shape.map((d, a) => (a === axis ? indices.length : d)))
+        : tf.gather(tensor, tf.tensor1d(indices, 'int32'), axis);
+    } else {
+      throw new Error(`unsupported index ${JSON.stringify(k)}`);
+    }
+  });
+  return dropAxes.length > 0 ? tf.squeeze(tensor, dropAxes) : tensor;
+});
+
+export const NUMPY_OPERATIONS_LOADED = true;
