@@ -55,7 +55,7 @@ export function translateFunctionalNodes(
       plainKwargs[key] = value;
     }
     if (Object.keys(plainKwargs).length > 0) {
-      notes.push({ field: `inbound_nodes[${nodeIndex}].kwargs`, action: 'changed', reason: 'passed to tfjs as call kwargs', from: plainKwargs });
+      notes.push({ field: `inbound_nodes[${nodeIndex}].kwargs`, action: 'changed', reason: 'passed to tfjs with each inbound tensor, Keras 2 style', from: plainKwargs, to: plainKwargs });
     }
     const tensors: KerasTensorRef[] = [];
     collectTensors(args, tensors);

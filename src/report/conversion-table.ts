@@ -1,17 +1,27 @@
-import type { ConversionReport, FieldNote } from '../convert/conversion-report.js';
+import type { ConversionReport, FieldNote, LayerConversion } from '../convert/conversion-report.js';
 
 /** Each layer, how it was mapped, and every field dropped or changed, with why. */
 export function formatConversionReport(report: ConversionReport): string {
   const lines = [`${report.model} (${report.kerasClass}) from ${report.source}`];
-  for (const layer of report.layers) {
-    const how = layer.mapping === 'custom' ? `registered TypeScript layer ${layer.tfjsClass}` : `tfjs ${layer.tfjsClass}`;
-    lines.push(`  ${layer.name}: ${layer.kerasClass} → ${how}`);
-    for (const note of layer.notes) lines.push(`      ${describeNote(note)}`);
-  }
+  for (const layer of report.layers) lines.push(...describeLayer(layer, '  '));
   for (const note of report.modelNotes) lines.push(`  (model) ${describeNote(note)}`);
   const w = report.weights;
   lines.push(`  weights: ${w.count} tensors, ${w.bytes} bytes, ${w.shards} shard${w.shards === 1 ? '' : 's'}`);
   return lines.join('\n');
+}
+
+const MAPPINGS: Record<LayerConversion['mapping'], string> = {
+  tfjs: 'tfjs',
+  custom: 'registered TypeScript layer',
+  operation: 'keras-bridge',
+  model: 'nested tfjs',
+};
+
+function describeLayer(layer: LayerConversion, indent: string): string[] {
+  const lines = [`${indent}${layer.name}: ${layer.kerasClass} → ${MAPPINGS[layer.mapping]} ${layer.tfjsClass}`];
+  for (const note of layer.notes) lines.push(`${indent}    ${describeNote(note)}`);
+  for (const inner of layer.layers ?? []) lines.push(...describeLayer(inner, `${indent}  `));
+  return lines;
 }
 
 function describeNote(note: FieldNote): string {
