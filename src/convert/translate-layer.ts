@@ -5,6 +5,7 @@ import { translateCustomLayer } from './custom-layer-translation.js';
 import { isOperationNode, translateOperation } from './operation-translation.js';
 import { isModelClass, translateNestedModel } from './translate-model.js';
 import { TranslationContext } from './translation-context.js';
+import { unsupportedReason } from './unsupported-layers.js';
 import { findTranslator, type TfjsLayerConfig } from './translator-registry.js';
 import './translators/index.js';
 
@@ -33,9 +34,8 @@ export function translateLayer(
     tfjs: findTranslator(layer.class_name),
   }[mapping];
   if (!translator) {
-    throw new UnsupportedLayerError(
-      `${context.where()}: Keras layer class '${layer.class_name}' is not supported by the converter yet.`,
-    );
+    const reason = unsupportedReason(layer.class_name) ?? 'not supported by the converter yet';
+    throw new UnsupportedLayerError(`${context.where()}: Keras layer class '${layer.class_name}': ${reason} (see docs/layers.md).`);
   }
   const tfjs = translator(layer, context);
   return {

@@ -1,0 +1,33 @@
+/**
+ * Keras 3 layer classes keras-bridge does not convert, with why. Anything neither translated nor
+ * listed here is "not converted yet".
+ */
+export const UNSUPPORTED_LAYER_REASONS: Record<string, string> = {
+  Lambda: 'holds serialized Python code, which keras-bridge never executes; write a custom layer',
+  TFSMLayer: 'wraps a TensorFlow SavedModel, not a Keras graph',
+  JaxLayer: 'wraps JAX code',
+  FlaxLayer: 'wraps Flax code',
+  TorchModuleWrapper: 'wraps PyTorch code',
+  Layer: 'the base class; subclasses are custom layers (registerLayer)',
+  Wrapper: 'an abstract base class',
+  RNN: 'the generic RNN wrapper of a cell; convert LSTM, GRU or SimpleRNN layers',
+  Pipeline: 'a preprocessing pipeline; convert its layers',
+  TextVectorization: 'string preprocessing; tfjs-layers has no string tensors in models',
+  StringLookup: 'string preprocessing; tfjs-layers has no string tensors in models',
+  IntegerLookup: 'vocabulary lookup tables are not part of tfjs-layers',
+  Hashing: 'uses a hash function (FarmHash) tfjs does not implement',
+  HashedCrossing: 'uses a hash function (FarmHash) tfjs does not implement',
+  MelSpectrogram: 'audio preprocessing without a tfjs-layers counterpart',
+  STFTSpectrogram: 'audio preprocessing without a tfjs-layers counterpart',
+};
+
+/** Random augmentation layers are identity at inference; they are not converted yet. */
+export const AUGMENTATION_PREFIXES = ['Random', 'AugMix', 'CutMix', 'MixUp', 'RandAugment'];
+
+export function unsupportedReason(kerasClass: string): string | undefined {
+  if (UNSUPPORTED_LAYER_REASONS[kerasClass]) return UNSUPPORTED_LAYER_REASONS[kerasClass];
+  if (AUGMENTATION_PREFIXES.some((p) => kerasClass.startsWith(p))) {
+    return 'data augmentation (identity at inference); not converted yet';
+  }
+  return undefined;
+}
