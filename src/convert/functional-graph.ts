@@ -17,6 +17,32 @@ function isKerasTensorRef(value: unknown): value is KerasTensorRef {
   );
 }
 
+const MASK_KWARG = 'mask';
+
+/**
+ * Layers whose outputs are used only as `mask` keyword arguments (Keras 3 writes the mask of
+ * Embedding(mask_zero=True) as an explicit NotEqual operation node). tfjs computes masks itself,
+ * so these nodes are not converted.
+ */
+export function maskOnlyLayers(entries: ReadonlyArray<Record<string, unknown>>, outputLayers: unknown): Set<string> {
+  const usedAsMask = new Set<string>();
+  const usedOtherwise = new Set<string>();
+  for (const entry of entries) {
+    for (const node of (entry['inbound_nodes'] as Array<{ args?: unknown; kwargs?: Record<string, unknown> }> | undefined) ?? []) {
+      const args: KerasTensorRef[] = [];
+      collectTensors(node.args ?? [], args);
+      args.forEach((t) => usedOtherwise.add(t.config.keras_history[0]));
+      for (const [key, value] of Object.entries(node.kwargs ?? {})) {
+        const refs: KerasTensorRef[] = [];
+        collectTensors(value, refs);
+        refs.forEach((t) => (key === MASK_KWARG ? usedAsMask : usedOtherwise).add(t.config.keras_history[0]));
+      }
+    }
+  }
+  const outputs = JSON.stringify(outputLayers ?? []);
+  return new Set([...usedAsMask].filter((name) => !usedOtherwise.has(name) && !outputs.includes(JSON.stringify(name))));
+}
+
 /** Every Keras tensor in a node's call arguments, in argument order (lists flattened). */
 function collectTensors(value: unknown, into: KerasTensorRef[]): void {
   if (isKerasTensorRef(value)) into.push(value);
@@ -49,8 +75,17 @@ export function translateFunctionalNodes(
     for (const [key, value] of Object.entries(kwargs)) {
       const nested: KerasTensorRef[] = [];
       collectTensors(value, nested);
+      if (nested.length > 0 && key === MASK_KWARG) {
+        notes.push({
+          field: `inbound_nodes[${nodeIndex}].kwargs.mask`,
+          action: 'dropped',
+          reason: 'tfjs-layers propagates masks itself (computeMask from Embedding/Masking); parity checks the outputs agree',
+          from: nested.map((t) => t.config.keras_history[0]),
+        });
+        continue;
+      }
       if (nested.length > 0) {
-        throw new UnsupportedLayerError(`${where}: keyword argument '${key}' is a tensor; tensor-valued call kwargs are not converted yet.`);
+        throw new UnsupportedLayerError(`${where}: keyword argument '${key}' is a tensor; tensor-valued call kwargs other than mask are not converted yet.`);
       }
       plainKwargs[key] = value;
     }

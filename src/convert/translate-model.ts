@@ -1,7 +1,7 @@
 import { InputError, UnsupportedLayerError } from '../errors.js';
 import { isKerasObject, type KerasObject } from '../keras/keras-object.js';
 import type { ConversionReport, FieldNote, LayerConversion } from './conversion-report.js';
-import { TFJS_MODEL_NODE_OFFSET, translateFunctionalNodes, translateIoList } from './functional-graph.js';
+import { maskOnlyLayers, TFJS_MODEL_NODE_OFFSET, translateFunctionalNodes, translateIoList } from './functional-graph.js';
 import { translateLayer } from './translate-layer.js';
 import type { TranslationContext } from './translation-context.js';
 import type { TfjsLayerConfig } from './translator-registry.js';
@@ -104,7 +104,13 @@ function translateSequential(model: KerasObject, source: string) {
 }
 
 function translateFunctional(model: KerasObject, source: string) {
-  const entries = layerEntries(model, source);
+  const maskOnly = maskOnlyLayers(layerEntries(model, source), model.config['output_layers']);
+  const entries = layerEntries(model, source).filter((e) => !maskOnly.has(String(e['name'] ?? e.config['name'])));
+  const maskNotes: FieldNote[] = [...maskOnly].map((name) => ({
+    field: `layers['${name}']`,
+    action: 'dropped' as const,
+    reason: 'only computes a mask passed as a mask keyword argument; tfjs-layers propagates masks itself',
+  }));
   const models = new Set(entries.filter(isModelClass).map((e) => String(e['name'] ?? e.config['name'])));
   const nodeOffset = (name: string) => (models.has(name) ? TFJS_MODEL_NODE_OFFSET : 0);
   const conversions: LayerConversion[] = [];
@@ -123,6 +129,6 @@ function translateFunctional(model: KerasObject, source: string) {
       output_layers: translateIoList(model.config['output_layers'], source, 'output_layers', nodeOffset),
     },
     layers: conversions,
-    modelNotes: noteModelFields(model, ['name', 'layers', 'input_layers', 'output_layers']),
+    modelNotes: [...noteModelFields(model, ['name', 'layers', 'input_layers', 'output_layers']), ...maskNotes],
   };
 }
