@@ -144,6 +144,27 @@ function ensureNativeBackend() {
   return ['cpu', 'wasm'];
 }
 
+const CHROMIUM = process.env.KERAS_BRIDGE_CHROMIUM ?? '/usr/bin/chromium';
+
+/**
+ * Debian's chromium, for loading converted models in a real browser (tests, browser backends).
+ * Installed with apt-get when we are root; otherwise setup says how. Never fails setup.
+ */
+function ensureChromium() {
+  if (process.env.KERAS_BRIDGE_SKIP_BROWSER === '1' || fs.existsSync(CHROMIUM)) return fs.existsSync(CHROMIUM);
+  const aptGet = spawnSync('sh', ['-c', 'command -v apt-get'], { encoding: 'utf8' }).stdout.trim();
+  if (!aptGet || process.getuid?.() !== 0) {
+    say(`${CHROMIUM} is missing: browser tests and backends need Debian's chromium (apt-get install -y chromium, as root).`);
+    return false;
+  }
+  say('installing Debian chromium (apt-get install -y chromium) for browser loading and backends');
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  spawnSync(aptGet, ['update', '-qq'], { stdio: 'inherit', env });
+  const install = spawnSync(aptGet, ['install', '-y', '-qq', 'chromium'], { stdio: ['ignore', 'ignore', 'inherit'], env });
+  if (install.status !== 0) say(`apt-get install chromium failed (exit ${install.status}); browser tests will fail until it is installed.`);
+  return fs.existsSync(CHROMIUM);
+}
+
 function main() {
   const started = performance.now();
   try {
@@ -157,6 +178,7 @@ function main() {
     return;
   }
   const backends = ensureNativeBackend();
+  if (ensureChromium()) backends.push('chromium');
   say(`ready in ${((performance.now() - started) / 1000).toFixed(1)} s (backends: ${backends.join(', ')})`);
 }
 
