@@ -1,0 +1,33 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The package root: node_modules/ and dist/ are served from it. */
+export const PACKAGE_ROOT = fileURLToPath(new URL('../../..', import.meta.url));
+
+/**
+ * URL mounts for a page that runs keras-bridge's compiled ESM (dist/) in the browser, with the
+ * bare imports of our modules resolved by an import map to tfjs's ES bundle (one module instance
+ * for core, layers and the wasm backend) and to zod's ESM build.
+ */
+export function browserMounts(extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    '/node_modules/': path.join(PACKAGE_ROOT, 'node_modules'),
+    '/dist/': path.join(PACKAGE_ROOT, 'dist'),
+    ...extra,
+  };
+}
+
+const IMPORT_MAP = {
+  imports: {
+    '@tensorflow/tfjs': '/node_modules/@tensorflow/tfjs/dist/tf.fesm.js',
+    '@tensorflow/tfjs-core': '/node_modules/@tensorflow/tfjs/dist/tf.fesm.js',
+    '@tensorflow/tfjs-backend-wasm': '/node_modules/@tensorflow/tfjs-backend-wasm/dist/tf-backend-wasm.fesm.js',
+    zod: '/node_modules/zod/index.js',
+  },
+};
+
+/** An empty page with the import map; scripts are then run in it with page.evaluate(). */
+export function blankPage(): string {
+  return `<!doctype html><html><head><meta charset="utf-8"><title>keras-bridge</title>
+<script type="importmap">${JSON.stringify(IMPORT_MAP)}</script></head><body></body></html>`;
+}

@@ -1,0 +1,51 @@
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+
+const CONTENT_TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.json': 'application/json',
+  '.wasm': 'application/wasm',
+  '.bin': 'application/octet-stream',
+  '.map': 'application/json',
+};
+
+export interface StaticServer {
+  url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Serves `mounts` (URL prefix → directory) on 127.0.0.1 at a free port, plus fixed `pages`
+ * (URL path → HTML). Only files under a mounted directory are served.
+ */
+export async function startStaticServer(mounts: Record<string, string>, pages: Record<string, string> = {}): Promise<StaticServer> {
+  const server: Server = createServer(async (request, response) => {
+    const urlPath = decodeURIComponent(new URL(request.url ?? '/', 'http://localhost').pathname);
+    if (pages[urlPath] !== undefined) {
+      response.writeHead(200, { 'content-type': CONTENT_TYPES['.html']! });
+      response.end(pages[urlPath]);
+      return;
+    }
+    const prefix = Object.keys(mounts).find((p) => urlPath.startsWith(p));
+    const root = prefix === undefined ? undefined : path.resolve(mounts[prefix]!);
+    const file = root === undefined ? undefined : path.resolve(root, `.${urlPath.slice(prefix!.length - 1)}`);
+    const info = file && file.startsWith(root!) ? await stat(file).catch(() => null) : null;
+    if (!file || !info?.isFile()) {
+      response.writeHead(404).end();
+      return;
+    }
+    response.writeHead(200, { 'content-type': CONTENT_TYPES[path.extname(file)] ?? 'application/octet-stream' });
+    createReadStream(file).pipe(response);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
