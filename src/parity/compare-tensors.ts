@@ -1,14 +1,36 @@
 import type { Tolerance } from './tolerance.js';
 
+/**
+ * Which statistic decides pass/fail. 'elementwise' (the default): every element satisfies
+ * |a - b| <= atol + rtol * |b|. The others reduce the errors first and pass when the statistic
+ * of the absolute errors is <= atol or that of the relative errors is <= rtol.
+ */
+export type DecisionStatistic = 'elementwise' | 'max' | 'mean' | 'median' | 'quantile';
+export const DECISION_STATISTICS: readonly DecisionStatistic[] = ['elementwise', 'max', 'mean', 'median', 'quantile'];
+
+export interface CompareOptions {
+  statistic?: DecisionStatistic;
+  /** For 'quantile' and the reported high quantile; default 0.99. */
+  quantile?: number;
+}
+
 /** Per-tensor statistics of actual vs expected, as plain serializable data. */
 export interface TensorComparison {
   shape: number[];
   elements: number;
   tolerance: Tolerance;
+  statistic: DecisionStatistic;
   passed: boolean;
   /** Elements outside atol + rtol * |expected| (non-finite ones included). */
   mismatches: number;
+  /** mismatches / elements. */
+  fractionOutOfTolerance: number;
   maxAbsError: number;
+  meanAbsError: number;
+  medianAbsError: number;
+  /** The `quantile` (default 0.99) of the absolute errors. */
+  quantileAbsError: number;
+  quantile: number;
   /** max |a - b| / |b| over elements with b != 0 (Infinity where b == 0 and a != 0). */
   maxRelError: number;
   /** NaN or ±Inf in actual, and in expected: never a pass. */
@@ -27,18 +49,21 @@ export function compareTensors(
   expected: ArrayLike<number>,
   expectedShape: readonly number[],
   tolerance: Tolerance,
+  options: CompareOptions = {},
 ): TensorComparison {
-  const base = {
-    shape: [...expectedShape],
-    elements: expected.length,
-    tolerance,
-  };
+  const statistic = options.statistic ?? 'elementwise';
+  const quantile = options.quantile ?? 0.99;
+  const base = { shape: [...expectedShape], elements: expected.length, tolerance, statistic, quantile };
   if (!sameShape(actualShape, expectedShape)) {
     return {
       ...base,
       passed: false,
       mismatches: expected.length,
+      fractionOutOfTolerance: 1,
       maxAbsError: Infinity,
+      meanAbsError: Infinity,
+      medianAbsError: Infinity,
+      quantileAbsError: Infinity,
       maxRelError: Infinity,
       nonFiniteActual: 0,
       nonFiniteExpected: 0,
@@ -47,9 +72,9 @@ export function compareTensors(
       shapeMismatch: `shape [${actualShape.join(', ')}] != expected [${expectedShape.join(', ')}]`,
     };
   }
+  const absErrors: number[] = [];
+  const relErrors: number[] = [];
   let mismatches = 0;
-  let maxAbs = 0;
-  let maxRel = 0;
   let nonFiniteActual = 0;
   let nonFiniteExpected = 0;
   let minPassingAtol = 0;
@@ -67,21 +92,34 @@ export function compareTensors(
     const abs = Math.abs(a - b);
     const allowed = tolerance.atol + tolerance.rtol * Math.abs(b);
     if (abs > allowed) mismatches++;
-    maxAbs = Math.max(maxAbs, abs);
-    if (b !== 0) maxRel = Math.max(maxRel, abs / Math.abs(b));
-    else if (abs > 0) maxRel = Infinity;
+    absErrors.push(abs);
+    relErrors.push(b !== 0 ? abs / Math.abs(b) : abs > 0 ? Infinity : 0);
     minPassingAtol = Math.max(minPassingAtol, abs - tolerance.rtol * Math.abs(b));
     if (abs - allowed > worstExcess) {
       worstExcess = abs - allowed;
       worstAt = i;
     }
   }
+  const sortedAbs = [...absErrors].sort((x, y) => x - y);
+  const sortedRel = [...relErrors].sort((x, y) => x - y);
+  const stats = {
+    maxAbsError: sortedAbs.at(-1) ?? 0,
+    meanAbsError: sortedAbs.length > 0 ? sortedAbs.reduce((s, v) => s + v, 0) / sortedAbs.length : 0,
+    medianAbsError: quantileOf(sortedAbs, 0.5),
+    quantileAbsError: quantileOf(sortedAbs, quantile),
+    maxRelError: sortedRel.at(-1) ?? 0,
+  };
+  const finite = nonFiniteActual === 0 && nonFiniteExpected === 0;
+  const withinStatistic =
+    statistic === 'elementwise'
+      ? mismatches === 0
+      : reduce(sortedAbs, statistic, quantile) <= tolerance.atol || reduce(sortedRel, statistic, quantile) <= tolerance.rtol;
   return {
     ...base,
-    passed: mismatches === 0 && nonFiniteActual === 0 && nonFiniteExpected === 0,
+    passed: finite && withinStatistic,
     mismatches,
-    maxAbsError: maxAbs,
-    maxRelError: maxRel,
+    fractionOutOfTolerance: expected.length > 0 ? mismatches / expected.length : 0,
+    ...stats,
     nonFiniteActual,
     nonFiniteExpected,
     worst:
@@ -95,6 +133,28 @@ export function compareTensors(
           },
     minPassingAtol,
   };
+}
+
+function reduce(sorted: readonly number[], statistic: Exclude<DecisionStatistic, 'elementwise'>, quantile: number): number {
+  switch (statistic) {
+    case 'max':
+      return sorted.at(-1) ?? 0;
+    case 'mean':
+      return sorted.length > 0 ? sorted.reduce((s, v) => s + v, 0) / sorted.length : 0;
+    case 'median':
+      return quantileOf(sorted, 0.5);
+    case 'quantile':
+      return quantileOf(sorted, quantile);
+  }
+}
+
+/** Linear interpolation between closest ranks, as numpy.quantile's default. */
+export function quantileOf(sorted: readonly number[], q: number): number {
+  if (sorted.length === 0) return 0;
+  const position = (sorted.length - 1) * q;
+  const low = Math.floor(position);
+  const high = Math.ceil(position);
+  return sorted[low]! + (sorted[high]! - sorted[low]!) * (position - low);
 }
 
 function sameShape(a: readonly number[], b: readonly number[]): boolean {

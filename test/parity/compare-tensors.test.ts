@@ -50,3 +50,28 @@ describe('compareTensors', () => {
     assert.deepEqual(unravelIndex(0, [4]), [0]);
   });
 });
+
+describe('compareTensors statistics', () => {
+  const tol = { atol: 1e-3, rtol: 0 };
+  const expected = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+  const actual = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0.5];
+
+  it('reports mean, median, a high quantile and the fraction out of tolerance', () => {
+    const r = compareTensors(actual, [10], expected, [10], tol, { quantile: 0.9 });
+    assert.equal(r.meanAbsError, 0.05);
+    assert.equal(r.medianAbsError, 0);
+    assert.ok(Math.abs(r.quantileAbsError - 0.05) < 1e-12); // 0.9 * 9 = 8.1: 10% of the way to 0.5
+    assert.equal(r.fractionOutOfTolerance, 0.1);
+  });
+
+  it('decides by the selected statistic: one outlier fails elementwise and max, passes median', () => {
+    assert.equal(compareTensors(actual, [10], expected, [10], tol).passed, false);
+    assert.equal(compareTensors(actual, [10], expected, [10], tol, { statistic: 'max' }).passed, false);
+    assert.equal(compareTensors(actual, [10], expected, [10], tol, { statistic: 'median' }).passed, true);
+    assert.equal(compareTensors(actual, [10], expected, [10], tol, { statistic: 'mean' }).passed, false);
+  });
+
+  it('never passes NaN whatever the statistic', () => {
+    assert.equal(compareTensors([NaN, 0, 0], [3], [0, 0, 0], [3], tol, { statistic: 'median' }).passed, false);
+  });
+});
