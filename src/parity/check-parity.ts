@@ -9,6 +9,8 @@ import { toFloat64 } from '../keras/packed-tensor.js';
 import { modelDirectory } from '../tfjs-io/model-directory.js';
 import { compareTensors } from './compare-tensors.js';
 import { evaluateModel, goldenKey } from './evaluate-model.js';
+import { firstDivergingLayer } from './first-diverging-layer.js';
+import { layerInputs } from './layer-inputs.js';
 import type { BackendParity, ModelParity, TensorParity } from './parity-result.js';
 import { defaultTolerance, type Tolerance } from './tolerance.js';
 
@@ -25,6 +27,8 @@ export async function checkBundleParity(target: ParityTarget, options: ParityOpt
   const { bundleDir, modelDir } = typeof target === 'string' ? { bundleDir: target, modelDir: undefined } : target;
   const bundle = await loadBundle(bundleDir);
   const loadModel = modelDir ? () => tf.loadLayersModel(modelDirectory(modelDir)) : await convertInMemory(bundle);
+  const layerOrder = bundle.manifest.layers.map((l) => l.name);
+  const inputsOf = layerInputs(bundle.modelConfig);
   const backends: BackendParity[] = [];
   for (const backend of options.backends) {
     options.onBackend?.(path.basename(bundle.dir), backend);
@@ -37,6 +41,7 @@ export async function checkBundleParity(target: ParityTarget, options: ParityOpt
       backends.push({
         backend,
         passed: tensors.every((t) => t.comparison.passed),
+        firstDivergingLayer: firstDivergingLayer(tensors, layerOrder, inputsOf),
         seconds: (performance.now() - started) / 1000,
         tensors,
       });

@@ -17,6 +17,8 @@ export interface TensorParity {
 export interface BackendParity {
   backend: string;
   passed: boolean;
+  /** The first layer out of tolerance whose inputs were within it (first-diverging-layer.ts). */
+  firstDivergingLayer: string | null;
   seconds: number;
   tensors: TensorParity[];
 }

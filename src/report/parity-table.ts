@@ -35,6 +35,12 @@ export function formatParityTable(run: ParityRun, useColor: boolean): string {
   const failures = run.models.flatMap((m) =>
     m.backends.flatMap((b) => b.tensors.filter((t) => !t.comparison.passed).map((t) => describeFailure(m.model, b.backend, t))),
   );
+  const divergences = run.models.flatMap((m) =>
+    m.backends
+      .filter((b) => b.firstDivergingLayer !== null)
+      .map((b) => `${m.model} on ${b.backend}: first diverging layer is '${b.firstDivergingLayer}' (out of tolerance while its inputs were within it)`),
+  );
+  if (divergences.length > 0) out.push('', ...divergences.map((d) => paint(d, 31)));
   if (failures.length > 0) out.push('', ...failures);
   for (const u of run.unavailableBackends) out.push('', paint(`backend ${u.backend} not run: ${u.reason}`, 33));
   const total = rows.length;

@@ -10,6 +10,7 @@ describe('parity can fail, and says where', () => {
     assert.match(r.stdout, /› layer swish_activation on cpu: \d+ \/ \d+ elements .* out of tolerance; worst at index \[\d+, \d+\]/);
     // Layers before the fault still pass: the report localizes it.
     assert.match(r.stdout, /layer dense\s+cpu.*pass/);
+    assert.match(r.stdout, /swish on cpu: first diverging layer is 'swish_activation'/);
   });
 
   it('the correct seed layers pass the same bundle through the same command', async () => {
