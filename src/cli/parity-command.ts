@@ -2,6 +2,8 @@ import { writeFile } from 'node:fs/promises';
 import { KNOWN_BACKENDS, type BackendName } from '../backends/index.js';
 import { runParity } from '../parity/run-parity.js';
 import type { Tolerance } from '../parity/tolerance.js';
+import { TolerancePolicy } from '../parity/tolerance-policy.js';
+import { formatJUnit } from '../report/junit-report.js';
 import { formatParityTable } from '../report/parity-table.js';
 import { EXIT_CODES_HELP, UsageError, listFlag, numberFlag, stringFlag, type Command, type ParsedArgs } from './command.js';
 import { customLayersFlag, loadCustomLayerModules } from './custom-layer-modules.js';
@@ -15,6 +17,9 @@ export const parityCommand: Command = {
     atol: { type: 'string', value: 'A', description: 'absolute tolerance for every tensor (give --rtol too); default: per dtype, see docs/tolerances.md' },
     rtol: { type: 'string', value: 'R', description: 'relative tolerance for every tensor (give --atol too)' },
     json: { type: 'string', value: 'FILE', description: 'also write the results as JSON (schema keras-bridge-parity v1)' },
+    junit: { type: 'string', value: 'FILE', description: 'also write JUnit XML: a test case per model × backend × tensor group, for CI systems' },
+    tolerances: { type: 'string', value: 'FILE', description: 'JSON with per-backend and per-layer tolerances and the decision statistic (docs/tolerances.md)' },
+    shard: { type: 'string', value: 'I/N', description: 'run only shard I of N of the (bundle × backend) pairs, to split a run across CI jobs' },
     'custom-layers': customLayersFlag,
     'no-color': { type: 'boolean', description: 'plain text output (also when NO_COLOR is set or stdout is not a terminal)' },
     help: { type: 'boolean', description: 'show this help' },
@@ -23,14 +28,21 @@ export const parityCommand: Command = {
   async run(args) {
     if (args.positionals.length === 0) throw new UsageError("keras-bridge parity: give at least one BUNDLE directory. See 'keras-bridge parity --help'.");
     await loadCustomLayerModules(listFlag(args, 'custom-layers'));
+    const tolerance = parseTolerance(args);
+    const tolerancesFile = stringFlag(args, 'tolerances');
+    const shard = parseShard(stringFlag(args, 'shard'));
     const run = await runParity(args.positionals, {
       backends: parseBackends(stringFlag(args, 'backend') ?? 'cpu'),
-      tolerance: parseTolerance(args),
+      tolerance,
+      ...(tolerancesFile ? { policy: await TolerancePolicy.fromFile(tolerancesFile, tolerance) } : {}),
+      ...(shard ? { shard } : {}),
       requireAllBackends: true,
       onBackend: (model, backend) => process.stderr.write(`parity: ${model} on ${backend} ...\n`),
     });
     const json = stringFlag(args, 'json');
     if (json) await writeFile(json, JSON.stringify(run, null, 2) + '\n');
+    const junit = stringFlag(args, 'junit');
+    if (junit) await writeFile(junit, formatJUnit(run));
     process.stdout.write(formatParityTable(run, useColor(args)) + '\n');
     return run.passed ? 0 : 1;
   },
@@ -55,6 +67,17 @@ function parseTolerance(args: ParsedArgs): Tolerance | undefined {
   if (atol === undefined || rtol === undefined) return undefined;
   if (atol < 0 || rtol < 0) throw new UsageError('keras-bridge parity: --atol and --rtol must be >= 0.');
   return { atol, rtol };
+}
+
+function parseShard(text: string | undefined): { index: number; count: number } | undefined {
+  if (text === undefined) return undefined;
+  const match = /^(\d+)\/(\d+)$/.exec(text);
+  const index = Number(match?.[1]);
+  const count = Number(match?.[2]);
+  if (!match || count < 1 || index < 1 || index > count) {
+    throw new UsageError(`keras-bridge parity: --shard must be I/N with 1 <= I <= N, got '${text}'.`);
+  }
+  return { index, count };
 }
 
 export function useColor(args: ParsedArgs): boolean {

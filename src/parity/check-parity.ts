@@ -12,12 +12,15 @@ import { evaluateModel, goldenKey } from './evaluate-model.js';
 import { firstDivergingLayer } from './first-diverging-layer.js';
 import { layerInputs } from './layer-inputs.js';
 import type { BackendParity, ModelParity, TensorParity } from './parity-result.js';
-import { defaultTolerance, type Tolerance } from './tolerance.js';
+import type { Tolerance } from './tolerance.js';
+import { TolerancePolicy } from './tolerance-policy.js';
 
 export interface ParityOptions {
   backends: BackendName[];
-  /** Overrides the per-dtype defaults for every tensor. */
+  /** Overrides the per-dtype defaults for every tensor (a policy's per-layer/backend entries still win). */
   tolerance?: Tolerance;
+  /** Per-layer and per-backend tolerances and the decision statistic (--tolerances FILE). */
+  policy?: TolerancePolicy;
   /** Called as each backend starts, for progress output. */
   onBackend?: (model: string, backend: BackendName) => void;
 }
@@ -37,7 +40,7 @@ export async function checkBundleParity(target: ParityTarget, options: ParityOpt
     const model = await loadModel();
     try {
       const computed = await evaluateModel(model, bundle);
-      const tensors = compareWithGoldens(bundle, computed, options.tolerance);
+      const tensors = compareWithGoldens(bundle, computed, backend, options.policy ?? new TolerancePolicy({}, options.tolerance));
       backends.push({
         backend,
         passed: tensors.every((t) => t.comparison.passed),
@@ -75,14 +78,16 @@ async function convertInMemory(bundle: Bundle): Promise<() => Promise<tf.LayersM
 function compareWithGoldens(
   bundle: Bundle,
   computed: Map<string, { shape: number[]; values: ArrayLike<number> }>,
-  override: Tolerance | undefined,
+  backend: string,
+  policy: TolerancePolicy,
 ): TensorParity[] {
   const compared: TensorParity[] = [];
   for (const golden of bundle.manifest.goldens.tensors) {
     if (golden.kind === 'input' || golden.kind === 'cotangent') continue;
     const actual = computed.get(goldenKey(golden));
     const expected = bundleGolden(bundle, golden);
-    const base = override ?? defaultTolerance(golden.dtype);
+    const layer = 'layer' in golden ? golden.layer : null;
+    const base = policy.toleranceFor({ dtype: golden.dtype, backend, layer });
     const referenceError = golden.reference_error ?? null;
     const tolerance = { atol: base.atol + (referenceError ?? 0), rtol: base.rtol };
     const comparison = compareTensors(
@@ -91,11 +96,12 @@ function compareWithGoldens(
       toFloat64(expected),
       expected.shape,
       tolerance,
+      policy.compareOptions,
     );
     compared.push({
       kind: golden.kind,
       label: labelOf(golden),
-      layer: 'layer' in golden ? golden.layer : null,
+      layer,
       source: golden.source,
       referenceError,
       comparison,

@@ -7,6 +7,8 @@ export interface RunParityOptions extends Omit<ParityOptions, 'backends'> {
   backends: BackendName[];
   /** When false, a backend that cannot run here is reported and skipped instead of an error. */
   requireAllBackends: boolean;
+  /** Run only this share of the (bundle × backend) pairs: pair k runs in shard k mod count + 1. */
+  shard?: { index: number; count: number };
 }
 
 /** Parity of every bundle on every requested backend that can run here. */
@@ -20,7 +22,11 @@ export async function runParity(bundles: ParityTarget[], options: RunParityOptio
     else unavailableBackends.push({ backend, reason: probe.reason ?? 'unavailable' });
   }
   const models: ModelParity[] = [];
-  for (const bundle of bundles) models.push(await checkBundleParity(bundle, { ...options, backends: usable }));
+  let pair = 0;
+  for (const bundle of bundles) {
+    const mine = usable.filter(() => !options.shard || pair++ % options.shard.count === options.shard.index - 1);
+    if (mine.length > 0) models.push(await checkBundleParity(bundle, { ...options, backends: mine }));
+  }
   return {
     schema: 'keras-bridge-parity',
     schemaVersion: 1,

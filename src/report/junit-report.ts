@@ -1,0 +1,53 @@
+import type { ParityRun, TensorParity } from '../parity/parity-result.js';
+import { describeFailure } from './parity-table.js';
+
+/** Tensor groups, one JUnit test case each per model and backend. */
+const GROUPS: Array<{ name: string; kinds: TensorParity['kind'][] }> = [
+  { name: 'outputs', kinds: ['output'] },
+  { name: 'layer outputs', kinds: ['layer_output'] },
+  { name: 'gradients wrt inputs', kinds: ['grad_input'] },
+  { name: 'gradients wrt weights', kinds: ['grad_weight'] },
+];
+
+function escapeXml(text: string): string {
+  return text.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c]!);
+}
+
+/**
+ * JUnit XML for CI systems: a test suite per model, a test case per backend × tensor group,
+ * failing with the same localized messages as the terminal report. Unavailable backends are
+ * skipped test cases.
+ */
+export function formatJUnit(run: ParityRun): string {
+  const suites = run.models.map((model) => {
+    const cases: string[] = [];
+    let failures = 0;
+    for (const backend of model.backends) {
+      for (const group of GROUPS) {
+        const tensors = backend.tensors.filter((t) => group.kinds.includes(t.kind));
+        if (tensors.length === 0) continue;
+        const failed = tensors.filter((t) => !t.comparison.passed);
+        const name = `${backend.backend} › ${group.name} (${tensors.length} tensors)`;
+        const time = (backend.seconds / GROUPS.length).toFixed(3);
+        if (failed.length === 0) {
+          cases.push(`    <testcase classname="${escapeXml(model.model)}" name="${escapeXml(name)}" time="${time}"/>`);
+          continue;
+        }
+        failures++;
+        const first = backend.firstDivergingLayer ? `first diverging layer: ${backend.firstDivergingLayer}\n` : '';
+        const body = first + failed.map((t) => describeFailure(model.model, backend.backend, t)).join('\n');
+        cases.push(
+          `    <testcase classname="${escapeXml(model.model)}" name="${escapeXml(name)}" time="${time}">\n` +
+            `      <failure message="${escapeXml(`${failed.length} of ${tensors.length} tensors out of tolerance`)}">${escapeXml(body)}</failure>\n` +
+            `    </testcase>`,
+        );
+      }
+    }
+    for (const u of run.unavailableBackends) {
+      cases.push(`    <testcase classname="${escapeXml(model.model)}" name="${escapeXml(`${u.backend} (not run)`)}"><skipped message="${escapeXml(u.reason)}"/></testcase>`);
+    }
+    const skipped = run.unavailableBackends.length;
+    return `  <testsuite name="${escapeXml(`keras-bridge parity: ${model.model}`)}" tests="${cases.length}" failures="${failures}" skipped="${skipped}">\n${cases.join('\n')}\n  </testsuite>`;
+  });
+  return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="keras-bridge parity">\n${suites.join('\n')}\n</testsuites>\n`;
+}
