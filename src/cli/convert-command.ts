@@ -1,6 +1,10 @@
+import { stat } from 'node:fs/promises';
 import { convertKerasModel } from '../convert/convert-model.js';
-import { weightsFromBundle } from '../convert/weight-source.js';
+import { weightsFromBundle, type SourceWeight } from '../convert/weight-source.js';
+import { InputError } from '../errors.js';
 import { loadBundle } from '../keras/bundle.js';
+import type { KerasObject } from '../keras/keras-object.js';
+import { readKerasModelFile } from '../keras/keras-file/read-model-file.js';
 import { formatConversionReport } from '../report/conversion-table.js';
 import { writeModelDirectory } from '../tfjs-io/model-directory.js';
 import { EXIT_CODES_HELP, UsageError, listFlag, type Command } from './command.js';
@@ -8,14 +12,18 @@ import { customLayersFlag, loadCustomLayerModules } from './custom-layer-modules
 
 export const convertCommand: Command = {
   name: 'convert',
-  summary: 'convert a bundle\'s Keras 3 model to a tfjs-layers model directory (model.json + weight shards)',
-  usage: 'convert BUNDLE OUT_DIR [--custom-layers MODULE ...]',
+  summary: 'convert a Keras model (bundle, .keras or .h5 file) to a tfjs-layers model directory (model.json + weight shards)',
+  usage: 'convert MODEL OUT_DIR [--custom-layers MODULE ...]',
   flags: {
     'custom-layers': customLayersFlag,
     json: { type: 'boolean', description: 'print the conversion report as JSON instead of a table' },
     help: { type: 'boolean', description: 'show this help' },
   },
   details: [
+    'MODEL is a bundle directory written by \'keras-bridge export\', a Keras 3 .keras file, or a',
+    'full-model .h5 file (Keras 2, or Keras 3\'s legacy writer); files are told apart by content',
+    '(zip or HDF5), not extension, and read without Python. Only a bundle has goldens for parity.',
+    '',
     'Writes OUT_DIR/model.json, group1-shard*of*.bin (4 MB shards) and conversion-report.json,',
     'into a temporary directory renamed into place. Load it with tf.loadLayersModel once your',
     'custom layers are registered.',
@@ -23,17 +31,27 @@ export const convertCommand: Command = {
     ...EXIT_CODES_HELP,
   ],
   async run(args) {
-    const [bundleDir, outDir] = args.positionals;
-    if (!bundleDir || !outDir || args.positionals.length > 2) {
-      throw new UsageError("keras-bridge convert: expected BUNDLE and OUT_DIR. See 'keras-bridge convert --help'.");
+    const [modelPath, outDir] = args.positionals;
+    if (!modelPath || !outDir || args.positionals.length > 2) {
+      throw new UsageError("keras-bridge convert: expected MODEL and OUT_DIR. See 'keras-bridge convert --help'.");
     }
     await loadCustomLayerModules(listFlag(args, 'custom-layers'));
-    const bundle = await loadBundle(bundleDir);
-    const source = `${bundle.dir}/${bundle.manifest.model.config_file}`;
-    const converted = await convertKerasModel(bundle.modelConfig, weightsFromBundle(bundle), source);
+    const model = await readModel(modelPath);
+    const converted = await convertKerasModel(model.modelConfig, model.weights, model.source);
     const files = await writeModelDirectory(outDir, converted);
     if (args.values['json']) process.stdout.write(JSON.stringify(converted.report, null, 2) + '\n');
     else process.stdout.write(`${formatConversionReport(converted.report)}\nwrote ${outDir}: ${files.join(', ')}\n`);
     return 0;
   },
 };
+
+/** A bundle directory, or a .keras/.h5 model file. */
+async function readModel(modelPath: string): Promise<{ modelConfig: KerasObject; weights: SourceWeight[]; source: string }> {
+  const info = await stat(modelPath).catch(() => null);
+  if (!info) {
+    throw new InputError(`${modelPath}: no such file or directory (expected a bundle directory, a .keras file or an .h5 file).`);
+  }
+  if (info.isFile()) return readKerasModelFile(modelPath);
+  const bundle = await loadBundle(modelPath);
+  return { modelConfig: bundle.modelConfig, weights: weightsFromBundle(bundle), source: `${bundle.dir}/${bundle.manifest.model.config_file}` };
+}

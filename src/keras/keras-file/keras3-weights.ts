@@ -1,0 +1,189 @@
+import type { SourceWeight } from '../../convert/weight-source.js';
+import { InputError } from '../../errors.js';
+import { isKerasObject, type KerasObject } from '../keras-object.js';
+import { childGroup, holdsDatasets, isDataset, readTensor, type Group } from './hdf5-file.js';
+import { modelLayerItems, sublayerSlots, type SublayerSlot } from './sublayer-order.js';
+
+/**
+ * The weights in a Keras 3 model.weights.h5, as SourceWeights of the model's layers.
+ *
+ * Keras 3 (keras/src/saving/saving_lib.py) walks the model and writes each object's own variables
+ * as datasets `vars/0`, `vars/1`, … of a group named by where the object sits, not by its name:
+ *   - the model's layers under `layers/<key>`, where key is the layer's class in snake_case,
+ *     numbered `_1`, `_2`… for repeats, in `model.layers` order (a Sequential's InputLayer is not
+ *     among them);
+ *   - a layer's sub-layers under the attribute that holds them (`cell`, `forward_layer`, …), and
+ *     lists of layers as containers named like `layers/`;
+ *   - the optimizer under `optimizer/`, which is ignored here; groups without datasets too.
+ * Recent Keras also tags each `vars` group with the object's name, which is checked when present.
+ */
+export function weightsFromKeras3H5(root: Group, modelConfig: KerasObject, source: string): SourceWeight[] {
+  const modelName = String(modelConfig.config['name'] ?? 'model');
+  const weights: SourceWeight[] = ownVariables(root, '', source).map((v, index) => ({ ...v, layer: modelName, index }));
+  const layersGroup = childGroup(root, 'layers');
+  const layers = itemConfigs(modelLayerItems(modelConfig), source, `model '${modelName}'`);
+  for (const { key, config } of containerItems(layersGroup, layers, source, 'layers')) {
+    const layerName = nameOf(config);
+    const group = layersGroup && childGroup(layersGroup, key);
+    if (!group) continue;
+    checkVarsName(group, layerName, `layers/${key}`, source);
+    layerVariables(group, config, `layers/${key}`, source).forEach((v, index) => {
+      weights.push({ ...v, layer: layerName, index, name: v.path.slice(`layers/${key}/`.length) });
+    });
+  }
+  return weights;
+}
+
+type Variable = Omit<SourceWeight, 'layer' | 'index'>;
+
+/** A layer's variables in `layer.weights` order: its own, then its sub-layers'. */
+function layerVariables(group: Group, layer: KerasObject | undefined, path: string, source: string): Variable[] {
+  const variables = ownVariables(group, path, source);
+  const children = group
+    .keys()
+    .filter((key) => key !== 'vars')
+    .filter((key) => {
+      const child = childGroup(group, key);
+      return child !== undefined && holdsDatasets(child);
+    });
+  if (children.length === 0) return variables;
+  const slots = layer ? sublayerSlots(layer.class_name) : undefined;
+  if (slots) return [...variables, ...slotVariables(group, layer!, slots, children, path, source)];
+  const container = homogeneousContainerOrder(children);
+  if (children.length === 1 || container) {
+    for (const key of container ?? children) variables.push(...layerVariables(childGroup(group, key)!, undefined, `${path}/${key}`, source));
+    return variables;
+  }
+  const what = layer ? `layer of class '${layer.class_name}'` : 'sub-layer';
+  throw new InputError(
+    `${source}: model.weights.h5 group '${path}' (a ${what}) keeps variables in sub-layers ` +
+      `${children.map((c) => `'${c}'`).join(', ')}, and the order Keras lists them in layer.weights is not in the ` +
+      `file. Export a bundle with 'keras-bridge export --model' instead, which records that order.`,
+  );
+}
+
+function slotVariables(
+  group: Group,
+  layer: KerasObject,
+  slots: readonly SublayerSlot[],
+  children: readonly string[],
+  path: string,
+  source: string,
+): Variable[] {
+  const unknown = children.filter((key) => !slots.some((slot) => slot.attribute === key));
+  if (unknown.length > 0) {
+    throw new InputError(
+      `${source}: model.weights.h5 group '${path}/${unknown[0]}' holds variables, but a Keras ${layer.class_name} ` +
+        `keeps none there (expected: ${slots.map((s) => s.attribute).join(', ')}). Was the file saved by this model's Keras class?`,
+    );
+  }
+  const variables: Variable[] = [];
+  for (const slot of slots) {
+    const slotGroup = childGroup(group, slot.attribute);
+    if (!slotGroup) continue;
+    const slotPath = `${path}/${slot.attribute}`;
+    if (!slot.items) {
+      const config = slot.config?.(layer);
+      variables.push(...layerVariables(slotGroup, isKerasObject(config) ? config : undefined, slotPath, source));
+      continue;
+    }
+    const items = itemConfigs(slot.items(layer), source, `layer '${nameOf(layer)}', field '${slot.attribute}'`);
+    for (const { key, config } of containerItems(slotGroup, items, source, slotPath)) {
+      const itemGroup = childGroup(slotGroup, key);
+      if (itemGroup) variables.push(...layerVariables(itemGroup, config, `${slotPath}/${key}`, source));
+    }
+  }
+  return variables;
+}
+
+/** `vars/0`, `vars/1`, … of one object, in index order (h5 lists them as text: 0, 1, 10, 2, …). */
+function ownVariables(group: Group, path: string, source: string): Variable[] {
+  const vars = childGroup(group, 'vars');
+  if (!vars) return [];
+  const varsPath = path ? `${path}/vars` : 'vars';
+  const keys = vars.keys();
+  const indices = keys.map(Number).sort((a, b) => a - b);
+  if (indices.some((n, i) => n !== i)) {
+    throw new InputError(`${source}: model.weights.h5 group '${varsPath}' should hold datasets 0..${keys.length - 1}, but holds ${keys.join(', ')}.`);
+  }
+  return indices.map((i) => {
+    const dataset = vars.get(String(i));
+    const datasetPath = `${varsPath}/${i}`;
+    if (!isDataset(dataset)) throw new InputError(`${source}: model.weights.h5 '${datasetPath}' is not a dataset.`);
+    return { name: datasetPath, path: datasetPath, ...readTensor(dataset, `${source}: model.weights.h5 '${datasetPath}'`) };
+  });
+}
+
+interface ContainerItem {
+  key: string;
+  config: KerasObject;
+}
+
+/**
+ * Pairs a list of layer configs with the groups Keras wrote for them, and checks that no group
+ * with variables is left over (weights the config has no layer for).
+ */
+function containerItems(container: Group | undefined, items: readonly KerasObject[], source: string, path: string): ContainerItem[] {
+  const used = new Map<string, number>();
+  const paired = items.map((config) => ({ key: uniqueKey(snakeCase(config.class_name), used), config }));
+  const keys = new Set(paired.map((p) => p.key));
+  const orphan = container?.keys().find((key) => !keys.has(key) && holdsDatasets(childGroup(container, key) ?? container));
+  if (orphan !== undefined) {
+    throw new InputError(
+      `${source}: model.weights.h5 group '${path}/${orphan}' holds variables that no layer in config.json accounts for ` +
+        `(expected groups: ${[...keys].join(', ') || 'none'}). config.json and model.weights.h5 are from different models.`,
+    );
+  }
+  return paired;
+}
+
+function itemConfigs(items: readonly unknown[], source: string, where: string): KerasObject[] {
+  return items.map((item, i) => {
+    if (!isKerasObject(item)) throw new InputError(`${source}: config.json: ${where}, item ${i} is not a Keras serialized layer ({class_name, config}).`);
+    return item;
+  });
+}
+
+/** Keras's `_get_unique_name`: the first `dense`, then `dense_1`, `dense_2`, …. */
+function uniqueKey(base: string, used: Map<string, number>): string {
+  const count = used.get(base);
+  used.set(base, count === undefined ? 0 : count + 1);
+  return count === undefined ? base : `${base}_${count + 1}`;
+}
+
+/** Keras's `naming.to_snake_case`: `MultiHeadAttention` → `multi_head_attention`, `LSTM` → `lstm`. */
+export function snakeCase(className: string): string {
+  return className
+    .replace(/\W+/g, '')
+    .replace(/(.)([A-Z][a-z]+)/g, '$1_$2')
+    .replace(/([a-z])([A-Z])/g, '$1_$2')
+    .toLowerCase();
+}
+
+/**
+ * A list attribute whose items the config does not give (e.g. a custom layer's list of Dense
+ * layers): its keys are one class's `x`, `x_1`, `x_2`…, which are numbered in list order.
+ */
+function homogeneousContainerOrder(keys: readonly string[]): string[] | undefined {
+  const base = [...keys].sort((a, b) => a.length - b.length)[0]!;
+  const suffix = (key: string) => (key === base ? 0 : key.startsWith(`${base}_`) ? Number(key.slice(base.length + 1)) : NaN);
+  const numbers = keys.map(suffix);
+  if (keys.length < 2 || numbers.some((n) => !Number.isInteger(n))) return undefined;
+  return [...keys].sort((a, b) => suffix(a) - suffix(b));
+}
+
+function nameOf(layer: KerasObject): string {
+  return String(layer.config['name'] ?? layer['name'] ?? '(unnamed)');
+}
+
+/** Recent Keras writes the object's name on its `vars` group: a cheap check that config and weights agree. */
+function checkVarsName(group: Group, layerName: string, path: string, source: string): void {
+  const vars = childGroup(group, 'vars');
+  const written = vars && 'name' in vars.attrs ? vars.attrs['name']!.value : undefined;
+  if (typeof written === 'string' && written !== layerName) {
+    throw new InputError(
+      `${source}: model.weights.h5 group '${path}' holds the weights of layer '${written}', but config.json puts ` +
+        `layer '${layerName}' there. config.json and model.weights.h5 are from different models.`,
+    );
+  }
+}

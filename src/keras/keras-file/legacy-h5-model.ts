@@ -1,0 +1,65 @@
+import type { SourceWeight } from '../../convert/weight-source.js';
+import { InputError } from '../../errors.js';
+import type { KerasObject } from '../keras-object.js';
+import { childGroup, isDataset, readTensor, stringAttribute, stringListAttribute, type Group } from './hdf5-file.js';
+import { modelConfigFromLegacy } from './legacy-model-config.js';
+
+/** A legacy full-model `.h5` file, read: its config in Keras 3 form and its weights. */
+export interface LegacyH5Model {
+  modelConfig: KerasObject;
+  weights: SourceWeight[];
+  kerasVersion?: string;
+}
+
+/**
+ * Reads what `model.save('x.h5')` writes (Keras 2, and Keras 3's legacy writer): the root
+ * attribute `model_config` (JSON) and the group `model_weights`, whose attribute `layer_names` lists
+ * the layers in `model.layers` order; each layer's group lists its weights in `layer.weights` order
+ * in the attribute `weight_names`, each a dataset path below that group (`dense/kernel:0`).
+ * `top_level_model_weights` holds weights of the model itself.
+ */
+export function readLegacyH5Model(root: Group, file: string): LegacyH5Model {
+  const configText = stringAttribute(root, 'model_config', file);
+  if (configText === undefined) {
+    throw new InputError(
+      `${file}: HDF5 file without a 'model_config' attribute: a weights-only file (model.save_weights) or not a ` +
+        `Keras model. Save the whole model with model.save('model.keras') or model.save('model.h5').`,
+    );
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(configText);
+  } catch (e) {
+    throw new InputError(`${file}: attribute 'model_config' is not valid JSON (${(e as Error).message}).`);
+  }
+  const modelConfig = modelConfigFromLegacy(raw, file);
+  const modelWeights = childGroup(root, 'model_weights');
+  if (!modelWeights) throw new InputError(`${file}: no 'model_weights' group; the file holds a model config but no weights.`);
+  const kerasVersion = stringAttribute(root, 'keras_version', file) ?? stringAttribute(modelWeights, 'keras_version', file);
+  const layerNames = stringListAttribute(modelWeights, 'layer_names', `${file}: group 'model_weights'`);
+  if (!layerNames) throw new InputError(`${file}: group 'model_weights' has no 'layer_names' attribute.`);
+  const modelName = String(modelConfig.config['name'] ?? 'model');
+  const groups = [...layerNames.map((name) => ({ layer: name, key: name })), { layer: modelName, key: 'top_level_model_weights' }];
+  const weights = groups.flatMap(({ layer, key }) => layerWeights(modelWeights, key, layer, file));
+  return { modelConfig, weights, ...(kerasVersion ? { kerasVersion } : {}) };
+}
+
+function layerWeights(modelWeights: Group, key: string, layer: string, file: string): SourceWeight[] {
+  const group = childGroup(modelWeights, key);
+  if (!group) {
+    if (key === 'top_level_model_weights') return [];
+    throw new InputError(`${file}: 'model_weights/layer_names' lists '${key}', but there is no group 'model_weights/${key}'.`);
+  }
+  const names = stringListAttribute(group, 'weight_names', `${file}: group 'model_weights/${key}'`) ?? [];
+  return names.map((weightName, index) => {
+    const path = `model_weights/${key}/${weightName}`;
+    const dataset = group.get(weightName);
+    if (!isDataset(dataset)) throw new InputError(`${file}: layer '${layer}' lists weight '${weightName}', but '${path}' is not a dataset.`);
+    return { layer, index, name: shortWeightName(weightName), path, ...readTensor(dataset, `${file}: '${path}'`) };
+  });
+}
+
+/** `sequential/dense/kernel` (Keras 3) or `dense/kernel:0` (Keras 2) → `kernel`. */
+function shortWeightName(weightName: string): string {
+  return weightName.split('/').pop()!.replace(/:\d+$/, '');
+}
