@@ -1,0 +1,49 @@
+import { AssertionError } from 'node:assert';
+import type { BackendName } from '../backends/index.js';
+import { checkBundleParity } from '../parity/check-parity.js';
+import type { ModelParity } from '../parity/parity-result.js';
+import type { Tolerance } from '../parity/tolerance.js';
+import { TolerancePolicy } from '../parity/tolerance-policy.js';
+import { describeFailure } from '../report/parity-table.js';
+
+export interface ExpectParityOptions {
+  /** Default: ['cpu']. */
+  backends?: BackendName[];
+  /** Overrides the per-dtype defaults (give both atol and rtol). */
+  tolerance?: Tolerance;
+  /** A --tolerances JSON file (per-backend, per-layer, decision statistic). */
+  tolerancesFile?: string;
+  /** A converted model directory to load instead of converting the bundle in memory. */
+  modelDir?: string;
+}
+
+/**
+ * For users' test suites (mocha, jest, node:test): resolves with the parity results when every
+ * output, layer output and gradient of the bundle matches Keras on every backend, and otherwise
+ * throws an AssertionError with the same localized message as `keras-bridge parity`.
+ * Register your custom layers (import the module that calls registerLayer) first.
+ *
+ *   import { expectParity } from 'keras-bridge/testing';
+ *   it('matches Keras', () => expectParity('bundles/my_model', { backends: ['cpu', 'wasm'] }));
+ */
+export async function expectParity(bundleDir: string, options: ExpectParityOptions = {}): Promise<ModelParity> {
+  const policy = options.tolerancesFile
+    ? await TolerancePolicy.fromFile(options.tolerancesFile, options.tolerance)
+    : new TolerancePolicy({}, options.tolerance);
+  const result = await checkBundleParity(options.modelDir ? { bundleDir, modelDir: options.modelDir } : bundleDir, {
+    backends: options.backends ?? ['cpu'],
+    policy,
+  });
+  if (result.passed) return result;
+  const lines = result.backends.flatMap((b) => [
+    ...(b.firstDivergingLayer ? [`${result.model} on ${b.backend}: first diverging layer is '${b.firstDivergingLayer}'`] : []),
+    ...b.tensors.filter((t) => !t.comparison.passed).map((t) => describeFailure(result.model, b.backend, t)),
+  ]);
+  const failed = result.backends.reduce((n, b) => n + b.tensors.filter((t) => !t.comparison.passed).length, 0);
+  throw new AssertionError({
+    message: `keras-bridge parity: ${failed} tensors of ${result.model} out of tolerance\n${lines.join('\n')}`,
+    actual: failed,
+    expected: 0,
+    operator: 'expectParity',
+  });
+}

@@ -1,0 +1,1 @@
+export { expectParity, type ExpectParityOptions } from './expect-parity.js';
