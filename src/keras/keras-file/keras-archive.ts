@@ -2,6 +2,7 @@ import { strFromU8, unzipSync, type Unzipped } from 'fflate';
 import { InputError } from '../../errors.js';
 import { kerasObjectSchema, type KerasObject } from '../keras-object.js';
 import { describeZodIssue } from '../zod-issues.js';
+import { checkEntryChecksums } from './zip-entry-checksums.js';
 
 /** What a Keras 3 `.keras` file holds that conversion needs. */
 export interface KerasArchive {
@@ -41,6 +42,7 @@ export function readKerasArchive(zipBytes: Uint8Array, file: string): KerasArchi
         `save the model again with model.save('model.keras').`,
     );
   }
+  checkEntryChecksums(zipBytes, entries, file);
   const kerasVersion = readMetadata(entries, file);
   const config = entries[CONFIG_ENTRY];
   if (!config) throw missingEntry(file, CONFIG_ENTRY, names);
