@@ -1,0 +1,78 @@
+import { baseLayerFields } from '../base-layer-fields.js';
+import { copy, droppedAtDefault, rename, translateFields, type FieldRule } from '../field-rules.js';
+import { constraint, initializer, regularizer } from '../keras-objects.js';
+import { registerTranslator } from '../translator-registry.js';
+import type { KerasObject } from '../../keras/keras-object.js';
+import type { TranslationContext } from '../translation-context.js';
+import type { TfjsLayerConfig } from '../translator-registry.js';
+import '../../layers/keras3/index.js';
+
+// Keras 3 layers that tfjs-layers lacks, or computes differently, mapped to keras-bridge's own
+// TypeScript layers (src/layers/keras3, class names prefixed 'Keras'); where a tfjs-layers class
+// computes the same function for the given config, to that class instead.
+
+/** A translator to `tfjsClass` with `rules` on top of the base layer fields. */
+function to(tfjsClass: string, rules: Record<string, FieldRule>) {
+  return (layer: KerasObject, context: TranslationContext): TfjsLayerConfig => ({
+    class_name: tfjsClass,
+    config: translateFields(layer.config, { ...baseLayerFields, ...rules }, context),
+  });
+}
+
+const isZero = (value: unknown): boolean => value === 0 || value === null || value === undefined;
+const isOne = (value: unknown): boolean => value === 1 || value === null || value === undefined;
+
+/** A weight's Keras fields `<prefix>_initializer`, `_regularizer`, `_constraint`. */
+function weightFields(prefix: string): Record<string, FieldRule> {
+  return {
+    [`${prefix}_initializer`]: initializer,
+    [`${prefix}_regularizer`]: regularizer,
+    [`${prefix}_constraint`]: constraint,
+  };
+}
+
+// ---- Activation layers ----
+
+registerTranslator(['ReLU'], (layer, context) =>
+  isZero(layer.config['negative_slope']) && isZero(layer.config['threshold'])
+    ? to('ReLU', {
+        max_value: copy,
+        negative_slope: droppedAtDefault(isZero, 'tfjs-layers ReLU has no negative_slope'),
+        threshold: droppedAtDefault(isZero, 'tfjs-layers ReLU has no threshold'),
+      })(layer, context)
+    : to('KerasReLU', { max_value: copy, negative_slope: copy, threshold: copy })(layer, context),
+);
+
+registerTranslator(['LeakyReLU'], to('LeakyReLU', { negative_slope: rename('alpha') }));
+
+registerTranslator(['PReLU'], to('PReLU', { ...weightFields('alpha'), shared_axes: copy }));
+
+// tfjs-layers' ELU throws NotImplementedError for alpha ≠ 1.
+registerTranslator(['ELU'], (layer, context) =>
+  to(isOne(layer.config['alpha']) ? 'ELU' : 'KerasELU', { alpha: copy })(layer, context),
+);
+
+registerTranslator(['Softmax'], to('KerasSoftmax', { axis: copy }));
+
+// ---- Merging ----
+
+registerTranslator(['Subtract'], to('KerasSubtract', {}));
+
+// ---- Normalization ----
+
+registerTranslator(
+  ['GroupNormalization'],
+  to('KerasGroupNormalization', {
+    groups: copy,
+    axis: copy,
+    epsilon: copy,
+    center: copy,
+    scale: copy,
+    ...weightFields('beta'),
+    ...weightFields('gamma'),
+  }),
+);
+
+registerTranslator(['UnitNormalization'], to('KerasUnitNormalization', { axis: copy }));
+
+registerTranslator(['RMSNormalization'], to('KerasRMSNormalization', { axis: copy, epsilon: copy }));

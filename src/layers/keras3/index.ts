@@ -1,0 +1,11 @@
+// keras-bridge's TypeScript implementations of Keras 3 layers and activations that tfjs-layers
+// 4.22 lacks or computes differently. Importing this module registers them all with tfjs
+// serialization, which tf.loadLayersModel needs for a converted model that uses them.
+export * from './activations/index.js';
+export { KerasELU } from './elu.js';
+export { KerasGroupNormalization } from './group-normalization.js';
+export { KerasReLU } from './relu.js';
+export { KerasRMSNormalization } from './rms-normalization.js';
+export { KerasSoftmax } from './softmax.js';
+export { KerasSubtract } from './subtract.js';
+export { KerasUnitNormalization } from './unit-normalization.js';

@@ -1,0 +1,79 @@
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs';
+import {
+  KerasELU,
+  KerasGroupNormalization,
+  KerasReLU,
+  KerasRMSNormalization,
+  KerasSoftmax,
+  KerasSubtract,
+  KerasUnitNormalization,
+} from '../../../src/layers/keras3/index.js';
+import { roundTripLayer } from '../../support/layer-harness.js';
+
+interface LayerCase {
+  layer: () => tf.layers.Layer;
+  inputShape: number[];
+  outputShape: (number | null)[];
+  weightShapes: number[][];
+}
+
+// Each layer through the shared harness: config round trip, output shape, weights in Keras's
+// order and shapes. Values are checked against Keras by the layer zoo (fixtures/zoo/keras3_layers.py).
+const CASES: Record<string, LayerCase> = {
+  KerasReLU: { layer: () => new KerasReLU({ name: 'r', maxValue: 2, negativeSlope: 0.1, threshold: 0.5 }), inputShape: [4], outputShape: [null, 4], weightShapes: [] },
+  KerasELU: { layer: () => new KerasELU({ name: 'e', alpha: 0.5 }), inputShape: [4], outputShape: [null, 4], weightShapes: [] },
+  KerasSoftmax: { layer: () => new KerasSoftmax({ name: 's', axis: [1, 2] }), inputShape: [3, 4], outputShape: [null, 3, 4], weightShapes: [] },
+  KerasGroupNormalization: {
+    layer: () => new KerasGroupNormalization({ name: 'g', groups: 2 }),
+    inputShape: [3, 6],
+    outputShape: [null, 3, 6],
+    weightShapes: [[6], [6]],
+  },
+  KerasUnitNormalization: { layer: () => new KerasUnitNormalization({ name: 'u', axis: [1, 2] }), inputShape: [3, 4], outputShape: [null, 3, 4], weightShapes: [] },
+  KerasRMSNormalization: { layer: () => new KerasRMSNormalization({ name: 'n', axis: [2, 1] }), inputShape: [3, 4], outputShape: [null, 3, 4], weightShapes: [[3, 4]] },
+};
+
+function maxAbsDiff(a: tf.Tensor, b: tf.Tensor | number[]): number {
+  return tf.max(tf.abs(tf.sub(a, Array.isArray(b) ? tf.tensor(b, a.shape) : b))).dataSync()[0]!;
+}
+
+describe('Keras 3 layers in TypeScript (src/layers/keras3)', () => {
+  for (const [name, c] of Object.entries(CASES)) {
+    it(`${name}: config round trip, output shape, Keras's weight shapes`, () => {
+      const { layer, output } = roundTripLayer(c.layer(), c.inputShape);
+      assert.deepEqual(output.shape, c.outputShape);
+      assert.deepEqual(layer.weights.map((w) => w.shape), c.weightShapes);
+    });
+  }
+
+  it('KerasReLU follows Keras: threshold, negative slope below it, max_value', () => {
+    const layer = new KerasReLU({ maxValue: 2, negativeSlope: 0.5, threshold: 1 });
+    // keras.layers.ReLU(max_value=2, negative_slope=0.5, threshold=1)([-1, 0.5, 1.5, 3])
+    assert.ok(maxAbsDiff(layer.apply(tf.tensor([-1, 0.5, 1.5, 3])) as tf.Tensor, [-1, -0.25, 1.5, 2]) < 1e-7);
+  });
+
+  it('KerasSoftmax with a mask replaces masked logits and zeroes masked outputs, as Keras', () => {
+    const layer = new KerasSoftmax({});
+    const y = layer.apply(tf.tensor([[1, 2, 3]]), { mask: tf.tensor([[1, 0, 1]]) }) as tf.Tensor;
+    const e = [Math.exp(1), Math.exp(3)];
+    assert.ok(maxAbsDiff(y, [e[0]! / (e[0]! + e[1]!), 0, e[1]! / (e[0]! + e[1]!)]) < 1e-6);
+    const allMasked = layer.apply(tf.tensor([[1, 2]]), { mask: tf.tensor([[0, 0]]) }) as tf.Tensor;
+    assert.deepEqual(Array.from(allMasked.dataSync()), [0, 0]);
+  });
+
+  it('KerasSubtract takes two inputs and broadcasts', () => {
+    const layer = new KerasSubtract({});
+    const out = layer.apply([tf.input({ shape: [3, 4] }), tf.input({ shape: [1, 4] })]) as tf.SymbolicTensor;
+    assert.deepEqual(out.shape, [null, 3, 4]);
+    assert.throws(() => new KerasSubtract({}).apply([tf.input({ shape: [4] }), tf.input({ shape: [3, 4] })]), /different ranks/);
+  });
+
+  it('KerasGroupNormalization with groups = -1 normalizes each channel alone and stores the channel count', () => {
+    const { layer } = roundTripLayer(new KerasGroupNormalization({ groups: -1, epsilon: 0 }), [5, 3]);
+    assert.equal((layer as KerasGroupNormalization).groups, 3);
+    const x = tf.randomNormal([2, 5, 3]);
+    const { mean, variance } = tf.moments(x, 1, true);
+    assert.ok(maxAbsDiff(layer.apply(x) as tf.Tensor, tf.div(tf.sub(x, mean), tf.sqrt(variance))) < 1e-5);
+  });
+});
