@@ -4,6 +4,7 @@ import type { BackendName } from './backend-names.js';
 import { BackendUnavailableError } from './backend-unavailable-error.js';
 import { registerNativeTensorflow } from './native-tensorflow.js';
 import { registerWasm } from './wasm.js';
+import { registerKernelFixes } from './wasm-gradient-kernels/index.js';
 
 /** Whether a backend can run here and, when it cannot, why (as plain data for reports). */
 export interface BackendProbe {
@@ -15,6 +16,7 @@ export interface BackendProbe {
 /** Makes `name` the active tfjs backend; throws BackendUnavailableError when it cannot run here. */
 export async function useBackend(name: BackendName): Promise<void> {
   await registerBackend(name);
+  registerKernelFixes(name);
   let initialized: boolean;
   try {
     initialized = await tf.setBackend(name);

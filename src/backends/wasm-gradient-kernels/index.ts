@@ -1,0 +1,72 @@
+import * as tf from '@tensorflow/tfjs';
+import { avgPool3DGrad, avgPoolGrad } from './avg-pool-grad.js';
+import { conv3dBackpropInputGradient } from './conv3d-backprop-input-gradient.js';
+import { cpuKernel } from './cpu-kernel.js';
+import { hostKernel, type HostCompute } from './host-kernel.js';
+import { resizeNearestNeighborGrad } from './resize-nearest-neighbor-grad.js';
+
+/** A kernel keras-bridge installs on a backend, and why (docs/wasm-kernels.md). */
+export interface KernelFix {
+  kernelName: string;
+  /** 'missing': the backend has no such kernel; 'wrong': tfjs 4.22's kernel computes wrong values. */
+  problem: 'missing' | 'wrong';
+  compute: HostCompute;
+}
+
+const fromCpu = (kernelName: string, problem: KernelFix['problem']): KernelFix => ({ kernelName, problem, compute: cpuKernel(kernelName) });
+
+/**
+ * Kernels the gradients of convolutional, pooling, up-sampling and embedding layers need, per backend.
+ * The native tensorflow backend runs TensorFlow's own kernels and needs none.
+ */
+export const KERNEL_FIXES: Readonly<Record<'cpu' | 'wasm', readonly KernelFix[]>> = {
+  wasm: [
+    fromCpu('Conv2DBackpropFilter', 'missing'),
+    fromCpu('DepthwiseConv2dNativeBackpropFilter', 'missing'),
+    fromCpu('DepthwiseConv2dNativeBackpropInput', 'missing'),
+    fromCpu('UnsortedSegmentSum', 'missing'),
+    fromCpu('Conv3DBackpropInputV2', 'wrong'),
+    fromCpu('Conv3DBackpropFilterV2', 'wrong'),
+    fromCpu('MaxPoolGrad', 'wrong'),
+    fromCpu('MaxPool3D', 'wrong'),
+    fromCpu('MaxPool3DGrad', 'wrong'),
+    { kernelName: 'AvgPoolGrad', problem: 'wrong', compute: avgPoolGrad },
+    { kernelName: 'AvgPool3DGrad', problem: 'wrong', compute: avgPool3DGrad },
+  ],
+  cpu: [
+    { kernelName: 'AvgPoolGrad', problem: 'wrong', compute: avgPoolGrad },
+    { kernelName: 'AvgPool3DGrad', problem: 'wrong', compute: avgPool3DGrad },
+    { kernelName: 'ResizeNearestNeighborGrad', problem: 'wrong', compute: resizeNearestNeighborGrad },
+  ],
+};
+
+/** Gradients tfjs-core lacks for every backend. */
+const MISSING_GRADIENTS: readonly tf.GradConfig[] = [conv3dBackpropInputGradient];
+
+const installed = new Map<string, tf.KernelFunc>();
+
+/**
+ * Installs KERNEL_FIXES[backend] (replacing tfjs's kernel where it is wrong; a 'missing' one that
+ * a later tfjs ships is left alone) and the gradients tfjs-core lacks. Idempotent; returns the
+ * kernel and gradient names it installed now.
+ */
+export function registerKernelFixes(backend: string): string[] {
+  const added: string[] = [];
+  for (const gradient of MISSING_GRADIENTS) {
+    if (tf.getGradient(gradient.kernelName)) continue;
+    tf.registerGradient(gradient);
+    added.push(`${gradient.kernelName} gradient`);
+  }
+  const fixes = backend === 'cpu' || backend === 'wasm' ? KERNEL_FIXES[backend] : [];
+  for (const fix of fixes) {
+    const key = `${backend}/${fix.kernelName}`;
+    const current = tf.getKernel(fix.kernelName, backend);
+    if (current && (current.kernelFunc === installed.get(key) || fix.problem === 'missing')) continue;
+    if (current) tf.unregisterKernel(fix.kernelName, backend);
+    const config = hostKernel(fix.kernelName, backend, fix.compute);
+    tf.registerKernel(config);
+    installed.set(key, config.kernelFunc);
+    added.push(fix.kernelName);
+  }
+  return added;
+}

@@ -1,0 +1,182 @@
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs';
+import { activeBackendName, probeBackend, useBackend, type BackendName } from '../../src/backends/index.js';
+import { KERNEL_FIXES, registerKernelFixes } from '../../src/backends/wasm-gradient-kernels/index.js';
+
+/** Deterministic values in (-1, 1), different for each seed. */
+function values(shape: number[], seed: number, shift = 0): tf.Tensor {
+  const size = shape.reduce((a, b) => a * b, 1);
+  return tf.tensor(Float32Array.from({ length: size }, (_, i) => Math.sin(seed * 7919 + i * 12.9898) + shift), shape);
+}
+
+/**
+ * One op whose forward or backward pass runs a kernel we install. `f` is linear, or positively
+ * homogeneous of degree 1 (max pooling), in each argument listed in `wrt`.
+ */
+interface KernelCase {
+  kernels: string[];
+  f: (...args: tf.Tensor[]) => tf.Tensor;
+  args: () => tf.Tensor[];
+  wrt: number[];
+}
+
+// Max pooling inputs are shifted below zero: wasm 4.22 starts its max at the smallest *positive*
+// float, so an all-negative window picked its first element whatever the values.
+const CASES: Record<string, KernelCase> = {
+  'conv2d stride 2 same': {
+    kernels: ['Conv2DBackpropFilter'],
+    f: (x, w) => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 2, 'same'),
+    args: () => [values([2, 5, 5, 3], 1), values([3, 2, 3, 4], 2)],
+    wrt: [0, 1],
+  },
+  'depthwise conv2d, multiplier 2': {
+    kernels: ['DepthwiseConv2dNativeBackpropFilter', 'DepthwiseConv2dNativeBackpropInput'],
+    f: (x, w) => tf.depthwiseConv2d(x as tf.Tensor4D, w as tf.Tensor4D, 2, 'same'),
+    args: () => [values([2, 5, 5, 2], 3), values([3, 3, 2, 2], 4)],
+    wrt: [0, 1],
+  },
+  'conv3d valid': {
+    kernels: ['Conv3DBackpropInputV2', 'Conv3DBackpropFilterV2'],
+    f: (x, w) => tf.conv3d(x as tf.Tensor5D, w as tf.Tensor5D, 1, 'valid'),
+    args: () => [values([2, 4, 4, 4, 2], 5), values([2, 2, 2, 2, 3], 6)],
+    wrt: [0, 1],
+  },
+  'conv3d stride 2 same': {
+    kernels: ['Conv3DBackpropInputV2', 'Conv3DBackpropFilterV2'],
+    f: (x, w) => tf.conv3d(x as tf.Tensor5D, w as tf.Tensor5D, 2, 'same'),
+    args: () => [values([2, 4, 4, 4, 2], 7), values([3, 3, 3, 2, 3], 8)],
+    wrt: [0, 1],
+  },
+  'conv3dTranspose stride 2 same (and its gradient)': {
+    kernels: ['Conv3DBackpropInputV2'],
+    f: (x, w) => tf.conv3dTranspose(x as tf.Tensor5D, w as tf.Tensor5D, [2, 4, 4, 4, 2], 2, 'same'),
+    args: () => [values([2, 2, 2, 2, 3], 9), values([3, 3, 3, 2, 3], 10)],
+    wrt: [0, 1],
+  },
+  'maxPool same, all windows negative': {
+    kernels: ['MaxPoolGrad'],
+    f: (x) => tf.maxPool(x as tf.Tensor4D, [3, 2], [2, 1], 'same'),
+    args: () => [values([2, 5, 5, 2], 11, -1.5)],
+    wrt: [0],
+  },
+  'maxPool3d same, all windows negative': {
+    kernels: ['MaxPool3D', 'MaxPool3DGrad'],
+    f: (x) => tf.maxPool3d(x as tf.Tensor5D, 2, 2, 'same'),
+    args: () => [values([2, 3, 3, 3, 2], 12, -1.5)],
+    wrt: [0],
+  },
+  'avgPool stride 2 same, partial windows': {
+    kernels: ['AvgPoolGrad'],
+    f: (x) => tf.avgPool(x as tf.Tensor4D, 3, 2, 'same'),
+    args: () => [values([2, 5, 5, 2], 13)],
+    wrt: [0],
+  },
+  'avgPool3d stride 1 same, partial windows': {
+    kernels: ['AvgPool3DGrad'],
+    f: (x) => tf.avgPool3d(x as tf.Tensor5D, 2, 1, 'same'),
+    args: () => [values([2, 3, 3, 3, 2], 14)],
+    wrt: [0],
+  },
+  'gather rows of a table, a row twice (embedding lookup)': {
+    kernels: ['UnsortedSegmentSum'],
+    f: (table) => tf.gather(table!, tf.tensor1d([2, 0, 2, 3], 'int32')),
+    args: () => [values([4, 3], 16)],
+    wrt: [0],
+  },
+  'resizeNearestNeighbor x2 x3, batch of 2': {
+    kernels: ['ResizeNearestNeighborGrad'],
+    f: (x) => tf.image.resizeNearestNeighbor(x as tf.Tensor4D, [6, 6]),
+    args: () => [values([2, 3, 2, 2], 15)],
+    wrt: [0],
+  },
+};
+
+interface CaseResult {
+  output: Float32Array;
+  gradients: Float32Array[];
+  /** For each argument in wrt: sum(f · cotangent) minus sum(argument · its gradient), and the scale. */
+  euler: Array<{ gap: number; scale: number }>;
+}
+
+/** Runs a case on the active backend: f, the gradients of sum(f · cotangent), and Euler's identity. */
+function runCase(c: KernelCase): CaseResult {
+  return tf.tidy(() => {
+    const args = c.args();
+    const output = c.f(...args);
+    const cotangent = values(output.shape, 99);
+    const loss = (...wrtArgs: tf.Tensor[]) => {
+      const all = args.map((a, i) => (c.wrt.includes(i) ? wrtArgs[c.wrt.indexOf(i)]! : a));
+      return tf.sum(tf.mul(c.f(...all), cotangent));
+    };
+    const gradients = tf.grads(loss)(c.wrt.map((i) => args[i]!));
+    const dot = (a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(a, b)).dataSync()[0]!;
+    const absDot = (a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.abs(tf.mul(a, b))).dataSync()[0]!;
+    const value = dot(output, cotangent);
+    return {
+      output: output.dataSync() as Float32Array,
+      gradients: gradients.map((g) => g.dataSync() as Float32Array),
+      euler: c.wrt.map((i, k) => ({ gap: value - dot(args[i]!, gradients[k]!), scale: absDot(args[i]!, gradients[k]!) })),
+    };
+  });
+}
+
+function maxAbsDifference(a: Float32Array, b: Float32Array): number {
+  assert.equal(a.length, b.length);
+  return a.reduce((worst, v, i) => Math.max(worst, Math.abs(v - b[i]!)), 0);
+}
+
+describe('kernels keras-bridge installs on cpu and wasm (docs/wasm-kernels.md)', function () {
+  const backends: BackendName[] = [];
+  const reference = new Map<string, CaseResult>();
+  let previous: string | undefined;
+
+  before(async function () {
+    previous = activeBackendName();
+    for (const name of ['cpu', 'wasm', 'tensorflow'] as const) {
+      if ((await probeBackend(name)).available) backends.push(name);
+    }
+    await useBackend('cpu');
+    for (const [name, c] of Object.entries(CASES)) reference.set(name, runCase(c));
+  });
+
+  after(async function () {
+    await tf.setBackend(previous ?? 'cpu');
+  });
+
+  it('every kernel we install is exercised by a case below', function () {
+    const covered = new Set(Object.values(CASES).flatMap((c) => c.kernels));
+    for (const fix of [...KERNEL_FIXES.cpu, ...KERNEL_FIXES.wasm]) assert.ok(covered.has(fix.kernelName), fix.kernelName);
+  });
+
+  it('wasm has every kernel of its list once set up, and installing again changes nothing', async function () {
+    if (!backends.includes('wasm')) this.skip();
+    await useBackend('wasm');
+    for (const fix of KERNEL_FIXES.wasm) assert.ok(tf.getKernel(fix.kernelName, 'wasm'), fix.kernelName);
+    assert.deepEqual(registerKernelFixes('wasm'), []);
+    assert.deepEqual(registerKernelFixes('cpu'), []);
+    assert.ok(tf.getGradient('Conv3DBackpropInputV2'), 'the conv3dTranspose gradient is registered');
+  });
+
+  for (const [name, c] of Object.entries(CASES)) {
+    describe(`${name} (${c.kernels.join(', ')})`, function () {
+      for (const backend of ['cpu', 'wasm', 'tensorflow'] as const) {
+        it(`on ${backend}: gradients satisfy sum(f·w) = sum(x·∂/∂x sum(f·w)), and match cpu`, async function () {
+          if (!backends.includes(backend)) this.skip();
+          await useBackend(backend);
+          const result = runCase(c);
+          // f is linear (or degree-1 homogeneous) in each argument: Euler's identity checks each
+          // gradient against the forward pass, with no other backend as the reference.
+          for (const [k, { gap, scale }] of result.euler.entries()) {
+            assert.ok(Math.abs(gap) <= 1e-5 * scale + 1e-6, `argument ${c.wrt[k]}: identity off by ${gap} (scale ${scale})`);
+          }
+          const expected = reference.get(name)!;
+          assert.ok(maxAbsDifference(result.output, expected.output) <= 1e-5, `${backend} output differs from cpu`);
+          for (const [k, g] of result.gradients.entries()) {
+            const difference = maxAbsDifference(g, expected.gradients[k]!);
+            assert.ok(difference <= 1e-5, `${backend} gradient for argument ${c.wrt[k]} differs from cpu by ${difference}`);
+          }
+        });
+      }
+    });
+  }
+});
