@@ -2,3 +2,6 @@
 import './core.js';
 import './merge.js';
 import './keras3-layers.js';
+import './convolutional.js';
+import './pooling.js';
+import './reshaping.js';

@@ -1,0 +1,140 @@
+import { UnsupportedLayerError } from '../../errors.js';
+import { activation } from '../activations.js';
+import { baseLayerFields } from '../base-layer-fields.js';
+import { copy, droppedAtDefault, isNullish, translateFields, type FieldRule } from '../field-rules.js';
+import { constraint, initializer, regularizer } from '../keras-objects.js';
+import { registerTranslator } from '../translator-registry.js';
+
+// Keras 3 and tfjs-layers share the weight layouts of these layers (kernel_size + [in, filters],
+// transposed convolutions kernel_size + [filters, in], depthwise kernel_size + [in, multiplier]),
+// so weights map one to one. Where tfjs-layers lacks a behaviour, or has it wrong, the field is
+// refused at any value but the one tfjs computes correctly.
+
+const isOne = (value: unknown): boolean => value === 1 || (Array.isArray(value) && value.every((v) => v === 1));
+const isChannelsLast = (value: unknown): boolean => value === 'channels_last' || isNullish(value);
+
+/** 'valid' and 'same'; Keras's Conv1D 'causal' reaches a NotImplementedError inside tfjs-layers. */
+const padding: FieldRule = (value, context, field) => {
+  if (value !== 'valid' && value !== 'same') {
+    throw new UnsupportedLayerError(
+      `${context.where(field)}: padding ${JSON.stringify(value)} is not supported: tfjs-layers convolutions ` +
+        `compute 'valid' and 'same' only (its Conv1D throws NotImplementedError for 'causal').`,
+    );
+  }
+  return { key: field, value };
+};
+
+/** Fields every Keras 3 convolution has, with the tfjs rule for each. */
+const sharedConvFields: Record<string, FieldRule> = {
+  ...baseLayerFields,
+  kernel_size: copy,
+  strides: copy,
+  padding,
+  data_format: copy,
+  activation,
+  use_bias: copy,
+  bias_initializer: initializer,
+  bias_regularizer: regularizer,
+  activity_regularizer: regularizer,
+  bias_constraint: constraint,
+};
+
+/** Conv1D/2D/3D's own fields: a kernel, groups, and LoRA (present in the config only when enabled). */
+const kernelFields: Record<string, FieldRule> = {
+  filters: copy,
+  kernel_initializer: initializer,
+  kernel_regularizer: regularizer,
+  kernel_constraint: constraint,
+  groups: droppedAtDefault(isOne, 'tfjs-layers has no grouped convolutions'),
+  lora_rank: droppedAtDefault(isNullish, 'LoRA adapters are not converted'),
+  lora_alpha: droppedAtDefault(isNullish, 'LoRA adapters are not converted'),
+};
+
+// tfjs-core can run dilated convolutions but not differentiate them (its Conv2D, Conv3D, fused
+// conv2d and depthwise gradients assert dilations of 1): outputs match Keras, gradients throw.
+const dilatedForwardOnly: FieldRule = copy;
+
+registerTranslator(['Conv2D', 'Conv3D'], (layer, context) => ({
+  class_name: layer.class_name,
+  config: translateFields(layer.config, { ...sharedConvFields, ...kernelFields, dilation_rate: dilatedForwardOnly }, context),
+}));
+
+registerTranslator(['Conv1D'], (layer, context) => ({
+  class_name: 'Conv1D',
+  config: translateFields(
+    layer.config,
+    {
+      ...sharedConvFields,
+      ...kernelFields,
+      dilation_rate: dilatedForwardOnly,
+      // tfjs-layers' conv1dWithBias transposes a channels_first input but never transposes its
+      // output back, and Conv1D.getConfig() leaves data_format out.
+      data_format: droppedAtDefault(isChannelsLast, "tfjs-layers' Conv1D computes channels_last only"),
+    },
+    context,
+  ),
+}));
+
+// Keras 3's output_padding and dilation_rate have no counterpart in tfjs-layers' transposed
+// convolutions, which ignore a dilation rate given to them.
+const transposeFields: Record<string, FieldRule> = {
+  ...sharedConvFields,
+  filters: copy,
+  kernel_initializer: initializer,
+  kernel_regularizer: regularizer,
+  kernel_constraint: constraint,
+  output_padding: droppedAtDefault(isNullish, 'tfjs-layers transposed convolutions have no output_padding'),
+  dilation_rate: droppedAtDefault(isOne, 'tfjs-layers transposed convolutions ignore dilation_rate'),
+};
+
+registerTranslator(['Conv2DTranspose', 'Conv3DTranspose'], (layer, context) => ({
+  class_name: layer.class_name,
+  config: translateFields(layer.config, transposeFields, context),
+}));
+
+registerTranslator(['DepthwiseConv2D'], (layer, context) => ({
+  class_name: 'DepthwiseConv2D',
+  config: translateFields(
+    layer.config,
+    {
+      ...sharedConvFields,
+      depth_multiplier: copy,
+      depthwise_initializer: initializer,
+      depthwise_regularizer: regularizer,
+      depthwise_constraint: constraint,
+      // tfjs-layers' DepthwiseConv2D.call() passes no dilation to tf.depthwiseConv2d.
+      dilation_rate: droppedAtDefault(isOne, "tfjs-layers' DepthwiseConv2D ignores dilation_rate"),
+    },
+    context,
+  ),
+}));
+
+registerTranslator(['SeparableConv2D'], (layer, context) => {
+  // tfjs-layers' SeparableConv2D adds the bias in channels_first layout to its NHWC result,
+  // before transposing back, which misplaces (or fails to broadcast) the bias.
+  if (!isChannelsLast(layer.config['data_format']) && layer.config['use_bias'] !== false) {
+    throw new UnsupportedLayerError(
+      `${context.where('data_format')}: channels_first with use_bias is not supported: tfjs-layers' SeparableConv2D ` +
+        `adds the bias along the wrong axis in that layout. Use channels_last, or use_bias=False.`,
+    );
+  }
+  return {
+    class_name: 'SeparableConv2D',
+    config: translateFields(
+      layer.config,
+      {
+        ...sharedConvFields,
+        filters: copy,
+        depth_multiplier: copy,
+        dilation_rate: dilatedForwardOnly,
+        depthwise_initializer: initializer,
+        pointwise_initializer: initializer,
+        depthwise_regularizer: regularizer,
+        pointwise_regularizer: regularizer,
+        depthwise_constraint: constraint,
+        pointwise_constraint: constraint,
+      },
+      context,
+    ),
+  };
+});

@@ -1,0 +1,85 @@
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { activeBackendName, probeBackend, useBackend } from '../../../src/backends/index.js';
+import { convertKerasModel, toModelArtifacts } from '../../../src/convert/convert-model.js';
+import { translateLayer } from '../../../src/convert/translate-layer.js';
+import { weightsFromBundle } from '../../../src/convert/weight-source.js';
+import { UnsupportedLayerError } from '../../../src/errors.js';
+import type { KerasObject } from '../../../src/keras/keras-object.js';
+import { loadBundle } from '../../../src/keras/bundle.js';
+import { FIXTURE_BUNDLES } from '../../support/paths.js';
+import { assertEveryFieldAccountedFor, withConfig, zooLayer } from '../../support/zoo-layer.js';
+
+function refused(layer: KerasObject, pattern: RegExp): void {
+  assert.throws(() => translateLayer(layer, 'm.json'), (e: unknown) => e instanceof UnsupportedLayerError && pattern.test(e.message));
+}
+
+describe('convolutional translators', () => {
+  it('every field of every zoo convolution is translated or noted', () => assertEveryFieldAccountedFor('conv'));
+
+  it('Conv2D keeps its fields under their Keras names and drops groups=1 with a note', () => {
+    const conv = zooLayer('conv', 'conv2d_same_stride2_relu', 'Conv2D');
+    const { tfjs, conversion } = translateLayer(conv, 'm.json');
+    assert.equal(tfjs.class_name, 'Conv2D');
+    assert.deepEqual(
+      [tfjs.config['filters'], tfjs.config['kernel_size'], tfjs.config['strides'], tfjs.config['padding'], tfjs.config['activation']],
+      [3, [3, 2], [2, 2], 'same', 'relu'],
+    );
+    assert.ok(conversion.notes.some((n) => n.field === 'groups' && n.action === 'dropped'));
+  });
+
+  it('refuses what tfjs-layers cannot compute, naming file, layer and field', () => {
+    const conv1d = zooLayer('conv', 'conv1d_valid', 'Conv1D');
+    refused(withConfig(conv1d, { padding: 'causal' }), /m\.json: layer 'conv1d', field 'padding': padding "causal"/);
+    refused(withConfig(conv1d, { data_format: 'channels_first' }), /layer 'conv1d', field 'data_format'.*channels_last only/);
+    const conv2d = zooLayer('conv', 'conv2d_valid', 'Conv2D');
+    refused(withConfig(conv2d, { groups: 2 }), /field 'groups'.*grouped convolutions/);
+    refused(withConfig(conv2d, { lora_rank: 4, lora_alpha: 4 }), /field 'lora_rank'/);
+    const transpose = zooLayer('conv', 'conv2d_transpose_valid', 'Conv2DTranspose');
+    refused(withConfig(transpose, { output_padding: [1, 1] }), /field 'output_padding'/);
+    refused(withConfig(transpose, { dilation_rate: [2, 2] }), /field 'dilation_rate'.*ignore dilation_rate/);
+    const depthwise = zooLayer('conv', 'depthwise_valid', 'DepthwiseConv2D');
+    refused(withConfig(depthwise, { dilation_rate: [2, 2] }), /layer 'depthwise_conv2d', field 'dilation_rate'/);
+    const separable = zooLayer('conv', 'separable_valid', 'SeparableConv2D');
+    refused(withConfig(separable, { data_format: 'channels_first' }), /field 'data_format': channels_first with use_bias/);
+  });
+
+  // tfjs-core runs dilated convolutions but cannot differentiate them, so the zoo (which checks
+  // gradients) has none; this checks the forward pass against the definition instead.
+  it('a dilated Conv2D computes sum over p, q, c of x[i + 2p, j + 2q, c] * kernel[p, q, c] + bias on every backend', async () => {
+    const bundle = await loadBundle(path.join(FIXTURE_BUNDLES, 'zoo', 'conv', 'conv2d_valid'));
+    const config = structuredClone(bundle.modelConfig);
+    const conv = (config.config['layers'] as KerasObject[]).find((l) => l.class_name === 'Conv2D')!;
+    conv.config['dilation_rate'] = [2, 2];
+    const converted = await convertKerasModel(config, weightsFromBundle(bundle), 'dilated.json');
+    const previous = activeBackendName();
+    try {
+      for (const backend of ['cpu', 'wasm', 'tensorflow'] as const) {
+        if (!(await probeBackend(backend)).available) continue;
+        await useBackend(backend);
+        const model = await tf.loadLayersModel(tf.io.fromMemory(toModelArtifacts(converted)));
+        const [kernel, bias] = model.getLayer(conv.config['name'] as string).getWeights().map((w) => w.arraySync()) as [number[][][][], number[]];
+        const x = tf.tensor4d(Float32Array.from({ length: 2 * 6 * 6 * 2 }, (_, i) => Math.sin(i * 1.7)), [2, 6, 6, 2]);
+        const actual = (model.predict(x) as tf.Tensor).arraySync() as number[][][][];
+        assert.deepEqual([actual.length, actual[0]!.length, actual[0]![0]!.length, actual[0]![0]![0]!.length], [2, 2, 2, 3]);
+        const input = x.arraySync();
+        for (const [b, rows] of actual.entries()) {
+          for (const [i, cols] of rows.entries()) {
+            for (const [j, outs] of cols.entries()) {
+              for (const [o, value] of outs.entries()) {
+                let expected = bias[o]!;
+                for (let p = 0; p < 3; p++) for (let q = 0; q < 3; q++) for (let c = 0; c < 2; c++) expected += input[b]![i + 2 * p]![j + 2 * q]![c]! * kernel[p]![q]![c]![o]!;
+                assert.ok(Math.abs(value - expected) < 1e-5, `${backend} [${b},${i},${j},${o}]: ${value} vs ${expected}`);
+              }
+            }
+          }
+        }
+        model.dispose();
+        x.dispose();
+      }
+    } finally {
+      await tf.setBackend(previous ?? 'cpu');
+    }
+  });
+});
