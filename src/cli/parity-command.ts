@@ -3,6 +3,7 @@ import { KNOWN_BACKENDS, type BackendName } from '../backends/index.js';
 import { runParity } from '../parity/run-parity.js';
 import type { Tolerance } from '../parity/tolerance.js';
 import { TolerancePolicy } from '../parity/tolerance-policy.js';
+import { formatHtmlReport } from '../report/html-report.js';
 import { formatJUnit } from '../report/junit-report.js';
 import { formatParityTable } from '../report/parity-table.js';
 import { EXIT_CODES_HELP, UsageError, listFlag, numberFlag, stringFlag, type Command, type ParsedArgs } from './command.js';
@@ -18,6 +19,7 @@ export const parityCommand: Command = {
     rtol: { type: 'string', value: 'R', description: 'relative tolerance for every tensor (give --atol too)' },
     json: { type: 'string', value: 'FILE', description: 'also write the results as JSON (schema keras-bridge-parity v1)' },
     junit: { type: 'string', value: 'FILE', description: 'also write JUnit XML: a test case per model × backend × tensor group, for CI systems' },
+    html: { type: 'string', value: 'FILE', description: 'also write a self-contained HTML report: error by layer with the tolerance line and first divergence, error histograms' },
     tolerances: { type: 'string', value: 'FILE', description: 'JSON with per-backend and per-layer tolerances and the decision statistic (docs/tolerances.md)' },
     shard: { type: 'string', value: 'I/N', description: 'run only shard I of N of the (bundle × backend) pairs, to split a run across CI jobs' },
     'custom-layers': customLayersFlag,
@@ -43,6 +45,8 @@ export const parityCommand: Command = {
     if (json) await writeFile(json, JSON.stringify(run, null, 2) + '\n');
     const junit = stringFlag(args, 'junit');
     if (junit) await writeFile(junit, formatJUnit(run));
+    const html = stringFlag(args, 'html');
+    if (html) await writeFile(html, formatHtmlReport(run));
     process.stdout.write(formatParityTable(run, useColor(args)) + '\n');
     return run.passed ? 0 : 1;
   },

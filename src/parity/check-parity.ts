@@ -57,6 +57,7 @@ export async function checkBundleParity(target: ParityTarget, options: ParityOpt
     // Keras names most models 'sequential'; the bundle's directory name tells them apart.
     model: path.basename(bundle.dir),
     kerasModelName: bundle.manifest.model.name,
+    layerOrder,
     passed: backends.every((b) => b.passed),
     backends,
   };

@@ -40,8 +40,27 @@ export interface TensorComparison {
   worst: { index: number[]; actual: number; expected: number; allowed: number } | null;
   /** Smallest atol that, with this rtol, would have passed every finite element. */
   minPassingAtol: number;
+  /** max |a - b| / (atol + rtol * |b|): at most 1 when every element is within tolerance. */
+  maxToleranceRatio: number;
+  /** Counts of finite absolute errors per decade: see ERROR_HISTOGRAM_DECADES. */
+  errorHistogram: number[];
   shapeMismatch?: string;
 }
+
+/**
+ * Buckets of errorHistogram: exactly 0, then [1e-12, 1e-11) ... [1e-1, 1) (below 1e-12 counts in
+ * the first decade), then >= 1.
+ */
+export const ERROR_HISTOGRAM_DECADES = { first: -12, last: -1 } as const;
+
+function histogramBucket(abs: number): number {
+  if (abs === 0) return 0;
+  const decade = Math.floor(Math.log10(abs));
+  if (decade >= 0) return ERROR_HISTOGRAM_DECADES.last - ERROR_HISTOGRAM_DECADES.first + 2;
+  return Math.max(decade, ERROR_HISTOGRAM_DECADES.first) - ERROR_HISTOGRAM_DECADES.first + 1;
+}
+
+const HISTOGRAM_BUCKETS = ERROR_HISTOGRAM_DECADES.last - ERROR_HISTOGRAM_DECADES.first + 3;
 
 export function compareTensors(
   actual: ArrayLike<number>,
@@ -69,6 +88,8 @@ export function compareTensors(
       nonFiniteExpected: 0,
       worst: null,
       minPassingAtol: Infinity,
+      maxToleranceRatio: Infinity,
+      errorHistogram: new Array<number>(HISTOGRAM_BUCKETS).fill(0),
       shapeMismatch: `shape [${actualShape.join(', ')}] != expected [${expectedShape.join(', ')}]`,
     };
   }
@@ -80,6 +101,8 @@ export function compareTensors(
   let minPassingAtol = 0;
   let worstAt = -1;
   let worstExcess = -Infinity;
+  let maxToleranceRatio = 0;
+  const errorHistogram = new Array<number>(HISTOGRAM_BUCKETS).fill(0);
   for (let i = 0; i < expected.length; i++) {
     const a = actual[i]!;
     const b = expected[i]!;
@@ -92,6 +115,8 @@ export function compareTensors(
     const abs = Math.abs(a - b);
     const allowed = tolerance.atol + tolerance.rtol * Math.abs(b);
     if (abs > allowed) mismatches++;
+    maxToleranceRatio = Math.max(maxToleranceRatio, allowed > 0 ? abs / allowed : abs > 0 ? Infinity : 0);
+    errorHistogram[histogramBucket(abs)]!++;
     absErrors.push(abs);
     relErrors.push(b !== 0 ? abs / Math.abs(b) : abs > 0 ? Infinity : 0);
     minPassingAtol = Math.max(minPassingAtol, abs - tolerance.rtol * Math.abs(b));
@@ -132,6 +157,8 @@ export function compareTensors(
             allowed: tolerance.atol + tolerance.rtol * Math.abs(expected[worstAt]!),
           },
     minPassingAtol,
+    maxToleranceRatio: nonFiniteActual + nonFiniteExpected > 0 ? Infinity : maxToleranceRatio,
+    errorHistogram,
   };
 }
 

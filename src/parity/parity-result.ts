@@ -29,6 +29,8 @@ export interface ModelParity {
   model: string;
   /** The model's name in Keras. */
   kerasModelName: string;
+  /** Its layers in Keras's order (graph order), for per-layer charts. */
+  layerOrder: string[];
   passed: boolean;
   backends: BackendParity[];
 }

@@ -1,0 +1,132 @@
+import { ERROR_HISTOGRAM_DECADES } from '../parity/compare-tensors.js';
+import type { BackendParity, ModelParity, ParityRun, TensorParity } from '../parity/parity-result.js';
+import { formatError } from './format-number.js';
+import { describeFailure } from './parity-table.js';
+
+function escapeHtml(text: string): string {
+  return text.replace(/[<>&"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;' })[c]!);
+}
+
+const CHART = { width: 860, height: 260, left: 56, right: 16, top: 20, bottom: 90 };
+const RATIO_RANGE = { min: -6, max: 3 };
+
+/** y position of log10(error / allowed), clipped to the chart's range. */
+function ratioY(ratio: number): number {
+  const log = ratio <= 0 ? RATIO_RANGE.min : Math.min(Math.max(Math.log10(ratio), RATIO_RANGE.min), RATIO_RANGE.max);
+  const plot = CHART.height - CHART.top - CHART.bottom;
+  return CHART.top + ((RATIO_RANGE.max - log) / (RATIO_RANGE.max - RATIO_RANGE.min)) * plot;
+}
+
+/**
+ * Error by layer in graph order: each layer's output (circle) and its weights' gradients (square),
+ * as log10 of the worst element's error over its allowed error, so the tolerance is the line at 0.
+ */
+function layerChart(backend: BackendParity, layerOrder: string[]): string {
+  const byLayer = (kind: TensorParity['kind']) => {
+    const map = new Map<string, number>();
+    for (const t of backend.tensors.filter((x) => x.kind === kind && x.layer)) {
+      map.set(t.layer!, Math.max(map.get(t.layer!) ?? 0, t.comparison.maxToleranceRatio));
+    }
+    return map;
+  };
+  const outputs = byLayer('layer_output');
+  const grads = byLayer('grad_weight');
+  const layers = layerOrder.filter((l) => outputs.has(l) || grads.has(l));
+  const plotWidth = CHART.width - CHART.left - CHART.right;
+  const x = (i: number) => CHART.left + (layers.length <= 1 ? plotWidth / 2 : (i * plotWidth) / (layers.length - 1));
+  const labelEvery = Math.max(1, Math.ceil(layers.length / 40));
+  const parts: string[] = [];
+  for (let tick = RATIO_RANGE.min; tick <= RATIO_RANGE.max; tick++) {
+    const y = ratioY(10 ** tick);
+    parts.push(`<line x1="${CHART.left}" x2="${CHART.width - CHART.right}" y1="${y}" y2="${y}" class="grid"/>`);
+    parts.push(`<text x="${CHART.left - 6}" y="${y + 4}" class="axis" text-anchor="end">1e${tick}</text>`);
+  }
+  const tolY = ratioY(1);
+  parts.push(`<line x1="${CHART.left}" x2="${CHART.width - CHART.right}" y1="${tolY}" y2="${tolY}" class="tolerance"/>`);
+  parts.push(`<text x="${CHART.width - CHART.right}" y="${tolY - 5}" class="tolerance-label" text-anchor="end">tolerance</text>`);
+  const series = (map: Map<string, number>, shape: 'circle' | 'square', cls: string) => {
+    const points = layers.map((l, i) => (map.has(l) ? `${x(i)},${ratioY(map.get(l)!)}` : null)).filter(Boolean);
+    if (points.length > 1) parts.push(`<polyline points="${points.join(' ')}" class="${cls}-line"/>`);
+    layers.forEach((l, i) => {
+      if (!map.has(l)) return;
+      const ratio = map.get(l)!;
+      const fail = ratio > 1 ? ' fail' : '';
+      const title = `<title>${escapeHtml(l)}: ${cls === 'out' ? 'output' : 'weight gradients'} error / allowed = ${formatError(ratio)}</title>`;
+      parts.push(
+        shape === 'circle'
+          ? `<circle cx="${x(i)}" cy="${ratioY(ratio)}" r="4" class="point ${cls}${fail}" data-layer="${escapeHtml(l)}">${title}</circle>`
+          : `<rect x="${x(i) - 3.5}" y="${ratioY(ratio) - 3.5}" width="7" height="7" class="point ${cls}${fail}" data-layer="${escapeHtml(l)}">${title}</rect>`,
+      );
+    });
+  };
+  series(outputs, 'circle', 'out');
+  series(grads, 'square', 'grad');
+  layers.forEach((l, i) => {
+    if (i % labelEvery !== 0 && l !== backend.firstDivergingLayer) return;
+    const y = CHART.height - CHART.bottom + 12;
+    parts.push(`<text x="${x(i)}" y="${y}" class="axis layer-name" transform="rotate(45 ${x(i)} ${y})">${escapeHtml(l)}</text>`);
+  });
+  const first = backend.firstDivergingLayer ? layers.indexOf(backend.firstDivergingLayer) : -1;
+  if (first >= 0) {
+    parts.push(`<line x1="${x(first)}" x2="${x(first)}" y1="${CHART.top}" y2="${CHART.height - CHART.bottom}" class="divergence"/>`);
+    parts.push(`<text x="${x(first) + 4}" y="${CHART.top + 12}" class="divergence-label" id="first-divergence">first divergence: ${escapeHtml(backend.firstDivergingLayer!)}</text>`);
+  }
+  return `<svg class="chart" viewBox="0 0 ${CHART.width} ${CHART.height}" width="${CHART.width}" height="${CHART.height}" role="img" aria-label="error by layer">${parts.join('')}</svg>`;
+}
+
+/** Absolute errors of every element of every tensor, per decade. */
+function histogram(backend: BackendParity): string {
+  const counts = backend.tensors.reduce(
+    (sum, t) => sum.map((v, i) => v + (t.comparison.errorHistogram[i] ?? 0)),
+    new Array<number>(backend.tensors[0]?.comparison.errorHistogram.length ?? 0).fill(0),
+  );
+  const labels = ['0', ...Array.from({ length: ERROR_HISTOGRAM_DECADES.last - ERROR_HISTOGRAM_DECADES.first + 1 }, (_, i) => `1e${ERROR_HISTOGRAM_DECADES.first + i}`), '≥1'];
+  const width = 860;
+  const height = 160;
+  const barWidth = (width - 60) / Math.max(1, counts.length);
+  const max = Math.max(1, ...counts);
+  const bars = counts.map((c, i) => {
+    const h = c === 0 ? 0 : Math.max(2, (Math.log10(c + 1) / Math.log10(max + 1)) * (height - 50));
+    const bx = 40 + i * barWidth;
+    return `<rect x="${bx + 2}" y="${height - 30 - h}" width="${barWidth - 4}" height="${h}" class="bar"><title>${labels[i]}: ${c} elements</title></rect>` +
+      `<text x="${bx + barWidth / 2}" y="${height - 14}" class="axis" text-anchor="middle">${labels[i]}</text>` +
+      (c > 0 ? `<text x="${bx + barWidth / 2}" y="${height - 34 - h}" class="axis" text-anchor="middle">${c}</text>` : '');
+  });
+  return `<svg class="histogram" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-label="error histogram">${bars.join('')}</svg>`;
+}
+
+function backendSection(model: ModelParity, backend: BackendParity, layerOrder: string[]): string {
+  const failed = backend.tensors.filter((t) => !t.comparison.passed);
+  const status = backend.passed ? '<span class="pass">pass</span>' : `<span class="fail">FAIL: ${failed.length} of ${backend.tensors.length} tensors</span>`;
+  const failures = failed.length === 0 ? '' : `<pre class="failures">${escapeHtml(failed.map((t) => describeFailure(model.model, backend.backend, t)).join('\n'))}</pre>`;
+  return `<section class="backend"><h3>${escapeHtml(backend.backend)}: ${status} <small>${backend.seconds.toFixed(2)} s</small></h3>
+<p class="legend">Error by layer, in graph order: log<sub>10</sub>(worst |tfjs − keras| / allowed). ● layer output, ■ weight gradients; red: out of tolerance.</p>
+${layerChart(backend, layerOrder)}
+<p class="legend">Absolute error of every compared element, per decade.</p>
+${histogram(backend)}
+${failures}</section>`;
+}
+
+const STYLE = `body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#222;max-width:920px}
+h1{font-size:20px}h2{font-size:17px;margin-top:28px;border-bottom:1px solid #ddd}h3{font-size:15px}
+.pass{color:#1a7f37;font-weight:600}.fail{color:#cf222e;font-weight:600}small{color:#666;font-weight:400}
+.grid{stroke:#eee}.axis{font-size:10px;fill:#555}.tolerance{stroke:#cf222e;stroke-dasharray:6 3}
+.tolerance-label{font-size:11px;fill:#cf222e}.out-line{fill:none;stroke:#0969da;stroke-width:1.5}
+.grad-line{fill:none;stroke:#8250df;stroke-width:1;stroke-dasharray:3 2}.point.out{fill:#0969da}.point.grad{fill:#8250df}
+.point.fail{fill:#cf222e}.divergence{stroke:#cf222e;stroke-width:2;stroke-dasharray:2 2}.divergence-label{font-size:12px;fill:#cf222e;font-weight:600}
+.bar{fill:#0969da}.legend{color:#555;font-size:12px;margin:4px 0}pre.failures{background:#fff5f5;border:1px solid #f5c2c7;padding:8px;white-space:pre-wrap;font-size:12px}`;
+
+/** One self-contained HTML page (inline CSS and SVG, no scripts) for a parity run. */
+export function formatHtmlReport(run: ParityRun): string {
+  const models = run.models.map((m) =>
+    `<h2>${escapeHtml(m.model)} <small>(${escapeHtml(m.kerasModelName)})</small>: ${m.passed ? '<span class="pass">pass</span>' : '<span class="fail">FAIL</span>'}</h2>` +
+    m.backends.map((b) => backendSection(m, b, m.layerOrder)).join('\n'),
+  );
+  const unavailable = run.unavailableBackends.map((u) => `<p class="legend">backend ${escapeHtml(u.backend)} not run: ${escapeHtml(u.reason)}</p>`);
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>keras-bridge parity</title><style>${STYLE}</style></head>
+<body><h1>keras-bridge parity: ${run.passed ? '<span class="pass">all pass</span>' : '<span class="fail">FAIL</span>'}</h1>
+${unavailable.join('\n')}
+${models.join('\n')}
+</body></html>
+`;
+}

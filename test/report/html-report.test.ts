@@ -1,0 +1,61 @@
+import assert from 'node:assert/strict';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { launchChromium } from '../../src/browser/chromium.js';
+import { SwishActivation } from '../../src/layers/seed/index.js';
+import { runParity } from '../../src/parity/run-parity.js';
+import type { ParityRun } from '../../src/parity/parity-result.js';
+import { registerLayer } from '../../src/registry/custom-layer-registry.js';
+import { formatHtmlReport } from '../../src/report/html-report.js';
+import { fixtureBundle, REPO_ROOT } from '../support/paths.js';
+
+/** Screenshots of rendered reports land here, as part of the test output. */
+const ARTIFACTS = path.join(REPO_ROOT, 'out', 'test-artifacts');
+
+describe('HTML parity report, rendered in Chromium', function () {
+  this.timeout(120_000);
+  let run: ParityRun;
+
+  before(async () => {
+    await import('../support/faulty-seed-layers.js');
+    try {
+      run = await runParity([fixtureBundle('swish'), fixtureBundle('two_branch')], { backends: ['cpu', 'wasm'], requireAllBackends: true });
+    } finally {
+      registerLayer('SwishActivation', SwishActivation);
+    }
+  });
+
+  it('shows each backend\'s error-by-layer chart with the tolerance line, the first divergence marked, and histograms', async () => {
+    const html = formatHtmlReport(run);
+    assert.doesNotMatch(html, /<script|https?:\/\//, 'the page must be self-contained');
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage({ viewport: { width: 960, height: 1200 } });
+      await page.setContent(html);
+      const charts = await page.locator('svg.chart').count();
+      assert.equal(charts, 4); // 2 models × 2 backends
+      const divergence = await page.locator('#first-divergence').allTextContents();
+      // two_branch uses the faulty SwishActivation too, as its layer swish_left.
+      assert.deepEqual(divergence, [
+        'first divergence: swish_activation',
+        'first divergence: swish_activation',
+        'first divergence: swish_left',
+        'first divergence: swish_left',
+      ]);
+      assert.ok((await page.locator('svg.chart line.tolerance').count()) === 4);
+      assert.ok((await page.locator('svg.histogram rect.bar').count()) > 0);
+      // A failing layer is drawn red and above the tolerance line; a passing one below it.
+      const failing = page.locator('svg.chart').first().locator('circle.fail[data-layer="swish_activation"]');
+      const passing = page.locator('svg.chart').first().locator('circle.out:not(.fail)[data-layer="dense"]');
+      const tolerance = Number(await page.locator('svg.chart').first().locator('line.tolerance').getAttribute('y1'));
+      assert.ok(Number(await failing.getAttribute('cy')) < tolerance);
+      assert.ok(Number(await passing.getAttribute('cy')) > tolerance);
+      await mkdir(ARTIFACTS, { recursive: true });
+      const screenshot = path.join(ARTIFACTS, 'parity-report.png');
+      await page.screenshot({ path: screenshot, fullPage: true });
+      console.log(`      screenshot: ${path.relative(REPO_ROOT, screenshot)}`);
+    } finally {
+      await browser.close();
+    }
+  });
+});
