@@ -8,6 +8,7 @@ export type { ConvertedModel } from './convert/convert-model.js';
 export type { ConversionReport, FieldNote, LayerConversion } from './convert/conversion-report.js';
 export { weightsFromBundle } from './convert/weight-source.js';
 export { loadBundle } from './keras/bundle.js';
+export { readKerasModelFile } from './keras/keras-file/read-model-file.js';
 export type { Bundle } from './keras/bundle.js';
 export type { BundleManifest } from './keras/bundle-manifest.js';
 export { writeModelDirectory, modelDirectory } from './tfjs-io/model-directory.js';
@@ -19,4 +20,7 @@ export type { ParityRun, ModelParity, BackendParity, TensorParity } from './pari
 export { DEFAULT_TOLERANCES, defaultTolerance } from './parity/tolerance.js';
 export type { Tolerance } from './parity/tolerance.js';
 export { exportWithPython } from './python-export/python-exporter.js';
+export { expectParity } from './testing/index.js';
+export { formatJUnit } from './report/junit-report.js';
+export { formatHtmlReport } from './report/html-report.js';
 export * from './errors.js';

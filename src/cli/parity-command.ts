@@ -4,6 +4,7 @@ import { runParity } from '../parity/run-parity.js';
 import type { Tolerance } from '../parity/tolerance.js';
 import { TolerancePolicy } from '../parity/tolerance-policy.js';
 import { formatHtmlReport } from '../report/html-report.js';
+import { createProgress } from '../report/progress.js';
 import { formatJUnit } from '../report/junit-report.js';
 import { formatParityTable } from '../report/parity-table.js';
 import { EXIT_CODES_HELP, UsageError, listFlag, numberFlag, stringFlag, type Command, type ParsedArgs } from './command.js';
@@ -33,14 +34,17 @@ export const parityCommand: Command = {
     const tolerance = parseTolerance(args);
     const tolerancesFile = stringFlag(args, 'tolerances');
     const shard = parseShard(stringFlag(args, 'shard'));
+    const backends = parseBackends(stringFlag(args, 'backend') ?? 'cpu');
+    const progress = createProgress(args.positionals.length * backends.length);
     const run = await runParity(args.positionals, {
-      backends: parseBackends(stringFlag(args, 'backend') ?? 'cpu'),
+      backends,
       tolerance,
       ...(tolerancesFile ? { policy: await TolerancePolicy.fromFile(tolerancesFile, tolerance) } : {}),
       ...(shard ? { shard } : {}),
       requireAllBackends: true,
-      onBackend: (model, backend) => process.stderr.write(`parity: ${model} on ${backend} ...\n`),
+      onBackend: (model, backend) => progress.step(`${model} on ${backend}`),
     });
+    progress.done();
     const json = stringFlag(args, 'json');
     if (json) await writeFile(json, JSON.stringify(run, null, 2) + '\n');
     const junit = stringFlag(args, 'junit');
