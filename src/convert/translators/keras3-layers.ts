@@ -1,3 +1,4 @@
+import { activation } from '../activations.js';
 import { baseLayerFields } from '../base-layer-fields.js';
 import { copy, droppedAtDefault, rename, translateFields, type FieldRule } from '../field-rules.js';
 import { constraint, initializer, regularizer } from '../keras-objects.js';
@@ -30,6 +31,12 @@ function weightFields(prefix: string): Record<string, FieldRule> {
     [`${prefix}_constraint`]: constraint,
   };
 }
+
+/** Activity regularizers add a training loss and never change outputs or gradients of ours. */
+const trainingLossOnly: FieldRule = (value, context, field) => {
+  context.dropped(field, 'an activity regularizer only adds a training loss', value);
+  return undefined;
+};
 
 // ---- Activation layers ----
 
@@ -76,3 +83,35 @@ registerTranslator(
 registerTranslator(['UnitNormalization'], to('KerasUnitNormalization', { axis: copy }));
 
 registerTranslator(['RMSNormalization'], to('KerasRMSNormalization', { axis: copy, epsilon: copy }));
+
+// ---- 1D convolutions ----
+
+const conv1DFields: Record<string, FieldRule> = {
+  kernel_size: copy,
+  strides: copy,
+  padding: copy,
+  data_format: copy,
+  dilation_rate: copy,
+  activation,
+  use_bias: copy,
+  activity_regularizer: trainingLossOnly,
+  ...weightFields('bias'),
+};
+
+registerTranslator(
+  ['Conv1DTranspose'],
+  to('KerasConv1DTranspose', { ...conv1DFields, filters: copy, output_padding: copy, ...weightFields('kernel') }),
+);
+
+registerTranslator(
+  ['SeparableConv1D'],
+  to('KerasSeparableConv1D', {
+    ...conv1DFields,
+    filters: copy,
+    depth_multiplier: copy,
+    ...weightFields('depthwise'),
+    ...weightFields('pointwise'),
+  }),
+);
+
+registerTranslator(['DepthwiseConv1D'], to('KerasDepthwiseConv1D', { ...conv1DFields, depth_multiplier: copy, ...weightFields('depthwise') }));

@@ -2,10 +2,13 @@
 // 4.22 lacks or computes differently. Importing this module registers them all with tfjs
 // serialization, which tf.loadLayersModel needs for a converted model that uses them.
 export * from './activations/index.js';
+export { KerasConv1DTranspose } from './conv1d-transpose.js';
+export { KerasDepthwiseConv1D } from './depthwise-conv1d.js';
 export { KerasELU } from './elu.js';
 export { KerasGroupNormalization } from './group-normalization.js';
 export { KerasReLU } from './relu.js';
 export { KerasRMSNormalization } from './rms-normalization.js';
+export { KerasSeparableConv1D } from './separable-conv1d.js';
 export { KerasSoftmax } from './softmax.js';
 export { KerasSubtract } from './subtract.js';
 export { KerasUnitNormalization } from './unit-normalization.js';

@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import {
+  KerasConv1DTranspose,
+  KerasDepthwiseConv1D,
   KerasELU,
   KerasGroupNormalization,
   KerasReLU,
   KerasRMSNormalization,
+  KerasSeparableConv1D,
   KerasSoftmax,
   KerasSubtract,
   KerasUnitNormalization,
@@ -32,6 +35,30 @@ const CASES: Record<string, LayerCase> = {
   },
   KerasUnitNormalization: { layer: () => new KerasUnitNormalization({ name: 'u', axis: [1, 2] }), inputShape: [3, 4], outputShape: [null, 3, 4], weightShapes: [] },
   KerasRMSNormalization: { layer: () => new KerasRMSNormalization({ name: 'n', axis: [2, 1] }), inputShape: [3, 4], outputShape: [null, 3, 4], weightShapes: [[3, 4]] },
+  KerasConv1DTranspose: {
+    layer: () => new KerasConv1DTranspose({ name: 't', filters: 3, kernelSize: [3], strides: [2] }),
+    inputShape: [5, 2],
+    outputShape: [null, 11, 3],
+    weightShapes: [[3, 3, 2], [3]],
+  },
+  'KerasConv1DTranspose (channels first, same, output_padding)': {
+    layer: () => new KerasConv1DTranspose({ name: 't', filters: 3, kernelSize: [4], strides: [2], padding: 'same', outputPadding: [1], dataFormat: 'channelsFirst' }),
+    inputShape: [2, 5],
+    outputShape: [null, 3, 9],
+    weightShapes: [[4, 3, 2], [3]],
+  },
+  KerasSeparableConv1D: {
+    layer: () => new KerasSeparableConv1D({ name: 's', filters: 4, kernelSize: [3], depthMultiplier: 2, activation: 'kerasHardSigmoid' }),
+    inputShape: [7, 3],
+    outputShape: [null, 5, 4],
+    weightShapes: [[3, 3, 2], [1, 6, 4], [4]],
+  },
+  KerasDepthwiseConv1D: {
+    layer: () => new KerasDepthwiseConv1D({ name: 'd', kernelSize: [2], dilationRate: [3], depthMultiplier: 2, useBias: false }),
+    inputShape: [9, 3],
+    outputShape: [null, 6, 6],
+    weightShapes: [[2, 3, 2]],
+  },
 };
 
 function maxAbsDiff(a: tf.Tensor, b: tf.Tensor | number[]): number {
@@ -75,5 +102,18 @@ describe('Keras 3 layers in TypeScript (src/layers/keras3)', () => {
     const x = tf.randomNormal([2, 5, 3]);
     const { mean, variance } = tf.moments(x, 1, true);
     assert.ok(maxAbsDiff(layer.apply(x) as tf.Tensor, tf.div(tf.sub(x, mean), tf.sqrt(variance))) < 1e-5);
+  });
+});
+
+describe('dilated 1D convolutions without tfjs dilation', () => {
+  it('a zero-filled kernel gives what tfjs computes with a dilation rate, and is differentiable', () => {
+    const layer = new KerasDepthwiseConv1D({ kernelSize: [3], dilationRate: [2], useBias: false });
+    const x = tf.randomNormal([2, 9, 2]);
+    const y = layer.apply(x) as tf.Tensor;
+    const kernel = tf.expandDims(layer.weights[0]!.read(), 0) as tf.Tensor4D;
+    const reference = tf.squeeze(tf.depthwiseConv2d(tf.expandDims(x, 1) as tf.Tensor4D, kernel, 1, 'valid', 'NHWC', [1, 2]), [1]);
+    assert.ok(maxAbsDiff(y, reference) < 1e-6);
+    const grad = tf.grad((v: tf.Tensor) => tf.sum(layer.apply(v) as tf.Tensor))(x);
+    assert.deepEqual(grad.shape, [2, 9, 2]);
   });
 });
