@@ -38,6 +38,12 @@ const trainingLossOnly: FieldRule = (value, context, field) => {
   return undefined;
 };
 
+/** A 1D layer's value (a pair, or a size) as the one-axis list our N-D layer takes. */
+const oneAxis: FieldRule = (value, context, field) => {
+  context.changed(field, value, [value], "keras-bridge's layer takes one entry per spatial axis");
+  return { key: field, value: [value] };
+};
+
 // ---- Activation layers ----
 
 registerTranslator(['ReLU'], (layer, context) =>
@@ -115,3 +121,21 @@ registerTranslator(
 );
 
 registerTranslator(['DepthwiseConv1D'], to('KerasDepthwiseConv1D', { ...conv1DFields, depth_multiplier: copy, ...weightFields('depthwise') }));
+
+// ---- Reshaping: the 1D and 3D siblings of tfjs-layers' 2D layers ----
+
+registerTranslator(['Cropping1D'], to('KerasCropping', { cropping: oneAxis }));
+registerTranslator(['Cropping3D'], to('KerasCropping', { cropping: copy, data_format: copy }));
+registerTranslator(['ZeroPadding1D'], to('KerasZeroPadding', { padding: oneAxis, data_format: copy }));
+registerTranslator(['ZeroPadding3D'], to('KerasZeroPadding', { padding: copy, data_format: copy }));
+registerTranslator(['UpSampling1D'], to('KerasUpSampling', { size: oneAxis }));
+registerTranslator(['UpSampling3D'], to('KerasUpSampling', { size: copy, data_format: copy }));
+
+// ---- Pooling ----
+
+registerTranslator(['GlobalAveragePooling3D'], to('KerasGlobalAveragePooling3D', { data_format: copy, keepdims: copy }));
+registerTranslator(['GlobalMaxPooling3D'], to('KerasGlobalMaxPooling3D', { data_format: copy, keepdims: copy }));
+
+// ---- Regularization (the identity at inference) ----
+
+registerTranslator(['SpatialDropout2D', 'SpatialDropout3D'], to('KerasSpatialDropout', { rate: copy, seed: copy, data_format: copy }));

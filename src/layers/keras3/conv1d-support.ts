@@ -1,10 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
+import type { DataFormat } from './spatial-axes.js';
+
+export type { DataFormat };
 
 // What Keras 3's 1D convolutions that tfjs-layers lacks (Conv1DTranspose, SeparableConv1D,
 // DepthwiseConv1D) share: they run as tfjs 2D convolutions over a height of 1, channels last.
 
 export type Padding = 'valid' | 'same';
-export type DataFormat = 'channelsLast' | 'channelsFirst';
 
 /** Keras writes kernel_size, strides and dilation_rate of a 1D layer as one-element lists. */
 export function single(value: number | number[] | undefined, fallback: number): number {

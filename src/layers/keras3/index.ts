@@ -3,12 +3,17 @@
 // serialization, which tf.loadLayersModel needs for a converted model that uses them.
 export * from './activations/index.js';
 export { KerasConv1DTranspose } from './conv1d-transpose.js';
+export { KerasCropping } from './cropping.js';
 export { KerasDepthwiseConv1D } from './depthwise-conv1d.js';
 export { KerasELU } from './elu.js';
+export { KerasGlobalAveragePooling3D, KerasGlobalMaxPooling3D } from './global-pooling3d.js';
 export { KerasGroupNormalization } from './group-normalization.js';
 export { KerasReLU } from './relu.js';
 export { KerasRMSNormalization } from './rms-normalization.js';
 export { KerasSeparableConv1D } from './separable-conv1d.js';
 export { KerasSoftmax } from './softmax.js';
+export { KerasSpatialDropout } from './spatial-dropout.js';
 export { KerasSubtract } from './subtract.js';
 export { KerasUnitNormalization } from './unit-normalization.js';
+export { KerasUpSampling } from './up-sampling.js';
+export { KerasZeroPadding } from './zero-padding.js';

@@ -2,15 +2,21 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import {
   KerasConv1DTranspose,
+  KerasCropping,
   KerasDepthwiseConv1D,
   KerasELU,
+  KerasGlobalAveragePooling3D,
+  KerasGlobalMaxPooling3D,
   KerasGroupNormalization,
   KerasReLU,
   KerasRMSNormalization,
   KerasSeparableConv1D,
   KerasSoftmax,
+  KerasSpatialDropout,
   KerasSubtract,
   KerasUnitNormalization,
+  KerasUpSampling,
+  KerasZeroPadding,
 } from '../../../src/layers/keras3/index.js';
 import { roundTripLayer } from '../../support/layer-harness.js';
 
@@ -59,6 +65,28 @@ const CASES: Record<string, LayerCase> = {
     outputShape: [null, 6, 6],
     weightShapes: [[2, 3, 2]],
   },
+  'KerasCropping (1D)': { layer: () => new KerasCropping({ name: 'c', cropping: [[1, 2]] }), inputShape: [6, 2], outputShape: [null, 3, 2], weightShapes: [] },
+  'KerasCropping (3D, channels first)': {
+    layer: () => new KerasCropping({ name: 'c', cropping: [[1, 0], [0, 1], [1, 1]], dataFormat: 'channelsFirst' }),
+    inputShape: [2, 3, 3, 4],
+    outputShape: [null, 2, 2, 2, 2],
+    weightShapes: [],
+  },
+  KerasZeroPadding: {
+    layer: () => new KerasZeroPadding({ name: 'z', padding: [[1, 0], [0, 2], [1, 1]] }),
+    inputShape: [2, 2, 2, 3],
+    outputShape: [null, 3, 4, 4, 3],
+    weightShapes: [],
+  },
+  KerasUpSampling: { layer: () => new KerasUpSampling({ name: 'u', size: [2, 1, 3] }), inputShape: [2, 2, 2, 3], outputShape: [null, 4, 2, 6, 3], weightShapes: [] },
+  KerasGlobalAveragePooling3D: { layer: () => new KerasGlobalAveragePooling3D({ name: 'p' }), inputShape: [2, 3, 2, 4], outputShape: [null, 4], weightShapes: [] },
+  'KerasGlobalMaxPooling3D (keepdims, channels first)': {
+    layer: () => new KerasGlobalMaxPooling3D({ name: 'p', keepdims: true, dataFormat: 'channelsFirst' }),
+    inputShape: [4, 2, 3, 2],
+    outputShape: [null, 4, 1, 1, 1],
+    weightShapes: [],
+  },
+  KerasSpatialDropout: { layer: () => new KerasSpatialDropout({ name: 'd', rate: 0.5 }), inputShape: [3, 3, 2], outputShape: [null, 3, 3, 2], weightShapes: [] },
 };
 
 function maxAbsDiff(a: tf.Tensor, b: tf.Tensor | number[]): number {
@@ -102,6 +130,22 @@ describe('Keras 3 layers in TypeScript (src/layers/keras3)', () => {
     const x = tf.randomNormal([2, 5, 3]);
     const { mean, variance } = tf.moments(x, 1, true);
     assert.ok(maxAbsDiff(layer.apply(x) as tf.Tensor, tf.div(tf.sub(x, mean), tf.sqrt(variance))) < 1e-5);
+  });
+});
+
+describe('Keras 3 reshaping and regularization layers', () => {
+  it('KerasUpSampling repeats each element (NumPy repeat), not the whole axis (tile)', () => {
+    const y = new KerasUpSampling({ size: [2] }).apply(tf.tensor([[[1], [2]]])) as tf.Tensor;
+    assert.deepEqual(Array.from(y.dataSync()), [1, 1, 2, 2]);
+  });
+
+  it('KerasSpatialDropout is the identity at inference and drops whole feature maps in training', () => {
+    const layer = new KerasSpatialDropout({ rate: 0.5, seed: 1 });
+    const x = tf.ones([2, 4, 4, 8]);
+    assert.equal(maxAbsDiff(layer.apply(x) as tf.Tensor, x), 0);
+    const trained = layer.apply(x, { training: true }) as tf.Tensor;
+    const perMap = tf.moments(trained, [1, 2]);
+    assert.equal(tf.max(perMap.variance).dataSync()[0], 0);
   });
 });
 
