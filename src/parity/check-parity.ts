@@ -8,6 +8,7 @@ import type { GoldenTensorRecord } from '../keras/bundle-manifest.js';
 import { toFloat64 } from '../keras/packed-tensor.js';
 import { modelDirectory } from '../tfjs-io/model-directory.js';
 import { compareTensors } from './compare-tensors.js';
+import { evaluateLayersInIsolation } from './evaluate-isolated.js';
 import { evaluateModel, goldenKey } from './evaluate-model.js';
 import { firstDivergingLayer } from './first-diverging-layer.js';
 import { layerInputs } from './layer-inputs.js';
@@ -39,12 +40,22 @@ export async function checkBundleParity(target: ParityTarget, options: ParityOpt
     const started = performance.now();
     const model = await loadModel();
     try {
+      const policy = options.policy ?? new TolerancePolicy({}, options.tolerance);
       const computed = await evaluateModel(model, bundle);
-      const tensors = compareWithGoldens(bundle, computed, backend, options.policy ?? new TolerancePolicy({}, options.tolerance));
+      const tensors = compareWithGoldens(bundle, computed, backend, policy);
+      const isolation = await evaluateLayersInIsolation(model, bundle);
+      const isolatedTensors = compareWithGoldens(bundle, isolation.computed, backend, policy, (g) => isolation.computed.has(goldenKey(g)))
+        .map((t) => ({ ...t, label: `${t.label} (isolated)` }));
+      const failingAlone = new Set(isolatedTensors.filter((t) => !t.comparison.passed).map((t) => t.layer!));
       backends.push({
         backend,
         passed: tensors.every((t) => t.comparison.passed),
         firstDivergingLayer: firstDivergingLayer(tensors, layerOrder, inputsOf),
+        isolated: {
+          tensors: isolatedTensors,
+          failingLayers: layerOrder.filter((l) => failingAlone.has(l)),
+          skipped: isolation.skipped,
+        },
         seconds: (performance.now() - started) / 1000,
         tensors,
       });
@@ -81,10 +92,11 @@ function compareWithGoldens(
   computed: Map<string, { shape: number[]; values: ArrayLike<number> }>,
   backend: string,
   policy: TolerancePolicy,
+  include: (golden: GoldenTensorRecord) => boolean = () => true,
 ): TensorParity[] {
   const compared: TensorParity[] = [];
   for (const golden of bundle.manifest.goldens.tensors) {
-    if (golden.kind === 'input' || golden.kind === 'cotangent') continue;
+    if (golden.kind === 'input' || golden.kind === 'cotangent' || !include(golden)) continue;
     const actual = computed.get(goldenKey(golden));
     const expected = bundleGolden(bundle, golden);
     const layer = 'layer' in golden ? golden.layer : null;

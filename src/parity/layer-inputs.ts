@@ -1,37 +1,70 @@
 import type { KerasObject } from '../keras/keras-object.js';
 
-/**
- * For each layer of a Keras 3 model config, the layers whose outputs feed its first call
- * (inbound node 0). Operation nodes (`x + y`, keras.ops.*) have no goldens of their own, so a
- * layer fed by one is credited with that node's inputs instead, recursively.
- */
-export function layerInputs(model: KerasObject): Map<string, string[]> {
+/** A tensor a layer is called on: [producing layer, its node, its output index], as Keras writes it. */
+export type TensorRef = [layer: string, node: number, tensor: number];
+
+/** How a layer is called the first time (inbound node 0). */
+export interface LayerCall {
+  inputs: TensorRef[];
+  /** Keras 3 passes masks explicitly; tfjs computes them, so such calls cannot be replayed alone. */
+  hasMask: boolean;
+  /** Non-tensor keyword arguments (e.g. training). */
+  kwargs: Record<string, unknown>;
+  /** An operation node (x + y, keras.ops.*): it has no golden output of its own. */
+  isOperation: boolean;
+}
+
+/** Every layer's first call, from a Keras 3 model config (Sequential or functional). */
+export function layerCalls(model: KerasObject): Map<string, LayerCall> {
   const layers = (model.config['layers'] as KerasObject[] | undefined) ?? [];
-  const direct = new Map<string, string[]>();
+  const calls = new Map<string, LayerCall>();
   if (model.class_name === 'Sequential') {
     const names = layers.map((l) => String(l.config['name']));
-    names.forEach((name, i) => direct.set(name, i === 0 ? [] : [names[i - 1]!]));
-    return direct;
+    names.forEach((name, i) =>
+      calls.set(name, { inputs: i === 0 ? [] : [[names[i - 1]!, 0, 0]], hasMask: false, kwargs: {}, isOperation: false }),
+    );
+    return calls;
   }
-  const operations = new Set<string>();
   for (const entry of layers) {
     const name = String(entry['name'] ?? entry.config['name']);
-    if (/^keras(\.src)?\.ops\./.test(entry.module ?? '')) operations.add(name);
-    const nodes = entry['inbound_nodes'] as Array<{ args?: unknown }> | undefined;
-    direct.set(name, historyNames(nodes?.[0]?.args ?? []));
+    const node = (entry['inbound_nodes'] as Array<{ args?: unknown; kwargs?: Record<string, unknown> }> | undefined)?.[0];
+    const kwargs: Record<string, unknown> = {};
+    let hasMask = false;
+    for (const [key, value] of Object.entries(node?.kwargs ?? {})) {
+      if (tensorRefs(value).length > 0) hasMask ||= key === 'mask';
+      else kwargs[key] = value;
+    }
+    calls.set(name, {
+      inputs: tensorRefs(node?.args ?? []),
+      hasMask,
+      kwargs,
+      isOperation: /^keras(\.src)?\.ops\./.test(entry.module ?? ''),
+    });
   }
+  return calls;
+}
+
+/**
+ * For each layer, the layers whose outputs feed its first call. Operation nodes have no goldens
+ * of their own, so a layer fed by one is credited with that node's inputs instead, recursively.
+ */
+export function layerInputs(model: KerasObject): Map<string, string[]> {
+  const calls = layerCalls(model);
   const resolve = (name: string, seen: Set<string>): string[] => {
-    if (!operations.has(name) || seen.has(name)) return [name];
+    const call = calls.get(name);
+    if (!call?.isOperation || seen.has(name)) return [name];
     seen.add(name);
-    return (direct.get(name) ?? []).flatMap((input) => resolve(input, seen));
+    return call.inputs.flatMap(([input]) => resolve(input, seen));
   };
   const resolved = new Map<string, string[]>();
-  for (const [name, inputs] of direct) resolved.set(name, [...new Set(inputs.flatMap((i) => resolve(i, new Set())))]);
+  for (const [name, call] of calls) {
+    resolved.set(name, [...new Set(call.inputs.flatMap(([input]) => resolve(input, new Set())))]);
+  }
   return resolved;
 }
 
-function historyNames(value: unknown): string[] {
-  if (Array.isArray(value)) return value.flatMap(historyNames);
-  const ref = value as { class_name?: string; config?: { keras_history?: [string, number, number] } } | null;
-  return ref?.class_name === '__keras_tensor__' && ref.config?.keras_history ? [ref.config.keras_history[0]] : [];
+function tensorRefs(value: unknown): TensorRef[] {
+  if (Array.isArray(value)) return value.flatMap(tensorRefs);
+  const ref = value as { class_name?: string; config?: { keras_history?: TensorRef } } | null;
+  return ref?.class_name === '__keras_tensor__' && ref.config?.keras_history ? [ref.config.keras_history] : [];
 }

@@ -21,6 +21,13 @@ export interface BackendParity {
   firstDivergingLayer: string | null;
   seconds: number;
   tensors: TensorParity[];
+  /** Layer-isolated mode: each layer run alone on Keras's outputs of the layers feeding it. */
+  isolated: {
+    tensors: TensorParity[];
+    /** Layers out of tolerance when run alone, in layer order: each is itself at fault. */
+    failingLayers: string[];
+    skipped: Array<{ layer: string; reason: string }>;
+  };
 }
 
 export interface ModelParity {

@@ -33,7 +33,9 @@ export function formatParityTable(run: ParityRun, useColor: boolean): string {
     out.push('', '* expected value is a chain rule through a finite-difference reference (Python could not differentiate a layer); its estimated error is added to atol.');
   }
   const failures = run.models.flatMap((m) =>
-    m.backends.flatMap((b) => b.tensors.filter((t) => !t.comparison.passed).map((t) => describeFailure(m.model, b.backend, t))),
+    m.backends.flatMap((b) =>
+      [...b.tensors, ...b.isolated.tensors].filter((t) => !t.comparison.passed).map((t) => describeFailure(m.model, b.backend, t)),
+    ),
   );
   const divergences = run.models.flatMap((m) =>
     m.backends
@@ -41,6 +43,16 @@ export function formatParityTable(run: ParityRun, useColor: boolean): string {
       .map((b) => `${m.model} on ${b.backend}: first diverging layer is '${b.firstDivergingLayer}' (out of tolerance while its inputs were within it)`),
   );
   if (divergences.length > 0) out.push('', ...divergences.map((d) => paint(d, 31)));
+  const isolated = run.models.flatMap((m) =>
+    m.backends.map((b) => {
+      const { tensors, failingLayers, skipped } = b.isolated;
+      const notRun = skipped.length > 0 ? `; not run alone: ${skipped.map((s) => `${s.layer} (${s.reason})`).join(', ')}` : '';
+      return failingLayers.length === 0
+        ? `${m.model} on ${b.backend}, layer-isolated mode: ${tensors.length} layer outputs compared, all pass${notRun}`
+        : paint(`${m.model} on ${b.backend}, layer-isolated mode: out of tolerance when run alone on Keras's inputs: ${failingLayers.join(', ')}${notRun}`, 31);
+    }),
+  );
+  out.push('', ...isolated);
   if (failures.length > 0) out.push('', ...failures);
   for (const u of run.unavailableBackends) out.push('', paint(`backend ${u.backend} not run: ${u.reason}`, 33));
   const total = rows.length;

@@ -11,6 +11,8 @@ describe('parity can fail, and says where', () => {
     // Layers before the fault still pass: the report localizes it.
     assert.match(r.stdout, /layer dense\s+cpu.*pass/);
     assert.match(r.stdout, /swish on cpu: first diverging layer is 'swish_activation'/);
+    // Run alone on Keras's own inputs, only the faulty layer fails: dense_1 after it is fine.
+    assert.match(r.stdout, /swish on cpu, layer-isolated mode: out of tolerance when run alone on Keras's inputs: swish_activation\n/);
   });
 
   it('the correct seed layers pass the same bundle through the same command', async () => {

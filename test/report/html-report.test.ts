@@ -17,7 +17,7 @@ describe('HTML parity report, rendered in Chromium', function () {
   let run: ParityRun;
 
   before(async () => {
-    await import('../support/faulty-seed-layers.js');
+    (await import('../support/faulty-seed-layers.js')).registerWrongSwish();
     try {
       run = await runParity([fixtureBundle('swish'), fixtureBundle('two_branch')], { backends: ['cpu', 'wasm'], requireAllBackends: true });
     } finally {

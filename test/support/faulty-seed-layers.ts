@@ -15,4 +15,9 @@ class WrongSignSwish extends SwishActivation {
   }
 }
 
-registerLayer('SwishActivation', WrongSignSwish);
+/** Registers the wrong Swish (again: module imports run once, tests may need it twice). */
+export function registerWrongSwish(): void {
+  registerLayer('SwishActivation', WrongSignSwish);
+}
+
+registerWrongSwish();

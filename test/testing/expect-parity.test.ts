@@ -13,7 +13,7 @@ describe('keras-bridge/testing: expectParity', () => {
   });
 
   it('throws an AssertionError naming the first diverging layer and the worst element', async () => {
-    await import('../support/faulty-seed-layers.js');
+    (await import('../support/faulty-seed-layers.js')).registerWrongSwish();
     try {
       await assert.rejects(
         expectParity(fixtureBundle('swish')),
