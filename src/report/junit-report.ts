@@ -1,12 +1,13 @@
-import type { ParityRun, TensorParity } from '../parity/parity-result.js';
+import type { BackendParity, ParityRun, TensorParity } from '../parity/parity-result.js';
 import { describeFailure } from './parity-table.js';
 
 /** Tensor groups, one JUnit test case each per model and backend. */
-const GROUPS: Array<{ name: string; kinds: TensorParity['kind'][] }> = [
-  { name: 'outputs', kinds: ['output'] },
-  { name: 'layer outputs', kinds: ['layer_output'] },
-  { name: 'gradients wrt inputs', kinds: ['grad_input'] },
-  { name: 'gradients wrt weights', kinds: ['grad_weight'] },
+const GROUPS: Array<{ name: string; select: (b: BackendParity) => TensorParity[] }> = [
+  { name: 'outputs', select: (b) => b.tensors.filter((t) => t.kind === 'output') },
+  { name: 'layer outputs', select: (b) => b.tensors.filter((t) => t.kind === 'layer_output') },
+  { name: 'layer outputs, each layer alone', select: (b) => b.isolated.tensors },
+  { name: 'gradients wrt inputs', select: (b) => b.tensors.filter((t) => t.kind === 'grad_input') },
+  { name: 'gradients wrt weights', select: (b) => b.tensors.filter((t) => t.kind === 'grad_weight') },
 ];
 
 function escapeXml(text: string): string {
@@ -24,7 +25,7 @@ export function formatJUnit(run: ParityRun): string {
     let failures = 0;
     for (const backend of model.backends) {
       for (const group of GROUPS) {
-        const tensors = backend.tensors.filter((t) => group.kinds.includes(t.kind));
+        const tensors = group.select(backend);
         if (tensors.length === 0) continue;
         const failed = tensors.filter((t) => !t.comparison.passed);
         const name = `${backend.backend} › ${group.name} (${tensors.length} tensors)`;
