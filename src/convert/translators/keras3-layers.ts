@@ -122,6 +122,8 @@ registerTranslator(
 
 registerTranslator(['DepthwiseConv1D'], to('KerasDepthwiseConv1D', { ...conv1DFields, depth_multiplier: copy, ...weightFields('depthwise') }));
 
+registerTranslator(['Normalization'], to('KerasNormalization', { axis: copy, mean: copy, variance: copy, invert: copy }));
+
 // ---- Reshaping: the 1D and 3D siblings of tfjs-layers' 2D layers ----
 
 registerTranslator(['Cropping1D'], to('KerasCropping', { cropping: oneAxis }));

@@ -8,6 +8,7 @@ export { KerasDepthwiseConv1D } from './depthwise-conv1d.js';
 export { KerasELU } from './elu.js';
 export { KerasGlobalAveragePooling3D, KerasGlobalMaxPooling3D } from './global-pooling3d.js';
 export { KerasGroupNormalization } from './group-normalization.js';
+export { KerasNormalization } from './normalization.js';
 export { KerasReLU } from './relu.js';
 export { KerasRMSNormalization } from './rms-normalization.js';
 export { KerasSeparableConv1D } from './separable-conv1d.js';

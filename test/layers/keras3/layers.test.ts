@@ -8,6 +8,7 @@ import {
   KerasGlobalAveragePooling3D,
   KerasGlobalMaxPooling3D,
   KerasGroupNormalization,
+  KerasNormalization,
   KerasReLU,
   KerasRMSNormalization,
   KerasSeparableConv1D,
@@ -86,6 +87,14 @@ const CASES: Record<string, LayerCase> = {
     outputShape: [null, 4, 1, 1, 1],
     weightShapes: [],
   },
+  'KerasNormalization (mean and variance in the config)': {
+    layer: () => new KerasNormalization({ name: 'n', axis: [1], mean: [1, 2, 3], variance: [1, 4, 9], invert: true }),
+    inputShape: [3, 2],
+    outputShape: [null, 3, 2],
+    weightShapes: [],
+  },
+  // After adapt(), Keras holds mean, variance and an int count as weights.
+  'KerasNormalization (adapted)': { layer: () => new KerasNormalization({ name: 'n', axis: [-1] }), inputShape: [3, 4], outputShape: [null, 3, 4], weightShapes: [[4], [4], []] },
   KerasSpatialDropout: { layer: () => new KerasSpatialDropout({ name: 'd', rate: 0.5 }), inputShape: [3, 3, 2], outputShape: [null, 3, 3, 2], weightShapes: [] },
 };
 
@@ -130,6 +139,16 @@ describe('Keras 3 layers in TypeScript (src/layers/keras3)', () => {
     const x = tf.randomNormal([2, 5, 3]);
     const { mean, variance } = tf.moments(x, 1, true);
     assert.ok(maxAbsDiff(layer.apply(x) as tf.Tensor, tf.div(tf.sub(x, mean), tf.sqrt(variance))) < 1e-5);
+  });
+});
+
+describe('KerasNormalization', () => {
+  it('places a config mean on the kept axes and floors the standard deviation at 1e-7, as Keras', () => {
+    const layer = new KerasNormalization({ axis: [1], mean: [1, 2, 3], variance: [1, 4, 1e-16] });
+    const y = layer.apply(tf.tensor([[[1, 3], [2, 4], [3, 3]]])) as tf.Tensor;
+    assert.ok(maxAbsDiff(y, [0, 2, 0, 1, 0, 0]) < 1e-6);
+    const tiny = new KerasNormalization({ axis: [], mean: 0, variance: 1e-16 });
+    assert.ok(maxAbsDiff(tiny.apply(tf.tensor([[1e-7]])) as tf.Tensor, [1]) < 1e-6);
   });
 });
 
