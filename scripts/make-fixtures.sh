@@ -11,5 +11,7 @@ export_bundle swish seed_models:swish_model
 export_bundle temporal seed_models:temporal_model
 export_bundle risk seed_models:risk_model
 export_bundle two_branch functional_example:two_branch_model
+node dist/src/cli/main.js export --out fixtures/bundles/deep --factory deep_fault_model:deep_model \
+  --path fixtures/models --seed 0 --batch-size 4
 .venv/bin/python scripts/export_zoo.py
 du -sh fixtures/bundles/*

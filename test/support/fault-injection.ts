@@ -1,0 +1,50 @@
+import type { ConvertedModel } from '../../src/convert/convert-model.js';
+
+/** A deliberate fault planted in a converted model at a known layer. */
+export type Fault = (model: ConvertedModel) => ConvertedModel;
+
+interface TopologyLayer {
+  class_name: string;
+  name?: string;
+  config: Record<string, unknown> & { name?: string; layers?: TopologyLayer[] };
+}
+
+function withLayerConfig(model: ConvertedModel, layerName: string, edit: (config: Record<string, unknown>) => void): ConvertedModel {
+  const topology = structuredClone(model.topology);
+  const visit = (layers: TopologyLayer[] | undefined): boolean =>
+    (layers ?? []).some((l) => (l.config.name === layerName ? (edit(l.config), true) : visit(l.config.layers)));
+  if (!visit((topology.config as { layers?: TopologyLayer[] }).layers)) throw new Error(`no layer '${layerName}' to plant a fault in`);
+  return { ...model, topology };
+}
+
+/** The layer computes another activation than Keras's. */
+export const wrongActivation = (layer: string, activation: string): Fault => (model) =>
+  withLayerConfig(model, layer, (config) => {
+    config['activation'] = activation;
+  });
+
+/** A normalization layer with another epsilon than Keras's. */
+export const changedEpsilon = (layer: string, epsilon: number): Fault => (model) =>
+  withLayerConfig(model, layer, (config) => {
+    config['epsilon'] = epsilon;
+  });
+
+/** A square kernel stored transposed: the classic weight-layout bug. */
+export const transposedKernel = (layer: string): Fault => (model) => {
+  let offset = 0;
+  const data = model.weightData.slice();
+  for (const spec of model.weightSpecs) {
+    const bytes = spec.shape.reduce((n, d) => n * d, 1) * 4;
+    if (spec.name === `${layer}/kernel`) {
+      const [rows, cols] = spec.shape as [number, number];
+      if (rows !== cols) throw new Error(`${spec.name} is not square`);
+      const view = new Float32Array(model.weightData.buffer.slice(model.weightData.byteOffset + offset, model.weightData.byteOffset + offset + bytes));
+      const transposed = new Float32Array(view.length);
+      for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) transposed[c * rows + r] = view[r * cols + c]!;
+      data.set(new Uint8Array(transposed.buffer), offset);
+      return { ...model, weightData: data };
+    }
+    offset += bytes;
+  }
+  throw new Error(`no weight ${layer}/kernel to transpose`);
+};
