@@ -1,6 +1,6 @@
 import { activation } from '../activations.js';
 import { baseLayerFields } from '../base-layer-fields.js';
-import { copy, droppedAtDefault, rename, translateFields, type FieldRule } from '../field-rules.js';
+import { copy, droppedAtDefault, isNullish, rename, translateFields, type FieldRule } from '../field-rules.js';
 import { constraint, initializer, regularizer } from '../keras-objects.js';
 import { registerTranslator } from '../translator-registry.js';
 import type { KerasObject } from '../../keras/keras-object.js';
@@ -141,3 +141,22 @@ registerTranslator(['GlobalMaxPooling3D'], to('KerasGlobalMaxPooling3D', { data_
 // ---- Regularization (the identity at inference) ----
 
 registerTranslator(['SpatialDropout2D', 'SpatialDropout3D'], to('KerasSpatialDropout', { rate: copy, seed: copy, data_format: copy }));
+
+// ---- Attention ----
+
+registerTranslator(
+  ['EinsumDense'],
+  to('KerasEinsumDense', {
+    equation: copy,
+    output_shape: copy,
+    activation,
+    bias_axes: copy,
+    activity_regularizer: trainingLossOnly,
+    ...weightFields('kernel'),
+    ...weightFields('bias'),
+    lora_rank: droppedAtDefault(isNullish, 'LoRA adapters are not converted'),
+    lora_alpha: droppedAtDefault(isNullish, 'LoRA adapters are not converted'),
+    quantization_config: droppedAtDefault(isNullish, 'quantized EinsumDense layers are not converted'),
+    gptq_unpacked_column_size: droppedAtDefault(isNullish, 'quantized EinsumDense layers are not converted'),
+  }),
+);

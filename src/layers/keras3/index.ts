@@ -5,6 +5,7 @@ export * from './activations/index.js';
 export { KerasConv1DTranspose } from './conv1d-transpose.js';
 export { KerasCropping } from './cropping.js';
 export { KerasDepthwiseConv1D } from './depthwise-conv1d.js';
+export { KerasEinsumDense } from './einsum-dense.js';
 export { KerasELU } from './elu.js';
 export { KerasGlobalAveragePooling3D, KerasGlobalMaxPooling3D } from './global-pooling3d.js';
 export { KerasGroupNormalization } from './group-normalization.js';

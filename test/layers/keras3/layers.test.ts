@@ -4,6 +4,7 @@ import {
   KerasConv1DTranspose,
   KerasCropping,
   KerasDepthwiseConv1D,
+  KerasEinsumDense,
   KerasELU,
   KerasGlobalAveragePooling3D,
   KerasGlobalMaxPooling3D,
@@ -95,6 +96,18 @@ const CASES: Record<string, LayerCase> = {
   },
   // After adapt(), Keras holds mean, variance and an int count as weights.
   'KerasNormalization (adapted)': { layer: () => new KerasNormalization({ name: 'n', axis: [-1] }), inputShape: [3, 4], outputShape: [null, 3, 4], weightShapes: [[4], [4], []] },
+  KerasEinsumDense: {
+    layer: () => new KerasEinsumDense({ name: 'e', equation: 'abc,cde->abde', outputShape: [null, 2, 3], biasAxes: 'de', activation: 'gelu' }),
+    inputShape: [4, 5],
+    outputShape: [null, 4, 2, 3],
+    weightShapes: [[5, 2, 3], [2, 3]],
+  },
+  'KerasEinsumDense (right ellipsis)': {
+    layer: () => new KerasEinsumDense({ name: 'e', equation: 'ab...,bc->ac...', outputShape: [3], biasAxes: 'c' }),
+    inputShape: [4, 2],
+    outputShape: [null, 3, 2],
+    weightShapes: [[4, 3], [3, 1]],
+  },
   KerasSpatialDropout: { layer: () => new KerasSpatialDropout({ name: 'd', rate: 0.5 }), inputShape: [3, 3, 2], outputShape: [null, 3, 3, 2], weightShapes: [] },
 };
 

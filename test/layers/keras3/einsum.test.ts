@@ -1,0 +1,43 @@
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs';
+import { einsum } from '../../../src/layers/keras3/einsum.js';
+
+const CASES: Array<[string, number[], number[]]> = [
+  ['ab,bc->ac', [2, 3], [3, 4]],
+  ['abc,cde->abde', [2, 3, 4], [4, 2, 5]],
+  ['abcd,cde->abe', [2, 3, 2, 5], [2, 5, 4]],
+  ['aecd,abcd->acbe', [2, 3, 2, 4], [2, 5, 2, 4]],
+  ['acbe,aecd->abcd', [2, 2, 5, 3], [2, 3, 2, 4]],
+  ['...b,bc->...c', [2, 3, 4], [4, 5]],
+  ['ab...,bc->ac...', [2, 3, 4], [3, 5]],
+  ['ab,cd->abcd', [2, 3], [4, 1]],
+  ['abc,bd->ad', [2, 3, 4], [3, 5]],
+];
+
+describe('einsum from transpose, reshape and matMul', () => {
+  for (const [equation, shapeA, shapeB] of CASES) {
+    it(`${equation} equals tf.einsum, and has a gradient`, () => {
+      const a = tf.randomNormal(shapeA);
+      const b = tf.randomNormal(shapeB);
+      const reference = referenceEinsum(equation, a, b);
+      const ours = einsum(equation, a, b);
+      assert.deepEqual(ours.shape, reference.shape);
+      assert.ok(tf.max(tf.abs(tf.sub(ours, reference))).dataSync()[0]! < 1e-5);
+      const [ga, gb] = tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.sum(einsum(equation, x, y)))([a, b]);
+      assert.deepEqual([ga!.shape, gb!.shape], [shapeA, shapeB]);
+    });
+  }
+
+  it('refuses repeated labels and mismatched sizes, naming the equation', () => {
+    assert.throws(() => einsum('aa,ab->b', tf.ones([2, 2]), tf.ones([2, 3])), /einsum 'aa,ab->b': repeated labels/);
+    assert.throws(() => einsum('ab,bc->ac', tf.ones([2, 3]), tf.ones([4, 5])), /label 'b' has size 3 .* and 4/);
+  });
+});
+
+/** tf.einsum, which takes no '...' and no label summed out of one operand: expanded by hand here. */
+function referenceEinsum(equation: string, a: tf.Tensor, b: tf.Tensor): tf.Tensor {
+  if (equation === '...b,bc->...c') return tf.einsum('xyb,bc->xyc', a, b);
+  if (equation === 'ab...,bc->ac...') return tf.einsum('abx,bc->acx', a, b);
+  if (equation === 'abc,bd->ad') return tf.einsum('ab,bd->ad', tf.sum(a, 2), b);
+  return tf.einsum(equation, a, b);
+}
