@@ -105,6 +105,10 @@ export function analyzeEinsumDense(
   if (elided > 0 && !leftElided) outputShape.push(...inputShape.slice(inputShape.length - elided));
   const inputIndex = (label: string) => inputSpec.indexOf(label) + (leftElided ? elided : 0);
   const outputIndex = (label: string) => outputSpec.indexOf(label) + (leftElided ? elided : 0);
+  // An output axis left as None in output_shape takes the size of the input axis it comes from.
+  for (const label of outputSpec) {
+    if (outputShape[outputIndex(label)] === null && inputSpec.includes(label)) outputShape[outputIndex(label)] = inputShape[inputIndex(label)]!;
+  }
   const kernelShape = [...weightSpec].map((label) => {
     const size = outputSpec.includes(label) ? outputShape[outputIndex(label)] : inputSpec.includes(label) ? inputShape[inputIndex(label)] : undefined;
     if (size === undefined) throw new Error(`EinsumDense '${equation}': weight label '${label}' is in neither the input nor the output.`);
