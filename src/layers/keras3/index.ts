@@ -9,6 +9,7 @@ export { KerasEinsumDense } from './einsum-dense.js';
 export { KerasELU } from './elu.js';
 export { KerasGlobalAveragePooling3D, KerasGlobalMaxPooling3D } from './global-pooling3d.js';
 export { KerasGroupNormalization } from './group-normalization.js';
+export { KerasMultiHeadAttention } from './multi-head-attention.js';
 export { KerasNormalization } from './normalization.js';
 export { KerasReLU } from './relu.js';
 export { KerasRMSNormalization } from './rms-normalization.js';

@@ -9,6 +9,7 @@ import {
   KerasGlobalAveragePooling3D,
   KerasGlobalMaxPooling3D,
   KerasGroupNormalization,
+  KerasMultiHeadAttention,
   KerasNormalization,
   KerasReLU,
   KerasRMSNormalization,
@@ -152,6 +153,41 @@ describe('Keras 3 layers in TypeScript (src/layers/keras3)', () => {
     const x = tf.randomNormal([2, 5, 3]);
     const { mean, variance } = tf.moments(x, 1, true);
     assert.ok(maxAbsDiff(layer.apply(x) as tf.Tensor, tf.div(tf.sub(x, mean), tf.sqrt(variance))) < 1e-5);
+  });
+});
+
+describe('KerasMultiHeadAttention', () => {
+  it("has its sublayers' weights in Keras's order and shapes, and round-trips its config", () => {
+    const layer = new KerasMultiHeadAttention({ name: 'mha', numHeads: 2, keyDim: 3, valueDim: 4, useGate: true, outputShape: [5], useCausalMask: true });
+    const config = layer.getConfig();
+    const [cls, fromConfig] = tf.serialization.SerializationMap.getMap().classNameMap['KerasMultiHeadAttention']!;
+    const rebuilt = fromConfig(cls, config) as tf.layers.Layer;
+    assert.deepEqual(rebuilt.getConfig(), config);
+    const out = rebuilt.apply([tf.input({ shape: [4, 6] }), tf.input({ shape: [7, 3] })]) as tf.SymbolicTensor;
+    assert.deepEqual(out.shape, [null, 4, 5]);
+    assert.deepEqual(
+      rebuilt.weights.map((w) => [w.originalName, w.shape]),
+      [
+        ['mha/query/kernel', [6, 2, 3]],
+        ['mha/query/bias', [2, 3]],
+        ['mha/key/kernel', [3, 2, 3]],
+        ['mha/key/bias', [2, 3]],
+        ['mha/gate/kernel', [6, 2, 4]],
+        ['mha/gate/bias', [2, 4]],
+        ['mha/value/kernel', [3, 2, 4]],
+        ['mha/value/bias', [2, 4]],
+        ['mha/attention_output/kernel', [2, 4, 5]],
+        ['mha/attention_output/bias', [5]],
+      ],
+    );
+  });
+
+  it('with a causal mask, a query position ignores later values', () => {
+    const layer = new KerasMultiHeadAttention({ numHeads: 1, keyDim: 2, useCausalMask: true });
+    const x = tf.randomNormal([1, 4, 3]);
+    const changedLast = tf.concat([tf.slice(x, [0, 0, 0], [1, 3, 3]), tf.fill([1, 1, 3], 9)], 1);
+    const [a, b] = [layer.apply([x, x]) as tf.Tensor, layer.apply([changedLast, changedLast]) as tf.Tensor];
+    assert.ok(maxAbsDiff(tf.slice(a, [0, 0, 0], [1, 3, 3]), tf.slice(b, [0, 0, 0], [1, 3, 3])) < 1e-6);
   });
 });
 
