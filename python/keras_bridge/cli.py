@@ -46,6 +46,19 @@ _non_negative_int = _int_at_least(0, "non-negative")
 _positive_int = _int_at_least(1, "positive")
 
 
+def _input_range(text: str) -> tuple:
+    """NAME=HIGH or NAME=LOW:HIGH, as (name, (low, high))."""
+    name, _, bounds = text.partition("=")
+    low, _, high = bounds.rpartition(":")
+    try:
+        parsed = (int(low) if low else 0, int(high))
+    except ValueError:
+        parsed = None
+    if not name or parsed is None or parsed[0] >= parsed[1]:
+        raise argparse.ArgumentTypeError(f"expected NAME=HIGH or NAME=LOW:HIGH with LOW < HIGH, got {text!r}")
+    return name, parsed
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog=PROG,
@@ -97,6 +110,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="batch dimension of the golden inputs (default: 2)",
     )
     export.add_argument(
+        "--input-range",
+        type=_input_range,
+        action="append",
+        default=[],
+        metavar="NAME=[LOW:]HIGH",
+        help=(
+            "golden values of integer input NAME are drawn from [LOW, HIGH) (LOW defaults to 0); without it, "
+            "HIGH is the smallest input_dim of the Embedding layers the input feeds, or 10 (repeatable)"
+        ),
+    )
+    export.add_argument(
         "--path",
         action="extend",
         nargs="+",
@@ -128,7 +152,14 @@ def run_export(args) -> int:
 
     from .exporter import export
 
-    path = export(model, args.out, seed=args.seed, batch_size=args.batch_size, progress=to_stderr)
+    path = export(
+        model,
+        args.out,
+        seed=args.seed,
+        batch_size=args.batch_size,
+        input_ranges=dict(args.input_range),
+        progress=to_stderr,
+    )
     print(path, flush=True)
     return EXIT_OK
 

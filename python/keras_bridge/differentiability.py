@@ -8,7 +8,10 @@ bodies of PartitionedCall, If, While, ...) is checked:
   gradient TensorFlow does not know (EagerPyFunc even has a registered gradient, but it fails
   inside the upstream ops, e.g. ReluGrad with a shape mismatch), so they are never differentiable;
 - an op with no entry in TensorFlow's gradient registry is not differentiable; ops registered as
-  NotDifferentiable (Shape, random ops, ...) are fine: they have no gradient by design.
+  NotDifferentiable (Shape, random ops, ...) are fine: they have no gradient by design, and so are
+  ops that cannot be on a gradient path at all: those with no outputs (AssignVariableOp) and those
+  whose inputs are all integers, booleans or strings (TensorListReserve, which allocates the list a
+  recurrent layer's while loop writes into from a shape and a count; StatelessRandomGetKeyCounter).
 """
 from __future__ import annotations
 
@@ -52,27 +55,53 @@ def _has_gradient(op_type: str) -> bool:
         return False
 
 
-def op_types(concrete_function) -> set:
-    """Every op type in a traced function, its nested function bodies included.
+def _input_dtypes(node, op_def) -> list:
+    """The dtypes of a node's inputs, from its op definition and its type attributes."""
+    dtypes = []
+    for arg in op_def.input_arg:
+        if arg.type:
+            dtypes.append(arg.type)
+        elif arg.type_attr:
+            dtypes.append(node.attr[arg.type_attr].type)
+        elif arg.type_list_attr:
+            dtypes.extend(node.attr[arg.type_list_attr].list.type)
+    return [tf.as_dtype(d) for d in dtypes if d]
+
+
+def _off_gradient_paths(node) -> bool:
+    """True for an op no gradient can flow through: no outputs, or only non-float inputs."""
+    from tensorflow.python.framework import op_def_registry
+
+    op_def = op_def_registry.get(node.op)
+    if op_def is None:
+        return False
+    if not op_def.output_arg:
+        return True
+    return all(d.is_integer or d.is_bool or d == tf.string for d in _input_dtypes(node, op_def))
+
+
+def op_nodes(concrete_function) -> list:
+    """Every node of a traced function, its nested function bodies included.
 
     A node may call a library function by using its name as the op type; such calls are left
-    out, since the function's own ops are in the set.
+    out, since the function's own nodes are in the list.
     """
     graph_def = concrete_function.graph.as_graph_def()
-    types = {node.op for node in graph_def.node}
+    functions = {function.signature.name for function in graph_def.library.function}
+    nodes = list(graph_def.node)
     for function in graph_def.library.function:
-        types.update(node.op for node in function.node_def)
-    return types - {function.signature.name for function in graph_def.library.function}
+        nodes.extend(function.node_def)
+    return [node for node in nodes if node.op not in functions]
 
 
-def non_differentiable(types) -> list:
-    """The op types among `types` that Python cannot differentiate, sorted."""
+def non_differentiable(nodes) -> list:
+    """The op types among `nodes` that Python cannot differentiate, sorted."""
     bad = set()
-    for op_type in types:
-        if op_type in STRUCTURAL_OPS:
+    for node in nodes:
+        if node.op in STRUCTURAL_OPS:
             continue
-        if op_type in PY_FUNCTION_OPS or not _has_gradient(op_type):
-            bad.add(op_type)
+        if node.op in PY_FUNCTION_OPS or not (_has_gradient(node.op) or _off_gradient_paths(node)):
+            bad.add(node.op)
     return sorted(bad)
 
 
@@ -96,5 +125,5 @@ def analyze_layer(layer) -> Differentiability:
     except Exception as exc:  # a call that only runs eagerly, shapes it refuses, ...
         first_line = (str(exc).strip().splitlines() or [""])[0]
         return Differentiability(False, [], f"{type(exc).__name__}: {first_line}")
-    bad = non_differentiable(op_types(concrete))
+    bad = non_differentiable(op_nodes(concrete))
     return Differentiability(not bad, bad)

@@ -17,6 +17,7 @@ from .bundle_writer import (
 )
 from .differentiability import Differentiability, analyze_layer
 from .errors import LAMBDA_ADVICE, ExportError
+from .golden_inputs import check_input_ranges
 from .goldens import LOSS_DEFINITION, compute_goldens, input_names, op_determinism, output_names
 from .layer_graph import build_layer_graph, flatten_layers, node_zero, weight_locations
 from .manifest import build_manifest, custom_layer_records
@@ -61,14 +62,25 @@ def analyze_layers(graph, progress: Progress) -> dict:
     return analysis
 
 
-def export(model, out_dir, *, seed: int = 0, batch_size: int = 2, progress: Progress = None) -> Path:
+def export(
+    model,
+    out_dir,
+    *,
+    seed: int = 0,
+    batch_size: int = 2,
+    input_ranges: dict | None = None,
+    progress: Progress = None,
+) -> Path:
     """Exports a built Keras 3 model as a bundle at `out_dir` and returns the bundle's path.
 
     `seed` seeds the golden inputs and cotangents; `batch_size` is their batch dimension.
+    `input_ranges` maps integer input names to `high` or `(low, high)`: their golden values are
+    drawn from [low, high) instead of the range taken from the model (golden_inputs.py).
     `progress`, if given, receives one line per step. Raises ExportError when the model or
     the destination cannot be exported (the CLI's exit code 2); nothing is written then.
     """
     seed, batch_size = _check_arguments(seed, batch_size)
+    input_ranges = check_input_ranges(input_ranges)
     out_dir = Path(out_dir)
     check_destination(out_dir)
     if not isinstance(model, keras.Model):
@@ -94,7 +106,13 @@ def export(model, out_dir, *, seed: int = 0, batch_size: int = 2, progress: Prog
         analysis = analyze_layers(graph, progress)
         fd_layer_names = [name for name, a in analysis.items() if not a.python_differentiable]
         goldens = compute_goldens(
-            model, graph, fd_layer_names, seed=seed, batch_size=batch_size, progress=progress
+            model,
+            graph,
+            fd_layer_names,
+            seed=seed,
+            batch_size=batch_size,
+            input_ranges=input_ranges,
+            progress=progress,
         )
 
     serialized = keras.saving.serialize_keras_object(model)

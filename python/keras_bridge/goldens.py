@@ -1,10 +1,12 @@
 """The goldens: seeded inputs, what Keras computes from them, and the gradients of a seeded loss.
 
-Order of the generator's draws (numpy.random.default_rng(seed)): one standard normal float32
-array per model input, then one per model output (the cotangents). The loss is
+Order of the generator's draws (numpy.random.default_rng(seed)): each model input in order (a
+standard normal float32 array, or for integer inputs the draws golden_inputs.py describes), then
+one standard normal float32 array per model output (the cotangents). The loss is
 sum_i sum(outputs[i] * cotangents[i]) computed in float64; gradients are taken w.r.t. every
-input and every trainable weight (model.weights order) in one GradientTape over the whole model,
-with finite-difference backward passes through the layers Python cannot differentiate.
+float input (an integer input has none) and every trainable weight (model.weights order) in one
+GradientTape over the whole model, with finite-difference backward passes through the layers
+Python cannot differentiate.
 """
 from __future__ import annotations
 
@@ -14,7 +16,8 @@ from dataclasses import dataclass, field
 from ._tf import keras, np, tf
 from .errors import ExportError
 from .finite_difference import FiniteDifferenceLayers
-from .layer_graph import LayerGraph, node_zero, shape_list, weight_locations
+from .golden_inputs import golden_inputs
+from .layer_graph import LayerGraph, node_zero, weight_locations
 from .progress import Progress
 
 LOSS_DEFINITION = "sum over outputs i of sum(outputs[i] * cotangents[i])"
@@ -45,33 +48,6 @@ def output_names(model) -> list:
     if names and len(names) == len(model.outputs):
         return [str(n) for n in names]
     return [t._keras_history.operation.name for t in model.outputs]
-
-
-def input_arrays(model, graph: LayerGraph, rng, batch_size: int) -> list:
-    """One standard normal float32 array per model input, batch dimension = batch_size."""
-    arrays = []
-    for tensor, name in zip(model.inputs, input_names(graph)):
-        shape = shape_list(tensor.shape)
-        dtype = tf.as_dtype(tensor.dtype).name
-        if dtype != "float32":
-            raise ExportError(
-                f"model input {name!r} has dtype {dtype}; bundle format 1 goldens feed standard normal "
-                "float32 inputs, so only float32 inputs are supported"
-            )
-        if shape and shape[0] not in (None, batch_size):
-            raise ExportError(
-                f"model input {name!r} has a fixed batch dimension {shape[0]} but the batch size is "
-                f"{batch_size}; pass --batch-size {shape[0]}"
-            )
-        undetermined = [axis for axis, d in enumerate(shape[1:], start=1) if d is None]
-        if undetermined:
-            raise ExportError(
-                f"model input {name!r} has shape {shape}: dimension(s) {undetermined} are undetermined; "
-                "only the batch dimension may be None (give the model a fully defined input shape)"
-            )
-        concrete = [batch_size] + shape[1:] if shape else []
-        arrays.append(rng.standard_normal(concrete, dtype=np.float32))
-    return arrays
 
 
 def _model_arguments(tensors: list):
@@ -106,11 +82,13 @@ def op_determinism():
 
 
 def _taped_gradients(model, inputs: list, cotangents: list, weights: list, fd, step_scale: float):
+    """The loss, and its gradients w.r.t. the differentiable inputs followed by `weights`."""
     installed = fd.installed(step_scale) if fd is not None else contextlib.nullcontext()
     with installed:
-        x = [tf.constant(a) for a in inputs]
+        x = [tf.constant(i.array) for i in inputs]
+        watched = [tensor for tensor, i in zip(x, inputs) if i.differentiable]
         with tf.GradientTape() as tape:
-            for tensor in x:
+            for tensor in watched:
                 tape.watch(tensor)
             outputs = tf.nest.flatten(model(_model_arguments(x), training=False))
             loss = tf.add_n(
@@ -119,7 +97,7 @@ def _taped_gradients(model, inputs: list, cotangents: list, weights: list, fd, s
                     for o, c in zip(outputs, cotangents)
                 ]
             )
-        grads = tape.gradient(loss, x + weights, unconnected_gradients=tf.UnconnectedGradients.ZERO)
+        grads = tape.gradient(loss, watched + weights, unconnected_gradients=tf.UnconnectedGradients.ZERO)
     return float(loss.numpy()), [np.asarray(tf.convert_to_tensor(g).numpy()) for g in grads]
 
 
@@ -130,6 +108,7 @@ def compute_goldens(
     *,
     seed: int,
     batch_size: int,
+    input_ranges: dict,
     progress: Progress = None,
 ) -> Goldens:
     rng = np.random.default_rng(seed)
@@ -138,11 +117,16 @@ def compute_goldens(
     in_names = input_names(graph)
     out_names = output_names(model)
 
-    inputs = input_arrays(model, graph, rng, batch_size)
-    for i, (name, array) in enumerate(zip(in_names, inputs)):
-        add(GoldenTensor({"kind": "input", "index": i, "name": name}, array, "float32"))
+    inputs = golden_inputs(model, graph, in_names, rng, batch_size, input_ranges)
+    for i, golden in enumerate(inputs):
+        record = {"kind": "input", "index": i, "name": golden.name}
+        if golden.integer_range is not None:
+            record["integer_range"] = golden.integer_range.record()
+        if golden.masked_timesteps is not None:
+            record["masked_timesteps"] = golden.masked_timesteps
+        add(GoldenTensor(record, golden.array, golden.dtype))
 
-    x = [tf.constant(a) for a in inputs]
+    x = [tf.constant(i.array) for i in inputs]
     outputs = _flat_numpy(model(_model_arguments(x), training=False))
     for i, (name, array) in enumerate(zip(out_names, outputs)):
         add(GoldenTensor({"kind": "output", "index": i, "name": name}, array, array.dtype.name))
@@ -187,12 +171,14 @@ def compute_goldens(
         error = float(np.max(diff)) if diff.size else 0.0
         return GoldenTensor(record, array, dtype, "finite_difference", error)
 
-    for i, name in enumerate(in_names):
+    # Integer inputs have no gradient: neither a golden nor a slot in `grads`.
+    differentiable = [(i, golden) for i, golden in enumerate(inputs) if golden.differentiable]
+    for offset, (i, golden) in enumerate(differentiable):
         depends = id(graph.input_layers[i]) in fd_dependent
-        add(gradient({"kind": "grad_input", "index": i, "name": name}, i, depends, "float32"))
+        add(gradient({"kind": "grad_input", "index": i, "name": golden.name}, offset, depends, "float32"))
 
     trainable_locations = [loc for loc in weight_locations(model) if loc[0].trainable]
-    for offset, (weight, layer, index) in enumerate(trainable_locations, start=len(inputs)):
+    for offset, (weight, layer, index) in enumerate(trainable_locations, start=len(differentiable)):
         record = {
             "kind": "grad_weight",
             "layer": layer.name,
