@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { bundleGolden, type Bundle } from '../keras/bundle.js';
-import type { GoldenTensorRecord } from '../keras/bundle-manifest.js';
+import type { BundleDtype, GoldenTensorRecord } from '../keras/bundle-manifest.js';
 import { toFloat64 } from '../keras/packed-tensor.js';
 import { TFJS_MODEL_NODE_OFFSET } from '../convert/functional-graph.js';
 import { InputError } from '../errors.js';
@@ -14,13 +14,16 @@ export interface ComputedTensor {
 /**
  * Runs the converted model on the active backend with the bundle's golden inputs and returns,
  * keyed by goldenKey(), the final outputs, every recorded layer output, and the gradients of
- * loss = sum_i sum(outputs[i] * cotangents[i]) with respect to the inputs and trainable weights.
+ * loss = sum_i sum(outputs[i] * cotangents[i]) with respect to the float inputs and trainable
+ * weights. Integer inputs (indices, e.g. into an Embedding) are fed as int32 and have no gradient.
  */
 export async function evaluateModel(model: tf.LayersModel, bundle: Bundle): Promise<Map<string, ComputedTensor>> {
   const goldens = bundle.manifest.goldens.tensors;
   const tensorOf = (g: GoldenTensorRecord) => {
     const packed = bundleGolden(bundle, g);
-    return tf.tensor(Float32Array.from(toFloat64(packed)), packed.shape, 'float32');
+    const dtype = TFJS_DTYPE_OF[packed.dtype];
+    const values = dtype === 'float32' ? Float32Array.from(toFloat64(packed)) : Int32Array.from(toFloat64(packed));
+    return tf.tensor(values, packed.shape, dtype);
   };
   const inputs = goldens.filter((g) => g.kind === 'input').sort(byIndex).map(tensorOf);
   const cotangents = goldens.filter((g) => g.kind === 'cotangent').sort(byIndex).map(tensorOf);
@@ -44,6 +47,15 @@ export function goldenKey(g: GoldenTensorRecord): string {
       return `${g.kind}:${g.index}`;
   }
 }
+
+/** The tfjs dtype a golden input of each bundle dtype is fed as (tfjs has no 64-bit tensors). */
+const TFJS_DTYPE_OF: Record<BundleDtype, 'float32' | 'int32' | 'bool'> = {
+  float32: 'float32',
+  float64: 'float32',
+  int32: 'int32',
+  int64: 'int32',
+  bool: 'bool',
+};
 
 let nextVariableId = 0;
 
@@ -98,19 +110,28 @@ async function gradients(
     }
     return weight.read() as tf.Variable;
   });
-  const inputVars = inputs.map((x, i) => tf.variable(x, true, `keras_bridge_input_${i}_${nextVariableId++}`));
+  // Only float inputs become variables: a gradient with respect to an index means nothing.
+  const inputVars = inputs.map((x, i) =>
+    x.dtype === 'float32' ? tf.variable(x, true, `keras_bridge_input_${i}_${nextVariableId++}`) : undefined,
+  );
+  const fed = inputs.map((x, i) => inputVars[i] ?? x);
+  const differentiable = inputVars.filter((v): v is tf.Variable => v !== undefined);
+  // Nothing to differentiate (integer inputs, no trainable weights): the bundle has no gradient goldens.
+  if (differentiable.length + weightVars.length === 0) return;
   try {
     const { value, grads } = tf.variableGrads(() => {
-      const out = model.apply(inputVars.length === 1 ? inputVars[0]! : inputVars, { training: false }) as tf.Tensor | tf.Tensor[];
+      const out = model.apply(fed.length === 1 ? fed[0]! : fed, { training: false }) as tf.Tensor | tf.Tensor[];
       const outs = Array.isArray(out) ? out : [out];
       return tf.addN(outs.map((o, i) => tf.sum(tf.mul(o, cotangents[i]!)))) as tf.Scalar;
-    }, [...inputVars, ...weightVars]);
+    }, [...differentiable, ...weightVars]);
     value.dispose();
-    for (const [i, v] of inputVars.entries()) results.set(`grad_input:${i}`, await read(grads[v.name]!));
+    for (const [i, v] of inputVars.entries()) {
+      if (v) results.set(`grad_input:${i}`, await read(grads[v.name]!));
+    }
     for (const [i, g] of gradGoldens.entries()) results.set(goldenKey(g), await read(grads[weightVars[i]!.name]!));
     tf.dispose(Object.values(grads));
   } finally {
-    tf.dispose(inputVars);
+    tf.dispose(differentiable);
   }
 }
 
