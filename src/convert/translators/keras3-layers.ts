@@ -211,3 +211,6 @@ registerTranslator(
     flash_attention: droppedAtDefault(isFalse, "Keras's TensorFlow backend has no flash attention either"),
   }),
 );
+
+registerTranslator(['Attention'], attentionTranslator('KerasAttention', { use_scale: copy, score_mode: copy, dropout: copy, seed: copy }));
+registerTranslator(['AdditiveAttention'], attentionTranslator('KerasAdditiveAttention', { use_scale: copy, dropout: copy, seed: copy }));

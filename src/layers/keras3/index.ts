@@ -2,6 +2,8 @@
 // 4.22 lacks or computes differently. Importing this module registers them all with tfjs
 // serialization, which tf.loadLayersModel needs for a converted model that uses them.
 export * from './activations/index.js';
+export { KerasAdditiveAttention } from './additive-attention.js';
+export { KerasAttention } from './attention.js';
 export { KerasConv1DTranspose } from './conv1d-transpose.js';
 export { KerasCropping } from './cropping.js';
 export { KerasDepthwiseConv1D } from './depthwise-conv1d.js';

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import {
+  KerasAdditiveAttention,
+  KerasAttention,
   KerasConv1DTranspose,
   KerasCropping,
   KerasDepthwiseConv1D,
@@ -112,6 +114,16 @@ const CASES: Record<string, LayerCase> = {
   KerasSpatialDropout: { layer: () => new KerasSpatialDropout({ name: 'd', rate: 0.5 }), inputShape: [3, 3, 2], outputShape: [null, 3, 3, 2], weightShapes: [] },
 };
 
+/** roundTripLayer's checks for a layer that takes a list of inputs. */
+function roundTripMultiInput(layer: tf.layers.Layer, inputShapes: number[][]): { layer: tf.layers.Layer; output: tf.SymbolicTensor } {
+  const className = (layer.constructor as unknown as { className: string }).className;
+  const [cls, fromConfig] = tf.serialization.SerializationMap.getMap().classNameMap[className]!;
+  const rebuilt = fromConfig(cls, layer.getConfig()) as tf.layers.Layer;
+  assert.deepEqual(rebuilt.getConfig(), layer.getConfig(), `${className}: getConfig() does not round-trip`);
+  const output = rebuilt.apply(inputShapes.map((shape) => tf.input({ shape }))) as tf.SymbolicTensor;
+  return { layer: rebuilt, output };
+}
+
 function maxAbsDiff(a: tf.Tensor, b: tf.Tensor | number[]): number {
   return tf.max(tf.abs(tf.sub(a, Array.isArray(b) ? tf.tensor(b, a.shape) : b))).dataSync()[0]!;
 }
@@ -159,12 +171,8 @@ describe('Keras 3 layers in TypeScript (src/layers/keras3)', () => {
 describe('KerasMultiHeadAttention', () => {
   it("has its sublayers' weights in Keras's order and shapes, and round-trips its config", () => {
     const layer = new KerasMultiHeadAttention({ name: 'mha', numHeads: 2, keyDim: 3, valueDim: 4, useGate: true, outputShape: [5], useCausalMask: true });
-    const config = layer.getConfig();
-    const [cls, fromConfig] = tf.serialization.SerializationMap.getMap().classNameMap['KerasMultiHeadAttention']!;
-    const rebuilt = fromConfig(cls, config) as tf.layers.Layer;
-    assert.deepEqual(rebuilt.getConfig(), config);
-    const out = rebuilt.apply([tf.input({ shape: [4, 6] }), tf.input({ shape: [7, 3] })]) as tf.SymbolicTensor;
-    assert.deepEqual(out.shape, [null, 4, 5]);
+    const { layer: rebuilt, output } = roundTripMultiInput(layer, [[4, 6], [7, 3]]);
+    assert.deepEqual(output.shape, [null, 4, 5]);
     assert.deepEqual(
       rebuilt.weights.map((w) => [w.originalName, w.shape]),
       [
@@ -188,6 +196,43 @@ describe('KerasMultiHeadAttention', () => {
     const changedLast = tf.concat([tf.slice(x, [0, 0, 0], [1, 3, 3]), tf.fill([1, 1, 3], 9)], 1);
     const [a, b] = [layer.apply([x, x]) as tf.Tensor, layer.apply([changedLast, changedLast]) as tf.Tensor];
     assert.ok(maxAbsDiff(tf.slice(a, [0, 0, 0], [1, 3, 3]), tf.slice(b, [0, 0, 0], [1, 3, 3])) < 1e-6);
+  });
+});
+
+describe('KerasAttention and KerasAdditiveAttention', () => {
+  const query = tf.randomNormal([2, 4, 3]);
+  const value = tf.randomNormal([2, 5, 3]);
+  const attend = (scores: tf.Tensor) => tf.matMul(tf.softmax(scores), value);
+
+  it('weights: scale and concat_score_weight scalars for Attention, a [dim] scale for AdditiveAttention', () => {
+    const attention = roundTripMultiInput(new KerasAttention({ name: 'a', useScale: true, scoreMode: 'concat' }), [[4, 3], [5, 2]]);
+    assert.deepEqual(attention.output.shape, [null, 4, 2]);
+    assert.deepEqual(attention.layer.weights.map((w) => [w.originalName, w.shape]), [['a/scale', []], ['a/concat_score_weight', []]]);
+    const additive = roundTripMultiInput(new KerasAdditiveAttention({ name: 'b' }), [[4, 3], [5, 3], [5, 3]]);
+    assert.deepEqual(additive.layer.weights.map((w) => w.shape), [[3]]);
+    assert.equal('scoreMode' in additive.layer.getConfig(), false);
+  });
+
+  it("compute Keras's scores: dot times scale, and concat_score_weight * Σ tanh(scale * (q + k))", () => {
+    const dot = new KerasAttention({ useScale: true });
+    dot.apply([query, value]);
+    dot.weights[0]!.write(tf.scalar(0.7));
+    const expectedDot = attend(tf.mul(tf.matMul(query, value, false, true), 0.7));
+    assert.ok(maxAbsDiff(dot.apply([query, value]) as tf.Tensor, expectedDot) < 1e-6);
+    const concat = new KerasAttention({ useScale: true, scoreMode: 'concat' });
+    concat.apply([query, value]);
+    concat.weights[0]!.write(tf.scalar(0.5));
+    concat.weights[1]!.write(tf.scalar(1.5));
+    const sum = tf.add(tf.expandDims(query, 2), tf.expandDims(value, 1));
+    const expectedConcat = attend(tf.mul(1.5, tf.sum(tf.tanh(tf.mul(0.5, sum)), -1)));
+    assert.ok(maxAbsDiff(concat.apply([query, value]) as tf.Tensor, expectedConcat) < 1e-6);
+  });
+
+  it('a causal mask subtracts 1e9 from the scores of later steps', () => {
+    const layer = new KerasAttention({ useCausalMask: true });
+    const y = layer.apply([query, query]) as tf.Tensor;
+    const first = tf.slice(y, [0, 0, 0], [2, 1, 3]);
+    assert.ok(maxAbsDiff(first, tf.slice(query, [0, 0, 0], [2, 1, 3])) < 1e-6);
   });
 });
 
