@@ -15,7 +15,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { execa } from 'execa';
-import { probeBackend, useBackend, type BackendName } from '../src/backends/index.js';
+import { probeBackend, useBackend, type NodeBackendName } from '../src/backends/index.js';
 import { convertKerasModel, toModelArtifacts } from '../src/convert/convert-model.js';
 import { weightsFromBundle } from '../src/convert/weight-source.js';
 import { loadBundle } from '../src/keras/bundle.js';
@@ -81,7 +81,7 @@ async function main(): Promise<void> {
   tf.enableProdMode();
   const batchSize = flag('batch-size', 64);
   const repeats = flag('repeats', 20);
-  const backends: BackendName[] = [];
+  const backends: NodeBackendName[] = [];
   for (const b of ['cpu', 'wasm', 'tensorflow'] as const) if ((await probeBackend(b)).available) backends.push(b);
   console.log(`keras-bridge bench: batch size ${batchSize}, median of ${repeats} runs; backends ${backends.join(', ')}`);
   const keras = await execa(resolvePython(), [

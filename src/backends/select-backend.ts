@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { activeBackendName } from './active-backend.js';
-import type { BackendName } from './backend-names.js';
+import { existsSync } from 'node:fs';
+import { isBrowserBackend, type NodeBackendName } from './backend-names.js';
 import { BackendUnavailableError } from './backend-unavailable-error.js';
 import { registerNativeTensorflow } from './native-tensorflow.js';
 import { registerWasm } from './wasm.js';
@@ -14,7 +15,7 @@ export interface BackendProbe {
 }
 
 /** Makes `name` the active tfjs backend; throws BackendUnavailableError when it cannot run here. */
-export async function useBackend(name: BackendName): Promise<void> {
+export async function useBackend(name: NodeBackendName): Promise<void> {
   await registerBackend(name);
   registerKernelFixes(name);
   let initialized: boolean;
@@ -33,9 +34,10 @@ export async function useBackend(name: BackendName): Promise<void> {
  * was). Never throws.
  */
 export async function probeBackend(name: string): Promise<BackendProbe> {
+  if (isBrowserBackend(name)) return probeChromium(name);
   const previous = activeBackendName();
   try {
-    await useBackend(name as BackendName);
+    await useBackend(name as NodeBackendName);
     tf.tidy(() => tf.matMul(tf.ones([2, 2]), tf.ones([2, 2])).dataSync());
     return { name, available: true };
   } catch (error) {
@@ -43,6 +45,14 @@ export async function probeBackend(name: string): Promise<BackendProbe> {
   } finally {
     if (previous !== undefined && previous !== activeBackendName()) await tf.setBackend(previous);
   }
+}
+
+/** Browser backends need Debian's chromium; whether the page's backend works shows in the run. */
+function probeChromium(name: string): BackendProbe {
+  const chromium = process.env['KERAS_BRIDGE_CHROMIUM'] ?? '/usr/bin/chromium';
+  return existsSync(chromium)
+    ? { name, available: true }
+    : { name, available: false, reason: `Chromium not found at ${chromium} (apt-get install -y chromium, or set KERAS_BRIDGE_CHROMIUM)` };
 }
 
 function registerBackend(name: string): Promise<void> {

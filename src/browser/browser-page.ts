@@ -17,14 +17,23 @@ export function browserMounts(extra: Record<string, string> = {}): Record<string
   };
 }
 
+const NODE_BUILTIN_STUB_URL = '/node-builtin-stub.js';
+
 const IMPORT_MAP = {
   imports: {
     '@tensorflow/tfjs': '/node_modules/@tensorflow/tfjs/dist/tf.fesm.js',
     '@tensorflow/tfjs-core': '/node_modules/@tensorflow/tfjs/dist/tf.fesm.js',
     '@tensorflow/tfjs-backend-wasm': '/node_modules/@tensorflow/tfjs-backend-wasm/dist/tf-backend-wasm.fesm.js',
     zod: '/node_modules/zod/index.js',
+    // tfjs-backend-wasm's ES bundle imports Node builtins for its Node code path, unused in a page.
+    ...Object.fromEntries(['fs', 'path', 'perf_hooks', 'os', 'worker_threads'].map((m) => [m, NODE_BUILTIN_STUB_URL])),
   },
 };
+
+/** Pages every browser session serves: the blank page and the Node builtin stub. */
+export function browserPages(): Record<string, string> {
+  return { '/': blankPage(), [NODE_BUILTIN_STUB_URL]: 'export default {};\n' };
+}
 
 /** An empty page with the import map; scripts are then run in it with page.evaluate(). */
 export function blankPage(): string {

@@ -21,17 +21,20 @@ export interface StaticServer {
 
 /**
  * Serves `mounts` (URL prefix → directory) on 127.0.0.1 at a free port, plus fixed `pages`
- * (URL path → HTML). Only files under a mounted directory are served.
+ * (URL path → content, typed by the path's extension; HTML without one). Only files under a mounted directory are served. `mounts` is read on every
+ * request: entries added later are served too. The longest matching prefix wins.
  */
 export async function startStaticServer(mounts: Record<string, string>, pages: Record<string, string> = {}): Promise<StaticServer> {
   const server: Server = createServer(async (request, response) => {
     const urlPath = decodeURIComponent(new URL(request.url ?? '/', 'http://localhost').pathname);
     if (pages[urlPath] !== undefined) {
-      response.writeHead(200, { 'content-type': CONTENT_TYPES['.html']! });
+      response.writeHead(200, { 'content-type': CONTENT_TYPES[path.extname(urlPath) || '.html'] ?? CONTENT_TYPES['.html']! });
       response.end(pages[urlPath]);
       return;
     }
-    const prefix = Object.keys(mounts).find((p) => urlPath.startsWith(p));
+    const prefix = Object.keys(mounts)
+      .filter((p) => urlPath.startsWith(p))
+      .sort((a, b) => b.length - a.length)[0];
     const root = prefix === undefined ? undefined : path.resolve(mounts[prefix]!);
     const file = root === undefined ? undefined : path.resolve(root, `.${urlPath.slice(prefix!.length - 1)}`);
     const info = file && file.startsWith(root!) ? await stat(file).catch(() => null) : null;

@@ -49,6 +49,7 @@ export const demoCommand: Command = {
     const run = await runParity(targets, {
       backends: parseBackends(stringFlag(args, 'backend') ?? KNOWN_BACKENDS.join(',')),
       requireAllBackends: false,
+      customLayerModules: ['keras-bridge/layers/seed'],
       onBackend: (model, backend) => process.stderr.write(`demo: parity of ${model} on ${backend} ...\n`),
     });
     await writeFile(path.join(out, 'parity.json'), JSON.stringify(run, null, 2) + '\n');

@@ -30,7 +30,8 @@ export const parityCommand: Command = {
   details: ['An element passes when |tfjs - keras| <= atol + rtol * |keras|; NaN or Inf never passes.', '', ...EXIT_CODES_HELP],
   async run(args) {
     if (args.positionals.length === 0) throw new UsageError("keras-bridge parity: give at least one BUNDLE directory. See 'keras-bridge parity --help'.");
-    await loadCustomLayerModules(listFlag(args, 'custom-layers'));
+    const customLayerModules = listFlag(args, 'custom-layers');
+    await loadCustomLayerModules(customLayerModules);
     const tolerance = parseTolerance(args);
     const tolerancesFile = stringFlag(args, 'tolerances');
     const shard = parseShard(stringFlag(args, 'shard'));
@@ -42,6 +43,7 @@ export const parityCommand: Command = {
       ...(tolerancesFile ? { policy: await TolerancePolicy.fromFile(tolerancesFile, tolerance) } : {}),
       ...(shard ? { shard } : {}),
       requireAllBackends: true,
+      customLayerModules,
       onBackend: (model, backend) => progress.step(`${model} on ${backend}`),
     });
     progress.done();

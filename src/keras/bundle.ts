@@ -1,5 +1,3 @@
-import { readFile, stat } from 'node:fs/promises';
-import path from 'node:path';
 import type { z } from 'zod';
 import { InputError } from '../errors.js';
 import {
@@ -22,7 +20,15 @@ export interface Bundle {
   goldenBytes: Uint8Array;
 }
 
+/**
+ * Reads a bundle directory. Node modules are imported here, not at the top, so that this module's
+ * other functions (bundleGolden, describeGolden) also run in a browser page.
+ */
 export async function loadBundle(dir: string): Promise<Bundle> {
+  const { readFile, stat } = await import('node:fs/promises');
+  const path = await import('node:path');
+  const readJson = (file: string) => readJsonFile(readFile, file);
+  const readBinary = (file: string) => readBinaryFile(readFile, file);
   const resolved = path.resolve(dir);
   const info = await stat(resolved).catch(() => null);
   if (!info?.isDirectory()) {
@@ -81,7 +87,9 @@ function parseWith<T>(schema: z.ZodType<T, z.ZodTypeDef, unknown>, raw: unknown,
   throw new InputError(`${file}: ${describeZodIssue(result.error.issues[0]!)}`);
 }
 
-async function readJson(file: string): Promise<unknown> {
+type ReadFile = typeof import('node:fs/promises').readFile;
+
+async function readJsonFile(readFile: ReadFile, file: string): Promise<unknown> {
   const text = await readFile(file, 'utf8').catch((e: NodeJS.ErrnoException) => {
     throw new InputError(`${file}: cannot read (${e.code ?? e.message}). Is this a complete bundle?`);
   });
@@ -92,7 +100,7 @@ async function readJson(file: string): Promise<unknown> {
   }
 }
 
-async function readBinary(file: string): Promise<Uint8Array> {
+async function readBinaryFile(readFile: ReadFile, file: string): Promise<Uint8Array> {
   return readFile(file).catch((e: NodeJS.ErrnoException) => {
     throw new InputError(`${file}: cannot read (${e.code ?? e.message}). Is this a complete bundle?`);
   });

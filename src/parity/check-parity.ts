@@ -1,15 +1,18 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { useBackend, type BackendName } from '../backends/index.js';
-import { convertKerasModel, toModelArtifacts } from '../convert/convert-model.js';
+import { isBrowserBackend, useBackend, type BackendName, type NodeBackendName } from '../backends/index.js';
+import { BrowserSession } from '../browser/browser-session.js';
+import { convertKerasModel, toModelArtifacts, type ConvertedModel } from '../convert/convert-model.js';
 import { weightsFromBundle } from '../convert/weight-source.js';
 import { bundleGolden, loadBundle, type Bundle } from '../keras/bundle.js';
 import type { GoldenTensorRecord } from '../keras/bundle-manifest.js';
 import { toFloat64 } from '../keras/packed-tensor.js';
-import { modelDirectory } from '../tfjs-io/model-directory.js';
+import { modelDirectory, writeModelDirectory } from '../tfjs-io/model-directory.js';
 import { compareTensors } from './compare-tensors.js';
-import { evaluateLayersInIsolation } from './evaluate-isolated.js';
-import { evaluateModel, goldenKey } from './evaluate-model.js';
+import { evaluateLayersInIsolation, type IsolatedEvaluation } from './evaluate-isolated.js';
+import { evaluateModel, goldenKey, type ComputedTensor } from './evaluate-model.js';
 import { firstDivergingLayer } from './first-diverging-layer.js';
 import { layerInputs } from './layer-inputs.js';
 import type { BackendParity, ModelParity, TensorParity } from './parity-result.js';
@@ -24,44 +27,45 @@ export interface ParityOptions {
   policy?: TolerancePolicy;
   /** Called as each backend starts, for progress output. */
   onBackend?: (model: string, backend: BackendName) => void;
+  /** Runs chromium-* backends; one is started (and closed) per call when not given. */
+  browser?: BrowserSession;
+  /** The --custom-layers modules, which browser pages import too. */
+  customLayerModules?: string[];
+}
+
+interface Evaluation {
+  computed: Map<string, ComputedTensor>;
+  isolation: IsolatedEvaluation;
 }
 
 /** Converts the bundle's model, runs it on each backend, and compares it with the goldens. */
 export async function checkBundleParity(target: ParityTarget, options: ParityOptions): Promise<ModelParity> {
   const { bundleDir, modelDir } = typeof target === 'string' ? { bundleDir: target, modelDir: undefined } : target;
   const bundle = await loadBundle(bundleDir);
-  const loadModel = modelDir ? () => tf.loadLayersModel(modelDirectory(modelDir)) : await convertInMemory(bundle);
+  const converted = modelDir ? undefined : await convertBundle(bundle);
   const layerOrder = bundle.manifest.layers.map((l) => l.name);
   const inputsOf = layerInputs(bundle.modelConfig);
+  const policy = options.policy ?? new TolerancePolicy({}, options.tolerance);
+  const browser = options.browser ?? (options.backends.some(isBrowserBackend) ? new BrowserSession(options.customLayerModules) : undefined);
+  let writtenModelDir: string | undefined;
   const backends: BackendParity[] = [];
-  for (const backend of options.backends) {
-    options.onBackend?.(path.basename(bundle.dir), backend);
-    await useBackend(backend);
-    const started = performance.now();
-    const model = await loadModel();
-    try {
-      const policy = options.policy ?? new TolerancePolicy({}, options.tolerance);
-      const computed = await evaluateModel(model, bundle);
-      const tensors = compareWithGoldens(bundle, computed, backend, policy);
-      const isolation = await evaluateLayersInIsolation(model, bundle);
-      const isolatedTensors = compareWithGoldens(bundle, isolation.computed, backend, policy, (g) => isolation.computed.has(goldenKey(g)))
-        .map((t) => ({ ...t, label: `${t.label} (isolated)` }));
-      const failingAlone = new Set(isolatedTensors.filter((t) => !t.comparison.passed).map((t) => t.layer!));
-      backends.push({
-        backend,
-        passed: tensors.every((t) => t.comparison.passed),
-        firstDivergingLayer: firstDivergingLayer(tensors, layerOrder, inputsOf),
-        isolated: {
-          tensors: isolatedTensors,
-          failingLayers: layerOrder.filter((l) => failingAlone.has(l)),
-          skipped: isolation.skipped,
-        },
-        seconds: (performance.now() - started) / 1000,
-        tensors,
-      });
-    } finally {
-      model.dispose();
+  try {
+    for (const backend of options.backends) {
+      options.onBackend?.(path.basename(bundle.dir), backend);
+      const started = performance.now();
+      let evaluation: Evaluation;
+      if (isBrowserBackend(backend)) {
+        // The page loads model.json over HTTP, so an in-memory conversion is written out once.
+        writtenModelDir ??= modelDir ?? (await writeTemporaryModel(converted!));
+        evaluation = await browser!.evaluate(bundle.dir, writtenModelDir, backend);
+      } else {
+        evaluation = await evaluateInNode(bundle, backend, modelDir, converted);
+      }
+      backends.push(compareBackend(bundle, backend, evaluation, policy, layerOrder, inputsOf, (performance.now() - started) / 1000));
     }
+  } finally {
+    if (!options.browser) await browser?.close();
+    if (writtenModelDir && writtenModelDir !== modelDir) await rm(path.dirname(writtenModelDir), { recursive: true, force: true });
   }
   return {
     bundle: bundle.dir,
@@ -80,11 +84,50 @@ export async function checkBundleParity(target: ParityTarget, options: ParityOpt
  */
 export type ParityTarget = string | { bundleDir: string; modelDir?: string };
 
-async function convertInMemory(bundle: Bundle): Promise<() => Promise<tf.LayersModel>> {
+async function convertBundle(bundle: Bundle): Promise<ConvertedModel> {
   const source = `${bundle.dir}/${bundle.manifest.model.config_file}`;
-  const converted = await convertKerasModel(bundle.modelConfig, weightsFromBundle(bundle), source);
-  const artifacts = toModelArtifacts(converted);
-  return () => tf.loadLayersModel(tf.io.fromMemory(artifacts));
+  return convertKerasModel(bundle.modelConfig, weightsFromBundle(bundle), source);
+}
+
+async function writeTemporaryModel(converted: ConvertedModel): Promise<string> {
+  const dir = path.join(await mkdtemp(path.join(os.tmpdir(), 'keras-bridge-model-')), 'model');
+  await writeModelDirectory(dir, converted);
+  return dir;
+}
+
+async function evaluateInNode(bundle: Bundle, backend: NodeBackendName, modelDir: string | undefined, converted: ConvertedModel | undefined): Promise<Evaluation> {
+  await useBackend(backend);
+  const model = await tf.loadLayersModel(modelDir ? modelDirectory(modelDir) : tf.io.fromMemory(toModelArtifacts(converted!)));
+  try {
+    return { computed: await evaluateModel(model, bundle), isolation: await evaluateLayersInIsolation(model, bundle) };
+  } finally {
+    model.dispose();
+  }
+}
+
+function compareBackend(
+  bundle: Bundle,
+  backend: BackendName,
+  evaluation: Evaluation,
+  policy: TolerancePolicy,
+  layerOrder: string[],
+  inputsOf: Map<string, string[]>,
+  seconds: number,
+): BackendParity {
+  const { computed, isolation } = evaluation;
+  const tensors = compareWithGoldens(bundle, computed, backend, policy);
+  const isolatedTensors = compareWithGoldens(bundle, isolation.computed, backend, policy, (g) => isolation.computed.has(goldenKey(g))).map(
+    (t) => ({ ...t, label: `${t.label} (isolated)` }),
+  );
+  const failingAlone = new Set(isolatedTensors.filter((t) => !t.comparison.passed).map((t) => t.layer!));
+  return {
+    backend,
+    passed: [...tensors, ...isolatedTensors].every((t) => t.comparison.passed),
+    firstDivergingLayer: firstDivergingLayer(tensors, layerOrder, inputsOf),
+    isolated: { tensors: isolatedTensors, failingLayers: layerOrder.filter((l) => failingAlone.has(l)), skipped: isolation.skipped },
+    seconds,
+    tensors,
+  };
 }
 
 function compareWithGoldens(

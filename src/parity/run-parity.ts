@@ -1,4 +1,5 @@
-import { probeBackend, type BackendName } from '../backends/index.js';
+import { isBrowserBackend, probeBackend, type BackendName } from '../backends/index.js';
+import { BrowserSession } from '../browser/browser-session.js';
 import { BackendError } from '../errors.js';
 import { checkBundleParity, type ParityOptions, type ParityTarget } from './check-parity.js';
 import type { ModelParity, ParityRun } from './parity-result.js';
@@ -23,9 +24,15 @@ export async function runParity(bundles: ParityTarget[], options: RunParityOptio
   }
   const models: ModelParity[] = [];
   let pair = 0;
-  for (const bundle of bundles) {
-    const mine = usable.filter(() => !options.shard || pair++ % options.shard.count === options.shard.index - 1);
-    if (mine.length > 0) models.push(await checkBundleParity(bundle, { ...options, backends: mine }));
+  // One Chromium for the whole run.
+  const browser = options.browser ?? (usable.some(isBrowserBackend) ? new BrowserSession(options.customLayerModules) : undefined);
+  try {
+    for (const bundle of bundles) {
+      const mine = usable.filter(() => !options.shard || pair++ % options.shard.count === options.shard.index - 1);
+      if (mine.length > 0) models.push(await checkBundleParity(bundle, { ...options, backends: mine, ...(browser ? { browser } : {}) }));
+    }
+  } finally {
+    if (!options.browser) await browser?.close();
   }
   return {
     schema: 'keras-bridge-parity',

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
-import { activeBackendName, KNOWN_BACKENDS, probeBackend, readNativeBuildStatus, useBackend, type BackendName } from '../../src/backends/index.js';
+import { activeBackendName, NODE_BACKENDS, probeBackend, readNativeBuildStatus, useBackend, type NodeBackendName as BackendName } from '../../src/backends/index.js';
 
 const TOLERANCE = 1e-5;
 const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -71,7 +71,7 @@ describe('backends compute what cpu computes', function () {
     await tf.setBackend(previous ?? 'cpu');
   });
 
-  for (const backend of KNOWN_BACKENDS) {
+  for (const backend of NODE_BACKENDS) {
     describe(backend, function () {
       before(async function () {
         const probe = await probeBackend(backend);

@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { BackendError } from '../../src/errors.js';
-import { activeBackendName, BackendUnavailableError, KNOWN_BACKENDS, isBackendName, probeBackend, useBackend, type BackendName } from '../../src/backends/index.js';
+import { activeBackendName, BackendUnavailableError, KNOWN_BACKENDS, isBackendName, probeBackend, useBackend, type NodeBackendName } from '../../src/backends/index.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const BACKENDS_INDEX = fileURLToPath(new URL('../../src/backends/index.js', import.meta.url));
@@ -19,14 +19,15 @@ describe('backend selection', function () {
     await tf.setBackend(previous ?? 'cpu');
   });
 
-  it('knows cpu, wasm and tensorflow', function () {
-    assert.deepEqual([...KNOWN_BACKENDS], ['cpu', 'wasm', 'tensorflow']);
+  it('knows cpu, wasm and tensorflow in Node, and cpu, wasm and webgl in Chromium', function () {
+    assert.deepEqual([...KNOWN_BACKENDS], ['cpu', 'wasm', 'tensorflow', 'chromium-cpu', 'chromium-wasm', 'chromium-webgl']);
     assert.ok(isBackendName('wasm'));
+    assert.ok(isBackendName('chromium-webgl'));
     assert.ok(!isBackendName('webgl'));
   });
 
   it('rejects an unknown backend with BackendUnavailableError', async function () {
-    await assert.rejects(useBackend('no-such-backend' as BackendName), (error: unknown) => {
+    await assert.rejects(useBackend('no-such-backend' as NodeBackendName), (error: unknown) => {
       assert.ok(error instanceof BackendUnavailableError);
       assert.ok(error instanceof BackendError, 'the CLI maps BackendError to exit code 2');
       assert.equal(error.backend, 'no-such-backend');

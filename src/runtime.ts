@@ -1,0 +1,17 @@
+/**
+ * keras-bridge's runtime, for apps that load converted models (browser or Node): importing it
+ * registers every layer class keras-bridge's converter may write into a model.json (Keras 3 layers
+ * and activations tfjs lacks, Keras operation nodes) with tfjs serialization. It imports nothing
+ * from Node, so bundlers and browsers can load it.
+ *
+ *   import * as tf from '@tensorflow/tfjs';
+ *   import { registerKernelFixes } from 'keras-bridge/runtime';
+ *   import './my-custom-layers.js';            // your registerLayer() calls
+ *   await tf.setBackend('wasm'); registerKernelFixes('wasm');
+ *   const model = await tf.loadLayersModel('/model/model.json');
+ */
+import './layers/keras3/index.js';
+import './layers/operations/keras-operation-layer.js';
+
+export { registerLayer, findCustomLayer, registeredCustomLayers } from './registry/custom-layer-registry.js';
+export { registerKernelFixes, KERNEL_FIXES } from './backends/wasm-gradient-kernels/index.js';

@@ -1,0 +1,36 @@
+import assert from 'node:assert/strict';
+import { BROWSER_BACKENDS } from '../../src/backends/index.js';
+import '../../src/layers/seed/index.js';
+import { runParity } from '../../src/parity/run-parity.js';
+import { fixtureBundle, SEED_BUNDLES } from '../support/paths.js';
+
+describe('parity in headless Chromium: cpu, wasm and webgl in a real page', function () {
+  this.timeout(180_000);
+
+  it('the seed models and the two-branch model match Keras on every browser backend, end to end and layer by layer', async () => {
+    const run = await runParity([...SEED_BUNDLES, 'two_branch'].map(fixtureBundle), {
+      backends: [...BROWSER_BACKENDS],
+      requireAllBackends: true,
+      customLayerModules: ['keras-bridge/layers/seed'],
+    });
+    const failures = run.models.flatMap((m) =>
+      m.backends.flatMap((b) => [...b.tensors, ...b.isolated.tensors].filter((t) => !t.comparison.passed).map((t) => `${m.model} ${b.backend} ${t.label}`)),
+    );
+    assert.deepEqual(failures, []);
+    assert.deepEqual(run.models[0]!.backends.map((b) => b.backend), ['chromium-cpu', 'chromium-wasm', 'chromium-webgl']);
+    for (const m of run.models) for (const b of m.backends) assert.ok(b.tensors.some((t) => t.kind === 'grad_weight'), `${m.model} ${b.backend} has gradients`);
+  });
+
+  it('a faulty layer module is loaded into the page too, and the page names the faulty layer in both modes', async () => {
+    const run = await runParity([fixtureBundle('two_branch')], {
+      backends: ['chromium-cpu', 'chromium-webgl'],
+      requireAllBackends: true,
+      customLayerModules: ['dist/test/support/faulty-seed-layers.js'],
+    });
+    assert.equal(run.passed, false);
+    for (const b of run.models[0]!.backends) {
+      assert.equal(b.firstDivergingLayer, 'swish_left', b.backend);
+      assert.deepEqual(b.isolated.failingLayers, ['swish_left'], b.backend);
+    }
+  });
+});
