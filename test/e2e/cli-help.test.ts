@@ -5,7 +5,7 @@ describe('CLI --help', () => {
   for (const [command, flags] of [
     ['export', ['--out', '--factory', '--model', '--module', '--path', '--seed', '--batch-size', '--python', '--timeout']],
     ['convert', ['--custom-layers', '--json']],
-    ['parity', ['--backend', '--atol', '--rtol', '--json', '--custom-layers', '--no-color']],
+    ['parity', ['--backend', '--atol', '--rtol', '--json', '--junit', '--html', '--tolerances', '--shard', '--custom-layers', '--no-color']],
     ['demo', ['--out', '--backend']],
   ] as const) {
     it(`${command} documents every flag and the exit codes`, async () => {
