@@ -53,10 +53,13 @@ class TensorPack:
     def add(self, array: Any, dtype: str, what: str) -> dict:
         """Appends `array` as `dtype`; returns its shape/dtype/offset/byte_length record."""
         name = bundle_dtype(dtype, what)
-        data = np.ascontiguousarray(np.asarray(array), dtype=_DTYPES[name])
+        source = np.asarray(array)
+        # ascontiguousarray turns 0-d arrays into 1-d ones: keep the shape of scalars (e.g. a
+        # Normalization layer's count, Attention's scale) from the source.
+        data = np.ascontiguousarray(source, dtype=_DTYPES[name])
         raw = data.tobytes(order="C")
         record = {
-            "shape": [int(d) for d in data.shape],
+            "shape": [int(d) for d in source.shape],
             "dtype": name,
             "offset": self._size,
             "byte_length": len(raw),

@@ -180,3 +180,21 @@ def test_model_config_rebuilds_the_model(seed):
         weight.assign(array)
     x = bundle.golden("input", index=0)
     np.testing.assert_allclose(rebuilt(x, training=False).numpy(), bundle.golden("output", index=0), rtol=1e-6, atol=1e-7)
+
+
+def test_scalar_weights_keep_their_empty_shape(tmp_path):
+    """A 0-d weight (e.g. Attention(use_scale=True)'s scale) is written with shape [], not [1]."""
+    import json
+
+    import keras
+
+    import keras_bridge
+
+    query = keras.Input((3, 4))
+    value = keras.Input((2, 4))
+    model = keras.Model([query, value], keras.layers.Attention(use_scale=True, name="attention")([query, value]))
+    bundle = keras_bridge.export(model, tmp_path / "attention")
+    manifest = json.loads((bundle / "manifest.json").read_text())
+    scale = next(w for w in manifest["weights"] if w["layer"] == "attention")
+    assert scale["shape"] == []
+    assert scale["byte_length"] == 4

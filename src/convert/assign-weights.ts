@@ -1,13 +1,16 @@
 import type * as tf from '@tensorflow/tfjs';
 import { WeightMismatchError } from '../errors.js';
+import type { FieldNote } from './conversion-report.js';
 import type { SourceWeight } from './weight-source.js';
 
 const TFJS_WEIGHT_DTYPES = new Set(['float32', 'int32', 'bool']);
 
 export interface AssignedWeights {
   specs: tf.io.WeightsManifestEntry[];
-  /** The Keras bytes, concatenated in `specs` order, unchanged. */
+  /** The Keras bytes, concatenated in `specs` order, unchanged (but int64 narrowed to int32). */
   data: Uint8Array;
+  /** Weights whose dtype changed on the way (tfjs has no int64). */
+  notes: FieldNote[];
 }
 
 /**
@@ -22,6 +25,7 @@ export function assignWeights(model: tf.LayersModel, weights: SourceWeight[], so
 
   const specs: tf.io.WeightsManifestEntry[] = [];
   const chunks: Uint8Array[] = [];
+  const notes: FieldNote[] = [];
   for (const layer of model.layers) {
     const kerasWeights = byLayer.get(layer.name) ?? [];
     byLayer.delete(layer.name);
@@ -41,6 +45,12 @@ export function assignWeights(model: tf.LayersModel, weights: SourceWeight[], so
             `for '${tfjsWeight.originalName}'.`,
         );
       }
+      if (kerasWeight.dtype === 'int64') {
+        specs.push({ name: tfjsWeight.originalName, shape: kerasWeight.shape, dtype: 'int32' });
+        chunks.push(narrowToInt32(kerasWeight, `${source}: layer '${layer.name}', weight '${kerasWeight.name}'`));
+        notes.push({ field: `weights['${kerasWeight.path}']`, action: 'changed', reason: 'tfjs has no int64 tensors; every value fits int32', from: 'int64', to: 'int32' });
+        return;
+      }
       if (!TFJS_WEIGHT_DTYPES.has(kerasWeight.dtype)) {
         throw new WeightMismatchError(
           `${source}: layer '${layer.name}', weight '${kerasWeight.name}' is ${kerasWeight.dtype}; tfjs weights are float32, int32 or bool.`,
@@ -54,7 +64,18 @@ export function assignWeights(model: tf.LayersModel, weights: SourceWeight[], so
   if (orphan !== undefined) {
     throw new WeightMismatchError(`${source}: weights for layer '${orphan}' have no layer of that name in the converted model.`);
   }
-  return { specs, data: concatBytes(chunks) };
+  return { specs, data: concatBytes(chunks), notes };
+}
+
+/** int64 little-endian bytes as int32 ones; a value outside int32's range is an error, not a wrap. */
+function narrowToInt32(weight: SourceWeight, where: string): Uint8Array {
+  const wide = new BigInt64Array(Uint8Array.prototype.slice.call(weight.bytes).buffer);
+  const narrow = new Int32Array(wide.length);
+  wide.forEach((v, i) => {
+    if (v > 2147483647n || v < -2147483648n) throw new WeightMismatchError(`${where}: int64 value ${v} does not fit tfjs's int32.`);
+    narrow[i] = Number(v);
+  });
+  return new Uint8Array(narrow.buffer);
 }
 
 function sameShape(a: readonly number[], b: readonly (number | null)[]): boolean {

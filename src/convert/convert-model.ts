@@ -36,6 +36,7 @@ export async function convertKerasModel(
       weightData: assigned.data,
       report: {
         ...report,
+        modelNotes: [...report.modelNotes, ...assigned.notes],
         weights: {
           count: assigned.specs.length,
           bytes: assigned.data.length,
