@@ -3,6 +3,7 @@ import { activation } from '../activations.js';
 import { baseLayerFields } from '../base-layer-fields.js';
 import { copy, droppedAtDefault, isNullish, translateFields, type FieldRule } from '../field-rules.js';
 import { constraint, initializer, regularizer } from '../keras-objects.js';
+import '../../layers/keras3/conv1d.js';
 import { registerTranslator } from '../translator-registry.js';
 
 // Keras 3 and tfjs-layers share the weight layouts of these layers (kernel_size + [in, filters],
@@ -59,21 +60,25 @@ registerTranslator(['Conv2D', 'Conv3D'], (layer, context) => ({
   config: translateFields(layer.config, { ...sharedConvFields, ...kernelFields, dilation_rate: dilatedForwardOnly }, context),
 }));
 
-registerTranslator(['Conv1D'], (layer, context) => ({
-  class_name: 'Conv1D',
-  config: translateFields(
-    layer.config,
-    {
-      ...sharedConvFields,
-      ...kernelFields,
-      dilation_rate: dilatedForwardOnly,
-      // tfjs-layers' conv1dWithBias transposes a channels_first input but never transposes its
-      // output back, and Conv1D.getConfig() leaves data_format out.
-      data_format: droppedAtDefault(isChannelsLast, "tfjs-layers' Conv1D computes channels_last only"),
-    },
-    context,
-  ),
-}));
+/**
+ * Conv1D runs as tfjs-layers' Conv1D where that computes what Keras does; padding 'causal',
+ * channels_first (tfjs leaves its output transposed) and dilation (tfjs cannot differentiate it)
+ * run as keras-bridge's KerasConv1D instead.
+ */
+registerTranslator(['Conv1D'], (layer, context) => {
+  const { padding: pad, data_format: format, dilation_rate: dilation } = layer.config;
+  const ours = pad === 'causal' || !isChannelsLast(format) || !isOne(dilation ?? 1);
+  if (!ours) {
+    return {
+      class_name: 'Conv1D',
+      config: translateFields(layer.config, { ...sharedConvFields, ...kernelFields, dilation_rate: copy }, context),
+    };
+  }
+  return {
+    class_name: 'KerasConv1D',
+    config: translateFields(layer.config, { ...sharedConvFields, ...kernelFields, padding: copy, dilation_rate: copy }, context),
+  };
+});
 
 // Keras 3's output_padding and dilation_rate have no counterpart in tfjs-layers' transposed
 // convolutions, which ignore a dilation rate given to them.

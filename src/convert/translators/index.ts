@@ -5,3 +5,7 @@ import './keras3-layers.js';
 import './convolutional.js';
 import './pooling.js';
 import './reshaping.js';
+import './normalization.js';
+import './regularization.js';
+import './recurrent.js';
+import './embedding.js';

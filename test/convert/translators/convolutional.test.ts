@@ -29,10 +29,16 @@ describe('convolutional translators', () => {
     assert.ok(conversion.notes.some((n) => n.field === 'groups' && n.action === 'dropped'));
   });
 
-  it('refuses what tfjs-layers cannot compute, naming file, layer and field', () => {
+  it('Conv1D runs as tfjs Conv1D, or as KerasConv1D where tfjs cannot (causal, channels_first, dilation)', () => {
     const conv1d = zooLayer('conv', 'conv1d_valid', 'Conv1D');
-    refused(withConfig(conv1d, { padding: 'causal' }), /m\.json: layer 'conv1d', field 'padding': padding "causal"/);
-    refused(withConfig(conv1d, { data_format: 'channels_first' }), /layer 'conv1d', field 'data_format'.*channels_last only/);
+    assert.equal(translateLayer(conv1d, 'm.json').tfjs.class_name, 'Conv1D');
+    for (const change of [{ padding: 'causal' }, { data_format: 'channels_first' }, { dilation_rate: [2] }]) {
+      const { tfjs } = translateLayer(withConfig(conv1d, change), 'm.json');
+      assert.equal(tfjs.class_name, 'KerasConv1D', JSON.stringify(change));
+    }
+  });
+
+  it('refuses what tfjs-layers cannot compute, naming file, layer and field', () => {
     const conv2d = zooLayer('conv', 'conv2d_valid', 'Conv2D');
     refused(withConfig(conv2d, { groups: 2 }), /field 'groups'.*grouped convolutions/);
     refused(withConfig(conv2d, { lora_rank: 4, lora_alpha: 4 }), /field 'lora_rank'/);

@@ -1,0 +1,115 @@
+import * as tf from '@tensorflow/tfjs';
+import { positiveAxis, singleShape, singleTensor } from './single-input.js';
+import { WeightSettings, type TfjsObjectArg } from './tfjs-objects.js';
+
+export interface KerasBatchNormalizationArgs {
+  axis?: number;
+  momentum?: number;
+  epsilon?: number;
+  center?: boolean;
+  scale?: boolean;
+  betaInitializer?: TfjsObjectArg;
+  gammaInitializer?: TfjsObjectArg;
+  movingMeanInitializer?: TfjsObjectArg;
+  movingVarianceInitializer?: TfjsObjectArg;
+}
+
+/**
+ * Keras 3's BatchNormalization, for the configurations whose gradients tfjs-layers 4.22 gets
+ * wrong: its FusedBatchNorm gradient crashes without gamma or beta (center/scale false) and does
+ * not reduce gamma's and beta's gradients over the other axes when `axis` is not the last one.
+ * As Keras computes it: inv = rsqrt(var + epsilon) * gamma, out = x * inv + (beta - mean * inv),
+ * with the moving statistics at inference and the batch's in training (which also moves them:
+ * moving = moving * momentum + batch * (1 - momentum)). Weights in Keras's order: gamma (scale),
+ * beta (center), moving_mean, moving_variance (not trainable), each [channels].
+ */
+export class KerasBatchNormalization extends tf.layers.Layer {
+  static readonly className = 'KerasBatchNormalization';
+  readonly axis: number;
+  readonly momentum: number;
+  readonly epsilon: number;
+  readonly center: boolean;
+  readonly scale: boolean;
+  private readonly settings: Record<'gamma' | 'beta' | 'movingMean' | 'movingVariance', WeightSettings>;
+  private gamma: tf.LayerVariable | null = null;
+  private beta: tf.LayerVariable | null = null;
+  private movingMean!: tf.LayerVariable;
+  private movingVariance!: tf.LayerVariable;
+
+  constructor(args: KerasBatchNormalizationArgs & Record<string, unknown>) {
+    super(args as object);
+    this.axis = args.axis ?? -1;
+    this.momentum = args.momentum ?? 0.99;
+    this.epsilon = args.epsilon ?? 1e-3;
+    this.center = args.center ?? true;
+    this.scale = args.scale ?? true;
+    this.settings = {
+      gamma: WeightSettings.read(args, 'gamma', 'ones'),
+      beta: WeightSettings.read(args, 'beta', 'zeros'),
+      movingMean: WeightSettings.read(args, 'movingMean', 'zeros'),
+      movingVariance: WeightSettings.read(args, 'movingVariance', 'ones'),
+    };
+    this.supportsMasking = true;
+  }
+
+  override build(inputShape: tf.Shape | tf.Shape[]): void {
+    const shape = singleShape(inputShape);
+    const dim = shape[positiveAxis(this.axis, shape.length)];
+    if (dim === null || dim === undefined) throw new Error(`${this.name}: axis ${this.axis} of the input must have a known size.`);
+    const weight = (name: string, settings: WeightSettings, trainable: boolean) =>
+      this.addWeight(name, [dim], 'float32', settings.initializer, settings.regularizer, trainable, settings.constraint);
+    if (this.scale) this.gamma = weight('gamma', this.settings.gamma, true);
+    if (this.center) this.beta = weight('beta', this.settings.beta, true);
+    this.movingMean = weight('moving_mean', this.settings.movingMean, false);
+    this.movingVariance = weight('moving_variance', this.settings.movingVariance, false);
+    this.built = true;
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown>): tf.Tensor {
+    return tf.tidy(() => {
+      const x = singleTensor(inputs);
+      const axis = positiveAxis(this.axis, x.rank);
+      const broadcast = x.shape.map((d, a) => (a === axis ? d : 1));
+      const asBroadcast = (v: tf.LayerVariable | null) => (v ? tf.reshape(v.read(), broadcast) : null);
+      let mean = asBroadcast(this.movingMean)!;
+      let variance = asBroadcast(this.movingVariance)!;
+      if (kwargs['training'] === true) {
+        ({ mean, variance } = tf.moments(x, [...x.shape.keys()].filter((a) => a !== axis), true));
+        this.moveTowards(this.movingMean, mean);
+        this.moveTowards(this.movingVariance, variance);
+      }
+      let inv = tf.rsqrt(tf.add(variance, this.epsilon));
+      const gamma = asBroadcast(this.gamma);
+      if (gamma) inv = tf.mul(inv, gamma);
+      let shift = tf.mul(tf.neg(mean), inv);
+      const beta = asBroadcast(this.beta);
+      if (beta) shift = tf.add(shift, beta);
+      return tf.add(tf.mul(x, inv), shift);
+    });
+  }
+
+  private moveTowards(moving: tf.LayerVariable, batch: tf.Tensor): void {
+    const updated = tf.add(tf.mul(moving.read(), this.momentum), tf.mul(tf.reshape(batch, moving.shape as number[]), 1 - this.momentum));
+    moving.write(updated);
+  }
+
+  override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape | tf.Shape[] {
+    return inputShape;
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return {
+      ...super.getConfig(),
+      axis: this.axis,
+      momentum: this.momentum,
+      epsilon: this.epsilon,
+      center: this.center,
+      scale: this.scale,
+      ...this.settings.gamma.config(),
+      ...this.settings.beta.config(),
+      ...this.settings.movingMean.config(),
+      ...this.settings.movingVariance.config(),
+    };
+  }
+}
+tf.serialization.registerClass(KerasBatchNormalization);
