@@ -9,3 +9,4 @@ import './normalization.js';
 import './regularization.js';
 import './recurrent.js';
 import './embedding.js';
+import './preprocessing.js';

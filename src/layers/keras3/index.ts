@@ -28,3 +28,5 @@ export { KerasLayerNormalization } from './layer-normalization.js';
 export { KerasLSTM } from './lstm.js';
 export { KerasSimpleRNN } from './simple-rnn.js';
 export { registerMaskGradients } from './mask-gradients.js';
+export { KerasConv1D } from './conv1d.js';
+export { KerasCenterCrop, KerasResizing } from './image-resizing.js';

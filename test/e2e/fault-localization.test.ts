@@ -1,0 +1,50 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { convertKerasModel } from '../../src/convert/convert-model.js';
+import { weightsFromBundle } from '../../src/convert/weight-source.js';
+import { loadBundle } from '../../src/keras/bundle.js';
+import { checkBundleParity } from '../../src/parity/check-parity.js';
+import { writeModelDirectory } from '../../src/tfjs-io/model-directory.js';
+import { changedEpsilon, transposedKernel, wrongActivation, type Fault } from '../support/fault-injection.js';
+import { fixtureBundle } from '../support/paths.js';
+
+// fixtures/bundles/deep: a 12-layer functional model (Dense, LayerNormalization,
+// BatchNormalization, a residual Add). Each fault is planted at a known layer of the converted
+// model; the report must name exactly that layer, end to end and layer by layer.
+const FAULTS: Array<{ name: string; layer: string; fault: Fault }> = [
+  { name: 'a wrong activation', layer: 'dense_4', fault: wrongActivation('dense_4', 'relu') },
+  { name: 'a transposed kernel', layer: 'dense_2', fault: transposedKernel('dense_2') },
+  { name: 'an epsilon changed in LayerNormalization', layer: 'layer_norm', fault: changedEpsilon('layer_norm', 0.1) },
+  { name: 'an epsilon changed in BatchNormalization', layer: 'batch_norm', fault: changedEpsilon('batch_norm', 0.1) },
+];
+
+describe('fault localization in a deep model', function () {
+  this.timeout(120_000);
+  let tmp: string;
+  before(async () => {
+    tmp = await mkdtemp(path.join(os.tmpdir(), 'kb-faults-'));
+  });
+  after(async () => rm(tmp, { recursive: true, force: true }));
+
+  for (const { name, layer, fault } of FAULTS) {
+    it(`${name} at '${layer}' is named as the first diverging layer and the only one failing alone (cpu, wasm)`, async () => {
+      const bundle = await loadBundle(fixtureBundle('deep'));
+      const converted = await convertKerasModel(bundle.modelConfig, weightsFromBundle(bundle), 'deep');
+      const modelDir = path.join(tmp, layer);
+      await writeModelDirectory(modelDir, fault(converted));
+      const result = await checkBundleParity({ bundleDir: bundle.dir, modelDir }, { backends: ['cpu', 'wasm'] });
+      assert.equal(result.passed, false);
+      for (const backend of result.backends) {
+        assert.equal(backend.firstDivergingLayer, layer, backend.backend);
+        assert.deepEqual(backend.isolated.failingLayers, [layer], backend.backend);
+      }
+    });
+  }
+
+  it('without a fault, the same model passes everywhere (the faults above are what fails)', async () => {
+    const result = await checkBundleParity(fixtureBundle('deep'), { backends: ['cpu', 'wasm'] });
+    assert.equal(result.passed, true);
+  });
+});
