@@ -62,3 +62,9 @@ registerTranslator(['Flatten'], (layer, context) => ({
   class_name: 'Flatten',
   config: translateFields(layer.config, { ...baseLayerFields, data_format: copy }, context),
 }));
+
+// Keras 3's Identity is tfjs's linear Activation.
+registerTranslator(['Identity'], (layer, context) => ({
+  class_name: 'Activation',
+  config: { ...translateFields(layer.config, baseLayerFields, context), activation: 'linear' },
+}));

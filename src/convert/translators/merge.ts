@@ -14,3 +14,8 @@ registerTranslator(['Concatenate'], (layer, context) => ({
   class_name: 'Concatenate',
   config: translateFields(layer.config, { ...baseLayerFields, axis: copy }, context),
 }));
+
+registerTranslator(['Dot'], (layer, context) => ({
+  class_name: 'Dot',
+  config: translateFields(layer.config, { ...baseLayerFields, axes: copy, normalize: copy }, context),
+}));

@@ -1,6 +1,7 @@
 import { UnsupportedLayerError } from '../../errors.js';
 import { baseLayerFields } from '../base-layer-fields.js';
 import { copy, droppedAtDefault, isFalse, isNullish, translateFields, type FieldRule } from '../field-rules.js';
+import '../../layers/keras3/category-encoding.js';
 import '../../layers/keras3/image-resizing.js';
 import { registerTranslator } from '../translator-registry.js';
 
@@ -62,3 +63,20 @@ const interpolationRule: FieldRule = (value, context, field) => {
   }
   return { key: field, value };
 };
+
+/** Keras 3's output modes keras-bridge's CategoryEncoding computes (tf_idf needs a vocabulary's weights). */
+const outputMode: FieldRule = (value, context, field) => {
+  if (value !== 'multi_hot' && value !== 'one_hot' && value !== 'count') {
+    throw new UnsupportedLayerError(`${context.where(field)}: output_mode ${JSON.stringify(value)} is not converted (multi_hot, one_hot, count).`);
+  }
+  return { key: field, value };
+};
+
+registerTranslator(['CategoryEncoding'], (layer, context) => ({
+  class_name: 'KerasCategoryEncoding',
+  config: translateFields(
+    layer.config,
+    { ...baseLayerFields, num_tokens: copy, output_mode: outputMode, sparse: droppedAtDefault(isFalse, 'tfjs-layers has no sparse outputs') },
+    context,
+  ),
+}));

@@ -30,3 +30,4 @@ export { KerasSimpleRNN } from './simple-rnn.js';
 export { registerMaskGradients } from './mask-gradients.js';
 export { KerasConv1D } from './conv1d.js';
 export { KerasCenterCrop, KerasResizing } from './image-resizing.js';
+export { KerasCategoryEncoding } from './category-encoding.js';
