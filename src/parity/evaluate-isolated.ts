@@ -35,7 +35,7 @@ export async function evaluateLayersInIsolation(model: tf.LayersModel, bundle: B
     const call = calls.get(layerName);
     if (!call || call.inputs.length === 0) continue; // input layers: nothing to run
     if (call.hasMask) {
-      skipped.push({ layer: layerName, reason: 'called with a mask, which tfjs derives from the whole graph' });
+      skipped.push({ layer: layerName, reason: 'its input carries a mask, which comes from the whole graph, not from goldens' });
       continue;
     }
     const feeding = call.inputs.map((ref) => ({ ref, golden: findGolden(ref) }));

@@ -19,10 +19,13 @@ export function layerCalls(model: KerasObject): Map<string, LayerCall> {
   const layers = (model.config['layers'] as KerasObject[] | undefined) ?? [];
   const calls = new Map<string, LayerCall>();
   if (model.class_name === 'Sequential') {
-    const names = layers.map((l) => String(l.config['name']));
-    names.forEach((name, i) =>
-      calls.set(name, { inputs: i === 0 ? [] : [[names[i - 1]!, 0, 0]], hasMask: false, kwargs: {}, isOperation: false }),
-    );
+    // A Sequential passes masks implicitly: every layer after one that makes a mask may get one.
+    let masked = false;
+    layers.forEach((layer, i) => {
+      const name = String(layer.config['name']);
+      calls.set(name, { inputs: i === 0 ? [] : [[String(layers[i - 1]!.config['name']), 0, 0]], hasMask: masked, kwargs: {}, isOperation: false });
+      masked ||= makesMask(layer);
+    });
     return calls;
   }
   for (const entry of layers) {
@@ -61,6 +64,11 @@ export function layerInputs(model: KerasObject): Map<string, string[]> {
     resolved.set(name, [...new Set(call.inputs.flatMap(([input]) => resolve(input, new Set())))]);
   }
   return resolved;
+}
+
+/** Keras layers that start a mask: Masking, and Embedding with mask_zero. */
+function makesMask(layer: KerasObject): boolean {
+  return layer.class_name === 'Masking' || (layer.class_name === 'Embedding' && layer.config['mask_zero'] === true);
 }
 
 function tensorRefs(value: unknown): TensorRef[] {
