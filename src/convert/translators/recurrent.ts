@@ -133,6 +133,35 @@ registerTranslator(['GRU'], (layer, context) => {
 });
 
 /**
+ * ConvLSTM2D: tfjs-layers' has Keras's weights (kernel, recurrent_kernel, bias; gates i, f, c, o)
+ * and convolves the recurrent state with 'same' padding, as Keras does. Masks are not supported
+ * by either for this layer.
+ */
+registerTranslator(['ConvLSTM2D'], (layer, context) => ({
+  class_name: 'ConvLSTM2D',
+  config: withRecurrentActivation(
+    translateFields(
+      layer.config,
+      {
+        ...rnnFields(layer),
+        ...cellFields,
+        units: droppedAtDefault(() => true, 'not a ConvLSTM2D field'),
+        filters: copy,
+        kernel_size: copy,
+        strides: copy,
+        padding: copy,
+        data_format: droppedAtDefault((v) => v === 'channels_last' || isNullish(v), "tfjs-layers' ConvLSTM2D is converted for channels_last only"),
+        dilation_rate: droppedAtDefault((v) => v === 1 || (Array.isArray(v) && v.every((d) => d === 1)), 'tfjs cannot differentiate dilated convolutions'),
+        recurrent_activation: activation,
+        unit_forget_bias: copy,
+      },
+      context,
+    ),
+    context,
+  ),
+}));
+
+/**
  * A layer nested in a wrapper's config, translated by the same translators as a top-level one;
  * its notes are recorded on the wrapper under `<field>.`.
  */
