@@ -1,16 +1,48 @@
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 // tfjs's own classes must be snapshotted before keras-bridge registers its layers.
-import { formatLayerSupportMarkdown, layerSupportTable, tfjsRegisteredClassNames } from '../src/convert/layer-support.js';
+import {
+  formatLayerSupportMarkdown,
+  layerSupportTable,
+  tfjsRegisteredClassNames,
+  type LayerEvidence,
+} from '../src/convert/layer-support.js';
+import type { KerasObject } from '../src/keras/keras-object.js';
 
 const TFJS_BUILTINS = tfjsRegisteredClassNames();
 
-/** docs/layers.md's content, from the translator registry and fixtures/keras-layers.json. */
+/** docs/layers.md's content, from the translator registry, the zoo and fixtures/keras-layers.json. */
 export async function renderLayerDocs(root: string): Promise<string> {
-  await import('../src/convert/translate-layer.js');
+  const { translateLayer } = await import('../src/convert/translate-layer.js');
+  const { isOperationNode } = await import('../src/convert/operation-translation.js');
   const listing = JSON.parse(await readFile(path.join(root, 'fixtures', 'keras-layers.json'), 'utf8')) as {
     keras_version: string;
     layers: Record<string, string>;
   };
-  return formatLayerSupportMarkdown(layerSupportTable(Object.keys(listing.layers), TFJS_BUILTINS), listing.keras_version);
+  const evidence = new Map<string, LayerEvidence>();
+  const zoo = path.join(root, 'fixtures', 'bundles', 'zoo');
+  for (const family of (await readdir(zoo)).sort()) {
+    for (const model of (await readdir(path.join(zoo, family))).sort()) {
+      const config = JSON.parse(await readFile(path.join(zoo, family, model, 'model.keras.json'), 'utf8')) as KerasObject;
+      // Operation nodes (keras.ops on symbolic tensors) share class names with layers (Softmax, Add).
+      for (const layer of modelLayers(config).filter((l) => !isOperationNode(l))) {
+        const seen = evidence.get(layer.class_name) ?? { targets: new Set<string>(), models: [] };
+        const { tfjs } = translateLayer(layer, `${family}/${model}`);
+        seen.targets.add(tfjs.class_name);
+        if (!seen.models.includes(`${family}/${model}`)) seen.models.push(`${family}/${model}`);
+        evidence.set(layer.class_name, seen);
+      }
+    }
+  }
+  return formatLayerSupportMarkdown(layerSupportTable(Object.keys(listing.layers), TFJS_BUILTINS, evidence), listing.keras_version);
+}
+
+/** Every layer of a model config, those of nested models and wrapped layers included. */
+function modelLayers(model: KerasObject): KerasObject[] {
+  const layers = (model.config['layers'] as KerasObject[] | undefined) ?? [];
+  return layers.flatMap((layer) => {
+    const wrapped = ['layer', 'backward_layer'].map((k) => layer.config[k]).filter((v): v is KerasObject => typeof v === 'object' && v !== null && 'class_name' in v);
+    const nested = Array.isArray(layer.config['layers']) ? modelLayers(layer) : [];
+    return [layer, ...wrapped, ...nested];
+  });
 }
