@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { bundleGolden, type Bundle } from '../keras/bundle.js';
-import type { BundleDtype, GoldenTensorRecord } from '../keras/bundle-manifest.js';
-import { toFloat64 } from '../keras/packed-tensor.js';
+import type { GoldenTensorRecord } from '../keras/bundle-manifest.js';
 import { TFJS_MODEL_NODE_OFFSET } from '../convert/functional-graph.js';
 import { InputError } from '../errors.js';
+import { goldenTensor } from './golden-tensor.js';
 
 /** What the tfjs model computed for one golden tensor. */
 export interface ComputedTensor {
@@ -19,12 +19,7 @@ export interface ComputedTensor {
  */
 export async function evaluateModel(model: tf.LayersModel, bundle: Bundle): Promise<Map<string, ComputedTensor>> {
   const goldens = bundle.manifest.goldens.tensors;
-  const tensorOf = (g: GoldenTensorRecord) => {
-    const packed = bundleGolden(bundle, g);
-    const dtype = TFJS_DTYPE_OF[packed.dtype];
-    const values = dtype === 'float32' ? Float32Array.from(toFloat64(packed)) : Int32Array.from(toFloat64(packed));
-    return tf.tensor(values, packed.shape, dtype);
-  };
+  const tensorOf = (g: GoldenTensorRecord) => goldenTensor(bundleGolden(bundle, g));
   const inputs = goldens.filter((g) => g.kind === 'input').sort(byIndex).map(tensorOf);
   const cotangents = goldens.filter((g) => g.kind === 'cotangent').sort(byIndex).map(tensorOf);
   const results = new Map<string, ComputedTensor>();
@@ -47,15 +42,6 @@ export function goldenKey(g: GoldenTensorRecord): string {
       return `${g.kind}:${g.index}`;
   }
 }
-
-/** The tfjs dtype a golden input of each bundle dtype is fed as (tfjs has no 64-bit tensors). */
-const TFJS_DTYPE_OF: Record<BundleDtype, 'float32' | 'int32' | 'bool'> = {
-  float32: 'float32',
-  float64: 'float32',
-  int32: 'int32',
-  int64: 'int32',
-  bool: 'bool',
-};
 
 let nextVariableId = 0;
 
