@@ -14,12 +14,12 @@ import { registerTranslator } from '../translator-registry.js';
 const isOne = (value: unknown): boolean => value === 1 || (Array.isArray(value) && value.every((v) => v === 1));
 const isChannelsLast = (value: unknown): boolean => value === 'channels_last' || isNullish(value);
 
-/** 'valid' and 'same'; Keras's Conv1D 'causal' reaches a NotImplementedError inside tfjs-layers. */
+/** 'valid' and 'same' (Keras allows 'causal' on Conv1D only, which KerasConv1D converts). */
 const padding: FieldRule = (value, context, field) => {
   if (value !== 'valid' && value !== 'same') {
     throw new UnsupportedLayerError(
       `${context.where(field)}: padding ${JSON.stringify(value)} is not supported: tfjs-layers convolutions ` +
-        `compute 'valid' and 'same' only (its Conv1D throws NotImplementedError for 'causal').`,
+        `compute 'valid' and 'same' only.`,
     );
   }
   return { key: field, value };
