@@ -7,6 +7,7 @@ import { weightsFromBundle } from '../convert/weight-source.js';
 import { loadBundle } from '../keras/bundle.js';
 import { runParity } from '../parity/run-parity.js';
 import { exportWithPython } from '../python-export/python-exporter.js';
+import { formatHtmlReport } from '../report/html-report.js';
 import { formatParityTable } from '../report/parity-table.js';
 import { writeModelDirectory } from '../tfjs-io/model-directory.js';
 import { EXIT_CODES_HELP, stringFlag, type Command } from './command.js';
@@ -25,7 +26,7 @@ export const demoCommand: Command = {
   summary: "export the seed example's three models from Keras, convert them, and check parity on every backend",
   usage: 'demo [--out DIR] [--backend LIST]',
   flags: {
-    out: { type: 'string', value: 'DIR', description: 'where bundles, converted models and parity.json go', default: 'out/demo' },
+    out: { type: 'string', value: 'DIR', description: 'where bundles, converted models, parity.json and parity.html go', default: 'out/demo' },
     backend: { type: 'string', value: 'LIST', description: 'backends to try; those that cannot run here are reported and skipped', default: KNOWN_BACKENDS.join(',') },
     'no-color': { type: 'boolean', description: 'plain text output' },
     help: { type: 'boolean', description: 'show this help' },
@@ -53,8 +54,10 @@ export const demoCommand: Command = {
       onBackend: (model, backend) => process.stderr.write(`demo: parity of ${model} on ${backend} ...\n`),
     });
     await writeFile(path.join(out, 'parity.json'), JSON.stringify(run, null, 2) + '\n');
+    await writeFile(path.join(out, 'parity.html'), formatHtmlReport(run));
     process.stdout.write(formatParityTable(run, useColor(args)) + '\n');
-    process.stdout.write(`results: ${path.relative(process.cwd(), path.join(out, 'parity.json'))}\n`);
+    const shown = (file: string) => path.relative(process.cwd(), path.join(out, file));
+    process.stdout.write(`results: ${shown('parity.json')}, report: ${shown('parity.html')}\n`);
     return run.passed ? 0 : 1;
   },
 };
