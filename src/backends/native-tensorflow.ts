@@ -3,9 +3,12 @@ import { activeBackendName } from './active-backend.js';
 import { BackendUnavailableError } from './backend-unavailable-error.js';
 import { readNativeBuildStatus } from './native-build-status.js';
 
-// A variable rather than a literal so that tsc does not resolve this optional dependency: its
-// binding only exists once scripts/build-native-backend.mjs has built it.
-const TFJS_NODE: string = '@tensorflow/tfjs-node';
+// Variables rather than literals so that tsc does not resolve these optional dependencies: their
+// bindings only exist once built (scripts/build-native-backend.mjs) or installed by the user.
+// A user's tfjs-node-gpu wins over tfjs-node; KERAS_BRIDGE_TFJS_NODE names another package.
+const TFJS_NODE_PACKAGES: string[] = process.env['KERAS_BRIDGE_TFJS_NODE']
+  ? [process.env['KERAS_BRIDGE_TFJS_NODE']]
+  : ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'];
 
 let registration: Promise<void> | undefined;
 
@@ -22,11 +25,7 @@ async function importTfjsNode(): Promise<void> {
   // libtensorflow reads it when it loads; without it every process prints TensorFlow's info logs.
   process.env.TF_CPP_MIN_LOG_LEVEL ??= '3';
   const previous = activeBackendName();
-  try {
-    await import(TFJS_NODE);
-  } catch (error) {
-    throw new BackendUnavailableError('tensorflow', whyNotLoaded(error));
-  }
+  await importFirstInstalled();
   if (tf.findBackendFactory('tensorflow') == null) {
     throw new BackendUnavailableError(
       'tensorflow',
@@ -38,11 +37,30 @@ async function importTfjsNode(): Promise<void> {
   if (previous !== undefined && previous !== tf.getBackend()) await tf.setBackend(previous);
 }
 
+/** Imports the first of TFJS_NODE_PACKAGES that is installed; its failure to load is the reason. */
+async function importFirstInstalled(): Promise<void> {
+  let lastError: unknown;
+  for (const name of TFJS_NODE_PACKAGES) {
+    try {
+      await import(name);
+      return;
+    } catch (error) {
+      lastError = error;
+      if (!isNotInstalled(error)) break;
+    }
+  }
+  throw new BackendUnavailableError('tensorflow', whyNotLoaded(lastError));
+}
+
+function isNotInstalled(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND';
+}
+
 function whyNotLoaded(error: unknown): string {
   const status = readNativeBuildStatus();
   if (status && !status.ok) return `its build failed at step "${status.step}": ${status.reason}`;
-  const code = (error as { code?: unknown }).code;
-  if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') return '@tensorflow/tfjs-node (an optional dependency) is not installed';
+  if (isNotInstalled(error)) return `none of ${TFJS_NODE_PACKAGES.join(', ')} is installed (@tensorflow/tfjs-node is an optional dependency)`;
   const message = error instanceof Error ? error.message : String(error);
   if (message.includes('tfjs_binding.node') && message.includes('can not be found')) return 'its native binding tfjs_binding.node has not been built';
   return `loading @tensorflow/tfjs-node failed: ${message.split('\n')[0]}`;
