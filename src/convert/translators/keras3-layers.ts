@@ -61,7 +61,7 @@ registerTranslator(['LeakyReLU'], to('LeakyReLU', { negative_slope: rename('alph
 
 registerTranslator(['PReLU'], to('PReLU', { ...weightFields('alpha'), shared_axes: copy }));
 
-// tfjs-layers' ELU throws NotImplementedError for alpha ≠ 1.
+// tfjs-layers' ELU refuses (throws for) alpha ≠ 1.
 registerTranslator(['ELU'], (layer, context) =>
   to(isOne(layer.config['alpha']) ? 'ELU' : 'KerasELU', { alpha: copy })(layer, context),
 );

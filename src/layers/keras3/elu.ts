@@ -8,7 +8,7 @@ export interface KerasELUArgs extends tf.serialization.ConfigDict {
 
 /**
  * Keras 3's ELU layer for any alpha: where(x > 0, elu(x), alpha * elu(x)), as Keras's TensorFlow
- * backend computes it. tfjs-layers' ELU throws NotImplementedError for alpha ≠ 1.
+ * backend computes it. tfjs-layers' ELU refuses (throws for) alpha ≠ 1.
  */
 export class KerasELU extends tf.layers.Layer {
   static readonly className = 'KerasELU';
