@@ -121,6 +121,25 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     export.add_argument(
+        "--no-training-mode",
+        dest="training_mode",
+        action="store_false",
+        help=(
+            "do not record training mode (a training=True pass whose random draws, e.g. Dropout masks, "
+            "are recorded for replay); by default it is recorded for models whose training mode differs"
+        ),
+    )
+    export.add_argument(
+        "--train-steps",
+        type=_non_negative_int,
+        default=0,
+        metavar="N",
+        help=(
+            "also record every trainable weight after N steps of SGD(learning_rate=0.01) and of "
+            "Adam(learning_rate=0.001) on the goldens' loss, each from the initial weights (default: 0, none)"
+        ),
+    )
+    export.add_argument(
         "--path",
         action="extend",
         nargs="+",
@@ -158,6 +177,8 @@ def run_export(args) -> int:
         seed=args.seed,
         batch_size=args.batch_size,
         input_ranges=dict(args.input_range),
+        training_mode=args.training_mode,
+        train_steps=args.train_steps,
         progress=to_stderr,
     )
     print(path, flush=True)

@@ -21,7 +21,9 @@ from .golden_inputs import check_input_ranges
 from .goldens import LOSS_DEFINITION, compute_goldens, input_names, op_determinism, output_names
 from .layer_graph import build_layer_graph, flatten_layers, node_zero, weight_locations
 from .manifest import build_manifest, custom_layer_records
+from .optimizer_steps import check_optimizers, train_goldens
 from .progress import Progress, emit
+from .training_mode import TRAINING_STREAM, compute_training_goldens
 
 def refuse_lambda_layers(model) -> None:
     lambdas = [layer.name for layer in flatten_layers(model) if isinstance(layer, keras.layers.Lambda)]
@@ -69,6 +71,9 @@ def export(
     seed: int = 0,
     batch_size: int = 2,
     input_ranges: dict | None = None,
+    training_mode: bool = True,
+    train_steps: int = 0,
+    optimizers=("sgd", "adam"),
     progress: Progress = None,
 ) -> Path:
     """Exports a built Keras 3 model as a bundle at `out_dir` and returns the bundle's path.
@@ -76,11 +81,16 @@ def export(
     `seed` seeds the golden inputs and cotangents; `batch_size` is their batch dimension.
     `input_ranges` maps integer input names to `high` or `(low, high)`: their golden values are
     drawn from [low, high) instead of the range taken from the model (golden_inputs.py).
+    `training_mode`: also record a training=True pass with its random draws (training_mode.py),
+    for models whose training mode differs from inference. `train_steps` > 0: also record the
+    trainable weights after that many steps of each of `optimizers` ("sgd", "adam"; see
+    optimizer_steps.py).
     `progress`, if given, receives one line per step. Raises ExportError when the model or
     the destination cannot be exported (the CLI's exit code 2); nothing is written then.
     """
     seed, batch_size = _check_arguments(seed, batch_size)
     input_ranges = check_input_ranges(input_ranges)
+    train_steps, optimizers = check_optimizers(train_steps, optimizers)
     out_dir = Path(out_dir)
     check_destination(out_dir)
     if not isinstance(model, keras.Model):
@@ -114,6 +124,8 @@ def export(
             input_ranges=input_ranges,
             progress=progress,
         )
+        training = compute_training_goldens(model, graph, goldens, seed=seed, progress=progress) if training_mode else None
+        runs = train_goldens(model, graph, goldens, steps=train_steps, optimizers=optimizers, progress=progress) if train_steps else []
 
     serialized = keras.saving.serialize_keras_object(model)
 
@@ -133,13 +145,17 @@ def export(
         )
 
     goldens_pack = TensorPack()
-    tensor_records = []
-    for tensor in goldens.tensors:
-        what = f"golden {tensor.record['kind']} {tensor.record.get('name') or tensor.record.get('layer')!r}"
-        location = goldens_pack.add(tensor.array, tensor.dtype, what)
-        tensor_records.append(
-            {**tensor.record, **location, "source": tensor.source, "reference_error": tensor.reference_error}
-        )
+    tensor_records = [_packed(goldens_pack, tensor) for tensor in goldens.tensors]
+    golden_sections = {
+        "file": GOLDENS_FILE,
+        "loss": {"definition": LOSS_DEFINITION, "value": goldens.loss},
+        "gradients": goldens.gradients,
+        "tensors": tensor_records,
+    }
+    if training is not None:
+        golden_sections["training"] = _training_section(goldens_pack, training, seed)
+    if train_steps:
+        golden_sections["after_training"] = _after_training_section(goldens_pack, runs, train_steps, goldens)
 
     manifest = build_manifest(
         model=model,
@@ -150,12 +166,7 @@ def export(
         input_names=input_names(graph),
         output_names=output_names(model),
         weights=weight_records,
-        goldens={
-            "file": GOLDENS_FILE,
-            "loss": {"definition": LOSS_DEFINITION, "value": goldens.loss},
-            "gradients": goldens.gradients,
-            "tensors": tensor_records,
-        },
+        goldens=golden_sections,
         seed=seed,
         batch_size=batch_size,
     )
@@ -173,3 +184,33 @@ def export(
         f"{len(tensor_records)} golden tensors ({goldens_pack.size} bytes), loss {goldens.loss:.6g}",
     )
     return path
+
+
+def _packed(pack: TensorPack, tensor) -> dict:
+    """A GoldenTensor's manifest record, its values appended to `pack`."""
+    what = f"golden {tensor.record['kind']} {tensor.record.get('name') or tensor.record.get('layer')!r}"
+    location = pack.add(tensor.array, tensor.dtype, what)
+    return {**tensor.record, **location, "source": tensor.source, "reference_error": tensor.reference_error}
+
+
+def _training_section(pack: TensorPack, training, seed: int) -> dict:
+    if training.skipped is not None:
+        return {"skipped": training.skipped}
+    draws = []
+    for draw in training.draws:
+        location = pack.add(draw.array, "float32", f"random draw of layer {'/'.join(draw.layer_path)!r}")
+        draws.append({**draw.record(), **location})
+    return {
+        "random_draws": {"generator": f"numpy.random.default_rng([{seed}, {TRAINING_STREAM}])", "draws": draws},
+        "loss": {"definition": LOSS_DEFINITION, "value": training.loss},
+        "tensors": [_packed(pack, tensor) for tensor in training.tensors],
+    }
+
+
+def _after_training_section(pack: TensorPack, runs: list, steps: int, goldens) -> dict:
+    return {
+        "steps": steps,
+        "loss": {"definition": LOSS_DEFINITION, "training": False},
+        "gradients": goldens.gradients["method"],
+        "runs": [{**run.record(), "tensors": [_packed(pack, tensor) for tensor in run.tensors]} for run in runs],
+    }

@@ -37,6 +37,12 @@ class Goldens:
     tensors: list = field(default_factory=list)
     loss: float = 0.0
     gradients: dict = field(default_factory=dict)
+    # What the training goldens start from (not written as such):
+    inputs: list = field(default_factory=list)  # GoldenInput per model input
+    cotangents: list = field(default_factory=list)  # float32 array per model output
+    layer_outputs: list = field(default_factory=list)  # inference values, layer_output_probe() order
+    fd_layers: list = field(default_factory=list)
+    fd: FiniteDifferenceLayers | None = None
 
 
 def input_names(graph: LayerGraph) -> list:
@@ -50,7 +56,7 @@ def output_names(model) -> list:
     return [t._keras_history.operation.name for t in model.outputs]
 
 
-def _model_arguments(tensors: list):
+def model_arguments(tensors: list):
     return tensors[0] if len(tensors) == 1 else list(tensors)
 
 
@@ -81,16 +87,20 @@ def op_determinism():
             tf_config.disable_op_determinism()
 
 
-def _taped_gradients(model, inputs: list, cotangents: list, weights: list, fd, step_scale: float):
-    """The loss, and its gradients w.r.t. the differentiable inputs followed by `weights`."""
+def taped_gradients(model, inputs: list, cotangents: list, weights: list, fd, step_scale: float, *, training: bool = False, around=None, watch_inputs: bool = True):
+    """The loss, and its gradients w.r.t. the differentiable inputs (unless not `watch_inputs`) followed by `weights`.
+
+    `around`, if given, is a context manager entered inside the finite-difference wrappers (the
+    training-mode goldens replay their random draws in it).
+    """
     installed = fd.installed(step_scale) if fd is not None else contextlib.nullcontext()
-    with installed:
+    with installed, around if around is not None else contextlib.nullcontext():
         x = [tf.constant(i.array) for i in inputs]
-        watched = [tensor for tensor, i in zip(x, inputs) if i.differentiable]
+        watched = [tensor for tensor, i in zip(x, inputs) if i.differentiable and watch_inputs]
         with tf.GradientTape() as tape:
             for tensor in watched:
                 tape.watch(tensor)
-            outputs = tf.nest.flatten(model(_model_arguments(x), training=False))
+            outputs = tf.nest.flatten(model(model_arguments(x), training=training))
             loss = tf.add_n(
                 [
                     tf.reduce_sum(tf.cast(o, tf.float64) * tf.constant(c, tf.float64))
@@ -99,6 +109,67 @@ def _taped_gradients(model, inputs: list, cotangents: list, weights: list, fd, s
             )
         grads = tape.gradient(loss, watched + weights, unconnected_gradients=tf.UnconnectedGradients.ZERO)
     return float(loss.numpy()), [np.asarray(tf.convert_to_tensor(g).numpy()) for g in grads]
+
+
+def layer_output_probe(model, graph: LayerGraph):
+    """(layer, index) of every layer output tensor, and a model whose outputs are those tensors."""
+    probes = layer_output_tensors(graph)
+    # Named explicitly so that it does not use up Keras' "functional_N" auto names.
+    probe = keras.Model(model.inputs, [tensor for _, _, tensor in probes], name="keras_bridge_layer_outputs")
+    return [(layer, index) for layer, index, _ in probes], probe
+
+
+def layer_output_goldens(locations: list, values: list) -> list:
+    return [
+        GoldenTensor({"kind": "layer_output", "layer": layer.name, "node": 0, "index": index}, array, array.dtype.name)
+        for (layer, index), array in zip(locations, values)
+    ]
+
+
+def fd_dependent_layers(graph: LayerGraph, fd_layers: list) -> set:
+    """ids of what depends on a finite-difference layer: the layer itself and everything upstream of it."""
+    dependent: set = set()
+    for layer in fd_layers:
+        dependent.add(id(layer))
+        dependent |= graph.ancestors(layer)
+    return dependent
+
+
+def gradient_goldens(model, graph: LayerGraph, inputs: list, fd_layers: list, grads: list, half_step) -> list:
+    """grad_input goldens for the float inputs, then grad_weight goldens for the trainable weights."""
+    fd_dependent = fd_dependent_layers(graph, fd_layers)
+
+    def gradient(record: dict, index: int, depends_on_fd: bool, dtype: str) -> GoldenTensor:
+        array = grads[index]
+        if not depends_on_fd:
+            return GoldenTensor(record, array, dtype, "autodiff", None)
+        diff = np.abs(array.astype(np.float64) - half_step[index].astype(np.float64))
+        error = float(np.max(diff)) if diff.size else 0.0
+        return GoldenTensor(record, array, dtype, "finite_difference", error)
+
+    tensors = []
+    # Integer inputs have no gradient: neither a golden nor a slot in `grads`.
+    differentiable = [(i, golden) for i, golden in enumerate(inputs) if golden.differentiable]
+    for offset, (i, golden) in enumerate(differentiable):
+        depends = id(graph.input_layers[i]) in fd_dependent
+        tensors.append(gradient({"kind": "grad_input", "index": i, "name": golden.name}, offset, depends, "float32"))
+
+    trainable_locations = [loc for loc in weight_locations(model) if loc[0].trainable]
+    for offset, (weight, layer, index) in enumerate(trainable_locations, start=len(differentiable)):
+        record = {
+            "kind": "grad_weight",
+            "layer": layer.name,
+            "index": index,
+            "name": weight.name,
+            "path": weight.path,
+        }
+        depends = id(layer) in fd_dependent
+        tensors.append(gradient(record, offset, depends, tf.as_dtype(weight.dtype).name))
+    return tensors
+
+
+def trainable_weights(model) -> list:
+    return [weight for weight, _, _ in weight_locations(model) if weight.trainable]
 
 
 def compute_goldens(
@@ -125,73 +196,40 @@ def compute_goldens(
         if golden.masked_timesteps is not None:
             record["masked_timesteps"] = golden.masked_timesteps
         add(GoldenTensor(record, golden.array, golden.dtype))
+    goldens.inputs = inputs
 
     x = [tf.constant(i.array) for i in inputs]
-    outputs = _flat_numpy(model(_model_arguments(x), training=False))
+    outputs = _flat_numpy(model(model_arguments(x), training=False))
     for i, (name, array) in enumerate(zip(out_names, outputs)):
         add(GoldenTensor({"kind": "output", "index": i, "name": name}, array, array.dtype.name))
 
-    cotangents = []
     for i, (name, array) in enumerate(zip(out_names, outputs)):
         if not np.issubdtype(array.dtype, np.floating):
             raise ExportError(f"model output {name!r} has dtype {array.dtype.name}; gradients need float outputs")
         cotangent = rng.standard_normal(array.shape, dtype=np.float32)
-        cotangents.append(cotangent)
+        goldens.cotangents.append(cotangent)
         add(GoldenTensor({"kind": "cotangent", "index": i, "name": name}, cotangent, "float32"))
 
-    probes = layer_output_tensors(graph)
-    # Named explicitly so that it does not use up Keras' "functional_N" auto names.
-    probe = keras.Model(model.inputs, [tensor for _, _, tensor in probes], name="keras_bridge_layer_outputs")
-    probe_values = _flat_numpy(probe(_model_arguments(x), training=False))
-    for (layer, index, _), array in zip(probes, probe_values):
-        add(GoldenTensor({"kind": "layer_output", "layer": layer.name, "node": 0, "index": index}, array, array.dtype.name))
+    locations, probe = layer_output_probe(model, graph)
+    goldens.layer_outputs = _flat_numpy(probe(model_arguments(x), training=False))
+    goldens.tensors.extend(layer_output_goldens(locations, goldens.layer_outputs))
 
     # Gradients: one tape, finite differences through the layers listed.
     by_name = {layer.name: layer for layer in graph.layers}
-    fd_layers = [by_name[name] for name in fd_layer_names]
-    fd = FiniteDifferenceLayers(fd_layers, progress) if fd_layers else None
-    trainable = [weight for weight, _, _ in weight_locations(model) if weight.trainable]
-    loss, grads = _taped_gradients(model, inputs, cotangents, trainable, fd, 1.0)
+    goldens.fd_layers = [by_name[name] for name in fd_layer_names]
+    fd = FiniteDifferenceLayers(goldens.fd_layers, progress) if goldens.fd_layers else None
+    goldens.fd = fd
+    trainable = trainable_weights(model)
+    loss, grads = taped_gradients(model, inputs, goldens.cotangents, trainable, fd, 1.0)
     goldens.loss = loss
-
-    # What depends on a finite-difference layer: the layer itself and everything upstream of it.
-    fd_dependent: set = set()
-    for layer in fd_layers:
-        fd_dependent.add(id(layer))
-        fd_dependent |= graph.ancestors(layer)
     half_step = None
     if fd is not None:
-        _, half_step = _taped_gradients(model, inputs, cotangents, trainable, fd, 0.5)
-
-    def gradient(record: dict, index: int, depends_on_fd: bool, dtype: str) -> GoldenTensor:
-        array = grads[index]
-        if not depends_on_fd:
-            return GoldenTensor(record, array, dtype, "autodiff", None)
-        diff = np.abs(array.astype(np.float64) - half_step[index].astype(np.float64))
-        error = float(np.max(diff)) if diff.size else 0.0
-        return GoldenTensor(record, array, dtype, "finite_difference", error)
-
-    # Integer inputs have no gradient: neither a golden nor a slot in `grads`.
-    differentiable = [(i, golden) for i, golden in enumerate(inputs) if golden.differentiable]
-    for offset, (i, golden) in enumerate(differentiable):
-        depends = id(graph.input_layers[i]) in fd_dependent
-        add(gradient({"kind": "grad_input", "index": i, "name": golden.name}, offset, depends, "float32"))
-
-    trainable_locations = [loc for loc in weight_locations(model) if loc[0].trainable]
-    for offset, (weight, layer, index) in enumerate(trainable_locations, start=len(differentiable)):
-        record = {
-            "kind": "grad_weight",
-            "layer": layer.name,
-            "index": index,
-            "name": weight.name,
-            "path": weight.path,
-        }
-        depends = id(layer) in fd_dependent
-        add(gradient(record, offset, depends, tf.as_dtype(weight.dtype).name))
+        _, half_step = taped_gradients(model, inputs, goldens.cotangents, trainable, fd, 0.5)
+    goldens.tensors.extend(gradient_goldens(model, graph, inputs, goldens.fd_layers, grads, half_step))
 
     goldens.gradients = {
-        "method": "autodiff+finite_difference" if fd_layers else "autodiff",
-        "finite_difference_layers": [layer.name for layer in fd_layers],
+        "method": "autodiff+finite_difference" if fd is not None else "autodiff",
+        "finite_difference_layers": [layer.name for layer in goldens.fd_layers],
         "finite_difference": fd.settings() if fd is not None else None,
     }
     return goldens
