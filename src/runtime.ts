@@ -9,9 +9,14 @@
  *   import './my-custom-layers.js';            // your registerLayer() calls
  *   await tf.setBackend('wasm'); registerKernelFixes('wasm');
  *   const model = await tf.loadLayersModel('/model/model.json');
+ *
+ * A custom layer that is random in training should draw through `random` (keras.random's
+ * counterpart), so that training-mode parity replays Keras's draws.
  */
 import './layers/keras3/index.js';
 import './layers/operations/keras-operation-layer.js';
 
 export { registerLayer, findCustomLayer, registeredCustomLayers } from './registry/custom-layer-registry.js';
 export { registerKernelFixes, KERNEL_FIXES } from './backends/wasm-gradient-kernels/index.js';
+// Random draws that training-mode parity checks replay from the bundle.
+export { random } from './training/replayable-random.js';

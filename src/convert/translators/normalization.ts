@@ -18,12 +18,17 @@ const constraintOnlyInTraining: FieldRule = droppedAtDefault(
   'constraints only act after optimizer steps, and tfjs-layers has no constraint option here',
 );
 
-/** tfjs-layers' class, or keras-bridge's `Keras<name>` when tfjs's gradients are wrong for `layer`. */
-function normalizationClass(tfjsClass: string, broken: string | undefined, context: TranslationContext): string {
-  if (!broken) return tfjsClass;
+/** tfjs-layers' class, or keras-bridge's `Keras<name>` when tfjs's is wrong for `layer` (`why`: how). */
+function normalizationClass(tfjsClass: string, why: string | undefined, context: TranslationContext): string {
+  if (!why) return tfjsClass;
   const ours = `Keras${tfjsClass}`;
-  context.changed('class_name', tfjsClass, ours, `tfjs-layers' ${tfjsClass} cannot differentiate ${broken}; keras-bridge's ${ours} computes the same with correct gradients (same weights)`);
+  context.changed('class_name', tfjsClass, ours, `tfjs-layers' ${tfjsClass} ${why}; keras-bridge's ${ours} computes what Keras does (same weights)`);
   return ours;
+}
+
+/** Where tfjs's gradients are wrong, as the reason normalizationClass gives. */
+function cannotDifferentiate(broken: string | undefined): string | undefined {
+  return broken && `cannot differentiate ${broken}, where keras-bridge's gradients are correct`;
 }
 
 function withoutGammaOrBeta(layer: KerasObject): string | undefined {
@@ -45,10 +50,16 @@ function notLastAxis(layer: KerasObject): string | undefined {
   return last ? undefined : `axis=${JSON.stringify(axis)}, not the last axis`;
 }
 
+/** Keras 3 runs a frozen BatchNormalization as at inference whatever `training` says; tfjs-layers' does not. */
+function frozen(layer: KerasObject): string | undefined {
+  return layer.config['trainable'] === false ? 'uses batch statistics in training even when frozen (trainable=False), which Keras 3 does not' : undefined;
+}
+
 // Keras 3 and tfjs list the weights in the same order: gamma, beta, moving_mean, moving_variance.
 // Both compute with the moving statistics at inference (training=false).
+
 registerTranslator(['BatchNormalization'], (layer, context) => ({
-  class_name: normalizationClass('BatchNormalization', withoutGammaOrBeta(layer) ?? notLastAxis(layer), context),
+  class_name: normalizationClass('BatchNormalization', cannotDifferentiate(withoutGammaOrBeta(layer) ?? notLastAxis(layer)) ?? frozen(layer), context),
   config: translateFields(
     layer.config,
     {
@@ -76,7 +87,7 @@ registerTranslator(['BatchNormalization'], (layer, context) => ({
 }));
 
 registerTranslator(['LayerNormalization'], (layer, context) => {
-  const className = normalizationClass('LayerNormalization', withoutGammaOrBeta(layer), context);
+  const className = normalizationClass('LayerNormalization', cannotDifferentiate(withoutGammaOrBeta(layer)), context);
   const layerConstraint = className === 'LayerNormalization' ? constraintOnlyInTraining : constraint;
   return {
     class_name: className,

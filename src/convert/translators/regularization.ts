@@ -23,14 +23,17 @@ registerTranslator(['GaussianDropout'], (layer, context) => ({
   config: translateFields(layer.config, { ...baseLayerFields, rate: copy, seed: trainingSeed }, context),
 }));
 
-registerTranslator(['AlphaDropout'], (layer, context) => ({
-  class_name: 'AlphaDropout',
-  config: translateFields(
-    layer.config,
-    { ...baseLayerFields, rate: copy, noise_shape: copy, seed: trainingSeed },
-    context,
-  ),
-}));
+/**
+ * tfjs-layers 4.22's AlphaDropout sets dropped units to +1.7581 where Keras sets them to -1.7581
+ * (a sign error, found by training-mode parity): keras-bridge's KerasAlphaDropout computes Keras's.
+ */
+registerTranslator(['AlphaDropout'], (layer, context) => {
+  context.changed('class_name', 'AlphaDropout', 'KerasAlphaDropout', "tfjs-layers' AlphaDropout gives dropped units the wrong sign in training; keras-bridge's KerasAlphaDropout computes Keras's");
+  return {
+    class_name: 'KerasAlphaDropout',
+    config: translateFields(layer.config, { ...baseLayerFields, rate: copy, noise_shape: copy, seed: copy }, context),
+  };
+});
 
 /**
  * tfjs-layers has no ActivityRegularization. Keras's layer returns its input unchanged and adds

@@ -21,7 +21,9 @@ export interface KerasBatchNormalizationArgs {
  * As Keras computes it: inv = rsqrt(var + epsilon) * gamma, out = x * inv + (beta - mean * inv),
  * with the moving statistics at inference and the batch's in training (which also moves them:
  * moving = moving * momentum + batch * (1 - momentum)). Weights in Keras's order: gamma (scale),
- * beta (center), moving_mean, moving_variance (not trainable), each [channels].
+ * beta (center), moving_mean, moving_variance (not trainable), each [channels]. As in Keras 3, a
+ * frozen layer (trainable false) computes as at inference even when training (tfjs-layers' uses
+ * the batch's statistics and moves its own).
  */
 export class KerasBatchNormalization extends tf.layers.Layer {
   static readonly className = 'KerasBatchNormalization';
@@ -73,7 +75,7 @@ export class KerasBatchNormalization extends tf.layers.Layer {
       const asBroadcast = (v: tf.LayerVariable | null) => (v ? tf.reshape(v.read(), broadcast) : null);
       let mean = asBroadcast(this.movingMean)!;
       let variance = asBroadcast(this.movingVariance)!;
-      if (kwargs['training'] === true) {
+      if (kwargs['training'] === true && this.trainable) {
         ({ mean, variance } = tf.moments(x, [...x.shape.keys()].filter((a) => a !== axis), true));
         this.moveTowards(this.movingMean, mean);
         this.moveTowards(this.movingVariance, variance);

@@ -3,6 +3,7 @@
 // serialization, which tf.loadLayersModel needs for a converted model that uses them.
 export * from './activations/index.js';
 export { KerasAdditiveAttention } from './additive-attention.js';
+export { KerasAlphaDropout } from './alpha-dropout.js';
 export { KerasAttention } from './attention.js';
 export { KerasConv1DTranspose } from './conv1d-transpose.js';
 export { KerasCropping } from './cropping.js';

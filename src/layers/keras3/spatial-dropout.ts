@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { random } from '../../training/replayable-random.js';
 import { singleTensor } from './single-input.js';
 import { spatialAxes, type DataFormat } from './spatial-axes.js';
 
@@ -33,7 +34,8 @@ export class KerasSpatialDropout extends tf.layers.Layer {
       if (!kwargs.training || this.rate <= 0) return tf.clone(x);
       const spatial = spatialAxes(x.rank, this.dataFormat);
       const noiseShape = x.shape.map((d, axis) => (spatial.includes(axis) ? 1 : d));
-      return tf.dropout(x, this.rate, noiseShape, this.seed ?? undefined);
+      // keras-bridge's replayable random: training-mode parity checks replay Keras's own masks.
+      return tf.mul(x, tf.div(random.dropoutMask(noiseShape, this.rate, this.seed ?? undefined), 1 - this.rate));
     });
   }
 
