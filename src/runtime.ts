@@ -11,12 +11,16 @@
  *   const model = await tf.loadLayersModel('/model/model.json');
  *
  * A custom layer that is random in training should draw through `random` (keras.random's
- * counterpart), so that training-mode parity replays Keras's draws.
+ * counterpart), so that training-mode parity replays Keras's draws; train as Keras does with
+ * `KerasAdam` (tfjs's tf.train.adam places epsilon differently).
  */
 import './layers/keras3/index.js';
 import './layers/operations/keras-operation-layer.js';
 
 export { registerLayer, findCustomLayer, registeredCustomLayers } from './registry/custom-layer-registry.js';
 export { registerKernelFixes, KERNEL_FIXES } from './backends/wasm-gradient-kernels/index.js';
-// Random draws that training-mode parity checks replay from the bundle.
+// Random draws that training-mode parity checks replay from the bundle; Keras 3's Adam.
 export { random } from './training/replayable-random.js';
+export { registerTrainingReplayer } from './training/training-replayers.js';
+export type { TrainingReplayer } from './training/training-replayers.js';
+export { KerasAdam } from './training/keras-adam.js';

@@ -3,7 +3,9 @@ import { pathToFileURL, fileURLToPath } from 'node:url';
 import { browserTfjsBackend, type BrowserBackendName } from '../backends/backend-names.js';
 import { BackendError } from '../errors.js';
 import type { ComputedTensor } from '../parity/evaluate-model.js';
+import type { AfterTrainingEvaluation, OptimizerEvaluation } from '../parity/evaluate-after-training.js';
 import type { IsolatedEvaluation } from '../parity/evaluate-isolated.js';
+import type { TrainingModeEvaluation } from '../parity/evaluate-training.js';
 import { browserMounts, browserPages, PACKAGE_ROOT } from './browser-page.js';
 import { launchChromium } from './chromium.js';
 import { startStaticServer, type StaticServer } from './static-server.js';
@@ -13,7 +15,11 @@ type Browser = Awaited<ReturnType<typeof launchChromium>>;
 export interface BrowserEvaluation {
   computed: Map<string, ComputedTensor>;
   isolation: IsolatedEvaluation;
+  training: TrainingModeEvaluation | null;
+  afterTraining: AfterTrainingEvaluation | null;
 }
+
+type EncodedTensors = Array<[string, { shape: number[]; dtype: string; base64: string }]>;
 
 /** What the page sends back: tensors as base64 of their bytes (a JSON array of floats is 4x bigger). */
 interface PageResult {
@@ -21,6 +27,8 @@ interface PageResult {
   computed: Array<[string, { shape: number[]; dtype: string; base64: string }]>;
   isolated: Array<[string, { shape: number[]; dtype: string; base64: string }]>;
   skipped: IsolatedEvaluation['skipped'];
+  training: (Omit<TrainingModeEvaluation, 'computed'> & { computed: EncodedTensors }) | null;
+  afterTraining: (Omit<AfterTrainingEvaluation, 'runs'> & { runs: Array<Omit<OptimizerEvaluation, 'computed'> & { computed: EncodedTensors }> }) | null;
 }
 
 /**
@@ -60,6 +68,11 @@ export class BrowserSession {
       return {
         computed: new Map(result.computed.map(([key, t]) => [key, decodeTensor(t)])),
         isolation: { computed: new Map(result.isolated.map(([key, t]) => [key, decodeTensor(t)])), skipped: result.skipped },
+        training: result.training && { ...result.training, computed: decodeTensors(result.training.computed) },
+        afterTraining: result.afterTraining && {
+          ...result.afterTraining,
+          runs: result.afterTraining.runs.map((run) => ({ ...run, computed: decodeTensors(run.computed) })),
+        },
       };
     } catch (e) {
       if (e instanceof BackendError) throw e;
@@ -106,6 +119,10 @@ function resolveModuleFile(specifier: string): string {
   return isPath ? path.resolve(specifier) : fileURLToPath(import.meta.resolve(specifier, pathToFileURL(path.join(PACKAGE_ROOT, 'package.json')).href));
 }
 
+function decodeTensors(tensors: EncodedTensors): Map<string, ComputedTensor> {
+  return new Map(tensors.map(([key, t]) => [key, decodeTensor(t)]));
+}
+
 function decodeTensor(t: { shape: number[]; dtype: string; base64: string }): ComputedTensor {
   const bytes = Buffer.from(t.base64, 'base64');
   const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
@@ -134,6 +151,8 @@ async function evaluateInPage(args: { bundleUrl: string; modelUrl: string; backe
   const model = await tf.loadLayersModel(args.modelUrl);
   const { evaluateModel } = await load('/dist/src/parity/evaluate-model.js');
   const { evaluateLayersInIsolation } = await load('/dist/src/parity/evaluate-isolated.js');
+  const { evaluateTrainingMode } = await load('/dist/src/parity/evaluate-training.js');
+  const { evaluateAfterTraining } = await load('/dist/src/parity/evaluate-after-training.js');
   const encode = (t: { shape: number[]; values: ArrayLike<number> & { buffer: ArrayBuffer; byteOffset: number; byteLength: number } }) => {
     const bytes = new Uint8Array(t.values.buffer, t.values.byteOffset, t.values.byteLength);
     let binary = '';
@@ -143,11 +162,16 @@ async function evaluateInPage(args: { bundleUrl: string; modelUrl: string; backe
   };
   const computed = await evaluateModel(model, bundle);
   const isolation = await evaluateLayersInIsolation(model, bundle);
+  const training: TrainingModeEvaluation | null = await evaluateTrainingMode(model, bundle);
   model.dispose();
+  const afterTraining: AfterTrainingEvaluation | null = await evaluateAfterTraining(() => tf.loadLayersModel(args.modelUrl), bundle);
+  const encodeAll = (tensors: Map<string, ComputedTensor>) => [...tensors].map(([k, v]): [string, ReturnType<typeof encode>] => [k, encode(v as Parameters<typeof encode>[0])]);
   return {
     backend: tf.getBackend(),
     computed: [...computed].map(([k, v]) => [k, encode(v)]),
     isolated: [...isolation.computed].map(([k, v]) => [k, encode(v)]),
     skipped: isolation.skipped,
+    training: training && { ...training, computed: encodeAll(training.computed) },
+    afterTraining: afterTraining && { ...afterTraining, runs: afterTraining.runs.map((run) => ({ ...run, computed: encodeAll(run.computed) })) },
   };
 }

@@ -53,28 +53,88 @@ const goldenBase = {
   source: z.enum(['keras', 'autodiff', 'finite_difference']),
   reference_error: z.number().nonnegative().nullable().optional(),
 };
+const outputGolden = z.object({ kind: z.literal('output'), index: z.number().int(), name: z.string(), ...goldenBase });
+const layerOutputGolden = z.object({
+  kind: z.literal('layer_output'),
+  layer: z.string(),
+  node: z.number().int(),
+  index: z.number().int(),
+  ...goldenBase,
+});
+const gradInputGolden = z.object({ kind: z.literal('grad_input'), index: z.number().int(), name: z.string(), ...goldenBase });
+const gradWeightGolden = z.object({
+  kind: z.literal('grad_weight'),
+  layer: z.string(),
+  index: z.number().int(),
+  name: z.string(),
+  path: z.string(),
+  ...goldenBase,
+});
 const goldenTensor = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('input'), index: z.number().int(), name: z.string(), ...goldenBase }),
-  z.object({ kind: z.literal('output'), index: z.number().int(), name: z.string(), ...goldenBase }),
+  outputGolden,
   z.object({ kind: z.literal('cotangent'), index: z.number().int(), ...goldenBase }),
+  layerOutputGolden,
+  gradInputGolden,
+  gradWeightGolden,
+]);
+
+// ---- training mode and after training (optional sections: bundles without them still read) ----
+
+const weightGolden = { layer: z.string(), index: z.number().int(), name: z.string(), path: z.string(), ...goldenBase };
+/** A non-trainable weight (BatchNormalization's moving statistics), or one the pass changed, after the training-mode pass. */
+const weightAfterPassGolden = z.object({ kind: z.literal('weight_after_pass'), ...weightGolden });
+/** A trainable weight after the optimizer steps of an after-training run. */
+const trainedWeightGolden = z.object({ kind: z.literal('trained_weight'), ...weightGolden });
+
+const trainingGoldenTensor = z.discriminatedUnion('kind', [outputGolden, layerOutputGolden, gradInputGolden, gradWeightGolden, weightAfterPassGolden]);
+
+/** One random draw of a layer call, as the exporter recorded it (python/keras_bridge/random_draws.py). */
+const randomDrawRecord = z.object({
+  kind: z.literal('random_draw'),
+  /** Layer names from a layer of the model down to the one whose call drew. */
+  layer_path: z.array(z.string()).min(1),
+  call: z.number().int().nonnegative(),
+  index: z.number().int().nonnegative(),
+  /** dropout, uniform, normal or truncated_normal; the values are the standard draw (U[0,1) or N(0,1)). */
+  function: z.string(),
+  parameters: z.record(z.number()),
+  ...tensorLocation,
+});
+export type RandomDrawRecord = z.infer<typeof randomDrawRecord>;
+
+const trainingSection = z.union([
+  z.object({ skipped: z.string() }),
   z.object({
-    kind: z.literal('layer_output'),
-    layer: z.string(),
-    node: z.number().int(),
-    index: z.number().int(),
-    ...goldenBase,
-  }),
-  z.object({ kind: z.literal('grad_input'), index: z.number().int(), name: z.string(), ...goldenBase }),
-  z.object({
-    kind: z.literal('grad_weight'),
-    layer: z.string(),
-    index: z.number().int(),
-    name: z.string(),
-    path: z.string(),
-    ...goldenBase,
+    random_draws: z.object({ generator: z.string(), draws: z.array(randomDrawRecord) }),
+    loss: z.object({ definition: z.string(), value: z.number() }),
+    tensors: z.array(trainingGoldenTensor),
   }),
 ]);
-export type GoldenTensorRecord = z.infer<typeof goldenTensor>;
+export type TrainingSection = z.infer<typeof trainingSection>;
+
+const optimizerRun = z.object({
+  optimizer: z.string(),
+  class_name: z.string(),
+  config: z.record(z.unknown()),
+  /** The loss before each step. */
+  losses: z.array(z.number()),
+  tensors: z.array(trainedWeightGolden),
+});
+export type OptimizerRunRecord = z.infer<typeof optimizerRun>;
+
+const afterTrainingSection = z.union([
+  z.object({ steps: z.number().int().nonnegative(), skipped: z.string() }),
+  z.object({
+    steps: z.number().int().positive(),
+    loss: z.object({ definition: z.string(), training: z.boolean() }),
+    gradients: z.string(),
+    runs: z.array(optimizerRun),
+  }),
+]);
+export type AfterTrainingSection = z.infer<typeof afterTrainingSection>;
+
+export type GoldenTensorRecord = z.infer<typeof goldenTensor> | z.infer<typeof weightAfterPassGolden> | z.infer<typeof trainedWeightGolden>;
 export type GoldenKind = GoldenTensorRecord['kind'];
 
 const modelIo = z.object({ name: z.string(), shape, dtype });
@@ -115,6 +175,10 @@ export const bundleManifestSchema = z.object({
         .optional(),
     }),
     tensors: z.array(goldenTensor),
+    /** Training mode (docs/bundle-format.md); absent when it computes what inference does. */
+    training: trainingSection.optional(),
+    /** Trainable weights after N optimizer steps per optimizer; absent unless exported with train_steps. */
+    after_training: afterTrainingSection.optional(),
   }),
 });
 export type BundleManifest = z.infer<typeof bundleManifestSchema>;

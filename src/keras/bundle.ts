@@ -5,6 +5,7 @@ import {
   bundleManifestSchema,
   type BundleManifest,
   type GoldenTensorRecord,
+  type RandomDrawRecord,
   type StoredWeight,
 } from './bundle-manifest.js';
 import { kerasObjectSchema, type KerasObject } from './keras-object.js';
@@ -44,6 +45,9 @@ export async function loadBundle(dir: string): Promise<Bundle> {
   const goldenBytes = await readBinary(goldensPath);
   checkLocations(weightsPath, weightBytes, manifest.weights, (w) => `weight '${w.path}'`);
   checkLocations(goldensPath, goldenBytes, manifest.goldens.tensors, describeGolden);
+  checkLocations(goldensPath, goldenBytes, trainingGoldens(manifest), (g) => `training-mode ${describeGolden(g)}`);
+  checkLocations(goldensPath, goldenBytes, randomDraws(manifest), (d) => `random draw ${d.index} of layer '${d.layer_path.join('/')}' (call ${d.call})`);
+  checkLocations(goldensPath, goldenBytes, trainedWeightGoldens(manifest), describeGolden);
   return { dir: resolved, manifest, modelConfig, weightBytes, goldenBytes };
 }
 
@@ -51,8 +55,27 @@ export function bundleWeight(bundle: Bundle, weight: StoredWeight): PackedTensor
   return unpackTensor(bundle.weightBytes, weight);
 }
 
-export function bundleGolden(bundle: Bundle, golden: GoldenTensorRecord): PackedTensor {
+/** A golden tensor, a training-mode or after-training golden, or a random draw: anything located in goldens.bin. */
+export function bundleGolden(bundle: Bundle, golden: GoldenTensorRecord | RandomDrawRecord): PackedTensor {
   return unpackTensor(bundle.goldenBytes, golden);
+}
+
+/** The training-mode goldens, or none (no training section, or a skipped one). */
+export function trainingGoldens(manifest: BundleManifest): GoldenTensorRecord[] {
+  const section = manifest.goldens.training;
+  return section && 'tensors' in section ? section.tensors : [];
+}
+
+/** The random draws the training-mode goldens were computed with. */
+export function randomDraws(manifest: BundleManifest): RandomDrawRecord[] {
+  const section = manifest.goldens.training;
+  return section && 'random_draws' in section ? section.random_draws.draws : [];
+}
+
+/** Every after-training golden, all optimizers. */
+export function trainedWeightGoldens(manifest: BundleManifest): GoldenTensorRecord[] {
+  const section = manifest.goldens.after_training;
+  return section && 'runs' in section ? section.runs.flatMap((r) => r.tensors) : [];
 }
 
 export function describeGolden(golden: GoldenTensorRecord): string {
@@ -66,7 +89,9 @@ export function describeGolden(golden: GoldenTensorRecord): string {
     case 'layer_output':
       return `layer_output of '${golden.layer}' (node ${golden.node}, tensor ${golden.index})`;
     case 'grad_weight':
-      return `grad_weight '${golden.path}'`;
+    case 'weight_after_pass':
+    case 'trained_weight':
+      return `${golden.kind} '${golden.path}'`;
   }
 }
 

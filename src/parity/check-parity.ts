@@ -11,9 +11,13 @@ import type { GoldenTensorRecord } from '../keras/bundle-manifest.js';
 import { toFloat64 } from '../keras/packed-tensor.js';
 import { modelDirectory, writeModelDirectory } from '../tfjs-io/model-directory.js';
 import { compareTensors } from './compare-tensors.js';
+import { compareAfterTraining, compareTrainingMode } from './compare-training.js';
+import { evaluateAfterTraining, type AfterTrainingEvaluation } from './evaluate-after-training.js';
 import { evaluateLayersInIsolation, type IsolatedEvaluation } from './evaluate-isolated.js';
 import { evaluateModel, goldenKey, type ComputedTensor } from './evaluate-model.js';
+import { evaluateTrainingMode, type TrainingModeEvaluation } from './evaluate-training.js';
 import { firstDivergingLayer } from './first-diverging-layer.js';
+import { labelOf } from './golden-label.js';
 import { layerInputs } from './layer-inputs.js';
 import type { BackendParity, ModelParity, TensorParity } from './parity-result.js';
 import type { Tolerance } from './tolerance.js';
@@ -36,6 +40,8 @@ export interface ParityOptions {
 interface Evaluation {
   computed: Map<string, ComputedTensor>;
   isolation: IsolatedEvaluation;
+  training: TrainingModeEvaluation | null;
+  afterTraining: AfterTrainingEvaluation | null;
 }
 
 /** Converts the bundle's model, runs it on each backend, and compares it with the goldens. */
@@ -97,9 +103,15 @@ async function writeTemporaryModel(converted: ConvertedModel): Promise<string> {
 
 async function evaluateInNode(bundle: Bundle, backend: NodeBackendName, modelDir: string | undefined, converted: ConvertedModel | undefined): Promise<Evaluation> {
   await useBackend(backend);
-  const model = await tf.loadLayersModel(modelDir ? modelDirectory(modelDir) : tf.io.fromMemory(toModelArtifacts(converted!)));
+  const loadModel = () => tf.loadLayersModel(modelDir ? modelDirectory(modelDir) : tf.io.fromMemory(toModelArtifacts(converted!)));
+  const model = await loadModel();
   try {
-    return { computed: await evaluateModel(model, bundle), isolation: await evaluateLayersInIsolation(model, bundle) };
+    return {
+      computed: await evaluateModel(model, bundle),
+      isolation: await evaluateLayersInIsolation(model, bundle),
+      training: await evaluateTrainingMode(model, bundle),
+      afterTraining: await evaluateAfterTraining(loadModel, bundle),
+    };
   } finally {
     model.dispose();
   }
@@ -120,9 +132,13 @@ function compareBackend(
     (t) => ({ ...t, label: `${t.label} (isolated)` }),
   );
   const failingAlone = new Set(isolatedTensors.filter((t) => !t.comparison.passed).map((t) => t.layer!));
+  const training = compareTrainingMode(bundle, evaluation.training, backend, policy);
+  const afterTraining = compareAfterTraining(bundle, evaluation.afterTraining, backend, policy);
   return {
     backend,
-    passed: [...tensors, ...isolatedTensors].every((t) => t.comparison.passed),
+    passed: [...tensors, ...isolatedTensors].every((t) => t.comparison.passed) && (training?.passed ?? true) && (afterTraining?.passed ?? true),
+    ...(training ? { training } : {}),
+    ...(afterTraining ? { afterTraining } : {}),
     firstDivergingLayer: firstDivergingLayer(tensors, layerOrder, inputsOf),
     isolated: { tensors: isolatedTensors, failingLayers: layerOrder.filter((l) => failingAlone.has(l)), skipped: isolation.skipped },
     seconds,
@@ -164,19 +180,4 @@ function compareWithGoldens(
     });
   }
   return compared;
-}
-
-export function labelOf(g: GoldenTensorRecord): string {
-  switch (g.kind) {
-    case 'output':
-      return `output ${g.index} (${g.name})`;
-    case 'layer_output':
-      return `layer ${g.layer}${g.node > 0 || g.index > 0 ? ` [node ${g.node}, tensor ${g.index}]` : ''}`;
-    case 'grad_input':
-      return `grad input ${g.index} (${g.name})`;
-    case 'grad_weight':
-      return `grad ${g.path}`;
-    default:
-      return `${g.kind} ${g.index}`;
-  }
 }

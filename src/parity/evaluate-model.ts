@@ -18,10 +18,7 @@ export interface ComputedTensor {
  * weights. Integer inputs (indices, e.g. into an Embedding) are fed as int32 and have no gradient.
  */
 export async function evaluateModel(model: tf.LayersModel, bundle: Bundle): Promise<Map<string, ComputedTensor>> {
-  const goldens = bundle.manifest.goldens.tensors;
-  const tensorOf = (g: GoldenTensorRecord) => goldenTensor(bundleGolden(bundle, g));
-  const inputs = goldens.filter((g) => g.kind === 'input').sort(byIndex).map(tensorOf);
-  const cotangents = goldens.filter((g) => g.kind === 'cotangent').sort(byIndex).map(tensorOf);
+  const { inputs, cotangents } = goldenInputs(bundle);
   const results = new Map<string, ComputedTensor>();
   try {
     await forward(model, bundle, inputs, results);
@@ -32,12 +29,30 @@ export async function evaluateModel(model: tf.LayersModel, bundle: Bundle): Prom
   return results;
 }
 
+/** The bundle's golden inputs and cotangents as tensors on the active backend (the caller disposes them). */
+export function goldenInputs(bundle: Bundle): { inputs: tf.Tensor[]; cotangents: tf.Tensor[] } {
+  const goldens = bundle.manifest.goldens.tensors;
+  const tensorOf = (g: GoldenTensorRecord) => goldenTensor(bundleGolden(bundle, g));
+  return {
+    inputs: goldens.filter((g) => g.kind === 'input').sort(byIndex).map(tensorOf),
+    cotangents: goldens.filter((g) => g.kind === 'cotangent').sort(byIndex).map(tensorOf),
+  };
+}
+
+/** Which goldens a pass computes, and in which mode (training-mode goldens: evaluate-training.ts). */
+export interface PassGoldens {
+  goldens: readonly GoldenTensorRecord[];
+  training: boolean;
+}
+
 export function goldenKey(g: GoldenTensorRecord): string {
   switch (g.kind) {
     case 'layer_output':
       return `layer_output:${g.layer}:${g.node}:${g.index}`;
     case 'grad_weight':
-      return `grad_weight:${g.layer}:${g.index}`;
+    case 'weight_after_pass':
+    case 'trained_weight':
+      return `${g.kind}:${g.layer}:${g.index}`;
     default:
       return `${g.kind}:${g.index}`;
   }
@@ -50,13 +65,14 @@ function byIndex(a: { index: number }, b: { index: number }): number {
 }
 
 /** One probe model whose outputs are the model's outputs followed by every golden layer output. */
-async function forward(
+export async function forward(
   model: tf.LayersModel,
   bundle: Bundle,
   inputs: tf.Tensor[],
   results: Map<string, ComputedTensor>,
+  pass: PassGoldens = { goldens: bundle.manifest.goldens.tensors, training: false },
 ): Promise<void> {
-  const layerGoldens = bundle.manifest.goldens.tensors.filter((g) => g.kind === 'layer_output');
+  const layerGoldens = pass.goldens.filter((g) => g.kind === 'layer_output');
   const symbolic = layerGoldens.map((g) => {
     const layer = findLayer(model, g.layer, bundle);
     const node = layer.inboundNodes[g.node + (layer instanceof tf.LayersModel ? TFJS_MODEL_NODE_OFFSET : 0)];
@@ -73,21 +89,24 @@ async function forward(
   ];
   const unique = [...new Set(keyed.map(([, t]) => t))];
   const probe = tf.model({ inputs: model.inputs, outputs: unique });
-  const computed = probe.predict(inputs.length === 1 ? inputs[0]! : inputs) as tf.Tensor | tf.Tensor[];
+  const fed = inputs.length === 1 ? inputs[0]! : inputs;
+  // predict() runs in inference mode whatever it is told; apply() passes `training` to every layer.
+  const computed = (pass.training ? probe.apply(fed, { training: true }) : probe.predict(fed)) as tf.Tensor | tf.Tensor[];
   const all = Array.isArray(computed) ? computed : [computed];
   const values = await Promise.all(all.map(read));
   for (const [key, t] of keyed) results.set(key, values[unique.indexOf(t)]!);
   tf.dispose(all);
 }
 
-async function gradients(
+export async function gradients(
   model: tf.LayersModel,
   bundle: Bundle,
   inputs: tf.Tensor[],
   cotangents: tf.Tensor[],
   results: Map<string, ComputedTensor>,
+  pass: PassGoldens = { goldens: bundle.manifest.goldens.tensors, training: false },
 ): Promise<void> {
-  const gradGoldens = bundle.manifest.goldens.tensors.filter((g) => g.kind === 'grad_weight');
+  const gradGoldens = pass.goldens.filter((g) => g.kind === 'grad_weight');
   const weightVars = gradGoldens.map((g) => {
     if (g.kind !== 'grad_weight') throw new Error('unreachable');
     const weight = findLayer(model, g.layer, bundle).weights[g.index];
@@ -105,11 +124,7 @@ async function gradients(
   // Nothing to differentiate (integer inputs, no trainable weights): the bundle has no gradient goldens.
   if (differentiable.length + weightVars.length === 0) return;
   try {
-    const { value, grads } = tf.variableGrads(() => {
-      const out = model.apply(fed.length === 1 ? fed[0]! : fed, { training: false }) as tf.Tensor | tf.Tensor[];
-      const outs = Array.isArray(out) ? out : [out];
-      return tf.addN(outs.map((o, i) => tf.sum(tf.mul(o, cotangents[i]!)))) as tf.Scalar;
-    }, [...differentiable, ...weightVars]);
+    const { value, grads } = tf.variableGrads(() => goldenLoss(model, fed, cotangents, pass.training), [...differentiable, ...weightVars]);
     value.dispose();
     for (const [i, v] of inputVars.entries()) {
       if (v) results.set(`grad_input:${i}`, await read(grads[v.name]!));
@@ -121,7 +136,14 @@ async function gradients(
   }
 }
 
-function findLayer(model: tf.LayersModel, name: string, bundle: Bundle): tf.layers.Layer {
+/** The bundle's loss: sum_i sum(outputs[i] * cotangents[i]). */
+export function goldenLoss(model: tf.LayersModel, inputs: tf.Tensor[], cotangents: tf.Tensor[], training: boolean): tf.Scalar {
+  const out = model.apply(inputs.length === 1 ? inputs[0]! : inputs, { training }) as tf.Tensor | tf.Tensor[];
+  const outs = Array.isArray(out) ? out : [out];
+  return tf.addN(outs.map((o, i) => tf.sum(tf.mul(o, cotangents[i]!)))) as tf.Scalar;
+}
+
+export function findLayer(model: tf.LayersModel, name: string, bundle: Bundle): tf.layers.Layer {
   try {
     return model.getLayer(name);
   } catch {
@@ -129,6 +151,6 @@ function findLayer(model: tf.LayersModel, name: string, bundle: Bundle): tf.laye
   }
 }
 
-async function read(t: tf.Tensor): Promise<ComputedTensor> {
+export async function read(t: tf.Tensor): Promise<ComputedTensor> {
   return { shape: [...t.shape], values: (await t.data()) as Float32Array };
 }

@@ -21,6 +21,10 @@ export interface BackendParity {
   firstDivergingLayer: string | null;
   seconds: number;
   tensors: TensorParity[];
+  /** Present when the bundle has training-mode goldens. */
+  training?: TrainingModeParity;
+  /** Present when the bundle has after-training goldens. */
+  afterTraining?: AfterTrainingParity;
   /** Layer-isolated mode: each layer run alone on Keras's outputs of the layers feeding it. */
   isolated: {
     tensors: TensorParity[];
@@ -28,6 +32,46 @@ export interface BackendParity {
     failingLayers: string[];
     skipped: Array<{ layer: string; reason: string }>;
   };
+}
+
+/** Training mode (evaluate-training.ts): the model called with training=true, random draws replayed from the bundle. */
+export interface TrainingModeParity {
+  /** Every compared tensor passes (true when nothing could be compared: see notCompared). */
+  passed: boolean;
+  /** Outputs, layer outputs, weights the pass updated (moving statistics) and gradients, labelled "training: ...". */
+  tensors: TensorParity[];
+  /** Random draws the exporter recorded, replayed into the tfjs layers. */
+  randomDraws: number;
+  /** Why training mode was not compared (the exporter could not record it, or tfjs could not replay its draws), else null. */
+  notCompared: string | null;
+}
+
+/** One TypeScript optimizer's run of the bundle's optimizer steps (evaluate-after-training.ts). */
+export interface OptimizerParity {
+  /** The Keras optimizer, as the exporter names it: "sgd", "adam". */
+  optimizer: string;
+  /** The TypeScript optimizer that ran: "tfjs tf.train.sgd", "keras-bridge KerasAdam", "tfjs tf.train.adam". */
+  implementation: string;
+  /** false: a known difference, reported with its numbers but not part of pass/fail. */
+  counted: boolean;
+  note: string | null;
+  passed: boolean;
+  /** Each trainable weight's change over the steps (after - before), tfjs's against Keras's. */
+  tensors: TensorParity[];
+  /** The loss before each step. */
+  losses: { keras: number[]; tfjs: number[] };
+  /** Why this optimizer was not run (an option keras-bridge does not reproduce), else null. */
+  notCompared: string | null;
+}
+
+/** Parity after training: trainable weights after N optimizer steps, per optimizer. */
+export interface AfterTrainingParity {
+  steps: number;
+  /** Every counted optimizer's tensors pass. */
+  passed: boolean;
+  optimizers: OptimizerParity[];
+  /** Why the exporter recorded no runs, else null. */
+  notCompared: string | null;
 }
 
 export interface ModelParity {

@@ -26,9 +26,10 @@ export type ToleranceFile = z.infer<typeof toleranceFileSchema>;
 export class TolerancePolicy {
   constructor(private readonly file: ToleranceFile = {}, private readonly override?: Tolerance) {}
 
-  toleranceFor(tensor: { dtype: string; backend: string; layer: string | null }): Tolerance {
+  /** `kind` picks the built-in default for golden kinds that have their own (trained weights). */
+  toleranceFor(tensor: { dtype: string; backend: string; layer: string | null; kind?: string }): Tolerance {
     const layer = tensor.layer === null ? undefined : this.file.layers?.[tensor.layer];
-    return layer ?? this.file.backends?.[tensor.backend] ?? this.override ?? this.file.default ?? defaultTolerance(tensor.dtype);
+    return layer ?? this.file.backends?.[tensor.backend] ?? this.override ?? this.file.default ?? defaultTolerance(tensor.dtype, tensor.kind);
   }
 
   get compareOptions(): CompareOptions {

@@ -16,6 +16,14 @@ export const DEFAULT_TOLERANCES: Record<string, Tolerance> = {
   float64: { atol: 5e-6, rtol: 1e-4 },
 };
 
-export function defaultTolerance(dtype: string): Tolerance {
+/**
+ * Trained weights are compared as their change over the optimizer steps (after - before), so that
+ * rtol is relative to what training moved; errors compound over the steps, and Adam divides by
+ * sqrt(v), which magnifies gradient rounding where a gradient is near zero (docs/tolerances.md).
+ */
+export const TRAINED_WEIGHT_TOLERANCE: Tolerance = { atol: 1e-5, rtol: 1e-3 };
+
+export function defaultTolerance(dtype: string, kind?: string): Tolerance {
+  if (kind === 'trained_weight') return TRAINED_WEIGHT_TOLERANCE;
   return DEFAULT_TOLERANCES[dtype] ?? DEFAULT_TOLERANCES['float32']!;
 }

@@ -15,6 +15,10 @@ export interface PythonExportOptions {
   paths?: string[];
   seed?: number;
   batchSize?: number;
+  /** false: no training-mode goldens (--no-training-mode). */
+  trainingMode?: boolean;
+  /** Record trainable weights after this many SGD and Adam steps (--train-steps). */
+  trainSteps?: number;
   python?: string;
   timeoutSeconds?: number;
   /** Receives each line the exporter prints to stderr (its progress and errors). */
@@ -55,6 +59,8 @@ export async function exportWithPython(options: PythonExportOptions): Promise<st
   for (const p of options.paths ?? []) args.push('--path', p);
   if (options.seed !== undefined) args.push('--seed', String(options.seed));
   if (options.batchSize !== undefined) args.push('--batch-size', String(options.batchSize));
+  if (options.trainingMode === false) args.push('--no-training-mode');
+  if (options.trainSteps !== undefined) args.push('--train-steps', String(options.trainSteps));
   const timeoutSeconds = options.timeoutSeconds ?? DEFAULT_EXPORT_TIMEOUT_SECONDS;
   const stderrLines: string[] = [];
   const child = execa(python, args, {

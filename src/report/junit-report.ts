@@ -10,6 +10,34 @@ const GROUPS: Array<{ name: string; select: (b: BackendParity) => TensorParity[]
   { name: 'gradients wrt weights', select: (b) => b.tensors.filter((t) => t.kind === 'grad_weight') },
 ];
 
+/** A test case's tensors, or why it is a skipped test case (not compared, or not counted). */
+interface CaseGroup {
+  name: string;
+  tensors: TensorParity[];
+  skipped?: string;
+}
+
+/** The static groups, then training mode's and one per optimizer run after training. */
+function caseGroups(b: BackendParity): CaseGroup[] {
+  const groups: CaseGroup[] = GROUPS.map((g) => ({ name: g.name, tensors: g.select(b) }));
+  if (b.training) {
+    const { tensors, notCompared } = b.training;
+    const forward = tensors.filter((t) => t.kind === 'output' || t.kind === 'layer_output' || t.kind === 'weight_after_pass');
+    const backward = tensors.filter((t) => t.kind === 'grad_input' || t.kind === 'grad_weight');
+    if (notCompared !== null) groups.push({ name: 'training mode (not compared)', tensors: [], skipped: notCompared });
+    else groups.push({ name: 'training mode: outputs, layer outputs, weights after the pass', tensors: forward }, { name: 'training mode: gradients', tensors: backward });
+  }
+  const after = b.afterTraining;
+  if (after?.notCompared) groups.push({ name: `after ${after.steps} optimizer steps (not compared)`, tensors: [], skipped: after.notCompared });
+  for (const o of after?.optimizers ?? []) {
+    const name = `after ${after!.steps} ${o.optimizer} steps, ${o.implementation}`;
+    if (o.notCompared !== null) groups.push({ name: `${name} (not compared)`, tensors: [], skipped: o.notCompared });
+    else if (!o.counted) groups.push({ name: `${name} (not counted)`, tensors: [], skipped: `${o.note ?? 'informational'}; ${o.passed ? 'within' : 'outside'} tolerance` });
+    else groups.push({ name: `${name}: change of each trainable weight`, tensors: o.tensors });
+  }
+  return groups;
+}
+
 function escapeXml(text: string): string {
   return text.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c]!);
 }
@@ -23,13 +51,20 @@ export function formatJUnit(run: ParityRun): string {
   const suites = run.models.map((model) => {
     const cases: string[] = [];
     let failures = 0;
+    let skipped = run.unavailableBackends.length;
     for (const backend of model.backends) {
-      for (const group of GROUPS) {
-        const tensors = group.select(backend);
+      const groups = caseGroups(backend);
+      for (const group of groups) {
+        const { tensors } = group;
+        if (group.skipped !== undefined) {
+          skipped++;
+          cases.push(`    <testcase classname="${escapeXml(model.model)}" name="${escapeXml(`${backend.backend} › ${group.name}`)}"><skipped message="${escapeXml(group.skipped)}"/></testcase>`);
+          continue;
+        }
         if (tensors.length === 0) continue;
         const failed = tensors.filter((t) => !t.comparison.passed);
         const name = `${backend.backend} › ${group.name} (${tensors.length} tensors)`;
-        const time = (backend.seconds / GROUPS.length).toFixed(3);
+        const time = (backend.seconds / groups.length).toFixed(3);
         if (failed.length === 0) {
           cases.push(`    <testcase classname="${escapeXml(model.model)}" name="${escapeXml(name)}" time="${time}"/>`);
           continue;
@@ -47,7 +82,6 @@ export function formatJUnit(run: ParityRun): string {
     for (const u of run.unavailableBackends) {
       cases.push(`    <testcase classname="${escapeXml(model.model)}" name="${escapeXml(`${u.backend} (not run)`)}"><skipped message="${escapeXml(u.reason)}"/></testcase>`);
     }
-    const skipped = run.unavailableBackends.length;
     return `  <testsuite name="${escapeXml(`keras-bridge parity: ${model.model}`)}" tests="${cases.length}" failures="${failures}" skipped="${skipped}">\n${cases.join('\n')}\n  </testsuite>`;
   });
   return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="keras-bridge parity">\n${suites.join('\n')}\n</testsuites>\n`;

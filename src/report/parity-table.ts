@@ -1,5 +1,6 @@
 import type { ParityRun, TensorParity } from '../parity/parity-result.js';
 import { formatError } from './format-number.js';
+import { trainingFailures, trainingLines, trainingRows } from './training-lines.js';
 
 const COLUMNS = ['model', 'layer or tensor', 'backend', 'max abs err', 'max rel err', 'tolerance', 'result'] as const;
 
@@ -9,7 +10,8 @@ export function formatParityTable(run: ParityRun, useColor: boolean): string {
   const rows: string[][] = [];
   for (const model of run.models) {
     for (const backend of model.backends) {
-      for (const t of backend.tensors) {
+      const entries = [...backend.tensors.map((tensor) => ({ tensor, counted: true })), ...trainingRows(backend)];
+      for (const { tensor: t, counted } of entries) {
         rows.push([
           model.model,
           t.label + (t.source === 'finite_difference' ? ' *' : ''),
@@ -17,7 +19,7 @@ export function formatParityTable(run: ParityRun, useColor: boolean): string {
           formatError(t.comparison.maxAbsError),
           formatError(t.comparison.maxRelError),
           `atol ${formatError(t.comparison.tolerance.atol)} rtol ${formatError(t.comparison.tolerance.rtol)}`,
-          t.comparison.passed ? 'pass' : 'FAIL',
+          t.comparison.passed ? 'pass' : counted ? 'FAIL' : 'differs (not counted)',
         ]);
       }
     }
@@ -27,14 +29,14 @@ export function formatParityTable(run: ParityRun, useColor: boolean): string {
   const out = [line(COLUMNS), widths.map((w) => '-'.repeat(w)).join('  ')];
   for (const row of rows) {
     const text = line(row);
-    out.push(row[6] === 'pass' ? text : paint(text, 31));
+    out.push(row[6] === 'pass' ? text : paint(text, row[6] === 'FAIL' ? 31 : 33));
   }
   if (rows.some((r) => r[1]!.endsWith(' *'))) {
     out.push('', '* expected value is a chain rule through a finite-difference reference (Python could not differentiate a layer); its estimated error is added to atol.');
   }
   const failures = run.models.flatMap((m) =>
     m.backends.flatMap((b) =>
-      [...b.tensors, ...b.isolated.tensors].filter((t) => !t.comparison.passed).map((t) => describeFailure(m.model, b.backend, t)),
+      [...b.tensors, ...b.isolated.tensors].filter((t) => !t.comparison.passed).concat(trainingFailures(b)).map((t) => describeFailure(m.model, b.backend, t)),
     ),
   );
   const divergences = run.models.flatMap((m) =>
@@ -53,10 +55,11 @@ export function formatParityTable(run: ParityRun, useColor: boolean): string {
     }),
   );
   out.push('', ...isolated);
+  out.push(...run.models.flatMap((m) => m.backends.flatMap((b) => trainingLines(m.model, b, paint))));
   if (failures.length > 0) out.push('', ...failures);
   for (const u of run.unavailableBackends) out.push('', paint(`backend ${u.backend} not run: ${u.reason}`, 33));
   const total = rows.length;
-  const failed = rows.filter((r) => r[6] !== 'pass').length;
+  const failed = rows.filter((r) => r[6] === 'FAIL').length;
   out.push('', run.passed ? paint(`parity: ${total} tensors compared, all pass`, 32) : paint(`parity: ${failed} of ${total} tensors FAIL`, 31));
   return out.join('\n');
 }

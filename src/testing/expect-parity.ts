@@ -5,6 +5,7 @@ import type { ModelParity } from '../parity/parity-result.js';
 import type { Tolerance } from '../parity/tolerance.js';
 import { TolerancePolicy } from '../parity/tolerance-policy.js';
 import { describeFailure } from '../report/parity-table.js';
+import { trainingFailures } from '../report/training-lines.js';
 
 export interface ExpectParityOptions {
   /** Default: ['cpu']. */
@@ -19,7 +20,8 @@ export interface ExpectParityOptions {
 
 /**
  * For users' test suites (mocha, jest, node:test): resolves with the parity results when every
- * output, layer output and gradient of the bundle matches Keras on every backend, and otherwise
+ * output, layer output and gradient of the bundle matches Keras on every backend (in training
+ * mode and after training too, where the bundle has those goldens), and otherwise
  * throws an AssertionError with the same localized message as `keras-bridge parity`.
  * Register your custom layers (import the module that calls registerLayer) first.
  *
@@ -37,9 +39,9 @@ export async function expectParity(bundleDir: string, options: ExpectParityOptio
   if (result.passed) return result;
   const lines = result.backends.flatMap((b) => [
     ...(b.firstDivergingLayer ? [`${result.model} on ${b.backend}: first diverging layer is '${b.firstDivergingLayer}'`] : []),
-    ...b.tensors.filter((t) => !t.comparison.passed).map((t) => describeFailure(result.model, b.backend, t)),
+    ...[...b.tensors.filter((t) => !t.comparison.passed), ...trainingFailures(b)].map((t) => describeFailure(result.model, b.backend, t)),
   ]);
-  const failed = result.backends.reduce((n, b) => n + b.tensors.filter((t) => !t.comparison.passed).length, 0);
+  const failed = result.backends.reduce((n, b) => n + b.tensors.filter((t) => !t.comparison.passed).length + trainingFailures(b).length, 0);
   throw new AssertionError({
     message: `keras-bridge parity: ${failed} tensors of ${result.model} out of tolerance\n${lines.join('\n')}`,
     actual: failed,

@@ -10,7 +10,7 @@ describe('keras-bridge export drives the Python exporter', () => {
     const tmp = await mkdtemp(path.join(os.tmpdir(), 'kb-export-'));
     try {
       const out = path.join(tmp, 'risk');
-      const r = await runCli(['export', '--out', out, '--factory', 'seed_models:risk_model', '--path', 'fixtures/seed', '--seed', '0', '--batch-size', '2']);
+      const r = await runCli(['export', '--out', out, '--factory', 'seed_models:risk_model', '--path', 'fixtures/seed', '--seed', '0', '--batch-size', '2', '--train-steps', '3']);
       assert.equal(r.exitCode, 0, r.stderr);
       for (const file of ['goldens.bin', 'weights.bin', 'model.keras.json']) {
         const fresh = await readFile(path.join(out, file));

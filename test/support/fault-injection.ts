@@ -29,6 +29,21 @@ export const changedEpsilon = (layer: string, epsilon: number): Fault => (model)
     config['epsilon'] = epsilon;
   });
 
+/** A Dropout-family layer with another rate than Keras's: the wrong scaling and mask in training. */
+export const changedRate = (layer: string, rate: number): Fault => (model) =>
+  withLayerConfig(model, layer, (config) => {
+    config['rate'] = rate;
+  });
+
+/** The layer converted to another tfjs class (same config and weights), e.g. tfjs-layers' own instead of keras-bridge's. */
+export const replacedClass = (layer: string, className: string): Fault => (model) => {
+  const topology = structuredClone(model.topology);
+  const entry = ((topology.config as { layers?: TopologyLayer[] }).layers ?? []).find((l) => l.config.name === layer);
+  if (!entry) throw new Error(`no layer '${layer}' to change the class of`);
+  entry.class_name = className;
+  return { ...model, topology };
+};
+
 /** A square kernel stored transposed: the classic weight-layout bug. */
 export const transposedKernel = (layer: string): Fault => (model) => {
   let offset = 0;

@@ -1,0 +1,66 @@
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs';
+import type { RandomDrawRecord } from '../../src/keras/bundle-manifest.js';
+import { random, ReplayMismatchError } from '../../src/training/replayable-random.js';
+import { TrainingReplay } from '../../src/training/training-replay.js';
+
+function drawRecord(layerPath: string[], fn: string, shape: number[]): RandomDrawRecord {
+  return { kind: 'random_draw', layer_path: layerPath, call: 0, index: 0, function: fn, parameters: {}, shape, dtype: 'float32', offset: 0, byte_length: 4 * shape.reduce((a, b) => a * b, 1) };
+}
+
+function dropoutModel(): tf.LayersModel {
+  const model = tf.sequential();
+  model.add(tf.layers.dropout({ rate: 0.5, inputShape: [4], name: 'dropout' }));
+  return model;
+}
+
+describe('TrainingReplay: Keras\'s random draws in a tfjs model', () => {
+  const x = () => tf.tensor2d([[1, 2, 3, 4]]);
+
+  it("replays a Dropout mask through tfjs's own arithmetic (x * mask / keep), and puts the layer's call back", async () => {
+    const model = dropoutModel();
+    const u = tf.tensor2d([[0.1, 0.9, 0.5, 0.49]]);
+    const replay = new TrainingReplay(model, [{ record: drawRecord(['dropout'], 'dropout', [1, 4]), values: u }]);
+    replay.newPass();
+    const out = model.apply(x(), { training: true }) as tf.Tensor;
+    assert.deepEqual(Array.from(await out.data()), [0, 4, 6, 0]);
+    assert.deepEqual(replay.unusedDraws(), []);
+    replay.uninstall();
+    assert.equal(Object.prototype.hasOwnProperty.call(model.getLayer('dropout'), 'call'), false);
+    tf.dispose([u, out]);
+    model.dispose();
+  });
+
+  it('a draw of another shape than Keras recorded is a ReplayMismatchError naming the layer', () => {
+    const model = dropoutModel();
+    const u = tf.zeros([1, 3]);
+    const replay = new TrainingReplay(model, [{ record: drawRecord(['dropout'], 'dropout', [1, 3]), values: u }]);
+    replay.newPass();
+    assert.throws(() => model.apply(x(), { training: true }), (e: unknown) => e instanceof ReplayMismatchError && /layer 'dropout', call 0, draw 0: tfjs drew dropout \[1, 4\] where Keras drew dropout \[1, 3\]/.test((e as Error).message));
+    replay.uninstall();
+    tf.dispose(u);
+    model.dispose();
+  });
+
+  it('draws for a layer the converted model lacks are named as not replayed', () => {
+    const model = dropoutModel();
+    const z = tf.zeros([1, 4]);
+    const replay = new TrainingReplay(model, [{ record: drawRecord(['attention', 'dropout'], 'dropout', [1, 4]), values: z }]);
+    replay.newPass();
+    model.apply(x(), { training: false });
+    assert.deepEqual(replay.unusedDraws(), ["layer 'attention/dropout': 1 random draw(s) (dropout) not replayed: the converted model has no layer at that path"]);
+    replay.uninstall();
+    tf.dispose(z);
+    model.dispose();
+  });
+
+  it('outside a replay, random draws fresh numbers with its parameters applied', async () => {
+    const mask = random.dropoutMask([1000], 0.25);
+    const kept = (await mask.sum().data())[0]!;
+    assert.ok(kept > 650 && kept < 850, `kept ${kept} of 1000 at rate 0.25`);
+    const normal = random.normal([1000], 3, 0.1);
+    const mean = (await normal.mean().data())[0]!;
+    assert.ok(Math.abs(mean - 3) < 0.05, `mean ${mean}`);
+    tf.dispose([mask, normal]);
+  });
+});
