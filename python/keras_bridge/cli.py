@@ -121,6 +121,15 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     export.add_argument(
+        "--layer-gradients",
+        choices=["auto", "always", "never"],
+        default="auto",
+        help=(
+            "include dL/dy for every layer output in the goldens, for layer-isolated gradient checks; "
+            "auto (default): when they total at most 1 MiB or a quarter of the weights' bytes"
+        ),
+    )
+    export.add_argument(
         "--no-training-mode",
         dest="training_mode",
         action="store_false",
@@ -177,6 +186,7 @@ def run_export(args) -> int:
         seed=args.seed,
         batch_size=args.batch_size,
         input_ranges=dict(args.input_range),
+        layer_gradients=args.layer_gradients,
         training_mode=args.training_mode,
         train_steps=args.train_steps,
         progress=to_stderr,

@@ -19,6 +19,7 @@ from .differentiability import Differentiability, analyze_layer
 from .errors import LAMBDA_ADVICE, ExportError
 from .golden_inputs import check_input_ranges
 from .goldens import LOSS_DEFINITION, compute_goldens, input_names, op_determinism, output_names
+from .layer_gradients import check_policy
 from .layer_graph import build_layer_graph, flatten_layers, node_zero, weight_locations
 from .manifest import build_manifest, custom_layer_records
 from .optimizer_steps import check_optimizers, train_goldens
@@ -71,6 +72,7 @@ def export(
     seed: int = 0,
     batch_size: int = 2,
     input_ranges: dict | None = None,
+    layer_gradients: str | bool = "auto",
     training_mode: bool = True,
     train_steps: int = 0,
     optimizers=("sgd", "adam"),
@@ -85,12 +87,15 @@ def export(
     for models whose training mode differs from inference. `train_steps` > 0: also record the
     trainable weights after that many steps of each of `optimizers` ("sgd", "adam"; see
     optimizer_steps.py).
+    `layer_gradients` ("auto", "always", "never", or True/False) says whether the goldens include
+    dL/dy for every layer output (layer_gradients.py; "auto": when they are small).
     `progress`, if given, receives one line per step. Raises ExportError when the model or
     the destination cannot be exported (the CLI's exit code 2); nothing is written then.
     """
     seed, batch_size = _check_arguments(seed, batch_size)
     input_ranges = check_input_ranges(input_ranges)
     train_steps, optimizers = check_optimizers(train_steps, optimizers)
+    layer_gradients = check_policy(layer_gradients)
     out_dir = Path(out_dir)
     check_destination(out_dir)
     if not isinstance(model, keras.Model):
@@ -122,6 +127,7 @@ def export(
             seed=seed,
             batch_size=batch_size,
             input_ranges=input_ranges,
+            layer_gradients=layer_gradients,
             progress=progress,
         )
         training = compute_training_goldens(model, graph, goldens, seed=seed, progress=progress) if training_mode else None

@@ -17,6 +17,7 @@ from ._tf import keras, np, tf
 from .errors import ExportError
 from .finite_difference import FiniteDifferenceLayers
 from .golden_inputs import golden_inputs
+from .layer_gradients import LayerOutputTaps
 from .layer_graph import LayerGraph, node_zero, weight_locations
 from .progress import Progress
 
@@ -180,6 +181,7 @@ def compute_goldens(
     seed: int,
     batch_size: int,
     input_ranges: dict,
+    layer_gradients: str = "auto",
     progress: Progress = None,
 ) -> Goldens:
     rng = np.random.default_rng(seed)
@@ -220,16 +222,21 @@ def compute_goldens(
     fd = FiniteDifferenceLayers(goldens.fd_layers, progress) if goldens.fd_layers else None
     goldens.fd = fd
     trainable = trainable_weights(model)
-    loss, grads = taped_gradients(model, inputs, goldens.cotangents, trainable, fd, 1.0)
+    taps = LayerOutputTaps.planned(graph, locations, goldens.layer_outputs, layer_gradients)
+    loss, grads = taped_gradients(model, inputs, goldens.cotangents, trainable, fd, 1.0, around=taps.installed())
+    layer_grads, layer_half_step = taps.gradients(), None
     goldens.loss = loss
     half_step = None
     if fd is not None:
-        _, half_step = taped_gradients(model, inputs, goldens.cotangents, trainable, fd, 0.5)
+        _, half_step = taped_gradients(model, inputs, goldens.cotangents, trainable, fd, 0.5, around=taps.installed())
+        layer_half_step = taps.gradients()
     goldens.tensors.extend(gradient_goldens(model, graph, inputs, goldens.fd_layers, grads, half_step))
+    goldens.tensors.extend(taps.goldens(layer_grads, layer_half_step, goldens.fd_layers))
 
     goldens.gradients = {
         "method": "autodiff+finite_difference" if fd is not None else "autodiff",
         "finite_difference_layers": [layer.name for layer in goldens.fd_layers],
         "finite_difference": fd.settings() if fd is not None else None,
+        "layer_output_gradients": taps.policy,
     }
     return goldens

@@ -109,7 +109,7 @@ def test_golden_tensors_are_packed_back_to_back(seed):
         assert "reference_error" in record
     assert offset == len(bundle.goldens_bin)
     kinds = [t["kind"] for t in bundle.tensors]
-    order = ["input", "output", "cotangent", "layer_output", "grad_input", "grad_weight"]
+    order = ["input", "output", "cotangent", "layer_output", "grad_input", "grad_weight", "grad_layer_output"]
     assert kinds == sorted(kinds, key=order.index)
 
 
@@ -154,6 +154,12 @@ def test_autodiff_gradients_match_a_fresh_tape(name, seed_exports):
         "method": "autodiff",
         "finite_difference_layers": [],
         "finite_difference": None,
+        "layer_output_gradients": {
+            "policy": "auto",
+            "included": True,
+            "bytes": sum(r["byte_length"] for r in bundle.records("grad_layer_output")),
+            "auto_limit_bytes": 1 << 20,
+        },
     }
     x = tf.constant(bundle.golden("input", index=0))
     cot = tf.constant(bundle.golden("cotangent", index=0), tf.float64)

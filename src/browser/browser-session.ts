@@ -27,6 +27,7 @@ interface PageResult {
   computed: Array<[string, { shape: number[]; dtype: string; base64: string }]>;
   isolated: Array<[string, { shape: number[]; dtype: string; base64: string }]>;
   skipped: IsolatedEvaluation['skipped'];
+  gradients: Omit<IsolatedEvaluation['gradients'], 'computed'> & { computed: Array<[string, { shape: number[]; dtype: string; base64: string }]> };
   training: (Omit<TrainingModeEvaluation, 'computed'> & { computed: EncodedTensors }) | null;
   afterTraining: (Omit<AfterTrainingEvaluation, 'runs'> & { runs: Array<Omit<OptimizerEvaluation, 'computed'> & { computed: EncodedTensors }> }) | null;
 }
@@ -67,7 +68,11 @@ export class BrowserSession {
       }
       return {
         computed: new Map(result.computed.map(([key, t]) => [key, decodeTensor(t)])),
-        isolation: { computed: new Map(result.isolated.map(([key, t]) => [key, decodeTensor(t)])), skipped: result.skipped },
+        isolation: {
+          computed: new Map(result.isolated.map(([key, t]) => [key, decodeTensor(t)])),
+          skipped: result.skipped,
+          gradients: { ...result.gradients, computed: new Map(result.gradients.computed.map(([key, t]) => [key, decodeTensor(t)])) },
+        },
         training: result.training && { ...result.training, computed: decodeTensors(result.training.computed) },
         afterTraining: result.afterTraining && {
           ...result.afterTraining,
@@ -171,6 +176,7 @@ async function evaluateInPage(args: { bundleUrl: string; modelUrl: string; backe
     computed: [...computed].map(([k, v]) => [k, encode(v)]),
     isolated: [...isolation.computed].map(([k, v]) => [k, encode(v)]),
     skipped: isolation.skipped,
+    gradients: { ...isolation.gradients, computed: [...isolation.gradients.computed].map(([k, v]) => [k, encode(v)]) },
     training: training && { ...training, computed: encodeAll(training.computed) },
     afterTraining: afterTraining && { ...afterTraining, runs: afterTraining.runs.map((run) => ({ ...run, computed: encodeAll(run.computed) })) },
   };

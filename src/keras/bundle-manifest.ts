@@ -70,6 +70,14 @@ const gradWeightGolden = z.object({
   path: z.string(),
   ...goldenBase,
 });
+/** dL/dy for an output tensor of a layer's node 0 (optional: see goldens.gradients.layer_output_gradients). */
+const gradLayerOutputGolden = z.object({
+  kind: z.literal('grad_layer_output'),
+  layer: z.string(),
+  node: z.number().int(),
+  index: z.number().int(),
+  ...goldenBase,
+});
 const goldenTensor = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('input'), index: z.number().int(), name: z.string(), ...goldenBase }),
   outputGolden,
@@ -77,6 +85,7 @@ const goldenTensor = z.discriminatedUnion('kind', [
   layerOutputGolden,
   gradInputGolden,
   gradWeightGolden,
+  gradLayerOutputGolden,
 ]);
 
 // ---- training mode and after training (optional sections: bundles without them still read) ----
@@ -172,6 +181,10 @@ export const bundleManifestSchema = z.object({
           relative_step: z.number(),
         })
         .nullable()
+        .optional(),
+      /** Whether the grad_layer_output goldens were included, and why (absent before they existed). */
+      layer_output_gradients: z
+        .object({ policy: z.enum(['auto', 'always', 'never']), included: z.boolean(), bytes: z.number().int(), auto_limit_bytes: z.number().int() })
         .optional(),
     }),
     tensors: z.array(goldenTensor),

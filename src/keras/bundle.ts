@@ -87,7 +87,8 @@ export function describeGolden(golden: GoldenTensorRecord): string {
     case 'cotangent':
       return `cotangent ${golden.index}`;
     case 'layer_output':
-      return `layer_output of '${golden.layer}' (node ${golden.node}, tensor ${golden.index})`;
+    case 'grad_layer_output':
+      return `${golden.kind} of '${golden.layer}' (node ${golden.node}, tensor ${golden.index})`;
     case 'grad_weight':
     case 'weight_after_pass':
     case 'trained_weight':

@@ -10,6 +10,7 @@ import { bundleGolden, loadBundle, type Bundle } from '../keras/bundle.js';
 import type { GoldenTensorRecord } from '../keras/bundle-manifest.js';
 import { toFloat64 } from '../keras/packed-tensor.js';
 import { modelDirectory, writeModelDirectory } from '../tfjs-io/model-directory.js';
+import { compareIsolatedGradients } from './compare-isolated-gradients.js';
 import { compareTensors } from './compare-tensors.js';
 import { compareAfterTraining, compareTrainingMode } from './compare-training.js';
 import { evaluateAfterTraining, type AfterTrainingEvaluation } from './evaluate-after-training.js';
@@ -132,15 +133,16 @@ function compareBackend(
     (t) => ({ ...t, label: `${t.label} (isolated)` }),
   );
   const failingAlone = new Set(isolatedTensors.filter((t) => !t.comparison.passed).map((t) => t.layer!));
+  const gradients = compareIsolatedGradients(bundle, isolation.gradients, backend, policy, layerOrder);
   const training = compareTrainingMode(bundle, evaluation.training, backend, policy);
   const afterTraining = compareAfterTraining(bundle, evaluation.afterTraining, backend, policy);
   return {
     backend,
-    passed: [...tensors, ...isolatedTensors].every((t) => t.comparison.passed) && (training?.passed ?? true) && (afterTraining?.passed ?? true),
+    passed: [...tensors, ...isolatedTensors, ...gradients.tensors].every((t) => t.comparison.passed) && (training?.passed ?? true) && (afterTraining?.passed ?? true),
     ...(training ? { training } : {}),
     ...(afterTraining ? { afterTraining } : {}),
     firstDivergingLayer: firstDivergingLayer(tensors, layerOrder, inputsOf),
-    isolated: { tensors: isolatedTensors, failingLayers: layerOrder.filter((l) => failingAlone.has(l)), skipped: isolation.skipped },
+    isolated: { tensors: isolatedTensors, failingLayers: layerOrder.filter((l) => failingAlone.has(l)), skipped: isolation.skipped, gradients },
     seconds,
     tensors,
   };
@@ -155,7 +157,8 @@ function compareWithGoldens(
 ): TensorParity[] {
   const compared: TensorParity[] = [];
   for (const golden of bundle.manifest.goldens.tensors) {
-    if (golden.kind === 'input' || golden.kind === 'cotangent' || !include(golden)) continue;
+    // grad_layer_output goldens are compared layer by layer only (compare-isolated-gradients.ts).
+    if (golden.kind === 'input' || golden.kind === 'cotangent' || golden.kind === 'grad_layer_output' || !include(golden)) continue;
     const actual = computed.get(goldenKey(golden));
     const expected = bundleGolden(bundle, golden);
     const layer = 'layer' in golden ? golden.layer : null;

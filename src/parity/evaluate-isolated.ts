@@ -4,6 +4,7 @@ import type { GoldenTensorRecord } from '../keras/bundle-manifest.js';
 import type { ComputedTensor } from './evaluate-model.js';
 import { goldenKey } from './evaluate-model.js';
 import { goldenTensor } from './golden-tensor.js';
+import { evaluateLayerGradientsInIsolation, type IsolatedGradientEvaluation } from './isolated-gradients.js';
 import { layerCalls, type TensorRef } from './layer-inputs.js';
 
 export interface IsolatedEvaluation {
@@ -11,6 +12,8 @@ export interface IsolatedEvaluation {
   computed: Map<string, ComputedTensor>;
   /** Layers that could not be run alone, with why. */
   skipped: Array<{ layer: string; reason: string }>;
+  /** Each layer's backward pass alone, on Keras's inputs and output gradients (isolated-gradients.ts). */
+  gradients: IsolatedGradientEvaluation;
 }
 
 /**
@@ -61,5 +64,5 @@ export async function evaluateLayersInIsolation(model: tf.LayersModel, bundle: B
       tf.dispose(inputs);
     }
   }
-  return { computed, skipped };
+  return { computed, skipped, gradients: await evaluateLayerGradientsInIsolation(model, bundle) };
 }

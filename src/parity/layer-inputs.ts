@@ -66,6 +66,52 @@ export function layerInputs(model: KerasObject): Map<string, string[]> {
   return resolved;
 }
 
+/** "layer:node:tensor", to key maps by tensor. */
+export function tensorKey([layer, node, tensor]: TensorRef): string {
+  return `${layer}:${node}:${tensor}`;
+}
+
+/**
+ * Every use of each tensor in the model, by tensorKey(): the name of the layer (or operation)
+ * whose call reads it, once per reference and for every call, and '' for a model output.
+ */
+export function tensorUses(model: KerasObject): Map<string, string[]> {
+  const layers = (model.config['layers'] as KerasObject[] | undefined) ?? [];
+  const uses = new Map<string, string[]>();
+  const use = (ref: TensorRef, by: string) => uses.set(tensorKey(ref), [...(uses.get(tensorKey(ref)) ?? []), by]);
+  if (model.class_name === 'Sequential') {
+    const names = layers.map((layer) => String(layer.config['name']));
+    names.forEach((name, i) => use([name, 0, 0], names[i + 1] ?? ''));
+    return uses;
+  }
+  for (const entry of layers) {
+    const name = String(entry['name'] ?? entry.config['name']);
+    for (const node of (entry['inbound_nodes'] as Array<{ args?: unknown; kwargs?: unknown }> | undefined) ?? []) {
+      for (const ref of tensorRefs([node.args ?? [], Object.values((node.kwargs as Record<string, unknown> | undefined) ?? {})])) use(ref, name);
+    }
+  }
+  for (const ref of outputRefs(model.config['output_layers'])) use(ref, '');
+  return uses;
+}
+
+/** How many times each layer is called in the model (its inbound nodes; 1 in a Sequential). */
+export function callCounts(model: KerasObject): Map<string, number> {
+  const layers = (model.config['layers'] as KerasObject[] | undefined) ?? [];
+  return new Map(
+    layers.map((entry) => {
+      const name = String(entry['name'] ?? entry.config['name']);
+      const nodes = entry['inbound_nodes'] as unknown[] | undefined;
+      return [name, model.class_name === 'Sequential' ? 1 : (nodes?.length ?? 0)];
+    }),
+  );
+}
+
+/** A functional config's output_layers: one [layer, node, tensor], or a list or dict of them. */
+function outputRefs(value: unknown): TensorRef[] {
+  if (Array.isArray(value)) return typeof value[0] === 'string' ? [value as TensorRef] : value.flatMap(outputRefs);
+  return value !== null && typeof value === 'object' ? Object.values(value).flatMap(outputRefs) : [];
+}
+
 /** Keras layers that start a mask: Masking, and Embedding with mask_zero. */
 function makesMask(layer: KerasObject): boolean {
   return layer.class_name === 'Masking' || (layer.class_name === 'Embedding' && layer.config['mask_zero'] === true);

@@ -31,7 +31,20 @@ export interface BackendParity {
     /** Layers out of tolerance when run alone, in layer order: each is itself at fault. */
     failingLayers: string[];
     skipped: Array<{ layer: string; reason: string }>;
+    /** Each layer's backward pass alone: Keras's output gradient backpropagated through it on Keras's inputs. */
+    gradients: IsolatedGradientParity;
   };
+}
+
+/** Layer-isolated gradients (isolated-gradients.ts): weight gradients, and gradients into inputs used once. */
+export interface IsolatedGradientParity {
+  tensors: TensorParity[];
+  /** Layers whose backward pass is out of tolerance alone, in layer order: each is itself at fault. */
+  failingLayers: string[];
+  /** Layers, or parts of them, not checked alone, with why. */
+  skipped: Array<{ layer: string; reason: string }>;
+  /** Why no layer was checked (the bundle has no grad_layer_output goldens), else null. */
+  unavailable: string | null;
 }
 
 /** Training mode (evaluate-training.ts): the model called with training=true, random draws replayed from the bundle. */

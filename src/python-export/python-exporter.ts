@@ -15,6 +15,8 @@ export interface PythonExportOptions {
   paths?: string[];
   seed?: number;
   batchSize?: number;
+  /** 'auto', 'always' or 'never': grad_layer_output goldens (--layer-gradients; Python checks the value). */
+  layerGradients?: string;
   /** false: no training-mode goldens (--no-training-mode). */
   trainingMode?: boolean;
   /** Record trainable weights after this many SGD and Adam steps (--train-steps). */
@@ -59,6 +61,7 @@ export async function exportWithPython(options: PythonExportOptions): Promise<st
   for (const p of options.paths ?? []) args.push('--path', p);
   if (options.seed !== undefined) args.push('--seed', String(options.seed));
   if (options.batchSize !== undefined) args.push('--batch-size', String(options.batchSize));
+  if (options.layerGradients !== undefined) args.push('--layer-gradients', options.layerGradients);
   if (options.trainingMode === false) args.push('--no-training-mode');
   if (options.trainSteps !== undefined) args.push('--train-steps', String(options.trainSteps));
   const timeoutSeconds = options.timeoutSeconds ?? DEFAULT_EXPORT_TIMEOUT_SECONDS;

@@ -1,5 +1,6 @@
 import type { ParityRun, TensorParity } from '../parity/parity-result.js';
 import { formatError } from './format-number.js';
+import { isolatedGradientsLine } from './isolated-gradients-line.js';
 import { trainingFailures, trainingLines, trainingRows } from './training-lines.js';
 
 const COLUMNS = ['model', 'layer or tensor', 'backend', 'max abs err', 'max rel err', 'tolerance', 'result'] as const;
@@ -36,7 +37,7 @@ export function formatParityTable(run: ParityRun, useColor: boolean): string {
   }
   const failures = run.models.flatMap((m) =>
     m.backends.flatMap((b) =>
-      [...b.tensors, ...b.isolated.tensors].filter((t) => !t.comparison.passed).concat(trainingFailures(b)).map((t) => describeFailure(m.model, b.backend, t)),
+      [...b.tensors, ...b.isolated.tensors, ...b.isolated.gradients.tensors].filter((t) => !t.comparison.passed).concat(trainingFailures(b)).map((t) => describeFailure(m.model, b.backend, t)),
     ),
   );
   const divergences = run.models.flatMap((m) =>
@@ -55,6 +56,7 @@ export function formatParityTable(run: ParityRun, useColor: boolean): string {
     }),
   );
   out.push('', ...isolated);
+  out.push(...run.models.flatMap((m) => m.backends.map((b) => isolatedGradientsLine(m.model, b, paint))));
   out.push(...run.models.flatMap((m) => m.backends.flatMap((b) => trainingLines(m.model, b, paint))));
   if (failures.length > 0) out.push('', ...failures);
   for (const u of run.unavailableBackends) out.push('', paint(`backend ${u.backend} not run: ${u.reason}`, 33));

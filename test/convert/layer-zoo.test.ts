@@ -9,7 +9,8 @@ import { FIXTURE_BUNDLES } from '../support/paths.js';
 // The layer zoo: one small Keras model per layer configuration (fixtures/zoo/<family>.py),
 // exported with goldens by scripts/export_zoo.py. Every bundle must convert and match Keras in
 // outputs, layer outputs and gradients on every backend that runs here, in training mode too where
-// it differs from inference (random draws replayed from Keras).
+// it differs from inference (random draws replayed from Keras), and each layer's backward pass
+// alone must match Keras's gradients.
 const ZOO = path.join(FIXTURE_BUNDLES, 'zoo');
 
 /**
@@ -43,9 +44,12 @@ describe('layer zoo: every translated Keras layer against Keras goldens', functi
       for (const model of readdirSync(path.join(ZOO, family)).sort()) {
         it(model, async () => {
           const result = await checkBundleParity(path.join(ZOO, family, model), { backends });
-          const failures = result.backends.flatMap((b) =>
-            [...b.tensors, ...(b.training?.tensors ?? [])].filter((t) => !t.comparison.passed).map((t) => `${b.backend} ${t.label}: max abs ${t.comparison.maxAbsError}`),
-          );
+          // End to end, each layer's backward pass alone (layer-isolated gradients), and training mode
+          // where it differs from inference (random draws replayed from Keras).
+          const failures = result.backends.flatMap((b) => [
+            ...[...b.tensors, ...b.isolated.gradients.tensors, ...(b.training?.tensors ?? [])].filter((t) => !t.comparison.passed).map((t) => `${b.backend} ${t.label}: max abs ${t.comparison.maxAbsError}`),
+            ...(b.isolated.gradients.unavailable ? [`${b.backend}: layer-isolated gradients not checked: ${b.isolated.gradients.unavailable}`] : []),
+          ]);
           assert.deepEqual(failures, []);
           const notReplayed = result.backends.filter((b) => b.training?.notCompared);
           assert.equal(notReplayed.length, TRAINING_NOT_REPLAYED.has(`${family}/${model}`) ? result.backends.length : 0, notReplayed[0]?.training?.notCompared ?? 'training mode compared');

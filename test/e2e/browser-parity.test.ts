@@ -14,11 +14,16 @@ describe('parity in headless Chromium: cpu, wasm and webgl in a real page', func
       customLayerModules: ['keras-bridge/layers/seed'],
     });
     const failures = run.models.flatMap((m) =>
-      m.backends.flatMap((b) => [...b.tensors, ...b.isolated.tensors].filter((t) => !t.comparison.passed).map((t) => `${m.model} ${b.backend} ${t.label}`)),
+      m.backends.flatMap((b) => [...b.tensors, ...b.isolated.tensors, ...b.isolated.gradients.tensors].filter((t) => !t.comparison.passed).map((t) => `${m.model} ${b.backend} ${t.label}`)),
     );
     assert.deepEqual(failures, []);
     assert.deepEqual(run.models[0]!.backends.map((b) => b.backend), ['chromium-cpu', 'chromium-wasm', 'chromium-webgl']);
-    for (const m of run.models) for (const b of m.backends) assert.ok(b.tensors.some((t) => t.kind === 'grad_weight'), `${m.model} ${b.backend} has gradients`);
+    for (const m of run.models) {
+      for (const b of m.backends) {
+        assert.ok(b.tensors.some((t) => t.kind === 'grad_weight'), `${m.model} ${b.backend} has gradients`);
+        assert.ok(b.isolated.gradients.tensors.length > 0, `${m.model} ${b.backend} has layer-isolated gradients`);
+      }
+    }
   });
 
   it('a faulty layer module is loaded into the page too, and the page names the faulty layer in both modes', async () => {

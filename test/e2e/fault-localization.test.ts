@@ -29,7 +29,7 @@ describe('fault localization in a deep model', function () {
   after(async () => rm(tmp, { recursive: true, force: true }));
 
   for (const { name, layer, fault } of FAULTS) {
-    it(`${name} at '${layer}' is named as the first diverging layer and the only one failing alone (cpu, wasm)`, async () => {
+    it(`${name} at '${layer}' is named as the first diverging layer and the only one failing alone, forward and backward (cpu, wasm)`, async () => {
       const bundle = await loadBundle(fixtureBundle('deep'));
       const converted = await convertKerasModel(bundle.modelConfig, weightsFromBundle(bundle), 'deep');
       const modelDir = path.join(tmp, layer);
@@ -39,6 +39,8 @@ describe('fault localization in a deep model', function () {
       for (const backend of result.backends) {
         assert.equal(backend.firstDivergingLayer, layer, backend.backend);
         assert.deepEqual(backend.isolated.failingLayers, [layer], backend.backend);
+        // Its backward pass, run alone on Keras's inputs and output gradients, is the only one out of tolerance too.
+        assert.deepEqual(backend.isolated.gradients.failingLayers, [layer], backend.backend);
       }
     });
   }
