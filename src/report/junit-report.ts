@@ -6,6 +6,7 @@ const GROUPS: Array<{ name: string; select: (b: BackendParity) => TensorParity[]
   { name: 'outputs', select: (b) => b.tensors.filter((t) => t.kind === 'output') },
   { name: 'layer outputs', select: (b) => b.tensors.filter((t) => t.kind === 'layer_output') },
   { name: 'layer outputs, each layer alone', select: (b) => b.isolated.tensors },
+  { name: 'backward pass, each layer alone', select: (b) => b.isolated.gradients.tensors },
   { name: 'gradients wrt inputs', select: (b) => b.tensors.filter((t) => t.kind === 'grad_input') },
   { name: 'gradients wrt weights', select: (b) => b.tensors.filter((t) => t.kind === 'grad_weight') },
 ];
