@@ -5,6 +5,7 @@ import path from 'node:path';
 import { convertKerasModel } from '../../src/convert/convert-model.js';
 import { weightsFromBundle } from '../../src/convert/weight-source.js';
 import { loadBundle } from '../../src/keras/bundle.js';
+import { BrowserSession } from '../../src/browser/browser-session.js';
 import { checkBundleParity } from '../../src/parity/check-parity.js';
 import { writeModelDirectory } from '../../src/tfjs-io/model-directory.js';
 import { changedEpsilon, transposedKernel, wrongActivation, type Fault } from '../support/fault-injection.js';
@@ -20,22 +21,31 @@ const FAULTS: Array<{ name: string; layer: string; fault: Fault }> = [
   { name: 'an epsilon changed in BatchNormalization', layer: 'batch_norm', fault: changedEpsilon('batch_norm', 0.1) },
 ];
 
+/** Node's cpu and wasm, and Chromium's cpu: the page loads the faulty model.json over HTTP. */
+const BACKENDS = ['cpu', 'wasm', 'chromium-cpu'] as const;
+
 describe('fault localization in a deep model', function () {
-  this.timeout(120_000);
+  this.timeout(180_000);
   let tmp: string;
+  let browser: BrowserSession;
   before(async () => {
     tmp = await mkdtemp(path.join(os.tmpdir(), 'kb-faults-'));
+    browser = new BrowserSession();
   });
-  after(async () => rm(tmp, { recursive: true, force: true }));
+  after(async () => {
+    await browser.close();
+    await rm(tmp, { recursive: true, force: true });
+  });
 
   for (const { name, layer, fault } of FAULTS) {
-    it(`${name} at '${layer}' is named as the first diverging layer and the only one failing alone, forward and backward (cpu, wasm)`, async () => {
+    it(`${name} at '${layer}' is named as the first diverging layer and the only one failing alone, forward and backward (cpu, wasm, Chromium)`, async () => {
       const bundle = await loadBundle(fixtureBundle('deep'));
       const converted = await convertKerasModel(bundle.modelConfig, weightsFromBundle(bundle), 'deep');
       const modelDir = path.join(tmp, layer);
       await writeModelDirectory(modelDir, fault(converted));
-      const result = await checkBundleParity({ bundleDir: bundle.dir, modelDir }, { backends: ['cpu', 'wasm'] });
+      const result = await checkBundleParity({ bundleDir: bundle.dir, modelDir }, { backends: [...BACKENDS], browser });
       assert.equal(result.passed, false);
+      assert.deepEqual(result.backends.map((b) => b.backend), [...BACKENDS]);
       for (const backend of result.backends) {
         assert.equal(backend.firstDivergingLayer, layer, backend.backend);
         assert.deepEqual(backend.isolated.failingLayers, [layer], backend.backend);
@@ -46,7 +56,7 @@ describe('fault localization in a deep model', function () {
   }
 
   it('without a fault, the same model passes everywhere (the faults above are what fails)', async () => {
-    const result = await checkBundleParity(fixtureBundle('deep'), { backends: ['cpu', 'wasm'] });
+    const result = await checkBundleParity(fixtureBundle('deep'), { backends: [...BACKENDS], browser });
     assert.equal(result.passed, true);
   });
 });
