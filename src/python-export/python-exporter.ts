@@ -17,6 +17,8 @@ export interface PythonExportOptions {
   batchSize?: number;
   /** 'auto', 'always' or 'never': grad_layer_output goldens (--layer-gradients; Python checks the value). */
   layerGradients?: string;
+  /** `NAME=[LOW:]HIGH`: where golden values of an integer input are drawn from. */
+  inputRanges?: string[];
   /** false: no training-mode goldens (--no-training-mode). */
   trainingMode?: boolean;
   /** Record trainable weights after this many SGD and Adam steps (--train-steps). */
@@ -62,6 +64,7 @@ export async function exportWithPython(options: PythonExportOptions): Promise<st
   if (options.seed !== undefined) args.push('--seed', String(options.seed));
   if (options.batchSize !== undefined) args.push('--batch-size', String(options.batchSize));
   if (options.layerGradients !== undefined) args.push('--layer-gradients', options.layerGradients);
+  for (const range of options.inputRanges ?? []) args.push('--input-range', range);
   if (options.trainingMode === false) args.push('--no-training-mode');
   if (options.trainSteps !== undefined) args.push('--train-steps', String(options.trainSteps));
   const timeoutSeconds = options.timeoutSeconds ?? DEFAULT_EXPORT_TIMEOUT_SECONDS;
