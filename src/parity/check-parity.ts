@@ -11,7 +11,7 @@ import type { GoldenTensorRecord } from '../keras/bundle-manifest.js';
 import { toFloat64 } from '../keras/packed-tensor.js';
 import { modelDirectory, writeModelDirectory } from '../tfjs-io/model-directory.js';
 import { compareIsolatedGradients } from './compare-isolated-gradients.js';
-import { compareTensors } from './compare-tensors.js';
+import { compareGolden } from './compare-golden.js';
 import { compareAfterTraining, compareTrainingMode } from './compare-training.js';
 import { evaluateAfterTraining, type AfterTrainingEvaluation } from './evaluate-after-training.js';
 import { evaluateLayersInIsolation, type IsolatedEvaluation } from './evaluate-isolated.js';
@@ -159,28 +159,9 @@ function compareWithGoldens(
   for (const golden of bundle.manifest.goldens.tensors) {
     // grad_layer_output goldens are compared layer by layer only (compare-isolated-gradients.ts).
     if (golden.kind === 'input' || golden.kind === 'cotangent' || golden.kind === 'grad_layer_output' || !include(golden)) continue;
-    const actual = computed.get(goldenKey(golden));
-    const expected = bundleGolden(bundle, golden);
-    const layer = 'layer' in golden ? golden.layer : null;
-    const base = policy.toleranceFor({ dtype: golden.dtype, backend, layer });
-    const referenceError = golden.reference_error ?? null;
-    const tolerance = { atol: base.atol + (referenceError ?? 0), rtol: base.rtol };
-    const comparison = compareTensors(
-      actual?.values ?? [],
-      actual?.shape ?? [0],
-      toFloat64(expected),
-      expected.shape,
-      tolerance,
-      policy.compareOptions,
+    compared.push(
+      compareGolden(golden, computed.get(goldenKey(golden)), toFloat64(bundleGolden(bundle, golden)), { backend, policy, label: labelOf(golden) }),
     );
-    compared.push({
-      kind: golden.kind,
-      label: labelOf(golden),
-      layer,
-      source: golden.source,
-      referenceError,
-      comparison,
-    });
   }
   return compared;
 }

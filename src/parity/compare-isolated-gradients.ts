@@ -1,6 +1,6 @@
 import { bundleGolden, type Bundle } from '../keras/bundle.js';
 import { toFloat64 } from '../keras/packed-tensor.js';
-import { compareTensors } from './compare-tensors.js';
+import { compareGolden } from './compare-golden.js';
 import { isolatedGradientChecks, planIsolatedGradients, type IsolatedGradientEvaluation } from './isolated-gradients.js';
 import type { IsolatedGradientParity, TensorParity } from './parity-result.js';
 import type { TolerancePolicy } from './tolerance-policy.js';
@@ -20,21 +20,14 @@ export function compareIsolatedGradients(
   const tensors: TensorParity[] = isolatedGradientChecks(planIsolatedGradients(bundle))
     // A layer tfjs could not differentiate alone computed nothing, and is listed as skipped.
     .filter((check) => evaluation.computed.has(check.key))
-    .map((check) => {
-      const actual = evaluation.computed.get(check.key)!;
-      const expected = bundleGolden(bundle, check.expected);
-      const base = policy.toleranceFor({ dtype: check.expected.dtype, backend, layer: check.layer });
-      const referenceError = check.expected.reference_error ?? null;
-      const comparison = compareTensors(
-        actual.values,
-        actual.shape,
-        toFloat64(expected),
-        expected.shape,
-        { atol: base.atol + (referenceError ?? 0), rtol: base.rtol },
-        policy.compareOptions,
-      );
-      return { kind: check.expected.kind as TensorParity['kind'], label: check.label, layer: check.layer, source: check.expected.source, referenceError, comparison };
-    });
+    .map((check) =>
+      compareGolden(check.expected, evaluation.computed.get(check.key), toFloat64(bundleGolden(bundle, check.expected)), {
+        backend,
+        policy,
+        label: check.label,
+        layer: check.layer,
+      }),
+    );
   const failing = new Set(tensors.filter((t) => !t.comparison.passed).map((t) => t.layer!));
   return {
     tensors,

@@ -1,7 +1,7 @@
 import { bundleGolden, bundleWeight, trainingGoldens, type Bundle } from '../keras/bundle.js';
 import type { GoldenTensorRecord } from '../keras/bundle-manifest.js';
 import { toFloat64 } from '../keras/packed-tensor.js';
-import { compareTensors } from './compare-tensors.js';
+import { compareGolden } from './compare-golden.js';
 import type { AfterTrainingEvaluation } from './evaluate-after-training.js';
 import { goldenKey, type ComputedTensor } from './evaluate-model.js';
 import type { TrainingModeEvaluation } from './evaluate-training.js';
@@ -17,7 +17,7 @@ export function compareTrainingMode(bundle: Bundle, evaluation: TrainingModeEval
   if (!evaluation) return undefined;
   if (evaluation.notReplayed) return { passed: true, tensors: [], randomDraws: evaluation.draws, notCompared: evaluation.notReplayed };
   const tensors = trainingGoldens(bundle.manifest).map((g) =>
-    compareGolden(bundle, g, evaluation.computed.get(goldenKey(g)), toFloat64(bundleGolden(bundle, g)), backend, policy, 'training: '),
+    compareGolden(g, evaluation.computed.get(goldenKey(g)), toFloat64(bundleGolden(bundle, g)), { backend, policy, label: `training: ${labelOf(g)}` }),
   );
   return { passed: tensors.every((t) => t.comparison.passed), tensors, randomDraws: evaluation.draws, notCompared: null };
 }
@@ -42,7 +42,7 @@ export function compareAfterTraining(bundle: Bundle, evaluation: AfterTrainingEv
           const change = (values: ArrayLike<number>) => Float64Array.from(values, (v, i) => v - before[i]!);
           const actual = run.computed.get(goldenKey(g));
           const actualChange = actual ? { shape: actual.shape, values: change(actual.values) } : undefined;
-          return compareGolden(bundle, g, actualChange, change(toFloat64(bundleGolden(bundle, g))), backend, policy, prefix);
+          return compareGolden(g, actualChange, change(toFloat64(bundleGolden(bundle, g))), { backend, policy, label: prefix + labelOf(g) });
         });
     return {
       optimizer: run.optimizer,
@@ -62,21 +62,4 @@ function initialWeight(bundle: Bundle, g: GoldenTensorRecord): Float64Array {
   const weight = 'layer' in g ? bundle.manifest.weights.find((w) => w.layer === g.layer && w.index === g.index) : undefined;
   if (!weight) throw new Error(`${bundle.dir}: trained weight '${labelOf(g)}' has no initial value in weights.bin`);
   return toFloat64(bundleWeight(bundle, weight));
-}
-
-function compareGolden(
-  bundle: Bundle,
-  golden: GoldenTensorRecord,
-  actual: { shape: number[]; values: ArrayLike<number> } | ComputedTensor | undefined,
-  expected: Float64Array,
-  backend: string,
-  policy: TolerancePolicy,
-  labelPrefix: string,
-): TensorParity {
-  const layer = 'layer' in golden ? golden.layer : null;
-  const base = policy.toleranceFor({ dtype: golden.dtype, backend, layer, kind: golden.kind });
-  const referenceError = golden.reference_error ?? null;
-  const tolerance = { atol: base.atol + (referenceError ?? 0), rtol: base.rtol };
-  const comparison = compareTensors(actual?.values ?? [], actual?.shape ?? [0], expected, golden.shape, tolerance, policy.compareOptions);
-  return { kind: golden.kind as TensorParity['kind'], label: labelPrefix + labelOf(golden), layer, source: golden.source, referenceError, comparison };
 }
