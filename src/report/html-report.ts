@@ -1,7 +1,7 @@
 import { ERROR_HISTOGRAM_DECADES } from '../parity/compare-tensors.js';
 import type { BackendParity, ModelParity, ParityRun, TensorParity } from '../parity/parity-result.js';
 import { formatError } from './format-number.js';
-import { describeFailure } from './parity-table.js';
+import { describeFailure, failedTensors, modeLines } from './parity-table.js';
 
 function escapeHtml(text: string): string {
   return text.replace(/[<>&"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;' })[c]!);
@@ -96,14 +96,16 @@ function histogram(backend: BackendParity): string {
 }
 
 function backendSection(model: ModelParity, backend: BackendParity, layerOrder: string[]): string {
-  const failed = backend.tensors.filter((t) => !t.comparison.passed);
-  const status = backend.passed ? '<span class="pass">pass</span>' : `<span class="fail">FAIL: ${failed.length} of ${backend.tensors.length} tensors</span>`;
+  const failed = failedTensors(backend);
+  const status = backend.passed ? '<span class="pass">pass</span>' : `<span class="fail">FAIL: ${failed.length} tensors out of tolerance</span>`;
   const failures = failed.length === 0 ? '' : `<pre class="failures">${escapeHtml(failed.map((t) => describeFailure(model.model, backend.backend, t)).join('\n'))}</pre>`;
+  const modes = modeLines(model.model, backend, (text) => text).map((line) => `<li>${escapeHtml(line)}</li>`);
   return `<section class="backend"><h3>${escapeHtml(backend.backend)}: ${status} <small>${backend.seconds.toFixed(2)} s</small></h3>
 <p class="legend">Error by layer, in graph order: log<sub>10</sub>(worst |tfjs − keras| / allowed). ● layer output, ■ weight gradients; red: out of tolerance.</p>
 ${layerChart(backend, layerOrder)}
 <p class="legend">Absolute error of every compared element, per decade.</p>
 ${histogram(backend)}
+<ul class="modes">${modes.join('')}</ul>
 ${failures}</section>`;
 }
 
@@ -114,7 +116,7 @@ h1{font-size:20px}h2{font-size:17px;margin-top:28px;border-bottom:1px solid #ddd
 .tolerance-label{font-size:11px;fill:#cf222e}.out-line{fill:none;stroke:#0969da;stroke-width:1.5}
 .grad-line{fill:none;stroke:#8250df;stroke-width:1;stroke-dasharray:3 2}.point.out{fill:#0969da}.point.grad{fill:#8250df}
 .point.fail{fill:#cf222e}.divergence{stroke:#cf222e;stroke-width:2;stroke-dasharray:2 2}.divergence-label{font-size:12px;fill:#cf222e;font-weight:600}
-.bar{fill:#0969da}.legend{color:#555;font-size:12px;margin:4px 0}pre.failures{background:#fff5f5;border:1px solid #f5c2c7;padding:8px;white-space:pre-wrap;font-size:12px}`;
+.modes{font-size:12px;color:#444;padding-left:18px}.bar{fill:#0969da}.legend{color:#555;font-size:12px;margin:4px 0}pre.failures{background:#fff5f5;border:1px solid #f5c2c7;padding:8px;white-space:pre-wrap;font-size:12px}`;
 
 /** One self-contained HTML page (inline CSS and SVG, no scripts) for a parity run. */
 export function formatHtmlReport(run: ParityRun): string {

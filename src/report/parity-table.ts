@@ -1,4 +1,4 @@
-import type { ParityRun, TensorParity } from '../parity/parity-result.js';
+import type { BackendParity, ParityRun, TensorParity } from '../parity/parity-result.js';
 import { formatError } from './format-number.js';
 import { isolatedGradientsLine } from './isolated-gradients-line.js';
 import { trainingFailures, trainingLines, trainingRows } from './training-lines.js';
@@ -37,7 +37,7 @@ export function formatParityTable(run: ParityRun, useColor: boolean): string {
   }
   const failures = run.models.flatMap((m) =>
     m.backends.flatMap((b) =>
-      [...b.tensors, ...b.isolated.tensors, ...b.isolated.gradients.tensors].filter((t) => !t.comparison.passed).concat(trainingFailures(b)).map((t) => describeFailure(m.model, b.backend, t)),
+      failedTensors(b).map((t) => describeFailure(m.model, b.backend, t)),
     ),
   );
   const divergences = run.models.flatMap((m) =>
@@ -46,24 +46,29 @@ export function formatParityTable(run: ParityRun, useColor: boolean): string {
       .map((b) => `${m.model} on ${b.backend}: first diverging layer is '${b.firstDivergingLayer}' (out of tolerance while its inputs were within it)`),
   );
   if (divergences.length > 0) out.push('', ...divergences.map((d) => paint(d, 31)));
-  const isolated = run.models.flatMap((m) =>
-    m.backends.map((b) => {
-      const { tensors, failingLayers, skipped } = b.isolated;
-      const notRun = skipped.length > 0 ? `; not run alone: ${skipped.map((s) => `${s.layer} (${s.reason})`).join(', ')}` : '';
-      return failingLayers.length === 0
-        ? `${m.model} on ${b.backend}, layer-isolated mode: ${tensors.length} layer outputs compared, all pass${notRun}`
-        : paint(`${m.model} on ${b.backend}, layer-isolated mode: out of tolerance when run alone on Keras's inputs: ${failingLayers.join(', ')}${notRun}`, 31);
-    }),
-  );
-  out.push('', ...isolated);
-  out.push(...run.models.flatMap((m) => m.backends.map((b) => isolatedGradientsLine(m.model, b, paint))));
-  out.push(...run.models.flatMap((m) => m.backends.flatMap((b) => trainingLines(m.model, b, paint))));
+  out.push('', ...run.models.flatMap((m) => m.backends.flatMap((b) => modeLines(m.model, b, paint))));
   if (failures.length > 0) out.push('', ...failures);
   for (const u of run.unavailableBackends) out.push('', paint(`backend ${u.backend} not run: ${u.reason}`, 33));
   const total = rows.length;
   const failed = rows.filter((r) => r[6] === 'FAIL').length;
   out.push('', run.passed ? paint(`parity: ${total} tensors compared, all pass`, 32) : paint(`parity: ${failed} of ${total} tensors FAIL`, 31));
   return out.join('\n');
+}
+
+/** The lines on the other modes for one model on one backend: layer-isolated outputs and gradients, training. */
+export function modeLines(model: string, b: BackendParity, paint: (text: string, code: number) => string): string[] {
+  const { tensors, failingLayers, skipped } = b.isolated;
+  const notRun = skipped.length > 0 ? `; not run alone: ${skipped.map((s) => `${s.layer} (${s.reason})`).join(', ')}` : '';
+  const isolated =
+    failingLayers.length === 0
+      ? `${model} on ${b.backend}, layer-isolated mode: ${tensors.length} layer outputs compared, all pass${notRun}`
+      : paint(`${model} on ${b.backend}, layer-isolated mode: out of tolerance when run alone on Keras's inputs: ${failingLayers.join(', ')}${notRun}`, 31);
+  return [isolated, isolatedGradientsLine(model, b, paint), ...trainingLines(model, b, paint)];
+}
+
+/** Every counted tensor out of tolerance on one backend, in every mode. */
+export function failedTensors(b: BackendParity): TensorParity[] {
+  return [...b.tensors, ...b.isolated.tensors, ...b.isolated.gradients.tensors].filter((t) => !t.comparison.passed).concat(trainingFailures(b));
 }
 
 /** "sequential_2 › layer dense_3 on wasm: 3 / 128 elements (2.3%) out of tolerance; worst ..." */

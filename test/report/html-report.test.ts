@@ -44,6 +44,10 @@ describe('HTML parity report, rendered in Chromium', function () {
       ]);
       assert.ok((await page.locator('svg.chart line.tolerance').count()) === 4);
       assert.ok((await page.locator('svg.histogram rect.bar').count()) > 0);
+      // The other modes are listed per backend too: the faulty layer fails alone.
+      const modes = await page.locator('ul.modes li').allTextContents();
+      assert.ok(modes.some((t) => /swish on cpu, layer-isolated mode: out of tolerance when run alone on Keras's inputs: swish_activation/.test(t)), modes.join('\n'));
+      assert.ok(modes.some((t) => /layer-isolated gradients:/.test(t)));
       // A failing layer is drawn red and above the tolerance line; a passing one below it.
       const failing = page.locator('svg.chart').first().locator('circle.fail[data-layer="swish_activation"]');
       const passing = page.locator('svg.chart').first().locator('circle.out:not(.fail)[data-layer="dense"]');
