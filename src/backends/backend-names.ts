@@ -2,7 +2,7 @@
 export const NODE_BACKENDS = ['cpu', 'wasm', 'tensorflow'] as const;
 
 /** tfjs backends run inside headless Chromium (Debian's chromium, driven by playwright-core). */
-export const BROWSER_BACKENDS = ['chromium-cpu', 'chromium-wasm', 'chromium-webgl'] as const;
+export const BROWSER_BACKENDS = ['chromium-cpu', 'chromium-wasm', 'chromium-webgl', 'chromium-webgl-f16'] as const;
 
 /** The tfjs backends keras-bridge can run a model on, in the order the CLI tries them. */
 export const KNOWN_BACKENDS = [...NODE_BACKENDS, ...BROWSER_BACKENDS] as const;
@@ -25,5 +25,13 @@ export function isBrowserBackend(name: string): name is BrowserBackendName {
 
 /** 'chromium-webgl' → 'webgl': the tfjs backend the page selects. */
 export function browserTfjsBackend(name: BrowserBackendName): 'cpu' | 'wasm' | 'webgl' {
-  return name.slice('chromium-'.length) as 'cpu' | 'wasm' | 'webgl';
+  return name === 'chromium-webgl-f16' ? 'webgl' : (name.slice('chromium-'.length) as 'cpu' | 'wasm' | 'webgl');
+}
+
+/**
+ * tfjs flags the page sets before selecting the backend. 'chromium-webgl-f16' forces float16
+ * textures, as on GPUs (most phones) that cannot render to float32 ones.
+ */
+export function browserTfjsFlags(name: BrowserBackendName): Record<string, boolean> {
+  return name === 'chromium-webgl-f16' ? { WEBGL_FORCE_F16_TEXTURES: true } : {};
 }

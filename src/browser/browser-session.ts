@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { pathToFileURL, fileURLToPath } from 'node:url';
-import { browserTfjsBackend, type BrowserBackendName } from '../backends/backend-names.js';
+import { browserTfjsBackend, browserTfjsFlags, type BrowserBackendName } from '../backends/backend-names.js';
 import { BackendError } from '../errors.js';
 import type { ComputedTensor } from '../parity/evaluate-model.js';
 import type { AfterTrainingEvaluation, OptimizerEvaluation } from '../parity/evaluate-after-training.js';
@@ -61,6 +61,7 @@ export class BrowserSession {
         bundleUrl,
         modelUrl,
         backend: browserTfjsBackend(backend),
+        flags: browserTfjsFlags(backend),
         modules: this.customModuleUrls,
       })) as PageResult;
       if (result.backend !== browserTfjsBackend(backend)) {
@@ -136,7 +137,7 @@ function decodeTensor(t: { shape: number[]; dtype: string; base64: string }): Co
 }
 
 /** Runs in the page (serialized by playwright): no closures over Node-side values. */
-async function evaluateInPage(args: { bundleUrl: string; modelUrl: string; backend: string; modules: string[] }): Promise<PageResult> {
+async function evaluateInPage(args: { bundleUrl: string; modelUrl: string; backend: string; flags: Record<string, boolean>; modules: string[] }): Promise<PageResult> {
   const load = (specifier: string) => import(/* @vite-ignore */ specifier);
   const tf = await load('@tensorflow/tfjs');
   if (args.backend === 'wasm') {
@@ -145,6 +146,7 @@ async function evaluateInPage(args: { bundleUrl: string; modelUrl: string; backe
   }
   const runtime = await load('/dist/src/runtime.js');
   for (const m of args.modules) await load(m);
+  for (const [flag, value] of Object.entries(args.flags)) tf.env().set(flag, value);
   await tf.setBackend(args.backend);
   await tf.ready();
   runtime.registerKernelFixes(args.backend);

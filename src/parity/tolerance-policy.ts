@@ -29,7 +29,7 @@ export class TolerancePolicy {
   /** `kind` picks the built-in default for golden kinds that have their own (trained weights). */
   toleranceFor(tensor: { dtype: string; backend: string; layer: string | null; kind?: string }): Tolerance {
     const layer = tensor.layer === null ? undefined : this.file.layers?.[tensor.layer];
-    return layer ?? this.file.backends?.[tensor.backend] ?? this.override ?? this.file.default ?? defaultTolerance(tensor.dtype, tensor.kind);
+    return layer ?? this.file.backends?.[tensor.backend] ?? this.override ?? this.file.default ?? defaultTolerance(tensor.dtype, tensor.kind, tensor.backend);
   }
 
   get compareOptions(): CompareOptions {

@@ -4,7 +4,7 @@ import '../../src/layers/seed/index.js';
 import { runParity } from '../../src/parity/run-parity.js';
 import { fixtureBundle, SEED_BUNDLES } from '../support/paths.js';
 
-describe('parity in headless Chromium: cpu, wasm and webgl in a real page', function () {
+describe('parity in headless Chromium: cpu, wasm, webgl and webgl with float16 textures in a real page', function () {
   this.timeout(180_000);
 
   it('the seed models and the two-branch model match Keras on every browser backend, end to end and layer by layer', async () => {
@@ -17,7 +17,12 @@ describe('parity in headless Chromium: cpu, wasm and webgl in a real page', func
       m.backends.flatMap((b) => [...b.tensors, ...b.isolated.tensors, ...b.isolated.gradients.tensors].filter((t) => !t.comparison.passed).map((t) => `${m.model} ${b.backend} ${t.label}`)),
     );
     assert.deepEqual(failures, []);
-    assert.deepEqual(run.models[0]!.backends.map((b) => b.backend), ['chromium-cpu', 'chromium-wasm', 'chromium-webgl']);
+    assert.deepEqual(run.models[0]!.backends.map((b) => b.backend), ['chromium-cpu', 'chromium-wasm', 'chromium-webgl', 'chromium-webgl-f16']);
+    // Float16 textures pass with their own, measured tolerance; float32 WebGL with the float32 one.
+    const f16 = run.models[0]!.backends.find((b) => b.backend === 'chromium-webgl-f16')!;
+    assert.deepEqual(f16.tensors[0]!.comparison.tolerance, { atol: 1e-2, rtol: 1e-2 });
+    const f32 = run.models[0]!.backends.find((b) => b.backend === 'chromium-webgl')!;
+    assert.deepEqual(f32.tensors[0]!.comparison.tolerance, { atol: 5e-6, rtol: 1e-4 });
     for (const m of run.models) {
       for (const b of m.backends) {
         assert.ok(b.tensors.some((t) => t.kind === 'grad_weight'), `${m.model} ${b.backend} has gradients`);
