@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 from ._tf import np, tf
 from .errors import ExportError
+from .layer_calls import wrapped_calls
 from .progress import Progress, emit
 
 SCHEME = "central"
@@ -205,20 +206,8 @@ class FiniteDifferenceLayers:
     def installed(self, step_scale: float = 1.0):
         """Wraps each layer's call for the duration; the original call is always restored."""
         self._step_scale = step_scale
-        saved = []
-        try:
-            for layer in self.layers:
-                had_own = "call" in layer.__dict__
-                original = layer.call
-                saved.append((layer, had_own, layer.__dict__.get("call")))
-                object.__setattr__(layer, "call", self._wrap(layer, original))
+        with wrapped_calls(self.layers, lambda layer, call: self._wrap(layer, call)):
             yield self
-        finally:
-            for layer, had_own, own in reversed(saved):
-                if had_own:
-                    object.__setattr__(layer, "call", own)
-                else:
-                    object.__delattr__(layer, "call")
 
     def _evaluator(self, layer, call, leaves: _Leaves, outputs) -> _Evaluator:
         state = self._states.get(layer.name)

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 
 from ._tf import keras, np, tf
 from .errors import ExportError
+from .layer_calls import wrapped_calls
 from .layer_graph import LayerGraph, node_zero
 
 POLICIES = ("auto", "always", "never")
@@ -123,19 +124,10 @@ class LayerOutputTaps:
         wanted: dict = {}
         for target in self.targets:
             wanted.setdefault(id(target.layer), (target.layer, set()))[1].add(target.index)
-        saved = []
-        try:
-            for layer, indexes in wanted.values():
-                saved.append((layer, "call" in layer.__dict__, layer.__dict__.get("call")))
-                call_index = _node_zero_call(self.graph.model, layer)
-                object.__setattr__(layer, "call", self._wrap(layer, layer.call, indexes, call_index, anchor))
+        layers = [layer for layer, _ in wanted.values()]
+        wrap = lambda layer, call: self._wrap(layer, call, wanted[id(layer)][1], _node_zero_call(self.graph.model, layer), anchor)  # noqa: E731
+        with wrapped_calls(layers, wrap):
             yield self
-        finally:
-            for layer, had_own, own in reversed(saved):
-                if had_own:
-                    object.__setattr__(layer, "call", own)
-                else:
-                    object.__delattr__(layer, "call")
 
     def _wrap(self, layer, call, indexes: set, call_index: int, anchor):
         taps = self

@@ -25,6 +25,7 @@ import contextlib
 from dataclasses import dataclass, field
 
 from ._tf import np, tf
+from .layer_calls import wrapped_calls
 from .layer_graph import flatten_layers
 
 RECORDED_FUNCTIONS = ("dropout", "uniform", "normal", "truncated_normal")
@@ -93,21 +94,13 @@ class RandomDraws:
 
         module = backend.random
         saved_functions = {name: getattr(module, name) for name in RECORDED_FUNCTIONS + UNRECORDABLE_FUNCTIONS if hasattr(module, name)}
-        saved_calls = []
         try:
             for name in saved_functions:
                 setattr(module, name, getattr(self, f"_{name}", None) or self._refuse(name))
-            for layer in flatten_layers(self.model):
-                saved_calls.append((layer, "call" in layer.__dict__, layer.__dict__.get("call")))
-                object.__setattr__(layer, "call", self._wrap(layer, layer.call))
-            self.new_pass()
-            yield self
+            with wrapped_calls(flatten_layers(self.model), self._wrap):
+                self.new_pass()
+                yield self
         finally:
-            for layer, had_own, own in reversed(saved_calls):
-                if had_own:
-                    object.__setattr__(layer, "call", own)
-                else:
-                    object.__delattr__(layer, "call")
             for name, function in saved_functions.items():
                 setattr(module, name, function)
 
