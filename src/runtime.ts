@@ -20,7 +20,8 @@ import './layers/operations/keras-operation-layer.js';
 export { registerLayer, findCustomLayer, registeredCustomLayers } from './registry/custom-layer-registry.js';
 export { registerKernelFixes, KERNEL_FIXES } from './backends/wasm-gradient-kernels/index.js';
 // Random draws that training-mode parity checks replay from the bundle; Keras 3's Adam.
-export { random } from './training/replayable-random.js';
+export { inSubLayer, random } from './training/replayable-random.js';
 export { registerTrainingReplayer } from './training/training-replayers.js';
+export { registerSubLayers } from './training/sub-layers.js';
 export type { TrainingReplayer } from './training/training-replayers.js';
 export { KerasAdam } from './training/keras-adam.js';
