@@ -16,8 +16,9 @@ import { registerTranslator, type TfjsLayerConfig } from '../translator-registry
 // mask is applied: at a masked timestep the states and the output carry over from the previous
 // step (Keras's zero_output_for_mask=False). Where Keras computes something tfjs-layers' class
 // cannot (zero_output_for_mask with return_sequences, which Keras's Bidirectional sets; GRU's
-// reset_after=True, Keras 3's default), the layer maps to keras-bridge's subclass of it
-// (src/layers/keras3: KerasLSTM, KerasSimpleRNN, KerasGRU), with the same weights.
+// reset_after=True, Keras 3's default; dropout, whose masks tfjs-layers' cells draw and apply
+// otherwise), the layer maps to keras-bridge's class (src/layers/keras3: KerasLSTM,
+// KerasSimpleRNN, KerasGRU), with the same weights.
 
 /** Keras 3's default recurrent activation; tfjs-layers' default is hardSigmoid, another function. */
 const KERAS_RECURRENT_ACTIVATION = 'sigmoid';
@@ -95,13 +96,24 @@ function recurrentClass(tfjsClass: string, needed: string | undefined, context: 
 
 const ZERO_OUTPUT_REASON = 'zero_output_for_mask with return_sequences (masked timesteps output 0)';
 
+/** Dropout as Keras applies it in training (src/layers/keras3/recurrent-dropout.ts). */
+function dropoutReason(layer: KerasObject): string | undefined {
+  const rates = ['dropout', 'recurrent_dropout'].filter((field) => Number(layer.config[field] ?? 0) > 0);
+  return rates.length > 0 ? `${rates.join(' and ')} > 0 (Keras's masks, one per sequence and per gate with recurrent_dropout)` : undefined;
+}
+
+/** Why this layer needs keras-bridge's class, if it does. */
+function kerasOnlyReason(layer: KerasObject): string | undefined {
+  return zeroesMaskedOutputs(layer) ? ZERO_OUTPUT_REASON : dropoutReason(layer);
+}
+
 registerTranslator(['SimpleRNN'], (layer, context) => ({
-  class_name: recurrentClass('SimpleRNN', zeroesMaskedOutputs(layer) ? ZERO_OUTPUT_REASON : undefined, context),
+  class_name: recurrentClass('SimpleRNN', kerasOnlyReason(layer), context),
   config: translateFields(layer.config, { ...rnnFields(layer), ...cellFields }, context),
 }));
 
 registerTranslator(['LSTM'], (layer, context) => ({
-  class_name: recurrentClass('LSTM', zeroesMaskedOutputs(layer) ? ZERO_OUTPUT_REASON : undefined, context),
+  class_name: recurrentClass('LSTM', kerasOnlyReason(layer), context),
   config: withRecurrentActivation(
     translateFields(
       layer.config,
@@ -115,7 +127,7 @@ registerTranslator(['LSTM'], (layer, context) => ({
 registerTranslator(['GRU'], (layer, context) => {
   // Keras 3's default reset_after=True (reset gate after the recurrent product, bias [2, 3·units]).
   const resetAfter = layer.config['reset_after'] !== false;
-  const needed = resetAfter ? 'reset_after=True' : zeroesMaskedOutputs(layer) ? ZERO_OUTPUT_REASON : undefined;
+  const needed = resetAfter ? 'reset_after=True' : kerasOnlyReason(layer);
   const className = recurrentClass('GRU', needed, context);
   const resetAfterRule: FieldRule =
     className === 'GRU' ? droppedAtDefault(isFalse, 'tfjs-layers computes reset_after=False') : copy;

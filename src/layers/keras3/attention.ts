@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { random } from '../../training/replayable-random.js';
 
 export interface KerasAttentionArgs {
   useScale?: boolean;
@@ -22,7 +23,8 @@ const MASK_PENALTY = 1e9;
  * Keras 3's Attention (Luong-style), called on [query, value] or [query, value, key], without
  * masks: scores = query·keyᵀ (times scale with use_scale), or for score_mode 'concat'
  * concat_score_weight * Σ tanh(scale * (query + key)); masked scores get 1e9 *subtracted*;
- * softmax over the value axis; the result is weights·value. Weights, when present: scale (a
+ * softmax over the value axis; in training, keras.random.dropout on the weights; the result is
+ * weights·value. Weights, when present: scale (a
  * scalar), then concat_score_weight (a scalar).
  */
 export class KerasAttention extends tf.layers.Layer {
@@ -86,7 +88,7 @@ export class KerasAttention extends tf.layers.Layer {
         scores = tf.where(tf.broadcastTo(future, scores.shape), tf.sub(scores, MASK_PENALTY), scores);
       }
       let weights = tf.softmax(scores);
-      if (kwargs.training && this.dropout > 0) weights = tf.dropout(weights, this.dropout, undefined, this.seed ?? undefined);
+      if (kwargs.training && this.dropout > 0) weights = random.dropout(weights, this.dropout, weights.shape, this.seed ?? undefined);
       return tf.matMul(weights, value!);
     });
   }

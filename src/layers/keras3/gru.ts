@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
+import { kerasRecurrentLayer } from './keras-recurrent.js';
+import { RecurrentDropout } from './recurrent-dropout.js';
 import { activationNamed, WeightSettings, type TfjsActivation } from './tfjs-objects.js';
-import { tfjsRecurrentClass, zeroOutputForMask } from './zero-output-for-mask.js';
 
 export interface KerasGRUCellArgs {
   units: number;
@@ -22,7 +23,8 @@ export interface KerasGRUCellArgs {
  *
  * Weights as Keras 3 creates them: kernel [input, 3·units], recurrent_kernel [units, 3·units]
  * (gates z, r, h), bias [2, 3·units] (input bias, recurrent bias) or [3·units] without reset_after.
- * Dropout, in training only, uses one input mask and one state mask per sequence, as Keras 3 does.
+ * Dropout, in training only, as Keras 3's (recurrent-dropout.ts): masks drawn once per sequence,
+ * one per gate with recurrent_dropout, and the new state mixes in the state before its dropout.
  */
 export class KerasGRUCell extends tf.layers.Layer {
   static readonly className = 'KerasGRUCell';
@@ -30,16 +32,13 @@ export class KerasGRUCell extends tf.layers.Layer {
   readonly stateSize: number;
   readonly useBias: boolean;
   readonly resetAfter: boolean;
-  readonly dropout: number;
-  readonly recurrentDropout: number;
+  readonly dropoutMasks: RecurrentDropout;
   private readonly activation: TfjsActivation;
   private readonly recurrentActivation: TfjsActivation;
   private readonly settings: Record<'kernel' | 'recurrent' | 'bias', WeightSettings>;
   private kernel!: tf.LayerVariable;
   private recurrentKernel!: tf.LayerVariable;
   private bias: tf.LayerVariable | null = null;
-  dropoutMask: tf.Tensor | null = null;
-  recurrentDropoutMask: tf.Tensor | null = null;
 
   constructor(args: KerasGRUCellArgs & Record<string, unknown>) {
     super(args as object);
@@ -47,8 +46,7 @@ export class KerasGRUCell extends tf.layers.Layer {
     this.stateSize = args.units;
     this.useBias = args.useBias ?? true;
     this.resetAfter = args.resetAfter ?? true;
-    this.dropout = args.dropout ?? 0;
-    this.recurrentDropout = args.recurrentDropout ?? 0;
+    this.dropoutMasks = new RecurrentDropout(args.dropout ?? 0, args.recurrentDropout ?? 0, 3);
     this.activation = activationNamed(args.activation ?? 'tanh');
     this.recurrentActivation = activationNamed(args.recurrentActivation ?? 'sigmoid');
     this.settings = {
@@ -72,27 +70,27 @@ export class KerasGRUCell extends tf.layers.Layer {
   }
 
   /** inputs: [x, h]; returns [h', h'] (output and new state), as tfjs-layers' RNN expects. */
-  override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown>): tf.Tensor[] {
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor[] {
     return tf.tidy(() => {
-      const [input, state] = inputs as tf.Tensor[];
-      const training = kwargs['training'] === true;
-      const x = training ? this.droppedOut(input!, 'dropoutMask', this.dropout) : input!;
-      const h = state!;
-      const hForGates = training ? this.droppedOut(h, 'recurrentDropoutMask', this.recurrentDropout) : h;
+      const [x, h] = inputs as [tf.Tensor, tf.Tensor];
+      const masks = this.dropoutMasks;
       const [inputBias, recurrentBias] = this.biases();
-      const kernel = this.kernel.read();
       const recurrentKernel = this.recurrentKernel.read();
-
-      const matrixX = inputBias ? tf.add(tf.matMul(x, kernel), inputBias) : tf.matMul(x, kernel);
-      const [xZ, xR, xH] = tf.split(matrixX, 3, -1) as [tf.Tensor, tf.Tensor, tf.Tensor];
-      const [kernelZR, kernelH] = tf.split(recurrentKernel, [2 * this.units, this.units], -1) as [tf.Tensor, tf.Tensor];
-      const inner = this.resetAfter ? recurrentKernel : kernelZR;
-      let matrixInner = tf.matMul(hForGates, inner);
-      if (recurrentBias) matrixInner = tf.add(matrixInner, recurrentBias);
-      const [recurrentZ, recurrentR, recurrentH] = tf.split(matrixInner, this.resetAfter ? 3 : [this.units, this.units], -1);
-      const z = this.recurrentActivation.apply(tf.add(xZ, recurrentZ!));
-      const r = this.recurrentActivation.apply(tf.add(xR, recurrentR!));
-      const resetH = this.resetAfter ? tf.mul(r, recurrentH!) : tf.matMul(tf.mul(r, hForGates), kernelH);
+      const projected = masks.inputProjection(x, this.kernel.read());
+      const [xZ, xR, xH] = tf.split(inputBias ? tf.add(projected, inputBias) : projected, 3, -1) as [tf.Tensor, tf.Tensor, tf.Tensor];
+      let recurrentZ: tf.Tensor, recurrentR: tf.Tensor, resetH: tf.Tensor;
+      if (this.resetAfter) {
+        const inner = masks.stateProjection(h, recurrentKernel);
+        let recurrentH: tf.Tensor;
+        [recurrentZ, recurrentR, recurrentH] = tf.split(recurrentBias ? tf.add(inner, recurrentBias) : inner, 3, -1) as [tf.Tensor, tf.Tensor, tf.Tensor];
+        resetH = tf.mul(this.recurrentActivation.apply(tf.add(xR, recurrentR)), recurrentH);
+      } else {
+        const [kernelZR, kernelH] = tf.split(recurrentKernel, [2 * this.units, this.units], -1) as [tf.Tensor, tf.Tensor];
+        [recurrentZ, recurrentR] = tf.split(masks.stateProjection(h, kernelZR, 0, 2), 2, -1) as [tf.Tensor, tf.Tensor];
+        const r = this.recurrentActivation.apply(tf.add(xR, recurrentR));
+        resetH = tf.matMul(tf.mul(r, masks.droppedState(h, 2)), kernelH);
+      }
+      const z = this.recurrentActivation.apply(tf.add(xZ, recurrentZ));
       const candidate = this.activation.apply(tf.add(xH, resetH));
       const next = tf.add(tf.mul(z, h), tf.mul(tf.sub(1, z), candidate));
       return [next, next];
@@ -108,19 +106,6 @@ export class KerasGRUCell extends tf.layers.Layer {
     return [input!, recurrent!];
   }
 
-  /** `value` times this sequence's dropout mask (drawn at its first step, kept until resetDropoutMasks). */
-  private droppedOut(value: tf.Tensor, which: 'dropoutMask' | 'recurrentDropoutMask', rate: number): tf.Tensor {
-    if (!(rate > 0 && rate < 1)) return value;
-    this[which] ??= tf.keep(tf.dropout(tf.onesLike(value), rate));
-    return tf.mul(value, this[which]!);
-  }
-
-  resetDropoutMasks(): void {
-    tf.dispose([this.dropoutMask, this.recurrentDropoutMask].filter((m): m is tf.Tensor => m !== null));
-    this.dropoutMask = null;
-    this.recurrentDropoutMask = null;
-  }
-
   override getConfig(): tf.serialization.ConfigDict {
     return {
       ...super.getConfig(),
@@ -129,8 +114,8 @@ export class KerasGRUCell extends tf.layers.Layer {
       recurrentActivation: this.recurrentActivation.getClassName(),
       useBias: this.useBias,
       resetAfter: this.resetAfter,
-      dropout: this.dropout,
-      recurrentDropout: this.recurrentDropout,
+      dropout: this.dropoutMasks.rate,
+      recurrentDropout: this.dropoutMasks.recurrentRate,
       ...this.settings.kernel.config(),
       ...this.settings.recurrent.config(),
       ...this.settings.bias.config(),
@@ -139,38 +124,5 @@ export class KerasGRUCell extends tf.layers.Layer {
 }
 tf.serialization.registerClass(KerasGRUCell);
 
-export const TfjsRNN = tfjsRecurrentClass('RNN');
-
-/**
- * Keras 3's GRU: tfjs-layers' RNN loop (masks, go_backwards, return_sequences/state) around
- * KerasGRUCell, with Keras's zero_output_for_mask. The cell's fields sit on the layer's config,
- * as for tfjs-layers' own GRU.
- */
-export class KerasGRU extends TfjsRNN {
-  static readonly className = 'KerasGRU';
-  readonly zeroOutputForMask: boolean;
-
-  constructor(args: tf.serialization.ConfigDict) {
-    const cell = new KerasGRUCell(args as unknown as KerasGRUCellArgs & Record<string, unknown>);
-    super({ ...args, cell } as unknown as tf.serialization.ConfigDict);
-    this.zeroOutputForMask = args['zeroOutputForMask'] === true;
-  }
-
-  override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown>): tf.Tensor | tf.Tensor[] {
-    (this.cell as unknown as KerasGRUCell).resetDropoutMasks();
-    if (!this.zeroOutputForMask) return super.call(inputs, kwargs as never);
-    return tf.tidy(() => zeroOutputForMask(this, super.call(inputs, kwargs as never), kwargs));
-  }
-
-  override getConfig(): tf.serialization.ConfigDict {
-    return { ...super.getConfig(), zeroOutputForMask: this.zeroOutputForMask };
-  }
-
-  static override fromConfig<T extends tf.serialization.Serializable>(
-    cls: tf.serialization.SerializableConstructor<T>,
-    config: tf.serialization.ConfigDict,
-  ): T {
-    return new cls(config);
-  }
-}
-tf.serialization.registerClass(KerasGRU);
+/** Keras 3's GRU: tfjs-layers' RNN loop around KerasGRUCell (keras-recurrent.ts). */
+export const KerasGRU = kerasRecurrentLayer('KerasGRU', (args) => new KerasGRUCell(args as unknown as KerasGRUCellArgs & Record<string, unknown>));

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { inSubLayer, random } from '../../training/replayable-random.js';
 import { einsum } from './einsum.js';
 import { analyzeEinsumDense } from './einsum-dense.js';
 import { kerasSoftmax } from './softmax.js';
@@ -203,7 +204,11 @@ export class KerasMultiHeadAttention extends tf.layers.Layer {
     } else {
       weights = kerasSoftmax(scores, this.normAxes);
     }
-    if (training && this.dropout > 0) weights = tf.dropout(weights, this.dropout, undefined, this.seed ?? undefined);
+    // Keras applies a Dropout sub-layer (auto-named, e.g. 'dropout_2') to the attention weights.
+    if (training && this.dropout > 0) {
+      const probabilities = weights;
+      weights = inSubLayer('dropout', () => random.dropout(probabilities, this.dropout, probabilities.shape, this.seed ?? undefined));
+    }
     return einsum(this.combineEquation, weights, value);
   }
 

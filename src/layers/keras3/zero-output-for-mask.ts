@@ -32,32 +32,3 @@ export function zeroOutputForMask(layer: RNN, output: tf.Tensor | tf.Tensor[], k
   const zeroed = tf.mul(sequence!, tf.expandDims(inOrder, -1));
   return Array.isArray(output) ? [zeroed, ...states] : zeroed;
 }
-
-/**
- * tfjs-layers' recurrent class `tfjsClass` with Keras's zero_output_for_mask, registered as
- * `className`; the converter uses it where that flag changes the output (return_sequences, with
- * a mask). Same weights as tfjs's class.
- */
-export function withZeroOutputForMask(tfjsClass: string, className: string): RecurrentLayerClass & { readonly className: string } {
-  const Base = tfjsRecurrentClass(tfjsClass);
-  class ZeroOutputForMask extends Base {
-    static readonly className = className;
-    readonly zeroOutputForMask: boolean;
-
-    constructor(args: tf.serialization.ConfigDict) {
-      super(args);
-      this.zeroOutputForMask = args['zeroOutputForMask'] === true;
-    }
-
-    override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown>): tf.Tensor | tf.Tensor[] {
-      if (!this.zeroOutputForMask) return super.call(inputs, kwargs as never);
-      return tf.tidy(() => zeroOutputForMask(this, super.call(inputs, kwargs as never), kwargs));
-    }
-
-    override getConfig(): tf.serialization.ConfigDict {
-      return { ...super.getConfig(), zeroOutputForMask: this.zeroOutputForMask };
-    }
-  }
-  tf.serialization.registerClass(ZeroOutputForMask);
-  return ZeroOutputForMask;
-}
