@@ -17,7 +17,7 @@ import { evaluateAfterTraining, type AfterTrainingEvaluation } from './evaluate-
 import { evaluateLayersInIsolation, type IsolatedEvaluation } from './evaluate-isolated.js';
 import { evaluateModel, goldenKey, type ComputedTensor } from './evaluate-model.js';
 import { evaluateTrainingMode, type TrainingModeEvaluation } from './evaluate-training.js';
-import { firstDivergingLayer } from './first-diverging-layer.js';
+import { firstDivergingLayer, firstDivergingLayerBackward } from './first-diverging-layer.js';
 import { labelOf } from './golden-label.js';
 import { layerInputs } from './layer-inputs.js';
 import type { BackendParity, ModelParity, TensorParity } from './parity-result.js';
@@ -142,6 +142,7 @@ function compareBackend(
     ...(training ? { training } : {}),
     ...(afterTraining ? { afterTraining } : {}),
     firstDivergingLayer: firstDivergingLayer(tensors, layerOrder, inputsOf),
+    firstDivergingLayerBackward: firstDivergingLayerBackward(tensors, layerOrder, inputsOf),
     isolated: { tensors: isolatedTensors, failingLayers: layerOrder.filter((l) => failingAlone.has(l)), skipped: isolation.skipped, gradients },
     seconds,
     tensors,
@@ -156,11 +157,13 @@ function compareWithGoldens(
   include: (golden: GoldenTensorRecord) => boolean = () => true,
 ): TensorParity[] {
   const compared: TensorParity[] = [];
+  const layerNames = new Set(bundle.manifest.layers.map((l) => l.name));
   for (const golden of bundle.manifest.goldens.tensors) {
-    // grad_layer_output goldens are compared layer by layer only (compare-isolated-gradients.ts).
-    if (golden.kind === 'input' || golden.kind === 'cotangent' || golden.kind === 'grad_layer_output' || !include(golden)) continue;
+    if (golden.kind === 'input' || golden.kind === 'cotangent' || !include(golden)) continue;
+    // A model input's gradient belongs to its Input layer (Keras names both alike): the backward pass ends there.
+    const layer = golden.kind === 'grad_input' && layerNames.has(golden.name) ? { layer: golden.name } : {};
     compared.push(
-      compareGolden(golden, computed.get(goldenKey(golden)), toFloat64(bundleGolden(bundle, golden)), { backend, policy, label: labelOf(golden) }),
+      compareGolden(golden, computed.get(goldenKey(golden)), toFloat64(bundleGolden(bundle, golden)), { backend, policy, label: labelOf(golden), ...layer }),
     );
   }
   return compared;

@@ -4,6 +4,7 @@ import type { GoldenTensorRecord } from '../keras/bundle-manifest.js';
 import { TFJS_MODEL_NODE_OFFSET } from '../convert/functional-graph.js';
 import { InputError } from '../errors.js';
 import { goldenTensor } from './golden-tensor.js';
+import { LayerOutputTaps } from './layer-output-taps.js';
 
 /** What the tfjs model computed for one golden tensor. */
 export interface ComputedTensor {
@@ -48,7 +49,8 @@ export interface PassGoldens {
 export function goldenKey(g: GoldenTensorRecord): string {
   switch (g.kind) {
     case 'layer_output':
-      return `layer_output:${g.layer}:${g.node}:${g.index}`;
+    case 'grad_layer_output':
+      return `${g.kind}:${g.layer}:${g.node}:${g.index}`;
     case 'grad_weight':
     case 'weight_after_pass':
     case 'trained_weight':
@@ -121,17 +123,26 @@ export async function gradients(
   );
   const fed = inputs.map((x, i) => inputVars[i] ?? x);
   const differentiable = inputVars.filter((v): v is tf.Variable => v !== undefined);
+  // dL/dy of every layer output with a golden, from the same backward pass (layer-output-taps.ts).
+  const taps = LayerOutputTaps.of(model, bundle, pass.goldens);
   // Nothing to differentiate (integer inputs, no trainable weights): the bundle has no gradient goldens.
-  if (differentiable.length + weightVars.length === 0) return;
+  if (differentiable.length + weightVars.length === 0 && !taps) return;
   try {
-    const { value, grads } = tf.variableGrads(() => goldenLoss(model, fed, cotangents, pass.training), [...differentiable, ...weightVars]);
+    taps?.install();
+    taps?.feed(fed);
+    const { value, grads } = tf.variableGrads(
+      () => goldenLoss(model, fed, cotangents, pass.training),
+      [...differentiable, ...weightVars, ...(taps ? [taps.anchor] : [])],
+    );
     value.dispose();
     for (const [i, v] of inputVars.entries()) {
       if (v) results.set(`grad_input:${i}`, await read(grads[v.name]!));
     }
     for (const [i, g] of gradGoldens.entries()) results.set(goldenKey(g), await read(grads[weightVars[i]!.name]!));
+    for (const [key, grad] of (await taps?.gradients()) ?? []) results.set(key, grad);
     tf.dispose(Object.values(grads));
   } finally {
+    taps?.uninstall();
     tf.dispose(differentiable);
   }
 }

@@ -17,3 +17,31 @@ export function firstDivergingLayer(
   }
   return null;
 }
+
+/**
+ * The backward pass's counterpart: walking the layers from the outputs back, the first layer whose
+ * output gradient (dL/dy, grad_layer_output) is within tolerance while what its backward pass
+ * produces is not: the gradients of its weights, or the gradient arriving at a layer feeding it
+ * (that layer's grad_layer_output, or grad_input for a model input). A tensor feeding several
+ * layers gets the sum of their gradients, so the first of them met from the outputs is named;
+ * the layer-isolated backward check tells them apart. Layers without an output-gradient golden
+ * count as within tolerance. null when nothing in the backward pass fails; when the forward pass
+ * already fails (the backward pass then runs on wrong activations, and the forward divergence is
+ * the finding); or when the bundle has no output-gradient goldens (only weight gradients are known).
+ */
+export function firstDivergingLayerBackward(
+  tensors: readonly TensorParity[],
+  layerOrder: readonly string[],
+  inputsOf: ReadonlyMap<string, readonly string[]>,
+): string | null {
+  if (!tensors.some((t) => t.kind === 'grad_layer_output')) return null;
+  if (tensors.some((t) => (t.kind === 'output' || t.kind === 'layer_output') && !t.comparison.passed)) return null;
+  const failing = (kind: TensorParity['kind']) => new Set(tensors.filter((t) => t.kind === kind && !t.comparison.passed).map((t) => t.layer!));
+  const arrivingFailed = new Set([...failing('grad_layer_output'), ...failing('grad_input')]);
+  const weightsFailed = failing('grad_weight');
+  for (const layer of [...layerOrder].reverse()) {
+    if (arrivingFailed.has(layer)) continue;
+    if (weightsFailed.has(layer) || (inputsOf.get(layer) ?? []).some((input) => arrivingFailed.has(input))) return layer;
+  }
+  return null;
+}

@@ -7,6 +7,8 @@ export function labelOf(g: GoldenTensorRecord): string {
       return `output ${g.index} (${g.name})`;
     case 'layer_output':
       return `layer ${g.layer}${g.node > 0 || g.index > 0 ? ` [node ${g.node}, tensor ${g.index}]` : ''}`;
+    case 'grad_layer_output':
+      return `grad layer ${g.layer}${g.node > 0 || g.index > 0 ? ` [node ${g.node}, tensor ${g.index}]` : ''}`;
     case 'grad_input':
       return `grad input ${g.index} (${g.name})`;
     case 'grad_weight':

@@ -19,6 +19,12 @@ export interface BackendParity {
   passed: boolean;
   /** The first layer out of tolerance whose inputs were within it (first-diverging-layer.ts). */
   firstDivergingLayer: string | null;
+  /**
+   * The backward pass's: from the outputs back, the first layer whose output gradient is within
+   * tolerance while its weight gradients or the gradient it sends back are not. null when none, or
+   * when the bundle has no output-gradient goldens (absent in results written before it existed).
+   */
+  firstDivergingLayerBackward?: string | null;
   seconds: number;
   tensors: TensorParity[];
   /** Present when the bundle has training-mode goldens. */

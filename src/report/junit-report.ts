@@ -1,4 +1,5 @@
 import type { BackendParity, ParityRun, TensorParity } from '../parity/parity-result.js';
+import { divergenceLines } from './divergence-lines.js';
 import { describeFailure } from './parity-table.js';
 
 /** Tensor groups, one JUnit test case each per model and backend. */
@@ -9,6 +10,7 @@ const GROUPS: Array<{ name: string; select: (b: BackendParity) => TensorParity[]
   { name: 'backward pass, each layer alone', select: (b) => b.isolated.gradients.tensors },
   { name: 'gradients wrt inputs', select: (b) => b.tensors.filter((t) => t.kind === 'grad_input') },
   { name: 'gradients wrt weights', select: (b) => b.tensors.filter((t) => t.kind === 'grad_weight') },
+  { name: 'gradients wrt layer outputs', select: (b) => b.tensors.filter((t) => t.kind === 'grad_layer_output') },
 ];
 
 /** A test case's tensors, or why it is a skipped test case (not compared, or not counted). */
@@ -71,7 +73,7 @@ export function formatJUnit(run: ParityRun): string {
           continue;
         }
         failures++;
-        const first = backend.firstDivergingLayer ? `first diverging layer: ${backend.firstDivergingLayer}\n` : '';
+        const first = divergenceLines(model.model, backend).map((l) => `${l}\n`).join('');
         const body = first + failed.map((t) => describeFailure(model.model, backend.backend, t)).join('\n');
         cases.push(
           `    <testcase classname="${escapeXml(model.model)}" name="${escapeXml(name)}" time="${time}">\n` +

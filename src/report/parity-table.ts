@@ -1,4 +1,5 @@
 import type { BackendParity, ParityRun, TensorParity } from '../parity/parity-result.js';
+import { divergenceLines } from './divergence-lines.js';
 import { formatError } from './format-number.js';
 import { isolatedGradientsLine } from './isolated-gradients-line.js';
 import { trainingFailures, trainingLines, trainingRows } from './training-lines.js';
@@ -40,11 +41,7 @@ export function formatParityTable(run: ParityRun, useColor: boolean): string {
       failedTensors(b).map((t) => describeFailure(m.model, b.backend, t)),
     ),
   );
-  const divergences = run.models.flatMap((m) =>
-    m.backends
-      .filter((b) => b.firstDivergingLayer !== null)
-      .map((b) => `${m.model} on ${b.backend}: first diverging layer is '${b.firstDivergingLayer}' (out of tolerance while its inputs were within it)`),
-  );
+  const divergences = run.models.flatMap((m) => m.backends.flatMap((b) => divergenceLines(m.model, b)));
   if (divergences.length > 0) out.push('', ...divergences.map((d) => paint(d, 31)));
   out.push('', ...run.models.flatMap((m) => m.backends.flatMap((b) => modeLines(m.model, b, paint))));
   if (failures.length > 0) out.push('', ...failures);

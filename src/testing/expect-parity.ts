@@ -4,6 +4,7 @@ import { checkBundleParity } from '../parity/check-parity.js';
 import type { ModelParity } from '../parity/parity-result.js';
 import type { Tolerance } from '../parity/tolerance.js';
 import { TolerancePolicy } from '../parity/tolerance-policy.js';
+import { divergenceLines } from '../report/divergence-lines.js';
 import { describeFailure } from '../report/parity-table.js';
 import { trainingFailures } from '../report/training-lines.js';
 
@@ -38,7 +39,7 @@ export async function expectParity(bundleDir: string, options: ExpectParityOptio
   });
   if (result.passed) return result;
   const lines = result.backends.flatMap((b) => [
-    ...(b.firstDivergingLayer ? [`${result.model} on ${b.backend}: first diverging layer is '${b.firstDivergingLayer}'`] : []),
+    ...divergenceLines(result.model, b),
     ...[...b.tensors.filter((t) => !t.comparison.passed), ...trainingFailures(b)].map((t) => describeFailure(result.model, b.backend, t)),
   ]);
   const failed = result.backends.reduce((n, b) => n + b.tensors.filter((t) => !t.comparison.passed).length + trainingFailures(b).length, 0);

@@ -20,13 +20,13 @@ describe('parity for CI: JUnit, shards, tolerance files', () => {
     const r = await runCli(['parity', fixtureBundle('swish'), fixtureBundle('temporal'), '--backend', 'cpu', '--junit', junit, ...FAULTY]);
     assert.equal(r.exitCode, 1);
     const xml = await readFile(junit, 'utf8');
-    // 5 groups, then after 3 training steps: SGD, KerasAdam, and tfjs's Adam as a skipped (not counted) case.
-    assert.equal((xml.match(/<testcase /g) ?? []).length, 18);
-    assert.match(xml, /<testsuite name="keras-bridge parity: swish" tests="9" failures="8" skipped="1"/);
-    assert.match(xml, /<testsuite name="keras-bridge parity: temporal" tests="9" failures="0" skipped="1"/);
+    // 6 groups, then after 3 training steps: SGD, KerasAdam, and tfjs's Adam as a skipped (not counted) case.
+    assert.equal((xml.match(/<testcase /g) ?? []).length, 20);
+    assert.match(xml, /<testsuite name="keras-bridge parity: swish" tests="10" failures="9" skipped="1"/);
+    assert.match(xml, /<testsuite name="keras-bridge parity: temporal" tests="10" failures="0" skipped="1"/);
     // The faulty Swish computes another function, so its backward pass alone differs from Keras's too.
     assert.match(xml, /name="cpu › backward pass, each layer alone \(\d+ tensors\)" time="[\d.]+">\s*<failure/);
-    assert.match(xml, /first diverging layer: swish_activation/);
+    assert.match(xml, /swish on cpu: first diverging layer is &apos;swish_activation&apos;/);
   });
 
   it('--shard i/n splits the (bundle × backend) pairs so that the shards together cover each exactly once', async () => {

@@ -28,7 +28,7 @@ describe('seed example end to end (goldens from Keras, fixtures/bundles)', funct
         const failed = backend.tensors.filter((t) => !t.comparison.passed).map((t) => `${t.label}: max abs ${t.comparison.maxAbsError}`);
         assert.deepEqual(failed, [], `${name} on ${backend.backend}`);
         const kinds = new Set(backend.tensors.map((t) => t.kind));
-        assert.deepEqual([...kinds].sort(), ['grad_input', 'grad_weight', 'layer_output', 'output']);
+        assert.deepEqual([...kinds].sort(), ['grad_input', 'grad_layer_output', 'grad_weight', 'layer_output', 'output']);
       }
       assert.equal(result.backends.length, backends.length);
     });
