@@ -20,7 +20,7 @@ export const parityCommand: Command = {
     rtol: { type: 'string', value: 'R', description: 'relative tolerance for every tensor (give --atol too)' },
     json: { type: 'string', value: 'FILE', description: 'also write the results as JSON (schema keras-bridge-parity v1)' },
     junit: { type: 'string', value: 'FILE', description: 'also write JUnit XML: a test case per model × backend × tensor group, for CI systems' },
-    html: { type: 'string', value: 'FILE', description: 'also write a self-contained HTML report: error by layer with the tolerance line and first divergence, error histograms' },
+    html: { type: 'string', value: 'FILE', description: 'also write a self-contained HTML report: error by layer in every mode (end to end and layer alone, outputs and gradients, training), the tolerance line, the forward and backward first divergence, error histograms' },
     tolerances: { type: 'string', value: 'FILE', description: 'JSON with per-backend and per-layer tolerances and the decision statistic (docs/tolerances.md)' },
     shard: { type: 'string', value: 'I/N', description: 'run only shard I of N of the (bundle × backend) pairs, to split a run across CI jobs' },
     'custom-layers': customLayersFlag,

@@ -17,21 +17,72 @@ function ratioY(ratio: number): number {
   return CHART.top + ((RATIO_RANGE.max - log) / (RATIO_RANGE.max - RATIO_RANGE.min)) * plot;
 }
 
+type Marker = 'circle' | 'square' | 'triangle' | 'diamond';
+
+/** One series of the error-by-layer chart: which tensors, drawn how. */
+interface ChartSeries {
+  /** CSS class of its points and line; "out" (end-to-end layer outputs) is also what tests look for. */
+  cls: string;
+  legend: string;
+  marker: Marker;
+  hollow: boolean;
+  tensors: (backend: BackendParity) => TensorParity[];
+}
+
+/** Forward, then backward; end to end filled, layer alone hollow; training mode last. */
+const SERIES: ChartSeries[] = [
+  { cls: 'out', legend: 'layer output', marker: 'circle', hollow: false, tensors: (b) => b.tensors.filter((t) => t.kind === 'layer_output') },
+  { cls: 'alone', legend: 'layer output, layer run alone', marker: 'circle', hollow: true, tensors: (b) => b.isolated.tensors },
+  { cls: 'dy', legend: 'output gradient dL/dy', marker: 'triangle', hollow: false, tensors: (b) => b.tensors.filter((t) => t.kind === 'grad_layer_output') },
+  { cls: 'grad', legend: 'weight gradients', marker: 'square', hollow: false, tensors: (b) => b.tensors.filter((t) => t.kind === 'grad_weight') },
+  { cls: 'back-alone', legend: 'backward pass, layer run alone', marker: 'square', hollow: true, tensors: (b) => b.isolated.gradients.tensors },
+  {
+    cls: 'train',
+    legend: 'training mode: layer output',
+    marker: 'diamond',
+    hollow: false,
+    tensors: (b) => (b.training?.tensors ?? []).filter((t) => t.kind === 'layer_output'),
+  },
+];
+
+function markerSvg(marker: Marker, cx: number, cy: number, attributes: string, title: string): string {
+  switch (marker) {
+    case 'circle':
+      return `<circle cx="${cx}" cy="${cy}" r="4" ${attributes}>${title}</circle>`;
+    case 'square':
+      return `<rect x="${cx - 3.5}" y="${cy - 3.5}" width="7" height="7" ${attributes}>${title}</rect>`;
+    case 'triangle':
+      return `<polygon points="${cx},${cy - 5} ${cx + 4.5},${cy + 3.5} ${cx - 4.5},${cy + 3.5}" ${attributes}>${title}</polygon>`;
+    case 'diamond':
+      return `<polygon points="${cx},${cy - 5} ${cx + 5},${cy} ${cx},${cy + 5} ${cx - 5},${cy}" ${attributes}>${title}</polygon>`;
+  }
+}
+
+/** The worst error / allowed per layer of a series' tensors. */
+function worstByLayer(tensors: readonly TensorParity[]): Map<string, number> {
+  const map = new Map<string, number>();
+  for (const t of tensors) {
+    if (t.layer) map.set(t.layer, Math.max(map.get(t.layer) ?? 0, t.comparison.maxToleranceRatio));
+  }
+  return map;
+}
+
+/** A dashed vertical line at a layer, labelled, for a divergence. */
+function divergenceMarker(x: number, row: number, id: string, text: string, cls: string): string {
+  return (
+    `<line x1="${x}" x2="${x}" y1="${CHART.top}" y2="${CHART.height - CHART.bottom}" class="divergence ${cls}"/>` +
+    `<text x="${x + 4}" y="${CHART.top + 12 + 14 * row}" class="divergence-label ${cls}" id="${id}">${escapeHtml(text)}</text>`
+  );
+}
+
 /**
- * Error by layer in graph order: each layer's output (circle) and its weights' gradients (square),
- * as log10 of the worst element's error over its allowed error, so the tolerance is the line at 0.
+ * Error by layer in graph order, one series per comparison mode (SERIES), as log10 of the worst
+ * element's error over its allowed error, so the tolerance is the line at 0; the first divergence
+ * of the forward and of the backward pass are marked.
  */
-function layerChart(backend: BackendParity, layerOrder: string[]): string {
-  const byLayer = (kind: TensorParity['kind']) => {
-    const map = new Map<string, number>();
-    for (const t of backend.tensors.filter((x) => x.kind === kind && x.layer)) {
-      map.set(t.layer!, Math.max(map.get(t.layer!) ?? 0, t.comparison.maxToleranceRatio));
-    }
-    return map;
-  };
-  const outputs = byLayer('layer_output');
-  const grads = byLayer('grad_weight');
-  const layers = layerOrder.filter((l) => outputs.has(l) || grads.has(l));
+function layerChart(backend: BackendParity, layerOrder: string[]): { svg: string; legend: string } {
+  const series = SERIES.map((s) => ({ ...s, byLayer: worstByLayer(s.tensors(backend)) })).filter((s) => s.byLayer.size > 0);
+  const layers = layerOrder.filter((l) => series.some((s) => s.byLayer.has(l)));
   const plotWidth = CHART.width - CHART.left - CHART.right;
   const x = (i: number) => CHART.left + (layers.length <= 1 ? plotWidth / 2 : (i * plotWidth) / (layers.length - 1));
   const labelEvery = Math.max(1, Math.ceil(layers.length / 40));
@@ -44,34 +95,34 @@ function layerChart(backend: BackendParity, layerOrder: string[]): string {
   const tolY = ratioY(1);
   parts.push(`<line x1="${CHART.left}" x2="${CHART.width - CHART.right}" y1="${tolY}" y2="${tolY}" class="tolerance"/>`);
   parts.push(`<text x="${CHART.width - CHART.right}" y="${tolY - 5}" class="tolerance-label" text-anchor="end">tolerance</text>`);
-  const series = (map: Map<string, number>, shape: 'circle' | 'square', cls: string) => {
-    const points = layers.map((l, i) => (map.has(l) ? `${x(i)},${ratioY(map.get(l)!)}` : null)).filter(Boolean);
-    if (points.length > 1) parts.push(`<polyline points="${points.join(' ')}" class="${cls}-line"/>`);
+  for (const s of series) {
+    const points = layers.map((l, i) => (s.byLayer.has(l) ? `${x(i)},${ratioY(s.byLayer.get(l)!)}` : null)).filter(Boolean);
+    if (points.length > 1) parts.push(`<polyline points="${points.join(' ')}" class="${s.cls}-line"/>`);
     layers.forEach((l, i) => {
-      if (!map.has(l)) return;
-      const ratio = map.get(l)!;
-      const fail = ratio > 1 ? ' fail' : '';
-      const title = `<title>${escapeHtml(l)}: ${cls === 'out' ? 'output' : 'weight gradients'} error / allowed = ${formatError(ratio)}</title>`;
-      parts.push(
-        shape === 'circle'
-          ? `<circle cx="${x(i)}" cy="${ratioY(ratio)}" r="4" class="point ${cls}${fail}" data-layer="${escapeHtml(l)}">${title}</circle>`
-          : `<rect x="${x(i) - 3.5}" y="${ratioY(ratio) - 3.5}" width="7" height="7" class="point ${cls}${fail}" data-layer="${escapeHtml(l)}">${title}</rect>`,
-      );
+      const ratio = s.byLayer.get(l);
+      if (ratio === undefined) return;
+      const attributes = `class="point ${s.cls}${s.hollow ? ' hollow' : ''}${ratio > 1 ? ' fail' : ''}" data-layer="${escapeHtml(l)}"`;
+      const title = `<title>${escapeHtml(l)}: ${s.legend}: error / allowed = ${formatError(ratio)}</title>`;
+      parts.push(markerSvg(s.marker, x(i), ratioY(ratio), attributes, title));
     });
-  };
-  series(outputs, 'circle', 'out');
-  series(grads, 'square', 'grad');
+  }
+  const marked = [backend.firstDivergingLayer, backend.firstDivergingLayerBackward];
   layers.forEach((l, i) => {
-    if (i % labelEvery !== 0 && l !== backend.firstDivergingLayer) return;
+    if (i % labelEvery !== 0 && !marked.includes(l)) return;
     const y = CHART.height - CHART.bottom + 12;
     parts.push(`<text x="${x(i)}" y="${y}" class="axis layer-name" transform="rotate(45 ${x(i)} ${y})">${escapeHtml(l)}</text>`);
   });
   const first = backend.firstDivergingLayer ? layers.indexOf(backend.firstDivergingLayer) : -1;
-  if (first >= 0) {
-    parts.push(`<line x1="${x(first)}" x2="${x(first)}" y1="${CHART.top}" y2="${CHART.height - CHART.bottom}" class="divergence"/>`);
-    parts.push(`<text x="${x(first) + 4}" y="${CHART.top + 12}" class="divergence-label" id="first-divergence">first divergence: ${escapeHtml(backend.firstDivergingLayer!)}</text>`);
+  if (first >= 0) parts.push(divergenceMarker(x(first), 0, 'first-divergence', `first divergence: ${backend.firstDivergingLayer}`, 'forward'));
+  const backward = backend.firstDivergingLayerBackward ? layers.indexOf(backend.firstDivergingLayerBackward) : -1;
+  if (backward >= 0) {
+    parts.push(divergenceMarker(x(backward), 1, 'first-divergence-backward', `backward pass diverges: ${backend.firstDivergingLayerBackward}`, 'backward'));
   }
-  return `<svg class="chart" viewBox="0 0 ${CHART.width} ${CHART.height}" width="${CHART.width}" height="${CHART.height}" role="img" aria-label="error by layer">${parts.join('')}</svg>`;
+  const legend = series
+    .map((s) => `<svg width="12" height="12" viewBox="${-6} ${-6} 12 12">${markerSvg(s.marker, 0, 0, `class="point ${s.cls}${s.hollow ? ' hollow' : ''}"`, '')}</svg> ${escapeHtml(s.legend)}`)
+    .join(' &nbsp; ');
+  const svg = `<svg class="chart" viewBox="0 0 ${CHART.width} ${CHART.height}" width="${CHART.width}" height="${CHART.height}" role="img" aria-label="error by layer">${parts.join('')}</svg>`;
+  return { svg, legend };
 }
 
 /** Absolute errors of every element of every tensor, per decade. */
@@ -100,9 +151,11 @@ function backendSection(model: ModelParity, backend: BackendParity, layerOrder: 
   const status = backend.passed ? '<span class="pass">pass</span>' : `<span class="fail">FAIL: ${failed.length} tensors out of tolerance</span>`;
   const failures = failed.length === 0 ? '' : `<pre class="failures">${escapeHtml(failed.map((t) => describeFailure(model.model, backend.backend, t)).join('\n'))}</pre>`;
   const modes = modeLines(model.model, backend, (text) => text).map((line) => `<li>${escapeHtml(line)}</li>`);
+  const chart = layerChart(backend, layerOrder);
   return `<section class="backend"><h3>${escapeHtml(backend.backend)}: ${status} <small>${backend.seconds.toFixed(2)} s</small></h3>
-<p class="legend">Error by layer, in graph order: log<sub>10</sub>(worst |tfjs − keras| / allowed). ● layer output, ■ weight gradients; red: out of tolerance.</p>
-${layerChart(backend, layerOrder)}
+<p class="legend">Error by layer, in graph order: log<sub>10</sub>(worst |tfjs − keras| / allowed); filled: end to end through the whole model, hollow: the layer run alone on Keras's inputs; red: out of tolerance.</p>
+<p class="legend series-legend">${chart.legend}</p>
+${chart.svg}
 <p class="legend">Absolute error of every compared element, per decade.</p>
 ${histogram(backend)}
 <ul class="modes">${modes.join('')}</ul>
@@ -114,8 +167,12 @@ h1{font-size:20px}h2{font-size:17px;margin-top:28px;border-bottom:1px solid #ddd
 .pass{color:#1a7f37;font-weight:600}.fail{color:#cf222e;font-weight:600}small{color:#666;font-weight:400}
 .grid{stroke:#eee}.axis{font-size:10px;fill:#555}.tolerance{stroke:#cf222e;stroke-dasharray:6 3}
 .tolerance-label{font-size:11px;fill:#cf222e}.out-line{fill:none;stroke:#0969da;stroke-width:1.5}
-.grad-line{fill:none;stroke:#8250df;stroke-width:1;stroke-dasharray:3 2}.point.out{fill:#0969da}.point.grad{fill:#8250df}
-.point.fail{fill:#cf222e}.divergence{stroke:#cf222e;stroke-width:2;stroke-dasharray:2 2}.divergence-label{font-size:12px;fill:#cf222e;font-weight:600}
+.grad-line{fill:none;stroke:#8250df;stroke-width:1;stroke-dasharray:3 2}.dy-line{fill:none;stroke:#bf8700;stroke-width:1;stroke-dasharray:4 2}
+.train-line{fill:none;stroke:#1a7f37;stroke-width:1;stroke-dasharray:1 2}.alone-line,.back-alone-line{display:none}
+.point.out,.point.alone{fill:#0969da;stroke:#0969da}.point.grad,.point.back-alone{fill:#8250df;stroke:#8250df}
+.point.dy{fill:#bf8700;stroke:#bf8700}.point.train{fill:#1a7f37;stroke:#1a7f37}.point.hollow{fill:#fff;stroke-width:1.5}
+.point.fail{fill:#cf222e;stroke:#cf222e}.point.hollow.fail{fill:#fff}.divergence{stroke:#cf222e;stroke-width:2;stroke-dasharray:2 2}
+.divergence.backward{stroke:#bf3989}.divergence-label{font-size:12px;fill:#cf222e;font-weight:600}.divergence-label.backward{fill:#bf3989}
 .modes{font-size:12px;color:#444;padding-left:18px}.bar{fill:#0969da}.legend{color:#555;font-size:12px;margin:4px 0}pre.failures{background:#fff5f5;border:1px solid #f5c2c7;padding:8px;white-space:pre-wrap;font-size:12px}`;
 
 /** One self-contained HTML page (inline CSS and SVG, no scripts) for a parity run. */

@@ -15,11 +15,15 @@ const ARTIFACTS = path.join(REPO_ROOT, 'out', 'test-artifacts');
 describe('HTML parity report, rendered in Chromium', function () {
   this.timeout(120_000);
   let run: ParityRun;
+  /** swish with a right forward pass and a doubled gradient in SwishActivation. */
+  let backwardRun: ParityRun;
 
   before(async () => {
     (await import('../support/faulty-seed-layers.js')).registerWrongSwish();
     try {
       run = await runParity([fixtureBundle('swish'), fixtureBundle('two_branch')], { backends: ['cpu', 'wasm'], requireAllBackends: true });
+      await import('../support/wrong-gradient-swish.js');
+      backwardRun = await runParity([fixtureBundle('swish')], { backends: ['cpu'], requireAllBackends: true });
     } finally {
       registerLayer('SwishActivation', SwishActivation);
     }
@@ -49,15 +53,45 @@ describe('HTML parity report, rendered in Chromium', function () {
       assert.ok(modes.some((t) => /swish on cpu, layer-isolated mode: out of tolerance when run alone on Keras's inputs: swish_activation/.test(t)), modes.join('\n'));
       assert.ok(modes.some((t) => /layer-isolated gradients:/.test(t)));
       // A failing layer is drawn red and above the tolerance line; a passing one below it.
-      const failing = page.locator('svg.chart').first().locator('circle.fail[data-layer="swish_activation"]');
+      const failing = page.locator('svg.chart').first().locator('circle.out.fail[data-layer="swish_activation"]');
       const passing = page.locator('svg.chart').first().locator('circle.out:not(.fail)[data-layer="dense"]');
       const tolerance = Number(await page.locator('svg.chart').first().locator('line.tolerance').getAttribute('y1'));
       assert.ok(Number(await failing.getAttribute('cy')) < tolerance);
       assert.ok(Number(await passing.getAttribute('cy')) > tolerance);
+      // Every mode is a series: the faulty layer fails alone too (hollow circle), and output
+      // gradients (triangles) and each layer's backward pass alone (hollow squares) are drawn.
+      const chart = page.locator('svg.chart').first();
+      assert.equal(await chart.locator('circle.alone.hollow.fail[data-layer="swish_activation"]').count(), 1);
+      assert.equal(await chart.locator('circle.alone:not(.fail)[data-layer="dense"]').count(), 1);
+      assert.ok((await chart.locator('polygon.dy').count()) > 0);
+      assert.ok((await chart.locator('rect.back-alone.hollow').count()) > 0);
+      const legend = await page.locator('p.series-legend').first().textContent();
+      assert.match(legend ?? '', /layer output.*layer run alone.*output gradient dL\/dy.*weight gradients.*backward pass, layer run alone/);
+      // A forward divergence is the finding: no backward divergence is claimed on top of it.
+      assert.equal(await page.locator('#first-divergence-backward').count(), 0);
       await mkdir(ARTIFACTS, { recursive: true });
       const screenshot = path.join(ARTIFACTS, 'parity-report.png');
       await page.screenshot({ path: screenshot, fullPage: true });
       console.log(`      screenshot: ${path.relative(REPO_ROOT, screenshot)}`);
+    } finally {
+      await browser.close();
+    }
+  });
+
+  it('marks where the backward pass diverges when the forward pass holds', async () => {
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage({ viewport: { width: 960, height: 800 } });
+      await page.setContent(formatHtmlReport(backwardRun));
+      assert.equal(await page.locator('#first-divergence').count(), 0);
+      assert.deepEqual(await page.locator('#first-divergence-backward').allTextContents(), ['backward pass diverges: swish_activation']);
+      const chart = page.locator('svg.chart');
+      // Forward points all pass; the output gradient into dense (upstream of the fault) fails, the one into swish_activation does not.
+      assert.equal(await chart.locator('circle.out.fail').count(), 0);
+      assert.equal(await chart.locator('polygon.dy.fail[data-layer="dense"]').count(), 1);
+      assert.equal(await chart.locator('polygon.dy:not(.fail)[data-layer="swish_activation"]').count(), 1);
+      await mkdir(ARTIFACTS, { recursive: true });
+      await page.screenshot({ path: path.join(ARTIFACTS, 'parity-report-backward.png'), fullPage: true });
     } finally {
       await browser.close();
     }
