@@ -5,7 +5,13 @@ import type * as tf from '@tensorflow/tfjs';
  * under [layer, sub-layer], so a training-mode replay wraps the tfjs sub-layers too, keyed by
  * the holder's tfjs class name. (Nested models need no entry: their layers are listed already.)
  */
-export type SubLayers = (layer: tf.layers.Layer) => tf.layers.Layer[];
+export type SubLayers = (layer: tf.layers.Layer) => SubLayer[];
+
+/** A tfjs layer another layer calls, with its name as Keras records it (which tfjs may spell otherwise). */
+export interface SubLayer {
+  layer: tf.layers.Layer;
+  name: string;
+}
 
 const holders = new Map<string, SubLayers>();
 
@@ -13,13 +19,18 @@ export function registerSubLayers(classNames: string[], subLayers: SubLayers): v
   for (const name of classNames) holders.set(name, subLayers);
 }
 
-export function subLayersOf(layer: tf.layers.Layer): tf.layers.Layer[] {
+export function subLayersOf(layer: tf.layers.Layer): SubLayer[] {
   return holders.get(layer.getClassName())?.(layer) ?? [];
 }
 
-// tfjs-layers' Bidirectional names its copies 'forward_<layer>' and 'backward_<layer>', as
-// Keras 3 does, and calls them itself.
+// Keras 3 names Bidirectional's copies forward_<name> and backward_<name>, where <name> is the
+// wrapped layer's without a 'forward_' prefix (its saved config says 'forward_lstm');
+// tfjs-layers' prefixes the saved name again ('forward_forward_lstm', 'backward_forward_lstm').
 registerSubLayers(['Bidirectional'], (layer) => {
-  const { forwardLayer, backwardLayer } = layer as unknown as { forwardLayer: tf.layers.Layer; backwardLayer: tf.layers.Layer };
-  return [forwardLayer, backwardLayer];
+  const { forwardLayer, backwardLayer, layer: wrapped } = layer as unknown as Record<'forwardLayer' | 'backwardLayer' | 'layer', tf.layers.Layer>;
+  const name = wrapped.name.startsWith('forward_') ? wrapped.name.slice('forward_'.length) : wrapped.name;
+  return [
+    { layer: forwardLayer, name: `forward_${name}` },
+    { layer: backwardLayer, name: `backward_${name}` },
+  ];
 });

@@ -159,6 +159,6 @@ function nestedLayers(model: tf.LayersModel, prefix: string[]): Array<{ layer: t
 }
 
 function withSubLayers(layer: tf.layers.Layer, path: string[]): Array<{ layer: tf.layers.Layer; path: string[] }> {
-  const nested = layer instanceof tf.LayersModel ? nestedLayers(layer, path) : subLayersOf(layer).flatMap((sub) => withSubLayers(sub, [...path, sub.name]));
+  const nested = layer instanceof tf.LayersModel ? nestedLayers(layer, path) : subLayersOf(layer).flatMap((sub) => withSubLayers(sub.layer, [...path, sub.name]));
   return [{ layer, path }, ...nested];
 }
