@@ -54,6 +54,19 @@ describe('recurrent translators', () => {
     assert.ok(conversion.notes.some((n) => n.field === 'zero_output_for_mask' && /returns its last output/.test(n.reason)));
   });
 
+  it("dropout maps to keras-bridge's class (Keras's masks, replayed in training mode); without it, tfjs-layers' class", () => {
+    for (const [model, className, ours] of [
+      ['lstm_dropout_inference', 'LSTM', 'KerasLSTM'],
+      ['gru_reset_before_dropout', 'GRU', 'KerasGRU'],
+      ['simple_rnn_state', 'SimpleRNN', 'KerasSimpleRNN'],
+    ] as const) {
+      const { tfjs, conversion } = translateLayer(zooLayer('recurrent', model, className), 'm.json');
+      assert.equal(tfjs.class_name, ours);
+      assert.ok(conversion.notes.some((n) => n.field === 'class_name' && /dropout/.test(n.reason)), JSON.stringify(conversion.notes));
+    }
+    assert.equal(translateLayer(zooLayer('recurrent', 'lstm_last', 'LSTM'), 'm.json').tfjs.class_name, 'LSTM');
+  });
+
   it('refuses stateful layers, naming file, layer and field', () => {
     refused(withConfig(zooLayer('recurrent', 'lstm_last', 'LSTM'), { stateful: true }), /m\.json: layer 'lstm', field 'stateful'/);
   });
