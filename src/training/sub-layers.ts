@@ -34,3 +34,12 @@ registerSubLayers(['Bidirectional'], (layer) => {
     { layer: backwardLayer, name: `backward_${name}` },
   ];
 });
+
+// Keras 3's TimeDistributed calls its layer once per timestep (a Python loop over the static time
+// axis, keras/src/layers/rnn/time_distributed.py), so each timestep's draw is recorded as its own
+// call of [time_distributed, <layer>], with the shape of one timestep. tfjs-layers' TimeDistributed
+// also calls its layer once per timestep, in order (K.rnn): replayed as calls 0, 1, ... alike.
+registerSubLayers(['TimeDistributed'], (layer) => {
+  const wrapped = (layer as unknown as { layer: tf.layers.Layer }).layer;
+  return [{ layer: wrapped, name: wrapped.name }];
+});

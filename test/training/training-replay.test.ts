@@ -4,8 +4,8 @@ import type { RandomDrawRecord } from '../../src/keras/bundle-manifest.js';
 import { inSubLayer, random, ReplayMismatchError } from '../../src/training/replayable-random.js';
 import { TrainingReplay } from '../../src/training/training-replay.js';
 
-function drawRecord(layerPath: string[], fn: string, shape: number[]): RandomDrawRecord {
-  return { kind: 'random_draw', layer_path: layerPath, call: 0, index: 0, function: fn, parameters: {}, shape, dtype: 'float32', offset: 0, byte_length: 4 * shape.reduce((a, b) => a * b, 1) };
+function drawRecord(layerPath: string[], fn: string, shape: number[], call = 0): RandomDrawRecord {
+  return { kind: 'random_draw', layer_path: layerPath, call, index: 0, function: fn, parameters: {}, shape, dtype: 'float32', offset: 0, byte_length: 4 * shape.reduce((a, b) => a * b, 1) };
 }
 
 /** Draws like Keras's MultiHeadAttention: through its own (auto-named) Dropout sub-layer. */
@@ -112,6 +112,26 @@ describe('TrainingReplay: Keras\'s random draws in a tfjs model', () => {
     assert.throws(() => layer.call(x(), { training: true }), /layer 'dropout', call 1, draw 0: tfjs drew dropout \[1, 4\], which Keras did not draw/);
     replay.uninstall();
     tf.dispose([u, input, first!, again!]);
+  });
+
+  it("replays TimeDistributed's layer once per timestep, in time order, each timestep's draw its own call (as Keras's loop)", async () => {
+    const input = tf.input({ shape: [3, 2] });
+    const wrapper = tf.layers.timeDistributed({ layer: tf.layers.dropout({ rate: 0.5, name: 'dropout' }), name: 'time_distributed' });
+    const model = tf.model({ inputs: input, outputs: wrapper.apply(input) as tf.SymbolicTensor });
+    const perStep = [[[0.1, 0.9]], [[0.9, 0.1]], [[0.6, 0.6]]].map((u) => tf.tensor2d(u));
+    const replay = new TrainingReplay(model, perStep.map((values, call) => ({ record: drawRecord(['time_distributed', 'dropout'], 'dropout', [1, 2], call), values })));
+    replay.newPass();
+    const out = model.apply(tf.tensor3d([[[1, 2], [3, 4], [5, 6]]]), { training: true }) as tf.Tensor;
+    assert.deepEqual(Array.from(await out.data()), [0, 4, 6, 0, 10, 12]);
+    assert.deepEqual(replay.unusedDraws(), []);
+    replay.uninstall();
+
+    const once = new TrainingReplay(model, [{ record: drawRecord(['time_distributed', 'dropout'], 'dropout', [1, 2]), values: perStep[0]! }]);
+    once.newPass();
+    assert.throws(() => model.apply(tf.ones([1, 3, 2]), { training: true }), /layer 'time_distributed\/dropout', call 1, draw 0: tfjs drew dropout \[1, 2\], which Keras did not draw/);
+    once.uninstall();
+    tf.dispose([...perStep, out]);
+    model.dispose();
   });
 
   it('outside a replay, random draws fresh numbers with its parameters applied', async () => {
