@@ -2,15 +2,13 @@ import * as tf from '@tensorflow/tfjs';
 import type { RandomDrawRecord } from '../keras/bundle-manifest.js';
 import { ReplayMismatchError, withDrawSource, type DrawSource } from './replayable-random.js';
 import { subLayersOf } from './sub-layers.js';
-import { findTrainingReplayer } from './training-replayers.js';
+import { findTrainingReplayer, type LayerCall } from './training-replayers.js';
 
 /** A recorded draw and its values as a tensor (owned by the caller). */
 export interface RecordedDraw {
   record: RandomDrawRecord;
   values: tf.Tensor;
 }
-
-type LayerCall = (inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown>) => tf.Tensor | tf.Tensor[];
 
 /**
  * Makes a converted model's training-mode passes use Keras's random draws: while installed, every
@@ -74,7 +72,7 @@ export class TrainingReplay {
     const replayer = findTrainingReplayer(layer.getClassName());
     holder.call = (inputs, kwargs) => {
       const call = this.callNumber(layer, inputs);
-      return withDrawSource(this.sourceFor(path, call), () => (replayer ? replayer(layer, inputs, kwargs) : original.call(layer, inputs, kwargs)));
+      return withDrawSource(this.sourceFor(path, call), () => (replayer ? replayer(layer, inputs, kwargs, (i, k) => original.call(layer, i, k)) : original.call(layer, inputs, kwargs)));
     };
     this.restore.push(() => {
       if (own) holder.call = own;

@@ -8,7 +8,10 @@ import { random } from './replayable-random.js';
  * custom layers written that way) need none; tfjs-layers' classes, which call tf.randomUniform,
  * tf.dropout, ... directly, get one here, keyed by class name.
  */
-export type TrainingReplayer = (layer: tf.layers.Layer, inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown>) => tf.Tensor | tf.Tensor[];
+export type TrainingReplayer = (layer: tf.layers.Layer, inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown>, ownCall: LayerCall) => tf.Tensor | tf.Tensor[];
+
+/** The layer's own `call`, for a replayer that only changes where the layer's draws come from. */
+export type LayerCall = (inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown>) => tf.Tensor | tf.Tensor[];
 
 const replayers = new Map<string, TrainingReplayer>();
 
@@ -83,3 +86,25 @@ registerTrainingReplayer(['AlphaDropout'], (layer, inputs, kwargs) =>
     return tf.add(tf.mul(x, a), b);
   }),
 );
+
+interface DropoutCell {
+  dropoutFunc?: (ones: tf.Tensor, rate: number) => tf.Tensor;
+}
+
+/**
+ * ConvLSTM2D: tfjs-layers 4.22's cell applies its masks as Keras 3's ConvLSTMCell does (one per
+ * gate, for the input and, with recurrent_dropout, for the state), and draws them as Keras's RNN
+ * does, once per call: four of the step input's shape, then four of the state's. Only the draw is
+ * replaced, through the cell's `dropoutFunc` (tfjs's hook for it), keeping tfjs's arithmetic
+ * (tf.dropout's ones * floor(u + keep) / keep, as the mask 1 or 0 divided by keep).
+ */
+registerTrainingReplayer(['ConvLSTM2D'], (layer, inputs, kwargs, ownCall) => {
+  const cell = (layer as unknown as { cell: DropoutCell }).cell;
+  const tfjsDraw = cell.dropoutFunc;
+  cell.dropoutFunc = (ones, rate) => tf.mul(ones, tf.div(random.dropoutMask(ones.shape, rate), 1 - rate));
+  try {
+    return ownCall(inputs, kwargs);
+  } finally {
+    cell.dropoutFunc = tfjsDraw;
+  }
+});
