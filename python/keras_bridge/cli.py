@@ -139,6 +139,15 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     export.add_argument(
+        "--float64-reference",
+        action="store_true",
+        help=(
+            "also run the model as a float64 copy (same weights, inputs, cotangents and random draws) and add "
+            "each golden's measured float32 error to its reference_error, which parity adds to atol; for "
+            "ill-conditioned models (BatchNormalization in training mode on small batches)"
+        ),
+    )
+    export.add_argument(
         "--train-steps",
         type=_non_negative_int,
         default=0,
@@ -189,6 +198,7 @@ def run_export(args) -> int:
         layer_gradients=args.layer_gradients,
         training_mode=args.training_mode,
         train_steps=args.train_steps,
+        float64_reference=args.float64_reference,
         progress=to_stderr,
     )
     print(path, flush=True)

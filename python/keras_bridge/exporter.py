@@ -17,6 +17,7 @@ from .bundle_writer import (
 )
 from .differentiability import Differentiability, analyze_layer
 from .errors import LAMBDA_ADVICE, ExportError
+from .float64_reference import measure_float64_reference
 from .golden_inputs import check_input_ranges
 from .goldens import LOSS_DEFINITION, compute_goldens, input_names, op_determinism, output_names
 from .layer_gradients import check_policy
@@ -76,6 +77,7 @@ def export(
     training_mode: bool = True,
     train_steps: int = 0,
     optimizers=("sgd", "adam"),
+    float64_reference: bool = False,
     progress: Progress = None,
 ) -> Path:
     """Exports a built Keras 3 model as a bundle at `out_dir` and returns the bundle's path.
@@ -89,6 +91,9 @@ def export(
     optimizer_steps.py).
     `layer_gradients` ("auto", "always", "never", or True/False) says whether the goldens include
     dL/dy for every layer output (layer_gradients.py; "auto": when they are small).
+    `float64_reference`: also run the passes with a float64 copy of the model and add each golden's
+    measured float32 error to its reference_error (float64_reference.py); refused when no golden
+    at all could be measured.
     `progress`, if given, receives one line per step. Raises ExportError when the model or
     the destination cannot be exported (the CLI's exit code 2); nothing is written then.
     """
@@ -132,6 +137,7 @@ def export(
         )
         training = compute_training_goldens(model, graph, goldens, seed=seed, progress=progress) if training_mode else None
         runs = train_goldens(model, graph, goldens, steps=train_steps, optimizers=optimizers, progress=progress) if train_steps else []
+        reference = measure_float64_reference(model, graph, goldens, training, runs, seed=seed, progress=progress) if float64_reference else None
 
     serialized = keras.saving.serialize_keras_object(model)
 
@@ -158,6 +164,8 @@ def export(
         "gradients": goldens.gradients,
         "tensors": tensor_records,
     }
+    if reference is not None:
+        golden_sections["reference"] = reference
     if training is not None:
         golden_sections["training"] = _training_section(goldens_pack, training, seed)
     if train_steps:
@@ -196,7 +204,8 @@ def _packed(pack: TensorPack, tensor) -> dict:
     """A GoldenTensor's manifest record, its values appended to `pack`."""
     what = f"golden {tensor.record['kind']} {tensor.record.get('name') or tensor.record.get('layer')!r}"
     location = pack.add(tensor.array, tensor.dtype, what)
-    return {**tensor.record, **location, "source": tensor.source, "reference_error": tensor.reference_error}
+    measured = {"float64_error": tensor.float64_error} if tensor.float64_checked else {}
+    return {**tensor.record, **location, "source": tensor.source, "reference_error": tensor.reference_error, **measured}
 
 
 def _training_section(pack: TensorPack, training, seed: int) -> dict:

@@ -31,6 +31,9 @@ class GoldenTensor:
     dtype: str
     source: str = "keras"
     reference_error: float | None = None
+    # float64_reference.py: whether the export measured it, and its float32 error (None: not measured)
+    float64_checked: bool = False
+    float64_error: float | None = None
 
 
 @dataclass
