@@ -17,6 +17,10 @@ export const exportCommand: Command = {
     'layer-gradients': { type: 'string', value: 'WHEN', description: "auto, always or never: record dL/dy of every layer output, to check each layer's backward pass alone (auto: when they are small)", default: 'auto' },
     'train-steps': { type: 'string', value: 'N', description: 'also record the trainable weights after N SGD and N Adam steps (parity after training)', default: '0' },
     'no-training-mode': { type: 'boolean', description: 'do not record training mode (training=True, random draws recorded for replay)' },
+    'float64-reference': {
+      type: 'boolean',
+      description: "also run a float64 copy of the model and add each golden's measured float32 error to its atol (for ill-conditioned models, e.g. BatchNormalization in training mode on small batches)",
+    },
     python: { type: 'string', value: 'PATH', description: 'Python with keras_bridge installed (default: $KERAS_BRIDGE_PYTHON, then .venv/bin/python)' },
     timeout: { type: 'string', value: 'SECONDS', description: 'stop the exporter after this long', default: String(DEFAULT_EXPORT_TIMEOUT_SECONDS) },
     help: { type: 'boolean', description: 'show this help' },
@@ -37,6 +41,7 @@ export const exportCommand: Command = {
       layerGradients: stringFlag(args, 'layer-gradients'),
       trainSteps: numberFlag(args, 'export', 'train-steps'),
       trainingMode: args.values['no-training-mode'] !== true,
+      float64Reference: args.values['float64-reference'] === true,
       python: stringFlag(args, 'python'),
       timeoutSeconds: numberFlag(args, 'export', 'timeout'),
       onProgress: (line) => process.stderr.write(`  ${line}\n`),

@@ -51,7 +51,10 @@ export type StoredWeight = z.infer<typeof storedWeight>;
 const goldenBase = {
   ...tensorLocation,
   source: z.enum(['keras', 'autodiff', 'finite_difference']),
+  /** Added to atol: a finite-difference estimate, plus float64_error when measured. */
   reference_error: z.number().nonnegative().nullable().optional(),
+  /** Keras's own float32 error, measured against a float64 copy (export --float64-reference); null: not measured. */
+  float64_error: z.number().nonnegative().nullable().optional(),
 };
 const outputGolden = z.object({ kind: z.literal('output'), index: z.number().int(), name: z.string(), ...goldenBase });
 const layerOutputGolden = z.object({
@@ -146,6 +149,28 @@ export type AfterTrainingSection = z.infer<typeof afterTrainingSection>;
 export type GoldenTensorRecord = z.infer<typeof goldenTensor> | z.infer<typeof weightAfterPassGolden> | z.infer<typeof trainedWeightGolden>;
 export type GoldenKind = GoldenTensorRecord['kind'];
 
+/** A golden the float64 copy could not measure: its section and what tells it apart there. */
+const goldenRef = z
+  .object({
+    section: z.enum(['goldens', 'training', 'after_training']),
+    kind: z.string(),
+    optimizer: z.string().optional(),
+    layer: z.string().optional(),
+    node: z.number().int().optional(),
+    index: z.number().int().optional(),
+    name: z.string().optional(),
+  })
+  .strict();
+
+const referenceSection = z.object({
+  float64: z.boolean(),
+  definition: z.string(),
+  measured: z.number().int().nonnegative(),
+  not_measured_count: z.number().int().nonnegative(),
+  not_measured: z.array(z.object({ reason: z.string(), goldens: z.array(goldenRef) })),
+});
+export type ReferenceSection = z.infer<typeof referenceSection>;
+
 const modelIo = z.object({ name: z.string(), shape, dtype });
 
 export const bundleManifestSchema = z.object({
@@ -188,6 +213,8 @@ export const bundleManifestSchema = z.object({
         .optional(),
     }),
     tensors: z.array(goldenTensor),
+    /** How reference errors were measured beyond finite differences (export --float64-reference); absent otherwise. */
+    reference: referenceSection.optional(),
     /** Training mode (docs/bundle-format.md); absent when it computes what inference does. */
     training: trainingSection.optional(),
     /** Trainable weights after N optimizer steps per optimizer; absent unless exported with train_steps. */

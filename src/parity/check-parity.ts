@@ -129,7 +129,7 @@ function compareBackend(
 ): BackendParity {
   const { computed, isolation } = evaluation;
   const tensors = compareWithGoldens(bundle, computed, backend, policy);
-  const isolatedTensors = compareWithGoldens(bundle, isolation.computed, backend, policy, (g) => isolation.computed.has(goldenKey(g))).map(
+  const isolatedTensors = compareWithGoldens(bundle, isolation.computed, backend, policy, (g) => isolation.computed.has(goldenKey(g)), true).map(
     (t) => ({ ...t, label: `${t.label} (isolated)` }),
   );
   const failingAlone = new Set(isolatedTensors.filter((t) => !t.comparison.passed).map((t) => t.layer!));
@@ -155,6 +155,7 @@ function compareWithGoldens(
   backend: string,
   policy: TolerancePolicy,
   include: (golden: GoldenTensorRecord) => boolean = () => true,
+  isolated = false,
 ): TensorParity[] {
   const compared: TensorParity[] = [];
   const layerNames = new Set(bundle.manifest.layers.map((l) => l.name));
@@ -163,7 +164,7 @@ function compareWithGoldens(
     // A model input's gradient belongs to its Input layer (Keras names both alike): the backward pass ends there.
     const layer = golden.kind === 'grad_input' && layerNames.has(golden.name) ? { layer: golden.name } : {};
     compared.push(
-      compareGolden(golden, computed.get(goldenKey(golden)), toFloat64(bundleGolden(bundle, golden)), { backend, policy, label: labelOf(golden), ...layer }),
+      compareGolden(golden, computed.get(goldenKey(golden)), toFloat64(bundleGolden(bundle, golden)), { backend, policy, label: labelOf(golden), isolated, ...layer }),
     );
   }
   return compared;

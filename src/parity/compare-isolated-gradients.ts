@@ -8,7 +8,8 @@ import type { TolerancePolicy } from './tolerance-policy.js';
 /**
  * Compares the gradients each layer's backward pass gave alone with Keras's goldens. A tensor's
  * tolerance is that of the layer run alone; a finite-difference golden's estimated error is added
- * to its atol, as for the end-to-end gradients.
+ * to its atol, as for the end-to-end gradients, but not Keras's float32 error measured against
+ * float64, which the layers before it built up (compareGolden's `isolated`).
  */
 export function compareIsolatedGradients(
   bundle: Bundle,
@@ -26,6 +27,7 @@ export function compareIsolatedGradients(
         policy,
         label: check.label,
         layer: check.layer,
+        isolated: true,
       }),
     );
   const failing = new Set(tensors.filter((t) => !t.comparison.passed).map((t) => t.layer!));

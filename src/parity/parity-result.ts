@@ -9,8 +9,17 @@ export interface TensorParity {
   layer: string | null;
   /** 'keras', 'autodiff' or 'finite_difference': where the expected value came from. */
   source: string;
-  /** The exporter's estimate of a finite-difference reference's own error, added to atol. */
+  /**
+   * The expected value's own error, added to atol: a finite-difference reference's estimated error,
+   * plus `float64Error` when the exporter measured it.
+   */
   referenceError: number | null;
+  /**
+   * The part of referenceError that is Keras's own float32 error, measured against a float64 copy of
+   * the model (export --float64-reference); null when not measured or not added (a layer run alone);
+   * absent in results written before it existed.
+   */
+  float64Error?: number | null;
   comparison: TensorComparison;
 }
 

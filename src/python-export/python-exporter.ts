@@ -23,6 +23,8 @@ export interface PythonExportOptions {
   trainingMode?: boolean;
   /** Record trainable weights after this many SGD and Adam steps (--train-steps). */
   trainSteps?: number;
+  /** Measure each golden's float32 error against a float64 copy of the model and add it to its reference_error (--float64-reference). */
+  float64Reference?: boolean;
   python?: string;
   timeoutSeconds?: number;
   /** Receives each line the exporter prints to stderr (its progress and errors). */
@@ -67,6 +69,7 @@ export async function exportWithPython(options: PythonExportOptions): Promise<st
   for (const range of options.inputRanges ?? []) args.push('--input-range', range);
   if (options.trainingMode === false) args.push('--no-training-mode');
   if (options.trainSteps !== undefined) args.push('--train-steps', String(options.trainSteps));
+  if (options.float64Reference === true) args.push('--float64-reference');
   const timeoutSeconds = options.timeoutSeconds ?? DEFAULT_EXPORT_TIMEOUT_SECONDS;
   const stderrLines: string[] = [];
   const child = execa(python, args, {

@@ -10,13 +10,15 @@ const COLUMNS = ['model', 'layer or tensor', 'backend', 'max abs err', 'max rel 
 export function formatParityTable(run: ParityRun, useColor: boolean): string {
   const paint = (text: string, code: number) => (useColor ? `\x1b[${code}m${text}\x1b[0m` : text);
   const rows: string[][] = [];
+  const shown: TensorParity[] = [];
   for (const model of run.models) {
     for (const backend of model.backends) {
       const entries = [...backend.tensors.map((tensor) => ({ tensor, counted: true })), ...trainingRows(backend)];
       for (const { tensor: t, counted } of entries) {
+        shown.push(t);
         rows.push([
           model.model,
-          t.label + (t.source === 'finite_difference' ? ' *' : ''),
+          t.label + referenceMark(t),
           backend.backend,
           formatError(t.comparison.maxAbsError),
           formatError(t.comparison.maxRelError),
@@ -33,9 +35,8 @@ export function formatParityTable(run: ParityRun, useColor: boolean): string {
     const text = line(row);
     out.push(row[6] === 'pass' ? text : paint(text, row[6] === 'FAIL' ? 31 : 33));
   }
-  if (rows.some((r) => r[1]!.endsWith(' *'))) {
-    out.push('', '* expected value is a chain rule through a finite-difference reference (Python could not differentiate a layer); its estimated error is added to atol.');
-  }
+  const notes = referenceFootnotes(shown);
+  if (notes.length > 0) out.push('', ...notes);
   const failures = run.models.flatMap((m) =>
     m.backends.flatMap((b) =>
       failedTensors(b).map((t) => describeFailure(m.model, b.backend, t)),
@@ -50,6 +51,24 @@ export function formatParityTable(run: ParityRun, useColor: boolean): string {
   const failed = rows.filter((r) => r[6] === 'FAIL').length;
   out.push('', run.passed ? paint(`parity: ${total} tensors compared, all pass`, 32) : paint(`parity: ${failed} of ${total} tensors FAIL`, 31));
   return out.join('\n');
+}
+
+/** " *" for a finite-difference reference, " †" where atol includes Keras's float32 error measured against float64, " *†" for both. */
+export function referenceMark(t: TensorParity): string {
+  const mark = (t.source === 'finite_difference' ? '*' : '') + (t.float64Error != null ? '†' : '');
+  return mark ? ` ${mark}` : '';
+}
+
+/** The footnotes for the marks the tensors carry. */
+export function referenceFootnotes(tensors: TensorParity[]): string[] {
+  const notes: string[] = [];
+  if (tensors.some((t) => t.source === 'finite_difference')) {
+    notes.push('* expected value is a chain rule through a finite-difference reference (Python could not differentiate a layer); its estimated error is added to atol.');
+  }
+  if (tensors.some((t) => t.float64Error != null)) {
+    notes.push("† atol includes Keras's own float32 error, measured against float64 (the same passes run by a float64 copy of the model; export --float64-reference).");
+  }
+  return notes;
 }
 
 /** The lines on the other modes for one model on one backend: layer-isolated outputs and gradients, training. */

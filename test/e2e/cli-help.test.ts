@@ -3,7 +3,7 @@ import { runCli } from '../support/run-cli.js';
 
 describe('CLI --help', () => {
   for (const [command, flags] of [
-    ['export', ['--out', '--factory', '--model', '--module', '--path', '--seed', '--batch-size', '--input-range', '--layer-gradients', '--train-steps', '--no-training-mode', '--python', '--timeout']],
+    ['export', ['--out', '--factory', '--model', '--module', '--path', '--seed', '--batch-size', '--input-range', '--layer-gradients', '--train-steps', '--no-training-mode', '--float64-reference', '--python', '--timeout']],
     ['convert', ['--custom-layers', '--json']],
     ['parity', ['--backend', '--atol', '--rtol', '--json', '--junit', '--html', '--tolerances', '--shard', '--custom-layers', '--no-color']],
     ['demo', ['--out', '--backend']],
