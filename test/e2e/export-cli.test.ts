@@ -2,6 +2,9 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import '../../src/layers/seed/index.js';
+import { checkBundleParity } from '../../src/parity/check-parity.js';
+import { formatParityTable } from '../../src/report/parity-table.js';
 import { fixtureBundle } from '../support/paths.js';
 import { runCli } from '../support/run-cli.js';
 
@@ -17,6 +20,24 @@ describe('keras-bridge export drives the Python exporter', () => {
         const fixture = await readFile(path.join(fixtureBundle('risk'), file));
         assert.ok(fresh.equals(fixture), `${file} differs from fixtures/bundles/risk: run scripts/make-fixtures.sh`);
       }
+    } finally {
+      await rm(tmp, { recursive: true, force: true });
+    }
+  });
+
+  it("--float64-reference: every golden carries Keras's own float32 error, which parity adds to atol and marks †", async () => {
+    const tmp = await mkdtemp(path.join(os.tmpdir(), 'kb-export-'));
+    try {
+      const out = path.join(tmp, 'swish');
+      const r = await runCli(['export', '--out', out, '--factory', 'seed_models:swish_model', '--path', 'fixtures/seed', '--float64-reference']);
+      assert.equal(r.exitCode, 0, r.stderr);
+      assert.match(r.stderr, /float64 reference: \d+ goldens measured/);
+      const result = await checkBundleParity(out, { backends: ['cpu'] });
+      assert.equal(result.passed, true);
+      const tensors = result.backends[0]!.tensors;
+      assert.ok(tensors.length > 0 && tensors.every((t) => t.float64Error !== null && t.referenceError === t.float64Error && t.float64Error! < 1e-6));
+      const table = formatParityTable({ schema: 'keras-bridge-parity', schemaVersion: 1, passed: true, models: [result], unavailableBackends: [] }, false);
+      assert.match(table, /^† atol includes Keras's own float32 error/m);
     } finally {
       await rm(tmp, { recursive: true, force: true });
     }
