@@ -1,12 +1,19 @@
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 
-/** Fields Keras 3's base Layer.get_config() writes for every layer. */
+/**
+ * Fields Keras 3's base Layer.get_config() writes for every layer. A layer that defines neither
+ * __init__ nor get_config gets Keras's automatic config, which also records Layer.__init__'s
+ * `autocast` and `activity_regularizer` (and so does one whose get_config returns those kwargs).
+ */
 export const kerasBaseLayerConfigSchema = z.object({
   name: z.string(),
   trainable: z.boolean().optional(),
   // A string ("float32") or a serialized DTypePolicy object.
   dtype: z.union([z.string(), z.record(z.unknown())]).nullable().optional(),
+  autocast: z.boolean().optional(),
+  // null, or a serialized regularizer ({class_name, config}).
+  activity_regularizer: z.record(z.unknown()).nullable().optional(),
 });
 
 /** A tfjs Layer class that tfjs's serialization registry can build from a config. */
