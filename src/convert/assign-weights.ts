@@ -2,6 +2,7 @@ import type * as tf from '@tensorflow/tfjs';
 import { WeightMismatchError } from '../errors.js';
 import type { FieldNote } from './conversion-report.js';
 import type { SourceWeight } from './weight-source.js';
+import { kerasPositions } from './weight-pairing.js';
 
 const TFJS_WEIGHT_DTYPES = new Set(['float32', 'int32', 'bool']);
 
@@ -14,9 +15,9 @@ export interface AssignedWeights {
 }
 
 /**
- * Pairs each weight of the built tfjs model with the Keras weight of the same layer at the same
- * position (Keras and tfjs-layers both list a layer's weights in creation order), checking
- * count and shape, and lays the Keras bytes out under tfjs's weight names.
+ * Pairs each weight of the built tfjs model with the Keras weight of the same layer, by name when
+ * the names match Keras's weight paths and otherwise at the same position (weight-pairing.ts),
+ * checking count and shape, and lays the Keras bytes out under tfjs's weight names.
  */
 export function assignWeights(model: tf.LayersModel, weights: SourceWeight[], source: string): AssignedWeights {
   const byLayer = new Map<string, SourceWeight[]>();
@@ -36,8 +37,10 @@ export function assignWeights(model: tf.LayersModel, weights: SourceWeight[], so
           `${layer.weights.length} (${layer.weights.map((w) => w.originalName).join(', ') || 'none'}).`,
       );
     }
+    refuseDuplicateNames(layer, source);
+    const positions = kerasPositions(layer.weights.map((w) => w.originalName), kerasWeights.map((w) => w.path));
     layer.weights.forEach((tfjsWeight, i) => {
-      const kerasWeight = kerasWeights[i]!;
+      const kerasWeight = kerasWeights[positions[i]!]!;
       if (!sameShape(kerasWeight.shape, tfjsWeight.shape)) {
         throw new WeightMismatchError(
           `${source}: layer '${layer.name}', weight '${kerasWeight.name}' (${kerasWeight.path}) has shape ` +
@@ -65,6 +68,23 @@ export function assignWeights(model: tf.LayersModel, weights: SourceWeight[], so
     throw new WeightMismatchError(`${source}: weights for layer '${orphan}' have no layer of that name in the converted model.`);
   }
   return { specs, data: concatBytes(chunks), notes };
+}
+
+/** tfjs loads weights by name: two weights of one name in a layer cannot both be loaded. */
+function refuseDuplicateNames(layer: tf.layers.Layer, source: string): void {
+  const seen = new Set<string>();
+  for (const weight of layer.weights) {
+    if (!seen.has(weight.originalName)) {
+      seen.add(weight.originalName);
+      continue;
+    }
+    throw new WeightMismatchError(
+      `${source}: layer '${layer.name}' (${layer.getClassName()}): its tfjs implementation creates two weights named ` +
+        `'${weight.originalName}', and tfjs loads weights by name. A layer that holds sub-layers must build each under ` +
+        `its own name: in build(), call subLayer.apply(tf.input({ batchShape })) rather than subLayer.build(shape), so ` +
+        `that its weights are named '${layer.name}/<sub-layer>/<weight>' as in Keras (see README, "Your own model").`,
+    );
+  }
 }
 
 /** int64 little-endian bytes as int32 ones; a value outside int32's range is an error, not a wrap. */

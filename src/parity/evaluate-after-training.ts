@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Bundle } from '../keras/bundle.js';
+import { weightsInKerasOrder } from '../convert/weight-pairing.js';
 import type { OptimizerRunRecord } from '../keras/bundle-manifest.js';
 import { optimizerImplementations, type OptimizerImplementation } from '../training/optimizers.js';
 import { findLayer, goldenInputs, goldenKey, goldenLoss, read, type ComputedTensor } from './evaluate-model.js';
@@ -60,12 +61,28 @@ async function train(model: tf.LayersModel, bundle: Bundle, run: OptimizerRunRec
       const cost = optimizer.minimize(() => goldenLoss(model, inputs, cotangents, false), true, variables)!;
       losses.push((await cost.data())[0]!);
       cost.dispose();
+      applyConstraints(model);
     }
-    for (const g of run.tensors) computed.set(goldenKey(g), await read(findLayer(model, g.layer, bundle).weights[g.index]!.read()));
+    for (const g of run.tensors) computed.set(goldenKey(g), await read(weightsInKerasOrder(findLayer(model, g.layer, bundle), bundle)[g.index]!.read()));
   } finally {
     optimizer.dispose();
     model.dispose();
     tf.dispose([...inputs, ...cotangents]);
   }
   return { optimizer: run.optimizer, implementation: implementation.name, counted: implementation.counted, note: implementation.note ?? null, computed, losses, notCompared: null };
+}
+
+/**
+ * Keras's optimizers project each variable with a constraint (NonNeg, MaxNorm, ...) after every
+ * step; tfjs's optimizers update the variables directly and never do (tfjs-layers applies a
+ * LayerVariable's constraint only when the variable is written through it).
+ */
+function applyConstraints(model: tf.LayersModel): void {
+  for (const weight of model.trainableWeights) {
+    const constraint = weight.constraint;
+    if (!constraint) continue;
+    const projected = tf.tidy(() => constraint.apply(weight.read()));
+    (weight.read() as tf.Variable).assign(projected);
+    projected.dispose();
+  }
 }

@@ -3,8 +3,10 @@ import { bundleGolden, type Bundle } from '../keras/bundle.js';
 import type { GoldenTensorRecord } from '../keras/bundle-manifest.js';
 import { TFJS_MODEL_NODE_OFFSET } from '../convert/functional-graph.js';
 import { InputError } from '../errors.js';
+import { weightsInKerasOrder } from '../convert/weight-pairing.js';
 import { goldenTensor } from './golden-tensor.js';
 import { LayerOutputTaps } from './layer-output-taps.js';
+import { explainMissingGradient } from './missing-gradient.js';
 
 /** What the tfjs model computed for one golden tensor. */
 export interface ComputedTensor {
@@ -111,7 +113,7 @@ export async function gradients(
   const gradGoldens = pass.goldens.filter((g) => g.kind === 'grad_weight');
   const weightVars = gradGoldens.map((g) => {
     if (g.kind !== 'grad_weight') throw new Error('unreachable');
-    const weight = findLayer(model, g.layer, bundle).weights[g.index];
+    const weight = weightsInKerasOrder(findLayer(model, g.layer, bundle), bundle)[g.index];
     if (!weight?.trainable) {
       throw new InputError(`${bundle.dir}: gradient golden '${g.path}' has no trainable weight ${g.index} in converted layer '${g.layer}'.`);
     }
@@ -141,6 +143,8 @@ export async function gradients(
     for (const [i, g] of gradGoldens.entries()) results.set(goldenKey(g), await read(grads[weightVars[i]!.name]!));
     for (const [key, grad] of (await taps?.gradients()) ?? []) results.set(key, grad);
     tf.dispose(Object.values(grads));
+  } catch (e) {
+    throw await explainMissingGradient(e, model, bundle);
   } finally {
     taps?.uninstall();
     tf.dispose(differentiable);

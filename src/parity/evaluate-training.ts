@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { bundleGolden, randomDraws, trainingGoldens, type Bundle } from '../keras/bundle.js';
+import { weightsInKerasOrder } from '../convert/weight-pairing.js';
 import { ReplayMismatchError } from '../training/replayable-random.js';
 import { TrainingReplay } from '../training/training-replay.js';
 import { findLayer, forward, goldenInputs, goldenKey, gradients, read, type ComputedTensor } from './evaluate-model.js';
@@ -37,7 +38,7 @@ export async function evaluateTrainingMode(model: tf.LayersModel, bundle: Bundle
     replay.newPass();
     await forward(model, bundle, inputs, computed, pass);
     for (const g of goldens) {
-      if (g.kind === 'weight_after_pass') computed.set(goldenKey(g), await read(findLayer(model, g.layer, bundle).weights[g.index]!.read()));
+      if (g.kind === 'weight_after_pass') computed.set(goldenKey(g), await read(weightsInKerasOrder(findLayer(model, g.layer, bundle), bundle)[g.index]!.read()));
     }
     problems.push(...replay.unusedDraws());
     restoreWeights();

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { bundleGolden, type Bundle } from '../keras/bundle.js';
 import type { GoldenTensorRecord } from '../keras/bundle-manifest.js';
 import { InputError } from '../errors.js';
+import { weightsInKerasOrder } from '../convert/weight-pairing.js';
 import type { ComputedTensor } from './evaluate-model.js';
 import { goldenTensor } from './golden-tensor.js';
 import { callCounts, layerCalls, tensorKey, tensorUses, type LayerCall, type TensorRef } from './layer-inputs.js';
@@ -200,7 +201,7 @@ let nextVariableId = 0;
 async function backpropagateAlone(model: tf.LayersModel, bundle: Bundle, plan: LayerGradientPlan, computed: Map<string, ComputedTensor>): Promise<void> {
   const layer = model.getLayer(plan.layer);
   const weightVars = plan.weights.map(({ index, check }) => {
-    const weight = layer.weights[index];
+    const weight = weightsInKerasOrder(layer, bundle)[index];
     if (!weight?.trainable) {
       throw new InputError(`${bundle.dir}: gradient golden '${check.label}' has no trainable weight ${index} in converted layer '${plan.layer}'.`);
     }
