@@ -130,8 +130,11 @@ export class LayerOutputTaps {
       value: tf.clone(x),
       gradFunc: (dy: tf.Tensor | tf.Tensor[]) => {
         const upstream = Array.isArray(dy) ? dy[0]! : dy;
-        captured.get(key)?.dispose();
-        captured.set(key, tf.keep(tf.clone(upstream)));
+        // tfjs's executor may compute a multi-output layer once per output it needs; each copy's
+        // tap receives the gradient of that copy's uses, and Keras's dL/dy is their sum.
+        const earlier = captured.get(key);
+        captured.set(key, tf.keep(earlier ? tf.add(earlier, upstream) : tf.clone(upstream)));
+        earlier?.dispose();
         return [upstream, tf.zerosLike(anchor)];
       },
     })) as unknown as Parameters<typeof tf.customGrad>[0]);
