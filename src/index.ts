@@ -1,5 +1,6 @@
 // keras-bridge's public API.
 export { registerLayer, findCustomLayer, registeredCustomLayers, kerasBaseLayerConfigSchema } from './registry/custom-layer-registry.js';
+export { registerActivation, findCustomActivation } from './registry/custom-activation-registry.js';
 export type { CustomLayerClass, CustomLayerRegistration } from './registry/custom-layer-registry.js';
 export { registerTranslator, findTranslator, translatedKerasClasses } from './convert/translator-registry.js';
 export type { LayerTranslator, TfjsLayerConfig } from './convert/translator-registry.js';

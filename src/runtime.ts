@@ -18,6 +18,7 @@ import './layers/keras3/index.js';
 import './layers/operations/keras-operation-layer.js';
 
 export { registerLayer, findCustomLayer, registeredCustomLayers } from './registry/custom-layer-registry.js';
+export { registerActivation, findCustomActivation } from './registry/custom-activation-registry.js';
 export { registerKernelFixes, KERNEL_FIXES } from './backends/wasm-gradient-kernels/index.js';
 // Random draws that training-mode parity checks replay from the bundle; Keras 3's Adam.
 export { inSubLayer, random } from './training/replayable-random.js';

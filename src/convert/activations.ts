@@ -1,5 +1,6 @@
 import { UnsupportedLayerError } from '../errors.js';
 import { isKerasObject } from '../keras/keras-object.js';
+import { findCustomActivation } from '../registry/custom-activation-registry.js';
 import { KERAS3_ACTIVATIONS } from '../layers/keras3/activations/index.js';
 import type { FieldRule } from './field-rules.js';
 
@@ -38,17 +39,44 @@ export function supportedActivations(): string[] {
 }
 
 export const activation: FieldRule = (value, context, field) => {
-  const kerasName = isKerasObject(value) ? value.class_name : value ?? 'linear';
-  const tfjsName = typeof kerasName === 'string' ? tfjsActivationFor(kerasName) : undefined;
-  if (!tfjsName) {
+  const kerasName = activationName(value);
+  const builtin = typeof kerasName === 'string' ? tfjsActivationFor(kerasName) : undefined;
+  if (builtin) {
+    if (builtin !== kerasName) context.changed(field, kerasName, builtin, reasonFor(kerasName as string));
+    return { key: field, value: builtin };
+  }
+  const custom = typeof kerasName === 'string' ? findCustomActivation(kerasName) : undefined;
+  if (custom) {
+    context.changed(field, kerasName, custom.className, 'custom activation, implemented by the registerActivation() of a --custom-layers module');
+    return { key: field, value: custom.className };
+  }
+  if (isSerializedFunction(value)) {
     throw new UnsupportedLayerError(
-      `${context.where(field)}: activation ${JSON.stringify(kerasName)} has no exact tfjs equivalent yet ` +
-        `(supported: ${supportedActivations().join(', ')}).`,
+      `${context.where(field)}: activation '${value.config}' is a custom Python function with no TypeScript implementation ` +
+        `registered. Register one with registerActivation('${value.config}', (x) => ...) from 'keras-bridge' in a module ` +
+        `you pass with --custom-layers (see README, "Your own model").`,
     );
   }
-  if (tfjsName !== kerasName) context.changed(field, kerasName, tfjsName, reasonFor(kerasName as string));
-  return { key: field, value: tfjsName };
+  throw new UnsupportedLayerError(
+    `${context.where(field)}: activation ${JSON.stringify(kerasName)} has no exact tfjs equivalent yet ` +
+      `(supported: ${supportedActivations().join(', ')}; a custom function can be registered with registerActivation()).`,
+  );
 };
+
+/**
+ * The activation's name: a string ('relu'), or Keras 3's serialized function
+ * ({class_name: 'function', config: 'package>name'}) for a Python function, or a serialized
+ * object's class name.
+ */
+function activationName(value: unknown): unknown {
+  if (isSerializedFunction(value)) return value.config;
+  return isKerasObject(value) ? value.class_name : value ?? 'linear';
+}
+
+function isSerializedFunction(value: unknown): value is { class_name: 'function'; config: string } {
+  const object = value as { class_name?: unknown; config?: unknown } | null;
+  return typeof object === 'object' && object?.class_name === 'function' && typeof object.config === 'string';
+}
 
 function reasonFor(kerasName: string): string {
   return kerasName in SAME_FUNCTION_IN_TFJS
