@@ -25,6 +25,11 @@ const IMPORT_MAP = {
     '@tensorflow/tfjs-core': '/node_modules/@tensorflow/tfjs/dist/tf.fesm.js',
     '@tensorflow/tfjs-backend-wasm': '/node_modules/@tensorflow/tfjs-backend-wasm/dist/tf-backend-wasm.fesm.js',
     zod: '/node_modules/zod/index.js',
+    // A --custom-layers module imports registerLayer, registerActivation, random, ... from
+    // 'keras-bridge'; in a page that is the browser-safe runtime, which exports them all.
+    'keras-bridge': '/dist/src/runtime.js',
+    'keras-bridge/runtime': '/dist/src/runtime.js',
+    'keras-bridge/layers/seed': '/dist/src/layers/seed/index.js',
     // tfjs-backend-wasm's ES bundle imports Node builtins for its Node code path, unused in a page.
     ...Object.fromEntries(['fs', 'path', 'perf_hooks', 'os', 'worker_threads'].map((m) => [m, NODE_BUILTIN_STUB_URL])),
   },

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { avgPool3DGrad, avgPoolGrad } from './avg-pool-grad.js';
 import { conv3dBackpropInputGradient } from './conv3d-backprop-input-gradient.js';
 import { cpuKernel } from './cpu-kernel.js';
+import { cumsumGradient } from './cumsum-gradient.js';
 import { hostKernel, type HostCompute } from './host-kernel.js';
 import { resizeNearestNeighborGrad } from './resize-nearest-neighbor-grad.js';
 
@@ -43,6 +44,9 @@ export const KERNEL_FIXES: Readonly<Record<'cpu' | 'wasm', readonly KernelFix[]>
 /** Gradients tfjs-core lacks for every backend. */
 const MISSING_GRADIENTS: readonly tf.GradConfig[] = [conv3dBackpropInputGradient];
 
+/** Gradients tfjs-core 4.22 computes wrongly on every backend: replaced. */
+const WRONG_GRADIENTS: readonly tf.GradConfig[] = [cumsumGradient];
+
 const installed = new Map<string, tf.KernelFunc>();
 
 /**
@@ -54,6 +58,11 @@ export function registerKernelFixes(backend: string): string[] {
   const added: string[] = [];
   for (const gradient of MISSING_GRADIENTS) {
     if (tf.getGradient(gradient.kernelName)) continue;
+    tf.registerGradient(gradient);
+    added.push(`${gradient.kernelName} gradient`);
+  }
+  for (const gradient of WRONG_GRADIENTS) {
+    if (tf.getGradient(gradient.kernelName) === gradient) continue;
     tf.registerGradient(gradient);
     added.push(`${gradient.kernelName} gradient`);
   }
