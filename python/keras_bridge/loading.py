@@ -13,12 +13,17 @@ from .errors import LAMBDA_ADVICE, ExportError
 
 
 def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    for line in text.splitlines():
-        line = re.sub(r"\x1b\[[0-9;]*m", "", line).strip()
-        if line:
-            return line
-    return type(exc).__name__
+    """The message's first line; for Keras's "Exception encountered when calling X.call()." wrapper,
+    that header and the line holding the cause, which Keras puts after it."""
+    lines = [re.sub(r"\x1b\[[0-9;]*m", "", line).strip() for line in str(exc).strip().splitlines()]
+    lines = [line for line in lines if line]
+    if not lines:
+        return type(exc).__name__
+    if lines[0].startswith("Exception encountered when calling") and len(lines) > 1:
+        cause = next((line for line in lines[1:] if line.startswith(("Dimensions", "Error", "Could not"))), lines[1])
+        details = [line for line in lines[1:] if not line.startswith(("Arguments received", "•"))]
+        return f"{lines[0]} {' '.join(details) if len(' '.join(details)) < 600 else cause}"
+    return lines[0]
 
 
 def prepend_paths(paths) -> None:
