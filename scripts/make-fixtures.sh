@@ -14,5 +14,6 @@ export_bundle risk seed_models:risk_model
 export_bundle two_branch functional_example:two_branch_model
 export_bundle training training_model:training_model --batch-size 4
 export_bundle deep deep_fault_model:deep_model --batch-size 4
+export_bundle custom_layers custom_layers:custom_layers_model
 .venv/bin/python scripts/export_zoo.py
 du -sh fixtures/bundles/*

@@ -1,0 +1,82 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { probeBackend } from '../../src/backends/index.js';
+import { translateLayer } from '../../src/convert/translate-layer.js';
+import { kerasPositions } from '../../src/convert/weight-pairing.js';
+import { fixtureBundle, REPO_ROOT } from '../support/paths.js';
+import { runCli } from '../support/run-cli.js';
+
+// fixtures/bundles/custom_layers (fixtures/models/custom_layers.py): custom layers as users write
+// them, converted and checked through the CLI with their TypeScript twins as a --custom-layers
+// module (test/support/user-custom-layers.ts), as the README's "Your own model" says.
+const BUNDLE = fixtureBundle('custom_layers');
+const LAYERS = path.join(REPO_ROOT, 'dist', 'test', 'support', 'user-custom-layers.js');
+
+describe('custom layers as users write them', function () {
+  this.timeout(300_000);
+  let tmp: string;
+  before(async () => {
+    tmp = await mkdtemp(path.join(os.tmpdir(), 'kb-custom-'));
+  });
+  after(async () => rm(tmp, { recursive: true, force: true }));
+
+  it('convert and parity pass: automatic configs, sub-layer weights, constraints, two outputs, cumsum, a custom activation', async () => {
+    const backends = ['cpu', 'wasm'];
+    if ((await probeBackend('tensorflow')).available) backends.push('tensorflow');
+    const converted = await runCli(['convert', BUNDLE, path.join(tmp, 'model'), '--custom-layers', LAYERS]);
+    assert.equal(converted.exitCode, 0, converted.stderr);
+    // Keras's automatic config of a layer without get_config: base fields, dropped with a reason.
+    assert.match(converted.stdout, /autocast = true: dropped/);
+    assert.match(converted.stdout, /"fixtures>scaled_tanh" → "customFixturesScaledTanh"/);
+    const json = path.join(tmp, 'parity.json');
+    const parity = await runCli(['parity', BUNDLE, '--custom-layers', LAYERS, '--backend', backends.join(','), '--json', json]);
+    assert.equal(parity.exitCode, 0, parity.stdout + parity.stderr);
+    // Trained weights are compared too (3 SGD and 3 Adam steps, NonNeg applied after each).
+    assert.match(parity.stdout, /after 3 optimizer steps: sgd with tfjs tf.train.sgd: all weights within tolerance/);
+  });
+
+  it('a Python activation function without a registerActivation() is refused with its name and what to do', () => {
+    const dense = {
+      module: 'keras.layers',
+      class_name: 'Dense',
+      config: { name: 'head', units: 2, activation: { module: 'builtins', class_name: 'function', config: 'my_pkg>gelu_fast', registered_name: 'function' } },
+    };
+    assert.throws(
+      () => translateLayer(dense, 'model.keras.json'),
+      /model.keras.json: layer 'head', field 'activation': activation 'my_pkg>gelu_fast' is a custom Python function .* registerActivation\('my_pkg>gelu_fast'/,
+    );
+  });
+
+  it('weights pair by name when tfjs names them as Keras paths, by position otherwise', () => {
+    // GainBlock: Keras lists proj, inner (kernel, bias, gain), norm; tfjs lists gain last.
+    const keras = ['b/proj/kernel', 'b/proj/bias', 'b/inner/kernel', 'b/inner/bias', 'b/inner/gain', 'b/norm/gamma', 'b/norm/beta'];
+    const tfjs = ['b/proj/kernel', 'b/proj/bias', 'b/inner/kernel', 'b/inner/bias', 'b/norm/gamma', 'b/norm/beta', 'b/inner/gain'];
+    assert.deepEqual(kerasPositions(tfjs, keras), [0, 1, 2, 3, 5, 6, 4]);
+    assert.deepEqual(kerasPositions(['b/kernel', 'b/kernel_1'], ['b/proj/kernel', 'b/inner/kernel']), [0, 1]);
+  });
+
+  it('a layer whose sub-layers name two weights alike is refused at conversion, saying how to build them', async () => {
+    class FlatBlock extends tf.layers.Layer {
+      static readonly className = 'GainBlock';
+      private readonly a = tf.layers.dense({ units: 4, name: 'a' });
+      private readonly b = tf.layers.dense({ units: 4, name: 'b' });
+      override build(shape: tf.Shape | tf.Shape[]): void {
+        this.a.build(shape);
+        this.b.build([null, 4]);
+        this.built = true;
+      }
+      override get trainableWeights(): tf.LayerVariable[] {
+        return [...this.a.trainableWeights, ...this.b.trainableWeights];
+      }
+    }
+    const { assignWeights } = await import('../../src/convert/assign-weights.js');
+    const input = tf.input({ shape: [4] });
+    const model = tf.model({ inputs: input, outputs: new FlatBlock({ name: 'block' }).apply(input) as tf.SymbolicTensor });
+    const weights = model.layers[1]!.weights.map((w, index) => ({ layer: 'block', index, name: 'w', path: `block/w${index}`, shape: w.shape as number[], dtype: 'float32' as const, bytes: new Uint8Array(4 * w.shape.reduce((a, b) => a! * b!, 1)!) }));
+    assert.throws(() => assignWeights(model, weights, 'model.keras.json'), /layer 'block' \(GainBlock\): its tfjs implementation creates two weights named 'block\/kernel'.*subLayer.apply\(tf.input/);
+    model.dispose();
+  });
+});
