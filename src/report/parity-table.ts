@@ -66,7 +66,10 @@ export function referenceFootnotes(tensors: TensorParity[]): string[] {
     notes.push('* expected value is a chain rule through a finite-difference reference (Python could not differentiate a layer); its estimated error is added to atol.');
   }
   if (tensors.some((t) => t.float64Error != null)) {
-    notes.push("† atol includes Keras's own float32 error, measured against float64 (the same passes run by a float64 copy of the model; export --float64-reference).");
+    notes.push(
+      "† atol includes twice Keras's own float32 error, measured against float64 (the same passes run by a float64 copy of the model; export --float64-reference): " +
+        'once for Keras, once for tfjs rounding no worse than Keras.',
+    );
   }
   return notes;
 }

@@ -19,33 +19,34 @@ const CACHE = path.join(REPO_ROOT, '.cache', 'real-models');
 /**
  * The plain cpu backend is too slow for the convnets; they run on wasm and tensorflow.
  *
- * `training`: also export and compare training mode (a training=True pass, Dropout masks recorded
- * in Keras and replayed, BatchNormalization's batch statistics and moving-statistics updates, and
- * its gradients). The keras.applications convnets stay inference-only: in training mode they fail
- * the float32 tolerances on every backend, and Keras float32 is as far from Keras float64 (the
- * exact value) as tfjs is from Keras, so the gap is rounding, amplified by BatchNormalization
- * normalizing over a few values per channel (4 in the 2x2 stages of 32x32 inputs; at batch 1 the
- * final 1x1 stage gives a constant output and zero gradients). Measured 2026-11-25, batch 1,
- * 2 cores: MobileNetV2 55/47 (wasm/tensorflow) of 420 training tensors fail, worst 2.0e-3, Keras
- * float32 vs float64 2.6e-4; EfficientNetB0 67/60 of 556, 1.9e-3; DenseNet121 227/204 of 1037,
- * 1.7e-3; ResNet50 117/106 of 499, 9.7e-2, Keras float32 vs float64 1.2e-1. Larger inputs do not
- * save them: at 64x64 and batch 2, MobileNetV2 fails 178 and EfficientNetB0 220 tensors (worst
- * 2.6e-3 and 1.5e-3, gradients), MobileNetV2's Keras float32 gradients 2.4e-3 off float64.
- * Exported with --float64-reference (each golden's own float32 error, measured against a float64
- * copy, added to atol), every gradient passes but layer outputs after the 2x2 and 4x4 stages'
- * BatchNormalization still fail, by up to 4.9x the measured error (wasm / tensorflow: MobileNetV2
- * 40/5, EfficientNetB0 47/28, DenseNet121 74/29, ResNet50 58/2): tfjs's own float32 error adds to
- * Keras's, as Keras without oneDNN against Keras with it shows (up to 1.7x). docs/tolerances.md
- * has the tables.
+ * `training`: the backends on which training mode is exported and compared too (a training=True
+ * pass, Dropout masks recorded in Keras and replayed, BatchNormalization's batch statistics and
+ * moving-statistics updates, and its gradients). `float64Reference`: export with
+ * --float64-reference, so that each golden carries Keras's own float32 error, measured against a
+ * float64 copy of the model, and tfjs is allowed twice it (Keras's error, and tfjs's rounding no
+ * worse: src/parity/compare-golden.ts).
+ *
+ * The keras.applications convnets are ill-conditioned in training mode: BatchNormalization
+ * normalizes over a few values per channel (4 in the 2x2 stages of 32x32 inputs at batch 1), and
+ * Keras float32 is as far from Keras float64 as tfjs is from Keras. At plain float32 tolerances
+ * they fail on every backend (MobileNetV2 55/47 of 420 training tensors on wasm/tensorflow,
+ * EfficientNetB0 67/60 of 556, DenseNet121 227/204 of 1037, ResNet50 117/106 of 499). With the
+ * measured allowance, on tensorflow MobileNetV2, DenseNet121 and ResNet50 pass (worst error 1.45x,
+ * 1.53x and 1.02x Keras's own, of the 2x allowed) and are checked here; EfficientNetB0 fails 4 on
+ * tensorflow (2.7x). On wasm MobileNetV2, EfficientNetB0 and DenseNet121 fail (24, 25 and 2
+ * tensors, up to 3.6x, 4.9x and 3.5x): tfjs-wasm is then 2.5 to 3.9 times further from the exact
+ * value than Keras is (the triangle inequality), a finding in docs/tolerances.md; ResNet50 passes
+ * on wasm at 1.93x, too close to the bound to hold on other CPUs. So wasm is checked in inference
+ * mode only for the convnets. Measured 2026-11-25, batch 1, 2 cores.
  */
-const MODELS: Array<{ name: string; backends: BackendName[]; training: boolean }> = [
-  { name: 'conv_autoencoder', backends: ['cpu', 'wasm', 'tensorflow'], training: true },
-  { name: 'text_classifier', backends: ['cpu', 'wasm', 'tensorflow'], training: true },
-  { name: 'transformer_encoder_block', backends: ['cpu', 'wasm', 'tensorflow'], training: true },
-  { name: 'mobilenet_v2', backends: ['wasm', 'tensorflow'], training: false },
-  { name: 'efficientnet_b0', backends: ['wasm', 'tensorflow'], training: false },
-  { name: 'densenet121', backends: ['wasm', 'tensorflow'], training: false },
-  { name: 'resnet50', backends: ['wasm', 'tensorflow'], training: false },
+const MODELS: Array<{ name: string; backends: BackendName[]; training: BackendName[]; float64Reference?: boolean }> = [
+  { name: 'conv_autoencoder', backends: ['cpu', 'wasm', 'tensorflow'], training: ['cpu', 'wasm', 'tensorflow'] },
+  { name: 'text_classifier', backends: ['cpu', 'wasm', 'tensorflow'], training: ['cpu', 'wasm', 'tensorflow'] },
+  { name: 'transformer_encoder_block', backends: ['cpu', 'wasm', 'tensorflow'], training: ['cpu', 'wasm', 'tensorflow'] },
+  { name: 'mobilenet_v2', backends: ['wasm', 'tensorflow'], training: ['tensorflow'], float64Reference: true },
+  { name: 'efficientnet_b0', backends: ['wasm', 'tensorflow'], training: [] },
+  { name: 'densenet121', backends: ['wasm', 'tensorflow'], training: ['tensorflow'], float64Reference: true },
+  { name: 'resnet50', backends: ['wasm', 'tensorflow'], training: ['tensorflow'], float64Reference: true },
 ];
 
 function sourcesHash(): string {
@@ -57,13 +58,13 @@ function sourcesHash(): string {
   return hash.digest('hex');
 }
 
-async function cachedBundle(name: string, trainingMode: boolean, sources: string): Promise<string> {
+async function cachedBundle(name: string, trainingMode: boolean, float64Reference: boolean, sources: string): Promise<string> {
   const dir = path.join(CACHE, name);
   const stampFile = path.join(CACHE, `${name}.stamp`);
-  const stamp = `${sources} training ${trainingMode}`;
+  const stamp = `${sources} training ${trainingMode} float64 ${float64Reference}`;
   if (existsSync(stampFile) && readFileSync(stampFile, 'utf8') === stamp && existsSync(dir)) return dir;
   await mkdir(CACHE, { recursive: true });
-  await exportWithPython({ out: dir, factory: `real_models:${name}`, paths: [path.dirname(MODELS_FILE)], batchSize: 1, trainingMode });
+  await exportWithPython({ out: dir, factory: `real_models:${name}`, paths: [path.dirname(MODELS_FILE)], batchSize: 1, trainingMode, float64Reference });
   await writeFile(stampFile, stamp);
   return dir;
 }
@@ -77,28 +78,29 @@ describe('real models from keras.applications and common architectures', functio
   });
 
   for (const model of MODELS) {
-    const modes = model.training ? 'outputs, layer outputs and gradients, in inference and training mode,' : 'outputs, layer outputs and gradients';
-    it(`${model.name}: ${modes} match Keras on ${model.backends.join(', ')}`, async () => {
-      const bundle = await cachedBundle(model.name, model.training, stamp);
+    const training = model.training.length > 0 ? `, in training mode on ${model.training.join(', ')}${model.float64Reference ? " (within twice Keras's own float32 error)" : ''}` : '';
+    it(`${model.name}: outputs, layer outputs and gradients match Keras on ${model.backends.join(', ')}${training}`, async () => {
+      const bundle = await cachedBundle(model.name, model.training.length > 0, model.float64Reference ?? false, stamp);
       const backends = model.backends.filter((b) => available.has(b));
       const result = await checkBundleParity(bundle, { backends });
+      const checkedInTraining = (b: { backend: string }) => (model.training as string[]).includes(b.backend);
       const failures = result.backends.flatMap((b) =>
-        [...b.tensors, ...(b.training?.tensors ?? [])]
+        [...b.tensors, ...(checkedInTraining(b) ? (b.training?.tensors ?? []) : [])]
           .filter((t) => !t.comparison.passed)
           .map((t) => `${b.backend} ${t.label}: max abs ${t.comparison.maxAbsError.toExponential(2)}, min passing atol ${t.comparison.minPassingAtol.toExponential(2)}`),
       );
       assert.deepEqual(failures.slice(0, 20), [], `${failures.length} tensors out of tolerance`);
-      if (model.training) {
-        for (const { backend, training } of result.backends) {
-          assert.ok(training, `${backend}: the bundle has no training mode`);
-          assert.equal(training.notCompared, null, `${backend}: training mode not compared`);
-          assert.ok(training.tensors.length > 0 && training.randomDraws > 0, `${backend}: training mode compared no tensors or replayed no draws`);
-        }
+      for (const { backend, training } of result.backends.filter(checkedInTraining)) {
+        assert.ok(training, `${backend}: the bundle has no training mode`);
+        assert.equal(training.notCompared, null, `${backend}: training mode not compared`);
+        assert.ok(training.tensors.length > 0, `${backend}: training mode compared no tensors`);
+        // The convnets checked in training mode have no Dropout: BatchNormalization is what differs there.
+        if (model.float64Reference !== true) assert.ok(training.randomDraws > 0, `${backend}: training mode replayed no random draws`);
       }
-      const first = result.backends[0];
-      const training = first?.training ? `, ${first.training.tensors.length} in training mode (${first.training.randomDraws} random draws replayed)` : '';
+      const first = result.backends.find(checkedInTraining)?.training;
+      const trainingLine = first ? `, ${first.tensors.length} in training mode (${first.randomDraws} random draws replayed)` : '';
       const seconds = result.backends.map((b) => `${b.backend} ${b.seconds.toFixed(1)} s`).join(', ');
-      console.log(`      ${model.name}: ${first?.tensors.length ?? 0} tensors per backend${training}; ${seconds}`);
+      console.log(`      ${model.name}: ${result.backends[0]?.tensors.length ?? 0} tensors per backend${trainingLine}; ${seconds}`);
     });
   }
 });

@@ -25,14 +25,21 @@ describe('compareGolden: reference errors', () => {
     assert.equal(result.float64Error, null);
   });
 
-  it("adds Keras's float32 error measured against float64 to atol, and says so", () => {
-    const passing = compareGolden(golden({ reference_error: 4e-4, float64_error: 4e-4 }), actual, expected, where);
+  it("adds Keras's float32 error measured against float64 to atol twice (Keras's error and tfjs's, no worse), and says so", () => {
+    const passing = compareGolden(golden({ reference_error: 2e-4, float64_error: 2e-4 }), actual, expected, where);
     assert.equal(passing.comparison.passed, true);
-    assert.equal(passing.comparison.tolerance.atol, 1e-5 + 4e-4);
-    assert.equal(passing.float64Error, 4e-4);
+    assert.equal(passing.comparison.tolerance.atol, 1e-5 + 2 * 2e-4);
+    assert.equal(passing.float64Error, 2e-4);
+    assert.equal(passing.referenceError, 2e-4);
     const failing = compareGolden(golden({ reference_error: 1e-4, float64_error: 1e-4 }), actual, expected, where);
     assert.equal(failing.comparison.passed, false);
-    assert.equal(failing.comparison.tolerance.atol, 1e-5 + 1e-4);
+    assert.equal(failing.comparison.tolerance.atol, 1e-5 + 2 * 1e-4);
+  });
+
+  it('adds a finite-difference estimate once and a float64-measured error twice when a golden has both', () => {
+    const both = compareGolden(golden({ source: 'finite_difference', reference_error: 3e-4, float64_error: 1e-4 }), actual, expected, where);
+    assert.ok(Math.abs(both.comparison.tolerance.atol - (1e-5 + 2e-4 + 2 * 1e-4)) < 1e-12);
+    assert.ok(Math.abs(both.referenceError! - 3e-4) < 1e-12);
   });
 
   it('a layer run alone keeps only the finite-difference part: the error the layers before it built up is not its own', () => {
@@ -62,7 +69,7 @@ describe('compareGolden: reference errors', () => {
       formatParityTable({ schema: 'keras-bridge-parity', schemaVersion: 1, passed: true, models: [{ bundle: 'b', model: 'm', kerasModelName: 'm', layerOrder: ['bn'], passed: true, backends: [backend(tensors)] }], unavailableBackends: [] }, false);
     const measured = table([float64]);
     assert.match(measured, /layer bn †/);
-    assert.match(measured, /^† atol includes Keras's own float32 error, measured against float64/m);
+    assert.match(measured, /^† atol includes twice Keras's own float32 error, measured against float64.*once for Keras, once for tfjs rounding no worse than Keras\./m);
     assert.doesNotMatch(measured, /^\* expected value/m);
     assert.doesNotMatch(table([compareGolden(golden({}), actual, expected, where)]), /†/);
   });
