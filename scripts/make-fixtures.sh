@@ -15,5 +15,6 @@ export_bundle two_branch functional_example:two_branch_model
 export_bundle training training_model:training_model --batch-size 4
 export_bundle deep deep_fault_model:deep_model --batch-size 4
 export_bundle custom_layers custom_layers:custom_layers_model
+export_bundle dilated_conv dilated_conv_model:dilated_conv_model
 .venv/bin/python scripts/export_zoo.py
 du -sh fixtures/bundles/*

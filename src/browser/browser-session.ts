@@ -14,6 +14,7 @@ type Browser = Awaited<ReturnType<typeof launchChromium>>;
 
 export interface BrowserEvaluation {
   computed: Map<string, ComputedTensor>;
+  gradientsNotCompared: string | null;
   isolation: IsolatedEvaluation;
   training: TrainingModeEvaluation | null;
   afterTraining: AfterTrainingEvaluation | null;
@@ -25,6 +26,7 @@ type EncodedTensors = Array<[string, { shape: number[]; dtype: string; base64: s
 interface PageResult {
   backend: string;
   computed: Array<[string, { shape: number[]; dtype: string; base64: string }]>;
+  gradientsNotCompared: string | null;
   isolated: Array<[string, { shape: number[]; dtype: string; base64: string }]>;
   skipped: IsolatedEvaluation['skipped'];
   gradients: Omit<IsolatedEvaluation['gradients'], 'computed'> & { computed: Array<[string, { shape: number[]; dtype: string; base64: string }]> };
@@ -69,6 +71,7 @@ export class BrowserSession {
       }
       return {
         computed: new Map(result.computed.map(([key, t]) => [key, decodeTensor(t)])),
+        gradientsNotCompared: result.gradientsNotCompared,
         isolation: {
           computed: new Map(result.isolated.map(([key, t]) => [key, decodeTensor(t)])),
           skipped: result.skipped,
@@ -167,7 +170,7 @@ async function evaluateInPage(args: { bundleUrl: string; modelUrl: string; backe
     const dtype = t.values instanceof Int32Array ? 'int32' : t.values instanceof Uint8Array ? 'bool' : 'float32';
     return { shape: t.shape, dtype, base64: btoa(binary) };
   };
-  const computed = await evaluateModel(model, bundle);
+  const { computed, gradientsNotCompared } = await evaluateModel(model, bundle);
   const isolation = await evaluateLayersInIsolation(model, bundle);
   const training: TrainingModeEvaluation | null = await evaluateTrainingMode(model, bundle);
   model.dispose();
@@ -176,6 +179,7 @@ async function evaluateInPage(args: { bundleUrl: string; modelUrl: string; backe
   return {
     backend: tf.getBackend(),
     computed: [...computed].map(([k, v]) => [k, encode(v)]),
+    gradientsNotCompared,
     isolated: [...isolation.computed].map(([k, v]) => [k, encode(v)]),
     skipped: isolation.skipped,
     gradients: { ...isolation.gradients, computed: [...isolation.gradients.computed].map(([k, v]) => [k, encode(v)]) },

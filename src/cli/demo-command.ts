@@ -11,7 +11,7 @@ import { formatHtmlReport } from '../report/html-report.js';
 import { formatParityTable } from '../report/parity-table.js';
 import { writeModelDirectory } from '../tfjs-io/model-directory.js';
 import { EXIT_CODES_HELP, stringFlag, type Command } from './command.js';
-import { parseBackends, useColor } from './parity-command.js';
+import { parityExitCode, parseBackends, useColor } from './parity-command.js';
 
 const PACKAGE_ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 
@@ -58,6 +58,6 @@ export const demoCommand: Command = {
     process.stdout.write(formatParityTable(run, useColor(args)) + '\n');
     const shown = (file: string) => path.relative(process.cwd(), path.join(out, file));
     process.stdout.write(`results: ${shown('parity.json')}, report: ${shown('parity.html')}\n`);
-    return run.passed ? 0 : 1;
+    return parityExitCode(run);
   },
 };

@@ -1,5 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import { KNOWN_BACKENDS, type BackendName } from '../backends/index.js';
+import { outcomeOf, type ParityRun } from '../parity/parity-result.js';
 import { runParity } from '../parity/run-parity.js';
 import type { Tolerance } from '../parity/tolerance.js';
 import { TolerancePolicy } from '../parity/tolerance-policy.js';
@@ -54,9 +55,14 @@ export const parityCommand: Command = {
     const html = stringFlag(args, 'html');
     if (html) await writeFile(html, formatHtmlReport(run));
     process.stdout.write(formatParityTable(run, useColor(args)) + '\n');
-    return run.passed ? 0 : 1;
+    return parityExitCode(run);
   },
 };
+
+/** 0 pass, 1 a tensor out of tolerance, 3 every compared tensor within tolerance but gradients not compared (EXIT_CODES_HELP). */
+export function parityExitCode(run: ParityRun): number {
+  return { pass: 0, fail: 1, incomplete: 3 }[outcomeOf(run)];
+}
 
 export function parseBackends(list: string): BackendName[] {
   const names = list.split(',').map((s) => s.trim()).filter(Boolean);

@@ -3,7 +3,7 @@ import type { GoldenTensorRecord } from '../keras/bundle-manifest.js';
 import { toFloat64 } from '../keras/packed-tensor.js';
 import { compareGolden } from './compare-golden.js';
 import type { AfterTrainingEvaluation } from './evaluate-after-training.js';
-import { goldenKey, type ComputedTensor } from './evaluate-model.js';
+import { goldenKey, isGradient, type ComputedTensor } from './evaluate-model.js';
 import type { TrainingModeEvaluation } from './evaluate-training.js';
 import { labelOf } from './golden-label.js';
 import type { AfterTrainingParity, OptimizerParity, TensorParity, TrainingModeParity } from './parity-result.js';
@@ -16,10 +16,11 @@ export function compareTrainingMode(bundle: Bundle, evaluation: TrainingModeEval
   if ('skipped' in section) return { passed: true, tensors: [], randomDraws: 0, notCompared: `the exporter could not record training mode: ${section.skipped}` };
   if (!evaluation) return undefined;
   if (evaluation.notReplayed) return { passed: true, tensors: [], randomDraws: evaluation.draws, notCompared: evaluation.notReplayed };
-  const tensors = trainingGoldens(bundle.manifest).map((g) =>
-    compareGolden(g, evaluation.computed.get(goldenKey(g)), toFloat64(bundleGolden(bundle, g)), { backend, policy, label: `training: ${labelOf(g)}` }),
-  );
-  return { passed: tensors.every((t) => t.comparison.passed), tensors, randomDraws: evaluation.draws, notCompared: null };
+  const gradientsNotCompared = evaluation.gradientsNotCompared ?? null;
+  const tensors = trainingGoldens(bundle.manifest)
+    .filter((g) => gradientsNotCompared === null || !isGradient(g))
+    .map((g) => compareGolden(g, evaluation.computed.get(goldenKey(g)), toFloat64(bundleGolden(bundle, g)), { backend, policy, label: `training: ${labelOf(g)}` }));
+  return { passed: tensors.every((t) => t.comparison.passed), tensors, randomDraws: evaluation.draws, notCompared: null, gradientsNotCompared };
 }
 
 /**

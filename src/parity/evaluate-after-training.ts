@@ -4,6 +4,7 @@ import { weightsInKerasOrder } from '../convert/weight-pairing.js';
 import type { OptimizerRunRecord } from '../keras/bundle-manifest.js';
 import { optimizerImplementations, type OptimizerImplementation } from '../training/optimizers.js';
 import { findLayer, goldenInputs, goldenKey, goldenLoss, read, type ComputedTensor } from './evaluate-model.js';
+import { explainMissingGradient, GradientUnavailableError } from './missing-gradient.js';
 
 /** One optimizer implementation's run of the bundle's steps. */
 export interface OptimizerEvaluation {
@@ -55,6 +56,7 @@ async function train(model: tf.LayersModel, bundle: Bundle, run: OptimizerRunRec
   const { inputs, cotangents } = goldenInputs(bundle);
   const computed = new Map<string, ComputedTensor>();
   const losses: number[] = [];
+  const result = { optimizer: run.optimizer, implementation: implementation.name, counted: implementation.counted, note: implementation.note ?? null, computed, losses };
   try {
     const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
     for (let step = 0; step < steps; step++) {
@@ -64,12 +66,16 @@ async function train(model: tf.LayersModel, bundle: Bundle, run: OptimizerRunRec
       applyConstraints(model);
     }
     for (const g of run.tensors) computed.set(goldenKey(g), await read(weightsInKerasOrder(findLayer(model, g.layer, bundle), bundle)[g.index]!.read()));
+  } catch (e) {
+    const explained = await explainMissingGradient(e, model, bundle);
+    if (!(explained instanceof GradientUnavailableError)) throw explained;
+    return { ...result, computed: new Map(), losses: [], notCompared: explained.reason };
   } finally {
     optimizer.dispose();
     model.dispose();
     tf.dispose([...inputs, ...cotangents]);
   }
-  return { optimizer: run.optimizer, implementation: implementation.name, counted: implementation.counted, note: implementation.note ?? null, computed, losses, notCompared: null };
+  return { ...result, notCompared: null };
 }
 
 /**

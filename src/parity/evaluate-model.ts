@@ -6,7 +6,7 @@ import { InputError } from '../errors.js';
 import { weightsInKerasOrder } from '../convert/weight-pairing.js';
 import { goldenTensor } from './golden-tensor.js';
 import { LayerOutputTaps } from './layer-output-taps.js';
-import { explainMissingGradient } from './missing-gradient.js';
+import { explainMissingGradient, GradientUnavailableError } from './missing-gradient.js';
 
 /** What the tfjs model computed for one golden tensor. */
 export interface ComputedTensor {
@@ -14,22 +14,31 @@ export interface ComputedTensor {
   values: Float32Array | Int32Array | Uint8Array;
 }
 
+/** What one end-to-end pass computed, keyed by goldenKey(). */
+export interface ModelEvaluation {
+  computed: Map<string, ComputedTensor>;
+  /** Why no gradient was computed (a layer runs an operation tfjs cannot differentiate), else null. */
+  gradientsNotCompared: string | null;
+}
+
 /**
  * Runs the converted model on the active backend with the bundle's golden inputs and returns,
  * keyed by goldenKey(), the final outputs, every recorded layer output, and the gradients of
  * loss = sum_i sum(outputs[i] * cotangents[i]) with respect to the float inputs and trainable
  * weights. Integer inputs (indices, e.g. into an Embedding) are fed as int32 and have no gradient.
+ * When tfjs cannot differentiate a layer, the forward results stand and the gradients are missing,
+ * with why.
  */
-export async function evaluateModel(model: tf.LayersModel, bundle: Bundle): Promise<Map<string, ComputedTensor>> {
+export async function evaluateModel(model: tf.LayersModel, bundle: Bundle): Promise<ModelEvaluation> {
   const { inputs, cotangents } = goldenInputs(bundle);
-  const results = new Map<string, ComputedTensor>();
+  const computed = new Map<string, ComputedTensor>();
   try {
-    await forward(model, bundle, inputs, results);
-    await gradients(model, bundle, inputs, cotangents, results);
+    await forward(model, bundle, inputs, computed);
+    const gradientsNotCompared = await gradientsOrWhyNot(model, bundle, inputs, cotangents, computed);
+    return { computed, gradientsNotCompared };
   } finally {
     tf.dispose([...inputs, ...cotangents]);
   }
-  return results;
 }
 
 /** The bundle's golden inputs and cotangents as tensors on the active backend (the caller disposes them). */
@@ -60,6 +69,11 @@ export function goldenKey(g: GoldenTensorRecord): string {
     default:
       return `${g.kind}:${g.index}`;
   }
+}
+
+/** The goldens a backward pass computes. */
+export function isGradient(g: GoldenTensorRecord): boolean {
+  return g.kind === 'grad_input' || g.kind === 'grad_weight' || g.kind === 'grad_layer_output';
 }
 
 let nextVariableId = 0;
@@ -144,10 +158,28 @@ export async function gradients(
     for (const [key, grad] of (await taps?.gradients()) ?? []) results.set(key, grad);
     tf.dispose(Object.values(grads));
   } catch (e) {
-    throw await explainMissingGradient(e, model, bundle);
+    throw await explainMissingGradient(e, model, bundle, pass.training);
   } finally {
     taps?.uninstall();
     tf.dispose(differentiable);
+  }
+}
+
+/** gradients(), or, when a layer runs an operation tfjs cannot differentiate, nothing and why (GradientUnavailableError's reason). */
+export async function gradientsOrWhyNot(
+  model: tf.LayersModel,
+  bundle: Bundle,
+  inputs: tf.Tensor[],
+  cotangents: tf.Tensor[],
+  results: Map<string, ComputedTensor>,
+  pass?: PassGoldens,
+): Promise<string | null> {
+  try {
+    await gradients(model, bundle, inputs, cotangents, results, pass);
+    return null;
+  } catch (e) {
+    if (e instanceof GradientUnavailableError) return e.reason;
+    throw e;
   }
 }
 

@@ -3,7 +3,7 @@ import { bundleGolden, randomDraws, trainingGoldens, type Bundle } from '../kera
 import { weightsInKerasOrder } from '../convert/weight-pairing.js';
 import { ReplayMismatchError } from '../training/replayable-random.js';
 import { TrainingReplay } from '../training/training-replay.js';
-import { findLayer, forward, goldenInputs, goldenKey, gradients, read, type ComputedTensor } from './evaluate-model.js';
+import { findLayer, forward, goldenInputs, goldenKey, gradientsOrWhyNot, read, type ComputedTensor } from './evaluate-model.js';
 import { goldenTensor } from './golden-tensor.js';
 
 export interface TrainingModeEvaluation {
@@ -13,14 +13,16 @@ export interface TrainingModeEvaluation {
   notReplayed: string | null;
   /** Random draws the exporter recorded (and, unless notReplayed, this run replayed). */
   draws: number;
+  /** Why the training-mode gradients were not computed (a layer tfjs cannot differentiate), else null; absent from older pages. */
+  gradientsNotCompared?: string | null;
 }
 
 /**
  * Training mode: the converted model called with training=true on the golden inputs, its random
  * draws replayed from the bundle (training-replay.ts): every layer output, the outputs, the
  * non-trainable weights after the pass (BatchNormalization's moving statistics) and the gradients
- * of the bundle's loss. Weights are put back after each pass. null when the bundle has no training-mode
- * goldens.
+ * of the bundle's loss (or why tfjs could not differentiate it). Weights are put back after each
+ * pass. null when the bundle has no training-mode goldens.
  */
 export async function evaluateTrainingMode(model: tf.LayersModel, bundle: Bundle): Promise<TrainingModeEvaluation | null> {
   const goldens = trainingGoldens(bundle.manifest);
@@ -34,6 +36,7 @@ export async function evaluateTrainingMode(model: tf.LayersModel, bundle: Bundle
   const computed = new Map<string, ComputedTensor>();
   const pass = { goldens, training: true };
   const problems: string[] = [];
+  let gradientsNotCompared: string | null = null;
   try {
     replay.newPass();
     await forward(model, bundle, inputs, computed, pass);
@@ -43,7 +46,7 @@ export async function evaluateTrainingMode(model: tf.LayersModel, bundle: Bundle
     problems.push(...replay.unusedDraws());
     restoreWeights();
     replay.newPass();
-    await gradients(model, bundle, inputs, cotangents, computed, pass);
+    gradientsNotCompared = await gradientsOrWhyNot(model, bundle, inputs, cotangents, computed, pass);
   } catch (e) {
     if (!(e instanceof ReplayMismatchError)) throw e;
     problems.push(e.message);
@@ -52,5 +55,5 @@ export async function evaluateTrainingMode(model: tf.LayersModel, bundle: Bundle
     replay.uninstall();
     tf.dispose([...saved, ...inputs, ...cotangents, ...draws.map((d) => d.values)]);
   }
-  return { computed, notReplayed: problems.length > 0 ? problems.join('; ') : null, draws: records.length };
+  return { computed, notReplayed: problems.length > 0 ? problems.join('; ') : null, draws: records.length, gradientsNotCompared };
 }

@@ -5,6 +5,7 @@ import { InputError } from '../errors.js';
 import { weightsInKerasOrder } from '../convert/weight-pairing.js';
 import type { ComputedTensor } from './evaluate-model.js';
 import { goldenTensor } from './golden-tensor.js';
+import { describeUndifferentiable, undifferentiableOperation } from './missing-gradient.js';
 import { callCounts, layerCalls, tensorKey, tensorUses, type LayerCall, type TensorRef } from './layer-inputs.js';
 
 /** One gradient computed with a layer run alone, and the Keras golden it is compared with. */
@@ -190,7 +191,8 @@ export async function evaluateLayerGradientsInIsolation(model: tf.LayersModel, b
       await backpropagateAlone(model, bundle, layerPlan, computed);
     } catch (e) {
       if (e instanceof InputError) throw e;
-      skipped.push({ layer: layerPlan.layer, reason: `tfjs could not differentiate it alone: ${(e as Error).message.split('\n')[0]}` });
+      const operation = undifferentiableOperation(e);
+      skipped.push({ layer: layerPlan.layer, reason: operation ? describeUndifferentiable(operation) : `tfjs could not differentiate it alone: ${(e as Error).message.split('\n')[0]}` });
     }
   }
   return { computed, skipped, unavailable: plan.unavailable };

@@ -23,9 +23,37 @@ export interface TensorParity {
   comparison: TensorComparison;
 }
 
+/**
+ * 'pass': every tensor compared and within tolerance; 'fail': a compared tensor out of tolerance;
+ * 'incomplete': every compared tensor within tolerance, but gradients were not compared because a
+ * layer runs an operation tfjs cannot differentiate (gradientsNotCompared says which). A run's
+ * outcome is its worst: fail, then incomplete, then pass.
+ */
+export type ParityOutcome = 'pass' | 'fail' | 'incomplete';
+
+/** The worst of several outcomes. */
+export function worstOutcome(outcomes: readonly ParityOutcome[]): ParityOutcome {
+  if (outcomes.includes('fail')) return 'fail';
+  return outcomes.includes('incomplete') ? 'incomplete' : 'pass';
+}
+
+/** A result's outcome; one written before `outcome` existed passed or failed. */
+export function outcomeOf(result: { passed: boolean; outcome?: ParityOutcome }): ParityOutcome {
+  return result.outcome ?? (result.passed ? 'pass' : 'fail');
+}
+
 export interface BackendParity {
   backend: string;
+  /** outcome === 'pass': never true while a gradient could not be compared. */
   passed: boolean;
+  /** Absent in results written before it existed (when a gradient that could not be computed stopped the run). */
+  outcome?: ParityOutcome;
+  /**
+   * Why the end-to-end gradients (inputs, weights, layer outputs) were not compared: tfjs cannot
+   * differentiate an operation a layer runs, named with the layer; else null. Outputs and layer
+   * outputs are still compared, and the layer-isolated backward pass of every other layer.
+   */
+  gradientsNotCompared?: string | null;
   /** The first layer out of tolerance whose inputs were within it (first-diverging-layer.ts). */
   firstDivergingLayer: string | null;
   /**
@@ -72,6 +100,8 @@ export interface TrainingModeParity {
   randomDraws: number;
   /** Why training mode was not compared (the exporter could not record it, or tfjs could not replay its draws), else null. */
   notCompared: string | null;
+  /** Why the training-mode gradients were not compared (a layer tfjs cannot differentiate) while its forward tensors were, else null. */
+  gradientsNotCompared?: string | null;
 }
 
 /** One TypeScript optimizer's run of the bundle's optimizer steps (evaluate-after-training.ts). */
@@ -111,13 +141,17 @@ export interface ModelParity {
   /** Its layers in Keras's order (graph order), for per-layer charts. */
   layerOrder: string[];
   passed: boolean;
+  outcome?: ParityOutcome;
   backends: BackendParity[];
 }
 
 export interface ParityRun {
   schema: 'keras-bridge-parity';
   schemaVersion: 1;
+  /** outcome === 'pass'. */
   passed: boolean;
+  /** Absent in results written before it existed. */
+  outcome?: ParityOutcome;
   models: ModelParity[];
   /** Backends asked for that could not run, with why. */
   unavailableBackends: { backend: string; reason: string }[];

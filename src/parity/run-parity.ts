@@ -2,7 +2,7 @@ import { isBrowserBackend, probeBackend, type BackendName } from '../backends/in
 import { BrowserSession } from '../browser/browser-session.js';
 import { BackendError } from '../errors.js';
 import { checkBundleParity, type ParityOptions, type ParityTarget } from './check-parity.js';
-import type { ModelParity, ParityRun } from './parity-result.js';
+import { outcomeOf, worstOutcome, type ModelParity, type ParityRun } from './parity-result.js';
 
 export interface RunParityOptions extends Omit<ParityOptions, 'backends'> {
   backends: BackendName[];
@@ -34,10 +34,13 @@ export async function runParity(bundles: ParityTarget[], options: RunParityOptio
   } finally {
     if (!options.browser) await browser?.close();
   }
+  // No backend could run: nothing was compared, which is no pass.
+  const outcome = usable.length > 0 ? worstOutcome(models.map(outcomeOf)) : 'fail';
   return {
     schema: 'keras-bridge-parity',
     schemaVersion: 1,
-    passed: models.every((m) => m.passed) && usable.length > 0,
+    passed: outcome === 'pass',
+    outcome,
     models,
     unavailableBackends,
   };

@@ -1,5 +1,5 @@
 import { ERROR_HISTOGRAM_DECADES } from '../parity/compare-tensors.js';
-import type { BackendParity, ModelParity, ParityRun, TensorParity } from '../parity/parity-result.js';
+import { outcomeOf, type BackendParity, type ModelParity, type ParityOutcome, type ParityRun, type TensorParity } from '../parity/parity-result.js';
 import { formatError } from './format-number.js';
 import { describeFailure, failedTensors, modeLines } from './parity-table.js';
 
@@ -148,7 +148,7 @@ function histogram(backend: BackendParity): string {
 
 function backendSection(model: ModelParity, backend: BackendParity, layerOrder: string[]): string {
   const failed = failedTensors(backend);
-  const status = backend.passed ? '<span class="pass">pass</span>' : `<span class="fail">FAIL: ${failed.length} tensors out of tolerance</span>`;
+  const status = outcomeBadge(outcomeOf(backend), `FAIL: ${failed.length} tensors out of tolerance`);
   const failures = failed.length === 0 ? '' : `<pre class="failures">${escapeHtml(failed.map((t) => describeFailure(model.model, backend.backend, t)).join('\n'))}</pre>`;
   const modes = modeLines(model.model, backend, (text) => text).map((line) => `<li>${escapeHtml(line)}</li>`);
   const chart = layerChart(backend, layerOrder);
@@ -162,9 +162,16 @@ ${histogram(backend)}
 ${failures}</section>`;
 }
 
+/** pass, FAIL (with `failText`), or INCOMPLETE: every compared tensor passes but gradients were not compared. */
+function outcomeBadge(outcome: ParityOutcome, failText = 'FAIL'): string {
+  if (outcome === 'pass') return '<span class="pass">pass</span>';
+  if (outcome === 'incomplete') return '<span class="incomplete">INCOMPLETE: gradients not compared</span>';
+  return `<span class="fail">${escapeHtml(failText)}</span>`;
+}
+
 const STYLE = `body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#222;max-width:920px}
 h1{font-size:20px}h2{font-size:17px;margin-top:28px;border-bottom:1px solid #ddd}h3{font-size:15px}
-.pass{color:#1a7f37;font-weight:600}.fail{color:#cf222e;font-weight:600}small{color:#666;font-weight:400}
+.pass{color:#1a7f37;font-weight:600}.fail{color:#cf222e;font-weight:600}.incomplete{color:#9a6700;font-weight:600}small{color:#666;font-weight:400}
 .grid{stroke:#eee}.axis{font-size:10px;fill:#555}.tolerance{stroke:#cf222e;stroke-dasharray:6 3}
 .tolerance-label{font-size:11px;fill:#cf222e}.out-line{fill:none;stroke:#0969da;stroke-width:1.5}
 .grad-line{fill:none;stroke:#8250df;stroke-width:1;stroke-dasharray:3 2}.dy-line{fill:none;stroke:#bf8700;stroke-width:1;stroke-dasharray:4 2}
@@ -178,12 +185,12 @@ h1{font-size:20px}h2{font-size:17px;margin-top:28px;border-bottom:1px solid #ddd
 /** One self-contained HTML page (inline CSS and SVG, no scripts) for a parity run. */
 export function formatHtmlReport(run: ParityRun): string {
   const models = run.models.map((m) =>
-    `<h2>${escapeHtml(m.model)} <small>(${escapeHtml(m.kerasModelName)})</small>: ${m.passed ? '<span class="pass">pass</span>' : '<span class="fail">FAIL</span>'}</h2>` +
+    `<h2>${escapeHtml(m.model)} <small>(${escapeHtml(m.kerasModelName)})</small>: ${outcomeBadge(outcomeOf(m))}</h2>` +
     m.backends.map((b) => backendSection(m, b, m.layerOrder)).join('\n'),
   );
   const unavailable = run.unavailableBackends.map((u) => `<p class="legend">backend ${escapeHtml(u.backend)} not run: ${escapeHtml(u.reason)}</p>`);
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>keras-bridge parity</title><style>${STYLE}</style></head>
-<body><h1>keras-bridge parity: ${run.passed ? '<span class="pass">all pass</span>' : '<span class="fail">FAIL</span>'}</h1>
+<body><h1>keras-bridge parity: ${run.passed ? '<span class="pass">all pass</span>' : outcomeBadge(outcomeOf(run))}</h1>
 ${unavailable.join('\n')}
 ${models.join('\n')}
 </body></html>

@@ -2,15 +2,18 @@ import type { BackendParity, ParityRun, TensorParity } from '../parity/parity-re
 import { divergenceLines } from './divergence-lines.js';
 import { describeFailure } from './parity-table.js';
 
-/** Tensor groups, one JUnit test case each per model and backend. */
-const GROUPS: Array<{ name: string; select: (b: BackendParity) => TensorParity[] }> = [
+/**
+ * Tensor groups, one JUnit test case each per model and backend; `gradients`: the end-to-end
+ * backward pass's, a skipped test case when tfjs could not differentiate the model.
+ */
+const GROUPS: Array<{ name: string; select: (b: BackendParity) => TensorParity[]; gradients?: true }> = [
   { name: 'outputs', select: (b) => b.tensors.filter((t) => t.kind === 'output') },
   { name: 'layer outputs', select: (b) => b.tensors.filter((t) => t.kind === 'layer_output') },
   { name: 'layer outputs, each layer alone', select: (b) => b.isolated.tensors },
   { name: 'backward pass, each layer alone', select: (b) => b.isolated.gradients.tensors },
-  { name: 'gradients wrt inputs', select: (b) => b.tensors.filter((t) => t.kind === 'grad_input') },
-  { name: 'gradients wrt weights', select: (b) => b.tensors.filter((t) => t.kind === 'grad_weight') },
-  { name: 'gradients wrt layer outputs', select: (b) => b.tensors.filter((t) => t.kind === 'grad_layer_output') },
+  { name: 'gradients wrt inputs', select: (b) => b.tensors.filter((t) => t.kind === 'grad_input'), gradients: true },
+  { name: 'gradients wrt weights', select: (b) => b.tensors.filter((t) => t.kind === 'grad_weight'), gradients: true },
+  { name: 'gradients wrt layer outputs', select: (b) => b.tensors.filter((t) => t.kind === 'grad_layer_output'), gradients: true },
 ];
 
 /** A test case's tensors, or why it is a skipped test case (not compared, or not counted). */
@@ -22,13 +25,18 @@ interface CaseGroup {
 
 /** The static groups, then training mode's and one per optimizer run after training. */
 function caseGroups(b: BackendParity): CaseGroup[] {
-  const groups: CaseGroup[] = GROUPS.map((g) => ({ name: g.name, tensors: g.select(b) }));
+  const groups: CaseGroup[] = GROUPS.map((g) =>
+    g.gradients && b.gradientsNotCompared ? { name: `${g.name} (not compared)`, tensors: [], skipped: b.gradientsNotCompared } : { name: g.name, tensors: g.select(b) },
+  );
   if (b.training) {
-    const { tensors, notCompared } = b.training;
+    const { tensors, notCompared, gradientsNotCompared } = b.training;
     const forward = tensors.filter((t) => t.kind === 'output' || t.kind === 'layer_output' || t.kind === 'weight_after_pass');
     const backward = tensors.filter((t) => t.kind === 'grad_input' || t.kind === 'grad_weight');
     if (notCompared !== null) groups.push({ name: 'training mode (not compared)', tensors: [], skipped: notCompared });
-    else groups.push({ name: 'training mode: outputs, layer outputs, weights after the pass', tensors: forward }, { name: 'training mode: gradients', tensors: backward });
+    else {
+      groups.push({ name: 'training mode: outputs, layer outputs, weights after the pass', tensors: forward });
+      groups.push(gradientsNotCompared ? { name: 'training mode: gradients (not compared)', tensors: [], skipped: gradientsNotCompared } : { name: 'training mode: gradients', tensors: backward });
+    }
   }
   const after = b.afterTraining;
   if (after?.notCompared) groups.push({ name: `after ${after.steps} optimizer steps (not compared)`, tensors: [], skipped: after.notCompared });

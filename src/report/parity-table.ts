@@ -1,4 +1,4 @@
-import type { BackendParity, ParityRun, TensorParity } from '../parity/parity-result.js';
+import { outcomeOf, type BackendParity, type ParityRun, type TensorParity } from '../parity/parity-result.js';
 import { divergenceLines } from './divergence-lines.js';
 import { formatError } from './format-number.js';
 import { isolatedGradientsLine } from './isolated-gradients-line.js';
@@ -47,10 +47,36 @@ export function formatParityTable(run: ParityRun, useColor: boolean): string {
   out.push('', ...run.models.flatMap((m) => m.backends.flatMap((b) => modeLines(m.model, b, paint))));
   if (failures.length > 0) out.push('', ...failures);
   for (const u of run.unavailableBackends) out.push('', paint(`backend ${u.backend} not run: ${u.reason}`, 33));
-  const total = rows.length;
-  const failed = rows.filter((r) => r[6] === 'FAIL').length;
-  out.push('', run.passed ? paint(`parity: ${total} tensors compared, all pass`, 32) : paint(`parity: ${failed} of ${total} tensors FAIL`, 31));
+  out.push('', summaryLine(run, rows.filter((r) => r[6] === 'FAIL').length, rows.length, paint));
   return out.join('\n');
+}
+
+/** The last line: pass, FAIL, or every compared tensor passing while some gradients could not be compared. */
+function summaryLine(run: ParityRun, failed: number, total: number, paint: (text: string, code: number) => string): string {
+  switch (outcomeOf(run)) {
+    case 'pass':
+      return paint(`parity: ${total} tensors compared, all pass`, 32);
+    case 'incomplete':
+      return paint(`parity INCOMPLETE: ${total} tensors compared, all pass, but gradients were NOT compared on ${gradientsNotComparedOn(run).join(', ')} (see above)`, 33);
+    case 'fail':
+      return paint(`parity: ${failed} of ${total} tensors FAIL`, 31);
+  }
+}
+
+/** "model on backend" (with " in training mode" when only there) for each backend whose gradients were not compared. */
+export function gradientsNotComparedOn(run: ParityRun): string[] {
+  return run.models.flatMap((m) =>
+    m.backends.flatMap((b) => {
+      if (b.gradientsNotCompared) return [`${m.model} on ${b.backend}`];
+      return b.training?.gradientsNotCompared ? [`${m.model} on ${b.backend} in training mode`] : [];
+    }),
+  );
+}
+
+/** The line saying the end-to-end gradients were not compared, and why, or none. */
+export function gradientsNotComparedLines(model: string, b: BackendParity, paint: (text: string, code: number) => string): string[] {
+  if (!b.gradientsNotCompared) return [];
+  return [paint(`${model} on ${b.backend}, gradients (inputs, weights, layer outputs): NOT compared: ${b.gradientsNotCompared}; outputs and layer outputs were compared`, 33)];
 }
 
 /** " *" for a finite-difference reference, " †" where atol includes Keras's float32 error measured against float64, " *†" for both. */
@@ -82,7 +108,7 @@ export function modeLines(model: string, b: BackendParity, paint: (text: string,
     failingLayers.length === 0
       ? `${model} on ${b.backend}, layer-isolated mode: ${tensors.length} layer outputs compared, all pass${notRun}`
       : paint(`${model} on ${b.backend}, layer-isolated mode: out of tolerance when run alone on Keras's inputs: ${failingLayers.join(', ')}${notRun}`, 31);
-  return [isolated, isolatedGradientsLine(model, b, paint), ...trainingLines(model, b, paint)];
+  return [...gradientsNotComparedLines(model, b, paint), isolated, isolatedGradientsLine(model, b, paint), ...trainingLines(model, b, paint)];
 }
 
 /** Every counted tensor out of tolerance on one backend, in every mode. */

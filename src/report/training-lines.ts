@@ -29,9 +29,12 @@ export function trainingLines(model: string, b: BackendParity, paint: (text: str
   if (training) {
     const head = `${model} on ${b.backend}, training mode:`;
     const failing = training.tensors.filter((t) => !t.comparison.passed).map((t) => t.label.replace(/^training: /, ''));
+    const noGradients = training.gradientsNotCompared ? `; gradients NOT compared: ${training.gradientsNotCompared}` : '';
     if (training.notCompared !== null) lines.push(paint(`${head} not compared: ${training.notCompared}`, 33));
-    else if (failing.length === 0) lines.push(`${head} ${training.tensors.length} tensors compared (${training.randomDraws} random draws replayed from Keras), all pass`);
-    else lines.push(paint(`${head} out of tolerance: ${failing.join(', ')}`, 31));
+    else if (failing.length === 0) {
+      const text = `${head} ${training.tensors.length} tensors compared (${training.randomDraws} random draws replayed from Keras), all pass${noGradients}`;
+      lines.push(noGradients ? paint(text, 33) : text);
+    } else lines.push(paint(`${head} out of tolerance: ${failing.join(', ')}${noGradients}`, 31));
   }
   const after = b.afterTraining;
   if (after) {

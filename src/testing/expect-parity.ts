@@ -1,7 +1,7 @@
 import { AssertionError } from 'node:assert';
 import type { BackendName } from '../backends/index.js';
 import { checkBundleParity } from '../parity/check-parity.js';
-import type { ModelParity } from '../parity/parity-result.js';
+import { outcomeOf, type ModelParity } from '../parity/parity-result.js';
 import type { Tolerance } from '../parity/tolerance.js';
 import { TolerancePolicy } from '../parity/tolerance-policy.js';
 import { divergenceLines } from '../report/divergence-lines.js';
@@ -17,13 +17,21 @@ export interface ExpectParityOptions {
   tolerancesFile?: string;
   /** A converted model directory to load instead of converting the bundle in memory. */
   modelDir?: string;
+  /**
+   * Resolve when every compared tensor passes even though tfjs could not differentiate a layer
+   * (an operation without a tfjs gradient) and the gradients were not compared. Default: false,
+   * which throws, naming the operation and the layer.
+   */
+  allowGradientsNotCompared?: boolean;
 }
 
 /**
  * For users' test suites (mocha, jest, node:test): resolves with the parity results when every
  * output, layer output and gradient of the bundle matches Keras on every backend (in training
  * mode and after training too, where the bundle has those goldens), and otherwise
- * throws an AssertionError with the same localized message as `keras-bridge parity`.
+ * throws an AssertionError with the same localized message as `keras-bridge parity`; also when
+ * gradients could not be compared (a layer tfjs cannot differentiate), unless
+ * `allowGradientsNotCompared`.
  * Register your custom layers (import the module that calls registerLayer) first.
  *
  *   import { expectParity } from 'keras-bridge/testing';
@@ -38,6 +46,21 @@ export async function expectParity(bundleDir: string, options: ExpectParityOptio
     policy,
   });
   if (result.passed) return result;
+  if (outcomeOf(result) === 'incomplete') {
+    if (options.allowGradientsNotCompared) return result;
+    const reasons = result.backends.flatMap((b) => [
+      ...(b.gradientsNotCompared ? [`${b.backend}: ${b.gradientsNotCompared}`] : []),
+      ...(b.training?.gradientsNotCompared ? [`${b.backend}, training mode: ${b.training.gradientsNotCompared}`] : []),
+    ]);
+    throw new AssertionError({
+      message:
+        `keras-bridge parity: every compared tensor of ${result.model} is within tolerance, but its gradients were NOT compared ` +
+        `(pass allowGradientsNotCompared: true to accept that)\n${reasons.join('\n')}`,
+      actual: 'incomplete',
+      expected: 'pass',
+      operator: 'expectParity',
+    });
+  }
   const lines = result.backends.flatMap((b) => [
     ...divergenceLines(result.model, b),
     ...[...b.tensors.filter((t) => !t.comparison.passed), ...trainingFailures(b)].map((t) => describeFailure(result.model, b.backend, t)),

@@ -13,6 +13,7 @@ describe('CLI --help', () => {
       assert.equal(r.exitCode, 0);
       for (const flag of flags) assert.match(r.stdout, new RegExp(`^  ${flag}\\b.{4,}`, 'm'), `${command} ${flag}`);
       assert.match(r.stdout, /Exit codes:[\s\S]*\b1\s+parity failure[\s\S]*\b2\s+usage or input error/);
+      assert.match(r.stdout, /\b3\s+parity incomplete: every compared tensor within tolerance, but a layer runs an operation/);
     });
   }
 
