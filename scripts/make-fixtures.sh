@@ -16,5 +16,6 @@ export_bundle training training_model:training_model --batch-size 4
 export_bundle deep deep_fault_model:deep_model --batch-size 4
 export_bundle custom_layers custom_layers:custom_layers_model
 export_bundle dilated_conv dilated_conv_model:dilated_conv_model
+export_bundle constrained constrained_model:constrained_model
 .venv/bin/python scripts/export_zoo.py
 du -sh fixtures/bundles/*

@@ -1,6 +1,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import { WeightMismatchError } from '../errors.js';
 import type { FieldNote } from './conversion-report.js';
+import type { PairedWeight } from './weight-constraints.js';
 import type { SourceWeight } from './weight-source.js';
 import { kerasPositions } from './weight-pairing.js';
 
@@ -12,6 +13,8 @@ export interface AssignedWeights {
   data: Uint8Array;
   /** Weights whose dtype changed on the way (tfjs has no int64). */
   notes: FieldNote[];
+  /** Each tfjs weight with the Keras weight it loads. */
+  paired: PairedWeight[];
 }
 
 /**
@@ -27,6 +30,7 @@ export function assignWeights(model: tf.LayersModel, weights: SourceWeight[], so
   const specs: tf.io.WeightsManifestEntry[] = [];
   const chunks: Uint8Array[] = [];
   const notes: FieldNote[] = [];
+  const paired: PairedWeight[] = [];
   for (const layer of model.layers) {
     const kerasWeights = byLayer.get(layer.name) ?? [];
     byLayer.delete(layer.name);
@@ -48,6 +52,7 @@ export function assignWeights(model: tf.LayersModel, weights: SourceWeight[], so
             `for '${tfjsWeight.originalName}'.`,
         );
       }
+      paired.push({ layer: layer.name, tfjs: tfjsWeight, keras: kerasWeight });
       if (kerasWeight.dtype === 'int64') {
         specs.push({ name: tfjsWeight.originalName, shape: kerasWeight.shape, dtype: 'int32' });
         chunks.push(narrowToInt32(kerasWeight, `${source}: layer '${layer.name}', weight '${kerasWeight.name}'`));
@@ -67,7 +72,7 @@ export function assignWeights(model: tf.LayersModel, weights: SourceWeight[], so
   if (orphan !== undefined) {
     throw new WeightMismatchError(`${source}: weights for layer '${orphan}' have no layer of that name in the converted model.`);
   }
-  return { specs, data: concatBytes(chunks), notes };
+  return { specs, data: concatBytes(chunks), notes, paired };
 }
 
 /** tfjs loads weights by name: two weights of one name in a layer cannot both be loaded. */

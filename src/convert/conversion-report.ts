@@ -21,6 +21,25 @@ export interface LayerConversion {
   notes: FieldNote[];
 }
 
+/**
+ * A Keras weight whose value breaks its own constraint: tfjs applies the constraint when it loads
+ * the weight (weight-constraints.ts), so the converted model computes with a different value.
+ */
+export interface ConstraintWarning {
+  layer: string;
+  /** The Keras weight's path: "dense/kernel". */
+  weight: string;
+  /** The constraint as tfjs names it, with its config: "NonNeg", "MaxNorm {maxValue: 2, axis: 0}". */
+  constraint: string;
+  /** The largest |constrained - Keras| over the weight's elements. */
+  maxChange: number;
+  /** Elements changed by more than float32's default tolerance, of `elements`. */
+  changedElements: number;
+  elements: number;
+  /** What it means and what to do, for people. */
+  message: string;
+}
+
 /** Plain data describing a conversion; printing it is report/'s job. */
 export interface ConversionReport {
   source: string;
@@ -29,4 +48,6 @@ export interface ConversionReport {
   layers: LayerConversion[];
   modelNotes: FieldNote[];
   weights: { count: number; bytes: number; shards: number };
+  /** Weights that tfjs will change on load, as their constraint demands. */
+  constraintWarnings: ConstraintWarning[];
 }

@@ -3,6 +3,7 @@ import { KerasBridgeError, UnsupportedLayerError } from '../errors.js';
 import type { KerasObject } from '../keras/keras-object.js';
 import { assignWeights } from './assign-weights.js';
 import type { ConversionReport } from './conversion-report.js';
+import { constraintWarnings } from './weight-constraints.js';
 import { translateModel, type TfjsTopology } from './translate-model.js';
 import type { SourceWeight } from './weight-source.js';
 
@@ -42,6 +43,7 @@ export async function convertKerasModel(
           bytes: assigned.data.length,
           shards: Math.max(1, Math.ceil(assigned.data.length / TFJS_SHARD_BYTES)),
         },
+        constraintWarnings: constraintWarnings(assigned.paired),
       },
     };
   } finally {

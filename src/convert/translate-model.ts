@@ -16,7 +16,7 @@ export interface TfjsTopology {
 
 export interface TranslatedModel {
   topology: TfjsTopology;
-  report: Omit<ConversionReport, 'weights'>;
+  report: Omit<ConversionReport, 'weights' | 'constraintWarnings'>;
 }
 
 type ModelTranslator = (model: KerasObject, source: string) => {

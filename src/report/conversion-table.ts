@@ -7,6 +7,7 @@ export function formatConversionReport(report: ConversionReport): string {
   for (const note of report.modelNotes) lines.push(`  (model) ${describeNote(note)}`);
   const w = report.weights;
   lines.push(`  weights: ${w.count} tensors, ${w.bytes} bytes, ${w.shards} shard${w.shards === 1 ? '' : 's'}`);
+  for (const warning of report.constraintWarnings) lines.push(`  warning: ${warning.message}`);
   return lines.join('\n');
 }
 
