@@ -47,16 +47,26 @@ _positive_int = _int_at_least(1, "positive")
 
 
 def _input_range(text: str) -> tuple:
-    """NAME=HIGH or NAME=LOW:HIGH, as (name, (low, high))."""
+    """NAME=HIGH or NAME=LOW:HIGH, as (name, (low, high)); NAME=P (a probability of True), as (name, p)."""
     name, _, bounds = text.partition("=")
     low, _, high = bounds.rpartition(":")
     try:
         parsed = (int(low) if low else 0, int(high))
     except ValueError:
-        parsed = None
-    if not name or parsed is None or parsed[0] >= parsed[1]:
-        raise argparse.ArgumentTypeError(f"expected NAME=HIGH or NAME=LOW:HIGH with LOW < HIGH, got {text!r}")
+        parsed = _probability(bounds)
+    if not name or parsed is None or (isinstance(parsed, tuple) and parsed[0] >= parsed[1]):
+        raise argparse.ArgumentTypeError(
+            f"expected NAME=HIGH or NAME=LOW:HIGH with LOW < HIGH, or NAME=P with 0 < P < 1 for a bool input, got {text!r}"
+        )
     return name, parsed
+
+
+def _probability(text: str) -> float | None:
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if 0 < value < 1 else None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -114,10 +124,11 @@ def build_parser() -> argparse.ArgumentParser:
         type=_input_range,
         action="append",
         default=[],
-        metavar="NAME=[LOW:]HIGH",
+        metavar="NAME=[LOW:]HIGH|NAME=P",
         help=(
             "golden values of integer input NAME are drawn from [LOW, HIGH) (LOW defaults to 0); without it, "
-            "HIGH is the smallest input_dim of the Embedding layers the input feeds, or 10 (repeatable)"
+            "HIGH is the smallest input_dim of the Embedding layers the input feeds, or 10. For a bool input, "
+            "P (0 < P < 1) is the probability of True (default 0.75) (repeatable)"
         ),
     )
     export.add_argument(

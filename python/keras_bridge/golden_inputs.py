@@ -1,4 +1,4 @@
-"""The seeded golden inputs: standard normal floats, or integers in a range taken from the model.
+"""The seeded golden inputs: standard normal floats, integers in a range taken from the model, or bools.
 
 Integer inputs usually index something: the rows of an Embedding, most often. Their values are
 drawn uniformly from [low, high), where `high` is the smallest `input_dim` of the Embedding layers
@@ -10,6 +10,12 @@ on 0 (`Embedding(mask_zero=True)`) see masked positions.
 Float inputs are standard normal. A float input that a `Masking` layer consumes directly has about
 `ZERO_FRACTION` of its timesteps (at least one) set to the layer's `mask_value` in every feature,
 so that the mask it computes is not all true.
+
+Bool inputs are masks, most often (a padding mask that a layer or `keras.ops.where` reads): each
+element is True with probability `TRUE_PROBABILITY` (the caller's `input_ranges` entry, a float
+in (0, 1), when there is one). Every sample keeps at least one True (a sequence with every
+position masked out is degenerate: a masked mean divides by zero) and, when there is room, one
+element of the batch is False, so that the mask matters.
 """
 from __future__ import annotations
 
@@ -22,6 +28,7 @@ from .layer_graph import LayerGraph, flatten_layers, node_zero, shape_list
 
 DEFAULT_INTEGER_HIGH = 10
 ZERO_FRACTION = 0.25
+TRUE_PROBABILITY = 0.75
 INTEGER_DTYPES = ("int32", "int64")
 
 
@@ -35,6 +42,16 @@ class IntegerRange:
         return {"low": self.low, "high": self.high, "origin": self.origin}
 
 
+@dataclass(frozen=True)
+class TrueProbability:
+    value: float
+    origin: str
+
+    def record(self, array: np.ndarray) -> dict:
+        true_count = int(array.sum())
+        return {"true_probability": self.value, "origin": self.origin, "true_count": true_count, "false_count": int(array.size) - true_count}
+
+
 @dataclass
 class GoldenInput:
     name: str
@@ -42,27 +59,50 @@ class GoldenInput:
     dtype: str  # bundle dtype
     integer_range: IntegerRange | None = None
     masked_timesteps: dict | None = None  # {"layer", "mask_value", "count"} when a Masking layer reads it
+    true_probability: TrueProbability | None = None  # bool inputs
 
     @property
     def differentiable(self) -> bool:
-        return self.integer_range is None
+        """Float inputs only: a gradient with respect to an index or a mask means nothing."""
+        return self.dtype == "float32"
+
+    def record(self) -> dict:
+        """What the input's golden record says about how it was drawn."""
+        if self.integer_range is not None:
+            return {"integer_range": self.integer_range.record()}
+        if self.true_probability is not None:
+            return {"bool_values": self.true_probability.record(self.array)}
+        if self.masked_timesteps is not None:
+            return {"masked_timesteps": self.masked_timesteps}
+        return {}
 
 
 def check_input_ranges(input_ranges) -> dict:
-    """`{name: high}` or `{name: (low, high)}` as `{name: (low, high)}`, or an ExportError."""
+    """`{name: high}`, `{name: (low, high)}` or `{name: p}` (a float in (0, 1), for a bool input) as
+    `{name: (low, high)}` or `{name: p}`, or an ExportError."""
     if input_ranges is None:
         return {}
     if not isinstance(input_ranges, dict):
-        raise ExportError(f"input_ranges must be a dict of input name -> high or (low, high), got {input_ranges!r}")
+        raise ExportError(
+            f"input_ranges must be a dict of input name -> high or (low, high), or a probability of True, got {input_ranges!r}"
+        )
     checked = {}
     for name, value in input_ranges.items():
+        if _is_probability(value):
+            checked[str(name)] = float(value)
+            continue
         bounds = (0, value) if _is_int(value) else tuple(value) if isinstance(value, (tuple, list)) else None
         if bounds is None or len(bounds) != 2 or not all(_is_int(b) for b in bounds) or bounds[0] >= bounds[1]:
             raise ExportError(
-                f"input_ranges[{name!r}] = {value!r}: expected an integer high or a (low, high) pair with low < high"
+                f"input_ranges[{name!r}] = {value!r}: expected an integer high or a (low, high) pair with low < high "
+                "(integer inputs), or a probability of True strictly between 0 and 1 (bool inputs)"
             )
         checked[str(name)] = (int(bounds[0]), int(bounds[1]))
     return checked
+
+
+def _is_probability(value) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, numbers.Integral) and 0 < value < 1
 
 
 def _is_int(value) -> bool:
@@ -99,6 +139,11 @@ def _direct_consumer(graph: LayerGraph, input_layer, layer_class):
 
 def integer_range(name: str, graph: LayerGraph, input_layer, overrides: dict) -> IntegerRange:
     if name in overrides:
+        if not isinstance(overrides[name], tuple):
+            raise ExportError(
+                f"input_ranges[{name!r}] = {overrides[name]!r} is a probability of True, but input {name!r} is an "
+                "integer input: give it a high or a (low, high) pair"
+            )
         low, high = overrides[name]
         return IntegerRange(low, high, "input_ranges")
     return _embedding_range(graph, input_layer) or IntegerRange(
@@ -132,6 +177,30 @@ def _integers(rng, shape: list, bounds: IntegerRange, dtype: str) -> np.ndarray:
     return values.astype(dtype)
 
 
+def true_probability(name: str, overrides: dict) -> TrueProbability:
+    if name not in overrides:
+        return TrueProbability(TRUE_PROBABILITY, "default")
+    if isinstance(overrides[name], tuple):
+        raise ExportError(
+            f"input_ranges[{name!r}] = {overrides[name]!r} is an integer range, but input {name!r} is bool: "
+            "give the probability of True, a float strictly between 0 and 1"
+        )
+    return TrueProbability(overrides[name], "input_ranges")
+
+
+def _booleans(rng, shape: list, probability: TrueProbability) -> np.ndarray:
+    """True with the probability; at least one True per sample, and one False in the batch when there is room."""
+    values = rng.random(shape) < probability.value
+    if not values.size:
+        return values
+    # One row per sample (a rank-1 input, one flag per sample, is one row: it has no samples to fill).
+    rows = values.reshape(values.shape[0], -1) if values.ndim >= 2 else values.reshape(1, -1)
+    rows[~rows.any(axis=1), -1] = True
+    if rows.all() and rows.shape[1] >= 2:
+        rows[0, 0] = False
+    return values
+
+
 def golden_inputs(model, graph: LayerGraph, names: list, rng, batch_size: int, input_ranges: dict) -> list:
     """One GoldenInput per model input, drawn from `rng` in input order."""
     unknown = sorted(set(input_ranges) - set(names))
@@ -145,13 +214,17 @@ def golden_inputs(model, graph: LayerGraph, names: list, rng, batch_size: int, i
             bounds = integer_range(name, graph, input_layer, input_ranges)
             inputs.append(GoldenInput(name, _integers(rng, shape, bounds, dtype), dtype, bounds))
             continue
+        if dtype == "bool":
+            probability = true_probability(name, input_ranges)
+            inputs.append(GoldenInput(name, _booleans(rng, shape, probability), dtype, true_probability=probability))
+            continue
         if dtype != "float32":
             raise ExportError(
-                f"model input {name!r} has dtype {dtype}; golden inputs are standard normal float32 "
-                f"or integers ({', '.join(INTEGER_DTYPES)})"
+                f"model input {name!r} has dtype {dtype}; golden inputs are standard normal float32, "
+                f"integers ({', '.join(INTEGER_DTYPES)}) or bool"
             )
         if name in input_ranges:
-            raise ExportError(f"input_ranges[{name!r}]: input {name!r} is float32; ranges apply to integer inputs")
+            raise ExportError(f"input_ranges[{name!r}]: input {name!r} is float32; ranges apply to integer and bool inputs")
         embedding = _direct_consumer(graph, input_layer, keras.layers.Embedding)
         if embedding is not None:
             raise ExportError(

@@ -1,8 +1,9 @@
 """The goldens: seeded inputs, what Keras computes from them, and the gradients of a seeded loss.
 
 Order of the generator's draws (numpy.random.default_rng(seed)): each model input in order (a
-standard normal float32 array, or for integer inputs the draws golden_inputs.py describes), then
-one standard normal float32 array per model output (the cotangents). The loss is
+standard normal float32 array, or for integer and bool inputs the draws golden_inputs.py
+describes), then one standard normal float32 array per float model output (the cotangents; an
+integer or bool output's cotangent is zeros, not drawn). The loss is
 sum_i sum(outputs[i] * cotangents[i]) computed in float64; gradients are taken w.r.t. every
 float input (an integer input has none) and every trainable weight (model.weights order) in one
 GradientTape over the whole model, with finite-difference backward passes through the layers
@@ -176,6 +177,17 @@ def trainable_weights(model) -> list:
     return [weight for weight, _, _ in weight_locations(model) if weight.trainable]
 
 
+def _cotangent(rng, name: str, output: np.ndarray) -> tuple:
+    """A float output's cotangent is standard normal; an integer or bool output's (an argmax head,
+    a mask) is zeros, not drawn: it has no gradient, so it takes no part in the loss, and is compared
+    forward only."""
+    if np.issubdtype(output.dtype, np.floating):
+        return rng.standard_normal(output.shape, dtype=np.float32), {}
+    if np.issubdtype(output.dtype, np.integer) or output.dtype == np.bool_:
+        return np.zeros(output.shape, np.float32), {"zero": f"output {name!r} is {output.dtype.name}: not in the loss"}
+    raise ExportError(f"model output {name!r} has dtype {output.dtype.name}; outputs must be float, integer or bool")
+
+
 def compute_goldens(
     model,
     graph: LayerGraph,
@@ -195,12 +207,7 @@ def compute_goldens(
 
     inputs = golden_inputs(model, graph, in_names, rng, batch_size, input_ranges)
     for i, golden in enumerate(inputs):
-        record = {"kind": "input", "index": i, "name": golden.name}
-        if golden.integer_range is not None:
-            record["integer_range"] = golden.integer_range.record()
-        if golden.masked_timesteps is not None:
-            record["masked_timesteps"] = golden.masked_timesteps
-        add(GoldenTensor(record, golden.array, golden.dtype))
+        add(GoldenTensor({"kind": "input", "index": i, "name": golden.name, **golden.record()}, golden.array, golden.dtype))
     goldens.inputs = inputs
 
     x = [tf.constant(i.array) for i in inputs]
@@ -209,11 +216,9 @@ def compute_goldens(
         add(GoldenTensor({"kind": "output", "index": i, "name": name}, array, array.dtype.name))
 
     for i, (name, array) in enumerate(zip(out_names, outputs)):
-        if not np.issubdtype(array.dtype, np.floating):
-            raise ExportError(f"model output {name!r} has dtype {array.dtype.name}; gradients need float outputs")
-        cotangent = rng.standard_normal(array.shape, dtype=np.float32)
+        cotangent, record = _cotangent(rng, name, array)
         goldens.cotangents.append(cotangent)
-        add(GoldenTensor({"kind": "cotangent", "index": i, "name": name}, cotangent, "float32"))
+        add(GoldenTensor({"kind": "cotangent", "index": i, "name": name, **record}, cotangent, "float32"))
 
     locations, probe = layer_output_probe(model, graph)
     goldens.layer_outputs = _flat_numpy(probe(model_arguments(x), training=False))

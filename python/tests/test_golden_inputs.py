@@ -119,7 +119,7 @@ def test_a_float_input_feeding_an_embedding_is_refused(tmp_path):
 
 
 def test_a_range_for_a_float_input_is_refused(tmp_path):
-    with pytest.raises(keras_bridge.ExportError, match="input 'features' is float32; ranges apply to integer inputs"):
+    with pytest.raises(keras_bridge.ExportError, match="input 'features' is float32; ranges apply to integer and bool inputs"):
         keras_bridge.export(two_vocabularies_model(), tmp_path / "b", input_ranges={"features": 3})
 
 
