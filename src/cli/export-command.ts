@@ -12,7 +12,7 @@ export const exportCommand: Command = {
     module: { type: 'string', multiple: true, value: 'MODULE', description: 'Python module defining the custom layers of --model' },
     path: { type: 'string', multiple: true, value: 'DIR', description: "directory prepended to Python's sys.path" },
     seed: { type: 'string', value: 'N', description: 'seed for inputs, cotangents and factory weights', default: '0' },
-    'input-range': { type: 'string', multiple: true, value: 'NAME=[LOW:]HIGH', description: 'draw golden values of integer input NAME from [LOW, HIGH) (default: from the Embedding it feeds)' },
+    'input-range': { type: 'string', multiple: true, value: 'NAME=[LOW:]HIGH|NAME=P', description: 'draw golden values of integer input NAME from [LOW, HIGH) (default: from the Embedding it feeds); for a bool input, True with probability P (default 0.75)' },
     'batch-size': { type: 'string', value: 'N', description: 'batch size of the golden inputs', default: '2' },
     'layer-gradients': { type: 'string', value: 'WHEN', description: "auto, always or never: record dL/dy of every layer output, to check each layer's backward pass alone (auto: when they are small)", default: 'auto' },
     'train-steps': { type: 'string', value: 'N', description: 'also record the trainable weights after N SGD and N Adam steps (parity after training)', default: '0' },

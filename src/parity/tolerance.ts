@@ -9,11 +9,15 @@ export interface Tolerance {
  * on cpu, wasm and the native tensorflow backend: the worst tensor of the probe models needed
  * atol 2.0e-7 at rtol 1e-4, and these leave 25x headroom for deeper models (docs/tolerances.md,
  * scripts/measure-tolerances.ts). float64 goldens (finite-difference references) are compared
- * with tfjs's float32 results, so they get float32's tolerance.
+ * with tfjs's float32 results, so they get float32's tolerance. Integer and bool goldens (indices,
+ * masks, an argmax head) are compared exactly: rtol would let a large index be off by more than one.
  */
 export const DEFAULT_TOLERANCES: Record<string, Tolerance> = {
   float32: { atol: 5e-6, rtol: 1e-4 },
   float64: { atol: 5e-6, rtol: 1e-4 },
+  int32: { atol: 0, rtol: 0 },
+  int64: { atol: 0, rtol: 0 },
+  bool: { atol: 0, rtol: 0 },
 };
 
 /**

@@ -47,15 +47,35 @@ export class KerasOperation extends tf.layers.Layer {
     });
   }
 
+  /**
+   * tfjs-layers gives every symbolic layer output dtype float32, and its executor casts each
+   * computed output to its symbolic dtype: a bool mask (`expand_dims(mask)`, `logical_not(mask)`)
+   * or an int32 `cast` would become float32 on the way. The output takes the dtype the operation
+   * computes from its inputs' dtypes instead.
+   */
+  override apply(inputs: tf.Tensor | tf.Tensor[] | tf.SymbolicTensor | tf.SymbolicTensor[], kwargs?: tf.serialization.ConfigDict) {
+    const output = super.apply(inputs, kwargs);
+    if (output instanceof tf.SymbolicTensor) {
+      const symbolic = (Array.isArray(inputs) ? inputs : [inputs]) as tf.SymbolicTensor[];
+      (output as { dtype: tf.DataType }).dtype = this.probe(symbolic.map((t) => t.shape), symbolic.map((t) => t.dtype)).dtype;
+    }
+    return output;
+  }
+
   /** Shapes come from running the operation on zeros: every op here is shape-polymorphic. */
   override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
     const shapes = (Array.isArray(inputShape[0]) || inputShape.length === 0 ? inputShape : [inputShape]) as tf.Shape[];
+    const { shape } = this.probe(shapes, shapes.map(() => 'float32'));
+    return shape.map((d, i) => (i === 0 && shapes[0]![0] === null ? null : d));
+  }
+
+  private probe(shapes: tf.Shape[], dtypes: tf.DataType[]): { shape: number[]; dtype: tf.DataType } {
     const probeBatch = 2;
-    const zeros = shapes.map((s) => tf.zeros(s.map((d) => d ?? probeBatch)));
+    const zeros = shapes.map((s, i) => tf.zeros(s.map((d) => d ?? probeBatch), dtypes[i]));
     const out = this.call(zeros.length === 1 ? zeros[0]! : zeros);
-    const shape = out.shape.map((d, i) => (i === 0 && shapes[0]![0] === null ? null : d));
+    const result = { shape: out.shape, dtype: out.dtype };
     tf.dispose([...zeros, out]);
-    return shape;
+    return result;
   }
 
   override getConfig(): tf.serialization.ConfigDict {

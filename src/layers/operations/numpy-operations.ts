@@ -59,6 +59,63 @@ for (const [name, fn] of Object.entries(reductions)) {
   registerOperation(`numpy.${name}`, ([x], config) => fn(tensorOf(x), axisOf(config), Boolean(config.get('keepdims'))));
 }
 
+/** A Python number beside a tensor takes the tensor's dtype, as NumPy's (and Keras's) weak scalars do. */
+function tensorsOf(a: unknown, b: unknown): [tf.Tensor, tf.Tensor] {
+  if (a instanceof tf.Tensor && !(b instanceof tf.Tensor)) return [a, tf.scalar(Number(b), a.dtype)];
+  if (b instanceof tf.Tensor && !(a instanceof tf.Tensor)) return [tf.scalar(Number(a), b.dtype), b];
+  return [tensorOf(a), tensorOf(b)];
+}
+
+function asBool(x: unknown): tf.Tensor {
+  const t = tensorOf(x);
+  return t.dtype === 'bool' ? t : tf.notEqual(t, tf.zerosLike(t));
+}
+
+// Masks: keras.ops.where(mask, x, 0.0) and its logical companions (a bool input fed as a mask).
+registerOperation('numpy.Where', ([condition, x1, x2]) => {
+  if (x1 === null || x1 === undefined || x2 === null || x2 === undefined) {
+    throw new Error('keras.ops.where(condition) without x1 and x2 (the indices of True elements) has no fixed output shape');
+  }
+  const [a, b] = tensorsOf(x1, x2);
+  return tf.where(asBool(condition), a, b.dtype === a.dtype ? b : tf.cast(b, a.dtype));
+});
+registerOperation('numpy.LogicalNot', ([x]) => tf.logicalNot(asBool(x)));
+const logical: Record<string, (a: tf.Tensor, b: tf.Tensor) => tf.Tensor> = {
+  LogicalAnd: tf.logicalAnd,
+  LogicalOr: tf.logicalOr,
+  LogicalXor: tf.logicalXor,
+};
+for (const [name, fn] of Object.entries(logical)) {
+  registerOperation(`numpy.${name}`, ([a, b]) => fn(asBool(a), asBool(b)));
+}
+const comparisons: Record<string, (a: tf.Tensor, b: tf.Tensor) => tf.Tensor> = {
+  Equal: tf.equal,
+  NotEqual: tf.notEqual,
+  Greater: tf.greater,
+  GreaterEqual: tf.greaterEqual,
+  Less: tf.less,
+  LessEqual: tf.lessEqual,
+};
+for (const [name, fn] of Object.entries(comparisons)) {
+  registerOperation(`numpy.${name}`, ([a, b]) => fn(...tensorsOf(a, b)));
+}
+
+// Integer heads: argmax over class scores. Keras's axis=None is over the flattened tensor (tfjs's
+// default is axis 0); ties go to the first index in both.
+const argReductions: Record<string, (x: tf.Tensor, axis: number) => tf.Tensor> = { Argmax: tf.argMax, Argmin: tf.argMin };
+for (const [name, fn] of Object.entries(argReductions)) {
+  registerOperation(`numpy.${name}`, ([x], config) => {
+    const t = tensorOf(x);
+    const axis = config.get('axis') as number | null | undefined;
+    if (axis === null || axis === undefined) {
+      const flat = fn(tf.reshape(t, [-1]), 0);
+      return config.get('keepdims') ? tf.reshape(flat, t.shape.map(() => 1)) : flat;
+    }
+    const index = fn(t, axis);
+    return config.get('keepdims') ? tf.expandDims(index, axis < 0 ? axis + t.rank : axis) : index;
+  });
+}
+
 registerOperation('numpy.Reshape', ([x], config) => tf.reshape(tensorOf(x), config.get('newshape') as number[]));
 registerOperation('numpy.Transpose', ([x], config) => tf.transpose(tensorOf(x), (config.get('axes') as number[] | null) ?? undefined));
 registerOperation('numpy.ExpandDims', ([x], config) => tf.expandDims(tensorOf(x), config.get('axis') as number));
