@@ -20,6 +20,7 @@ those files install it beside it (the Keras 2 files are otherwise kept as commit
     KERAS2_PATH=/tmp/tf_keras .venv/bin/python scripts/make_keras_files.py
 
 Run from the repository root after `npm run setup`; commit fixtures/keras/. Every file is a few kB.
+Give names (`.venv/bin/python scripts/make_keras_files.py custom_layers`) to write only those files.
 """
 import hashlib
 import json
@@ -128,17 +129,25 @@ def randomize_batch_norm_statistics(model) -> None:
             layer.set_weights([rng.uniform(0.5, 1.5, w.shape).astype("float32") for w in layer.weights])
 
 
-def write_keras3_files() -> None:
+def write_keras3_files(only: list) -> None:
     import keras
+    from custom_layers import custom_layers_model
     from functional_example import two_branch_model
     from seed_models import SEED_MODELS
 
+    # custom_layers: a custom layer holding weights in sub-layers (GainBlock), whose order the file
+    # does not record; built as scripts/make-fixtures.sh builds fixtures/bundles/custom_layers.
     factories = {**SEED_MODELS, "two_branch": two_branch_model, "recurrent": recurrent_model,
-                 "nested_sequential": nested_sequential_model, "sublayers": sublayers_model}
+                 "nested_sequential": nested_sequential_model, "sublayers": sublayers_model,
+                 "custom_layers": custom_layers_model}
     for name, factory in factories.items():
+        if only and name not in only:
+            continue
         model = seeded(factory)
         model.save(OUT / f"{name}.keras")
         write_expected(name, f"{name}.keras", model, keras.__version__, with_probe=name == "nested_sequential")
+    if only and "two_branch_legacy" not in only:
+        return
     model = seeded(two_branch_model)
     model.save(OUT / "two_branch_legacy.h5")
     write_expected("two_branch_legacy", "two_branch_legacy.h5", model, keras.__version__, with_probe=True)
@@ -178,7 +187,11 @@ def main() -> None:
     if "--keras2-child" in sys.argv:
         write_keras2_files()
         return
-    write_keras3_files()
+    # Names given (e.g. `custom_layers`): only those files are written, the others kept as committed.
+    only = [a for a in sys.argv[1:] if not a.startswith("-")]
+    write_keras3_files(only)
+    if only:
+        return
     keras2_path = os.environ.get("KERAS2_PATH")
     if not keras2_path:
         print("make_keras_files: KERAS2_PATH not set; Keras 2 .h5 files kept as committed")

@@ -3,7 +3,7 @@ import { WeightMismatchError } from '../errors.js';
 import type { FieldNote } from './conversion-report.js';
 import type { PairedWeight } from './weight-constraints.js';
 import type { SourceWeight } from './weight-source.js';
-import { kerasPositions } from './weight-pairing.js';
+import { kerasPositions, positionsByOwner } from './weight-pairing.js';
 
 const TFJS_WEIGHT_DTYPES = new Set(['float32', 'int32', 'bool']);
 
@@ -42,7 +42,10 @@ export function assignWeights(model: tf.LayersModel, weights: SourceWeight[], so
       );
     }
     refuseDuplicateNames(layer, source);
-    const positions = kerasPositions(layer.weights.map((w) => w.originalName), kerasWeights.map((w) => w.path));
+    const tfjsNames = layer.weights.map((w) => w.originalName);
+    const positions = kerasWeights.some((w) => w.owner)
+      ? positionsByOwner(tfjsNames, kerasWeights, layer.name, source)
+      : kerasPositions(tfjsNames, kerasWeights.map((w) => w.path));
     layer.weights.forEach((tfjsWeight, i) => {
       const kerasWeight = kerasWeights[positions[i]!]!;
       if (!sameShape(kerasWeight.shape, tfjsWeight.shape)) {

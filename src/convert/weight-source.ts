@@ -11,6 +11,13 @@ export interface SourceWeight {
   shape: number[];
   dtype: BundleDtype;
   bytes: Uint8Array;
+  /**
+   * Set when the source does not give the weight's place in Keras's `layer.weights` (a .keras
+   * file's custom layer holding weights in sub-layers; `index` is then only the file's order): the
+   * Keras name path of the object holding it (`block/proj`) and its position among that object's
+   * variables. The converter pairs it with the tfjs weight named `<path>/<weight>`.
+   */
+  owner?: { path: string; position: number };
 }
 
 export function weightsFromBundle(bundle: Bundle): SourceWeight[] {

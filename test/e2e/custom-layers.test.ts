@@ -1,11 +1,15 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { probeBackend } from '../../src/backends/index.js';
 import { translateLayer } from '../../src/convert/translate-layer.js';
-import { kerasPositions } from '../../src/convert/weight-pairing.js';
+import { kerasPositions, positionsByOwner } from '../../src/convert/weight-pairing.js';
+import type { SourceWeight } from '../../src/convert/weight-source.js';
+import { WeightMismatchError } from '../../src/errors.js';
+import { checkBundleParity } from '../../src/parity/check-parity.js';
 import { fixtureBundle, REPO_ROOT } from '../support/paths.js';
 import { runCli } from '../support/run-cli.js';
 
@@ -14,6 +18,8 @@ import { runCli } from '../support/run-cli.js';
 // module (test/support/user-custom-layers.ts), as the README's "Your own model" says.
 const BUNDLE = fixtureBundle('custom_layers');
 const LAYERS = path.join(REPO_ROOT, 'dist', 'test', 'support', 'user-custom-layers.js');
+// The same model saved by Keras to a .keras file (scripts/make_keras_files.py custom_layers).
+const KERAS_FILE = path.join(REPO_ROOT, 'fixtures', 'keras', 'custom_layers.keras');
 
 describe('custom layers as users write them', function () {
   this.timeout(300_000);
@@ -36,6 +42,41 @@ describe('custom layers as users write them', function () {
     assert.equal(parity.exitCode, 0, parity.stdout + parity.stderr);
     // Trained weights are compared too (3 SGD and 3 Adam steps, NonNeg applied after each).
     assert.match(parity.stdout, /after 3 optimizer steps: sgd with tfjs tf.train.sgd: all weights within tolerance/);
+  });
+
+  it('the .keras file converts without Python: sub-layer weights paired by name, the same as the bundle, and parity passes', async () => {
+    const fromFile = path.join(tmp, 'from-file');
+    const fromBundle = path.join(tmp, 'from-bundle');
+    for (const [source, out] of [[KERAS_FILE, fromFile], [BUNDLE, fromBundle]] as const) {
+      const converted = await runCli(['convert', source, out, '--custom-layers', LAYERS]);
+      assert.equal(converted.exitCode, 0, converted.stderr);
+    }
+    const manifest = async (dir: string) => (JSON.parse(await readFile(path.join(dir, 'model.json'), 'utf8')) as { weightsManifest: { paths: string[]; weights: unknown[] }[] }).weightsManifest;
+    const [fileManifest, bundleManifest] = [await manifest(fromFile), await manifest(fromBundle)];
+    assert.deepEqual(fileManifest.map((g) => g.weights), bundleManifest.map((g) => g.weights));
+    const bytes = async (dir: string, groups: typeof fileManifest) =>
+      createHash('sha256').update(Buffer.concat(await Promise.all(groups.flatMap((g) => g.paths).map((p) => readFile(path.join(dir, p)))))).digest('hex');
+    assert.equal(await bytes(fromFile, fileManifest), await bytes(fromBundle, bundleManifest));
+
+    await import(LAYERS);
+    const backends: ('cpu' | 'wasm' | 'tensorflow')[] = ['cpu', 'wasm'];
+    if ((await probeBackend('tensorflow')).available) backends.push('tensorflow');
+    const result = await checkBundleParity({ bundleDir: BUNDLE, modelDir: fromFile }, { backends });
+    assert.equal(result.passed, true, JSON.stringify(result.backends.map((b) => [b.backend, b.passed])));
+  });
+
+  it('sub-layer weights of a .keras file that names cannot pair are refused, naming the layer and the mismatch', () => {
+    const owned = (owner: string, position: number): SourceWeight =>
+      ({ layer: 'block', index: 0, name: 'w', path: `layers/gain_block/${owner}/vars/${position}`, shape: [4], dtype: 'float32', bytes: new Uint8Array(16), owner: { path: `block/${owner}`, position } });
+    const keras = [owned('proj', 0), owned('proj', 1), owned('inner', 0), owned('inner', 1), owned('inner', 2)];
+    // tfjs order: trainable first (inner's gain last); the file's: sorted by attribute.
+    assert.deepEqual(positionsByOwner(['block/proj/kernel', 'block/proj/bias', 'block/inner/kernel', 'block/inner/bias', 'block/inner/gain'], keras, 'block', 'm.keras'), [0, 1, 2, 3, 4]);
+    assert.deepEqual(positionsByOwner(['block/inner/kernel', 'block/inner/bias', 'block/proj/kernel', 'block/proj/bias', 'block/inner/gain'], keras, 'block', 'm.keras'), [2, 3, 0, 1, 4]);
+    const refused = (names: string[], pattern: RegExp) =>
+      assert.throws(() => positionsByOwner(names, keras, 'block', 'm.keras'), (e: Error) => e instanceof WeightMismatchError && /^m\.keras: layer 'block' keeps weights in sub-layers/.test(e.message) && pattern.test(e.message));
+    refused(['block/kernel', 'block/bias', 'block/kernel_1', 'block/bias_1', 'block/gain'], /tfjs weight 'block\/kernel' names no sub-layer the file holds weights for \(the file holds: block\/proj \(2\), block\/inner \(3\)\)/);
+    refused(['block/proj/kernel', 'block/proj/bias', 'block/proj/x', 'block/inner/kernel', 'block/inner/bias'], /tfjs gives 'block\/proj' more weights than the file's 2/);
+    assert.throws(() => positionsByOwner(['block/proj/kernel', 'block/proj/bias'], [owned('proj', 0), owned('proj', 1), { ...owned('inner', 0), owner: { path: 'block/proj', position: 0 } }], 'block', 'm.keras'), /two sub-layers of the file are both named 'block\/proj'/);
   });
 
   it('a Python activation function without a registerActivation() is refused with its name and what to do', () => {

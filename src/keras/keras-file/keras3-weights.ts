@@ -54,12 +54,38 @@ function layerVariables(group: Group, layer: KerasObject | undefined, path: stri
     for (const key of container ?? children) variables.push(...layerVariables(childGroup(group, key)!, undefined, `${path}/${key}`, source));
     return variables;
   }
-  const what = layer ? `layer of class '${layer.class_name}'` : 'sub-layer';
-  throw new InputError(
-    `${source}: model.weights.h5 group '${path}' (a ${what}) keeps variables in sub-layers ` +
-      `${children.map((c) => `'${c}'`).join(', ')}, and the order Keras lists them in layer.weights is not in the ` +
-      `file. Export a bundle with 'keras-bridge export --model' instead, which records that order.`,
-  );
+  return ownedVariables(group, layer, path, source);
+}
+
+/**
+ * A layer whose sub-layers' order is not known (a custom layer holding Dense, LayerNormalization,
+ * … as attributes): Keras's `layer.weights` order (own variables, then sub-layers in the order they
+ * were assigned) is not in the file, whose groups are sorted by attribute name. Each variable is
+ * returned with its owner instead: the Keras name path of the object that holds it (`block`,
+ * `block/proj`; names from each `vars` group's `name` tag, else the attribute) and its position
+ * among that object's variables (trainable, then non-trainable, as in tfjs). The converter pairs
+ * them with the tfjs weights `<owner>/<weight>` (weight-pairing.ts, `positionsByOwner`).
+ */
+function ownedVariables(group: Group, layer: KerasObject | undefined, path: string, source: string): Variable[] {
+  const ownerName = (g: Group, fallback: string): string => {
+    const vars = childGroup(g, 'vars');
+    const tag = vars && 'name' in vars.attrs ? vars.attrs['name']!.value : undefined;
+    return typeof tag === 'string' ? tag : fallback;
+  };
+  const root = ownerName(group, layer ? nameOf(layer) : path.split('/').pop()!);
+  const variables: Variable[] = ownVariables(group, path, source).map((v, position) => ({ ...v, owner: { path: root, position } }));
+  const visit = (g: Group, gPath: string, ownerPath: string): void => {
+    for (const key of g.keys().filter((k) => k !== 'vars')) {
+      const child = childGroup(g, key);
+      if (!child || !holdsDatasets(child)) continue;
+      const childPath = `${gPath}/${key}`;
+      const childOwner = `${ownerPath}/${ownerName(child, key)}`;
+      ownVariables(child, childPath, source).forEach((v, position) => variables.push({ ...v, owner: { path: childOwner, position } }));
+      visit(child, childPath, childOwner);
+    }
+  };
+  visit(group, path, root);
+  return variables;
 }
 
 function slotVariables(
