@@ -1,4 +1,5 @@
 import { InputError, UnsupportedLayerError } from '../errors.js';
+import type { TensorKwarg } from '../layers/keras3/call-arguments.js';
 import type { FieldNote } from './conversion-report.js';
 
 /** One inbound tensor in tfjs's node format: [layer name, node index, tensor index, call kwargs]. */
@@ -21,13 +22,15 @@ const MASK_KWARG = 'mask';
 
 /**
  * Layers whose outputs are used only as `mask` keyword arguments (Keras 3 writes the mask of
- * Embedding(mask_zero=True) as an explicit NotEqual operation node). tfjs computes masks itself,
- * so these nodes are not converted.
+ * Embedding(mask_zero=True) as an explicit NotEqual operation node, Masking's as NotEqual and
+ * Any). tfjs computes these masks itself, so these nodes are not converted. A model input is never
+ * one of them: a bool input passed as `mask=` is a mask tfjs cannot propagate.
  */
 export function maskOnlyLayers(entries: ReadonlyArray<Record<string, unknown>>, outputLayers: unknown): Set<string> {
   const usedAsMask = new Set<string>();
   const usedOtherwise = new Set<string>();
   for (const entry of entries) {
+    if (entry['class_name'] === 'InputLayer') usedOtherwise.add(String(entry['name'] ?? (entry['config'] as { name?: unknown } | undefined)?.name));
     for (const node of (entry['inbound_nodes'] as Array<{ args?: unknown; kwargs?: Record<string, unknown> }> | undefined) ?? []) {
       const args: KerasTensorRef[] = [];
       collectTensors(node.args ?? [], args);
@@ -49,10 +52,27 @@ function collectTensors(value: unknown, into: KerasTensorRef[]): void {
   else if (Array.isArray(value)) value.forEach((item) => collectTensors(item, into));
 }
 
+/** tfjs's camelCase name for a Keras call kwarg, the name tfjs layers read (`initial_state` → `initialState`). */
+export function tfjsKwargName(kerasName: string): string {
+  return kerasName.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+}
+
+/** A layer's inbound nodes in tfjs's form, and the tensor kwargs that became extra inputs of each node. */
+export interface FunctionalNodes {
+  nodes: TfjsInboundTensor[][];
+  /** Tensor-valued call kwargs, the same at every node (empty when there are none). */
+  tensorKwargs: TensorKwarg[];
+  /** How many tensors the call's positional arguments hold (the adapter's split point). */
+  positionalArguments: number;
+}
+
 /**
  * Keras 3 writes each inbound node as `{args: [...keras tensors...], kwargs: {...}}`; tfjs-layers
  * (like Keras 2) wants a list of `[layer, node, tensor, kwargs]`. Plain kwargs (e.g. training)
- * travel with each tensor; tensor-valued kwargs (e.g. mask) are not converted yet.
+ * travel with each tensor. A `mask` computed by a mask-only layer (`propagatedMasks`) is dropped:
+ * tfjs propagates it itself. Any other tensor kwarg (a bool input as `mask=`, `initial_state=`,
+ * `attention_mask=`, a custom layer's tensor argument) is appended to the node's inputs, after the
+ * positional ones, for a CallArguments adapter to hand back to the layer (translate-model.ts).
  */
 export function translateFunctionalNodes(
   nodes: unknown,
@@ -60,45 +80,72 @@ export function translateFunctionalNodes(
   layerName: string,
   notes: FieldNote[],
   nodeOffset: (layerName: string) => number,
-): TfjsInboundTensor[][] {
-  if (nodes === undefined || nodes === null) return [];
+  propagatedMasks: ReadonlySet<string> = new Set(),
+): FunctionalNodes {
+  if (nodes === undefined || nodes === null) return { nodes: [], tensorKwargs: [], positionalArguments: 0 };
   if (!Array.isArray(nodes)) {
     throw new InputError(`${source}: layer '${layerName}', field 'inbound_nodes' is not a list.`);
   }
-  return nodes.map((node, nodeIndex) => {
+  const signatures: string[] = [];
+  let tensorKwargs: TensorKwarg[] = [];
+  let positionalArguments = 0;
+  const toTfjs = (plainKwargs: Record<string, unknown>) => (t: KerasTensorRef): TfjsInboundTensor => {
+    const [name, node, tensor] = t.config.keras_history;
+    return [name, node + nodeOffset(name), tensor, plainKwargs];
+  };
+  const translated = nodes.map((node, nodeIndex) => {
     const where = `${source}: layer '${layerName}', field 'inbound_nodes[${nodeIndex}]'`;
     if (typeof node !== 'object' || node === null || !Array.isArray((node as { args?: unknown }).args)) {
       throw new InputError(`${where}: expected Keras 3's {args, kwargs} node form.`);
     }
     const { args, kwargs = {} } = node as { args: unknown[]; kwargs?: Record<string, unknown> };
     const plainKwargs: Record<string, unknown> = {};
+    const kwargTensors: KerasTensorRef[] = [];
+    const nodeKwargs: TensorKwarg[] = [];
     for (const [key, value] of Object.entries(kwargs)) {
       const nested: KerasTensorRef[] = [];
       collectTensors(value, nested);
-      if (nested.length > 0 && key === MASK_KWARG) {
+      if (nested.length === 0) {
+        plainKwargs[key] = value;
+        continue;
+      }
+      const sources = nested.map((t) => t.config.keras_history[0]);
+      if (key === MASK_KWARG && sources.every((name) => propagatedMasks.has(name))) {
         notes.push({
           field: `inbound_nodes[${nodeIndex}].kwargs.mask`,
           action: 'dropped',
           reason: 'tfjs-layers propagates masks itself (computeMask from Embedding/Masking); parity checks the outputs agree',
-          from: nested.map((t) => t.config.keras_history[0]),
+          from: sources,
         });
         continue;
       }
-      if (nested.length > 0) {
-        throw new UnsupportedLayerError(`${where}: keyword argument '${key}' is a tensor; tensor-valued call kwargs other than mask are not converted yet.`);
-      }
-      plainKwargs[key] = value;
+      kwargTensors.push(...nested);
+      nodeKwargs.push({ keras: key, call: tfjsKwargName(key), count: nested.length, list: Array.isArray(value) });
+      notes.push({
+        field: `inbound_nodes[${nodeIndex}].kwargs.${key}`,
+        action: 'changed',
+        reason: 'a tensor call argument: an extra input of a KerasBridgeCallArguments adapter, which passes it to the layer\'s call()',
+        from: sources,
+        to: `${tfjsKwargName(key)} in call() kwargs`,
+      });
     }
     if (Object.keys(plainKwargs).length > 0) {
       notes.push({ field: `inbound_nodes[${nodeIndex}].kwargs`, action: 'changed', reason: 'passed to tfjs with each inbound tensor, Keras 2 style', from: plainKwargs, to: plainKwargs });
     }
     const tensors: KerasTensorRef[] = [];
     collectTensors(args, tensors);
-    return tensors.map((t): TfjsInboundTensor => {
-      const [name, node, tensor] = t.config.keras_history;
-      return [name, node + nodeOffset(name), tensor, plainKwargs];
-    });
+    signatures.push(JSON.stringify([tensors.length, nodeKwargs]));
+    if (signatures[0] !== signatures[nodeIndex]) {
+      throw new UnsupportedLayerError(
+        `${where}: this call passes different tensor arguments (${signatures[nodeIndex]}) than the layer's first call (${signatures[0]}); ` +
+          `keras-bridge converts a shared layer only when every call passes the same tensor keyword arguments. Call separate layers instead.`,
+      );
+    }
+    tensorKwargs = nodeKwargs;
+    positionalArguments = tensors.length;
+    return [...tensors, ...kwargTensors].map(toTfjs(plainKwargs));
   });
+  return { nodes: translated, tensorKwargs, positionalArguments };
 }
 
 /** `input_layers`/`output_layers`: Keras 3 writes one [name, node, tensor] triple bare. */

@@ -1,5 +1,6 @@
 import { InputError, UnsupportedLayerError } from '../errors.js';
 import { isKerasObject, type KerasObject } from '../keras/keras-object.js';
+import { withCallArguments } from './call-arguments.js';
 import type { ConversionReport, FieldNote, LayerConversion } from './conversion-report.js';
 import { maskOnlyLayers, TFJS_MODEL_NODE_OFFSET, translateFunctionalNodes, translateIoList } from './functional-graph.js';
 import { translateLayer } from './translate-layer.js';
@@ -118,8 +119,9 @@ function translateFunctional(model: KerasObject, source: string) {
     const { tfjs, conversion } = translateLayer(entry, source);
     conversions.push(conversion);
     const name = String(entry['name'] ?? entry.config['name']);
-    const inboundNodes = translateFunctionalNodes(entry['inbound_nodes'], source, name, conversion.notes, nodeOffset);
-    return { ...tfjs, name, inbound_nodes: inboundNodes };
+    const graph = translateFunctionalNodes(entry['inbound_nodes'], source, name, conversion.notes, nodeOffset, maskOnly);
+    const layer = withCallArguments(tfjs, conversion, graph.tensorKwargs, graph.positionalArguments, source);
+    return { ...layer, name, inbound_nodes: graph.nodes };
   });
   return {
     config: {

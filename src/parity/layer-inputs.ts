@@ -1,3 +1,4 @@
+import { maskOnlyLayers } from '../convert/functional-graph.js';
 import type { KerasObject } from '../keras/keras-object.js';
 
 /** A tensor a layer is called on: [producing layer, its node, its output index], as Keras writes it. */
@@ -6,7 +7,11 @@ export type TensorRef = [layer: string, node: number, tensor: number];
 /** How a layer is called the first time (inbound node 0). */
 export interface LayerCall {
   inputs: TensorRef[];
-  /** Keras 3 passes masks explicitly; tfjs computes them, so such calls cannot be replayed alone. */
+  /**
+   * Keras 3 passes masks explicitly; where tfjs computes them itself (Embedding, Masking), such
+   * calls cannot be replayed alone. Other tensor kwargs (a mask input, initial_state, ...) are
+   * inputs of the converted layer, after its positional ones, as functional-graph.ts orders them.
+   */
   hasMask: boolean;
   /** Non-tensor keyword arguments (e.g. training). */
   kwargs: Record<string, unknown>;
@@ -28,17 +33,21 @@ export function layerCalls(model: KerasObject): Map<string, LayerCall> {
     });
     return calls;
   }
+  const propagatedMasks = maskOnlyLayers(layers, model.config['output_layers']);
   for (const entry of layers) {
     const name = String(entry['name'] ?? entry.config['name']);
     const node = (entry['inbound_nodes'] as Array<{ args?: unknown; kwargs?: Record<string, unknown> }> | undefined)?.[0];
     const kwargs: Record<string, unknown> = {};
+    const kwargInputs: TensorRef[] = [];
     let hasMask = false;
     for (const [key, value] of Object.entries(node?.kwargs ?? {})) {
-      if (tensorRefs(value).length > 0) hasMask ||= key === 'mask';
-      else kwargs[key] = value;
+      const refs = tensorRefs(value);
+      if (refs.length === 0) kwargs[key] = value;
+      else if (key === 'mask' && refs.every(([source]) => propagatedMasks.has(source))) hasMask = true;
+      else kwargInputs.push(...refs);
     }
     calls.set(name, {
-      inputs: tensorRefs(node?.args ?? []),
+      inputs: [...tensorRefs(node?.args ?? []), ...kwargInputs],
       hasMask,
       kwargs,
       isOperation: /^keras(\.src)?\.ops\./.test(entry.module ?? ''),

@@ -79,17 +79,20 @@ export class KerasAttention extends tf.layers.Layer {
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: AttentionCallOptions = {}): tf.Tensor {
     return tf.tidy(() => {
       const [query, value, key = value] = inputs as tf.Tensor[];
-      const masks = Array.isArray(kwargs.mask) ? kwargs.mask : [kwargs.mask];
-      if (masks.some((m) => m != null)) throw new Error(`${this.name}: Keras masks on attention inputs are not supported by keras-bridge yet.`);
+      // Keras's mask=[query_mask, value_mask]: padded value steps get no weight, padded query steps output 0.
+      const [queryMask, valueMask] = Array.isArray(kwargs.mask) ? kwargs.mask : [null, null];
       let scores = this.scores(query!, key!);
+      const [tq, tv] = scores.shape.slice(-2) as [number, number];
+      let keep: tf.Tensor | null = valueMask ? tf.expandDims(tf.cast(valueMask, 'bool'), -2) : null;
       if (kwargs.useCausalMask ?? this.useCausalMask) {
-        const [tq, tv] = scores.shape.slice(-2) as [number, number];
-        const future = tf.less(tf.reshape(tf.range(0, tq, 1, 'int32'), [tq, 1]), tf.reshape(tf.range(0, tv, 1, 'int32'), [1, tv]));
-        scores = tf.where(tf.broadcastTo(future, scores.shape), tf.sub(scores, MASK_PENALTY), scores);
+        const past = tf.greaterEqual(tf.reshape(tf.range(0, tq, 1, 'int32'), [tq, 1]), tf.reshape(tf.range(0, tv, 1, 'int32'), [1, tv]));
+        keep = keep ? tf.logicalAnd(keep, past) : past;
       }
+      if (keep) scores = tf.where(tf.broadcastTo(keep, scores.shape), scores, tf.sub(scores, MASK_PENALTY));
       let weights = tf.softmax(scores);
       if (kwargs.training && this.dropout > 0) weights = random.dropout(weights, this.dropout, weights.shape, this.seed ?? undefined);
-      return tf.matMul(weights, value!);
+      const attended = tf.matMul(weights, value!);
+      return queryMask ? tf.mul(attended, tf.expandDims(tf.cast(queryMask, attended.dtype), -1)) : attended;
     });
   }
 

@@ -5,6 +5,7 @@ export * from './activations/index.js';
 export { KerasAdditiveAttention } from './additive-attention.js';
 export { KerasAlphaDropout } from './alpha-dropout.js';
 export { KerasAttention } from './attention.js';
+export { CallArguments } from './call-arguments.js';
 export { KerasConv1DTranspose } from './conv1d-transpose.js';
 export { KerasCropping } from './cropping.js';
 export { KerasDepthwiseConv1D } from './depthwise-conv1d.js';

@@ -30,6 +30,8 @@ export interface KerasMultiHeadAttentionArgs {
 interface AttentionCallOptions {
   training?: boolean;
   mask?: tf.Tensor | (tf.Tensor | null)[] | null;
+  /** Keras's attention_mask=: bool [batch, T, S], passed by a KerasBridgeCallArguments adapter. */
+  attentionMask?: tf.Tensor;
   useCausalMask?: boolean;
   returnAttentionScores?: boolean;
 }
@@ -152,7 +154,7 @@ export class KerasMultiHeadAttention extends tf.layers.Layer {
       const query = project(this.projections.query, queryInput!);
       const key = project(this.projections.key, keyInput!);
       const value = project(this.projections.value, valueInput!);
-      const mask = this.attentionMask(queryInput!.shape[1]!, valueInput!.shape[1]!, useCausalMask);
+      const mask = this.attentionMask(queryInput!.shape[1]!, valueInput!.shape[1]!, useCausalMask, kwargs.attentionMask);
       let attended =
         this.dropout === 0 && query.rank === 4
           ? this.dotProductAttention(query, key, value, mask)
@@ -172,12 +174,15 @@ export class KerasMultiHeadAttention extends tf.layers.Layer {
     }
   }
 
-  /** Keras's causal (row ≥ column) and sliding-window (|row - column| < window) masks, [1, T, S]. */
-  private attentionMask(queryLength: number, valueLength: number, causal: boolean): tf.Tensor | null {
-    if (!causal && this.slidingWindow === null) return null;
+  /**
+   * Keras's _compute_attention_mask: the attention_mask given to the call ([batch, T, S]), and
+   * the causal (row ≥ column) and sliding-window (|row - column| < window) masks, [1, T, S].
+   */
+  private attentionMask(queryLength: number, valueLength: number, causal: boolean, given?: tf.Tensor): tf.Tensor | null {
+    const masks: tf.Tensor[] = given ? [tf.cast(given, 'bool')] : [];
+    if (!causal && this.slidingWindow === null) return masks[0] ?? null;
     const rows = tf.reshape(tf.range(0, queryLength, 1, 'int32'), [1, queryLength, 1]);
     const columns = tf.reshape(tf.range(0, valueLength, 1, 'int32'), [1, 1, valueLength]);
-    const masks: tf.Tensor[] = [];
     if (causal) masks.push(tf.greaterEqual(rows, columns));
     if (this.slidingWindow !== null) masks.push(tf.less(tf.abs(tf.sub(rows, columns)), this.slidingWindow));
     return masks.reduce((all, m) => tf.logicalAnd(all, m));
