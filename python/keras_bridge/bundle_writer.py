@@ -30,6 +30,11 @@ _DTYPES = {
     "int32": np.dtype("<i4"),
     "int64": np.dtype("<i8"),
     "bool": np.dtype("bool"),  # one byte, 0 or 1
+    # Narrow integers, for model inputs (an image as uint8): readers feed them as int32.
+    "uint8": np.dtype("u1"),
+    "int8": np.dtype("i1"),
+    "uint16": np.dtype("<u2"),
+    "int16": np.dtype("<i2"),
 }
 
 

@@ -3,7 +3,9 @@
 Integer inputs usually index something: the rows of an Embedding, most often. Their values are
 drawn uniformly from [low, high), where `high` is the smallest `input_dim` of the Embedding layers
 downstream of the input (indices past it are errors in Keras), `DEFAULT_INTEGER_HIGH` when no
-Embedding is downstream, and the caller's `input_ranges` entry when there is one. When 0 is in the
+Embedding is downstream, and the caller's `input_ranges` entry when there is one. Narrow integer
+inputs (uint8, int8, uint16, int16: pixels, most often) default to their dtype's whole range
+(`NARROW_INTEGER_RANGES`, [0, 256) for uint8), and no range may leave it. When 0 is in the
 range, about `ZERO_FRACTION` of the elements (at least one) are set to 0, so that layers masking
 on 0 (`Embedding(mask_zero=True)`) see masked positions.
 
@@ -29,7 +31,10 @@ from .layer_graph import LayerGraph, flatten_layers, node_zero, shape_list
 DEFAULT_INTEGER_HIGH = 10
 ZERO_FRACTION = 0.25
 TRUE_PROBABILITY = 0.75
-INTEGER_DTYPES = ("int32", "int64")
+INTEGER_DTYPES = ("int32", "int64", "uint8", "int8", "uint16", "int16")
+# The narrow integer dtypes' own ranges [low, high): the default for an input of that dtype (an
+# image as uint8 takes 0..255), and the bounds any range for it must stay within.
+NARROW_INTEGER_RANGES = {"uint8": (0, 256), "int8": (-128, 128), "uint16": (0, 65536), "int16": (-32768, 32768)}
 
 
 @dataclass(frozen=True)
@@ -137,7 +142,7 @@ def _direct_consumer(graph: LayerGraph, input_layer, layer_class):
     return None
 
 
-def integer_range(name: str, graph: LayerGraph, input_layer, overrides: dict) -> IntegerRange:
+def integer_range(name: str, graph: LayerGraph, input_layer, overrides: dict, dtype: str = "int32") -> IntegerRange:
     if name in overrides:
         if not isinstance(overrides[name], tuple):
             raise ExportError(
@@ -145,10 +150,20 @@ def integer_range(name: str, graph: LayerGraph, input_layer, overrides: dict) ->
                 "integer input: give it a high or a (low, high) pair"
             )
         low, high = overrides[name]
+        bounds = NARROW_INTEGER_RANGES.get(dtype)
+        if bounds is not None and (low < bounds[0] or high > bounds[1]):
+            raise ExportError(
+                f"input_ranges[{name!r}] = ({low}, {high}) leaves the range of input {name!r}'s dtype {dtype}, "
+                f"[{bounds[0]}, {bounds[1]}): give low >= {bounds[0]} and high <= {bounds[1]}"
+            )
         return IntegerRange(low, high, "input_ranges")
-    return _embedding_range(graph, input_layer) or IntegerRange(
-        0, DEFAULT_INTEGER_HIGH, f"default (no Embedding downstream of {name!r})"
-    )
+    embedding = _embedding_range(graph, input_layer)
+    if dtype in NARROW_INTEGER_RANGES:
+        low, high = NARROW_INTEGER_RANGES[dtype]
+        if embedding is not None and embedding.high <= high:
+            return embedding
+        return IntegerRange(low, high, f"default (the range of {dtype})")
+    return embedding or IntegerRange(0, DEFAULT_INTEGER_HIGH, f"default (no Embedding downstream of {name!r})")
 
 
 def _checked_shape(name: str, tensor, batch_size: int) -> list:
@@ -211,7 +226,7 @@ def golden_inputs(model, graph: LayerGraph, names: list, rng, batch_size: int, i
         shape = _checked_shape(name, tensor, batch_size)
         dtype = tf.as_dtype(tensor.dtype).name
         if dtype in INTEGER_DTYPES:
-            bounds = integer_range(name, graph, input_layer, input_ranges)
+            bounds = integer_range(name, graph, input_layer, input_ranges, dtype)
             inputs.append(GoldenInput(name, _integers(rng, shape, bounds, dtype), dtype, bounds))
             continue
         if dtype == "bool":

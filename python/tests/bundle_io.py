@@ -7,7 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
-DTYPES = {"float32": "<f4", "float64": "<f8", "int32": "<i4", "int64": "<i8", "bool": "bool"}
+DTYPES = {"float32": "<f4", "float64": "<f8", "int32": "<i4", "int64": "<i8", "bool": "bool",
+          "uint8": "u1", "int8": "i1", "uint16": "<u2", "int16": "<i2"}
 BUNDLE_FILES = {"manifest.json", "model.keras.json", "weights.bin", "goldens.bin"}
 
 

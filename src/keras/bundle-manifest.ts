@@ -5,7 +5,8 @@ export const BUNDLE_FORMAT = 'keras-bridge-bundle';
 export const BUNDLE_FORMAT_VERSION = 1;
 
 const shape = z.array(z.number().int().nonnegative().nullable());
-const dtype = z.enum(['float32', 'float64', 'int32', 'int64', 'bool']);
+// uint8, int8, uint16 and int16 are for model inputs (an image as uint8), fed to tfjs as int32.
+const dtype = z.enum(['float32', 'float64', 'int32', 'int64', 'bool', 'uint8', 'int8', 'uint16', 'int16']);
 export type BundleDtype = z.infer<typeof dtype>;
 
 const tensorLocation = {

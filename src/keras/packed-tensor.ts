@@ -4,7 +4,7 @@ import type { BundleDtype } from './bundle-manifest.js';
 export interface PackedTensor {
   shape: number[];
   dtype: BundleDtype;
-  values: Float32Array | Float64Array | Int32Array | BigInt64Array | Uint8Array;
+  values: Float32Array | Float64Array | Int32Array | BigInt64Array | Uint8Array | Int8Array | Uint16Array | Int16Array;
 }
 
 const BYTES_PER_ELEMENT: Record<BundleDtype, number> = {
@@ -13,6 +13,10 @@ const BYTES_PER_ELEMENT: Record<BundleDtype, number> = {
   int32: 4,
   int64: 8,
   bool: 1,
+  uint8: 1,
+  int8: 1,
+  uint16: 2,
+  int16: 2,
 };
 
 export function elementCount(shape: readonly number[]): number {
@@ -38,6 +42,10 @@ export function unpackTensor(
     int32: () => new Int32Array(bytes),
     int64: () => new BigInt64Array(bytes),
     bool: () => new Uint8Array(bytes),
+    uint8: () => new Uint8Array(bytes),
+    int8: () => new Int8Array(bytes),
+    uint16: () => new Uint16Array(bytes),
+    int16: () => new Int16Array(bytes),
   }[dtype]();
   return { shape, dtype, values };
 }

@@ -18,6 +18,10 @@ export const DEFAULT_TOLERANCES: Record<string, Tolerance> = {
   int32: { atol: 0, rtol: 0 },
   int64: { atol: 0, rtol: 0 },
   bool: { atol: 0, rtol: 0 },
+  uint8: { atol: 0, rtol: 0 },
+  int8: { atol: 0, rtol: 0 },
+  uint16: { atol: 0, rtol: 0 },
+  int16: { atol: 0, rtol: 0 },
 };
 
 /**
