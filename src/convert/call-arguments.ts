@@ -1,26 +1,27 @@
 import { UnsupportedLayerError } from '../errors.js';
-import { CallArguments, type TensorKwarg } from '../layers/keras3/call-arguments.js';
+import type { TensorKwarg } from '../layers/keras3/call-arguments.js';
 import type { LayerConversion } from './conversion-report.js';
 import type { TfjsLayerConfig } from './translator-registry.js';
 
 const RECURRENT_KWARGS = ['mask', 'initial_state'];
+
+/** CallArguments.className (src/layers/keras3/call-arguments.ts), not imported: layer-support.ts reads this module before tfjs's own classes are listed. */
+const CALL_ARGUMENTS_CLASS = 'KerasBridgeCallArguments';
 
 /**
  * The tensor call kwargs each tfjs class reads from call()'s kwargs, so that an adapter passing
  * them changes what it computes. A custom layer's TypeScript twin reads whatever its Python call()
  * takes, so every kwarg is passed to it.
  */
-const TENSOR_KWARGS_READ: Record<string, readonly string[]> = {
+export const TENSOR_KWARGS_READ: Readonly<Record<string, readonly string[]>> = {
   LSTM: RECURRENT_KWARGS,
   GRU: RECURRENT_KWARGS,
   SimpleRNN: RECURRENT_KWARGS,
   KerasLSTM: RECURRENT_KWARGS,
   KerasGRU: RECURRENT_KWARGS,
   KerasSimpleRNN: RECURRENT_KWARGS,
-  ConvLSTM2D: RECURRENT_KWARGS,
   KerasMultiHeadAttention: ['attention_mask'],
   KerasAttention: ['mask'],
-  KerasAdditiveAttention: ['mask'],
 };
 
 /**
@@ -51,7 +52,7 @@ export function withCallArguments(
   }
   const { name, trainable, dtype } = tfjs.config;
   return {
-    class_name: CallArguments.className,
+    class_name: CALL_ARGUMENTS_CLASS,
     config: {
       name,
       ...(trainable === undefined ? {} : { trainable }),

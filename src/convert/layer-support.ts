@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { TENSOR_KWARGS_READ } from './call-arguments.js';
 import { translatedKerasClasses } from './translator-registry.js';
 import { unsupportedReason } from './unsupported-layers.js';
 
@@ -61,6 +62,12 @@ export function formatLayerSupportMarkdown(rows: readonly LayerSupport[], kerasV
     "'keras-bridge/runtime' where the model is loaded); `tfjs or keras-bridge`: depends on the config",
     '(e.g. a value tfjs computes differently).',
     '',
+    'Tensors passed as call keyword arguments in a functional model (`LSTM(8)(x, mask=m)` with `m` a bool',
+    'input, `GRU(8)(x, initial_state=[h0])`, `MultiHeadAttention(...)(q, v, attention_mask=m)`) become',
+    'extra inputs of a KerasBridgeCallArguments adapter that passes them to the layer, by its tfjs class: ' + tensorKwargsSummary() + ',',
+    "and any tensor kwarg of a custom layer (read from call()'s kwargs, camelCase). Another tensor kwarg is",
+    'refused, naming the layer and the kwarg. Masks tfjs propagates itself (Embedding mask_zero, Masking) are not kwargs here.',
+    '',
     `${count('tfjs')} tfjs, ${count('keras-bridge')} keras-bridge, ${count('tfjs or keras-bridge')} either, ` +
       `${count('unsupported')} not converted.`,
     '',
@@ -69,4 +76,11 @@ export function formatLayerSupportMarkdown(rows: readonly LayerSupport[], kerasV
     ...rows.map((r) => `| ${r.kerasClass} | ${r.status} | ${r.note} |`),
     '',
   ].join('\n');
+}
+
+/** "LSTM, GRU, ...: mask, initial_state; MultiHeadAttention: attention_mask; ...", by tfjs class. */
+function tensorKwargsSummary(): string {
+  const byKwargs = new Map<string, string[]>();
+  for (const [cls, kwargs] of Object.entries(TENSOR_KWARGS_READ)) byKwargs.set(kwargs.join(', '), [...(byKwargs.get(kwargs.join(', ')) ?? []), cls]);
+  return [...byKwargs].map(([kwargs, classes]) => `${classes.join(', ')}: ${kwargs}`).join('; ');
 }
