@@ -43,7 +43,57 @@ export function maskOnlyLayers(entries: ReadonlyArray<Record<string, unknown>>, 
     }
   }
   const outputs = JSON.stringify(outputLayers ?? []);
-  return new Set([...usedAsMask].filter((name) => !usedOtherwise.has(name) && !outputs.includes(JSON.stringify(name))));
+  const candidates = new Set([...usedAsMask].filter((name) => !usedOtherwise.has(name) && !outputs.includes(JSON.stringify(name))));
+  return new Set([...candidates].filter((name) => computedByMaskSource(name, entries, candidates)));
+}
+
+/**
+ * Whether the mask nodes ending at `name` compute what tfjs propagates by itself: they start
+ * from a tensor that a mask-making layer also reads (Embedding with mask_zero and Masking, whose
+ * masks Keras writes as NotEqual/Any nodes on their own input; a custom layer, which may compute
+ * one). Otherwise the user computed the mask (`ops.not_equal(ids, 0)` with mask_zero off): tfjs
+ * would not propagate it, so it must be converted and passed explicitly.
+ */
+function computedByMaskSource(name: string, entries: ReadonlyArray<Record<string, unknown>>, maskNodes: ReadonlySet<string>): boolean {
+  const byName = new Map(entries.map((e) => [entryName(e), e]));
+  const positionalSources = (entry: Record<string, unknown> | undefined): string[] =>
+    ((entry?.['inbound_nodes'] as Array<{ args?: unknown }> | undefined) ?? []).flatMap((node) => {
+      const refs: KerasTensorRef[] = [];
+      collectTensors(node.args ?? [], refs);
+      return refs.map((t) => t.config.keras_history[0]);
+    });
+  // The tensors the mask computation starts from: walk up through operation nodes used only for masks.
+  const roots = new Set<string>();
+  const pending = [name];
+  const seen = new Set<string>();
+  while (pending.length > 0) {
+    const current = pending.pop()!;
+    if (seen.has(current)) continue;
+    seen.add(current);
+    for (const source of positionalSources(byName.get(current))) {
+      if (maskNodes.has(source) || isOperationNode(byName.get(source))) pending.push(source);
+      else roots.add(source);
+    }
+  }
+  return entries.some((e) => isMaskSource(e) && positionalSources(e).some((source) => roots.has(source)));
+}
+
+function entryName(entry: Record<string, unknown>): string {
+  return String(entry['name'] ?? (entry['config'] as { name?: unknown } | undefined)?.name);
+}
+
+/** A Keras operation node (`x + y`, `ops.not_equal`), not a layer. */
+function isOperationNode(entry: Record<string, unknown> | undefined): boolean {
+  return typeof entry?.['module'] === 'string' && (entry['module'] as string).startsWith('keras.src.ops');
+}
+
+/** Layers that make a mask from their input: Embedding(mask_zero=True), Masking, and any custom layer (it may). */
+function isMaskSource(entry: Record<string, unknown>): boolean {
+  const config = (entry['config'] as Record<string, unknown> | undefined) ?? {};
+  if (entry['class_name'] === 'Masking') return true;
+  if (entry['class_name'] === 'Embedding') return config['mask_zero'] === true;
+  const module = entry['module'];
+  return !(typeof module === 'string' && module.startsWith('keras'));
 }
 
 /** Every Keras tensor in a node's call arguments, in argument order (lists flattened). */

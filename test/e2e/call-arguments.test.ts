@@ -33,6 +33,8 @@ async function cachedBundle(factory: string): Promise<string> {
 
 const CASES: Array<{ factory: string; adapters: Record<string, string>; custom?: boolean }> = [
   { factory: 'recurrent_mask_input', adapters: { lstm: 'mask', gru: 'mask', rnn: 'mask' } },
+  // Not dropped as Embedding's own mask would be: mask_zero is off, so tfjs would propagate none.
+  { factory: 'computed_mask_without_mask_zero', adapters: { lstm: 'mask' } },
   { factory: 'recurrent_initial_state', adapters: { gru: 'initialState', lstm: 'initialState' } },
   { factory: 'attention_mask_input', adapters: { mha: 'attentionMask' } },
   { factory: 'attention_query_value_masks', adapters: { attention: 'mask' } },
