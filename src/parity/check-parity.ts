@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -9,7 +9,7 @@ import { weightsFromBundle } from '../convert/weight-source.js';
 import { bundleGolden, loadBundle, type Bundle } from '../keras/bundle.js';
 import type { GoldenTensorRecord } from '../keras/bundle-manifest.js';
 import { toFloat64 } from '../keras/packed-tensor.js';
-import { modelDirectory, writeModelDirectory } from '../tfjs-io/model-directory.js';
+import { CONVERSION_REPORT_JSON, modelDirectory, writeModelDirectory } from '../tfjs-io/model-directory.js';
 import { compareIsolatedGradients } from './compare-isolated-gradients.js';
 import { compareGolden } from './compare-golden.js';
 import { compareAfterTraining, compareTrainingMode } from './compare-training.js';
@@ -82,6 +82,7 @@ export async function checkBundleParity(target: ParityTarget, options: ParityOpt
     model: path.basename(bundle.dir),
     kerasModelName: bundle.manifest.model.name,
     layerOrder,
+    conversionWarnings: await conversionWarnings(converted, modelDir),
     passed: backends.every((b) => b.passed),
     outcome: worstOutcome(backends.map(outcomeOf)),
     backends,
@@ -93,6 +94,17 @@ export async function checkBundleParity(target: ParityTarget, options: ParityOpt
  * (what users ship) instead of being converted in memory.
  */
 export type ParityTarget = string | { bundleDir: string; modelDir?: string };
+
+/** The constraint warnings of the in-memory conversion, or of the conversion report next to a converted model directory. */
+async function conversionWarnings(converted: ConvertedModel | undefined, modelDir: string | undefined): Promise<string[]> {
+  if (converted) return converted.report.constraintWarnings.map((w) => w.message);
+  try {
+    const report = JSON.parse(await readFile(path.join(modelDir!, CONVERSION_REPORT_JSON), 'utf8')) as { constraintWarnings?: Array<{ message: string }> };
+    return (report.constraintWarnings ?? []).map((w) => w.message);
+  } catch {
+    return []; // a model directory without our report (converted elsewhere, or before it existed)
+  }
+}
 
 async function convertBundle(bundle: Bundle): Promise<ConvertedModel> {
   const source = `${bundle.dir}/${bundle.manifest.model.config_file}`;

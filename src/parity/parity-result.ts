@@ -142,6 +142,11 @@ export interface ModelParity {
   layerOrder: string[];
   passed: boolean;
   outcome?: ParityOutcome;
+  /**
+   * The converter's warnings about this model that explain parity failures (a Keras weight that
+   * breaks its own constraint, which tfjs applies on load); absent in results written before them.
+   */
+  conversionWarnings?: string[];
   backends: BackendParity[];
 }
 

@@ -180,12 +180,13 @@ h1{font-size:20px}h2{font-size:17px;margin-top:28px;border-bottom:1px solid #ddd
 .point.dy{fill:#bf8700;stroke:#bf8700}.point.train{fill:#1a7f37;stroke:#1a7f37}.point.hollow{fill:#fff;stroke-width:1.5}
 .point.fail{fill:#cf222e;stroke:#cf222e}.point.hollow.fail{fill:#fff}.divergence{stroke:#cf222e;stroke-width:2;stroke-dasharray:2 2}
 .divergence.backward{stroke:#bf3989}.divergence-label{font-size:12px;fill:#cf222e;font-weight:600}.divergence-label.backward{fill:#bf3989}
-.modes{font-size:12px;color:#444;padding-left:18px}.bar{fill:#0969da}.legend{color:#555;font-size:12px;margin:4px 0}pre.failures{background:#fff5f5;border:1px solid #f5c2c7;padding:8px;white-space:pre-wrap;font-size:12px}`;
+.conversion-warning{color:#9a6700;font-size:13px}.modes{font-size:12px;color:#444;padding-left:18px}.bar{fill:#0969da}.legend{color:#555;font-size:12px;margin:4px 0}pre.failures{background:#fff5f5;border:1px solid #f5c2c7;padding:8px;white-space:pre-wrap;font-size:12px}`;
 
 /** One self-contained HTML page (inline CSS and SVG, no scripts) for a parity run. */
 export function formatHtmlReport(run: ParityRun): string {
   const models = run.models.map((m) =>
     `<h2>${escapeHtml(m.model)} <small>(${escapeHtml(m.kerasModelName)})</small>: ${outcomeBadge(outcomeOf(m))}</h2>` +
+    (m.conversionWarnings ?? []).map((w) => `<p class="conversion-warning">conversion warning: ${escapeHtml(w)}</p>`).join('') +
     m.backends.map((b) => backendSection(m, b, m.layerOrder)).join('\n'),
   );
   const unavailable = run.unavailableBackends.map((u) => `<p class="legend">backend ${escapeHtml(u.backend)} not run: ${escapeHtml(u.reason)}</p>`);

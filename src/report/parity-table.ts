@@ -42,6 +42,8 @@ export function formatParityTable(run: ParityRun, useColor: boolean): string {
       failedTensors(b).map((t) => describeFailure(m.model, b.backend, t)),
     ),
   );
+  const warnings = run.models.flatMap((m) => (m.conversionWarnings ?? []).map((w) => `${m.model}: conversion warning: ${w}`));
+  if (warnings.length > 0) out.push('', ...warnings.map((w) => paint(w, 33)));
   const divergences = run.models.flatMap((m) => m.backends.flatMap((b) => divergenceLines(m.model, b)));
   if (divergences.length > 0) out.push('', ...divergences.map((d) => paint(d, 31)));
   out.push('', ...run.models.flatMap((m) => m.backends.flatMap((b) => modeLines(m.model, b, paint))));

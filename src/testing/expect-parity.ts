@@ -61,10 +61,13 @@ export async function expectParity(bundleDir: string, options: ExpectParityOptio
       operator: 'expectParity',
     });
   }
-  const lines = result.backends.flatMap((b) => [
-    ...divergenceLines(result.model, b),
-    ...[...b.tensors.filter((t) => !t.comparison.passed), ...trainingFailures(b)].map((t) => describeFailure(result.model, b.backend, t)),
-  ]);
+  const lines = [
+    ...(result.conversionWarnings ?? []).map((w) => `${result.model}: conversion warning: ${w}`),
+    ...result.backends.flatMap((b) => [
+      ...divergenceLines(result.model, b),
+      ...[...b.tensors.filter((t) => !t.comparison.passed), ...trainingFailures(b)].map((t) => describeFailure(result.model, b.backend, t)),
+    ]),
+  ];
   const failed = result.backends.reduce((n, b) => n + b.tensors.filter((t) => !t.comparison.passed).length + trainingFailures(b).length, 0);
   throw new AssertionError({
     message: `keras-bridge parity: ${failed} tensors of ${result.model} out of tolerance\n${lines.join('\n')}`,

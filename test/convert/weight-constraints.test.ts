@@ -4,7 +4,9 @@ import { convertKerasModel, toModelArtifacts } from '../../src/convert/convert-m
 import { constraintWarnings } from '../../src/convert/weight-constraints.js';
 import { weightsFromBundle } from '../../src/convert/weight-source.js';
 import { loadBundle } from '../../src/keras/bundle.js';
+import { checkBundleParity } from '../../src/parity/check-parity.js';
 import { formatConversionReport } from '../../src/report/conversion-table.js';
+import { formatParityTable } from '../../src/report/parity-table.js';
 import { fixtureBundle } from '../support/paths.js';
 
 /** A custom layer whose build() adds a NonNeg weight, as Python's add_weight(constraint=NonNeg()). */
@@ -47,6 +49,18 @@ describe('weights that break their own constraint', () => {
       table,
       /^ {2}warning: layer 'non_neg', weight 'non_neg\/kernel': its Keras value breaks its constraint NonNeg \(tfjs applies it on load, Keras only after optimizer steps\), which changes \d+ of 12 elements by up to [\d.]+: tfjs will load the constrained value; parity will show the difference; train or fix the weights in Keras, or drop the constraint\.$/m,
     );
+  });
+
+  it('are repeated in the parity report, next to the failures they cause', async () => {
+    const result = await checkBundleParity(fixtureBundle('constrained'), { backends: ['cpu'] });
+    assert.equal(result.passed, false);
+    assert.deepEqual(
+      result.conversionWarnings!.map((w) => w.split(':')[0]),
+      ["layer 'non_neg', weight 'non_neg/kernel'", "layer 'max_norm', weight 'max_norm/kernel'"],
+    );
+    const table = formatParityTable({ schema: 'keras-bridge-parity', schemaVersion: 1, passed: false, models: [result], unavailableBackends: [] }, false);
+    assert.match(table, /^constrained: conversion warning: layer 'non_neg', weight 'non_neg\/kernel': its Keras value breaks its constraint NonNeg/m);
+    assert.match(table, /^constrained on cpu: first diverging layer is 'non_neg'/m);
   });
 
   it("checks a custom layer's own weight constraint (add_weight's, as its TypeScript twin declares it)", () => {
