@@ -17,11 +17,13 @@ export const UNSUPPORTED_LAYER_REASONS: Record<string, string> = {
   IntegerLookup: 'vocabulary lookup tables are not part of tfjs-layers',
   Hashing: 'uses a hash function (FarmHash) tfjs does not implement',
   HashedCrossing: 'uses a hash function (FarmHash) tfjs does not implement',
+  RandomCrop:
+    'Keras 3.15.1 returns the image uncropped at inference while declaring the cropped shape (height, width): layers after it get a shape they were not built for (Flatten then Dense fails in Keras itself); not converted',
   MelSpectrogram: 'audio preprocessing without a tfjs-layers counterpart',
   STFTSpectrogram: 'audio preprocessing without a tfjs-layers counterpart',
 };
 
-/** Random augmentation layers are identity at inference; they are not converted yet. */
+/** Random augmentation layers not translated (translators/augmentation.ts converts those verified identity at inference). */
 export const AUGMENTATION_PREFIXES = ['Random', 'AugMix', 'CutMix', 'MixUp', 'RandAugment'];
 
 export function unsupportedReason(kerasClass: string): string | undefined {

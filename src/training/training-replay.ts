@@ -65,7 +65,9 @@ export class TrainingReplay {
   }
 
   private wrap(layer: tf.layers.Layer, path: string[]): void {
-    this.classOf.set(path.join('/'), layer.getClassName());
+    // A layer standing for a Keras class (KerasInferenceIdentity's kerasClass) names it too.
+    const standsFor = (layer as unknown as { kerasClass?: unknown }).kerasClass;
+    this.classOf.set(path.join('/'), typeof standsFor === 'string' ? `${layer.getClassName()} (Keras ${standsFor})` : layer.getClassName());
     const holder = layer as unknown as { call: LayerCall };
     const own = Object.prototype.hasOwnProperty.call(layer, 'call') ? holder.call : undefined;
     const original = holder.call;

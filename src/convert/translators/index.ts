@@ -10,3 +10,4 @@ import './regularization.js';
 import './recurrent.js';
 import './embedding.js';
 import './preprocessing.js';
+import './augmentation.js';

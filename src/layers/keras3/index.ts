@@ -33,3 +33,4 @@ export { registerMaskGradients } from './mask-gradients.js';
 export { KerasConv1D } from './conv1d.js';
 export { KerasCenterCrop, KerasResizing } from './image-resizing.js';
 export { KerasCategoryEncoding } from './category-encoding.js';
+export { KerasInferenceIdentity } from './inference-identity.js';
