@@ -10,7 +10,6 @@ export const UNSUPPORTED_LAYER_REASONS: Record<string, string> = {
   TorchModuleWrapper: 'wraps PyTorch code',
   Layer: 'the base class; subclasses are custom layers (registerLayer)',
   Wrapper: 'an abstract base class',
-  RNN: 'the generic RNN wrapper of a cell; convert LSTM, GRU or SimpleRNN layers',
   Pipeline: 'a preprocessing pipeline; convert its layers',
   TextVectorization: 'string preprocessing; tfjs-layers has no string tensors in models',
   StringLookup: 'string preprocessing; tfjs-layers has no string tensors in models',

@@ -1,5 +1,5 @@
 import { UnsupportedLayerError } from '../../errors.js';
-import { isKerasObject, type KerasObject } from '../../keras/keras-object.js';
+import { isBuiltinKerasModule, isKerasObject, type KerasObject } from '../../keras/keras-object.js';
 import { activation } from '../activations.js';
 import { baseLayerFields } from '../base-layer-fields.js';
 import { copy, droppedAtDefault, isFalse, isNullish, translateFields, type FieldRule } from '../field-rules.js';
@@ -9,7 +9,7 @@ import type { TranslationContext } from '../translation-context.js';
 import '../../layers/keras3/gru.js';
 import '../../layers/keras3/lstm.js';
 import '../../layers/keras3/simple-rnn.js';
-import { registerTranslator, type TfjsLayerConfig } from '../translator-registry.js';
+import { findTranslator, registerTranslator, type TfjsLayerConfig } from '../translator-registry.js';
 
 // Recurrent layers. Keras 3 and tfjs-layers agree on the weights of LSTM (kernel, recurrent_kernel,
 // bias; gates i, f, c, o), SimpleRNN, and GRU with reset_after=False (gates z, r, h), and on how a
@@ -142,6 +142,34 @@ registerTranslator(['GRU'], (layer, context) => {
       context,
     ),
   };
+});
+
+/** Keras's built-in cells, and the layer that is Keras's RNN wrapper of each. */
+const LAYER_OF_CELL: Record<string, string> = { LSTMCell: 'LSTM', GRUCell: 'GRU', SimpleRNNCell: 'SimpleRNN' };
+
+/**
+ * `RNN(LSTMCell(n))` (GRUCell, SimpleRNNCell): Keras 3's LSTM, GRU and SimpleRNN are this wrapper
+ * around that cell (same weights, same loop, the cell's fields on the layer's config), so the
+ * wrapper translates as that layer with the cell's config merged into its own. Stacked, custom
+ * and other cells are refused.
+ */
+registerTranslator(['RNN'], (layer, context) => {
+  const { cell, ...rnnConfig } = layer.config;
+  const layerClass = isKerasObject(cell) && isBuiltinKerasModule(cell.module) ? LAYER_OF_CELL[cell.class_name] : undefined;
+  if (!isKerasObject(cell) || !layerClass) {
+    const what = isKerasObject(cell) ? `a ${cell.class_name}` : 'a list of cells';
+    throw new UnsupportedLayerError(
+      `${context.where('cell')}: the generic RNN wrapper converts with one built-in cell (${Object.keys(LAYER_OF_CELL).join(', ')}); ` +
+        `this one wraps ${what}. Use the LSTM, GRU or SimpleRNN layer (stacked: one layer per cell), or register a custom layer.`,
+    );
+  }
+  const { name: _cellName, trainable, dtype: _cellDtype, ...cellConfig } = cell.config;
+  if (trainable !== undefined && trainable !== (rnnConfig['trainable'] ?? true)) {
+    throw new UnsupportedLayerError(`${context.where('cell')}: the cell's trainable (${String(trainable)}) differs from the RNN layer's; not converted.`);
+  }
+  context.changed('class_name', 'RNN', layerClass, `the RNN wrapper of a ${cell.class_name} is what Keras's ${layerClass} computes (same weights)`);
+  context.changed('cell', cell.class_name, `${layerClass} fields`, `the cell's fields merged into the layer's config (its name '${String(cell.config['name'])}' and dtype dropped), as Keras's ${layerClass} writes them`);
+  return findTranslator(layerClass)!({ ...layer, class_name: layerClass, config: { ...rnnConfig, ...cellConfig } }, context);
 });
 
 /**
