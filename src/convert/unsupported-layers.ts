@@ -18,6 +18,14 @@ export const UNSUPPORTED_LAYER_REASONS: Record<string, string> = {
   HashedCrossing: 'uses a hash function (FarmHash) tfjs does not implement',
   RandomCrop:
     'Keras 3.15.1 returns the image uncropped at inference while declaring the cropped shape (height, width): layers after it get a shape they were not built for (Flatten then Dense fails in Keras itself); not converted',
+  RandomElasticTransform:
+    "the identity at inference in Keras 3.15.1, but keras-bridge's exporter cannot record its training-mode draws (its call fails under python/keras_bridge/random_draws.py: Pack of shapes [1] and []), so no zoo model proves it; not converted yet",
+  Equalization:
+    "the identity at inference in Keras 3.15.1, but its call then returns the very input tensor (no cast), so the exporter's graph probe through it fails in Keras ('is part of a cycle') and no zoo model proves it; not converted yet",
+  AutoContrast:
+    'not an augmentation: Keras 3.15.1 stretches each image to its value_range at inference too (per-image, per-channel min/max rescale); no tfjs-layers counterpart, not converted',
+  ContrastLimitedAdaptiveHistogramEqualization:
+    'not the identity at inference: Keras 3.15.1 applies tiled, clip-limited histogram equalization in inference too; no tfjs-layers counterpart, not converted',
   MelSpectrogram: 'audio preprocessing without a tfjs-layers counterpart',
   STFTSpectrogram: 'audio preprocessing without a tfjs-layers counterpart',
 };

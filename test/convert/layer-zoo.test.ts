@@ -30,6 +30,23 @@ const TRAINING_NOT_COMPARED: Record<string, { reason: string; layers: string[] }
   'augmentation/random_rotation': { reason: AUGMENTATION_REASON, layers: ['random_rotation'] },
   'augmentation/random_translation': { reason: AUGMENTATION_REASON, layers: ['random_translation'] },
   'augmentation/random_zoom': { reason: AUGMENTATION_REASON, layers: ['random_zoom'] },
+  'augmentation/aug_mix': { reason: AUGMENTATION_REASON, layers: ['aug_mix'] },
+  'augmentation/cut_mix': { reason: AUGMENTATION_REASON, layers: ['cut_mix'] },
+  'augmentation/mix_up': { reason: AUGMENTATION_REASON, layers: ['mix_up'] },
+  'augmentation/rand_augment': { reason: AUGMENTATION_REASON, layers: ['rand_augment'] },
+  'augmentation/random_color_degeneration': { reason: AUGMENTATION_REASON, layers: ['random_color_degeneration'] },
+  'augmentation/random_color_jitter': { reason: AUGMENTATION_REASON, layers: ['random_color_jitter'] },
+  'augmentation/random_erasing': { reason: AUGMENTATION_REASON, layers: ['random_erasing'] },
+  'augmentation/random_gaussian_blur': { reason: AUGMENTATION_REASON, layers: ['random_gaussian_blur'] },
+  'augmentation/random_grayscale': { reason: AUGMENTATION_REASON, layers: ['random_grayscale'] },
+  'augmentation/random_hue': { reason: AUGMENTATION_REASON, layers: ['random_hue'] },
+  'augmentation/random_invert': { reason: AUGMENTATION_REASON, layers: ['random_invert'] },
+  'augmentation/random_perspective': { reason: AUGMENTATION_REASON, layers: ['random_perspective'] },
+  'augmentation/random_posterization': { reason: AUGMENTATION_REASON, layers: ['random_posterization'] },
+  'augmentation/random_saturation': { reason: AUGMENTATION_REASON, layers: ['random_saturation'] },
+  'augmentation/random_sharpness': { reason: AUGMENTATION_REASON, layers: ['random_sharpness'] },
+  'augmentation/random_shear': { reason: AUGMENTATION_REASON, layers: ['random_shear'] },
+  'augmentation/solarization': { reason: AUGMENTATION_REASON, layers: ['solarization'] },
 };
 
 describe('layer zoo: every translated Keras layer against Keras goldens', function () {

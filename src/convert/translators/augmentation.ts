@@ -3,17 +3,37 @@ import { translateFields, type FieldRule } from '../field-rules.js';
 import '../../layers/keras3/inference-identity.js';
 import { registerTranslator } from '../translator-registry.js';
 
-// Keras 3's random image augmentation layers whose inference call returns the image unchanged
-// (Keras 3.15.1: transform_images(..., training=False) only casts to the compute dtype, float32
-// here). They convert to keras-bridge's KerasInferenceIdentity, which keeps the Keras class name.
-// RandomCrop is not one of them: see unsupported-layers.ts.
+// Keras 3's image augmentation layers whose inference call returns the image unchanged
+// (Keras 3.15.1: transform_images(..., training=False) returns the images, at most cast to the
+// compute dtype, float32 here; each checked by running it with training=False on random batches
+// and comparing output to input exactly). They convert to keras-bridge's KerasInferenceIdentity,
+// which keeps the Keras class name. Solarization is among them: it transforms only in training
+// mode. RandomCrop, AutoContrast and ContrastLimitedAdaptiveHistogramEqualization are not, and
+// RandomElasticTransform and Equalization have no zoo model: see unsupported-layers.ts.
 export const IDENTITY_AT_INFERENCE = [
+  'AugMix',
+  'CutMix',
+  'MixUp',
+  'RandAugment',
   'RandomBrightness',
+  'RandomColorDegeneration',
+  'RandomColorJitter',
   'RandomContrast',
+  'RandomErasing',
   'RandomFlip',
+  'RandomGaussianBlur',
+  'RandomGrayscale',
+  'RandomHue',
+  'RandomInvert',
+  'RandomPerspective',
+  'RandomPosterization',
   'RandomRotation',
+  'RandomSaturation',
+  'RandomSharpness',
+  'RandomShear',
   'RandomTranslation',
   'RandomZoom',
+  'Solarization',
 ] as const;
 
 /** Every field beyond the base layer's parameterizes only the training-mode transformation. */

@@ -11,12 +11,29 @@ describe('augmentation translators', () => {
 
   it('each random augmentation layer becomes KerasInferenceIdentity, keeping its Keras class and noting why', () => {
     const models: Record<string, string> = {
+      AugMix: 'aug_mix',
+      CutMix: 'cut_mix',
+      MixUp: 'mix_up',
+      RandAugment: 'rand_augment',
       RandomBrightness: 'random_brightness',
+      RandomColorDegeneration: 'random_color_degeneration',
+      RandomColorJitter: 'random_color_jitter',
       RandomContrast: 'random_contrast',
+      RandomErasing: 'random_erasing',
       RandomFlip: 'random_flip',
+      RandomGaussianBlur: 'random_gaussian_blur',
+      RandomGrayscale: 'random_grayscale',
+      RandomHue: 'random_hue',
+      RandomInvert: 'random_invert',
+      RandomPerspective: 'random_perspective',
+      RandomPosterization: 'random_posterization',
       RandomRotation: 'random_rotation',
+      RandomSaturation: 'random_saturation',
+      RandomSharpness: 'random_sharpness',
+      RandomShear: 'random_shear',
       RandomTranslation: 'random_translation',
       RandomZoom: 'random_zoom',
+      Solarization: 'solarization',
     };
     assert.deepEqual(Object.keys(models), [...IDENTITY_AT_INFERENCE]);
     for (const [kerasClass, model] of Object.entries(models)) {
@@ -34,6 +51,22 @@ describe('augmentation translators', () => {
       () => translateLayer(layer as never, 'm.json'),
       (e: unknown) => e instanceof UnsupportedLayerError && /random_crop/.test(e.message) && /uncropped at inference/.test(e.message),
     );
+  });
+
+  it('AutoContrast, ContrastLimitedAdaptiveHistogramEqualization, Equalization and RandomElasticTransform are refused with the reason', () => {
+    const reasons: Record<string, RegExp> = {
+      AutoContrast: /stretches each image.*at inference too/,
+      ContrastLimitedAdaptiveHistogramEqualization: /not the identity at inference/,
+      Equalization: /part of a cycle/,
+      RandomElasticTransform: /cannot record its training-mode draws/,
+    };
+    for (const [kerasClass, reason] of Object.entries(reasons)) {
+      const layer = { module: 'keras.layers', class_name: kerasClass, config: { name: 'aug' } };
+      assert.throws(
+        () => translateLayer(layer as never, 'm.json'),
+        (e: unknown) => e instanceof UnsupportedLayerError && reason.test(e.message),
+      );
+    }
   });
 
   it('KerasInferenceIdentity returns its input in inference and training, and round-trips its config', () => {
