@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { probeBackend } from '../../src/backends/index.js';
-import { exportWithPython } from '../../src/python-export/python-exporter.js';
+import { cachedExport } from '../support/cached-export.js';
 import { REPO_ROOT } from '../support/paths.js';
 import { runCli } from '../support/run-cli.js';
 
@@ -14,21 +13,10 @@ import { runCli } from '../support/run-cli.js';
 // attention_mask=; Attention's mask=[query_mask, value_mask]; a custom layer's scale=). Bundles are
 // cached in .cache/call-argument-models, keyed by the models and exporter sources.
 const MODELS_FILE = path.join(REPO_ROOT, 'fixtures', 'models', 'call_argument_models.py');
-const CACHE = path.join(REPO_ROOT, '.cache', 'call-argument-models');
 const LAYERS = path.join(REPO_ROOT, 'dist', 'test', 'support', 'call-argument-layers.js');
 
-async function cachedBundle(factory: string): Promise<string> {
-  const hash = createHash('sha256').update(readFileSync(MODELS_FILE));
-  const exporter = path.join(REPO_ROOT, 'python', 'keras_bridge');
-  for (const file of readdirSync(exporter).filter((f) => f.endsWith('.py')).sort()) hash.update(readFileSync(path.join(exporter, file)));
-  const dir = path.join(CACHE, factory);
-  const stampFile = `${dir}.stamp`;
-  const stamp = hash.digest('hex');
-  if (existsSync(stampFile) && readFileSync(stampFile, 'utf8') === stamp && existsSync(dir)) return dir;
-  await mkdir(CACHE, { recursive: true });
-  await exportWithPython({ out: dir, factory: `call_argument_models:${factory}`, paths: [path.dirname(MODELS_FILE)], batchSize: 3 });
-  await writeFile(stampFile, stamp);
-  return dir;
+function cachedBundle(factory: string): Promise<string> {
+  return cachedExport({ modelsFile: MODELS_FILE, factory, cache: 'call-argument-models', options: { batchSize: 3 } });
 }
 
 const CASES: Array<{ factory: string; adapters: Record<string, string>; custom?: boolean }> = [

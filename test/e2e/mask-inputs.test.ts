@@ -1,11 +1,9 @@
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { probeBackend } from '../../src/backends/index.js';
-import { exportWithPython } from '../../src/python-export/python-exporter.js';
+import { cachedExport } from '../support/cached-export.js';
 import { REPO_ROOT } from '../support/paths.js';
 import { runCli } from '../support/run-cli.js';
 
@@ -13,21 +11,7 @@ import { runCli } from '../support/run-cli.js';
 // (cast and Multiply, where and logical_not), an int64 index input, and an argmax head (an int32
 // output). The bundle is cached in .cache/mask-models, keyed by the model and exporter sources.
 const MODELS_FILE = path.join(REPO_ROOT, 'fixtures', 'models', 'mask_models.py');
-const CACHE = path.join(REPO_ROOT, '.cache', 'mask-models');
 
-async function cachedBundle(): Promise<string> {
-  const hash = createHash('sha256').update(readFileSync(MODELS_FILE));
-  const exporter = path.join(REPO_ROOT, 'python', 'keras_bridge');
-  for (const file of readdirSync(exporter).filter((f) => f.endsWith('.py')).sort()) hash.update(readFileSync(path.join(exporter, file)));
-  const dir = path.join(CACHE, 'masked_classifier');
-  const stampFile = `${dir}.stamp`;
-  const stamp = hash.digest('hex');
-  if (existsSync(stampFile) && readFileSync(stampFile, 'utf8') === stamp && existsSync(dir)) return dir;
-  await mkdir(CACHE, { recursive: true });
-  await exportWithPython({ out: dir, factory: 'mask_models:masked_classifier', paths: [path.dirname(MODELS_FILE)], batchSize: 3 });
-  await writeFile(stampFile, stamp);
-  return dir;
-}
 
 interface GoldenRecord {
   kind: string;
@@ -58,7 +42,7 @@ describe('bool mask inputs, int64 indices and an argmax head', function () {
   let bundle: string;
   let tmp: string;
   before(async () => {
-    bundle = await cachedBundle();
+    bundle = await cachedExport({ modelsFile: MODELS_FILE, factory: 'masked_classifier', cache: 'mask-models', options: { batchSize: 3 } });
     tmp = await mkdtemp(path.join(os.tmpdir(), 'kb-mask-'));
   });
   after(async () => rm(tmp, { recursive: true, force: true }));

@@ -1,11 +1,8 @@
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { probeBackend, type BackendName } from '../../src/backends/index.js';
 import { checkBundleParity } from '../../src/parity/check-parity.js';
-import { exportWithPython } from '../../src/python-export/python-exporter.js';
+import { cachedExport } from '../support/cached-export.js';
 import { REPO_ROOT } from '../support/paths.js';
 
 // Real architectures (fixtures/models/real_models.py), exported from Keras with weights=None on
@@ -14,7 +11,6 @@ import { REPO_ROOT } from '../support/paths.js';
 // are cached in .cache/real-models, keyed by the model and exporter sources, since the big ones
 // are tens of MB and are not committed.
 const MODELS_FILE = path.join(REPO_ROOT, 'fixtures', 'models', 'real_models.py');
-const CACHE = path.join(REPO_ROOT, '.cache', 'real-models');
 
 /**
  * The plain cpu backend is too slow for the convnets; they run on wasm and tensorflow.
@@ -49,29 +45,10 @@ const MODELS: Array<{ name: string; backends: BackendName[]; training: BackendNa
   { name: 'resnet50', backends: ['wasm', 'tensorflow'], training: ['tensorflow'], float64Reference: true },
 ];
 
-function sourcesHash(): string {
-  const hash = createHash('sha256').update(readFileSync(MODELS_FILE));
-  const exporter = path.join(REPO_ROOT, 'python', 'keras_bridge');
-  for (const file of readdirSync(exporter).filter((f) => f.endsWith('.py')).sort()) {
-    hash.update(readFileSync(path.join(exporter, file)));
-  }
-  return hash.digest('hex');
-}
 
-async function cachedBundle(name: string, trainingMode: boolean, float64Reference: boolean, sources: string): Promise<string> {
-  const dir = path.join(CACHE, name);
-  const stampFile = path.join(CACHE, `${name}.stamp`);
-  const stamp = `${sources} training ${trainingMode} float64 ${float64Reference}`;
-  if (existsSync(stampFile) && readFileSync(stampFile, 'utf8') === stamp && existsSync(dir)) return dir;
-  await mkdir(CACHE, { recursive: true });
-  await exportWithPython({ out: dir, factory: `real_models:${name}`, paths: [path.dirname(MODELS_FILE)], batchSize: 1, trainingMode, float64Reference });
-  await writeFile(stampFile, stamp);
-  return dir;
-}
 
 describe('real models from keras.applications and common architectures', function () {
   this.timeout(600_000);
-  const stamp = sourcesHash();
   const available = new Set<BackendName>();
   before(async () => {
     for (const name of ['cpu', 'wasm', 'tensorflow'] as const) if ((await probeBackend(name)).available) available.add(name);
@@ -80,7 +57,8 @@ describe('real models from keras.applications and common architectures', functio
   for (const model of MODELS) {
     const training = model.training.length > 0 ? `, in training mode on ${model.training.join(', ')}${model.float64Reference ? " (within twice Keras's own float32 error)" : ''}` : '';
     it(`${model.name}: outputs, layer outputs and gradients match Keras on ${model.backends.join(', ')}${training}`, async () => {
-      const bundle = await cachedBundle(model.name, model.training.length > 0, model.float64Reference ?? false, stamp);
+      const options = { batchSize: 1, trainingMode: model.training.length > 0, float64Reference: model.float64Reference ?? false };
+      const bundle = await cachedExport({ modelsFile: MODELS_FILE, factory: model.name, cache: 'real-models', options });
       const backends = model.backends.filter((b) => available.has(b));
       const result = await checkBundleParity(bundle, { backends });
       const checkedInTraining = (b: { backend: string }) => (model.training as string[]).includes(b.backend);

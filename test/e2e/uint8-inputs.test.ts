@@ -1,32 +1,16 @@
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { probeBackend } from '../../src/backends/index.js';
-import { exportWithPython } from '../../src/python-export/python-exporter.js';
+import { cachedExport } from '../support/cached-export.js';
 import { REPO_ROOT } from '../support/paths.js';
 import { runCli } from '../support/run-cli.js';
 
 // fixtures/models/uint8_image_models.py: uint8 pixels, Rescaling(1/255) then Conv2D, as image
 // models are fed. The bundle is cached in .cache/uint8-models, keyed by the model and exporter sources.
 const MODELS_FILE = path.join(REPO_ROOT, 'fixtures', 'models', 'uint8_image_models.py');
-const CACHE = path.join(REPO_ROOT, '.cache', 'uint8-models');
 
-async function cachedBundle(): Promise<string> {
-  const hash = createHash('sha256').update(readFileSync(MODELS_FILE));
-  const exporter = path.join(REPO_ROOT, 'python', 'keras_bridge');
-  for (const file of readdirSync(exporter).filter((f) => f.endsWith('.py')).sort()) hash.update(readFileSync(path.join(exporter, file)));
-  const dir = path.join(CACHE, 'uint8_image_classifier');
-  const stampFile = `${dir}.stamp`;
-  const stamp = hash.digest('hex');
-  if (existsSync(stampFile) && readFileSync(stampFile, 'utf8') === stamp && existsSync(dir)) return dir;
-  await mkdir(CACHE, { recursive: true });
-  await exportWithPython({ out: dir, factory: 'uint8_image_models:uint8_image_classifier', paths: [path.dirname(MODELS_FILE)], batchSize: 2 });
-  await writeFile(stampFile, stamp);
-  return dir;
-}
 
 interface GoldenRecord {
   kind: string;
@@ -43,7 +27,7 @@ describe('uint8 image inputs', function () {
   let bundle: string;
   let tmp: string;
   before(async () => {
-    bundle = await cachedBundle();
+    bundle = await cachedExport({ modelsFile: MODELS_FILE, factory: 'uint8_image_classifier', cache: 'uint8-models', options: { batchSize: 2 } });
     tmp = await mkdtemp(path.join(os.tmpdir(), 'kb-uint8-'));
   });
   after(async () => rm(tmp, { recursive: true, force: true }));

@@ -1,0 +1,41 @@
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { exportWithPython, type PythonExportOptions } from '../../src/python-export/python-exporter.js';
+import { REPO_ROOT } from './paths.js';
+
+/** What to export: a factory function of a fixtures/models module, and the export's options. */
+export interface CachedExport {
+  /** The module file, e.g. fixtures/models/real_models.py (its directory goes on the Python path). */
+  modelsFile: string;
+  /** The factory function in it; also the bundle's directory name. */
+  factory: string;
+  /** Under .cache/: one folder per models file. */
+  cache: string;
+  options?: Omit<PythonExportOptions, 'out' | 'factory' | 'paths'>;
+}
+
+/**
+ * A bundle exported by the Python exporter and cached in .cache/<cache>/<factory>, exported again
+ * only when the models file, the exporter's sources or the options change: models too big or too
+ * slow to export on every test run are not committed as fixtures.
+ */
+export async function cachedExport({ modelsFile, factory, cache, options = {} }: CachedExport): Promise<string> {
+  const dir = path.join(REPO_ROOT, '.cache', cache, factory);
+  const stampFile = `${dir}.stamp`;
+  const stamp = sourcesHash(modelsFile, JSON.stringify(options));
+  if (existsSync(stampFile) && readFileSync(stampFile, 'utf8') === stamp && existsSync(dir)) return dir;
+  await mkdir(path.dirname(dir), { recursive: true });
+  const module = path.basename(modelsFile, '.py');
+  await exportWithPython({ ...options, out: dir, factory: `${module}:${factory}`, paths: [path.dirname(modelsFile)] });
+  await writeFile(stampFile, stamp);
+  return dir;
+}
+
+function sourcesHash(modelsFile: string, options: string): string {
+  const hash = createHash('sha256').update(readFileSync(modelsFile)).update(options);
+  const exporter = path.join(REPO_ROOT, 'python', 'keras_bridge');
+  for (const file of readdirSync(exporter).filter((f) => f.endsWith('.py')).sort()) hash.update(readFileSync(path.join(exporter, file)));
+  return hash.digest('hex');
+}
