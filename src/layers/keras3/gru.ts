@@ -1,16 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
+import { KerasCell, type KerasCellArgs } from './keras-cell.js';
 import { kerasRecurrentLayer } from './keras-recurrent.js';
-import { RecurrentDropout } from './recurrent-dropout.js';
-import { activationNamed, WeightSettings, type TfjsActivation } from './tfjs-objects.js';
+import { activationNamed, type TfjsActivation } from './tfjs-objects.js';
 
-export interface KerasGRUCellArgs {
-  units: number;
-  activation?: string;
+export interface KerasGRUCellArgs extends KerasCellArgs {
   recurrentActivation?: string;
-  useBias?: boolean;
   resetAfter?: boolean;
-  dropout?: number;
-  recurrentDropout?: number;
 }
 
 /**
@@ -26,47 +21,21 @@ export interface KerasGRUCellArgs {
  * Dropout, in training only, as Keras 3's (recurrent-dropout.ts): masks drawn once per sequence,
  * one per gate with recurrent_dropout, and the new state mixes in the state before its dropout.
  */
-export class KerasGRUCell extends tf.layers.Layer {
+export class KerasGRUCell extends KerasCell {
   static readonly className = 'KerasGRUCell';
-  readonly units: number;
   readonly stateSize: number;
-  readonly useBias: boolean;
   readonly resetAfter: boolean;
-  readonly dropoutMasks: RecurrentDropout;
-  private readonly activation: TfjsActivation;
   private readonly recurrentActivation: TfjsActivation;
-  private readonly settings: Record<'kernel' | 'recurrent' | 'bias', WeightSettings>;
-  private kernel!: tf.LayerVariable;
-  private recurrentKernel!: tf.LayerVariable;
-  private bias: tf.LayerVariable | null = null;
 
   constructor(args: KerasGRUCellArgs & Record<string, unknown>) {
-    super(args as object);
-    this.units = args.units;
+    super(args, 3);
     this.stateSize = args.units;
-    this.useBias = args.useBias ?? true;
     this.resetAfter = args.resetAfter ?? true;
-    this.dropoutMasks = new RecurrentDropout(args.dropout ?? 0, args.recurrentDropout ?? 0, 3);
-    this.activation = activationNamed(args.activation ?? 'tanh');
     this.recurrentActivation = activationNamed(args.recurrentActivation ?? 'sigmoid');
-    this.settings = {
-      kernel: WeightSettings.read(args, 'kernel', 'glorotUniform'),
-      recurrent: WeightSettings.read(args, 'recurrent', 'orthogonal'),
-      bias: WeightSettings.read(args, 'bias', 'zeros'),
-    };
   }
 
-  override build(inputShape: tf.Shape | tf.Shape[]): void {
-    const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tf.Shape;
-    const inputDim = shape[shape.length - 1]!;
-    const weight = (name: string, weightShape: number[], settings: WeightSettings) =>
-      this.addWeight(name, weightShape, 'float32', settings.initializer, settings.regularizer, true, settings.constraint);
-    this.kernel = weight('kernel', [inputDim, 3 * this.units], this.settings.kernel);
-    this.recurrentKernel = weight('recurrent_kernel', [this.units, 3 * this.units], this.settings.recurrent);
-    if (this.useBias) {
-      this.bias = weight('bias', this.resetAfter ? [2, 3 * this.units] : [3 * this.units], this.settings.bias);
-    }
-    this.built = true;
+  protected override biasShape(): number[] {
+    return this.resetAfter ? [2, 3 * this.units] : [3 * this.units];
   }
 
   /** inputs: [x, h]; returns [h', h'] (output and new state), as tfjs-layers' RNN expects. */
@@ -107,19 +76,7 @@ export class KerasGRUCell extends tf.layers.Layer {
   }
 
   override getConfig(): tf.serialization.ConfigDict {
-    return {
-      ...super.getConfig(),
-      units: this.units,
-      activation: this.activation.getClassName(),
-      recurrentActivation: this.recurrentActivation.getClassName(),
-      useBias: this.useBias,
-      resetAfter: this.resetAfter,
-      dropout: this.dropoutMasks.rate,
-      recurrentDropout: this.dropoutMasks.recurrentRate,
-      ...this.settings.kernel.config(),
-      ...this.settings.recurrent.config(),
-      ...this.settings.bias.config(),
-    };
+    return { ...super.getConfig(), recurrentActivation: this.recurrentActivation.getClassName(), resetAfter: this.resetAfter };
   }
 }
 tf.serialization.registerClass(KerasGRUCell);

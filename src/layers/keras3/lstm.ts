@@ -1,16 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
+import { KerasCell, type KerasCellArgs } from './keras-cell.js';
 import { kerasRecurrentLayer } from './keras-recurrent.js';
-import { RecurrentDropout } from './recurrent-dropout.js';
-import { activationNamed, WeightSettings, type TfjsActivation } from './tfjs-objects.js';
+import { activationNamed, type TfjsActivation } from './tfjs-objects.js';
 
-export interface KerasLSTMCellArgs {
-  units: number;
-  activation?: string;
+export interface KerasLSTMCellArgs extends KerasCellArgs {
   recurrentActivation?: string;
-  useBias?: boolean;
   unitForgetBias?: boolean;
-  dropout?: number;
-  recurrentDropout?: number;
 }
 
 /**
@@ -22,49 +17,25 @@ export interface KerasLSTMCellArgs {
  * Dropout, in training only, as Keras 3's (recurrent-dropout.ts): one input mask for all gates,
  * or with recurrent_dropout one input and one state mask per gate, drawn once per sequence.
  */
-export class KerasLSTMCell extends tf.layers.Layer {
+export class KerasLSTMCell extends KerasCell {
   static readonly className = 'KerasLSTMCell';
-  readonly units: number;
   readonly stateSize: number[];
-  readonly useBias: boolean;
   readonly unitForgetBias: boolean;
-  readonly dropoutMasks: RecurrentDropout;
-  private readonly activation: TfjsActivation;
   private readonly recurrentActivation: TfjsActivation;
-  private readonly settings: Record<'kernel' | 'recurrent' | 'bias', WeightSettings>;
-  private kernel!: tf.LayerVariable;
-  private recurrentKernel!: tf.LayerVariable;
-  private bias: tf.LayerVariable | null = null;
 
   constructor(args: KerasLSTMCellArgs & Record<string, unknown>) {
-    super(args as object);
-    this.units = args.units;
+    super(args, 4);
     this.stateSize = [args.units, args.units];
-    this.useBias = args.useBias ?? true;
     this.unitForgetBias = args.unitForgetBias ?? true;
-    this.dropoutMasks = new RecurrentDropout(args.dropout ?? 0, args.recurrentDropout ?? 0, 4);
-    this.activation = activationNamed(args.activation ?? 'tanh');
     this.recurrentActivation = activationNamed(args.recurrentActivation ?? 'sigmoid');
-    this.settings = {
-      kernel: WeightSettings.read(args, 'kernel', 'glorotUniform'),
-      recurrent: WeightSettings.read(args, 'recurrent', 'orthogonal'),
-      bias: WeightSettings.read(args, 'bias', 'zeros'),
-    };
   }
 
   override build(inputShape: tf.Shape | tf.Shape[]): void {
-    const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tf.Shape;
-    const inputDim = shape[shape.length - 1]!;
-    const weight = (name: string, weightShape: number[], settings: WeightSettings) =>
-      this.addWeight(name, weightShape, 'float32', settings.initializer, settings.regularizer, true, settings.constraint);
-    this.kernel = weight('kernel', [inputDim, 4 * this.units], this.settings.kernel);
-    this.recurrentKernel = weight('recurrent_kernel', [this.units, 4 * this.units], this.settings.recurrent);
-    if (this.useBias) {
-      this.bias = weight('bias', [4 * this.units], this.settings.bias);
-      // unit_forget_bias only initializes: the forget gate's bias starts at 1.
-      if (this.unitForgetBias) this.bias.write(tf.tidy(() => tf.concat([tf.slice(this.bias!.read(), 0, this.units), tf.ones([this.units]), tf.slice(this.bias!.read(), 2 * this.units)])));
+    super.build(inputShape);
+    // unit_forget_bias only initializes: the forget gate's bias starts at 1.
+    if (this.bias && this.unitForgetBias) {
+      this.bias.write(tf.tidy(() => tf.concat([tf.slice(this.bias!.read(), 0, this.units), tf.ones([this.units]), tf.slice(this.bias!.read(), 2 * this.units)])));
     }
-    this.built = true;
   }
 
   /** inputs: [x, h, c]; returns [h', h', c'] (output and new states), as tfjs-layers' RNN expects. */
@@ -84,19 +55,7 @@ export class KerasLSTMCell extends tf.layers.Layer {
   }
 
   override getConfig(): tf.serialization.ConfigDict {
-    return {
-      ...super.getConfig(),
-      units: this.units,
-      activation: this.activation.getClassName(),
-      recurrentActivation: this.recurrentActivation.getClassName(),
-      useBias: this.useBias,
-      unitForgetBias: this.unitForgetBias,
-      dropout: this.dropoutMasks.rate,
-      recurrentDropout: this.dropoutMasks.recurrentRate,
-      ...this.settings.kernel.config(),
-      ...this.settings.recurrent.config(),
-      ...this.settings.bias.config(),
-    };
+    return { ...super.getConfig(), recurrentActivation: this.recurrentActivation.getClassName(), unitForgetBias: this.unitForgetBias };
   }
 }
 tf.serialization.registerClass(KerasLSTMCell);
