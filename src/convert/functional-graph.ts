@@ -30,7 +30,7 @@ export function maskOnlyLayers(entries: ReadonlyArray<Record<string, unknown>>, 
   const usedAsMask = new Set<string>();
   const usedOtherwise = new Set<string>();
   for (const entry of entries) {
-    if (entry['class_name'] === 'InputLayer') usedOtherwise.add(String(entry['name'] ?? (entry['config'] as { name?: unknown } | undefined)?.name));
+    if (entry['class_name'] === 'InputLayer') usedOtherwise.add(entryName(entry));
     for (const node of (entry['inbound_nodes'] as Array<{ args?: unknown; kwargs?: Record<string, unknown> }> | undefined) ?? []) {
       const args: KerasTensorRef[] = [];
       collectTensors(node.args ?? [], args);
@@ -44,25 +44,21 @@ export function maskOnlyLayers(entries: ReadonlyArray<Record<string, unknown>>, 
   }
   const outputs = JSON.stringify(outputLayers ?? []);
   const candidates = new Set([...usedAsMask].filter((name) => !usedOtherwise.has(name) && !outputs.includes(JSON.stringify(name))));
-  return new Set([...candidates].filter((name) => computedByMaskSource(name, entries, candidates)));
+  // Left to tfjs only when tfjs propagates them itself (maskRoots).
+  const byName = new Map(entries.map((e) => [entryName(e), e]));
+  const readByMaskSources = new Set(entries.filter(isMaskSource).flatMap(positionalSources));
+  return new Set([...candidates].filter((name) => [...maskRoots(name, byName, candidates)].some((root) => readByMaskSources.has(root))));
 }
 
 /**
- * Whether the mask nodes ending at `name` compute what tfjs propagates by itself: they start
- * from a tensor that a mask-making layer also reads (Embedding with mask_zero and Masking, whose
- * masks Keras writes as NotEqual/Any nodes on their own input; a custom layer, which may compute
- * one). Otherwise the user computed the mask (`ops.not_equal(ids, 0)` with mask_zero off): tfjs
- * would not propagate it, so it must be converted and passed explicitly.
+ * The tensors the mask nodes ending at `name` start from, walking up through operation nodes. Mask
+ * nodes are what tfjs propagates by itself when a mask-making layer also reads one of these
+ * (Embedding with mask_zero and Masking, whose masks Keras writes as NotEqual/Any nodes on their
+ * own input; a custom layer, which may compute one). Otherwise the user computed the mask
+ * (`ops.not_equal(ids, 0)` with mask_zero off): tfjs would not propagate it, so it must be
+ * converted and passed explicitly.
  */
-function computedByMaskSource(name: string, entries: ReadonlyArray<Record<string, unknown>>, maskNodes: ReadonlySet<string>): boolean {
-  const byName = new Map(entries.map((e) => [entryName(e), e]));
-  const positionalSources = (entry: Record<string, unknown> | undefined): string[] =>
-    ((entry?.['inbound_nodes'] as Array<{ args?: unknown }> | undefined) ?? []).flatMap((node) => {
-      const refs: KerasTensorRef[] = [];
-      collectTensors(node.args ?? [], refs);
-      return refs.map((t) => t.config.keras_history[0]);
-    });
-  // The tensors the mask computation starts from: walk up through operation nodes used only for masks.
+function maskRoots(name: string, byName: ReadonlyMap<string, Record<string, unknown>>, maskNodes: ReadonlySet<string>): Set<string> {
   const roots = new Set<string>();
   const pending = [name];
   const seen = new Set<string>();
@@ -75,7 +71,16 @@ function computedByMaskSource(name: string, entries: ReadonlyArray<Record<string
       else roots.add(source);
     }
   }
-  return entries.some((e) => isMaskSource(e) && positionalSources(e).some((source) => roots.has(source)));
+  return roots;
+}
+
+/** The layers whose outputs a layer's calls take as positional arguments. */
+function positionalSources(entry: Record<string, unknown> | undefined): string[] {
+  return ((entry?.['inbound_nodes'] as Array<{ args?: unknown }> | undefined) ?? []).flatMap((node) => {
+    const refs: KerasTensorRef[] = [];
+    collectTensors(node.args ?? [], refs);
+    return refs.map((t) => t.config.keras_history[0]);
+  });
 }
 
 function entryName(entry: Record<string, unknown>): string {
