@@ -155,7 +155,19 @@ def build_parser() -> argparse.ArgumentParser:
         help=(
             "also run the model as a float64 copy (same weights, inputs, cotangents and random draws) and add "
             "each golden's measured float32 error to its reference_error, which parity adds to atol; for "
-            "ill-conditioned models (BatchNormalization in training mode on small batches)"
+            "ill-conditioned models (BatchNormalization in training mode on small batches). It also exports "
+            "the goldens again under Keras's other float32 kernel variants (oneDNN on, oneDNN capped at AVX2, "
+            "oneDNN off; one subprocess each) and records the farthest one's float64 error, which parity "
+            "uses as the error tfjs may have (docs/tolerances.md)"
+        ),
+    )
+    export.add_argument(
+        "--no-kernel-variants",
+        dest="kernel_variants",
+        action="store_false",
+        help=(
+            "with --float64-reference: skip the kernel-variant runs (faster; parity then allows tfjs only "
+            "twice the golden's own float64 error, which can fail by chance on ill-conditioned models)"
         ),
     )
     export.add_argument(
@@ -199,6 +211,7 @@ def run_export(args) -> int:
         to_stderr(f"loaded {model.name} from {args.model}")
 
     from .exporter import export
+    from .kernel_variants import Rebuild
 
     path = export(
         model,
@@ -210,6 +223,8 @@ def run_export(args) -> int:
         training_mode=args.training_mode,
         train_steps=args.train_steps,
         float64_reference=args.float64_reference,
+        kernel_variants=args.kernel_variants,
+        rebuild=Rebuild.from_cli(args),
         progress=to_stderr,
     )
     print(path, flush=True)

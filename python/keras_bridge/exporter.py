@@ -78,6 +78,8 @@ def export(
     train_steps: int = 0,
     optimizers=("sgd", "adam"),
     float64_reference: bool = False,
+    kernel_variants: bool = True,
+    rebuild=None,
     progress: Progress = None,
 ) -> Path:
     """Exports a built Keras 3 model as a bundle at `out_dir` and returns the bundle's path.
@@ -93,7 +95,12 @@ def export(
     dL/dy for every layer output (layer_gradients.py; "auto": when they are small).
     `float64_reference`: also run the passes with a float64 copy of the model and add each golden's
     measured float32 error to its reference_error (float64_reference.py); refused when no golden
-    at all could be measured.
+    at all could be measured. With it, `kernel_variants` (default True) also exports the goldens
+    again under Keras's other float32 kernel variants (oneDNN on, capped at AVX2, off), each in a
+    subprocess, and records how far the farthest is from float64 (`kernel_variant_error`,
+    kernel_variants.py): parity bounds tfjs by the least accurate of them. `rebuild` (a
+    kernel_variants.Rebuild, given by the CLI) says how those processes get the model; without it
+    the model is saved to a temporary .keras file.
     `progress`, if given, receives one line per step. Raises ExportError when the model or
     the destination cannot be exported (the CLI's exit code 2); nothing is written then.
     """
@@ -137,7 +144,16 @@ def export(
         )
         training = compute_training_goldens(model, graph, goldens, seed=seed, progress=progress) if training_mode else None
         runs = train_goldens(model, graph, goldens, steps=train_steps, optimizers=optimizers, progress=progress) if train_steps else []
-        reference = measure_float64_reference(model, graph, goldens, training, runs, seed=seed, progress=progress) if float64_reference else None
+        variants = (
+            {"rebuild": rebuild, "batch_size": batch_size, "input_ranges": input_ranges, "training_mode": training_mode}
+            if float64_reference and kernel_variants
+            else None
+        )
+        reference = (
+            measure_float64_reference(model, graph, goldens, training, runs, seed=seed, progress=progress, variants=variants)
+            if float64_reference
+            else None
+        )
 
     serialized = keras.saving.serialize_keras_object(model)
 
@@ -205,6 +221,8 @@ def _packed(pack: TensorPack, tensor) -> dict:
     what = f"golden {tensor.record['kind']} {tensor.record.get('name') or tensor.record.get('layer')!r}"
     location = pack.add(tensor.array, tensor.dtype, what)
     measured = {"float64_error": tensor.float64_error} if tensor.float64_checked else {}
+    if tensor.float64_checked and tensor.kernel_variant_error is not None:
+        measured["kernel_variant_error"] = tensor.kernel_variant_error
     return {**tensor.record, **location, "source": tensor.source, "reference_error": tensor.reference_error, **measured}
 
 

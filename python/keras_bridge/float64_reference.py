@@ -49,6 +49,7 @@ from .layer_gradients import LayerOutputTaps
 from .layer_graph import LayerGraph, build_layer_graph, flatten_layers, weight_locations
 from .progress import Progress, emit
 from .random_draws import RandomDraws, ReplayMismatch, UnrecordableRandomness
+from . import kernel_variants
 
 DEFINITION = (
     "float64_error = max |golden - the same value computed by a float64 copy of the model (same weights, "
@@ -289,8 +290,9 @@ def _tainted_upstream(layer, tainted: set, graph: LayerGraph) -> str | None:
     return next((other.name for other in graph.layers if other.name in tainted and id(other) in upstream), None)
 
 
-def _apply(section: _Section, graph: LayerGraph, output_layers: list, not_measured: dict) -> tuple:
-    """Sets float64_error (and adds it to reference_error) on the section's goldens; (measured, worst)."""
+def _apply(section: _Section, graph: LayerGraph, output_layers: list, not_measured: dict, variants: list) -> tuple:
+    """Sets float64_error (and adds it to reference_error) and kernel_variant_error on the section's
+    goldens; (measured, worst)."""
     measured, worst = 0, (0.0, None)
     for tensor in section.tensors:
         if tensor.record["kind"] in NOT_COMPUTED_KINDS:
@@ -308,14 +310,44 @@ def _apply(section: _Section, graph: LayerGraph, output_layers: list, not_measur
         error = float(np.max(np.abs(golden - exact))) if golden.size else 0.0
         tensor.float64_error = error
         tensor.reference_error = (tensor.reference_error or 0.0) + error
+        tensor.kernel_variant_error = _variant_error(section.name, tensor.record, exact, variants)
         measured += 1
         if error >= worst[0]:
             worst = (error, f"{section.name} {tensor.record['kind']} {tensor.record.get('layer') or tensor.record.get('name') or tensor.record.get('index')}")
     return measured, worst
 
 
-def measure_float64_reference(model, graph: LayerGraph, goldens: Goldens, training, runs: list, *, seed: int, progress: Progress = None) -> dict:
-    """Measures every golden's float32 error against a float64 copy; returns the manifest's goldens.reference."""
+def _variant_error(section: str, record: dict, exact, variants: list) -> float | None:
+    """max over the kernel variants of max |variant - float64 value|; None unless every variant has the value."""
+    measured = [v.values.get((section, _key(record))) for v in variants if v.reason is None]
+    if not variants or len(measured) < len(variants) or any(m is None or m.shape != exact.shape for m in measured):
+        return None
+    return max((float(np.max(np.abs(np.asarray(m, np.float64) - exact))) if m.size else 0.0) for m in measured)
+
+
+def _expected_for_variants(goldens: Goldens, training, model) -> tuple:
+    """What a variant run must reproduce exactly: inputs and cotangents by (section, key), and weights.bin."""
+    from .bundle_writer import TensorPack
+
+    expected = {}
+    sections = [("goldens", goldens.tensors)] + ([("training", training.tensors)] if training is not None and training.skipped is None else [])
+    for name, tensors in sections:
+        for tensor in tensors:
+            if tensor.record["kind"] in NOT_COMPUTED_KINDS:
+                expected[(name, _key(tensor.record))] = np.asarray(tensor.array)
+    pack = TensorPack()
+    for weight, _, _ in weight_locations(model):
+        pack.add(weight.numpy(), weight.dtype, "weight")
+    return expected, pack.getvalue()
+
+
+def measure_float64_reference(
+    model, graph: LayerGraph, goldens: Goldens, training, runs: list, *, seed: int, progress: Progress = None, variants: dict | None = None
+) -> dict:
+    """Measures every golden's float32 error against a float64 copy; returns the manifest's goldens.reference.
+
+    `variants`: the export's arguments for re-running it under Keras's other float32 kernel variants
+    (kernel_variants.py): rebuild, batch_size, input_ranges, training_mode; None: not run."""
     sections = [_Section("goldens", goldens.tensors)]
     if training is not None:
         sections.append(_Section("training", training.tensors, reason=None if training.skipped is None else "training mode was not recorded"))
@@ -344,11 +376,22 @@ def measure_float64_reference(model, graph: LayerGraph, goldens: Goldens, traini
         except Exception as exc:  # a layer that cannot run in float64
             section.reason = f"the float64 copy could not run this pass: {_described(exc)}"
 
+    variant_results = []
+    if variants is not None:
+        expected, expected_weights = _expected_for_variants(goldens, training, model)
+        variant_results = kernel_variants.run_variants(
+            model, seed=seed, layer_gradients_included=bool(goldens.gradients["layer_output_gradients"]["included"]),
+            expected=expected, expected_weights=expected_weights, key=_key, progress=progress, **variants,
+        )
+        for result in variant_results:
+            if result.reason is not None:
+                emit(progress, f"kernel variants: {result.variant.name} not measured: {result.reason}")
+
     output_layers = [t._keras_history.operation for t in model.outputs]
     not_measured: dict = {}
     measured, worst = 0, (0.0, None)
     for section in sections:
-        count, section_worst = _apply(section, graph, output_layers, not_measured)
+        count, section_worst = _apply(section, graph, output_layers, not_measured, variant_results)
         measured += count
         worst = max(worst, section_worst, key=lambda w: w[0])
     if measured == 0:
@@ -357,9 +400,29 @@ def measure_float64_reference(model, graph: LayerGraph, goldens: Goldens, traini
     emit(progress, f"float64 reference: {measured} goldens measured, largest float32 error {worst[0]:.3g} ({worst[1]})")
     for reason, refs in not_measured.items():
         emit(progress, f"float64 reference: {len(refs)} goldens not measured (reference_error left as it was): {reason}")
+    with_variants = sum(1 for s in sections for t in s.tensors if getattr(t, "kernel_variant_error", None) is not None)
+    if variant_results:
+        worst_variant = max(
+            ((t.kernel_variant_error / t.float64_error, s.name, t.record) for s in sections for t in s.tensors
+             if getattr(t, "kernel_variant_error", None) is not None and t.float64_error),
+            default=None, key=lambda w: w[0],
+        )
+        note = f"; largest kernel_variant_error / float64_error {worst_variant[0]:.3g}" if worst_variant else ""
+        emit(progress, f"kernel variants: {with_variants} goldens measured under {', '.join(r.variant.name for r in variant_results if r.reason is None) or 'none'}{note}")
+    variant_section = {
+        "definition": kernel_variants.DEFINITION,
+        "export_variant": kernel_variants.current_variant(),
+        "variants": [
+            {"name": r.variant.name, "env": {k: v for k, v in r.variant.env.items() if v is not None}, "measured": r.reason is None,
+             **({"reason": r.reason} if r.reason else {})}
+            for r in variant_results
+        ],
+        "measured": with_variants,
+    } if variants is not None else None
     return {
         "float64": True,
         "definition": DEFINITION,
+        **({"kernel_variants": variant_section} if variant_section is not None else {}),
         "measured": measured,
         "not_measured_count": skipped,
         "not_measured": [{"reason": reason, "goldens": refs} for reason, refs in not_measured.items()],

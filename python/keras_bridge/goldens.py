@@ -35,6 +35,8 @@ class GoldenTensor:
     # float64_reference.py: whether the export measured it, and its float32 error (None: not measured)
     float64_checked: bool = False
     float64_error: float | None = None
+    # kernel_variants.py: max |Keras's other float32 kernel variants - float64|; None: not measured
+    kernel_variant_error: float | None = None
 
 
 @dataclass

@@ -19,8 +19,10 @@ export const exportCommand: Command = {
     'no-training-mode': { type: 'boolean', description: 'do not record training mode (training=True, random draws recorded for replay)' },
     'float64-reference': {
       type: 'boolean',
-      description: "also run a float64 copy of the model and add each golden's measured float32 error to its atol (for ill-conditioned models, e.g. BatchNormalization in training mode on small batches)",
+      description:
+        "also run a float64 copy of the model and add each golden's measured float32 error to its atol (for ill-conditioned models, e.g. BatchNormalization in training mode on small batches); also exports the goldens again under Keras's other float32 kernel variants (oneDNN on, capped at AVX2, off) to bound tfjs's own error (docs/tolerances.md)",
     },
+    'no-kernel-variants': { type: 'boolean', description: 'with --float64-reference: skip the kernel-variant runs (faster; tfjs is then allowed only twice the golden\'s own float64 error)' },
     python: { type: 'string', value: 'PATH', description: 'Python with keras_bridge installed (default: $KERAS_BRIDGE_PYTHON, then .venv/bin/python)' },
     timeout: { type: 'string', value: 'SECONDS', description: 'stop the exporter after this long', default: String(DEFAULT_EXPORT_TIMEOUT_SECONDS) },
     help: { type: 'boolean', description: 'show this help' },
@@ -42,6 +44,7 @@ export const exportCommand: Command = {
       trainSteps: numberFlag(args, 'export', 'train-steps'),
       trainingMode: args.values['no-training-mode'] !== true,
       float64Reference: args.values['float64-reference'] === true,
+      kernelVariants: args.values['no-kernel-variants'] !== true,
       python: stringFlag(args, 'python'),
       timeoutSeconds: numberFlag(args, 'export', 'timeout'),
       onProgress: (line) => process.stderr.write(`  ${line}\n`),

@@ -56,6 +56,11 @@ const goldenBase = {
   reference_error: z.number().nonnegative().nullable().optional(),
   /** Keras's own float32 error, measured against a float64 copy (export --float64-reference); null: not measured. */
   float64_error: z.number().nonnegative().nullable().optional(),
+  /**
+   * How far the farthest of Keras's other float32 kernel variants (oneDNN on, capped at AVX2, off) is
+   * from the same float64 values; absent: not measured (docs/tolerances.md).
+   */
+  kernel_variant_error: z.number().nonnegative().nullable().optional(),
 };
 const outputGolden = z.object({ kind: z.literal('output'), index: z.number().int(), name: z.string(), ...goldenBase });
 const layerOutputGolden = z.object({

@@ -20,6 +20,11 @@ export interface TensorParity {
    * absent in results written before it existed.
    */
   float64Error?: number | null;
+  /**
+   * The float64 error of the farthest of Keras's other float32 kernel variants (export
+   * --float64-reference); with float64Error, atol gains float64Error + max(float64Error, this).
+   */
+  kernelVariantError?: number | null;
   comparison: TensorComparison;
 }
 

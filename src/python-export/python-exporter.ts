@@ -25,6 +25,8 @@ export interface PythonExportOptions {
   trainSteps?: number;
   /** Measure each golden's float32 error against a float64 copy of the model and add it to its reference_error (--float64-reference). */
   float64Reference?: boolean;
+  /** With float64Reference: also export under Keras's other float32 kernel variants (default true; false: --no-kernel-variants). */
+  kernelVariants?: boolean;
   python?: string;
   timeoutSeconds?: number;
   /** Receives each line the exporter prints to stderr (its progress and errors). */
@@ -70,6 +72,7 @@ export async function exportWithPython(options: PythonExportOptions): Promise<st
   if (options.trainingMode === false) args.push('--no-training-mode');
   if (options.trainSteps !== undefined) args.push('--train-steps', String(options.trainSteps));
   if (options.float64Reference === true) args.push('--float64-reference');
+  if (options.float64Reference === true && options.kernelVariants === false) args.push('--no-kernel-variants');
   const timeoutSeconds = options.timeoutSeconds ?? DEFAULT_EXPORT_TIMEOUT_SECONDS;
   const stderrLines: string[] = [];
   const child = execa(python, args, {
