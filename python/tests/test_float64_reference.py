@@ -1,4 +1,7 @@
-"""export(..., float64_reference=True): each golden's float32 error, measured against a float64 copy."""
+"""export(..., float64_reference=True): each golden's float32 error, measured against a float64 copy.
+
+Keras's kernel variants, which float64_reference also runs by default, are left out here
+(kernel_variants=False: two subprocess exports each) and tested in test_kernel_variants.py."""
 import json
 
 import numpy as np
@@ -57,13 +60,13 @@ def max_error(tensors: list) -> float:
 
 @pytest.fixture(scope="module")
 def well(tmp_path_factory):
-    return read_bundle(keras_bridge.export(well_conditioned_model(), tmp_path_factory.mktemp("well") / "b", float64_reference=True))
+    return read_bundle(keras_bridge.export(well_conditioned_model(), tmp_path_factory.mktemp("well") / "b", float64_reference=True, kernel_variants=False))
 
 
 @pytest.fixture(scope="module")
 def ill(tmp_path_factory):
     path = tmp_path_factory.mktemp("ill") / "b"
-    return read_bundle(keras_bridge.export(batch_norm_over_two_values_model(), path, batch_size=1, float64_reference=True))
+    return read_bundle(keras_bridge.export(batch_norm_over_two_values_model(), path, batch_size=1, float64_reference=True, kernel_variants=False))
 
 
 def test_every_computed_golden_gets_a_non_negative_float64_error_added_to_its_reference_error(well):
@@ -108,14 +111,14 @@ def test_without_the_flag_the_manifest_has_no_trace_of_it(tmp_path):
 
 def test_the_flag_leaves_goldens_and_weights_as_they_were(tmp_path):
     plain = read_bundle(keras_bridge.export(batch_norm_over_two_values_model(), tmp_path / "a", batch_size=1))
-    measured = read_bundle(keras_bridge.export(batch_norm_over_two_values_model(), tmp_path / "b", batch_size=1, float64_reference=True))
+    measured = read_bundle(keras_bridge.export(batch_norm_over_two_values_model(), tmp_path / "b", batch_size=1, float64_reference=True, kernel_variants=False))
     assert plain.goldens_bin == measured.goldens_bin
     assert plain.weights_bin == measured.weights_bin
 
 
 def test_two_exports_with_the_flag_are_byte_identical(tmp_path):
-    first = read_bundle(keras_bridge.export(batch_norm_over_two_values_model(), tmp_path / "a", batch_size=1, float64_reference=True))
-    second = read_bundle(keras_bridge.export(batch_norm_over_two_values_model(), tmp_path / "b", batch_size=1, float64_reference=True))
+    first = read_bundle(keras_bridge.export(batch_norm_over_two_values_model(), tmp_path / "a", batch_size=1, float64_reference=True, kernel_variants=False))
+    second = read_bundle(keras_bridge.export(batch_norm_over_two_values_model(), tmp_path / "b", batch_size=1, float64_reference=True, kernel_variants=False))
     assert first.goldens_bin == second.goldens_bin
     assert first.weights_bin == second.weights_bin
     # Everything but the names Keras numbers per process (functional, functional_1, ...) matches.
@@ -128,7 +131,7 @@ def test_a_py_function_layer_is_not_measured_downstream_and_finite_differences_k
     progress = []
     model = build_seed_model("risk")
     dense, risk, head = (layer.name for layer in model.layers)  # numbered per process
-    bundle = read_bundle(keras_bridge.export(model, tmp_path / "b", float64_reference=True, progress=progress.append))
+    bundle = read_bundle(keras_bridge.export(model, tmp_path / "b", float64_reference=True, kernel_variants=False, progress=progress.append))
     reference = bundle.manifest["goldens"]["reference"]
     reasons = {entry["reason"]: entry["goldens"] for entry in reference["not_measured"]}
     below = next(goldens for reason, goldens in reasons.items() if f"{risk!r} computes below float64" in reason and "depends on it" in reason)
@@ -147,13 +150,13 @@ def test_nothing_measurable_refuses_the_export_and_says_how_to_proceed(tmp_path)
     x = keras.Input((3,))
     model = keras.Model(x, Float32Only(name="float32_only")(x))
     with pytest.raises(ExportError, match=r"no golden could be measured.*Float32Only runs in float32 only.*without --float64-reference"):
-        keras_bridge.export(model, tmp_path / "b", float64_reference=True)
+        keras_bridge.export(model, tmp_path / "b", float64_reference=True, kernel_variants=False)
     assert not (tmp_path / "b").exists()
     keras_bridge.export(model, tmp_path / "b")  # without the flag it exports
 
 
 def test_after_training_weights_are_listed_as_not_measured(tmp_path):
-    bundle = read_bundle(keras_bridge.export(well_conditioned_model(), tmp_path / "b", train_steps=1, float64_reference=True))
+    bundle = read_bundle(keras_bridge.export(well_conditioned_model(), tmp_path / "b", train_steps=1, float64_reference=True, kernel_variants=False))
     reference = bundle.manifest["goldens"]["reference"]
     (entry,) = reference["not_measured"]
     assert "optimizer steps" in entry["reason"]
@@ -166,7 +169,7 @@ def test_cli_float64_reference(tmp_path, capsys, restore_sys_path):
     from conftest import SEED_DIR
 
     out_dir = tmp_path / "b"
-    code = cli.main(["export", "--out", str(out_dir), "--path", str(SEED_DIR), "--factory", "seed_models:swish_model", "--float64-reference"])
+    code = cli.main(["export", "--out", str(out_dir), "--path", str(SEED_DIR), "--factory", "seed_models:swish_model", "--float64-reference", "--no-kernel-variants"])
     assert code == 0
     manifest = json.loads((out_dir / "manifest.json").read_text())
     assert manifest["goldens"]["reference"]["float64"] is True

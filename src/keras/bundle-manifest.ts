@@ -174,6 +174,15 @@ const referenceSection = z.object({
   measured: z.number().int().nonnegative(),
   not_measured_count: z.number().int().nonnegative(),
   not_measured: z.array(z.object({ reason: z.string(), goldens: z.array(goldenRef) })),
+  /** The kernel-variant runs behind each golden's kernel_variant_error; absent with --no-kernel-variants. */
+  kernel_variants: z
+    .object({
+      definition: z.string(),
+      export_variant: z.string(),
+      measured: z.number().int().nonnegative(),
+      variants: z.array(z.object({ name: z.string(), env: z.record(z.string()), measured: z.boolean(), reason: z.string().optional() })),
+    })
+    .optional(),
 });
 export type ReferenceSection = z.infer<typeof referenceSection>;
 

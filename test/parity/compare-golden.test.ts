@@ -9,7 +9,9 @@ import { formatParityTable, referenceMark } from '../../src/report/parity-table.
 const policy = new TolerancePolicy({}, { atol: 1e-5, rtol: 0 });
 const where = { backend: 'cpu', policy, label: 'layer bn' };
 
-function golden(fields: Partial<{ source: 'keras' | 'autodiff' | 'finite_difference'; reference_error: number | null; float64_error: number | null }>): GoldenTensorRecord {
+function golden(
+  fields: Partial<{ source: 'keras' | 'autodiff' | 'finite_difference'; reference_error: number | null; float64_error: number | null; kernel_variant_error: number | null }>,
+): GoldenTensorRecord {
   return { kind: 'layer_output', layer: 'bn', node: 0, index: 0, shape: [2], dtype: 'float32', offset: 0, byte_length: 8, source: 'keras', reference_error: null, ...fields };
 }
 
@@ -34,6 +36,22 @@ describe('compareGolden: reference errors', () => {
     const failing = compareGolden(golden({ reference_error: 1e-4, float64_error: 1e-4 }), actual, expected, where);
     assert.equal(failing.comparison.passed, false);
     assert.equal(failing.comparison.tolerance.atol, 1e-5 + 2 * 1e-4);
+  });
+
+  it("with Keras's kernel variants measured, adds E + max(E, V): tfjs no less accurate than the least accurate variant", () => {
+    // E = 1e-4 alone allows 2e-4 (fails the 3e-4 difference); a variant 2.5e-4 from float64 allows 3.5e-4.
+    const passing = compareGolden(golden({ reference_error: 1e-4, float64_error: 1e-4, kernel_variant_error: 2.5e-4 }), actual, expected, where);
+    assert.equal(passing.comparison.passed, true);
+    assert.ok(Math.abs(passing.comparison.tolerance.atol - (1e-5 + 1e-4 + 2.5e-4)) < 1e-12);
+    assert.equal(passing.kernelVariantError, 2.5e-4);
+    // Variants more accurate than the golden do not shrink the allowance below 2E.
+    const closer = compareGolden(golden({ reference_error: 1e-4, float64_error: 1e-4, kernel_variant_error: 1e-5 }), actual, expected, where);
+    assert.ok(Math.abs(closer.comparison.tolerance.atol - (1e-5 + 2e-4)) < 1e-12);
+    assert.equal(closer.comparison.passed, false);
+    // A layer run alone adds neither.
+    const alone = compareGolden(golden({ reference_error: 1e-4, float64_error: 1e-4, kernel_variant_error: 2.5e-4 }), actual, expected, { ...where, isolated: true });
+    assert.equal(alone.comparison.tolerance.atol, 1e-5);
+    assert.equal(alone.kernelVariantError, null);
   });
 
   it('adds a finite-difference estimate once and a float64-measured error twice when a golden has both', () => {
@@ -69,7 +87,9 @@ describe('compareGolden: reference errors', () => {
       formatParityTable({ schema: 'keras-bridge-parity', schemaVersion: 1, passed: true, models: [{ bundle: 'b', model: 'm', kerasModelName: 'm', layerOrder: ['bn'], passed: true, backends: [backend(tensors)] }], unavailableBackends: [] }, false);
     const measured = table([float64]);
     assert.match(measured, /layer bn †/);
-    assert.match(measured, /^† atol includes twice Keras's own float32 error, measured against float64.*once for Keras, once for tfjs rounding no worse than Keras\./m);
+    assert.match(measured, /^† atol includes twice Keras's own float32 error, measured against float64.*once for Keras, once for tfjs rounding no worse than Keras \(kernel variants not measured\)\./m);
+    const withVariants = table([compareGolden(golden({ reference_error: 4e-4, float64_error: 4e-4, kernel_variant_error: 5e-4 }), actual, expected, where)]);
+    assert.match(withVariants, /^† atol includes Keras's own float32 error, measured against float64.*least accurate of Keras's float32 kernel variants/m);
     assert.doesNotMatch(measured, /^\* expected value/m);
     assert.doesNotMatch(table([compareGolden(golden({}), actual, expected, where)]), /†/);
   });
@@ -91,5 +111,11 @@ describe('bundle manifest: goldens.reference', () => {
     const tensor = bundleManifestSchema.shape.goldens.shape.tensors.element;
     assert.equal(tensor.safeParse({ ...golden({ reference_error: 1e-6, float64_error: 1e-6 }) }).success, true);
     assert.equal(tensor.safeParse({ ...golden({ float64_error: -1 }) }).success, false);
+    assert.equal(tensor.safeParse({ ...golden({ float64_error: 1e-6, kernel_variant_error: 2e-6 }) }).success, true);
+    const withVariants = {
+      ...reference,
+      kernel_variants: { definition: 'kernel_variant_error = ...', export_variant: 'onednn', measured: 3, variants: [{ name: 'eigen', env: { TF_ENABLE_ONEDNN_OPTS: '0' }, measured: true }] },
+    };
+    assert.equal(section.safeParse(withVariants).success, true);
   });
 });

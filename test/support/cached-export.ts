@@ -33,8 +33,12 @@ export async function cachedExport({ modelsFile, factory, cache, options = {} }:
   return dir;
 }
 
+/** The settings that pick TensorFlow's float32 kernels: goldens exported under others differ. */
+const KERNEL_ENVIRONMENT = ['TF_ENABLE_ONEDNN_OPTS', 'ONEDNN_MAX_CPU_ISA', 'DNNL_MAX_CPU_ISA'];
+
 function sourcesHash(modelsFile: string, options: string): string {
   const hash = createHash('sha256').update(readFileSync(modelsFile)).update(options);
+  for (const name of KERNEL_ENVIRONMENT) hash.update(`\0${name}=${process.env[name] ?? ''}`);
   const exporter = path.join(REPO_ROOT, 'python', 'keras_bridge');
   for (const file of readdirSync(exporter).filter((f) => f.endsWith('.py')).sort()) hash.update(readFileSync(path.join(exporter, file)));
   return hash.digest('hex');
