@@ -1,7 +1,10 @@
 import { ERROR_HISTOGRAM_DECADES } from '../parity/compare-tensors.js';
 import { outcomeOf, type BackendParity, type ModelParity, type ParityOutcome, type ParityRun, type TensorParity } from '../parity/parity-result.js';
+import { backendVerdict } from '../parity/parity-verdict.js';
+import { divergenceLines } from './divergence-lines.js';
+import { describeFailure } from './failure-line.js';
 import { formatError } from './format-number.js';
-import { describeFailure, failedTensors, modeLines } from './parity-table.js';
+import { modeLines } from './parity-table.js';
 
 function escapeHtml(text: string): string {
   return text.replace(/[<>&"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;' })[c]!);
@@ -147,9 +150,10 @@ function histogram(backend: BackendParity): string {
 }
 
 function backendSection(model: ModelParity, backend: BackendParity, layerOrder: string[]): string {
-  const failed = failedTensors(backend);
+  const failed = backendVerdict(backend).failures;
   const status = outcomeBadge(outcomeOf(backend), `FAIL: ${failed.length} tensors out of tolerance`);
-  const failures = failed.length === 0 ? '' : `<pre class="failures">${escapeHtml(failed.map((t) => describeFailure(model.model, backend.backend, t)).join('\n'))}</pre>`;
+  const failures = failed.length === 0 ? '' : `<pre class="failures">${escapeHtml(failed.map((f) => describeFailure(model.model, backend.backend, f)).join('\n'))}</pre>`;
+  const divergences = divergenceLines(model.model, backend).map((line) => `<li>${escapeHtml(line)}</li>`);
   const modes = modeLines(model.model, backend, (text) => text).map((line) => `<li>${escapeHtml(line)}</li>`);
   const chart = layerChart(backend, layerOrder);
   return `<section class="backend"><h3>${escapeHtml(backend.backend)}: ${status} <small>${backend.seconds.toFixed(2)} s</small></h3>
@@ -158,6 +162,7 @@ function backendSection(model: ModelParity, backend: BackendParity, layerOrder: 
 ${chart.svg}
 <p class="legend">Absolute error of every compared element, per decade.</p>
 ${histogram(backend)}
+${divergences.length > 0 ? `<ul class="divergences">${divergences.join('')}</ul>` : ''}
 <ul class="modes">${modes.join('')}</ul>
 ${failures}</section>`;
 }
@@ -180,6 +185,7 @@ h1{font-size:20px}h2{font-size:17px;margin-top:28px;border-bottom:1px solid #ddd
 .point.dy{fill:#bf8700;stroke:#bf8700}.point.train{fill:#1a7f37;stroke:#1a7f37}.point.hollow{fill:#fff;stroke-width:1.5}
 .point.fail{fill:#cf222e;stroke:#cf222e}.point.hollow.fail{fill:#fff}.divergence{stroke:#cf222e;stroke-width:2;stroke-dasharray:2 2}
 .divergence.backward{stroke:#bf3989}.divergence-label{font-size:12px;fill:#cf222e;font-weight:600}.divergence-label.backward{fill:#bf3989}
+.divergences{font-size:13px;color:#cf222e;padding-left:18px}
 .conversion-warning{color:#9a6700;font-size:13px}.modes{font-size:12px;color:#444;padding-left:18px}.bar{fill:#0969da}.legend{color:#555;font-size:12px;margin:4px 0}pre.failures{background:#fff5f5;border:1px solid #f5c2c7;padding:8px;white-space:pre-wrap;font-size:12px}`;
 
 /** One self-contained HTML page (inline CSS and SVG, no scripts) for a parity run. */
