@@ -151,7 +151,13 @@ function compareBackend(
   );
   const failingAlone = new Set(isolatedTensors.filter((t) => !t.comparison.passed).map((t) => t.layer!));
   const gradients = compareIsolatedGradients(bundle, isolation.gradients, backend, policy, layerOrder);
-  const training = compareTrainingMode(bundle, evaluation.training, backend, policy);
+  const comparedTraining = compareTrainingMode(bundle, evaluation.training, backend, policy);
+  // Training mode is localized as inference is, on its own tensors.
+  const training = comparedTraining && {
+    ...comparedTraining,
+    firstDivergingLayer: firstDivergingLayer(comparedTraining.tensors, layerOrder, inputsOf),
+    firstDivergingLayerBackward: firstDivergingLayerBackward(comparedTraining.tensors, layerOrder, inputsOf),
+  };
   const afterTraining = compareAfterTraining(bundle, evaluation.afterTraining, backend, policy);
   const isolated = { tensors: isolatedTensors, failingLayers: layerOrder.filter((l) => failingAlone.has(l)), skipped: isolation.skipped, gradients };
   const { outcome } = backendVerdict({ tensors, isolated, training, afterTraining, gradientsNotCompared });
