@@ -21,6 +21,7 @@ import { firstDivergingLayer, firstDivergingLayerBackward } from './first-diverg
 import { labelOf } from './golden-label.js';
 import { layerInputs } from './layer-inputs.js';
 import { outcomeOf, worstOutcome, type BackendParity, type ModelParity, type TensorParity } from './parity-result.js';
+import { backendVerdict } from './parity-verdict.js';
 import type { Tolerance } from './tolerance.js';
 import { TolerancePolicy } from './tolerance-policy.js';
 
@@ -150,11 +151,16 @@ function compareBackend(
   );
   const failingAlone = new Set(isolatedTensors.filter((t) => !t.comparison.passed).map((t) => t.layer!));
   const gradients = compareIsolatedGradients(bundle, isolation.gradients, backend, policy, layerOrder);
-  const training = compareTrainingMode(bundle, evaluation.training, backend, policy);
+  const comparedTraining = compareTrainingMode(bundle, evaluation.training, backend, policy);
+  // Training mode is localized as inference is, on its own tensors.
+  const training = comparedTraining && {
+    ...comparedTraining,
+    firstDivergingLayer: firstDivergingLayer(comparedTraining.tensors, layerOrder, inputsOf),
+    firstDivergingLayerBackward: firstDivergingLayerBackward(comparedTraining.tensors, layerOrder, inputsOf),
+  };
   const afterTraining = compareAfterTraining(bundle, evaluation.afterTraining, backend, policy);
-  const allPass = [...tensors, ...isolatedTensors, ...gradients.tensors].every((t) => t.comparison.passed) && (training?.passed ?? true) && (afterTraining?.passed ?? true);
-  const incomplete = gradientsNotCompared !== null || (training?.gradientsNotCompared ?? null) !== null;
-  const outcome = !allPass ? 'fail' : incomplete ? 'incomplete' : 'pass';
+  const isolated = { tensors: isolatedTensors, failingLayers: layerOrder.filter((l) => failingAlone.has(l)), skipped: isolation.skipped, gradients };
+  const { outcome } = backendVerdict({ tensors, isolated, training, afterTraining, gradientsNotCompared });
   return {
     backend,
     passed: outcome === 'pass',
@@ -164,7 +170,7 @@ function compareBackend(
     ...(afterTraining ? { afterTraining } : {}),
     firstDivergingLayer: firstDivergingLayer(tensors, layerOrder, inputsOf),
     firstDivergingLayerBackward: firstDivergingLayerBackward(tensors, layerOrder, inputsOf),
-    isolated: { tensors: isolatedTensors, failingLayers: layerOrder.filter((l) => failingAlone.has(l)), skipped: isolation.skipped, gradients },
+    isolated,
     seconds,
     tensors,
   };

@@ -2,18 +2,23 @@ import type { TensorParity } from './parity-result.js';
 
 /**
  * The first layer, in the model's layer order, whose output is out of tolerance while the outputs
- * of the layers feeding it were within tolerance: where two runtimes part. Layers without a
- * golden count as within tolerance. null when every layer output passes.
+ * of the layers feeding it were within tolerance: where two runtimes part. In training mode a
+ * layer's state after the pass (weight_after_pass: BatchNormalization's moving statistics) is its
+ * product too: a wrong momentum leaves the output right and the state wrong. Layers without a
+ * golden count as within tolerance. null when every layer output (and state) passes.
  */
 export function firstDivergingLayer(
   tensors: readonly TensorParity[],
   layerOrder: readonly string[],
   inputsOf: ReadonlyMap<string, readonly string[]>,
 ): string | null {
-  const failed = new Set(tensors.filter((t) => t.kind === 'layer_output' && !t.comparison.passed).map((t) => t.layer!));
+  const failing = (kind: TensorParity['kind']) => new Set(tensors.filter((t) => t.kind === kind && !t.comparison.passed).map((t) => t.layer!));
+  const outputFailed = failing('layer_output');
+  const stateFailed = failing('weight_after_pass');
   for (const layer of layerOrder) {
-    if (!failed.has(layer)) continue;
-    if ((inputsOf.get(layer) ?? []).every((input) => !failed.has(input))) return layer;
+    if (!outputFailed.has(layer) && !stateFailed.has(layer)) continue;
+    // What feeds a layer is its inputs' outputs; their state after the pass does not.
+    if ((inputsOf.get(layer) ?? []).every((input) => !outputFailed.has(input))) return layer;
   }
   return null;
 }

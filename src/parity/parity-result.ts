@@ -107,6 +107,17 @@ export interface TrainingModeParity {
   notCompared: string | null;
   /** Why the training-mode gradients were not compared (a layer tfjs cannot differentiate) while its forward tensors were, else null. */
   gradientsNotCompared?: string | null;
+  /**
+   * As BackendParity's, in training mode: the first layer whose output or state after the pass
+   * (moving statistics) is out of tolerance while its inputs were within it; absent in results
+   * written before it existed.
+   */
+  firstDivergingLayer?: string | null;
+  /**
+   * As BackendParity's, in training mode; null while the bundle has no training-mode output
+   * gradients (the exporter records none: only input and weight gradients), as the rule needs them.
+   */
+  firstDivergingLayerBackward?: string | null;
 }
 
 /** One TypeScript optimizer's run of the bundle's optimizer steps (evaluate-after-training.ts). */

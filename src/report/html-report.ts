@@ -1,7 +1,10 @@
 import { ERROR_HISTOGRAM_DECADES } from '../parity/compare-tensors.js';
 import { outcomeOf, type BackendParity, type ModelParity, type ParityOutcome, type ParityRun, type TensorParity } from '../parity/parity-result.js';
+import { backendVerdict } from '../parity/parity-verdict.js';
+import { divergenceLines } from './divergence-lines.js';
+import { describeFailure } from './failure-line.js';
 import { formatError } from './format-number.js';
-import { describeFailure, failedTensors, modeLines } from './parity-table.js';
+import { modeLines } from './parity-table.js';
 
 function escapeHtml(text: string): string {
   return text.replace(/[<>&"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;' })[c]!);
@@ -38,10 +41,10 @@ const SERIES: ChartSeries[] = [
   { cls: 'back-alone', legend: 'backward pass, layer run alone', marker: 'square', hollow: true, tensors: (b) => b.isolated.gradients.tensors },
   {
     cls: 'train',
-    legend: 'training mode: layer output',
+    legend: 'training mode: layer output or state after the pass',
     marker: 'diamond',
     hollow: false,
-    tensors: (b) => (b.training?.tensors ?? []).filter((t) => t.kind === 'layer_output'),
+    tensors: (b) => (b.training?.tensors ?? []).filter((t) => t.kind === 'layer_output' || t.kind === 'weight_after_pass'),
   },
 ];
 
@@ -106,7 +109,7 @@ function layerChart(backend: BackendParity, layerOrder: string[]): { svg: string
       parts.push(markerSvg(s.marker, x(i), ratioY(ratio), attributes, title));
     });
   }
-  const marked = [backend.firstDivergingLayer, backend.firstDivergingLayerBackward];
+  const marked = [backend.firstDivergingLayer, backend.firstDivergingLayerBackward, backend.training?.firstDivergingLayer];
   layers.forEach((l, i) => {
     if (i % labelEvery !== 0 && !marked.includes(l)) return;
     const y = CHART.height - CHART.bottom + 12;
@@ -117,6 +120,10 @@ function layerChart(backend: BackendParity, layerOrder: string[]): { svg: string
   const backward = backend.firstDivergingLayerBackward ? layers.indexOf(backend.firstDivergingLayerBackward) : -1;
   if (backward >= 0) {
     parts.push(divergenceMarker(x(backward), 1, 'first-divergence-backward', `backward pass diverges: ${backend.firstDivergingLayerBackward}`, 'backward'));
+  }
+  const inTraining = backend.training?.firstDivergingLayer ? layers.indexOf(backend.training.firstDivergingLayer) : -1;
+  if (inTraining >= 0) {
+    parts.push(divergenceMarker(x(inTraining), 2, 'first-divergence-training', `training mode diverges: ${backend.training!.firstDivergingLayer}`, 'training'));
   }
   const legend = series
     .map((s) => `<svg width="12" height="12" viewBox="${-6} ${-6} 12 12">${markerSvg(s.marker, 0, 0, `class="point ${s.cls}${s.hollow ? ' hollow' : ''}"`, '')}</svg> ${escapeHtml(s.legend)}`)
@@ -147,9 +154,10 @@ function histogram(backend: BackendParity): string {
 }
 
 function backendSection(model: ModelParity, backend: BackendParity, layerOrder: string[]): string {
-  const failed = failedTensors(backend);
+  const failed = backendVerdict(backend).failures;
   const status = outcomeBadge(outcomeOf(backend), `FAIL: ${failed.length} tensors out of tolerance`);
-  const failures = failed.length === 0 ? '' : `<pre class="failures">${escapeHtml(failed.map((t) => describeFailure(model.model, backend.backend, t)).join('\n'))}</pre>`;
+  const failures = failed.length === 0 ? '' : `<pre class="failures">${escapeHtml(failed.map((f) => describeFailure(model.model, backend.backend, f)).join('\n'))}</pre>`;
+  const divergences = divergenceLines(model.model, backend).map((line) => `<li>${escapeHtml(line)}</li>`);
   const modes = modeLines(model.model, backend, (text) => text).map((line) => `<li>${escapeHtml(line)}</li>`);
   const chart = layerChart(backend, layerOrder);
   return `<section class="backend"><h3>${escapeHtml(backend.backend)}: ${status} <small>${backend.seconds.toFixed(2)} s</small></h3>
@@ -158,6 +166,7 @@ function backendSection(model: ModelParity, backend: BackendParity, layerOrder: 
 ${chart.svg}
 <p class="legend">Absolute error of every compared element, per decade.</p>
 ${histogram(backend)}
+${divergences.length > 0 ? `<ul class="divergences">${divergences.join('')}</ul>` : ''}
 <ul class="modes">${modes.join('')}</ul>
 ${failures}</section>`;
 }
@@ -179,7 +188,8 @@ h1{font-size:20px}h2{font-size:17px;margin-top:28px;border-bottom:1px solid #ddd
 .point.out,.point.alone{fill:#0969da;stroke:#0969da}.point.grad,.point.back-alone{fill:#8250df;stroke:#8250df}
 .point.dy{fill:#bf8700;stroke:#bf8700}.point.train{fill:#1a7f37;stroke:#1a7f37}.point.hollow{fill:#fff;stroke-width:1.5}
 .point.fail{fill:#cf222e;stroke:#cf222e}.point.hollow.fail{fill:#fff}.divergence{stroke:#cf222e;stroke-width:2;stroke-dasharray:2 2}
-.divergence.backward{stroke:#bf3989}.divergence-label{font-size:12px;fill:#cf222e;font-weight:600}.divergence-label.backward{fill:#bf3989}
+.divergence.backward{stroke:#bf3989}.divergence.training{stroke:#1a7f37}.divergence-label{font-size:12px;fill:#cf222e;font-weight:600}
+.divergence-label.backward{fill:#bf3989}.divergence-label.training{fill:#1a7f37}.divergences{font-size:13px;color:#cf222e;padding-left:18px}
 .conversion-warning{color:#9a6700;font-size:13px}.modes{font-size:12px;color:#444;padding-left:18px}.bar{fill:#0969da}.legend{color:#555;font-size:12px;margin:4px 0}pre.failures{background:#fff5f5;border:1px solid #f5c2c7;padding:8px;white-space:pre-wrap;font-size:12px}`;
 
 /** One self-contained HTML page (inline CSS and SVG, no scripts) for a parity run. */

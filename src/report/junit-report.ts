@@ -1,19 +1,22 @@
 import type { BackendParity, ParityRun, TensorParity } from '../parity/parity-result.js';
+import { backendVerdict, type BackendVerdict, type ComparedTensor, type NotCompared } from '../parity/parity-verdict.js';
 import { divergenceLines } from './divergence-lines.js';
-import { describeFailure } from './parity-table.js';
+import { describeFailure } from './failure-line.js';
+
+const TRAINING_FORWARD: ReadonlySet<TensorParity['kind']> = new Set(['output', 'layer_output', 'weight_after_pass']);
 
 /**
- * Tensor groups, one JUnit test case each per model and backend; `gradients`: the end-to-end
- * backward pass's, a skipped test case when tfjs could not differentiate the model.
+ * Tensor groups, one JUnit test case each per model and backend; `notCompared`: a skipped test
+ * case instead when the verdict says that part was not compared.
  */
-const GROUPS: Array<{ name: string; select: (b: BackendParity) => TensorParity[]; gradients?: true }> = [
-  { name: 'outputs', select: (b) => b.tensors.filter((t) => t.kind === 'output') },
-  { name: 'layer outputs', select: (b) => b.tensors.filter((t) => t.kind === 'layer_output') },
-  { name: 'layer outputs, each layer alone', select: (b) => b.isolated.tensors },
-  { name: 'backward pass, each layer alone', select: (b) => b.isolated.gradients.tensors },
-  { name: 'gradients wrt inputs', select: (b) => b.tensors.filter((t) => t.kind === 'grad_input'), gradients: true },
-  { name: 'gradients wrt weights', select: (b) => b.tensors.filter((t) => t.kind === 'grad_weight'), gradients: true },
-  { name: 'gradients wrt layer outputs', select: (b) => b.tensors.filter((t) => t.kind === 'grad_layer_output'), gradients: true },
+const GROUPS: Array<{ name: string; holds: (c: ComparedTensor) => boolean; notCompared?: NotCompared['what'] }> = [
+  { name: 'outputs', holds: (c) => c.mode === 'end-to-end' && c.tensor.kind === 'output' },
+  { name: 'layer outputs', holds: (c) => c.mode === 'end-to-end' && c.tensor.kind === 'layer_output' },
+  { name: 'layer outputs, each layer alone', holds: (c) => c.mode === 'layer-alone-forward' },
+  { name: 'backward pass, each layer alone', holds: (c) => c.mode === 'layer-alone-backward', notCompared: 'layer-alone gradients' },
+  { name: 'gradients wrt inputs', holds: (c) => c.mode === 'end-to-end' && c.tensor.kind === 'grad_input', notCompared: 'gradients' },
+  { name: 'gradients wrt weights', holds: (c) => c.mode === 'end-to-end' && c.tensor.kind === 'grad_weight', notCompared: 'gradients' },
+  { name: 'gradients wrt layer outputs', holds: (c) => c.mode === 'end-to-end' && c.tensor.kind === 'grad_layer_output', notCompared: 'gradients' },
 ];
 
 /** A test case's tensors, or why it is a skipped test case (not compared, or not counted). */
@@ -23,26 +26,30 @@ interface CaseGroup {
   skipped?: string;
 }
 
-/** The static groups, then training mode's and one per optimizer run after training. */
-function caseGroups(b: BackendParity): CaseGroup[] {
-  const groups: CaseGroup[] = GROUPS.map((g) =>
-    g.gradients && b.gradientsNotCompared ? { name: `${g.name} (not compared)`, tensors: [], skipped: b.gradientsNotCompared } : { name: g.name, tensors: g.select(b) },
-  );
+/** The static groups, then training mode's and one per optimizer run after training, as the verdict sorts them. */
+function caseGroups(b: BackendParity, verdict: BackendVerdict): CaseGroup[] {
+  const notCompared = (what: NotCompared['what']) => verdict.notCompared.find((n) => n.what === what);
+  const select = (holds: (c: ComparedTensor) => boolean) => verdict.compared.filter(holds).map((c) => c.tensor);
+  const group = (name: string, holds: (c: ComparedTensor) => boolean, skip?: NotCompared['what']): CaseGroup => {
+    const missing = skip && notCompared(skip);
+    return missing ? { name: `${name} (not compared)`, tensors: [], skipped: missing.reason } : { name, tensors: select(holds) };
+  };
+  const groups = GROUPS.map((g) => group(g.name, g.holds, g.notCompared));
   if (b.training) {
-    const { tensors, notCompared, gradientsNotCompared } = b.training;
-    const forward = tensors.filter((t) => t.kind === 'output' || t.kind === 'layer_output' || t.kind === 'weight_after_pass');
-    const backward = tensors.filter((t) => t.kind === 'grad_input' || t.kind === 'grad_weight');
-    if (notCompared !== null) groups.push({ name: 'training mode (not compared)', tensors: [], skipped: notCompared });
+    const training = notCompared('training');
+    if (training) groups.push({ name: 'training mode (not compared)', tensors: [], skipped: training.reason });
     else {
-      groups.push({ name: 'training mode: outputs, layer outputs, weights after the pass', tensors: forward });
-      groups.push(gradientsNotCompared ? { name: 'training mode: gradients (not compared)', tensors: [], skipped: gradientsNotCompared } : { name: 'training mode: gradients', tensors: backward });
+      groups.push(group('training mode: outputs, layer outputs, weights after the pass', (c) => c.mode === 'training' && TRAINING_FORWARD.has(c.tensor.kind)));
+      groups.push(group('training mode: gradients', (c) => c.mode === 'training' && !TRAINING_FORWARD.has(c.tensor.kind), 'training gradients'));
     }
   }
   const after = b.afterTraining;
-  if (after?.notCompared) groups.push({ name: `after ${after.steps} optimizer steps (not compared)`, tensors: [], skipped: after.notCompared });
+  const afterNotCompared = notCompared('after training');
+  if (after && afterNotCompared) groups.push({ name: `after ${after.steps} optimizer steps (not compared)`, tensors: [], skipped: afterNotCompared.reason });
   for (const o of after?.optimizers ?? []) {
     const name = `after ${after!.steps} ${o.optimizer} steps, ${o.implementation}`;
-    if (o.notCompared !== null) groups.push({ name: `${name} (not compared)`, tensors: [], skipped: o.notCompared });
+    const run = verdict.notCompared.find((n) => n.what === 'optimizer' && n.optimizer === `${o.optimizer} with ${o.implementation}`);
+    if (run) groups.push({ name: `${name} (not compared)`, tensors: [], skipped: run.reason });
     else if (!o.counted) groups.push({ name: `${name} (not counted)`, tensors: [], skipped: `${o.note ?? 'informational'}; ${o.passed ? 'within' : 'outside'} tolerance` });
     else groups.push({ name: `${name}: change of each trainable weight`, tensors: o.tensors });
   }
@@ -64,7 +71,9 @@ export function formatJUnit(run: ParityRun): string {
     let failures = 0;
     let skipped = run.unavailableBackends.length;
     for (const backend of model.backends) {
-      const groups = caseGroups(backend);
+      const verdict = backendVerdict(backend);
+      const failing = new Map(verdict.failures.map((f) => [f.tensor, f]));
+      const groups = caseGroups(backend, verdict);
       for (const group of groups) {
         const { tensors } = group;
         if (group.skipped !== undefined) {
@@ -73,7 +82,7 @@ export function formatJUnit(run: ParityRun): string {
           continue;
         }
         if (tensors.length === 0) continue;
-        const failed = tensors.filter((t) => !t.comparison.passed);
+        const failed = tensors.flatMap((t) => failing.get(t) ?? []);
         const name = `${backend.backend} › ${group.name} (${tensors.length} tensors)`;
         const time = (backend.seconds / groups.length).toFixed(3);
         if (failed.length === 0) {
@@ -82,7 +91,7 @@ export function formatJUnit(run: ParityRun): string {
         }
         failures++;
         const first = divergenceLines(model.model, backend).map((l) => `${l}\n`).join('');
-        const body = first + failed.map((t) => describeFailure(model.model, backend.backend, t)).join('\n');
+        const body = first + failed.map((f) => describeFailure(model.model, backend.backend, f)).join('\n');
         cases.push(
           `    <testcase classname="${escapeXml(model.model)}" name="${escapeXml(name)}" time="${time}">\n` +
             `      <failure message="${escapeXml(`${failed.length} of ${tensors.length} tensors out of tolerance`)}">${escapeXml(body)}</failure>\n` +

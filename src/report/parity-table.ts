@@ -1,20 +1,30 @@
 import { outcomeOf, type BackendParity, type ParityRun, type TensorParity } from '../parity/parity-result.js';
+import { backendVerdict, type ParityMode } from '../parity/parity-verdict.js';
 import { divergenceLines } from './divergence-lines.js';
+import { describeFailure } from './failure-line.js';
 import { formatError } from './format-number.js';
 import { isolatedGradientsLine } from './isolated-gradients-line.js';
-import { trainingFailures, trainingLines, trainingRows } from './training-lines.js';
+import { trainingLines } from './training-lines.js';
 
 const COLUMNS = ['model', 'layer or tensor', 'backend', 'max abs err', 'max rel err', 'tolerance', 'result'] as const;
+
+/** The modes the table has a row per tensor for; the layer-alone modes get a line each (modeLines), and their failures a failure line. */
+const TABLE_MODES: ReadonlySet<ParityMode> = new Set(['end-to-end', 'training', 'after-training']);
 
 /** The human-readable parity table, then a line per failure with the worst element. */
 export function formatParityTable(run: ParityRun, useColor: boolean): string {
   const paint = (text: string, code: number) => (useColor ? `\x1b[${code}m${text}\x1b[0m` : text);
   const rows: string[][] = [];
   const shown: TensorParity[] = [];
+  const failures: string[] = [];
+  let [compared, failed] = [0, 0];
   for (const model of run.models) {
     for (const backend of model.backends) {
-      const entries = [...backend.tensors.map((tensor) => ({ tensor, counted: true })), ...trainingRows(backend)];
-      for (const { tensor: t, counted } of entries) {
+      const verdict = backendVerdict(backend);
+      compared += verdict.compared.filter((c) => c.counted).length;
+      failed += verdict.failures.length;
+      failures.push(...verdict.failures.map((f) => describeFailure(model.model, backend.backend, f)));
+      for (const { tensor: t, counted } of verdict.compared.filter((c) => TABLE_MODES.has(c.mode))) {
         shown.push(t);
         rows.push([
           model.model,
@@ -37,11 +47,6 @@ export function formatParityTable(run: ParityRun, useColor: boolean): string {
   }
   const notes = referenceFootnotes(shown);
   if (notes.length > 0) out.push('', ...notes);
-  const failures = run.models.flatMap((m) =>
-    m.backends.flatMap((b) =>
-      failedTensors(b).map((t) => describeFailure(m.model, b.backend, t)),
-    ),
-  );
   const warnings = run.models.flatMap((m) => (m.conversionWarnings ?? []).map((w) => `${m.model}: conversion warning: ${w}`));
   if (warnings.length > 0) out.push('', ...warnings.map((w) => paint(w, 33)));
   const divergences = run.models.flatMap((m) => m.backends.flatMap((b) => divergenceLines(m.model, b)));
@@ -49,11 +54,14 @@ export function formatParityTable(run: ParityRun, useColor: boolean): string {
   out.push('', ...run.models.flatMap((m) => m.backends.flatMap((b) => modeLines(m.model, b, paint))));
   if (failures.length > 0) out.push('', ...failures);
   for (const u of run.unavailableBackends) out.push('', paint(`backend ${u.backend} not run: ${u.reason}`, 33));
-  out.push('', summaryLine(run, rows.filter((r) => r[6] === 'FAIL').length, rows.length, paint));
+  out.push('', summaryLine(run, failed, compared, paint));
   return out.join('\n');
 }
 
-/** The last line: pass, FAIL, or every compared tensor passing while some gradients could not be compared. */
+/**
+ * The last line: pass, FAIL, or every compared tensor passing while some gradients could not be
+ * compared; `failed` of `total` counted tensors in every mode (the table's rows and each layer alone).
+ */
 function summaryLine(run: ParityRun, failed: number, total: number, paint: (text: string, code: number) => string): string {
   switch (outcomeOf(run)) {
     case 'pass':
@@ -69,8 +77,9 @@ function summaryLine(run: ParityRun, failed: number, total: number, paint: (text
 export function gradientsNotComparedOn(run: ParityRun): string[] {
   return run.models.flatMap((m) =>
     m.backends.flatMap((b) => {
-      if (b.gradientsNotCompared) return [`${m.model} on ${b.backend}`];
-      return b.training?.gradientsNotCompared ? [`${m.model} on ${b.backend} in training mode`] : [];
+      const incomplete = backendVerdict(b).notCompared.filter((n) => n.incomplete);
+      if (incomplete.length === 0) return [];
+      return [`${m.model} on ${b.backend}${incomplete.every((n) => n.what === 'training gradients') ? ' in training mode' : ''}`];
     }),
   );
 }
@@ -117,27 +126,4 @@ export function modeLines(model: string, b: BackendParity, paint: (text: string,
       ? `${model} on ${b.backend}, layer-isolated mode: ${tensors.length} layer outputs compared, all pass${notRun}`
       : paint(`${model} on ${b.backend}, layer-isolated mode: out of tolerance when run alone on Keras's inputs: ${failingLayers.join(', ')}${notRun}`, 31);
   return [...gradientsNotComparedLines(model, b, paint), isolated, isolatedGradientsLine(model, b, paint), ...trainingLines(model, b, paint)];
-}
-
-/** Every counted tensor out of tolerance on one backend, in every mode. */
-export function failedTensors(b: BackendParity): TensorParity[] {
-  return [...b.tensors, ...b.isolated.tensors, ...b.isolated.gradients.tensors].filter((t) => !t.comparison.passed).concat(trainingFailures(b));
-}
-
-/** "sequential_2 › layer dense_3 on wasm: 3 / 128 elements (2.3%) out of tolerance; worst ..." */
-export function describeFailure(model: string, backend: string, t: TensorParity): string {
-  const c = t.comparison;
-  const head = `${model} › ${t.label} on ${backend}:`;
-  if (c.shapeMismatch) return `${head} ${c.shapeMismatch}`;
-  const parts = [`${head} ${c.mismatches} / ${c.elements} elements (${((100 * c.mismatches) / Math.max(1, c.elements)).toFixed(1)}%) out of tolerance`];
-  if (c.nonFiniteActual > 0) parts.push(`${c.nonFiniteActual} NaN/Inf in tfjs output`);
-  if (c.nonFiniteExpected > 0) parts.push(`${c.nonFiniteExpected} NaN/Inf in Keras golden`);
-  if (c.worst) {
-    parts.push(
-      `worst at index [${c.worst.index.join(', ')}]: tfjs ${c.worst.actual.toPrecision(8)} vs Keras ${c.worst.expected.toPrecision(8)} ` +
-        `(|diff| ${formatError(Math.abs(c.worst.actual - c.worst.expected))}, up to ${formatError(c.worst.allowed)} allowed)`,
-    );
-  }
-  parts.push(`atol ${formatError(c.minPassingAtol)} would have passed at rtol ${formatError(c.tolerance.rtol)}`);
-  return parts.join('; ');
 }

@@ -1,27 +1,6 @@
 import type { BackendParity, TensorParity } from '../parity/parity-result.js';
 import { formatError } from './format-number.js';
 
-/** A training-mode or after-training tensor for the table; `counted: false` rows are findings, not failures. */
-export interface TrainingRow {
-  tensor: TensorParity;
-  counted: boolean;
-}
-
-/** Training-mode tensors, then each optimizer's trained-weight changes. */
-export function trainingRows(b: BackendParity): TrainingRow[] {
-  return [
-    ...(b.training?.tensors ?? []).map((tensor) => ({ tensor, counted: true })),
-    ...(b.afterTraining?.optimizers ?? []).flatMap((o) => o.tensors.map((tensor) => ({ tensor, counted: o.counted }))),
-  ];
-}
-
-/** The counted training tensors out of tolerance. */
-export function trainingFailures(b: BackendParity): TensorParity[] {
-  return trainingRows(b)
-    .filter((r) => r.counted && !r.tensor.comparison.passed)
-    .map((r) => r.tensor);
-}
-
 /** The terminal report's lines on training mode and on parity after training, for one model on one backend. */
 export function trainingLines(model: string, b: BackendParity, paint: (text: string, code: number) => string): string[] {
   const lines: string[] = [];

@@ -2,11 +2,11 @@ import { AssertionError } from 'node:assert';
 import type { BackendName } from '../backends/index.js';
 import { checkBundleParity } from '../parity/check-parity.js';
 import { outcomeOf, type ModelParity } from '../parity/parity-result.js';
+import { backendVerdict } from '../parity/parity-verdict.js';
 import type { Tolerance } from '../parity/tolerance.js';
 import { TolerancePolicy } from '../parity/tolerance-policy.js';
 import { divergenceLines } from '../report/divergence-lines.js';
-import { describeFailure } from '../report/parity-table.js';
-import { trainingFailures } from '../report/training-lines.js';
+import { describeFailure } from '../report/failure-line.js';
 
 export interface ExpectParityOptions {
   /** Default: ['cpu']. */
@@ -46,12 +46,12 @@ export async function expectParity(bundleDir: string, options: ExpectParityOptio
     policy,
   });
   if (result.passed) return result;
+  const verdicts = result.backends.map((b) => ({ b, verdict: backendVerdict(b) }));
   if (outcomeOf(result) === 'incomplete') {
     if (options.allowGradientsNotCompared) return result;
-    const reasons = result.backends.flatMap((b) => [
-      ...(b.gradientsNotCompared ? [`${b.backend}: ${b.gradientsNotCompared}`] : []),
-      ...(b.training?.gradientsNotCompared ? [`${b.backend}, training mode: ${b.training.gradientsNotCompared}`] : []),
-    ]);
+    const reasons = verdicts.flatMap(({ b, verdict }) =>
+      verdict.notCompared.filter((n) => n.incomplete).map((n) => `${b.backend}${n.what === 'training gradients' ? ', training mode' : ''}: ${n.reason}`),
+    );
     throw new AssertionError({
       message:
         `keras-bridge parity: every compared tensor of ${result.model} is within tolerance, but its gradients were NOT compared ` +
@@ -61,14 +61,12 @@ export async function expectParity(bundleDir: string, options: ExpectParityOptio
       operator: 'expectParity',
     });
   }
+  // Every failure in every mode (end to end, each layer alone forward and backward, training, after training), as the CLI lists them.
   const lines = [
     ...(result.conversionWarnings ?? []).map((w) => `${result.model}: conversion warning: ${w}`),
-    ...result.backends.flatMap((b) => [
-      ...divergenceLines(result.model, b),
-      ...[...b.tensors.filter((t) => !t.comparison.passed), ...trainingFailures(b)].map((t) => describeFailure(result.model, b.backend, t)),
-    ]),
+    ...verdicts.flatMap(({ b, verdict }) => [...divergenceLines(result.model, b), ...verdict.failures.map((f) => describeFailure(result.model, b.backend, f))]),
   ];
-  const failed = result.backends.reduce((n, b) => n + b.tensors.filter((t) => !t.comparison.passed).length + trainingFailures(b).length, 0);
+  const failed = verdicts.reduce((n, { verdict }) => n + verdict.failures.length, 0);
   throw new AssertionError({
     message: `keras-bridge parity: ${failed} tensors of ${result.model} out of tolerance\n${lines.join('\n')}`,
     actual: failed,

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { AssertionError } from 'node:assert';
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -7,15 +8,18 @@ import { weightsFromBundle } from '../../src/convert/weight-source.js';
 import { loadBundle } from '../../src/keras/bundle.js';
 import '../../src/layers/seed/index.js';
 import { checkBundleParity } from '../../src/parity/check-parity.js';
-import type { BackendParity } from '../../src/parity/parity-result.js';
+import type { BackendParity, ParityRun } from '../../src/parity/parity-result.js';
+import { backendVerdict } from '../../src/parity/parity-verdict.js';
 import { runParity } from '../../src/parity/run-parity.js';
 import { formatParityTable } from '../../src/report/parity-table.js';
 import { writeModelDirectory } from '../../src/tfjs-io/model-directory.js';
-import { changedRate, replacedClass } from '../support/fault-injection.js';
+import { expectParity } from '../../src/testing/index.js';
+import { changedMomentum, changedRate, replacedClass } from '../support/fault-injection.js';
 import { fixtureBundle, SEED_BUNDLES } from '../support/paths.js';
 import { runCli } from '../support/run-cli.js';
 import { registerTrainingNoise } from '../support/training-noise.js';
 import { registerUnreplayableTrainingNoise } from '../support/unreplayable-training-noise.js';
+import { registerUnscaledTrainingNoise } from '../support/wrong-training-noise.js';
 
 // fixtures/bundles/training (fixtures/models/training_model.py): Dense, BatchNormalization,
 // Dropout(0.3), the custom TrainingNoise (Gaussian noise only in training) and two Dense, exported
@@ -69,6 +73,9 @@ describe('training-mode parity: random draws replayed from Keras', function () {
       ['dropout', 'training_noise', 'dense_mid', 'frozen_norm', 'head'],
     );
     assert.match(formatParityTable({ schema: 'keras-bridge-parity', schemaVersion: 1, passed: false, models: [result], unavailableBackends: [] }, false), /training on cpu, training mode: out of tolerance: output 0 \(head\), layer dropout, layer training_noise/);
+    // Localized as inference would be: the Dropout is where training mode parts from Keras.
+    assert.equal(b.firstDivergingLayer, null);
+    assert.equal(b.training!.firstDivergingLayer, 'dropout');
   });
 
   it("tfjs-layers' own BatchNormalization for a frozen layer uses batch statistics in training: caught there, moving statistics included", async () => {
@@ -109,6 +116,90 @@ describe('training-mode parity: random draws replayed from Keras', function () {
     assert.equal(result.passed, true);
     assert.equal(result.backends[0]!.training, undefined);
     assert.equal(result.backends[0]!.afterTraining, undefined);
+  });
+});
+
+describe('training-mode faults are localized: the first diverging layer in training mode', function () {
+  this.timeout(300_000);
+  let tmp: string;
+  before(async () => {
+    registerTrainingNoise();
+    tmp = await mkdtemp(path.join(os.tmpdir(), 'kb-training-fault-'));
+  });
+  after(async () => {
+    registerTrainingNoise();
+    await rm(tmp, { recursive: true, force: true });
+  });
+
+  const trainingDivergence = (backend: string) => `training on ${backend}, training mode: first diverging layer is 'training_noise'`;
+
+  it("a custom layer whose training=True branch ignores stddev: inference passes, training mode diverges at 'training_noise' in the table, JSON, JUnit and HTML (cpu, wasm)", async () => {
+    const [json, junit, html] = ['parity.json', 'parity.xml', 'parity.html'].map((f) => path.join(tmp, f)) as [string, string, string];
+    const r = await runCli(['parity', TRAINING, '--backend', 'cpu,wasm', '--custom-layers', 'dist/test/support/wrong-training-noise.js', '--json', json, '--junit', junit, '--html', html]);
+    assert.equal(r.exitCode, 1, r.stdout + r.stderr);
+    const run = JSON.parse(await readFile(json, 'utf8')) as ParityRun;
+    const backends = run.models[0]!.backends;
+    assert.deepEqual(backends.map((b) => b.backend), ['cpu', 'wasm']);
+    for (const b of backends) {
+      // Inference, end to end and each layer alone (forward and backward), is right: the fault is only in the training branch.
+      assert.equal(b.firstDivergingLayer, null, b.backend);
+      assert.equal(b.firstDivergingLayerBackward, null, b.backend);
+      const verdict = backendVerdict(b);
+      assert.ok(verdict.failures.length > 0, b.backend);
+      assert.deepEqual([...new Set(verdict.failures.map((f) => f.mode))], ['training'], b.backend);
+      assert.equal(b.training!.firstDivergingLayer, 'training_noise', b.backend);
+      // The exporter records no training-mode output gradients, which the backward rule needs.
+      assert.equal(b.training!.firstDivergingLayerBackward, null, b.backend);
+      const failingOutputs = b.training!.tensors.filter((t) => t.kind === 'layer_output' && !t.comparison.passed).map((t) => t.layer);
+      assert.deepEqual(failingOutputs, ['training_noise', 'dense_mid', 'frozen_norm', 'head'], b.backend);
+      assert.match(r.stdout, new RegExp(`${trainingDivergence(b.backend)} \\(its output or its state after the pass out of tolerance while its inputs were within it\\)`));
+      assert.match(r.stdout, new RegExp(`training › training: layer training_noise on ${b.backend}: \\d+ / \\d+ elements .* \\(training mode, layer training_noise\\)`));
+    }
+    assert.doesNotMatch(r.stdout, /training on (cpu|wasm): first diverging layer/, 'no inference divergence is claimed');
+    // JUnit: the training-mode case fails with the localized line; every inference case passes.
+    const xml = await readFile(junit, 'utf8');
+    assert.match(xml, /name="cpu › training mode: outputs, layer outputs, weights after the pass \(\d+ tensors\)" time="[\d.]+">\s*<failure[^>]*>training on cpu, training mode: first diverging layer is &apos;training_noise&apos;/);
+    assert.match(xml, /name="wasm › training mode: outputs, layer outputs, weights after the pass \(\d+ tensors\)" time="[\d.]+">\s*<failure/);
+    for (const group of ['outputs', 'layer outputs', 'layer outputs, each layer alone', 'backward pass, each layer alone', 'gradients wrt weights']) {
+      assert.match(xml, new RegExp(`name="cpu › ${group} \\(\\d+ tensors\\)" time="[\\d.]+"/>`), group);
+    }
+    // HTML: the sentence, and the training-mode divergence marked on the chart.
+    const page = await readFile(html, 'utf8');
+    for (const backend of ['cpu', 'wasm']) assert.ok(page.includes(`<li>${trainingDivergence(backend)}`), backend);
+    assert.equal((page.match(/id="first-divergence-training">training mode diverges: training_noise</g) ?? []).length, 2);
+    assert.doesNotMatch(page, /id="first-divergence"/);
+  });
+
+  it("expectParity's message names training mode's first diverging layer and lists each failure with its mode (cpu, wasm)", async () => {
+    registerUnscaledTrainingNoise();
+    try {
+      await assert.rejects(expectParity(TRAINING, { backends: ['cpu', 'wasm'] }), (e: unknown) => {
+        assert.ok(e instanceof AssertionError);
+        for (const backend of ['cpu', 'wasm']) {
+          assert.ok(e.message.includes(trainingDivergence(backend)), e.message);
+          assert.match(e.message, new RegExp(`training › training: layer training_noise on ${backend}: .* worst at index .* would have passed .* \\(training mode, layer training_noise\\)`));
+        }
+        assert.match(e.message, /^keras-bridge parity: [1-9]\d* tensors of training out of tolerance/);
+        return true;
+      });
+    } finally {
+      registerTrainingNoise();
+    }
+  });
+
+  it("a BatchNormalization momentum changed in the converted model: outputs stay right, its moving statistics after the pass do not, and it is named (cpu, wasm)", async () => {
+    const bundle = await loadBundle(TRAINING);
+    const converted = await convertKerasModel(bundle.modelConfig, weightsFromBundle(bundle), 'training');
+    const modelDir = path.join(tmp, 'wrong-momentum');
+    await writeModelDirectory(modelDir, changedMomentum('batch_norm', 0.5)(converted));
+    const result = await checkBundleParity({ bundleDir: bundle.dir, modelDir }, { backends: ['cpu', 'wasm'] });
+    assert.equal(result.passed, false);
+    for (const b of result.backends) {
+      const failures = backendVerdict(b).failures.map((f) => `${f.mode}: ${f.tensor.label}`);
+      assert.deepEqual(failures, ['training: training: batch_norm/moving_mean after the pass', 'training: training: batch_norm/moving_variance after the pass'], b.backend);
+      assert.equal(b.firstDivergingLayer, null, b.backend);
+      assert.equal(b.training!.firstDivergingLayer, 'batch_norm', b.backend);
+    }
   });
 });
 

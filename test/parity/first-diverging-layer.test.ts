@@ -40,6 +40,17 @@ describe('localizing the first diverging layer', () => {
     assert.equal(firstDivergingLayer(order.map((l) => layerResult(l, true)), order, inputs), null);
   });
 
+  it('in training mode, names a layer whose state after the pass is wrong while its output is right (a BatchNormalization momentum)', async () => {
+    const order = ['left', 'shared_dense', 'right', 'swish_left', 'concat', 'temporal', 'skip', 'add', 'score'];
+    const inputs = layerInputs(await config('two_branch'));
+    // shared_dense's moving statistic is wrong; every layer output is right.
+    const tensors = [...order.map((l) => layerResult(l, true)), layerResult('shared_dense', false, 'weight_after_pass')];
+    assert.equal(firstDivergingLayer(tensors, order, inputs), 'shared_dense');
+    // A state that fails after a layer whose output already diverged is not where the runtimes part.
+    const downstream = [...order.map((l) => layerResult(l, !['swish_left', 'concat', 'temporal', 'add', 'score'].includes(l))), layerResult('temporal', false, 'weight_after_pass')];
+    assert.equal(firstDivergingLayer(downstream, order, inputs), 'swish_left');
+  });
+
   describe('in the backward pass', () => {
     const order = ['left', 'shared_dense', 'right', 'swish_left', 'concat', 'temporal', 'skip', 'add', 'score'];
     const forward = order.map((l) => layerResult(l, true));

@@ -35,6 +35,12 @@ export const changedRate = (layer: string, rate: number): Fault => (model) =>
     config['rate'] = rate;
   });
 
+/** A BatchNormalization with another momentum than Keras's: right outputs, wrong moving statistics after a training pass. */
+export const changedMomentum = (layer: string, momentum: number): Fault => (model) =>
+  withLayerConfig(model, layer, (config) => {
+    config['momentum'] = momentum;
+  });
+
 /** The layer converted to another tfjs class (same config and weights), e.g. tfjs-layers' own instead of keras-bridge's. */
 export const replacedClass = (layer: string, className: string): Fault => (model) => {
   const topology = structuredClone(model.topology);
