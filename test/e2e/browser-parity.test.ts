@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
+import path from 'node:path';
 import { BROWSER_BACKENDS } from '../../src/backends/index.js';
 import '../../src/layers/seed/index.js';
 import { runParity } from '../../src/parity/run-parity.js';
-import { fixtureBundle, SEED_BUNDLES } from '../support/paths.js';
+import { FIXTURE_BUNDLES, fixtureBundle, SEED_BUNDLES } from '../support/paths.js';
 
 describe('parity in headless Chromium: cpu, wasm, webgl and webgl with float16 textures in a real page', function () {
   this.timeout(180_000);
@@ -29,6 +30,21 @@ describe('parity in headless Chromium: cpu, wasm, webgl and webgl with float16 t
         assert.ok(b.isolated.gradients.tensors.length > 0, `${m.model} ${b.backend} has layer-isolated gradients`);
       }
     }
+  });
+
+  // Grouped convolutions run as keras-bridge's own layers, with dilation spelled out in the kernel:
+  // the dilated ones once failed to compile a WebGL shader (a rank-5 packed pad).
+  it('grouped convolutions (dilated Conv1D and Conv3D, a ConvNeXt block) match Keras on chromium-wasm and chromium-webgl, gradients included', async () => {
+    const models = ['grouped_conv1d_groups2_causal_dilated', 'grouped_conv2d_convnext_block', 'grouped_conv3d_groups2_dilated_same'];
+    const run = await runParity(models.map((m) => path.join(FIXTURE_BUNDLES, 'zoo', 'conv', m)), {
+      backends: ['chromium-wasm', 'chromium-webgl'],
+      requireAllBackends: true,
+    });
+    const failures = run.models.flatMap((m) =>
+      m.backends.flatMap((b) => [...b.tensors, ...b.isolated.tensors, ...b.isolated.gradients.tensors].filter((t) => !t.comparison.passed).map((t) => `${m.model} ${b.backend} ${t.label}`)),
+    );
+    assert.deepEqual(failures, []);
+    for (const m of run.models) for (const b of m.backends) assert.ok(b.tensors.some((t) => t.kind === 'grad_weight'), `${m.model} ${b.backend} has gradients`);
   });
 
   it('a faulty layer module is loaded into the page too, and the page names the faulty layer in both modes', async () => {

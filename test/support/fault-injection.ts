@@ -69,3 +69,32 @@ export const transposedKernel = (layer: string): Fault => (model) => {
   }
   throw new Error(`no weight ${layer}/kernel to transpose`);
 };
+
+/**
+ * A grouped convolution's kernel [..k, in / groups, filters] with the filters of its first two
+ * groups swapped: each group's weights are all there, in the wrong group's place.
+ */
+export const swappedGroupKernels = (layer: string, groups: number): Fault => (model) => {
+  let offset = 0;
+  const data = model.weightData.slice();
+  for (const spec of model.weightSpecs) {
+    const count = spec.shape.reduce((n, d) => n * d, 1);
+    if (spec.name === `${layer}/kernel`) {
+      const filters = spec.shape[spec.shape.length - 1]!;
+      const perGroup = filters / groups;
+      const start = model.weightData.byteOffset + offset;
+      const kernel = new Float32Array(model.weightData.buffer.slice(start, start + count * 4));
+      const swapped = kernel.slice();
+      for (let row = 0; row < count / filters; row++) {
+        for (let f = 0; f < perGroup; f++) {
+          swapped[row * filters + f] = kernel[row * filters + perGroup + f]!;
+          swapped[row * filters + perGroup + f] = kernel[row * filters + f]!;
+        }
+      }
+      data.set(new Uint8Array(swapped.buffer), offset);
+      return { ...model, weightData: data };
+    }
+    offset += count * 4;
+  }
+  throw new Error(`no weight ${layer}/kernel to swap the groups of`);
+};

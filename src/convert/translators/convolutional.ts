@@ -1,10 +1,13 @@
-import { UnsupportedLayerError } from '../../errors.js';
+import { InputError, UnsupportedLayerError } from '../../errors.js';
+import type { KerasObject } from '../../keras/keras-object.js';
 import { activation } from '../activations.js';
 import { baseLayerFields } from '../base-layer-fields.js';
 import { copy, droppedAtDefault, isNullish, translateFields, type FieldRule } from '../field-rules.js';
 import { constraint, initializer, regularizer } from '../keras-objects.js';
 import '../../layers/keras3/conv1d.js';
-import { registerTranslator } from '../translator-registry.js';
+import '../../layers/keras3/grouped-conv.js';
+import type { TranslationContext } from '../translation-context.js';
+import { registerTranslator, type TfjsLayerConfig } from '../translator-registry.js';
 
 // Keras 3 and tfjs-layers share the weight layouts of these layers (kernel_size + [in, filters],
 // transposed convolutions kernel_size + [filters, in], depthwise kernel_size + [in, multiplier]),
@@ -40,7 +43,7 @@ const sharedConvFields: Record<string, FieldRule> = {
   bias_constraint: constraint,
 };
 
-/** Conv1D/2D/3D's own fields: a kernel, groups, and LoRA (present in the config only when enabled). */
+/** Conv1D/2D/3D's own fields: a kernel, groups (1 here; see translateGrouped), and LoRA (present in the config only when enabled). */
 const kernelFields: Record<string, FieldRule> = {
   filters: copy,
   kernel_initializer: initializer,
@@ -55,10 +58,54 @@ const kernelFields: Record<string, FieldRule> = {
 // conv2d and depthwise gradients assert dilations of 1): outputs match Keras, gradients throw.
 const dilatedForwardOnly: FieldRule = copy;
 
-registerTranslator(['Conv2D', 'Conv3D'], (layer, context) => ({
-  class_name: layer.class_name,
-  config: translateFields(layer.config, { ...sharedConvFields, ...kernelFields, dilation_rate: dilatedForwardOnly }, context),
-}));
+const isGrouped = (layer: KerasObject): boolean => !isNullish(layer.config['groups']) && layer.config['groups'] !== 1;
+
+/** The input's channel count, when Keras recorded the input shape (build_config). */
+function inputChannels(layer: KerasObject): unknown {
+  const shape = (layer.build_config as { input_shape?: unknown } | null | undefined)?.input_shape;
+  if (!Array.isArray(shape)) return undefined;
+  return layer.config['data_format'] === 'channels_first' ? shape[1] : shape[shape.length - 1];
+}
+
+/** What Keras's BaseConv checks of groups: a positive integer dividing filters and the input's channels. */
+function checkGroups(layer: KerasObject, context: TranslationContext): void {
+  const { groups, filters } = layer.config;
+  if (typeof groups !== 'number' || !Number.isInteger(groups) || groups < 1) {
+    throw new InputError(`${context.where('groups')}: ${JSON.stringify(groups)} is not a positive integer.`);
+  }
+  if (typeof filters !== 'number' || filters % groups !== 0) {
+    throw new InputError(`${context.where('filters')}: ${JSON.stringify(filters)} filters cannot be split into groups=${groups} equal groups.`);
+  }
+  const channels = inputChannels(layer);
+  if (typeof channels === 'number' && channels % groups !== 0) {
+    throw new InputError(`${context.where('groups')}: the input's ${channels} channels cannot be split into groups=${groups} equal groups.`);
+  }
+}
+
+/**
+ * Conv1D/2D/3D with groups > 1 run as keras-bridge's KerasGroupedConv1D/2D/3D (tfjs-layers has no
+ * grouped convolutions), which also take Conv1D's causal padding, channels_first and dilation
+ * (spelled out in the kernel, so that tfjs can differentiate it).
+ */
+function translateGrouped(layer: KerasObject, context: TranslationContext, rank: number): TfjsLayerConfig {
+  checkGroups(layer, context);
+  return {
+    class_name: `KerasGroupedConv${rank}D`,
+    config: translateFields(
+      layer.config,
+      { ...sharedConvFields, ...kernelFields, groups: copy, padding: rank === 1 ? copy : padding, dilation_rate: copy },
+      context,
+    ),
+  };
+}
+
+registerTranslator(['Conv2D', 'Conv3D'], (layer, context) => {
+  if (isGrouped(layer)) return translateGrouped(layer, context, layer.class_name === 'Conv2D' ? 2 : 3);
+  return {
+    class_name: layer.class_name,
+    config: translateFields(layer.config, { ...sharedConvFields, ...kernelFields, dilation_rate: dilatedForwardOnly }, context),
+  };
+});
 
 /**
  * Conv1D runs as tfjs-layers' Conv1D where that computes what Keras does; padding 'causal',
@@ -66,6 +113,7 @@ registerTranslator(['Conv2D', 'Conv3D'], (layer, context) => ({
  * run as keras-bridge's KerasConv1D instead.
  */
 registerTranslator(['Conv1D'], (layer, context) => {
+  if (isGrouped(layer)) return translateGrouped(layer, context, 1);
   const { padding: pad, data_format: format, dilation_rate: dilation } = layer.config;
   const ours = pad === 'causal' || !isChannelsLast(format) || !isOne(dilation ?? 1);
   if (!ours) {

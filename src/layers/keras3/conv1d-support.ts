@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { dilatedKernel } from './dilated-kernel.js';
 import type { DataFormat } from './spatial-axes.js';
 
 export type { DataFormat };
@@ -38,17 +39,9 @@ export function convOutputLength(length: number | null, kernel: number, stride: 
 export const asImage = (x: tf.Tensor): tf.Tensor4D => tf.expandDims(x, 1) as tf.Tensor4D;
 export const fromImage = (x: tf.Tensor): tf.Tensor3D => tf.squeeze(x, [1]) as tf.Tensor3D;
 
-/**
- * A 1D kernel [k, a, b] as a 2D kernel [1, (k - 1) * rate + 1, a, b] with rate - 1 zeros between
- * its taps. tfjs-core cannot differentiate dilated convolutions (its gradients assert a dilation
- * of 1); a convolution with the zero-filled kernel computes the same sums, and has gradients.
- */
+/** A 1D kernel [k, a, b] as a 2D kernel [1, (k - 1) * rate + 1, a, b], dilation spelled out as zeros (dilatedKernel). */
 export function dilatedImageKernel(kernel: tf.Tensor, rate: number): tf.Tensor4D {
-  const image = tf.expandDims(kernel, 0) as tf.Tensor4D;
-  if (rate === 1) return image;
-  const [, k, a, b] = image.shape;
-  const spread = tf.pad(tf.expandDims(image, 2), [[0, 0], [0, 0], [0, rate - 1], [0, 0], [0, 0]]);
-  return tf.slice(tf.reshape(spread, [1, k * rate, a, b]), [0, 0, 0, 0], [1, (k - 1) * rate + 1, a, b]) as tf.Tensor4D;
+  return tf.expandDims(dilatedKernel(kernel, [rate]), 0) as tf.Tensor4D;
 }
 
 /** Adds the bias along the channel axis of a channels-last result. */

@@ -31,6 +31,7 @@ export { KerasLSTM, KerasLSTMCell } from './lstm.js';
 export { KerasSimpleRNN, KerasSimpleRNNCell } from './simple-rnn.js';
 export { registerMaskGradients } from './mask-gradients.js';
 export { KerasConv1D } from './conv1d.js';
+export { KerasGroupedConv1D, KerasGroupedConv2D, KerasGroupedConv3D } from './grouped-conv.js';
 export { KerasCenterCrop, KerasResizing } from './image-resizing.js';
 export { KerasCategoryEncoding } from './category-encoding.js';
 export { KerasInferenceIdentity } from './inference-identity.js';

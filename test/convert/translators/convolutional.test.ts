@@ -5,7 +5,7 @@ import { activeBackendName, probeBackend, useBackend } from '../../../src/backen
 import { convertKerasModel, toModelArtifacts } from '../../../src/convert/convert-model.js';
 import { translateLayer } from '../../../src/convert/translate-layer.js';
 import { weightsFromBundle } from '../../../src/convert/weight-source.js';
-import { UnsupportedLayerError } from '../../../src/errors.js';
+import { InputError, UnsupportedLayerError } from '../../../src/errors.js';
 import type { KerasObject } from '../../../src/keras/keras-object.js';
 import { loadBundle } from '../../../src/keras/bundle.js';
 import { FIXTURE_BUNDLES } from '../../support/paths.js';
@@ -38,9 +38,32 @@ describe('convolutional translators', () => {
     }
   });
 
+  it('Conv1D, Conv2D and Conv3D with groups > 1 run as KerasGroupedConv1D/2D/3D, keeping groups, causal padding and dilation', () => {
+    for (const [model, className, expected] of [
+      ['grouped_conv1d_groups2_causal_dilated', 'Conv1D', 'KerasGroupedConv1D'],
+      ['grouped_conv2d_depthwise_7x7_same', 'Conv2D', 'KerasGroupedConv2D'],
+      ['grouped_conv3d_groups2_valid', 'Conv3D', 'KerasGroupedConv3D'],
+    ] as const) {
+      const { tfjs, conversion } = translateLayer(zooLayer('conv', model, className), 'm.json');
+      assert.equal(tfjs.class_name, expected, model);
+      assert.ok(!conversion.notes.some((n) => n.field === 'groups'), `${model}: groups is kept, not noted`);
+    }
+    const causal = translateLayer(zooLayer('conv', 'grouped_conv1d_groups2_causal_dilated', 'Conv1D'), 'm.json').tfjs.config;
+    assert.deepEqual([causal['groups'], causal['padding'], causal['dilation_rate']], [2, 'causal', [2]]);
+  });
+
+  it("refuses groups that do not divide filters or the input's channels, naming file, layer and field", () => {
+    const conv2d = zooLayer('conv', 'grouped_conv2d_groups2_stride2_same', 'Conv2D');
+    const invalid = (layer: KerasObject, pattern: RegExp) =>
+      assert.throws(() => translateLayer(layer, 'm.json'), (e: unknown) => e instanceof InputError && pattern.test(e.message));
+    invalid(withConfig(conv2d, { filters: 5 }), /^m\.json: layer 'conv2d', field 'filters': 5 filters cannot be split into groups=2/);
+    invalid(withConfig(conv2d, { groups: 0 }), /^m\.json: layer 'conv2d', field 'groups': 0 is not a positive integer/);
+    // The input has 4 channels (build_config).
+    invalid(withConfig(conv2d, { groups: 8, filters: 8 }), /^m\.json: layer 'conv2d', field 'groups': the input's 4 channels cannot be split into groups=8/);
+  });
+
   it('refuses what tfjs-layers cannot compute, naming file, layer and field', () => {
     const conv2d = zooLayer('conv', 'conv2d_valid', 'Conv2D');
-    refused(withConfig(conv2d, { groups: 2 }), /field 'groups'.*grouped convolutions/);
     refused(withConfig(conv2d, { lora_rank: 4, lora_alpha: 4 }), /field 'lora_rank'/);
     const transpose = zooLayer('conv', 'conv2d_transpose_valid', 'Conv2DTranspose');
     refused(withConfig(transpose, { output_padding: [1, 1] }), /field 'output_padding'/);
