@@ -17,5 +17,7 @@ export_bundle deep deep_fault_model:deep_model --batch-size 4
 export_bundle custom_layers custom_layers:custom_layers_model
 export_bundle dilated_conv dilated_conv_model:dilated_conv_model
 export_bundle constrained constrained_model:constrained_model
+export_bundle kw_functional kw_config_layers:kw_functional_model
+export_bundle kw_sequential kw_config_layers:kw_sequential_model
 .venv/bin/python scripts/export_zoo.py
 du -sh fixtures/bundles/*

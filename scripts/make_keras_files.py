@@ -133,13 +133,16 @@ def write_keras3_files(only: list) -> None:
     import keras
     from custom_layers import custom_layers_model
     from functional_example import two_branch_model
+    from kw_config_layers import kw_functional_model, kw_sequential_model
     from seed_models import SEED_MODELS
 
     # custom_layers: a custom layer holding weights in sub-layers (GainBlock), whose order the file
     # does not record; built as scripts/make-fixtures.sh builds fixtures/bundles/custom_layers.
     factories = {**SEED_MODELS, "two_branch": two_branch_model, "recurrent": recurrent_model,
                  "nested_sequential": nested_sequential_model, "sublayers": sublayers_model,
-                 "custom_layers": custom_layers_model}
+                 "custom_layers": custom_layers_model,
+                 # a custom layer whose automatic config has no name; as fixtures/bundles/kw_* are built.
+                 "kw_functional": kw_functional_model, "kw_sequential": kw_sequential_model}
     for name, factory in factories.items():
         if only and name not in only:
             continue

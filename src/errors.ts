@@ -14,20 +14,52 @@ export class KerasBridgeError extends Error {
 /** A bundle, model file or config that is missing, corrupt or not what Keras writes. */
 export class InputError extends KerasBridgeError {}
 
-/** A custom layer class that no TypeScript implementation is registered for. */
+/** A custom layer class of a model, with no TypeScript implementation registered. */
+export interface MissingCustomLayer {
+  className: string;
+  registeredName: string | null;
+  module: string | null;
+  /** The model's layers of this class. */
+  layers: string[];
+  /** The fields its get_config() adds to Keras's base fields, with the first layer's values. */
+  fields: Record<string, unknown>;
+}
+
+/** Custom layer classes that no TypeScript implementation is registered for, all of them at once. */
 export class UnregisteredLayerError extends KerasBridgeError {
   constructor(
-    readonly className: string,
-    readonly layerName: string,
+    readonly missing: MissingCustomLayer[],
     readonly source: string,
   ) {
+    const classes = missing.length === 1 ? `custom layer class '${missing[0]!.className}' has` : `${missing.length} custom layer classes have`;
     super(
-      `${source}: layer '${layerName}' uses custom class '${className}', which has no TypeScript ` +
-        `implementation registered. Write a tfjs Layer subclass with static className = '${className}' ` +
-        `and register it with registerLayer('${className}', YourLayer, zodSchemaOfItsGetConfig) ` +
-        `in a module you pass with --custom-layers (see README, "Your own model").`,
+      `${source}: ${classes} no TypeScript implementation registered:\n` +
+        missing.map(describeMissing).join('\n') +
+        `\nFor each, write a tfjs Layer subclass with static className equal to the class name, register it with ` +
+        `registerLayer(className, YourLayer, zodSchemaOfItsGetConfig) in a module (suggested schemas above, from the ` +
+        `values in this model), and pass that module: keras-bridge convert MODEL OUT_DIR --custom-layers ./my-layers.js ` +
+        `(the same flag for parity; see README, "Your own model").`,
     );
   }
+}
+
+function describeMissing(layer: MissingCustomLayer): string {
+  const origin = layer.module ? ` (Python module '${layer.module}')` : '';
+  const layers = `${layer.layers.length === 1 ? 'layer' : 'layers'} ${layer.layers.map((n) => `'${n}'`).join(', ')}`;
+  const fields = Object.keys(layer.fields);
+  const fieldText = fields.length === 0 ? 'no config fields beyond the base ones' : `config fields ${fields.map((f) => `${f}=${JSON.stringify(layer.fields[f])}`).join(', ')}`;
+  const schema = fields.map((f) => `${f}: ${zodSchemaFor(layer.fields[f])}`).join(', ');
+  return `  - ${layer.className}${origin}: ${layers}; ${fieldText}\n      registerLayer('${layer.className}', ${layer.className}, z.object({${schema ? ` ${schema} ` : ''}}));`;
+}
+
+/** A zod schema matching a config value, as a suggestion to start from. */
+function zodSchemaFor(value: unknown): string {
+  if (value === null) return 'z.unknown().nullable()';
+  if (typeof value === 'number') return Number.isInteger(value) ? 'z.number().int()' : 'z.number()';
+  if (typeof value === 'string') return 'z.string()';
+  if (typeof value === 'boolean') return 'z.boolean()';
+  if (Array.isArray(value)) return 'z.array(z.unknown())';
+  return 'z.record(z.unknown())';
 }
 
 /** A custom layer's Python get_config() that its registered zod schema rejects. */

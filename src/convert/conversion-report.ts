@@ -1,7 +1,8 @@
 /** What the converter did to one config field, so that nothing is dropped silently. */
 export interface FieldNote {
   field: string;
-  action: 'dropped' | 'changed';
+  /** 'added': a field the Keras config lacks, filled in (`to`) from elsewhere, `reason` says where. */
+  action: 'dropped' | 'changed' | 'added';
   reason: string;
   from?: unknown;
   to?: unknown;

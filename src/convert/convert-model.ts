@@ -3,6 +3,7 @@ import { KerasBridgeError, UnsupportedLayerError } from '../errors.js';
 import type { KerasObject } from '../keras/keras-object.js';
 import { assignWeights } from './assign-weights.js';
 import type { ConversionReport } from './conversion-report.js';
+import { checkCustomLayersRegistered } from './missing-custom-layers.js';
 import { constraintWarnings } from './weight-constraints.js';
 import { translateModel, type TfjsTopology } from './translate-model.js';
 import type { SourceWeight } from './weight-source.js';
@@ -27,6 +28,7 @@ export async function convertKerasModel(
   weights: SourceWeight[],
   source: string,
 ): Promise<ConvertedModel> {
+  checkCustomLayersRegistered(modelConfig, source);
   const { topology, report } = translateModel(modelConfig, source);
   const model = await instantiate(topology, source);
   try {

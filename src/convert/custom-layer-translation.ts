@@ -13,7 +13,10 @@ import type { TfjsLayerConfig } from './translator-registry.js';
  */
 export function translateCustomLayer(layer: KerasObject, context: TranslationContext): TfjsLayerConfig {
   const registration = findCustomLayer(layer.class_name, layer.registered_name);
-  if (!registration) throw new UnregisteredLayerError(layer.class_name, context.layerName, context.source);
+  if (!registration) {
+    const missing = { className: layer.class_name, registeredName: layer.registered_name ?? null, module: layer.module ?? null, layers: [context.layerName], fields: {} };
+    throw new UnregisteredLayerError([missing], context.source);
+  }
   const checked = registration.configSchema.safeParse(layer.config);
   if (!checked.success) {
     const issue = checked.error.issues[0]!;

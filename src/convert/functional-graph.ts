@@ -122,10 +122,30 @@ export interface FunctionalNodes {
 }
 
 /**
+ * tfjs-layers 4.22 runs a model through executor.execute(), which hands every layer the kwargs of
+ * the model call (`{training: true}` in fit(), none in predict()) and never a node's own kwargs
+ * (Container.runInternalGraph reads them, but only to compute masks). Keras 3 likewise lets the
+ * call's flag override the one recorded in the node (Functional's operation_fn; measured with
+ * Keras 3.15.1: BatchNormalization()(x, training=False) normalizes by the batch under
+ * model(x, training=True), Dropout()(x, training=True) drops nothing in predict()); only a Keras
+ * model called with training unset, `model(x)`, applies the recorded value.
+ */
+const TRAINING_KWARG =
+  "not applied: tfjs-layers gives every layer the model call's training flag (inference in predict(), training in fit()) " +
+  "and never reads a node's; Keras 3 also lets the call's flag override the recorded one in predict(), fit() and " +
+  'model(x, training=...), so the converted model computes what Keras does there. Only a Keras model called with ' +
+  'training unset, model(x), applies it';
+
+/** Other non-tensor call kwargs: tfjs keeps them on the node but does not hand them to call() either. */
+const PLAIN_KWARGS =
+  "kept on the tfjs node (Keras 2's form), but tfjs-layers does not pass a node's call kwargs to call() when it runs " +
+  'the model: the layer computes with its own default for them, unless its translator moved them into its config (noted)';
+
+/**
  * Keras 3 writes each inbound node as `{args: [...keras tensors...], kwargs: {...}}`; tfjs-layers
- * (like Keras 2) wants a list of `[layer, node, tensor, kwargs]`. Plain kwargs (e.g. training)
- * travel with each tensor. A `mask` computed by a mask-only layer (`propagatedMasks`) is dropped:
- * tfjs propagates it itself. Any other tensor kwarg (a bool input as `mask=`, `initial_state=`,
+ * (like Keras 2) wants a list of `[layer, node, tensor, kwargs]`. Plain kwargs travel with each
+ * tensor, except `training`, which tfjs would not apply (TRAINING_KWARG). A `mask` computed by a
+ * mask-only layer (`propagatedMasks`) is dropped: tfjs propagates it itself. Any other tensor kwarg (a bool input as `mask=`, `initial_state=`,
  * `attention_mask=`, a custom layer's tensor argument) is appended to the node's inputs, after the
  * positional ones, for a CallArguments adapter to hand back to the layer (translate-model.ts).
  */
@@ -184,8 +204,12 @@ export function translateFunctionalNodes(
         to: `${tfjsKwargName(key)} in call() kwargs`,
       });
     }
+    if ('training' in plainKwargs) {
+      notes.push({ field: `inbound_nodes[${nodeIndex}].kwargs.training`, action: 'dropped', reason: TRAINING_KWARG, from: plainKwargs['training'] });
+      delete plainKwargs['training'];
+    }
     if (Object.keys(plainKwargs).length > 0) {
-      notes.push({ field: `inbound_nodes[${nodeIndex}].kwargs`, action: 'changed', reason: 'passed to tfjs with each inbound tensor, Keras 2 style', from: plainKwargs, to: plainKwargs });
+      notes.push({ field: `inbound_nodes[${nodeIndex}].kwargs`, action: 'changed', reason: PLAIN_KWARGS, from: plainKwargs, to: plainKwargs });
     }
     const tensors: KerasTensorRef[] = [];
     collectTensors(args, tensors);

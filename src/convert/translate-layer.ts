@@ -1,5 +1,6 @@
 import { UnsupportedLayerError } from '../errors.js';
 import { isBuiltinKerasModule, type KerasObject } from '../keras/keras-object.js';
+import { entryName } from '../keras/layer-names.js';
 import type { LayerConversion } from './conversion-report.js';
 import { translateCustomLayer } from './custom-layer-translation.js';
 import { isOperationNode, translateOperation } from './operation-translation.js';
@@ -13,11 +14,12 @@ import './translators/index.js';
 const CODE_CARRYING_CLASSES = new Set(['Lambda', 'TFOpLambda']);
 
 export function translateLayer(
-  layer: KerasObject,
+  entry: KerasObject,
   source: string,
 ): { tfjs: TfjsLayerConfig; conversion: LayerConversion } {
-  const layerName = String(layer.config['name'] ?? layer['name'] ?? '(unnamed)');
+  const layerName = entryName(entry) ?? '(unnamed)';
   const context = new TranslationContext(source, layerName);
+  const layer = withConfigName(entry, context);
   if (CODE_CARRYING_CLASSES.has(layer.class_name)) {
     throw new UnsupportedLayerError(
       `${context.where()}: ${layer.class_name} layers hold serialized Python code, which keras-bridge never ` +
@@ -49,6 +51,17 @@ export function translateLayer(
       ...(context.nested.length > 0 ? { layers: context.nested } : {}),
     },
   };
+}
+
+/**
+ * A config without `name` (Keras's automatic config of a layer whose __init__ takes `**kw`, see
+ * keras/layer-names.ts) takes the entry's name: tfjs would otherwise make one up
+ * (`masked_mean_pool_MaskedMeanPool1`), and weights and goldens are found by the Keras name.
+ */
+function withConfigName(entry: KerasObject, context: TranslationContext): KerasObject {
+  if (typeof entry.config['name'] === 'string' || entryName(entry) === undefined) return entry;
+  context.added('name', context.layerName, "the layer's config has no name (Keras's automatic get_config() leaves it out when __init__ takes **kw, not **kwargs); taken from the model's layer list");
+  return { ...entry, config: { ...entry.config, name: context.layerName } };
 }
 
 /** Positional arguments of a functional node's first call (operation nodes are called once). */

@@ -20,6 +20,10 @@ export class TranslationContext {
     this.notes.push({ field, action: 'changed', reason, from, to });
   }
 
+  added(field: string, to: unknown, reason: string): void {
+    this.notes.push({ field, action: 'added', reason, to });
+  }
+
   /** "model.keras.json: layer 'dense', field 'activation'" */
   where(field?: string): string {
     return `${this.source}: layer '${this.layerName}'${field ? `, field '${field}'` : ''}`;

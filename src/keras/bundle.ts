@@ -9,6 +9,7 @@ import {
   type StoredWeight,
 } from './bundle-manifest.js';
 import { kerasObjectSchema, type KerasObject } from './keras-object.js';
+import { withLayerNames } from './layer-names.js';
 import { expectedByteLength, unpackTensor, type PackedTensor } from './packed-tensor.js';
 import { describeZodIssue } from './zod-issues.js';
 
@@ -38,7 +39,11 @@ export async function loadBundle(dir: string): Promise<Bundle> {
   const manifestPath = path.join(resolved, 'manifest.json');
   const manifest = parseManifest(manifestPath, await readJson(manifestPath));
   const configPath = path.join(resolved, manifest.model.config_file);
-  const modelConfig = parseWith(kerasObjectSchema, await readJson(configPath), configPath);
+  // A layer whose automatic config has no name (layer-names.ts) takes the one the manifest lists.
+  const modelConfig = withLayerNames(
+    parseWith(kerasObjectSchema, await readJson(configPath), configPath),
+    manifest.layers.map((l) => ({ name: l.name, className: l.class_name })),
+  );
   const weightsPath = path.join(resolved, 'weights.bin');
   const goldensPath = path.join(resolved, manifest.goldens.file);
   const weightBytes = await readBinary(weightsPath);

@@ -53,6 +53,7 @@ export function registerLayer<S extends z.ZodRawShape>(
         `they must be equal, because tfjs finds the class by that name when loading model.json.`,
     );
   }
+  if (!(layerClass.prototype instanceof tf.layers.Layer)) throw secondTfjsCopy(className);
   const registration = {
     className,
     layerClass,
@@ -61,6 +62,22 @@ export function registerLayer<S extends z.ZodRawShape>(
   registrations.set(className, registration);
   tf.serialization.registerClass(layerClass);
   return registration;
+}
+
+/**
+ * tfjs keeps its layer classes in a registry per copy of the package: a class built on another copy
+ * of @tensorflow/tfjs than keras-bridge's would be registered where neither the converter nor
+ * tf.loadLayersModel (keras-bridge's) looks.
+ */
+function secondTfjsCopy(className: string): Error {
+  return new Error(
+    `registerLayer('${className}', ...): the class does not extend keras-bridge's tf.layers.Layer; it was built on ` +
+      `a second copy of @tensorflow/tfjs (tfjs keeps one class registry per copy, so keras-bridge would never find it). ` +
+      `Import '@tensorflow/tfjs' from the same installation keras-bridge uses: pass the module with --custom-layers ` +
+      `(its bare imports of @tensorflow/*, zod and keras-bridge resolve to keras-bridge's copies), or in your own ` +
+      `package depend on @tensorflow/tfjs ${tf.version.tfjs} (keras-bridge's version) and run 'npm dedupe' so that ` +
+      `one copy is installed.`,
+  );
 }
 
 /** The registration for a Keras layer entry, by registered name first, then class name. */

@@ -29,6 +29,7 @@ function describeNote(note: FieldNote): string {
   if (note.action === 'changed') {
     return `${note.field}: ${JSON.stringify(note.from)} → ${JSON.stringify(note.to)} (${note.reason})`;
   }
+  if (note.action === 'added') return `${note.field} = ${JSON.stringify(note.to)}: added (${note.reason})`;
   const value = note.from === undefined ? '' : ` = ${JSON.stringify(note.from)}`;
   return `${note.field}${value}: dropped (${note.reason})`;
 }

@@ -20,7 +20,11 @@ export async function writeDirectoryAtomically(
       // rename() cannot replace a non-empty directory: move the old one aside first.
       const old = `${tmp}.old`;
       await rename(resolved, old);
-      await rename(tmp, resolved);
+      // Put the old directory back if the new one cannot take its place (as bundle_writer.py does).
+      await rename(tmp, resolved).catch(async (e: unknown) => {
+        await rename(old, resolved);
+        throw e;
+      });
       await rm(old, { recursive: true, force: true });
     } else {
       await rename(tmp, resolved);

@@ -59,7 +59,11 @@ export function modelDirectory(dir: string): tf.io.IOHandler {
       }
       const groups = json.weightsManifest ?? [];
       const buffers = await Promise.all(
-        groups.flatMap((g) => g.paths).map((p) => readFile(path.join(dir, p))),
+        groups.flatMap((g) => g.paths).map((p) =>
+          readFile(path.join(dir, p)).catch((e: NodeJS.ErrnoException) => {
+            throw new InputError(`${path.join(dir, p)}: cannot read weight shard (${e.code ?? e.message}), listed in ${jsonPath}.`);
+          }),
+        ),
       );
       const data = Buffer.concat(buffers);
       return {

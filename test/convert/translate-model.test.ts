@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { formatConversionReport } from '../../src/report/conversion-table.js';
 import { UnsupportedLayerError } from '../../src/errors.js';
 import type { KerasObject } from '../../src/keras/keras-object.js';
 import '../../src/layers/seed/index.js';
@@ -100,5 +102,26 @@ describe('translating Keras 3 configs to tfjs-layers', () => {
 
   it('a subclassed model (no graph in its config) is refused with the reason', () => {
     assert.throws(() => translateModel({ class_name: 'MyModel', config: {} }, 'm.json'), /not a Sequential or functional model/);
+  });
+
+  it("a node's training=False kwarg: the note says tfjs applies the model call's flag instead, and the converted model does", async () => {
+    // Keras 3.15 recorded Dropout()(x, training=False) in the node (zoo: mha_dropout_after_dropout).
+    const config = JSON.parse(await readFile(path.join(fixtureBundle('zoo/keras3_layers/mha_dropout_after_dropout'), 'model.keras.json'), 'utf8')) as KerasObject;
+    const { topology, report } = translateModel(config, 'm.json');
+    const text = formatConversionReport({ ...report, weights: { count: 0, bytes: 0, shards: 1 }, constraintWarnings: [] });
+    assert.match(
+      text,
+      /dropout: Dropout → tfjs Dropout\n(?: {6}.*\n)*? {6}inbound_nodes\[0\]\.kwargs\.training = false: dropped \(not applied: tfjs-layers gives every layer the model call's training flag \(inference in predict\(\), training in fit\(\)\) and never reads a node's; Keras 3 also lets the call's flag override the recorded one/,
+    );
+    assert.doesNotMatch(text, /passed to tfjs with each inbound tensor/);
+    const dropout = (topology.config['layers'] as { name: string; inbound_nodes: unknown[][][] }[]).find((l) => l.name === 'dropout')!;
+    assert.deepEqual(dropout.inbound_nodes[0]![0]![3], {});
+    // What the note says tfjs does, even with a node that does carry training=false: predict() is inference, fit()'s flag wins.
+    const input = tf.input({ shape: [8] });
+    const model = tf.model({ inputs: input, outputs: tf.layers.dropout({ rate: 0.5 }).apply(input, { training: false }) as tf.SymbolicTensor });
+    const x = tf.ones([4, 8]);
+    assert.equal(tf.equal(model.predict(x) as tf.Tensor, x).all().dataSync()[0], 1);
+    assert.equal(tf.equal(model.apply(x, { training: true }) as tf.Tensor, 0).any().dataSync()[0], 1);
+    model.dispose();
   });
 });

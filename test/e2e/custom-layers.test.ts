@@ -44,6 +44,20 @@ describe('custom layers as users write them', function () {
     assert.match(parity.stdout, /after 3 optimizer steps: sgd with tfjs tf.train.sgd: all weights within tolerance/);
   });
 
+  it('without their module, convert names every unregistered class at once, with its layers, config fields and the flag to pass', async () => {
+    for (const source of [BUNDLE, KERAS_FILE]) {
+      const refused = await runCli(['convert', source, path.join(tmp, 'refused')]);
+      assert.equal(refused.exitCode, 2, refused.stdout);
+      assert.match(refused.stderr, /5 custom layer classes have no TypeScript implementation registered:/);
+      for (const [className, layer] of [['GainDense', 'gain_dense'], ['TrainScale', 'train_scale'], ['GainBlock', 'block'], ['GatedMix', 'gated'], ['RunningSum', 'running_sum']]) {
+        assert.match(refused.stderr, new RegExp(`- ${className} \\(Python module 'custom_layers'\\): layer '${layer}';`));
+      }
+      assert.match(refused.stderr, /GainDense .*config fields units=4, kernel_regularizer=\{"module":"keras.regularizers","class_name":"L2"/);
+      assert.match(refused.stderr, /registerLayer\('GainDense', GainDense, z\.object\(\{ units: z\.number\(\)\.int\(\), kernel_regularizer: z\.record\(z\.unknown\(\)\) \}\)\);/);
+      assert.match(refused.stderr, /keras-bridge convert MODEL OUT_DIR --custom-layers \.\/my-layers\.js/);
+    }
+  });
+
   it('the .keras file converts without Python: sub-layer weights paired by name, the same as the bundle, and parity passes', async () => {
     const fromFile = path.join(tmp, 'from-file');
     const fromBundle = path.join(tmp, 'from-bundle');

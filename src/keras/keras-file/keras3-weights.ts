@@ -34,6 +34,21 @@ export function weightsFromKeras3H5(root: Group, modelConfig: KerasObject, sourc
   return weights;
 }
 
+/**
+ * The name Keras tagged each of the model's layers' `vars` group with, in `model.layers` order
+ * (undefined where the file has no tag): for layers whose config has no name (layer-names.ts).
+ */
+export function layerNameTags(root: Group, modelConfig: KerasObject, source: string): ({ name: string; className: string } | undefined)[] {
+  const layersGroup = childGroup(root, 'layers');
+  const layers = itemConfigs(modelLayerItems(modelConfig), source, `model '${String(modelConfig.config['name'] ?? 'model')}'`);
+  return containerItems(layersGroup, layers, source, 'layers').map(({ key, config }) => {
+    const group = layersGroup && childGroup(layersGroup, key);
+    const vars = group && childGroup(group, 'vars');
+    const tag = vars && 'name' in vars.attrs ? vars.attrs['name']!.value : undefined;
+    return typeof tag === 'string' ? { name: tag, className: config.class_name } : undefined;
+  });
+}
+
 type Variable = Omit<SourceWeight, 'layer' | 'index'>;
 
 /** A layer's variables in `layer.weights` order: its own, then its sub-layers'. */

@@ -4,7 +4,8 @@ import { InputError } from '../../errors.js';
 import type { KerasObject } from '../keras-object.js';
 import { withHdf5File } from './hdf5-file.js';
 import { readKerasArchive } from './keras-archive.js';
-import { weightsFromKeras3H5 } from './keras3-weights.js';
+import { withLayerNames } from '../layer-names.js';
+import { layerNameTags, weightsFromKeras3H5 } from './keras3-weights.js';
 import { readLegacyH5Model } from './legacy-h5-model.js';
 
 /** A Keras model file read into what convertKerasModel takes. */
@@ -30,10 +31,12 @@ export async function readKerasModelFile(file: string): Promise<KerasModelFile> 
   const head = await readHead(file, HDF5_SIGNATURE_OFFSETS.at(-1)! + HDF5_MAGIC.length);
   if (startsWith(head, 0, ZIP_MAGIC)) {
     const archive = readKerasArchive(await readFile(file), file);
-    const weights = await withHdf5File({ bytes: archive.weightsH5 }, `${file}: model.weights.h5`, (root) =>
-      weightsFromKeras3H5(root, archive.modelConfig, file),
-    );
-    return { modelConfig: archive.modelConfig, weights, source: file, ...(archive.kerasVersion ? { kerasVersion: archive.kerasVersion } : {}) };
+    // A layer whose automatic config has no name (layer-names.ts) takes the one its weights are tagged with.
+    const { modelConfig, weights } = await withHdf5File({ bytes: archive.weightsH5 }, `${file}: model.weights.h5`, (root) => {
+      const named = withLayerNames(archive.modelConfig, layerNameTags(root, archive.modelConfig, file));
+      return { modelConfig: named, weights: weightsFromKeras3H5(root, named, file) };
+    });
+    return { modelConfig, weights, source: file, ...(archive.kerasVersion ? { kerasVersion: archive.kerasVersion } : {}) };
   }
   if (HDF5_SIGNATURE_OFFSETS.some((offset) => startsWith(head, offset, HDF5_MAGIC))) {
     const model = await withHdf5File({ path: file }, file, (root) => readLegacyH5Model(root, file));
