@@ -42,7 +42,8 @@ def weight_records(model) -> list:
     records = []
     for layer in model.layers:
         for index, weight in enumerate(layer.weights):
-            value = np.ascontiguousarray(weight.numpy())
+            # np.asarray, not np.ascontiguousarray, which turns a 0-d weight into shape (1,).
+            value = np.asarray(weight.numpy())
             records.append({
                 "layer": layer.name,
                 "index": index,
@@ -131,26 +132,31 @@ def randomize_batch_norm_statistics(model) -> None:
 
 def write_keras3_files(only: list) -> None:
     import keras
-    from custom_layers import custom_layers_model
+    from custom_layers import custom_layers_model, scalar_weights_model
     from functional_example import two_branch_model
+    from naming_rules import naming_rules_model
     from seed_models import SEED_MODELS
 
     # custom_layers: a custom layer holding weights in sub-layers (GainBlock), whose order the file
     # does not record; built as scripts/make-fixtures.sh builds fixtures/bundles/custom_layers.
+    # naming_rules: layers placed where Keras's group naming (by class, ops not counted, nested
+    # models, lists of sub-layers) differs from a naive reading. scalar_weights: 0-d weights.
     factories = {**SEED_MODELS, "two_branch": two_branch_model, "recurrent": recurrent_model,
                  "nested_sequential": nested_sequential_model, "sublayers": sublayers_model,
-                 "custom_layers": custom_layers_model}
+                 "custom_layers": custom_layers_model, "naming_rules": naming_rules_model,
+                 "scalar_weights": scalar_weights_model}
     for name, factory in factories.items():
         if only and name not in only:
             continue
         model = seeded(factory)
         model.save(OUT / f"{name}.keras")
         write_expected(name, f"{name}.keras", model, keras.__version__, with_probe=name == "nested_sequential")
-    if only and "two_branch_legacy" not in only:
-        return
-    model = seeded(two_branch_model)
-    model.save(OUT / "two_branch_legacy.h5")
-    write_expected("two_branch_legacy", "two_branch_legacy.h5", model, keras.__version__, with_probe=True)
+    for name, factory in {"two_branch_legacy": two_branch_model, "scalar_weights_legacy": scalar_weights_model}.items():
+        if only and name not in only:
+            continue
+        model = seeded(factory)
+        model.save(OUT / f"{name}.h5")
+        write_expected(name, f"{name}.h5", model, keras.__version__, with_probe=name == "two_branch_legacy")
 
 
 def keras2_functional_model():

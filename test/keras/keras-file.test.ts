@@ -11,7 +11,7 @@ import { convertKerasModel, toModelArtifacts } from '../../src/convert/convert-m
 import { weightsFromBundle } from '../../src/convert/weight-source.js';
 import { InputError } from '../../src/errors.js';
 import { loadBundle } from '../../src/keras/bundle.js';
-import { snakeCase } from '../../src/keras/keras-file/keras3-weights.js';
+import { snakeCase } from '../../src/keras/keras-file/saved-object-names.js';
 import { readKerasModelFile } from '../../src/keras/keras-file/read-model-file.js';
 import '../../src/layers/seed/index.js';
 import { defaultTolerance } from '../../src/parity/tolerance.js';
