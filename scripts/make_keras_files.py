@@ -19,7 +19,10 @@ those files install it beside it (the Keras 2 files are otherwise kept as commit
     .venv/bin/python -m pip install --no-deps --target /tmp/tf_keras tf_keras==2.21.0
     KERAS2_PATH=/tmp/tf_keras .venv/bin/python scripts/make_keras_files.py
 
-Run from the repository root after `npm run setup`; commit fixtures/keras/. Every file is a few kB.
+It also writes fixtures/hdf5/scalar_datasets.h5 (0-d datasets of every weight dtype the reader takes)
+and its .json (name `scalar_datasets`).
+
+Run from the repository root after `npm run setup`; commit fixtures/keras/ and fixtures/hdf5/. Every file is a few kB.
 Give names (`.venv/bin/python scripts/make_keras_files.py custom_layers`) to write only those files.
 """
 import hashlib
@@ -188,8 +191,26 @@ def write_keras2_files() -> None:
         write_expected(name, f"{name}.h5", model, tf_keras.__version__, with_probe=True)
 
 
+def write_scalar_datasets() -> None:
+    """fixtures/hdf5/scalar_datasets.h5: one 0-d dataset of each dtype the reader takes, as h5py
+    writes them (bool as a 1-byte enum), and .json with each one's dtype and little-endian bytes."""
+    import h5py
+
+    values = {"float32": np.float32(0.1), "float64": np.float64(-2.5e-300), "int32": np.int32(-123456),
+              "int64": np.int64(-(2**62) - 3), "bool": np.bool_(True)}
+    out = ROOT / "fixtures" / "hdf5"
+    out.mkdir(parents=True, exist_ok=True)
+    with h5py.File(out / "scalar_datasets.h5", "w") as f:
+        for name, value in values.items():
+            f.create_dataset(name, data=value)
+    expected = {name: {"dtype": name, "bytes": np.asarray(value).astype(np.asarray(value).dtype.newbyteorder("<")).tobytes().hex()} for name, value in values.items()}
+    (out / "scalar_datasets.json").write_text(json.dumps(expected, indent=2) + "\n")
+
+
 def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
+    if "scalar_datasets" in sys.argv[1:] or len(sys.argv) == 1:
+        write_scalar_datasets()
     if "--keras2-child" in sys.argv:
         write_keras2_files()
         return
