@@ -19,7 +19,10 @@ those files install it beside it (the Keras 2 files are otherwise kept as commit
     .venv/bin/python -m pip install --no-deps --target /tmp/tf_keras tf_keras==2.21.0
     KERAS2_PATH=/tmp/tf_keras .venv/bin/python scripts/make_keras_files.py
 
-Run from the repository root after `npm run setup`; commit fixtures/keras/. Every file is a few kB.
+It also writes fixtures/hdf5/scalar_datasets.h5 (0-d datasets of every weight dtype the reader takes)
+and its .json (name `scalar_datasets`).
+
+Run from the repository root after `npm run setup`; commit fixtures/keras/ and fixtures/hdf5/. Every file is a few kB.
 Give names (`.venv/bin/python scripts/make_keras_files.py custom_layers`) to write only those files.
 """
 import hashlib
@@ -42,7 +45,8 @@ def weight_records(model) -> list:
     records = []
     for layer in model.layers:
         for index, weight in enumerate(layer.weights):
-            value = np.ascontiguousarray(weight.numpy())
+            # np.asarray, not np.ascontiguousarray, which turns a 0-d weight into shape (1,).
+            value = np.asarray(weight.numpy())
             records.append({
                 "layer": layer.name,
                 "index": index,
@@ -131,16 +135,20 @@ def randomize_batch_norm_statistics(model) -> None:
 
 def write_keras3_files(only: list) -> None:
     import keras
-    from custom_layers import custom_layers_model
+    from custom_layers import custom_layers_model, scalar_weights_model
     from functional_example import two_branch_model
     from kw_config_layers import kw_functional_model, kw_sequential_model
+    from naming_rules import naming_rules_model
     from seed_models import SEED_MODELS
 
     # custom_layers: a custom layer holding weights in sub-layers (GainBlock), whose order the file
     # does not record; built as scripts/make-fixtures.sh builds fixtures/bundles/custom_layers.
+    # naming_rules: layers placed where Keras's group naming (by class, ops not counted, nested
+    # models, lists of sub-layers) differs from a naive reading. scalar_weights: 0-d weights.
     factories = {**SEED_MODELS, "two_branch": two_branch_model, "recurrent": recurrent_model,
                  "nested_sequential": nested_sequential_model, "sublayers": sublayers_model,
-                 "custom_layers": custom_layers_model,
+                 "custom_layers": custom_layers_model, "naming_rules": naming_rules_model,
+                 "scalar_weights": scalar_weights_model,
                  # a custom layer whose automatic config has no name; as fixtures/bundles/kw_* are built.
                  "kw_functional": kw_functional_model, "kw_sequential": kw_sequential_model}
     for name, factory in factories.items():
@@ -149,11 +157,12 @@ def write_keras3_files(only: list) -> None:
         model = seeded(factory)
         model.save(OUT / f"{name}.keras")
         write_expected(name, f"{name}.keras", model, keras.__version__, with_probe=name == "nested_sequential")
-    if only and "two_branch_legacy" not in only:
-        return
-    model = seeded(two_branch_model)
-    model.save(OUT / "two_branch_legacy.h5")
-    write_expected("two_branch_legacy", "two_branch_legacy.h5", model, keras.__version__, with_probe=True)
+    for name, factory in {"two_branch_legacy": two_branch_model, "scalar_weights_legacy": scalar_weights_model}.items():
+        if only and name not in only:
+            continue
+        model = seeded(factory)
+        model.save(OUT / f"{name}.h5")
+        write_expected(name, f"{name}.h5", model, keras.__version__, with_probe=name == "two_branch_legacy")
 
 
 def keras2_functional_model():
@@ -185,8 +194,26 @@ def write_keras2_files() -> None:
         write_expected(name, f"{name}.h5", model, tf_keras.__version__, with_probe=True)
 
 
+def write_scalar_datasets() -> None:
+    """fixtures/hdf5/scalar_datasets.h5: one 0-d dataset of each dtype the reader takes, as h5py
+    writes them (bool as a 1-byte enum), and .json with each one's dtype and little-endian bytes."""
+    import h5py
+
+    values = {"float32": np.float32(0.1), "float64": np.float64(-2.5e-300), "int32": np.int32(-123456),
+              "int64": np.int64(-(2**62) - 3), "bool": np.bool_(True)}
+    out = ROOT / "fixtures" / "hdf5"
+    out.mkdir(parents=True, exist_ok=True)
+    with h5py.File(out / "scalar_datasets.h5", "w") as f:
+        for name, value in values.items():
+            f.create_dataset(name, data=value)
+    expected = {name: {"dtype": name, "bytes": np.asarray(value).astype(np.asarray(value).dtype.newbyteorder("<")).tobytes().hex()} for name, value in values.items()}
+    (out / "scalar_datasets.json").write_text(json.dumps(expected, indent=2) + "\n")
+
+
 def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
+    if "scalar_datasets" in sys.argv[1:] or len(sys.argv) == 1:
+        write_scalar_datasets()
     if "--keras2-child" in sys.argv:
         write_keras2_files()
         return

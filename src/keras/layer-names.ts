@@ -1,4 +1,4 @@
-import { modelLayerItems } from './keras-file/sublayer-order.js';
+import { modelLayerItems } from './keras-file/saved-object-names.js';
 import type { KerasObject } from './keras-object.js';
 
 /**

@@ -10,6 +10,7 @@ import { kerasPositions, positionsByOwner } from '../../src/convert/weight-pairi
 import type { SourceWeight } from '../../src/convert/weight-source.js';
 import { WeightMismatchError } from '../../src/errors.js';
 import { checkBundleParity } from '../../src/parity/check-parity.js';
+import { cachedExport } from '../support/cached-export.js';
 import { fixtureBundle, REPO_ROOT } from '../support/paths.js';
 import { runCli } from '../support/run-cli.js';
 
@@ -20,6 +21,9 @@ const BUNDLE = fixtureBundle('custom_layers');
 const LAYERS = path.join(REPO_ROOT, 'dist', 'test', 'support', 'user-custom-layers.js');
 // The same model saved by Keras to a .keras file (scripts/make_keras_files.py custom_layers).
 const KERAS_FILE = path.join(REPO_ROOT, 'fixtures', 'keras', 'custom_layers.keras');
+// scalar_weights_model, exported to a cached bundle and saved (make_keras_files.py) as
+// fixtures/keras/scalar_weights.keras and scalar_weights_legacy.h5.
+const MODELS_FILE = path.join(REPO_ROOT, 'fixtures', 'models', 'custom_layers.py');
 
 describe('custom layers as users write them', function () {
   this.timeout(300_000);
@@ -58,11 +62,15 @@ describe('custom layers as users write them', function () {
     }
   });
 
-  it('the .keras file converts without Python: sub-layer weights paired by name, the same as the bundle, and parity passes', async () => {
-    const fromFile = path.join(tmp, 'from-file');
-    const fromBundle = path.join(tmp, 'from-bundle');
-    for (const [source, out] of [[KERAS_FILE, fromFile], [BUNDLE, fromBundle]] as const) {
-      const converted = await runCli(['convert', source, out, '--custom-layers', LAYERS]);
+  /**
+   * A model file converted without Python gives the same tfjs weights, byte for byte, as the
+   * bundle exported from the same seeded factory, and passes parity against that bundle's goldens.
+   */
+  async function convertsLikeTheBundle(modelFile: string, bundle: string, out: string): Promise<void> {
+    const fromFile = path.join(tmp, out, 'from-file');
+    const fromBundle = path.join(tmp, out, 'from-bundle');
+    for (const [source, dir] of [[modelFile, fromFile], [bundle, fromBundle]] as const) {
+      const converted = await runCli(['convert', source, dir, '--custom-layers', LAYERS]);
       assert.equal(converted.exitCode, 0, converted.stderr);
     }
     const manifest = async (dir: string) => (JSON.parse(await readFile(path.join(dir, 'model.json'), 'utf8')) as { weightsManifest: { paths: string[]; weights: unknown[] }[] }).weightsManifest;
@@ -75,8 +83,24 @@ describe('custom layers as users write them', function () {
     await import(LAYERS);
     const backends: ('cpu' | 'wasm' | 'tensorflow')[] = ['cpu', 'wasm'];
     if ((await probeBackend('tensorflow')).available) backends.push('tensorflow');
-    const result = await checkBundleParity({ bundleDir: BUNDLE, modelDir: fromFile }, { backends });
+    const result = await checkBundleParity({ bundleDir: bundle, modelDir: fromFile }, { backends });
     assert.equal(result.passed, true, JSON.stringify(result.backends.map((b) => [b.backend, b.passed])));
+  }
+
+  it('the .keras file converts without Python: sub-layer weights paired by name, the same as the bundle, and parity passes', async () => {
+    await convertsLikeTheBundle(KERAS_FILE, BUNDLE, 'custom_layers');
+  });
+
+  describe('scalar weights (shape []): ScalarGain\'s add_weight(shape=()) and Attention(use_scale=True)', () => {
+    let bundle: string;
+    before(async () => {
+      bundle = await cachedExport({ modelsFile: MODELS_FILE, factory: 'scalar_weights_model', cache: 'custom-layers', options: { seed: 0, batchSize: 2 } });
+    });
+    for (const file of ['scalar_weights.keras', 'scalar_weights_legacy.h5']) {
+      it(`${file} converts without Python to the bundle's weights, and parity passes`, async () => {
+        await convertsLikeTheBundle(path.join(REPO_ROOT, 'fixtures', 'keras', file), bundle, file);
+      });
+    }
   });
 
   it('sub-layer weights of a .keras file that names cannot pair are refused, naming the layer and the mismatch', () => {

@@ -11,7 +11,7 @@ import { convertKerasModel, toModelArtifacts } from '../../src/convert/convert-m
 import { weightsFromBundle } from '../../src/convert/weight-source.js';
 import { InputError } from '../../src/errors.js';
 import { loadBundle } from '../../src/keras/bundle.js';
-import { snakeCase } from '../../src/keras/keras-file/keras3-weights.js';
+import { containerKeys, snakeCase } from '../../src/keras/keras-file/saved-object-names.js';
 import { readKerasModelFile } from '../../src/keras/keras-file/read-model-file.js';
 import '../../src/layers/seed/index.js';
 import { defaultTolerance } from '../../src/parity/tolerance.js';
@@ -151,6 +151,12 @@ describe('reading .keras and .h5 model files without Python', () => {
     it("names h5 groups the way Keras's to_snake_case does", () => {
       const cases = { Dense: 'dense', LSTM: 'lstm', MultiHeadAttention: 'multi_head_attention', Conv2DTranspose: 'conv2d_transpose', GRUCell: 'gru_cell', PReLU: 'p_re_lu', TemporalWeighting: 'temporal_weighting' };
       for (const [className, key] of Object.entries(cases)) assert.equal(snakeCase(className), key, className);
+    });
+
+    it("numbers a container's items as saving_lib does: by class, operations and plain values unnamed, lists as containers", () => {
+      const layer = (class_name: string, module = 'keras.layers') => ({ module, class_name, config: {} });
+      const items = [layer('Dense'), layer('Dropout'), layer('Add', 'keras.src.ops.numpy'), layer('Add'), [], layer('Dense'), 3, [], layer('MyBlock', 'my_layers')];
+      assert.deepEqual(containerKeys(items), ['dense', 'dropout', undefined, 'add', 'container', 'dense_1', undefined, 'container_1', 'my_block']);
     });
   });
 });

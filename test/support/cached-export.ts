@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { exportWithPython, type PythonExportOptions } from '../../src/python-export/python-exporter.js';
+import { execa } from 'execa';
+import { exportWithPython, resolvePython, type PythonExportOptions } from '../../src/python-export/python-exporter.js';
 import { REPO_ROOT } from './paths.js';
 
 /** What to export: a factory function of a fixtures/models module, and the export's options. */
@@ -42,4 +43,22 @@ function sourcesHash(modelsFile: string, options: string): string {
   const exporter = path.join(REPO_ROOT, 'python', 'keras_bridge');
   for (const file of readdirSync(exporter).filter((f) => f.endsWith('.py')).sort()) hash.update(readFileSync(path.join(exporter, file)));
   return hash.digest('hex');
+}
+
+/**
+ * The files a Python script writes into .cache/<cache> (`python SCRIPT .cache/<cache> ...args`),
+ * run again only when the script or the files it imports (`sources`) change: for model files
+ * too big to commit (keras.applications models saved as .keras).
+ */
+export async function cachedScriptOutput(script: string, cache: string, sources: readonly string[] = [], args: readonly string[] = []): Promise<string> {
+  const dir = path.join(REPO_ROOT, '.cache', cache);
+  const stampFile = `${dir}.stamp`;
+  const hash = createHash('sha256').update(JSON.stringify(args));
+  for (const file of [script, ...sources]) hash.update(readFileSync(file));
+  const stamp = hash.digest('hex');
+  if (existsSync(stampFile) && readFileSync(stampFile, 'utf8') === stamp && existsSync(dir)) return dir;
+  await mkdir(dir, { recursive: true });
+  await execa(resolvePython(), [script, dir, ...args], { env: { TF_CPP_MIN_LOG_LEVEL: '3' }, stdout: 'inherit', stderr: 'pipe' });
+  await writeFile(stampFile, stamp);
+  return dir;
 }

@@ -127,6 +127,23 @@ export class RunningSum extends tf.layers.Layer {
   }
 }
 
+/** x * gain + offset, both scalar weights (shape []); offset not trainable. */
+export class ScalarGain extends tf.layers.Layer {
+  static readonly className = 'ScalarGain';
+  private gain!: tf.LayerVariable;
+  private offset!: tf.LayerVariable;
+
+  override build(): void {
+    this.gain = this.addWeight('gain', [], 'float32', tf.initializers.randomUniform({ minval: 0.5, maxval: 1.5 }));
+    this.offset = this.addWeight('offset', [], 'float32', tf.initializers.randomUniform({ minval: -0.5, maxval: 0.5 }), undefined, false);
+    this.built = true;
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    return tf.tidy(() => tf.add(tf.mul(first(inputs), this.gain.read()), this.offset.read()));
+  }
+}
+
 const serializedObject = z.object({ class_name: z.string(), config: z.record(z.unknown()) }).passthrough();
 
 export function registerUserCustomLayers(): void {
@@ -135,6 +152,7 @@ export function registerUserCustomLayers(): void {
   registerLayer('GainBlock', GainBlock, z.object({ units: z.number().int().positive() }));
   registerLayer('GatedMix', GatedMix);
   registerLayer('RunningSum', RunningSum);
+  registerLayer('ScalarGain', ScalarGain);
   registerActivation('fixtures>scaled_tanh', (x) => tf.mul(1.7159, tf.tanh(tf.mul(0.6666, x))));
 }
 

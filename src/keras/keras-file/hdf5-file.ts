@@ -126,14 +126,32 @@ export function readTensor(dataset: Dataset, where: string): Hdf5Tensor {
   if (!meta.littleEndian && meta.size > 1) {
     throw new InputError(`${where}: big-endian data; Keras writes little-endian weights. Re-save the model with Keras.`);
   }
+  const shape = meta.shape ?? [];
   const value = dataset.value;
-  if (!ArrayBuffer.isView(value)) throw new InputError(`${where}: dataset did not read as an array of numbers.`);
-  const view = value as ArrayBufferView;
+  const view = ArrayBuffer.isView(value) ? value : shape.length === 0 ? scalarArray(value, dtype) : undefined;
+  if (!view) throw new InputError(`${where}: dataset of shape [${shape.join(', ')}] did not read as an array of numbers.`);
   return {
-    shape: meta.shape ?? [],
+    shape,
     dtype,
     bytes: new Uint8Array(view.buffer.slice(view.byteOffset, view.byteOffset + view.byteLength)),
   };
+}
+
+/**
+ * h5wasm reads a 0-d dataset (a scalar weight: Attention's `scale`, `add_weight(shape=())`) as a
+ * plain number, or a bigint for int64, not as a typed array: put it back into one of its dtype.
+ * The number holds the stored value exactly (a float32 widened to a double narrows back to it).
+ */
+function scalarArray(value: unknown, dtype: BundleDtype): ArrayBufferView | undefined {
+  if (dtype === 'int64') return typeof value === 'bigint' || Number.isSafeInteger(value) ? BigInt64Array.of(BigInt(value as bigint | number)) : undefined;
+  if (typeof value !== 'number') return undefined;
+  const arrays: Partial<Record<BundleDtype, (v: number) => ArrayBufferView>> = {
+    float32: (v) => Float32Array.of(v),
+    float64: (v) => Float64Array.of(v),
+    int32: (v) => Int32Array.of(v),
+    bool: (v) => Uint8Array.of(v ? 1 : 0),
+  };
+  return arrays[dtype]?.(value);
 }
 
 const H5T_INTEGER = 0;

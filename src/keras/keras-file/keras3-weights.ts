@@ -2,20 +2,19 @@ import type { SourceWeight } from '../../convert/weight-source.js';
 import { InputError } from '../../errors.js';
 import { isKerasObject, type KerasObject } from '../keras-object.js';
 import { childGroup, holdsDatasets, isDataset, readTensor, type Group } from './hdf5-file.js';
-import { modelLayerItems, sublayerSlots, type SublayerSlot } from './sublayer-order.js';
+import { containerKeys, modelLayerItems } from './saved-object-names.js';
+import { sublayerSlots, type SublayerSlot } from './sublayer-order.js';
 
 /**
  * The weights in a Keras 3 model.weights.h5, as SourceWeights of the model's layers.
  *
  * Keras 3 (keras/src/saving/saving_lib.py) walks the model and writes each object's own variables
- * as datasets `vars/0`, `vars/1`, … of a group named by where the object sits, not by its name:
- *   - the model's layers under `layers/<key>`, where key is the layer's class in snake_case,
- *     numbered `_1`, `_2`… for repeats, in `model.layers` order (a Sequential's InputLayer is not
- *     among them);
- *   - a layer's sub-layers under the attribute that holds them (`cell`, `forward_layer`, …), and
- *     lists of layers as containers named like `layers/`;
- *   - the optimizer under `optimizer/`, which is ignored here; groups without datasets too.
- * Recent Keras also tags each `vars` group with the object's name, which is checked when present.
+ * as datasets `vars/0`, `vars/1`, … of a group named by where the object sits, not by its name
+ * (saved-object-names.ts has the rules): the model's layers under `layers/<key>`, a layer's
+ * sub-layers under the attribute that holds them (`cell`, `forward_layer`, …), lists of layers as
+ * containers like `layers/`; the optimizer under `optimizer/`, which is ignored here, as are groups
+ * without datasets. Recent Keras also tags each `vars` group with the object's name, which is
+ * checked when present.
  */
 export function weightsFromKeras3H5(root: Group, modelConfig: KerasObject, source: string): SourceWeight[] {
   const modelName = String(modelConfig.config['name'] ?? 'model');
@@ -64,10 +63,12 @@ function layerVariables(group: Group, layer: KerasObject | undefined, path: stri
   if (children.length === 0) return variables;
   const slots = layer ? sublayerSlots(layer.class_name) : undefined;
   if (slots) return [...variables, ...slotVariables(group, layer!, slots, children, path, source)];
-  const container = homogeneousContainerOrder(children);
-  if (children.length === 1 || container) {
-    for (const key of container ?? children) variables.push(...layerVariables(childGroup(group, key)!, undefined, `${path}/${key}`, source));
-    return variables;
+  // One sub-layer, or one class's list: their order is known, unless something inside them has
+  // none, in which case the whole layer's variables go by owner (with this layer's name first).
+  const order = children.length === 1 ? children : homogeneousContainerOrder(children);
+  if (order) {
+    const inner = order.flatMap((key) => layerVariables(childGroup(group, key)!, undefined, `${path}/${key}`, source));
+    if (!inner.some((v) => v.owner)) return [...variables, ...inner];
   }
   return ownedVariables(group, layer, path, source);
 }
@@ -79,22 +80,28 @@ function layerVariables(group: Group, layer: KerasObject | undefined, path: stri
  * returned with its owner instead: the Keras name path of the object that holds it (`block`,
  * `block/proj`; names from each `vars` group's `name` tag, else the attribute) and its position
  * among that object's variables (trainable, then non-trainable, as in tfjs). The converter pairs
- * them with the tfjs weights `<owner>/<weight>` (weight-pairing.ts, `positionsByOwner`).
+ * them with the tfjs weights `<owner>/<weight>` (weight-pairing.ts, `positionsByOwner`). A list of
+ * sub-layers adds nothing to the path: Keras names variables by the objects holding them
+ * (`stack/up/kernel`), not by the attribute holding the list (`blocks`).
  */
 function ownedVariables(group: Group, layer: KerasObject | undefined, path: string, source: string): Variable[] {
-  const ownerName = (g: Group, fallback: string): string => {
+  // A group without `vars` is a list (a container), not an object: it adds nothing to the path.
+  const ownerName = (g: Group, fallback: string): string | undefined => {
     const vars = childGroup(g, 'vars');
-    const tag = vars && 'name' in vars.attrs ? vars.attrs['name']!.value : undefined;
+    if (!vars) return undefined;
+    const tag = 'name' in vars.attrs ? vars.attrs['name']!.value : undefined;
     return typeof tag === 'string' ? tag : fallback;
   };
-  const root = ownerName(group, layer ? nameOf(layer) : path.split('/').pop()!);
+  const layerName = layer ? nameOf(layer) : path.split('/').pop()!;
+  const root = ownerName(group, layerName) ?? layerName;
   const variables: Variable[] = ownVariables(group, path, source).map((v, position) => ({ ...v, owner: { path: root, position } }));
   const visit = (g: Group, gPath: string, ownerPath: string): void => {
     for (const key of g.keys().filter((k) => k !== 'vars')) {
       const child = childGroup(g, key);
       if (!child || !holdsDatasets(child)) continue;
       const childPath = `${gPath}/${key}`;
-      const childOwner = `${ownerPath}/${ownerName(child, key)}`;
+      const childName = ownerName(child, key);
+      const childOwner = childName === undefined ? ownerPath : `${ownerPath}/${childName}`;
       ownVariables(child, childPath, source).forEach((v, position) => variables.push({ ...v, owner: { path: childOwner, position } }));
       visit(child, childPath, childOwner);
     }
@@ -161,12 +168,12 @@ interface ContainerItem {
 }
 
 /**
- * Pairs a list of layer configs with the groups Keras wrote for them, and checks that no group
- * with variables is left over (weights the config has no layer for).
+ * Pairs a list of layer configs with the groups Keras wrote for them (containerKeys), and checks
+ * that no group with variables is left over (weights the config has no layer for).
  */
 function containerItems(container: Group | undefined, items: readonly KerasObject[], source: string, path: string): ContainerItem[] {
-  const used = new Map<string, number>();
-  const paired = items.map((config) => ({ key: uniqueKey(snakeCase(config.class_name), used), config }));
+  const keyOf = containerKeys(items);
+  const paired = items.flatMap((config, i) => (keyOf[i] === undefined ? [] : [{ key: keyOf[i]!, config }]));
   const keys = new Set(paired.map((p) => p.key));
   const orphan = container?.keys().find((key) => !keys.has(key) && holdsDatasets(childGroup(container, key) ?? container));
   if (orphan !== undefined) {
@@ -185,25 +192,10 @@ function itemConfigs(items: readonly unknown[], source: string, where: string): 
   });
 }
 
-/** Keras's `_get_unique_name`: the first `dense`, then `dense_1`, `dense_2`, …. */
-function uniqueKey(base: string, used: Map<string, number>): string {
-  const count = used.get(base);
-  used.set(base, count === undefined ? 0 : count + 1);
-  return count === undefined ? base : `${base}_${count + 1}`;
-}
-
-/** Keras's `naming.to_snake_case`: `MultiHeadAttention` → `multi_head_attention`, `LSTM` → `lstm`. */
-export function snakeCase(className: string): string {
-  return className
-    .replace(/\W+/g, '')
-    .replace(/(.)([A-Z][a-z]+)/g, '$1_$2')
-    .replace(/([a-z])([A-Z])/g, '$1_$2')
-    .toLowerCase();
-}
-
 /**
  * A list attribute whose items the config does not give (e.g. a custom layer's list of Dense
- * layers): its keys are one class's `x`, `x_1`, `x_2`…, which are numbered in list order.
+ * layers): when its keys are one class's `x`, `x_1`, `x_2`…, containerKeys numbered them in list
+ * order, which is then known.
  */
 function homogeneousContainerOrder(keys: readonly string[]): string[] | undefined {
   const base = [...keys].sort((a, b) => a.length - b.length)[0]!;

@@ -1,4 +1,5 @@
-import { isKerasObject, type KerasObject } from '../keras-object.js';
+import type { KerasObject } from '../keras-object.js';
+import { modelLayerItems } from './saved-object-names.js';
 
 /**
  * Where a Keras layer keeps weights in sub-objects. Keras 3's model.weights.h5 stores a layer's own
@@ -13,27 +14,23 @@ export interface SublayerSlot {
   /** The sub-layer's config, when the parent's config holds it (to look inside the sub-layer). */
   config?: (parent: KerasObject) => unknown;
   /**
-   * For an attribute holding a list of layers: their configs in list order. Keras names each
-   * item's group after its class (snake_case, `_1`, `_2`… for repeats), in list order.
+   * For an attribute holding a list of layers: their configs in list order, whose groups Keras
+   * names as saved-object-names.ts's containerKeys does.
    */
   items?: (parent: KerasObject) => unknown[];
 }
 
 const field = (name: string) => (parent: KerasObject) => parent.config[name];
 const list = (value: unknown): unknown[] => (Array.isArray(value) ? value : []);
-/** A Sequential's `layers` attribute leaves out its InputLayer, which its config lists first. */
-const sequentialLayers = (model: KerasObject): unknown[] =>
-  list(model.config['layers']).filter((l, i) => !(i === 0 && isKerasObject(l) && l.class_name === 'InputLayer'));
-const functionalLayers = (model: KerasObject): unknown[] => list(model.config['layers']);
 const cellOf = (rnn: KerasObject): unknown => rnn.config['cell'];
 
 const RNN_SLOTS: SublayerSlot[] = [{ attribute: 'cell', config: cellOf }];
 const WRAPPER_SLOTS: SublayerSlot[] = [{ attribute: 'layer', config: field('layer') }];
 
 const SUBLAYER_SLOTS: Record<string, SublayerSlot[]> = {
-  Sequential: [{ attribute: 'layers', items: sequentialLayers }],
-  Functional: [{ attribute: 'layers', items: functionalLayers }],
-  Model: [{ attribute: 'layers', items: functionalLayers }],
+  Sequential: [{ attribute: 'layers', items: modelLayerItems }],
+  Functional: [{ attribute: 'layers', items: modelLayerItems }],
+  Model: [{ attribute: 'layers', items: modelLayerItems }],
   RNN: RNN_SLOTS,
   LSTM: RNN_SLOTS,
   GRU: RNN_SLOTS,
@@ -53,9 +50,4 @@ const SUBLAYER_SLOTS: Record<string, SublayerSlot[]> = {
 /** The sub-layer slots of a Keras class, in `layer.weights` order; undefined for classes not listed. */
 export function sublayerSlots(className: string): readonly SublayerSlot[] | undefined {
   return SUBLAYER_SLOTS[className];
-}
-
-/** Item configs of a model's `layers` attribute (the top-level layers a .keras file stores). */
-export function modelLayerItems(model: KerasObject): unknown[] {
-  return model.class_name === 'Sequential' ? sequentialLayers(model) : functionalLayers(model);
 }
