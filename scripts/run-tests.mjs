@@ -3,7 +3,10 @@
 // their output live, then closes with one line of totals: `N passed, N failed[, N skipped]`.
 // Exit 1 when a test failed, a runner crashed without results, or no test ran at all.
 //
-//   node scripts/run-tests.mjs [-- <mocha args, e.g. --grep wasm>]
+//   node scripts/run-tests.mjs [--only test/DIR] [-- <mocha args, e.g. --grep wasm>]
+//
+// --only test/DIR: only the mocha tests under that folder, and no pytest (`npm run test:zoo` runs
+// test/applications, the keras.applications zoo, alone; `npm test` runs it with everything else).
 //
 // Run `npm run setup` (or `npm test`, which does both) first: this script builds nothing.
 import { spawnSync } from 'node:child_process';
@@ -14,8 +17,8 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
-/** Test sources under test/ and, compiled, under dist/test/; stale compiled tests are left out. */
-function mochaTestFiles() {
+/** Test sources under test/ (or `only`) and, compiled, under dist/test/; stale compiled tests are left out. */
+function mochaTestFiles(only) {
   const files = [];
   const walk = (dir) => {
     if (!fs.existsSync(dir)) return;
@@ -25,7 +28,7 @@ function mochaTestFiles() {
       else if (entry.name.endsWith('.test.ts')) files.push(full);
     }
   };
-  walk(path.join(ROOT, 'test'));
+  walk(path.join(ROOT, only ?? 'test'));
   const compiled = [];
   for (const source of files.sort()) {
     const js = path.join(ROOT, 'dist', path.relative(ROOT, source)).replace(/\.ts$/, '.js');
@@ -36,9 +39,9 @@ function mochaTestFiles() {
 }
 
 /** @returns {{name: string, passed: number, failed: number, skipped: number, crash?: string}} */
-function runMocha(tmp, extraArgs) {
+function runMocha(tmp, extraArgs, only) {
   const result = { name: 'mocha', passed: 0, failed: 0, skipped: 0 };
-  const files = mochaTestFiles();
+  const files = mochaTestFiles(only);
   if (files.length === 0) {
     console.log('run-tests: no mocha tests (no test/**/*.test.ts compiled under dist/test)');
     return result;
@@ -109,11 +112,22 @@ function describeExit(run) {
 }
 
 function main() {
-  const extraArgs = process.argv.slice(2).filter((arg, index) => !(index === 0 && arg === '--'));
+  let args = process.argv.slice(2);
+  let only;
+  if (args[0] === '--only') {
+    only = args[1];
+    if (!only || !fs.existsSync(path.join(ROOT, only))) {
+      console.log(`run-tests: --only ${only ?? ''}: no such folder`);
+      process.exitCode = 1;
+      return;
+    }
+    args = args.slice(2);
+  }
+  const extraArgs = args.filter((arg, index) => !(index === 0 && arg === '--'));
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'keras-bridge-tests-'));
   let results;
   try {
-    results = [runMocha(tmp, extraArgs), runPytest(tmp)];
+    results = only ? [runMocha(tmp, extraArgs, only)] : [runMocha(tmp, extraArgs), runPytest(tmp)];
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
   }

@@ -34,6 +34,31 @@ export async function cachedExport({ modelsFile, factory, cache, options = {} }:
   return dir;
 }
 
+/**
+ * The .keras files of `factories` of a fixtures/models module, saved by scripts/save_keras_file.py
+ * (seeded as the exporter seeds a factory, so each holds its bundle's weights) into
+ * .cache/<cache>/<factory>.keras; the missing or stale ones are saved again, in one Python process.
+ * Returns each factory's file.
+ */
+export async function cachedKerasFiles(modelsFile: string, factories: readonly string[], cache: string): Promise<Map<string, string>> {
+  const dir = path.join(REPO_ROOT, '.cache', cache);
+  const script = path.join(REPO_ROOT, 'scripts', 'save_keras_file.py');
+  const stamp = createHash('sha256').update(readFileSync(script)).update(sourcesHash(modelsFile, 'keras file')).digest('hex');
+  const files = new Map(factories.map((f) => [f, path.join(dir, `${f}.keras`)]));
+  const stale = factories.filter((f) => !(existsSync(files.get(f)!) && existsSync(`${files.get(f)}.stamp`) && readFileSync(`${files.get(f)}.stamp`, 'utf8') === stamp));
+  if (stale.length > 0) {
+    await mkdir(dir, { recursive: true });
+    const module = path.basename(modelsFile, '.py');
+    await execa(resolvePython(), [script, '--path', path.dirname(modelsFile), '--out-dir', dir, ...stale.map((f) => `${module}:${f}`)], {
+      env: { TF_CPP_MIN_LOG_LEVEL: '3' },
+      stdout: 'inherit',
+      stderr: 'pipe',
+    });
+    for (const f of stale) await writeFile(`${files.get(f)}.stamp`, stamp);
+  }
+  return files;
+}
+
 /** The settings that pick TensorFlow's float32 kernels: goldens exported under others differ. */
 const KERNEL_ENVIRONMENT = ['TF_ENABLE_ONEDNN_OPTS', 'ONEDNN_MAX_CPU_ISA', 'DNNL_MAX_CPU_ISA'];
 
