@@ -29,15 +29,22 @@ import { REPO_ROOT } from '../support/paths.js';
 // `npm run test:zoo` runs this file alone; `npm test` runs it with everything else.
 const MODELS_FILE = path.join(REPO_ROOT, 'fixtures', 'models', 'applications.py');
 
-/** wasm for the small ones; the native backend for all (wasm takes minutes on the 20-90 MB ones). */
-const FAMILIES: Array<{ factory: string; parity: BackendName[] }> = [
+/**
+ * wasm for the small ones; the native backend for all (wasm takes minutes on the 20-90 MB ones).
+ * `float64Reference`: export with --float64-reference (docs/tolerances.md). NASNetMobile needs it:
+ * Keras's own float32 error reaches 4.4e-5 there (the last Dense kernel's gradient, after 12 cells
+ * of concatenated branches), past the default atol of 5e-6, and tfjs lands as far (6.5e-5 on wasm,
+ * 3.8e-5 on a layer output on tensorflow: 3 tensors failing at the defaults). Within Keras's error
+ * plus its least accurate kernel variant's, every tensor passes at under 0.34 of the bound.
+ */
+const FAMILIES: Array<{ factory: string; parity: BackendName[]; float64Reference?: boolean }> = [
   { factory: 'mobilenet', parity: ['wasm', 'tensorflow'] },
   { factory: 'mobilenet_v2', parity: ['wasm', 'tensorflow'] },
   { factory: 'mobilenet_v3_small', parity: ['wasm', 'tensorflow'] },
   { factory: 'mobilenet_v3_large', parity: ['wasm', 'tensorflow'] },
   { factory: 'efficientnet_b0', parity: ['wasm', 'tensorflow'] },
   { factory: 'efficientnet_v2_b0', parity: ['wasm', 'tensorflow'] },
-  { factory: 'nasnet_mobile', parity: ['wasm', 'tensorflow'] },
+  { factory: 'nasnet_mobile', parity: ['wasm', 'tensorflow'], float64Reference: true },
   { factory: 'densenet121', parity: ['tensorflow'] },
   { factory: 'resnet50', parity: ['tensorflow'] },
   { factory: 'resnet50_v2', parity: ['tensorflow'] },
@@ -88,7 +95,7 @@ describe('keras.applications: every family from its .keras file and from a bundl
   });
   after(async () => rm(tmp, { recursive: true, force: true }));
 
-  for (const { factory, parity } of FAMILIES) {
+  for (const { factory, parity, float64Reference } of FAMILIES) {
     it(`${factory}: the .keras file reads to Keras's weights and converts as the bundle does; stock tf.loadLayersModel predicts what Keras did; parity on ${parity.join(', ')}`, async () => {
       const seconds: string[] = [];
       let clock = Date.now();
@@ -96,7 +103,7 @@ describe('keras.applications: every family from its .keras file and from a bundl
         seconds.push(`${what} ${((Date.now() - clock) / 1000).toFixed(1)} s`);
         clock = Date.now();
       };
-      const bundleDir = await cachedExport({ modelsFile: MODELS_FILE, factory, cache: 'applications', options: { batchSize: 1, trainingMode: false } });
+      const bundleDir = await cachedExport({ modelsFile: MODELS_FILE, factory, cache: 'applications', options: { batchSize: 1, trainingMode: false, float64Reference: float64Reference ?? false } });
       const bundle = await loadBundle(bundleDir);
       lap('export/load');
 
