@@ -11,7 +11,7 @@ export { KerasCropping } from './cropping.js';
 export { KerasDepthwiseConv1D } from './depthwise-conv1d.js';
 export { KerasEinsumDense } from './einsum-dense.js';
 export { KerasELU } from './elu.js';
-export { KerasGlobalAveragePooling3D, KerasGlobalMaxPooling3D } from './global-pooling3d.js';
+export { KerasGlobalAveragePooling, KerasGlobalMaxPooling } from './global-pooling.js';
 export { KerasGroupNormalization } from './group-normalization.js';
 export { KerasMultiHeadAttention } from './multi-head-attention.js';
 export { KerasNormalization } from './normalization.js';
