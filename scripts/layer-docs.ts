@@ -4,6 +4,7 @@ import path from 'node:path';
 import {
   formatLayerSupportMarkdown,
   layerSupportTable,
+  moduleClassLabel,
   tfjsRegisteredClassNames,
   type LayerEvidence,
 } from '../src/convert/layer-support.js';
@@ -15,6 +16,13 @@ const TFJS_BUILTINS = tfjsRegisteredClassNames();
 export async function renderLayerDocs(root: string): Promise<string> {
   const { translateLayer } = await import('../src/convert/translate-layer.js');
   const { isOperationNode } = await import('../src/convert/operation-translation.js');
+  const { translatedModuleClasses } = await import('../src/convert/translator-registry.js');
+  const moduleClasses = translatedModuleClasses();
+  // A class registered by module is evidence under its module's label, not under its bare name.
+  const evidenceKey = (layer: KerasObject): string => {
+    const registered = moduleClasses.find((c) => c.module === layer.module && c.className === layer.class_name);
+    return registered ? moduleClassLabel(registered) : layer.class_name;
+  };
   const listing = JSON.parse(await readFile(path.join(root, 'fixtures', 'keras-layers.json'), 'utf8')) as {
     keras_version: string;
     layers: Record<string, string>;
@@ -26,15 +34,21 @@ export async function renderLayerDocs(root: string): Promise<string> {
       const config = JSON.parse(await readFile(path.join(zoo, family, model, 'model.keras.json'), 'utf8')) as KerasObject;
       // Operation nodes (keras.ops on symbolic tensors) share class names with layers (Softmax, Add).
       for (const layer of modelLayers(config).filter((l) => !isOperationNode(l))) {
-        const seen = evidence.get(layer.class_name) ?? { targets: new Set<string>(), models: [] };
+        const key = evidenceKey(layer);
+        const seen = evidence.get(key) ?? { targets: new Set<string>(), models: [] };
         const { tfjs } = translateLayer(layer, `${family}/${model}`);
         seen.targets.add(tfjs.class_name);
         if (!seen.models.includes(`${family}/${model}`)) seen.models.push(`${family}/${model}`);
-        evidence.set(layer.class_name, seen);
+        evidence.set(key, seen);
       }
     }
   }
-  return formatLayerSupportMarkdown(layerSupportTable(Object.keys(listing.layers), TFJS_BUILTINS, evidence), listing.keras_version);
+  const moduleLabels = moduleClasses.map(moduleClassLabel);
+  return formatLayerSupportMarkdown(
+    layerSupportTable(Object.keys(listing.layers), TFJS_BUILTINS, evidence),
+    listing.keras_version,
+    layerSupportTable(moduleLabels, TFJS_BUILTINS, evidence, new Set(moduleLabels)),
+  );
 }
 
 /** Every layer of a model config, those of nested models and wrapped layers included. */

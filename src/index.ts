@@ -2,7 +2,7 @@
 export { registerLayer, findCustomLayer, registeredCustomLayers, kerasBaseLayerConfigSchema } from './registry/custom-layer-registry.js';
 export { registerActivation, findCustomActivation } from './registry/custom-activation-registry.js';
 export type { CustomLayerClass, CustomLayerRegistration } from './registry/custom-layer-registry.js';
-export { registerTranslator, findTranslator, translatedKerasClasses } from './convert/translator-registry.js';
+export { registerTranslator, registerModuleTranslator, findTranslator, translatedKerasClasses, translatedModuleClasses } from './convert/translator-registry.js';
 export type { LayerTranslator, TfjsLayerConfig } from './convert/translator-registry.js';
 export { convertKerasModel, toModelArtifacts } from './convert/convert-model.js';
 export type { ConvertedModel } from './convert/convert-model.js';

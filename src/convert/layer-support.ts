@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { TENSOR_KWARGS_READ } from './call-arguments.js';
-import { translatedKerasClasses } from './translator-registry.js';
+import { translatedKerasClasses, type ModuleClass } from './translator-registry.js';
 import { unsupportedReason } from './unsupported-layers.js';
 
 export type LayerSupportStatus = 'tfjs' | 'keras-bridge' | 'tfjs or keras-bridge' | 'unsupported';
@@ -27,8 +27,8 @@ export function layerSupportTable(
   kerasClasses: readonly string[],
   tfjsBuiltins: ReadonlySet<string>,
   evidence: ReadonlyMap<string, LayerEvidence>,
+  translated: ReadonlySet<string> = new Set(translatedKerasClasses()),
 ): LayerSupport[] {
-  const translated = new Set(translatedKerasClasses());
   return [...kerasClasses].sort().map((kerasClass) => {
     if (!translated.has(kerasClass)) {
       return { kerasClass, status: 'unsupported' as const, note: unsupportedReason(kerasClass) ?? 'not converted yet' };
@@ -49,7 +49,16 @@ export function tfjsRegisteredClassNames(): Set<string> {
   return new Set(Object.keys(tf.serialization.SerializationMap.getMap().classNameMap));
 }
 
-export function formatLayerSupportMarkdown(rows: readonly LayerSupport[], kerasVersion: string): string {
+/** A class registered by module (registerModuleTranslator), as docs/layers.md and its evidence name it. */
+export function moduleClassLabel(c: ModuleClass): string {
+  return `${c.module}.${c.className}`;
+}
+
+/**
+ * `rows`: keras.layers' classes; `moduleRows`: the classes keras.applications models define in
+ * their own modules (labelled by moduleClassLabel).
+ */
+export function formatLayerSupportMarkdown(rows: readonly LayerSupport[], kerasVersion: string, moduleRows: readonly LayerSupport[] = []): string {
   const count = (status: LayerSupportStatus) => rows.filter((r) => r.status === status).length;
   return [
     '# Keras 3 layers in keras-bridge',
@@ -75,6 +84,19 @@ export function formatLayerSupportMarkdown(rows: readonly LayerSupport[], kerasV
     '|---|---|---|',
     ...rows.map((r) => `| ${r.kerasClass} | ${r.status} | ${r.note} |`),
     '',
+    ...(moduleRows.length === 0
+      ? []
+      : [
+          '## Layers keras.applications models define themselves',
+          '',
+          'Not in keras.layers: each is found under the module its saved config records (`module` in a .keras',
+          "file's config.json), so that a user's own class of the same name stays a custom layer.",
+          '',
+          '| Keras class (module.class) | status | note |',
+          '|---|---|---|',
+          ...moduleRows.map((r) => `| ${r.kerasClass} | ${r.status} | ${r.note} |`),
+          '',
+        ]),
   ].join('\n');
 }
 

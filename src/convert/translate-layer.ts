@@ -33,7 +33,7 @@ export function translateLayer(
     custom: translateCustomLayer,
     operation: (l: KerasObject, c: TranslationContext) => translateOperation(l, c, firstNodeArguments(l)),
     model: translateNestedModel,
-    tfjs: findTranslator(layer.class_name),
+    tfjs: findTranslator(layer.class_name, layer.module),
   }[mapping];
   if (!translator) {
     const reason = unsupportedReason(layer.class_name) ?? 'not supported by the converter yet';

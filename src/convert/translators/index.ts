@@ -11,3 +11,4 @@ import './recurrent.js';
 import './embedding.js';
 import './preprocessing.js';
 import './augmentation.js';
+import './applications.js';

@@ -134,11 +134,6 @@ registerTranslator(['ZeroPadding3D'], to('KerasZeroPadding', { padding: copy, da
 registerTranslator(['UpSampling1D'], to('KerasUpSampling', { size: oneAxis }));
 registerTranslator(['UpSampling3D'], to('KerasUpSampling', { size: copy, data_format: copy }));
 
-// ---- Pooling ----
-
-registerTranslator(['GlobalAveragePooling3D'], to('KerasGlobalAveragePooling3D', { data_format: copy, keepdims: copy }));
-registerTranslator(['GlobalMaxPooling3D'], to('KerasGlobalMaxPooling3D', { data_format: copy, keepdims: copy }));
-
 // ---- Regularization (the identity at inference) ----
 
 registerTranslator(['SpatialDropout2D', 'SpatialDropout3D'], to('KerasSpatialDropout', { rate: copy, seed: copy, data_format: copy }));

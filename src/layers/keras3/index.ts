@@ -11,7 +11,7 @@ export { KerasCropping } from './cropping.js';
 export { KerasDepthwiseConv1D } from './depthwise-conv1d.js';
 export { KerasEinsumDense } from './einsum-dense.js';
 export { KerasELU } from './elu.js';
-export { KerasGlobalAveragePooling3D, KerasGlobalMaxPooling3D } from './global-pooling3d.js';
+export { KerasGlobalAveragePooling, KerasGlobalMaxPooling } from './global-pooling.js';
 export { KerasGroupNormalization } from './group-normalization.js';
 export { KerasMultiHeadAttention } from './multi-head-attention.js';
 export { KerasNormalization } from './normalization.js';
@@ -35,3 +35,6 @@ export { KerasGroupedConv1D, KerasGroupedConv2D, KerasGroupedConv3D } from './gr
 export { KerasCenterCrop, KerasResizing } from './image-resizing.js';
 export { KerasCategoryEncoding } from './category-encoding.js';
 export { KerasInferenceIdentity } from './inference-identity.js';
+// Layers that keras.applications models define for themselves (not in keras.layers).
+export { KerasLayerScale } from './layer-scale.js';
+export { KerasCustomScaleLayer } from './custom-scale-layer.js';

@@ -5,12 +5,14 @@ import {
   KerasAttention,
   KerasConv1DTranspose,
   KerasCropping,
+  KerasCustomScaleLayer,
   KerasDepthwiseConv1D,
   KerasEinsumDense,
   KerasELU,
-  KerasGlobalAveragePooling3D,
-  KerasGlobalMaxPooling3D,
+  KerasGlobalAveragePooling,
+  KerasGlobalMaxPooling,
   KerasGroupNormalization,
+  KerasLayerScale,
   KerasMultiHeadAttention,
   KerasNormalization,
   KerasReLU,
@@ -84,13 +86,26 @@ const CASES: Record<string, LayerCase> = {
     weightShapes: [],
   },
   KerasUpSampling: { layer: () => new KerasUpSampling({ name: 'u', size: [2, 1, 3] }), inputShape: [2, 2, 2, 3], outputShape: [null, 4, 2, 6, 3], weightShapes: [] },
-  KerasGlobalAveragePooling3D: { layer: () => new KerasGlobalAveragePooling3D({ name: 'p' }), inputShape: [2, 3, 2, 4], outputShape: [null, 4], weightShapes: [] },
-  'KerasGlobalMaxPooling3D (keepdims, channels first)': {
-    layer: () => new KerasGlobalMaxPooling3D({ name: 'p', keepdims: true, dataFormat: 'channelsFirst' }),
+  'KerasGlobalAveragePooling (3D)': { layer: () => new KerasGlobalAveragePooling({ name: 'p' }), inputShape: [2, 3, 2, 4], outputShape: [null, 4], weightShapes: [] },
+  'KerasGlobalAveragePooling (1D, keepdims, channels first)': {
+    layer: () => new KerasGlobalAveragePooling({ name: 'p', keepdims: true, dataFormat: 'channelsFirst' }),
+    inputShape: [4, 5],
+    outputShape: [null, 4, 1],
+    weightShapes: [],
+  },
+  'KerasGlobalMaxPooling (2D, keepdims)': {
+    layer: () => new KerasGlobalMaxPooling({ name: 'p', keepdims: true }),
+    inputShape: [3, 2, 4],
+    outputShape: [null, 1, 1, 4],
+    weightShapes: [],
+  },
+  'KerasGlobalMaxPooling (3D, keepdims, channels first)': {
+    layer: () => new KerasGlobalMaxPooling({ name: 'p', keepdims: true, dataFormat: 'channelsFirst' }),
     inputShape: [4, 2, 3, 2],
     outputShape: [null, 4, 1, 1, 1],
     weightShapes: [],
   },
+  KerasLayerScale: { layer: () => new KerasLayerScale({ name: 's', initValues: 1e-6, projectionDim: 4 }), inputShape: [3, 4], outputShape: [null, 3, 4], weightShapes: [[4]] },
   'KerasNormalization (mean and variance in the config)': {
     layer: () => new KerasNormalization({ name: 'n', axis: [1], mean: [1, 2, 3], variance: [1, 4, 9], invert: true }),
     inputShape: [3, 2],
@@ -157,6 +172,17 @@ describe('Keras 3 layers in TypeScript (src/layers/keras3)', () => {
     const out = layer.apply([tf.input({ shape: [3, 4] }), tf.input({ shape: [1, 4] })]) as tf.SymbolicTensor;
     assert.deepEqual(out.shape, [null, 3, 4]);
     assert.throws(() => new KerasSubtract({}).apply([tf.input({ shape: [4] }), tf.input({ shape: [3, 4] })]), /different ranks/);
+  });
+
+  it('KerasCustomScaleLayer adds the second input times scale to the first, round-trips its config, and takes exactly two inputs', () => {
+    const layer = new KerasCustomScaleLayer({ name: 'c', scale: 0.17 });
+    const config = layer.getConfig();
+    assert.deepEqual(new KerasCustomScaleLayer(config as never).getConfig(), config);
+    const out = layer.apply([tf.input({ shape: [3, 4] }), tf.input({ shape: [null as unknown as number, 4] })]) as tf.SymbolicTensor;
+    assert.deepEqual(out.shape, [null, 3, 4]);
+    const [a, b] = [tf.tensor([[1, 2]]), tf.tensor([[10, 20]])];
+    assert.deepEqual(Array.from((new KerasCustomScaleLayer({ scale: 0.5 }).apply([a, b]) as tf.Tensor).dataSync()), [6, 12]);
+    assert.throws(() => new KerasCustomScaleLayer({ scale: 1 }).apply(tf.input({ shape: [4] })), /takes a list of 2 inputs, got 1/);
   });
 
   it('KerasGroupNormalization with groups = -1 normalizes each channel alone and stores the channel count', () => {
