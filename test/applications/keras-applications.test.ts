@@ -18,7 +18,8 @@ import { cachedExport, cachedKerasFiles } from '../support/cached-export.js';
 import { REPO_ROOT } from '../support/paths.js';
 
 // Every keras.applications family (fixtures/models/applications.py: weights=None, the smallest
-// input each accepts, 10 classes, logits, distinct biases and normalization statistics), files
+// input each accepts, 10 classes, logits, distinct biases and gammas, BatchNormalization statistics
+// calibrated on a random batch so that activations and logits are well scaled), files
 // nobody here wrote the layout of. Each model is saved by Keras's model.save() and exported as a
 // bundle from the same seeded factory; then, with no Python:
 //   1. the .keras file reads to the bundle's weights (what Keras listed), layer by layer, bit for bit;

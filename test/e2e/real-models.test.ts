@@ -91,21 +91,29 @@ describe('real models from keras.applications and common architectures', functio
   }
 
   // The allowance above is wide where the model is ill-conditioned; a real fault there must still fail.
-  it("mobilenet_v2: a BatchNormalization epsilon 10% off (1e-3 -> 1.1e-3) at its worst-conditioned layer still fails in training mode, first at that layer", async function () {
+  it('mobilenet_v2: a BatchNormalization epsilon 10% off at its worst-conditioned layer still fails in training mode; 50% off, that layer is named first', async function () {
     if (!available.has('tensorflow')) this.skip();
     const options = { batchSize: 1, trainingMode: true, float64Reference: true };
     const bundleDir = await cachedExport({ modelsFile: MODELS_FILE, factory: 'mobilenet_v2', cache: 'real-models', options });
     const bundle = await loadBundle(bundleDir);
     const converted = await convertKerasModel(bundle.modelConfig, weightsFromBundle(bundle), 'mobilenet_v2');
     const tmp = await mkdtemp(path.join(os.tmpdir(), 'kb-real-fault-'));
-    try {
-      await writeModelDirectory(tmp, changedEpsilon('block_12_expand_BN', 1.1e-3)(converted));
-      const result = await checkBundleParity({ bundleDir, modelDir: tmp }, { backends: ['tensorflow'] });
-      const training = result.backends[0]?.training;
+    const trainingWithEpsilon = async (epsilon: number) => {
+      const modelDir = path.join(tmp, String(epsilon));
+      await writeModelDirectory(modelDir, changedEpsilon('block_12_expand_BN', epsilon)(converted));
+      const training = (await checkBundleParity({ bundleDir, modelDir }, { backends: ['tensorflow'] })).backends[0]?.training;
       const failing = (training?.tensors ?? []).filter((t) => !t.comparison.passed);
-      assert.ok(failing.length > 0, 'the fault passed within the float64 and kernel-variant allowance');
+      assert.ok(failing.length > 0, `epsilon ${epsilon}: the fault passed within the float64 and kernel-variant allowance`);
       assert.ok(failing.every((t) => t.float64Error != null && t.kernelVariantError != null), 'the failing tensors had the measured allowance');
-      assert.equal(training?.firstDivergingLayer, 'block_12_expand_BN');
+      return training!;
+    };
+    try {
+      // 1e-3 -> 1.1e-3: caught at 1.5 times the bound (AMD EPYC, oneDNN). Which layer shows it first
+      // depends on the kernels: with oneDNN off it is the ReLU after it, whose allowance is smaller.
+      const slight = await trainingWithEpsilon(1.1e-3);
+      assert.ok(['block_12_expand_BN', 'block_12_expand_relu'].includes(slight.firstDivergingLayer ?? ''), `named ${slight.firstDivergingLayer}`);
+      // 1e-3 -> 1.5e-3: 7 times the bound, named at the layer itself on every kernel variant.
+      assert.equal((await trainingWithEpsilon(1.5e-3)).firstDivergingLayer, 'block_12_expand_BN');
     } finally {
       await rm(tmp, { recursive: true, force: true });
     }
