@@ -225,6 +225,7 @@ def run_export(args) -> int:
         float64_reference=args.float64_reference,
         kernel_variants=args.kernel_variants,
         rebuild=Rebuild.from_cli(args),
+        source_roots=args.path,
         progress=to_stderr,
     )
     print(path, flush=True)

@@ -80,6 +80,7 @@ def export(
     float64_reference: bool = False,
     kernel_variants: bool = True,
     rebuild=None,
+    source_roots=(),
     progress: Progress = None,
 ) -> Path:
     """Exports a built Keras 3 model as a bundle at `out_dir` and returns the bundle's path.
@@ -101,6 +102,8 @@ def export(
     kernel_variants.py): parity bounds tfjs by the least accurate of them. `rebuild` (a
     kernel_variants.Rebuild, given by the CLI) says how those processes get the model; without it
     the model is saved to a temporary .keras file.
+    `source_roots`: directories (the CLI's --path) that the custom classes' source files are
+    recorded relative to (manifest `custom_layers[].source`); a file under none is recorded absolute.
     `progress`, if given, receives one line per step. Raises ExportError when the model or
     the destination cannot be exported (the CLI's exit code 2); nothing is written then.
     """
@@ -120,7 +123,7 @@ def export(
     graph = build_layer_graph(model)
     refuse_lambda_layers(model)
 
-    customs = custom_layer_records(model)
+    customs = custom_layer_records(model, source_roots)
     custom_note = ", ".join(r["class_name"] for r in customs)
     emit(
         progress,
@@ -199,6 +202,7 @@ def export(
         goldens=golden_sections,
         seed=seed,
         batch_size=batch_size,
+        custom_layers=customs,
     )
 
     files = {

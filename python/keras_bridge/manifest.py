@@ -6,8 +6,10 @@ import platform
 from . import __version__
 from ._tf import keras, np, tf
 from .bundle_writer import BUNDLE_FORMAT, FORMAT_VERSION, bundle_dtype
+from .class_source import source_records
 from .differentiability import Differentiability
 from .layer_graph import LayerGraph, flatten_layers, node_zero, shape_list
+from .python_only import python_only_constructs
 
 
 def producer() -> dict:
@@ -71,8 +73,10 @@ def layer_record(layer, analysis: Differentiability) -> dict:
     }
 
 
-def custom_layer_records(model) -> list:
-    """One record per custom class among the model's layers (nested ones too), first use first."""
+def custom_layer_records(model, source_roots=()) -> list:
+    """One record per custom class among the model's layers (nested ones too), first use first:
+    its layers, its source and its user base classes' (paths relative to the first of
+    `source_roots` they lie under, else absolute), and the Python-only constructs of its call()."""
     records: dict = {}
     for layer in flatten_layers(model):
         cls = type(layer)
@@ -85,6 +89,8 @@ def custom_layer_records(model) -> list:
                 "registered_name": registered_name(cls),
                 "module": cls.__module__,
                 "layers": [],
+                **source_records(cls, source_roots),
+                "python_only": python_only_constructs(cls, source_roots),
             },
         )
         record["layers"].append(layer.name)
@@ -104,6 +110,7 @@ def build_manifest(
     goldens: dict,
     seed: int,
     batch_size: int,
+    custom_layers: list,
 ) -> dict:
     return {
         "format": BUNDLE_FORMAT,
@@ -115,7 +122,7 @@ def build_manifest(
         "inputs": io_records(model.inputs, input_names),
         "outputs": io_records(model.outputs, output_names),
         "layers": [layer_record(layer, analysis[layer.name]) for layer in graph.layers],
-        "custom_layers": custom_layer_records(model),
+        "custom_layers": custom_layers,
         "weights": weights,
         "goldens": goldens,
     }

@@ -9,6 +9,7 @@ import tensorflow as tf
 import keras
 import seed_models
 from bundle_io import BUNDLE_FILES, leftovers
+from conftest import SEED_DIR
 
 SEEDS = list(seed_models.SEED_MODELS)
 CUSTOM_CLASS = {"swish": "SwishActivation", "temporal": "TemporalWeighting", "risk": "CustomRiskLayer"}
@@ -77,9 +78,13 @@ def test_layer_records(seed):
 def test_custom_layer_records(seed):
     cls = CUSTOM_CLASS[seed.name]
     names = [layer.name for layer in seed.model.layers if type(layer).__name__ == cls]
-    assert seed.bundle.manifest["custom_layers"] == [
-        {"class_name": cls, "registered_name": cls, "module": "seed_models", "layers": names}
-    ]
+    [record] = seed.bundle.manifest["custom_layers"]
+    assert {k: record[k] for k in ("class_name", "registered_name", "module", "layers")} == {
+        "class_name": cls, "registered_name": cls, "module": "seed_models", "layers": names
+    }
+    # Exported from Python without source_roots: the file is absolute (test_class_sources.py has the rest).
+    assert record["source"]["file"] == str((SEED_DIR / "seed_models.py").resolve())
+    assert record["python_only"]["unanalyzed"] is None
 
 
 def test_weights_are_packed_in_model_weights_order(seed):

@@ -1,14 +1,9 @@
-import { stat } from 'node:fs/promises';
 import { convertKerasModel } from '../convert/convert-model.js';
-import { weightsFromBundle, type SourceWeight } from '../convert/weight-source.js';
-import { InputError } from '../errors.js';
-import { loadBundle } from '../keras/bundle.js';
-import type { KerasObject } from '../keras/keras-object.js';
-import { readKerasModelFile } from '../keras/keras-file/read-model-file.js';
 import { formatConversionReport } from '../report/conversion-table.js';
 import { writeModelDirectory } from '../tfjs-io/model-directory.js';
 import { EXIT_CODES_HELP, UsageError, listFlag, type Command } from './command.js';
 import { customLayersFlag, loadCustomLayerModules } from './custom-layer-modules.js';
+import { readModelInput } from './read-model-input.js';
 
 export const convertCommand: Command = {
   name: 'convert',
@@ -36,7 +31,7 @@ export const convertCommand: Command = {
       throw new UsageError("keras-bridge convert: expected MODEL and OUT_DIR. See 'keras-bridge convert --help'.");
     }
     await loadCustomLayerModules(listFlag(args, 'custom-layers'));
-    const model = await readModel(modelPath);
+    const model = await readModelInput(modelPath);
     const converted = await convertKerasModel(model.modelConfig, model.weights, model.source);
     const files = await writeModelDirectory(outDir, converted);
     if (args.values['json']) process.stdout.write(JSON.stringify(converted.report, null, 2) + '\n');
@@ -45,13 +40,3 @@ export const convertCommand: Command = {
   },
 };
 
-/** A bundle directory, or a .keras/.h5 model file. */
-async function readModel(modelPath: string): Promise<{ modelConfig: KerasObject; weights: SourceWeight[]; source: string }> {
-  const info = await stat(modelPath).catch(() => null);
-  if (!info) {
-    throw new InputError(`${modelPath}: no such file or directory (expected a bundle directory, a .keras file or an .h5 file).`);
-  }
-  if (info.isFile()) return readKerasModelFile(modelPath);
-  const bundle = await loadBundle(modelPath);
-  return { modelConfig: bundle.modelConfig, weights: weightsFromBundle(bundle), source: `${bundle.dir}/${bundle.manifest.model.config_file}` };
-}

@@ -5,12 +5,13 @@ import { commandHelp, parseCommandArgs, type Command } from './command.js';
 import { convertCommand } from './convert-command.js';
 import { demoCommand } from './demo-command.js';
 import { exportCommand } from './export-command.js';
+import { inspectCommand } from './inspect-command.js';
 import { parityCommand } from './parity-command.js';
 
 // Production mode silences tfjs's console advice (e.g. the cpu backend's 'install tfjs-node' banner).
 tf.enableProdMode();
 
-const COMMANDS: Command[] = [exportCommand, convertCommand, parityCommand, demoCommand];
+const COMMANDS: Command[] = [exportCommand, convertCommand, inspectCommand, parityCommand, demoCommand];
 const INTERNAL_ERROR = 70;
 
 function mainHelp(): string {

@@ -5,7 +5,7 @@ import type { LayerConversion } from './conversion-report.js';
 import { translateCustomLayer } from './custom-layer-translation.js';
 import { isOperationNode, translateOperation } from './operation-translation.js';
 import { isModelClass, translateNestedModel } from './translate-model.js';
-import { TranslationContext } from './translation-context.js';
+import { TranslationContext, type TranslateOptions } from './translation-context.js';
 import { unsupportedReason } from './unsupported-layers.js';
 import { findTranslator, type TfjsLayerConfig } from './translator-registry.js';
 import './translators/index.js';
@@ -16,9 +16,10 @@ const CODE_CARRYING_CLASSES = new Set(['Lambda', 'TFOpLambda']);
 export function translateLayer(
   entry: KerasObject,
   source: string,
+  options: TranslateOptions = {},
 ): { tfjs: TfjsLayerConfig; conversion: LayerConversion } {
   const layerName = entryName(entry) ?? '(unnamed)';
-  const context = new TranslationContext(source, layerName);
+  const context = new TranslationContext(source, layerName, options);
   const layer = withConfigName(entry, context);
   if (CODE_CARRYING_CLASSES.has(layer.class_name)) {
     throw new UnsupportedLayerError(

@@ -1,10 +1,10 @@
-import { InputError, UnsupportedLayerError } from '../errors.js';
+import { InputError, KerasBridgeError, UnsupportedLayerError } from '../errors.js';
 import { isKerasObject, type KerasObject } from '../keras/keras-object.js';
 import { withCallArguments } from './call-arguments.js';
 import type { ConversionReport, FieldNote, LayerConversion } from './conversion-report.js';
 import { maskOnlyLayers, TFJS_MODEL_NODE_OFFSET, translateFunctionalNodes, translateIoList } from './functional-graph.js';
 import { translateLayer } from './translate-layer.js';
-import type { TranslationContext } from './translation-context.js';
+import type { TranslateOptions, TranslationContext } from './translation-context.js';
 import type { TfjsLayerConfig } from './translator-registry.js';
 
 /** A tfjs-layers model topology, as model.json's `modelTopology` holds it. */
@@ -20,7 +20,7 @@ export interface TranslatedModel {
   report: Omit<ConversionReport, 'weights' | 'constraintWarnings'>;
 }
 
-type ModelTranslator = (model: KerasObject, source: string) => {
+type ModelTranslator = (model: KerasObject, source: string, options: TranslateOptions) => {
   config: Record<string, unknown>;
   layers: LayerConversion[];
   modelNotes: FieldNote[];
@@ -32,8 +32,12 @@ const MODEL_TRANSLATORS: Record<string, ModelTranslator> = {
   Model: translateFunctional,
 };
 
-/** Translates a Keras 3 serialized model (config.json of a .keras file) to a tfjs topology. */
-export function translateModel(model: KerasObject, source: string): TranslatedModel {
+/**
+ * Translates a Keras 3 serialized model (config.json of a .keras file) to a tfjs topology. With
+ * `options.failures`, a layer that cannot be translated is recorded there and left out instead of
+ * stopping the translation (what `inspect` shows; the topology is then incomplete).
+ */
+export function translateModel(model: KerasObject, source: string, options: TranslateOptions = {}): TranslatedModel {
   const translate = MODEL_TRANSLATORS[model.class_name];
   if (!translate) {
     throw new UnsupportedLayerError(
@@ -41,7 +45,7 @@ export function translateModel(model: KerasObject, source: string): TranslatedMo
         `Subclassed models have no graph in their config; rebuild the model functionally to convert it.`,
     );
   }
-  const { config, layers, modelNotes } = translate(model, source);
+  const { config, layers, modelNotes } = translate(model, source, options);
   const modelName = String(model.config['name'] ?? 'model');
   return {
     topology: {
@@ -60,7 +64,8 @@ export function isModelClass(layer: KerasObject): boolean {
 
 /** A Sequential or functional model used as a layer of another model. */
 export function translateNestedModel(layer: KerasObject, context: TranslationContext): TfjsLayerConfig {
-  const { topology, report } = translateModel(layer, context.source);
+  const path = [...(context.options.path ?? []), context.layerName];
+  const { topology, report } = translateModel(layer, context.source, { ...context.options, path });
   context.nested.push(...report.layers);
   for (const note of report.modelNotes) context.notes.push(note);
   return { class_name: topology.class_name, config: topology.config };
@@ -86,8 +91,21 @@ function noteModelFields(model: KerasObject, used: string[]): FieldNote[] {
     .map((field) => ({ field, action: 'dropped' as const, reason: 'model-level field tfjs-layers does not read', from: model.config[field] }));
 }
 
-function translateSequential(model: KerasObject, source: string) {
-  const translated = layerEntries(model, source).map((entry) => translateLayer(entry, source));
+/** `translate()`, or, with `options.failures`, undefined after recording why the layer cannot be converted. */
+function attempt<T>(entry: KerasObject, options: TranslateOptions, translate: () => T): T | undefined {
+  if (!options.failures) return translate();
+  try {
+    return translate();
+  } catch (e) {
+    if (!(e instanceof KerasBridgeError)) throw e;
+    const name = String(entry['name'] ?? entry.config['name'] ?? '(unnamed)');
+    options.failures.push({ path: options.path ?? [], name, kerasClass: entry.class_name, module: entry.module ?? null, error: e });
+    return undefined;
+  }
+}
+
+function translateSequential(model: KerasObject, source: string, options: TranslateOptions) {
+  const translated = layerEntries(model, source).flatMap((entry) => attempt(entry, options, () => translateLayer(entry, source, options)) ?? []);
   const layers = translated.map((t) => t.tfjs);
   const first = layers[0];
   const buildShape = model.config['build_input_shape'];
@@ -104,7 +122,7 @@ function translateSequential(model: KerasObject, source: string) {
   };
 }
 
-function translateFunctional(model: KerasObject, source: string) {
+function translateFunctional(model: KerasObject, source: string, options: TranslateOptions) {
   const maskOnly = maskOnlyLayers(layerEntries(model, source), model.config['output_layers']);
   const entries = layerEntries(model, source).filter((e) => !maskOnly.has(String(e['name'] ?? e.config['name'])));
   const maskNotes: FieldNote[] = [...maskOnly].map((name) => ({
@@ -115,14 +133,17 @@ function translateFunctional(model: KerasObject, source: string) {
   const models = new Set(entries.filter(isModelClass).map((e) => String(e['name'] ?? e.config['name'])));
   const nodeOffset = (name: string) => (models.has(name) ? TFJS_MODEL_NODE_OFFSET : 0);
   const conversions: LayerConversion[] = [];
-  const layers = entries.map((entry) => {
-    const { tfjs, conversion } = translateLayer(entry, source);
-    conversions.push(conversion);
-    const name = String(entry['name'] ?? entry.config['name']);
-    const graph = translateFunctionalNodes(entry['inbound_nodes'], source, name, conversion.notes, nodeOffset, maskOnly);
-    const layer = withCallArguments(tfjs, conversion, graph.tensorKwargs, graph.positionalArguments, source);
-    return { ...layer, name, inbound_nodes: graph.nodes };
-  });
+  const layers = entries.flatMap(
+    (entry) =>
+      attempt(entry, options, () => {
+        const { tfjs, conversion } = translateLayer(entry, source, options);
+        const name = String(entry['name'] ?? entry.config['name']);
+        const graph = translateFunctionalNodes(entry['inbound_nodes'], source, name, conversion.notes, nodeOffset, maskOnly);
+        const layer = withCallArguments(tfjs, conversion, graph.tensorKwargs, graph.positionalArguments, source);
+        conversions.push(conversion);
+        return { ...layer, name, inbound_nodes: graph.nodes };
+      }) ?? [],
+  );
   return {
     config: {
       name: model.config['name'],

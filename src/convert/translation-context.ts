@@ -1,4 +1,22 @@
+import type { KerasBridgeError } from '../errors.js';
 import type { FieldNote, LayerConversion } from './conversion-report.js';
+
+/** A layer the converter refuses, recorded instead of thrown when translating for `inspect`. */
+export interface LayerFailure {
+  /** The models the layer is nested in, outermost first (empty for the top-level model's layers). */
+  path: string[];
+  name: string;
+  kerasClass: string;
+  module: string | null;
+  error: KerasBridgeError;
+}
+
+export interface TranslateOptions {
+  /** When given, a layer that cannot be translated is recorded here and left out, not thrown. */
+  failures?: LayerFailure[];
+  /** The enclosing models' names, for `failures`. */
+  path?: string[];
+}
 
 /** Passed to every translator: where we are (for error messages) and a place to record notes. */
 export class TranslationContext {
@@ -10,6 +28,7 @@ export class TranslationContext {
     /** The file the config came from, for error messages. */
     readonly source: string,
     readonly layerName: string,
+    readonly options: TranslateOptions = {},
   ) {}
 
   dropped(field: string, reason: string, from?: unknown): void {

@@ -188,6 +188,35 @@ export type ReferenceSection = z.infer<typeof referenceSection>;
 
 const modelIo = z.object({ name: z.string(), shape, dtype });
 
+/** A Python class's origin: file, line and text, or why its source could not be read. */
+const classSource = z.object({
+  module: z.string(),
+  qualname: z.string(),
+  file: z.string().optional(),
+  line: z.number().int().positive().optional(),
+  text: z.string().optional(),
+  unavailable: z.string().optional(),
+});
+export type ClassSource = z.infer<typeof classSource>;
+
+/** A construct in a custom layer's call() that only Python can run, found by the exporter's static analysis. */
+const pythonOnlyFinding = z.object({
+  construct: z.string(),
+  function: z.string(),
+  file: z.string(),
+  line: z.number().int().positive(),
+  code: z.string(),
+  detail: z.string(),
+});
+export type PythonOnlyFinding = z.infer<typeof pythonOnlyFinding>;
+
+const pythonOnlyRecord = z.object({
+  analyzed: z.array(z.string()),
+  unanalyzed: z.string().nullable(),
+  findings: z.array(pythonOnlyFinding),
+});
+export type PythonOnlyRecord = z.infer<typeof pythonOnlyRecord>;
+
 export const bundleManifestSchema = z.object({
   format: z.literal(BUNDLE_FORMAT),
   format_version: z.number().int(),
@@ -204,6 +233,10 @@ export const bundleManifestSchema = z.object({
       registered_name: z.string().nullable(),
       module: z.string().nullable(),
       layers: z.array(z.string()),
+      /** Where the class comes from (docs/bundle-format.md, "Custom class sources"); absent in older bundles. */
+      source: classSource.optional(),
+      base_sources: z.array(classSource).optional(),
+      python_only: pythonOnlyRecord.optional(),
     }),
   ),
   weights: z.array(storedWeight),

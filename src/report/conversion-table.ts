@@ -25,7 +25,7 @@ function describeLayer(layer: LayerConversion, indent: string): string[] {
   return lines;
 }
 
-function describeNote(note: FieldNote): string {
+export function describeNote(note: FieldNote): string {
   if (note.action === 'changed') {
     return `${note.field}: ${JSON.stringify(note.from)} → ${JSON.stringify(note.to)} (${note.reason})`;
   }

@@ -17,9 +17,16 @@ describe('CLI --help', () => {
     });
   }
 
+  it('inspect documents its flags and exit codes', async () => {
+    const r = await runCli(['inspect', '--help']);
+    assert.equal(r.exitCode, 0);
+    for (const flag of ['--custom-layers', '--json']) assert.match(r.stdout, new RegExp(`^  ${flag}\\b.{4,}`, 'm'), flag);
+    assert.match(r.stdout, /Exit codes:[\s\S]*\b0\s+inspected \(also when layers are missing[\s\S]*\b2\s+usage or input error/);
+  });
+
   it('lists the commands without arguments, and exits 2', async () => {
     const r = await runCli([]);
     assert.equal(r.exitCode, 2);
-    for (const c of ['export', 'convert', 'parity', 'demo']) assert.match(r.stdout, new RegExp(`^  ${c}\\s`, 'm'));
+    for (const c of ['export', 'convert', 'inspect', 'parity', 'demo']) assert.match(r.stdout, new RegExp(`^  ${c}\\s`, 'm'));
   });
 });
