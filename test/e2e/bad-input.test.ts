@@ -62,7 +62,7 @@ describe('bad input: clear errors, exit 2, nothing half-written', () => {
   it('unregistered custom layer names the class and how to register it', async () => {
     const r = await runCli(['parity', fixtureBundle('swish')]);
     assert.equal(r.exitCode, 2);
-    assert.match(r.stderr, /layer 'swish_activation' uses custom class 'SwishActivation'.*registerLayer\('SwishActivation'/s);
+    assert.match(r.stderr, /custom layer class 'SwishActivation' has no TypeScript implementation registered:.*- SwishActivation \(Python module 'seed_models'\): layer 'swish_activation'.*registerLayer\('SwishActivation'/s);
   });
 
   it('a custom layer config that fails its schema names the model file, layer and field', async () => {
