@@ -10,6 +10,7 @@ from .class_source import source_records
 from .differentiability import Differentiability
 from .layer_graph import LayerGraph, flatten_layers, node_zero, shape_list
 from .python_only import python_only_constructs
+from .retrace import retrace_layer
 
 
 def producer() -> dict:
@@ -76,7 +77,8 @@ def layer_record(layer, analysis: Differentiability) -> dict:
 def custom_layer_records(model, source_roots=()) -> list:
     """One record per custom class among the model's layers (nested ones too), first use first:
     its layers, its source and its user base classes' (paths relative to the first of
-    `source_roots` they lie under, else absolute), and the Python-only constructs of its call()."""
+    `source_roots` they lie under, else absolute), the Python-only constructs of its call(), and
+    each layer's symbolic re-trace (retrace.py)."""
     records: dict = {}
     for layer in flatten_layers(model):
         cls = type(layer)
@@ -91,9 +93,11 @@ def custom_layer_records(model, source_roots=()) -> list:
                 "layers": [],
                 **source_records(cls, source_roots),
                 "python_only": python_only_constructs(cls, source_roots),
+                "retraces": [],
             },
         )
         record["layers"].append(layer.name)
+        record["retraces"].append(retrace_layer(layer))
     return list(records.values())
 
 

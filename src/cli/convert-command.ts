@@ -1,3 +1,4 @@
+import { retracesFromManifest } from '../convert/retrace-translation.js';
 import { convertKerasModel } from '../convert/convert-model.js';
 import { formatConversionReport } from '../report/conversion-table.js';
 import { writeModelDirectory } from '../tfjs-io/model-directory.js';
@@ -32,7 +33,7 @@ export const convertCommand: Command = {
     }
     await loadCustomLayerModules(listFlag(args, 'custom-layers'));
     const model = await readModelInput(modelPath);
-    const converted = await convertKerasModel(model.modelConfig, model.weights, model.source);
+    const converted = await convertKerasModel(model.modelConfig, model.weights, model.source, { retraces: retracesFromManifest(model.manifest) });
     const files = await writeModelDirectory(outDir, converted);
     if (args.values['json']) process.stdout.write(JSON.stringify(converted.report, null, 2) + '\n');
     else process.stdout.write(`${formatConversionReport(converted.report)}\nwrote ${outDir}: ${files.join(', ')}\n`);

@@ -1,3 +1,4 @@
+import { retracesFromManifest } from '../convert/retrace-translation.js';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -42,7 +43,9 @@ export const demoCommand: Command = {
       process.stderr.write(`demo: exporting ${factory} from Keras ...\n`);
       await exportWithPython({ out: bundleDir, factory, paths: [SEED_EXAMPLE.pythonPath], onProgress: (l) => process.stderr.write(`  ${l}\n`) });
       const bundle = await loadBundle(bundleDir);
-      const converted = await convertKerasModel(bundle.modelConfig, weightsFromBundle(bundle), `${bundleDir}/${bundle.manifest.model.config_file}`);
+      const converted = await convertKerasModel(bundle.modelConfig, weightsFromBundle(bundle), `${bundleDir}/${bundle.manifest.model.config_file}`, {
+        retraces: retracesFromManifest(bundle.manifest),
+      });
       await writeModelDirectory(modelDir, converted);
       process.stderr.write(`demo: converted to ${path.relative(process.cwd(), modelDir)}\n`);
       targets.push({ bundleDir, modelDir });

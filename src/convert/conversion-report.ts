@@ -15,9 +15,11 @@ export interface LayerConversion {
   /**
    * 'tfjs': a layer tfjs-layers implements (or keras-bridge adds to it); 'custom': a registered
    * TypeScript layer; 'operation': a Keras op on symbolic tensors (KerasOperation); 'model': a
-   * model used as a layer, whose own layers are in `layers`.
+   * model used as a layer, whose own layers are in `layers`; 'retrace': a custom layer with no
+   * registered TypeScript class, converted from its call()'s symbolic re-trace recorded in the
+   * bundle, as a nested model whose layers are in `layers` (retrace-translation.ts).
    */
-  mapping: 'tfjs' | 'custom' | 'operation' | 'model';
+  mapping: 'tfjs' | 'custom' | 'operation' | 'model' | 'retrace';
   layers?: LayerConversion[];
   notes: FieldNote[];
 }

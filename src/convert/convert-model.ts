@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { KerasBridgeError, UnsupportedLayerError } from '../errors.js';
+import type { RetraceRecord } from '../keras/bundle-manifest.js';
 import type { KerasObject } from '../keras/keras-object.js';
 import { assignWeights } from './assign-weights.js';
 import type { ConversionReport } from './conversion-report.js';
@@ -16,6 +17,11 @@ export interface ConvertedModel {
   report: ConversionReport;
 }
 
+export interface ConvertOptions {
+  /** A bundle's symbolic re-traces of custom layers (retracesFromManifest): the layers they convert need no TypeScript class. */
+  retraces?: ReadonlyMap<string, RetraceRecord>;
+}
+
 export const TFJS_SHARD_BYTES = 4 * 1024 * 1024;
 
 /**
@@ -27,9 +33,10 @@ export async function convertKerasModel(
   modelConfig: KerasObject,
   weights: SourceWeight[],
   source: string,
+  options: ConvertOptions = {},
 ): Promise<ConvertedModel> {
-  checkCustomLayersRegistered(modelConfig, source);
-  const { topology, report } = translateModel(modelConfig, source);
+  checkCustomLayersRegistered(modelConfig, source, options.retraces);
+  const { topology, report } = translateModel(modelConfig, source, { retraces: options.retraces });
   const model = await instantiate(topology, source);
   try {
     const assigned = assignWeights(model, weights, source);

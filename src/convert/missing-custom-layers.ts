@@ -1,5 +1,6 @@
 import { UnregisteredLayerError, type MissingCustomLayer } from '../errors.js';
 import { isBuiltinKerasModule, isKerasObject, type KerasObject } from '../keras/keras-object.js';
+import type { RetraceRecord } from '../keras/bundle-manifest.js';
 import { entryName } from '../keras/layer-names.js';
 import { findCustomLayer, kerasBaseLayerConfigSchema } from '../registry/custom-layer-registry.js';
 
@@ -8,13 +9,17 @@ import { findCustomLayer, kerasBaseLayerConfigSchema } from '../registry/custom-
  * is registered for, found before translation so that one error lists them all, each with its
  * layers and the fields its config holds, rather than one per conversion attempt.
  */
-export function checkCustomLayersRegistered(model: KerasObject, source: string): void {
+export function checkCustomLayersRegistered(model: KerasObject, source: string, retraces?: ReadonlyMap<string, RetraceRecord>): void {
   const missing = new Map<string, MissingCustomLayer>();
   for (const layer of modelLayers(model)) {
     if (isBuiltinKerasModule(layer.module) || findCustomLayer(layer.class_name, layer.registered_name)) continue;
+    const name = entryName(layer) ?? '(unnamed)';
+    const retrace = retraces?.get(name);
+    if (retrace?.status === 'traced') continue;
     const key = layer.registered_name ?? layer.class_name;
     const known = missing.get(key) ?? { className: layer.class_name, registeredName: layer.registered_name ?? null, module: layer.module ?? null, layers: [], fields: ownFields(layer.config) };
-    known.layers.push(entryName(layer) ?? '(unnamed)');
+    known.layers.push(name);
+    if (retrace?.status === 'refused') known.retraceRefusals = { ...known.retraceRefusals, [name]: retrace.reason };
     missing.set(key, known);
   }
   if (missing.size > 0) throw new UnregisteredLayerError([...missing.values()], source);

@@ -3,6 +3,7 @@ import { isBuiltinKerasModule, type KerasObject } from '../keras/keras-object.js
 import { entryName } from '../keras/layer-names.js';
 import type { LayerConversion } from './conversion-report.js';
 import { translateCustomLayer } from './custom-layer-translation.js';
+import { tracedLayer, translateRetracedLayer } from './retrace-translation.js';
 import { isOperationNode, translateOperation } from './operation-translation.js';
 import { isModelClass, translateNestedModel } from './translate-model.js';
 import { TranslationContext, type TranslateOptions } from './translation-context.js';
@@ -29,8 +30,10 @@ export function translateLayer(
     );
   }
   const custom = !isBuiltinKerasModule(layer.module);
-  const mapping: LayerConversion['mapping'] = custom ? 'custom' : isOperationNode(layer) ? 'operation' : isModelClass(layer) ? 'model' : 'tfjs';
+  const trace = tracedLayer(layer, layerName, options.retraces);
+  const mapping: LayerConversion['mapping'] = trace ? 'retrace' : custom ? 'custom' : isOperationNode(layer) ? 'operation' : isModelClass(layer) ? 'model' : 'tfjs';
   const translator = {
+    retrace: (l: KerasObject, c: TranslationContext) => translateRetracedLayer(l, c, trace!),
     custom: translateCustomLayer,
     operation: (l: KerasObject, c: TranslationContext) => translateOperation(l, c, firstNodeArguments(l)),
     model: translateNestedModel,

@@ -3,6 +3,7 @@ import { isKerasObject, type KerasObject } from '../keras/keras-object.js';
 import { withCallArguments } from './call-arguments.js';
 import type { ConversionReport, FieldNote, LayerConversion } from './conversion-report.js';
 import { maskOnlyLayers, TFJS_MODEL_NODE_OFFSET, translateFunctionalNodes, translateIoList } from './functional-graph.js';
+import { tracedLayer } from './retrace-translation.js';
 import { translateLayer } from './translate-layer.js';
 import type { TranslateOptions, TranslationContext } from './translation-context.js';
 import type { TfjsLayerConfig } from './translator-registry.js';
@@ -130,7 +131,10 @@ function translateFunctional(model: KerasObject, source: string, options: Transl
     action: 'dropped' as const,
     reason: 'only computes a mask passed as a mask keyword argument; tfjs-layers propagates masks itself',
   }));
-  const models = new Set(entries.filter(isModelClass).map((e) => String(e['name'] ?? e.config['name'])));
+  // A re-traced custom layer converts to a nested model too, whose first call tfjs counts as node 1.
+  const models = new Set(
+    entries.filter((e) => isModelClass(e) || tracedLayer(e, String(e['name'] ?? e.config['name']), options.retraces)).map((e) => String(e['name'] ?? e.config['name'])),
+  );
   const nodeOffset = (name: string) => (models.has(name) ? TFJS_MODEL_NODE_OFFSET : 0);
   const conversions: LayerConversion[] = [];
   const layers = entries.flatMap(

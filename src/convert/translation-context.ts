@@ -1,4 +1,5 @@
 import type { KerasBridgeError } from '../errors.js';
+import type { RetraceRecord } from '../keras/bundle-manifest.js';
 import type { FieldNote, LayerConversion } from './conversion-report.js';
 
 /** A layer the converter refuses, recorded instead of thrown when translating for `inspect`. */
@@ -16,6 +17,8 @@ export interface TranslateOptions {
   failures?: LayerFailure[];
   /** The enclosing models' names, for `failures`. */
   path?: string[];
+  /** A bundle's symbolic re-traces of custom layers, by layer name (retrace-translation.ts). */
+  retraces?: ReadonlyMap<string, RetraceRecord>;
 }
 
 /** Passed to every translator: where we are (for error messages) and a place to record notes. */

@@ -1,3 +1,5 @@
+import { retracesFromManifest } from '../convert/retrace-translation.js';
+import type { RetraceRecord } from '../keras/bundle-manifest.js';
 import type { FieldNote, LayerConversion } from '../convert/conversion-report.js';
 import { convertKerasModel } from '../convert/convert-model.js';
 import { isKerasBridgeClass } from '../convert/keras-bridge-classes.js';
@@ -10,7 +12,7 @@ import { isKerasObject, type KerasObject } from '../keras/keras-object.js';
 import { entryName } from '../keras/layer-names.js';
 import type { InspectedCustomClass, InspectedLayer, InspectReport, LayerStatus, MissingKind } from './inspect-report.js';
 
-const STATUSES: LayerStatus[] = ['tfjs', 'keras-bridge', 'operation', 'registered', 'model', 'dropped', 'missing'];
+const STATUSES: LayerStatus[] = ['tfjs', 'keras-bridge', 'operation', 'registered', 'model', 'retraced', 'dropped', 'missing'];
 
 /**
  * How every layer of a model would convert, from the converter itself: the model is translated
@@ -29,8 +31,9 @@ export async function inspectModel(
   const notesByField = new Map<string, FieldNote>();
   let modelName = String(modelConfig.config['name'] ?? 'model');
   let topLevelError: string | undefined;
+  const retraces = retracesFromManifest(manifest);
   try {
-    const { report } = translateModel(modelConfig, source, { failures });
+    const { report } = translateModel(modelConfig, source, { failures, retraces });
     modelName = report.model;
     indexConversions(report.layers, [], conversions, notesByField);
     for (const note of report.modelNotes) notesByField.set(note.field, note);
@@ -49,14 +52,19 @@ export async function inspectModel(
     kerasClass: modelConfig.class_name,
     layers,
     counts,
-    conversion: await convertForReal(modelConfig, weights, source),
+    conversion: await convertForReal(modelConfig, weights, source, retraces),
     customClasses: (manifest?.custom_layers ?? []).map(customClass),
   };
 }
 
-async function convertForReal(modelConfig: KerasObject, weights: SourceWeight[], source: string): Promise<InspectReport['conversion']> {
+async function convertForReal(
+  modelConfig: KerasObject,
+  weights: SourceWeight[],
+  source: string,
+  retraces: ReadonlyMap<string, RetraceRecord>,
+): Promise<InspectReport['conversion']> {
   try {
-    const { report } = await convertKerasModel(modelConfig, weights, source);
+    const { report } = await convertKerasModel(modelConfig, weights, source, { retraces });
     return { converts: true, modelNotes: report.modelNotes, weights: report.weights, constraintWarnings: report.constraintWarnings };
   } catch (e) {
     if (!(e instanceof KerasBridgeError)) throw e;
@@ -114,6 +122,8 @@ function statusOf(conversion: LayerConversion): LayerStatus {
       return 'operation';
     case 'model':
       return 'model';
+    case 'retrace':
+      return 'retraced';
     case 'tfjs':
       return isKerasBridgeClass(conversion.tfjsClass) ? 'keras-bridge' : 'tfjs';
   }

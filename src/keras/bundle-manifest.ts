@@ -217,6 +217,26 @@ const pythonOnlyRecord = z.object({
 });
 export type PythonOnlyRecord = z.infer<typeof pythonOnlyRecord>;
 
+/** A weight of a custom layer itself (not of its sub-layers), as a re-trace references it. */
+const retraceWeight = z.object({ path: z.string(), shape, dtype, trainable: z.boolean() });
+
+/**
+ * A custom layer's call() re-traced on symbolic inputs (docs/bundle-format.md, "Symbolic re-trace"):
+ * a Keras functional config whose operation nodes may take `__keras_bridge_weight__` references to
+ * `own_weights`, or why it could not be traced.
+ */
+const retraceRecord = z.discriminatedUnion('status', [
+  z.object({
+    layer: z.string(),
+    status: z.literal('traced'),
+    config: z.record(z.unknown()),
+    own_weights: z.array(retraceWeight),
+    layer_paths: z.record(z.string()),
+  }),
+  z.object({ layer: z.string(), status: z.literal('refused'), reason: z.string() }),
+]);
+export type RetraceRecord = z.infer<typeof retraceRecord>;
+
 export const bundleManifestSchema = z.object({
   format: z.literal(BUNDLE_FORMAT),
   format_version: z.number().int(),
@@ -237,6 +257,8 @@ export const bundleManifestSchema = z.object({
       source: classSource.optional(),
       base_sources: z.array(classSource).optional(),
       python_only: pythonOnlyRecord.optional(),
+      /** One per layer of the class; absent in bundles exported before route 2. */
+      retraces: z.array(retraceRecord).optional(),
     }),
   ),
   weights: z.array(storedWeight),
