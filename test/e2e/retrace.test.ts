@@ -3,6 +3,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { probeBackend } from '../../src/backends/index.js';
+import { convertKerasModel } from '../../src/convert/convert-model.js';
+import { retracesFromManifest } from '../../src/convert/retrace-translation.js';
+import { weightsFromBundle } from '../../src/convert/weight-source.js';
+import { loadBundle } from '../../src/keras/bundle.js';
+import { checkBundleParity } from '../../src/parity/check-parity.js';
+import { writeModelDirectory } from '../../src/tfjs-io/model-directory.js';
+import { wrongActivation } from '../support/fault-injection.js';
 import { cachedExport } from '../support/cached-export.js';
 import { REPO_ROOT } from '../support/paths.js';
 import { runCli } from '../support/run-cli.js';
@@ -51,6 +58,20 @@ describe('custom layers converted by symbolic re-trace (no --custom-layers)', fu
       if (factory === 'retraced_model') assert.match(parity.stdout, /training mode: \d+ tensors compared.*all pass/);
     });
   }
+
+  it('a fault inside a generated sub-graph (its gate Dense given relu instead of sigmoid) fails parity, naming the custom layer', async () => {
+    const bundleDir = await bundleOf(USER, 'retraced_model');
+    const bundle = await loadBundle(bundleDir);
+    const converted = await convertKerasModel(bundle.modelConfig, weightsFromBundle(bundle), 'retraced_model', { retraces: retracesFromManifest(bundle.manifest) });
+    const modelDir = path.join(tmp, 'retraced-fault');
+    await writeModelDirectory(modelDir, wrongActivation('gated_residual/dense_1', 'relu')(converted));
+    const result = await checkBundleParity({ bundleDir, modelDir }, { backends: ['cpu', 'wasm'] });
+    assert.equal(result.passed, false);
+    for (const backend of result.backends) {
+      assert.equal(backend.firstDivergingLayer, 'gated_residual', backend.backend);
+      assert.deepEqual(backend.isolated.failingLayers, ['gated_residual'], backend.backend);
+    }
+  });
 
   it('a registered hand-written layer wins over the re-trace', async () => {
     const bundle = await bundleOf(SEED, 'temporal_model');
