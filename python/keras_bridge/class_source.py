@@ -2,8 +2,9 @@
 
 What generates or checks a TypeScript twin later needs the class's own text; reading it here,
 where Python and the class are at hand, spares the TypeScript side a Python parser. Paths are kept
-relative to a --path directory when the file lies under one, so that a bundle does not change
-between machines.
+relative to the directory the module was imported from (for `pkg.mod` in `/x/pkg/mod.py`,
+`pkg/mod.py`), else to a --path directory, so that a bundle does not change between machines nor
+between the CLI and the Python API.
 """
 from __future__ import annotations
 
@@ -24,9 +25,13 @@ def user_base_classes(cls) -> list:
     return [base for base in inspect.getmro(cls)[1:] if is_user_class(base)]
 
 
-def display_path(file: str, roots) -> str:
-    """`file` relative to the first of `roots` it lies under (POSIX separators), else absolute."""
+def display_path(file: str, roots, module: str | None = None) -> str:
+    """`file` relative to the directory `module` was imported from, else to the first of `roots` it
+    lies under (POSIX separators), else absolute."""
     path = Path(os.path.realpath(file))
+    root = _import_root(path, module)
+    if root is not None:
+        return path.relative_to(root).as_posix()
     for root in roots:
         base = Path(os.path.realpath(root))
         try:
@@ -34,6 +39,18 @@ def display_path(file: str, roots) -> str:
         except ValueError:
             continue
     return str(path)
+
+
+def _import_root(path: Path, module: str | None) -> Path | None:
+    """The directory `module` was imported from, when `path` is its file: /x for pkg.mod in /x/pkg/mod.py
+    or /x/pkg/mod/__init__.py."""
+    if not module or module == "__main__":
+        return None
+    parts = tuple(module.split("."))
+    stem = path.parent if path.stem == "__init__" else path.with_suffix("")
+    if stem.parts[-len(parts):] != parts or len(stem.parents) < len(parts):
+        return None
+    return stem.parents[len(parts) - 1]
 
 
 def class_source(cls, roots=()) -> dict:
@@ -47,7 +64,7 @@ def class_source(cls, roots=()) -> dict:
     except (OSError, TypeError) as exc:
         record["unavailable"] = _why_unavailable(cls, exc)
         return record
-    record["file"] = display_path(file, roots)
+    record["file"] = display_path(file, roots, cls.__module__)
     record["line"] = int(first_line)
     record["text"] = "".join(lines)
     return record

@@ -87,7 +87,7 @@ class _Function:
         lines, first_line = inspect.getsourcelines(func)
         tree = ast.parse(textwrap.dedent("".join(lines)))
         node = next(n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)))
-        return cls(func, owner, node, display_path(inspect.getsourcefile(func), roots), first_line, lines, func.__qualname__)
+        return cls(func, owner, node, display_path(inspect.getsourcefile(func), roots, func.__module__), first_line, lines, func.__qualname__)
 
     def line_of(self, node) -> int:
         return self.first_line + node.lineno - 1

@@ -20,6 +20,8 @@ Nothing here changes the model: the trace builds a throwaway functional model on
 """
 from __future__ import annotations
 
+import collections
+
 import inspect
 import json
 import traceback
@@ -183,7 +185,30 @@ def _check_call_arguments(layer, node, kwargs: dict) -> None:
         raise RetraceRefused("receives a Keras mask from the layer before it; a traced graph does not carry masks")
 
 
+class _fresh_names:
+    """Keras numbers auto-named objects (inputs, operation nodes) from one per-process counter: the
+    trace gets counters of its own, so that its config is the same in every process (a bundle
+    exported from a .keras file matches one exported live)."""
+
+    def __enter__(self):
+        from keras.src.backend.common import global_state
+
+        self.saved = global_state.get_global_attribute("object_name_uids")
+        global_state.set_global_attribute("object_name_uids", collections.defaultdict(int))
+
+    def __exit__(self, *exc):
+        from keras.src.backend.common import global_state
+
+        global_state.set_global_attribute("object_name_uids", self.saved)
+        return False
+
+
 def _trace(layer, node, training):
+    with _fresh_names():
+        return _trace_named(layer, node, training)
+
+
+def _trace_named(layer, node, training):
     inputs, args, kwargs = _fresh_inputs(node)
     kwargs = {k: v for k, v in kwargs.items() if k not in ("training", "mask")}
     if training is not None:

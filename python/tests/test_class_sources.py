@@ -8,7 +8,7 @@ import types
 import pytest
 
 from conftest import REPO_ROOT, SEED_DIR
-from keras_bridge.class_source import class_source, source_records
+from keras_bridge.class_source import display_path, class_source, source_records
 from keras_bridge.python_only import python_only_constructs
 
 MODELS_DIR = REPO_ROOT / "fixtures" / "models"
@@ -96,7 +96,7 @@ def test_layers_written_for_graphs_have_no_findings(module):
         assert found(cls, [MODELS_DIR]) == set(), cls.__name__
 
 
-def test_source_record_is_relative_to_a_root_else_absolute():
+def test_source_record_is_relative_to_its_import_root_else_a_root_else_absolute():
     cls = python_only_layers.SquashedRisk
     path = MODELS_DIR / "python_only_layers.py"
     lines, first = inspect.getsourcelines(cls)
@@ -107,7 +107,13 @@ def test_source_record_is_relative_to_a_root_else_absolute():
         "line": line_of(path, "class SquashedRisk("),
         "text": "".join(lines),
     }
-    assert class_source(cls, [SEED_DIR])["file"] == str(path.resolve())
+    # The module's own import root wins: the same record from the CLI (--path) and the Python API.
+    assert class_source(cls, [SEED_DIR])["file"] == "python_only_layers.py"
+    assert class_source(cls, [])["file"] == "python_only_layers.py"
+    # A file that is not the module's (the module renamed, run as __main__): a root, else absolute.
+    assert display_path(str(path), [MODELS_DIR.parent], "__main__") == "models/python_only_layers.py"
+    assert display_path(str(path), [SEED_DIR], "__main__") == str(path.resolve())
+    assert display_path(str(path), [], "other_name") == str(path.resolve())
     records = source_records(cls, [MODELS_DIR])
     assert [b["qualname"] for b in records["base_sources"]] == ["ClipThroughNumpy"]
     assert records["base_sources"][0]["text"].startswith("class ClipThroughNumpy(keras.layers.Layer):")
