@@ -23,6 +23,8 @@ export interface MissingCustomLayer {
   layers: string[];
   /** The fields its get_config() adds to Keras's base fields, with the first layer's values. */
   fields: Record<string, unknown>;
+  /** For a keras.Model subclass (its config is constructor arguments, not layers): what to do instead. */
+  modelAdvice?: string;
 }
 
 /** Custom layer classes that no TypeScript implementation is registered for, all of them at once. */
@@ -49,7 +51,9 @@ function describeMissing(layer: MissingCustomLayer): string {
   const fields = Object.keys(layer.fields);
   const fieldText = fields.length === 0 ? 'no config fields beyond the base ones' : `config fields ${fields.map((f) => `${f}=${JSON.stringify(layer.fields[f])}`).join(', ')}`;
   const schema = fields.map((f) => `${f}: ${zodSchemaFor(layer.fields[f])}`).join(', ');
-  return `  - ${layer.className}${origin}: ${layers}; ${fieldText}\n      registerLayer('${layer.className}', ${layer.className}, z.object({${schema ? ` ${schema} ` : ''}}));`;
+  const register = `registerLayer('${layer.className}', ${layer.className}, z.object({${schema ? ` ${schema} ` : ''}}));`;
+  const model = layer.modelAdvice ? `\n      This is a keras.Model subclass: its config holds constructor arguments, not its layers. ${layer.modelAdvice}:` : '';
+  return `  - ${layer.className}${origin}: ${layers}; ${fieldText}${model}\n      ${register}`;
 }
 
 /** A zod schema matching a config value, as a suggestion to start from. */

@@ -1,6 +1,7 @@
 import { UnregisteredLayerError, type MissingCustomLayer } from '../errors.js';
 import { isBuiltinKerasModule, isKerasObject, type KerasObject } from '../keras/keras-object.js';
 import { entryName } from '../keras/layer-names.js';
+import { isUnrecordedSubclassedModel, subclassedModelAdvice } from '../keras/subclassed-model.js';
 import { findCustomLayer, kerasBaseLayerConfigSchema } from '../registry/custom-layer-registry.js';
 
 /**
@@ -13,7 +14,14 @@ export function checkCustomLayersRegistered(model: KerasObject, source: string):
   for (const layer of modelLayers(model)) {
     if (isBuiltinKerasModule(layer.module) || findCustomLayer(layer.class_name, layer.registered_name)) continue;
     const key = layer.registered_name ?? layer.class_name;
-    const known = missing.get(key) ?? { className: layer.class_name, registeredName: layer.registered_name ?? null, module: layer.module ?? null, layers: [], fields: ownFields(layer.config) };
+    const known = missing.get(key) ?? {
+      className: layer.class_name,
+      registeredName: layer.registered_name ?? null,
+      module: layer.module ?? null,
+      layers: [],
+      fields: ownFields(layer.config),
+      ...(isUnrecordedSubclassedModel(layer) ? { modelAdvice: subclassedModelAdvice(layer.module) } : {}),
+    };
     known.layers.push(entryName(layer) ?? '(unnamed)');
     missing.set(key, known);
   }

@@ -8,6 +8,7 @@ import { KerasBridgeError, LayerConfigError, UnregisteredLayerError, Unsupported
 import type { BundleManifest } from '../keras/bundle-manifest.js';
 import { isKerasObject, type KerasObject } from '../keras/keras-object.js';
 import { entryName } from '../keras/layer-names.js';
+import { recordedSubclass } from '../keras/subclassed-model.js';
 import type { InspectedCustomClass, InspectedLayer, InspectReport, LayerStatus, MissingKind } from './inspect-report.js';
 
 const STATUSES: LayerStatus[] = ['tfjs', 'keras-bridge', 'operation', 'registered', 'model', 'dropped', 'missing'];
@@ -28,6 +29,7 @@ export async function inspectModel(
   const conversions = new Map<string, LayerConversion>();
   const notesByField = new Map<string, FieldNote>();
   let modelName = String(modelConfig.config['name'] ?? 'model');
+  const subclassedModel = recordedSubclass(modelConfig);
   let topLevelError: string | undefined;
   try {
     const { report } = translateModel(modelConfig, source, { failures });
@@ -47,6 +49,7 @@ export async function inspectModel(
     source,
     model: modelName,
     kerasClass: modelConfig.class_name,
+    ...(subclassedModel ? { subclassedModel } : {}),
     layers,
     counts,
     conversion: await convertForReal(modelConfig, weights, source),
@@ -103,7 +106,8 @@ function inspectLayer(
     const note = notesByField.get(`layers['${name}']`);
     return { ...base, status: 'dropped', notes: note ? [note] : [] };
   }
-  return { ...base, status: statusOf(conversion), tfjsClass: conversion.tfjsClass, notes: conversion.notes };
+  const subclassed = conversion.subclassedModel ? { subclassedModel: conversion.subclassedModel } : {};
+  return { ...base, status: statusOf(conversion), ...subclassed, tfjsClass: conversion.tfjsClass, notes: conversion.notes };
 }
 
 function statusOf(conversion: LayerConversion): LayerStatus {
