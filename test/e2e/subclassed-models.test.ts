@@ -30,6 +30,7 @@ const MODELS: Array<{ factory: string; what: string; subclassed: Array<[string[]
     what: 'a functional model around the task model (two nested recorded graphs)',
     subclassed: [[['classifier'], 'TinyClassifier'], [['classifier', 'backbone'], 'TinyBackbone']],
   },
+  { factory: 'backbone_in_sequential', what: 'a Sequential model with the backbone as a layer', subclassed: [[['backbone'], 'TinyBackbone']] },
   { factory: 'stacked_encoder', what: 'keras.Sequential blocks inside, two outputs', subclassed: [[[], 'StackedEncoder']] },
   { factory: 'siamese_scorer', what: 'one layer shared by two inputs', subclassed: [[[], 'SiameseScorer']] },
 ];
