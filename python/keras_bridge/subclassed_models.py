@@ -15,11 +15,11 @@ A subclass with its own `call()` (an imperative model) has no graph to record: i
 """
 from __future__ import annotations
 
+from keras.src.models.functional import Functional  # the class Keras injects into the subclass's bases
+from keras.src.models.sequential import Sequential
+
 from ._tf import keras
 from .errors import ExportError
-
-from keras.src.models.functional import Functional  # noqa: E402  (the class Keras injects)
-from keras.src.models.sequential import Sequential  # noqa: E402
 
 # The key each recorded graph's entry carries, beside Keras's own class_name/config/...
 SUBCLASSED_MODEL_KEY = "subclassed_model"

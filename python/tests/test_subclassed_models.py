@@ -56,17 +56,40 @@ def test_the_recorded_graph_replaces_every_subclassed_model_and_keeps_its_class(
     assert record["config"] == classifier["config"]
 
 
+def _rebuilt_computes_the_goldens(bundle, own_module: str) -> None:
+    """The config, the weights (manifest `layer` and `index`) and the goldens describe one model:
+    the one Keras builds from model.keras.json alone, with no subclass in sight."""
+    model = keras.saving.deserialize_keras_object(bundle.config, safe_mode=True)
+    assert not any(type(layer).__module__ == own_module for layer in model._flatten_layers())
+    stored = {(w["layer"], w["index"]): unpack(bundle.weights_bin, w) for w in bundle.manifest["weights"]}
+    rebuilt = {(layer.name, i): v for layer in model.layers for i, v in enumerate(layer.weights)}
+    assert sorted(stored) == sorted(rebuilt)
+    for key, variable in rebuilt.items():
+        variable.assign(stored[key])
+    outputs = model(bundle.golden("input", index=0), training=False)
+    np.testing.assert_allclose(np.asarray(outputs), bundle.golden("output", index=0), rtol=1e-6, atol=1e-6)
+
+
 def test_keras_rebuilds_the_recorded_config_and_with_the_bundle_weights_computes_the_goldens(wrapper_bundle):
-    """The config, the weights (by path) and the goldens describe one model: the one Keras builds
-    from model.keras.json alone, with no subclass in sight."""
-    model = keras.saving.deserialize_keras_object(wrapper_bundle.config, safe_mode=True)
-    assert not any(type(layer).__module__ == "subclassed_models" for layer in model._flatten_layers())
-    by_path = {w["path"]: unpack(wrapper_bundle.weights_bin, w) for w in wrapper_bundle.manifest["weights"]}
-    assert sorted(by_path) == sorted(v.path for v in model.weights)
-    for variable in model.weights:
-        variable.assign(by_path[variable.path])
-    outputs = model(wrapper_bundle.golden("input", index=0), training=False)
-    np.testing.assert_allclose(np.asarray(outputs), wrapper_bundle.golden("output", index=0), rtol=1e-6, atol=1e-6)
+    _rebuilt_computes_the_goldens(wrapper_bundle, "subclassed_models")
+
+
+class TwoLayerStack(keras.Sequential):
+    """A keras.Sequential subclass: its config is constructor arguments too."""
+
+    def __init__(self, units=4, **kwargs):
+        super().__init__([keras.Input((3,)), keras.layers.Dense(units, activation="relu", name="h"), keras.layers.Dense(1, name="o")], **kwargs)
+        self.units = units
+
+    def get_config(self):
+        return {"name": self.name, "units": self.units}
+
+
+def test_a_sequential_subclass_is_recorded_the_same_way(tmp_path):
+    bundle = read_bundle(export(_built(lambda: TwoLayerStack(name="stack")), tmp_path / "stack", training_mode=False))
+    assert (bundle.config["class_name"], bundle.config["subclassed_model"]["class_name"]) == ("Functional", "TwoLayerStack")
+    assert bundle.config["subclassed_model"]["config"] == {"name": "stack", "units": 4}
+    _rebuilt_computes_the_goldens(bundle, __name__)
 
 
 def test_a_top_level_subclassed_model_exports_its_graph_and_says_what_it_was(tmp_path):
