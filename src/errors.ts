@@ -25,6 +25,8 @@ export interface MissingCustomLayer {
   fields: Record<string, unknown>;
   /** Why the bundle's symbolic re-trace of each layer was refused (absent when none was recorded). */
   retraceRefusals?: Record<string, string>;
+  /** For a keras.Model subclass (its config is constructor arguments, not layers): what to do instead. */
+  modelAdvice?: string;
 }
 
 /** Custom layer classes that no TypeScript implementation is registered for, all of them at once. */
@@ -52,7 +54,9 @@ function describeMissing(layer: MissingCustomLayer): string {
   const fieldText = fields.length === 0 ? 'no config fields beyond the base ones' : `config fields ${fields.map((f) => `${f}=${JSON.stringify(layer.fields[f])}`).join(', ')}`;
   const schema = fields.map((f) => `${f}: ${zodSchemaFor(layer.fields[f])}`).join(', ');
   const refusals = Object.entries(layer.retraceRefusals ?? {}).map(([name, reason]) => `\n      symbolic re-trace of '${name}' refused: ${reason}`).join('');
-  return `  - ${layer.className}${origin}: ${layers}; ${fieldText}${refusals}\n      registerLayer('${layer.className}', ${layer.className}, z.object({${schema ? ` ${schema} ` : ''}}));`;
+  const register = `registerLayer('${layer.className}', ${layer.className}, z.object({${schema ? ` ${schema} ` : ''}}));`;
+  const model = layer.modelAdvice ? `\n      This is a keras.Model subclass: its config holds constructor arguments, not its layers. ${layer.modelAdvice}:` : '';
+  return `  - ${layer.className}${origin}: ${layers}; ${fieldText}${refusals}${model}\n      ${register}`;
 }
 
 /** A zod schema matching a config value, as a suggestion to start from. */

@@ -25,6 +25,7 @@ from .layer_graph import build_layer_graph, flatten_layers, node_zero, weight_lo
 from .manifest import build_manifest, custom_layer_records
 from .optimizer_steps import check_optimizers, train_goldens
 from .progress import Progress, emit
+from .subclassed_models import SUBCLASSED_MODEL_KEY, describe_class, exported_model, is_subclassed_model, model_config
 from .training_mode import TRAINING_STREAM, compute_training_goldens
 
 def refuse_lambda_layers(model) -> None:
@@ -120,6 +121,10 @@ def export(
             f"model {model.name!r} is not built; give its first layer an input shape or start it "
             "with keras.Input(...)"
         )
+    original = model
+    model = exported_model(original)
+    if is_subclassed_model(original):
+        emit(progress, f"{original.name} is a subclassed functional model, {describe_class(original)}: exporting its recorded graph")
     graph = build_layer_graph(model)
     refuse_lambda_layers(model)
 
@@ -158,7 +163,9 @@ def export(
             else None
         )
 
-    serialized = keras.saving.serialize_keras_object(model)
+    # A subclassed functional model's config holds only constructor arguments: model_config holds
+    # its recorded graph (subclassed_models.py), which `model` (its re-wrapped graph) computes.
+    serialized = model_config(original)
 
     weights_pack = TensorPack()
     weight_records = []
@@ -203,6 +210,7 @@ def export(
         seed=seed,
         batch_size=batch_size,
         custom_layers=customs,
+        subclassed_model=serialized.get(SUBCLASSED_MODEL_KEY),
     )
 
     files = {

@@ -49,6 +49,7 @@ from .layer_gradients import LayerOutputTaps
 from .layer_graph import LayerGraph, build_layer_graph, flatten_layers, weight_locations
 from .progress import Progress, emit
 from .random_draws import RandomDraws, ReplayMismatch, UnrecordableRandomness
+from .subclassed_models import model_config
 from . import kernel_variants
 
 DEFINITION = (
@@ -122,7 +123,7 @@ def _own_classes(model) -> dict:
 def float64_copy(model):
     """The model rebuilt with every float dtype float64, its weights cast; Float64Unavailable when Keras cannot."""
     try:
-        config = _float64_config(keras.saving.serialize_keras_object(model))
+        config = _float64_config(model_config(model))
         copy = keras.saving.deserialize_keras_object(config, custom_objects=_own_classes(model), safe_mode=True)
     except Exception as exc:
         raise Float64Unavailable(f"rebuilding the model from its config with float64 dtypes failed: {_described(exc)}") from None

@@ -52,16 +52,10 @@ def build_layer_graph(model) -> LayerGraph:
         inputs = list(model.inputs)
         outputs = list(model.outputs)
     except (AttributeError, ValueError) as exc:
-        subclassed = type(model).__name__ not in ("Functional", "Sequential", "Model")
-        advice = (
-            f"{type(model).__name__} is a subclassed keras.Model, whose graph exists only in its call() "
-            "and not in its config; rebuild it functionally (keras.Model(inputs, outputs) over its layers), or "
-            "call it as a layer inside one (keras.Model(x, model(x)) with x = keras.Input(...)) and register "
-            "its TypeScript implementation like a custom layer's"
-            if subclassed
-            else "export a functional or Sequential model built with an input shape"
-        )
-        raise ExportError(f"model {name!r} has no symbolic inputs/outputs ({exc}); {advice}") from None
+        raise ExportError(
+            f"model {name!r} has no symbolic inputs/outputs ({exc}); export a functional or Sequential "
+            "model built with an input shape"
+        ) from None
     if not inputs or not outputs:
         raise ExportError(
             f"model {name!r} has no symbolic inputs/outputs; export a functional or Sequential "

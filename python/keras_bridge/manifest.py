@@ -11,6 +11,7 @@ from .differentiability import Differentiability
 from .layer_graph import LayerGraph, flatten_layers, node_zero, shape_list
 from .python_only import python_only_constructs
 from .retrace import retrace_layer
+from .subclassed_models import SUBCLASSED_MODEL_KEY, is_recorded_model, model_config
 
 
 def producer() -> dict:
@@ -56,16 +57,39 @@ def weight_record(weight) -> dict:
     }
 
 
-def layer_record(layer, analysis: Differentiability) -> dict:
-    node = node_zero(layer)
+def _class_fields(layer) -> dict:
+    """class_name, registered_name, module, custom and config, as model.keras.json has them: a
+    subclassed functional model used as a layer is there as its recorded graph (a Functional)."""
+    if is_recorded_model(layer):
+        recorded = model_config(layer)
+        return {
+            "class_name": recorded["class_name"],
+            "registered_name": recorded.get("registered_name"),
+            "module": recorded.get("module"),
+            "custom": False,
+            "config": recorded["config"],
+            SUBCLASSED_MODEL_KEY: _class_only(recorded[SUBCLASSED_MODEL_KEY]),
+        }
     cls = type(layer)
     return {
-        "name": layer.name,
         "class_name": cls.__name__,
         "registered_name": registered_name(cls),
         "module": cls.__module__,
         "custom": is_custom(cls),
         "config": serialized_config(layer),
+    }
+
+
+def _class_only(record: dict | None) -> dict | None:
+    """A subclassed_model record without its constructor config (model.keras.json has that)."""
+    return None if record is None else {k: v for k, v in record.items() if k != "config"}
+
+
+def layer_record(layer, analysis: Differentiability) -> dict:
+    node = node_zero(layer)
+    return {
+        "name": layer.name,
+        **_class_fields(layer),
         "input_shapes": [shape_list(t.shape) for t in node.input_tensors],
         "output_shapes": [shape_list(t.shape) for t in node.output_tensors],
         "python_differentiable": analysis.python_differentiable,
@@ -82,7 +106,7 @@ def custom_layer_records(model, source_roots=()) -> list:
     records: dict = {}
     for layer in flatten_layers(model):
         cls = type(layer)
-        if not is_custom(cls):
+        if not is_custom(cls) or is_recorded_model(layer):  # a recorded graph is converted, not written in TypeScript
             continue
         record = records.setdefault(
             cls,
@@ -115,12 +139,16 @@ def build_manifest(
     seed: int,
     batch_size: int,
     custom_layers: list,
+    subclassed_model: dict | None = None,
 ) -> dict:
+    described = {"name": model.name, "class_name": model_class_name, "config_file": config_file}
+    if subclassed_model is not None:
+        described[SUBCLASSED_MODEL_KEY] = _class_only(subclassed_model)
     return {
         "format": BUNDLE_FORMAT,
         "format_version": FORMAT_VERSION,
         "producer": producer(),
-        "model": {"name": model.name, "class_name": model_class_name, "config_file": config_file},
+        "model": described,
         "seed": seed,
         "batch_size": batch_size,
         "inputs": io_records(model.inputs, input_names),

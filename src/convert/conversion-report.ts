@@ -8,9 +8,13 @@ export interface FieldNote {
   to?: unknown;
 }
 
+import type { SubclassedModel } from '../keras/subclassed-model.js';
+
 export interface LayerConversion {
   name: string;
   kerasClass: string;
+  /** A model used as a layer that was a keras.Model subclass, converted through the graph its export recorded. */
+  subclassedModel?: SubclassedModel;
   tfjsClass: string;
   /**
    * 'tfjs': a layer tfjs-layers implements (or keras-bridge adds to it); 'custom': a registered
@@ -48,6 +52,8 @@ export interface ConversionReport {
   source: string;
   model: string;
   kerasClass: string;
+  /** The model was a keras.Model subclass, converted through the graph its export recorded. */
+  subclassedModel?: SubclassedModel;
   layers: LayerConversion[];
   modelNotes: FieldNote[];
   weights: { count: number; bytes: number; shards: number };

@@ -2,6 +2,7 @@ import { UnregisteredLayerError, type MissingCustomLayer } from '../errors.js';
 import { isBuiltinKerasModule, isKerasObject, type KerasObject } from '../keras/keras-object.js';
 import type { RetraceRecord } from '../keras/bundle-manifest.js';
 import { entryName } from '../keras/layer-names.js';
+import { isUnrecordedSubclassedModel, subclassedModelAdvice } from '../keras/subclassed-model.js';
 import { findCustomLayer, kerasBaseLayerConfigSchema } from '../registry/custom-layer-registry.js';
 
 /**
@@ -17,7 +18,14 @@ export function checkCustomLayersRegistered(model: KerasObject, source: string, 
     const retrace = retraces?.get(name);
     if (retrace?.status === 'traced') continue;
     const key = layer.registered_name ?? layer.class_name;
-    const known = missing.get(key) ?? { className: layer.class_name, registeredName: layer.registered_name ?? null, module: layer.module ?? null, layers: [], fields: ownFields(layer.config) };
+    const known = missing.get(key) ?? {
+      className: layer.class_name,
+      registeredName: layer.registered_name ?? null,
+      module: layer.module ?? null,
+      layers: [],
+      fields: ownFields(layer.config),
+      ...(isUnrecordedSubclassedModel(layer) ? { modelAdvice: subclassedModelAdvice(layer.module) } : {}),
+    };
     known.layers.push(name);
     if (retrace?.status === 'refused') known.retraceRefusals = { ...known.retraceRefusals, [name]: retrace.reason };
     missing.set(key, known);

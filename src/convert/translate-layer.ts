@@ -1,6 +1,7 @@
 import { UnsupportedLayerError } from '../errors.js';
 import { isBuiltinKerasModule, type KerasObject } from '../keras/keras-object.js';
 import { entryName } from '../keras/layer-names.js';
+import { recordedSubclass } from '../keras/subclassed-model.js';
 import type { LayerConversion } from './conversion-report.js';
 import { translateCustomLayer } from './custom-layer-translation.js';
 import { tracedLayer, translateRetracedLayer } from './retrace-translation.js';
@@ -44,6 +45,7 @@ export function translateLayer(
     throw new UnsupportedLayerError(`${context.where()}: Keras layer class '${layer.class_name}': ${reason} (see docs/layers.md).`);
   }
   const tfjs = translator(layer, context);
+  const subclassedModel = mapping === 'model' ? recordedSubclass(layer) : undefined;
   return {
     tfjs,
     conversion: {
@@ -51,6 +53,7 @@ export function translateLayer(
       kerasClass: layer.class_name,
       tfjsClass: tfjs.class_name,
       mapping,
+      ...(subclassedModel ? { subclassedModel } : {}),
       notes: context.notes,
       ...(context.nested.length > 0 ? { layers: context.nested } : {}),
     },

@@ -1,5 +1,6 @@
 import { InputError, KerasBridgeError, UnsupportedLayerError } from '../errors.js';
 import { isKerasObject, type KerasObject } from '../keras/keras-object.js';
+import { recordedSubclass, refuseUnrecordedSubclassedModel } from '../keras/subclassed-model.js';
 import { withCallArguments } from './call-arguments.js';
 import type { ConversionReport, FieldNote, LayerConversion } from './conversion-report.js';
 import { maskOnlyLayers, TFJS_MODEL_NODE_OFFSET, translateFunctionalNodes, translateIoList } from './functional-graph.js';
@@ -41,13 +42,16 @@ const MODEL_TRANSLATORS: Record<string, ModelTranslator> = {
 export function translateModel(model: KerasObject, source: string, options: TranslateOptions = {}): TranslatedModel {
   const translate = MODEL_TRANSLATORS[model.class_name];
   if (!translate) {
+    refuseUnrecordedSubclassedModel(model, source);
     throw new UnsupportedLayerError(
-      `${source}: top-level class '${model.class_name}' is not a Sequential or functional model. ` +
-        `Subclassed models have no graph in their config; rebuild the model functionally to convert it.`,
+      `${source}: top-level class '${model.class_name}' is not a Sequential or functional model. A subclassed ` +
+        `keras.Model has no graph in its config: export it with 'keras-bridge export', which records the graph of one ` +
+        `built in __init__ (README, "Your own model").`,
     );
   }
   const { config, layers, modelNotes } = translate(model, source, options);
   const modelName = String(model.config['name'] ?? 'model');
+  const subclassedModel = recordedSubclass(model);
   return {
     topology: {
       class_name: model.class_name === 'Sequential' ? 'Sequential' : 'Model',
@@ -55,7 +59,7 @@ export function translateModel(model: KerasObject, source: string, options: Tran
       keras_version: 'tfjs-layers 4.22.0 (converted by keras-bridge)',
       backend: 'tensor_flow.js',
     },
-    report: { source, model: modelName, kerasClass: model.class_name, layers, modelNotes },
+    report: { source, model: modelName, kerasClass: model.class_name, ...(subclassedModel ? { subclassedModel } : {}), layers, modelNotes },
   };
 }
 

@@ -10,6 +10,7 @@ import { KerasBridgeError, LayerConfigError, UnregisteredLayerError, Unsupported
 import type { BundleManifest } from '../keras/bundle-manifest.js';
 import { isKerasObject, type KerasObject } from '../keras/keras-object.js';
 import { entryName } from '../keras/layer-names.js';
+import { recordedSubclass } from '../keras/subclassed-model.js';
 import type { InspectedCustomClass, InspectedLayer, InspectReport, LayerStatus, MissingKind } from './inspect-report.js';
 
 const STATUSES: LayerStatus[] = ['tfjs', 'keras-bridge', 'operation', 'registered', 'model', 'retraced', 'dropped', 'missing'];
@@ -30,6 +31,7 @@ export async function inspectModel(
   const conversions = new Map<string, LayerConversion>();
   const notesByField = new Map<string, FieldNote>();
   let modelName = String(modelConfig.config['name'] ?? 'model');
+  const subclassedModel = recordedSubclass(modelConfig);
   let topLevelError: string | undefined;
   const retraces = retracesFromManifest(manifest);
   try {
@@ -50,6 +52,7 @@ export async function inspectModel(
     source,
     model: modelName,
     kerasClass: modelConfig.class_name,
+    ...(subclassedModel ? { subclassedModel } : {}),
     layers,
     counts,
     conversion: await convertForReal(modelConfig, weights, source, retraces),
@@ -111,7 +114,8 @@ function inspectLayer(
     const note = notesByField.get(`layers['${name}']`);
     return { ...base, status: 'dropped', notes: note ? [note] : [] };
   }
-  return { ...base, status: statusOf(conversion), tfjsClass: conversion.tfjsClass, notes: conversion.notes };
+  const subclassed = conversion.subclassedModel ? { subclassedModel: conversion.subclassedModel } : {};
+  return { ...base, status: statusOf(conversion), ...subclassed, tfjsClass: conversion.tfjsClass, notes: conversion.notes };
 }
 
 function statusOf(conversion: LayerConversion): LayerStatus {

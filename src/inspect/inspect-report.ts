@@ -1,5 +1,6 @@
 import type { ConstraintWarning, FieldNote } from '../convert/conversion-report.js';
 import type { ClassSource, PythonOnlyFinding } from '../keras/bundle-manifest.js';
+import type { SubclassedModel } from '../keras/subclassed-model.js';
 
 /**
  * How one layer would convert: 'tfjs' to a class tfjs-layers implements, 'keras-bridge' to one
@@ -26,6 +27,8 @@ export interface InspectedLayer {
   /** The Python module of a custom class (null for Keras's own). */
   module: string | null;
   status: LayerStatus;
+  /** A model used as a layer that was a keras.Model subclass, converted through the graph its export recorded. */
+  subclassedModel?: SubclassedModel;
   tfjsClass?: string;
   missing?: { kind: MissingKind; reason: string };
   /** What the translation drops, changes or adds in this layer's config. */
@@ -51,6 +54,8 @@ export interface InspectReport {
   source: string;
   model: string;
   kerasClass: string;
+  /** The model was a keras.Model subclass, converted through the graph its export recorded. */
+  subclassedModel?: SubclassedModel;
   /** Every layer, depth first: a nested model's layers follow it. */
   layers: InspectedLayer[];
   counts: Record<LayerStatus, number>;

@@ -24,6 +24,9 @@ const weightRecord = z.object({
   trainable: z.boolean(),
 });
 
+/** The class a recorded subclassed model graph was (docs/bundle-format.md, "Subclassed functional models"). */
+const subclassedModelRecord = z.object({ class_name: z.string(), registered_name: z.string().nullable(), module: z.string().nullable() });
+
 const layerRecord = z.object({
   name: z.string(),
   class_name: z.string(),
@@ -36,6 +39,8 @@ const layerRecord = z.object({
   python_differentiable: z.boolean(),
   non_differentiable_ops: z.array(z.string()),
   weights: z.array(weightRecord),
+  /** A subclassed functional model used as a layer: its original class (its recorded graph is `config`). */
+  subclassed_model: subclassedModelRecord.optional(),
 });
 export type LayerRecord = z.infer<typeof layerRecord>;
 
@@ -241,7 +246,7 @@ export const bundleManifestSchema = z.object({
   format: z.literal(BUNDLE_FORMAT),
   format_version: z.number().int(),
   producer: z.record(z.string()),
-  model: z.object({ name: z.string(), class_name: z.string(), config_file: z.string() }),
+  model: z.object({ name: z.string(), class_name: z.string(), config_file: z.string(), subclassed_model: subclassedModelRecord.optional() }),
   seed: z.number().int(),
   batch_size: z.number().int().positive(),
   inputs: z.array(modelIo),

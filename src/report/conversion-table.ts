@@ -1,8 +1,9 @@
 import type { ConversionReport, FieldNote, LayerConversion } from '../convert/conversion-report.js';
+import { describeSubclass, type SubclassedModel } from '../keras/subclassed-model.js';
 
 /** Each layer, how it was mapped, and every field dropped or changed, with why. */
 export function formatConversionReport(report: ConversionReport): string {
-  const lines = [`${report.model} (${report.kerasClass}) from ${report.source}`];
+  const lines = [`${report.model} (${kerasClassText(report.kerasClass, report.subclassedModel)}) from ${report.source}`];
   for (const layer of report.layers) lines.push(...describeLayer(layer, '  '));
   for (const note of report.modelNotes) lines.push(`  (model) ${describeNote(note)}`);
   const w = report.weights;
@@ -20,10 +21,15 @@ const MAPPINGS: Record<LayerConversion['mapping'], string> = {
 };
 
 function describeLayer(layer: LayerConversion, indent: string): string[] {
-  const lines = [`${indent}${layer.name}: ${layer.kerasClass} → ${MAPPINGS[layer.mapping]} ${layer.tfjsClass}`];
+  const lines = [`${indent}${layer.name}: ${kerasClassText(layer.kerasClass, layer.subclassedModel)} → ${MAPPINGS[layer.mapping]} ${layer.tfjsClass}`];
   for (const note of layer.notes) lines.push(`${indent}    ${describeNote(note)}`);
   for (const inner of layer.layers ?? []) lines.push(...describeLayer(inner, `${indent}  `));
   return lines;
+}
+
+/** The Keras class, or for a recorded subclassed model what it was and how it converted. */
+export function kerasClassText(kerasClass: string, subclassed: SubclassedModel | undefined): string {
+  return subclassed ? `subclassed functional model ${describeSubclass(subclassed)}, converted through its recorded graph` : kerasClass;
 }
 
 export function describeNote(note: FieldNote): string {

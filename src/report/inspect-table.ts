@@ -1,6 +1,6 @@
 import type { ClassSource } from '../keras/bundle-manifest.js';
 import type { InspectedCustomClass, InspectedLayer, InspectReport, LayerStatus } from '../inspect/inspect-report.js';
-import { describeNote } from './conversion-table.js';
+import { describeNote, kerasClassText } from './conversion-table.js';
 
 const STATUS_TEXT: Record<LayerStatus, string> = {
   tfjs: 'tfjs-layers',
@@ -17,7 +17,7 @@ const STATUS_TEXT: Record<LayerStatus, string> = {
 export function formatInspectReport(report: InspectReport): string {
   const rows = report.layers.map((layer) => [
     `${'  '.repeat(layer.path.length)}${layer.name}`,
-    layer.kerasClass,
+    layer.subclassedModel ? `${layer.kerasClass} (subclassed ${layer.subclassedModel.className})` : layer.kerasClass,
     STATUS_TEXT[layer.status],
     layer.status === 'missing' ? `${layer.missing!.kind}: ${withoutSource(layer.missing!.reason, report.source)}` : (layer.tfjsClass ?? ''),
   ]);
@@ -28,7 +28,8 @@ export function formatInspectReport(report: InspectReport): string {
     .filter(([, n]) => n > 0)
     .map(([status, n]) => `${n} ${STATUS_TEXT[status as LayerStatus]}`)
     .join(', ');
-  const lines = [`${report.model} (${report.kerasClass}) from ${report.source}: ${report.layers.length} layers (${counts || 'none'})`, '', line(header), ...rows.map(line)];
+  const title = `${report.model} (${kerasClassText(report.kerasClass, report.subclassedModel)}) from ${report.source}`;
+  const lines = [`${title}: ${report.layers.length} layers (${counts || 'none'})`, '', line(header), ...rows.map(line)];
   lines.push('', ...conversionLines(report));
   const python = report.customClasses.flatMap(customClassLines);
   if (python.length > 0) lines.push('', 'Custom classes (source recorded at export; Python-only constructs in call()):', ...python);

@@ -101,7 +101,21 @@ describe('translating Keras 3 configs to tfjs-layers', () => {
   });
 
   it('a subclassed model (no graph in its config) is refused with the reason', () => {
-    assert.throws(() => translateModel({ class_name: 'MyModel', config: {} }, 'm.json'), /not a Sequential or functional model/);
+    assert.throws(() => translateModel({ class_name: 'MyModel', config: {} }, 'm.json'), /not a Sequential or functional model.*export it with 'keras-bridge export'/);
+    // As a .keras file holds one: a class from outside Keras with the compile_config only models get.
+    const saved = { module: 'mylib.models', class_name: 'MyModel', registered_name: 'mylib>MyModel', config: { name: 'm', depth: 2 }, compile_config: {} };
+    assert.throws(
+      () => translateModel(saved, 'm.json'),
+      /m\.json: the model is a keras\.Model subclass \(mylib>MyModel, Python module 'mylib\.models'\); its config holds only its constructor arguments \(name, depth\).*--module mylib\.models.*call it as a layer inside a functional model/s,
+    );
+  });
+
+  it('a recorded subclassed graph (subclassed_model beside a Functional config) converts as functional; the report names the class', () => {
+    const input = { class_name: 'InputLayer', module: 'keras.layers', name: 'x', config: { name: 'x', batch_shape: [null, 3], dtype: 'float32' }, inbound_nodes: [] };
+    const graph = { class_name: 'Functional', module: 'keras.src.models.functional', config: { name: 'inner', layers: [input], input_layers: [['x', 0, 0]], output_layers: [['x', 0, 0]] } };
+    const recorded = { ...graph, subclassed_model: { class_name: 'MyModel', registered_name: 'mylib>MyModel', module: 'mylib.models', config: { depth: 2 } } };
+    assert.deepEqual(translateModel(recorded, 'm.json').report.subclassedModel, { className: 'MyModel', registeredName: 'mylib>MyModel', module: 'mylib.models' });
+    assert.equal(translateModel(graph, 'm.json').report.subclassedModel, undefined);
   });
 
   it("a node's training=False kwarg: the note says tfjs applies the model call's flag instead, and the converted model does", async () => {

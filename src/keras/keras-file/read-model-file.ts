@@ -7,6 +7,7 @@ import { readKerasArchive } from './keras-archive.js';
 import { withLayerNames } from '../layer-names.js';
 import { layerNameTags, weightsFromKeras3H5 } from './keras3-weights.js';
 import { readLegacyH5Model } from './legacy-h5-model.js';
+import { refuseUnrecordedSubclassedModel } from '../subclassed-model.js';
 
 /** A Keras model file read into what convertKerasModel takes. */
 export interface KerasModelFile {
@@ -31,6 +32,8 @@ export async function readKerasModelFile(file: string): Promise<KerasModelFile> 
   const head = await readHead(file, HDF5_SIGNATURE_OFFSETS.at(-1)! + HDF5_MAGIC.length);
   if (startsWith(head, 0, ZIP_MAGIC)) {
     const archive = readKerasArchive(await readFile(file), file);
+    // Before its weights: a subclassed model's config does not list the layers they belong to.
+    refuseUnrecordedSubclassedModel(archive.modelConfig, file);
     // A layer whose automatic config has no name (layer-names.ts) takes the one its weights are tagged with.
     const { modelConfig, weights } = await withHdf5File({ bytes: archive.weightsH5 }, `${file}: model.weights.h5`, (root) => {
       const named = withLayerNames(archive.modelConfig, layerNameTags(root, archive.modelConfig, file));
