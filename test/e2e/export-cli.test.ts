@@ -25,19 +25,21 @@ describe('keras-bridge export drives the Python exporter', () => {
     }
   });
 
-  it("--float64-reference: every golden carries Keras's own float32 error, which parity adds to atol and marks †", async () => {
+  it("--float64-reference: every golden carries Keras's own float32 error and its kernel variants', which parity adds to atol and marks †", async () => {
     const tmp = await mkdtemp(path.join(os.tmpdir(), 'kb-export-'));
     try {
       const out = path.join(tmp, 'swish');
       const r = await runCli(['export', '--out', out, '--factory', 'seed_models:swish_model', '--path', 'fixtures/seed', '--float64-reference']);
       assert.equal(r.exitCode, 0, r.stderr);
       assert.match(r.stderr, /float64 reference: \d+ goldens measured/);
+      assert.match(r.stderr, /kernel variants: \d+ goldens measured under \S+, \S+/);
       const result = await checkBundleParity(out, { backends: ['cpu'] });
       assert.equal(result.passed, true);
       const tensors = result.backends[0]!.tensors;
       assert.ok(tensors.length > 0 && tensors.every((t) => t.float64Error !== null && t.referenceError === t.float64Error && t.float64Error! < 1e-6));
+      assert.ok(tensors.every((t) => t.kernelVariantError != null && t.kernelVariantError < 1e-6));
       const table = formatParityTable({ schema: 'keras-bridge-parity', schemaVersion: 1, passed: true, models: [result], unavailableBackends: [] }, false);
-      assert.match(table, /^† atol includes twice Keras's own float32 error/m);
+      assert.match(table, /^† atol includes Keras's own float32 error, measured against float64 .*least accurate of Keras's float32 kernel variants/m);
     } finally {
       await rm(tmp, { recursive: true, force: true });
     }
