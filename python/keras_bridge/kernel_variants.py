@@ -37,6 +37,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -128,6 +129,7 @@ class VariantValues:
 
 
 def _variant_goldens(bundle: Path, key) -> tuple:
+    """A variant bundle's goldens by (section, key), and its weights.bin."""
     manifest = json.loads((bundle / "manifest.json").read_text(encoding="utf-8"))
     data = (bundle / "goldens.bin").read_bytes()
     weights = (bundle / "weights.bin").read_bytes()
@@ -136,7 +138,7 @@ def _variant_goldens(bundle: Path, key) -> tuple:
     for section, records in sections.items():
         for record in records:
             values[(section, key(record))] = _unpack(data, record)
-    return values, weights, manifest
+    return values, weights
 
 
 def run_variants(
@@ -161,7 +163,7 @@ def run_variants(
             result.reason = _run_one(variant, rebuild, scratch / variant.name, seed, batch_size, input_ranges, layer_gradients_included, training_mode, result)
             if result.reason is not None:
                 continue
-            values, weights, _ = _variant_goldens(scratch / variant.name, key)
+            values, weights = _variant_goldens(scratch / variant.name, key)
             if weights != expected_weights:
                 result.reason = f"the {variant.name} run built other weights than the export (the model's construction is not deterministic)"
                 continue
@@ -176,8 +178,6 @@ def run_variants(
 
 
 def _run_one(variant, rebuild, out: Path, seed, batch_size, input_ranges, layer_gradients_included, training_mode, result) -> str | None:
-    import time
-
     argv = [sys.executable, "-m", "keras_bridge", "export", "--out", str(out), *rebuild.model_args,
             "--seed", str(seed), "--batch-size", str(batch_size),
             "--layer-gradients", "always" if layer_gradients_included else "never"]
