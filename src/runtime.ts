@@ -27,3 +27,7 @@ export { registerTrainingReplayer } from './training/training-replayers.js';
 export { registerSubLayers } from './training/sub-layers.js';
 export type { TrainingReplayer } from './training/training-replayers.js';
 export { KerasAdam } from './training/keras-adam.js';
+// What layers translated from Python (route 1) are built on: custom-layers/<Class>.ts imports these.
+export { TranslatedLayer, type Kwargs, type TranslatedLayerArgs } from './translated/translated-layer.js';
+export * as kops from './translated/keras-ops.js';
+export * as py from './translated/python-semantics.js';

@@ -21,9 +21,11 @@ export interface LayerConversion {
    * TypeScript layer; 'operation': a Keras op on symbolic tensors (KerasOperation); 'model': a
    * model used as a layer, whose own layers are in `layers`; 'retrace': a custom layer with no
    * registered TypeScript class, converted from its call()'s symbolic re-trace recorded in the
-   * bundle, as a nested model whose layers are in `layers` (retrace-translation.ts).
+   * bundle, as a nested model whose layers are in `layers` (retrace-translation.ts); 'translated':
+   * a custom layer whose TypeScript class keras-bridge generated from its Python source (route 1,
+   * translated-layers.ts).
    */
-  mapping: 'tfjs' | 'custom' | 'operation' | 'model' | 'retrace';
+  mapping: 'tfjs' | 'custom' | 'operation' | 'model' | 'retrace' | 'translated';
   layers?: LayerConversion[];
   notes: FieldNote[];
 }

@@ -6,6 +6,11 @@ import { baseLayerFields } from './base-layer-fields.js';
 import { copy, translateFields } from './field-rules.js';
 import type { TranslationContext } from './translation-context.js';
 import type { TfjsLayerConfig } from './translator-registry.js';
+import { encodePythonConfig, PYTHON_CONFIG_FIELD } from '../translated/python-config.js';
+
+function pick(config: Record<string, unknown>, keys: string[]): Record<string, unknown> {
+  return Object.fromEntries(keys.map((k) => [k, config[k]]));
+}
 
 /**
  * A custom layer: its Python get_config() is validated against the registered zod schema, then
@@ -26,6 +31,14 @@ export function translateCustomLayer(layer: KerasObject, context: TranslationCon
         ? `not in the schema registered for '${registration.className}' (the TypeScript layer would ignore it)`
         : `${issue.message} (schema registered for '${registration.className}')`;
     throw new LayerConfigError(context.source, context.layerName, field, detail);
+  }
+  if (registration.pythonConfig) {
+    const own = Object.fromEntries(Object.entries(layer.config).filter(([field]) => !(field in baseLayerFields)));
+    const base = pick(layer.config, Object.keys(layer.config).filter((field) => field in baseLayerFields));
+    return {
+      class_name: registration.className,
+      config: { ...translateFields(base, baseLayerFields, context), [PYTHON_CONFIG_FIELD]: encodePythonConfig(own) },
+    };
   }
   const ownFields = Object.fromEntries(
     Object.keys(layer.config)

@@ -4,6 +4,7 @@ import { entryName } from '../keras/layer-names.js';
 import { recordedSubclass } from '../keras/subclassed-model.js';
 import type { LayerConversion } from './conversion-report.js';
 import { translateCustomLayer } from './custom-layer-translation.js';
+import { findCustomLayer } from '../registry/custom-layer-registry.js';
 import { tracedLayer, translateRetracedLayer } from './retrace-translation.js';
 import { isOperationNode, translateOperation } from './operation-translation.js';
 import { isModelClass, translateNestedModel } from './translate-model.js';
@@ -32,10 +33,12 @@ export function translateLayer(
   }
   const custom = !isBuiltinKerasModule(layer.module);
   const trace = tracedLayer(layer, layerName, options.retraces);
-  const mapping: LayerConversion['mapping'] = trace ? 'retrace' : custom ? 'custom' : isOperationNode(layer) ? 'operation' : isModelClass(layer) ? 'model' : 'tfjs';
+  const generated = custom && findCustomLayer(layer.class_name, layer.registered_name)?.origin === 'translated';
+  const mapping: LayerConversion['mapping'] = trace ? 'retrace' : generated ? 'translated' : custom ? 'custom' : isOperationNode(layer) ? 'operation' : isModelClass(layer) ? 'model' : 'tfjs';
   const translator = {
     retrace: (l: KerasObject, c: TranslationContext) => translateRetracedLayer(l, c, trace!),
     custom: translateCustomLayer,
+    translated: translateCustomLayer,
     operation: (l: KerasObject, c: TranslationContext) => translateOperation(l, c, firstNodeArguments(l)),
     model: translateNestedModel,
     tfjs: findTranslator(layer.class_name, layer.module),

@@ -13,7 +13,7 @@ import { entryName } from '../keras/layer-names.js';
 import { recordedSubclass } from '../keras/subclassed-model.js';
 import type { InspectedCustomClass, InspectedLayer, InspectReport, LayerStatus, MissingKind } from './inspect-report.js';
 
-const STATUSES: LayerStatus[] = ['tfjs', 'keras-bridge', 'operation', 'registered', 'model', 'retraced', 'dropped', 'missing'];
+const STATUSES: LayerStatus[] = ['tfjs', 'keras-bridge', 'operation', 'registered', 'model', 'translated', 'retraced', 'dropped', 'missing'];
 
 /**
  * How every layer of a model would convert, from the converter itself: the model is translated
@@ -128,6 +128,8 @@ function statusOf(conversion: LayerConversion): LayerStatus {
       return 'model';
     case 'retrace':
       return 'retraced';
+    case 'translated':
+      return 'translated';
     case 'tfjs':
       return isKerasBridgeClass(conversion.tfjsClass) ? 'keras-bridge' : 'tfjs';
   }

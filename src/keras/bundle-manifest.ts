@@ -242,6 +242,20 @@ const retraceRecord = z.discriminatedUnion('status', [
 ]);
 export type RetraceRecord = z.infer<typeof retraceRecord>;
 
+/** Where a translation (route 1) stopped: the Python line it could not translate, and why. */
+const translationGap = z.object({ why: z.string(), file: z.string().optional(), line: z.number().int().optional(), code: z.string().optional() });
+export type TranslationGapRecord = z.infer<typeof translationGap>;
+
+/**
+ * A custom class's Python source translated to a TypeScript module (docs/bundle-format.md,
+ * "Translations"), or the gaps that kept it from being translated.
+ */
+const translationRecord = z.discriminatedUnion('status', [
+  z.object({ status: z.literal('translated'), typescript: z.string(), dependencies: z.array(z.string()) }),
+  z.object({ status: z.literal('gaps'), gaps: z.array(translationGap) }),
+]);
+export type TranslationRecord = z.infer<typeof translationRecord>;
+
 export const bundleManifestSchema = z.object({
   format: z.literal(BUNDLE_FORMAT),
   format_version: z.number().int(),
@@ -264,6 +278,8 @@ export const bundleManifestSchema = z.object({
       python_only: pythonOnlyRecord.optional(),
       /** One per layer of the class; absent in bundles exported before route 2. */
       retraces: z.array(retraceRecord).optional(),
+      /** Absent in bundles exported before route 1. */
+      translation: translationRecord.optional(),
     }),
   ),
   weights: z.array(storedWeight),

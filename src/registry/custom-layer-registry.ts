@@ -27,6 +27,15 @@ export interface CustomLayerRegistration {
   layerClass: CustomLayerClass;
   /** Validates the layer's Python get_config(), base fields included, unknown fields refused. */
   configSchema: z.ZodTypeAny;
+  /** The class reads its own fields as Python wrote them (translated/python-config.ts), not as tfjs rewrites them. */
+  pythonConfig: boolean;
+  /** 'translated': generated from the layer's Python source (route 1); a hand-written class replaces it. */
+  origin: 'hand-written' | 'translated';
+}
+
+export interface RegisterLayerOptions {
+  pythonConfig?: boolean;
+  origin?: 'hand-written' | 'translated';
 }
 
 const registrations = new Map<string, CustomLayerRegistration>();
@@ -46,7 +55,12 @@ export function registerLayer<S extends z.ZodRawShape>(
   className: string,
   layerClass: CustomLayerClass,
   schema: z.ZodObject<S> = z.object({}) as z.ZodObject<S>,
+  options: RegisterLayerOptions = {},
 ): CustomLayerRegistration {
+  const origin = options.origin ?? 'hand-written';
+  const existing = registrations.get(className);
+  // A hand-written class always wins over a generated one, whichever registers first.
+  if (origin === 'translated' && existing?.origin === 'hand-written') return existing;
   if (layerClass.className !== className) {
     throw new Error(
       `registerLayer('${className}', ...): the class's static className is '${layerClass.className}'; ` +
@@ -58,6 +72,8 @@ export function registerLayer<S extends z.ZodRawShape>(
     className,
     layerClass,
     configSchema: kerasBaseLayerConfigSchema.merge(schema).strict(),
+    pythonConfig: options.pythonConfig ?? false,
+    origin,
   };
   registrations.set(className, registration);
   tf.serialization.registerClass(layerClass);

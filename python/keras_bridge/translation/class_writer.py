@@ -1,0 +1,274 @@
+"""A custom layer class → one TypeScript module: a `TranslatedLayer` subclass and its registration.
+
+The constructor reads the layer's get_config() fields (Keras builds a layer as `cls(**config)`),
+then runs the translated __init__; build() runs the translated build(); call() the translated call().
+Sub-layers and weights live where the Python put them. Output shapes are not translated from
+compute_output_shape (often written for one case only): the runtime finds them by running call()
+(src/translated/translated-layer.ts).
+"""
+from __future__ import annotations
+
+import ast
+
+from .._tf import keras
+from . import values as v
+from .class_context import KERAS_LAYER_ATTRIBUTES, ClassContext, kind_of_live
+from .expressions import literal
+from .gaps import TranslationGap
+from .names import local_name, ts_string
+from .statements import FunctionTranslator, HelperMethods, nested_first_assignments, reassigned_names, ts_type
+
+# Fields of Keras's base Layer config: the generated class passes them to tfjs's Layer, not to __init__.
+BASE_FIELDS = frozenset({"name", "trainable", "dtype", "autocast", "activity_regularizer", "input_shape", "batch_input_shape", "batch_size"})
+
+
+class StateTranslator(FunctionTranslator):
+    """__init__ and build(): they may set `self.<attribute>` (config values, sub-layers, weights)."""
+
+    def __init__(self, context, method, helpers, fields: dict):
+        super().__init__(context, method, helpers)
+        self.fields = fields
+
+    def assign_attribute(self, attr: str, value_node, node) -> None:
+        if attr in KERAS_LAYER_ATTRIBUTES:
+            if attr == "supports_masking":
+                self.emit(f"this.supportsMasking = {self.expr(value_node).code};")
+                return
+            raise TranslationGap(node, f"setting Keras's own self.{attr} is not translated")
+        value = self.expr(value_node)
+        name = self.context.attribute_name(attr)
+        kind = value.kind
+        found, live = self.context.live_attribute(attr)
+        if kind == v.UNKNOWN and found:
+            kind = kind_of_live(live)
+        code = value.code
+        if kind == v.LAYER or (kind == v.SEQUENCE and value.element == v.LAYER):
+            code = f"this.track({code})"
+        self.emit(f"this.{name} = {code};")
+        self.context.attribute_kinds[attr] = kind
+        self.fields[name] = field_type(kind, value, live if found else None)
+
+    def add_weight(self, node: ast.Call) -> v.Value:
+        args, kwargs = self.arguments(node)
+        names = ["shape", "initializer", "dtype", "trainable", "autocast", "regularizer", "constraint", "aggregation", "overwrite_with_gradient", "name"]
+        given = dict(zip(names, args))
+        given.update(kwargs)
+        fields = []
+        for key in ("name", "shape", "initializer", "dtype", "trainable"):
+            if key in given:
+                value = given[key]
+                fields.append(f"{key}: {value.code}")
+        for key in ("regularizer", "constraint"):
+            if key in given and given[key].kind != v.NONE:
+                raise TranslationGap(node, f"add_weight({key}=...) is not translated")
+        live_name = self.live_weight_name(node)
+        if "name" not in given and live_name:
+            fields.insert(0, f"name: {ts_string(live_name)}")
+        return v.Value(f"this.kerasWeight({{ {', '.join(fields)} }})", v.WEIGHT)
+
+    def live_weight_name(self, node) -> str | None:
+        """The name Keras gave the weight on the exported instance (add_weight without name=)."""
+        parent = getattr(node, "_assigned_attribute", None)
+        if parent is None:
+            return None
+        found, live = self.context.live_attribute(parent)
+        return getattr(live, "name", None) if found and isinstance(live, keras.Variable) else None
+
+    def _stmt_Assign(self, node: ast.Assign) -> None:
+        target = node.targets[0] if len(node.targets) == 1 else None
+        if isinstance(target, ast.Attribute) and isinstance(node.value, ast.Call):
+            node.value._assigned_attribute = target.attr
+        super()._stmt_Assign(node)
+
+
+def field_type(kind: str, value: v.Value, live) -> str:
+    if kind == v.SEQUENCE and value.element == v.LAYER:
+        return "tf.layers.Layer[]"
+    if kind == v.WEIGHT:
+        return "tf.LayerVariable"
+    if kind == v.SEQUENCE and value.element == v.NUMBER:
+        return "number[]"
+    return ts_type(kind) if kind != v.SEQUENCE else "any[]"
+
+
+def zod_for(value) -> str:
+    if isinstance(value, bool):
+        return "z.boolean()"
+    if isinstance(value, int):
+        return "z.number().int()"
+    if isinstance(value, float):
+        return "z.number()"
+    if isinstance(value, str):
+        return "z.string()"
+    if isinstance(value, (list, tuple)):
+        kinds = {zod_for(x) for x in value}
+        if len(kinds) == 1:
+            return f"z.array({kinds.pop()})"
+        return "z.array(z.unknown())"
+    if isinstance(value, dict):
+        return "z.record(z.unknown())"
+    return "z.unknown()"
+
+
+class CallStructure:
+    """How the model calls the layer (its first call): several tensors, one list, or one tensor."""
+
+    def __init__(self, positional: int, first_is_list: bool):
+        self.positional = positional
+        self.first_is_list = first_is_list
+
+
+def translate_class(cls, instance, source: dict, structure: CallStructure, config: dict) -> dict:
+    """The TypeScript module for `cls` and what it needs; `gaps` lists what could not be translated."""
+    context = ClassContext(cls, instance, source["text"])
+    helpers = HelperMethods(context)
+    fields: dict = {}
+    gaps: list = []
+    sections = {}
+
+    own_config = {k: val for k, val in config.items() if k not in BASE_FIELDS}
+    sections["constructor"] = constructor_lines(context, helpers, fields, own_config, gaps)
+    if "build" in context.methods:
+        sections["build"] = build_lines(context, helpers, fields, structure, gaps)
+    if "call" not in context.methods:
+        gaps.append(TranslationGap(context.class_node, "the class defines no call()"))
+    else:
+        sections["call"] = call_lines(context, helpers, structure, gaps, "call")
+    if "compute_mask" in context.methods:
+        sections["computeMask"] = call_lines(context, helpers, structure, gaps, "compute_mask")
+    return {
+        "context": context,
+        "fields": fields,
+        "sections": sections,
+        "helpers": helpers,
+        "gaps": gaps,
+        "config": own_config,
+    }
+
+
+def constructor_lines(context: ClassContext, helpers, fields, own_config: dict, gaps: list) -> list:
+    fn = context.methods.get("__init__")
+    translator = StateTranslator(context, "__init__", helpers, fields)
+    translator.depth = 2
+    if fn is None:
+        return []
+    translator.reassigned = reassigned_names(fn)
+    params = fn.args.args[1:]
+    defaults = fn.args.defaults
+    first_default = len(params) - len(defaults)
+    for i, arg in enumerate(params):
+        name = local_name(arg.arg)
+        default = defaults[i - first_default] if i >= first_default else None
+        if arg.arg in BASE_FIELDS:
+            translator.emit(f"const {name} = this.configValue({ts_string(arg.arg)}{', ' + translator.expr(default).code if default is not None else ''});")
+            translator.scope[arg.arg] = v.Value(name, v.kind_of_python(config_value(own_config, arg.arg)))
+            continue
+        kind = v.kind_of_python(own_config.get(arg.arg)) if arg.arg in own_config else v.UNKNOWN
+        if default is not None:
+            default_value = translator.expr(default)
+            kind = kind if kind != v.UNKNOWN else default_value.kind
+            translator.emit(f"const {name}: {ts_type(kind)} = this.configValue({ts_string(arg.arg)}, {default_value.code});")
+        else:
+            translator.emit(f"const {name}: {ts_type(kind)} = this.configValue({ts_string(arg.arg)});")
+        live = own_config.get(arg.arg)
+        translator.scope[arg.arg] = v.Value(name, kind, items=literal(live).items if isinstance(live, (list, tuple)) else None, python=live)
+        translator.declared.add(arg.arg)
+    for arg in fn.args.kwonlyargs:
+        gaps.append(TranslationGap(fn, f"keyword-only argument {arg.arg} of __init__ is not translated"))
+    translator.body(fn.body)
+    gaps.extend(translator.gaps)
+    return translator.lines
+
+
+def config_value(config: dict, key: str):
+    return config.get(key)
+
+
+def input_kinds(structure: CallStructure) -> str:
+    return "list" if structure.positional > 1 or structure.first_is_list else "single"
+
+
+def build_lines(context: ClassContext, helpers, fields, structure: CallStructure, gaps: list) -> list:
+    fn = context.methods["build"]
+    translator = StateTranslator(context, "build", helpers, fields)
+    translator.depth = 2
+    translator.reassigned = reassigned_names(fn)
+    params = fn.args.args[1:]
+    if params:
+        name = local_name(params[0].arg)
+        if input_kinds(structure) == "list":
+            translator.emit(f"const {name} = shapes as Array<Array<number | null>>;")
+            translator.scope[params[0].arg] = v.Value(name, v.SEQUENCE, element=v.SHAPE)
+        else:
+            translator.emit(f"const {name} = kops.singleShape(shapes);")
+            translator.scope[params[0].arg] = v.Value(name, v.SHAPE)
+        translator.declared.add(params[0].arg)
+    for hoisted in nested_first_assignments(fn):
+        translator.emit(f"let {local_name(hoisted)};")
+        translator.declared.add(hoisted)
+    translator.body(fn.body)
+    gaps.extend(translator.gaps)
+    return translator.lines
+
+
+def call_lines(context: ClassContext, helpers, structure: CallStructure, gaps: list, method: str) -> list:
+    fn = context.methods[method]
+    translator = FunctionTranslator(context, method, helpers)
+    translator.depth = 3
+    translator.reassigned = reassigned_names(fn)
+    params = [a.arg for a in fn.args.args[1:]]
+    defaults = fn.args.defaults
+    first_default = len(params) - len(defaults)
+    tensor_params = [p for p in params if p not in ("training", "mask")][: max(structure.positional, 1)]
+    if method == "compute_mask":
+        tensor_params = params[:1]
+    if len(tensor_params) == 1:
+        name = local_name(tensor_params[0])
+        if structure.first_is_list:
+            translator.emit(f"const {name} = tensors as tf.Tensor[];")
+            translator.scope[tensor_params[0]] = v.Value(name, v.SEQUENCE, element=v.TENSOR)
+        else:
+            translator.emit(f"const {name} = kops.single(tensors);")
+            translator.scope[tensor_params[0]] = v.Value(name, v.TENSOR)
+    else:
+        names = [local_name(p) for p in tensor_params]
+        translator.emit(f"const [{', '.join(names)}] = tensors as tf.Tensor[];")
+        for p, n in zip(tensor_params, names):
+            translator.scope[p] = v.Value(n, v.TENSOR)
+    translator.declared.update(tensor_params)
+    if method == "call":
+        translator.emit("const training = kops.trainingArg(kwargs);")
+        translator.training = v.Value("training", v.BOOL)
+        translator.scope["training"] = translator.training
+        translator.declared.add("training")
+    for i, p in enumerate(params):
+        if p in tensor_params or p == "training":
+            continue
+        if p == "mask":
+            source = "mask" if method == "compute_mask" else "kops.maskArg(kwargs)"
+            if method != "compute_mask":
+                translator.emit(f"const mask = {source};")
+            translator.scope[p] = v.Value("mask", v.TENSOR)
+            translator.declared.add(p)
+            continue
+        if i >= first_default:
+            default = translator.expr(defaults[i - first_default])
+            name = local_name(p)
+            translator.emit(f"const {name} = {default.code};")
+            translator.scope[p] = v.Value(name, default.kind, python=default.python)
+            translator.declared.add(p)
+        else:
+            gaps.append(TranslationGap(fn, f"{method}() parameter {p} without a default is not among the tensors the model passes"))
+    for hoisted in nested_first_assignments(fn):
+        if hoisted not in translator.declared:
+            translator.emit(f"let {local_name(hoisted)};")
+            translator.declared.add(hoisted)
+
+    def check_return(value, node):
+        if method == "call" and not (value.is_tensor or (value.kind == v.SEQUENCE and value.element in (v.TENSOR, None))):
+            raise TranslationGap(node, f"call() returns a {value.kind} value, not tensors")
+
+    translator.returned = check_return
+    translator.body(fn.body)
+    gaps.extend(translator.gaps)
+    return translator.lines

@@ -1,0 +1,393 @@
+"""Python statements of one method → TypeScript lines. Control flow on static values (shapes, config
+fields, `training`) becomes TypeScript control flow; on a tensor's value it is a gap."""
+from __future__ import annotations
+
+import ast
+import inspect
+
+from . import values as v
+from .class_context import ClassContext
+from .expressions import ExpressionTranslator, literal
+from .gaps import TranslationGap
+from .names import local_name, ts_string
+
+INDENT = "  "
+
+
+class FunctionTranslator(ExpressionTranslator):
+    """One method's body. `gaps` collects what could not be translated, each with its node; the
+    statement is then left out and the generated class is not used (the layer falls to another route)."""
+
+    def __init__(self, context: ClassContext, method: str, helpers: "HelperMethods"):
+        super().__init__(context)
+        self.method = method
+        self.helpers = helpers
+        self.gaps: list = []
+        self.declared: set = set()
+        self.lines: list = []
+        self.depth = 0
+
+    # --- emission ---------------------------------------------------------------------------
+    def emit(self, line: str) -> None:
+        self.lines.append(INDENT * self.depth + line)
+
+    def body(self, statements: list) -> None:
+        for statement in statements:
+            try:
+                self.statement(statement)
+            except TranslationGap as gap:
+                self.gaps.append(gap)
+
+    def statement(self, node: ast.stmt) -> None:
+        method = getattr(self, f"_stmt_{type(node).__name__}", None)
+        if method is None:
+            raise TranslationGap(node, f"Python {type(node).__name__} statements are not translated")
+        method(node)
+
+    # --- statements -------------------------------------------------------------------------
+    def _stmt_Expr(self, node: ast.Expr) -> None:
+        if isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
+            return  # a docstring
+        value = self.expr(node.value)
+        if value.code:
+            self.emit(f"{value.code};")
+
+    def _stmt_Pass(self, node) -> None:
+        return
+
+    def _stmt_Return(self, node: ast.Return) -> None:
+        if node.value is None:
+            self.emit("return;")
+            return
+        value = self.expr(node.value)
+        self.returned(value, node)
+        self.emit(f"return {self.read(value)};")
+
+    def returned(self, value: v.Value, node) -> None:
+        """Hook: call() checks that it returns tensors."""
+
+    def _stmt_Assign(self, node: ast.Assign) -> None:
+        if len(node.targets) != 1:
+            raise TranslationGap(node, "chained assignment is not translated")
+        self.assign(node.targets[0], node.value, node)
+
+    def _stmt_AnnAssign(self, node: ast.AnnAssign) -> None:
+        if node.value is not None:
+            self.assign(node.target, node.value, node)
+
+    def assign(self, target, value_node, node) -> None:
+        if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) and target.value.id == self.self_name:
+            self.assign_attribute(target.attr, value_node, node)
+            return
+        value = self.expr(value_node)
+        if isinstance(target, ast.Name):
+            self.bind_local(target.id, value)
+            return
+        if isinstance(target, (ast.Tuple, ast.List)) and all(isinstance(t, ast.Name) for t in target.elts):
+            names = [local_name(t.id) for t in target.elts]
+            element = value.element or (v.TENSOR if value.is_tensor else v.UNKNOWN)
+            if value.is_tensor:
+                # Unpacking a tensor splits it along axis 0, as iterating a tensor does in Python.
+                code = f"kops.unstack({self.read(value)}, 0)"
+            elif value.kind in (v.SEQUENCE, v.SHAPE):
+                code = value.code
+                element = v.NUMBER if value.kind == v.SHAPE else element
+            else:
+                raise TranslationGap(node, f"unpacking a {value.kind} value is not translated")
+            fresh = [t.id for t in target.elts if t.id not in self.declared]
+            if len(fresh) == len(target.elts):
+                typed = " as tf.Tensor[]" if element == v.TENSOR and value.kind != v.SHAPE and not value.is_tensor else ""
+                self.emit(f"const [{', '.join(names)}] = {code}{typed};")
+            else:
+                self.emit(f"[{', '.join(names)}] = {code};")
+            for i, t in enumerate(target.elts):
+                item_kind = value.items[i].kind if value.items and i < len(value.items) else element
+                self.declared.add(t.id)
+                self.scope[t.id] = v.Value(local_name(t.id), item_kind)
+            return
+        if isinstance(target, ast.Subscript):
+            raise TranslationGap(node, "assigning into a tensor or list element is not translated (tensors are immutable in tfjs)")
+        raise TranslationGap(node, "this assignment target is not translated")
+
+    def bind_local(self, name: str, value: v.Value) -> None:
+        code = self.read(value) if value.kind == v.WEIGHT else value.code
+        kind = v.TENSOR if value.kind == v.WEIGHT else value.kind
+        ts = local_name(name)
+        if name in self.declared:
+            self.emit(f"{ts} = {code};")
+        elif name in self.reassigned:
+            self.emit(f"let {ts}{self.type_annotation(kind)} = {code};")
+        else:
+            self.emit(f"const {ts} = {code};")
+        self.declared.add(name)
+        self.scope[name] = v.Value(ts, kind, items=value.items, element=value.element, python=value.python)
+
+    def type_annotation(self, kind: str) -> str:
+        return {v.TENSOR: ": tf.Tensor", v.NUMBER: ": number", v.BOOL: ": boolean", v.STRING: ": string", v.SHAPE: ": Array<number | null>"}.get(kind, "")
+
+    def assign_attribute(self, attr: str, value_node, node) -> None:
+        raise TranslationGap(node, f"assigning self.{attr} outside __init__ and build() is not translated (layer state changed by call())")
+
+    def _stmt_AugAssign(self, node: ast.AugAssign) -> None:
+        if not isinstance(node.target, ast.Name):
+            raise TranslationGap(node, "augmented assignment to other than a local name is not translated")
+        combined = ast.BinOp(left=ast.Name(id=node.target.id, ctx=ast.Load()), op=node.op, right=node.value)
+        ast.copy_location(combined, node)
+        value = self.expr(combined)
+        self.bind_local(node.target.id, value)
+
+    def _stmt_If(self, node: ast.If) -> None:
+        test = self.expr(node.test)
+        if test.is_tensor:
+            raise TranslationGap(node, "a Python `if` on a tensor's value (use ops.where, or keras-bridge's graph fallback)")
+        self.emit(f"if ({self.condition(test)}) {{")
+        self.block(node.body)
+        orelse = node.orelse
+        while len(orelse) == 1 and isinstance(orelse[0], ast.If):
+            inner = orelse[0]
+            inner_test = self.expr(inner.test)
+            if inner_test.is_tensor:
+                raise TranslationGap(inner, "a Python `elif` on a tensor's value")
+            self.emit(f"}} else if ({self.condition(inner_test)}) {{")
+            self.block(inner.body)
+            orelse = inner.orelse
+        if orelse:
+            self.emit("} else {")
+            self.block(orelse)
+        self.emit("}")
+
+    def condition(self, test: v.Value) -> str:
+        return test.code if test.kind == v.BOOL else f"py.truthy({test.code})"
+
+    def block(self, statements) -> None:
+        self.depth += 1
+        self.body(statements)
+        self.depth -= 1
+
+    def _stmt_For(self, node: ast.For) -> None:
+        if node.orelse:
+            raise TranslationGap(node, "for ... else is not translated")
+        iterable = self.iteration(node.iter)
+        if isinstance(node.target, ast.Name):
+            name = local_name(node.target.id)
+            self.scope[node.target.id] = v.Value(name, iterable.element or v.UNKNOWN)
+            self.declared.add(node.target.id)
+            self.emit(f"for (const {name} of {iterable.code}) {{")
+        elif isinstance(node.target, ast.Tuple) and all(isinstance(t, ast.Name) for t in node.target.elts):
+            names = [local_name(t.id) for t in node.target.elts]
+            for t in node.target.elts:
+                self.scope[t.id] = v.Value(local_name(t.id), v.UNKNOWN)
+                self.declared.add(t.id)
+            self.emit(f"for (const [{', '.join(names)}] of {iterable.code}) {{")
+        else:
+            raise TranslationGap(node, "this loop target is not translated")
+        self.block(node.body)
+        self.emit("}")
+
+    def _stmt_While(self, node: ast.While) -> None:
+        test = self.expr(node.test)
+        if test.is_tensor or node.orelse:
+            raise TranslationGap(node, "a `while` on a tensor's value is Python control flow on a tensor")
+        self.emit(f"while ({self.condition(test)}) {{")
+        self.block(node.body)
+        self.emit("}")
+
+    def _stmt_Break(self, node) -> None:
+        self.emit("break;")
+
+    def _stmt_Continue(self, node) -> None:
+        self.emit("continue;")
+
+    def _stmt_Raise(self, node: ast.Raise) -> None:
+        message = "raised by the Python layer"
+        if isinstance(node.exc, ast.Call) and node.exc.args:
+            try:
+                message_value = self.expr(node.exc.args[0])
+                self.emit(f"throw new Error({message_value.code});")
+                return
+            except TranslationGap:
+                pass
+        self.emit(f"throw new Error({ts_string(message)});")
+
+    def _stmt_Assert(self, node: ast.Assert) -> None:
+        test = self.expr(node.test)
+        if test.is_tensor:
+            raise TranslationGap(node, "an assert on a tensor's value")
+        self.emit(f"if (!({self.condition(test)})) throw new Error({ts_string('assertion failed: ' + ast.unparse(node.test))});")
+
+    # --- calls on self, super and sub-layers ---------------------------------------------------
+    def super_call(self, node: ast.Call, method: str) -> v.Value:
+        if method in ("__init__", "build"):
+            return v.Value("", v.NONE)  # the generated constructor and build() call super themselves
+        if method == "get_config":
+            return v.Value("super.getConfig()", v.DICT)
+        raise TranslationGap(node, f"super().{method}() is not translated")
+
+    def self_call(self, node: ast.Call, attr: str) -> v.Value:
+        if attr == "add_weight":
+            return self.add_weight(node)
+        if attr in self.context.methods:
+            return self.helper_call(node, attr)
+        kind = self.context.kind_of_attribute(attr)
+        if kind == v.LAYER:
+            return self.layer_call(node, self.self_attribute(node, attr))
+        raise TranslationGap(node, f"self.{attr}(...) is not translated")
+
+    def add_weight(self, node: ast.Call) -> v.Value:
+        raise TranslationGap(node, "add_weight() outside __init__ and build() is not translated")
+
+    def layer_call(self, node: ast.Call, layer: v.Value) -> v.Value:
+        args, kwargs = self.arguments(node)
+        if not args:
+            raise TranslationGap(node, "a sub-layer called with no positional input is not translated")
+        inputs = args[0] if len(args) == 1 else v.Value("[" + ", ".join(self.read(a) for a in args) + "]", v.SEQUENCE)
+        options = []
+        for key, value in kwargs.items():
+            if key == "training":
+                options.append(f"training: {value.code}")
+            elif key == "mask":
+                options.append(f"mask: {self.read(value)}")
+            else:
+                options.append(f"{key}: {self.read(value)}")
+        if "training" not in kwargs and self.training is not None:
+            # Keras passes the caller's `training` down to sub-layers that take it.
+            options.append(f"training: {self.training.code}")
+        option_code = ", { " + ", ".join(options) + " }" if options else ""
+        result = v.Value(f"this.callLayer({layer.code}, {self.read(inputs)}{option_code})", v.TENSOR)
+        return result
+
+    def helper_call(self, node: ast.Call, name: str) -> v.Value:
+        args, kwargs = self.arguments(node)
+        return self.helpers.call(node, name, args, kwargs, self)
+
+
+class HelperMethods:
+    """The layer's own methods that call() or build() invoke (`self._split_heads(x)`), translated
+    once, at their first call, with the kinds of the arguments given there."""
+
+    def __init__(self, context: ClassContext):
+        self.context = context
+        self.translated: dict = {}
+        self.order: list = []
+        self.in_progress: set = set()
+
+    def call(self, node, name: str, args: list, kwargs: dict, caller: FunctionTranslator) -> v.Value:
+        fn = self.context.methods[name]
+        params = [a.arg for a in fn.args.args[1:]]
+        try:
+            bound = inspect.Signature(
+                [inspect.Parameter(p, inspect.Parameter.POSITIONAL_OR_KEYWORD) for p in params]
+            ).bind_partial(*args, **kwargs)
+        except TypeError as exc:
+            raise TranslationGap(node, f"self.{name}(...): cannot match the arguments ({exc})") from exc
+        if name in self.in_progress:
+            raise TranslationGap(node, f"self.{name} calls itself; recursion is not translated")
+        if name not in self.translated:
+            self.in_progress.add(name)
+            try:
+                self.translated[name] = self.translate(fn, bound.arguments, caller)
+            finally:
+                self.in_progress.discard(name)
+        result_kind, ts_params = self.translated[name]["kind"], self.translated[name]["params"]
+        values = []
+        defaults = fn.args.defaults
+        first_default = len(params) - len(defaults)
+        for i, p in enumerate(params):
+            if p in bound.arguments:
+                values.append(caller.read(bound.arguments[p]))
+            elif i >= first_default:
+                values.append("undefined")
+        while values and values[-1] == "undefined":
+            values.pop()
+        if self.translated[name].get("training"):
+            values.append(caller.training.code if caller.training else "null")
+        return v.Value(f"this.{local_name(name)}({', '.join(values)})", result_kind)
+
+    def translate(self, fn: ast.FunctionDef, arguments: dict, caller: FunctionTranslator) -> dict:
+        translator = FunctionTranslator(self.context, fn.name, self)
+        translator.reassigned = reassigned_names(fn)
+        translator.training = v.Value("training", v.BOOL) if caller.training is not None else None
+        params = [a.arg for a in fn.args.args[1:]]
+        defaults = fn.args.defaults
+        first_default = len(params) - len(defaults)
+        signature = []
+        for i, p in enumerate(params):
+            given = arguments.get(p)
+            if given is None and i >= first_default:
+                given = translator.expr(defaults[i - first_default])
+            kind = v.TENSOR if given is not None and given.kind == v.WEIGHT else (given.kind if given is not None else v.UNKNOWN)
+            ts = local_name(p)
+            translator.scope[p] = v.Value(ts, kind, items=getattr(given, "items", None), element=getattr(given, "element", None))
+            translator.declared.add(p)
+            optional = "?" if i >= first_default and p not in arguments else ""
+            signature.append(f"{ts}{optional}: {ts_type(kind)}")
+        if translator.training is not None:
+            signature.append("training: boolean | null")
+        translator.depth = 1
+        kinds: list = []
+        translator.returned = lambda value, node: kinds.append(value.kind)
+        translator.body(fn.body)
+        caller.gaps.extend(translator.gaps)
+        kind = kinds[0] if kinds and all(k == kinds[0] for k in kinds) else v.UNKNOWN
+        if kind == v.WEIGHT:
+            kind = v.TENSOR
+        record = {"kind": kind, "params": signature, "lines": translator.lines, "training": translator.training is not None, "name": fn.name}
+        self.order.append(fn.name)
+        return record
+
+
+def ts_type(kind: str) -> str:
+    return {
+        v.TENSOR: "tf.Tensor", v.NUMBER: "number", v.BOOL: "boolean", v.STRING: "string", v.SHAPE: "Array<number | null>",
+        v.SEQUENCE: "any[]", v.LAYER: "tf.layers.Layer", v.NONE: "null", v.DICT: "Record<string, unknown>",
+    }.get(kind, "any")
+
+
+def reassigned_names(fn: ast.FunctionDef) -> set:
+    """Locals assigned more than once, or first inside a block: declared with `let`."""
+    counts: dict = {}
+    nested: set = set()
+
+    def visit(statements, depth):
+        for s in statements:
+            targets = []
+            if isinstance(s, ast.Assign):
+                targets = s.targets
+            elif isinstance(s, (ast.AugAssign, ast.AnnAssign)):
+                targets = [s.target]
+            for t in targets:
+                for n in ast.walk(t):
+                    if isinstance(n, ast.Name):
+                        counts[n.id] = counts.get(n.id, 0) + (2 if isinstance(s, ast.AugAssign) else 1)
+                        if depth > 0:
+                            nested.add(n.id)
+            for child in ("body", "orelse"):
+                if isinstance(s, (ast.If, ast.For, ast.While)) and getattr(s, child, None):
+                    visit(getattr(s, child), depth + 1)
+
+    visit(fn.body, 0)
+    return {n for n, c in counts.items() if c > 1} | nested
+
+
+def nested_first_assignments(fn: ast.FunctionDef) -> list:
+    """Names whose first assignment is inside a block (if/for/while) and so must be declared before it."""
+    seen_top: set = set()
+    hoisted: list = []
+
+    def visit(statements, depth):
+        for s in statements:
+            if isinstance(s, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
+                targets = s.targets if isinstance(s, ast.Assign) else [s.target]
+                for t in targets:
+                    for n in ast.walk(t):
+                        if isinstance(n, ast.Name) and n.id not in seen_top and n.id not in hoisted:
+                            if depth == 0:
+                                seen_top.add(n.id)
+                            else:
+                                hoisted.append(n.id)
+            for child in ("body", "orelse"):
+                if isinstance(s, (ast.If, ast.For, ast.While)) and getattr(s, child, None):
+                    visit(getattr(s, child), depth + 1)
+
+    visit(fn.body, 0)
+    return hoisted

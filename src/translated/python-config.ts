@@ -1,0 +1,16 @@
+/**
+ * A Python get_config() carried through model.json unchanged. tfjs rewrites layer configs on load
+ * (snake_case keys and string values to camelCase) and on save (back to snake_case, lowercased), so
+ * `"mode": "sum_All"` would not survive; a translated layer's own fields travel as one JSON string in
+ * `keras_bridge_python_config`, escaped so that neither rewrite changes it: `%`, `_` and capitals
+ * are written as %XX with lowercase hex digits.
+ */
+export const PYTHON_CONFIG_FIELD = 'keras_bridge_python_config';
+
+export function encodePythonConfig(config: Record<string, unknown>): string {
+  return JSON.stringify(config).replace(/[%_A-Z]/g, (c) => `%${c.charCodeAt(0).toString(16).toLowerCase()}`);
+}
+
+export function decodePythonConfig(text: string): Record<string, unknown> {
+  return JSON.parse(decodeURIComponent(text)) as Record<string, unknown>;
+}

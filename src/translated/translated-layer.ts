@@ -1,0 +1,191 @@
+import * as tf from '@tensorflow/tfjs';
+import { decodePythonConfig, encodePythonConfig, PYTHON_CONFIG_FIELD } from './python-config.js';
+
+type Initializer = ReturnType<typeof tf.initializers.zeros>;
+
+export type Kwargs = Record<string, unknown>;
+
+/** What tfjs passes a layer's constructor: the base fields, and the Python config (encoded, or as given). */
+export type TranslatedLayerArgs = tf.serialization.ConfigDict & { name?: string; trainable?: boolean };
+
+interface KerasWeightSpec {
+  name?: string;
+  shape: Array<number | null> | number[];
+  initializer?: unknown;
+  dtype?: string | null;
+  trainable?: boolean;
+}
+
+// Sizes an open dimension takes while call() runs on zeros to find output shapes (two different
+// ones: a dimension that follows them is open in the output too). Bigger ones first, since a
+// convolution or a positional table may need a minimum; smaller ones if those fail.
+const PROBE_SIZES: Array<[number, number]> = [
+  [8, 9],
+  [4, 5],
+  [2, 3],
+];
+
+/**
+ * The base of every layer translated from Python (route 1). It holds what the translated code
+ * leans on: the layer's get_config() fields, sub-layers in Keras's tracking order, weights created
+ * with Keras's names and listed in Keras's order (own weights, then each sub-layer's, so that they
+ * pair with the bundle's by position), and `training` passed down to sub-layers.
+ *
+ * Output shapes come from running call() on zeros (twice, so that open dimensions show), not from a
+ * translation of compute_output_shape, which users often write for one case only; for the same
+ * reason sub-layers are built by that run, under this layer's name scope, so that their weights are
+ * named `<layer>/<sub-layer>/<weight>`.
+ */
+export class TranslatedLayer extends tf.layers.Layer {
+  /** The layer's own get_config() fields, as Python wrote them. */
+  protected readonly pythonConfig: Record<string, unknown>;
+  private readonly subLayerList: tf.layers.Layer[] = [];
+  private probing = false;
+
+  constructor(args: TranslatedLayerArgs) {
+    super(args as tf.serialization.ConfigDict);
+    const encoded = args[camelKey(PYTHON_CONFIG_FIELD)] ?? args[PYTHON_CONFIG_FIELD];
+    this.pythonConfig = typeof encoded === 'string' ? decodePythonConfig(encoded) : withoutBaseFields(args);
+  }
+
+  /** A get_config() field, or the Python default when the config lacks it. */
+  protected configValue<T = any>(key: string, fallback?: T): T {
+    if (key in this.pythonConfig) return this.pythonConfig[key] as T;
+    if (fallback !== undefined) return fallback;
+    throw new Error(`${this.getClassName()} '${this.name}': config field '${key}' is missing and __init__ gives it no default`);
+  }
+
+  /** Keeps a sub-layer (or a list of them) in creation order, as Keras tracks attributes. */
+  protected track<T extends tf.layers.Layer | tf.layers.Layer[]>(layers: T): T {
+    for (const layer of Array.isArray(layers) ? layers : [layers]) this.subLayerList.push(layer);
+    return layers;
+  }
+
+  get subLayers(): tf.layers.Layer[] {
+    return [...this.subLayerList];
+  }
+
+  /** `self.sub(x, training=...)`: tfjs's apply() builds the sub-layer under this layer's name scope. */
+  protected callLayer(layer: tf.layers.Layer, inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs = {}): any {
+    const options = Object.fromEntries(Object.entries(kwargs).filter(([, v]) => v !== null && v !== undefined));
+    return layer.apply(inputs, options);
+  }
+
+  /** `self.add_weight(...)` with Keras's initializer names. */
+  protected kerasWeight(spec: KerasWeightSpec): tf.LayerVariable {
+    const shape = spec.shape.map((d) => {
+      if (d === null) throw new Error(`${this.getClassName()} '${this.name}': weight '${spec.name}' has an open dimension in its shape`);
+      return d;
+    });
+    return this.addWeight(spec.name ?? 'variable', shape, (spec.dtype ? tfjsDtype(spec.dtype) : 'float32') as tf.DataType, initializerFor(spec.initializer), undefined, spec.trainable ?? true);
+  }
+
+  override build(inputShape: tf.Shape | tf.Shape[]): void {
+    if (!this.probing && this.subLayerList.some((l) => !l.built)) {
+      // Sub-layers are built by calling them, as Keras builds them on the first call.
+      this.runOnZeros(inputShape, PROBE_SIZES[0]![0]);
+    }
+    this.built = true;
+  }
+
+  override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape | tf.Shape[] {
+    let failure: unknown;
+    for (const [a, b] of PROBE_SIZES) {
+      try {
+        const first = this.runOnZeros(inputShape, a);
+        const second = this.runOnZeros(inputShape, b);
+        const merge = (x: number[], y: number[]): tf.Shape => x.map((d, i) => (d === y[i] ? d : null));
+        if (first.length === 1 && !this.returnsList) return merge(first[0]!, second[0]!);
+        return first.map((s, i) => merge(s, second[i]!));
+      } catch (e) {
+        failure = e;
+      }
+    }
+    throw new Error(`${this.getClassName()} '${this.name}': could not find the output shape by running call() on zeros: ${(failure as Error).message}`);
+  }
+
+  private returnsList = false;
+
+  /** call() on zeros shaped like `inputShape`, its open dimensions set to `size` (batch: size - 6 ≥ 2). */
+  private runOnZeros(inputShape: tf.Shape | tf.Shape[], size: number): number[][] {
+    const shapes = (Array.isArray(inputShape[0]) ? inputShape : [inputShape]) as tf.Shape[];
+    const list = Array.isArray(inputShape[0]);
+    this.probing = true;
+    try {
+      return tf.tidy(() => {
+        const zeros = shapes.map((s) => tf.zeros(s.map((d, i) => d ?? (i === 0 ? Math.max(2, size - 6) : size))));
+        const out = this.call(list ? zeros : zeros[0]!, {});
+        this.returnsList = Array.isArray(out);
+        return (Array.isArray(out) ? out : [out]).map((t) => t.shape);
+      });
+    } finally {
+      this.probing = false;
+    }
+  }
+
+  // Keras's order: own weights (trainable, then not), then each sub-layer's in tracking order.
+  override get trainableWeights(): tf.LayerVariable[] {
+    if (!this.trainable) return [];
+    return [...super.trainableWeights, ...this.subLayerList.flatMap((l) => l.trainableWeights)];
+  }
+
+  override get nonTrainableWeights(): tf.LayerVariable[] {
+    const own = super.nonTrainableWeights;
+    const subs = this.subLayerList.flatMap((l) => (this.trainable ? l.nonTrainableWeights : l.weights));
+    return [...own, ...subs];
+  }
+
+  override get weights(): tf.LayerVariable[] {
+    const ownTrainable = super.trainableWeights;
+    const ownOther = super.nonTrainableWeights;
+    return [...ownTrainable, ...ownOther, ...this.subLayerList.flatMap((l) => l.weights)];
+  }
+
+  override computeMask(_inputs: tf.Tensor | tf.Tensor[], mask?: tf.Tensor | tf.Tensor[]): tf.Tensor | tf.Tensor[] {
+    // Keras drops the mask of a layer that does not support masking; tfjs's types say null only loosely.
+    return (this.supportsMasking ? (mask ?? null) : null) as unknown as tf.Tensor;
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return { ...super.getConfig(), [PYTHON_CONFIG_FIELD]: encodePythonConfig(this.pythonConfig) };
+  }
+}
+
+const BASE_FIELDS = new Set(['name', 'trainable', 'dtype', 'autocast', 'activityRegularizer', 'activity_regularizer', 'inputShape', 'batchInputShape', 'batchSize', 'inputDType', 'weights']);
+
+function withoutBaseFields(args: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(args).filter(([k]) => !BASE_FIELDS.has(k)));
+}
+
+function camelKey(key: string): string {
+  return key.replace(/_+(\w)/g, (_m, c: string) => c.toUpperCase());
+}
+
+function tfjsDtype(name: string): string {
+  if (name === 'bool') return 'bool';
+  return /^u?int/.test(name) ? 'int32' : 'float32';
+}
+
+const KERAS_INITIALIZER_ALIASES: Record<string, { class_name: string; config: Record<string, unknown> }> = {
+  uniform: { class_name: 'RandomUniform', config: { minval: -0.05, maxval: 0.05 } },
+  random_uniform: { class_name: 'RandomUniform', config: { minval: -0.05, maxval: 0.05 } },
+  normal: { class_name: 'RandomNormal', config: { mean: 0, stddev: 0.05 } },
+  random_normal: { class_name: 'RandomNormal', config: { mean: 0, stddev: 0.05 } },
+};
+
+/**
+ * Keras's initializer (a name or {class_name, config}) as a tfjs one. It only matters when tfjs
+ * initializes the layer itself: converted weights are loaded from Keras. One tfjs lacks is Zeros.
+ */
+function initializerFor(spec: unknown): Initializer {
+  const object = typeof spec === 'string' ? (KERAS_INITIALIZER_ALIASES[spec] ?? { class_name: pascal(spec), config: {} }) : (spec as { class_name?: string; config?: Record<string, unknown> } | undefined);
+  if (!object?.class_name) return tf.initializers.zeros();
+  const registered = tf.serialization.SerializationMap.getMap().classNameMap[object.class_name];
+  if (!registered) return tf.initializers.zeros();
+  const config = Object.fromEntries(Object.entries(object.config ?? {}).filter(([, v]) => v !== null).map(([k, v]) => [camelKey(k), typeof v === 'string' ? camelKey(v) : v]));
+  return registered[1](registered[0], config as tf.serialization.ConfigDict) as Initializer;
+}
+
+function pascal(name: string): string {
+  return name.split('_').map((p) => p.charAt(0).toUpperCase() + p.slice(1)).join('');
+}
