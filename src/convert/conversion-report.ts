@@ -23,7 +23,7 @@ export interface LayerConversion {
    * registered TypeScript class, converted from its call()'s symbolic re-trace recorded in the
    * bundle, as a nested model whose layers are in `layers` (retrace-translation.ts).
    */
-  mapping: 'tfjs' | 'custom' | 'operation' | 'model' | 'retrace';
+  mapping: 'tfjs' | 'custom' | 'operation' | 'model' | 'retrace' | 'graph';
   layers?: LayerConversion[];
   notes: FieldNote[];
 }

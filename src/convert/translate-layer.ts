@@ -4,7 +4,9 @@ import { entryName } from '../keras/layer-names.js';
 import { recordedSubclass } from '../keras/subclassed-model.js';
 import type { LayerConversion } from './conversion-report.js';
 import { translateCustomLayer } from './custom-layer-translation.js';
-import { tracedLayer, translateRetracedLayer } from './retrace-translation.js';
+import { customLayerRoute } from './custom-layer-route.js';
+import { translateGraphLayer } from './graph-fallback-translation.js';
+import { translateRetracedLayer } from './retrace-translation.js';
 import { isOperationNode, translateOperation } from './operation-translation.js';
 import { isModelClass, translateNestedModel } from './translate-model.js';
 import { TranslationContext, type TranslateOptions } from './translation-context.js';
@@ -31,10 +33,11 @@ export function translateLayer(
     );
   }
   const custom = !isBuiltinKerasModule(layer.module);
-  const trace = tracedLayer(layer, layerName, options.retraces);
-  const mapping: LayerConversion['mapping'] = trace ? 'retrace' : custom ? 'custom' : isOperationNode(layer) ? 'operation' : isModelClass(layer) ? 'model' : 'tfjs';
+  const route = customLayerRoute(layer, layerName, options);
+  const mapping: LayerConversion['mapping'] = route ? route.route : custom ? 'custom' : isOperationNode(layer) ? 'operation' : isModelClass(layer) ? 'model' : 'tfjs';
   const translator = {
-    retrace: (l: KerasObject, c: TranslationContext) => translateRetracedLayer(l, c, trace!),
+    retrace: (l: KerasObject, c: TranslationContext) => translateRetracedLayer(l, c, (route as Extract<typeof route, { route: 'retrace' }>).trace),
+    graph: (l: KerasObject, c: TranslationContext) => translateGraphLayer(l, c, (route as Extract<typeof route, { route: 'graph' }>).graph),
     custom: translateCustomLayer,
     operation: (l: KerasObject, c: TranslationContext) => translateOperation(l, c, firstNodeArguments(l)),
     model: translateNestedModel,
