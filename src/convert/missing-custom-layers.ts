@@ -1,7 +1,7 @@
 import { UnregisteredLayerError, type MissingCustomLayer } from '../errors.js';
 import { isBuiltinKerasModule, isKerasObject, type KerasObject } from '../keras/keras-object.js';
 import type { RetraceRecord } from '../keras/bundle-manifest.js';
-import type { GraphFallback } from './graph-fallback-translation.js';
+import { graphRefusal, type GraphFallback } from './graph-fallback-translation.js';
 import { entryName } from '../keras/layer-names.js';
 import { isUnrecordedSubclassedModel, subclassedModelAdvice } from '../keras/subclassed-model.js';
 import { findCustomLayer, kerasBaseLayerConfigSchema } from '../registry/custom-layer-registry.js';
@@ -22,7 +22,9 @@ export function checkCustomLayersRegistered(
     if (isBuiltinKerasModule(layer.module) || findCustomLayer(layer.class_name, layer.registered_name)) continue;
     const name = entryName(layer) ?? '(unnamed)';
     const retrace = retraces?.get(name);
-    if (retrace?.status === 'traced' || graphs?.has(name)) continue; // converted by route 2 or 3
+    const graph = graphs?.get(name);
+    const graphRefused = graph ? graphRefusal(graph) : undefined;
+    if (retrace?.status === 'traced' || (graph && !graphRefused)) continue; // converted by route 2 or 3
     const key = layer.registered_name ?? layer.class_name;
     const known = missing.get(key) ?? {
       className: layer.class_name,
@@ -34,6 +36,7 @@ export function checkCustomLayersRegistered(
     };
     known.layers.push(name);
     if (retrace?.status === 'refused') known.retraceRefusals = { ...known.retraceRefusals, [name]: retrace.reason };
+    if (graphRefused) known.graphRefusals = { ...known.graphRefusals, [name]: graphRefused };
     missing.set(key, known);
   }
   if (missing.size > 0) throw new UnregisteredLayerError([...missing.values()], source);
