@@ -25,6 +25,8 @@ export interface MissingCustomLayer {
   fields: Record<string, unknown>;
   /** Why the bundle's symbolic re-trace of each layer was refused (absent when none was recorded). */
   retraceRefusals?: Record<string, string>;
+  /** Why the bundle's traced graph of each layer cannot run in tfjs (route 3). */
+  graphRefusals?: Record<string, string>;
   /** For a keras.Model subclass (its config is constructor arguments, not layers): what to do instead. */
   modelAdvice?: string;
 }
@@ -53,7 +55,9 @@ function describeMissing(layer: MissingCustomLayer): string {
   const fields = Object.keys(layer.fields);
   const fieldText = fields.length === 0 ? 'no config fields beyond the base ones' : `config fields ${fields.map((f) => `${f}=${JSON.stringify(layer.fields[f])}`).join(', ')}`;
   const schema = fields.map((f) => `${f}: ${zodSchemaFor(layer.fields[f])}`).join(', ');
-  const refusals = Object.entries(layer.retraceRefusals ?? {}).map(([name, reason]) => `\n      symbolic re-trace of '${name}' refused: ${reason}`).join('');
+  const refusals =
+    Object.entries(layer.retraceRefusals ?? {}).map(([name, reason]) => `\n      symbolic re-trace of '${name}' refused: ${reason}`).join('') +
+    Object.entries(layer.graphRefusals ?? {}).map(([name, reason]) => `\n      graph fallback of '${name}' refused: ${reason}`).join('');
   const register = `registerLayer('${layer.className}', ${layer.className}, z.object({${schema ? ` ${schema} ` : ''}}));`;
   const model = layer.modelAdvice ? `\n      This is a keras.Model subclass: its config holds constructor arguments, not its layers. ${layer.modelAdvice}:` : '';
   return `  - ${layer.className}${origin}: ${layers}; ${fieldText}${refusals}${model}\n      ${register}`;

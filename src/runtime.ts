@@ -17,6 +17,7 @@
 import './layers/keras3/index.js';
 import './layers/operations/keras-operation-layer.js';
 import './layers/operations/keras-layer-weights.js';
+import './layers/graph/keras-bridge-graph-layer.js';
 
 export { registerLayer, findCustomLayer, registeredCustomLayers } from './registry/custom-layer-registry.js';
 export { registerActivation, findCustomActivation } from './registry/custom-activation-registry.js';

@@ -19,6 +19,7 @@ from .differentiability import Differentiability, analyze_layer
 from .errors import LAMBDA_ADVICE, ExportError
 from .float64_reference import measure_float64_reference
 from .golden_inputs import check_input_ranges
+from .graph_fallback import GRAPHS_FILE
 from .goldens import LOSS_DEFINITION, compute_goldens, input_names, op_determinism, output_names
 from .layer_gradients import check_policy
 from .layer_graph import build_layer_graph, flatten_layers, node_zero, weight_locations
@@ -128,7 +129,8 @@ def export(
     graph = build_layer_graph(model)
     refuse_lambda_layers(model)
 
-    customs = custom_layer_records(model, source_roots)
+    graphs_pack = TensorPack()  # the custom layers' graph constants (graph_fallback.py)
+    customs = custom_layer_records(model, source_roots, graphs_pack)
     custom_note = ", ".join(r["class_name"] for r in customs)
     emit(
         progress,
@@ -219,6 +221,8 @@ def export(
         GOLDENS_FILE: goldens_pack.getvalue(),
         MANIFEST_FILE: to_json_bytes(manifest, "manifest"),
     }
+    if graphs_pack.size:
+        files[GRAPHS_FILE] = graphs_pack.getvalue()
     path = write_bundle(out_dir, files)
     emit(
         progress,

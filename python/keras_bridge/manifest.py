@@ -5,11 +5,12 @@ import platform
 
 from . import __version__
 from ._tf import keras, np, tf
-from .bundle_writer import BUNDLE_FORMAT, FORMAT_VERSION, bundle_dtype
+from .bundle_writer import BUNDLE_FORMAT, FORMAT_VERSION, TensorPack, bundle_dtype
 from .class_source import source_records
 from .differentiability import Differentiability
 from .layer_graph import LayerGraph, flatten_layers, node_zero, shape_list
 from .python_only import python_only_constructs
+from .graph_fallback import graph_layer
 from .retrace import retrace_layer
 from .subclassed_models import SUBCLASSED_MODEL_KEY, is_recorded_model, model_config
 
@@ -98,11 +99,12 @@ def layer_record(layer, analysis: Differentiability) -> dict:
     }
 
 
-def custom_layer_records(model, source_roots=()) -> list:
+def custom_layer_records(model, source_roots=(), graph_pack: TensorPack | None = None) -> list:
     """One record per custom class among the model's layers (nested ones too), first use first:
     its layers, its source and its user base classes' (paths relative to the first of
-    `source_roots` they lie under, else absolute), the Python-only constructs of its call(), and
-    each layer's symbolic re-trace (retrace.py)."""
+    `source_roots` they lie under, else absolute), the Python-only constructs of its call(),
+    each layer's symbolic re-trace (retrace.py) and, given `graph_pack` (the bundle's graphs.bin,
+    which receives their constants), each layer's TensorFlow graph (graph_fallback.py)."""
     records: dict = {}
     for layer in flatten_layers(model):
         cls = type(layer)
@@ -118,10 +120,13 @@ def custom_layer_records(model, source_roots=()) -> list:
                 **source_records(cls, source_roots),
                 "python_only": python_only_constructs(cls, source_roots),
                 "retraces": [],
+                **({"graphs": []} if graph_pack is not None else {}),
             },
         )
         record["layers"].append(layer.name)
         record["retraces"].append(retrace_layer(layer))
+        if graph_pack is not None:
+            record["graphs"].append(graph_layer(layer, graph_pack))
     return list(records.values())
 
 

@@ -1,3 +1,4 @@
+import { graphsFromBundle } from '../convert/graph-fallback-translation.js';
 import { retracesFromManifest } from '../convert/retrace-translation.js';
 import { convertKerasModel } from '../convert/convert-model.js';
 import { formatConversionReport } from '../report/conversion-table.js';
@@ -33,7 +34,10 @@ export const convertCommand: Command = {
     }
     await loadCustomLayerModules(listFlag(args, 'custom-layers'));
     const model = await readModelInput(modelPath);
-    const converted = await convertKerasModel(model.modelConfig, model.weights, model.source, { retraces: retracesFromManifest(model.manifest) });
+    const converted = await convertKerasModel(model.modelConfig, model.weights, model.source, {
+      retraces: retracesFromManifest(model.manifest),
+      graphs: graphsFromBundle(model.manifest, model.graphBytes ?? new Uint8Array()),
+    });
     const files = await writeModelDirectory(outDir, converted);
     if (args.values['json']) process.stdout.write(JSON.stringify(converted.report, null, 2) + '\n');
     else process.stdout.write(`${formatConversionReport(converted.report)}\nwrote ${outDir}: ${files.join(', ')}\n`);

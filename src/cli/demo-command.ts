@@ -1,3 +1,4 @@
+import { graphsFromBundle } from '../convert/graph-fallback-translation.js';
 import { retracesFromManifest } from '../convert/retrace-translation.js';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -45,6 +46,7 @@ export const demoCommand: Command = {
       const bundle = await loadBundle(bundleDir);
       const converted = await convertKerasModel(bundle.modelConfig, weightsFromBundle(bundle), `${bundleDir}/${bundle.manifest.model.config_file}`, {
         retraces: retracesFromManifest(bundle.manifest),
+        graphs: graphsFromBundle(bundle.manifest, bundle.graphBytes),
       });
       await writeModelDirectory(modelDir, converted);
       process.stderr.write(`demo: converted to ${path.relative(process.cwd(), modelDir)}\n`);

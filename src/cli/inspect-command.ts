@@ -36,7 +36,7 @@ export const inspectCommand: Command = {
     }
     await loadCustomLayerModules(listFlag(args, 'custom-layers'));
     const model = await readModelInput(modelPath);
-    const report = await inspectModel(model.modelConfig, model.weights, model.source, model.manifest);
+    const report = await inspectModel(model.modelConfig, model.weights, model.source, model.manifest, model.graphBytes);
     const json = stringFlag(args, 'json');
     if (json) await writeFile(json, JSON.stringify(report, null, 2) + '\n');
     process.stdout.write(formatInspectReport(report) + '\n');

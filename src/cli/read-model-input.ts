@@ -14,6 +14,8 @@ export interface ModelInput {
   source: string;
   /** Only a bundle has one. */
   manifest?: BundleManifest;
+  /** A bundle's graphs.bin (route 3's graph constants). */
+  graphBytes?: Uint8Array;
 }
 
 /** A bundle directory, or a .keras/.h5 model file (InputError when it is neither, or unreadable). */
@@ -29,5 +31,6 @@ export async function readModelInput(modelPath: string): Promise<ModelInput> {
     weights: weightsFromBundle(bundle),
     source: `${bundle.dir}/${bundle.manifest.model.config_file}`,
     manifest: bundle.manifest,
+    graphBytes: bundle.graphBytes,
   };
 }

@@ -25,7 +25,7 @@ export interface LayerConversion {
    * a custom layer whose TypeScript class keras-bridge generated from its Python source (route 1,
    * translated-layers.ts).
    */
-  mapping: 'tfjs' | 'custom' | 'operation' | 'model' | 'retrace' | 'translated';
+  mapping: 'tfjs' | 'custom' | 'operation' | 'model' | 'retrace' | 'graph' | 'translated';
   layers?: LayerConversion[];
   notes: FieldNote[];
 }

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { KerasBridgeError, UnsupportedLayerError } from '../errors.js';
 import type { RetraceRecord } from '../keras/bundle-manifest.js';
+import type { GraphFallback } from './graph-fallback-translation.js';
 import type { KerasObject } from '../keras/keras-object.js';
 import { assignWeights } from './assign-weights.js';
 import type { ConversionReport } from './conversion-report.js';
@@ -20,6 +21,8 @@ export interface ConvertedModel {
 export interface ConvertOptions {
   /** A bundle's symbolic re-traces of custom layers (retracesFromManifest): the layers they convert need no TypeScript class. */
   retraces?: ReadonlyMap<string, RetraceRecord>;
+  /** A bundle's traced graphs of custom layers (graphsFromBundle): route 3, for layers neither a class nor a re-trace covers. */
+  graphs?: ReadonlyMap<string, GraphFallback>;
 }
 
 export const TFJS_SHARD_BYTES = 4 * 1024 * 1024;
@@ -35,8 +38,8 @@ export async function convertKerasModel(
   source: string,
   options: ConvertOptions = {},
 ): Promise<ConvertedModel> {
-  checkCustomLayersRegistered(modelConfig, source, options.retraces);
-  const { topology, report } = translateModel(modelConfig, source, { retraces: options.retraces });
+  checkCustomLayersRegistered(modelConfig, source, options.retraces, options.graphs);
+  const { topology, report } = translateModel(modelConfig, source, { retraces: options.retraces, graphs: options.graphs });
   const model = await instantiate(topology, source);
   try {
     const assigned = assignWeights(model, weights, source);

@@ -1,6 +1,7 @@
 import { UnregisteredLayerError, type MissingCustomLayer } from '../errors.js';
 import { isBuiltinKerasModule, isKerasObject, type KerasObject } from '../keras/keras-object.js';
 import type { RetraceRecord } from '../keras/bundle-manifest.js';
+import { graphRefusal, type GraphFallback } from './graph-fallback-translation.js';
 import { entryName } from '../keras/layer-names.js';
 import { isUnrecordedSubclassedModel, subclassedModelAdvice } from '../keras/subclassed-model.js';
 import { findCustomLayer, kerasBaseLayerConfigSchema } from '../registry/custom-layer-registry.js';
@@ -10,13 +11,20 @@ import { findCustomLayer, kerasBaseLayerConfigSchema } from '../registry/custom-
  * is registered for, found before translation so that one error lists them all, each with its
  * layers and the fields its config holds, rather than one per conversion attempt.
  */
-export function checkCustomLayersRegistered(model: KerasObject, source: string, retraces?: ReadonlyMap<string, RetraceRecord>): void {
+export function checkCustomLayersRegistered(
+  model: KerasObject,
+  source: string,
+  retraces?: ReadonlyMap<string, RetraceRecord>,
+  graphs?: ReadonlyMap<string, GraphFallback>,
+): void {
   const missing = new Map<string, MissingCustomLayer>();
   for (const layer of modelLayers(model)) {
     if (isBuiltinKerasModule(layer.module) || findCustomLayer(layer.class_name, layer.registered_name)) continue;
     const name = entryName(layer) ?? '(unnamed)';
     const retrace = retraces?.get(name);
-    if (retrace?.status === 'traced') continue;
+    const graph = graphs?.get(name);
+    const graphRefused = graph ? graphRefusal(graph) : undefined;
+    if (retrace?.status === 'traced' || (graph && !graphRefused)) continue; // converted by route 2 or 3
     const key = layer.registered_name ?? layer.class_name;
     const known = missing.get(key) ?? {
       className: layer.class_name,
@@ -28,6 +36,7 @@ export function checkCustomLayersRegistered(model: KerasObject, source: string, 
     };
     known.layers.push(name);
     if (retrace?.status === 'refused') known.retraceRefusals = { ...known.retraceRefusals, [name]: retrace.reason };
+    if (graphRefused) known.graphRefusals = { ...known.graphRefusals, [name]: graphRefused };
     missing.set(key, known);
   }
   if (missing.size > 0) throw new UnregisteredLayerError([...missing.values()], source);

@@ -5,7 +5,9 @@ import { recordedSubclass } from '../keras/subclassed-model.js';
 import type { LayerConversion } from './conversion-report.js';
 import { translateCustomLayer } from './custom-layer-translation.js';
 import { findCustomLayer } from '../registry/custom-layer-registry.js';
-import { tracedLayer, translateRetracedLayer } from './retrace-translation.js';
+import { customLayerRoute } from './custom-layer-route.js';
+import { translateGraphLayer } from './graph-fallback-translation.js';
+import { translateRetracedLayer } from './retrace-translation.js';
 import { isOperationNode, translateOperation } from './operation-translation.js';
 import { isModelClass, translateNestedModel } from './translate-model.js';
 import { TranslationContext, type TranslateOptions } from './translation-context.js';
@@ -32,11 +34,13 @@ export function translateLayer(
     );
   }
   const custom = !isBuiltinKerasModule(layer.module);
-  const trace = tracedLayer(layer, layerName, options.retraces);
+  const route = customLayerRoute(layer, layerName, options);
+  // A class keras-bridge generated from the layer's Python source (route 1) is registered like a hand-written one.
   const generated = custom && findCustomLayer(layer.class_name, layer.registered_name)?.origin === 'translated';
-  const mapping: LayerConversion['mapping'] = trace ? 'retrace' : generated ? 'translated' : custom ? 'custom' : isOperationNode(layer) ? 'operation' : isModelClass(layer) ? 'model' : 'tfjs';
+  const mapping: LayerConversion['mapping'] = route ? route.route : generated ? 'translated' : custom ? 'custom' : isOperationNode(layer) ? 'operation' : isModelClass(layer) ? 'model' : 'tfjs';
   const translator = {
-    retrace: (l: KerasObject, c: TranslationContext) => translateRetracedLayer(l, c, trace!),
+    retrace: (l: KerasObject, c: TranslationContext) => translateRetracedLayer(l, c, (route as Extract<typeof route, { route: 'retrace' }>).trace),
+    graph: (l: KerasObject, c: TranslationContext) => translateGraphLayer(l, c, (route as Extract<typeof route, { route: 'graph' }>).graph),
     custom: translateCustomLayer,
     translated: translateCustomLayer,
     operation: (l: KerasObject, c: TranslationContext) => translateOperation(l, c, firstNodeArguments(l)),

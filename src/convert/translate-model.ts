@@ -4,7 +4,7 @@ import { recordedSubclass, refuseUnrecordedSubclassedModel } from '../keras/subc
 import { withCallArguments } from './call-arguments.js';
 import type { ConversionReport, FieldNote, LayerConversion } from './conversion-report.js';
 import { maskOnlyLayers, TFJS_MODEL_NODE_OFFSET, translateFunctionalNodes, translateIoList } from './functional-graph.js';
-import { tracedLayer } from './retrace-translation.js';
+import { customLayerRoute } from './custom-layer-route.js';
 import { translateLayer } from './translate-layer.js';
 import type { TranslateOptions, TranslationContext } from './translation-context.js';
 import type { TfjsLayerConfig } from './translator-registry.js';
@@ -137,7 +137,7 @@ function translateFunctional(model: KerasObject, source: string, options: Transl
   }));
   // A re-traced custom layer converts to a nested model too, whose first call tfjs counts as node 1.
   const models = new Set(
-    entries.filter((e) => isModelClass(e) || tracedLayer(e, String(e['name'] ?? e.config['name']), options.retraces)).map((e) => String(e['name'] ?? e.config['name'])),
+    entries.filter((e) => isModelClass(e) || customLayerRoute(e, String(e['name'] ?? e.config['name']), options)?.route === 'retrace').map((e) => String(e['name'] ?? e.config['name'])),
   );
   const nodeOffset = (name: string) => (models.has(name) ? TFJS_MODEL_NODE_OFFSET : 0);
   const conversions: LayerConversion[] = [];

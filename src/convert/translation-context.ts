@@ -1,6 +1,7 @@
 import type { KerasBridgeError } from '../errors.js';
 import type { RetraceRecord } from '../keras/bundle-manifest.js';
 import type { FieldNote, LayerConversion } from './conversion-report.js';
+import type { GraphFallback } from './graph-fallback-translation.js';
 
 /** A layer the converter refuses, recorded instead of thrown when translating for `inspect`. */
 export interface LayerFailure {
@@ -19,6 +20,8 @@ export interface TranslateOptions {
   path?: string[];
   /** A bundle's symbolic re-traces of custom layers, by layer name (retrace-translation.ts). */
   retraces?: ReadonlyMap<string, RetraceRecord>;
+  /** A bundle's traced graphs of custom layers, by layer name (graph-fallback-translation.ts). */
+  graphs?: ReadonlyMap<string, GraphFallback>;
 }
 
 /** Passed to every translator: where we are (for error messages) and a place to record notes. */

@@ -1,3 +1,4 @@
+import { graphsFromBundle, type GraphFallback } from '../convert/graph-fallback-translation.js';
 import { retracesFromManifest } from '../convert/retrace-translation.js';
 import type { RetraceRecord } from '../keras/bundle-manifest.js';
 import type { FieldNote, LayerConversion } from '../convert/conversion-report.js';
@@ -13,7 +14,7 @@ import { entryName } from '../keras/layer-names.js';
 import { recordedSubclass } from '../keras/subclassed-model.js';
 import type { InspectedCustomClass, InspectedLayer, InspectReport, LayerStatus, MissingKind } from './inspect-report.js';
 
-const STATUSES: LayerStatus[] = ['tfjs', 'keras-bridge', 'operation', 'registered', 'model', 'translated', 'retraced', 'dropped', 'missing'];
+const STATUSES: LayerStatus[] = ['tfjs', 'keras-bridge', 'operation', 'registered', 'model', 'translated', 'retraced', 'graph-fallback', 'dropped', 'missing'];
 
 /**
  * How every layer of a model would convert, from the converter itself: the model is translated
@@ -26,6 +27,7 @@ export async function inspectModel(
   weights: SourceWeight[],
   source: string,
   manifest?: BundleManifest,
+  graphBytes: Uint8Array = new Uint8Array(),
 ): Promise<InspectReport> {
   const failures: LayerFailure[] = [];
   const conversions = new Map<string, LayerConversion>();
@@ -34,8 +36,9 @@ export async function inspectModel(
   const subclassedModel = recordedSubclass(modelConfig);
   let topLevelError: string | undefined;
   const retraces = retracesFromManifest(manifest);
+  const graphs = graphsFromBundle(manifest, graphBytes);
   try {
-    const { report } = translateModel(modelConfig, source, { failures, retraces });
+    const { report } = translateModel(modelConfig, source, { failures, retraces, graphs });
     modelName = report.model;
     indexConversions(report.layers, [], conversions, notesByField);
     for (const note of report.modelNotes) notesByField.set(note.field, note);
@@ -55,7 +58,7 @@ export async function inspectModel(
     ...(subclassedModel ? { subclassedModel } : {}),
     layers,
     counts,
-    conversion: await convertForReal(modelConfig, weights, source, retraces),
+    conversion: await convertForReal(modelConfig, weights, source, retraces, graphs),
     customClasses: (manifest?.custom_layers ?? []).map(customClass),
   };
 }
@@ -65,9 +68,10 @@ async function convertForReal(
   weights: SourceWeight[],
   source: string,
   retraces: ReadonlyMap<string, RetraceRecord>,
+  graphs: ReadonlyMap<string, GraphFallback>,
 ): Promise<InspectReport['conversion']> {
   try {
-    const { report } = await convertKerasModel(modelConfig, weights, source, { retraces });
+    const { report } = await convertKerasModel(modelConfig, weights, source, { retraces, graphs });
     return { converts: true, modelNotes: report.modelNotes, weights: report.weights, constraintWarnings: report.constraintWarnings };
   } catch (e) {
     if (!(e instanceof KerasBridgeError)) throw e;
@@ -130,6 +134,8 @@ function statusOf(conversion: LayerConversion): LayerStatus {
       return 'retraced';
     case 'translated':
       return 'translated';
+    case 'graph':
+      return 'graph-fallback';
     case 'tfjs':
       return isKerasBridgeClass(conversion.tfjsClass) ? 'keras-bridge' : 'tfjs';
   }

@@ -9,7 +9,7 @@ import type { SubclassedModel } from '../keras/subclassed-model.js';
  * a model used as a layer (its layers follow it), 'dropped' left out by the converter (see its note),
  * 'missing' not convertible (see `missing`).
  */
-export type LayerStatus = 'tfjs' | 'keras-bridge' | 'operation' | 'registered' | 'model' | 'translated' | 'retraced' | 'dropped' | 'missing';
+export type LayerStatus = 'tfjs' | 'keras-bridge' | 'operation' | 'registered' | 'model' | 'translated' | 'retraced' | 'graph-fallback' | 'dropped' | 'missing';
 
 /**
  * Why a layer is missing: 'unregistered' a custom class with no registered TypeScript

@@ -256,6 +256,38 @@ const translationRecord = z.discriminatedUnion('status', [
 ]);
 export type TranslationRecord = z.infer<typeof translationRecord>;
 
+/** A tensor of a custom layer's graph: a Placeholder (inputs) or `node:0` (outputs), batch dimension null. */
+const graphIo = z.object({ name: z.string(), shape: z.array(z.number().int().nullable()), dtype: z.string() });
+
+/** One traced graph: tfjs GraphModel JSON whose Const values lie in graphs.bin. */
+const fixedShape = z.array(z.number().int().nonnegative());
+const tracedGraph = z.object({
+  topology: z.record(z.unknown()),
+  constants: z.array(z.object({ name: z.string(), shape: fixedShape, dtype, offset: z.number().int().nonnegative(), byte_length: z.number().int().nonnegative() })),
+  nodes: z.number().int(),
+  constant_bytes: z.number().int(),
+  /** Every op type of the graph, with the user's line that made the first one where it is in the class's file. */
+  ops: z.array(z.object({ op: z.string(), at: z.string().optional() })),
+});
+
+/**
+ * A custom layer's call() traced into a TensorFlow graph (route 3, docs/bundle-format.md, "Graph
+ * fallback"): the layer's variables are Placeholders (`weights[].input`), fed by the converted layer.
+ */
+const graphRecord = z.discriminatedUnion('status', [
+  z.object({
+    layer: z.string(),
+    status: z.literal('traced'),
+    inputs: z.array(graphIo),
+    outputs: z.array(graphIo),
+    weights: z.array(z.object({ input: z.string(), path: z.string(), name: z.string(), shape: fixedShape, dtype, trainable: z.boolean() })),
+    graphs: z.object({ inference: tracedGraph, training: tracedGraph.optional() }),
+  }),
+  z.object({ layer: z.string(), status: z.literal('refused'), reason: z.string() }),
+]);
+export type GraphRecord = z.infer<typeof graphRecord>;
+export type TracedGraph = z.infer<typeof tracedGraph>;
+
 export const bundleManifestSchema = z.object({
   format: z.literal(BUNDLE_FORMAT),
   format_version: z.number().int(),
@@ -280,6 +312,8 @@ export const bundleManifestSchema = z.object({
       retraces: z.array(retraceRecord).optional(),
       /** Absent in bundles exported before route 1. */
       translation: translationRecord.optional(),
+      /** One per layer of the class; absent in bundles exported before route 3. Constants in graphs.bin. */
+      graphs: z.array(graphRecord).optional(),
     }),
   ),
   weights: z.array(storedWeight),

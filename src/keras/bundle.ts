@@ -20,6 +20,8 @@ export interface Bundle {
   modelConfig: KerasObject;
   weightBytes: Uint8Array;
   goldenBytes: Uint8Array;
+  /** graphs.bin: the constants of the custom layers' traced graphs (route 3); empty when there is none. */
+  graphBytes: Uint8Array;
 }
 
 /**
@@ -53,7 +55,11 @@ export async function loadBundle(dir: string): Promise<Bundle> {
   checkLocations(goldensPath, goldenBytes, trainingGoldens(manifest), (g) => `training-mode ${describeGolden(g)}`);
   checkLocations(goldensPath, goldenBytes, randomDraws(manifest), (d) => `random draw ${d.index} of layer '${d.layer_path.join('/')}' (call ${d.call})`);
   checkLocations(goldensPath, goldenBytes, trainedWeightGoldens(manifest), describeGolden);
-  return { dir: resolved, manifest, modelConfig, weightBytes, goldenBytes };
+  const graphConstants = (manifest.custom_layers ?? []).flatMap((c) => c.graphs ?? []).flatMap((g) => (g.status === 'traced' ? Object.values(g.graphs).flatMap((t) => t.constants) : []));
+  const graphsPath = path.join(resolved, 'graphs.bin');
+  const graphBytes = graphConstants.length > 0 ? await readBinary(graphsPath) : new Uint8Array();
+  checkLocations(graphsPath, graphBytes, graphConstants, (c) => `graph constant '${c.name}'`);
+  return { dir: resolved, manifest, modelConfig, weightBytes, goldenBytes, graphBytes };
 }
 
 export function bundleWeight(bundle: Bundle, weight: StoredWeight): PackedTensor {

@@ -4,6 +4,7 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { isBrowserBackend, useBackend, type BackendName, type NodeBackendName } from '../backends/index.js';
 import { BrowserSession } from '../browser/browser-session.js';
+import { graphsFromBundle } from '../convert/graph-fallback-translation.js';
 import { retracesFromManifest } from '../convert/retrace-translation.js';
 import { convertKerasModel, toModelArtifacts, type ConvertedModel } from '../convert/convert-model.js';
 import { weightsFromBundle } from '../convert/weight-source.js';
@@ -110,7 +111,10 @@ async function conversionWarnings(converted: ConvertedModel | undefined, modelDi
 
 async function convertBundle(bundle: Bundle): Promise<ConvertedModel> {
   const source = `${bundle.dir}/${bundle.manifest.model.config_file}`;
-  return convertKerasModel(bundle.modelConfig, weightsFromBundle(bundle), source, { retraces: retracesFromManifest(bundle.manifest) });
+  return convertKerasModel(bundle.modelConfig, weightsFromBundle(bundle), source, {
+    retraces: retracesFromManifest(bundle.manifest),
+    graphs: graphsFromBundle(bundle.manifest, bundle.graphBytes),
+  });
 }
 
 async function writeTemporaryModel(converted: ConvertedModel): Promise<string> {
