@@ -6,12 +6,13 @@ import platform
 from . import __version__
 from ._tf import keras, np, tf
 from .bundle_writer import BUNDLE_FORMAT, FORMAT_VERSION, TensorPack, bundle_dtype
-from .class_source import source_records
+from .class_source import source_records, user_base_classes
 from .differentiability import Differentiability
 from .layer_graph import LayerGraph, flatten_layers, node_zero, shape_list
 from .python_only import python_only_constructs
 from .graph_fallback import graph_layer
 from .retrace import retrace_layer
+from .translation import translation_record
 from .subclassed_models import SUBCLASSED_MODEL_KEY, is_recorded_model, model_config
 
 
@@ -103,7 +104,7 @@ def custom_layer_records(model, source_roots=(), graph_pack: TensorPack | None =
     """One record per custom class among the model's layers (nested ones too), first use first:
     its layers, its source and its user base classes' (paths relative to the first of
     `source_roots` they lie under, else absolute), the Python-only constructs of its call(),
-    each layer's symbolic re-trace (retrace.py) and, given `graph_pack` (the bundle's graphs.bin,
+    its translation to TypeScript (translation/), each layer's symbolic re-trace (retrace.py) and, given `graph_pack` (the bundle's graphs.bin,
     which receives their constants), each layer's TensorFlow graph (graph_fallback.py)."""
     records: dict = {}
     for layer in flatten_layers(model):
@@ -123,6 +124,9 @@ def custom_layer_records(model, source_roots=(), graph_pack: TensorPack | None =
                 **({"graphs": []} if graph_pack is not None else {}),
             },
         )
+        if "translation" not in record:
+            # Route 1: one TypeScript class per Python class, typed from its first instance.
+            record["translation"] = translation_record(cls, layer, record.get("source", {}), user_base_classes(cls))
         record["layers"].append(layer.name)
         record["retraces"].append(retrace_layer(layer))
         if graph_pack is not None:

@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { TRANSLATED_MODULE } from '../convert/translated-layers.js';
 import path from 'node:path';
 import { pathToFileURL, fileURLToPath } from 'node:url';
 import { browserTfjsBackend, browserTfjsFlags, type BrowserBackendName } from '../backends/backend-names.js';
@@ -64,7 +66,7 @@ export class BrowserSession {
         modelUrl,
         backend: browserTfjsBackend(backend),
         flags: browserTfjsFlags(backend),
-        modules: this.customModuleUrls,
+        modules: [...this.customModuleUrls, ...this.modelModules(modelDir)],
       })) as PageResult;
       if (result.backend !== browserTfjsBackend(backend)) {
         throw new BackendError(`${backend}: the page ran on '${result.backend}' instead (is WebGL available in this Chromium?)`);
@@ -114,6 +116,12 @@ export class BrowserSession {
     const url = `/mount/${Object.keys(this.routes).length}/`;
     this.routes[url] = resolved;
     return url;
+  }
+
+  /** custom-layers.js next to model.json: the classes keras-bridge generated from Python source (route 1). */
+  private modelModules(modelDir: string): string[] {
+    const file = path.join(modelDir, TRANSLATED_MODULE);
+    return existsSync(file) ? [this.urlOfModule(path.resolve(file))] : [];
   }
 
   private urlOfModule(file: string): string {

@@ -1,3 +1,4 @@
+import { loadTranslatedLayers } from '../convert/translated-layers.js';
 import { graphsFromBundle } from '../convert/graph-fallback-translation.js';
 import { retracesFromManifest } from '../convert/retrace-translation.js';
 import { convertKerasModel } from '../convert/convert-model.js';
@@ -34,9 +35,11 @@ export const convertCommand: Command = {
     }
     await loadCustomLayerModules(listFlag(args, 'custom-layers'));
     const model = await readModelInput(modelPath);
+    const translated = await loadTranslatedLayers(model.manifest);
     const converted = await convertKerasModel(model.modelConfig, model.weights, model.source, {
       retraces: retracesFromManifest(model.manifest),
       graphs: graphsFromBundle(model.manifest, model.graphBytes ?? new Uint8Array()),
+      ...(translated ? { translated } : {}),
     });
     const files = await writeModelDirectory(outDir, converted);
     if (args.values['json']) process.stdout.write(JSON.stringify(converted.report, null, 2) + '\n');

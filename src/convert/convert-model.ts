@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { KerasBridgeError, UnsupportedLayerError } from '../errors.js';
 import type { RetraceRecord } from '../keras/bundle-manifest.js';
 import type { GraphFallback } from './graph-fallback-translation.js';
+import type { TranslatedLayers } from './translated-layers.js';
 import type { KerasObject } from '../keras/keras-object.js';
 import { assignWeights } from './assign-weights.js';
 import type { ConversionReport } from './conversion-report.js';
@@ -16,6 +17,8 @@ export interface ConvertedModel {
   weightSpecs: tf.io.WeightsManifestEntry[];
   weightData: Uint8Array;
   report: ConversionReport;
+  /** Generated TypeScript and custom-layers.js, for the model directory. */
+  translated?: TranslatedLayers;
 }
 
 export interface ConvertOptions {
@@ -23,6 +26,8 @@ export interface ConvertOptions {
   retraces?: ReadonlyMap<string, RetraceRecord>;
   /** A bundle's traced graphs of custom layers (graphsFromBundle): route 3, for layers neither a class nor a re-trace covers. */
   graphs?: ReadonlyMap<string, GraphFallback>;
+  /** The bundle's classes generated from Python source (route 1), already loaded (loadTranslatedLayers): written next to model.json. */
+  translated?: TranslatedLayers;
 }
 
 export const TFJS_SHARD_BYTES = 4 * 1024 * 1024;
@@ -45,6 +50,7 @@ export async function convertKerasModel(
     const assigned = assignWeights(model, weights, source);
     return {
       topology,
+      ...(options.translated ? { translated: options.translated } : {}),
       weightSpecs: assigned.specs,
       weightData: assigned.data,
       report: {

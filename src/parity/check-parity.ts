@@ -1,9 +1,12 @@
+import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { isBrowserBackend, useBackend, type BackendName, type NodeBackendName } from '../backends/index.js';
 import { BrowserSession } from '../browser/browser-session.js';
+import { loadTranslatedLayers, TRANSLATED_MODULE } from '../convert/translated-layers.js';
+import { loadCustomLayerModules } from '../cli/custom-layer-modules.js';
 import { graphsFromBundle } from '../convert/graph-fallback-translation.js';
 import { retracesFromManifest } from '../convert/retrace-translation.js';
 import { convertKerasModel, toModelArtifacts, type ConvertedModel } from '../convert/convert-model.js';
@@ -111,9 +114,11 @@ async function conversionWarnings(converted: ConvertedModel | undefined, modelDi
 
 async function convertBundle(bundle: Bundle): Promise<ConvertedModel> {
   const source = `${bundle.dir}/${bundle.manifest.model.config_file}`;
+  const translated = await loadTranslatedLayers(bundle.manifest);
   return convertKerasModel(bundle.modelConfig, weightsFromBundle(bundle), source, {
     retraces: retracesFromManifest(bundle.manifest),
     graphs: graphsFromBundle(bundle.manifest, bundle.graphBytes),
+    ...(translated ? { translated } : {}),
   });
 }
 
@@ -125,6 +130,8 @@ async function writeTemporaryModel(converted: ConvertedModel): Promise<string> {
 
 async function evaluateInNode(bundle: Bundle, backend: NodeBackendName, modelDir: string | undefined, converted: ConvertedModel | undefined): Promise<Evaluation> {
   await useBackend(backend);
+  // A converted directory carries the classes generated from Python source (route 1) next to model.json.
+  if (modelDir && existsSync(path.join(modelDir, TRANSLATED_MODULE))) await loadCustomLayerModules([path.join(modelDir, TRANSLATED_MODULE)]);
   const loadModel = () => tf.loadLayersModel(modelDir ? modelDirectory(modelDir) : tf.io.fromMemory(toModelArtifacts(converted!)));
   const model = await loadModel();
   try {

@@ -1,3 +1,4 @@
+import { writeTranslatedLayers } from '../convert/translated-layers.js';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
@@ -23,12 +24,14 @@ export async function writeModelDirectory(outDir: string, converted: ConvertedMo
     convertedBy: 'keras-bridge 0.1.0',
     weightsManifest: [{ paths, weights: converted.weightSpecs }],
   };
+  let generated: string[] = [];
   await writeDirectoryAtomically(outDir, async (tmp) => {
     await writeFile(path.join(tmp, MODEL_JSON), JSON.stringify(modelJson, null, 2) + '\n');
     await Promise.all(shards.map((shard, i) => writeFile(path.join(tmp, paths[i]!), shard)));
     await writeFile(path.join(tmp, CONVERSION_REPORT_JSON), JSON.stringify(converted.report, null, 2) + '\n');
+    generated = converted.translated ? await writeTranslatedLayers(tmp, converted.translated) : [];
   });
-  return [MODEL_JSON, ...paths, CONVERSION_REPORT_JSON];
+  return [MODEL_JSON, ...paths, CONVERSION_REPORT_JSON, ...generated];
 }
 
 function splitIntoShards(data: Uint8Array, shardBytes: number): Uint8Array[] {
