@@ -53,6 +53,9 @@ export async function loadBundle(dir: string): Promise<Bundle> {
   checkLocations(goldensPath, goldenBytes, trainingGoldens(manifest), (g) => `training-mode ${describeGolden(g)}`);
   checkLocations(goldensPath, goldenBytes, randomDraws(manifest), (d) => `random draw ${d.index} of layer '${d.layer_path.join('/')}' (call ${d.call})`);
   checkLocations(goldensPath, goldenBytes, trainedWeightGoldens(manifest), describeGolden);
+  for (const other of manifest.goldens.cases ?? []) {
+    checkLocations(goldensPath, goldenBytes, other.tensors, (g) => `${describeGolden(g)} of golden case '${other.name}'`);
+  }
   return { dir: resolved, manifest, modelConfig, weightBytes, goldenBytes };
 }
 
