@@ -14,7 +14,7 @@ export type { Bundle } from './keras/bundle.js';
 export type { BundleManifest } from './keras/bundle-manifest.js';
 export { writeModelDirectory, modelDirectory } from './tfjs-io/model-directory.js';
 export { loadConvertedModel } from './tfjs-io/load-converted-model.js';
-export { checkBundleParity } from './parity/check-parity.js';
+export { checkBundleParity, checkBundleParityCases } from './parity/check-parity.js';
 export { runParity } from './parity/run-parity.js';
 export { compareTensors } from './parity/compare-tensors.js';
 export type { TensorComparison } from './parity/compare-tensors.js';

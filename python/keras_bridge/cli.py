@@ -61,6 +61,18 @@ def _input_range(text: str) -> tuple:
     return name, parsed
 
 
+def _input_shape(text: str) -> tuple:
+    """NAME=D1,D2,... (the dimensions after the batch), as (name, (d1, d2, ...))."""
+    name, _, dims = text.partition("=")
+    try:
+        shape = tuple(int(d) for d in dims.split(","))
+    except ValueError:
+        shape = ()
+    if not name or not shape or any(d < 1 for d in shape):
+        raise argparse.ArgumentTypeError(f"expected NAME=D1,D2,... with positive integers (the dimensions after the batch), got {text!r}")
+    return name, shape
+
+
 def _probability(text: str) -> float | None:
     try:
         value = float(text)
@@ -132,6 +144,19 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     export.add_argument(
+        "--input-shape",
+        type=_input_shape,
+        action="append",
+        default=[],
+        metavar="NAME=D1,D2,...",
+        help=(
+            "record the goldens with input NAME of shape (batch, D1, D2, ...): sizes its open (None) dimensions, "
+            "fixed ones as the model has them. Repeat it for one input to record several sizes, each its own "
+            "parity case. Inputs not given share the sizes of the same open axes; the rest take the smallest "
+            "size >= 8 the model accepts (docs/bundle-format.md, 'Golden cases')"
+        ),
+    )
+    export.add_argument(
         "--layer-gradients",
         choices=["auto", "always", "never"],
         default="auto",
@@ -191,6 +216,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _grouped(pairs: list) -> dict:
+    """[(name, shape), ...] as {name: [shape, ...]}, in the order given."""
+    grouped: dict = {}
+    for name, shape in pairs:
+        grouped.setdefault(name, []).append(shape)
+    return grouped
+
+
 def _format_warning(message, category, filename, lineno, line=None):
     text = " ".join(str(message).split())
     return f"warning: {category.__name__}: {text}\n"
@@ -219,6 +252,7 @@ def run_export(args) -> int:
         seed=args.seed,
         batch_size=args.batch_size,
         input_ranges=dict(args.input_range),
+        input_shapes=_grouped(args.input_shape),
         layer_gradients=args.layer_gradients,
         training_mode=args.training_mode,
         train_steps=args.train_steps,

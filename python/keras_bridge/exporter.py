@@ -4,7 +4,7 @@ from __future__ import annotations
 import numbers
 from pathlib import Path
 
-from ._tf import keras
+from ._tf import keras, np
 from .bundle_writer import (
     GOLDENS_FILE,
     MANIFEST_FILE,
@@ -21,6 +21,8 @@ from .float64_reference import measure_float64_reference
 from .golden_inputs import check_input_ranges
 from .graph_fallback import GRAPHS_FILE
 from .goldens import LOSS_DEFINITION, compute_goldens, input_names, op_determinism, output_names
+from .input_shapes import check_input_shapes, golden_cases
+from .model_structure import flat_model, structure_record
 from .layer_gradients import check_policy
 from .layer_graph import build_layer_graph, flatten_layers, node_zero, weight_locations
 from .manifest import build_manifest, custom_layer_records
@@ -28,6 +30,9 @@ from .optimizer_steps import check_optimizers, train_goldens
 from .progress import Progress, emit
 from .subclassed_models import SUBCLASSED_MODEL_KEY, describe_class, exported_model, is_subclassed_model, model_config
 from .training_mode import TRAINING_STREAM, compute_training_goldens
+
+# The generator of golden case k >= 1 (another size): numpy.random.default_rng([seed, CASE_STREAM, k]).
+CASE_STREAM = 2
 
 def refuse_lambda_layers(model) -> None:
     lambdas = [layer.name for layer in flatten_layers(model) if isinstance(layer, keras.layers.Lambda)]
@@ -75,6 +80,7 @@ def export(
     seed: int = 0,
     batch_size: int = 2,
     input_ranges: dict | None = None,
+    input_shapes: dict | None = None,
     layer_gradients: str | bool = "auto",
     training_mode: bool = True,
     train_steps: int = 0,
@@ -90,6 +96,8 @@ def export(
     `seed` seeds the golden inputs and cotangents; `batch_size` is their batch dimension.
     `input_ranges` maps integer input names to `high` or `(low, high)`: their golden values are
     drawn from [low, high) instead of the range taken from the model (golden_inputs.py).
+    `input_shapes` maps input names to the sizes of their dimensions after the batch, one shape or a
+    list (several golden cases); open dimensions nobody sized take a default (input_shapes.py).
     `training_mode`: also record a training=True pass with its random draws (training_mode.py),
     for models whose training mode differs from inference. `train_steps` > 0: also record the
     trainable weights after that many steps of each of `optimizers` ("sgd", "adam"; see
@@ -111,6 +119,7 @@ def export(
     """
     seed, batch_size = _check_arguments(seed, batch_size)
     input_ranges = check_input_ranges(input_ranges)
+    input_shapes = check_input_shapes(input_shapes)
     train_steps, optimizers = check_optimizers(train_steps, optimizers)
     layer_gradients = check_policy(layer_gradients)
     out_dir = Path(out_dir)
@@ -123,7 +132,8 @@ def export(
             "with keras.Input(...)"
         )
     original = model
-    model = exported_model(original)
+    # A dict model's passes run on the same graph with lists (model_structure.py).
+    model = flat_model(exported_model(original))
     if is_subclassed_model(original):
         emit(progress, f"{original.name} is a subclassed functional model, {describe_class(original)}: exporting its recorded graph")
     graph = build_layer_graph(model)
@@ -139,23 +149,37 @@ def export(
         + f", seed {seed}, batch size {batch_size}",
     )
 
+    cases = golden_cases(model, input_names(graph), batch_size, input_shapes)
+    open_dimensions = any(cases[0].open_axes.values())
+    if open_dimensions:
+        emit(progress, f"open input dimensions: goldens at {len(cases)} size(s): " + "; ".join(case.name for case in cases))
+
     with op_determinism():
         analysis = analyze_layers(graph, progress)
         fd_layer_names = [name for name, a in analysis.items() if not a.python_differentiable]
-        goldens = compute_goldens(
-            model,
-            graph,
-            fd_layer_names,
-            seed=seed,
-            batch_size=batch_size,
-            input_ranges=input_ranges,
-            layer_gradients=layer_gradients,
-            progress=progress,
-        )
+
+        def goldens_at(case, rng=None):
+            return compute_goldens(
+                model,
+                graph,
+                fd_layer_names,
+                seed=seed,
+                batch_size=batch_size,
+                input_ranges=input_ranges,
+                layer_gradients=layer_gradients,
+                progress=progress,
+                shapes=case.shapes,
+                rng=rng,
+            )
+
+        goldens = goldens_at(cases[0])
+        # Other sizes: end to end and per layer (outputs, gradients); training mode, after training
+        # and the float64 reference are recorded at the first size only.
+        other_sizes = [(case, goldens_at(case, np.random.default_rng([seed, CASE_STREAM, case.index]))) for case in cases[1:]]
         training = compute_training_goldens(model, graph, goldens, seed=seed, progress=progress) if training_mode else None
         runs = train_goldens(model, graph, goldens, steps=train_steps, optimizers=optimizers, progress=progress) if train_steps else []
         variants = (
-            {"rebuild": rebuild, "batch_size": batch_size, "input_ranges": input_ranges, "training_mode": training_mode}
+            {"rebuild": rebuild, "batch_size": batch_size, "input_ranges": input_ranges, "input_shapes": input_shapes, "training_mode": training_mode}
             if float64_reference and kernel_variants
             else None
         )
@@ -192,6 +216,10 @@ def export(
         "gradients": goldens.gradients,
         "tensors": tensor_records,
     }
+    if open_dimensions:
+        golden_sections["case"] = cases[0].record()
+    if other_sizes:
+        golden_sections["cases"] = [_case_section(goldens_pack, case, case_goldens, seed) for case, case_goldens in other_sizes]
     if reference is not None:
         golden_sections["reference"] = reference
     if training is not None:
@@ -213,6 +241,7 @@ def export(
         batch_size=batch_size,
         custom_layers=customs,
         subclassed_model=serialized.get(SUBCLASSED_MODEL_KEY),
+        structure=structure_record(original),
     )
 
     files = {
@@ -240,6 +269,17 @@ def _packed(pack: TensorPack, tensor) -> dict:
     if tensor.float64_checked and tensor.kernel_variant_error is not None:
         measured["kernel_variant_error"] = tensor.kernel_variant_error
     return {**tensor.record, **location, "source": tensor.source, "reference_error": tensor.reference_error, **measured}
+
+
+def _case_section(pack: TensorPack, case, goldens, seed: int) -> dict:
+    """Another size's goldens: what the main section has, but training mode, after training and the reference."""
+    return {
+        **case.record(),
+        "generator": f"numpy.random.default_rng([{seed}, {CASE_STREAM}, {case.index}])",
+        "loss": {"definition": LOSS_DEFINITION, "value": goldens.loss},
+        "gradients": goldens.gradients,
+        "tensors": [_packed(pack, tensor) for tensor in goldens.tensors],
+    }
 
 
 def _training_section(pack: TensorPack, training, seed: int) -> dict:

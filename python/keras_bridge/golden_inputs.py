@@ -13,7 +13,12 @@ Float inputs are standard normal. A float input that a `Masking` layer consumes 
 `ZERO_FRACTION` of its timesteps (at least one) set to the layer's `mask_value` in every feature,
 so that the mask it computes is not all true.
 
-Bool inputs are masks, most often (a padding mask that a layer or `keras.ops.where` reads): each
+A padding mask (an int or bool input whose name contains `padding_mask`, as keras-hub names it) is
+drawn as one: each sample keeps its first L positions (1 or 0, True or False) and pads the rest,
+L uniform in [1, length] along its last axis, and when there is room one sample of the batch is
+padded, so that the mask matters.
+
+Other bool inputs are masks, most often (a padding mask that a layer or `keras.ops.where` reads): each
 element is True with probability `TRUE_PROBABILITY` (the caller's `input_ranges` entry, a float
 in (0, 1), when there is one). Every sample keeps at least one True (a sequence with every
 position masked out is degenerate: a masked mean divides by zero) and, when there is room, one
@@ -31,6 +36,7 @@ from .layer_graph import LayerGraph, flatten_layers, node_zero, shape_list
 DEFAULT_INTEGER_HIGH = 10
 ZERO_FRACTION = 0.25
 TRUE_PROBABILITY = 0.75
+PADDING_MASK_NAME = "padding_mask"
 INTEGER_DTYPES = ("int32", "int64", "uint8", "int8", "uint16", "int16")
 # The narrow integer dtypes' own ranges [low, high): the default for an input of that dtype (an
 # image as uint8 takes 0..255), and the bounds any range for it must stay within.
@@ -65,6 +71,7 @@ class GoldenInput:
     integer_range: IntegerRange | None = None
     masked_timesteps: dict | None = None  # {"layer", "mask_value", "count"} when a Masking layer reads it
     true_probability: TrueProbability | None = None  # bool inputs
+    padding_lengths: list | None = None  # padding masks: each sample's unpadded length
 
     @property
     def differentiable(self) -> bool:
@@ -75,6 +82,8 @@ class GoldenInput:
         """What the input's golden record says about how it was drawn."""
         if self.integer_range is not None:
             return {"integer_range": self.integer_range.record()}
+        if self.padding_lengths is not None:
+            return {"padding_mask": {"lengths": self.padding_lengths, "origin": f"input name contains {PADDING_MASK_NAME!r}"}}
         if self.true_probability is not None:
             return {"bool_values": self.true_probability.record(self.array)}
         if self.masked_timesteps is not None:
@@ -166,20 +175,35 @@ def integer_range(name: str, graph: LayerGraph, input_layer, overrides: dict, dt
     return embedding or IntegerRange(0, DEFAULT_INTEGER_HIGH, f"default (no Embedding downstream of {name!r})")
 
 
-def _checked_shape(name: str, tensor, batch_size: int) -> list:
+def _checked_shape(name: str, tensor, batch_size: int, shapes: dict | None) -> list:
+    """The input's shape in this golden case (input_shapes.py sizes its open dimensions)."""
     shape = shape_list(tensor.shape)
     if shape and shape[0] not in (None, batch_size):
         raise ExportError(
             f"model input {name!r} has a fixed batch dimension {shape[0]} but the batch size is "
             f"{batch_size}; pass --batch-size {shape[0]}"
         )
+    if shapes is not None and name in shapes:
+        return list(shapes[name])
     undetermined = [axis for axis, d in enumerate(shape[1:], start=1) if d is None]
-    if undetermined:
-        raise ExportError(
-            f"model input {name!r} has shape {shape}: dimension(s) {undetermined} are undetermined; "
-            "only the batch dimension may be None (give the model a fully defined input shape)"
-        )
+    if undetermined:  # golden_cases() sizes every open axis; a caller without a case cannot draw this input
+        raise ExportError(f"model input {name!r} has shape {shape}: dimension(s) {undetermined} are open and no size was given for them")
     return [batch_size] + shape[1:] if shape else []
+
+
+def is_padding_mask(name: str, dtype: str) -> bool:
+    return PADDING_MASK_NAME in name.lower() and (dtype == "bool" or dtype in INTEGER_DTYPES)
+
+
+def _padding_mask(rng, shape: list, dtype: str) -> tuple:
+    """Ones (True) then zeros along the last axis: each sample's length uniform in [1, length]."""
+    length = shape[-1] if shape else 1
+    samples = int(np.prod(shape[:-1], dtype=np.int64)) if len(shape) >= 2 else 1
+    lengths = rng.integers(1, length + 1, size=samples) if length else np.zeros(samples, np.int64)
+    if length >= 2 and samples and (lengths == length).all():
+        lengths[0] = length - 1  # one padded sample, so that the mask matters
+    values = (np.arange(length)[None, :] < lengths[:, None]).reshape(shape)
+    return values.astype(dtype), [int(n) for n in lengths]
 
 
 def _integers(rng, shape: list, bounds: IntegerRange, dtype: str) -> np.ndarray:
@@ -216,15 +240,20 @@ def _booleans(rng, shape: list, probability: TrueProbability) -> np.ndarray:
     return values
 
 
-def golden_inputs(model, graph: LayerGraph, names: list, rng, batch_size: int, input_ranges: dict) -> list:
-    """One GoldenInput per model input, drawn from `rng` in input order."""
+def golden_inputs(model, graph: LayerGraph, names: list, rng, batch_size: int, input_ranges: dict, shapes: dict | None = None) -> list:
+    """One GoldenInput per model input, drawn from `rng` in input order; `shapes` (name -> full
+    shape) sizes the open dimensions (input_shapes.py)."""
     unknown = sorted(set(input_ranges) - set(names))
     if unknown:
         raise ExportError(f"input_ranges names {unknown}, which are not model inputs (inputs: {names})")
     inputs = []
     for tensor, name, input_layer in zip(model.inputs, names, graph.input_layers):
-        shape = _checked_shape(name, tensor, batch_size)
+        shape = _checked_shape(name, tensor, batch_size, shapes)
         dtype = tf.as_dtype(tensor.dtype).name
+        if is_padding_mask(name, dtype) and name not in input_ranges:
+            array, lengths = _padding_mask(rng, shape, dtype)
+            inputs.append(GoldenInput(name, array, dtype, padding_lengths=lengths))
+            continue
         if dtype in INTEGER_DTYPES:
             bounds = integer_range(name, graph, input_layer, input_ranges, dtype)
             inputs.append(GoldenInput(name, _integers(rng, shape, bounds, dtype), dtype, bounds))

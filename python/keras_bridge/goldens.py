@@ -20,6 +20,7 @@ from .finite_difference import FiniteDifferenceLayers
 from .golden_inputs import golden_inputs
 from .layer_gradients import LayerOutputTaps
 from .layer_graph import LayerGraph, node_zero, weight_locations
+from .model_structure import recorded_names
 from .progress import Progress
 
 LOSS_DEFINITION = "sum over outputs i of sum(outputs[i] * cotangents[i])"
@@ -53,10 +54,15 @@ class Goldens:
 
 
 def input_names(graph: LayerGraph) -> list:
-    return [layer.name for layer in graph.input_layers]
+    """The InputLayers' names; a dict input's key (model_structure.py)."""
+    return recorded_names(graph.model, "inputs") or [layer.name for layer in graph.input_layers]
 
 
 def output_names(model) -> list:
+    """The model's output names; a dict output's key (model_structure.py)."""
+    recorded = recorded_names(model, "outputs")
+    if recorded:
+        return recorded
     names = getattr(model, "output_names", None)
     if names and len(names) == len(model.outputs):
         return [str(n) for n in names]
@@ -200,14 +206,18 @@ def compute_goldens(
     input_ranges: dict,
     layer_gradients: str = "auto",
     progress: Progress = None,
+    shapes: dict | None = None,
+    rng=None,
 ) -> Goldens:
-    rng = np.random.default_rng(seed)
+    """The goldens at one size: `shapes` (input name -> full shape) sizes the open dimensions
+    (input_shapes.py); `rng` defaults to numpy.random.default_rng(seed)."""
+    rng = np.random.default_rng(seed) if rng is None else rng
     goldens = Goldens()
     add = goldens.tensors.append
     in_names = input_names(graph)
     out_names = output_names(model)
 
-    inputs = golden_inputs(model, graph, in_names, rng, batch_size, input_ranges)
+    inputs = golden_inputs(model, graph, in_names, rng, batch_size, input_ranges, shapes)
     for i, golden in enumerate(inputs):
         add(GoldenTensor({"kind": "input", "index": i, "name": golden.name, **golden.record()}, golden.array, golden.dtype))
     goldens.inputs = inputs

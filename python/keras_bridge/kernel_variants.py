@@ -143,7 +143,7 @@ def _variant_goldens(bundle: Path, key) -> tuple:
 
 def run_variants(
     model, *, rebuild: Rebuild | None, seed: int, batch_size: int, input_ranges: dict, layer_gradients_included: bool,
-    training_mode: bool, expected: dict, expected_weights: bytes, key, progress: Progress = None,
+    training_mode: bool, expected: dict, input_shapes: dict | None = None, expected_weights: bytes, key, progress: Progress = None,
 ) -> list:
     """Runs every other kernel variant's export; each one's goldens, checked against the export's own
     inputs, cotangents (`expected`: (section, key) -> array) and weights."""
@@ -160,7 +160,7 @@ def run_variants(
                 result.reason = reason
                 continue
             emit(progress, f"kernel variants: exporting the goldens again with {variant.name} ({variant.describe()})")
-            result.reason = _run_one(variant, rebuild, scratch / variant.name, seed, batch_size, input_ranges, layer_gradients_included, training_mode, result)
+            result.reason = _run_one(variant, rebuild, scratch / variant.name, seed, batch_size, input_ranges, input_shapes, layer_gradients_included, training_mode, result)
             if result.reason is not None:
                 continue
             values, weights = _variant_goldens(scratch / variant.name, key)
@@ -177,12 +177,14 @@ def run_variants(
     return results
 
 
-def _run_one(variant, rebuild, out: Path, seed, batch_size, input_ranges, layer_gradients_included, training_mode, result) -> str | None:
+def _run_one(variant, rebuild, out: Path, seed, batch_size, input_ranges, input_shapes, layer_gradients_included, training_mode, result) -> str | None:
     argv = [sys.executable, "-m", "keras_bridge", "export", "--out", str(out), *rebuild.model_args,
             "--seed", str(seed), "--batch-size", str(batch_size),
             "--layer-gradients", "always" if layer_gradients_included else "never"]
     for name, bounds in (input_ranges or {}).items():  # checked: (low, high) or a probability
         argv += ["--input-range", f"{name}={bounds[0]}:{bounds[1]}" if isinstance(bounds, tuple) else f"{name}={bounds!r}"]
+    for name, shapes in (input_shapes or {}).items():  # checked: a list of shapes per input, in case order
+        argv += [arg for shape in shapes for arg in ("--input-shape", f"{name}={','.join(map(str, shape))}")]
     if not training_mode:
         argv.append("--no-training-mode")
     if rebuild.paths:

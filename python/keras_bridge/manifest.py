@@ -149,8 +149,11 @@ def build_manifest(
     batch_size: int,
     custom_layers: list,
     subclassed_model: dict | None = None,
+    structure: dict | None = None,
 ) -> dict:
     described = {"name": model.name, "class_name": model_class_name, "config_file": config_file}
+    if structure is not None:
+        described["structure"] = structure
     if subclassed_model is not None:
         described[SUBCLASSED_MODEL_KEY] = _class_only(subclassed_model)
     return {

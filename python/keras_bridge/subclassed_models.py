@@ -32,12 +32,6 @@ IMPERATIVE_ADVICE = (
     "TypeScript implementation of its class like a custom layer's"
 )
 
-DICT_ADVICE = (
-    "keras-bridge does not export dict inputs or outputs yet (issue 15, 'Models with dynamic "
-    "dimensions and dict inputs'); give the model a list of inputs and outputs"
-)
-
-
 def _stock_base(model):
     """Functional or Sequential when the model is one underneath, else None."""
     for base in (Functional, Sequential):
@@ -77,15 +71,9 @@ def check_recordable(model, where: str) -> None:
             f"{where} is a subclassed functional model, {describe_class(model)}, but {owner} overrides "
             f"call(), so its recorded graph need not compute what the model computes; {IMPERATIVE_ADVICE}"
         )
-    for kind in ("inputs", "outputs"):
-        if isinstance(_structure(model, kind), dict):
-            raise ExportError(
-                f"{where} is a subclassed functional model, {describe_class(model)}, whose {kind} are a dict "
-                f"({', '.join(map(repr, _structure(model, kind)))}); {DICT_ADVICE}"
-            )
 
 
-def _structure(model, kind: str):
+def io_structure(model, kind: str):
     """The model's inputs or outputs as its graph was built (a tensor, a list or a dict)."""
     holder = model if isinstance(model, Functional) else getattr(model, "_functional", None)
     structure = getattr(holder, f"_{kind}_struct", None)
@@ -97,7 +85,7 @@ def _structure(model, kind: str):
 
 def rewrapped(model):
     """keras.Model over the model's own inputs and outputs: a plain Functional sharing its layers and variables."""
-    return keras.Model(_structure(model, "inputs"), _structure(model, "outputs"), name=model.name)
+    return keras.Model(io_structure(model, "inputs"), io_structure(model, "outputs"), name=model.name)
 
 
 def original_class(model) -> dict:

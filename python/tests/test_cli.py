@@ -65,13 +65,13 @@ def swish_file(tmp_path):
         (["--factory", "bridge_test_models:unbuilt_model"], "returned an unbuilt model"),
         (["--factory", "bridge_test_models:not_a_model"], "returned int, not a keras.Model"),
         (["--factory", "bridge_test_models:raising_factory"], "the factory raised ValueError: this factory is broken on purpose"),
-        (["--factory", "bridge_test_models:variable_length_model"], "model input 'sequence' has shape [None, None, 4]"),
+        (["--factory", "bridge_test_models:variable_length_model", "--input-shape", "sequence=5,3"], "dimension 2 of model input 'sequence' is fixed at 4"),
         (["--factory", "seed_models:swish_model", "--path", "{tmp}/no-such-dir"], "no-such-dir: no such directory"),
     ],
     ids=[
         "missing-file", "corrupt-file", "not-keras-suffix", "custom-class-without-module", "bad-module",
         "module-without-the-class", "lambda-file", "lambda-factory", "bad-factory-module", "bad-factory-name",
-        "factory-without-colon", "unbuilt-model", "not-a-model", "factory-raises", "undetermined-dims", "bad-path",
+        "factory-without-colon", "unbuilt-model", "not-a-model", "factory-raises", "input-shape-against-fixed-dim", "bad-path",
     ],
 )
 def test_input_errors_exit_2_with_one_line(argv, expected, tmp_path, capsys, swish_file, lambda_file):

@@ -1,5 +1,5 @@
 """Subclassed functional models (fixtures/models/subclassed_models.py): the exporter records their
-layer graph, and refuses the ones that have none (own call()) or take dict inputs."""
+layer graph, and refuses the ones that have none (own call())."""
 import sys
 
 import numpy as np
@@ -117,9 +117,14 @@ def test_an_imperative_subclass_is_refused_naming_its_class_and_what_works(tmp_p
     assert not (tmp_path / "b").exists()
 
 
-def test_dict_inputs_are_refused_pointing_to_that_limitation(tmp_path):
-    with pytest.raises(ExportError, match=r"model 'dict_input_scorer' is a subclassed functional model, class DictInputScorer .*inputs are a dict \('a', 'b'\); .*issue 15"):
-        export(_built(subclassed_models.dict_input_scorer), tmp_path / "b")
+def test_dict_inputs_export_named_by_key_in_kerass_flattened_order(tmp_path):
+    model = _built(subclassed_models.dict_input_scorer)
+    bundle = read_bundle(export(model, tmp_path / "b"))
+    assert [i["name"] for i in bundle.manifest["inputs"]] == ["a", "b"]
+    assert bundle.manifest["model"]["structure"] == {"inputs": {"kind": "dict", "keys": ["a", "b"]}}
+    assert set(bundle.config["config"]["input_layers"]) == {"a", "b"}  # the dict, as Keras wrote it
+    a, b = bundle.golden("input", name="a"), bundle.golden("input", name="b")
+    np.testing.assert_array_equal(bundle.golden("output", index=0), model({"a": a, "b": b}).numpy())
 
 
 class OverridingCall(keras.Model):
@@ -139,8 +144,8 @@ def test_a_functional_subclass_that_overrides_call_is_refused(tmp_path):
 
 
 def test_a_nested_subclass_that_cannot_be_recorded_is_refused_before_anything_is_computed(tmp_path):
-    inner = subclassed_models.DictInputScorer(name="scorer")
-    a, b = keras.Input((3,), name="a"), keras.Input((3,), name="b")
-    outer = keras.Model([a, b], inner({"a": a, "b": b}), name="outer")
-    with pytest.raises(ExportError, match=r"layer 'scorer' of model 'outer' is a subclassed functional model, class DictInputScorer"):
+    inner = OverridingCall(name="scorer")
+    x = keras.Input((3,), name="x")
+    outer = keras.Model(x, inner(x), name="outer")
+    with pytest.raises(ExportError, match=r"layer 'scorer' of model 'outer' is a subclassed functional model, class OverridingCall"):
         export(outer, tmp_path / "b")

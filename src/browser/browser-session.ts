@@ -52,7 +52,8 @@ export class BrowserSession {
   /** `customLayerModules`: the --custom-layers specifiers, loaded into each page too. */
   constructor(private readonly customLayerModules: string[] = []) {}
 
-  async evaluate(bundleDir: string, modelDir: string, backend: BrowserBackendName): Promise<BrowserEvaluation> {
+  /** `caseIndex`: which golden case (size) of the bundle to evaluate (golden-cases.ts). */
+  async evaluate(bundleDir: string, modelDir: string, backend: BrowserBackendName, caseIndex = 0): Promise<BrowserEvaluation> {
     await this.start();
     const bundleUrl = this.mount(bundleDir);
     const modelUrl = `${this.mount(modelDir)}model.json`;
@@ -67,6 +68,7 @@ export class BrowserSession {
         backend: browserTfjsBackend(backend),
         flags: browserTfjsFlags(backend),
         modules: [...this.customModuleUrls, ...this.modelModules(modelDir)],
+        caseIndex,
       })) as PageResult;
       if (result.backend !== browserTfjsBackend(backend)) {
         throw new BackendError(`${backend}: the page ran on '${result.backend}' instead (is WebGL available in this Chromium?)`);
@@ -148,7 +150,7 @@ function decodeTensor(t: { shape: number[]; dtype: string; base64: string }): Co
 }
 
 /** Runs in the page (serialized by playwright): no closures over Node-side values. */
-async function evaluateInPage(args: { bundleUrl: string; modelUrl: string; backend: string; flags: Record<string, boolean>; modules: string[] }): Promise<PageResult> {
+async function evaluateInPage(args: { bundleUrl: string; modelUrl: string; backend: string; flags: Record<string, boolean>; modules: string[]; caseIndex: number }): Promise<PageResult> {
   const load = (specifier: string) => import(/* @vite-ignore */ specifier);
   const tf = await load('@tensorflow/tfjs');
   if (args.backend === 'wasm') {
@@ -162,7 +164,8 @@ async function evaluateInPage(args: { bundleUrl: string; modelUrl: string; backe
   await tf.ready();
   runtime.registerKernelFixes(args.backend);
   const fetchJson = async (url: string) => (await fetch(url)).json();
-  const manifest = await fetchJson(`${args.bundleUrl}manifest.json`);
+  const { manifestForCase } = await load('/dist/src/keras/golden-cases.js');
+  const manifest = manifestForCase(await fetchJson(`${args.bundleUrl}manifest.json`), args.caseIndex);
   const modelConfig = await fetchJson(`${args.bundleUrl}${manifest.model.config_file}`);
   const goldenBytes = new Uint8Array(await (await fetch(`${args.bundleUrl}${manifest.goldens.file}`)).arrayBuffer());
   const bundle = { dir: args.bundleUrl, manifest, modelConfig, weightBytes: new Uint8Array(0), goldenBytes };

@@ -12,6 +12,13 @@ export const exportCommand: Command = {
     module: { type: 'string', multiple: true, value: 'MODULE', description: 'Python module defining the custom layers of --model' },
     path: { type: 'string', multiple: true, value: 'DIR', description: "directory prepended to Python's sys.path" },
     seed: { type: 'string', value: 'N', description: 'seed for inputs, cotangents and factory weights', default: '0' },
+    'input-shape': {
+      type: 'string',
+      multiple: true,
+      value: 'NAME=D1,D2,...',
+      description:
+        'record goldens with input NAME of shape (batch, D1, D2, ...): sizes its open (None) dimensions; repeat it to record several sizes, each its own parity case (default: the smallest size >= 8 the model accepts)',
+    },
     'input-range': { type: 'string', multiple: true, value: 'NAME=[LOW:]HIGH|NAME=P', description: 'draw golden values of integer input NAME from [LOW, HIGH) (default: from the Embedding it feeds); for a bool input, True with probability P (default 0.75)' },
     'batch-size': { type: 'string', value: 'N', description: 'batch size of the golden inputs', default: '2' },
     'layer-gradients': { type: 'string', value: 'WHEN', description: "auto, always or never: record dL/dy of every layer output, to check each layer's backward pass alone (auto: when they are small)", default: 'auto' },
@@ -40,6 +47,7 @@ export const exportCommand: Command = {
       seed: numberFlag(args, 'export', 'seed'),
       batchSize: numberFlag(args, 'export', 'batch-size'),
       inputRanges: listFlag(args, 'input-range'),
+      inputShapes: listFlag(args, 'input-shape'),
       layerGradients: stringFlag(args, 'layer-gradients'),
       trainSteps: numberFlag(args, 'export', 'train-steps'),
       trainingMode: args.values['no-training-mode'] !== true,

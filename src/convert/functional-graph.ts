@@ -227,16 +227,40 @@ export function translateFunctionalNodes(
   return { nodes: translated, tensorKwargs, positionalArguments };
 }
 
-/** `input_layers`/`output_layers`: Keras 3 writes one [name, node, tensor] triple bare. */
+/**
+ * `input_layers`/`output_layers`: Keras 3 writes one [name, node, tensor] triple bare, a list of
+ * them, or a dict of them (`keras.Model({"token_ids": ...}, {"logits": ...})`). tfjs-layers takes
+ * lists: a dict is flattened in Keras's own order (keras.tree: keys sorted), which is the order of
+ * the bundle's inputs, outputs and goldens.
+ */
 export function translateIoList(
   value: unknown,
   source: string,
   field: string,
   nodeOffset: (layerName: string) => number,
 ): unknown[][] {
-  if (!Array.isArray(value)) throw new InputError(`${source}: model config field '${field}' is missing or not a list.`);
-  const triples = (typeof value[0] === 'string' ? [value] : value) as [string, number, number][];
+  const triples = ioTriples(value, source, field);
   return triples.map(([name, node, tensor]) => [name, node + nodeOffset(name), tensor]);
+}
+
+function ioTriples(value: unknown, source: string, field: string): [string, number, number][] {
+  if (isPlainObject(value)) return dictKeys(value).flatMap((key) => ioTriples(value[key], source, `${field}.${key}`));
+  if (!Array.isArray(value)) throw new InputError(`${source}: model config field '${field}' is missing or not a list or dict.`);
+  return typeof value[0] === 'string' ? [value as [string, number, number]] : value.flatMap((v) => ioTriples(v, source, field));
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+/** A dict's keys in keras.tree's flattening order (sorted, as Python sorts strings by code point). */
+export function dictKeys(value: Record<string, unknown>): string[] {
+  return Object.keys(value).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+/** The keys of a dict `input_layers`/`output_layers`, in the flattened order; null for a list. */
+export function ioKeys(value: unknown): string[] | null {
+  return isPlainObject(value) ? dictKeys(value) : null;
 }
 
 /**

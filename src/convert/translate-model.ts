@@ -3,7 +3,7 @@ import { isKerasObject, type KerasObject } from '../keras/keras-object.js';
 import { recordedSubclass, refuseUnrecordedSubclassedModel } from '../keras/subclassed-model.js';
 import { withCallArguments } from './call-arguments.js';
 import type { ConversionReport, FieldNote, LayerConversion } from './conversion-report.js';
-import { maskOnlyLayers, TFJS_MODEL_NODE_OFFSET, translateFunctionalNodes, translateIoList } from './functional-graph.js';
+import { ioKeys, maskOnlyLayers, TFJS_MODEL_NODE_OFFSET, translateFunctionalNodes, translateIoList } from './functional-graph.js';
 import { customLayerRoute } from './custom-layer-route.js';
 import { translateLayer } from './translate-layer.js';
 import type { TranslateOptions, TranslationContext } from './translation-context.js';
@@ -160,6 +160,16 @@ function translateFunctional(model: KerasObject, source: string, options: Transl
       output_layers: translateIoList(model.config['output_layers'], source, 'output_layers', nodeOffset),
     },
     layers: conversions,
-    modelNotes: [...noteModelFields(model, ['name', 'layers', 'input_layers', 'output_layers']), ...maskNotes],
+    modelNotes: [...noteModelFields(model, ['name', 'layers', 'input_layers', 'output_layers']), ...maskNotes, ...dictNotes(model)],
   };
+}
+
+/** A dict of inputs or outputs becomes a list: the note says in which order, so that callers feed and read them by name. */
+function dictNotes(model: KerasObject): FieldNote[] {
+  return (['input_layers', 'output_layers'] as const).flatMap((field) => {
+    const keys = ioKeys(model.config[field]);
+    return keys
+      ? [{ field, action: 'changed' as const, reason: `a dict in Keras; tfjs-layers takes a list, in Keras's flattened order (keys sorted): ${keys.join(', ')}` }]
+      : [];
+  });
 }

@@ -193,6 +193,49 @@ export type ReferenceSection = z.infer<typeof referenceSection>;
 
 const modelIo = z.object({ name: z.string(), shape, dtype });
 
+/** A dict of model inputs or outputs: its keys in Keras's flattened order (sorted), the order of `inputs`/`outputs`. */
+const ioStructure = z.object({ kind: z.literal('dict'), keys: z.array(z.string()) });
+
+const layerOutputGradientsRecord = z.object({
+  policy: z.enum(['auto', 'always', 'never']),
+  included: z.boolean(),
+  bytes: z.number().int(),
+  auto_limit_bytes: z.number().int(),
+});
+
+const gradientsRecord = z.object({
+  method: z.enum(['autodiff', 'autodiff+finite_difference']),
+  finite_difference_layers: z.array(z.string()),
+  finite_difference: z
+    .object({
+      scheme: z.string(),
+      arithmetic_dtype: z.string(),
+      evaluated_dtype: z.string(),
+      relative_step: z.number(),
+    })
+    .nullable()
+    .optional(),
+  /** Whether the grad_layer_output goldens were included, and why (absent before they existed). */
+  layer_output_gradients: layerOutputGradientsRecord.optional(),
+});
+
+/** The concrete input shapes (batch included) a golden case was recorded at (models with open dimensions). */
+const goldenCaseRecord = z.object({
+  name: z.string(),
+  input_shapes: z.record(z.array(z.number().int().nonnegative())),
+  origins: z.record(z.string()).optional(),
+});
+export type GoldenCaseRecord = z.infer<typeof goldenCaseRecord>;
+
+/** Another size's goldens (docs/bundle-format.md, "Golden cases"): as the main section, without training mode, after training or reference. */
+const otherSizeGoldens = goldenCaseRecord.extend({
+  generator: z.string(),
+  loss: z.object({ definition: z.string(), value: z.number() }),
+  gradients: gradientsRecord,
+  tensors: z.array(goldenTensor),
+});
+export type OtherSizeGoldens = z.infer<typeof otherSizeGoldens>;
+
 /** A Python class's origin: file, line and text, or why its source could not be read. */
 const classSource = z.object({
   module: z.string(),
@@ -292,7 +335,14 @@ export const bundleManifestSchema = z.object({
   format: z.literal(BUNDLE_FORMAT),
   format_version: z.number().int(),
   producer: z.record(z.string()),
-  model: z.object({ name: z.string(), class_name: z.string(), config_file: z.string(), subclassed_model: subclassedModelRecord.optional() }),
+  model: z.object({
+    name: z.string(),
+    class_name: z.string(),
+    config_file: z.string(),
+    subclassed_model: subclassedModelRecord.optional(),
+    /** Which of inputs and outputs are dicts (absent: tensors or lists). */
+    structure: z.object({ inputs: ioStructure.optional(), outputs: ioStructure.optional() }).optional(),
+  }),
   seed: z.number().int(),
   batch_size: z.number().int().positive(),
   inputs: z.array(modelIo),
@@ -320,24 +370,12 @@ export const bundleManifestSchema = z.object({
   goldens: z.object({
     file: z.string(),
     loss: z.object({ definition: z.string(), value: z.number() }),
-    gradients: z.object({
-      method: z.enum(['autodiff', 'autodiff+finite_difference']),
-      finite_difference_layers: z.array(z.string()),
-      finite_difference: z
-        .object({
-          scheme: z.string(),
-          arithmetic_dtype: z.string(),
-          evaluated_dtype: z.string(),
-          relative_step: z.number(),
-        })
-        .nullable()
-        .optional(),
-      /** Whether the grad_layer_output goldens were included, and why (absent before they existed). */
-      layer_output_gradients: z
-        .object({ policy: z.enum(['auto', 'always', 'never']), included: z.boolean(), bytes: z.number().int(), auto_limit_bytes: z.number().int() })
-        .optional(),
-    }),
+    gradients: gradientsRecord,
     tensors: z.array(goldenTensor),
+    /** The sizes these goldens were recorded at, for a model with open input dimensions; absent otherwise. */
+    case: goldenCaseRecord.optional(),
+    /** The goldens at other sizes, each its own parity case; absent when there is one size. */
+    cases: z.array(otherSizeGoldens).optional(),
     /** How reference errors were measured beyond finite differences (export --float64-reference); absent otherwise. */
     reference: referenceSection.optional(),
     /** Training mode (docs/bundle-format.md); absent when it computes what inference does. */

@@ -55,6 +55,9 @@ export async function loadBundle(dir: string): Promise<Bundle> {
   checkLocations(goldensPath, goldenBytes, trainingGoldens(manifest), (g) => `training-mode ${describeGolden(g)}`);
   checkLocations(goldensPath, goldenBytes, randomDraws(manifest), (d) => `random draw ${d.index} of layer '${d.layer_path.join('/')}' (call ${d.call})`);
   checkLocations(goldensPath, goldenBytes, trainedWeightGoldens(manifest), describeGolden);
+  for (const other of manifest.goldens.cases ?? []) {
+    checkLocations(goldensPath, goldenBytes, other.tensors, (g) => `${describeGolden(g)} of golden case '${other.name}'`);
+  }
   const graphConstants = (manifest.custom_layers ?? []).flatMap((c) => c.graphs ?? []).flatMap((g) => (g.status === 'traced' ? Object.values(g.graphs).flatMap((t) => t.constants) : []));
   const graphsPath = path.join(resolved, 'graphs.bin');
   const graphBytes = graphConstants.length > 0 ? await readBinary(graphsPath) : new Uint8Array();

@@ -12,6 +12,8 @@ import { retracesFromManifest } from '../convert/retrace-translation.js';
 import { convertKerasModel, toModelArtifacts, type ConvertedModel } from '../convert/convert-model.js';
 import { weightsFromBundle } from '../convert/weight-source.js';
 import { bundleGolden, loadBundle, type Bundle } from '../keras/bundle.js';
+import { caseLabel, goldenCase, goldenCaseCount, manifestForCase } from '../keras/golden-cases.js';
+import { InputError } from '../errors.js';
 import type { GoldenTensorRecord } from '../keras/bundle-manifest.js';
 import { toFloat64 } from '../keras/packed-tensor.js';
 import { CONVERSION_REPORT_JSON, modelDirectory, writeModelDirectory } from '../tfjs-io/model-directory.js';
@@ -53,39 +55,77 @@ interface Evaluation {
   afterTraining: AfterTrainingEvaluation | null;
 }
 
-/** Converts the bundle's model, runs it on each backend, and compares it with the goldens. */
-export async function checkBundleParity(target: ParityTarget, options: ParityOptions): Promise<ModelParity> {
+/**
+ * Converts the bundle's model, runs it on each backend, and compares it with the goldens: one
+ * result per golden case (each size of a model with open input dimensions; one for other models).
+ */
+export async function checkBundleParityCases(target: ParityTarget, options: ParityOptions): Promise<ModelParity[]> {
   const { bundleDir, modelDir } = typeof target === 'string' ? { bundleDir: target, modelDir: undefined } : target;
   const bundle = await loadBundle(bundleDir);
   const converted = modelDir ? undefined : await convertBundle(bundle);
+  const browser = options.browser ?? (options.backends.some(isBrowserBackend) ? new BrowserSession(options.customLayerModules) : undefined);
+  const written: { dir?: string } = {};
+  try {
+    const results: ModelParity[] = [];
+    for (let index = 0; index < goldenCaseCount(bundle.manifest); index++) {
+      const view = { ...bundle, manifest: manifestForCase(bundle.manifest, index) };
+      results.push(await checkCase(view, index, modelDir, converted, { ...options, ...(browser ? { browser } : {}) }, written));
+    }
+    return results;
+  } finally {
+    if (!options.browser) await browser?.close();
+    if (written.dir && written.dir !== modelDir) await rm(path.dirname(written.dir), { recursive: true, force: true });
+  }
+}
+
+/**
+ * checkBundleParityCases for a bundle with one golden case; a bundle recorded at several sizes is
+ * refused (comparing only one of them would read as a pass for all).
+ */
+export async function checkBundleParity(target: ParityTarget, options: ParityOptions): Promise<ModelParity> {
+  const results = await checkBundleParityCases(target, options);
+  if (results.length !== 1) {
+    throw new InputError(
+      `${typeof target === 'string' ? target : target.bundleDir}: the bundle has goldens at ${results.length} sizes; ` +
+        'check them with checkBundleParityCases (one result per size) or runParity',
+    );
+  }
+  return results[0]!;
+}
+
+/** One golden case: `bundle` is its view (golden-cases.ts); `written` keeps the model written for browser pages. */
+async function checkCase(
+  bundle: Bundle,
+  caseIndex: number,
+  modelDir: string | undefined,
+  converted: ConvertedModel | undefined,
+  options: ParityOptions,
+  written: { dir?: string },
+): Promise<ModelParity> {
   const layerOrder = bundle.manifest.layers.map((l) => l.name);
   const inputsOf = layerInputs(bundle.modelConfig);
   const policy = options.policy ?? new TolerancePolicy({}, options.tolerance);
-  const browser = options.browser ?? (options.backends.some(isBrowserBackend) ? new BrowserSession(options.customLayerModules) : undefined);
-  let writtenModelDir: string | undefined;
+  const sizes = goldenCase(bundle.manifest, 0);
+  // Keras names most models 'sequential'; the bundle's directory name tells them apart, and the sizes tell cases apart.
+  const model = caseLabel(path.basename(bundle.dir), sizes);
   const backends: BackendParity[] = [];
-  try {
-    for (const backend of options.backends) {
-      options.onBackend?.(path.basename(bundle.dir), backend);
-      const started = performance.now();
-      let evaluation: Evaluation;
-      if (isBrowserBackend(backend)) {
-        // The page loads model.json over HTTP, so an in-memory conversion is written out once.
-        writtenModelDir ??= modelDir ?? (await writeTemporaryModel(converted!));
-        evaluation = await browser!.evaluate(bundle.dir, writtenModelDir, backend);
-      } else {
-        evaluation = await evaluateInNode(bundle, backend, modelDir, converted);
-      }
-      backends.push(compareBackend(bundle, backend, evaluation, policy, layerOrder, inputsOf, (performance.now() - started) / 1000));
+  for (const backend of options.backends) {
+    options.onBackend?.(model, backend);
+    const started = performance.now();
+    let evaluation: Evaluation;
+    if (isBrowserBackend(backend)) {
+      // The page loads model.json over HTTP, so an in-memory conversion is written out once.
+      written.dir ??= modelDir ?? (await writeTemporaryModel(converted!));
+      evaluation = await options.browser!.evaluate(bundle.dir, written.dir, backend, caseIndex);
+    } else {
+      evaluation = await evaluateInNode(bundle, backend, modelDir, converted);
     }
-  } finally {
-    if (!options.browser) await browser?.close();
-    if (writtenModelDir && writtenModelDir !== modelDir) await rm(path.dirname(writtenModelDir), { recursive: true, force: true });
+    backends.push(compareBackend(bundle, backend, evaluation, policy, layerOrder, inputsOf, (performance.now() - started) / 1000));
   }
   return {
     bundle: bundle.dir,
-    // Keras names most models 'sequential'; the bundle's directory name tells them apart.
-    model: path.basename(bundle.dir),
+    model,
+    ...(sizes ? { case: { index: caseIndex, name: sizes.name, inputShapes: sizes.input_shapes } } : {}),
     kerasModelName: bundle.manifest.model.name,
     layerOrder,
     conversionWarnings: await conversionWarnings(converted, modelDir),

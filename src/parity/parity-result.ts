@@ -150,8 +150,16 @@ export interface AfterTrainingParity {
 
 export interface ModelParity {
   bundle: string;
-  /** The bundle directory's name, which tells models apart in reports. */
+  /**
+   * The bundle directory's name, which tells models apart in reports; for a model with open input
+   * dimensions, followed by the golden case's sizes (`bert [padding_mask=7 token_ids=7]`).
+   */
   model: string;
+  /**
+   * The golden case (docs/bundle-format.md, "Golden cases"): which size of a model with open input
+   * dimensions this result is for; absent for a model without, and in results written before it existed.
+   */
+  case?: { index: number; name: string; inputShapes: Record<string, number[]> };
   /** The model's name in Keras. */
   kerasModelName: string;
   /** Its layers in Keras's order (graph order), for per-layer charts. */

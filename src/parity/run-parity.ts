@@ -1,7 +1,7 @@
 import { isBrowserBackend, probeBackend, type BackendName } from '../backends/index.js';
 import { BrowserSession } from '../browser/browser-session.js';
 import { BackendError } from '../errors.js';
-import { checkBundleParity, type ParityOptions, type ParityTarget } from './check-parity.js';
+import { checkBundleParityCases, type ParityOptions, type ParityTarget } from './check-parity.js';
 import { outcomeOf, worstOutcome, type ModelParity, type ParityRun } from './parity-result.js';
 
 export interface RunParityOptions extends Omit<ParityOptions, 'backends'> {
@@ -29,7 +29,7 @@ export async function runParity(bundles: ParityTarget[], options: RunParityOptio
   try {
     for (const bundle of bundles) {
       const mine = usable.filter(() => !options.shard || pair++ % options.shard.count === options.shard.index - 1);
-      if (mine.length > 0) models.push(await checkBundleParity(bundle, { ...options, backends: mine, ...(browser ? { browser } : {}) }));
+      if (mine.length > 0) models.push(...(await checkBundleParityCases(bundle, { ...options, backends: mine, ...(browser ? { browser } : {}) })));
     }
   } finally {
     if (!options.browser) await browser?.close();

@@ -19,6 +19,8 @@ export interface PythonExportOptions {
   layerGradients?: string;
   /** `NAME=[LOW:]HIGH`: where golden values of an integer input are drawn from. */
   inputRanges?: string[];
+  /** `NAME=D1,D2,...`: the sizes of an input's open dimensions; repeated for one input, several golden cases (--input-shape). */
+  inputShapes?: string[];
   /** false: no training-mode goldens (--no-training-mode). */
   trainingMode?: boolean;
   /** Record trainable weights after this many SGD and Adam steps (--train-steps). */
@@ -69,6 +71,7 @@ export async function exportWithPython(options: PythonExportOptions): Promise<st
   if (options.batchSize !== undefined) args.push('--batch-size', String(options.batchSize));
   if (options.layerGradients !== undefined) args.push('--layer-gradients', options.layerGradients);
   for (const range of options.inputRanges ?? []) args.push('--input-range', range);
+  for (const shape of options.inputShapes ?? []) args.push('--input-shape', shape);
   if (options.trainingMode === false) args.push('--no-training-mode');
   if (options.trainSteps !== undefined) args.push('--train-steps', String(options.trainSteps));
   if (options.float64Reference === true) args.push('--float64-reference');

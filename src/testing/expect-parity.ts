@@ -1,6 +1,6 @@
 import { AssertionError } from 'node:assert';
 import type { BackendName } from '../backends/index.js';
-import { checkBundleParity } from '../parity/check-parity.js';
+import { checkBundleParityCases } from '../parity/check-parity.js';
 import { outcomeOf, type ModelParity } from '../parity/parity-result.js';
 import { backendVerdict } from '../parity/parity-verdict.js';
 import type { Tolerance } from '../parity/tolerance.js';
@@ -26,7 +26,7 @@ export interface ExpectParityOptions {
 }
 
 /**
- * For users' test suites (mocha, jest, node:test): resolves with the parity results when every
+ * For users' test suites (mocha, jest, node:test): resolves with the parity results (of the first size, for a model whose goldens were recorded at several: every size is checked) when every
  * output, layer output and gradient of the bundle matches Keras on every backend (in training
  * mode and after training too, where the bundle has those goldens), and otherwise
  * throws an AssertionError with the same localized message as `keras-bridge parity`; also when
@@ -41,14 +41,21 @@ export async function expectParity(bundleDir: string, options: ExpectParityOptio
   const policy = options.tolerancesFile
     ? await TolerancePolicy.fromFile(options.tolerancesFile, options.tolerance)
     : new TolerancePolicy({}, options.tolerance);
-  const result = await checkBundleParity(options.modelDir ? { bundleDir, modelDir: options.modelDir } : bundleDir, {
+  // A model with open input dimensions may have goldens at several sizes: each must hold.
+  const results = await checkBundleParityCases(options.modelDir ? { bundleDir, modelDir: options.modelDir } : bundleDir, {
     backends: options.backends ?? ['cpu'],
     policy,
   });
-  if (result.passed) return result;
+  for (const result of results) assertCase(result, options);
+  return results[0]!;
+}
+
+/** Throws the AssertionError for one golden case's result unless it passed (or is incomplete and that is allowed). */
+function assertCase(result: ModelParity, options: ExpectParityOptions): void {
+  if (result.passed) return;
   const verdicts = result.backends.map((b) => ({ b, verdict: backendVerdict(b) }));
   if (outcomeOf(result) === 'incomplete') {
-    if (options.allowGradientsNotCompared) return result;
+    if (options.allowGradientsNotCompared) return;
     const reasons = verdicts.flatMap(({ b, verdict }) =>
       verdict.notCompared.filter((n) => n.incomplete).map((n) => `${b.backend}${n.what === 'training gradients' ? ', training mode' : ''}: ${n.reason}`),
     );

@@ -62,16 +62,23 @@ export class KerasOperation extends tf.layers.Layer {
     return output;
   }
 
-  /** Shapes come from running the operation on zeros: every op here is shape-polymorphic. */
+  /**
+   * Shapes come from running the operation on zeros: every op here is shape-polymorphic. Open
+   * dimensions (the batch, a sequence length, an image's height) are probed at two sizes: an output
+   * dimension that follows them is open too, so that layers after it (an LSTM over the time axis,
+   * a GetItem slicing to the runtime length) are not built for the probe's size.
+   */
   override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
     const shapes = (Array.isArray(inputShape[0]) || inputShape.length === 0 ? inputShape : [inputShape]) as tf.Shape[];
-    const { shape } = this.probe(shapes, shapes.map(() => 'float32'));
-    return shape.map((d, i) => (i === 0 && shapes[0]![0] === null ? null : d));
+    const dtypes = shapes.map(() => 'float32' as const);
+    const { shape } = this.probe(shapes, dtypes, 2);
+    if (!shapes.some((s) => s.includes(null))) return shape;
+    const other = this.probe(shapes, dtypes, 3).shape;
+    return shape.map((d, i) => (other[i] === d ? d : null));
   }
 
-  private probe(shapes: tf.Shape[], dtypes: tf.DataType[]): { shape: number[]; dtype: tf.DataType } {
-    const probeBatch = 2;
-    const zeros = shapes.map((s, i) => tf.zeros(s.map((d) => d ?? probeBatch), dtypes[i]));
+  private probe(shapes: tf.Shape[], dtypes: tf.DataType[], openSize = 2): { shape: number[]; dtype: tf.DataType } {
+    const zeros = shapes.map((s, i) => tf.zeros(s.map((d) => d ?? openSize), dtypes[i]));
     const out = this.call(zeros.length === 1 ? zeros[0]! : zeros);
     const result = { shape: out.shape, dtype: out.dtype };
     tf.dispose([...zeros, out]);

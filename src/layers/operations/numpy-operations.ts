@@ -26,8 +26,25 @@ const binary: Record<string, (a: tf.Tensor, b: tf.Tensor) => tf.Tensor> = {
   Minimum: tf.minimum,
   Matmul: (a, b) => tf.matMul(a, b),
 };
+// Division makes floats in Keras whatever the dtypes; the others keep an integer tensor's dtype
+// beside a whole Python number (`positions - 1` on int32 ids stays int32, as in Keras).
+const keepsIntegerDtype = new Set(['Add', 'Subtract', 'Multiply', 'Maximum', 'Minimum']);
 for (const [name, fn] of Object.entries(binary)) {
-  registerOperation(`numpy.${name}`, ([a, b]) => fn(tensorOf(a), tensorOf(b)));
+  registerOperation(`numpy.${name}`, ([a, b]) => {
+    const [x, y] = keepsIntegerDtype.has(name) ? weakOperands(a, b) : [tensorOf(a), tensorOf(b)];
+    return fn(x, y);
+  });
+}
+
+/** A Python number beside an integer tensor: the tensor's dtype when whole, else both float32 (Keras's weak scalars). */
+function weakOperands(a: unknown, b: unknown): [tf.Tensor, tf.Tensor] {
+  const tensor = a instanceof tf.Tensor ? a : b instanceof tf.Tensor ? b : null;
+  const number = tensor === a ? b : a;
+  if (!tensor || number instanceof tf.Tensor || tensor.dtype !== 'int32') return [tensorOf(a), tensorOf(b)];
+  const whole = Number.isInteger(Number(number));
+  const t = whole ? tensor : tf.cast(tensor, 'float32');
+  const scalar = tf.scalar(Number(number), whole ? 'int32' : 'float32');
+  return tensor === a ? [t, scalar] : [scalar, t];
 }
 
 const unary: Record<string, (x: tf.Tensor) => tf.Tensor> = {
@@ -46,6 +63,22 @@ const unary: Record<string, (x: tf.Tensor) => tf.Tensor> = {
 };
 for (const [name, fn] of Object.entries(unary)) {
   registerOperation(`numpy.${name}`, ([x]) => fn(tensorOf(x)));
+}
+
+// Shape-following constructors and running sums: positions computed from the ids, whatever their length.
+registerOperation('numpy.OnesLike', ([x], config) => tf.onesLike(castTo(tensorOf(x), config.get('dtype'))));
+registerOperation('numpy.ZerosLike', ([x], config) => tf.zerosLike(castTo(tensorOf(x), config.get('dtype'))));
+registerOperation('numpy.Cumsum', ([x], config) => {
+  const axis = config.get('axis') as number | null | undefined;
+  const t = castTo(tensorOf(x), config.get('dtype'));
+  return axis === null || axis === undefined ? tf.cumsum(tf.reshape(t, [-1]), 0) : tf.cumsum(t, axis);
+});
+
+/** `dtype=None` keeps the input's; int64 is int32 in tfjs. */
+function castTo(x: tf.Tensor, dtype: unknown): tf.Tensor {
+  if (dtype === null || dtype === undefined) return x;
+  const target = String(dtype).startsWith('int') || String(dtype).startsWith('uint') ? 'int32' : String(dtype) === 'bool' ? 'bool' : 'float32';
+  return x.dtype === target ? x : tf.cast(x, target);
 }
 
 const reductions: Record<string, (x: tf.Tensor, axis: number | number[] | undefined, keepDims: boolean) => tf.Tensor> = {
