@@ -5,7 +5,10 @@
 // node_modules exists.
 //
 // Environment: KERAS_BRIDGE_PYTHON (a Python 3.11 to create .venv with),
-//              KERAS_BRIDGE_SKIP_NATIVE=1 (do not build the native tensorflow backend).
+//              KERAS_BRIDGE_SKIP_NATIVE=1 (do not build the native tensorflow backend),
+//              KERAS_BRIDGE_THIRDPARTY=1 (also install python/requirements-thirdparty.lock: keras-hub
+//              and tensorflow-text, about 250 MB, for scripts/keras_hub_census.py and
+//              fixtures/models/keras_hub_models.py; no test needs them).
 import { spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -19,6 +22,8 @@ const VENV_PYTHON = path.join(VENV, 'bin', 'python');
 const VENV_STAMP = path.join(VENV, '.keras-bridge-stamp');
 const REQUIREMENTS = path.join(ROOT, 'python', 'requirements.lock');
 const PYPROJECT = path.join(ROOT, 'python', 'pyproject.toml');
+const THIRDPARTY = path.join(ROOT, 'python', 'requirements-thirdparty.lock');
+const THIRDPARTY_STAMP = path.join(VENV, '.keras-bridge-thirdparty-stamp');
 const PYTHON_VERSION = '3.11';
 
 class SetupError extends Error {}
@@ -113,6 +118,23 @@ function ensureVenv() {
   fs.writeFileSync(VENV_STAMP, `${wanted}\n`);
 }
 
+/**
+ * Optional: installed only when KERAS_BRIDGE_THIRDPARTY=1. --no-deps because the lock pins every
+ * package, and because tensorflow-text requires the `tensorflow` distribution, which pip would
+ * install over tensorflow_cpu's files; tensorflow_cpu provides the same module at the same version.
+ */
+function ensureThirdParty() {
+  if (process.env.KERAS_BRIDGE_THIRDPARTY !== '1') return;
+  const wanted = crypto.createHash('sha256').update(fs.readFileSync(THIRDPARTY)).digest('hex');
+  const stamp = fs.existsSync(THIRDPARTY_STAMP) ? fs.readFileSync(THIRDPARTY_STAMP, 'utf8').trim() : undefined;
+  if (stamp === wanted) return;
+  say('KERAS_BRIDGE_THIRDPARTY=1: installing python/requirements-thirdparty.lock (keras-hub, tensorflow-text) into .venv');
+  run('pip install -r python/requirements-thirdparty.lock', VENV_PYTHON, [
+    '-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '--no-deps', '-r', THIRDPARTY,
+  ]);
+  fs.writeFileSync(THIRDPARTY_STAMP, `${wanted}\n`);
+}
+
 function buildTypeScript() {
   const tsc = path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
   const result = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.json'], { cwd: ROOT, encoding: 'utf8' });
@@ -170,6 +192,7 @@ function main() {
   try {
     ensureNpmPackages();
     ensureVenv();
+    ensureThirdParty();
     buildTypeScript();
   } catch (error) {
     if (!(error instanceof SetupError)) throw error;
