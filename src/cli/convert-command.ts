@@ -1,19 +1,23 @@
-import { loadTranslatedLayers } from '../convert/translated-layers.js';
-import { graphsFromBundle } from '../convert/graph-fallback-translation.js';
-import { retracesFromManifest } from '../convert/retrace-translation.js';
+import { routeInputs } from '../convert/custom-layer-route.js';
+import { parseRoutesFlag } from './routes-flag.js';
 import { convertKerasModel } from '../convert/convert-model.js';
 import { formatConversionReport } from '../report/conversion-table.js';
 import { writeModelDirectory } from '../tfjs-io/model-directory.js';
-import { EXIT_CODES_HELP, UsageError, listFlag, type Command } from './command.js';
+import { EXIT_CODES_HELP, UsageError, listFlag, stringFlag, type Command } from './command.js';
 import { customLayersFlag, loadCustomLayerModules } from './custom-layer-modules.js';
 import { readModelInput } from './read-model-input.js';
 
 export const convertCommand: Command = {
   name: 'convert',
   summary: 'convert a Keras model (bundle, .keras or .h5 file) to a tfjs-layers model directory (model.json + weight shards)',
-  usage: 'convert MODEL OUT_DIR [--custom-layers MODULE ...]',
+  usage: 'convert MODEL OUT_DIR [--custom-layers MODULE ...] [--routes LIST]',
   flags: {
     'custom-layers': customLayersFlag,
+    routes: {
+      type: 'string',
+      value: 'LIST',
+      description: "custom-layer routes to use for layers with no registered TypeScript class, in this order: translate (route 1, TypeScript generated from the layer's Python source), retrace (route 2, symbolic re-trace), graph (route 3, TensorFlow graph fallback); default translate,retrace,graph (docs/custom-layer-routes.md)",
+    },
     json: { type: 'boolean', description: 'print the conversion report as JSON instead of a table' },
     help: { type: 'boolean', description: 'show this help' },
   },
@@ -24,7 +28,9 @@ export const convertCommand: Command = {
     '',
     'Writes OUT_DIR/model.json, group1-shard*of*.bin (4 MB shards) and conversion-report.json,',
     'into a temporary directory renamed into place. Load it with tf.loadLayersModel once your',
-    'custom layers are registered.',
+    'custom layers are registered. Custom layers keras-bridge translated from their Python source',
+    '(a bundle\'s route 1) are written as OUT_DIR/custom-layers/<Class>.ts and compiled into',
+    'OUT_DIR/custom-layers.js, which registers them: import it and keras-bridge/runtime first.',
     '',
     ...EXIT_CODES_HELP,
   ],
@@ -35,12 +41,8 @@ export const convertCommand: Command = {
     }
     await loadCustomLayerModules(listFlag(args, 'custom-layers'));
     const model = await readModelInput(modelPath);
-    const translated = await loadTranslatedLayers(model.manifest);
-    const converted = await convertKerasModel(model.modelConfig, model.weights, model.source, {
-      retraces: retracesFromManifest(model.manifest),
-      graphs: graphsFromBundle(model.manifest, model.graphBytes ?? new Uint8Array()),
-      ...(translated ? { translated } : {}),
-    });
+    const routes = parseRoutesFlag(stringFlag(args, 'routes'));
+    const converted = await convertKerasModel(model.modelConfig, model.weights, model.source, await routeInputs(model.manifest, model.graphBytes, routes));
     const files = await writeModelDirectory(outDir, converted);
     if (args.values['json']) process.stdout.write(JSON.stringify(converted.report, null, 2) + '\n');
     else process.stdout.write(`${formatConversionReport(converted.report)}\nwrote ${outDir}: ${files.join(', ')}\n`);

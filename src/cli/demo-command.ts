@@ -1,6 +1,4 @@
-import { loadTranslatedLayers } from '../convert/translated-layers.js';
-import { graphsFromBundle } from '../convert/graph-fallback-translation.js';
-import { retracesFromManifest } from '../convert/retrace-translation.js';
+import { routeInputs } from '../convert/custom-layer-route.js';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -45,12 +43,7 @@ export const demoCommand: Command = {
       process.stderr.write(`demo: exporting ${factory} from Keras ...\n`);
       await exportWithPython({ out: bundleDir, factory, paths: [SEED_EXAMPLE.pythonPath], onProgress: (l) => process.stderr.write(`  ${l}\n`) });
       const bundle = await loadBundle(bundleDir);
-      const translated = await loadTranslatedLayers(bundle.manifest);
-      const converted = await convertKerasModel(bundle.modelConfig, weightsFromBundle(bundle), `${bundleDir}/${bundle.manifest.model.config_file}`, {
-        retraces: retracesFromManifest(bundle.manifest),
-        graphs: graphsFromBundle(bundle.manifest, bundle.graphBytes),
-        ...(translated ? { translated } : {}),
-      });
+      const converted = await convertKerasModel(bundle.modelConfig, weightsFromBundle(bundle), `${bundleDir}/${bundle.manifest.model.config_file}`, await routeInputs(bundle.manifest, bundle.graphBytes));
       await writeModelDirectory(modelDir, converted);
       process.stderr.write(`demo: converted to ${path.relative(process.cwd(), modelDir)}\n`);
       targets.push({ bundleDir, modelDir });

@@ -10,6 +10,7 @@ import { formatJUnit } from '../report/junit-report.js';
 import { formatParityTable } from '../report/parity-table.js';
 import { EXIT_CODES_HELP, UsageError, listFlag, numberFlag, stringFlag, type Command, type ParsedArgs } from './command.js';
 import { customLayersFlag, loadCustomLayerModules } from './custom-layer-modules.js';
+import { parseRoutesFlag } from './routes-flag.js';
 
 export const parityCommand: Command = {
   name: 'parity',
@@ -25,6 +26,11 @@ export const parityCommand: Command = {
     tolerances: { type: 'string', value: 'FILE', description: 'JSON with per-backend and per-layer tolerances and the decision statistic (docs/tolerances.md)' },
     shard: { type: 'string', value: 'I/N', description: 'run only shard I of N of the (bundle × backend) pairs, to split a run across CI jobs' },
     'custom-layers': customLayersFlag,
+    routes: {
+      type: 'string',
+      value: 'LIST',
+      description: "custom-layer routes conversion may use for layers with no registered TypeScript class, in this order: translate (route 1, TypeScript generated from the layer's Python source), retrace (route 2, symbolic re-trace), graph (route 3, TensorFlow graph fallback); default translate,retrace,graph (docs/custom-layer-routes.md)",
+    },
     'no-color': { type: 'boolean', description: 'plain text output (also when NO_COLOR is set or stdout is not a terminal)' },
     help: { type: 'boolean', description: 'show this help' },
   },
@@ -45,6 +51,7 @@ export const parityCommand: Command = {
       ...(shard ? { shard } : {}),
       requireAllBackends: true,
       customLayerModules,
+      routes: parseRoutesFlag(stringFlag(args, 'routes')),
       onBackend: (model, backend) => progress.step(`${model} on ${backend}`),
     });
     progress.done();

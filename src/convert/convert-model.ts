@@ -43,8 +43,9 @@ export async function convertKerasModel(
   source: string,
   options: ConvertOptions = {},
 ): Promise<ConvertedModel> {
-  checkCustomLayersRegistered(modelConfig, source, options.retraces, options.graphs);
-  const { topology, report } = translateModel(modelConfig, source, { retraces: options.retraces, graphs: options.graphs });
+  const translatedClasses = new Set(options.translated?.classes.map((c) => c.className) ?? []);
+  checkCustomLayersRegistered(modelConfig, source, options.retraces, options.graphs, translatedClasses);
+  const { topology, report } = translateModel(modelConfig, source, { retraces: options.retraces, graphs: options.graphs, translatedClasses });
   const model = await instantiate(topology, source);
   try {
     const assigned = assignWeights(model, weights, source);

@@ -1,7 +1,7 @@
 import { LayerConfigError, UnregisteredLayerError } from '../errors.js';
 import type { KerasObject } from '../keras/keras-object.js';
 import { formatZodPath } from '../keras/zod-issues.js';
-import { findCustomLayer } from '../registry/custom-layer-registry.js';
+import { usableCustomLayer } from '../registry/custom-layer-registry.js';
 import { baseLayerFields } from './base-layer-fields.js';
 import { copy, translateFields } from './field-rules.js';
 import type { TranslationContext } from './translation-context.js';
@@ -17,7 +17,7 @@ function pick(config: Record<string, unknown>, keys: string[]): Record<string, u
  * passed to the TypeScript class with Keras's base fields translated and its own fields as is.
  */
 export function translateCustomLayer(layer: KerasObject, context: TranslationContext): TfjsLayerConfig {
-  const registration = findCustomLayer(layer.class_name, layer.registered_name);
+  const registration = usableCustomLayer(layer.class_name, layer.registered_name, context.options.translatedClasses);
   if (!registration) {
     const missing = { className: layer.class_name, registeredName: layer.registered_name ?? null, module: layer.module ?? null, layers: [context.layerName], fields: {} };
     throw new UnregisteredLayerError([missing], context.source);

@@ -4,7 +4,7 @@ import type { RetraceRecord } from '../keras/bundle-manifest.js';
 import { graphRefusal, type GraphFallback } from './graph-fallback-translation.js';
 import { entryName } from '../keras/layer-names.js';
 import { isUnrecordedSubclassedModel, subclassedModelAdvice } from '../keras/subclassed-model.js';
-import { findCustomLayer, kerasBaseLayerConfigSchema } from '../registry/custom-layer-registry.js';
+import { kerasBaseLayerConfigSchema, usableCustomLayer } from '../registry/custom-layer-registry.js';
 
 /**
  * Every custom layer class of a model (nested models included) that no TypeScript implementation
@@ -16,10 +16,11 @@ export function checkCustomLayersRegistered(
   source: string,
   retraces?: ReadonlyMap<string, RetraceRecord>,
   graphs?: ReadonlyMap<string, GraphFallback>,
+  translatedClasses?: ReadonlySet<string>,
 ): void {
   const missing = new Map<string, MissingCustomLayer>();
   for (const layer of modelLayers(model)) {
-    if (isBuiltinKerasModule(layer.module) || findCustomLayer(layer.class_name, layer.registered_name)) continue;
+    if (isBuiltinKerasModule(layer.module) || usableCustomLayer(layer.class_name, layer.registered_name, translatedClasses)) continue;
     const name = entryName(layer) ?? '(unnamed)';
     const retrace = retraces?.get(name);
     const graph = graphs?.get(name);

@@ -1,7 +1,6 @@
 import { UnsupportedLayerError } from '../errors.js';
 import type { BundleManifest, RetraceRecord } from '../keras/bundle-manifest.js';
 import { isBuiltinKerasModule, type KerasObject } from '../keras/keras-object.js';
-import { findCustomLayer } from '../registry/custom-layer-registry.js';
 import type { KerasLayerWeightSpec } from '../layers/operations/keras-layer-weights.js';
 import '../layers/operations/keras-layer-weights.js';
 import { translateModel } from './translate-model.js';
@@ -10,9 +9,9 @@ import type { TfjsLayerConfig } from './translator-registry.js';
 
 export type TracedLayer = Extract<RetraceRecord, { status: 'traced' }>;
 
-/** The re-trace a custom layer converts from: only when no TypeScript class is registered for it (a hand-written one always wins). */
+/** The re-trace recorded for a custom layer (whether it is used is custom-layer-route.ts's decision). */
 export function tracedLayer(layer: KerasObject, layerName: string, retraces: ReadonlyMap<string, RetraceRecord> | undefined): TracedLayer | undefined {
-  if (isBuiltinKerasModule(layer.module) || findCustomLayer(layer.class_name, layer.registered_name)) return undefined;
+  if (isBuiltinKerasModule(layer.module)) return undefined;
   const record = retraces?.get(layerName);
   return record?.status === 'traced' ? record : undefined;
 }

@@ -4,7 +4,7 @@ import { entryName } from '../keras/layer-names.js';
 import { recordedSubclass } from '../keras/subclassed-model.js';
 import type { LayerConversion } from './conversion-report.js';
 import { translateCustomLayer } from './custom-layer-translation.js';
-import { findCustomLayer } from '../registry/custom-layer-registry.js';
+import { usableCustomLayer } from '../registry/custom-layer-registry.js';
 import { customLayerRoute } from './custom-layer-route.js';
 import { translateGraphLayer } from './graph-fallback-translation.js';
 import { translateRetracedLayer } from './retrace-translation.js';
@@ -36,7 +36,7 @@ export function translateLayer(
   const custom = !isBuiltinKerasModule(layer.module);
   const route = customLayerRoute(layer, layerName, options);
   // A class keras-bridge generated from the layer's Python source (route 1) is registered like a hand-written one.
-  const generated = custom && findCustomLayer(layer.class_name, layer.registered_name)?.origin === 'translated';
+  const generated = custom && usableCustomLayer(layer.class_name, layer.registered_name, options.translatedClasses)?.origin === 'translated';
   const mapping: LayerConversion['mapping'] = route ? route.route : generated ? 'translated' : custom ? 'custom' : isOperationNode(layer) ? 'operation' : isModelClass(layer) ? 'model' : 'tfjs';
   const translator = {
     retrace: (l: KerasObject, c: TranslationContext) => translateRetracedLayer(l, c, (route as Extract<typeof route, { route: 'retrace' }>).trace),

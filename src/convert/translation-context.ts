@@ -22,6 +22,8 @@ export interface TranslateOptions {
   retraces?: ReadonlyMap<string, RetraceRecord>;
   /** A bundle's traced graphs of custom layers, by layer name (graph-fallback-translation.ts). */
   graphs?: ReadonlyMap<string, GraphFallback>;
+  /** The classes this conversion generated from Python source (route 1, translated-layers.ts) and may use. */
+  translatedClasses?: ReadonlySet<string>;
 }
 
 /** Passed to every translator: where we are (for error messages) and a place to record notes. */

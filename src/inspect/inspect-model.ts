@@ -162,5 +162,6 @@ function customClass(record: BundleManifest['custom_layers'][number]): Inspected
     source: record.source ?? null,
     baseSources: record.base_sources ?? [],
     pythonOnly: record.python_only ?? null,
+    translation: record.translation ? { status: record.translation.status, gaps: record.translation.status === 'gaps' ? record.translation.gaps : [] } : null,
   };
 }

@@ -1,3 +1,4 @@
+import type { TranslationGapRecord } from '../keras/bundle-manifest.js';
 import type { ConstraintWarning, FieldNote } from '../convert/conversion-report.js';
 import type { ClassSource, PythonOnlyFinding } from '../keras/bundle-manifest.js';
 import type { SubclassedModel } from '../keras/subclassed-model.js';
@@ -45,6 +46,8 @@ export interface InspectedCustomClass {
   baseSources: ClassSource[];
   /** Null when not recorded; `unanalyzed` says why call() was not analyzed. */
   pythonOnly: { analyzed: string[]; unanalyzed: string | null; findings: PythonOnlyFinding[] } | null;
+  /** Route 1: whether the class's Python source translated to TypeScript, else the gaps; null when not recorded. */
+  translation: { status: 'translated' | 'gaps'; gaps: TranslationGapRecord[] } | null;
 }
 
 /** `keras-bridge inspect --json`: plain data (docs/inspect.md has the schema). */

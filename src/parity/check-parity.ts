@@ -5,10 +5,9 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { isBrowserBackend, useBackend, type BackendName, type NodeBackendName } from '../backends/index.js';
 import { BrowserSession } from '../browser/browser-session.js';
-import { loadTranslatedLayers, TRANSLATED_MODULE } from '../convert/translated-layers.js';
+import { TRANSLATED_MODULE } from '../convert/translated-layers.js';
+import { routeInputs, type RouteName } from '../convert/custom-layer-route.js';
 import { loadCustomLayerModules } from '../cli/custom-layer-modules.js';
-import { graphsFromBundle } from '../convert/graph-fallback-translation.js';
-import { retracesFromManifest } from '../convert/retrace-translation.js';
 import { convertKerasModel, toModelArtifacts, type ConvertedModel } from '../convert/convert-model.js';
 import { weightsFromBundle } from '../convert/weight-source.js';
 import { bundleGolden, loadBundle, type Bundle } from '../keras/bundle.js';
@@ -44,6 +43,8 @@ export interface ParityOptions {
   browser?: BrowserSession;
   /** The --custom-layers modules, which browser pages import too. */
   customLayerModules?: string[];
+  /** The custom-layer routes conversion may use (--routes); all by default. */
+  routes?: readonly RouteName[];
 }
 
 interface Evaluation {
@@ -62,7 +63,7 @@ interface Evaluation {
 export async function checkBundleParityCases(target: ParityTarget, options: ParityOptions): Promise<ModelParity[]> {
   const { bundleDir, modelDir } = typeof target === 'string' ? { bundleDir: target, modelDir: undefined } : target;
   const bundle = await loadBundle(bundleDir);
-  const converted = modelDir ? undefined : await convertBundle(bundle);
+  const converted = modelDir ? undefined : await convertBundle(bundle, options.routes);
   const browser = options.browser ?? (options.backends.some(isBrowserBackend) ? new BrowserSession(options.customLayerModules) : undefined);
   const written: { dir?: string } = {};
   try {
@@ -152,14 +153,9 @@ async function conversionWarnings(converted: ConvertedModel | undefined, modelDi
   }
 }
 
-async function convertBundle(bundle: Bundle): Promise<ConvertedModel> {
+async function convertBundle(bundle: Bundle, routes?: readonly RouteName[]): Promise<ConvertedModel> {
   const source = `${bundle.dir}/${bundle.manifest.model.config_file}`;
-  const translated = await loadTranslatedLayers(bundle.manifest);
-  return convertKerasModel(bundle.modelConfig, weightsFromBundle(bundle), source, {
-    retraces: retracesFromManifest(bundle.manifest),
-    graphs: graphsFromBundle(bundle.manifest, bundle.graphBytes),
-    ...(translated ? { translated } : {}),
-  });
+  return convertKerasModel(bundle.modelConfig, weightsFromBundle(bundle), source, await routeInputs(bundle.manifest, bundle.graphBytes, routes));
 }
 
 async function writeTemporaryModel(converted: ConvertedModel): Promise<string> {

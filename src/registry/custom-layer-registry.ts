@@ -104,6 +104,21 @@ export function findCustomLayer(
   return (registeredName ? registrations.get(registeredName) : undefined) ?? registrations.get(className);
 }
 
+/**
+ * The registration a conversion may use: a hand-written one always; one generated from Python
+ * source (route 1) only when that conversion loaded it (`translatedClasses`), since the registry
+ * outlives a conversion and another bundle's generated class must not stand in for this one's.
+ */
+export function usableCustomLayer(
+  className: string,
+  registeredName: string | null | undefined,
+  translatedClasses: ReadonlySet<string> | undefined,
+): CustomLayerRegistration | undefined {
+  const registration = findCustomLayer(className, registeredName);
+  if (registration?.origin === 'translated' && !translatedClasses?.has(registration.className)) return undefined;
+  return registration;
+}
+
 export function registeredCustomLayers(): string[] {
   return [...registrations.keys()].sort();
 }

@@ -63,6 +63,11 @@ function customClassLines(custom: InspectedCustomClass): string[] {
   for (const finding of python?.findings ?? []) {
     lines.push(`    ${finding.file}:${finding.line}: ${finding.construct} in ${finding.function}: ${finding.code}`);
   }
+  if (custom.translation?.status === 'translated') lines.push('    translated to TypeScript (route 1)');
+  for (const gap of custom.translation?.gaps ?? []) {
+    const at = gap.line !== undefined ? `${gap.file ?? '?'}:${gap.line}: ` : '';
+    lines.push(`    not translated: ${at}${gap.why}${gap.code ? ` (${gap.code})` : ''}`);
+  }
   return lines;
 }
 

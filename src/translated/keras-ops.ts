@@ -6,6 +6,8 @@
  * Everything is built from differentiable tfjs ops, so gradients flow as through any tfjs layer.
  */
 import * as tf from '@tensorflow/tfjs';
+import { tfjsActivationFor } from '../convert/activations.js';
+import { random } from '../training/replayable-random.js';
 import { isSlice, sliceIndices, type Slice } from './python-semantics.js';
 
 export type TensorOrValue = tf.Tensor | number | boolean | number[] | number[][] | tf.LayerVariable;
@@ -510,5 +512,38 @@ export function layerField(layer: tf.layers.Layer, name: string): unknown {
   const camel = name.replace(/_(\w)/g, (_, c: string) => c.toUpperCase());
   return config[camel] ?? config[name];
 }
+
+export function computeMask(layer: tf.layers.Layer, inputs: tf.Tensor | tf.Tensor[], mask: tf.Tensor | null = null): tf.Tensor | null {
+  return (layer.computeMask(inputs, mask ?? undefined) as tf.Tensor | null) ?? null;
+}
+
+// --- state: a weight updated by call() (moving statistics in training) ------------------------
+export function assign(variable: tf.LayerVariable, value: TensorOrValue): null {
+  variable.write(cast(value, variable.dtype));
+  return null;
+}
+
+export const assignAdd = (variable: tf.LayerVariable, value: TensorOrValue): null => assign(variable, add(variable.read(), value));
+export const assignSub = (variable: tf.LayerVariable, value: TensorOrValue): null => assign(variable, subtract(variable.read(), value));
+
+// --- activations by name ------------------------------------------------------------------------
+/** keras.activations.get(name): a function tensor → tensor, through the converter's activation table. */
+export function activation(identifier: string | null | undefined): (x: tf.Tensor) => tf.Tensor {
+  if (identifier === null || identifier === undefined || identifier === 'linear') return (x) => x;
+  const name = tfjsActivationFor(identifier);
+  if (!name) throw new Error(`keras.activations.get('${identifier}'): no tfjs activation of that name`);
+  const layer = tf.layers.activation({ activation: name as 'relu' });
+  return (x) => layer.apply(x) as tf.Tensor;
+}
+
+// --- random draws, replayable by training-mode parity (src/training/replayable-random.ts) ----------
+/** keras.random.SeedGenerator: draws in TypeScript take no seed object. */
+export const seedGenerator = (): null => null;
+export const randomUniform = (shape: number[], minval = 0, maxval = 1): tf.Tensor => random.uniform(shape, minval, maxval);
+export const randomNormal = (shape: number[], mean = 0, stddev = 1): tf.Tensor => random.normal(shape, mean, stddev);
+export const randomDropout = (x: TensorOrValue, rate: number, noiseShape: number[] | null = null): tf.Tensor => {
+  const t = floating(x);
+  return random.dropout(t, rate, noiseShape ?? t.shape);
+};
 
 export { kerasLayer } from './keras-sub-layer.js';

@@ -55,9 +55,17 @@ export class TranslatedLayer extends tf.layers.Layer {
     throw new Error(`${this.getClassName()} '${this.name}': config field '${key}' is missing and __init__ gives it no default`);
   }
 
-  /** Keeps a sub-layer (or a list of them) in creation order, as Keras tracks attributes. */
-  protected track<T extends tf.layers.Layer | tf.layers.Layer[]>(layers: T): T {
-    for (const layer of Array.isArray(layers) ? layers : [layers]) this.subLayerList.push(layer);
+  /**
+   * Keeps a sub-layer (or a list of them) in creation order, as Keras tracks attributes. `name` (the
+   * attribute's, `name_0`, `name_1` ... for a list) replaces tfjs's automatic name, which differs
+   * between two instances of one model: weights are saved and loaded by name.
+   */
+  protected track<T extends tf.layers.Layer | tf.layers.Layer[]>(layers: T, name?: string): T {
+    const list = Array.isArray(layers) ? layers : [layers];
+    list.forEach((layer, i) => {
+      if (name !== undefined) (layer as { name: string }).name = Array.isArray(layers) ? `${name}_${i}` : name;
+      this.subLayerList.push(layer);
+    });
     return layers;
   }
 
@@ -69,6 +77,12 @@ export class TranslatedLayer extends tf.layers.Layer {
   protected callLayer(layer: tf.layers.Layer, inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs = {}): any {
     const options = Object.fromEntries(Object.entries(kwargs).filter(([, v]) => v !== null && v !== undefined));
     return layer.apply(inputs, options);
+  }
+
+  /** `self.sub.build(shape)`: built on a symbolic input, under this layer's name scope, as apply() would. */
+  protected buildLayer(layer: tf.layers.Layer, shape: Array<number | null>): null {
+    if (!layer.built) layer.apply(tf.input({ batchShape: shape }));
+    return null;
   }
 
   /** `self.add_weight(...)` with Keras's initializer names. */

@@ -66,7 +66,9 @@ function sourcesHash(modelsFile: string, options: string): string {
   const hash = createHash('sha256').update(readFileSync(modelsFile)).update(options);
   for (const name of KERNEL_ENVIRONMENT) hash.update(`\0${name}=${process.env[name] ?? ''}`);
   const exporter = path.join(REPO_ROOT, 'python', 'keras_bridge');
-  for (const file of readdirSync(exporter).filter((f) => f.endsWith('.py')).sort()) hash.update(readFileSync(path.join(exporter, file)));
+  // The exporter's sources, its sub-packages (translation/) included.
+  const sources = (readdirSync(exporter, { recursive: true }) as string[]).filter((f) => f.endsWith('.py')).sort();
+  for (const file of sources) hash.update(file).update(readFileSync(path.join(exporter, file)));
   return hash.digest('hex');
 }
 

@@ -55,4 +55,5 @@ def translation_record(cls, layer, source: dict, user_bases: list) -> dict:
     gaps = [gap_record(g, lines, first_line, file) for g in result["gaps"]]
     if gaps:
         return {"status": "gaps", "gaps": gaps}
-    return {"status": "translated", "typescript": text, "dependencies": dependencies}
+    notes = [{**gap_record(TranslationGap(node, text), lines, first_line, file)} for node, text in result["context"].notes]
+    return {"status": "translated", "typescript": text, "dependencies": dependencies, **({"notes": notes} if notes else {})}

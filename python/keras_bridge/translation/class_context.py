@@ -46,6 +46,7 @@ class ClassContext:
         self.attribute_kinds: dict = {}
         self.attribute_types: dict = {}
         self.custom_dependencies: list = []  # user classes the generated code constructs
+        self.notes: list = []  # (node, text): what was left out on purpose, said in the record
 
     # --- names -----------------------------------------------------------------------------
     def lookup_global(self, name: str):

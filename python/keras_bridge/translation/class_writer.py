@@ -43,7 +43,10 @@ class StateTranslator(FunctionTranslator):
             kind = kind_of_live(live)
         code = value.code
         if kind == v.LAYER or (kind == v.SEQUENCE and value.element == v.LAYER):
-            code = f"this.track({code})"
+            # Named after the attribute unless the Python names it: tfjs's automatic names change
+            # from one model instance to the next, and saved weights are found by name.
+            named = isinstance(value_node, ast.Call) and any(k.arg == "name" for k in value_node.keywords)
+            code = f"this.track({code})" if named else f"this.track({code}, {ts_string(attr.lstrip('_') or attr)})"
         self.emit(f"this.{name} = {code};")
         self.context.attribute_kinds[attr] = kind
         self.fields[name] = field_type(kind, value, live if found else None)
@@ -84,6 +87,10 @@ class StateTranslator(FunctionTranslator):
 def field_type(kind: str, value: v.Value, live) -> str:
     if kind == v.SEQUENCE and value.element == v.LAYER:
         return "tf.layers.Layer[]"
+    if kind == "function":
+        return "(x: tf.Tensor) => tf.Tensor"
+    if kind == "seed":
+        return "null"
     if kind == v.WEIGHT:
         return "tf.LayerVariable"
     if kind == v.SEQUENCE and value.element == v.NUMBER:

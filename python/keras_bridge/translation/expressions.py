@@ -389,6 +389,16 @@ class ExpressionTranslator:
                 return self.self_call(node, func.attr)
             if owner.kind in (v.LAYER,) and func.attr in ("__call__", "call"):
                 return self.layer_call(node, owner)
+            if owner.kind == v.LAYER and func.attr == "build":
+                (shape,), _ = self.arguments(node)
+                return v.Value(f"this.buildLayer({owner.code}, {shape.code})", v.NONE)
+            if owner.kind == v.LAYER and func.attr == "compute_mask":
+                args, kwargs = self.arguments(node)
+                mask = kwargs.get("mask") or (args[1] if len(args) > 1 else None)
+                return v.Value(f"kops.computeMask({owner.code}, {self.read(args[0])}, {mask.code if mask else 'null'})", v.TENSOR)
+            if owner.kind == v.WEIGHT and func.attr in ("assign", "assign_add", "assign_sub"):
+                (value,), _ = self.arguments(node)
+                return v.Value(f"kops.{ {'assign': 'assign', 'assign_add': 'assignAdd', 'assign_sub': 'assignSub'}[func.attr]}({owner.code}, {self.read(value)})", v.NONE)
             if owner.is_tensor or owner.kind in (v.SHAPE, v.SEQUENCE, v.STRING, v.DICT):
                 return self.method_call(node, owner, func.attr)
             if owner.kind != "object":
@@ -398,6 +408,11 @@ class ExpressionTranslator:
             return self.layer_call(node, callee)
         if callee.kind == "method":
             return self.helper_call(node, callee.python)
+        if callee.kind == "function":
+            args, kwargs = self.arguments(node)
+            if len(args) != 1 or kwargs:
+                raise TranslationGap(node, "an activation function called with other than one tensor")
+            return v.tensor(f"{callee.code}({self.read(args[0])})")
         if callee.kind != "object":
             raise TranslationGap(node, f"calling a {callee.kind} value is not translated")
         return self.object_call(node, callee.python)

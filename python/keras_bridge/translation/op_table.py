@@ -174,6 +174,17 @@ row("kops.convertToTensor", ["keras.ops.convert_to_tensor", "tensorflow.convert_
     ignored=("name", "sparse", "ragged", "dtype_hint", "shape", "verify_shape", "copy", "order", "like", "ndmin"))
 
 
+# --- activations looked up by name, random draws (replayed by training-mode parity) -----------
+row("kops.activation", ["keras.activations.get"], kind="function", identifier="identifier",
+    note="a function tensor → tensor, by Keras activation name (None: linear)")
+row("kops.seedGenerator", ["keras.random.SeedGenerator"], kind="seed", ignored=("name", "seed", "kwargs"),
+    note="no state in TypeScript: draws come from keras-bridge's replayable `random`")
+row("kops.randomUniform", ["keras.random.uniform"], shape="shape", minval="minval", maxval="maxval", ignored=("name", "seed", "dtype"),
+    note="through `random` (src/training/replayable-random.ts): training-mode parity replays Keras's draws")
+row("kops.randomNormal", ["keras.random.normal"], shape="shape", mean="mean", stddev="stddev", ignored=("name", "seed", "dtype"))
+row("kops.randomDropout", ["keras.random.dropout"], x="inputs", rate="rate", noiseShape="noise_shape", ignored=("name", "seed"))
+
+
 def _resolve(qualified: str):
     parts = qualified.split(".")
     for i in range(len(parts), 0, -1):

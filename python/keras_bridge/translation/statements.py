@@ -36,7 +36,13 @@ class FunctionTranslator(ExpressionTranslator):
             try:
                 self.statement(statement)
             except TranslationGap as gap:
-                self.gaps.append(gap)
+                weight = initial_value_of_weight(statement) if self.method in ("__init__", "build") else None
+                if weight is None:
+                    self.gaps.append(gap)
+                    continue
+                # Converted weights are loaded from Keras: an initial value only matters to a layer trained from scratch.
+                self.emit(f"// keras-bridge: self.{weight}'s initial value is not translated ({gap.why}); its value is loaded from Keras.")
+                self.context.notes.append((statement, f"initial value of weight self.{weight} not translated: {gap.why}"))
 
     def statement(self, node: ast.stmt) -> None:
         method = getattr(self, f"_stmt_{type(node).__name__}", None)
@@ -231,6 +237,11 @@ class FunctionTranslator(ExpressionTranslator):
         kind = self.context.kind_of_attribute(attr)
         if kind == v.LAYER:
             return self.layer_call(node, self.self_attribute(node, attr))
+        if kind == "function":
+            args, kwargs = self.arguments(node)
+            if len(args) != 1 or kwargs:
+                raise TranslationGap(node, f"self.{attr}(...) with other than one tensor")
+            return v.tensor(f"this.{self.context.attribute_name(attr)}({self.read(args[0])})")
         raise TranslationGap(node, f"self.{attr}(...) is not translated")
 
     def add_weight(self, node: ast.Call) -> v.Value:
@@ -334,6 +345,16 @@ class HelperMethods:
         record = {"kind": kind, "params": signature, "lines": translator.lines, "training": translator.training is not None, "name": fn.name}
         self.order.append(fn.name)
         return record
+
+
+def initial_value_of_weight(statement) -> str | None:
+    """`self.<weight>.assign(...)` as a statement: the attribute's name, else None."""
+    call = statement.value if isinstance(statement, ast.Expr) else None
+    if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr == "assign":
+        target = call.func.value
+        if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) and target.value.id == "self":
+            return target.attr
+    return None
 
 
 def ts_type(kind: str) -> str:
