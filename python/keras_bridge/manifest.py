@@ -12,7 +12,7 @@ from .layer_graph import LayerGraph, flatten_layers, node_zero, shape_list
 from .python_only import python_only_constructs
 from .graph_fallback import graph_layer
 from .retrace import retrace_layer
-from .translation import translation_record
+from .translation import keras_sub_layer_names, translation_record
 from .subclassed_models import SUBCLASSED_MODEL_KEY, is_recorded_model, model_config
 
 
@@ -127,6 +127,8 @@ def custom_layer_records(model, source_roots=(), graph_pack: TensorPack | None =
         if "translation" not in record:
             # Route 1: one TypeScript class per Python class, typed from its first instance.
             record["translation"] = translation_record(cls, layer, record.get("source", {}), user_base_classes(cls))
+        if record["translation"]["status"] == "translated":
+            record["translation"].setdefault("sub_layers", {})[layer.name] = keras_sub_layer_names(layer)
         record["layers"].append(layer.name)
         record["retraces"].append(retrace_layer(layer))
         if graph_pack is not None:

@@ -45,7 +45,12 @@ export async function convertKerasModel(
 ): Promise<ConvertedModel> {
   const translatedClasses = new Set(options.translated?.classes.map((c) => c.className) ?? []);
   checkCustomLayersRegistered(modelConfig, source, options.retraces, options.graphs, translatedClasses);
-  const { topology, report } = translateModel(modelConfig, source, { retraces: options.retraces, graphs: options.graphs, translatedClasses });
+  const { topology, report } = translateModel(modelConfig, source, {
+    retraces: options.retraces,
+    graphs: options.graphs,
+    translatedClasses,
+    ...(options.translated ? { subLayerNames: options.translated.subLayerNames } : {}),
+  });
   const model = await instantiate(topology, source);
   try {
     const assigned = assignWeights(model, weights, source);

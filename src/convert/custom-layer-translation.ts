@@ -6,7 +6,7 @@ import { baseLayerFields } from './base-layer-fields.js';
 import { copy, translateFields } from './field-rules.js';
 import type { TranslationContext } from './translation-context.js';
 import type { TfjsLayerConfig } from './translator-registry.js';
-import { encodePythonConfig, PYTHON_CONFIG_FIELD } from '../translated/python-config.js';
+import { encodePythonConfig, PYTHON_CONFIG_FIELD, SUB_LAYERS_FIELD } from '../translated/python-config.js';
 
 function pick(config: Record<string, unknown>, keys: string[]): Record<string, unknown> {
   return Object.fromEntries(keys.map((k) => [k, config[k]]));
@@ -33,11 +33,16 @@ export function translateCustomLayer(layer: KerasObject, context: TranslationCon
     throw new LayerConfigError(context.source, context.layerName, field, detail);
   }
   if (registration.pythonConfig) {
+    const subLayers = context.options.subLayerNames?.get(context.layerName);
     const own = Object.fromEntries(Object.entries(layer.config).filter(([field]) => !(field in baseLayerFields)));
     const base = pick(layer.config, Object.keys(layer.config).filter((field) => field in baseLayerFields));
     return {
       class_name: registration.className,
-      config: { ...translateFields(base, baseLayerFields, context), [PYTHON_CONFIG_FIELD]: encodePythonConfig(own) },
+      config: {
+        ...translateFields(base, baseLayerFields, context),
+        [PYTHON_CONFIG_FIELD]: encodePythonConfig(own),
+        ...(subLayers ? { [SUB_LAYERS_FIELD]: encodePythonConfig(subLayers) } : {}),
+      },
     };
   }
   const ownFields = Object.fromEntries(

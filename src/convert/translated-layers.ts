@@ -21,6 +21,8 @@ export interface TranslatedClass {
 /** The generated code of a bundle: readable TypeScript per class, and one compiled ESM module registering them all. */
 export interface TranslatedLayers {
   classes: TranslatedClass[];
+  /** Per layer name: Keras's names of the layer's sub-layers (SubLayerNames), for the converted config. */
+  subLayerNames: Map<string, Record<string, unknown>>;
   /** custom-layers.js: every class in dependency order, imports merged. */
   javascript: string;
 }
@@ -57,8 +59,17 @@ export function translationsToUse(manifest: BundleManifest | undefined): Transla
   return ordered;
 }
 
+function subLayerNamesOf(manifest: BundleManifest | undefined): Map<string, Record<string, unknown>> {
+  const names = new Map<string, Record<string, unknown>>();
+  for (const custom of manifest?.custom_layers ?? []) {
+    if (custom.translation?.status !== 'translated') continue;
+    for (const [layer, subLayers] of Object.entries(custom.translation.sub_layers ?? {})) names.set(layer, subLayers);
+  }
+  return names;
+}
+
 /** Compiles the classes into one ES module (custom-layers.js) with TypeScript's transpiler. */
-export function compileTranslatedLayers(classes: TranslatedClass[]): TranslatedLayers {
+export function compileTranslatedLayers(classes: TranslatedClass[]): Omit<TranslatedLayers, 'subLayerNames'> {
   const imports = new MergedImports();
   const bodies: string[] = [];
   for (const c of classes) {
@@ -135,7 +146,7 @@ export async function stageTranslatedModule(translated: TranslatedLayers): Promi
 export async function loadTranslatedLayers(manifest: BundleManifest | undefined): Promise<TranslatedLayers | undefined> {
   const classes = translationsToUse(manifest);
   if (classes.length === 0) return undefined;
-  const translated = compileTranslatedLayers(classes);
+  const translated = { ...compileTranslatedLayers(classes), subLayerNames: subLayerNamesOf(manifest) };
   await loadCustomLayerModules([await stageTranslatedModule(translated)]);
   return translated;
 }

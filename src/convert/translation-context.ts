@@ -24,6 +24,8 @@ export interface TranslateOptions {
   graphs?: ReadonlyMap<string, GraphFallback>;
   /** The classes this conversion generated from Python source (route 1, translated-layers.ts) and may use. */
   translatedClasses?: ReadonlySet<string>;
+  /** Keras's names of each translated layer's sub-layers, by layer name (translated-layers.ts). */
+  subLayerNames?: ReadonlyMap<string, Record<string, unknown>>;
 }
 
 /** Passed to every translator: where we are (for error messages) and a place to record notes. */

@@ -294,7 +294,14 @@ export type TranslationGapRecord = z.infer<typeof translationGap>;
  * "Translations"), or the gaps that kept it from being translated.
  */
 const translationRecord = z.discriminatedUnion('status', [
-  z.object({ status: z.literal('translated'), typescript: z.string(), dependencies: z.array(z.string()), notes: z.array(translationGap).optional() }),
+  z.object({
+    status: z.literal('translated'),
+    typescript: z.string(),
+    dependencies: z.array(z.string()),
+    notes: z.array(translationGap).optional(),
+    /** Per layer of the class: Keras's names of its sub-layers, by attribute (translated/translated-layer.ts). */
+    sub_layers: z.record(z.record(z.unknown())).optional(),
+  }),
   z.object({ status: z.literal('gaps'), gaps: z.array(translationGap) }),
 ]);
 export type TranslationRecord = z.infer<typeof translationRecord>;

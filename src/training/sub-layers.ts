@@ -1,4 +1,5 @@
 import type * as tf from '@tensorflow/tfjs';
+import { TranslatedLayer } from '../translated/translated-layer.js';
 
 /**
  * Layers that hold other layers and call them: Keras records their sub-layers' random draws
@@ -20,7 +21,11 @@ export function registerSubLayers(classNames: string[], subLayers: SubLayers): v
 }
 
 export function subLayersOf(layer: tf.layers.Layer): SubLayer[] {
-  return holders.get(layer.getClassName())?.(layer) ?? [];
+  const registered = holders.get(layer.getClassName());
+  if (registered) return registered(layer);
+  // A layer translated from Python (route 1) names its sub-layers as Keras does (translated-layer.ts).
+  if (layer instanceof TranslatedLayer) return layer.subLayers.map((sub) => ({ layer: sub, name: sub.name }));
+  return [];
 }
 
 // Keras 3 names Bidirectional's copies forward_<name> and backward_<name>, where <name> is the

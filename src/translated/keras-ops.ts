@@ -262,10 +262,20 @@ export function einsum(subscripts: string, ...operandsIn: unknown[]): tf.Tensor 
   const out = explicitOut ?? [...counts].filter(([, n]) => n === 1).map(([c]) => c).sort().join('');
   const tensors = operands.map((o) => floating(o));
   if (tensors.length === 1) return einsumOne(tensors[0]!, inputs[0]!, out);
-  if (tensors.length !== 2) throw new Error(`kops.einsum('${subscripts}'): only one or two operands are supported`);
-  // Sum away letters that appear in one operand only and not in the output.
-  const [a0, b0] = tensors as [tf.Tensor, tf.Tensor];
-  const [sa, sb] = inputs as [string, string];
+  // More than two operands: contract left to right, keeping the letters later operands or the output use.
+  let left = tensors[0]!;
+  let leftLetters = inputs[0]!;
+  for (let i = 1; i < tensors.length; i++) {
+    const later = inputs.slice(i + 1).join('') + out;
+    const kept = i === tensors.length - 1 ? out : [...new Set(leftLetters + inputs[i]!)].filter((c) => later.includes(c)).join('');
+    left = einsumPair(left, leftLetters, tensors[i]!, inputs[i]!, kept, subscripts);
+    leftLetters = kept;
+  }
+  return left;
+}
+
+/** Two operands contracted to `out`: batch letters (in both and the output) lead one batched matMul. */
+function einsumPair(a0: tf.Tensor, sa: string, b0: tf.Tensor, sb: string, out: string, subscripts: string): tf.Tensor {
   const keepA = [...sa].filter((c) => sb.includes(c) || out.includes(c)).join('');
   const keepB = [...sb].filter((c) => sa.includes(c) || out.includes(c)).join('');
   const a = einsumOne(a0, sa, keepA);

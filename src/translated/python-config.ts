@@ -6,6 +6,8 @@
  * are written as %XX with lowercase hex digits.
  */
 export const PYTHON_CONFIG_FIELD = 'keras_bridge_python_config';
+/** Keras's names of a translated layer's sub-layers (SubLayerNames), encoded the same way. */
+export const SUB_LAYERS_FIELD = 'keras_bridge_sub_layers';
 
 export function encodePythonConfig(config: Record<string, unknown>): string {
   return JSON.stringify(config).replace(/[%_A-Z]/g, (c) => `%${c.charCodeAt(0).toString(16).toLowerCase()}`);

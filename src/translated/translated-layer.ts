@@ -1,5 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
-import { decodePythonConfig, encodePythonConfig, PYTHON_CONFIG_FIELD } from './python-config.js';
+import { decodePythonConfig, encodePythonConfig, PYTHON_CONFIG_FIELD, SUB_LAYERS_FIELD } from './python-config.js';
+
+/** Keras's names of a layer's sub-layers by tracking key (the attribute; `attr_0` ... for a list), nested for translated sub-layers. */
+export type SubLayerNames = Record<string, { name: string; sub_layers?: SubLayerNames }>;
 
 type Initializer = ReturnType<typeof tf.initializers.zeros>;
 
@@ -39,13 +42,17 @@ const PROBE_SIZES: Array<[number, number]> = [
 export class TranslatedLayer extends tf.layers.Layer {
   /** The layer's own get_config() fields, as Python wrote them. */
   protected readonly pythonConfig: Record<string, unknown>;
-  private readonly subLayerList: tf.layers.Layer[] = [];
+  private readonly subLayerList: Array<{ key: string; layer: tf.layers.Layer; named: boolean }> = [];
+  /** Keras's names of the sub-layers, by tracking key, when the converter knows them. */
+  private kerasNames: SubLayerNames = {};
   private probing = false;
 
   constructor(args: TranslatedLayerArgs) {
     super(args as tf.serialization.ConfigDict);
     const encoded = args[camelKey(PYTHON_CONFIG_FIELD)] ?? args[PYTHON_CONFIG_FIELD];
     this.pythonConfig = typeof encoded === 'string' ? decodePythonConfig(encoded) : withoutBaseFields(args);
+    const names = args[camelKey(SUB_LAYERS_FIELD)] ?? args[SUB_LAYERS_FIELD];
+    if (typeof names === 'string') this.kerasNames = decodePythonConfig(names) as SubLayerNames;
   }
 
   /** A get_config() field, or the Python default when the config lacks it. */
@@ -60,17 +67,31 @@ export class TranslatedLayer extends tf.layers.Layer {
    * attribute's, `name_0`, `name_1` ... for a list) replaces tfjs's automatic name, which differs
    * between two instances of one model: weights are saved and loaded by name.
    */
-  protected track<T extends tf.layers.Layer | tf.layers.Layer[]>(layers: T, name?: string): T {
+  protected track<T extends tf.layers.Layer | tf.layers.Layer[]>(layers: T, key: string, named = false): T {
     const list = Array.isArray(layers) ? layers : [layers];
     list.forEach((layer, i) => {
-      if (name !== undefined) (layer as { name: string }).name = Array.isArray(layers) ? `${name}_${i}` : name;
-      this.subLayerList.push(layer);
+      const entry = { key: Array.isArray(layers) ? `${key}_${i}` : key, layer, named };
+      this.subLayerList.push(entry);
+      this.nameSubLayer(entry);
     });
     return layers;
   }
 
+  /** Keras's name when known (its weights are then named by their Keras paths), else the attribute's unless Python named it. */
+  private nameSubLayer(entry: { key: string; layer: tf.layers.Layer; named: boolean }): void {
+    const keras = this.kerasNames[entry.key];
+    if (keras || !entry.named) (entry.layer as { name: string }).name = keras?.name ?? entry.key;
+    if (entry.layer instanceof TranslatedLayer && keras?.sub_layers) entry.layer.useKerasNames(keras.sub_layers);
+  }
+
+  /** Renames the sub-layers (before they are built) to Keras's names: a translated layer inside another gets them from its holder. */
+  useKerasNames(names: SubLayerNames): void {
+    this.kerasNames = names;
+    for (const entry of this.subLayerList) this.nameSubLayer(entry);
+  }
+
   get subLayers(): tf.layers.Layer[] {
-    return [...this.subLayerList];
+    return this.subLayerList.map((e) => e.layer);
   }
 
   /** `self.sub(x, training=...)`: tfjs's apply() builds the sub-layer under this layer's name scope. */
@@ -95,7 +116,7 @@ export class TranslatedLayer extends tf.layers.Layer {
   }
 
   override build(inputShape: tf.Shape | tf.Shape[]): void {
-    if (!this.probing && this.subLayerList.some((l) => !l.built)) {
+    if (!this.probing && this.subLayers.some((l) => !l.built)) {
       // Sub-layers are built by calling them, as Keras builds them on the first call.
       this.runOnZeros(inputShape, PROBE_SIZES[0]![0]);
     }
@@ -140,19 +161,19 @@ export class TranslatedLayer extends tf.layers.Layer {
   // Keras's order: own weights (trainable, then not), then each sub-layer's in tracking order.
   override get trainableWeights(): tf.LayerVariable[] {
     if (!this.trainable) return [];
-    return [...super.trainableWeights, ...this.subLayerList.flatMap((l) => l.trainableWeights)];
+    return [...super.trainableWeights, ...this.subLayers.flatMap((l) => l.trainableWeights)];
   }
 
   override get nonTrainableWeights(): tf.LayerVariable[] {
     const own = super.nonTrainableWeights;
-    const subs = this.subLayerList.flatMap((l) => (this.trainable ? l.nonTrainableWeights : l.weights));
+    const subs = this.subLayers.flatMap((l) => (this.trainable ? l.nonTrainableWeights : l.weights));
     return [...own, ...subs];
   }
 
   override get weights(): tf.LayerVariable[] {
     const ownTrainable = super.trainableWeights;
     const ownOther = super.nonTrainableWeights;
-    return [...ownTrainable, ...ownOther, ...this.subLayerList.flatMap((l) => l.weights)];
+    return [...ownTrainable, ...ownOther, ...this.subLayers.flatMap((l) => l.weights)];
   }
 
   override computeMask(_inputs: tf.Tensor | tf.Tensor[], mask?: tf.Tensor | tf.Tensor[]): tf.Tensor | tf.Tensor[] {
@@ -161,7 +182,9 @@ export class TranslatedLayer extends tf.layers.Layer {
   }
 
   override getConfig(): tf.serialization.ConfigDict {
-    return { ...super.getConfig(), [PYTHON_CONFIG_FIELD]: encodePythonConfig(this.pythonConfig) };
+    const config: tf.serialization.ConfigDict = { ...super.getConfig(), [PYTHON_CONFIG_FIELD]: encodePythonConfig(this.pythonConfig) };
+    if (Object.keys(this.kerasNames).length > 0) config[SUB_LAYERS_FIELD] = encodePythonConfig(this.kerasNames);
+    return config;
   }
 }
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import inspect
 
-from .class_writer import CallStructure, translate_class, zod_for
+from .class_writer import CallStructure, keras_sub_layer_names, translate_class, zod_for
 from .gaps import TranslationGap, gap_record
 from .module_writer import module_text
 
-__all__ = ["translation_record", "call_structure"]
+__all__ = ["translation_record", "call_structure", "keras_sub_layer_names"]
 
 
 def call_structure(layer) -> CallStructure:

@@ -12,7 +12,7 @@ import ast
 
 from .._tf import keras
 from . import values as v
-from .class_context import KERAS_LAYER_ATTRIBUTES, ClassContext, kind_of_live
+from .class_context import KERAS_LAYER_ATTRIBUTES, ClassContext, is_builtin_keras_class, kind_of_live
 from .expressions import literal
 from .gaps import TranslationGap
 from .names import local_name, ts_string
@@ -46,7 +46,7 @@ class StateTranslator(FunctionTranslator):
             # Named after the attribute unless the Python names it: tfjs's automatic names change
             # from one model instance to the next, and saved weights are found by name.
             named = isinstance(value_node, ast.Call) and any(k.arg == "name" for k in value_node.keywords)
-            code = f"this.track({code})" if named else f"this.track({code}, {ts_string(attr.lstrip('_') or attr)})"
+            code = f"this.track({code}, {ts_string(track_key(attr))}{', true' if named else ''})"
         self.emit(f"this.{name} = {code};")
         self.context.attribute_kinds[attr] = kind
         self.fields[name] = field_type(kind, value, live if found else None)
@@ -82,6 +82,26 @@ class StateTranslator(FunctionTranslator):
         if isinstance(target, ast.Attribute) and isinstance(node.value, ast.Call):
             node.value._assigned_attribute = target.attr
         super()._stmt_Assign(node)
+
+
+def track_key(attr: str) -> str:
+    """The key a sub-layer attribute is tracked under in TypeScript (and in `sub_layers` records)."""
+    return attr.lstrip("_") or attr
+
+
+def keras_sub_layer_names(layer) -> dict:
+    """{track key: {"name": Keras's name, "sub_layers": ...}} for a layer's sub-layer attributes (lists
+    as key_0, key_1 ...): the converted layer names its sub-layers so, so that their weights are named
+    by their Keras paths and training-mode parity finds their random draws."""
+    out = {}
+    for attr, value in vars(layer).items():
+        items = [(track_key(attr), value)] if isinstance(value, keras.layers.Layer) else []
+        if isinstance(value, (list, tuple)) and value and all(isinstance(x, keras.layers.Layer) for x in value):
+            items = [(f"{track_key(attr)}_{i}", x) for i, x in enumerate(value)]
+        for key, sub in items:
+            nested = keras_sub_layer_names(sub) if not is_builtin_keras_class(type(sub)) else {}
+            out[key] = {"name": sub.name, **({"sub_layers": nested} if nested else {})}
+    return out
 
 
 def field_type(kind: str, value: v.Value, live) -> str:
@@ -160,6 +180,9 @@ def constructor_lines(context: ClassContext, helpers, fields, own_config: dict, 
     if fn is None:
         return []
     translator.reassigned = reassigned_names(fn)
+    if "compute_mask" in context.methods:
+        # Keras 3 turns supports_masking on for a layer that overrides compute_mask.
+        translator.emit("this.supportsMasking = true;")
     params = fn.args.args[1:]
     defaults = fn.args.defaults
     first_default = len(params) - len(defaults)
@@ -229,17 +252,19 @@ def call_lines(context: ClassContext, helpers, structure: CallStructure, gaps: l
     tensor_params = [p for p in params if p not in ("training", "mask")][: max(structure.positional, 1)]
     if method == "compute_mask":
         tensor_params = params[:1]
+        translator.depth = 3
+    declare = "let" if set(tensor_params) & translator.reassigned else "const"
     if len(tensor_params) == 1:
         name = local_name(tensor_params[0])
         if structure.first_is_list:
-            translator.emit(f"const {name} = tensors as tf.Tensor[];")
+            translator.emit(f"{declare} {name} = tensors as tf.Tensor[];")
             translator.scope[tensor_params[0]] = v.Value(name, v.SEQUENCE, element=v.TENSOR)
         else:
-            translator.emit(f"const {name} = kops.single(tensors);")
+            translator.emit(f"{declare} {name}: tf.Tensor = kops.single(tensors);")
             translator.scope[tensor_params[0]] = v.Value(name, v.TENSOR)
     else:
         names = [local_name(p) for p in tensor_params]
-        translator.emit(f"const [{', '.join(names)}] = tensors as tf.Tensor[];")
+        translator.emit(f"{declare} [{', '.join(names)}] = tensors as tf.Tensor[];")
         for p, n in zip(tensor_params, names):
             translator.scope[p] = v.Value(n, v.TENSOR)
     translator.declared.update(tensor_params)
@@ -254,7 +279,7 @@ def call_lines(context: ClassContext, helpers, structure: CallStructure, gaps: l
         if p == "mask":
             source = "mask" if method == "compute_mask" else "kops.maskArg(kwargs)"
             if method != "compute_mask":
-                translator.emit(f"const mask = {source};")
+                translator.emit(f"{'let' if 'mask' in translator.reassigned else 'const'} mask = {source};")
             translator.scope[p] = v.Value("mask", v.TENSOR)
             translator.declared.add(p)
             continue

@@ -11,8 +11,8 @@ _RESERVED = frozenset(
         "delete", "do", "else", "enum", "eval", "export", "extends", "false", "finally", "for", "function",
         "if", "implements", "import", "in", "instanceof", "interface", "let", "new", "null", "package",
         "private", "protected", "public", "return", "static", "super", "switch", "this", "throw", "true",
-        "try", "typeof", "var", "void", "while", "with", "yield", "tf", "z", "kops", "py", "inputs", "kwargs",
-        "undefined", "Number", "String", "Boolean", "Object", "Array", "Math",
+        "try", "typeof", "var", "void", "while", "with", "yield", "tf", "z", "kops", "py", "kwargs",
+        "undefined", "tensors", "shapes", "Number", "String", "Boolean", "Object", "Array", "Math",
     }
 )
 

@@ -26,6 +26,7 @@ class FunctionTranslator(ExpressionTranslator):
         self.declared: set = set()
         self.lines: list = []
         self.depth = 0
+        self.reassigned: set = set()
 
     # --- emission ---------------------------------------------------------------------------
     def emit(self, line: str) -> None:
@@ -103,7 +104,8 @@ class FunctionTranslator(ExpressionTranslator):
             fresh = [t.id for t in target.elts if t.id not in self.declared]
             if len(fresh) == len(target.elts):
                 typed = " as tf.Tensor[]" if element == v.TENSOR and value.kind != v.SHAPE and not value.is_tensor else ""
-                self.emit(f"const [{', '.join(names)}] = {code}{typed};")
+                declare = "let" if any(t.id in self.reassigned for t in target.elts) else "const"
+                self.emit(f"{declare} [{', '.join(names)}] = {code}{typed};")
             else:
                 self.emit(f"[{', '.join(names)}] = {code};")
             for i, t in enumerate(target.elts):
