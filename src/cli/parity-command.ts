@@ -26,6 +26,11 @@ export const parityCommand: Command = {
     tolerances: { type: 'string', value: 'FILE', description: 'JSON with per-backend and per-layer tolerances and the decision statistic (docs/tolerances.md)' },
     shard: { type: 'string', value: 'I/N', description: 'run only shard I of N of the (bundle × backend) pairs, to split a run across CI jobs' },
     'custom-layers': customLayersFlag,
+    'model-dir': {
+      type: 'string',
+      value: 'DIR',
+      description: "check this converted model directory (what 'keras-bridge convert' wrote, custom-layers.js included) instead of converting BUNDLE again; one BUNDLE only",
+    },
     routes: {
       type: 'string',
       value: 'LIST',
@@ -44,7 +49,9 @@ export const parityCommand: Command = {
     const shard = parseShard(stringFlag(args, 'shard'));
     const backends = parseBackends(stringFlag(args, 'backend') ?? 'cpu');
     const progress = createProgress(args.positionals.length * backends.length);
-    const run = await runParity(args.positionals, {
+    const modelDir = stringFlag(args, 'model-dir');
+    if (modelDir && args.positionals.length !== 1) throw new UsageError('keras-bridge parity: --model-dir checks one converted model: give exactly one BUNDLE.');
+    const run = await runParity(modelDir ? [{ bundleDir: args.positionals[0]!, modelDir }] : args.positionals, {
       backends,
       tolerance,
       ...(tolerancesFile ? { policy: await TolerancePolicy.fromFile(tolerancesFile, tolerance) } : {}),

@@ -190,7 +190,8 @@ export const argmin = (x: TensorOrValue, axis: number | null = null, keepdims = 
 
 export function cumsum(x: TensorOrValue, axis: number | null = null, exclusive = false, reverse = false): tf.Tensor {
   const t = asTensor(x);
-  return axis === null ? tf.cumsum(tf.reshape(t, [-1]), 0, exclusive, reverse) : tf.cumsum(t, axis, exclusive, reverse);
+  // tfjs 4.22's cumsum mishandles a negative axis (test/e2e/graph-fallback.test.ts pins it): pass it as positive.
+  return axis === null ? tf.cumsum(tf.reshape(t, [-1]), 0, exclusive, reverse) : tf.cumsum(t, axis < 0 ? axis + t.rank : axis, exclusive, reverse);
 }
 
 function lastAxis(t: tf.Tensor, axis: number): boolean {

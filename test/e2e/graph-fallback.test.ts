@@ -17,6 +17,10 @@ import { cachedExport } from '../support/cached-export.js';
 import { REPO_ROOT } from '../support/paths.js';
 import { runCli } from '../support/run-cli.js';
 
+// Route 1 (translation of call() to TypeScript) would take these layers first; this file checks
+// what routes 2 and 3 make of them (test/e2e/translation.test.ts checks route 1).
+const WITHOUT_TRANSLATION = ['--routes', 'retrace,graph'];
+
 // Route 3 of issue 11 (docs/custom-layer-routes.md): custom layers that neither a TypeScript class
 // nor the symbolic re-trace covers convert from the TensorFlow graph the exporter records, run by
 // tfjs-converter's executor. fixtures/models/graph_fallback_layers.py, exported by the real
@@ -58,10 +62,10 @@ describe('custom layers converted by graph fallback (no --custom-layers)', funct
 
   it(`graph_fallback_model: ${GRAPH_LAYERS.join(', ')} convert from their graphs and pass parity on cpu, wasm, tensorflow`, async () => {
     const bundle = await bundleOf(LAYERS_FILE, 'graph_fallback_model');
-    const converted = await runCli(['convert', bundle, path.join(tmp, 'graph_fallback_model')]);
+    const converted = await runCli(['convert', bundle, path.join(tmp, 'graph_fallback_model'), ...WITHOUT_TRANSLATION]);
     assert.equal(converted.exitCode, 0, converted.stdout + converted.stderr);
     for (const layer of GRAPH_LAYERS) assert.match(converted.stdout, new RegExp(`^  ${layer}: \\w+ → ${FALLBACK}`, 'm'), layer);
-    const parity = await runCli(['parity', bundle, '--backend', backends.join(',')]);
+    const parity = await runCli(['parity', bundle, '--backend', backends.join(','), ...WITHOUT_TRANSLATION]);
     assert.equal(parity.exitCode, 0, parity.stdout + parity.stderr);
     assert.match(parity.stdout, /layer-isolated gradients: \d+ tensors compared, all pass/);
     // TrainingShift branches on `training`: its training graph is another one, and is checked.
@@ -113,13 +117,13 @@ describe('custom layers converted by graph fallback (no --custom-layers)', funct
   });
 
   it('graphs tfjs cannot run are refused, naming the layer, the op and the line: tf.py_function (Python-only) and an op tfjs-converter lacks', async () => {
-    const python = await runCli(['convert', await bundleOf(LAYERS_FILE, 'python_only_model'), path.join(tmp, 'python-only')]);
+    const python = await runCli(['convert', await bundleOf(LAYERS_FILE, 'python_only_model'), path.join(tmp, 'python-only'), ...WITHOUT_TRANSLATION]);
     assert.equal(python.exitCode, 2, python.stdout + python.stderr);
     assert.match(python.stderr, /graph fallback of 'python_score' refused: EagerPyFunc is Python-only: .* \(at graph_fallback_layers\.py:\d+: return tf\.py_function\(/);
-    const missing = await runCli(['convert', await bundleOf(LAYERS_FILE, 'missing_op_model'), path.join(tmp, 'missing-op')]);
+    const missing = await runCli(['convert', await bundleOf(LAYERS_FILE, 'missing_op_model'), path.join(tmp, 'missing-op'), ...WITHOUT_TRANSLATION]);
     assert.equal(missing.exitCode, 2, missing.stdout + missing.stderr);
     assert.match(missing.stderr, /graph fallback of 'log_gamma' refused: tfjs-converter cannot run Lgamma \(at graph_fallback_layers\.py:\d+: return tf\.math\.lgamma\(/);
-    const risk = await runCli(['convert', await bundleOf(SEED, 'risk_model'), path.join(tmp, 'risk')]);
+    const risk = await runCli(['convert', await bundleOf(SEED, 'risk_model'), path.join(tmp, 'risk'), ...WITHOUT_TRANSLATION]);
     assert.equal(risk.exitCode, 2, risk.stdout + risk.stderr);
     assert.match(risk.stderr, /graph fallback of 'custom_risk_layer' refused: EagerPyFunc is Python-only: .*\(at seed_models\.py:\d+: return tf\.py_function\(/);
   });

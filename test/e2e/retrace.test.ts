@@ -14,6 +14,10 @@ import { cachedExport } from '../support/cached-export.js';
 import { REPO_ROOT } from '../support/paths.js';
 import { runCli } from '../support/run-cli.js';
 
+// Route 1 (translation of call() to TypeScript) would take these layers first; this file checks
+// what routes 2 and 3 make of them (test/e2e/translation.test.ts checks route 1).
+const WITHOUT_TRANSLATION = ['--routes', 'retrace,graph'];
+
 // Route 2 of issue 11 (docs/custom-layer-routes.md): custom layers with no TypeScript twin convert
 // from the symbolic re-trace the exporter records. fixtures/seed/seed_models.py's layers and
 // fixtures/models/retrace_layers.py's, exported by the real exporter, cached in .cache/retrace.
@@ -48,10 +52,10 @@ describe('custom layers converted by symbolic re-trace (no --custom-layers)', fu
   for (const { modelsFile, factory, layers } of CASES) {
     it(`${factory}: ${layers.join(', ')} convert from their re-trace and pass parity on cpu, wasm, tensorflow`, async () => {
       const bundle = await bundleOf(modelsFile, factory);
-      const converted = await runCli(['convert', bundle, path.join(tmp, factory)]);
+      const converted = await runCli(['convert', bundle, path.join(tmp, factory), ...WITHOUT_TRANSLATION]);
       assert.equal(converted.exitCode, 0, converted.stdout + converted.stderr);
       for (const layer of layers) assert.match(converted.stdout, new RegExp(`^  ${layer}: \\w+ → ${RETRACED}`, 'm'), layer);
-      const parity = await runCli(['parity', bundle, '--backend', backends.join(',')]);
+      const parity = await runCli(['parity', bundle, '--backend', backends.join(','), ...WITHOUT_TRANSLATION]);
       assert.equal(parity.exitCode, 0, parity.stdout + parity.stderr);
       assert.match(parity.stdout, /layer-isolated gradients: \d+ tensors compared, all pass/);
       // Only a model whose training mode differs from inference has a training section (the seed's do not).
@@ -75,20 +79,20 @@ describe('custom layers converted by symbolic re-trace (no --custom-layers)', fu
 
   it('a registered hand-written layer wins over the re-trace', async () => {
     const bundle = await bundleOf(SEED, 'temporal_model');
-    const converted = await runCli(['convert', bundle, path.join(tmp, 'temporal-registered'), '--custom-layers', SEED_LAYERS]);
+    const converted = await runCli(['convert', bundle, path.join(tmp, 'temporal-registered'), '--custom-layers', SEED_LAYERS, ...WITHOUT_TRANSLATION]);
     assert.equal(converted.exitCode, 0, converted.stdout + converted.stderr);
     assert.match(converted.stdout, /^  temporal_weighting: TemporalWeighting → registered TypeScript layer TemporalWeighting$/m);
   });
 
   it('layers whose call() does not trace are refused, each with its layer name and the reason', async () => {
-    const untraceable = await runCli(['convert', await bundleOf(USER, 'untraceable_model'), path.join(tmp, 'untraceable')]);
+    const untraceable = await runCli(['convert', await bundleOf(USER, 'untraceable_model'), path.join(tmp, 'untraceable'), ...WITHOUT_TRANSLATION]);
     assert.equal(untraceable.exitCode, 2, untraceable.stdout + untraceable.stderr);
     // cumulative_sum's re-trace is refused (the manifest says why), and route 3 converts it from its graph.
     const cumulative = (await loadBundle(await bundleOf(USER, 'untraceable_model'))).manifest.custom_layers.flatMap((c) => c.retraces ?? []).find((r) => r.layer === 'cumulative_sum');
     assert.match(cumulative?.status === 'refused' ? cumulative.reason : '', /retrace_layers\.py:\d+: return tf\.math\.cumsum\(inputs, axis=-1\)\); tf\.\* functions with no keras\.ops equivalent: tf\.cumsum/);
     assert.doesNotMatch(untraceable.stderr, /'cumulative_sum'/);
     assert.match(untraceable.stderr, /symbolic re-trace of 'sign_flip' refused: TypeError: A symbolic KerasTensor cannot be used as a boolean \(at retrace_layers\.py:\d+: if ops\.mean\(inputs\) > 0:\)/);
-    const risk = await runCli(['convert', await bundleOf(SEED, 'risk_model'), path.join(tmp, 'risk')]);
+    const risk = await runCli(['convert', await bundleOf(SEED, 'risk_model'), path.join(tmp, 'risk'), ...WITHOUT_TRANSLATION]);
     assert.equal(risk.exitCode, 2, risk.stdout + risk.stderr);
     assert.match(risk.stderr, /symbolic re-trace of 'custom_risk_layer' refused: .*seed_models\.py:\d+: return tf\.py_function\(/);
   });

@@ -90,6 +90,8 @@ class ExpressionTranslator:
 
     def _Name(self, node: ast.Name) -> v.Value:
         if node.id in self.scope:
+            if self.scope[node.id].kind == "poisoned":
+                raise TranslationGap(node, f"'{node.id}' comes from a statement that was not translated", secondary=True)
             return self.scope[node.id]
         if node.id == self.self_name:
             return v.Value("this", "self")
@@ -426,7 +428,7 @@ class ExpressionTranslator:
         name = getattr(fn, "__qualname__", None) or getattr(fn, "__name__", repr(fn))
         module = getattr(fn, "__module__", "") or ""
         if fn in (tf.py_function, tf.numpy_function) or fn is getattr(tf.compat.v1, "py_func", None):
-            raise TranslationGap(node, f"tf.{fn.__name__} {SCRIPT_OPS_MESSAGE}")
+            return self.script_op_call(node, fn)
         row, python_name = find_row(fn)
         if row is not None:
             return self.table_call(node, fn, row, python_name)
@@ -440,11 +442,10 @@ class ExpressionTranslator:
             return self.construct_layer(node, fn)
         if is_initializer_class(fn):
             return self.construct_initializer(node, fn)
-        if module.split(".")[0] == "numpy":
-            raise TranslationGap(node, f"numpy.{name} has no entry in keras-bridge's mapping table (docs/translation-table.md)")
-        if module.split(".")[0] in ("tensorflow", "keras"):
-            raise TranslationGap(node, f"{module}.{name} has no entry in keras-bridge's mapping table (docs/translation-table.md)")
-        raise TranslationGap(node, f"call to {module}.{name}: a Python function outside the mapping table (its body is not translated)")
+        written = ast.unparse(node.func)
+        if module.split(".")[0] in ("numpy", "tensorflow", "keras"):
+            raise TranslationGap(node, f"{written} ({module}.{name}) has no entry in keras-bridge's mapping table (docs/translation-table.md)")
+        raise TranslationGap(node, f"call to {written} ({module}.{name}): a Python function outside the mapping table (its body is not translated)")
 
     def table_call(self, node: ast.Call, fn, row, python_name: str) -> v.Value:
         args, kwargs = self.arguments(node)
@@ -538,6 +539,8 @@ class ExpressionTranslator:
         if owner.kind == v.DICT and method in ("update",):
             return v.Value(f"Object.assign({owner.code}, {args[0].code})", v.DICT)
         if owner.is_tensor:
+            if method == "set_shape":
+                return v.Value("", v.NONE)  # a static shape hint; tfjs tensors always know their shape
             if method == "numpy":
                 raise TranslationGap(node, "`.numpy()` reads a tensor's values into Python at call time")
             row, python_name = find_row(getattr(keras.ops, method, None))

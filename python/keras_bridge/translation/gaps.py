@@ -7,10 +7,12 @@ import ast
 class TranslationGap(Exception):
     """Raised where a construct has no translation; the class writer records it and goes on."""
 
-    def __init__(self, node: ast.AST | None, why: str):
+    def __init__(self, node: ast.AST | None, why: str, secondary: bool = False):
         super().__init__(why)
         self.node = node
         self.why = why
+        # Caused by an earlier gap (a name it left undefined): not reported again.
+        self.secondary = secondary
 
 
 def gap_record(gap: TranslationGap, source_lines: list, first_line: int, file: str | None) -> dict:

@@ -27,7 +27,8 @@ def module_text(class_name: str, origin: str, result: dict, dependencies: list) 
     ]
     for name, ts in result["fields"].items():
         lines.append(f"  declare {name}: {ts};")
-    lines += ["", "  constructor(args: TranslatedLayerArgs) {", "    super(args);", *sections.get("constructor", []), "  }"]
+    if sections.get("constructor"):
+        lines += ["", "  constructor(args: TranslatedLayerArgs) {", "    super(args);", *sections["constructor"], "  }"]
     if "build" in sections:
         lines += ["", "  override build(shapes: tf.Shape | tf.Shape[]): void {", *sections["build"], "    super.build(shapes);", "  }"]
     if "call" in sections:
@@ -54,7 +55,8 @@ def module_text(class_name: str, origin: str, result: dict, dependencies: list) 
         lines += ["", f"  private {local_name(name)}({', '.join(record['params'])}): {returns} {{", *record["lines"], "  }"]
     lines += ["}", ""]
     schema = ", ".join(f"{key}: {zod}" for key, zod in result["schema"].items())
-    lines.append(f"registerLayer({ts_string(class_name)}, {class_name}, z.object({{ {schema} }}), {{ pythonConfig: true, origin: 'translated' }});")
+    shape = f"{{ {schema} }}" if schema else "{}"
+    lines.append(f"registerLayer({ts_string(class_name)}, {class_name}, z.object({shape}), {{ pythonConfig: true, origin: 'translated' }});")
     return "\n".join(lines) + "\n"
 
 

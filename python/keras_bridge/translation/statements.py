@@ -3,7 +3,11 @@ fields, `training`) becomes TypeScript control flow; on a tensor's value it is a
 from __future__ import annotations
 
 import ast
+import copy
+import os
 import inspect
+import textwrap
+import types
 
 from . import values as v
 from .class_context import ClassContext
@@ -39,7 +43,10 @@ class FunctionTranslator(ExpressionTranslator):
             except TranslationGap as gap:
                 weight = initial_value_of_weight(statement) if self.method in ("__init__", "build") else None
                 if weight is None:
-                    self.gaps.append(gap)
+                    for name in assigned_names(statement):
+                        self.scope[name] = v.Value(local_name(name), "poisoned")
+                    if not gap.secondary:
+                        self.gaps.append(gap)
                     continue
                 # Converted weights are loaded from Keras: an initial value only matters to a layer trained from scratch.
                 self.emit(f"// keras-bridge: self.{weight}'s initial value is not translated ({gap.why}); its value is loaded from Keras.")
@@ -269,6 +276,26 @@ class FunctionTranslator(ExpressionTranslator):
         result = v.Value(f"this.callLayer({layer.code}, {self.read(inputs)}{option_code})", v.TENSOR)
         return result
 
+    def script_op_call(self, node: ast.Call, script_op) -> v.Value:
+        """tf.py_function(func, inp, Tout): the Python function's own body translated, when it is
+        a plain function of the user's whose calls all have exact tfjs equivalents (the seed's
+        np.mean(x, axis=1, keepdims=True)); anything else stays a gap."""
+        args, kwargs = self.arguments(node)
+        try:
+            bound = inspect.signature(script_op).bind(*args, **kwargs).arguments
+        except TypeError as exc:
+            raise TranslationGap(node, f"tf.{script_op.__name__}: cannot match the arguments ({exc})") from exc
+        func, inp, tout = bound.get("func"), bound.get("inp"), bound.get("Tout")
+        if func is None or not isinstance(func.python, types.FunctionType) or func.python.__name__ == "<lambda>":
+            raise TranslationGap(node, f"tf.{script_op.__name__} {SCRIPT_OPS_MESSAGE}; its func is not a plain Python function whose source keras-bridge can read")
+        if inp is None or inp.kind != v.SEQUENCE or not inp.items:
+            raise TranslationGap(node, f"tf.{script_op.__name__}: inp is not a list of tensors")
+        if tout is None or (tout.kind == v.SEQUENCE):
+            raise TranslationGap(node, f"tf.{script_op.__name__} with several outputs (Tout a list) is not translated")
+        result = self.helpers.call_function(node, func.python, inp.items, self)
+        self.context.notes.append((node, f"tf.{script_op.__name__}({func.python.__name__}): the body of {func.python.__name__} translated; Python cannot differentiate it, the TypeScript can"))
+        return v.tensor(f"kops.cast({self.read(result)}, {self.dtype_code(tout)})")
+
     def helper_call(self, node: ast.Call, name: str) -> v.Value:
         args, kwargs = self.arguments(node)
         return self.helpers.call(node, name, args, kwargs, self)
@@ -316,11 +343,40 @@ class HelperMethods:
             values.append(caller.training.code if caller.training else "null")
         return v.Value(f"this.{local_name(name)}({', '.join(values)})", result_kind)
 
-    def translate(self, fn: ast.FunctionDef, arguments: dict, caller: FunctionTranslator) -> dict:
+    def call_function(self, node, fn, args: list, caller: FunctionTranslator) -> v.Value:
+        """A plain Python function (not a method) called with tensors, translated as a private method."""
+        name = fn.__name__
+        if name not in self.translated:
+            try:
+                source = textwrap.dedent(inspect.getsource(fn))
+                tree = ast.parse(source).body[0]
+            except (OSError, TypeError, SyntaxError, IndexError) as exc:
+                raise TranslationGap(node, f"the source of {name} cannot be read ({exc})") from exc
+            if not isinstance(tree, ast.FunctionDef) or tree.args.vararg or tree.args.kwarg:
+                raise TranslationGap(node, f"{name} is not a plain function of positional arguments")
+            params = [a.arg for a in tree.args.args]
+            if len(params) != len(args):
+                raise TranslationGap(node, f"{name} takes {len(params)} arguments, given {len(args)}")
+            context = copy.copy(self.context)
+            context.globals = dict(fn.__globals__)
+            context.methods = {}
+            helpers = HelperMethods(context)
+            helpers.order, helpers.translated = self.order, self.translated
+            before = len(caller.gaps)
+            self.translated[name] = helpers.translate(tree, dict(zip(params, args)), caller, has_self=False)
+            # Gaps inside the function are reported at the call, naming the function's own line.
+            first = inspect.getsourcelines(fn)[1]
+            where = f"{name} ({os.path.basename(inspect.getsourcefile(fn) or '?')}:"
+            caller.gaps[before:] = [
+                TranslationGap(node, f"in {where}{first + getattr(g.node, 'lineno', 1) - 1}): {g.why}", g.secondary) for g in caller.gaps[before:]
+            ]
+        return v.Value(f"this.{local_name(name)}({', '.join(caller.read(a) for a in args)})", self.translated[name]["kind"])
+
+    def translate(self, fn: ast.FunctionDef, arguments: dict, caller: FunctionTranslator, has_self: bool = True) -> dict:
         translator = FunctionTranslator(self.context, fn.name, self)
         translator.reassigned = reassigned_names(fn)
-        translator.training = v.Value("training", v.BOOL) if caller.training is not None else None
-        params = [a.arg for a in fn.args.args[1:]]
+        translator.training = v.Value("training", v.BOOL) if caller.training is not None and has_self else None
+        params = [a.arg for a in fn.args.args[1 if has_self else 0:]]
         defaults = fn.args.defaults
         first_default = len(params) - len(defaults)
         signature = []
@@ -336,7 +392,7 @@ class HelperMethods:
             signature.append(f"{ts}{optional}: {ts_type(kind)}")
         if translator.training is not None:
             signature.append("training: boolean | null")
-        translator.depth = 1
+        translator.depth = 2
         kinds: list = []
         translator.returned = lambda value, node: kinds.append(value.kind)
         translator.body(fn.body)
@@ -347,6 +403,11 @@ class HelperMethods:
         record = {"kind": kind, "params": signature, "lines": translator.lines, "training": translator.training is not None, "name": fn.name}
         self.order.append(fn.name)
         return record
+
+
+def assigned_names(statement) -> list:
+    targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target] if isinstance(statement, (ast.AugAssign, ast.AnnAssign)) else []
+    return [n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)]
 
 
 def initial_value_of_weight(statement) -> str | None:
