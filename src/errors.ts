@@ -27,6 +27,8 @@ export interface MissingCustomLayer {
   retraceRefusals?: Record<string, string>;
   /** Why the bundle's traced graph of each layer cannot run in tfjs (route 3). */
   graphRefusals?: Record<string, string>;
+  /** Where the translation of the class's Python source stopped (route 1): `file:line: why (code)`. */
+  translationGaps?: string[];
   /** For a keras.Model subclass (its config is constructor arguments, not layers): what to do instead. */
   modelAdvice?: string;
 }
@@ -56,6 +58,7 @@ function describeMissing(layer: MissingCustomLayer): string {
   const fieldText = fields.length === 0 ? 'no config fields beyond the base ones' : `config fields ${fields.map((f) => `${f}=${JSON.stringify(layer.fields[f])}`).join(', ')}`;
   const schema = fields.map((f) => `${f}: ${zodSchemaFor(layer.fields[f])}`).join(', ');
   const refusals =
+    (layer.translationGaps ?? []).map((gap) => `\n      not translated to TypeScript: ${gap}`).join('') +
     Object.entries(layer.retraceRefusals ?? {}).map(([name, reason]) => `\n      symbolic re-trace of '${name}' refused: ${reason}`).join('') +
     Object.entries(layer.graphRefusals ?? {}).map(([name, reason]) => `\n      graph fallback of '${name}' refused: ${reason}`).join('');
   const register = `registerLayer('${layer.className}', ${layer.className}, z.object({${schema ? ` ${schema} ` : ''}}));`;

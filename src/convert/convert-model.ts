@@ -28,6 +28,8 @@ export interface ConvertOptions {
   graphs?: ReadonlyMap<string, GraphFallback>;
   /** The bundle's classes generated from Python source (route 1), already loaded (loadTranslatedLayers): written next to model.json. */
   translated?: TranslatedLayers;
+  /** Why route 1 could not translate a class, by class name (translationGapsOf), for the missing-class error. */
+  translationGaps?: ReadonlyMap<string, string[]>;
 }
 
 export const TFJS_SHARD_BYTES = 4 * 1024 * 1024;
@@ -44,7 +46,7 @@ export async function convertKerasModel(
   options: ConvertOptions = {},
 ): Promise<ConvertedModel> {
   const translatedClasses = new Set(options.translated?.classes.map((c) => c.className) ?? []);
-  checkCustomLayersRegistered(modelConfig, source, options.retraces, options.graphs, translatedClasses);
+  checkCustomLayersRegistered(modelConfig, source, options.retraces, options.graphs, translatedClasses, options.translationGaps);
   const { topology, report } = translateModel(modelConfig, source, {
     retraces: options.retraces,
     graphs: options.graphs,

@@ -3,7 +3,7 @@ import { isBuiltinKerasModule, type KerasObject } from '../keras/keras-object.js
 import { usableCustomLayer } from '../registry/custom-layer-registry.js';
 import { graphsFromBundle, type GraphFallback } from './graph-fallback-translation.js';
 import { retracesFromManifest, tracedLayer, type TracedLayer } from './retrace-translation.js';
-import { loadTranslatedLayers, type TranslatedLayers } from './translated-layers.js';
+import { loadTranslatedLayers, translationGapsOf, type TranslatedLayers } from './translated-layers.js';
 
 /** How a custom layer with no registered TypeScript class converts (docs/custom-layer-routes.md). */
 export type CustomLayerRoute = { route: 'retrace'; trace: TracedLayer } | { route: 'graph'; graph: GraphFallback };
@@ -40,9 +40,10 @@ export async function routeInputs(
   manifest: BundleManifest | undefined,
   graphBytes: Uint8Array | undefined,
   routes: readonly RouteName[] = ROUTE_NAMES,
-): Promise<{ retraces?: Map<string, RetraceRecord>; graphs?: Map<string, GraphFallback>; translated?: TranslatedLayers }> {
+): Promise<{ retraces?: Map<string, RetraceRecord>; graphs?: Map<string, GraphFallback>; translated?: TranslatedLayers; translationGaps?: Map<string, string[]> }> {
   const translated = routes.includes('translate') ? await loadTranslatedLayers(manifest) : undefined;
   return {
+    ...(routes.includes('translate') ? { translationGaps: translationGapsOf(manifest) } : {}),
     ...(routes.includes('retrace') ? { retraces: retracesFromManifest(manifest) } : {}),
     ...(routes.includes('graph') ? { graphs: graphsFromBundle(manifest, graphBytes ?? new Uint8Array()) } : {}),
     ...(translated ? { translated } : {}),

@@ -17,6 +17,7 @@ export function checkCustomLayersRegistered(
   retraces?: ReadonlyMap<string, RetraceRecord>,
   graphs?: ReadonlyMap<string, GraphFallback>,
   translatedClasses?: ReadonlySet<string>,
+  translationGaps?: ReadonlyMap<string, string[]>,
 ): void {
   const missing = new Map<string, MissingCustomLayer>();
   for (const layer of modelLayers(model)) {
@@ -34,6 +35,7 @@ export function checkCustomLayersRegistered(
       layers: [],
       fields: ownFields(layer.config),
       ...(isUnrecordedSubclassedModel(layer) ? { modelAdvice: subclassedModelAdvice(layer.module) } : {}),
+      ...(translationGaps?.has(layer.class_name) ? { translationGaps: translationGaps.get(layer.class_name)! } : {}),
     };
     known.layers.push(name);
     if (retrace?.status === 'refused') known.retraceRefusals = { ...known.retraceRefusals, [name]: retrace.reason };

@@ -59,6 +59,19 @@ export function translationsToUse(manifest: BundleManifest | undefined): Transla
   return ordered;
 }
 
+/** Why each class was not translated (route 1), as `file:line: why (code)` lines, by class name. */
+export function translationGapsOf(manifest: BundleManifest | undefined): Map<string, string[]> {
+  const gaps = new Map<string, string[]>();
+  for (const custom of manifest?.custom_layers ?? []) {
+    if (custom.translation?.status !== 'gaps') continue;
+    gaps.set(
+      custom.class_name,
+      custom.translation.gaps.map((g) => `${g.line !== undefined ? `${g.file ?? '?'}:${g.line}: ` : ''}${g.why}${g.code ? ` (${g.code})` : ''}`),
+    );
+  }
+  return gaps;
+}
+
 function subLayerNamesOf(manifest: BundleManifest | undefined): Map<string, Record<string, unknown>> {
   const names = new Map<string, Record<string, unknown>>();
   for (const custom of manifest?.custom_layers ?? []) {

@@ -101,7 +101,7 @@ describe('custom layers translated from their Python source (route 1, no --custo
       skipLibCheck: true,
       baseUrl: REPO_ROOT,
       // As an app that installed keras-bridge sees it.
-      paths: { 'keras-bridge/runtime': ['src/runtime.ts'] },
+      paths: { 'keras-bridge/runtime': ['src/runtime.ts'], '@tensorflow/tfjs': ['node_modules/@tensorflow/tfjs'], zod: ['node_modules/zod'] },
       types: [],
     };
     const program = ts.createProgram(files, options);
