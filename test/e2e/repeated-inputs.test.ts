@@ -47,6 +47,12 @@ describe('a layer reading one tensor in two slots: post-norm Transformer encoder
     assert.equal(parity.exitCode, 0, parity.stdout + parity.stderr);
     const run = JSON.parse(await readFile(json, 'utf8')) as ParityRun;
     assert.deepEqual(run.models.map((m) => m.case?.name), CASES);
+    // The progress counter counts golden cases × backends, each step once.
+    const steps = CASES.length * backends.length;
+    assert.deepEqual(
+      [...parity.stderr.matchAll(/^parity: \[(\d+)\/(\d+)\] post_norm_encoder \[(.*)\] on (\S+)$/gm)].map((m) => m.slice(1).join(' ')),
+      CASES.flatMap((c, i) => backends.map((b, j) => `${i * backends.length + j + 1} ${steps} ${c} ${b}`)),
+    );
     for (const result of run.models) {
       assert.deepEqual(result.backends.map((b) => b.backend), backends);
       for (const b of result.backends) {
