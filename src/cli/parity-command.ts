@@ -5,7 +5,7 @@ import { runParity } from '../parity/run-parity.js';
 import type { Tolerance } from '../parity/tolerance.js';
 import { TolerancePolicy } from '../parity/tolerance-policy.js';
 import { formatHtmlReport } from '../report/html-report.js';
-import { createProgress } from '../report/progress.js';
+import { createProgress, type Progress } from '../report/progress.js';
 import { formatJUnit } from '../report/junit-report.js';
 import { formatParityTable } from '../report/parity-table.js';
 import { EXIT_CODES_HELP, UsageError, listFlag, numberFlag, stringFlag, type Command, type ParsedArgs } from './command.js';
@@ -37,7 +37,7 @@ export const parityCommand: Command = {
     const tolerancesFile = stringFlag(args, 'tolerances');
     const shard = parseShard(stringFlag(args, 'shard'));
     const backends = parseBackends(stringFlag(args, 'backend') ?? 'cpu');
-    const progress = createProgress(args.positionals.length * backends.length);
+    let progress: Progress | undefined;
     const run = await runParity(args.positionals, {
       backends,
       tolerance,
@@ -45,9 +45,10 @@ export const parityCommand: Command = {
       ...(shard ? { shard } : {}),
       requireAllBackends: true,
       customLayerModules,
-      onBackend: (model, backend) => progress.step(`${model} on ${backend}`),
+      onPlan: (steps) => (progress = createProgress(steps)),
+      onBackend: (model, backend) => progress?.step(`${model} on ${backend}`),
     });
-    progress.done();
+    progress?.done();
     const json = stringFlag(args, 'json');
     if (json) await writeFile(json, JSON.stringify(run, null, 2) + '\n');
     const junit = stringFlag(args, 'junit');
