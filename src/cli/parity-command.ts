@@ -5,7 +5,7 @@ import { runParity } from '../parity/run-parity.js';
 import type { Tolerance } from '../parity/tolerance.js';
 import { TolerancePolicy } from '../parity/tolerance-policy.js';
 import { formatHtmlReport } from '../report/html-report.js';
-import { createProgress } from '../report/progress.js';
+import { createProgress, type Progress } from '../report/progress.js';
 import { formatJUnit } from '../report/junit-report.js';
 import { formatParityTable } from '../report/parity-table.js';
 import { EXIT_CODES_HELP, UsageError, listFlag, numberFlag, stringFlag, type Command, type ParsedArgs } from './command.js';
@@ -48,7 +48,7 @@ export const parityCommand: Command = {
     const tolerancesFile = stringFlag(args, 'tolerances');
     const shard = parseShard(stringFlag(args, 'shard'));
     const backends = parseBackends(stringFlag(args, 'backend') ?? 'cpu');
-    const progress = createProgress(args.positionals.length * backends.length);
+    let progress: Progress | undefined;
     const modelDir = stringFlag(args, 'model-dir');
     if (modelDir && args.positionals.length !== 1) throw new UsageError('keras-bridge parity: --model-dir checks one converted model: give exactly one BUNDLE.');
     const run = await runParity(modelDir ? [{ bundleDir: args.positionals[0]!, modelDir }] : args.positionals, {
@@ -59,9 +59,10 @@ export const parityCommand: Command = {
       requireAllBackends: true,
       customLayerModules,
       routes: parseRoutesFlag(stringFlag(args, 'routes')),
-      onBackend: (model, backend) => progress.step(`${model} on ${backend}`),
+      onPlan: (steps) => (progress = createProgress(steps)),
+      onBackend: (model, backend) => progress?.step(`${model} on ${backend}`),
     });
-    progress.done();
+    progress?.done();
     const json = stringFlag(args, 'json');
     if (json) await writeFile(json, JSON.stringify(run, null, 2) + '\n');
     const junit = stringFlag(args, 'junit');

@@ -77,6 +77,11 @@ export function formatLayerSupportMarkdown(rows: readonly LayerSupport[], kerasV
     "and any tensor kwarg of a custom layer (read from call()'s kwargs, camelCase). Another tensor kwarg is",
     'refused, naming the layer and the kwarg. Masks tfjs propagates itself (Embedding mask_zero, Masking) are not kwargs here.',
     '',
+    'A call that reads one tensor in several slots (`MultiHeadAttention(...)(x, x)`, `x * x`) reads a KerasBridgeInputCopy',
+    "of it (named `<layer>/repeated_input_<k>`) in every slot after the first: tfjs-layers 4.22's executor counts a tensor's",
+    'consumers once per layer but uncounts them once per slot, and would free the tensor before its other readers (the',
+    'residual of a post-norm Transformer) in predict() and execute().',
+    '',
     `${count('tfjs')} tfjs, ${count('keras-bridge')} keras-bridge, ${count('tfjs or keras-bridge')} either, ` +
       `${count('unsupported')} not converted.`,
     '',

@@ -2,6 +2,7 @@ import { InputError, KerasBridgeError, UnsupportedLayerError } from '../errors.j
 import { isKerasObject, type KerasObject } from '../keras/keras-object.js';
 import { recordedSubclass, refuseUnrecordedSubclassedModel } from '../keras/subclassed-model.js';
 import { withCallArguments } from './call-arguments.js';
+import { splitRepeatedInputs } from './repeated-inputs.js';
 import type { ConversionReport, FieldNote, LayerConversion } from './conversion-report.js';
 import { ioKeys, maskOnlyLayers, TFJS_MODEL_NODE_OFFSET, translateFunctionalNodes, translateIoList } from './functional-graph.js';
 import { customLayerRoute } from './custom-layer-route.js';
@@ -148,8 +149,9 @@ function translateFunctional(model: KerasObject, source: string, options: Transl
         const name = String(entry['name'] ?? entry.config['name']);
         const graph = translateFunctionalNodes(entry['inbound_nodes'], source, name, conversion.notes, nodeOffset, maskOnly);
         const layer = withCallArguments(tfjs, conversion, graph.tensorKwargs, graph.positionalArguments, source);
+        const { nodes, copies } = splitRepeatedInputs(name, graph.nodes, conversion.notes);
         conversions.push(conversion);
-        return { ...layer, name, inbound_nodes: graph.nodes };
+        return [...copies, { ...layer, name, inbound_nodes: nodes }];
       }) ?? [],
   );
   return {

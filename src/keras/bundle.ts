@@ -24,6 +24,14 @@ export interface Bundle {
   graphBytes: Uint8Array;
 }
 
+/** A bundle's manifest alone (to plan a run before loading each bundle in turn). */
+export async function readBundleManifest(dir: string): Promise<BundleManifest> {
+  const { readFile } = await import('node:fs/promises');
+  const path = await import('node:path');
+  const manifestPath = path.join(path.resolve(dir), 'manifest.json');
+  return parseManifest(manifestPath, await readJsonFile(readFile, manifestPath));
+}
+
 /**
  * Reads a bundle directory. Node modules are imported here, not at the top, so that this module's
  * other functions (bundleGolden, describeGolden) also run in a browser page.

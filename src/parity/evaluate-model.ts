@@ -114,6 +114,22 @@ export async function forward(
   const values = await Promise.all(all.map(read));
   for (const [key, t] of keyed) results.set(key, values[unique.indexOf(t)]!);
   tf.dispose(all);
+  if (!pass.training) await plainPredict(model, fed, results);
+}
+
+/**
+ * The final outputs as users get them, from the model's own predict(): the probe above fetches
+ * every layer output, and tfjs-layers' executor keeps fetched tensors alive, so a fault in what it
+ * frees between layers (repeated-inputs.ts) shows only when just the outputs are fetched.
+ */
+async function plainPredict(model: tf.LayersModel, fed: tf.Tensor | tf.Tensor[], results: Map<string, ComputedTensor>): Promise<void> {
+  const out = model.predict(fed) as tf.Tensor | tf.Tensor[];
+  const outs = Array.isArray(out) ? out : [out];
+  try {
+    for (const [i, t] of outs.entries()) results.set(`output:${i}`, await read(t));
+  } finally {
+    tf.dispose(outs);
+  }
 }
 
 export async function gradients(

@@ -1,6 +1,8 @@
 import { isBrowserBackend, probeBackend, type BackendName } from '../backends/index.js';
 import { BrowserSession } from '../browser/browser-session.js';
 import { BackendError } from '../errors.js';
+import { readBundleManifest } from '../keras/bundle.js';
+import { goldenCaseCount } from '../keras/golden-cases.js';
 import { checkBundleParityCases, type ParityOptions, type ParityTarget } from './check-parity.js';
 import { outcomeOf, worstOutcome, type ModelParity, type ParityRun } from './parity-result.js';
 
@@ -10,6 +12,8 @@ export interface RunParityOptions extends Omit<ParityOptions, 'backends'> {
   requireAllBackends: boolean;
   /** Run only this share of the (bundle × backend) pairs: pair k runs in shard k mod count + 1. */
   shard?: { index: number; count: number };
+  /** Called once before the first onBackend with how many times it will be called: golden cases × backends, this shard's. */
+  onPlan?: (steps: number) => void;
 }
 
 /** Parity of every bundle on every requested backend that can run here. */
@@ -24,11 +28,16 @@ export async function runParity(bundles: ParityTarget[], options: RunParityOptio
   }
   const models: ModelParity[] = [];
   let pair = 0;
+  const plan = bundles.map((bundle) => ({ bundle, backends: usable.filter(() => !options.shard || pair++ % options.shard.count === options.shard.index - 1) }));
+  if (options.onPlan) {
+    // Each golden case (each size of a model with open dimensions) runs on each of the bundle's backends.
+    const cases = await Promise.all(plan.map(({ bundle, backends }) => (backends.length === 0 ? 0 : caseCount(bundle))));
+    options.onPlan(plan.reduce((sum, { backends }, i) => sum + backends.length * cases[i]!, 0));
+  }
   // One Chromium for the whole run.
   const browser = options.browser ?? (usable.some(isBrowserBackend) ? new BrowserSession(options.customLayerModules) : undefined);
   try {
-    for (const bundle of bundles) {
-      const mine = usable.filter(() => !options.shard || pair++ % options.shard.count === options.shard.index - 1);
+    for (const { bundle, backends: mine } of plan) {
       if (mine.length > 0) models.push(...(await checkBundleParityCases(bundle, { ...options, backends: mine, ...(browser ? { browser } : {}) })));
     }
   } finally {
@@ -44,4 +53,8 @@ export async function runParity(bundles: ParityTarget[], options: RunParityOptio
     models,
     unavailableBackends,
   };
+}
+
+async function caseCount(target: ParityTarget): Promise<number> {
+  return goldenCaseCount(await readBundleManifest(typeof target === 'string' ? target : target.bundleDir));
 }

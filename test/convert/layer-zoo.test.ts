@@ -3,7 +3,7 @@ import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { probeBackend, type BackendName } from '../../src/backends/index.js';
 import '../../src/layers/seed/index.js';
-import { checkBundleParity } from '../../src/parity/check-parity.js';
+import { checkBundleParityCases } from '../../src/parity/check-parity.js';
 import { backendVerdict } from '../../src/parity/parity-verdict.js';
 import { FIXTURE_BUNDLES } from '../support/paths.js';
 
@@ -11,7 +11,8 @@ import { FIXTURE_BUNDLES } from '../support/paths.js';
 // exported with goldens by scripts/export_zoo.py. Every bundle must convert and match Keras in
 // outputs, layer outputs and gradients on every backend that runs here, in training mode too where
 // it differs from inference (random draws replayed from Keras, recurrent and attention dropout
-// included), and each layer's backward pass alone must match Keras's gradients.
+// included), and each layer's backward pass alone must match Keras's gradients. A model with open
+// dimensions (fixtures/zoo/open_dims.py) is recorded at two sizes, and each size is compared.
 const ZOO = path.join(FIXTURE_BUNDLES, 'zoo');
 
 const families = readdirSync(ZOO).sort();
@@ -66,30 +67,34 @@ describe('layer zoo: every translated Keras layer against Keras goldens', functi
     describe(family, () => {
       for (const model of readdirSync(path.join(ZOO, family)).sort()) {
         it(model, async () => {
-          const result = await checkBundleParity(path.join(ZOO, family, model), { backends });
-          // Every compared tensor in every mode passes (parity-verdict.ts: end to end, each layer alone
-          // forward and backward, training mode where it differs from inference, after training), and
-          // every bundle carries the goldens for each layer's backward pass alone. Gradients tfjs
-          // cannot take (dilated and depthwise convolutions) are reported not compared, which the
-          // verdict makes 'incomplete'; that is tfjs's limit, not a conversion fault.
-          const verdicts = result.backends.map((b) => ({ backend: b.backend, ...backendVerdict(b) }));
-          const failures = verdicts.flatMap((v) => v.failures.map((f) => `${v.backend} ${f.mode} ${f.tensor.label}: max abs ${f.tensor.comparison.maxAbsError}`));
-          assert.deepEqual(failures, []);
-          const notCompared = verdicts.flatMap((v) => v.notCompared.map((n) => ({ backend: v.backend, ...n })));
-          assert.deepEqual(notCompared.filter((n) => n.what === 'layer-alone gradients').map((n) => `${n.backend}: layer-isolated gradients not checked: ${n.reason}`), []);
-          // Every recorded draw is replayed: no zoo model's training mode goes "not compared", except
-          // the documented ones (TRAINING_NOT_COMPARED), which must say so for every backend, naming the layers.
-          const trainingNotCompared = notCompared.filter((n) => n.what === 'training').map((n) => `${n.backend}: ${n.reason}`);
-          const exception = TRAINING_NOT_COMPARED[`${family}/${model}`];
-          if (!exception) {
-            assert.deepEqual(trainingNotCompared, []);
-          } else {
-            assert.equal(trainingNotCompared.length, result.backends.length, `training mode must be reported not compared (${exception.reason})`);
-            for (const line of trainingNotCompared) {
-              for (const layer of exception.layers) assert.ok(line.includes(`layer '${layer}'`), `${line} does not name layer '${layer}'`);
-              for (const text of exception.mentions ?? []) assert.ok(line.includes(text), `${line} does not mention ${text}`);
+          const results = await checkBundleParityCases(path.join(ZOO, family, model), { backends });
+          // One result per recorded size; the open_dims family's models are recorded at two sizes at least.
+          if (family === 'open_dims') assert.ok(results.length >= 2 && results.every((r) => r.case), `${model}: sizes compared: ${results.map((r) => r.model).join(', ')}`);
+          for (const result of results) {
+            // Every compared tensor in every mode passes (parity-verdict.ts: end to end, each layer alone
+            // forward and backward, training mode where it differs from inference, after training), and
+            // every bundle carries the goldens for each layer's backward pass alone. Gradients tfjs
+            // cannot take (dilated and depthwise convolutions) are reported not compared, which the
+            // verdict makes 'incomplete'; that is tfjs's limit, not a conversion fault.
+            const verdicts = result.backends.map((b) => ({ backend: b.backend, ...backendVerdict(b) }));
+            const failures = verdicts.flatMap((v) => v.failures.map((f) => `${result.model} ${v.backend} ${f.mode} ${f.tensor.label}: max abs ${f.tensor.comparison.maxAbsError}`));
+            assert.deepEqual(failures, []);
+            const notCompared = verdicts.flatMap((v) => v.notCompared.map((n) => ({ backend: v.backend, ...n })));
+            assert.deepEqual(notCompared.filter((n) => n.what === 'layer-alone gradients').map((n) => `${n.backend}: layer-isolated gradients not checked: ${n.reason}`), []);
+            // Every recorded draw is replayed: no zoo model's training mode goes "not compared", except
+            // the documented ones (TRAINING_NOT_COMPARED), which must say so for every backend, naming the layers.
+            const trainingNotCompared = notCompared.filter((n) => n.what === 'training').map((n) => `${n.backend}: ${n.reason}`);
+            const exception = TRAINING_NOT_COMPARED[`${family}/${model}`];
+            if (!exception) {
+              assert.deepEqual(trainingNotCompared, []);
+            } else {
+              assert.equal(trainingNotCompared.length, result.backends.length, `training mode must be reported not compared (${exception.reason})`);
+              for (const line of trainingNotCompared) {
+                for (const layer of exception.layers) assert.ok(line.includes(`layer '${layer}'`), `${line} does not name layer '${layer}'`);
+                for (const text of exception.mentions ?? []) assert.ok(line.includes(text), `${line} does not mention ${text}`);
+              }
+              assert.ok(result.backends.every((b) => b.training !== undefined && b.training.tensors.length === 0));
             }
-            assert.ok(result.backends.every((b) => b.training !== undefined && b.training.tensors.length === 0));
           }
         });
       }

@@ -35,6 +35,7 @@ export { KerasGroupedConv1D, KerasGroupedConv2D, KerasGroupedConv3D } from './gr
 export { KerasCenterCrop, KerasResizing } from './image-resizing.js';
 export { KerasCategoryEncoding } from './category-encoding.js';
 export { KerasInferenceIdentity } from './inference-identity.js';
+export { KerasBridgeInputCopy } from './repeated-input-copy.js';
 // Layers that keras.applications models define for themselves (not in keras.layers).
 export { KerasLayerScale } from './layer-scale.js';
 export { KerasCustomScaleLayer } from './custom-scale-layer.js';

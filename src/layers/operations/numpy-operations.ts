@@ -156,6 +156,8 @@ registerOperation('numpy.Squeeze', ([x], config) => {
   const axis = axisOf(config);
   return tf.squeeze(tensorOf(x), axis === undefined ? undefined : [axis].flat());
 });
+// axis=None flips every axis, as tf.reverse does without one.
+registerOperation('numpy.Flip', ([x], config) => tf.reverse(tensorOf(x), axisOf(config)));
 registerOperation('numpy.Clip', ([x], config) => tf.clipByValue(tensorOf(x), config.get('x_min') as number, config.get('x_max') as number));
 registerOperation('numpy.Concatenate', ([xs], config) => tf.concat((xs as unknown[]).map(tensorOf), (config.get('axis') as number | null) ?? 0));
 registerOperation('numpy.Stack', ([xs], config) => tf.stack((xs as unknown[]).map(tensorOf), (config.get('axis') as number | null) ?? 0));
