@@ -19,8 +19,12 @@ export function single(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
   return Array.isArray(inputs) ? inputs[0]! : inputs;
 }
 
-export function singleShape(shapes: tf.Shape | tf.Shape[]): Array<number | null> {
-  return (Array.isArray(shapes[0]) ? shapes[0] : shapes) as Array<number | null>;
+/**
+ * build()'s input shape. Typed number[] as the code written for it reads (`input_shape[-1]`); the
+ * batch dimension and any open one are null at run time, as Python's None.
+ */
+export function singleShape(shapes: tf.Shape | tf.Shape[]): number[] {
+  return (Array.isArray(shapes[0]) ? shapes[0] : shapes) as number[];
 }
 
 /** Keras passes `training` as True, False or None; None behaves as False in Python branches. */

@@ -67,8 +67,9 @@ export class TranslatedLayer extends tf.layers.Layer {
    * attribute's, `name_0`, `name_1` ... for a list) replaces tfjs's automatic name, which differs
    * between two instances of one model: weights are saved and loaded by name.
    */
-  protected track<T extends tf.layers.Layer | tf.layers.Layer[]>(layers: T, key: string, named = false): T {
-    const list = Array.isArray(layers) ? layers : [layers];
+  protected track<T extends tf.layers.Layer | tf.layers.Layer[] | null>(layers: T, key: string, named = false): T {
+    if (layers === null) return layers; // `self.norm = LayerNormalization() if normalize else None`
+    const list = Array.isArray(layers) ? layers : [layers as tf.layers.Layer];
     list.forEach((layer, i) => {
       const entry = { key: Array.isArray(layers) ? `${key}_${i}` : key, layer, named };
       this.subLayerList.push(entry);
@@ -95,9 +96,15 @@ export class TranslatedLayer extends tf.layers.Layer {
   }
 
   /** `self.sub(x, training=...)`: tfjs's apply() builds the sub-layer under this layer's name scope. */
-  protected callLayer(layer: tf.layers.Layer, inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs = {}): any {
+  protected callLayer(layer: tf.layers.Layer | null, inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs = {}): any {
+    if (layer === null) throw new TypeError(`${this.getClassName()} '${this.name}': a sub-layer that is None was called`);
     const options = Object.fromEntries(Object.entries(kwargs).filter(([, v]) => v !== null && v !== undefined));
     return layer.apply(inputs, options);
+  }
+
+  /** compute_mask()'s body: Python returns a mask, a list of them or None. */
+  protected maskResult(body: () => tf.Tensor | tf.Tensor[] | null | undefined): tf.Tensor | tf.Tensor[] {
+    return (body() ?? null) as tf.Tensor;
   }
 
   /** `self.sub.build(shape)`: built on a symbolic input, under this layer's name scope, as apply() would. */

@@ -105,6 +105,8 @@ def keras_sub_layer_names(layer) -> dict:
 
 
 def field_type(kind: str, value: v.Value, live) -> str:
+    if kind == v.LAYER and value.meta.get("nullable"):
+        return "tf.layers.Layer | null"
     if kind == v.SEQUENCE and value.element == v.LAYER:
         return "tf.layers.Layer[]"
     if kind == "function":
@@ -197,7 +199,8 @@ def constructor_lines(context: ClassContext, helpers, fields, own_config: dict, 
         if default is not None:
             default_value = translator.expr(default)
             kind = kind if kind != v.UNKNOWN else default_value.kind
-            translator.emit(f"const {name}: {ts_type(kind)} = this.configValue({ts_string(arg.arg)}, {default_value.code});")
+            nullable = " | null" if default_value.kind == v.NONE and kind != v.NONE else ""
+            translator.emit(f"const {name}: {ts_type(kind)}{nullable} = this.configValue({ts_string(arg.arg)}, {default_value.code});")
         else:
             translator.emit(f"const {name}: {ts_type(kind)} = this.configValue({ts_string(arg.arg)});")
         live = own_config.get(arg.arg)
@@ -227,7 +230,7 @@ def build_lines(context: ClassContext, helpers, fields, structure: CallStructure
     if params:
         name = local_name(params[0].arg)
         if input_kinds(structure) == "list":
-            translator.emit(f"const {name} = shapes as Array<Array<number | null>>;")
+            translator.emit(f"const {name} = shapes as number[][];")
             translator.scope[params[0].arg] = v.Value(name, v.SEQUENCE, element=v.SHAPE)
         else:
             translator.emit(f"const {name} = kops.singleShape(shapes);")

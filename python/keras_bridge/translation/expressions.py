@@ -294,6 +294,10 @@ class ExpressionTranslator:
         if test.is_tensor:
             raise TranslationGap(node, "a conditional expression on a tensor's value is a Python branch (use ops.where)")
         body, orelse = self.expr(node.body), self.expr(node.orelse)
+        kinds = {body.kind, orelse.kind}
+        if kinds == {v.LAYER, v.NONE}:
+            # `Layer(...) if flag else None`: an optional sub-layer.
+            return v.Value(f"(py.truthy({test.code}) ? {self.read(body)} : {self.read(orelse)})", v.LAYER, meta={"nullable": True})
         kind = body.kind if body.kind == orelse.kind else (v.TENSOR if body.is_tensor or orelse.is_tensor else v.UNKNOWN)
         return v.Value(f"(py.truthy({test.code}) ? {self.read(body)} : {self.read(orelse)})", kind)
 

@@ -44,7 +44,7 @@ def module_text(class_name: str, origin: str, result: dict, dependencies: list) 
         lines += [
             "",
             "  override computeMask(tensors: tf.Tensor | tf.Tensor[], mask?: tf.Tensor | tf.Tensor[]): tf.Tensor | tf.Tensor[] {",
-            "    return tf.tidy(() => {",
+            "    return this.maskResult(() => {",
             *sections["computeMask"],
             "    });",
             "  }",
