@@ -1,4 +1,3 @@
-import { loadTranslatedLayers } from '../convert/translated-layers.js';
 import { writeFile } from 'node:fs/promises';
 import { inspectModel } from '../inspect/inspect-model.js';
 import { formatInspectReport } from '../report/inspect-table.js';
@@ -37,7 +36,6 @@ export const inspectCommand: Command = {
     }
     await loadCustomLayerModules(listFlag(args, 'custom-layers'));
     const model = await readModelInput(modelPath);
-    await loadTranslatedLayers(model.manifest);
     const report = await inspectModel(model.modelConfig, model.weights, model.source, model.manifest, model.graphBytes);
     const json = stringFlag(args, 'json');
     if (json) await writeFile(json, JSON.stringify(report, null, 2) + '\n');

@@ -6,12 +6,13 @@ import { convertCommand } from './convert-command.js';
 import { demoCommand } from './demo-command.js';
 import { exportCommand } from './export-command.js';
 import { inspectCommand } from './inspect-command.js';
+import { scaffoldCommand } from './scaffold-command.js';
 import { parityCommand } from './parity-command.js';
 
 // Production mode silences tfjs's console advice (e.g. the cpu backend's 'install tfjs-node' banner).
 tf.enableProdMode();
 
-const COMMANDS: Command[] = [exportCommand, convertCommand, inspectCommand, parityCommand, demoCommand];
+const COMMANDS: Command[] = [exportCommand, convertCommand, scaffoldCommand, inspectCommand, parityCommand, demoCommand];
 const INTERNAL_ERROR = 70;
 
 function mainHelp(): string {

@@ -1,7 +1,7 @@
 import type { BundleManifest, RetraceRecord } from '../keras/bundle-manifest.js';
 import { isBuiltinKerasModule, type KerasObject } from '../keras/keras-object.js';
 import { usableCustomLayer } from '../registry/custom-layer-registry.js';
-import { graphsFromBundle, type GraphFallback } from './graph-fallback-translation.js';
+import { graphRefusal, graphsFromBundle, type GraphFallback } from './graph-fallback-translation.js';
 import { retracesFromManifest, tracedLayer, type TracedLayer } from './retrace-translation.js';
 import { loadTranslatedLayers, translationGapsOf, type TranslatedLayers } from './translated-layers.js';
 
@@ -23,7 +23,8 @@ export function customLayerRoute(
   const trace = tracedLayer(layer, layerName, options.retraces);
   if (trace) return { route: 'retrace', trace };
   const graph = options.graphs?.get(layerName);
-  if (graph) return { route: 'graph', graph };
+  // A graph tfjs cannot run is no route: the layer is missing, and the unregistered-class error says why.
+  if (graph && !graphRefusal(graph)) return { route: 'graph', graph };
   return undefined;
 }
 

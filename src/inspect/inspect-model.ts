@@ -1,8 +1,6 @@
-import { graphsFromBundle, type GraphFallback } from '../convert/graph-fallback-translation.js';
-import { retracesFromManifest } from '../convert/retrace-translation.js';
-import type { RetraceRecord } from '../keras/bundle-manifest.js';
+import { routeInputs } from '../convert/custom-layer-route.js';
 import type { FieldNote, LayerConversion } from '../convert/conversion-report.js';
-import { convertKerasModel } from '../convert/convert-model.js';
+import { convertKerasModel, type ConvertOptions } from '../convert/convert-model.js';
 import { isKerasBridgeClass } from '../convert/keras-bridge-classes.js';
 import { translateModel, isModelClass } from '../convert/translate-model.js';
 import type { LayerFailure } from '../convert/translation-context.js';
@@ -35,10 +33,17 @@ export async function inspectModel(
   let modelName = String(modelConfig.config['name'] ?? 'model');
   const subclassedModel = recordedSubclass(modelConfig);
   let topLevelError: string | undefined;
-  const retraces = retracesFromManifest(manifest);
-  const graphs = graphsFromBundle(manifest, graphBytes);
+  // The routes convert would use, route 1's generated classes loaded (custom-layer-route.ts).
+  const routes = await routeInputs(manifest, graphBytes);
+  const translatedClasses = new Set(routes.translated?.classes.map((c) => c.className) ?? []);
   try {
-    const { report } = translateModel(modelConfig, source, { failures, retraces, graphs });
+    const { report } = translateModel(modelConfig, source, {
+      failures,
+      ...(routes.retraces ? { retraces: routes.retraces } : {}),
+      ...(routes.graphs ? { graphs: routes.graphs } : {}),
+      translatedClasses,
+      ...(routes.translated ? { subLayerNames: routes.translated.subLayerNames } : {}),
+    });
     modelName = report.model;
     indexConversions(report.layers, [], conversions, notesByField);
     for (const note of report.modelNotes) notesByField.set(note.field, note);
@@ -58,7 +63,7 @@ export async function inspectModel(
     ...(subclassedModel ? { subclassedModel } : {}),
     layers,
     counts,
-    conversion: await convertForReal(modelConfig, weights, source, retraces, graphs),
+    conversion: await convertForReal(modelConfig, weights, source, routes),
     customClasses: (manifest?.custom_layers ?? []).map(customClass),
   };
 }
@@ -67,11 +72,10 @@ async function convertForReal(
   modelConfig: KerasObject,
   weights: SourceWeight[],
   source: string,
-  retraces: ReadonlyMap<string, RetraceRecord>,
-  graphs: ReadonlyMap<string, GraphFallback>,
+  routes: ConvertOptions,
 ): Promise<InspectReport['conversion']> {
   try {
-    const { report } = await convertKerasModel(modelConfig, weights, source, { retraces, graphs });
+    const { report } = await convertKerasModel(modelConfig, weights, source, routes);
     return { converts: true, modelNotes: report.modelNotes, weights: report.weights, constraintWarnings: report.constraintWarnings };
   } catch (e) {
     if (!(e instanceof KerasBridgeError)) throw e;

@@ -302,7 +302,8 @@ const translationRecord = z.discriminatedUnion('status', [
     /** Per layer of the class: Keras's names of its sub-layers, by attribute (translated/translated-layer.ts). */
     sub_layers: z.record(z.record(z.unknown())).optional(),
   }),
-  z.object({ status: z.literal('gaps'), gaps: z.array(translationGap) }),
+  /** `draft`: the TypeScript with each gap marked (a TODO and a throw), for `keras-bridge scaffold`; never converted from. */
+  z.object({ status: z.literal('gaps'), gaps: z.array(translationGap), draft: z.string().optional() }),
 ]);
 export type TranslationRecord = z.infer<typeof translationRecord>;
 

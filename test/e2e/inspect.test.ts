@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { convertKerasModel } from '../../src/convert/convert-model.js';
-import { retracesFromManifest } from '../../src/convert/retrace-translation.js';
+import { routeInputs } from '../../src/convert/custom-layer-route.js';
 import type { LayerConversion } from '../../src/convert/conversion-report.js';
 import { KerasBridgeError } from '../../src/errors.js';
 import { inspectModel } from '../../src/inspect/inspect-model.js';
@@ -47,7 +47,7 @@ function convertedNames(layers: LayerConversion[], prefix: string[] = []): Set<s
 /** What convert does with the same input (convert-command.ts: readModelInput, then convertKerasModel with the bundle's re-traces). */
 async function convertOutcome(model: ModelInput): Promise<{ layers: Set<string> } | { error: string }> {
   try {
-    const converted = await convertKerasModel(model.modelConfig, model.weights, model.source, { retraces: retracesFromManifest(model.manifest) });
+    const converted = await convertKerasModel(model.modelConfig, model.weights, model.source, await routeInputs(model.manifest, model.graphBytes));
     return { layers: convertedNames(converted.report.layers) };
   } catch (e) {
     if (!(e instanceof KerasBridgeError)) throw e;

@@ -54,6 +54,7 @@ def translation_record(cls, layer, source: dict, user_bases: list) -> dict:
     lines = result["context"].source_lines
     gaps = [gap_record(g, lines, first_line, file) for g in result["gaps"]]
     if gaps:
-        return {"status": "gaps", "gaps": gaps}
+        # Never converted from; `keras-bridge scaffold` writes it for a person to finish.
+        return {"status": "gaps", "gaps": gaps, "draft": text}
     notes = [{**gap_record(TranslationGap(node, text), lines, first_line, file)} for node, text in result["context"].notes]
     return {"status": "translated", "typescript": text, "dependencies": dependencies, **({"notes": notes} if notes else {})}

@@ -130,7 +130,6 @@ row("kops.cumsum", ["keras.ops.cumsum", "tensorflow.math.cumsum", "tensorflow.cu
 row("kops.softmax", ["keras.ops.softmax", "tensorflow.nn.softmax", "tensorflow.math.softmax", "keras.activations.softmax"], x=X, axis="axis")
 row("kops.logSoftmax", ["keras.ops.log_softmax", "tensorflow.nn.log_softmax"], x=X, axis="axis")
 row("kops.l2Normalize", ["tensorflow.math.l2_normalize", "tensorflow.nn.l2_normalize"], x=X, axis="axis", epsilon="epsilon")
-row("kops.normalize", ["keras.ops.normalize"], x=X, axis="axis", order="order")
 row("kops.norm", ["keras.ops.norm", "numpy.linalg.norm", "tensorflow.norm", "tensorflow.linalg.norm"], x=X, ord=("ord",), axis="axis", keepdims="keepdims")
 
 # --- shapes and layout ----------------------------------------------------------------------
@@ -160,7 +159,6 @@ row("kops.oneHot", ["keras.ops.one_hot"], x="x", depth=("num_classes",), axis="a
 row("kops.tfOneHot", ["tensorflow.one_hot"], x="indices", depth="depth", on="on_value", off="off_value", axis="axis", dtype="dtype")
 row("kops.take", ["keras.ops.take", "numpy.take"], x=("x", "a"), indices="indices", axis="axis")
 row("kops.gather", ["tensorflow.gather"], x="params", indices="indices", axis="axis", batchDims="batch_dims", ignored=("name", "validate_indices"))
-row("kops.takeAlongAxis", ["keras.ops.take_along_axis", "numpy.take_along_axis"], x=("x", "arr"), indices="indices", axis="axis")
 row("kops.triu", ["keras.ops.triu", "numpy.triu"], x=("x", "m"), k="k")
 row("kops.tril", ["keras.ops.tril", "numpy.tril"], x=("x", "m"), k="k")
 

@@ -47,6 +47,11 @@ class FunctionTranslator(ExpressionTranslator):
                         self.scope[name] = v.Value(local_name(name), "poisoned")
                     if not gap.secondary:
                         self.gaps.append(gap)
+                    # The draft a person finishes (keras-bridge scaffold): the gap marked where it is.
+                    python = ast.unparse(statement).splitlines()[0]
+                    self.emit(f"// TODO(keras-bridge): not translated: {gap.why}")
+                    self.emit(f"//   Python: {python}")
+                    self.emit(f"throw new Error({ts_string('not translated: ' + python)});")
                     continue
                 # Converted weights are loaded from Keras: an initial value only matters to a layer trained from scratch.
                 self.emit(f"// keras-bridge: self.{weight}'s initial value is not translated ({gap.why}); its value is loaded from Keras.")
