@@ -38,17 +38,33 @@ export class UnregisteredLayerError extends KerasBridgeError {
   constructor(
     readonly missing: MissingCustomLayer[],
     readonly source: string,
+    /** The model came from a file, not a bundle: no route recorded anything, and an export would. */
+    readonly fromFile = false,
   ) {
     const classes = missing.length === 1 ? `custom layer class '${missing[0]!.className}' has` : `${missing.length} custom layer classes have`;
     super(
       `${source}: ${classes} no TypeScript implementation registered:\n` +
         missing.map(describeMissing).join('\n') +
+        (fromFile ? exportAdvice(missing, source) : '') +
         `\nFor each, write a tfjs Layer subclass with static className equal to the class name, register it with ` +
         `registerLayer(className, YourLayer, zodSchemaOfItsGetConfig) in a module (suggested schemas above, from the ` +
         `values in this model), and pass that module: keras-bridge convert MODEL OUT_DIR --custom-layers ./my-layers.js ` +
         `(the same flag for parity; see README, "Your own model").`,
     );
   }
+}
+
+/** For a .keras/.h5 input: the commands that let keras-bridge write the classes from their Python source. */
+function exportAdvice(missing: MissingCustomLayer[], source: string): string {
+  const file = /\.(keras|h5)$/.test(source) ? source : 'MODEL.keras';
+  const modules = [...new Set(missing.map((m) => m.module).filter((m): m is string => Boolean(m) && m !== '__main__'))];
+  const module = modules.length > 0 ? modules.join(' ') : 'YOUR_LAYERS_MODULE';
+  return (
+    `\nkeras-bridge can write them from their Python source (docs/custom-layer-routes.md): export a bundle, then convert it ` +
+    `(the classes are generated) or scaffold them to own the TypeScript:\n` +
+    `  keras-bridge export --model ${file} --module ${module} --out BUNDLE\n` +
+    `  keras-bridge convert BUNDLE OUT_DIR      # or: keras-bridge scaffold BUNDLE --out src/my-layers`
+  );
 }
 
 function describeMissing(layer: MissingCustomLayer): string {

@@ -42,7 +42,7 @@ export const convertCommand: Command = {
     await loadCustomLayerModules(listFlag(args, 'custom-layers'));
     const model = await readModelInput(modelPath);
     const routes = parseRoutesFlag(stringFlag(args, 'routes'));
-    const converted = await convertKerasModel(model.modelConfig, model.weights, model.source, await routeInputs(model.manifest, model.graphBytes, routes));
+    const converted = await convertKerasModel(model.modelConfig, model.weights, model.source, { ...(await routeInputs(model.manifest, model.graphBytes, routes)), fromFile: !model.manifest });
     const files = await writeModelDirectory(outDir, converted);
     if (args.values['json']) process.stdout.write(JSON.stringify(converted.report, null, 2) + '\n');
     else process.stdout.write(`${formatConversionReport(converted.report)}\nwrote ${outDir}: ${files.join(', ')}\n`);

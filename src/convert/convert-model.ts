@@ -30,6 +30,8 @@ export interface ConvertOptions {
   translated?: TranslatedLayers;
   /** Why route 1 could not translate a class, by class name (translationGapsOf), for the missing-class error. */
   translationGaps?: ReadonlyMap<string, string[]>;
+  /** The model is a .keras/.h5 file, not a bundle: a missing class's error says how to have keras-bridge write it. */
+  fromFile?: boolean;
 }
 
 export const TFJS_SHARD_BYTES = 4 * 1024 * 1024;
@@ -46,7 +48,7 @@ export async function convertKerasModel(
   options: ConvertOptions = {},
 ): Promise<ConvertedModel> {
   const translatedClasses = new Set(options.translated?.classes.map((c) => c.className) ?? []);
-  checkCustomLayersRegistered(modelConfig, source, options.retraces, options.graphs, translatedClasses, options.translationGaps);
+  checkCustomLayersRegistered(modelConfig, source, options.retraces, options.graphs, translatedClasses, options.translationGaps, options.fromFile);
   const { topology, report } = translateModel(modelConfig, source, {
     retraces: options.retraces,
     graphs: options.graphs,

@@ -18,6 +18,7 @@ export function checkCustomLayersRegistered(
   graphs?: ReadonlyMap<string, GraphFallback>,
   translatedClasses?: ReadonlySet<string>,
   translationGaps?: ReadonlyMap<string, string[]>,
+  fromFile = false,
 ): void {
   const missing = new Map<string, MissingCustomLayer>();
   for (const layer of modelLayers(model)) {
@@ -42,7 +43,7 @@ export function checkCustomLayersRegistered(
     if (graphRefused) known.graphRefusals = { ...known.graphRefusals, [name]: graphRefused };
     missing.set(key, known);
   }
-  if (missing.size > 0) throw new UnregisteredLayerError([...missing.values()], source);
+  if (missing.size > 0) throw new UnregisteredLayerError([...missing.values()], source, fromFile);
 }
 
 /** The layers of a model and of the models used as its layers, depth first. */

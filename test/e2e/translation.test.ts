@@ -179,6 +179,15 @@ describe('custom layers translated from their Python source (route 1, no --custo
     assert.match(svd.stderr, /tf\.linalg\.svd .*has no entry in keras-bridge's mapping table/);
   });
 
+  it('convert of a .keras file (no Python) with unregistered classes says which commands write them, listing all', async () => {
+    const file = path.join('fixtures', 'keras', 'custom_layers.keras');
+    const result = await runCli(['convert', file, path.join(tmp, 'from-file')]);
+    assert.equal(result.exitCode, 2, result.stdout + result.stderr);
+    assert.match(result.stderr, /custom layer classes have no TypeScript implementation registered/);
+    assert.ok(result.stderr.includes(`  keras-bridge export --model ${file} --module custom_layers --out BUNDLE\n`), result.stderr);
+    assert.ok(result.stderr.includes('  keras-bridge convert BUNDLE OUT_DIR      # or: keras-bridge scaffold BUNDLE --out src/my-layers\n'), result.stderr);
+  });
+
   it('a hand-written class registered with --custom-layers wins over the generated one', async () => {
     const seedLayers = path.join(REPO_ROOT, 'dist', 'src', 'layers', 'seed', 'index.js');
     const converted = await runCli(['convert', await bundleOf(SEED, 'temporal_model'), path.join(tmp, 'temporal-hand'), '--custom-layers', seedLayers]);
