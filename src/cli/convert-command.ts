@@ -1,4 +1,4 @@
-import { routeInputs } from '../convert/custom-layer-route.js';
+import { routeInputs } from '../convert/route-inputs.js';
 import { parseRoutesFlag } from './routes-flag.js';
 import { convertKerasModel } from '../convert/convert-model.js';
 import { formatConversionReport } from '../report/conversion-table.js';

@@ -1,4 +1,4 @@
-import { routeInputs } from '../convert/custom-layer-route.js';
+import { routeInputs } from '../convert/route-inputs.js';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';

@@ -1,4 +1,4 @@
-import { parseRoutes, type RouteName } from '../convert/custom-layer-route.js';
+import { parseRoutes, type RouteName } from '../convert/route-inputs.js';
 import { UsageError } from './command.js';
 
 /** --routes LIST, as a usage error when it names an unknown route. */

@@ -1,4 +1,4 @@
-import { routeInputs } from '../convert/custom-layer-route.js';
+import { routeInputs } from '../convert/route-inputs.js';
 import type { FieldNote, LayerConversion } from '../convert/conversion-report.js';
 import { convertKerasModel, type ConvertOptions } from '../convert/convert-model.js';
 import { isKerasBridgeClass } from '../convert/keras-bridge-classes.js';

@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { isBrowserBackend, useBackend, type BackendName, type NodeBackendName } from '../backends/index.js';
 import { BrowserSession } from '../browser/browser-session.js';
 import { TRANSLATED_MODULE } from '../convert/translated-layers.js';
-import { routeInputs, type RouteName } from '../convert/custom-layer-route.js';
+import { routeInputs, type RouteName } from '../convert/route-inputs.js';
 import { loadCustomLayerModules } from '../cli/custom-layer-modules.js';
 import { convertKerasModel, toModelArtifacts, type ConvertedModel } from '../convert/convert-model.js';
 import { weightsFromBundle } from '../convert/weight-source.js';

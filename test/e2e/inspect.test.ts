@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { convertKerasModel } from '../../src/convert/convert-model.js';
-import { routeInputs } from '../../src/convert/custom-layer-route.js';
+import { routeInputs } from '../../src/convert/route-inputs.js';
 import type { LayerConversion } from '../../src/convert/conversion-report.js';
 import { KerasBridgeError } from '../../src/errors.js';
 import { inspectModel } from '../../src/inspect/inspect-model.js';
