@@ -56,23 +56,38 @@ def _source_file(layer) -> str | None:
 
 
 def _signature(layer):
-    """The call's inputs as TensorSpecs (batch None), how to rebuild its args, and its kwargs."""
+    """The call's inputs as TensorSpecs (batch None), which call argument each is (None: a
+    positional one; else the keyword's name), how to rebuild its args and kwargs, and the node.
+
+    Tensor keyword arguments (`padding_mask=m`) are inputs of the graph after the positional ones:
+    the converter hands them over by name (a KerasBridgeCallArguments adapter passes them to the
+    graph layer's call())."""
     node = node_zero(layer)
     arguments = node.arguments
-    for key, value in arguments.kwargs.items():
-        if any(isinstance(t, keras.KerasTensor) for t in keras.tree.flatten(value)):
-            raise GraphRefused(f"called with the tensor keyword argument {key}=; the graph takes the layer's positional inputs only")
-    if any(getattr(t, "_keras_mask", None) is not None for t in arguments.keras_tensors):
+    kwargs = {k: v for k, v in arguments.kwargs.items() if k not in ("training", "mask")}
+    keyword_tensors = []
+    for key, value in kwargs.items():
+        tensors = [t for t in keras.tree.flatten(value) if isinstance(t, keras.KerasTensor)]
+        if not tensors:
+            continue
+        if not isinstance(value, keras.KerasTensor):
+            raise GraphRefused(f"called with the keyword argument {key}= holding a structure of tensors; the graph takes single tensors by keyword")
+        keyword_tensors.append((key, value))
+    if isinstance(arguments.kwargs.get("mask"), keras.KerasTensor) or any(
+        getattr(t, "_keras_mask", None) is not None for t in arguments.keras_tensors
+    ):
         raise GraphRefused("receives a Keras mask from the layer before it; the graph does not carry masks")
-    tensors = list(arguments.keras_tensors)
-    if not tensors:
-        raise GraphRefused("its first call has no tensor input")
+    positional = [t for t in keras.tree.flatten(list(arguments.args)) if isinstance(t, keras.KerasTensor)]
+    tensors = positional + [t for _, t in keyword_tensors]
+    if not positional:
+        raise GraphRefused("its first call has no positional tensor input")
+    arguments_of = [None] * len(positional) + [key for key, _ in keyword_tensors]
     specs = [
         tf.TensorSpec([None, *t.shape[1:]], t.dtype, name=f"input_{i}") for i, t in enumerate(tensors)
     ]
+    # One graph input per call argument: a tensor passed twice is fed twice.
     index = {id(t): i for i, t in enumerate(tensors)}
-    kwargs = {k: v for k, v in arguments.kwargs.items() if k not in ("training", "mask")}
-    return specs, list(arguments.args), index, kwargs, node
+    return specs, arguments_of, list(arguments.args), index, kwargs, node
 
 
 def _concrete(layer, specs, args, index, kwargs, training):
@@ -85,8 +100,10 @@ def _concrete(layer, specs, args, index, kwargs, training):
 
     def traced(*flat):
         inputs, weights = flat[: len(specs)], flat[len(specs):]
-        rebuilt = keras.tree.map_structure(lambda v: inputs[index[id(v)]] if id(v) in index else v, args)
-        outputs, _ = layer.stateless_call(list(weights[: len(trainable)]), list(weights[len(trainable):]), *rebuilt, **call_kwargs)
+        rebuild = lambda v: inputs[index[id(v)]] if id(v) in index else v  # noqa: E731
+        rebuilt = keras.tree.map_structure(rebuild, args)
+        rebuilt_kwargs = {k: keras.tree.map_structure(rebuild, v) for k, v in call_kwargs.items()}
+        outputs, _ = layer.stateless_call(list(weights[: len(trainable)]), list(weights[len(trainable):]), *rebuilt, **rebuilt_kwargs)
         return outputs
 
     function = tf.function(traced, input_signature=specs + weight_specs, autograph=False)
@@ -160,7 +177,7 @@ def graph_layer(layer, pack: TensorPack) -> dict:
     source_file = _source_file(layer)
     try:
         try:
-            specs, args, index, kwargs, node = _signature(layer)
+            specs, arguments_of, args, index, kwargs, node = _signature(layer)
         except GraphRefused:
             raise
         except Exception as exc:  # a sub-layer of a custom layer: no node in the model's graph
@@ -194,8 +211,13 @@ def graph_layer(layer, pack: TensorPack) -> dict:
         "layer": layer.name,
         "status": "traced",
         "inputs": [
-            {"name": t.name.split(":")[0], "shape": [None if d is None else int(d) for d in spec.shape], "dtype": spec.dtype.name}
-            for t, spec in zip(inference.inputs[: len(specs)], specs)
+            {
+                "name": t.name.split(":")[0],
+                "shape": [None if d is None else int(d) for d in spec.shape],
+                "dtype": spec.dtype.name,
+                **({"keyword": keyword} if keyword else {}),
+            }
+            for t, spec, keyword in zip(inference.inputs[: len(specs)], specs, arguments_of)
         ],
         "outputs": [
             {"name": t.name, "shape": [None, *(None if d is None else int(d) for d in kt.shape[1:])], "dtype": kt.dtype}

@@ -88,3 +88,20 @@ def test_python_only_and_missing_ops_are_recorded_with_the_users_line():
         assert record["status"] == "traced"
         at = {o["op"]: o.get("at", "") for o in record["graphs"]["inference"]["ops"]}
         assert at[op].startswith("graph_fallback_layers.py:") and code in at[op], at
+
+
+def test_a_tensor_keyword_argument_is_a_named_input_of_the_graph():
+    keras.utils.set_random_seed(0)
+    model = graph_fallback_layers.keyword_argument_model()
+    layer = model.get_layer("masked_cumsum")
+    pack = TensorPack()
+    record = graph_layer(layer, pack)
+    assert record["status"] == "traced", record.get("reason")
+    assert [(i.get("keyword"), i["shape"], i["dtype"]) for i in record["inputs"]] == [(None, [None, 5, 3], "float32"), ("padding_mask", [None, 5], "int32")]
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((2, 5, 3)).astype("float32")
+    mask = np.array([[1, 1, 1, 0, 0], [1, 1, 1, 1, 1]], dtype="int32")
+    got = _run_recorded(record, record["graphs"]["inference"], pack.getvalue(), [x, mask], [])
+    np.testing.assert_allclose(got, keras.ops.convert_to_numpy(layer(x, padding_mask=mask)), rtol=1e-6, atol=1e-6)
+    # The mask is read from its own input, not frozen: another mask, another output.
+    assert not np.allclose(_run_recorded(record, record["graphs"]["inference"], pack.getvalue(), [x, np.ones_like(mask)], []), got)

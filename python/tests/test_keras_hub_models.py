@@ -1,12 +1,15 @@
 """fixtures/models/keras_hub_models.py: tiny keras_hub backbones built from configs, nothing
 downloaded. Skipped without the optional keras_hub (python/requirements-thirdparty.lock).
 
-The exporter's outcome is checked as it is today: BERT and GPT-2 wrap a backbone whose own inputs
-are a dict, which the exporter refuses by name (issue 15); ViT's export stops on an internal error
-(keras_hub's MLP cannot be serialized by Keras), marked xfail(strict) so that a fix shows up.
+BERT and GPT-2 are the backbones themselves (dict inputs, open sequence length): they export at two
+lengths, and their keras_hub layers' graph-fallback records take padding_mask as a keyword input
+(test/e2e/keras-hub-backbones.test.ts converts them and checks parity). ViT's export stops on an
+internal error (keras_hub's MLP cannot be serialized by Keras), marked xfail(strict) so that a fix
+shows up.
 """
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -37,17 +40,22 @@ def test_builds_small_and_runs(name):
     model = build(name)
     assert 0 < model.count_params() <= 5000
     backbone = keras_hub_models.FACTORIES[name]
-    assert [type(layer).__name__ for layer in model.layers if type(layer).__name__ == backbone] == [backbone]
-    values = [np.ones((2, *t.shape[1:]), dtype=t.dtype) for t in model.inputs]
-    outputs = keras.tree.flatten(model(values if len(values) > 1 else values[0]))
+    assert backbone in [type(layer).__name__ for layer in model._flatten_layers(include_self=True)]
+    values = keras.tree.map_structure(lambda t: np.ones((2, *(d or 5 for d in t.shape[1:])), dtype=t.dtype), model.input)
+    outputs = keras.tree.flatten(model(values))
     assert all(np.isfinite(np.asarray(o)).all() for o in outputs)
 
 
 @pytest.mark.parametrize("name", ["bert_model", "gpt2_model"])
-def test_dict_input_backbones_are_refused_by_name(name, tmp_path):
-    with pytest.raises(ExportError, match=rf"class {keras_hub_models.FACTORIES[name]} .*dict.*issue 15"):
-        keras_bridge.export(build(name), tmp_path / "bundle")
-    assert not (tmp_path / "bundle").exists()
+def test_dict_input_backbones_export_at_two_lengths_with_keyword_inputs_in_their_graphs(name, tmp_path):
+    keras_bridge.export(build(name), tmp_path / "bundle", input_shapes={"token_ids": [[7], [4]]})
+    manifest = json.loads((tmp_path / "bundle" / "manifest.json").read_text())
+    assert [i["name"] for i in manifest["inputs"]][-1] == "token_ids" and "padding_mask" in [i["name"] for i in manifest["inputs"]]
+    assert any("token_ids=4" in c["name"] for c in manifest["goldens"]["cases"])  # the second length is a case of its own
+    records = {g["layer"]: g for c in manifest["custom_layers"] for g in c["graphs"]}
+    encoder = records["transformer_layer_0"]
+    assert encoder["status"] == "traced", encoder.get("reason")
+    assert [i.get("keyword") for i in encoder["inputs"]][-1].endswith("padding_mask")
 
 
 @pytest.mark.xfail(strict=True, raises=NotImplementedError,

@@ -25,6 +25,13 @@ export const TENSOR_KWARGS_READ: Readonly<Record<string, readonly string[]>> = {
 };
 
 /**
+ * Conversions that read every tensor kwarg the Keras call passed: a registered TypeScript twin
+ * reads what its Python call() takes; a graph-fallback layer's graph was traced with each of the
+ * call's tensor kwargs as an input (python/keras_bridge/graph_fallback.py).
+ */
+const MAPPINGS_READING_EVERY_KWARG: ReadonlySet<LayerConversion['mapping']> = new Set(['custom', 'graph']);
+
+/**
  * A layer called with tensor keyword arguments (`LSTM(8)(x, mask=m)`) becomes a
  * KerasBridgeCallArguments adapter of the same name around it, whose extra inputs are those
  * tensors (functional-graph.ts appends them to each node). Refused, naming the layer and the
@@ -38,7 +45,7 @@ export function withCallArguments(
   source: string,
 ): TfjsLayerConfig {
   if (tensorKwargs.length === 0) return tfjs;
-  if (conversion.mapping !== 'custom') {
+  if (!MAPPINGS_READING_EVERY_KWARG.has(conversion.mapping)) {
     const read = TENSOR_KWARGS_READ[tfjs.class_name] ?? [];
     const ignored = tensorKwargs.find((k) => !read.includes(k.keras));
     if (ignored) {

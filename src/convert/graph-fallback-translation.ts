@@ -5,6 +5,7 @@ import type { KerasObject } from '../keras/keras-object.js';
 import { opsTfjsCannotRun, PYTHON_ONLY_OPS } from '../layers/graph/graph-ops.js';
 import { bytesToBase64, encodeSpec, type GraphLayerSpec, type GraphModelSpec, type GraphWeight } from '../layers/graph/graph-spec.js';
 import { KerasBridgeGraphLayer, loadGraph } from '../layers/graph/keras-bridge-graph-layer.js';
+import { tfjsKwargName } from './functional-graph.js';
 import type { TranslationContext } from './translation-context.js';
 import type { TfjsLayerConfig } from './translator-registry.js';
 
@@ -53,7 +54,7 @@ const TFJS_DTYPES = new Set(['float32', 'int32', 'bool']);
 export function translateGraphLayer(layer: KerasObject, context: TranslationContext, fallback: GraphFallback): TfjsLayerConfig {
   const { record } = fallback;
   const spec: GraphLayerSpec = {
-    inputs: record.inputs,
+    inputs: record.inputs.map(({ keyword, ...io }) => (keyword === undefined ? io : { ...io, keyword: tfjsKwargName(keyword) })),
     outputs: record.outputs,
     weights: record.weights.map((w) => graphWeight(w, context)),
     graphs: fallback.graphs,
@@ -103,24 +104,30 @@ export function graphRefusal({ record, graphs, source }: GraphFallback): string 
 }
 
 /**
- * Runs the layer once forward and backward (inputs of its recorded shapes, batch 1, ones) and
- * returns which tfjs kernels have no gradient, or undefined when the backward pass runs.
+ * Runs the layer once forward and backward (inputs of its recorded shapes, batch 1, ones; keyword
+ * inputs through call()'s kwargs) and returns which tfjs kernels have no gradient, or undefined
+ * when the backward pass runs. Integer and bool inputs (masks, ids) are fed but not differentiated.
  */
 function gradientGaps(config: { name: string; graph: string }, spec: GraphLayerSpec): string | undefined {
-  const floats = (dtype: string) => dtype === 'float32';
-  if (!spec.inputs.every((i) => floats(i.dtype))) return undefined;
   const layer = new KerasBridgeGraphLayer({ ...config, name: `${config.name}_gradient_probe` });
   try {
     tf.tidy(() => {
-      const xs = spec.inputs.map((i) => tf.ones(i.shape.map((d) => d ?? 1)));
-      layer.apply(xs.length === 1 ? xs[0]! : xs);
+      const ones = (io: GraphLayerSpec['inputs'][number]) => tf.ones(io.shape.map((d) => d ?? 1), io.dtype === 'bool' ? 'bool' : io.dtype === 'float32' ? 'float32' : 'int32');
+      const positional = spec.inputs.filter((io) => io.keyword === undefined).map(ones);
+      const keywords = Object.fromEntries(spec.inputs.filter((io) => io.keyword !== undefined).map((io) => [io.keyword!, ones(io)]));
+      const single = (xs: tf.Tensor[]) => (xs.length === 1 ? xs[0]! : xs);
+      layer.apply(single(positional), keywords);
+      const floats = positional.filter((x) => x.dtype === 'float32');
       const weights = layer.trainableWeights.map((w) => w.read());
       const loss = (...args: tf.Tensor[]) => {
-        const inputs = args.slice(0, xs.length);
-        const out = layer.call(inputs.length === 1 ? inputs[0]! : inputs, {});
-        return tf.addN((Array.isArray(out) ? out : [out]).map((o) => tf.sum(o)));
+        let next = 0;
+        const inputs = positional.map((x) => (x.dtype === 'float32' ? args[next++]! : x));
+        const out = layer.call(single(inputs), keywords);
+        return tf.addN((Array.isArray(out) ? out : [out]).filter((o) => o.dtype === 'float32').map((o) => tf.sum(o)));
       };
-      tf.grads(loss)([...xs, ...weights]);
+      // An input the output does not depend on (a position embedding reads only its shape) has no gradient: allowed.
+      const xs = [...floats, ...weights];
+      tf.engine().gradients(() => loss(...xs) as tf.Scalar, xs, undefined, true);
     });
     return undefined;
   } catch (e) {

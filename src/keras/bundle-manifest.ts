@@ -307,8 +307,11 @@ const translationRecord = z.discriminatedUnion('status', [
 ]);
 export type TranslationRecord = z.infer<typeof translationRecord>;
 
-/** A tensor of a custom layer's graph: a Placeholder (inputs) or `node:0` (outputs), batch dimension null. */
-const graphIo = z.object({ name: z.string(), shape: z.array(z.number().int().nullable()), dtype: z.string() });
+/**
+ * A tensor of a custom layer's graph: a Placeholder (inputs) or `node:0` (outputs), batch dimension
+ * null. An input passed to call() as a keyword argument (`padding_mask=m`) names it in `keyword`.
+ */
+const graphIo = z.object({ name: z.string(), shape: z.array(z.number().int().nullable()), dtype: z.string(), keyword: z.string().optional() });
 
 /** One traced graph: tfjs GraphModel JSON whose Const values lie in graphs.bin. */
 const fixedShape = z.array(z.number().int().nonnegative());

@@ -16,6 +16,8 @@ export interface GraphIo {
   /** Batch dimension null. */
   shape: Array<number | null>;
   dtype: string;
+  /** An input passed to call() as a keyword argument: the name call() reads it under (tfjs's camelCase, `paddingMask`). */
+  keyword?: string;
 }
 
 export interface GraphWeight {

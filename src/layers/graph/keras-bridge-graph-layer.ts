@@ -50,7 +50,7 @@ export class KerasBridgeGraphLayer extends tf.layers.Layer {
     this.built = true;
   }
 
-  override call(inputs: tf.Tensor | tf.Tensor[], kwargs: { training?: boolean }): tf.Tensor | tf.Tensor[] {
+  override call(inputs: tf.Tensor | tf.Tensor[], kwargs: { training?: boolean } & Record<string, unknown>): tf.Tensor | tf.Tensor[] {
     const graphs = (this.graphs ??= {
       inference: loadGraph(this.spec.graphs.inference),
       ...(this.spec.graphs.training ? { training: loadGraph(this.spec.graphs.training) } : {}),
@@ -58,7 +58,15 @@ export class KerasBridgeGraphLayer extends tf.layers.Layer {
     const graph = kwargs?.training && graphs.training ? graphs.training : graphs.inference;
     const xs = Array.isArray(inputs) ? inputs : [inputs];
     const feed: tf.NamedTensorMap = {};
-    this.spec.inputs.forEach((io, i) => (feed[io.name] = xs[i]!));
+    // Positional inputs in order; keyword ones from call()'s kwargs (a KerasBridgeCallArguments adapter passes them).
+    let positional = 0;
+    for (const io of this.spec.inputs) {
+      const value = io.keyword === undefined ? xs[positional++] : kwargs?.[io.keyword];
+      if (!(value instanceof tf.Tensor)) {
+        throw new Error(`KerasBridgeGraphLayer '${this.name}': graph input '${io.name}' (${io.keyword === undefined ? `positional input ${positional - 1}` : `keyword argument ${io.keyword}`}) was not given a tensor`);
+      }
+      feed[io.name] = value;
+    }
     this.spec.weights.forEach((w, i) => (feed[w.input] = this.graphWeights[i]!.read()));
     const outputs = graph.execute(feed, this.spec.outputs.map((o) => o.name));
     return Array.isArray(outputs) && outputs.length === 1 ? outputs[0]! : outputs;
