@@ -64,7 +64,7 @@ def test_a_layer_of_ops_and_weights_translates_to_one_typescript_class():
     assert "export class Scale extends TranslatedLayer" in text
     assert "this.kerasWeight({ name: 'gain', shape: [py.at(inputShape, -1)], initializer: 'ones' })" in text
     assert "tf.tanh(kops.multiply(x, this.factor))" in text
-    assert "registerLayer('Scale', Scale, z.object({ factor: z.number() })" in text
+    assert "registerLayer('Scale', Scale, z.object({ factor: z.number().nullable() })" in text
 
 
 def test_a_branch_on_a_tensor_value_is_a_gap_quoting_its_line():

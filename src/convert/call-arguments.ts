@@ -29,7 +29,7 @@ export const TENSOR_KWARGS_READ: Readonly<Record<string, readonly string[]>> = {
  * reads what its Python call() takes; a graph-fallback layer's graph was traced with each of the
  * call's tensor kwargs as an input (python/keras_bridge/graph_fallback.py).
  */
-const MAPPINGS_READING_EVERY_KWARG: ReadonlySet<LayerConversion['mapping']> = new Set(['custom', 'graph']);
+const MAPPINGS_READING_EVERY_KWARG: ReadonlySet<LayerConversion['mapping']> = new Set(['custom', 'graph', 'translated']);
 
 /**
  * A layer called with tensor keyword arguments (`LSTM(8)(x, mask=m)`) becomes a

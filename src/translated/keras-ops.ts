@@ -33,6 +33,13 @@ export function trainingArg(kwargs: Record<string, unknown> | undefined): boolea
   return typeof value === 'boolean' ? value : null;
 }
 
+/** A keyword argument of call(), under its Python name or the camelCase one tfjs passes, else `fallback`. */
+export function kwarg<T>(kwargs: Record<string, unknown> | undefined, name: string, fallback: T): any {
+  const camel = name.replace(/_(\w)/g, (_m, c: string) => c.toUpperCase());
+  const value = kwargs?.[camel] ?? kwargs?.[name];
+  return value === undefined ? fallback : value;
+}
+
 export function maskArg(kwargs: Record<string, unknown> | undefined): tf.Tensor | null {
   const value = kwargs?.['mask'];
   if (Array.isArray(value)) return (value[0] as tf.Tensor | undefined) ?? null;
@@ -379,6 +386,41 @@ export function repeat(x: TensorOrValue, repeats: number, axis: number | null = 
   return tf.reshape(tf.tile(expanded, reps), shape);
 }
 
+/** NumPy's moveaxis: axes `source` moved to `destination`, the others keeping their order. */
+export function moveaxis(x: TensorOrValue, source: number | number[], destination: number | number[]): tf.Tensor {
+  const t = asTensor(x);
+  const norm = (a: number) => (a < 0 ? a + t.rank : a);
+  const from = (Array.isArray(source) ? source : [source]).map(norm);
+  const to = (Array.isArray(destination) ? destination : [destination]).map(norm);
+  const order: number[] = Array(t.rank).fill(-1);
+  from.forEach((axis, i) => (order[to[i]!] = axis));
+  const rest = [...Array(t.rank).keys()].filter((axis) => !from.includes(axis));
+  for (let i = 0; i < order.length; i++) if (order[i] === -1) order[i] = rest.shift()!;
+  return tf.transpose(t, order);
+}
+
+/** keras.ops.slice / tf.slice: `shape` entries of -1 (or null) run to the end. */
+export const sliceOp = (x: TensorOrValue, start: number[], shape: Array<number | null>): tf.Tensor =>
+  tf.slice(asTensor(x), start, shape.map((d) => d ?? -1));
+
+/** The Keras mask a tensor carries (keras's get_keras_mask): recorded by TranslatedLayer for its inputs and its sub-layers' outputs. */
+export function getKerasMask(x: TensorOrValue): tf.Tensor | null {
+  return x instanceof tf.Tensor ? (kerasMasks.get(x) ?? null) : null;
+}
+
+/** keras's set_keras_mask(x, mask). */
+export function setKerasMask(x: tf.Tensor, mask: tf.Tensor | null): null {
+  if (mask) kerasMasks.set(x, mask);
+  else kerasMasks.delete(x);
+  return null;
+}
+
+/** Tensor → the Keras mask it carries, as keras keeps `_keras_mask` on tensors. */
+export const kerasMasks = new WeakMap<tf.Tensor, tf.Tensor>();
+
+/** keras.initializers.get: kept as Keras serializes it (a name or {class_name, config}); TranslatedLayer.kerasWeight reads it. */
+export const initializer = (identifier: unknown): unknown => identifier;
+
 export const broadcastTo = (x: TensorOrValue, shape: number[]): tf.Tensor => tf.broadcastTo(asTensor(x), shape);
 
 export function flip(x: TensorOrValue, axis: Axis = null): tf.Tensor {
@@ -548,7 +590,8 @@ export function activation(identifier: string | null | undefined): (x: tf.Tensor
   const name = tfjsActivationFor(identifier);
   if (!name) throw new Error(`keras.activations.get('${identifier}'): no tfjs activation of that name`);
   const layer = tf.layers.activation({ activation: name as 'relu' });
-  return (x) => layer.apply(x) as tf.Tensor;
+  // Keeps its Keras name, so that a sub-layer given it (Dense(activation=self.activation)) is configured by name.
+  return Object.assign((x: tf.Tensor) => layer.apply(x) as tf.Tensor, { kerasName: identifier });
 }
 
 // --- random draws, replayable by training-mode parity (src/training/replayable-random.ts) ----------

@@ -20,7 +20,9 @@ export function kerasLayer(className: string, config: Record<string, unknown>): 
 }
 
 function withoutUndefined(config: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(config).filter(([, v]) => v !== undefined));
+  // An activation function from kops.activation() goes back to its Keras name.
+  const named = (v: unknown) => (typeof v === 'function' && 'kerasName' in v ? (v as { kerasName: string }).kerasName : v);
+  return Object.fromEntries(Object.entries(config).filter(([, v]) => v !== undefined).map(([k, v]) => [k, named(v)]));
 }
 
 /** What tfjs's model loading does to a layer config before the constructor sees it: snake_case keys

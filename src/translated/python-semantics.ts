@@ -91,6 +91,26 @@ export function equal(a: unknown, b: unknown): boolean {
   return a === b;
 }
 
+/** `seq[i] = value` on a list (a shape being edited) or a dict. */
+export function setItem(container: unknown[] | Record<string, unknown>, key: number | string, value: unknown): void {
+  if (Array.isArray(container)) {
+    const i = (key as number) < 0 ? container.length + (key as number) : (key as number);
+    if (i < 0 || i >= container.length) throw new RangeError(`list assignment index ${key} out of range`);
+    container[i] = value;
+  } else container[key as string] = value;
+}
+
+/** dict.pop(key, default): removes and returns the value, else the default. */
+export function pop(dict: Record<string, unknown>, key: string, fallback?: unknown): any {
+  if (Object.prototype.hasOwnProperty.call(dict, key)) {
+    const value = dict[key];
+    delete dict[key];
+    return value;
+  }
+  if (fallback === undefined) throw new Error(`KeyError: '${key}'`);
+  return fallback;
+}
+
 export function repeatList<T>(sequence: readonly T[], times: number): T[] {
   return Array.from({ length: Math.max(times, 0) }, () => sequence).flat() as T[];
 }

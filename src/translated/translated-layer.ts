@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { kerasMasks } from './keras-ops.js';
 import { decodePythonConfig, encodePythonConfig, PYTHON_CONFIG_FIELD, SUB_LAYERS_FIELD } from './python-config.js';
 
 /** Keras's names of a layer's sub-layers by tracking key (the attribute; `attr_0` ... for a list), nested for translated sub-layers. */
@@ -62,6 +63,20 @@ export class TranslatedLayer extends tf.layers.Layer {
     throw new Error(`${this.getClassName()} '${this.name}': config field '${key}' is missing and __init__ gives it no default`);
   }
 
+  /** `**kwargs` of __init__: the config's fields __init__ does not name. */
+  protected otherConfig(named: string[]): Record<string, unknown> {
+    return Object.fromEntries(Object.entries(this.pythonConfig).filter(([key]) => !named.includes(key)));
+  }
+
+  /** Records the mask the layer receives as its input's Keras mask (kops.getKerasMask), as Keras keeps it on the tensor. */
+  override apply(inputs: tf.Tensor | tf.Tensor[] | tf.SymbolicTensor | tf.SymbolicTensor[], kwargs?: Kwargs): tf.Tensor | tf.Tensor[] | tf.SymbolicTensor | tf.SymbolicTensor[] {
+    const first = Array.isArray(inputs) ? inputs[0] : inputs;
+    const mask = kwargs?.['mask'];
+    const firstMask = Array.isArray(mask) ? mask[0] : mask;
+    if (first instanceof tf.Tensor && firstMask instanceof tf.Tensor) kerasMasks.set(first, firstMask);
+    return super.apply(inputs, kwargs);
+  }
+
   /**
    * Keeps a sub-layer (or a list of them) in creation order, as Keras tracks attributes. `name` (the
    * attribute's, `name_0`, `name_1` ... for a list) replaces tfjs's automatic name, which differs
@@ -98,8 +113,14 @@ export class TranslatedLayer extends tf.layers.Layer {
   /** `self.sub(x, training=...)`: tfjs's apply() builds the sub-layer under this layer's name scope. */
   protected callLayer(layer: tf.layers.Layer | null, inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs = {}): any {
     if (layer === null) throw new TypeError(`${this.getClassName()} '${this.name}': a sub-layer that is None was called`);
-    const options = Object.fromEntries(Object.entries(kwargs).filter(([, v]) => v !== null && v !== undefined));
-    return layer.apply(inputs, options);
+    const first = Array.isArray(inputs) ? inputs[0]! : inputs;
+    const inputMask = (kwargs['mask'] as tf.Tensor | undefined) ?? kerasMasks.get(first);
+    const options = Object.fromEntries(Object.entries({ ...kwargs, mask: inputMask }).filter(([, v]) => v !== null && v !== undefined));
+    const output = layer.apply(inputs, options) as tf.Tensor | tf.Tensor[];
+    // The output carries the sub-layer's mask, as in Keras (an Embedding with mask_zero).
+    const outputMask = maskOf(layer, inputs, inputMask);
+    if (outputMask && output instanceof tf.Tensor) kerasMasks.set(output, outputMask);
+    return output;
   }
 
   /** compute_mask()'s body: Python returns a mask, a list of them or None. */
@@ -108,8 +129,12 @@ export class TranslatedLayer extends tf.layers.Layer {
   }
 
   /** `self.sub.build(shape)`: built on a symbolic input, under this layer's name scope, as apply() would. */
-  protected buildLayer(layer: tf.layers.Layer, shape: Array<number | null>): null {
-    if (!layer.built) layer.apply(tf.input({ batchShape: shape }));
+  protected buildLayer(layer: tf.layers.Layer, shape: Array<number | null> | Array<Array<number | null>>): null {
+    if (layer.built) return null;
+    // build(query_shape, value_shape): one symbolic input per shape.
+    const shapes = Array.isArray(shape[0]) ? (shape as Array<Array<number | null>>) : [shape as Array<number | null>];
+    const inputs = shapes.map((s) => tf.input({ batchShape: s }));
+    layer.apply(inputs.length === 1 ? inputs[0]! : inputs);
     return null;
   }
 
@@ -192,6 +217,15 @@ export class TranslatedLayer extends tf.layers.Layer {
     const config: tf.serialization.ConfigDict = { ...super.getConfig(), [PYTHON_CONFIG_FIELD]: encodePythonConfig(this.pythonConfig) };
     if (Object.keys(this.kerasNames).length > 0) config[SUB_LAYERS_FIELD] = encodePythonConfig(this.kerasNames);
     return config;
+  }
+}
+
+function maskOf(layer: tf.layers.Layer, inputs: tf.Tensor | tf.Tensor[], mask: tf.Tensor | undefined): tf.Tensor | null {
+  try {
+    const computed = layer.computeMask(inputs, mask) as tf.Tensor | tf.Tensor[] | null;
+    return Array.isArray(computed) ? (computed[0] ?? null) : (computed ?? null);
+  } catch {
+    return null; // a layer that refuses a mask passes none on
   }
 }
 

@@ -34,8 +34,19 @@ class StateTranslator(FunctionTranslator):
             if attr == "supports_masking":
                 self.emit(f"this.supportsMasking = {self.expr(value_node).code};")
                 return
+            if attr == "built":
+                return  # TranslatedLayer.build() marks the layer built
             raise TranslationGap(node, f"setting Keras's own self.{attr} is not translated")
-        value = self.expr(value_node)
+        try:
+            value = self.expr(value_node)
+        except TranslationGap as gap:
+            if not is_initializer_name(attr):
+                raise
+            # Initializers only matter to a layer trained from scratch: converted weights are loaded from Keras.
+            self.emit(f"// keras-bridge: self.{attr} is not translated ({gap.why}); weights are loaded from Keras.")
+            self.context.notes.append((node, f"self.{attr} not translated: {gap.why}"))
+            self.context.attribute_kinds[attr] = "dropped-initializer"
+            return
         name = self.context.attribute_name(attr)
         kind = value.kind
         found, live = self.context.live_attribute(attr)
@@ -84,6 +95,10 @@ class StateTranslator(FunctionTranslator):
         super()._stmt_Assign(node)
 
 
+def is_initializer_name(name: str) -> bool:
+    return name.lstrip("_").endswith("initializer")
+
+
 def track_key(attr: str) -> str:
     """The key a sub-layer attribute is tracked under in TypeScript (and in `sub_layers` records)."""
     return attr.lstrip("_") or attr
@@ -121,21 +136,21 @@ def field_type(kind: str, value: v.Value, live) -> str:
 
 
 def zod_for(value) -> str:
+    """A schema from one instance's value, loose where another instance may differ: any number (0 and
+    0.1 alike), None allowed, and a Keras object either by name or serialized ({class_name, config})."""
     if isinstance(value, bool):
         return "z.boolean()"
-    if isinstance(value, int):
-        return "z.number().int()"
-    if isinstance(value, float):
-        return "z.number()"
+    if isinstance(value, (int, float)):
+        return "z.number().nullable()"
     if isinstance(value, str):
-        return "z.string()"
+        return "z.string().nullable()"
     if isinstance(value, (list, tuple)):
         kinds = {zod_for(x) for x in value}
         if len(kinds) == 1:
-            return f"z.array({kinds.pop()})"
-        return "z.array(z.unknown())"
+            return f"z.array({kinds.pop()}).nullable()"
+        return "z.array(z.unknown()).nullable()"
     if isinstance(value, dict):
-        return "z.record(z.unknown())"
+        return "z.union([z.string(), z.record(z.unknown())]).nullable()"
     return "z.unknown()"
 
 
@@ -208,6 +223,13 @@ def constructor_lines(context: ClassContext, helpers, fields, own_config: dict, 
         translator.declared.add(arg.arg)
     for arg in fn.args.kwonlyargs:
         gaps.append(TranslationGap(fn, f"keyword-only argument {arg.arg} of __init__ is not translated"))
+    if fn.args.kwarg is not None and any(isinstance(n, ast.Name) and n.id == fn.args.kwarg.arg for n in ast.walk(fn)):
+        # **kwargs: the config's fields that __init__ does not name (Keras's base fields among them).
+        name = local_name(fn.args.kwarg.arg)
+        named = ", ".join(ts_string(a.arg) for a in params)
+        translator.emit(f"const {name}: Record<string, unknown> = this.otherConfig([{named}]);")
+        translator.scope[fn.args.kwarg.arg] = v.Value(name, v.DICT)
+        translator.declared.add(fn.args.kwarg.arg)
     translator.body(fn.body)
     gaps.extend(translator.gaps)
     return translator.lines
@@ -289,8 +311,16 @@ def call_lines(context: ClassContext, helpers, structure: CallStructure, gaps: l
         if i >= first_default:
             default = translator.expr(defaults[i - first_default])
             name = local_name(p)
-            translator.emit(f"const {name} = {default.code};")
-            translator.scope[p] = v.Value(name, default.kind, python=default.python)
+            declare = "let" if p in translator.reassigned else "const"
+            if method == "call":
+                # A keyword argument of the model's call (a tensor such as padding_mask=, or a value), else the default.
+                kind = v.TENSOR if default.kind == v.NONE else default.kind
+                annotation = ": tf.Tensor | null" if kind == v.TENSOR else ""
+                translator.emit(f"{declare} {name}{annotation} = kops.kwarg(kwargs, {ts_string(p)}, {default.code});")
+                translator.scope[p] = v.Value(name, kind, python=default.python)
+            else:
+                translator.emit(f"{declare} {name} = {default.code};")
+                translator.scope[p] = v.Value(name, default.kind, python=default.python)
             translator.declared.add(p)
         else:
             gaps.append(TranslationGap(fn, f"{method}() parameter {p} without a default is not among the tensors the model passes"))

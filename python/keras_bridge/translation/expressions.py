@@ -131,6 +131,8 @@ class ExpressionTranslator:
                 return v.tensor(f"kops.transpose({code})")
             raise TranslationGap(node, f"tensor attribute '.{attr}' is not translated")
         if base.kind == v.LAYER:
+            if attr == "supports_masking":
+                return v.Value(f"{base.code}.supportsMasking", v.BOOL)
             if attr in ("kernel", "bias", "gamma", "beta", "embeddings"):
                 return v.Value(f"kops.layerWeight({base.code}, {ts_string(attr)})", v.TENSOR)
             if attr in ("units", "filters", "output_dim", "input_dim"):
@@ -139,7 +141,7 @@ class ExpressionTranslator:
 
     def self_attribute(self, node, attr: str) -> v.Value:
         ctx = self.context
-        if attr in ("compute_dtype", "variable_dtype", "dtype"):
+        if attr in ("compute_dtype", "variable_dtype", "dtype", "dtype_policy"):
             return v.Value("'float32'", v.STRING, python="float32")
         if attr == "supports_masking":
             return v.Value("this.supportsMasking", v.BOOL)
@@ -395,9 +397,13 @@ class ExpressionTranslator:
                 return self.self_call(node, func.attr)
             if owner.kind in (v.LAYER,) and func.attr in ("__call__", "call"):
                 return self.layer_call(node, owner)
-            if owner.kind == v.LAYER and func.attr == "build":
-                (shape,), _ = self.arguments(node)
-                return v.Value(f"this.buildLayer({owner.code}, {shape.code})", v.NONE)
+            if owner.kind == v.LAYER and (func.attr == "build" or func.attr.lstrip("_").startswith("build_from_signature")):
+                args, kwargs = self.arguments(node)
+                shapes = args + list(kwargs.values())
+                if not shapes:
+                    raise TranslationGap(node, "a sub-layer's build() with no shape is not translated")
+                code = shapes[0].code if len(shapes) == 1 else "[" + ", ".join(s.code for s in shapes) + "]"
+                return v.Value(f"this.buildLayer({owner.code}, {code})", v.NONE)
             if owner.kind == v.LAYER and func.attr == "compute_mask":
                 args, kwargs = self.arguments(node)
                 mask = kwargs.get("mask") or (args[1] if len(args) > 1 else None)
@@ -423,6 +429,37 @@ class ExpressionTranslator:
             raise TranslationGap(node, f"calling a {callee.kind} value is not translated")
         return self.object_call(node, callee.python)
 
+    def constructor_arguments(self, node: ast.Call, what: str) -> tuple:
+        """Arguments of a constructor call; an initializer argument that does not translate is left
+        out with a note (it only matters to weights trained from scratch; converted ones are loaded)."""
+        if any(isinstance(a, ast.Starred) for a in node.args) or any(k.arg is None for k in node.keywords):
+            raise TranslationGap(node, "*args / **kwargs in a call are not translated")
+        args = [self.expr(a) for a in node.args]
+        kwargs = {}
+        gaps = getattr(self, "gaps", [])
+        for k in node.keywords:
+            before, helpers = len(gaps), list(getattr(getattr(self, "helpers", None), "order", []))
+            try:
+                kwargs[k.arg] = self.expr(k.value)
+                if len(gaps) > before:  # a helper function's body stopped at a gap
+                    raise TranslationGap(k.value, gaps[before].why)
+            except TranslationGap as gap:
+                if not k.arg.endswith("initializer"):
+                    raise
+                del gaps[before:]
+                kwargs.pop(k.arg, None)
+                self.forget_helpers_since(helpers)
+                self.context.notes.append((k.value, f"{what}({k.arg}=...) left out: {gap.why}; weights are loaded from Keras"))
+        return args, kwargs
+
+    def forget_helpers_since(self, kept: list) -> None:
+        helpers = getattr(self, "helpers", None)
+        if helpers is None:
+            return
+        for name in [n for n in helpers.order if n not in kept]:
+            helpers.order.remove(name)
+            helpers.translated.pop(name, None)
+
     def arguments(self, node: ast.Call) -> tuple:
         if any(isinstance(a, ast.Starred) for a in node.args) or any(k.arg is None for k in node.keywords):
             raise TranslationGap(node, "*args / **kwargs in a call are not translated")
@@ -442,8 +479,22 @@ class ExpressionTranslator:
         if fn is getattr(math, getattr(fn, "__name__", ""), None) and fn.__name__ in ("sqrt", "floor", "ceil", "log", "exp", "pow"):
             args, _ = self.arguments(node)
             return v.number(f"Math.{fn.__name__}({', '.join(a.code for a in args)})")
+        if module.endswith("logging") or module == "warnings" or type(getattr(fn, "__self__", None)).__name__ == "Logger":
+            # A message for the developer: kept as one, with no effect on the result.
+            args, _ = self.arguments(node)
+            return v.Value(f"console.warn({', '.join(self.read(a) for a in args)})", v.NONE)
         if is_keras_layer_class(fn):
             return self.construct_layer(node, fn)
+        if isinstance(fn, types.FunctionType) and fn.__name__ != "<lambda>" and not module.startswith(("keras.", "tensorflow", "numpy")):
+            # A plain Python function (the user's, or a library's helper): its body is translated.
+            args, kwargs = self.arguments(node)
+            try:
+                bound = inspect.signature(fn).bind(*args, **kwargs)
+                bound.apply_defaults()
+                args = [value if isinstance(value, v.Value) else literal(value) for value in bound.arguments.values()]
+            except (TypeError, ValueError) as exc:
+                raise TranslationGap(node, f"call to {ast.unparse(node.func)}: cannot bind its arguments ({exc})") from exc
+            return self.helpers.call_function(node, fn, args, self)
         if is_initializer_class(fn):
             return self.construct_initializer(node, fn)
         written = ast.unparse(node.func)
@@ -505,7 +556,7 @@ class ExpressionTranslator:
         return f"kops.dtype({value.code})"
 
     def construct_layer(self, node: ast.Call, cls) -> v.Value:
-        args, kwargs = self.arguments(node)
+        args, kwargs = self.constructor_arguments(node, cls.__name__)
         try:
             bound = inspect.signature(cls.__init__).bind(None, *args, **kwargs)
         except TypeError as exc:
@@ -542,6 +593,9 @@ class ExpressionTranslator:
             return v.Value(f"({owner.code}[{args[0].code}] ?? {default})", v.UNKNOWN)
         if owner.kind == v.DICT and method in ("update",):
             return v.Value(f"Object.assign({owner.code}, {args[0].code})", v.DICT)
+        if owner.kind == v.DICT and method == "pop":
+            default = args[1].code if len(args) > 1 else "undefined"
+            return v.Value(f"py.pop({owner.code}, {args[0].code}, {default})", v.UNKNOWN)
         if owner.is_tensor:
             if method == "set_shape":
                 return v.Value("", v.NONE)  # a static shape hint; tfjs tensors always know their shape
@@ -609,6 +663,23 @@ class ExpressionTranslator:
         return v.Value(f"[...{arg.code}]", v.SEQUENCE if arg.kind != v.SHAPE else v.SHAPE, element=arg.element)
 
     builtin_list = builtin_tuple
+
+    def builtin_hasattr(self, node) -> v.Value:
+        """hasattr(self or self.<sub-layer>, "name"): what the exported instance has, a constant."""
+        if len(node.args) != 2 or not isinstance(node.args[1], ast.Constant) or not isinstance(node.args[1].value, str):
+            raise TranslationGap(node, "hasattr() with a computed name is not translated")
+        target = node.args[0]
+        obj = None
+        if isinstance(target, ast.Name) and target.id == self.self_name:
+            obj = self.context.instance
+        elif isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) and target.value.id == self.self_name:
+            found, obj = self.context.live_attribute(target.attr)
+            if not found:
+                raise TranslationGap(node, f"hasattr() on self.{target.attr}, which the exported instance does not hold")
+        else:
+            raise TranslationGap(node, "hasattr() on other than self or one of its attributes is not translated")
+        value = hasattr(obj, node.args[1].value)
+        return v.Value("true" if value else "false", v.BOOL, python=value)
 
     def builtin_isinstance(self, node) -> v.Value:
         raise TranslationGap(node, "isinstance() is not translated (a TypeScript value's type is not Python's)")

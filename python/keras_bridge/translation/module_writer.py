@@ -52,6 +52,8 @@ def module_text(class_name: str, origin: str, result: dict, dependencies: list) 
     for name in helpers.order:
         record = helpers.translated[name]
         returns = {"tensor": "tf.Tensor", "number": "number", "bool": "boolean", "sequence": "any[]", "shape": "Array<number | null>"}.get(record["kind"], "any")
+        if record["kind"] == "unknown" and not any(line.strip().startswith("return ") for line in record["lines"]):
+            returns = "void"
         lines += ["", f"  private {local_name(name)}({', '.join(record['params'])}): {returns} {{", *record["lines"], "  }"]
     lines += ["}", ""]
     schema = ", ".join(f"{key}: {zod}" for key, zod in result["schema"].items())

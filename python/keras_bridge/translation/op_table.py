@@ -145,6 +145,13 @@ row("kops.unstack", ["keras.ops.unstack", "tensorflow.unstack"], x=("x", "value"
 row("kops.tile", ["keras.ops.tile", "tensorflow.tile", "numpy.tile"], x=("x", "input", "A"), reps=("repeats", "multiples", "reps"))
 row("kops.repeat", ["keras.ops.repeat", "tensorflow.repeat", "numpy.repeat"], x=("x", "input", "a"), repeats="repeats", axis="axis")
 row("kops.broadcastTo", ["keras.ops.broadcast_to", "tensorflow.broadcast_to", "numpy.broadcast_to"], x=("x", "input", "array"), shape="shape")
+row("kops.sliceOp", ["keras.ops.slice", "tensorflow.slice"], x=("inputs", "input_"), start=("start_indices", "begin"), shape=("shape", "size"))
+row("kops.getKerasMask", ["keras.src.backend.common.masking.get_keras_mask"], x="x",
+    note="the Keras mask a tensor carries: the mask the layer received for its input, or a sub-layer's computed mask for its output")
+row("kops.setKerasMask", ["keras.src.backend.common.masking.set_keras_mask"], kind=v.NONE, x="x", mask="mask")
+row("kops.moveaxis", ["keras.ops.moveaxis", "numpy.moveaxis"], x=("x", "a"), source="source", destination="destination")
+row("kops.initializer", ["keras.initializers.get"], kind="initializer", identifier="identifier",
+    note="the initializer as Keras serializes it (a name or {class_name, config}): it only matters to weights trained from scratch")
 row("kops.flip", ["keras.ops.flip", "numpy.flip"], x=("x", "m"), axis="axis")
 row("kops.reverse", ["tensorflow.reverse"], x="tensor", axis="axis")
 row("kops.pad", ["keras.ops.pad", "tensorflow.pad", "numpy.pad"], x=("x", "tensor", "array"), padding=("pad_width", "paddings"), mode="mode", value=("constant_values",))

@@ -86,9 +86,12 @@ class FunctionTranslator(ExpressionTranslator):
         """Hook: call() checks that it returns tensors."""
 
     def _stmt_Assign(self, node: ast.Assign) -> None:
-        if len(node.targets) != 1:
-            raise TranslationGap(node, "chained assignment is not translated")
         self.assign(node.targets[0], node.value, node)
+        # `a = b = value`: each further name takes the first one's value.
+        for target in node.targets[1:]:
+            if not isinstance(target, ast.Name) or not isinstance(node.targets[0], ast.Name):
+                raise TranslationGap(node, "chained assignment to other than names is not translated")
+            self.bind_local(target.id, self.scope[node.targets[0].id])
 
     def _stmt_AnnAssign(self, node: ast.AnnAssign) -> None:
         if node.value is not None:
@@ -126,7 +129,12 @@ class FunctionTranslator(ExpressionTranslator):
                 self.scope[t.id] = v.Value(local_name(t.id), item_kind)
             return
         if isinstance(target, ast.Subscript):
-            raise TranslationGap(node, "assigning into a tensor or list element is not translated (tensors are immutable in tfjs)")
+            container = self.expr(target.value)
+            if container.kind in (v.SEQUENCE, v.SHAPE, v.DICT) and not isinstance(target.slice, ast.Slice):
+                key = self.static(target.slice, node)
+                self.emit(f"py.setItem({container.code}, {key.code}, {self.read(value)});")
+                return
+            raise TranslationGap(node, "assigning into a tensor element is not translated (tensors are immutable in tfjs)")
         raise TranslationGap(node, "this assignment target is not translated")
 
     def bind_local(self, name: str, value: v.Value) -> None:
@@ -263,8 +271,9 @@ class FunctionTranslator(ExpressionTranslator):
 
     def layer_call(self, node: ast.Call, layer: v.Value) -> v.Value:
         args, kwargs = self.arguments(node)
+        args, kwargs = self.tensor_arguments_first(node, layer, args, kwargs)
         if not args:
-            raise TranslationGap(node, "a sub-layer called with no positional input is not translated")
+            raise TranslationGap(node, "a sub-layer called with no tensor input is not translated")
         inputs = args[0] if len(args) == 1 else v.Value("[" + ", ".join(self.read(a) for a in args) + "]", v.SEQUENCE)
         options = []
         for key, value in kwargs.items():
@@ -273,13 +282,37 @@ class FunctionTranslator(ExpressionTranslator):
             elif key == "mask":
                 options.append(f"mask: {self.read(value)}")
             else:
-                options.append(f"{key}: {self.read(value)}")
+                options.append(f"{camel_key(key)}: {self.read(value)}")
         if "training" not in kwargs and self.training is not None:
             # Keras passes the caller's `training` down to sub-layers that take it.
             options.append(f"training: {self.training.code}")
         option_code = ", { " + ", ".join(options) + " }" if options else ""
         result = v.Value(f"this.callLayer({layer.code}, {self.read(inputs)}{option_code})", v.TENSOR)
         return result
+
+    def tensor_arguments_first(self, node, layer: v.Value, args: list, kwargs: dict) -> tuple:
+        """A Keras sub-layer called with tensors by keyword (`mha(query=x, value=x, attention_mask=m)`):
+        its call() signature orders them as tfjs takes them, inputs first; the tensor keyword
+        arguments tfjs layers read from kwargs (masks, initial states) stay keyword arguments."""
+        live = self.live_layer(layer)
+        if live is None or not any(value.is_tensor for value in kwargs.values()):
+            return args, kwargs
+        try:
+            bound = inspect.signature(live.call).bind(*args, **kwargs).arguments
+        except TypeError as exc:
+            raise TranslationGap(node, f"cannot match the sub-layer call's arguments to its call() ({exc})") from exc
+        positional, keywords = [], {}
+        for name, value in bound.items():
+            if isinstance(value, v.Value) and value.is_tensor and name not in KWARG_TENSORS:
+                positional.append(value)
+            elif isinstance(value, v.Value):
+                keywords[name] = value
+        return positional, keywords
+
+    def live_layer(self, layer: v.Value):
+        if isinstance(layer.python, type):
+            return None
+        return layer.python if layer.python is not None and hasattr(layer.python, "call") else None
 
     def script_op_call(self, node: ast.Call, script_op) -> v.Value:
         """tf.py_function(func, inp, Tout): the Python function's own body translated, when it is
@@ -378,7 +411,9 @@ class HelperMethods:
         return v.Value(f"this.{local_name(name)}({', '.join(caller.read(a) for a in args)})", self.translated[name]["kind"])
 
     def translate(self, fn: ast.FunctionDef, arguments: dict, caller: FunctionTranslator, has_self: bool = True) -> dict:
-        translator = FunctionTranslator(self.context, fn.name, self)
+        # A helper that __init__ or build() calls may set attributes too: it is translated as they are.
+        fields = getattr(caller, "fields", None)
+        translator = type(caller)(self.context, fn.name, self, fields) if fields is not None else FunctionTranslator(self.context, fn.name, self)
         translator.reassigned = reassigned_names(fn)
         translator.training = v.Value("training", v.BOOL) if caller.training is not None and has_self else None
         params = [a.arg for a in fn.args.args[1 if has_self else 0:]]
@@ -410,6 +445,15 @@ class HelperMethods:
         return record
 
 
+# Tensor keyword arguments tfjs layers read from call()'s kwargs rather than from their inputs.
+KWARG_TENSORS = frozenset({"mask", "attention_mask", "initial_state", "padding_mask"})
+
+
+def camel_key(name: str) -> str:
+    parts = name.split("_")
+    return parts[0] + "".join(p[:1].upper() + p[1:] for p in parts[1:])
+
+
 def assigned_names(statement) -> list:
     targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target] if isinstance(statement, (ast.AugAssign, ast.AnnAssign)) else []
     return [n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)]
@@ -428,7 +472,7 @@ def initial_value_of_weight(statement) -> str | None:
 def ts_type(kind: str) -> str:
     return {
         v.TENSOR: "tf.Tensor", v.NUMBER: "number", v.BOOL: "boolean", v.STRING: "string", v.SHAPE: "Array<number | null>",
-        v.SEQUENCE: "any[]", v.LAYER: "tf.layers.Layer", v.NONE: "null", v.DICT: "Record<string, unknown>",
+        v.SEQUENCE: "any[]", v.LAYER: "tf.layers.Layer", v.NONE: "null", v.DICT: "Record<string, unknown>", "initializer": "unknown",
     }.get(kind, "any")
 
 
