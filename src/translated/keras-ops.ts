@@ -7,6 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { tfjsActivationFor } from '../convert/activations.js';
+import { findCustomActivation } from '../registry/custom-activation-registry.js';
 import { random } from '../training/replayable-random.js';
 import { isSlice, sliceIndices, type Slice } from './python-semantics.js';
 
@@ -585,9 +586,11 @@ export const assignSub = (variable: tf.LayerVariable, value: TensorOrValue): nul
 
 // --- activations by name ------------------------------------------------------------------------
 /** keras.activations.get(name): a function tensor → tensor, through the converter's activation table. */
-export function activation(identifier: string | null | undefined): (x: tf.Tensor) => tf.Tensor {
+export function activation(spec: string | { config?: unknown; class_name?: string } | null | undefined): (x: tf.Tensor) => tf.Tensor {
+  // A name, or Keras's serialized function ({"class_name": "function", "config": "gelu", ...}).
+  const identifier = typeof spec === 'object' && spec !== null ? (typeof spec.config === 'string' ? spec.config : spec.class_name) : spec;
   if (identifier === null || identifier === undefined || identifier === 'linear') return (x) => x;
-  const name = tfjsActivationFor(identifier);
+  const name = findCustomActivation(identifier)?.className ?? tfjsActivationFor(identifier);
   if (!name) throw new Error(`keras.activations.get('${identifier}'): no tfjs activation of that name`);
   const layer = tf.layers.activation({ activation: name as 'relu' });
   // Keeps its Keras name, so that a sub-layer given it (Dense(activation=self.activation)) is configured by name.

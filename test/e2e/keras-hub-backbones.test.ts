@@ -12,12 +12,15 @@ import { runCli } from '../support/run-cli.js';
 
 // KerasHub's BertBackbone and GPT2Backbone (fixtures/models/keras_hub_models.py): third-party
 // subclassed functional models with dict inputs and an open sequence length, exported at two
-// lengths and converted with no --custom-layers. Their keras_hub layers take the graph route
-// (TransformerEncoder/Decoder with padding_mask= as a keyword input); keras.layers'
+// lengths and converted with no --custom-layers. Each keras_hub layer takes the first route that
+// works (docs/custom-layer-routes.md): BERT's TransformerEncoder is translated from its source
+// (route 1; its registered activation keras_hub>gelu_approximate too); PositionEmbedding (a vLLM
+// serving hook route 1 cannot follow) and GPT-2's TransformerDecoder (its build reads
+// **kwargs shapes) take the graph route with padding_mask= as a keyword input; keras.layers'
 // ReversibleEmbedding converts as Embedding. Skipped when the optional keras_hub is not installed.
 const MODELS_FILE = path.join(REPO_ROOT, 'fixtures', 'models', 'keras_hub_models.py');
 const PROOFS = [
-  { factory: 'bert_model', routes: { position_embedding: 'graph', transformer_layer_0: 'graph', token_embedding: 'tfjs' } },
+  { factory: 'bert_model', routes: { position_embedding: 'graph', transformer_layer_0: 'translated', token_embedding: 'tfjs' } },
   { factory: 'gpt2_model', routes: { position_embedding: 'graph', transformer_layer_0: 'graph', token_embedding: 'tfjs' } },
 ];
 const SHAPES = ['token_ids=12', 'token_ids=5'];

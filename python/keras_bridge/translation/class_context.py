@@ -47,6 +47,7 @@ class ClassContext:
         self.attribute_types: dict = {}
         self.custom_dependencies: list = []  # user classes the generated code constructs
         self.notes: list = []  # (node, text): what was left out on purpose, said in the record
+        self.activations: dict = {}  # Keras registered name → module-level TypeScript function (registerActivation)
 
     # --- names -----------------------------------------------------------------------------
     def lookup_global(self, name: str):

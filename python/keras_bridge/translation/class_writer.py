@@ -9,6 +9,7 @@ compute_output_shape (often written for one case only): the runtime finds them b
 from __future__ import annotations
 
 import ast
+import types
 
 from .._tf import keras
 from . import values as v
@@ -50,6 +51,8 @@ class StateTranslator(FunctionTranslator):
         name = self.context.attribute_name(attr)
         kind = value.kind
         found, live = self.context.live_attribute(attr)
+        if kind == "function" and found and callable(live):
+            self.register_custom_activation(live, node)
         if kind == v.UNKNOWN and found:
             kind = kind_of_live(live)
         code = value.code
@@ -61,6 +64,22 @@ class StateTranslator(FunctionTranslator):
         self.emit(f"this.{name} = {code};")
         self.context.attribute_kinds[attr] = kind
         self.fields[name] = field_type(kind, value, live if found else None)
+
+    def register_custom_activation(self, fn, node) -> None:
+        """An activation keras.activations.get() found among the user's or a library's registered
+        functions (`keras_hub>gelu_approximate`): its body is translated as a module function and
+        registered with registerActivation, where kops.activation() finds it by the same name."""
+        if (getattr(fn, "__module__", "") or "").startswith("keras."):
+            return
+        name = keras.saving.get_registered_name(fn)
+        if not isinstance(fn, types.FunctionType):
+            raise TranslationGap(node, f"activation {name} is not a plain function")
+        before = len(self.gaps)
+        self.helpers.call_function(node, fn, [v.tensor("x")], self)
+        if len(self.gaps) > before:
+            return
+        self.helpers.translated[fn.__name__]["module_level"] = True
+        self.context.activations[name] = local_name(fn.__name__)
 
     def add_weight(self, node: ast.Call) -> v.Value:
         args, kwargs = self.arguments(node)

@@ -6,7 +6,7 @@ from .names import local_name, ts_string
 HEADER_IMPORTS = [
     "import * as tf from '@tensorflow/tfjs';",
     "import { z } from 'zod';",
-    "import { TranslatedLayer, kops, py, registerLayer, type Kwargs, type TranslatedLayerArgs } from 'keras-bridge/runtime';",
+    "import { TranslatedLayer, kops, py, registerActivation, registerLayer, type Kwargs, type TranslatedLayerArgs } from 'keras-bridge/runtime';",
 ]
 
 
@@ -51,11 +51,17 @@ def module_text(class_name: str, origin: str, result: dict, dependencies: list) 
         ]
     for name in helpers.order:
         record = helpers.translated[name]
+        if record.get("module_level"):
+            # A registered activation function: static, registered below by its Keras name.
+            lines += ["", f"  static {local_name(record['name'])}({', '.join(record['params'])}): tf.Tensor {{", *record["lines"], "  }"]
+            continue
         returns = {"tensor": "tf.Tensor", "number": "number", "bool": "boolean", "sequence": "any[]", "shape": "Array<number | null>"}.get(record["kind"], "any")
         if record["kind"] == "unknown" and not any(line.strip().startswith("return ") for line in record["lines"]):
             returns = "void"
         lines += ["", f"  private {local_name(name)}({', '.join(record['params'])}): {returns} {{", *record["lines"], "  }"]
     lines += ["}", ""]
+    for keras_name, function in result["context"].activations.items():
+        lines.append(f"registerActivation({ts_string(keras_name)}, {class_name}.{function});")
     schema = ", ".join(f"{key}: {zod}" for key, zod in result["schema"].items())
     shape = f"{{ {schema} }}" if schema else "{}"
     lines.append(f"registerLayer({ts_string(class_name)}, {class_name}, z.object({shape}), {{ pythonConfig: true, origin: 'translated' }});")
