@@ -26,6 +26,7 @@ from .model_structure import flat_model, structure_record
 from .layer_gradients import check_policy
 from .layer_graph import build_layer_graph, flatten_layers, node_zero, weight_locations
 from .manifest import build_manifest, custom_layer_records
+from .translation import custom_activations
 from .optimizer_steps import check_optimizers, train_goldens
 from .progress import Progress, emit
 from .subclassed_models import SUBCLASSED_MODEL_KEY, describe_class, exported_model, is_subclassed_model, model_config
@@ -240,6 +241,7 @@ def export(
         seed=seed,
         batch_size=batch_size,
         custom_layers=customs,
+        custom_activations=custom_activations(model),
         subclassed_model=serialized.get(SUBCLASSED_MODEL_KEY),
         structure=structure_record(original),
     )

@@ -150,6 +150,7 @@ def build_manifest(
     seed: int,
     batch_size: int,
     custom_layers: list,
+    custom_activations: list | None = None,
     subclassed_model: dict | None = None,
     structure: dict | None = None,
 ) -> dict:
@@ -169,6 +170,7 @@ def build_manifest(
         "outputs": io_records(model.outputs, output_names),
         "layers": [layer_record(layer, analysis[layer.name]) for layer in graph.layers],
         "custom_layers": custom_layers,
+        **({"custom_activations": custom_activations} if custom_activations else {}),
         "weights": weights,
         "goldens": goldens,
     }

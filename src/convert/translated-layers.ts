@@ -5,6 +5,7 @@ import path from 'node:path';
 import ts from 'typescript';
 import type { BundleManifest, TranslationRecord } from '../keras/bundle-manifest.js';
 import { findCustomLayer } from '../registry/custom-layer-registry.js';
+import { findCustomActivationOrigin } from '../registry/custom-activation-registry.js';
 import { loadCustomLayerModules } from '../cli/custom-layer-modules.js';
 
 /** Where generated code lies in a converted model directory. */
@@ -37,6 +38,17 @@ export function translationsToUse(manifest: BundleManifest | undefined): Transla
   for (const custom of manifest?.custom_layers ?? []) {
     if (custom.translation?.status === 'translated') records.set(custom.class_name, custom.translation);
   }
+  // A class constructing one that did not translate cannot run: it is left out too (its layers
+  // fall to another route), until every class left has its dependencies.
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (const [name, record] of records) {
+      if (record.dependencies.some((d) => !records.has(d))) {
+        records.delete(name);
+        changed = true;
+      }
+    }
+  }
   const wanted = new Set<string>();
   const want = (name: string) => {
     if (wanted.has(name) || !records.has(name)) return;
@@ -47,7 +59,11 @@ export function translationsToUse(manifest: BundleManifest | undefined): Transla
     if (findCustomLayer(custom.class_name, custom.registered_name)?.origin === 'hand-written') continue;
     want(custom.class_name);
   }
-  const ordered: TranslatedClass[] = [];
+  // Activation functions first (layers are built with them), unless a hand-written one is registered.
+  const ordered: TranslatedClass[] = (manifest?.custom_activations ?? [])
+    .filter((a): a is Extract<typeof a, { status: 'translated' }> => a.status === 'translated')
+    .filter((a) => findCustomActivationOrigin(a.name) !== 'hand-written')
+    .map((a) => ({ className: a.function, typescript: a.typescript, dependencies: [] }));
   const visit = (name: string, seen: Set<string>) => {
     if (ordered.some((c) => c.className === name) || seen.has(name)) return;
     seen.add(name);

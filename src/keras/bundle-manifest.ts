@@ -377,6 +377,15 @@ export const bundleManifestSchema = z.object({
       graphs: z.array(graphRecord).optional(),
     }),
   ),
+  /** Registered custom activation functions the model's layers name, translated (route 1); absent when none. */
+  custom_activations: z
+    .array(
+      z.discriminatedUnion('status', [
+        z.object({ name: z.string(), status: z.literal('translated'), function: z.string(), typescript: z.string() }),
+        z.object({ name: z.string(), status: z.literal('gaps'), gaps: z.array(translationGap) }),
+      ]),
+    )
+    .optional(),
   weights: z.array(storedWeight),
   goldens: z.object({
     file: z.string(),

@@ -2,6 +2,8 @@ import type * as tf from '@tensorflow/tfjs';
 import { defineActivation, type KerasActivationClass } from '../layers/keras3/activations/keras-activation.js';
 
 const activations = new Map<string, KerasActivationClass>();
+/** 'translated': generated from the function's Python source (route 1); a hand-written one replaces it. */
+const origins = new Map<string, 'hand-written' | 'translated'>();
 
 /**
  * Registers the TypeScript implementation of a Keras custom activation function: a Python
@@ -13,10 +15,21 @@ const activations = new Map<string, KerasActivationClass>();
  * snake_case/camelCase round trips of string values), registered with tfjs serialization, so that
  * a converted model.json naming it loads once this module is imported.
  */
-export function registerActivation(kerasName: string, fn: (x: tf.Tensor) => tf.Tensor): KerasActivationClass {
+export function registerActivation(
+  kerasName: string,
+  fn: (x: tf.Tensor) => tf.Tensor,
+  options: { origin?: 'hand-written' | 'translated' } = {},
+): KerasActivationClass {
+  const origin = options.origin ?? 'hand-written';
+  if (origin === 'translated' && origins.get(kerasName) === 'hand-written') return activations.get(kerasName)!;
   const defined = defineActivation(tfjsActivationClassName(kerasName), fn);
   activations.set(kerasName, defined);
+  origins.set(kerasName, origin);
   return defined;
+}
+
+export function findCustomActivationOrigin(kerasName: string): 'hand-written' | 'translated' | undefined {
+  return origins.get(kerasName);
 }
 
 /** 'my_pkg>scaled_tanh' → 'customMyPkgScaledTanh' (prefixed so as not to shadow tfjs's own names). */

@@ -18,6 +18,8 @@ interface KerasWeightSpec {
   initializer?: unknown;
   dtype?: string | null;
   trainable?: boolean;
+  /** A Keras constraint ({class_name, config} or a name): applied after each training step, as in Keras. */
+  constraint?: unknown;
 }
 
 // Sizes an open dimension takes while call() runs on zeros to find output shapes (two different
@@ -144,7 +146,8 @@ export class TranslatedLayer extends tf.layers.Layer {
       if (d === null) throw new Error(`${this.getClassName()} '${this.name}': weight '${spec.name}' has an open dimension in its shape`);
       return d;
     });
-    return this.addWeight(spec.name ?? 'variable', shape, (spec.dtype ? tfjsDtype(spec.dtype) : 'float32') as tf.DataType, initializerFor(spec.initializer), undefined, spec.trainable ?? true);
+    const constraint = spec.constraint ? (kerasObjectFor(spec.constraint, 'constraint') as ReturnType<typeof tf.constraints.nonNeg>) : undefined;
+    return this.addWeight(spec.name ?? 'variable', shape, (spec.dtype ? tfjsDtype(spec.dtype) : 'float32') as tf.DataType, initializerFor(spec.initializer), undefined, spec.trainable ?? true, constraint);
   }
 
   override build(inputShape: tf.Shape | tf.Shape[]): void {
@@ -262,6 +265,15 @@ function initializerFor(spec: unknown): Initializer {
   if (!registered) return tf.initializers.zeros();
   const config = Object.fromEntries(Object.entries(object.config ?? {}).filter(([, v]) => v !== null).map(([k, v]) => [camelKey(k), typeof v === 'string' ? camelKey(v) : v]));
   return registered[1](registered[0], config as tf.serialization.ConfigDict) as Initializer;
+}
+
+/** A Keras object tfjs also has (a constraint), by its class name; an error names one it lacks. */
+function kerasObjectFor(spec: unknown, what: string): unknown {
+  const object = typeof spec === 'string' ? { class_name: pascal(spec), config: {} } : (spec as { class_name?: string; config?: Record<string, unknown> });
+  const registered = object?.class_name ? tf.serialization.SerializationMap.getMap().classNameMap[object.class_name] : undefined;
+  if (!registered) throw new Error(`${what} ${JSON.stringify(spec)}: tfjs has no class of that name`);
+  const config = Object.fromEntries(Object.entries(object.config ?? {}).filter(([, v]) => v !== null).map(([k, v]) => [camelKey(k), v]));
+  return registered[1](registered[0], config as tf.serialization.ConfigDict);
 }
 
 function pascal(name: string): string {

@@ -179,6 +179,23 @@ describe('custom layers translated from their Python source (route 1, no --custo
     assert.match(svd.stderr, /tf\.linalg\.svd .*has no entry in keras-bridge's mapping table/);
   });
 
+  it('from a .keras file someone saved: export with --module, then convert writes every class and the custom activation (Dense(activation=scaled_tanh)), and parity passes', async () => {
+    const bundle = path.join(tmp, 'from-keras-file');
+    const exported = await runCli(['export', '--model', path.join('fixtures', 'keras', 'custom_layers.keras'), '--module', 'custom_layers', '--path', path.join('fixtures', 'models'), '--out', bundle]);
+    assert.equal(exported.exitCode, 0, exported.stdout + exported.stderr);
+    const out = path.join(tmp, 'from-keras-file-out');
+    const converted = await runCli(['convert', bundle, out, '--json']);
+    assert.equal(converted.exitCode, 0, converted.stdout + converted.stderr);
+    const report = JSON.parse(converted.stdout) as ConversionReport;
+    assert.deepEqual(
+      report.layers.filter((l) => l.mapping === 'translated').map((l) => l.kerasClass).sort(),
+      ['GainBlock', 'GainDense', 'GatedMix', 'RunningSum', 'TrainScale'],
+    );
+    assert.match(await readFile(path.join(out, 'custom-layers.js'), 'utf8'), /registerActivation\('fixtures>scaled_tanh', scaledTanh, \{ origin: 'translated' \}\)/);
+    const parity = await runCli(['parity', bundle, '--backend', 'cpu,wasm']);
+    assert.equal(parity.exitCode, 0, parity.stdout + parity.stderr);
+  });
+
   it('convert of a .keras file (no Python) with unregistered classes says which commands write them, listing all', async () => {
     const file = path.join('fixtures', 'keras', 'custom_layers.keras');
     const result = await runCli(['convert', file, path.join(tmp, 'from-file')]);

@@ -13,7 +13,9 @@ from .class_writer import CallStructure, keras_sub_layer_names, translate_class,
 from .gaps import TranslationGap, gap_record
 from .module_writer import module_text
 
-__all__ = ["translation_record", "call_structure", "keras_sub_layer_names"]
+from .activation_functions import custom_activations
+
+__all__ = ["translation_record", "call_structure", "keras_sub_layer_names", "custom_activations"]
 
 
 def call_structure(layer) -> CallStructure:

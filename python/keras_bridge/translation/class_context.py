@@ -49,6 +49,17 @@ class ClassContext:
         self.notes: list = []  # (node, text): what was left out on purpose, said in the record
         self.activations: dict = {}  # Keras registered name → module-level TypeScript function (registerActivation)
 
+    @classmethod
+    def for_function(cls, fn) -> "ClassContext":
+        """A context with no class: a plain function translated on its own (activation_functions.py)."""
+        context = cls.__new__(cls)
+        context.cls, context.instance, context.module = None, None, None
+        context.globals = dict(fn.__globals__)
+        context.source_lines, context.class_node, context.methods, context.class_constants = [], None, {}, {}
+        context.attribute_kinds, context.attribute_types, context.custom_dependencies = {}, {}, []
+        context.notes, context.activations = [], {}
+        return context
+
     # --- names -----------------------------------------------------------------------------
     def lookup_global(self, name: str):
         """(found, live object) for a module-level or builtin name."""
@@ -102,4 +113,7 @@ def is_builtin_keras_class(cls) -> bool:
 
 
 def is_initializer_class(obj) -> bool:
-    return isinstance(obj, type) and issubclass(obj, keras.initializers.Initializer)
+    """Keras objects a layer configures weights with (initializers, constraints, regularizers),
+    written in TypeScript as Keras serializes them: {class_name, config}."""
+    bases = (keras.initializers.Initializer, keras.constraints.Constraint, keras.regularizers.Regularizer)
+    return isinstance(obj, type) and issubclass(obj, bases)

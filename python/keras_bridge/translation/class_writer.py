@@ -87,13 +87,12 @@ class StateTranslator(FunctionTranslator):
         given = dict(zip(names, args))
         given.update(kwargs)
         fields = []
-        for key in ("name", "shape", "initializer", "dtype", "trainable"):
+        for key in ("name", "shape", "initializer", "dtype", "trainable", "constraint"):
             if key in given:
                 value = given[key]
                 fields.append(f"{key}: {value.code}")
-        for key in ("regularizer", "constraint"):
-            if key in given and given[key].kind != v.NONE:
-                raise TranslationGap(node, f"add_weight({key}=...) is not translated")
+        if "regularizer" in given and given["regularizer"].kind != v.NONE:
+            self.context.notes.append((node, "add_weight(regularizer=...) left out: it only adds a training loss, which parity does not compare"))
         live_name = self.live_weight_name(node)
         if "name" not in given and live_name:
             fields.insert(0, f"name: {ts_string(live_name)}")
@@ -115,7 +114,9 @@ class StateTranslator(FunctionTranslator):
 
 
 def is_initializer_name(name: str) -> bool:
-    return name.lstrip("_").endswith("initializer")
+    """Attributes and arguments that only shape training from scratch (weights are loaded from Keras)
+    or training losses parity does not compare."""
+    return name.lstrip("_").endswith(("initializer", "regularizer"))
 
 
 def track_key(attr: str) -> str:

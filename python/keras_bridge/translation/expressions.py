@@ -444,7 +444,7 @@ class ExpressionTranslator:
                 if len(gaps) > before:  # a helper function's body stopped at a gap
                     raise TranslationGap(k.value, gaps[before].why)
             except TranslationGap as gap:
-                if not k.arg.endswith("initializer"):
+                if not k.arg.endswith(("initializer", "regularizer")):
                     raise
                 del gaps[before:]
                 kwargs.pop(k.arg, None)

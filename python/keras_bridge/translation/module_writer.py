@@ -61,7 +61,7 @@ def module_text(class_name: str, origin: str, result: dict, dependencies: list) 
         lines += ["", f"  private {local_name(name)}({', '.join(record['params'])}): {returns} {{", *record["lines"], "  }"]
     lines += ["}", ""]
     for keras_name, function in result["context"].activations.items():
-        lines.append(f"registerActivation({ts_string(keras_name)}, {class_name}.{function});")
+        lines.append(f"registerActivation({ts_string(keras_name)}, {class_name}.{function}, {{ origin: 'translated' }});")
     schema = ", ".join(f"{key}: {zod}" for key, zod in result["schema"].items())
     shape = f"{{ {schema} }}" if schema else "{}"
     lines.append(f"registerLayer({ts_string(class_name)}, {class_name}, z.object({shape}), {{ pythonConfig: true, origin: 'translated' }});")

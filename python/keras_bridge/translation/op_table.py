@@ -152,6 +152,8 @@ row("kops.setKerasMask", ["keras.src.backend.common.masking.set_keras_mask"], ki
 row("kops.moveaxis", ["keras.ops.moveaxis", "numpy.moveaxis"], x=("x", "a"), source="source", destination="destination")
 row("kops.initializer", ["keras.initializers.get"], kind="initializer", identifier="identifier",
     note="the initializer as Keras serializes it (a name or {class_name, config}): it only matters to weights trained from scratch")
+row("kops.initializer", ["keras.regularizers.get", "keras.constraints.get"], kind="initializer", identifier="identifier",
+    note="kept as Keras serializes it; a regularizer only adds a training loss, which parity does not compare")
 row("kops.flip", ["keras.ops.flip", "numpy.flip"], x=("x", "m"), axis="axis")
 row("kops.reverse", ["tensorflow.reverse"], x="tensor", axis="axis")
 row("kops.pad", ["keras.ops.pad", "tensorflow.pad", "numpy.pad"], x=("x", "tensor", "array"), padding=("pad_width", "paddings"), mode="mode", value=("constant_values",))
