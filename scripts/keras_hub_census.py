@@ -289,16 +289,22 @@ def main():
             totals[f"finding {construct}"] += count
     if rerun_routes:
         started = time.monotonic()
-        # The call inside a backbone first (padding masks, as models pass them), then CALL_INPUTS.
-        calls = {key: [calls_by_id[id(layer)][1:]] for key, (layer, _) in backbone_layers.items() if id(layer) in calls_by_id}
-        for key, (cls, _) in instances.items():
-            if cls.__name__ in CALL_INPUTS:
-                calls.setdefault(key, []).append(CALL_INPUTS[cls.__name__])
+        calls = sample_calls(instances, backbone_layers, calls_by_id)
         routes = keras_hub_routes.route_census(rows, instances, calls, TINY_ARGUMENTS,
                                                progress=lambda line: print(line, file=sys.stderr))
         keras_hub_routes.write_routes(routes, time.monotonic() - started)
     print(render(rows, totals, sizes, export_outcomes()))
     print(keras_hub_routes.render_routes(rows, keras_hub_routes.read_routes()))
+
+
+def sample_calls(instances, backbone_layers, calls_by_id) -> dict:
+    """class key -> sample calls (args, kwargs) to wrap it by: the call inside a backbone first
+    (padding masks, as models pass them), then CALL_INPUTS."""
+    calls = {key: [calls_by_id[id(layer)][1:]] for key, (layer, _) in backbone_layers.items() if id(layer) in calls_by_id}
+    for key, (cls, _) in instances.items():
+        if cls.__name__ in CALL_INPUTS:
+            calls.setdefault(key, []).append(CALL_INPUTS[cls.__name__])
+    return calls
 
 
 def export_outcomes() -> list:
