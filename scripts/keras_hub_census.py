@@ -1,6 +1,11 @@
 """Census of keras_hub's layer classes for issue 11 (custom layers without a hand-written twin).
 
     .venv/bin/python scripts/keras_hub_census.py > docs/keras-hub-census.md
+    .venv/bin/python scripts/keras_hub_census.py --routes > docs/keras-hub-census.md   # also reruns the route census
+
+`--routes` (several minutes; needs the TypeScript build, `npx tsc -p tsconfig.json`) converts every
+modeling layer class by keras-bridge's routes (scripts/keras_hub_routes.py) and rewrites
+docs/keras-hub-census.json; without it, the route section is rendered from that JSON.
 
 Needs the optional keras_hub (python/requirements-thirdparty.lock). Nothing is downloaded: every
 instance is built from constructor arguments.
@@ -25,18 +30,20 @@ import os
 import pkgutil
 import sys
 import tempfile
+import time
 from collections import Counter
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 REPO_ROOT = Path(__file__).resolve().parents[1]
-for entry in (REPO_ROOT / "python", REPO_ROOT / "fixtures" / "models"):
+for entry in (REPO_ROOT / "python", REPO_ROOT / "fixtures" / "models", REPO_ROOT / "scripts"):
     sys.path.insert(0, str(entry))
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
 import keras_hub_models  # noqa: E402
+import keras_hub_routes  # noqa: E402
 import keras_bridge  # noqa: E402
 from keras_bridge.errors import ExportError  # noqa: E402
 from keras_bridge.python_only import python_only_constructs  # noqa: E402
@@ -70,20 +77,25 @@ TINY_ARGUMENTS = {
 }
 SEQUENCE = np.random.default_rng(0).normal(size=(2, 8, 8)).astype("float32")
 TOKENS = np.random.default_rng(0).integers(1, 32, size=(2, 8)).astype("int32")
-# How to call an instance that was not built inside a backbone, so that build() runs.
+# How to call an instance that was not built inside a backbone, so that build() runs: (args, kwargs)
+# of sample arrays. The route census calls a fresh copy on keras.Input tensors of the same shapes.
 CALL_INPUTS = {
-    "CachedMultiHeadAttention": lambda layer: layer(SEQUENCE, SEQUENCE),
-    "FNetEncoder": lambda layer: layer(SEQUENCE),
-    "MaskedLMHead": lambda layer: layer(SEQUENCE, mask_positions=TOKENS[:, :2] % 8),
-    "PositionEmbedding": lambda layer: layer(SEQUENCE),
-    "ReversibleEmbedding": lambda layer: layer(TOKENS),
-    "RotaryEmbedding": lambda layer: layer(SEQUENCE[:, :, None, :]),
-    "SinePositionEncoding": lambda layer: layer(SEQUENCE),
-    "TokenAndPositionEmbedding": lambda layer: layer(TOKENS),
-    "TransformerDecoder": lambda layer: layer(SEQUENCE),
-    "TransformerEncoder": lambda layer: layer(SEQUENCE),
-    "RMSNormalization": lambda layer: layer(SEQUENCE),
-    "AlibiBias": lambda layer: layer(np.zeros((2, 2, 8, 8), "float32")),
+    "CachedMultiHeadAttention": ((SEQUENCE, SEQUENCE), {}),
+    "FNetEncoder": ((SEQUENCE,), {}),
+    "MaskedLMHead": ((SEQUENCE,), {"mask_positions": TOKENS[:, :2] % 8}),
+    "PositionEmbedding": ((SEQUENCE,), {}),
+    "ReversibleEmbedding": ((TOKENS,), {}),
+    "RotaryEmbedding": ((SEQUENCE[:, :, None, :],), {}),
+    "SinePositionEncoding": ((SEQUENCE,), {}),
+    "TokenAndPositionEmbedding": ((TOKENS,), {}),
+    "TransformerDecoder": ((SEQUENCE,), {}),
+    "TransformerEncoder": ((SEQUENCE,), {}),
+    "RMSNormalization": ((SEQUENCE,), {}),
+    "AlibiBias": ((np.zeros((2, 2, 8, 8), "float32"),), {}),
+    "AnchorGenerator": ((np.zeros((2, 16, 16, 3), "float32"),), {}),
+    "BoxMatcher": ((np.random.default_rng(0).uniform(size=(2, 4, 5)).astype("float32"),), {}),
+    "NonMaxSuppression": ((np.random.default_rng(0).uniform(size=(2, 6, 4)).astype("float32"),
+                           np.random.default_rng(1).normal(size=(2, 6, 3)).astype("float32")), {}),
 }
 TINY_BACKBONES = (
     keras_hub_models.bert_model,
@@ -128,12 +140,19 @@ def classes_to_survey() -> dict:
     return found
 
 
-def backbone_instances() -> tuple[dict, list]:
-    """The first instance of each keras_hub class inside the tiny backbones, and their sizes."""
+def backbone_instances(calls: dict | None = None) -> tuple[dict, list]:
+    """The first instance of each keras_hub class inside the tiny backbones, and their sizes.
+
+    `calls`, if given, receives the arguments of each keras_hub layer's first call, by id(layer).
+    """
     instances, sizes = {}, []
     for name, factory in zip(BACKBONE_NAMES, TINY_BACKBONES, strict=True):
         keras.utils.set_random_seed(0)
-        model = factory()
+        with keras_hub_routes.recording_calls(calls if calls is not None else {}):
+            model = factory()
+            # Layers whose caller has compute_output_shape are not called while the graph is made:
+            # an eager run on ones gives them a call (and values) too.
+            model(keras.tree.map_structure(lambda t: np.ones((2, *(d or 5 for d in t.shape[1:])), t.dtype), model.input))
         sizes.append((name, model.count_params()))
         for layer in model._flatten_layers(include_self=True):
             cls = type(layer)
@@ -189,8 +208,9 @@ def instance_for(cls, backbone_layers) -> tuple[object, str]:
     except Exception as exc:  # report any constructor failure as a census fact
         return None, f"constructor raised {type(exc).__name__}: {str(exc).splitlines()[0][:80]}"
     if cls.__name__ in CALL_INPUTS:
+        args, kwargs = CALL_INPUTS[cls.__name__]
         try:
-            CALL_INPUTS[cls.__name__](layer)
+            layer(*args, **kwargs)
             return layer, "made and called"
         except Exception as exc:
             return layer, f"made; call raised {type(exc).__name__}"
@@ -229,17 +249,21 @@ def kind(cls) -> str:
 
 
 def main():
+    rerun_routes = "--routes" in sys.argv[1:]
     surveyed = classes_to_survey()
-    backbone_layers, sizes = backbone_instances()
+    calls_by_id = {}
+    backbone_layers, sizes = backbone_instances(calls_by_id)
     for key, (layer, backbone) in backbone_layers.items():
         surveyed.setdefault(key, (type(layer), set()))[1].add("used by " + backbone.split(" ")[0])
-    rows, totals = [], Counter()
+    rows, totals, instances = [], Counter(), {}
     for key in sorted(surveyed, key=lambda k: (kind(surveyed[k][0]), k)):
         cls, origins = surveyed[key]
         layer, instance = instance_for(cls, backbone_layers)
         signature = call_signature(cls)
         only_text, constructs = python_only(cls)
+        instances[key] = (cls, layer)
         row = {
+            "key": key,
             "class": cls.__qualname__,
             "module": cls.__module__.removeprefix("keras_hub.src."),
             "found": ", ".join(sorted(origins)),
@@ -263,7 +287,24 @@ def main():
         totals["with a python-only finding"] += bool(constructs)
         for construct, count in constructs.items():
             totals[f"finding {construct}"] += count
+    if rerun_routes:
+        started = time.monotonic()
+        calls = sample_calls(instances, backbone_layers, calls_by_id)
+        routes = keras_hub_routes.route_census(rows, instances, calls, TINY_ARGUMENTS,
+                                               progress=lambda line: print(line, file=sys.stderr))
+        keras_hub_routes.write_routes(routes, time.monotonic() - started)
     print(render(rows, totals, sizes, export_outcomes()))
+    print(keras_hub_routes.render_routes(rows, keras_hub_routes.read_routes()))
+
+
+def sample_calls(instances, backbone_layers, calls_by_id) -> dict:
+    """class key -> sample calls (args, kwargs) to wrap it by: the call inside a backbone first
+    (padding masks, as models pass them), then CALL_INPUTS."""
+    calls = {key: [calls_by_id[id(layer)][1:]] for key, (layer, _) in backbone_layers.items() if id(layer) in calls_by_id}
+    for key, (cls, _) in instances.items():
+        if cls.__name__ in CALL_INPUTS:
+            calls.setdefault(key, []).append(CALL_INPUTS[cls.__name__])
+    return calls
 
 
 def export_outcomes() -> list:
