@@ -34,10 +34,24 @@ export function translateLayer(
     );
   }
   const custom = !isBuiltinKerasModule(layer.module);
-  const route = customLayerRoute(layer, layerName, options);
+  let route = customLayerRoute(layer, layerName, options);
   // A class keras-bridge generated from the layer's Python source (route 1) is registered like a hand-written one.
   const generated = custom && usableCustomLayer(layer.class_name, layer.registered_name, options.translatedClasses)?.origin === 'translated';
-  const mapping: LayerConversion['mapping'] = route ? route.route : generated ? 'translated' : custom ? 'custom' : isOperationNode(layer) ? 'operation' : isModelClass(layer) ? 'model' : 'tfjs';
+  let mapping: LayerConversion['mapping'] = route ? route.route : generated ? 'translated' : custom ? 'custom' : isOperationNode(layer) ? 'operation' : isModelClass(layer) ? 'model' : 'tfjs';
+  // A re-trace holding an operation keras-bridge does not convert falls to the graph, when there is one.
+  const graphAfter = route?.route === 'retrace' ? customLayerRoute(layer, layerName, { ...options, retraces: undefined }) : undefined;
+  if (route?.route === 'retrace' && graphAfter?.route === 'graph') {
+    try {
+      const attempt = new TranslationContext(source, layerName, options);
+      attempt.notes.push(...context.notes);
+      return finish(layer, attempt, 'retrace', translateRetracedLayer(layer, attempt, route.trace));
+    } catch (e) {
+      if (!(e instanceof UnsupportedLayerError)) throw e;
+      context.changed('(call)', 'symbolic re-trace', 'graph fallback', `the re-trace could not be converted (${e.message.split('\n')[0]!.replace(/ \(supported: .*$/, '')}); the graph fallback was used instead`);
+      route = graphAfter;
+      mapping = 'graph';
+    }
+  }
   const translator = {
     retrace: (l: KerasObject, c: TranslationContext) => translateRetracedLayer(l, c, (route as Extract<typeof route, { route: 'retrace' }>).trace),
     graph: (l: KerasObject, c: TranslationContext) => translateGraphLayer(l, c, (route as Extract<typeof route, { route: 'graph' }>).graph),
@@ -51,7 +65,11 @@ export function translateLayer(
     const reason = unsupportedReason(layer.class_name) ?? 'not supported by the converter yet';
     throw new UnsupportedLayerError(`${context.where()}: Keras layer class '${layer.class_name}': ${reason} (see docs/layers.md).`);
   }
-  const tfjs = translator(layer, context);
+  return finish(layer, context, mapping, translator(layer, context));
+}
+
+function finish(layer: KerasObject, context: TranslationContext, mapping: LayerConversion['mapping'], tfjs: TfjsLayerConfig): { tfjs: TfjsLayerConfig; conversion: LayerConversion } {
+  const layerName = context.layerName;
   const subclassedModel = mapping === 'model' ? recordedSubclass(layer) : undefined;
   return {
     tfjs,

@@ -5,7 +5,6 @@ import { withCallArguments } from './call-arguments.js';
 import { splitRepeatedInputs } from './repeated-inputs.js';
 import type { ConversionReport, FieldNote, LayerConversion } from './conversion-report.js';
 import { ioKeys, maskOnlyLayers, TFJS_MODEL_NODE_OFFSET, translateFunctionalNodes, translateIoList } from './functional-graph.js';
-import { customLayerRoute } from './custom-layer-route.js';
 import { translateLayer } from './translate-layer.js';
 import type { TranslateOptions, TranslationContext } from './translation-context.js';
 import type { TfjsLayerConfig } from './translator-registry.js';
@@ -136,10 +135,10 @@ function translateFunctional(model: KerasObject, source: string, options: Transl
     action: 'dropped' as const,
     reason: 'only computes a mask passed as a mask keyword argument; tfjs-layers propagates masks itself',
   }));
-  // A re-traced custom layer converts to a nested model too, whose first call tfjs counts as node 1.
-  const models = new Set(
-    entries.filter((e) => isModelClass(e) || customLayerRoute(e, String(e['name'] ?? e.config['name']), options)?.route === 'retrace').map((e) => String(e['name'] ?? e.config['name'])),
-  );
+  // A re-traced custom layer converts to a nested model too, whose first call tfjs counts as node 1;
+  // which layers did is known once each is translated (a re-trace may fall to the graph fallback),
+  // and a layer is only referenced by those after it.
+  const models = new Set(entries.filter((e) => isModelClass(e)).map((e) => String(e['name'] ?? e.config['name'])));
   const nodeOffset = (name: string) => (models.has(name) ? TFJS_MODEL_NODE_OFFSET : 0);
   const conversions: LayerConversion[] = [];
   const layers = entries.flatMap(
@@ -147,6 +146,7 @@ function translateFunctional(model: KerasObject, source: string, options: Transl
       attempt(entry, options, () => {
         const { tfjs, conversion } = translateLayer(entry, source, options);
         const name = String(entry['name'] ?? entry.config['name']);
+        if (conversion.mapping === 'retrace') models.add(name);
         const graph = translateFunctionalNodes(entry['inbound_nodes'], source, name, conversion.notes, nodeOffset, maskOnly);
         const layer = withCallArguments(tfjs, conversion, graph.tensorKwargs, graph.positionalArguments, source);
         const { nodes, copies } = splitRepeatedInputs(name, graph.nodes, conversion.notes);

@@ -116,6 +116,18 @@ describe('custom layers converted by graph fallback (no --custom-layers)', funct
     }
   });
 
+  it('a re-trace holding an operation the converter lacks (Rsqrt) falls to the graph fallback, which says so, and parity passes', async () => {
+    const bundle = await bundleOf(LAYERS_FILE, 'retrace_unconverted_model');
+    const manifest = (await loadBundle(bundle)).manifest;
+    assert.equal(manifest.custom_layers[0]!.retraces?.[0]?.status, 'traced');
+    const converted = await runCli(['convert', bundle, path.join(tmp, 'retrace-unconverted'), ...WITHOUT_TRANSLATION]);
+    assert.equal(converted.exitCode, 0, converted.stdout + converted.stderr);
+    assert.match(converted.stdout, new RegExp(`^  rms_scale: ReciprocalRootScale → ${FALLBACK}`, 'm'));
+    assert.match(converted.stdout, /the re-trace could not be converted \(.*Rsqrt.*\); the graph fallback was used instead/);
+    const parity = await runCli(['parity', bundle, '--backend', 'cpu,wasm', ...WITHOUT_TRANSLATION]);
+    assert.equal(parity.exitCode, 0, parity.stdout + parity.stderr);
+  });
+
   it('graphs tfjs cannot run are refused, naming the layer, the op and the line: tf.py_function (Python-only) and an op tfjs-converter lacks', async () => {
     const python = await runCli(['convert', await bundleOf(LAYERS_FILE, 'python_only_model'), path.join(tmp, 'python-only'), ...WITHOUT_TRANSLATION]);
     assert.equal(python.exitCode, 2, python.stdout + python.stderr);
