@@ -140,7 +140,7 @@ def _graph_record(frozen, original, pack: TensorPack, what: str, source_file) ->
         tensor.Clear()
         tensor.dtype = dtype_enum
         tensor.tensor_shape.CopyFrom(shape)
-    topology = json_format.MessageToDict(graph_def)
+    topology = _deterministic(json_format.MessageToDict(graph_def))
     where = _creation_sites(original, source_file)
     ops = sorted({n.op for n in graph_def.node})
     return {
@@ -150,6 +150,18 @@ def _graph_record(frozen, original, pack: TensorPack, what: str, source_file) ->
         "constant_bytes": sum(c["byte_length"] for c in constants),
         "ops": [{"op": op, **({"at": where[op]} if where.get(op) else {})} for op in ops],
     }
+
+
+# Attributes that name per-process state (a py_function's registry token): the same layer traced in
+# another process must give the same record.
+_PROCESS_ATTRIBUTES = frozenset({"token"})
+
+
+def _deterministic(topology: dict) -> dict:
+    """The topology with each node's attributes in name order and per-process ones left out."""
+    for node in topology.get("node", []):
+        node["attr"] = {k: node["attr"][k] for k in sorted(node.get("attr", {})) if k not in _PROCESS_ATTRIBUTES}
+    return topology
 
 
 def _creation_sites(concrete, source_file) -> dict:

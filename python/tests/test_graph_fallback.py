@@ -52,8 +52,10 @@ def test_every_layer_traces_flat_with_its_weights_as_placeholders(model):
         ops = {n["op"] for n in record["graphs"]["inference"]["topology"]["node"]}
         assert "VarHandleOp" not in ops and "ReadVariableOp" not in ops, name
         assert all(not n["attr"]["value"]["tensor"].get("tensorContent") for n in record["graphs"]["inference"]["topology"]["node"] if n["op"] == "Const")
-    gate = records["bilinear_gate"][1]
-    assert [w["name"] for w in gate["weights"]] == ["kernel", "bias", "dense/kernel", "dense/bias"]
+    gate_layer, gate = records["bilinear_gate"]
+    # The Dense's name comes from Keras's per-process counter (dense, dense_20, ...).
+    dense = gate_layer.dense.name
+    assert [w["name"] for w in gate["weights"]] == ["kernel", "bias", f"{dense}/kernel", f"{dense}/bias"]
     # Only the layer that branches on `training` has a second graph.
     assert sorted(records["training_shift"][1]["graphs"]) == ["inference", "training"]
     assert sorted(records["cumulative_mix"][1]["graphs"]) == ["inference"]

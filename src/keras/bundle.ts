@@ -26,8 +26,11 @@ export interface Bundle {
 
 /** A bundle's manifest alone (to plan a run before loading each bundle in turn). */
 export async function readBundleManifest(dir: string): Promise<BundleManifest> {
-  const { readFile } = await import('node:fs/promises');
+  const { readFile, stat } = await import('node:fs/promises');
   const path = await import('node:path');
+  if (!(await stat(path.resolve(dir)).catch(() => null))?.isDirectory()) {
+    throw new InputError(`${dir}: no bundle here (expected a directory written by 'keras-bridge export').`);
+  }
   const manifestPath = path.join(path.resolve(dir), 'manifest.json');
   return parseManifest(manifestPath, await readJsonFile(readFile, manifestPath));
 }

@@ -93,18 +93,12 @@ class StateTranslator(FunctionTranslator):
                 fields.append(f"{key}: {value.code}")
         if "regularizer" in given and given["regularizer"].kind != v.NONE:
             self.context.notes.append((node, "add_weight(regularizer=...) left out: it only adds a training loss, which parity does not compare"))
-        live_name = self.live_weight_name(node)
-        if "name" not in given and live_name:
-            fields.insert(0, f"name: {ts_string(live_name)}")
+        attribute = getattr(node, "_assigned_attribute", None)
+        if "name" not in given and attribute:
+            # Keras names an unnamed weight from a per-process counter (variable, variable_1, ...);
+            # the attribute's name is stable, and weights pair with Keras's by order then.
+            fields.insert(0, f"name: {ts_string(attribute.lstrip('_'))}")
         return v.Value(f"this.kerasWeight({{ {', '.join(fields)} }})", v.WEIGHT)
-
-    def live_weight_name(self, node) -> str | None:
-        """The name Keras gave the weight on the exported instance (add_weight without name=)."""
-        parent = getattr(node, "_assigned_attribute", None)
-        if parent is None:
-            return None
-        found, live = self.context.live_attribute(parent)
-        return getattr(live, "name", None) if found and isinstance(live, keras.Variable) else None
 
     def _stmt_Assign(self, node: ast.Assign) -> None:
         target = node.targets[0] if len(node.targets) == 1 else None
