@@ -446,13 +446,14 @@ export const zeros = (shape: number[], dtypeName: string | null = null): tf.Tens
 export const ones = (shape: number[], dtypeName: string | null = null): tf.Tensor => tf.ones(shape, dtypeName ? dtype(dtypeName) : 'float32');
 
 /** keras.ops.arange(start, stop=None, step=1): int32 when every bound is an integer. */
-export function arange(start: number, stop: number | null = null, step = 1, dtypeName: string | null = null): tf.Tensor {
+export function arange(start: number, stop: number | null = null, stepOrNull: number | null = 1, dtypeName: string | null = null): tf.Tensor {
+  const step = stepOrNull ?? 1; // Keras's own default is None, meaning 1
   const [from, to] = stop === null ? [0, start] : [start, stop];
   const type = dtypeName ? dtype(dtypeName) : [from, to, step].every(Number.isInteger) ? 'int32' : 'float32';
   return tf.range(from, to, step, type === 'bool' ? 'float32' : type);
 }
 
-export function tfRange(start: number, limit: number | null = null, delta = 1, dtypeName: string | null = null): tf.Tensor {
+export function tfRange(start: number, limit: number | null = null, delta: number | null = 1, dtypeName: string | null = null): tf.Tensor {
   return arange(start, limit, delta, dtypeName);
 }
 

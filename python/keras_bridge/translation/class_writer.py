@@ -292,7 +292,9 @@ def call_lines(context: ClassContext, helpers, structure: CallStructure, gaps: l
     if method == "compute_mask":
         tensor_params = params[:1]
         translator.depth = 3
-    declare = "let" if set(tensor_params) & translator.reassigned else "const"
+    # A parameter is declared here, so any assignment to it in the body reassigns it.
+    assigned = {n.id for s in ast.walk(fn) if isinstance(s, (ast.Assign, ast.AugAssign, ast.AnnAssign)) for t in (s.targets if isinstance(s, ast.Assign) else [s.target]) for n in ast.walk(t) if isinstance(n, ast.Name)}
+    declare = "let" if set(tensor_params) & (translator.reassigned | assigned) else "const"
     if len(tensor_params) == 1:
         name = local_name(tensor_params[0])
         if structure.first_is_list:

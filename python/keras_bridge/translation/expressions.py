@@ -550,9 +550,12 @@ class ExpressionTranslator:
         if value.kind == v.STRING and value.python is not None:
             return ts_string(TFJS_DTYPES.get(str(value.python), str(value.python)))
         if value.kind == "object":
+            if value.python in (float, int, bool):  # ops.cast(x, float): Python's type as a dtype
+                return ts_string({float: "float32", int: "int32", bool: "bool"}[value.python])
             name = getattr(value.python, "name", None) or getattr(value.python, "__name__", None)
             if isinstance(name, str) and name in TFJS_DTYPES:
                 return ts_string(TFJS_DTYPES[name])
+            raise TranslationGap(None, f"dtype {value.python!r} is not translated")
         return f"kops.dtype({value.code})"
 
     def construct_layer(self, node: ast.Call, cls) -> v.Value:
