@@ -550,8 +550,10 @@ class ExpressionTranslator:
         if value.kind == v.STRING and value.python is not None:
             return ts_string(TFJS_DTYPES.get(str(value.python), str(value.python)))
         if value.kind == "object":
-            if value.python in (float, int, bool):  # ops.cast(x, float): Python's type as a dtype
-                return ts_string({float: "float32", int: "int32", bool: "bool"}[value.python])
+            python_types = {float: "float32", int: "int32", bool: "bool"}
+            builtin = next((name for t, name in python_types.items() if value.python is t), None)
+            if builtin:  # ops.cast(x, float): Python's type as a dtype (compared by identity: tf.float32 == float)
+                return ts_string(builtin)
             name = getattr(value.python, "name", None) or getattr(value.python, "__name__", None)
             if isinstance(name, str) and name in TFJS_DTYPES:
                 return ts_string(TFJS_DTYPES[name])
