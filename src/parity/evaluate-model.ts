@@ -167,10 +167,13 @@ export async function gradients(
       [...differentiable, ...weightVars, ...(taps ? [taps.anchor] : [])],
     );
     value.dispose();
+    // A variable the loss does not depend on (a position encoding reads only its input's shape)
+    // has no entry in tfjs's grads; its gradient is zero, as Keras records it.
+    const gradOf = (v: tf.Variable) => grads[v.name] ?? tf.zerosLike(v);
     for (const [i, v] of inputVars.entries()) {
-      if (v) results.set(`grad_input:${i}`, await read(grads[v.name]!));
+      if (v) results.set(`grad_input:${i}`, await read(gradOf(v)));
     }
-    for (const [i, g] of gradGoldens.entries()) results.set(goldenKey(g), await read(grads[weightVars[i]!.name]!));
+    for (const [i, g] of gradGoldens.entries()) results.set(goldenKey(g), await read(gradOf(weightVars[i]!)));
     for (const [key, grad] of (await taps?.gradients()) ?? []) results.set(key, grad);
     tf.dispose(Object.values(grads));
   } catch (e) {

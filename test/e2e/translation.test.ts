@@ -51,6 +51,8 @@ const CASES: Case[] = [
   { modelsFile: USER, factory: 'multi_input_model', classes: ['CrossNetworkLayer', 'BilinearInteraction', 'MixtureOfExperts', 'SplitHeadOutputs'] },
   { modelsFile: USER, factory: 'training_branch_model', classes: ['BatchCenter', 'StochasticDepth'], training: true },
   { modelsFile: USER, factory: 'shared_layer_model', classes: ['SqueezeExcite1D'] },
+  // The loss does not depend on the input's values: tfjs has no gradient for it, Keras's is zero.
+  { modelsFile: USER, factory: 'shape_only_model', classes: ['SinusoidalPositions'] },
   { modelsFile: GRAPH, factory: 'graph_fallback_model', classes: ['CumulativeMix', 'PairedReshape', 'BilinearGate', 'TrainingShift', 'NormalizedLeaky'], training: true },
 ];
 
