@@ -1,11 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
-import { KerasBridgeError, UnsupportedLayerError } from '../errors.js';
+import { KerasBridgeError, UnsupportedLayerError, WeightMismatchError } from '../errors.js';
 import type { RetraceRecord } from '../keras/bundle-manifest.js';
 import type { GraphFallback } from './graph-fallback-translation.js';
 import type { TranslatedLayers } from './translated-layers.js';
 import type { KerasObject } from '../keras/keras-object.js';
 import { assignWeights } from './assign-weights.js';
-import type { ConversionReport } from './conversion-report.js';
+import type { ConversionReport, FieldNote } from './conversion-report.js';
 import { checkCustomLayersRegistered } from './missing-custom-layers.js';
 import { constraintWarnings } from './weight-constraints.js';
 import { translateModel, type TfjsTopology } from './translate-model.js';
@@ -48,6 +48,40 @@ export async function convertKerasModel(
   options: ConvertOptions = {},
 ): Promise<ConvertedModel> {
   const translatedClasses = new Set(options.translated?.classes.map((c) => c.className) ?? []);
+  try {
+    return await convertWith(modelConfig, weights, source, options, translatedClasses);
+  } catch (e) {
+    // Route 1's generated TypeScript failing when tfjs builds the model or pairs its weights: the
+    // classes the error names (else every generated one) fall to routes 2 and 3, and the report says so.
+    if (translatedClasses.size === 0 || !(e instanceof UnsupportedLayerError || e instanceof WeightMismatchError)) throw e;
+    const named = [...translatedClasses].filter((c) => e.message.includes(c));
+    const failed = named.length > 0 ? named : [...translatedClasses];
+    const remaining = new Set([...translatedClasses].filter((c) => !failed.includes(c)));
+    let converted: ConvertedModel;
+    try {
+      converted = await convertWith(modelConfig, weights, source, options, remaining);
+    } catch {
+      throw e; // no other route takes them either: the first error is the one to fix
+    }
+    const why = e.message.split('\n')[0]!.replace(`${source}: `, '');
+    const notes: FieldNote[] = failed.map((c) => ({
+      field: `custom layer class ${c}`,
+      action: 'changed' as const,
+      from: 'generated TypeScript (route 1)',
+      to: 'the next route',
+      reason: `its TypeScript generated from the Python source (route 1) failed (${why}); converted by the next route instead`,
+    }));
+    return { ...converted, report: { ...converted.report, modelNotes: [...converted.report.modelNotes, ...notes] } };
+  }
+}
+
+async function convertWith(
+  modelConfig: KerasObject,
+  weights: SourceWeight[],
+  source: string,
+  options: ConvertOptions,
+  translatedClasses: ReadonlySet<string>,
+): Promise<ConvertedModel> {
   checkCustomLayersRegistered(modelConfig, source, options.retraces, options.graphs, translatedClasses, options.translationGaps, options.fromFile);
   const { topology, report } = translateModel(modelConfig, source, {
     retraces: options.retraces,

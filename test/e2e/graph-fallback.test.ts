@@ -128,6 +128,16 @@ describe('custom layers converted by graph fallback (no --custom-layers)', funct
     assert.equal(parity.exitCode, 0, parity.stdout + parity.stderr);
   });
 
+  it('a class route 1 generated that fails when tfjs builds it (tfjs norm has no ord=3) falls to the next route, and the report says why', async () => {
+    const bundle = await bundleOf(LAYERS_FILE, 'translation_failing_model');
+    const converted = await runCli(['convert', bundle, path.join(tmp, 'translation-failing')]);
+    assert.equal(converted.exitCode, 0, converted.stdout + converted.stderr);
+    assert.match(converted.stdout, new RegExp(`^  cubic_norm: CubicNormScale → ${FALLBACK}`, 'm'));
+    assert.match(converted.stdout, /custom layer class CubicNormScale: .*route 1\) failed \(.*invalid ord value: 3\); converted by the next route instead/);
+    const parity = await runCli(['parity', bundle, '--backend', 'cpu,wasm']);
+    assert.equal(parity.exitCode, 0, parity.stdout + parity.stderr);
+  });
+
   it('graphs tfjs cannot run are refused, naming the layer, the op and the line: tf.py_function (Python-only) and an op tfjs-converter lacks', async () => {
     const python = await runCli(['convert', await bundleOf(LAYERS_FILE, 'python_only_model'), path.join(tmp, 'python-only'), ...WITHOUT_TRANSLATION]);
     assert.equal(python.exitCode, 2, python.stdout + python.stderr);
