@@ -9,6 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import { tfjsActivationFor } from '../convert/activations.js';
 import { findCustomActivation } from '../registry/custom-activation-registry.js';
 import { random } from '../training/replayable-random.js';
+import { tfjsCamelCase } from './python-config.js';
 import { isSlice, sliceIndices, type Slice } from './python-semantics.js';
 
 export type TensorOrValue = tf.Tensor | number | boolean | number[] | number[][] | tf.LayerVariable;
@@ -36,8 +37,7 @@ export function trainingArg(kwargs: Record<string, unknown> | undefined): boolea
 
 /** A keyword argument of call(), under its Python name or the camelCase one tfjs passes, else `fallback`. */
 export function kwarg<T>(kwargs: Record<string, unknown> | undefined, name: string, fallback: T): any {
-  const camel = name.replace(/_(\w)/g, (_m, c: string) => c.toUpperCase());
-  const value = kwargs?.[camel] ?? kwargs?.[name];
+  const value = kwargs?.[tfjsCamelCase(name)] ?? kwargs?.[name];
   return value === undefined ? fallback : value;
 }
 
@@ -568,8 +568,7 @@ export function layerWeight(layer: tf.layers.Layer, name: string): tf.Tensor {
 
 export function layerField(layer: tf.layers.Layer, name: string): unknown {
   const config = layer.getConfig() as Record<string, unknown>;
-  const camel = name.replace(/_(\w)/g, (_, c: string) => c.toUpperCase());
-  return config[camel] ?? config[name];
+  return config[tfjsCamelCase(name)] ?? config[name];
 }
 
 export function computeMask(layer: tf.layers.Layer, inputs: tf.Tensor | tf.Tensor[], mask: tf.Tensor | null = null): tf.Tensor | null {

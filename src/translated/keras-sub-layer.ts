@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { KerasObject } from '../keras/keras-object.js';
 import { translateLayer } from '../convert/translate-layer.js';
+import { tfjsCamelCase } from './python-config.js';
 
 /**
  * A Keras layer a translated layer makes in __init__ (`layers.Dense(width, activation="gelu")`),
@@ -29,17 +30,12 @@ function withoutUndefined(config: Record<string, unknown>): Record<string, unkno
  * and string values to camelCase, except a `name`. */
 export function pythonicToTs(value: unknown): unknown {
   if (value === null || value === undefined) return null;
-  if (typeof value === 'string') return camel(value);
+  if (typeof value === 'string') return tfjsCamelCase(value);
   if (Array.isArray(value)) return value.map(pythonicToTs);
   if (typeof value === 'object') {
     return Object.fromEntries(
-      Object.entries(value as Record<string, unknown>).map(([k, v]) => (k === 'name' && typeof v === 'string' ? [k, v] : [camel(k), pythonicToTs(v)])),
+      Object.entries(value as Record<string, unknown>).map(([k, v]) => (k === 'name' && typeof v === 'string' ? [k, v] : [tfjsCamelCase(k), pythonicToTs(v)])),
     );
   }
   return value;
-}
-
-function camel(identifier: string): string {
-  if (identifier.length <= 1 || !identifier.includes('_')) return identifier;
-  return identifier.replace(/[_]+(\w|$)/g, (_m, c: string) => c.toUpperCase());
 }

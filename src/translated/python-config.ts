@@ -13,6 +13,12 @@ export function encodePythonConfig(config: Record<string, unknown>): string {
   return JSON.stringify(config).replace(/[%_A-Z]/g, (c) => `%${c.charCodeAt(0).toString(16).toLowerCase()}`);
 }
 
+/** snake_case → camelCase as tfjs rewrites config keys and string values (tfjs-layers' toCamelCase). */
+export function tfjsCamelCase(identifier: string): string {
+  if (identifier.length <= 1 || !identifier.includes('_')) return identifier;
+  return identifier.replace(/[_]+(\w|$)/g, (_m, c: string) => c.toUpperCase());
+}
+
 export function decodePythonConfig(text: string): Record<string, unknown> {
   return JSON.parse(decodeURIComponent(text)) as Record<string, unknown>;
 }

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { kerasMasks } from './keras-ops.js';
-import { decodePythonConfig, encodePythonConfig, PYTHON_CONFIG_FIELD, SUB_LAYERS_FIELD } from './python-config.js';
+import { dtype, kerasMasks } from './keras-ops.js';
+import { decodePythonConfig, encodePythonConfig, PYTHON_CONFIG_FIELD, SUB_LAYERS_FIELD, tfjsCamelCase } from './python-config.js';
 
 /** Keras's names of a layer's sub-layers by tracking key (the attribute; `attr_0` ... for a list), nested for translated sub-layers. */
 export type SubLayerNames = Record<string, { name: string; sub_layers?: SubLayerNames }>;
@@ -52,9 +52,9 @@ export class TranslatedLayer extends tf.layers.Layer {
 
   constructor(args: TranslatedLayerArgs) {
     super(args as tf.serialization.ConfigDict);
-    const encoded = args[camelKey(PYTHON_CONFIG_FIELD)] ?? args[PYTHON_CONFIG_FIELD];
+    const encoded = args[tfjsCamelCase(PYTHON_CONFIG_FIELD)] ?? args[PYTHON_CONFIG_FIELD];
     this.pythonConfig = typeof encoded === 'string' ? decodePythonConfig(encoded) : withoutBaseFields(args);
-    const names = args[camelKey(SUB_LAYERS_FIELD)] ?? args[SUB_LAYERS_FIELD];
+    const names = args[tfjsCamelCase(SUB_LAYERS_FIELD)] ?? args[SUB_LAYERS_FIELD];
     if (typeof names === 'string') this.kerasNames = decodePythonConfig(names) as SubLayerNames;
   }
 
@@ -147,7 +147,7 @@ export class TranslatedLayer extends tf.layers.Layer {
       return d;
     });
     const constraint = spec.constraint ? (kerasObjectFor(spec.constraint, 'constraint') as ReturnType<typeof tf.constraints.nonNeg>) : undefined;
-    return this.addWeight(spec.name ?? 'variable', shape, (spec.dtype ? tfjsDtype(spec.dtype) : 'float32') as tf.DataType, initializerFor(spec.initializer), undefined, spec.trainable ?? true, constraint);
+    return this.addWeight(spec.name ?? 'variable', shape, (spec.dtype ? dtype(spec.dtype) : 'float32') as tf.DataType, initializerFor(spec.initializer), undefined, spec.trainable ?? true, constraint);
   }
 
   override build(inputShape: tf.Shape | tf.Shape[]): void {
@@ -238,15 +238,6 @@ function withoutBaseFields(args: Record<string, unknown>): Record<string, unknow
   return Object.fromEntries(Object.entries(args).filter(([k]) => !BASE_FIELDS.has(k)));
 }
 
-function camelKey(key: string): string {
-  return key.replace(/_+(\w)/g, (_m, c: string) => c.toUpperCase());
-}
-
-function tfjsDtype(name: string): string {
-  if (name === 'bool') return 'bool';
-  return /^u?int/.test(name) ? 'int32' : 'float32';
-}
-
 const KERAS_INITIALIZER_ALIASES: Record<string, { class_name: string; config: Record<string, unknown> }> = {
   uniform: { class_name: 'RandomUniform', config: { minval: -0.05, maxval: 0.05 } },
   random_uniform: { class_name: 'RandomUniform', config: { minval: -0.05, maxval: 0.05 } },
@@ -263,7 +254,7 @@ function initializerFor(spec: unknown): Initializer {
   if (!object?.class_name) return tf.initializers.zeros();
   const registered = tf.serialization.SerializationMap.getMap().classNameMap[object.class_name];
   if (!registered) return tf.initializers.zeros();
-  const config = Object.fromEntries(Object.entries(object.config ?? {}).filter(([, v]) => v !== null).map(([k, v]) => [camelKey(k), typeof v === 'string' ? camelKey(v) : v]));
+  const config = Object.fromEntries(Object.entries(object.config ?? {}).filter(([, v]) => v !== null).map(([k, v]) => [tfjsCamelCase(k), typeof v === 'string' ? tfjsCamelCase(v) : v]));
   return registered[1](registered[0], config as tf.serialization.ConfigDict) as Initializer;
 }
 
@@ -272,7 +263,7 @@ function kerasObjectFor(spec: unknown, what: string): unknown {
   const object = typeof spec === 'string' ? { class_name: pascal(spec), config: {} } : (spec as { class_name?: string; config?: Record<string, unknown> });
   const registered = object?.class_name ? tf.serialization.SerializationMap.getMap().classNameMap[object.class_name] : undefined;
   if (!registered) throw new Error(`${what} ${JSON.stringify(spec)}: tfjs has no class of that name`);
-  const config = Object.fromEntries(Object.entries(object.config ?? {}).filter(([, v]) => v !== null).map(([k, v]) => [camelKey(k), v]));
+  const config = Object.fromEntries(Object.entries(object.config ?? {}).filter(([, v]) => v !== null).map(([k, v]) => [tfjsCamelCase(k), v]));
   return registered[1](registered[0], config as tf.serialization.ConfigDict);
 }
 

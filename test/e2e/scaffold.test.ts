@@ -7,6 +7,7 @@ import ts from 'typescript';
 import { cachedExport } from '../support/cached-export.js';
 import { REPO_ROOT } from '../support/paths.js';
 import { runCli } from '../support/run-cli.js';
+import { strictTypeErrors } from '../support/strict-type-check.js';
 
 // `keras-bridge scaffold`: route 1's TypeScript written for a person to own, with a parity test.
 const USER = path.join(REPO_ROOT, 'fixtures', 'models', 'user_layers.py');
@@ -35,18 +36,7 @@ describe('keras-bridge scaffold', function () {
     const classes = ['TokenAndPositionEmbedding', 'MaskedScale', 'TransformerBlock', 'RMSNorm', 'MultiHeadSelfAttention', 'GeGLUFeedForward', 'MaskedMeanPool'];
     for (const c of classes) assert.match(result.stdout, new RegExp(`custom-layers/${c}\\.ts: complete`), c);
     const files = [...classes.map((c) => path.join(out, 'custom-layers', `${c}.ts`)), path.join(out, 'custom-layers', 'index.ts'), path.join(out, 'parity.test.ts')];
-    const program = ts.createProgram(files, {
-      strict: true,
-      noImplicitOverride: true,
-      target: ts.ScriptTarget.ES2022,
-      module: ts.ModuleKind.NodeNext,
-      moduleResolution: ts.ModuleResolutionKind.NodeNext,
-      noEmit: true,
-      skipLibCheck: true,
-      types: ['node'],
-    });
-    const errors = ts.getPreEmitDiagnostics(program).filter((d) => d.file && files.includes(path.resolve(d.file.fileName)));
-    assert.deepEqual(errors.map((d) => `${path.basename(d.file!.fileName)}: ${ts.flattenDiagnosticMessageText(d.messageText, ' ')}`), []);
+    assert.deepEqual(strictTypeErrors(files, { types: ['node'] }), []);
 
     // Compile the classes as a person's build would, then use them as --custom-layers.
     const js = path.join(tmp, 'text-js');

@@ -4,7 +4,6 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import ts from 'typescript';
 import { probeBackend } from '../../src/backends/index.js';
 import { loadCustomLayerModules } from '../../src/cli/custom-layer-modules.js';
 import type { ConversionReport, LayerConversion } from '../../src/convert/conversion-report.js';
@@ -17,6 +16,7 @@ import { modelDirectory } from '../../src/tfjs-io/model-directory.js';
 import { cachedExport } from '../support/cached-export.js';
 import { REPO_ROOT } from '../support/paths.js';
 import { runCli } from '../support/run-cli.js';
+import { strictTypeErrors } from '../support/strict-type-check.js';
 
 // Route 1 of issue 11 (docs/custom-layer-routes.md): custom layers whose TypeScript keras-bridge
 // writes from their Python source. The seed's three layers, the re-trace fixtures, and
@@ -93,22 +93,12 @@ describe('custom layers translated from their Python source (route 1, no --custo
   it('the generated TypeScript type-checks under the project\'s strict settings', async () => {
     const files = CASES.flatMap(({ factory, classes }) => classes.map((c) => path.join(tmp, factory, 'custom-layers', `${c}.ts`))).filter(existsSync);
     assert.ok(files.length >= 30, `${files.length} generated files`);
-    const options: ts.CompilerOptions = {
-      strict: true,
-      noImplicitOverride: true,
-      target: ts.ScriptTarget.ES2022,
-      module: ts.ModuleKind.NodeNext,
-      moduleResolution: ts.ModuleResolutionKind.NodeNext,
-      noEmit: true,
-      skipLibCheck: true,
+    // As an app that installed keras-bridge sees it.
+    const messages = strictTypeErrors(files, {
       baseUrl: REPO_ROOT,
-      // As an app that installed keras-bridge sees it.
       paths: { 'keras-bridge/runtime': ['src/runtime.ts'], '@tensorflow/tfjs': ['node_modules/@tensorflow/tfjs'], zod: ['node_modules/zod'] },
       types: [],
-    };
-    const program = ts.createProgram(files, options);
-    const diagnostics = ts.getPreEmitDiagnostics(program).filter((d) => d.file && files.includes(path.resolve(d.file.fileName)));
-    const messages = diagnostics.map((d) => `${path.relative(tmp, d.file!.fileName)}: ${ts.flattenDiagnosticMessageText(d.messageText, ' ')}`);
+    });
     assert.deepEqual(messages, []);
   });
 
