@@ -165,20 +165,19 @@ class FunctionTranslator(ExpressionTranslator):
         self.bind_local(node.target.id, value)
 
     def _stmt_If(self, node: ast.If) -> None:
-        test = self.expr(node.test)
-        if test.is_tensor:
-            raise TranslationGap(node, "a Python `if` on a tensor's value (use ops.where, or keras-bridge's graph fallback)")
-        self.emit(f"if ({self.condition(test)}) {{")
-        self.block(node.body)
-        orelse = node.orelse
-        while len(orelse) == 1 and isinstance(orelse[0], ast.If):
-            inner = orelse[0]
-            inner_test = self.expr(inner.test)
-            if inner_test.is_tensor:
-                raise TranslationGap(inner, "a Python `elif` on a tensor's value")
-            self.emit(f"}} else if ({self.condition(inner_test)}) {{")
-            self.block(inner.body)
-            orelse = inner.orelse
+        # An `if` and its `elif`s, each test static (a shape, a config field, `training`).
+        branch, keyword = node, "if"
+        while True:
+            test = self.expr(branch.test)
+            if test.is_tensor:
+                advice = " (use ops.where, or keras-bridge's graph fallback)" if keyword == "if" else ""
+                raise TranslationGap(branch, f"a Python `{keyword}` on a tensor's value{advice}")
+            self.emit(f"{'if' if keyword == 'if' else '} else if'} ({self.condition(test)}) {{")
+            self.block(branch.body)
+            orelse = branch.orelse
+            if not (len(orelse) == 1 and isinstance(orelse[0], ast.If)):
+                break
+            branch, keyword = orelse[0], "elif"
         if orelse:
             self.emit("} else {")
             self.block(orelse)
