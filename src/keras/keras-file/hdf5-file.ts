@@ -1,9 +1,9 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import h5wasm, { type Dataset, type File as H5File, type Group } from 'h5wasm/node';
+import { readFile, stat } from 'node:fs/promises';
+import h5wasm, { type Dataset, type File as H5File, type Group } from 'h5wasm';
 import { InputError } from '../../errors.js';
 import type { BundleDtype } from '../bundle-manifest.js';
+import { checkHdf5Structure } from './hdf5-structure.js';
+import { DEFAULT_HDF5_LIMITS, type Hdf5Limits } from './hdf5-limits.js';
 
 export type { Dataset, Group };
 
@@ -14,40 +14,100 @@ export interface Hdf5Tensor {
   bytes: Uint8Array;
 }
 
-let ready: Promise<void> | undefined;
+/** Where files are put in h5wasm's private in-memory file system, one at a time. */
+const SANDBOX_DIR = '/keras-bridge-input';
+/** The working directory HDF5 resolves relative external-storage names against: always empty. */
+const EMPTY_DIR = '/keras-bridge-empty';
 
-/** h5wasm prints HDF5's error stack to stderr by default; make it throw instead, once. */
-function loadH5wasm(): Promise<void> {
+type H5Module = Awaited<typeof h5wasm.ready>;
+let ready: Promise<H5Module> | undefined;
+let openCount = 0;
+
+/**
+ * h5wasm's browser build keeps its files in an in-memory file system (Emscripten MEMFS), unlike its
+ * Node build, which reaches the host's: HDF5 external storage, external links and virtual datasets
+ * name other files, and here no other file exists. The emulated devices are removed too (/dev/tty
+ * would read the terminal), and HDF5's error stack is made to throw instead of printing.
+ */
+function loadH5wasm(): Promise<H5Module> {
   ready ??= h5wasm.ready.then((module) => {
     module.activate_throwing_error_handler();
+    const fs = module.FS as unknown as EmscriptenFs;
+    for (const device of fs.readdir('/dev')) {
+      if (device !== '.' && device !== '..') tryRemove(fs, `/dev/${device}`);
+    }
+    fs.mkdir(SANDBOX_DIR);
+    fs.mkdir(EMPTY_DIR);
+    fs.chdir(EMPTY_DIR);
+    return module;
   });
   return ready;
 }
 
+interface EmscriptenFs {
+  readdir(path: string): string[];
+  mkdir(path: string): void;
+  chdir(path: string): void;
+  unlink(path: string): void;
+  rmdir(path: string): void;
+  open(path: string, flags: string): unknown;
+  write(stream: unknown, buffer: Uint8Array, offset: number, length: number, position: number, canOwn: boolean): number;
+  close(stream: unknown): void;
+  isDir(mode: number): boolean;
+  stat(path: string): { mode: number };
+}
+
+function tryRemove(fs: EmscriptenFs, path: string): void {
+  try {
+    if (fs.isDir(fs.stat(path).mode)) fs.rmdir(path);
+    else fs.unlink(path);
+  } catch {
+    // A device that will not go (a non-empty /dev/shm) is harmless to HDF5: nothing names it.
+  }
+}
+
 /**
- * Opens an HDF5 file read-only, hands its root group to `read`, and closes it. h5wasm's Node build
- * reads the host file system (Emscripten NODERAWFS), so bytes (model.weights.h5 out of a .keras
- * zip) go through a private temporary file that is removed afterwards.
+ * Opens an HDF5 file read-only, checks its structure (hdf5-structure.ts: no link, external storage
+ * or virtual dataset, declared sizes within `limits`), hands its root group to `read`, and closes
+ * it. The file is read into memory first: no temporary file is written, and HDF5 cannot reach the
+ * host's files.
  */
 export async function withHdf5File<T>(
   content: { path: string } | { bytes: Uint8Array },
   file: string,
   read: (root: Group) => T,
+  limits: Hdf5Limits = DEFAULT_HDF5_LIMITS,
 ): Promise<T> {
-  await loadH5wasm();
-  const tmpDir = 'bytes' in content ? await mkdtemp(path.join(os.tmpdir(), 'keras-bridge-h5-')) : undefined;
+  const module = await loadH5wasm();
+  const bytes = 'bytes' in content ? content.bytes : await readWholeFile(content.path, file, limits);
+  const fs = module.FS as unknown as EmscriptenFs;
+  const sandboxPath = `${SANDBOX_DIR}/${++openCount}.h5`;
+  const stream = fs.open(sandboxPath, 'w');
   try {
-    const hostPath = tmpDir ? path.join(tmpDir, 'weights.h5') : path.resolve((content as { path: string }).path);
-    if (tmpDir) await writeFile(hostPath, (content as { bytes: Uint8Array }).bytes);
-    const h5 = openReadOnly(hostPath, file);
+    // canOwn: the in-memory file takes the bytes as they are, without a copy.
+    fs.write(stream, bytes, 0, bytes.length, 0, true);
+  } finally {
+    fs.close(stream);
+  }
+  try {
+    const h5 = openReadOnly(sandboxPath, file);
     try {
+      checkHdf5Structure(h5, file, bytes.length, limits);
       return read(h5);
     } finally {
       h5.close();
     }
   } finally {
-    if (tmpDir) await rm(tmpDir, { recursive: true, force: true });
+    fs.unlink(sandboxPath);
   }
+}
+
+async function readWholeFile(hostPath: string, file: string, limits: Hdf5Limits): Promise<Uint8Array> {
+  const size = (await stat(hostPath).catch(() => undefined))?.size ?? 0;
+  if (size > limits.maxTotalBytes) {
+    throw new InputError(`${file}: ${size} bytes, more than the ${limits.maxTotalBytes}-byte limit on an HDF5 model file (--max-weight-bytes).`);
+  }
+  return new Uint8Array(await readFile(hostPath));
 }
 
 function openReadOnly(hostPath: string, file: string): H5File {
@@ -80,7 +140,7 @@ export function childGroup(group: Group, name: string): Group | undefined {
   return isGroup(child) ? child : undefined;
 }
 
-/** True when any dataset lies at or below `group`. */
+/** True when any dataset lies at or below `group` (checkHdf5Structure has bounded the tree). */
 export function holdsDatasets(group: Group): boolean {
   return group.keys().some((key) => {
     const child = group.get(key);
@@ -127,7 +187,7 @@ export function readTensor(dataset: Dataset, where: string): Hdf5Tensor {
     throw new InputError(`${where}: big-endian data; Keras writes little-endian weights. Re-save the model with Keras.`);
   }
   const shape = meta.shape ?? [];
-  const value = dataset.value;
+  const value = datasetValue(dataset, where);
   const view = ArrayBuffer.isView(value) ? value : shape.length === 0 ? scalarArray(value, dtype) : undefined;
   if (!view) throw new InputError(`${where}: dataset of shape [${shape.join(', ')}] did not read as an array of numbers.`);
   return {
@@ -135,6 +195,25 @@ export function readTensor(dataset: Dataset, where: string): Hdf5Tensor {
     dtype,
     bytes: new Uint8Array(view.buffer.slice(view.byteOffset, view.byteOffset + view.byteLength)),
   };
+}
+
+/**
+ * The dataset's values. External raw storage (data kept in another file) cannot be seen before a
+ * read; in the sandbox the other file does not exist, so the read fails, and says why.
+ */
+function datasetValue(dataset: Dataset, where: string): unknown {
+  try {
+    return dataset.value;
+  } catch (e) {
+    const text = e instanceof Error ? e.message : String(e);
+    if (/efl|external/i.test(text)) {
+      throw new InputError(
+        `${where}: the dataset's data is stored in an external file (HDF5 external storage), not in the model file; ` +
+          `keras-bridge reads nothing outside the model file. Re-save the model with Keras.`,
+      );
+    }
+    throw new InputError(`${where}: the dataset cannot be read (${hdf5Reason(e)}).`);
+  }
 }
 
 /**
