@@ -18,6 +18,7 @@ export const convertCommand: Command = {
       value: 'LIST',
       description: "custom-layer routes to use for layers with no registered TypeScript class, in this order: translate (route 1, TypeScript generated from the layer's Python source), retrace (route 2, symbolic re-trace), graph (route 3, TensorFlow graph fallback); default translate,retrace,graph (docs/custom-layer-routes.md)",
     },
+    'refuse-non-finite-weights': { type: 'boolean', description: 'exit 2 when a float weight holds NaN or infinities (by default: a warning naming the layer and weight)' },
     json: { type: 'boolean', description: 'print the conversion report as JSON instead of a table' },
     help: { type: 'boolean', description: 'show this help' },
   },
@@ -42,7 +43,7 @@ export const convertCommand: Command = {
     await loadCustomLayerModules(listFlag(args, 'custom-layers'));
     const model = await readModelInput(modelPath);
     const routes = parseRoutesFlag(stringFlag(args, 'routes'));
-    const converted = await convertKerasModel(model.modelConfig, model.weights, model.source, { ...(await routeInputs(model.manifest, model.graphBytes, routes)), fromFile: !model.manifest });
+    const converted = await convertKerasModel(model.modelConfig, model.weights, model.source, { ...(await routeInputs(model.manifest, model.graphBytes, routes)), fromFile: !model.manifest, refuseNonFiniteWeights: args.values['refuse-non-finite-weights'] === true });
     const files = await writeModelDirectory(outDir, converted);
     if (args.values['json']) process.stdout.write(JSON.stringify(converted.report, null, 2) + '\n');
     else process.stdout.write(`${formatConversionReport(converted.report)}\nwrote ${outDir}: ${files.join(', ')}\n`);

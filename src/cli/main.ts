@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import * as tf from '@tensorflow/tfjs';
 import { KerasBridgeError } from '../errors.js';
+import { printableMessage } from '../report/printable.js';
 import { commandHelp, parseCommandArgs, type Command } from './command.js';
 import { convertCommand } from './convert-command.js';
 import { demoCommand } from './demo-command.js';
@@ -52,10 +53,10 @@ main(process.argv.slice(2)).then(
   },
   (error: unknown) => {
     if (error instanceof KerasBridgeError) {
-      process.stderr.write(`keras-bridge: error: ${error.message}\n`);
+      process.stderr.write(`keras-bridge: error: ${printableMessage(error.message)}\n`);
       process.exitCode = error.exitCode;
     } else {
-      process.stderr.write(`keras-bridge: internal error: ${(error as Error)?.stack ?? String(error)}\n`);
+      process.stderr.write(`keras-bridge: internal error: ${printableMessage((error as Error)?.stack ?? String(error))}\n`);
       process.exitCode = INTERNAL_ERROR;
     }
   },

@@ -1,3 +1,4 @@
+import type { NonFiniteWeight } from './assign-weights.js';
 /** What the converter did to one config field, so that nothing is dropped silently. */
 export interface FieldNote {
   field: string;
@@ -61,4 +62,6 @@ export interface ConversionReport {
   weights: { count: number; bytes: number; shards: number };
   /** Weights that tfjs will change on load, as their constraint demands. */
   constraintWarnings: ConstraintWarning[];
+  /** Float weights holding NaN or infinities (refused instead with --refuse-non-finite-weights). */
+  nonFiniteWeights?: NonFiniteWeight[];
 }

@@ -8,6 +8,9 @@ import { assignWeights } from './assign-weights.js';
 import type { ConversionReport, FieldNote } from './conversion-report.js';
 import { checkCustomLayersRegistered } from './missing-custom-layers.js';
 import { constraintWarnings } from './weight-constraints.js';
+import { refuseCodeInConfig } from './code-carrying-objects.js';
+import { withWeightBudget } from './weight-budget.js';
+import { checkTopologyGraph } from './topology-graph-check.js';
 import { translateModel, type TfjsTopology } from './translate-model.js';
 import type { SourceWeight } from './weight-source.js';
 
@@ -32,6 +35,8 @@ export interface ConvertOptions {
   translationGaps?: ReadonlyMap<string, string[]>;
   /** The model is a .keras/.h5 file, not a bundle: a missing class's error says how to have keras-bridge write it. */
   fromFile?: boolean;
+  /** Refuse a model whose float weights hold NaN or infinities, instead of warning. */
+  refuseNonFiniteWeights?: boolean;
 }
 
 export const TFJS_SHARD_BYTES = 4 * 1024 * 1024;
@@ -47,6 +52,7 @@ export async function convertKerasModel(
   source: string,
   options: ConvertOptions = {},
 ): Promise<ConvertedModel> {
+  refuseCodeInConfig(modelConfig, source);
   const translatedClasses = new Set(options.translated?.classes.map((c) => c.className) ?? []);
   try {
     return await convertWith(modelConfig, weights, source, options, translatedClasses);
@@ -89,9 +95,11 @@ async function convertWith(
     translatedClasses,
     ...(options.translated ? { subLayerNames: options.translated.subLayerNames } : {}),
   });
-  const model = await instantiate(topology, source);
+  checkTopologyGraph(topology, source);
+  const fileWeightBytes = weights.reduce((n, w) => n + w.bytes.length, 0);
+  const model = await withWeightBudget(fileWeightBytes, source, () => instantiate(topology, source));
   try {
-    const assigned = assignWeights(model, weights, source);
+    const assigned = assignWeights(model, weights, source, { refuseNonFinite: options.refuseNonFiniteWeights ?? false });
     return {
       topology,
       ...(options.translated ? { translated: options.translated } : {}),
@@ -106,6 +114,7 @@ async function convertWith(
           shards: Math.max(1, Math.ceil(assigned.data.length / TFJS_SHARD_BYTES)),
         },
         constraintWarnings: constraintWarnings(assigned.paired),
+        ...(assigned.nonFinite.length > 0 ? { nonFiniteWeights: assigned.nonFinite } : {}),
       },
     };
   } finally {

@@ -19,7 +19,8 @@ export function translateFields(
 ): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [field, value] of Object.entries(config)) {
-    const rule = rules[field];
+    // Own fields only: a config key such as 'constructor' must not find Object's.
+    const rule = Object.hasOwn(rules, field) ? rules[field] : undefined;
     if (!rule) {
       context.dropped(field, 'tfjs-layers has no equivalent option', value);
       continue;

@@ -40,7 +40,7 @@ const MODEL_TRANSLATORS: Record<string, ModelTranslator> = {
  * stopping the translation (what `inspect` shows; the topology is then incomplete).
  */
 export function translateModel(model: KerasObject, source: string, options: TranslateOptions = {}): TranslatedModel {
-  const translate = MODEL_TRANSLATORS[model.class_name];
+  const translate = Object.hasOwn(MODEL_TRANSLATORS, model.class_name) ? MODEL_TRANSLATORS[model.class_name] : undefined;
   if (!translate) {
     refuseUnrecordedSubclassedModel(model, source);
     throw new UnsupportedLayerError(

@@ -76,7 +76,7 @@ async function convertForReal(
 ): Promise<InspectReport['conversion']> {
   try {
     const { report } = await convertKerasModel(modelConfig, weights, source, routes);
-    return { converts: true, modelNotes: report.modelNotes, weights: report.weights, constraintWarnings: report.constraintWarnings };
+    return { converts: true, modelNotes: report.modelNotes, weights: report.weights, constraintWarnings: report.constraintWarnings, ...(report.nonFiniteWeights ? { nonFiniteWeights: report.nonFiniteWeights } : {}) };
   } catch (e) {
     if (!(e instanceof KerasBridgeError)) throw e;
     return { converts: false, error: e.message };

@@ -1,3 +1,4 @@
+import type { NonFiniteWeight } from '../convert/assign-weights.js';
 import type { TranslationGapRecord } from '../keras/bundle-manifest.js';
 import type { ConstraintWarning, FieldNote } from '../convert/conversion-report.js';
 import type { ClassSource, PythonOnlyFinding } from '../keras/bundle-manifest.js';
@@ -64,7 +65,7 @@ export interface InspectReport {
   counts: Record<LayerStatus, number>;
   /** What `convert` does with the model: its report's model-level notes, or its error. */
   conversion:
-    | { converts: true; modelNotes: FieldNote[]; weights: { count: number; bytes: number; shards: number }; constraintWarnings: ConstraintWarning[] }
+    | { converts: true; modelNotes: FieldNote[]; weights: { count: number; bytes: number; shards: number }; constraintWarnings: ConstraintWarning[]; nonFiniteWeights?: NonFiniteWeight[] }
     | { converts: false; error: string };
   /** Only for bundles (a .keras or .h5 file holds no source). */
   customClasses: InspectedCustomClass[];

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { InputError } from '../errors.js';
+import { parseUntrustedJson } from './json-limits.js';
 import {
   BUNDLE_FORMAT_VERSION,
   bundleManifestSchema,
@@ -144,11 +145,7 @@ async function readJsonFile(readFile: ReadFile, file: string): Promise<unknown> 
   const text = await readFile(file, 'utf8').catch((e: NodeJS.ErrnoException) => {
     throw new InputError(`${file}: cannot read (${e.code ?? e.message}). Is this a complete bundle?`);
   });
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    throw new InputError(`${file}: not valid JSON (${(e as Error).message}).`);
-  }
+  return parseUntrustedJson(text, file);
 }
 
 async function readBinaryFile(readFile: ReadFile, file: string): Promise<Uint8Array> {

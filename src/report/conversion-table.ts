@@ -1,4 +1,5 @@
 import type { ConversionReport, FieldNote, LayerConversion } from '../convert/conversion-report.js';
+import { printableMessage } from './printable.js';
 import { describeSubclass, type SubclassedModel } from '../keras/subclassed-model.js';
 
 /** Each layer, how it was mapped, and every field dropped or changed, with why. */
@@ -9,7 +10,8 @@ export function formatConversionReport(report: ConversionReport): string {
   const w = report.weights;
   lines.push(`  weights: ${w.count} tensors, ${w.bytes} bytes, ${w.shards} shard${w.shards === 1 ? '' : 's'}`);
   for (const warning of report.constraintWarnings) lines.push(`  warning: ${warning.message}`);
-  return lines.join('\n');
+  for (const warning of report.nonFiniteWeights ?? []) lines.push(`  warning: ${warning.message}`);
+  return printableMessage(lines.join('\n'), 2_000, 10_000_000);
 }
 
 const MAPPINGS: Record<LayerConversion['mapping'], string> = {

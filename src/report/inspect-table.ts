@@ -1,3 +1,4 @@
+import { printableMessage } from './printable.js';
 import type { ClassSource } from '../keras/bundle-manifest.js';
 import type { InspectedCustomClass, InspectedLayer, InspectReport, LayerStatus } from '../inspect/inspect-report.js';
 import { describeNote, kerasClassText } from './conversion-table.js';
@@ -35,7 +36,7 @@ export function formatInspectReport(report: InspectReport): string {
   lines.push('', ...conversionLines(report));
   const python = report.customClasses.flatMap(customClassLines);
   if (python.length > 0) lines.push('', 'Custom classes (source recorded at export; Python-only constructs in call()):', ...python);
-  return lines.join('\n');
+  return printableMessage(lines.join('\n'), 2_000, 10_000_000);
 }
 
 function conversionLines(report: InspectReport): string[] {
@@ -50,6 +51,7 @@ function conversionLines(report: InspectReport): string[] {
     `convert succeeds: ${w.count} weight tensors, ${w.bytes} bytes. What it drops or changes:`,
     ...(notes.length > 0 ? notes : ['  nothing']),
     ...conversion.constraintWarnings.map((warning) => `  warning: ${warning.message}`),
+    ...(conversion.nonFiniteWeights ?? []).map((warning) => `  warning: ${warning.message}`),
   ];
 }
 

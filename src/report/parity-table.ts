@@ -1,3 +1,4 @@
+import { printable } from './printable.js';
 import { outcomeOf, type BackendParity, type ParityRun, type TensorParity } from '../parity/parity-result.js';
 import { backendVerdict, type ParityMode } from '../parity/parity-verdict.js';
 import { divergenceLines } from './divergence-lines.js';
@@ -27,8 +28,8 @@ export function formatParityTable(run: ParityRun, useColor: boolean): string {
       for (const { tensor: t, counted } of verdict.compared.filter((c) => TABLE_MODES.has(c.mode))) {
         shown.push(t);
         rows.push([
-          model.model,
-          t.label + referenceMark(t),
+          printable(model.model, 200),
+          printable(t.label, 400) + referenceMark(t),
           backend.backend,
           formatError(t.comparison.maxAbsError),
           formatError(t.comparison.maxRelError),

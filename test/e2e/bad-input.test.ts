@@ -92,7 +92,7 @@ describe('bad input: clear errors, exit 2, nothing half-written', () => {
     });
     const r = await runCli(['parity', dir, ...SEED_LAYERS]);
     assert.equal(r.exitCode, 2);
-    assert.match(r.stderr, /Lambda layers hold serialized Python code, which keras-bridge never executes/);
+    assert.match(r.stderr, /field 'config\.layers\[2\]' is a Lambda layer: it holds serialized Python code, which keras-bridge never executes/);
   });
 
   it('a failed convert leaves no output and no temporary directory', async () => {

@@ -1,6 +1,7 @@
 import { strFromU8, unzipSync, type Unzipped } from 'fflate';
 import { InputError } from '../../errors.js';
 import { kerasObjectSchema, type KerasObject } from '../keras-object.js';
+import { parseUntrustedJson } from '../json-limits.js';
 import { describeZodIssue } from '../zod-issues.js';
 import { checkEntryChecksums } from './zip-entry-checksums.js';
 
@@ -68,11 +69,7 @@ function missingEntry(file: string, entry: string, names: readonly string[]): In
 }
 
 function parseJsonEntry(bytes: Uint8Array, file: string, entry: string): unknown {
-  try {
-    return JSON.parse(strFromU8(bytes));
-  } catch (e) {
-    throw new InputError(`${file}: ${entry}: not valid JSON (${(e as Error).message}).`);
-  }
+  return parseUntrustedJson(strFromU8(bytes), `${file}: ${entry}`);
 }
 
 function parseModelConfig(bytes: Uint8Array, file: string): KerasObject {

@@ -1,6 +1,7 @@
 import type { SourceWeight } from '../../convert/weight-source.js';
 import { InputError } from '../../errors.js';
 import type { KerasObject } from '../keras-object.js';
+import { parseUntrustedJson } from '../json-limits.js';
 import { childGroup, isDataset, readTensor, stringAttribute, stringListAttribute, type Group } from './hdf5-file.js';
 import { modelConfigFromLegacy } from './legacy-model-config.js';
 
@@ -26,12 +27,7 @@ export function readLegacyH5Model(root: Group, file: string): LegacyH5Model {
         `Keras model. Save the whole model with model.save('model.keras') or model.save('model.h5').`,
     );
   }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(configText);
-  } catch (e) {
-    throw new InputError(`${file}: attribute 'model_config' is not valid JSON (${(e as Error).message}).`);
-  }
+  const raw = parseUntrustedJson(configText, `${file}: attribute 'model_config'`);
   const modelConfig = modelConfigFromLegacy(raw, file);
   const modelWeights = childGroup(root, 'model_weights');
   if (!modelWeights) throw new InputError(`${file}: no 'model_weights' group; the file holds a model config but no weights.`);

@@ -49,5 +49,5 @@ const SUBLAYER_SLOTS: Record<string, SublayerSlot[]> = {
 
 /** The sub-layer slots of a Keras class, in `layer.weights` order; undefined for classes not listed. */
 export function sublayerSlots(className: string): readonly SublayerSlot[] | undefined {
-  return SUBLAYER_SLOTS[className];
+  return Object.hasOwn(SUBLAYER_SLOTS, className) ? SUBLAYER_SLOTS[className] : undefined;
 }

@@ -3,6 +3,14 @@ import type { Constraint } from '@tensorflow/tfjs-layers/dist/constraints.js';
 import type { Initializer } from '@tensorflow/tfjs-layers/dist/initializers.js';
 import type { Regularizer } from '@tensorflow/tfjs-layers/dist/regularizers.js';
 
+type RegisteredClass = [tf.serialization.SerializableConstructor<tf.serialization.Serializable>, tf.serialization.FromConfigMethod<tf.serialization.Serializable>];
+
+/** tfjs's registered class of that name, own entries only: a name from a file such as 'constructor' finds nothing. */
+export function registeredTfjsClass(className: string): RegisteredClass | undefined {
+  const map = tf.serialization.SerializationMap.getMap().classNameMap;
+  return Object.hasOwn(map, className) ? (map[className] as RegisteredClass) : undefined;
+}
+
 export type { Constraint, Initializer, Regularizer };
 
 /** A serialized tfjs object as tfjs hands it to a layer's constructor (keys camelCased). */
@@ -23,7 +31,7 @@ export function deserializeTfjsObject<T>(value: TfjsObjectArg, kind: string): T 
   if (value === null || value === undefined) return undefined;
   const { className, config } =
     typeof value === 'string' ? { className: value.charAt(0).toUpperCase() + value.slice(1), config: {} } : value;
-  const registered = tf.serialization.SerializationMap.getMap().classNameMap[className];
+  const registered = registeredTfjsClass(className);
   if (!registered) throw new Error(`Unknown ${kind} '${className}': no tfjs class of that name is registered.`);
   const [cls, fromConfig] = registered;
   return fromConfig(cls, config ?? {}) as T;
@@ -42,7 +50,7 @@ export interface TfjsActivation {
 
 export function activationNamed(name: string | null | undefined): TfjsActivation {
   const className = name ?? 'linear';
-  const registered = tf.serialization.SerializationMap.getMap().classNameMap[className];
+  const registered = registeredTfjsClass(className);
   if (!registered) throw new Error(`Unknown activation '${className}': no tfjs activation of that name is registered.`);
   const [cls, fromConfig] = registered;
   return fromConfig(cls, {}) as unknown as TfjsActivation;

@@ -1,12 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
 import type { RNN } from '@tensorflow/tfjs-layers/dist/layers/recurrent.js';
+import { registeredTfjsClass } from './tfjs-objects.js';
 
 /** Constructor of a tfjs-layers recurrent layer (tfjs exports the classes as types only). */
 export type RecurrentLayerClass = (new (args: tf.serialization.ConfigDict) => RNN) & Pick<typeof RNN, 'fromConfig'>;
 
 /** tfjs-layers' own class registered as `className` ('LSTM', 'SimpleRNN', 'RNN', ...). */
 export function tfjsRecurrentClass(className: string): RecurrentLayerClass {
-  const registered = tf.serialization.SerializationMap.getMap().classNameMap[className];
+  const registered = registeredTfjsClass(className);
   if (!registered) throw new Error(`tfjs-layers has no registered class '${className}'.`);
   return registered[0] as unknown as RecurrentLayerClass;
 }

@@ -1,0 +1,41 @@
+import { UnsupportedLayerError } from '../errors.js';
+
+/**
+ * Serialized objects that carry Python code: Lambda layers (marshalled bytecode), Keras 3's
+ * `__lambda__` functions (an activation or any callable argument given as a lambda), Keras 2's
+ * TFOpLambda/SlicingOpLambda. keras-bridge never executes them (CVE-2024-3660 is Keras running one),
+ * and must not copy them into model.json either, wherever in the config they sit: inside a nested
+ * model, a wrapper's `layer`, a custom layer's config dict.
+ */
+const CODE_CLASSES = new Set(['Lambda', 'TFOpLambda', 'SlicingOpLambda', '__lambda__']);
+
+/** Refuses a config that holds a code-carrying object anywhere, naming the innermost layer and the field. */
+export function refuseCodeInConfig(config: unknown, source: string): void {
+  const pending: Array<{ value: unknown; path: string; layer: string | undefined }> = [{ value: config, path: '', layer: undefined }];
+  while (pending.length > 0) {
+    const { value, path, layer } = pending.pop()!;
+    if (typeof value !== 'object' || value === null) continue;
+    if (Array.isArray(value)) {
+      value.forEach((item, i) => pending.push({ value: item, path: `${path}[${i}]`, layer }));
+      continue;
+    }
+    const record = value as Record<string, unknown>;
+    const inner = record['config'];
+    const name = typeof inner === 'object' && inner !== null && typeof (inner as Record<string, unknown>)['name'] === 'string' ? ((inner as Record<string, unknown>)['name'] as string) : undefined;
+    const className = record['class_name'];
+    const isCode = (typeof className === 'string' && CODE_CLASSES.has(className)) || record['function_type'] === 'lambda';
+    if (isCode) {
+      const what = typeof className === 'string' && className !== '__lambda__' ? `a ${className} layer` : 'a Python lambda';
+      const owner = name ?? layer;
+      const where = owner ? `layer '${owner}', field '${path || '(config)'}'` : `field '${path || '(config)'}'`;
+      throw new UnsupportedLayerError(
+        `${source}: ${where} is ${what}: it holds serialized Python code, which keras-bridge never executes or copies ` +
+          `(as Keras 3's safe mode refuses it). Rewrite it as a custom Layer subclass with get_config(), then register a ` +
+          `TypeScript implementation with registerLayer().`,
+      );
+    }
+    for (const [key, child] of Object.entries(record)) {
+      pending.push({ value: child, path: path ? `${path}.${key}` : key, layer: name ?? layer });
+    }
+  }
+}
