@@ -16,6 +16,7 @@ from .bundle_writer import (
     write_bundle,
 )
 from .differentiability import Differentiability, analyze_layer
+from .echo import quote_for_message
 from .errors import LAMBDA_ADVICE, ExportError
 from .float64_reference import measure_float64_reference
 from .golden_inputs import check_input_ranges
@@ -38,7 +39,7 @@ CASE_STREAM = 2
 def refuse_lambda_layers(model) -> None:
     lambdas = [layer.name for layer in flatten_layers(model) if isinstance(layer, keras.layers.Lambda)]
     if lambdas:
-        raise ExportError(f"model {model.name!r}: layer {lambdas[0]!r} is a Lambda layer; {LAMBDA_ADVICE}")
+        raise ExportError(f"model {quote_for_message(model.name)}: layer {quote_for_message(lambdas[0])} is a Lambda layer; {LAMBDA_ADVICE}")
 
 
 def _check_arguments(seed, batch_size) -> tuple:
