@@ -267,7 +267,7 @@ class _Scan:
         if registered is not None and not isinstance(registered, str):
             self.refuse(layer, f"{field}.registered_name" if field else "registered_name", "registered_name is not a string")
         if isinstance(inner, dict) and isinstance(inner.get("name"), str):
-            layer = inner["name"] if len(inner["name"]) <= MAX_NAME_CHARS else inner["name"][:MAX_NAME_CHARS]
+            layer = inner["name"]  # echoed through quote_for_message: bounded there
         for text in (class_name, registered, module, inner if class_name == "function" else None, node.get("spec_name")):
             if isinstance(text, str) and self.denied(text):
                 self.refuse(

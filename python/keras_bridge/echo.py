@@ -5,12 +5,14 @@ from __future__ import annotations
 MAX_ECHO_CHARS = 200
 MAX_MESSAGE_CHARS = 4000
 
+# Line/paragraph separators and the bidirectional controls that reorder what a terminal shows.
+_INVISIBLE = frozenset({0x2028, 0x2029, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A)})
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\\": "\\\\"}
 
 
 def escape_controls(text: str, backslash: bool = True) -> str:
     """Control characters (C0, DEL, C1, incl. ESC of terminal sequences), line and paragraph
-    separators and lone surrogates as visible escapes; everything else as is. `backslash`: also
+    separators, bidirectional controls and lone surrogates as visible escapes; everything else as is. `backslash`: also
     double backslashes (off for whole messages, whose quoted values are escaped already)."""
     out = []
     for char in text:
@@ -19,7 +21,7 @@ def escape_controls(text: str, backslash: bool = True) -> str:
             out.append(char)
         elif char in _NAMED:
             out.append(_NAMED[char])
-        elif code < 0x20 or 0x7F <= code < 0xA0 or code in (0x2028, 0x2029) or 0xD800 <= code < 0xE000:
+        elif code < 0x20 or 0x7F <= code < 0xA0 or code in _INVISIBLE or 0xD800 <= code < 0xE000:
             out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
         else:
             out.append(char)

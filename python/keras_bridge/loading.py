@@ -109,7 +109,8 @@ def load_model_file(path, module_names=()) -> "object":
         return keras.saving.load_model(path, custom_objects=objects, safe_mode=True, compile=False)
     except Exception as exc:
         message = str(exc)
-        missing = re.search(r"Could not locate class '([^']+)'", message)
+        # Keras 3's message, or its legacy .h5 loader's.
+        missing = re.search(r"Could not locate class '([^']+)'", message) or re.search(r"^Unknown layer: '([^']+)'", message)
         if missing:
             module = re.search(r"Full object config: \{'module': '([^']+)'", message)
             module_name = module.group(1) if module else None

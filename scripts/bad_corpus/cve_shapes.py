@@ -297,10 +297,7 @@ unsafe_via_serialization_lib = _unsafe_then_lambda(
     "unsafe_via_serialization_lib",
     {"module": "keras.src.saving.serialization_lib", "class_name": "enable_unsafe_deserialization", "config": {"name": "switch"}, "registered_name": None},
 )
-unsafe_via_nested_activation = None  # defined below (needs the nested base)
-
-
-def _unsafe_nested(out_dir: Path, marker: Path) -> Path:
+def unsafe_via_nested_activation(out_dir: Path, marker: Path) -> Path:
     """The switch as the activation of a layer inside a nested Sequential, a Lambda after it."""
 
     def edit(config):
@@ -312,9 +309,6 @@ def _unsafe_nested(out_dir: Path, marker: Path) -> Path:
         inner["config"]["layers"].append(lambda_layer(marker, "after_switch"))
 
     return _edited(out_dir, "unsafe_via_nested_activation", edit, base=_base_nested)
-
-
-unsafe_via_nested_activation = _unsafe_nested
 
 
 # --- CVE-2025-9905: legacy .h5 with a Lambda (its loader ignored safe_mode) -----------------------
