@@ -316,12 +316,12 @@ class _Scan:
                         f"names {quote_for_message(class_name)} from {quote_for_message(module)}, which is not a "
                         "Keras namespace that model components come from",
                     )
-                given = f"the --module list ({', '.join(sorted(self.user_modules))}) does not define it" if self.user_modules else "no --module was given"
+                given = f"; the --module list ({', '.join(sorted(self.user_modules))}) does not define it" if self.user_modules else ""
+                # Advice to import it only for a plausible user module (foreign ones were refused above).
                 self.refuse(
                     layer, where,
-                    f"custom class {quote_for_message(class_name)} (module {quote_for_message(module)}) is unknown: "
-                    f"{given}; if {quote_for_message(module)} is your layer module, pass --module {module} "
-                    "(and --path DIR if it is not importable)",
+                    f"custom class {quote_for_message(class_name)} (module {quote_for_message(module)}) is unknown{given}; "
+                    f"pass --module {module} (and --path DIR if it is not importable)",
                 )
         if registered and registered != class_name and registered not in self.custom_names:
             match = _REGISTERED.match(registered)

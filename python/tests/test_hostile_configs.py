@@ -102,7 +102,7 @@ def test_an_unknown_user_module_gets_the_module_advice(tmp_path, capsys):
     code, line = _export(capsys, "--model", str(path), "--out", str(tmp_path / "b"))
     assert code == 2
     assert "custom class 'Scaler' (module 'my_layers') is unknown" in line
-    assert "pass --module my_layers" in line
+    assert line.endswith("custom class 'Scaler' (module 'my_layers') is unknown; pass --module my_layers (and --path DIR if it is not importable)")
 
 
 def test_layer_names_with_terminal_escapes_print_escaped(tmp_path, capsys):
@@ -209,3 +209,10 @@ def test_quote_for_message_truncates_and_escapes():
     assert quote_for_message(["a"] * 10**6) == "a list of 1000000 items"
     assert bounded_message("m" * 10_000).endswith("… (6000 more characters)")
     assert bounded_message(r"layer '\x1b'") == r"layer '\x1b'"  # quoted values are not escaped twice
+
+
+def test_progress_lines_escape_layer_names(capsys):
+    from keras_bridge.progress import to_stderr
+
+    to_stderr("layer \x1b[2J\u202eevil could not be traced")
+    assert capsys.readouterr().err == "layer \\x1b[2J\\u202eevil could not be traced\n"
