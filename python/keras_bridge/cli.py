@@ -14,6 +14,7 @@ import traceback
 import warnings
 
 from . import __version__
+from .echo import bounded_message
 from .errors import ExportError
 
 PROG = "keras-bridge"
@@ -108,7 +109,11 @@ def build_parser() -> argparse.ArgumentParser:
     source.add_argument(
         "--model",
         metavar="FILE.keras",
-        help="load a .keras file (safe_mode on, compile off); custom layers come from --module",
+        help=(
+            "load a .keras file (or a legacy .h5 model): keras-bridge first reads its config itself and refuses "
+            "Lambda layers, bytecode, functions and modules that are not Keras's or --module's, then Keras loads "
+            "it with safe_mode on and compile off (docs/hostile-input.md); custom layers come from --module"
+        ),
     )
     export.add_argument(
         "--module",
@@ -274,10 +279,11 @@ def main(argv=None) -> int:
     try:
         return run_export(args)
     except ExportError as exc:
-        print(f"{prefix} {exc}", file=sys.stderr, flush=True)
+        # Bounded and escaped: messages echo names and values from the user's files.
+        print(f"{prefix} {bounded_message(str(exc))}", file=sys.stderr, flush=True)
         return EXIT_USAGE
     except Exception as exc:
-        detail = " ".join(re.sub(r"\x1b\[[0-9;]*m", "", str(exc)).split())[:500] or "(no message)"
+        detail = bounded_message(" ".join(re.sub(r"\x1b\[[0-9;]*m", "", str(exc)[:4000]).split()), 500) or "(no message)"
         print(
             f"{prefix} internal error: {type(exc).__name__}: {detail} "
             "(set KERAS_BRIDGE_DEBUG=1 for a traceback)",

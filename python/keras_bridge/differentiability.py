@@ -120,9 +120,16 @@ def trace_layer(layer):
 
 
 def analyze_layer(layer) -> Differentiability:
+    from keras.src.backend.common import global_state
+
+    # A trace that fails inside Layer.__call__ (e.g. TensorFlow refusing a layer name with spaces or
+    # non-ASCII letters as a graph scope) leaves Keras's name scope entered: every weight path
+    # created afterwards in this process would carry it. Restore the stack as it was.
+    stack = list(global_state.get_global_attribute("name_scope_stack", default=[]) or [])
     try:
         concrete = trace_layer(layer)
     except Exception as exc:  # a call that only runs eagerly, shapes it refuses, ...
+        global_state.set_global_attribute("name_scope_stack", stack)
         first_line = (str(exc).strip().splitlines() or [""])[0]
         return Differentiability(False, [], f"{type(exc).__name__}: {first_line}")
     bad = non_differentiable(op_nodes(concrete))

@@ -16,6 +16,8 @@ from .bundle_writer import (
     write_bundle,
 )
 from .differentiability import Differentiability, analyze_layer
+from .config_scan import MAX_NAME_CHARS
+from .echo import quote_for_message
 from .errors import LAMBDA_ADVICE, ExportError
 from .float64_reference import measure_float64_reference
 from .golden_inputs import check_input_ranges
@@ -38,7 +40,18 @@ CASE_STREAM = 2
 def refuse_lambda_layers(model) -> None:
     lambdas = [layer.name for layer in flatten_layers(model) if isinstance(layer, keras.layers.Lambda)]
     if lambdas:
-        raise ExportError(f"model {model.name!r}: layer {lambdas[0]!r} is a Lambda layer; {LAMBDA_ADVICE}")
+        raise ExportError(f"model {quote_for_message(model.name)}: layer {quote_for_message(lambdas[0])} is a Lambda layer; {LAMBDA_ADVICE}")
+
+
+def refuse_long_names(model) -> None:
+    """Each layer name is echoed into a dozen manifest records (a 1 MB name made a 14 MB
+    manifest): names beyond config_scan's bound are refused, whatever built the model."""
+    for layer in [model, *flatten_layers(model)]:
+        if len(layer.name) > MAX_NAME_CHARS:
+            raise ExportError(
+                f"model {quote_for_message(model.name)}: layer {quote_for_message(layer.name)} has a name of "
+                f"{len(layer.name)} characters; keras-bridge accepts at most {MAX_NAME_CHARS}"
+            )
 
 
 def _check_arguments(seed, batch_size) -> tuple:
@@ -139,6 +152,7 @@ def export(
         emit(progress, f"{original.name} is a subclassed functional model, {describe_class(original)}: exporting its recorded graph")
     graph = build_layer_graph(model)
     refuse_lambda_layers(model)
+    refuse_long_names(model)
 
     graphs_pack = TensorPack()  # the custom layers' graph constants (graph_fallback.py)
     customs = custom_layer_records(model, source_roots, graphs_pack)

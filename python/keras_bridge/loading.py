@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import importlib
-import json
 import re
 import sys
-import zipfile
 from pathlib import Path
 
+from .config_scan import is_foreign_package, read_model_config, scan_config
+from .echo import quote_for_message
 from .errors import LAMBDA_ADVICE, ExportError
 
 
@@ -75,31 +75,21 @@ def custom_objects(modules) -> dict:
     return objects
 
 
-def _lambda_layer_names(path: Path) -> list:
-    """Names of Lambda layers in a .keras archive's config.json (without deserializing anything)."""
-    try:
-        with zipfile.ZipFile(path) as archive:
-            config = json.loads(archive.read("config.json"))
-    except Exception:
-        return []
-    names = []
+def _registered_functions() -> set:
+    """Names of the functions registered with @keras.saving.register_keras_serializable so far
+    (by keras-bridge's --module imports, or Keras itself)."""
+    from ._tf import keras
 
-    def walk(node):
-        if isinstance(node, dict):
-            if node.get("class_name") == "Lambda" and isinstance(node.get("config"), dict):
-                names.append(str(node["config"].get("name", "?")))
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
+    return {name for name, value in keras.saving.get_custom_objects().items() if not isinstance(value, type)}
 
-    walk(config)
-    return names
+
+MODEL_SUFFIXES = (".keras", ".h5", ".hdf5")
 
 
 def load_model_file(path, module_names=()) -> "object":
-    """keras.saving.load_model(path, custom_objects=<layers of the modules>, safe_mode=True, compile=False)."""
+    """keras.saving.load_model(path, custom_objects=<layers of the modules>, safe_mode=True, compile=False),
+    after keras-bridge read the file's config itself and refused anything that could run code
+    (config_scan.py): Keras sees only files whose every object is a Keras or --module class."""
     from ._tf import keras
 
     path = Path(path)
@@ -107,32 +97,48 @@ def load_model_file(path, module_names=()) -> "object":
         raise ExportError(f"--model {path}: no such file")
     if not path.is_file():
         raise ExportError(f"--model {path}: not a file")
-    if path.suffix != ".keras":
-        raise ExportError(f"--model {path}: expected a Keras 3 .keras file")
-    if not zipfile.is_zipfile(path):
-        raise ExportError(f"--model {path}: not a valid .keras file (not a zip archive; corrupt or truncated?)")
-    lambdas = _lambda_layer_names(path)
-    if lambdas:
-        raise ExportError(f"--model {path}: layer {lambdas[0]!r} is a Lambda layer; {LAMBDA_ADVICE}")
+    if path.suffix not in MODEL_SUFFIXES:
+        raise ExportError(f"--model {path}: expected a Keras 3 .keras file (or a legacy .h5 model)")
+    _, config = read_model_config(path)
+    # The structural part first: a Lambda or a safe-mode switch is refused before any --module import.
+    scan_config(config, path, user_modules=module_names, custom_names=_CUSTOM_ANYTHING, registered_functions=_CUSTOM_ANYTHING)
     modules = [import_module(name) for name in module_names]
     objects = custom_objects(modules)
+    scan_config(config, path, user_modules=module_names, custom_names=objects.keys(), registered_functions=_registered_functions())
     try:
         return keras.saving.load_model(path, custom_objects=objects, safe_mode=True, compile=False)
     except Exception as exc:
         message = str(exc)
-        missing = re.search(r"Could not locate class '([^']+)'", message)
+        # Keras 3's message, or its legacy .h5 loader's.
+        missing = re.search(r"Could not locate class '([^']+)'", message) or re.search(r"^Unknown layer: '([^']+)'", message)
         if missing:
             module = re.search(r"Full object config: \{'module': '([^']+)'", message)
-            where = f" (module {module.group(1)!r})" if module else ""
-            hint = f"--module {module.group(1)}" if module else "--module MODULE"
+            module_name = module.group(1) if module else None
+            where = f" (module {quote_for_message(module_name)})" if module_name else ""
+            # Never advise importing a module the file names unless it could be the user's own.
+            hint = (
+                f"; pass --module {module_name} (and --path DIR if it is not importable)"
+                if module_name and not is_foreign_package(module_name) and re.fullmatch(r"[A-Za-z_][\w.]*", module_name)
+                else "; pass the --module that defines it (and --path DIR if it is not importable)"
+            )
             given = f"; the --module list ({', '.join(module_names)}) does not define it" if module_names else ""
             raise ExportError(
-                f"--model {path}: custom class {missing.group(1)!r}{where} is unknown{given}; "
-                f"pass {hint} (and --path DIR if it is not importable)"
+                f"--model {path}: custom class {quote_for_message(missing.group(1))}{where} is unknown{given}{hint}"
             ) from None
         if "Lambda" in message and "safe_mode" in message:
             raise ExportError(f"--model {path}: contains a Lambda layer; {LAMBDA_ADVICE}") from None
-        raise ExportError(f"--model {path}: cannot load it: {type(exc).__name__}: {_first_line(exc)}") from None
+        raise ExportError(f"--model {path}: cannot load it: {type(exc).__name__}: {quote_for_message(_first_line(exc), 600)[1:-1]}") from None
+
+
+class _AnyName(frozenset):
+    """For the scan before the --module imports: every class name counts as possibly custom (the
+    second scan, after the imports, checks them against what the modules define)."""
+
+    def __contains__(self, item) -> bool:
+        return isinstance(item, str)
+
+
+_CUSTOM_ANYTHING = _AnyName()
 
 
 def load_factory(spec: str, seed: int):

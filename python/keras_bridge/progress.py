@@ -8,7 +8,10 @@ Progress = Optional[Callable[[str], None]]
 
 
 def to_stderr(line: str) -> None:
-    print(line, file=sys.stderr, flush=True)
+    """One line, escaped and bounded: progress lines name layers, which a model file names."""
+    from .echo import bounded_message
+
+    print(bounded_message(line), file=sys.stderr, flush=True)
 
 
 def emit(progress: Progress, line: str) -> None:

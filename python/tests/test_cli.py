@@ -53,11 +53,12 @@ def swish_file(tmp_path):
     [
         (["--model", "{tmp}/missing.keras"], "missing.keras: no such file"),
         (["--model", "{tmp}/corrupt.keras"], "corrupt.keras: not a valid .keras file"),
-        (["--model", "{tmp}/model.h5"], "expected a Keras 3 .keras file"),
+        (["--model", "{tmp}/model.txt"], "expected a Keras 3 .keras file (or a legacy .h5 model)"),
+        (["--model", "{tmp}/model.h5"], "model.h5: not a valid .h5 file (no HDF5 signature"),
         (["--model", "{swish}"], "custom class 'SwishActivation' (module 'seed_models') is unknown; pass --module seed_models"),
         (["--model", "{swish}", "--module", "no_such_module_xyz"], "--module no_such_module_xyz: module not found"),
         (["--model", "{swish}", "--module", "bridge_test_models"], "the --module list (bridge_test_models) does not define it"),
-        (["--model", "{lambda}"], "layer 'doubler' is a Lambda layer"),
+        (["--model", "{lambda}"], "layer 'doubler', field config.layers[1].class_name: a Lambda layer"),
         (["--factory", "bridge_test_models:lambda_model"], "layer 'doubler' is a Lambda layer"),
         (["--factory", "no_such_module_xyz:f"], "--factory no_such_module_xyz: module not found"),
         (["--factory", "bridge_test_models:nope"], "module 'bridge_test_models' has no attribute 'nope'"),
@@ -69,7 +70,7 @@ def swish_file(tmp_path):
         (["--factory", "seed_models:swish_model", "--path", "{tmp}/no-such-dir"], "no-such-dir: no such directory"),
     ],
     ids=[
-        "missing-file", "corrupt-file", "not-keras-suffix", "custom-class-without-module", "bad-module",
+        "missing-file", "corrupt-file", "not-keras-suffix", "empty-h5", "custom-class-without-module", "bad-module",
         "module-without-the-class", "lambda-file", "lambda-factory", "bad-factory-module", "bad-factory-name",
         "factory-without-colon", "unbuilt-model", "not-a-model", "factory-raises", "input-shape-against-fixed-dim", "bad-path",
     ],
@@ -77,6 +78,7 @@ def swish_file(tmp_path):
 def test_input_errors_exit_2_with_one_line(argv, expected, tmp_path, capsys, swish_file, lambda_file):
     (tmp_path / "corrupt.keras").write_bytes(b"not a zip archive")
     (tmp_path / "model.h5").write_bytes(b"")
+    (tmp_path / "model.txt").write_bytes(b"")
     argv = [a.format(tmp=tmp_path, swish=swish_file, **{"lambda": lambda_file}) for a in argv]
     out_dir = tmp_path / "out"
     code, out, error = run_cli(capsys, "--out", str(out_dir), "--path", str(TESTS_DIR), str(SEED_DIR), *argv)

@@ -4,11 +4,11 @@ import { EXIT_CODES_HELP, UsageError, listFlag, numberFlag, stringFlag, type Com
 export const exportCommand: Command = {
   name: 'export',
   summary: 'run the Python exporter: Keras model → bundle (config, weights, seeded goldens)',
-  usage: 'export --out DIR (--factory MODULE:FN | --model FILE.keras --module MODULE) [options]',
+  usage: 'export --out DIR (--factory MODULE:FN | --model FILE.keras|FILE.h5 --module MODULE) [options]',
   flags: {
     out: { type: 'string', value: 'DIR', description: 'bundle directory to write (replaced atomically)' },
     factory: { type: 'string', value: 'MODULE:FN', description: 'Python function that builds the model, e.g. seed_models:risk_model' },
-    model: { type: 'string', value: 'FILE', description: 'a .keras file saved by Keras 3' },
+    model: { type: 'string', value: 'FILE', description: 'a .keras file saved by Keras 3 (or a legacy .h5 model); its config is checked before Keras loads it, and Lambda layers, bytecode and foreign modules are refused (docs/hostile-input.md)' },
     module: { type: 'string', multiple: true, value: 'MODULE', description: 'Python module defining the custom layers of --model' },
     path: { type: 'string', multiple: true, value: 'DIR', description: "directory prepended to Python's sys.path" },
     seed: { type: 'string', value: 'N', description: 'seed for inputs, cotangents and factory weights', default: '0' },
@@ -31,7 +31,7 @@ export const exportCommand: Command = {
     },
     'no-kernel-variants': { type: 'boolean', description: 'with --float64-reference: skip the kernel-variant runs (faster; tfjs is then allowed only twice the golden\'s own float64 error)' },
     python: { type: 'string', value: 'PATH', description: 'Python with keras_bridge installed (default: $KERAS_BRIDGE_PYTHON, then .venv/bin/python)' },
-    timeout: { type: 'string', value: 'SECONDS', description: 'stop the exporter after this long', default: String(DEFAULT_EXPORT_TIMEOUT_SECONDS) },
+    timeout: { type: 'string', value: 'SECONDS', description: 'stop the exporter after this long (its last output is then quoted)', default: String(DEFAULT_EXPORT_TIMEOUT_SECONDS) },
     help: { type: 'boolean', description: 'show this help' },
   },
   details: EXIT_CODES_HELP,

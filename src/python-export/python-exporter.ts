@@ -43,6 +43,8 @@ const TENSORFLOW_STARTUP_NOISE = [/^WARNING: All log messages before absl::Initi
 
 const PACKAGE_ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 export const DEFAULT_EXPORT_TIMEOUT_SECONDS = 600;
+const MAX_KEPT_LINES = 200;
+const MAX_KEPT_LINE_CHARS = 8 * 1024;
 
 /** The Python that has keras_bridge installed: --python, $KERAS_BRIDGE_PYTHON, then our venv. */
 export function resolvePython(explicit?: string): string {
@@ -56,12 +58,82 @@ export function resolvePython(explicit?: string): string {
   return candidate;
 }
 
+/** What `checkPython` needs: the Python and Keras versions keras_bridge is built for (python/pyproject.toml, requirements.lock). */
+export const REQUIRED_PYTHON: readonly [number, number] = [3, 11];
+export const REQUIRED_KERAS_MAJOR = 3;
+const PROBE_TIMEOUT_SECONDS = 60;
+/** Prints the versions as one JSON line without importing Keras (seconds) or running anything else. */
+const PROBE = [
+  'import sys, json, importlib.util, importlib.metadata as m',
+  'def v(name):',
+  '    try: return m.version(name)',
+  '    except Exception: return None',
+  'print(json.dumps({"python": list(sys.version_info[:3]), "keras": v("keras"), "keras_bridge": importlib.util.find_spec("keras_bridge") is not None}))',
+].join('\n');
+
+const FIX = "Run 'npm run setup' to create .venv with the pinned Python packages, or point --python / KERAS_BRIDGE_PYTHON at a Python 3.11 with keras_bridge installed.";
+
+/**
+ * Checks, before the long export, that `python` runs and is a Python >= 3.11 with Keras 3 and
+ * keras_bridge installed; a PythonExportError naming what is wrong and the fix otherwise.
+ */
+export async function checkPython(python: string): Promise<void> {
+  const result = await execa(python, ['-c', PROBE], { reject: false, timeout: PROBE_TIMEOUT_SECONDS * 1000, stdout: 'pipe', stderr: 'pipe' });
+  const said = boundedTail(`${String(result.stdout ?? '')}\n${String(result.stderr ?? '')}`, 5, 1024);
+  if (result.timedOut) throw new PythonExportError(`${python} did not answer a version check within ${PROBE_TIMEOUT_SECONDS} s. ${FIX}`);
+  if (result.exitCode !== 0) {
+    const why = result.exitCode === undefined ? `cannot be started (${escapeControls((result.message ?? "").split('\n')[0] ?? '')})` : result.signal ? `was killed by ${result.signal}` : `exited with code ${result.exitCode}`;
+    throw new PythonExportError(`${python} is not a working Python: a version check ${why}${said ? `:\n  ${said}` : ''}\n${FIX}`);
+  }
+  let probe: { python?: unknown; keras?: unknown; keras_bridge?: unknown };
+  try {
+    probe = JSON.parse(String(result.stdout).trim().split('\n').pop() ?? '') as typeof probe;
+  } catch {
+    throw new PythonExportError(`${python} is not a Python keras-bridge can use: its version check printed ${said ? `\n  ${said}` : 'nothing'}\n${FIX}`);
+  }
+  const version = Array.isArray(probe.python) ? probe.python.map(Number) : [];
+  const [major = 0, minor = 0] = version;
+  if (major !== REQUIRED_PYTHON[0] || minor < REQUIRED_PYTHON[1]) {
+    throw new PythonExportError(`${python} is Python ${version.join('.') || '(unknown)'}; keras_bridge needs Python ${REQUIRED_PYTHON.join('.')} or newer. ${FIX}`);
+  }
+  const keras = typeof probe.keras === 'string' ? probe.keras : null;
+  if (keras === null) throw new PythonExportError(`${python} (Python ${version.join('.')}) has no Keras installed. ${FIX}`);
+  if (Number(keras.split('.')[0]) !== REQUIRED_KERAS_MAJOR) {
+    throw new PythonExportError(`${python} has Keras ${escapeControls(keras.slice(0, 40))}; keras_bridge needs Keras ${REQUIRED_KERAS_MAJOR}. ${FIX}`);
+  }
+  if (probe.keras_bridge !== true) throw new PythonExportError(`${python} has Keras ${keras} but not the keras_bridge package. ${FIX}`);
+}
+
+/** Control characters (terminal escape sequences included) as visible escapes. */
+export function escapeControls(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, (c) => {
+    const code = c.charCodeAt(0);
+    return code < 0x100 ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+  });
+}
+
+/** The last `maxLines` lines of `text`, at most `maxBytes` of them, escaped: what an error quotes of a child's stderr. */
+export function boundedTail(text: string, maxLines = 40, maxBytes = 8 * 1024): string {
+  const lines = text.split('\n').map((l) => l.replace(/\r$/, '')).filter((l) => l.trim() !== '');
+  const tail = lines.slice(-maxLines);
+  const dropped = lines.length - tail.length;
+  let joined = tail.map(escapeControls).join('\n  ');
+  let cut = false;
+  if (Buffer.byteLength(joined) > maxBytes) {
+    joined = Buffer.from(joined).subarray(-maxBytes).toString().replace(/^\uFFFD+/, '');
+    cut = true;
+  }
+  return `${dropped > 0 || cut ? '(earlier output left out)\n  ' : ''}${joined}`;
+}
+
 /** Runs `python -m keras_bridge export ...`, surfacing its stderr and exit code. */
 export async function exportWithPython(options: PythonExportOptions): Promise<string> {
   if (!options.factory === !options.model) {
     throw new PythonExportError('export: give exactly one of --factory MODULE:FN or --model FILE.keras.');
   }
   const python = resolvePython(options.python);
+  await checkPython(python);
   const args = ['-m', 'keras_bridge', 'export', '--out', options.out];
   if (options.factory) args.push('--factory', options.factory);
   if (options.model) args.push('--model', options.model);
@@ -88,19 +160,27 @@ export async function exportWithPython(options: PythonExportOptions): Promise<st
   child.stderr?.on('data', (chunk: Buffer) => {
     for (const line of chunk.toString().split('\n').filter(Boolean)) {
       if (TENSORFLOW_STARTUP_NOISE.some((noise) => noise.test(line))) continue;
-      stderrLines.push(line);
-      options.onProgress?.(line);
+      // Kept bounded: a child printing without end must not fill our memory.
+      stderrLines.push(line.length > MAX_KEPT_LINE_CHARS ? `${line.slice(0, MAX_KEPT_LINE_CHARS)}… (${line.length - MAX_KEPT_LINE_CHARS} more characters)` : line);
+      if (stderrLines.length > 2 * MAX_KEPT_LINES) stderrLines.splice(0, stderrLines.length - MAX_KEPT_LINES);
+      options.onProgress?.(escapeControls(line.slice(0, MAX_KEPT_LINE_CHARS)));
     }
   });
   const result = await child;
+  const stderrTail = boundedTail(stderrLines.join('\n'));
+  const quoted = stderrTail ? `; its last output:\n  ${stderrTail}` : ' (it printed nothing)';
   if (result.timedOut) {
-    throw new PythonExportError(`export: Python exporter timed out after ${timeoutSeconds} s (raise it with --timeout).`);
+    throw new PythonExportError(`export: the Python exporter timed out after ${timeoutSeconds} s and was stopped (raise the limit with --timeout SECONDS)${quoted}`);
+  }
+  if (result.exitCode === undefined && result.signal) {
+    throw new PythonExportError(`export: the Python exporter crashed (killed by ${result.signal}; ${python})${quoted}`);
   }
   if (result.exitCode !== 0) {
+    // Its own error lines (`keras-bridge export: error: ...`), or the tail when there are none.
     const errorLines = stderrLines.filter((l) => l.includes('error')).slice(-3);
-    const tail = (errorLines.length > 0 ? errorLines : stderrLines.slice(-5)).join('\n  ');
-    const cause = result.exitCode === undefined ? `could not start ${python}: ${result.message}` : `exited with code ${result.exitCode}`;
-    throw new PythonExportError(`export: Python exporter ${cause}${tail ? `:\n  ${tail}` : ''}`);
+    const tail = errorLines.length > 0 ? boundedTail(errorLines.join('\n'), 3) : boundedTail(stderrLines.join('\n'));
+    const cause = result.exitCode === undefined ? `could not start ${python}: ${escapeControls((result.message ?? "").split('\n')[0] ?? '')}` : `exited with code ${result.exitCode}`;
+    throw new PythonExportError(`export: Python exporter ${cause}${tail ? `:\n  ${tail}` : ' (it printed nothing)'}`);
   }
   return String(result.stdout).trim() || options.out;
 }
