@@ -1,5 +1,6 @@
 import { existsSync, lstatSync, readdirSync, renameSync, rmSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { InputError } from '../errors.js';
 import { isEmptyDirectory, outputError, refuseUnsafeOutput, type OutputPolicy } from './output-directory.js';
@@ -41,8 +42,7 @@ async function writeAtomically(target: string, write: (tmpDir: string) => Promis
   if (options.policy) refuseUnsafeOutput(target, options.policy, options.inputs);
   await mkdir(parent, { recursive: true });
   sweepStaleTemporaries(resolved);
-  // The pid in the name tells a later run whether this temporary's writer is still alive.
-  const tmp = await mkdtemp(path.join(parent, `.${path.basename(resolved)}.tmp-${process.pid}-`));
+  const tmp = await makeTemporaryDirectory(resolved);
   const unregister = registerTemporaryPath(tmp);
   let aside: string[];
   try {
@@ -58,6 +58,23 @@ async function writeAtomically(target: string, write: (tmpDir: string) => Promis
     const unregisterOld = registerTemporaryPath(old);
     await rm(old, { recursive: true, force: true });
     unregisterOld();
+  }
+}
+
+/**
+ * A new empty `.<name>.tmp-<pid>-XXXXXX` beside `resolved`: the pid tells a later run whether its
+ * writer is still alive. Made with the umask's permissions, not mkdtemp's 0700, as it becomes the output.
+ */
+async function makeTemporaryDirectory(resolved: string): Promise<string> {
+  for (;;) {
+    const suffix = randomBytes(6).toString('base64url').replace(/[-_]/g, '0').slice(0, 6);
+    const tmp = path.join(path.dirname(resolved), `.${path.basename(resolved)}.tmp-${process.pid}-${suffix}`);
+    try {
+      await mkdir(tmp);
+      return tmp;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
   }
 }
 

@@ -22,9 +22,11 @@ const OUTPUT_ERRNOS = new Set(['EACCES', 'EPERM', 'EROFS', 'ENOSPC', 'EDQUOT', '
 export function outputError(target: string, error: unknown): unknown {
   const code = (error as NodeJS.ErrnoException | null)?.code;
   if (typeof code !== 'string' || !OUTPUT_ERRNOS.has(code)) return error;
-  const failed = (error as NodeJS.ErrnoException).path;
+  const { path: failed, syscall } = error as NodeJS.ErrnoException;
+  // mkdir -p reports a file where a directory of the path should be as EEXIST.
+  const why = code === 'EEXIST' && syscall === 'mkdir' ? describeErrno('ENOTDIR') : describeErrno(code);
   return new InputError(
-    `${target}: cannot write the output (${code}${failed ? ` on ${failed}` : ''}: ${describeErrno(code)}); ` +
+    `${target}: cannot write the output (${code}${failed ? ` on ${failed}` : ''}: ${why}); ` +
       'choose a location you can write to, on a disk with free space.',
   );
 }

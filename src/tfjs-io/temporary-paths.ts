@@ -30,7 +30,8 @@ export function registeredTemporaryPaths(): string[] {
 function removeAll(): void {
   for (const path of registered) {
     try {
-      rmSync(path, { recursive: true, force: true });
+      // Retries: a write still in flight may add a file while the directory is being removed.
+      rmSync(path, { recursive: true, force: true, maxRetries: 5, retryDelay: 10 });
     } catch {
       // Best effort: the process is going away; a stale temporary is swept by the next write.
     }
