@@ -42,8 +42,7 @@ async function writeAtomically(target: string, write: (tmpDir: string) => Promis
   if (options.policy) refuseUnsafeOutput(target, options.policy, options.inputs);
   await mkdir(parent, { recursive: true });
   sweepStaleTemporaries(resolved);
-  const tmp = await makeTemporaryDirectory(resolved);
-  const unregister = registerTemporaryPath(tmp);
+  const { tmp, unregister } = await makeTemporaryDirectory(resolved);
   let aside: string[];
   try {
     await write(tmp);
@@ -65,14 +64,17 @@ async function writeAtomically(target: string, write: (tmpDir: string) => Promis
  * A new empty `.<name>.tmp-<pid>-XXXXXX` beside `resolved`: the pid tells a later run whether its
  * writer is still alive. Made with the umask's permissions, not mkdtemp's 0700, as it becomes the output.
  */
-async function makeTemporaryDirectory(resolved: string): Promise<string> {
+async function makeTemporaryDirectory(resolved: string): Promise<{ tmp: string; unregister: () => void }> {
   for (;;) {
     const suffix = randomBytes(6).toString('base64url').replace(/[-_]/g, '0').slice(0, 6);
     const tmp = path.join(path.dirname(resolved), `.${path.basename(resolved)}.tmp-${process.pid}-${suffix}`);
+    // Registered before it exists: a signal arriving as mkdir completes must still remove it.
+    const unregister = registerTemporaryPath(tmp);
     try {
       await mkdir(tmp);
-      return tmp;
+      return { tmp, unregister };
     } catch (e) {
+      unregister();
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
     }
   }
