@@ -4,10 +4,15 @@ Nothing here imports TensorFlow: it deals in numpy arrays, bytes and JSON.
 """
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
 import os
+import re
 import secrets
 import shutil
+import signal
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
@@ -109,17 +114,126 @@ def is_bundle_dir(path: Path) -> bool:
     return isinstance(manifest, dict) and manifest.get("format") == BUNDLE_FORMAT
 
 
-def check_destination(out_dir: Path) -> None:
-    """Refuses destinations that an export must not replace: files, and non-bundle directories."""
-    if not out_dir.exists() and not out_dir.is_symlink():
+def check_destination(out_dir: Path, inputs: tuple = ()) -> None:
+    """Refuses destinations that an export must not replace.
+
+    Files, symbolic links and non-bundle directories (an empty one is fine); the root, home and
+    current directories and any directory containing the current one; each of `inputs` (the model
+    file) and any directory containing one.
+    """
+    def refuse(why: str) -> None:
+        raise ExportError(f"--out {out_dir}: {why}; refusing to replace it (choose a new or empty directory)")
+
+    real = _realish(Path(out_dir).absolute())
+    if real == Path(real.anchor):
+        refuse("is the root directory")
+    if real == _realish(Path.home()):
+        refuse("is your home directory")
+    cwd = _realish(Path.cwd())
+    if real == cwd:
+        refuse("is the current directory")
+    if real in cwd.parents:
+        refuse("contains the current directory")
+    for item in inputs:
+        real_input = _realish(Path(item).absolute())
+        if real == real_input:
+            refuse(f"is the input {item}")
+        if real in real_input.parents:
+            refuse(f"contains the input {item}")
+    try:
+        if not out_dir.exists() and not out_dir.is_symlink():
+            return
+        if out_dir.is_symlink() or not out_dir.is_dir():
+            refuse("exists and is not a directory")
+        if any(out_dir.iterdir()) and not is_bundle_dir(out_dir):
+            refuse(f'exists and is not a keras-bridge bundle (no {MANIFEST_FILE} with "format": "{BUNDLE_FORMAT}")')
+    except OSError as exc:
+        raise ExportError(f"--out {out_dir}: cannot write the bundle: {describe_os_error(exc)}") from exc
+
+
+def _realish(path: Path) -> Path:
+    """`path` with symbolic links resolved as far as it exists."""
+    try:
+        return path.resolve()
+    except OSError:
+        return path
+
+
+def describe_os_error(exc: OSError) -> str:
+    """`EACCES on /x: Permission denied`, or the exception's text when it has no errno."""
+    if exc.errno is None:
+        return str(exc)
+    code = errno.errorcode.get(exc.errno, str(exc.errno))
+    where = f" on {exc.filename}" if exc.filename else ""
+    return f"{code}{where}: {exc.strerror}; choose a location you can write to, on a disk with free space"
+
+
+class Interrupted(BaseException):
+    """SIGTERM or SIGHUP during an export: raised so that the temporary directory is removed."""
+
+    def __init__(self, signum: int):
+        super().__init__(f"interrupted by {signal.Signals(signum).name}")
+        self.signum = signum
+
+
+def _raise_interrupted(signum, frame):
+    raise Interrupted(signum)
+
+
+@contextlib.contextmanager
+def signals_raise():
+    """While inside, SIGTERM and SIGHUP raise Interrupted (SIGINT already raises KeyboardInterrupt).
+
+    Only in the main thread, and only for signals still at their default action: a handler the
+    caller installed is left alone.
+    """
+    previous = {}
+    if threading.current_thread() is threading.main_thread():
+        for signum in (signal.SIGTERM, getattr(signal, "SIGHUP", None)):
+            if signum is not None and signal.getsignal(signum) is signal.SIG_DFL:
+                previous[signum] = signal.signal(signum, _raise_interrupted)
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+def _is_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, ValueError):
+        return True
+    return True
+
+
+def sweep_stale_temporaries(out_dir: Path) -> None:
+    """Removes `.<name>.tmp-<pid>-*` / `.<name>.old-<pid>-*` of exports killed outright (no process <pid>).
+
+    A bundle such an export had moved aside is put back when nothing took its place; the
+    temporaries of a live process are never touched.
+    """
+    pattern = re.compile(rf"^\.{re.escape(out_dir.name)}\.(tmp|old)-(\d+)-[0-9a-f]+$")
+    try:
+        names = sorted(os.listdir(out_dir.parent), key=lambda n: ".old-" not in n)  # moved-aside ones first
+    except OSError:
         return
-    if out_dir.is_symlink() or not out_dir.is_dir():
-        raise ExportError(f"--out {out_dir}: exists and is not a directory; refusing to replace it")
-    if any(out_dir.iterdir()) and not is_bundle_dir(out_dir):
-        raise ExportError(
-            f"--out {out_dir}: exists and is not a keras-bridge bundle (no {MANIFEST_FILE} with "
-            f'"format": "{BUNDLE_FORMAT}"); refusing to replace it'
-        )
+    for name in names:
+        match = pattern.match(name)
+        if not match or _is_alive(int(match.group(2))):
+            continue
+        path = out_dir.parent / name
+        try:
+            if match.group(1) == "old" and not out_dir.exists() and not out_dir.is_symlink():
+                os.rename(path, out_dir)
+            else:
+                shutil.rmtree(path)
+        except OSError:
+            pass  # swept by another export first, or not ours to remove
 
 
 def _write_file(path: Path, data: bytes) -> None:
@@ -152,35 +266,39 @@ def _missing_parents(path: Path) -> list[Path]:
     return list(reversed(missing))
 
 
-def write_bundle(out_dir: Path, files: Mapping[str, bytes]) -> Path:
+def write_bundle(out_dir: Path, files: Mapping[str, bytes], inputs: tuple = ()) -> Path:
     """Writes `files` into `out_dir` atomically and returns its absolute path.
 
-    Everything goes into a sibling `.<name>.tmp-<random>` that is renamed onto `<name>` at the
-    end. An existing bundle is moved aside (`.<name>.old-<random>`) only once the new one is
-    complete, then removed; on any failure the temp dir is removed, the old bundle is put back
-    and parent directories this call created are removed again.
+    Everything goes into a sibling `.<name>.tmp-<pid>-<random>` that is renamed onto `<name>` at
+    the end. An existing bundle is moved aside (`.<name>.old-<pid>-<random>`) only once the new one
+    is complete, then removed; on any failure, Ctrl-C or SIGTERM (signals_raise) the temp dir is
+    removed, the old bundle is put back and parent directories this call created are removed
+    again. Temporaries of exports killed outright are swept first (sweep_stale_temporaries).
     """
     out_dir = Path(out_dir).absolute()
-    check_destination(out_dir)
+    check_destination(out_dir, inputs)
     try:
-        return _write_bundle(out_dir, files)
+        with signals_raise():
+            return _write_bundle(out_dir, files, inputs)
     except OSError as exc:
-        raise ExportError(f"--out {out_dir}: cannot write the bundle: {exc}") from exc
+        raise ExportError(f"--out {out_dir}: cannot write the bundle: {describe_os_error(exc)}") from exc
 
 
-def _write_bundle(out_dir: Path, files: Mapping[str, bytes]) -> Path:
+def _write_bundle(out_dir: Path, files: Mapping[str, bytes], inputs: tuple) -> Path:
     created_parents = _missing_parents(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp_dir = out_dir.parent / f".{out_dir.name}.tmp-{secrets.token_hex(6)}"
+    sweep_stale_temporaries(out_dir)
+    # The pid tells a later export whether this temporary's writer is still alive.
+    tmp_dir = out_dir.parent / f".{out_dir.name}.tmp-{os.getpid()}-{secrets.token_hex(6)}"
     old_dir: Path | None = None
     try:
         tmp_dir.mkdir()
         for name, data in files.items():
             _write_file(tmp_dir / name, data)
         _fsync_dir(tmp_dir)
-        check_destination(out_dir)  # it may have appeared while we computed
+        check_destination(out_dir, inputs)  # it may have appeared while we computed
         if out_dir.exists():
-            old_dir = out_dir.parent / f".{out_dir.name}.old-{secrets.token_hex(6)}"
+            old_dir = out_dir.parent / f".{out_dir.name}.old-{os.getpid()}-{secrets.token_hex(6)}"
             os.rename(out_dir, old_dir)
         try:
             os.rename(tmp_dir, out_dir)

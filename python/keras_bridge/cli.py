@@ -1,20 +1,23 @@
 """Command line: `python -m keras_bridge export ...`.
 
 Exit codes: 0 exported (the bundle's path is printed on stdout), 2 usage or input error,
-1 unexpected internal error. Errors are one stderr line `keras-bridge export: error: ...`;
-progress lines go to stderr too.
+1 unexpected internal error, 130/143 interrupted by SIGINT/SIGTERM (nothing written). Errors are
+one stderr line `keras-bridge export: error: ...`; progress lines go to stderr too.
 """
 from __future__ import annotations
 
 import argparse
 import os
 import re
+import signal
 import sys
 import traceback
 import warnings
+from pathlib import Path
 
 from . import __version__
 from .echo import bounded_message
+from .bundle_writer import Interrupted, check_destination, signals_raise
 from .errors import ExportError
 
 PROG = "keras-bridge"
@@ -239,6 +242,9 @@ def run_export(args) -> int:
     from .progress import to_stderr
 
     prepend_paths(args.path)
+    if args.model:
+        # Refused before the (long) export: never write over the model file or a directory holding it.
+        check_destination(Path(args.out), (args.model,))
     if args.factory:
         for name in args.module:
             import_module(name)
@@ -277,11 +283,17 @@ def main(argv=None) -> int:
     previous_format = warnings.formatwarning
     warnings.formatwarning = _format_warning
     try:
-        return run_export(args)
+        with signals_raise():
+            return run_export(args)
     except ExportError as exc:
         # Bounded and escaped: messages echo names and values from the user's files.
         print(f"{prefix} {bounded_message(str(exc))}", file=sys.stderr, flush=True)
         return EXIT_USAGE
+    except (KeyboardInterrupt, Interrupted) as exc:
+        # The bundle writer has removed its temporary directory; the shell's code for the signal.
+        signum = exc.signum if isinstance(exc, Interrupted) else signal.SIGINT
+        print(f"{prefix} interrupted by {signal.Signals(signum).name}; nothing written", file=sys.stderr, flush=True)
+        return 128 + int(signum)
     except Exception as exc:
         detail = bounded_message(" ".join(re.sub(r"\x1b\[[0-9;]*m", "", str(exc)[:4000]).split()), 500) or "(no message)"
         print(

@@ -2,7 +2,8 @@ import { routeInputs } from '../convert/route-inputs.js';
 import { parseRoutesFlag } from './routes-flag.js';
 import { convertKerasModel } from '../convert/convert-model.js';
 import { formatConversionReport } from '../report/conversion-table.js';
-import { writeModelDirectory } from '../tfjs-io/model-directory.js';
+import { CONVERSION_OUTPUT, writeModelDirectory } from '../tfjs-io/model-directory.js';
+import { refuseUnsafeOutput } from '../tfjs-io/output-directory.js';
 import { EXIT_CODES_HELP, UsageError, listFlag, stringFlag, type Command } from './command.js';
 import { customLayersFlag, loadCustomLayerModules } from './custom-layer-modules.js';
 import { readModelInput } from './read-model-input.js';
@@ -33,6 +34,14 @@ export const convertCommand: Command = {
     '(a bundle\'s route 1) are written as OUT_DIR/custom-layers/<Class>.ts and compiled into',
     'OUT_DIR/custom-layers.js, which registers them: import it and keras-bridge/runtime first.',
     '',
+    'OUT_DIR must be new, an empty directory, or an earlier keras-bridge conversion (it has',
+    'conversion-report.json, or a model.json with "generatedBy": "keras-bridge"), which is replaced',
+    'only once the new one is complete. Anything else is refused with exit 2: a file, a symbolic',
+    'link, another non-empty directory, the current, home or root directory, MODEL itself or a',
+    'directory containing it. A failed, interrupted (Ctrl-C, SIGTERM: exit 130, 143) or concurrent',
+    'run leaves the previous OUT_DIR intact and no temporary .OUT_DIR.tmp-* beside it; those of a',
+    'run killed outright are removed by the next run (docs/hostile-input.md, "Output directories").',
+    '',
     ...EXIT_CODES_HELP,
   ],
   async run(args) {
@@ -40,11 +49,13 @@ export const convertCommand: Command = {
     if (!modelPath || !outDir || args.positionals.length > 2) {
       throw new UsageError("keras-bridge convert: expected MODEL and OUT_DIR. See 'keras-bridge convert --help'.");
     }
+    // Refused before the (long) conversion; checked again right before the rename.
+    refuseUnsafeOutput(outDir, CONVERSION_OUTPUT, [modelPath]);
     await loadCustomLayerModules(listFlag(args, 'custom-layers'));
     const model = await readModelInput(modelPath);
     const routes = parseRoutesFlag(stringFlag(args, 'routes'));
     const converted = await convertKerasModel(model.modelConfig, model.weights, model.source, { ...(await routeInputs(model.manifest, model.graphBytes, routes)), fromFile: !model.manifest, refuseNonFiniteWeights: args.values['refuse-non-finite-weights'] === true });
-    const files = await writeModelDirectory(outDir, converted);
+    const files = await writeModelDirectory(outDir, converted, { inputs: [modelPath] });
     if (args.values['json']) process.stdout.write(JSON.stringify(converted.report, null, 2) + '\n');
     else process.stdout.write(`${formatConversionReport(converted.report)}\nwrote ${outDir}: ${files.join(', ')}\n`);
     return 0;

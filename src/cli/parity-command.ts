@@ -1,4 +1,3 @@
-import { writeFile } from 'node:fs/promises';
 import { KNOWN_BACKENDS, type BackendName } from '../backends/index.js';
 import { outcomeOf, type ParityRun } from '../parity/parity-result.js';
 import { runParity } from '../parity/run-parity.js';
@@ -11,6 +10,7 @@ import { formatParityTable } from '../report/parity-table.js';
 import { EXIT_CODES_HELP, UsageError, listFlag, numberFlag, stringFlag, type Command, type ParsedArgs } from './command.js';
 import { customLayersFlag, loadCustomLayerModules } from './custom-layer-modules.js';
 import { parseRoutesFlag } from './routes-flag.js';
+import { writeOutputFile } from '../tfjs-io/output-file.js';
 
 export const parityCommand: Command = {
   name: 'parity',
@@ -64,11 +64,12 @@ export const parityCommand: Command = {
     });
     progress?.done();
     const json = stringFlag(args, 'json');
-    if (json) await writeFile(json, JSON.stringify(run, null, 2) + '\n');
+    const inputs = [...args.positionals, ...(modelDir ? [modelDir] : [])];
+    if (json) await writeOutputFile('--json', json, JSON.stringify(run, null, 2) + '\n', inputs);
     const junit = stringFlag(args, 'junit');
-    if (junit) await writeFile(junit, formatJUnit(run));
+    if (junit) await writeOutputFile('--junit', junit, formatJUnit(run), inputs);
     const html = stringFlag(args, 'html');
-    if (html) await writeFile(html, formatHtmlReport(run));
+    if (html) await writeOutputFile('--html', html, formatHtmlReport(run), inputs);
     process.stdout.write(formatParityTable(run, useColor(args)) + '\n');
     return parityExitCode(run);
   },

@@ -30,6 +30,7 @@ import { outcomeOf, worstOutcome, type BackendParity, type ModelParity, type Ten
 import { backendVerdict } from './parity-verdict.js';
 import type { Tolerance } from './tolerance.js';
 import { TolerancePolicy } from './tolerance-policy.js';
+import { registerTemporaryPath } from '../tfjs-io/temporary-paths.js';
 
 export interface ParityOptions {
   backends: BackendName[];
@@ -65,7 +66,7 @@ export async function checkBundleParityCases(target: ParityTarget, options: Pari
   const bundle = await loadBundle(bundleDir);
   const converted = modelDir ? undefined : await convertBundle(bundle, options.routes);
   const browser = options.browser ?? (options.backends.some(isBrowserBackend) ? new BrowserSession(options.customLayerModules) : undefined);
-  const written: { dir?: string } = {};
+  const written: WrittenModel = {};
   try {
     const results: ModelParity[] = [];
     for (let index = 0; index < goldenCaseCount(bundle.manifest); index++) {
@@ -76,6 +77,7 @@ export async function checkBundleParityCases(target: ParityTarget, options: Pari
   } finally {
     if (!options.browser) await browser?.close();
     if (written.dir && written.dir !== modelDir) await rm(path.dirname(written.dir), { recursive: true, force: true });
+    written.unregister?.();
   }
 }
 
@@ -101,7 +103,7 @@ async function checkCase(
   modelDir: string | undefined,
   converted: ConvertedModel | undefined,
   options: ParityOptions,
-  written: { dir?: string },
+  written: WrittenModel,
 ): Promise<ModelParity> {
   const layerOrder = bundle.manifest.layers.map((l) => l.name);
   const inputsOf = layerInputs(bundle.modelConfig);
@@ -116,7 +118,7 @@ async function checkCase(
     let evaluation: Evaluation;
     if (isBrowserBackend(backend)) {
       // The page loads model.json over HTTP, so an in-memory conversion is written out once.
-      written.dir ??= modelDir ?? (await writeTemporaryModel(converted!));
+      written.dir ??= modelDir ?? (await writeTemporaryModel(converted!, written));
       evaluation = await options.browser!.evaluate(bundle.dir, written.dir, backend, caseIndex);
     } else {
       evaluation = await evaluateInNode(bundle, backend, modelDir, converted);
@@ -158,9 +160,24 @@ async function convertBundle(bundle: Bundle, routes?: readonly RouteName[]): Pro
   return convertKerasModel(bundle.modelConfig, weightsFromBundle(bundle), source, await routeInputs(bundle.manifest, bundle.graphBytes, routes));
 }
 
-async function writeTemporaryModel(converted: ConvertedModel): Promise<string> {
-  const dir = path.join(await mkdtemp(path.join(os.tmpdir(), 'keras-bridge-model-')), 'model');
-  await writeModelDirectory(dir, converted);
+/** The model written for browser pages, in a temporary directory removed when the check ends or is interrupted. */
+interface WrittenModel {
+  dir?: string;
+  unregister?: () => void;
+}
+
+async function writeTemporaryModel(converted: ConvertedModel, written: WrittenModel): Promise<string> {
+  const tmp = await mkdtemp(path.join(os.tmpdir(), 'keras-bridge-model-'));
+  written.unregister = registerTemporaryPath(tmp);
+  const dir = path.join(tmp, 'model');
+  try {
+    await writeModelDirectory(dir, converted);
+  } catch (e) {
+    await rm(tmp, { recursive: true, force: true });
+    written.unregister();
+    delete written.unregister;
+    throw e;
+  }
   return dir;
 }
 

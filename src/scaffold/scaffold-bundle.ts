@@ -3,6 +3,15 @@ import path from 'node:path';
 import { InputError } from '../errors.js';
 import { loadBundle } from '../keras/bundle.js';
 import { writeDirectoryAtomically } from '../tfjs-io/atomic-directory.js';
+import type { OutputPolicy } from '../tfjs-io/output-directory.js';
+
+/** Scaffolded code is a person's to edit: scaffold never replaces a directory, not even its own output. */
+const SCAFFOLD_OUTPUT: OutputPolicy = {
+  name: '--out',
+  ownOutput: 'replaceable (keras-bridge scaffold never overwrites code a person may have edited)',
+  advice: 'Choose another --out, or remove it.',
+  replaceable: () => false,
+};
 
 /** One class's scaffolded TypeScript: complete, or a draft with each untranslated statement marked. */
 export interface ScaffoldedClass {
@@ -41,7 +50,7 @@ export async function scaffoldBundle(bundleDir: string, outDir: string): Promise
     for (const c of classes) await writeFile(path.join(tmp, c.file), c.text);
     await writeFile(path.join(tmp, 'custom-layers', 'index.ts'), indexModule(classes));
     await writeFile(path.join(tmp, 'parity.test.ts'), parityTest(relativeBundle, path.basename(path.resolve(bundleDir))));
-  });
+  }, { policy: SCAFFOLD_OUTPUT, inputs: [bundleDir] });
   return classes.map(({ text: _text, ...c }) => c);
 }
 
