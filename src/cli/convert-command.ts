@@ -5,6 +5,7 @@ import { formatConversionReport } from '../report/conversion-table.js';
 import { writeModelDirectory } from '../tfjs-io/model-directory.js';
 import { EXIT_CODES_HELP, UsageError, listFlag, stringFlag, type Command } from './command.js';
 import { customLayersFlag, loadCustomLayerModules } from './custom-layer-modules.js';
+import { archiveLimitFlags, parseArchiveLimitFlags } from './archive-limit-flags.js';
 import { readModelInput } from './read-model-input.js';
 
 export const convertCommand: Command = {
@@ -19,6 +20,7 @@ export const convertCommand: Command = {
       description: "custom-layer routes to use for layers with no registered TypeScript class, in this order: translate (route 1, TypeScript generated from the layer's Python source), retrace (route 2, symbolic re-trace), graph (route 3, TensorFlow graph fallback); default translate,retrace,graph (docs/custom-layer-routes.md)",
     },
     json: { type: 'boolean', description: 'print the conversion report as JSON instead of a table' },
+    ...archiveLimitFlags,
     help: { type: 'boolean', description: 'show this help' },
   },
   details: [
@@ -39,8 +41,9 @@ export const convertCommand: Command = {
     if (!modelPath || !outDir || args.positionals.length > 2) {
       throw new UsageError("keras-bridge convert: expected MODEL and OUT_DIR. See 'keras-bridge convert --help'.");
     }
+    const limits = parseArchiveLimitFlags(args, 'convert');
     await loadCustomLayerModules(listFlag(args, 'custom-layers'));
-    const model = await readModelInput(modelPath);
+    const model = await readModelInput(modelPath, { limits });
     const routes = parseRoutesFlag(stringFlag(args, 'routes'));
     const converted = await convertKerasModel(model.modelConfig, model.weights, model.source, { ...(await routeInputs(model.manifest, model.graphBytes, routes)), fromFile: !model.manifest });
     const files = await writeModelDirectory(outDir, converted);
