@@ -4,9 +4,10 @@ import { constants as bufferConstants } from 'node:buffer';
  * What a `.keras` zip may declare before any of it is inflated. A zip's central directory says
  * how big each entry is; a hostile archive can declare (or deflate to) gigabytes from a few
  * kilobytes, so these are checked against the declared sizes first, and inflation then stops at
- * the declared size. The defaults fit every real Keras model we know of (keras.applications'
- * largest weights file is about 550 MB; Keras stores entries uncompressed, ratio 1) and stop a
- * bomb long before memory runs out. docs/hostile-input.md, "Zip archives (.keras)".
+ * the declared size. The defaults fit every keras.applications model (the largest weights,
+ * ConvNeXtXLarge's, are 1.4 GB; the largest config.json, NASNetLarge's, 1 MB; Keras stores
+ * entries uncompressed, ratio 1) and stop a bomb long before memory runs out.
+ * docs/hostile-input.md, "Zip archives (.keras)".
  */
 export interface ArchiveLimits {
   /** Entries in the central directory (a Keras archive has 3, plus any assets). */
