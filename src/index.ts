@@ -10,6 +10,9 @@ export type { ConversionReport, FieldNote, LayerConversion } from './convert/con
 export { weightsFromBundle } from './convert/weight-source.js';
 export { loadBundle } from './keras/bundle.js';
 export { readKerasModelFile } from './keras/keras-file/read-model-file.js';
+export type { ReadModelFileOptions } from './keras/keras-file/read-model-file.js';
+export { DEFAULT_ARCHIVE_LIMITS } from './keras/keras-file/zip/archive-limits.js';
+export type { ArchiveLimits } from './keras/keras-file/zip/archive-limits.js';
 export type { Bundle } from './keras/bundle.js';
 export type { BundleManifest } from './keras/bundle-manifest.js';
 export { writeModelDirectory, modelDirectory } from './tfjs-io/model-directory.js';

@@ -6,6 +6,7 @@ import { CONVERSION_OUTPUT, writeModelDirectory } from '../tfjs-io/model-directo
 import { refuseUnsafeOutput } from '../tfjs-io/output-directory.js';
 import { EXIT_CODES_HELP, UsageError, listFlag, stringFlag, type Command } from './command.js';
 import { customLayersFlag, loadCustomLayerModules } from './custom-layer-modules.js';
+import { archiveLimitFlags, parseArchiveLimitFlags } from './archive-limit-flags.js';
 import { readModelInput } from './read-model-input.js';
 
 export const convertCommand: Command = {
@@ -21,6 +22,7 @@ export const convertCommand: Command = {
     },
     'refuse-non-finite-weights': { type: 'boolean', description: 'exit 2 when a float weight holds NaN or infinities (by default: a warning naming the layer and weight)' },
     json: { type: 'boolean', description: 'print the conversion report as JSON instead of a table' },
+    ...archiveLimitFlags,
     help: { type: 'boolean', description: 'show this help' },
   },
   details: [
@@ -51,8 +53,9 @@ export const convertCommand: Command = {
     }
     // Refused before the (long) conversion; checked again right before the rename.
     refuseUnsafeOutput(outDir, CONVERSION_OUTPUT, [modelPath]);
+    const limits = parseArchiveLimitFlags(args, 'convert');
     await loadCustomLayerModules(listFlag(args, 'custom-layers'));
-    const model = await readModelInput(modelPath);
+    const model = await readModelInput(modelPath, { limits });
     const routes = parseRoutesFlag(stringFlag(args, 'routes'));
     const converted = await convertKerasModel(model.modelConfig, model.weights, model.source, { ...(await routeInputs(model.manifest, model.graphBytes, routes)), fromFile: !model.manifest, refuseNonFiniteWeights: args.values['refuse-non-finite-weights'] === true });
     const files = await writeModelDirectory(outDir, converted, { inputs: [modelPath] });

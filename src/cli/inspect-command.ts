@@ -3,6 +3,7 @@ import { inspectModel } from '../inspect/inspect-model.js';
 import { formatInspectReport } from '../report/inspect-table.js';
 import { UsageError, listFlag, stringFlag, type Command } from './command.js';
 import { customLayersFlag, loadCustomLayerModules } from './custom-layer-modules.js';
+import { archiveLimitFlags, parseArchiveLimitFlags } from './archive-limit-flags.js';
 import { readModelInput } from './read-model-input.js';
 
 export const inspectCommand: Command = {
@@ -12,6 +13,7 @@ export const inspectCommand: Command = {
   flags: {
     'custom-layers': customLayersFlag,
     json: { type: 'string', value: 'FILE', description: 'also write the report as JSON (schema keras-bridge-inspect v1, docs/inspect.md)' },
+    ...archiveLimitFlags,
     help: { type: 'boolean', description: 'show this help' },
   },
   details: [
@@ -34,8 +36,9 @@ export const inspectCommand: Command = {
     if (!modelPath || args.positionals.length > 1) {
       throw new UsageError("keras-bridge inspect: expected one MODEL. See 'keras-bridge inspect --help'.");
     }
+    const limits = parseArchiveLimitFlags(args, 'inspect');
     await loadCustomLayerModules(listFlag(args, 'custom-layers'));
-    const model = await readModelInput(modelPath);
+    const model = await readModelInput(modelPath, { limits });
     const report = await inspectModel(model.modelConfig, model.weights, model.source, model.manifest, model.graphBytes);
     const json = stringFlag(args, 'json');
     if (json) await writeFile(json, JSON.stringify(report, null, 2) + '\n');

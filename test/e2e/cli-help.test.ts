@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict';
 import { runCli } from '../support/run-cli.js';
 
+/** convert and inspect read .keras files: their zip limits (docs/hostile-input.md). */
+const ARCHIVE_LIMIT_FLAGS = ['--max-zip-entries', '--max-uncompressed-bytes', '--max-entry-bytes', '--max-json-bytes', '--max-compression-ratio'] as const;
+
 describe('CLI --help', () => {
   for (const [command, flags] of [
     ['export', ['--out', '--factory', '--model', '--module', '--path', '--seed', '--batch-size', '--input-range', '--layer-gradients', '--train-steps', '--no-training-mode', '--float64-reference', '--python', '--timeout']],
-    ['convert', ['--custom-layers', '--json']],
+    ['convert', ['--custom-layers', '--json', ...ARCHIVE_LIMIT_FLAGS]],
     ['parity', ['--backend', '--atol', '--rtol', '--json', '--junit', '--html', '--tolerances', '--shard', '--custom-layers', '--no-color']],
     ['demo', ['--out', '--backend']],
   ] as const) {
@@ -20,7 +23,7 @@ describe('CLI --help', () => {
   it('inspect documents its flags and exit codes', async () => {
     const r = await runCli(['inspect', '--help']);
     assert.equal(r.exitCode, 0);
-    for (const flag of ['--custom-layers', '--json']) assert.match(r.stdout, new RegExp(`^  ${flag}\\b.{4,}`, 'm'), flag);
+    for (const flag of ['--custom-layers', '--json', ...ARCHIVE_LIMIT_FLAGS]) assert.match(r.stdout, new RegExp(`^  ${flag}\\b.{4,}`, 'm'), flag);
     assert.match(r.stdout, /Exit codes:[\s\S]*\b0\s+inspected \(also when layers are missing[\s\S]*\b2\s+usage or input error/);
   });
 

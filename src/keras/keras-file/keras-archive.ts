@@ -1,9 +1,11 @@
-import { strFromU8, unzipSync, type Unzipped } from 'fflate';
+import { strFromU8 } from 'fflate';
 import { InputError } from '../../errors.js';
 import { kerasObjectSchema, type KerasObject } from '../keras-object.js';
 import { parseUntrustedJson } from '../json-limits.js';
 import { describeZodIssue } from '../zod-issues.js';
-import { checkEntryChecksums } from './zip-entry-checksums.js';
+import { archiveLimits, type ArchiveLimits } from './zip/archive-limits.js';
+import { METHOD_STORED } from './zip/central-directory.js';
+import { openZipArchive, readZipEntry, type ZipArchive } from './zip/zip-archive.js';
 
 /** What a Keras 3 `.keras` file holds that conversion needs. */
 export interface KerasArchive {
@@ -13,6 +15,8 @@ export interface KerasArchive {
   kerasVersion?: string;
   /** model.weights.h5, still as bytes. */
   weightsH5: Uint8Array;
+  /** Where model.weights.h5's bytes start in the file when it is stored uncompressed (as Keras writes it). */
+  weightsStoredAt?: number;
 }
 
 export const CONFIG_ENTRY = 'config.json';
@@ -24,31 +28,21 @@ const OTHER_WEIGHT_ENTRIES = ['model.weights.json', 'model.weights.npz'];
 
 /**
  * Unpacks a `.keras` zip: config.json, metadata.json and model.weights.h5 (the layout
- * `keras.saving.save_model` writes). Anything missing or malformed is an InputError naming the
- * file and the entry.
+ * `keras.saving.save_model` writes). The zip's structure and declared sizes are checked against
+ * `limits` before anything is inflated (zip/zip-archive.ts). Anything missing, malformed or over
+ * a limit is an InputError naming the file and the entry.
  */
-export function readKerasArchive(zipBytes: Uint8Array, file: string): KerasArchive {
-  const names: string[] = [];
-  let entries: Unzipped;
-  try {
-    entries = unzipSync(zipBytes, {
-      filter: (entry) => {
-        names.push(entry.name);
-        return entry.name === CONFIG_ENTRY || entry.name === METADATA_ENTRY || entry.name === WEIGHTS_ENTRY;
-      },
-    });
-  } catch (e) {
-    throw new InputError(
-      `${file}: not a readable .keras (zip) file: ${(e as Error).message}. The file may be truncated; ` +
-        `save the model again with model.save('model.keras').`,
-    );
-  }
-  checkEntryChecksums(zipBytes, entries, file);
-  const kerasVersion = readMetadata(entries, file);
-  const config = entries[CONFIG_ENTRY];
+export function readKerasArchive(zipBytes: Uint8Array, file: string, limits: Partial<ArchiveLimits> = {}): KerasArchive {
+  const zip = openZipArchive(zipBytes, file, archiveLimits(limits));
+  const names = zip.entries.map((entry) => entry.name);
+  // Every entry read is CRC-checked before any is parsed: a damaged byte is reported as damage.
+  const metadata = readEntry(zip, METADATA_ENTRY, 'maxJsonBytes');
+  const config = readEntry(zip, CONFIG_ENTRY, 'maxJsonBytes');
+  const weights = zip.entries.find((entry) => entry.name === WEIGHTS_ENTRY);
+  const weightsH5 = weights && readZipEntry(zip, weights);
+  const kerasVersion = metadata && readMetadata(metadata, file);
   if (!config) throw missingEntry(file, CONFIG_ENTRY, names);
-  const weightsH5 = entries[WEIGHTS_ENTRY];
-  if (!weightsH5) {
+  if (!weights || !weightsH5) {
     const other = OTHER_WEIGHT_ENTRIES.find((name) => names.includes(name));
     if (other) {
       throw new InputError(
@@ -58,12 +52,23 @@ export function readKerasArchive(zipBytes: Uint8Array, file: string): KerasArchi
     }
     throw missingEntry(file, WEIGHTS_ENTRY, names);
   }
-  return { modelConfig: parseModelConfig(config, file), ...(kerasVersion ? { kerasVersion } : {}), weightsH5 };
+  return {
+    modelConfig: parseModelConfig(config, file),
+    ...(kerasVersion ? { kerasVersion } : {}),
+    weightsH5,
+    ...(weights.method === METHOD_STORED ? { weightsStoredAt: weights.dataStart } : {}),
+  };
+}
+
+function readEntry(zip: ZipArchive, name: string, cap: 'maxEntryBytes' | 'maxJsonBytes'): Uint8Array | undefined {
+  const entry = zip.entries.find((e) => e.name === name);
+  return entry && readZipEntry(zip, entry, cap);
 }
 
 function missingEntry(file: string, entry: string, names: readonly string[]): InputError {
+  const shown = names.length > 20 ? `${names.slice(0, 20).join(', ')} and ${names.length - 20} more` : names.join(', ');
   return new InputError(
-    `${file}: the .keras archive has no '${entry}' (it holds: ${names.join(', ') || 'nothing'}). ` +
+    `${file}: the .keras archive has no '${entry}' (it holds: ${shown || 'nothing'}). ` +
       `Save the model again with model.save('model.keras').`,
   );
 }
@@ -85,9 +90,7 @@ function parseModelConfig(bytes: Uint8Array, file: string): KerasObject {
  * Keras 2.13-2.15 also wrote `.keras` files, with another weight layout
  * (`_layer_checkpoint_dependencies`); they are refused rather than misread.
  */
-function readMetadata(entries: Unzipped, file: string): string | undefined {
-  const bytes = entries[METADATA_ENTRY];
-  if (!bytes) return undefined;
+function readMetadata(bytes: Uint8Array, file: string): string | undefined {
   const metadata = parseJsonEntry(bytes, file, METADATA_ENTRY) as { keras_version?: unknown } | null;
   const version = metadata?.keras_version;
   if (version === undefined) return undefined;

@@ -1,9 +1,12 @@
-import { open, readFile } from 'node:fs/promises';
+import { open, readFile, stat } from 'node:fs/promises';
 import type { SourceWeight } from '../../convert/weight-source.js';
 import { InputError } from '../../errors.js';
 import type { KerasObject } from '../keras-object.js';
 import { withHdf5File } from './hdf5-file.js';
 import { readKerasArchive } from './keras-archive.js';
+import { HDF5_MAGIC, ZIP_TAIL_BYTES, hasHdf5Signature, refuseHdf5InZip, refuseZipInHdf5 } from './polyglot.js';
+import type { ArchiveLimits } from './zip/archive-limits.js';
+import { findEndRecord } from './zip/end-record.js';
 import { withLayerNames } from '../layer-names.js';
 import { layerNameTags, weightsFromKeras3H5 } from './keras3-weights.js';
 import { readLegacyH5Model } from './legacy-h5-model.js';
@@ -19,19 +22,25 @@ export interface KerasModelFile {
   kerasVersion?: string;
 }
 
+export interface ReadModelFileOptions {
+  /** Limits on what a .keras zip may declare (docs/hostile-input.md); unset ones keep DEFAULT_ARCHIVE_LIMITS. */
+  limits?: Partial<ArchiveLimits>;
+}
+
 const ZIP_MAGIC = [0x50, 0x4b]; // "PK": every zip starts with a PK record (local file header or, when empty, the end record).
-const HDF5_MAGIC = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a]; // "\x89HDF\r\n\x1a\n"
 /** HDF5's superblock may follow a user block of 512, 1024, 2048… bytes. */
 const HDF5_SIGNATURE_OFFSETS = [0, 512, 1024, 2048, 4096];
 
 /**
  * Reads a Keras 3 `.keras` file or a legacy full-model `.h5` file, told apart by their bytes
- * (zip or HDF5 signature), not their extension.
+ * (zip or HDF5 signature), not their extension. A file that is both is refused (polyglot.ts).
  */
-export async function readKerasModelFile(file: string): Promise<KerasModelFile> {
-  const head = await readHead(file, HDF5_SIGNATURE_OFFSETS.at(-1)! + HDF5_MAGIC.length);
+export async function readKerasModelFile(file: string, options: ReadModelFileOptions = {}): Promise<KerasModelFile> {
+  const head = await readBytes(file, 0, HDF5_SIGNATURE_OFFSETS.at(-1)! + HDF5_MAGIC.length);
   if (startsWith(head, 0, ZIP_MAGIC)) {
-    const archive = readKerasArchive(await readFile(file), file);
+    const bytes = await readWholeFile(file);
+    const archive = readKerasArchive(bytes, file, options.limits);
+    refuseHdf5InZip(file, bytes, findEndRecord(bytes)!, archive.weightsStoredAt);
     // Before its weights: a subclassed model's config does not list the layers they belong to.
     refuseUnrecordedSubclassedModel(archive.modelConfig, file);
     // A layer whose automatic config has no name (layer-names.ts) takes the one its weights are tagged with.
@@ -41,7 +50,11 @@ export async function readKerasModelFile(file: string): Promise<KerasModelFile> 
     });
     return { modelConfig, weights, source: file, ...(archive.kerasVersion ? { kerasVersion: archive.kerasVersion } : {}) };
   }
-  if (HDF5_SIGNATURE_OFFSETS.some((offset) => startsWith(head, offset, HDF5_MAGIC))) {
+  const hdf5At = HDF5_SIGNATURE_OFFSETS.find((offset) => hasHdf5Signature(head, offset));
+  if (hdf5At !== undefined) {
+    const size = await fileSize(file);
+    const tailStart = Math.max(0, size - ZIP_TAIL_BYTES);
+    refuseZipInHdf5(file, hdf5At, await readBytes(file, tailStart, size - tailStart), tailStart);
     const model = await withHdf5File({ path: file }, file, (root) => readLegacyH5Model(root, file));
     return { ...model, source: file };
   }
@@ -51,17 +64,32 @@ export async function readKerasModelFile(file: string): Promise<KerasModelFile> 
   );
 }
 
-async function readHead(file: string, length: number): Promise<Uint8Array> {
-  const handle = await open(file, 'r').catch((e: NodeJS.ErrnoException) => {
-    throw new InputError(`${file}: cannot read (${e.code ?? e.message}).`);
-  });
+async function readBytes(file: string, position: number, length: number): Promise<Uint8Array> {
+  const handle = await open(file, 'r').catch(cannotRead(file));
   try {
     const buffer = new Uint8Array(length);
-    const { bytesRead } = await handle.read(buffer, 0, length, 0);
+    const { bytesRead } = await handle.read(buffer, 0, length, position);
     return buffer.subarray(0, bytesRead);
   } finally {
     await handle.close();
   }
+}
+
+async function fileSize(file: string): Promise<number> {
+  return (await stat(file).catch(cannotRead(file))).size;
+}
+
+async function readWholeFile(file: string): Promise<Uint8Array> {
+  return readFile(file).catch((e: NodeJS.ErrnoException) => {
+    if (e.code === 'ERR_FS_FILE_TOO_LARGE') throw new InputError(`${file}: larger than the 2 GiB Node reads into memory at once.`);
+    return cannotRead(file)(e);
+  });
+}
+
+function cannotRead(file: string): (e: NodeJS.ErrnoException) => never {
+  return (e) => {
+    throw new InputError(`${file}: cannot read (${e.code ?? e.message}).`);
+  };
 }
 
 function startsWith(bytes: Uint8Array, offset: number, magic: readonly number[]): boolean {

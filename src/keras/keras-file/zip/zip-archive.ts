@@ -1,0 +1,87 @@
+import zlib from 'node:zlib';
+import { entrySizeRefusal, formatBytes, overLimit, type ArchiveLimits } from './archive-limits.js';
+import { METHOD_STORED, readCentralDirectory, type CentralEntry } from './central-directory.js';
+import { crc32 } from './crc32.js';
+import { readEndRecord } from './end-record.js';
+import { checkLocalHeader, type EntrySpan } from './local-header.js';
+import { entryError, limitError } from './zip-errors.js';
+
+export type ZipEntry = CentralEntry & EntrySpan;
+
+/** A zip whose structure was checked whole; entries are inflated only when read. */
+export interface ZipArchive {
+  file: string;
+  bytes: Uint8Array;
+  limits: ArchiveLimits;
+  /** In central directory order. */
+  entries: ZipEntry[];
+}
+
+/**
+ * Checks a zip's structure and declared sizes before anything is inflated: end records, central
+ * directory, every local header, entries neither overlapping nor outside the file, and the
+ * limits. Every refusal is an InputError naming the file, the entry and the field.
+ */
+export function openZipArchive(bytes: Uint8Array, file: string, limits: ArchiveLimits): ZipArchive {
+  const end = readEndRecord(bytes, file);
+  const central = readCentralDirectory(bytes, end, file, limits);
+  const total = central.reduce((sum, entry) => sum + entry.uncompressedSize, 0);
+  if (total > limits.maxUncompressedBytes) {
+    throw limitError(file, undefined, `its ${central.length} zip entries declare ${formatBytes(total)} uncompressed in all, ${overLimit(limits, 'maxUncompressedBytes')}`);
+  }
+  for (const entry of central) {
+    const refusal = entrySizeRefusal(entry, limits);
+    if (refusal) throw limitError(file, entry.name, refusal);
+  }
+  const entries = central.map((entry) => ({ ...entry, ...checkLocalHeader(bytes, entry, end.directoryOffset, file) }));
+  const byPosition = [...entries].sort((a, b) => a.headerStart - b.headerStart);
+  for (let i = 1; i < byPosition.length; i++) {
+    const [before, after] = [byPosition[i - 1]!, byPosition[i]!];
+    if (after.headerStart < before.dataEnd) {
+      throw entryError(file, after.name, `central directory: local header offset ${after.headerStart} lies inside entry '${before.name}' (bytes ${before.headerStart}-${before.dataEnd})`);
+    }
+  }
+  return { file, bytes, limits, entries };
+}
+
+/**
+ * An entry's bytes: stored ones as a view of the file, deflated ones inflated no further than the
+ * declared size (a bomb stops there). The CRC-32 is always checked. `cap` is the limit the entry
+ * is read under: maxJsonBytes for the JSON that is parsed whole, maxEntryBytes otherwise.
+ */
+export function readZipEntry(archive: ZipArchive, entry: ZipEntry, cap: 'maxEntryBytes' | 'maxJsonBytes' = 'maxEntryBytes'): Uint8Array {
+  const { file } = archive;
+  const refusal = entrySizeRefusal(entry, archive.limits, cap);
+  if (refusal) throw limitError(file, entry.name, refusal);
+  const data = archive.bytes.subarray(entry.dataStart, entry.dataEnd);
+  const bytes = entry.method === METHOD_STORED ? data : inflateBounded(data, entry, file);
+  const actual = crc32(bytes);
+  if (actual !== entry.crc32) {
+    throw entryError(file, entry.name, `CRC-32 ${hex(actual)} of its bytes disagrees with the ${hex(entry.crc32)} the archive records: the entry is damaged`);
+  }
+  return bytes;
+}
+
+function inflateBounded(data: Uint8Array, entry: ZipEntry, file: string): Uint8Array {
+  const declared = entry.uncompressedSize;
+  let out: Uint8Array;
+  try {
+    // zlib stops (and throws) as soon as the output passes maxOutputLength, so memory stays at the declared size.
+    out = zlib.inflateRawSync(data, { maxOutputLength: Math.max(1, declared) });
+  } catch (e) {
+    const error = e as NodeJS.ErrnoException;
+    if (error.code === 'ERR_BUFFER_TOO_LARGE') {
+      throw entryError(file, entry.name, `deflate data inflates past the ${declared} bytes the central directory declares (a zip bomb, or a damaged archive)`);
+    }
+    throw entryError(file, entry.name, `deflate data is damaged (${error.message})`);
+  }
+  if (out.length !== declared) {
+    const what = out.length > declared ? 'past' : `to ${out.length} bytes, not`;
+    throw entryError(file, entry.name, `deflate data inflates ${what} the ${declared} bytes the central directory declares`);
+  }
+  return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+}
+
+function hex(crc: number): string {
+  return crc.toString(16).padStart(8, '0');
+}
