@@ -1,3 +1,4 @@
+import { isPythonStdlibModule } from './keras/python-stdlib-modules.js';
 /**
  * Typed errors. The CLI maps them to exit codes: a user or input error is 2, a parity failure 1.
  * Every message names what is at fault (file, model, layer, field) and what to do next.
@@ -57,7 +58,8 @@ export class UnregisteredLayerError extends KerasBridgeError {
 /** For a .keras/.h5 input: the commands that let keras-bridge write the classes from their Python source. */
 function exportAdvice(missing: MissingCustomLayer[], source: string): string {
   const file = /\.(keras|h5)$/.test(source) ? source : 'MODEL.keras';
-  const modules = [...new Set(missing.map((m) => m.module).filter((m): m is string => Boolean(m) && m !== '__main__'))];
+  // Never a standard-library module a file names (`--module os`): only what can be the user's own code.
+  const modules = [...new Set(missing.map((m) => m.module).filter((m): m is string => Boolean(m) && m !== '__main__' && !isPythonStdlibModule(m!)))];
   const module = modules.length > 0 ? modules.join(' ') : 'YOUR_LAYERS_MODULE';
   return (
     `\nkeras-bridge can write them from their Python source (docs/custom-layer-routes.md): export a bundle, then convert it ` +

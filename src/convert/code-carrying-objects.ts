@@ -1,4 +1,5 @@
-import { UnsupportedLayerError } from '../errors.js';
+import { InputError, UnsupportedLayerError } from '../errors.js';
+import { isPythonStdlibModule } from '../keras/python-stdlib-modules.js';
 
 /**
  * Serialized objects that carry Python code: Lambda layers (marshalled bytecode), Keras 3's
@@ -34,8 +35,36 @@ export function refuseCodeInConfig(config: unknown, source: string): void {
           `TypeScript implementation with registerLayer().`,
       );
     }
+    refuseForeignReference(record, source, name ?? layer, path);
     for (const [key, child] of Object.entries(record)) {
       pending.push({ value: child, path: path ? `${path}.${key}` : key, layer: name ?? layer });
     }
+  }
+}
+
+/**
+ * Objects Keras would import from somewhere no layer lives (CVE-2025-1550's shape): a `module` of
+ * Python's standard library (`os`, `subprocess`, `builtins`...), or a Keras built-in class whose
+ * `registered_name` points elsewhere (Keras looks registered names up first: 'os>system' on a
+ * Dense). TypeScript would never import them, but the file is not a model; it is refused, and no
+ * message ever suggests passing such a module to export.
+ */
+function refuseForeignReference(record: Record<string, unknown>, source: string, layer: string | undefined, path: string): void {
+  const { module, class_name: className, registered_name: registered, config } = record;
+  const where = `${source}: ${layer ? `layer '${layer}', ` : ''}field '${path || '(config)'}'`;
+  if (typeof module === 'string' && isPythonStdlibModule(module)) {
+    throw new InputError(
+      `${where}: names class '${String(className)}' of Python's standard-library module '${module}', where no Keras ` +
+        `layer or function lives: the file asks Keras to import it. Refused; this is not a model file keras-bridge converts.`,
+    );
+  }
+  const builtin = typeof module === 'string' && (module === 'keras' || module.startsWith('keras.'));
+  const expected = registered === null || registered === undefined || registered === className || (className === 'function' && registered === config);
+  if (builtin && !expected) {
+    throw new InputError(
+      `${where}: Keras built-in class '${String(className)}' (module '${module}') carries registered_name ` +
+        `${JSON.stringify(registered).slice(0, 120)}, which Keras would look up instead of the class: the file asks Keras ` +
+        `to load something else. Refused.`,
+    );
   }
 }
