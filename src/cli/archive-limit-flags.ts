@@ -6,10 +6,10 @@ type LimitKind = 'bytes' | 'count' | 'ratio';
 /** Each limit of ArchiveLimits as a flag: what it bounds and how its value is written. */
 const LIMIT_FLAGS: Record<keyof ArchiveLimits, { kind: LimitKind; bounds: string }> = {
   maxEntries: { kind: 'count', bounds: 'entries a .keras zip may hold' },
-  maxUncompressedBytes: { kind: 'bytes', bounds: "a .keras zip's entries may declare uncompressed, all together" },
-  maxEntryBytes: { kind: 'bytes', bounds: 'one .keras zip entry (model.weights.h5) may declare uncompressed' },
+  maxUncompressedBytes: { kind: 'bytes', bounds: "a .keras zip's entries may declare uncompressed, all together, and an HDF5 file's datasets (the weights)" },
+  maxEntryBytes: { kind: 'bytes', bounds: 'one .keras zip entry (model.weights.h5) may declare uncompressed, and one HDF5 dataset (a weight)' },
   maxJsonBytes: { kind: 'bytes', bounds: "a .keras file's config.json or metadata.json may declare uncompressed" },
-  maxCompressionRatio: { kind: 'ratio', bounds: 'uncompressed / compressed size of a deflated .keras zip entry over 1 MiB' },
+  maxCompressionRatio: { kind: 'ratio', bounds: 'uncompressed / compressed size of a deflated .keras zip entry over 1 MiB, and declared / stored bytes of an HDF5 file' },
 };
 
 const shown = (key: keyof ArchiveLimits) =>

@@ -105,7 +105,7 @@ export async function withHdf5File<T>(
 async function readWholeFile(hostPath: string, file: string, limits: Hdf5Limits): Promise<Uint8Array> {
   const size = (await stat(hostPath).catch(() => undefined))?.size ?? 0;
   if (size > limits.maxTotalBytes) {
-    throw new InputError(`${file}: ${size} bytes, more than the ${limits.maxTotalBytes}-byte limit on an HDF5 model file (--max-weight-bytes).`);
+    throw new InputError(`${file}: ${size} bytes, more than the ${limits.maxTotalBytes}-byte limit on an HDF5 model file (raise with --max-uncompressed-bytes).`);
   }
   return new Uint8Array(await readFile(hostPath));
 }

@@ -46,7 +46,7 @@ export function checkHdf5Structure(root: H5File, file: string, fileBytes: number
       } else if (kind === LINK_KINDS.dataset) {
         declaredBytes += checkDataset(group, path, file, limits);
         if (declaredBytes > limits.maxTotalBytes) {
-          throw new InputError(`${file}: its datasets declare more than ${limits.maxTotalBytes} bytes in all (reached at '${path}'; limit --max-weight-bytes).`);
+          throw new InputError(`${file}: its datasets declare more than ${limits.maxTotalBytes} bytes in all (reached at '${path}'; raise with --max-uncompressed-bytes).`);
         }
       } else if (kind !== LINK_KINDS.committedType) {
         throw new InputError(`${file}: HDF5 object '${path}' is of a kind Keras does not write (type ${kind}).`);
@@ -57,7 +57,7 @@ export function checkHdf5Structure(root: H5File, file: string, fileBytes: number
   if (declaredBytes > allowed) {
     throw new InputError(
       `${file}: its datasets declare ${declaredBytes} bytes, more than ${limits.maxExpansionRatio} times the file's own ` +
-        `${fileBytes} bytes (compressed or unallocated data: a decompression bomb?). Keras writes weights uncompressed.`,
+        `${fileBytes} bytes (compressed or unallocated data: a decompression bomb?). Keras writes weights uncompressed; raise with --max-compression-ratio.`,
     );
   }
 }
@@ -118,7 +118,7 @@ function checkDataset(group: Group, path: string, file: string, limits: Hdf5Limi
   if (!Number.isFinite(bytes) || bytes > limits.maxTensorBytes) {
     throw new InputError(
       `${file}: dataset '${path}' declares shape [${shape.join(', ')}] (${bytes} bytes), more than the ${limits.maxTensorBytes}-byte ` +
-        `limit on one tensor (--max-tensor-bytes).`,
+        `limit on one tensor (raise with --max-entry-bytes).`,
     );
   }
   return bytes;

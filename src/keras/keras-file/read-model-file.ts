@@ -5,7 +5,8 @@ import type { KerasObject } from '../keras-object.js';
 import { withHdf5File } from './hdf5-file.js';
 import { readKerasArchive } from './keras-archive.js';
 import { HDF5_MAGIC, ZIP_TAIL_BYTES, hasHdf5Signature, refuseHdf5InZip, refuseZipInHdf5 } from './polyglot.js';
-import type { ArchiveLimits } from './zip/archive-limits.js';
+import { DEFAULT_ARCHIVE_LIMITS, type ArchiveLimits } from './zip/archive-limits.js';
+import { DEFAULT_HDF5_LIMITS, type Hdf5Limits } from './hdf5-limits.js';
 import { findEndRecord } from './zip/end-record.js';
 import { withLayerNames } from '../layer-names.js';
 import { layerNameTags, weightsFromKeras3H5 } from './keras3-weights.js';
@@ -36,6 +37,7 @@ const HDF5_SIGNATURE_OFFSETS = [0, 512, 1024, 2048, 4096];
  * (zip or HDF5 signature), not their extension. A file that is both is refused (polyglot.ts).
  */
 export async function readKerasModelFile(file: string, options: ReadModelFileOptions = {}): Promise<KerasModelFile> {
+  const hdf5Limits = hdf5LimitsFrom(options.limits);
   const head = await readBytes(file, 0, HDF5_SIGNATURE_OFFSETS.at(-1)! + HDF5_MAGIC.length);
   if (startsWith(head, 0, ZIP_MAGIC)) {
     const bytes = await readWholeFile(file);
@@ -47,7 +49,7 @@ export async function readKerasModelFile(file: string, options: ReadModelFileOpt
     const { modelConfig, weights } = await withHdf5File({ bytes: archive.weightsH5 }, `${file}: model.weights.h5`, (root) => {
       const named = withLayerNames(archive.modelConfig, layerNameTags(root, archive.modelConfig, file));
       return { modelConfig: named, weights: weightsFromKeras3H5(root, named, file) };
-    });
+    }, hdf5Limits);
     return { modelConfig, weights, source: file, ...(archive.kerasVersion ? { kerasVersion: archive.kerasVersion } : {}) };
   }
   const hdf5At = HDF5_SIGNATURE_OFFSETS.find((offset) => hasHdf5Signature(head, offset));
@@ -55,7 +57,7 @@ export async function readKerasModelFile(file: string, options: ReadModelFileOpt
     const size = await fileSize(file);
     const tailStart = Math.max(0, size - ZIP_TAIL_BYTES);
     refuseZipInHdf5(file, hdf5At, await readBytes(file, tailStart, size - tailStart), tailStart);
-    const model = await withHdf5File({ path: file }, file, (root) => readLegacyH5Model(root, file));
+    const model = await withHdf5File({ path: file }, file, (root) => readLegacyH5Model(root, file), hdf5Limits);
     return { ...model, source: file };
   }
   throw new InputError(
@@ -94,4 +96,19 @@ function cannotRead(file: string): (e: NodeJS.ErrnoException) => never {
 
 function startsWith(bytes: Uint8Array, offset: number, magic: readonly number[]): boolean {
   return bytes.length >= offset + magic.length && magic.every((b, i) => bytes[offset + i] === b);
+}
+
+/**
+ * The HDF5 bounds follow the archive limits the user set, so one flag bounds a size however the
+ * file holds it: all weights (--max-uncompressed-bytes), one tensor (--max-entry-bytes), the
+ * declared-to-stored ratio (--max-compression-ratio).
+ */
+function hdf5LimitsFrom(limits: Partial<ArchiveLimits> = {}): Hdf5Limits {
+  const archive = { ...DEFAULT_ARCHIVE_LIMITS, ...limits };
+  return {
+    ...DEFAULT_HDF5_LIMITS,
+    maxTotalBytes: archive.maxUncompressedBytes,
+    maxTensorBytes: archive.maxEntryBytes,
+    maxExpansionRatio: archive.maxCompressionRatio,
+  };
 }
