@@ -7,6 +7,7 @@ import re
 import sys
 from pathlib import Path
 
+from .hdf5_scan import check_model_weights
 from .config_scan import is_foreign_package, read_model_config, scan_config
 from .echo import quote_for_message
 from .errors import LAMBDA_ADVICE, ExportError
@@ -100,6 +101,8 @@ def load_model_file(path, module_names=()) -> "object":
     if path.suffix not in MODEL_SUFFIXES:
         raise ExportError(f"--model {path}: expected a Keras 3 .keras file (or a legacy .h5 model)")
     _, config = read_model_config(path)
+    # Weights that reach outside the file (external storage or links, virtual datasets) or declare a bomb.
+    check_model_weights(path)
     # The structural part first: a Lambda or a safe-mode switch is refused before any --module import.
     scan_config(config, path, user_modules=module_names, custom_names=_CUSTOM_ANYTHING, registered_functions=_CUSTOM_ANYTHING)
     modules = [import_module(name) for name in module_names]

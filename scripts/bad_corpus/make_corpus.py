@@ -174,8 +174,8 @@ def hdf5_cases(c: Corpus, bases: dict[str, Path]) -> None:
         "external-link-self-name": (lambda f, p: (f.__delitem__(p), f.__setitem__(p, h5py.ExternalLink("weights.h5", "/"))), r"external link"),
         "soft-link": (lambda f, p: (f.__delitem__(p), f.__setitem__(p, h5py.SoftLink("/" + p))), r"soft link"),
         "virtual-dataset": (lambda f, p: virtual(f, p), r"virtual dataset"),
-        "group-links-to-itself": (lambda f, p: f[p].parent.__setitem__("loop", f[p].parent), r"second link to .*ancestors|endless"),
-        "group-links-to-root": (lambda f, p: f[p].parent.__setitem__("root", f["/"]), r"second link to '/'"),
+        "group-links-to-itself": (lambda f, p: f[p].parent.__setitem__("loop", f[p].parent), r"second link to"),
+        "group-links-to-root": (lambda f, p: f[p].parent.__setitem__("root", f["/"]), r"second link to '/"),
         "shared-subtree": (lambda f, p: shared(f), r"second link to"),
         "gzip-bomb": (lambda f, p: f.create_dataset("bomb", shape=(500_000_000,), dtype="f4", chunks=(1_000_000,), compression="gzip", fillvalue=0), r"more than 100 times the file's own|decompression bomb|limit"),
         "declared-4TiB": (lambda f, p: f.create_dataset("huge", shape=(2**40,), dtype="f4"), r"more than the \d+-byte limit on one tensor"),
@@ -183,11 +183,15 @@ def hdf5_cases(c: Corpus, bases: dict[str, Path]) -> None:
         "big-endian": (lambda f, p: replace_dataset(f, p, dtype=">f4"), r"big-endian"),
         "weight-shape-mismatch": (lambda f, p: replace_dataset(f, p, shape=(7, 7)), r"shape \[7, 7\]"),
     }
+    # What reaches outside the file, loops or inflates is checked by export too (python/keras_bridge/hdf5_scan.py).
+    both = {"external-storage", "external-storage-relative", "external-storage-tty", "external-link", "external-link-self-name",
+            "soft-link", "virtual-dataset", "group-links-to-itself", "group-links-to-root", "shared-subtree", "gzip-bomb", "declared-4TiB"}
     for base in ("seq.keras", "seq.h5"):
         kind = base.split(".")[1]
         for name, (edit, message) in edits.items():
             file = edit_weights(bases[base], c.path(f"hdf5/{name}.{kind}"), edit)
-            c.add(f"hdf5 {name} ({kind})", "hdf5", file, message if name not in ("external-link", "virtual-dataset") else f"{message}.*({outside})")
+            commands = ("convert", "export") if name in both else ("convert",)
+            c.add(f"hdf5 {name} ({kind})", "hdf5", file, message if name not in ("external-link", "virtual-dataset") else f"{message}.*({outside})", commands=commands)
     # A weights entry that is not HDF5 at all, and one cut short.
     entries = read_zip(bases["seq.keras"])
     c.add("hdf5 not-hdf5 (keras)", "hdf5", write_zip(c.path("hdf5/not-hdf5.keras"), {**entries, "model.weights.h5": b"not an hdf5 file" * 100}), r"not a readable HDF5 file")
