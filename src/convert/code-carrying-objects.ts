@@ -52,7 +52,7 @@ export function refuseCodeInConfig(config: unknown, source: string): void {
 function refuseForeignReference(record: Record<string, unknown>, source: string, layer: string | undefined, path: string): void {
   const { module, class_name: className, registered_name: registered, config } = record;
   const where = `${source}: ${layer ? `layer '${layer}', ` : ''}field '${path || '(config)'}'`;
-  if (typeof module === 'string' && isPythonStdlibModule(module)) {
+  if (typeof module === 'string' && isPythonStdlibModule(module) && !isRegisteredFunction(record)) {
     throw new InputError(
       `${where}: names class '${String(className)}' of Python's standard-library module '${module}', where no Keras ` +
         `layer or function lives: the file asks Keras to import it. Refused; this is not a model file keras-bridge converts.`,
@@ -67,4 +67,16 @@ function refuseForeignReference(record: Record<string, unknown>, source: string,
         `to load something else. Refused.`,
     );
   }
+}
+
+/**
+ * Keras's own form for a function registered with register_keras_serializable(package=...):
+ * module 'builtins', class 'function', config 'package>name'. Legitimate, unless the package is
+ * itself a standard-library module ('os>system').
+ */
+function isRegisteredFunction(record: Record<string, unknown>): boolean {
+  const { module, class_name: className, config } = record;
+  if (module !== 'builtins' || className !== 'function' || typeof config !== 'string') return false;
+  const separator = config.indexOf('>');
+  return separator > 0 && !isPythonStdlibModule(config.slice(0, separator));
 }
