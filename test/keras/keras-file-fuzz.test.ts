@@ -20,7 +20,9 @@ import { FILES, KERAS_FIXTURES, mutate, mutationFor } from '../support/keras-fil
 
 const FUZZ = process.env['KERAS_BRIDGE_FUZZ'] ?? '';
 const FUZZ_RUNS = /^\d+$/.test(FUZZ) && Number(FUZZ) > 0 ? (FUZZ === '1' ? 2000 : Number(FUZZ)) : 0;
-const SEED = process.env['KERAS_BRIDGE_FUZZ_SEED'];
+// CI replays one fixed seed (reproducible; a damaged HDF5 file can make HDF5 itself loop, which no
+// timeout in this thread can stop: docs/hostile-input.md); a fuzz run draws a new one each time.
+const SEED = process.env['KERAS_BRIDGE_FUZZ_SEED'] ?? (FUZZ_RUNS > 0 ? undefined : '20240611');
 /** Per case: reading and converting any of these small files takes well under a second. */
 const CASE_LIMIT_MS = 20_000;
 
@@ -53,7 +55,7 @@ describe('mutated .keras and .h5 files: converted or refused with a typed error,
     for (const file of FILES) await readAndConvert(path.join(KERAS_FIXTURES, file));
   });
 
-  it(`random mutations (${FUZZ_RUNS || 'CI: 150'} cases${SEED ? `, seed ${SEED}` : ''})`, async function () {
+  it(`random mutations (${FUZZ_RUNS || 'CI: 500'} cases${SEED ? `, seed ${SEED}` : ''})`, async function () {
     this.timeout(FUZZ_RUNS > 0 ? 0 : 120_000);
     const cases = fc.constantFrom(...FILES).chain((file) => fc.record({ file: fc.constant(file), mutation: mutationFor(file) }));
     let n = 0;
@@ -71,7 +73,7 @@ describe('mutated .keras and .h5 files: converted or refused with a typed error,
         const took = Date.now() - started;
         assert.ok(took < CASE_LIMIT_MS, `${file}: took ${took} ms, over ${CASE_LIMIT_MS} ms`);
       }),
-      { numRuns: FUZZ_RUNS || 150, ...(SEED ? { seed: Number(SEED) } : {}) },
+      { numRuns: FUZZ_RUNS || 500, ...(SEED ? { seed: Number(SEED) } : {}) },
     );
   });
 });
