@@ -140,8 +140,8 @@ function checkKerasHistory(tensor: unknown, where: string): void {
     Array.isArray(history) &&
     history.length >= 3 &&
     typeof history[0] === 'string' &&
-    Number.isSafeInteger(history[1]) && (history[1] as number) >= 0 &&
-    Number.isSafeInteger(history[2]) && (history[2] as number) >= 0;
+    Number.isSafeInteger(history[1]) &&
+    Number.isSafeInteger(history[2]); // their ranges: the graph check (topology-graph-check.ts), which knows the layers
   if (!valid) {
     throw new InputError(`${where}: a Keras tensor whose config.keras_history is not [layer name, node index, tensor index] (${String(JSON.stringify(history)).slice(0, 200)}).`);
   }
