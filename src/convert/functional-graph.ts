@@ -107,6 +107,46 @@ function collectTensors(value: unknown, into: KerasTensorRef[]): void {
   else if (Array.isArray(value)) value.forEach((item) => collectTensors(item, into));
 }
 
+/**
+ * Keras 3's inbound nodes have the shape the graph code reads, checked once before it reads them:
+ * each node an `{args: [...], kwargs: {...}}` object, each Keras tensor in it (at any depth) a
+ * `{class_name: '__keras_tensor__', config: {keras_history: [layer name, node index, tensor index]}}`.
+ */
+export function checkKerasNodes(entries: ReadonlyArray<Record<string, unknown>>, source: string): void {
+  for (const entry of entries) {
+    const nodes = entry['inbound_nodes'];
+    if (nodes === undefined || nodes === null) continue;
+    const layer = entryName(entry).slice(0, 200);
+    if (!Array.isArray(nodes)) throw new InputError(`${source}: layer '${layer}', field 'inbound_nodes' is not a list.`);
+    nodes.forEach((node: unknown, n) => {
+      const where = `${source}: layer '${layer}', field 'inbound_nodes[${n}]'`;
+      if (!isPlainObject(node) || !Array.isArray(node['args'])) throw new InputError(`${where}: expected Keras 3's {args, kwargs} node form.`);
+      if (node['kwargs'] !== undefined && node['kwargs'] !== null && !isPlainObject(node['kwargs'])) throw new InputError(`${where}.kwargs: not a dict.`);
+      const pending: Array<[unknown, string]> = [[node['args'], `${where}.args`], [node['kwargs'] ?? {}, `${where}.kwargs`]];
+      while (pending.length > 0) {
+        const [value, at] = pending.pop()!;
+        if (isKerasTensorRef(value)) checkKerasHistory(value, at);
+        else if (Array.isArray(value)) value.forEach((v, i) => pending.push([v, `${at}[${i}]`]));
+        else if (isPlainObject(value)) Object.entries(value).forEach(([k, v]) => pending.push([v, `${at}.${k.slice(0, 100)}`]));
+      }
+    });
+  }
+}
+
+function checkKerasHistory(tensor: unknown, where: string): void {
+  const config = (tensor as { config?: unknown }).config;
+  const history = isPlainObject(config) ? config['keras_history'] : undefined;
+  const valid =
+    Array.isArray(history) &&
+    history.length >= 3 &&
+    typeof history[0] === 'string' &&
+    Number.isSafeInteger(history[1]) &&
+    Number.isSafeInteger(history[2]); // their ranges: the graph check (topology-graph-check.ts), which knows the layers
+  if (!valid) {
+    throw new InputError(`${where}: a Keras tensor whose config.keras_history is not [layer name, node index, tensor index] (${String(JSON.stringify(history)).slice(0, 200)}).`);
+  }
+}
+
 /** tfjs's camelCase name for a Keras call kwarg, the name tfjs layers read (`initial_state` → `initialState`). */
 export function tfjsKwargName(kerasName: string): string {
   return kerasName.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
@@ -173,7 +213,8 @@ export function translateFunctionalNodes(
     if (typeof node !== 'object' || node === null || !Array.isArray((node as { args?: unknown }).args)) {
       throw new InputError(`${where}: expected Keras 3's {args, kwargs} node form.`);
     }
-    const { args, kwargs = {} } = node as { args: unknown[]; kwargs?: Record<string, unknown> };
+    const args = (node as { args: unknown[] }).args;
+    const kwargs = (node as { kwargs?: Record<string, unknown> | null }).kwargs ?? {};
     const plainKwargs: Record<string, unknown> = {};
     const kwargTensors: KerasTensorRef[] = [];
     const nodeKwargs: TensorKwarg[] = [];

@@ -1,4 +1,4 @@
-import { InputError } from '../errors.js';
+import { InputError, UnsupportedLayerError } from '../errors.js';
 import { TFJS_MODEL_NODE_OFFSET } from './functional-graph.js';
 
 interface LayerEntry {
@@ -14,7 +14,8 @@ type NodeKey = `${number}:${number}`;
 /**
  * Checks a functional model's graph (tfjs topology form) before tfjs-layers builds it: tfjs's
  * fromConfig retries nodes until their inputs exist, so a reference to a missing layer, a node
- * index past a layer's calls, or a cycle makes it loop forever. Every layer name is unique, every
+ * index past a layer's calls, a call without input tensors (tfjs makes no node of it, shifting the
+ * layer's later node indices), or a cycle makes it loop forever. Every layer name is unique, every
  * inbound tensor names an existing layer and node, the model's inputs and outputs too, and the
  * node graph is acyclic. Nested models are checked the same way. Iterative, so bounded by the
  * config's size.
@@ -53,6 +54,8 @@ function checkFunctionalGraph(config: Record<string, unknown>, layers: unknown[]
     entry.inboundNodes.forEach((node, n) => {
       const field = `layer '${entry.name}', inbound_nodes[${n}]`;
       const refs = tensorRefs(node, `${source}: ${where}: ${field}`);
+      // tfjs creates no node for a call without input tensors, so every later node index of the layer would shift.
+      if (refs.length === 0) throw new InputError(`${source}: ${where}: ${field}: a call with no input tensors; every node of a functional model takes at least one.`);
       dependencies.set(`${entry.index}:${firstCalledNode(entry) + n}`, refs.map((ref, r) => nodeKeyOf(ref, byName, `${source}: ${where}: ${field}[${r}]`)));
     });
   }
@@ -63,6 +66,51 @@ function checkFunctionalGraph(config: Record<string, unknown>, layers: unknown[]
     refs.forEach((ref, r) => nodeKeyOf(ref, byName, `${source}: ${where}: ${field}[${r}]`));
   }
   refuseCycles(dependencies, byName, source, where);
+  refuseOutOfOrderBuild(dependencies, byName, source, where);
+}
+
+/** Node attempts the build simulation may make: far more than any Keras-written order needs (one or two passes). */
+const BUILD_SIMULATION_STEPS = 5_000_000;
+
+/**
+ * tfjs-layers' fromConfig builds a layer's calls as their inputs become available, passing over
+ * config.layers in order until none is left, and numbers each call by when it was built, not by
+ * its place in inbound_nodes. When a later call of a layer is ready in a pass where an earlier one
+ * is not, the two swap, and every reference to those nodes reads the other call: a silently
+ * miswired model. This replays those passes (on an acyclic graph they end) and refuses such an
+ * order. Bounded: an order needing more than BUILD_SIMULATION_STEPS attempts is refused too.
+ */
+function refuseOutOfOrderBuild(dependencies: ReadonlyMap<NodeKey, NodeKey[]>, byName: ReadonlyMap<string, LayerEntry>, source: string, where: string): void {
+  const entries = [...byName.values()];
+  const built = entries.map((e) => e.nodeCount - e.inboundNodes.length);
+  const parse = (key: NodeKey) => key.split(':').map(Number) as [number, number];
+  let pending = entries.map((e) => e.inboundNodes.map((_, n) => ({ node: built[e.index]! + n, deps: (dependencies.get(`${e.index}:${built[e.index]! + n}`) ?? []).map(parse) })));
+  let left = pending.reduce((sum, nodes) => sum + nodes.length, 0);
+  let steps = 0;
+  while (left > 0) {
+    const next = pending.map(() => [] as (typeof pending)[number]);
+    entries.forEach((entry, l) => {
+      for (const call of pending[l]!) {
+        if (++steps > BUILD_SIMULATION_STEPS) {
+          throw new UnsupportedLayerError(`${source}: ${where}: tfjs-layers would need more than ${BUILD_SIMULATION_STEPS} attempts to build this layer graph in the order of config.layers.`);
+        }
+        if (!call.deps.every(([layer, node]) => built[layer]! > node)) {
+          next[l]!.push(call);
+          continue;
+        }
+        const as = built[l]!++;
+        left--;
+        if (as !== call.node) {
+          throw new UnsupportedLayerError(
+            `${source}: ${where}: layer '${entry.name}', inbound_nodes[${call.node - (entry.nodeCount - entry.inboundNodes.length)}]: tfjs-layers would build ` +
+              `this call as node ${as} of the layer, not node ${call.node} (it builds calls as their inputs become available, ` +
+              `passing over config.layers in order), so the converted model would be wired differently from the Keras model.`,
+          );
+        }
+      }
+    });
+    pending = next;
+  }
 }
 
 /** The [layer, node, tensor, …] references of one inbound node (tfjs writes a list of them). */

@@ -4,7 +4,7 @@ import { recordedSubclass, refuseUnrecordedSubclassedModel } from '../keras/subc
 import { withCallArguments } from './call-arguments.js';
 import { splitRepeatedInputs } from './repeated-inputs.js';
 import type { ConversionReport, FieldNote, LayerConversion } from './conversion-report.js';
-import { ioKeys, maskOnlyLayers, TFJS_MODEL_NODE_OFFSET, translateFunctionalNodes, translateIoList } from './functional-graph.js';
+import { checkKerasNodes, ioKeys, maskOnlyLayers, TFJS_MODEL_NODE_OFFSET, translateFunctionalNodes, translateIoList } from './functional-graph.js';
 import { translateLayer } from './translate-layer.js';
 import type { TranslateOptions, TranslationContext } from './translation-context.js';
 import type { TfjsLayerConfig } from './translator-registry.js';
@@ -128,6 +128,7 @@ function translateSequential(model: KerasObject, source: string, options: Transl
 }
 
 function translateFunctional(model: KerasObject, source: string, options: TranslateOptions) {
+  checkKerasNodes(layerEntries(model, source), source);
   const maskOnly = maskOnlyLayers(layerEntries(model, source), model.config['output_layers']);
   const entries = layerEntries(model, source).filter((e) => !maskOnly.has(String(e['name'] ?? e.config['name'])));
   const maskNotes: FieldNote[] = [...maskOnly].map((name) => ({

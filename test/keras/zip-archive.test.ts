@@ -15,6 +15,8 @@ import { REPO_ROOT } from '../support/paths.js';
 import { concat, deflatedZeros, patchEnd, patchEntry, toZip64Central, toZip64End, writeZip, zerosCrc32, zipLayout } from '../support/zip-bytes.js';
 
 const FILE = 'model.keras';
+/** KERAS_BRIDGE_FUZZ=1 (npm run fuzz): the properties below run 20 times as many cases. */
+const FUZZ_SCALE = /^[1-9]\d*$/.test(process.env['KERAS_BRIDGE_FUZZ'] ?? '') ? 20 : 1;
 const text = (s: string) => new TextEncoder().encode(s);
 
 /** Every entry of a zip, as the reader gives it. */
@@ -253,7 +255,7 @@ with zipfile.ZipFile(sys.argv[1], 'w') as z:
         fc.property(entrySets, ({ entries, level }) => {
           assert.deepEqual(readAll(zipSync(entries, { level })), entries);
         }),
-        { numRuns: 200 },
+        { numRuns: 200 * FUZZ_SCALE },
       );
     });
 
@@ -277,7 +279,7 @@ with zipfile.ZipFile(sys.argv[1], 'w') as z:
             assert.deepEqual(read, SAMPLE);
           },
         ),
-        { numRuns: 300 },
+        { numRuns: 300 * FUZZ_SCALE },
       );
     });
 
@@ -301,7 +303,7 @@ with zipfile.ZipFile(sys.argv[1], 'w') as z:
           if (expected) refuses(bytes, expected, limit);
           else assert.equal(Object.keys(readAll(bytes, limit)).length, entrySizes.length);
         }),
-        { numRuns: 200 },
+        { numRuns: 200 * FUZZ_SCALE },
       );
     });
 
@@ -315,7 +317,7 @@ with zipfile.ZipFile(sys.argv[1], 'w') as z:
           if (refused) assert.throws(() => openZipArchive(bytes, FILE, limits), /zip entry 'w': declares .* \(ratio \d+\), over the \d+ limit \(maxCompressionRatio/);
           else assert.equal(openZipArchive(bytes, FILE, limits).entries[0]!.uncompressedSize, size);
         }),
-        { numRuns: 300 },
+        { numRuns: 300 * FUZZ_SCALE },
       );
     });
   });

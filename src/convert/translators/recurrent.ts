@@ -1,4 +1,4 @@
-import { UnsupportedLayerError } from '../../errors.js';
+import { InputError, UnsupportedLayerError } from '../../errors.js';
 import { isBuiltinKerasModule, isKerasObject, type KerasObject } from '../../keras/keras-object.js';
 import { activation } from '../activations.js';
 import { baseLayerFields } from '../base-layer-fields.js';
@@ -238,6 +238,7 @@ registerTranslator(['Bidirectional'], (layer, context) => {
     { ...baseLayerFields, layer: nestedLayer, merge_mode: copy, backward_layer: backwardLayer },
     context,
   );
+  if (config['layer'] === undefined) throw new InputError(`${context.where('layer')}: missing; a Bidirectional wraps the recurrent layer it names there.`);
   const backward = config[BACKWARD_KEY] as TfjsLayerConfig | undefined;
   delete config[BACKWARD_KEY];
   if (backward) checkMirrors(config['layer'] as TfjsLayerConfig, backward, context);

@@ -97,6 +97,10 @@ export async function withHdf5File<T>(
     } finally {
       h5.close();
     }
+  } catch (e) {
+    // HDF5 reads lazily: damage past the superblock surfaces on first access (or on close), as an
+    // HDF5 error or as a trap of its WebAssembly build reading out of bounds.
+    throw isHdf5LibraryError(e) ? new InputError(`${file}: damaged HDF5 file (${hdf5Reason(e)}).`) : e;
   } finally {
     fs.unlink(sandboxPath);
   }
@@ -116,6 +120,11 @@ function openReadOnly(hostPath: string, file: string): H5File {
   } catch (e) {
     throw new InputError(`${file}: not a readable HDF5 file (${hdf5Reason(e)}).`);
   }
+}
+
+/** An error HDF5 itself raised (h5wasm's throwing error handler puts its error stack in the message), or a trap in it. */
+function isHdf5LibraryError(e: unknown): boolean {
+  return e instanceof WebAssembly.RuntimeError || (e instanceof Error && !(e instanceof InputError) && e.message.startsWith('HDF5-DIAG'));
 }
 
 /** The innermost line of an HDF5 error stack that says what went wrong, e.g. "file signature not found". */
