@@ -8,7 +8,7 @@ import { registerTemporaryPath } from './temporary-paths.js';
 /**
  * Writes a report file (`--json FILE` and the like) whole or not at all: into a temporary sibling
  * renamed onto `file`. Refuses a `file` that is a directory, a symbolic link or something else
- * than a regular file, or that is one of `inputs` or inside one; errors of the location
+ * than a regular file, or that is one of `inputs` or an existing file inside one; errors of the location
  * (permissions, full disk) are InputErrors naming `flag`, the path and the errno.
  */
 export async function writeOutputFile(flag: string, file: string, data: string, inputs: readonly string[] = []): Promise<void> {
@@ -18,7 +18,10 @@ export async function writeOutputFile(flag: string, file: string, data: string, 
   };
   for (const input of inputs) {
     const relative = path.relative(path.resolve(input), resolved);
-    if (relative === '' || (relative !== '..' && !relative.startsWith(`..${path.sep}`) && !path.isAbsolute(relative))) refuse(`it is inside the input ${input}`);
+    if (relative === '') refuse(`it is the input ${input}`);
+    // A new report beside a bundle's files is fine; replacing a file inside the input is not.
+    const inside = relative !== '..' && !relative.startsWith(`..${path.sep}`) && !path.isAbsolute(relative);
+    if (inside && lstatSync(resolved, { throwIfNoEntry: false })) refuse(`it would replace a file inside the input ${input}`);
   }
   try {
     const stats = lstatSync(resolved, { throwIfNoEntry: false });

@@ -20,12 +20,15 @@ describe('writeOutputFile (parity --json/--junit/--html)', () => {
     assert.deepEqual(await readdir(path.dirname(file)), ['parity.json']);
   });
 
-  it('refuses a directory and a file inside an input bundle; a file in the path is an input error with its errno', async () => {
+  it('refuses a directory and replacing a file inside an input bundle (a new report beside its files is fine); a file in the path is an input error with its errno', async () => {
     const bundle = path.join(tmp, 'bundle');
     await mkdir(bundle);
     await writeFile(path.join(bundle, 'manifest.json'), 'keep');
     await assert.rejects(writeOutputFile('--json', bundle, 'x'), (e: Error) => e instanceof InputError && /--json .*bundle: refusing to write there: it is a directory/.test(e.message));
-    await assert.rejects(writeOutputFile('--json', path.join(bundle, 'manifest.json'), 'x', [bundle]), /it is inside the input/);
+    await assert.rejects(writeOutputFile('--json', path.join(bundle, 'manifest.json'), 'x', [bundle]), /it would replace a file inside the input/);
+    await assert.rejects(writeOutputFile('--json', bundle, 'x', [bundle]), /it is the input/);
+    await writeOutputFile('--json', path.join(bundle, 'parity.json'), '{}', [bundle]);
+    await rm(path.join(bundle, 'parity.json'));
     const inTheWay = path.join(tmp, 'file');
     await writeFile(inTheWay, 'x');
     await assert.rejects(writeOutputFile('--html', path.join(inTheWay, 'r.html'), 'x'), (e: Error) => e instanceof InputError && /--html .*r\.html: cannot write the output \((ENOTDIR|EEXIST)/.test(e.message));
