@@ -2,15 +2,12 @@ import { open, readFile, stat } from 'node:fs/promises';
 import type { SourceWeight } from '../../convert/weight-source.js';
 import { InputError } from '../../errors.js';
 import type { KerasObject } from '../keras-object.js';
-import { withHdf5File } from './hdf5-file.js';
+import { runHdf5TaskInWorker } from './hdf5-worker.js';
 import { readKerasArchive } from './keras-archive.js';
 import { HDF5_MAGIC, ZIP_TAIL_BYTES, hasHdf5Signature, refuseHdf5InZip, refuseZipInHdf5 } from './polyglot.js';
 import { DEFAULT_ARCHIVE_LIMITS, type ArchiveLimits } from './zip/archive-limits.js';
 import { DEFAULT_HDF5_LIMITS, type Hdf5Limits } from './hdf5-limits.js';
 import { findEndRecord } from './zip/end-record.js';
-import { withLayerNames } from '../layer-names.js';
-import { layerNameTags, weightsFromKeras3H5 } from './keras3-weights.js';
-import { readLegacyH5Model } from './legacy-h5-model.js';
 import { refuseUnrecordedSubclassedModel } from '../subclassed-model.js';
 
 /** A Keras model file read into what convertKerasModel takes. */
@@ -26,6 +23,8 @@ export interface KerasModelFile {
 export interface ReadModelFileOptions {
   /** Limits on what a .keras zip may declare (docs/hostile-input.md); unset ones keep DEFAULT_ARCHIVE_LIMITS. */
   limits?: Partial<ArchiveLimits>;
+  /** How long reading the HDF5 part may take before it is stopped (DEFAULT_HDF5_TIMEOUT_MS). */
+  hdf5TimeoutMs?: number;
 }
 
 const ZIP_MAGIC = [0x50, 0x4b]; // "PK": every zip starts with a PK record (local file header or, when empty, the end record).
@@ -46,10 +45,8 @@ export async function readKerasModelFile(file: string, options: ReadModelFileOpt
     // Before its weights: a subclassed model's config does not list the layers they belong to.
     refuseUnrecordedSubclassedModel(archive.modelConfig, file);
     // A layer whose automatic config has no name (layer-names.ts) takes the one its weights are tagged with.
-    const { modelConfig, weights } = await withHdf5File({ bytes: archive.weightsH5 }, `${file}: model.weights.h5`, (root) => {
-      const named = withLayerNames(archive.modelConfig, layerNameTags(root, archive.modelConfig, file));
-      return { modelConfig: named, weights: weightsFromKeras3H5(root, named, file) };
-    }, hdf5Limits);
+    const task = { kind: 'keras3-weights', bytes: archive.weightsH5, file, modelConfig: archive.modelConfig, limits: hdf5Limits } as const;
+    const { modelConfig, weights } = await runHdf5TaskInWorker(task, options.hdf5TimeoutMs);
     return { modelConfig, weights, source: file, ...(archive.kerasVersion ? { kerasVersion: archive.kerasVersion } : {}) };
   }
   const hdf5At = HDF5_SIGNATURE_OFFSETS.find((offset) => hasHdf5Signature(head, offset));
@@ -57,7 +54,11 @@ export async function readKerasModelFile(file: string, options: ReadModelFileOpt
     const size = await fileSize(file);
     const tailStart = Math.max(0, size - ZIP_TAIL_BYTES);
     refuseZipInHdf5(file, hdf5At, await readBytes(file, tailStart, size - tailStart), tailStart);
-    const model = await withHdf5File({ path: file }, file, (root) => readLegacyH5Model(root, file), hdf5Limits);
+    if (size > hdf5Limits.maxTotalBytes) {
+      throw new InputError(`${file}: ${size} bytes, more than the ${hdf5Limits.maxTotalBytes}-byte limit on an HDF5 model file (raise with --max-uncompressed-bytes).`);
+    }
+    const bytes = new Uint8Array(await readWholeFile(file));
+    const model = await runHdf5TaskInWorker({ kind: 'legacy-model', bytes, file, limits: hdf5Limits }, options.hdf5TimeoutMs);
     return { ...model, source: file };
   }
   throw new InputError(
