@@ -22,6 +22,12 @@ const EMPTY_DIR = '/keras-bridge-empty';
 type H5Module = Awaited<typeof h5wasm.ready>;
 let ready: Promise<H5Module> | undefined;
 let openCount = 0;
+let trapped = false;
+
+/** True once h5wasm trapped (read out of bounds): its memory may be corrupt, so its thread is not reused. */
+export function h5wasmTrapped(): boolean {
+  return trapped;
+}
 
 /**
  * h5wasm's browser build keeps its files in an in-memory file system (Emscripten MEMFS), unlike its
@@ -100,6 +106,7 @@ export async function withHdf5File<T>(
   } catch (e) {
     // HDF5 reads lazily: damage past the superblock surfaces on first access (or on close), as an
     // HDF5 error or as a trap of its WebAssembly build reading out of bounds.
+    if (e instanceof WebAssembly.RuntimeError) trapped = true;
     throw isHdf5LibraryError(e) ? new InputError(`${file}: damaged HDF5 file (${hdf5Reason(e)}).`) : e;
   } finally {
     fs.unlink(sandboxPath);

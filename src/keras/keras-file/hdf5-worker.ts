@@ -14,6 +14,7 @@ const TYPED_ERRORS: Record<string, new (message: string) => KerasBridgeError> = 
 interface TaskReply {
   result?: Hdf5TaskResult;
   error?: { name: string; message: string; stack?: string; typed: boolean };
+  trapped?: boolean;
 }
 
 /** Workers that finished their task and wait for the next (unref'd: they never keep the process alive). */
@@ -29,7 +30,7 @@ function takeWorker(): Worker {
  * Runs an HDF5 task (hdf5-tasks.ts) in a worker thread that is terminated after `timeoutMs`. HDF5
  * is synchronous WebAssembly: a damaged file whose structure loops (found by fuzzing: a few flipped
  * bytes in a B-tree) would otherwise spin forever with no way to stop it from the same thread.
- * A worker that answered is kept for the next task; one that timed out or failed is dropped.
+ * A worker that answered is kept for the next task, unless h5wasm trapped in it; one that timed out is dropped.
  * Typed errors come back as themselves; the task's bytes are transferred when they can be.
  */
 export function runHdf5TaskInWorker(task: Hdf5Task, timeoutMs = DEFAULT_HDF5_TIMEOUT_MS): Promise<Hdf5TaskResult> {
@@ -48,8 +49,10 @@ export function runHdf5TaskInWorker(task: Hdf5Task, timeoutMs = DEFAULT_HDF5_TIM
       else void worker.terminate();
       fn();
     };
+    // A worker whose h5wasm trapped (read out of bounds) is not reused: its memory is not trusted.
+    // HDF5's own errors are its normal error path and leave it sound.
     const onMessage = (reply: TaskReply) =>
-      finish(true, () => {
+      finish(!reply.trapped, () => {
         if (reply.result) return resolve(reply.result);
         const { name, message, stack, typed } = reply.error!;
         const Typed = typed ? (TYPED_ERRORS[name] ?? InputError) : undefined;
