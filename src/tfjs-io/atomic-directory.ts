@@ -4,7 +4,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { InputError } from '../errors.js';
 import { isEmptyDirectory, outputError, refuseUnsafeOutput, type OutputPolicy } from './output-directory.js';
-import { registerTemporaryPath } from './temporary-paths.js';
+import { REMOVING_SUFFIX, registerTemporaryPath } from './temporary-paths.js';
 
 export interface AtomicWriteOptions {
   /** Which existing directories may be replaced; without one, any existing directory is. */
@@ -148,7 +148,7 @@ function isNotEmpty(e: unknown): boolean {
  */
 export function sweepStaleTemporaries(resolved: string): void {
   const parent = path.dirname(resolved);
-  const pattern = new RegExp(`^\\.${escapeRegExp(path.basename(resolved))}\\.tmp-(\\d+)-[A-Za-z0-9]{6}(\\.old\\d*)?$`);
+  const pattern = new RegExp(`^\\.${escapeRegExp(path.basename(resolved))}\\.tmp-(\\d+)-[A-Za-z0-9]{6}(\\.old\\d*|\\${REMOVING_SUFFIX})?$`);
   let names: string[];
   try {
     names = readdirSync(parent);
@@ -159,11 +159,11 @@ export function sweepStaleTemporaries(resolved: string): void {
   const stale = names
     .map((name) => ({ name, match: pattern.exec(name) }))
     .filter((e): e is { name: string; match: RegExpExecArray } => e.match !== null && !isAlive(Number(e.match[1])))
-    .sort((a, b) => Number(Boolean(b.match[2])) - Number(Boolean(a.match[2])));
+    .sort((a, b) => Number(isMovedAside(b.match)) - Number(isMovedAside(a.match)));
   for (const { name, match } of stale) {
     const stalePath = path.join(parent, name);
     try {
-      if (match[2] && !existsSync(resolved) && lstatSync(stalePath).isDirectory()) {
+      if (isMovedAside(match) && !existsSync(resolved) && lstatSync(stalePath).isDirectory()) {
         renameSync(stalePath, resolved);
         continue;
       }
@@ -172,6 +172,11 @@ export function sweepStaleTemporaries(resolved: string): void {
       // Another run swept it first, or we may not remove it: leave it.
     }
   }
+}
+
+/** A previous output moved aside (`.old`), as opposed to a temporary or one being removed (`.gone`). */
+function isMovedAside(match: RegExpExecArray): boolean {
+  return match[2]?.startsWith('.old') ?? false;
 }
 
 function isAlive(pid: number): boolean {

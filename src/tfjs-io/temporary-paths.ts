@@ -1,4 +1,4 @@
-import { rmSync } from 'node:fs';
+import { renameSync, rmSync } from 'node:fs';
 import os from 'node:os';
 
 /**
@@ -27,11 +27,22 @@ export function registeredTemporaryPaths(): string[] {
   return [...registered];
 }
 
+/** The suffix a temporary takes while it is removed; sweepStaleTemporaries removes one left over. */
+export const REMOVING_SUFFIX = '.gone';
+
 function removeAll(): void {
   for (const path of registered) {
     try {
-      // Retries: a write still in flight may add a file while the directory is being removed.
-      rmSync(path, { recursive: true, force: true, maxRetries: 5, retryDelay: 10 });
+      // Renamed first: writes still queued in libuv's thread pool open their files by path and now
+      // fail, instead of recreating files in the directory while it is being removed.
+      let target = path;
+      try {
+        renameSync(path, path + REMOVING_SUFFIX);
+        target = path + REMOVING_SUFFIX;
+      } catch {
+        // Not there (yet, or any more): remove what is at the path.
+      }
+      rmSync(target, { recursive: true, force: true, maxRetries: 20, retryDelay: 10 });
     } catch {
       // Best effort: the process is going away; a stale temporary is swept by the next write.
     }
