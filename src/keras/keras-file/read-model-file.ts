@@ -57,7 +57,7 @@ export async function readKerasModelFile(file: string, options: ReadModelFileOpt
     if (size > hdf5Limits.maxTotalBytes) {
       throw new InputError(`${file}: ${size} bytes, more than the ${hdf5Limits.maxTotalBytes}-byte limit on an HDF5 model file (raise with --max-uncompressed-bytes).`);
     }
-    const bytes = new Uint8Array(await readWholeFile(file));
+    const bytes = await readWholeFile(file); // its own buffer: transferred to the HDF5 worker, not copied
     const model = await runHdf5TaskInWorker({ kind: 'legacy-model', bytes, file, limits: hdf5Limits }, options.hdf5TimeoutMs);
     return { ...model, source: file };
   }
