@@ -421,10 +421,7 @@ def config_cases(c: Corpus, bases: dict[str, Path]) -> None:
         "top-level-not-a-model": (not_a_model, r"not a Sequential or functional model|top-level"),
         "config-null": (null_config, r"serialized-object|not a|object"),
     }
-    for base in ("seq.keras", "seq.h5"):
-        kind = base.split(".")[1]
-        for name, (edit, message) in common.items():
-            c.add(f"config {name} ({kind})", "config", edit_config(bases[base], c.path(f"config/{name}.{kind}"), edit), message)
+    add_config_edits(c, bases, "config", "seq", common)
 
     def inbound(config, layer_name):
         return named(config, layer_name)["inbound_nodes"][0]["args"]
@@ -473,10 +470,15 @@ def config_cases(c: Corpus, bases: dict[str, Path]) -> None:
         "output-unknown-layer": (output_unknown, r"nowhere"),
         "input-bad-node-index": (input_bad_node, r"node index 3|input"),
     }
-    for base in ("fun.keras", "fun.h5"):
-        kind = base.split(".")[1]
-        for name, (edit, message) in graph.items():
-            c.add(f"graph {name} ({kind})", "graph", edit_config(bases[base], c.path(f"graph/{name}.{kind}"), edit), message)
+    add_config_edits(c, bases, "graph", "fun", graph)
+
+
+def add_config_edits(c: Corpus, bases: dict[str, Path], category: str, base: str, edits: dict) -> None:
+    """One case per config edit, applied to the base model's .keras and legacy .h5 files alike."""
+    for kind in ("keras", "h5"):
+        for name, (edit, message) in edits.items():
+            file = edit_config(bases[f"{base}.{kind}"], c.path(f"{category}/{name}.{kind}"), edit)
+            c.add(f"{category} {name} ({kind})", category, file, message)
 
 
 def json_tensors(node) -> list:
