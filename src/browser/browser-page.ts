@@ -1,8 +1,5 @@
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-/** The package root: node_modules/ and dist/ are served from it. */
-export const PACKAGE_ROOT = fileURLToPath(new URL('../../..', import.meta.url));
+import { PACKAGE_ROOT } from '../package-root.js';
 
 /**
  * URL mounts for a page that runs keras-bridge's compiled ESM (dist/) in the browser, with the

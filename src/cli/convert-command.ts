@@ -1,6 +1,5 @@
-import { routeInputs } from '../convert/route-inputs.js';
 import { parseRoutesFlag } from './routes-flag.js';
-import { convertKerasModel } from '../convert/convert-model.js';
+import { convertSource } from '../convert/convert-bundle.js';
 import { formatConversionReport } from '../report/conversion-table.js';
 import { CONVERSION_OUTPUT, writeModelDirectory } from '../tfjs-io/model-directory.js';
 import { refuseUnsafeOutput } from '../tfjs-io/output-directory.js';
@@ -57,7 +56,7 @@ export const convertCommand: Command = {
     await loadCustomLayerModules(listFlag(args, 'custom-layers'));
     const model = await readModelInput(modelPath, { limits });
     const routes = parseRoutesFlag(stringFlag(args, 'routes'));
-    const converted = await convertKerasModel(model.modelConfig, model.weights, model.source, { ...(await routeInputs(model.manifest, model.graphBytes, routes)), fromFile: !model.manifest, refuseNonFiniteWeights: args.values['refuse-non-finite-weights'] === true });
+    const converted = await convertSource(model, { routes, refuseNonFiniteWeights: args.values['refuse-non-finite-weights'] === true });
     const files = await writeModelDirectory(outDir, converted, { inputs: [modelPath] });
     if (args.values['json']) process.stdout.write(JSON.stringify(converted.report, null, 2) + '\n');
     else process.stdout.write(`${formatConversionReport(converted.report)}\nwrote ${outDir}: ${files.join(', ')}\n`);

@@ -1,6 +1,6 @@
 import { register } from 'node:module';
-import path from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { isPathSpecifier, moduleUrl } from '../module-specifier.js';
+import { PACKAGE_ROOT_URL } from '../package-root.js';
 import { UsageError } from './command.js';
 import type { FlagSpec } from './command.js';
 import type { SharedPackagesData } from './shared-package-hooks.js';
@@ -14,7 +14,6 @@ export const customLayersFlag: FlagSpec = {
     'their bare imports of @tensorflow/*, zod and keras-bridge resolve to keras-bridge\'s own copies',
 };
 
-const PACKAGE_ROOT = new URL('../../../', import.meta.url);
 /** What a custom-layer module shares with keras-bridge: one tfjs (one class registry), one registry of ours. */
 const SHARED_PACKAGES = ['@tensorflow/', 'zod', 'keras-bridge'];
 
@@ -24,7 +23,7 @@ let sharing = false;
 function sharePackagesWithCustomModules(): void {
   if (sharing) return;
   sharing = true;
-  const data: SharedPackagesData = { packages: SHARED_PACKAGES, parentURL: new URL('package.json', PACKAGE_ROOT).href, rootURL: PACKAGE_ROOT.href };
+  const data: SharedPackagesData = { packages: SHARED_PACKAGES, parentURL: new URL('package.json', PACKAGE_ROOT_URL).href, rootURL: PACKAGE_ROOT_URL.href };
   register(new URL('./shared-package-hooks.js', import.meta.url), { data });
 }
 
@@ -32,10 +31,8 @@ function sharePackagesWithCustomModules(): void {
 export async function loadCustomLayerModules(specifiers: string[]): Promise<void> {
   if (specifiers.length > 0) sharePackagesWithCustomModules();
   for (const specifier of specifiers) {
-    const isPath = specifier.startsWith('.') || specifier.startsWith('/') || /\.[cm]?js$/.test(specifier);
-    const target = isPath ? pathToFileURL(path.resolve(specifier)).href : specifier;
     try {
-      await import(target);
+      await import(isPathSpecifier(specifier) ? moduleUrl(specifier) : specifier);
     } catch (e) {
       throw new UsageError(`--custom-layers ${specifier}: cannot import (${(e as Error).message}).`);
     }

@@ -1,11 +1,9 @@
-import { routeInputs } from '../convert/route-inputs.js';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { KNOWN_BACKENDS } from '../backends/index.js';
-import { convertKerasModel } from '../convert/convert-model.js';
-import { weightsFromBundle } from '../convert/weight-source.js';
+import { convertBundle } from '../convert/convert-bundle.js';
 import { loadBundle } from '../keras/bundle.js';
+import { PACKAGE_ROOT } from '../package-root.js';
 import { runParity } from '../parity/run-parity.js';
 import { exportWithPython } from '../python-export/python-exporter.js';
 import { formatHtmlReport } from '../report/html-report.js';
@@ -14,7 +12,6 @@ import { writeModelDirectory } from '../tfjs-io/model-directory.js';
 import { EXIT_CODES_HELP, stringFlag, type Command } from './command.js';
 import { parityExitCode, parseBackends, useColor } from './parity-command.js';
 
-const PACKAGE_ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 
 /** The seed document's models (fixtures/seed/seed_models.py), our permanent end-to-end example. */
 const SEED_EXAMPLE = {
@@ -43,7 +40,7 @@ export const demoCommand: Command = {
       process.stderr.write(`demo: exporting ${factory} from Keras ...\n`);
       await exportWithPython({ out: bundleDir, factory, paths: [SEED_EXAMPLE.pythonPath], onProgress: (l) => process.stderr.write(`  ${l}\n`) });
       const bundle = await loadBundle(bundleDir);
-      const converted = await convertKerasModel(bundle.modelConfig, weightsFromBundle(bundle), `${bundleDir}/${bundle.manifest.model.config_file}`, await routeInputs(bundle.manifest, bundle.graphBytes));
+      const converted = await convertBundle(bundle);
       await writeModelDirectory(modelDir, converted);
       process.stderr.write(`demo: converted to ${path.relative(process.cwd(), modelDir)}\n`);
       targets.push({ bundleDir, modelDir });

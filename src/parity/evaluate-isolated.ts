@@ -4,7 +4,6 @@ import type { GoldenTensorRecord } from '../keras/bundle-manifest.js';
 import type { ComputedTensor } from './evaluate-model.js';
 import { goldenKey } from './evaluate-model.js';
 import { goldenTensor } from './golden-tensor.js';
-import { evaluateLayerGradientsInIsolation, type IsolatedGradientEvaluation } from './isolated-gradients.js';
 import { layerCalls, type TensorRef } from './layer-inputs.js';
 
 export interface IsolatedEvaluation {
@@ -12,13 +11,12 @@ export interface IsolatedEvaluation {
   computed: Map<string, ComputedTensor>;
   /** Layers that could not be run alone, with why. */
   skipped: Array<{ layer: string; reason: string }>;
-  /** Each layer's backward pass alone, on Keras's inputs and output gradients (isolated-gradients.ts). */
-  gradients: IsolatedGradientEvaluation;
 }
 
 /**
  * Layer-isolated mode: each layer is run alone on Keras's own outputs of the layers feeding it
- * (their goldens), so that an error upstream neither hides nor causes one downstream.
+ * (their goldens), so that an error upstream neither hides nor causes one downstream. Each layer's
+ * backward pass alone is isolated-gradients.ts's.
  */
 export async function evaluateLayersInIsolation(model: tf.LayersModel, bundle: Bundle): Promise<IsolatedEvaluation> {
   const goldens = bundle.manifest.goldens.tensors;
@@ -64,5 +62,5 @@ export async function evaluateLayersInIsolation(model: tf.LayersModel, bundle: B
       tf.dispose(inputs);
     }
   }
-  return { computed, skipped, gradients: await evaluateLayerGradientsInIsolation(model, bundle) };
+  return { computed, skipped };
 }

@@ -82,6 +82,18 @@ export interface BackendParity {
     /** Each layer's backward pass alone: Keras's output gradient backpropagated through it on Keras's inputs. */
     gradients: IsolatedGradientParity;
   };
+  /**
+   * The sections of parity modes registered beyond the built-in ones (parity/modes/), by mode name:
+   * a new mode needs no new field here. Absent when no such mode ran.
+   */
+  modes?: Record<string, ModeSection>;
+}
+
+/** A registered mode's own section of a backend's results. */
+export interface ModeSection {
+  tensors: TensorParity[];
+  /** Why the mode compared nothing, else null. */
+  notCompared: string | null;
 }
 
 /** Layer-isolated gradients (isolated-gradients.ts): weight gradients, and gradients into inputs used once. */

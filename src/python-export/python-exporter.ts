@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { PythonExportError } from '../errors.js';
+import { PACKAGE_ROOT } from '../package-root.js';
 
 export interface PythonExportOptions {
   out: string;
@@ -41,7 +41,6 @@ export interface PythonExportOptions {
  */
 const TENSORFLOW_STARTUP_NOISE = [/^WARNING: All log messages before absl::InitializeLog\(\)/, /^I0000 .*oneDNN custom operations are on/];
 
-const PACKAGE_ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 export const DEFAULT_EXPORT_TIMEOUT_SECONDS = 600;
 const MAX_KEPT_LINES = 200;
 const MAX_KEPT_LINE_CHARS = 8 * 1024;

@@ -1,14 +1,6 @@
-import type { ComparedTensor, ParityMode } from '../parity/parity-verdict.js';
+import { parityMode } from '../parity/modes/index.js';
+import type { ComparedTensor } from '../parity/parity-verdict.js';
 import { formatError } from './format-number.js';
-
-/** How each mode reads in a failure line. */
-export const MODE_NAMES: Record<ParityMode, string> = {
-  'end-to-end': 'end to end',
-  'layer-alone-forward': 'layer alone, forward',
-  'layer-alone-backward': 'layer alone, backward',
-  training: 'training mode',
-  'after-training': 'after training',
-};
 
 /**
  * "sequential_2 › layer dense_3 on wasm: 3 / 128 elements (2.3%) out of tolerance; worst ...;
@@ -19,7 +11,7 @@ export function describeFailure(model: string, backend: string, failure: Compare
   const { tensor: t, mode } = failure;
   const c = t.comparison;
   const head = `${model} › ${t.label} on ${backend}:`;
-  const where = `(${MODE_NAMES[mode]}${t.layer ? `, layer ${t.layer}` : ''})`;
+  const where = `(${parityMode(mode).title}${t.layer ? `, layer ${t.layer}` : ''})`;
   if (c.shapeMismatch) return `${head} ${c.shapeMismatch} ${where}`;
   const parts = [`${head} ${c.mismatches} / ${c.elements} elements (${((100 * c.mismatches) / Math.max(1, c.elements)).toFixed(1)}%) out of tolerance`];
   if (c.nonFiniteActual > 0) parts.push(`${c.nonFiniteActual} NaN/Inf in tfjs output`);

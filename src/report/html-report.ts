@@ -1,5 +1,6 @@
 import { ERROR_HISTOGRAM_DECADES } from '../parity/compare-tensors.js';
 import { outcomeOf, type BackendParity, type ModelParity, type ParityOutcome, type ParityRun, type TensorParity } from '../parity/parity-result.js';
+import { parityModes, type ChartSeries } from '../parity/modes/index.js';
 import { backendVerdict } from '../parity/parity-verdict.js';
 import { divergenceLines } from './divergence-lines.js';
 import { describeFailure } from './failure-line.js';
@@ -20,33 +21,14 @@ function ratioY(ratio: number): number {
   return CHART.top + ((RATIO_RANGE.max - log) / (RATIO_RANGE.max - RATIO_RANGE.min)) * plot;
 }
 
-type Marker = 'circle' | 'square' | 'triangle' | 'diamond';
+type Marker = ChartSeries['marker'];
 
-/** One series of the error-by-layer chart: which tensors, drawn how. */
-interface ChartSeries {
-  /** CSS class of its points and line; "out" (end-to-end layer outputs) is also what tests look for. */
-  cls: string;
-  legend: string;
-  marker: Marker;
-  hollow: boolean;
-  tensors: (backend: BackendParity) => TensorParity[];
+/** Every registered mode's chart series: forward, then backward; end to end filled, layer alone hollow; training mode last (each series' rank). */
+function chartSeries(): ChartSeries[] {
+  return parityModes()
+    .flatMap((mode) => mode.chartSeries)
+    .sort((x, y) => x.rank - y.rank);
 }
-
-/** Forward, then backward; end to end filled, layer alone hollow; training mode last. */
-const SERIES: ChartSeries[] = [
-  { cls: 'out', legend: 'layer output', marker: 'circle', hollow: false, tensors: (b) => b.tensors.filter((t) => t.kind === 'layer_output') },
-  { cls: 'alone', legend: 'layer output, layer run alone', marker: 'circle', hollow: true, tensors: (b) => b.isolated.tensors },
-  { cls: 'dy', legend: 'output gradient dL/dy', marker: 'triangle', hollow: false, tensors: (b) => b.tensors.filter((t) => t.kind === 'grad_layer_output') },
-  { cls: 'grad', legend: 'weight gradients', marker: 'square', hollow: false, tensors: (b) => b.tensors.filter((t) => t.kind === 'grad_weight') },
-  { cls: 'back-alone', legend: 'backward pass, layer run alone', marker: 'square', hollow: true, tensors: (b) => b.isolated.gradients.tensors },
-  {
-    cls: 'train',
-    legend: 'training mode: layer output or state after the pass',
-    marker: 'diamond',
-    hollow: false,
-    tensors: (b) => (b.training?.tensors ?? []).filter((t) => t.kind === 'layer_output' || t.kind === 'weight_after_pass'),
-  },
-];
 
 function markerSvg(marker: Marker, cx: number, cy: number, attributes: string, title: string): string {
   switch (marker) {
@@ -79,12 +61,12 @@ function divergenceMarker(x: number, row: number, id: string, text: string, cls:
 }
 
 /**
- * Error by layer in graph order, one series per comparison mode (SERIES), as log10 of the worst
+ * Error by layer in graph order, one series per comparison mode (chartSeries), as log10 of the worst
  * element's error over its allowed error, so the tolerance is the line at 0; the first divergence
  * of the forward and of the backward pass are marked.
  */
 function layerChart(backend: BackendParity, layerOrder: string[]): { svg: string; legend: string } {
-  const series = SERIES.map((s) => ({ ...s, byLayer: worstByLayer(s.tensors(backend)) })).filter((s) => s.byLayer.size > 0);
+  const series = chartSeries().map((s) => ({ ...s, byLayer: worstByLayer(s.tensors(backend)) })).filter((s) => s.byLayer.size > 0);
   const layers = layerOrder.filter((l) => series.some((s) => s.byLayer.has(l)));
   const plotWidth = CHART.width - CHART.left - CHART.right;
   const x = (i: number) => CHART.left + (layers.length <= 1 ? plotWidth / 2 : (i * plotWidth) / (layers.length - 1));

@@ -1,16 +1,14 @@
 import { printable } from './printable.js';
 import { outcomeOf, type BackendParity, type ParityRun, type TensorParity } from '../parity/parity-result.js';
-import { backendVerdict, type ParityMode } from '../parity/parity-verdict.js';
+import { parityModes } from '../parity/modes/index.js';
+import { backendVerdict } from '../parity/parity-verdict.js';
 import { divergenceLines } from './divergence-lines.js';
 import { describeFailure } from './failure-line.js';
 import { formatError } from './format-number.js';
-import { isolatedGradientsLine } from './isolated-gradients-line.js';
-import { trainingLines } from './training-lines.js';
+
+export { gradientsNotComparedLines } from './gradients-not-compared-line.js';
 
 const COLUMNS = ['model', 'layer or tensor', 'backend', 'max abs err', 'max rel err', 'tolerance', 'result'] as const;
-
-/** The modes the table has a row per tensor for; the layer-alone modes get a line each (modeLines), and their failures a failure line. */
-const TABLE_MODES: ReadonlySet<ParityMode> = new Set(['end-to-end', 'training', 'after-training']);
 
 /** The human-readable parity table, then a line per failure with the worst element. */
 export function formatParityTable(run: ParityRun, useColor: boolean): string {
@@ -25,7 +23,10 @@ export function formatParityTable(run: ParityRun, useColor: boolean): string {
       compared += verdict.compared.filter((c) => c.counted).length;
       failed += verdict.failures.length;
       failures.push(...verdict.failures.map((f) => describeFailure(model.model, backend.backend, f)));
-      for (const { tensor: t, counted } of verdict.compared.filter((c) => TABLE_MODES.has(c.mode))) {
+      // A row per tensor of the modes that ask for them (end to end, training, after training);
+      // the others (each layer alone) get their summary lines (modeLines), and their failures a failure line.
+      const tableModes = new Set(parityModes().filter((m) => m.tableRows).map((m) => m.name));
+      for (const { tensor: t, counted } of verdict.compared.filter((c) => tableModes.has(c.mode))) {
         shown.push(t);
         rows.push([
           printable(model.model, 200),
@@ -85,12 +86,6 @@ export function gradientsNotComparedOn(run: ParityRun): string[] {
   );
 }
 
-/** The line saying the end-to-end gradients were not compared, and why, or none. */
-export function gradientsNotComparedLines(model: string, b: BackendParity, paint: (text: string, code: number) => string): string[] {
-  if (!b.gradientsNotCompared) return [];
-  return [paint(`${model} on ${b.backend}, gradients (inputs, weights, layer outputs): NOT compared: ${b.gradientsNotCompared}; outputs and layer outputs were compared`, 33)];
-}
-
 /** " *" for a finite-difference reference, " †" where atol includes Keras's float32 error measured against float64, " *†" for both. */
 export function referenceMark(t: TensorParity): string {
   const mark = (t.source === 'finite_difference' ? '*' : '') + (t.float64Error != null ? '†' : '');
@@ -118,13 +113,7 @@ export function referenceFootnotes(tensors: TensorParity[]): string[] {
   return notes;
 }
 
-/** The lines on the other modes for one model on one backend: layer-isolated outputs and gradients, training. */
+/** Each registered mode's summary lines for one model on one backend (layer alone, training, after training, ...). */
 export function modeLines(model: string, b: BackendParity, paint: (text: string, code: number) => string): string[] {
-  const { tensors, failingLayers, skipped } = b.isolated;
-  const notRun = skipped.length > 0 ? `; not run alone: ${skipped.map((s) => `${s.layer} (${s.reason})`).join(', ')}` : '';
-  const isolated =
-    failingLayers.length === 0
-      ? `${model} on ${b.backend}, layer-isolated mode: ${tensors.length} layer outputs compared, all pass${notRun}`
-      : paint(`${model} on ${b.backend}, layer-isolated mode: out of tolerance when run alone on Keras's inputs: ${failingLayers.join(', ')}${notRun}`, 31);
-  return [...gradientsNotComparedLines(model, b, paint), isolated, isolatedGradientsLine(model, b, paint), ...trainingLines(model, b, paint)];
+  return parityModes().flatMap((mode) => mode.summaryLines(model, b, paint));
 }

@@ -1,8 +1,8 @@
 import type { BackendParity, TensorParity } from '../parity/parity-result.js';
 import { formatError } from './format-number.js';
 
-/** The terminal report's lines on training mode and on parity after training, for one model on one backend. */
-export function trainingLines(model: string, b: BackendParity, paint: (text: string, code: number) => string): string[] {
+/** The terminal report's line on training mode, for one model on one backend (none without training-mode goldens). */
+export function trainingModeLines(model: string, b: BackendParity, paint: (text: string, code: number) => string): string[] {
   const lines: string[] = [];
   const training = b.training;
   if (training) {
@@ -15,6 +15,12 @@ export function trainingLines(model: string, b: BackendParity, paint: (text: str
       lines.push(noGradients ? paint(text, 33) : text);
     } else lines.push(paint(`${head} out of tolerance: ${failing.join(', ')}${noGradients}`, 31));
   }
+  return lines;
+}
+
+/** The terminal report's lines on parity after training, one per optimizer run, for one model on one backend. */
+export function afterTrainingLines(model: string, b: BackendParity, paint: (text: string, code: number) => string): string[] {
+  const lines: string[] = [];
   const after = b.afterTraining;
   if (after) {
     const head = `${model} on ${b.backend}, after ${after.steps} optimizer steps:`;

@@ -1,0 +1,24 @@
+import type * as tf from '@tensorflow/tfjs';
+import type { Bundle } from '../keras/bundle.js';
+import { parityModes } from './modes/index.js';
+
+/** Each registered mode's evaluation, by mode name (null: the bundle has nothing for that mode). */
+export type BundleEvaluation = Record<string, unknown>;
+
+/**
+ * The one evaluation entry point: runs every registered parity mode on the converted model, on the
+ * active tfjs backend, with the bundle's goldens. Node (check-parity.ts) and the browser page
+ * (browser-session.ts, which imports this compiled module) call it unchanged; a page's result
+ * crosses to Node through tensor-codec.ts. `loadModel` gives a fresh copy of the converted model:
+ * one is shared by the modes, and a mode that trains takes its own.
+ */
+export async function evaluateBundle(loadModel: () => Promise<tf.LayersModel>, bundle: Bundle): Promise<BundleEvaluation> {
+  const model = await loadModel();
+  const evaluation: BundleEvaluation = {};
+  try {
+    for (const mode of parityModes()) evaluation[mode.name] = await mode.evaluate({ model, loadModel, bundle });
+  } finally {
+    model.dispose();
+  }
+  return evaluation;
+}
