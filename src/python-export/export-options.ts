@@ -5,7 +5,7 @@ import { z } from 'zod';
  * `python -m keras_bridge export --options-json -` on stdin. Python validates it against the JSON
  * Schema generated from this (python/keras_bridge/schemas/export-options.schema.json) and its own
  * flags parse into the same document (python/keras_bridge/cli.py), so an export option is one field
- * here plus its use in Python. The field names are those of keras_bridge.export()'s arguments.
+ * here plus its use in Python. The names are those exportWithPython() has always taken (its public API).
  * NAME=... values stay text: the exporter's one parser reads them (cli.py).
  */
 export const exportOptionsSchema = z
@@ -16,14 +16,14 @@ export const exportOptionsSchema = z
     modules: z.array(z.string().min(1)).default([]).describe('Python modules defining the custom classes of model (imported before factory)'),
     paths: z.array(z.string().min(1)).default([]).describe("directories prepended to Python's sys.path"),
     seed: z.number().int().nonnegative().default(0).describe('seeds the golden inputs and cotangents, and the factory\'s weights'),
-    batch_size: z.number().int().positive().default(2).describe('batch dimension of the golden inputs'),
-    input_ranges: z.array(z.string()).default([]).describe('NAME=[LOW:]HIGH for an integer input, NAME=P for a bool input'),
-    input_shapes: z.array(z.string()).default([]).describe('NAME=D1,D2,...: the sizes of an input after the batch; repeated for one input, several golden cases'),
-    layer_gradients: z.enum(['auto', 'always', 'never']).default('auto').describe('whether the goldens include dL/dy of every layer output'),
-    training_mode: z.boolean().default(true).describe('record a training=True pass with its random draws'),
-    train_steps: z.number().int().nonnegative().default(0).describe('also record the trainable weights after this many SGD and Adam steps'),
-    float64_reference: z.boolean().default(false).describe("measure each golden's float32 error against a float64 copy of the model"),
-    kernel_variants: z.boolean().default(true).describe("with float64_reference: also export under Keras's other float32 kernel variants"),
+    batchSize: z.number().int().positive().default(2).describe('batch dimension of the golden inputs'),
+    inputRanges: z.array(z.string()).default([]).describe('NAME=[LOW:]HIGH for an integer input, NAME=P for a bool input'),
+    inputShapes: z.array(z.string()).default([]).describe('NAME=D1,D2,...: the sizes of an input after the batch; repeated for one input, several golden cases'),
+    layerGradients: z.enum(['auto', 'always', 'never']).default('auto').describe('whether the goldens include dL/dy of every layer output'),
+    trainingMode: z.boolean().default(true).describe('record a training=True pass with its random draws'),
+    trainSteps: z.number().int().nonnegative().default(0).describe('also record the trainable weights after this many SGD and Adam steps'),
+    float64Reference: z.boolean().default(false).describe("measure each golden's float32 error against a float64 copy of the model"),
+    kernelVariants: z.boolean().default(true).describe("with float64Reference: also export under Keras's other float32 kernel variants"),
   })
   .strict();
 
