@@ -1,3 +1,4 @@
+import { EXIT } from '../exit-codes.js';
 import { routeInputs } from '../convert/route-inputs.js';
 import { parseRoutesFlag } from './routes-flag.js';
 import { convertKerasModel } from '../convert/convert-model.js';
@@ -61,7 +62,7 @@ export const convertCommand: Command = {
     const files = await writeModelDirectory(outDir, converted, { inputs: [modelPath] });
     if (args.values['json']) process.stdout.write(JSON.stringify(converted.report, null, 2) + '\n');
     else process.stdout.write(`${formatConversionReport(converted.report)}\nwrote ${outDir}: ${files.join(', ')}\n`);
-    return 0;
+    return EXIT.ok;
   },
 };
 
