@@ -71,6 +71,13 @@ describe('python-exporter: a wrong, crashing or hanging Python is a clear error 
     assert.match(stderr, /the Python exporter timed out after 2 s and was stopped \(raise the limit with --timeout SECONDS\); its last output:\n {2}started/);
   });
 
+  it("a Python exporter stopped by SIGTERM keeps the table's code for it (143), not input_error", async () => {
+    const python = await fakePython(GOOD_PROBE, 'echo "keras-bridge export: error: interrupted by SIGTERM; nothing written" >&2\nexit 143');
+    const r = await runCli(['export', '--out', path.join(tmp, 'bundle'), '--factory', 'seed_models:swish_model', '--python', python]);
+    assert.equal(r.exitCode, EXIT.interrupted_by_sigterm, r.stderr);
+    assert.match(r.stderr, /export: the Python exporter was interrupted by SIGTERM; nothing written/);
+  });
+
   it('a failing Python that floods stderr with escape sequences: the message is bounded and escaped', async () => {
     const python = await fakePython(GOOD_PROBE, `i=0; while [ $i -lt 3000 ]; do printf 'noise \\033[2J line %s %0200d\\n' $i 0 >&2; i=$((i+1)); done; exit 3`);
     const stderr = await exportWith(python);
