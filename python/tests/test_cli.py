@@ -235,3 +235,19 @@ def test_subprocess_input_error_exit_code(tmp_path):
     assert result.returncode == 2
     assert result.stderr.strip().splitlines()[-1].startswith(PREFIX)
     assert result.stdout == ""
+
+
+def test_every_option_of_the_schema_has_a_flag_and_a_use():
+    """A field added to exportOptionsSchema (TypeScript) fails here until cli.py gives it a flag and uses it."""
+    properties = contract.load_schema(contract.EXPORT_OPTIONS_SCHEMA)["properties"]
+    assert set(cli._FIELDS.values()) == set(properties)
+    base = {"out": "o", "factory": "m:f"}
+    other = {
+        "out": "p", "factory": "n:g", "modules": ["m"], "paths": ["d"], "seed": 1, "batchSize": 3, "inputRanges": ["ids=4"],
+        "inputShapes": ["x=3"], "layerGradients": "never", "trainingMode": False, "trainSteps": 2, "float64Reference": True,
+        "kernelVariants": False,
+    }
+    assert set(other) == set(properties) - {"model"}
+    for field, value in other.items():
+        assert cli.export_arguments({**base, field: value}) != cli.export_arguments(base), f"cli.export_arguments ignores {field}"
+    assert cli.export_arguments({"out": "o", "model": "x.keras"})["model"] == "x.keras"
