@@ -1,11 +1,13 @@
+import { EXIT } from './exit-codes.js';
 import { isPythonStdlibModule } from './keras/python-stdlib-modules.js';
 /**
- * Typed errors. The CLI maps them to exit codes: a user or input error is 2, a parity failure 1.
+ * Typed errors. The CLI maps them to exit codes (python/keras_bridge/schemas/exit-codes.json): a user
+ * or input error is input_error (2), unless the error says otherwise.
  * Every message names what is at fault (file, model, layer, field) and what to do next.
  */
 export class KerasBridgeError extends Error {
   /** Exit code the CLI uses when this error reaches it. */
-  readonly exitCode: number = 2;
+  readonly exitCode: number = EXIT.input_error;
   constructor(message: string) {
     super(message);
     this.name = new.target.name;
@@ -112,8 +114,17 @@ export class UnsupportedLayerError extends KerasBridgeError {}
 /** A weight whose shape or count does not match what the converted layer expects. */
 export class WeightMismatchError extends KerasBridgeError {}
 
-/** Python is missing, fails, or times out while exporting. */
-export class PythonExportError extends KerasBridgeError {}
+/**
+ * Python is missing, fails, or times out while exporting: input_error; or the exporter reported an
+ * internal error (a bug), which keeps its exit code internal_error (python-exporter.ts).
+ */
+export class PythonExportError extends KerasBridgeError {
+  override readonly exitCode: number;
+  constructor(message: string, exitCode: number = EXIT.input_error) {
+    super(message);
+    this.exitCode = exitCode;
+  }
+}
 
 /** A requested backend cannot run here. */
 export class BackendError extends KerasBridgeError {}

@@ -1,12 +1,19 @@
 """Command line: `python -m keras_bridge export ...`.
 
-Exit codes: 0 exported (the bundle's path is printed on stdout), 2 usage or input error,
-1 unexpected internal error, 130/143 interrupted by SIGINT/SIGTERM (nothing written). Errors are
-one stderr line `keras-bridge export: error: ...`; progress lines go to stderr too.
+Every export option is a field of one document (schemas/export-options.schema.json, generated
+from the TypeScript side's zod schema): `--options-json FILE` (or `-`, stdin) reads it, as
+`keras-bridge export` passes it; the flags are the same document for Python users, so an option is
+one schema field plus its use in run_export().
+
+Exit codes come from schemas/exit-codes.json (exit_codes.py), shared with the Node CLI: 0 exported
+(the bundle's path is printed on stdout), input_error (2) for usage or input errors, internal_error
+(70) for a bug, 130/143 interrupted by SIGINT/SIGTERM (nothing written). Errors are one stderr line
+`keras-bridge export: error: ...`; progress lines go to stderr too.
 """
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import signal
@@ -18,17 +25,20 @@ from pathlib import Path
 from . import __version__
 from .echo import bounded_message
 from .bundle_writer import Interrupted, check_destination, signals_raise
+from .contract import EXPORT_OPTIONS_SCHEMA, ContractError, validate, with_defaults
 from .errors import ExportError
+from .exit_codes import EXIT, help_text, interrupted
 
 PROG = "keras-bridge"
-EXIT_OK, EXIT_INTERNAL, EXIT_USAGE = 0, 1, 2
+# What --options-json may read: a document of a few hundred bytes, never a model.
+MAX_OPTIONS_BYTES = 1024 * 1024
 
 
 class _Parser(argparse.ArgumentParser):
     """argparse, but a usage error is one `<prog>: error: ...` line and exit code 2."""
 
     def error(self, message):  # noqa: D401 - argparse API
-        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+        self.exit(EXIT["input_error"], f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
 
 
 def _int_at_least(minimum: int, description: str):
@@ -77,6 +87,16 @@ def _input_shape(text: str) -> tuple:
     return name, shape
 
 
+def _checked(parse):
+    """An argparse type that checks the text with `parse` and keeps it as text: the document holds text."""
+
+    def check(text: str) -> str:
+        parse(text)
+        return text
+
+    return check
+
+
 def _probability(text: str) -> float | None:
     try:
         value = float(text)
@@ -99,11 +119,20 @@ def build_parser() -> argparse.ArgumentParser:
             "Write a keras-bridge bundle for one model: model.keras.json, weights.bin, goldens.bin "
             "and manifest.json, atomically (a failed export leaves nothing behind and keeps an "
             "existing bundle). Prints the bundle's path on stdout; progress and errors go to stderr. "
-            "Exit codes: 0 ok, 2 usage or input error, 1 internal error."
+            f"{help_text()}"
         ),
     )
-    export.add_argument("--out", required=True, metavar="DIR", help="bundle directory to write (replaced if it is a bundle)")
-    source = export.add_mutually_exclusive_group(required=True)
+    export.add_argument(
+        "--options-json",
+        metavar="FILE",
+        help=(
+            "read every option from one JSON document (FILE, or - for stdin; schema: "
+            "keras_bridge/schemas/export-options.schema.json), as keras-bridge export passes them; no other "
+            "flag may be given with it"
+        ),
+    )
+    export.add_argument("--out", metavar="DIR", help="bundle directory to write (replaced if it is a bundle)")
+    source = export.add_mutually_exclusive_group()
     source.add_argument(
         "--factory",
         metavar="MODULE:FN",
@@ -141,7 +170,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     export.add_argument(
         "--input-range",
-        type=_input_range,
+        type=_checked(_input_range),
         action="append",
         default=[],
         metavar="NAME=[LOW:]HIGH|NAME=P",
@@ -153,7 +182,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     export.add_argument(
         "--input-shape",
-        type=_input_shape,
+        type=_checked(_input_shape),
         action="append",
         default=[],
         metavar="NAME=D1,D2,...",
@@ -224,6 +253,92 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# The document's field for each flag's argparse dest (flags are the document, spelled for a shell).
+_FIELDS = {
+    "out": "out", "factory": "factory", "model": "model", "module": "modules", "path": "paths", "seed": "seed",
+    "batch_size": "batchSize", "input_range": "inputRanges", "input_shape": "inputShapes",
+    "layer_gradients": "layerGradients", "training_mode": "trainingMode", "float64_reference": "float64Reference",
+    "kernel_variants": "kernelVariants", "train_steps": "trainSteps",
+}
+
+
+def _export_parser(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    return commands.choices["export"]
+
+
+def options_from_args(args, parser: argparse.ArgumentParser | None = None) -> dict:
+    """The export options document of parsed flags; --options-json's document as read (checked in run_export)."""
+    parser = parser or build_parser()
+    export = _export_parser(parser)
+    given = [a.option_strings[0] for a in export._actions if a.dest in _FIELDS and getattr(args, a.dest) != a.default]
+    if args.options_json is not None:
+        if given:
+            export.error(f"--options-json: give every option in the document, not also as flags ({', '.join(given)})")
+        return read_options_document(args.options_json)
+    if args.out is None:
+        export.error("the following arguments are required: --out")
+    if args.factory is None and args.model is None:
+        export.error("one of the arguments --factory --model is required")
+    return {field: getattr(args, dest) for dest, field in _FIELDS.items() if getattr(args, dest) is not None}
+
+
+def read_options_document(source: str) -> dict:
+    """The JSON document at `source` (- for stdin); ExportError when it cannot be read or is not JSON."""
+    where = "stdin" if source == "-" else source
+    try:
+        if source == "-":
+            text = sys.stdin.read(MAX_OPTIONS_BYTES + 1)
+        else:
+            with open(source, encoding="utf-8") as handle:
+                text = handle.read(MAX_OPTIONS_BYTES + 1)
+    except OSError as exc:
+        raise ExportError(f"--options-json {where}: cannot be read ({exc.strerror or exc})") from exc
+    except UnicodeDecodeError as exc:
+        raise ExportError(f"--options-json {where}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
+    if len(text) > MAX_OPTIONS_BYTES:
+        raise ExportError(f"--options-json {where}: over {MAX_OPTIONS_BYTES} bytes; an options document is a few hundred")
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        raise ExportError(f"--options-json {where}: not JSON ({exc})") from exc
+
+
+def _parsed(parse, text: str, field: str):
+    try:
+        return parse(text)
+    except argparse.ArgumentTypeError as exc:
+        raise ExportError(f"export options: {field}: {exc}") from exc
+
+
+def export_arguments(options: dict) -> dict:
+    """The options document, checked against its schema (defaults filled in), as export()'s keyword arguments."""
+    if not isinstance(options, dict):
+        raise ExportError(f"export options: expected a JSON object, got {type(options).__name__}")
+    options = with_defaults(EXPORT_OPTIONS_SCHEMA, options)
+    try:
+        validate(EXPORT_OPTIONS_SCHEMA, options)
+    except ContractError as exc:
+        raise ExportError(f"export options: {exc}") from exc
+    if ("factory" in options) == ("model" in options):
+        raise ExportError("export options: give exactly one of factory (MODULE:FN) and model (a .keras or .h5 file)")
+    return {
+        "out": options["out"],
+        **{key: options[key] for key in ("factory", "model") if key in options},
+        "modules": options["modules"],
+        "paths": options["paths"],
+        "seed": options["seed"],
+        "batch_size": options["batchSize"],
+        "input_ranges": dict(_parsed(_input_range, text, "inputRanges") for text in options["inputRanges"]),
+        "input_shapes": _grouped([_parsed(_input_shape, text, "inputShapes") for text in options["inputShapes"]]),
+        "layer_gradients": options["layerGradients"],
+        "training_mode": options["trainingMode"],
+        "train_steps": options["trainSteps"],
+        "float64_reference": options["float64Reference"],
+        "kernel_variants": options["kernelVariants"],
+    }
+
+
 def _grouped(pairs: list) -> dict:
     """[(name, shape), ...] as {name: [shape, ...]}, in the order given."""
     grouped: dict = {}
@@ -237,63 +352,68 @@ def _format_warning(message, category, filename, lineno, line=None):
     return f"warning: {category.__name__}: {text}\n"
 
 
-def run_export(args) -> int:
+def run_export(options: dict) -> int:
+    """Exports as the options document says (export_arguments checks it)."""
     from .loading import load_factory, load_model_file, prepend_paths, import_module
     from .progress import to_stderr
 
-    prepend_paths(args.path)
-    if args.model:
+    arguments = export_arguments(options)
+    prepend_paths(arguments["paths"])
+    if "model" in arguments:
         # Refused before the (long) export: never write over the model file or a directory holding it.
-        check_destination(Path(args.out), (args.model,))
-    if args.factory:
-        for name in args.module:
+        check_destination(Path(arguments["out"]), (arguments["model"],))
+    if "factory" in arguments:
+        for name in arguments["modules"]:
             import_module(name)
-        model = load_factory(args.factory, args.seed)
-        to_stderr(f"built {model.name} from {args.factory}")
+        model = load_factory(arguments["factory"], arguments["seed"])
+        to_stderr(f"built {model.name} from {arguments['factory']}")
     else:
-        model = load_model_file(args.model, args.module)
-        to_stderr(f"loaded {model.name} from {args.model}")
+        model = load_model_file(arguments["model"], arguments["modules"])
+        to_stderr(f"loaded {model.name} from {arguments['model']}")
 
     from .exporter import export
     from .kernel_variants import Rebuild
 
     path = export(
         model,
-        args.out,
-        seed=args.seed,
-        batch_size=args.batch_size,
-        input_ranges=dict(args.input_range),
-        input_shapes=_grouped(args.input_shape),
-        layer_gradients=args.layer_gradients,
-        training_mode=args.training_mode,
-        train_steps=args.train_steps,
-        float64_reference=args.float64_reference,
-        kernel_variants=args.kernel_variants,
-        rebuild=Rebuild.from_cli(args),
-        source_roots=args.path,
+        arguments["out"],
+        seed=arguments["seed"],
+        batch_size=arguments["batch_size"],
+        input_ranges=arguments["input_ranges"],
+        input_shapes=arguments["input_shapes"],
+        layer_gradients=arguments["layer_gradients"],
+        training_mode=arguments["training_mode"],
+        train_steps=arguments["train_steps"],
+        float64_reference=arguments["float64_reference"],
+        kernel_variants=arguments["kernel_variants"],
+        rebuild=Rebuild.from_options(arguments),
+        source_roots=arguments["paths"],
         progress=to_stderr,
     )
     print(path, flush=True)
-    return EXIT_OK
+    return EXIT["ok"]
 
 
 def main(argv=None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
     prefix = f"{PROG} {args.command}: error:"
     previous_format = warnings.formatwarning
     warnings.formatwarning = _format_warning
     try:
+        options = options_from_args(args, parser)
         with signals_raise():
-            return run_export(args)
+            return run_export(options)
     except ExportError as exc:
         # Bounded and escaped: messages echo names and values from the user's files.
         print(f"{prefix} {bounded_message(str(exc))}", file=sys.stderr, flush=True)
-        return EXIT_USAGE
+        return EXIT["input_error"]
     except (KeyboardInterrupt, Interrupted) as exc:
         # The bundle writer has removed its temporary directory; the shell's code for the signal.
         signum = exc.signum if isinstance(exc, Interrupted) else signal.SIGINT
-        print(f"{prefix} interrupted by {signal.Signals(signum).name}; nothing written", file=sys.stderr, flush=True)
-        return 128 + int(signum)
+        name = signal.Signals(signum).name
+        print(f"{prefix} interrupted by {name}; nothing written", file=sys.stderr, flush=True)
+        return interrupted(name)
     except Exception as exc:
         detail = bounded_message(" ".join(re.sub(r"\x1b\[[0-9;]*m", "", str(exc)[:4000]).split()), 500) or "(no message)"
         print(
@@ -304,7 +424,7 @@ def main(argv=None) -> int:
         )
         if os.environ.get("KERAS_BRIDGE_DEBUG"):
             traceback.print_exc()
-        return EXIT_INTERNAL
+        return EXIT["internal_error"]
     finally:
         warnings.formatwarning = previous_format
 

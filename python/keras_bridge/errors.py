@@ -1,11 +1,11 @@
-"""The one exception type that means "the caller's input is at fault" (CLI exit code 2)."""
+"""The one exception type that means "the caller's input is at fault" (CLI exit code input_error, 2)."""
 
 
 class ExportError(Exception):
     """A usage or input problem: bad path, unimportable module, unsupported model, ...
 
     The message is one line that names the file, module or layer at fault. Anything else
-    raised during an export is an internal error (CLI exit code 1).
+    raised during an export is an internal error (CLI exit code internal_error, 70; exit_codes.py).
     """
 
 

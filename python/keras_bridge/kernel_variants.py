@@ -91,11 +91,12 @@ class Rebuild:
     paths: list = field(default_factory=list)  # --path DIRS, absolute
 
     @classmethod
-    def from_cli(cls, args) -> "Rebuild":
-        model_args = ["--factory", args.factory] if args.factory else ["--model", str(Path(args.model).resolve())]
-        if args.module:
-            model_args += ["--module", *args.module]
-        return cls(model_args, [str(Path(p).resolve()) for p in args.path or []])
+    def from_options(cls, options: dict) -> "Rebuild":
+        """From the CLI's export options document (cli.py)."""
+        model_args = ["--factory", options["factory"]] if options.get("factory") else ["--model", str(Path(options["model"]).resolve())]
+        if options.get("modules"):
+            model_args += ["--module", *options["modules"]]
+        return cls(model_args, [str(Path(p).resolve()) for p in options.get("paths") or []])
 
 
 def _saved_model_rebuild(model, scratch: Path) -> tuple:

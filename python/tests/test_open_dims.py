@@ -97,6 +97,6 @@ def test_a_fixed_dimension_must_be_given_as_the_model_has_it(tmp_path):
 
 def test_the_cli_groups_repeated_input_shapes_into_cases():
     args = cli.build_parser().parse_args(["export", "--out", "x", "--factory", "m:f", "--input-shape", "ids=9", "--input-shape", "ids=4", "--input-shape", "image=8,9,3"])
-    assert cli._grouped(args.input_shape) == {"ids": [(9,), (4,)], "image": [(8, 9, 3)]}
+    assert cli.export_arguments(cli.options_from_args(args))["input_shapes"] == {"ids": [(9,), (4,)], "image": [(8, 9, 3)]}
     with pytest.raises(SystemExit):
         cli.build_parser().parse_args(["export", "--out", "x", "--factory", "m:f", "--input-shape", "ids=a"])

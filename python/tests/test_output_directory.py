@@ -18,6 +18,7 @@ from conftest import PYTHON_DIR
 from keras_bridge import bundle_writer, cli
 from keras_bridge.bundle_writer import Interrupted, check_destination, write_bundle
 from keras_bridge.errors import ExportError
+from keras_bridge.exit_codes import EXIT
 
 MANIFEST = json.dumps({"format": "keras-bridge-bundle", "format_version": 1}).encode()
 
@@ -45,7 +46,7 @@ def test_cli_refuses_the_model_file_and_the_directories_holding_it(tmp_path, cap
     for out, why in [(model, "is the input"), (models, "contains the input"), (tmp_path, "contains the input")]:
         code = cli.main(["export", "--model", str(model), "--out", str(out)])
         err = capsys.readouterr().err
-        assert code == cli.EXIT_USAGE, err
+        assert code == EXIT["input_error"], err
         assert f"--out {out}: {why} {model}; refusing to replace it (choose a new or empty directory)" in err
     assert model.read_bytes() == b"not loaded: refused before"
 

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { KerasBridgeError } from '../errors.js';
+import { exitCodesHelp } from '../exit-codes.js';
 
 /** A CLI flag, described once: parsing and --help both come from this. */
 export interface FlagSpec {
@@ -80,14 +81,5 @@ export function numberFlag(args: ParsedArgs, command: string, name: string): num
   return value;
 }
 
-export const EXIT_CODES_HELP = [
-  'Exit codes:',
-  '  0  success (for parity: every compared tensor within tolerance)',
-  '  1  parity failure: at least one tensor out of tolerance, or NaN/Inf',
-  '  3  parity incomplete: every compared tensor within tolerance, but a layer runs an operation',
-  '     tfjs cannot differentiate (TopK, Einsum, dilated Conv2D, ...), so the gradients were not',
-  '     compared; the report names the operation and the layer',
-  '  2  usage or input error: bad flags, missing or corrupt bundle, unregistered or',
-  '     mis-configured custom layer, weight mismatch, unavailable backend, Python export failed',
-  ' 70  internal error (a bug in keras-bridge: please report it with the message)',
-];
+/** The shared exit-code table (python/keras_bridge/schemas/exit-codes.json), as --help lines. */
+export const EXIT_CODES_HELP = exitCodesHelp();

@@ -1,3 +1,4 @@
+import { EXIT } from '../exit-codes.js';
 import { parseRoutesFlag } from './routes-flag.js';
 import { convertSource } from '../convert/convert-bundle.js';
 import { formatConversionReport } from '../report/conversion-table.js';
@@ -60,7 +61,7 @@ export const convertCommand: Command = {
     const files = await writeModelDirectory(outDir, converted, { inputs: [modelPath] });
     if (args.values['json']) process.stdout.write(JSON.stringify(converted.report, null, 2) + '\n');
     else process.stdout.write(`${formatConversionReport(converted.report)}\nwrote ${outDir}: ${files.join(', ')}\n`);
-    return 0;
+    return EXIT.ok;
   },
 };
 

@@ -1,3 +1,4 @@
+import { EXIT } from '../exit-codes.js';
 import { writeFile } from 'node:fs/promises';
 import { inspectModel } from '../inspect/inspect-model.js';
 import { formatInspectReport } from '../report/inspect-table.js';
@@ -43,6 +44,6 @@ export const inspectCommand: Command = {
     const json = stringFlag(args, 'json');
     if (json) await writeFile(json, JSON.stringify(report, null, 2) + '\n');
     process.stdout.write(formatInspectReport(report) + '\n');
-    return 0;
+    return EXIT.ok;
   },
 };

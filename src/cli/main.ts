@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import * as tf from '@tensorflow/tfjs';
 import { KerasBridgeError } from '../errors.js';
+import { EXIT } from '../exit-codes.js';
 import { printableMessage } from '../report/printable.js';
 import { commandHelp, parseCommandArgs, type Command } from './command.js';
 import { convertCommand } from './convert-command.js';
@@ -14,7 +15,6 @@ import { parityCommand } from './parity-command.js';
 tf.enableProdMode();
 
 const COMMANDS: Command[] = [exportCommand, convertCommand, scaffoldCommand, inspectCommand, parityCommand, demoCommand];
-const INTERNAL_ERROR = 70;
 
 function mainHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
@@ -32,17 +32,17 @@ async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(mainHelp() + '\n');
-    return name ? 0 : 2;
+    return name ? EXIT.ok : EXIT.input_error;
   }
   const command = COMMANDS.find((c) => c.name === name);
   if (!command) {
     process.stderr.write(`keras-bridge: unknown command '${name}'.\n\n${mainHelp()}\n`);
-    return 2;
+    return EXIT.input_error;
   }
   const args = parseCommandArgs(command, rest);
   if (args.values['help']) {
     process.stdout.write(commandHelp(command) + '\n');
-    return 0;
+    return EXIT.ok;
   }
   return command.run(args);
 }
@@ -57,7 +57,7 @@ main(process.argv.slice(2)).then(
       process.exitCode = error.exitCode;
     } else {
       process.stderr.write(`keras-bridge: internal error: ${printableMessage((error as Error)?.stack ?? String(error))}\n`);
-      process.exitCode = INTERNAL_ERROR;
+      process.exitCode = EXIT.internal_error;
     }
   },
 );

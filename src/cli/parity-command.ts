@@ -1,4 +1,5 @@
 import { KNOWN_BACKENDS, type BackendName } from '../backends/index.js';
+import { EXIT } from '../exit-codes.js';
 import { outcomeOf, type ParityRun } from '../parity/parity-result.js';
 import { runParity } from '../parity/run-parity.js';
 import type { Tolerance } from '../parity/tolerance.js';
@@ -75,9 +76,9 @@ export const parityCommand: Command = {
   },
 };
 
-/** 0 pass, 1 a tensor out of tolerance, 3 every compared tensor within tolerance but gradients not compared (EXIT_CODES_HELP). */
+/** ok, parity_failure (a tensor out of tolerance), parity_incomplete (every compared tensor within tolerance, gradients not compared). */
 export function parityExitCode(run: ParityRun): number {
-  return { pass: 0, fail: 1, incomplete: 3 }[outcomeOf(run)];
+  return { pass: EXIT.ok, fail: EXIT.parity_failure, incomplete: EXIT.parity_incomplete }[outcomeOf(run)];
 }
 
 export function parseBackends(list: string): BackendName[] {

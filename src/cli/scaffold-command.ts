@@ -1,3 +1,4 @@
+import { EXIT } from '../exit-codes.js';
 import path from 'node:path';
 import { scaffoldBundle } from '../scaffold/scaffold-bundle.js';
 import { EXIT_CODES_HELP, UsageError, stringFlag, type Command } from './command.js';
@@ -33,6 +34,6 @@ export const scaffoldCommand: Command = {
       for (const todo of c.todo) process.stdout.write(`  TODO ${todo}\n`);
     }
     process.stdout.write(`wrote ${out}: custom-layers/ (${classes.length} classes, index.ts), parity.test.ts\n`);
-    return 0;
+    return EXIT.ok;
   },
 };

@@ -92,10 +92,19 @@ const gradLayerOutputGolden = z.object({
   index: z.number().int(),
   ...goldenBase,
 });
+/** How an input's golden values were drawn (docs/bundle-format.md, "Golden inputs"); at most one, absent for a plain float input. */
+const inputDrawRecord = {
+  integer_range: z.object({ low: z.number().int(), high: z.number().int(), origin: z.string() }).optional(),
+  padding_mask: z.object({ lengths: z.array(z.number().int().nonnegative()), origin: z.string() }).optional(),
+  bool_values: z.object({ true_probability: z.number(), origin: z.string(), true_count: z.number().int().nonnegative(), false_count: z.number().int().nonnegative() }).optional(),
+  /** A float input read by a Masking layer: how many timesteps took its mask value. */
+  masked_timesteps: z.object({ layer: z.string(), mask_value: z.number(), count: z.number().int().nonnegative() }).optional(),
+};
 const goldenTensor = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('input'), index: z.number().int(), name: z.string(), ...goldenBase }),
+  z.object({ kind: z.literal('input'), index: z.number().int(), name: z.string(), ...inputDrawRecord, ...goldenBase }),
   outputGolden,
-  z.object({ kind: z.literal('cotangent'), index: z.number().int(), ...goldenBase }),
+  /** `name`: the output's (absent in older bundles). */
+  z.object({ kind: z.literal('cotangent'), index: z.number().int(), name: z.string().optional(), ...goldenBase }),
   layerOutputGolden,
   gradInputGolden,
   gradWeightGolden,

@@ -3,37 +3,20 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { PythonExportError } from '../errors.js';
 import { PACKAGE_ROOT } from '../package-root.js';
+import { EXIT, exitCodeName } from '../exit-codes.js';
+import { describeZodIssue } from '../keras/zod-issues.js';
+import { exportOptionsSchema, type ExportOptionsInput } from './export-options.js';
 
-export interface PythonExportOptions {
-  out: string;
-  /** `module:function` returning a built Keras model. */
-  factory?: string;
-  /** A .keras file; `modules` must then define its custom classes. */
-  model?: string;
-  modules?: string[];
-  /** Directories prepended to Python's sys.path. */
-  paths?: string[];
-  seed?: number;
-  batchSize?: number;
-  /** 'auto', 'always' or 'never': grad_layer_output goldens (--layer-gradients; Python checks the value). */
-  layerGradients?: string;
-  /** `NAME=[LOW:]HIGH`: where golden values of an integer input are drawn from. */
-  inputRanges?: string[];
-  /** `NAME=D1,D2,...`: the sizes of an input's open dimensions; repeated for one input, several golden cases (--input-shape). */
-  inputShapes?: string[];
-  /** false: no training-mode goldens (--no-training-mode). */
-  trainingMode?: boolean;
-  /** Record trainable weights after this many SGD and Adam steps (--train-steps). */
-  trainSteps?: number;
-  /** Measure each golden's float32 error against a float64 copy of the model and add it to its reference_error (--float64-reference). */
-  float64Reference?: boolean;
-  /** With float64Reference: also export under Keras's other float32 kernel variants (default true; false: --no-kernel-variants). */
-  kernelVariants?: boolean;
+/**
+ * The export options document (export-options.ts; Python reads the same fields), and how to run Python.
+ * The document's fields are exportOptionsSchema's: a new export option is a field there, not here.
+ */
+export type PythonExportOptions = ExportOptionsInput & {
   python?: string;
   timeoutSeconds?: number;
   /** Receives each line the exporter prints to stderr (its progress and errors). */
   onProgress?: (line: string) => void;
-}
+};
 
 /**
  * TensorFlow's C++ start-up notices, printed even with TF_CPP_MIN_LOG_LEVEL=3 (only disabling
@@ -80,7 +63,7 @@ export async function checkPython(python: string): Promise<void> {
   const result = await execa(python, ['-c', PROBE], { reject: false, timeout: PROBE_TIMEOUT_SECONDS * 1000, stdout: 'pipe', stderr: 'pipe' });
   const said = boundedTail(`${String(result.stdout ?? '')}\n${String(result.stderr ?? '')}`, 5, 1024);
   if (result.timedOut) throw new PythonExportError(`${python} did not answer a version check within ${PROBE_TIMEOUT_SECONDS} s. ${FIX}`);
-  if (result.exitCode !== 0) {
+  if (result.exitCode !== EXIT.ok) {
     const why = result.exitCode === undefined ? `cannot be started (${escapeControls((result.message ?? "").split('\n')[0] ?? '')})` : result.signal ? `was killed by ${result.signal}` : `exited with code ${result.exitCode}`;
     throw new PythonExportError(`${python} is not a working Python: a version check ${why}${said ? `:\n  ${said}` : ''}\n${FIX}`);
   }
@@ -126,33 +109,29 @@ export function boundedTail(text: string, maxLines = 40, maxBytes = 8 * 1024): s
   return `${dropped > 0 || cut ? '(earlier output left out)\n  ' : ''}${joined}`;
 }
 
-/** Runs `python -m keras_bridge export ...`, surfacing its stderr and exit code. */
+/**
+ * Runs `python -m keras_bridge export --options-json -` with the options document on stdin, surfacing
+ * its stderr; its exit code is read through the shared table (exit-codes.ts): its internal error stays
+ * internal_error, anything else that fails is input_error (a Python that cannot export), never a parity code.
+ */
 export async function exportWithPython(options: PythonExportOptions): Promise<string> {
-  if (!options.factory === !options.model) {
+  const { python: explicitPython, timeoutSeconds: timeout, onProgress, ...fields } = options;
+  const parsed = exportOptionsSchema.safeParse(fields);
+  if (!parsed.success) throw new PythonExportError(`export options: ${parsed.error.issues.map(describeZodIssue).join('; ')}`);
+  const document = parsed.data;
+  if (!document.factory === !document.model) {
     throw new PythonExportError('export: give exactly one of --factory MODULE:FN or --model FILE.keras.');
   }
-  const python = resolvePython(options.python);
+  const python = resolvePython(explicitPython);
   await checkPython(python);
-  const args = ['-m', 'keras_bridge', 'export', '--out', options.out];
-  if (options.factory) args.push('--factory', options.factory);
-  if (options.model) args.push('--model', options.model);
-  for (const m of options.modules ?? []) args.push('--module', m);
-  for (const p of options.paths ?? []) args.push('--path', p);
-  if (options.seed !== undefined) args.push('--seed', String(options.seed));
-  if (options.batchSize !== undefined) args.push('--batch-size', String(options.batchSize));
-  if (options.layerGradients !== undefined) args.push('--layer-gradients', options.layerGradients);
-  for (const range of options.inputRanges ?? []) args.push('--input-range', range);
-  for (const shape of options.inputShapes ?? []) args.push('--input-shape', shape);
-  if (options.trainingMode === false) args.push('--no-training-mode');
-  if (options.trainSteps !== undefined) args.push('--train-steps', String(options.trainSteps));
-  if (options.float64Reference === true) args.push('--float64-reference');
-  if (options.float64Reference === true && options.kernelVariants === false) args.push('--no-kernel-variants');
-  const timeoutSeconds = options.timeoutSeconds ?? DEFAULT_EXPORT_TIMEOUT_SECONDS;
+  const args = ['-m', 'keras_bridge', 'export', '--options-json', '-'];
+  const timeoutSeconds = timeout ?? DEFAULT_EXPORT_TIMEOUT_SECONDS;
   const stderrLines: string[] = [];
   const child = execa(python, args, {
     reject: false,
     timeout: timeoutSeconds * 1000,
     env: { TF_CPP_MIN_LOG_LEVEL: '3' },
+    input: JSON.stringify(document),
     stdout: 'pipe',
     stderr: 'pipe',
   });
@@ -162,7 +141,7 @@ export async function exportWithPython(options: PythonExportOptions): Promise<st
       // Kept bounded: a child printing without end must not fill our memory.
       stderrLines.push(line.length > MAX_KEPT_LINE_CHARS ? `${line.slice(0, MAX_KEPT_LINE_CHARS)}… (${line.length - MAX_KEPT_LINE_CHARS} more characters)` : line);
       if (stderrLines.length > 2 * MAX_KEPT_LINES) stderrLines.splice(0, stderrLines.length - MAX_KEPT_LINES);
-      options.onProgress?.(escapeControls(line.slice(0, MAX_KEPT_LINE_CHARS)));
+      onProgress?.(escapeControls(line.slice(0, MAX_KEPT_LINE_CHARS)));
     }
   });
   const result = await child;
@@ -174,12 +153,24 @@ export async function exportWithPython(options: PythonExportOptions): Promise<st
   if (result.exitCode === undefined && result.signal) {
     throw new PythonExportError(`export: the Python exporter crashed (killed by ${result.signal}; ${python})${quoted}`);
   }
-  if (result.exitCode !== 0) {
+  if (result.exitCode !== EXIT.ok) {
     // Its own error lines (`keras-bridge export: error: ...`), or the tail when there are none.
     const errorLines = stderrLines.filter((l) => l.includes('error')).slice(-3);
     const tail = errorLines.length > 0 ? boundedTail(errorLines.join('\n'), 3) : boundedTail(stderrLines.join('\n'));
-    const cause = result.exitCode === undefined ? `could not start ${python}: ${escapeControls((result.message ?? "").split('\n')[0] ?? '')}` : `exited with code ${result.exitCode}`;
-    throw new PythonExportError(`export: Python exporter ${cause}${tail ? `:\n  ${tail}` : ' (it printed nothing)'}`);
+    const said = tail ? `:\n  ${tail}` : ' (it printed nothing)';
+    if (result.exitCode === undefined) {
+      throw new PythonExportError(`export: Python exporter could not start ${python}: ${escapeControls((result.message ?? '').split('\n')[0] ?? '')}${said}`);
+    }
+    const name = exitCodeName(result.exitCode);
+    if (name === 'internal_error') {
+      throw new PythonExportError(`export: the Python exporter failed with an internal error (a bug in keras_bridge: please report it with this message)${said}`, EXIT.internal_error);
+    }
+    if (name === 'interrupted_by_sigint' || name === 'interrupted_by_sigterm') {
+      throw new PythonExportError(`export: the Python exporter was interrupted by ${name.slice('interrupted_by_'.length).toUpperCase()}; nothing written`, result.exitCode);
+    }
+    // input_error is its own verdict on the input; any other code is not the exporter's (the interpreter failed before it ran).
+    const cause = `exited with code ${result.exitCode}${name === 'input_error' ? '' : ", not one of keras_bridge's exit codes (its interpreter failed before the exporter ran)"}`;
+    throw new PythonExportError(`export: Python exporter ${cause}${said}`);
   }
-  return String(result.stdout).trim() || options.out;
+  return String(result.stdout).trim() || fields.out;
 }
