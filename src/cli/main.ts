@@ -9,11 +9,12 @@ import { exportCommand } from './export-command.js';
 import { inspectCommand } from './inspect-command.js';
 import { scaffoldCommand } from './scaffold-command.js';
 import { parityCommand } from './parity-command.js';
+import { reportCommand } from './report-command.js';
 
 // Production mode silences tfjs's console advice (e.g. the cpu backend's 'install tfjs-node' banner).
 tf.enableProdMode();
 
-const COMMANDS: Command[] = [exportCommand, convertCommand, scaffoldCommand, inspectCommand, parityCommand, demoCommand];
+const COMMANDS: Command[] = [exportCommand, convertCommand, scaffoldCommand, inspectCommand, parityCommand, reportCommand, demoCommand];
 const INTERNAL_ERROR = 70;
 
 function mainHelp(): string {
