@@ -2,6 +2,7 @@ import { loadParityResults } from '../parity/load-results.js';
 import { formatHtmlReport } from '../report/html-report.js';
 import { formatJUnit } from '../report/junit-report.js';
 import { formatParityTable } from '../report/parity-table.js';
+import { printableStrings } from '../report/printable.js';
 import { formatRunComparison } from '../report/run-comparison.js';
 import { writeOutputFile } from '../tfjs-io/output-file.js';
 import { UsageError, stringFlag, type Command } from './command.js';
@@ -54,9 +55,10 @@ export const reportCommand: Command = {
     if (junit) await writeOutputFile('--junit', junit, formatJUnit(run), inputs);
     const html = stringFlag(args, 'html');
     if (html) await writeOutputFile('--html', html, formatHtmlReport(run), inputs);
+    // The HTML and the XML escape what they show; the terminal gets no control character from the files.
     const color = useColor(args);
-    process.stdout.write(formatParityTable(run, color) + '\n');
-    if (baseline) process.stdout.write('\n' + formatRunComparison(baseline, run, { baseline: baselineFile!, current: file }, color) + '\n');
+    process.stdout.write(formatParityTable(printableStrings(run), color) + '\n');
+    if (baseline) process.stdout.write('\n' + formatRunComparison(printableStrings(baseline), printableStrings(run), { baseline: baselineFile!, current: file }, color) + '\n');
     return parityExitCode(run);
   },
 };

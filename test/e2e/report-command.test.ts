@@ -69,6 +69,20 @@ describe('keras-bridge report: saved results rendered again', function () {
     assert.match(same.stdout, /compare: 2 model × backend pairs; no outcome changed$/);
   });
 
+  it('prints no control character from the file: a hostile backend name is shown escaped', async () => {
+    const saved = JSON.parse(await readFile(V1, 'utf8')) as { models: Array<{ backends: Array<{ backend: string; gradientsNotCompared: string | null }> }> };
+    saved.models[0]!.backends[0]!.backend = 'cpu\u001b]0;owned\u0007';
+    saved.models[1]!.backends[0]!.gradientsNotCompared = 'reason \u202e spoofed';
+    const hostile = path.join(tmp, 'hostile.json');
+    await writeFile(hostile, JSON.stringify(saved));
+    const r = await runCli(['report', hostile, '--compare', V1]);
+    assert.equal(r.exitCode, 1, r.stderr);
+    assert.match(r.stdout, /swish on cpu\\u001b\]0;owned\\u0007: first diverging layer/);
+    assert.match(r.stdout, /reason \\u202e spoofed/);
+    assert.match(r.stdout, /^ {2}swish on cpu\\u001b\]0;owned\\u0007: only in /m);
+    assert.doesNotMatch(r.stdout, /[\u0000-\u0008\u000b-\u001f\u007f\u202e]/);
+  });
+
   it('refuses bad results files and usage with exit 2 and a message naming the file and the field', async () => {
     const saved = JSON.parse(await readFile(V1, 'utf8')) as { models: Array<{ backends: Array<{ tensors: Array<{ comparison: Record<string, unknown> }> }> }> };
     saved.models[0]!.backends[0]!.tensors[3]!.comparison['shape'] = 'big';
