@@ -9,7 +9,7 @@ import { labelOf } from './golden-label.js';
 import type { AfterTrainingParity, OptimizerParity, TensorParity, TrainingModeParity } from './parity-result.js';
 import type { TolerancePolicy } from './tolerance-policy.js';
 
-/** Training mode's comparison before localization (check-parity adds the first diverging layers). */
+/** Training mode's comparison before localization (modes/training.ts adds the first diverging layers). */
 export type ComparedTrainingMode = Omit<TrainingModeParity, 'firstDivergingLayer' | 'firstDivergingLayerBackward'>;
 
 /** The training-mode section of a backend's parity, or undefined when the bundle has none. */
