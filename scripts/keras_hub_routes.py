@@ -230,12 +230,13 @@ def parity_summary(result_path: Path, run) -> dict:
     for model in result["models"]:
         for backend in model["backends"]:
             for tensor in backend["tensors"]:
-                tensors.append(tensor["comparison"]["maxAbsError"])
+                # Schema v2 (docs/results-format.md) writes an infinite error as the string "Infinity".
+                tensors.append(float(tensor["comparison"]["maxAbsError"]))
                 if not tensor["comparison"]["passed"] and not failing:
                     failing.append(tensor["label"])
             if backend.get("gradientsNotCompared") and not failing:
                 failing.append("gradients not compared: " + first_line(backend["gradientsNotCompared"]))
-    summary = {"outcome": result.get("outcome", "pass" if result["passed"] else "fail"),
+    summary = {"outcome": result["outcome"],
                "max_abs_error": float(f"{max(tensors):.1g}") if tensors else None}
     if failing:
         summary["detail"] = failing[0]

@@ -21,7 +21,9 @@ export { checkBundleParity, checkBundleParityCases } from './parity/check-parity
 export { runParity } from './parity/run-parity.js';
 export { compareTensors } from './parity/compare-tensors.js';
 export type { TensorComparison } from './parity/compare-tensors.js';
-export type { ParityRun, ModelParity, BackendParity, TensorParity, TrainingModeParity, AfterTrainingParity, OptimizerParity } from './parity/parity-result.js';
+export type { ParityRun, ParityOutcome, ModelParity, BackendParity, TensorParity, TrainingModeParity, AfterTrainingParity, OptimizerParity } from './parity/parity-result.js';
+export { loadParityResults, parseParityResults } from './parity/load-results.js';
+export { formatParityResults, parityRunSchema } from './parity/results-schema.js';
 export { DEFAULT_TOLERANCES, TRAINED_WEIGHT_TOLERANCE, defaultTolerance } from './parity/tolerance.js';
 export { inSubLayer, random } from './training/replayable-random.js';
 export { registerTrainingReplayer } from './training/training-replayers.js';

@@ -4,6 +4,7 @@ import { KNOWN_BACKENDS } from '../backends/index.js';
 import { convertBundle } from '../convert/convert-bundle.js';
 import { loadBundle } from '../keras/bundle.js';
 import { PACKAGE_ROOT } from '../package-root.js';
+import { formatParityResults } from '../parity/results-schema.js';
 import { runParity } from '../parity/run-parity.js';
 import { exportWithPython } from '../python-export/python-exporter.js';
 import { formatHtmlReport } from '../report/html-report.js';
@@ -51,7 +52,7 @@ export const demoCommand: Command = {
       customLayerModules: ['keras-bridge/layers/seed'],
       onBackend: (model, backend) => process.stderr.write(`demo: parity of ${model} on ${backend} ...\n`),
     });
-    await writeFile(path.join(out, 'parity.json'), JSON.stringify(run, null, 2) + '\n');
+    await writeFile(path.join(out, 'parity.json'), formatParityResults(run));
     await writeFile(path.join(out, 'parity.html'), formatHtmlReport(run));
     process.stdout.write(formatParityTable(run, useColor(args)) + '\n');
     const shown = (file: string) => path.relative(process.cwd(), path.join(out, file));

@@ -10,11 +10,12 @@ import { exportCommand } from './export-command.js';
 import { inspectCommand } from './inspect-command.js';
 import { scaffoldCommand } from './scaffold-command.js';
 import { parityCommand } from './parity-command.js';
+import { reportCommand } from './report-command.js';
 
 // Production mode silences tfjs's console advice (e.g. the cpu backend's 'install tfjs-node' banner).
 tf.enableProdMode();
 
-const COMMANDS: Command[] = [exportCommand, convertCommand, scaffoldCommand, inspectCommand, parityCommand, demoCommand];
+const COMMANDS: Command[] = [exportCommand, convertCommand, scaffoldCommand, inspectCommand, parityCommand, reportCommand, demoCommand];
 
 function mainHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -1,6 +1,7 @@
 import { KNOWN_BACKENDS, type BackendName } from '../backends/index.js';
 import { EXIT } from '../exit-codes.js';
-import { outcomeOf, type ParityRun } from '../parity/parity-result.js';
+import type { ParityRun } from '../parity/parity-result.js';
+import { formatParityResults } from '../parity/results-schema.js';
 import { runParity } from '../parity/run-parity.js';
 import type { Tolerance } from '../parity/tolerance.js';
 import { TolerancePolicy } from '../parity/tolerance-policy.js';
@@ -21,7 +22,7 @@ export const parityCommand: Command = {
     backend: { type: 'string', value: 'LIST', description: `comma-separated tfjs backends (${KNOWN_BACKENDS.join(', ')})`, default: 'cpu' },
     atol: { type: 'string', value: 'A', description: 'absolute tolerance for every tensor (give --rtol too); default: per dtype, see docs/tolerances.md' },
     rtol: { type: 'string', value: 'R', description: 'relative tolerance for every tensor (give --atol too)' },
-    json: { type: 'string', value: 'FILE', description: 'also write the results as JSON (schema keras-bridge-parity v1)' },
+    json: { type: 'string', value: 'FILE', description: "also write the results as JSON (schema keras-bridge-parity v2, docs/results-format.md), which 'keras-bridge report' renders again" },
     junit: { type: 'string', value: 'FILE', description: 'also write JUnit XML: a test case per model × backend × tensor group, for CI systems' },
     html: { type: 'string', value: 'FILE', description: 'also write a self-contained HTML report: error by layer in every mode (end to end and layer alone, outputs and gradients, training), the tolerance line, the forward and backward first divergence, error histograms' },
     tolerances: { type: 'string', value: 'FILE', description: 'JSON with per-backend and per-layer tolerances and the decision statistic (docs/tolerances.md)' },
@@ -66,7 +67,7 @@ export const parityCommand: Command = {
     progress?.done();
     const json = stringFlag(args, 'json');
     const inputs = [...args.positionals, ...(modelDir ? [modelDir] : [])];
-    if (json) await writeOutputFile('--json', json, JSON.stringify(run, null, 2) + '\n', inputs);
+    if (json) await writeOutputFile('--json', json, formatParityResults(run), inputs);
     const junit = stringFlag(args, 'junit');
     if (junit) await writeOutputFile('--junit', junit, formatJUnit(run), inputs);
     const html = stringFlag(args, 'html');
@@ -78,7 +79,7 @@ export const parityCommand: Command = {
 
 /** ok, parity_failure (a tensor out of tolerance), parity_incomplete (every compared tensor within tolerance, gradients not compared). */
 export function parityExitCode(run: ParityRun): number {
-  return { pass: EXIT.ok, fail: EXIT.parity_failure, incomplete: EXIT.parity_incomplete }[outcomeOf(run)];
+  return { pass: EXIT.ok, fail: EXIT.parity_failure, incomplete: EXIT.parity_incomplete }[run.outcome];
 }
 
 export function parseBackends(list: string): BackendName[] {

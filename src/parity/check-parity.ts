@@ -17,7 +17,7 @@ import { CONVERSION_REPORT_JSON, modelDirectory, writeModelDirectory } from '../
 import { compareBackend } from './compare-backend.js';
 import { evaluateBundle, type BundleEvaluation } from './evaluate-bundle.js';
 import { layerInputs } from './layer-inputs.js';
-import { outcomeOf, worstOutcome, type BackendParity, type ModelParity } from './parity-result.js';
+import { worstOutcome, type BackendParity, type ModelParity } from './parity-result.js';
 import type { Tolerance } from './tolerance.js';
 import { TolerancePolicy } from './tolerance-policy.js';
 import { registerTemporaryPath } from '../tfjs-io/temporary-paths.js';
@@ -113,8 +113,7 @@ async function checkCase(
     kerasModelName: bundle.manifest.model.name,
     layerOrder,
     conversionWarnings: await conversionWarnings(converted, modelDir),
-    passed: backends.every((b) => b.passed),
-    outcome: worstOutcome(backends.map(outcomeOf)),
+    outcome: worstOutcome(backends.map((b) => b.outcome)),
     backends,
   };
 }

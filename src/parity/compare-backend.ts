@@ -21,7 +21,6 @@ export function compareBackend(context: ModeComparisonContext, evaluation: Bundl
   const { outcome } = backendVerdict(sections);
   return {
     backend: context.backend,
-    passed: outcome === 'pass',
     outcome,
     gradientsNotCompared: sections.gradientsNotCompared,
     ...(sections.training ? { training: sections.training } : {}),

@@ -9,13 +9,16 @@ import { labelOf } from './golden-label.js';
 import type { AfterTrainingParity, OptimizerParity, TensorParity, TrainingModeParity } from './parity-result.js';
 import type { TolerancePolicy } from './tolerance-policy.js';
 
+/** Training mode's comparison before localization (modes/training.ts adds the first diverging layers). */
+export type ComparedTrainingMode = Omit<TrainingModeParity, 'firstDivergingLayer' | 'firstDivergingLayerBackward'>;
+
 /** The training-mode section of a backend's parity, or undefined when the bundle has none. */
-export function compareTrainingMode(bundle: Bundle, evaluation: TrainingModeEvaluation | null, backend: string, policy: TolerancePolicy): TrainingModeParity | undefined {
+export function compareTrainingMode(bundle: Bundle, evaluation: TrainingModeEvaluation | null, backend: string, policy: TolerancePolicy): ComparedTrainingMode | undefined {
   const section = bundle.manifest.goldens.training;
   if (!section) return undefined;
-  if ('skipped' in section) return { passed: true, tensors: [], randomDraws: 0, notCompared: `the exporter could not record training mode: ${section.skipped}` };
+  if ('skipped' in section) return { passed: true, tensors: [], randomDraws: 0, notCompared: `the exporter could not record training mode: ${section.skipped}`, gradientsNotCompared: null };
   if (!evaluation) return undefined;
-  if (evaluation.notReplayed) return { passed: true, tensors: [], randomDraws: evaluation.draws, notCompared: evaluation.notReplayed };
+  if (evaluation.notReplayed) return { passed: true, tensors: [], randomDraws: evaluation.draws, notCompared: evaluation.notReplayed, gradientsNotCompared: null };
   const gradientsNotCompared = evaluation.gradientsNotCompared ?? null;
   const tensors = trainingGoldens(bundle.manifest)
     .filter((g) => gradientsNotCompared === null || !isGradient(g))

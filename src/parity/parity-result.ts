@@ -1,7 +1,10 @@
 import type { GoldenKind } from '../keras/bundle-manifest.js';
 import type { TensorComparison } from './compare-tensors.js';
 
-/** Results are plain data (saved as JSON, printed by report/). */
+/**
+ * Results are plain data: saved as JSON (schema keras-bridge-parity v2, results-schema.ts, which
+ * checks these types against its zod schema), printed by report/, read back by load-results.ts.
+ */
 export interface TensorParity {
   kind: Exclude<GoldenKind, 'input' | 'cotangent'>;
   /** "output 0 (dense_1)", "layer dense", "grad input 0 (input_layer)", "grad sequential/dense/kernel" */
@@ -16,15 +19,14 @@ export interface TensorParity {
   referenceError: number | null;
   /**
    * The part of referenceError that is Keras's own float32 error, measured against a float64 copy of
-   * the model (export --float64-reference); null when not measured or not added (a layer run alone);
-   * absent in results written before it existed.
+   * the model (export --float64-reference); null when not measured or not added (a layer run alone).
    */
-  float64Error?: number | null;
+  float64Error: number | null;
   /**
    * The float64 error of the farthest of Keras's other float32 kernel variants (export
    * --float64-reference); with float64Error, atol gains float64Error + max(float64Error, this).
    */
-  kernelVariantError?: number | null;
+  kernelVariantError: number | null;
   comparison: TensorComparison;
 }
 
@@ -42,31 +44,24 @@ export function worstOutcome(outcomes: readonly ParityOutcome[]): ParityOutcome 
   return outcomes.includes('incomplete') ? 'incomplete' : 'pass';
 }
 
-/** A result's outcome; one written before `outcome` existed passed or failed. */
-export function outcomeOf(result: { passed: boolean; outcome?: ParityOutcome }): ParityOutcome {
-  return result.outcome ?? (result.passed ? 'pass' : 'fail');
-}
-
 export interface BackendParity {
   backend: string;
-  /** outcome === 'pass': never true while a gradient could not be compared. */
-  passed: boolean;
-  /** Absent in results written before it existed (when a gradient that could not be computed stopped the run). */
-  outcome?: ParityOutcome;
+  /** backendVerdict's: 'pass' never while a gradient could not be compared. */
+  outcome: ParityOutcome;
   /**
    * Why the end-to-end gradients (inputs, weights, layer outputs) were not compared: tfjs cannot
    * differentiate an operation a layer runs, named with the layer; else null. Outputs and layer
    * outputs are still compared, and the layer-isolated backward pass of every other layer.
    */
-  gradientsNotCompared?: string | null;
+  gradientsNotCompared: string | null;
   /** The first layer out of tolerance whose inputs were within it (first-diverging-layer.ts). */
   firstDivergingLayer: string | null;
   /**
    * The backward pass's: from the outputs back, the first layer whose output gradient is within
    * tolerance while its weight gradients or the gradient it sends back are not. null when none, or
-   * when the bundle has no output-gradient goldens (absent in results written before it existed).
+   * when the bundle has no output-gradient goldens.
    */
-  firstDivergingLayerBackward?: string | null;
+  firstDivergingLayerBackward: string | null;
   seconds: number;
   tensors: TensorParity[];
   /** Present when the bundle has training-mode goldens. */
@@ -118,18 +113,17 @@ export interface TrainingModeParity {
   /** Why training mode was not compared (the exporter could not record it, or tfjs could not replay its draws), else null. */
   notCompared: string | null;
   /** Why the training-mode gradients were not compared (a layer tfjs cannot differentiate) while its forward tensors were, else null. */
-  gradientsNotCompared?: string | null;
+  gradientsNotCompared: string | null;
   /**
    * As BackendParity's, in training mode: the first layer whose output or state after the pass
-   * (moving statistics) is out of tolerance while its inputs were within it; absent in results
-   * written before it existed.
+   * (moving statistics) is out of tolerance while its inputs were within it.
    */
-  firstDivergingLayer?: string | null;
+  firstDivergingLayer: string | null;
   /**
    * As BackendParity's, in training mode; null while the bundle has no training-mode output
    * gradients (the exporter records none: only input and weight gradients), as the rule needs them.
    */
-  firstDivergingLayerBackward?: string | null;
+  firstDivergingLayerBackward: string | null;
 }
 
 /** One TypeScript optimizer's run of the bundle's optimizer steps (evaluate-after-training.ts). */
@@ -169,30 +163,29 @@ export interface ModelParity {
   model: string;
   /**
    * The golden case (docs/bundle-format.md, "Golden cases"): which size of a model with open input
-   * dimensions this result is for; absent for a model without, and in results written before it existed.
+   * dimensions this result is for; absent for a model without.
    */
   case?: { index: number; name: string; inputShapes: Record<string, number[]> };
   /** The model's name in Keras. */
   kerasModelName: string;
   /** Its layers in Keras's order (graph order), for per-layer charts. */
   layerOrder: string[];
-  passed: boolean;
-  outcome?: ParityOutcome;
+  /** The worst of its backends' outcomes. */
+  outcome: ParityOutcome;
   /**
    * The converter's warnings about this model that explain parity failures (a Keras weight that
-   * breaks its own constraint, which tfjs applies on load); absent in results written before them.
+   * breaks its own constraint, which tfjs applies on load).
    */
-  conversionWarnings?: string[];
+  conversionWarnings: string[];
   backends: BackendParity[];
 }
 
 export interface ParityRun {
   schema: 'keras-bridge-parity';
-  schemaVersion: 1;
-  /** outcome === 'pass'. */
-  passed: boolean;
-  /** Absent in results written before it existed. */
-  outcome?: ParityOutcome;
+  /** 2: `passed` gave way to `outcome`, every field is always present, non-finite numbers are strings (results-schema.ts). */
+  schemaVersion: 2;
+  /** The worst of its models' outcomes; 'fail' when no backend could run (nothing was compared). */
+  outcome: ParityOutcome;
   models: ModelParity[];
   /** Backends asked for that could not run, with why. */
   unavailableBackends: { backend: string; reason: string }[];

@@ -4,7 +4,7 @@ import { BackendError } from '../errors.js';
 import { readBundleManifest } from '../keras/bundle.js';
 import { goldenCaseCount } from '../keras/golden-cases.js';
 import { checkBundleParityCases, type ParityOptions, type ParityTarget } from './check-parity.js';
-import { outcomeOf, worstOutcome, type ModelParity, type ParityRun } from './parity-result.js';
+import { worstOutcome, type ModelParity, type ParityRun } from './parity-result.js';
 
 export interface RunParityOptions extends Omit<ParityOptions, 'backends'> {
   backends: BackendName[];
@@ -44,11 +44,10 @@ export async function runParity(bundles: ParityTarget[], options: RunParityOptio
     if (!options.browser) await browser?.close();
   }
   // No backend could run: nothing was compared, which is no pass.
-  const outcome = usable.length > 0 ? worstOutcome(models.map(outcomeOf)) : 'fail';
+  const outcome = usable.length > 0 ? worstOutcome(models.map((m) => m.outcome)) : 'fail';
   return {
     schema: 'keras-bridge-parity',
-    schemaVersion: 1,
-    passed: outcome === 'pass',
+    schemaVersion: 2,
     outcome,
     models,
     unavailableBackends,

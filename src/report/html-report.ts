@@ -1,5 +1,5 @@
 import { ERROR_HISTOGRAM_DECADES } from '../parity/compare-tensors.js';
-import { outcomeOf, type BackendParity, type ModelParity, type ParityOutcome, type ParityRun, type TensorParity } from '../parity/parity-result.js';
+import type { BackendParity, ModelParity, ParityOutcome, ParityRun, TensorParity } from '../parity/parity-result.js';
 import { parityModes, type ChartSeries } from '../parity/modes/index.js';
 import { backendVerdict } from '../parity/parity-verdict.js';
 import { divergenceLines } from './divergence-lines.js';
@@ -137,7 +137,7 @@ function histogram(backend: BackendParity): string {
 
 function backendSection(model: ModelParity, backend: BackendParity, layerOrder: string[]): string {
   const failed = backendVerdict(backend).failures;
-  const status = outcomeBadge(outcomeOf(backend), `FAIL: ${failed.length} tensors out of tolerance`);
+  const status = outcomeBadge(backend.outcome, `FAIL: ${failed.length} tensors out of tolerance`);
   const failures = failed.length === 0 ? '' : `<pre class="failures">${escapeHtml(failed.map((f) => describeFailure(model.model, backend.backend, f)).join('\n'))}</pre>`;
   const divergences = divergenceLines(model.model, backend).map((line) => `<li>${escapeHtml(line)}</li>`);
   const modes = modeLines(model.model, backend, (text) => text).map((line) => `<li>${escapeHtml(line)}</li>`);
@@ -177,13 +177,13 @@ h1{font-size:20px}h2{font-size:17px;margin-top:28px;border-bottom:1px solid #ddd
 /** One self-contained HTML page (inline CSS and SVG, no scripts) for a parity run. */
 export function formatHtmlReport(run: ParityRun): string {
   const models = run.models.map((m) =>
-    `<h2>${escapeHtml(m.model)} <small>(${escapeHtml(m.kerasModelName)})</small>: ${outcomeBadge(outcomeOf(m))}</h2>` +
-    (m.conversionWarnings ?? []).map((w) => `<p class="conversion-warning">conversion warning: ${escapeHtml(w)}</p>`).join('') +
+    `<h2>${escapeHtml(m.model)} <small>(${escapeHtml(m.kerasModelName)})</small>: ${outcomeBadge(m.outcome)}</h2>` +
+    m.conversionWarnings.map((w) => `<p class="conversion-warning">conversion warning: ${escapeHtml(w)}</p>`).join('') +
     m.backends.map((b) => backendSection(m, b, m.layerOrder)).join('\n'),
   );
   const unavailable = run.unavailableBackends.map((u) => `<p class="legend">backend ${escapeHtml(u.backend)} not run: ${escapeHtml(u.reason)}</p>`);
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>keras-bridge parity</title><style>${STYLE}</style></head>
-<body><h1>keras-bridge parity: ${run.passed ? '<span class="pass">all pass</span>' : outcomeBadge(outcomeOf(run))}</h1>
+<body><h1>keras-bridge parity: ${run.outcome === 'pass' ? '<span class="pass">all pass</span>' : outcomeBadge(run.outcome)}</h1>
 ${unavailable.join('\n')}
 ${models.join('\n')}
 </body></html>

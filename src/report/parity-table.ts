@@ -1,5 +1,5 @@
 import { printable } from './printable.js';
-import { outcomeOf, type BackendParity, type ParityRun, type TensorParity } from '../parity/parity-result.js';
+import type { BackendParity, ParityRun, TensorParity } from '../parity/parity-result.js';
 import { parityModes } from '../parity/modes/index.js';
 import { backendVerdict } from '../parity/parity-verdict.js';
 import { divergenceLines } from './divergence-lines.js';
@@ -49,7 +49,7 @@ export function formatParityTable(run: ParityRun, useColor: boolean): string {
   }
   const notes = referenceFootnotes(shown);
   if (notes.length > 0) out.push('', ...notes);
-  const warnings = run.models.flatMap((m) => (m.conversionWarnings ?? []).map((w) => `${m.model}: conversion warning: ${w}`));
+  const warnings = run.models.flatMap((m) => m.conversionWarnings.map((w) => `${m.model}: conversion warning: ${w}`));
   if (warnings.length > 0) out.push('', ...warnings.map((w) => paint(w, 33)));
   const divergences = run.models.flatMap((m) => m.backends.flatMap((b) => divergenceLines(m.model, b)));
   if (divergences.length > 0) out.push('', ...divergences.map((d) => paint(d, 31)));
@@ -65,7 +65,7 @@ export function formatParityTable(run: ParityRun, useColor: boolean): string {
  * compared; `failed` of `total` counted tensors in every mode (the table's rows and each layer alone).
  */
 function summaryLine(run: ParityRun, failed: number, total: number, paint: (text: string, code: number) => string): string {
-  switch (outcomeOf(run)) {
+  switch (run.outcome) {
     case 'pass':
       return paint(`parity: ${total} tensors compared, all pass`, 32);
     case 'incomplete':

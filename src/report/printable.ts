@@ -18,3 +18,15 @@ export function printableMessage(text: string, maxLineLength = 2_000, maxLength 
   const lines = text.split('\n').map((line) => printable(line, maxLineLength));
   return printable(lines.join('\n'), maxLength);
 }
+
+/**
+ * Every string inside plain data made printable, uncut up to `maxLength`: saved results read back
+ * (`keras-bridge report`) are input from end to end, backend names and reasons included, while a
+ * parity run's own strings are printed as they are. Strings that need nothing stay identical.
+ */
+export function printableStrings<T>(value: T, maxLength = 1024 * 1024): T {
+  if (typeof value === 'string') return printable(value, maxLength) as T;
+  if (Array.isArray(value)) return value.map((v: unknown) => printableStrings(v, maxLength)) as T;
+  if (typeof value !== 'object' || value === null) return value;
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, printableStrings(v, maxLength)])) as T;
+}

@@ -1,7 +1,7 @@
 import { AssertionError } from 'node:assert';
 import type { BackendName } from '../backends/index.js';
 import { checkBundleParityCases } from '../parity/check-parity.js';
-import { outcomeOf, type ModelParity } from '../parity/parity-result.js';
+import type { ModelParity } from '../parity/parity-result.js';
 import { backendVerdict } from '../parity/parity-verdict.js';
 import type { Tolerance } from '../parity/tolerance.js';
 import { TolerancePolicy } from '../parity/tolerance-policy.js';
@@ -52,9 +52,9 @@ export async function expectParity(bundleDir: string, options: ExpectParityOptio
 
 /** Throws the AssertionError for one golden case's result unless it passed (or is incomplete and that is allowed). */
 function assertCase(result: ModelParity, options: ExpectParityOptions): void {
-  if (result.passed) return;
+  if (result.outcome === 'pass') return;
   const verdicts = result.backends.map((b) => ({ b, verdict: backendVerdict(b) }));
-  if (outcomeOf(result) === 'incomplete') {
+  if (result.outcome === 'incomplete') {
     if (options.allowGradientsNotCompared) return;
     const reasons = verdicts.flatMap(({ b, verdict }) =>
       verdict.notCompared.filter((n) => n.incomplete).map((n) => `${b.backend}${n.what === 'training gradients' ? ', training mode' : ''}: ${n.reason}`),
@@ -70,7 +70,7 @@ function assertCase(result: ModelParity, options: ExpectParityOptions): void {
   }
   // Every failure in every mode (end to end, each layer alone forward and backward, training, after training), as the CLI lists them.
   const lines = [
-    ...(result.conversionWarnings ?? []).map((w) => `${result.model}: conversion warning: ${w}`),
+    ...result.conversionWarnings.map((w) => `${result.model}: conversion warning: ${w}`),
     ...verdicts.flatMap(({ b, verdict }) => [...divergenceLines(result.model, b), ...verdict.failures.map((f) => describeFailure(result.model, b.backend, f))]),
   ];
   const failed = verdicts.reduce((n, { verdict }) => n + verdict.failures.length, 0);

@@ -53,12 +53,12 @@ describe('weights that break their own constraint', () => {
 
   it('are repeated in the parity report, next to the failures they cause', async () => {
     const result = await checkBundleParity(fixtureBundle('constrained'), { backends: ['cpu'] });
-    assert.equal(result.passed, false);
+    assert.equal(result.outcome, 'fail');
     assert.deepEqual(
       result.conversionWarnings!.map((w) => w.split(':')[0]),
       ["layer 'non_neg', weight 'non_neg/kernel'", "layer 'max_norm', weight 'max_norm/kernel'"],
     );
-    const table = formatParityTable({ schema: 'keras-bridge-parity', schemaVersion: 1, passed: false, models: [result], unavailableBackends: [] }, false);
+    const table = formatParityTable({ schema: 'keras-bridge-parity', schemaVersion: 2, outcome: 'fail', models: [result], unavailableBackends: [] }, false);
     assert.match(table, /^constrained: conversion warning: layer 'non_neg', weight 'non_neg\/kernel': its Keras value breaks its constraint NonNeg/m);
     assert.match(table, /^constrained on cpu: first diverging layer is 'non_neg'/m);
   });

@@ -53,7 +53,7 @@ describe('parity in headless Chromium: cpu, wasm, webgl and webgl with float16 t
       requireAllBackends: true,
       customLayerModules: ['dist/test/support/faulty-seed-layers.js'],
     });
-    assert.equal(run.passed, false);
+    assert.equal(run.outcome, 'fail');
     for (const b of run.models[0]!.backends) {
       assert.equal(b.firstDivergingLayer, 'swish_left', b.backend);
       assert.deepEqual(b.isolated.failingLayers, ['swish_left'], b.backend);

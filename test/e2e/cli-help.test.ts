@@ -27,9 +27,18 @@ describe('CLI --help', () => {
     assert.match(r.stdout, /Exit codes:[\s\S]*\b0\s+inspected \(also when layers are missing[\s\S]*\b2\s+usage or input error/);
   });
 
+  it('report documents its flags, what it reads, and the exit codes it shares with parity', async () => {
+    const r = await runCli(['report', '--help']);
+    assert.equal(r.exitCode, 0);
+    assert.match(r.stdout, /^Usage: keras-bridge report RESULTS\.json /m);
+    for (const flag of ['--html', '--junit', '--compare', '--no-color']) assert.match(r.stdout, new RegExp(`^  ${flag}\\b.{4,}`, 'm'), flag);
+    assert.match(r.stdout, /schema keras-bridge-parity version 2, or version 1/);
+    assert.match(r.stdout, /Exit codes \(those parity exited with for the same results\):\s+0 [^\n]+\s+1 [^\n]+\s+3  incomplete[\s\S]*\b2\s+usage or input error/);
+  });
+
   it('lists the commands without arguments, and exits 2', async () => {
     const r = await runCli([]);
     assert.equal(r.exitCode, 2);
-    for (const c of ['export', 'convert', 'inspect', 'parity', 'demo']) assert.match(r.stdout, new RegExp(`^  ${c}\\s`, 'm'));
+    for (const c of ['export', 'convert', 'inspect', 'parity', 'report', 'demo']) assert.match(r.stdout, new RegExp(`^  ${c}\\s`, 'm'));
   });
 });

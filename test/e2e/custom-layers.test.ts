@@ -84,7 +84,7 @@ describe('custom layers as users write them', function () {
     const backends: ('cpu' | 'wasm' | 'tensorflow')[] = ['cpu', 'wasm'];
     if ((await probeBackend('tensorflow')).available) backends.push('tensorflow');
     const result = await checkBundleParity({ bundleDir: bundle, modelDir: fromFile }, { backends });
-    assert.equal(result.passed, true, JSON.stringify(result.backends.map((b) => [b.backend, b.passed])));
+    assert.equal(result.outcome, 'pass', JSON.stringify(result.backends.map((b) => [b.backend, b.outcome])));
   }
 
   it('the .keras file converts without Python: sub-layer weights paired by name, the same as the bundle, and parity passes', async () => {

@@ -34,11 +34,11 @@ describe('keras-bridge export drives the Python exporter', () => {
       assert.match(r.stderr, /float64 reference: \d+ goldens measured/);
       assert.match(r.stderr, /kernel variants: \d+ goldens measured under \S+, \S+/);
       const result = await checkBundleParity(out, { backends: ['cpu'] });
-      assert.equal(result.passed, true);
+      assert.equal(result.outcome, 'pass');
       const tensors = result.backends[0]!.tensors;
       assert.ok(tensors.length > 0 && tensors.every((t) => t.float64Error !== null && t.referenceError === t.float64Error && t.float64Error! < 1e-6));
       assert.ok(tensors.every((t) => t.kernelVariantError != null && t.kernelVariantError < 1e-6));
-      const table = formatParityTable({ schema: 'keras-bridge-parity', schemaVersion: 1, passed: true, models: [result], unavailableBackends: [] }, false);
+      const table = formatParityTable({ schema: 'keras-bridge-parity', schemaVersion: 2, outcome: 'pass', models: [result], unavailableBackends: [] }, false);
       assert.match(table, /^† atol includes Keras's own float32 error, measured against float64 .*least accurate of Keras's float32 kernel variants/m);
     } finally {
       await rm(tmp, { recursive: true, force: true });

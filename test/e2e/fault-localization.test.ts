@@ -44,7 +44,7 @@ describe('fault localization in a deep model', function () {
       const modelDir = path.join(tmp, layer);
       await writeModelDirectory(modelDir, fault(converted));
       const result = await checkBundleParity({ bundleDir: bundle.dir, modelDir }, { backends: [...BACKENDS], browser });
-      assert.equal(result.passed, false);
+      assert.equal(result.outcome, 'fail');
       assert.deepEqual(result.backends.map((b) => b.backend), [...BACKENDS]);
       for (const backend of result.backends) {
         assert.equal(backend.firstDivergingLayer, layer, backend.backend);
@@ -57,6 +57,6 @@ describe('fault localization in a deep model', function () {
 
   it('without a fault, the same model passes everywhere (the faults above are what fails)', async () => {
     const result = await checkBundleParity(fixtureBundle('deep'), { backends: [...BACKENDS], browser });
-    assert.equal(result.passed, true);
+    assert.equal(result.outcome, 'pass');
   });
 });

@@ -109,7 +109,7 @@ describe('custom layers converted by graph fallback (no --custom-layers)', funct
     const modelDir = path.join(tmp, 'swapped-weights');
     await writeModelDirectory(modelDir, { ...converted, topology: topology as unknown as ConvertedModel['topology'] });
     const result = await checkBundleParity({ bundleDir, modelDir }, { backends: ['cpu', 'wasm'] });
-    assert.equal(result.passed, false);
+    assert.equal(result.outcome, 'fail');
     for (const backend of result.backends) {
       assert.equal(backend.firstDivergingLayer, 'bilinear_gate', backend.backend);
       assert.deepEqual(backend.isolated.failingLayers, ['bilinear_gate'], backend.backend);

@@ -70,7 +70,7 @@ describe('custom layers converted by symbolic re-trace (no --custom-layers)', fu
     const modelDir = path.join(tmp, 'retraced-fault');
     await writeModelDirectory(modelDir, wrongActivation('gated_residual/dense_1', 'relu')(converted));
     const result = await checkBundleParity({ bundleDir, modelDir }, { backends: ['cpu', 'wasm'] });
-    assert.equal(result.passed, false);
+    assert.equal(result.outcome, 'fail');
     for (const backend of result.backends) {
       assert.equal(backend.firstDivergingLayer, 'gated_residual', backend.backend);
       assert.deepEqual(backend.isolated.failingLayers, ['gated_residual'], backend.backend);

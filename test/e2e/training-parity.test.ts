@@ -55,7 +55,7 @@ describe('training-mode parity: random draws replayed from Keras', function () {
       const stats = (layer: string, names: string[]) => names.map((n) => `training: ${layer}/${n} after the pass`);
       assert.deepEqual(states, [...stats('batch_norm', ['moving_mean', 'moving_variance']), ...stats('frozen_norm', ['gamma', 'beta', 'moving_mean', 'moving_variance'])]);
     }
-    assert.equal(result.passed, true);
+    assert.equal(result.outcome, 'pass');
   });
 
   it('a Dropout rate changed in the converted model fails training mode from that layer on, while inference still passes', async () => {
@@ -65,14 +65,14 @@ describe('training-mode parity: random draws replayed from Keras', function () {
     await writeModelDirectory(modelDir, changedRate('dropout', 0.5)(converted));
     const result = await checkBundleParity({ bundleDir: bundle.dir, modelDir }, { backends: ['cpu'] });
     const b = result.backends[0]!;
-    assert.equal(result.passed, false);
+    assert.equal(result.outcome, 'fail');
     assert.deepEqual(b.tensors.filter((t) => !t.comparison.passed), [], 'at inference Dropout is the identity whatever its rate');
     const layerOutputs = b.training!.tensors.filter((t) => t.kind === 'layer_output');
     assert.deepEqual(
       layerOutputs.filter((t) => !t.comparison.passed).map((t) => t.layer),
       ['dropout', 'training_noise', 'dense_mid', 'frozen_norm', 'head'],
     );
-    assert.match(formatParityTable({ schema: 'keras-bridge-parity', schemaVersion: 1, passed: false, models: [result], unavailableBackends: [] }, false), /training on cpu, training mode: out of tolerance: output 0 \(head\), layer dropout, layer training_noise/);
+    assert.match(formatParityTable({ schema: 'keras-bridge-parity', schemaVersion: 2, outcome: 'fail', models: [result], unavailableBackends: [] }, false), /training on cpu, training mode: out of tolerance: output 0 \(head\), layer dropout, layer training_noise/);
     // Localized as inference would be: the Dropout is where training mode parts from Keras.
     assert.equal(b.firstDivergingLayer, null);
     assert.equal(b.training!.firstDivergingLayer, 'dropout');
@@ -98,7 +98,7 @@ describe('training-mode parity: random draws replayed from Keras', function () {
       const training = result.backends[0]!.training!;
       assert.deepEqual(training.tensors, []);
       assert.match(training.notCompared!, /layer 'training_noise': 1 random draw\(s\) \(normal\) not replayed: its tfjs class TrainingNoise has no training replayer and did not draw through keras-bridge's random/);
-      const table = formatParityTable({ schema: 'keras-bridge-parity', schemaVersion: 1, passed: result.passed, models: [result], unavailableBackends: [] }, false);
+      const table = formatParityTable({ schema: 'keras-bridge-parity', schemaVersion: 2, outcome: result.outcome, models: [result], unavailableBackends: [] }, false);
       assert.match(table, /training on cpu, training mode: not compared: layer 'training_noise'/);
     } finally {
       registerTrainingNoise();
@@ -113,7 +113,7 @@ describe('training-mode parity: random draws replayed from Keras', function () {
     delete manifest.goldens.after_training;
     await writeFile(path.join(dir, 'manifest.json'), JSON.stringify(manifest));
     const result = await checkBundleParity(dir, { backends: ['cpu'] });
-    assert.equal(result.passed, true);
+    assert.equal(result.outcome, 'pass');
     assert.equal(result.backends[0]!.training, undefined);
     assert.equal(result.backends[0]!.afterTraining, undefined);
   });
@@ -193,7 +193,7 @@ describe('training-mode faults are localized: the first diverging layer in train
     const modelDir = path.join(tmp, 'wrong-momentum');
     await writeModelDirectory(modelDir, changedMomentum('batch_norm', 0.5)(converted));
     const result = await checkBundleParity({ bundleDir: bundle.dir, modelDir }, { backends: ['cpu', 'wasm'] });
-    assert.equal(result.passed, false);
+    assert.equal(result.outcome, 'fail');
     for (const b of result.backends) {
       const failures = backendVerdict(b).failures.map((f) => `${f.mode}: ${f.tensor.label}`);
       assert.deepEqual(failures, ['training: training: batch_norm/moving_mean after the pass', 'training: training: batch_norm/moving_variance after the pass'], b.backend);
@@ -226,7 +226,7 @@ describe('parity after training: weights after 3 SGD and 3 Adam steps', function
         }
         assert.equal(after.passed, true);
       }
-      assert.equal(result.passed, true);
+      assert.equal(result.outcome, 'pass');
     });
   }
 
@@ -237,7 +237,7 @@ describe('parity after training: weights after 3 SGD and 3 Adam steps', function
     assert.equal(stock.passed, false);
     const worst = Math.max(...stock.tensors.map((t) => t.comparison.maxRelError));
     assert.ok(worst > 0.5, `worst relative error of the weight changes: ${worst}`);
-    assert.equal(result.passed, true, 'an informational difference does not fail the run');
+    assert.equal(result.outcome, 'pass', 'an informational difference does not fail the run');
   });
 
   it('a learning rate 1% off is caught: that optimizer fails and the run fails', async () => {
@@ -249,7 +249,7 @@ describe('parity after training: weights after 3 SGD and 3 Adam steps', function
     await writeFile(path.join(dir, 'manifest.json'), JSON.stringify(manifest));
     const result = await checkBundleParity(dir, { backends: ['cpu'] });
     const after = result.backends[0]!.afterTraining!;
-    assert.equal(result.passed, false);
+    assert.equal(result.outcome, 'fail');
     assert.deepEqual(after.optimizers.filter((o) => !o.passed).map((o) => o.implementation), ['tfjs tf.train.sgd']);
   });
 
@@ -287,6 +287,6 @@ describe('training-mode parity and parity after training in headless Chromium', 
         ['tfjs tf.train.adam', true],
       ]);
     }
-    assert.equal(run.passed, true);
+    assert.equal(run.outcome, 'pass');
   });
 });

@@ -77,14 +77,16 @@ describe('compareGolden: reference errors', () => {
     assert.deepEqual([fd, float64, both].map(referenceMark), [' *', ' †', ' *†']);
     const backend = (tensors: TensorParity[]): BackendParity => ({
       backend: 'cpu',
-      passed: true,
+      outcome: 'pass',
+      gradientsNotCompared: null,
       firstDivergingLayer: null,
+      firstDivergingLayerBackward: null,
       seconds: 0,
       tensors,
       isolated: { tensors: [], failingLayers: [], skipped: [], gradients: { tensors: [], failingLayers: [], skipped: [], unavailable: null } },
     });
     const table = (tensors: TensorParity[]) =>
-      formatParityTable({ schema: 'keras-bridge-parity', schemaVersion: 1, passed: true, models: [{ bundle: 'b', model: 'm', kerasModelName: 'm', layerOrder: ['bn'], passed: true, backends: [backend(tensors)] }], unavailableBackends: [] }, false);
+      formatParityTable({ schema: 'keras-bridge-parity', schemaVersion: 2, outcome: 'pass', models: [{ bundle: 'b', model: 'm', kerasModelName: 'm', layerOrder: ['bn'], outcome: 'pass', conversionWarnings: [], backends: [backend(tensors)] }], unavailableBackends: [] }, false);
     const measured = table([float64]);
     assert.match(measured, /layer bn †/);
     assert.match(measured, /^† atol includes twice Keras's own float32 error, measured against float64.*once for Keras, once for tfjs rounding no worse than Keras \(kernel variants not measured\)\./m);

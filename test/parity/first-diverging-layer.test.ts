@@ -14,7 +14,7 @@ async function config(bundle: string): Promise<KerasObject> {
 
 function layerResult(layer: string, passed: boolean, kind: TensorParity['kind'] = 'layer_output'): TensorParity {
   const comparison = compareTensors([passed ? 0 : 1], [1], [0], [1], { atol: 1e-6, rtol: 0 });
-  return { kind, label: `${kind} ${layer}`, layer, source: 'keras', referenceError: null, comparison };
+  return { kind, label: `${kind} ${layer}`, layer, source: 'keras', referenceError: null, float64Error: null, kernelVariantError: null, comparison };
 }
 
 describe('localizing the first diverging layer', () => {

@@ -42,7 +42,7 @@ describe('parity-mode registry', () => {
         const tensors = bundle.manifest.weights.map((w): TensorParity => {
           const actual = computed?.get(`${w.layer}:${w.index}`);
           const comparison = compareTensors(actual?.values ?? [], actual?.shape ?? [0], toFloat64(bundleWeight(bundle, w)), w.shape, { atol: 0, rtol: 0 });
-          return { kind: 'trained_weight', label: `weight ${w.layer}[${w.index}] as loaded`, layer: w.layer, source: 'keras', referenceError: null, comparison };
+          return { kind: 'trained_weight', label: `weight ${w.layer}[${w.index}] as loaded`, layer: w.layer, source: 'keras', referenceError: null, float64Error: null, kernelVariantError: null, comparison };
         });
         draft.modes = { ...draft.modes, 'weights-as-loaded': { tensors, notCompared: null } };
       },
@@ -65,7 +65,7 @@ describe('parity-mode registry', () => {
       const verdict = backendVerdict(failing.backends[0]!);
       assert.equal(failing.outcome, 'fail');
       assert.deepEqual(verdict.failures.map((f) => f.mode), ['weights-as-loaded']);
-      const run: ParityRun = { schema: 'keras-bridge-parity', schemaVersion: 1, passed: false, outcome: 'fail', models: [failing], unavailableBackends: [] };
+      const run: ParityRun = { schema: 'keras-bridge-parity', schemaVersion: 2, outcome: 'fail', models: [failing], unavailableBackends: [] };
       const table = formatParityTable(run, false);
       assert.match(table, /weight \S+ as loaded .* FAIL/);
       assert.match(table, /deep on cpu, weights as loaded: \d+ compared/);

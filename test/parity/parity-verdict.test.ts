@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { compareTensors } from '../../src/parity/compare-tensors.js';
-import type { BackendParity, OptimizerParity, TensorParity } from '../../src/parity/parity-result.js';
+import type { BackendParity, OptimizerParity, TensorParity, TrainingModeParity } from '../../src/parity/parity-result.js';
 import { backendVerdict } from '../../src/parity/parity-verdict.js';
 import { parityExitCode } from '../../src/cli/parity-command.js';
 
 /** A one-element tensor comparison: 0 against Keras's 0 passes, 1 fails (atol 1e-6). */
 function tensor(label: string, passed: boolean, kind: TensorParity['kind'] = 'layer_output', layer: string | null = 'dense'): TensorParity {
-  return { kind, label, layer, source: 'keras', referenceError: null, comparison: compareTensors([passed ? 0 : 1], [1], [0], [1], { atol: 1e-6, rtol: 0 }) };
+  return { kind, label, layer, source: 'keras', referenceError: null, float64Error: null, kernelVariantError: null, comparison: compareTensors([passed ? 0 : 1], [1], [0], [1], { atol: 1e-6, rtol: 0 }) };
 }
 
 /** A backend where every compared tensor of every mode passes; `parts` replaces some of it. */
@@ -14,8 +14,11 @@ function backend(parts: Partial<BackendParity> & { isolatedForward?: TensorParit
   const { isolatedForward, isolatedBackward, layerGradientsUnavailable, ...rest } = parts;
   return {
     backend: 'cpu',
-    passed: true,
+    // What the verdict reads is the tensors and what was not compared, never a saved outcome.
+    outcome: 'pass',
+    gradientsNotCompared: null,
     firstDivergingLayer: null,
+    firstDivergingLayerBackward: null,
     seconds: 0,
     tensors: [tensor('output 0 (dense)', true, 'output'), tensor('layer dense', true), tensor('grad dense/kernel', true, 'grad_weight')],
     isolated: {
@@ -26,6 +29,11 @@ function backend(parts: Partial<BackendParity> & { isolatedForward?: TensorParit
     },
     ...rest,
   };
+}
+
+/** A training-mode section: `parts` over one with nothing compared and nothing localized. */
+function trainingMode(parts: Partial<TrainingModeParity>): TrainingModeParity {
+  return { passed: true, tensors: [], randomDraws: 0, notCompared: null, gradientsNotCompared: null, firstDivergingLayer: null, firstDivergingLayerBackward: null, ...parts };
 }
 
 function optimizer(fields: Partial<OptimizerParity>): OptimizerParity {
@@ -68,7 +76,7 @@ describe('the parity verdict: one definition of what failed, and the outcome', (
   });
 
   it('fails on a training-mode tensor, state after the pass included', () => {
-    const training = { passed: false, tensors: [tensor('training: layer dense', true), tensor('training: bn/moving_mean after the pass', false, 'weight_after_pass', 'bn')], randomDraws: 1, notCompared: null };
+    const training = trainingMode({ passed: false, tensors: [tensor('training: layer dense', true), tensor('training: bn/moving_mean after the pass', false, 'weight_after_pass', 'bn')], randomDraws: 1, notCompared: null });
     assert.deepEqual(summary(backend({ training })), { outcome: 'fail', failures: ['training: training: bn/moving_mean after the pass'], notCompared: [] });
   });
 
@@ -90,21 +98,21 @@ describe('the parity verdict: one definition of what failed, and the outcome', (
     const reason = "tfjs cannot differentiate conv2D with dilation rates greater than 1 (layer 'dilated_conv')";
     const noGradients = backend({ gradientsNotCompared: reason });
     assert.deepEqual(summary(noGradients), { outcome: 'incomplete', failures: [], notCompared: ['gradients (incomplete)'] });
-    const training = { passed: true, tensors: [tensor('training: layer dense', true)], randomDraws: 1, notCompared: null, gradientsNotCompared: reason };
+    const training = trainingMode({ passed: true, tensors: [tensor('training: layer dense', true)], randomDraws: 1, notCompared: null, gradientsNotCompared: reason });
     assert.deepEqual(summary(backend({ training })), { outcome: 'incomplete', failures: [], notCompared: ['training gradients (incomplete)'] });
-    const run = { schema: 'keras-bridge-parity' as const, schemaVersion: 1 as const, passed: false, outcome: backendVerdict(noGradients).outcome, models: [], unavailableBackends: [] };
+    const run = { schema: 'keras-bridge-parity' as const, schemaVersion: 2 as const, outcome: backendVerdict(noGradients).outcome, models: [], unavailableBackends: [] };
     assert.equal(parityExitCode(run), 3);
   });
 
   it('a failure outranks gradients not compared: fail, exit 1', () => {
     const b = backend({ gradientsNotCompared: 'tfjs cannot differentiate TopK', isolatedForward: [tensor('layer dense (isolated)', false)] });
     assert.equal(backendVerdict(b).outcome, 'fail');
-    assert.equal(parityExitCode({ schema: 'keras-bridge-parity', schemaVersion: 1, passed: false, outcome: 'fail', models: [], unavailableBackends: [] }), 1);
+    assert.equal(parityExitCode({ schema: 'keras-bridge-parity', schemaVersion: 2, outcome: 'fail', models: [], unavailableBackends: [] }), 1);
   });
 
   it('training mode, an optimizer or layer-isolated gradients not compared are reported and keep the pass (exit 0)', () => {
     const b = backend({
-      training: { passed: true, tensors: [], randomDraws: 0, notCompared: "layer 'noise': 1 random draw(s) not replayed" },
+      training: trainingMode({ passed: true, tensors: [], randomDraws: 0, notCompared: "layer 'noise': 1 random draw(s) not replayed" }),
       afterTraining: { steps: 3, passed: true, optimizers: [optimizer({ tensors: [], notCompared: 'tfjs has no amsgrad' })], notCompared: null },
       layerGradientsUnavailable: 'the bundle has no grad_layer_output goldens',
     });
@@ -119,7 +127,7 @@ describe('the parity verdict: one definition of what failed, and the outcome', (
       tensors: [tensor('layer dense', false)],
       isolatedForward: [tensor('layer dense (isolated)', false)],
       isolatedBackward: [tensor('grad dense/kernel (isolated)', false, 'grad_weight')],
-      training: { passed: false, tensors: [tensor('training: layer dense', false)], randomDraws: 0, notCompared: null },
+      training: trainingMode({ passed: false, tensors: [tensor('training: layer dense', false)], randomDraws: 0, notCompared: null }),
       afterTraining: { steps: 3, passed: false, optimizers: [optimizer({ passed: false, tensors: [tensor('change of dense/kernel', false, 'grad_weight')] })], notCompared: null },
     });
     assert.deepEqual(

@@ -11,7 +11,7 @@ import { fixtureBundle } from '../support/paths.js';
 describe('keras-bridge/testing: expectParity', () => {
   it('resolves with the results when the bundle matches Keras', async () => {
     const result = await expectParity(fixtureBundle('temporal'), { backends: ['cpu', 'wasm'] });
-    assert.equal(result.passed, true);
+    assert.equal(result.outcome, 'pass');
     assert.deepEqual(result.backends.map((b) => b.backend), ['cpu', 'wasm']);
   });
 
