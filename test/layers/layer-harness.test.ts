@@ -48,8 +48,12 @@ const NOT_IN_ZOO: Record<string, { why: string; bundle?: string; coveredBy?: str
   },
 };
 
-/** Every tfjs Layer class a module under src/layers exports and registers under its className. */
-async function registeredLayerClasses(): Promise<Map<string, string>> {
+/**
+ * Every tfjs Layer class with a className that a module under src/layers exports (abstract bases
+ * have none), by className, with its module; all modules are imported before any is looked up,
+ * so that a class registered by another module (an index) counts.
+ */
+async function exportedLayerClasses(): Promise<Map<string, { cls: unknown; module: string }>> {
   const files: string[] = [];
   const walk = (dir: string): void => {
     for (const name of readdirSync(dir)) {
@@ -59,13 +63,12 @@ async function registeredLayerClasses(): Promise<Map<string, string>> {
     }
   };
   walk(LAYERS);
-  const registry = tf.serialization.SerializationMap.getMap().classNameMap;
-  const classes = new Map<string, string>();
+  const classes = new Map<string, { cls: unknown; module: string }>();
   for (const file of files.sort()) {
     for (const value of Object.values(await import(pathToFileURL(file).href) as Record<string, unknown>)) {
       if (typeof value !== 'function' || !(value.prototype instanceof tf.layers.Layer)) continue;
-      const className = (value as unknown as { className?: string }).className;
-      if (className && registry[className]?.[0] === value) classes.set(className, path.relative(LAYERS, file));
+      const className = Object.hasOwn(value, 'className') ? (value as unknown as { className: string }).className : undefined;
+      if (className && !classes.has(className)) classes.set(className, { cls: value, module: path.relative(LAYERS, file) });
     }
   }
   return classes;
@@ -97,16 +100,22 @@ const NO_KERAS_COUNTERPART: Record<string, string> = {
 };
 
 describe('layer harness: every layer class of src/layers', function () {
-  let classes: Map<string, string>;
+  let classes: Map<string, { cls: unknown; module: string }>;
   let zoo: Map<string, string>;
   before(async () => {
-    classes = await registeredLayerClasses();
+    classes = await exportedLayerClasses();
     zoo = await zooBundleOfEachClass();
   });
 
   it('finds the layer classes (the walk sees every module)', () => {
     assert.ok(classes.size >= 40, `only ${classes.size} classes found`);
     for (const known of ['KerasGroupNormalization', 'KerasLSTM', 'KerasOperation', 'SwishActivation', 'KerasBridgeGraphLayer']) assert.ok(classes.has(known), known);
+  });
+
+  it('registers every one of them with tfjs serialization under its className', () => {
+    const registry = tf.serialization.SerializationMap.getMap().classNameMap;
+    const unregistered = [...classes].filter(([className, { cls }]) => registry[className]?.[0] !== cls).map(([className, { module }]) => `${className} (${module})`);
+    assert.deepEqual(unregistered, []);
   });
 
   it('covers each class by a zoo bundle, or lists it in NOT_IN_ZOO with why (and only then)', () => {
