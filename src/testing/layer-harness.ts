@@ -24,7 +24,7 @@ export interface LayerTestOptions {
   bundleDir: string;
   /** Which layer of the bundle (its name); default: the first of `className`. */
   layerName?: string;
-  /** Backends parity runs on. Default: ['cpu']. */
+  /** Backends parity runs on (the other checks run on cpu). Default: ['cpu']. */
   backends?: BackendName[];
   /** Skip the parity step (the caller checks the bundle's parity elsewhere). Default: false. */
   skipParity?: boolean;
@@ -66,6 +66,10 @@ export interface LayerTestResult {
 export async function runLayerTest(options: LayerTestOptions): Promise<LayerTestResult> {
   const { className, bundleDir } = options;
   const backends = options.backends ?? ['cpu'];
+  // Checked first: conversion would otherwise generate a class of that name from the Python source (route 1).
+  if (!tf.serialization.SerializationMap.getMap().classNameMap[className]) {
+    throw new AssertionError({ message: `${className}: no class is registered under that name; import the module that registers it (registerLayer) first` });
+  }
   const bundle = await loadBundle(bundleDir);
   const converted = await convertBundle(bundle);
   const layerName = options.layerName ?? topLevelLayersOf(converted).get(className)?.[0];
@@ -79,7 +83,8 @@ export async function runLayerTest(options: LayerTestOptions): Promise<LayerTest
   };
 
   let kerasCounterpart = false;
-  await useBackend(backends[0] === 'wasm' || backends[0] === 'tensorflow' ? backends[0] : 'cpu');
+  // The layer's own checks run on cpu (exact comparisons of the copy); parity on `backends`.
+  await useBackend('cpu');
   const model = await tf.loadLayersModel(tf.io.fromMemory(toModelArtifacts(converted)));
   try {
     const layer = model.getLayer(layerName);
@@ -92,7 +97,7 @@ export async function runLayerTest(options: LayerTestOptions): Promise<LayerTest
     check('weights', weightProblems(layer, kerasLayer?.weights ?? []));
     const inputs = layerInputs(bundle, layer);
     try {
-      const output = layer.apply(inputs, { training: false }) as tf.Tensor | tf.Tensor[];
+      const output = layer.apply(oneOrMany(inputs), { training: false }) as tf.Tensor | tf.Tensor[];
       try {
         check('output shapes', shapeProblems(layer, kerasLayer?.output_shapes, output));
         if (registered) check('config round trip', await roundTripProblems(layer, registered, inputs, output));
@@ -226,6 +231,9 @@ function builtShape(layer: tf.layers.Layer): tf.Shape | tf.Shape[] {
   return shapes.length === 1 ? shapes[0]! : shapes;
 }
 
+/** A layer's call argument: one tensor for one input, as tfjs-layers' model passes it. */
+const oneOrMany = (tensors: tf.Tensor[]): tf.Tensor | tf.Tensor[] => (tensors.length === 1 ? tensors[0]! : tensors);
+
 const asList = (shape: tf.Shape | tf.Shape[]): tf.Shape[] => (Array.isArray(shape[0]) || shape.length === 0 ? (shape as tf.Shape[]) : [shape as tf.Shape]);
 
 /** getConfig() → fromConfig(): the same config, and the same output on the same input and weights. */
@@ -245,9 +253,9 @@ async function roundTripProblems(layer: tf.layers.Layer, [cls, fromConfig]: Regi
       const fields = [...new Set([...Object.keys(config), ...Object.keys(again)])].filter((k) => !isDeepStrictEqual(asJson(config[k] ?? null), asJson(again[k] ?? null)));
       problems.push(`the copy's config differs in ${fields.map((f) => `'${f}' (${JSON.stringify(config[f])} → ${JSON.stringify(again[f])})`).join(', ')}`);
     }
-    tf.dispose(copy.apply(inputs, { training: false }) as tf.Tensor | tf.Tensor[]); // builds it
+    tf.dispose(copy.apply(oneOrMany(inputs), { training: false }) as tf.Tensor | tf.Tensor[]); // builds it
     copy.setWeights(layer.getWeights());
-    const copied = tf.tidy(() => copy.apply(inputs, { training: false }) as tf.Tensor | tf.Tensor[]);
+    const copied = tf.tidy(() => copy.apply(oneOrMany(inputs), { training: false }) as tf.Tensor | tf.Tensor[]);
     const a = Array.isArray(output) ? output : [output];
     const b = Array.isArray(copied) ? copied : [copied];
     if (a.length !== b.length) problems.push(`the copy returns ${b.length} tensors, the layer ${a.length}`);

@@ -83,6 +83,10 @@ describe('keras-bridge/testing: runLayerTest', () => {
     );
   });
 
+  it('refuses a class name nothing is registered under', async () => {
+    await assert.rejects(runLayerTest({ className: 'NoSuchLayer', bundleDir: BUNDLE }), fails(/NoSuchLayer: no class is registered under that name/));
+  });
+
   it('refuses a bundle with no layer of the class', async () => {
     await assert.rejects(
       runLayerTest({ className: 'KerasSoftmax', bundleDir: BUNDLE }),
