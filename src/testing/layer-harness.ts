@@ -4,9 +4,8 @@ import { statSync } from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { useBackend, type BackendName } from '../backends/index.js';
-import { convertKerasModel, toModelArtifacts, type ConvertedModel } from '../convert/convert-model.js';
-import { routeInputs } from '../convert/route-inputs.js';
-import { weightsFromBundle } from '../convert/weight-source.js';
+import { convertBundle } from '../convert/convert-bundle.js';
+import { toModelArtifacts, type ConvertedModel } from '../convert/convert-model.js';
 import { bundleGolden, loadBundle, type Bundle } from '../keras/bundle.js';
 import type { BundleManifest } from '../keras/bundle-manifest.js';
 import { checkBundleParityCases } from '../parity/check-parity.js';
@@ -134,11 +133,6 @@ export function bundleBytes(bundleDir: string): number {
       return n;
     }
   }, statSync(manifest).size);
-}
-
-async function convertBundle(bundle: Bundle): Promise<ConvertedModel> {
-  const source = `${bundle.dir}/${bundle.manifest.model.config_file}`;
-  return convertKerasModel(bundle.modelConfig, weightsFromBundle(bundle), source, await routeInputs(bundle.manifest, bundle.graphBytes));
 }
 
 function topLevelLayersOf(converted: ConvertedModel): Map<string, string[]> {
