@@ -111,6 +111,51 @@ export class LayerConfigError extends KerasBridgeError {
 /** A Keras layer class no translator knows. */
 export class UnsupportedLayerError extends KerasBridgeError {}
 
+/**
+ * A config field (or the input) of a layer that a layer class of keras-bridge's (src/layers, or
+ * generated from Python source) cannot run on: broken or inconsistent, as Keras itself would refuse
+ * it. Names the layer class, the layer and the field (Keras's snake_case name); the converter adds
+ * the model file (in()).
+ */
+export class LayerFieldError extends InputError {
+  constructor(
+    readonly layerClass: string,
+    readonly layerName: string,
+    readonly field: string,
+    readonly detail: string,
+    readonly source: string | null = null,
+  ) {
+    super(layerFieldMessage(layerClass, layerName, field, detail, source));
+  }
+
+  /** The same error, naming the model file it was found in. */
+  in(source: string): LayerFieldError {
+    return this.source ? this : new LayerFieldError(this.layerClass, this.layerName, this.field, this.detail, source);
+  }
+}
+
+/** A valid Keras value of a layer's field that keras-bridge's layer does not support (yet); named as LayerFieldError names it. */
+export class UnsupportedLayerFieldError extends UnsupportedLayerError {
+  constructor(
+    readonly layerClass: string,
+    readonly layerName: string,
+    readonly field: string,
+    readonly detail: string,
+    readonly source: string | null = null,
+  ) {
+    super(layerFieldMessage(layerClass, layerName, field, detail, source));
+  }
+
+  /** The same error, naming the model file it was found in. */
+  in(source: string): UnsupportedLayerFieldError {
+    return this.source ? this : new UnsupportedLayerFieldError(this.layerClass, this.layerName, this.field, this.detail, source);
+  }
+}
+
+function layerFieldMessage(layerClass: string, layerName: string, field: string, detail: string, source: string | null): string {
+  return `${source ? `${source}: ` : ''}layer '${layerName}' (${layerClass}), field '${field}': ${detail}`;
+}
+
 /** A weight whose shape or count does not match what the converted layer expects. */
 export class WeightMismatchError extends KerasBridgeError {}
 

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { KerasBridgeError, UnsupportedLayerError, WeightMismatchError } from '../errors.js';
+import { KerasBridgeError, LayerFieldError, UnsupportedLayerError, UnsupportedLayerFieldError, WeightMismatchError } from '../errors.js';
 import type { RetraceRecord } from '../keras/bundle-manifest.js';
 import type { GraphFallback } from './graph-fallback-translation.js';
 import type { TranslatedLayers } from './translated-layers.js';
@@ -59,7 +59,7 @@ export async function convertKerasModel(
   } catch (e) {
     // Route 1's generated TypeScript failing when tfjs builds the model or pairs its weights: the
     // classes the error names (else every generated one) fall to routes 2 and 3, and the report says so.
-    if (translatedClasses.size === 0 || !(e instanceof UnsupportedLayerError || e instanceof WeightMismatchError)) throw e;
+    if (translatedClasses.size === 0 || !(e instanceof UnsupportedLayerError || e instanceof WeightMismatchError || e instanceof LayerFieldError)) throw e;
     const named = [...translatedClasses].filter((c) => e.message.includes(c));
     const failed = named.length > 0 ? named : [...translatedClasses];
     const remaining = new Set([...translatedClasses].filter((c) => !failed.includes(c)));
@@ -126,6 +126,11 @@ async function instantiate(topology: TfjsTopology, source: string): Promise<tf.L
   try {
     return await tf.models.modelFromJSON({ modelTopology: topology as unknown as tf.io.ModelJSON['modelTopology'] });
   } catch (e) {
+    // A layer of ours refusing a field names the layer and the field; the model file is named here.
+    if (e instanceof LayerFieldError || e instanceof UnsupportedLayerFieldError) throw e.in(source);
+    if (e instanceof UnsupportedLayerError && !e.message.startsWith(source)) {
+      throw new UnsupportedLayerError(`${source}: tfjs-layers could not build the converted model: ${e.message}`);
+    }
     if (e instanceof KerasBridgeError) throw e;
     throw new UnsupportedLayerError(`${source}: tfjs-layers could not build the converted model: ${(e as Error).message}`);
   }

@@ -6,6 +6,7 @@
  * Everything is built from differentiable tfjs ops, so gradients flow as through any tfjs layer.
  */
 import * as tf from '@tensorflow/tfjs';
+import { UnsupportedLayerError } from '../errors.js';
 import { tfjsActivationFor } from '../convert/activations.js';
 import { findCustomActivation } from '../registry/custom-activation-registry.js';
 import { random } from '../training/replayable-random.js';
@@ -142,7 +143,7 @@ export function clip(x: TensorOrValue, min: TensorOrValue, max: TensorOrValue): 
 }
 
 export function where(condition: TensorOrValue, x: TensorOrValue, y: TensorOrValue): tf.Tensor {
-  if (x === undefined || y === undefined) throw new Error('kops.where(condition) with one argument returns indices, whose shape depends on values; not translated');
+  if (x === undefined || y === undefined) throw new UnsupportedLayerError('kops.where(condition) with one argument returns indices, whose shape depends on values; not translated');
   const [a, b] = promote(x, y);
   const c = cast(condition, 'bool');
   const shape = broadcastShapes(broadcastShapes(c.shape, a.shape), b.shape);
@@ -266,10 +267,10 @@ export function matmul(x: TensorOrValue, y: TensorOrValue, transposeA = false, t
 export function einsum(subscripts: string, ...operandsIn: unknown[]): tf.Tensor {
   const operands = (operandsIn.length === 1 && Array.isArray(operandsIn[0]) ? operandsIn[0] : operandsIn) as TensorOrValue[];
   const spec = subscripts.replace(/\s+/g, '');
-  if (spec.includes('.')) throw new Error(`kops.einsum('${subscripts}'): ellipsis is not supported`);
+  if (spec.includes('.')) throw new UnsupportedLayerError(`kops.einsum('${subscripts}'): ellipsis is not supported`);
   const [lhs, explicitOut] = spec.split('->') as [string, string | undefined];
   const inputs = lhs.split(',');
-  if (inputs.length !== operands.length) throw new Error(`kops.einsum('${subscripts}'): ${inputs.length} subscripts for ${operands.length} operands`);
+  if (inputs.length !== operands.length) throw new UnsupportedLayerError(`kops.einsum('${subscripts}'): ${inputs.length} subscripts for ${operands.length} operands`);
   const counts = new Map<string, number>();
   for (const ch of inputs.join('')) counts.set(ch, (counts.get(ch) ?? 0) + 1);
   const out = explicitOut ?? [...counts].filter(([, n]) => n === 1).map(([c]) => c).sort().join('');
@@ -307,7 +308,7 @@ function einsumPair(a0: tf.Tensor, sa: string, b0: tf.Tensor, sb: string, out: s
   const product = tf.matMul(a3, b3);
   const resultLetters = [...batch, ...freeA, ...freeB];
   const shaped = tf.reshape(product, [...batchShape, ...freeA.map((c) => size(a, keepA, c)), ...freeB.map((c) => size(b, keepB, c))]);
-  if ([...out].some((c) => !resultLetters.includes(c))) throw new Error(`kops.einsum('${subscripts}'): output letter not in the operands`);
+  if ([...out].some((c) => !resultLetters.includes(c))) throw new UnsupportedLayerError(`kops.einsum('${subscripts}'): output letter not in the operands`);
   const summed = resultLetters.filter((c) => !out.includes(c));
   const reduced = summed.length ? tf.sum(shaped, summed.map((c) => resultLetters.indexOf(c))) : shaped;
   const remaining = resultLetters.filter((c) => out.includes(c));
@@ -316,7 +317,7 @@ function einsumPair(a0: tf.Tensor, sa: string, b0: tf.Tensor, sb: string, out: s
 
 /** One operand: sum letters not in `out`, transpose to `out`'s order (no repeated letters: no diagonals). */
 function einsumOne(t: tf.Tensor, s: string, out: string): tf.Tensor {
-  if (new Set(s).size !== s.length) throw new Error(`kops.einsum: repeated subscript '${s}' (a diagonal) is not supported`);
+  if (new Set(s).size !== s.length) throw new UnsupportedLayerError(`kops.einsum: repeated subscript '${s}' (a diagonal) is not supported`);
   const summed = [...s].filter((c) => !out.includes(c));
   const reduced = summed.length ? tf.sum(t, summed.map((c) => s.indexOf(c))) : t;
   const left = [...s].filter((c) => out.includes(c));
@@ -437,7 +438,7 @@ export function pad(x: TensorOrValue, padding: Array<[number, number]> | number[
   const m = mode.toLowerCase();
   if (m === 'constant') return tf.pad(t, pairs, value ?? 0);
   if (m === 'reflect' || m === 'symmetric') return tf.mirrorPad(t, pairs, m);
-  throw new Error(`kops.pad: mode '${mode}' is not supported`);
+  throw new UnsupportedLayerError(`kops.pad: mode '${mode}' is not supported`);
 }
 
 export const zerosLike = (x: TensorOrValue, dtypeName: string | null = null): tf.Tensor => (dtypeName ? tf.zeros(asTensor(x).shape, dtype(dtypeName)) : tf.zerosLike(asTensor(x)));
@@ -562,7 +563,7 @@ export function getItem(x: TensorOrValue, specs: IndexSpec[]): tf.Tensor {
 // --- sub-layers and their weights ---------------------------------------------------------------
 export function layerWeight(layer: tf.layers.Layer, name: string): tf.Tensor {
   const variable = layer.weights.find((w) => w.originalName.split('/').pop() === name);
-  if (!variable) throw new Error(`layer '${layer.name}' has no weight '${name}' (it has ${layer.weights.map((w) => w.originalName).join(', ')})`);
+  if (!variable) throw new UnsupportedLayerError(`layer '${layer.name}' has no weight '${name}' (it has ${layer.weights.map((w) => w.originalName).join(', ')})`);
   return variable.read();
 }
 
@@ -591,7 +592,7 @@ export function activation(spec: string | { config?: unknown; class_name?: strin
   const identifier = typeof spec === 'object' && spec !== null ? (typeof spec.config === 'string' ? spec.config : spec.class_name) : spec;
   if (identifier === null || identifier === undefined || identifier === 'linear') return (x) => x;
   const name = findCustomActivation(identifier)?.className ?? tfjsActivationFor(identifier);
-  if (!name) throw new Error(`keras.activations.get('${identifier}'): no tfjs activation of that name`);
+  if (!name) throw new UnsupportedLayerError(`keras.activations.get('${identifier}'): no tfjs activation of that name`);
   const layer = tf.layers.activation({ activation: name as 'relu' });
   // Keeps its Keras name, so that a sub-layer given it (Dense(activation=self.activation)) is configured by name.
   return Object.assign((x: tf.Tensor) => layer.apply(x) as tf.Tensor, { kerasName: identifier });

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { KerasObject } from '../keras/keras-object.js';
 import { translateLayer } from '../convert/translate-layer.js';
 import { tfjsCamelCase } from './python-config.js';
+import { UnsupportedLayerError } from '../errors.js';
 
 /**
  * A Keras layer a translated layer makes in __init__ (`layers.Dense(width, activation="gelu")`),
@@ -15,7 +16,7 @@ export function kerasLayer(className: string, config: Record<string, unknown>): 
   const entry: KerasObject = { class_name: className, module: 'keras.layers', config: withoutUndefined(config) };
   const { tfjs } = translateLayer(entry, `translated sub-layer ${className}`);
   const registered = tf.serialization.SerializationMap.getMap().classNameMap[tfjs.class_name];
-  if (!registered) throw new Error(`sub-layer ${className}: tfjs has no class '${tfjs.class_name}' registered`);
+  if (!registered) throw new UnsupportedLayerError(`sub-layer ${className}: tfjs has no class '${tfjs.class_name}' registered`);
   const [cls, fromConfig] = registered;
   return fromConfig(cls, pythonicToTs(tfjs.config) as tf.serialization.ConfigDict) as tf.layers.Layer;
 }

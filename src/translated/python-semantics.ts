@@ -1,3 +1,5 @@
+import { UnsupportedLayerError } from '../errors.js';
+
 /**
  * Python's meaning for static values in translated code (route 1, docs/custom-layer-routes.md):
  * negative indices, slices, floor division and modulo, truthiness. Shapes and config fields are
@@ -107,7 +109,7 @@ export function pop(dict: Record<string, unknown>, key: string, fallback?: unkno
     delete dict[key];
     return value;
   }
-  if (fallback === undefined) throw new Error(`KeyError: '${key}'`);
+  if (fallback === undefined) throw new UnsupportedLayerError(`KeyError: '${key}' (dict.pop without a default)`);
   return fallback;
 }
 

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { dtype, kerasMasks } from './keras-ops.js';
 import { decodePythonConfig, encodePythonConfig, PYTHON_CONFIG_FIELD, SUB_LAYERS_FIELD, tfjsCamelCase } from './python-config.js';
+import { LayerFieldError, UnsupportedLayerError } from '../errors.js';
 
 /** Keras's names of a layer's sub-layers by tracking key (the attribute; `attr_0` ... for a list), nested for translated sub-layers. */
 export type SubLayerNames = Record<string, { name: string; sub_layers?: SubLayerNames }>;
@@ -62,7 +63,7 @@ export class TranslatedLayer extends tf.layers.Layer {
   protected configValue<T = any>(key: string, fallback?: T): T {
     if (key in this.pythonConfig) return this.pythonConfig[key] as T;
     if (fallback !== undefined) return fallback;
-    throw new Error(`${this.getClassName()} '${this.name}': config field '${key}' is missing and __init__ gives it no default`);
+    throw new LayerFieldError(this.getClassName(), this.name, key, 'missing, and __init__ gives it no default');
   }
 
   /** `**kwargs` of __init__: the config's fields __init__ does not name. */
@@ -143,7 +144,7 @@ export class TranslatedLayer extends tf.layers.Layer {
   /** `self.add_weight(...)` with Keras's initializer names. */
   protected kerasWeight(spec: KerasWeightSpec): tf.LayerVariable {
     const shape = spec.shape.map((d) => {
-      if (d === null) throw new Error(`${this.getClassName()} '${this.name}': weight '${spec.name}' has an open dimension in its shape`);
+      if (d === null) throw new UnsupportedLayerError(`${this.getClassName()} layer '${this.name}': weight '${spec.name}' has an open dimension in its shape`);
       return d;
     });
     const constraint = spec.constraint ? (kerasObjectFor(spec.constraint, 'constraint') as ReturnType<typeof tf.constraints.nonNeg>) : undefined;
@@ -171,7 +172,7 @@ export class TranslatedLayer extends tf.layers.Layer {
         failure = e;
       }
     }
-    throw new Error(`${this.getClassName()} '${this.name}': could not find the output shape by running call() on zeros: ${(failure as Error).message}`);
+    throw new UnsupportedLayerError(`${this.getClassName()} layer '${this.name}': could not find the output shape by running call() on zeros: ${(failure as Error).message}`);
   }
 
   private returnsList = false;
@@ -262,7 +263,7 @@ function initializerFor(spec: unknown): Initializer {
 function kerasObjectFor(spec: unknown, what: string): unknown {
   const object = typeof spec === 'string' ? { class_name: pascal(spec), config: {} } : (spec as { class_name?: string; config?: Record<string, unknown> });
   const registered = object?.class_name ? tf.serialization.SerializationMap.getMap().classNameMap[object.class_name] : undefined;
-  if (!registered) throw new Error(`${what} ${JSON.stringify(spec)}: tfjs has no class of that name`);
+  if (!registered) throw new UnsupportedLayerError(`${what} ${JSON.stringify(spec)}: tfjs has no class of that name`);
   const config = Object.fromEntries(Object.entries(object.config ?? {}).filter(([, v]) => v !== null).map(([k, v]) => [tfjsCamelCase(k), v]));
   return registered[1](registered[0], config as tf.serialization.ConfigDict);
 }

@@ -6,7 +6,7 @@ import type { KerasObject } from '../../src/keras/keras-object.js';
 import { translateLayer } from '../../src/convert/translate-layer.js';
 import { FIXTURE_BUNDLES } from '../support/paths.js';
 
-// Translators of src/convert/translators/keras3-layers.ts, on configs Keras wrote for the zoo
+// Translators of the Keras 3 layers tfjs-layers lacks (in their family files, src/convert/translators/*.ts), on configs Keras wrote for the zoo
 // (fixtures/zoo/keras3_layers.py). Numerical parity is the layer zoo's job.
 const ZOO = path.join(FIXTURE_BUNDLES, 'zoo', 'keras3_layers');
 

@@ -2,9 +2,10 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 
 /**
- * The shared check every TypeScript layer passes through (like Keras's run_layer_test):
- * getConfig() → tfjs deserialization gives an equal config, and the layer applies to a
- * symbolic input of `inputShape` (batch dimension left out).
+ * A round trip of a layer built by hand, for configurations no bundle holds: getConfig() → tfjs
+ * deserialization gives an equal config, and the layer applies to a symbolic input of `inputShape`
+ * (batch dimension left out). The check against Keras that every layer class passes through is
+ * runLayerTest (src/testing/layer-harness.ts, test/layers/layer-harness.test.ts).
  */
 export function roundTripLayer(layer: tf.layers.Layer, inputShape: number[]): { layer: tf.layers.Layer; output: tf.SymbolicTensor } {
   const className = (layer.constructor as unknown as { className: string }).className;

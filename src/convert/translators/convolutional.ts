@@ -8,6 +8,10 @@ import '../../layers/keras3/conv1d.js';
 import '../../layers/keras3/grouped-conv.js';
 import type { TranslationContext } from '../translation-context.js';
 import { registerTranslator, type TfjsLayerConfig } from '../translator-registry.js';
+import { to, trainingLossOnly, weightFields } from '../class-translator.js';
+import '../../layers/keras3/conv1d-transpose.js';
+import '../../layers/keras3/separable-conv1d.js';
+import '../../layers/keras3/depthwise-conv1d.js';
 
 // Keras 3 and tfjs-layers share the weight layouts of these layers (kernel_size + [in, filters],
 // transposed convolutions kernel_size + [filters, in], depthwise kernel_size + [in, multiplier]),
@@ -191,3 +195,35 @@ registerTranslator(['SeparableConv2D'], (layer, context) => {
     ),
   };
 });
+
+// ---- The 1D transposed, separable and depthwise convolutions, which tfjs-layers lacks: keras-bridge's ----
+
+const conv1DFields: Record<string, FieldRule> = {
+  kernel_size: copy,
+  strides: copy,
+  padding: copy,
+  data_format: copy,
+  dilation_rate: copy,
+  activation,
+  use_bias: copy,
+  activity_regularizer: trainingLossOnly,
+  ...weightFields('bias'),
+};
+
+registerTranslator(
+  ['Conv1DTranspose'],
+  to('KerasConv1DTranspose', { ...conv1DFields, filters: copy, output_padding: copy, ...weightFields('kernel') }),
+);
+
+registerTranslator(
+  ['SeparableConv1D'],
+  to('KerasSeparableConv1D', {
+    ...conv1DFields,
+    filters: copy,
+    depth_multiplier: copy,
+    ...weightFields('depthwise'),
+    ...weightFields('pointwise'),
+  }),
+);
+
+registerTranslator(['DepthwiseConv1D'], to('KerasDepthwiseConv1D', { ...conv1DFields, depth_multiplier: copy, ...weightFields('depthwise') }));

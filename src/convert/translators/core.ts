@@ -3,6 +3,8 @@ import { baseLayerFields } from '../base-layer-fields.js';
 import { copy, droppedAtDefault, isFalse, isNullish, rename, translateFields } from '../field-rules.js';
 import { constraint, initializer, regularizer } from '../keras-objects.js';
 import { registerTranslator } from '../translator-registry.js';
+import { to, trainingLossOnly, weightFields } from '../class-translator.js';
+import '../../layers/keras3/einsum-dense.js';
 
 registerTranslator(['InputLayer'], (layer, context) => ({
   class_name: 'InputLayer',
@@ -68,3 +70,21 @@ registerTranslator(['Identity'], (layer, context) => ({
   class_name: 'Activation',
   config: { ...translateFields(layer.config, baseLayerFields, context), activation: 'linear' },
 }));
+
+// Keras 3's EinsumDense, which tfjs-layers lacks: keras-bridge's KerasEinsumDense (src/layers/keras3).
+registerTranslator(
+  ['EinsumDense'],
+  to('KerasEinsumDense', {
+    equation: copy,
+    output_shape: copy,
+    activation,
+    bias_axes: copy,
+    activity_regularizer: trainingLossOnly,
+    ...weightFields('kernel'),
+    ...weightFields('bias'),
+    lora_rank: droppedAtDefault(isNullish, 'LoRA adapters are not converted'),
+    lora_alpha: droppedAtDefault(isNullish, 'LoRA adapters are not converted'),
+    quantization_config: droppedAtDefault(isNullish, 'quantized EinsumDense layers are not converted'),
+    gptq_unpacked_column_size: droppedAtDefault(isNullish, 'quantized EinsumDense layers are not converted'),
+  }),
+);

@@ -1,7 +1,8 @@
 // Importing a family module registers its translators.
 import './core.js';
 import './merge.js';
-import './keras3-layers.js';
+import './activation-layers.js';
+import './attention.js';
 import './convolutional.js';
 import './pooling.js';
 import './reshaping.js';

@@ -6,6 +6,10 @@ import { copy, droppedAtDefault, isFalse, translateFields, type FieldRule } from
 import { constraint, initializer, regularizer } from '../keras-objects.js';
 import type { TranslationContext } from '../translation-context.js';
 import { registerTranslator } from '../translator-registry.js';
+import { to, weightFields } from '../class-translator.js';
+import '../../layers/keras3/group-normalization.js';
+import '../../layers/keras3/unit-normalization.js';
+import '../../layers/keras3/rms-normalization.js';
 
 // tfjs-layers' BatchNormalization and LayerNormalization compute what Keras 3 computes, but their
 // gradients (tfjs-core's FusedBatchNorm gradient) crash without gamma or beta, and are not reduced
@@ -113,3 +117,21 @@ registerTranslator(['LayerNormalization'], (layer, context) => {
     ),
   };
 });
+
+// Normalizations tfjs-layers lacks: keras-bridge's (src/layers/keras3).
+registerTranslator(
+  ['GroupNormalization'],
+  to('KerasGroupNormalization', {
+    groups: copy,
+    axis: copy,
+    epsilon: copy,
+    center: copy,
+    scale: copy,
+    ...weightFields('beta'),
+    ...weightFields('gamma'),
+  }),
+);
+
+registerTranslator(['UnitNormalization'], to('KerasUnitNormalization', { axis: copy }));
+
+registerTranslator(['RMSNormalization'], to('KerasRMSNormalization', { axis: copy, epsilon: copy }));

@@ -4,6 +4,8 @@ import { copy, droppedAtDefault, isFalse, isNullish, translateFields, type Field
 import '../../layers/keras3/category-encoding.js';
 import '../../layers/keras3/image-resizing.js';
 import { registerTranslator } from '../translator-registry.js';
+import { to } from '../class-translator.js';
+import '../../layers/keras3/normalization.js';
 
 // Keras 3 image preprocessing layers: Rescaling is tfjs-layers' own; CenterCrop and Resizing are
 // keras-bridge's (src/layers/keras3/image-resizing.ts), since tfjs-layers' compute wrong shapes.
@@ -80,3 +82,6 @@ registerTranslator(['CategoryEncoding'], (layer, context) => ({
     context,
   ),
 }));
+
+// Keras 3's Normalization (a preprocessing layer), which tfjs-layers lacks: keras-bridge's KerasNormalization.
+registerTranslator(['Normalization'], to('KerasNormalization', { axis: copy, mean: copy, variance: copy, invert: copy }));

@@ -1,6 +1,8 @@
 import { baseLayerFields } from '../base-layer-fields.js';
 import { copy, droppedAtDefault, translateFields } from '../field-rules.js';
 import { registerTranslator } from '../translator-registry.js';
+import { to } from '../class-translator.js';
+import '../../layers/keras3/spatial-dropout.js';
 
 // Regularization layers: identity at inference in Keras 3 and tfjs-layers alike (tfjs applies
 // them only when called with training=true), so only their training-time behaviour is at stake.
@@ -48,3 +50,6 @@ registerTranslator(['ActivityRegularization'], (layer, context) => {
     config: { ...translateFields(layer.config, { ...baseLayerFields, l1: penalty, l2: penalty }, context), activation: 'linear' },
   };
 });
+
+// tfjs-layers has no SpatialDropout2D/3D: keras-bridge's KerasSpatialDropout (the identity at inference).
+registerTranslator(['SpatialDropout2D', 'SpatialDropout3D'], to('KerasSpatialDropout', { rate: copy, seed: copy, data_format: copy }));

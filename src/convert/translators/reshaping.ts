@@ -2,6 +2,10 @@ import { UnsupportedLayerError } from '../../errors.js';
 import { baseLayerFields } from '../base-layer-fields.js';
 import { copy, translateFields, type FieldRule } from '../field-rules.js';
 import { registerTranslator } from '../translator-registry.js';
+import { oneAxis, to } from '../class-translator.js';
+import '../../layers/keras3/cropping.js';
+import '../../layers/keras3/zero-padding.js';
+import '../../layers/keras3/up-sampling.js';
 
 registerTranslator(['Reshape'], (layer, context) => ({
   class_name: 'Reshape',
@@ -50,3 +54,11 @@ registerTranslator(['UpSampling2D'], (layer, context) => ({
   class_name: 'UpSampling2D',
   config: translateFields(layer.config, { ...baseLayerFields, size: copy, data_format: copy, interpolation }, context),
 }));
+
+// The 1D and 3D siblings of tfjs-layers' 2D layers, which tfjs-layers lacks: keras-bridge's N-D layers.
+registerTranslator(['Cropping1D'], to('KerasCropping', { cropping: oneAxis }));
+registerTranslator(['Cropping3D'], to('KerasCropping', { cropping: copy, data_format: copy }));
+registerTranslator(['ZeroPadding1D'], to('KerasZeroPadding', { padding: oneAxis, data_format: copy }));
+registerTranslator(['ZeroPadding3D'], to('KerasZeroPadding', { padding: copy, data_format: copy }));
+registerTranslator(['UpSampling1D'], to('KerasUpSampling', { size: oneAxis }));
+registerTranslator(['UpSampling3D'], to('KerasUpSampling', { size: copy, data_format: copy }));

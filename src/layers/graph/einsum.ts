@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { UnsupportedLayerError } from '../../errors.js';
 
 /**
  * A TensorFlow Einsum of one or two operands as tfjs ops every backend runs and differentiates:
@@ -39,7 +40,7 @@ interface Operand {
 function parseEquation(equation: string, operands: number): { terms: string[]; output: string } {
   const compact = equation.replace(/\s+/g, '');
   const [left, output] = compact.split('->');
-  const refuse = (why: string) => new Error(`Einsum '${equation}': ${why}; keras-bridge runs einsums of one or two operands with distinct indices`);
+  const refuse = (why: string) => new UnsupportedLayerError(`Einsum '${equation}': ${why}; keras-bridge runs einsums of one or two operands with distinct indices`);
   if (left === undefined || output === undefined) throw refuse('no explicit output (->)');
   if (compact.includes('.')) throw refuse('ellipses (...) are not supported');
   const terms = left.split(',');

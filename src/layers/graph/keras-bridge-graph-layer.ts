@@ -1,6 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { base64ToBytes, decodeSpec, type GraphLayerSpec, type GraphModelSpec } from './graph-spec.js';
 import { registerGraphOpFixes } from './graph-op-fixes.js';
+import { UnsupportedLayerError, UnsupportedLayerFieldError } from '../../errors.js';
+import { badField, unsupportedField } from '../layer-errors.js';
 
 export interface KerasBridgeGraphLayerArgs {
   name?: string;
@@ -63,12 +65,19 @@ export class KerasBridgeGraphLayer extends tf.layers.Layer {
     for (const io of this.spec.inputs) {
       const value = io.keyword === undefined ? xs[positional++] : kwargs?.[io.keyword];
       if (!(value instanceof tf.Tensor)) {
-        throw new Error(`KerasBridgeGraphLayer '${this.name}': graph input '${io.name}' (${io.keyword === undefined ? `positional input ${positional - 1}` : `keyword argument ${io.keyword}`}) was not given a tensor`);
+        throw badField(this, 'inputs', `graph input '${io.name}' (${io.keyword === undefined ? `positional input ${positional - 1}` : `keyword argument ${io.keyword}`}) was not given a tensor`);
       }
       feed[io.name] = value;
     }
     this.spec.weights.forEach((w, i) => (feed[w.input] = this.graphWeights[i]!.read()));
-    const outputs = graph.execute(feed, this.spec.outputs.map((o) => o.name));
+    let outputs: tf.Tensor | tf.Tensor[];
+    try {
+      outputs = graph.execute(feed, this.spec.outputs.map((o) => o.name));
+    } catch (e) {
+      // An op of the traced graph we do not run (graph-op-fixes.ts) names this layer.
+      if (e instanceof UnsupportedLayerError && !(e instanceof UnsupportedLayerFieldError)) throw unsupportedField(this, 'graph', e.message);
+      throw e;
+    }
     return Array.isArray(outputs) && outputs.length === 1 ? outputs[0]! : outputs;
   }
 

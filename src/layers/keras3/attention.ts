@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { random } from '../../training/replayable-random.js';
+import { badField } from '../layer-errors.js';
 
 export interface KerasAttentionArgs {
   useScale?: boolean;
@@ -45,7 +46,7 @@ export class KerasAttention extends tf.layers.Layer {
     this.seed = args.seed ?? null;
     this.useCausalMask = args.useCausalMask ?? false;
     if (this.scoreMode !== 'dot' && this.scoreMode !== 'concat') {
-      throw new Error(`${this.name}: score_mode '${String(this.scoreMode)}' is not 'dot' or 'concat'.`);
+      throw badField(this, 'score_mode', `'${String(this.scoreMode)}' is not 'dot' or 'concat'`);
     }
   }
 
@@ -60,7 +61,7 @@ export class KerasAttention extends tf.layers.Layer {
   protected inputShapes(inputShape: tf.Shape | tf.Shape[]): tf.Shape[] {
     const shapes = inputShape as tf.Shape[];
     if (!Array.isArray(shapes[0]) || shapes.length < 2 || shapes.length > 3) {
-      throw new Error(`${this.name}: takes a list [query, value] or [query, value, key].`);
+      throw badField(this, 'inputs', 'takes a list [query, value] or [query, value, key]');
     }
     return shapes;
   }

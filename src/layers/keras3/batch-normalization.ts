@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { positiveAxis, singleShape, singleTensor } from './single-input.js';
 import { WeightSettings, type TfjsObjectArg } from './tfjs-objects.js';
+import { badField } from '../layer-errors.js';
 
 export interface KerasBatchNormalizationArgs {
   axis?: number;
@@ -46,10 +47,10 @@ export class KerasBatchNormalization extends tf.layers.Layer {
     this.center = args.center ?? true;
     this.scale = args.scale ?? true;
     this.settings = {
-      gamma: WeightSettings.read(args, 'gamma', 'ones'),
-      beta: WeightSettings.read(args, 'beta', 'zeros'),
-      movingMean: WeightSettings.read(args, 'movingMean', 'zeros'),
-      movingVariance: WeightSettings.read(args, 'movingVariance', 'ones'),
+      gamma: WeightSettings.read(this, args, 'gamma', 'ones'),
+      beta: WeightSettings.read(this, args, 'beta', 'zeros'),
+      movingMean: WeightSettings.read(this, args, 'movingMean', 'zeros'),
+      movingVariance: WeightSettings.read(this, args, 'movingVariance', 'ones'),
     };
     this.supportsMasking = true;
   }
@@ -57,7 +58,7 @@ export class KerasBatchNormalization extends tf.layers.Layer {
   override build(inputShape: tf.Shape | tf.Shape[]): void {
     const shape = singleShape(inputShape);
     const dim = shape[positiveAxis(this.axis, shape.length)];
-    if (dim === null || dim === undefined) throw new Error(`${this.name}: axis ${this.axis} of the input must have a known size.`);
+    if (dim === null || dim === undefined) throw badField(this, 'axis', `axis ${this.axis} of the input must have a known size`);
     const weight = (name: string, settings: WeightSettings, trainable: boolean) =>
       this.addWeight(name, [dim], 'float32', settings.initializer, settings.regularizer, trainable, settings.constraint);
     if (this.scale) this.gamma = weight('gamma', this.settings.gamma, true);

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { badField, type NamedLayer } from '../layer-errors.js';
 
 /**
  * One tensor-valued keyword argument of a Keras call (`mask=m`, `initial_state=[h0, c0]`,
@@ -27,9 +28,9 @@ export interface CallArgumentsArgs {
   dtype?: tf.DataType;
 }
 
-function deserializeLayer(value: CallArgumentsArgs['layer']): tf.layers.Layer {
+function deserializeLayer(owner: NamedLayer, value: CallArgumentsArgs['layer']): tf.layers.Layer {
   const registered = tf.serialization.SerializationMap.getMap().classNameMap[value.className];
-  if (!registered) throw new Error(`Unknown layer class '${value.className}': no tfjs class of that name is registered.`);
+  if (!registered) throw badField(owner, 'layer', `unknown layer class '${value.className}': no tfjs class of that name is registered`);
   const [cls, fromConfig] = registered;
   return fromConfig(cls, value.config) as tf.layers.Layer;
 }
@@ -51,7 +52,7 @@ export class CallArguments extends tf.layers.Layer {
 
   constructor(args: CallArgumentsArgs) {
     super(args);
-    this.layer = deserializeLayer(args.layer);
+    this.layer = deserializeLayer(this, args.layer);
     this.positionalArguments = args.positionalArguments;
     this.tensorKwargs = args.tensorKwargs;
     this.supportsMasking = true;

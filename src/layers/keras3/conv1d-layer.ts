@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { channelsAndLength, fromChannelsLast, single, toChannelsLast, type DataFormat, type Padding } from './conv1d-support.js';
 import { singleShape, singleTensor } from './single-input.js';
 import { activationNamed, WeightSettings, type TfjsActivation, type TfjsObjectArg } from './tfjs-objects.js';
+import { badField, unsupportedField } from '../layer-errors.js';
 
 export interface Conv1DLayerArgs {
   kernelSize: number | number[];
@@ -40,13 +41,13 @@ export abstract class Conv1DLayer extends tf.layers.Layer {
     this.dataFormat = args.dataFormat ?? 'channelsLast';
     this.dilationRate = single(args.dilationRate, 1);
     this.useBias = args.useBias ?? true;
-    this.activation = activationNamed(args.activation);
-    this.biasSettings = WeightSettings.read(args, 'bias', 'zeros');
+    this.activation = activationNamed(this, 'activation', args.activation);
+    this.biasSettings = WeightSettings.read(this, args, 'bias', 'zeros');
     if (this.padding !== 'valid' && this.padding !== 'same') {
-      throw new Error(`${this.name}: padding '${String(this.padding)}' is not supported (valid or same).`);
+      throw unsupportedField(this, 'padding', `'${String(this.padding)}' is not supported (valid or same)`);
     }
     if (this.strides > 1 && this.dilationRate > 1) {
-      throw new Error(`${this.name}: strides and dilation_rate cannot both be greater than 1.`);
+      throw badField(this, 'strides', `strides ${this.strides} and dilation_rate ${this.dilationRate} cannot both be greater than 1`);
     }
   }
 
@@ -58,7 +59,7 @@ export abstract class Conv1DLayer extends tf.layers.Layer {
   protected abstract outputLength(length: number | null): number | null;
 
   override build(inputShape: tf.Shape | tf.Shape[]): void {
-    const { channels } = channelsAndLength(singleShape(inputShape), this.dataFormat);
+    const { channels } = channelsAndLength(this, singleShape(inputShape), this.dataFormat);
     this.buildWeights(channels);
     this.built = true;
   }
@@ -80,7 +81,7 @@ export abstract class Conv1DLayer extends tf.layers.Layer {
 
   override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
     const shape = singleShape(inputShape);
-    const { channels, length } = channelsAndLength(shape, this.dataFormat);
+    const { channels, length } = channelsAndLength(this, shape, this.dataFormat);
     const out = [this.outputLength(length), this.outputChannels(channels)];
     return this.dataFormat === 'channelsFirst' ? [shape[0]!, out[1]!, out[0]!] : [shape[0]!, out[0]!, out[1]!];
   }

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { dilatedKernel } from './dilated-kernel.js';
 import type { DataFormat } from './spatial-axes.js';
+import { badField, type NamedLayer } from '../layer-errors.js';
 
 export type { DataFormat };
 
@@ -22,9 +23,9 @@ export function toChannelsLast(x: tf.Tensor, dataFormat: DataFormat): tf.Tensor 
 export const fromChannelsLast = toChannelsLast;
 
 /** The input's channel count and length, from a [batch, ..] shape in `dataFormat`. */
-export function channelsAndLength(shape: tf.Shape, dataFormat: DataFormat): { channels: number; length: number | null } {
+export function channelsAndLength(layer: NamedLayer, shape: tf.Shape, dataFormat: DataFormat): { channels: number; length: number | null } {
   const [channels, length] = dataFormat === 'channelsFirst' ? [shape[1], shape[2]] : [shape[2], shape[1]];
-  if (channels === null || channels === undefined) throw new Error('the channel axis of the input must have a known size.');
+  if (channels === null || channels === undefined) throw badField(layer, 'data_format', `the channel axis (${dataFormat}) of the input must have a known size`);
   return { channels, length: length ?? null };
 }
 

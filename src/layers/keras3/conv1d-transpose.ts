@@ -28,7 +28,7 @@ export class KerasConv1DTranspose extends Conv1DLayer {
     this.filters = args.filters;
     const outputPadding = args.outputPadding;
     this.outputPadding = outputPadding === null || outputPadding === undefined ? null : Array.isArray(outputPadding) ? outputPadding[0]! : outputPadding;
-    this.kernelSettings = WeightSettings.read(args, 'kernel', 'glorotUniform');
+    this.kernelSettings = WeightSettings.read(this, args, 'kernel', 'glorotUniform');
   }
 
   protected override buildWeights(channels: number): void {

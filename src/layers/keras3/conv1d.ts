@@ -30,7 +30,7 @@ export class KerasConv1D extends Conv1DLayer {
     super({ ...args, padding: causal ? 'valid' : (args.padding as KerasConv1DArgs['padding']) });
     this.causal = causal;
     this.filters = args.filters;
-    this.kernelSettings = WeightSettings.read(args, 'kernel', 'glorotUniform');
+    this.kernelSettings = WeightSettings.read(this, args, 'kernel', 'glorotUniform');
   }
 
   protected override buildWeights(channels: number): void {

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { badField } from '../layer-errors.js';
 
 export interface KerasCustomScaleLayerArgs {
   scale: number;
@@ -20,7 +21,7 @@ export class KerasCustomScaleLayer extends tf.layers.Layer {
   override build(inputShape: tf.Shape | tf.Shape[]): void {
     const shapes = inputShape as tf.Shape[];
     if (!Array.isArray(shapes[0]) || shapes.length !== 2) {
-      throw new Error(`${this.name}: CustomScaleLayer takes a list of 2 inputs, got ${Array.isArray(shapes[0]) ? shapes.length : 1}.`);
+      throw badField(this, 'inputs', `takes a list of 2 inputs, got ${Array.isArray(shapes[0]) ? shapes.length : 1}`);
     }
     this.built = true;
   }

@@ -25,7 +25,7 @@ export class KerasDepthwiseConv1D extends Conv1DLayer {
   constructor(args: KerasDepthwiseConv1DArgs & Record<string, unknown>) {
     super(args);
     this.depthMultiplier = args.depthMultiplier ?? 1;
-    this.kernelSettings = WeightSettings.read(args, 'depthwise', 'glorotUniform');
+    this.kernelSettings = WeightSettings.read(this, args, 'depthwise', 'glorotUniform');
   }
 
   protected override buildWeights(channels: number): void {

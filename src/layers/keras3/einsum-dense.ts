@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
-import { einsum } from './einsum.js';
+import { einsum, einsumEquationProblem } from './einsum.js';
 import { singleShape, singleTensor } from './single-input.js';
 import { activationNamed, WeightSettings, type TfjsActivation, type TfjsObjectArg } from './tfjs-objects.js';
+import { badField, unsupportedField, type NamedLayer } from '../layer-errors.js';
 
 export interface KerasEinsumDenseArgs {
   equation: string;
@@ -38,13 +39,15 @@ export class KerasEinsumDense extends tf.layers.Layer {
     this.equation = args.equation;
     this.partialOutputShape = typeof args.outputShape === 'number' ? [args.outputShape] : args.outputShape;
     this.biasAxes = args.biasAxes ?? null;
-    this.activation = activationNamed(args.activation);
-    this.kernelSettings = WeightSettings.read(args, 'kernel', 'glorotUniform');
-    this.biasSettings = WeightSettings.read(args, 'bias', 'zeros');
+    this.activation = activationNamed(this, 'activation', args.activation);
+    this.kernelSettings = WeightSettings.read(this, args, 'kernel', 'glorotUniform');
+    this.biasSettings = WeightSettings.read(this, args, 'bias', 'zeros');
   }
 
   override build(inputShape: tf.Shape | tf.Shape[]): void {
-    const { kernelShape, biasShape } = analyzeEinsumDense(this.equation, this.biasAxes, singleShape(inputShape), this.partialOutputShape);
+    const { kernelShape, biasShape } = analyzeEinsumDense(this.equation, this.biasAxes, singleShape(inputShape), this.partialOutputShape, this);
+    const problem = einsumEquationProblem(this.equation, singleShape(inputShape).length, kernelShape.length);
+    if (problem) throw unsupportedField(this, 'equation', problem);
     const kernel = this.kernelSettings;
     this.kernel = this.addWeight('kernel', kernelShape, 'float32', kernel.initializer, kernel.regularizer, true, kernel.constraint);
     if (biasShape) {
@@ -63,7 +66,7 @@ export class KerasEinsumDense extends tf.layers.Layer {
   }
 
   override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
-    return analyzeEinsumDense(this.equation, this.biasAxes, singleShape(inputShape), this.partialOutputShape).outputShape;
+    return analyzeEinsumDense(this.equation, this.biasAxes, singleShape(inputShape), this.partialOutputShape, this).outputShape;
   }
 
   override getConfig(): tf.serialization.ConfigDict {
@@ -90,13 +93,15 @@ export function analyzeEinsumDense(
   biasAxes: string | null,
   inputShape: tf.Shape,
   partialOutputShape: (number | null)[],
+  /** The EinsumDense whose config gave the equation; null for equations of our own (MultiHeadAttention's), whose errors are bugs. */
+  layer: NamedLayer | null = null,
 ): { kernelShape: number[]; biasShape: number[] | null; outputShape: tf.Shape } {
   const dotted = equation.replace(/\.\.\./g, '0');
   const plain = /^([a-zA-Z]+),([a-zA-Z]+)->([a-zA-Z]+)$/.exec(dotted);
   const left = /^0([a-zA-Z]+),([a-zA-Z]+)->0([a-zA-Z]+)$/.exec(dotted);
   const right = /^([a-zA-Z]{2,})0,([a-zA-Z]+)->([a-zA-Z]+)0$/.exec(dotted);
   const match = plain ?? left ?? right;
-  if (!match) throw new Error(`EinsumDense equation '${equation}' is not of the form X,W->Z, ...X,W->...Z or X...,W->Z...`);
+  if (!match) throw refuse(layer, 'equation', `'${equation}' is not of the form X,W->Z, ...X,W->...Z or X...,W->Z...`);
   const [, inputSpec, weightSpec, outputSpec] = match as unknown as [string, string, string, string];
   const leftElided = !plain && !!left;
   const elided = inputShape.length - inputSpec.length;
@@ -111,18 +116,23 @@ export function analyzeEinsumDense(
   }
   const kernelShape = [...weightSpec].map((label) => {
     const size = outputSpec.includes(label) ? outputShape[outputIndex(label)] : inputSpec.includes(label) ? inputShape[inputIndex(label)] : undefined;
-    if (size === undefined) throw new Error(`EinsumDense '${equation}': weight label '${label}' is in neither the input nor the output.`);
-    if (size === null) throw new Error(`EinsumDense '${equation}': the size of weight label '${label}' is unknown.`);
+    if (size === undefined) throw refuse(layer, 'equation', `'${equation}': weight label '${label}' is in neither the input nor the output`);
+    if (size === null) throw refuse(layer, 'equation', `'${equation}': the size of weight label '${label}' is unknown`);
     return size;
   });
-  return { kernelShape, biasShape: biasAxes ? biasShapeOf(biasAxes, outputSpec, outputShape, leftElided ? elided : 0, leftElided ? 0 : elided) : null, outputShape };
+  return { kernelShape, biasShape: biasAxes ? biasShapeOf(layer, biasAxes, outputSpec, outputShape, leftElided ? elided : 0, leftElided ? 0 : elided) : null, outputShape };
 }
 
 /** Keras's bias shape: the output axes from the first bias axis on, 1 where not a bias axis. */
-function biasShapeOf(biasAxes: string, outputSpec: string, outputShape: tf.Shape, leftElided: number, rightElided: number): number[] {
+function biasShapeOf(layer: NamedLayer | null, biasAxes: string, outputSpec: string, outputShape: tf.Shape, leftElided: number, rightElided: number): number[] {
   const stray = [...biasAxes].find((label) => !outputSpec.includes(label));
-  if (stray) throw new Error(`EinsumDense: bias axis '${stray}' is not in the output spec '${outputSpec}'.`);
+  if (stray) throw refuse(layer, 'bias_axes', `bias axis '${stray}' is not in the output spec '${outputSpec}'`);
   const first = Math.min(...[...biasAxes].map((label) => outputSpec.indexOf(label)));
   const shape = [...outputSpec.slice(first)].map((label, i) => (biasAxes.includes(label) ? outputShape[first + i + leftElided]! : 1));
   return [...shape, ...new Array<number>(rightElided).fill(1)];
+}
+
+/** A bad EinsumDense config names the layer and the field; a bad equation of our own is a bug. */
+function refuse(layer: NamedLayer | null, field: string, detail: string): Error {
+  return layer ? badField(layer, field, detail) : new Error(`EinsumDense ${field} ${detail}`);
 }

@@ -34,6 +34,20 @@ export function einsum(equation: string, a: tf.Tensor, b: tf.Tensor): tf.Tensor 
   return arrange(result, [...batch, ...freeX, ...freeY].join(''), [...output]);
 }
 
+/**
+ * Why einsum() cannot run `equation` on operands of these ranks, or null: for a layer to refuse an
+ * equation from its config when it is built. einsum() itself throws plain Errors, its equations
+ * having been checked so (or being our own).
+ */
+export function einsumEquationProblem(equation: string, rankA: number, rankB: number): string | null {
+  try {
+    parseEquation(equation, rankA, rankB);
+    return null;
+  } catch (e) {
+    return (e as Error).message;
+  }
+}
+
 /** The equation's three label strings, with '...' spelled out as upper-case labels. */
 function parseEquation(equation: string, rankA: number, rankB: number): { left: string; right: string; output: string } {
   const match = /^([a-zA-Z.]*),([a-zA-Z.]*)->([a-zA-Z.]*)$/.exec(equation.replace(/\s/g, ''));

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { positiveAxis, singleShape, singleTensor } from './single-input.js';
 import { WeightSettings, type TfjsObjectArg } from './tfjs-objects.js';
+import { badField } from '../layer-errors.js';
 
 export interface KerasGroupNormalizationArgs {
   groups?: number;
@@ -42,18 +43,18 @@ export class KerasGroupNormalization extends tf.layers.Layer {
     this.epsilon = args.epsilon ?? 1e-3;
     this.center = args.center ?? true;
     this.scale = args.scale ?? true;
-    this.gammaSettings = WeightSettings.read(args, 'gamma', 'ones');
-    this.betaSettings = WeightSettings.read(args, 'beta', 'zeros');
+    this.gammaSettings = WeightSettings.read(this, args, 'gamma', 'ones');
+    this.betaSettings = WeightSettings.read(this, args, 'beta', 'zeros');
     this.supportsMasking = true;
   }
 
   override build(inputShape: tf.Shape | tf.Shape[]): void {
     const shape = singleShape(inputShape);
     const dim = shape[positiveAxis(this.axis, shape.length)];
-    if (dim === null || dim === undefined) throw new Error(`${this.name}: axis ${this.axis} of the input must have a known size.`);
+    if (dim === null || dim === undefined) throw badField(this, 'axis', `axis ${this.axis} of the input must have a known size`);
     if (this.groups === -1) this.groups = dim;
     if (dim % this.groups !== 0 || dim < this.groups) {
-      throw new Error(`${this.name}: ${dim} channels cannot be split into ${this.groups} groups.`);
+      throw badField(this, 'groups', `${dim} channels cannot be split into ${this.groups} groups`);
     }
     if (this.scale) {
       const { initializer, regularizer, constraint } = this.gammaSettings;

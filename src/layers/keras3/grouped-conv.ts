@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { InputError } from '../../errors.js';
+import { badField } from '../layer-errors.js';
 import { convOutputLength } from './conv1d-support.js';
 import { groupedConvolution } from './grouped-convolution.js';
 import { singleShape, singleTensor } from './single-input.js';
@@ -68,29 +68,28 @@ abstract class KerasGroupedConv extends tf.layers.Layer {
     this.dataFormat = args.dataFormat ?? 'channelsLast';
     this.dilationRate = perAxis(args.dilationRate, rank, 1);
     this.useBias = args.useBias ?? true;
-    this.activation = activationNamed(args.activation);
-    this.kernelSettings = WeightSettings.read(args, 'kernel', 'glorotUniform');
-    this.biasSettings = WeightSettings.read(args, 'bias', 'zeros');
+    this.activation = activationNamed(this, 'activation', args.activation);
+    this.kernelSettings = WeightSettings.read(this, args, 'kernel', 'glorotUniform');
+    this.biasSettings = WeightSettings.read(this, args, 'bias', 'zeros');
     this.validate();
   }
 
   /** What Keras's BaseConv refuses, refused here too rather than computed differently. */
   private validate(): void {
-    const where = `layer '${this.name}' (${this.getClassName()})`;
     if (!Number.isInteger(this.groups) || this.groups < 1) {
-      throw new InputError(`${where}, field 'groups': ${JSON.stringify(this.groups)} is not a positive integer.`);
+      throw badField(this, 'groups', `${JSON.stringify(this.groups)} is not a positive integer.`);
     }
     if (!Number.isInteger(this.filters) || this.filters < 1 || this.filters % this.groups !== 0) {
-      throw new InputError(`${where}, field 'filters': ${this.filters} filters cannot be split into groups=${this.groups} equal groups.`);
+      throw badField(this, 'filters', `${this.filters} filters cannot be split into groups=${this.groups} equal groups.`);
     }
     if (this.padding === 'causal' ? this.rank !== 1 : this.padding !== 'valid' && this.padding !== 'same') {
-      throw new InputError(`${where}, field 'padding': '${String(this.padding)}' is not supported (valid, same, or causal for 1D).`);
+      throw badField(this, 'padding', `'${String(this.padding)}' is not supported (valid, same, or causal for 1D).`);
     }
     for (const [field, values] of [['kernel_size', this.kernelSize], ['strides', this.strides], ['dilation_rate', this.dilationRate]] as const) {
-      if (values.length !== this.rank) throw new InputError(`${where}, field '${field}': ${JSON.stringify(values)} does not have ${this.rank} entries.`);
+      if (values.length !== this.rank) throw badField(this, field, `${JSON.stringify(values)} does not have ${this.rank} entries.`);
     }
     if (Math.max(...this.strides) > 1 && Math.max(...this.dilationRate) > 1) {
-      throw new InputError(`${where}, field 'dilation_rate': strides and dilation_rate cannot both be greater than 1 (Keras refuses it too).`);
+      throw badField(this, 'dilation_rate', `strides and dilation_rate cannot both be greater than 1 (Keras refuses it too).`);
     }
   }
 
@@ -102,9 +101,7 @@ abstract class KerasGroupedConv extends tf.layers.Layer {
     const shape = singleShape(inputShape);
     const channels = shape[this.channelAxis(shape.length)];
     if (channels === null || channels === undefined || channels % this.groups !== 0) {
-      throw new InputError(
-        `layer '${this.name}' (${this.getClassName()}), field 'groups': the input's ${channels ?? 'unknown'} channels cannot be split into groups=${this.groups} equal groups.`,
-      );
+      throw badField(this, 'groups', `the input's ${channels ?? 'unknown'} channels cannot be split into groups=${this.groups} equal groups.`);
     }
     const kernel = this.kernelSettings;
     const kernelShape = [...this.kernelSize, channels / this.groups, this.filters];

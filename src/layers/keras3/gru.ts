@@ -31,7 +31,7 @@ export class KerasGRUCell extends KerasCell {
     super(args, 3);
     this.stateSize = args.units;
     this.resetAfter = args.resetAfter ?? true;
-    this.recurrentActivation = activationNamed(args.recurrentActivation ?? 'sigmoid');
+    this.recurrentActivation = activationNamed(this, 'recurrent_activation', args.recurrentActivation ?? 'sigmoid');
   }
 
   protected override biasShape(): number[] {

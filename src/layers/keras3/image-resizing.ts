@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { singleShape, singleTensor } from './single-input.js';
+import { unsupportedField } from '../layer-errors.js';
 
 export interface KerasResizingArgs {
   name?: string;
@@ -53,7 +54,7 @@ export class KerasResizing extends tf.layers.Layer {
     this.width = args.width;
     this.interpolation = args.interpolation ?? 'bilinear';
     if (this.interpolation !== 'bilinear' && this.interpolation !== 'nearest') {
-      throw new Error(`${this.name}: interpolation '${String(this.interpolation)}' is not supported (bilinear or nearest).`);
+      throw unsupportedField(this, 'interpolation', `'${String(this.interpolation)}' is not supported (bilinear or nearest)`);
     }
   }
 
@@ -108,7 +109,7 @@ export class KerasCenterCrop extends tf.layers.Layer {
       const x = singleTensor(inputs);
       const [, h, w] = x.shape as number[];
       if (h! < this.height || w! < this.width) {
-        throw new Error(`${this.name}: input ${h}x${w} is smaller than the crop ${this.height}x${this.width}; Keras then resizes, which is not converted.`);
+        throw unsupportedField(this, 'height', `the input ${h}x${w} is smaller than the crop ${this.height}x${this.width}; Keras then resizes, which is not converted`);
       }
       const top = Math.floor((h! - this.height) / 2);
       const left = Math.floor((w! - this.width) / 2);

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { singleTensor } from './single-input.js';
+import { badField } from '../layer-errors.js';
 
 export interface KerasInferenceIdentityArgs {
   name?: string;
@@ -21,7 +22,7 @@ export class KerasInferenceIdentity extends tf.layers.Layer {
   constructor(args: KerasInferenceIdentityArgs & Record<string, unknown>) {
     super(args as object);
     if (typeof args.kerasClass !== 'string' || args.kerasClass === '') {
-      throw new Error(`${this.name}: KerasInferenceIdentity needs kerasClass, the Keras class it stands for.`);
+      throw badField(this, 'keras_class', 'missing: the layer needs kerasClass, the Keras class it stands for');
     }
     this.kerasClass = args.kerasClass;
     this.supportsMasking = true;

@@ -34,11 +34,11 @@ export abstract class KerasCell extends tf.layers.Layer {
     this.units = args.units;
     this.useBias = args.useBias ?? true;
     this.dropoutMasks = new RecurrentDropout(args.dropout ?? 0, args.recurrentDropout ?? 0, gates);
-    this.activation = activationNamed(args.activation ?? 'tanh');
+    this.activation = activationNamed(this, 'activation', args.activation ?? 'tanh');
     this.settings = {
-      kernel: WeightSettings.read(args, 'kernel', 'glorotUniform'),
-      recurrent: WeightSettings.read(args, 'recurrent', 'orthogonal'),
-      bias: WeightSettings.read(args, 'bias', 'zeros'),
+      kernel: WeightSettings.read(this, args, 'kernel', 'glorotUniform'),
+      recurrent: WeightSettings.read(this, args, 'recurrent', 'orthogonal'),
+      bias: WeightSettings.read(this, args, 'bias', 'zeros'),
     };
   }
 

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { positiveAxis, singleShape, singleTensor } from './single-input.js';
 import { WeightSettings, type TfjsObjectArg } from './tfjs-objects.js';
+import { badField } from '../layer-errors.js';
 
 export interface KerasLayerNormalizationArgs {
   axis?: number | number[];
@@ -34,7 +35,7 @@ export class KerasLayerNormalization extends tf.layers.Layer {
     this.epsilon = args.epsilon ?? 1e-3;
     this.center = args.center ?? true;
     this.scale = args.scale ?? true;
-    this.settings = { gamma: WeightSettings.read(args, 'gamma', 'ones'), beta: WeightSettings.read(args, 'beta', 'zeros') };
+    this.settings = { gamma: WeightSettings.read(this, args, 'gamma', 'ones'), beta: WeightSettings.read(this, args, 'beta', 'zeros') };
     this.supportsMasking = true;
   }
 
@@ -46,7 +47,7 @@ export class KerasLayerNormalization extends tf.layers.Layer {
     const shape = singleShape(inputShape);
     const paramShape = this.axes(shape.length).map((a) => shape[a]);
     if (paramShape.some((d) => d === null || d === undefined)) {
-      throw new Error(`${this.name}: the input must have a known size along axis ${JSON.stringify(this.axis)}.`);
+      throw badField(this, 'axis', `the input must have a known size along axis ${JSON.stringify(this.axis)}`);
     }
     const weight = (name: string, settings: WeightSettings) =>
       this.addWeight(name, paramShape as number[], 'float32', settings.initializer, settings.regularizer, true, settings.constraint);

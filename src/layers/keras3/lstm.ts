@@ -27,7 +27,7 @@ export class KerasLSTMCell extends KerasCell {
     super(args, 4);
     this.stateSize = [args.units, args.units];
     this.unitForgetBias = args.unitForgetBias ?? true;
-    this.recurrentActivation = activationNamed(args.recurrentActivation ?? 'sigmoid');
+    this.recurrentActivation = activationNamed(this, 'recurrent_activation', args.recurrentActivation ?? 'sigmoid');
   }
 
   override build(inputShape: tf.Shape | tf.Shape[]): void {

@@ -4,6 +4,7 @@ import { einsum } from './einsum.js';
 import { analyzeEinsumDense } from './einsum-dense.js';
 import { kerasSoftmax } from './softmax.js';
 import { WeightSettings, type TfjsObjectArg } from './tfjs-objects.js';
+import { badField, unsupportedField } from '../layer-errors.js';
 
 export interface KerasMultiHeadAttentionArgs {
   numHeads: number;
@@ -95,8 +96,8 @@ export class KerasMultiHeadAttention extends tf.layers.Layer {
     this.slidingWindow = args.slidingWindow ?? null;
     this.seed = args.seed ?? null;
     this.useCausalMask = args.useCausalMask ?? false;
-    this.kernelSettings = WeightSettings.read(args, 'kernel', 'glorotUniform');
-    this.biasSettings = WeightSettings.read(args, 'bias', 'zeros');
+    this.kernelSettings = WeightSettings.read(this, args, 'kernel', 'glorotUniform');
+    this.biasSettings = WeightSettings.read(this, args, 'bias', 'zeros');
   }
 
   override build(inputShape: tf.Shape | tf.Shape[]): void {
@@ -126,7 +127,7 @@ export class KerasMultiHeadAttention extends tf.layers.Layer {
   private inputShapes(inputShape: tf.Shape | tf.Shape[]): tf.Shape[] {
     const shapes = inputShape as tf.Shape[];
     if (!Array.isArray(shapes[0]) || shapes.length < 2 || shapes.length > 3) {
-      throw new Error(`${this.name}: MultiHeadAttention takes [query, value] or [query, value, key] as positional inputs.`);
+      throw badField(this, 'inputs', 'takes [query, value] or [query, value, key] as positional inputs');
     }
     return shapes;
   }
@@ -167,10 +168,10 @@ export class KerasMultiHeadAttention extends tf.layers.Layer {
   private refuseUnsupported(kwargs: AttentionCallOptions): void {
     const masks = Array.isArray(kwargs.mask) ? kwargs.mask : [kwargs.mask];
     if (masks.some((m) => m != null)) {
-      throw new Error(`${this.name}: Keras masks on MultiHeadAttention inputs are not supported by keras-bridge yet.`);
+      throw unsupportedField(this, 'mask', 'Keras masks on MultiHeadAttention inputs are not supported by keras-bridge yet');
     }
     if (kwargs.returnAttentionScores) {
-      throw new Error(`${this.name}: return_attention_scores=True is not supported by keras-bridge yet.`);
+      throw unsupportedField(this, 'return_attention_scores', 'True is not supported by keras-bridge yet');
     }
   }
 

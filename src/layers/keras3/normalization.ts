@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { positiveAxis, singleShape, singleTensor } from './single-input.js';
+import { badField } from '../layer-errors.js';
 
 type NestedNumbers = number | NestedNumbers[];
 
@@ -40,7 +41,7 @@ export class KerasNormalization extends tf.layers.Layer {
     this.variance = args.variance ?? null;
     this.invert = args.invert ?? false;
     if ((this.mean === null) !== (this.variance === null)) {
-      throw new Error(`${this.name}: give both mean and variance, or neither (then they are weights).`);
+      throw badField(this, this.mean === null ? 'mean' : 'variance', 'give both mean and variance, or neither (then they are weights)');
     }
     this.supportsMasking = true;
   }

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { positiveAxis, singleShape, singleTensor } from './single-input.js';
+import { badField } from '../layer-errors.js';
 
 export interface KerasRMSNormalizationArgs {
   axis?: number | number[];
@@ -28,7 +29,7 @@ export class KerasRMSNormalization extends tf.layers.Layer {
     const axes = Array.isArray(this.axis) ? [...this.axis].sort((a, b) => a - b) : [this.axis];
     const scaleShape = axes.map((a) => shape[positiveAxis(a, shape.length)]);
     if (scaleShape.some((d) => d === null || d === undefined)) {
-      throw new Error(`${this.name}: the normalized axes ${JSON.stringify(this.axis)} must have known sizes.`);
+      throw badField(this, 'axis', `the normalized axes ${JSON.stringify(this.axis)} of the input must have known sizes`);
     }
     this.scale = this.addWeight('scale', scaleShape as number[], 'float32', tf.initializers.ones(), undefined, true);
     this.built = true;

@@ -33,8 +33,8 @@ export class KerasSeparableConv1D extends Conv1DLayer {
     super(args);
     this.filters = args.filters;
     this.depthMultiplier = args.depthMultiplier ?? 1;
-    this.depthwiseSettings = WeightSettings.read(args, 'depthwise', 'glorotUniform');
-    this.pointwiseSettings = WeightSettings.read(args, 'pointwise', 'glorotUniform');
+    this.depthwiseSettings = WeightSettings.read(this, args, 'depthwise', 'glorotUniform');
+    this.pointwiseSettings = WeightSettings.read(this, args, 'pointwise', 'glorotUniform');
   }
 
   protected override buildWeights(channels: number): void {

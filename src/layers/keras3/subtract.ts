@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { badField, unsupportedField } from '../layer-errors.js';
 
 /** Keras 3's Subtract merge layer: inputs[0] - inputs[1], broadcasting like NumPy. */
 export class KerasSubtract extends tf.layers.Layer {
@@ -7,11 +8,11 @@ export class KerasSubtract extends tf.layers.Layer {
   override build(inputShape: tf.Shape | tf.Shape[]): void {
     const shapes = inputShape as tf.Shape[];
     if (!Array.isArray(shapes[0]) || shapes.length !== 2) {
-      throw new Error(`${this.name}: Subtract takes exactly 2 inputs, got ${Array.isArray(shapes[0]) ? shapes.length : 1}.`);
+      throw badField(this, 'inputs', `takes exactly 2 inputs, got ${Array.isArray(shapes[0]) ? shapes.length : 1}`);
     }
     // Keras's Merge reshapes inputs of different ranks in its own way; equal ranks broadcast as NumPy.
     if (shapes[0]!.length !== shapes[1]!.length) {
-      throw new Error(`${this.name}: Subtract inputs of different ranks (${shapes[0]!.length}, ${shapes[1]!.length}) are not supported.`);
+      throw unsupportedField(this, 'inputs', `inputs of different ranks (${shapes[0]!.length}, ${shapes[1]!.length}) are not supported`);
     }
     this.built = true;
   }

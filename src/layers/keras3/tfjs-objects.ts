@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { Constraint } from '@tensorflow/tfjs-layers/dist/constraints.js';
 import type { Initializer } from '@tensorflow/tfjs-layers/dist/initializers.js';
 import type { Regularizer } from '@tensorflow/tfjs-layers/dist/regularizers.js';
+import { badField, type NamedLayer } from '../layer-errors.js';
 
 type RegisteredClass = [tf.serialization.SerializableConstructor<tf.serialization.Serializable>, tf.serialization.FromConfigMethod<tf.serialization.Serializable>];
 
@@ -27,12 +28,12 @@ export type TfjsObjectArg = TfjsObjectConfig | string | null | undefined;
  * serialization map, as tfjs-layers' own layers do with their internal getInitializer() & co.
  * A bare name is a class name in lowerCamelCase ('glorotUniform').
  */
-export function deserializeTfjsObject<T>(value: TfjsObjectArg, kind: string): T | undefined {
+export function deserializeTfjsObject<T>(value: TfjsObjectArg, kind: string, layer: NamedLayer, field: string): T | undefined {
   if (value === null || value === undefined) return undefined;
   const { className, config } =
     typeof value === 'string' ? { className: value.charAt(0).toUpperCase() + value.slice(1), config: {} } : value;
   const registered = registeredTfjsClass(className);
-  if (!registered) throw new Error(`Unknown ${kind} '${className}': no tfjs class of that name is registered.`);
+  if (!registered) throw badField(layer, field, `unknown ${kind} '${className}': no tfjs class of that name is registered`);
   const [cls, fromConfig] = registered;
   return fromConfig(cls, config ?? {}) as T;
 }
@@ -48,10 +49,10 @@ export interface TfjsActivation {
   getClassName(): string;
 }
 
-export function activationNamed(name: string | null | undefined): TfjsActivation {
+export function activationNamed(layer: NamedLayer, field: string, name: string | null | undefined): TfjsActivation {
   const className = name ?? 'linear';
   const registered = registeredTfjsClass(className);
-  if (!registered) throw new Error(`Unknown activation '${className}': no tfjs activation of that name is registered.`);
+  if (!registered) throw badField(layer, field, `unknown activation '${className}': no tfjs activation of that name is registered`);
   const [cls, fromConfig] = registered;
   return fromConfig(cls, {}) as unknown as TfjsActivation;
 }
@@ -68,13 +69,15 @@ export class WeightSettings {
     readonly constraint: Constraint | undefined,
   ) {}
 
-  static read(args: Record<string, unknown>, prefix: string, defaultInitializer: string): WeightSettings {
+  static read(layer: NamedLayer, args: Record<string, unknown>, prefix: string, defaultInitializer: string): WeightSettings {
     const arg = (suffix: string) => args[`${prefix}${suffix}`] as TfjsObjectArg;
+    // Errors name the field as Keras writes it: moving_mean_initializer.
+    const field = (suffix: string) => `${prefix.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)}_${suffix.toLowerCase()}`;
     return new WeightSettings(
       prefix,
-      deserializeTfjsObject<Initializer>(arg('Initializer') ?? defaultInitializer, 'initializer'),
-      deserializeTfjsObject<Regularizer>(arg('Regularizer'), 'regularizer'),
-      deserializeTfjsObject<Constraint>(arg('Constraint'), 'constraint'),
+      deserializeTfjsObject<Initializer>(arg('Initializer') ?? defaultInitializer, 'initializer', layer, field('Initializer')),
+      deserializeTfjsObject<Regularizer>(arg('Regularizer'), 'regularizer', layer, field('Regularizer')),
+      deserializeTfjsObject<Constraint>(arg('Constraint'), 'constraint', layer, field('Constraint')),
     );
   }
 

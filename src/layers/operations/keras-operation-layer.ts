@@ -3,6 +3,8 @@ import { fillArguments } from './operation-arguments.js';
 import { findOperation, type OperationConfig } from './operation-registry.js';
 import './numpy-operations.js';
 import './nn-operations.js';
+import { InputError, LayerFieldError, UnsupportedLayerError, UnsupportedLayerFieldError } from '../../errors.js';
+import { badField, unsupportedField } from '../layer-errors.js';
 
 export interface KerasOperationArgs {
   name?: string;
@@ -30,7 +32,7 @@ export class KerasOperation extends tf.layers.Layer {
 
   constructor(args: KerasOperationArgs) {
     super({ name: args.name });
-    if (!findOperation(args.operation)) throw new Error(`KerasOperation: unknown operation '${args.operation}'`);
+    if (!findOperation(args.operation)) throw badField(this, 'operation', `unknown operation '${args.operation}'`);
     this.operation = args.operation;
     this.operationConfig = args.operationConfig ?? {};
     this.operationArguments = args.arguments;
@@ -43,7 +45,11 @@ export class KerasOperation extends tf.layers.Layer {
         get: (snake) => this.operationConfig[snake] ?? this.operationConfig[snakeToCamel(snake)],
       };
       const args = fillArguments(this.operationArguments, tensors) as unknown[];
-      return findOperation(this.operation)!(args, config);
+      try {
+        return findOperation(this.operation)!(args, config);
+      } catch (e) {
+        throw this.named(e);
+      }
     });
   }
 
@@ -75,6 +81,14 @@ export class KerasOperation extends tf.layers.Layer {
     if (!shapes.some((s) => s.includes(null))) return shape;
     const other = this.probe(shapes, dtypes, 3).shape;
     return shape.map((d, i) => (other[i] === d ? d : null));
+  }
+
+  /** An operation's refusal of its arguments (it knows no layer), naming this layer and the field. */
+  private named(e: unknown): unknown {
+    if (e instanceof LayerFieldError || e instanceof UnsupportedLayerFieldError) return e;
+    if (e instanceof UnsupportedLayerError) return unsupportedField(this, 'arguments', `${this.operation}: ${e.message}`);
+    if (e instanceof InputError) return badField(this, 'arguments', `${this.operation}: ${e.message}`);
+    return e;
   }
 
   private probe(shapes: tf.Shape[], dtypes: tf.DataType[], openSize = 2): { shape: number[]; dtype: tf.DataType } {

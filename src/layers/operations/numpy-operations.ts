@@ -1,13 +1,14 @@
 import * as tf from '@tensorflow/tfjs';
 import { isSliceSlot } from './operation-arguments.js';
 import { registerOperation, type OperationConfig } from './operation-registry.js';
+import { InputError, UnsupportedLayerError } from '../../errors.js';
 
 // keras.ops.numpy operations, with NumPy semantics (broadcasting, Python scalars as float32).
 
 function tensorOf(value: unknown): tf.Tensor {
   if (value instanceof tf.Tensor) return value;
   if (typeof value === 'number' || typeof value === 'boolean') return tf.scalar(Number(value));
-  throw new Error(`expected a tensor or a number, got ${JSON.stringify(value)}`);
+  throw new InputError(`expected a tensor or a number, got ${JSON.stringify(value)}`);
 }
 
 function axisOf(config: OperationConfig): number | number[] | undefined {
@@ -107,7 +108,7 @@ function asBool(x: unknown): tf.Tensor {
 // Masks: keras.ops.where(mask, x, 0.0) and its logical companions (a bool input fed as a mask).
 registerOperation('numpy.Where', ([condition, x1, x2]) => {
   if (x1 === null || x1 === undefined || x2 === null || x2 === undefined) {
-    throw new Error('keras.ops.where(condition) without x1 and x2 (the indices of True elements) has no fixed output shape');
+    throw new UnsupportedLayerError('keras.ops.where(condition) without x1 and x2 (the indices of True elements) has no fixed output shape');
   }
   const [a, b] = tensorsOf(x1, x2);
   return tf.where(asBool(condition), a, b.dtype === a.dtype ? b : tf.cast(b, a.dtype));
@@ -165,7 +166,7 @@ registerOperation('numpy.Stack', ([xs], config) => tf.stack((xs as unknown[]).ma
 /** The indices Python's slice(start, stop, step) selects from an axis of length n. */
 export function pythonSliceIndices(n: number, start: number | null, stop: number | null, step: number | null): number[] {
   const by = step ?? 1;
-  if (by === 0) throw new Error('slice step cannot be zero');
+  if (by === 0) throw new InputError('slice step cannot be zero');
   const clampIndex = (i: number, low: number, high: number) => Math.min(Math.max(i < 0 ? i + n : i, low), high);
   const first = start === null ? (by > 0 ? 0 : n - 1) : clampIndex(start, by > 0 ? 0 : -1, by > 0 ? n : n - 1);
   const last = stop === null ? (by > 0 ? n : -1) : clampIndex(stop, by > 0 ? 0 : -1, by > 0 ? n : n - 1);
@@ -195,7 +196,7 @@ registerOperation('numpy.GetItem', ([x, key]) => {
         ? tf.slice(tensor, tensor.shape.map((_, a) => (a === axis ? indices[0]! : 0)), tensor.shape.map((d, a) => (a === axis ? indices.length : d)))
         : tf.gather(tensor, tf.tensor1d(indices, 'int32'), axis);
     } else {
-      throw new Error(`unsupported index ${JSON.stringify(k)}`);
+      throw new UnsupportedLayerError(`unsupported index ${JSON.stringify(k)}`);
     }
   });
   return dropAxes.length > 0 ? tf.squeeze(tensor, dropAxes) : tensor;

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { translateLayer } from '../../../src/convert/translate-layer.js';
 import { IDENTITY_AT_INFERENCE } from '../../../src/convert/translators/augmentation.js';
-import { UnsupportedLayerError } from '../../../src/errors.js';
+import { LayerFieldError, UnsupportedLayerError } from '../../../src/errors.js';
 import { KerasInferenceIdentity } from '../../../src/layers/keras3/inference-identity.js';
 import { assertEveryFieldAccountedFor, zooLayer } from '../../support/zoo-layer.js';
 
@@ -76,6 +76,6 @@ describe('augmentation translators', () => {
     const config = layer.getConfig();
     assert.equal(config['kerasClass'], 'RandomFlip');
     assert.equal((KerasInferenceIdentity.fromConfig(KerasInferenceIdentity, config) as KerasInferenceIdentity).kerasClass, 'RandomFlip');
-    assert.throws(() => new KerasInferenceIdentity({ kerasClass: '' }), /needs kerasClass/);
+    assert.throws(() => new KerasInferenceIdentity({ kerasClass: '', name: 'flip' }), (e: unknown) => e instanceof LayerFieldError && /layer 'flip' \(KerasInferenceIdentity\), field 'keras_class': .*needs kerasClass/.test(e.message));
   });
 });

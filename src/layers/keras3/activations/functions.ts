@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { constantCondition } from '../constant-condition.js';
+import { InputError } from '../../../errors.js';
 
 // Keras 3 activation functions that tfjs-layers lacks or computes differently, written as Keras's
 // TensorFlow backend computes them (keras/src/backend/tensorflow/nn.py), with the defaults a
@@ -26,7 +27,7 @@ export const celu = (x: tf.Tensor): tf.Tensor => tf.add(tf.maximum(x, 0), tf.exp
 /** Halves the last axis: first half * sigmoid(second half). */
 export function glu(x: tf.Tensor): tf.Tensor {
   const size = x.shape[x.rank - 1]!;
-  if (size % 2 !== 0) throw new Error(`glu: the last axis (${size}) must have an even size.`);
+  if (size % 2 !== 0) throw new InputError(`glu activation: the last axis (${size}) must have an even size`);
   const [a, b] = tf.split(x, 2, -1);
   return tf.mul(a!, tf.sigmoid(b!));
 }
