@@ -5,7 +5,7 @@ import { isBrowserBackend, type NodeBackendName } from './backend-names.js';
 import { BackendUnavailableError } from './backend-unavailable-error.js';
 import { registerNativeTensorflow } from './native-tensorflow.js';
 import { registerWasm } from './wasm.js';
-import { registerKernelFixes } from './wasm-gradient-kernels/index.js';
+import { registerKernelFixes } from './kernel-fixes/index.js';
 
 /** Whether a backend can run here and, when it cannot, why (as plain data for reports). */
 export interface BackendProbe {
