@@ -7,7 +7,8 @@ import { runParity } from '../../src/parity/run-parity.js';
 import { FIXTURE_BUNDLES, fixtureBundle, SEED_BUNDLES } from '../support/paths.js';
 
 describe('parity in headless Chromium: cpu, wasm, webgl, webgl with float16 textures and webgpu in a real page', function () {
-  this.timeout(180_000);
+  // Five backends on four models; Chromium on 2 shared cores can take minutes.
+  this.timeout(360_000);
 
   it('the seed models and the two-branch model match Keras on every browser backend, end to end and layer by layer', async () => {
     const run = await runParity([...SEED_BUNDLES, 'two_branch'].map(fixtureBundle), {
