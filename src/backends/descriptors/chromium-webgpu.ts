@@ -38,6 +38,6 @@ export async function requireWebGpu(): Promise<void> {
     );
   }
   if (!(await gpu.requestAdapter())) {
-    throw new Error('WebGPU is unavailable: navigator.gpu.requestAdapter() found no adapter (no GPU, and no SwiftShader Vulkan in this Chromium)');
+    throw new Error('WebGPU is unavailable: navigator.gpu.requestAdapter() found no adapter (WebGPU is off in this Chromium, or it has neither a GPU nor SwiftShader Vulkan)');
   }
 }
