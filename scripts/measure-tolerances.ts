@@ -15,10 +15,11 @@
  *
  *   node dist/scripts/measure-tolerances.js --backend chromium-webgpu --rtol 1e-4 --bundles fixtures/bundles/zoo
  *
- * --custom-layers MODULE,... loads modules with the bundles' custom layers, as parity's flag does.
+ * --custom-layers MODULE,... loads modules with the bundles' custom layers, as parity's flag does;
+ * --json FILE writes every tensor's figures.
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import os from 'node:os';
@@ -63,6 +64,7 @@ async function main(): Promise<void> {
       backend: { type: 'string' },
       bundles: { type: 'string' },
       'custom-layers': { type: 'string' },
+      json: { type: 'string' },
       rtol: { type: 'string' },
       top: { type: 'string', default: '15' },
     },
@@ -84,10 +86,12 @@ async function main(): Promise<void> {
   const tensors: WorstTensor[] = [];
   const failed: string[] = [];
   const started = performance.now();
+  let seconds = 0;
   const tmp = await mkdtemp(path.join(os.tmpdir(), 'kb-tolerances-'));
   try {
     const targets = values.bundles ? values.bundles.split(',').flatMap(bundlesUnder) : await exportProbes(tmp, batchSize);
-    for (const dir of targets) {
+    for (const [index, dir] of targets.entries()) {
+      process.stderr.write(`[${index + 1}/${targets.length}] ${path.relative(ROOT, dir)}\n`);
       for (const rtol of rtols) {
         let results;
         try {
@@ -117,7 +121,8 @@ async function main(): Promise<void> {
         }
       }
     }
-    console.log(`bundles: ${targets.length}${values.bundles ? '' : ` (${PROBES.map((p) => p.name).join(', ')}; batch size ${batchSize})`}; backends: ${backends.join(', ')}; ${((performance.now() - started) / 1000).toFixed(0)} s`);
+    seconds = Math.round((performance.now() - started) / 1000);
+    console.log(`bundles: ${targets.length}${values.bundles ? '' : ` (${PROBES.map((p) => p.name).join(', ')}; batch size ${batchSize})`}; backends: ${backends.join(', ')}; ${seconds} s`);
   } finally {
     await browser?.close();
     await rm(tmp, { recursive: true, force: true });
@@ -131,6 +136,8 @@ async function main(): Promise<void> {
     console.log([t.backend, t.model, t.kind, t.label, t.minPassingAtol.toExponential(2), `max abs ${t.maxAbsError.toExponential(2)}`].join('\t'));
   }
   if (failed.length > 0) console.log(`\ncould not run (${failed.length}):\n${failed.join('\n')}`);
+  // Every tensor's figures at the last rtol, for a closer look (which layers a backend gets wrong).
+  if (values.json) await writeFile(values.json, JSON.stringify({ backends, rtol: rtols.at(-1), seconds, tensors, failed }, null, 1) + '\n');
 }
 
 /** Exports the probe models (PROBES) with 3 training steps into `tmp`. */
