@@ -21,7 +21,7 @@ import './layers/graph/keras-bridge-graph-layer.js';
 
 export { registerLayer, findCustomLayer, registeredCustomLayers } from './registry/custom-layer-registry.js';
 export { registerActivation, findCustomActivation } from './registry/custom-activation-registry.js';
-export { registerKernelFixes, KERNEL_FIXES } from './backends/wasm-gradient-kernels/index.js';
+export { registerKernelFixes, KERNEL_FIXES } from './backends/kernel-fixes/index.js';
 // Random draws that training-mode parity checks replay from the bundle; Keras 3's Adam.
 export { inSubLayer, random } from './training/replayable-random.js';
 export { registerTrainingReplayer } from './training/training-replayers.js';

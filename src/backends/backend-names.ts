@@ -1,37 +1,56 @@
-/** tfjs backends that run in this Node process. */
-export const NODE_BACKENDS = ['cpu', 'wasm', 'tensorflow'] as const;
-
-/** tfjs backends run inside headless Chromium (Debian's chromium, driven by playwright-core). */
-export const BROWSER_BACKENDS = ['chromium-cpu', 'chromium-wasm', 'chromium-webgl', 'chromium-webgl-f16'] as const;
-
-/** The tfjs backends keras-bridge can run a model on, in the order the CLI tries them. */
-export const KNOWN_BACKENDS = [...NODE_BACKENDS, ...BROWSER_BACKENDS] as const;
+import type { BrowserBackendDescriptor, NodeBackendDescriptor } from './backend-descriptor.js';
+import { backendDescriptor, registeredBackends } from './backend-registry.js';
+import './descriptors/index.js';
 
 /**
- * `cpu`: tfjs's plain JavaScript kernels; `wasm`: XNNPACK in WebAssembly; `tensorflow`: libtensorflow
- * via tfjs-node; `chromium-*`: the same tfjs backends, and WebGL, in a real browser page.
+ * A --backend name: one registered in src/backends/backend-registry.ts (the built-in ones are
+ * src/backends/descriptors/*). A string checked at run time, since backends register at run time.
  */
-export type BackendName = (typeof KNOWN_BACKENDS)[number];
-export type NodeBackendName = (typeof NODE_BACKENDS)[number];
-export type BrowserBackendName = (typeof BROWSER_BACKENDS)[number];
+export type BackendName = string;
+export type NodeBackendName = string;
+export type BrowserBackendName = string;
+
+/** The built-in backends keras-bridge can run a model on, in the order the CLI tries them. */
+export const KNOWN_BACKENDS: readonly BackendName[] = registeredBackends().map((d) => d.name);
+
+/** Built-in tfjs backends that run in this Node process. */
+export const NODE_BACKENDS: readonly NodeBackendName[] = registeredBackends()
+  .filter((d) => d.kind === 'node')
+  .map((d) => d.name);
+
+/** Built-in tfjs backends run inside headless Chromium (Debian's chromium, driven by playwright-core). */
+export const BROWSER_BACKENDS: readonly BrowserBackendName[] = registeredBackends()
+  .filter((d) => d.kind === 'browser')
+  .map((d) => d.name);
 
 export function isBackendName(name: string): name is BackendName {
-  return (KNOWN_BACKENDS as readonly string[]).includes(name);
+  return backendDescriptor(name) !== undefined;
 }
 
 export function isBrowserBackend(name: string): name is BrowserBackendName {
-  return (BROWSER_BACKENDS as readonly string[]).includes(name);
+  return backendDescriptor(name)?.kind === 'browser';
+}
+
+/** The registered Node backend `name`, or undefined. */
+export function nodeBackend(name: string): NodeBackendDescriptor | undefined {
+  const descriptor = backendDescriptor(name);
+  return descriptor?.kind === 'node' ? descriptor : undefined;
+}
+
+/** The registered browser backend `name`, or undefined. */
+export function browserBackend(name: string): BrowserBackendDescriptor | undefined {
+  const descriptor = backendDescriptor(name);
+  return descriptor?.kind === 'browser' ? descriptor : undefined;
 }
 
 /** 'chromium-webgl' → 'webgl': the tfjs backend the page selects. */
-export function browserTfjsBackend(name: BrowserBackendName): 'cpu' | 'wasm' | 'webgl' {
-  return name === 'chromium-webgl-f16' ? 'webgl' : (name.slice('chromium-'.length) as 'cpu' | 'wasm' | 'webgl');
+export function browserTfjsBackend(name: BrowserBackendName): string {
+  return browserBackend(name)?.tfjsBackend ?? name;
 }
 
-/**
- * tfjs flags the page sets before selecting the backend. 'chromium-webgl-f16' forces float16
- * textures, as on GPUs (most phones) that cannot render to float32 ones.
- */
-export function browserTfjsFlags(name: BrowserBackendName): Record<string, boolean> {
-  return name === 'chromium-webgl-f16' ? { WEBGL_FORCE_F16_TEXTURES: true } : {};
+/** `name`: its one-line description, one backend a line, for --help and errors. */
+export function describeBackends(indent = '  '): string[] {
+  const backends = registeredBackends();
+  const width = Math.max(...backends.map((d) => d.name.length));
+  return backends.map((d) => `${indent}${d.name.padEnd(width)}  ${d.description}`);
 }

@@ -1,5 +1,6 @@
 import { BackendError } from '../errors.js';
-import { KNOWN_BACKENDS, isBackendName } from './backend-names.js';
+import { backendDescriptor, registeredBackends } from './backend-registry.js';
+import './descriptors/index.js';
 
 /** A backend that cannot run in this process: unknown, not installed, or failing to initialize. */
 export class BackendUnavailableError extends BackendError {
@@ -11,13 +12,7 @@ export class BackendUnavailableError extends BackendError {
   }
 }
 
+/** The backend's own install hint; for an unknown name, the registered ones. */
 function whatToDo(backend: string): string {
-  if (backend === 'tensorflow') {
-    return (
-      'The native backend is built by `npm run setup`, or on its own by `node scripts/build-native-backend.mjs` ' +
-      '(see docs/native-backend.md); backends wasm and cpu work without it.'
-    );
-  }
-  if (isBackendName(backend)) return 'Run `npm run setup` to install what is missing.';
-  return `Choose one of ${KNOWN_BACKENDS.join(', ')}.`;
+  return backendDescriptor(backend)?.installHint ?? `Choose one of ${registeredBackends().map((d) => d.name).join(', ')}.`;
 }

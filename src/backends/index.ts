@@ -1,11 +1,16 @@
 export { activeBackendName } from './active-backend.js';
+export type { BackendDescriptor, BrowserBackendDescriptor, NodeBackendDescriptor, PageSetupStep } from './backend-descriptor.js';
+export { backendDescriptor, registerBackendDescriptor, registeredBackends } from './backend-registry.js';
 export {
   BROWSER_BACKENDS,
   KNOWN_BACKENDS,
   NODE_BACKENDS,
+  browserBackend,
   browserTfjsBackend,
+  describeBackends,
   isBackendName,
   isBrowserBackend,
+  nodeBackend,
   type BackendName,
   type BrowserBackendName,
   type NodeBackendName,

@@ -1,11 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { activeBackendName } from './active-backend.js';
 import { existsSync } from 'node:fs';
-import { isBrowserBackend, type NodeBackendName } from './backend-names.js';
+import { isBrowserBackend, nodeBackend, type NodeBackendName } from './backend-names.js';
 import { BackendUnavailableError } from './backend-unavailable-error.js';
-import { registerNativeTensorflow } from './native-tensorflow.js';
-import { registerWasm } from './wasm.js';
-import { registerKernelFixes } from './wasm-gradient-kernels/index.js';
+import { registerKernelFixes } from './kernel-fixes/index.js';
 
 /** Whether a backend can run here and, when it cannot, why (as plain data for reports). */
 export interface BackendProbe {
@@ -16,17 +14,20 @@ export interface BackendProbe {
 
 /** Makes `name` the active tfjs backend; throws BackendUnavailableError when it cannot run here. */
 export async function useBackend(name: NodeBackendName): Promise<void> {
-  await registerBackend(name);
-  registerKernelFixes(name);
+  const descriptor = nodeBackend(name);
+  if (!descriptor) throw new BackendUnavailableError(name, isBrowserBackend(name) ? 'it runs in Chromium, not in this process' : 'it is not a backend keras-bridge knows');
+  await descriptor.register();
+  registerKernelFixes(descriptor.tfjsBackend, descriptor.kernelFixes);
+  const tfjsName = descriptor.tfjsBackend;
   let initialized: boolean;
   try {
-    initialized = await tf.setBackend(name);
+    initialized = await tf.setBackend(tfjsName);
   } catch (error) {
     throw new BackendUnavailableError(name, `initializing it failed: ${describe(error)}`);
   }
   if (!initialized) throw new BackendUnavailableError(name, 'tfjs could not initialize it');
   await tf.ready();
-  if (tf.getBackend() !== name) throw new BackendUnavailableError(name, `tfjs reports '${tf.getBackend()}' as the active backend instead`);
+  if (tf.getBackend() !== tfjsName) throw new BackendUnavailableError(name, `tfjs reports '${tf.getBackend()}' as the active backend instead`);
 }
 
 /**
@@ -53,19 +54,6 @@ function probeChromium(name: string): BackendProbe {
   return existsSync(chromium)
     ? { name, available: true }
     : { name, available: false, reason: `Chromium not found at ${chromium} (apt-get install -y chromium, or set KERAS_BRIDGE_CHROMIUM)` };
-}
-
-function registerBackend(name: string): Promise<void> {
-  switch (name) {
-    case 'cpu':
-      return Promise.resolve(); // @tensorflow/tfjs registers it on import
-    case 'wasm':
-      return registerWasm();
-    case 'tensorflow':
-      return registerNativeTensorflow();
-    default:
-      return Promise.reject(new BackendUnavailableError(name, 'it is not a backend keras-bridge knows'));
-  }
 }
 
 function describe(error: unknown): string {

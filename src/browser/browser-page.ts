@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { BROWSER_BACKENDS, browserBackend } from '../backends/backend-names.js';
 import { PACKAGE_ROOT } from '../package-root.js';
 
 /**
@@ -20,7 +21,8 @@ const IMPORT_MAP = {
   imports: {
     '@tensorflow/tfjs': '/node_modules/@tensorflow/tfjs/dist/tf.fesm.js',
     '@tensorflow/tfjs-core': '/node_modules/@tensorflow/tfjs/dist/tf.fesm.js',
-    '@tensorflow/tfjs-backend-wasm': '/node_modules/@tensorflow/tfjs-backend-wasm/dist/tf-backend-wasm.fesm.js',
+    // Each browser backend's own modules (the wasm and webgpu backends' ES bundles).
+    ...Object.assign({}, ...BROWSER_BACKENDS.map((name) => browserBackend(name)!.importMap)),
     zod: '/node_modules/zod/index.js',
     // A --custom-layers module imports registerLayer, registerActivation, random, ... from
     // 'keras-bridge'; in a page that is the browser-safe runtime, which exports them all.

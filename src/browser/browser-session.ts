@@ -1,6 +1,8 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { browserTfjsBackend, browserTfjsFlags, type BrowserBackendName } from '../backends/backend-names.js';
+import type { PageSetupStep } from '../backends/backend-descriptor.js';
+import { browserBackend, type BrowserBackendName } from '../backends/backend-names.js';
+import type { KernelFixSet } from '../backends/kernel-fixes/index.js';
 import { TRANSLATED_MODULE } from '../convert/translated-layers.js';
 import { BackendError } from '../errors.js';
 import { moduleFile } from '../module-specifier.js';
@@ -27,7 +29,7 @@ interface PageResult {
  * checked the same way.
  */
 export class BrowserSession {
-  private browser?: Browser;
+  private readonly browsers = new Map<string, Promise<Browser>>();
   private server?: StaticServer;
   /** URL prefix → directory; the server reads it on each request, so mounts can be added later. */
   private readonly routes: Record<string, string> = browserMounts();
@@ -38,10 +40,12 @@ export class BrowserSession {
 
   /** `caseIndex`: which golden case (size) of the bundle to evaluate (golden-cases.ts). */
   async evaluate(bundleDir: string, modelDir: string, backend: BrowserBackendName, caseIndex = 0): Promise<BundleEvaluation> {
+    const descriptor = browserBackend(backend);
+    if (!descriptor) throw new BackendError(`${backend}: not a browser backend keras-bridge knows`);
     await this.start();
     const bundleUrl = this.mount(bundleDir);
     const modelUrl = `${this.mount(modelDir)}model.json`;
-    const page = await this.browser!.newPage();
+    const page = await (await this.browserFor(descriptor.chromiumArgs)).newPage();
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
     try {
@@ -49,13 +53,15 @@ export class BrowserSession {
       const result = (await page.evaluate(evaluateInPage, {
         bundleUrl,
         modelUrl,
-        backend: browserTfjsBackend(backend),
-        flags: browserTfjsFlags(backend),
+        backend: descriptor.tfjsBackend,
+        flags: descriptor.tfjsFlags,
+        setup: descriptor.pageSetup,
+        kernelFixes: descriptor.kernelFixes,
         modules: [...this.customModuleUrls, ...this.modelModules(modelDir)],
         caseIndex,
       })) as PageResult;
-      if (result.backend !== browserTfjsBackend(backend)) {
-        throw new BackendError(`${backend}: the page ran on '${result.backend}' instead (is WebGL available in this Chromium?)`);
+      if (result.backend !== descriptor.tfjsBackend) {
+        throw new BackendError(`${backend}: the page ran on '${result.backend}' instead of '${descriptor.tfjsBackend}' (is ${descriptor.tfjsBackend} available in this Chromium?)`);
       }
       return decodeEvaluation(result.evaluation) as BundleEvaluation;
     } catch (e) {
@@ -67,18 +73,32 @@ export class BrowserSession {
   }
 
   async close(): Promise<void> {
-    await this.browser?.close();
+    const browsers = [...this.browsers.values()];
+    this.browsers.clear();
+    for (const browser of browsers) await (await browser.catch(() => undefined))?.close();
     await this.server?.close();
-    this.browser = undefined;
     this.server = undefined;
   }
 
   private async start(): Promise<void> {
-    if (this.browser) return;
+    if (this.server) return;
     const moduleFiles = this.customLayerModules.map(moduleFile);
     this.customModuleUrls = moduleFiles.map((file) => this.urlOfModule(file));
     this.server = await startStaticServer(this.routes, browserPages());
-    this.browser = await launchChromium();
+  }
+
+  /**
+   * One Chromium per distinct set of launch arguments, started on first use: backends that need
+   * none beyond the base ones (cpu, wasm, webgl) share one, so WebGPU's flags cannot touch WebGL.
+   */
+  private browserFor(args: readonly string[]): Promise<Browser> {
+    const key = JSON.stringify(args);
+    let browser = this.browsers.get(key);
+    if (!browser) {
+      browser = launchChromium(args);
+      this.browsers.set(key, browser);
+    }
+    return browser;
   }
 
   /** Serves `dir` under a URL of its own; the server looks mounts up when requests come. */
@@ -105,19 +125,29 @@ export class BrowserSession {
 }
 
 /** Runs in the page (serialized by playwright): no closures over Node-side values. */
-async function evaluateInPage(args: { bundleUrl: string; modelUrl: string; backend: string; flags: Record<string, boolean>; modules: string[]; caseIndex: number }): Promise<PageResult> {
+async function evaluateInPage(args: {
+  bundleUrl: string;
+  modelUrl: string;
+  backend: string;
+  flags: Record<string, boolean | number>;
+  setup: PageSetupStep[];
+  kernelFixes: KernelFixSet | null;
+  modules: string[];
+  caseIndex: number;
+}): Promise<PageResult> {
   const load = (specifier: string) => import(/* @vite-ignore */ specifier);
   const tf = await load('@tensorflow/tfjs');
-  if (args.backend === 'wasm') {
-    const wasm = await load('@tensorflow/tfjs-backend-wasm');
-    wasm.setWasmPaths('/node_modules/@tensorflow/tfjs-backend-wasm/dist/');
+  // The backend descriptor's setup: its modules, and the calls that configure them.
+  for (const step of args.setup) {
+    const module = await load(step.module);
+    if (step.call) await module[step.call](...(step.args ?? []));
   }
   const runtime = await load('/dist/src/runtime.js');
   for (const m of args.modules) await load(m);
   for (const [flag, value] of Object.entries(args.flags)) tf.env().set(flag, value);
   await tf.setBackend(args.backend);
   await tf.ready();
-  runtime.registerKernelFixes(args.backend);
+  runtime.registerKernelFixes(args.backend, args.kernelFixes);
   const fetchJson = async (url: string) => (await fetch(url)).json();
   const { manifestForCase } = await load('/dist/src/keras/golden-cases.js');
   const manifest = manifestForCase(await fetchJson(`${args.bundleUrl}manifest.json`), args.caseIndex);

@@ -20,7 +20,8 @@ const CHROMIUM_FLAGS = [
   '--ignore-gpu-blocklist',
 ];
 
-export async function launchChromium() {
+/** `extraArgs`: what the run's backends need beyond these (their descriptors' chromiumArgs). */
+export async function launchChromium(extraArgs: readonly string[] = []) {
   if (!existsSync(CHROMIUM_PATH)) {
     throw new BackendError(
       `Chromium not found at ${CHROMIUM_PATH}: install Debian's chromium (apt-get install -y chromium, or npm run setup as root) ` +
@@ -28,5 +29,5 @@ export async function launchChromium() {
     );
   }
   const { chromium } = await import('playwright-core');
-  return chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_FLAGS, headless: true });
+  return chromium.launch({ executablePath: CHROMIUM_PATH, args: [...CHROMIUM_FLAGS, ...extraArgs], headless: true });
 }

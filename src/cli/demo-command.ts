@@ -1,6 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { KNOWN_BACKENDS } from '../backends/index.js';
+import { KNOWN_BACKENDS, describeBackends } from '../backends/index.js';
 import { convertBundle } from '../convert/convert-bundle.js';
 import { loadBundle } from '../keras/bundle.js';
 import { PACKAGE_ROOT } from '../package-root.js';
@@ -26,11 +26,11 @@ export const demoCommand: Command = {
   usage: 'demo [--out DIR] [--backend LIST]',
   flags: {
     out: { type: 'string', value: 'DIR', description: 'where bundles, converted models, parity.json and parity.html go', default: 'out/demo' },
-    backend: { type: 'string', value: 'LIST', description: 'backends to try; those that cannot run here are reported and skipped', default: KNOWN_BACKENDS.join(',') },
+    backend: { type: 'string', value: 'LIST', description: 'backends to try (listed below); those that cannot run here are reported and skipped', default: KNOWN_BACKENDS.join(',') },
     'no-color': { type: 'boolean', description: 'plain text output' },
     help: { type: 'boolean', description: 'show this help' },
   },
-  details: EXIT_CODES_HELP,
+  details: ['Backends:', ...describeBackends(), '', ...EXIT_CODES_HELP],
   async run(args) {
     await import('../layers/seed/index.js');
     const out = path.resolve(stringFlag(args, 'out') ?? 'out/demo');

@@ -1,4 +1,4 @@
-import { KNOWN_BACKENDS, type BackendName } from '../backends/index.js';
+import { describeBackends, isBackendName, type BackendName } from '../backends/index.js';
 import { EXIT } from '../exit-codes.js';
 import type { ParityRun } from '../parity/parity-result.js';
 import { formatParityResults } from '../parity/results-schema.js';
@@ -19,7 +19,7 @@ export const parityCommand: Command = {
   summary: 'run converted models on tfjs backends and compare outputs, layer outputs and gradients with Keras goldens',
   usage: 'parity BUNDLE... [--backend cpu,wasm,tensorflow] [--atol A --rtol R] [--json FILE]',
   flags: {
-    backend: { type: 'string', value: 'LIST', description: `comma-separated tfjs backends (${KNOWN_BACKENDS.join(', ')})`, default: 'cpu' },
+    backend: { type: 'string', value: 'LIST', description: 'comma-separated tfjs backends (listed below)', default: 'cpu' },
     atol: { type: 'string', value: 'A', description: 'absolute tolerance for every tensor (give --rtol too); default: per dtype, see docs/tolerances.md' },
     rtol: { type: 'string', value: 'R', description: 'relative tolerance for every tensor (give --atol too)' },
     json: { type: 'string', value: 'FILE', description: "also write the results as JSON (schema keras-bridge-parity v2, docs/results-format.md), which 'keras-bridge report' renders again" },
@@ -41,7 +41,7 @@ export const parityCommand: Command = {
     'no-color': { type: 'boolean', description: 'plain text output (also when NO_COLOR is set or stdout is not a terminal)' },
     help: { type: 'boolean', description: 'show this help' },
   },
-  details: ['An element passes when |tfjs - keras| <= atol + rtol * |keras|; NaN or Inf never passes.', '', ...EXIT_CODES_HELP],
+  details: ['An element passes when |tfjs - keras| <= atol + rtol * |keras|; NaN or Inf never passes.', '', 'Backends:', ...describeBackends(), '', ...EXIT_CODES_HELP],
   async run(args) {
     if (args.positionals.length === 0) throw new UsageError("keras-bridge parity: give at least one BUNDLE directory. See 'keras-bridge parity --help'.");
     const customLayerModules = listFlag(args, 'custom-layers');
@@ -84,11 +84,11 @@ export function parityExitCode(run: ParityRun): number {
 
 export function parseBackends(list: string): BackendName[] {
   const names = list.split(',').map((s) => s.trim()).filter(Boolean);
-  const unknown = names.filter((n) => !(KNOWN_BACKENDS as readonly string[]).includes(n));
+  const unknown = names.filter((n) => !isBackendName(n));
   if (unknown.length > 0 || names.length === 0) {
-    throw new UsageError(`--backend: unknown backend '${unknown[0] ?? list}' (known: ${KNOWN_BACKENDS.join(', ')}).`);
+    throw new UsageError([`--backend: unknown backend '${unknown[0] ?? list}'. The backends:`, ...describeBackends()].join('\n'));
   }
-  return names as BackendName[];
+  return names;
 }
 
 /** Like torch.testing.assert_close: atol alone could still pass through the default rtol. */

@@ -34,7 +34,7 @@ export async function runParity(bundles: ParityTarget[], options: RunParityOptio
     const cases = await Promise.all(plan.map(({ bundle, backends }) => (backends.length === 0 ? 0 : caseCount(bundle))));
     options.onPlan(plan.reduce((sum, { backends }, i) => sum + backends.length * cases[i]!, 0));
   }
-  // One Chromium for the whole run.
+  // One browser session for the whole run (a Chromium per distinct set of launch arguments).
   const browser = options.browser ?? (usable.some(isBrowserBackend) ? new BrowserSession(options.customLayerModules) : undefined);
   try {
     for (const { bundle, backends: mine } of plan) {

@@ -1,3 +1,6 @@
+import { backendDescriptor } from '../backends/backend-registry.js';
+import '../backends/descriptors/index.js';
+
 /** An element passes when |actual - expected| <= atol + rtol * |expected|. */
 export interface Tolerance {
   atol: number;
@@ -32,16 +35,11 @@ export const DEFAULT_TOLERANCES: Record<string, Tolerance> = {
 export const TRAINED_WEIGHT_TOLERANCE: Tolerance = { atol: 1e-5, rtol: 1e-3 };
 
 /**
- * Backends whose arithmetic is coarser than float32 get their own floor: WebGL with float16
- * textures (forced by 'chromium-webgl-f16', as on GPUs without float32 render targets) needed
- * atol 2.0e-3 at rtol 1e-2 on the fixture models; this leaves 5x headroom (docs/tolerances.md).
+ * A backend whose arithmetic is coarser than float32 declares a floor under these in its descriptor
+ * (src/backends/descriptors: chromium-webgl-f16's float16 textures); the larger of the two applies.
  */
-export const BACKEND_TOLERANCES: Record<string, Tolerance> = {
-  'chromium-webgl-f16': { atol: 1e-2, rtol: 1e-2 },
-};
-
 export function defaultTolerance(dtype: string, kind?: string, backend?: string): Tolerance {
   const base = kind === 'trained_weight' ? TRAINED_WEIGHT_TOLERANCE : (DEFAULT_TOLERANCES[dtype] ?? DEFAULT_TOLERANCES['float32']!);
-  const floor = backend === undefined ? undefined : BACKEND_TOLERANCES[backend];
+  const floor = backend === undefined ? undefined : backendDescriptor(backend)?.toleranceFloor;
   return floor ? { atol: Math.max(base.atol, floor.atol), rtol: Math.max(base.rtol, floor.rtol) } : base;
 }

@@ -19,8 +19,8 @@ describe('backend selection', function () {
     await tf.setBackend(previous ?? 'cpu');
   });
 
-  it('knows cpu, wasm and tensorflow in Node, and cpu, wasm and webgl in Chromium', function () {
-    assert.deepEqual([...KNOWN_BACKENDS], ['cpu', 'wasm', 'tensorflow', 'chromium-cpu', 'chromium-wasm', 'chromium-webgl', 'chromium-webgl-f16']);
+  it('knows cpu, wasm and tensorflow in Node, and cpu, wasm, webgl and webgpu in Chromium', function () {
+    assert.deepEqual([...KNOWN_BACKENDS], ['cpu', 'wasm', 'tensorflow', 'chromium-cpu', 'chromium-wasm', 'chromium-webgl', 'chromium-webgl-f16', 'chromium-webgpu']);
     assert.ok(isBackendName('wasm'));
     assert.ok(isBackendName('chromium-webgl'));
     assert.ok(!isBackendName('webgl'));

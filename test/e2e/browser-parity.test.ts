@@ -1,12 +1,14 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { BROWSER_BACKENDS } from '../../src/backends/index.js';
+import { BROWSER_BACKENDS, backendDescriptor, browserBackend, registerBackendDescriptor } from '../../src/backends/index.js';
+import { BackendError } from '../../src/errors.js';
 import '../../src/layers/seed/index.js';
 import { runParity } from '../../src/parity/run-parity.js';
 import { FIXTURE_BUNDLES, fixtureBundle, SEED_BUNDLES } from '../support/paths.js';
 
-describe('parity in headless Chromium: cpu, wasm, webgl and webgl with float16 textures in a real page', function () {
-  this.timeout(180_000);
+describe('parity in headless Chromium: cpu, wasm, webgl, webgl with float16 textures and webgpu in a real page', function () {
+  // Five backends on four models; Chromium on 2 shared cores can take minutes.
+  this.timeout(360_000);
 
   it('the seed models and the two-branch model match Keras on every browser backend, end to end and layer by layer', async () => {
     const run = await runParity([...SEED_BUNDLES, 'two_branch'].map(fixtureBundle), {
@@ -18,12 +20,16 @@ describe('parity in headless Chromium: cpu, wasm, webgl and webgl with float16 t
       m.backends.flatMap((b) => [...b.tensors, ...b.isolated.tensors, ...b.isolated.gradients.tensors].filter((t) => !t.comparison.passed).map((t) => `${m.model} ${b.backend} ${t.label}`)),
     );
     assert.deepEqual(failures, []);
-    assert.deepEqual(run.models[0]!.backends.map((b) => b.backend), ['chromium-cpu', 'chromium-wasm', 'chromium-webgl', 'chromium-webgl-f16']);
+    assert.deepEqual(run.models[0]!.backends.map((b) => b.backend), ['chromium-cpu', 'chromium-wasm', 'chromium-webgl', 'chromium-webgl-f16', 'chromium-webgpu']);
     // Float16 textures pass with their own, measured tolerance; float32 WebGL with the float32 one.
     const f16 = run.models[0]!.backends.find((b) => b.backend === 'chromium-webgl-f16')!;
     assert.deepEqual(f16.tensors[0]!.comparison.tolerance, { atol: 1e-2, rtol: 1e-2 });
     const f32 = run.models[0]!.backends.find((b) => b.backend === 'chromium-webgl')!;
     assert.deepEqual(f32.tensors[0]!.comparison.tolerance, { atol: 5e-6, rtol: 1e-4 });
+    // WebGPU (SwiftShader's Vulkan here) computes in float32: the float32 defaults, or its descriptor's measured floor.
+    const webgpu = run.models[0]!.backends.find((b) => b.backend === 'chromium-webgpu')!;
+    const floor = backendDescriptor('chromium-webgpu')!.toleranceFloor ?? { atol: 0, rtol: 0 };
+    assert.deepEqual(webgpu.tensors[0]!.comparison.tolerance, { atol: Math.max(5e-6, floor.atol), rtol: Math.max(1e-4, floor.rtol) });
     for (const m of run.models) {
       for (const b of m.backends) {
         assert.ok(b.tensors.some((t) => t.kind === 'grad_weight'), `${m.model} ${b.backend} has gradients`);
@@ -58,5 +64,18 @@ describe('parity in headless Chromium: cpu, wasm, webgl and webgl with float16 t
       assert.equal(b.firstDivergingLayer, 'swish_left', b.backend);
       assert.deepEqual(b.isolated.failingLayers, ['swish_left'], b.backend);
     }
+  });
+
+  it('a WebGPU backend in a Chromium launched without WebGPU says that WebGPU is missing', async () => {
+    // The chromium-webgpu descriptor without its launch arguments, registered like any user's backend.
+    registerBackendDescriptor({ ...browserBackend('chromium-webgpu')!, name: 'chromium-webgpu-off', chromiumArgs: ['--disable-features=Vulkan'] });
+    await assert.rejects(
+      runParity([fixtureBundle('swish')], { backends: ['chromium-webgpu-off'], requireAllBackends: true, customLayerModules: ['keras-bridge/layers/seed'] }),
+      (error: unknown) => {
+        assert.ok(error instanceof BackendError);
+        assert.match(error.message, /^chromium-webgpu-off: .*WebGPU is unavailable: navigator\.gpu/);
+        return true;
+      },
+    );
   });
 });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { activeBackendName, probeBackend, useBackend, type BackendName } from '../../src/backends/index.js';
-import { KERNEL_FIXES, registerKernelFixes } from '../../src/backends/wasm-gradient-kernels/index.js';
+import { KERNEL_FIXES, registerKernelFixes } from '../../src/backends/kernel-fixes/index.js';
 
 /** Deterministic values in (-1, 1), different for each seed. */
 function values(shape: number[], seed: number, shift = 0): tf.Tensor {

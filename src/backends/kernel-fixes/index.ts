@@ -41,6 +41,13 @@ export const KERNEL_FIXES: Readonly<Record<'cpu' | 'wasm', readonly KernelFix[]>
   ],
 };
 
+/** A named list of KERNEL_FIXES; a backend descriptor names the one its tfjs backend gets. */
+export type KernelFixSet = keyof typeof KERNEL_FIXES;
+
+function isKernelFixSet(name: string): name is KernelFixSet {
+  return Object.hasOwn(KERNEL_FIXES, name);
+}
+
 /** Gradients tfjs-core lacks for every backend. */
 const MISSING_GRADIENTS: readonly tf.GradConfig[] = [conv3dBackpropInputGradient];
 
@@ -50,11 +57,12 @@ const WRONG_GRADIENTS: readonly tf.GradConfig[] = [cumsumGradient];
 const installed = new Map<string, tf.KernelFunc>();
 
 /**
- * Installs KERNEL_FIXES[backend] (replacing tfjs's kernel where it is wrong; a 'missing' one that
- * a later tfjs ships is left alone) and the gradients tfjs-core lacks. Idempotent; returns the
- * kernel and gradient names it installed now.
+ * Installs KERNEL_FIXES[fixSet] on the tfjs backend `backend` (replacing tfjs's kernel where it is
+ * wrong; a 'missing' one that a later tfjs ships is left alone) and the gradients tfjs-core lacks.
+ * `fixSet` defaults to the set named like the backend (registerKernelFixes('wasm')); null installs
+ * only the gradients. Idempotent; returns the kernel and gradient names it installed now.
  */
-export function registerKernelFixes(backend: string): string[] {
+export function registerKernelFixes(backend: string, fixSet: KernelFixSet | null = isKernelFixSet(backend) ? backend : null): string[] {
   const added: string[] = [];
   for (const gradient of MISSING_GRADIENTS) {
     if (tf.getGradient(gradient.kernelName)) continue;
@@ -66,7 +74,7 @@ export function registerKernelFixes(backend: string): string[] {
     tf.registerGradient(gradient);
     added.push(`${gradient.kernelName} gradient`);
   }
-  const fixes = backend === 'cpu' || backend === 'wasm' ? KERNEL_FIXES[backend] : [];
+  const fixes = fixSet === null ? [] : KERNEL_FIXES[fixSet];
   for (const fix of fixes) {
     const key = `${backend}/${fix.kernelName}`;
     const current = tf.getKernel(fix.kernelName, backend);
