@@ -1,4 +1,4 @@
-import { EXIT } from './exit-codes.js';
+import type { ExitCodeName } from './exit-codes.js';
 import { isPythonStdlibModule } from './keras/python-stdlib-modules.js';
 /**
  * Typed errors. The CLI maps them to exit codes (python/keras_bridge/schemas/exit-codes.json): a user
@@ -6,8 +6,11 @@ import { isPythonStdlibModule } from './keras/python-stdlib-modules.js';
  * Every message names what is at fault (file, model, layer, field) and what to do next.
  */
 export class KerasBridgeError extends Error {
-  /** Exit code the CLI uses when this error reaches it. */
-  readonly exitCode: number = EXIT.input_error;
+  /**
+   * The exit code the CLI uses when this error reaches it, by its name in the table (the CLI looks
+   * the number up: errors are also thrown in browser pages, which cannot read the table's file).
+   */
+  readonly exitName: ExitCodeName = 'input_error';
   constructor(message: string) {
     super(message);
     this.name = new.target.name;
@@ -164,10 +167,10 @@ export class WeightMismatchError extends KerasBridgeError {}
  * internal error (a bug), which keeps its exit code internal_error (python-exporter.ts).
  */
 export class PythonExportError extends KerasBridgeError {
-  override readonly exitCode: number;
-  constructor(message: string, exitCode: number = EXIT.input_error) {
+  override readonly exitName: ExitCodeName;
+  constructor(message: string, exitName: ExitCodeName = 'input_error') {
     super(message);
-    this.exitCode = exitCode;
+    this.exitName = exitName;
   }
 }
 

@@ -55,7 +55,7 @@ main(process.argv.slice(2)).then(
   (error: unknown) => {
     if (error instanceof KerasBridgeError) {
       process.stderr.write(`keras-bridge: error: ${printableMessage(error.message)}\n`);
-      process.exitCode = error.exitCode;
+      process.exitCode = EXIT[error.exitName];
     } else {
       process.stderr.write(`keras-bridge: internal error: ${printableMessage((error as Error)?.stack ?? String(error))}\n`);
       process.exitCode = EXIT.internal_error;

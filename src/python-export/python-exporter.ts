@@ -163,10 +163,10 @@ export async function exportWithPython(options: PythonExportOptions): Promise<st
     }
     const name = exitCodeName(result.exitCode);
     if (name === 'internal_error') {
-      throw new PythonExportError(`export: the Python exporter failed with an internal error (a bug in keras_bridge: please report it with this message)${said}`, EXIT.internal_error);
+      throw new PythonExportError(`export: the Python exporter failed with an internal error (a bug in keras_bridge: please report it with this message)${said}`, 'internal_error');
     }
     if (name === 'interrupted_by_sigint' || name === 'interrupted_by_sigterm') {
-      throw new PythonExportError(`export: the Python exporter was interrupted by ${name.slice('interrupted_by_'.length).toUpperCase()}; nothing written`, result.exitCode);
+      throw new PythonExportError(`export: the Python exporter was interrupted by ${name.slice('interrupted_by_'.length).toUpperCase()}; nothing written`, name);
     }
     // input_error is its own verdict on the input; any other code is not the exporter's (the interpreter failed before it ran).
     const cause = `exited with code ${result.exitCode}${name === 'input_error' ? '' : ", not one of keras_bridge's exit codes (its interpreter failed before the exporter ran)"}`;

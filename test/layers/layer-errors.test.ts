@@ -24,7 +24,7 @@ import { runCli } from '../support/run-cli.js';
 function refuses(run: () => unknown, type: typeof LayerFieldError | typeof UnsupportedLayerFieldError, className: string, field: string, detail: RegExp): void {
   assert.throws(run, (e: unknown) => {
     assert.ok(e instanceof type, `${String(e)} is not a ${type.name}`);
-    assert.equal((e as KerasBridgeError).exitCode, 2);
+    assert.equal((e as KerasBridgeError).exitName, 'input_error');
     assert.deepEqual([e.layerClass, e.layerName, e.field], [className, 'l', field]);
     assert.match(e.message, new RegExp(`^layer 'l' \\(${className}\\), field '${field}': `));
     assert.match(e.detail, detail);
