@@ -104,7 +104,14 @@ const goldenTensor = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('input'), index: z.number().int(), name: z.string(), ...inputDrawRecord, ...goldenBase }),
   outputGolden,
   /** `name`: the output's (absent in older bundles). */
-  z.object({ kind: z.literal('cotangent'), index: z.number().int(), name: z.string().optional(), ...goldenBase }),
+  z.object({
+    kind: z.literal('cotangent'),
+    index: z.number().int(),
+    name: z.string().optional(),
+    /** Why the cotangent is all zeros: an output of a dtype outside the loss (docs/bundle-format.md). */
+    zero: z.string().optional(),
+    ...goldenBase,
+  }),
   layerOutputGolden,
   gradInputGolden,
   gradWeightGolden,
