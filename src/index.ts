@@ -34,4 +34,5 @@ export { exportWithPython } from './python-export/python-exporter.js';
 export { expectParity } from './testing/index.js';
 export { formatJUnit } from './report/junit-report.js';
 export { formatHtmlReport } from './report/html-report.js';
+export { registerReportFormat, reportFormat, reportFormats, type ReportFormat } from './report/formats/index.js';
 export * from './errors.js';

@@ -4,10 +4,9 @@ import { KNOWN_BACKENDS, describeBackends } from '../backends/index.js';
 import { convertBundle } from '../convert/convert-bundle.js';
 import { loadBundle } from '../keras/bundle.js';
 import { PACKAGE_ROOT } from '../package-root.js';
-import { formatParityResults } from '../parity/results-schema.js';
 import { runParity } from '../parity/run-parity.js';
 import { exportWithPython } from '../python-export/python-exporter.js';
-import { formatHtmlReport } from '../report/html-report.js';
+import { reportFormat } from '../report/formats/index.js';
 import { formatParityTable } from '../report/parity-table.js';
 import { writeModelDirectory } from '../tfjs-io/model-directory.js';
 import { EXIT_CODES_HELP, stringFlag, type Command } from './command.js';
@@ -52,8 +51,8 @@ export const demoCommand: Command = {
       customLayerModules: ['keras-bridge/layers/seed'],
       onBackend: (model, backend) => process.stderr.write(`demo: parity of ${model} on ${backend} ...\n`),
     });
-    await writeFile(path.join(out, 'parity.json'), formatParityResults(run));
-    await writeFile(path.join(out, 'parity.html'), formatHtmlReport(run));
+    await writeFile(path.join(out, 'parity.json'), reportFormat('json').render(run));
+    await writeFile(path.join(out, 'parity.html'), reportFormat('html').render(run));
     process.stdout.write(formatParityTable(run, useColor(args)) + '\n');
     const shown = (file: string) => path.relative(process.cwd(), path.join(out, file));
     process.stdout.write(`results: ${shown('parity.json')}, report: ${shown('parity.html')}\n`);

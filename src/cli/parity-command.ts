@@ -1,45 +1,43 @@
 import { describeBackends, isBackendName, type BackendName } from '../backends/index.js';
 import { EXIT } from '../exit-codes.js';
 import type { ParityRun } from '../parity/parity-result.js';
-import { formatParityResults } from '../parity/results-schema.js';
 import { runParity } from '../parity/run-parity.js';
 import type { Tolerance } from '../parity/tolerance.js';
 import { TolerancePolicy } from '../parity/tolerance-policy.js';
-import { formatHtmlReport } from '../report/html-report.js';
 import { createProgress, type Progress } from '../report/progress.js';
-import { formatJUnit } from '../report/junit-report.js';
 import { formatParityTable } from '../report/parity-table.js';
-import { EXIT_CODES_HELP, UsageError, listFlag, numberFlag, stringFlag, type Command, type ParsedArgs } from './command.js';
+import { EXIT_CODES_HELP, UsageError, listFlag, numberFlag, stringFlag, type Command, type FlagSpec, type ParsedArgs } from './command.js';
 import { customLayersFlag, loadCustomLayerModules } from './custom-layer-modules.js';
 import { parseRoutesFlag } from './routes-flag.js';
-import { writeOutputFile } from '../tfjs-io/output-file.js';
+import { reportFormatFlags, writeReportFiles } from './report-format-flags.js';
 
 export const parityCommand: Command = {
   name: 'parity',
   summary: 'run converted models on tfjs backends and compare outputs, layer outputs and gradients with Keras goldens',
   usage: 'parity BUNDLE... [--backend cpu,wasm,tensorflow] [--atol A --rtol R] [--json FILE]',
-  flags: {
-    backend: { type: 'string', value: 'LIST', description: 'comma-separated tfjs backends (listed below)', default: 'cpu' },
-    atol: { type: 'string', value: 'A', description: 'absolute tolerance for every tensor (give --rtol too); default: per dtype, see docs/tolerances.md' },
-    rtol: { type: 'string', value: 'R', description: 'relative tolerance for every tensor (give --atol too)' },
-    json: { type: 'string', value: 'FILE', description: "also write the results as JSON (schema keras-bridge-parity v2, docs/results-format.md), which 'keras-bridge report' renders again" },
-    junit: { type: 'string', value: 'FILE', description: 'also write JUnit XML: a test case per model × backend × tensor group, for CI systems' },
-    html: { type: 'string', value: 'FILE', description: 'also write a self-contained HTML report: error by layer in every mode (end to end and layer alone, outputs and gradients, training), the tolerance line, the forward and backward first divergence, error histograms' },
-    tolerances: { type: 'string', value: 'FILE', description: 'JSON with per-backend and per-layer tolerances and the decision statistic (docs/tolerances.md)' },
-    shard: { type: 'string', value: 'I/N', description: 'run only shard I of N of the (bundle × backend) pairs, to split a run across CI jobs' },
-    'custom-layers': customLayersFlag,
-    'model-dir': {
-      type: 'string',
-      value: 'DIR',
-      description: "check this converted model directory (what 'keras-bridge convert' wrote, custom-layers.js included) instead of converting BUNDLE again; one BUNDLE only",
-    },
-    routes: {
-      type: 'string',
-      value: 'LIST',
-      description: "custom-layer routes conversion may use for layers with no registered TypeScript class, in this order: translate (route 1, TypeScript generated from the layer's Python source), retrace (route 2, symbolic re-trace), graph (route 3, TensorFlow graph fallback); default translate,retrace,graph (docs/custom-layer-routes.md)",
-    },
-    'no-color': { type: 'boolean', description: 'plain text output (also when NO_COLOR is set or stdout is not a terminal)' },
-    help: { type: 'boolean', description: 'show this help' },
+  // A getter: the report formats registered when the arguments are parsed, tests' included.
+  get flags() {
+    return {
+      backend: { type: 'string', value: 'LIST', description: 'comma-separated tfjs backends (listed below)', default: 'cpu' },
+      atol: { type: 'string', value: 'A', description: 'absolute tolerance for every tensor (give --rtol too); default: per dtype, see docs/tolerances.md' },
+      rtol: { type: 'string', value: 'R', description: 'relative tolerance for every tensor (give --atol too)' },
+      ...reportFormatFlags('also write'),
+      tolerances: { type: 'string', value: 'FILE', description: 'JSON with per-backend and per-layer tolerances and the decision statistic (docs/tolerances.md)' },
+      shard: { type: 'string', value: 'I/N', description: 'run only shard I of N of the (bundle × backend) pairs, to split a run across CI jobs' },
+      'custom-layers': customLayersFlag,
+      'model-dir': {
+        type: 'string',
+        value: 'DIR',
+        description: "check this converted model directory (what 'keras-bridge convert' wrote, custom-layers.js included) instead of converting BUNDLE again; one BUNDLE only",
+      },
+      routes: {
+        type: 'string',
+        value: 'LIST',
+        description: "custom-layer routes conversion may use for layers with no registered TypeScript class, in this order: translate (route 1, TypeScript generated from the layer's Python source), retrace (route 2, symbolic re-trace), graph (route 3, TensorFlow graph fallback); default translate,retrace,graph (docs/custom-layer-routes.md)",
+      },
+      'no-color': { type: 'boolean', description: 'plain text output (also when NO_COLOR is set or stdout is not a terminal)' },
+      help: { type: 'boolean', description: 'show this help' },
+    } satisfies Record<string, FlagSpec>;
   },
   details: ['An element passes when |tfjs - keras| <= atol + rtol * |keras|; NaN or Inf never passes.', '', 'Backends:', ...describeBackends(), '', ...EXIT_CODES_HELP],
   async run(args) {
@@ -65,13 +63,7 @@ export const parityCommand: Command = {
       onBackend: (model, backend) => progress?.step(`${model} on ${backend}`),
     });
     progress?.done();
-    const json = stringFlag(args, 'json');
-    const inputs = [...args.positionals, ...(modelDir ? [modelDir] : [])];
-    if (json) await writeOutputFile('--json', json, formatParityResults(run), inputs);
-    const junit = stringFlag(args, 'junit');
-    if (junit) await writeOutputFile('--junit', junit, formatJUnit(run), inputs);
-    const html = stringFlag(args, 'html');
-    if (html) await writeOutputFile('--html', html, formatHtmlReport(run), inputs);
+    await writeReportFiles(args, run, [...args.positionals, ...(modelDir ? [modelDir] : [])]);
     process.stdout.write(formatParityTable(run, useColor(args)) + '\n');
     return parityExitCode(run);
   },

@@ -1,33 +1,33 @@
 import { loadParityResults } from '../parity/load-results.js';
-import { formatHtmlReport } from '../report/html-report.js';
-import { formatJUnit } from '../report/junit-report.js';
 import { formatParityTable } from '../report/parity-table.js';
 import { printableStrings } from '../report/printable.js';
 import { formatRunComparison } from '../report/run-comparison.js';
-import { writeOutputFile } from '../tfjs-io/output-file.js';
-import { UsageError, stringFlag, type Command } from './command.js';
+import { UsageError, stringFlag, type Command, type FlagSpec } from './command.js';
 import { parityExitCode, useColor } from './parity-command.js';
+import { reportFormatFlags, writeReportFiles } from './report-format-flags.js';
 
 /**
- * Saved results rendered again, by the functions `parity` renders with: the same table, and HTML
- * and JUnit files byte for byte what `parity --html/--junit` wrote for those results; so a CI job
- * can keep the JSON and render, or compare runs, later.
+ * Saved results rendered again, by the functions `parity` renders with: the same table, and every
+ * report format (JSON, JUnit, HTML, …) byte for byte what `parity` wrote for those results; so a CI
+ * job can keep the JSON and render, or compare runs, later.
  */
 export const reportCommand: Command = {
   name: 'report',
-  summary: "render saved parity results ('parity --json') again: the table, HTML and JUnit; compare two runs",
-  usage: 'report RESULTS.json [--html FILE] [--junit FILE] [--compare BASELINE.json]',
-  flags: {
-    html: { type: 'string', value: 'FILE', description: "write the self-contained HTML report, the same bytes as 'parity --html' wrote for these results" },
-    junit: { type: 'string', value: 'FILE', description: "write the JUnit XML, the same bytes as 'parity --junit' wrote for these results" },
-    compare: {
-      type: 'string',
-      value: 'BASELINE.json',
-      description:
-        'after the table, list what changed from these earlier results, per model and backend: the outcome, the worst error relative to its tolerance, tensors that now fail or now pass; the exit code stays that of RESULTS.json',
-    },
-    'no-color': { type: 'boolean', description: 'plain text output (also when NO_COLOR is set or stdout is not a terminal)' },
-    help: { type: 'boolean', description: 'show this help' },
+  summary: "render saved parity results ('parity --json') again: the table, HTML, JUnit and JSON; compare two runs",
+  usage: 'report RESULTS.json [--html FILE] [--junit FILE] [--json FILE] [--compare BASELINE.json]',
+  // A getter: the report formats registered when the arguments are parsed, tests' included.
+  get flags() {
+    return {
+      ...reportFormatFlags('write the same bytes parity wrote for these results:'),
+      compare: {
+        type: 'string',
+        value: 'BASELINE.json',
+        description:
+          'after the table, list what changed from these earlier results, per model and backend: the outcome, the worst error relative to its tolerance, tensors that now fail or now pass; the exit code stays that of RESULTS.json',
+      },
+      'no-color': { type: 'boolean', description: 'plain text output (also when NO_COLOR is set or stdout is not a terminal)' },
+      help: { type: 'boolean', description: 'show this help' },
+    } satisfies Record<string, FlagSpec>;
   },
   details: [
     'RESULTS.json: what parity --json wrote, schema keras-bridge-parity version 2, or version 1',
@@ -50,11 +50,7 @@ export const reportCommand: Command = {
     const baselineFile = stringFlag(args, 'compare');
     const baseline = baselineFile !== undefined ? await loadParityResults(baselineFile) : undefined;
     const inputs = [file, ...(baselineFile !== undefined ? [baselineFile] : [])];
-    // The order parity writes them in.
-    const junit = stringFlag(args, 'junit');
-    if (junit) await writeOutputFile('--junit', junit, formatJUnit(run), inputs);
-    const html = stringFlag(args, 'html');
-    if (html) await writeOutputFile('--html', html, formatHtmlReport(run), inputs);
+    await writeReportFiles(args, run, inputs);
     // The HTML and the XML escape what they show; the terminal gets no control character from the files.
     const color = useColor(args);
     process.stdout.write(formatParityTable(printableStrings(run), color) + '\n');

@@ -151,9 +151,14 @@ export const parityRunSchema = z.object({
   unavailableBackends: z.array(z.object({ backend: z.string(), reason: z.string() })),
 });
 
-/** The results as saved: pretty JSON, non-finite numbers as strings (see NON_FINITE). */
+/**
+ * The results as saved: pretty JSON, non-finite numbers as strings (see NON_FINITE), keys in the
+ * schema's order. The run goes through the schema first, as `report` reads it, so what `parity`
+ * writes is what `report --json` writes again for it, byte for byte, and never a file `report`
+ * would refuse.
+ */
 export function formatParityResults(run: ParityRun): string {
-  return JSON.stringify(run, (_key, value: unknown) => (typeof value === 'number' && !Number.isFinite(value) ? String(value) : value), 2) + '\n';
+  return JSON.stringify(parityRunSchema.parse(run), (_key, value: unknown) => (typeof value === 'number' && !Number.isFinite(value) ? String(value) : value), 2) + '\n';
 }
 
 // parity-result.ts's types and this schema describe the same data: a field added to one and not

@@ -17,11 +17,11 @@ describe('keras-bridge report: saved results rendered again', function () {
   });
   after(async () => rm(tmp, { recursive: true, force: true }));
 
-  /** `parity` with --json, --junit and --html into tmp/NAME.*, then `report` of its JSON into tmp/NAME-again.*. */
+  /** `parity` with --json, --junit and --html into tmp/NAME.*, then `report` of its JSON into tmp/NAME-again.* (every format). */
   async function parityThenReport(name: string, args: string[]): Promise<{ parity: CliResult; report: CliResult; file: (suffix: string) => string }> {
     const file = (suffix: string) => path.join(tmp, `${name}${suffix}`);
     const parity = await runCli(['parity', ...args, '--backend', 'cpu', '--json', file('.json'), '--junit', file('.xml'), '--html', file('.html')]);
-    const report = await runCli(['report', file('.json'), '--junit', file('-again.xml'), '--html', file('-again.html')]);
+    const report = await runCli(['report', file('.json'), '--junit', file('-again.xml'), '--html', file('-again.html'), '--json', file('-again.json')]);
     return { parity, report, file };
   }
 
@@ -30,7 +30,7 @@ describe('keras-bridge report: saved results rendered again', function () {
     ['fail', [fixtureBundle('swish'), fixtureBundle('dilated_conv'), ...FAULTY], 1],
     ['incomplete', [fixtureBundle('dilated_conv')], 3],
   ] as const) {
-    it(`reproduces the table, the JUnit and HTML bytes and the exit code (${exitCode}) of a run that is ${name}`, async () => {
+    it(`reproduces the table, the JUnit, HTML and JSON bytes and the exit code (${exitCode}) of a run that is ${name}`, async () => {
       const { parity, report, file } = await parityThenReport(name, [...args]);
       assert.equal(parity.exitCode, exitCode, parity.stderr);
       assert.equal(report.exitCode, exitCode, report.stderr);
@@ -38,6 +38,7 @@ describe('keras-bridge report: saved results rendered again', function () {
       assert.equal(report.stderr, '');
       assert.ok((await readFile(file('.xml'))).equals(await readFile(file('-again.xml'))), 'JUnit bytes');
       assert.ok((await readFile(file('.html'))).equals(await readFile(file('-again.html'))), 'HTML bytes');
+      assert.ok((await readFile(file('.json'))).equals(await readFile(file('-again.json'))), 'JSON bytes');
     });
   }
 
@@ -102,7 +103,8 @@ describe('keras-bridge report: saved results rendered again', function () {
       [['report', V1, '--html', V1], /--html .*parity-v1\.json: refusing to write there: it is the input/],
       [['report'], /give exactly one RESULTS\.json/],
       [['report', V1, V1], /give exactly one RESULTS\.json/],
-      [['report', V1, '--json', 'x.json'], /keras-bridge report: Unknown option '--json'/],
+      [['report', V1, '--json', V1], /--json .*parity-v1\.json: refusing to write there: it is the input/],
+      [['report', V1, '--xml', 'x.xml'], /keras-bridge report: Unknown option '--xml'/],
     ] as const) {
       const r = await runCli([...args]);
       assert.equal(r.exitCode, 2, `${args.join(' ')}: ${r.stderr}`);
