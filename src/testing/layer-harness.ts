@@ -8,6 +8,7 @@ import { convertBundle } from '../convert/convert-bundle.js';
 import { toModelArtifacts, type ConvertedModel } from '../convert/convert-model.js';
 import { bundleGolden, loadBundle, type Bundle } from '../keras/bundle.js';
 import type { BundleManifest } from '../keras/bundle-manifest.js';
+import type { RouteName } from '../convert/route-inputs.js';
 import { checkBundleParityCases } from '../parity/check-parity.js';
 import { goldenTensor } from '../parity/golden-tensor.js';
 import { layerCalls } from '../parity/layer-inputs.js';
@@ -17,12 +18,18 @@ export interface LayerTestOptions {
   /** The tfjs class name the layer is registered under (tf.serialization.registerClass / registerLayer). */
   className: string;
   /**
-   * A bundle written by `keras-bridge export` whose converted model has a top-level layer of this
-   * class: its config, Keras's weights and shapes for that layer, and the goldens parity is checked on.
+   * A bundle written by `keras-bridge export` whose converted model has a layer of this class: its
+   * config, Keras's weights and shapes for that layer, and the goldens parity is checked on.
    */
   bundleDir: string;
-  /** Which layer of the bundle (its name); default: the first of `className`. */
+  /**
+   * Which layer of the bundle: its name, or the path to it (`outer/inner`: a layer inside the nested
+   * model a custom layer converts to; `rnn/cell`: a recurrent layer's cell). Default: the first layer
+   * of `className` at top level, else inside a nested model, else an RNN's cell.
+   */
   layerName?: string;
+  /** The custom-layer routes conversion may use (as `--routes`); default: all. */
+  routes?: readonly RouteName[];
   /** Backends parity runs on (the other checks run on cpu). Default: ['cpu']. */
   backends?: BackendName[];
   /** Skip the parity step (the caller checks the bundle's parity elsewhere). Default: false. */
@@ -33,7 +40,10 @@ export interface LayerTestOptions {
 export interface LayerTestResult {
   className: string;
   bundleDir: string;
+  /** The layer's path: its name at top level, `outer/inner` inside a nested model, `rnn/cell` for a cell. */
   layerName: string;
+  /** Where the layer sits in the converted model: at top level, inside a nested model, or an RNN's cell. */
+  place: LayerPlace;
   /**
    * Whether the Keras model has a layer of this name, with its own weights, shapes and goldens;
    * false for an operation node or keras-bridge's plumbing, which parity checks only through the
@@ -70,10 +80,8 @@ export async function runLayerTest(options: LayerTestOptions): Promise<LayerTest
     throw new AssertionError({ message: `${className}: no class is registered under that name; import the module that registers it (registerLayer) first` });
   }
   const bundle = await loadBundle(bundleDir);
-  const converted = await convertBundle(bundle);
-  const layerName = options.layerName ?? topLevelLayersOf(converted).get(className)?.[0];
-  const where = `${className} (bundle ${bundleDir}, layer '${layerName ?? '?'}')`;
-  if (!layerName) throw new AssertionError({ message: `${where}: the converted model has no top-level layer of class ${className}` });
+  const routes = options.routes ? { routes: options.routes } : {};
+  const converted = await convertBundle(bundle, routes);
   const failures: string[] = [];
   const checks: string[] = [];
   const check = (name: string, problems: string[]): void => {
@@ -81,24 +89,28 @@ export async function runLayerTest(options: LayerTestOptions): Promise<LayerTest
     failures.push(...problems.map((p) => `${name}: ${p}`));
   };
 
+  let found: FoundLayer | undefined;
   let kerasCounterpart = false;
   // The layer's own checks run on cpu (exact comparisons of the copy); parity on `backends`.
   await useBackend('cpu');
   const model = await tf.loadLayersModel(tf.io.fromMemory(toModelArtifacts(converted)));
   try {
-    const layer = model.getLayer(layerName);
+    found = options.layerName !== undefined ? layerAt(model, options.layerName) : firstLayerOf(model, className);
+    const where = `${className} (bundle ${bundleDir}, layer '${found?.path ?? options.layerName ?? '?'}')`;
+    if (!found) throw new AssertionError({ message: `${where}: the converted model has ${options.layerName !== undefined ? 'no such layer' : `no layer of class ${className}`}` });
+    const { layer } = found;
     const registered = tf.serialization.SerializationMap.getMap().classNameMap[className];
     check('registered class', registeredClassProblems(layer, className, registered?.[0]));
-    const kerasLayer = bundle.manifest.layers.find((l) => l.name === layerName);
+    const kerasLayer = found.place === 'top-level' ? bundle.manifest.layers.find((l) => l.name === found!.path) : undefined;
     kerasCounterpart = kerasLayer !== undefined;
     // A layer of ours with no Keras layer of its name (an operation node, keras-bridge's plumbing)
     // holds no weights, as Keras's operation nodes hold none.
-    check('weights', weightProblems(layer, kerasLayer?.weights ?? []));
-    const inputs = layerInputs(bundle, layer);
+    check('weights', weightProblems(layer, kerasWeightsOf(found, bundle.manifest)));
+    const inputs = found.place === 'cell' ? cellStepInputs(bundle, found) : layerInputs(bundle, layer, found.place === 'top-level');
     try {
       const output = layer.apply(oneOrMany(inputs), { training: false }) as tf.Tensor | tf.Tensor[];
       try {
-        check('output shapes', shapeProblems(layer, kerasLayer?.output_shapes, output));
+        check('output shapes', found.place === 'cell' ? cellShapeProblems(layer, inputs, output) : shapeProblems(layer, kerasLayer?.output_shapes, output));
         if (registered) check('config round trip', await roundTripProblems(layer, registered, inputs, output));
       } finally {
         tf.dispose(output);
@@ -110,9 +122,71 @@ export async function runLayerTest(options: LayerTestOptions): Promise<LayerTest
     model.dispose();
   }
 
-  if (!options.skipParity) check(`parity (${backends.join(', ')})`, await parityProblems(bundleDir, kerasCounterpart ? layerName : null, backends));
-  if (failures.length > 0) throw new AssertionError({ message: `${where} failed:\n  ${failures.join('\n  ')}` });
-  return { className, bundleDir, layerName, kerasCounterpart, checks };
+  // A nested layer or a cell is compared through the top-level layer holding it.
+  const compared = kerasCounterpart || found.place !== 'top-level' ? found.topLevel : null;
+  if (!options.skipParity) check(`parity (${backends.join(', ')})`, await parityProblems(bundleDir, compared, backends, routes));
+  if (failures.length > 0) throw new AssertionError({ message: `${className} (bundle ${bundleDir}, layer '${found.path}') failed:\n  ${failures.join('\n  ')}` });
+  return { className, bundleDir, layerName: found.path, place: found.place, kerasCounterpart, checks };
+}
+
+/**
+ * Where a layer under test sits: `top-level` in the converted model; `nested` inside the nested
+ * model a custom layer converts to (route 2: its nodes are named by their Keras paths); `cell`: a
+ * recurrent layer's cell (`rnn.cell`), which holds the recurrent layer's weights.
+ */
+export type LayerPlace = 'top-level' | 'nested' | 'cell';
+
+interface FoundLayer {
+  layer: tf.layers.Layer;
+  /** `name`, `outer/inner` or `rnn/cell`. */
+  path: string;
+  place: LayerPlace;
+  /** The top-level layer holding it (itself at top level), and its name. */
+  holder: tf.layers.Layer;
+  topLevel: string;
+}
+
+/** A recurrent layer's cell, if `layer` is one (tfjs-layers' RNN and the layers built on it). */
+function cellOf(layer: tf.layers.Layer): tf.layers.Layer | undefined {
+  const cell = (layer as unknown as { cell?: unknown }).cell;
+  return cell instanceof tf.layers.Layer ? cell : undefined;
+}
+
+const isModel = (layer: tf.layers.Layer): layer is tf.LayersModel => layer instanceof tf.LayersModel;
+
+/** Every layer a test may pick, top-level ones first, then those inside nested models, then cells. */
+function candidateLayers(model: tf.LayersModel): FoundLayer[] {
+  const top = model.layers.map((layer): FoundLayer => ({ layer, path: layer.name, place: 'top-level', holder: layer, topLevel: layer.name }));
+  const nested = model.layers
+    .filter(isModel)
+    .flatMap((outer) => outer.layers.map((layer): FoundLayer => ({ layer, path: `${outer.name}/${layer.name}`, place: 'nested', holder: outer, topLevel: outer.name })));
+  const cells = model.layers.flatMap((rnn) => {
+    const cell = cellOf(rnn);
+    return cell ? [{ layer: cell, path: `${rnn.name}/cell`, place: 'cell', holder: rnn, topLevel: rnn.name } satisfies FoundLayer] : [];
+  });
+  return [...top, ...nested, ...cells];
+}
+
+function firstLayerOf(model: tf.LayersModel, className: string): FoundLayer | undefined {
+  return candidateLayers(model).find((c) => c.layer.getClassName() === className);
+}
+
+function layerAt(model: tf.LayersModel, layerPath: string): FoundLayer | undefined {
+  // A nested node's own name may hold a slash (`block/dense`): match whole paths, not segments.
+  return candidateLayers(model).find((c) => c.path === layerPath);
+}
+
+/**
+ * The Keras weights a layer must hold: a top-level layer's, by its name; a nested node's, those
+ * whose Keras path lies directly under the node's name (route 2 names nodes by Keras path); a
+ * cell's, all of its recurrent layer's.
+ */
+function kerasWeightsOf(found: FoundLayer, manifest: BundleManifest): BundleManifest['layers'][number]['weights'] {
+  const byName = (name: string) => manifest.layers.find((l) => l.name === name)?.weights ?? [];
+  if (found.place !== 'nested') return byName(found.topLevel);
+  const node = found.layer.name;
+  const parentOf = (weightPath: string) => weightPath.slice(0, weightPath.lastIndexOf('/'));
+  return manifest.layers.flatMap((l) => l.weights).filter((w) => w.path !== undefined && (parentOf(w.path) === node || parentOf(w.path).endsWith(`/${node}`)));
 }
 
 /**
@@ -181,9 +255,10 @@ function weightProblems(layer: tf.layers.Layer, keras: BundleManifest['layers'][
  * The inputs the layer is checked on: Keras's own (the goldens of the tensors feeding it) where the
  * bundle has them for every input, else random values of the shapes the layer is called with.
  */
-function layerInputs(bundle: Bundle, layer: tf.layers.Layer): tf.Tensor[] {
+function layerInputs(bundle: Bundle, layer: tf.layers.Layer, topLevel: boolean): tf.Tensor[] {
   const node = layer.inboundNodes[0]!;
   const arity = node.inputTensors.length;
+  if (!topLevel) return randomInputs(bundle, node.inputTensors);
   const goldens = bundle.manifest.goldens.tensors;
   const inputIndex = new Map(bundle.manifest.inputs.map((input, i) => [input.name, i]));
   const call = layerCalls(bundle.modelConfig).get(layer.name);
@@ -193,11 +268,45 @@ function layerInputs(bundle: Bundle, layer: tf.layers.Layer): tf.Tensor[] {
       : goldens.find((g) => g.kind === 'layer_output' && g.layer === producer && g.node === nodeIndex && g.index === tensor),
   );
   if (call && !call.hasMask && feeding.length === arity && feeding.every((g) => g)) return feeding.map((g) => goldenTensor(bundleGolden(bundle, g!)));
+  return randomInputs(bundle, node.inputTensors);
+}
+
+/** Seeded random values of the shapes (the bundle's batch size where open) and dtypes of `tensors`. */
+function randomInputs(bundle: Bundle, tensors: readonly tf.SymbolicTensor[]): tf.Tensor[] {
   const batch = bundle.manifest.batch_size;
-  return node.inputTensors.map((t, i) => {
+  return tensors.map((t, i) => {
     const shape = t.shape.map((d) => d ?? batch);
     return t.dtype === 'int32' ? tf.randomUniform(shape, 0, 2, 'int32', 1234 + i) : tf.randomNormal(shape, 0, 1, 'float32', 1234 + i);
   });
+}
+
+/**
+ * One step of a cell: the recurrent layer's input at its first timestep (Keras's golden where the
+ * bundle has it), and zero states of the cell's state sizes, as the layer starts.
+ */
+function cellStepInputs(bundle: Bundle, found: FoundLayer): tf.Tensor[] {
+  return tf.tidy(() => {
+    const [sequence] = layerInputs(bundle, found.holder, true);
+    const step = sequence!.slice([0, 0], [sequence!.shape[0]!, 1]).squeeze([1]);
+    const batch = step.shape[0]!;
+    return [step, ...stateSizes(found.layer).map((size) => tf.zeros([batch, size]))];
+  });
+}
+
+/** A cell's state sizes (tfjs cells declare `stateSize`: a number, or one per state). */
+function stateSizes(cell: tf.layers.Layer): number[] {
+  const size = (cell as unknown as { stateSize: number | number[] }).stateSize;
+  return Array.isArray(size) ? size : [size];
+}
+
+/** A cell's step returns its output and each new state: [batch, units] and [batch, state size] each. */
+function cellShapeProblems(cell: tf.layers.Layer, inputs: tf.Tensor[], output: tf.Tensor | tf.Tensor[]): string[] {
+  const outputs = Array.isArray(output) ? output : [output];
+  const batch = inputs[0]!.shape[0]!;
+  const sizes = stateSizes(cell);
+  const expected = [[batch, sizes[0]!], ...sizes.map((s) => [batch, s])];
+  const actual = outputs.map((t) => t.shape);
+  return isDeepStrictEqual(actual, expected) ? [] : [`a step returned shapes ${JSON.stringify(actual)}; the output and each new state should be ${JSON.stringify(expected)} (stateSize ${JSON.stringify(sizes)})`];
 }
 
 /** computeOutputShape on the shapes the layer was built with against Keras's, and against what its call returned. */
@@ -272,9 +381,9 @@ async function roundTripProblems(layer: tf.layers.Layer, [cls, fromConfig]: Regi
  * The bundle's parity on `backends`: nothing out of tolerance, and at least one tensor of the layer
  * compared (with `layerName` null, one of the model's outputs).
  */
-async function parityProblems(bundleDir: string, layerName: string | null, backends: BackendName[]): Promise<string[]> {
+async function parityProblems(bundleDir: string, layerName: string | null, backends: BackendName[], routes: { routes?: readonly RouteName[] }): Promise<string[]> {
   const problems: string[] = [];
-  for (const result of await checkBundleParityCases(bundleDir, { backends })) {
+  for (const result of await checkBundleParityCases(bundleDir, { backends, ...routes })) {
     for (const b of result.backends) {
       const verdict = backendVerdict(b);
       problems.push(...verdict.failures.map((f) => `${result.model} ${b.backend} ${f.mode} ${f.tensor.label}: max abs error ${f.tensor.comparison.maxAbsError}`));

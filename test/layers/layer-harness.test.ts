@@ -4,47 +4,44 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { bundleBytes, layerClassesOfBundle, runLayerTest } from '../../src/testing/index.js';
-import { FIXTURE_BUNDLES, fixtureBundle } from '../support/paths.js';
+import type { RouteName } from '../../src/convert/route-inputs.js';
+import { cachedExport, type CachedExport } from '../support/cached-export.js';
+import { FIXTURE_BUNDLES, REPO_ROOT, fixtureBundle } from '../support/paths.js';
 
 // Every layer class src/layers registers goes through runLayerTest (src/testing/layer-harness.ts):
 // config round trip, weights against Keras's, output shapes, and parity against Keras's goldens, on
-// the smallest zoo bundle whose converted model has a top-level layer of the class (cpu only: the
-// layer-zoo test already runs every zoo bundle on every backend).
+// the smallest zoo bundle whose converted model has a top-level layer of the class, or the bundle
+// NOT_IN_ZOO names (cpu only: the layer-zoo test already runs every zoo bundle on every backend).
 const LAYERS = fileURLToPath(new URL('../../src/layers', import.meta.url));
 const ZOO = path.join(FIXTURE_BUNDLES, 'zoo');
 
 /**
- * The layer classes with no zoo bundle of their own, with why. `bundle`: a fixture bundle the
- * harness runs them on instead; `coveredBy`: where they are checked when no bundle can hold them
- * at top level. A class found in a zoo bundle must not be listed here.
+ * The layer classes with no zoo bundle holding them at top level, with why and the bundle the
+ * harness runs them on instead: a fixture bundle (`bundle`), or one the Python exporter writes from
+ * a fixtures/models module and caches (`export`, with the custom-layer `routes` that make the
+ * class). runLayerTest finds each where it sits: at top level, inside the nested model a custom
+ * layer converts to, or as a recurrent layer's cell. A class a zoo bundle holds must not be listed.
  */
-const NOT_IN_ZOO: Record<string, { why: string; bundle?: string; coveredBy?: string }> = {
+const NOT_IN_ZOO: Record<string, { why: string; bundle?: string; export?: CachedExport; routes?: RouteName[] }> = {
   SwishActivation: { why: "the seed document's custom layer: its bundle is the seed fixture, not a zoo model", bundle: 'swish' },
   TemporalWeighting: { why: "the seed document's custom layer: its bundle is the seed fixture, not a zoo model", bundle: 'temporal' },
   CustomRiskLayer: { why: "the seed document's custom layer: its bundle is the seed fixture, not a zoo model", bundle: 'risk' },
-  KerasLSTMCell: {
-    why: 'the cell KerasLSTM builds from its own config; never a layer of a converted model',
-    coveredBy: 'KerasLSTM here (zoo recurrent/*lstm*), test/layers/keras3/recurrent-and-normalization.test.ts',
-  },
-  KerasGRUCell: {
-    why: 'the cell KerasGRU builds from its own config; never a layer of a converted model',
-    coveredBy: 'KerasGRU here (zoo recurrent/*gru*), test/layers/keras3/recurrent-and-normalization.test.ts',
-  },
-  KerasSimpleRNNCell: {
-    why: 'the cell KerasSimpleRNN builds from its own config; never a layer of a converted model',
-    coveredBy: 'KerasSimpleRNN here (zoo recurrent/simple_rnn_*), test/layers/keras3/recurrent-and-normalization.test.ts',
-  },
+  KerasLSTMCell: { why: 'the cell KerasLSTM builds from its own config: a cell, never a top-level layer', bundle: 'zoo/recurrent/lstm_dropout_inference' },
+  KerasGRUCell: { why: 'the cell KerasGRU builds from its own config: a cell, never a top-level layer', bundle: 'zoo/recurrent/gru_last' },
+  KerasSimpleRNNCell: { why: 'the cell KerasSimpleRNN builds from its own config: a cell, never a top-level layer', bundle: 'zoo/recurrent/simple_rnn_both_dropouts' },
   KerasBridgeCallArguments: {
-    why: 'wraps a layer called with tensor keyword arguments (initial_state=, mask=); no zoo model calls a layer so',
-    coveredBy: 'test/convert/call-arguments.test.ts, test/e2e/call-arguments.test.ts',
+    why: 'wraps a layer called with tensor keyword arguments (mask=, initial_state=); no zoo model calls a layer so',
+    export: { modelsFile: path.join(REPO_ROOT, 'fixtures', 'models', 'call_argument_models.py'), factory: 'recurrent_mask_input', cache: 'call-argument-models', options: { batchSize: 3 } },
   },
   KerasBridgeGraphLayer: {
     why: "route 3: runs a custom layer's traced TensorFlow graph; the zoo holds Keras's own layers, no custom ones",
-    coveredBy: 'test/e2e/graph-fallback.test.ts, test/layers/graph/graph-op-fixes.test.ts',
+    export: { modelsFile: path.join(REPO_ROOT, 'fixtures', 'models', 'graph_fallback_layers.py'), factory: 'graph_fallback_model', cache: 'graph-fallback', options: { seed: 0, batchSize: 2 } },
+    routes: ['retrace', 'graph'],
   },
   KerasLayerWeights: {
-    why: "route 2: holds a re-traced custom layer's weights for its operation nodes; the zoo holds no custom layers",
-    coveredBy: 'test/e2e/retrace.test.ts',
+    why: "route 2: holds a re-traced custom layer's own weights inside its nested model; the zoo holds no custom layers",
+    export: { modelsFile: path.join(REPO_ROOT, 'fixtures', 'models', 'retrace_layers.py'), factory: 'retraced_model', cache: 'retrace', options: { seed: 0, batchSize: 2 } },
+    routes: ['retrace', 'graph'],
   },
 };
 
@@ -126,18 +123,21 @@ describe('layer harness: every layer class of src/layers', function () {
   });
 
   it('runs every class through runLayerTest', async function () {
+    // The NOT_IN_ZOO exports are cached: exporting them on a fresh clone takes a minute or two.
+    this.timeout(600_000);
     const failures: string[] = [];
     let ran = 0;
     const started = performance.now();
     for (const className of [...classes.keys()].sort()) {
       const listed = NOT_IN_ZOO[className];
-      const bundleDir = zoo.get(className) ?? (listed?.bundle ? fixtureBundle(listed.bundle) : undefined);
-      if (!bundleDir) continue; // listed with where it is covered instead
+      const bundleDir = zoo.get(className) ?? (listed?.bundle ? fixtureBundle(listed.bundle) : listed?.export ? await cachedExport(listed.export) : undefined);
       try {
+        assert.ok(bundleDir, `${className}: no bundle to run it on`);
         ran++;
-        const result = await runLayerTest({ className, bundleDir });
+        const result = await runLayerTest({ className, bundleDir, ...(listed?.routes ? { routes: listed.routes } : {}) });
         assert.equal(result.checks.length, 5, `${className}: only ${result.checks.join(', ')} ran`);
-        assert.equal(result.kerasCounterpart, !(className in NO_KERAS_COUNTERPART), `${className}: ${result.kerasCounterpart ? 'has a Keras layer: remove it from NO_KERAS_COUNTERPART' : 'has no Keras layer of its own: list it in NO_KERAS_COUNTERPART with why'}`);
+        const counterpart = result.place === 'top-level' && !(className in NO_KERAS_COUNTERPART);
+        assert.equal(result.kerasCounterpart, counterpart, `${className}: ${result.kerasCounterpart ? 'has a Keras layer: remove it from NO_KERAS_COUNTERPART' : 'has no Keras layer of its own: list it in NO_KERAS_COUNTERPART with why'}`);
       } catch (e) {
         failures.push((e as Error).message);
       }

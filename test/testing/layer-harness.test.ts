@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { AssertionError } from 'node:assert';
 import * as tf from '@tensorflow/tfjs';
-import { KerasUnitNormalization } from '../../src/layers/keras3/index.js';
+import { KerasLSTMCell, KerasUnitNormalization } from '../../src/layers/keras3/index.js';
 import { runLayerTest } from '../../src/testing/index.js';
 import { FIXTURE_BUNDLES } from '../support/paths.js';
 
@@ -10,16 +10,19 @@ import { FIXTURE_BUNDLES } from '../support/paths.js';
 const BUNDLE = `${FIXTURE_BUNDLES}/zoo/keras3_layers/unit_normalization_two_axes`;
 const CLASS = 'KerasUnitNormalization';
 
-async function withClassAs<T>(cls: typeof KerasUnitNormalization, run: () => Promise<T>): Promise<T> {
+async function withClassAs<T>(cls: typeof KerasUnitNormalization | typeof KerasLSTMCell, run: () => Promise<T>, className = CLASS): Promise<T> {
   const map = tf.serialization.SerializationMap.getMap().classNameMap;
-  const original = map[CLASS]!;
-  map[CLASS] = [cls as never, (c, config) => new c(config)];
+  const original = map[className]!;
+  map[className] = [cls as never, (c, config) => new c(config)];
   try {
     return await run();
   } finally {
-    map[CLASS] = original;
+    map[className] = original;
   }
 }
+
+// A cell is built by its recurrent layer, not loaded by class name: the harness finds it as `rnn.cell`.
+const CELL_BUNDLE = `${FIXTURE_BUNDLES}/zoo/recurrent/lstm_dropout_inference`;
 
 const fails = (pattern: RegExp) => (e: unknown) => e instanceof AssertionError && pattern.test(e.message);
 
@@ -90,7 +93,27 @@ describe('keras-bridge/testing: runLayerTest', () => {
   it('refuses a bundle with no layer of the class', async () => {
     await assert.rejects(
       runLayerTest({ className: 'KerasSoftmax', bundleDir: BUNDLE }),
-      fails(/no top-level layer of class KerasSoftmax/),
+      fails(/the converted model has no layer of class KerasSoftmax/),
+    );
+  });
+
+  it("finds a recurrent layer's cell, checks it on one step against the layer's Keras weights, and parity through the layer", async () => {
+    const result = await runLayerTest({ className: 'KerasLSTMCell', bundleDir: CELL_BUNDLE });
+    assert.equal(result.layerName, 'lstm/cell');
+    assert.equal(result.place, 'cell');
+    assert.equal(result.kerasCounterpart, false);
+    assert.deepEqual(result.checks, ['registered class', 'weights', 'output shapes', 'config round trip', 'parity (cpu)']);
+  });
+
+  it('fails a cell whose fromConfig() loses a field, naming it', async () => {
+    class LosesRecurrentActivation extends KerasLSTMCell {
+      constructor(args: ConstructorParameters<typeof KerasLSTMCell>[0]) {
+        super({ ...args, recurrentActivation: 'hardSigmoid' });
+      }
+    }
+    await assert.rejects(
+      withClassAs(LosesRecurrentActivation, () => runLayerTest({ className: 'KerasLSTMCell', bundleDir: CELL_BUNDLE, skipParity: true }), 'KerasLSTMCell'),
+      fails(/KerasLSTMCell \(bundle .*, layer 'lstm\/cell'\) failed:\n.*registered class: the loaded layer is a KerasLSTMCell, not the class registered as 'KerasLSTMCell'\n.*config round trip: the copy's config differs in 'recurrentActivation' \("sigmoid" → "hardSigmoid"\)/),
     );
   });
 });
