@@ -1,130 +1,236 @@
 /**
- * `npm run bench`: speed and memory of converted models on each tfjs backend, side by side with
- * Keras in the same run, reported as ratios (tfjs time / Keras time; < 1 means tfjs is faster).
+ * `npm run bench`: converted models against Keras's compiled graph, in one run on this machine.
  *
- *   node dist/scripts/bench.js [--batch-size 64] [--repeats 20]
+ *   node dist/scripts/bench.js [--models a,b] [--backends cpu,wasm,tensorflow] [--batch-sizes 1,32]
+ *     [--repeats 10] [--budget 60] [--parity-timeout 600] [--out FILE] [--docs] [--smoke]
  *
- * Each model is exported from Keras (fixtures/seed, fixtures/models), converted, and timed:
- * forward = predict on one batch; gradient = one tf.variableGrads pass of sum(outputs) with
- * respect to the inputs and trainable weights. Medians after one warm-up run. Memory: peak
- * tensor bytes of one gradient pass (tf.profile) and the process's peak RSS growth.
+ * For each model (src/bench/bench-models.ts): Keras times its tf.function and eager forward and
+ * forward + backward (scripts/bench_keras.py); each tfjs backend times the converted model the same
+ * two ways, in a child process (src/bench/bench-worker.ts); `keras-bridge convert` from the .keras
+ * file and from the bundle is timed with its peak memory; `keras-bridge parity` on the bundle is
+ * timed on each backend. Prints medians, spread and ratios to Keras's tf.function, writes the JSON
+ * (default bench-results/latest.json), and with --docs rewrites docs/performance.md's table and
+ * docs/performance.svg. Timings are measurements, never test assertions; the test suite runs
+ * --smoke (one run of each stage on the seed models).
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import * as tf from '@tensorflow/tfjs';
 import { execa } from 'execa';
-import { probeBackend, useBackend, type NodeBackendName } from '../src/backends/index.js';
-import { convertKerasModel, toModelArtifacts } from '../src/convert/convert-model.js';
-import { weightsFromBundle } from '../src/convert/weight-source.js';
-import { loadBundle } from '../src/keras/bundle.js';
-import '../src/layers/seed/index.js';
-import { exportWithPython, resolvePython } from '../src/python-export/python-exporter.js';
+import { probeBackend, type NodeBackendName } from '../src/backends/index.js';
+import { benchModels, type BenchModelSpec } from '../src/bench/bench-models.js';
+import type { BackendBench, BenchModel, BenchResults, ConversionBench, KerasWay, ParityBench } from '../src/bench/bench-results.js';
+import { formatBenchTable } from '../src/bench/bench-table.js';
+import { writePerformanceDocs } from '../src/bench/performance-doc.js';
+import { fromPython, type Timing } from '../src/bench/timing.js';
+import type { WorkerRequest, WorkerResult } from '../src/bench/bench-worker.js';
+import { resolvePython } from '../src/python-export/python-exporter.js';
+import { cachedExport, cachedKerasFiles } from '../test/support/cached-export.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const PYTHON_PATHS = [path.join(ROOT, 'fixtures', 'seed'), path.join(ROOT, 'fixtures', 'models')];
-const MODELS = {
-  swish: 'seed_models:swish_model',
-  temporal: 'seed_models:temporal_model',
-  risk: 'seed_models:risk_model',
-  deep_mlp: 'tolerance_probe:deep_mlp',
-};
+const CLI = path.join(ROOT, 'dist', 'src', 'cli', 'main.js');
+const WORKER = path.join(ROOT, 'dist', 'src', 'bench', 'bench-worker.js');
+const NODE_BACKENDS: NodeBackendName[] = ['cpu', 'wasm', 'tensorflow'];
 
-interface KerasFigures {
-  forward_ms: number;
-  gradient_ms: number | null;
-  gradient_note: string | null;
-  rss_growth_mb: number;
+interface Options {
+  models: string[] | undefined;
+  backends: NodeBackendName[] | undefined;
+  batchSizes: number[];
+  repeats: number;
+  budgetS: number;
+  parityTimeoutS: number;
+  out: string;
+  docs: boolean;
+  smoke: boolean;
 }
 
-function flag(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-}
-
-async function medianMs(fn: () => Promise<void>, repeats: number): Promise<number> {
-  await fn();
-  const times: number[] = [];
-  for (let i = 0; i < repeats; i++) {
-    const start = performance.now();
-    await fn();
-    times.push(performance.now() - start);
-  }
-  return times.sort((a, b) => a - b)[Math.floor(times.length / 2)]!;
-}
-
-async function timeTfjs(model: tf.LayersModel, batchSize: number, repeats: number) {
-  const inputs = model.inputs.map((t) => tf.randomNormal([batchSize, ...(t.shape.slice(1) as number[])]));
-  const args = inputs.length === 1 ? inputs[0]! : inputs;
-  const forwardMs = await medianMs(async () => {
-    const out = model.predict(args) as tf.Tensor | tf.Tensor[];
-    await (Array.isArray(out) ? out[0]! : out).data();
-    tf.dispose(out);
-  }, repeats);
-  const variables = [...inputs.map((x) => tf.variable(x)), ...model.trainableWeights.map((w) => w.read() as tf.Variable)];
-  const gradientPass = async () => {
-    const { value, grads } = tf.variableGrads(() => {
-      const out = model.apply(variables.length > 0 && inputs.length === 1 ? variables[0]! : variables.slice(0, inputs.length), { training: false }) as tf.Tensor | tf.Tensor[];
-      return tf.addN((Array.isArray(out) ? out : [out]).map((o) => tf.sum(o))) as tf.Scalar;
-    }, variables);
-    await Object.values(grads)[0]!.data();
-    tf.dispose([value, ...Object.values(grads)]);
+function parseOptions(argv: string[]): Options {
+  const value = (name: string): string | undefined => {
+    const i = argv.indexOf(`--${name}`);
+    return i >= 0 ? argv[i + 1] : undefined;
   };
-  const gradientMs = await medianMs(gradientPass, repeats);
-  const profile = await tf.profile(gradientPass);
-  tf.dispose([...inputs, ...variables.slice(0, inputs.length)]);
-  return { forwardMs, gradientMs, peakMb: profile.peakBytes / 2 ** 20 };
+  const list = (name: string) => value(name)?.split(',').map((s) => s.trim()).filter(Boolean);
+  const number = (name: string, fallback: number) => {
+    const v = value(name);
+    if (v === undefined) return fallback;
+    const n = Number(v);
+    if (!Number.isFinite(n) || n <= 0) throw new Error(`bench: --${name} must be a positive number, got '${v}'`);
+    return n;
+  };
+  const smoke = argv.includes('--smoke');
+  return {
+    models: list('models') ?? (smoke ? ['swish', 'temporal', 'risk'] : undefined),
+    backends: list('backends') as NodeBackendName[] | undefined,
+    batchSizes: (list('batch-sizes') ?? (smoke ? ['2'] : ['1', '32'])).map(Number),
+    repeats: number('repeats', smoke ? 1 : 10),
+    budgetS: number('budget', smoke ? 5 : 60),
+    parityTimeoutS: number('parity-timeout', smoke ? 120 : 600),
+    out: value('out') ?? path.join(ROOT, 'bench-results', smoke ? 'smoke.json' : 'latest.json'),
+    docs: argv.includes('--docs'),
+    smoke,
+  };
+}
+
+const log = (line: string) => process.stderr.write(line + '\n');
+
+/** Keras's four timings per model and batch size, from one Python process. */
+async function kerasTimings(models: BenchModelSpec[], options: Options): Promise<Record<string, { parameters: number; weight_bytes: number; batches: Record<string, Record<KerasWay, Timing>> }>> {
+  const paths = [...new Set(models.map((m) => path.dirname(m.modelsFile)))];
+  const run = execa(
+    resolvePython(),
+    [
+      path.join(ROOT, 'scripts', 'bench_keras.py'),
+      ...paths.flatMap((p) => ['--path', p]),
+      '--batch-sizes', options.batchSizes.join(','),
+      '--repeats', String(options.repeats),
+      '--budget', String(options.budgetS),
+      ...models.map((m) => m.factory),
+    ],
+    { env: { TF_CPP_MIN_LOG_LEVEL: '3' }, stderr: 'pipe' },
+  );
+  run.stderr?.on('data', (chunk: Buffer) => {
+    for (const line of String(chunk).split('\n')) if (line.startsWith('keras ')) log(`  ${line}`);
+  });
+  const result = await run;
+  const parsed = JSON.parse(String(result.stdout).trim().split('\n').pop()!) as Record<string, { parameters: number; weight_bytes: number; batches: Record<string, Record<KerasWay, Parameters<typeof fromPython>[0]>> }>;
+  return Object.fromEntries(
+    Object.entries(parsed).map(([factory, m]) => [
+      factory,
+      { ...m, batches: Object.fromEntries(Object.entries(m.batches).map(([b, ways]) => [b, Object.fromEntries(Object.entries(ways).map(([w, t]) => [w, fromPython(t)])) as Record<KerasWay, Timing>])) },
+    ]),
+  );
+}
+
+/** Wall seconds and peak RSS (MB) of a command, by /usr/bin/time. */
+async function measured(command: string[], timeoutS: number): Promise<{ wallS: number; peakRssMb: number; exitCode: number | null; stdout: string; stderr: string; timedOut: boolean }> {
+  const start = performance.now();
+  const result = await execa('/usr/bin/time', ['-f', 'KB_MAXRSS=%M', ...command], { reject: false, timeout: timeoutS * 1000, env: { NO_COLOR: '1', TF_CPP_MIN_LOG_LEVEL: '3' } });
+  const wallS = (performance.now() - start) / 1000;
+  const rss = /KB_MAXRSS=(\d+)/.exec(String(result.stderr));
+  return { wallS, peakRssMb: rss ? Number(rss[1]) / 1024 : NaN, exitCode: result.exitCode ?? null, stdout: String(result.stdout), stderr: String(result.stderr), timedOut: Boolean(result.timedOut) };
+}
+
+const customLayerFlags = (m: BenchModelSpec) => (m.customLayers ?? []).flatMap((c) => ['--custom-layers', c]);
+
+async function conversionBench(m: BenchModelSpec, from: ConversionBench['from'], input: string, inputBytes: number, weightBytes: number, out: string, baseline: { wallS: number; peakRssMb: number }): Promise<ConversionBench | { skipped: string }> {
+  await rm(out, { recursive: true, force: true });
+  const r = await measured(['node', CLI, 'convert', input, out, ...customLayerFlags(m)], 600);
+  if (r.exitCode !== 0) return { skipped: `keras-bridge convert exited ${r.exitCode}: ${r.stderr.split('\n').find((l) => l.includes('error')) ?? ''}` };
+  const workS = Math.max(r.wallS - baseline.wallS, 1e-3);
+  return { from, inputBytes, wallS: r.wallS, peakRssOverBaselineMb: r.peakRssMb - baseline.peakRssMb, weightMbPerS: weightBytes / 2 ** 20 / workS };
+}
+
+async function parityBench(m: BenchModelSpec, bundle: string, backend: string, timeoutS: number): Promise<ParityBench> {
+  const r = await measured(['node', CLI, 'parity', bundle, '--backend', backend, ...customLayerFlags(m)], timeoutS);
+  if (r.timedOut) return { backend, wallS: null, exitCode: null, tensors: null, note: `did not finish within ${timeoutS} s` };
+  const tensors = /parity: (?:all )?(\d+) tensors|(\d+) of (\d+) tensors/.exec(r.stdout);
+  const count = tensors ? Number(tensors[1] ?? tensors[3]) : null;
+  return { backend, wallS: r.wallS, exitCode: r.exitCode, tensors: count, note: r.exitCode === 0 ? null : `exit ${r.exitCode}: ${r.stdout.trim().split('\n').pop() ?? ''}` };
+}
+
+async function backendBench(request: WorkerRequest, timeoutS: number): Promise<BackendBench | { skipped: string }> {
+  const run = execa('node', [WORKER, JSON.stringify(request)], { reject: false, timeout: timeoutS * 1000, env: { TF_CPP_MIN_LOG_LEVEL: '3' }, stderr: 'pipe' });
+  run.stderr?.on('data', (chunk: Buffer) => {
+    for (const line of String(chunk).split('\n')) if (line.startsWith('  ')) log(line);
+  });
+  const result = await run;
+  if (result.timedOut) return { skipped: `did not finish within ${timeoutS} s` };
+  if (result.exitCode !== 0) return { skipped: `the worker failed: ${String(result.stderr).split('\n').find((l) => l.startsWith('bench worker:')) ?? `exit ${result.exitCode}`}` };
+  return JSON.parse(String(result.stdout).trim().split('\n').pop()!) as WorkerResult;
+}
+
+async function versions(): Promise<BenchResults['machine']> {
+  const python = await execa(resolvePython(), ['-c', 'import keras, tensorflow as tf; print(keras.__version__, tf.__version__)'], { reject: false, env: { TF_CPP_MIN_LOG_LEVEL: '3' } });
+  const [keras, tensorflow] = python.exitCode === 0 ? String(python.stdout).trim().split(' ') : [null, null];
+  const tfjs = (JSON.parse(readFileSync(path.join(ROOT, 'node_modules', '@tensorflow', 'tfjs', 'package.json'), 'utf8')) as { version: string }).version;
+  return { cpu: os.cpus()[0]?.model ?? 'unknown', cores: os.cpus().length, node: process.version, tfjs, keras: keras ?? null, tensorflow: tensorflow ?? null };
 }
 
 async function main(): Promise<void> {
-  tf.enableProdMode();
-  const batchSize = flag('batch-size', 64);
-  const repeats = flag('repeats', 20);
+  const options = parseOptions(process.argv.slice(2));
+  const all = benchModels(ROOT);
+  const unknown = (options.models ?? []).filter((m) => !all.some((s) => s.name === m));
+  if (unknown.length > 0) throw new Error(`bench: unknown model '${unknown[0]}'; the models: ${all.map((m) => m.name).join(', ')}`);
+  const models = options.models ? all.filter((m) => options.models!.includes(m.name)) : all;
   const backends: NodeBackendName[] = [];
-  for (const b of ['cpu', 'wasm', 'tensorflow'] as const) if ((await probeBackend(b)).available) backends.push(b);
-  console.log(`keras-bridge bench: batch size ${batchSize}, median of ${repeats} runs; backends ${backends.join(', ')}`);
-  const keras = await execa(resolvePython(), [
-    path.join(ROOT, 'scripts', 'bench_keras.py'),
-    ...PYTHON_PATHS.flatMap((p) => ['--path', p]),
-    '--batch-size', String(batchSize), '--repeats', String(repeats),
-    ...Object.values(MODELS),
-  ], { env: { TF_CPP_MIN_LOG_LEVEL: '3' } });
-  const kerasFigures = JSON.parse(String(keras.stdout).trim().split('\n').pop()!) as Record<string, KerasFigures>;
+  for (const b of options.backends ?? NODE_BACKENDS) {
+    const probe = await probeBackend(b);
+    if (probe.available) backends.push(b);
+    else log(`bench: backend ${b} unavailable (${probe.reason ?? 'no reason given'}); not timed`);
+  }
+  const started = performance.now();
+  log(`keras-bridge bench: ${models.map((m) => m.name).join(', ')}; backends ${backends.join(', ')}; batch sizes ${options.batchSizes.join(', ')}; up to ${options.repeats} runs, ${options.budgetS} s per timing`);
+
+  log('exporting bundles and .keras files (cached in .cache/bench)');
+  const bundles = new Map<string, string>();
+  for (const m of models) bundles.set(m.name, await cachedExport({ modelsFile: m.modelsFile, factory: m.factory.split(':')[1]!, cache: 'bench', options: { seed: 0, batchSize: 1 } }));
+  const kerasFiles = new Map<string, string>();
+  for (const file of new Set(models.map((m) => m.modelsFile))) {
+    const of = models.filter((m) => m.modelsFile === file);
+    const saved = await cachedKerasFiles(file, of.map((m) => m.factory.split(':')[1]!), 'bench-keras');
+    for (const m of of) kerasFiles.set(m.name, saved.get(m.factory.split(':')[1]!)!);
+  }
+
+  log('timing Keras (tf.function and eager)');
+  const keras = await kerasTimings(models, options);
+
   const tmp = await mkdtemp(path.join(os.tmpdir(), 'kb-bench-'));
-  const rows: string[][] = [];
+  const results: BenchModel[] = [];
   try {
-    for (const [name, factory] of Object.entries(MODELS)) {
-      const k = kerasFigures[factory]!;
-      rows.push([name, 'keras', k.forward_ms.toFixed(2), '1.00', k.gradient_ms?.toFixed(2) ?? 'n/a', k.gradient_ms ? '1.00' : 'n/a', '-', `${k.rss_growth_mb.toFixed(0)}`]);
-      const dir = path.join(tmp, name);
-      await exportWithPython({ out: dir, factory, paths: PYTHON_PATHS, batchSize: 2 });
-      const bundle = await loadBundle(dir);
-      const artifacts = toModelArtifacts(await convertKerasModel(bundle.modelConfig, weightsFromBundle(bundle), dir));
-      for (const backend of backends) {
-        await useBackend(backend);
-        const rssBefore = process.memoryUsage().rss;
-        const model = await tf.loadLayersModel(tf.io.fromMemory(artifacts));
-        const t = await timeTfjs(model, batchSize, repeats);
-        model.dispose();
-        const rssGrowth = (process.memoryUsage().rss - rssBefore) / 2 ** 20;
-        rows.push([
-          name, backend, t.forwardMs.toFixed(2), (t.forwardMs / k.forward_ms).toFixed(2),
-          t.gradientMs.toFixed(2), k.gradient_ms ? (t.gradientMs / k.gradient_ms).toFixed(2) : 'n/a (Keras cannot)',
-          t.peakMb.toFixed(2), rssGrowth.toFixed(0),
-        ]);
+    const baseline = await measured(['node', CLI, '--help'], 60);
+    for (const m of models) {
+      const k = keras[m.factory]!;
+      log(`${m.name}: ${k.parameters} parameters, ${(k.weight_bytes / 2 ** 20).toFixed(1)} MB of weights`);
+      const modelDir = path.join(tmp, m.name);
+      const conversion: ConversionBench[] = [];
+      for (const [from, input] of [['.keras', kerasFiles.get(m.name)!], ['bundle', bundles.get(m.name)!]] as const) {
+        const bytes = from === '.keras' ? (await stat(input)).size : (await stat(path.join(input, 'weights.bin'))).size;
+        const c = await conversionBench(m, from, input, bytes, k.weight_bytes, modelDir, baseline);
+        if ('skipped' in c) log(`  convert from ${from}: ${c.skipped}`);
+        else {
+          conversion.push(c);
+          log(`  convert from ${from}: ${c.wallS.toFixed(2)} s, ${c.weightMbPerS.toFixed(0)} MB/s of weights, peak RSS +${c.peakRssOverBaselineMb.toFixed(0)} MB`);
+        }
       }
+      // The bundle's conversion is the one timed below (the last written).
+      const backendFigures: BenchModel['backends'] = {};
+      for (const backend of backends) {
+        const request: WorkerRequest = { backend, modelDir, customLayerModules: [...(m.customLayers ?? [])], batchSizes: options.batchSizes, repeats: options.repeats, budgetS: options.budgetS };
+        // Warm-up and up to `budget` per timing, two passes per batch size, and the load: bounded generously.
+        backendFigures[backend] = existsSync(modelDir) ? await backendBench(request, 120 + options.budgetS * 6 * options.batchSizes.length) : { skipped: 'conversion failed' };
+      }
+      const parity: ParityBench[] = [];
+      for (const backend of backends) {
+        const p = await parityBench(m, bundles.get(m.name)!, backend, options.parityTimeoutS);
+        log(`  parity on ${backend}: ${p.wallS !== null ? `${p.wallS.toFixed(1)} s` : ''}${p.tensors !== null ? `, ${p.tensors} tensors` : ''}${p.note ? ` (${p.note})` : ''}`);
+        parity.push(p);
+      }
+      results.push({ name: m.name, factory: m.factory, parameters: k.parameters, weightBytes: k.weight_bytes, keras: k.batches, backends: backendFigures, conversion, parity });
     }
   } finally {
     await rm(tmp, { recursive: true, force: true });
   }
-  const header = ['model', 'runtime', 'forward ms', 'vs keras', 'gradient ms', 'vs keras', 'peak tensor MB', 'rss growth MB'];
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  for (const row of [header, ...rows]) console.log(row.map((c, i) => c.padEnd(widths[i]!)).join('  '));
-  console.log('ratios: tfjs time / Keras time in this run (< 1: tfjs faster). Keras forward is an eager model(x) call.');
+  const run: BenchResults = {
+    schema: 'keras-bridge-bench',
+    schemaVersion: 1,
+    date: new Date().toISOString(),
+    machine: await versions(),
+    settings: { batchSizes: options.batchSizes, repeats: options.repeats, budgetS: options.budgetS },
+    models: results,
+  };
+  await mkdir(path.dirname(options.out), { recursive: true });
+  await writeFile(options.out, JSON.stringify(run, null, 2) + '\n');
+  process.stdout.write(formatBenchTable(run) + '\n');
+  log(`bench: ${((performance.now() - started) / 1000).toFixed(0)} s; results in ${options.out}`);
+  if (options.docs) {
+    await writePerformanceDocs(run, path.join(ROOT, 'docs'));
+    log('bench: docs/performance.md and docs/performance.svg rewritten');
+  }
 }
 
-main().catch((e) => {
-  console.error(e);
+main().catch((e: unknown) => {
+  console.error((e as Error)?.message ?? e);
   process.exitCode = 1;
 });

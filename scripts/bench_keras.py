@@ -1,15 +1,22 @@
-"""Keras side of `npm run bench`: times the same models the TypeScript side times.
+"""Keras side of `npm run bench`: times the models the TypeScript side times, in four ways.
 
-Usage: bench_keras.py --path DIR ... --batch-size N --repeats R FACTORY ...
-Prints one JSON object: {factory: {forward_ms, gradient_ms | null, gradient_note, rss_growth_mb}}.
-Forward is an eager call model(x, training=False), as tfjs's predict is eager; gradient is one
-tf.GradientTape pass of sum(model(x)) with respect to the inputs and trainable weights.
+Usage: bench_keras.py --path DIR ... --batch-sizes 1,32 --repeats R --budget S FACTORY ...
+
+For each factory and batch size, on seeded random inputs:
+  function_forward   model(x) inside one tf.function (Keras's compiled graph: what users deploy)
+  function_backward  one tf.function computing sum(model(x)) and its gradients with respect to
+                     every trainable weight
+  eager_forward      model(x, training=False) op by op
+  eager_backward     the same gradient with a GradientTape, op by op
+Each is run once to warm up (tracing, allocation), then R times, fewer when R runs would take
+more than S seconds (but at least 3, or 1 when one run alone is over S/3). Prints one JSON
+object: {factory: {"parameters": n, "weight_bytes": n, "batches": {"1": {way: timing}}}}, where
+timing is {"median_ms", "p10_ms", "p90_ms", "runs"} or {"skipped": why}.
 """
 import argparse
 import importlib
 import json
 import os
-import resource
 import statistics
 import sys
 import time
@@ -17,60 +24,94 @@ import time
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 
-def median_ms(fn, repeats):
+def timed(fn, repeats, budget_s):
+    start = time.perf_counter()
     fn()  # warm-up: tracing, allocation
+    first = time.perf_counter() - start
+    within_budget = max(3 if first <= budget_s / 3 else 1, int(budget_s / max(first, 1e-6)))
+    runs = max(1, min(repeats, within_budget))
     times = []
-    for _ in range(repeats):
+    for _ in range(runs):
         start = time.perf_counter()
         fn()
         times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times)
+    times.sort()
+    pick = lambda q: times[min(len(times) - 1, int(q * (len(times) - 1) + 0.5))]
+    return {"median_ms": statistics.median(times), "p10_ms": pick(0.1), "p90_ms": pick(0.9), "runs": runs}
 
 
-def rss_mb():
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def bench(factory, batch_size, repeats):
+def bench(factory, batch_sizes, repeats, budget_s):
     import keras
     import numpy as np
     import tensorflow as tf
 
     module_name, fn_name = factory.split(":")
     keras.utils.set_random_seed(0)
-    before = rss_mb()
     model = getattr(importlib.import_module(module_name), fn_name)()
-    shapes = [(batch_size, *t.shape[1:]) for t in model.inputs]
-    inputs = [tf.constant(np.random.default_rng(0).standard_normal(s).astype("float32")) for s in shapes]
-    args = inputs[0] if len(inputs) == 1 else inputs
-    result = {"forward_ms": median_ms(lambda: model(args, training=False), repeats)}
+    weights = model.trainable_weights
+    result = {
+        "parameters": int(sum(np.prod(w.shape) for w in model.weights)),
+        "weight_bytes": int(sum(np.prod(w.shape) * np.dtype(w.dtype).itemsize for w in model.weights)),
+        "batches": {},
+    }
 
-    def gradient():
+    def loss_of(args):
+        return tf.add_n([tf.reduce_sum(o) for o in tf.nest.flatten(model(args, training=False))])
+
+    function_forward = tf.function(lambda args: model(args, training=False))
+
+    @tf.function
+    def function_backward(args):
         with tf.GradientTape() as tape:
-            tape.watch(inputs)
-            outputs = tf.nest.flatten(model(args, training=False))
-            loss = tf.add_n([tf.reduce_sum(o) for o in outputs])
-        return tape.gradient(loss, inputs + model.trainable_weights)
+            loss = loss_of(args)
+        return tape.gradient(loss, weights)
 
-    try:
-        result["gradient_ms"] = median_ms(gradient, repeats)
-        result["gradient_note"] = None
-    except Exception as error:  # e.g. tf.py_function over NumPy: Keras cannot differentiate it
-        result["gradient_ms"] = None
-        result["gradient_note"] = f"Keras cannot differentiate this model ({type(error).__name__})"
-    result["rss_growth_mb"] = rss_mb() - before
+    def eager_backward(args):
+        with tf.GradientTape() as tape:
+            loss = loss_of(args)
+        return tape.gradient(loss, weights)
+
+    def fetch(values):
+        # Wait for the values: TF may run asynchronously.
+        for v in tf.nest.flatten(values):
+            if v is not None:
+                v.numpy()
+
+    for batch in batch_sizes:
+        rng = np.random.default_rng(0)
+        inputs = [tf.constant(rng.standard_normal((batch, *t.shape[1:])).astype(t.dtype if t.dtype != "int32" else "float32")) for t in model.inputs]
+        args = inputs[0] if len(inputs) == 1 else inputs
+        ways = {
+            "function_forward": lambda: fetch(function_forward(args)),
+            "function_backward": lambda: fetch(function_backward(args)),
+            "eager_forward": lambda: fetch(model(args, training=False)),
+            "eager_backward": lambda: fetch(eager_backward(args)),
+        }
+        figures = {}
+        for way, fn in ways.items():
+            try:
+                figures[way] = timed(fn, repeats, budget_s)
+            except Exception as error:  # e.g. tf.py_function over NumPy: no gradient, no graph
+                # TF's first line is often just "in user code:": show the first line that says what failed.
+                lines = [l.strip() for l in str(error).splitlines() if l.strip() and l.strip() != "in user code:"]
+                telling = [l for l in lines if "Error" in l or "error" in l or "not " in l] or lines
+                figures[way] = {"skipped": f"Keras cannot run this: {type(error).__name__}: {telling[0][:200] if telling else ''}"}
+        result["batches"][str(batch)] = figures
+        print(f"keras {factory} batch {batch}: " + ", ".join(f"{w} {f.get('median_ms', float('nan')):.1f} ms" for w, f in figures.items()), file=sys.stderr, flush=True)
     return result
 
 
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--path", action="append", default=[])
-    parser.add_argument("--batch-size", type=int, required=True)
+    parser.add_argument("--batch-sizes", default="1,32")
     parser.add_argument("--repeats", type=int, default=20)
+    parser.add_argument("--budget", type=float, default=60.0)
     parser.add_argument("factories", nargs="+")
     args = parser.parse_args()
     sys.path[:0] = args.path
-    print(json.dumps({f: bench(f, args.batch_size, args.repeats) for f in args.factories}))
+    batch_sizes = [int(b) for b in args.batch_sizes.split(",")]
+    print(json.dumps({f: bench(f, batch_sizes, args.repeats, args.budget) for f in args.factories}))
 
 
 if __name__ == "__main__":

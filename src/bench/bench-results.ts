@@ -1,0 +1,55 @@
+import type { Timing } from './timing.js';
+
+/** What `npm run bench` measured in one run: written as JSON (--out), rendered as the table and docs/performance.md. */
+export interface BenchResults {
+  schema: 'keras-bridge-bench';
+  schemaVersion: 1;
+  date: string;
+  machine: { cpu: string; cores: number; node: string; tfjs: string; keras: string | null; tensorflow: string | null };
+  settings: { batchSizes: number[]; repeats: number; budgetS: number };
+  models: BenchModel[];
+}
+
+/** The four ways Keras runs (scripts/bench_keras.py). */
+export const KERAS_WAYS = ['function_forward', 'function_backward', 'eager_forward', 'eager_backward'] as const;
+export type KerasWay = (typeof KERAS_WAYS)[number];
+
+export interface BenchModel {
+  name: string;
+  factory: string;
+  parameters: number;
+  weightBytes: number;
+  keras: Record<string, Record<KerasWay, Timing>>;
+  /** Per backend: forward and forward + backward per batch size, or why the cell did not run. */
+  backends: Record<string, BackendBench | { skipped: string }>;
+  conversion: ConversionBench[];
+  parity: ParityBench[];
+}
+
+export interface BackendBench {
+  loadMs: number;
+  batches: Record<string, { forward: Timing; backward: Timing }>;
+  leakedTensors: number;
+  peakRssMb: number;
+}
+
+/** `keras-bridge convert` of the model, as a user runs it: wall time and peak memory of the process. */
+export interface ConversionBench {
+  from: '.keras' | 'bundle';
+  inputBytes: number;
+  wallS: number;
+  /** The process's peak RSS less that of a `keras-bridge --help` (Node and tfjs loaded, nothing converted). */
+  peakRssOverBaselineMb: number;
+  /** Weight bytes / (wall time less the baseline's). */
+  weightMbPerS: number;
+}
+
+/** `keras-bridge parity BUNDLE --backend B`: every tensor, every mode, conversion included. */
+export interface ParityBench {
+  backend: string;
+  wallS: number | null;
+  exitCode: number | null;
+  tensors: number | null;
+  /** Why there is no time: it ran past the timeout, or failed. */
+  note: string | null;
+}

@@ -1,0 +1,92 @@
+import type { BenchModel, BenchResults } from './bench-results.js';
+import type { Timing } from './timing.js';
+
+/** One row per model, batch size and runtime: medians, spread, and ratios to Keras's tf.function. */
+export interface BenchRow {
+  model: string;
+  batch: string;
+  runtime: string;
+  forward: Timing | undefined;
+  backward: Timing | undefined;
+  forwardRatio: number | null;
+  backwardRatio: number | null;
+}
+
+const ms = (t: Timing | undefined): number | null => (t && 'medianMs' in t ? t.medianMs : null);
+
+/** The rows of one model: Keras's tf.function (the reference), Keras eager, then each tfjs backend. */
+export function benchRows(model: BenchModel): BenchRow[] {
+  const rows: BenchRow[] = [];
+  for (const [batch, keras] of Object.entries(model.keras)) {
+    const reference = { forward: ms(keras.function_forward), backward: ms(keras.function_backward) };
+    const ratio = (t: Timing | undefined, ref: number | null) => (ms(t) !== null && ref ? ms(t)! / ref : null);
+    const row = (runtime: string, forward: Timing | undefined, backward: Timing | undefined): BenchRow => ({
+      model: model.name,
+      batch,
+      runtime,
+      forward,
+      backward,
+      forwardRatio: ratio(forward, reference.forward),
+      backwardRatio: ratio(backward, reference.backward),
+    });
+    rows.push(row('keras tf.function', keras.function_forward, keras.function_backward));
+    rows.push(row('keras eager', keras.eager_forward, keras.eager_backward));
+    for (const [backend, figures] of Object.entries(model.backends)) {
+      if ('skipped' in figures) rows.push(row(backend, { skipped: figures.skipped }, { skipped: figures.skipped }));
+      else rows.push(row(backend, figures.batches[batch]?.forward, figures.batches[batch]?.backward));
+    }
+  }
+  return rows;
+}
+
+/** "12.3 (11.9–13.0)": the median and the 10th to 90th percentile, or "skipped". */
+export function formatTiming(t: Timing | undefined): string {
+  if (!t) return '-';
+  if ('skipped' in t) return 'skipped';
+  const f = (v: number) => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
+  return t.runs > 1 ? `${f(t.medianMs)} (${f(t.p10Ms)}–${f(t.p90Ms)})` : `${f(t.medianMs)} (1 run)`;
+}
+
+/** Peak RSS growth over the weights' size; '-' under 1 MB of weights, where Node's own noise is larger than the weights. */
+export function rssPerWeight(rssMb: number, weightBytes: number): string {
+  const mb = weightBytes / 2 ** 20;
+  return mb < 1 ? '-' : `${(rssMb / mb).toFixed(2)}x`;
+}
+
+export const formatRatio = (r: number | null): string => (r === null ? '-' : `${r.toFixed(2)}x`);
+
+function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  return [header, ...rows].map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
+}
+
+/** The terminal report: timings, conversion, parity runs, and every skipped cell with why. */
+export function formatBenchTable(run: BenchResults): string {
+  const timingRows = run.models.flatMap(benchRows).map((r) => [r.model, r.batch, r.runtime, formatTiming(r.forward), formatRatio(r.forwardRatio), formatTiming(r.backward), formatRatio(r.backwardRatio)]);
+  const conversionRows = run.models.flatMap((m) =>
+    m.conversion.map((c) => [m.name, c.from, (m.weightBytes / 2 ** 20).toFixed(1), c.wallS.toFixed(2), c.weightMbPerS.toFixed(0), c.peakRssOverBaselineMb.toFixed(0), rssPerWeight(c.peakRssOverBaselineMb, m.weightBytes)]),
+  );
+  const parityRows = run.models.flatMap((m) => m.parity.map((p) => [m.name, p.backend, p.wallS !== null ? p.wallS.toFixed(1) : '-', p.tensors !== null ? String(p.tensors) : '-', p.note ?? 'pass']));
+  const memoryRows = run.models.flatMap((m) =>
+    Object.entries(m.backends).map(([b, f]) => [m.name, b, 'skipped' in f ? '-' : String(f.leakedTensors), 'skipped' in f ? '-' : f.peakRssMb.toFixed(0), 'skipped' in f ? f.skipped : '']),
+  );
+  const skipped = run.models.flatMap(benchRows).flatMap((r) =>
+    [r.forward, r.backward].flatMap((t, i) => (t && 'skipped' in t ? [`  ${r.model} batch ${r.batch} ${r.runtime} ${i === 0 ? 'forward' : 'forward+backward'}: ${t.skipped}`] : [])),
+  );
+  return [
+    `keras-bridge bench, ${run.date.slice(0, 10)}: ${run.machine.cpu}, ${run.machine.cores} cores; Keras ${run.machine.keras} on TensorFlow ${run.machine.tensorflow}, tfjs ${run.machine.tfjs}, Node ${run.machine.node}`,
+    `milliseconds: median (10th–90th percentile) of up to ${run.settings.repeats} runs after a warm-up; ratio: time / Keras tf.function's time at the same batch size`,
+    '',
+    table(['model', 'batch', 'runtime', 'forward ms', 'ratio', 'forward+backward ms', 'ratio'], timingRows),
+    '',
+    'conversion (keras-bridge convert, one process; peak RSS over a process that converts nothing):',
+    table(['model', 'from', 'weights MB', 'wall s', 'weights MB/s', 'peak RSS +MB', 'RSS / weights'], conversionRows),
+    '',
+    'full parity run (keras-bridge parity BUNDLE: conversion, every tensor, every mode):',
+    table(['model', 'backend', 'wall s', 'tensors', 'outcome'], parityRows),
+    '',
+    'memory of the timed runs (tensors still alive after them: 0 when nothing leaks):',
+    table(['model', 'backend', 'leaked tensors', 'peak RSS MB', ''], memoryRows),
+    ...(skipped.length > 0 ? ['', 'not timed:', ...skipped] : []),
+  ].join('\n');
+}

@@ -1,0 +1,31 @@
+/** How long one way of running took: the median and spread of `runs` runs after a warm-up, or why it was not run. */
+export type Timing = { medianMs: number; p10Ms: number; p90Ms: number; runs: number } | { skipped: string };
+
+/**
+ * Times `fn`: one warm-up run (kernel compilation, allocation), then `repeats` runs, fewer when
+ * they would take more than `budgetS` seconds (but at least 3, or 1 when one run alone is over a
+ * third of the budget). The same rule as scripts/bench_keras.py, so that both
+ * sides' spreads mean the same.
+ */
+export async function timed(fn: () => Promise<void>, repeats: number, budgetS: number): Promise<Timing> {
+  let start = performance.now();
+  await fn();
+  const firstS = (performance.now() - start) / 1000;
+  const withinBudget = Math.max(firstS <= budgetS / 3 ? 3 : 1, Math.floor(budgetS / Math.max(firstS, 1e-6)));
+  const runs = Math.max(1, Math.min(repeats, withinBudget));
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    start = performance.now();
+    await fn();
+    times.push(performance.now() - start);
+  }
+  times.sort((a, b) => a - b);
+  const pick = (q: number) => times[Math.min(times.length - 1, Math.round(q * (times.length - 1)))]!;
+  const median = times.length % 2 === 1 ? times[(times.length - 1) / 2]! : (times[times.length / 2 - 1]! + times[times.length / 2]!) / 2;
+  return { medianMs: median, p10Ms: pick(0.1), p90Ms: pick(0.9), runs };
+}
+
+/** A Keras timing as scripts/bench_keras.py prints it, in this module's shape. */
+export function fromPython(figure: { median_ms: number; p10_ms: number; p90_ms: number; runs: number } | { skipped: string }): Timing {
+  return 'skipped' in figure ? { skipped: figure.skipped } : { medianMs: figure.median_ms, p10Ms: figure.p10_ms, p90Ms: figure.p90_ms, runs: figure.runs };
+}

@@ -1,0 +1,76 @@
+import assert from 'node:assert/strict';
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { execa } from 'execa';
+import type { BenchResults } from '../../src/bench/bench-results.js';
+import { formatBenchTable } from '../../src/bench/bench-table.js';
+import { writePerformanceDocs } from '../../src/bench/performance-doc.js';
+import { REPO_ROOT } from '../support/paths.js';
+
+// `npm run bench -- --smoke`: one run of every stage (Keras's four timings, each backend's forward
+// and forward + backward in its worker, convert from .keras and from the bundle, a full parity run)
+// on the seed models. Timings are printed, never asserted: what is asserted is that every stage ran
+// or says why not, and that the timed runs leak no tensor.
+describe('npm run bench -- --smoke', function () {
+  this.timeout(900_000);
+  let tmp: string;
+  let run: BenchResults;
+  let stdout: string;
+  before(async () => {
+    tmp = await mkdtemp(path.join(os.tmpdir(), 'kb-bench-'));
+    const out = path.join(tmp, 'smoke.json');
+    const r = await execa('node', [path.join(REPO_ROOT, 'dist', 'scripts', 'bench.js'), '--smoke', '--backends', 'cpu,wasm', '--out', out], { cwd: REPO_ROOT, reject: false });
+    assert.equal(r.exitCode, 0, String(r.stderr));
+    stdout = String(r.stdout);
+    run = JSON.parse(await readFile(out, 'utf8')) as BenchResults;
+  });
+  after(async () => rm(tmp, { recursive: true, force: true }));
+
+  it('times Keras (tf.function and eager) and each backend on the seed models, or says why not', () => {
+    assert.deepEqual(run.models.map((m) => m.name), ['swish', 'temporal', 'risk']);
+    for (const m of run.models) {
+      for (const way of ['function_forward', 'function_backward', 'eager_forward', 'eager_backward'] as const) {
+        const t = m.keras['2']![way];
+        assert.ok('medianMs' in t ? t.runs >= 1 && t.medianMs > 0 : t.skipped.startsWith('Keras cannot run this'), `${m.name} keras ${way}: ${JSON.stringify(t)}`);
+      }
+      for (const backend of ['cpu', 'wasm']) {
+        const figures = m.backends[backend]!;
+        assert.ok(!('skipped' in figures), `${m.name} on ${backend}: ${JSON.stringify(figures)}`);
+        for (const pass of ['forward', 'backward'] as const) assert.ok('medianMs' in figures.batches['2']![pass], `${m.name} ${backend} ${pass}`);
+      }
+    }
+    // risk's layer is tf.py_function over NumPy: Keras cannot differentiate it, tfjs can.
+    const risk = run.models.find((m) => m.name === 'risk')!;
+    assert.ok('skipped' in risk.keras['2']!.eager_backward);
+  });
+
+  it('leaks no tensor over the repeated timed runs on any backend', () => {
+    for (const m of run.models) for (const [backend, f] of Object.entries(m.backends)) if (!('skipped' in f)) assert.equal(f.leakedTensors, 0, `${m.name} on ${backend}`);
+  });
+
+  it('converts from the .keras file and from the bundle, and runs parity on each backend', () => {
+    for (const m of run.models) {
+      assert.deepEqual(m.conversion.map((c) => c.from), ['.keras', 'bundle'], m.name);
+      assert.deepEqual(m.parity.map((p) => [p.backend, p.exitCode, p.note]), [['cpu', 0, null], ['wasm', 0, null]], m.name);
+      for (const p of m.parity) assert.ok(p.tensors! > 0 && p.wallS! > 0);
+    }
+  });
+
+  it('prints the table with ratios to tf.function, and rewrites the docs section and chart', async () => {
+    assert.equal(stdout.trim(), formatBenchTable(run));
+    assert.match(stdout, /^swish +2 +wasm +\S+ \(\d+ run\) +\d+\.\d\dx/m);
+    const docs = path.join(tmp, 'docs');
+    await mkdir(docs);
+    await copyFile(path.join(REPO_ROOT, 'docs', 'performance.md'), path.join(docs, 'performance.md'));
+    await writePerformanceDocs(run, docs);
+    const md = await readFile(path.join(docs, 'performance.md'), 'utf8');
+    assert.match(md, /\| swish \| 2 \| wasm \| .* \|/);
+    assert.match(md, /!\[ratio to Keras tf\.function.*\]\(performance\.svg\)/);
+    const svg = await readFile(path.join(docs, 'performance.svg'), 'utf8');
+    assert.match(svg, /^<svg [^>]*>[\s\S]*<title>swish b2 wasm forward: \d+\.\d\dx<\/title>[\s\S]*<\/svg>\n$/);
+    // A docs file without the generated section's markers is refused, not overwritten.
+    await writeFile(path.join(docs, 'performance.md'), '# nothing generated here\n');
+    await assert.rejects(writePerformanceDocs(run, docs), /no '<!-- bench:start/);
+  });
+});
