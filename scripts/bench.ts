@@ -1,14 +1,16 @@
 /**
  * `npm run bench`: converted models against Keras's compiled graph, in one run on this machine.
  *
- *   node dist/scripts/bench.js [--models a,b] [--backends cpu,wasm,tensorflow] [--batch-sizes 1,32]
- *     [--repeats 10] [--budget 60] [--parity-timeout 600] [--out FILE] [--docs] [--smoke]
+ *   node dist/scripts/bench.js [--models a,b] [--backends cpu,wasm,...] [--batch-sizes 1,32]
+ *     [--repeats 10] [--budget 60] [--parity-backends LIST] [--parity-timeout 600] [--out FILE]
+ *     [--docs] [--smoke]
  *
  * For each model (src/bench/bench-models.ts): Keras times its tf.function and eager forward and
  * forward + backward (scripts/bench_keras.py); each tfjs backend times the converted model the same
- * two ways, in a child process (src/bench/bench-worker.ts); `keras-bridge convert` from the .keras
- * file and from the bundle is timed with its peak memory; `keras-bridge parity` on the bundle is
- * timed on each backend. Prints medians, spread and ratios to Keras's tf.function, writes the JSON
+ * two ways, a Node backend in a child process (src/bench/bench-worker.ts), a browser backend in a
+ * Chromium page (src/bench/page-bench-task.ts); `keras-bridge convert` from the .keras file and
+ * from the bundle is timed with its peak memory; `keras-bridge parity` on the bundle is timed on
+ * each Node backend (--parity-backends to choose). Prints medians, spread and ratios to Keras's tf.function, writes the JSON
  * (default bench-results/latest.json), and with --docs rewrites docs/performance.md's table and
  * docs/performance.svg. Timings are measurements, never test assertions; the test suite runs
  * --smoke (one run of each stage on the seed models).
@@ -19,24 +21,26 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
-import { probeBackend, type NodeBackendName } from '../src/backends/index.js';
+import { KNOWN_BACKENDS, isBrowserBackend, probeBackend } from '../src/backends/index.js';
+import { BrowserSession } from '../src/browser/browser-session.js';
 import { benchModels, type BenchModelSpec } from '../src/bench/bench-models.js';
 import type { BackendBench, BenchModel, BenchResults, ConversionBench, KerasWay, ParityBench } from '../src/bench/bench-results.js';
 import { formatBenchTable } from '../src/bench/bench-table.js';
 import { writePerformanceDocs } from '../src/bench/performance-doc.js';
 import { fromPython, type Timing } from '../src/bench/timing.js';
 import type { WorkerRequest, WorkerResult } from '../src/bench/bench-worker.js';
+import type { TimeModelOptions } from '../src/bench/time-model.js';
 import { resolvePython } from '../src/python-export/python-exporter.js';
 import { cachedExport, cachedKerasFiles } from '../test/support/cached-export.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const CLI = path.join(ROOT, 'dist', 'src', 'cli', 'main.js');
 const WORKER = path.join(ROOT, 'dist', 'src', 'bench', 'bench-worker.js');
-const NODE_BACKENDS: NodeBackendName[] = ['cpu', 'wasm', 'tensorflow'];
 
 interface Options {
   models: string[] | undefined;
-  backends: NodeBackendName[] | undefined;
+  backends: string[] | undefined;
+  parityBackends: string[] | undefined;
   batchSizes: number[];
   repeats: number;
   budgetS: number;
@@ -62,7 +66,8 @@ function parseOptions(argv: string[]): Options {
   const smoke = argv.includes('--smoke');
   return {
     models: list('models') ?? (smoke ? ['swish', 'temporal', 'risk'] : undefined),
-    backends: list('backends') as NodeBackendName[] | undefined,
+    backends: list('backends'),
+    parityBackends: list('parity-backends'),
     batchSizes: (list('batch-sizes') ?? (smoke ? ['2'] : ['1', '32'])).map(Number),
     repeats: number('repeats', smoke ? 1 : 10),
     budgetS: number('budget', smoke ? 5 : 60),
@@ -141,6 +146,25 @@ async function backendBench(request: WorkerRequest, timeoutS: number): Promise<B
   return JSON.parse(String(result.stdout).trim().split('\n').pop()!) as WorkerResult;
 }
 
+/**
+ * A browser backend's cell: the same timing in a Chromium page (src/bench/page-bench-task.ts), in a
+ * browser session of its own, closed after the cell so that a hung page cannot hold the next.
+ */
+async function browserBench(m: BenchModelSpec, modelDir: string, backend: string, timing: TimeModelOptions, timeoutS: number): Promise<BackendBench | { skipped: string }> {
+  const session = new BrowserSession([...(m.customLayers ?? [])]);
+  try {
+    const result = await session.runTask<BackendBench>(modelDir, backend, { module: '/dist/src/bench/page-bench-task.js', name: 'benchInPage', args: timing }, `timing ${m.name}`, timeoutS);
+    for (const [batch, { forward, backward }] of Object.entries(result.batches)) {
+      for (const [pass, t] of [['forward', forward], ['backward', backward]] as const) log(`  ${backend} batch ${batch} ${pass}: ${'runs' in t ? `${t.medianMs.toFixed(1)} ms (${t.runs} runs)` : t.skipped}`);
+    }
+    return result;
+  } catch (e) {
+    return { skipped: (e as Error).message };
+  } finally {
+    await session.close();
+  }
+}
+
 async function versions(): Promise<BenchResults['machine']> {
   const python = await execa(resolvePython(), ['-c', 'import keras, tensorflow as tf; print(keras.__version__, tf.__version__)'], { reject: false, env: { TF_CPP_MIN_LOG_LEVEL: '3' } });
   const [keras, tensorflow] = python.exitCode === 0 ? String(python.stdout).trim().split(' ') : [null, null];
@@ -154,8 +178,10 @@ async function main(): Promise<void> {
   const unknown = (options.models ?? []).filter((m) => !all.some((s) => s.name === m));
   if (unknown.length > 0) throw new Error(`bench: unknown model '${unknown[0]}'; the models: ${all.map((m) => m.name).join(', ')}`);
   const models = options.models ? all.filter((m) => options.models!.includes(m.name)) : all;
-  const backends: NodeBackendName[] = [];
-  for (const b of options.backends ?? NODE_BACKENDS) {
+  const unknownBackend = (options.backends ?? []).find((b) => !KNOWN_BACKENDS.includes(b));
+  if (unknownBackend) throw new Error(`bench: unknown backend '${unknownBackend}'; the backends: ${KNOWN_BACKENDS.join(', ')}`);
+  const backends: string[] = [];
+  for (const b of options.backends ?? KNOWN_BACKENDS) {
     const probe = await probeBackend(b);
     if (probe.available) backends.push(b);
     else log(`bench: backend ${b} unavailable (${probe.reason ?? 'no reason given'}); not timed`);
@@ -196,13 +222,16 @@ async function main(): Promise<void> {
       }
       // The bundle's conversion is the one timed below (the last written).
       const backendFigures: BenchModel['backends'] = {};
+      // Warm-up and up to `budget` per timing, two passes per batch size, and the load: bounded generously.
+      const cellTimeoutS = 120 + options.budgetS * 6 * options.batchSizes.length;
+      const timing = { batchSizes: options.batchSizes, repeats: options.repeats, budgetS: options.budgetS };
       for (const backend of backends) {
-        const request: WorkerRequest = { backend, modelDir, customLayerModules: [...(m.customLayers ?? [])], batchSizes: options.batchSizes, repeats: options.repeats, budgetS: options.budgetS };
-        // Warm-up and up to `budget` per timing, two passes per batch size, and the load: bounded generously.
-        backendFigures[backend] = existsSync(modelDir) ? await backendBench(request, 120 + options.budgetS * 6 * options.batchSizes.length) : { skipped: 'conversion failed' };
+        if (!existsSync(modelDir)) backendFigures[backend] = { skipped: 'conversion failed' };
+        else if (isBrowserBackend(backend)) backendFigures[backend] = await browserBench(m, modelDir, backend, timing, cellTimeoutS);
+        else backendFigures[backend] = await backendBench({ backend, modelDir, customLayerModules: [...(m.customLayers ?? [])], ...timing }, cellTimeoutS);
       }
       const parity: ParityBench[] = [];
-      for (const backend of backends) {
+      for (const backend of options.parityBackends ?? backends.filter((b) => !isBrowserBackend(b))) {
         const p = await parityBench(m, bundles.get(m.name)!, backend, options.parityTimeoutS);
         log(`  parity on ${backend}: ${p.wallS !== null ? `${p.wallS.toFixed(1)} s` : ''}${p.tensors !== null ? `, ${p.tensors} tensors` : ''}${p.note ? ` (${p.note})` : ''}`);
         parity.push(p);

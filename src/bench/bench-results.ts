@@ -29,8 +29,10 @@ export interface BenchModel {
 export interface BackendBench {
   loadMs: number;
   batches: Record<string, { forward: Timing; backward: Timing }>;
+  /** Tensors alive after the timed runs, less those before: 0 when nothing leaks. */
   leakedTensors: number;
-  peakRssMb: number;
+  /** The worker process's peak RSS; null for a browser backend (its page shares Chromium's processes). */
+  peakRssMb: number | null;
 }
 
 /** `keras-bridge convert` of the model, as a user runs it: wall time and peak memory of the process. */

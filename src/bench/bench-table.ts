@@ -68,7 +68,7 @@ export function formatBenchTable(run: BenchResults): string {
   );
   const parityRows = run.models.flatMap((m) => m.parity.map((p) => [m.name, p.backend, p.wallS !== null ? p.wallS.toFixed(1) : '-', p.tensors !== null ? String(p.tensors) : '-', p.note ?? 'pass']));
   const memoryRows = run.models.flatMap((m) =>
-    Object.entries(m.backends).map(([b, f]) => [m.name, b, 'skipped' in f ? '-' : String(f.leakedTensors), 'skipped' in f ? '-' : f.peakRssMb.toFixed(0), 'skipped' in f ? f.skipped : '']),
+    Object.entries(m.backends).map(([b, f]) => [m.name, b, 'skipped' in f ? '-' : String(f.leakedTensors), 'skipped' in f || f.peakRssMb === null ? '-' : f.peakRssMb.toFixed(0), 'skipped' in f ? f.skipped : '']),
   );
   const skipped = run.models.flatMap(benchRows).flatMap((r) =>
     [r.forward, r.backward].flatMap((t, i) => (t && 'skipped' in t ? [`  ${r.model} batch ${r.batch} ${r.runtime} ${i === 0 ? 'forward' : 'forward+backward'}: ${t.skipped}`] : [])),

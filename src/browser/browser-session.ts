@@ -8,6 +8,7 @@ import { BackendError } from '../errors.js';
 import { moduleFile } from '../module-specifier.js';
 import { PACKAGE_ROOT } from '../package-root.js';
 import type { BundleEvaluation } from '../parity/evaluate-bundle.js';
+import type { PageEvaluateArgs } from '../parity/page-evaluate.js';
 import { decodeEvaluation, type Encoded } from '../parity/tensor-codec.js';
 import { browserMounts, browserPages } from './browser-page.js';
 import { launchChromium } from './chromium.js';
@@ -15,10 +16,22 @@ import { startStaticServer, type StaticServer } from './static-server.js';
 
 type Browser = Awaited<ReturnType<typeof launchChromium>>;
 
-/** What the page sends back: the backend it ran on, and evaluateBundle's result through the tensor codec. */
+/**
+ * What a page runs once its backend is set up: `export async function <name>(modelUrl, args)` of a
+ * browser-safe module under dist/ (`/dist/src/...js`), whose result comes back through playwright
+ * (plain JSON-like values). Parity's evaluation is one (src/parity/page-evaluate.ts), the
+ * benchmark's timing another (src/bench/page-bench-task.ts).
+ */
+export interface PageTask {
+  module: string;
+  name: string;
+  args: unknown;
+}
+
+/** What the page sends back: the backend it ran on, and the task's result. */
 interface PageResult {
   backend: string;
-  evaluation: Encoded;
+  result: unknown;
 }
 
 /**
@@ -40,34 +53,49 @@ export class BrowserSession {
 
   /** `caseIndex`: which golden case (size) of the bundle to evaluate (golden-cases.ts). */
   async evaluate(bundleDir: string, modelDir: string, backend: BrowserBackendName, caseIndex = 0): Promise<BundleEvaluation> {
+    await this.start();
+    const args: PageEvaluateArgs = { bundleUrl: this.mount(bundleDir), caseIndex };
+    const encoded = await this.runTask<Encoded>(modelDir, backend, { module: '/dist/src/parity/page-evaluate.js', name: 'evaluateInPage', args }, `evaluating ${path.basename(bundleDir)}`);
+    return decodeEvaluation(encoded) as BundleEvaluation;
+  }
+
+  /**
+   * Runs `task` in a fresh page on `backend`, with the model directory served and its custom
+   * layers and the --custom-layers modules loaded; `what` names the work in errors. With
+   * `timeoutS`, a page still running after that long is closed and a BackendError says so.
+   */
+  async runTask<T>(modelDir: string, backend: BrowserBackendName, task: PageTask, what: string, timeoutS?: number): Promise<T> {
     const descriptor = browserBackend(backend);
     if (!descriptor) throw new BackendError(`${backend}: not a browser backend keras-bridge knows`);
     await this.start();
-    const bundleUrl = this.mount(bundleDir);
     const modelUrl = `${this.mount(modelDir)}model.json`;
     const page = await (await this.browserFor(descriptor.chromiumArgs)).newPage();
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
+    let timer: ReturnType<typeof setTimeout> | undefined;
     try {
       await page.goto(`${this.server!.url}/`);
-      const result = (await page.evaluate(evaluateInPage, {
-        bundleUrl,
+      const evaluation = page.evaluate(runInPage, {
         modelUrl,
         backend: descriptor.tfjsBackend,
         flags: descriptor.tfjsFlags,
         setup: descriptor.pageSetup,
         kernelFixes: descriptor.kernelFixes,
         modules: [...this.customModuleUrls, ...this.modelModules(modelDir)],
-        caseIndex,
-      })) as PageResult;
+        task,
+      }) as Promise<PageResult>;
+      const result = timeoutS === undefined ? await evaluation : await Promise.race([evaluation, new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new BackendError(`${backend}: ${what} did not finish within ${timeoutS} s`)), timeoutS * 1000);
+      })]);
       if (result.backend !== descriptor.tfjsBackend) {
         throw new BackendError(`${backend}: the page ran on '${result.backend}' instead of '${descriptor.tfjsBackend}' (is ${descriptor.tfjsBackend} available in this Chromium?)`);
       }
-      return decodeEvaluation(result.evaluation) as BundleEvaluation;
+      return result.result as T;
     } catch (e) {
       if (e instanceof BackendError) throw e;
-      throw new BackendError(`${backend}: evaluating ${path.basename(bundleDir)} in Chromium failed: ${(e as Error).message.split('\n')[0]}${errors.length ? ` (page errors: ${errors.join('; ')})` : ''}`);
+      throw new BackendError(`${backend}: ${what} in Chromium failed: ${(e as Error).message.split('\n')[0]}${errors.length ? ` (page errors: ${errors.join('; ')})` : ''}`);
     } finally {
+      clearTimeout(timer);
       await page.close();
     }
   }
@@ -125,15 +153,14 @@ export class BrowserSession {
 }
 
 /** Runs in the page (serialized by playwright): no closures over Node-side values. */
-async function evaluateInPage(args: {
-  bundleUrl: string;
+async function runInPage(args: {
   modelUrl: string;
   backend: string;
   flags: Record<string, boolean | number>;
   setup: PageSetupStep[];
   kernelFixes: KernelFixSet | null;
   modules: string[];
-  caseIndex: number;
+  task: PageTask;
 }): Promise<PageResult> {
   const load = (specifier: string) => import(/* @vite-ignore */ specifier);
   const tf = await load('@tensorflow/tfjs');
@@ -148,14 +175,7 @@ async function evaluateInPage(args: {
   await tf.setBackend(args.backend);
   await tf.ready();
   runtime.registerKernelFixes(args.backend, args.kernelFixes);
-  const fetchJson = async (url: string) => (await fetch(url)).json();
-  const { manifestForCase } = await load('/dist/src/keras/golden-cases.js');
-  const manifest = manifestForCase(await fetchJson(`${args.bundleUrl}manifest.json`), args.caseIndex);
-  const modelConfig = await fetchJson(`${args.bundleUrl}${manifest.model.config_file}`);
-  const goldenBytes = new Uint8Array(await (await fetch(`${args.bundleUrl}${manifest.goldens.file}`)).arrayBuffer());
-  const bundle = { dir: args.bundleUrl, manifest, modelConfig, weightBytes: new Uint8Array(0), goldenBytes };
-  const { evaluateBundle } = await load('/dist/src/parity/evaluate-bundle.js');
-  const { encodeEvaluation } = await load('/dist/src/parity/tensor-codec.js');
-  const evaluation = await evaluateBundle(() => tf.loadLayersModel(args.modelUrl), bundle);
-  return { backend: tf.getBackend(), evaluation: encodeEvaluation(evaluation) };
+  const task = await load(args.task.module);
+  const result: unknown = await task[args.task.name](args.modelUrl, args.task.args);
+  return { backend: tf.getBackend(), result };
 }

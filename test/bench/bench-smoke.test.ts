@@ -9,7 +9,7 @@ import { writePerformanceDocs } from '../../src/bench/performance-doc.js';
 import { REPO_ROOT } from '../support/paths.js';
 
 // `npm run bench -- --smoke`: one run of every stage (Keras's four timings, each backend's forward
-// and forward + backward in its worker, convert from .keras and from the bundle, a full parity run)
+// and forward + backward in its worker or Chromium page, convert from .keras and from the bundle, a full parity run)
 // on the seed models. Timings are printed, never asserted: what is asserted is that every stage ran
 // or says why not, and that the timed runs leak no tensor.
 describe('npm run bench -- --smoke', function () {
@@ -20,21 +20,21 @@ describe('npm run bench -- --smoke', function () {
   before(async () => {
     tmp = await mkdtemp(path.join(os.tmpdir(), 'kb-bench-'));
     const out = path.join(tmp, 'smoke.json');
-    const r = await execa('node', [path.join(REPO_ROOT, 'dist', 'scripts', 'bench.js'), '--smoke', '--backends', 'cpu,wasm', '--out', out], { cwd: REPO_ROOT, reject: false });
+    const r = await execa('node', [path.join(REPO_ROOT, 'dist', 'scripts', 'bench.js'), '--smoke', '--backends', 'cpu,wasm,chromium-wasm', '--out', out], { cwd: REPO_ROOT, reject: false });
     assert.equal(r.exitCode, 0, String(r.stderr));
     stdout = String(r.stdout);
     run = JSON.parse(await readFile(out, 'utf8')) as BenchResults;
   });
   after(async () => rm(tmp, { recursive: true, force: true }));
 
-  it('times Keras (tf.function and eager) and each backend on the seed models, or says why not', () => {
+  it('times Keras (tf.function and eager) and each backend (Node, and Chromium pages) on the seed models, or says why not', () => {
     assert.deepEqual(run.models.map((m) => m.name), ['swish', 'temporal', 'risk']);
     for (const m of run.models) {
       for (const way of ['function_forward', 'function_backward', 'eager_forward', 'eager_backward'] as const) {
         const t = m.keras['2']![way];
         assert.ok('medianMs' in t ? t.runs >= 1 && t.medianMs > 0 : t.skipped.startsWith('Keras cannot run this'), `${m.name} keras ${way}: ${JSON.stringify(t)}`);
       }
-      for (const backend of ['cpu', 'wasm']) {
+      for (const backend of ['cpu', 'wasm', 'chromium-wasm']) {
         const figures = m.backends[backend]!;
         assert.ok(!('skipped' in figures), `${m.name} on ${backend}: ${JSON.stringify(figures)}`);
         for (const pass of ['forward', 'backward'] as const) assert.ok('medianMs' in figures.batches['2']![pass], `${m.name} ${backend} ${pass}`);

@@ -1,0 +1,66 @@
+import * as tf from '@tensorflow/tfjs';
+import { timed, type Timing } from './timing.js';
+
+/** What one backend times, in Node (bench-worker.ts) or in a Chromium page (page-bench-task.ts). */
+export interface TimeModelOptions {
+  batchSizes: number[];
+  repeats: number;
+  budgetS: number;
+}
+
+export interface ModelTimings {
+  batches: Record<string, { forward: Timing; backward: Timing }>;
+  /** Tensors alive after every timed run, less those before: 0 when nothing leaks. */
+  leakedTensors: number;
+}
+
+async function readAll(out: tf.Tensor | tf.Tensor[] | tf.NamedTensorMap): Promise<void> {
+  const tensors = out instanceof tf.Tensor ? [out] : Array.isArray(out) ? out : Object.values(out);
+  await Promise.all(tensors.map((t) => t.data()));
+  tf.dispose(tensors);
+}
+
+function randomInputs(model: tf.LayersModel, batch: number): tf.Tensor[] {
+  return model.inputs.map((input, i) => {
+    const shape = [batch, ...input.shape.slice(1).map((d) => d ?? 1)];
+    return input.dtype === 'int32' ? tf.randomUniform(shape, 0, 2, 'int32', i) : tf.randomNormal(shape, 0, 1, 'float32', i);
+  });
+}
+
+/**
+ * Per batch size (smallest first), times predict (forward) and one tf.variableGrads pass of
+ * sum(outputs) with respect to every trainable weight (forward + backward, what
+ * scripts/bench_keras.py times for Keras), each result read back to the host. A batch whose one
+ * run the smaller batch says would be over the budget is not run, and says so.
+ */
+export async function timeModel(model: tf.LayersModel, options: TimeModelOptions, log: (line: string) => void = () => {}): Promise<ModelTimings> {
+  const weights = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const before = tf.memory().numTensors;
+  const batches: ModelTimings['batches'] = {};
+  const perSampleS: { forward?: number; backward?: number } = {};
+  for (const batch of [...options.batchSizes].sort((a, b) => a - b)) {
+    const inputs = randomInputs(model, batch);
+    const args = inputs.length === 1 ? inputs[0]! : inputs;
+    const cell = async (pass: 'forward' | 'backward', fn: () => Promise<void>): Promise<Timing> => {
+      const estimateS = (perSampleS[pass] ?? 0) * batch;
+      if (estimateS > options.budgetS) return { skipped: `one run would take about ${estimateS.toFixed(0)} s (from the smaller batch), over the budget of ${options.budgetS} s` };
+      const start = performance.now();
+      const timing = await timed(fn, options.repeats, options.budgetS);
+      if ('runs' in timing && perSampleS[pass] === undefined) perSampleS[pass] = timing.medianMs / 1000 / batch;
+      log(`batch ${batch} ${pass}: ${'runs' in timing ? `${timing.medianMs.toFixed(1)} ms (${timing.runs} runs, ${((performance.now() - start) / 1000).toFixed(0)} s)` : timing.skipped}`);
+      return timing;
+    };
+    const forward = await cell('forward', () => readAll(model.predict(args) as tf.Tensor | tf.Tensor[]));
+    const backward = await cell('backward', async () => {
+      const { value, grads } = tf.variableGrads(() => {
+        const out = model.apply(args, { training: false }) as tf.Tensor | tf.Tensor[];
+        return tf.addN((Array.isArray(out) ? out : [out]).map((o) => tf.sum(o))) as tf.Scalar;
+      }, weights);
+      value.dispose();
+      await readAll(grads);
+    });
+    batches[String(batch)] = { forward, backward };
+    tf.dispose(inputs);
+  }
+  return { batches, leakedTensors: tf.memory().numTensors - before };
+}
