@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { activeBackendName, probeBackend, useBackend, type BackendName } from '../../src/backends/index.js';
+import { composedFallbacks } from '../../src/backends/kernel-fixes/composed-kernel.js';
 import { KERNEL_FIXES, registerKernelFixes } from '../../src/backends/kernel-fixes/index.js';
 
 /** Deterministic values in (-1, 1), different for each seed. */
@@ -18,21 +19,87 @@ interface KernelCase {
   f: (...args: tf.Tensor[]) => tf.Tensor;
   args: () => tf.Tensor[];
   wrt: number[];
+  /**
+   * On wasm, the kernels composed from wasm's own (conv-backprop-composed.ts): `composed` must not
+   * fall back to JavaScript, `fallback` must (a case the composition does not cover).
+   */
+  wasmPath?: 'composed' | 'fallback';
+  /** Backends the op itself does not run on, with why. */
+  notOn?: Partial<Record<BackendName, string>>;
 }
 
 // Max pooling inputs are shifted below zero: wasm 4.22 starts its max at the smallest *positive*
 // float, so an all-negative window picked its first element whatever the values.
 const CASES: Record<string, KernelCase> = {
   'conv2d stride 2 same': {
-    kernels: ['Conv2DBackpropFilter'],
+    kernels: ['Conv2DBackpropFilter', 'Conv2DBackpropInput'],
     f: (x, w) => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 2, 'same'),
     args: () => [values([2, 5, 5, 3], 1), values([3, 2, 3, 4], 2)],
     wrt: [0, 1],
+    wasmPath: 'composed',
+  },
+  'conv2d 3x3 stride 1 same, one image': {
+    kernels: ['Conv2DBackpropFilter', 'Conv2DBackpropInput'],
+    f: (x, w) => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 1, 'same'),
+    args: () => [values([1, 6, 7, 4], 21), values([3, 3, 4, 5], 22)],
+    wrt: [0, 1],
+    wasmPath: 'composed',
+  },
+  'conv2d 1x1 stride 2 valid, odd sizes (the strided 1x1 of ResNet)': {
+    kernels: ['Conv2DBackpropFilter', 'Conv2DBackpropInput'],
+    f: (x, w) => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 2, 'valid'),
+    args: () => [values([3, 7, 6, 3], 23), values([1, 1, 3, 4], 24)],
+    wrt: [0, 1],
+    wasmPath: 'composed',
+  },
+  'conv2d 7x7 stride 2 same, leftover rows (the stem of ResNet)': {
+    kernels: ['Conv2DBackpropFilter', 'Conv2DBackpropInput'],
+    f: (x, w) => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 2, 'same'),
+    args: () => [values([2, 12, 11, 3], 25), values([7, 7, 3, 2], 26)],
+    wrt: [0, 1],
+    wasmPath: 'composed',
+  },
+  'conv2d 3x3 stride 3 valid, rows the kernel never reaches': {
+    kernels: ['Conv2DBackpropFilter', 'Conv2DBackpropInput'],
+    f: (x, w) => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 3, 'valid'),
+    args: () => [values([2, 10, 11, 2], 27), values([3, 3, 2, 3], 28)],
+    wrt: [0, 1],
+    wasmPath: 'composed',
+  },
+  'conv2d explicit padding wider than the kernel': {
+    kernels: ['Conv2DBackpropFilter', 'Conv2DBackpropInput'],
+    f: (x, w) => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 1, [[0, 0], [3, 1], [2, 2], [0, 0]]),
+    args: () => [values([2, 4, 5, 2], 29), values([2, 2, 2, 3], 30)],
+    wrt: [0, 1],
+    wasmPath: 'fallback',
+    notOn: { tensorflow: "tfjs-node's conv2d takes only 'valid' and 'same' padding" },
   },
   'depthwise conv2d, multiplier 2': {
     kernels: ['DepthwiseConv2dNativeBackpropFilter', 'DepthwiseConv2dNativeBackpropInput'],
     f: (x, w) => tf.depthwiseConv2d(x as tf.Tensor4D, w as tf.Tensor4D, 2, 'same'),
     args: () => [values([2, 5, 5, 2], 3), values([3, 3, 2, 2], 4)],
+    wrt: [0, 1],
+    wasmPath: 'fallback',
+  },
+  'depthwise conv2d, multiplier 1, stride 2 same (MobileNet)': {
+    kernels: ['DepthwiseConv2dNativeBackpropFilter', 'DepthwiseConv2dNativeBackpropInput'],
+    f: (x, w) => tf.depthwiseConv2d(x as tf.Tensor4D, w as tf.Tensor4D, 2, 'same'),
+    args: () => [values([3, 7, 6, 4], 31), values([3, 3, 4, 1], 32)],
+    wrt: [0, 1],
+    wasmPath: 'composed',
+  },
+  'depthwise conv2d, multiplier 1, stride 1 valid, one image': {
+    kernels: ['DepthwiseConv2dNativeBackpropFilter', 'DepthwiseConv2dNativeBackpropInput'],
+    f: (x, w) => tf.depthwiseConv2d(x as tf.Tensor4D, w as tf.Tensor4D, 1, 'valid'),
+    args: () => [values([1, 6, 5, 3], 33), values([2, 3, 3, 1], 34)],
+    wrt: [0, 1],
+    wasmPath: 'composed',
+  },
+  'batch norm over channels (its gradient, replaced on every backend)': {
+    kernels: ['FusedBatchNorm gradient'],
+    // Zero mean and offset: linear in x and in the scale, as Euler's identity needs.
+    f: (x, scale) => tf.batchNorm(x!, tf.zeros([3]), tf.tensor1d([0.5, 2, 1.5]), tf.zeros([3]), scale as tf.Tensor1D, 1e-3),
+    args: () => [values([2, 4, 3, 3], 35), values([3], 36)],
     wrt: [0, 1],
   },
   'conv3d valid': {
@@ -145,6 +212,7 @@ describe('kernels keras-bridge installs on cpu and wasm (docs/wasm-kernels.md)',
 
   it('every kernel we install is exercised by a case below', function () {
     const covered = new Set(Object.values(CASES).flatMap((c) => c.kernels));
+    assert.ok(tf.getGradient('FusedBatchNorm') !== undefined && covered.has('FusedBatchNorm gradient'));
     for (const fix of [...KERNEL_FIXES.cpu, ...KERNEL_FIXES.wasm]) assert.ok(covered.has(fix.kernelName), fix.kernelName);
   });
 
@@ -161,9 +229,14 @@ describe('kernels keras-bridge installs on cpu and wasm (docs/wasm-kernels.md)',
     describe(`${name} (${c.kernels.join(', ')})`, function () {
       for (const backend of ['cpu', 'wasm', 'tensorflow'] as const) {
         it(`on ${backend}: gradients satisfy sum(f·w) = sum(x·∂/∂x sum(f·w)), and match cpu`, async function () {
-          if (!backends.includes(backend)) this.skip();
+          if (!backends.includes(backend) || c.notOn?.[backend]) this.skip();
           await useBackend(backend);
+          const fallbacks = c.kernels.map((k) => composedFallbacks.get(k) ?? 0);
           const result = runCase(c);
+          if (backend === 'wasm' && c.wasmPath) {
+            const fellBack = c.kernels.some((k, i) => (composedFallbacks.get(k) ?? 0) > fallbacks[i]!);
+            assert.equal(fellBack, c.wasmPath === 'fallback', `wasm ${c.wasmPath === 'composed' ? 'fell back to JavaScript' : 'did not fall back'} for ${c.kernels.join(', ')}`);
+          }
           // f is linear (or degree-1 homogeneous) in each argument: Euler's identity checks each
           // gradient against the forward pass, with no other backend as the reference.
           for (const [k, { gap, scale }] of result.euler.entries()) {

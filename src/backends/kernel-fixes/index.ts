@@ -1,5 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { avgPool3DGrad, avgPoolGrad } from './avg-pool-grad.js';
+import { batchNormGradient } from './batch-norm-gradient.js';
+import { composedKernel, type ComposedCompute } from './composed-kernel.js';
+import { conv2DBackpropFilter, conv2DBackpropInput, depthwiseConv2dNativeBackpropFilter, depthwiseConv2dNativeBackpropInput } from './conv-backprop-composed.js';
 import { conv3dBackpropInputGradient } from './conv3d-backprop-input-gradient.js';
 import { cpuKernel } from './cpu-kernel.js';
 import { cumsumGradient } from './cumsum-gradient.js';
@@ -9,9 +12,15 @@ import { resizeNearestNeighborGrad } from './resize-nearest-neighbor-grad.js';
 /** A kernel keras-bridge installs on a backend, and why (docs/wasm-kernels.md). */
 export interface KernelFix {
   kernelName: string;
-  /** 'missing': the backend has no such kernel; 'wrong': tfjs 4.22's kernel computes wrong values. */
-  problem: 'missing' | 'wrong';
-  compute: HostCompute;
+  /**
+   * 'missing': the backend has no such kernel; 'wrong': tfjs 4.22's kernel computes wrong values;
+   * 'slow': tfjs's kernel is right but much slower than `composed` (which falls back to it).
+   */
+  problem: 'missing' | 'wrong' | 'slow';
+  /** The kernel in JavaScript memory: every case, at the cost of copies to and from the backend (none for 'slow'). */
+  compute?: HostCompute;
+  /** The kernel from the backend's own kernels, no copy; the cases it returns undefined for take `compute`. */
+  composed?: ComposedCompute;
 }
 
 const fromCpu = (kernelName: string, problem: KernelFix['problem']): KernelFix => ({ kernelName, problem, compute: cpuKernel(kernelName) });
@@ -22,9 +31,10 @@ const fromCpu = (kernelName: string, problem: KernelFix['problem']): KernelFix =
  */
 export const KERNEL_FIXES: Readonly<Record<'cpu' | 'wasm', readonly KernelFix[]>> = {
   wasm: [
-    fromCpu('Conv2DBackpropFilter', 'missing'),
-    fromCpu('DepthwiseConv2dNativeBackpropFilter', 'missing'),
-    fromCpu('DepthwiseConv2dNativeBackpropInput', 'missing'),
+    { ...fromCpu('Conv2DBackpropFilter', 'missing'), composed: conv2DBackpropFilter },
+    { ...fromCpu('DepthwiseConv2dNativeBackpropFilter', 'missing'), composed: depthwiseConv2dNativeBackpropFilter },
+    { ...fromCpu('DepthwiseConv2dNativeBackpropInput', 'missing'), composed: depthwiseConv2dNativeBackpropInput },
+    { kernelName: 'Conv2DBackpropInput', problem: 'slow', composed: conv2DBackpropInput },
     fromCpu('UnsortedSegmentSum', 'missing'),
     fromCpu('Conv3DBackpropInputV2', 'wrong'),
     fromCpu('Conv3DBackpropFilterV2', 'wrong'),
@@ -51,8 +61,8 @@ function isKernelFixSet(name: string): name is KernelFixSet {
 /** Gradients tfjs-core lacks for every backend. */
 const MISSING_GRADIENTS: readonly tf.GradConfig[] = [conv3dBackpropInputGradient];
 
-/** Gradients tfjs-core 4.22 computes wrongly on every backend: replaced. */
-const WRONG_GRADIENTS: readonly tf.GradConfig[] = [cumsumGradient];
+/** Gradients tfjs-core 4.22 computes wrongly (cumsum) or far more slowly than needed (batch norm) on every backend: replaced. */
+const REPLACED_GRADIENTS: readonly tf.GradConfig[] = [cumsumGradient, batchNormGradient];
 
 const installed = new Map<string, tf.KernelFunc>();
 
@@ -69,7 +79,7 @@ export function registerKernelFixes(backend: string, fixSet: KernelFixSet | null
     tf.registerGradient(gradient);
     added.push(`${gradient.kernelName} gradient`);
   }
-  for (const gradient of WRONG_GRADIENTS) {
+  for (const gradient of REPLACED_GRADIENTS) {
     if (tf.getGradient(gradient.kernelName) === gradient) continue;
     tf.registerGradient(gradient);
     added.push(`${gradient.kernelName} gradient`);
@@ -79,8 +89,11 @@ export function registerKernelFixes(backend: string, fixSet: KernelFixSet | null
     const key = `${backend}/${fix.kernelName}`;
     const current = tf.getKernel(fix.kernelName, backend);
     if (current && (current.kernelFunc === installed.get(key) || fix.problem === 'missing')) continue;
+    // What covers the cases `composed` does not: tfjs's own kernel where it is only slow, else ours on the host.
+    const fallback = fix.problem === 'slow' ? current : fix.compute ? hostKernel(fix.kernelName, backend, fix.compute) : undefined;
+    if (!fallback) continue; // a 'slow' kernel this tfjs does not have: nothing to speed up
     if (current) tf.unregisterKernel(fix.kernelName, backend);
-    const config = hostKernel(fix.kernelName, backend, fix.compute);
+    const config = fix.composed ? composedKernel(fix.kernelName, backend, fix.composed, fallback) : fallback;
     tf.registerKernel(config);
     installed.set(key, config.kernelFunc);
     added.push(fix.kernelName);

@@ -1,0 +1,92 @@
+import * as tf from '@tensorflow/tfjs';
+
+/**
+ * Runs the backend's own registered kernels on tensors that stay in the backend's memory, and
+ * frees every intermediate it made when the composition ends (`keep` spares the result).
+ */
+export class KernelRunner {
+  private readonly made: tf.TensorInfo[] = [];
+
+  constructor(
+    readonly backend: tf.KernelBackend,
+    readonly backendName: string,
+  ) {}
+
+  /** The backend's kernel `kernelName` on `inputs` (a list for variadic kernels: Concat); its output is freed at the end unless kept. */
+  run(kernelName: string, inputs: Record<string, tf.TensorInfo> | tf.TensorInfo[], attrs: tf.NamedAttrMap = {}): tf.TensorInfo {
+    const kernel = tf.getKernel(kernelName, this.backendName);
+    if (!kernel) throw new Error(`${kernelName}: no kernel registered for backend '${this.backendName}'`);
+    const out = kernel.kernelFunc({ inputs: inputs as tf.NamedTensorInfoMap, backend: this.backend, attrs }) as tf.TensorInfo;
+    this.made.push(out);
+    return out;
+  }
+
+  /** A tensor of `values` written into the backend; freed at the end. */
+  constant(values: tf.backend_util.BackendValues, shape: number[], dtype: tf.DataType): tf.TensorInfo {
+    const info = { dataId: this.backend.write(values, shape, dtype), shape, dtype };
+    this.made.push(info);
+    return info;
+  }
+
+  reshape(x: tf.TensorInfo, shape: number[]): tf.TensorInfo {
+    return this.run('Reshape', { x }, { shape });
+  }
+
+  transpose(x: tf.TensorInfo, perm: number[]): tf.TensorInfo {
+    return this.run('Transpose', { x }, { perm });
+  }
+
+  slice(x: tf.TensorInfo, begin: number[], size: number[]): tf.TensorInfo {
+    return this.run('Slice', { x }, { begin, size });
+  }
+
+  /** Zero padding, `paddings` as [before, after] per axis; x itself when there is none. */
+  pad(x: tf.TensorInfo, paddings: Array<[number, number]>): tf.TensorInfo {
+    return paddings.every(([a, b]) => a === 0 && b === 0) ? x : this.run('PadV2', { x }, { paddings, constantValue: 0 });
+  }
+
+  /** Frees every intermediate but `result` (every one when there is none). */
+  finish(result: tf.TensorInfo): tf.TensorInfo;
+  finish(result: undefined): undefined;
+  finish(result: tf.TensorInfo | undefined): tf.TensorInfo | undefined {
+    // A Reshape may share its input's data: each output holds one reference, freed once.
+    for (const info of this.made) if (info !== result) this.backend.disposeData(info.dataId);
+    return result;
+  }
+}
+
+/**
+ * Computes a kernel from the backend's own kernels (no copy to JavaScript memory), or returns
+ * undefined for a case it does not cover, which the fix's host computation then handles.
+ */
+export type ComposedCompute = (inputs: Record<string, tf.TensorInfo>, attrs: tf.NamedAttrMap, runner: KernelRunner) => tf.TensorInfo | undefined;
+
+/** How many times each composed kernel fell back, by kernel name (tests check which path a case took). */
+export const composedFallbacks = new Map<string, number>();
+
+/** A kernel config that tries `composed` on the backend's own kernels, else `fallback`'s kernel function. */
+export function composedKernel(kernelName: string, backendName: string, composed: ComposedCompute, fallback: tf.KernelConfig): tf.KernelConfig {
+  return {
+    kernelName,
+    backendName,
+    // The fallback's own setup (tfjs-backend-wasm binds its C function there when the backend starts).
+    ...(fallback.setupFunc ? { setupFunc: fallback.setupFunc } : {}),
+    ...(fallback.disposeFunc ? { disposeFunc: fallback.disposeFunc } : {}),
+    kernelFunc: (args) => {
+      const runner = new KernelRunner(args.backend as tf.KernelBackend, backendName);
+      let result: tf.TensorInfo | undefined;
+      try {
+        result = composed(args.inputs as Record<string, tf.TensorInfo>, args.attrs ?? {}, runner);
+      } catch (error) {
+        runner.finish(undefined);
+        throw error;
+      }
+      if (result === undefined) {
+        runner.finish(undefined);
+        composedFallbacks.set(kernelName, (composedFallbacks.get(kernelName) ?? 0) + 1);
+        return fallback.kernelFunc(args);
+      }
+      return runner.finish(result);
+    },
+  };
+}
