@@ -93,8 +93,12 @@ export function compareTensors(
       shapeMismatch: `shape [${actualShape.join(', ')}] != expected [${expectedShape.join(', ')}]`,
     };
   }
-  const absErrors: number[] = [];
-  const relErrors: number[] = [];
+  // Typed arrays, sorted natively: a ResNet50 parity run compares 126M elements, and number[]
+  // with a comparator spent 80% of its two minutes sorting and collecting garbage.
+  const absErrors = new Float64Array(expected.length);
+  const relErrors = new Float64Array(expected.length);
+  let finiteCount = 0;
+  let maxRelError = 0;
   let mismatches = 0;
   let nonFiniteActual = 0;
   let nonFiniteExpected = 0;
@@ -117,28 +121,33 @@ export function compareTensors(
     if (abs > allowed) mismatches++;
     maxToleranceRatio = Math.max(maxToleranceRatio, allowed > 0 ? abs / allowed : abs > 0 ? Infinity : 0);
     errorHistogram[histogramBucket(abs)]!++;
-    absErrors.push(abs);
-    relErrors.push(b !== 0 ? abs / Math.abs(b) : abs > 0 ? Infinity : 0);
+    const rel = b !== 0 ? abs / Math.abs(b) : abs > 0 ? Infinity : 0;
+    absErrors[finiteCount] = abs;
+    relErrors[finiteCount] = rel;
+    finiteCount++;
+    if (rel > maxRelError) maxRelError = rel;
     minPassingAtol = Math.max(minPassingAtol, abs - tolerance.rtol * Math.abs(b));
     if (abs - allowed > worstExcess) {
       worstExcess = abs - allowed;
       worstAt = i;
     }
   }
-  const sortedAbs = [...absErrors].sort((x, y) => x - y);
-  const sortedRel = [...relErrors].sort((x, y) => x - y);
+  // Errors are finite or +Infinity (a relative error over an expected 0): no NaN to order.
+  const sortedAbs = absErrors.subarray(0, finiteCount).sort();
   const stats = {
     maxAbsError: sortedAbs.at(-1) ?? 0,
     meanAbsError: sortedAbs.length > 0 ? sortedAbs.reduce((s, v) => s + v, 0) / sortedAbs.length : 0,
     medianAbsError: quantileOf(sortedAbs, 0.5),
     quantileAbsError: quantileOf(sortedAbs, quantile),
-    maxRelError: sortedRel.at(-1) ?? 0,
+    maxRelError,
   };
+  // The relative errors are sorted only for a statistic that reads them.
+  const sortedRel = (): Float64Array => relErrors.subarray(0, finiteCount).sort();
   const finite = nonFiniteActual === 0 && nonFiniteExpected === 0;
   const withinStatistic =
     statistic === 'elementwise'
       ? mismatches === 0
-      : reduce(sortedAbs, statistic, quantile) <= tolerance.atol || reduce(sortedRel, statistic, quantile) <= tolerance.rtol;
+      : reduce(sortedAbs, statistic, quantile) <= tolerance.atol || reduce(sortedRel(), statistic, quantile) <= tolerance.rtol;
   return {
     ...base,
     passed: finite && withinStatistic,
@@ -162,7 +171,7 @@ export function compareTensors(
   };
 }
 
-function reduce(sorted: readonly number[], statistic: Exclude<DecisionStatistic, 'elementwise'>, quantile: number): number {
+function reduce(sorted: Float64Array, statistic: Exclude<DecisionStatistic, 'elementwise'>, quantile: number): number {
   switch (statistic) {
     case 'max':
       return sorted.at(-1) ?? 0;
@@ -176,7 +185,7 @@ function reduce(sorted: readonly number[], statistic: Exclude<DecisionStatistic,
 }
 
 /** Linear interpolation between closest ranks, as numpy.quantile's default. */
-export function quantileOf(sorted: readonly number[], q: number): number {
+export function quantileOf(sorted: ArrayLike<number>, q: number): number {
   if (sorted.length === 0) return 0;
   const position = (sorted.length - 1) * q;
   const low = Math.floor(position);
