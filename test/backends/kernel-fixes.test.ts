@@ -125,6 +125,21 @@ const CASES: Record<string, KernelCase> = {
     f: (x) => tf.maxPool(x as tf.Tensor4D, [3, 2], [2, 1], 'same'),
     args: () => [values([2, 5, 5, 2], 11, -1.5)],
     wrt: [0],
+    wasmPath: 'composed',
+  },
+  'maxPool 3x3 stride 2 same, ties (zeros after a ReLU: the first of equal maxima takes the gradient)': {
+    kernels: ['MaxPoolGrad'],
+    f: (x) => tf.maxPool(x as tf.Tensor4D, 3, 2, 'same'),
+    args: () => [tf.relu(values([2, 7, 6, 3], 37, -0.6))],
+    wrt: [0],
+    wasmPath: 'composed',
+  },
+  'maxPool 2x2 stride 3 valid, rows no window reads': {
+    kernels: ['MaxPoolGrad'],
+    f: (x) => tf.maxPool(x as tf.Tensor4D, 2, 3, 'valid'),
+    args: () => [values([1, 8, 7, 2], 38)],
+    wrt: [0],
+    wasmPath: 'composed',
   },
   'maxPool3d same, all windows negative': {
     kernels: ['MaxPool3D', 'MaxPool3DGrad'],
