@@ -3,7 +3,7 @@
  *
  *   node dist/scripts/bench.js [--models a,b] [--backends cpu,wasm,...] [--batch-sizes 1,32]
  *     [--repeats 10] [--budget 60] [--parity-backends LIST] [--parity-timeout 600] [--out FILE]
- *     [--docs] [--smoke]
+ *     [--docs] [--smoke] [--from RESULTS.json]
  *
  * For each model (src/bench/bench-models.ts): Keras times its tf.function and eager forward and
  * forward + backward (scripts/bench_keras.py); each tfjs backend times the converted model the same
@@ -20,11 +20,12 @@ import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import * as tf from '@tensorflow/tfjs';
 import { execa } from 'execa';
 import { KNOWN_BACKENDS, isBrowserBackend, probeBackend } from '../src/backends/index.js';
 import { BrowserSession } from '../src/browser/browser-session.js';
 import { benchModels, type BenchModelSpec } from '../src/bench/bench-models.js';
-import type { BackendBench, BenchModel, BenchResults, ConversionBench, KerasWay, ParityBench } from '../src/bench/bench-results.js';
+import { BATCH_LINE, type BackendBench, type BenchModel, type BenchResults, type ConversionBench, type KerasWay, type ParityBench } from '../src/bench/bench-results.js';
 import { formatBenchTable } from '../src/bench/bench-table.js';
 import { writePerformanceDocs } from '../src/bench/performance-doc.js';
 import { fromPython, type Timing } from '../src/bench/timing.js';
@@ -38,6 +39,8 @@ const CLI = path.join(ROOT, 'dist', 'src', 'cli', 'main.js');
 const WORKER = path.join(ROOT, 'dist', 'src', 'bench', 'bench-worker.js');
 
 interface Options {
+  /** Render these saved results (the table; with --docs, the docs) instead of running. */
+  from: string | undefined;
   models: string[] | undefined;
   backends: string[] | undefined;
   parityBackends: string[] | undefined;
@@ -65,6 +68,7 @@ function parseOptions(argv: string[]): Options {
   };
   const smoke = argv.includes('--smoke');
   return {
+    from: value('from'),
     models: list('models') ?? (smoke ? ['swish', 'temporal', 'risk'] : undefined),
     backends: list('backends'),
     parityBackends: list('parity-backends'),
@@ -141,9 +145,15 @@ async function backendBench(request: WorkerRequest, timeoutS: number): Promise<B
     for (const line of String(chunk).split('\n')) if (line.startsWith('  ')) log(line);
   });
   const result = await run;
-  if (result.timedOut) return { skipped: `did not finish within ${timeoutS} s` };
-  if (result.exitCode !== 0) return { skipped: `the worker failed: ${String(result.stderr).split('\n').find((l) => l.startsWith('bench worker:')) ?? `exit ${result.exitCode}`}` };
-  return JSON.parse(String(result.stdout).trim().split('\n').pop()!) as WorkerResult;
+  const lines = String(result.stdout).trim().split('\n');
+  if (!result.timedOut && result.exitCode === 0) return JSON.parse(lines.pop()!) as WorkerResult;
+  const why = result.timedOut ? `did not finish within ${timeoutS} s` : `the worker failed: ${String(result.stderr).split('\n').find((l) => l.startsWith('bench worker:')) ?? `exit ${result.exitCode}`}`;
+  // Keep the batch sizes it finished; the others say why they have no figures.
+  const done = lines.filter((l) => l.startsWith(`${BATCH_LINE} `)).map((l) => JSON.parse(l.slice(BATCH_LINE.length + 1)) as { batch: string; figures: BackendBench['batches'][string] });
+  if (done.length === 0) return { skipped: why };
+  const batches: BackendBench['batches'] = Object.fromEntries(done.map((d) => [d.batch, d.figures]));
+  for (const b of request.batchSizes) batches[String(b)] ??= { forward: { skipped: why }, backward: { skipped: why } };
+  return { loadMs: null, batches, leakedTensors: null, peakRssMb: null };
 }
 
 /**
@@ -173,7 +183,16 @@ async function versions(): Promise<BenchResults['machine']> {
 }
 
 async function main(): Promise<void> {
+  // Probing the backends here must not print tfjs's advice banners between the progress lines.
+  tf.enableProdMode();
   const options = parseOptions(process.argv.slice(2));
+  if (options.from) {
+    const saved = JSON.parse(readFileSync(options.from, 'utf8')) as BenchResults;
+    if (saved.schema !== 'keras-bridge-bench') throw new Error(`bench: ${options.from} is not bench results (schema ${JSON.stringify(saved.schema)})`);
+    process.stdout.write(formatBenchTable(saved) + '\n');
+    if (options.docs) await writePerformanceDocs(saved, path.join(ROOT, 'docs'));
+    return;
+  }
   const all = benchModels(ROOT);
   const unknown = (options.models ?? []).filter((m) => !all.some((s) => s.name === m));
   if (unknown.length > 0) throw new Error(`bench: unknown model '${unknown[0]}'; the models: ${all.map((m) => m.name).join(', ')}`);

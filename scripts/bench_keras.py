@@ -17,6 +17,7 @@ import argparse
 import importlib
 import json
 import os
+import re
 import statistics
 import sys
 import time
@@ -92,10 +93,13 @@ def bench(factory, batch_sizes, repeats, budget_s):
             try:
                 figures[way] = timed(fn, repeats, budget_s)
             except Exception as error:  # e.g. tf.py_function over NumPy: no gradient, no graph
-                # TF's first line is often just "in user code:": show the first line that says what failed.
-                lines = [l.strip() for l in str(error).splitlines() if l.strip() and l.strip() != "in user code:"]
-                telling = [l for l in lines if "Error" in l or "error" in l or "not " in l] or lines
-                figures[way] = {"skipped": f"Keras cannot run this: {type(error).__name__}: {telling[0][:200] if telling else ''}"}
+                # A tf.function's error is a traceback ("in user code:", 'File "..."' lines) ending
+                # with what failed, and Keras adds the call's arguments after it: show the last line
+                # before those, without terminal escapes.
+                text = re.sub(r"\x1b\[[0-9;]*m", "", str(error)).split("Arguments received by")[0]
+                lines = [l.strip() for l in text.splitlines()]
+                telling = [l for l in lines if l and l != "in user code:" and not l.startswith("File ") and l.strip("* ")]
+                figures[way] = {"skipped": f"Keras cannot run this: {type(error).__name__}: {telling[-1][:200] if telling else ''}"}
         result["batches"][str(batch)] = figures
         print(f"keras {factory} batch {batch}: " + ", ".join(f"{w} {f.get('median_ms', float('nan')):.1f} ms" for w, f in figures.items()), file=sys.stderr, flush=True)
     return result

@@ -26,11 +26,15 @@ export interface BenchModel {
   parity: ParityBench[];
 }
 
+/** The prefix of the line a bench worker prints as each batch size is done (bench-worker.ts). */
+export const BATCH_LINE = 'BATCH';
+
 export interface BackendBench {
-  loadMs: number;
+  /** Null when the worker failed after some batch sizes (their figures are kept). */
+  loadMs: number | null;
   batches: Record<string, { forward: Timing; backward: Timing }>;
-  /** Tensors alive after the timed runs, less those before: 0 when nothing leaks. */
-  leakedTensors: number;
+  /** Tensors alive after the timed runs, less those before: 0 when nothing leaks; null when the worker failed. */
+  leakedTensors: number | null;
   /** The worker process's peak RSS; null for a browser backend (its page shares Chromium's processes). */
   peakRssMb: number | null;
 }

@@ -60,6 +60,13 @@ function table(header: string[], rows: string[][]): string {
   return [header, ...rows].map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
 }
 
+/** Every timing not taken, with why: "resnet50 batch 32 wasm forward+backward: one run would take …". */
+export function notTimed(run: BenchResults): string[] {
+  return run.models
+    .flatMap(benchRows)
+    .flatMap((r) => [r.forward, r.backward].flatMap((t, i) => (t && 'skipped' in t ? [`${r.model} batch ${r.batch} ${r.runtime} ${i === 0 ? 'forward' : 'forward+backward'}: ${t.skipped}`] : [])));
+}
+
 /** The terminal report: timings, conversion, parity runs, and every skipped cell with why. */
 export function formatBenchTable(run: BenchResults): string {
   const timingRows = run.models.flatMap(benchRows).map((r) => [r.model, r.batch, r.runtime, formatTiming(r.forward), formatRatio(r.forwardRatio), formatTiming(r.backward), formatRatio(r.backwardRatio)]);
@@ -68,11 +75,9 @@ export function formatBenchTable(run: BenchResults): string {
   );
   const parityRows = run.models.flatMap((m) => m.parity.map((p) => [m.name, p.backend, p.wallS !== null ? p.wallS.toFixed(1) : '-', p.tensors !== null ? String(p.tensors) : '-', p.note ?? 'pass']));
   const memoryRows = run.models.flatMap((m) =>
-    Object.entries(m.backends).map(([b, f]) => [m.name, b, 'skipped' in f ? '-' : String(f.leakedTensors), 'skipped' in f || f.peakRssMb === null ? '-' : f.peakRssMb.toFixed(0), 'skipped' in f ? f.skipped : '']),
+    Object.entries(m.backends).map(([b, f]) => [m.name, b, 'skipped' in f || f.leakedTensors === null ? '-' : String(f.leakedTensors), 'skipped' in f || f.peakRssMb === null ? '-' : f.peakRssMb.toFixed(0), 'skipped' in f ? f.skipped : '']),
   );
-  const skipped = run.models.flatMap(benchRows).flatMap((r) =>
-    [r.forward, r.backward].flatMap((t, i) => (t && 'skipped' in t ? [`  ${r.model} batch ${r.batch} ${r.runtime} ${i === 0 ? 'forward' : 'forward+backward'}: ${t.skipped}`] : [])),
-  );
+  const skipped = notTimed(run).map((line) => `  ${line}`);
   return [
     `keras-bridge bench, ${run.date.slice(0, 10)}: ${run.machine.cpu}, ${run.machine.cores} cores; Keras ${run.machine.keras} on TensorFlow ${run.machine.tensorflow}, tfjs ${run.machine.tfjs}, Node ${run.machine.node}`,
     `milliseconds: median (10th–90th percentile) of up to ${run.settings.repeats} runs after a warm-up; ratio: time / Keras tf.function's time at the same batch size`,

@@ -6,8 +6,9 @@
  *   node dist/src/bench/bench-worker.js '{"backend":"wasm","modelDir":"...","customLayerModules":[],"batchSizes":[1,32],"repeats":10,"budgetS":60}'
  *
  * Loads the converted model as an app would (stock tf.loadLayersModel, keras-bridge's runtime and
- * the backend's kernel fixes registered) and times it (time-model.ts). Prints one JSON line:
- * WorkerResult.
+ * the backend's kernel fixes registered) and times it (time-model.ts). Prints a line
+ * `BATCH <json>` as each batch size is done (so that a crash on a larger batch, such as wasm
+ * running out of its 4 GB, keeps the smaller ones), then one JSON line: WorkerResult.
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -16,6 +17,7 @@ import { useBackend, type NodeBackendName } from '../backends/index.js';
 import { loadCustomLayerModules } from '../cli/custom-layer-modules.js';
 import { TRANSLATED_MODULE } from '../convert/translated-layers.js';
 import { loadConvertedModel } from '../tfjs-io/load-converted-model.js';
+import { BATCH_LINE } from './bench-results.js';
 import { timeModel, type ModelTimings, type TimeModelOptions } from './time-model.js';
 
 export interface WorkerRequest extends TimeModelOptions {
@@ -38,7 +40,12 @@ async function run(request: WorkerRequest): Promise<WorkerResult> {
   const start = performance.now();
   const model = await loadConvertedModel(request.modelDir);
   const loadMs = performance.now() - start;
-  const timings = await timeModel(model, request, (line) => process.stderr.write(`  ${request.backend} ${line}\n`));
+  const timings = await timeModel(
+    model,
+    request,
+    (line) => process.stderr.write(`  ${request.backend} ${line}\n`),
+    (batch, figures) => process.stdout.write(`${BATCH_LINE} ${JSON.stringify({ batch, figures })}\n`),
+  );
   model.dispose();
   return { loadMs, ...timings, peakRssMb: process.resourceUsage().maxRSS / 1024 };
 }

@@ -1,6 +1,6 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { benchRows, formatRatio, formatTiming, rssPerWeight, type BenchRow } from './bench-table.js';
+import { benchRows, formatRatio, formatTiming, notTimed, rssPerWeight, type BenchRow } from './bench-table.js';
 import type { BenchResults } from './bench-results.js';
 
 const START = '<!-- bench:start (written by npm run bench -- --docs) -->';
@@ -37,6 +37,7 @@ export function performanceMarkdown(run: BenchResults): string {
     line(['model', 'backend', 'wall s', 'tensors', 'outcome']),
     line(['---', '---', '---', '---', '---']),
     ...run.models.flatMap((model) => model.parity.map((p) => line([model.name, p.backend, p.wallS !== null ? p.wallS.toFixed(1) : '-', p.tensors !== null ? String(p.tensors) : '-', p.note ?? 'pass']))),
+    ...(notTimed(run).length > 0 ? ['', 'Not timed, and why:', '', ...notTimed(run).map((l) => `- ${l}`)] : []),
   ].join('\n');
 }
 

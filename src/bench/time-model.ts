@@ -33,7 +33,12 @@ function randomInputs(model: tf.LayersModel, batch: number): tf.Tensor[] {
  * scripts/bench_keras.py times for Keras), each result read back to the host. A batch whose one
  * run the smaller batch says would be over the budget is not run, and says so.
  */
-export async function timeModel(model: tf.LayersModel, options: TimeModelOptions, log: (line: string) => void = () => {}): Promise<ModelTimings> {
+export async function timeModel(
+  model: tf.LayersModel,
+  options: TimeModelOptions,
+  log: (line: string) => void = () => {},
+  onBatch: (batch: string, timings: ModelTimings['batches'][string]) => void = () => {},
+): Promise<ModelTimings> {
   const weights = model.trainableWeights.map((w) => w.read() as tf.Variable);
   const before = tf.memory().numTensors;
   const batches: ModelTimings['batches'] = {};
@@ -60,6 +65,7 @@ export async function timeModel(model: tf.LayersModel, options: TimeModelOptions
       await readAll(grads);
     });
     batches[String(batch)] = { forward, backward };
+    onBatch(String(batch), { forward, backward });
     tf.dispose(inputs);
   }
   return { batches, leakedTensors: tf.memory().numTensors - before };

@@ -14,5 +14,6 @@ export async function readModelInput(modelPath: string, options: ReadModelFileOp
     throw new InputError(`${modelPath}: no such file or directory (expected a bundle directory, a .keras file or an .h5 file).`);
   }
   if (info.isFile()) return readKerasModelFile(modelPath, options);
-  return bundleSource(await loadBundle(modelPath));
+  // Conversion and inspection read the model and its weights, never the goldens.
+  return bundleSource(await loadBundle(modelPath, { goldens: false }));
 }

@@ -36,11 +36,20 @@ export async function readBundleManifest(dir: string): Promise<BundleManifest> {
   return parseManifest(manifestPath, await readJsonFile(readFile, manifestPath));
 }
 
+export interface LoadBundleOptions {
+  /**
+   * Read goldens.bin (default true). Conversion needs only the model and its weights: a ResNet50
+   * bundle's goldens are 504 MB next to 98 MB of weights, and reading them was most of `convert`'s
+   * peak memory. Without them, goldenBytes is empty and no golden may be read.
+   */
+  goldens?: boolean;
+}
+
 /**
  * Reads a bundle directory. Node modules are imported here, not at the top, so that this module's
  * other functions (bundleGolden, describeGolden) also run in a browser page.
  */
-export async function loadBundle(dir: string): Promise<Bundle> {
+export async function loadBundle(dir: string, options: LoadBundleOptions = {}): Promise<Bundle> {
   const { readFile, stat } = await import('node:fs/promises');
   const path = await import('node:path');
   const readJson = (file: string) => readJsonFile(readFile, file);
@@ -61,14 +70,16 @@ export async function loadBundle(dir: string): Promise<Bundle> {
   const weightsPath = path.join(resolved, 'weights.bin');
   const goldensPath = path.join(resolved, manifest.goldens.file);
   const weightBytes = await readBinary(weightsPath);
-  const goldenBytes = await readBinary(goldensPath);
   checkLocations(weightsPath, weightBytes, manifest.weights, (w) => `weight '${w.path}'`);
-  checkLocations(goldensPath, goldenBytes, manifest.goldens.tensors, describeGolden);
-  checkLocations(goldensPath, goldenBytes, trainingGoldens(manifest), (g) => `training-mode ${describeGolden(g)}`);
-  checkLocations(goldensPath, goldenBytes, randomDraws(manifest), (d) => `random draw ${d.index} of layer '${d.layer_path.join('/')}' (call ${d.call})`);
-  checkLocations(goldensPath, goldenBytes, trainedWeightGoldens(manifest), describeGolden);
-  for (const other of manifest.goldens.cases ?? []) {
-    checkLocations(goldensPath, goldenBytes, other.tensors, (g) => `${describeGolden(g)} of golden case '${other.name}'`);
+  const goldenBytes = options.goldens === false ? new Uint8Array() : await readBinary(goldensPath);
+  if (options.goldens !== false) {
+    checkLocations(goldensPath, goldenBytes, manifest.goldens.tensors, describeGolden);
+    checkLocations(goldensPath, goldenBytes, trainingGoldens(manifest), (g) => `training-mode ${describeGolden(g)}`);
+    checkLocations(goldensPath, goldenBytes, randomDraws(manifest), (d) => `random draw ${d.index} of layer '${d.layer_path.join('/')}' (call ${d.call})`);
+    checkLocations(goldensPath, goldenBytes, trainedWeightGoldens(manifest), describeGolden);
+    for (const other of manifest.goldens.cases ?? []) {
+      checkLocations(goldensPath, goldenBytes, other.tensors, (g) => `${describeGolden(g)} of golden case '${other.name}'`);
+    }
   }
   const graphConstants = (manifest.custom_layers ?? []).flatMap((c) => c.graphs ?? []).flatMap((g) => (g.status === 'traced' ? Object.values(g.graphs).flatMap((t) => t.constants) : []));
   const graphsPath = path.join(resolved, 'graphs.bin');

@@ -194,7 +194,7 @@ function kerasWeightsOf(found: FoundLayer, manifest: BundleManifest): BundleMani
  * wrapper), each with the names of its layers in order. Use it to find a bundle for runLayerTest.
  */
 export async function layerClassesOfBundle(bundleDir: string): Promise<Map<string, string[]>> {
-  return topLevelLayersOf(await convertBundle(await loadBundle(bundleDir)));
+  return topLevelLayersOf(await convertBundle(await loadBundle(bundleDir, { goldens: false })));
 }
 
 /** A bundle's weight and golden bytes on disk: how large a parity run on it is. */

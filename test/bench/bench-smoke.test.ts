@@ -47,6 +47,8 @@ describe('npm run bench -- --smoke', function () {
 
   it('leaks no tensor over the repeated timed runs on any backend', () => {
     for (const m of run.models) for (const [backend, f] of Object.entries(m.backends)) if (!('skipped' in f)) assert.equal(f.leakedTensors, 0, `${m.name} on ${backend}`);
+    // Every cell ran whole: a worker that failed partway would leave null here.
+    for (const m of run.models) for (const f of Object.values(m.backends)) assert.ok(!('skipped' in f) && f.loadMs !== null);
   });
 
   it('converts from the .keras file and from the bundle, and runs parity on each backend', () => {
