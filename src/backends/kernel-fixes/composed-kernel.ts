@@ -45,6 +45,24 @@ export class KernelRunner {
     return paddings.every(([a, b]) => a === 0 && b === 0) ? x : this.run('PadV2', { x }, { paddings, constantValue: 0 });
   }
 
+  /**
+   * An NHWC tensor with rows [before, after] and columns [before, after] added, filled with
+   * `value`; a negative `after` cuts that many from the far end instead. x itself when nothing changes.
+   */
+  padOrCut(x: tf.TensorInfo, rows: [number, number], columns: [number, number], value = 0): tf.TensorInfo {
+    const [b, h, w, c] = x.shape as [number, number, number, number];
+    const cut = rows[1] < 0 || columns[1] < 0 ? this.slice(x, [0, 0, 0, 0], [b, h + Math.min(0, rows[1]), w + Math.min(0, columns[1]), c]) : x;
+    const paddings: Array<[number, number]> = [[0, 0], [rows[0], Math.max(0, rows[1])], [columns[0], Math.max(0, columns[1])], [0, 0]];
+    return paddings.every(([p, q]) => p === 0 && q === 0) ? cut : this.run('PadV2', { x: cut }, { paddings, constantValue: value });
+  }
+
+  /** An NHWC tensor with each pixel followed by sh - 1 zero rows and sw - 1 zero columns: [b, h·sh, w·sw, c]. */
+  spread(x: tf.TensorInfo, sh: number, sw: number): tf.TensorInfo {
+    if (sh === 1 && sw === 1) return x;
+    const [b, h, w, c] = x.shape as [number, number, number, number];
+    return this.reshape(this.pad(this.reshape(x, [b, h, 1, w, 1, c]), [[0, 0], [0, 0], [0, sh - 1], [0, 0], [0, sw - 1], [0, 0]]), [b, h * sh, w * sw, c]);
+  }
+
   /** Frees every intermediate but `result` (every one when there is none). */
   finish(result: tf.TensorInfo): tf.TensorInfo;
   finish(result: undefined): undefined;

@@ -29,9 +29,7 @@ const isNhwc = (attrs: tf.NamedAttrMap) => (attrs['dataFormat'] ?? 'NHWC') === '
 /** x padded as the forward convolution pads it: [B, top+H+bottom, left+W+right, C]. */
 function padded(r: KernelRunner, x: tf.TensorInfo, info: Conv2DInfo): tf.TensorInfo {
   const { top, bottom, left, right } = info.padInfo;
-  // tfjs's padInfo can be negative on the far side ('valid' with leftover rows): those rows are cut.
-  const cut = bottom < 0 || right < 0 ? r.slice(x, [0, 0, 0, 0], [x.shape[0]!, x.shape[1]! + Math.min(0, bottom), x.shape[2]! + Math.min(0, right), x.shape[3]!]) : x;
-  return r.pad(cut, [[0, 0], [top, Math.max(0, bottom)], [left, Math.max(0, right)], [0, 0]]);
+  return r.padOrCut(x, [top, bottom], [left, right]);
 }
 
 /**
@@ -135,18 +133,13 @@ function turn(r: KernelRunner, filter: tf.TensorInfo): tf.TensorInfo {
  * Undefined where the forward padding is larger than the kernel (only explicit padding can be).
  */
 function spreadAndPad(r: KernelRunner, dy: tf.TensorInfo, inputShape: number[], filterShape: number[], info: Conv2DInfo): tf.TensorInfo | undefined {
-  const [b, h, w] = inputShape as [number, number, number];
-  const c = dy.shape[3]!;
+  const [h, w] = [inputShape[1]!, inputShape[2]!];
   const [kh, kw] = [filterShape[0]!, filterShape[1]!];
   const [oh, ow] = [info.outHeight, info.outWidth];
   const { strideHeight: sh, strideWidth: sw } = info;
   const { top, left } = info.padInfo;
   const [padTop, padLeft] = [kh - 1 - top, kw - 1 - left];
   if (padTop < 0 || padLeft < 0) return undefined;
-  const spread = sh === 1 && sw === 1 ? dy : r.reshape(r.pad(r.reshape(dy, [b, oh, 1, ow, 1, c]), [[0, 0], [0, 0], [0, sh - 1], [0, 0], [0, sw - 1], [0, 0]]), [b, oh * sh, ow * sw, c]);
-  const padBottom = h + kh - 1 - padTop - spread.shape[1]!;
-  const padRight = w + kw - 1 - padLeft - spread.shape[2]!;
-  // Negative padding at the far end: spread rows no input row receives from.
-  const trimmed = padBottom < 0 || padRight < 0 ? r.slice(spread, [0, 0, 0, 0], [b, spread.shape[1]! + Math.min(0, padBottom), spread.shape[2]! + Math.min(0, padRight), c]) : spread;
-  return r.pad(trimmed, [[0, 0], [padTop, Math.max(0, padBottom)], [padLeft, Math.max(0, padRight)], [0, 0]]);
+  // Negative padding at the far end cuts spread rows no input row receives from.
+  return r.padOrCut(r.spread(dy, sh, sw), [padTop, h + kh - 1 - padTop - oh * sh], [padLeft, w + kw - 1 - padLeft - ow * sw]);
 }

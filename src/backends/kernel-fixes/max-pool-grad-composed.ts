@@ -32,7 +32,7 @@ export const maxPoolGrad: ComposedCompute = (inputs, attrs, r) => {
   // maximum); sh - 1 rows (sw - 1 columns) past the last window, so that every offset's rows
   // i .. i + oh·sh fit, and the gradient is accumulated on the same grid.
   const [ha, wa] = [kh - 1 + oh * sh, kw - 1 + ow * sw];
-  const xp = padOrCut(r, x, top, ha - h - top, left, wa - w - left, -Infinity);
+  const xp = r.padOrCut(x, [top, ha - h - top], [left, wa - w - left], -Infinity);
   const zeros = r.constant(new Float32Array(b * oh * ow * c), [b, oh, ow, c], 'float32');
   let taken: tf.TensorInfo | undefined;
   let sum: tf.TensorInfo | undefined;
@@ -43,12 +43,12 @@ export const maxPoolGrad: ComposedCompute = (inputs, attrs, r) => {
       const first = taken ? r.run('LogicalAnd', { a: isMax, b: r.run('LogicalNot', { x: taken }) }) : isMax;
       taken = taken ? r.run('LogicalOr', { a: taken, b: isMax }) : isMax;
       const gradient = r.run('Select', { condition: first, t: dy, e: zeros });
-      const placed = padOrCut(r, spread(r, gradient, sh, sw), i, ha - i - oh * sh, j, wa - j - ow * sw, 0);
+      const placed = r.padOrCut(r.spread(gradient, sh, sw), [i, ha - i - oh * sh], [j, wa - j - ow * sw]);
       sum = sum ? r.run('Add', { a: sum, b: placed }) : placed;
     }
   }
   // Back from the padded grid to the input's (input rows no window read, under 'valid', get zeros).
-  const grid = padOrCut(r, sum!, 0, top + h - ha, 0, left + w - wa, 0);
+  const grid = r.padOrCut(sum!, [0, top + h - ha], [0, left + w - wa]);
   return r.slice(grid, [0, top, left, 0], [b, h, w, c]);
 };
 
@@ -66,19 +66,4 @@ function everyStride(r: KernelRunner, grid: tf.TensorInfo, i: number, j: number,
   const columns = r.slice(r.reshape(firstRows, [b * oh, gw, c]), [0, j, 0], [b * oh, ow * sw, c]);
   const firstColumns = sw === 1 ? columns : r.slice(r.reshape(columns, [b * oh * ow, sw * c]), [0, 0], [b * oh * ow, c]);
   return r.reshape(firstColumns, [b, oh, ow, c]);
-}
-
-/** Each pixel followed by stride-1 zero rows and columns: [b, oh·sh, ow·sw, c]. */
-function spread(r: KernelRunner, t: tf.TensorInfo, sh: number, sw: number): tf.TensorInfo {
-  if (sh === 1 && sw === 1) return t;
-  const [b, oh, ow, c] = t.shape as [number, number, number, number];
-  return r.reshape(r.pad(r.reshape(t, [b, oh, 1, ow, 1, c]), [[0, 0], [0, 0], [0, sh - 1], [0, 0], [0, sw - 1], [0, 0]]), [b, oh * sh, ow * sw, c]);
-}
-
-/** Rows and columns added (positive) or cut (negative) after, and added before, with `value`. */
-function padOrCut(r: KernelRunner, t: tf.TensorInfo, before: number, after: number, beforeW: number, afterW: number, value: number): tf.TensorInfo {
-  const [b, h, w, c] = t.shape as [number, number, number, number];
-  const cut = after < 0 || afterW < 0 ? r.slice(t, [0, 0, 0, 0], [b, h + Math.min(0, after), w + Math.min(0, afterW), c]) : t;
-  const paddings: Array<[number, number]> = [[0, 0], [before, Math.max(0, after)], [beforeW, Math.max(0, afterW)], [0, 0]];
-  return paddings.every(([p, q]) => p === 0 && q === 0) ? cut : r.run('PadV2', { x: cut }, { paddings, constantValue: value });
 }
