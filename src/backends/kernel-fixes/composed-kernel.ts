@@ -10,7 +10,17 @@ export class KernelRunner {
   constructor(
     readonly backend: tf.KernelBackend,
     readonly backendName: string,
+    /** The kernel this composition stands in for (tfjs's own, for a 'slow' fix). */
+    private readonly replaced?: tf.KernelConfig,
   ) {}
+
+  /** The replaced kernel itself, on other inputs or attributes (a 'slow' fix calling tfjs's kernel in its fast case). */
+  original(inputs: Record<string, tf.TensorInfo>, attrs: tf.NamedAttrMap): tf.TensorInfo {
+    if (!this.replaced) throw new Error('this composition replaces no kernel of its own');
+    const out = this.replaced.kernelFunc({ inputs, backend: this.backend, attrs }) as tf.TensorInfo;
+    this.made.push(out);
+    return out;
+  }
 
   /** The backend's kernel `kernelName` on `inputs` (a list for variadic kernels: Concat); its output is freed at the end unless kept. */
   run(kernelName: string, inputs: Record<string, tf.TensorInfo> | tf.TensorInfo[], attrs: tf.NamedAttrMap = {}): tf.TensorInfo {
@@ -91,7 +101,7 @@ export function composedKernel(kernelName: string, backendName: string, composed
     ...(fallback.setupFunc ? { setupFunc: fallback.setupFunc } : {}),
     ...(fallback.disposeFunc ? { disposeFunc: fallback.disposeFunc } : {}),
     kernelFunc: (args) => {
-      const runner = new KernelRunner(args.backend as tf.KernelBackend, backendName);
+      const runner = new KernelRunner(args.backend as tf.KernelBackend, backendName, fallback);
       let result: tf.TensorInfo | undefined;
       try {
         result = composed(args.inputs as Record<string, tf.TensorInfo>, args.attrs ?? {}, runner);

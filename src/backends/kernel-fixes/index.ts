@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { avgPool3DGrad, avgPoolGrad } from './avg-pool-grad.js';
+import { batchMatMul } from './batch-mat-mul-composed.js';
 import { batchNormGradient } from './batch-norm-gradient.js';
 import { composedKernel, type ComposedCompute } from './composed-kernel.js';
 import { conv2DBackpropFilter, conv2DBackpropInput, depthwiseConv2dNativeBackpropFilter, depthwiseConv2dNativeBackpropInput } from './conv-backprop-composed.js';
@@ -9,6 +10,7 @@ import { maxPoolGrad } from './max-pool-grad-composed.js';
 import { cumsumGradient } from './cumsum-gradient.js';
 import { hostKernel, type HostCompute } from './host-kernel.js';
 import { resizeNearestNeighborGrad } from './resize-nearest-neighbor-grad.js';
+import { tileGradient } from './tile-gradient.js';
 
 /** A kernel keras-bridge installs on a backend, and why (docs/wasm-kernels.md). */
 export interface KernelFix {
@@ -36,6 +38,7 @@ export const KERNEL_FIXES: Readonly<Record<'cpu' | 'wasm', readonly KernelFix[]>
     { ...fromCpu('DepthwiseConv2dNativeBackpropFilter', 'missing'), composed: depthwiseConv2dNativeBackpropFilter },
     { ...fromCpu('DepthwiseConv2dNativeBackpropInput', 'missing'), composed: depthwiseConv2dNativeBackpropInput },
     { kernelName: 'Conv2DBackpropInput', problem: 'slow', composed: conv2DBackpropInput },
+    { kernelName: 'BatchMatMul', problem: 'slow', composed: batchMatMul },
     fromCpu('UnsortedSegmentSum', 'missing'),
     fromCpu('Conv3DBackpropInputV2', 'wrong'),
     fromCpu('Conv3DBackpropFilterV2', 'wrong'),
@@ -62,8 +65,8 @@ function isKernelFixSet(name: string): name is KernelFixSet {
 /** Gradients tfjs-core lacks for every backend. */
 const MISSING_GRADIENTS: readonly tf.GradConfig[] = [conv3dBackpropInputGradient];
 
-/** Gradients tfjs-core 4.22 computes wrongly (cumsum) or far more slowly than needed (batch norm) on every backend: replaced. */
-const REPLACED_GRADIENTS: readonly tf.GradConfig[] = [cumsumGradient, batchNormGradient];
+/** Gradients tfjs-core 4.22 computes wrongly (cumsum) or far more slowly than needed (batch norm, tile) on every backend: replaced. */
+const REPLACED_GRADIENTS: readonly tf.GradConfig[] = [cumsumGradient, batchNormGradient, tileGradient];
 
 const installed = new Map<string, tf.KernelFunc>();
 
