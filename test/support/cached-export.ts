@@ -51,7 +51,8 @@ export async function cachedKerasFiles(modelsFile: string, factories: readonly s
     const module = path.basename(modelsFile, '.py');
     await execa(resolvePython(), [script, '--path', path.dirname(modelsFile), '--out-dir', dir, ...stale.map((f) => `${module}:${f}`)], {
       env: { TF_CPP_MIN_LOG_LEVEL: '3' },
-      stdout: 'inherit',
+      // Its progress lines are diagnostics: to our stderr, so that a caller's stdout (the bench's table) stays its own.
+      stdout: 2,
       stderr: 'pipe',
     });
     for (const f of stale) await writeFile(`${files.get(f)}.stamp`, stamp);
