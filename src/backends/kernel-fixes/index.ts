@@ -10,7 +10,6 @@ import { maxPoolGrad } from './max-pool-grad-composed.js';
 import { cumsumGradient } from './cumsum-gradient.js';
 import { hostKernel, type HostCompute } from './host-kernel.js';
 import { resizeNearestNeighborGrad } from './resize-nearest-neighbor-grad.js';
-import { tileGradient } from './tile-gradient.js';
 
 /** A kernel keras-bridge installs on a backend, and why (docs/wasm-kernels.md). */
 export interface KernelFix {
@@ -65,8 +64,8 @@ function isKernelFixSet(name: string): name is KernelFixSet {
 /** Gradients tfjs-core lacks for every backend. */
 const MISSING_GRADIENTS: readonly tf.GradConfig[] = [conv3dBackpropInputGradient];
 
-/** Gradients tfjs-core 4.22 computes wrongly (cumsum) or far more slowly than needed (batch norm, tile) on every backend: replaced. */
-const REPLACED_GRADIENTS: readonly tf.GradConfig[] = [cumsumGradient, batchNormGradient, tileGradient];
+/** Gradients tfjs-core 4.22 computes wrongly (cumsum) or far more slowly than needed (batch norm) on every backend: replaced. */
+const REPLACED_GRADIENTS: readonly tf.GradConfig[] = [cumsumGradient, batchNormGradient];
 
 const installed = new Map<string, tf.KernelFunc>();
 
