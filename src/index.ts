@@ -4,12 +4,13 @@ export { registerActivation, findCustomActivation } from './registry/custom-acti
 export type { CustomLayerClass, CustomLayerRegistration } from './registry/custom-layer-registry.js';
 export { registerTranslator, registerModuleTranslator, findTranslator, translatedKerasClasses, translatedModuleClasses } from './convert/translator-registry.js';
 export type { LayerTranslator, TfjsLayerConfig } from './convert/translator-registry.js';
-export { convertKerasModel, toModelArtifacts } from './convert/convert-model.js';
-export type { ConvertedModel } from './convert/convert-model.js';
+export { convertKerasModel, planConversion, materializeConversion, toModelArtifacts } from './convert/convert-model.js';
+export type { ConvertedModel, PlannedConversion } from './convert/convert-model.js';
+export type { WeightData } from './convert/weight-data.js';
 export type { ConversionReport, FieldNote, LayerConversion } from './convert/conversion-report.js';
 export { weightsFromBundle } from './convert/weight-source.js';
 export { loadBundle } from './keras/bundle.js';
-export { readKerasModelFile } from './keras/keras-file/read-model-file.js';
+export { readKerasModelFile, openKerasModelFile } from './keras/keras-file/read-model-file.js';
 export type { ReadModelFileOptions } from './keras/keras-file/read-model-file.js';
 export { DEFAULT_ARCHIVE_LIMITS } from './keras/keras-file/zip/archive-limits.js';
 export type { ArchiveLimits } from './keras/keras-file/zip/archive-limits.js';

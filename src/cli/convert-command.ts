@@ -1,6 +1,6 @@
 import { EXIT } from '../exit-codes.js';
 import { parseRoutesFlag } from './routes-flag.js';
-import { convertSource } from '../convert/convert-bundle.js';
+import { planSource } from '../convert/convert-bundle.js';
 import { formatConversionReport } from '../report/conversion-table.js';
 import { CONVERSION_OUTPUT, writeModelDirectory } from '../tfjs-io/model-directory.js';
 import { refuseUnsafeOutput } from '../tfjs-io/output-directory.js';
@@ -55,12 +55,17 @@ export const convertCommand: Command = {
     refuseUnsafeOutput(outDir, CONVERSION_OUTPUT, [modelPath]);
     const limits = parseArchiveLimitFlags(args, 'convert');
     await loadCustomLayerModules(listFlag(args, 'custom-layers'));
-    const model = await readModelInput(modelPath, { limits });
-    const routes = parseRoutesFlag(stringFlag(args, 'routes'));
-    const converted = await convertSource(model, { routes, refuseNonFiniteWeights: args.values['refuse-non-finite-weights'] === true });
-    const files = await writeModelDirectory(outDir, converted, { inputs: [modelPath] });
-    if (args.values['json']) process.stdout.write(JSON.stringify(converted.report, null, 2) + '\n');
-    else process.stdout.write(`${formatConversionReport(converted.report)}\nwrote ${outDir}: ${files.join(', ')}\n`);
+    const model = await readModelInput(modelPath, { limits, lazyWeights: true });
+    try {
+      const routes = parseRoutesFlag(stringFlag(args, 'routes'));
+      const planned = await planSource(model, { routes, refuseNonFiniteWeights: args.values['refuse-non-finite-weights'] === true });
+      // The weights go from the model file to the shards one at a time.
+      const { files, report } = await writeModelDirectory(outDir, planned, { inputs: [modelPath] });
+      if (args.values['json']) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
+      else process.stdout.write(`${formatConversionReport(report)}\nwrote ${outDir}: ${files.join(', ')}\n`);
+    } finally {
+      await model.close?.();
+    }
     return EXIT.ok;
   },
 };

@@ -1,4 +1,4 @@
-import type { NonFiniteWeight } from './assign-weights.js';
+import type { NonFiniteWeight } from './weight-values.js';
 /** What the converter did to one config field, so that nothing is dropped silently. */
 export interface FieldNote {
   field: string;

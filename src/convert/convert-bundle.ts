@@ -1,9 +1,9 @@
 import type { Bundle } from '../keras/bundle.js';
 import type { BundleManifest } from '../keras/bundle-manifest.js';
 import type { KerasObject } from '../keras/keras-object.js';
-import { convertKerasModel, type ConvertedModel } from './convert-model.js';
+import { materializeConversion, planConversion, type ConvertedModel, type PlannedConversion } from './convert-model.js';
 import { routeInputs, type RouteName } from './route-inputs.js';
-import { weightsFromBundle, type SourceWeight } from './weight-source.js';
+import { weightsFromBundle, weightsFromBundleFile, type SourceWeight } from './weight-source.js';
 
 /** What a conversion reads: a bundle's model, or a .keras/.h5 file's. */
 export interface ConversionSource {
@@ -15,6 +15,8 @@ export interface ConversionSource {
   manifest?: BundleManifest;
   /** A bundle's graphs.bin (route 3's graph constants). */
   graphBytes?: Uint8Array;
+  /** Ends reading weights from the model file (a source opened with lazy weights); safe to call twice. */
+  close?(): Promise<void>;
 }
 
 export interface ConvertSourceOptions {
@@ -22,6 +24,12 @@ export interface ConvertSourceOptions {
   routes?: readonly RouteName[];
   /** Exit 2 on NaN/Inf weights instead of warning (convert --refuse-non-finite-weights). */
   refuseNonFiniteWeights?: boolean;
+}
+
+/** A bundle loaded without its weights (loadBundle's `weights: false`) as a conversion source that reads them when written; close it. */
+export async function lazyBundleSource(bundle: Bundle): Promise<ConversionSource> {
+  const { weights, close } = await weightsFromBundleFile(bundle);
+  return { ...bundleSource(bundle), weights, close };
 }
 
 /** A bundle as a conversion source. */
@@ -37,7 +45,12 @@ export function bundleSource(bundle: Bundle): ConversionSource {
 
 /** The one way convert, demo and parity turn a source into a tfjs model, with the custom-layer routes its bundle records. */
 export async function convertSource(input: ConversionSource, options: ConvertSourceOptions = {}): Promise<ConvertedModel> {
-  return convertKerasModel(input.modelConfig, input.weights, input.source, {
+  return materializeConversion(await planSource(input, options));
+}
+
+/** convertSource without reading the weights: writeModelDirectory streams them from the source. */
+export async function planSource(input: ConversionSource, options: ConvertSourceOptions = {}): Promise<PlannedConversion> {
+  return planConversion(input.modelConfig, input.weights, input.source, {
     ...(await routeInputs(input.manifest, input.graphBytes, options.routes)),
     fromFile: !input.manifest,
     ...(options.refuseNonFiniteWeights ? { refuseNonFiniteWeights: true } : {}),

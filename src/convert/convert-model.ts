@@ -4,12 +4,13 @@ import type { RetraceRecord } from '../keras/bundle-manifest.js';
 import type { GraphFallback } from './graph-fallback-translation.js';
 import type { TranslatedLayers } from './translated-layers.js';
 import type { KerasObject } from '../keras/keras-object.js';
-import { assignWeights } from './assign-weights.js';
+import { planWeights, type WeightPlan } from './weight-plan.js';
+import { streamWeights, type WeightChecks } from './weight-stream.js';
 import type { ConversionReport, FieldNote } from './conversion-report.js';
 import { checkCustomLayersRegistered } from './missing-custom-layers.js';
-import { constraintWarnings } from './weight-constraints.js';
 import { refuseCodeInConfig } from './code-carrying-objects.js';
 import { withWeightBudget } from './weight-budget.js';
+import { withoutInitializers } from './skip-initializers.js';
 import { checkTopologyGraph } from './topology-graph-check.js';
 import { translateModel, type TfjsTopology } from './translate-model.js';
 import type { SourceWeight } from './weight-source.js';
@@ -22,6 +23,22 @@ export interface ConvertedModel {
   report: ConversionReport;
   /** Generated TypeScript and custom-layers.js, for the model directory. */
   translated?: TranslatedLayers;
+}
+
+/**
+ * A conversion whose weights are paired and checked against what the source declares, but not yet
+ * read: writeModelDirectory streams them from the model file to the shards, and
+ * materializeConversion reads them into memory. `report` lacks what reading the values finds
+ * (constraint warnings, non-finite weights) until then.
+ */
+export interface PlannedConversion {
+  topology: TfjsTopology;
+  weightSpecs: tf.io.WeightsManifestEntry[];
+  weights: WeightPlan;
+  report: ConversionReport;
+  translated?: TranslatedLayers;
+  /** Refuse NaN/Inf weights when they are read (ConvertOptions.refuseNonFiniteWeights). */
+  refuseNonFiniteWeights: boolean;
 }
 
 export interface ConvertOptions {
@@ -42,9 +59,9 @@ export interface ConvertOptions {
 export const TFJS_SHARD_BYTES = 4 * 1024 * 1024;
 
 /**
- * Keras 3 config + weights → tfjs-layers topology + weights. The topology is instantiated with
- * tfjs itself, so that every layer is known to load and its weight names and shapes come from
- * tfjs rather than from guesses.
+ * Keras 3 config + weights → tfjs-layers topology + weights, in memory. The topology is
+ * instantiated with tfjs itself, so that every layer is known to load and its weight names and
+ * shapes come from tfjs rather than from guesses.
  */
 export async function convertKerasModel(
   modelConfig: KerasObject,
@@ -52,6 +69,45 @@ export async function convertKerasModel(
   source: string,
   options: ConvertOptions = {},
 ): Promise<ConvertedModel> {
+  return materializeConversion(await planConversion(modelConfig, weights, source, options));
+}
+
+/** The weights' values read into one buffer, in shard order, and the report completed with what they hold. */
+export async function materializeConversion(plan: PlannedConversion): Promise<ConvertedModel> {
+  const weightData = new Uint8Array(plan.weights.byteLength);
+  let offset = 0;
+  const checks = await streamWeights(plan.weights, (bytes) => {
+    weightData.set(bytes, offset);
+    offset += bytes.length;
+  }, { refuseNonFinite: plan.refuseNonFiniteWeights });
+  return {
+    topology: plan.topology,
+    ...(plan.translated ? { translated: plan.translated } : {}),
+    weightSpecs: plan.weightSpecs,
+    weightData,
+    report: completedReport(plan.report, checks),
+  };
+}
+
+/** The report with what reading the weights found. */
+export function completedReport(report: ConversionReport, checks: WeightChecks): ConversionReport {
+  return {
+    ...report,
+    constraintWarnings: checks.constraintWarnings,
+    ...(checks.nonFinite.length > 0 ? { nonFiniteWeights: checks.nonFinite } : {}),
+  };
+}
+
+/**
+ * Everything a conversion decides before reading a weight's value: the topology, built with tfjs
+ * (its variables left uninitialized), and each tfjs weight paired with its Keras weight.
+ */
+export async function planConversion(
+  modelConfig: KerasObject,
+  weights: SourceWeight[],
+  source: string,
+  options: ConvertOptions = {},
+): Promise<PlannedConversion> {
   refuseCodeInConfig(modelConfig, source);
   const translatedClasses = new Set(options.translated?.classes.map((c) => c.className) ?? []);
   try {
@@ -63,7 +119,7 @@ export async function convertKerasModel(
     const named = [...translatedClasses].filter((c) => e.message.includes(c));
     const failed = named.length > 0 ? named : [...translatedClasses];
     const remaining = new Set([...translatedClasses].filter((c) => !failed.includes(c)));
-    let converted: ConvertedModel;
+    let converted: PlannedConversion;
     try {
       converted = await convertWith(modelConfig, weights, source, options, remaining);
     } catch {
@@ -87,7 +143,7 @@ async function convertWith(
   source: string,
   options: ConvertOptions,
   translatedClasses: ReadonlySet<string>,
-): Promise<ConvertedModel> {
+): Promise<PlannedConversion> {
   checkCustomLayersRegistered(modelConfig, source, options.retraces, options.graphs, translatedClasses, options.translationGaps, options.fromFile);
   const { topology, report } = translateModel(modelConfig, source, {
     retraces: options.retraces,
@@ -96,25 +152,25 @@ async function convertWith(
     ...(options.translated ? { subLayerNames: options.translated.subLayerNames } : {}),
   });
   checkTopologyGraph(topology, source);
-  const fileWeightBytes = weights.reduce((n, w) => n + w.bytes.length, 0);
-  const model = await withWeightBudget(fileWeightBytes, source, () => instantiate(topology, source));
+  const fileWeightBytes = weights.reduce((n, w) => n + w.data.byteLength, 0);
+  const model = await withWeightBudget(fileWeightBytes, source, () => withoutInitializers(() => instantiate(topology, source)));
   try {
-    const assigned = assignWeights(model, weights, source, { refuseNonFinite: options.refuseNonFiniteWeights ?? false });
+    const plan = planWeights(model, weights, source);
     return {
       topology,
       ...(options.translated ? { translated: options.translated } : {}),
-      weightSpecs: assigned.specs,
-      weightData: assigned.data,
+      weightSpecs: plan.weights.map((w) => w.spec),
+      weights: plan,
+      refuseNonFiniteWeights: options.refuseNonFiniteWeights ?? false,
       report: {
         ...report,
-        modelNotes: [...report.modelNotes, ...assigned.notes],
+        modelNotes: [...report.modelNotes, ...plan.notes],
         weights: {
-          count: assigned.specs.length,
-          bytes: assigned.data.length,
-          shards: Math.max(1, Math.ceil(assigned.data.length / TFJS_SHARD_BYTES)),
+          count: plan.weights.length,
+          bytes: plan.byteLength,
+          shards: Math.max(1, Math.ceil(plan.byteLength / TFJS_SHARD_BYTES)),
         },
-        constraintWarnings: constraintWarnings(assigned.paired),
-        ...(assigned.nonFinite.length > 0 ? { nonFiniteWeights: assigned.nonFinite } : {}),
+        constraintWarnings: [],
       },
     };
   } finally {

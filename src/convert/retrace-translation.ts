@@ -32,7 +32,7 @@ const TFJS_DTYPES = new Set(['float32', 'int32', 'bool']);
  * (layer-isolated mode) as it does any layer, and its weights stay grouped under it as in the
  * bundle. Sub-layer nodes are renamed to their weights' Keras path (`block/dense`) and the weights
  * node to the layer's own (`block`), so that tfjs names every weight by its Keras path and
- * assign-weights pairs them by name.
+ * weight-plan.ts pairs them by name.
  */
 export function translateRetracedLayer(layer: KerasObject, context: TranslationContext, trace: TracedLayer): TfjsLayerConfig {
   const config = structuredClone(trace.config) as { name?: string; layers: Array<Record<string, unknown>>; input_layers: unknown; output_layers: unknown };

@@ -1,5 +1,7 @@
+import { InputError } from '../errors.js';
 import type { Bundle } from '../keras/bundle.js';
 import type { BundleDtype } from '../keras/bundle-manifest.js';
+import { inMemory, type InMemoryWeightData, type WeightData } from './weight-data.js';
 
 /** One Keras weight and its raw little-endian bytes, wherever it was read from. */
 export interface SourceWeight {
@@ -10,7 +12,8 @@ export interface SourceWeight {
   path: string;
   shape: number[];
   dtype: BundleDtype;
-  bytes: Uint8Array;
+  /** Its raw little-endian bytes, in memory or read when needed (weight-data.ts). */
+  data: WeightData;
   /**
    * Set when the source does not give the weight's place in Keras's `layer.weights` (a .keras
    * file's custom layer holding weights in sub-layers; `index` is then only the file's order): the
@@ -20,7 +23,10 @@ export interface SourceWeight {
   owner?: { path: string; position: number };
 }
 
-export function weightsFromBundle(bundle: Bundle): SourceWeight[] {
+/** A weight whose bytes are in memory. */
+export type LoadedWeight = SourceWeight & { data: InMemoryWeightData };
+
+export function weightsFromBundle(bundle: Bundle): LoadedWeight[] {
   return bundle.manifest.weights.map((w) => ({
     layer: w.layer,
     index: w.index,
@@ -28,6 +34,33 @@ export function weightsFromBundle(bundle: Bundle): SourceWeight[] {
     path: w.path,
     shape: w.shape,
     dtype: w.dtype,
-    bytes: bundle.weightBytes.subarray(w.offset, w.offset + w.byte_length),
+    data: inMemory(bundle.weightBytes.subarray(w.offset, w.offset + w.byte_length)),
   }));
+}
+
+/**
+ * A bundle loaded without its weights (loadBundle's `weights: false`): each weight is read from
+ * weights.bin when the converter writes it, until `close`.
+ */
+export async function weightsFromBundleFile(bundle: Bundle): Promise<{ weights: SourceWeight[]; close(): Promise<void> }> {
+  const { open } = await import('node:fs/promises');
+  const handle = await open(bundle.weightsPath, 'r').catch((e: NodeJS.ErrnoException) => {
+    throw new InputError(`${bundle.weightsPath}: cannot read (${e.code ?? e.message}). Is this a complete bundle?`);
+  });
+  const read = async (offset: number, length: number, what: string): Promise<Uint8Array> => {
+    const bytes = new Uint8Array(length);
+    const { bytesRead } = await handle.read(bytes, 0, length, offset);
+    if (bytesRead !== length) throw new InputError(`${bundle.weightsPath}: ${what} ends at byte ${offset + length}, past the end of the file. The file is truncated.`);
+    return bytes;
+  };
+  const weights = bundle.manifest.weights.map((w) => ({
+    layer: w.layer,
+    index: w.index,
+    name: w.name,
+    path: w.path,
+    shape: w.shape,
+    dtype: w.dtype,
+    data: { byteLength: w.byte_length, read: () => read(w.offset, w.byte_length, `weight '${w.path}'`) },
+  }));
+  return { weights, close: () => handle.close() };
 }

@@ -1,4 +1,4 @@
-import type { NonFiniteWeight } from '../convert/assign-weights.js';
+import type { NonFiniteWeight } from '../convert/weight-values.js';
 import type { TranslationGapRecord } from '../keras/bundle-manifest.js';
 import type { ConstraintWarning, FieldNote } from '../convert/conversion-report.js';
 import type { ClassSource, PythonOnlyFinding } from '../keras/bundle-manifest.js';

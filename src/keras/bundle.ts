@@ -19,7 +19,9 @@ export interface Bundle {
   dir: string;
   manifest: BundleManifest;
   modelConfig: KerasObject;
+  /** weights.bin; empty when loaded with `weights: false` (then read from weightsPath). */
   weightBytes: Uint8Array;
+  weightsPath: string;
   goldenBytes: Uint8Array;
   /** graphs.bin: the constants of the custom layers' traced graphs (route 3); empty when there is none. */
   graphBytes: Uint8Array;
@@ -43,6 +45,12 @@ export interface LoadBundleOptions {
    * peak memory. Without them, goldenBytes is empty and no golden may be read.
    */
   goldens?: boolean;
+  /**
+   * Read weights.bin (default true). Without it, weightBytes is empty and the converter reads each
+   * weight from weightsPath when it writes it (bundleSource's lazyWeights); its locations are still
+   * checked against the file's size.
+   */
+  weights?: boolean;
 }
 
 /**
@@ -69,23 +77,24 @@ export async function loadBundle(dir: string, options: LoadBundleOptions = {}): 
   );
   const weightsPath = path.join(resolved, 'weights.bin');
   const goldensPath = path.join(resolved, manifest.goldens.file);
-  const weightBytes = await readBinary(weightsPath);
-  checkLocations(weightsPath, weightBytes, manifest.weights, (w) => `weight '${w.path}'`);
+  const weightBytes = options.weights === false ? new Uint8Array() : await readBinary(weightsPath);
+  const weightsSize = options.weights === false ? await fileSize(stat, weightsPath) : weightBytes.length;
+  checkLocations(weightsPath, weightsSize, manifest.weights, (w) => `weight '${w.path}'`);
   const goldenBytes = options.goldens === false ? new Uint8Array() : await readBinary(goldensPath);
   if (options.goldens !== false) {
-    checkLocations(goldensPath, goldenBytes, manifest.goldens.tensors, describeGolden);
-    checkLocations(goldensPath, goldenBytes, trainingGoldens(manifest), (g) => `training-mode ${describeGolden(g)}`);
-    checkLocations(goldensPath, goldenBytes, randomDraws(manifest), (d) => `random draw ${d.index} of layer '${d.layer_path.join('/')}' (call ${d.call})`);
-    checkLocations(goldensPath, goldenBytes, trainedWeightGoldens(manifest), describeGolden);
+    checkLocations(goldensPath, goldenBytes.length, manifest.goldens.tensors, describeGolden);
+    checkLocations(goldensPath, goldenBytes.length, trainingGoldens(manifest), (g) => `training-mode ${describeGolden(g)}`);
+    checkLocations(goldensPath, goldenBytes.length, randomDraws(manifest), (d) => `random draw ${d.index} of layer '${d.layer_path.join('/')}' (call ${d.call})`);
+    checkLocations(goldensPath, goldenBytes.length, trainedWeightGoldens(manifest), describeGolden);
     for (const other of manifest.goldens.cases ?? []) {
-      checkLocations(goldensPath, goldenBytes, other.tensors, (g) => `${describeGolden(g)} of golden case '${other.name}'`);
+      checkLocations(goldensPath, goldenBytes.length, other.tensors, (g) => `${describeGolden(g)} of golden case '${other.name}'`);
     }
   }
   const graphConstants = (manifest.custom_layers ?? []).flatMap((c) => c.graphs ?? []).flatMap((g) => (g.status === 'traced' ? Object.values(g.graphs).flatMap((t) => t.constants) : []));
   const graphsPath = path.join(resolved, 'graphs.bin');
   const graphBytes = graphConstants.length > 0 ? await readBinary(graphsPath) : new Uint8Array();
-  checkLocations(graphsPath, graphBytes, graphConstants, (c) => `graph constant '${c.name}'`);
-  return { dir: resolved, manifest, modelConfig, weightBytes, goldenBytes, graphBytes };
+  checkLocations(graphsPath, graphBytes.length, graphConstants, (c) => `graph constant '${c.name}'`);
+  return { dir: resolved, manifest, modelConfig, weightBytes, weightsPath, goldenBytes, graphBytes };
 }
 
 export function bundleWeight(bundle: Bundle, weight: StoredWeight): PackedTensor {
@@ -165,9 +174,16 @@ async function readBinaryFile(readFile: ReadFile, file: string): Promise<Uint8Ar
   });
 }
 
+async function fileSize(stat: typeof import('node:fs/promises').stat, file: string): Promise<number> {
+  const info = await stat(file).catch((e: NodeJS.ErrnoException) => {
+    throw new InputError(`${file}: cannot read (${e.code ?? e.message}). Is this a complete bundle?`);
+  });
+  return info.size;
+}
+
 function checkLocations<T extends { shape: number[]; dtype: Parameters<typeof expectedByteLength>[1]; offset: number; byte_length: number }>(
   file: string,
-  bytes: Uint8Array,
+  size: number,
   records: readonly T[],
   describe: (record: T) => string,
 ): void {
@@ -179,10 +195,10 @@ function checkLocations<T extends { shape: number[]; dtype: Parameters<typeof ex
           `[${record.shape.join(', ')}] of ${record.dtype} needs ${expected}.`,
       );
     }
-    if (record.offset + record.byte_length > bytes.length) {
+    if (record.offset + record.byte_length > size) {
       throw new InputError(
         `${file}: ${describe(record)} ends at byte ${record.offset + record.byte_length}, past the ` +
-          `end of the file (${bytes.length} bytes). The file is truncated.`,
+          `end of the file (${size} bytes). The file is truncated.`,
       );
     }
   }

@@ -25,7 +25,7 @@ export async function evaluateInPage(modelUrl: string, args: PageEvaluateArgs): 
   const modelConfig = (await fetchJson(`${args.bundleUrl}${manifest.model.config_file}`)) as KerasObject;
   const goldenBytes = new Uint8Array(await (await fetch(`${args.bundleUrl}${manifest.goldens.file}`)).arrayBuffer());
   // The page loads weights from the converted model; evaluation reads only goldens from the bundle.
-  const bundle: Bundle = { dir: args.bundleUrl, manifest, modelConfig, weightBytes: new Uint8Array(0), goldenBytes, graphBytes: new Uint8Array(0) };
+  const bundle: Bundle = { dir: args.bundleUrl, manifest, modelConfig, weightBytes: new Uint8Array(0), weightsPath: `${args.bundleUrl}weights.bin`, goldenBytes, graphBytes: new Uint8Array(0) };
   const evaluation = await evaluateBundle(() => tf.loadLayersModel(modelUrl), bundle);
   return encodeEvaluation(evaluation);
 }

@@ -3,7 +3,10 @@ import { lstatSync, readFileSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
-import { TFJS_SHARD_BYTES, type ConvertedModel } from '../convert/convert-model.js';
+import { TFJS_SHARD_BYTES, completedReport, type ConvertedModel, type PlannedConversion } from '../convert/convert-model.js';
+import type { ConversionReport } from '../convert/conversion-report.js';
+import { streamWeights } from '../convert/weight-stream.js';
+import { ShardWriter } from './shard-writer.js';
 import { InputError } from '../errors.js';
 import { writeDirectoryAtomically } from './atomic-directory.js';
 import type { OutputPolicy } from './output-directory.js';
@@ -38,40 +41,55 @@ export function isConversionDirectory(dir: string): boolean {
   }
 }
 
+/** What writeModelDirectory wrote: the files, and the conversion report (complete once the weights were read). */
+export interface WrittenModelDirectory {
+  files: string[];
+  report: ConversionReport;
+}
+
 /**
  * Writes a standard tfjs-layers model directory: model.json (topology + weights manifest),
  * weight shards of at most 4 MB named like tfjs's own converter names them, and the
- * conversion report. Written to a temporary directory and renamed into place; an existing
- * `outDir` is replaced only if it is an earlier conversion (CONVERSION_OUTPUT), and never when it
- * is or contains one of `inputs`.
+ * conversion report. A planned conversion's weights are streamed from the model file into the
+ * shards one at a time (the report, written last, completed with what their values held); a
+ * converted one's are written from memory. Written to a temporary directory and renamed into
+ * place; an existing `outDir` is replaced only if it is an earlier conversion (CONVERSION_OUTPUT),
+ * and never when it is or contains one of `inputs`.
  */
-export async function writeModelDirectory(outDir: string, converted: ConvertedModel, options: { inputs?: readonly string[] } = {}): Promise<string[]> {
-  const shards = splitIntoShards(converted.weightData, TFJS_SHARD_BYTES);
-  const paths = shards.map((_, i) => `group1-shard${i + 1}of${shards.length}.bin`);
-  const modelJson: tf.io.ModelJSON = {
-    modelTopology: converted.topology as unknown as tf.io.ModelJSON['modelTopology'],
-    format: 'layers-model',
-    generatedBy: 'keras-bridge',
-    convertedBy: 'keras-bridge 0.1.0',
-    weightsManifest: [{ paths, weights: converted.weightSpecs }],
-  };
-  let generated: string[] = [];
+export async function writeModelDirectory(
+  outDir: string,
+  conversion: ConvertedModel | PlannedConversion,
+  options: { inputs?: readonly string[] } = {},
+): Promise<WrittenModelDirectory> {
+  const totalBytes = 'weightData' in conversion ? conversion.weightData.length : conversion.weights.byteLength;
+  let report = conversion.report;
+  let files: string[] = [];
   await writeDirectoryAtomically(outDir, async (tmp) => {
+    const shards = new ShardWriter(tmp, totalBytes, TFJS_SHARD_BYTES);
+    const modelJson: tf.io.ModelJSON = {
+      modelTopology: conversion.topology as unknown as tf.io.ModelJSON['modelTopology'],
+      format: 'layers-model',
+      generatedBy: 'keras-bridge',
+      convertedBy: 'keras-bridge 0.1.0',
+      weightsManifest: [{ paths: shards.paths, weights: conversion.weightSpecs }],
+    };
     await writeFile(path.join(tmp, MODEL_JSON), JSON.stringify(modelJson, null, 2) + '\n');
-    await Promise.all(shards.map((shard, i) => writeFile(path.join(tmp, paths[i]!), shard)));
-    await writeFile(path.join(tmp, CONVERSION_REPORT_JSON), JSON.stringify(converted.report, null, 2) + '\n');
-    generated = converted.translated ? await writeTranslatedLayers(tmp, converted.translated) : [];
+    try {
+      if ('weightData' in conversion) {
+        await shards.write(conversion.weightData);
+      } else {
+        const checks = await streamWeights(conversion.weights, (bytes) => shards.write(bytes), { refuseNonFinite: conversion.refuseNonFiniteWeights });
+        report = completedReport(conversion.report, checks);
+      }
+      await shards.finish();
+    } finally {
+      await shards.abort();
+    }
+    await writeFile(path.join(tmp, CONVERSION_REPORT_JSON), JSON.stringify(report, null, 2) + '\n');
+    const generated = conversion.translated ? await writeTranslatedLayers(tmp, conversion.translated) : [];
+    files = [MODEL_JSON, ...shards.paths, CONVERSION_REPORT_JSON, ...generated];
   }, { policy: CONVERSION_OUTPUT, ...options });
-  return [MODEL_JSON, ...paths, CONVERSION_REPORT_JSON, ...generated];
-}
-
-function splitIntoShards(data: Uint8Array, shardBytes: number): Uint8Array[] {
-  if (data.length === 0) return [data];
-  const shards: Uint8Array[] = [];
-  for (let offset = 0; offset < data.length; offset += shardBytes) {
-    shards.push(data.subarray(offset, offset + shardBytes));
-  }
-  return shards;
+  return { files, report };
 }
 
 /**

@@ -112,7 +112,7 @@ describe('keras.applications: every family from its .keras file and from a bundl
 
       // 1. What the file says, against what Keras listed when exporting the bundle.
       const file = await readKerasModelFile(files.get(factory)!);
-      const read = file.weights.map((w) => ({ layer: w.layer, index: w.index, shape: w.shape, dtype: w.dtype, sha256: sha256(w.bytes) }));
+      const read = file.weights.map((w) => ({ layer: w.layer, index: w.index, shape: w.shape, dtype: w.dtype, sha256: sha256(w.data.bytes) }));
       const listed = bundle.manifest.weights.map((w) => ({
         layer: w.layer,
         index: w.index,

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { convertKerasModel, toModelArtifacts } from '../../src/convert/convert-model.js';
-import { constraintWarnings } from '../../src/convert/weight-constraints.js';
+import { constraintWarning } from '../../src/convert/weight-constraints.js';
 import { weightsFromBundle } from '../../src/convert/weight-source.js';
 import { loadBundle } from '../../src/keras/bundle.js';
 import { checkBundleParity } from '../../src/parity/check-parity.js';
@@ -31,7 +31,7 @@ describe('weights that break their own constraint', () => {
       ['non_neg', 'non_neg/kernel', 'NonNeg'],
       ['max_norm', 'max_norm/kernel', 'MaxNorm {maxValue: 1, axis: 0}'],
     ]);
-    const kernel = new Float32Array(Uint8Array.prototype.slice.call(weights.find((w) => w.path === 'non_neg/kernel')!.bytes).buffer);
+    const kernel = new Float32Array(Uint8Array.prototype.slice.call(weights.find((w) => w.path === 'non_neg/kernel')!.data.bytes).buffer);
     const negatives = kernel.filter((v) => v < 0);
     assert.equal(warnings[0]!.changedElements, negatives.length);
     assert.equal(warnings[0]!.maxChange, Math.max(...negatives.map(Math.abs)));
@@ -66,10 +66,10 @@ describe('weights that break their own constraint', () => {
   it("checks a custom layer's own weight constraint (add_weight's, as its TypeScript twin declares it)", () => {
     const layer = new Gain({ name: 'gain' });
     layer.build([null, 4]);
-    const keras = (values: number[]) => ({ layer: 'gain', index: 0, name: 'gain', path: 'gain/gain', shape: [4], dtype: 'float32' as const, bytes: new Uint8Array(new Float32Array(values).buffer) });
     const [tfjs] = layer.weights;
-    assert.deepEqual(constraintWarnings([{ layer: 'gain', tfjs: tfjs!, keras: keras([1, 0, 2, 3]) }]), []);
-    const [warning] = constraintWarnings([{ layer: 'gain', tfjs: tfjs!, keras: keras([1, -0.25, 2, -3e-7]) }]);
+    const check = (values: number[]) => constraintWarning({ layer: 'gain', weight: 'gain/gain', constraint: tfjs!.constraint!, shape: [4], values: new Float32Array(values) });
+    assert.equal(check([1, 0, 2, 3]), undefined);
+    const warning = check([1, -0.25, 2, -3e-7]);
     // -3e-7 is within float32's tolerance of 0: one element counts, the largest change is 0.25.
     assert.deepEqual([warning!.changedElements, warning!.maxChange], [1, 0.25]);
     tfjs!.dispose();

@@ -8,6 +8,7 @@ import { probeBackend } from '../../src/backends/index.js';
 import { translateLayer } from '../../src/convert/translate-layer.js';
 import { kerasPositions, positionsByOwner } from '../../src/convert/weight-pairing.js';
 import type { SourceWeight } from '../../src/convert/weight-source.js';
+import { inMemory } from '../../src/convert/weight-data.js';
 import { WeightMismatchError } from '../../src/errors.js';
 import { checkBundleParity } from '../../src/parity/check-parity.js';
 import { cachedExport } from '../support/cached-export.js';
@@ -105,7 +106,7 @@ describe('custom layers as users write them', function () {
 
   it('sub-layer weights of a .keras file that names cannot pair are refused, naming the layer and the mismatch', () => {
     const owned = (owner: string, position: number): SourceWeight =>
-      ({ layer: 'block', index: 0, name: 'w', path: `layers/gain_block/${owner}/vars/${position}`, shape: [4], dtype: 'float32', bytes: new Uint8Array(16), owner: { path: `block/${owner}`, position } });
+      ({ layer: 'block', index: 0, name: 'w', path: `layers/gain_block/${owner}/vars/${position}`, shape: [4], dtype: 'float32', data: inMemory(new Uint8Array(16)), owner: { path: `block/${owner}`, position } });
     const keras = [owned('proj', 0), owned('proj', 1), owned('inner', 0), owned('inner', 1), owned('inner', 2)];
     // tfjs order: trainable first (inner's gain last); the file's: sorted by attribute.
     assert.deepEqual(positionsByOwner(['block/proj/kernel', 'block/proj/bias', 'block/inner/kernel', 'block/inner/bias', 'block/inner/gain'], keras, 'block', 'm.keras'), [0, 1, 2, 3, 4]);
@@ -151,11 +152,11 @@ describe('custom layers as users write them', function () {
         return [...this.a.trainableWeights, ...this.b.trainableWeights];
       }
     }
-    const { assignWeights } = await import('../../src/convert/assign-weights.js');
+    const { planWeights } = await import('../../src/convert/weight-plan.js');
     const input = tf.input({ shape: [4] });
     const model = tf.model({ inputs: input, outputs: new FlatBlock({ name: 'block' }).apply(input) as tf.SymbolicTensor });
-    const weights = model.layers[1]!.weights.map((w, index) => ({ layer: 'block', index, name: 'w', path: `block/w${index}`, shape: w.shape as number[], dtype: 'float32' as const, bytes: new Uint8Array(4 * w.shape.reduce((a, b) => a! * b!, 1)!) }));
-    assert.throws(() => assignWeights(model, weights, 'model.keras.json'), /layer 'block' \(GainBlock\): its tfjs implementation creates two weights named 'block\/kernel'.*subLayer.apply\(tf.input/);
+    const weights = model.layers[1]!.weights.map((w, index) => ({ layer: 'block', index, name: 'w', path: `block/w${index}`, shape: w.shape as number[], dtype: 'float32' as const, data: inMemory(new Uint8Array(4 * w.shape.reduce((a, b) => a! * b!, 1)!)) }));
+    assert.throws(() => planWeights(model, weights, 'model.keras.json'), /layer 'block' \(GainBlock\): its tfjs implementation creates two weights named 'block\/kernel'.*subLayer.apply\(tf.input/);
     model.dispose();
   });
 });

@@ -57,13 +57,13 @@ describe('reading .keras and .h5 model files without Python', () => {
       // A custom layer's sub-layer order is not in the file: its weights carry their owner instead
       // (the Keras path of the sub-layer holding them), and their index is only the file's order.
       const ordered = (w: { layer: string; index: number }) => !model.weights.some((o) => o.layer === w.layer && o.owner);
-      const actual = model.weights.map((w) => ({ layer: w.layer, index: ordered(w) ? w.index : -1, shape: w.shape, dtype: w.dtype, sha256: sha256(w.bytes) }));
+      const actual = model.weights.map((w) => ({ layer: w.layer, index: ordered(w) ? w.index : -1, shape: w.shape, dtype: w.dtype, sha256: sha256(w.data.bytes) }));
       const wanted = expected.weights.map((w) => ({ layer: w.layer, index: ordered(w) ? w.index : -1, shape: w.shape, dtype: w.dtype, sha256: w.sha256 }));
       const key = (w: { layer: string; index: number; sha256: string }) => (w.index >= 0 ? '' : `${w.layer} ${w.sha256}`);
       const byLayerThenOwned = <W extends { layer: string; index: number; sha256: string }>(list: W[]) => list.map((w, i) => ({ w, i })).sort((a, b) => (a.w.layer === b.w.layer ? key(a.w).localeCompare(key(b.w)) || a.i - b.i : a.i - b.i)).map(({ w }) => w);
       assert.deepEqual(byLayerThenOwned(actual), byLayerThenOwned(wanted));
       for (const w of model.weights.filter((o) => o.owner)) {
-        const paths = expected.weights.filter((e) => e.layer === w.layer && e.sha256 === sha256(w.bytes)).map((e) => e.keras_path.slice(0, e.keras_path.lastIndexOf('/')));
+        const paths = expected.weights.filter((e) => e.layer === w.layer && e.sha256 === sha256(w.data.bytes)).map((e) => e.keras_path.slice(0, e.keras_path.lastIndexOf('/')));
         assert.ok(paths.includes(w.owner!.path), `${w.path}: owner ${w.owner!.path}, Keras paths ${paths.join(', ')}`);
       }
       // Legacy .h5 files name each weight by Keras's own weight name; .keras files by its h5 slot.

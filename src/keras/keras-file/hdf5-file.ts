@@ -1,4 +1,5 @@
-import { readFile, stat } from 'node:fs/promises';
+import { closeSync, openSync, readSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import h5wasm, { type Dataset, type File as H5File, type Group } from 'h5wasm';
 import { InputError } from '../../errors.js';
 import type { BundleDtype } from '../bundle-manifest.js';
@@ -7,11 +8,30 @@ import { DEFAULT_HDF5_LIMITS, type Hdf5Limits } from './hdf5-limits.js';
 
 export type { Dataset, Group };
 
-/** A dataset's values as raw little-endian bytes, in the bundle's dtype vocabulary. */
-export interface Hdf5Tensor {
+/** A dataset's shape and dtype, in the bundle's dtype vocabulary. */
+export interface Hdf5TensorInfo {
   shape: number[];
   dtype: BundleDtype;
+}
+
+/** A dataset's values as raw little-endian bytes. */
+export interface Hdf5Tensor extends Hdf5TensorInfo {
   bytes: Uint8Array;
+}
+
+/**
+ * What an HDF5 file is read from: bytes in memory, or a byte range of a host file (a whole .h5, or
+ * the model.weights.h5 a .keras zip stores uncompressed), read on demand and never past the range.
+ */
+export type Hdf5Content = { bytes: Uint8Array } | { path: string; start?: number; length?: number };
+
+/** An HDF5 file opened by openHdf5File, checked and read-only, until `close`. */
+export interface OpenHdf5File {
+  /** Runs `read` on the root group, with HDF5's errors as InputErrors naming the file. */
+  read<T>(read: (root: Group) => T): T;
+  /** Reads a dataset's bytes by its path in the file, with HDF5's errors as InputErrors naming `where`. */
+  readDataset(datasetPath: string, where: string): Uint8Array;
+  close(): void;
 }
 
 /** Where files are put in h5wasm's private in-memory file system, one at a time. */
@@ -61,6 +81,7 @@ interface EmscriptenFs {
   close(stream: unknown): void;
   isDir(mode: number): boolean;
   stat(path: string): { mode: number };
+  createFile(parent: string, name: string, properties: object, canRead: boolean, canWrite: boolean): unknown;
 }
 
 function tryRemove(fs: EmscriptenFs, path: string): void {
@@ -75,50 +96,144 @@ function tryRemove(fs: EmscriptenFs, path: string): void {
 /**
  * Opens an HDF5 file read-only, checks its structure (hdf5-structure.ts: no link, external storage
  * or virtual dataset, declared sizes within `limits`), hands its root group to `read`, and closes
- * it. The file is read into memory first: no temporary file is written, and HDF5 cannot reach the
- * host's files.
+ * it. HDF5 cannot reach the host's files (loadH5wasm).
  */
-export async function withHdf5File<T>(
-  content: { path: string } | { bytes: Uint8Array },
-  file: string,
-  read: (root: Group) => T,
-  limits: Hdf5Limits = DEFAULT_HDF5_LIMITS,
-): Promise<T> {
-  const module = await loadH5wasm();
-  const bytes = 'bytes' in content ? content.bytes : await readWholeFile(content.path, file, limits);
-  const fs = module.FS as unknown as EmscriptenFs;
-  const sandboxPath = `${SANDBOX_DIR}/${++openCount}.h5`;
-  const stream = fs.open(sandboxPath, 'w');
+export async function withHdf5File<T>(content: Hdf5Content, file: string, read: (root: Group) => T, limits: Hdf5Limits = DEFAULT_HDF5_LIMITS): Promise<T> {
+  const h5 = await openHdf5File(content, file, limits);
   try {
-    // canOwn: the in-memory file takes the bytes as they are, without a copy.
-    fs.write(stream, bytes, 0, bytes.length, 0, true);
+    return h5.read(read);
   } finally {
-    fs.close(stream);
-  }
-  try {
-    const h5 = openReadOnly(sandboxPath, file);
-    try {
-      checkHdf5Structure(h5, file, bytes.length, limits);
-      return read(h5);
-    } finally {
-      h5.close();
-    }
-  } catch (e) {
-    // HDF5 reads lazily: damage past the superblock surfaces on first access (or on close), as an
-    // HDF5 error or as a trap of its WebAssembly build reading out of bounds.
-    if (e instanceof WebAssembly.RuntimeError) trapped = true;
-    throw isHdf5LibraryError(e) ? new InputError(`${file}: damaged HDF5 file (${hdf5Reason(e)}).`) : e;
-  } finally {
-    fs.unlink(sandboxPath);
+    h5.close();
   }
 }
 
-async function readWholeFile(hostPath: string, file: string, limits: Hdf5Limits): Promise<Uint8Array> {
-  const size = (await stat(hostPath).catch(() => undefined))?.size ?? 0;
-  if (size > limits.maxTotalBytes) {
-    throw new InputError(`${file}: ${size} bytes, more than the ${limits.maxTotalBytes}-byte limit on an HDF5 model file (raise with --max-uncompressed-bytes).`);
+/**
+ * Opens an HDF5 file as withHdf5File does, and keeps it open: a converter reads its datasets one
+ * at a time as it writes them. Bytes are put in h5wasm's in-memory file system as they are (no
+ * copy); a host file's range is given to HDF5 as a file of its own whose reads go to the host file
+ * within the range (rangeFile), so that only the parts HDF5 reads are ever in memory.
+ */
+export async function openHdf5File(content: Hdf5Content, file: string, limits: Hdf5Limits = DEFAULT_HDF5_LIMITS): Promise<OpenHdf5File> {
+  const module = await loadH5wasm();
+  const fs = module.FS as unknown as EmscriptenFs;
+  const sandboxPath = `${SANDBOX_DIR}/${++openCount}.h5`;
+  let size: number;
+  let release = () => {};
+  if ('bytes' in content) {
+    size = content.bytes.length;
+    const stream = fs.open(sandboxPath, 'w');
+    try {
+      // canOwn: the in-memory file takes the bytes as they are, without a copy.
+      fs.write(stream, content.bytes, 0, content.bytes.length, 0, true);
+    } finally {
+      fs.close(stream);
+    }
+  } else {
+    const range = await hostRange(content, file, limits);
+    size = range.length;
+    release = rangeFile(fs, sandboxPath, range);
   }
-  return new Uint8Array(await readFile(hostPath));
+  let h5: H5File | undefined;
+  try {
+    h5 = asInputError(file, () => {
+      const opened = openReadOnly(sandboxPath, file);
+      try {
+        checkHdf5Structure(opened, file, size, limits);
+      } catch (e) {
+        opened.close();
+        throw e;
+      }
+      return opened;
+    });
+  } finally {
+    if (!h5) {
+      fs.unlink(sandboxPath);
+      release();
+    }
+  }
+  const opened = h5;
+  return {
+    read: (read) => asInputError(file, () => read(opened)),
+    readDataset: (datasetPath, where) =>
+      asInputError(file, () => {
+        const dataset = opened.get(datasetPath);
+        if (!isDataset(dataset)) throw new InputError(`${where}: not a dataset.`);
+        return readTensor(dataset, where).bytes;
+      }),
+    close() {
+      try {
+        asInputError(file, () => opened.close());
+      } finally {
+        fs.unlink(sandboxPath);
+        release();
+      }
+    },
+  };
+}
+
+/**
+ * HDF5 reads lazily: damage past the superblock surfaces on first access (or on close), as an
+ * HDF5 error or as a trap of its WebAssembly build reading out of bounds.
+ */
+function asInputError<T>(file: string, run: () => T): T {
+  try {
+    return run();
+  } catch (e) {
+    if (e instanceof WebAssembly.RuntimeError) trapped = true;
+    throw isHdf5LibraryError(e) ? new InputError(`${file}: damaged HDF5 file (${hdf5Reason(e)}).`) : e;
+  }
+}
+
+interface HostRange {
+  fd: number;
+  start: number;
+  length: number;
+}
+
+async function hostRange(content: { path: string; start?: number; length?: number }, file: string, limits: Hdf5Limits): Promise<HostRange> {
+  const size = (await stat(content.path).catch(() => undefined))?.size;
+  if (size === undefined) throw new InputError(`${file}: cannot read.`);
+  const start = content.start ?? 0;
+  const length = content.length ?? size - start;
+  if (start < 0 || length < 0 || start + length > size) throw new InputError(`${file}: bytes ${start}-${start + length} lie outside its ${size} bytes.`);
+  if (content.start === undefined && length > limits.maxTotalBytes) {
+    throw new InputError(`${file}: ${length} bytes, more than the ${limits.maxTotalBytes}-byte limit on an HDF5 model file (raise with --max-uncompressed-bytes).`);
+  }
+  return { fd: openSync(content.path, 'r'), start, length };
+}
+
+interface FileNode {
+  usedBytes: number;
+  stream_ops: Record<string, unknown>;
+}
+
+/**
+ * A read-only file at `sandboxPath` whose bytes are the host file's `range`: HDF5's reads (pread)
+ * become reads of the host file at the same offset past `range.start`, and stop at its end, so
+ * nothing outside the range is ever read. Returns what closes the host file.
+ */
+function rangeFile(fs: EmscriptenFs, sandboxPath: string, range: HostRange): () => void {
+  const slash = sandboxPath.lastIndexOf('/');
+  const node = fs.createFile(sandboxPath.slice(0, slash), sandboxPath.slice(slash + 1), {}, true, false) as FileNode;
+  Object.defineProperty(node, 'usedBytes', { get: () => range.length });
+  node.stream_ops = {
+    ...node.stream_ops,
+    read(_stream: unknown, buffer: Uint8Array, offset: number, length: number, position: number): number {
+      if (position >= range.length) return 0;
+      const wanted = Math.min(length, range.length - position);
+      let done = 0;
+      while (done < wanted) {
+        const got = readSync(range.fd, buffer, offset + done, wanted - done, range.start + position + done);
+        if (got === 0) break; // the host file shrank under us: HDF5 sees a short read and says so
+        done += got;
+      }
+      return done;
+    },
+    write(): number {
+      throw new Error('keras-bridge opens model files read-only');
+    },
+  };
+  return () => closeSync(range.fd);
 }
 
 function openReadOnly(hostPath: string, file: string): H5File {
@@ -192,8 +307,8 @@ export function stringAttribute(group: Group, name: string, where: string): stri
   return value;
 }
 
-/** Reads a dataset's values. Keras writes float32 weights; the other dtypes a bundle knows pass too. */
-export function readTensor(dataset: Dataset, where: string): Hdf5Tensor {
+/** A dataset's shape and dtype. Keras writes float32 weights; the other dtypes a bundle knows pass too. */
+export function tensorInfo(dataset: Dataset, where: string): Hdf5TensorInfo {
   const meta = dataset.metadata;
   const dtype = tensorDtype(meta);
   if (!dtype) {
@@ -202,14 +317,23 @@ export function readTensor(dataset: Dataset, where: string): Hdf5Tensor {
   if (!meta.littleEndian && meta.size > 1) {
     throw new InputError(`${where}: big-endian data; Keras writes little-endian weights. Re-save the model with Keras.`);
   }
-  const shape = meta.shape ?? [];
+  return { shape: meta.shape ?? [], dtype };
+}
+
+/** Reads a dataset's values (tensorInfo's checks first). */
+export function readTensor(dataset: Dataset, where: string): Hdf5Tensor {
+  const { shape, dtype } = tensorInfo(dataset, where);
   const value = datasetValue(dataset, where);
   const view = ArrayBuffer.isView(value) ? value : shape.length === 0 ? scalarArray(value, dtype) : undefined;
   if (!view) throw new InputError(`${where}: dataset of shape [${shape.join(', ')}] did not read as an array of numbers.`);
   return {
     shape,
     dtype,
-    bytes: new Uint8Array(view.buffer.slice(view.byteOffset, view.byteOffset + view.byteLength)),
+    // h5wasm returns a fresh copy of the data: a view of all of it is taken as it is.
+    bytes:
+      view.byteOffset === 0 && view.byteLength === view.buffer.byteLength
+        ? new Uint8Array(view.buffer)
+        : new Uint8Array(view.buffer.slice(view.byteOffset, view.byteOffset + view.byteLength)),
   };
 }
 

@@ -1,30 +1,76 @@
 import type { SourceWeight } from '../../convert/weight-source.js';
 import type { KerasObject } from '../keras-object.js';
 import { withLayerNames } from '../layer-names.js';
-import { withHdf5File } from './hdf5-file.js';
+import { openHdf5File, type Hdf5Content, type OpenHdf5File } from './hdf5-file.js';
 import type { Hdf5Limits } from './hdf5-limits.js';
 import { layerNameTags, weightsFromKeras3H5 } from './keras3-weights.js';
-import { readLegacyH5Model, type LegacyH5Model } from './legacy-h5-model.js';
+import { readLegacyH5Model } from './legacy-h5-model.js';
 
-/** What reading a model's HDF5 part is asked to do: plain data in, plain data out (it runs in a worker). */
-export type Hdf5Task =
-  | { kind: 'keras3-weights'; bytes: Uint8Array; file: string; modelConfig: KerasObject; limits: Hdf5Limits }
-  | { kind: 'legacy-model'; bytes: Uint8Array; file: string; limits: Hdf5Limits };
+/** A weight as the HDF5 file declares it: `path` is its dataset's path in the file, read later by `read`. */
+export type StoredWeight = Omit<SourceWeight, 'data'> & { byteLength: number };
 
-export type Hdf5TaskResult = { modelConfig: KerasObject; weights: SourceWeight[]; kerasVersion?: string };
+/** What the HDF5 reader is asked, in order: open one file, read its datasets, close it. Plain data (it runs in a worker). */
+export type Hdf5Request =
+  | { kind: 'keras3-weights'; content: Hdf5Content; file: string; modelConfig: KerasObject; limits: Hdf5Limits }
+  | { kind: 'legacy-model'; content: Hdf5Content; file: string; limits: Hdf5Limits }
+  | { kind: 'read'; paths: string[] }
+  | { kind: 'close' };
+
+export type Hdf5OpenResult = { modelConfig: KerasObject; weights: StoredWeight[]; kerasVersion?: string };
+
+export type Hdf5Reply = Hdf5OpenResult | { bytes: Uint8Array[] } | { closed: true };
+
+/**
+ * The file the reader has open. One at a time per reader (one per worker thread): opening
+ * another closes it.
+ */
+let current: { h5: OpenHdf5File; where: string } | undefined;
 
 /**
  * model.weights.h5 of a .keras file (its layers named from the weights' tags where the config has
- * no name, layer-names.ts), or a whole legacy .h5 model.
+ * no name, layer-names.ts), or a whole legacy .h5 model: the model and its weights' places, no
+ * values; then the values of the datasets asked for, each read when asked.
  */
-export async function runHdf5Task(task: Hdf5Task): Promise<Hdf5TaskResult> {
-  if (task.kind === 'legacy-model') {
-    const model: LegacyH5Model = await withHdf5File({ bytes: task.bytes }, task.file, (root) => readLegacyH5Model(root, task.file), task.limits);
-    return model;
+export async function runHdf5Request(request: Hdf5Request): Promise<Hdf5Reply> {
+  switch (request.kind) {
+    case 'keras3-weights':
+    case 'legacy-model':
+      return openFile(request);
+    case 'read': {
+      if (!current) throw new Error('the HDF5 reader has no file open');
+      const { h5, where } = current;
+      return { bytes: request.paths.map((path) => h5.readDataset(path, `${where}: '${path}'`)) };
+    }
+    case 'close':
+      closeCurrent();
+      return { closed: true };
   }
-  const where = `${task.file}: model.weights.h5`;
-  return withHdf5File({ bytes: task.bytes }, where, (root) => {
-    const named = withLayerNames(task.modelConfig, layerNameTags(root, task.modelConfig, task.file));
-    return { modelConfig: named, weights: weightsFromKeras3H5(root, named, task.file) };
-  }, task.limits);
+}
+
+async function openFile(request: Extract<Hdf5Request, { kind: 'keras3-weights' | 'legacy-model' }>): Promise<Hdf5OpenResult> {
+  closeCurrent();
+  const where = request.kind === 'legacy-model' ? request.file : `${request.file}: model.weights.h5`;
+  const h5 = await openHdf5File(request.content, where, request.limits);
+  try {
+    const result = walk(request, h5);
+    current = { h5, where };
+    return result;
+  } catch (e) {
+    h5.close();
+    throw e;
+  }
+}
+
+function walk(request: Extract<Hdf5Request, { kind: 'keras3-weights' | 'legacy-model' }>, h5: OpenHdf5File): Hdf5OpenResult {
+  if (request.kind === 'legacy-model') return h5.read((root) => readLegacyH5Model(root, request.file));
+  return h5.read((root) => {
+    const named = withLayerNames(request.modelConfig, layerNameTags(root, request.modelConfig, request.file));
+    return { modelConfig: named, weights: weightsFromKeras3H5(root, named, request.file) };
+  });
+}
+
+function closeCurrent(): void {
+  const open = current;
+  current = undefined;
+  open?.h5.close();
 }

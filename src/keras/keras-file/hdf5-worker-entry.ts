@@ -1,13 +1,13 @@
 import { parentPort } from 'node:worker_threads';
 import { KerasBridgeError } from '../../errors.js';
 import { h5wasmTrapped } from './hdf5-file.js';
-import { runHdf5Task, type Hdf5Task } from './hdf5-tasks.js';
+import { runHdf5Request, type Hdf5Request } from './hdf5-tasks.js';
 
-/** The worker side of hdf5-worker.ts: each task, its result (weight bytes transferred) or its error. */
-parentPort!.on('message', (task: Hdf5Task) => {
-  runHdf5Task(task).then(
+/** The worker side of hdf5-worker.ts: each request's answer (dataset bytes transferred) or its error. */
+parentPort!.on('message', (request: Hdf5Request) => {
+  runHdf5Request(request).then(
     (result) => {
-      const buffers = [...new Set(result.weights.map((w) => w.bytes.buffer as ArrayBuffer))];
+      const buffers = 'bytes' in result ? [...new Set(result.bytes.map((b) => b.buffer as ArrayBuffer))] : [];
       parentPort!.postMessage({ result }, buffers);
     },
     (e: unknown) => {

@@ -1,8 +1,8 @@
 import { Worker } from 'node:worker_threads';
 import { InputError, UnsupportedLayerError, WeightMismatchError, type KerasBridgeError } from '../../errors.js';
-import type { Hdf5Task, Hdf5TaskResult } from './hdf5-tasks.js';
+import type { Hdf5OpenResult, Hdf5Reply, Hdf5Request } from './hdf5-tasks.js';
 
-/** How long reading a model's HDF5 part may take: the largest keras.applications weights (1.4 GB) read in seconds. */
+/** How long one answer of the HDF5 reader may take: the largest keras.applications weights (1.4 GB) read in seconds. */
 export const DEFAULT_HDF5_TIMEOUT_MS = 60_000;
 
 const TYPED_ERRORS: Record<string, new (message: string) => KerasBridgeError> = {
@@ -11,13 +11,13 @@ const TYPED_ERRORS: Record<string, new (message: string) => KerasBridgeError> = 
   WeightMismatchError,
 };
 
-interface TaskReply {
-  result?: Hdf5TaskResult;
+interface WorkerReply {
+  result?: Hdf5Reply;
   error?: { name: string; message: string; stack?: string; typed: boolean };
   trapped?: boolean;
 }
 
-/** Workers that finished their task and wait for the next (unref'd: they never keep the process alive). */
+/** Workers that closed their file and wait for the next (unref'd: they never keep the process alive). */
 const idle: Worker[] = [];
 
 function takeWorker(): Worker {
@@ -27,57 +27,120 @@ function takeWorker(): Worker {
 }
 
 /**
- * Runs an HDF5 task (hdf5-tasks.ts) in a worker thread that is terminated after `timeoutMs`. HDF5
- * is synchronous WebAssembly: a damaged file whose structure loops (found by fuzzing: a few flipped
- * bytes in a B-tree) would otherwise spin forever with no way to stop it from the same thread.
- * A worker that answered is kept for the next task, unless h5wasm trapped in it; one that timed out is dropped.
- * Typed errors come back as themselves; the task's bytes are transferred when they can be.
+ * One HDF5 file open in a worker thread (hdf5-tasks.ts), read a dataset at a time, until `close`.
+ * Each answer must come within `timeoutMs`, or the worker is terminated: HDF5 is synchronous
+ * WebAssembly, and a damaged file whose structure loops (found by fuzzing: a few flipped bytes in
+ * a B-tree) would otherwise spin forever with no way to stop it from the same thread. A worker
+ * whose h5wasm trapped (read out of bounds) is never reused, its memory not being trusted; HDF5's
+ * own errors are its normal error path and leave it sound. Typed errors come back as themselves;
+ * bytes are transferred, not copied.
  */
-export function runHdf5TaskInWorker(task: Hdf5Task, timeoutMs = DEFAULT_HDF5_TIMEOUT_MS): Promise<Hdf5TaskResult> {
-  return new Promise((resolve, reject) => {
-    const worker = takeWorker();
-    const whole = task.bytes.byteOffset === 0 && task.bytes.byteLength === task.bytes.buffer.byteLength;
-    let settled = false;
-    const finish = (keepWorker: boolean, fn: () => void) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      worker.off('message', onMessage);
-      worker.off('error', onError);
-      worker.off('exit', onExit);
-      if (keepWorker) idle.push(worker);
-      else void worker.terminate();
-      fn();
-    };
-    // A worker whose h5wasm trapped (read out of bounds) is not reused: its memory is not trusted.
-    // HDF5's own errors are its normal error path and leave it sound.
-    const onMessage = (reply: TaskReply) =>
-      finish(!reply.trapped, () => {
-        if (reply.result) return resolve(reply.result);
-        const { name, message, stack, typed } = reply.error!;
-        const Typed = typed ? (TYPED_ERRORS[name] ?? InputError) : undefined;
-        if (Typed) return reject(new Typed(message));
-        const error = new Error(message);
-        error.stack = stack ?? message;
-        reject(error);
-      });
-    const onError = (e: Error) => finish(false, () => reject(e));
-    const onExit = (code: number) => finish(false, () => reject(new Error(`the HDF5 reader's worker exited (${code}) without an answer`)));
-    const timer = setTimeout(
-      () =>
-        finish(false, () =>
-          reject(
-            new InputError(
-              `${task.file}: reading its HDF5 data did not finish in ${Math.round(timeoutMs / 1000)} s and was stopped: a damaged ` +
-                `file whose structure loops. Re-save the model with Keras.`,
-            ),
+export class Hdf5Session {
+  private queue: Promise<unknown> = Promise.resolve();
+  private worker: Worker | undefined;
+  private sound = true;
+
+  private constructor(
+    private readonly file: string,
+    private readonly timeoutMs: number,
+  ) {
+    this.worker = takeWorker();
+  }
+
+  /** Opens `request`'s file in a worker: its model and its weights' places (no values yet). */
+  static async open(request: Extract<Hdf5Request, { kind: 'keras3-weights' | 'legacy-model' }>, timeoutMs = DEFAULT_HDF5_TIMEOUT_MS): Promise<{ session: Hdf5Session; result: Hdf5OpenResult }> {
+    const session = new Hdf5Session(request.file, timeoutMs);
+    const bytes = 'bytes' in request.content ? request.content.bytes : undefined;
+    const whole = bytes !== undefined && bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
+    try {
+      const result = (await session.call(request, whole ? [bytes.buffer as ArrayBuffer] : [])) as Hdf5OpenResult;
+      return { session, result };
+    } catch (e) {
+      session.end(false);
+      throw e;
+    }
+  }
+
+  /** The datasets' bytes, in the order asked. */
+  async read(paths: string[]): Promise<Uint8Array[]> {
+    return ((await this.call({ kind: 'read', paths })) as { bytes: Uint8Array[] }).bytes;
+  }
+
+  /** Closes the file; the worker waits for the next one. Safe to call twice. */
+  async close(): Promise<void> {
+    if (!this.worker) return;
+    try {
+      await this.call({ kind: 'close' });
+    } finally {
+      this.end(this.sound);
+    }
+  }
+
+  private end(keepWorker: boolean): void {
+    const worker = this.worker;
+    this.worker = undefined;
+    if (!worker) return;
+    if (keepWorker) idle.push(worker);
+    else void worker.terminate();
+  }
+
+  /** One request at a time: each waits for the one before to be answered. */
+  private call(request: Hdf5Request, transfer: ArrayBuffer[] = []): Promise<Hdf5Reply> {
+    const answer = this.queue.then(() => this.send(request, transfer));
+    this.queue = answer.catch(() => undefined);
+    return answer;
+  }
+
+  private send(request: Hdf5Request, transfer: ArrayBuffer[]): Promise<Hdf5Reply> {
+    const worker = this.worker;
+    if (!worker) return Promise.reject(new Error(`${this.file}: its HDF5 reader was closed`));
+    return new Promise((resolve, reject) => {
+      let settled = false;
+      const finish = (fn: () => void, failed = false) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        worker.off('message', onMessage);
+        worker.off('error', onError);
+        worker.off('exit', onExit);
+        if (failed) {
+          this.sound = false;
+          this.end(false);
+        }
+        fn();
+      };
+      const onMessage = (reply: WorkerReply) => {
+        if (reply.trapped) this.sound = false;
+        finish(() => {
+          if (reply.result) return resolve(reply.result);
+          const { name, message, stack, typed } = reply.error!;
+          const Typed = typed ? (TYPED_ERRORS[name] ?? InputError) : undefined;
+          if (Typed) return reject(new Typed(message));
+          const error = new Error(message);
+          error.stack = stack ?? message;
+          reject(error);
+        });
+      };
+      const onError = (e: Error) => finish(() => reject(e), true);
+      const onExit = (code: number) => finish(() => reject(new Error(`the HDF5 reader's worker exited (${code}) without an answer`)), true);
+      const timer = setTimeout(
+        () =>
+          finish(
+            () =>
+              reject(
+                new InputError(
+                  `${this.file}: reading its HDF5 data did not finish in ${Math.round(this.timeoutMs / 1000)} s and was stopped: a damaged ` +
+                    `file whose structure loops. Re-save the model with Keras.`,
+                ),
+              ),
+            true,
           ),
-        ),
-      timeoutMs,
-    );
-    worker.on('message', onMessage);
-    worker.on('error', onError);
-    worker.on('exit', onExit);
-    worker.postMessage(task, whole ? [task.bytes.buffer as ArrayBuffer] : []);
-  });
+        this.timeoutMs,
+      );
+      worker.on('message', onMessage);
+      worker.on('error', onError);
+      worker.on('exit', onExit);
+      worker.postMessage(request, transfer);
+    });
+  }
 }

@@ -3,9 +3,11 @@ import { InputError } from '../../errors.js';
 import { kerasObjectSchema, type KerasObject } from '../keras-object.js';
 import { parseUntrustedJson } from '../json-limits.js';
 import { describeZodIssue } from '../zod-issues.js';
-import { archiveLimits, type ArchiveLimits } from './zip/archive-limits.js';
+import { archiveLimits, entrySizeRefusal, type ArchiveLimits } from './zip/archive-limits.js';
+import { limitError } from './zip/zip-errors.js';
 import { METHOD_STORED } from './zip/central-directory.js';
-import { openZipArchive, readZipEntry, type ZipArchive } from './zip/zip-archive.js';
+import type { ByteSource } from './zip/byte-source.js';
+import { checkStoredEntry, openZipArchive, readZipEntry, type ZipArchive } from './zip/zip-archive.js';
 
 /** What a Keras 3 `.keras` file holds that conversion needs. */
 export interface KerasArchive {
@@ -13,10 +15,13 @@ export interface KerasArchive {
   modelConfig: KerasObject;
   /** metadata.json's keras_version; undefined when the archive has no metadata.json. */
   kerasVersion?: string;
-  /** model.weights.h5, still as bytes. */
-  weightsH5: Uint8Array;
-  /** Where model.weights.h5's bytes start in the file when it is stored uncompressed (as Keras writes it). */
-  weightsStoredAt?: number;
+  /**
+   * model.weights.h5: where it lies in the file when stored uncompressed (as Keras writes it), its
+   * CRC-32 checked, to be read in place; or its inflated bytes.
+   */
+  weightsH5: { start: number; length: number } | { bytes: Uint8Array };
+  /** The offset of the zip end record, for messages. */
+  endRecordAt: number;
 }
 
 export const CONFIG_ENTRY = 'config.json';
@@ -32,14 +37,14 @@ const OTHER_WEIGHT_ENTRIES = ['model.weights.json', 'model.weights.npz'];
  * `limits` before anything is inflated (zip/zip-archive.ts). Anything missing, malformed or over
  * a limit is an InputError naming the file and the entry.
  */
-export function readKerasArchive(zipBytes: Uint8Array, file: string, limits: Partial<ArchiveLimits> = {}): KerasArchive {
-  const zip = openZipArchive(zipBytes, file, archiveLimits(limits));
+export function readKerasArchive(content: Uint8Array | ByteSource, file: string, limits: Partial<ArchiveLimits> = {}): KerasArchive {
+  const zip = openZipArchive(content, file, archiveLimits(limits));
   const names = zip.entries.map((entry) => entry.name);
   // Every entry read is CRC-checked before any is parsed: a damaged byte is reported as damage.
   const metadata = readEntry(zip, METADATA_ENTRY, 'maxJsonBytes');
   const config = readEntry(zip, CONFIG_ENTRY, 'maxJsonBytes');
   const weights = zip.entries.find((entry) => entry.name === WEIGHTS_ENTRY);
-  const weightsH5 = weights && readZipEntry(zip, weights);
+  const weightsH5 = weights && readWeightsEntry(zip, weights);
   const kerasVersion = metadata && readMetadata(metadata, file);
   if (!config) throw missingEntry(file, CONFIG_ENTRY, names);
   if (!weights || !weightsH5) {
@@ -56,8 +61,17 @@ export function readKerasArchive(zipBytes: Uint8Array, file: string, limits: Par
     modelConfig: parseModelConfig(config, file),
     ...(kerasVersion ? { kerasVersion } : {}),
     weightsH5,
-    ...(weights.method === METHOD_STORED ? { weightsStoredAt: weights.dataStart } : {}),
+    endRecordAt: zip.endRecordAt,
   };
+}
+
+/** A stored model.weights.h5 is checked a chunk at a time and left where it lies; a deflated one is inflated. */
+function readWeightsEntry(zip: ZipArchive, entry: ZipArchive['entries'][number]): KerasArchive['weightsH5'] {
+  if (entry.method !== METHOD_STORED) return { bytes: readZipEntry(zip, entry) };
+  const refusal = entrySizeRefusal(entry, zip.limits);
+  if (refusal) throw limitError(zip.file, entry.name, refusal);
+  checkStoredEntry(zip, entry);
+  return { start: entry.dataStart, length: entry.dataEnd - entry.dataStart };
 }
 
 function readEntry(zip: ZipArchive, name: string, cap: 'maxEntryBytes' | 'maxJsonBytes'): Uint8Array | undefined {

@@ -1,12 +1,14 @@
-import type { SourceWeight } from '../../convert/weight-source.js';
+import { storedByteLength } from '../../convert/weight-values.js';
 import { InputError } from '../../errors.js';
 import { isKerasObject, type KerasObject } from '../keras-object.js';
-import { childGroup, holdsDatasets, isDataset, readTensor, type Group } from './hdf5-file.js';
+import { childGroup, holdsDatasets, isDataset, tensorInfo, type Group } from './hdf5-file.js';
+import type { StoredWeight } from './hdf5-tasks.js';
 import { containerKeys, modelLayerItems } from './saved-object-names.js';
 import { sublayerSlots, type SublayerSlot } from './sublayer-order.js';
 
 /**
- * The weights in a Keras 3 model.weights.h5, as SourceWeights of the model's layers.
+ * The weights in a Keras 3 model.weights.h5, as StoredWeights of the model's layers (their values
+ * are read later, by dataset path).
  *
  * Keras 3 (keras/src/saving/saving_lib.py) walks the model and writes each object's own variables
  * as datasets `vars/0`, `vars/1`, … of a group named by where the object sits, not by its name
@@ -16,9 +18,9 @@ import { sublayerSlots, type SublayerSlot } from './sublayer-order.js';
  * without datasets. Recent Keras also tags each `vars` group with the object's name, which is
  * checked when present.
  */
-export function weightsFromKeras3H5(root: Group, modelConfig: KerasObject, source: string): SourceWeight[] {
+export function weightsFromKeras3H5(root: Group, modelConfig: KerasObject, source: string): StoredWeight[] {
   const modelName = String(modelConfig.config['name'] ?? 'model');
-  const weights: SourceWeight[] = ownVariables(root, '', source).map((v, index) => ({ ...v, layer: modelName, index }));
+  const weights: StoredWeight[] = ownVariables(root, '', source).map((v, index) => ({ ...v, layer: modelName, index }));
   const layersGroup = childGroup(root, 'layers');
   const layers = itemConfigs(modelLayerItems(modelConfig), source, `model '${modelName}'`);
   for (const { key, config } of containerItems(layersGroup, layers, source, 'layers')) {
@@ -48,7 +50,7 @@ export function layerNameTags(root: Group, modelConfig: KerasObject, source: str
   });
 }
 
-type Variable = Omit<SourceWeight, 'layer' | 'index'>;
+type Variable = Omit<StoredWeight, 'layer' | 'index'>;
 
 /** A layer's variables in `layer.weights` order: its own, then its sub-layers'. */
 function layerVariables(group: Group, layer: KerasObject | undefined, path: string, source: string): Variable[] {
@@ -158,7 +160,8 @@ function ownVariables(group: Group, path: string, source: string): Variable[] {
     const dataset = vars.get(String(i));
     const datasetPath = `${varsPath}/${i}`;
     if (!isDataset(dataset)) throw new InputError(`${source}: model.weights.h5 '${datasetPath}' is not a dataset.`);
-    return { name: datasetPath, path: datasetPath, ...readTensor(dataset, `${source}: model.weights.h5 '${datasetPath}'`) };
+    const info = tensorInfo(dataset, `${source}: model.weights.h5 '${datasetPath}'`);
+    return { name: datasetPath, path: datasetPath, ...info, byteLength: storedByteLength(info.shape, info.dtype) };
   });
 }
 

@@ -1,14 +1,15 @@
-import type { SourceWeight } from '../../convert/weight-source.js';
+import { storedByteLength } from '../../convert/weight-values.js';
+import type { StoredWeight } from './hdf5-tasks.js';
 import { InputError } from '../../errors.js';
 import type { KerasObject } from '../keras-object.js';
 import { parseUntrustedJson } from '../json-limits.js';
-import { childGroup, isDataset, readTensor, stringAttribute, stringListAttribute, type Group } from './hdf5-file.js';
+import { childGroup, isDataset, tensorInfo, stringAttribute, stringListAttribute, type Group } from './hdf5-file.js';
 import { modelConfigFromLegacy } from './legacy-model-config.js';
 
 /** A legacy full-model `.h5` file, read: its config in Keras 3 form and its weights. */
 export interface LegacyH5Model {
   modelConfig: KerasObject;
-  weights: SourceWeight[];
+  weights: StoredWeight[];
   kerasVersion?: string;
 }
 
@@ -40,7 +41,7 @@ export function readLegacyH5Model(root: Group, file: string): LegacyH5Model {
   return { modelConfig, weights, ...(kerasVersion ? { kerasVersion } : {}) };
 }
 
-function layerWeights(modelWeights: Group, key: string, layer: string, file: string): SourceWeight[] {
+function layerWeights(modelWeights: Group, key: string, layer: string, file: string): StoredWeight[] {
   const group = childGroup(modelWeights, key);
   if (!group) {
     if (key === 'top_level_model_weights') return [];
@@ -51,7 +52,8 @@ function layerWeights(modelWeights: Group, key: string, layer: string, file: str
     const path = `model_weights/${key}/${weightName}`;
     const dataset = group.get(weightName);
     if (!isDataset(dataset)) throw new InputError(`${file}: layer '${layer}' lists weight '${weightName}', but '${path}' is not a dataset.`);
-    return { layer, index, name: shortWeightName(weightName), path, ...readTensor(dataset, `${file}: '${path}'`) };
+    const info = tensorInfo(dataset, `${file}: '${path}'`);
+    return { layer, index, name: shortWeightName(weightName), path, ...info, byteLength: storedByteLength(info.shape, info.dtype) };
   });
 }
 

@@ -1,4 +1,5 @@
 import { InputError } from '../../errors.js';
+import type { ByteSource } from './zip/byte-source.js';
 import { findEndRecord } from './zip/end-record.js';
 
 export const HDF5_MAGIC = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a]; // "\x89HDF\r\n\x1a\n"
@@ -31,8 +32,8 @@ export function refuseZipInHdf5(file: string, hdf5At: number, tail: Uint8Array, 
  * stored model.weights.h5 itself (Keras writes it uncompressed, so its signature can land on a
  * power of two): read as HDF5, that is a weights-only file, no model.
  */
-export function refuseHdf5InZip(file: string, bytes: Uint8Array, zipEndAt: number, weightsStoredAt: number | undefined): void {
-  const at = hdf5SignatureOffsets(bytes.length).find((offset) => offset !== weightsStoredAt && hasHdf5Signature(bytes, offset));
+export function refuseHdf5InZip(file: string, source: ByteSource, zipEndAt: number, weightsStoredAt: number | undefined): void {
+  const at = hdf5SignatureOffsets(source.size).find((offset) => offset !== weightsStoredAt && hasHdf5Signature(source.read(offset, HDF5_MAGIC.length), 0));
   if (at !== undefined) throw polyglot(file, at, zipEndAt);
 }
 

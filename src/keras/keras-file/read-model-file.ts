@@ -1,23 +1,33 @@
 import { open, readFile, stat } from 'node:fs/promises';
-import type { SourceWeight } from '../../convert/weight-source.js';
+import { inMemory, type WeightData } from '../../convert/weight-data.js';
+import type { LoadedWeight, SourceWeight } from '../../convert/weight-source.js';
 import { InputError } from '../../errors.js';
 import type { KerasObject } from '../keras-object.js';
-import { runHdf5TaskInWorker } from './hdf5-worker.js';
-import { readKerasArchive } from './keras-archive.js';
+import type { Hdf5Content } from './hdf5-file.js';
+import type { Hdf5Request, StoredWeight } from './hdf5-tasks.js';
+import { Hdf5Session } from './hdf5-worker.js';
+import { readKerasArchive, type KerasArchive } from './keras-archive.js';
+import { fileSource } from './zip/byte-source.js';
 import { HDF5_MAGIC, ZIP_TAIL_BYTES, hasHdf5Signature, refuseHdf5InZip, refuseZipInHdf5 } from './polyglot.js';
 import { DEFAULT_ARCHIVE_LIMITS, type ArchiveLimits } from './zip/archive-limits.js';
 import { DEFAULT_HDF5_LIMITS, type Hdf5Limits } from './hdf5-limits.js';
-import { findEndRecord } from './zip/end-record.js';
 import { refuseUnrecordedSubclassedModel } from '../subclassed-model.js';
 
-/** A Keras model file read into what convertKerasModel takes. */
+/** A Keras model file read into what convertKerasModel takes, its weights' bytes in memory. */
 export interface KerasModelFile {
   modelConfig: KerasObject;
-  weights: SourceWeight[];
+  weights: LoadedWeight[];
   /** The file, for messages. */
   source: string;
   /** The Keras version that wrote the file, when it says. */
   kerasVersion?: string;
+}
+
+/** A model file whose weights are read from it when asked (WeightData.read), until `close`. */
+export interface OpenKerasModelFile extends Omit<KerasModelFile, 'weights'> {
+  weights: SourceWeight[];
+  /** Ends reading the file; the weights' `read` fails after. Safe to call twice. */
+  close(): Promise<void>;
 }
 
 export interface ReadModelFileOptions {
@@ -33,21 +43,74 @@ const HDF5_SIGNATURE_OFFSETS = [0, 512, 1024, 2048, 4096];
 
 /**
  * Reads a Keras 3 `.keras` file or a legacy full-model `.h5` file, told apart by their bytes
- * (zip or HDF5 signature), not their extension. A file that is both is refused (polyglot.ts).
+ * (zip or HDF5 signature), not their extension, with every weight's bytes in memory. A file that
+ * is both is refused (polyglot.ts).
  */
 export async function readKerasModelFile(file: string, options: ReadModelFileOptions = {}): Promise<KerasModelFile> {
+  const open = await openKerasModelFile(file, options);
+  try {
+    const bytes = await open.readAll();
+    return {
+      modelConfig: open.modelConfig,
+      weights: open.weights.map((w, i) => ({ ...w, data: inMemory(bytes[i]!) })),
+      source: open.source,
+      ...(open.kerasVersion ? { kerasVersion: open.kerasVersion } : {}),
+    };
+  } finally {
+    await open.close();
+  }
+}
+
+/**
+ * Opens a model file as readKerasModelFile reads it, but reads no weight's bytes until asked: a
+ * converter streams them from the file to its shards. The HDF5 part is read where it lies in the
+ * file (a .keras file stores model.weights.h5 uncompressed), never past it.
+ */
+export async function openKerasModelFile(file: string, options: ReadModelFileOptions = {}): Promise<OpenKerasModelFile & { readAll(): Promise<Uint8Array[]> }> {
+  const { request, kerasVersion } = await hdf5Request(file, options);
+  const { session, result } = await Hdf5Session.open(request, options.hdf5TimeoutMs);
+  const stored = result.weights;
+  const weights: SourceWeight[] = stored.map((w) => {
+    const { byteLength, ...rest } = w;
+    return { ...rest, data: sessionData(session, w, byteLength) };
+  });
+  const version = kerasVersion ?? result.kerasVersion;
+  return {
+    modelConfig: result.modelConfig,
+    weights,
+    source: file,
+    ...(version ? { kerasVersion: version } : {}),
+    readAll: () => (stored.length === 0 ? Promise.resolve([]) : session.read(stored.map((w) => w.path))),
+    close: () => session.close(),
+  };
+}
+
+function sessionData(session: Hdf5Session, weight: StoredWeight, byteLength: number): WeightData {
+  return { byteLength, read: async () => (await session.read([weight.path]))[0]! };
+}
+
+/** What the HDF5 reader opens for `file`: a .keras file's stored model.weights.h5, or a whole .h5. */
+async function hdf5Request(file: string, options: ReadModelFileOptions): Promise<{ request: Extract<Hdf5Request, { kind: 'keras3-weights' | 'legacy-model' }>; kerasVersion?: string }> {
   const hdf5Limits = hdf5LimitsFrom(options.limits);
   const head = await readBytes(file, 0, HDF5_SIGNATURE_OFFSETS.at(-1)! + HDF5_MAGIC.length);
   if (startsWith(head, 0, ZIP_MAGIC)) {
-    const bytes = await readWholeFile(file);
-    const archive = readKerasArchive(bytes, file, options.limits);
-    refuseHdf5InZip(file, bytes, findEndRecord(bytes)!, archive.weightsStoredAt);
+    // The zip's records and small entries are read where they lie; model.weights.h5 is left in place.
+    const zip = openFileSource(file);
+    let archive: KerasArchive;
+    try {
+      archive = readKerasArchive(zip, file, options.limits);
+      const storedAt = 'start' in archive.weightsH5 ? archive.weightsH5.start : undefined;
+      refuseHdf5InZip(file, zip, archive.endRecordAt, storedAt);
+    } finally {
+      zip.close();
+    }
     // Before its weights: a subclassed model's config does not list the layers they belong to.
     refuseUnrecordedSubclassedModel(archive.modelConfig, file);
+    // Stored (as Keras writes it): read in place, its CRC already checked. Deflated: its own inflated buffer.
+    const content: Hdf5Content = 'start' in archive.weightsH5 ? { path: file, ...archive.weightsH5 } : archive.weightsH5;
     // A layer whose automatic config has no name (layer-names.ts) takes the one its weights are tagged with.
-    const task = { kind: 'keras3-weights', bytes: archive.weightsH5, file, modelConfig: archive.modelConfig, limits: hdf5Limits } as const;
-    const { modelConfig, weights } = await runHdf5TaskInWorker(task, options.hdf5TimeoutMs);
-    return { modelConfig, weights, source: file, ...(archive.kerasVersion ? { kerasVersion: archive.kerasVersion } : {}) };
+    const request = { kind: 'keras3-weights', content, file, modelConfig: archive.modelConfig, limits: hdf5Limits } as const;
+    return { request, ...(archive.kerasVersion ? { kerasVersion: archive.kerasVersion } : {}) };
   }
   const hdf5At = HDF5_SIGNATURE_OFFSETS.find((offset) => hasHdf5Signature(head, offset));
   if (hdf5At !== undefined) {
@@ -57,9 +120,7 @@ export async function readKerasModelFile(file: string, options: ReadModelFileOpt
     if (size > hdf5Limits.maxTotalBytes) {
       throw new InputError(`${file}: ${size} bytes, more than the ${hdf5Limits.maxTotalBytes}-byte limit on an HDF5 model file (raise with --max-uncompressed-bytes).`);
     }
-    const bytes = await readWholeFile(file); // its own buffer: transferred to the HDF5 worker, not copied
-    const model = await runHdf5TaskInWorker({ kind: 'legacy-model', bytes, file, limits: hdf5Limits }, options.hdf5TimeoutMs);
-    return { ...model, source: file };
+    return { request: { kind: 'legacy-model', content: { path: file }, file, limits: hdf5Limits } };
   }
   throw new InputError(
     `${file}: neither a .keras file (zip) nor a Keras .h5 file (HDF5). Save the model with model.save('model.keras'), ` +
@@ -80,13 +141,6 @@ async function readBytes(file: string, position: number, length: number): Promis
 
 async function fileSize(file: string): Promise<number> {
   return (await stat(file).catch(cannotRead(file))).size;
-}
-
-async function readWholeFile(file: string): Promise<Uint8Array> {
-  return readFile(file).catch((e: NodeJS.ErrnoException) => {
-    if (e.code === 'ERR_FS_FILE_TOO_LARGE') throw new InputError(`${file}: larger than the 2 GiB Node reads into memory at once.`);
-    return cannotRead(file)(e);
-  });
 }
 
 function cannotRead(file: string): (e: NodeJS.ErrnoException) => never {
@@ -112,4 +166,12 @@ function hdf5LimitsFrom(limits: Partial<ArchiveLimits> = {}): Hdf5Limits {
     maxTensorBytes: archive.maxEntryBytes,
     maxExpansionRatio: archive.maxCompressionRatio,
   };
+}
+
+function openFileSource(file: string): ReturnType<typeof fileSource> {
+  try {
+    return fileSource(file);
+  } catch (e) {
+    return cannotRead(file)(e as NodeJS.ErrnoException);
+  }
 }

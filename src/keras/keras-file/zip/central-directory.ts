@@ -1,5 +1,6 @@
 import { overLimit, type ArchiveLimits } from './archive-limits.js';
 import type { EndRecord } from './end-record.js';
+import { ByteWindow, type ByteSource } from './byte-source.js';
 import { archiveError, entryError, limitError, u64 } from './zip-errors.js';
 
 const CENTRAL_HEADER = 0x02014b50;
@@ -27,6 +28,9 @@ export interface CentralEntry {
   localHeaderOffset: number;
 }
 
+/** What the records' fields are read through: a DataView, or a ByteWindow at file offsets. */
+export type ZipFields = Pick<DataView, 'getUint16' | 'getUint32' | 'getBigUint64'>;
+
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 const latin1 = new TextDecoder('latin1');
 
@@ -36,8 +40,7 @@ const latin1 = new TextDecoder('latin1');
  * or could read differently: encryption, compression methods other than stored and deflate,
  * duplicate names, zip64 sentinels without their zip64 extra field.
  */
-export function readCentralDirectory(bytes: Uint8Array, end: EndRecord, file: string, limits: ArchiveLimits): CentralEntry[] {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+export function readCentralDirectory(source: ByteSource, end: EndRecord, file: string, limits: ArchiveLimits): CentralEntry[] {
   const start = end.directoryOffset;
   const stop = start + end.directorySize;
   if (stop > end.directoryEnd) {
@@ -49,6 +52,8 @@ export function readCentralDirectory(bytes: Uint8Array, end: EndRecord, file: st
   if (end.entryCount > limits.maxEntries) {
     throw limitError(file, undefined, `the zip end record counts ${end.entryCount} entries, ${overLimit(limits, 'maxEntries')}`);
   }
+  // Within the file: the end record lies past it.
+  const view = ByteWindow.read(source, start, end.directorySize);
   const entries: CentralEntry[] = [];
   const seen = new Set<string>();
   let at = start;
@@ -65,7 +70,7 @@ export function readCentralDirectory(bytes: Uint8Array, end: EndRecord, file: st
     const commentLength = view.getUint16(at + 32, true);
     const next = at + CENTRAL_HEADER_SIZE + nameLength + extraLength + commentLength;
     if (next > stop) throw fail(`name, extra field and comment (${next - at - CENTRAL_HEADER_SIZE} bytes) run past the end of the central directory`);
-    const nameBytes = bytes.subarray(at + CENTRAL_HEADER_SIZE, at + CENTRAL_HEADER_SIZE + nameLength);
+    const nameBytes = view.subarray(at + CENTRAL_HEADER_SIZE, at + CENTRAL_HEADER_SIZE + nameLength);
     const name = decodeName(nameBytes, flags, fail);
     const entry: CentralEntry = {
       name,
@@ -111,7 +116,7 @@ function decodeName(nameBytes: Uint8Array, flags: number, fail: (what: string) =
  * Replaces 0xffffffff sizes and offset (and a 0xffff disk) with the zip64 extra field's 8-byte
  * values, in the order the zip spec (and Python) reads them. Returns the disk number.
  */
-function readZip64Extra(view: DataView, start: number, length: number, entry: CentralEntry, disk: number, file: string): number {
+function readZip64Extra(view: ZipFields, start: number, length: number, entry: CentralEntry, disk: number, file: string): number {
   const wanted = [
     entry.uncompressedSize === 0xffffffff ? 'uncompressed size' : '',
     entry.compressedSize === 0xffffffff ? 'compressed size' : '',
@@ -139,7 +144,7 @@ function readZip64Extra(view: DataView, start: number, length: number, entry: Ce
 
 /** The first extra field with this id: its data's start and length. Fields must tile the extra area. */
 export function extraField(
-  view: DataView,
+  view: ZipFields,
   start: number,
   length: number,
   id: number,

@@ -1,3 +1,4 @@
+import { ByteWindow, type ByteSource } from './byte-source.js';
 import { archiveError, u64 } from './zip-errors.js';
 
 const END_RECORD = 0x06054b50;
@@ -19,6 +20,8 @@ export interface EndRecord {
   /** Where the central directory must end: the zip64 end record, else the end record. */
   directoryEnd: number;
   zip64: boolean;
+  /** Where the (plain) end record starts. */
+  recordAt: number;
 }
 
 /**
@@ -41,12 +44,15 @@ export function findEndRecord(bytes: Uint8Array): number | undefined {
  * be on one disk, and the central directory must end exactly where the end records begin: no
  * bytes before the zip (Python would shift every offset by them) and none unaccounted for.
  */
-export function readEndRecord(bytes: Uint8Array, file: string): EndRecord {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const at = findEndRecord(bytes);
-  if (at === undefined) {
-    throw archiveError(file, `no zip end-of-central-directory record in its last 64 KiB (${bytes.length} bytes in all); the file may be truncated`);
+export function readEndRecord(source: ByteSource, file: string): EndRecord {
+  // The search area, and the zip64 locator and record that may sit right before it.
+  const tailStart = Math.max(0, source.size - END_RECORD_SIZE - MAX_END_RECORD_SEARCH - ZIP64_LOCATOR_SIZE - ZIP64_END_RECORD_SIZE);
+  const view = ByteWindow.read(source, tailStart, source.size - tailStart);
+  const found = findEndRecord(view.bytes);
+  if (found === undefined) {
+    throw archiveError(file, `no zip end-of-central-directory record in its last 64 KiB (${source.size} bytes in all); the file may be truncated`);
   }
+  const at = tailStart + found;
   const fail = (what: string) => archiveError(file, `zip end record (at byte ${at}): ${what}`);
   const disk = view.getUint16(at + 4, true);
   const directoryDisk = view.getUint16(at + 6, true);
@@ -55,15 +61,15 @@ export function readEndRecord(bytes: Uint8Array, file: string): EndRecord {
   const size = view.getUint32(at + 12, true);
   const offset = view.getUint32(at + 16, true);
   const commentLength = view.getUint16(at + 20, true);
-  const after = bytes.length - at - END_RECORD_SIZE;
+  const after = source.size - at - END_RECORD_SIZE;
   if (commentLength !== after) {
     throw fail(`comment length ${commentLength} disagrees with the ${after} bytes after the record${commentLength > after ? '; the file may be truncated' : ''}`);
   }
   const locator = at - ZIP64_LOCATOR_SIZE;
-  if (locator < 0 || view.getUint32(locator, true) !== ZIP64_LOCATOR) {
+  if (locator < view.base || view.getUint32(locator, true) !== ZIP64_LOCATOR) {
     if (disk !== 0 || directoryDisk !== 0) throw fail(`disk number ${disk}, central directory on disk ${directoryDisk}: multi-disk archives are not read`);
     if (entriesOnDisk !== entries) throw fail(`entries on this disk (${entriesOnDisk}) disagree with entries in all (${entries})`);
-    return { entryCount: entries, directoryOffset: offset, directorySize: size, directoryEnd: at, zip64: false };
+    return { entryCount: entries, directoryOffset: offset, directorySize: size, directoryEnd: at, zip64: false, recordAt: at };
   }
 
   const locatorDisk = view.getUint32(locator + 4, true);
@@ -71,7 +77,7 @@ export function readEndRecord(bytes: Uint8Array, file: string): EndRecord {
   const disks = view.getUint32(locator + 16, true);
   if (locatorDisk !== 0 || disks > 1) throw archiveError(file, `zip64 end locator: disk ${locatorDisk} of ${disks}: multi-disk archives are not read`);
   const record = locator - ZIP64_END_RECORD_SIZE;
-  if (record < 0 || recordOffset !== record || view.getUint32(record, true) !== ZIP64_END_RECORD || u64(view, record + 4) !== ZIP64_END_RECORD_SIZE - 12) {
+  if (record < view.base || recordOffset !== record || view.getUint32(record, true) !== ZIP64_END_RECORD || u64(view, record + 4) !== ZIP64_END_RECORD_SIZE - 12) {
     throw archiveError(file, `zip64 end locator: points at byte ${recordOffset}, but no 56-byte zip64 end record ends at the locator (byte ${locator})`);
   }
   const fail64 = (what: string) => archiveError(file, `zip64 end record (at byte ${record}): ${what}`);
@@ -91,5 +97,5 @@ export function readEndRecord(bytes: Uint8Array, file: string): EndRecord {
   }
   if (!agree(size, size64, 0xffffffff)) throw fail(`central directory size ${size} disagrees with the zip64 end record's ${size64}`);
   if (!agree(offset, offset64, 0xffffffff)) throw fail(`central directory offset ${offset} disagrees with the zip64 end record's ${offset64}`);
-  return { entryCount: entries64, directoryOffset: offset64, directorySize: size64, directoryEnd: record, zip64: true };
+  return { entryCount: entries64, directoryOffset: offset64, directorySize: size64, directoryEnd: record, zip64: true, recordAt: at };
 }

@@ -1,4 +1,5 @@
 import { extraField, FLAG_DATA_DESCRIPTOR, FLAG_ENCRYPTED, type CentralEntry } from './central-directory.js';
+import { ByteWindow, type ByteSource } from './byte-source.js';
 import { entryError, u64 } from './zip-errors.js';
 
 const LOCAL_HEADER = 0x04034b50;
@@ -18,13 +19,13 @@ export interface EntrySpan {
  * header's, so any disagreement (name, method, sizes, CRC, encryption) would let the same file
  * read as two different models: refused. The header and data must lie before the central directory.
  */
-export function checkLocalHeader(bytes: Uint8Array, entry: CentralEntry, directoryOffset: number, file: string): EntrySpan {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+export function checkLocalHeader(source: ByteSource, entry: CentralEntry, directoryOffset: number, file: string): EntrySpan {
   const at = entry.localHeaderOffset;
   const fail = (what: string) => entryError(file, entry.name, `local header (at byte ${at}): ${what}`);
   if (at + LOCAL_HEADER_SIZE > directoryOffset) {
     throw entryError(file, entry.name, `central directory: local header offset ${at} lies outside the entries' area (bytes 0-${directoryOffset})`);
   }
+  let view = ByteWindow.read(source, at, LOCAL_HEADER_SIZE);
   if (view.getUint32(at, true) !== LOCAL_HEADER) throw fail('no local file header signature');
   const flags = view.getUint16(at + 6, true);
   const method = view.getUint16(at + 8, true);
@@ -35,7 +36,8 @@ export function checkLocalHeader(bytes: Uint8Array, entry: CentralEntry, directo
   const extraLength = view.getUint16(at + 28, true);
   const dataStart = at + LOCAL_HEADER_SIZE + nameLength + extraLength;
   if (dataStart > directoryOffset) throw fail(`name and extra field (${nameLength + extraLength} bytes) run into the central directory`);
-  const name = bytes.subarray(at + LOCAL_HEADER_SIZE, at + LOCAL_HEADER_SIZE + nameLength);
+  view = ByteWindow.read(source, at, dataStart - at);
+  const name = view.subarray(at + LOCAL_HEADER_SIZE, at + LOCAL_HEADER_SIZE + nameLength);
   if (!sameBytes(name, entry.nameBytes)) throw fail(`name '${new TextDecoder().decode(name)}' differs from the central directory's`);
   if (flags & FLAG_ENCRYPTED) throw fail(`flags 0x${flags.toString(16)} mark it encrypted; Keras cannot read encrypted entries`);
   if (method !== entry.method) throw fail(`compression method ${method} differs from the central directory's ${entry.method}`);

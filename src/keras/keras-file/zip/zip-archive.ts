@@ -1,7 +1,8 @@
 import zlib from 'node:zlib';
 import { entrySizeRefusal, formatBytes, overLimit, type ArchiveLimits } from './archive-limits.js';
 import { METHOD_STORED, readCentralDirectory, type CentralEntry } from './central-directory.js';
-import { crc32 } from './crc32.js';
+import { bytesSource, type ByteSource } from './byte-source.js';
+import { crc32, crc32Update } from './crc32.js';
 import { readEndRecord } from './end-record.js';
 import { checkLocalHeader, type EntrySpan } from './local-header.js';
 import { entryError, limitError } from './zip-errors.js';
@@ -11,10 +12,12 @@ export type ZipEntry = CentralEntry & EntrySpan;
 /** A zip whose structure was checked whole; entries are inflated only when read. */
 export interface ZipArchive {
   file: string;
-  bytes: Uint8Array;
+  source: ByteSource;
   limits: ArchiveLimits;
   /** In central directory order. */
   entries: ZipEntry[];
+  /** Where the end record starts, for messages.*/
+  endRecordAt: number;
 }
 
 /**
@@ -22,9 +25,10 @@ export interface ZipArchive {
  * directory, every local header, entries neither overlapping nor outside the file, and the
  * limits. Every refusal is an InputError naming the file, the entry and the field.
  */
-export function openZipArchive(bytes: Uint8Array, file: string, limits: ArchiveLimits): ZipArchive {
-  const end = readEndRecord(bytes, file);
-  const central = readCentralDirectory(bytes, end, file, limits);
+export function openZipArchive(content: Uint8Array | ByteSource, file: string, limits: ArchiveLimits): ZipArchive {
+  const source = content instanceof Uint8Array ? bytesSource(content) : content;
+  const end = readEndRecord(source, file);
+  const central = readCentralDirectory(source, end, file, limits);
   const total = central.reduce((sum, entry) => sum + entry.uncompressedSize, 0);
   if (total > limits.maxUncompressedBytes) {
     throw limitError(file, undefined, `its ${central.length} zip entries declare ${formatBytes(total)} uncompressed in all, ${overLimit(limits, 'maxUncompressedBytes')}`);
@@ -33,7 +37,7 @@ export function openZipArchive(bytes: Uint8Array, file: string, limits: ArchiveL
     const refusal = entrySizeRefusal(entry, limits);
     if (refusal) throw limitError(file, entry.name, refusal);
   }
-  const entries = central.map((entry) => ({ ...entry, ...checkLocalHeader(bytes, entry, end.directoryOffset, file) }));
+  const entries = central.map((entry) => ({ ...entry, ...checkLocalHeader(source, entry, end.directoryOffset, file) }));
   const byPosition = [...entries].sort((a, b) => a.headerStart - b.headerStart);
   for (let i = 1; i < byPosition.length; i++) {
     const [before, after] = [byPosition[i - 1]!, byPosition[i]!];
@@ -41,7 +45,7 @@ export function openZipArchive(bytes: Uint8Array, file: string, limits: ArchiveL
       throw entryError(file, after.name, `central directory: local header offset ${after.headerStart} lies inside entry '${before.name}' (bytes ${before.headerStart}-${before.dataEnd})`);
     }
   }
-  return { file, bytes, limits, entries };
+  return { file, source, limits, entries, endRecordAt: end.recordAt };
 }
 
 /**
@@ -53,13 +57,34 @@ export function readZipEntry(archive: ZipArchive, entry: ZipEntry, cap: 'maxEntr
   const { file } = archive;
   const refusal = entrySizeRefusal(entry, archive.limits, cap);
   if (refusal) throw limitError(file, entry.name, refusal);
-  const data = archive.bytes.subarray(entry.dataStart, entry.dataEnd);
+  const data = archive.source.read(entry.dataStart, entry.dataEnd - entry.dataStart);
   const bytes = entry.method === METHOD_STORED ? data : inflateBounded(data, entry, file);
-  const actual = crc32(bytes);
-  if (actual !== entry.crc32) {
-    throw entryError(file, entry.name, `CRC-32 ${hex(actual)} of its bytes disagrees with the ${hex(entry.crc32)} the archive records: the entry is damaged`);
-  }
+  checkCrc(archive, entry, crc32(bytes));
   return bytes;
+}
+
+/** How much of a stored entry checkStoredEntry reads at once. */
+const CRC_CHUNK_BYTES = 8 * 1024 * 1024;
+
+/**
+ * Checks a stored entry's CRC-32 reading it a chunk at a time, for an entry read in place later
+ * (model.weights.h5, which the HDF5 reader reads where it lies): it is never whole in memory.
+ */
+export function checkStoredEntry(archive: ZipArchive, entry: ZipEntry): void {
+  if (entry.method !== METHOD_STORED) throw new Error(`zip entry '${entry.name}' is not stored`);
+  let crc = 0;
+  for (let at = entry.dataStart; at < entry.dataEnd; at += CRC_CHUNK_BYTES) {
+    const chunk = archive.source.read(at, Math.min(CRC_CHUNK_BYTES, entry.dataEnd - at));
+    if (chunk.length === 0) break;
+    crc = crc32Update(chunk, crc);
+  }
+  checkCrc(archive, entry, crc);
+}
+
+function checkCrc(archive: ZipArchive, entry: ZipEntry, actual: number): void {
+  if (actual !== entry.crc32) {
+    throw entryError(archive.file, entry.name, `CRC-32 ${hex(actual)} of its bytes disagrees with the ${hex(entry.crc32)} the archive records: the entry is damaged`);
+  }
 }
 
 function inflateBounded(data: Uint8Array, entry: ZipEntry, file: string): Uint8Array {

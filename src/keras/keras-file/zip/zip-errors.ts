@@ -19,7 +19,7 @@ export function limitError(file: string, entry: string | undefined, what: string
   return new InputError(`${file}: ${entry === undefined ? '' : `zip entry '${entry}': `}${what}. ${RAISE_LIMIT}`);
 }
 
-export function u64(view: DataView, at: number): number {
+export function u64(view: Pick<DataView, 'getBigUint64'>, at: number): number {
   // Above 2^53 a size or offset cannot be inside any file we can read; the bounds checks refuse it.
   return Number(view.getBigUint64(at, true));
 }

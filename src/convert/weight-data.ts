@@ -1,0 +1,20 @@
+/**
+ * One weight's bytes as a conversion reads them: already in memory (a bundle loaded whole, a test),
+ * or read from the model file only when the converter writes that weight, so that converting a
+ * model never holds all of its weights at once (docs/performance.md, "Conversion").
+ */
+export interface WeightData {
+  /** The stored bytes' length, known before they are read. */
+  readonly byteLength: number;
+  /** The raw little-endian bytes; each call may read them again. */
+  read(): Promise<Uint8Array>;
+}
+
+/** Bytes already in memory, readable synchronously too (`bytes`). */
+export interface InMemoryWeightData extends WeightData {
+  readonly bytes: Uint8Array;
+}
+
+export function inMemory(bytes: Uint8Array): InMemoryWeightData {
+  return { bytes, byteLength: bytes.length, read: () => Promise.resolve(bytes) };
+}
