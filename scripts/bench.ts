@@ -3,14 +3,16 @@
  *
  *   node dist/scripts/bench.js [--models a,b] [--backends cpu,wasm,...] [--batch-sizes 1,32]
  *     [--repeats 10] [--budget 60] [--parity-backends LIST] [--parity-timeout 600] [--out FILE]
- *     [--docs] [--smoke] [--from RESULTS.json]
+ *     [--conversion-sizes 64mb,256mb,1gb] [--docs] [--smoke] [--from RESULTS.json]
  *
  * For each model (src/bench/bench-models.ts): Keras times its tf.function and eager forward and
  * forward + backward (scripts/bench_keras.py); each tfjs backend times the converted model the same
  * two ways, a Node backend in a child process (src/bench/bench-worker.ts), a browser backend in a
  * Chromium page (src/bench/page-bench-task.ts); `keras-bridge convert` from the .keras file and
  * from the bundle is timed with its peak memory; `keras-bridge parity` on the bundle is timed on
- * each Node backend (--parity-backends to choose). Prints medians, spread and ratios to Keras's tf.function, writes the JSON
+ * each Node backend (--parity-backends to choose); `keras-bridge convert` of synthetic models of
+ * growing size (fixtures/models/synthetic_models.py, --conversion-sizes; 'none' for none) is timed
+ * next to a plain copy of the same file, with its peak memory. Prints medians, spread and ratios to Keras's tf.function, writes the JSON
  * (default bench-results/latest.json), and with --docs rewrites docs/performance.md's table and
  * docs/performance.svg. Timings are measurements, never test assertions; the test suite runs
  * --smoke (one run of each stage on the seed models).
@@ -25,7 +27,7 @@ import { execa } from 'execa';
 import { KNOWN_BACKENDS, isBrowserBackend, probeBackend } from '../src/backends/index.js';
 import { BrowserSession } from '../src/browser/browser-session.js';
 import { benchModels, type BenchModelSpec } from '../src/bench/bench-models.js';
-import { BATCH_LINE, type BackendBench, type BenchModel, type BenchResults, type ConversionBench, type KerasWay, type ParityBench } from '../src/bench/bench-results.js';
+import { BATCH_LINE, type BackendBench, type BenchModel, type BenchResults, type ConversionBench, type KerasWay, type ParityBench, type ScalingBench } from '../src/bench/bench-results.js';
 import { formatBenchTable } from '../src/bench/bench-table.js';
 import { writePerformanceDocs } from '../src/bench/performance-doc.js';
 import { fromPython, type Timing } from '../src/bench/timing.js';
@@ -51,7 +53,11 @@ interface Options {
   out: string;
   docs: boolean;
   smoke: boolean;
+  /** Synthetic models for the conversion scaling: dense_stack_<size> of fixtures/models/synthetic_models.py. */
+  conversionSizes: string[];
 }
+
+const CONVERSION_SIZES = ['8mb', '64mb', '256mb', '1gb'];
 
 function parseOptions(argv: string[]): Options {
   const value = (name: string): string | undefined => {
@@ -69,7 +75,7 @@ function parseOptions(argv: string[]): Options {
   const smoke = argv.includes('--smoke');
   return {
     from: value('from'),
-    models: list('models') ?? (smoke ? ['swish', 'temporal', 'risk'] : undefined),
+    models: noneMeansEmpty(list('models')) ?? (smoke ? ['swish', 'temporal', 'risk'] : undefined),
     backends: list('backends'),
     parityBackends: list('parity-backends'),
     batchSizes: (list('batch-sizes') ?? (smoke ? ['2'] : ['1', '32'])).map(Number),
@@ -79,7 +85,20 @@ function parseOptions(argv: string[]): Options {
     out: value('out') ?? path.join(ROOT, 'bench-results', smoke ? 'smoke.json' : 'latest.json'),
     docs: argv.includes('--docs'),
     smoke,
+    conversionSizes: conversionSizes(list('conversion-sizes') ?? (smoke ? ['8mb'] : ['64mb', '256mb', '1gb'])),
   };
+}
+
+/** `--models none`: only the conversion scaling. */
+function noneMeansEmpty(list: string[] | undefined): string[] | undefined {
+  return list?.length === 1 && list[0] === 'none' ? [] : list;
+}
+
+function conversionSizes(sizes: string[]): string[] {
+  if (sizes.length === 1 && sizes[0] === 'none') return [];
+  const unknown = sizes.find((s) => !CONVERSION_SIZES.includes(s));
+  if (unknown) throw new Error(`bench: unknown conversion size '${unknown}'; the sizes: ${CONVERSION_SIZES.join(', ')}, or none`);
+  return sizes;
 }
 
 const log = (line: string) => process.stderr.write(line + '\n');
@@ -129,6 +148,38 @@ async function conversionBench(m: BenchModelSpec, from: ConversionBench['from'],
   if (r.exitCode !== 0) return { skipped: `keras-bridge convert exited ${r.exitCode}: ${r.stderr.split('\n').find((l) => l.includes('error')) ?? ''}` };
   const workS = Math.max(r.wallS - baseline.wallS, 1e-3);
   return { from, inputBytes, wallS: r.wallS, peakRssOverBaselineMb: r.peakRssMb - baseline.peakRssMb, weightMbPerS: weightBytes / 2 ** 20 / workS };
+}
+
+/**
+ * `keras-bridge convert` of each synthetic model's .keras file, and a `cp` of the same file just
+ * before it: what the disk allows, in the same run. Their outputs are removed after each.
+ */
+async function conversionScaling(sizes: string[], tmp: string, baseline: { peakRssMb: number }): Promise<ScalingBench[]> {
+  if (sizes.length === 0) return [];
+  const modelsFile = path.join(ROOT, 'fixtures', 'models', 'synthetic_models.py');
+  const factories = sizes.map((s) => `dense_stack_${s}`);
+  log(`conversion scaling: ${factories.join(', ')} (saved once in .cache/bench-synthetic)`);
+  const files = await cachedKerasFiles(modelsFile, factories, 'bench-synthetic');
+  const runs: ScalingBench[] = [];
+  for (const model of factories) {
+    const file = files.get(model)!;
+    const fileBytes = (await stat(file)).size;
+    const copy = path.join(tmp, `${model}.copy.keras`);
+    const copied = await measured(['cp', file, copy], 600);
+    await rm(copy, { force: true });
+    const out = path.join(tmp, `${model}-converted`);
+    const r = await measured(['node', CLI, 'convert', file, out, '--json'], 900);
+    if (r.exitCode !== 0) {
+      log(`  ${model}: keras-bridge convert exited ${r.exitCode}: ${r.stderr.split('\n').find((l) => l.includes('error')) ?? ''}`);
+      continue;
+    }
+    const weightBytes = (JSON.parse(r.stdout) as { weights: { bytes: number } }).weights.bytes;
+    await rm(out, { recursive: true, force: true });
+    const run = { model, weightBytes, fileBytes, wallS: r.wallS, peakRssMb: r.peakRssMb, baselinePeakRssMb: baseline.peakRssMb, copyWallS: copied.wallS };
+    runs.push(run);
+    log(`  ${model}: ${(weightBytes / 2 ** 20).toFixed(0)} MB in ${r.wallS.toFixed(2)} s (${(weightBytes / 2 ** 20 / r.wallS).toFixed(0)} MB/s; cp ${(fileBytes / 2 ** 20 / copied.wallS).toFixed(0)} MB/s), peak RSS ${r.peakRssMb.toFixed(0)} MB`);
+  }
+  return runs;
 }
 
 async function parityBench(m: BenchModelSpec, bundle: string, backend: string, timeoutS: number): Promise<ParityBench> {
@@ -219,12 +270,14 @@ async function main(): Promise<void> {
   }
 
   log('timing Keras (tf.function and eager)');
-  const keras = await kerasTimings(models, options);
+  const keras = models.length > 0 ? await kerasTimings(models, options) : {};
 
   const tmp = await mkdtemp(path.join(os.tmpdir(), 'kb-bench-'));
   const results: BenchModel[] = [];
+  let scaling: ScalingBench[] = [];
   try {
     const baseline = await measured(['node', CLI, '--help'], 60);
+    scaling = await conversionScaling(options.conversionSizes, tmp, baseline);
     for (const m of models) {
       const k = keras[m.factory]!;
       log(`${m.name}: ${k.parameters} parameters, ${(k.weight_bytes / 2 ** 20).toFixed(1)} MB of weights`);
@@ -267,6 +320,7 @@ async function main(): Promise<void> {
     machine: await versions(),
     settings: { batchSizes: options.batchSizes, repeats: options.repeats, budgetS: options.budgetS },
     models: results,
+    ...(scaling.length > 0 ? { conversionScaling: scaling } : {}),
   };
   await mkdir(path.dirname(options.out), { recursive: true });
   await writeFile(options.out, JSON.stringify(run, null, 2) + '\n');

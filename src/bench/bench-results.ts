@@ -8,6 +8,24 @@ export interface BenchResults {
   machine: { cpu: string; cores: number; node: string; tfjs: string; keras: string | null; tensorflow: string | null };
   settings: { batchSizes: number[]; repeats: number; budgetS: number };
   models: BenchModel[];
+  /** `keras-bridge convert` of synthetic models of growing size (absent in runs from before it was measured). */
+  conversionScaling?: ScalingBench[];
+}
+
+/**
+ * One synthetic model's conversion from its .keras file (fixtures/models/synthetic_models.py),
+ * next to a plain copy of the same file in the same run: the disk's own speed, which bounds ours.
+ */
+export interface ScalingBench {
+  model: string;
+  weightBytes: number;
+  fileBytes: number;
+  wallS: number;
+  /** The process's whole peak RSS, and that of a `keras-bridge --help` (Node and tfjs loaded). */
+  peakRssMb: number;
+  baselinePeakRssMb: number;
+  /** `cp` of the .keras file to the same disk, fsync'd by neither. */
+  copyWallS: number;
 }
 
 /** The four ways Keras runs (scripts/bench_keras.py). */

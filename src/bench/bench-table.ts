@@ -1,3 +1,4 @@
+import { SCALING_HEADER, scalingRows, scalingSummary } from './conversion-scaling.js';
 import type { BenchModel, BenchResults } from './bench-results.js';
 import type { Timing } from './timing.js';
 
@@ -86,6 +87,14 @@ export function formatBenchTable(run: BenchResults): string {
     '',
     'conversion (keras-bridge convert, one process; peak RSS over a process that converts nothing):',
     table(['model', 'from', 'weights MB', 'wall s', 'weights MB/s', 'peak RSS +MB', 'RSS / weights'], conversionRows),
+    ...(run.conversionScaling && run.conversionScaling.length > 0
+      ? [
+          '',
+          'conversion scaling (keras-bridge convert of synthetic .keras files, next to cp of the same file; whole-process peak RSS):',
+          table(SCALING_HEADER, scalingRows(run.conversionScaling)),
+          ...[scalingSummary(run.conversionScaling)].filter((l): l is string => l !== undefined),
+        ]
+      : []),
     '',
     'full parity run (keras-bridge parity BUNDLE: conversion, every tensor, every mode):',
     table(['model', 'backend', 'wall s', 'tensors', 'outcome'], parityRows),

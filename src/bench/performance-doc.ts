@@ -2,6 +2,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { benchRows, formatRatio, formatTiming, notTimed, rssPerWeight, type BenchRow } from './bench-table.js';
 import type { BenchResults } from './bench-results.js';
+import { SCALING_HEADER, scalingRows, scalingSummary } from './conversion-scaling.js';
 
 const START = '<!-- bench:start (written by npm run bench -- --docs) -->';
 const END = '<!-- bench:end -->';
@@ -31,6 +32,17 @@ export function performanceMarkdown(run: BenchResults): string {
         return line([model.name, c.from, mb.toFixed(1), c.wallS.toFixed(2), c.weightMbPerS.toFixed(0), c.peakRssOverBaselineMb.toFixed(0), rssPerWeight(c.peakRssOverBaselineMb, model.weightBytes)]);
       }),
     ),
+    ...(run.conversionScaling && run.conversionScaling.length > 0
+      ? [
+          '',
+          'Conversion scaling (`keras-bridge convert` of synthetic `.keras` files, fixtures/models/synthetic_models.py, next to `cp` of the same file on the same disk; whole-process peak RSS):',
+          '',
+          line(SCALING_HEADER),
+          line(SCALING_HEADER.map(() => '---')),
+          ...scalingRows(run.conversionScaling).map(line),
+          ...[scalingSummary(run.conversionScaling)].filter((l): l is string => l !== undefined).map((l) => `\n${l[0]!.toUpperCase()}${l.slice(1)}.`),
+        ]
+      : []),
     '',
     'Full parity run (`keras-bridge parity BUNDLE`: conversion, every tensor, every mode):',
     '',

@@ -2,7 +2,6 @@ import { createHash } from 'node:crypto';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import ts from 'typescript';
 import type { BundleManifest, TranslationRecord } from '../keras/bundle-manifest.js';
 import { findCustomLayer } from '../registry/custom-layer-registry.js';
 import { findCustomActivationOrigin } from '../registry/custom-activation-registry.js';
@@ -98,7 +97,10 @@ function subLayerNamesOf(manifest: BundleManifest | undefined): Map<string, Reco
 }
 
 /** Compiles the classes into one ES module (custom-layers.js) with TypeScript's transpiler. */
-export function compileTranslatedLayers(classes: TranslatedClass[]): Omit<TranslatedLayers, 'subLayerNames'> {
+export async function compileTranslatedLayers(classes: TranslatedClass[]): Promise<Omit<TranslatedLayers, 'subLayerNames'>> {
+  // Imported here, not at the top: the compiler takes a second to load, and only a bundle with
+  // translated classes needs it (every other command starts without it).
+  const { default: ts } = await import('typescript');
   const imports = new MergedImports();
   const bodies: string[] = [];
   for (const c of classes) {
@@ -175,7 +177,7 @@ export async function stageTranslatedModule(translated: TranslatedLayers): Promi
 export async function loadTranslatedLayers(manifest: BundleManifest | undefined): Promise<TranslatedLayers | undefined> {
   const classes = translationsToUse(manifest);
   if (classes.length === 0) return undefined;
-  const translated = { ...compileTranslatedLayers(classes), subLayerNames: subLayerNamesOf(manifest) };
+  const translated = { ...(await compileTranslatedLayers(classes)), subLayerNames: subLayerNamesOf(manifest) };
   await loadCustomLayerModules([await stageTranslatedModule(translated)]);
   return translated;
 }

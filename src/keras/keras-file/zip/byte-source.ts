@@ -6,8 +6,11 @@ import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
  */
 export interface ByteSource {
   readonly size: number;
-  /** Bytes [start, start + length), which must lie inside the file. */
-  read(start: number, length: number): Uint8Array;
+  /**
+   * Bytes [start, start + length), which must lie inside the file; into `into` when given (a
+   * buffer reused across reads), else a new one or a view.
+   */
+  read(start: number, length: number, into?: Uint8Array): Uint8Array;
 }
 
 export function bytesSource(bytes: Uint8Array): ByteSource {
@@ -20,8 +23,9 @@ export function fileSource(path: string): ByteSource & { close(): void } {
   const size = fstatSync(fd).size;
   return {
     size,
-    read(start, length) {
-      const bytes = new Uint8Array(Math.max(0, Math.min(length, size - start)));
+    read(start, length, into) {
+      const wanted = Math.max(0, Math.min(length, size - start));
+      const bytes = into && into.length >= wanted ? into.subarray(0, wanted) : new Uint8Array(wanted);
       let done = 0;
       while (done < bytes.length) {
         const got = readSync(fd, bytes, done, bytes.length - done, start + done);

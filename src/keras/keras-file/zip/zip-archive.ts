@@ -73,8 +73,9 @@ const CRC_CHUNK_BYTES = 8 * 1024 * 1024;
 export function checkStoredEntry(archive: ZipArchive, entry: ZipEntry): void {
   if (entry.method !== METHOD_STORED) throw new Error(`zip entry '${entry.name}' is not stored`);
   let crc = 0;
+  const buffer = new Uint8Array(Math.min(CRC_CHUNK_BYTES, entry.dataEnd - entry.dataStart));
   for (let at = entry.dataStart; at < entry.dataEnd; at += CRC_CHUNK_BYTES) {
-    const chunk = archive.source.read(at, Math.min(CRC_CHUNK_BYTES, entry.dataEnd - at));
+    const chunk = archive.source.read(at, Math.min(CRC_CHUNK_BYTES, entry.dataEnd - at), buffer);
     if (chunk.length === 0) break;
     crc = crc32Update(chunk, crc);
   }
