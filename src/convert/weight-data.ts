@@ -8,6 +8,8 @@ export interface WeightData {
   readonly byteLength: number;
   /** The raw little-endian bytes; each call may read them again. */
   read(): Promise<Uint8Array>;
+  /** Says that bytes `read` returned are no longer used (their memory may serve the next read). */
+  release?(bytes: Uint8Array): void;
 }
 
 /** Bytes already in memory, readable synchronously too (`bytes`). */

@@ -1,5 +1,6 @@
 import { InputError } from '../errors.js';
 import type { Bundle } from '../keras/bundle.js';
+import { BufferPool } from '../keras/keras-file/buffer-pool.js';
 import type { BundleDtype } from '../keras/bundle-manifest.js';
 import { inMemory, type InMemoryWeightData, type WeightData } from './weight-data.js';
 
@@ -47,8 +48,9 @@ export async function weightsFromBundleFile(bundle: Bundle): Promise<{ weights: 
   const handle = await open(bundle.weightsPath, 'r').catch((e: NodeJS.ErrnoException) => {
     throw new InputError(`${bundle.weightsPath}: cannot read (${e.code ?? e.message}). Is this a complete bundle?`);
   });
+  const pool = new BufferPool();
   const read = async (offset: number, length: number, what: string): Promise<Uint8Array> => {
-    const bytes = new Uint8Array(length);
+    const bytes = new Uint8Array(pool.take(length), 0, length);
     const { bytesRead } = await handle.read(bytes, 0, length, offset);
     if (bytesRead !== length) throw new InputError(`${bundle.weightsPath}: ${what} ends at byte ${offset + length}, past the end of the file. The file is truncated.`);
     return bytes;
@@ -60,7 +62,17 @@ export async function weightsFromBundleFile(bundle: Bundle): Promise<{ weights: 
     path: w.path,
     shape: w.shape,
     dtype: w.dtype,
-    data: { byteLength: w.byte_length, read: () => read(w.offset, w.byte_length, `weight '${w.path}'`) },
+    data: {
+      byteLength: w.byte_length,
+      read: () => read(w.offset, w.byte_length, `weight '${w.path}'`),
+      release: (bytes: Uint8Array) => pool.give([bytes.buffer as ArrayBuffer]),
+    },
   }));
-  return { weights, close: () => handle.close() };
+  return {
+    weights,
+    close: async () => {
+      pool.clear();
+      await handle.close();
+    },
+  };
 }

@@ -19,7 +19,8 @@ export interface StreamWeightsOptions {
  * Reads the plan's weights in order, one at a time (the next one's read overlapping this one's
  * write), casts each to its tfjs dtype, checks its values (NaN/Inf, constraints tfjs applies on
  * load) and hands its bytes to `write`. At most two weights' bytes are held at once, whatever the
- * model's size: the caller decides whether they are kept (convertKerasModel) or go to disk.
+ * model's size: the caller decides whether they are kept (convertKerasModel) or go to disk, and
+ * must not keep `write`'s bytes past its call (the source may reuse their memory).
  */
 export async function streamWeights(
   plan: WeightPlan,
@@ -42,6 +43,7 @@ export async function streamWeights(
     const bytes = checkedBytes(weight, stored);
     await write(bytes, weight);
     if (weight.spec.dtype === 'float32') checkValues(weight, float32Values(bytes), checks);
+    weight.source.data.release?.(stored);
   }
   if (checks.nonFinite.length > 0 && options.refuseNonFinite) {
     const [first] = checks.nonFinite;

@@ -29,8 +29,11 @@ export type Hdf5Content = { bytes: Uint8Array } | { path: string; start?: number
 export interface OpenHdf5File {
   /** Runs `read` on the root group, with HDF5's errors as InputErrors naming the file. */
   read<T>(read: (root: Group) => T): T;
-  /** Reads a dataset's bytes by its path in the file, with HDF5's errors as InputErrors naming `where`. */
-  readDataset(datasetPath: string, where: string): Uint8Array;
+  /**
+   * Reads a dataset's bytes by its path in the file, with HDF5's errors as InputErrors naming
+   * `where`; into a buffer `allocate` gives (of at least the bytes asked for) when given.
+   */
+  readDataset(datasetPath: string, where: string, allocate?: (bytes: number) => ArrayBuffer): Uint8Array;
   close(): void;
 }
 
@@ -154,11 +157,11 @@ export async function openHdf5File(content: Hdf5Content, file: string, limits: H
   const opened = h5;
   return {
     read: (read) => asInputError(file, () => read(opened)),
-    readDataset: (datasetPath, where) =>
+    readDataset: (datasetPath, where, allocate) =>
       asInputError(file, () => {
         const dataset = opened.get(datasetPath);
         if (!isDataset(dataset)) throw new InputError(`${where}: not a dataset.`);
-        return readTensor(dataset, where).bytes;
+        return allocate ? readInto(module, dataset, where, allocate) : readTensor(dataset, where).bytes;
       }),
     close() {
       try {
@@ -169,6 +172,32 @@ export async function openHdf5File(content: Hdf5Content, file: string, limits: H
       }
     },
   };
+}
+
+/**
+ * A dataset's raw bytes copied from HDF5's memory into a buffer of the caller's (a converter
+ * recycles a few instead of the system zeroing a new one for every tensor). The types tensorInfo
+ * accepts are little-endian numbers of 1, 4 or 8 bytes, so the raw bytes are the values.
+ */
+function readInto(module: H5Module, dataset: Dataset, where: string, allocate: (bytes: number) => ArrayBuffer): Uint8Array {
+  tensorInfo(dataset, where);
+  const meta = dataset.metadata;
+  const length = meta.size * meta.total_size;
+  const out = new Uint8Array(allocate(length), 0, length);
+  if (length === 0) return out;
+  const pointer = module._malloc(length);
+  if (pointer === 0) throw new InputError(`${where}: ${length} bytes do not fit the HDF5 reader's memory.`);
+  try {
+    try {
+      module.get_dataset_data(dataset.file_id, dataset.path, null, null, null, BigInt(pointer));
+    } catch (e) {
+      throw datasetReadError(e, where);
+    }
+    out.set(module.HEAPU8.subarray(pointer, pointer + length));
+  } finally {
+    module._free(pointer);
+  }
+  return out;
 }
 
 /**
@@ -345,15 +374,19 @@ function datasetValue(dataset: Dataset, where: string): unknown {
   try {
     return dataset.value;
   } catch (e) {
-    const text = e instanceof Error ? e.message : String(e);
-    if (/efl|external/i.test(text)) {
-      throw new InputError(
-        `${where}: the dataset's data is stored in an external file (HDF5 external storage), not in the model file; ` +
-          `keras-bridge reads nothing outside the model file. Re-save the model with Keras.`,
-      );
-    }
-    throw new InputError(`${where}: the dataset cannot be read (${hdf5Reason(e)}).`);
+    throw datasetReadError(e, where);
   }
+}
+
+function datasetReadError(e: unknown, where: string): InputError {
+  const text = e instanceof Error ? e.message : String(e);
+  if (/efl|external/i.test(text)) {
+    return new InputError(
+      `${where}: the dataset's data is stored in an external file (HDF5 external storage), not in the model file; ` +
+        `keras-bridge reads nothing outside the model file. Re-save the model with Keras.`,
+    );
+  }
+  return new InputError(`${where}: the dataset cannot be read (${hdf5Reason(e)}).`);
 }
 
 /**

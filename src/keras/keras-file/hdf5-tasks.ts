@@ -3,6 +3,7 @@ import type { KerasObject } from '../keras-object.js';
 import { withLayerNames } from '../layer-names.js';
 import { openHdf5File, type Hdf5Content, type OpenHdf5File } from './hdf5-file.js';
 import type { Hdf5Limits } from './hdf5-limits.js';
+import { BufferPool } from './buffer-pool.js';
 import { layerNameTags, weightsFromKeras3H5 } from './keras3-weights.js';
 import { readLegacyH5Model } from './legacy-h5-model.js';
 
@@ -14,17 +15,22 @@ export type Hdf5Request =
   | { kind: 'keras3-weights'; content: Hdf5Content; file: string; modelConfig: KerasObject; limits: Hdf5Limits }
   | { kind: 'legacy-model'; content: Hdf5Content; file: string; limits: Hdf5Limits }
   | { kind: 'read'; paths: string[] }
+  /** Buffers of earlier reads that the reader may fill again: not answered. */
+  | { kind: 'recycle'; buffers: ArrayBuffer[] }
   | { kind: 'close' };
 
 export type Hdf5OpenResult = { modelConfig: KerasObject; weights: StoredWeight[]; kerasVersion?: string };
 
-export type Hdf5Reply = Hdf5OpenResult | { bytes: Uint8Array[] } | { closed: true };
+export type Hdf5Reply = Hdf5OpenResult | { bytes: Uint8Array[] } | { closed: true } | { recycled: true };
 
 /**
  * The file the reader has open. One at a time per reader (one per worker thread): opening
  * another closes it.
  */
 let current: { h5: OpenHdf5File; where: string } | undefined;
+
+/** Buffers the reader's caller handed back (recycle), filled again by the next reads. */
+const pool = new BufferPool();
 
 /**
  * model.weights.h5 of a .keras file (its layers named from the weights' tags where the config has
@@ -39,8 +45,11 @@ export async function runHdf5Request(request: Hdf5Request): Promise<Hdf5Reply> {
     case 'read': {
       if (!current) throw new Error('the HDF5 reader has no file open');
       const { h5, where } = current;
-      return { bytes: request.paths.map((path) => h5.readDataset(path, `${where}: '${path}'`)) };
+      return { bytes: request.paths.map((path) => h5.readDataset(path, `${where}: '${path}'`, (n) => pool.take(n))) };
     }
+    case 'recycle':
+      pool.give(request.buffers);
+      return { recycled: true };
     case 'close':
       closeCurrent();
       return { closed: true };
@@ -72,5 +81,6 @@ function walk(request: Extract<Hdf5Request, { kind: 'keras3-weights' | 'legacy-m
 function closeCurrent(): void {
   const open = current;
   current = undefined;
+  pool.clear();
   open?.h5.close();
 }

@@ -5,8 +5,10 @@ import { runHdf5Request, type Hdf5Request } from './hdf5-tasks.js';
 
 /** The worker side of hdf5-worker.ts: each request's answer (dataset bytes transferred) or its error. */
 parentPort!.on('message', (request: Hdf5Request) => {
+  const answered = request.kind !== 'recycle';
   runHdf5Request(request).then(
     (result) => {
+      if (!answered) return;
       const buffers = 'bytes' in result ? [...new Set(result.bytes.map((b) => b.buffer as ArrayBuffer))] : [];
       parentPort!.postMessage({ result }, buffers);
     },

@@ -66,6 +66,16 @@ export class Hdf5Session {
     return ((await this.call({ kind: 'read', paths })) as { bytes: Uint8Array[] }).bytes;
   }
 
+  /**
+   * Hands a read's bytes back for the worker to fill again (BufferPool): the caller must not use
+   * them after. Not answered, and dropped once the session is closed.
+   */
+  recycle(bytes: Uint8Array): void {
+    const buffer = bytes.buffer as ArrayBuffer;
+    if (!this.worker || buffer.byteLength === 0 || buffer instanceof SharedArrayBuffer) return;
+    this.worker.postMessage({ kind: 'recycle', buffers: [buffer] } satisfies Hdf5Request, [buffer]);
+  }
+
   /** Closes the file; the worker waits for the next one. Safe to call twice. */
   async close(): Promise<void> {
     if (!this.worker) return;

@@ -86,7 +86,7 @@ export async function openKerasModelFile(file: string, options: ReadModelFileOpt
 }
 
 function sessionData(session: Hdf5Session, weight: StoredWeight, byteLength: number): WeightData {
-  return { byteLength, read: async () => (await session.read([weight.path]))[0]! };
+  return { byteLength, read: async () => (await session.read([weight.path]))[0]!, release: (bytes) => session.recycle(bytes) };
 }
 
 /** What the HDF5 reader opens for `file`: a .keras file's stored model.weights.h5, or a whole .h5. */
