@@ -152,7 +152,8 @@ async function conversionBench(m: BenchModelSpec, from: ConversionBench['from'],
 
 /**
  * `keras-bridge convert` of each synthetic model's .keras file, and a `cp` of the same file just
- * before it: what the disk allows, in the same run. Their outputs are removed after each.
+ * before it: what the disk allows, in the same run (cp copies within the kernel; converting reads
+ * and writes through memory). Each starts after a `sync`; their outputs are removed after each.
  */
 async function conversionScaling(sizes: string[], tmp: string, baseline: { peakRssMb: number }): Promise<ScalingBench[]> {
   if (sizes.length === 0) return [];
@@ -165,9 +166,12 @@ async function conversionScaling(sizes: string[], tmp: string, baseline: { peakR
     const file = files.get(model)!;
     const fileBytes = (await stat(file)).size;
     const copy = path.join(tmp, `${model}.copy.keras`);
+    // Each starts with no dirty pages of the other's waiting to be written back.
+    await execa('sync', { reject: false });
     const copied = await measured(['cp', file, copy], 600);
     await rm(copy, { force: true });
     const out = path.join(tmp, `${model}-converted`);
+    await execa('sync', { reject: false });
     const r = await measured(['node', CLI, 'convert', file, out, '--json'], 900);
     if (r.exitCode !== 0) {
       log(`  ${model}: keras-bridge convert exited ${r.exitCode}: ${r.stderr.split('\n').find((l) => l.includes('error')) ?? ''}`);

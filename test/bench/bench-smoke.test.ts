@@ -9,7 +9,8 @@ import { writePerformanceDocs } from '../../src/bench/performance-doc.js';
 import { REPO_ROOT } from '../support/paths.js';
 
 // `npm run bench -- --smoke`: one run of every stage (Keras's four timings, each backend's forward
-// and forward + backward in its worker or Chromium page, convert from .keras and from the bundle, a full parity run)
+// and forward + backward in its worker or Chromium page, convert from .keras and from the bundle, a full parity run,
+// the conversion scaling's smallest synthetic model)
 // on the seed models. Timings are printed, never asserted: what is asserted is that every stage ran
 // or says why not, and that the timed runs leak no tensor.
 describe('npm run bench -- --smoke', function () {
@@ -59,6 +60,14 @@ describe('npm run bench -- --smoke', function () {
     }
   });
 
+  it("times the conversion scaling's smallest synthetic model next to a copy of its file", () => {
+    const [scaling] = run.conversionScaling ?? [];
+    assert.equal(scaling?.model, 'dense_stack_8mb');
+    assert.ok(scaling!.weightBytes > 8e6 && scaling!.weightBytes < 8.5e6, String(scaling!.weightBytes));
+    assert.ok(scaling!.fileBytes > scaling!.weightBytes && scaling!.wallS > 0 && scaling!.copyWallS > 0 && scaling!.peakRssMb > 0);
+    assert.match(stdout, /^dense_stack_8mb +8 +\d+\.\d\d +\d+ +\d+ +\d+\.\d\dx/m);
+  });
+
   it('prints the table with ratios to tf.function, and rewrites the docs section and chart', async () => {
     assert.equal(stdout.trim(), formatBenchTable(run));
     assert.match(stdout, /^swish +2 +wasm +\S+ \(\d+ run\) +\d+\.\d\dx/m);
@@ -68,6 +77,7 @@ describe('npm run bench -- --smoke', function () {
     await writePerformanceDocs(run, docs);
     const md = await readFile(path.join(docs, 'performance.md'), 'utf8');
     assert.match(md, /\| swish \| 2 \| wasm \| .* \|/);
+    assert.match(md, /\| dense_stack_8mb \| 8 \| /);
     assert.match(md, /!\[ratio to Keras tf\.function.*\]\(performance\.svg\)/);
     const svg = await readFile(path.join(docs, 'performance.svg'), 'utf8');
     assert.match(svg, /^<svg [^>]*>[\s\S]*<title>swish b2 wasm forward: \d+\.\d\dx<\/title>[\s\S]*<\/svg>\n$/);
