@@ -39,8 +39,13 @@ export const inspectCommand: Command = {
     }
     const limits = parseArchiveLimitFlags(args, 'inspect');
     await loadCustomLayerModules(listFlag(args, 'custom-layers'));
-    const model = await readModelInput(modelPath, { limits });
-    const report = await inspectModel(model.modelConfig, model.weights, model.source, model.manifest, model.graphBytes);
+    const model = await readModelInput(modelPath, { limits, lazyWeights: true });
+    let report: Awaited<ReturnType<typeof inspectModel>>;
+    try {
+      report = await inspectModel(model.modelConfig, model.weights, model.source, model.manifest, model.graphBytes);
+    } finally {
+      await model.close?.();
+    }
     const json = stringFlag(args, 'json');
     if (json) await writeFile(json, JSON.stringify(report, null, 2) + '\n');
     process.stdout.write(formatInspectReport(report) + '\n');

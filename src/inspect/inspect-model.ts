@@ -1,6 +1,7 @@
 import { routeInputs } from '../convert/route-inputs.js';
 import type { FieldNote, LayerConversion } from '../convert/conversion-report.js';
-import { convertKerasModel, type ConvertOptions } from '../convert/convert-model.js';
+import { completedReport, planConversion, type ConvertOptions } from '../convert/convert-model.js';
+import { streamWeights } from '../convert/weight-stream.js';
 import { isKerasBridgeClass } from '../convert/keras-bridge-classes.js';
 import { translateModel, isModelClass } from '../convert/translate-model.js';
 import type { LayerFailure } from '../convert/translation-context.js';
@@ -17,8 +18,8 @@ const STATUSES: LayerStatus[] = ['tfjs', 'keras-bridge', 'operation', 'registere
 /**
  * How every layer of a model would convert, from the converter itself: the model is translated
  * with failures recorded instead of thrown (translateModel's `failures`), so each layer gets the
- * converter's own verdict and reason, then converted for real (convertKerasModel, weights
- * included), so that what `inspect` says and what `convert` does cannot differ.
+ * converter's own verdict and reason, then converted for real (planned, and every weight read and
+ * checked as convert writes it, none kept), so that what `inspect` says and what `convert` does cannot differ.
  */
 export async function inspectModel(
   modelConfig: KerasObject,
@@ -75,7 +76,9 @@ async function convertForReal(
   routes: ConvertOptions,
 ): Promise<InspectReport['conversion']> {
   try {
-    const { report } = await convertKerasModel(modelConfig, weights, source, routes);
+    // Each weight is read, checked and let go: inspecting a model never holds all of its weights.
+    const plan = await planConversion(modelConfig, weights, source, routes);
+    const report = completedReport(plan.report, await streamWeights(plan.weights, () => {}));
     return { converts: true, modelNotes: report.modelNotes, weights: report.weights, constraintWarnings: report.constraintWarnings, ...(report.nonFiniteWeights ? { nonFiniteWeights: report.nonFiniteWeights } : {}) };
   } catch (e) {
     if (!(e instanceof KerasBridgeError)) throw e;
