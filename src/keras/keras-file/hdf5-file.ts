@@ -58,7 +58,7 @@ export function h5wasmTrapped(): boolean {
  * name other files, and here no other file exists. The emulated devices are removed too (/dev/tty
  * would read the terminal), and HDF5's error stack is made to throw instead of printing.
  */
-function loadH5wasm(): Promise<H5Module> {
+export function loadH5wasm(): Promise<H5Module> {
   ready ??= h5wasm.ready.then((module) => {
     module.activate_throwing_error_handler();
     const fs = module.FS as unknown as EmscriptenFs;
@@ -118,6 +118,7 @@ export async function withHdf5File<T>(content: Hdf5Content, file: string, read: 
  */
 export async function openHdf5File(content: Hdf5Content, file: string, limits: Hdf5Limits = DEFAULT_HDF5_LIMITS): Promise<OpenHdf5File> {
   const module = await loadH5wasm();
+  keysByGroup.clear();
   const fs = module.FS as unknown as EmscriptenFs;
   const sandboxPath = `${SANDBOX_DIR}/${++openCount}.h5`;
   let size: number;
@@ -286,6 +287,20 @@ export function hdf5Reason(e: unknown): string {
   return last ? last.replace(/^#\d+:.*? in \S+\(\): /, '') : (lines[0] ?? 'unknown error');
 }
 
+/**
+ * The open file's groups' member names, listed once each: the weight walks ask for the same
+ * group's members many times, and each listing crosses into WebAssembly with every name. The file
+ * is read-only and one is open at a time, so the list is cleared only when another is opened.
+ */
+const keysByGroup = new Map<string, string[]>();
+
+export function groupKeys(group: Group): string[] {
+  const key = `${group.file_id}:${group.path}`;
+  let keys = keysByGroup.get(key);
+  if (!keys) keysByGroup.set(key, (keys = group.keys()));
+  return keys;
+}
+
 export function isGroup(entity: unknown): entity is Group {
   return entity instanceof h5wasm.Group;
 }
@@ -296,13 +311,13 @@ export function isDataset(entity: unknown): entity is Dataset {
 
 /** The child group `name` of `group`, or undefined when there is none (or it is not a group). */
 export function childGroup(group: Group, name: string): Group | undefined {
-  const child = group.keys().includes(name) ? group.get(name) : null;
+  const child = groupKeys(group).includes(name) ? group.get(name) : null;
   return isGroup(child) ? child : undefined;
 }
 
 /** True when any dataset lies at or below `group` (checkHdf5Structure has bounded the tree). */
 export function holdsDatasets(group: Group): boolean {
-  return group.keys().some((key) => {
+  return groupKeys(group).some((key) => {
     const child = group.get(key);
     return isDataset(child) || (isGroup(child) && holdsDatasets(child));
   });

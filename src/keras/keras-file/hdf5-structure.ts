@@ -2,6 +2,7 @@ import type { File as H5File, Group } from 'h5wasm';
 import h5wasm from 'h5wasm';
 import { InputError } from '../../errors.js';
 import type { Hdf5Limits } from './hdf5-limits.js';
+import { groupKeys } from './hdf5-file.js';
 
 /** What an HDF5 path may name, told without following it. */
 const LINK_KINDS = {
@@ -27,14 +28,16 @@ export function checkHdf5Structure(root: H5File, file: string, fileBytes: number
   let declaredBytes = 0;
   while (pending.length > 0) {
     const { group, depth } = pending.pop()!;
-    for (const key of group.keys()) {
+    for (const key of groupKeys(group)) {
       const path = joinPath(group.path, key);
       if (++objects > limits.maxObjects) {
         throw new InputError(`${file}: more than ${limits.maxObjects} HDF5 objects (at '${path}'); a Keras weights file holds a few per layer.`);
       }
       refuseLinkOut(group, path, file);
       const kind = group.get_type(path);
-      if (kind === LINK_KINDS.group || kind === LINK_KINDS.dataset) refuseSecondLink(group, path, seen, file);
+      // Opened once, for both checks (each h5wasm call crosses into WebAssembly).
+      const child = kind === LINK_KINDS.group || kind === LINK_KINDS.dataset ? group.get(path) : undefined;
+      if (child) refuseSecondLink(child as Group, path, seen, file);
       if (kind === LINK_KINDS.group) {
         if (depth + 1 > limits.maxDepth) {
           throw new InputError(
@@ -42,9 +45,9 @@ export function checkHdf5Structure(root: H5File, file: string, fileBytes: number
               `to an ancestor (an endless tree). Keras writes a few levels; re-save the model with Keras.`,
           );
         }
-        pending.push({ group: group.get(path) as Group, depth: depth + 1 });
+        pending.push({ group: child as Group, depth: depth + 1 });
       } else if (kind === LINK_KINDS.dataset) {
-        declaredBytes += checkDataset(group, path, file, limits);
+        declaredBytes += checkDataset(child, path, file, limits);
         if (declaredBytes > limits.maxTotalBytes) {
           throw new InputError(`${file}: its datasets declare more than ${limits.maxTotalBytes} bytes in all (reached at '${path}'; raise with --max-uncompressed-bytes).`);
         }
@@ -67,9 +70,8 @@ export function checkHdf5Structure(root: H5File, file: string, fileBytes: number
  * either a cycle (a group linking to itself or an ancestor) or a shared subtree whose paths multiply
  * with depth; both are refused, told apart by the object's address (HDF5's object reference).
  */
-function refuseSecondLink(group: Group, path: string, seen: Map<string, string>, file: string): void {
-  const child = group.get(path);
-  const address = objectAddress(child as Group);
+function refuseSecondLink(child: Group, path: string, seen: Map<string, string>, file: string): void {
+  const address = objectAddress(child);
   const first = seen.get(address);
   if (first !== undefined) {
     const cycle = path.startsWith(`${first}/`) || first === '/';
@@ -101,8 +103,7 @@ function refuseLinkOut(group: Group, path: string, file: string): void {
 }
 
 /** The dataset's declared bytes, refusing a virtual one or one past the per-tensor limit. */
-function checkDataset(group: Group, path: string, file: string, limits: Hdf5Limits): number {
-  const dataset = group.get(path);
+function checkDataset(dataset: unknown, path: string, file: string, limits: Hdf5Limits): number {
   if (!(dataset instanceof h5wasm.Dataset)) throw new InputError(`${file}: '${path}' did not open as a dataset.`);
   const meta = dataset.metadata;
   if (meta.virtual_sources && meta.virtual_sources.length > 0) {

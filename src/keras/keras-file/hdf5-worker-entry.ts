@@ -1,7 +1,10 @@
 import { parentPort } from 'node:worker_threads';
 import { KerasBridgeError } from '../../errors.js';
-import { h5wasmTrapped } from './hdf5-file.js';
+import { h5wasmTrapped, loadH5wasm } from './hdf5-file.js';
 import { runHdf5Request, type Hdf5Request } from './hdf5-tasks.js';
+
+// Compiled as the thread starts, while its caller is still reading the zip (prewarmHdf5Reader).
+void loadH5wasm();
 
 /** The worker side of hdf5-worker.ts: each request's answer (dataset bytes transferred) or its error. */
 parentPort!.on('message', (request: Hdf5Request) => {

@@ -20,10 +20,22 @@ interface WorkerReply {
 /** Workers that closed their file and wait for the next (unref'd: they never keep the process alive). */
 const idle: Worker[] = [];
 
-function takeWorker(): Worker {
-  const worker = idle.pop() ?? new Worker(new URL('./hdf5-worker-entry.js', import.meta.url));
+function startWorker(): Worker {
+  const worker = new Worker(new URL('./hdf5-worker-entry.js', import.meta.url));
   worker.unref();
   return worker;
+}
+
+/**
+ * Starts an HDF5 reader thread now, if none waits, so that it has loaded h5wasm (a few hundred
+ * milliseconds) by the time the caller, still reading a zip, opens a file in it.
+ */
+export function prewarmHdf5Reader(): void {
+  if (idle.length === 0) idle.push(startWorker());
+}
+
+function takeWorker(): Worker {
+  return idle.pop() ?? startWorker();
 }
 
 /**

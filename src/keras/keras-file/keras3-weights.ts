@@ -1,7 +1,7 @@
 import { storedByteLength } from '../../convert/weight-values.js';
 import { InputError } from '../../errors.js';
 import { isKerasObject, type KerasObject } from '../keras-object.js';
-import { childGroup, holdsDatasets, isDataset, tensorInfo, type Group } from './hdf5-file.js';
+import { childGroup, groupKeys, holdsDatasets, isDataset, tensorInfo, type Group } from './hdf5-file.js';
 import type { StoredWeight } from './hdf5-tasks.js';
 import { containerKeys, modelLayerItems } from './saved-object-names.js';
 import { sublayerSlots, type SublayerSlot } from './sublayer-order.js';
@@ -55,8 +55,7 @@ type Variable = Omit<StoredWeight, 'layer' | 'index'>;
 /** A layer's variables in `layer.weights` order: its own, then its sub-layers'. */
 function layerVariables(group: Group, layer: KerasObject | undefined, path: string, source: string): Variable[] {
   const variables = ownVariables(group, path, source);
-  const children = group
-    .keys()
+  const children = groupKeys(group)
     .filter((key) => key !== 'vars')
     .filter((key) => {
       const child = childGroup(group, key);
@@ -98,7 +97,7 @@ function ownedVariables(group: Group, layer: KerasObject | undefined, path: stri
   const root = ownerName(group, layerName) ?? layerName;
   const variables: Variable[] = ownVariables(group, path, source).map((v, position) => ({ ...v, owner: { path: root, position } }));
   const visit = (g: Group, gPath: string, ownerPath: string): void => {
-    for (const key of g.keys().filter((k) => k !== 'vars')) {
+    for (const key of groupKeys(g).filter((k) => k !== 'vars')) {
       const child = childGroup(g, key);
       if (!child || !holdsDatasets(child)) continue;
       const childPath = `${gPath}/${key}`;
@@ -151,7 +150,7 @@ function ownVariables(group: Group, path: string, source: string): Variable[] {
   const vars = childGroup(group, 'vars');
   if (!vars) return [];
   const varsPath = path ? `${path}/vars` : 'vars';
-  const keys = vars.keys();
+  const keys = groupKeys(vars);
   const indices = keys.map(Number).sort((a, b) => a - b);
   if (indices.some((n, i) => n !== i)) {
     throw new InputError(`${source}: model.weights.h5 group '${varsPath}' should hold datasets 0..${keys.length - 1}, but holds ${keys.join(', ')}.`);
@@ -178,7 +177,7 @@ function containerItems(container: Group | undefined, items: readonly KerasObjec
   const keyOf = containerKeys(items);
   const paired = items.flatMap((config, i) => (keyOf[i] === undefined ? [] : [{ key: keyOf[i]!, config }]));
   const keys = new Set(paired.map((p) => p.key));
-  const orphan = container?.keys().find((key) => !keys.has(key) && holdsDatasets(childGroup(container, key) ?? container));
+  const orphan = container && groupKeys(container).find((key) => !keys.has(key) && holdsDatasets(childGroup(container, key) ?? container));
   if (orphan !== undefined) {
     throw new InputError(
       `${source}: model.weights.h5 group '${path}/${orphan}' holds variables that no layer in config.json accounts for ` +

@@ -5,7 +5,7 @@ import { InputError } from '../../errors.js';
 import type { KerasObject } from '../keras-object.js';
 import type { Hdf5Content } from './hdf5-file.js';
 import type { Hdf5Request, StoredWeight } from './hdf5-tasks.js';
-import { Hdf5Session } from './hdf5-worker.js';
+import { Hdf5Session, prewarmHdf5Reader } from './hdf5-worker.js';
 import { readKerasArchive, type KerasArchive } from './keras-archive.js';
 import { fileSource } from './zip/byte-source.js';
 import { HDF5_MAGIC, ZIP_TAIL_BYTES, hasHdf5Signature, refuseHdf5InZip, refuseZipInHdf5 } from './polyglot.js';
@@ -67,6 +67,7 @@ export async function readKerasModelFile(file: string, options: ReadModelFileOpt
  * file (a .keras file stores model.weights.h5 uncompressed), never past it.
  */
 export async function openKerasModelFile(file: string, options: ReadModelFileOptions = {}): Promise<OpenKerasModelFile & { readAll(): Promise<Uint8Array[]> }> {
+  prewarmHdf5Reader();
   const { request, kerasVersion } = await hdf5Request(file, options);
   const { session, result } = await Hdf5Session.open(request, options.hdf5TimeoutMs);
   const stored = result.weights;
