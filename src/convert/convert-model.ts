@@ -201,6 +201,11 @@ export function toModelArtifacts(converted: ConvertedModel): tf.io.ModelArtifact
     generatedBy: 'keras-bridge',
     convertedBy: 'keras-bridge 0.1.0',
     weightSpecs: converted.weightSpecs,
-    weightData: weightData.buffer.slice(weightData.byteOffset, weightData.byteOffset + weightData.byteLength) as ArrayBuffer,
+    // materializeConversion's buffer is the weights' own: handed over as it is (tfjs only reads it),
+    // not copied once more.
+    weightData:
+      weightData.byteOffset === 0 && weightData.byteLength === weightData.buffer.byteLength
+        ? (weightData.buffer as ArrayBuffer)
+        : (weightData.buffer.slice(weightData.byteOffset, weightData.byteOffset + weightData.byteLength) as ArrayBuffer),
   };
 }
