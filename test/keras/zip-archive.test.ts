@@ -10,7 +10,8 @@ import { zipSync } from 'fflate';
 import { InputError } from '../../src/errors.js';
 import { archiveLimits, RATIO_FREE_BYTES, type ArchiveLimits } from '../../src/keras/keras-file/zip/archive-limits.js';
 import { tableCrc32 } from '../../src/keras/keras-file/zip/crc32.js';
-import { openZipArchive, readZipEntry } from '../../src/keras/keras-file/zip/zip-archive.js';
+import type { ByteSource } from '../../src/keras/keras-file/zip/byte-source.js';
+import { checkStoredEntry, openZipArchive, readZipEntry } from '../../src/keras/keras-file/zip/zip-archive.js';
 import { REPO_ROOT } from '../support/paths.js';
 import { concat, deflatedZeros, patchEnd, patchEntry, toZip64Central, toZip64End, writeZip, zerosCrc32, zipLayout } from '../support/zip-bytes.js';
 
@@ -320,5 +321,46 @@ with zipfile.ZipFile(sys.argv[1], 'w') as z:
         { numRuns: 300 * FUZZ_SCALE },
       );
     });
+  });
+});
+
+describe('zip reader: a large stored entry is checked in place, never read whole', () => {
+  const weights = Uint8Array.from({ length: 24 << 20 }, (_, i) => (i * 2654435761) >>> 24);
+  const zip = zipSync({ 'config.json': SAMPLE['config.json']!, 'model.weights.h5': [weights, { level: 0 }] });
+
+  /** The zip as a ByteSource that counts the bytes it allocates for its callers (reads into a caller's buffer allocate nothing). */
+  function counting(bytes: Uint8Array): ByteSource & { allocated: number } {
+    const source = {
+      size: bytes.length,
+      allocated: 0,
+      read(start: number, length: number, into?: Uint8Array): Uint8Array {
+        const view = bytes.subarray(start, start + length);
+        if (into) {
+          into.set(view);
+          return into.subarray(0, view.length);
+        }
+        source.allocated += view.length;
+        return view.slice();
+      },
+    };
+    return source;
+  }
+
+  it('reads records and the small entries, and checks the large one a chunk at a time into one buffer', () => {
+    const source = counting(zip);
+    const archive = openZipArchive(source, FILE, archiveLimits({}));
+    const entry = archive.entries.find((e) => e.name === 'model.weights.h5')!;
+    checkStoredEntry(archive, entry);
+    assert.deepEqual(readZipEntry(archive, archive.entries.find((e) => e.name === 'config.json')!), SAMPLE['config.json']);
+    // The end record's search area (64 KiB) and the records, not the 24 MiB entry.
+    assert.ok(source.allocated < 128 * 1024, `${source.allocated} bytes read into new memory`);
+  });
+
+  it('still refuses the entry whose bytes disagree with its CRC-32', () => {
+    const damaged = zip.slice();
+    const archive = openZipArchive(damaged, FILE, archiveLimits({}));
+    const entry = archive.entries.find((e) => e.name === 'model.weights.h5')!;
+    damaged[entry.dataStart + 20_000_000] ^= 1;
+    assert.throws(() => checkStoredEntry(archive, entry), /zip entry 'model\.weights\.h5': CRC-32 [0-9a-f]{8} of its bytes disagrees with the [0-9a-f]{8} the archive records/);
   });
 });
