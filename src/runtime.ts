@@ -18,6 +18,8 @@ import './layers/keras3/index.js';
 import './layers/operations/keras-operation-layer.js';
 import './layers/operations/keras-layer-weights.js';
 import './layers/graph/keras-bridge-graph-layer.js';
+// tfjs-layers leaks a tensor each time a constrained weight is written: fixed on import.
+import './layers/fixes/constrained-write.js';
 
 export { registerLayer, findCustomLayer, registeredCustomLayers } from './registry/custom-layer-registry.js';
 export { registerActivation, findCustomActivation } from './registry/custom-activation-registry.js';

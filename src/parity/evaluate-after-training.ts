@@ -1,3 +1,5 @@
+import { disposeModel } from './dispose-model.js';
+import { releaseAbandonedTape } from './abandoned-tape.js';
 import * as tf from '@tensorflow/tfjs';
 import type { Bundle } from '../keras/bundle.js';
 import { weightsInKerasOrder } from '../convert/weight-pairing.js';
@@ -60,19 +62,21 @@ async function train(model: tf.LayersModel, bundle: Bundle, run: OptimizerRunRec
   try {
     const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
     for (let step = 0; step < steps; step++) {
-      const cost = optimizer.minimize(() => goldenLoss(model, inputs, cotangents, false), true, variables)!;
+      // In tidy: a backward pass that throws leaves its forward result to be disposed (releaseAbandonedTape: the rest).
+      const cost = tf.tidy(() => optimizer.minimize(() => goldenLoss(model, inputs, cotangents, false), true, variables)!);
       losses.push((await cost.data())[0]!);
       cost.dispose();
       applyConstraints(model);
     }
     for (const g of run.tensors) computed.set(goldenKey(g), await read(weightsInKerasOrder(findLayer(model, g.layer, bundle), bundle)[g.index]!.read()));
   } catch (e) {
+    releaseAbandonedTape();
     const explained = await explainMissingGradient(e, model, bundle);
     if (!(explained instanceof GradientUnavailableError)) throw explained;
     return { ...result, computed: new Map(), losses: [], notCompared: explained.reason };
   } finally {
     optimizer.dispose();
-    model.dispose();
+    disposeModel(model);
     tf.dispose([...inputs, ...cotangents]);
   }
   return { ...result, notCompared: null };

@@ -1,5 +1,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { Bundle } from '../keras/bundle.js';
+import '../layers/fixes/constrained-write.js';
+import { disposeModel } from './dispose-model.js';
 import { parityModes } from './modes/index.js';
 
 /** Each registered mode's evaluation, by mode name (null: the bundle has nothing for that mode). */
@@ -18,7 +20,7 @@ export async function evaluateBundle(loadModel: () => Promise<tf.LayersModel>, b
   try {
     for (const mode of parityModes()) evaluation[mode.name] = await mode.evaluate({ model, loadModel, bundle });
   } finally {
-    model.dispose();
+    disposeModel(model);
   }
   return evaluation;
 }

@@ -6,6 +6,7 @@ import { InputError } from '../errors.js';
 import { weightsInKerasOrder } from '../convert/weight-pairing.js';
 import { goldenTensor } from './golden-tensor.js';
 import { LayerOutputTaps } from './layer-output-taps.js';
+import { variableGradsReleasing } from './abandoned-tape.js';
 import { explainMissingGradient, GradientUnavailableError } from './missing-gradient.js';
 
 /** What the tfjs model computed for one golden tensor. */
@@ -162,18 +163,20 @@ export async function gradients(
   try {
     taps?.install();
     taps?.feed(fed);
-    const { value, grads } = tf.variableGrads(
+    const { value, grads } = variableGradsReleasing(
       () => goldenLoss(model, fed, cotangents, pass.training),
       [...differentiable, ...weightVars, ...(taps ? [taps.anchor] : [])],
     );
     value.dispose();
     // A variable the loss does not depend on (a position encoding reads only its input's shape)
     // has no entry in tfjs's grads; its gradient is zero, as Keras records it.
-    const gradOf = (v: tf.Variable) => grads[v.name] ?? tf.zerosLike(v);
+    const zeros: tf.Tensor[] = [];
+    const gradOf = (v: tf.Variable) => grads[v.name] ?? zeros[zeros.push(tf.zerosLike(v)) - 1]!;
     for (const [i, v] of inputVars.entries()) {
       if (v) results.set(`grad_input:${i}`, await read(gradOf(v)));
     }
     for (const [i, g] of gradGoldens.entries()) results.set(goldenKey(g), await read(gradOf(weightVars[i]!)));
+    tf.dispose(zeros);
     for (const [key, grad] of (await taps?.gradients()) ?? []) results.set(key, grad);
     tf.dispose(Object.values(grads));
   } catch (e) {

@@ -1,3 +1,4 @@
+import { variableGradsReleasing } from './abandoned-tape.js';
 import * as tf from '@tensorflow/tfjs';
 import { bundleGolden, type Bundle } from '../keras/bundle.js';
 import type { GoldenTensorRecord } from '../keras/bundle-manifest.js';
@@ -215,7 +216,7 @@ async function backpropagateAlone(model: tf.LayersModel, bundle: Bundle, plan: L
   const inputVars = plan.inputGradients.map(({ positions }) => tf.variable(inputs[positions[0]!]!, true, `keras_bridge_isolated_input_${nextVariableId++}`));
   const fed = inputs.map((x, position) => inputVars[plan.inputGradients.findIndex((g) => g.positions.includes(position))] ?? x);
   try {
-    const { value, grads } = tf.variableGrads(() => {
+    const { value, grads } = variableGradsReleasing(() => {
       const out = layer.apply(fed.length === 1 ? fed[0]! : fed, { ...plan.kwargs, training: false }) as tf.Tensor | tf.Tensor[];
       const outs = Array.isArray(out) ? out : [out];
       const terms = cotangents.flatMap((g, i) => (g && outs[i] ? [tf.sum(tf.mul(outs[i]!, g))] : []));

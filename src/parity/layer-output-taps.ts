@@ -38,7 +38,8 @@ export class LayerOutputTaps {
     private readonly bundle: Bundle,
     private readonly goldens: readonly GradLayerOutputGolden[],
   ) {
-    this.anchor = tf.variable(tf.scalar(0), true, `keras_bridge_layer_output_tap_${nextAnchorId++}`);
+    // tf.variable shares its initial tensor's data; tidy lets that tensor go once the variable holds it.
+    this.anchor = tf.tidy(() => tf.variable(tf.scalar(0), true, `keras_bridge_layer_output_tap_${nextAnchorId++}`));
   }
 
   static of(model: tf.LayersModel, bundle: Bundle, goldens: readonly GoldenTensorRecord[]): LayerOutputTaps | null {

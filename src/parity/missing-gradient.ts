@@ -1,3 +1,4 @@
+import { variableGradsReleasing } from './abandoned-tape.js';
 import * as tf from '@tensorflow/tfjs';
 import type { Bundle } from '../keras/bundle.js';
 import { UnsupportedLayerError } from '../errors.js';
@@ -66,11 +67,12 @@ function layersNotDifferentiable(model: tf.LayersModel, operation: string, train
     const node = layer.inboundNodes[0] as unknown as { inputTensors: tf.SymbolicTensor[] } | undefined;
     if (!node || node.inputTensors.length === 0) continue;
     // Float inputs are differentiated; integer ones (indices) are fed as they are.
-    const inputs = node.inputTensors.map((t) => (t.dtype === 'float32' ? tf.variable(tf.zeros(t.shape.map((d) => d ?? 1))) : tf.zeros(t.shape.map((d) => d ?? 1), t.dtype)));
+    // tf.variable shares its initial tensor's data; that tensor is let go once the variable holds it.
+    const inputs = node.inputTensors.map((t) => (t.dtype === 'float32' ? tf.tidy(() => tf.variable(tf.zeros(t.shape.map((d) => d ?? 1)))) : tf.zeros(t.shape.map((d) => d ?? 1), t.dtype)));
     const variables = [...inputs.filter((x): x is tf.Variable => x instanceof tf.Variable), ...layer.trainableWeights.map((w) => w.read() as tf.Variable)];
     try {
       if (variables.length === 0) continue;
-      const { value, grads } = tf.variableGrads(() => {
+      const { value, grads } = variableGradsReleasing(() => {
         const out = layer.apply(inputs.length === 1 ? inputs[0]! : inputs, { training }) as tf.Tensor | tf.Tensor[];
         return tf.addN((Array.isArray(out) ? out : [out]).filter((o) => o.dtype === 'float32').map((o) => tf.sum(o))) as tf.Scalar;
       }, variables);

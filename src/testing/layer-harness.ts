@@ -1,3 +1,4 @@
+import { disposeModel } from '../parity/dispose-model.js';
 import { AssertionError } from 'node:assert';
 import { isDeepStrictEqual } from 'node:util';
 import { statSync } from 'node:fs';
@@ -119,7 +120,7 @@ export async function runLayerTest(options: LayerTestOptions): Promise<LayerTest
       tf.dispose(inputs);
     }
   } finally {
-    model.dispose();
+    disposeModel(model);
   }
 
   // A nested layer or a cell is compared through the top-level layer holding it.
