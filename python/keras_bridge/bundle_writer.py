@@ -237,6 +237,8 @@ def sweep_stale_temporaries(out_dir: Path) -> None:
 
 
 def _write_file(path: Path, data: bytes) -> None:
+    # Names may hold folders of the bundle's own (saved_model/variables/...).
+    path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "wb") as handle:
         handle.write(data)
         handle.flush()

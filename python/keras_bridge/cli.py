@@ -233,6 +233,16 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     export.add_argument(
+        "--saved-model",
+        action="store_true",
+        help=(
+            "also write the model as a TensorFlow SavedModel (BUNDLE/saved_model, Keras's own export), for "
+            "running it in Node as one native graph (tfjs-node's loadSavedModel); parity compares its outputs "
+            "on the tensorflow backend (docs/native-graph.md). A model that calls back into Python is recorded "
+            "as skipped, with why"
+        ),
+    )
+    export.add_argument(
         "--train-steps",
         type=_non_negative_int,
         default=0,
@@ -258,7 +268,7 @@ _FIELDS = {
     "out": "out", "factory": "factory", "model": "model", "module": "modules", "path": "paths", "seed": "seed",
     "batch_size": "batchSize", "input_range": "inputRanges", "input_shape": "inputShapes",
     "layer_gradients": "layerGradients", "training_mode": "trainingMode", "float64_reference": "float64Reference",
-    "kernel_variants": "kernelVariants", "train_steps": "trainSteps",
+    "kernel_variants": "kernelVariants", "train_steps": "trainSteps", "saved_model": "savedModel",
 }
 
 
@@ -336,6 +346,7 @@ def export_arguments(options: dict) -> dict:
         "train_steps": options["trainSteps"],
         "float64_reference": options["float64Reference"],
         "kernel_variants": options["kernelVariants"],
+        "saved_model": options["savedModel"],
     }
 
 
@@ -386,6 +397,7 @@ def run_export(options: dict) -> int:
         train_steps=arguments["train_steps"],
         float64_reference=arguments["float64_reference"],
         kernel_variants=arguments["kernel_variants"],
+        saved_model=arguments["saved_model"],
         rebuild=Rebuild.from_options(arguments),
         source_roots=arguments["paths"],
         progress=to_stderr,

@@ -20,6 +20,7 @@ from .config_scan import MAX_NAME_CHARS
 from .echo import quote_for_message
 from .errors import LAMBDA_ADVICE, ExportError
 from .float64_reference import measure_float64_reference
+from .saved_model import export_saved_model
 from .golden_inputs import check_input_ranges
 from .graph_fallback import GRAPHS_FILE
 from .goldens import LOSS_DEFINITION, compute_goldens, input_names, op_determinism, output_names
@@ -102,6 +103,7 @@ def export(
     optimizers=("sgd", "adam"),
     float64_reference: bool = False,
     kernel_variants: bool = True,
+    saved_model: bool = False,
     rebuild=None,
     source_roots=(),
     progress: Progress = None,
@@ -127,6 +129,8 @@ def export(
     kernel_variants.py): parity bounds tfjs by the least accurate of them. `rebuild` (a
     kernel_variants.Rebuild, given by the CLI) says how those processes get the model; without it
     the model is saved to a temporary .keras file.
+    `saved_model`: also write the model as a TensorFlow SavedModel under saved_model/ (saved_model.py),
+    recorded in the manifest's `saved_model`, or recorded as skipped with why.
     `source_roots`: directories (the CLI's --path) that the custom classes' source files are
     recorded relative to (manifest `custom_layers[].source`); a file under none is recorded absolute.
     `progress`, if given, receives one line per step. Raises ExportError when the model or
@@ -243,6 +247,9 @@ def export(
     if train_steps:
         golden_sections["after_training"] = _after_training_section(goldens_pack, runs, train_steps, goldens)
 
+    saved_model_files, saved_model_record = (
+        export_saved_model(model, input_names(graph), progress) if saved_model else ({}, None)
+    )
     manifest = build_manifest(
         model=model,
         model_class_name=serialized.get("class_name", type(model).__name__),
@@ -259,6 +266,7 @@ def export(
         custom_activations=custom_activations(model),
         subclassed_model=serialized.get(SUBCLASSED_MODEL_KEY),
         structure=structure_record(original),
+        saved_model=saved_model_record,
     )
 
     files = {
@@ -269,6 +277,8 @@ def export(
     }
     if graphs_pack.size:
         files[GRAPHS_FILE] = graphs_pack.getvalue()
+    if saved_model:
+        files.update(saved_model_files)
     # The TypeScript reader's schema, as JSON Schema: a writer bug fails here, naming the field, not in a reader later.
     check_manifest_bytes(files[MANIFEST_FILE])
     path = write_bundle(out_dir, files)

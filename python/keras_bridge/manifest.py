@@ -153,6 +153,7 @@ def build_manifest(
     custom_activations: list | None = None,
     subclassed_model: dict | None = None,
     structure: dict | None = None,
+    saved_model: dict | None = None,
 ) -> dict:
     described = {"name": model.name, "class_name": model_class_name, "config_file": config_file}
     if structure is not None:
@@ -173,4 +174,5 @@ def build_manifest(
         **({"custom_activations": custom_activations} if custom_activations else {}),
         "weights": weights,
         "goldens": goldens,
+        **({"saved_model": saved_model} if saved_model is not None else {}),
     }

@@ -142,7 +142,7 @@ def test_flags_parse_into_the_options_document():
     assert document == {
         "out": "o", "factory": "m:f", "modules": [], "paths": [], "seed": 3, "batchSize": 2, "inputRanges": ["ids=2:5"],
         "inputShapes": [], "layerGradients": "auto", "trainingMode": False, "float64Reference": False, "kernelVariants": True,
-        "trainSteps": 0,
+        "trainSteps": 0, "savedModel": False,
     }
     contract.validate(contract.EXPORT_OPTIONS_SCHEMA, document)
     assert cli.export_arguments(document)["input_ranges"] == {"ids": (2, 5)}
@@ -245,7 +245,7 @@ def test_every_option_of_the_schema_has_a_flag_and_a_use():
     other = {
         "out": "p", "factory": "n:g", "modules": ["m"], "paths": ["d"], "seed": 1, "batchSize": 3, "inputRanges": ["ids=4"],
         "inputShapes": ["x=3"], "layerGradients": "never", "trainingMode": False, "trainSteps": 2, "float64Reference": True,
-        "kernelVariants": False,
+        "kernelVariants": False, "savedModel": True,
     }
     assert set(other) == set(properties) - {"model"}
     for field, value in other.items():

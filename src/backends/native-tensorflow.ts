@@ -11,6 +11,24 @@ const TFJS_NODE_PACKAGES: string[] = process.env['KERAS_BRIDGE_TFJS_NODE']
   : ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'];
 
 let registration: Promise<void> | undefined;
+/** The tfjs-node package that registered the backend (its `node` namespace loads SavedModels). */
+let loaded: unknown;
+
+/** What keras-bridge uses of tfjs-node beyond its backend: running a SavedModel natively. */
+export interface TfjsNodeSavedModels {
+  node: {
+    loadSavedModel(path: string, tags: string[], signature: string): Promise<{
+      predict(inputs: tf.NamedTensorMap): tf.NamedTensorMap | tf.Tensor | tf.Tensor[];
+      dispose(): void;
+    }>;
+  };
+}
+
+/** tfjs-node itself, registering its backend first (BackendUnavailableError when it cannot load). */
+export async function tfjsNode(): Promise<TfjsNodeSavedModels> {
+  await registerNativeTensorflow();
+  return loaded as TfjsNodeSavedModels;
+}
 
 /**
  * Registers tfjs-node's `tensorflow` backend into the @tensorflow/tfjs that keras-bridge uses,
@@ -42,7 +60,7 @@ async function importFirstInstalled(): Promise<void> {
   let lastError: unknown;
   for (const name of TFJS_NODE_PACKAGES) {
     try {
-      await import(name);
+      loaded = await import(name);
       return;
     } catch (error) {
       lastError = error;

@@ -25,6 +25,7 @@ const OPTION_FLAGS: Record<keyof ExportOptions, { flag: string; negated?: true }
   trainSteps: { flag: 'train-steps' },
   float64Reference: { flag: 'float64-reference' },
   kernelVariants: { flag: 'no-kernel-variants', negated: true },
+  savedModel: { flag: 'saved-model' },
 };
 
 function innerType(schema: z.ZodTypeAny): z.ZodTypeAny {
@@ -85,6 +86,11 @@ export const exportCommand: Command = {
         "also run a float64 copy of the model and add each golden's measured float32 error to its atol (for ill-conditioned models, e.g. BatchNormalization in training mode on small batches); also exports the goldens again under Keras's other float32 kernel variants (oneDNN on, capped at AVX2, off) to bound tfjs's own error (docs/tolerances.md)",
     },
     'no-kernel-variants': { type: 'boolean', description: 'with --float64-reference: skip the kernel-variant runs (faster; tfjs is then allowed only twice the golden\'s own float64 error)' },
+    'saved-model': {
+      type: 'boolean',
+      description:
+        "also write the model as a TensorFlow SavedModel (BUNDLE/saved_model, Keras's own export), to run it in Node as one native graph (loadNativeGraph, tfjs-node); parity compares its outputs on the tensorflow backend (docs/native-graph.md). A model that calls back into Python is recorded as skipped, with why",
+    },
     python: { type: 'string', value: 'PATH', description: 'Python with keras_bridge installed (default: $KERAS_BRIDGE_PYTHON, then .venv/bin/python)' },
     timeout: { type: 'string', value: 'SECONDS', description: 'stop the exporter after this long (its last output is then quoted)', default: String(DEFAULT_EXPORT_TIMEOUT_SECONDS) },
     help: { type: 'boolean', description: 'show this help' },

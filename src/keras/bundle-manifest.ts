@@ -403,6 +403,23 @@ export const bundleManifestSchema = z.object({
     )
     .optional(),
   weights: z.array(storedWeight),
+  /** The model as a TensorFlow SavedModel (export --saved-model, docs/native-graph.md); absent unless asked for. */
+  saved_model: z
+    .discriminatedUnion('status', [
+      z.object({
+        status: z.literal('exported'),
+        /** Its folder in the bundle. */
+        dir: z.literal('saved_model'),
+        /** The signature that runs the model at inference. */
+        endpoint: z.string(),
+        /** The signature's input names, in the order of the model's inputs (golden input 0, 1, ...). */
+        inputs: z.array(z.string()),
+        /** Its output names, in the order of the model's outputs. */
+        outputs: z.array(z.string()),
+      }),
+      z.object({ status: z.literal('skipped'), reason: z.string() }),
+    ])
+    .optional(),
   goldens: z.object({
     file: z.string(),
     loss: z.object({ definition: z.string(), value: z.number() }),

@@ -24,6 +24,7 @@ export const exportOptionsSchema = z
     trainSteps: z.number().int().nonnegative().default(0).describe('also record the trainable weights after this many SGD and Adam steps'),
     float64Reference: z.boolean().default(false).describe("measure each golden's float32 error against a float64 copy of the model"),
     kernelVariants: z.boolean().default(true).describe("with float64Reference: also export under Keras's other float32 kernel variants"),
+    savedModel: z.boolean().default(false).describe('also write the model as a TensorFlow SavedModel (saved_model/), for running it in Node as one native graph'),
   })
   .strict();
 

@@ -116,7 +116,7 @@ describe("python-exporter: the options document and Python's exit codes, through
     assert.deepEqual(argv, ['export', '--options-json', '-']);
     assert.deepEqual(doc, {
       out: path.join(tmp, 'bundle'), factory: 'seed_models:swish_model', modules: [], paths: ['fixtures/seed'], seed: 3, batchSize: 2,
-      inputRanges: [], inputShapes: ['x=4', 'x=5'], layerGradients: 'auto', trainingMode: false, trainSteps: 0, float64Reference: false, kernelVariants: true,
+      inputRanges: [], inputShapes: ['x=4', 'x=5'], layerGradients: 'auto', trainingMode: false, trainSteps: 0, float64Reference: false, kernelVariants: true, savedModel: false,
     });
   });
 

@@ -6,6 +6,8 @@ import './layer-alone-forward.js';
 import './layer-alone-backward.js';
 import './training.js';
 import './after-training.js';
+// Node's tensorflow backend only: the bundle's SavedModel run as one native graph.
+import './native-graph.js';
 
 export { parityMode, parityModes, registerParityMode } from './mode-registry.js';
 export type {
