@@ -10,7 +10,8 @@
  * two ways, a Node backend in a child process (src/bench/bench-worker.ts), a browser backend in a
  * Chromium page (src/bench/page-bench-task.ts); `keras-bridge convert` from the .keras file and
  * from the bundle is timed with its peak memory; `keras-bridge parity` on the bundle is timed on
- * each Node backend (--parity-backends to choose); `keras-bridge convert` of synthetic models of
+ * each Node backend (--parity-backends to choose); on the tensorflow backend, the bundle's SavedModel
+ * is also timed as one native graph (forward only, docs/native-graph.md); `keras-bridge convert` of synthetic models of
  * growing size (fixtures/models/synthetic_models.py, --conversion-sizes; 'none' for none) is timed
  * next to a plain copy of the same file, with its peak memory. Prints medians, spread and ratios to Keras's tf.function, writes the JSON
  * (default bench-results/latest.json), and with --docs rewrites docs/performance.md's table and
@@ -186,6 +187,11 @@ async function conversionScaling(sizes: string[], tmp: string, baseline: { peakR
   return runs;
 }
 
+function hasSavedModel(bundle: string): boolean {
+  const manifest = JSON.parse(readFileSync(path.join(bundle, 'manifest.json'), 'utf8')) as { saved_model?: { status: string } };
+  return manifest.saved_model?.status === 'exported';
+}
+
 async function parityBench(m: BenchModelSpec, bundle: string, backend: string, timeoutS: number): Promise<ParityBench> {
   const r = await measured(['node', CLI, 'parity', bundle, '--backend', backend, ...customLayerFlags(m)], timeoutS);
   if (r.timedOut) return { backend, wallS: null, exitCode: null, tensors: null, note: `did not finish within ${timeoutS} s` };
@@ -265,7 +271,7 @@ async function main(): Promise<void> {
 
   log('exporting bundles and .keras files (cached in .cache/bench)');
   const bundles = new Map<string, string>();
-  for (const m of models) bundles.set(m.name, await cachedExport({ modelsFile: m.modelsFile, factory: m.factory.split(':')[1]!, cache: 'bench', options: { seed: 0, batchSize: 1 } }));
+  for (const m of models) bundles.set(m.name, await cachedExport({ modelsFile: m.modelsFile, factory: m.factory.split(':')[1]!, cache: 'bench', options: { seed: 0, batchSize: 1, savedModel: true } }));
   const kerasFiles = new Map<string, string>();
   for (const file of new Set(models.map((m) => m.modelsFile))) {
     const of = models.filter((m) => m.modelsFile === file);
@@ -305,6 +311,13 @@ async function main(): Promise<void> {
         if (!existsSync(modelDir)) backendFigures[backend] = { skipped: 'conversion failed' };
         else if (isBrowserBackend(backend)) backendFigures[backend] = await browserBench(m, modelDir, backend, timing, cellTimeoutS);
         else backendFigures[backend] = await backendBench({ backend, modelDir, customLayerModules: [...(m.customLayers ?? [])], ...timing }, cellTimeoutS);
+        // The same model as one native graph, where the bundle has its SavedModel (docs/native-graph.md).
+        if (backend === 'tensorflow' && existsSync(modelDir) && hasSavedModel(bundles.get(m.name)!)) {
+          backendFigures['tensorflow native graph'] = await backendBench(
+            { backend, modelDir, customLayerModules: [...(m.customLayers ?? [])], nativeGraphBundle: bundles.get(m.name)!, ...timing },
+            cellTimeoutS,
+          );
+        }
       }
       const parity: ParityBench[] = [];
       for (const backend of options.parityBackends ?? backends.filter((b) => !isBrowserBackend(b))) {

@@ -16,6 +16,8 @@ import * as tf from '@tensorflow/tfjs';
 import { useBackend, type NodeBackendName } from '../backends/index.js';
 import { loadCustomLayerModules } from '../cli/custom-layer-modules.js';
 import { TRANSLATED_MODULE } from '../convert/translated-layers.js';
+import { loadBundle } from '../keras/bundle.js';
+import { loadNativeGraph } from '../native/native-graph.js';
 import { loadConvertedModel } from '../tfjs-io/load-converted-model.js';
 import { BATCH_LINE } from './bench-results.js';
 import { timeModel, type ModelTimings, type TimeModelOptions } from './time-model.js';
@@ -25,6 +27,8 @@ export interface WorkerRequest extends TimeModelOptions {
   modelDir: string;
   /** --custom-layers modules the model was converted with (custom-layers.js in modelDir is loaded too). */
   customLayerModules: string[];
+  /** Time the bundle's SavedModel as one native graph instead (backend tensorflow; docs/native-graph.md). */
+  nativeGraphBundle?: string;
 }
 
 export interface WorkerResult extends ModelTimings {
@@ -40,12 +44,17 @@ async function run(request: WorkerRequest): Promise<WorkerResult> {
   const start = performance.now();
   const model = await loadConvertedModel(request.modelDir);
   const loadMs = performance.now() - start;
+  // The native graph is fed what the converted model is (its inputs' shapes and dtypes).
+  const graph = request.nativeGraphBundle ? await loadNativeGraph(request.nativeGraphBundle, (await loadBundle(request.nativeGraphBundle, { goldens: false, weights: false })).manifest) : undefined;
+  const label = graph ? `${request.backend} native graph` : request.backend;
   const timings = await timeModel(
     model,
     request,
-    (line) => process.stderr.write(`  ${request.backend} ${line}\n`),
+    (line) => process.stderr.write(`  ${label} ${line}\n`),
     (batch, figures) => process.stdout.write(`${BATCH_LINE} ${JSON.stringify({ batch, figures })}\n`),
+    graph && { forward: (inputs) => graph.predict(inputs), backwardSkipped: 'the native graph computes forward only (docs/native-graph.md)' },
   );
+  graph?.dispose();
   model.dispose();
   return { loadMs, ...timings, peakRssMb: process.resourceUsage().maxRSS / 1024 };
 }

@@ -33,11 +33,21 @@ function randomInputs(model: tf.LayersModel, batch: number): tf.Tensor[] {
  * scripts/bench_keras.py times for Keras), each result read back to the host. A batch whose one
  * run the smaller batch says would be over the budget is not run, and says so.
  */
+/**
+ * Another way of running the model than its own predict and variableGrads: the native graph
+ * (docs/native-graph.md), which computes forward only (`backward` then says why not).
+ */
+export interface AlternativeRuntime {
+  forward(inputs: tf.Tensor[]): tf.Tensor[];
+  backwardSkipped: string;
+}
+
 export async function timeModel(
   model: tf.LayersModel,
   options: TimeModelOptions,
   log: (line: string) => void = () => {},
   onBatch: (batch: string, timings: ModelTimings['batches'][string]) => void = () => {},
+  runtime?: AlternativeRuntime,
 ): Promise<ModelTimings> {
   const weights = model.trainableWeights.map((w) => w.read() as tf.Variable);
   const before = tf.memory().numTensors;
@@ -55,8 +65,8 @@ export async function timeModel(
       log(`batch ${batch} ${pass}: ${'runs' in timing ? `${timing.medianMs.toFixed(1)} ms (${timing.runs} runs, ${((performance.now() - start) / 1000).toFixed(0)} s)` : timing.skipped}`);
       return timing;
     };
-    const forward = await cell('forward', () => readAll(model.predict(args) as tf.Tensor | tf.Tensor[]));
-    const backward = await cell('backward', async () => {
+    const forward = await cell('forward', () => readAll(runtime ? runtime.forward(inputs) : (model.predict(args) as tf.Tensor | tf.Tensor[])));
+    const backward: Timing = runtime ? { skipped: runtime.backwardSkipped } : await cell('backward', async () => {
       const { value, grads } = tf.variableGrads(() => {
         const out = model.apply(args, { training: false }) as tf.Tensor | tf.Tensor[];
         return tf.addN((Array.isArray(out) ? out : [out]).map((o) => tf.sum(o))) as tf.Scalar;
