@@ -27,14 +27,14 @@ export interface SourceWeight {
 /** A weight whose bytes are in memory. */
 export type LoadedWeight = SourceWeight & { data: InMemoryWeightData };
 
+/** What the manifest says of a stored weight, as a SourceWeight has it (all but its bytes). */
+function describedWeight(w: Bundle['manifest']['weights'][number]): Omit<SourceWeight, 'data'> {
+  return { layer: w.layer, index: w.index, name: w.name, path: w.path, shape: w.shape, dtype: w.dtype };
+}
+
 export function weightsFromBundle(bundle: Bundle): LoadedWeight[] {
   return bundle.manifest.weights.map((w) => ({
-    layer: w.layer,
-    index: w.index,
-    name: w.name,
-    path: w.path,
-    shape: w.shape,
-    dtype: w.dtype,
+    ...describedWeight(w),
     data: inMemory(bundle.weightBytes.subarray(w.offset, w.offset + w.byte_length)),
   }));
 }
@@ -56,12 +56,7 @@ export async function weightsFromBundleFile(bundle: Bundle): Promise<{ weights: 
     return bytes;
   };
   const weights = bundle.manifest.weights.map((w) => ({
-    layer: w.layer,
-    index: w.index,
-    name: w.name,
-    path: w.path,
-    shape: w.shape,
-    dtype: w.dtype,
+    ...describedWeight(w),
     data: {
       byteLength: w.byte_length,
       read: () => read(w.offset, w.byte_length, `weight '${w.path}'`),
