@@ -7,8 +7,8 @@ export const tensorflowBackend = registerBackendDescriptor({
   tfjsBackend: 'tensorflow',
   // Loads libtensorflow on first use only; src/backends never imports tfjs-node eagerly.
   register: async () => (await import('../native-tensorflow.js')).registerNativeTensorflow(),
-  // TensorFlow's own kernels need none; the gradients tfjs-core lacks are installed for every backend.
-  kernelFixes: null,
+  // TensorFlow's single ops where tfjs-node composes several (activation gradients, Step).
+  kernelFixes: 'tensorflow',
   toleranceFloor: null,
   installHint:
     'The native backend is built by `npm run setup`, or on its own by `node scripts/build-native-backend.mjs` ' +

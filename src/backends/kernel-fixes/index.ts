@@ -10,6 +10,8 @@ import { maxPoolGrad } from './max-pool-grad-composed.js';
 import { cumsumGradient } from './cumsum-gradient.js';
 import { hostKernel, type HostCompute } from './host-kernel.js';
 import { resizeNearestNeighborGrad } from './resize-nearest-neighbor-grad.js';
+import { NATIVE_GRADIENTS, registerNativeGradients, tensorflowGradientKernel } from './native-gradients.js';
+import { tensorflowStep } from './tensorflow-step.js';
 
 /** A kernel keras-bridge installs on a backend, and why (docs/wasm-kernels.md). */
 export interface KernelFix {
@@ -23,15 +25,21 @@ export interface KernelFix {
   compute?: HostCompute;
   /** The kernel from the backend's own kernels, no copy; the cases it returns undefined for take `compute`. */
   composed?: ComposedCompute;
+  /**
+   * The whole kernel, written for this backend (TensorFlow's own ops on the tensorflow backend);
+   * the cases it returns undefined for take the backend's kernel it replaces ('slow').
+   */
+  native?: (args: Parameters<tf.KernelFunc>[0]) => tf.TensorInfo | tf.TensorInfo[] | undefined;
 }
 
 const fromCpu = (kernelName: string, problem: KernelFix['problem']): KernelFix => ({ kernelName, problem, compute: cpuKernel(kernelName) });
 
 /**
  * Kernels the gradients of convolutional, pooling, up-sampling and embedding layers need, per backend.
- * The native tensorflow backend runs TensorFlow's own kernels and needs none.
+ * The native tensorflow backend has every kernel; it gets TensorFlow's single ops where tfjs-node
+ * composes several (the activations' gradients, NATIVE_GRADIENTS).
  */
-export const KERNEL_FIXES: Readonly<Record<'cpu' | 'wasm', readonly KernelFix[]>> = {
+export const KERNEL_FIXES: Readonly<Record<'cpu' | 'wasm' | 'tensorflow', readonly KernelFix[]>> = {
   wasm: [
     { ...fromCpu('Conv2DBackpropFilter', 'missing'), composed: conv2DBackpropFilter },
     { ...fromCpu('DepthwiseConv2dNativeBackpropFilter', 'missing'), composed: depthwiseConv2dNativeBackpropFilter },
@@ -51,6 +59,13 @@ export const KERNEL_FIXES: Readonly<Record<'cpu' | 'wasm', readonly KernelFix[]>
     { kernelName: 'AvgPoolGrad', problem: 'wrong', compute: avgPoolGrad },
     { kernelName: 'AvgPool3DGrad', problem: 'wrong', compute: avgPool3DGrad },
     { kernelName: 'ResizeNearestNeighborGrad', problem: 'wrong', compute: resizeNearestNeighborGrad },
+  ],
+  tensorflow: [
+    { kernelName: 'Step', problem: 'slow', native: tensorflowStep },
+    ...NATIVE_GRADIENTS.map((spec): KernelFix => {
+      const kernel = tensorflowGradientKernel(spec);
+      return { kernelName: spec.gradientKernel, problem: 'missing', native: (args) => kernel(args) as tf.TensorInfo };
+    }),
   ],
 };
 
@@ -87,6 +102,8 @@ export function registerKernelFixes(backend: string, fixSet: KernelFixSet | null
     tf.registerGradient(gradient);
     added.push(`${gradient.kernelName} gradient`);
   }
+  // Backends without the native kernels keep tfjs-core's gradients through them.
+  added.push(...registerNativeGradients());
   const fixes = fixSet === null ? [] : KERNEL_FIXES[fixSet];
   for (const fix of fixes) {
     const key = `${backend}/${fix.kernelName}`;
@@ -94,12 +111,30 @@ export function registerKernelFixes(backend: string, fixSet: KernelFixSet | null
     if (current && (current.kernelFunc === installed.get(key) || fix.problem === 'missing')) continue;
     // What covers the cases `composed` does not: tfjs's own kernel where it is only slow, else ours on the host.
     const fallback = fix.problem === 'slow' ? current : fix.compute ? hostKernel(fix.kernelName, backend, fix.compute) : undefined;
-    if (!fallback) continue; // a 'slow' kernel this tfjs does not have: nothing to speed up
+    if (!fallback && !(fix.native && fix.problem === 'missing')) continue; // a 'slow' kernel this tfjs does not have: nothing to speed up
     if (current) tf.unregisterKernel(fix.kernelName, backend);
-    const config = fix.composed ? composedKernel(fix.kernelName, backend, fix.composed, fallback) : fallback;
+    const config = fix.native
+      ? nativeKernel(fix.kernelName, backend, fix.native, fallback)
+      : fix.composed
+        ? composedKernel(fix.kernelName, backend, fix.composed, fallback!)
+        : fallback!;
     tf.registerKernel(config);
     installed.set(key, config.kernelFunc);
     added.push(fix.kernelName);
   }
   return added;
+}
+
+/** A kernel config running `native`, and `fallback` for the cases it returns undefined for. */
+function nativeKernel(kernelName: string, backendName: string, native: NonNullable<KernelFix['native']>, fallback: tf.KernelConfig | undefined): tf.KernelConfig {
+  return {
+    kernelName,
+    backendName,
+    kernelFunc: (args) => {
+      const result = native(args);
+      if (result !== undefined) return result;
+      if (!fallback) throw new Error(`${kernelName}: no ${backendName} kernel for inputs of dtype ${Object.values(args.inputs).map((t) => t?.dtype).join(', ')}`);
+      return fallback.kernelFunc(args);
+    },
+  };
 }

@@ -1,0 +1,44 @@
+import * as tf from '@tensorflow/tfjs';
+
+/** An attribute of a TensorFlow op, by the kind of value TensorFlow's C API takes for it. */
+export type TensorflowOpAttr =
+  | { type: 'dtype'; value: tf.DataType }
+  | { type: 'float'; value: number }
+  | { type: 'bool'; value: boolean }
+  | { type: 'string'; value: string }
+  | { type: 'int'; value: number | number[] };
+
+/** What keras-bridge calls of tfjs-node's kernel backend: any TensorFlow op, by its name, eagerly. */
+interface TensorflowKernelBackend extends tf.KernelBackend {
+  binding: Record<'TF_ATTR_TYPE' | 'TF_ATTR_FLOAT' | 'TF_ATTR_BOOL' | 'TF_ATTR_STRING' | 'TF_ATTR_INT' | 'TF_FLOAT' | 'TF_INT32' | 'TF_BOOL', number>;
+  executeMultipleOutputs(name: string, attrs: Array<{ name: string; type: number; value: unknown }>, inputs: tf.TensorInfo[], numOutputs: number): tf.Tensor[];
+}
+
+function isTensorflowBackend(backend: tf.KernelBackend): backend is TensorflowKernelBackend {
+  return typeof (backend as Partial<TensorflowKernelBackend>).executeMultipleOutputs === 'function' && (backend as Partial<TensorflowKernelBackend>).binding !== undefined;
+}
+
+/**
+ * Runs TensorFlow's op `name` (its C++ kernel, e.g. ReluGrad) on the `tensorflow` backend, for
+ * kernels tfjs-node composes from several ops where TensorFlow has one. Returns its first
+ * `numOutputs` outputs as tensors the engine tracks, like tfjs-node's own kernels do.
+ */
+export function runTensorflowOp(
+  backend: tf.KernelBackend,
+  name: string,
+  inputs: tf.TensorInfo[],
+  attrs: Record<string, TensorflowOpAttr>,
+  numOutputs = 1,
+): tf.Tensor[] {
+  if (!isTensorflowBackend(backend)) throw new Error(`${name}: TensorFlow ops run only on the tensorflow backend (tfjs-node)`);
+  const { binding } = backend;
+  const dtypes: Partial<Record<tf.DataType, number>> = { float32: binding.TF_FLOAT, int32: binding.TF_INT32, bool: binding.TF_BOOL };
+  const kinds = { dtype: binding.TF_ATTR_TYPE, float: binding.TF_ATTR_FLOAT, bool: binding.TF_ATTR_BOOL, string: binding.TF_ATTR_STRING, int: binding.TF_ATTR_INT };
+  const opAttrs = Object.entries(attrs).map(([attrName, attr]) => {
+    if (attr.type !== 'dtype') return { name: attrName, type: kinds[attr.type], value: attr.value };
+    const dtype = dtypes[attr.value];
+    if (dtype === undefined) throw new Error(`${name}: attribute ${attrName}: dtype ${attr.value} has no TensorFlow op here`);
+    return { name: attrName, type: kinds.dtype, value: dtype };
+  });
+  return backend.executeMultipleOutputs(name, opAttrs, inputs, numOutputs);
+}
