@@ -1,6 +1,8 @@
 import { EXIT } from '../exit-codes.js';
 import { parseRoutesFlag } from './routes-flag.js';
 import { planSource } from '../convert/convert-bundle.js';
+import { materializeConversion } from '../convert/convert-model.js';
+import { withInferenceRewrites } from '../convert/inference-rewrites/apply-rewrites.js';
 import { formatConversionReport } from '../report/conversion-table.js';
 import { CONVERSION_OUTPUT, writeModelDirectory } from '../tfjs-io/model-directory.js';
 import { refuseUnsafeOutput } from '../tfjs-io/output-directory.js';
@@ -12,7 +14,7 @@ import { readModelInput } from './read-model-input.js';
 export const convertCommand: Command = {
   name: 'convert',
   summary: 'convert a Keras model (bundle, .keras or .h5 file) to a tfjs-layers model directory (model.json + weight shards)',
-  usage: 'convert MODEL OUT_DIR [--custom-layers MODULE ...] [--routes LIST]',
+  usage: 'convert MODEL OUT_DIR [--custom-layers MODULE ...] [--routes LIST] [--fold-batch-norm]',
   flags: {
     'custom-layers': customLayersFlag,
     routes: {
@@ -21,6 +23,11 @@ export const convertCommand: Command = {
       description: "custom-layer routes to use for layers with no registered TypeScript class, in this order: translate (route 1, TypeScript generated from the layer's Python source), retrace (route 2, symbolic re-trace), graph (route 3, TensorFlow graph fallback); default translate,retrace,graph (docs/custom-layer-routes.md)",
     },
     'refuse-non-finite-weights': { type: 'boolean', description: 'exit 2 when a float weight holds NaN or infinities (by default: a warning naming the layer and weight)' },
+    'fold-batch-norm': {
+      type: 'boolean',
+      description:
+        'for inference only: fold each BatchNormalization that alone reads a Dense or convolution into its kernel and bias, and make a ReLU or ELU that alone reads one its activation (fused with the convolution); the report lists each change; check it with parity --fold-batch-norm (docs/inference-rewrites.md)',
+    },
     json: { type: 'boolean', description: 'print the conversion report as JSON instead of a table' },
     ...archiveLimitFlags,
     help: { type: 'boolean', description: 'show this help' },
@@ -59,8 +66,9 @@ export const convertCommand: Command = {
     try {
       const routes = parseRoutesFlag(stringFlag(args, 'routes'));
       const planned = await planSource(model, { routes, refuseNonFiniteWeights: args.values['refuse-non-finite-weights'] === true });
-      // The weights go from the model file to the shards one at a time.
-      const { files, report } = await writeModelDirectory(outDir, planned, { inputs: [modelPath] });
+      // The weights go from the model file to the shards one at a time; folding needs them all in memory.
+      const conversion = args.values['fold-batch-norm'] ? withInferenceRewrites(await materializeConversion(planned)) : planned;
+      const { files, report } = await writeModelDirectory(outDir, conversion, { inputs: [modelPath] });
       if (args.values['json']) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
       else process.stdout.write(`${formatConversionReport(report)}\nwrote ${outDir}: ${files.join(', ')}\n`);
     } finally {

@@ -35,6 +35,11 @@ export const parityCommand: Command = {
         value: 'LIST',
         description: "custom-layer routes conversion may use for layers with no registered TypeScript class, in this order: translate (route 1, TypeScript generated from the layer's Python source), retrace (route 2, symbolic re-trace), graph (route 3, TensorFlow graph fallback); default translate,retrace,graph (docs/custom-layer-routes.md)",
       },
+      'fold-batch-norm': {
+        type: 'boolean',
+        description:
+          "convert as 'keras-bridge convert --fold-batch-norm' does and check that model: outputs, input gradients and every layer's output, a folded layer's against the last layer it absorbed; not the folded weights' gradients, nor training mode (docs/inference-rewrites.md). A --model-dir converted so is checked so without it",
+      },
       'no-color': { type: 'boolean', description: 'plain text output (also when NO_COLOR is set or stdout is not a terminal)' },
       help: { type: 'boolean', description: 'show this help' },
     } satisfies Record<string, FlagSpec>;
@@ -51,6 +56,9 @@ export const parityCommand: Command = {
     let progress: Progress | undefined;
     const modelDir = stringFlag(args, 'model-dir');
     if (modelDir && args.positionals.length !== 1) throw new UsageError('keras-bridge parity: --model-dir checks one converted model: give exactly one BUNDLE.');
+    if (modelDir && args.values['fold-batch-norm']) {
+      throw new UsageError('keras-bridge parity: --fold-batch-norm converts the bundle; a --model-dir is checked as it was converted (its model.json lists its rewrites). Give one of them.');
+    }
     const run = await runParity(modelDir ? [{ bundleDir: args.positionals[0]!, modelDir }] : args.positionals, {
       backends,
       tolerance,
@@ -59,6 +67,7 @@ export const parityCommand: Command = {
       requireAllBackends: true,
       customLayerModules,
       routes: parseRoutesFlag(stringFlag(args, 'routes')),
+      ...(args.values['fold-batch-norm'] ? { foldBatchNorm: true } : {}),
       onPlan: (steps) => (progress = createProgress(steps)),
       onBackend: (model, backend) => progress?.step(`${model} on ${backend}`),
     });

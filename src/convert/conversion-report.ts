@@ -1,3 +1,4 @@
+import type { InferenceRewrite } from './inference-rewrites/fold-batch-norm.js';
 import type { NonFiniteWeight } from './weight-values.js';
 /** What the converter did to one config field, so that nothing is dropped silently. */
 export interface FieldNote {
@@ -64,4 +65,6 @@ export interface ConversionReport {
   constraintWarnings: ConstraintWarning[];
   /** Float weights holding NaN or infinities (refused instead with --refuse-non-finite-weights). */
   nonFiniteWeights?: NonFiniteWeight[];
+  /** What convert --fold-batch-norm changed: each layer removed and the layer that now computes its output. */
+  inferenceRewrites?: InferenceRewrite[];
 }

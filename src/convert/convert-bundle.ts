@@ -1,3 +1,4 @@
+import { withInferenceRewrites } from './inference-rewrites/apply-rewrites.js';
 import type { Bundle } from '../keras/bundle.js';
 import type { BundleManifest } from '../keras/bundle-manifest.js';
 import type { KerasObject } from '../keras/keras-object.js';
@@ -24,6 +25,8 @@ export interface ConvertSourceOptions {
   routes?: readonly RouteName[];
   /** Exit 2 on NaN/Inf weights instead of warning (convert --refuse-non-finite-weights). */
   refuseNonFiniteWeights?: boolean;
+  /** Fold each BatchNormalization into the layer before it, for inference (convert --fold-batch-norm; inference-rewrites/). */
+  foldBatchNorm?: boolean;
 }
 
 /** A bundle loaded without its weights (loadBundle's `weights: false`) as a conversion source that reads them when written; close it. */
@@ -45,7 +48,8 @@ export function bundleSource(bundle: Bundle): ConversionSource {
 
 /** The one way convert, demo and parity turn a source into a tfjs model, with the custom-layer routes its bundle records. */
 export async function convertSource(input: ConversionSource, options: ConvertSourceOptions = {}): Promise<ConvertedModel> {
-  return materializeConversion(await planSource(input, options));
+  const converted = await materializeConversion(await planSource(input, options));
+  return options.foldBatchNorm ? withInferenceRewrites(converted) : converted;
 }
 
 /** convertSource without reading the weights: writeModelDirectory streams them from the source. */

@@ -13,6 +13,7 @@ import { withWeightBudget } from './weight-budget.js';
 import { withoutInitializers } from './skip-initializers.js';
 import { checkTopologyGraph } from './topology-graph-check.js';
 import { translateModel, type TfjsTopology } from './translate-model.js';
+import { rewritesMetadata } from './inference-rewrites/rewrites-metadata.js';
 import type { SourceWeight } from './weight-source.js';
 
 /** A converted model: what model.json and its weight shards hold, plus the report. */
@@ -195,12 +196,14 @@ async function instantiate(topology: TfjsTopology, source: string): Promise<tf.L
 /** The model as in-memory artifacts, for tf.loadLayersModel(tf.io.fromMemory(...)). */
 export function toModelArtifacts(converted: ConvertedModel): tf.io.ModelArtifacts {
   const { weightData } = converted;
+  const metadata = rewritesMetadata(converted.report.inferenceRewrites);
   return {
     modelTopology: converted.topology as unknown as tf.io.ModelArtifacts['modelTopology'],
     format: 'layers-model',
     generatedBy: 'keras-bridge',
     convertedBy: 'keras-bridge 0.1.0',
     weightSpecs: converted.weightSpecs,
+    ...(metadata ? { userDefinedMetadata: metadata } : {}),
     // materializeConversion's buffer is the weights' own: handed over as it is (tfjs only reads it),
     // not copied once more.
     weightData:

@@ -13,7 +13,10 @@ import { toModelArtifacts, type ConvertedModel } from '../convert/convert-model.
 import { loadBundle, type Bundle } from '../keras/bundle.js';
 import { caseLabel, goldenCase, goldenCaseCount, manifestForCase } from '../keras/golden-cases.js';
 import { InputError } from '../errors.js';
-import { CONVERSION_REPORT_JSON, modelDirectory, writeModelDirectory } from '../tfjs-io/model-directory.js';
+import { CONVERSION_REPORT_JSON, MODEL_JSON, modelDirectory, writeModelDirectory } from '../tfjs-io/model-directory.js';
+import type { InferenceRewrite } from '../convert/inference-rewrites/fold-batch-norm.js';
+import { inferenceRewritesIn } from '../convert/inference-rewrites/rewrites-metadata.js';
+import { rewrittenBundleView } from './rewritten-bundle.js';
 import { compareBackend } from './compare-backend.js';
 import { evaluateBundle, type BundleEvaluation } from './evaluate-bundle.js';
 import { layerInputs } from './layer-inputs.js';
@@ -36,6 +39,8 @@ export interface ParityOptions {
   customLayerModules?: string[];
   /** The custom-layer routes conversion may use (--routes); all by default. */
   routes?: readonly RouteName[];
+  /** Convert with --fold-batch-norm's inference rewrites, and check that model (rewritten-bundle.ts). */
+  foldBatchNorm?: boolean;
 }
 
 /**
@@ -45,14 +50,15 @@ export interface ParityOptions {
 export async function checkBundleParityCases(target: ParityTarget, options: ParityOptions): Promise<ModelParity[]> {
   const { bundleDir, modelDir } = typeof target === 'string' ? { bundleDir: target, modelDir: undefined } : target;
   const bundle = await loadBundle(bundleDir);
-  const converted = modelDir ? undefined : await convertBundle(bundle, options.routes ? { routes: options.routes } : {});
+  const converted = modelDir ? undefined : await convertBundle(bundle, { ...(options.routes ? { routes: options.routes } : {}), ...(options.foldBatchNorm ? { foldBatchNorm: true } : {}) });
+  const rewrites = converted ? (converted.report.inferenceRewrites ?? []) : await rewritesOfModelDirectory(modelDir!);
   const browser = options.browser ?? (options.backends.some(isBrowserBackend) ? new BrowserSession(options.customLayerModules) : undefined);
   const written: WrittenModel = {};
   try {
     const results: ModelParity[] = [];
     for (let index = 0; index < goldenCaseCount(bundle.manifest); index++) {
       const view = { ...bundle, manifest: manifestForCase(bundle.manifest, index) };
-      results.push(await checkCase(view, index, modelDir, converted, { ...options, ...(browser ? { browser } : {}) }, written));
+      results.push(await checkCase(view, index, modelDir, converted, rewrites, { ...options, ...(browser ? { browser } : {}) }, written));
     }
     return results;
   } finally {
@@ -83,11 +89,14 @@ async function checkCase(
   caseIndex: number,
   modelDir: string | undefined,
   converted: ConvertedModel | undefined,
+  rewrites: readonly InferenceRewrite[],
   options: ParityOptions,
   written: WrittenModel,
 ): Promise<ModelParity> {
-  const layerOrder = bundle.manifest.layers.map((l) => l.name);
-  const inputsOf = layerInputs(bundle.modelConfig);
+  // Evaluation (evaluateBundle, in Node or a page) takes the bundle as it is and makes the same view from the model's metadata.
+  const compared = rewrittenBundleView(bundle, rewrites);
+  const layerOrder = compared.manifest.layers.map((l) => l.name);
+  const inputsOf = layerInputs(compared.modelConfig);
   const policy = options.policy ?? new TolerancePolicy({}, options.tolerance);
   const sizes = goldenCase(bundle.manifest, 0);
   // Keras names most models 'sequential'; the bundle's directory name tells them apart, and the sizes tell cases apart.
@@ -104,7 +113,7 @@ async function checkCase(
     } else {
       evaluation = await evaluateInNode(bundle, backend, modelDir, converted);
     }
-    backends.push(compareBackend({ bundle, backend, policy, layerOrder, inputsOf }, evaluation, (performance.now() - started) / 1000));
+    backends.push(compareBackend({ bundle: compared, backend, policy, layerOrder, inputsOf }, evaluation, (performance.now() - started) / 1000));
   }
   return {
     bundle: bundle.dir,
@@ -132,6 +141,16 @@ async function conversionWarnings(converted: ConvertedModel | undefined, modelDi
     return (report.constraintWarnings ?? []).map((w) => w.message);
   } catch {
     return []; // a model directory without our report (converted elsewhere, or before it existed)
+  }
+}
+
+/** The inference rewrites a converted model directory's model.json records (none for a directory converted without them). */
+async function rewritesOfModelDirectory(modelDir: string): Promise<InferenceRewrite[]> {
+  try {
+    const json = JSON.parse(await readFile(path.join(modelDir, MODEL_JSON), 'utf8')) as { userDefinedMetadata?: Record<string, unknown> };
+    return json.userDefinedMetadata ? inferenceRewritesIn(json.userDefinedMetadata) : [];
+  } catch {
+    return []; // unreadable: loading the model reports it
   }
 }
 

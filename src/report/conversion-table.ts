@@ -11,6 +11,12 @@ export function formatConversionReport(report: ConversionReport): string {
   lines.push(`  weights: ${w.count} tensors, ${w.bytes} bytes, ${w.shards} shard${w.shards === 1 ? '' : 's'}`);
   for (const warning of report.constraintWarnings) lines.push(`  warning: ${warning.message}`);
   for (const warning of report.nonFiniteWeights ?? []) lines.push(`  warning: ${warning.message}`);
+  const rewrites = report.inferenceRewrites ?? [];
+  if (rewrites.length > 0) {
+    const folded = rewrites.filter((r) => r.kind === 'fold-batch-norm').length;
+    lines.push(`  inference rewrites (--fold-batch-norm): ${folded} BatchNormalization folded, ${rewrites.length - folded} activation fused; for inference only`);
+    for (const r of rewrites) lines.push(`    ${r.removed} → ${r.kind === 'fold-batch-norm' ? 'folded into' : 'activation of'} ${r.into}`);
+  } else if (report.inferenceRewrites) lines.push('  inference rewrites (--fold-batch-norm): none applied (no BatchNormalization or ReLU reads a Dense or convolution alone)');
   return printableMessage(lines.join('\n'), 2_000, 10_000_000);
 }
 

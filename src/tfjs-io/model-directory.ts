@@ -7,6 +7,7 @@ import { TFJS_SHARD_BYTES, completedReport, type ConvertedModel, type PlannedCon
 import type { ConversionReport } from '../convert/conversion-report.js';
 import { streamWeights } from '../convert/weight-stream.js';
 import { ShardWriter } from './shard-writer.js';
+import { rewritesMetadata } from '../convert/inference-rewrites/rewrites-metadata.js';
 import { InputError } from '../errors.js';
 import { writeDirectoryAtomically } from './atomic-directory.js';
 import type { OutputPolicy } from './output-directory.js';
@@ -73,6 +74,8 @@ export async function writeModelDirectory(
       convertedBy: 'keras-bridge 0.1.0',
       weightsManifest: [{ paths: shards.paths, weights: conversion.weightSpecs }],
     };
+    const metadata = rewritesMetadata(conversion.report.inferenceRewrites);
+    if (metadata) modelJson.userDefinedMetadata = metadata;
     await writeFile(path.join(tmp, MODEL_JSON), JSON.stringify(modelJson, null, 2) + '\n');
     try {
       if ('weightData' in conversion) {
@@ -125,6 +128,7 @@ export function modelDirectory(dir: string): tf.io.IOHandler {
         convertedBy: json.convertedBy,
         weightSpecs: groups.flatMap((g) => g.weights),
         weightData: data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength),
+        ...(json.userDefinedMetadata ? { userDefinedMetadata: json.userDefinedMetadata } : {}),
       };
     },
   };
