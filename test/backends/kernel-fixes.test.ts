@@ -95,6 +95,20 @@ const CASES: Record<string, KernelCase> = {
     wrt: [0, 1],
     wasmPath: 'composed',
   },
+  // tfjs runs DepthwiseConv1D and SeparableConv1D as 2-D convolutions of height 1: strides [1, 2],
+  // which TensorFlow's CPU kernels refuse without oneDNN (AVX2 machines); tensorflow-depthwise-strides.ts.
+  'depthwise conv1d as conv2d of height 1, strides [1, 2] same, multiplier 2': {
+    kernels: ['DepthwiseConv2dNative', 'DepthwiseConv2dNativeBackpropFilter', 'DepthwiseConv2dNativeBackpropInput'],
+    f: (x, w) => tf.depthwiseConv2d(x as tf.Tensor4D, w as tf.Tensor4D, [1, 2], 'same'),
+    args: () => [values([2, 1, 9, 3], 35), values([1, 3, 3, 2], 36)],
+    wrt: [0, 1],
+  },
+  'depthwise conv1d as conv2d of width 1, strides [3, 1] valid': {
+    kernels: ['DepthwiseConv2dNative', 'DepthwiseConv2dNativeBackpropFilter', 'DepthwiseConv2dNativeBackpropInput'],
+    f: (x, w) => tf.depthwiseConv2d(x as tf.Tensor4D, w as tf.Tensor4D, [3, 1], 'valid'),
+    args: () => [values([1, 10, 1, 2], 37), values([4, 1, 2, 1], 38)],
+    wrt: [0, 1],
+  },
   'matMul of transposed operands, batched (wasm: transposed explicitly, then a plain product)': {
     kernels: ['BatchMatMul'],
     f: (a, b) => tf.matMul(a!, b!, true, true),

@@ -34,8 +34,11 @@ describe('models with open dimensions and dict inputs, at two sizes (issue 15)',
   const backends = ['cpu', 'wasm'];
   let tmp: string;
   before(async () => {
+    // With Keras's own float32 error measured: the encoder's embedding gradients sum many products,
+    // and Keras's float32 was 1.6e-5 off its float64 on an AVX2 machine (without oneDNN), beyond the
+    // default 5e-6 atol that tfjs's 1.3e-5 difference was then judged by.
     for (const proof of PROOFS) {
-      bundles.set(proof.factory, await cachedExport({ modelsFile: MODELS_FILE, factory: proof.factory, cache: 'open-dims', options: { inputShapes: proof.shapes } }));
+      bundles.set(proof.factory, await cachedExport({ modelsFile: MODELS_FILE, factory: proof.factory, cache: 'open-dims', options: { inputShapes: proof.shapes, float64Reference: true } }));
     }
     if ((await probeBackend('tensorflow')).available) backends.push('tensorflow');
     tmp = await mkdtemp(path.join(os.tmpdir(), 'kb-open-dims-'));
@@ -102,7 +105,7 @@ describe('models with open dimensions and dict inputs, at two sizes (issue 15)',
     await writeFile(path.join(dir, 'goldens.bin'), goldens);
     const parity = await runCli(['parity', dir, '--backend', 'cpu']);
     assert.equal(parity.exitCode, 1, parity.stdout + parity.stderr);
-    assert.match(parity.stdout, /lstm_text \[ids=4\]\s+output 0 \(classes\)\s+cpu .* FAIL/);
-    assert.match(parity.stdout, /lstm_text \[ids=9\]\s+output 0 \(classes\)\s+cpu .* pass/);
+    assert.match(parity.stdout, /lstm_text \[ids=4\]\s+output 0 \(classes\)( †)?\s+cpu .* FAIL/);
+    assert.match(parity.stdout, /lstm_text \[ids=9\]\s+output 0 \(classes\)( †)?\s+cpu .* pass/);
   });
 });

@@ -12,24 +12,27 @@ import { hostKernel, type HostCompute } from './host-kernel.js';
 import { resizeNearestNeighborGrad } from './resize-nearest-neighbor-grad.js';
 import { NATIVE_GRADIENTS, registerNativeGradients, tensorflowGradientKernel } from './native-gradients.js';
 import { tensorflowStep } from './tensorflow-step.js';
+import { equalDepthwiseStrides } from './tensorflow-depthwise-strides.js';
 
 /** A kernel keras-bridge installs on a backend, and why (docs/wasm-kernels.md). */
 export interface KernelFix {
   kernelName: string;
   /**
    * 'missing': the backend has no such kernel; 'wrong': tfjs 4.22's kernel computes wrong values;
-   * 'slow': tfjs's kernel is right but much slower than `composed` (which falls back to it).
+   * 'slow': tfjs's kernel is right but much slower than `composed` (which falls back to it);
+   * 'refuses': the backend's kernel throws on some inputs Keras computes (`native` rewrites them).
    */
-  problem: 'missing' | 'wrong' | 'slow';
+  problem: 'missing' | 'wrong' | 'slow' | 'refuses';
   /** The kernel in JavaScript memory: every case, at the cost of copies to and from the backend (none for 'slow'). */
   compute?: HostCompute;
   /** The kernel from the backend's own kernels, no copy; the cases it returns undefined for take `compute`. */
   composed?: ComposedCompute;
   /**
    * The whole kernel, written for this backend (TensorFlow's own ops on the tensorflow backend);
-   * the cases it returns undefined for take the backend's kernel it replaces ('slow').
+   * it may call the backend's kernel it replaces (`original`), and the cases it returns undefined
+   * for go to that kernel as they are.
    */
-  native?: (args: Parameters<tf.KernelFunc>[0]) => tf.TensorInfo | tf.TensorInfo[] | undefined;
+  native?: (args: Parameters<tf.KernelFunc>[0], original: tf.KernelFunc | undefined) => tf.TensorInfo | tf.TensorInfo[] | undefined;
 }
 
 const fromCpu = (kernelName: string, problem: KernelFix['problem']): KernelFix => ({ kernelName, problem, compute: cpuKernel(kernelName) });
@@ -62,6 +65,9 @@ export const KERNEL_FIXES: Readonly<Record<'cpu' | 'wasm' | 'tensorflow', readon
   ],
   tensorflow: [
     { kernelName: 'Step', problem: 'slow', native: tensorflowStep },
+    { kernelName: 'DepthwiseConv2dNative', problem: 'refuses', native: equalDepthwiseStrides },
+    { kernelName: 'DepthwiseConv2dNativeBackpropInput', problem: 'refuses', native: equalDepthwiseStrides },
+    { kernelName: 'DepthwiseConv2dNativeBackpropFilter', problem: 'refuses', native: equalDepthwiseStrides },
     ...NATIVE_GRADIENTS.map((spec): KernelFix => {
       const kernel = tensorflowGradientKernel(spec);
       return { kernelName: spec.gradientKernel, problem: 'missing', native: (args) => kernel(args) as tf.TensorInfo };
@@ -110,8 +116,8 @@ export function registerKernelFixes(backend: string, fixSet: KernelFixSet | null
     const current = tf.getKernel(fix.kernelName, backend);
     if (current && (current.kernelFunc === installed.get(key) || fix.problem === 'missing')) continue;
     // What covers the cases `composed` does not: tfjs's own kernel where it is only slow, else ours on the host.
-    const fallback = fix.problem === 'slow' ? current : fix.compute ? hostKernel(fix.kernelName, backend, fix.compute) : undefined;
-    if (!fallback && !(fix.native && fix.problem === 'missing')) continue; // a 'slow' kernel this tfjs does not have: nothing to speed up
+    const fallback = fix.problem === 'slow' || fix.problem === 'refuses' ? current : fix.compute ? hostKernel(fix.kernelName, backend, fix.compute) : undefined;
+    if (!fallback && !(fix.native && fix.problem === 'missing')) continue; // a kernel this tfjs does not have: nothing to speed up or mend
     if (current) tf.unregisterKernel(fix.kernelName, backend);
     const config = fix.native
       ? nativeKernel(fix.kernelName, backend, fix.native, fallback)
@@ -131,7 +137,7 @@ function nativeKernel(kernelName: string, backendName: string, native: NonNullab
     kernelName,
     backendName,
     kernelFunc: (args) => {
-      const result = native(args);
+      const result = native(args, fallback?.kernelFunc);
       if (result !== undefined) return result;
       if (!fallback) throw new Error(`${kernelName}: no ${backendName} kernel for inputs of dtype ${Object.values(args.inputs).map((t) => t?.dtype).join(', ')}`);
       return fallback.kernelFunc(args);
