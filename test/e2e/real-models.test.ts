@@ -94,7 +94,7 @@ describe('real models from keras.applications and common architectures', functio
   }
 
   // The allowance above is wide where the model is ill-conditioned; a real fault there must still fail.
-  it('mobilenet_v2: a BatchNormalization epsilon 10% off at its worst-conditioned layer still fails in training mode; 50% off, that layer is named first', async function () {
+  it('mobilenet_v2: a BatchNormalization epsilon 30% off at its worst-conditioned layer still fails in training mode; 50% off, that layer is named first', async function () {
     if (!available.has('tensorflow')) this.skip();
     const options = { batchSize: 1, trainingMode: true, float64Reference: true };
     const bundleDir = await cachedExport({ modelsFile: MODELS_FILE, factory: 'mobilenet_v2', cache: 'real-models', options });
@@ -111,9 +111,13 @@ describe('real models from keras.applications and common architectures', functio
       return training!;
     };
     try {
-      // 1e-3 -> 1.1e-3: caught at 1.5 times the bound (AMD EPYC, oneDNN). Which layer shows it first
-      // depends on the kernels: with oneDNN off it is the ReLU after it, whose allowance is smaller.
-      const slight = await trainingWithEpsilon(1.1e-3);
+      // The allowance is Keras's own measured float32 error, which depends on the CPU's kernels. The
+      // layer's worst error grows about linearly with the change: 2.5e-3 at 10% off, 5.0e-3 at 20%,
+      // 7.7e-3 at 30%, 1.3e-2 at 50% (AMD EPYC, AVX2, oneDNN off). 10% off was caught at 1.5 times
+      // the bound with oneDNN (AVX-512) and passed within it without (AVX2); 20% was caught there
+      // just; 30% is about 1.5 to 4.5 times the bound on both. Which layer shows it first depends on
+      // the kernels too: the BatchNormalization or the ReLU after it, whose allowance is smaller.
+      const slight = await trainingWithEpsilon(1.3e-3);
       assert.ok(['block_12_expand_BN', 'block_12_expand_relu'].includes(slight.firstDivergingLayer ?? ''), `named ${slight.firstDivergingLayer}`);
       // 1e-3 -> 1.5e-3: 7 times the bound, named at the layer itself on every kernel variant.
       assert.equal((await trainingWithEpsilon(1.5e-3)).firstDivergingLayer, 'block_12_expand_BN');

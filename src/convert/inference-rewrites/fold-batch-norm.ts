@@ -94,8 +94,8 @@ function foldWeights(name: string, layer: TopologyLayer, kind: (typeof FOLDABLE)
   const axis = norm.config['axis'];
   const lastAxis = axis === -1 || (kind.rank !== undefined && axis === kind.rank - 1) || (Array.isArray(axis) && axis.length === 1 && (axis[0] === -1 || axis[0] === (kind.rank ?? 0) - 1));
   if (!lastAxis) return false;
-  const perChannel = (weight: string, present: boolean, absent: number): Float64Array | undefined => {
-    if (!present) return new Float64Array(channels).fill(absent);
+  const perChannel = (weight: string, present: boolean, absent: number): Float32Array | undefined => {
+    if (!present) return new Float32Array(channels).fill(absent);
     const w = weights.values(`${normName}/${weight}`);
     return w && w.values.length === channels ? w.values : undefined;
   };
@@ -105,12 +105,14 @@ function foldWeights(name: string, layer: TopologyLayer, kind: (typeof FOLDABLE)
   const variance = perChannel('moving_variance', true, 1);
   const epsilon = Number(norm.config['epsilon'] ?? 1e-3);
   const hasBias = layer.config['use_bias'] !== false;
-  const bias = hasBias ? weights.values(`${name}/bias`) : { shape: [channels], values: new Float64Array(channels) };
+  const bias = hasBias ? weights.values(`${name}/bias`) : { shape: [channels], values: new Float32Array(channels) };
   if (!gamma || !beta || !mean || !variance || !bias || bias.values.length !== channels) return false;
 
-  const scale = gamma.map((g, c) => g / Math.sqrt(variance[c]! + epsilon));
-  const folded = kernel.values.map((w, i) => w * scale[i % channels]!);
-  const foldedBias = bias.values.map((b, c) => (b - mean[c]!) * scale[c]! + beta[c]!);
+  // JavaScript multiplies in float64: each folded value is rounded to float32 once, when stored.
+  const scale = Float64Array.from(gamma, (g, c) => g / Math.sqrt(variance[c]! + epsilon));
+  const folded = new Float32Array(kernel.values.length);
+  for (let i = 0; i < folded.length; i++) folded[i] = kernel.values[i]! * scale[i % channels]!;
+  const foldedBias = Float32Array.from(bias.values, (b, c) => (b - mean[c]!) * scale[c]! + beta[c]!);
   weights.set(`${name}/${kind.kernel}`, kernel.shape, folded);
   weights.set(`${name}/bias`, [channels], foldedBias, `${name}/${kind.kernel}`);
   for (const weight of ['gamma', 'beta', 'moving_mean', 'moving_variance']) weights.remove(`${normName}/${weight}`);

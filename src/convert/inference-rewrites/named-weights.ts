@@ -35,17 +35,17 @@ export class NamedWeights {
     return this.weights.some((w) => w.spec.name === name);
   }
 
-  /** A float32 weight's values as float64 (a copy), or undefined when there is none of that name and dtype. */
-  values(name: string): { shape: number[]; values: Float64Array } | undefined {
+  /** A float32 weight's values (a copy), or undefined when there is none of that name and dtype. */
+  values(name: string): { shape: number[]; values: Float32Array } | undefined {
     const weight = this.weights.find((w) => w.spec.name === name);
     if (!weight || weight.spec.dtype !== 'float32') return undefined;
     const aligned = weight.bytes.slice();
-    return { shape: [...weight.spec.shape], values: Float64Array.from(new Float32Array(aligned.buffer, 0, aligned.length / 4)) };
+    return { shape: [...weight.spec.shape], values: new Float32Array(aligned.buffer, 0, aligned.length / 4) };
   }
 
-  /** Sets a float32 weight's values (rounded once to float32), adding it after `after` when it does not exist. */
-  set(name: string, shape: number[], values: Float64Array, after?: string): void {
-    const bytes = new Uint8Array(Float32Array.from(values).buffer);
+  /** Sets a float32 weight's values, adding it after `after` when it does not exist. */
+  set(name: string, shape: number[], values: Float32Array, after?: string): void {
+    const bytes = new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
     const existing = this.weights.find((w) => w.spec.name === name);
     if (existing) {
       existing.spec = { ...existing.spec, shape, dtype: 'float32' };
