@@ -13,6 +13,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { extendBindingSource } from './binding-list-attributes.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const TFJS_NODE = path.join(ROOT, 'node_modules', '@tensorflow', 'tfjs-node');
@@ -85,6 +86,7 @@ export function nativeBackendState(venv = path.join(ROOT, '.venv')) {
   if (!status?.ok || status.tfDir !== tfDir || status.tfLibrary !== libraryIdentity(tfDir)) {
     return { ready: false, why: 'the binding was not verified against this venv' };
   }
+  if (status.listAttributes === undefined) return { ready: false, why: 'the binding was built before keras-bridge taught it list attributes (fused kernels)' };
   if (!linkPointsTo(path.join(TFJS_NODE, 'deps', 'include'), path.join(tfDir, 'include'))) return { ready: false, why: 'deps/include does not point into this venv' };
   for (const [name, target] of Object.entries(LIBRARY_LINKS)) {
     if (!linkPointsTo(path.join(TFJS_NODE, 'deps', 'lib', name), path.join(tfDir, target))) return { ready: false, why: `deps/lib/${name} does not point into this venv` };
@@ -205,11 +207,16 @@ function main() {
   };
   const started = performance.now();
   let tfDir;
+  let listAttributes = false;
   try {
     fs.rmSync(STATUS_FILE, { force: true });
     tfDir = timed('inputs', () => checkInputs(venv));
     timed('link', () => linkDeps(tfDir));
     const nodeGyp = timed('find node-gyp', findNodeGyp);
+    // Fused kernels' list attributes (binding-list-attributes.mjs); without them the backend still works.
+    const extension = timed('extend', () => extendBindingSource(path.join(TFJS_NODE, 'binding', 'tfjs_backend.cc')));
+    listAttributes = extension === 'extended' || extension === 'already';
+    if (!listAttributes) console.warn(`build-native-backend: building without list attributes (no fused kernels): ${extension}`);
     console.log(`build-native-backend: compiling tfjs_binding against ${tfDir} with ${nodeGyp}`);
     timed('compile', () => compile(nodeGyp));
     timed('verify', verify);
@@ -220,7 +227,7 @@ function main() {
     process.exitCode = 1;
     return;
   }
-  writeStatus({ ok: true, tfDir, tfLibrary: libraryIdentity(tfDir), binding: BINDING, node: process.version });
+  writeStatus({ ok: true, tfDir, tfLibrary: libraryIdentity(tfDir), binding: BINDING, node: process.version, listAttributes });
   const total = ((performance.now() - started) / 1000).toFixed(1);
   console.log(`build-native-backend: built and verified in ${total} s (${timings.join(', ')})`);
 }

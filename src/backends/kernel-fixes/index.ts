@@ -12,6 +12,7 @@ import { hostKernel, type HostCompute } from './host-kernel.js';
 import { resizeNearestNeighborGrad } from './resize-nearest-neighbor-grad.js';
 import { NATIVE_GRADIENTS, registerNativeGradients, tensorflowGradientKernel } from './native-gradients.js';
 import { tensorflowStep } from './tensorflow-step.js';
+import { tensorflowFusedConv2D, tensorflowFusedDepthwiseConv2D } from './tensorflow-fused.js';
 import { equalDepthwiseStrides } from './tensorflow-depthwise-strides.js';
 
 /** A kernel keras-bridge installs on a backend, and why (docs/wasm-kernels.md). */
@@ -65,6 +66,8 @@ export const KERNEL_FIXES: Readonly<Record<'cpu' | 'wasm' | 'tensorflow', readon
   ],
   tensorflow: [
     { kernelName: 'Step', problem: 'slow', native: tensorflowStep },
+    { kernelName: 'FusedConv2D', problem: 'slow', native: tensorflowFusedConv2D },
+    { kernelName: 'FusedDepthwiseConv2D', problem: 'slow', native: tensorflowFusedDepthwiseConv2D },
     { kernelName: 'DepthwiseConv2dNative', problem: 'refuses', native: equalDepthwiseStrides },
     { kernelName: 'DepthwiseConv2dNativeBackpropInput', problem: 'refuses', native: equalDepthwiseStrides },
     { kernelName: 'DepthwiseConv2dNativeBackpropFilter', problem: 'refuses', native: equalDepthwiseStrides },

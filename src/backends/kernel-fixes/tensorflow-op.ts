@@ -6,7 +6,10 @@ export type TensorflowOpAttr =
   | { type: 'float'; value: number }
   | { type: 'bool'; value: boolean }
   | { type: 'string'; value: string }
-  | { type: 'int'; value: number | number[] };
+  | { type: 'int'; value: number | number[] }
+  /** Lists of strings and of dtypes need keras-bridge's build of the binding (scripts/binding-list-attributes.mjs). */
+  | { type: 'strings'; value: string[] }
+  | { type: 'dtypes'; value: tf.DataType[] };
 
 /** What keras-bridge calls of tfjs-node's kernel backend: any TensorFlow op, by its name, eagerly. */
 interface TensorflowKernelBackend extends tf.KernelBackend {
@@ -33,12 +36,16 @@ export function runTensorflowOp(
   if (!isTensorflowBackend(backend)) throw new Error(`${name}: TensorFlow ops run only on the tensorflow backend (tfjs-node)`);
   const { binding } = backend;
   const dtypes: Partial<Record<tf.DataType, number>> = { float32: binding.TF_FLOAT, int32: binding.TF_INT32, bool: binding.TF_BOOL };
-  const kinds = { dtype: binding.TF_ATTR_TYPE, float: binding.TF_ATTR_FLOAT, bool: binding.TF_ATTR_BOOL, string: binding.TF_ATTR_STRING, int: binding.TF_ATTR_INT };
+  const kinds = { float: binding.TF_ATTR_FLOAT, bool: binding.TF_ATTR_BOOL, string: binding.TF_ATTR_STRING, int: binding.TF_ATTR_INT, strings: binding.TF_ATTR_STRING };
+  const tfType = (attrName: string, dtype: tf.DataType): number => {
+    const type = dtypes[dtype];
+    if (type === undefined) throw new Error(`${name}: attribute ${attrName}: dtype ${dtype} has no TensorFlow op here`);
+    return type;
+  };
   const opAttrs = Object.entries(attrs).map(([attrName, attr]) => {
-    if (attr.type !== 'dtype') return { name: attrName, type: kinds[attr.type], value: attr.value };
-    const dtype = dtypes[attr.value];
-    if (dtype === undefined) throw new Error(`${name}: attribute ${attrName}: dtype ${attr.value} has no TensorFlow op here`);
-    return { name: attrName, type: kinds.dtype, value: dtype };
+    if (attr.type === 'dtype') return { name: attrName, type: binding.TF_ATTR_TYPE, value: tfType(attrName, attr.value) };
+    if (attr.type === 'dtypes') return { name: attrName, type: binding.TF_ATTR_TYPE, value: attr.value.map((d) => tfType(attrName, d)) };
+    return { name: attrName, type: kinds[attr.type], value: attr.value };
   });
   return backend.executeMultipleOutputs(name, opAttrs, inputs, numOutputs);
 }

@@ -1,0 +1,91 @@
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs';
+import { activeBackendName, probeBackend, useBackend } from '../../src/backends/index.js';
+
+/** Deterministic values in (-1, 1), different for each seed. */
+function values(shape: number[], seed: number): tf.Tensor {
+  const size = shape.reduce((a, b) => a * b, 1);
+  return tf.tensor(Float32Array.from({ length: size }, (_, i) => Math.sin(seed * 7919 + i * 12.9898)), shape);
+}
+
+interface FusedCase {
+  run: () => tf.Tensor;
+  /** Whether TensorFlow's fused op runs it (else tfjs-node's own kernel: Conv2D, Add, activation). */
+  fused: boolean;
+}
+
+const conv = (activation: tf.fused.Activation | undefined, bias = true, leakyreluAlpha?: number) => () =>
+  tf.fused.conv2d({
+    x: values([2, 7, 6, 3], 1) as tf.Tensor4D,
+    filter: values([3, 3, 3, 4], 2) as tf.Tensor4D,
+    strides: 2,
+    pad: 'same',
+    ...(bias ? { bias: values([4], 3) } : {}),
+    ...(activation ? { activation } : {}),
+    ...(leakyreluAlpha !== undefined ? { leakyreluAlpha } : {}),
+  });
+
+const CASES: Record<string, FusedCase> = {
+  'conv2d + bias': { run: conv(undefined), fused: true },
+  'conv2d + bias + relu': { run: conv('relu'), fused: true },
+  'conv2d + bias + relu6': { run: conv('relu6'), fused: true },
+  'conv2d + bias + elu': { run: conv('elu'), fused: true },
+  'conv2d + bias + leaky relu 0.3': { run: conv('leakyrelu', true, 0.3), fused: true },
+  'conv2d + relu, no bias (TensorFlow fuses none)': { run: conv('relu', false), fused: false },
+  'conv2d + bias + sigmoid (TensorFlow fuses none)': { run: conv('sigmoid'), fused: false },
+  'depthwise conv2d, multiplier 2, valid + bias + relu': {
+    run: () => tf.fused.depthwiseConv2d({ x: values([1, 6, 6, 3], 4) as tf.Tensor4D, filter: values([3, 3, 3, 2], 5) as tf.Tensor4D, strides: 1, pad: 'valid', bias: values([6], 6), activation: 'relu' }),
+    fused: true,
+  },
+};
+
+// TensorFlow's _FusedConv2D and _FusedDepthwiseConv2dNative on the tensorflow backend
+// (tensorflow-fused.ts), which need keras-bridge's build of tfjs-node's binding (list attributes).
+describe('fused convolutions in one TensorFlow op on the tensorflow backend (tensorflow-fused.ts)', function () {
+  let previous: string | undefined;
+  const onCpu = new Map<string, Float32Array>();
+
+  before(async function () {
+    if (!(await probeBackend('tensorflow')).available) this.skip();
+    previous = activeBackendName();
+    await useBackend('cpu');
+    for (const [name, c] of Object.entries(CASES)) onCpu.set(name, tf.tidy(() => c.run().dataSync() as Float32Array));
+  });
+
+  after(async function () {
+    if (previous) await tf.setBackend(previous);
+  });
+
+  for (const [name, c] of Object.entries(CASES)) {
+    it(`${name}: ${c.fused ? 'one op, no separate Add or activation' : "tfjs-node's kernel"}, as cpu computes it`, async function () {
+      await useBackend('tensorflow');
+      const before = tf.memory().numTensors;
+      let result: Float32Array | undefined;
+      const profile = await tf.profile(() => {
+        result = tf.tidy(() => c.run().dataSync() as Float32Array);
+      });
+      assert.equal(tf.memory().numTensors, before, 'tensors left behind');
+      const kernels = profile.kernels.map((k) => k.name);
+      const separate = kernels.filter((k) => ['Add', 'Relu', 'Relu6', 'Elu', 'LeakyRelu', 'Conv2D', 'DepthwiseConv2dNative'].includes(k));
+      if (c.fused) assert.deepEqual(separate, [], `ran ${kernels.join(', ')}`);
+      else assert.ok(separate.length > 0, `ran ${kernels.join(', ')}`);
+      const expected = onCpu.get(name)!;
+      result!.forEach((v, i) => assert.ok(Math.abs(v - expected[i]!) <= 1e-5 * (1 + Math.abs(expected[i]!)), `${name}[${i}]: ${v} against cpu's ${expected[i]}`));
+    });
+  }
+
+  it('the gradients through a fused convolution are what they were: tfjs-core computes them from its saved output', async function () {
+    const grads = async (backend: 'cpu' | 'tensorflow') => {
+      await useBackend(backend);
+      return tf.tidy(() => {
+        const x = values([1, 5, 5, 2], 7);
+        const w = values([3, 3, 2, 3], 8);
+        const b = values([3], 9);
+        const f = (xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) => tf.sum(tf.fused.conv2d({ x: xx as tf.Tensor4D, filter: ww as tf.Tensor4D, strides: 1, pad: 'same', bias: bb, activation: 'relu' }));
+        return tf.grads(f)([x, w, b]).map((g) => Array.from(g.dataSync()));
+      });
+    };
+    const [cpu, native] = [await grads('cpu'), await grads('tensorflow')];
+    native.forEach((g, k) => g.forEach((v, i) => assert.ok(Math.abs(v - cpu[k]![i]!) <= 1e-5 * (1 + Math.abs(cpu[k]![i]!)), `gradient ${k}[${i}]`)));
+  });
+});
