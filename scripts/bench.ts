@@ -151,6 +151,19 @@ async function conversionBench(m: BenchModelSpec, from: ConversionBench['from'],
   return { from, inputBytes, wallS: r.wallS, peakRssOverBaselineMb: r.peakRssMb - baseline.peakRssMb, weightMbPerS: weightBytes / 2 ** 20 / workS };
 }
 
+/** `keras-bridge convert --fold-batch-norm` of the bundle into `out`; false when it folded nothing (or failed, logged). */
+async function foldedConversion(m: BenchModelSpec, bundle: string, out: string): Promise<boolean> {
+  await rm(out, { recursive: true, force: true });
+  const r = await execa('node', [CLI, 'convert', bundle, out, '--fold-batch-norm', '--json', ...customLayerFlags(m)], { reject: false });
+  if (r.exitCode !== 0) {
+    log(`  convert --fold-batch-norm: exited ${r.exitCode}`);
+    return false;
+  }
+  const rewrites = (JSON.parse(r.stdout) as { inferenceRewrites?: unknown[] }).inferenceRewrites ?? [];
+  if (rewrites.length > 0) log(`  convert --fold-batch-norm: ${rewrites.length} rewrites`);
+  return rewrites.length > 0;
+}
+
 /**
  * `keras-bridge convert` of each synthetic model's .keras file, and a `cp` of the same file just
  * before it: what the disk allows, in the same run (cp copies within the kernel; converting reads
@@ -317,6 +330,13 @@ async function main(): Promise<void> {
             { backend, modelDir, customLayerModules: [...(m.customLayers ?? [])], nativeGraphBundle: bundles.get(m.name)!, ...timing },
             cellTimeoutS,
           );
+        }
+      }
+      // The same model converted with --fold-batch-norm, where that changes it: forward only (docs/inference-rewrites.md).
+      const foldedDir = `${modelDir}-folded`;
+      if (existsSync(modelDir) && (await foldedConversion(m, bundles.get(m.name)!, foldedDir))) {
+        for (const backend of backends.filter((b) => !isBrowserBackend(b) && b !== 'cpu')) {
+          backendFigures[`${backend} batch norm folded`] = await backendBench({ backend, modelDir: foldedDir, customLayerModules: [...(m.customLayers ?? [])], inferenceOnly: true, ...timing }, cellTimeoutS);
         }
       }
       const parity: ParityBench[] = [];

@@ -29,6 +29,8 @@ export interface WorkerRequest extends TimeModelOptions {
   customLayerModules: string[];
   /** Time the bundle's SavedModel as one native graph instead (backend tensorflow; docs/native-graph.md). */
   nativeGraphBundle?: string;
+  /** The model dir was converted with --fold-batch-norm: time its forward pass only (docs/inference-rewrites.md). */
+  inferenceOnly?: boolean;
 }
 
 export interface WorkerResult extends ModelTimings {
@@ -46,13 +48,16 @@ async function run(request: WorkerRequest): Promise<WorkerResult> {
   const loadMs = performance.now() - start;
   // The native graph is fed what the converted model is (its inputs' shapes and dtypes).
   const graph = request.nativeGraphBundle ? await loadNativeGraph(request.nativeGraphBundle, (await loadBundle(request.nativeGraphBundle, { goldens: false, weights: false })).manifest) : undefined;
-  const label = graph ? `${request.backend} native graph` : request.backend;
+  const label = graph ? `${request.backend} native graph` : request.inferenceOnly ? `${request.backend} batch norm folded` : request.backend;
+  const inferenceOnly = request.inferenceOnly
+    ? { forward: (inputs: tf.Tensor[]) => [model.predict(inputs.length === 1 ? inputs[0]! : inputs)].flat() as tf.Tensor[], backwardSkipped: 'folded for inference only: its gradients are not Keras\'s (docs/inference-rewrites.md)' }
+    : undefined;
   const timings = await timeModel(
     model,
     request,
     (line) => process.stderr.write(`  ${label} ${line}\n`),
     (batch, figures) => process.stdout.write(`${BATCH_LINE} ${JSON.stringify({ batch, figures })}\n`),
-    graph && { forward: (inputs) => graph.predict(inputs), backwardSkipped: 'the native graph computes forward only (docs/native-graph.md)' },
+    graph ? { forward: (inputs) => graph.predict(inputs), backwardSkipped: 'the native graph computes forward only (docs/native-graph.md)' } : inferenceOnly,
   );
   graph?.dispose();
   model.dispose();

@@ -123,6 +123,18 @@ const CASES: Record<string, KernelCase> = {
     args: () => [values([2, 4, 3, 3], 35), values([3], 36)],
     wrt: [0, 1],
   },
+  'tile of a row over 6 tokens, as LayerNormalization broadcasts (its gradient, replaced on every backend)': {
+    kernels: ['Tile gradient'],
+    f: (x) => tf.tile(x!, [2, 6, 1]),
+    args: () => [values([1, 1, 5], 42)],
+    wrt: [0],
+  },
+  'tile of rank 5, beyond tfjs-core 4.22 gradient (rank 4 at most)': {
+    kernels: ['Tile gradient'],
+    f: (x) => tf.tile(x!, [1, 2, 1, 3, 2]),
+    args: () => [values([2, 2, 3, 1, 2], 43)],
+    wrt: [0],
+  },
   'conv3d valid': {
     kernels: ['Conv3DBackpropInputV2', 'Conv3DBackpropFilterV2'],
     f: (x, w) => tf.conv3d(x as tf.Tensor5D, w as tf.Tensor5D, 1, 'valid'),

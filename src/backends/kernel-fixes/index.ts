@@ -12,6 +12,7 @@ import { hostKernel, type HostCompute } from './host-kernel.js';
 import { resizeNearestNeighborGrad } from './resize-nearest-neighbor-grad.js';
 import { NATIVE_GRADIENTS, registerNativeGradients, tensorflowGradientKernel } from './native-gradients.js';
 import { tensorflowStep } from './tensorflow-step.js';
+import { tileGradient } from './tile-gradient.js';
 import { tensorflowFusedConv2D, tensorflowFusedDepthwiseConv2D } from './tensorflow-fused.js';
 import { equalDepthwiseStrides } from './tensorflow-depthwise-strides.js';
 
@@ -88,8 +89,8 @@ function isKernelFixSet(name: string): name is KernelFixSet {
 /** Gradients tfjs-core lacks for every backend. */
 const MISSING_GRADIENTS: readonly tf.GradConfig[] = [conv3dBackpropInputGradient];
 
-/** Gradients tfjs-core 4.22 computes wrongly (cumsum) or far more slowly than needed (batch norm) on every backend: replaced. */
-const REPLACED_GRADIENTS: readonly tf.GradConfig[] = [cumsumGradient, batchNormGradient];
+/** Gradients tfjs-core 4.22 computes wrongly (cumsum) or far more slowly than needed (batch norm, tile) on every backend: replaced. */
+const REPLACED_GRADIENTS: readonly tf.GradConfig[] = [cumsumGradient, batchNormGradient, tileGradient];
 
 const installed = new Map<string, tf.KernelFunc>();
 
