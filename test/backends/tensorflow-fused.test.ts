@@ -74,6 +74,35 @@ describe('fused convolutions in one TensorFlow op on the tensorflow backend (ten
     });
   }
 
+  it("ClipByValue (a ReLU capped at 6) is TensorFlow's one op, as cpu computes it", async function () {
+    const clip = async (backend: 'cpu' | 'tensorflow') => {
+      await useBackend(backend);
+      let out: number[] = [];
+      const profile = await tf.profile(() => {
+        out = tf.tidy(() => Array.from(tf.clipByValue(tf.tensor1d([-3, -0, 0.5, 5.999, 6, 7.5, 1e9]), 0, 6).dataSync()));
+      });
+      return { out, kernels: profile.kernels.map((k) => k.name) };
+    };
+    const [cpu, native] = [await clip('cpu'), await clip('tensorflow')];
+    assert.deepEqual(native.out, cpu.out);
+    assert.ok(!native.kernels.includes('Minimum') && !native.kernels.includes('Maximum'), native.kernels.join(', '));
+  });
+
+  it("Relu6 is TensorFlow's one op, as cpu computes it", async function () {
+    const relu6 = async (backend: 'cpu' | 'tensorflow') => {
+      await useBackend(backend);
+      let out: number[] = [];
+      const profile = await tf.profile(() => {
+        out = tf.tidy(() => Array.from(tf.relu6(tf.tensor1d([-3, -0, 0.5, 5.999, 6, 7.5, 1e9])).dataSync()));
+      });
+      return { out, kernels: profile.kernels.map((k) => k.name) };
+    };
+    const [cpu, native] = [await relu6('cpu'), await relu6('tensorflow')];
+    // Equal as numbers: TensorFlow keeps the sign of -0, tfjs's cpu kernel does not.
+    assert.deepEqual(native.out.map((v) => v + 0), cpu.out.map((v) => v + 0));
+    assert.deepEqual(native.kernels, ['Relu6']);
+  });
+
   it('the gradients through a fused convolution are what they were: tfjs-core computes them from its saved output', async function () {
     const grads = async (backend: 'cpu' | 'tensorflow') => {
       await useBackend(backend);

@@ -46,6 +46,7 @@ describe('convert --fold-batch-norm, checked by parity', function () {
       { kind: 'fold-batch-norm', removed: 'stem_bn', into: 'stem_conv' },
       { kind: 'fuse-activation', removed: 'stem_relu', into: 'stem_conv' },
       { kind: 'fold-batch-norm', removed: 'dw_bn', into: 'dw_conv' },
+      { kind: 'fuse-activation', removed: 'dw_relu6', into: 'dw_conv' },
       { kind: 'fold-batch-norm', removed: 'project_bn', into: 'project_conv' },
       { kind: 'fold-batch-norm', removed: 'fc_bn', into: 'fc' },
       { kind: 'fuse-activation', removed: 'fc_elu', into: 'fc' },
@@ -53,8 +54,8 @@ describe('convert --fold-batch-norm, checked by parity', function () {
     const json = JSON.parse(await readFile(path.join(folded, 'model.json'), 'utf8')) as { userDefinedMetadata: { kerasBridge: { inferenceRewrites: unknown[] } }; modelTopology: { config: { layers: Array<{ name: string }> } } };
     assert.deepEqual(json.userDefinedMetadata.kerasBridge.inferenceRewrites, report.inferenceRewrites);
     const names = json.modelTopology.config.layers.map((l) => l.name);
-    for (const kept of ['dw_relu6', 'shortcut_conv', 'after_relu_bn', 'relu_conv']) assert.ok(names.includes(kept), kept);
-    for (const gone of ['stem_bn', 'stem_relu', 'dw_bn', 'project_bn', 'fc_bn', 'fc_elu']) assert.ok(!names.includes(gone), gone);
+    for (const kept of ['add_relu', 'shortcut_conv', 'after_relu_bn', 'relu_conv']) assert.ok(names.includes(kept), kept);
+    for (const gone of ['stem_bn', 'stem_relu', 'dw_bn', 'dw_relu6', 'project_bn', 'fc_bn', 'fc_elu']) assert.ok(!names.includes(gone), gone);
   });
 
   for (const how of ['--fold-batch-norm', '--model-dir'] as const) {

@@ -12,6 +12,7 @@ import { hostKernel, type HostCompute } from './host-kernel.js';
 import { resizeNearestNeighborGrad } from './resize-nearest-neighbor-grad.js';
 import { NATIVE_GRADIENTS, registerNativeGradients, tensorflowGradientKernel } from './native-gradients.js';
 import { tensorflowStep } from './tensorflow-step.js';
+import { tensorflowClipByValue, tensorflowRelu6 } from './tensorflow-clip.js';
 import { tileGradient } from './tile-gradient.js';
 import { tensorflowFusedConv2D, tensorflowFusedDepthwiseConv2D } from './tensorflow-fused.js';
 import { equalDepthwiseStrides } from './tensorflow-depthwise-strides.js';
@@ -67,6 +68,8 @@ export const KERNEL_FIXES: Readonly<Record<'cpu' | 'wasm' | 'tensorflow', readon
   ],
   tensorflow: [
     { kernelName: 'Step', problem: 'slow', native: tensorflowStep },
+    { kernelName: 'ClipByValue', problem: 'slow', native: tensorflowClipByValue },
+    { kernelName: 'Relu6', problem: 'slow', native: tensorflowRelu6 },
     { kernelName: 'FusedConv2D', problem: 'slow', native: tensorflowFusedConv2D },
     { kernelName: 'FusedDepthwiseConv2D', problem: 'slow', native: tensorflowFusedDepthwiseConv2D },
     { kernelName: 'DepthwiseConv2dNative', problem: 'refuses', native: equalDepthwiseStrides },

@@ -34,29 +34,34 @@ const FOLDABLE: Readonly<Record<string, { kernel: string; channels: (shape: numb
 /** tfjs-layers' class, and keras-bridge's for the configurations tfjs gets wrong (layers/keras3/batch-normalization.ts): same fields and weights. */
 const BATCH_NORMALIZATIONS = new Set(['BatchNormalization', 'KerasBatchNormalization']);
 
-/** Activations tfjs-layers computes inside Conv2D's and Dense's fused kernel (conv + bias + activation in one op). */
-const FUSED_ACTIVATIONS = new Set(['relu', 'elu']);
+/**
+ * Activations worth making a layer's own: tfjs-layers computes relu and elu inside Conv2D's and
+ * Dense's fused kernel (conv + bias + activation in one op); relu6 it computes after it, as a ReLU
+ * layer capped at 6 does, in two ops, but one layer fewer.
+ */
+const FUSED_ACTIVATIONS = new Set(['relu', 'elu', 'relu6']);
 
 const isLinear = (layer: TopologyLayer) => (layer.config['activation'] ?? 'linear') === 'linear';
 const isFloat32 = (layer: TopologyLayer) => (layer.config['dtype'] ?? 'float32') === 'float32';
 
 /**
- * The activation a layer applies, when it is one the fused kernels take: Activation('relu') or a
- * plain ReLU layer (no cap, slope or threshold).
+ * The activation a layer applies, when it is one of FUSED_ACTIVATIONS: Activation('relu'), or a
+ * ReLU layer with no slope or threshold, uncapped (relu) or capped at 6 (relu6).
  */
 function fusableActivation(layer: TopologyLayer): string | undefined {
   const c = layer.config;
   if (layer.class_name === 'Activation' && typeof c['activation'] === 'string' && FUSED_ACTIVATIONS.has(c['activation'])) return c['activation'];
-  const plainRelu = (c['max_value'] ?? null) === null && !c['negative_slope'] && !c['threshold'];
-  return layer.class_name === 'ReLU' && plainRelu ? 'relu' : undefined;
+  if (layer.class_name !== 'ReLU' || c['negative_slope'] || c['threshold']) return undefined;
+  const cap = c['max_value'] ?? c['maxValue'] ?? null;
+  return cap === null ? 'relu' : cap === 6 ? 'relu6' : undefined;
 }
 
 /**
  * Inference-time rewrites of a converted model (convert --fold-batch-norm): each
  * BatchNormalization that alone reads a Dense's or convolution's linear output is folded into that
  * layer's kernel and bias (w' = w·s, b' = (b - mean)·s + beta, s = gamma/sqrt(variance + ε),
- * computed in float64 and rounded once), and a ReLU or ELU that alone reads such a layer becomes its
- * activation, which tfjs runs in the same kernel as the convolution. The model computes what it
+ * computed in float64 and rounded once), and a ReLU, ReLU6 or ELU that alone reads such a layer
+ * becomes its activation, which tfjs runs in the same kernel as the convolution (relu, elu). The model computes what it
  * did at inference, to float32 rounding; its batch normalizations no longer exist, so it cannot be
  * trained as Keras's. Returns the rewritten artifacts and each change made (none: the input's own).
  */
