@@ -76,36 +76,35 @@ function convolutionAttrs(convInfo: tf.backend_util.Conv2DInfo): Record<string, 
   };
 }
 
-export function tensorflowFusedConv2D({ inputs, backend, attrs = {} }: KernelArgs): tf.TensorInfo | undefined {
-  const { x, filter, bias } = inputs as Record<string, tf.TensorInfo>;
-  const fused = fusedOps(inputs, attrs);
-  if (!fused || attrs['dataFormat'] !== 'NHWC' || !bindingTakesLists(backend as tf.KernelBackend)) return undefined;
-  const convInfo = tf.backend_util.computeConv2DInfo(x!.shape as [number, number, number, number], filter!.shape as [number, number, number, number], attrs['strides'] as number, attrs['dilations'] as number, attrs['pad'] as 'same', attrs['dimRoundingMode'] as unknown as undefined, false, 'channelsLast');
-  const convolution = convolutionAttrs(convInfo);
-  if (!convolution) return undefined;
-  return tf.tidy(() => {
-    const b = channelBias(bias!, convInfo.outChannels);
-    if (!b) return undefined;
-    return runTensorflowOp(backend as tf.KernelBackend, '_FusedConv2D', [x!, filter!, b], {
-      ...fused,
-      ...convolution,
-      TArgs: { type: 'dtypes', value: ['float32'] },
-      use_cudnn_on_gpu: { type: 'bool', value: true },
-    })[0]!;
-  });
+/** How one of tfjs's fused convolutions maps to TensorFlow's fused op. */
+interface FusedConvolution {
+  depthwise: boolean;
+  op: string;
+  /** Attributes only this op takes. */
+  attrs: Record<string, TensorflowOpAttr>;
 }
 
-export function tensorflowFusedDepthwiseConv2D({ inputs, backend, attrs = {} }: KernelArgs): tf.TensorInfo | undefined {
-  const { x, filter, bias } = inputs as Record<string, tf.TensorInfo>;
-  const fused = fusedOps(inputs, attrs);
-  if (!fused || attrs['dataFormat'] !== 'NHWC' || !bindingTakesLists(backend as tf.KernelBackend)) return undefined;
-  const convInfo = tf.backend_util.computeConv2DInfo(x!.shape as [number, number, number, number], filter!.shape as [number, number, number, number], attrs['strides'] as number, attrs['dilations'] as number, attrs['pad'] as 'same', attrs['dimRoundingMode'] as unknown as undefined, true, 'channelsLast');
-  const convolution = convolutionAttrs(convInfo);
-  // TensorFlow's CPU kernel takes equal strides only (tensorflow-depthwise-strides.ts).
-  if (!convolution || convInfo.strideHeight !== convInfo.strideWidth) return undefined;
-  return tf.tidy(() => {
-    const b = channelBias(bias!, convInfo.outChannels);
-    if (!b) return undefined;
-    return runTensorflowOp(backend as tf.KernelBackend, '_FusedDepthwiseConv2dNative', [x!, filter!, b], { ...fused, ...convolution })[0]!;
-  });
+function fusedConvolution(kind: FusedConvolution): (args: KernelArgs) => tf.TensorInfo | undefined {
+  return ({ inputs, backend, attrs = {} }) => {
+    const { x, filter, bias } = inputs as Record<string, tf.TensorInfo>;
+    const fused = fusedOps(inputs, attrs);
+    if (!fused || attrs['dataFormat'] !== 'NHWC' || !bindingTakesLists(backend as tf.KernelBackend)) return undefined;
+    const shape4 = (t: tf.TensorInfo) => t.shape as [number, number, number, number];
+    const convInfo = tf.backend_util.computeConv2DInfo(shape4(x!), shape4(filter!), attrs['strides'] as number, attrs['dilations'] as number, attrs['pad'] as 'same', attrs['dimRoundingMode'] as unknown as undefined, kind.depthwise, 'channelsLast');
+    const convolution = convolutionAttrs(convInfo);
+    // TensorFlow's CPU depthwise kernel takes equal strides only (tensorflow-depthwise-strides.ts).
+    if (!convolution || (kind.depthwise && convInfo.strideHeight !== convInfo.strideWidth)) return undefined;
+    return tf.tidy(() => {
+      const b = channelBias(bias!, convInfo.outChannels);
+      return b ? runTensorflowOp(backend as tf.KernelBackend, kind.op, [x!, filter!, b], { ...fused, ...convolution, ...kind.attrs })[0]! : undefined;
+    });
+  };
 }
+
+export const tensorflowFusedConv2D = fusedConvolution({
+  depthwise: false,
+  op: '_FusedConv2D',
+  attrs: { TArgs: { type: 'dtypes', value: ['float32'] }, use_cudnn_on_gpu: { type: 'bool', value: true } },
+});
+
+export const tensorflowFusedDepthwiseConv2D = fusedConvolution({ depthwise: true, op: '_FusedDepthwiseConv2dNative', attrs: {} });
