@@ -114,13 +114,20 @@ def taped_gradients(model, inputs: list, cotangents: list, weights: list, fd, st
             for tensor in watched:
                 tape.watch(tensor)
             outputs = tf.nest.flatten(model(model_arguments(x), training=training))
-            loss = tf.add_n(
-                [
-                    tf.reduce_sum(tf.cast(o, tf.float64) * tf.constant(c, tf.float64))
-                    for o, c in zip(outputs, cotangents)
-                ]
-            )
-        grads = tape.gradient(loss, watched + weights, unconnected_gradients=tf.UnconnectedGradients.ZERO)
+            # An integer or bool output takes no part in the loss (its cotangent is zeros).
+            terms = [
+                tf.reduce_sum(tf.cast(o, tf.float64) * tf.constant(c, tf.float64))
+                for o, c in zip(outputs, cotangents)
+                if o.dtype.is_floating
+            ]
+            loss = tf.add_n(terms) if terms else None
+        if loss is not None:
+            grads = tape.gradient(loss, watched + weights, unconnected_gradients=tf.UnconnectedGradients.ZERO)
+        else:
+            # No float output: the loss is 0 and so is every gradient (TensorFlow's tape fails on a
+            # gradient-less integer graph, even for unconnected sources).
+            loss = tf.constant(0.0, tf.float64)
+            grads = [tf.zeros_like(source) for source in watched + weights]
     return float(loss.numpy()), [np.asarray(tf.convert_to_tensor(g).numpy()) for g in grads]
 
 

@@ -188,3 +188,16 @@ def test_the_first_cotangent_is_drawn_as_without_the_other_outputs(argmax_head, 
     logits_only = keras.Model(*(lambda m: (m.inputs, m.outputs[0]))(classifier_with_argmax()))
     alone = read_bundle(keras_bridge.export(logits_only, tmp_path / "b", batch_size=4))
     np.testing.assert_array_equal(alone.golden("cotangent", index=0), bundle.golden("cotangent", index=0))
+
+
+def test_a_model_with_only_an_integer_output_exports_with_a_zero_loss_and_zero_gradients(tmp_path):
+    """No float output: the loss has no term. TensorFlow's tape fails on such a graph, so the
+    exporter does not ask it: the loss is 0 and every gradient is zeros."""
+    keras.utils.set_random_seed(0)
+    frames = keras.Input((TIMESTEPS, 3), name="frames")
+    model = keras.Model(frames, ops.argmax(keras.layers.Dense(3, name="logits")(keras.layers.Flatten()(frames)), axis=-1))
+    bundle = read_bundle(keras_bridge.export(model, tmp_path / "b", batch_size=4))
+    assert bundle.manifest["goldens"]["loss"]["value"] == 0.0
+    assert bundle.record("cotangent", index=0)["zero"].endswith("is int32: not in the loss")
+    assert not bundle.golden("grad_input", index=0).any()
+    assert not bundle.golden("grad_weight", layer="logits", index=0).any()
