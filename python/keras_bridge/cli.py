@@ -237,7 +237,8 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help=(
             "also write the model as a TensorFlow SavedModel (BUNDLE/saved_model, Keras's own export), for "
-            "running it in Node as one native graph (tfjs-node's loadSavedModel); parity compares its outputs "
+            "running it in Node as one native graph (tfjs-node's loadSavedModel), with a second endpoint for the "
+            "gradients of the inputs and of the weights fed to it; parity compares its outputs and gradients "
             "on the tensorflow backend (docs/native-graph.md). A model that calls back into Python is recorded "
             "as skipped, with why"
         ),

@@ -2,16 +2,22 @@
 it as one native graph (tfjs-node's loadSavedModel) instead of the converted layers model op by op:
 parity's native-graph mode checks its outputs against the same goldens (docs/native-graph.md).
 
-It is Keras's own export (keras.export.ExportArchive), with one endpoint, `serve`, whose inputs are
-named as the bundle names the model's inputs and whose outputs are `output_0`, `output_1`, ... in the
-model's output order. A model whose graph calls back into Python (tf.py_function, tf.numpy_function)
-cannot run outside Python: no SavedModel is written, and the manifest says why.
+It is Keras's own export (keras.export.ExportArchive), with two endpoints:
+- `serve`, whose inputs are named as the bundle names the model's inputs and whose outputs are
+  `output_0`, `output_1`, ... in the model's output order;
+- `gradients` (gradients_endpoint.py): the same outputs, and the gradients of the goldens' loss
+  (each float output times its cotangent) with respect to the float inputs and every trainable weight,
+  the weights fed as inputs, so that a caller trains with the values it holds.
+A model whose graph calls back into Python (tf.py_function, tf.numpy_function) cannot run outside
+Python: no SavedModel is written, and the manifest says why. A model whose gradients cannot be
+traced this way keeps `serve`; the record says why it has no `gradients`.
 """
 import os
 import re
 import tempfile
 from pathlib import Path
 
+from .gradients_endpoint import GradientsEndpointError, gradients_endpoint
 from .progress import emit
 
 SAVED_MODEL_DIR = "saved_model"
@@ -47,18 +53,35 @@ def export_saved_model(model, input_names: list, progress=None) -> tuple[dict, d
         archive = keras.export.ExportArchive()
         archive.track(model)
         archive.add_endpoint(name=ENDPOINT, fn=traced)
+        gradients = _add_gradients_endpoint(archive, model, specs, progress)
         files = _written_files(archive)
     except Exception as exc:  # noqa: BLE001 - the bundle stands without it; the manifest says why
         return {}, _skipped(f"Keras could not export the model as a SavedModel ({type(exc).__name__}: {_innermost(exc)})", progress)
-    emit(progress, f"saved model: {SAVED_MODEL_DIR}/ ({sum(len(b) for b in files.values())} bytes), endpoint '{ENDPOINT}'")
+    endpoints = ", ".join(f"'{name}'" for name in [ENDPOINT] + ([gradients["endpoint"]] if gradients["status"] == "exported" else []))
+    emit(progress, f"saved model: {SAVED_MODEL_DIR}/ ({sum(len(b) for b in files.values())} bytes), endpoints {endpoints}")
     record = {
         "status": "exported",
         "dir": SAVED_MODEL_DIR,
         "endpoint": ENDPOINT,
         "inputs": list(input_names),
         "outputs": [f"output_{i}" for i in range(len(model.outputs))],
+        "gradients": gradients,
     }
     return files, record
+
+
+def _add_gradients_endpoint(archive, model, input_specs: list, progress) -> dict:
+    """Adds the `gradients` endpoint to the archive; its manifest record, or why it has none."""
+    try:
+        fn, record = gradients_endpoint(model, input_specs)
+        archive.add_endpoint(name=record["endpoint"], fn=fn)
+        return record
+    except GradientsEndpointError as exc:
+        reason = str(exc)
+    except Exception as exc:  # noqa: BLE001 - `serve` stands without it; the record says why
+        reason = f"TensorFlow could not trace the model's gradients ({type(exc).__name__}: {_innermost(exc)})"
+    emit(progress, f"saved model: no gradients endpoint: {reason}")
+    return {"status": "skipped", "reason": reason}
 
 
 def _skipped(reason: str, progress) -> dict:

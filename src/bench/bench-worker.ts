@@ -17,10 +17,10 @@ import { useBackend, type NodeBackendName } from '../backends/index.js';
 import { loadCustomLayerModules } from '../cli/custom-layer-modules.js';
 import { TRANSLATED_MODULE } from '../convert/translated-layers.js';
 import { loadBundle } from '../keras/bundle.js';
-import { loadNativeGraph } from '../native/native-graph.js';
+import { bundleWeightTensors, loadNativeGraph, type NativeGraph } from '../native/native-graph.js';
 import { loadConvertedModel } from '../tfjs-io/load-converted-model.js';
 import { BATCH_LINE } from './bench-results.js';
-import { timeModel, type ModelTimings, type TimeModelOptions } from './time-model.js';
+import { timeModel, type AlternativeRuntime, type ModelTimings, type TimeModelOptions } from './time-model.js';
 
 export interface WorkerRequest extends TimeModelOptions {
   backend: NodeBackendName;
@@ -48,20 +48,44 @@ async function run(request: WorkerRequest): Promise<WorkerResult> {
   const loadMs = performance.now() - start;
   // The native graph is fed what the converted model is (its inputs' shapes and dtypes).
   const graph = request.nativeGraphBundle ? await loadNativeGraph(request.nativeGraphBundle, (await loadBundle(request.nativeGraphBundle, { goldens: false, weights: false })).manifest) : undefined;
+  // The gradients endpoint fed the bundle's weights and cotangents of ones: the gradients of
+  // sum(outputs), as Keras's side computes them (it also returns the outputs and input gradients).
+  const graphWeights = graph && !graph.gradientsUnavailable ? bundleWeightTensors(await loadBundle(request.nativeGraphBundle!, { goldens: false })) : [];
+  const graphBackward: NonNullable<AlternativeRuntime>['backward'] = !graph || graph.gradientsUnavailable
+    ? { skipped: graph?.gradientsUnavailable ?? 'no native graph' }
+    : (inputs) => {
+        const cotangents = outputShapes(graph, inputs).map((shape) => tf.ones(shape));
+        const { outputs, inputGradients, weightGradients } = graph.gradients(inputs, cotangents, graphWeights);
+        const defined = (ts: Array<tf.Tensor | undefined>) => ts.filter((t): t is tf.Tensor => t !== undefined);
+        return { read: defined(weightGradients), unread: [...cotangents, ...outputs, ...defined(inputGradients)] };
+      };
   const label = graph ? `${request.backend} native graph` : request.inferenceOnly ? `${request.backend} batch norm folded` : request.backend;
   const inferenceOnly = request.inferenceOnly
-    ? { forward: (inputs: tf.Tensor[]) => [model.predict(inputs.length === 1 ? inputs[0]! : inputs)].flat() as tf.Tensor[], backwardSkipped: 'folded for inference only: its gradients are not Keras\'s (docs/inference-rewrites.md)' }
+    ? { forward: (inputs: tf.Tensor[]) => [model.predict(inputs.length === 1 ? inputs[0]! : inputs)].flat() as tf.Tensor[], backward: { skipped: 'folded for inference only: its gradients are not Keras\'s (docs/inference-rewrites.md)' } }
     : undefined;
   const timings = await timeModel(
     model,
     request,
     (line) => process.stderr.write(`  ${label} ${line}\n`),
     (batch, figures) => process.stdout.write(`${BATCH_LINE} ${JSON.stringify({ batch, figures })}\n`),
-    graph ? { forward: (inputs) => graph.predict(inputs), backwardSkipped: 'the native graph computes forward only (docs/native-graph.md)' } : inferenceOnly,
+    graph ? { forward: (inputs) => graph.predict(inputs), backward: graphBackward } : inferenceOnly,
   );
   graph?.dispose();
+  tf.dispose(graphWeights);
   model.dispose();
   return { loadMs, ...timings, peakRssMb: process.resourceUsage().maxRSS / 1024 };
+}
+
+const shapesByBatch = new Map<number, number[][]>();
+/** The graph's output shapes for inputs of this batch size (found by a first forward pass; the warm-up run pays it). */
+function outputShapes(graph: NativeGraph, inputs: tf.Tensor[]): number[][] {
+  const batch = inputs[0]!.shape[0]!;
+  if (!shapesByBatch.has(batch)) {
+    const outputs = graph.predict(inputs);
+    shapesByBatch.set(batch, outputs.map((o) => [...o.shape]));
+    tf.dispose(outputs);
+  }
+  return shapesByBatch.get(batch)!;
 }
 
 run(JSON.parse(process.argv[2]!) as WorkerRequest).then(

@@ -39,7 +39,8 @@ function randomInputs(model: tf.LayersModel, batch: number): tf.Tensor[] {
  */
 export interface AlternativeRuntime {
   forward(inputs: tf.Tensor[]): tf.Tensor[];
-  backwardSkipped: string;
+  /** The gradients of sum(outputs) w.r.t. every trainable weight (what is read back), and whatever else it made (disposed unread); or why it has none. */
+  backward: ((inputs: tf.Tensor[]) => { read: tf.Tensor[]; unread: tf.Tensor[] }) | { skipped: string };
 }
 
 export async function timeModel(
@@ -66,7 +67,16 @@ export async function timeModel(
       return timing;
     };
     const forward = await cell('forward', () => readAll(runtime ? runtime.forward(inputs) : (model.predict(args) as tf.Tensor | tf.Tensor[])));
-    const backward: Timing = runtime ? { skipped: runtime.backwardSkipped } : await cell('backward', async () => {
+    const alternativeBackward = runtime?.backward;
+    const backward: Timing = alternativeBackward
+      ? typeof alternativeBackward === 'function'
+        ? await cell('backward', async () => {
+            const { read, unread } = alternativeBackward(inputs);
+            tf.dispose(unread);
+            await readAll(read);
+          })
+        : alternativeBackward
+      : await cell('backward', async () => {
       const { value, grads } = tf.variableGrads(() => {
         const out = model.apply(args, { training: false }) as tf.Tensor | tf.Tensor[];
         return tf.addN((Array.isArray(out) ? out : [out]).map((o) => tf.sum(o))) as tf.Scalar;

@@ -89,7 +89,7 @@ export const exportCommand: Command = {
     'saved-model': {
       type: 'boolean',
       description:
-        "also write the model as a TensorFlow SavedModel (BUNDLE/saved_model, Keras's own export), to run it in Node as one native graph (loadNativeGraph, tfjs-node); parity compares its outputs on the tensorflow backend (docs/native-graph.md). A model that calls back into Python is recorded as skipped, with why",
+        "also write the model as a TensorFlow SavedModel (BUNDLE/saved_model, Keras's own export), to run it in Node as one native graph (loadNativeGraph, tfjs-node), with a second endpoint for the gradients of the inputs and of the weights fed to it; parity compares its outputs and gradients on the tensorflow backend (docs/native-graph.md). A model that calls back into Python is recorded as skipped, with why",
     },
     python: { type: 'string', value: 'PATH', description: 'Python with keras_bridge installed (default: $KERAS_BRIDGE_PYTHON, then .venv/bin/python)' },
     timeout: { type: 'string', value: 'SECONDS', description: 'stop the exporter after this long (its last output is then quoted)', default: String(DEFAULT_EXPORT_TIMEOUT_SECONDS) },

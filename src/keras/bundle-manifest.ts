@@ -24,6 +24,28 @@ const weightRecord = z.object({
   trainable: z.boolean(),
 });
 
+/**
+ * The SavedModel's `gradients` signature (python/keras_bridge/gradients_endpoint.py): the model's
+ * inputs, a cotangent per float output and every weight of the manifest's `weights` fed in; the
+ * outputs, and the loss's gradients w.r.t. each float input and each trainable weight, out.
+ */
+const gradientsEndpoint = z.discriminatedUnion('status', [
+  z.object({
+    status: z.literal('exported'),
+    endpoint: z.string(),
+    /** Input names of the cotangents, each with the index of the model output it weighs. */
+    cotangents: z.array(z.object({ output: z.number().int().nonnegative(), name: z.string() })),
+    /** Input names of the weights, one per entry of the manifest's `weights`, in its order. */
+    weights: z.array(z.string()),
+    /** Output names of the input gradients, by model input index (float inputs only). */
+    grad_inputs: z.array(z.object({ input: z.number().int().nonnegative(), name: z.string() })),
+    /** Output names of the weight gradients, by index into the manifest's `weights` (trainable ones only). */
+    grad_weights: z.array(z.object({ weight: z.number().int().nonnegative(), name: z.string() })),
+  }),
+  z.object({ status: z.literal('skipped'), reason: z.string() }),
+]);
+export type GradientsEndpointRecord = z.infer<typeof gradientsEndpoint>;
+
 /** The class a recorded subclassed model graph was (docs/bundle-format.md, "Subclassed functional models"). */
 const subclassedModelRecord = z.object({ class_name: z.string(), registered_name: z.string().nullable(), module: z.string().nullable() });
 
@@ -416,6 +438,8 @@ export const bundleManifestSchema = z.object({
         inputs: z.array(z.string()),
         /** Its output names, in the order of the model's outputs. */
         outputs: z.array(z.string()),
+        /** The signature that computes outputs and gradients (docs/native-graph.md); absent in bundles before it. */
+        gradients: gradientsEndpoint.optional(),
       }),
       z.object({ status: z.literal('skipped'), reason: z.string() }),
     ])

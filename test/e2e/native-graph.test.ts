@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { probeBackend, useBackend } from '../../src/backends/index.js';
 import { loadBundle } from '../../src/keras/bundle.js';
-import { loadNativeGraph } from '../../src/native/native-graph.js';
+import { bundleWeightTensors, loadNativeGraph } from '../../src/native/native-graph.js';
 import { goldenInputs } from '../../src/parity/evaluate-model.js';
 import { cachedExport } from '../support/cached-export.js';
 import { REPO_ROOT } from '../support/paths.js';
@@ -49,7 +49,36 @@ describe('the bundle as one native graph (export --saved-model)', function () {
       assert.equal(section.notCompared, null);
       assert.deepEqual(section.tensors.map((t) => [t.label.startsWith('native graph output 0'), t.comparison.passed]), [[true, true]]);
     });
+
+    it(`${factory}: on tensorflow, the gradients endpoint's input and weight gradients match Keras's goldens, reported as their own section`, async () => {
+      const run = await parity(bundles[factory]!, 'tensorflow');
+      const gradients = run.models[0]!.backends[0]!.modes?.['native-graph-gradients'];
+      assert.ok(gradients, 'a native-graph-gradients section');
+      assert.equal(gradients.notCompared, null);
+      const manifest = (await loadBundle(bundles[factory]!)).manifest;
+      const expected = manifest.goldens.tensors.filter((g) => g.kind === 'grad_input' || g.kind === 'grad_weight').length;
+      assert.ok(expected > 0);
+      assert.equal(gradients.tensors.length, expected, gradients.tensors.map((t) => t.label).join('\n'));
+      for (const t of gradients.tensors) {
+        assert.match(t.label, /^native graph grad (input \d+ \(|\S+\/(kernel|bias|\w+)$)/);
+        assert.ok(t.comparison.passed, t.label);
+      }
+    });
   }
+
+  it("a bundle exported before the gradients endpoint: parity says so and compares the outputs", async () => {
+    const old = path.join(tmp, 'before-gradients');
+    await cp(bundles['temporal_model']!, old, { recursive: true });
+    const manifestPath = path.join(old, 'manifest.json');
+    const manifest = JSON.parse(await readFile(manifestPath, 'utf8')) as { saved_model: Record<string, unknown> };
+    delete manifest.saved_model['gradients'];
+    await writeFile(manifestPath, JSON.stringify(manifest));
+    const run = await parity(old, 'tensorflow');
+    const modes = run.models[0]!.backends[0]!.modes!;
+    assert.equal(modes['native-graph']!.notCompared, null);
+    assert.match(modes['native-graph-gradients']!.notCompared ?? '', /has no gradients endpoint \(exported before keras-bridge wrote one\); export it again with --saved-model/);
+    assert.equal(run.outcome, 'pass');
+  });
 
   it('is not run on the other backends, which are not TensorFlow', async () => {
     const run = await parity(bundles['swish_model']!, 'cpu');
@@ -76,5 +105,34 @@ describe('the bundle as one native graph (export --saved-model)', function () {
     const risk = await loadBundle(bundles['risk_model']!);
     await assert.rejects(loadNativeGraph(risk.dir, risk.manifest), /the bundle has no SavedModel: Keras could not export|calls back into Python/);
     await assert.rejects(loadNativeGraph(bundle.dir, {}), /the bundle has no SavedModel; export it with 'keras-bridge export --saved-model'/);
+  });
+
+  it('NativeGraph.gradients computes with the weights it is given: a zero last kernel zeroes the input gradient; nothing leaks', async () => {
+    await useBackend('tensorflow');
+    const bundle = await loadBundle(bundles['swish_model']!);
+    const graph = await loadNativeGraph(bundle.dir, bundle.manifest);
+    assert.equal(graph.gradientsUnavailable, null);
+    const { inputs, cotangents } = goldenInputs(bundle);
+    const weights = bundleWeightTensors(bundle);
+    const before = tf.memory().numTensors;
+    const own = graph.gradients(inputs, cotangents, weights);
+    assert.equal(own.outputs.length, 1);
+    assert.equal(own.weightGradients.length, bundle.manifest.weights.length);
+    bundle.manifest.weights.forEach((w, k) => assert.equal(own.weightGradients[k] !== undefined, w.trainable, w.path));
+    const maxAbs = (t: tf.Tensor) => tf.tidy(() => tf.max(tf.abs(t)).dataSync()[0]!);
+    assert.ok(maxAbs(own.inputGradients[0]!) > 0);
+    // The last Dense: y = act(h·k + b). With k = 0 every sample's output is act(b), and no gradient reaches the input.
+    const last = bundle.manifest.weights.map((w, k) => [w, k] as const).filter(([w]) => w.path.endsWith('kernel')).at(-1)![1];
+    const zeroed = weights.map((w, k) => (k === last ? tf.zerosLike(w) : w));
+    const other = graph.gradients(inputs, cotangents, zeroed);
+    assert.equal(maxAbs(other.inputGradients[0]!), 0);
+    const [first, ...rest] = tf.unstack(other.outputs[0]!);
+    for (const row of rest) assert.deepEqual(await row.data(), await first!.data());
+    tf.dispose([first!, ...rest]);
+    const produced = (g: typeof own) => [...g.outputs, ...g.inputGradients, ...g.weightGradients].filter((t): t is tf.Tensor => t !== undefined);
+    tf.dispose([...produced(own), ...produced(other), zeroed[last]!]);
+    assert.equal(tf.memory().numTensors, before);
+    graph.dispose();
+    tf.dispose([...inputs, ...cotangents, ...weights]);
   });
 });

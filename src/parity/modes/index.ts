@@ -8,6 +8,7 @@ import './training.js';
 import './after-training.js';
 // Node's tensorflow backend only: the bundle's SavedModel run as one native graph.
 import './native-graph.js';
+import './native-graph-gradients.js';
 
 export { parityMode, parityModes, registerParityMode } from './mode-registry.js';
 export type {
