@@ -20,6 +20,9 @@ import './layers/operations/keras-layer-weights.js';
 import './layers/graph/keras-bridge-graph-layer.js';
 // tfjs-layers leaks a tensor each time a constrained weight is written: fixed on import.
 import './layers/fixes/constrained-write.js';
+// tfjs-layers runs DepthwiseConv2D and relu6 as several operations where one does: one each, on import.
+import './layers/fixes/fused-depthwise-conv.js';
+import './layers/fixes/single-op-relu6.js';
 
 export { registerLayer, findCustomLayer, registeredCustomLayers } from './registry/custom-layer-registry.js';
 export { registerActivation, findCustomActivation } from './registry/custom-activation-registry.js';

@@ -14,7 +14,7 @@ import { NATIVE_GRADIENTS, registerNativeGradients, tensorflowGradientKernel } f
 import { tensorflowStep } from './tensorflow-step.js';
 import { tensorflowClipByValue, tensorflowRelu6 } from './tensorflow-clip.js';
 import { tileGradient } from './tile-gradient.js';
-import { tensorflowFusedConv2D, tensorflowFusedDepthwiseConv2D } from './tensorflow-fused.js';
+import { tensorflowFusedConv2D } from './tensorflow-fused.js';
 import { equalDepthwiseStrides } from './tensorflow-depthwise-strides.js';
 
 /** A kernel keras-bridge installs on a backend, and why (docs/wasm-kernels.md). */
@@ -71,7 +71,6 @@ export const KERNEL_FIXES: Readonly<Record<'cpu' | 'wasm' | 'tensorflow', readon
     { kernelName: 'ClipByValue', problem: 'slow', native: tensorflowClipByValue },
     { kernelName: 'Relu6', problem: 'slow', native: tensorflowRelu6 },
     { kernelName: 'FusedConv2D', problem: 'slow', native: tensorflowFusedConv2D },
-    { kernelName: 'FusedDepthwiseConv2D', problem: 'slow', native: tensorflowFusedDepthwiseConv2D },
     { kernelName: 'DepthwiseConv2dNative', problem: 'refuses', native: equalDepthwiseStrides },
     { kernelName: 'DepthwiseConv2dNativeBackpropInput', problem: 'refuses', native: equalDepthwiseStrides },
     { kernelName: 'DepthwiseConv2dNativeBackpropFilter', problem: 'refuses', native: equalDepthwiseStrides },

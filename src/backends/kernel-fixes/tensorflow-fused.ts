@@ -4,10 +4,12 @@ import { runTensorflowOp, type TensorflowOpAttr } from './tensorflow-op.js';
 type KernelArgs = Parameters<tf.KernelFunc>[0];
 
 /**
- * tfjs's fused convolutions (FusedConv2D, FusedDepthwiseConv2D: a convolution, its bias and its
- * activation) as TensorFlow's own fused ops, which add the bias and apply the
- * activation while writing the product: one op and one pass over the output where tfjs-node runs
- * three (Conv2D, Add, Relu). tfjs-layers calls them for every Conv2D and Dense with a bias, and
+ * tfjs's fused convolution (FusedConv2D: a convolution, its bias and its activation) as
+ * TensorFlow's own fused op, which adds the bias and applies the activation while writing the
+ * product: one op and one pass over the output where tfjs-node runs three (Conv2D, Add, Relu).
+ * Not FusedDepthwiseConv2D: TensorFlow's CPU _FusedDepthwiseConv2dNative returned an empty tensor
+ * (shape [0]) for every input, from tfjs-node and from Python alike, on a CPU where TensorFlow runs
+ * Eigen's kernels (AVX2, oneDNN off); tfjs-node's three ops run it. tfjs-layers calls them for every Conv2D and Dense with a bias, and
  * with a ReLU or ELU activation (convert --fold-batch-norm merges one in: docs/inference-rewrites.md).
  * tfjs's fused matrix product is not: tfjs-core hands every product to the kernel as a batch of
  * matrices, and TensorFlow fuses only plain ones.
@@ -76,35 +78,17 @@ function convolutionAttrs(convInfo: tf.backend_util.Conv2DInfo): Record<string, 
   };
 }
 
-/** How one of tfjs's fused convolutions maps to TensorFlow's fused op. */
-interface FusedConvolution {
-  depthwise: boolean;
-  op: string;
-  /** Attributes only this op takes. */
-  attrs: Record<string, TensorflowOpAttr>;
+export function tensorflowFusedConv2D({ inputs, backend, attrs = {} }: KernelArgs): tf.TensorInfo | undefined {
+  const { x, filter, bias } = inputs as Record<string, tf.TensorInfo>;
+  const fused = fusedOps(inputs, attrs);
+  if (!fused || attrs['dataFormat'] !== 'NHWC' || !bindingTakesLists(backend as tf.KernelBackend)) return undefined;
+  const shape4 = (t: tf.TensorInfo) => t.shape as [number, number, number, number];
+  const convInfo = tf.backend_util.computeConv2DInfo(shape4(x!), shape4(filter!), attrs['strides'] as number, attrs['dilations'] as number, attrs['pad'] as 'same', attrs['dimRoundingMode'] as unknown as undefined, false, 'channelsLast');
+  const convolution = convolutionAttrs(convInfo);
+  if (!convolution) return undefined;
+  return tf.tidy(() => {
+    const b = channelBias(bias!, convInfo.outChannels);
+    const only: Record<string, TensorflowOpAttr> = { TArgs: { type: 'dtypes', value: ['float32'] }, use_cudnn_on_gpu: { type: 'bool', value: true } };
+    return b ? runTensorflowOp(backend as tf.KernelBackend, '_FusedConv2D', [x!, filter!, b], { ...fused, ...convolution, ...only })[0]! : undefined;
+  });
 }
-
-function fusedConvolution(kind: FusedConvolution): (args: KernelArgs) => tf.TensorInfo | undefined {
-  return ({ inputs, backend, attrs = {} }) => {
-    const { x, filter, bias } = inputs as Record<string, tf.TensorInfo>;
-    const fused = fusedOps(inputs, attrs);
-    if (!fused || attrs['dataFormat'] !== 'NHWC' || !bindingTakesLists(backend as tf.KernelBackend)) return undefined;
-    const shape4 = (t: tf.TensorInfo) => t.shape as [number, number, number, number];
-    const convInfo = tf.backend_util.computeConv2DInfo(shape4(x!), shape4(filter!), attrs['strides'] as number, attrs['dilations'] as number, attrs['pad'] as 'same', attrs['dimRoundingMode'] as unknown as undefined, kind.depthwise, 'channelsLast');
-    const convolution = convolutionAttrs(convInfo);
-    // TensorFlow's CPU depthwise kernel takes equal strides only (tensorflow-depthwise-strides.ts).
-    if (!convolution || (kind.depthwise && convInfo.strideHeight !== convInfo.strideWidth)) return undefined;
-    return tf.tidy(() => {
-      const b = channelBias(bias!, convInfo.outChannels);
-      return b ? runTensorflowOp(backend as tf.KernelBackend, kind.op, [x!, filter!, b], { ...fused, ...convolution, ...kind.attrs })[0]! : undefined;
-    });
-  };
-}
-
-export const tensorflowFusedConv2D = fusedConvolution({
-  depthwise: false,
-  op: '_FusedConv2D',
-  attrs: { TArgs: { type: 'dtypes', value: ['float32'] }, use_cudnn_on_gpu: { type: 'bool', value: true } },
-});
-
-export const tensorflowFusedDepthwiseConv2D = fusedConvolution({ depthwise: true, op: '_FusedDepthwiseConv2dNative', attrs: {} });

@@ -1,0 +1,119 @@
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs';
+import '../../../src/runtime.js';
+import { activeBackendName, probeBackend, useBackend } from '../../../src/backends/index.js';
+
+/** Deterministic values in (-scale, scale), different for each seed. */
+function values(shape: number[], seed: number, scale = 1): tf.Tensor {
+  const size = shape.reduce((a, b) => a * b, 1);
+  return tf.tensor(Float32Array.from({ length: size }, (_, i) => scale * Math.sin(seed * 7919 + i * 12.9898)), shape);
+}
+
+/** What tfjs-layers' own DepthwiseConv2D.call computes: convolution, bias, activation, one after the other. */
+function separately(x: tf.Tensor4D, kernel: tf.Tensor4D, bias: tf.Tensor, strides: number, padding: 'same' | 'valid', activation: string): tf.Tensor {
+  const y = tf.add(tf.depthwiseConv2d(x, kernel, strides, padding), bias);
+  if (activation === 'relu') return tf.relu(y);
+  if (activation === 'relu6') return tf.minimum(6, tf.relu(y));
+  if (activation === 'elu') return tf.elu(y);
+  if (activation === 'sigmoid') return tf.sigmoid(y);
+  return y;
+}
+
+const CASES = [
+  { activation: 'relu6', strides: 1, padding: 'same' as const, multiplier: 1 },
+  { activation: 'relu', strides: 2, padding: 'valid' as const, multiplier: 2 },
+  { activation: 'linear', strides: 1, padding: 'valid' as const, multiplier: 1 },
+  { activation: 'elu', strides: 2, padding: 'same' as const, multiplier: 1 },
+];
+
+// keras-bridge's runtime runs tfjs-layers' DepthwiseConv2D as tfjs-core's fused depthwise
+// convolution and its relu6 activation as one Relu6 (src/layers/fixes/): the same values, fewer ops.
+describe('fewer operations for DepthwiseConv2D and relu6 (src/layers/fixes/)', function () {
+  this.timeout(120_000);
+  let previous: string | undefined;
+  before(() => {
+    previous = activeBackendName();
+  });
+  after(async () => {
+    if (previous) await useBackend(previous as 'cpu');
+  });
+
+  for (const backend of ['cpu', 'wasm', 'tensorflow'] as const) {
+    describe(backend, () => {
+      before(async function () {
+        if (!(await probeBackend(backend)).available) this.skip();
+        await useBackend(backend);
+      });
+
+      for (const c of CASES) {
+        it(`DepthwiseConv2D (${c.activation}, strides ${c.strides}, ${c.padding}, multiplier ${c.multiplier}) predicts in one fused kernel what the three operations compute; gradients too`, async () => {
+          const layer = tf.layers.depthwiseConv2d({ kernelSize: 3, strides: c.strides, padding: c.padding, depthMultiplier: c.multiplier, activation: c.activation as 'relu', inputShape: [7, 6, 3] });
+          const model = tf.sequential({ layers: [layer] });
+          const [kernel, bias] = [values([3, 3, 3, c.multiplier], 1), values([3 * c.multiplier], 2)];
+          layer.setWeights([kernel, bias]);
+          // Scaled so that relu6 saturates somewhere.
+          const x = values([2, 7, 6, 3], 3, 10) as tf.Tensor4D;
+          const before = tf.memory().numTensors;
+          let predicted: Float32Array = new Float32Array();
+          const profile = await tf.profile(() => {
+            predicted = tf.tidy(() => (model.predict(x) as tf.Tensor).dataSync() as Float32Array);
+          });
+          const kernels = profile.kernels.map((k) => k.name);
+          assert.ok(kernels.includes('FusedDepthwiseConv2D'), kernels.join(', '));
+          // tfjs-node's FusedDepthwiseConv2D is itself three TensorFlow ops, called as tfjs kernels
+          // (TensorFlow's fused op is broken there: src/backends/kernel-fixes/tensorflow-fused.ts).
+          const separate = kernels.filter((k) => ['DepthwiseConv2dNative', 'Add', 'BiasAdd', 'Relu', 'Relu6', 'Minimum', 'Elu'].includes(k));
+          if (backend !== 'tensorflow') assert.deepEqual(separate, [], kernels.join(', '));
+          const expected = tf.tidy(() => separately(x, kernel as tf.Tensor4D, bias!, c.strides, c.padding, c.activation).dataSync() as Float32Array);
+          assert.equal(predicted.length, expected.length);
+          predicted.forEach((v, i) => assert.ok(Math.abs(v - expected[i]!) <= 1e-5 * (1 + Math.abs(expected[i]!)), `[${i}] ${v} against ${expected[i]}`));
+          assert.ok(expected.some((v) => v === 6) || c.activation !== 'relu6', 'relu6 saturates somewhere');
+          // Under a tape: the gradients w.r.t. the input, the kernel and the bias, as the three operations give them.
+          const input = tf.variable(x);
+          const weights = layer.trainableWeights.map((w) => w.read() as tf.Variable);
+          const weigh = (y: tf.Tensor) => tf.sum(tf.mul(y, values(y.shape, 4)));
+          const viaLayer = tf.tidy(() => {
+            const { value, grads } = tf.variableGrads(() => weigh(layer.apply(input) as tf.Tensor) as tf.Scalar, [input, ...weights]);
+            value.dispose();
+            return [input, ...weights].map((v) => grads[v.name]!.dataSync() as Float32Array);
+          });
+          const composed = tf.tidy(() =>
+            tf.grads((i: tf.Tensor, k: tf.Tensor, b: tf.Tensor) => weigh(separately(i as tf.Tensor4D, k as tf.Tensor4D, b, c.strides, c.padding, c.activation)))([x, kernel!, bias!]).map((g) => g.dataSync() as Float32Array),
+          );
+          assert.equal(viaLayer.length, 3);
+          viaLayer.forEach((g, j) => g.forEach((v, i) => assert.ok(Math.abs(v - composed[j]![i]!) <= 1e-4 * (1 + Math.abs(composed[j]![i]!)), `gradient ${j}[${i}] ${v} against ${composed[j]![i]}`)));
+          input.dispose();
+          assert.equal(tf.memory().numTensors, before, 'tensors left behind');
+          tf.dispose([x, kernel!, bias!]);
+          model.dispose();
+        });
+      }
+
+      it('DepthwiseConv2D with an activation no fused kernel applies (sigmoid) keeps tfjs-layers\' own call', async () => {
+        const layer = tf.layers.depthwiseConv2d({ kernelSize: 3, activation: 'sigmoid', inputShape: [5, 5, 2] });
+        const model = tf.sequential({ layers: [layer] });
+        const x = values([1, 5, 5, 2], 5);
+        const profile = await tf.profile(() => tf.tidy(() => void (model.predict(x) as tf.Tensor).dataSync()));
+        const kernels = profile.kernels.map((k) => k.name);
+        assert.ok(kernels.includes('DepthwiseConv2dNative') && kernels.includes('Sigmoid') && !kernels.includes('FusedDepthwiseConv2D'), kernels.join(', '));
+        x.dispose();
+        model.dispose();
+      });
+
+      it('the relu6 activation is one Relu6: min(6, max(0, x)), its gradient 1 strictly between 0 and 6', async () => {
+        const layer = tf.layers.activation({ activation: 'relu6', inputShape: [7] });
+        const x = tf.tensor2d([[-3, -0, 0.5, 5.999, 6.5, 7.5, 1e9]]);
+        let out: number[] = [];
+        const profile = await tf.profile(() => {
+          out = tf.tidy(() => Array.from((layer.apply(x) as tf.Tensor).dataSync()));
+        });
+        assert.deepEqual(profile.kernels.map((k) => k.name), ['Relu6']);
+        // + 0: TensorFlow's Relu6 (as Keras's) keeps the sign of -0.
+        assert.deepEqual(out.map((v) => v + 0), [0, 0, 0.5, Math.fround(5.999), 6, 6, 6]);
+        const grad = tf.tidy(() => Array.from(tf.grad((t: tf.Tensor) => tf.sum(layer.apply(t) as tf.Tensor))(x).dataSync()));
+        assert.deepEqual(grad, [0, 0, 1, 1, 0, 0, 0]);
+        x.dispose();
+      });
+    });
+  }
+});
