@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { avgPool3DGrad, avgPoolGrad } from './avg-pool-grad.js';
 import { batchMatMul } from './batch-mat-mul-composed.js';
-import { batchNormGradient } from './batch-norm-gradient.js';
+import { batchNormGradient, FUSED_BATCH_NORM_GRAD, tensorflowFusedBatchNormGrad } from './batch-norm-gradient.js';
 import { composedKernel, type ComposedCompute } from './composed-kernel.js';
 import { conv2DBackpropFilter, conv2DBackpropInput, depthwiseConv2dNativeBackpropFilter, depthwiseConv2dNativeBackpropInput } from './conv-backprop-composed.js';
 import { conv3dBackpropInputGradient } from './conv3d-backprop-input-gradient.js';
@@ -71,6 +71,7 @@ export const KERNEL_FIXES: Readonly<Record<'cpu' | 'wasm' | 'tensorflow', readon
     { kernelName: 'ClipByValue', problem: 'slow', native: tensorflowClipByValue },
     { kernelName: 'Relu6', problem: 'slow', native: tensorflowRelu6 },
     { kernelName: 'FusedConv2D', problem: 'slow', native: tensorflowFusedConv2D },
+    { kernelName: FUSED_BATCH_NORM_GRAD, problem: 'missing', native: tensorflowFusedBatchNormGrad },
     { kernelName: 'DepthwiseConv2dNative', problem: 'refuses', native: equalDepthwiseStrides },
     { kernelName: 'DepthwiseConv2dNativeBackpropInput', problem: 'refuses', native: equalDepthwiseStrides },
     { kernelName: 'DepthwiseConv2dNativeBackpropFilter', problem: 'refuses', native: equalDepthwiseStrides },
