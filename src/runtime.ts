@@ -20,8 +20,8 @@ import './layers/operations/keras-layer-weights.js';
 import './layers/graph/keras-bridge-graph-layer.js';
 // tfjs-layers leaks a tensor each time a constrained weight is written: fixed on import.
 import './layers/fixes/constrained-write.js';
-// tfjs-layers runs DepthwiseConv2D and relu6 as several operations where one does: one each, on import.
-import './layers/fixes/fused-depthwise-conv.js';
+// tfjs-layers runs DepthwiseConv2D, Conv2D with relu6, and relu6 as several operations where one does: one each, on import.
+import './layers/fixes/fused-convolutions.js';
 import './layers/fixes/single-op-relu6.js';
 
 export { registerLayer, findCustomLayer, registeredCustomLayers } from './registry/custom-layer-registry.js';

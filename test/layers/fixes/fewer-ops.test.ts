@@ -27,8 +27,9 @@ const CASES = [
 ];
 
 // keras-bridge's runtime runs tfjs-layers' DepthwiseConv2D as tfjs-core's fused depthwise
-// convolution and its relu6 activation as one Relu6 (src/layers/fixes/): the same values, fewer ops.
-describe('fewer operations for DepthwiseConv2D and relu6 (src/layers/fixes/)', function () {
+// convolution, its Conv2D with relu6 as a fused convolution, and the relu6 activation as one Relu6
+// (src/layers/fixes/): the same values, fewer ops.
+describe('fewer operations for DepthwiseConv2D, Conv2D with relu6, and relu6 (src/layers/fixes/)', function () {
   this.timeout(120_000);
   let previous: string | undefined;
   before(() => {
@@ -88,6 +89,41 @@ describe('fewer operations for DepthwiseConv2D and relu6 (src/layers/fixes/)', f
           model.dispose();
         });
       }
+
+      it('Conv2D with relu6 (strides 2, same, dilation 1) predicts in one fused kernel what the separate operations compute; its gradients too', async () => {
+        const layer = tf.layers.conv2d({ filters: 4, kernelSize: 3, strides: 2, padding: 'same', activation: 'relu6', inputShape: [7, 6, 3] });
+        const model = tf.sequential({ layers: [layer] });
+        const [kernel, bias] = [values([3, 3, 3, 4], 7), values([4], 8)];
+        layer.setWeights([kernel, bias]);
+        const x = values([2, 7, 6, 3], 9, 10) as tf.Tensor4D;
+        const before = tf.memory().numTensors;
+        let predicted: Float32Array = new Float32Array();
+        const profile = await tf.profile(() => {
+          predicted = tf.tidy(() => (model.predict(x) as tf.Tensor).dataSync() as Float32Array);
+        });
+        const kernels = profile.kernels.map((k) => k.name);
+        assert.ok(kernels.includes('FusedConv2D'), kernels.join(', '));
+        assert.deepEqual(kernels.filter((k) => ['Relu6', 'Minimum', 'Relu', 'Conv2D', 'Add'].includes(k)), [], kernels.join(', '));
+        const separate = (i: tf.Tensor4D, k: tf.Tensor4D, b: tf.Tensor) => tf.minimum(6, tf.relu(tf.add(tf.conv2d(i, k, 2, 'same'), b)));
+        const expected = tf.tidy(() => separate(x, kernel as tf.Tensor4D, bias!).dataSync() as Float32Array);
+        assert.equal(predicted.length, expected.length);
+        assert.ok(expected.some((v) => v === 6) && expected.some((v) => v === 0), 'relu6 saturates and cuts somewhere');
+        predicted.forEach((v, i) => assert.ok(Math.abs(v - expected[i]!) <= 1e-5 * (1 + Math.abs(expected[i]!)), `[${i}] ${v} against ${expected[i]}`));
+        const input = tf.variable(x);
+        const weights = layer.trainableWeights.map((w) => w.read() as tf.Variable);
+        const weigh = (y: tf.Tensor) => tf.sum(tf.mul(y, values(y.shape, 10)));
+        const viaLayer = tf.tidy(() => {
+          const { value, grads } = tf.variableGrads(() => weigh(layer.apply(input) as tf.Tensor) as tf.Scalar, [input, ...weights]);
+          value.dispose();
+          return [input, ...weights].map((v) => grads[v.name]!.dataSync() as Float32Array);
+        });
+        const composed = tf.tidy(() => tf.grads((i: tf.Tensor, k: tf.Tensor, b: tf.Tensor) => weigh(separate(i as tf.Tensor4D, k as tf.Tensor4D, b)))([x, kernel!, bias!]).map((g) => g.dataSync() as Float32Array));
+        viaLayer.forEach((g, j) => g.forEach((v, i) => assert.ok(Math.abs(v - composed[j]![i]!) <= 1e-4 * (1 + Math.abs(composed[j]![i]!)), `gradient ${j}[${i}] ${v} against ${composed[j]![i]}`)));
+        input.dispose();
+        assert.equal(tf.memory().numTensors, before, 'tensors left behind');
+        tf.dispose([x, kernel!, bias!]);
+        model.dispose();
+      });
 
       it('DepthwiseConv2D with an activation no fused kernel applies (sigmoid) keeps tfjs-layers\' own call', async () => {
         const layer = tf.layers.depthwiseConv2d({ kernelSize: 3, activation: 'sigmoid', inputShape: [5, 5, 2] });
