@@ -18,7 +18,7 @@ export type { Bundle } from './keras/bundle.js';
 export type { BundleManifest } from './keras/bundle-manifest.js';
 export { writeModelDirectory, modelDirectory } from './tfjs-io/model-directory.js';
 export { loadConvertedModel } from './tfjs-io/load-converted-model.js';
-export { bundleWeightTensors, loadNativeGraph, type NativeGradients, type NativeGraph } from './native/native-graph.js';
+export { bundleWeightTensors, loadNativeGraph, type NativeGradients, type NativeGraph, type NativeGraphEndpoints } from './native/native-graph.js';
 export { useBackend } from './backends/index.js';
 export { checkBundleParity, checkBundleParityCases } from './parity/check-parity.js';
 export { runParity } from './parity/run-parity.js';

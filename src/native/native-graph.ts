@@ -43,21 +43,32 @@ type TfjsSavedModel = Awaited<ReturnType<Awaited<ReturnType<typeof tfjsNode>>['n
  * gradients endpoint. Needs the native `tensorflow` backend
  * (BackendUnavailableError otherwise); InputError when the bundle has no SavedModel.
  */
-export async function loadNativeGraph(bundleDir: string, manifest: Pick<BundleManifest, 'saved_model'>): Promise<NativeGraph> {
+/** Which of the SavedModel's endpoints to load: each costs a parse of saved_model.pb in tfjs-node (ResNet50's: about 1 s). */
+export interface NativeGraphEndpoints {
+  /** predict() (default: true). */
+  serve?: boolean;
+  /** gradients() (default: true, where the bundle's SavedModel has the endpoint). */
+  gradients?: boolean;
+}
+
+export async function loadNativeGraph(bundleDir: string, manifest: Pick<BundleManifest, 'saved_model'>, endpoints: NativeGraphEndpoints = {}): Promise<NativeGraph> {
   const record = savedModelOf(bundleDir, manifest);
   const node = await tfjsNode();
   const dir = path.join(bundleDir, record.dir);
-  const model = await node.node.loadSavedModel(dir, ['serve'], record.endpoint);
   const gradientsRecord = record.gradients;
   const gradientsUnavailable = !gradientsRecord
     ? `the bundle's SavedModel has no gradients endpoint (exported before keras-bridge wrote one); export it again with --saved-model`
     : gradientsRecord.status === 'skipped'
       ? `the bundle's SavedModel has no gradients endpoint: ${gradientsRecord.reason}`
-      : null;
+      : endpoints.gradients === false
+        ? 'loaded without its gradients endpoint (loadNativeGraph(..., { gradients: false }))'
+        : null;
+  const model = endpoints.serve === false ? undefined : await node.node.loadSavedModel(dir, ['serve'], record.endpoint);
   // tfjs-node shares one session among the signatures of a SavedModel it has loaded.
-  const gradientsModel = gradientsRecord?.status === 'exported' ? await node.node.loadSavedModel(dir, ['serve'], gradientsRecord.endpoint) : undefined;
+  const gradientsModel = gradientsRecord?.status === 'exported' && endpoints.gradients !== false ? await node.node.loadSavedModel(dir, ['serve'], gradientsRecord.endpoint) : undefined;
   return {
     predict(inputs) {
+      if (!model) throw new Error('loaded without its serve endpoint (loadNativeGraph(..., { serve: false }))');
       if (inputs.length !== record.inputs.length) throw new Error(`the SavedModel takes ${record.inputs.length} inputs, got ${inputs.length}`);
       const byName = run(model, record.endpoint, Object.fromEntries(record.inputs.map((name, i) => [name, inputs[i]!])));
       return record.outputs.map((name) => output(byName, record.endpoint, name));
@@ -82,7 +93,7 @@ export async function loadNativeGraph(bundleDir: string, manifest: Pick<BundleMa
     },
     dispose: () => {
       gradientsModel?.dispose();
-      model.dispose();
+      model?.dispose();
     },
   };
 }

@@ -133,6 +133,14 @@ describe('the bundle as one native graph (export --saved-model)', function () {
     tf.dispose([...produced(own), ...produced(other), zeroed[last]!]);
     assert.equal(tf.memory().numTensors, before);
     graph.dispose();
+    // Each endpoint alone, for a caller that needs one: the other says how it was loaded.
+    const gradientsOnly = await loadNativeGraph(bundle.dir, bundle.manifest, { serve: false });
+    assert.throws(() => gradientsOnly.predict(inputs), /loaded without its serve endpoint/);
+    gradientsOnly.dispose();
+    const serveOnly = await loadNativeGraph(bundle.dir, bundle.manifest, { gradients: false });
+    assert.match(serveOnly.gradientsUnavailable ?? '', /loaded without its gradients endpoint/);
+    assert.throws(() => serveOnly.gradients(inputs, cotangents, weights), /loaded without its gradients endpoint/);
+    serveOnly.dispose();
     tf.dispose([...inputs, ...cotangents, ...weights]);
   });
 });

@@ -31,7 +31,7 @@ registerParityMode<NativeGradientsEvaluation>({
     const record = bundle.manifest.saved_model;
     if (!record || record.status !== 'exported' || tf.getBackend() !== 'tensorflow') return null;
     const { bundleWeightTensors, loadNativeGraph } = await import('../../native/native-graph.js');
-    const graph = await loadNativeGraph(bundle.dir, bundle.manifest);
+    const graph = await loadNativeGraph(bundle.dir, bundle.manifest, { serve: false });
     try {
       if (graph.gradientsUnavailable) return { computed: new Map(), notCompared: graph.gradientsUnavailable };
       const { inputs, cotangents } = goldenInputs(bundle);

@@ -31,7 +31,7 @@ registerParityMode<NativeGraphEvaluation>({
     if (record.status === 'skipped') return { computed: new Map(), notCompared: `no SavedModel in the bundle: ${record.reason}` };
     // Imported here: this module also runs in browser pages, where only Node's backend never is.
     const { loadNativeGraph } = await import('../../native/native-graph.js');
-    const graph = await loadNativeGraph(bundle.dir, bundle.manifest);
+    const graph = await loadNativeGraph(bundle.dir, bundle.manifest, { gradients: false });
     const { inputs, cotangents } = goldenInputs(bundle);
     const computed = new Map<string, ComputedTensor>();
     try {
