@@ -47,11 +47,12 @@ async function run(request: WorkerRequest): Promise<WorkerResult> {
   const model = await loadConvertedModel(request.modelDir);
   const loadMs = performance.now() - start;
   // The native graph is fed what the converted model is (its inputs' shapes and dtypes).
-  const graph = request.nativeGraphBundle ? await loadNativeGraph(request.nativeGraphBundle, (await loadBundle(request.nativeGraphBundle, { goldens: false, weights: false })).manifest) : undefined;
+  const graphBundle = request.nativeGraphBundle ? await loadBundle(request.nativeGraphBundle, { goldens: false }) : undefined;
+  const graph = graphBundle ? await loadNativeGraph(graphBundle.dir, graphBundle.manifest) : undefined;
   // The gradients endpoint fed the bundle's weights and cotangents of ones: the gradients of
   // sum(outputs), as Keras's side computes them (it also returns the outputs and input gradients).
-  const graphWeights = graph && !graph.gradientsUnavailable ? bundleWeightTensors(await loadBundle(request.nativeGraphBundle!, { goldens: false })) : [];
-  const graphBackward: NonNullable<AlternativeRuntime>['backward'] = !graph || graph.gradientsUnavailable
+  const graphWeights = graphBundle && graph && !graph.gradientsUnavailable ? bundleWeightTensors(graphBundle) : [];
+  const graphBackward: AlternativeRuntime['backward'] = !graph || graph.gradientsUnavailable
     ? { skipped: graph?.gradientsUnavailable ?? 'no native graph' }
     : (inputs) => {
         const cotangents = outputShapes(graph, inputs).map((shape) => tf.ones(shape));

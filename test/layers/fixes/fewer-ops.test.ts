@@ -9,17 +9,69 @@ function values(shape: number[], seed: number, scale = 1): tf.Tensor {
   return tf.tensor(Float32Array.from({ length: size }, (_, i) => scale * Math.sin(seed * 7919 + i * 12.9898)), shape);
 }
 
-/** What tfjs-layers' own DepthwiseConv2D.call computes: convolution, bias, activation, one after the other. */
-function separately(x: tf.Tensor4D, kernel: tf.Tensor4D, bias: tf.Tensor, strides: number, padding: 'same' | 'valid', activation: string): tf.Tensor {
-  const y = tf.add(tf.depthwiseConv2d(x, kernel, strides, padding), bias);
+function activate(y: tf.Tensor, activation: string): tf.Tensor {
   if (activation === 'relu') return tf.relu(y);
   if (activation === 'relu6') return tf.minimum(6, tf.relu(y));
   if (activation === 'elu') return tf.elu(y);
-  if (activation === 'sigmoid') return tf.sigmoid(y);
   return y;
 }
 
-const CASES = [
+/** A layer with its kernel and bias set, and what tfjs-layers' own call computes from them, one operation after the other. */
+interface LayerCase {
+  layer: tf.layers.Layer;
+  kernel: tf.Tensor;
+  bias: tf.Tensor;
+  /** Input values scaled so that relu6 saturates somewhere. */
+  x: tf.Tensor4D;
+  separately: (x: tf.Tensor4D, kernel: tf.Tensor4D, bias: tf.Tensor) => tf.Tensor;
+  /** The fused kernel its predict should run instead of `separate` ones. */
+  fusedKernel: string;
+  activation: string;
+}
+
+const SEPARATE_KERNELS = ['Conv2D', 'DepthwiseConv2dNative', 'Add', 'BiasAdd', 'Relu', 'Relu6', 'Minimum', 'Elu'];
+
+/**
+ * Predicts with the layer: one fused kernel (on tensorflow, tfjs-node's fused kernels are themselves
+ * several TensorFlow ops called as tfjs kernels, so only the values are compared there), the values
+ * the separate operations give, and under a tape the gradients w.r.t. the input, the kernel and the
+ * bias as the separate operations give them; no tensor left behind.
+ */
+async function checkFused(c: LayerCase, backend: string): Promise<void> {
+  const model = tf.sequential({ layers: [c.layer] });
+  c.layer.setWeights([c.kernel, c.bias]);
+  const before = tf.memory().numTensors;
+  let predicted: Float32Array = new Float32Array();
+  const profile = await tf.profile(() => {
+    predicted = tf.tidy(() => (model.predict(c.x) as tf.Tensor).dataSync() as Float32Array);
+  });
+  const kernels = profile.kernels.map((k) => k.name);
+  assert.ok(kernels.includes(c.fusedKernel), kernels.join(', '));
+  if (backend !== 'tensorflow') assert.deepEqual(kernels.filter((k) => SEPARATE_KERNELS.includes(k)), [], kernels.join(', '));
+  const expected = tf.tidy(() => c.separately(c.x, c.kernel as tf.Tensor4D, c.bias).dataSync() as Float32Array);
+  assert.equal(predicted.length, expected.length);
+  predicted.forEach((v, i) => assert.ok(Math.abs(v - expected[i]!) <= 1e-5 * (1 + Math.abs(expected[i]!)), `[${i}] ${v} against ${expected[i]}`));
+  assert.ok(c.activation !== 'relu6' || (expected.some((v) => v === 6) && expected.some((v) => v === 0)), 'relu6 saturates and cuts somewhere');
+  const input = tf.variable(c.x);
+  const weights = c.layer.trainableWeights.map((w) => w.read() as tf.Variable);
+  const weigh = (y: tf.Tensor) => tf.sum(tf.mul(y, values(y.shape, 4)));
+  const viaLayer = tf.tidy(() => {
+    const { value, grads } = tf.variableGrads(() => weigh(c.layer.apply(input) as tf.Tensor) as tf.Scalar, [input, ...weights]);
+    value.dispose();
+    return [input, ...weights].map((v) => grads[v.name]!.dataSync() as Float32Array);
+  });
+  const composed = tf.tidy(() =>
+    tf.grads((i: tf.Tensor, k: tf.Tensor, b: tf.Tensor) => weigh(c.separately(i as tf.Tensor4D, k as tf.Tensor4D, b)))([c.x, c.kernel, c.bias]).map((g) => g.dataSync() as Float32Array),
+  );
+  assert.equal(viaLayer.length, 3);
+  viaLayer.forEach((g, j) => g.forEach((v, i) => assert.ok(Math.abs(v - composed[j]![i]!) <= 1e-4 * (1 + Math.abs(composed[j]![i]!)), `gradient ${j}[${i}] ${v} against ${composed[j]![i]}`)));
+  input.dispose();
+  assert.equal(tf.memory().numTensors, before, 'tensors left behind');
+  tf.dispose([c.x, c.kernel, c.bias]);
+  model.dispose();
+}
+
+const DEPTHWISE_CASES = [
   { activation: 'relu6', strides: 1, padding: 'same' as const, multiplier: 1 },
   { activation: 'relu', strides: 2, padding: 'valid' as const, multiplier: 2 },
   { activation: 'linear', strides: 1, padding: 'valid' as const, multiplier: 1 },
@@ -46,86 +98,39 @@ describe('fewer operations for DepthwiseConv2D, Conv2D with relu6, and relu6 (sr
         await useBackend(backend);
       });
 
-      for (const c of CASES) {
+      for (const c of DEPTHWISE_CASES) {
         it(`DepthwiseConv2D (${c.activation}, strides ${c.strides}, ${c.padding}, multiplier ${c.multiplier}) predicts in one fused kernel what the three operations compute; gradients too`, async () => {
-          const layer = tf.layers.depthwiseConv2d({ kernelSize: 3, strides: c.strides, padding: c.padding, depthMultiplier: c.multiplier, activation: c.activation as 'relu', inputShape: [7, 6, 3] });
-          const model = tf.sequential({ layers: [layer] });
-          const [kernel, bias] = [values([3, 3, 3, c.multiplier], 1), values([3 * c.multiplier], 2)];
-          layer.setWeights([kernel, bias]);
-          // Scaled so that relu6 saturates somewhere.
-          const x = values([2, 7, 6, 3], 3, 10) as tf.Tensor4D;
-          const before = tf.memory().numTensors;
-          let predicted: Float32Array = new Float32Array();
-          const profile = await tf.profile(() => {
-            predicted = tf.tidy(() => (model.predict(x) as tf.Tensor).dataSync() as Float32Array);
-          });
-          const kernels = profile.kernels.map((k) => k.name);
-          assert.ok(kernels.includes('FusedDepthwiseConv2D'), kernels.join(', '));
-          // tfjs-node's FusedDepthwiseConv2D is itself three TensorFlow ops, called as tfjs kernels
-          // (TensorFlow's fused op is broken there: src/backends/kernel-fixes/tensorflow-fused.ts).
-          const separate = kernels.filter((k) => ['DepthwiseConv2dNative', 'Add', 'BiasAdd', 'Relu', 'Relu6', 'Minimum', 'Elu'].includes(k));
-          if (backend !== 'tensorflow') assert.deepEqual(separate, [], kernels.join(', '));
-          const expected = tf.tidy(() => separately(x, kernel as tf.Tensor4D, bias!, c.strides, c.padding, c.activation).dataSync() as Float32Array);
-          assert.equal(predicted.length, expected.length);
-          predicted.forEach((v, i) => assert.ok(Math.abs(v - expected[i]!) <= 1e-5 * (1 + Math.abs(expected[i]!)), `[${i}] ${v} against ${expected[i]}`));
-          assert.ok(expected.some((v) => v === 6) || c.activation !== 'relu6', 'relu6 saturates somewhere');
-          // Under a tape: the gradients w.r.t. the input, the kernel and the bias, as the three operations give them.
-          const input = tf.variable(x);
-          const weights = layer.trainableWeights.map((w) => w.read() as tf.Variable);
-          const weigh = (y: tf.Tensor) => tf.sum(tf.mul(y, values(y.shape, 4)));
-          const viaLayer = tf.tidy(() => {
-            const { value, grads } = tf.variableGrads(() => weigh(layer.apply(input) as tf.Tensor) as tf.Scalar, [input, ...weights]);
-            value.dispose();
-            return [input, ...weights].map((v) => grads[v.name]!.dataSync() as Float32Array);
-          });
-          const composed = tf.tidy(() =>
-            tf.grads((i: tf.Tensor, k: tf.Tensor, b: tf.Tensor) => weigh(separately(i as tf.Tensor4D, k as tf.Tensor4D, b, c.strides, c.padding, c.activation)))([x, kernel!, bias!]).map((g) => g.dataSync() as Float32Array),
+          await checkFused(
+            {
+              layer: tf.layers.depthwiseConv2d({ kernelSize: 3, strides: c.strides, padding: c.padding, depthMultiplier: c.multiplier, activation: c.activation as 'relu', inputShape: [7, 6, 3] }),
+              kernel: values([3, 3, 3, c.multiplier], 1),
+              bias: values([3 * c.multiplier], 2),
+              x: values([2, 7, 6, 3], 3, 10) as tf.Tensor4D,
+              separately: (x, kernel, bias) => activate(tf.add(tf.depthwiseConv2d(x, kernel, c.strides, c.padding), bias), c.activation),
+              fusedKernel: 'FusedDepthwiseConv2D',
+              activation: c.activation,
+            },
+            backend,
           );
-          assert.equal(viaLayer.length, 3);
-          viaLayer.forEach((g, j) => g.forEach((v, i) => assert.ok(Math.abs(v - composed[j]![i]!) <= 1e-4 * (1 + Math.abs(composed[j]![i]!)), `gradient ${j}[${i}] ${v} against ${composed[j]![i]}`)));
-          input.dispose();
-          assert.equal(tf.memory().numTensors, before, 'tensors left behind');
-          tf.dispose([x, kernel!, bias!]);
-          model.dispose();
         });
       }
 
-      it('Conv2D with relu6 (strides 2, same, dilation 1) predicts in one fused kernel what the separate operations compute; its gradients too', async () => {
-        const layer = tf.layers.conv2d({ filters: 4, kernelSize: 3, strides: 2, padding: 'same', activation: 'relu6', inputShape: [7, 6, 3] });
-        const model = tf.sequential({ layers: [layer] });
-        const [kernel, bias] = [values([3, 3, 3, 4], 7), values([4], 8)];
-        layer.setWeights([kernel, bias]);
-        const x = values([2, 7, 6, 3], 9, 10) as tf.Tensor4D;
-        const before = tf.memory().numTensors;
-        let predicted: Float32Array = new Float32Array();
-        const profile = await tf.profile(() => {
-          predicted = tf.tidy(() => (model.predict(x) as tf.Tensor).dataSync() as Float32Array);
-        });
-        const kernels = profile.kernels.map((k) => k.name);
-        assert.ok(kernels.includes('FusedConv2D'), kernels.join(', '));
-        assert.deepEqual(kernels.filter((k) => ['Relu6', 'Minimum', 'Relu', 'Conv2D', 'Add'].includes(k)), [], kernels.join(', '));
-        const separate = (i: tf.Tensor4D, k: tf.Tensor4D, b: tf.Tensor) => tf.minimum(6, tf.relu(tf.add(tf.conv2d(i, k, 2, 'same'), b)));
-        const expected = tf.tidy(() => separate(x, kernel as tf.Tensor4D, bias!).dataSync() as Float32Array);
-        assert.equal(predicted.length, expected.length);
-        assert.ok(expected.some((v) => v === 6) && expected.some((v) => v === 0), 'relu6 saturates and cuts somewhere');
-        predicted.forEach((v, i) => assert.ok(Math.abs(v - expected[i]!) <= 1e-5 * (1 + Math.abs(expected[i]!)), `[${i}] ${v} against ${expected[i]}`));
-        const input = tf.variable(x);
-        const weights = layer.trainableWeights.map((w) => w.read() as tf.Variable);
-        const weigh = (y: tf.Tensor) => tf.sum(tf.mul(y, values(y.shape, 10)));
-        const viaLayer = tf.tidy(() => {
-          const { value, grads } = tf.variableGrads(() => weigh(layer.apply(input) as tf.Tensor) as tf.Scalar, [input, ...weights]);
-          value.dispose();
-          return [input, ...weights].map((v) => grads[v.name]!.dataSync() as Float32Array);
-        });
-        const composed = tf.tidy(() => tf.grads((i: tf.Tensor, k: tf.Tensor, b: tf.Tensor) => weigh(separate(i as tf.Tensor4D, k as tf.Tensor4D, b)))([x, kernel!, bias!]).map((g) => g.dataSync() as Float32Array));
-        viaLayer.forEach((g, j) => g.forEach((v, i) => assert.ok(Math.abs(v - composed[j]![i]!) <= 1e-4 * (1 + Math.abs(composed[j]![i]!)), `gradient ${j}[${i}] ${v} against ${composed[j]![i]}`)));
-        input.dispose();
-        assert.equal(tf.memory().numTensors, before, 'tensors left behind');
-        tf.dispose([x, kernel!, bias!]);
-        model.dispose();
+      it('Conv2D with relu6 (strides 2, same) predicts in one fused kernel what the separate operations compute; gradients too', async () => {
+        await checkFused(
+          {
+            layer: tf.layers.conv2d({ filters: 4, kernelSize: 3, strides: 2, padding: 'same', activation: 'relu6', inputShape: [7, 6, 3] }),
+            kernel: values([3, 3, 3, 4], 7),
+            bias: values([4], 8),
+            x: values([2, 7, 6, 3], 9, 10) as tf.Tensor4D,
+            separately: (x, kernel, bias) => activate(tf.add(tf.conv2d(x, kernel, 2, 'same'), bias), 'relu6'),
+            fusedKernel: 'FusedConv2D',
+            activation: 'relu6',
+          },
+          backend,
+        );
       });
 
-      it('DepthwiseConv2D with an activation no fused kernel applies (sigmoid) keeps tfjs-layers\' own call', async () => {
+      it("DepthwiseConv2D with an activation no fused kernel applies (sigmoid) keeps tfjs-layers' own call", async () => {
         const layer = tf.layers.depthwiseConv2d({ kernelSize: 3, activation: 'sigmoid', inputShape: [5, 5, 2] });
         const model = tf.sequential({ layers: [layer] });
         const x = values([1, 5, 5, 2], 5);
