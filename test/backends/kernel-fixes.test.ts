@@ -192,6 +192,12 @@ const CASES: Record<string, KernelCase> = {
     args: () => [values([2, 3, 3, 3, 2], 14)],
     wrt: [0],
   },
+  'a clone times a weight (Identity: tensor.clone(), and the copy the tape keeps of each saved input)': {
+    kernels: ['Identity'],
+    f: (x, w) => tf.mul(tf.clone(x!), w!),
+    args: () => [values([3, 4], 17), values([4], 18)],
+    wrt: [0, 1],
+  },
   'gather rows of a table, a row twice (embedding lookup)': {
     kernels: ['UnsortedSegmentSum'],
     f: (table) => tf.gather(table!, tf.tensor1d([2, 0, 2, 3], 'int32')),

@@ -16,6 +16,7 @@ import { tensorflowClipByValue, tensorflowRelu6 } from './tensorflow-clip.js';
 import { tileGradient } from './tile-gradient.js';
 import { tensorflowFusedConv2D } from './tensorflow-fused.js';
 import { equalDepthwiseStrides } from './tensorflow-depthwise-strides.js';
+import { sharedIdentity } from './shared-identity.js';
 
 /** A kernel keras-bridge installs on a backend, and why (docs/wasm-kernels.md). */
 export interface KernelFix {
@@ -60,6 +61,7 @@ export const KERNEL_FIXES: Readonly<Record<'cpu' | 'wasm' | 'tensorflow', readon
     fromCpu('MaxPool3DGrad', 'wrong'),
     { kernelName: 'AvgPoolGrad', problem: 'wrong', compute: avgPoolGrad },
     { kernelName: 'AvgPool3DGrad', problem: 'wrong', compute: avgPool3DGrad },
+    { kernelName: 'Identity', problem: 'slow', native: sharedIdentity },
   ],
   cpu: [
     { kernelName: 'AvgPoolGrad', problem: 'wrong', compute: avgPoolGrad },

@@ -81,7 +81,7 @@ const DEPTHWISE_CASES = [
 // keras-bridge's runtime runs tfjs-layers' DepthwiseConv2D as tfjs-core's fused depthwise
 // convolution, its Conv2D with relu6 as a fused convolution, and the relu6 activation as one Relu6
 // (src/layers/fixes/): the same values, fewer ops.
-describe('fewer operations for DepthwiseConv2D, Conv2D with relu6, and relu6 (src/layers/fixes/)', function () {
+describe('fewer operations for DepthwiseConv2D, Conv2D with relu6, relu6 and ReLU(max_value=6) (src/layers/fixes/)', function () {
   this.timeout(120_000);
   let previous: string | undefined;
   before(() => {
@@ -153,6 +153,27 @@ describe('fewer operations for DepthwiseConv2D, Conv2D with relu6, and relu6 (sr
         assert.deepEqual(out.map((v) => v + 0), [0, 0, 0.5, Math.fround(5.999), 6, 6, 6]);
         const grad = tf.tidy(() => Array.from(tf.grad((t: tf.Tensor) => tf.sum(layer.apply(t) as tf.Tensor))(x).dataSync()));
         assert.deepEqual(grad, [0, 0, 1, 1, 0, 0, 0]);
+        x.dispose();
+      });
+
+      it('the ReLU layer with max_value 6 is one Relu6, as Keras computes it; other caps keep relu then clip', async () => {
+        const x = tf.tensor2d([[-3, -0, 0.5, 2.5, 5.999, 6.5, 1e9]]);
+        const run = async (maxValue: number) => {
+          const layer = tf.layers.reLU({ maxValue, inputShape: [7] });
+          let out: number[] = [];
+          const profile = await tf.profile(() => {
+            out = tf.tidy(() => Array.from((layer.apply(x) as tf.Tensor).dataSync()));
+          });
+          const grad = tf.tidy(() => Array.from(tf.grad((t: tf.Tensor) => tf.sum(layer.apply(t) as tf.Tensor))(x).dataSync()));
+          return { kernels: profile.kernels.map((k) => k.name), out: out.map((v) => v + 0), grad };
+        };
+        const six = await run(6);
+        assert.deepEqual(six.kernels, ['Relu6']);
+        assert.deepEqual(six.out, [0, 0, 0.5, 2.5, Math.fround(5.999), 6, 6]);
+        assert.deepEqual(six.grad, [0, 0, 1, 1, 1, 0, 0]);
+        const two = await run(2);
+        assert.deepEqual(two.kernels, ['Relu', 'ClipByValue']);
+        assert.deepEqual(two.out, [0, 0, 0.5, 2, 2, 2, 2]);
         x.dispose();
       });
     });
