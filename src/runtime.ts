@@ -23,10 +23,13 @@ import './layers/fixes/constrained-write.js';
 // tfjs-layers runs DepthwiseConv2D, Conv2D with relu6, and relu6 as several operations where one does: one each, on import.
 import './layers/fixes/fused-convolutions.js';
 import './layers/fixes/single-op-relu6.js';
+// tfjs-core keeps every gradient of a backward pass until it ends: released as the pass goes, on import.
+import { installEarlyReleaseGradients } from './engine/early-release-gradients.js';
 
 export { registerLayer, findCustomLayer, registeredCustomLayers } from './registry/custom-layer-registry.js';
 export { registerActivation, findCustomActivation } from './registry/custom-activation-registry.js';
 export { registerKernelFixes, KERNEL_FIXES } from './backends/kernel-fixes/index.js';
+export { installEarlyReleaseGradients, restoreTfjsGradients } from './engine/early-release-gradients.js';
 // Random draws that training-mode parity checks replay from the bundle; Keras 3's Adam.
 export { inSubLayer, random } from './training/replayable-random.js';
 export { registerTrainingReplayer } from './training/training-replayers.js';
@@ -37,3 +40,5 @@ export { KerasAdam } from './training/keras-adam.js';
 export { TranslatedLayer, type Kwargs, type TranslatedLayerArgs } from './translated/translated-layer.js';
 export * as kops from './translated/keras-ops.js';
 export * as py from './translated/python-semantics.js';
+
+installEarlyReleaseGradients();
