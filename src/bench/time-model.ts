@@ -54,14 +54,24 @@ export async function timeModel(
   const before = tf.memory().numTensors;
   const batches: ModelTimings['batches'] = {};
   const perSampleS: { forward?: number; backward?: number } = {};
+  // A run that throws (wasm aborts when its memory runs out) ends the timing: the backend may be unusable after it.
+  let failure: string | undefined;
   for (const batch of [...options.batchSizes].sort((a, b) => a - b)) {
     const inputs = randomInputs(model, batch);
     const args = inputs.length === 1 ? inputs[0]! : inputs;
     const cell = async (pass: 'forward' | 'backward', fn: () => Promise<void>): Promise<Timing> => {
       const estimateS = (perSampleS[pass] ?? 0) * batch;
+      if (failure) return { skipped: `not run: ${failure}` };
       if (estimateS > options.budgetS) return { skipped: `one run would take about ${estimateS.toFixed(0)} s (from the smaller batch), over the budget of ${options.budgetS} s` };
       const start = performance.now();
-      const timing = await timed(fn, options.repeats, options.budgetS);
+      let timing: Timing;
+      try {
+        timing = await timed(fn, options.repeats, options.budgetS);
+      } catch (error) {
+        failure = `batch ${batch} ${pass} failed: ${describeFailure(error)}`;
+        log(failure);
+        return { skipped: failure };
+      }
       if ('runs' in timing && perSampleS[pass] === undefined) perSampleS[pass] = timing.medianMs / 1000 / batch;
       log(`batch ${batch} ${pass}: ${'runs' in timing ? `${timing.medianMs.toFixed(1)} ms (${timing.runs} runs, ${((performance.now() - start) / 1000).toFixed(0)} s)` : timing.skipped}`);
       return timing;
@@ -86,7 +96,18 @@ export async function timeModel(
     });
     batches[String(batch)] = { forward, backward };
     onBatch(String(batch), { forward, backward });
-    tf.dispose(inputs);
+    try {
+      tf.dispose(inputs);
+    } catch {
+      // A backend that failed above may fail to free too; the failure is already reported.
+    }
   }
   return { batches, leakedTensors: tf.memory().numTensors - before };
+}
+
+/** The error's message, and on wasm what an abort usually means. */
+function describeFailure(error: unknown): string {
+  const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  const outOfWasmMemory = tf.getBackend() === 'wasm' && /Aborted\(\)|memory access out of bounds|out of memory/i.test(message);
+  return outOfWasmMemory ? `${message} (how wasm's memory, 4 GB at most, running out shows)` : message;
 }
