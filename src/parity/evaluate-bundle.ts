@@ -3,6 +3,7 @@ import type { Bundle } from '../keras/bundle.js';
 import '../layers/fixes/constrained-write.js';
 import { disposeModel } from './dispose-model.js';
 import { parityModes } from './modes/index.js';
+import { SharedResources } from './modes/shared-resources.js';
 import { inferenceRewritesOf } from '../convert/inference-rewrites/rewrites-metadata.js';
 import { rewrittenBundleView } from './rewritten-bundle.js';
 
@@ -19,11 +20,13 @@ export type BundleEvaluation = Record<string, unknown>;
 export async function evaluateBundle(loadModel: () => Promise<tf.LayersModel>, bundle: Bundle): Promise<BundleEvaluation> {
   const model = await loadModel();
   const evaluation: BundleEvaluation = {};
+  const shared = new SharedResources();
   try {
     // A model converted with --fold-batch-norm says so in its model.json; compared as such.
     const view = rewrittenBundleView(bundle, inferenceRewritesOf(model));
-    for (const mode of parityModes()) evaluation[mode.name] = await mode.evaluate({ model, loadModel, bundle: view });
+    for (const mode of parityModes()) evaluation[mode.name] = await mode.evaluate({ model, loadModel, bundle: view, shared });
   } finally {
+    await shared.disposeAll();
     disposeModel(model);
   }
   return evaluation;

@@ -3,6 +3,7 @@ import { compareWithGoldens } from '../compare-with-goldens.js';
 import { goldenInputs, goldenKey, read, type ComputedTensor } from '../evaluate-model.js';
 import type { ModeSection } from '../parity-result.js';
 import { registerParityMode } from './mode-registry.js';
+import { sharedNativeGraph } from './shared-native-graph.js';
 import type { NotCompared } from './parity-mode.js';
 
 const NAME = 'native-graph-gradients';
@@ -27,35 +28,31 @@ const section = (b: { modes?: Record<string, ModeSection> }): ModeSection | unde
 registerParityMode<NativeGradientsEvaluation>({
   name: NAME,
   title: 'native graph gradients (SavedModel)',
-  async evaluate({ bundle }) {
+  async evaluate({ bundle, shared }) {
     const record = bundle.manifest.saved_model;
     if (!record || record.status !== 'exported' || tf.getBackend() !== 'tensorflow') return null;
-    const { bundleWeightTensors, loadNativeGraph } = await import('../../native/native-graph.js');
-    const graph = await loadNativeGraph(bundle.dir, bundle.manifest, { serve: false });
+    const { bundleWeightTensors } = await import('../../native/native-graph.js');
+    const graph = await sharedNativeGraph(shared, bundle);
+    if (graph.gradientsUnavailable) return { computed: new Map(), notCompared: graph.gradientsUnavailable };
+    const { inputs, cotangents } = goldenInputs(bundle);
+    const weights = bundleWeightTensors(bundle);
+    const computed = new Map<string, ComputedTensor>();
     try {
-      if (graph.gradientsUnavailable) return { computed: new Map(), notCompared: graph.gradientsUnavailable };
-      const { inputs, cotangents } = goldenInputs(bundle);
-      const weights = bundleWeightTensors(bundle);
-      const computed = new Map<string, ComputedTensor>();
+      const { outputs, inputGradients, weightGradients } = graph.gradients(inputs, cotangents, weights);
+      const produced = [...outputs, ...inputGradients, ...weightGradients].filter((t): t is tf.Tensor => t !== undefined);
       try {
-        const { outputs, inputGradients, weightGradients } = graph.gradients(inputs, cotangents, weights);
-        const produced = [...outputs, ...inputGradients, ...weightGradients].filter((t): t is tf.Tensor => t !== undefined);
-        try {
-          for (const [index, g] of inputGradients.entries()) if (g) computed.set(`grad_input:${index}`, await read(g));
-          for (const [k, g] of weightGradients.entries()) {
-            const weight = bundle.manifest.weights[k]!;
-            if (g) computed.set(`grad_weight:${weight.layer}:${weight.index}`, await read(g));
-          }
-        } finally {
-          tf.dispose(produced);
+        for (const [index, g] of inputGradients.entries()) if (g) computed.set(`grad_input:${index}`, await read(g));
+        for (const [k, g] of weightGradients.entries()) {
+          const weight = bundle.manifest.weights[k]!;
+          if (g) computed.set(`grad_weight:${weight.layer}:${weight.index}`, await read(g));
         }
       } finally {
-        tf.dispose([...inputs, ...cotangents, ...weights]);
+        tf.dispose(produced);
       }
-      return { computed, notCompared: null };
     } finally {
-      graph.dispose();
+      tf.dispose([...inputs, ...cotangents, ...weights]);
     }
+    return { computed, notCompared: null };
   },
   compare({ bundle, backend, policy }, evaluation, draft) {
     if (!evaluation) return;

@@ -3,6 +3,7 @@ import { compareWithGoldens } from '../compare-with-goldens.js';
 import { goldenInputs, read, type ComputedTensor } from '../evaluate-model.js';
 import type { ModeSection } from '../parity-result.js';
 import { registerParityMode } from './mode-registry.js';
+import { sharedNativeGraph } from './shared-native-graph.js';
 import type { NotCompared } from './parity-mode.js';
 
 const NAME = 'native-graph';
@@ -25,13 +26,11 @@ const section = (b: { modes?: Record<string, ModeSection> }): ModeSection | unde
 registerParityMode<NativeGraphEvaluation>({
   name: NAME,
   title: 'native graph (SavedModel)',
-  async evaluate({ bundle }) {
+  async evaluate({ bundle, shared }) {
     const record = bundle.manifest.saved_model;
     if (!record || tf.getBackend() !== 'tensorflow') return null;
     if (record.status === 'skipped') return { computed: new Map(), notCompared: `no SavedModel in the bundle: ${record.reason}` };
-    // Imported here: this module also runs in browser pages, where only Node's backend never is.
-    const { loadNativeGraph } = await import('../../native/native-graph.js');
-    const graph = await loadNativeGraph(bundle.dir, bundle.manifest, { gradients: false });
+    const graph = await sharedNativeGraph(shared, bundle);
     const { inputs, cotangents } = goldenInputs(bundle);
     const computed = new Map<string, ComputedTensor>();
     try {
@@ -43,7 +42,6 @@ registerParityMode<NativeGraphEvaluation>({
       }
     } finally {
       tf.dispose([...inputs, ...cotangents]);
-      graph.dispose();
     }
     return { computed, notCompared: null };
   },

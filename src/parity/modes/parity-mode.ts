@@ -2,6 +2,7 @@ import type * as tf from '@tensorflow/tfjs';
 import type { Bundle } from '../../keras/bundle.js';
 import type { BackendParity, TensorParity } from '../parity-result.js';
 import type { TolerancePolicy } from '../tolerance-policy.js';
+import type { SharedResources } from './shared-resources.js';
 
 /** A registered mode's name: 'end-to-end', 'layer-alone-forward', 'training', ... */
 export type ParityMode = string;
@@ -34,6 +35,8 @@ export interface ModeEvaluationContext {
   /** A fresh copy of the converted model, for a mode that changes weights (after training); the mode disposes it. */
   loadModel: () => Promise<tf.LayersModel>;
   bundle: Bundle;
+  /** Loaded once for the modes that ask for it by the same key, disposed after the last mode. */
+  shared: SharedResources;
 }
 
 /** What a mode's comparison with the goldens needs besides its evaluation. */
