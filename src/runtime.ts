@@ -23,6 +23,8 @@ import './layers/fixes/constrained-write.js';
 // tfjs-layers runs DepthwiseConv2D, Conv2D with relu6, and relu6 as several operations where one does: one each, on import.
 import './layers/fixes/fused-convolutions.js';
 import './layers/fixes/single-op-relu6.js';
+// tfjs-layers' LayerNormalization tiles its statistics and weights to the input's shape: computed as Keras does, on import.
+import './layers/fixes/layer-normalization.js';
 // tfjs-core keeps every gradient of a backward pass until it ends: released as the pass goes, on import.
 import { installEarlyReleaseGradients } from './engine/early-release-gradients.js';
 

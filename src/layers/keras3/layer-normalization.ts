@@ -13,6 +13,24 @@ export interface KerasLayerNormalizationArgs {
 }
 
 /**
+ * Keras 3's layer normalization (ops.layer_normalization), over `axes` (biased variance):
+ * inv = rsqrt(var + epsilon) * gamma, out = x * inv + (beta - mean * inv). gamma and beta, when
+ * given, are shaped like the input along `axes`; they broadcast, nothing is tiled to the input's shape.
+ */
+export function normalizeAsKeras(x: tf.Tensor, axes: readonly number[], epsilon: number, gamma: tf.Tensor | null, beta: tf.Tensor | null): tf.Tensor {
+  return tf.tidy(() => {
+    const sorted = [...axes].sort((a, b) => a - b);
+    const broadcast = x.shape.map((d, a) => (sorted.includes(a) ? d : 1));
+    const { mean, variance } = tf.moments(x, sorted, true);
+    let inv = tf.rsqrt(tf.add(variance, epsilon));
+    if (gamma) inv = tf.mul(inv, tf.reshape(gamma, broadcast));
+    let shift = tf.mul(tf.neg(mean), inv);
+    if (beta) shift = tf.add(shift, tf.reshape(beta, broadcast));
+    return tf.add(tf.mul(x, inv), shift);
+  });
+}
+
+/**
  * Keras 3's LayerNormalization without gamma or beta (scale/center false), which tfjs-layers 4.22
  * computes right but cannot differentiate: its FusedBatchNorm gradient crashes on the missing
  * tensor. As Keras computes it, over the axes in `axis` (biased variance):
@@ -57,17 +75,8 @@ export class KerasLayerNormalization extends tf.layers.Layer {
   }
 
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
-    return tf.tidy(() => {
-      const x = singleTensor(inputs);
-      const axes = this.axes(x.rank).sort((a, b) => a - b);
-      const broadcast = x.shape.map((d, a) => (axes.includes(a) ? d : 1));
-      const { mean, variance } = tf.moments(x, axes, true);
-      let inv = tf.rsqrt(tf.add(variance, this.epsilon));
-      if (this.gamma) inv = tf.mul(inv, tf.reshape(this.gamma.read(), broadcast));
-      let shift = tf.mul(tf.neg(mean), inv);
-      if (this.beta) shift = tf.add(shift, tf.reshape(this.beta.read(), broadcast));
-      return tf.add(tf.mul(x, inv), shift);
-    });
+    const x = singleTensor(inputs);
+    return normalizeAsKeras(x, this.axes(x.rank), this.epsilon, this.gamma?.read() ?? null, this.beta?.read() ?? null);
   }
 
   override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape | tf.Shape[] {

@@ -81,7 +81,7 @@ const DEPTHWISE_CASES = [
 // keras-bridge's runtime runs tfjs-layers' DepthwiseConv2D as tfjs-core's fused depthwise
 // convolution, its Conv2D with relu6 as a fused convolution, and the relu6 activation as one Relu6
 // (src/layers/fixes/): the same values, fewer ops.
-describe('fewer operations for DepthwiseConv2D, Conv2D with relu6, relu6 and ReLU(max_value=6) (src/layers/fixes/)', function () {
+describe('fewer operations for DepthwiseConv2D, Conv2D with relu6, relu6, ReLU(max_value=6) and LayerNormalization (src/layers/fixes/)', function () {
   this.timeout(120_000);
   let previous: string | undefined;
   before(() => {
@@ -175,6 +175,39 @@ describe('fewer operations for DepthwiseConv2D, Conv2D with relu6, relu6 and ReL
         assert.deepEqual(two.kernels, ['Relu', 'ClipByValue']);
         assert.deepEqual(two.out, [0, 0, 0.5, 2, 2, 2, 2]);
         x.dispose();
+      });
+
+      it('LayerNormalization tiles nothing: (x - mean) / sqrt(var + eps) * gamma + beta, as Keras computes it; gradients too', async () => {
+        const layer = tf.layers.layerNormalization({ axis: -1, epsilon: 1e-3, inputShape: [5, 8] });
+        tf.sequential({ layers: [layer] });
+        const gamma = values([8], 21);
+        const beta = values([8], 22);
+        layer.setWeights([gamma, beta]);
+        const x = values([3, 5, 8], 23, 4);
+        const byDefinition = (t: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
+          const { mean, variance } = tf.moments(t, [2], true);
+          return tf.add(tf.mul(tf.div(tf.sub(t, mean), tf.sqrt(tf.add(variance, 1e-3))), g), b);
+        };
+        let out: Float32Array = new Float32Array();
+        const profile = await tf.profile(() => {
+          out = tf.tidy(() => (layer.apply(x) as tf.Tensor).dataSync() as Float32Array);
+        });
+        const kernels = profile.kernels.map((k) => k.name);
+        assert.ok(!kernels.includes('Tile') && !kernels.includes('FusedBatchNorm'), kernels.join(', '));
+        const expected = tf.tidy(() => byDefinition(x, gamma, beta).dataSync() as Float32Array);
+        out.forEach((v, i) => assert.ok(Math.abs(v - expected[i]!) <= 1e-5 * (1 + Math.abs(expected[i]!)), `[${i}] ${v} against ${expected[i]}`));
+        const weigh = (y: tf.Tensor) => tf.sum(tf.mul(y, values(y.shape, 24)));
+        const input = tf.variable(x);
+        const [g, b] = layer.trainableWeights.map((w) => w.read() as tf.Variable);
+        const viaLayer = tf.tidy(() => {
+          const { value, grads } = tf.variableGrads(() => weigh(layer.apply(input) as tf.Tensor) as tf.Scalar, [input, g!, b!]);
+          value.dispose();
+          return [input, g!, b!].map((v) => grads[v.name]!.dataSync() as Float32Array);
+        });
+        const composed = tf.tidy(() => tf.grads((t: tf.Tensor, gg: tf.Tensor, bb: tf.Tensor) => weigh(byDefinition(t, gg, bb)))([x, gamma, beta]).map((t) => t.dataSync() as Float32Array));
+        viaLayer.forEach((grad, j) => grad.forEach((v, i) => assert.ok(Math.abs(v - composed[j]![i]!) <= 1e-4 * (1 + Math.abs(composed[j]![i]!)), `gradient ${j}[${i}] ${v} against ${composed[j]![i]}`)));
+        tf.dispose([x, gamma, beta, input]);
+        layer.dispose();
       });
     });
   }
