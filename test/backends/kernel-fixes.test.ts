@@ -198,6 +198,12 @@ const CASES: Record<string, KernelCase> = {
     args: () => [values([3, 4], 17), values([4], 18)],
     wrt: [0, 1],
   },
+  'slices of a rank-4 and a rank-5 tensor, inner axes cut (Slice read in place on wasm)': {
+    kernels: ['Slice'],
+    f: (x, y) => tf.mul(tf.reshape(tf.slice(x!, [1, 0, 2, 1], [2, 3, 2, 2]), [2, 3, 4]), tf.reshape(tf.slice(y!, [0, 1, 0, 1, 0], [2, 1, 3, 2, 2]), [2, 3, 4])),
+    args: () => [values([3, 3, 5, 4], 19), values([2, 3, 3, 4, 2], 20)],
+    wrt: [0, 1],
+  },
   'gather rows of a table, a row twice (embedding lookup)': {
     kernels: ['UnsortedSegmentSum'],
     f: (table) => tf.gather(table!, tf.tensor1d([2, 0, 2, 3], 'int32')),

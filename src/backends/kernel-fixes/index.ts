@@ -17,6 +17,7 @@ import { tileGradient } from './tile-gradient.js';
 import { tensorflowFusedConv2D } from './tensorflow-fused.js';
 import { equalDepthwiseStrides } from './tensorflow-depthwise-strides.js';
 import { sharedIdentity } from './shared-identity.js';
+import { heapSlice } from './heap-slice.js';
 
 /** A kernel keras-bridge installs on a backend, and why (docs/wasm-kernels.md). */
 export interface KernelFix {
@@ -62,6 +63,7 @@ export const KERNEL_FIXES: Readonly<Record<'cpu' | 'wasm' | 'tensorflow', readon
     { kernelName: 'AvgPoolGrad', problem: 'wrong', compute: avgPoolGrad },
     { kernelName: 'AvgPool3DGrad', problem: 'wrong', compute: avgPool3DGrad },
     { kernelName: 'Identity', problem: 'slow', native: sharedIdentity },
+    { kernelName: 'Slice', problem: 'slow', native: heapSlice },
   ],
   cpu: [
     { kernelName: 'AvgPoolGrad', problem: 'wrong', compute: avgPoolGrad },
