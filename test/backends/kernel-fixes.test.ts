@@ -116,6 +116,20 @@ const CASES: Record<string, KernelCase> = {
     wrt: [0, 1],
     wasmPath: 'composed',
   },
+  'matMul of 2x3 batches of [32, 24]·[24, 32] (wasm: one product per batch)': {
+    kernels: ['BatchMatMul'],
+    f: (a, b) => tf.matMul(a!, b!),
+    args: () => [values([2, 3, 32, 24], 42), values([2, 3, 24, 32], 43)],
+    wrt: [0, 1],
+    wasmPath: 'composed',
+  },
+  'matMul of 3 batches of [32, 24]·[32, 24]ᵀ (wasm: transposed, then one product per batch)': {
+    kernels: ['BatchMatMul'],
+    f: (a, b) => tf.matMul(a!, b!, false, true),
+    args: () => [values([3, 32, 24], 44), values([3, 32, 24], 45)],
+    wrt: [0, 1],
+    wasmPath: 'composed',
+  },
   'batch norm over channels (its gradient, replaced on every backend)': {
     kernels: ['FusedBatchNorm gradient'],
     // Zero mean and offset: linear in x and in the scale, as Euler's identity needs.

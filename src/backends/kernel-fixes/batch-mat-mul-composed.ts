@@ -1,19 +1,57 @@
-import type { ComposedCompute } from './composed-kernel.js';
+import type * as tf from '@tensorflow/tfjs';
+import type { ComposedCompute, KernelRunner } from './composed-kernel.js';
 
 /**
- * BatchMatMul with a transposed operand as an explicit Transpose and a plain BatchMatMul.
- * tfjs-backend-wasm's kernel reads a transposed operand in place, against the grain: measured
- * 83 ms against 2.6 ms untransposed for [128x256]ᵀ·[128x1024], 24 ms for the transposed right
- * operand, while the Transpose costs under 1 ms. Every matMul gradient takes one (dW = xᵀ·dy,
- * dx = dy·Wᵀ): they were 350 of 620 ms of the Transformer block's backward pass at batch 1.
- * No transpose: undefined, and tfjs's kernel runs as before.
+ * Multiply-adds per batch from which one product per batch beats tfjs-backend-wasm's batched loops
+ * (below it, the slices and the concatenation cost more than they save: [4, 8, 8]·[4, 8, 8] took
+ * 0.05 ms split against 0.01 ms batched).
+ */
+const SPLIT_FROM_MACS = 16_384;
+
+/**
+ * tfjs-backend-wasm's BatchMatMul, reworked where it is slow (docs/wasm-kernels.md):
+ *
+ * - A transposed operand becomes an explicit Transpose, then a plain product. The kernel reads a
+ *   transposed operand in place, against the grain: 83 ms against 2.6 ms untransposed for
+ *   [128x256]ᵀ·[128x1024], 24 ms for the transposed right operand, while the Transpose costs under
+ *   1 ms. Every matMul gradient takes one (dW = xᵀ·dy, dx = dy·Wᵀ).
+ * - More than one batch becomes one product per batch. With one batch the kernel runs XNNPACK's
+ *   product; with more, loops of its own: 128 products of [128, 64]·[64, 128] took 154 ms batched,
+ *   28 ms as slices, 128 single products and a Concat (4 of them, a Transformer's heads at batch 1:
+ *   4.7 against 0.9 ms). Only where both operands have the same batch axes.
+ *
+ * Anything else: undefined, and tfjs's kernel runs as before.
  */
 export const batchMatMul: ComposedCompute = (inputs, attrs, r) => {
+  let a = inputs['a']!;
+  let b = inputs['b']!;
   const transposeA = attrs['transposeA'] === true;
   const transposeB = attrs['transposeB'] === true;
-  if (!transposeA && !transposeB) return undefined;
+  if (a.dtype !== 'float32' || b.dtype !== 'float32' || a.shape.length < 2 || b.shape.length < 2) return undefined;
   const swapLastTwo = (rank: number) => [...Array.from({ length: rank - 2 }, (_, i) => i), rank - 1, rank - 2];
-  const a = transposeA ? r.transpose(inputs['a']!, swapLastTwo(inputs['a']!.shape.length)) : inputs['a']!;
-  const b = transposeB ? r.transpose(inputs['b']!, swapLastTwo(inputs['b']!.shape.length)) : inputs['b']!;
+  if (transposeA) a = r.transpose(a, swapLastTwo(a.shape.length));
+  if (transposeB) b = r.transpose(b, swapLastTwo(b.shape.length));
+  const split = perBatch(a, b, r);
+  if (split) return split;
+  if (!transposeA && !transposeB) return undefined;
   return r.original({ a, b }, { ...attrs, transposeA: false, transposeB: false });
 };
+
+/** One product per batch of a·b (neither transposed), or undefined where that does not pay or the batch axes differ. */
+function perBatch(a: tf.TensorInfo, b: tf.TensorInfo, r: KernelRunner): tf.TensorInfo | undefined {
+  const [m, k] = a.shape.slice(-2) as [number, number];
+  const n = b.shape[b.shape.length - 1]!;
+  const batchA = a.shape.slice(0, -2);
+  const batchB = b.shape.slice(0, -2);
+  const batches = batchA.reduce((p, d) => p * d, 1);
+  // Broadcast batch axes keep tfjs's kernel (tfjs-core's gradient refuses them anyway).
+  const sameBatchShape = batchA.length === batchB.length && batchA.every((d, i) => d === batchB[i]);
+  if (batches < 2 || !sameBatchShape) return undefined;
+  if (m * k * n < SPLIT_FROM_MACS || m * n === 0 || k === 0) return undefined;
+  const flatA = r.reshape(a, [batches, m, k]);
+  const flatB = r.reshape(b, [batches, k, n]);
+  const products = Array.from({ length: batches }, (_, i) =>
+    r.original({ a: r.slice(flatA, [i, 0, 0], [1, m, k]), b: r.slice(flatB, [i, 0, 0], [1, k, n]) }, { transposeA: false, transposeB: false }),
+  );
+  return r.reshape(r.run('Concat', products, { axis: 0 }), [...batchA, m, n]);
+}
