@@ -67,10 +67,12 @@ function gradients(c: GradientCase): Float32Array[] {
 function peakBuffers(c: GradientCase): number {
   const engine = tf.engine() as unknown as { runKernelFunc: (...args: unknown[]) => unknown; state: { numDataBuffers: number } };
   const run = engine.runKernelFunc;
+  // Counted from the buffers alive before (other tests' models and tensors share the engine).
+  const baseline = engine.state.numDataBuffers;
   let peak = 0;
   engine.runKernelFunc = function (this: unknown, ...args: unknown[]) {
     const result = run.apply(this, args);
-    peak = Math.max(peak, engine.state.numDataBuffers);
+    peak = Math.max(peak, engine.state.numDataBuffers - baseline);
     return result;
   };
   try {
