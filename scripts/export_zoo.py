@@ -1,7 +1,10 @@
 """Exports the layer zoo: every model in fixtures/zoo/<family>.py (its MODELS dict, name ->
 factory) becomes the bundle fixtures/bundles/zoo/<family>/<name>, with goldens from Keras. A model
 with open dimensions has its sizes in the module's INPUT_SHAPES dict (name -> export()'s
-input_shapes: each input's shapes, one golden case per size).
+input_shapes: each input's shapes, one golden case per size). A module that sets
+FLOAT64_REFERENCE = True has its models exported with a float64 reference (export()'s
+float64_reference: each golden's float32 error in Keras, measured, which parity adds to its
+tolerance), for models deep enough that Keras's own rounding passes the default tolerance.
 
     .venv/bin/python scripts/export_zoo.py [--family core] [--family conv ...]
 
@@ -27,7 +30,7 @@ def load_family(path: Path):
     spec = importlib.util.spec_from_file_location(f"zoo_{path.stem}", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return module.MODELS, getattr(module, "INPUT_SHAPES", {})
+    return module.MODELS, getattr(module, "INPUT_SHAPES", {}), bool(getattr(module, "FLOAT64_REFERENCE", False))
 
 
 def main() -> None:
@@ -43,7 +46,7 @@ def main() -> None:
     if args.family:
         families = [p for p in families if p.stem in args.family]
     for path in families:
-        models, input_shapes = load_family(path)
+        models, input_shapes, float64_reference = load_family(path)
         family_out = OUT / path.stem
         family_out.mkdir(parents=True, exist_ok=True)
         for stale in sorted(set(p.name for p in family_out.iterdir()) - set(models)):
@@ -51,7 +54,7 @@ def main() -> None:
         for name, factory in models.items():
             keras.backend.clear_session()
             keras.utils.set_random_seed(0)
-            keras_bridge.export(factory(), family_out / name, seed=0, batch_size=2, input_shapes=input_shapes.get(name))
+            keras_bridge.export(factory(), family_out / name, seed=0, batch_size=2, input_shapes=input_shapes.get(name), float64_reference=float64_reference)
             print(f"{path.stem}/{name}", flush=True)
 
 

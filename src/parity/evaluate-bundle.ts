@@ -1,6 +1,8 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { Bundle } from '../keras/bundle.js';
-import '../layers/fixes/constrained-write.js';
+// Parity runs the converted model as an app does: with keras-bridge's runtime (its layer classes,
+// its fixes to tfjs-layers, and the backward pass that releases as it goes), whoever imports this.
+import '../runtime.js';
 import { disposeModel } from './dispose-model.js';
 import { parityModes } from './modes/index.js';
 import { SharedResources } from './modes/shared-resources.js';

@@ -6,6 +6,7 @@
  * Everything is built from differentiable tfjs ops, so gradients flow as through any tfjs layer.
  */
 import * as tf from '@tensorflow/tfjs';
+import { stopGradient as stopGradientOp } from '../ops/stop-gradient.js';
 import { UnsupportedLayerError } from '../errors.js';
 import { tfjsActivationFor } from '../convert/activations.js';
 import { findCustomActivation } from '../registry/custom-activation-registry.js';
@@ -157,14 +158,7 @@ function broadcastShapes(a: number[], b: number[]): number[] {
   return pa.map((d, i) => (d === 1 ? pb[i]! : d));
 }
 
-export function stopGradient(x: TensorOrValue): tf.Tensor {
-  // tfjs has no stop_gradient op: an identity whose gradient is zero.
-  const pass = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
-    const t = args[0] as tf.Tensor;
-    return { value: tf.clone(t), gradFunc: (dy: tf.Tensor | tf.Tensor[]) => tf.zerosLike(dy as tf.Tensor) };
-  });
-  return pass(asTensor(x));
-}
+export const stopGradient = (x: TensorOrValue): tf.Tensor => stopGradientOp(asTensor(x));
 
 // --- reductions -------------------------------------------------------------------------------
 function axes(axis: Axis): number | number[] | undefined {

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { stopGradient } from '../../ops/stop-gradient.js';
 import { einsum } from './einsum.js';
 
 /**
@@ -41,5 +42,3 @@ export function registerGraphOpFixes(): void {
   tf.registerOp('StopGradient', (node) => stopGradient(node.inputs[0] as tf.Tensor));
   tf.registerOp('Einsum', (node) => einsum((node.attrs as { equation: string }).equation, node.inputs as tf.Tensor[]));
 }
-
-const stopGradient = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => ({ value: tf.clone(args[0] as tf.Tensor), gradFunc: (dy: tf.Tensor) => tf.zerosLike(dy) }));

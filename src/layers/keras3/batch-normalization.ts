@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { tfMoments } from '../../ops/moments.js';
 import { positiveAxis, singleShape, singleTensor } from './single-input.js';
 import { WeightSettings, type TfjsObjectArg } from './tfjs-objects.js';
 import { badField } from '../layer-errors.js';
@@ -77,7 +78,7 @@ export class KerasBatchNormalization extends tf.layers.Layer {
       let mean = asBroadcast(this.movingMean)!;
       let variance = asBroadcast(this.movingVariance)!;
       if (kwargs['training'] === true && this.trainable) {
-        ({ mean, variance } = tf.moments(x, [...x.shape.keys()].filter((a) => a !== axis), true));
+        ({ mean, variance } = tfMoments(x, [...x.shape.keys()].filter((a) => a !== axis), true));
         this.moveTowards(this.movingMean, mean);
         this.moveTowards(this.movingVariance, variance);
       }

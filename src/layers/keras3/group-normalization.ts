@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { tfMoments } from '../../ops/moments.js';
 import { positiveAxis, singleShape, singleTensor } from './single-input.js';
 import { WeightSettings, type TfjsObjectArg } from './tfjs-objects.js';
 import { badField } from '../layer-errors.js';
@@ -76,7 +77,7 @@ export class KerasGroupNormalization extends tf.layers.Layer {
       grouped[0] = -1;
       const reshaped = tf.reshape(x, grouped);
       const reduceAxes = [...grouped.keys()].filter((a) => a !== 0 && a !== axis);
-      const { mean, variance } = tf.moments(reshaped, reduceAxes, true);
+      const { mean, variance } = tfMoments(reshaped, reduceAxes, true);
       const broadcast = grouped.map((d, a) => (a === axis || a === axis + 1 ? d : 1));
       let inv = tf.rsqrt(tf.add(variance, this.epsilon));
       if (this.gamma) inv = tf.mul(inv, tf.reshape(this.gamma.read(), broadcast));

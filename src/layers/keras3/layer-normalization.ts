@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { tfMoments } from '../../ops/moments.js';
 import { positiveAxis, singleShape, singleTensor } from './single-input.js';
 import { WeightSettings, type TfjsObjectArg } from './tfjs-objects.js';
 import { badField } from '../layer-errors.js';
@@ -21,7 +22,7 @@ export function normalizeAsKeras(x: tf.Tensor, axes: readonly number[], epsilon:
   return tf.tidy(() => {
     const sorted = [...axes].sort((a, b) => a - b);
     const broadcast = x.shape.map((d, a) => (sorted.includes(a) ? d : 1));
-    const { mean, variance } = tf.moments(x, sorted, true);
+    const { mean, variance } = tfMoments(x, sorted, true);
     let inv = tf.rsqrt(tf.add(variance, epsilon));
     if (gamma) inv = tf.mul(inv, tf.reshape(gamma, broadcast));
     let shift = tf.mul(tf.neg(mean), inv);
