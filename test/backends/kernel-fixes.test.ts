@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { activeBackendName, probeBackend, useBackend, type BackendName } from '../../src/backends/index.js';
 import { composedFallbacks } from '../../src/backends/kernel-fixes/composed-kernel.js';
+import { im2colBlock } from '../../src/backends/kernel-fixes/conv-backprop-composed.js';
 import { KERNEL_FIXES, registerKernelFixes } from '../../src/backends/kernel-fixes/index.js';
 
 /** Deterministic values in (-1, 1), different for each seed. */
@@ -26,6 +27,8 @@ interface KernelCase {
   wasmPath?: 'composed' | 'fallback';
   /** Backends the op itself does not run on, with why. */
   notOn?: Partial<Record<BackendName, string>>;
+  /** Runs the case (forward and backward) under settings of its own, restored after. */
+  around?: <T>(run: () => T) => T;
 }
 
 // Max pooling inputs are shifted below zero: wasm 4.22 starts its max at the smallest *positive*
@@ -63,6 +66,51 @@ const CASES: Record<string, KernelCase> = {
     kernels: ['Conv2DBackpropFilter', 'Conv2DBackpropInput'],
     f: (x, w) => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 3, 'valid'),
     args: () => [values([2, 10, 11, 2], 27), values([3, 3, 2, 3], 28)],
+    wrt: [0, 1],
+    wasmPath: 'composed',
+  },
+  'conv2d 3x3 stride 2 same, the batch taken in im2col chunks of two images and one': {
+    kernels: ['Conv2DBackpropFilter', 'Conv2DBackpropInput'],
+    f: (x, w) => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 2, 'same'),
+    args: () => [values([5, 7, 8, 3], 31), values([3, 3, 3, 4], 32)],
+    wrt: [0, 1],
+    wasmPath: 'composed',
+    // One image's taps: 3·3·3 rows by 4·4 output pixels.
+    around: (run) => {
+      const saved = im2colBlock.elements;
+      im2colBlock.elements = 2 * 27 * 16;
+      try {
+        return run();
+      } finally {
+        im2colBlock.elements = saved;
+      }
+    },
+  },
+  'conv2d 3x3 stride 1 same, more output channels than output pixels (dx as a product, then col2im)': {
+    kernels: ['Conv2DBackpropFilter', 'Conv2DBackpropInput'],
+    f: (x, w) => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 1, 'same'),
+    args: () => [values([1, 3, 4, 2], 33), values([3, 3, 2, 16], 34)],
+    wrt: [0, 1],
+    wasmPath: 'composed',
+  },
+  'conv2d 3x2 stride 2 same, batch of 2, dx as a product then col2im': {
+    kernels: ['Conv2DBackpropFilter', 'Conv2DBackpropInput'],
+    f: (x, w) => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 2, 'same'),
+    args: () => [values([2, 5, 4, 3], 35), values([3, 2, 3, 24], 36)],
+    wrt: [0, 1],
+    wasmPath: 'composed',
+  },
+  'conv2d 2x2 stride 3 valid, rows no tap reads, dx as a product then col2im': {
+    kernels: ['Conv2DBackpropFilter', 'Conv2DBackpropInput'],
+    f: (x, w) => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 3, 'valid'),
+    args: () => [values([1, 7, 8, 2], 37), values([2, 2, 2, 20], 38)],
+    wrt: [0, 1],
+    wasmPath: 'composed',
+  },
+  'conv2d 1x1 stride 1, wide kernel (dx as dyT products)': {
+    kernels: ['Conv2DBackpropFilter', 'Conv2DBackpropInput'],
+    f: (x, w) => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 1, 'valid'),
+    args: () => [values([1, 2, 2, 24], 39), values([1, 1, 24, 40], 40)],
     wrt: [0, 1],
     wasmPath: 'composed',
   },
@@ -241,6 +289,10 @@ interface CaseResult {
 
 /** Runs a case on the active backend: f, the gradients of sum(f · cotangent), and Euler's identity. */
 function runCase(c: KernelCase): CaseResult {
+  return c.around ? c.around(() => runCaseAsIs(c)) : runCaseAsIs(c);
+}
+
+function runCaseAsIs(c: KernelCase): CaseResult {
   return tf.tidy(() => {
     const args = c.args();
     const output = c.f(...args);

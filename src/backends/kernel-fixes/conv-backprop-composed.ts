@@ -33,10 +33,22 @@ function padded(r: KernelRunner, x: tf.TensorInfo, info: Conv2DInfo): tf.TensorI
 }
 
 /**
- * dW[kh,kw,ci,co] = Σ_{b,oh,ow} xp[b, oh·sh+kh, ow·sw+kw, ci] · dy[b,oh,ow,co]: a convolution of
- * x (batch and channels swapped) with dy as its filter, dilated by the forward stride. (For a 1x1
- * kernel this is a matrix product, but tfjs-backend-wasm's BatchMatMul with a transposed operand
- * measured 10x slower on ResNet50's 1x1 layers than XNNPACK's convolution.)
+ * The most elements one im2col block holds (64 MiB of float32): a larger batch is taken in
+ * chunks of whole images, whose products are summed (tests lower it to reach that path).
+ */
+export const im2colBlock = { elements: 16 << 20 };
+
+/**
+ * dW[kh,kw,ci,co] = Σ_{b,oh,ow} xp[b, oh·sh+kh, ow·sw+kw, ci] · dy[b,oh,ow,co]: one matrix product
+ * of the taps of x, laid out as rows (kh, kw, ci) by columns (b, oh, ow), with dy as [b·oh·ow, co].
+ * tfjs-backend-wasm runs an untransposed single product in XNNPACK's fully connected operator.
+ *
+ * The taps are slices of x padded as the forward pass pads it, with its pixels sorted by stride
+ * phase first ([sh·sw·ci, b, H/sh, W/sw]), so that tap (kh, kw) is one contiguous-row slice of
+ * phase (kh mod sh, kw mod sw). This replaced a convolution of x by dy as the filter, whose
+ * one-channel taps XNNPACK reads a float at a time: on ResNet50's shapes at batch 1 the product
+ * is 1.7-1.9x faster for 3x3 kernels and 2.3-6.8x for 1x1 ones (docs/wasm-kernels.md), with the
+ * same sums in the same order (equal bit for bit at batch 1).
  */
 export const conv2DBackpropFilter: ComposedCompute = (inputs, attrs, r) => {
   const x = inputs['x']!;
@@ -46,13 +58,46 @@ export const conv2DBackpropFilter: ComposedCompute = (inputs, attrs, r) => {
   const info = convInfo(x.shape, filterShape, attrs, false);
   if (info.dilationHeight !== 1 || info.dilationWidth !== 1) return undefined;
   const [kh, kw, ci, co] = filterShape as [number, number, number, number];
-  const { strideHeight: sh, strideWidth: sw } = info;
-  const xt = r.transpose(padded(r, x, info), [3, 1, 2, 0]); // [ci, Hp, Wp, b]
-  const filter = r.transpose(dy, [1, 2, 0, 3]); // [oh, ow, b, co]
-  const full = r.run('Conv2D', { x: xt, filter }, { strides: [1, 1], pad: 'valid', dataFormat: 'NHWC', dilations: [sh, sw] });
-  // [ci, ≥kh, ≥kw, co]: rows past the kernel come from input rows the forward pass never reached.
-  return r.transpose(r.slice(full, [0, 0, 0, 0], [ci, kh, kw, co]), [1, 2, 0, 3]);
+  const [b, oh, ow] = [info.batchSize, info.outHeight, info.outWidth];
+  const rows = kh * kw * ci;
+  const chunk = Math.max(1, Math.min(b, Math.floor(im2colBlock.elements / (rows * oh * ow))));
+  const products: tf.TensorInfo[] = [];
+  for (let first = 0; first < b; first += chunk) {
+    const count = Math.min(chunk, b - first);
+    const xs = count === b ? x : r.slice(x, [first, 0, 0, 0], [count, ...x.shape.slice(1)]);
+    const dys = count === b ? dy : r.slice(dy, [first, 0, 0, 0], [count, oh, ow, co]);
+    const taps = tapsByRow(r, xs, info, kh, kw);
+    products.push(r.run('BatchMatMul', { a: r.reshape(taps, [1, rows, count * oh * ow]), b: r.reshape(dys, [1, count * oh * ow, co]) }, { transposeA: false, transposeB: false }));
+  }
+  const sum = products.length === 1 ? products[0]! : r.run('AddN', products);
+  return r.reshape(sum, [kh, kw, ci, co]);
 };
+
+/**
+ * im2col, transposed: [kh·kw·ci, b·oh·ow], row (i, j, c) holding x_padded[b, oh·sh+i, ow·sw+j, c]
+ * for every output pixel. A 1x1 kernel's taps are x itself (every stride-th pixel), transposed.
+ */
+function tapsByRow(r: KernelRunner, x: tf.TensorInfo, info: Conv2DInfo, kh: number, kw: number): tf.TensorInfo {
+  const [b, h, w, ci] = x.shape as [number, number, number, number];
+  const { strideHeight: sh, strideWidth: sw, outHeight: oh, outWidth: ow } = info;
+  const { top, left } = info.padInfo;
+  // Rows and columns padded (or cut) to whole stride phases: exactly what the taps read.
+  const [hq, wq] = [Math.floor((kh - 1) / sh) + oh, Math.floor((kw - 1) / sw) + ow];
+  const xp = r.padOrCut(x, [top, hq * sh - h - top], [left, wq * sw - w - left]);
+  if (kh === 1 && kw === 1) {
+    const taken = sh === 1 && sw === 1 ? xp : r.slice(r.reshape(xp, [b, hq, sh, wq, sw, ci]), [0, 0, 0, 0, 0, 0], [b, oh, 1, ow, 1, ci]);
+    return r.transpose(r.reshape(taken, [b * oh * ow, ci]), [1, 0]);
+  }
+  const phases = sh === 1 && sw === 1 ? r.transpose(xp, [3, 0, 1, 2]) : r.reshape(r.transpose(r.reshape(xp, [b, hq, sh, wq, sw, ci]), [2, 4, 5, 0, 1, 3]), [sh * sw * ci, b, hq, wq]);
+  const taps: tf.TensorInfo[] = [];
+  for (let i = 0; i < kh; i++) {
+    for (let j = 0; j < kw; j++) {
+      const phase = (i % sh) * sw + (j % sw);
+      taps.push(r.reshape(r.slice(phases, [phase * ci, 0, Math.floor(i / sh), Math.floor(j / sw)], [ci, b, oh, ow]), [ci, b * oh * ow]));
+    }
+  }
+  return r.run('Concat', taps, { axis: 0 });
+}
 
 /**
  * Depthwise, channel multiplier 1: dW[kh,kw,c,0] = Σ_{b,oh,ow} xp[b, oh·sh+kh·dh, ow·sw+kw·dw, c] ·
@@ -93,10 +138,15 @@ export const depthwiseConv2dNativeBackpropInput: ComposedCompute = (inputs, attr
 };
 
 /**
- * dx of a convolution: the convolution of dy, spread out by the stride (zeros between its pixels)
- * and padded by the kernel size less the forward padding, with the kernel turned by 180 degrees and
- * its input and output channels swapped. tfjs-backend-wasm has this kernel, but as plain loops:
- * 2.7 s of ResNet50's 12 s backward pass at batch 1, against 0.24 s for all its forward convolutions.
+ * dx of a convolution. For a 1x1 kernel, and where dy holds at most half as many pixels as the
+ * kernel has output channels (the deep, small layers, whose kernels are large), as products: the taps' gradients [kh·kw·ci, b·oh·ow] =
+ * W [kh·kw·ci, co] · dyᵀ, each tap's block added back where that tap read x (col2im); the kernel
+ * is read as it lies. Elsewhere, the convolution of dy, spread out by the stride (zeros between its
+ * pixels) and padded by the kernel size less the forward padding, with the kernel turned by 180
+ * degrees and its input and output channels swapped: that turns and copies the whole kernel, which
+ * cost 44 ms for a 3x3x512x512 kernel over a 7x7 image (13 ms for its forward pass).
+ * tfjs-backend-wasm has this kernel, but as plain loops: 2.7 s of ResNet50's 12 s backward pass at
+ * batch 1, against 0.24 s for all its forward convolutions.
  */
 export const conv2DBackpropInput: ComposedCompute = (inputs, attrs, r) => {
   const dy = inputs['dy']!;
@@ -105,11 +155,48 @@ export const conv2DBackpropInput: ComposedCompute = (inputs, attrs, r) => {
   if (!isNhwc(attrs) || dy.dtype !== 'float32') return undefined;
   const info = convInfo(inputShape, filter.shape, attrs, false);
   if (info.dilationHeight !== 1 || info.dilationWidth !== 1) return undefined;
+  const [kh, kw, ci, co] = filter.shape as [number, number, number, number];
+  const pixels = info.batchSize * info.outHeight * info.outWidth;
+  // col2im costs more per tap value than turning the kernel per weight (3x3x256x256 over 14x14
+  // pixels: 22 ms as products, 17 ms as a convolution; over 56x56x64 pixels 54 against 9 ms).
+  if ((kh === 1 && kw === 1) || co >= 2 * pixels) return inputGradientByProducts(r, dy, filter, inputShape, info, kh, kw, ci, co);
   const dyPadded = spreadAndPad(r, dy, inputShape, filter.shape, info);
   if (!dyPadded) return undefined;
   const turned = r.transpose(turn(r, filter), [0, 1, 3, 2]);
   return r.run('Conv2D', { x: dyPadded, filter: turned }, { strides: [1, 1], pad: 'valid', dataFormat: 'NHWC', dilations: [1, 1] });
 };
+
+/**
+ * dx = col2im(W · dyᵀ): tap (i, j)'s block of the product, [ci, b, oh, ow], spread by the stride
+ * and shifted to (i - top, j - left), summed over the taps, then transposed to NHWC. A 1x1 kernel
+ * has one tap: dx = dy · Wᵀ, taking Wᵀ explicitly where the kernel is the smaller of the two.
+ */
+function inputGradientByProducts(r: KernelRunner, dy: tf.TensorInfo, filter: tf.TensorInfo, inputShape: number[], info: Conv2DInfo, kh: number, kw: number, ci: number, co: number): tf.TensorInfo {
+  const [b, h, w] = inputShape as [number, number, number];
+  const { outHeight: oh, outWidth: ow, strideHeight: sh, strideWidth: sw } = info;
+  const { top, left } = info.padInfo;
+  const pixels = b * oh * ow;
+  if (kh === 1 && kw === 1 && ci * co <= pixels * (co + ci)) {
+    const kernelT = r.transpose(r.reshape(filter, [ci, co]), [1, 0]);
+    const g = r.reshape(r.run('BatchMatMul', { a: r.reshape(dy, [1, pixels, co]), b: r.reshape(kernelT, [1, co, ci]) }, { transposeA: false, transposeB: false }), [b, oh, ow, ci]);
+    return r.padOrCut(r.spread(g, sh, sw), [0, h - oh * sh], [0, w - ow * sw]);
+  }
+  const dyT = r.transpose(r.reshape(dy, [pixels, co]), [1, 0]);
+  const taps = r.run('BatchMatMul', { a: r.reshape(filter, [1, kh * kw * ci, co]), b: r.reshape(dyT, [1, co, pixels]) }, { transposeA: false, transposeB: false });
+  // Each tap's block as an NHWC-like [ci·b, oh, ow, 1] image, placed in a frame padded by the forward padding.
+  const [hp, wp] = [Math.max(h + top, (oh - 1) * sh + kh), Math.max(w + left, (ow - 1) * sw + kw)];
+  const placed: tf.TensorInfo[] = [];
+  for (let i = 0; i < kh; i++) {
+    for (let j = 0; j < kw; j++) {
+      const block = r.reshape(r.slice(taps, [0, (i * kw + j) * ci, 0], [1, ci, pixels]), [ci * b, oh, ow, 1]);
+      const spread = r.spread(block, sh, sw); // [ci·b, oh·sh, ow·sw, 1]
+      placed.push(r.padOrCut(spread, [i, hp - i - oh * sh], [j, wp - j - ow * sw]));
+    }
+  }
+  const frame = placed.length === 1 ? placed[0]! : r.run('AddN', placed);
+  const inner = r.slice(frame, [0, top, left, 0], [ci * b, h, w, 1]);
+  return r.transpose(r.reshape(inner, [ci, b, h, w]), [1, 2, 3, 0]);
+}
 
 /**
  * A kernel turned by 180 degrees (reversed along its two spatial axes); a 1x1 kernel is itself.
