@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { patchRegisteredClass } from './patch-registered-class.js';
 
 type Call = (this: ConvolutionFields, inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown>) => tf.Tensor | tf.Tensor[];
 
@@ -38,18 +39,15 @@ function fusableInput(layer: ConvolutionFields, inputs: tf.Tensor | tf.Tensor[])
  * returns a tensor, keeping the original call for every other case. Once per class.
  */
 function patchCall(className: string, fused: (layer: ConvolutionFields, x: tf.Tensor4D, activation: tf.fused.Activation) => tf.Tensor | undefined): void {
-  const entry = tf.serialization.SerializationMap.getMap().classNameMap[className] as [{ prototype: { call: Call; [PATCHED]?: true } }, unknown] | undefined;
-  // A tfjs-layers without the class has nothing to fix.
-  if (!entry || Object.hasOwn(entry[0].prototype, PATCHED)) return;
-  const prototype = entry[0].prototype;
-  const original = prototype.call;
-  prototype.call = function (this: ConvolutionFields, inputs, kwargs) {
-    const x = fusableInput(this, inputs);
-    const activation = fusedActivation(this);
-    const result = x && activation ? tf.tidy(() => fused(this, x, activation)) : undefined;
-    return result ?? original.call(this, inputs, kwargs);
-  };
-  Object.defineProperty(prototype, PATCHED, { value: true });
+  patchRegisteredClass<{ call: Call }>(className, PATCHED, (prototype) => {
+    const original = prototype.call;
+    prototype.call = function (this: ConvolutionFields, inputs, kwargs) {
+      const x = fusableInput(this, inputs);
+      const activation = fusedActivation(this);
+      const result = x && activation ? tf.tidy(() => fused(this, x, activation)) : undefined;
+      return result ?? original.call(this, inputs, kwargs);
+    };
+  });
 }
 
 /**

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { normalizeAsKeras } from '../keras3/layer-normalization.js';
+import { patchRegisteredClass } from './patch-registered-class.js';
 
 type Call = (this: LayerNormalizationFields, inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown>) => tf.Tensor | tf.Tensor[];
 
@@ -21,18 +22,15 @@ const PATCHED = Symbol.for('keras-bridge.layer-normalization');
  * broadcast, nothing tiled. Installed once, when keras-bridge's runtime is imported.
  */
 function installLayerNormalizationAsKeras(): void {
-  const entry = tf.serialization.SerializationMap.getMap().classNameMap['LayerNormalization'] as [{ prototype: { call: Call; [PATCHED]?: true } }, unknown] | undefined;
-  if (!entry) return;
-  const prototype = entry[0].prototype;
-  if (prototype[PATCHED]) return;
-  const call = prototype.call;
-  prototype.call = function (this: LayerNormalizationFields, inputs, kwargs) {
-    const x = Array.isArray(inputs) ? inputs : [inputs];
-    // build() turned axis into non-negative axes; before it, tfjs-layers' own call.
-    if (x.length !== 1 || !Array.isArray(this.axis)) return call.call(this, inputs, kwargs);
-    return normalizeAsKeras(x[0]!, this.axis, this.epsilon, this.gamma?.read() ?? null, this.beta?.read() ?? null);
-  };
-  prototype[PATCHED] = true;
+  patchRegisteredClass<{ call: Call }>('LayerNormalization', PATCHED, (prototype) => {
+    const call = prototype.call;
+    prototype.call = function (this: LayerNormalizationFields, inputs, kwargs) {
+      const x = Array.isArray(inputs) ? inputs : [inputs];
+      // build() turned axis into non-negative axes; before it, tfjs-layers' own call.
+      if (x.length !== 1 || !Array.isArray(this.axis)) return call.call(this, inputs, kwargs);
+      return normalizeAsKeras(x[0]!, this.axis, this.epsilon, this.gamma?.read() ?? null, this.beta?.read() ?? null);
+    };
+  });
 }
 
 installLayerNormalizationAsKeras();

@@ -1,18 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
+import { patchRegisteredClass } from './patch-registered-class.js';
 
 type Apply = (this: unknown, x: tf.Tensor) => tf.Tensor;
 type Call = (this: { maxValue?: number | null }, inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown>) => tf.Tensor | tf.Tensor[];
 
 const PATCHED = Symbol.for('keras-bridge.single-op-relu6');
-
-interface PatchablePrototype {
-  [PATCHED]?: true;
-}
-
-function registeredPrototype<P>(className: string): (P & PatchablePrototype) | undefined {
-  const entry = tf.serialization.SerializationMap.getMap().classNameMap[className] as [{ prototype: P & PatchablePrototype }, unknown] | undefined;
-  return entry?.[0].prototype;
-}
 
 /**
  * ReLU capped at 6 as one Relu6, where tfjs-layers runs two operations and, on the tensorflow
@@ -29,13 +21,10 @@ function registeredPrototype<P>(className: string): (P & PatchablePrototype) | u
  * Installed once, when keras-bridge's runtime is imported.
  */
 function installSingleOpRelu6(): void {
-  const activation = registeredPrototype<{ apply: Apply }>('relu6');
-  if (activation && !activation[PATCHED]) {
+  patchRegisteredClass<{ apply: Apply }>('relu6', PATCHED, (activation) => {
     activation.apply = (x: tf.Tensor) => tf.relu6(x);
-    activation[PATCHED] = true;
-  }
-  const reluLayer = registeredPrototype<{ call: Call }>('ReLU');
-  if (reluLayer && !reluLayer[PATCHED]) {
+  });
+  patchRegisteredClass<{ call: Call }>('ReLU', PATCHED, (reluLayer) => {
     const call = reluLayer.call;
     reluLayer.call = function (this: { maxValue?: number | null }, inputs, kwargs) {
       if (this.maxValue !== 6) return call.call(this, inputs, kwargs);
@@ -43,8 +32,7 @@ function installSingleOpRelu6(): void {
       if (x.length !== 1) return call.call(this, inputs, kwargs);
       return tf.relu6(x[0]!);
     };
-    reluLayer[PATCHED] = true;
-  }
+  });
 }
 
 installSingleOpRelu6();
