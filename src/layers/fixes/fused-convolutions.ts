@@ -60,37 +60,46 @@ function patchCall(className: string, fused: (layer: ConvolutionFields, x: tf.Te
  * - Conv2D fuses relu, elu and linear, but applies relu6 after it (MobileNetV2's 35 expanding
  *   convolutions, once folded: docs/inference-rewrites.md). Here relu6 is fused too.
  * The same values. Under a gradient tape, tfjs-core itself runs the separate operations for a
- * non-linear activation, so gradients are computed as before. channels_first, causal or explicit
+ * non-linear activation, so gradients are computed as before; a linear one runs as a convolution
+ * and an add there too (underGradientTape), so that an input nothing differentiates gets no gradient. channels_first, causal or explicit
  * padding, and activations no fused kernel applies (custom ones, softmax...) keep tfjs-layers' own
  * call. Installed once, when keras-bridge's runtime is imported.
  */
 function installFusedConvolutions(): void {
-  patchCall('DepthwiseConv2D', (layer, x, activation) =>
-    tf.fused.depthwiseConv2d({
-      x,
-      filter: layer.depthwiseKernel!.read() as tf.Tensor4D,
-      strides: layer.strides as [number, number],
-      pad: layer.padding as 'same' | 'valid',
-      dataFormat: 'NHWC',
-      bias: layer.useBias && layer.bias ? layer.bias.read() : undefined,
-      activation,
-    }),
-  );
-  // Conv2D's own call already fuses the others.
-  patchCall('Conv2D', (layer, x, activation) =>
-    layer.rank !== 2 || activation !== 'relu6'
-      ? undefined
-      : tf.fused.conv2d({
-          x,
-          filter: layer.kernel!.read() as tf.Tensor4D,
-          strides: layer.strides as [number, number],
-          pad: layer.padding as 'same' | 'valid',
-          dataFormat: 'NHWC',
-          dilations: layer.dilationRate as [number, number],
-          bias: layer.useBias && layer.bias ? layer.bias.read() : undefined,
-          activation,
-        }),
-  );
+  patchCall('DepthwiseConv2D', (layer, x, activation) => {
+    const filter = layer.depthwiseKernel!.read() as tf.Tensor4D;
+    const [strides, pad] = [layer.strides as [number, number], layer.padding as 'same' | 'valid'];
+    const bias = layer.useBias && layer.bias ? layer.bias.read() : undefined;
+    if (activation === 'linear' && underGradientTape()) return withBias(tf.depthwiseConv2d(x, filter, strides, pad, 'NHWC'), bias);
+    return tf.fused.depthwiseConv2d({ x, filter, strides, pad, dataFormat: 'NHWC', bias, activation });
+  });
+  patchCall('Conv2D', (layer, x, activation) => {
+    if (layer.rank !== 2) return undefined;
+    const filter = layer.kernel!.read() as tf.Tensor4D;
+    const [strides, pad, dilations] = [layer.strides as [number, number], layer.padding as 'same' | 'valid', layer.dilationRate as [number, number]];
+    const bias = layer.useBias && layer.bias ? layer.bias.read() : undefined;
+    if (activation === 'linear' && underGradientTape()) return withBias(tf.conv2d(x, filter, strides, pad, 'NHWC', dilations), bias);
+    // Conv2D's own call already fuses the others.
+    if (activation !== 'relu6') return undefined;
+    return tf.fused.conv2d({ x, filter, strides, pad, dataFormat: 'NHWC', dilations, bias, activation });
+  });
+}
+
+/**
+ * Whether a gradient tape records (tf.grads, tf.variableGrads, model.fit). There, tfjs-core's fused
+ * convolution with a linear activation differentiates through one custom gradient that computes the
+ * input's gradient and the filter's together, even where nothing needs the input's: a model's first
+ * convolution under model.fit or weight gradients (ResNet50's 7x7 stem: 141 ms of 1.66 s on wasm
+ * at batch 1). As a convolution and an add, each gradient is computed only where it is needed; the
+ * values are the same kernels' (tfjs-core runs these separate operations itself for a non-linear
+ * activation under a tape).
+ */
+function underGradientTape(): boolean {
+  return (tf.engine() as unknown as { state: { gradientDepth: number } }).state.gradientDepth > 0;
+}
+
+function withBias(y: tf.Tensor4D, bias: tf.Tensor | undefined): tf.Tensor {
+  return bias ? tf.add(y, bias) : y;
 }
 
 installFusedConvolutions();

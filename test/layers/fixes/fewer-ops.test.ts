@@ -130,6 +130,39 @@ describe('fewer operations for DepthwiseConv2D, Conv2D with relu6, relu6, ReLU(m
         );
       });
 
+      for (const kind of ['Conv2D', 'DepthwiseConv2D'] as const) {
+        it(`${kind} with a linear activation, under weight gradients only, computes no gradient for its input; the weights' gradients are the separate operations'`, async () => {
+          const layer =
+            kind === 'Conv2D'
+              ? tf.layers.conv2d({ filters: 4, kernelSize: 3, strides: 2, padding: 'same', inputShape: [7, 6, 3] })
+              : tf.layers.depthwiseConv2d({ kernelSize: 3, strides: 2, padding: 'same', inputShape: [7, 6, 3] });
+          const model = tf.sequential({ layers: [layer] });
+          const kernel = values(kind === 'Conv2D' ? [3, 3, 3, 4] : [3, 3, 3, 1], 41);
+          const bias = values([kind === 'Conv2D' ? 4 : 3], 42);
+          layer.setWeights([kernel, bias]);
+          const x = values([2, 7, 6, 3], 43) as tf.Tensor4D;
+          const separately = (k: tf.Tensor, b: tf.Tensor) => tf.add(kind === 'Conv2D' ? tf.conv2d(x, k as tf.Tensor4D, 2, 'same') : tf.depthwiseConv2d(x, k as tf.Tensor4D, 2, 'same'), b);
+          const weigh = (y: tf.Tensor) => tf.sum(tf.mul(y, values(y.shape, 44)));
+          const weights = layer.trainableWeights.map((w) => w.read() as tf.Variable);
+          let viaLayer: Float32Array[] = [];
+          const profile = await tf.profile(() => {
+            viaLayer = tf.tidy(() => {
+              const { value, grads } = tf.variableGrads(() => weigh(layer.apply(x) as tf.Tensor) as tf.Scalar, weights);
+              value.dispose();
+              return weights.map((w) => grads[w.name]!.dataSync() as Float32Array);
+            });
+          });
+          const kernels = profile.kernels.map((k) => k.name);
+          const inputGradient = kind === 'Conv2D' ? 'Conv2DBackpropInput' : 'DepthwiseConv2dNativeBackpropInput';
+          assert.ok(!kernels.includes(inputGradient), kernels.join(', '));
+          assert.ok(kernels.includes(kind === 'Conv2D' ? 'Conv2DBackpropFilter' : 'DepthwiseConv2dNativeBackpropFilter'), kernels.join(', '));
+          const expected = tf.tidy(() => tf.grads((k: tf.Tensor, b: tf.Tensor) => weigh(separately(k, b)))([kernel, bias]).map((g) => g.dataSync() as Float32Array));
+          viaLayer.forEach((g, j) => g.forEach((v, i) => assert.equal(v, expected[j]![i]!, `gradient ${j}[${i}]`)));
+          tf.dispose([x, kernel, bias]);
+          model.dispose();
+        });
+      }
+
       it("DepthwiseConv2D with an activation no fused kernel applies (sigmoid) keeps tfjs-layers' own call", async () => {
         const layer = tf.layers.depthwiseConv2d({ kernelSize: 3, activation: 'sigmoid', inputShape: [5, 5, 2] });
         const model = tf.sequential({ layers: [layer] });
