@@ -25,6 +25,8 @@ import './layers/fixes/fused-convolutions.js';
 import './layers/fixes/single-op-relu6.js';
 // tfjs-layers' LayerNormalization tiles its statistics and weights to the input's shape: computed as Keras does, on import.
 import './layers/fixes/layer-normalization.js';
+// tfjs-layers' BatchNormalization in training computes otherwise than Keras: as Keras, on import.
+import './layers/fixes/batch-normalization-training.js';
 // tfjs-core keeps every gradient of a backward pass until it ends: released as the pass goes, on import.
 import { installEarlyReleaseGradients } from './engine/early-release-gradients.js';
 

@@ -20,6 +20,7 @@ import { runCli } from '../support/run-cli.js';
 import { registerTrainingNoise } from '../support/training-noise.js';
 import { registerUnreplayableTrainingNoise } from '../support/unreplayable-training-noise.js';
 import { registerUnscaledTrainingNoise } from '../support/wrong-training-noise.js';
+import { UnfrozenBatchNormalization } from '../support/unfrozen-batch-normalization.js';
 
 // fixtures/bundles/training (fixtures/models/training_model.py): Dense, BatchNormalization,
 // Dropout(0.3), the custom TrainingNoise (Gaussian noise only in training) and two Dense, exported
@@ -78,17 +79,22 @@ describe('training-mode parity: random draws replayed from Keras', function () {
     assert.equal(b.training!.firstDivergingLayer, 'dropout');
   });
 
-  it("tfjs-layers' own BatchNormalization for a frozen layer uses batch statistics in training: caught there, moving statistics included", async () => {
+  it("a batch normalization that ignores being frozen (tfjs-layers' own, without keras-bridge's runtime) is caught there, moving statistics included; with the runtime, tfjs-layers' own class computes as Keras", async () => {
     const bundle = await loadBundle(TRAINING);
     const converted = await convertKerasModel(bundle.modelConfig, weightsFromBundle(bundle), 'training');
     assert.ok(converted.report.layers.some((l) => l.name === 'frozen_norm' && l.tfjsClass === 'KerasBatchNormalization'));
-    const modelDir = path.join(tmp, 'stock-frozen');
-    await writeModelDirectory(modelDir, replacedClass('frozen_norm', 'BatchNormalization')(converted));
-    const result = await checkBundleParity({ bundleDir: bundle.dir, modelDir }, { backends: ['cpu'] });
-    const failed = result.backends[0]!.training!.tensors.filter((t) => !t.comparison.passed).map((t) => t.label);
+    const failedWith = async (className: string) => {
+      const modelDir = path.join(tmp, className);
+      await writeModelDirectory(modelDir, replacedClass('frozen_norm', className)(converted));
+      const result = await checkBundleParity({ bundleDir: bundle.dir, modelDir }, { backends: ['cpu'] });
+      return result.backends[0]!.training!.tensors.filter((t) => !t.comparison.passed).map((t) => t.label);
+    };
+    const failed = await failedWith(UnfrozenBatchNormalization.className);
     assert.ok(failed.includes('training: layer frozen_norm'), failed.join(', '));
     assert.ok(failed.includes('training: frozen_norm/moving_mean after the pass'), failed.join(', '));
     assert.ok(!failed.includes('training: layer dense_mid'), 'layers before it still match');
+    // src/layers/fixes/batch-normalization-training.ts: a frozen layer as at inference, as Keras 3.
+    assert.deepEqual(await failedWith('BatchNormalization'), []);
   });
 
   it('a custom layer that draws with tf.random instead of keras-bridge\'s random is reported as not compared, naming it', async () => {

@@ -28,17 +28,17 @@ export interface KerasBatchNormalizationArgs {
  * the batch's statistics and moves its own).
  */
 export class KerasBatchNormalization extends tf.layers.Layer {
-  static readonly className = 'KerasBatchNormalization';
+  static readonly className: string = 'KerasBatchNormalization';
   readonly axis: number;
   readonly momentum: number;
   readonly epsilon: number;
   readonly center: boolean;
   readonly scale: boolean;
   private readonly settings: Record<'gamma' | 'beta' | 'movingMean' | 'movingVariance', WeightSettings>;
-  private gamma: tf.LayerVariable | null = null;
-  private beta: tf.LayerVariable | null = null;
-  private movingMean!: tf.LayerVariable;
-  private movingVariance!: tf.LayerVariable;
+  gamma: tf.LayerVariable | null = null;
+  beta: tf.LayerVariable | null = null;
+  movingMean!: tf.LayerVariable;
+  movingVariance!: tf.LayerVariable;
 
   constructor(args: KerasBatchNormalizationArgs & Record<string, unknown>) {
     super(args as object);
@@ -70,31 +70,7 @@ export class KerasBatchNormalization extends tf.layers.Layer {
   }
 
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown>): tf.Tensor {
-    return tf.tidy(() => {
-      const x = singleTensor(inputs);
-      const axis = positiveAxis(this.axis, x.rank);
-      const broadcast = x.shape.map((d, a) => (a === axis ? d : 1));
-      const asBroadcast = (v: tf.LayerVariable | null) => (v ? tf.reshape(v.read(), broadcast) : null);
-      let mean = asBroadcast(this.movingMean)!;
-      let variance = asBroadcast(this.movingVariance)!;
-      if (kwargs['training'] === true && this.trainable) {
-        ({ mean, variance } = tfMoments(x, [...x.shape.keys()].filter((a) => a !== axis), true));
-        this.moveTowards(this.movingMean, mean);
-        this.moveTowards(this.movingVariance, variance);
-      }
-      let inv = tf.rsqrt(tf.add(variance, this.epsilon));
-      const gamma = asBroadcast(this.gamma);
-      if (gamma) inv = tf.mul(inv, gamma);
-      let shift = tf.mul(tf.neg(mean), inv);
-      const beta = asBroadcast(this.beta);
-      if (beta) shift = tf.add(shift, beta);
-      return tf.add(tf.mul(x, inv), shift);
-    });
-  }
-
-  private moveTowards(moving: tf.LayerVariable, batch: tf.Tensor): void {
-    const updated = tf.add(tf.mul(moving.read(), this.momentum), tf.mul(tf.reshape(batch, moving.shape as number[]), 1 - this.momentum));
-    moving.write(updated);
+    return batchNormalizeAsKeras(this, singleTensor(inputs), kwargs['training'] === true);
   }
 
   override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape | tf.Shape[] {
@@ -117,3 +93,48 @@ export class KerasBatchNormalization extends tf.layers.Layer {
   }
 }
 tf.serialization.registerClass(KerasBatchNormalization);
+
+/** What Keras's batch normalization reads of a layer: KerasBatchNormalization's fields, and tfjs-layers' BatchNormalization's. */
+export interface BatchNormalizationFields {
+  axis: number;
+  momentum: number;
+  epsilon: number;
+  trainable: boolean;
+  gamma?: tf.LayerVariable | null;
+  beta?: tf.LayerVariable | null;
+  movingMean: tf.LayerVariable;
+  movingVariance: tf.LayerVariable;
+}
+
+/**
+ * Keras 3's BatchNormalization.call: inv = rsqrt(var + epsilon) * gamma, x * inv + (beta - mean *
+ * inv), with the moving statistics at inference, and in training (a trainable layer only, as in
+ * Keras 3) the batch's, from tf.nn.moments (tfMoments), which also move the moving ones:
+ * moving * momentum + batch * (1 - momentum).
+ */
+export function batchNormalizeAsKeras(layer: BatchNormalizationFields, x: tf.Tensor, training: boolean): tf.Tensor {
+  return tf.tidy(() => {
+    const axis = positiveAxis(layer.axis, x.rank);
+    const broadcast = x.shape.map((d, a) => (a === axis ? d : 1));
+    const asBroadcast = (v: tf.LayerVariable | null | undefined) => (v ? tf.reshape(v.read(), broadcast) : null);
+    let mean = asBroadcast(layer.movingMean)!;
+    let variance = asBroadcast(layer.movingVariance)!;
+    if (training && layer.trainable) {
+      ({ mean, variance } = tfMoments(x, [...x.shape.keys()].filter((a) => a !== axis), true));
+      moveTowards(layer.movingMean, mean, layer.momentum);
+      moveTowards(layer.movingVariance, variance, layer.momentum);
+    }
+    let inv = tf.rsqrt(tf.add(variance, layer.epsilon));
+    const gamma = asBroadcast(layer.gamma);
+    if (gamma) inv = tf.mul(inv, gamma);
+    let shift = tf.mul(tf.neg(mean), inv);
+    const beta = asBroadcast(layer.beta);
+    if (beta) shift = tf.add(shift, beta);
+    return tf.add(tf.mul(x, inv), shift);
+  });
+}
+
+function moveTowards(moving: tf.LayerVariable, batch: tf.Tensor, momentum: number): void {
+  const updated = tf.add(tf.mul(moving.read(), momentum), tf.mul(tf.reshape(batch, moving.shape as number[]), 1 - momentum));
+  moving.write(updated);
+}
