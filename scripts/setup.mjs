@@ -139,7 +139,30 @@ function ensureThirdParty() {
   fs.writeFileSync(THIRDPARTY_STAMP, `${wanted}\n`);
 }
 
+/**
+ * Compiled files whose TypeScript source is gone (renamed or deleted since the last build): tsc
+ * leaves them in dist, where tests that import every module of a folder (the layer harness) would
+ * still load them. Only tsc's own outputs are removed.
+ */
+function removeStaleBuildOutputs() {
+  const dist = path.join(ROOT, 'dist');
+  const outputs = /(\.d\.ts\.map|\.d\.ts|\.js\.map|\.js)$/;
+  const walk = (dir) => {
+    if (!fs.existsSync(dir)) return;
+    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+      const full = path.join(dir, entry.name);
+      if (entry.isDirectory()) walk(full);
+      else if (outputs.test(entry.name)) {
+        const source = path.join(ROOT, path.relative(dist, full).replace(outputs, '.ts'));
+        if (!fs.existsSync(source)) fs.rmSync(full);
+      }
+    }
+  };
+  for (const top of ['src', 'test', 'scripts']) walk(path.join(dist, top));
+}
+
 function buildTypeScript() {
+  removeStaleBuildOutputs();
   const tsc = path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
   const result = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.json'], { cwd: ROOT, encoding: 'utf8' });
   if (result.status === 0) return;
