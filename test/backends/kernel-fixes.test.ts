@@ -114,6 +114,12 @@ const CASES: Record<string, KernelCase> = {
     wrt: [0, 1],
     wasmPath: 'composed',
   },
+  'relu6 below its cap, where it is relu (its gradient on wasm: relu6-gradient-composed.ts; the cap in native-gradients.test.ts)': {
+    kernels: ['KerasBridgeRelu6Grad'],
+    f: (x) => tf.relu6(x),
+    args: () => [values([3, 4, 5], 51)],
+    wrt: [0],
+  },
   'conv2d explicit padding wider than the kernel': {
     kernels: ['Conv2DBackpropFilter', 'Conv2DBackpropInput'],
     f: (x, w) => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 1, [[0, 0], [3, 1], [2, 2], [0, 0]]),

@@ -18,6 +18,7 @@ import { tensorflowFusedConv2D } from './tensorflow-fused.js';
 import { equalDepthwiseStrides } from './tensorflow-depthwise-strides.js';
 import { sharedIdentity } from './shared-identity.js';
 import { heapSlice } from './heap-slice.js';
+import { composedRelu6Grad } from './relu6-gradient-composed.js';
 
 /** A kernel keras-bridge installs on a backend, and why (docs/wasm-kernels.md). */
 export interface KernelFix {
@@ -64,6 +65,7 @@ export const KERNEL_FIXES: Readonly<Record<'cpu' | 'wasm' | 'tensorflow', readon
     { kernelName: 'AvgPool3DGrad', problem: 'wrong', compute: avgPool3DGrad },
     { kernelName: 'Identity', problem: 'slow', native: sharedIdentity },
     { kernelName: 'Slice', problem: 'slow', native: heapSlice },
+    { kernelName: 'KerasBridgeRelu6Grad', problem: 'missing', native: composedRelu6Grad },
   ],
   cpu: [
     { kernelName: 'AvgPoolGrad', problem: 'wrong', compute: avgPoolGrad },
