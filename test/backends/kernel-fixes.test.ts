@@ -21,8 +21,8 @@ interface KernelCase {
   args: () => tf.Tensor[];
   wrt: number[];
   /**
-   * On wasm, the kernels composed from wasm's own (conv-backprop-composed.ts): `composed` must not
-   * fall back to JavaScript, `fallback` must (a case the composition does not cover).
+   * On wasm, the kernels composed from wasm's own or written for its heap: `composed` must not fall
+   * back (to JavaScript, or to tfjs's kernel for a 'slow' fix), `fallback` must (a case not covered).
    */
   wasmPath?: 'composed' | 'fallback';
   /** Backends the op itself does not run on, with why. */
@@ -242,6 +242,27 @@ const CASES: Record<string, KernelCase> = {
     wrt: [0],
     wasmPath: 'composed',
   },
+  'sum over batch, rows and columns (a bias gradient), kept dims': {
+    kernels: ['Sum'],
+    f: (x) => tf.sum(x!, [0, 1, 2], true),
+    args: () => [values([2, 5, 6, 7], 41)],
+    wrt: [0],
+    wasmPath: 'composed',
+  },
+  'mean over rows and columns of each image (global average pooling), a size-1 axis among them': {
+    kernels: ['Mean'],
+    f: (x) => tf.mean(x!, [1, 2, 3]),
+    args: () => [values([3, 9, 1, 8, 5], 42)],
+    wrt: [0],
+    wasmPath: 'composed',
+  },
+  'sum over the innermost axis, and over axes split by a kept one (tfjs own kernel)': {
+    kernels: ['Sum'],
+    f: (x) => tf.concat([tf.reshape(tf.sum(x!, -1), [-1]), tf.sum(x!, [0, 2])]),
+    args: () => [values([4, 4, 4], 43)],
+    wrt: [0],
+    wasmPath: 'fallback',
+  },
   'maxPool3d same, all windows negative': {
     kernels: ['MaxPool3D', 'MaxPool3DGrad'],
     f: (x) => tf.maxPool3d(x as tf.Tensor5D, 2, 2, 'same'),
@@ -305,11 +326,14 @@ function runCaseAsIs(c: KernelCase): CaseResult {
     const cotangent = values(output.shape, 99);
     const loss = (...wrtArgs: tf.Tensor[]) => {
       const all = args.map((a, i) => (c.wrt.includes(i) ? wrtArgs[c.wrt.indexOf(i)]! : a));
-      return tf.sum(tf.mul(c.f(...all), cotangent));
+      // Reduced by a kernel the case does not test, so that the paths it checks are the case's own.
+      const weighted = c.f(...all);
+      if (c.kernels.includes('Sum')) return tf.reshape(tf.matMul(tf.reshape(weighted, [1, -1]), tf.reshape(cotangent, [-1, 1])), []);
+      return tf.sum(tf.mul(weighted, cotangent));
     };
     const gradients = tf.grads(loss)(c.wrt.map((i) => args[i]!));
-    const dot = (a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(a, b)).dataSync()[0]!;
-    const absDot = (a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.abs(tf.mul(a, b))).dataSync()[0]!;
+    const dot = (a: tf.Tensor, b: tf.Tensor) => hostDot(a, b, (v) => v);
+    const absDot = (a: tf.Tensor, b: tf.Tensor) => hostDot(a, b, Math.abs);
     const value = dot(output, cotangent);
     return {
       output: output.dataSync() as Float32Array,
@@ -317,6 +341,14 @@ function runCaseAsIs(c: KernelCase): CaseResult {
       euler: c.wrt.map((i, k) => ({ gap: value - dot(args[i]!, gradients[k]!), scale: absDot(args[i]!, gradients[k]!) })),
     };
   });
+}
+
+/** sum(map(a·b)) in float64 on the host. */
+function hostDot(a: tf.Tensor, b: tf.Tensor, map: (v: number) => number): number {
+  const [av, bv] = [a.dataSync() as Float32Array, b.dataSync() as Float32Array];
+  let total = 0;
+  for (let i = 0; i < av.length; i++) total += map(av[i]! * bv[i]!);
+  return total;
 }
 
 function maxAbsDifference(a: Float32Array, b: Float32Array): number {

@@ -89,7 +89,7 @@ export class KernelRunner {
  */
 export type ComposedCompute = (inputs: Record<string, tf.TensorInfo>, attrs: tf.NamedAttrMap, runner: KernelRunner) => tf.TensorInfo | undefined;
 
-/** How many times each composed kernel fell back, by kernel name (tests check which path a case took). */
+/** How many times each composed or native kernel fell back, by kernel name (tests check which path a case took). */
 export const composedFallbacks = new Map<string, number>();
 
 /** A kernel config that tries `composed` on the backend's own kernels, else `fallback`'s kernel function. */

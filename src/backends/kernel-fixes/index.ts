@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { avgPool3DGrad, avgPoolGrad } from './avg-pool-grad.js';
 import { batchMatMul } from './batch-mat-mul-composed.js';
 import { batchNormGradient, FUSED_BATCH_NORM_GRAD, tensorflowFusedBatchNormGrad } from './batch-norm-gradient.js';
-import { composedKernel, type ComposedCompute } from './composed-kernel.js';
+import { composedFallbacks, composedKernel, type ComposedCompute } from './composed-kernel.js';
 import { conv2DBackpropFilter, conv2DBackpropInput, depthwiseConv2dNativeBackpropFilter, depthwiseConv2dNativeBackpropInput } from './conv-backprop-composed.js';
 import { conv3dBackpropInputGradient } from './conv3d-backprop-input-gradient.js';
 import { cpuKernel } from './cpu-kernel.js';
@@ -19,6 +19,7 @@ import { equalDepthwiseStrides } from './tensorflow-depthwise-strides.js';
 import { sharedIdentity } from './shared-identity.js';
 import { heapSlice } from './heap-slice.js';
 import { composedRelu6Grad } from './relu6-gradient-composed.js';
+import { pooledMeanOverOuterAxes, pooledSum } from './pooled-reduction.js';
 
 /** A kernel keras-bridge installs on a backend, and why (docs/wasm-kernels.md). */
 export interface KernelFix {
@@ -55,6 +56,8 @@ export const KERNEL_FIXES: Readonly<Record<'cpu' | 'wasm' | 'tensorflow', readon
     { ...fromCpu('DepthwiseConv2dNativeBackpropInput', 'missing'), composed: depthwiseConv2dNativeBackpropInput },
     { kernelName: 'Conv2DBackpropInput', problem: 'slow', composed: conv2DBackpropInput },
     { kernelName: 'BatchMatMul', problem: 'slow', composed: batchMatMul },
+    { kernelName: 'Sum', problem: 'slow', composed: pooledSum },
+    { kernelName: 'Mean', problem: 'slow', composed: pooledMeanOverOuterAxes },
     fromCpu('UnsortedSegmentSum', 'missing'),
     fromCpu('Conv3DBackpropInputV2', 'wrong'),
     fromCpu('Conv3DBackpropFilterV2', 'wrong'),
@@ -149,9 +152,13 @@ function nativeKernel(kernelName: string, backendName: string, native: NonNullab
   return {
     kernelName,
     backendName,
+    // The fallback's own setup (tfjs-backend-wasm binds its C function there when the backend starts).
+    ...(fallback?.setupFunc ? { setupFunc: fallback.setupFunc } : {}),
+    ...(fallback?.disposeFunc ? { disposeFunc: fallback.disposeFunc } : {}),
     kernelFunc: (args) => {
       const result = native(args, fallback?.kernelFunc);
       if (result !== undefined) return result;
+      composedFallbacks.set(kernelName, (composedFallbacks.get(kernelName) ?? 0) + 1);
       if (!fallback) throw new Error(`${kernelName}: no ${backendName} kernel for inputs of dtype ${Object.values(args.inputs).map((t) => t?.dtype).join(', ')}`);
       return fallback.kernelFunc(args);
     },
