@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ComposedCompute, KernelRunner } from './composed-kernel.js';
+import { derivedTensor, derivedTensorIfRepeated } from './derived-tensors.js';
 
 type Conv2DInfo = tf.backend_util.Conv2DInfo;
 
@@ -133,7 +134,7 @@ export const depthwiseConv2dNativeBackpropInput: ComposedCompute = (inputs, attr
   if (info.dilationHeight !== 1 || info.dilationWidth !== 1) return undefined;
   const dyPadded = spreadAndPad(r, dy, inputShape, filter.shape, info);
   if (!dyPadded) return undefined;
-  const turned = turn(r, filter);
+  const turned = derivedTensor(r.backend, r.backendName, filter, `turned ${filter.shape}`, (d) => turn(d, filter));
   return r.run('DepthwiseConv2dNative', { x: dyPadded, filter: turned }, { strides: [1, 1], pad: 'valid', dataFormat: 'NHWC', dilations: [1, 1] });
 };
 
@@ -157,12 +158,20 @@ export const conv2DBackpropInput: ComposedCompute = (inputs, attrs, r) => {
   if (info.dilationHeight !== 1 || info.dilationWidth !== 1) return undefined;
   const [kh, kw, ci, co] = filter.shape as [number, number, number, number];
   const pixels = info.batchSize * info.outHeight * info.outWidth;
+  if (kh === 1 && kw === 1) return inputGradientByProducts(r, dy, filter, inputShape, info, kh, kw, ci, co);
+  const turnedName = `turned, channels swapped ${filter.shape}`;
+  const turnKernel = (d: KernelRunner) => d.transpose(turn(d, filter), [0, 1, 3, 2]);
   // col2im costs more per tap value than turning the kernel per weight (3x3x256x256 over 14x14
-  // pixels: 22 ms as products, 17 ms as a convolution; over 56x56x64 pixels 54 against 9 ms).
-  if ((kh === 1 && kw === 1) || co >= 2 * pixels) return inputGradientByProducts(r, dy, filter, inputShape, info, kh, kw, ci, co);
+  // pixels: 22 ms as products, 17 ms as a convolution; over 56x56x64 pixels 54 against 9 ms),
+  // except where dy is small against the kernel (3x3x512x512 over 7x7: 17 ms against 44 ms). A
+  // kernel turned before, or coming again (the same weights' next pass), is kept turned: 10 ms.
+  const turned =
+    co >= 2 * pixels
+      ? derivedTensorIfRepeated(r.backend, r.backendName, filter, turnedName, turnKernel)
+      : derivedTensor(r.backend, r.backendName, filter, turnedName, turnKernel);
+  if (!turned) return inputGradientByProducts(r, dy, filter, inputShape, info, kh, kw, ci, co);
   const dyPadded = spreadAndPad(r, dy, inputShape, filter.shape, info);
   if (!dyPadded) return undefined;
-  const turned = r.transpose(turn(r, filter), [0, 1, 3, 2]);
   return r.run('Conv2D', { x: dyPadded, filter: turned }, { strides: [1, 1], pad: 'valid', dataFormat: 'NHWC', dilations: [1, 1] });
 };
 
@@ -177,7 +186,7 @@ function inputGradientByProducts(r: KernelRunner, dy: tf.TensorInfo, filter: tf.
   const { top, left } = info.padInfo;
   const pixels = b * oh * ow;
   if (kh === 1 && kw === 1 && ci * co <= pixels * (co + ci)) {
-    const kernelT = r.transpose(r.reshape(filter, [ci, co]), [1, 0]);
+    const kernelT = derivedTensor(r.backend, r.backendName, filter, `transposed ${filter.shape}`, (d) => d.transpose(d.reshape(filter, [ci, co]), [1, 0]));
     const g = r.reshape(r.run('BatchMatMul', { a: r.reshape(dy, [1, pixels, co]), b: r.reshape(kernelT, [1, co, ci]) }, { transposeA: false, transposeB: false }), [b, oh, ow, ci]);
     return r.padOrCut(r.spread(g, sh, sw), [0, h - oh * sh], [0, w - ow * sw]);
   }
