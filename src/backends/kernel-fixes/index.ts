@@ -16,6 +16,7 @@ import { tensorflowClipByValue, tensorflowRelu6 } from './tensorflow-clip.js';
 import { tileGradient } from './tile-gradient.js';
 import { tensorflowFusedConv2D } from './tensorflow-fused.js';
 import { equalDepthwiseStrides } from './tensorflow-depthwise-strides.js';
+import { fourDimensionalBatchNorm } from './tensorflow-batch-norm-rank.js';
 import { sharedIdentity } from './shared-identity.js';
 import { heapSlice } from './heap-slice.js';
 import { composedRelu6Grad } from './relu6-gradient-composed.js';
@@ -81,6 +82,7 @@ export const KERNEL_FIXES: Readonly<Record<'cpu' | 'wasm' | 'tensorflow', readon
     { kernelName: 'Relu6', problem: 'slow', native: tensorflowRelu6 },
     { kernelName: 'FusedConv2D', problem: 'slow', native: tensorflowFusedConv2D },
     { kernelName: FUSED_BATCH_NORM_GRAD, problem: 'missing', native: tensorflowFusedBatchNormGrad },
+    { kernelName: 'FusedBatchNorm', problem: 'refuses', native: fourDimensionalBatchNorm },
     { kernelName: 'DepthwiseConv2dNative', problem: 'refuses', native: equalDepthwiseStrides },
     { kernelName: 'DepthwiseConv2dNativeBackpropInput', problem: 'refuses', native: equalDepthwiseStrides },
     { kernelName: 'DepthwiseConv2dNativeBackpropFilter', problem: 'refuses', native: equalDepthwiseStrides },
