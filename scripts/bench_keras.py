@@ -9,7 +9,7 @@ For each factory and batch size, on seeded random inputs:
   eager_forward      model(x, training=False) op by op
   eager_backward     the same gradient with a GradientTape, op by op
 Each is run once to warm up (tracing, allocation), then R times, fewer when R runs would take
-more than S seconds (but at least 3, or 1 when one run alone is over S/3). Prints one JSON
+more than S seconds as the first timed run says (but at least 3, or 1 when one run alone is over S/3). Prints one JSON
 object: {factory: {"parameters": n, "weight_bytes": n, "batches": {"1": {way: timing}}}}, where
 timing is {"median_ms", "p10_ms", "p90_ms", "runs"} or {"skipped": why}.
 """
@@ -26,13 +26,16 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 
 def timed(fn, repeats, budget_s):
+    fn()  # warm-up: tracing, compilation, allocation
+    # The first timed run says how many fit the budget: the warm-up's time is mostly compilation
+    # (seconds for jax.jit or tf.function on a large model) and would leave a single run.
     start = time.perf_counter()
-    fn()  # warm-up: tracing, allocation
+    fn()
     first = time.perf_counter() - start
     within_budget = max(3 if first <= budget_s / 3 else 1, int(budget_s / max(first, 1e-6)))
     runs = max(1, min(repeats, within_budget))
-    times = []
-    for _ in range(runs):
+    times = [first * 1000]
+    for _ in range(runs - 1):
         start = time.perf_counter()
         fn()
         times.append((time.perf_counter() - start) * 1000)

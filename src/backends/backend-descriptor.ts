@@ -22,6 +22,11 @@ export interface NodeBackendDescriptor extends BackendDescriptorBase {
   kind: 'node';
   /** Registers tfjsBackend with @tensorflow/tfjs (loading its package); idempotent; does not select it. */
   register(): Promise<void>;
+  /**
+   * Whether `npm run setup` leaves it out (it needs what the user installs: a package, a driver),
+   * so that its absence is reported and skipped, never a failure.
+   */
+  optional?: boolean;
 }
 
 /**

@@ -39,7 +39,13 @@ export async function probeBackend(name: string): Promise<BackendProbe> {
   const previous = activeBackendName();
   try {
     await useBackend(name as NodeBackendName);
-    tf.tidy(() => tf.matMul(tf.ones([2, 2]), tf.ones([2, 2])).dataSync());
+    // Read asynchronously: GPU backends in Node have no synchronous read (webgpu's needs OffscreenCanvas).
+    const product = tf.tidy(() => tf.matMul(tf.ones([2, 2]), tf.ones([2, 2])));
+    try {
+      await product.data();
+    } finally {
+      product.dispose();
+    }
     return { name, available: true };
   } catch (error) {
     return { name, available: false, reason: error instanceof BackendUnavailableError ? error.reason : describe(error) };

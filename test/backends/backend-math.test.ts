@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
-import { activeBackendName, NODE_BACKENDS, probeBackend, readNativeBuildStatus, useBackend, type NodeBackendName as BackendName } from '../../src/backends/index.js';
+import { activeBackendName, NODE_BACKENDS, nodeBackend, probeBackend, readNativeBuildStatus, useBackend, type NodeBackendName as BackendName } from '../../src/backends/index.js';
 
 const TOLERANCE = 1e-5;
 const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -22,17 +22,28 @@ function pseudoRandom(count: number, seed: number): Float32Array {
 const X = pseudoRandom(16 * 24, 1);
 const W = pseudoRandom(24 * 8, 2);
 
-function matMulResult(): Float32Array {
-  return tf.tidy(() => tf.matMul(tf.tensor2d(X, [16, 24]), tf.tensor2d(W, [24, 8])).dataSync() as Float32Array);
+// Read asynchronously: webgpu in Node has no synchronous read.
+async function read(tensor: tf.Tensor): Promise<Float32Array> {
+  try {
+    return (await tensor.data()) as Float32Array;
+  } finally {
+    tensor.dispose();
+  }
+}
+
+function matMulResult(): Promise<Float32Array> {
+  return read(tf.tidy(() => tf.matMul(tf.tensor2d(X, [16, 24]), tf.tensor2d(W, [24, 8]))));
 }
 
 /** d/dx of sum(tanh(x·W)): a matMul and an elementwise op on both the forward and backward pass. */
-function gradientResult(): Float32Array {
-  return tf.tidy(() => {
-    const w = tf.tensor2d(W, [24, 8]);
-    const slope = tf.grad((x: tf.Tensor) => tf.tanh(tf.matMul(x as tf.Tensor2D, w)).sum());
-    return slope(tf.tensor2d(X, [16, 24])).dataSync() as Float32Array;
-  });
+function gradientResult(): Promise<Float32Array> {
+  return read(
+    tf.tidy(() => {
+      const w = tf.tensor2d(W, [24, 8]);
+      const slope = tf.grad((x: tf.Tensor) => tf.tanh(tf.matMul(x as tf.Tensor2D, w)).sum());
+      return slope(tf.tensor2d(X, [16, 24]));
+    }),
+  );
 }
 
 function assertClose(actual: Float32Array, expected: Float32Array, what: string): void {
@@ -46,8 +57,12 @@ function assertClose(actual: Float32Array, expected: Float32Array, what: string)
   assert.ok(worst <= TOLERANCE, `${what}: greatest absolute difference ${worst} at index ${worstIndex} (up to ${TOLERANCE} allowed)`);
 }
 
-/** Skips the native backend only where its build is known to have failed (or was switched off). */
+/**
+ * Skips an optional backend (one setup does not install) when it is unavailable, and the native
+ * backend only where its build is known to have failed (or was switched off).
+ */
 function skipReasonFor(backend: BackendName, reason: string | undefined): string | undefined {
+  if (nodeBackend(backend)?.optional) return `optional, unavailable here: ${reason}`;
   if (backend !== 'tensorflow') return undefined;
   if (process.env.KERAS_BRIDGE_SKIP_NATIVE === '1') return 'KERAS_BRIDGE_SKIP_NATIVE=1';
   const status = readNativeBuildStatus();
@@ -62,8 +77,8 @@ describe('backends compute what cpu computes', function () {
   before(async function () {
     previous = activeBackendName();
     await useBackend('cpu');
-    expectedMatMul = matMulResult();
-    expectedGradient = gradientResult();
+    expectedMatMul = await matMulResult();
+    expectedGradient = await gradientResult();
   });
 
   after(async function () {
@@ -95,19 +110,19 @@ describe('backends compute what cpu computes', function () {
           import * as tf from '@tensorflow/tfjs';
           const { useBackend } = await import(${JSON.stringify(BACKENDS_INDEX)});
           await useBackend('${backend}');
-          console.log(tf.getBackend() + ' ' + tf.matMul(tf.ones([2, 2]), tf.ones([2, 2])).dataSync().join(','));
+          console.log(tf.getBackend() + ' ' + (await tf.matMul(tf.ones([2, 2]), tf.ones([2, 2])).data()).join(','));
         `;
         const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: REPO_ROOT, encoding: 'utf8' });
         assert.equal(child.status, 0, child.stderr);
         assert.equal(child.stdout.trim().split('\n').at(-1), `${backend} 2,2,2,2`);
       });
 
-      it('computes a 16x24 by 24x8 matMul within 1e-5 of cpu', function () {
-        assertClose(matMulResult(), expectedMatMul, `${backend} matMul`);
+      it('computes a 16x24 by 24x8 matMul within 1e-5 of cpu', async function () {
+        assertClose(await matMulResult(), expectedMatMul, `${backend} matMul`);
       });
 
-      it('computes the gradient of sum(tanh(x·W)) within 1e-5 of cpu', function () {
-        assertClose(gradientResult(), expectedGradient, `${backend} gradient`);
+      it('computes the gradient of sum(tanh(x·W)) within 1e-5 of cpu', async function () {
+        assertClose(await gradientResult(), expectedGradient, `${backend} gradient`);
       });
     });
   }

@@ -10,13 +10,13 @@ const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const BACKENDS_INDEX = fileURLToPath(new URL('../../src/backends/index.js', import.meta.url));
 
 describe('backend registry (src/backends/descriptors: one file per backend)', function () {
-  it('registers the seven earlier backends in their order, and chromium-webgpu last', function () {
+  it('registers the eight earlier backends in their order, and webgpu (Node, Dawn) last', function () {
     assert.deepEqual(
       registeredBackends().map((d) => d.name),
-      ['cpu', 'wasm', 'tensorflow', 'chromium-cpu', 'chromium-wasm', 'chromium-webgl', 'chromium-webgl-f16', 'chromium-webgpu'],
+      ['cpu', 'wasm', 'tensorflow', 'chromium-cpu', 'chromium-wasm', 'chromium-webgl', 'chromium-webgl-f16', 'chromium-webgpu', 'webgpu'],
     );
     assert.deepEqual([...KNOWN_BACKENDS], registeredBackends().map((d) => d.name));
-    assert.deepEqual([...NODE_BACKENDS], ['cpu', 'wasm', 'tensorflow']);
+    assert.deepEqual([...NODE_BACKENDS], ['cpu', 'wasm', 'tensorflow', 'webgpu']);
     assert.deepEqual([...BROWSER_BACKENDS], ['chromium-cpu', 'chromium-wasm', 'chromium-webgl', 'chromium-webgl-f16', 'chromium-webgpu']);
   });
 
@@ -60,7 +60,7 @@ describe('backend registry (src/backends/descriptors: one file per backend)', fu
   it("BackendUnavailableError ends with the backend's install hint, or lists the backends for an unknown name", function () {
     assert.match(new BackendUnavailableError('chromium-webgpu', 'x').message, /WebGPU needs a Chromium with WebGPU/);
     assert.match(new BackendUnavailableError('wasm', 'x').message, /npm run setup/);
-    assert.match(new BackendUnavailableError('nope', 'x').message, /Choose one of cpu, wasm, tensorflow, .*chromium-webgpu\./);
+    assert.match(new BackendUnavailableError('nope', 'x').message, /Choose one of cpu, wasm, tensorflow, .*chromium-webgpu, webgpu\./);
   });
 
   it('refuses a second descriptor with a registered name', function () {

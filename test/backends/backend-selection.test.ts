@@ -20,7 +20,7 @@ describe('backend selection', function () {
   });
 
   it('knows cpu, wasm and tensorflow in Node, and cpu, wasm, webgl and webgpu in Chromium', function () {
-    assert.deepEqual([...KNOWN_BACKENDS], ['cpu', 'wasm', 'tensorflow', 'chromium-cpu', 'chromium-wasm', 'chromium-webgl', 'chromium-webgl-f16', 'chromium-webgpu']);
+    assert.deepEqual([...KNOWN_BACKENDS], ['cpu', 'wasm', 'tensorflow', 'chromium-cpu', 'chromium-wasm', 'chromium-webgl', 'chromium-webgl-f16', 'chromium-webgpu', 'webgpu']);
     assert.ok(isBackendName('wasm'));
     assert.ok(isBackendName('chromium-webgl'));
     assert.ok(!isBackendName('webgl'));

@@ -8,3 +8,4 @@ export { chromiumWasmBackend } from './chromium-wasm.js';
 export { chromiumWebglBackend } from './chromium-webgl.js';
 export { chromiumWebglF16Backend } from './chromium-webgl-f16.js';
 export { chromiumWebgpuBackend } from './chromium-webgpu.js';
+export { webgpuBackend } from './webgpu.js';
