@@ -12,12 +12,12 @@ import { convertBundle } from '../convert/convert-bundle.js';
 import { toModelArtifacts, type ConvertedModel } from '../convert/convert-model.js';
 import { loadBundle, type Bundle } from '../keras/bundle.js';
 import { caseLabel, goldenCase, goldenCaseCount, manifestForCase } from '../keras/golden-cases.js';
-import { InputError } from '../errors.js';
+import { BackendError, InputError, KerasBridgeError } from '../errors.js';
 import { CONVERSION_REPORT_JSON, MODEL_JSON, modelDirectory, writeModelDirectory } from '../tfjs-io/model-directory.js';
 import type { InferenceRewrite } from '../convert/inference-rewrites/fold-batch-norm.js';
 import { inferenceRewritesIn } from '../convert/inference-rewrites/rewrites-metadata.js';
 import { rewrittenBundleView } from './rewritten-bundle.js';
-import { compareBackend } from './compare-backend.js';
+import { backendThatCouldNotRun, compareBackend } from './compare-backend.js';
 import { evaluateBundle, type BundleEvaluation } from './evaluate-bundle.js';
 import { layerInputs } from './layer-inputs.js';
 import { worstOutcome, type BackendParity, type ModelParity } from './parity-result.js';
@@ -106,12 +106,20 @@ async function checkCase(
     options.onBackend?.(model, backend);
     const started = performance.now();
     let evaluation: BundleEvaluation;
-    if (isBrowserBackend(backend)) {
-      // The page loads model.json over HTTP, so an in-memory conversion is written out once.
-      written.dir ??= modelDir ?? (await writeTemporaryModel(converted!, written));
-      evaluation = await options.browser!.evaluate(bundle.dir, written.dir, backend, caseIndex);
-    } else {
-      evaluation = await evaluateInNode(bundle, backend, modelDir, converted);
+    try {
+      if (isBrowserBackend(backend)) {
+        // The page loads model.json over HTTP, so an in-memory conversion is written out once.
+        written.dir ??= modelDir ?? (await writeTemporaryModel(converted!, written));
+        evaluation = await options.browser!.evaluate(bundle.dir, written.dir, backend, caseIndex);
+      } else {
+        evaluation = await evaluateInNode(bundle, backend, modelDir, converted);
+      }
+    } catch (error) {
+      // What is wrong with the bundle or the model is wrong everywhere: the run stops and says so.
+      // What one backend throws (a kernel refusing this input) is that backend's result.
+      if (error instanceof KerasBridgeError && !(error instanceof BackendError)) throw error;
+      backends.push(backendThatCouldNotRun(backend, describeRunError(error), (performance.now() - started) / 1000));
+      continue;
     }
     backends.push(compareBackend({ bundle: compared, backend, policy, layerOrder, inputsOf }, evaluation, (performance.now() - started) / 1000));
   }
@@ -180,4 +188,10 @@ async function evaluateInNode(bundle: Bundle, backend: NodeBackendName, modelDir
   // A converted directory carries the classes generated from Python source (route 1) next to model.json.
   if (modelDir && existsSync(path.join(modelDir, TRANSLATED_MODULE))) await loadCustomLayerModules([path.join(modelDir, TRANSLATED_MODULE)]);
   return evaluateBundle(() => tf.loadLayersModel(modelDir ? modelDirectory(modelDir) : tf.io.fromMemory(toModelArtifacts(converted!))), bundle);
+}
+
+/** The error's class and message, one line (a kernel's message can span several). */
+function describeRunError(error: unknown): string {
+  const text = error instanceof Error ? `${error.name === 'Error' ? '' : `${error.name}: `}${error.message}` : String(error);
+  return text.replace(/\s*\n\s*/g, ' ').slice(0, 2000);
 }

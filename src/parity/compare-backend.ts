@@ -4,6 +4,21 @@ import { NO_ISOLATED_GRADIENTS, NO_ISOLATED_OUTPUTS } from './modes/isolated-sec
 import type { BackendParity } from './parity-result.js';
 import { backendVerdict } from './parity-verdict.js';
 
+/** A backend that could not run the model: nothing compared, the error kept, the outcome 'fail'. */
+export function backendThatCouldNotRun(backend: string, error: string, seconds: number): BackendParity {
+  return {
+    backend,
+    outcome: 'fail',
+    runError: error,
+    gradientsNotCompared: null,
+    firstDivergingLayer: null,
+    firstDivergingLayerBackward: null,
+    isolated: { ...NO_ISOLATED_OUTPUTS, gradients: NO_ISOLATED_GRADIENTS },
+    seconds,
+    tensors: [],
+  };
+}
+
 /** One backend's parity: each registered mode compares its evaluation with the goldens, then the one verdict rule decides. */
 export function compareBackend(context: ModeComparisonContext, evaluation: BundleEvaluation, seconds: number): BackendParity {
   const draft: BackendSectionsDraft = {};

@@ -46,8 +46,14 @@ export function worstOutcome(outcomes: readonly ParityOutcome[]): ParityOutcome 
 
 export interface BackendParity {
   backend: string;
-  /** backendVerdict's: 'pass' never while a gradient could not be compared. */
+  /** backendVerdict's: 'pass' never while a gradient could not be compared; 'fail' when it could not run. */
   outcome: ParityOutcome;
+  /**
+   * Why the backend could not run the model to the end: the error it threw (a kernel that throws on
+   * this input, a page that crashed). Nothing is compared then, and the outcome is 'fail'; the run
+   * goes on with the other backends and bundles. Absent when it ran.
+   */
+  runError?: string;
   /**
    * Why the end-to-end gradients (inputs, weights, layer outputs) were not compared: tfjs cannot
    * differentiate an operation a layer runs, named with the layer; else null. Outputs and layer

@@ -26,11 +26,14 @@ export function notComparedOn(b: VerdictInput): NotCompared[] {
   return parityModes().flatMap((mode) => mode.notCompared(b));
 }
 
-/** fail when a counted tensor is out of tolerance, else incomplete when something incomplete was not compared, else pass. */
+/**
+ * fail when the backend could not run the model or a counted tensor is out of tolerance, else
+ * incomplete when something incomplete was not compared, else pass.
+ */
 export function backendVerdict(b: VerdictInput): BackendVerdict {
   const compared = comparedTensors(b);
   const failures = compared.filter((c) => c.counted && !c.tensor.comparison.passed);
   const notCompared = notComparedOn(b);
-  const outcome: ParityOutcome = failures.length > 0 ? 'fail' : notCompared.some((n) => n.incomplete) ? 'incomplete' : 'pass';
+  const outcome: ParityOutcome = b.runError !== undefined || failures.length > 0 ? 'fail' : notCompared.some((n) => n.incomplete) ? 'incomplete' : 'pass';
   return { outcome, compared, failures, notCompared };
 }

@@ -116,6 +116,7 @@ const modeSection = z.object({ tensors: z.array(tensorParity), notCompared: z.st
 const backendParity = z.object({
   backend: z.string(),
   outcome,
+  runError: z.string().optional(),
   gradientsNotCompared: z.string().nullable(),
   firstDivergingLayer: z.string().nullable(),
   firstDivergingLayerBackward: z.string().nullable(),

@@ -5,7 +5,7 @@ import { backendVerdict } from '../parity/parity-verdict.js';
 import { divergenceLines } from './divergence-lines.js';
 import { describeFailure } from './failure-line.js';
 import { formatError } from './format-number.js';
-import { modeLines } from './parity-table.js';
+import { modeLines, runErrorLine } from './parity-table.js';
 
 function escapeHtml(text: string): string {
   return text.replace(/[<>&"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;' })[c]!);
@@ -136,6 +136,10 @@ function histogram(backend: BackendParity): string {
 }
 
 function backendSection(model: ModelParity, backend: BackendParity, layerOrder: string[]): string {
+  if (backend.runError !== undefined) {
+    return `<section class="backend"><h3>${escapeHtml(backend.backend)}: <span class="fail">FAIL: could not run</span> <small>${backend.seconds.toFixed(2)} s</small></h3>
+<pre class="failures">${escapeHtml(runErrorLine(model.model, backend))}</pre></section>`;
+  }
   const failed = backendVerdict(backend).failures;
   const status = outcomeBadge(backend.outcome, `FAIL: ${failed.length} tensors out of tolerance`);
   const failures = failed.length === 0 ? '' : `<pre class="failures">${escapeHtml(failed.map((f) => describeFailure(model.model, backend.backend, f)).join('\n'))}</pre>`;

@@ -3,6 +3,7 @@ import type { BackendParity, ParityRun } from '../parity/parity-result.js';
 import { backendVerdict, type BackendVerdict } from '../parity/parity-verdict.js';
 import { divergenceLines } from './divergence-lines.js';
 import { describeFailure } from './failure-line.js';
+import { runErrorLine } from './parity-table.js';
 
 /**
  * The test cases of one backend: every registered mode's report groups, forward before backward
@@ -30,6 +31,15 @@ export function formatJUnit(run: ParityRun): string {
     let failures = 0;
     let skipped = run.unavailableBackends.length;
     for (const backend of model.backends) {
+      if (backend.runError !== undefined) {
+        failures++;
+        cases.push(
+          `    <testcase classname="${escapeXml(model.model)}" name="${escapeXml(`${backend.backend} › runs the model`)}" time="${backend.seconds.toFixed(3)}">\n` +
+            `      <failure message="${escapeXml('could not run; nothing compared')}">${escapeXml(runErrorLine(model.model, backend))}</failure>\n` +
+            `    </testcase>`,
+        );
+        continue;
+      }
       const verdict = backendVerdict(backend);
       const failing = new Map(verdict.failures.map((f) => [f.tensor, f]));
       const groups = caseGroups(backend, verdict);

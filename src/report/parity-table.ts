@@ -70,8 +70,11 @@ function summaryLine(run: ParityRun, failed: number, total: number, paint: (text
       return paint(`parity: ${total} tensors compared, all pass`, 32);
     case 'incomplete':
       return paint(`parity INCOMPLETE: ${total} tensors compared, all pass, but gradients were NOT compared on ${gradientsNotComparedOn(run).join(', ')} (see above)`, 33);
-    case 'fail':
-      return paint(`parity: ${failed} of ${total} tensors FAIL`, 31);
+    case 'fail': {
+      const notRun = run.models.reduce((n, m) => n + m.backends.filter((b) => b.runError !== undefined).length, 0);
+      const couldNotRun = notRun > 0 ? `; ${notRun} model × backend run${notRun === 1 ? '' : 's'} could not finish (see above)` : '';
+      return paint(`parity: ${failed} of ${total} tensors FAIL${couldNotRun}`, 31);
+    }
   }
 }
 
@@ -115,5 +118,11 @@ export function referenceFootnotes(tensors: TensorParity[]): string[] {
 
 /** Each registered mode's summary lines for one model on one backend (layer alone, training, after training, ...). */
 export function modeLines(model: string, b: BackendParity, paint: (text: string, code: number) => string): string[] {
+  if (b.runError !== undefined) return [paint(runErrorLine(model, b), 31)];
   return parityModes().flatMap((mode) => mode.summaryLines(model, b, paint));
+}
+
+/** "MODEL on BACKEND: could not run: ERROR; nothing compared". */
+export function runErrorLine(model: string, b: BackendParity): string {
+  return `${model} on ${b.backend}: could not run: ${printable(b.runError ?? '', 2000)}; nothing compared`;
 }

@@ -7,6 +7,7 @@ import type { Tolerance } from '../parity/tolerance.js';
 import { TolerancePolicy } from '../parity/tolerance-policy.js';
 import { divergenceLines } from '../report/divergence-lines.js';
 import { describeFailure } from '../report/failure-line.js';
+import { runErrorLine } from '../report/parity-table.js';
 
 export interface ExpectParityOptions {
   /** Default: ['cpu']. */
@@ -71,11 +72,17 @@ function assertCase(result: ModelParity, options: ExpectParityOptions): void {
   // Every failure in every mode (end to end, each layer alone forward and backward, training, after training), as the CLI lists them.
   const lines = [
     ...result.conversionWarnings.map((w) => `${result.model}: conversion warning: ${w}`),
-    ...verdicts.flatMap(({ b, verdict }) => [...divergenceLines(result.model, b), ...verdict.failures.map((f) => describeFailure(result.model, b.backend, f))]),
+    ...verdicts.flatMap(({ b, verdict }) => [
+      ...(b.runError !== undefined ? [runErrorLine(result.model, b)] : []),
+      ...divergenceLines(result.model, b),
+      ...verdict.failures.map((f) => describeFailure(result.model, b.backend, f)),
+    ]),
   ];
   const failed = verdicts.reduce((n, { verdict }) => n + verdict.failures.length, 0);
+  const notRun = result.backends.filter((b) => b.runError !== undefined).map((b) => b.backend);
+  const couldNotRun = notRun.length > 0 ? ` (${notRun.join(', ')} could not run it)` : '';
   throw new AssertionError({
-    message: `keras-bridge parity: ${failed} tensors of ${result.model} out of tolerance\n${lines.join('\n')}`,
+    message: `keras-bridge parity: ${failed} tensors of ${result.model} out of tolerance${couldNotRun}\n${lines.join('\n')}`,
     actual: failed,
     expected: 0,
     operator: 'expectParity',

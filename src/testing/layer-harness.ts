@@ -386,6 +386,10 @@ async function parityProblems(bundleDir: string, layerName: string | null, backe
   const problems: string[] = [];
   for (const result of await checkBundleParityCases(bundleDir, { backends, ...routes })) {
     for (const b of result.backends) {
+      if (b.runError !== undefined) {
+        problems.push(`${result.model} ${b.backend}: could not run: ${b.runError}`);
+        continue;
+      }
       const verdict = backendVerdict(b);
       problems.push(...verdict.failures.map((f) => `${result.model} ${b.backend} ${f.mode} ${f.tensor.label}: max abs error ${f.tensor.comparison.maxAbsError}`));
       const ofLayer = (c: (typeof verdict.compared)[number]) => (layerName === null ? c.tensor.kind === 'output' : c.tensor.layer === layerName);

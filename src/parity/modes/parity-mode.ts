@@ -51,7 +51,7 @@ export interface ModeComparisonContext {
 }
 
 /** The parts of a backend's results the verdict and the reports read (a backend's parity before its outcome exists). */
-export type BackendSections = Pick<BackendParity, 'tensors' | 'isolated' | 'training' | 'afterTraining' | 'gradientsNotCompared' | 'firstDivergingLayer' | 'firstDivergingLayerBackward' | 'modes'>;
+export type BackendSections = Pick<BackendParity, 'tensors' | 'isolated' | 'training' | 'afterTraining' | 'gradientsNotCompared' | 'firstDivergingLayer' | 'firstDivergingLayerBackward' | 'modes' | 'runError'>;
 
 /** A backend's sections while the modes fill them in, in registration order. */
 export type BackendSectionsDraft = Partial<BackendSections>;
