@@ -19,7 +19,8 @@ export const chromiumWebgpuBackend = registerBackendDescriptor({
   ],
   // WebGPU is behind --enable-unsafe-webgpu on Linux; without a GPU, SwiftShader's Vulkan is its adapter.
   chromiumArgs: ['--enable-unsafe-webgpu', '--enable-features=Vulkan', '--use-vulkan=swiftshader', '--use-webgpu-adapter=swiftshader'],
-  kernelFixes: null,
+  // Its shaders that are wrong above rank 4, as one rank-3 call per axis (kernel-fixes/rank-reduced.ts).
+  kernelFixes: 'webgpu',
   // Float32, but its worst passing tensor on the layer zoo needed atol 4.0e-6 at rtol 1e-4 (a 7x7
   // depthwise kernel's gradient; cpu needs 6.2e-7 there): 5x headroom (docs/tolerances.md). Its
   // kernel bugs are off by 0.06 to 22 and still fail.

@@ -7,7 +7,8 @@ export const webgpuBackend = registerBackendDescriptor({
   tfjsBackend: 'webgpu',
   register: async () => (await import('../webgpu-dawn.js')).registerDawnWebgpu(),
   optional: true,
-  kernelFixes: null,
+  // Its shaders that are wrong above rank 4, as one rank-3 call per axis (kernel-fixes/rank-reduced.ts).
+  kernelFixes: 'webgpu',
   // The same shaders as chromium-webgpu, so the same floor (docs/tolerances.md).
   toleranceFloor: { atol: 2e-5, rtol: 1e-4 },
   installHint:

@@ -17,6 +17,7 @@ import { tileGradient } from './tile-gradient.js';
 import { tensorflowFusedConv2D } from './tensorflow-fused.js';
 import { equalDepthwiseStrides } from './tensorflow-depthwise-strides.js';
 import { fourDimensionalBatchNorm } from './tensorflow-batch-norm-rank.js';
+import { padAxisByAxis, reverseAxisByAxis } from './rank-reduced.js';
 import { sharedIdentity } from './shared-identity.js';
 import { heapSlice } from './heap-slice.js';
 import { composedRelu6Grad } from './relu6-gradient-composed.js';
@@ -50,7 +51,13 @@ const fromCpu = (kernelName: string, problem: KernelFix['problem']): KernelFix =
  * The native tensorflow backend has every kernel; it gets TensorFlow's single ops where tfjs-node
  * composes several (the activations' gradients, NATIVE_GRADIENTS).
  */
-export const KERNEL_FIXES: Readonly<Record<'cpu' | 'wasm' | 'tensorflow', readonly KernelFix[]>> = {
+export const KERNEL_FIXES: Readonly<Record<'cpu' | 'wasm' | 'tensorflow' | 'webgpu', readonly KernelFix[]>> = {
+  // tfjs-backend-webgpu's shaders that are wrong above rank 4 (docs/tolerances.md, "WebGPU kernel
+  // bugs"): no host kernels here, since WebGPU tensors cannot be read synchronously in a kernel.
+  webgpu: [
+    { kernelName: 'PadV2', problem: 'wrong', native: padAxisByAxis },
+    { kernelName: 'Reverse', problem: 'wrong', native: reverseAxisByAxis },
+  ],
   wasm: [
     { ...fromCpu('Conv2DBackpropFilter', 'missing'), composed: conv2DBackpropFilter },
     { ...fromCpu('DepthwiseConv2dNativeBackpropFilter', 'missing'), composed: depthwiseConv2dNativeBackpropFilter },
@@ -134,7 +141,9 @@ export function registerKernelFixes(backend: string, fixSet: KernelFixSet | null
     const current = tf.getKernel(fix.kernelName, backend);
     if (current && (current.kernelFunc === installed.get(key) || fix.problem === 'missing')) continue;
     // What covers the cases `composed` does not: tfjs's own kernel where it is only slow, else ours on the host.
-    const fallback = fix.problem === 'slow' || fix.problem === 'refuses' ? current : fix.compute ? hostKernel(fix.kernelName, backend, fix.compute) : undefined;
+    // A 'wrong' kernel mended natively alone (no host kernel) is right in the cases `native` leaves to it.
+    const keepsCurrent = fix.problem === 'slow' || fix.problem === 'refuses' || (fix.problem === 'wrong' && fix.native !== undefined && !fix.compute);
+    const fallback = keepsCurrent ? current : fix.compute ? hostKernel(fix.kernelName, backend, fix.compute) : undefined;
     if (!fallback && !(fix.native && fix.problem === 'missing')) continue; // a kernel this tfjs does not have: nothing to speed up or mend
     if (current) tf.unregisterKernel(fix.kernelName, backend);
     const config = fix.native

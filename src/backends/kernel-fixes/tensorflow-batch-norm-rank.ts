@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { asTensor } from './rank-reduced.js';
 
 type KernelArgs = Parameters<tf.KernelFunc>[0];
 
@@ -13,13 +14,13 @@ type KernelArgs = Parameters<tf.KernelFunc>[0];
  */
 export function fourDimensionalBatchNorm(args: KernelArgs, original: tf.KernelFunc | undefined): tf.TensorInfo | tf.TensorInfo[] | undefined {
   if (!original) return undefined;
-  const x = args.inputs['x'] as tf.Tensor;
-  const mean = args.inputs['mean'] as tf.Tensor;
+  const { x: input, mean } = args.inputs;
   // tfjs-node broadcasts statistics of a higher rank itself, at any rank of x.
-  if (x.shape.length <= 4 || mean.shape.length > 1) return undefined;
-  const channels = x.shape[x.shape.length - 1]!;
+  if (input!.shape.length <= 4 || mean!.shape.length > 1) return undefined;
+  const channels = input!.shape[input!.shape.length - 1]!;
   return tf.tidy(() => {
-    const normalized = original({ ...args, inputs: { ...args.inputs, x: tf.reshape(x, [-1, 1, 1, channels]) } }) as tf.Tensor;
+    const x = asTensor(input!);
+    const normalized = asTensor(original({ ...args, inputs: { ...args.inputs, x: tf.reshape(x, [-1, 1, 1, channels]) } }) as tf.TensorInfo);
     return tf.reshape(normalized, x.shape);
   });
 }
