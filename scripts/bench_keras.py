@@ -108,17 +108,21 @@ def bench(factory, batch_sizes, repeats, budget_s):
     return result
 
 
-def main():
+def main(bench_one=bench, budget=60.0, add_arguments=lambda parser: None):
+    """The command line: --path, --batch-sizes, --repeats, --budget and the factories (and what
+    add_arguments adds, passed to bench_one by name); prints one JSON object."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--path", action="append", default=[])
     parser.add_argument("--batch-sizes", default="1,32")
     parser.add_argument("--repeats", type=int, default=20)
-    parser.add_argument("--budget", type=float, default=60.0)
+    parser.add_argument("--budget", type=float, default=budget)
+    add_arguments(parser)
     parser.add_argument("factories", nargs="+")
-    args = parser.parse_args()
-    sys.path[:0] = args.path
-    batch_sizes = [int(b) for b in args.batch_sizes.split(",")]
-    print(json.dumps({f: bench(f, batch_sizes, args.repeats, args.budget) for f in args.factories}))
+    args = vars(parser.parse_args())
+    sys.path[:0] = args.pop("path")
+    batch_sizes = [int(b) for b in args.pop("batch_sizes").split(",")]
+    factories, repeats, budget_s = args.pop("factories"), args.pop("repeats"), args.pop("budget")
+    print(json.dumps({f: bench_one(f, batch_sizes, repeats, budget_s, **args) for f in factories}))
 
 
 if __name__ == "__main__":

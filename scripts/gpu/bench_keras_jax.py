@@ -8,15 +8,13 @@ Times what scripts/bench_keras.py's function_forward and function_backward time 
 gradients of sum(model(x)) w.r.t. every trainable weight, each result copied to the host), as
 jax.jit over Keras's stateless_call. Prints one JSON object like bench_keras.py's.
 """
-import argparse
 import importlib
-import json
 import os
 import sys
 
 os.environ.setdefault("KERAS_BACKEND", "jax")
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
-from bench_keras import timed  # noqa: E402
+from bench_keras import main, timed  # noqa: E402
 
 
 def bench(factory, batch_sizes, repeats, budget_s, precision):
@@ -60,19 +58,5 @@ def bench(factory, batch_sizes, repeats, budget_s, precision):
     return result
 
 
-def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--path", action="append", default=[])
-    parser.add_argument("--batch-sizes", default="1,32")
-    parser.add_argument("--repeats", type=int, default=20)
-    parser.add_argument("--budget", type=float, default=30.0)
-    parser.add_argument("--precision", default=None, choices=["default", "high", "highest"])
-    parser.add_argument("factories", nargs="+")
-    args = parser.parse_args()
-    sys.path[:0] = args.path
-    batch_sizes = [int(b) for b in args.batch_sizes.split(",")]
-    print(json.dumps({f: bench(f, batch_sizes, args.repeats, args.budget, args.precision) for f in args.factories}))
-
-
 if __name__ == "__main__":
-    main()
+    main(bench, budget=30.0, add_arguments=lambda parser: parser.add_argument("--precision", default=None, choices=["default", "high", "highest"]))
