@@ -18,6 +18,7 @@ import { tensorflowFusedConv2D } from './tensorflow-fused.js';
 import { equalDepthwiseStrides } from './tensorflow-depthwise-strides.js';
 import { fourDimensionalBatchNorm } from './tensorflow-batch-norm-rank.js';
 import { padAxisByAxis, reverseAxisByAxis } from './rank-reduced.js';
+import { sameDtypeCast, sameShapeReshape } from './tensorflow-no-op.js';
 import { sharedIdentity } from './shared-identity.js';
 import { heapSlice } from './heap-slice.js';
 import { composedRelu6Grad } from './relu6-gradient-composed.js';
@@ -89,6 +90,8 @@ export const KERNEL_FIXES: Readonly<Record<'cpu' | 'wasm' | 'tensorflow' | 'webg
     { kernelName: 'Relu6', problem: 'slow', native: tensorflowRelu6 },
     { kernelName: 'FusedConv2D', problem: 'slow', native: tensorflowFusedConv2D },
     { kernelName: FUSED_BATCH_NORM_GRAD, problem: 'missing', native: tensorflowFusedBatchNormGrad },
+    { kernelName: 'Reshape', problem: 'slow', native: sameShapeReshape },
+    { kernelName: 'Cast', problem: 'slow', native: sameDtypeCast },
     { kernelName: 'FusedBatchNorm', problem: 'refuses', native: fourDimensionalBatchNorm },
     { kernelName: 'DepthwiseConv2dNative', problem: 'refuses', native: equalDepthwiseStrides },
     { kernelName: 'DepthwiseConv2dNativeBackpropInput', problem: 'refuses', native: equalDepthwiseStrides },
