@@ -101,4 +101,23 @@ describe('wasm: kernels turned once per weights, freed with them (src/backends/k
     assert.equal(derivedTensorCount(backend), before);
     dy.dispose();
   });
+
+  it('a weight transposed for dy·Wᵀ (a Dense layer\'s input gradient): kept from its second use, equal to cpu, freed with it', async function () {
+    const backend = tf.backend();
+    const dy = values([2, 40], 10);
+    const weights = values([24, 40], 11);
+    const expected = await onCpu(() => tf.matMul(dy, weights, false, true));
+    const before = derivedTensorCount(backend);
+    const counts: number[] = [];
+    for (let pass = 0; pass < 3; pass++) {
+      const dx = tf.matMul(dy, weights, false, true);
+      assert.ok(maxAbsDifference(dx.dataSync() as Float32Array, expected) <= 1e-5, `pass ${pass}`);
+      dx.dispose();
+      counts.push(derivedTensorCount(backend) - before);
+    }
+    assert.deepEqual(counts, [0, 1, 1], 'transposed on the second pass, kept for the third');
+    weights.dispose();
+    assert.equal(derivedTensorCount(backend), before, 'the transposed weight goes with the weight');
+    dy.dispose();
+  });
 });
