@@ -191,6 +191,14 @@ const CASES: Record<string, KernelCase> = {
     args: () => [values([2, 4, 3, 3], 35), values([3], 36)],
     wrt: [0, 1],
   },
+  'batch norm over channels, statistics shaped [1, 1, 1, C] (wasm: a multiply and an add)': {
+    kernels: ['FusedBatchNorm'],
+    // Zero mean and offset: linear in x and in the scale (batch-norm-mul-add.test.ts checks the rest).
+    f: (x, scale) => tf.batchNorm(x!, tf.zeros([1, 1, 1, 3]), tf.tensor([0.5, 2, 1.5], [1, 1, 1, 3]), tf.zeros([1, 1, 1, 3]), scale!.reshape([1, 1, 1, 3]), 1e-3),
+    args: () => [values([2, 4, 3, 3], 37), values([3], 38)],
+    wrt: [0, 1],
+    wasmPath: 'composed',
+  },
   'tile of a row over 6 tokens, as LayerNormalization broadcasts (its gradient, replaced on every backend)': {
     kernels: ['Tile gradient'],
     f: (x) => tf.tile(x!, [2, 6, 1]),

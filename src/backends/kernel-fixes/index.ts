@@ -19,6 +19,7 @@ import { equalDepthwiseStrides } from './tensorflow-depthwise-strides.js';
 import { fourDimensionalBatchNorm } from './tensorflow-batch-norm-rank.js';
 import { padAxisByAxis, reverseAxisByAxis } from './rank-reduced.js';
 import { sameDtypeCast, sameShapeReshape } from './tensorflow-no-op.js';
+import { batchNormAsMulAdd } from './batch-norm-mul-add.js';
 import { sharedIdentity } from './shared-identity.js';
 import { heapSlice } from './heap-slice.js';
 import { composedRelu6Grad } from './relu6-gradient-composed.js';
@@ -67,6 +68,7 @@ export const KERNEL_FIXES: Readonly<Record<'cpu' | 'wasm' | 'tensorflow' | 'webg
     { kernelName: 'BatchMatMul', problem: 'slow', composed: batchMatMul },
     { kernelName: 'Sum', problem: 'slow', composed: pooledSum },
     { kernelName: 'Mean', problem: 'slow', composed: pooledMeanOverOuterAxes },
+    { kernelName: 'FusedBatchNorm', problem: 'slow', composed: batchNormAsMulAdd },
     fromCpu('UnsortedSegmentSum', 'missing'),
     fromCpu('Conv3DBackpropInputV2', 'wrong'),
     fromCpu('Conv3DBackpropFilterV2', 'wrong'),

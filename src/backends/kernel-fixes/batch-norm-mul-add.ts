@@ -1,0 +1,27 @@
+import type * as tf from '@tensorflow/tfjs';
+import type { ComposedCompute } from './composed-kernel.js';
+
+/**
+ * A batch normalization with given statistics (FusedBatchNorm: BatchNormalization at inference,
+ * and in every forward pass a gradient tape records) as TensorFlow's tf.nn.batch_normalization
+ * writes it: y = x·inv + (offset - mean·inv), inv = rsqrt(variance + ε)·scale, the two per-channel
+ * vectors computed once on C elements, then one broadcast Multiply and one Add over x.
+ * tfjs-backend-wasm's own kernel indexes every statistic per element: on MobileNetV2's shapes it
+ * took 3 to 6 times as long as the two broadcast kernels ([1,56,56,144]: 1.6 against 0.24 ms).
+ * Channels-last statistics only (each of size C, x's last axis); other cases go to tfjs's kernel.
+ */
+export const batchNormAsMulAdd: ComposedCompute = (inputs, attrs, r) => {
+  const { x, mean, variance, offset, scale } = inputs;
+  if (!x || !mean || !variance || x.shape.length === 0) return undefined;
+  const channels = x.shape[x.shape.length - 1]!;
+  const perChannel = (t: tf.TensorInfo | undefined) =>
+    t === undefined || (t.dtype === 'float32' && t.shape.length >= 1 && t.shape[t.shape.length - 1] === channels && t.shape.slice(0, -1).every((d) => d === 1));
+  if (x.dtype !== 'float32' || ![mean, variance, offset, scale].every(perChannel)) return undefined;
+  const flat = (t: tf.TensorInfo) => (t.shape.length === 1 ? t : r.reshape(t, [channels]));
+  const epsilon = r.constant(new Float32Array([attrs['varianceEpsilon'] as number]), [], 'float32');
+  let inv = r.run('Rsqrt', { x: r.run('Add', { a: flat(variance), b: epsilon }) });
+  if (scale) inv = r.run('Multiply', { a: inv, b: flat(scale) });
+  const meanTimesInv = r.run('Multiply', { a: flat(mean), b: inv });
+  const shift = offset ? r.run('Sub', { a: flat(offset), b: meanTimesInv }) : r.run('Neg', { x: meanTimesInv });
+  return r.run('Add', { a: r.run('Multiply', { a: x, b: inv }), b: shift });
+};
