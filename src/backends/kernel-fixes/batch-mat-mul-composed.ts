@@ -38,7 +38,7 @@ export const batchMatMul: ComposedCompute = (inputs, attrs, r) => {
     // [1,1000]·[1280,1000]ᵀ: 22.9 ms a call with a new transpose, 0.2 ms with the kept one).
     const rank = b.shape.length;
     const source = b;
-    b = derivedTensorIfRepeated(r.backend, r.backendName, source, `transposed ${source.shape}`, (d) => d.transpose(source, swapLastTwo(rank))) ?? r.transpose(b, swapLastTwo(rank));
+    b = derivedTensorIfRepeated(r.backend, r.backendName, source, `last two axes swapped ${source.shape}`, (d) => d.transpose(source, swapLastTwo(rank))) ?? r.transpose(b, swapLastTwo(rank));
   }
   const split = perBatch(a, b, r);
   if (split) return split;

@@ -186,7 +186,7 @@ function inputGradientByProducts(r: KernelRunner, dy: tf.TensorInfo, filter: tf.
   const { top, left } = info.padInfo;
   const pixels = b * oh * ow;
   if (kh === 1 && kw === 1 && ci * co <= pixels * (co + ci)) {
-    const kernelT = derivedTensor(r.backend, r.backendName, filter, `transposed ${filter.shape}`, (d) => d.transpose(d.reshape(filter, [ci, co]), [1, 0]));
+    const kernelT = derivedTensor(r.backend, r.backendName, filter, `as [co, ci] ${filter.shape}`, (d) => d.transpose(d.reshape(filter, [ci, co]), [1, 0]));
     const g = r.reshape(r.run('BatchMatMul', { a: r.reshape(dy, [1, pixels, co]), b: r.reshape(kernelT, [1, co, ci]) }, { transposeA: false, transposeB: false }), [b, oh, ow, ci]);
     return r.padOrCut(r.spread(g, sh, sw), [0, h - oh * sh], [0, w - ow * sw]);
   }
