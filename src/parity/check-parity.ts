@@ -12,7 +12,7 @@ import { convertBundle } from '../convert/convert-bundle.js';
 import { toModelArtifacts, type ConvertedModel } from '../convert/convert-model.js';
 import { loadBundle, type Bundle } from '../keras/bundle.js';
 import { caseLabel, goldenCase, goldenCaseCount, manifestForCase } from '../keras/golden-cases.js';
-import { BackendError, InputError, KerasBridgeError } from '../errors.js';
+import { InputError, KerasBridgeError } from '../errors.js';
 import { CONVERSION_REPORT_JSON, MODEL_JSON, modelDirectory, writeModelDirectory } from '../tfjs-io/model-directory.js';
 import type { InferenceRewrite } from '../convert/inference-rewrites/fold-batch-norm.js';
 import { inferenceRewritesIn } from '../convert/inference-rewrites/rewrites-metadata.js';
@@ -115,9 +115,10 @@ async function checkCase(
         evaluation = await evaluateInNode(bundle, backend, modelDir, converted);
       }
     } catch (error) {
-      // What is wrong with the bundle or the model is wrong everywhere: the run stops and says so.
-      // What one backend throws (a kernel refusing this input) is that backend's result.
-      if (error instanceof KerasBridgeError && !(error instanceof BackendError)) throw error;
+      // keras-bridge's own errors stop the run and say so: what is wrong with the bundle or the
+      // model is wrong everywhere, and a backend that cannot start (a page without WebGPU, a
+      // timeout) is no result. What a backend's kernel throws on this model is that backend's result.
+      if (error instanceof KerasBridgeError) throw error;
       backends.push(backendThatCouldNotRun(backend, describeRunError(error), (performance.now() - started) / 1000));
       continue;
     }

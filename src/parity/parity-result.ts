@@ -49,9 +49,9 @@ export interface BackendParity {
   /** backendVerdict's: 'pass' never while a gradient could not be compared; 'fail' when it could not run. */
   outcome: ParityOutcome;
   /**
-   * Why the backend could not run the model to the end: the error it threw (a kernel that throws on
-   * this input, a page that crashed). Nothing is compared then, and the outcome is 'fail'; the run
-   * goes on with the other backends and bundles. Absent when it ran.
+   * Why the backend could not run the model to the end: the error one of its kernels threw on this
+   * model. Nothing is compared then, and the outcome is 'fail'; the run goes on with the other
+   * backends and bundles. Absent when it ran.
    */
   runError?: string;
   /**
