@@ -27,6 +27,11 @@ export interface NodeBackendDescriptor extends BackendDescriptorBase {
    * so that its absence is reported and skipped, never a failure.
    */
   optional?: boolean;
+  /**
+   * What it runs on, once started, for reports (e.g. wasm's XNNPACK threads, webgpu's adapter);
+   * undefined when there is nothing beyond its description to say.
+   */
+  details?(): Promise<string | undefined>;
 }
 
 /**

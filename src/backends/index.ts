@@ -17,4 +17,4 @@ export {
 } from './backend-names.js';
 export { BackendUnavailableError } from './backend-unavailable-error.js';
 export { readNativeBuildStatus, type NativeBuildStatus } from './native-build-status.js';
-export { probeBackend, useBackend, type BackendProbe } from './select-backend.js';
+export { backendDetails, probeBackend, useBackend, type BackendProbe } from './select-backend.js';

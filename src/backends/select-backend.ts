@@ -10,6 +10,8 @@ export interface BackendProbe {
   name: string;
   available: boolean;
   reason?: string;
+  /** What it runs on, when available and its descriptor says (NodeBackendDescriptor.details). */
+  details?: string;
 }
 
 /** Makes `name` the active tfjs backend; throws BackendUnavailableError when it cannot run here. */
@@ -46,12 +48,18 @@ export async function probeBackend(name: string): Promise<BackendProbe> {
     } finally {
       product.dispose();
     }
-    return { name, available: true };
+    const details = await backendDetails(name);
+    return { name, available: true, ...(details ? { details } : {}) };
   } catch (error) {
     return { name, available: false, reason: error instanceof BackendUnavailableError ? error.reason : describe(error) };
   } finally {
     if (previous !== undefined && previous !== activeBackendName()) await tf.setBackend(previous);
   }
+}
+
+/** What a started Node backend runs on (its descriptor's details()); undefined for the rest. */
+export async function backendDetails(name: string): Promise<string | undefined> {
+  return isBrowserBackend(name) ? undefined : nodeBackend(name as NodeBackendName)?.details?.();
 }
 
 /** Browser backends need Debian's chromium; whether the page's backend works shows in the run. */

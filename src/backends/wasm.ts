@@ -1,17 +1,79 @@
+import * as tf from '@tensorflow/tfjs';
 import { BackendUnavailableError } from './backend-unavailable-error.js';
+import { requestedWasmThreads, WASM_THREADS_VARIABLE } from './wasm-threads/thread-count.js';
+import { createThreadedWasmModule, releaseIdleThreads } from './wasm-threads/threaded-module.js';
+
+/** How the `wasm` backend runs, once started: its XNNPACK threads and why not more. */
+export interface WasmThreading {
+  threads: number;
+  /** Set when threads were asked for and the threaded build could not start. */
+  fallbackReason?: string;
+}
 
 let registration: Promise<void> | undefined;
+let threading: WasmThreading | undefined;
 
 /**
  * Registers the `wasm` backend. In Node the package's main entry is its Node bundle, which finds
  * its .wasm files beside itself, so no setWasmPaths() is needed whatever the working directory.
+ * With more than one thread requested (KERAS_BRIDGE_WASM_THREADS, default one per core), the
+ * backend starts tfjs's threaded build instead of its single-threaded one, falling back to the
+ * latter when this Node cannot run threads.
  */
 export function registerWasm(): Promise<void> {
-  registration ??= import('@tensorflow/tfjs-backend-wasm').then(
-    () => undefined,
-    (error: unknown) => {
-      throw new BackendUnavailableError('wasm', `loading @tensorflow/tfjs-backend-wasm failed: ${error instanceof Error ? error.message : String(error)}`);
-    },
-  );
+  registration ??= (async () => {
+    const threads = requestedWasmThreads();
+    let wasm: typeof import('@tensorflow/tfjs-backend-wasm');
+    try {
+      wasm = await import('@tensorflow/tfjs-backend-wasm');
+    } catch (error) {
+      throw new BackendUnavailableError('wasm', `loading @tensorflow/tfjs-backend-wasm failed: ${describe(error)}`);
+    }
+    if (threads > 1) useThreadedBuild(wasm, threads);
+    else threading = { threads: 1 };
+  })();
   return registration;
+}
+
+/** The started `wasm` backend's threads; undefined until it has started. */
+export function wasmThreading(): WasmThreading | undefined {
+  return threading;
+}
+
+/** For reports: "2 XNNPACK threads", and why only one when threads could not start. */
+export function describeWasmThreading(): string | undefined {
+  if (!threading) return undefined;
+  const threads = `${threading.threads} XNNPACK thread${threading.threads === 1 ? '' : 's'}`;
+  return threading.fallbackReason ? `${threads} (threads could not start: ${threading.fallbackReason})` : threads;
+}
+
+function useThreadedBuild(wasm: typeof import('@tensorflow/tfjs-backend-wasm'), threads: number): void {
+  const singleThreaded = tf.findBackendFactory('wasm');
+  // Too late once tfjs has started the backend (an app that selected it before keras-bridge did).
+  if (!singleThreaded || tf.findBackend('wasm')) return;
+  tf.removeBackend('wasm');
+  tf.registerBackend(
+    'wasm',
+    async () => {
+      try {
+        const module = await createThreadedWasmModule(threads);
+        wasm.setThreadsCount(threads);
+        const backend = new wasm.BackendWasm(module as unknown as ConstructorParameters<typeof wasm.BackendWasm>[0]);
+        releaseIdleThreads(module);
+        threading = { threads: wasm.getThreadsCount() };
+        return backend;
+      } catch (error) {
+        const fallbackReason = describe(error);
+        if (process.env[WASM_THREADS_VARIABLE]) process.stderr.write(`keras-bridge: wasm runs on one thread: ${fallbackReason}\n`);
+        const backend = await singleThreaded();
+        threading = { threads: 1, fallbackReason };
+        return backend;
+      }
+    },
+    2,
+  );
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

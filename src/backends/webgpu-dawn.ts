@@ -47,7 +47,6 @@ export function dawnAdapterDescription(): string | undefined {
 
 async function register(): Promise<void> {
   const dawn = await importDawn();
-  // Dawn warns through stderr when XDG_RUNTIME_DIR is unset; its value is not used for compute.
   const flags = (process.env['KERAS_BRIDGE_DAWN_FLAGS'] ?? '').split(/\s+/).filter(Boolean);
   const gpu = dawn.create(flags);
   const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });

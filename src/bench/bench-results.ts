@@ -55,6 +55,8 @@ export interface BackendBench {
   leakedTensors: number | null;
   /** The worker process's peak RSS; null for a browser backend (its page shares Chromium's processes). */
   peakRssMb: number | null;
+  /** What the backend ran on, where it says (wasm's XNNPACK threads, webgpu's adapter); absent in older runs. */
+  details?: string;
 }
 
 /** `keras-bridge convert` of the model, as a user runs it: wall time and peak memory of the process. */

@@ -81,6 +81,7 @@ export function formatBenchTable(run: BenchResults): string {
   const skipped = notTimed(run).map((line) => `  ${line}`);
   return [
     `keras-bridge bench, ${run.date.slice(0, 10)}: ${run.machine.cpu}, ${run.machine.cores} cores; Keras ${run.machine.keras} on TensorFlow ${run.machine.tensorflow}, tfjs ${run.machine.tfjs}, Node ${run.machine.node}`,
+    ...backendDetailsLines(run),
     `milliseconds: median (10th–90th percentile) of up to ${run.settings.repeats} runs after a warm-up; ratio: time / Keras tf.function's time at the same batch size`,
     '',
     table(['model', 'batch', 'runtime', 'forward ms', 'ratio', 'forward+backward ms', 'ratio'], timingRows),
@@ -103,4 +104,13 @@ export function formatBenchTable(run: BenchResults): string {
     table(['model', 'backend', 'leaked tensors', 'peak RSS MB', ''], memoryRows),
     ...(skipped.length > 0 ? ['', 'not timed:', ...skipped] : []),
   ].join('\n');
+}
+
+/** One line naming what each backend ran on (wasm's threads, webgpu's adapter), where any says. */
+function backendDetailsLines(run: BenchResults): string[] {
+  const details = new Map<string, string>();
+  for (const m of run.models) {
+    for (const [backend, bench] of Object.entries(m.backends)) if (!('skipped' in bench) && bench.details) details.set(backend, bench.details);
+  }
+  return details.size === 0 ? [] : [`backends: ${[...details].map(([backend, d]) => `${backend} on ${d}`).join('; ')}`];
 }

@@ -13,7 +13,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { useBackend, type NodeBackendName } from '../backends/index.js';
+import { backendDetails, useBackend, type NodeBackendName } from '../backends/index.js';
 import { loadCustomLayerModules } from '../cli/custom-layer-modules.js';
 import { TRANSLATED_MODULE } from '../convert/translated-layers.js';
 import { loadBundle } from '../keras/bundle.js';
@@ -74,7 +74,8 @@ async function run(request: WorkerRequest): Promise<WorkerResult> {
   graph?.dispose();
   tf.dispose(graphWeights);
   model.dispose();
-  return { loadMs, ...timings, peakRssMb: process.resourceUsage().maxRSS / 1024 };
+  const details = await backendDetails(request.backend);
+  return { loadMs, ...timings, peakRssMb: process.resourceUsage().maxRSS / 1024, ...(details ? { details } : {}) };
 }
 
 const shapesByBatch = new Map<number, number[][]>();

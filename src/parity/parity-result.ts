@@ -195,4 +195,6 @@ export interface ParityRun {
   models: ModelParity[];
   /** Backends asked for that could not run, with why. */
   unavailableBackends: { backend: string; reason: string }[];
+  /** What the backends that ran run on, where they say (wasm's threads, webgpu's adapter); absent when none does. */
+  backendDetails?: { backend: string; details: string }[];
 }

@@ -150,6 +150,7 @@ export const parityRunSchema = z.object({
   outcome,
   models: z.array(modelParity),
   unavailableBackends: z.array(z.object({ backend: z.string(), reason: z.string() })),
+  backendDetails: z.array(z.object({ backend: z.string(), details: z.string() })).optional(),
 });
 
 /**

@@ -20,10 +20,13 @@ export interface RunParityOptions extends Omit<ParityOptions, 'backends'> {
 export async function runParity(bundles: ParityTarget[], options: RunParityOptions): Promise<ParityRun> {
   const usable: BackendName[] = [];
   const unavailableBackends: ParityRun['unavailableBackends'] = [];
+  const backendDetails: NonNullable<ParityRun['backendDetails']> = [];
   for (const backend of options.backends) {
     const probe = await probeBackend(backend);
-    if (probe.available) usable.push(backend);
-    else if (options.requireAllBackends) throw new BackendError(`backend '${backend}' cannot run here: ${probe.reason}`);
+    if (probe.available) {
+      usable.push(backend);
+      if (probe.details) backendDetails.push({ backend, details: probe.details });
+    } else if (options.requireAllBackends) throw new BackendError(`backend '${backend}' cannot run here: ${probe.reason}`);
     else unavailableBackends.push({ backend, reason: probe.reason ?? 'unavailable' });
   }
   const models: ModelParity[] = [];
@@ -51,6 +54,7 @@ export async function runParity(bundles: ParityTarget[], options: RunParityOptio
     outcome,
     models,
     unavailableBackends,
+    ...(backendDetails.length > 0 ? { backendDetails } : {}),
   };
 }
 

@@ -185,7 +185,10 @@ export function formatHtmlReport(run: ParityRun): string {
     m.conversionWarnings.map((w) => `<p class="conversion-warning">conversion warning: ${escapeHtml(w)}</p>`).join('') +
     m.backends.map((b) => backendSection(m, b, m.layerOrder)).join('\n'),
   );
-  const unavailable = run.unavailableBackends.map((u) => `<p class="legend">backend ${escapeHtml(u.backend)} not run: ${escapeHtml(u.reason)}</p>`);
+  const unavailable = [
+    ...run.unavailableBackends.map((u) => `<p class="legend">backend ${escapeHtml(u.backend)} not run: ${escapeHtml(u.reason)}</p>`),
+    ...(run.backendDetails ?? []).map((d) => `<p class="legend">backend ${escapeHtml(d.backend)}: ${escapeHtml(d.details)}</p>`),
+  ];
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>keras-bridge parity</title><style>${STYLE}</style></head>
 <body><h1>keras-bridge parity: ${run.outcome === 'pass' ? '<span class="pass">all pass</span>' : outcomeBadge(run.outcome)}</h1>
 ${unavailable.join('\n')}

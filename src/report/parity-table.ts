@@ -56,6 +56,7 @@ export function formatParityTable(run: ParityRun, useColor: boolean): string {
   out.push('', ...run.models.flatMap((m) => m.backends.flatMap((b) => modeLines(m.model, b, paint))));
   if (failures.length > 0) out.push('', ...failures);
   for (const u of run.unavailableBackends) out.push('', paint(`backend ${u.backend} not run: ${u.reason}`, 33));
+  for (const d of run.backendDetails ?? []) out.push(`backend ${d.backend}: ${d.details}`);
   out.push('', summaryLine(run, failed, compared, paint));
   return out.join('\n');
 }

@@ -58,7 +58,10 @@ describe('backend selection', function () {
 
   it('probes cpu and wasm as available without switching to them', async function () {
     await useBackend('cpu');
-    assert.deepEqual(await probeBackend('wasm'), { name: 'wasm', available: true });
+    const wasm = await probeBackend('wasm');
+    assert.deepEqual({ ...wasm, details: undefined }, { name: 'wasm', available: true, details: undefined });
+    // The probe says what wasm runs on: its XNNPACK threads (docs/backends.md, "wasm threads").
+    assert.match(wasm.details!, /^\d XNNPACK threads?$/);
     assert.equal(tf.getBackend(), 'cpu');
     assert.deepEqual(await probeBackend('cpu'), { name: 'cpu', available: true });
   });

@@ -7,6 +7,7 @@ export const wasmBackend = registerBackendDescriptor({
   tfjsBackend: 'wasm',
   // Imported when first used, so that descriptors stay cheap to load (and loadable in a page).
   register: async () => (await import('../wasm.js')).registerWasm(),
+  details: async () => (await import('../wasm.js')).describeWasmThreading(),
   kernelFixes: 'wasm',
   toleranceFloor: null,
   installHint: 'Run `npm run setup` to install what is missing.',

@@ -6,6 +6,10 @@ export const webgpuBackend = registerBackendDescriptor({
   description: "tfjs's WebGPU compute shaders in this process, on the GPU Dawn's Node binding finds (npm package webgpu; Vulkan)",
   tfjsBackend: 'webgpu',
   register: async () => (await import('../webgpu-dawn.js')).registerDawnWebgpu(),
+  details: async () => {
+    const adapter = (await import('../webgpu-dawn.js')).dawnAdapterDescription();
+    return adapter === undefined ? undefined : `adapter ${adapter}`;
+  },
   optional: true,
   // Its shaders that are wrong above rank 4, as one rank-3 call per axis (kernel-fixes/rank-reduced.ts).
   kernelFixes: 'webgpu',
