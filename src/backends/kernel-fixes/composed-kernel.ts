@@ -1,5 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 
+/** A kernel's input or output as a tensor: tfjs passes TensorInfo (dataId, shape, dtype) on some backends. */
+export function asTensor(info: tf.TensorInfo): tf.Tensor {
+  return info instanceof tf.Tensor ? info : tf.engine().makeTensorFromTensorInfo(info);
+}
+
 /**
  * Runs the backend's own registered kernels on tensors that stay in the backend's memory, and
  * frees every intermediate it made when the composition ends (`keep` spares the result).

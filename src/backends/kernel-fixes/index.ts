@@ -6,7 +6,7 @@ import { composedFallbacks, composedKernel, type ComposedCompute } from './compo
 import { conv2DBackpropFilter, conv2DBackpropInput, depthwiseConv2dNativeBackpropFilter, depthwiseConv2dNativeBackpropInput } from './conv-backprop-composed.js';
 import { conv3dBackpropInputGradient } from './conv3d-backprop-input-gradient.js';
 import { cpuKernel } from './cpu-kernel.js';
-import { maxPoolGrad } from './max-pool-grad-composed.js';
+import { heapMaxPoolGrad } from './heap-max-pool-grad.js';
 import { cumsumGradient } from './cumsum-gradient.js';
 import { hostKernel, type HostCompute } from './host-kernel.js';
 import { resizeNearestNeighborGrad } from './resize-nearest-neighbor-grad.js';
@@ -72,7 +72,7 @@ export const KERNEL_FIXES: Readonly<Record<'cpu' | 'wasm' | 'tensorflow' | 'webg
     fromCpu('UnsortedSegmentSum', 'missing'),
     fromCpu('Conv3DBackpropInputV2', 'wrong'),
     fromCpu('Conv3DBackpropFilterV2', 'wrong'),
-    { ...fromCpu('MaxPoolGrad', 'wrong'), composed: maxPoolGrad },
+    { ...fromCpu('MaxPoolGrad', 'wrong'), native: heapMaxPoolGrad },
     fromCpu('MaxPool3D', 'wrong'),
     fromCpu('MaxPool3DGrad', 'wrong'),
     { kernelName: 'AvgPoolGrad', problem: 'wrong', compute: avgPoolGrad },

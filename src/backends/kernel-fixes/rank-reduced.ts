@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { asTensor } from './composed-kernel.js';
 
 type KernelArgs = Parameters<tf.KernelFunc>[0];
 
@@ -9,11 +10,6 @@ type KernelArgs = Parameters<tf.KernelFunc>[0];
  * as [outer, axis, inner]: rank 3, which they compute right. Each call moves the whole tensor once,
  * so this is only for the ranks that need it; lower ranks go to the kernel as they are.
  */
-
-/** A kernel's input as a tensor: tfjs passes TensorInfo (dataId, shape, dtype) on some backends. */
-export function asTensor(info: tf.TensorInfo): tf.Tensor {
-  return info instanceof tf.Tensor ? info : tf.engine().makeTensorFromTensorInfo(info);
-}
 
 /** The shape as [product of the axes before `axis`, axis, product of the axes after it]. */
 function aroundAxis(shape: readonly number[], axis: number): [number, number, number] {

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { asTensor } from './rank-reduced.js';
+import { asTensor } from './composed-kernel.js';
 
 type KernelArgs = Parameters<tf.KernelFunc>[0];
 
