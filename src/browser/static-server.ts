@@ -14,6 +14,13 @@ const CONTENT_TYPES: Record<string, string> = {
   '.map': 'application/json',
 };
 
+/**
+ * Every response makes the page cross-origin isolated: SharedArrayBuffer, and so WebAssembly
+ * threads (chromium-wasm's XNNPACK pool), exist only there. Everything the page loads comes from
+ * this same origin, which these headers allow.
+ */
+const ISOLATION_HEADERS = { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' };
+
 export interface StaticServer {
   url: string;
   close(): Promise<void>;
@@ -28,7 +35,7 @@ export async function startStaticServer(mounts: Record<string, string>, pages: R
   const server: Server = createServer(async (request, response) => {
     const urlPath = decodeURIComponent(new URL(request.url ?? '/', 'http://localhost').pathname);
     if (pages[urlPath] !== undefined) {
-      response.writeHead(200, { 'content-type': CONTENT_TYPES[path.extname(urlPath) || '.html'] ?? CONTENT_TYPES['.html']! });
+      response.writeHead(200, { ...ISOLATION_HEADERS, 'content-type': CONTENT_TYPES[path.extname(urlPath) || '.html'] ?? CONTENT_TYPES['.html']! });
       response.end(pages[urlPath]);
       return;
     }
@@ -42,7 +49,7 @@ export async function startStaticServer(mounts: Record<string, string>, pages: R
       response.writeHead(404).end();
       return;
     }
-    response.writeHead(200, { 'content-type': CONTENT_TYPES[path.extname(file)] ?? 'application/octet-stream' });
+    response.writeHead(200, { ...ISOLATION_HEADERS, 'content-type': CONTENT_TYPES[path.extname(file)] ?? 'application/octet-stream' });
     createReadStream(file).pipe(response);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

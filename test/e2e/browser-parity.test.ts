@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
+import os from 'node:os';
 import path from 'node:path';
 import { BROWSER_BACKENDS, backendDescriptor, browserBackend, registerBackendDescriptor } from '../../src/backends/index.js';
+import { BrowserSession } from '../../src/browser/browser-session.js';
 import { BackendError } from '../../src/errors.js';
 import '../../src/layers/seed/index.js';
 import { runParity } from '../../src/parity/run-parity.js';
@@ -51,6 +53,22 @@ describe('parity in headless Chromium: cpu, wasm, webgl, webgl with float16 text
     );
     assert.deepEqual(failures, []);
     for (const m of run.models) for (const b of m.backends) assert.ok(b.tensors.some((t) => t.kind === 'grad_weight'), `${m.model} ${b.backend} has gradients`);
+  });
+
+  it("chromium-wasm's page is cross-origin isolated and runs XNNPACK on one thread per core (at most 8), not tfjs's half", async () => {
+    const session = new BrowserSession([]);
+    try {
+      const page = await session.runTask<{ threads: number; isolated: boolean }>(
+        fixtureBundle('swish'),
+        'chromium-wasm',
+        { module: '/dist/test/support/page-wasm-threads-probe.js', name: 'wasmThreadsInPage', args: {} },
+        'reading the threads',
+        120,
+      );
+      assert.deepEqual(page, { threads: Math.min(os.cpus().length, 8), isolated: true });
+    } finally {
+      await session.close();
+    }
   });
 
   it('a faulty layer module is loaded into the page too, and the page names the faulty layer in both modes', async () => {
