@@ -67,37 +67,65 @@ export const conv2DBackpropFilter: ComposedCompute = (inputs, attrs, r) => {
     const count = Math.min(chunk, b - first);
     const xs = count === b ? x : r.slice(x, [first, 0, 0, 0], [count, ...x.shape.slice(1)]);
     const dys = count === b ? dy : r.slice(dy, [first, 0, 0, 0], [count, oh, ow, co]);
-    const taps = tapsByRow(r, xs, info, kh, kw);
-    products.push(r.run('BatchMatMul', { a: r.reshape(taps, [1, rows, count * oh * ow]), b: r.reshape(dys, [1, count * oh * ow, co]) }, { transposeA: false, transposeB: false }));
+    const { taps, columns, dyColumns } = tapsByRow(r, xs, info, kh, kw);
+    const dyRows = dyColumns(r, dys);
+    products.push(r.run('BatchMatMul', { a: r.reshape(taps, [1, rows, columns]), b: r.reshape(dyRows, [1, columns, co]) }, { transposeA: false, transposeB: false }));
   }
   const sum = products.length === 1 ? products[0]! : r.run('AddN', products);
   return r.reshape(sum, [kh, kw, ci, co]);
 };
 
+/** The taps of x as rows by columns, and dy laid out on the same columns: [columns, co]. */
+interface Taps {
+  taps: tf.TensorInfo;
+  columns: number;
+  dyColumns(r: KernelRunner, dy: tf.TensorInfo): tf.TensorInfo;
+}
+
 /**
- * im2col, transposed: [kh·kw·ci, b·oh·ow], row (i, j, c) holding x_padded[b, oh·sh+i, ow·sw+j, c]
+ * im2col, transposed: [kh·kw·ci, columns], row (i, j, c) holding x_padded[b, oh·sh+i, ow·sw+j, c]
  * for every output pixel. A 1x1 kernel's taps are x itself (every stride-th pixel), transposed.
+ *
+ * A larger kernel's columns are the pixels of the whole stride-phase grid (hq rows by wq columns
+ * per image), not only the output's oh by ow: then tap (i, j) is, in each channel's row of the
+ * phase-sorted x, one contiguous run starting at (i/sh)·wq + j/sw, and its slice copies ci runs
+ * of the grid's length instead of ci·b·oh runs of ow floats. dy gets zeros on the columns no output
+ * pixel has, so they add nothing (0 times a value of x that the slice read from beside the window).
+ * On ResNet50's 3x3 shapes the gradient's copies took 5-10 ms a call next to a 6-12 ms product
+ * (two threads); the short runs were most of it (docs/wasm-kernels.md).
  */
-function tapsByRow(r: KernelRunner, x: tf.TensorInfo, info: Conv2DInfo, kh: number, kw: number): tf.TensorInfo {
+function tapsByRow(r: KernelRunner, x: tf.TensorInfo, info: Conv2DInfo, kh: number, kw: number): Taps {
   const [b, h, w, ci] = x.shape as [number, number, number, number];
   const { strideHeight: sh, strideWidth: sw, outHeight: oh, outWidth: ow } = info;
   const { top, left } = info.padInfo;
   // Rows and columns padded (or cut) to whole stride phases: exactly what the taps read.
   const [hq, wq] = [Math.floor((kh - 1) / sh) + oh, Math.floor((kw - 1) / sw) + ow];
-  const xp = r.padOrCut(x, [top, hq * sh - h - top], [left, wq * sw - w - left]);
   if (kh === 1 && kw === 1) {
+    const xp = r.padOrCut(x, [top, hq * sh - h - top], [left, wq * sw - w - left]);
     const taken = sh === 1 && sw === 1 ? xp : r.slice(r.reshape(xp, [b, hq, sh, wq, sw, ci]), [0, 0, 0, 0, 0, 0], [b, oh, 1, ow, 1, ci]);
-    return r.transpose(r.reshape(taken, [b * oh * ow, ci]), [1, 0]);
+    return { taps: r.transpose(r.reshape(taken, [b * oh * ow, ci]), [1, 0]), columns: b * oh * ow, dyColumns: (runner, dy) => runner.reshape(dy, [b * oh * ow, dy.shape[3]!]) };
   }
-  const phases = sh === 1 && sw === 1 ? r.transpose(xp, [3, 0, 1, 2]) : r.reshape(r.transpose(r.reshape(xp, [b, hq, sh, wq, sw, ci]), [2, 4, 5, 0, 1, 3]), [sh * sw * ci, b, hq, wq]);
+  // One more grid row per image, which no output reads: the last tap's run reaches up to
+  // (kw - 1) / sw columns past the last image's last row.
+  const hg = hq + 1;
+  const xg = r.padOrCut(x, [top, hg * sh - h - top], [left, wq * sw - w - left]);
+  const phases = sh === 1 && sw === 1 ? r.transpose(xg, [3, 0, 1, 2]) : r.reshape(r.transpose(r.reshape(xg, [b, hg, sh, wq, sw, ci]), [2, 4, 5, 0, 1, 3]), [sh * sw * ci, b, hg, wq]);
+  const grid = r.reshape(phases, [sh * sw * ci, b * hg * wq]);
+  // From the first output pixel of the first image to the last of the last, on the grid.
+  const columns = (b - 1) * hg * wq + oh * wq;
   const taps: tf.TensorInfo[] = [];
   for (let i = 0; i < kh; i++) {
     for (let j = 0; j < kw; j++) {
       const phase = (i % sh) * sw + (j % sw);
-      taps.push(r.reshape(r.slice(phases, [phase * ci, 0, Math.floor(i / sh), Math.floor(j / sw)], [ci, b, oh, ow]), [ci, b * oh * ow]));
+      taps.push(r.slice(grid, [phase * ci, Math.floor(i / sh) * wq + Math.floor(j / sw)], [ci, columns]));
     }
   }
-  return r.run('Concat', taps, { axis: 0 });
+  const dyColumns = (runner: KernelRunner, dy: tf.TensorInfo) => {
+    const co = dy.shape[3]!;
+    const onGrid = runner.padOrCut(dy, [0, hg - oh], [0, wq - ow]);
+    return runner.slice(runner.reshape(onGrid, [b * hg * wq, co]), [0, 0], [columns, co]);
+  };
+  return { taps: r.run('Concat', taps, { axis: 0 }), columns, dyColumns };
 }
 
 /**
