@@ -3,7 +3,7 @@ import { registerBackendDescriptor } from '../backend-registry.js';
 export const wasmBackend = registerBackendDescriptor({
   name: 'wasm',
   kind: 'node',
-  description: 'XNNPACK in WebAssembly (@tensorflow/tfjs-backend-wasm), in this process, one thread per core (KERAS_BRIDGE_WASM_THREADS=N sets how many)',
+  description: 'XNNPACK in WebAssembly (@tensorflow/tfjs-backend-wasm) in this process, a thread per core (KERAS_BRIDGE_WASM_THREADS)',
   tfjsBackend: 'wasm',
   // Imported when first used, so that descriptors stay cheap to load (and loadable in a page).
   register: async () => (await import('../wasm.js')).registerWasm(),
