@@ -5,6 +5,11 @@ import { isPythonStdlibModule } from './keras/python-stdlib-modules.js';
  * or input error is input_error (2), unless the error says otherwise.
  * Every message names what is at fault (file, model, layer, field) and what to do next.
  */
+/** An error's message, or the thrown value as text when it is not an Error. */
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
 export class KerasBridgeError extends Error {
   /**
    * The exit code the CLI uses when this error reaches it, by its name in the table (the CLI looks

@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import { isBrowserBackend, nodeBackend, type NodeBackendName } from './backend-names.js';
 import { BackendUnavailableError } from './backend-unavailable-error.js';
 import { registerKernelFixes } from './kernel-fixes/index.js';
+import { errorMessage } from '../errors.js';
 
 /** Whether a backend can run here and, when it cannot, why (as plain data for reports). */
 export interface BackendProbe {
@@ -25,7 +26,7 @@ export async function useBackend(name: NodeBackendName): Promise<void> {
   try {
     initialized = await tf.setBackend(tfjsName);
   } catch (error) {
-    throw new BackendUnavailableError(name, `initializing it failed: ${describe(error)}`);
+    throw new BackendUnavailableError(name, `initializing it failed: ${errorMessage(error)}`);
   }
   if (!initialized) throw new BackendUnavailableError(name, 'tfjs could not initialize it');
   await tf.ready();
@@ -51,7 +52,7 @@ export async function probeBackend(name: string): Promise<BackendProbe> {
     const details = await backendDetails(name);
     return { name, available: true, ...(details ? { details } : {}) };
   } catch (error) {
-    return { name, available: false, reason: error instanceof BackendUnavailableError ? error.reason : describe(error) };
+    return { name, available: false, reason: error instanceof BackendUnavailableError ? error.reason : errorMessage(error) };
   } finally {
     if (previous !== undefined && previous !== activeBackendName()) await tf.setBackend(previous);
   }
@@ -68,8 +69,4 @@ function probeChromium(name: string): BackendProbe {
   return existsSync(chromium)
     ? { name, available: true }
     : { name, available: false, reason: `Chromium not found at ${chromium} (apt-get install -y chromium, or set KERAS_BRIDGE_CHROMIUM)` };
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -1,10 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
+import { errorMessage } from '../errors.js';
 import { BackendUnavailableError } from './backend-unavailable-error.js';
 import { requestedWasmThreads, WASM_THREADS_VARIABLE } from './wasm-threads/thread-count.js';
 import { createThreadedWasmModule, releaseIdleThreads } from './wasm-threads/threaded-module.js';
 
 /** How the `wasm` backend runs, once started: its XNNPACK threads and why not more. */
-export interface WasmThreading {
+interface WasmThreading {
   threads: number;
   /** Set when threads were asked for and the threaded build could not start. */
   fallbackReason?: string;
@@ -27,17 +28,12 @@ export function registerWasm(): Promise<void> {
     try {
       wasm = await import('@tensorflow/tfjs-backend-wasm');
     } catch (error) {
-      throw new BackendUnavailableError('wasm', `loading @tensorflow/tfjs-backend-wasm failed: ${describe(error)}`);
+      throw new BackendUnavailableError('wasm', `loading @tensorflow/tfjs-backend-wasm failed: ${errorMessage(error)}`);
     }
     if (threads > 1) useThreadedBuild(wasm, threads);
     else threading = { threads: 1 };
   })();
   return registration;
-}
-
-/** The started `wasm` backend's threads; undefined until it has started. */
-export function wasmThreading(): WasmThreading | undefined {
-  return threading;
 }
 
 /** For reports: "2 XNNPACK threads", and why only one when threads could not start. */
@@ -63,7 +59,7 @@ function useThreadedBuild(wasm: typeof import('@tensorflow/tfjs-backend-wasm'), 
         threading = { threads: wasm.getThreadsCount() };
         return backend;
       } catch (error) {
-        const fallbackReason = describe(error);
+        const fallbackReason = errorMessage(error);
         if (process.env[WASM_THREADS_VARIABLE]) process.stderr.write(`keras-bridge: wasm runs on one thread: ${fallbackReason}\n`);
         const backend = await singleThreaded();
         threading = { threads: 1, fallbackReason };
@@ -72,8 +68,4 @@ function useThreadedBuild(wasm: typeof import('@tensorflow/tfjs-backend-wasm'), 
     },
     2,
   );
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

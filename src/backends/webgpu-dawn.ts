@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { activeBackendName } from './active-backend.js';
 import { BackendUnavailableError } from './backend-unavailable-error.js';
+import { errorMessage } from '../errors.js';
 
 // A variable, not a literal, so that tsc does not resolve this optional dependency; the user
 // installs it (`npm install webgpu`), or KERAS_BRIDGE_WEBGPU_MODULE names another copy of it.
@@ -96,7 +97,7 @@ async function importDawn(): Promise<DawnBinding> {
       'webgpu',
       notInstalled
         ? `the optional package '${DAWN_MODULE}' (Dawn's Node binding) is not installed`
-        : `loading '${DAWN_MODULE}' failed: ${error instanceof Error ? error.message : String(error)}`,
+        : `loading '${DAWN_MODULE}' failed: ${errorMessage(error)}`,
     );
   }
 }

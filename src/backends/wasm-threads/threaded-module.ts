@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { errorMessage } from '../../errors.js';
 
 const require = createRequire(import.meta.url);
 
@@ -57,7 +58,7 @@ export async function createThreadedWasmModule(threads: number): Promise<Threade
     }))),
   )
     .catch((error: unknown) => {
-      throw new Error(`tfjs-backend-wasm's threaded build did not start: ${abortMessage ?? (error instanceof Error ? error.message : String(error))}`);
+      throw new Error(`tfjs-backend-wasm's threaded build did not start: ${abortMessage ?? errorMessage(error)}`);
     })
     .finally(() => removeListenersAddedSince(listenersBefore));
   keepHeapViewsCurrent(module);
