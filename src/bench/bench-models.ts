@@ -14,7 +14,8 @@ const SEED_LAYERS = ['keras-bridge/layers/seed'];
 
 /**
  * The seed document's three models, and what users compare a converted model with: ResNet50 and
- * MobileNetV2 at 224x224 and a Transformer encoder block (fixtures/models/bench_models.py).
+ * MobileNetV2 at 224x224 and a Transformer encoder block; and four plain matrix products, the speed
+ * of each backend's product kernel against TensorFlow's (fixtures/models/bench_models.py).
  */
 export function benchModels(root: string): BenchModelSpec[] {
   const seed = `${root}/fixtures/seed/seed_models.py`;
@@ -26,5 +27,6 @@ export function benchModels(root: string): BenchModelSpec[] {
     { name: 'resnet50', modelsFile: bench, factory: 'bench_models:resnet50' },
     { name: 'mobilenet_v2', modelsFile: bench, factory: 'bench_models:mobilenet_v2' },
     { name: 'transformer_encoder', modelsFile: bench, factory: 'bench_models:transformer_encoder' },
+    { name: 'matmul_stack', modelsFile: bench, factory: 'bench_models:matmul_stack' },
   ];
 }

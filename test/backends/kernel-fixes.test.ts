@@ -301,6 +301,12 @@ const CASES: Record<string, KernelCase> = {
     args: () => [values([3, 3, 5, 4], 19), values([2, 3, 3, 4, 2], 20)],
     wrt: [0, 1],
   },
+  'transposes that move no value (identity; length-1 axes moved) and one that does, and their gradients': {
+    kernels: ['Transpose'],
+    f: (x, y) => tf.matMul(tf.transpose(tf.transpose(tf.transpose(x!, [1, 0]), [1, 0]), [0, 1]), tf.reshape(tf.transpose(y!, [1, 0, 2]), [4, 3])),
+    args: () => [values([3, 4], 21), values([1, 4, 3], 22)],
+    wrt: [0, 1],
+  },
   'gather rows of a table, a row twice (embedding lookup)': {
     kernels: ['UnsortedSegmentSum'],
     f: (table) => tf.gather(table!, tf.tensor1d([2, 0, 2, 3], 'int32')),

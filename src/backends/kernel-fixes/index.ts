@@ -21,6 +21,7 @@ import { padAxisByAxis, reverseAxisByAxis } from './rank-reduced.js';
 import { sameDtypeCast, sameShapeReshape } from './tensorflow-no-op.js';
 import { batchNormAsMulAdd } from './batch-norm-mul-add.js';
 import { sharedIdentity } from './shared-identity.js';
+import { orderPreservingTranspose } from './order-preserving-transpose.js';
 import { heapSlice } from './heap-slice.js';
 import { composedRelu6Grad } from './relu6-gradient-composed.js';
 import { pooledMeanOverOuterAxes, pooledSum } from './pooled-reduction.js';
@@ -78,6 +79,7 @@ export const KERNEL_FIXES: Readonly<Record<'cpu' | 'wasm' | 'tensorflow' | 'webg
     { kernelName: 'AvgPoolGrad', problem: 'wrong', compute: avgPoolGrad },
     { kernelName: 'AvgPool3DGrad', problem: 'wrong', compute: avgPool3DGrad },
     { kernelName: 'Identity', problem: 'slow', native: sharedIdentity },
+    { kernelName: 'Transpose', problem: 'slow', native: orderPreservingTranspose },
     { kernelName: 'Slice', problem: 'slow', native: heapSlice },
     { kernelName: 'KerasBridgeRelu6Grad', problem: 'missing', native: composedRelu6Grad },
   ],
@@ -94,6 +96,7 @@ export const KERNEL_FIXES: Readonly<Record<'cpu' | 'wasm' | 'tensorflow' | 'webg
     { kernelName: FUSED_BATCH_NORM_GRAD, problem: 'missing', native: tensorflowFusedBatchNormGrad },
     { kernelName: 'Reshape', problem: 'slow', native: sameShapeReshape },
     { kernelName: 'Cast', problem: 'slow', native: sameDtypeCast },
+    { kernelName: 'Transpose', problem: 'slow', native: orderPreservingTranspose },
     { kernelName: 'FusedBatchNorm', problem: 'refuses', native: fourDimensionalBatchNorm },
     { kernelName: 'DepthwiseConv2dNative', problem: 'refuses', native: equalDepthwiseStrides },
     { kernelName: 'DepthwiseConv2dNativeBackpropInput', problem: 'refuses', native: equalDepthwiseStrides },

@@ -1,0 +1,70 @@
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs';
+import { activeBackendName, probeBackend, useBackend } from '../../src/backends/index.js';
+import { keepsMemoryOrder } from '../../src/backends/kernel-fixes/order-preserving-transpose.js';
+
+// A Transpose that moves no value is the same buffer (order-preserving-transpose.ts); every other
+// permutation still runs the backend's own kernel. Values are checked against
+// index arithmetic.
+describe('Transpose that moves no value (src/backends/kernel-fixes/order-preserving-transpose.ts)', function () {
+  it('keepsMemoryOrder: identity and moves of length-1 axes only', () => {
+    assert.equal(keepsMemoryOrder([256, 1024], [0, 1]), true);
+    assert.equal(keepsMemoryOrder([256, 1024], [1, 0]), false);
+    assert.equal(keepsMemoryOrder([1, 128, 4, 64], [1, 0, 2, 3]), true);
+    assert.equal(keepsMemoryOrder([2, 128, 1, 64], [0, 2, 1, 3]), true);
+    assert.equal(keepsMemoryOrder([2, 128, 1, 64], [1, 0, 2, 3]), false);
+    assert.equal(keepsMemoryOrder([1, 1, 1], [2, 1, 0]), true);
+  });
+
+  const cases: Array<[number[], number[]]> = [
+    [[3, 5], [0, 1]],
+    [[1, 6, 4], [1, 0, 2]],
+    [[2, 1, 3, 1], [0, 3, 2, 1]],
+    [[2, 1, 3, 1], [3, 0, 1, 2]],
+    [[2, 3, 4], [2, 0, 1]], // moves values: the backend's own kernel
+    [[4, 1, 5], [2, 1, 0]], // moves values
+  ];
+
+  for (const backendName of ['wasm', 'tensorflow'] as const) {
+    describe(backendName, function () {
+      let previous: string | undefined;
+      before(async function () {
+        if (!(await probeBackend(backendName)).available) this.skip();
+        previous = activeBackendName();
+        await useBackend(backendName);
+      });
+      after(async () => {
+        if (previous) await useBackend(previous as 'cpu');
+      });
+
+      for (const [shape, perm] of cases) {
+        it(`[${shape}] by [${perm}]: the values by index${keepsMemoryOrder(shape, perm) ? ', no new buffer on wasm' : ''}`, async () => {
+          const values = Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => i * 0.5 - 3);
+          // The expected values by index arithmetic, independent of any backend.
+          const strides = shape.map((_, i) => shape.slice(i + 1).reduce((a, b) => a * b, 1));
+          const outShape = perm.map((a) => shape[a]!);
+          const byIndex: number[] = [];
+          const index = new Array<number>(outShape.length).fill(0);
+          for (let flat = 0; flat < values.length; flat++) {
+            let source = 0;
+            for (let k = 0; k < perm.length; k++) source += index[k]! * strides[perm[k]!]!;
+            byIndex.push(values[source]!);
+            for (let k = outShape.length - 1; k >= 0; k--) {
+              if (++index[k]! < outShape[k]!) break;
+              index[k] = 0;
+            }
+          }
+          const before = tf.backend().numDataIds();
+          const x = tf.tensor(values, shape);
+          const y = tf.transpose(x, perm);
+          assert.deepEqual(y.shape, outShape);
+          if (backendName === 'wasm' && keepsMemoryOrder(shape, perm)) assert.equal(tf.backend().numDataIds(), before + 1, 'a second reference, no new buffer');
+          x.dispose(); // the values outlive the input
+          assert.deepEqual(Array.from(await y.data()), byIndex);
+          y.dispose();
+          assert.equal(tf.backend().numDataIds(), before);
+        });
+      }
+    });
+  }
+});
