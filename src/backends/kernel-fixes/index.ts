@@ -21,7 +21,7 @@ import { padAxisByAxis, reverseAxisByAxis } from './rank-reduced.js';
 import { sameDtypeCast, sameShapeReshape } from './tensorflow-no-op.js';
 import { batchNormAsMulAdd } from './batch-norm-mul-add.js';
 import { sharedIdentity } from './shared-identity.js';
-import { orderPreservingTranspose } from './order-preserving-transpose.js';
+import { identityTranspose, orderPreservingTranspose } from './order-preserving-transpose.js';
 import { heapSlice } from './heap-slice.js';
 import { composedRelu6Grad } from './relu6-gradient-composed.js';
 import { pooledMeanOverOuterAxes, pooledSum } from './pooled-reduction.js';
@@ -79,7 +79,7 @@ export const KERNEL_FIXES: Readonly<Record<'cpu' | 'wasm' | 'tensorflow' | 'webg
     { kernelName: 'AvgPoolGrad', problem: 'wrong', compute: avgPoolGrad },
     { kernelName: 'AvgPool3DGrad', problem: 'wrong', compute: avgPool3DGrad },
     { kernelName: 'Identity', problem: 'slow', native: sharedIdentity },
-    { kernelName: 'Transpose', problem: 'slow', native: orderPreservingTranspose },
+    { kernelName: 'Transpose', problem: 'slow', native: identityTranspose },
     { kernelName: 'Slice', problem: 'slow', native: heapSlice },
     { kernelName: 'KerasBridgeRelu6Grad', problem: 'missing', native: composedRelu6Grad },
   ],
