@@ -28,8 +28,9 @@ import { execa } from 'execa';
 import { KNOWN_BACKENDS, isBrowserBackend, probeBackend } from '../src/backends/index.js';
 import { BrowserSession } from '../src/browser/browser-session.js';
 import { benchModels, type BenchModelSpec } from '../src/bench/bench-models.js';
-import { BATCH_LINE, type BackendBench, type BenchModel, type BenchResults, type ConversionBench, type KerasWay, type ParityBench, type ScalingBench } from '../src/bench/bench-results.js';
+import { type BackendBench, type BenchModel, type BenchResults, type ConversionBench, type KerasWay, type ParityBench, type ScalingBench } from '../src/bench/bench-results.js';
 import { formatBenchTable } from '../src/bench/bench-table.js';
+import { finishedBatches } from '../src/bench/partial-results.js';
 import { writePerformanceDocs } from '../src/bench/performance-doc.js';
 import { fromPython, type Timing } from '../src/bench/timing.js';
 import type { WorkerRequest, WorkerResult } from '../src/bench/bench-worker.js';
@@ -222,11 +223,9 @@ async function backendBench(request: WorkerRequest, timeoutS: number): Promise<B
   const lines = String(result.stdout).trim().split('\n');
   if (!result.timedOut && result.exitCode === 0) return JSON.parse(lines.pop()!) as WorkerResult;
   const why = result.timedOut ? `did not finish within ${timeoutS} s` : `the worker failed: ${String(result.stderr).split('\n').find((l) => l.startsWith('bench worker:')) ?? `exit ${result.exitCode}`}`;
-  // Keep the batch sizes it finished; the others say why they have no figures.
-  const done = lines.filter((l) => l.startsWith(`${BATCH_LINE} `)).map((l) => JSON.parse(l.slice(BATCH_LINE.length + 1)) as { batch: string; figures: BackendBench['batches'][string] });
-  if (done.length === 0) return { skipped: why };
-  const batches: BackendBench['batches'] = Object.fromEntries(done.map((d) => [d.batch, d.figures]));
-  for (const b of request.batchSizes) batches[String(b)] ??= { forward: { skipped: why }, backward: { skipped: why } };
+  // Keep the passes it finished; the others say why they have no figures.
+  const batches = finishedBatches(lines, request.batchSizes, why);
+  if (!batches) return { skipped: why };
   return { loadMs: null, batches, leakedTensors: null, peakRssMb: null };
 }
 

@@ -47,6 +47,12 @@ export interface BenchModel {
 /** The prefix of the line a bench worker prints as each batch size is done (bench-worker.ts). */
 export const BATCH_LINE = 'BATCH';
 
+/**
+ * The skip reason of a backward pass a worker's `BATCH` line reports before it ran (the line after
+ * the forward pass): if the worker is stopped before the next line, the bench puts why in its place.
+ */
+export const PASS_PENDING = 'pending';
+
 export interface BackendBench {
   /** Null when the worker failed after some batch sizes (their figures are kept). */
   loadMs: number | null;

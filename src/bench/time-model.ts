@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { timed, type Timing } from './timing.js';
+import { PASS_PENDING } from './bench-results.js';
 
 /** What one backend times, in Node (bench-worker.ts) or in a Chromium page (page-bench-task.ts). */
 export interface TimeModelOptions {
@@ -77,6 +78,8 @@ export async function timeModel(
       return timing;
     };
     const forward = await cell('forward', () => readAll(runtime ? runtime.forward(inputs) : (model.predict(args) as tf.Tensor | tf.Tensor[])));
+    // Reported now too, so that a backward pass that outlasts the worker's time keeps the forward figure.
+    onBatch(String(batch), { forward, backward: { skipped: PASS_PENDING } });
     const alternativeBackward = runtime?.backward;
     const backward: Timing = alternativeBackward
       ? typeof alternativeBackward === 'function'

@@ -307,6 +307,14 @@ const CASES: Record<string, KernelCase> = {
     args: () => [values([3, 4], 21), values([1, 4, 3], 22)],
     wrt: [0, 1],
   },
+  'tiles and broadcasts: a scalar per row, inner and outer axes, a size-1 tensor, nothing tiled (Tile by copies in wasm\'s heap)': {
+    kernels: ['Tile'],
+    f: (x, y) => tf.mul(
+      tf.add(tf.add(tf.tile(x!, [2, 1, 3]), tf.broadcastTo(tf.reshape(tf.slice(x!, [0, 0, 0], [1, 3, 1]), [1, 3, 1]), [2, 3, 6])), tf.tile(tf.reshape(tf.slice(x!, [0, 0, 0], [1, 1, 1]), [1, 1, 1]), [2, 3, 6])),
+      tf.tile(y!, [1, 1, 1])),
+    args: () => [values([1, 3, 2], 23), values([2, 3, 6], 24)],
+    wrt: [0, 1],
+  },
   'gather rows of a table, a row twice (embedding lookup)': {
     kernels: ['UnsortedSegmentSum'],
     f: (table) => tf.gather(table!, tf.tensor1d([2, 0, 2, 3], 'int32')),

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
+import { BATCH_LINE } from '../../src/bench/bench-results.js';
+import { finishedBatches } from '../../src/bench/partial-results.js';
 import { timeModel } from '../../src/bench/time-model.js';
 import { activeBackendName, useBackend } from '../../src/backends/index.js';
 
@@ -33,5 +35,29 @@ describe('timeModel: a failing run', function () {
     assert.deepEqual(timings.batches['16']!.forward, { skipped: 'not run: batch 8 backward failed: Error: Aborted(). Build with -sASSERTIONS for more info.' });
     assert.ok(lines.some((line) => line.startsWith('batch 8 backward failed')));
     model.dispose();
+  });
+});
+
+// A worker stopped during a backward pass (the cpu backend's ResNet50: its forward pass took 9.5 s,
+// its backward pass outlasted the worker's 480 s) keeps the forward figure it reported.
+describe('a bench worker stopped mid-batch: finishedBatches', function () {
+  before(async () => {
+    await useBackend('cpu');
+  });
+
+  it('reports each forward pass as it ends; the figures of a worker stopped in the backward pass keep it, and say why the rest are missing', async () => {
+    const model = tf.sequential({ layers: [tf.layers.dense({ units: 2, inputShape: [3] })] });
+    const printed: string[] = [];
+    await timeModel(model, { batchSizes: [1, 4], repeats: 1, budgetS: 30 }, undefined, (batch, figures) => printed.push(`${BATCH_LINE} ${JSON.stringify({ batch, figures })}`));
+    model.dispose();
+    assert.equal(printed.length, 4, 'after the forward pass, then after both, per batch');
+    // Stopped after batch 1 and batch 4's forward pass: the lines it had printed.
+    const why = 'did not finish within 480 s';
+    const batches = finishedBatches(['loading', ...printed.slice(0, 3)], [1, 4, 32], why)!;
+    assert.ok('runs' in batches['1']!.forward && 'runs' in batches['1']!.backward);
+    assert.ok('runs' in batches['4']!.forward, 'the forward pass of the batch it was stopped in');
+    assert.deepEqual(batches['4']!.backward, { skipped: why });
+    assert.deepEqual(batches['32'], { forward: { skipped: why }, backward: { skipped: why } });
+    assert.equal(finishedBatches(['loading'], [1], why), undefined, 'no line: nothing to keep');
   });
 });

@@ -23,6 +23,7 @@ import { batchNormAsMulAdd } from './batch-norm-mul-add.js';
 import { sharedIdentity } from './shared-identity.js';
 import { identityTranspose, orderPreservingTranspose } from './order-preserving-transpose.js';
 import { heapSlice } from './heap-slice.js';
+import { heapTile } from './heap-tile.js';
 import { composedRelu6Grad } from './relu6-gradient-composed.js';
 import { pooledMeanOverOuterAxes, pooledSum } from './pooled-reduction.js';
 
@@ -81,6 +82,7 @@ export const KERNEL_FIXES: Readonly<Record<'cpu' | 'wasm' | 'tensorflow' | 'webg
     { kernelName: 'Identity', problem: 'slow', native: sharedIdentity },
     { kernelName: 'Transpose', problem: 'slow', native: identityTranspose },
     { kernelName: 'Slice', problem: 'slow', native: heapSlice },
+    { kernelName: 'Tile', problem: 'slow', native: heapTile },
     { kernelName: 'KerasBridgeRelu6Grad', problem: 'missing', native: composedRelu6Grad },
   ],
   cpu: [

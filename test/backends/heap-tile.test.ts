@@ -1,0 +1,78 @@
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs';
+import { activeBackendName, probeBackend, useBackend } from '../../src/backends/index.js';
+
+/** A small deterministic generator (no Math.random: the same cases on every run). */
+function generator(seed: number): (n: number) => number {
+  let state = seed >>> 0;
+  return (n) => {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    return state % n;
+  };
+}
+
+interface TileCase {
+  shape: number[];
+  reps: number[];
+  dtype: 'float32' | 'int32' | 'bool';
+}
+
+/** Random tiles of ranks 0 to 5: axes of length 1 (broadcasts) and longer, repeated 1 to 3 times or not at all, now and then an empty axis. */
+function cases(count: number): TileCase[] {
+  const pick = generator(1204);
+  return Array.from({ length: count }, (_, k) => {
+    const rank = k % 6;
+    const shape = Array.from({ length: rank }, () => (pick(12) === 0 ? 0 : pick(3) === 0 ? 1 : 1 + pick(4)));
+    const reps = shape.map(() => (pick(20) === 0 ? 0 : 1 + pick(3)));
+    const dtype = (['float32', 'int32', 'bool'] as const)[k % 3]!;
+    return { shape, reps, dtype };
+  });
+}
+
+function valuesOf(c: TileCase): tf.Tensor {
+  const n = c.shape.reduce((a, b) => a * b, 1);
+  const data = Array.from({ length: n }, (_, i) => (c.dtype === 'bool' ? i % 3 === 0 : c.dtype === 'int32' ? i * 7 - 50 : i * 0.25 - 3));
+  return tf.tensor(data as number[], c.shape, c.dtype);
+}
+
+// wasm's Tile (KERNEL_FIXES.wasm, heap-tile.ts) copies blocks within wasm's heap.
+describe('wasm: Tile by copies in the heap (src/backends/kernel-fixes/heap-tile.ts)', function () {
+  let previous: string | undefined;
+  before(async function () {
+    if (!(await probeBackend('wasm')).available) this.skip();
+    previous = activeBackendName();
+  });
+  after(async () => {
+    if (previous) await useBackend(previous as 'cpu');
+  });
+
+  it('300 random tiles of ranks 0 to 5, float32, int32 and bool, equal cpu\'s, element for element', async () => {
+    const all = cases(300);
+    await useBackend('cpu');
+    const expected = all.map((c) => tf.tidy(() => Array.from(tf.tile(valuesOf(c), c.reps).dataSync())));
+    await useBackend('wasm');
+    const before = tf.memory().numTensors;
+    all.forEach((c, k) => {
+      const actual = tf.tidy(() => {
+        const tiled = tf.tile(valuesOf(c), c.reps);
+        assert.deepEqual(tiled.shape, c.shape.map((d, i) => d * c.reps[i]!));
+        assert.equal(tiled.dtype, c.dtype);
+        return Array.from(tiled.dataSync());
+      });
+      assert.deepEqual(actual, expected[k], `case ${k}: ${JSON.stringify(c)}`);
+    });
+    assert.equal(tf.memory().numTensors, before);
+  });
+
+  it('broadcastTo and where, which tfjs-core runs through Tile, give cpu\'s values', async () => {
+    const run = () => tf.tidy(() => {
+      const column = tf.tensor([[1.5], [-2], [0.25]]);
+      const mask = tf.tensor([[true, false, true, false]], [1, 4], 'bool');
+      return [tf.broadcastTo(column, [2, 3, 4]), tf.where(mask, tf.broadcastTo(column, [3, 4]), tf.scalar(-1))].map((t) => Array.from(t.dataSync()));
+    });
+    await useBackend('cpu');
+    const expected = run();
+    await useBackend('wasm');
+    assert.deepEqual(run(), expected);
+  });
+});
