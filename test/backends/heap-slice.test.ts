@@ -1,21 +1,13 @@
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { activeBackendName, probeBackend, useBackend } from '../../src/backends/index.js';
-
-/** A small deterministic generator (no Math.random: the same cases on every run). */
-function generator(seed: number): (n: number) => number {
-  let state = seed >>> 0;
-  return (n) => {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    return state % n;
-  };
-}
+import { distinctValues, generator, type HeapDtype } from '../support/heap-cases.js';
 
 interface SliceCase {
   shape: number[];
   begin: number[];
   size: number[];
-  dtype: 'float32' | 'int32' | 'bool';
+  dtype: HeapDtype;
 }
 
 /** Random slices of ranks 1 to 6, of whole, partial and empty extents, in every dtype the heap holds. */
@@ -32,12 +24,6 @@ function cases(count: number): SliceCase[] {
   });
 }
 
-function valuesOf(c: SliceCase): tf.Tensor {
-  const n = c.shape.reduce((a, b) => a * b, 1);
-  const data = Array.from({ length: n }, (_, i) => (c.dtype === 'bool' ? i % 3 === 0 : c.dtype === 'int32' ? i * 7 - 50 : i * 0.25 - 3));
-  return tf.tensor(data as number[], c.shape, c.dtype);
-}
-
 // wasm's Slice (KERNEL_FIXES.wasm, heap-slice.ts) reads the input in place in wasm's heap.
 describe('wasm: Slice reads its input in place (src/backends/kernel-fixes/heap-slice.ts)', function () {
   let previous: string | undefined;
@@ -52,12 +38,12 @@ describe('wasm: Slice reads its input in place (src/backends/kernel-fixes/heap-s
   it('200 random slices of ranks 1 to 6, float32, int32 and bool, equal cpu\'s, element for element', async () => {
     const all = cases(200);
     await useBackend('cpu');
-    const expected = all.map((c) => tf.tidy(() => Array.from(tf.slice(valuesOf(c), c.begin, c.size).dataSync())));
+    const expected = all.map((c) => tf.tidy(() => Array.from(tf.slice(distinctValues(c.shape, c.dtype), c.begin, c.size).dataSync())));
     await useBackend('wasm');
     const before = tf.memory().numTensors;
     all.forEach((c, k) => {
       const actual = tf.tidy(() => {
-        const sliced = tf.slice(valuesOf(c), c.begin, c.size);
+        const sliced = tf.slice(distinctValues(c.shape, c.dtype), c.begin, c.size);
         assert.deepEqual(sliced.shape, c.size);
         assert.equal(sliced.dtype, c.dtype);
         return Array.from(sliced.dataSync());

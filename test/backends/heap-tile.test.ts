@@ -1,20 +1,12 @@
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { activeBackendName, probeBackend, useBackend } from '../../src/backends/index.js';
-
-/** A small deterministic generator (no Math.random: the same cases on every run). */
-function generator(seed: number): (n: number) => number {
-  let state = seed >>> 0;
-  return (n) => {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    return state % n;
-  };
-}
+import { distinctValues, generator, type HeapDtype } from '../support/heap-cases.js';
 
 interface TileCase {
   shape: number[];
   reps: number[];
-  dtype: 'float32' | 'int32' | 'bool';
+  dtype: HeapDtype;
 }
 
 /** Random tiles of ranks 0 to 5: axes of length 1 (broadcasts) and longer, repeated 1 to 3 times or not at all, now and then an empty axis. */
@@ -27,12 +19,6 @@ function cases(count: number): TileCase[] {
     const dtype = (['float32', 'int32', 'bool'] as const)[k % 3]!;
     return { shape, reps, dtype };
   });
-}
-
-function valuesOf(c: TileCase): tf.Tensor {
-  const n = c.shape.reduce((a, b) => a * b, 1);
-  const data = Array.from({ length: n }, (_, i) => (c.dtype === 'bool' ? i % 3 === 0 : c.dtype === 'int32' ? i * 7 - 50 : i * 0.25 - 3));
-  return tf.tensor(data as number[], c.shape, c.dtype);
 }
 
 // wasm's Tile (KERNEL_FIXES.wasm, heap-tile.ts) copies blocks within wasm's heap.
@@ -49,12 +35,12 @@ describe('wasm: Tile by copies in the heap (src/backends/kernel-fixes/heap-tile.
   it('300 random tiles of ranks 0 to 5, float32, int32 and bool, equal cpu\'s, element for element', async () => {
     const all = cases(300);
     await useBackend('cpu');
-    const expected = all.map((c) => tf.tidy(() => Array.from(tf.tile(valuesOf(c), c.reps).dataSync())));
+    const expected = all.map((c) => tf.tidy(() => Array.from(tf.tile(distinctValues(c.shape, c.dtype), c.reps).dataSync())));
     await useBackend('wasm');
     const before = tf.memory().numTensors;
     all.forEach((c, k) => {
       const actual = tf.tidy(() => {
-        const tiled = tf.tile(valuesOf(c), c.reps);
+        const tiled = tf.tile(distinctValues(c.shape, c.dtype), c.reps);
         assert.deepEqual(tiled.shape, c.shape.map((d, i) => d * c.reps[i]!));
         assert.equal(tiled.dtype, c.dtype);
         return Array.from(tiled.dataSync());
