@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { activeBackendName, probeBackend, useBackend } from '../../src/backends/index.js';
-import { distinctValues, generator, type HeapDtype } from '../support/heap-cases.js';
+import { assertWasmMatchesCpu, generator, type HeapDtype } from '../support/heap-cases.js';
 
 interface TileCase {
   shape: number[];
@@ -33,21 +33,7 @@ describe('wasm: Tile by copies in the heap (src/backends/kernel-fixes/heap-tile.
   });
 
   it('300 random tiles of ranks 0 to 5, float32, int32 and bool, equal cpu\'s, element for element', async () => {
-    const all = cases(300);
-    await useBackend('cpu');
-    const expected = all.map((c) => tf.tidy(() => Array.from(tf.tile(distinctValues(c.shape, c.dtype), c.reps).dataSync())));
-    await useBackend('wasm');
-    const before = tf.memory().numTensors;
-    all.forEach((c, k) => {
-      const actual = tf.tidy(() => {
-        const tiled = tf.tile(distinctValues(c.shape, c.dtype), c.reps);
-        assert.deepEqual(tiled.shape, c.shape.map((d, i) => d * c.reps[i]!));
-        assert.equal(tiled.dtype, c.dtype);
-        return Array.from(tiled.dataSync());
-      });
-      assert.deepEqual(actual, expected[k], `case ${k}: ${JSON.stringify(c)}`);
-    });
-    assert.equal(tf.memory().numTensors, before);
+    await assertWasmMatchesCpu(cases(300), (x, c) => tf.tile(x, c.reps), (c) => c.shape.map((d, i) => d * c.reps[i]!), useBackend);
   });
 
   it('broadcastTo and where, which tfjs-core runs through Tile, give cpu\'s values', async () => {
