@@ -33,6 +33,7 @@ import { installEarlyReleaseGradients } from './engine/early-release-gradients.j
 export { registerLayer, findCustomLayer, registeredCustomLayers } from './registry/custom-layer-registry.js';
 export { registerActivation, findCustomActivation } from './registry/custom-activation-registry.js';
 export { registerKernelFixes, KERNEL_FIXES } from './backends/kernel-fixes/index.js';
+export { WasmHeapExhaustedError } from './backends/wasm-heap-guard.js';
 export { installEarlyReleaseGradients, restoreTfjsGradients } from './engine/early-release-gradients.js';
 // Random draws that training-mode parity checks replay from the bundle; Keras 3's Adam.
 export { inSubLayer, random } from './training/replayable-random.js';

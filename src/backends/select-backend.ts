@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import { isBrowserBackend, nodeBackend, type NodeBackendName } from './backend-names.js';
 import { BackendUnavailableError } from './backend-unavailable-error.js';
 import { registerKernelFixes } from './kernel-fixes/index.js';
+import { guardWasmHeap } from './wasm-heap-guard.js';
 import { errorMessage } from '../errors.js';
 
 /** Whether a backend can run here and, when it cannot, why (as plain data for reports). */
@@ -31,6 +32,7 @@ export async function useBackend(name: NodeBackendName): Promise<void> {
   if (!initialized) throw new BackendUnavailableError(name, 'tfjs could not initialize it');
   await tf.ready();
   if (tf.getBackend() !== tfjsName) throw new BackendUnavailableError(name, `tfjs reports '${tf.getBackend()}' as the active backend instead`);
+  guardWasmHeap(tf.backend());
 }
 
 /**

@@ -26,6 +26,7 @@ import { heapSlice } from './heap-slice.js';
 import { heapTile } from './heap-tile.js';
 import { composedRelu6Grad } from './relu6-gradient-composed.js';
 import { pooledMeanOverOuterAxes, pooledSum } from './pooled-reduction.js';
+import { guardWasmHeap } from '../wasm-heap-guard.js';
 
 /** A kernel keras-bridge installs on a backend, and why (docs/wasm-kernels.md). */
 export interface KernelFix {
@@ -129,10 +130,13 @@ const installed = new Map<string, tf.KernelFunc>();
  * Installs KERNEL_FIXES[fixSet] on the tfjs backend `backend` (replacing tfjs's kernel where it is
  * wrong; a 'missing' one that a later tfjs ships is left alone) and the gradients tfjs-core lacks.
  * `fixSet` defaults to the set named like the backend (registerKernelFixes('wasm')); null installs
- * only the gradients. Idempotent; returns the kernel and gradient names it installed now.
+ * only the gradients. A wasm backend already started also gets its out-of-memory check
+ * (wasm-heap-guard.ts). Idempotent; returns the kernel and gradient names it installed now.
  */
 export function registerKernelFixes(backend: string, fixSet: KernelFixSet | null = isKernelFixSet(backend) ? backend : null): string[] {
   const added: string[] = [];
+  // The engine's registry, not tf.findBackend, which would start a backend not yet started.
+  guardWasmHeap(tf.engine().registry[backend]);
   for (const gradient of MISSING_GRADIENTS) {
     if (tf.getGradient(gradient.kernelName)) continue;
     tf.registerGradient(gradient);
