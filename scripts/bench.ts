@@ -235,14 +235,24 @@ async function backendBench(request: WorkerRequest, timeoutS: number): Promise<B
  */
 async function browserBench(m: BenchModelSpec, modelDir: string, backend: string, timing: TimeModelOptions, timeoutS: number): Promise<BackendBench | { skipped: string }> {
   const session = new BrowserSession([...(m.customLayers ?? [])]);
-  try {
-    const result = await session.runTask<BackendBench>(modelDir, backend, { module: '/dist/src/bench/page-bench-task.js', name: 'benchInPage', args: timing }, `timing ${m.name}`, timeoutS);
-    for (const [batch, { forward, backward }] of Object.entries(result.batches)) {
+  const lines: string[] = [];
+  const logBatches = (batches: BackendBench['batches']) => {
+    for (const [batch, { forward, backward }] of Object.entries(batches)) {
       for (const [pass, t] of [['forward', forward], ['backward', backward]] as const) log(`  ${backend} batch ${batch} ${pass}: ${'runs' in t ? `${t.medianMs.toFixed(1)} ms (${t.runs} runs)` : t.skipped}`);
     }
+  };
+  try {
+    const task = { module: '/dist/src/bench/page-bench-task.js', name: 'benchInPage', args: timing };
+    const result = await session.runTask<BackendBench>(modelDir, backend, task, `timing ${m.name}`, { timeoutS, onConsole: (line) => lines.push(line) });
+    logBatches(result.batches);
     return result;
   } catch (e) {
-    return { skipped: (e as Error).message };
+    // Keep the passes the page finished before it was stopped (or failed), as for a Node worker.
+    const why = (e as Error).message;
+    const batches = finishedBatches(lines, timing.batchSizes, why);
+    if (!batches) return { skipped: why };
+    logBatches(batches);
+    return { loadMs: null, batches, leakedTensors: null, peakRssMb: null };
   } finally {
     await session.close();
   }

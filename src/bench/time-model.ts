@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { WasmHeapExhaustedError } from '../backends/wasm-heap-guard.js';
 import { timed, type Timing } from './timing.js';
 import { PASS_PENDING } from './bench-results.js';
 
@@ -111,6 +112,7 @@ export async function timeModel(
 /** The error's message, and on wasm what an abort usually means. */
 function describeFailure(error: unknown): string {
   const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-  const outOfWasmMemory = tf.getBackend() === 'wasm' && /Aborted\(\)|memory access out of bounds|out of memory/i.test(message);
+  // WasmHeapExhaustedError says so itself; a trap in wasm's own C++ allocations does not.
+  const outOfWasmMemory = tf.getBackend() === 'wasm' && !(error instanceof WasmHeapExhaustedError) && /Aborted\(\)|memory access out of bounds|out of memory/i.test(message);
   return outOfWasmMemory ? `${message} (how wasm's memory, 4 GB at most, running out shows)` : message;
 }

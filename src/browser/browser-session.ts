@@ -34,6 +34,12 @@ interface PageResult {
   result: unknown;
 }
 
+/** How BrowserSession.runTask waits for a page task, and where the lines the page logs go. */
+export interface RunTaskOptions {
+  timeoutS?: number;
+  onConsole?: (line: string) => void;
+}
+
 /**
  * Runs bundles' converted models in headless Chromium: one browser and one local HTTP server for
  * the whole session (started on first use), a fresh page per model and backend. The page loads
@@ -62,9 +68,10 @@ export class BrowserSession {
   /**
    * Runs `task` in a fresh page on `backend`, with the model directory served and its custom
    * layers and the --custom-layers modules loaded; `what` names the work in errors. With
-   * `timeoutS`, a page still running after that long is closed and a BackendError says so.
+   * `timeoutS`, a page still running after that long is closed and a BackendError says so;
+   * `onConsole` receives each line the page logs as it runs (what a task reports before it ends).
    */
-  async runTask<T>(modelDir: string, backend: BrowserBackendName, task: PageTask, what: string, timeoutS?: number): Promise<T> {
+  async runTask<T>(modelDir: string, backend: BrowserBackendName, task: PageTask, what: string, { timeoutS, onConsole }: RunTaskOptions = {}): Promise<T> {
     const descriptor = browserBackend(backend);
     if (!descriptor) throw new BackendError(`${backend}: not a browser backend keras-bridge knows`);
     await this.start();
@@ -72,6 +79,7 @@ export class BrowserSession {
     const page = await (await this.browserFor(descriptor.chromiumArgs)).newPage();
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
+    if (onConsole) page.on('console', (message) => onConsole(message.text()));
     let timer: ReturnType<typeof setTimeout> | undefined;
     try {
       await page.goto(`${this.server!.url}/`);

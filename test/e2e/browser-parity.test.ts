@@ -63,7 +63,7 @@ describe('parity in headless Chromium: cpu, wasm, webgl, webgl with float16 text
         'chromium-wasm',
         { module: '/dist/test/support/page-wasm-threads-probe.js', name: 'wasmThreadsInPage', args: {} },
         'reading the threads',
-        120,
+        { timeoutS: 120 },
       );
       assert.deepEqual(page, { threads: Math.min(os.cpus().length, 8), isolated: true });
     } finally {
