@@ -1,4 +1,5 @@
 import { InputError, WeightMismatchError } from '../errors.js';
+import { isCheckedFinite } from './checked-finite.js';
 import type { ConstraintWarning } from './conversion-report.js';
 import { constraintWarning } from './weight-constraints.js';
 import type { PlannedWeight, WeightPlan } from './weight-plan.js';
@@ -42,7 +43,7 @@ export async function streamWeights(
     next = read(i + 1);
     const bytes = checkedBytes(weight, stored);
     await write(bytes, weight);
-    if (weight.spec.dtype === 'float32') checkValues(weight, float32Values(bytes), checks);
+    if (weight.spec.dtype === 'float32') checkValues(weight, float32Values(bytes), checks, bytes === stored && isCheckedFinite(stored));
     weight.source.data.release?.(stored);
   }
   if (checks.nonFinite.length > 0 && options.refuseNonFinite) {
@@ -61,8 +62,8 @@ function checkedBytes(weight: PlannedWeight, stored: Uint8Array): Uint8Array {
   return castWeightBytes(stored, source.dtype, weight.spec.dtype, weight.where);
 }
 
-function checkValues(weight: PlannedWeight, values: Float32Array, checks: WeightChecks): void {
-  const nonFinite = nonFiniteWarning(values, weight.layer, weight.source.path, weight.where);
+function checkValues(weight: PlannedWeight, values: Float32Array, checks: WeightChecks, knownFinite: boolean): void {
+  const nonFinite = nonFiniteWarning(values, weight.layer, weight.source.path, weight.where, knownFinite);
   if (nonFinite) checks.nonFinite.push(nonFinite);
   if (weight.constraint && weight.source.dtype === 'float32') {
     const warning = constraintWarning({ layer: weight.layer, weight: weight.source.path, constraint: weight.constraint, shape: weight.source.shape, values });

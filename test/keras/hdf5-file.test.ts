@@ -4,7 +4,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { InputError } from '../../src/errors.js';
-import { isDataset, openHdf5File, readTensor, withHdf5File, type Dataset, type Group } from '../../src/keras/keras-file/hdf5-file.js';
+import h5wasm from 'h5wasm';
+import { isDataset, loadH5wasm, openHdf5File, readTensor, withHdf5File, type Dataset, type Group } from '../../src/keras/keras-file/hdf5-file.js';
 import { REPO_ROOT } from '../support/paths.js';
 
 // fixtures/hdf5/scalar_datasets.h5 (scripts/make_keras_files.py scalar_datasets): one 0-d dataset
@@ -65,7 +66,7 @@ describe('an HDF5 file read in place from a byte range of a host file', () => {
     try {
       const buffers: ArrayBuffer[] = [];
       for (const [name, e] of Object.entries(EXPECTED)) {
-        const bytes = opened.readDataset(name, name, (n) => {
+        const { bytes } = opened.readDataset(name, name, (n) => {
           buffers.push(new ArrayBuffer(n + 16));
           return buffers.at(-1)!;
         });
@@ -75,5 +76,53 @@ describe('an HDF5 file read in place from a byte range of a host file', () => {
     } finally {
       opened.close();
     }
+  });
+});
+
+// The converter's NaN/Inf check of a .keras file's weights runs in the HDF5 reader, a chunk at a
+// time as it copies each dataset (readInto; 256 KB chunks, 65,536 float32 values).
+describe('float32 datasets are checked for NaN and ±Inf as they are copied', () => {
+  const LENGTH = 200_000;
+  async function fileWith(datasets: Record<string, Float32Array | Float64Array | Int32Array>): Promise<Uint8Array> {
+    const module = await loadH5wasm();
+    const written = `/written-${Object.keys(datasets).join('-')}.h5`;
+    const file = new h5wasm.File(written, 'w');
+    for (const [name, data] of Object.entries(datasets)) file.create_dataset({ name, data, shape: [data.length] });
+    file.close();
+    const bytes = (module.FS as unknown as { readFile(path: string): Uint8Array }).readFile(written);
+    (module.FS as unknown as { unlink(path: string): void }).unlink(written);
+    return bytes;
+  }
+  function read(h5: Uint8Array, names: string[]): Promise<Array<{ bytes: Uint8Array; allFinite?: boolean }>> {
+    return openHdf5File({ bytes: h5 }, 'written.h5').then((opened) => {
+      try {
+        return names.map((name) => opened.readDataset(name, name, (n) => new ArrayBuffer(n)));
+      } finally {
+        opened.close();
+      }
+    });
+  }
+
+  it('finds a NaN, +Inf or -Inf wherever it lies (first value, either side of a chunk boundary, last value), and none among extreme finite values', async () => {
+    const finite = new Float32Array(LENGTH).map((_, i) => [0, -0, 1.5e-45, -3.4028234663852886e38, 3.4028234663852886e38, 1.1754942e-38][i % 6]!);
+    const datasets: Record<string, Float32Array> = { finite };
+    for (const at of [0, 65_535, 65_536, 131_073, LENGTH - 1]) {
+      for (const [label, value] of [['nan', NaN], ['inf', Infinity], ['ninf', -Infinity]] as const) {
+        const data = finite.slice();
+        data[at] = value;
+        datasets[`${label}_${at}`] = data;
+      }
+    }
+    const names = Object.keys(datasets);
+    const results = await read(await fileWith(datasets), names);
+    names.forEach((name, i) => {
+      assert.equal(results[i]!.allFinite, name === 'finite', name);
+      assert.deepEqual(new Float32Array(results[i]!.bytes.buffer, 0, LENGTH), datasets[name], `${name}: the bytes are copied unchanged`);
+    });
+  });
+
+  it('says nothing for datasets that are not float32 (their values are cast and checked by the converter)', async () => {
+    const results = await read(await fileWith({ f64: new Float64Array([1, NaN]), i32: new Int32Array([2147483647, -1]) }), ['f64', 'i32']);
+    assert.deepEqual(results.map((r) => r.allFinite), [undefined, undefined]);
   });
 });

@@ -21,7 +21,10 @@ export type Hdf5Request =
 
 export type Hdf5OpenResult = { modelConfig: KerasObject; weights: StoredWeight[]; kerasVersion?: string };
 
-export type Hdf5Reply = Hdf5OpenResult | { bytes: Uint8Array[] } | { closed: true } | { recycled: true };
+/** A read's bytes, and for each whether the reader found it float32 with every value finite. */
+export type Hdf5ReadReply = { bytes: Uint8Array[]; allFinite: boolean[] };
+
+export type Hdf5Reply = Hdf5OpenResult | Hdf5ReadReply | { closed: true } | { recycled: true };
 
 /**
  * The file the reader has open. One at a time per reader (one per worker thread): opening
@@ -45,7 +48,8 @@ export async function runHdf5Request(request: Hdf5Request): Promise<Hdf5Reply> {
     case 'read': {
       if (!current) throw new Error('the HDF5 reader has no file open');
       const { h5, where } = current;
-      return { bytes: request.paths.map((path) => h5.readDataset(path, `${where}: '${path}'`, (n) => pool.take(n))) };
+      const read = request.paths.map((path) => h5.readDataset(path, `${where}: '${path}'`, (n) => pool.take(n)));
+      return { bytes: read.map((r) => r.bytes), allFinite: read.map((r) => r.allFinite === true) };
     }
     case 'recycle':
       pool.give(request.buffers);

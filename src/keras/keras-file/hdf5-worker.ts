@@ -1,6 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import { InputError, UnsupportedLayerError, WeightMismatchError, type KerasBridgeError } from '../../errors.js';
-import type { Hdf5OpenResult, Hdf5Reply, Hdf5Request } from './hdf5-tasks.js';
+import { markCheckedFinite } from '../../convert/checked-finite.js';
+import type { Hdf5OpenResult, Hdf5ReadReply, Hdf5Reply, Hdf5Request } from './hdf5-tasks.js';
 
 /** How long one answer of the HDF5 reader may take: the largest keras.applications weights (1.4 GB) read in seconds. */
 export const DEFAULT_HDF5_TIMEOUT_MS = 60_000;
@@ -73,9 +74,11 @@ export class Hdf5Session {
     }
   }
 
-  /** The datasets' bytes, in the order asked. */
+  /** The datasets' bytes, in the order asked; those the reader found all finite are marked so (checked-finite.ts). */
   async read(paths: string[]): Promise<Uint8Array[]> {
-    return ((await this.call({ kind: 'read', paths })) as { bytes: Uint8Array[] }).bytes;
+    const { bytes, allFinite } = (await this.call({ kind: 'read', paths })) as Hdf5ReadReply;
+    bytes.forEach((b, i) => allFinite[i] && markCheckedFinite(b));
+    return bytes;
   }
 
   /**
