@@ -18,10 +18,11 @@ import { tensorflowFusedConv2D } from './tensorflow-fused.js';
 import { equalDepthwiseStrides } from './tensorflow-depthwise-strides.js';
 import { fourDimensionalBatchNorm } from './tensorflow-batch-norm-rank.js';
 import { padAxisByAxis, reverseAxisByAxis } from './rank-reduced.js';
-import { sameDtypeCast, sameShapeReshape } from './tensorflow-no-op.js';
+import { sameDtypeCast } from './tensorflow-no-op.js';
+import { tensorflowReduction, tensorflowReshape, tensorflowTranspose } from './tensorflow-kept-operands.js';
 import { batchNormAsMulAdd } from './batch-norm-mul-add.js';
 import { sharedIdentity } from './shared-identity.js';
-import { identityTranspose, orderPreservingTranspose } from './order-preserving-transpose.js';
+import { identityTranspose } from './order-preserving-transpose.js';
 import { heapSlice } from './heap-slice.js';
 import { heapTile } from './heap-tile.js';
 import { composedRelu6Grad } from './relu6-gradient-composed.js';
@@ -97,9 +98,14 @@ export const KERNEL_FIXES: Readonly<Record<'cpu' | 'wasm' | 'tensorflow' | 'webg
     { kernelName: 'Relu6', problem: 'slow', native: tensorflowRelu6 },
     { kernelName: 'FusedConv2D', problem: 'slow', native: tensorflowFusedConv2D },
     { kernelName: FUSED_BATCH_NORM_GRAD, problem: 'missing', native: tensorflowFusedBatchNormGrad },
-    { kernelName: 'Reshape', problem: 'slow', native: sameShapeReshape },
+    { kernelName: 'Reshape', problem: 'slow', native: tensorflowReshape },
     { kernelName: 'Cast', problem: 'slow', native: sameDtypeCast },
-    { kernelName: 'Transpose', problem: 'slow', native: orderPreservingTranspose },
+    { kernelName: 'Transpose', problem: 'slow', native: tensorflowTranspose },
+    { kernelName: 'Sum', problem: 'slow', native: tensorflowReduction('Sum', 'axis', ['float32', 'int32']) },
+    { kernelName: 'Mean', problem: 'slow', native: tensorflowReduction('Mean', 'axis', ['float32']) },
+    { kernelName: 'Max', problem: 'slow', native: tensorflowReduction('Max', 'reductionIndices', ['float32', 'int32']) },
+    { kernelName: 'Min', problem: 'slow', native: tensorflowReduction('Min', 'axis', ['float32', 'int32']) },
+    { kernelName: 'Prod', problem: 'slow', native: tensorflowReduction('Prod', 'axis', ['float32', 'int32']) },
     { kernelName: 'FusedBatchNorm', problem: 'refuses', native: fourDimensionalBatchNorm },
     { kernelName: 'DepthwiseConv2dNative', problem: 'refuses', native: equalDepthwiseStrides },
     { kernelName: 'DepthwiseConv2dNativeBackpropInput', problem: 'refuses', native: equalDepthwiseStrides },

@@ -11,13 +11,26 @@ export type TensorflowOpAttr =
   | { type: 'strings'; value: string[] }
   | { type: 'dtypes'; value: tf.DataType[] };
 
+type OpAttrs = Array<{ name: string; type: number; value: unknown }>;
+
 /** What keras-bridge calls of tfjs-node's kernel backend: any TensorFlow op, by its name, eagerly. */
-interface TensorflowKernelBackend extends tf.KernelBackend {
-  binding: Record<'TF_ATTR_TYPE' | 'TF_ATTR_FLOAT' | 'TF_ATTR_BOOL' | 'TF_ATTR_STRING' | 'TF_ATTR_INT' | 'TF_FLOAT' | 'TF_INT32' | 'TF_BOOL', number>;
-  executeMultipleOutputs(name: string, attrs: Array<{ name: string; type: number; value: unknown }>, inputs: tf.TensorInfo[], numOutputs: number): tf.Tensor[];
+export interface TensorflowKernelBackend extends tf.KernelBackend {
+  binding: Record<'TF_ATTR_TYPE' | 'TF_ATTR_FLOAT' | 'TF_ATTR_BOOL' | 'TF_ATTR_STRING' | 'TF_ATTR_INT' | 'TF_FLOAT' | 'TF_INT32' | 'TF_BOOL', number> & {
+    createTensor(shape: number[], dtype: number, values: Int32Array): number;
+    deleteTensor(handle: number): void;
+    executeOp(name: string, attrs: OpAttrs, inputs: number[], numOutputs: number): unknown[];
+  };
+  executeMultipleOutputs(name: string, attrs: OpAttrs, inputs: tf.TensorInfo[], numOutputs: number): tf.Tensor[];
+  getInputTensorIds(inputs: tf.TensorInfo[]): number[];
+  createOutputTensor(metadata: unknown): tf.Tensor;
 }
 
-function isTensorflowBackend(backend: tf.KernelBackend): backend is TensorflowKernelBackend {
+/** A tensor held by keras-bridge in TensorFlow alone, as the binding's handle (tensorflow-int-operands.ts). */
+export interface TensorflowHandle {
+  tensorflowHandle: number;
+}
+
+export function isTensorflowBackend(backend: tf.KernelBackend): backend is TensorflowKernelBackend {
   return typeof (backend as Partial<TensorflowKernelBackend>).executeMultipleOutputs === 'function' && (backend as Partial<TensorflowKernelBackend>).binding !== undefined;
 }
 
@@ -29,7 +42,7 @@ function isTensorflowBackend(backend: tf.KernelBackend): backend is TensorflowKe
 export function runTensorflowOp(
   backend: tf.KernelBackend,
   name: string,
-  inputs: tf.TensorInfo[],
+  inputs: Array<tf.TensorInfo | TensorflowHandle>,
   attrs: Record<string, TensorflowOpAttr>,
   numOutputs = 1,
 ): tf.Tensor[] {
@@ -47,5 +60,8 @@ export function runTensorflowOp(
     if (attr.type === 'dtypes') return { name: attrName, type: binding.TF_ATTR_TYPE, value: attr.value.map((d) => tfType(attrName, d)) };
     return { name: attrName, type: kinds[attr.type], value: attr.value };
   });
-  return backend.executeMultipleOutputs(name, opAttrs, inputs, numOutputs);
+  if (inputs.every((input): input is tf.TensorInfo => !('tensorflowHandle' in input))) return backend.executeMultipleOutputs(name, opAttrs, inputs, numOutputs);
+  // Handles go to TensorFlow as they are; tensors by the handles tfjs-node gives them.
+  const handles = inputs.map((input) => ('tensorflowHandle' in input ? input.tensorflowHandle : backend.getInputTensorIds([input])[0]!));
+  return backend.binding.executeOp(name, opAttrs, handles, numOutputs).map((metadata) => backend.createOutputTensor(metadata));
 }
