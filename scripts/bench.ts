@@ -2,7 +2,7 @@
  * `npm run bench`: converted models against Keras's compiled graph, in one run on this machine.
  *
  *   node dist/scripts/bench.js [--models a,b] [--backends cpu,wasm,...] [--batch-sizes 1,32]
- *     [--repeats 10] [--budget 60] [--parity-backends LIST] [--parity-timeout 600] [--out FILE]
+ *     [--repeats 10] [--budget 60] [--warmup 3] [--parity-backends LIST] [--parity-timeout 600] [--out FILE]
  *     [--conversion-sizes 64mb,256mb,1gb] [--docs] [--smoke] [--from RESULTS.json]
  *
  * For each model (src/bench/bench-models.ts): Keras times its tf.function and eager forward and
@@ -32,7 +32,7 @@ import { type BackendBench, type BenchModel, type BenchResults, type ConversionB
 import { formatBenchTable } from '../src/bench/bench-table.js';
 import { finishedBatches } from '../src/bench/partial-results.js';
 import { writePerformanceDocs } from '../src/bench/performance-doc.js';
-import { fromPython, type Timing } from '../src/bench/timing.js';
+import { DEFAULT_WARMUP_S, fromPython, type Timing } from '../src/bench/timing.js';
 import type { WorkerRequest, WorkerResult } from '../src/bench/bench-worker.js';
 import type { TimeModelOptions } from '../src/bench/time-model.js';
 import { resolvePython } from '../src/python-export/python-exporter.js';
@@ -51,6 +51,7 @@ interface Options {
   batchSizes: number[];
   repeats: number;
   budgetS: number;
+  warmupS: number;
   parityTimeoutS: number;
   out: string;
   docs: boolean;
@@ -67,11 +68,13 @@ function parseOptions(argv: string[]): Options {
     return i >= 0 ? argv[i + 1] : undefined;
   };
   const list = (name: string) => value(name)?.split(',').map((s) => s.trim()).filter(Boolean);
+  // --warmup 0: one warm-up run, as before warm-ups were timed.
+  const zeroAllowed = ['warmup'];
   const number = (name: string, fallback: number) => {
     const v = value(name);
     if (v === undefined) return fallback;
     const n = Number(v);
-    if (!Number.isFinite(n) || n <= 0) throw new Error(`bench: --${name} must be a positive number, got '${v}'`);
+    if (!Number.isFinite(n) || n < 0 || (n === 0 && !zeroAllowed.includes(name))) throw new Error(`bench: --${name} must be a positive number, got '${v}'`);
     return n;
   };
   const smoke = argv.includes('--smoke');
@@ -83,6 +86,7 @@ function parseOptions(argv: string[]): Options {
     batchSizes: (list('batch-sizes') ?? (smoke ? ['2'] : ['1', '32'])).map(Number),
     repeats: number('repeats', smoke ? 1 : 10),
     budgetS: number('budget', smoke ? 5 : 60),
+    warmupS: number('warmup', smoke ? 0 : DEFAULT_WARMUP_S),
     parityTimeoutS: number('parity-timeout', smoke ? 120 : 600),
     out: value('out') ?? path.join(ROOT, 'bench-results', smoke ? 'smoke.json' : 'latest.json'),
     docs: argv.includes('--docs'),
@@ -116,6 +120,7 @@ async function kerasTimings(models: BenchModelSpec[], options: Options): Promise
       '--batch-sizes', options.batchSizes.join(','),
       '--repeats', String(options.repeats),
       '--budget', String(options.budgetS),
+      '--warmup', String(options.warmupS),
       ...models.map((m) => m.factory),
     ],
     { env: { TF_CPP_MIN_LOG_LEVEL: '3' }, stderr: 'pipe' },
@@ -289,7 +294,7 @@ async function main(): Promise<void> {
     else log(`bench: backend ${b} unavailable (${probe.reason ?? 'no reason given'}); not timed`);
   }
   const started = performance.now();
-  log(`keras-bridge bench: ${models.map((m) => m.name).join(', ')}; backends ${backends.join(', ')}; batch sizes ${options.batchSizes.join(', ')}; up to ${options.repeats} runs, ${options.budgetS} s per timing`);
+  log(`keras-bridge bench: ${models.map((m) => m.name).join(', ')}; backends ${backends.join(', ')}; batch sizes ${options.batchSizes.join(', ')}; up to ${options.repeats} runs, ${options.budgetS} s per timing after ${options.warmupS} s of warm-up`);
 
   log('exporting bundles and .keras files (cached in .cache/bench)');
   const bundles = new Map<string, string>();
@@ -331,8 +336,8 @@ async function main(): Promise<void> {
       // The bundle's conversion is the one timed below (the last written).
       const backendFigures: BenchModel['backends'] = {};
       // Warm-up and up to `budget` per timing, two passes per batch size, and the load: bounded generously.
-      const cellTimeoutS = 120 + options.budgetS * 6 * options.batchSizes.length;
-      const timing = { batchSizes: options.batchSizes, repeats: options.repeats, budgetS: options.budgetS };
+      const cellTimeoutS = 120 + (options.budgetS * 6 + options.warmupS * 4) * options.batchSizes.length;
+      const timing = { batchSizes: options.batchSizes, repeats: options.repeats, budgetS: options.budgetS, warmupS: options.warmupS };
       for (const backend of backends) {
         if (!existsSync(modelDir)) backendFigures[backend] = { skipped: 'conversion failed' };
         else if (isBrowserBackend(backend)) backendFigures[backend] = await browserBench(m, modelDir, backend, timing, cellTimeoutS);
@@ -368,7 +373,7 @@ async function main(): Promise<void> {
     schemaVersion: 1,
     date: new Date().toISOString(),
     machine: await versions(),
-    settings: { batchSizes: options.batchSizes, repeats: options.repeats, budgetS: options.budgetS },
+    settings: { batchSizes: options.batchSizes, repeats: options.repeats, budgetS: options.budgetS, warmupS: options.warmupS },
     models: results,
     ...(scaling.length > 0 ? { conversionScaling: scaling } : {}),
   };

@@ -8,8 +8,10 @@ For each factory and batch size, on seeded random inputs:
                      every trainable weight
   eager_forward      model(x, training=False) op by op
   eager_backward     the same gradient with a GradientTape, op by op
-Each is run once to warm up (tracing, allocation), then R times, fewer when R runs would take
-more than S seconds as the first timed run says (but at least 3, or 1 when one run alone is over S/3). Prints one JSON
+Each is run to warm up (tracing, allocation, and the runtime's own warming: both sides speed up
+over their first tens of runs) until W seconds have passed (--warmup, default 3) or 50 runs, at
+least once, then R times, fewer when R runs would take more than S seconds as the first timed run
+says (but at least 3, or 1 when one run alone is over S/3). Prints one JSON
 object: {factory: {"parameters": n, "weight_bytes": n, "batches": {"1": {way: timing}}}}, where
 timing is {"median_ms", "p10_ms", "p90_ms", "runs"} or {"skipped": why}.
 """
@@ -25,8 +27,24 @@ import time
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 
-def timed(fn, repeats, budget_s):
-    fn()  # warm-up: tracing, compilation, allocation
+WARMUP_S = 3.0
+"""Seconds of warm-up runs before each timing (--warmup); the same rule as src/bench/timing.ts."""
+MAX_WARMUP_RUNS = 50
+
+
+def warm_up(fn, warmup_s):
+    """Runs fn until warmup_s seconds have passed or MAX_WARMUP_RUNS runs, at least once; returns the runs."""
+    start = time.perf_counter()
+    runs = 0
+    while True:
+        fn()
+        runs += 1
+        if runs >= MAX_WARMUP_RUNS or time.perf_counter() - start >= warmup_s:
+            return runs
+
+
+def timed(fn, repeats, budget_s, warmup_s=None):
+    warm_up(fn, WARMUP_S if warmup_s is None else warmup_s)  # tracing, compilation, allocation, warming
     # The first timed run says how many fit the budget: the warm-up's time is mostly compilation
     # (seconds for jax.jit or tf.function on a large model) and would leave a single run.
     start = time.perf_counter()
@@ -109,19 +127,22 @@ def bench(factory, batch_sizes, repeats, budget_s):
 
 
 def main(bench_one=bench, budget=60.0, add_arguments=lambda parser: None):
-    """The command line: --path, --batch-sizes, --repeats, --budget and the factories (and what
+    """The command line: --path, --batch-sizes, --repeats, --budget, --warmup and the factories (and what
     add_arguments adds, passed to bench_one by name); prints one JSON object."""
+    global WARMUP_S
     parser = argparse.ArgumentParser()
     parser.add_argument("--path", action="append", default=[])
     parser.add_argument("--batch-sizes", default="1,32")
     parser.add_argument("--repeats", type=int, default=20)
     parser.add_argument("--budget", type=float, default=budget)
+    parser.add_argument("--warmup", type=float, default=WARMUP_S, help="seconds of warm-up runs before each timing (at most 50, at least one)")
     add_arguments(parser)
     parser.add_argument("factories", nargs="+")
     args = vars(parser.parse_args())
     sys.path[:0] = args.pop("path")
     batch_sizes = [int(b) for b in args.pop("batch_sizes").split(",")]
     factories, repeats, budget_s = args.pop("factories"), args.pop("repeats"), args.pop("budget")
+    WARMUP_S = args.pop("warmup")
     print(json.dumps({f: bench_one(f, batch_sizes, repeats, budget_s, **args) for f in factories}))
 
 

@@ -6,7 +6,8 @@ export interface BenchResults {
   schemaVersion: 1;
   date: string;
   machine: { cpu: string; cores: number; node: string; tfjs: string; keras: string | null; tensorflow: string | null };
-  settings: { batchSizes: number[]; repeats: number; budgetS: number };
+  /** warmupS: absent in results from before warm-ups were timed (one warm-up run). */
+  settings: { batchSizes: number[]; repeats: number; budgetS: number; warmupS?: number };
   models: BenchModel[];
   /** `keras-bridge convert` of synthetic models of growing size (absent in runs from before it was measured). */
   conversionScaling?: ScalingBench[];

@@ -82,7 +82,7 @@ export function formatBenchTable(run: BenchResults): string {
   return [
     `keras-bridge bench, ${run.date.slice(0, 10)}: ${run.machine.cpu}, ${run.machine.cores} cores; Keras ${run.machine.keras} on TensorFlow ${run.machine.tensorflow}, tfjs ${run.machine.tfjs}, Node ${run.machine.node}`,
     ...backendDetailsLines(run),
-    `milliseconds: median (10th–90th percentile) of up to ${run.settings.repeats} runs after a warm-up; ratio: time / Keras tf.function's time at the same batch size`,
+    `milliseconds: median (10th–90th percentile) of up to ${run.settings.repeats} runs after ${warmupText(run)}; ratio: time / Keras tf.function's time at the same batch size`,
     '',
     table(['model', 'batch', 'runtime', 'forward ms', 'ratio', 'forward+backward ms', 'ratio'], timingRows),
     '',
@@ -113,4 +113,10 @@ function backendDetailsLines(run: BenchResults): string[] {
     for (const [backend, bench] of Object.entries(m.backends)) if (!('skipped' in bench) && bench.details) details.set(backend, bench.details);
   }
   return details.size === 0 ? [] : [`backends: ${[...details].map(([backend, d]) => `${backend} on ${d}`).join('; ')}`];
+}
+
+/** How each timing was warmed up: seconds of runs (timing.ts, warmUp), or one run in results from before. */
+export function warmupText(run: BenchResults): string {
+  const seconds = run.settings.warmupS;
+  return seconds === undefined || seconds === 0 ? 'one warm-up run' : `${seconds} s of warm-up runs (at most 50)`;
 }

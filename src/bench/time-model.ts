@@ -8,6 +8,8 @@ export interface TimeModelOptions {
   batchSizes: number[];
   repeats: number;
   budgetS: number;
+  /** Seconds of warm-up runs before each timing (timing.ts, warmUp); DEFAULT_WARMUP_S when absent. */
+  warmupS?: number;
 }
 
 export interface ModelTimings {
@@ -68,7 +70,7 @@ export async function timeModel(
       const start = performance.now();
       let timing: Timing;
       try {
-        timing = await timed(fn, options.repeats, options.budgetS);
+        timing = await timed(fn, options.repeats, options.budgetS, options.warmupS);
       } catch (error) {
         failure = `batch ${batch} ${pass} failed: ${describeFailure(error)}`;
         log(failure);
