@@ -71,6 +71,24 @@ describe('parity in headless Chromium: cpu, wasm, webgl, webgl with float16 text
     }
   });
 
+  it("chromium-wasm's page has the out-of-memory check too: a tensor the heap cannot hold is a WasmHeapExhaustedError, and the backend still computes", async () => {
+    const session = new BrowserSession([]);
+    try {
+      const page = await session.runTask<{ error: string; message: string; stillComputes: number[] }>(
+        fixtureBundle('swish'),
+        'chromium-wasm',
+        { module: '/dist/test/support/page-wasm-heap-probe.js', name: 'wasmHeapInPage', args: {} },
+        'allocating 4 GB',
+        { timeoutS: 120 },
+      );
+      assert.equal(page.error, 'WasmHeapExhaustedError', page.message);
+      assert.match(page.message, /the wasm backend is out of memory: a tensor of 4096 MB does not fit/);
+      assert.deepEqual(page.stillComputes, [17, 39]);
+    } finally {
+      await session.close();
+    }
+  });
+
   it('a faulty layer module is loaded into the page too, and the page names the faulty layer in both modes', async () => {
     const run = await runParity([fixtureBundle('two_branch')], {
       backends: ['chromium-cpu', 'chromium-webgl'],
