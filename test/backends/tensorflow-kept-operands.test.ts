@@ -2,24 +2,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { activeBackendName, probeBackend, useBackend } from '../../src/backends/index.js';
 import { int32Operand } from '../../src/backends/kernel-fixes/tensorflow-int-operands.js';
-
-interface BindingBackend {
-  binding: Record<string, (...args: unknown[]) => unknown>;
-}
-
-/** Calls of the binding's `names` while `f` runs (the native binding is read-only: a counting stand-in replaces it meanwhile). */
-function bindingCalls<T>(names: string[], f: () => T): { result: T; calls: Record<string, number> } {
-  const backend = tf.backend() as unknown as BindingBackend;
-  const { binding } = backend;
-  const calls = Object.fromEntries(names.map((n) => [n, 0]));
-  const counted = Object.fromEntries(names.map((n) => [n, { value: (...args: unknown[]) => (calls[n]!++, binding[n]!.apply(binding, args)) }]));
-  backend.binding = Object.create(binding, counted) as BindingBackend['binding'];
-  try {
-    return { result: f(), calls };
-  } finally {
-    backend.binding = binding;
-  }
-}
+import { bindingCalls } from '../support/binding-calls.js';
 
 /** The same op on the cpu backend, for reference. */
 async function onCpu(f: () => tf.Tensor): Promise<{ shape: number[]; dtype: string; values: number[] }> {

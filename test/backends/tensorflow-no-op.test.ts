@@ -1,23 +1,12 @@
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { activeBackendName, probeBackend, useBackend } from '../../src/backends/index.js';
-
-interface CountingBackend {
-  binding: { executeOp: (...args: unknown[]) => unknown };
-}
+import { bindingCalls } from '../support/binding-calls.js';
 
 /** How many TensorFlow ops tfjs-node executes while `f` runs (every op goes through the binding's executeOp). */
 function tensorflowOps<T>(f: () => T): { result: T; ops: number } {
-  const backend = tf.backend() as unknown as CountingBackend;
-  const { binding } = backend;
-  let ops = 0;
-  // The native binding's own properties are read-only: a stand-in that counts, the rest inherited.
-  backend.binding = Object.create(binding, { executeOp: { value: (...args: unknown[]) => (ops++, binding.executeOp.apply(binding, args)) } }) as CountingBackend['binding'];
-  try {
-    return { result: f(), ops };
-  } finally {
-    backend.binding = binding;
-  }
+  const { result, calls } = bindingCalls(['executeOp'], f);
+  return { result, ops: calls['executeOp']! };
 }
 
 // kernel-fixes/tensorflow-no-op.ts: a Reshape to the same shape and a Cast to the same dtype are a

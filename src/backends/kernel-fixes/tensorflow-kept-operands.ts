@@ -3,6 +3,7 @@ import { int32Operand } from './tensorflow-int-operands.js';
 import { orderPreservingTranspose } from './order-preserving-transpose.js';
 import { runTensorflowOp } from './tensorflow-op.js';
 import { sameShapeReshape } from './tensorflow-no-op.js';
+import type { KernelFix } from './index.js';
 
 type KernelArgs = Parameters<tf.KernelFunc>[0];
 
@@ -12,27 +13,28 @@ const backendOf = (args: KernelArgs) => args.backend as tf.KernelBackend;
 const OP_DTYPES: ReadonlySet<tf.DataType> = new Set(['float32', 'int32', 'bool']);
 
 /**
- * tfjs-node's kernels whose int32 operand (a shape, a permutation, axes) is made anew on every
- * call, run with a kept one instead (tensorflow-int-operands.ts). Each first takes the cases
- * that copy nothing (tensorflow-no-op.ts, order-preserving-transpose.ts).
+ * tfjs-node's Reshape or Transpose with its operand (the `operandAttr` attribute: shape, perm)
+ * kept (tensorflow-int-operands.ts), after `copiesNothing` has taken the cases that move no value
+ * (tensorflow-no-op.ts, order-preserving-transpose.ts).
  */
-export function tensorflowReshape(args: KernelArgs, original: tf.KernelFunc | undefined): tf.TensorInfo | undefined {
-  const same = sameShapeReshape(args, original);
-  if (same) return same;
-  const x = args.inputs['x'];
-  const shape = args.attrs?.['shape'] as number[] | undefined;
-  if (!x || !shape || !OP_DTYPES.has(x.dtype)) return undefined;
-  return runTensorflowOp(backendOf(args), 'Reshape', [x, int32Operand(backendOf(args), shape)], { T: { type: 'dtype', value: x.dtype }, Tshape: { type: 'dtype', value: 'int32' } })[0]!;
+function withKeptOperand(
+  op: 'Reshape' | 'Transpose',
+  operandAttr: 'shape' | 'perm',
+  operandType: 'Tshape' | 'Tperm',
+  copiesNothing: NonNullable<KernelFix['native']>,
+): NonNullable<KernelFix['native']> {
+  return (args, original) => {
+    const shared = copiesNothing(args, original);
+    if (shared) return shared;
+    const x = args.inputs['x'];
+    const operand = args.attrs?.[operandAttr] as number[] | undefined;
+    if (!x || !operand || !OP_DTYPES.has(x.dtype)) return undefined;
+    return runTensorflowOp(backendOf(args), op, [x, int32Operand(backendOf(args), operand)], { T: { type: 'dtype', value: x.dtype }, [operandType]: { type: 'dtype', value: 'int32' } })[0]!;
+  };
 }
 
-export function tensorflowTranspose(args: KernelArgs, original: tf.KernelFunc | undefined): tf.TensorInfo | undefined {
-  const moved = orderPreservingTranspose(args, original);
-  if (moved) return moved;
-  const x = args.inputs['x'];
-  const perm = args.attrs?.['perm'] as number[] | undefined;
-  if (!x || !perm || !OP_DTYPES.has(x.dtype)) return undefined;
-  return runTensorflowOp(backendOf(args), 'Transpose', [x, int32Operand(backendOf(args), perm)], { T: { type: 'dtype', value: x.dtype }, Tperm: { type: 'dtype', value: 'int32' } })[0]!;
-}
+export const tensorflowReshape = withKeptOperand('Reshape', 'shape', 'Tshape', sameShapeReshape);
+export const tensorflowTranspose = withKeptOperand('Transpose', 'perm', 'Tperm', orderPreservingTranspose);
 
 /**
  * A reduction as TensorFlow's op of the same name, its axes kept. tfjs-node's takes the axes from
