@@ -65,6 +65,16 @@ describe('tensorflow: Reshape, Transpose and reductions with kept int32 operands
     }
   }
 
+  it('takes an empty operand too: a reshape to a scalar, a sum over no axes', async () => {
+    const one = tf.tensor1d([5]);
+    const scalar = tf.reshape(one, []);
+    assert.deepEqual([scalar.shape, Array.from(await scalar.data())], [[], [5]]);
+    const y = tf.tensor2d([[1, 2], [3, 4]]);
+    const none = tf.sum(y, []);
+    assert.deepEqual([none.shape, Array.from(await none.data())], [[2, 2], [1, 2, 3, 4]]);
+    tf.dispose([one, scalar, y, none]);
+  });
+
   it('makes each operand once: a second reshape to the same shape creates no TensorFlow tensor for it', () => {
     const x = tf.tensor(values, [2, 3, 4]);
     tf.dispose(tf.reshape(x, [3, 8])); // its operand made here, or earlier
