@@ -11,7 +11,7 @@
  * Chromium page (src/bench/page-bench-task.ts); `keras-bridge convert` from the .keras file and
  * from the bundle is timed with its peak memory; `keras-bridge parity` on the bundle is timed on
  * each Node backend (--parity-backends to choose); on the tensorflow backend, the bundle's SavedModel
- * is also timed as one native graph (forward only, docs/native-graph.md); `keras-bridge convert` of synthetic models of
+ * is also timed as one native graph (docs/native-graph.md), and the converted model traced into one TensorFlow graph (docs/native-graph.md, "Traced"); `keras-bridge convert` of synthetic models of
  * growing size (fixtures/models/synthetic_models.py, --conversion-sizes; 'none' for none) is timed
  * next to a plain copy of the same file, with its peak memory. Prints medians, spread and ratios to Keras's tf.function, writes the JSON
  * (default bench-results/latest.json), and with --docs rewrites docs/performance.md's table and
@@ -348,6 +348,10 @@ async function main(): Promise<void> {
             { backend, modelDir, customLayerModules: [...(m.customLayers ?? [])], nativeGraphBundle: bundles.get(m.name)!, ...timing },
             cellTimeoutS,
           );
+        }
+        // The converted model traced into one TensorFlow graph (docs/native-graph.md, "Traced").
+        if (backend === 'tensorflow' && existsSync(modelDir)) {
+          backendFigures['tensorflow traced graph'] = await backendBench({ backend, modelDir, customLayerModules: [...(m.customLayers ?? [])], tracedGraph: true, ...timing }, cellTimeoutS);
         }
       }
       // The same model converted with --fold-batch-norm, where that changes it: forward only (docs/inference-rewrites.md).

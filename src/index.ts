@@ -19,6 +19,14 @@ export type { BundleManifest } from './keras/bundle-manifest.js';
 export { writeModelDirectory, modelDirectory } from './tfjs-io/model-directory.js';
 export { loadConvertedModel } from './tfjs-io/load-converted-model.js';
 export { bundleWeightTensors, loadNativeGraph, type NativeGradients, type NativeGraph, type NativeGraphEndpoints } from './native/native-graph.js';
+export {
+  traceModelNativeGraph,
+  traceNativeGraph,
+  TraceError,
+  type TracedGraphSummary,
+  type TracedNativeGraph,
+  type TraceNativeGraphOptions,
+} from './native/traced-graph/traced-native-graph.js';
 export { useBackend } from './backends/index.js';
 export { checkBundleParity, checkBundleParityCases } from './parity/check-parity.js';
 export { runParity } from './parity/run-parity.js';

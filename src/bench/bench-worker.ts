@@ -18,6 +18,7 @@ import { loadCustomLayerModules } from '../cli/custom-layer-modules.js';
 import { TRANSLATED_MODULE } from '../convert/translated-layers.js';
 import { loadBundle } from '../keras/bundle.js';
 import { bundleWeightTensors, loadNativeGraph, type NativeGraph } from '../native/native-graph.js';
+import { traceModelNativeGraph, traceNativeGraph, type TracedNativeGraph } from '../native/traced-graph/traced-native-graph.js';
 import { loadConvertedModel } from '../tfjs-io/load-converted-model.js';
 import { BATCH_LINE } from './bench-results.js';
 import { timeModel, type AlternativeRuntime, type ModelTimings, type TimeModelOptions } from './time-model.js';
@@ -29,6 +30,8 @@ export interface WorkerRequest extends TimeModelOptions {
   customLayerModules: string[];
   /** Time the bundle's SavedModel as one native graph instead (backend tensorflow; docs/native-graph.md). */
   nativeGraphBundle?: string;
+  /** Time the converted model traced into one TensorFlow graph instead (backend tensorflow; docs/native-graph.md, "Traced"). */
+  tracedGraph?: boolean;
   /** The model dir was converted with --fold-batch-norm: time its forward pass only (docs/inference-rewrites.md). */
   inferenceOnly?: boolean;
 }
@@ -60,22 +63,66 @@ async function run(request: WorkerRequest): Promise<WorkerResult> {
         const defined = (ts: Array<tf.Tensor | undefined>) => ts.filter((t): t is tf.Tensor => t !== undefined);
         return { read: defined(weightGradients), unread: [...cotangents, ...outputs, ...defined(inputGradients)] };
       };
-  const label = graph ? `${request.backend} native graph` : request.inferenceOnly ? `${request.backend} batch norm folded` : request.backend;
+  const label = graph ? `${request.backend} native graph` : request.tracedGraph ? `${request.backend} traced graph` : request.inferenceOnly ? `${request.backend} batch norm folded` : request.backend;
   const inferenceOnly = request.inferenceOnly
     ? { forward: (inputs: tf.Tensor[]) => [model.predict(inputs.length === 1 ? inputs[0]! : inputs)].flat() as tf.Tensor[], backward: { skipped: 'folded for inference only: its gradients are not Keras\'s (docs/inference-rewrites.md)' } }
     : undefined;
+  const log = (line: string) => process.stderr.write(`  ${label} ${line}\n`);
+  const traced = request.tracedGraph ? tracedRuntime(model, log) : undefined;
   const timings = await timeModel(
     model,
     request,
-    (line) => process.stderr.write(`  ${label} ${line}\n`),
+    log,
     (batch, figures) => process.stdout.write(`${BATCH_LINE} ${JSON.stringify({ batch, figures })}\n`),
-    graph ? { forward: (inputs) => graph.predict(inputs), backward: graphBackward } : inferenceOnly,
+    graph ? { forward: (inputs) => graph.predict(inputs), backward: graphBackward } : (traced?.runtime ?? inferenceOnly),
   );
   graph?.dispose();
+  traced?.dispose();
   tf.dispose(graphWeights);
   model.dispose();
   const details = await backendDetails(request.backend);
   return { loadMs, ...timings, peakRssMb: process.resourceUsage().maxRSS / 1024, ...(details ? { details } : {}) };
+}
+
+/**
+ * The converted model traced into TensorFlow graphs per batch size: its predict (weights as
+ * constants), and the gradients of sum(outputs) w.r.t. every trainable weight with the weights fed
+ * (what the default backward pass computes op by op). Trace and load times are logged, not timed.
+ */
+function tracedRuntime(model: tf.LayersModel, log: (line: string) => void): { runtime: AlternativeRuntime; dispose(): void } {
+  let forwardGraph: TracedNativeGraph | undefined;
+  let backwardGraph: TracedNativeGraph | undefined;
+  const trainable = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const gradients = (inputs: readonly tf.Tensor[]): tf.Tensor[] => {
+    const { value, grads } = tf.variableGrads(() => {
+      const out = model.apply(inputs.length === 1 ? inputs[0]! : [...inputs], { training: false }) as tf.Tensor | tf.Tensor[];
+      return tf.addN((Array.isArray(out) ? out : [out]).map((o) => tf.sum(o))) as tf.Scalar;
+    }, trainable);
+    return [value, ...trainable.map((w) => grads[w.name]!)];
+  };
+  const dispose = () => {
+    forwardGraph?.dispose();
+    backwardGraph?.dispose();
+  };
+  const describe = (what: string, g: TracedNativeGraph) =>
+    log(`${what} traced: ${g.summary.ops} ops, ${(g.summary.graphBytes / 2 ** 20).toFixed(1)} MB, trace ${g.summary.traceMs.toFixed(0)} ms, load ${g.summary.loadMs.toFixed(0)} ms, largest difference from op by op ${g.summary.maxAbsoluteDifference.toExponential(2)} (${g.summary.maxScaledDifference.toExponential(2)} of the output's scale)`);
+  return {
+    runtime: {
+      async prepare(inputs) {
+        dispose();
+        forwardGraph = await traceModelNativeGraph(model, inputs);
+        describe('forward', forwardGraph);
+        backwardGraph = await traceNativeGraph(gradients, inputs, { parameters: model.weights.map((w) => w.read()) });
+        describe('forward+backward', backwardGraph);
+      },
+      forward: (inputs) => forwardGraph!.execute(inputs),
+      backward: (inputs) => {
+        const [value, ...grads] = backwardGraph!.execute(inputs);
+        return { read: grads, unread: [value!] };
+      },
+    },
+    dispose,
+  };
 }
 
 const shapesByBatch = new Map<number, number[][]>();

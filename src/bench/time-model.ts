@@ -42,6 +42,8 @@ function randomInputs(model: tf.LayersModel, batch: number): tf.Tensor[] {
  * (docs/native-graph.md), which computes forward only (`backward` then says why not).
  */
 export interface AlternativeRuntime {
+  /** Called once per batch size before its timings, with the inputs they run on (a traced graph traces there). */
+  prepare?(inputs: tf.Tensor[]): Promise<void>;
   forward(inputs: tf.Tensor[]): tf.Tensor[];
   /** The gradients of sum(outputs) w.r.t. every trainable weight (what is read back), and whatever else it made (disposed unread); or why it has none. */
   backward: ((inputs: tf.Tensor[]) => { read: tf.Tensor[]; unread: tf.Tensor[] }) | { skipped: string };
@@ -80,6 +82,14 @@ export async function timeModel(
       log(`batch ${batch} ${pass}: ${'runs' in timing ? `${timing.medianMs.toFixed(1)} ms (${timing.runs} runs, ${((performance.now() - start) / 1000).toFixed(0)} s)` : timing.skipped}`);
       return timing;
     };
+    if (runtime?.prepare && !failure) {
+      try {
+        await runtime.prepare(inputs);
+      } catch (error) {
+        failure = `batch ${batch}: ${describeFailure(error)}`;
+        log(failure);
+      }
+    }
     const forward = await cell('forward', () => readAll(runtime ? runtime.forward(inputs) : (model.predict(args) as tf.Tensor | tf.Tensor[])));
     // Reported now too, so that a backward pass that outlasts the worker's time keeps the forward figure.
     onBatch(String(batch), { forward, backward: { skipped: PASS_PENDING } });

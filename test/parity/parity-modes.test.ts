@@ -16,7 +16,7 @@ describe('parity-mode registry', () => {
   it('registers the built-in modes in the order they run and report', () => {
     assert.deepEqual(
       parityModes().map((m) => m.name),
-      ['end-to-end', 'layer-alone-forward', 'layer-alone-backward', 'training', 'after-training', 'native-graph', 'native-graph-gradients'],
+      ['end-to-end', 'layer-alone-forward', 'layer-alone-backward', 'training', 'after-training', 'native-graph', 'native-graph-gradients', 'traced-graph'],
     );
     assert.throws(() => registerParityMode({ ...parityModes()[0]!, name: 'training' }), /registered twice/);
   });

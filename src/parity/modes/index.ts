@@ -9,6 +9,8 @@ import './after-training.js';
 // Node's tensorflow backend only: the bundle's SavedModel run as one native graph.
 import './native-graph.js';
 import './native-graph-gradients.js';
+// Node's tensorflow backend only: the converted model traced into one TensorFlow graph.
+import './traced-graph.js';
 
 export { parityMode, parityModes, registerParityMode } from './mode-registry.js';
 export type {

@@ -1,0 +1,189 @@
+import { ProtoMessage } from './protobuf-writer.js';
+import type { OpTrace, TracedAttr, TracedSource } from './op-trace.js';
+import { TENSORFLOW_GRAPH_DEF_VERSION, TENSORFLOW_OP_INPUTS } from './tensorflow-op-inputs.generated.js';
+import { TraceError } from './op-trace.js';
+
+/** TF_AttrType, as TensorFlow's C API numbers it (the binding's TF_ATTR_* have these values). */
+const ATTR = { string: 0, int: 1, float: 2, bool: 3, type: 4, shape: 5 } as const;
+
+/** A traced graph's nodes as named in its GraphDef: what a SavedModel signature points at. */
+export interface GraphNames {
+  inputs: string[];
+  outputs: string[];
+}
+
+/** The size of what was written: kept ops (those the outputs need), constants and their bytes. */
+export interface GraphDefSummary {
+  ops: number;
+  constants: number;
+  constantBytes: number;
+}
+
+/**
+ * The trace as a TensorFlow GraphDef: a Placeholder per input (`input_<i>`), a Const per value
+ * fixed at trace time, one node per op the outputs depend on (ops whose results went unused are
+ * left out), and an Identity per output (`output_<i>`). Type and count attributes that eager
+ * execution infers from the inputs, and a NodeDef must state, are filled in from TensorFlow's op
+ * registry (tensorflow-op-inputs.generated.ts).
+ */
+export function graphDefOf(trace: OpTrace): { graph: ProtoMessage; names: GraphNames; summary: GraphDefSummary } {
+  const graph = new ProtoMessage();
+  const summary: GraphDefSummary = { ops: 0, constants: 0, constantBytes: 0 };
+  const nodeNames = new Map<number, string>();
+  const needed = neededNodes(trace);
+
+  const inputNames = trace.inputs.map((input, index) => {
+    const name = `input_${index}`;
+    const shape = shapeProto(input.shape);
+    graph.message(1, nodeDef(name, 'Placeholder', [], [
+      ['dtype', new ProtoMessage().varint(6, input.dtype)],
+      ['shape', new ProtoMessage().message(7, shape)],
+    ]));
+    return name;
+  });
+
+  const constantNames = new Map<number, string>();
+  const tensorName = (handle: number): string => {
+    const source = trace.sources.get(handle);
+    if (!source) throw new TraceError(`the trace has no source for tensor handle ${handle}`);
+    if (source.kind === 'input') return inputNames[source.index]!;
+    if (source.kind === 'op') return source.output === 0 ? nodeNames.get(source.node)! : `${nodeNames.get(source.node)!}:${source.output}`;
+    let name = constantNames.get(handle);
+    if (!name) {
+      name = `const_${constantNames.size}`;
+      constantNames.set(handle, name);
+      graph.message(1, constantNode(name, source));
+      summary.constants += 1;
+      summary.constantBytes += source.bytes.byteLength;
+    }
+    return name;
+  };
+
+  trace.nodes.forEach((node, index) => {
+    if (!needed.has(index)) return;
+    const name = `op_${index}_${node.op}`;
+    const inputs = node.inputs.map(tensorName);
+    const attrs = new Map(node.attrs.map((attr) => [attr.name, attrValue(node.op, attr)]));
+    inferInputAttrs(node.op, node.inputs.map((handle) => dtypeOf(trace, handle)), node.attrs, attrs);
+    graph.message(1, nodeDef(name, node.op, inputs, [...attrs]));
+    nodeNames.set(index, name);
+    summary.ops += 1;
+  });
+
+  const outputNames = trace.outputs.map((output, index) => {
+    const name = `output_${index}`;
+    graph.message(1, nodeDef(name, 'Identity', [tensorName(output.handle)], [['T', new ProtoMessage().varint(6, output.dtype)]]));
+    return name;
+  });
+  graph.message(4, new ProtoMessage().varint(1, TENSORFLOW_GRAPH_DEF_VERSION));
+  return { graph, names: { inputs: inputNames, outputs: outputNames }, summary };
+}
+
+/** Indices of the nodes the outputs depend on. */
+function neededNodes(trace: OpTrace): Set<number> {
+  const needed = new Set<number>();
+  const pending = trace.outputs.map((output) => output.handle);
+  while (pending.length > 0) {
+    const source = trace.sources.get(pending.pop()!);
+    if (source?.kind !== 'op' || needed.has(source.node)) continue;
+    needed.add(source.node);
+    pending.push(...trace.nodes[source.node]!.inputs);
+  }
+  return needed;
+}
+
+function dtypeOf(trace: OpTrace, handle: number): number {
+  const source = trace.sources.get(handle);
+  if (!source) throw new TraceError(`the trace has no source for tensor handle ${handle}`);
+  if (source.kind === 'input') return trace.inputs[source.index]!.dtype;
+  if (source.kind === 'constant') return source.dtype;
+  return trace.nodes[source.node]!.outputs[source.output]!.dtype;
+}
+
+/**
+ * Sets the attributes eager execution infers and a GraphDef needs: the type attribute of each
+ * typed input argument, the count of a repeated one, the types of a list. Attributes the trace
+ * already has are kept as they are.
+ */
+function inferInputAttrs(op: string, inputTypes: number[], traced: TracedAttr[], attrs: Map<string, ProtoMessage>): void {
+  const args = TENSORFLOW_OP_INPUTS[op];
+  if (!args) return;
+  const given = new Map(traced.map((a) => [a.name, a.value]));
+  let at = 0;
+  for (const arg of args) {
+    if (arg.startsWith('[')) {
+      const listAttr = arg.slice(1, -1);
+      const length = Array.isArray(given.get(listAttr)) ? (given.get(listAttr) as unknown[]).length : args.length === 1 ? inputTypes.length - at : undefined;
+      if (length === undefined) throw new TraceError(`op ${op}: cannot tell how many inputs its list '${listAttr}' takes (the trace gives no '${listAttr}')`);
+      if (!attrs.has(listAttr)) attrs.set(listAttr, new ProtoMessage().message(1, new ProtoMessage().packedVarints(6, inputTypes.slice(at, at + length))));
+      at += length;
+    } else if (arg.includes('*')) {
+      const [numberAttr, typeAttr] = arg.split('*') as [string, string];
+      const count = given.get(numberAttr);
+      if (typeof count !== 'number') throw new TraceError(`op ${op}: the trace gives no count '${numberAttr}' for its repeated input`);
+      if (typeAttr && !attrs.has(typeAttr) && count > 0) attrs.set(typeAttr, new ProtoMessage().varint(6, inputTypes[at]!));
+      at += count;
+    } else {
+      if (arg && !attrs.has(arg) && at < inputTypes.length) attrs.set(arg, new ProtoMessage().varint(6, inputTypes[at]!));
+      at += 1;
+    }
+  }
+}
+
+function nodeDef(name: string, op: string, inputs: string[], attrs: Array<[string, ProtoMessage]>): ProtoMessage {
+  const node = new ProtoMessage().string(1, name).string(2, op);
+  for (const input of inputs) node.string(3, input);
+  for (const [key, value] of attrs) node.mapEntry(5, key, value);
+  return node;
+}
+
+function constantNode(name: string, source: Extract<TracedSource, { kind: 'constant' }>): ProtoMessage {
+  const tensor = new ProtoMessage().varint(1, source.dtype).message(2, shapeProto(source.shape)).bytes(4, source.bytes);
+  return nodeDef(name, 'Const', [], [
+    ['dtype', new ProtoMessage().varint(6, source.dtype)],
+    ['value', new ProtoMessage().message(8, tensor)],
+  ]);
+}
+
+function shapeProto(shape: readonly number[]): ProtoMessage {
+  const proto = new ProtoMessage();
+  for (const size of shape) proto.message(2, new ProtoMessage().varint(1, size));
+  return proto;
+}
+
+/** An attribute as an AttrValue message, by its C API type; lists where the value is an array. */
+function attrValue(op: string, attr: TracedAttr): ProtoMessage {
+  const value = attr.value;
+  const list = Array.isArray(value);
+  const values = (list ? value : [value]) as unknown[];
+  const proto = new ProtoMessage();
+  const item = list ? new ProtoMessage() : proto;
+  switch (attr.type) {
+    case ATTR.string:
+      for (const s of values) item.string(2, String(s));
+      break;
+    case ATTR.int:
+      if (list) item.packedVarints(3, values as number[]);
+      else item.varint(3, value as number);
+      break;
+    case ATTR.float:
+      if (list) item.packedFloats(4, values as number[]);
+      else item.float(4, value as number);
+      break;
+    case ATTR.bool:
+      if (list) item.packedVarints(5, values as boolean[]);
+      else item.varint(5, value as boolean);
+      break;
+    case ATTR.type:
+      if (list) item.packedVarints(6, values as number[]);
+      else item.varint(6, value as number);
+      break;
+    case ATTR.shape:
+      // tfjs-node passes one shape as its list of sizes.
+      return proto.message(7, shapeProto(values as number[]));
+    default:
+      throw new TraceError(`op ${op}: attribute '${attr.name}' has a kind (TF_AttrType ${attr.type}) a traced graph does not write`);
+  }
+  if (list) proto.message(1, item);
+  return proto;
+}

@@ -1,0 +1,113 @@
+import * as tf from '@tensorflow/tfjs';
+import { weightsInKerasOrder } from '../../convert/weight-pairing.js';
+import { compareWithGoldens } from '../compare-with-goldens.js';
+import { findLayer, goldenInputs, goldenKey, read, type ComputedTensor } from '../evaluate-model.js';
+import type { ModeSection } from '../parity-result.js';
+import { registerParityMode } from './mode-registry.js';
+import type { NotCompared } from './parity-mode.js';
+
+const NAME = 'traced-graph';
+const WHAT = 'traced graph';
+
+/** The traced graph's outputs and gradients, keyed as the goldens are, or why there is no graph. */
+interface TracedGraphEvaluation {
+  computed: Map<string, ComputedTensor>;
+  notCompared: string | null;
+}
+
+const section = (b: { modes?: Record<string, ModeSection> }): ModeSection | undefined => b.modes?.[NAME];
+
+/**
+ * The converted model traced into one TensorFlow graph (docs/native-graph.md, "Traced") and run
+ * by TensorFlow's runtime: its outputs and the gradients of the goldens' loss with respect to the
+ * float inputs and every trainable weight with a golden, computed in that one graph with the weights
+ * fed, against Keras's goldens under the end-to-end tolerances. What a Node user who runs
+ * traceModelNativeGraph gets. Only on the `tensorflow` backend. A model that cannot be traced (a
+ * kernel computes on the host from its inputs' values) is reported with the reason, not counted.
+ */
+registerParityMode<TracedGraphEvaluation>({
+  name: NAME,
+  title: 'traced graph',
+  async evaluate({ model, bundle }) {
+    if (tf.getBackend() !== 'tensorflow') return null;
+    // Imported here: the parity modes also run in browser pages, where Node's backend never is.
+    const { traceNativeGraph, TraceError } = await import('../../native/traced-graph/traced-native-graph.js');
+    const { inputs, cotangents } = goldenInputs(bundle);
+    const gradGoldens = bundle.manifest.goldens.tensors.filter((g) => g.kind === 'grad_weight');
+    const weights = gradGoldens.map((g) => (g.kind === 'grad_weight' ? weightsInKerasOrder(findLayer(model, g.layer, bundle), bundle)[g.index] : undefined));
+    const floatInputs = inputs.flatMap((x, i) => (x.dtype === 'float32' ? [i] : []));
+    const withGradients = bundle.manifest.goldens.tensors.some((g) => g.kind === 'grad_input' || g.kind === 'grad_weight') && weights.every((w) => w?.trainable);
+    const outputCount = model.outputs.length;
+    // Outputs, then d loss / d float input, then d loss / d weight in the goldens' order.
+    const run = (fed: readonly tf.Tensor[]): tf.Tensor[] => {
+      const xs = fed.slice(0, inputs.length);
+      const cots = fed.slice(inputs.length);
+      if (!withGradients) return [model.predict(xs.length === 1 ? xs[0]! : [...xs])].flat() as tf.Tensor[];
+      const variables = weights.map((w) => w!.read());
+      const sources = [...floatInputs.map((i) => xs[i]!), ...variables];
+      let outputs: tf.Tensor[] = [];
+      const { grads } = tf.engine().gradients(
+        () => {
+          const out = model.apply(xs.length === 1 ? xs[0]! : [...xs], { training: false }) as tf.Tensor | tf.Tensor[];
+          outputs = (Array.isArray(out) ? out : [out]).map((o) => tf.keep(o));
+          return tf.addN(outputs.map((o, i) => tf.sum(tf.mul(o, cots[i]!)))) as tf.Scalar;
+        },
+        sources,
+        undefined,
+        true,
+      );
+      // A source the loss does not depend on has no gradient; Keras records zeros.
+      return [...outputs, ...sources.map((s, k) => grads[k] ?? tf.zerosLike(s))];
+    };
+    const computed = new Map<string, ComputedTensor>();
+    let graph: Awaited<ReturnType<typeof traceNativeGraph>> | undefined;
+    try {
+      graph = await traceNativeGraph(run, [...inputs, ...cotangents], { parameters: model.weights.map((w) => w.read()) });
+      const produced = graph.execute([...inputs, ...cotangents]);
+      try {
+        for (let i = 0; i < outputCount; i++) computed.set(`output:${i}`, await read(produced[i]!));
+        if (withGradients) {
+          for (const [k, i] of floatInputs.entries()) computed.set(`grad_input:${i}`, await read(produced[outputCount + k]!));
+          for (const [k, g] of gradGoldens.entries()) computed.set(goldenKey(g), await read(produced[outputCount + floatInputs.length + k]!));
+        }
+      } finally {
+        tf.dispose(produced);
+      }
+      return { computed, notCompared: null };
+    } catch (error) {
+      if (error instanceof TraceError) return { computed, notCompared: error.message };
+      throw error;
+    } finally {
+      graph?.dispose();
+      tf.dispose([...inputs, ...cotangents]);
+    }
+  },
+  compare({ bundle, backend, policy }, evaluation, draft) {
+    if (!evaluation) return;
+    const tensors = evaluation.notCompared
+      ? []
+      : compareWithGoldens(bundle, evaluation.computed, backend, policy, (g) => evaluation.computed.has(goldenKey(g))).map((t) => ({ ...t, label: `traced graph ${t.label}` }));
+    draft.modes = { ...draft.modes, [NAME]: { tensors, notCompared: evaluation.notCompared } };
+  },
+  compared: (b) => (section(b)?.tensors ?? []).map((tensor) => ({ mode: NAME, tensor, counted: true })),
+  notCompared: (b): NotCompared[] => {
+    const why = section(b)?.notCompared;
+    return why ? [{ what: WHAT, reason: why, incomplete: false }] : [];
+  },
+  tableRows: true,
+  summaryLines(model, b) {
+    const s = section(b);
+    if (!s) return [];
+    if (s.notCompared) return [`${model} on ${b.backend}: traced graph not compared: ${s.notCompared}`];
+    const failed = s.tensors.filter((t) => !t.comparison.passed).length;
+    return [`${model} on ${b.backend}: traced graph: ${s.tensors.length - failed} of ${s.tensors.length} outputs and gradients within tolerance`];
+  },
+  divergenceLines: () => [],
+  reportGroups(b, notCompared) {
+    const s = section(b);
+    if (!s) return [];
+    const skipped = notCompared.find((n) => n.what === WHAT);
+    return [skipped ? { name: 'traced graph (not compared)', tensors: [], skipped: skipped.reason, rank: 17 } : { name: 'traced graph outputs and gradients', tensors: s.tensors, rank: 17 }];
+  },
+  chartSeries: [],
+});

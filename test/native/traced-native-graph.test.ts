@@ -1,0 +1,159 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { activeBackendName, probeBackend, useBackend } from '../../src/backends/index.js';
+import { runTensorflowOp } from '../../src/backends/kernel-fixes/tensorflow-op.js';
+import { traceModelNativeGraph, traceNativeGraph, TraceError } from '../../src/native/traced-graph/traced-native-graph.js';
+
+/**
+ * Graph against op by op, on the same backend: TensorFlow's graph optimizer fuses and reorders
+ * float32 arithmetic (a convolution with its bias and activation, a batch normalization folded into
+ * it). Measured on this suite's models: at most 4e-7 of an output's largest magnitude; allowed
+ * 1e-5, float32's epsilon (1.2e-7) times the ~100 terms of the longest sum reordered.
+ */
+const SCALED_TOLERANCE = 1e-5;
+
+function assertClose(actual: tf.Tensor, expected: tf.Tensor, what: string): void {
+  assert.deepEqual(actual.shape, expected.shape, `${what}: shape`);
+  const a = actual.dataSync();
+  const e = expected.dataSync();
+  const scale = Math.max(...Array.from(e, Math.abs), 1e-30);
+  for (let i = 0; i < a.length; i++) assert.ok(Math.abs(a[i]! - e[i]!) <= SCALED_TOLERANCE * scale, `${what}[${i}]: ${a[i]} against ${e[i]} (scale ${scale})`);
+}
+
+/** A functional model with what converted models run: convolution, batch normalization, concatenation, dense, softmax. */
+function convNet(): tf.LayersModel {
+  const input = tf.input({ shape: [12, 12, 3] });
+  const a = tf.layers.conv2d({ filters: 8, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: tf.initializers.glorotNormal({ seed: 1 }) }).apply(input) as tf.SymbolicTensor;
+  const b = tf.layers.batchNormalization({ movingVarianceInitializer: tf.initializers.constant({ value: 2 }), betaInitializer: tf.initializers.constant({ value: 0.1 }) }).apply(a) as tf.SymbolicTensor;
+  const c = tf.layers.depthwiseConv2d({ kernelSize: 3, padding: 'same', depthwiseInitializer: tf.initializers.glorotNormal({ seed: 2 }) }).apply(b) as tf.SymbolicTensor;
+  const joined = tf.layers.concatenate().apply([b, c]) as tf.SymbolicTensor;
+  const pooled = tf.layers.globalAveragePooling2d({}).apply(joined) as tf.SymbolicTensor;
+  const out = tf.layers.dense({ units: 5, activation: 'softmax', kernelInitializer: tf.initializers.glorotNormal({ seed: 3 }) }).apply(pooled) as tf.SymbolicTensor;
+  return tf.model({ inputs: input, outputs: out });
+}
+
+async function tracedTempDirs(): Promise<string[]> {
+  return (await readdir(os.tmpdir())).filter((name) => name.startsWith('keras-bridge-traced-'));
+}
+
+// src/native/traced-graph: a converted model's ops, recorded as tfjs-node dispatches them, written
+// as a TensorFlow GraphDef in a SavedModel, and run by TensorFlow's own runtime.
+describe('traceNativeGraph: a model traced into one TensorFlow graph (tensorflow backend)', function () {
+  this.timeout(120_000);
+  let previous: string | undefined;
+  before(async function () {
+    if (!(await probeBackend('tensorflow')).available) this.skip();
+    previous = activeBackendName();
+    await useBackend('tensorflow');
+  });
+  after(async function () {
+    if (previous) await tf.setBackend(previous);
+  });
+
+  it('runs a functional model as predict() does, leaves no file or tensor behind, and refuses other shapes', async () => {
+    const model = convNet();
+    const x = tf.randomNormal([2, 12, 12, 3], 0, 1, 'float32', 7);
+    const dirsBefore = await tracedTempDirs();
+    const graph = await traceModelNativeGraph(model, [x]);
+    try {
+      assert.deepEqual(await tracedTempDirs(), dirsBefore, 'the SavedModel written for loading is removed');
+      assert.ok(graph.summary.ops >= 6 && graph.summary.constants >= 8, JSON.stringify(graph.summary));
+      assert.ok(graph.summary.maxScaledDifference <= SCALED_TOLERANCE, JSON.stringify(graph.summary));
+      const x2 = tf.randomNormal([2, 12, 12, 3], 0, 1, 'float32', 8);
+      const before = tf.memory().numTensors;
+      for (let i = 0; i < 3; i++) tf.dispose(graph.execute([x2]));
+      assert.equal(tf.memory().numTensors, before, 'execute leaks no tensor');
+      const [y] = graph.execute([x2]);
+      const expected = model.predict(x2) as tf.Tensor;
+      assertClose(y!, expected, 'output');
+      tf.dispose([x2, y!, expected]);
+      assert.throws(() => graph.execute([tf.zeros([3, 12, 12, 3])]), /input 0 is float32 \[2, 12, 12, 3\], got float32 \[3, 12, 12, 3\]; trace another graph/);
+    } finally {
+      graph.dispose();
+      x.dispose();
+      model.dispose();
+    }
+  });
+
+  it('keeps `parameters` as inputs fed their current values, and computes gradients in the graph', async () => {
+    const w = tf.variable(tf.tensor2d([[1, 2], [3, 4], [5, 6]]), true, 'traced_w');
+    const x = tf.tensor2d([[1, -1, 0.5]]);
+    const lossAndGradient = ([input]: readonly tf.Tensor[]) => {
+      const { value, grads } = tf.variableGrads(() => tf.sum(tf.square(tf.matMul(input!, w))), [w]);
+      return [value, grads['traced_w']!];
+    };
+    const fed = await traceNativeGraph(lossAndGradient, [x], { parameters: [w] });
+    const frozen = await traceNativeGraph(([input]) => [tf.matMul(input!, w)], [x]);
+    try {
+      const [loss, grad] = fed.execute([x]);
+      // y = x w = [0.5, 1]; loss = 1.25; d loss / d w = x^T (2 y).
+      assert.equal(loss!.dataSync()[0], 1.25);
+      assert.deepEqual(Array.from(grad!.dataSync()), [1, 2, -1, -2, 0.5, 1]);
+      w.assign(tf.tensor2d([[1, 0], [0, 1], [0, 0]]));
+      const [loss2] = fed.execute([x]);
+      assert.equal(loss2!.dataSync()[0], 2, 'the graph reads the weight as it is now');
+      const [y] = frozen.execute([x]);
+      assert.deepEqual(Array.from(y!.dataSync()), [0.5, 1], 'without parameters, the weight is the constant it was when traced');
+      tf.dispose([loss!, grad!, loss2!, y!]);
+    } finally {
+      fed.dispose();
+      frozen.dispose();
+      tf.dispose([w, x]);
+    }
+  });
+
+  it('fills in the type attributes eager execution infers and a GraphDef must state', async () => {
+    const a = tf.tensor1d([1, 2, 3]);
+    const b = tf.tensor1d([10, 20, 30]);
+    // AddV2 and Neg given no attribute: eager infers T from the inputs; the graph needs it written.
+    const graph = await traceNativeGraph((xs) => runTensorflowOp(tf.backend(), 'Neg', runTensorflowOp(tf.backend(), 'AddV2', [...xs], {}), {}), [a, b]);
+    try {
+      const [sum] = graph.execute([b, a]);
+      assert.deepEqual(Array.from(sum!.dataSync()), [-11, -22, -33]);
+      sum!.dispose();
+    } finally {
+      graph.dispose();
+      tf.dispose([a, b]);
+    }
+  });
+
+  it('takes values the host computes from constants, and refuses a kernel that reads its inputs\' values back to the host', async () => {
+    const x = tf.tensor1d([1, -2, 3]);
+    const fromConstants = await traceNativeGraph(([input]) => {
+      const scale = tf.max(tf.tensor1d([2, 5])).dataSync()[0]!; // read on the host, but fixed
+      return [tf.mul(input!, tf.scalar(scale))];
+    }, [x]);
+    try {
+      const [y] = fromConstants.execute([tf.tensor1d([1, 1, 1])]);
+      assert.deepEqual(Array.from(y!.dataSync()), [5, 5, 5]);
+      y!.dispose();
+    } finally {
+      fromConstants.dispose();
+    }
+    await assert.rejects(
+      traceNativeGraph(([input]) => {
+        const largest = tf.max(tf.relu(input!)).dataSync()[0]!;
+        return [tf.div(input!, tf.scalar(largest))];
+      }, [x]),
+      (error: unknown) => error instanceof TraceError && /a kernel read the output of Max \(op \d+\) back to the host while tracing/.test(error.message),
+    );
+    x.dispose();
+  });
+
+  it('writes the SavedModel where asked, and never over a file already there', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'kb-traced-dir-'));
+    const x = tf.tensor1d([1, 2]);
+    try {
+      const graph = await traceNativeGraph(([input]) => [tf.neg(input!)], [x], { tempDir: dir });
+      graph.dispose();
+      assert.ok((await stat(path.join(dir, 'saved_model.pb'))).size > 0, 'kept where the caller asked');
+      await assert.rejects(traceNativeGraph(([input]) => [tf.neg(input!)], [x], { tempDir: dir }), /EEXIST/);
+    } finally {
+      x.dispose();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
