@@ -27,6 +27,7 @@ export {
   type TracedNativeGraph,
   type TraceNativeGraphOptions,
 } from './native/traced-graph/traced-native-graph.js';
+export { nativeGraphFunction, type NativeGraphFunction, type NativeGraphFunctionOptions } from './native/traced-graph/native-graph-function.js';
 export { useBackend } from './backends/index.js';
 export { checkBundleParity, checkBundleParityCases } from './parity/check-parity.js';
 export { runParity } from './parity/run-parity.js';

@@ -110,9 +110,9 @@ function tracedRuntime(model: tf.LayersModel, log: (line: string) => void): { ru
     runtime: {
       async prepare(inputs) {
         dispose();
-        forwardGraph = await traceModelNativeGraph(model, inputs);
+        forwardGraph = traceModelNativeGraph(model, inputs);
         describe('forward', forwardGraph);
-        backwardGraph = await traceNativeGraph(gradients, inputs, { parameters: model.weights.map((w) => w.read()) });
+        backwardGraph = traceNativeGraph(gradients, inputs, { parameters: model.weights.map((w) => w.read()) });
         describe('forward+backward', backwardGraph);
       },
       forward: (inputs) => forwardGraph!.execute(inputs),

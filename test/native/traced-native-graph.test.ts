@@ -5,6 +5,7 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { activeBackendName, probeBackend, useBackend } from '../../src/backends/index.js';
 import { runTensorflowOp } from '../../src/backends/kernel-fixes/tensorflow-op.js';
+import { nativeGraphFunction } from '../../src/native/traced-graph/native-graph-function.js';
 import { traceModelNativeGraph, traceNativeGraph, TraceError } from '../../src/native/traced-graph/traced-native-graph.js';
 
 /**
@@ -57,7 +58,7 @@ describe('traceNativeGraph: a model traced into one TensorFlow graph (tensorflow
     const model = convNet();
     const x = tf.randomNormal([2, 12, 12, 3], 0, 1, 'float32', 7);
     const dirsBefore = await tracedTempDirs();
-    const graph = await traceModelNativeGraph(model, [x]);
+    const graph = traceModelNativeGraph(model, [x]);
     try {
       assert.deepEqual(await tracedTempDirs(), dirsBefore, 'the SavedModel written for loading is removed');
       assert.ok(graph.summary.ops >= 6 && graph.summary.constants >= 8, JSON.stringify(graph.summary));
@@ -85,8 +86,8 @@ describe('traceNativeGraph: a model traced into one TensorFlow graph (tensorflow
       const { value, grads } = tf.variableGrads(() => tf.sum(tf.square(tf.matMul(input!, w))), [w]);
       return [value, grads['traced_w']!];
     };
-    const fed = await traceNativeGraph(lossAndGradient, [x], { parameters: [w] });
-    const frozen = await traceNativeGraph(([input]) => [tf.matMul(input!, w)], [x]);
+    const fed = traceNativeGraph(lossAndGradient, [x], { parameters: [w] });
+    const frozen = traceNativeGraph(([input]) => [tf.matMul(input!, w)], [x]);
     try {
       const [loss, grad] = fed.execute([x]);
       // y = x w = [0.5, 1]; loss = 1.25; d loss / d w = x^T (2 y).
@@ -109,7 +110,7 @@ describe('traceNativeGraph: a model traced into one TensorFlow graph (tensorflow
     const a = tf.tensor1d([1, 2, 3]);
     const b = tf.tensor1d([10, 20, 30]);
     // AddV2 and Neg given no attribute: eager infers T from the inputs; the graph needs it written.
-    const graph = await traceNativeGraph((xs) => runTensorflowOp(tf.backend(), 'Neg', runTensorflowOp(tf.backend(), 'AddV2', [...xs], {}), {}), [a, b]);
+    const graph = traceNativeGraph((xs) => runTensorflowOp(tf.backend(), 'Neg', runTensorflowOp(tf.backend(), 'AddV2', [...xs], {}), {}), [a, b]);
     try {
       const [sum] = graph.execute([b, a]);
       assert.deepEqual(Array.from(sum!.dataSync()), [-11, -22, -33]);
@@ -122,7 +123,7 @@ describe('traceNativeGraph: a model traced into one TensorFlow graph (tensorflow
 
   it('takes values the host computes from constants, and refuses a kernel that reads its inputs\' values back to the host', async () => {
     const x = tf.tensor1d([1, -2, 3]);
-    const fromConstants = await traceNativeGraph(([input]) => {
+    const fromConstants = traceNativeGraph(([input]) => {
       const scale = tf.max(tf.tensor1d([2, 5])).dataSync()[0]!; // read on the host, but fixed
       return [tf.mul(input!, tf.scalar(scale))];
     }, [x]);
@@ -133,11 +134,12 @@ describe('traceNativeGraph: a model traced into one TensorFlow graph (tensorflow
     } finally {
       fromConstants.dispose();
     }
-    await assert.rejects(
-      traceNativeGraph(([input]) => {
-        const largest = tf.max(tf.relu(input!)).dataSync()[0]!;
-        return [tf.div(input!, tf.scalar(largest))];
-      }, [x]),
+    assert.throws(
+      () =>
+        traceNativeGraph(([input]) => {
+          const largest = tf.max(tf.relu(input!)).dataSync()[0]!;
+          return [tf.div(input!, tf.scalar(largest))];
+        }, [x]),
       (error: unknown) => error instanceof TraceError && /a kernel read the output of Max \(op \d+\) back to the host while tracing/.test(error.message),
     );
     x.dispose();
@@ -147,13 +149,46 @@ describe('traceNativeGraph: a model traced into one TensorFlow graph (tensorflow
     const dir = await mkdtemp(path.join(os.tmpdir(), 'kb-traced-dir-'));
     const x = tf.tensor1d([1, 2]);
     try {
-      const graph = await traceNativeGraph(([input]) => [tf.neg(input!)], [x], { tempDir: dir });
+      const graph = traceNativeGraph(([input]) => [tf.neg(input!)], [x], { tempDir: dir });
       graph.dispose();
       assert.ok((await stat(path.join(dir, 'saved_model.pb'))).size > 0, 'kept where the caller asked');
-      await assert.rejects(traceNativeGraph(([input]) => [tf.neg(input!)], [x], { tempDir: dir }), /EEXIST/);
+      assert.throws(() => traceNativeGraph(([input]) => [tf.neg(input!)], [x], { tempDir: dir }), /EEXIST/);
     } finally {
       x.dispose();
       await rm(dir, { recursive: true, force: true });
     }
+  });
+
+  it('nativeGraphFunction traces once per input signature, reuses it, and disposes the least recently used past its limit', () => {
+    const model = convNet();
+    let traces = 0;
+    const predict = nativeGraphFunction(
+      ([x]) => {
+        traces += 1;
+        return [model.predict(x!) as tf.Tensor];
+      },
+      { maxGraphs: 2 },
+    );
+    const inputs = [1, 2, 3].map((batch) => tf.randomNormal([batch, 12, 12, 3], 0, 1, 'float32', batch));
+    try {
+      for (const x of [inputs[0]!, inputs[1]!, inputs[0]!]) {
+        const [y] = predict([x]);
+        const expected = model.predict(x) as tf.Tensor;
+        assertClose(y!, expected, `batch ${x.shape[0]}`);
+        tf.dispose([y!, expected]);
+      }
+      assert.equal(traces, 2, 'batch 1 was traced once and then reused');
+      assert.deepEqual([...predict.graphs.keys()], ['float32[2,12,12,3]', 'float32[1,12,12,3]']);
+      const evicted = predict.graphs.get('float32[2,12,12,3]')!;
+      tf.dispose(predict([inputs[2]!]));
+      assert.deepEqual([...predict.graphs.keys()], ['float32[1,12,12,3]', 'float32[3,12,12,3]']);
+      assert.throws(() => evicted.execute([inputs[1]!]), /disposed/);
+      assert.throws(() => nativeGraphFunction(() => [], { maxGraphs: 0 }), /maxGraphs must be a whole number of at least 1/);
+    } finally {
+      predict.dispose();
+      tf.dispose(inputs);
+      model.dispose();
+    }
+    assert.equal(predict.graphs.size, 0);
   });
 });

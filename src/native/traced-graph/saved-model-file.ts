@@ -1,4 +1,4 @@
-import { mkdir, open } from 'node:fs/promises';
+import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { ProtoMessage } from './protobuf-writer.js';
 import type { GraphNames } from './graph-def.js';
@@ -14,7 +14,7 @@ export const TRACED_TAGS = ['serve'];
  * holding `graph` and a signature that names its inputs and outputs. No variables: a traced
  * graph's weights are its constants, so TensorFlow restores nothing when it loads it.
  */
-export async function writeSavedModel(dir: string, graph: ProtoMessage, names: GraphNames, inputs: readonly TracedTensor[], outputs: readonly TracedTensor[]): Promise<void> {
+export function writeSavedModel(dir: string, graph: ProtoMessage, names: GraphNames, inputs: readonly TracedTensor[], outputs: readonly TracedTensor[]): void {
   const signature = new ProtoMessage();
   names.inputs.forEach((name, i) => signature.mapEntry(1, name, tensorInfo(`${name}:0`, inputs[i]!)));
   names.outputs.forEach((name, i) => signature.mapEntry(2, name, tensorInfo(`${name}:0`, outputs[i]!)));
@@ -24,12 +24,15 @@ export async function writeSavedModel(dir: string, graph: ProtoMessage, names: G
   metaInfo.string(5, TENSORFLOW_VERSION);
   const metaGraph = new ProtoMessage().message(1, metaInfo).message(2, graph).mapEntry(5, TRACED_SIGNATURE, signature);
   const savedModel = new ProtoMessage().varint(1, 1).message(2, metaGraph);
-  await mkdir(dir, { recursive: true });
-  const file = await open(path.join(dir, 'saved_model.pb'), 'wx');
+  mkdirSync(dir, { recursive: true });
+  // 'wx': never over a file that is already there.
+  const fd = openSync(path.join(dir, 'saved_model.pb'), 'wx');
   try {
-    await file.writev([...savedModel.chunks()]);
+    for (const chunk of savedModel.chunks()) {
+      for (let at = 0; at < chunk.byteLength; ) at += writeSync(fd, chunk, at, chunk.byteLength - at);
+    }
   } finally {
-    await file.close();
+    closeSync(fd);
   }
 }
 

@@ -60,9 +60,9 @@ registerParityMode<TracedGraphEvaluation>({
       return [...outputs, ...sources.map((s, k) => grads[k] ?? tf.zerosLike(s))];
     };
     const computed = new Map<string, ComputedTensor>();
-    let graph: Awaited<ReturnType<typeof traceNativeGraph>> | undefined;
+    let graph: ReturnType<typeof traceNativeGraph> | undefined;
     try {
-      graph = await traceNativeGraph(run, [...inputs, ...cotangents], { parameters: model.weights.map((w) => w.read()) });
+      graph = traceNativeGraph(run, [...inputs, ...cotangents], { parameters: model.weights.map((w) => w.read()) });
       const produced = graph.execute([...inputs, ...cotangents]);
       try {
         for (let i = 0; i < outputCount; i++) computed.set(`output:${i}`, await read(produced[i]!));
