@@ -151,7 +151,14 @@ describe('keras.applications: every family from its .keras file and from a bundl
       );
       assert.deepEqual(failures.slice(0, 20), [], `${failures.length} tensors out of tolerance`);
       assert.ok(result.backends.length > 0 && result.backends.every((b) => b.tensors.length > 0), 'no tensor compared');
-      lap(`parity (${result.backends.map((b) => `${b.backend} ${b.tensors.length} tensors ${b.seconds.toFixed(1)} s`).join(', ')})`);
+      // On tensorflow, the converted model also ran as one traced TensorFlow graph (docs/native-graph.md, "Traced"), outputs and gradients.
+      for (const b of result.backends.filter((r) => r.backend === 'tensorflow')) {
+        const traced = b.modes?.['traced-graph'];
+        assert.equal(traced?.notCompared, null, `traced graph not compared: ${traced?.notCompared}`);
+        assert.ok(traced!.tensors.some((t) => t.kind === 'grad_weight') && traced!.tensors.some((t) => t.kind === 'output'), 'the traced graph compared outputs and weight gradients');
+      }
+      const tracedCount = (b: (typeof result.backends)[number]) => (b.modes?.['traced-graph'] ? ` + ${b.modes['traced-graph'].tensors.length} traced` : '');
+      lap(`parity (${result.backends.map((b) => `${b.backend} ${b.tensors.length}${tracedCount(b)} tensors ${b.seconds.toFixed(1)} s`).join(', ')})`);
       console.log(`      ${factory}: ${bundle.manifest.weights.length} weights; ${seconds.join('; ')}`);
     });
   }
