@@ -106,6 +106,37 @@ describe('traceNativeGraph: a model traced into one TensorFlow graph (tensorflow
     }
   });
 
+  it('writes the bias addition of a layer under a gradient tape as BiasAdd (rewrite: false keeps Add), with the same gradients', () => {
+    const model = convNet();
+    const x = tf.randomNormal([2, 12, 12, 3], 0, 1, 'float32', 9);
+    const trainable = model.trainableWeights.map((w) => w.read() as tf.Variable);
+    const gradients = ([input]: readonly tf.Tensor[]) => {
+      const { value, grads } = tf.variableGrads(() => tf.sum(model.apply(input!) as tf.Tensor), trainable);
+      return [value, ...trainable.map((w) => grads[w.name]!)];
+    };
+    const parameters = model.weights.map((w) => w.read());
+    const rewritten = traceNativeGraph(gradients, [x], { parameters });
+    const plain = traceNativeGraph(gradients, [x], { parameters, rewrite: false });
+    try {
+      // The convolution's, the depthwise convolution's and the dense layer's biases.
+      assert.equal(rewritten.summary.rewrites['BiasAdd'], 3, JSON.stringify(rewritten.summary.rewrites));
+      assert.deepEqual(plain.summary.rewrites, {});
+      const a = rewritten.execute([x]);
+      const b = plain.execute([x]);
+      const expected = gradients([x]);
+      a.forEach((g, i) => {
+        assertClose(g, expected[i]!, `rewritten output ${i}`);
+        assertClose(b[i]!, expected[i]!, `plain output ${i}`);
+      });
+      tf.dispose([...a, ...b, ...expected]);
+    } finally {
+      rewritten.dispose();
+      plain.dispose();
+      x.dispose();
+      model.dispose();
+    }
+  });
+
   it('fills in the type attributes eager execution infers and a GraphDef must state', async () => {
     const a = tf.tensor1d([1, 2, 3]);
     const b = tf.tensor1d([10, 20, 30]);

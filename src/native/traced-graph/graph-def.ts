@@ -2,6 +2,7 @@ import { ProtoMessage } from './protobuf-writer.js';
 import type { OpTrace, TracedAttr, TracedSource } from './op-trace.js';
 import { TENSORFLOW_GRAPH_DEF_VERSION, TENSORFLOW_OP_INPUTS } from './tensorflow-op-inputs.generated.js';
 import { TraceError } from './op-trace.js';
+import { NODE_REWRITES, type NodeRewrite, type RewriteContext } from './node-rewrites.js';
 
 /** TF_AttrType, as TensorFlow's C API numbers it (the binding's TF_ATTR_* have these values). */
 const ATTR = { string: 0, int: 1, float: 2, bool: 3, type: 4, shape: 5 } as const;
@@ -12,11 +13,17 @@ export interface GraphNames {
   outputs: string[];
 }
 
-/** The size of what was written: kept ops (those the outputs need), constants and their bytes. */
+/** The size of what was written: kept ops (those the outputs need), constants and their bytes, and the ops written as others (node-rewrites.ts), by the op written. */
 export interface GraphDefSummary {
   ops: number;
   constants: number;
   constantBytes: number;
+  rewrites: Record<string, number>;
+}
+
+export interface GraphDefOptions {
+  /** Apply NODE_REWRITES (default true): ops written as the equivalent ones TensorFlow's optimizer fuses. */
+  rewrite?: boolean;
 }
 
 /**
@@ -26,11 +33,19 @@ export interface GraphDefSummary {
  * execution infers from the inputs, and a NodeDef must state, are filled in from TensorFlow's op
  * registry (tensorflow-op-inputs.generated.ts).
  */
-export function graphDefOf(trace: OpTrace): { graph: ProtoMessage; names: GraphNames; summary: GraphDefSummary } {
+export function graphDefOf(trace: OpTrace, options: GraphDefOptions = {}): { graph: ProtoMessage; names: GraphNames; summary: GraphDefSummary } {
   const graph = new ProtoMessage();
-  const summary: GraphDefSummary = { ops: 0, constants: 0, constantBytes: 0 };
+  const summary: GraphDefSummary = { ops: 0, constants: 0, constantBytes: 0, rewrites: {} };
   const nodeNames = new Map<number, string>();
-  const needed = neededNodes(trace);
+  const context: RewriteContext = {
+    tensor: (handle) => ({ dtype: dtypeOf(trace, handle), shape: shapeOf(trace, handle) }),
+    producer: (handle) => {
+      const source = trace.sources.get(handle);
+      return source?.kind === 'op' ? trace.nodes[source.node] : undefined;
+    },
+  };
+  // Which nodes the outputs need, through the inputs each is written with (a rewrite may skip one).
+  const needed = neededNodes(trace, (node) => (options.rewrite === false ? null : rewriteOf(node, context))?.inputs ?? node.inputs);
 
   const inputNames = trace.inputs.map((input, index) => {
     const name = `input_${index}`;
@@ -61,11 +76,17 @@ export function graphDefOf(trace: OpTrace): { graph: ProtoMessage; names: GraphN
 
   trace.nodes.forEach((node, index) => {
     if (!needed.has(index)) return;
-    const name = `op_${index}_${node.op}`;
-    const inputs = node.inputs.map(tensorName);
-    const attrs = new Map(node.attrs.map((attr) => [attr.name, attrValue(node.op, attr)]));
-    inferInputAttrs(node.op, node.inputs.map((handle) => dtypeOf(trace, handle)), node.attrs, attrs);
-    graph.message(1, nodeDef(name, node.op, inputs, [...attrs]));
+    const rewritten = options.rewrite === false ? null : rewriteOf(node, context);
+    if (rewritten) summary.rewrites[rewritten.op] = (summary.rewrites[rewritten.op] ?? 0) + 1;
+    const op = rewritten?.op ?? node.op;
+    const tracedAttrs = rewritten?.attrs ?? node.attrs;
+    const inputHandles = rewritten?.inputs ?? node.inputs;
+    const inputTypes = inputHandles.map((handle) => dtypeOf(trace, handle));
+    const name = `op_${index}_${op}`;
+    const inputs = inputHandles.map(tensorName);
+    const attrs = new Map(tracedAttrs.map((attr) => [attr.name, attrValue(op, attr)]));
+    inferInputAttrs(op, inputTypes, tracedAttrs, attrs);
+    graph.message(1, nodeDef(name, op, inputs, [...attrs]));
     nodeNames.set(index, name);
     summary.ops += 1;
   });
@@ -80,16 +101,32 @@ export function graphDefOf(trace: OpTrace): { graph: ProtoMessage; names: GraphN
 }
 
 /** Indices of the nodes the outputs depend on. */
-function neededNodes(trace: OpTrace): Set<number> {
+function neededNodes(trace: OpTrace, inputsOf: (node: OpTrace['nodes'][number]) => number[]): Set<number> {
   const needed = new Set<number>();
   const pending = trace.outputs.map((output) => output.handle);
   while (pending.length > 0) {
     const source = trace.sources.get(pending.pop()!);
     if (source?.kind !== 'op' || needed.has(source.node)) continue;
     needed.add(source.node);
-    pending.push(...trace.nodes[source.node]!.inputs);
+    pending.push(...inputsOf(trace.nodes[source.node]!));
   }
   return needed;
+}
+
+function rewriteOf(node: OpTrace['nodes'][number], context: RewriteContext): ReturnType<NodeRewrite> {
+  for (const rewrite of NODE_REWRITES) {
+    const change = rewrite(node, context);
+    if (change) return change;
+  }
+  return null;
+}
+
+function shapeOf(trace: OpTrace, handle: number): number[] {
+  const source = trace.sources.get(handle);
+  if (!source) throw new TraceError(`the trace has no source for tensor handle ${handle}`);
+  if (source.kind === 'input') return trace.inputs[source.index]!.shape;
+  if (source.kind === 'constant') return source.shape;
+  return trace.nodes[source.node]!.outputs[source.output]!.shape;
 }
 
 function dtypeOf(trace: OpTrace, handle: number): number {

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { graphDefOf, type GraphDefSummary } from './graph-def.js';
 import { traceTensorflowOps, TraceError } from './op-trace.js';
 import { TRACED_TAGS, writeSavedModel } from './saved-model-file.js';
+import { TENSORFLOW_VERSION } from './tensorflow-op-inputs.generated.js';
 
 /** What tracing made, and how the graph's outputs compare with the op-by-op run they were traced from. */
 export interface TracedGraphSummary extends GraphDefSummary {
@@ -16,7 +17,12 @@ export interface TracedGraphSummary extends GraphDefSummary {
   loadMs: number;
   /** Largest |graph - op by op| over every output element, on the traced inputs. */
   maxAbsoluteDifference: number;
-  /** The largest of, per output, its largest |graph - op by op| over its largest |op by op| (outputs that are all zeros op by op count in maxAbsoluteDifference only). */
+  /**
+   * The largest of, per output, its largest |graph - op by op| over its largest |op by op| (outputs
+   * that are all zeros op by op count in maxAbsoluteDifference only). Near 1 where an output is itself
+   * rounding noise, such as the gradient of a convolution's bias under a batch normalization (zero in
+   * exact arithmetic): the two runs round differently.
+   */
   maxScaledDifference: number;
 }
 
@@ -45,6 +51,8 @@ export interface TraceNativeGraphOptions {
    * their values at each execute() (a tf.Variable's current value).
    */
   parameters?: readonly tf.Tensor[];
+  /** Write traced ops as the equivalent ones TensorFlow's optimizer fuses (node-rewrites.ts; default true). */
+  rewrite?: boolean;
   /** Where to write the SavedModel while TensorFlow loads it (default: a new directory under the OS's temporary one, removed after). */
   tempDir?: string;
 }
@@ -70,7 +78,7 @@ export function traceNativeGraph(run: (inputs: readonly tf.Tensor[]) => tf.Tenso
   const parameters = options.parameters ?? [];
   const { trace, outputs: reference } = traceTensorflowOps([...exampleInputs, ...parameters], () => run(exampleInputs));
   const backend = tf.backend() as unknown as SavedModelBackend;
-  const { graph, names, summary } = graphDefOf(trace);
+  const { graph, names, summary } = graphDefOf(trace, { rewrite: options.rewrite });
   const traceMs = performance.now() - started;
   const loadStarted = performance.now();
   let id: number;
@@ -80,7 +88,7 @@ export function traceNativeGraph(run: (inputs: readonly tf.Tensor[]) => tf.Tenso
     id = backend.loadSavedModelMetaGraph(dir, TRACED_TAGS.join(','));
   } catch (error) {
     tf.dispose(reference);
-    throw new TraceError(`TensorFlow could not load the traced graph (${summary.ops} ops): ${(error as Error).message}`);
+    throw new TraceError(`TensorFlow could not load the traced graph (${summary.ops} ops): ${(error as Error).message}${versionHint(backend)}`);
   } finally {
     if (options.tempDir === undefined) rmSync(dir, { recursive: true, force: true });
   }
@@ -114,7 +122,7 @@ export function traceNativeGraph(run: (inputs: readonly tf.Tensor[]) => tf.Tenso
     tf.dispose(check);
   } catch (error) {
     dispose();
-    throw error instanceof TraceError ? error : new TraceError(`TensorFlow loaded the traced graph (${summary.ops} ops) but could not run it: ${(error as Error).message}`);
+    throw error instanceof TraceError ? error : new TraceError(`TensorFlow loaded the traced graph (${summary.ops} ops) but could not run it: ${(error as Error).message}${versionHint(backend)}`);
   } finally {
     tf.dispose(reference);
   }
@@ -136,6 +144,14 @@ export function traceModelNativeGraph(model: tf.LayersModel, exampleInputs: read
     exampleInputs,
     options,
   );
+}
+
+/** Where the binding's TensorFlow is not the one whose op registry the graph's attributes were filled in from, saying so. */
+function versionHint(backend: unknown): string {
+  const running = (backend as { binding?: { TF_Version?: string } }).binding?.TF_Version;
+  return running && running !== TENSORFLOW_VERSION
+    ? ` (the traced graph's attributes follow TensorFlow ${TENSORFLOW_VERSION}'s op registry; tfjs-node's binding runs TensorFlow ${running}: regenerate it with scripts/tensorflow_op_inputs.py against that version)`
+    : '';
 }
 
 function sameShape(a: readonly number[], b: readonly number[]): boolean {

@@ -1,0 +1,52 @@
+import assert from 'node:assert/strict';
+import { addAsBiasAdd, type RewriteContext } from '../../src/native/traced-graph/node-rewrites.js';
+import type { TracedNode } from '../../src/native/traced-graph/op-trace.js';
+
+const FLOAT = 1;
+const INT32 = 3;
+
+/** A small trace: tensors by handle, and the ops that made some of them. */
+function traceOf(tensors: Record<number, { dtype?: number; shape: number[] }>, producers: Record<number, TracedNode> = {}): RewriteContext {
+  return {
+    tensor: (handle) => ({ dtype: tensors[handle]!.dtype ?? FLOAT, shape: tensors[handle]!.shape }),
+    producer: (handle) => producers[handle],
+  };
+}
+
+function add(op: string, out: number[]): TracedNode {
+  return { op, attrs: [], inputs: [1, 2], outputs: [{ handle: 3, dtype: FLOAT, shape: out }] };
+}
+
+const BIAS_ADD_ATTRS = [
+  { name: 'T', type: 4, value: FLOAT },
+  { name: 'data_format', type: 0, value: 'NHWC' },
+];
+
+// node-rewrites.ts: ops written as equivalent ones TensorFlow's graph optimizer fuses.
+describe('traced graph rewrites: Add of a bias as BiasAdd', () => {
+  it("writes x + b, b a float vector as long as x's last axis, as BiasAdd with channels last", () => {
+    for (const op of ['Add', 'AddV2']) {
+      assert.deepEqual(addAsBiasAdd(add(op, [1, 7, 7, 64]), traceOf({ 1: { shape: [1, 7, 7, 64] }, 2: { shape: [64] } })), { op: 'BiasAdd', attrs: BIAS_ADD_ATTRS, inputs: [1, 2] });
+    }
+    assert.equal(addAsBiasAdd(add('AddV2', [32, 10]), traceOf({ 1: { shape: [32, 10] }, 2: { shape: [10] } }))?.op, 'BiasAdd');
+  });
+
+  it('looks through a Reshape of the vector to [1, ..., 1, C] (how tfjs adds a depthwise convolution\'s bias), feeding the vector', () => {
+    const reshape: TracedNode = { op: 'Reshape', attrs: [], inputs: [4, 5], outputs: [{ handle: 2, dtype: FLOAT, shape: [1, 1, 1, 8] }] };
+    const tensors = { 1: { shape: [2, 12, 12, 8] }, 2: { shape: [1, 1, 1, 8] }, 4: { shape: [8] }, 5: { shape: [4], dtype: INT32 } };
+    assert.deepEqual(addAsBiasAdd(add('AddV2', [2, 12, 12, 8]), traceOf(tensors, { 2: reshape })), { op: 'BiasAdd', attrs: BIAS_ADD_ATTRS, inputs: [1, 4] });
+    // Not a vector before the reshape, or not ones before the channels: left alone.
+    assert.equal(addAsBiasAdd(add('AddV2', [2, 12, 12, 8]), traceOf({ ...tensors, 4: { shape: [1, 8] } }, { 2: reshape })), null);
+    assert.equal(addAsBiasAdd(add('AddV2', [2, 12, 12, 8]), traceOf({ ...tensors, 1: { shape: [2, 12, 12, 8] }, 2: { shape: [1, 12, 1, 8] } }, { 2: reshape })), null);
+    assert.equal(addAsBiasAdd(add('AddV2', [2, 12, 12, 8]), traceOf(tensors)), null, 'no Reshape made it');
+  });
+
+  it('leaves every other addition as traced', () => {
+    const none = (x: number[], b: number[], out: number[], dtype = FLOAT, op = 'AddV2') => addAsBiasAdd(add(op, out), traceOf({ 1: { shape: x, dtype }, 2: { shape: b, dtype } }));
+    assert.equal(none([1, 7, 7, 64], [7], [1, 7, 7, 64]), null, 'not the last axis');
+    assert.equal(none([64], [64], [64]), null, 'x a vector too');
+    assert.equal(none([64], [4, 64], [4, 64]), null, 'the vector first, broadcast the other way');
+    assert.equal(none([2, 64], [64], [2, 64], INT32), null, 'integers');
+    assert.equal(none([2, 64], [64], [2, 64], FLOAT, 'Sub'), null, 'not an addition');
+  });
+});
