@@ -50,4 +50,12 @@ describe('ProtoMessage: the protocol-buffers wire format', () => {
     // map<string, M>: an entry message of key (1) and value (2).
     assert.deepEqual(bytes(new ProtoMessage().mapEntry(5, 'T', new ProtoMessage().varint(6, 1))), [0x2a, 0x07, 0x0a, 0x01, 0x54, 0x12, 0x02, 0x30, 0x01]);
   });
+
+  it('nests a message of more parts than a call may take arguments (a graph of thousands of nodes)', () => {
+    const graph = new ProtoMessage();
+    for (let i = 0; i < 200_000; i++) graph.bytes(1, new Uint8Array([i & 0xff]));
+    const outer = new ProtoMessage().message(2, graph);
+    assert.equal(outer.byteLength, 1 + 3 + 200_000 * 3);
+    assert.equal(outer.toBytes().byteLength, outer.byteLength);
+  });
 });

@@ -44,7 +44,8 @@ export class ProtoMessage {
     this.rawVarint(message.byteLength);
     this.flushScratch();
     message.flushScratch();
-    this.parts.push(...message.parts);
+    // One at a time: a graph's message has more parts than a spread's arguments may be.
+    for (const part of message.parts) this.parts.push(part);
     this.size += message.byteLength;
     return this;
   }

@@ -36,10 +36,10 @@ registerParityMode<TracedGraphEvaluation>({
     const gradGoldens = bundle.manifest.goldens.tensors.filter((g) => g.kind === 'grad_weight');
     const weights = gradGoldens.map((g) => (g.kind === 'grad_weight' ? weightsInKerasOrder(findLayer(model, g.layer, bundle), bundle)[g.index] : undefined));
     const floatInputs = inputs.flatMap((x, i) => (x.dtype === 'float32' ? [i] : []));
-    const withGradients = bundle.manifest.goldens.tensors.some((g) => g.kind === 'grad_input' || g.kind === 'grad_weight') && weights.every((w) => w?.trainable);
+    const hasGradientGoldens = bundle.manifest.goldens.tensors.some((g) => g.kind === 'grad_input' || g.kind === 'grad_weight') && weights.every((w) => w?.trainable);
     const outputCount = model.outputs.length;
-    // Outputs, then d loss / d float input, then d loss / d weight in the goldens' order.
-    const run = (fed: readonly tf.Tensor[]): tf.Tensor[] => {
+    // Outputs, then (withGradients) d loss / d float input, then d loss / d weight in the goldens' order.
+    const runOf = (withGradients: boolean) => (fed: readonly tf.Tensor[]): tf.Tensor[] => {
       const xs = fed.slice(0, inputs.length);
       const cots = fed.slice(inputs.length);
       if (!withGradients) return [model.predict(xs.length === 1 ? xs[0]! : [...xs])].flat() as tf.Tensor[];
@@ -61,8 +61,17 @@ registerParityMode<TracedGraphEvaluation>({
     };
     const computed = new Map<string, ComputedTensor>();
     let graph: ReturnType<typeof traceNativeGraph> | undefined;
+    const trace = (withGradients: boolean) => traceNativeGraph(runOf(withGradients), [...inputs, ...cotangents], { parameters: model.weights.map((w) => w.read()) });
+    let withGradients = hasGradientGoldens;
     try {
-      graph = traceNativeGraph(run, [...inputs, ...cotangents], { parameters: model.weights.map((w) => w.read()) });
+      try {
+        graph = trace(withGradients);
+      } catch (error) {
+        // tfjs cannot differentiate the model (the end-to-end mode says why and marks the run incomplete): its outputs alone.
+        if (error instanceof TraceError || !withGradients) throw error;
+        withGradients = false;
+        graph = trace(false);
+      }
       const produced = graph.execute([...inputs, ...cotangents]);
       try {
         for (let i = 0; i < outputCount; i++) computed.set(`output:${i}`, await read(produced[i]!));
