@@ -38,6 +38,38 @@ describe('timeModel: a failing run', function () {
   });
 });
 
+// An alternative runtime that prepares per batch size (the traced graph traces there): called once
+// per batch with its inputs, before its timings; a preparation that fails ends the timing as a run does.
+describe('timeModel: a runtime prepared per batch size', function () {
+  before(async () => {
+    await useBackend('cpu');
+  });
+
+  it('prepares each batch size once, with the inputs its timings run on, and reports a failed preparation in its cells', async () => {
+    const model = tf.sequential({ layers: [tf.layers.dense({ units: 2, inputShape: [3] })] });
+    const prepared: number[][] = [];
+    const preparedInputs = new Set<tf.Tensor>();
+    const timedInputs = new Set<tf.Tensor>();
+    const timings = await timeModel(model, { batchSizes: [4, 2, 8], repeats: 2, budgetS: 30, warmupS: 0 }, undefined, undefined, {
+      async prepare(inputs) {
+        prepared.push(inputs.map((x) => x.shape[0]!));
+        preparedInputs.add(inputs[0]!);
+        if (inputs[0]!.shape[0] === 8) throw new Error('TraceError: a kernel read the output of Max (op 3) back to the host');
+      },
+      forward: (inputs) => {
+        timedInputs.add(inputs[0]!);
+        return [model.predict(inputs[0]!) as tf.Tensor];
+      },
+      backward: { skipped: 'forward only' },
+    });
+    assert.deepEqual(prepared, [[2], [4], [8]], 'once per batch size, smallest first');
+    assert.deepEqual([...timedInputs], [...preparedInputs].slice(0, 2), 'timed on the inputs it was prepared with');
+    assert.ok('runs' in timings.batches['2']!.forward && 'runs' in timings.batches['4']!.forward);
+    assert.deepEqual(timings.batches['8']!.forward, { skipped: 'not run: batch 8: Error: TraceError: a kernel read the output of Max (op 3) back to the host' });
+    model.dispose();
+  });
+});
+
 // A worker stopped during a backward pass (the cpu backend's ResNet50: its forward pass took 9.5 s,
 // its backward pass outlasted the worker's 480 s) keeps the forward figure it reported.
 describe('a bench worker stopped mid-batch: finishedBatches', function () {

@@ -91,7 +91,7 @@ export function traceTensorflowOps(inputs: readonly tf.Tensor[], run: () => tf.T
     known.set(handle, { handle, dtype: meta!.dtype, shape: meta!.shape });
   };
 
-  const stand_in = Object.create(binding, {
+  const standIn = Object.create(binding, {
     executeOp: {
       value: (op: string, attrs: TracedAttr[], inputIds: number[], numOutputs: number): OutputMetadata[] => {
         for (const id of inputIds) captureExisting(id);
@@ -131,7 +131,7 @@ export function traceTensorflowOps(inputs: readonly tf.Tensor[], run: () => tf.T
   }) as Binding;
 
   const mutable = backend as unknown as { binding: Binding };
-  mutable.binding = stand_in;
+  mutable.binding = standIn;
   let outputs: tf.Tensor[];
   let outputHandles: number[];
   try {
