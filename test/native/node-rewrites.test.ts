@@ -1,15 +1,16 @@
 import assert from 'node:assert/strict';
-import { addAsBiasAdd, type RewriteContext } from '../../src/native/traced-graph/node-rewrites.js';
+import { addAsBiasAdd, sumAsBiasAddGrad, type RewriteContext } from '../../src/native/traced-graph/node-rewrites.js';
 import type { TracedNode } from '../../src/native/traced-graph/op-trace.js';
 
 const FLOAT = 1;
 const INT32 = 3;
 
 /** A small trace: tensors by handle, and the ops that made some of them. */
-function traceOf(tensors: Record<number, { dtype?: number; shape: number[] }>, producers: Record<number, TracedNode> = {}): RewriteContext {
+function traceOf(tensors: Record<number, { dtype?: number; shape: number[]; values?: number[] }>, producers: Record<number, TracedNode> = {}): RewriteContext {
   return {
     tensor: (handle) => ({ dtype: tensors[handle]!.dtype ?? FLOAT, shape: tensors[handle]!.shape }),
     producer: (handle) => producers[handle],
+    int32Constant: (handle) => (tensors[handle]?.values ? Int32Array.from(tensors[handle]!.values!) : undefined),
   };
 }
 
@@ -48,5 +49,29 @@ describe('traced graph rewrites: Add of a bias as BiasAdd', () => {
     assert.equal(none([64], [4, 64], [4, 64]), null, 'the vector first, broadcast the other way');
     assert.equal(none([2, 64], [64], [2, 64], INT32), null, 'integers');
     assert.equal(none([2, 64], [64], [2, 64], FLOAT, 'Sub'), null, 'not an addition');
+  });
+});
+
+describe('traced graph rewrites: Sum of a bias gradient as BiasAddGrad', () => {
+  const sum = (dy: number[], axes: number[] | undefined, keepDims = false, dtype = FLOAT) =>
+    sumAsBiasAddGrad(
+      { op: 'Sum', attrs: [{ name: 'keep_dims', type: 3, value: keepDims }, { name: 'T', type: 4, value: dtype }], inputs: [1, 2], outputs: [{ handle: 3, dtype, shape: [dy.at(-1)!] }] },
+      traceOf({ 1: { shape: dy, dtype }, 2: { shape: [axes?.length ?? 0], dtype: INT32, ...(axes ? { values: axes } : {}) } }),
+    );
+
+  it('writes the sum of dy over every axis but the last (fixed axes, in any order or negative) as BiasAddGrad(dy)', () => {
+    assert.deepEqual(sum([1, 56, 56, 64], [0, 1, 2]), { op: 'BiasAddGrad', attrs: BIAS_ADD_ATTRS, inputs: [1] });
+    assert.deepEqual(sum([32, 10], [0])?.inputs, [1]);
+    assert.equal(sum([2, 7, 7, 8], [2, -4, 1])?.op, 'BiasAddGrad');
+  });
+
+  it('leaves other sums alone', () => {
+    assert.equal(sum([1, 56, 56, 64], [0, 1, 2], true), null, 'keeping its dimensions');
+    assert.equal(sum([1, 56, 56, 64], [1, 2]), null, 'not the batch axis');
+    assert.equal(sum([1, 56, 56, 64], [0, 1, 2, 3]), null, 'the last axis too');
+    assert.equal(sum([1, 56, 56, 64], [0, 1, 1]), null, 'an axis twice');
+    assert.equal(sum([1, 56, 56, 64], undefined), null, 'axes computed, not fixed');
+    assert.equal(sum([64], [0]), null, 'a vector');
+    assert.equal(sum([4, 64], [0], false, INT32), null, 'integers');
   });
 });

@@ -106,7 +106,7 @@ describe('traceNativeGraph: a model traced into one TensorFlow graph (tensorflow
     }
   });
 
-  it('writes the bias addition of a layer under a gradient tape as BiasAdd (rewrite: false keeps Add), with the same gradients', () => {
+  it('writes the bias addition of a layer under a gradient tape as BiasAdd and its gradient as BiasAddGrad (rewrite: false keeps Add and Sum), with the same gradients', () => {
     const model = convNet();
     const x = tf.randomNormal([2, 12, 12, 3], 0, 1, 'float32', 9);
     const trainable = model.trainableWeights.map((w) => w.read() as tf.Variable);
@@ -120,6 +120,8 @@ describe('traceNativeGraph: a model traced into one TensorFlow graph (tensorflow
     try {
       // The convolution's, the depthwise convolution's and the dense layer's biases.
       assert.equal(rewritten.summary.rewrites['BiasAdd'], 3, JSON.stringify(rewritten.summary.rewrites));
+      // And their gradients, tfjs's sums over every axis but the channels.
+      assert.equal(rewritten.summary.rewrites['BiasAddGrad'], 3, JSON.stringify(rewritten.summary.rewrites));
       assert.deepEqual(plain.summary.rewrites, {});
       const a = rewritten.execute([x]);
       const b = plain.execute([x]);

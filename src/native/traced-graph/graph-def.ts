@@ -4,6 +4,8 @@ import { TENSORFLOW_GRAPH_DEF_VERSION, TENSORFLOW_OP_INPUTS } from './tensorflow
 import { TraceError } from './op-trace.js';
 import { NODE_REWRITES, type NodeRewrite, type RewriteContext } from './node-rewrites.js';
 
+const TF_INT32 = 3;
+
 /** TF_AttrType, as TensorFlow's C API numbers it (the binding's TF_ATTR_* have these values). */
 const ATTR = { string: 0, int: 1, float: 2, bool: 3, type: 4, shape: 5 } as const;
 
@@ -42,6 +44,11 @@ export function graphDefOf(trace: OpTrace, options: GraphDefOptions = {}): { gra
     producer: (handle) => {
       const source = trace.sources.get(handle);
       return source?.kind === 'op' ? trace.nodes[source.node] : undefined;
+    },
+    int32Constant: (handle) => {
+      const source = trace.sources.get(handle);
+      if (source?.kind !== 'constant' || source.dtype !== TF_INT32) return undefined;
+      return new Int32Array(source.bytes.buffer.slice(source.bytes.byteOffset, source.bytes.byteOffset + source.bytes.byteLength));
     },
   };
   // Which nodes the outputs need, through the inputs each is written with (a rewrite may skip one).

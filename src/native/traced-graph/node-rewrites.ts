@@ -6,6 +6,8 @@ export interface RewriteContext {
   tensor(handle: number): { dtype: number; shape: readonly number[] };
   /** The traced op that made a tensor, if an op did (not an input or a constant). */
   producer(handle: number): TracedNode | undefined;
+  /** An int32 tensor's values where they were fixed at trace time (a shape, axes); undefined otherwise. */
+  int32Constant(handle: number): Int32Array | undefined;
 }
 
 /** What a node is written as instead: its op, attributes and inputs (handles; the node's own when absent). */
@@ -23,6 +25,7 @@ export interface RewrittenNode {
 export type NodeRewrite = (node: TracedNode, context: RewriteContext) => RewrittenNode | null;
 
 const TF_FLOAT = 1;
+const TF_ATTR_BOOL = 3;
 const TF_ATTR_STRING = 0;
 const TF_ATTR_TYPE = 4;
 
@@ -61,5 +64,32 @@ function vectorBeforeReshape(handle: number, shape: readonly number[], context: 
   return context.tensor(source).shape.length === 1 ? source : undefined;
 }
 
+/**
+ * sum(dy, axes = every axis but the last) is BiasAddGrad(dy) (NHWC): how tfjs computes a bias's
+ * gradient, and what TensorFlow's remapper fuses with the Conv2DBackpropFilter of the same dy into
+ * one kernel (Keras's gradient graphs run that fused kernel). A Sum that keeps its dimensions, or
+ * sums any other set of axes, is left alone.
+ */
+export const sumAsBiasAddGrad: NodeRewrite = (node, context) => {
+  if (node.op !== 'Sum' || node.inputs.length !== 2) return null;
+  const [dyHandle, axesHandle] = node.inputs as [number, number];
+  const dy = context.tensor(dyHandle);
+  if (dy.dtype !== TF_FLOAT || dy.shape.length < 2) return null;
+  if (node.attrs.some((a) => a.name === 'keep_dims' && a.type === TF_ATTR_BOOL && a.value === true)) return null;
+  const axes = context.int32Constant(axesHandle);
+  const rank = dy.shape.length;
+  if (!axes) return null;
+  const summed = new Set(Array.from(axes, (axis) => (axis < 0 ? axis + rank : axis)));
+  if (summed.size !== rank - 1 || summed.has(rank - 1) || [...summed].some((axis) => axis < 0 || axis >= rank)) return null;
+  return {
+    op: 'BiasAddGrad',
+    attrs: [
+      { name: 'T', type: TF_ATTR_TYPE, value: TF_FLOAT },
+      { name: 'data_format', type: TF_ATTR_STRING, value: 'NHWC' },
+    ],
+    inputs: [dyHandle],
+  };
+};
+
 /** The rewrites applied to every traced graph, in order; the first that returns a change wins. */
-export const NODE_REWRITES: readonly NodeRewrite[] = [addAsBiasAdd];
+export const NODE_REWRITES: readonly NodeRewrite[] = [addAsBiasAdd, sumAsBiasAddGrad];
