@@ -40,7 +40,7 @@ export function graphDefOf(trace: OpTrace, options: GraphDefOptions = {}): { gra
   const summary: GraphDefSummary = { ops: 0, constants: 0, constantBytes: 0, rewrites: {} };
   const nodeNames = new Map<number, string>();
   const context: RewriteContext = {
-    tensor: (handle) => ({ dtype: dtypeOf(trace, handle), shape: shapeOf(trace, handle) }),
+    tensor: (handle) => tensorOf(trace, handle),
     producer: (handle) => {
       const source = trace.sources.get(handle);
       return source?.kind === 'op' ? trace.nodes[source.node] : undefined;
@@ -88,7 +88,7 @@ export function graphDefOf(trace: OpTrace, options: GraphDefOptions = {}): { gra
     const op = rewritten?.op ?? node.op;
     const tracedAttrs = rewritten?.attrs ?? node.attrs;
     const inputHandles = rewritten?.inputs ?? node.inputs;
-    const inputTypes = inputHandles.map((handle) => dtypeOf(trace, handle));
+    const inputTypes = inputHandles.map((handle) => tensorOf(trace, handle).dtype);
     const name = `op_${index}_${op}`;
     const inputs = inputHandles.map(tensorName);
     const attrs = new Map(tracedAttrs.map((attr) => [attr.name, attrValue(op, attr)]));
@@ -128,20 +128,13 @@ function rewriteOf(node: OpTrace['nodes'][number], context: RewriteContext): Ret
   return null;
 }
 
-function shapeOf(trace: OpTrace, handle: number): number[] {
+/** A traced tensor's TF_DataType and shape, wherever it comes from. */
+function tensorOf(trace: OpTrace, handle: number): { dtype: number; shape: number[] } {
   const source = trace.sources.get(handle);
   if (!source) throw new TraceError(`the trace has no source for tensor handle ${handle}`);
-  if (source.kind === 'input') return trace.inputs[source.index]!.shape;
-  if (source.kind === 'constant') return source.shape;
-  return trace.nodes[source.node]!.outputs[source.output]!.shape;
-}
-
-function dtypeOf(trace: OpTrace, handle: number): number {
-  const source = trace.sources.get(handle);
-  if (!source) throw new TraceError(`the trace has no source for tensor handle ${handle}`);
-  if (source.kind === 'input') return trace.inputs[source.index]!.dtype;
-  if (source.kind === 'constant') return source.dtype;
-  return trace.nodes[source.node]!.outputs[source.output]!.dtype;
+  if (source.kind === 'input') return trace.inputs[source.index]!;
+  if (source.kind === 'constant') return source;
+  return trace.nodes[source.node]!.outputs[source.output]!;
 }
 
 /**
