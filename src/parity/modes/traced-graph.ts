@@ -1,21 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { weightsInKerasOrder } from '../../convert/weight-pairing.js';
-import { compareWithGoldens } from '../compare-with-goldens.js';
 import { findLayer, goldenInputs, goldenKey, read, type ComputedTensor } from '../evaluate-model.js';
-import type { ModeSection } from '../parity-result.js';
 import { registerParityMode } from './mode-registry.js';
-import type { NotCompared } from './parity-mode.js';
+import { sectionMode, type SectionEvaluation } from './section-mode.js';
 
 const NAME = 'traced-graph';
 const WHAT = 'traced graph';
-
-/** The traced graph's outputs and gradients, keyed as the goldens are, or why there is no graph. */
-interface TracedGraphEvaluation {
-  computed: Map<string, ComputedTensor>;
-  notCompared: string | null;
-}
-
-const section = (b: { modes?: Record<string, ModeSection> }): ModeSection | undefined => b.modes?.[NAME];
 
 /**
  * The converted model traced into one TensorFlow graph (docs/native-graph.md, "Traced") and run
@@ -25,7 +15,7 @@ const section = (b: { modes?: Record<string, ModeSection> }): ModeSection | unde
  * traceModelNativeGraph gets. Only on the `tensorflow` backend. A model that cannot be traced (a
  * kernel computes on the host from its inputs' values) is reported with the reason, not counted.
  */
-registerParityMode<TracedGraphEvaluation>({
+registerParityMode<SectionEvaluation>({
   name: NAME,
   title: 'traced graph',
   async evaluate({ model, bundle }) {
@@ -91,32 +81,14 @@ registerParityMode<TracedGraphEvaluation>({
       tf.dispose([...inputs, ...cotangents]);
     }
   },
-  compare({ bundle, backend, policy }, evaluation, draft) {
-    if (!evaluation) return;
-    const tensors = evaluation.notCompared
-      ? []
-      : compareWithGoldens(bundle, evaluation.computed, backend, policy, (g) => evaluation.computed.has(goldenKey(g))).map((t) => ({ ...t, label: `traced graph ${t.label}` }));
-    draft.modes = { ...draft.modes, [NAME]: { tensors, notCompared: evaluation.notCompared } };
-  },
-  compared: (b) => (section(b)?.tensors ?? []).map((tensor) => ({ mode: NAME, tensor, counted: true })),
-  notCompared: (b): NotCompared[] => {
-    const why = section(b)?.notCompared;
-    return why ? [{ what: WHAT, reason: why, incomplete: false }] : [];
-  },
-  tableRows: true,
-  summaryLines(model, b) {
-    const s = section(b);
-    if (!s) return [];
-    if (s.notCompared) return [`${model} on ${b.backend}: traced graph not compared: ${s.notCompared}`];
-    const failed = s.tensors.filter((t) => !t.comparison.passed).length;
-    return [`${model} on ${b.backend}: traced graph: ${s.tensors.length - failed} of ${s.tensors.length} outputs and gradients within tolerance`];
-  },
-  divergenceLines: () => [],
-  reportGroups(b, notCompared) {
-    const s = section(b);
-    if (!s) return [];
-    const skipped = notCompared.find((n) => n.what === WHAT);
-    return [skipped ? { name: 'traced graph (not compared)', tensors: [], skipped: skipped.reason, rank: 17 } : { name: 'traced graph outputs and gradients', tensors: s.tensors, rank: 17 }];
-  },
-  chartSeries: [],
+  ...sectionMode({
+    name: NAME,
+    what: WHAT,
+    summaryTitle: 'traced graph',
+    noun: 'outputs and gradients',
+    group: 'traced graph outputs and gradients',
+    rank: 17,
+    labelPrefix: 'traced graph',
+    compares: (g, evaluation) => evaluation.computed.has(goldenKey(g)),
+  }),
 });
