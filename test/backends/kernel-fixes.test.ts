@@ -107,7 +107,14 @@ const CASES: Record<string, KernelCase> = {
     wrt: [0, 1],
     wasmPath: 'composed',
   },
-  'conv2d 1x1 stride 1, wide kernel (dx as dyT products)': {
+  'conv2d 1x1 stride 1, fewer output channels than input (dW as xT·dy, dy on the right)': {
+    kernels: ['Conv2DBackpropFilter', 'Conv2DBackpropInput'],
+    f: (x, w) => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 1, 'valid'),
+    args: () => [values([2, 3, 4, 12], 46), values([1, 1, 12, 5], 47)],
+    wrt: [0, 1],
+    wasmPath: 'composed',
+  },
+  'conv2d 1x1 stride 1, wide kernel (dx as dyT products; dW as (dyT·x)T, x on the right)': {
     kernels: ['Conv2DBackpropFilter', 'Conv2DBackpropInput'],
     f: (x, w) => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 1, 'valid'),
     args: () => [values([1, 2, 2, 24], 39), values([1, 1, 24, 40], 40)],
@@ -168,6 +175,22 @@ const CASES: Record<string, KernelCase> = {
     f: (a, b) => tf.matMul(a!, b!, true, true),
     args: () => [values([2, 5, 3], 40), values([2, 4, 5], 41)],
     wrt: [0, 1],
+    wasmPath: 'composed',
+  },
+  'matMul aT·b of one batch, b the wider (wasm: (bT·a)T, the narrower operand on the right)': {
+    kernels: ['BatchMatMul'],
+    f: (a, b) => tf.matMul(a!, b!, true, false),
+    args: () => [values([40, 6], 48), values([40, 20], 49)],
+    // b's gradient is a plain product (tfjs's own kernel): a's only.
+    wrt: [0],
+    wasmPath: 'composed',
+  },
+  'matMul aT·b of one batch, b the narrower (wasm: a transposed)': {
+    kernels: ['BatchMatMul'],
+    f: (a, b) => tf.matMul(a!, b!, true, false),
+    args: () => [values([1, 40, 20], 50), values([1, 40, 6], 51)],
+    // b's gradient is a plain product (tfjs's own kernel): a's only.
+    wrt: [0],
     wasmPath: 'composed',
   },
   'matMul of 2x3 batches of [32, 24]·[24, 32] (wasm: one product per batch)': {

@@ -67,9 +67,8 @@ export const conv2DBackpropFilter: ComposedCompute = (inputs, attrs, r) => {
     const count = Math.min(chunk, b - first);
     const xs = count === b ? x : r.slice(x, [first, 0, 0, 0], [count, ...x.shape.slice(1)]);
     const dys = count === b ? dy : r.slice(dy, [first, 0, 0, 0], [count, oh, ow, co]);
-    const { taps, columns, dyColumns } = tapsByRow(r, xs, info, kh, kw);
-    const dyRows = dyColumns(r, dys);
-    products.push(r.run('BatchMatMul', { a: r.reshape(taps, [1, rows, columns]), b: r.reshape(dyRows, [1, columns, co]) }, { transposeA: false, transposeB: false }));
+    const taps = tapsByRow(r, xs, info, kh, kw);
+    products.push(taps.product(r, taps.dyColumns(r, dys)));
   }
   const sum = products.length === 1 ? products[0]! : r.run('AddN', products);
   return r.reshape(sum, [kh, kw, ci, co]);
@@ -77,9 +76,10 @@ export const conv2DBackpropFilter: ComposedCompute = (inputs, attrs, r) => {
 
 /** The taps of x as rows by columns, and dy laid out on the same columns: [columns, co]. */
 interface Taps {
-  taps: tf.TensorInfo;
   columns: number;
   dyColumns(r: KernelRunner, dy: tf.TensorInfo): tf.TensorInfo;
+  /** taps · dyColumns: [1, rows, co]. */
+  product(r: KernelRunner, dyColumns: tf.TensorInfo): tf.TensorInfo;
 }
 
 /**
@@ -103,7 +103,14 @@ function tapsByRow(r: KernelRunner, x: tf.TensorInfo, info: Conv2DInfo, kh: numb
   if (kh === 1 && kw === 1) {
     const xp = r.padOrCut(x, [top, hq * sh - h - top], [left, wq * sw - w - left]);
     const taken = sh === 1 && sw === 1 ? xp : r.slice(r.reshape(xp, [b, hq, sh, wq, sw, ci]), [0, 0, 0, 0, 0, 0], [b, oh, 1, ow, 1, ci]);
-    return { taps: r.transpose(r.reshape(taken, [b * oh * ow, ci]), [1, 0]), columns: b * oh * ow, dyColumns: (runner, dy) => runner.reshape(dy, [b * oh * ow, dy.shape[3]!]) };
+    const columns = b * oh * ow;
+    // xᵀ·dy as one BatchMatMul: its fix (batch-mat-mul-composed.ts) transposes whichever operand
+    // leaves the narrower one on the right.
+    return {
+      columns,
+      dyColumns: (runner, dy) => runner.reshape(dy, [columns, dy.shape[3]!]),
+      product: (runner, dyColumns) => runner.run('BatchMatMul', { a: runner.reshape(taken, [1, columns, ci]), b: runner.reshape(dyColumns, [1, columns, dyColumns.shape[1]!]) }, { transposeA: true, transposeB: false }),
+    };
   }
   // One more grid row per image, which no output reads: the last tap's run reaches up to
   // (kw - 1) / sw columns past the last image's last row.
@@ -125,7 +132,11 @@ function tapsByRow(r: KernelRunner, x: tf.TensorInfo, info: Conv2DInfo, kh: numb
     const onGrid = runner.padOrCut(dy, [0, hg - oh], [0, wq - ow]);
     return runner.slice(runner.reshape(onGrid, [b * hg * wq, co]), [0, 0], [columns, co]);
   };
-  return { taps: r.run('Concat', taps, { axis: 0 }), columns, dyColumns };
+  const rows = kh * kw * ci;
+  const all = r.run('Concat', taps, { axis: 0 });
+  const product = (runner: KernelRunner, dyRows: tf.TensorInfo) =>
+    runner.run('BatchMatMul', { a: runner.reshape(all, [1, rows, columns]), b: runner.reshape(dyRows, [1, columns, dyRows.shape[1]!]) }, { transposeA: false, transposeB: false });
+  return { columns, dyColumns, product };
 }
 
 /**

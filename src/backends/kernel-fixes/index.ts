@@ -22,7 +22,7 @@ import { sameDtypeCast } from './tensorflow-no-op.js';
 import { tensorflowReduction, tensorflowReshape, tensorflowTranspose } from './tensorflow-kept-operands.js';
 import { batchNormAsMulAdd } from './batch-norm-mul-add.js';
 import { sharedIdentity } from './shared-identity.js';
-import { identityTranspose } from './order-preserving-transpose.js';
+import { heapTranspose } from './heap-transpose.js';
 import { heapSlice } from './heap-slice.js';
 import { heapTile } from './heap-tile.js';
 import { composedRelu6Grad } from './relu6-gradient-composed.js';
@@ -82,7 +82,7 @@ export const KERNEL_FIXES: Readonly<Record<'cpu' | 'wasm' | 'tensorflow' | 'webg
     { kernelName: 'AvgPoolGrad', problem: 'wrong', compute: avgPoolGrad },
     { kernelName: 'AvgPool3DGrad', problem: 'wrong', compute: avgPool3DGrad },
     { kernelName: 'Identity', problem: 'slow', native: sharedIdentity },
-    { kernelName: 'Transpose', problem: 'slow', native: identityTranspose },
+    { kernelName: 'Transpose', problem: 'slow', native: heapTranspose },
     { kernelName: 'Slice', problem: 'slow', native: heapSlice },
     { kernelName: 'Tile', problem: 'slow', native: heapTile },
     { kernelName: 'KerasBridgeRelu6Grad', problem: 'missing', native: composedRelu6Grad },

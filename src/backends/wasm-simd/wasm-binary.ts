@@ -1,0 +1,150 @@
+/**
+ * A writer of WebAssembly binary modules, just big enough for keras-bridge's own kernels on
+ * tfjs-backend-wasm's heap (wasm-heap-kernels.ts): functions of i32 and v128 locals over one
+ * imported memory, written instruction by instruction. The encoding is the WebAssembly core
+ * specification's (sections, LEB128 integers) with the fixed-width SIMD proposal's 0xFD opcodes,
+ * which Node 20 and Chromium run without flags.
+ */
+
+/** Value types. */
+export const I32 = 0x7f;
+export const V128 = 0x7b;
+export type ValueType = typeof I32 | typeof V128;
+
+/** Unsigned LEB128. */
+export function unsignedLeb128(value: number): number[] {
+  if (!Number.isInteger(value) || value < 0 || value > 0xffffffff) throw new RangeError(`not a u32: ${value}`);
+  const bytes: number[] = [];
+  let rest = value;
+  do {
+    let byte = rest & 0x7f;
+    rest = Math.floor(rest / 128);
+    if (rest !== 0) byte |= 0x80;
+    bytes.push(byte);
+  } while (rest !== 0);
+  return bytes;
+}
+
+/** Signed LEB128 of a 32-bit integer. */
+export function signedLeb128(value: number): number[] {
+  if (!Number.isInteger(value) || value < -0x80000000 || value > 0x7fffffff) throw new RangeError(`not an i32: ${value}`);
+  const bytes: number[] = [];
+  let rest = value;
+  for (;;) {
+    const byte = rest & 0x7f;
+    rest >>= 7;
+    const done = (rest === 0 && (byte & 0x40) === 0) || (rest === -1 && (byte & 0x40) !== 0);
+    bytes.push(done ? byte : byte | 0x80);
+    if (done) return bytes;
+  }
+}
+
+const vector = (items: number[][]): number[] => [...unsignedLeb128(items.length), ...items.flat()];
+const name = (text: string): number[] => vector([...new TextEncoder().encode(text)].map((b) => [b]));
+const section = (id: number, content: number[]): number[] => [id, ...unsignedLeb128(content.length), ...content];
+
+/** A v128 memory access's alignment hint: 4 bytes, which a Float32Array's elements always have. */
+const V128_ALIGN_LOG2 = 2;
+
+/**
+ * One function body, instruction by instruction. Locals are numbered as WebAssembly numbers them:
+ * the parameters first, then the declared locals. Each method returns `this`.
+ */
+export class Code {
+  readonly bytes: number[] = [];
+
+  private op(...bytes: number[]): this {
+    this.bytes.push(...bytes);
+    return this;
+  }
+
+  private simd(opcode: number, ...immediates: number[]): this {
+    return this.op(0xfd, ...unsignedLeb128(opcode), ...immediates);
+  }
+
+  get(local: number): this {
+    return this.op(0x20, ...unsignedLeb128(local));
+  }
+  set(local: number): this {
+    return this.op(0x21, ...unsignedLeb128(local));
+  }
+  tee(local: number): this {
+    return this.op(0x22, ...unsignedLeb128(local));
+  }
+  i32(value: number): this {
+    return this.op(0x41, ...signedLeb128(value));
+  }
+  i32Add(): this {
+    return this.op(0x6a);
+  }
+  i32Sub(): this {
+    return this.op(0x6b);
+  }
+  i32Eqz(): this {
+    return this.op(0x45);
+  }
+
+  /** `block ... end` (a forward branch target) around what `body` writes. */
+  block(body: (code: this) => void): this {
+    this.op(0x02, 0x40);
+    body(this);
+    return this.op(0x0b);
+  }
+  /** `loop ... end` (a backward branch target) around what `body` writes. */
+  loop(body: (code: this) => void): this {
+    this.op(0x03, 0x40);
+    body(this);
+    return this.op(0x0b);
+  }
+  /** Branch to the `depth`-th enclosing block or loop if the i32 on the stack is not 0. */
+  brIf(depth: number): this {
+    return this.op(0x0d, ...unsignedLeb128(depth));
+  }
+
+  /** v128 from [address + offset]. */
+  v128Load(offset = 0): this {
+    return this.simd(0x00, V128_ALIGN_LOG2, ...unsignedLeb128(offset));
+  }
+  /** [address + offset] = value (stack: address, value). */
+  v128Store(offset = 0): this {
+    return this.simd(0x0b, V128_ALIGN_LOG2, ...unsignedLeb128(offset));
+  }
+  /** i8x16.shuffle by 32-bit lanes: lane i of the result is lane `lanes[i]` of a (0-3) or of b (4-7). */
+  shuffle32(lanes: readonly [number, number, number, number]): this {
+    if (lanes.some((lane) => !Number.isInteger(lane) || lane < 0 || lane > 7)) throw new RangeError(`32-bit lanes are 0 to 7: ${lanes.join(', ')}`);
+    return this.simd(0x0d, ...lanes.flatMap((lane) => [4 * lane, 4 * lane + 1, 4 * lane + 2, 4 * lane + 3]));
+  }
+}
+
+export interface WasmFunction {
+  name: string;
+  params: ValueType[];
+  /** Locals after the parameters. */
+  locals: ValueType[];
+  body: Code;
+}
+
+/**
+ * A module that imports its memory as `env.memory` (shared, as tfjs-backend-wasm's threaded build
+ * makes it, or not) and exports `functions`, each returning nothing.
+ */
+export function wasmModule(memory: { shared: boolean }, functions: readonly WasmFunction[]): Uint8Array<ArrayBuffer> {
+  const header = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
+  const types = section(1, vector(functions.map((f) => [0x60, ...vector(f.params.map((t) => [t])), 0x00])));
+  // Limits: a shared memory needs its maximum; wasm32 addresses 65536 pages.
+  const limits = memory.shared ? [0x03, 0x00, ...unsignedLeb128(65536)] : [0x00, 0x00];
+  const imports = section(2, vector([[...name('env'), ...name('memory'), 0x02, ...limits]]));
+  const declarations = section(3, vector(functions.map((_, i) => unsignedLeb128(i))));
+  const exports = section(7, vector(functions.map((f, i) => [...name(f.name), 0x00, ...unsignedLeb128(i)])));
+  const bodies = section(
+    10,
+    vector(
+      functions.map((f) => {
+        const locals = vector(f.locals.map((t) => [0x01, t]));
+        const body = [...locals, ...f.body.bytes, 0x0b];
+        return [...unsignedLeb128(body.length), ...body];
+      }),
+    ),
+  );
+  return new Uint8Array([...header, ...types, ...imports, ...declarations, ...exports, ...bodies]);
+}

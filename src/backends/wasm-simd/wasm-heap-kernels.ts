@@ -1,0 +1,59 @@
+import type * as tf from '@tensorflow/tfjs';
+import { transpose4x4StripFunction, type Transpose4x4Strip } from './transpose-blocks.js';
+import { wasmModule } from './wasm-binary.js';
+
+/**
+ * keras-bridge's own WebAssembly kernels, instantiated on tfjs-backend-wasm's memory, so that they
+ * read and write tensors where the backend keeps them (no copy): kernels tfjs-backend-wasm 4.22
+ * runs as plain loops where SIMD pays (docs/wasm-kernels.md). They run on the calling thread.
+ */
+export interface WasmHeapKernels {
+  transpose4x4Strip: Transpose4x4Strip;
+  /** The heap as 32-bit integers, current after the heap grew (a grown heap detaches old views). */
+  int32Heap(): Int32Array;
+}
+
+/** The parts of tfjs-backend-wasm's backend this module uses. */
+interface WasmBackendModule {
+  wasm?: { wasmMemory?: WebAssembly.Memory; asm?: Record<string, unknown> };
+}
+
+const instances = new WeakMap<WebAssembly.Memory, WasmHeapKernels>();
+
+/**
+ * The backend's WebAssembly.Memory: the threaded build's module holds it as `wasmMemory`, the
+ * single-threaded build's instance exports it as `memory`. Undefined on a backend without either.
+ */
+export function backendMemory(backend: tf.KernelBackend): WebAssembly.Memory | undefined {
+  const module = (backend as unknown as WasmBackendModule).wasm;
+  if (module?.wasmMemory instanceof WebAssembly.Memory) return module.wasmMemory;
+  const exported = module?.asm?.['memory'];
+  return exported instanceof WebAssembly.Memory ? exported : undefined;
+}
+
+/** The kernels on `backend`'s memory, made once per memory; undefined where it cannot be reached or the module does not instantiate. */
+export function wasmHeapKernels(backend: tf.KernelBackend): WasmHeapKernels | undefined {
+  const memory = backendMemory(backend);
+  if (!memory) return undefined;
+  const known = instances.get(memory);
+  if (known) return known;
+  let exports: WebAssembly.Exports;
+  try {
+    const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
+    const module = new WebAssembly.Module(wasmModule({ shared }, [transpose4x4StripFunction()]));
+    exports = new WebAssembly.Instance(module, { env: { memory } }).exports;
+  } catch {
+    // A runtime without SIMD or threads: tfjs's own kernels run instead.
+    return undefined;
+  }
+  let view = new Int32Array(memory.buffer);
+  const kernels: WasmHeapKernels = {
+    transpose4x4Strip: exports['transpose4x4Strip'] as Transpose4x4Strip,
+    int32Heap: () => {
+      if (view.buffer !== memory.buffer || view.length * 4 !== memory.buffer.byteLength) view = new Int32Array(memory.buffer);
+      return view;
+    },
+  };
+  instances.set(memory, kernels);
+  return kernels;
+}
