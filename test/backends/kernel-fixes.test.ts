@@ -149,6 +149,20 @@ const CASES: Record<string, KernelCase> = {
     wrt: [0, 1],
     wasmPath: 'composed',
   },
+  'depthwise conv2d 5x5, multiplier 1, stride 2 same, 20 channels (wasm dW: SIMD rows of 16 and 4 channels)': {
+    kernels: ['DepthwiseConv2dNativeBackpropFilter', 'DepthwiseConv2dNativeBackpropInput'],
+    f: (x, w) => tf.depthwiseConv2d(x as tf.Tensor4D, w as tf.Tensor4D, 2, 'same'),
+    args: () => [values([2, 9, 8, 20], 52), values([5, 5, 20, 1], 53)],
+    wrt: [0, 1],
+    wasmPath: 'composed',
+  },
+  'depthwise conv2d 3x3, multiplier 1, stride 1 same, 16 channels': {
+    kernels: ['DepthwiseConv2dNativeBackpropFilter', 'DepthwiseConv2dNativeBackpropInput'],
+    f: (x, w) => tf.depthwiseConv2d(x as tf.Tensor4D, w as tf.Tensor4D, 1, 'same'),
+    args: () => [values([1, 6, 7, 16], 54), values([3, 3, 16, 1], 55)],
+    wrt: [0, 1],
+    wasmPath: 'composed',
+  },
   'depthwise conv2d, multiplier 1, stride 1 valid, one image': {
     kernels: ['DepthwiseConv2dNativeBackpropFilter', 'DepthwiseConv2dNativeBackpropInput'],
     f: (x, w) => tf.depthwiseConv2d(x as tf.Tensor4D, w as tf.Tensor4D, 1, 'valid'),

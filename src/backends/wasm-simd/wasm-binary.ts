@@ -109,6 +109,16 @@ export class Code {
   v128Store(offset = 0): this {
     return this.simd(0x0b, V128_ALIGN_LOG2, ...unsignedLeb128(offset));
   }
+  /** A v128 of zeros. */
+  v128Zero(): this {
+    return this.simd(0x0c, ...new Array<number>(16).fill(0));
+  }
+  f32x4Add(): this {
+    return this.simd(0xe4);
+  }
+  f32x4Mul(): this {
+    return this.simd(0xe6);
+  }
   /** i8x16.shuffle by 32-bit lanes: lane i of the result is lane `lanes[i]` of a (0-3) or of b (4-7). */
   shuffle32(lanes: readonly [number, number, number, number]): this {
     if (lanes.some((lane) => !Number.isInteger(lane) || lane < 0 || lane > 7)) throw new RangeError(`32-bit lanes are 0 to 7: ${lanes.join(', ')}`);

@@ -1,4 +1,5 @@
 import type * as tf from '@tensorflow/tfjs';
+import { depthwiseRowFunction, type DepthwiseRow } from './depthwise-filter-gradient.js';
 import { transpose4x4StripFunction, type Transpose4x4Strip } from './transpose-blocks.js';
 import { wasmModule } from './wasm-binary.js';
 
@@ -9,8 +10,11 @@ import { wasmModule } from './wasm-binary.js';
  */
 export interface WasmHeapKernels {
   transpose4x4Strip: Transpose4x4Strip;
+  depthwiseRows: { row16: DepthwiseRow; row4: DepthwiseRow };
   /** The heap as 32-bit integers, current after the heap grew (a grown heap detaches old views). */
   int32Heap(): Int32Array;
+  /** The heap as float32, current after the heap grew. */
+  float32Heap(): Float32Array;
 }
 
 /** The parts of tfjs-backend-wasm's backend this module uses. */
@@ -40,18 +44,30 @@ export function wasmHeapKernels(backend: tf.KernelBackend): WasmHeapKernels | un
   let exports: WebAssembly.Exports;
   try {
     const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
-    const module = new WebAssembly.Module(wasmModule({ shared }, [transpose4x4StripFunction()]));
+    const module = new WebAssembly.Module(wasmModule({ shared }, [transpose4x4StripFunction(), depthwiseRowFunction(16), depthwiseRowFunction(4)]));
     exports = new WebAssembly.Instance(module, { env: { memory } }).exports;
   } catch {
     // A runtime without SIMD or threads: tfjs's own kernels run instead.
     return undefined;
   }
-  let view = new Int32Array(memory.buffer);
+  let int32 = new Int32Array(memory.buffer);
+  let float32 = new Float32Array(memory.buffer);
+  const current = () => {
+    if (int32.buffer !== memory.buffer || int32.byteLength !== memory.buffer.byteLength) {
+      int32 = new Int32Array(memory.buffer);
+      float32 = new Float32Array(memory.buffer);
+    }
+  };
   const kernels: WasmHeapKernels = {
     transpose4x4Strip: exports['transpose4x4Strip'] as Transpose4x4Strip,
+    depthwiseRows: { row16: exports['depthwiseRow16'] as DepthwiseRow, row4: exports['depthwiseRow4'] as DepthwiseRow },
     int32Heap: () => {
-      if (view.buffer !== memory.buffer || view.length * 4 !== memory.buffer.byteLength) view = new Int32Array(memory.buffer);
-      return view;
+      current();
+      return int32;
+    },
+    float32Heap: () => {
+      current();
+      return float32;
     },
   };
   instances.set(memory, kernels);

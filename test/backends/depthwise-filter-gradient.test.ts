@@ -1,0 +1,60 @@
+import assert from 'node:assert/strict';
+import { depthwiseFilterGradient, depthwiseRowFunction, type DepthwiseGeometry, type DepthwiseRow } from '../../src/backends/wasm-simd/depthwise-filter-gradient.js';
+import { wasmModule } from '../../src/backends/wasm-simd/wasm-binary.js';
+import { generator } from '../support/heap-cases.js';
+
+/** The filter gradient in float64, straight from its definition (padding read as zeros). */
+function reference(x: Float32Array, dy: Float32Array, g: DepthwiseGeometry): Float64Array {
+  const out = new Float64Array(g.filterHeight * g.filterWidth * g.channels);
+  for (let b = 0; b < g.batch; b++)
+    for (let oh = 0; oh < g.outHeight; oh++)
+      for (let ow = 0; ow < g.outWidth; ow++)
+        for (let i = 0; i < g.filterHeight; i++)
+          for (let j = 0; j < g.filterWidth; j++) {
+            const row = oh * g.strideHeight + i - g.top;
+            const col = ow * g.strideWidth + j - g.left;
+            if (row < 0 || row >= g.height || col < 0 || col >= g.width) continue;
+            for (let c = 0; c < g.channels; c++) out[(i * g.filterWidth + j) * g.channels + c] += x[((b * g.height + row) * g.width + col) * g.channels + c]! * dy[((b * g.outHeight + oh) * g.outWidth + ow) * g.channels + c]!;
+          }
+  return out;
+}
+
+describe('depthwiseFilterGradient: the depthwise filter gradient in wasm SIMD (src/backends/wasm-simd/depthwise-filter-gradient.ts)', () => {
+  const memory = new WebAssembly.Memory({ initial: 64 });
+  const { exports } = new WebAssembly.Instance(new WebAssembly.Module(wasmModule({ shared: false }, [depthwiseRowFunction(16), depthwiseRowFunction(4)])), { env: { memory } });
+  const rows = { row16: exports['depthwiseRow16'] as DepthwiseRow, row4: exports['depthwiseRow4'] as DepthwiseRow };
+
+  const geometries: Array<Omit<DepthwiseGeometry, 'outHeight' | 'outWidth'> & { pad: 'same' | 'valid' }> = [
+    { batch: 1, height: 5, width: 5, channels: 4, filterHeight: 3, filterWidth: 3, strideHeight: 1, strideWidth: 1, top: 1, left: 1, pad: 'same' },
+    { batch: 2, height: 9, width: 8, channels: 20, filterHeight: 5, filterWidth: 5, strideHeight: 2, strideWidth: 2, top: 2, left: 1, pad: 'same' },
+    { batch: 3, height: 7, width: 11, channels: 36, filterHeight: 3, filterWidth: 2, strideHeight: 2, strideWidth: 3, top: 0, left: 0, pad: 'valid' },
+    { batch: 1, height: 1, width: 9, channels: 16, filterHeight: 1, filterWidth: 3, strideHeight: 1, strideWidth: 2, top: 0, left: 1, pad: 'same' },
+  ];
+  for (const { pad, ...shape } of geometries) {
+    const outHeight = pad === 'same' ? Math.ceil(shape.height / shape.strideHeight) : Math.floor((shape.height - shape.filterHeight) / shape.strideHeight) + 1;
+    const outWidth = pad === 'same' ? Math.ceil(shape.width / shape.strideWidth) : Math.floor((shape.width - shape.filterWidth) / shape.strideWidth) + 1;
+    const g: DepthwiseGeometry = { ...shape, outHeight, outWidth };
+    it(`${g.batch}x${g.height}x${g.width}x${g.channels}, ${g.filterHeight}x${g.filterWidth} stride ${g.strideHeight}x${g.strideWidth} ${pad}: float64's sums within float32 rounding, nothing written outside`, () => {
+      const pick = generator(g.channels * 31 + g.height);
+      const heap = new Float32Array(memory.buffer);
+      const xSize = g.batch * g.height * g.width * g.channels;
+      const dySize = g.batch * outHeight * outWidth * g.channels;
+      const outSize = g.filterHeight * g.filterWidth * g.channels;
+      const [x, dy, out] = [8, 8 + xSize + 4, 8 + xSize + 4 + dySize + 4];
+      heap.fill(7, 0, out + outSize + 8);
+      for (let k = 0; k < xSize; k++) heap[x + k] = pick(2001) / 1000 - 1;
+      for (let k = 0; k < dySize; k++) heap[dy + k] = pick(2001) / 1000 - 1;
+      const expected = reference(heap.subarray(x, x + xSize), heap.subarray(dy, dy + dySize), g);
+      depthwiseFilterGradient(rows, heap, x, dy, out, g);
+      const scale = Math.max(...expected.map(Math.abs));
+      expected.forEach((v, k) => assert.ok(Math.abs(heap[out + k]! - v) <= 1e-6 * scale, `element ${k}: ${heap[out + k]} against ${v}`));
+      assert.ok(heap.subarray(out + outSize, out + outSize + 8).every((v) => v === 7), 'past the output');
+      assert.equal(heap[out - 1], 7, 'before the output');
+    });
+  }
+
+  it('refuses channels that are not a multiple of 4', () => {
+    const g: DepthwiseGeometry = { batch: 1, height: 2, width: 2, channels: 6, outHeight: 2, outWidth: 2, filterHeight: 1, filterWidth: 1, strideHeight: 1, strideWidth: 1, top: 0, left: 0 };
+    assert.throws(() => depthwiseFilterGradient(rows, new Float32Array(memory.buffer), 0, 64, 128, g), /multiple of 4/);
+  });
+});
