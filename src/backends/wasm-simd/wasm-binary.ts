@@ -109,6 +109,18 @@ export class Code {
   v128Store(offset = 0): this {
     return this.simd(0x0b, V128_ALIGN_LOG2, ...unsignedLeb128(offset));
   }
+  /** A v128 of four copies of the float32 `value`. */
+  f32x4Const(value: number): this {
+    const lane = [...new Uint8Array(new Float32Array([value]).buffer)];
+    return this.simd(0x0c, ...lane, ...lane, ...lane, ...lane);
+  }
+  /** Lane by lane a < b: all ones or all zeros (false for NaN). */
+  f32x4Lt(): this {
+    return this.simd(0x43);
+  }
+  v128And(): this {
+    return this.simd(0x4e);
+  }
   /** A v128 of zeros. */
   v128Zero(): this {
     return this.simd(0x0c, ...new Array<number>(16).fill(0));
