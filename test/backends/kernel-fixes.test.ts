@@ -228,6 +228,14 @@ const CASES: Record<string, KernelCase> = {
     args: () => [values([2, 4, 3, 3], 35), values([3], 36)],
     wrt: [0, 1],
   },
+  'batch norm over 8 channels (wasm: forward and gradients in one SIMD pass each)': {
+    kernels: ['FusedBatchNorm', 'FusedBatchNorm gradient', 'KerasBridgeFusedBatchNormGrad'],
+    // Zero mean and offset: linear in x and in the scale, as Euler's identity needs (wasm-batch-norm.test.ts checks the rest).
+    f: (x, scale) => tf.batchNorm(x!, tf.zeros([8]), tf.tensor1d([0.5, 2, 1.5, 1, 0.25, 3, 0.75, 1.25]), tf.zeros([8]), scale as tf.Tensor1D, 1e-3),
+    args: () => [values([2, 4, 3, 8], 56), values([8], 57)],
+    wrt: [0, 1],
+    wasmPath: 'composed',
+  },
   'batch norm over channels, statistics shaped [1, 1, 1, C] (wasm: a multiply and an add)': {
     kernels: ['FusedBatchNorm'],
     // Zero mean and offset: linear in x and in the scale (batch-norm-mul-add.test.ts checks the rest).

@@ -23,6 +23,7 @@ import { tensorflowReduction, tensorflowReshape, tensorflowTranspose } from './t
 import { batchNormAsMulAdd } from './batch-norm-mul-add.js';
 import { sharedIdentity } from './shared-identity.js';
 import { heapTranspose } from './heap-transpose.js';
+import { wasmFusedBatchNormGrad } from './wasm-batch-norm-gradient.js';
 import { heapSlice } from './heap-slice.js';
 import { heapTile } from './heap-tile.js';
 import { composedRelu6Grad } from './relu6-gradient-composed.js';
@@ -73,6 +74,7 @@ export const KERNEL_FIXES: Readonly<Record<'cpu' | 'wasm' | 'tensorflow' | 'webg
     { kernelName: 'Sum', problem: 'slow', composed: pooledSum },
     { kernelName: 'Mean', problem: 'slow', composed: pooledMeanOverOuterAxes },
     { kernelName: 'FusedBatchNorm', problem: 'slow', composed: batchNormAsMulAdd },
+    { kernelName: FUSED_BATCH_NORM_GRAD, problem: 'missing', native: wasmFusedBatchNormGrad },
     fromCpu('UnsortedSegmentSum', 'missing'),
     fromCpu('Conv3DBackpropInputV2', 'wrong'),
     fromCpu('Conv3DBackpropFilterV2', 'wrong'),

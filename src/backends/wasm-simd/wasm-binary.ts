@@ -83,6 +83,9 @@ export class Code {
   i32Eqz(): this {
     return this.op(0x45);
   }
+  i32LtU(): this {
+    return this.op(0x49);
+  }
 
   /** `block ... end` (a forward branch target) around what `body` writes. */
   block(body: (code: this) => void): this {
@@ -127,6 +130,9 @@ export class Code {
   }
   f32x4Add(): this {
     return this.simd(0xe4);
+  }
+  f32x4Sub(): this {
+    return this.simd(0xe5);
   }
   f32x4Mul(): this {
     return this.simd(0xe6);

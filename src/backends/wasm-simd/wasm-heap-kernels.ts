@@ -1,4 +1,5 @@
 import type * as tf from '@tensorflow/tfjs';
+import { batchNormGradientFunction, channelAffineFunction, type BatchNormGradient, type ChannelAffine } from './batch-norm.js';
 import { depthwiseRowFunction, type DepthwiseRow } from './depthwise-filter-gradient.js';
 import { relu6GradientFunction, type Relu6Gradient } from './relu6-gradient.js';
 import { transpose4x4StripFunction, type Transpose4x4Strip } from './transpose-blocks.js';
@@ -13,6 +14,8 @@ export interface WasmHeapKernels {
   transpose4x4Strip: Transpose4x4Strip;
   depthwiseRows: { row16: DepthwiseRow; row4: DepthwiseRow };
   relu6Gradient: Relu6Gradient;
+  channelAffine: ChannelAffine;
+  batchNormGradient: BatchNormGradient;
   /** The heap as 32-bit integers, current after the heap grew (a grown heap detaches old views). */
   int32Heap(): Int32Array;
   /** The heap as float32, current after the heap grew. */
@@ -46,7 +49,7 @@ export function wasmHeapKernels(backend: tf.KernelBackend): WasmHeapKernels | un
   let exports: WebAssembly.Exports;
   try {
     const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
-    const module = new WebAssembly.Module(wasmModule({ shared }, [transpose4x4StripFunction(), depthwiseRowFunction(16), depthwiseRowFunction(4), relu6GradientFunction()]));
+    const module = new WebAssembly.Module(wasmModule({ shared }, [transpose4x4StripFunction(), depthwiseRowFunction(16), depthwiseRowFunction(4), relu6GradientFunction(), channelAffineFunction(), batchNormGradientFunction()]));
     exports = new WebAssembly.Instance(module, { env: { memory } }).exports;
   } catch {
     // A runtime without SIMD or threads: tfjs's own kernels run instead.
@@ -64,6 +67,8 @@ export function wasmHeapKernels(backend: tf.KernelBackend): WasmHeapKernels | un
     transpose4x4Strip: exports['transpose4x4Strip'] as Transpose4x4Strip,
     depthwiseRows: { row16: exports['depthwiseRow16'] as DepthwiseRow, row4: exports['depthwiseRow4'] as DepthwiseRow },
     relu6Gradient: exports['relu6Gradient'] as Relu6Gradient,
+    channelAffine: exports['channelAffine'] as ChannelAffine,
+    batchNormGradient: exports['batchNormGradient'] as BatchNormGradient,
     int32Heap: () => {
       current();
       return int32;

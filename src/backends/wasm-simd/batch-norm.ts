@@ -1,0 +1,134 @@
+import { Code, I32, V128, type WasmFunction } from './wasm-binary.js';
+
+/**
+ * Batch normalization with given statistics (BatchNormalization at inference, and in a forward
+ * pass under a tape), channels last, channels a multiple of 4, in wasm SIMD on tfjs-backend-wasm's
+ * heap: the forward pass and the three gradients each in one pass over the activations, where
+ * tfjs-backend-wasm's kernels take two passes forward and six backward.
+ */
+
+/**
+ * `channelAffine(x, factor, shift, out, pixels, rowBytes)`: out = x · factor[c] + shift[c] per
+ * pixel (`rowBytes` = 4 · channels), rounded after the product and after the sum, as a Multiply
+ * then an Add are.
+ */
+export function channelAffineFunction(): WasmFunction {
+  const [x, factor, shift, out, pixels, rowBytes] = [0, 1, 2, 3, 4, 5];
+  const at = 6;
+  const body = new Code().block((exit) =>
+    exit
+      .get(pixels)
+      .i32Eqz()
+      .brIf(0)
+      .loop((pixel) =>
+        pixel
+          .i32(0)
+          .set(at)
+          .loop((channel) =>
+            channel
+              .get(out).get(at).i32Add()
+              .get(x).get(at).i32Add().v128Load()
+              .get(factor).get(at).i32Add().v128Load()
+              .f32x4Mul()
+              .get(shift).get(at).i32Add().v128Load()
+              .f32x4Add()
+              .v128Store()
+              .get(at).i32(16).i32Add().tee(at)
+              .get(rowBytes).i32LtU()
+              .brIf(0),
+          )
+          .get(x).get(rowBytes).i32Add().set(x)
+          .get(out).get(rowBytes).i32Add().set(out)
+          .get(pixels).i32(1).i32Sub().tee(pixels)
+          .brIf(0),
+      ),
+  );
+  return { name: 'channelAffine', params: [I32, I32, I32, I32, I32, I32], locals: [I32], body };
+}
+
+/**
+ * `batchNormGradient(dy, x, dx, mean, factor, centeredSums, sums, pixels, rowBytes)`: per pixel,
+ * dx = dy · factor[c], and per channel centeredSums[c] += dy · (x - mean[c]), sums[c] += dy.
+ */
+export function batchNormGradientFunction(): WasmFunction {
+  const [dy, x, dx, mean, factor, centeredSums, sums, pixels, rowBytes] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
+  const [at, d] = [9, 10];
+  const body = new Code().block((exit) =>
+    exit
+      .get(pixels)
+      .i32Eqz()
+      .brIf(0)
+      .loop((pixel) =>
+        pixel
+          .i32(0)
+          .set(at)
+          .loop((channel) =>
+            channel
+              .get(dy).get(at).i32Add().v128Load().set(d)
+              .get(dx).get(at).i32Add()
+              .get(d).get(factor).get(at).i32Add().v128Load().f32x4Mul()
+              .v128Store()
+              .get(centeredSums).get(at).i32Add()
+              .get(centeredSums).get(at).i32Add().v128Load()
+              .get(d)
+              .get(x).get(at).i32Add().v128Load().get(mean).get(at).i32Add().v128Load().f32x4Sub()
+              .f32x4Mul()
+              .f32x4Add()
+              .v128Store()
+              .get(sums).get(at).i32Add()
+              .get(sums).get(at).i32Add().v128Load()
+              .get(d)
+              .f32x4Add()
+              .v128Store()
+              .get(at).i32(16).i32Add().tee(at)
+              .get(rowBytes).i32LtU()
+              .brIf(0),
+          )
+          .get(dy).get(rowBytes).i32Add().set(dy)
+          .get(x).get(rowBytes).i32Add().set(x)
+          .get(dx).get(rowBytes).i32Add().set(dx)
+          .get(pixels).i32(1).i32Sub().tee(pixels)
+          .brIf(0),
+      ),
+  );
+  return { name: 'batchNormGradient', params: [I32, I32, I32, I32, I32, I32, I32, I32, I32], locals: [I32, V128], body };
+}
+
+export type ChannelAffine = (x: number, factor: number, shift: number, out: number, pixels: number, rowBytes: number) => void;
+export type BatchNormGradient = (dy: number, x: number, dx: number, mean: number, factor: number, centeredSums: number, sums: number, pixels: number, rowBytes: number) => void;
+
+/**
+ * Pixels whose sums are taken apart, then added to the totals: each total adds one term per block
+ * instead of one per pixel, so float32 rounding grows with pixels / PIXEL_BLOCK, not pixels.
+ */
+export const PIXEL_BLOCK = 64;
+
+/**
+ * The three gradients of y = (x - mean) · r · scale + offset, r = 1 / sqrt(variance + ε), over
+ * `pixels` rows of `channels` float32 at heap offsets (elements) dy, x, dx: dx = dy · r · scale,
+ * dscale = Σ dy · (x - mean) · r, doffset = Σ dy. `factor` holds r · scale and `r` holds r (C each),
+ * `scratch` 2·C elements of room, `dscale` and `doffset` C each (overwritten).
+ */
+export function batchNormGradientOnHeap(
+  kernel: BatchNormGradient,
+  heap: Float32Array,
+  at: { dy: number; x: number; dx: number; mean: number; factor: number; r: number; scratch: number; dscale: number; doffset: number },
+  pixels: number,
+  channels: number,
+): void {
+  if (channels % 4 !== 0) throw new Error(`batchNormGradientOnHeap: ${channels} channels, not a multiple of 4`);
+  const [centered, plain] = [at.scratch, at.scratch + channels];
+  heap.fill(0, at.dscale, at.dscale + channels);
+  heap.fill(0, at.doffset, at.doffset + channels);
+  for (let first = 0; first < pixels; first += PIXEL_BLOCK) {
+    const count = Math.min(PIXEL_BLOCK, pixels - first);
+    heap.fill(0, centered, centered + 2 * channels);
+    const shift = first * channels;
+    kernel(4 * (at.dy + shift), 4 * (at.x + shift), 4 * (at.dx + shift), 4 * at.mean, 4 * at.factor, 4 * centered, 4 * plain, count, 4 * channels);
+    for (let c = 0; c < channels; c++) {
+      heap[at.dscale + c] += heap[centered + c]!;
+      heap[at.doffset + c] += heap[plain + c]!;
+    }
+  }
+  for (let c = 0; c < channels; c++) heap[at.dscale + c] = heap[at.dscale + c]! * heap[at.r + c]!;
+}
