@@ -19,14 +19,15 @@ export const batchNormGradient: tf.GradConfig = {
     const reductionAxes = tf.backend_util.getReductionAxes(mean.shape, x.shape);
     const reduce = (t: tf.Tensor) => (reductionAxes.length > 0 ? tf.reshape(tf.sum(t, reductionAxes), mean.shape) : tf.reshape(t, mean.shape));
     const r = tf.rsqrt(tf.add(variance, tf.scalar(epsilon)));
-    const scaled = scale ? tf.mul(dy, scale) : dy;
+    // Only the statistics' gradients (training mode) need dy·scale: a pass over dy, not made otherwise.
+    const scaled = () => (scale ? tf.mul(dy, scale) : dy);
     // Computed here, not in the closures: one kernel gives all three, and the backward pass's own
     // tidy disposes what no closure asks for (a scale that is not trained).
     const fused = fusedGradients(dy, x, mean, variance, scale, epsilon);
     return {
       x: () => fused?.x ?? tf.mul(dy, scale ? tf.mul(r, scale) : r),
-      mean: () => reduce(tf.neg(tf.mul(scaled, r))),
-      variance: () => reduce(tf.mul(tf.mul(tf.sub(x, mean), scaled), tf.mul(tf.mul(r, tf.mul(r, r)), tf.scalar(-0.5)))),
+      mean: () => reduce(tf.neg(tf.mul(scaled(), r))),
+      variance: () => reduce(tf.mul(tf.mul(tf.sub(x, mean), scaled()), tf.mul(tf.mul(r, tf.mul(r, r)), tf.scalar(-0.5)))),
       scale: () => (fused ? reshaped(fused.scale, mean.shape) : reduce(tf.mul(tf.mul(dy, tf.sub(x, mean)), r))),
       offset: () => (fused ? reshaped(fused.offset, mean.shape) : reduce(dy)),
     };
