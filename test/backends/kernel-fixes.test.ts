@@ -55,6 +55,13 @@ const CASES: Record<string, KernelCase> = {
     wrt: [0, 1],
     wasmPath: 'composed',
   },
+  'conv2d 7x7 stride 2 same, 3 input channels to 8 (wasm dW: the SIMD kernel without im2col)': {
+    kernels: ['Conv2DBackpropFilter', 'Conv2DBackpropInput'],
+    f: (x, w) => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 2, 'same'),
+    args: () => [values([2, 12, 11, 3], 58), values([7, 7, 3, 8], 59)],
+    wrt: [0, 1],
+    wasmPath: 'composed',
+  },
   'conv2d 7x7 stride 2 same, leftover rows (the stem of ResNet)': {
     kernels: ['Conv2DBackpropFilter', 'Conv2DBackpropInput'],
     f: (x, w) => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 2, 'same'),

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ComposedCompute, KernelRunner } from './composed-kernel.js';
 import { derivedTensor, derivedTensorIfRepeated } from './derived-tensors.js';
+import { convFilterGradient } from '../wasm-simd/conv-filter-gradient.js';
 import { depthwiseFilterGradient } from '../wasm-simd/depthwise-filter-gradient.js';
 import { wasmHeapKernels } from '../wasm-simd/wasm-heap-kernels.js';
 
@@ -62,6 +63,10 @@ export const conv2DBackpropFilter: ComposedCompute = (inputs, attrs, r) => {
   if (info.dilationHeight !== 1 || info.dilationWidth !== 1) return undefined;
   const [kh, kw, ci, co] = filterShape as [number, number, number, number];
   const [b, oh, ow] = [info.batchSize, info.outHeight, info.outWidth];
+  if (ci <= SMALL_INPUT_CHANNELS && kh * kw > 1) {
+    const bySimd = convFilterGradientBySimd(r, x, dy, info);
+    if (bySimd) return bySimd;
+  }
   const rows = kh * kw * ci;
   const chunk = Math.max(1, Math.min(b, Math.floor(im2colBlock.elements / (rows * oh * ow))));
   const products: tf.TensorInfo[] = [];
@@ -75,6 +80,43 @@ export const conv2DBackpropFilter: ComposedCompute = (inputs, attrs, r) => {
   const sum = products.length === 1 ? products[0]! : r.run('AddN', products);
   return r.reshape(sum, [kh, kw, ci, co]);
 };
+
+/**
+ * Input channels up to which a kernel larger than 1x1 takes keras-bridge's wasm SIMD kernel
+ * (a network's first layer, on RGB or grey images): there laying the taps out as a matrix is most
+ * of the work, [27, 100352] for MobileNetV2's 3x3 stride-2 stem at batch 8 (104 ms a call, its
+ * product 9.5), and the kernel needs no layout at all.
+ */
+const SMALL_INPUT_CHANNELS = 4;
+
+/** The filter gradient in keras-bridge's wasm SIMD kernel (wasm-simd/conv-filter-gradient.ts), where the output channels are a multiple of 4. */
+function convFilterGradientBySimd(r: KernelRunner, x: tf.TensorInfo, dy: tf.TensorInfo, info: Conv2DInfo): tf.TensorInfo | undefined {
+  const [batch, height, width, inChannels] = x.shape as [number, number, number, number];
+  const outChannels = info.outChannels;
+  if (outChannels % 4 !== 0 || dy.dtype !== 'float32') return undefined;
+  const kernels = wasmHeapKernels(r.backend);
+  if (!kernels) return undefined;
+  const wasm = r.backend as unknown as WasmHeapBackend;
+  // Made before the offsets are read: making it may grow the heap.
+  const out = wasm.makeOutput([info.filterHeight, info.filterWidth, inChannels, outChannels], 'float32');
+  const offset = (t: tf.TensorInfo) => wasm.typedArrayFromHeap(t).byteOffset / 4;
+  convFilterGradient(kernels.outerRows, kernels.float32Heap(), offset(x), offset(dy), offset(out), {
+    batch,
+    height,
+    width,
+    inChannels,
+    outChannels,
+    outHeight: info.outHeight,
+    outWidth: info.outWidth,
+    filterHeight: info.filterHeight,
+    filterWidth: info.filterWidth,
+    strideHeight: info.strideHeight,
+    strideWidth: info.strideWidth,
+    top: info.padInfo.top,
+    left: info.padInfo.left,
+  });
+  return out;
+}
 
 /** The taps of x as rows by columns, and dy laid out on the same columns: [columns, co]. */
 interface Taps {

@@ -104,6 +104,14 @@ export class Code {
     return this.op(0x0d, ...unsignedLeb128(depth));
   }
 
+  /** f32 from [address + offset]. */
+  f32Load(offset = 0): this {
+    return this.op(0x2a, 0x02, ...unsignedLeb128(offset));
+  }
+  /** Four copies of the f32 on the stack. */
+  f32x4Splat(): this {
+    return this.simd(0x13);
+  }
   /** v128 from [address + offset]. */
   v128Load(offset = 0): this {
     return this.simd(0x00, V128_ALIGN_LOG2, ...unsignedLeb128(offset));

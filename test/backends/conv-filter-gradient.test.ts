@@ -1,0 +1,62 @@
+import assert from 'node:assert/strict';
+import { convFilterGradient, outerRowFunction, type ConvGeometry, type OuterRow } from '../../src/backends/wasm-simd/conv-filter-gradient.js';
+import { wasmModule } from '../../src/backends/wasm-simd/wasm-binary.js';
+import { generator } from '../support/heap-cases.js';
+
+/** The filter gradient in float64, straight from its definition (padding read as zeros). */
+function reference(x: Float32Array, dy: Float32Array, g: ConvGeometry): Float64Array {
+  const [ci, co] = [g.inChannels, g.outChannels];
+  const out = new Float64Array(g.filterHeight * g.filterWidth * ci * co);
+  for (let b = 0; b < g.batch; b++)
+    for (let oh = 0; oh < g.outHeight; oh++)
+      for (let ow = 0; ow < g.outWidth; ow++)
+        for (let i = 0; i < g.filterHeight; i++)
+          for (let j = 0; j < g.filterWidth; j++) {
+            const row = oh * g.strideHeight + i - g.top;
+            const col = ow * g.strideWidth + j - g.left;
+            if (row < 0 || row >= g.height || col < 0 || col >= g.width) continue;
+            for (let c = 0; c < ci; c++)
+              for (let o = 0; o < co; o++) out[((i * g.filterWidth + j) * ci + c) * co + o] += x[((b * g.height + row) * g.width + col) * ci + c]! * dy[((b * g.outHeight + oh) * g.outWidth + ow) * co + o]!;
+          }
+  return out;
+}
+
+describe('convFilterGradient: a convolution\'s filter gradient without im2col, in wasm SIMD (src/backends/wasm-simd/conv-filter-gradient.ts)', () => {
+  const memory = new WebAssembly.Memory({ initial: 64 });
+  const { exports } = new WebAssembly.Instance(new WebAssembly.Module(wasmModule({ shared: false }, [outerRowFunction(16), outerRowFunction(4)])), { env: { memory } });
+  const rows = { row16: exports['outerRow16'] as OuterRow, row4: exports['outerRow4'] as OuterRow };
+
+  const geometries: Array<Omit<ConvGeometry, 'outHeight' | 'outWidth'> & { pad: 'same' | 'valid' }> = [
+    { batch: 1, height: 9, width: 9, inChannels: 3, outChannels: 32, filterHeight: 3, filterWidth: 3, strideHeight: 2, strideWidth: 2, top: 1, left: 1, pad: 'same' },
+    { batch: 2, height: 11, width: 10, inChannels: 3, outChannels: 20, filterHeight: 7, filterWidth: 7, strideHeight: 2, strideWidth: 2, top: 3, left: 2, pad: 'same' },
+    { batch: 3, height: 7, width: 8, inChannels: 1, outChannels: 4, filterHeight: 2, filterWidth: 3, strideHeight: 1, strideWidth: 3, top: 0, left: 0, pad: 'valid' },
+    { batch: 1, height: 5, width: 6, inChannels: 4, outChannels: 48, filterHeight: 3, filterWidth: 3, strideHeight: 1, strideWidth: 1, top: 1, left: 1, pad: 'same' },
+  ];
+  for (const { pad, ...shape } of geometries) {
+    const outHeight = pad === 'same' ? Math.ceil(shape.height / shape.strideHeight) : Math.floor((shape.height - shape.filterHeight) / shape.strideHeight) + 1;
+    const outWidth = pad === 'same' ? Math.ceil(shape.width / shape.strideWidth) : Math.floor((shape.width - shape.filterWidth) / shape.strideWidth) + 1;
+    const g: ConvGeometry = { ...shape, outHeight, outWidth };
+    it(`${g.batch}x${g.height}x${g.width}x${g.inChannels} to ${g.outChannels}, ${g.filterHeight}x${g.filterWidth} stride ${g.strideHeight}x${g.strideWidth} ${pad}: float64's sums within float32 rounding, nothing written outside`, () => {
+      const pick = generator(g.outChannels * 31 + g.height);
+      const heap = new Float32Array(memory.buffer);
+      const xSize = g.batch * g.height * g.width * g.inChannels;
+      const dySize = g.batch * outHeight * outWidth * g.outChannels;
+      const outSize = g.filterHeight * g.filterWidth * g.inChannels * g.outChannels;
+      const [x, dy, out] = [8, 8 + xSize + 4, 8 + xSize + 4 + dySize + 4];
+      heap.fill(7, 0, out + outSize + 8);
+      for (let k = 0; k < xSize; k++) heap[x + k] = pick(2001) / 1000 - 1;
+      for (let k = 0; k < dySize; k++) heap[dy + k] = pick(2001) / 1000 - 1;
+      const expected = reference(heap.subarray(x, x + xSize), heap.subarray(dy, dy + dySize), g);
+      convFilterGradient(rows, heap, x, dy, out, g);
+      const scale = Math.max(...expected.map(Math.abs));
+      expected.forEach((v, k) => assert.ok(Math.abs(heap[out + k]! - v) <= 1e-6 * scale, `element ${k}: ${heap[out + k]} against ${v}`));
+      assert.ok(heap.subarray(out + outSize, out + outSize + 8).every((v) => v === 7), 'past the output');
+      assert.equal(heap[out - 1], 7, 'before the output');
+    });
+  }
+
+  it('refuses output channels that are not a multiple of 4', () => {
+    const g: ConvGeometry = { batch: 1, height: 3, width: 3, inChannels: 3, outChannels: 6, outHeight: 1, outWidth: 1, filterHeight: 3, filterWidth: 3, strideHeight: 1, strideWidth: 1, top: 0, left: 0 };
+    assert.throws(() => convFilterGradient(rows, new Float32Array(memory.buffer), 0, 64, 128, g), /multiple of 4/);
+  });
+});
