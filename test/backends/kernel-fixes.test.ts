@@ -228,6 +228,13 @@ const CASES: Record<string, KernelCase> = {
     wrt: [0, 1],
     wasmPath: 'composed',
   },
+  'broadcast arithmetic with a LayerNormalization\'s shapes (wasm: SIMD rows; equal shapes stay tfjs\'s)': {
+    kernels: ['Add', 'Sub', 'Multiply', 'RealDiv'],
+    // Linear in x and in g: a column, a row, a column, a scalar and a row broadcast in turn.
+    f: (x, g) => tf.add(tf.div(tf.sub(tf.mul(tf.mul(x!, tf.tensor3d([[[0.5], [2], [-1]], [[1.5], [0.25], [3]]])), g!), tf.zeros([2, 3, 1])), tf.scalar(4)), tf.zeros([8])),
+    args: () => [values([2, 3, 8], 60), values([8], 61)],
+    wrt: [0, 1],
+  },
   'batch norm over channels (its gradient, replaced on every backend)': {
     kernels: ['FusedBatchNorm gradient'],
     // Zero mean and offset: linear in x and in the scale, as Euler's identity needs.

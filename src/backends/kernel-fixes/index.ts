@@ -23,6 +23,7 @@ import { tensorflowReduction, tensorflowReshape, tensorflowTranspose } from './t
 import { batchNormAsMulAdd } from './batch-norm-mul-add.js';
 import { sharedIdentity } from './shared-identity.js';
 import { heapTranspose } from './heap-transpose.js';
+import { heapBroadcastBinary } from './heap-broadcast-binary.js';
 import { wasmFusedBatchNormGrad } from './wasm-batch-norm-gradient.js';
 import { heapSlice } from './heap-slice.js';
 import { heapTile } from './heap-tile.js';
@@ -88,6 +89,10 @@ export const KERNEL_FIXES: Readonly<Record<'cpu' | 'wasm' | 'tensorflow' | 'webg
     { kernelName: 'Slice', problem: 'slow', native: heapSlice },
     { kernelName: 'Tile', problem: 'slow', native: heapTile },
     { kernelName: 'KerasBridgeRelu6Grad', problem: 'missing', native: composedRelu6Grad },
+    { kernelName: 'Add', problem: 'slow', native: heapBroadcastBinary('Add') },
+    { kernelName: 'Sub', problem: 'slow', native: heapBroadcastBinary('Sub') },
+    { kernelName: 'Multiply', problem: 'slow', native: heapBroadcastBinary('Multiply') },
+    { kernelName: 'RealDiv', problem: 'slow', native: heapBroadcastBinary('RealDiv') },
   ],
   cpu: [
     { kernelName: 'AvgPoolGrad', problem: 'wrong', compute: avgPoolGrad },

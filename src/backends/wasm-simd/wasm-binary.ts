@@ -145,6 +145,9 @@ export class Code {
   f32x4Mul(): this {
     return this.simd(0xe6);
   }
+  f32x4Div(): this {
+    return this.simd(0xe7);
+  }
   /** i8x16.shuffle by 32-bit lanes: lane i of the result is lane `lanes[i]` of a (0-3) or of b (4-7). */
   shuffle32(lanes: readonly [number, number, number, number]): this {
     if (lanes.some((lane) => !Number.isInteger(lane) || lane < 0 || lane > 7)) throw new RangeError(`32-bit lanes are 0 to 7: ${lanes.join(', ')}`);

@@ -1,4 +1,5 @@
 import type * as tf from '@tensorflow/tfjs';
+import { broadcastFunctions, type BroadcastRows } from './broadcast-binary.js';
 import { batchNormGradientFunction, channelAffineFunction, type BatchNormGradient, type ChannelAffine } from './batch-norm.js';
 import { outerRowFunction, type OuterRow } from './conv-filter-gradient.js';
 import { depthwiseRowFunction, type DepthwiseRow } from './depthwise-filter-gradient.js';
@@ -17,6 +18,8 @@ export interface WasmHeapKernels {
   outerRows: { row16: OuterRow; row4: OuterRow };
   relu6Gradient: Relu6Gradient;
   channelAffine: ChannelAffine;
+  /** The broadcast function of that name (broadcast-binary.ts, broadcastFunctionName). */
+  broadcast(name: string): BroadcastRows;
   batchNormGradient: BatchNormGradient;
   /** The heap as 32-bit integers, current after the heap grew (a grown heap detaches old views). */
   int32Heap(): Int32Array;
@@ -51,7 +54,7 @@ export function wasmHeapKernels(backend: tf.KernelBackend): WasmHeapKernels | un
   let exports: WebAssembly.Exports;
   try {
     const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
-    const module = new WebAssembly.Module(wasmModule({ shared }, [transpose4x4StripFunction(), depthwiseRowFunction(16), depthwiseRowFunction(4), outerRowFunction(16), outerRowFunction(4), relu6GradientFunction(), channelAffineFunction(), batchNormGradientFunction()]));
+    const module = new WebAssembly.Module(wasmModule({ shared }, [transpose4x4StripFunction(), depthwiseRowFunction(16), depthwiseRowFunction(4), outerRowFunction(16), outerRowFunction(4), relu6GradientFunction(), channelAffineFunction(), batchNormGradientFunction(), ...broadcastFunctions()]));
     exports = new WebAssembly.Instance(module, { env: { memory } }).exports;
   } catch {
     // A runtime without SIMD or threads: tfjs's own kernels run instead.
@@ -71,6 +74,11 @@ export function wasmHeapKernels(backend: tf.KernelBackend): WasmHeapKernels | un
     outerRows: { row16: exports['outerRow16'] as OuterRow, row4: exports['outerRow4'] as OuterRow },
     relu6Gradient: exports['relu6Gradient'] as Relu6Gradient,
     channelAffine: exports['channelAffine'] as ChannelAffine,
+    broadcast: (name) => {
+      const f = exports[name];
+      if (typeof f !== 'function') throw new Error(`no wasm SIMD broadcast function '${name}'`);
+      return f as BroadcastRows;
+    },
     batchNormGradient: exports['batchNormGradient'] as BatchNormGradient,
     int32Heap: () => {
       current();

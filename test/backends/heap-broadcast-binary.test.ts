@@ -1,0 +1,98 @@
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs';
+import { activeBackendName, probeBackend, useBackend } from '../../src/backends/index.js';
+import { heapBroadcastCalls } from '../../src/backends/kernel-fixes/heap-broadcast-binary.js';
+import { asRowBroadcast } from '../../src/backends/wasm-simd/broadcast-binary.js';
+import { generator } from '../support/heap-cases.js';
+
+describe('asRowBroadcast: which broadcasts the SIMD rows take', () => {
+  it('a row vector, a value per row, a scalar', () => {
+    assert.deepEqual(asRowBroadcast([256], [2, 128, 256]), { kind: 'row', rows: 256, columns: 256, otherStep: 0 });
+    assert.deepEqual(asRowBroadcast([1, 1, 256], [2, 128, 256]), { kind: 'row', rows: 256, columns: 256, otherStep: 0 });
+    assert.deepEqual(asRowBroadcast([128, 4], [2, 128, 4]), { kind: 'row', rows: 2, columns: 512, otherStep: 0 });
+    assert.deepEqual(asRowBroadcast([2, 128, 1], [2, 128, 256]), { kind: 'column', rows: 256, columns: 256, otherStep: 1 });
+    assert.deepEqual(asRowBroadcast([2, 1, 1], [2, 3, 4]), { kind: 'column', rows: 2, columns: 12, otherStep: 1 });
+    assert.deepEqual(asRowBroadcast([], [3, 8]), { kind: 'column', rows: 3, columns: 8, otherStep: 0 });
+    assert.deepEqual(asRowBroadcast([1], [2, 6]), { kind: 'column', rows: 1, columns: 12, otherStep: 0 });
+  });
+  it('refuses rows that are not whole vectors and other broadcasts', () => {
+    assert.equal(asRowBroadcast([3], [2, 3]), undefined);
+    assert.equal(asRowBroadcast([2, 1], [2, 3]), undefined);
+    assert.equal(asRowBroadcast([1, 4, 1], [2, 4, 8]), undefined);
+    assert.equal(asRowBroadcast([], [3, 5]), undefined);
+  });
+});
+
+interface BroadcastCase {
+  a: number[];
+  b: number[];
+  op: 'add' | 'sub' | 'mul' | 'div';
+}
+
+/** Random output shapes (axes 1 to 9, often a multiple of 4 last), one operand full, the other a row, a column, a scalar or a mixed broadcast, in either order. */
+function cases(count: number): BroadcastCase[] {
+  const pick = generator(2718);
+  return Array.from({ length: count }, (_, k) => {
+    const rank = 1 + pick(4);
+    const out = Array.from({ length: rank }, (_, i) => (i === rank - 1 && pick(2) === 0 ? 4 * (1 + pick(3)) : 1 + pick(9)));
+    const split = pick(rank + 1);
+    const kind = pick(4);
+    const other =
+      kind === 0 ? out.map((d, i) => (i < split ? 1 : d)) // a row
+      : kind === 1 ? out.map((d, i) => (i < split ? d : 1)) // a column
+      : kind === 2 ? [] // a scalar
+      : out.map((d) => (pick(2) === 0 ? 1 : d)); // anything
+    const op = (['add', 'sub', 'mul', 'div'] as const)[k % 4]!;
+    return k % 2 === 0 ? { a: out, b: other, op } : { a: other, b: out, op };
+  });
+}
+
+/** Values that are all different and never 0 (a divisor). */
+const values = (shape: number[], seed: number) => {
+  const n = shape.reduce((p, d) => p * d, 1);
+  return tf.tensor(Array.from({ length: n }, (_, i) => ((i * 7 + seed) % 23) * 0.37 - 4.07), shape);
+};
+
+// wasm's Add, Sub, Multiply, RealDiv with one operand broadcast (heap-broadcast-binary.ts).
+describe('wasm: broadcast arithmetic in SIMD rows on the heap (src/backends/kernel-fixes/heap-broadcast-binary.ts)', function () {
+  let previous: string | undefined;
+  before(async function () {
+    if (!(await probeBackend('wasm')).available) this.skip();
+    previous = activeBackendName();
+  });
+  after(async () => {
+    if (previous) await useBackend(previous as 'cpu');
+  });
+
+  it('400 random broadcasts of the four operations, either order, equal cpu\'s bit for bit, and the row broadcasts took the kernel', async () => {
+    const all = cases(400);
+    const run = (c: BroadcastCase) => tf.tidy(() => Array.from(tf[c.op](values(c.a, 1), values(c.b, 5)).dataSync()));
+    await useBackend('cpu');
+    const expected = all.map(run);
+    await useBackend('wasm');
+    const before = heapBroadcastCalls.count;
+    const tensors = tf.memory().numTensors;
+    all.forEach((c, k) => assert.deepEqual(run(c), expected[k], `case ${k}: ${JSON.stringify(c)}`));
+    assert.equal(tf.memory().numTensors, tensors);
+    const size = (s: number[]) => s.reduce((p, d) => p * d, 1);
+    const simd = all.filter((c) => {
+      const out = tf.backend_util.assertAndGetBroadcastShape(c.a, c.b);
+      const [aFull, bFull] = [size(c.a) === size(out), size(c.b) === size(out)];
+      return aFull !== bFull && asRowBroadcast(aFull ? c.b : c.a, out) !== undefined;
+    });
+    assert.ok(simd.length > 60, `${simd.length} cases for the kernel`);
+    assert.equal(heapBroadcastCalls.count - before, simd.length);
+  });
+
+  it('IEEE edges as cpu: infinities, NaN, signed zeros, division by zero', async () => {
+    const edges = [Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, Number.NaN, 0, -0, 1e-38, 3e38, -2.5];
+    const run = () => tf.tidy(() => {
+      const full = tf.tensor(edges, [2, 4]);
+      return (['add', 'sub', 'mul', 'div'] as const).flatMap((op) => [tf[op](full, tf.tensor([0, -0, Number.POSITIVE_INFINITY, 2])), tf[op](tf.scalar(-0), full), tf[op](full, tf.tensor([[Number.NaN], [0]]))]).map((t) => Array.from(t.dataSync()));
+    });
+    await useBackend('cpu');
+    const expected = run();
+    await useBackend('wasm');
+    assert.deepEqual(run(), expected);
+  });
+});
