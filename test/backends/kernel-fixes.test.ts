@@ -128,10 +128,16 @@ const CASES: Record<string, KernelCase> = {
     wrt: [0, 1],
     wasmPath: 'composed',
   },
-  'relu6 below its cap, where it is relu (its gradient on wasm: relu6-gradient-composed.ts; the cap in native-gradients.test.ts)': {
+  'relu6 below its cap, where it is relu (its gradient on wasm: wasm-relu-gradients.ts; the cap in native-gradients.test.ts)': {
     kernels: ['KerasBridgeRelu6Grad'],
     f: (x) => tf.relu6(x),
     args: () => [values([3, 4, 5], 51)],
+    wrt: [0],
+  },
+  'relu, 63 values (its gradient on wasm: one SIMD pass and a tail, wasm-relu-gradients.ts)': {
+    kernels: ['KerasBridgeReluGrad'],
+    f: (x) => tf.relu(x),
+    args: () => [values([7, 9], 62)],
     wrt: [0],
   },
   'conv2d explicit padding wider than the kernel': {

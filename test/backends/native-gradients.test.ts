@@ -83,7 +83,7 @@ describe("activation gradients in one TensorFlow op on the tensorflow backend (n
     assert.equal(at((x) => tf.relu(x), Number.NaN), 0);
   });
 
-  it("Relu6's gradient on wasm in one SIMD pass (relu6-gradient-composed.ts): tfjs-core's values, but 0 at x = 6 and at NaN, as Keras; no LessEqual", async function () {
+  it("Relu6's gradient on wasm in one SIMD pass (wasm-relu-gradients.ts): tfjs-core's values, but 0 at x = 6 and at NaN, as Keras; no LessEqual", async function () {
     if (!(await probeBackend('wasm')).available) this.skip();
     await useBackend('wasm');
     const before = tf.memory().numTensors;
@@ -94,6 +94,19 @@ describe("activation gradients in one TensorFlow op on the tensorflow backend (n
     assert.deepEqual(Array.from(composed.gradient), Array.from(onCpu.get('Relu6')!.gradient));
     const at = (value: number) => tf.tidy(() => tf.grad((x: tf.Tensor) => tf.relu6(x))(tf.tensor1d([value])).dataSync()[0]);
     assert.deepEqual([at(6), at(5.5), at(0), at(-1), at(7), at(Number.NaN)], [0, 1, 0, 0, 0, 0]);
+  });
+
+  it("ReLU's gradient on wasm in one SIMD pass (wasm-relu-gradients.ts): tfjs-core's values, but 0 at NaN, as Keras; no Step", async function () {
+    if (!(await probeBackend('wasm')).available) this.skip();
+    await useBackend('wasm');
+    const before = tf.memory().numTensors;
+    const composed = await gradientOf(FORWARD['Relu']!);
+    assert.equal(tf.memory().numTensors, before, 'tensors left behind');
+    assert.ok(composed.kernels.includes('KerasBridgeReluGrad'), composed.kernels.join(', '));
+    assert.ok(!composed.kernels.includes('Step'), `Step ran: ${composed.kernels.join(', ')}`);
+    assert.deepEqual(Array.from(composed.gradient), Array.from(onCpu.get('Relu')!.gradient));
+    const at = (value: number) => tf.tidy(() => tf.grad((x: tf.Tensor) => tf.relu(x))(tf.tensor1d([value])).dataSync()[0]);
+    assert.deepEqual([at(0), at(1e-30), at(-1), at(Number.POSITIVE_INFINITY), at(Number.NaN)], [0, 1, 0, 1, 0]);
   });
 
   it('Step on tensorflow: x > 0 ? 1 : alpha, NaN kept, as on cpu, in float32 and int32 (where the kernel of tfjs-node fails)', async function () {

@@ -27,7 +27,7 @@ import { heapBroadcastBinary } from './heap-broadcast-binary.js';
 import { wasmFusedBatchNormGrad } from './wasm-batch-norm-gradient.js';
 import { heapSlice } from './heap-slice.js';
 import { heapTile } from './heap-tile.js';
-import { composedRelu6Grad } from './relu6-gradient-composed.js';
+import { composedRelu6Grad, wasmReluGrad } from './wasm-relu-gradients.js';
 import { pooledMeanOverOuterAxes, pooledSum } from './pooled-reduction.js';
 import { guardWasmHeap } from '../wasm-heap-guard.js';
 
@@ -89,6 +89,7 @@ export const KERNEL_FIXES: Readonly<Record<'cpu' | 'wasm' | 'tensorflow' | 'webg
     { kernelName: 'Slice', problem: 'slow', native: heapSlice },
     { kernelName: 'Tile', problem: 'slow', native: heapTile },
     { kernelName: 'KerasBridgeRelu6Grad', problem: 'missing', native: composedRelu6Grad },
+    { kernelName: 'KerasBridgeReluGrad', problem: 'missing', native: wasmReluGrad },
     { kernelName: 'Add', problem: 'slow', native: heapBroadcastBinary('Add') },
     { kernelName: 'Sub', problem: 'slow', native: heapBroadcastBinary('Sub') },
     { kernelName: 'Multiply', problem: 'slow', native: heapBroadcastBinary('Multiply') },

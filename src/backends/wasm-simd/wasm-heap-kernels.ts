@@ -3,7 +3,7 @@ import { broadcastFunctions, type BroadcastRows } from './broadcast-binary.js';
 import { batchNormGradientFunction, channelAffineFunction, type BatchNormGradient, type ChannelAffine } from './batch-norm.js';
 import { outerRowFunction, type OuterRow } from './conv-filter-gradient.js';
 import { depthwiseRowFunction, type DepthwiseRow } from './depthwise-filter-gradient.js';
-import { relu6GradientFunction, type Relu6Gradient } from './relu6-gradient.js';
+import { reluGradientFunction, type ReluGradient } from './relu-gradients.js';
 import { transpose4x4StripFunction, type Transpose4x4Strip } from './transpose-blocks.js';
 import { wasmModule } from './wasm-binary.js';
 
@@ -16,7 +16,8 @@ export interface WasmHeapKernels {
   transpose4x4Strip: Transpose4x4Strip;
   depthwiseRows: { row16: DepthwiseRow; row4: DepthwiseRow };
   outerRows: { row16: OuterRow; row4: OuterRow };
-  relu6Gradient: Relu6Gradient;
+  reluGradient: ReluGradient;
+  relu6Gradient: ReluGradient;
   channelAffine: ChannelAffine;
   /** The broadcast function of that name (broadcast-binary.ts, broadcastFunctionName). */
   broadcast(name: string): BroadcastRows;
@@ -54,7 +55,7 @@ export function wasmHeapKernels(backend: tf.KernelBackend): WasmHeapKernels | un
   let exports: WebAssembly.Exports;
   try {
     const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
-    const module = new WebAssembly.Module(wasmModule({ shared }, [transpose4x4StripFunction(), depthwiseRowFunction(16), depthwiseRowFunction(4), outerRowFunction(16), outerRowFunction(4), relu6GradientFunction(), channelAffineFunction(), batchNormGradientFunction(), ...broadcastFunctions()]));
+    const module = new WebAssembly.Module(wasmModule({ shared }, [transpose4x4StripFunction(), depthwiseRowFunction(16), depthwiseRowFunction(4), outerRowFunction(16), outerRowFunction(4), reluGradientFunction(undefined), reluGradientFunction(6), channelAffineFunction(), batchNormGradientFunction(), ...broadcastFunctions()]));
     exports = new WebAssembly.Instance(module, { env: { memory } }).exports;
   } catch {
     // A runtime without SIMD or threads: tfjs's own kernels run instead.
@@ -72,7 +73,8 @@ export function wasmHeapKernels(backend: tf.KernelBackend): WasmHeapKernels | un
     transpose4x4Strip: exports['transpose4x4Strip'] as Transpose4x4Strip,
     depthwiseRows: { row16: exports['depthwiseRow16'] as DepthwiseRow, row4: exports['depthwiseRow4'] as DepthwiseRow },
     outerRows: { row16: exports['outerRow16'] as OuterRow, row4: exports['outerRow4'] as OuterRow },
-    relu6Gradient: exports['relu6Gradient'] as Relu6Gradient,
+    reluGradient: exports['reluGradient'] as ReluGradient,
+    relu6Gradient: exports['relu6Gradient'] as ReluGradient,
     channelAffine: exports['channelAffine'] as ChannelAffine,
     broadcast: (name) => {
       const f = exports[name];

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { relu6GradientOnHeap } from '../wasm-simd/relu6-gradient.js';
+import { reluGradientOnHeap } from '../wasm-simd/relu-gradients.js';
 import { wasmHeapKernels } from '../wasm-simd/wasm-heap-kernels.js';
 import { KernelRunner } from './composed-kernel.js';
 
@@ -12,7 +12,7 @@ import { KernelRunner } from './composed-kernel.js';
  * 665 ms). Five float kernels instead, where keras-bridge's wasm SIMD kernel cannot run; there a NaN
  * input gives NaN, as tfjs-core's does (TensorFlow, and the SIMD kernel: 0).
  *
- * First choice: one pass in keras-bridge's wasm SIMD kernel on the heap (wasm-simd/relu6-gradient.ts):
+ * First choice: one pass in keras-bridge's wasm SIMD kernel on the heap (wasm-simd/relu-gradients.ts):
  * MobileNetV2 at batch 8, 35 calls, 69 ms as five kernels.
  */
 export function composedRelu6Grad({ inputs, backend }: Parameters<tf.KernelFunc>[0]): tf.TensorInfo | undefined {
@@ -35,6 +35,14 @@ interface WasmHeapBackend {
 }
 
 function relu6GradientBySimd(backend: tf.KernelBackend, dy: tf.TensorInfo, x: tf.TensorInfo): tf.TensorInfo | undefined {
+  return reluGradientBySimd(backend, dy, x, 6);
+}
+
+/**
+ * ReLU's (cap undefined) or relu6's gradient in one pass of keras-bridge's wasm SIMD kernel on the
+ * heap; undefined where the kernel cannot run or the shapes differ in size.
+ */
+export function reluGradientBySimd(backend: tf.KernelBackend, dy: tf.TensorInfo, x: tf.TensorInfo, cap: 6 | undefined): tf.TensorInfo | undefined {
   const size = tf.util.sizeFromShape(x.shape);
   if (tf.util.sizeFromShape(dy.shape) !== size) return undefined;
   const kernels = wasmHeapKernels(backend);
@@ -44,6 +52,23 @@ function relu6GradientBySimd(backend: tf.KernelBackend, dy: tf.TensorInfo, x: tf
   const out = wasm.makeOutput([...dy.shape], 'float32');
   if (size === 0) return out;
   const offset = (t: tf.TensorInfo) => wasm.typedArrayFromHeap(t).byteOffset / 4;
-  relu6GradientOnHeap(kernels.relu6Gradient, kernels.float32Heap(), offset(dy), offset(x), offset(out), size);
+  reluGradientOnHeap(cap === undefined ? kernels.reluGradient : kernels.relu6Gradient, cap, kernels.float32Heap(), offset(dy), offset(x), offset(out), size);
+  return out;
+}
+
+/**
+ * KerasBridgeReluGrad on wasm: dy where x > 0, else 0 (TensorFlow's ReluGrad, and so Keras's: 0
+ * at NaN, where tfjs-core's composition gives NaN) in one SIMD pass, where tfjs-core runs Step, a
+ * Cast and a Multiply. Without the SIMD kernel, the same on the heap in plain loops.
+ */
+export function wasmReluGrad({ inputs, backend }: Parameters<tf.KernelFunc>[0]): tf.TensorInfo {
+  const dy = inputs['dy']!;
+  const x = inputs['saved']!;
+  const bySimd = dy.dtype === 'float32' && x.dtype === 'float32' ? reluGradientBySimd(backend as tf.KernelBackend, dy, x, undefined) : undefined;
+  if (bySimd) return bySimd;
+  const wasm = backend as unknown as WasmHeapBackend;
+  const out = wasm.makeOutput([...dy.shape], 'float32');
+  const [g, v, o] = [wasm.typedArrayFromHeap(dy), wasm.typedArrayFromHeap(x), wasm.typedArrayFromHeap(out)];
+  for (let i = 0; i < o.length; i++) o[i] = g[i]! * (v[i]! > 0 ? 1 : 0);
   return out;
 }
