@@ -73,6 +73,21 @@ function earlyReleaseGradients(this: EngineInternals, f: () => tf.Tensor, xs: tf
   if (!allowNoGradients && path.length === 0) {
     throw new Error('Cannot compute gradient of y=f(x) with respect to x. Make sure that the f you passed encloses all operations that lead from x to y.');
   }
+  try {
+    return backward.call(this, tape, path, xs, y, dy);
+  } catch (error) {
+    // A backward pass that throws (wasm out of memory, a gradient that fails) would leave what the
+    // tape saved, and the forward pass's result, alive for good: tfjs-core frees them only when the
+    // pass completes. The caller gets neither, so both go (the backward scope took its own).
+    for (const node of tape) for (const saved of node.saved ?? []) saved.dispose();
+    this.state.activeTape = null;
+    y.dispose();
+    throw error;
+  }
+}
+
+/** The backward walk of earlyReleaseGradients over `path`, in its own scope. */
+function backward(this: EngineInternals, tape: readonly TapeNode[], path: readonly TapeNode[], xs: tf.Tensor[], y: tf.Tensor, dy: tf.Tensor | undefined) {
   return this.tidy('backward', () => {
     const gradientOf = new Map<number, tf.Tensor>();
     // How many entries of gradientOf hold each tensor object: a gradient function may hand a dy on as a dx.

@@ -174,6 +174,23 @@ describe("the backward pass releases each gradient and saved tensor once used: t
         assert.equal(tf.memory().numTensors, before);
       });
 
+      it('a backward pass that throws (wasm out of memory, a failing gradient) leaves no tensor behind: not what the tape saved, not the forward result', () => {
+        const failing = tf.customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
+          save([x]);
+          return { value: tf.mul(x, 2), gradFunc: () => { throw new Error('this gradient fails'); } };
+        }) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (x: tf.Tensor) => tf.Tensor;
+        const x = values([3, 4], 11);
+        const w = tf.variable(values([4, 4], 12));
+        const before = tf.memory().numTensors;
+        // tanh and matMul save their inputs and output: tensors the tape holds when the pass fails.
+        assert.throws(() => tf.variableGrads(() => tf.sum(tf.tanh(failing(tf.matMul(x, w)))) as tf.Scalar, [w]), /this gradient fails/);
+        assert.equal(tf.memory().numTensors, before);
+        // The engine works on: the next gradient is right.
+        const { value, grads } = tf.variableGrads(() => tf.sum(tf.matMul(x, w)) as tf.Scalar, [w]);
+        assert.equal(grads[w.name]!.shape.join(','), '4,4');
+        tf.dispose([x, w, value, grads[w.name]!]);
+      });
+
       it("f not reaching x fails as tfjs-core's does; variableGrads allows it", () => {
         const x = tf.scalar(2);
         assert.throws(() => tf.grad(() => tf.scalar(3))(x), /Cannot compute gradient of y=f\(x\) with respect to x/);
