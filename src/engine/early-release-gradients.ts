@@ -66,22 +66,24 @@ function earlyReleaseGradients(this: EngineInternals, f: () => tf.Tensor, xs: tf
   const original = (this as unknown as Record<symbol, Gradients>)[ORIGINAL]!;
   if (this.state.gradientDepth > 0 || xs.length === 0) return original.call(this, f, xs, dy, allowNoGradients);
   if (dy != null && dy.dtype !== 'float32') throw new Error(`dy must have 'float32' dtype, but has '${dy.dtype}'`);
-  const y = this.scopedRun(() => this.startTape(), () => this.endTape(), () => this.tidy('forward', f));
-  if (!(y instanceof tf.Tensor)) throw new Error('The result y returned by f() must be a tensor.');
-  const tape = this.state.activeTape ?? [];
-  const path = nodesFromXsToY(tape, xs, y);
-  if (!allowNoGradients && path.length === 0) {
-    throw new Error('Cannot compute gradient of y=f(x) with respect to x. Make sure that the f you passed encloses all operations that lead from x to y.');
-  }
+  let y: tf.Tensor | undefined;
   try {
+    y = this.scopedRun(() => this.startTape(), () => this.endTape(), () => this.tidy('forward', f));
+    if (!(y instanceof tf.Tensor)) throw new Error('The result y returned by f() must be a tensor.');
+    const tape = this.state.activeTape ?? [];
+    const path = nodesFromXsToY(tape, xs, y);
+    if (!allowNoGradients && path.length === 0) {
+      throw new Error('Cannot compute gradient of y=f(x) with respect to x. Make sure that the f you passed encloses all operations that lead from x to y.');
+    }
     return backward.call(this, tape, path, xs, y, dy);
   } catch (error) {
-    // A backward pass that throws (wasm out of memory, a gradient that fails) would leave what the
-    // tape saved, and the forward pass's result, alive for good: tfjs-core frees them only when the
-    // pass completes. The caller gets neither, so both go (the backward scope took its own).
-    for (const node of tape) for (const saved of node.saved ?? []) saved.dispose();
+    // A pass that throws, forward or backward (wasm out of memory, a gradient that fails), would
+    // leave what the tape saved, and the forward pass's result, alive for good: tfjs-core frees
+    // them only when the pass completes. The caller gets neither, so both go (each pass's scope
+    // took its own intermediates).
+    for (const node of this.state.activeTape ?? []) for (const saved of node.saved ?? []) saved.dispose();
     this.state.activeTape = null;
-    y.dispose();
+    if (y instanceof tf.Tensor) y.dispose();
     throw error;
   }
 }

@@ -174,7 +174,7 @@ describe("the backward pass releases each gradient and saved tensor once used: t
         assert.equal(tf.memory().numTensors, before);
       });
 
-      it('a backward pass that throws (wasm out of memory, a failing gradient) leaves no tensor behind: not what the tape saved, not the forward result', () => {
+      it('a pass that throws, backward or forward (wasm out of memory, a failing gradient), leaves no tensor behind: not what the tape saved, not the forward result', () => {
         const failing = tf.customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
           save([x]);
           return { value: tf.mul(x, 2), gradFunc: () => { throw new Error('this gradient fails'); } };
@@ -184,6 +184,12 @@ describe("the backward pass releases each gradient and saved tensor once used: t
         const before = tf.memory().numTensors;
         // tanh and matMul save their inputs and output: tensors the tape holds when the pass fails.
         assert.throws(() => tf.variableGrads(() => tf.sum(tf.tanh(failing(tf.matMul(x, w)))) as tf.Scalar, [w]), /this gradient fails/);
+        assert.equal(tf.memory().numTensors, before);
+        // The same when the forward pass throws, after the tape has saved tensors.
+        const failsForward = tf.customGrad(((v: tf.Tensor) => {
+          throw new Error('this forward pass fails');
+        }) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (x: tf.Tensor) => tf.Tensor;
+        assert.throws(() => tf.variableGrads(() => tf.sum(failsForward(tf.tanh(tf.matMul(x, w)))) as tf.Scalar, [w]), /this forward pass fails/);
         assert.equal(tf.memory().numTensors, before);
         // The engine works on: the next gradient is right.
         const { value, grads } = tf.variableGrads(() => tf.sum(tf.matMul(x, w)) as tf.Scalar, [w]);
