@@ -1,6 +1,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import { wasmHeapKernels } from '../wasm-simd/wasm-heap-kernels.js';
 import type { ComposedCompute, KernelRunner } from './composed-kernel.js';
+import type { WasmHeapBackend } from './wasm-heap-backend.js';
 
 /**
  * A batch normalization with given statistics (FusedBatchNorm: BatchNormalization at inference,
@@ -29,12 +30,6 @@ export const batchNormAsMulAdd: ComposedCompute = (inputs, attrs, r) => {
   const shift = offset ? r.run('Sub', { a: flat(offset), b: meanTimesInv }) : r.run('Neg', { x: meanTimesInv });
   return r.run('Add', { a: r.run('Multiply', { a: x, b: inv }), b: shift });
 };
-
-/** The parts of tfjs-backend-wasm's backend the SIMD kernel uses. */
-interface WasmHeapBackend {
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-  typedArrayFromHeap(info: tf.TensorInfo): Float32Array;
-}
 
 /**
  * The whole normalization in keras-bridge's wasm SIMD kernel (wasm-simd/batch-norm.ts,

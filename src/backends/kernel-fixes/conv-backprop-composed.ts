@@ -4,6 +4,7 @@ import { derivedTensor, derivedTensorIfRepeated } from './derived-tensors.js';
 import { convFilterGradient } from '../wasm-simd/conv-filter-gradient.js';
 import { depthwiseFilterGradient } from '../wasm-simd/depthwise-filter-gradient.js';
 import { wasmHeapKernels } from '../wasm-simd/wasm-heap-kernels.js';
+import type { WasmHeapBackend } from './wasm-heap-backend.js';
 
 type Conv2DInfo = tf.backend_util.Conv2DInfo;
 
@@ -208,12 +209,6 @@ export const depthwiseConv2dNativeBackpropFilter: ComposedCompute = (inputs, att
   const summed = b === 1 ? cut : r.run('Sum', { x: r.reshape(cut, [kh, kw, b, c]) }, { axis: [2], keepDims: false });
   return r.reshape(summed, [kh, kw, c, 1]);
 };
-
-/** The parts of tfjs-backend-wasm's backend the SIMD kernel uses. */
-interface WasmHeapBackend {
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-  typedArrayFromHeap(info: tf.TensorInfo): Float32Array;
-}
 
 /**
  * The depthwise filter gradient in keras-bridge's wasm SIMD kernel on the heap

@@ -1,14 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { asRowBroadcast, broadcastFunctionName, type BroadcastOperation } from '../wasm-simd/broadcast-binary.js';
 import { wasmHeapKernels } from '../wasm-simd/wasm-heap-kernels.js';
+import type { WasmHeapBackend } from './wasm-heap-backend.js';
 
 type KernelArgs = Parameters<tf.KernelFunc>[0];
-
-/** The parts of tfjs-backend-wasm's backend this kernel uses. */
-interface WasmHeapBackend {
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-  typedArrayFromHeap(info: tf.TensorInfo): Float32Array;
-}
 
 /** How many broadcasts ran in wasm SIMD (tests check the path a case took). */
 export const heapBroadcastCalls = { count: 0 };

@@ -1,10 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-
-/** The parts of tfjs-backend-wasm's backend this kernel uses. */
-interface WasmBackend {
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-  typedArrayFromHeap(info: tf.TensorInfo): Float32Array | Int32Array | Uint8Array;
-}
+import type { WasmHeapBackend } from './wasm-heap-backend.js';
 
 /**
  * MaxPoolGrad on wasm, reading dy, the input and the pooled output where they lie in wasm's heap
@@ -31,7 +26,7 @@ export function heapMaxPoolGrad({ inputs, attrs, backend }: Parameters<tf.Kernel
   const [batch, height, width, channels] = x.shape as [number, number, number, number];
   const { outHeight, outWidth, strideHeight, strideWidth, filterHeight, filterWidth } = info;
   const { top, left } = info.padInfo;
-  const wasm = backend as unknown as WasmBackend;
+  const wasm = backend as unknown as WasmHeapBackend;
   // Made before the views: making it may grow the heap, which detaches every view taken before.
   const out = wasm.makeOutput([...x.shape], 'float32');
   const dx = wasm.typedArrayFromHeap(out) as Float32Array;

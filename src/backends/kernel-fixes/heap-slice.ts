@@ -1,10 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-
-/** The parts of tfjs-backend-wasm's backend this kernel uses. */
-interface WasmBackend {
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-  typedArrayFromHeap(info: tf.TensorInfo): Float32Array | Int32Array | Uint8Array;
-}
+import type { WasmHeapBackend } from './wasm-heap-backend.js';
 
 /**
  * Slice reading the input where it lies in wasm's heap. tfjs-backend-wasm 4.22's kernel first copies
@@ -19,7 +14,7 @@ export function heapSlice({ inputs, attrs, backend }: Parameters<tf.KernelFunc>[
   const x = inputs['x'];
   if (!x || x.dtype === 'string' || x.dtype === 'complex64') return undefined;
   const [begin, size] = tf.slice_util.parseSliceParams(x as tf.Tensor, attrs!['begin'] as number[], attrs!['size'] as number[]);
-  const wasm = backend as unknown as WasmBackend;
+  const wasm = backend as unknown as WasmHeapBackend;
   const out = wasm.makeOutput(size, x.dtype);
   const count = size.reduce((a, b) => a * b, 1);
   if (count === 0) return out;

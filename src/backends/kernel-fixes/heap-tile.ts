@@ -1,10 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-
-/** The parts of tfjs-backend-wasm's backend this kernel uses. */
-interface WasmBackend {
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-  typedArrayFromHeap(info: tf.TensorInfo): Float32Array | Int32Array | Uint8Array;
-}
+import type { WasmHeapBackend } from './wasm-heap-backend.js';
 
 /**
  * Tile (and so `tf.broadcastTo`, which tfjs-core runs as a Tile, and `tf.where`, which broadcasts
@@ -22,7 +17,7 @@ export function heapTile({ inputs, attrs, backend }: Parameters<tf.KernelFunc>[0
   if (!x || !reps || reps.length !== x.shape.length || x.dtype === 'string' || x.dtype === 'complex64') return undefined;
   const shape = x.shape;
   const outShape = shape.map((d, i) => d * reps[i]!);
-  const wasm = backend as unknown as WasmBackend;
+  const wasm = backend as unknown as WasmHeapBackend;
   const out = wasm.makeOutput(outShape, x.dtype);
   if (outShape.some((d) => d === 0)) return out;
   const from = wasm.typedArrayFromHeap(x);

@@ -2,14 +2,9 @@ import * as tf from '@tensorflow/tfjs';
 import { transposeMatrices } from '../wasm-simd/transpose-blocks.js';
 import { wasmHeapKernels } from '../wasm-simd/wasm-heap-kernels.js';
 import { identityTranspose } from './order-preserving-transpose.js';
+import type { WasmHeapBackend } from './wasm-heap-backend.js';
 
 type KernelArgs = Parameters<tf.KernelFunc>[0];
-
-/** The parts of tfjs-backend-wasm's backend this kernel uses. */
-interface WasmBackend {
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-  typedArrayFromHeap(info: tf.TensorInfo): Float32Array | Int32Array | Uint8Array;
-}
 
 /** A transpose seen as `batches` matrices of `rows` by `cols`, each transposed. */
 export interface MatrixTranspose {
@@ -58,7 +53,7 @@ export function heapTranspose(args: KernelArgs, original: tf.KernelFunc | undefi
   const x = args.inputs['x'];
   const perm = args.attrs?.['perm'] as number[] | undefined;
   if (!x || !perm || perm.length !== x.shape.length || x.dtype === 'string' || x.dtype === 'complex64') return undefined;
-  const wasm = args.backend as unknown as WasmBackend;
+  const wasm = args.backend as unknown as WasmHeapBackend;
   // tfjs-backend-wasm 4.22's kernel divides by zero on an empty tensor.
   if (x.shape.some((d) => d === 0)) return wasm.makeOutput(perm.map((axis) => x.shape[axis]!), x.dtype);
   if (x.dtype !== 'float32' && x.dtype !== 'int32') return undefined;

@@ -1,13 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { batchNormGradientOnHeap } from '../wasm-simd/batch-norm.js';
 import { wasmHeapKernels } from '../wasm-simd/wasm-heap-kernels.js';
-
-/** The parts of tfjs-backend-wasm's backend this kernel uses. */
-interface WasmHeapBackend {
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-  typedArrayFromHeap(info: tf.TensorInfo): Float32Array;
-  disposeData(dataId: tf.DataId): boolean;
-}
+import type { WasmHeapBackend } from './wasm-heap-backend.js';
 
 /**
  * FUSED_BATCH_NORM_GRAD (batch-norm-gradient.ts) on wasm: dx, dscale and doffset of a batch

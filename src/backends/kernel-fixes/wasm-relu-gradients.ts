@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { reluGradientOnHeap } from '../wasm-simd/relu-gradients.js';
 import { wasmHeapKernels } from '../wasm-simd/wasm-heap-kernels.js';
 import { KernelRunner } from './composed-kernel.js';
+import type { WasmHeapBackend } from './wasm-heap-backend.js';
 
 /**
  * Relu6's gradient (KerasBridgeRelu6Grad: dy, and the saved input x) from wasm's float kernels:
@@ -19,23 +20,13 @@ export function composedRelu6Grad({ inputs, backend }: Parameters<tf.KernelFunc>
   const dy = inputs['dy']!;
   const x = inputs['saved']!;
   if (dy.dtype !== 'float32' || x.dtype !== 'float32') return undefined;
-  const bySimd = relu6GradientBySimd(backend as tf.KernelBackend, dy, x);
+  const bySimd = reluGradientBySimd(backend as tf.KernelBackend, dy, x, 6);
   if (bySimd) return bySimd;
   const r = new KernelRunner(backend as tf.KernelBackend, tf.getBackend());
   const six = r.constant(new Float32Array([6]), [], 'float32');
   const above = r.run('Step', { x }, { alpha: 0 });
   const below = r.run('Step', { x: r.run('Sub', { a: six, b: x }) }, { alpha: 0 });
   return r.finish(r.run('Multiply', { a: dy, b: r.run('Multiply', { a: above, b: below }) }));
-}
-
-/** The parts of tfjs-backend-wasm's backend the SIMD kernel uses. */
-interface WasmHeapBackend {
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-  typedArrayFromHeap(info: tf.TensorInfo): Float32Array;
-}
-
-function relu6GradientBySimd(backend: tf.KernelBackend, dy: tf.TensorInfo, x: tf.TensorInfo): tf.TensorInfo | undefined {
-  return reluGradientBySimd(backend, dy, x, 6);
 }
 
 /**
