@@ -3,6 +3,7 @@ import type { ComposedCompute, KernelRunner } from './composed-kernel.js';
 import { derivedTensor, derivedTensorIfRepeated } from './derived-tensors.js';
 import { convFilterGradient } from '../wasm-simd/conv-filter-gradient.js';
 import { depthwiseFilterGradient } from '../wasm-simd/depthwise-filter-gradient.js';
+import type { FilterGeometry } from '../wasm-simd/filter-taps.js';
 import { wasmHeapKernels } from '../wasm-simd/wasm-heap-kernels.js';
 import type { WasmHeapBackend } from './wasm-heap-backend.js';
 
@@ -90,10 +91,16 @@ export const conv2DBackpropFilter: ComposedCompute = (inputs, attrs, r) => {
  */
 const SMALL_INPUT_CHANNELS = 4;
 
+/** x's and the convolution's geometry as the SIMD filter gradients walk it. */
+function filterGeometry(x: tf.TensorInfo, info: Conv2DInfo): FilterGeometry {
+  const [batch, height, width] = x.shape as [number, number, number, number];
+  const { outHeight, outWidth, filterHeight, filterWidth, strideHeight, strideWidth } = info;
+  return { batch, height, width, outHeight, outWidth, filterHeight, filterWidth, strideHeight, strideWidth, top: info.padInfo.top, left: info.padInfo.left };
+}
+
 /** The filter gradient in keras-bridge's wasm SIMD kernel (wasm-simd/conv-filter-gradient.ts), where the output channels are a multiple of 4. */
 function convFilterGradientBySimd(r: KernelRunner, x: tf.TensorInfo, dy: tf.TensorInfo, info: Conv2DInfo): tf.TensorInfo | undefined {
-  const [batch, height, width, inChannels] = x.shape as [number, number, number, number];
-  const outChannels = info.outChannels;
+  const [inChannels, outChannels] = [x.shape[3]!, info.outChannels];
   if (outChannels % 4 !== 0 || dy.dtype !== 'float32') return undefined;
   const kernels = wasmHeapKernels(r.backend);
   if (!kernels) return undefined;
@@ -101,21 +108,7 @@ function convFilterGradientBySimd(r: KernelRunner, x: tf.TensorInfo, dy: tf.Tens
   // Made before the offsets are read: making it may grow the heap.
   const out = wasm.makeOutput([info.filterHeight, info.filterWidth, inChannels, outChannels], 'float32');
   const offset = (t: tf.TensorInfo) => wasm.typedArrayFromHeap(t).byteOffset / 4;
-  convFilterGradient(kernels.outerRows, kernels.float32Heap(), offset(x), offset(dy), offset(out), {
-    batch,
-    height,
-    width,
-    inChannels,
-    outChannels,
-    outHeight: info.outHeight,
-    outWidth: info.outWidth,
-    filterHeight: info.filterHeight,
-    filterWidth: info.filterWidth,
-    strideHeight: info.strideHeight,
-    strideWidth: info.strideWidth,
-    top: info.padInfo.top,
-    left: info.padInfo.left,
-  });
+  convFilterGradient(kernels.outerRows, kernels.float32Heap(), offset(x), offset(dy), offset(out), { ...filterGeometry(x, info), inChannels, outChannels });
   return out;
 }
 
@@ -218,7 +211,7 @@ export const depthwiseConv2dNativeBackpropFilter: ComposedCompute = (inputs, att
  * at batch 8: 17 calls, 310 ms, against 19 ms for the same layers' forward pass).
  */
 function depthwiseFilterGradientBySimd(r: KernelRunner, x: tf.TensorInfo, dy: tf.TensorInfo, info: Conv2DInfo): tf.TensorInfo | undefined {
-  const [batch, height, width, channels] = x.shape as [number, number, number, number];
+  const channels = x.shape[3]!;
   if (channels % 4 !== 0 || dy.dtype !== 'float32') return undefined;
   const kernels = wasmHeapKernels(r.backend);
   if (!kernels) return undefined;
@@ -226,20 +219,7 @@ function depthwiseFilterGradientBySimd(r: KernelRunner, x: tf.TensorInfo, dy: tf
   // Made before the offsets are read: making it may grow the heap.
   const out = wasm.makeOutput([info.filterHeight, info.filterWidth, channels, 1], 'float32');
   const offset = (t: tf.TensorInfo) => wasm.typedArrayFromHeap(t).byteOffset / 4;
-  depthwiseFilterGradient(kernels.depthwiseRows, kernels.float32Heap(), offset(x), offset(dy), offset(out), {
-    batch,
-    height,
-    width,
-    channels,
-    outHeight: info.outHeight,
-    outWidth: info.outWidth,
-    filterHeight: info.filterHeight,
-    filterWidth: info.filterWidth,
-    strideHeight: info.strideHeight,
-    strideWidth: info.strideWidth,
-    top: info.padInfo.top,
-    left: info.padInfo.left,
-  });
+  depthwiseFilterGradient(kernels.depthwiseRows, kernels.float32Heap(), offset(x), offset(dy), offset(out), { ...filterGeometry(x, info), channels });
   return out;
 }
 

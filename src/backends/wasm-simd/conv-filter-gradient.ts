@@ -1,3 +1,4 @@
+import { forEachTapRun, type FilterGeometry } from './filter-taps.js';
 import { Code, I32, V128, type ValueType, type WasmFunction } from './wasm-binary.js';
 
 /**
@@ -35,29 +36,18 @@ export function outerRowFunction(channels: 4 | 16): WasmFunction {
 export type OuterRow = (x: number, dy: number, total: number, pixels: number, xStep: number, dyStep: number) => void;
 
 /** A convolution (no dilation), NHWC, as its filter gradient needs it. */
-export interface ConvGeometry {
-  batch: number;
-  height: number;
-  width: number;
+export interface ConvGeometry extends FilterGeometry {
   inChannels: number;
   outChannels: number;
-  outHeight: number;
-  outWidth: number;
-  filterHeight: number;
-  filterWidth: number;
-  strideHeight: number;
-  strideWidth: number;
-  top: number;
-  left: number;
 }
 
 /**
  * dW[i, j, ci, co] = Σ over images b and output pixels (oh, ow) of x[b, oh·sh + i - top, ow·sw + j - left, ci]
- * · dy[b, oh, ow, co], padding read as zeros: per image, output row, tap and input channel, one
- * call over the output pixels whose tap lies inside x, 16 output channels at a time (then 4), each
- * row's sums added to the total once. No im2col: for a network's first layer (3 input channels),
- * whose taps as a matrix cost more to lay out than the product. Offsets are float32 elements of
- * the heap; `out` ([kh, kw, ci, co]) is overwritten. outChannels % 4 must be 0.
+ * · dy[b, oh, ow, co], padding read as zeros: per image, output row, tap (forEachTapRun) and input
+ * channel, one call over the output pixels whose tap lies inside x, 16 output channels at a time
+ * (then 4), each row's sums added to the total once. No im2col: for a network's first layer (3
+ * input channels), whose taps as a matrix cost more to lay out than the product. Offsets are
+ * float32 elements of the heap; `out` ([kh, kw, ci, co]) is overwritten. outChannels % 4 must be 0.
  */
 export function convFilterGradient(rows: { row16: OuterRow; row4: OuterRow }, heap: Float32Array, x: number, dy: number, out: number, g: ConvGeometry): void {
   const [ci, co] = [g.inChannels, g.outChannels];
@@ -66,25 +56,12 @@ export function convFilterGradient(rows: { row16: OuterRow; row4: OuterRow }, he
   const xStep = 4 * g.strideWidth * ci;
   const dyStep = 4 * co;
   const wide = co - (co % 16);
-  for (let b = 0; b < g.batch; b++) {
-    for (let oh = 0; oh < g.outHeight; oh++) {
-      for (let i = 0; i < g.filterHeight; i++) {
-        const row = oh * g.strideHeight + i - g.top;
-        if (row < 0 || row >= g.height) continue;
-        for (let j = 0; j < g.filterWidth; j++) {
-          // The output columns whose tap j lands inside x: 0 <= ow·sw + j - left < width.
-          const first = Math.max(0, Math.ceil((g.left - j) / g.strideWidth));
-          const end = Math.min(g.outWidth, Math.floor((g.width - 1 + g.left - j) / g.strideWidth) + 1);
-          if (end <= first) continue;
-          const dyAt = dy + ((b * g.outHeight + oh) * g.outWidth + first) * co;
-          for (let c = 0; c < ci; c++) {
-            const xAt = x + ((b * g.height + row) * g.width + first * g.strideWidth + j - g.left) * ci + c;
-            const totalAt = out + ((i * g.filterWidth + j) * ci + c) * co;
-            for (let k = 0; k < wide; k += 16) rows.row16(4 * xAt, 4 * (dyAt + k), 4 * (totalAt + k), end - first, xStep, dyStep);
-            for (let k = wide; k < co; k += 4) rows.row4(4 * xAt, 4 * (dyAt + k), 4 * (totalAt + k), end - first, xStep, dyStep);
-          }
-        }
-      }
+  forEachTapRun(g, (i, j, inputPixel, outputPixel, pixels) => {
+    const dyAt = dy + outputPixel * co;
+    for (let c = 0; c < ci; c++) {
+      const [xAt, totalAt] = [x + inputPixel * ci + c, out + ((i * g.filterWidth + j) * ci + c) * co];
+      for (let k = 0; k < wide; k += 16) rows.row16(4 * xAt, 4 * (dyAt + k), 4 * (totalAt + k), pixels, xStep, dyStep);
+      for (let k = wide; k < co; k += 4) rows.row4(4 * xAt, 4 * (dyAt + k), 4 * (totalAt + k), pixels, xStep, dyStep);
     }
-  }
+  });
 }

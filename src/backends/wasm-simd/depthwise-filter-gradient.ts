@@ -1,3 +1,4 @@
+import { forEachTapRun, type FilterGeometry } from './filter-taps.js';
 import { Code, I32, V128, type WasmFunction } from './wasm-binary.js';
 
 /**
@@ -34,26 +35,16 @@ export function depthwiseRowFunction(channels: 4 | 16): WasmFunction {
 export type DepthwiseRow = (x: number, dy: number, total: number, pixels: number, xStep: number, dyStep: number) => void;
 
 /** A depthwise convolution (channel multiplier 1, no dilation), NHWC, as its filter gradient needs it. */
-export interface DepthwiseGeometry {
-  batch: number;
-  height: number;
-  width: number;
+export interface DepthwiseGeometry extends FilterGeometry {
   channels: number;
-  outHeight: number;
-  outWidth: number;
-  filterHeight: number;
-  filterWidth: number;
-  strideHeight: number;
-  strideWidth: number;
-  top: number;
-  left: number;
 }
 
 /**
  * dW[i, j, c] = Σ over images b and output pixels (oh, ow) of x[b, oh·sh + i - top, ow·sw + j - left, c]
  * · dy[b, oh, ow, c], padding read as zeros: per image, output row and tap, one call over the output
- * pixels whose tap lies inside x, 16 channels at a time (then 4). Offsets are float32 elements of
- * the heap; `out` (filterHeight · filterWidth · channels) is overwritten. channels % 4 must be 0.
+ * pixels whose tap lies inside x (forEachTapRun), 16 channels at a time (then 4). Offsets are
+ * float32 elements of the heap; `out` (filterHeight · filterWidth · channels) is overwritten.
+ * channels % 4 must be 0.
  */
 export function depthwiseFilterGradient(rows: { row16: DepthwiseRow; row4: DepthwiseRow }, heap: Float32Array, x: number, dy: number, out: number, g: DepthwiseGeometry): void {
   const c = g.channels;
@@ -62,23 +53,9 @@ export function depthwiseFilterGradient(rows: { row16: DepthwiseRow; row4: Depth
   const xStep = 4 * g.strideWidth * c;
   const dyStep = 4 * c;
   const wide = c - (c % 16);
-  for (let b = 0; b < g.batch; b++) {
-    for (let oh = 0; oh < g.outHeight; oh++) {
-      for (let i = 0; i < g.filterHeight; i++) {
-        const row = oh * g.strideHeight + i - g.top;
-        if (row < 0 || row >= g.height) continue;
-        for (let j = 0; j < g.filterWidth; j++) {
-          // The output columns whose tap j lands inside x: 0 <= ow·sw + j - left < width.
-          const first = Math.max(0, Math.ceil((g.left - j) / g.strideWidth));
-          const end = Math.min(g.outWidth, Math.floor((g.width - 1 + g.left - j) / g.strideWidth) + 1);
-          if (end <= first) continue;
-          const xAt = ((b * g.height + row) * g.width + first * g.strideWidth + j - g.left) * c;
-          const dyAt = ((b * g.outHeight + oh) * g.outWidth + first) * c;
-          const totalAt = out + (i * g.filterWidth + j) * c;
-          for (let k = 0; k < wide; k += 16) rows.row16(4 * (x + xAt + k), 4 * (dy + dyAt + k), 4 * (totalAt + k), end - first, xStep, dyStep);
-          for (let k = wide; k < c; k += 4) rows.row4(4 * (x + xAt + k), 4 * (dy + dyAt + k), 4 * (totalAt + k), end - first, xStep, dyStep);
-        }
-      }
-    }
-  }
+  forEachTapRun(g, (i, j, inputPixel, outputPixel, pixels) => {
+    const [xAt, dyAt, totalAt] = [x + inputPixel * c, dy + outputPixel * c, out + (i * g.filterWidth + j) * c];
+    for (let k = 0; k < wide; k += 16) rows.row16(4 * (xAt + k), 4 * (dyAt + k), 4 * (totalAt + k), pixels, xStep, dyStep);
+    for (let k = wide; k < c; k += 4) rows.row4(4 * (xAt + k), 4 * (dyAt + k), 4 * (totalAt + k), pixels, xStep, dyStep);
+  });
 }
