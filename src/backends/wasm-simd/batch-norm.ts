@@ -1,3 +1,4 @@
+import { rowsOfVectors } from './row-loops.js';
 import { Code, I32, V128, type WasmFunction } from './wasm-binary.js';
 
 /**
@@ -15,33 +16,15 @@ import { Code, I32, V128, type WasmFunction } from './wasm-binary.js';
 export function channelAffineFunction(): WasmFunction {
   const [x, factor, shift, out, pixels, rowBytes] = [0, 1, 2, 3, 4, 5];
   const at = 6;
-  const body = new Code().block((exit) =>
-    exit
-      .get(pixels)
-      .i32Eqz()
-      .brIf(0)
-      .loop((pixel) =>
-        pixel
-          .i32(0)
-          .set(at)
-          .loop((channel) =>
-            channel
-              .get(out).get(at).i32Add()
-              .get(x).get(at).i32Add().v128Load()
-              .get(factor).get(at).i32Add().v128Load()
-              .f32x4Mul()
-              .get(shift).get(at).i32Add().v128Load()
-              .f32x4Add()
-              .v128Store()
-              .get(at).i32(16).i32Add().tee(at)
-              .get(rowBytes).i32LtU()
-              .brIf(0),
-          )
-          .get(x).get(rowBytes).i32Add().set(x)
-          .get(out).get(rowBytes).i32Add().set(out)
-          .get(pixels).i32(1).i32Sub().tee(pixels)
-          .brIf(0),
-      ),
+  const body = rowsOfVectors(new Code(), { rows: pixels, rowBytes, at, advance: [x, out] }, (channel) =>
+    channel
+      .get(out).get(at).i32Add()
+      .get(x).get(at).i32Add().v128Load()
+      .get(factor).get(at).i32Add().v128Load()
+      .f32x4Mul()
+      .get(shift).get(at).i32Add().v128Load()
+      .f32x4Add()
+      .v128Store(),
   );
   return { name: 'channelAffine', params: [I32, I32, I32, I32, I32, I32], locals: [I32], body };
 }
@@ -53,43 +36,24 @@ export function channelAffineFunction(): WasmFunction {
 export function batchNormGradientFunction(): WasmFunction {
   const [dy, x, dx, mean, factor, centeredSums, sums, pixels, rowBytes] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
   const [at, d] = [9, 10];
-  const body = new Code().block((exit) =>
-    exit
-      .get(pixels)
-      .i32Eqz()
-      .brIf(0)
-      .loop((pixel) =>
-        pixel
-          .i32(0)
-          .set(at)
-          .loop((channel) =>
-            channel
-              .get(dy).get(at).i32Add().v128Load().set(d)
-              .get(dx).get(at).i32Add()
-              .get(d).get(factor).get(at).i32Add().v128Load().f32x4Mul()
-              .v128Store()
-              .get(centeredSums).get(at).i32Add()
-              .get(centeredSums).get(at).i32Add().v128Load()
-              .get(d)
-              .get(x).get(at).i32Add().v128Load().get(mean).get(at).i32Add().v128Load().f32x4Sub()
-              .f32x4Mul()
-              .f32x4Add()
-              .v128Store()
-              .get(sums).get(at).i32Add()
-              .get(sums).get(at).i32Add().v128Load()
-              .get(d)
-              .f32x4Add()
-              .v128Store()
-              .get(at).i32(16).i32Add().tee(at)
-              .get(rowBytes).i32LtU()
-              .brIf(0),
-          )
-          .get(dy).get(rowBytes).i32Add().set(dy)
-          .get(x).get(rowBytes).i32Add().set(x)
-          .get(dx).get(rowBytes).i32Add().set(dx)
-          .get(pixels).i32(1).i32Sub().tee(pixels)
-          .brIf(0),
-      ),
+  const body = rowsOfVectors(new Code(), { rows: pixels, rowBytes, at, advance: [dy, x, dx] }, (channel) =>
+    channel
+      .get(dy).get(at).i32Add().v128Load().set(d)
+      .get(dx).get(at).i32Add()
+      .get(d).get(factor).get(at).i32Add().v128Load().f32x4Mul()
+      .v128Store()
+      .get(centeredSums).get(at).i32Add()
+      .get(centeredSums).get(at).i32Add().v128Load()
+      .get(d)
+      .get(x).get(at).i32Add().v128Load().get(mean).get(at).i32Add().v128Load().f32x4Sub()
+      .f32x4Mul()
+      .f32x4Add()
+      .v128Store()
+      .get(sums).get(at).i32Add()
+      .get(sums).get(at).i32Add().v128Load()
+      .get(d)
+      .f32x4Add()
+      .v128Store(),
   );
   return { name: 'batchNormGradient', params: [I32, I32, I32, I32, I32, I32, I32, I32, I32], locals: [I32, V128], body };
 }

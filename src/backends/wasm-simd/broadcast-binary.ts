@@ -1,12 +1,13 @@
+import { rowsOfVectors } from './row-loops.js';
 import { Code, I32, V128, type ValueType, type WasmFunction } from './wasm-binary.js';
 
 /** The elementwise float32 operations written here, by tfjs kernel name: one SIMD instruction each, rounded once as the scalar operation is. */
-export const BROADCAST_OPERATIONS = {
-  Add: (code: Code) => code.f32x4Add(),
-  Sub: (code: Code) => code.f32x4Sub(),
-  Multiply: (code: Code) => code.f32x4Mul(),
-  RealDiv: (code: Code) => code.f32x4Div(),
-} as const;
+export const BROADCAST_OPERATIONS: Readonly<Record<'Add' | 'Sub' | 'Multiply' | 'RealDiv', (code: Code) => Code>> = {
+  Add: (code) => code.f32x4Add(),
+  Sub: (code) => code.f32x4Sub(),
+  Multiply: (code) => code.f32x4Mul(),
+  RealDiv: (code) => code.f32x4Div(),
+};
 
 export type BroadcastOperation = keyof typeof BROADCAST_OPERATIONS;
 
@@ -31,25 +32,16 @@ export function broadcastFunction(operation: BroadcastOperation, kind: Broadcast
   const [at, value] = [6, 7];
   const apply = BROADCAST_OPERATIONS[operation];
   const operand = (code: Code) => (kind === 'row' ? code.get(other).get(at).i32Add().v128Load() : code.get(value));
-  const body = new Code().block((exit) =>
-    exit
-      .get(rows)
-      .i32Eqz()
-      .brIf(0)
-      .loop((row) => {
-        row.i32(0).set(at);
-        if (kind === 'column') row.get(other).f32Load().f32x4Splat().set(value);
-        row.loop((vector) => {
-          vector.get(out).get(at).i32Add();
-          if (fullFirst) operand(vector.get(full).get(at).i32Add().v128Load());
-          else operand(vector).get(full).get(at).i32Add().v128Load();
-          apply(vector);
-          vector.v128Store().get(at).i32(16).i32Add().tee(at).get(rowBytes).i32LtU().brIf(0);
-        });
-        row.get(full).get(rowBytes).i32Add().set(full).get(out).get(rowBytes).i32Add().set(out);
-        if (kind === 'column') row.get(other).get(otherStep).i32Add().set(other);
-        row.get(rows).i32(1).i32Sub().tee(rows).brIf(0);
-      }),
+  const body = rowsOfVectors(
+    new Code(),
+    { rows, rowBytes, at, advance: [full, out], step: kind === 'column' ? [[other, otherStep]] : [] },
+    (vector) => {
+      vector.get(out).get(at).i32Add();
+      if (fullFirst) operand(vector.get(full).get(at).i32Add().v128Load());
+      else operand(vector).get(full).get(at).i32Add().v128Load();
+      apply(vector).v128Store();
+    },
+    kind === 'column' ? (row) => row.get(other).f32Load().f32x4Splat().set(value) : undefined,
   );
   const locals: ValueType[] = [I32, V128];
   return { name: broadcastFunctionName(operation, kind, fullFirst), params: [I32, I32, I32, I32, I32, I32], locals, body };
