@@ -1,39 +1,13 @@
-import { forEachTapRun, type FilterGeometry } from './filter-taps.js';
-import { Code, I32, V128, type ValueType, type WasmFunction } from './wasm-binary.js';
+import { forEachTapRun, rowSumsFunction, type FilterGeometry, type RowSums } from './filter-taps.js';
+import type { WasmFunction } from './wasm-binary.js';
 
 /**
- * `outerRowN(x, dy, total, pixels, xStep, dyStep)` for N = 4 or 16 output channels: over `pixels`
- * pixels, Σ x · dy[0..N) with x one float32 (`xStep` bytes to the next pixel's) and dy N of them
- * (`dyStep` bytes on), added to the N sums at `total`. A row of a convolution's filter gradient,
- * one input channel and tap by N output channels; one accumulator per 4 channels.
+ * `outerRowN` for N = 4 or 16 output channels: a row of a convolution's filter gradient, one input
+ * channel's value splat against N output channels of dy (filter-taps.ts, rowSumsFunction).
  */
-export function outerRowFunction(channels: 4 | 16): WasmFunction {
-  const [x, dy, total, pixels, xStep, dyStep] = [0, 1, 2, 3, 4, 5];
-  const blocks = channels / 4;
-  const sums = Array.from({ length: blocks }, (_, k) => 6 + k);
-  const value = 6 + blocks;
-  const body = new Code();
-  for (const sum of sums) body.v128Zero().set(sum);
-  body.block((exit) =>
-    exit
-      .get(pixels)
-      .i32Eqz()
-      .brIf(0)
-      .loop((next) => {
-        next.get(x).f32Load().f32x4Splat().set(value);
-        sums.forEach((sum, k) => next.get(sum).get(value).get(dy).v128Load(16 * k).f32x4Mul().f32x4Add().set(sum));
-        next
-          .get(x).get(xStep).i32Add().set(x)
-          .get(dy).get(dyStep).i32Add().set(dy)
-          .get(pixels).i32(1).i32Sub().tee(pixels)
-          .brIf(0);
-      }),
-  );
-  sums.forEach((sum, k) => body.get(total).get(total).v128Load(16 * k).get(sum).f32x4Add().v128Store(16 * k));
-  return { name: `outerRow${channels}`, params: [I32, I32, I32, I32, I32, I32], locals: [...sums.map((): ValueType => V128), V128], body };
-}
+export const outerRowFunction = (channels: 4 | 16): WasmFunction => rowSumsFunction(`outerRow${channels}`, channels, 'splat');
 
-export type OuterRow = (x: number, dy: number, total: number, pixels: number, xStep: number, dyStep: number) => void;
+export type OuterRow = RowSums;
 
 /** A convolution (no dilation), NHWC, as its filter gradient needs it. */
 export interface ConvGeometry extends FilterGeometry {

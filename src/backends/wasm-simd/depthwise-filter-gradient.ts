@@ -1,38 +1,10 @@
-import { forEachTapRun, type FilterGeometry } from './filter-taps.js';
-import { Code, I32, V128, type WasmFunction } from './wasm-binary.js';
+import { forEachTapRun, rowSumsFunction, type FilterGeometry, type RowSums } from './filter-taps.js';
+import type { WasmFunction } from './wasm-binary.js';
 
-/**
- * `depthwiseRowN(x, dy, total, pixels, xStep, dyStep)` for N = 4 or 16 channels: over `pixels`
- * pixels (x's `xStep` bytes apart, dy's `dyStep`), the sums of x · dy per channel, added to the N
- * float32 sums at `total`. One v128 accumulator per 4 channels, so that 16 channels run four
- * independent chains of adds; each row's sum is added to the total once (the total then adds one
- * term per row, not per pixel).
- */
-export function depthwiseRowFunction(channels: 4 | 16): WasmFunction {
-  const [x, dy, total, pixels, xStep, dyStep] = [0, 1, 2, 3, 4, 5];
-  const blocks = channels / 4;
-  const sums = Array.from({ length: blocks }, (_, k) => 6 + k);
-  const body = new Code();
-  for (const sum of sums) body.v128Zero().set(sum);
-  body.block((exit) =>
-    exit
-      .get(pixels)
-      .i32Eqz()
-      .brIf(0)
-      .loop((next) => {
-        sums.forEach((sum, k) => next.get(sum).get(x).v128Load(16 * k).get(dy).v128Load(16 * k).f32x4Mul().f32x4Add().set(sum));
-        next
-          .get(x).get(xStep).i32Add().set(x)
-          .get(dy).get(dyStep).i32Add().set(dy)
-          .get(pixels).i32(1).i32Sub().tee(pixels)
-          .brIf(0);
-      }),
-  );
-  sums.forEach((sum, k) => body.get(total).get(total).v128Load(16 * k).get(sum).f32x4Add().v128Store(16 * k));
-  return { name: `depthwiseRow${channels}`, params: [I32, I32, I32, I32, I32, I32], locals: sums.map(() => V128), body };
-}
+/** `depthwiseRowN` for N = 4 or 16 channels: a row's sums of x · dy per channel (filter-taps.ts, rowSumsFunction). */
+export const depthwiseRowFunction = (channels: 4 | 16): WasmFunction => rowSumsFunction(`depthwiseRow${channels}`, channels, 'vector');
 
-export type DepthwiseRow = (x: number, dy: number, total: number, pixels: number, xStep: number, dyStep: number) => void;
+export type DepthwiseRow = RowSums;
 
 /** A depthwise convolution (channel multiplier 1, no dilation), NHWC, as its filter gradient needs it. */
 export interface DepthwiseGeometry extends FilterGeometry {
