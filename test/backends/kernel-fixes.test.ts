@@ -220,14 +220,14 @@ const CASES: Record<string, KernelCase> = {
     wrt: [0],
     wasmPath: 'composed',
   },
-  'matMul of 2x3 batches of [32, 24]·[24, 32] (wasm: one product per batch)': {
+  'matMul of 2x3 batches of [32, 24]·[24, 32] (wasm: SIMD tiles)': {
     kernels: ['BatchMatMul'],
     f: (a, b) => tf.matMul(a!, b!),
     args: () => [values([2, 3, 32, 24], 42), values([2, 3, 24, 32], 43)],
     wrt: [0, 1],
     wasmPath: 'composed',
   },
-  'matMul of 3 batches of [32, 24]·[32, 24]ᵀ (wasm: transposed, then one product per batch)': {
+  'matMul of 3 batches of [32, 24]·[32, 24]ᵀ (wasm: transposed, then SIMD tiles)': {
     kernels: ['BatchMatMul'],
     f: (a, b) => tf.matMul(a!, b!, false, true),
     args: () => [values([3, 32, 24], 44), values([3, 32, 24], 45)],

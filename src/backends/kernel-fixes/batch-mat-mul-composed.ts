@@ -1,6 +1,9 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { ComposedCompute, KernelRunner } from './composed-kernel.js';
 import { derivedTensorIfRepeated } from './derived-tensors.js';
+import { batchedProduct } from '../wasm-simd/product-tiles.js';
+import { wasmHeapKernels } from '../wasm-simd/wasm-heap-kernels.js';
+import type { WasmHeapBackend } from './wasm-heap-backend.js';
 
 /**
  * Multiply-adds per batch from which one product per batch beats tfjs-backend-wasm's batched loops
@@ -45,6 +48,8 @@ export const batchMatMul: ComposedCompute = (inputs, attrs, r) => {
     const source = b;
     b = derivedTensorIfRepeated(r.backend, r.backendName, source, `last two axes swapped ${source.shape}`, (d) => d.transpose(source, swapLastTwo(rank))) ?? r.transpose(b, swapLastTwo(rank));
   }
+  const simd = batchedProductBySimd(a, b, r);
+  if (simd) return simd;
   const split = perBatch(a, b, r);
   if (split) return split;
   if (!transposeA && !transposeB) return undefined;
@@ -67,6 +72,36 @@ function turnedProduct(a: tf.TensorInfo, b: tf.TensorInfo, r: KernelRunner): tf.
   const product = r.original({ a: r.reshape(bTurned, [1, n, k]), b: r.reshape(a, [1, k, m]) }, { transposeA: false, transposeB: false });
   const rankOut = Math.max(a.shape.length, b.shape.length);
   return r.reshape(r.transpose(r.reshape(product, [n, m]), [1, 0]), [...Array.from({ length: rankOut - 2 }, () => 1), m, n]);
+}
+
+/** How many batched products ran in keras-bridge's SIMD tiles (tests check the path a case took). */
+export const simdProductCalls = { count: 0 };
+
+/**
+ * a·b (neither transposed) with more than one batch, both operands batched alike, in keras-bridge's
+ * wasm SIMD tiles (wasm-simd/product-tiles.ts), one thread: the attention products of a
+ * Transformer block at batch 32, 128 of [128, 128]·[128, 64], took 65 ms as 128 XNNPACK products
+ * (each packs its new right operand and wakes the thread pool), 8.3 ms in tiles. Undefined where
+ * the tiles do not apply (n < 4, k = 0, one batch: XNNPACK's two threads are faster on one large
+ * product) or the heap cannot be reached.
+ */
+function batchedProductBySimd(a: tf.TensorInfo, b: tf.TensorInfo, r: KernelRunner): tf.TensorInfo | undefined {
+  const [m, k] = a.shape.slice(-2) as [number, number];
+  const n = b.shape[b.shape.length - 1]!;
+  const batchA = a.shape.slice(0, -2);
+  const batchB = b.shape.slice(0, -2);
+  const batches = batchA.reduce((p, d) => p * d, 1);
+  const sameBatchShape = batchA.length === batchB.length && batchA.every((d, i) => d === batchB[i]);
+  if (batches < 2 || !sameBatchShape || n < 4 || k < 1 || m < 1) return undefined;
+  const kernels = wasmHeapKernels(r.backend);
+  if (!kernels) return undefined;
+  const wasm = r.backend as unknown as WasmHeapBackend;
+  // Made before the offsets are read: making it may grow the heap.
+  const out = wasm.makeOutput([...batchA, m, n], 'float32');
+  const at = (t: tf.TensorInfo) => wasm.typedArrayFromHeap(t).byteOffset;
+  batchedProduct(kernels.productTiles, at(a), at(b), at(out), batches, m, k, n);
+  simdProductCalls.count++;
+  return out;
 }
 
 /** One product per batch of a·b (neither transposed), or undefined where that does not pay or the batch axes differ. */

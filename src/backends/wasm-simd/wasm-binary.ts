@@ -80,6 +80,9 @@ export class Code {
   i32Sub(): this {
     return this.op(0x6b);
   }
+  i32Mul(): this {
+    return this.op(0x6c);
+  }
   i32Eqz(): this {
     return this.op(0x45);
   }

@@ -3,6 +3,7 @@ import { broadcastFunctions, type BroadcastRows } from './broadcast-binary.js';
 import { batchNormGradientFunction, channelAffineFunction, type BatchNormGradient, type ChannelAffine } from './batch-norm.js';
 import { outerRowFunction, type OuterRow } from './conv-filter-gradient.js';
 import { depthwiseRowFunction, type DepthwiseRow } from './depthwise-filter-gradient.js';
+import { productTileFunctions, productTilesOf, type ProductTiles } from './product-tiles.js';
 import { reluGradientFunction, type ReluGradient } from './relu-gradients.js';
 import { transpose4x4StripFunction, type Transpose4x4Strip } from './transpose-blocks.js';
 import { wasmModule } from './wasm-binary.js';
@@ -22,6 +23,7 @@ export interface WasmHeapKernels {
   /** The broadcast function of that name (broadcast-binary.ts, broadcastFunctionName). */
   broadcast(name: string): BroadcastRows;
   batchNormGradient: BatchNormGradient;
+  productTiles: ProductTiles;
   /** The heap as 32-bit integers, current after the heap grew (a grown heap detaches old views). */
   int32Heap(): Int32Array;
   /** The heap as float32, current after the heap grew. */
@@ -55,7 +57,7 @@ export function wasmHeapKernels(backend: tf.KernelBackend): WasmHeapKernels | un
   let exports: WebAssembly.Exports;
   try {
     const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
-    const module = new WebAssembly.Module(wasmModule({ shared }, [transpose4x4StripFunction(), depthwiseRowFunction(16), depthwiseRowFunction(4), outerRowFunction(16), outerRowFunction(4), reluGradientFunction(undefined), reluGradientFunction(6), channelAffineFunction(), batchNormGradientFunction(), ...broadcastFunctions()]));
+    const module = new WebAssembly.Module(wasmModule({ shared }, [transpose4x4StripFunction(), depthwiseRowFunction(16), depthwiseRowFunction(4), outerRowFunction(16), outerRowFunction(4), reluGradientFunction(undefined), reluGradientFunction(6), channelAffineFunction(), batchNormGradientFunction(), ...broadcastFunctions(), ...productTileFunctions()]));
     exports = new WebAssembly.Instance(module, { env: { memory } }).exports;
   } catch {
     // A runtime without SIMD or threads: tfjs's own kernels run instead.
@@ -82,6 +84,7 @@ export function wasmHeapKernels(backend: tf.KernelBackend): WasmHeapKernels | un
       return f as BroadcastRows;
     },
     batchNormGradient: exports['batchNormGradient'] as BatchNormGradient,
+    productTiles: productTilesOf(exports),
     int32Heap: () => {
       current();
       return int32;
