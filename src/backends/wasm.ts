@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { errorMessage } from '../errors.js';
 import { BackendUnavailableError } from './backend-unavailable-error.js';
 import { requestedWasmThreads, WASM_THREADS_VARIABLE } from './wasm-threads/thread-count.js';
+import { setKernelThreadCount } from './wasm-simd/kernel-threads.js';
 import { createThreadedWasmModule, releaseIdleThreads } from './wasm-threads/threaded-module.js';
 
 /** How the `wasm` backend runs, once started: its XNNPACK threads and why not more. */
@@ -57,6 +58,8 @@ function useThreadedBuild(wasm: typeof import('@tensorflow/tfjs-backend-wasm'), 
         const backend = new wasm.BackendWasm(module as unknown as ConstructorParameters<typeof wasm.BackendWasm>[0]);
         releaseIdleThreads(module);
         threading = { threads: wasm.getThreadsCount() };
+        // keras-bridge's own SIMD kernels cut their work for as many threads as XNNPACK has.
+        setKernelThreadCount(threading.threads);
         return backend;
       } catch (error) {
         const fallbackReason = errorMessage(error);

@@ -234,6 +234,13 @@ const CASES: Record<string, KernelCase> = {
     wrt: [0, 1],
     wasmPath: 'composed',
   },
+  'fused matMul with relu, 3 batches of [9, 12]·[12, 10] (wasm: SIMD tiles, then the activation)': {
+    kernels: ['_FusedMatMul'],
+    f: (a, b) => tf.fused.matMul({ a: a as tf.Tensor3D, b: b as tf.Tensor3D, activation: 'relu' }),
+    args: () => [values([3, 9, 12], 52), values([3, 12, 10], 53)],
+    wrt: [0, 1],
+    wasmPath: 'composed',
+  },
   'broadcast arithmetic with a LayerNormalization\'s shapes (wasm: SIMD rows; equal shapes stay tfjs\'s)': {
     kernels: ['Add', 'Sub', 'Multiply', 'RealDiv'],
     // Linear in x and in g: a column, a row, a column, a scalar and a row broadcast in turn.

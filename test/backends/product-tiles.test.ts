@@ -2,6 +2,10 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { activeBackendName, probeBackend, useBackend } from '../../src/backends/index.js';
 import { simdProductCalls } from '../../src/backends/kernel-fixes/batch-mat-mul-composed.js';
+import { derivedTensorCount } from '../../src/backends/kernel-fixes/derived-tensors.js';
+import { startKernelThreads, type KernelCall } from '../../src/backends/wasm-simd/kernel-threads.js';
+import { batchedProduct, packedBytes, packProductPanels, PARALLEL_FROM_MACS, productTileFunctions, productTilesOf, type BatchedProduct } from '../../src/backends/wasm-simd/product-tiles.js';
+import { wasmModule } from '../../src/backends/wasm-simd/wasm-binary.js';
 import { generator } from '../support/heap-cases.js';
 
 interface ProductCase {
@@ -89,6 +93,55 @@ describe('wasm: batched products in SIMD tiles on the heap (src/backends/wasm-si
     assert.equal(tf.memory().numTensors, tensors);
   });
 
+  it('one product of a weight (a\'s batches as rows, b unbatched): panels packed on the second call, kept while the weight lives, freed with it', () => {
+    const [m, k, n] = [70, 130, 150];
+    const a = values([m, k], 11);
+    const w = values([k, n], 12);
+    const expected = sequentialFloat32(a, w, 1, m, k, n);
+    const weight = tf.tensor(w, [k, n]);
+    const kept = derivedTensorCount(tf.backend());
+    const before = simdProductCalls.count;
+    for (let call = 0; call < 3; call++) {
+      const got = tf.tidy(() => tf.matMul(tf.tensor(a, [2, m / 2, k]), weight).dataSync() as Float32Array);
+      assert.deepEqual(got, expected, `call ${call}`);
+      assert.equal(derivedTensorCount(tf.backend()) - kept, call === 0 ? 0 : 1, `panels kept after call ${call}`);
+    }
+    assert.equal(simdProductCalls.count - before, 3);
+    weight.dispose();
+    assert.equal(derivedTensorCount(tf.backend()), kept);
+  });
+
+  it('a fused product (bias, each of tfjs\'s activations) is the tiles\' product, then the bias, then the activation, bit for bit', () => {
+    const [m, k, n] = [48, 96, 240];
+    const a = values([m, k], 21);
+    const w = values([k, n], 22);
+    const product = sequentialFloat32(a, w, 1, m, k, n);
+    const activations = ['linear', 'relu', 'relu6', 'elu', 'sigmoid', 'leakyrelu', 'prelu'] as const;
+    const before = simdProductCalls.count;
+    const tensors = tf.memory().numTensors;
+    for (const activation of activations) {
+      const [got, expected] = tf.tidy(() => {
+        const bias = tf.tensor(values([n], 23));
+        const alpha = tf.tensor(values([n], 24));
+        const fused = tf.fused.matMul({ a: tf.tensor(a, [m, k]), b: tf.tensor(w, [k, n]), bias, activation, preluActivationWeights: alpha, leakyreluAlpha: 0.3 });
+        const biased = tf.add(tf.tensor(product, [m, n]), bias);
+        const apply: Record<typeof activation, () => tf.Tensor> = {
+          linear: () => biased,
+          relu: () => tf.relu(biased),
+          relu6: () => tf.relu6(biased),
+          elu: () => tf.elu(biased),
+          sigmoid: () => tf.sigmoid(biased),
+          leakyrelu: () => tf.leakyRelu(biased, 0.3),
+          prelu: () => tf.prelu(biased, alpha),
+        };
+        return [fused.dataSync(), apply[activation]().dataSync()];
+      });
+      assert.deepEqual(got, expected, activation);
+    }
+    assert.equal(simdProductCalls.count - before, activations.length);
+    assert.equal(tf.memory().numTensors, tensors);
+  });
+
   it('what the tiles do not take runs tfjs\'s kernel, with the same values: fewer than 4 columns, one batch, broadcast batches', () => {
     const before = simdProductCalls.count;
     for (const [aShape, bShape] of [[[3, 5, 6], [3, 6, 3]], [[1, 7, 9], [1, 9, 8]], [[3, 4, 5], [1, 5, 8]]] as const) {
@@ -113,5 +166,88 @@ describe('wasm: batched products in SIMD tiles on the heap (src/backends/wasm-si
           }
     }
     assert.equal(simdProductCalls.count, before);
+  });
+});
+
+describe('SIMD products cut among kernel threads (src/backends/wasm-simd/kernel-threads.ts, product-tiles.ts batchedProduct)', () => {
+  const functions = productTileFunctions();
+  const names = functions.map((f) => f.name);
+  const tiles = productTilesOf(names);
+
+  /** A product's operands written into `memory`, and its float32 sums in depth order. */
+  function setUp(memory: WebAssembly.Memory, p: { batches: number; m: number; k: number; n: number }, seed: number) {
+    const a = values([p.batches, p.m, p.k], seed);
+    const b = values([p.batches, p.k, p.n], seed + 1);
+    const heap = new Float32Array(memory.buffer);
+    const [aAt, bAt, cAt] = [16, 16 + a.length, 16 + a.length + b.length];
+    heap.set(a, aAt);
+    heap.set(b, bAt);
+    heap.fill(Number.NaN, cAt, cAt + p.batches * p.m * p.n);
+    const product: BatchedProduct = { ...p, a: 4 * aAt, b: 4 * bAt, c: 4 * cAt };
+    return { product, expected: sequentialFloat32(a, b, p.batches, p.m, p.k, p.n), result: () => new Float32Array(memory.buffer, 4 * cAt, p.batches * p.m * p.n).slice() };
+  }
+
+  it('every cut (by batches, by rows, more threads than rows) gives the same values bit for bit', () => {
+    const memory = new WebAssembly.Memory({ initial: 160 });
+    const exports = new WebAssembly.Instance(new WebAssembly.Module(wasmModule({ shared: false }, functions)), { env: { memory } }).exports;
+    const own = names.map((name) => exports[name] as (...args: number[]) => void);
+    // Threads that run their parts one after the other on the caller: the cut alone is under test.
+    const inTurn = (count: number) => ({ count, run: (parts: readonly (readonly KernelCall[])[]) => parts.forEach((part) => part.forEach((call) => own[call.fn]!(...call.args))) });
+    for (const [i, p] of [{ batches: 3, m: 33, k: 130, n: 90 }, { batches: 1, m: 129, k: 100, n: 83 }, { batches: 2, m: 3, k: 600, n: 700 }].entries()) {
+      assert.ok(p.batches * p.m * p.k * p.n >= PARALLEL_FROM_MACS);
+      const { product, expected, result } = setUp(memory, p, 100 + i);
+      // b's panels packed into scratch past the operands, or read in place.
+      const scratch = product.c + 4 * expected.length + 64;
+      assert.ok(scratch + packedBytes(p.batches, p.k, p.n) <= memory.buffer.byteLength);
+      for (const packed of [undefined, scratch])
+        for (const count of [1, 2, 3, 5]) {
+          new Float32Array(memory.buffer).fill(Number.NaN, product.c / 4, product.c / 4 + expected.length);
+          batchedProduct(inTurn(count), tiles, { ...product, ...(packed === undefined ? {} : { packed }) });
+          assert.deepEqual(result(), expected, `${JSON.stringify(p)} cut for ${count} threads, ${packed === undefined ? 'b in place' : 'b packed'}`);
+        }
+      // Panels packed once and kept: the product reads them without packing again.
+      new Float32Array(memory.buffer).fill(Number.NaN, scratch / 4, scratch / 4 + packedBytes(p.batches, p.k, p.n) / 4);
+      if (p.batches === 1) {
+        packProductPanels(inTurn(2), tiles, product.b, scratch, p.k, p.n);
+        new Float32Array(memory.buffer).fill(Number.NaN, product.c / 4, product.c / 4 + expected.length);
+        batchedProduct(inTurn(2), tiles, { ...product, packed: scratch, packedAlready: true });
+        assert.deepEqual(result(), expected, `${JSON.stringify(p)} with panels packed before`);
+      }
+    }
+  });
+
+  it('helpers that cannot start (a module they cannot instantiate) or do not start in time leave every part to the caller', () => {
+    const memory = new WebAssembly.Memory({ initial: 64, maximum: 65536, shared: true });
+    const module = new WebAssembly.Module(wasmModule({ shared: true }, functions));
+    const exports = new WebAssembly.Instance(module, { env: { memory } }).exports;
+    const own = names.map((name) => exports[name] as (...args: number[]) => void);
+    // A module importing a function env.f, which the helper does not give it.
+    const needsF = new WebAssembly.Module(new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0, 1, 4, 1, 0x60, 0, 0, 2, 9, 1, 3, 0x65, 0x6e, 0x76, 1, 0x66, 0, 0]));
+    for (const [helperModule, limit] of [[needsF, 60_000], [module, 0]] as const) {
+      const threads = startKernelThreads(helperModule, memory, names, own, 2, limit);
+      const { product, expected, result } = setUp(memory, { batches: 4, m: 40, k: 96, n: 70 }, 9);
+      const started = Date.now();
+      batchedProduct(threads, tiles, product);
+      assert.ok(Date.now() - started < 30_000, 'the caller did not wait for the limit');
+      assert.deepEqual(result(), expected);
+    }
+  });
+
+  it('a helper thread on a shared memory computes its part, and its failure is the caller\'s error', () => {
+    const memory = new WebAssembly.Memory({ initial: 64, maximum: 65536, shared: true });
+    const module = new WebAssembly.Module(wasmModule({ shared: true }, functions));
+    const exports = new WebAssembly.Instance(module, { env: { memory } }).exports;
+    const threads = startKernelThreads(module, memory, names, names.map((name) => exports[name] as (...args: number[]) => void), 2);
+    assert.equal(threads.count, 2);
+    const { product, expected, result } = setUp(memory, { batches: 4, m: 40, k: 96, n: 70 }, 7);
+    batchedProduct(threads, tiles, product);
+    assert.deepEqual(result(), expected);
+    // A part reading past the memory's end: the helper's trap comes back as an error here.
+    const outside = { fn: tiles.narrowRow, args: [memory.buffer.byteLength, 0, 16, 4, 16, 16, 16, 1, 1] };
+    assert.throws(() => threads.run([[], [outside]]), /kernel thread failed: .*out of bounds/);
+    // The helper goes on taking work after a failure of a call.
+    new Float32Array(memory.buffer).fill(Number.NaN, product.c / 4, product.c / 4 + expected.length);
+    batchedProduct(threads, tiles, product);
+    assert.deepEqual(result(), expected);
   });
 });

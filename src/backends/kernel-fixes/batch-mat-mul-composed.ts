@@ -1,7 +1,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { ComposedCompute, KernelRunner } from './composed-kernel.js';
 import { derivedTensorIfRepeated } from './derived-tensors.js';
-import { batchedProduct } from '../wasm-simd/product-tiles.js';
+import { batchedProduct, packedBytes, packProductPanels, PARALLEL_FROM_MACS, type BatchedProduct } from '../wasm-simd/product-tiles.js';
 import { wasmHeapKernels } from '../wasm-simd/wasm-heap-kernels.js';
 import type { WasmHeapBackend } from './wasm-heap-backend.js';
 
@@ -48,7 +48,7 @@ export const batchMatMul: ComposedCompute = (inputs, attrs, r) => {
     const source = b;
     b = derivedTensorIfRepeated(r.backend, r.backendName, source, `last two axes swapped ${source.shape}`, (d) => d.transpose(source, swapLastTwo(rank))) ?? r.transpose(b, swapLastTwo(rank));
   }
-  const simd = batchedProductBySimd(a, b, r);
+  const simd = productBySimd(a, b, r);
   if (simd) return simd;
   const split = perBatch(a, b, r);
   if (split) return split;
@@ -78,28 +78,67 @@ function turnedProduct(a: tf.TensorInfo, b: tf.TensorInfo, r: KernelRunner): tf.
 export const simdProductCalls = { count: 0 };
 
 /**
- * a·b (neither transposed) with more than one batch, both operands batched alike, in keras-bridge's
- * wasm SIMD tiles (wasm-simd/product-tiles.ts), one thread: the attention products of a
- * Transformer block at batch 32, 128 of [128, 128]·[128, 64], took 65 ms as 128 XNNPACK products
- * (each packs its new right operand and wakes the thread pool), 8.3 ms in tiles. Undefined where
- * the tiles do not apply (n < 4, k = 0, one batch: XNNPACK's two threads are faster on one large
- * product) or the heap cannot be reached.
+ * The product keras-bridge's SIMD tiles compute for plain operands of these shapes (offsets left
+ * 0), or undefined where they do not apply (productBySimd).
  */
-function batchedProductBySimd(a: tf.TensorInfo, b: tf.TensorInfo, r: KernelRunner): tf.TensorInfo | undefined {
-  const [m, k] = a.shape.slice(-2) as [number, number];
-  const n = b.shape[b.shape.length - 1]!;
-  const batchA = a.shape.slice(0, -2);
-  const batchB = b.shape.slice(0, -2);
+export function simdProductShape(aShape: readonly number[], bShape: readonly number[]): BatchedProduct | undefined {
+  const [m, k] = aShape.slice(-2) as [number, number];
+  const n = bShape[bShape.length - 1]!;
+  const batchA = aShape.slice(0, -2);
+  const batchB = bShape.slice(0, -2);
   const batches = batchA.reduce((p, d) => p * d, 1);
   const sameBatchShape = batchA.length === batchB.length && batchA.every((d, i) => d === batchB[i]);
-  if (batches < 2 || !sameBatchShape || n < 4 || k < 1 || m < 1) return undefined;
+  const bUnbatched = batchB.every((d) => d === 1) && batchB.length <= batchA.length;
+  if (n < 4 || k < 1 || m < 1) return undefined;
+  if (batches > 1 && sameBatchShape) return { a: 0, b: 0, c: 0, batches, m, k, n };
+  if (bUnbatched && batches * m >= PACK_FROM_ROWS && batches * m * k * n >= PARALLEL_FROM_MACS) return { a: 0, b: 0, c: 0, batches: 1, m: batches * m, k, n };
+  return undefined;
+}
+
+/**
+ * Rows from which a product's right operand is packed into panels first (packing reads b once;
+ * below, that read costs more than the panels save).
+ */
+const PACK_FROM_ROWS = 16;
+
+/**
+ * a·b (neither transposed) in keras-bridge's wasm SIMD tiles (wasm-simd/product-tiles.ts) on the
+ * kernel threads: batched alike (a Transformer block's attention products at batch 32, 128 of
+ * [128, 128]·[128, 64], took 65 ms as 128 XNNPACK products, each packing its new right operand and
+ * waking the thread pool; 4.2-5.2 ms in tiles on two threads), or b of one batch with at least
+ * PACK_FROM_ROWS rows of a (a's batches are rows of one product; b packed into panels: [4096, 256]·
+ * [256, 1024] 35-41 ms in XNNPACK, 30-31 ms in tiles). The sums run in depth order as XNNPACK's do:
+ * the same values. Undefined where the tiles do not apply (n < 4, k = 0, batch axes broadcast
+ * otherwise, a small single product) or the heap cannot be reached.
+ */
+function productBySimd(a: tf.TensorInfo, b: tf.TensorInfo, r: KernelRunner): tf.TensorInfo | undefined {
+  if (a.dtype !== 'float32' || b.dtype !== 'float32') return undefined;
+  const product = simdProductShape(a.shape, b.shape);
+  if (!product) return undefined;
+  const { k, n } = product;
+  const batchA = a.shape.slice(0, -2);
+  const batchB = b.shape.slice(0, -2);
+  const outShape = [...(batchA.length >= batchB.length ? batchA : batchB), a.shape[a.shape.length - 2]!, n];
   const kernels = wasmHeapKernels(r.backend);
   if (!kernels) return undefined;
   const wasm = r.backend as unknown as WasmHeapBackend;
-  // Made before the offsets are read: making it may grow the heap.
-  const out = wasm.makeOutput([...batchA, m, n], 'float32');
-  const at = (t: tf.TensorInfo) => wasm.typedArrayFromHeap(t).byteOffset;
-  batchedProduct(kernels.productTiles, at(a), at(b), at(out), batches, m, k, n);
+  const pack = product.m >= PACK_FROM_ROWS && n >= 16;
+  // A weight's panels are kept while its data lives, as XNNPACK keeps its own packing of a weight.
+  const kept = pack && product.batches === 1 ? derivedTensorIfRepeated(r.backend, r.backendName, b, `product panels ${k}x${n}`, () => {
+    const panels = wasm.makeOutput([packedBytes(1, k, n) / 4], 'float32');
+    packProductPanels(kernels.threads(), kernels.productTiles, wasm.typedArrayFromHeap(b).byteOffset, wasm.typedArrayFromHeap(panels).byteOffset, k, n);
+    return panels;
+  }) : undefined;
+  // Made before the offsets are read: making either may grow the heap.
+  const out = r.track(wasm.makeOutput(outShape, 'float32'));
+  const scratch = pack && !kept ? wasm.makeOutput([packedBytes(product.batches, k, n) / 4], 'float32') : undefined;
+  try {
+    const at = (t: tf.TensorInfo) => wasm.typedArrayFromHeap(t).byteOffset;
+    const panels = kept ?? scratch;
+    batchedProduct(kernels.threads(), kernels.productTiles, { ...product, a: at(a), b: at(b), c: at(out), ...(panels ? { packed: at(panels), packedAlready: panels === kept } : {}) });
+  } finally {
+    if (scratch) wasm.disposeData(scratch.dataId);
+  }
   simdProductCalls.count++;
   return out;
 }

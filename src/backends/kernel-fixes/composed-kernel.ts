@@ -78,6 +78,12 @@ export class KernelRunner {
     return this.reshape(this.pad(this.reshape(x, [b, h, 1, w, 1, c]), [[0, 0], [0, 0], [0, sh - 1], [0, 0], [0, sw - 1], [0, 0]]), [b, h * sh, w * sw, c]);
   }
 
+  /** An output made outside the backend's kernels (a heap kernel's makeOutput): freed at the end unless it is the result. */
+  track(info: tf.TensorInfo): tf.TensorInfo {
+    this.made.push(info);
+    return info;
+  }
+
   /** Frees every intermediate but `result` (every one when there is none). */
   finish(result: tf.TensorInfo): tf.TensorInfo;
   finish(result: undefined): undefined;

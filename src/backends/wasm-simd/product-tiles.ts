@@ -1,28 +1,47 @@
+import type { KernelCall, KernelThreads } from './kernel-threads.js';
 import { Code, I32, V128, type ValueType, type WasmFunction } from './wasm-binary.js';
 
 /**
- * `productRows{R}x{V}(a, b, c, depth, aRowBytes, bRowBytes, cRowBytes, blocks, groups)`: `groups`
- * groups of R rows of c = a·b, each in `blocks` tiles of 4·V columns side by side. a's rows start
- * at byte `a`, `aRowBytes` apart, `depth` float32 each; b's `depth` rows at byte `b`, `bRowBytes`
- * apart; c's rows at byte `c`, `cRowBytes` apart. A tile keeps its R·V accumulators in registers
- * over the whole depth: per step V vector loads of b, R splats of a, R·V multiplies and adds, the
- * sums in depth order from 0 (one rounding per multiply and per add, as a plain loop rounds them).
- * `depth`, `blocks` and `groups` are at least 1.
+ * `productRows{R}x{V}(a, b, c, depth, aRowBytes, bRowBytes, cRowBytes, blocks, groups, bBlockBytes,
+ * accumulate)`: `groups` groups of R rows of c = a·b, each in `blocks` tiles of 4·V columns side by
+ * side. a's rows start at byte `a`, `aRowBytes` apart, `depth` float32 each; a tile's `depth` rows
+ * of b start at byte `b`, `bRowBytes` apart, the next tile's `bBlockBytes` further on (16·V in a
+ * row-major b, a panel's size in a packed one); c's rows at byte `c`, `cRowBytes` apart. A tile
+ * keeps its R·V accumulators in registers over the whole depth: per step V vector loads of b, R
+ * splats of a, R·V multiplies and adds, the sums in depth order (one rounding per multiply and per
+ * add, as a plain loop rounds them). With `accumulate` not 0 the sums start from c's values, so that
+ * a product cut along its depth sums in the same order as one that is not. `depth`, `blocks` and
+ * `groups` are at least 1.
  */
 export function productRowsFunction(rows: number, vectors: number): WasmFunction {
-  const [a, b, c, depth, aRow, bRow, cRow, blocks, groups] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
-  let next = 9;
+  const [a, b, c, depth, aRow, bRow, cRow, blocks, groups, bBlock, accumulate] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+  const params = 11;
+  let next = params;
   const aRows = Array.from({ length: rows }, () => next++);
   const [bAt, cAt, left, tilesLeft, lane] = [next++, next++, next++, next++, next++];
-  const i32Locals = next - 9;
+  const i32Locals = next - params;
   const accumulators = Array.from({ length: rows * vectors }, () => next++);
   const bVectors = Array.from({ length: vectors }, () => next++);
   const splat = next++;
   const acc = (r: number, v: number) => accumulators[r * vectors + v]!;
+  /** Each of the tile's rows in turn, `lane` at its first byte in c. */
+  const overTileRows = (code: Code, each: (r: number) => void) => {
+    code.get(cAt).set(lane);
+    for (let r = 0; r < rows; r++) {
+      if (r > 0) code.get(lane).get(cRow).i32Add().set(lane);
+      each(r);
+    }
+  };
   const body = new Code().loop((group) => {
     group.get(c).set(cAt).get(b).set(bAt).get(blocks).set(tilesLeft);
     group.loop((tile) => {
       for (const accumulator of accumulators) tile.v128Zero().set(accumulator);
+      tile.block((fresh) => {
+        fresh.get(accumulate).i32Eqz().brIf(0);
+        overTileRows(fresh, (r) => {
+          for (let v = 0; v < vectors; v++) fresh.get(lane).v128Load(16 * v).set(acc(r, v));
+        });
+      });
       tile.get(a).set(aRows[0]!);
       for (let r = 1; r < rows; r++) tile.get(aRows[r - 1]!).get(aRow).i32Add().set(aRows[r]!);
       tile.get(bAt).set(lane).get(depth).set(left);
@@ -36,13 +55,10 @@ export function productRowsFunction(rows: number, vectors: number): WasmFunction
         step.get(lane).get(bRow).i32Add().set(lane);
         step.get(left).i32(1).i32Sub().tee(left).brIf(0);
       });
-      // The tile's rows: row r at cAt + r·cRowBytes.
-      tile.get(cAt).set(lane);
-      for (let r = 0; r < rows; r++) {
-        if (r > 0) tile.get(lane).get(cRow).i32Add().set(lane);
+      overTileRows(tile, (r) => {
         for (let v = 0; v < vectors; v++) tile.get(lane).get(acc(r, v)).v128Store(16 * v);
-      }
-      tile.get(bAt).i32(16 * vectors).i32Add().set(bAt);
+      });
+      tile.get(bAt).get(bBlock).i32Add().set(bAt);
       tile.get(cAt).i32(16 * vectors).i32Add().set(cAt);
       tile.get(tilesLeft).i32(1).i32Sub().tee(tilesLeft).brIf(0);
     });
@@ -51,7 +67,30 @@ export function productRowsFunction(rows: number, vectors: number): WasmFunction
     group.get(groups).i32(1).i32Sub().tee(groups).brIf(0);
   });
   const locals: ValueType[] = [...Array.from({ length: i32Locals }, (): ValueType => I32), ...Array.from({ length: rows * vectors + vectors + 1 }, (): ValueType => V128)];
-  return { name: productRowsName(rows, vectors), params: [I32, I32, I32, I32, I32, I32, I32, I32, I32], locals, body };
+  return { name: productRowsName(rows, vectors), params: Array.from({ length: params }, (): ValueType => I32), locals, body };
+}
+
+/**
+ * `packPanels(b, packed, depth, bRowBytes, panels)`: `panels` panels of 16 columns of a row-major b
+ * (its rows `bRowBytes` apart, `depth` of them, the first panel at byte b) written one after the
+ * other at byte `packed`, each its `depth` rows of 64 bytes in turn: a tile then reads b in one
+ * run instead of a line from every row (rows 4 KB apart share a cache set and evict each other).
+ */
+export function packPanelsFunction(): WasmFunction {
+  const [b, packed, depth, bRow, panels] = [0, 1, 2, 3, 4];
+  const [from, left] = [5, 6];
+  const body = new Code().loop((panel) => {
+    panel.get(b).set(from).get(depth).set(left);
+    panel.loop((row) => {
+      for (let v = 0; v < 4; v++) row.get(packed).get(from).v128Load(16 * v).v128Store(16 * v);
+      row.get(packed).i32(64).i32Add().set(packed);
+      row.get(from).get(bRow).i32Add().set(from);
+      row.get(left).i32(1).i32Sub().tee(left).brIf(0);
+    });
+    panel.get(b).i32(64).i32Add().set(b);
+    panel.get(panels).i32(1).i32Sub().tee(panels).brIf(0);
+  });
+  return { name: 'packPanels', params: [I32, I32, I32, I32, I32], locals: [I32, I32], body };
 }
 
 export function productRowsName(rows: number, vectors: number): string {
@@ -60,16 +99,17 @@ export function productRowsName(rows: number, vectors: number): string {
 
 export type ProductRows = (a: number, b: number, c: number, depth: number, aRowBytes: number, bRowBytes: number, cRowBytes: number, blocks: number, groups: number) => void;
 
-/** The tiles a product is cut into: the widest first, then single vectors and single rows for the edges. */
+/** The product kernels, as indices of the kernel module's functions: the widest tile first, then single vectors and single rows for the edges. */
 export interface ProductTiles {
   /** PAIR_ROWS rows by WIDE_VECTORS vectors. */
-  wide: ProductRows;
+  wide: number;
   /** PAIR_ROWS rows by one vector. */
-  narrow: ProductRows;
+  narrow: number;
   /** One row by WIDE_VECTORS vectors. */
-  wideRow: ProductRows;
+  wideRow: number;
   /** One row by one vector. */
-  narrowRow: ProductRows;
+  narrowRow: number;
+  packPanels: number;
 }
 
 /**
@@ -79,41 +119,154 @@ export interface ProductTiles {
  */
 export const PAIR_ROWS = 2;
 export const WIDE_VECTORS = 4;
+const PANEL_COLUMNS = 4 * WIDE_VECTORS;
 
 export function productTileFunctions(): WasmFunction[] {
-  return [productRowsFunction(PAIR_ROWS, WIDE_VECTORS), productRowsFunction(PAIR_ROWS, 1), productRowsFunction(1, WIDE_VECTORS), productRowsFunction(1, 1)];
+  return [productRowsFunction(PAIR_ROWS, WIDE_VECTORS), productRowsFunction(PAIR_ROWS, 1), productRowsFunction(1, WIDE_VECTORS), productRowsFunction(1, 1), packPanelsFunction()];
 }
 
-export function productTilesOf(exports: WebAssembly.Exports): ProductTiles {
-  const tile = (rows: number, vectors: number) => exports[productRowsName(rows, vectors)] as ProductRows;
-  return { wide: tile(PAIR_ROWS, WIDE_VECTORS), narrow: tile(PAIR_ROWS, 1), wideRow: tile(1, WIDE_VECTORS), narrowRow: tile(1, 1) };
+/** The kernels' indices among the module's function `names`. */
+export function productTilesOf(names: readonly string[]): ProductTiles {
+  const index = (name: string) => {
+    const at = names.indexOf(name);
+    if (at < 0) throw new Error(`the kernel module has no ${name}`);
+    return at;
+  };
+  const tile = (rows: number, vectors: number) => index(productRowsName(rows, vectors));
+  return { wide: tile(PAIR_ROWS, WIDE_VECTORS), narrow: tile(PAIR_ROWS, 1), wideRow: tile(1, WIDE_VECTORS), narrowRow: tile(1, 1), packPanels: index('packPanels') };
+}
+
+/** Multiply-adds from which a product is cut among the kernel threads (below, waking a helper costs more than it saves). */
+export const PARALLEL_FROM_MACS = 1 << 20;
+
+/**
+ * Cache blocking: a call's b block is DEPTH_BLOCK rows by COLUMN_BLOCK columns (256 KB, in the
+ * second-level cache while every row pair of a passes over it), a's row pair DEPTH_BLOCK floats
+ * (2 KB, in the first-level cache across the block's panels).
+ */
+export const DEPTH_BLOCK = 256;
+export const COLUMN_BLOCK = 256;
+
+/** Row-major float32 products [m, k]·[k, n], `batches` of them one after the other at byte offsets a, b and c of the heap. */
+export interface BatchedProduct {
+  a: number;
+  b: number;
+  c: number;
+  batches: number;
+  m: number;
+  k: number;
+  n: number;
+  /** Byte offset of packedBytes(...) of scratch where b's 16-column panels are packed first; b is read in place without it. */
+  packed?: number;
+  /** The panels at `packed` are b's already (a weight's, packed on an earlier call): not packed again. */
+  packedAlready?: boolean;
+}
+
+/** Packs b's panels at byte `packed` (packedBytes of them), cut among `threads` by panels: for panels kept from one call to the next. */
+export function packProductPanels(threads: KernelThreads, tiles: ProductTiles, b: number, packed: number, k: number, n: number): void {
+  const p: BatchedProduct = { a: 0, b, c: 0, batches: 1, m: 0, k, n };
+  const count = k * n < PARALLEL_FROM_MACS / 16 ? 1 : threads.count;
+  threads.run(evenRuns(Math.floor(n / PANEL_COLUMNS), count).map((run) => packCalls(tiles, p, packed, [0, 1], run)));
+}
+
+/** Bytes the packed panels of b take: every whole 16-column panel of every batch. */
+export function packedBytes(batches: number, k: number, n: number): number {
+  return 4 * batches * k * PANEL_COLUMNS * Math.floor(n / PANEL_COLUMNS);
+}
+
+/** The calls packing panels [firstPanel, endPanel) of b's batches [firstBatch, endBatch). */
+function packCalls(tiles: ProductTiles, p: BatchedProduct, packed: number, [firstBatch, endBatch]: [number, number], [firstPanel, endPanel]: [number, number]): KernelCall[] {
+  const panels = Math.floor(p.n / PANEL_COLUMNS);
+  const calls: KernelCall[] = [];
+  for (let batch = firstBatch; batch < endBatch && endPanel > firstPanel; batch++) {
+    const b = p.b + 4 * (batch * p.k * p.n + firstPanel * PANEL_COLUMNS);
+    calls.push({ fn: tiles.packPanels, args: [b, packed + 4 * (batch * panels + firstPanel) * p.k * PANEL_COLUMNS, p.k, 4 * p.n, endPanel - firstPanel] });
+  }
+  return calls;
 }
 
 /**
- * c = a·b for `batches` row-major float32 products of [m, k]·[k, n] lying one after the other at
- * byte offsets a, b and c of the heap. n must be at least 4 and k at least 1: columns past the last
- * multiple of 4 are computed by one more 4-column tile ending at column n, which writes again the
- * columns it shares with the tile before, with the same values (the same sums in the same order).
+ * The tile calls computing rows [firstRow, endRow) of batches [firstBatch, endBatch) of c = a·b.
+ * The 16-column panels run in blocks of COLUMN_BLOCK columns by DEPTH_BLOCK rows of b, each block
+ * after the first along the depth adding to what the one before left in c (the sums keep their
+ * order). Columns past the last panel run as 4-column tiles over the whole depth, and columns past
+ * the last multiple of 4 as one more 4-column tile ending at column n, last, which writes again
+ * the columns it shares with the tile before, with the same values (the same sums in the same
+ * order). n must be at least 4 and k at least 1.
  */
-export function batchedProduct(tiles: ProductTiles, a: number, b: number, c: number, batches: number, m: number, k: number, n: number): void {
-  if (n < 4 || k < 1) throw new RangeError(`the SIMD product needs n >= 4 and k >= 1, not n = ${n}, k = ${k}`);
-  const wideColumns = 4 * WIDE_VECTORS;
-  const wideBlocks = Math.floor(n / wideColumns);
-  const narrowBlocks = Math.floor((n - wideBlocks * wideColumns) / 4);
-  const covered = wideBlocks * wideColumns + narrowBlocks * 4;
-  const pairs = Math.floor(m / PAIR_ROWS);
+export function productCalls(tiles: ProductTiles, p: BatchedProduct, [firstBatch, endBatch]: [number, number], [firstRow, endRow]: [number, number]): KernelCall[] {
+  const { m, k, n } = p;
+  const panels = Math.floor(n / PANEL_COLUMNS);
+  const narrowBlocks = Math.floor((n - panels * PANEL_COLUMNS) / 4);
+  const covered = panels * PANEL_COLUMNS + narrowBlocks * 4;
+  const pairs = Math.floor((endRow - firstRow) / PAIR_ROWS);
   const [aRow, bRow, cRow] = [4 * k, 4 * n, 4 * n];
-  for (let batch = 0; batch < batches; batch++) {
-    const [aAt, bAt, cAt] = [a + batch * m * aRow, b + batch * k * bRow, c + batch * m * cRow];
-    const rowRuns: Array<[ProductRows, ProductRows, number, number]> = [[tiles.wide, tiles.narrow, 0, pairs]];
-    if (m % PAIR_ROWS !== 0) rowRuns.push([tiles.wideRow, tiles.narrowRow, pairs * PAIR_ROWS, m - pairs * PAIR_ROWS]);
-    for (const [wide, narrow, firstRow, groups] of rowRuns) {
+  const panelsPerBlock = COLUMN_BLOCK / PANEL_COLUMNS;
+  const calls: KernelCall[] = [];
+  for (let batch = firstBatch; batch < endBatch; batch++) {
+    const [aAt, bAt, cAt] = [p.a + (batch * m + firstRow) * aRow, p.b + batch * k * bRow, p.c + (batch * m + firstRow) * cRow];
+    const packedAt = p.packed === undefined ? undefined : p.packed + 4 * batch * panels * k * PANEL_COLUMNS;
+    const rowRuns: Array<[number, number, number, number]> = [[tiles.wide, tiles.narrow, 0, pairs]];
+    if (pairs * PAIR_ROWS < endRow - firstRow) rowRuns.push([tiles.wideRow, tiles.narrowRow, pairs * PAIR_ROWS, endRow - firstRow - pairs * PAIR_ROWS]);
+    for (const [wide, , row, groups] of rowRuns) {
       if (groups === 0) continue;
-      const aFirst = aAt + firstRow * aRow;
-      const cFirst = cAt + firstRow * cRow;
-      if (wideBlocks > 0) wide(aFirst, bAt, cFirst, k, aRow, bRow, cRow, wideBlocks, groups);
-      if (narrowBlocks > 0) narrow(aFirst, bAt + 4 * wideBlocks * wideColumns, cFirst + 4 * wideBlocks * wideColumns, k, aRow, bRow, cRow, narrowBlocks, groups);
-      if (covered < n) narrow(aFirst, bAt + 4 * (n - 4), cFirst + 4 * (n - 4), k, aRow, bRow, cRow, 1, groups);
+      const [aFirst, cFirst] = [aAt + row * aRow, cAt + row * cRow];
+      for (let panel = 0; panel < panels; panel += panelsPerBlock) {
+        const blocks = Math.min(panelsPerBlock, panels - panel);
+        for (let depth = 0; depth < k; depth += DEPTH_BLOCK) {
+          const steps = Math.min(DEPTH_BLOCK, k - depth);
+          const [bFirst, bRowBytes, bBlockBytes] =
+            packedAt === undefined
+              ? [bAt + 4 * panel * PANEL_COLUMNS + depth * bRow, bRow, 4 * PANEL_COLUMNS]
+              : [packedAt + 4 * (panel * k + depth) * PANEL_COLUMNS, 4 * PANEL_COLUMNS, 4 * k * PANEL_COLUMNS];
+          calls.push({ fn: wide, args: [aFirst + 4 * depth, bFirst, cFirst + 4 * panel * PANEL_COLUMNS, steps, aRow, bRowBytes, cRow, blocks, groups, bBlockBytes, depth > 0 ? 1 : 0] });
+        }
+      }
+    }
+    for (const [, narrow, row, groups] of rowRuns) {
+      if (groups === 0) continue;
+      const [aFirst, cFirst] = [aAt + row * aRow, cAt + row * cRow];
+      const column = 4 * panels * PANEL_COLUMNS;
+      if (narrowBlocks > 0) calls.push({ fn: narrow, args: [aFirst, bAt + column, cFirst + column, k, aRow, bRow, cRow, narrowBlocks, groups, 16, 0] });
+      if (covered < n) calls.push({ fn: narrow, args: [aFirst, bAt + 4 * (n - 4), cFirst + 4 * (n - 4), k, aRow, bRow, cRow, 1, groups, 16, 0] });
     }
   }
+  return calls;
+}
+
+/** Splits [0, count) into `parts` runs, as even as whole multiples of `unit` allow (the last ends at count); empty runs left out. */
+function evenRuns(count: number, parts: number, unit = 1): Array<[number, number]> {
+  const units = Math.ceil(count / unit);
+  const runs: Array<[number, number]> = [];
+  for (let t = 0; t < parts; t++) {
+    const [first, end] = [Math.floor((t * units) / parts) * unit, Math.min(count, Math.floor(((t + 1) * units) / parts) * unit)];
+    if (end > first) runs.push([first, end]);
+  }
+  return runs;
+}
+
+/**
+ * c = a·b, cut among `threads`: by batches where there are at least as many as threads, else by
+ * runs of rows (whole pairs) in every batch. Each element is computed by one thread, the same way
+ * whatever the cut, so the result does not depend on the number of threads. With `p.packed`, b's
+ * panels are packed first, cut the same way (by batches, or by panels).
+ */
+export function batchedProduct(threads: KernelThreads, tiles: ProductTiles, p: BatchedProduct): void {
+  if (p.n < 4 || p.k < 1) throw new RangeError(`the SIMD product needs n >= 4 and k >= 1, not n = ${p.n}, k = ${p.k}`);
+  const macs = p.batches * p.m * p.k * p.n;
+  const count = macs < PARALLEL_FROM_MACS ? 1 : threads.count;
+  const byBatches = p.batches >= count;
+  if (p.packed !== undefined && !p.packedAlready) {
+    const packed = p.packed;
+    const panels = Math.floor(p.n / PANEL_COLUMNS);
+    threads.run(
+      byBatches
+        ? evenRuns(p.batches, count).map((batches) => packCalls(tiles, p, packed, batches, [0, panels]))
+        : evenRuns(panels, count).map((run) => packCalls(tiles, p, packed, [0, p.batches], run)),
+    );
+  }
+  const parts = byBatches
+    ? evenRuns(p.batches, count).map((batches) => productCalls(tiles, p, batches, [0, p.m]))
+    : evenRuns(p.m, count, PAIR_ROWS).map((rows) => productCalls(tiles, p, [0, p.batches], rows));
+  threads.run(parts);
 }

@@ -3,6 +3,7 @@ import { broadcastFunctions, type BroadcastRows } from './broadcast-binary.js';
 import { batchNormGradientFunction, channelAffineFunction, type BatchNormGradient, type ChannelAffine } from './batch-norm.js';
 import { outerRowFunction, type OuterRow } from './conv-filter-gradient.js';
 import { depthwiseRowFunction, type DepthwiseRow } from './depthwise-filter-gradient.js';
+import { startKernelThreads, type KernelThreads } from './kernel-threads.js';
 import { productTileFunctions, productTilesOf, type ProductTiles } from './product-tiles.js';
 import { reluGradientFunction, type ReluGradient } from './relu-gradients.js';
 import { transpose4x4StripFunction, type Transpose4x4Strip } from './transpose-blocks.js';
@@ -24,6 +25,8 @@ export interface WasmHeapKernels {
   broadcast(name: string): BroadcastRows;
   batchNormGradient: BatchNormGradient;
   productTiles: ProductTiles;
+  /** The threads kernels may cut their work for, started on first use (kernel-threads.ts). */
+  threads(): KernelThreads;
   /** The heap as 32-bit integers, current after the heap grew (a grown heap detaches old views). */
   int32Heap(): Int32Array;
   /** The heap as float32, current after the heap grew. */
@@ -55,9 +58,12 @@ export function wasmHeapKernels(backend: tf.KernelBackend): WasmHeapKernels | un
   const known = instances.get(memory);
   if (known) return known;
   let exports: WebAssembly.Exports;
+  let module: WebAssembly.Module;
+  const functions = [transpose4x4StripFunction(), depthwiseRowFunction(16), depthwiseRowFunction(4), outerRowFunction(16), outerRowFunction(4), reluGradientFunction(undefined), reluGradientFunction(6), channelAffineFunction(), batchNormGradientFunction(), ...broadcastFunctions(), ...productTileFunctions()];
+  const names = functions.map((f) => f.name);
   try {
     const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
-    const module = new WebAssembly.Module(wasmModule({ shared }, [transpose4x4StripFunction(), depthwiseRowFunction(16), depthwiseRowFunction(4), outerRowFunction(16), outerRowFunction(4), reluGradientFunction(undefined), reluGradientFunction(6), channelAffineFunction(), batchNormGradientFunction(), ...broadcastFunctions(), ...productTileFunctions()]));
+    module = new WebAssembly.Module(wasmModule({ shared }, functions));
     exports = new WebAssembly.Instance(module, { env: { memory } }).exports;
   } catch {
     // A runtime without SIMD or threads: tfjs's own kernels run instead.
@@ -71,6 +77,7 @@ export function wasmHeapKernels(backend: tf.KernelBackend): WasmHeapKernels | un
       float32 = new Float32Array(memory.buffer);
     }
   };
+  let threads: KernelThreads | undefined;
   const kernels: WasmHeapKernels = {
     transpose4x4Strip: exports['transpose4x4Strip'] as Transpose4x4Strip,
     depthwiseRows: { row16: exports['depthwiseRow16'] as DepthwiseRow, row4: exports['depthwiseRow4'] as DepthwiseRow },
@@ -84,7 +91,8 @@ export function wasmHeapKernels(backend: tf.KernelBackend): WasmHeapKernels | un
       return f as BroadcastRows;
     },
     batchNormGradient: exports['batchNormGradient'] as BatchNormGradient,
-    productTiles: productTilesOf(exports),
+    productTiles: productTilesOf(names),
+    threads: () => (threads ??= startKernelThreads(module, memory, names, names.map((name) => exports[name] as (...args: number[]) => void))),
     int32Heap: () => {
       current();
       return int32;
