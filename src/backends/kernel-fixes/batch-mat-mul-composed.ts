@@ -1,7 +1,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { ComposedCompute, KernelRunner } from './composed-kernel.js';
-import { derivedTensorIfRepeated } from './derived-tensors.js';
-import { batchedProduct, packedBytes, packProductPanels, PARALLEL_FROM_MACS, type BatchedProduct } from '../wasm-simd/product-tiles.js';
+import { derivedTensorIfRepeated, seenBefore } from './derived-tensors.js';
+import { batchedProduct, packedBytes, PARALLEL_FROM_MACS, type BatchedProduct } from '../wasm-simd/product-tiles.js';
 import { wasmHeapKernels } from '../wasm-simd/wasm-heap-kernels.js';
 import type { WasmHeapBackend } from './wasm-heap-backend.js';
 
@@ -122,20 +122,20 @@ function productBySimd(a: tf.TensorInfo, b: tf.TensorInfo, r: KernelRunner): tf.
   const kernels = wasmHeapKernels(r.backend);
   if (!kernels) return undefined;
   const wasm = r.backend as unknown as WasmHeapBackend;
+  // One product with a right operand seen before (a weight): XNNPACK keeps its operator and
+  // packing for it, and with its own two threads is as fast (a weight's [m, 256]·[256, 256]:
+  // 0.29 ms XNNPACK, 0.36 tiles at m = 128; 8.8 and 7.6-8.8 ms at m = 4096), while the tiles'
+  // helper thread shares a core with XNNPACK's pool threads, which spin for 0.5-1 ms after each
+  // of its operations. A new right operand (a gradient's) XNNPACK packs anew: 1.27 ms at m = 128,
+  // 20.8 ms at m = 4096 ([m, 256]·[256, 512]), against 1.05-1.18 and 16.5 in tiles.
+  if (product.batches === 1 && seenBefore(b, `product right operand ${k}x${n}`)) return undefined;
   const pack = product.m >= PACK_FROM_ROWS && n >= 16;
-  // A weight's panels are kept while its data lives, as XNNPACK keeps its own packing of a weight.
-  const kept = pack && product.batches === 1 ? derivedTensorIfRepeated(r.backend, r.backendName, b, `product panels ${k}x${n}`, () => {
-    const panels = wasm.makeOutput([packedBytes(1, k, n) / 4], 'float32');
-    packProductPanels(kernels.threads(), kernels.productTiles, wasm.typedArrayFromHeap(b).byteOffset, wasm.typedArrayFromHeap(panels).byteOffset, k, n);
-    return panels;
-  }) : undefined;
   // Made before the offsets are read: making either may grow the heap.
   const out = r.track(wasm.makeOutput(outShape, 'float32'));
-  const scratch = pack && !kept ? wasm.makeOutput([packedBytes(product.batches, k, n) / 4], 'float32') : undefined;
+  const scratch = pack ? wasm.makeOutput([packedBytes(product.batches, k, n) / 4], 'float32') : undefined;
   try {
     const at = (t: tf.TensorInfo) => wasm.typedArrayFromHeap(t).byteOffset;
-    const panels = kept ?? scratch;
-    batchedProduct(kernels.threads(), kernels.productTiles, { ...product, a: at(a), b: at(b), c: at(out), ...(panels ? { packed: at(panels), packedAlready: panels === kept } : {}) });
+    batchedProduct(kernels.threads(), kernels.productTiles, { ...product, a: at(a), b: at(b), c: at(out), ...(scratch ? { packed: at(scratch) } : {}) });
   } finally {
     if (scratch) wasm.disposeData(scratch.dataId);
   }

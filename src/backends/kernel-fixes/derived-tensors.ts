@@ -52,6 +52,19 @@ export function derivedTensorIfRepeated(backend: tf.KernelBackend, backendName: 
   return undefined;
 }
 
+/**
+ * Whether `source`'s data came here before under `name` (recorded now): a weight comes on every
+ * step, a gradient's operand once. For a kernel whose library keeps its own derivation of a
+ * repeated operand (XNNPACK packs a weight once per operator), and is slow with a new one.
+ */
+export function seenBefore(source: tf.TensorInfo, name: string): boolean {
+  const names = seenOnce.get(source.dataId);
+  if (names?.has(name)) return true;
+  if (names) names.add(name);
+  else seenOnce.set(source.dataId, new Set([name]));
+  return false;
+}
+
 /** How many derived tensors a backend holds (tests check they go with their source). */
 export function derivedTensorCount(backend: tf.KernelBackend): number {
   return [...(derivedByBackend.get(backend)?.values() ?? [])].reduce((count, derived) => count + derived.size, 0);

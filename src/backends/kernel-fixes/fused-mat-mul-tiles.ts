@@ -16,14 +16,13 @@ const ACTIVATIONS: Readonly<Record<string, (x: tf.TensorInfo, r: KernelRunner, a
 const lastTwoSwapped = (shape: readonly number[], swap: boolean) => (swap ? [...shape.slice(0, -2), shape[shape.length - 1]!, shape[shape.length - 2]!] : [...shape]);
 
 /**
- * tfjs-backend-wasm's _FusedMatMul (a Dense layer's product, bias and activation) where
- * keras-bridge's SIMD tiles take the product (batch-mat-mul-composed.ts, simdProductShape): the
- * product in tiles, then the bias (a row broadcast: SIMD rows, heap-broadcast-binary.ts) and the
- * activation as the backend's kernels. XNNPACK adds the bias and clamps in its product, but its
- * product is the slower part: a Transformer block's [4096, 256]·[256, 1024] at batch 32 took 35 ms
- * in XNNPACK with its weight packed, 30-31 ms in tiles. The bias comes after the product, as
- * TensorFlow's BiasAdd comes after MatMul (XNNPACK starts its sums from the bias). Anything else:
- * undefined, and tfjs's kernel runs.
+ * tfjs-backend-wasm's _FusedMatMul of batched operands (a product, bias and activation per batch)
+ * where keras-bridge's SIMD tiles take the product (batch-mat-mul-composed.ts): the product in
+ * tiles, then the bias (a row broadcast: SIMD rows, heap-broadcast-binary.ts) and the activation
+ * as the backend's kernels. tfjs-backend-wasm runs a batched product as one XNNPACK product per
+ * batch, each packing its right operand anew (batch-mat-mul-composed.ts has the figures). The
+ * bias comes after the product, as TensorFlow's BiasAdd comes after MatMul (XNNPACK starts its
+ * sums from the bias). Anything else: undefined, and tfjs's kernel runs.
  */
 export const fusedMatMul: ComposedCompute = (inputs, attrs, r) => {
   const { a, b, bias, preluActivationWeights } = inputs;
@@ -33,7 +32,9 @@ export const fusedMatMul: ComposedCompute = (inputs, attrs, r) => {
   if (bias && bias.dtype !== 'float32') return undefined;
   const transposeA = attrs['transposeA'] === true;
   const transposeB = attrs['transposeB'] === true;
-  if (!simdProductShape(lastTwoSwapped(a.shape, transposeA), lastTwoSwapped(b.shape, transposeB))) return undefined;
+  // Batched products only: one product's right operand is a weight, which XNNPACK's fused kernel
+  // keeps packed and which the tiles leave to it (batch-mat-mul-composed.ts, productBySimd).
+  if ((simdProductShape(lastTwoSwapped(a.shape, transposeA), lastTwoSwapped(b.shape, transposeB))?.batches ?? 1) < 2) return undefined;
   const product = batchMatMul({ a, b }, { transposeA, transposeB }, r);
   if (!product) return undefined;
   const biased = bias ? r.run('Add', { a: product, b: bias }) : product;

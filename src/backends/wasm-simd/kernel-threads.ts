@@ -1,13 +1,16 @@
 /**
  * Helper threads for keras-bridge's SIMD kernels: each instantiates the kernels' module on the same
- * shared WebAssembly.Memory (tfjs-backend-wasm's threaded build), so that a kernel's work can be cut
- * into parts that run at once, one on the calling thread and one on each helper, on tensors where
- * the backend keeps them. The caller hands over calls of exported functions (an index and i32
- * arguments) through a small shared block and waits on it with Atomics: kernels stay synchronous,
- * as tfjs's kernel functions must be.
+ * shared WebAssembly.Memory (tfjs-backend-wasm's threaded build), so that a kernel's work, cut into
+ * chunks, runs on the calling thread and the helpers at once, on tensors where the backend keeps
+ * them. The caller writes the chunks (calls of exported functions: an index and i32 arguments) into
+ * a shared block, wakes the helpers with Atomics, and every thread claims chunks from a shared
+ * counter until none is left: a helper that is slow to wake (XNNPACK's own pool threads spin for
+ * a while after each of its operations and take its core) takes fewer chunks or none, and the
+ * caller never waits for one that has not begun (it withdraws the job instead). Kernels stay
+ * synchronous, as tfjs's kernel functions must be.
  *
  * Node only (worker_threads, and Atomics.wait on the main thread, which a browser page forbids);
- * elsewhere, or with one thread, the caller runs every part itself.
+ * elsewhere, or with one thread, the caller runs every chunk itself.
  */
 
 /** One call of an exported kernel function: its index in the module's function list and its i32 arguments. */
@@ -19,25 +22,38 @@ export interface KernelCall {
 /** The threads a kernel may cut its work for: the caller and `count - 1` helpers. */
 export interface KernelThreads {
   readonly count: number;
-  /** Runs parts[0] on the calling thread and parts[i] on helper i - 1, all at once; returns when all are done. */
-  run(parts: readonly (readonly KernelCall[])[]): void;
+  /**
+   * Runs every chunk once, each on whichever thread claims it, its calls in order; returns when all
+   * are done. Chunks must not depend on each other (disjoint outputs).
+   */
+  run(chunks: readonly (readonly KernelCall[])[]): void;
 }
 
-/** Int32 slots of a helper's control block: its state, whether it started, the number of calls, then 1 + ARGS per call. */
-const STATE = 0;
-const STARTED = 1;
-const CALLS = 2;
-const FIRST_CALL = 3;
 /** Most i32 arguments a kernel function takes. */
 const ARGS = 12;
 const SLOTS_PER_CALL = 1 + ARGS;
-/** Calls one part may hold: a product cut by batches makes up to 3 calls a batch per row run. */
-const MAX_CALLS = 8192;
+/** Calls and chunks one job may hold. */
+const MAX_CALLS = 16384;
+const MAX_CHUNKS = 1024;
 
+/** Int32 slots of the shared block: the next chunk to claim, the chunk count, each chunk's first call (and the end), then the calls. */
+const NEXT_CHUNK = 0;
+const CHUNKS = 1;
+const CHUNK_STARTS = 2;
+const FIRST_CALL = CHUNK_STARTS + MAX_CHUNKS + 1;
+const JOB_SLOTS = FIRST_CALL + MAX_CALLS * SLOTS_PER_CALL;
+/** Per helper, after the job: its state and whether it started. */
+const STATE = 0;
+const STARTED = 1;
+const HELPER_SLOTS = 2;
+const MESSAGE_BYTES = 512;
+
+/** A helper's states: waiting; a job posted; claimed by the helper; its chunks done; one of its calls threw. */
 const IDLE = 0;
 const POSTED = 1;
-const DONE = 2;
-const FAILED = 3;
+const RUNNING = 2;
+const DONE = 3;
+const FAILED = 4;
 
 /**
  * The helper's loop, run by worker_threads from source (no file to find beside the bundle). It
@@ -46,41 +62,45 @@ const FAILED = 3;
  */
 const HELPER_SOURCE = `
 const { workerData } = process.getBuiltinModule('node:worker_threads');
-const { module, memory, control, names } = workerData;
-const block = new Int32Array(control);
-const messages = new Uint8Array(control, ${4 * (FIRST_CALL + MAX_CALLS * SLOTS_PER_CALL)});
+const { module, memory, control, names, index } = workerData;
+const job = new Int32Array(control, 0, ${JOB_SLOTS});
+const own = new Int32Array(control, ${4 * JOB_SLOTS} + index * ${4 * HELPER_SLOTS}, ${HELPER_SLOTS});
+const message = new Uint8Array(control, ${4 * JOB_SLOTS} + workerData.helpers * ${4 * HELPER_SLOTS} + index * ${MESSAGE_BYTES}, ${MESSAGE_BYTES});
 let fns;
 try {
   const exports = new WebAssembly.Instance(module, { env: { memory } }).exports;
   fns = names.map((name) => exports[name]);
-  Atomics.store(block, ${STARTED}, 1);
+  Atomics.store(own, ${STARTED}, 1);
 } catch {
-  Atomics.store(block, ${STARTED}, -1);
+  Atomics.store(own, ${STARTED}, -1);
 }
-Atomics.notify(block, ${STARTED});
+Atomics.notify(own, ${STARTED});
 for (; fns;) {
-  Atomics.wait(block, ${STATE}, ${IDLE});
-  if (Atomics.load(block, ${STATE}) !== ${POSTED}) continue;
+  Atomics.wait(own, ${STATE}, ${IDLE});
+  // The caller withdraws a job it finished alone: only a claimed job is run.
+  if (Atomics.compareExchange(own, ${STATE}, ${POSTED}, ${RUNNING}) !== ${POSTED}) continue;
   let state = ${DONE};
   try {
-    const calls = block[${CALLS}];
-    for (let i = 0, at = ${FIRST_CALL}; i < calls; i++, at += ${SLOTS_PER_CALL}) {
-      const fn = fns[block[at]];
-      const args = [];
-      for (let j = 1; j <= fn.length; j++) args.push(block[at + j]);
-      fn(...args);
+    const chunks = job[${CHUNKS}];
+    for (let chunk = Atomics.add(job, ${NEXT_CHUNK}, 1); chunk < chunks; chunk = Atomics.add(job, ${NEXT_CHUNK}, 1)) {
+      for (let at = ${FIRST_CALL} + job[${CHUNK_STARTS} + chunk] * ${SLOTS_PER_CALL}, end = ${FIRST_CALL} + job[${CHUNK_STARTS} + chunk + 1] * ${SLOTS_PER_CALL}; at < end; at += ${SLOTS_PER_CALL}) {
+        const fn = fns[job[at]];
+        const args = [];
+        for (let j = 1; j <= fn.length; j++) args.push(job[at + j]);
+        fn(...args);
+      }
     }
   } catch (error) {
-    const text = new TextEncoder().encode(String(error && error.message || error)).slice(0, messages.length - 1);
-    messages.fill(0); messages.set(text);
+    const text = new TextEncoder().encode(String((error && error.message) || error)).slice(0, ${MESSAGE_BYTES - 1});
+    message.fill(0);
+    message.set(text);
     state = ${FAILED};
   }
-  Atomics.store(block, ${STATE}, state);
-  Atomics.notify(block, ${STATE});
-  Atomics.wait(block, ${STATE}, state);
+  Atomics.store(own, ${STATE}, state);
+  Atomics.notify(own, ${STATE});
+  Atomics.wait(own, ${STATE}, state);
 }
 `;
-const MESSAGE_BYTES = 512;
 
 interface WorkerLike {
   unref(): void;
@@ -112,12 +132,12 @@ function workerThreads(): WorkerThreadsModule | undefined {
   }
 }
 
-/** Runs every part on the calling thread (one thread, or helpers unavailable). */
+/** Runs every chunk on the calling thread (one thread, or helpers unavailable). */
 function callerOnly(exports: readonly ((...args: number[]) => void)[]): KernelThreads {
   return {
     count: 1,
-    run(parts) {
-      for (const part of parts) for (const call of part) exports[call.fn]!(...call.args);
+    run(chunks) {
+      for (const chunk of chunks) for (const call of chunk) exports[call.fn]!(...call.args);
     },
   };
 }
@@ -125,7 +145,8 @@ function callerOnly(exports: readonly ((...args: number[]) => void)[]): KernelTh
 /**
  * The kernels' threads on `memory`: `threads - 1` helpers started now where `memory` is shared and
  * worker_threads exist; else the caller alone. `names` are the exported functions a call's index
- * refers to, `exports` the caller's own instances of them.
+ * refers to, `exports` the caller's own instances of them. Helpers that have not started within
+ * `startLimitMs` of the first job (or could not) leave every chunk to the caller from then on.
  */
 export function startKernelThreads(
   module: WebAssembly.Module,
@@ -137,67 +158,80 @@ export function startKernelThreads(
 ): KernelThreads {
   const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
   const workers = shared && threads > 1 ? workerThreads() : undefined;
-  if (!workers) return callerOnly(exports);
-  const blocks: Int32Array[] = [];
-  const messages: Uint8Array[] = [];
+  const alone = callerOnly(exports);
+  if (!workers) return alone;
+  const helpers = threads - 1;
+  const control = new SharedArrayBuffer(4 * (JOB_SLOTS + helpers * HELPER_SLOTS) + helpers * MESSAGE_BYTES);
+  const job = new Int32Array(control, 0, JOB_SLOTS);
+  const states = Array.from({ length: helpers }, (_, i) => new Int32Array(control, 4 * (JOB_SLOTS + i * HELPER_SLOTS), HELPER_SLOTS));
+  const messages = Array.from({ length: helpers }, (_, i) => new Uint8Array(control, 4 * (JOB_SLOTS + helpers * HELPER_SLOTS) + i * MESSAGE_BYTES, MESSAGE_BYTES));
   try {
-    for (let i = 1; i < threads; i++) {
-      const control = new SharedArrayBuffer(4 * (FIRST_CALL + MAX_CALLS * SLOTS_PER_CALL) + MESSAGE_BYTES);
-      const worker = new workers.Worker(HELPER_SOURCE, { eval: true, workerData: { module, memory, control, names } });
+    for (let index = 0; index < helpers; index++) {
+      const worker = new workers.Worker(HELPER_SOURCE, { eval: true, workerData: { module, memory, control, names, index, helpers } });
       // A helper waiting for work must not keep the process alive; one that fails to start is
       // seen as not started (below), not as an error thrown at the application.
       worker.unref();
       worker.on('error', () => undefined);
-      blocks.push(new Int32Array(control, 0, FIRST_CALL + MAX_CALLS * SLOTS_PER_CALL));
-      messages.push(new Uint8Array(control, 4 * (FIRST_CALL + MAX_CALLS * SLOTS_PER_CALL)));
     }
   } catch {
-    return callerOnly(exports);
+    return alone;
   }
   let started: boolean | undefined;
-  /** Whether every helper has started: waited for on first use; if one has not, the caller runs every part from then on. */
+  /** Whether every helper has started: waited for on first use. */
   const helpersStarted = () => {
     if (started === undefined) {
       const deadline = Date.now() + startLimitMs;
-      started = blocks.every((block) => {
-        while (Atomics.load(block, STARTED) === 0) {
+      started = states.every((own) => {
+        while (Atomics.load(own, STARTED) === 0) {
           const left = deadline - Date.now();
           if (left <= 0) return false;
-          Atomics.wait(block, STARTED, 0, left);
+          Atomics.wait(own, STARTED, 0, left);
         }
-        return Atomics.load(block, STARTED) === 1;
+        return Atomics.load(own, STARTED) === 1;
       });
     }
     return started;
   };
-  const alone = callerOnly(exports);
   return {
     count: threads,
-    run(parts) {
-      if (parts.length > threads) throw new RangeError(`${parts.length} parts for ${threads} threads`);
-      if (parts.length > 1 && !helpersStarted()) return alone.run(parts);
-      parts.slice(1).forEach((part, i) => {
-        if (part.length > MAX_CALLS) throw new RangeError(`a part of ${part.length} calls; at most ${MAX_CALLS}`);
-        const block = blocks[i]!;
-        block[CALLS] = part.length;
-        part.forEach((call, c) => {
-          const at = FIRST_CALL + c * SLOTS_PER_CALL;
-          block[at] = call.fn;
-          call.args.forEach((arg, j) => (block[at + 1 + j] = arg));
-        });
-        Atomics.store(block, STATE, POSTED);
-        Atomics.notify(block, STATE);
+    run(chunks) {
+      if (chunks.length < 2 || !helpersStarted()) return alone.run(chunks);
+      const calls = chunks.reduce((sum, chunk) => sum + chunk.length, 0);
+      if (chunks.length > MAX_CHUNKS || calls > MAX_CALLS) throw new RangeError(`a job of ${chunks.length} chunks, ${calls} calls; at most ${MAX_CHUNKS}, ${MAX_CALLS}`);
+      let at = 0;
+      chunks.forEach((chunk, c) => {
+        job[CHUNK_STARTS + c] = at;
+        for (const call of chunk) {
+          const slot = FIRST_CALL + at * SLOTS_PER_CALL;
+          job[slot] = call.fn;
+          call.args.forEach((arg, j) => (job[slot + 1 + j] = arg));
+          at++;
+        }
       });
+      job[CHUNK_STARTS + chunks.length] = at;
+      job[CHUNKS] = chunks.length;
+      Atomics.store(job, NEXT_CHUNK, 0);
+      for (const own of states) {
+        Atomics.store(own, STATE, POSTED);
+        Atomics.notify(own, STATE);
+      }
       let failure: string | undefined;
       try {
-        for (const call of parts[0] ?? []) exports[call.fn]!(...call.args);
+        for (let chunk = Atomics.add(job, NEXT_CHUNK, 1); chunk < chunks.length; chunk = Atomics.add(job, NEXT_CHUNK, 1)) {
+          for (const call of chunks[chunk]!) exports[call.fn]!(...call.args);
+        }
+      } catch (error) {
+        // No chunk is claimed after this one: the helpers finish theirs, then the error goes up.
+        Atomics.store(job, NEXT_CHUNK, chunks.length);
+        throw error;
       } finally {
-        parts.slice(1).forEach((_, i) => {
-          const block = blocks[i]!;
-          while (Atomics.load(block, STATE) === POSTED) Atomics.wait(block, STATE, POSTED);
-          if (Atomics.load(block, STATE) === FAILED) failure ??= new TextDecoder().decode(messages[i]!.slice()).replace(/\0+$/, '');
-          Atomics.store(block, STATE, IDLE);
-          Atomics.notify(block, STATE);
+        states.forEach((own, i) => {
+          // A helper that has not claimed the job yet never will: withdrawn, not waited for.
+          if (Atomics.compareExchange(own, STATE, POSTED, IDLE) === POSTED) return;
+          while (Atomics.load(own, STATE) === RUNNING) Atomics.wait(own, STATE, RUNNING);
+          if (Atomics.load(own, STATE) === FAILED) failure ??= new TextDecoder().decode(messages[i]!.slice()).replace(/\0+$/, '');
+          Atomics.store(own, STATE, IDLE);
+          Atomics.notify(own, STATE);
         });
       }
       if (failure !== undefined) throw new Error(`a keras-bridge kernel thread failed: ${failure}`);

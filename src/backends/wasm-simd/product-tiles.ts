@@ -136,6 +136,9 @@ export function productTilesOf(names: readonly string[]): ProductTiles {
   return { wide: tile(PAIR_ROWS, WIDE_VECTORS), narrow: tile(PAIR_ROWS, 1), wideRow: tile(1, WIDE_VECTORS), narrowRow: tile(1, 1), packPanels: index('packPanels') };
 }
 
+/** Chunks per thread a product is cut into, so that a thread that starts late (or not at all) leaves its share to the others. */
+const CHUNKS_PER_THREAD = 4;
+
 /** Multiply-adds from which a product is cut among the kernel threads (below, waking a helper costs more than it saves). */
 export const PARALLEL_FROM_MACS = 1 << 20;
 
@@ -158,15 +161,6 @@ export interface BatchedProduct {
   n: number;
   /** Byte offset of packedBytes(...) of scratch where b's 16-column panels are packed first; b is read in place without it. */
   packed?: number;
-  /** The panels at `packed` are b's already (a weight's, packed on an earlier call): not packed again. */
-  packedAlready?: boolean;
-}
-
-/** Packs b's panels at byte `packed` (packedBytes of them), cut among `threads` by panels: for panels kept from one call to the next. */
-export function packProductPanels(threads: KernelThreads, tiles: ProductTiles, b: number, packed: number, k: number, n: number): void {
-  const p: BatchedProduct = { a: 0, b, c: 0, batches: 1, m: 0, k, n };
-  const count = k * n < PARALLEL_FROM_MACS / 16 ? 1 : threads.count;
-  threads.run(evenRuns(Math.floor(n / PANEL_COLUMNS), count).map((run) => packCalls(tiles, p, packed, [0, 1], run)));
 }
 
 /** Bytes the packed panels of b take: every whole 16-column panel of every batch. */
@@ -246,27 +240,28 @@ function evenRuns(count: number, parts: number, unit = 1): Array<[number, number
 }
 
 /**
- * c = a·b, cut among `threads`: by batches where there are at least as many as threads, else by
- * runs of rows (whole pairs) in every batch. Each element is computed by one thread, the same way
- * whatever the cut, so the result does not depend on the number of threads. With `p.packed`, b's
- * panels are packed first, cut the same way (by batches, or by panels).
+ * c = a·b, cut into chunks for `threads`: by batches where there are at least as many as chunks
+ * wanted, else by runs of rows (whole pairs) in every batch. Each element is computed by one
+ * thread, the same way whatever the cut, so the result does not depend on the threads. With
+ * `p.packed`, b's panels are packed first, cut the same way (by batches, or by panels).
  */
 export function batchedProduct(threads: KernelThreads, tiles: ProductTiles, p: BatchedProduct): void {
   if (p.n < 4 || p.k < 1) throw new RangeError(`the SIMD product needs n >= 4 and k >= 1, not n = ${p.n}, k = ${p.k}`);
   const macs = p.batches * p.m * p.k * p.n;
-  const count = macs < PARALLEL_FROM_MACS ? 1 : threads.count;
-  const byBatches = p.batches >= count;
-  if (p.packed !== undefined && !p.packedAlready) {
+  const chunks = macs < PARALLEL_FROM_MACS || threads.count === 1 ? 1 : threads.count * CHUNKS_PER_THREAD;
+  const byBatches = p.batches >= chunks;
+  if (p.packed !== undefined) {
     const packed = p.packed;
     const panels = Math.floor(p.n / PANEL_COLUMNS);
     threads.run(
       byBatches
-        ? evenRuns(p.batches, count).map((batches) => packCalls(tiles, p, packed, batches, [0, panels]))
-        : evenRuns(panels, count).map((run) => packCalls(tiles, p, packed, [0, p.batches], run)),
+        ? evenRuns(p.batches, chunks).map((batches) => packCalls(tiles, p, packed, batches, [0, panels]))
+        : evenRuns(panels, chunks).map((run) => packCalls(tiles, p, packed, [0, p.batches], run)),
     );
   }
-  const parts = byBatches
-    ? evenRuns(p.batches, count).map((batches) => productCalls(tiles, p, batches, [0, p.m]))
-    : evenRuns(p.m, count, PAIR_ROWS).map((rows) => productCalls(tiles, p, [0, p.batches], rows));
-  threads.run(parts);
+  threads.run(
+    byBatches
+      ? evenRuns(p.batches, chunks).map((batches) => productCalls(tiles, p, batches, [0, p.m]))
+      : evenRuns(p.m, chunks, PAIR_ROWS).map((rows) => productCalls(tiles, p, [0, p.batches], rows)),
+  );
 }
