@@ -38,7 +38,8 @@ export const batchMatMul: ComposedCompute = (inputs, attrs, r) => {
   // aᵀ·b where the tiles take a·b with a transposed (a gradient's xᵀ·dy): XNNPACK, turned or not,
   // packs the new right operand on every call ([784, 32]ᵀ·[784, 192] 1.34 ms turned, 0.35 ms a
   // transposed and tiled; [4096, 256]ᵀ·[4096, 1024] 44.7 and 38.5 ms).
-  const tiled = !transposeB && simdProductShape(transposeA ? [...a.shape.slice(0, -2), a.shape[a.shape.length - 1]!, a.shape[a.shape.length - 2]!] : a.shape, b.shape);
+  const tiledShape = !transposeB && simdProductShape(transposeA ? [...a.shape.slice(0, -2), a.shape[a.shape.length - 1]!, a.shape[a.shape.length - 2]!] : a.shape, b.shape);
+  const tiled = tiledShape && (tiledShape.batches > 1 || (wasmHeapKernels(r.backend)?.threads().count ?? 1) > 1);
   if (transposeA && !transposeB && !tiled) {
     const turned = turnedProduct(a, b, r);
     if (turned) return turned;
@@ -132,7 +133,8 @@ function productBySimd(a: tf.TensorInfo, b: tf.TensorInfo, r: KernelRunner): tf.
   // helper thread shares a core with XNNPACK's pool threads, which spin for 0.5-1 ms after each
   // of its operations. A new right operand (a gradient's) XNNPACK packs anew: 1.27 ms at m = 128,
   // 20.8 ms at m = 4096 ([m, 256]·[256, 512]), against 1.05-1.18 and 16.5 in tiles.
-  if (product.batches === 1 && seenBefore(b, `product right operand ${k}x${n}`)) return undefined;
+  // Without helper threads (a browser page), XNNPACK's two threads beat one thread of tiles on one product.
+  if (product.batches === 1 && (seenBefore(b, `product right operand ${k}x${n}`) || kernels.threads().count === 1)) return undefined;
   const pack = product.m >= PACK_FROM_ROWS && n >= 16;
   // Made before the offsets are read: making either may grow the heap.
   const out = r.track(wasm.makeOutput(outShape, 'float32'));
