@@ -135,6 +135,21 @@ export class Code {
   v128And(): this {
     return this.simd(0x4e);
   }
+  /** a & ~b. */
+  v128AndNot(): this {
+    return this.simd(0x4f);
+  }
+  v128Or(): this {
+    return this.simd(0x50);
+  }
+  /** Bits of a where the mask (on top of the stack) is 1, of b where it is 0 (stack: a, b, mask). */
+  v128Bitselect(): this {
+    return this.simd(0x52);
+  }
+  /** Lane by lane a == b: all ones or all zeros (false for NaN; -0 equals 0). */
+  f32x4Eq(): this {
+    return this.simd(0x41);
+  }
   /** A v128 of zeros. */
   v128Zero(): this {
     return this.simd(0x0c, ...new Array<number>(16).fill(0));

@@ -1,6 +1,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import { broadcastFunctions, type BroadcastRows } from './broadcast-binary.js';
 import { batchNormGradientFunction, channelAffineFunction, type BatchNormGradient, type ChannelAffine } from './batch-norm.js';
+import { maxPoolGradientRowFunction, type MaxPoolGradientRow } from './max-pool-gradient.js';
 import { outerRowFunction, type OuterRow } from './conv-filter-gradient.js';
 import { depthwiseRowFunction, type DepthwiseRow } from './depthwise-filter-gradient.js';
 import { startKernelThreads, type KernelThreads } from './kernel-threads.js';
@@ -25,6 +26,7 @@ export interface WasmHeapKernels {
   broadcast(name: string): BroadcastRows;
   batchNormGradient: BatchNormGradient;
   productTiles: ProductTiles;
+  maxPoolGradientRow: MaxPoolGradientRow;
   /** The threads kernels may cut their work for, started on first use (kernel-threads.ts). */
   threads(): KernelThreads;
   /** The heap as 32-bit integers, current after the heap grew (a grown heap detaches old views). */
@@ -59,7 +61,7 @@ export function wasmHeapKernels(backend: tf.KernelBackend): WasmHeapKernels | un
   if (known) return known;
   let exports: WebAssembly.Exports;
   let module: WebAssembly.Module;
-  const functions = [transpose4x4StripFunction(), depthwiseRowFunction(16), depthwiseRowFunction(4), outerRowFunction(16), outerRowFunction(4), reluGradientFunction(undefined), reluGradientFunction(6), channelAffineFunction(), batchNormGradientFunction(), ...broadcastFunctions(), ...productTileFunctions()];
+  const functions = [transpose4x4StripFunction(), depthwiseRowFunction(16), depthwiseRowFunction(4), outerRowFunction(16), outerRowFunction(4), reluGradientFunction(undefined), reluGradientFunction(6), channelAffineFunction(), batchNormGradientFunction(), ...broadcastFunctions(), ...productTileFunctions(), maxPoolGradientRowFunction()];
   const names = functions.map((f) => f.name);
   try {
     const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
@@ -92,6 +94,7 @@ export function wasmHeapKernels(backend: tf.KernelBackend): WasmHeapKernels | un
     },
     batchNormGradient: exports['batchNormGradient'] as BatchNormGradient,
     productTiles: productTilesOf(names),
+    maxPoolGradientRow: exports['maxPoolGradientRow'] as MaxPoolGradientRow,
     threads: () => (threads ??= startKernelThreads(module, memory, names, names.map((name) => exports[name] as (...args: number[]) => void))),
     int32Heap: () => {
       current();
