@@ -4,7 +4,7 @@ import { activeBackendName, probeBackend, useBackend } from '../../src/backends/
 import { simdProductCalls } from '../../src/backends/kernel-fixes/batch-mat-mul-composed.js';
 import { derivedTensorCount } from '../../src/backends/kernel-fixes/derived-tensors.js';
 import { startKernelThreads, type KernelCall } from '../../src/backends/wasm-simd/kernel-threads.js';
-import { batchedProduct, packedBytes, PARALLEL_FROM_MACS, productTileFunctions, productTilesOf, type BatchedProduct } from '../../src/backends/wasm-simd/product-tiles.js';
+import { batchedProduct, packedBytes, PARALLEL_FROM_MACS, productCalls, productTileFunctions, productTilesOf, type BatchedProduct } from '../../src/backends/wasm-simd/product-tiles.js';
 import { wasmModule } from '../../src/backends/wasm-simd/wasm-binary.js';
 import { generator } from '../support/heap-cases.js';
 
@@ -210,6 +210,23 @@ describe('SIMD products cut among kernel threads (src/backends/wasm-simd/kernel-
           assert.deepEqual(result(), expected, `${JSON.stringify(p)} cut for ${count} threads, ${packed === undefined ? 'b in place' : 'b packed'}`);
         }
     }
+  });
+
+  it('more chunks or calls than one job holds run as successive jobs, a chunk too large for any on the caller, with the same values', () => {
+    const memory = new WebAssembly.Memory({ initial: 64, maximum: 65536, shared: true });
+    const module = new WebAssembly.Module(wasmModule({ shared: true }, functions));
+    const exports = new WebAssembly.Instance(module, { env: { memory } }).exports;
+    const threads = startKernelThreads(module, memory, names, names.map((name) => exports[name] as (...args: number[]) => void), 2);
+    const { product, expected, result } = setUp(memory, { batches: 1, m: 16_400, k: 4, n: 16 }, 13);
+    // One chunk per row: 16,400 chunks of one call each (a job holds 1,024 chunks).
+    const perRow = Array.from({ length: product.m }, (_, row) => productCalls(tiles, product, [0, 1], [row, row + 1]));
+    assert.ok(perRow.every((chunk) => chunk.length === 1));
+    threads.run(perRow);
+    assert.deepEqual(result(), expected);
+    // Every call in one chunk (16,400 calls; a job holds 16,384), beside a small one.
+    new Float32Array(memory.buffer).fill(Number.NaN, product.c / 4, product.c / 4 + expected.length);
+    threads.run([perRow.slice(1).flat(), perRow[0]!]);
+    assert.deepEqual(result(), expected);
   });
 
   it('helpers that cannot start (a module they cannot instantiate) or do not start in time leave every part to the caller', () => {

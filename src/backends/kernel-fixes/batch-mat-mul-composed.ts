@@ -20,11 +20,14 @@ const SPLIT_FROM_MACS = 16_384;
  *   transposed operand in place, against the grain: 83 ms against 2.6 ms untransposed for
  *   [128x256]ᵀ·[128x1024], 24 ms for the transposed right operand, while the Transpose costs under
  *   1 ms. Every matMul gradient takes one (dW = xᵀ·dy, dx = dy·Wᵀ).
+ * - The plain product runs in keras-bridge's SIMD tiles where they take it (productBySimd: every
+ *   batched product; one product of a new right operand where helper threads run), else:
  * - aᵀ·b with b the wider becomes (bᵀ·a)ᵀ (turnedProduct): the narrower matrix on the right.
- * - More than one batch becomes one product per batch. With one batch the kernel runs XNNPACK's
- *   product; with more, loops of its own: 128 products of [128, 64]·[64, 128] took 154 ms batched,
- *   28 ms as slices, 128 single products and a Concat (4 of them, a Transformer's heads at batch 1:
- *   4.7 against 0.9 ms). Only where both operands have the same batch axes.
+ * - Without the tiles (no access to the heap), more than one batch becomes one product per batch.
+ *   With one batch the kernel runs XNNPACK's product; with more, loops of its own: 128 products of
+ *   [128, 64]·[64, 128] took 154 ms batched, 28 ms as slices, 128 single products and a Concat (4
+ *   of them, a Transformer's heads at batch 1: 4.7 against 0.9 ms). Only where both operands have
+ *   the same batch axes.
  *
  * Anything else: undefined, and tfjs's kernel runs as before.
  */

@@ -196,45 +196,67 @@ export function startKernelThreads(
     count: threads,
     run(chunks) {
       if (chunks.length < 2 || !helpersStarted()) return alone.run(chunks);
-      const calls = chunks.reduce((sum, chunk) => sum + chunk.length, 0);
-      if (chunks.length > MAX_CHUNKS || calls > MAX_CALLS) throw new RangeError(`a job of ${chunks.length} chunks, ${calls} calls; at most ${MAX_CHUNKS}, ${MAX_CALLS}`);
-      let at = 0;
-      chunks.forEach((chunk, c) => {
-        job[CHUNK_STARTS + c] = at;
-        for (const call of chunk) {
-          const slot = FIRST_CALL + at * SLOTS_PER_CALL;
-          job[slot] = call.fn;
-          call.args.forEach((arg, j) => (job[slot + 1 + j] = arg));
-          at++;
+      // A job holds at most MAX_CHUNKS chunks and MAX_CALLS calls: more run as successive jobs, and
+      // a chunk too large for any job on the caller alone.
+      let pending: (readonly KernelCall[])[] = [];
+      let calls = 0;
+      const flush = () => {
+        if (pending.length > 0) runJob(pending);
+        [pending, calls] = [[], 0];
+      };
+      for (const chunk of chunks) {
+        if (chunk.length > MAX_CALLS) {
+          flush();
+          alone.run([chunk]);
+          continue;
         }
-      });
-      job[CHUNK_STARTS + chunks.length] = at;
-      job[CHUNKS] = chunks.length;
-      Atomics.store(job, NEXT_CHUNK, 0);
-      for (const own of states) {
-        Atomics.store(own, STATE, POSTED);
-        Atomics.notify(own, STATE);
+        if (pending.length === MAX_CHUNKS || calls + chunk.length > MAX_CALLS) flush();
+        pending.push(chunk);
+        calls += chunk.length;
       }
-      let failure: string | undefined;
-      try {
-        for (let chunk = Atomics.add(job, NEXT_CHUNK, 1); chunk < chunks.length; chunk = Atomics.add(job, NEXT_CHUNK, 1)) {
-          for (const call of chunks[chunk]!) exports[call.fn]!(...call.args);
-        }
-      } catch (error) {
-        // No chunk is claimed after this one: the helpers finish theirs, then the error goes up.
-        Atomics.store(job, NEXT_CHUNK, chunks.length);
-        throw error;
-      } finally {
-        states.forEach((own, i) => {
-          // A helper that has not claimed the job yet never will: withdrawn, not waited for.
-          if (Atomics.compareExchange(own, STATE, POSTED, IDLE) === POSTED) return;
-          while (Atomics.load(own, STATE) === RUNNING) Atomics.wait(own, STATE, RUNNING);
-          if (Atomics.load(own, STATE) === FAILED) failure ??= new TextDecoder().decode(messages[i]!.slice()).replace(/\0+$/, '');
-          Atomics.store(own, STATE, IDLE);
-          Atomics.notify(own, STATE);
-        });
-      }
-      if (failure !== undefined) throw new Error(`a keras-bridge kernel thread failed: ${failure}`);
+      flush();
     },
   };
+
+  /** One job: its chunks claimed by the caller and the helpers from the shared counter. */
+  function runJob(chunks: readonly (readonly KernelCall[])[]): void {
+    if (chunks.length === 1) return alone.run(chunks);
+    let at = 0;
+    chunks.forEach((chunk, c) => {
+      job[CHUNK_STARTS + c] = at;
+      for (const call of chunk) {
+        const slot = FIRST_CALL + at * SLOTS_PER_CALL;
+        job[slot] = call.fn;
+        call.args.forEach((arg, j) => (job[slot + 1 + j] = arg));
+        at++;
+      }
+    });
+    job[CHUNK_STARTS + chunks.length] = at;
+    job[CHUNKS] = chunks.length;
+    Atomics.store(job, NEXT_CHUNK, 0);
+    for (const own of states) {
+      Atomics.store(own, STATE, POSTED);
+      Atomics.notify(own, STATE);
+    }
+    let failure: string | undefined;
+    try {
+      for (let chunk = Atomics.add(job, NEXT_CHUNK, 1); chunk < chunks.length; chunk = Atomics.add(job, NEXT_CHUNK, 1)) {
+        for (const call of chunks[chunk]!) exports[call.fn]!(...call.args);
+      }
+    } catch (error) {
+      // No chunk is claimed after this one: the helpers finish theirs, then the error goes up.
+      Atomics.store(job, NEXT_CHUNK, chunks.length);
+      throw error;
+    } finally {
+      states.forEach((own, i) => {
+        // A helper that has not claimed the job yet never will: withdrawn, not waited for.
+        if (Atomics.compareExchange(own, STATE, POSTED, IDLE) === POSTED) return;
+        while (Atomics.load(own, STATE) === RUNNING) Atomics.wait(own, STATE, RUNNING);
+        if (Atomics.load(own, STATE) === FAILED) failure ??= new TextDecoder().decode(messages[i]!.slice()).replace(/\0+$/, '');
+        Atomics.store(own, STATE, IDLE);
+        Atomics.notify(own, STATE);
+      });
+    }
+    if (failure !== undefined) throw new Error(`a keras-bridge kernel thread failed: ${failure}`);
+  }
 }
