@@ -6,7 +6,6 @@
  * threads per core), which the page reports doubled for that reason. Imports nothing from Node.
  */
 import { setThreadsCount } from '@tensorflow/tfjs-backend-wasm';
-import { setKernelThreadCount } from '../backends/wasm-simd/kernel-threads.js';
 
 /** Threads tfjs-backend-wasm's Emscripten build starts (its PTHREAD_POOL_SIZE). */
 const MAX_THREADS = 8;
@@ -16,7 +15,5 @@ export function useEveryCore(): number {
   const cores = Math.min(navigator.hardwareConcurrency || 1, MAX_THREADS);
   Object.defineProperty(navigator, 'hardwareConcurrency', { configurable: true, get: () => 2 * cores });
   setThreadsCount(cores);
-  // keras-bridge's own SIMD kernels cut their work for as many threads (Web Workers on the same memory).
-  setKernelThreadCount(cores);
   return cores;
 }

@@ -196,7 +196,7 @@ describe('SIMD products cut among kernel threads (src/backends/wasm-simd/kernel-
     const exports = new WebAssembly.Instance(new WebAssembly.Module(wasmModule({ shared: false }, functions)), { env: { memory } }).exports;
     const own = names.map((name) => exports[name] as (...args: number[]) => void);
     // Threads that run their parts one after the other on the caller: the cut alone is under test.
-    const inTurn = (count: number) => ({ count, helpersRunning: () => false, run: (parts: readonly (readonly KernelCall[])[]) => parts.forEach((part) => part.forEach((call) => own[call.fn]!(...call.args))) });
+    const inTurn = (count: number) => ({ count, run: (parts: readonly (readonly KernelCall[])[]) => parts.forEach((part) => part.forEach((call) => own[call.fn]!(...call.args))) });
     for (const [i, p] of [{ batches: 3, m: 33, k: 130, n: 90 }, { batches: 1, m: 129, k: 100, n: 83 }, { batches: 2, m: 3, k: 600, n: 700 }].entries()) {
       assert.ok(p.batches * p.m * p.k * p.n >= PARALLEL_FROM_MACS);
       const { product, expected, result } = setUp(memory, p, 100 + i);

@@ -7,7 +7,6 @@ import { BackendError } from '../../src/errors.js';
 import '../../src/layers/seed/index.js';
 import { runParity } from '../../src/parity/run-parity.js';
 import { FIXTURE_BUNDLES, fixtureBundle, SEED_BUNDLES } from '../support/paths.js';
-import type { PageProducts } from '../support/page-product-probe.js';
 
 describe('parity in headless Chromium: cpu, wasm, webgl, webgl with float16 textures and webgpu in a real page', function () {
   // Five backends on four models; Chromium on 2 shared cores can take minutes.
@@ -67,23 +66,6 @@ describe('parity in headless Chromium: cpu, wasm, webgl, webgl with float16 text
         { timeoutS: 120 },
       );
       assert.deepEqual(page, { threads: Math.min(os.cpus().length, 8), isolated: true });
-    } finally {
-      await session.close();
-    }
-  });
-
-  it("chromium-wasm's page runs keras-bridge's SIMD products on Web Workers beside the main thread, with the same bits", async () => {
-    const session = new BrowserSession([]);
-    try {
-      const page = await session.runTask<PageProducts>(
-        fixtureBundle('swish'),
-        'chromium-wasm',
-        { module: '/dist/test/support/page-product-probe.js', name: 'productsInPage', args: {} },
-        'multiplying',
-        { timeoutS: 120 },
-      );
-      const cores = Math.min(os.cpus().length, 8);
-      assert.deepEqual(page, { threads: cores, helpersRunning: cores > 1, tiled: 5, differing: 0 });
     } finally {
       await session.close();
     }

@@ -9,10 +9,8 @@
  * caller never waits for one that has not begun (it withdraws the job instead). Kernels stay
  * synchronous, as tfjs's kernel functions must be.
  *
- * In Node the helpers are worker_threads and the caller waits with Atomics.wait; in a
- * cross-origin-isolated browser page they are Web Workers, and the page's main thread, which may
- * not block, spins on the helper's state instead (only while a helper runs a chunk it claimed).
- * Elsewhere, or with one thread, the caller runs every chunk itself.
+ * Node only (worker_threads, and Atomics.wait on the main thread, which a browser page forbids);
+ * elsewhere, or with one thread, the caller runs every chunk itself.
  */
 
 /** One call of an exported kernel function: its index in the module's function list and its i32 arguments. */
@@ -24,8 +22,6 @@ export interface KernelCall {
 /** The threads a kernel may cut its work for: the caller and `count - 1` helpers. */
 export interface KernelThreads {
   readonly count: number;
-  /** Whether helpers run (they start in the background; until then, or without any, the caller runs every chunk). */
-  helpersRunning(): boolean;
   /**
    * Runs every chunk once, each on whichever thread claims it, its calls in order; returns when all
    * are done. Chunks must not depend on each other (disjoint outputs).
@@ -60,79 +56,60 @@ const DONE = 3;
 const FAILED = 4;
 
 /**
- * The loop every helper runs, given its start data (HelperData), written as source: there is no
- * file to find beside a bundle. It reaches nothing by require or import, so that it runs as a
- * script and as a module (a Node parent started with --input-type=module passes that on).
+ * The helper's loop, run by worker_threads from source (no file to find beside the bundle). It
+ * reaches worker_threads without require or import, so that it runs as a script and as a module
+ * (a parent started with --input-type=module passes that on to its workers).
  */
-const HELPER_LOOP = `
-function helperLoop({ module, memory, control, names, index, helpers }) {
-  const job = new Int32Array(control, 0, ${JOB_SLOTS});
-  const own = new Int32Array(control, ${4 * JOB_SLOTS} + index * ${4 * HELPER_SLOTS}, ${HELPER_SLOTS});
-  const message = new Uint8Array(control, ${4 * JOB_SLOTS} + helpers * ${4 * HELPER_SLOTS} + index * ${MESSAGE_BYTES}, ${MESSAGE_BYTES});
-  let fns;
+const HELPER_SOURCE = `
+const { workerData } = process.getBuiltinModule('node:worker_threads');
+const { module, memory, control, names, index } = workerData;
+const job = new Int32Array(control, 0, ${JOB_SLOTS});
+const own = new Int32Array(control, ${4 * JOB_SLOTS} + index * ${4 * HELPER_SLOTS}, ${HELPER_SLOTS});
+const message = new Uint8Array(control, ${4 * JOB_SLOTS} + workerData.helpers * ${4 * HELPER_SLOTS} + index * ${MESSAGE_BYTES}, ${MESSAGE_BYTES});
+let fns;
+try {
+  const exports = new WebAssembly.Instance(module, { env: { memory } }).exports;
+  fns = names.map((name) => exports[name]);
+  Atomics.store(own, ${STARTED}, 1);
+} catch {
+  Atomics.store(own, ${STARTED}, -1);
+}
+Atomics.notify(own, ${STARTED});
+for (; fns;) {
+  Atomics.wait(own, ${STATE}, ${IDLE});
+  // The caller withdraws a job it finished alone: only a claimed job is run.
+  if (Atomics.compareExchange(own, ${STATE}, ${POSTED}, ${RUNNING}) !== ${POSTED}) continue;
+  let state = ${DONE};
   try {
-    const exports = new WebAssembly.Instance(module, { env: { memory } }).exports;
-    fns = names.map((name) => exports[name]);
-    Atomics.store(own, ${STARTED}, 1);
-  } catch {
-    Atomics.store(own, ${STARTED}, -1);
-  }
-  Atomics.notify(own, ${STARTED});
-  for (; fns;) {
-    Atomics.wait(own, ${STATE}, ${IDLE});
-    // The caller withdraws a job it finished alone: only a claimed job is run.
-    if (Atomics.compareExchange(own, ${STATE}, ${POSTED}, ${RUNNING}) !== ${POSTED}) continue;
-    let state = ${DONE};
-    try {
-      const chunks = job[${CHUNKS}];
-      for (let chunk = Atomics.add(job, ${NEXT_CHUNK}, 1); chunk < chunks; chunk = Atomics.add(job, ${NEXT_CHUNK}, 1)) {
-        for (let at = ${FIRST_CALL} + job[${CHUNK_STARTS} + chunk] * ${SLOTS_PER_CALL}, end = ${FIRST_CALL} + job[${CHUNK_STARTS} + chunk + 1] * ${SLOTS_PER_CALL}; at < end; at += ${SLOTS_PER_CALL}) {
-          const fn = fns[job[at]];
-          const args = [];
-          for (let j = 1; j <= fn.length; j++) args.push(job[at + j]);
-          fn(...args);
-        }
+    const chunks = job[${CHUNKS}];
+    for (let chunk = Atomics.add(job, ${NEXT_CHUNK}, 1); chunk < chunks; chunk = Atomics.add(job, ${NEXT_CHUNK}, 1)) {
+      for (let at = ${FIRST_CALL} + job[${CHUNK_STARTS} + chunk] * ${SLOTS_PER_CALL}, end = ${FIRST_CALL} + job[${CHUNK_STARTS} + chunk + 1] * ${SLOTS_PER_CALL}; at < end; at += ${SLOTS_PER_CALL}) {
+        const fn = fns[job[at]];
+        const args = [];
+        for (let j = 1; j <= fn.length; j++) args.push(job[at + j]);
+        fn(...args);
       }
-    } catch (error) {
-      const text = new TextEncoder().encode(String((error && error.message) || error)).slice(0, ${MESSAGE_BYTES - 1});
-      message.fill(0);
-      message.set(text);
-      state = ${FAILED};
     }
-    Atomics.store(own, ${STATE}, state);
-    Atomics.notify(own, ${STATE});
-    Atomics.wait(own, ${STATE}, state);
+  } catch (error) {
+    const text = new TextEncoder().encode(String((error && error.message) || error)).slice(0, ${MESSAGE_BYTES - 1});
+    message.fill(0);
+    message.set(text);
+    state = ${FAILED};
   }
+  Atomics.store(own, ${STATE}, state);
+  Atomics.notify(own, ${STATE});
+  Atomics.wait(own, ${STATE}, state);
 }
 `;
-const NODE_HELPER = `${HELPER_LOOP}\nhelperLoop(process.getBuiltinModule('node:worker_threads').workerData);\n`;
-const PAGE_HELPER = `${HELPER_LOOP}\nself.onmessage = (event) => helperLoop(event.data);\n`;
 
-/** What a helper starts with. */
-interface HelperData {
-  module: WebAssembly.Module;
-  memory: WebAssembly.Memory;
-  control: SharedArrayBuffer;
-  names: readonly string[];
-  index: number;
-  helpers: number;
-}
-
-/** Where helpers come from: Node's worker_threads, or a page's Web Workers. */
-interface HelperHost {
-  spawn(data: HelperData): void;
-  /** Whether the calling thread may block on Atomics.wait (a browser page's main thread may not: it spins). */
-  canBlock: boolean;
-}
-
-interface NodeWorker {
+interface WorkerLike {
   unref(): void;
   on(event: 'error', listener: (error: unknown) => void): void;
 }
 
 /** Milliseconds a helper may take to start (tens measured) before the caller runs every part itself (a helper that fails to start says so at once). */
 const START_LIMIT_MS = 20_000;
-type WorkerThreadsModule = { Worker: new (source: string, options: { eval: true; workerData: unknown }) => NodeWorker };
+type WorkerThreadsModule = { Worker: new (source: string, options: { eval: true; workerData: unknown }) => WorkerLike };
 
 let requestedThreads = 1;
 
@@ -145,56 +122,20 @@ export function kernelThreadCount(): number {
   return requestedThreads;
 }
 
-/** Node's worker_threads, where this is Node; undefined elsewhere. */
-function nodeHost(): HelperHost | undefined {
+/** worker_threads where this is Node and the main thread may block on Atomics; undefined elsewhere. */
+function workerThreads(): WorkerThreadsModule | undefined {
   const node = (globalThis as { process?: { getBuiltinModule?: (name: string) => unknown } }).process;
-  let workers: WorkerThreadsModule | undefined;
   try {
-    workers = node?.getBuiltinModule?.('node:worker_threads') as WorkerThreadsModule | undefined;
+    return node?.getBuiltinModule?.('node:worker_threads') as WorkerThreadsModule | undefined;
   } catch {
     return undefined;
   }
-  if (!workers) return undefined;
-  const { Worker } = workers;
-  return {
-    canBlock: true,
-    spawn(data) {
-      const worker = new Worker(NODE_HELPER, { eval: true, workerData: data });
-      // A helper waiting for work must not keep the process alive; one that fails to start is
-      // seen as not started, not as an error thrown at the application.
-      worker.unref();
-      worker.on('error', () => undefined);
-    },
-  };
-}
-
-interface PageWorker {
-  postMessage(data: unknown): void;
-  onerror: unknown;
-}
-type PageGlobals = { Worker?: new (url: string) => PageWorker; Blob?: typeof Blob; URL?: typeof URL; crossOriginIsolated?: boolean };
-
-/** Web Workers, in a cross-origin-isolated page (where memory can be shared); undefined elsewhere. */
-function pageHost(): HelperHost | undefined {
-  const page = globalThis as PageGlobals;
-  if (!page.Worker || !page.Blob || !page.URL || page.crossOriginIsolated !== true) return undefined;
-  const { Worker: PageWorkerClass } = page;
-  const url = page.URL.createObjectURL(new page.Blob([PAGE_HELPER], { type: 'text/javascript' }));
-  return {
-    canBlock: false,
-    spawn(data) {
-      const worker = new PageWorkerClass(url);
-      worker.onerror = () => undefined;
-      worker.postMessage(data);
-    },
-  };
 }
 
 /** Runs every chunk on the calling thread (one thread, or helpers unavailable). */
 function callerOnly(exports: readonly ((...args: number[]) => void)[]): KernelThreads {
   return {
     count: 1,
-    helpersRunning: () => false,
     run(chunks) {
       for (const chunk of chunks) for (const call of chunk) exports[call.fn]!(...call.args);
     },
@@ -203,8 +144,7 @@ function callerOnly(exports: readonly ((...args: number[]) => void)[]): KernelTh
 
 /**
  * The kernels' threads on `memory`: `threads - 1` helpers started now where `memory` is shared and
- * helpers can start (Node's worker_threads, a cross-origin-isolated page's Web Workers); else the
- * caller alone. `names` are the exported functions a call's index
+ * worker_threads exist; else the caller alone. `names` are the exported functions a call's index
  * refers to, `exports` the caller's own instances of them. Helpers that have not started within
  * `startLimitMs` of the first job (or could not) leave every chunk to the caller from then on.
  */
@@ -217,48 +157,43 @@ export function startKernelThreads(
   startLimitMs = START_LIMIT_MS,
 ): KernelThreads {
   const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
-  const host = shared && threads > 1 ? (nodeHost() ?? pageHost()) : undefined;
+  const workers = shared && threads > 1 ? workerThreads() : undefined;
   const alone = callerOnly(exports);
-  if (!host) return alone;
-  const canBlock = host.canBlock;
+  if (!workers) return alone;
   const helpers = threads - 1;
   const control = new SharedArrayBuffer(4 * (JOB_SLOTS + helpers * HELPER_SLOTS) + helpers * MESSAGE_BYTES);
   const job = new Int32Array(control, 0, JOB_SLOTS);
   const states = Array.from({ length: helpers }, (_, i) => new Int32Array(control, 4 * (JOB_SLOTS + i * HELPER_SLOTS), HELPER_SLOTS));
   const messages = Array.from({ length: helpers }, (_, i) => new Uint8Array(control, 4 * (JOB_SLOTS + helpers * HELPER_SLOTS) + i * MESSAGE_BYTES, MESSAGE_BYTES));
   try {
-    for (let index = 0; index < helpers; index++) host.spawn({ module, memory, control, names, index, helpers });
+    for (let index = 0; index < helpers; index++) {
+      const worker = new workers.Worker(HELPER_SOURCE, { eval: true, workerData: { module, memory, control, names, index, helpers } });
+      // A helper waiting for work must not keep the process alive; one that fails to start is
+      // seen as not started (below), not as an error thrown at the application.
+      worker.unref();
+      worker.on('error', () => undefined);
+    }
   } catch {
     return alone;
   }
   let started: boolean | undefined;
-  const spawned = Date.now();
-  /**
-   * Whether every helper has started: waited for on first use where the caller may block; in a
-   * page, the caller runs alone until they have (or for good once one failed or the limit passed).
-   */
+  /** Whether every helper has started: waited for on first use. */
   const helpersStarted = () => {
-    if (started !== undefined) return started;
-    if (!canBlock) {
-      const now = states.map((own) => Atomics.load(own, STARTED));
-      if (now.every((state) => state === 1)) started = true;
-      else if (now.some((state) => state === -1) || Date.now() - spawned > startLimitMs) started = false;
-      return started ?? false;
+    if (started === undefined) {
+      const deadline = Date.now() + startLimitMs;
+      started = states.every((own) => {
+        while (Atomics.load(own, STARTED) === 0) {
+          const left = deadline - Date.now();
+          if (left <= 0) return false;
+          Atomics.wait(own, STARTED, 0, left);
+        }
+        return Atomics.load(own, STARTED) === 1;
+      });
     }
-    const deadline = Date.now() + startLimitMs;
-    started = states.every((own) => {
-      while (Atomics.load(own, STARTED) === 0) {
-        const left = deadline - Date.now();
-        if (left <= 0) return false;
-        Atomics.wait(own, STARTED, 0, left);
-      }
-      return Atomics.load(own, STARTED) === 1;
-    });
     return started;
   };
   return {
     count: threads,
-    helpersRunning: () => states.every((own) => Atomics.load(own, STARTED) === 1) && started !== false,
     run(chunks) {
       if (chunks.length < 2 || !helpersStarted()) return alone.run(chunks);
       // A job holds at most MAX_CHUNKS chunks and MAX_CALLS calls: more run as successive jobs, and
@@ -316,9 +251,7 @@ export function startKernelThreads(
       states.forEach((own, i) => {
         // A helper that has not claimed the job yet never will: withdrawn, not waited for.
         if (Atomics.compareExchange(own, STATE, POSTED, IDLE) === POSTED) return;
-        if (canBlock) while (Atomics.load(own, STATE) === RUNNING) Atomics.wait(own, STATE, RUNNING);
-        // The page's main thread spins: the helper is running a chunk it claimed.
-        else while (Atomics.load(own, STATE) === RUNNING);
+        while (Atomics.load(own, STATE) === RUNNING) Atomics.wait(own, STATE, RUNNING);
         if (Atomics.load(own, STATE) === FAILED) failure ??= new TextDecoder().decode(messages[i]!.slice()).replace(/\0+$/, '');
         Atomics.store(own, STATE, IDLE);
         Atomics.notify(own, STATE);
