@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { activeBackendName, probeBackend, useBackend } from '../../src/backends/index.js';
+import { activeBackendName, useBackend } from '../../src/backends/index.js';
 import { derivedTensorCount } from '../../src/backends/kernel-fixes/derived-tensors.js';
+import { onWasm } from '../support/wasm-suite.js';
 
 /** Deterministic values in (-1, 1), different for each seed. */
 function values(shape: number[], seed: number): tf.Tensor {
@@ -31,15 +32,7 @@ function maxAbsDifference(a: Float32Array, b: Float32Array): number {
 // conv-backprop-composed.ts keeps each kernel it turned for an input gradient while the kernel's
 // data lives (derived-tensors.ts): these pin down that it is used, right, and freed.
 describe('wasm: kernels turned once per weights, freed with them (src/backends/kernel-fixes/derived-tensors.ts)', function () {
-  let previous: string | undefined;
-  before(async function () {
-    if (!(await probeBackend('wasm')).available) this.skip();
-    previous = activeBackendName();
-    await useBackend('wasm');
-  });
-  after(async () => {
-    if (previous) await useBackend(previous as 'cpu');
-  });
+  onWasm({ activate: true });
 
   it('a large kernel over a small dy: products the first time, the kept turned kernel from the second, equal results', async function () {
     const backend = tf.backend();

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { activeBackendName, probeBackend, useBackend } from '../../src/backends/index.js';
+import { useBackend } from '../../src/backends/index.js';
 import { heapBroadcastCalls } from '../../src/backends/kernel-fixes/heap-broadcast-binary.js';
 import { asRowBroadcast } from '../../src/backends/wasm-simd/broadcast-binary.js';
 import { generator } from '../support/heap-cases.js';
+import { onWasm } from '../support/wasm-suite.js';
 
 describe('asRowBroadcast: which broadcasts the SIMD rows take', () => {
   it('a row vector, a value per row, a scalar', () => {
@@ -55,14 +56,7 @@ const values = (shape: number[], seed: number) => {
 
 // wasm's Add, Sub, Multiply, RealDiv with one operand broadcast (heap-broadcast-binary.ts).
 describe('wasm: broadcast arithmetic in SIMD rows on the heap (src/backends/kernel-fixes/heap-broadcast-binary.ts)', function () {
-  let previous: string | undefined;
-  before(async function () {
-    if (!(await probeBackend('wasm')).available) this.skip();
-    previous = activeBackendName();
-  });
-  after(async () => {
-    if (previous) await useBackend(previous as 'cpu');
-  });
+  onWasm({ activate: false });
 
   it('400 random broadcasts of the four operations, either order, equal cpu\'s bit for bit, and the row broadcasts took the kernel', async () => {
     const all = cases(400);

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { activeBackendName, probeBackend, useBackend } from '../../src/backends/index.js';
+import { useBackend } from '../../src/backends/index.js';
 import { assertWasmMatchesCpu, generator, type HeapDtype } from '../support/heap-cases.js';
+import { onWasm } from '../support/wasm-suite.js';
 
 interface SliceCase {
   shape: number[];
@@ -26,14 +27,7 @@ function cases(count: number): SliceCase[] {
 
 // wasm's Slice (KERNEL_FIXES.wasm, heap-slice.ts) reads the input in place in wasm's heap.
 describe('wasm: Slice reads its input in place (src/backends/kernel-fixes/heap-slice.ts)', function () {
-  let previous: string | undefined;
-  before(async function () {
-    if (!(await probeBackend('wasm')).available) this.skip();
-    previous = activeBackendName();
-  });
-  after(async () => {
-    if (previous) await useBackend(previous as 'cpu');
-  });
+  onWasm({ activate: false });
 
   it('200 random slices of ranks 1 to 6, float32, int32 and bool, equal cpu\'s, element for element', async () => {
     await assertWasmMatchesCpu(cases(200), (x, c) => tf.slice(x, c.begin, c.size), (c) => c.size, useBackend);

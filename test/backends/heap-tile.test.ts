@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { activeBackendName, probeBackend, useBackend } from '../../src/backends/index.js';
+import { useBackend } from '../../src/backends/index.js';
 import { assertWasmMatchesCpu, generator, type HeapDtype } from '../support/heap-cases.js';
+import { onWasm } from '../support/wasm-suite.js';
 
 interface TileCase {
   shape: number[];
@@ -23,14 +24,7 @@ function cases(count: number): TileCase[] {
 
 // wasm's Tile (KERNEL_FIXES.wasm, heap-tile.ts) copies blocks within wasm's heap.
 describe('wasm: Tile by copies in the heap (src/backends/kernel-fixes/heap-tile.ts)', function () {
-  let previous: string | undefined;
-  before(async function () {
-    if (!(await probeBackend('wasm')).available) this.skip();
-    previous = activeBackendName();
-  });
-  after(async () => {
-    if (previous) await useBackend(previous as 'cpu');
-  });
+  onWasm({ activate: false });
 
   it('300 random tiles of ranks 0 to 5, float32, int32 and bool, equal cpu\'s, element for element', async () => {
     await assertWasmMatchesCpu(cases(300), (x, c) => tf.tile(x, c.reps), (c) => c.shape.map((d, i) => d * c.reps[i]!), useBackend);

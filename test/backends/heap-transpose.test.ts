@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { activeBackendName, probeBackend, useBackend } from '../../src/backends/index.js';
+import { useBackend } from '../../src/backends/index.js';
 import { asMatrixTranspose, heapTransposeCalls } from '../../src/backends/kernel-fixes/heap-transpose.js';
 import { transpose4x4StripFunction, transposeMatrices, type Transpose4x4Strip } from '../../src/backends/wasm-simd/transpose-blocks.js';
 import { wasmModule } from '../../src/backends/wasm-simd/wasm-binary.js';
 import { assertWasmMatchesCpu, generator, type HeapDtype } from '../support/heap-cases.js';
+import { onWasm } from '../support/wasm-suite.js';
 
 describe('asMatrixTranspose: which permutations are batches of matrix transposes', () => {
   it('swaps of two runs of axes under leading axes that stay', () => {
@@ -83,14 +84,7 @@ function cases(count: number): TransposeCase[] {
 
 // wasm's Transpose (KERNEL_FIXES.wasm, heap-transpose.ts): batches of matrices in wasm SIMD.
 describe('wasm: Transpose as 4x4 SIMD blocks in the heap (src/backends/kernel-fixes/heap-transpose.ts)', function () {
-  let previous: string | undefined;
-  before(async function () {
-    if (!(await probeBackend('wasm')).available) this.skip();
-    previous = activeBackendName();
-  });
-  after(async () => {
-    if (previous) await useBackend(previous as 'cpu');
-  });
+  onWasm({ activate: false });
 
   it('300 random permutations of ranks 1 to 5, float32, int32 and bool, equal cpu\'s, element for element', async () => {
     const all = cases(300);

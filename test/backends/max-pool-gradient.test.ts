@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { activeBackendName, probeBackend, useBackend } from '../../src/backends/index.js';
+import { useBackend } from '../../src/backends/index.js';
 import { simdMaxPoolGradientRows } from '../../src/backends/kernel-fixes/heap-max-pool-grad.js';
 import { generator } from '../support/heap-cases.js';
+import { onWasm } from '../support/wasm-suite.js';
 
 interface PoolCase {
   shape: [number, number, number, number];
@@ -30,14 +31,7 @@ function values(shape: number[], seed: number): tf.Tensor4D {
 
 // wasm's MaxPoolGrad: windows wholly inside in SIMD rows (wasm-simd/max-pool-gradient.ts), the border's in JavaScript.
 describe('wasm: max pooling\'s gradient in SIMD rows (src/backends/wasm-simd/max-pool-gradient.ts)', function () {
-  let previous: string | undefined;
-  before(async function () {
-    if (!(await probeBackend('wasm')).available) this.skip();
-    previous = activeBackendName();
-  });
-  after(async () => {
-    if (previous) await useBackend(previous as 'cpu');
-  });
+  onWasm({ activate: false });
 
   it('200 random poolings with ties equal cpu\'s gradient bit for bit (the first of equal maxima takes it; overlapping windows sum in order)', async () => {
     const all = cases(200);

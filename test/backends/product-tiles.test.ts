@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { activeBackendName, probeBackend, useBackend } from '../../src/backends/index.js';
 import { simdProductCalls } from '../../src/backends/kernel-fixes/batch-mat-mul-composed.js';
-import { derivedTensorCount } from '../../src/backends/kernel-fixes/derived-tensors.js';
 import { startKernelThreads, type KernelCall } from '../../src/backends/wasm-simd/kernel-threads.js';
 import { batchedProduct, packedBytes, PARALLEL_FROM_MACS, productCalls, productTileFunctions, productTilesOf, type BatchedProduct } from '../../src/backends/wasm-simd/product-tiles.js';
 import { wasmModule } from '../../src/backends/wasm-simd/wasm-binary.js';
 import { generator } from '../support/heap-cases.js';
+import { onWasm } from '../support/wasm-suite.js';
 
 interface ProductCase {
   batch: number[];
@@ -78,15 +77,7 @@ function swapLastTwo(data: Float32Array, batches: number, rows: number, cols: nu
 
 // wasm's batched BatchMatMul in keras-bridge's SIMD tiles (wasm-simd/product-tiles.ts, batch-mat-mul-composed.ts).
 describe('wasm: batched products in SIMD tiles on the heap (src/backends/wasm-simd/product-tiles.ts)', function () {
-  let previous: string | undefined;
-  before(async function () {
-    if (!(await probeBackend('wasm')).available) this.skip();
-    previous = activeBackendName();
-    await useBackend('wasm');
-  });
-  after(async () => {
-    if (previous) await useBackend(previous as 'cpu');
-  });
+  onWasm({ activate: true });
 
   it('120 random batched products, either operand transposed or not, equal float32 sums in depth order bit for bit, through the tiles', () => {
     const all = cases(120);

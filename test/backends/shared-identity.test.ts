@@ -1,19 +1,11 @@
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { activeBackendName, probeBackend, useBackend } from '../../src/backends/index.js';
+import { onWasm } from '../support/wasm-suite.js';
 
 // wasm's Identity (KERNEL_FIXES.wasm, shared-identity.ts): a clone is a second reference to the
 // same buffer, counted, so that either can be disposed first and the last one frees it.
 describe('wasm: Identity shares the buffer (src/backends/kernel-fixes/shared-identity.ts)', function () {
-  let previous: string | undefined;
-  before(async function () {
-    if (!(await probeBackend('wasm')).available) this.skip();
-    previous = activeBackendName();
-    await useBackend('wasm');
-  });
-  after(async () => {
-    if (previous) await useBackend(previous as 'cpu');
-  });
+  onWasm({ activate: true });
 
   it('a clone holds the same buffer; the values outlive the original; the last dispose frees it', () => {
     const backend = tf.backend();

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { activeBackendName, probeBackend, useBackend } from '../../src/backends/index.js';
+import { useBackend } from '../../src/backends/index.js';
 import { batchNormGradientFunction, batchNormGradientOnHeap, channelAffineFunction, PIXEL_BLOCK, type BatchNormGradient, type ChannelAffine } from '../../src/backends/wasm-simd/batch-norm.js';
 import { wasmModule } from '../../src/backends/wasm-simd/wasm-binary.js';
 import { generator } from '../support/heap-cases.js';
+import { onWasm } from '../support/wasm-suite.js';
 
 describe('batch normalization in wasm SIMD (src/backends/wasm-simd/batch-norm.ts)', () => {
   const memory = new WebAssembly.Memory({ initial: 16 });
@@ -62,14 +63,7 @@ describe('batch normalization in wasm SIMD (src/backends/wasm-simd/batch-norm.ts
 });
 
 describe('wasm: batch normalization\'s gradient as one kernel (src/backends/kernel-fixes/wasm-batch-norm-gradient.ts)', function () {
-  let previous: string | undefined;
-  before(async function () {
-    if (!(await probeBackend('wasm')).available) this.skip();
-    previous = activeBackendName();
-  });
-  after(async () => {
-    if (previous) await useBackend(previous as 'cpu');
-  });
+  onWasm({ activate: false });
 
   for (const channels of [8, 3]) {
     it(`${channels} channels (${channels % 4 === 0 ? 'SIMD' : 'plain loops'}), mean and offset not zero: cpu's gradients w.r.t. x, scale and offset, no tensor left`, async () => {
