@@ -82,12 +82,12 @@ export function packPanelsFunction(): WasmFunction {
   const body = new Code().loop((panel) => {
     panel.get(b).set(from).get(depth).set(left);
     panel.loop((row) => {
-      for (let v = 0; v < 4; v++) row.get(packed).get(from).v128Load(16 * v).v128Store(16 * v);
-      row.get(packed).i32(64).i32Add().set(packed);
+      for (let v = 0; v < WIDE_VECTORS; v++) row.get(packed).get(from).v128Load(16 * v).v128Store(16 * v);
+      row.get(packed).i32(4 * PANEL_COLUMNS).i32Add().set(packed);
       row.get(from).get(bRow).i32Add().set(from);
       row.get(left).i32(1).i32Sub().tee(left).brIf(0);
     });
-    panel.get(b).i32(64).i32Add().set(b);
+    panel.get(b).i32(4 * PANEL_COLUMNS).i32Add().set(b);
     panel.get(panels).i32(1).i32Sub().tee(panels).brIf(0);
   });
   return { name: 'packPanels', params: [I32, I32, I32, I32, I32], locals: [I32, I32], body };
@@ -96,8 +96,6 @@ export function packPanelsFunction(): WasmFunction {
 export function productRowsName(rows: number, vectors: number): string {
   return `productRows${rows}x${vectors}`;
 }
-
-export type ProductRows = (a: number, b: number, c: number, depth: number, aRowBytes: number, bRowBytes: number, cRowBytes: number, blocks: number, groups: number) => void;
 
 /** The product kernels, as indices of the kernel module's functions: the widest tile first, then single vectors and single rows for the edges. */
 export interface ProductTiles {
