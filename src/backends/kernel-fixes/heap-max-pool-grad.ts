@@ -2,6 +2,9 @@ import * as tf from '@tensorflow/tfjs';
 import { wasmHeapKernels } from '../wasm-simd/wasm-heap-kernels.js';
 import type { WasmHeapBackend } from './wasm-heap-backend.js';
 
+/** How many rows of windows ran in wasm SIMD (tests check the path a case took). */
+export const simdMaxPoolGradientRows = { count: 0 };
+
 /**
  * MaxPoolGrad on wasm, reading dy, the input and the pooled output where they lie in wasm's heap
  * and writing the input gradient there: each output's gradient goes to the first element of its
@@ -12,9 +15,6 @@ import type { WasmHeapBackend } from './wasm-heap-backend.js';
  * offset), this loop a few; its windows wholly inside the input now run in wasm SIMD (11.1 -> 0.85 ms).
  * NHWC float32; other cases return undefined and take the host kernel.
  */
-/** How many rows of windows ran in wasm SIMD (tests check the path a case took). */
-export const simdMaxPoolGradientRows = { count: 0 };
-
 export function heapMaxPoolGrad({ inputs, attrs, backend }: Parameters<tf.KernelFunc>[0]): tf.TensorInfo | undefined {
   const dy = inputs['dy'];
   const x = inputs['input'];
