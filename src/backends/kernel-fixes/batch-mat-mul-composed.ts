@@ -41,9 +41,7 @@ export const batchMatMul: ComposedCompute = (inputs, attrs, r) => {
   // aᵀ·b where the tiles take a·b with a transposed (a gradient's xᵀ·dy): XNNPACK, turned or not,
   // packs the new right operand on every call ([784, 32]ᵀ·[784, 192] 1.34 ms turned, 0.35 ms a
   // transposed and tiled; [4096, 256]ᵀ·[4096, 1024] 44.7 and 38.5 ms).
-  const tiledShape = !transposeB && simdProductShape(transposeA ? [...a.shape.slice(0, -2), a.shape[a.shape.length - 1]!, a.shape[a.shape.length - 2]!] : a.shape, b.shape);
-  const tiled = tiledShape && (tiledShape.batches > 1 || (wasmHeapKernels(r.backend)?.threads().count ?? 1) > 1);
-  if (transposeA && !transposeB && !tiled) {
+  if (transposeA && !transposeB && !simdProductShape(lastTwoSwapped(a.shape, true), b.shape, wasmHeapKernels(r.backend)?.threads().count ?? 1)) {
     const turned = turnedProduct(a, b, r);
     if (turned) return turned;
   }
@@ -82,14 +80,20 @@ function turnedProduct(a: tf.TensorInfo, b: tf.TensorInfo, r: KernelRunner): tf.
   return r.reshape(r.transpose(r.reshape(product, [n, m]), [1, 0]), [...Array.from({ length: rankOut - 2 }, () => 1), m, n]);
 }
 
-/** How many batched products ran in keras-bridge's SIMD tiles (tests check the path a case took). */
+/** How many products ran in keras-bridge's SIMD tiles (tests check the path a case took). */
 export const simdProductCalls = { count: 0 };
+
+/** A shape with its last two axes swapped where `swap` is set (a transposed operand's plain shape). */
+export function lastTwoSwapped(shape: readonly number[], swap: boolean): number[] {
+  return swap ? [...shape.slice(0, -2), shape[shape.length - 1]!, shape[shape.length - 2]!] : [...shape];
+}
 
 /**
  * The product keras-bridge's SIMD tiles compute for plain operands of these shapes (offsets left
- * 0), or undefined where they do not apply (productBySimd).
+ * 0), or undefined where they do not apply (productBySimd). One product (not batched) needs helper
+ * threads (`threads` > 1): on one thread, XNNPACK's two beat the tiles (a browser page).
  */
-export function simdProductShape(aShape: readonly number[], bShape: readonly number[]): BatchedProduct | undefined {
+export function simdProductShape(aShape: readonly number[], bShape: readonly number[], threads: number): BatchedProduct | undefined {
   const [m, k] = aShape.slice(-2) as [number, number];
   const n = bShape[bShape.length - 1]!;
   const batchA = aShape.slice(0, -2);
@@ -99,7 +103,7 @@ export function simdProductShape(aShape: readonly number[], bShape: readonly num
   const bUnbatched = batchB.every((d) => d === 1) && batchB.length <= batchA.length;
   if (n < 4 || k < 1 || m < 1) return undefined;
   if (batches > 1 && sameBatchShape) return { a: 0, b: 0, c: 0, batches, m, k, n };
-  if (bUnbatched && batches * m >= PACK_FROM_ROWS && batches * m * k * n >= PARALLEL_FROM_MACS) return { a: 0, b: 0, c: 0, batches: 1, m: batches * m, k, n };
+  if (threads > 1 && bUnbatched && batches * m >= PACK_FROM_ROWS && batches * m * k * n >= PARALLEL_FROM_MACS) return { a: 0, b: 0, c: 0, batches: 1, m: batches * m, k, n };
   return undefined;
 }
 
@@ -121,14 +125,13 @@ const PACK_FROM_ROWS = 16;
  */
 function productBySimd(a: tf.TensorInfo, b: tf.TensorInfo, r: KernelRunner): tf.TensorInfo | undefined {
   if (a.dtype !== 'float32' || b.dtype !== 'float32') return undefined;
-  const product = simdProductShape(a.shape, b.shape);
+  const kernels = wasmHeapKernels(r.backend);
+  const product = kernels && simdProductShape(a.shape, b.shape, kernels.threads().count);
   if (!product) return undefined;
   const { k, n } = product;
   const batchA = a.shape.slice(0, -2);
   const batchB = b.shape.slice(0, -2);
   const outShape = [...(batchA.length >= batchB.length ? batchA : batchB), a.shape[a.shape.length - 2]!, n];
-  const kernels = wasmHeapKernels(r.backend);
-  if (!kernels) return undefined;
   const wasm = r.backend as unknown as WasmHeapBackend;
   // One product with a right operand seen before (a weight): XNNPACK keeps its operator and
   // packing for it, and with its own two threads is as fast (a weight's [m, 256]·[256, 256]:
@@ -136,8 +139,7 @@ function productBySimd(a: tf.TensorInfo, b: tf.TensorInfo, r: KernelRunner): tf.
   // helper thread shares a core with XNNPACK's pool threads, which spin for 0.5-1 ms after each
   // of its operations. A new right operand (a gradient's) XNNPACK packs anew: 1.27 ms at m = 128,
   // 20.8 ms at m = 4096 ([m, 256]·[256, 512]), against 1.05-1.18 and 16.5 in tiles.
-  // Without helper threads (a browser page), XNNPACK's two threads beat one thread of tiles on one product.
-  if (product.batches === 1 && (seenBefore(b, `product right operand ${k}x${n}`) || kernels.threads().count === 1)) return undefined;
+  if (product.batches === 1 && seenBefore(b, `product right operand ${k}x${n}`)) return undefined;
   const pack = product.m >= PACK_FROM_ROWS && n >= 16;
   // Made before the offsets are read: making either may grow the heap.
   const out = r.track(wasm.makeOutput(outShape, 'float32'));

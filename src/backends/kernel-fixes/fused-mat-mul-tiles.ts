@@ -1,5 +1,5 @@
 import type * as tf from '@tensorflow/tfjs';
-import { batchMatMul, simdProductShape } from './batch-mat-mul-composed.js';
+import { batchMatMul, lastTwoSwapped, simdProductShape } from './batch-mat-mul-composed.js';
 import type { ComposedCompute, KernelRunner } from './composed-kernel.js';
 
 /** tfjs's fused activations as the backend's own kernels, applied to the product after its bias. */
@@ -12,8 +12,6 @@ const ACTIVATIONS: Readonly<Record<string, (x: tf.TensorInfo, r: KernelRunner, a
   leakyrelu: (x, r, attrs) => r.run('LeakyRelu', { x }, { alpha: attrs['leakyreluAlpha'] ?? 0.2 }),
   prelu: (x, r, _attrs, alpha) => (alpha ? r.run('Prelu', { x, alpha }) : undefined),
 };
-
-const lastTwoSwapped = (shape: readonly number[], swap: boolean) => (swap ? [...shape.slice(0, -2), shape[shape.length - 1]!, shape[shape.length - 2]!] : [...shape]);
 
 /**
  * tfjs-backend-wasm's _FusedMatMul of batched operands (a product, bias and activation per batch)
@@ -34,7 +32,8 @@ export const fusedMatMul: ComposedCompute = (inputs, attrs, r) => {
   const transposeB = attrs['transposeB'] === true;
   // Batched products only: one product's right operand is a weight, which XNNPACK's fused kernel
   // keeps packed and which the tiles leave to it (batch-mat-mul-composed.ts, productBySimd).
-  if ((simdProductShape(lastTwoSwapped(a.shape, transposeA), lastTwoSwapped(b.shape, transposeB))?.batches ?? 1) < 2) return undefined;
+  // (One thread asked for: the shape of a batched product only.)
+  if (!simdProductShape(lastTwoSwapped(a.shape, transposeA), lastTwoSwapped(b.shape, transposeB), 1)) return undefined;
   const product = batchMatMul({ a, b }, { transposeA, transposeB }, r);
   if (!product) return undefined;
   const biased = bias ? r.run('Add', { a: product, b: bias }) : product;
