@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { activeBackendName, probeBackend, useBackend, type BackendName } from '../../src/backends/index.js';
 import { composedFallbacks } from '../../src/backends/kernel-fixes/composed-kernel.js';
+import { winogradFrom } from '../../src/backends/kernel-fixes/winograd-conv2d.js';
 import { im2colBlock } from '../../src/backends/kernel-fixes/conv-backprop-composed.js';
 import { KERNEL_FIXES, registerKernelFixes } from '../../src/backends/kernel-fixes/index.js';
 
@@ -31,6 +32,17 @@ interface KernelCase {
   around?: <T>(run: () => T) => T;
 }
 
+/** Runs a case with Winograd's threshold at 0, so that the small cases here reach it on wasm. */
+function withWinogradForEverySize<T>(run: () => T): T {
+  const macs = winogradFrom.macs;
+  winogradFrom.macs = 0;
+  try {
+    return run();
+  } finally {
+    winogradFrom.macs = macs;
+  }
+}
+
 // Max pooling inputs are shifted below zero: wasm 4.22 starts its max at the smallest *positive*
 // float, so an all-negative window picked its first element whatever the values.
 const CASES: Record<string, KernelCase> = {
@@ -47,6 +59,22 @@ const CASES: Record<string, KernelCase> = {
     args: () => [values([1, 6, 7, 4], 21), values([3, 3, 4, 5], 22)],
     wrt: [0, 1],
     wasmPath: 'composed',
+  },
+  'conv2d 3x3 stride 1 same, odd sizes (wasm: Winograd F(2x2, 3x3) forward and for the input gradient)': {
+    kernels: ['Conv2D', 'Conv2DBackpropFilter', 'Conv2DBackpropInput'],
+    f: (x, w) => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 1, 'same'),
+    args: () => [values([2, 7, 5, 8], 62), values([3, 3, 8, 12], 63)],
+    wrt: [0, 1],
+    wasmPath: 'composed',
+    around: withWinogradForEverySize,
+  },
+  'fused conv2d 3x3 stride 1 valid with relu (wasm: Winograd, relu clamped in its output transform)': {
+    kernels: ['FusedConv2D'],
+    f: (x, w) => tf.fused.conv2d({ x: x as tf.Tensor4D, filter: w as tf.Tensor4D, strides: 1, pad: 'valid', activation: 'relu' }),
+    args: () => [values([1, 6, 9, 4], 64), values([3, 3, 4, 8], 65)],
+    wrt: [0, 1],
+    wasmPath: 'composed',
+    around: withWinogradForEverySize,
   },
   'conv2d 1x1 stride 2 valid, odd sizes (the strided 1x1 of ResNet)': {
     kernels: ['Conv2DBackpropFilter', 'Conv2DBackpropInput'],

@@ -77,16 +77,17 @@ function derivationsOf(backend: tf.KernelBackend): Map<object, Map<string, tf.Te
   const table = (bySource = new Map());
   derivedByBackend.set(backend, table);
   const disposeData = backend.disposeData.bind(backend);
+  // A derivation's own derivations (a turned kernel's Winograd transform) go with it.
+  const release = (dataId: object) => {
+    const derived = table.get(dataId);
+    if (!derived) return;
+    table.delete(dataId);
+    for (const info of derived.values()) if (disposeData(info.dataId, true)) release(info.dataId);
+  };
   // tfjs's backends return true once the data is gone (false while other references hold it).
   backend.disposeData = (dataId: object, force?: boolean): boolean => {
     const freed = disposeData(dataId, force);
-    if (freed) {
-      const derived = table.get(dataId);
-      if (derived) {
-        table.delete(dataId);
-        for (const info of derived.values()) disposeData(info.dataId, true);
-      }
-    }
+    if (freed) release(dataId);
     return freed;
   };
   return table;

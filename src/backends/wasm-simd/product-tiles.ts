@@ -159,6 +159,8 @@ export interface BatchedProduct {
   n: number;
   /** Byte offset of packedBytes(...) of scratch where b's 16-column panels are packed first; b is read in place without it. */
   packed?: number;
+  /** `packed` holds b's panels already (packRightOperand, for an operand used again): only the product runs. */
+  prepacked?: boolean;
 }
 
 /** Bytes the packed panels of b take: every whole 16-column panel of every batch. */
@@ -227,7 +229,7 @@ export function productCalls(tiles: ProductTiles, p: BatchedProduct, [firstBatch
 }
 
 /** Splits [0, count) into `parts` runs, as even as whole multiples of `unit` allow (the last ends at count); empty runs left out. */
-function evenRuns(count: number, parts: number, unit = 1): Array<[number, number]> {
+export function evenRuns(count: number, parts: number, unit = 1): Array<[number, number]> {
   const units = Math.ceil(count / unit);
   const runs: Array<[number, number]> = [];
   for (let t = 0; t < parts; t++) {
@@ -235,6 +237,27 @@ function evenRuns(count: number, parts: number, unit = 1): Array<[number, number
     if (end > first) runs.push([first, end]);
   }
   return runs;
+}
+
+/** Chunks a job of `macs` multiply-adds is cut into: one below PARALLEL_FROM_MACS or on one thread. */
+function chunkCount(threads: KernelThreads, macs: number): number {
+  return macs < PARALLEL_FROM_MACS || threads.count === 1 ? 1 : threads.count * CHUNKS_PER_THREAD;
+}
+
+/**
+ * b's 16-column panels (every whole one of every batch) written at byte `packed` (packedBytes of
+ * room), cut into chunks by batches or by panels: what batchedProduct does first with `packed`,
+ * for an operand kept packed across calls (`prepacked`).
+ */
+export function packRightOperand(threads: KernelThreads, tiles: ProductTiles, p: Pick<BatchedProduct, 'b' | 'batches' | 'm' | 'k' | 'n'>, packed: number): void {
+  const chunks = chunkCount(threads, p.batches * p.m * p.k * p.n);
+  const panels = Math.floor(p.n / PANEL_COLUMNS);
+  const whole = { ...p, a: 0, c: 0 };
+  threads.run(
+    p.batches >= chunks
+      ? evenRuns(p.batches, chunks).map((batches) => packCalls(tiles, whole, packed, batches, [0, panels]))
+      : evenRuns(panels, chunks).map((run) => packCalls(tiles, whole, packed, [0, p.batches], run)),
+  );
 }
 
 /**
@@ -245,18 +268,9 @@ function evenRuns(count: number, parts: number, unit = 1): Array<[number, number
  */
 export function batchedProduct(threads: KernelThreads, tiles: ProductTiles, p: BatchedProduct): void {
   if (p.n < 4 || p.k < 1) throw new RangeError(`the SIMD product needs n >= 4 and k >= 1, not n = ${p.n}, k = ${p.k}`);
-  const macs = p.batches * p.m * p.k * p.n;
-  const chunks = macs < PARALLEL_FROM_MACS || threads.count === 1 ? 1 : threads.count * CHUNKS_PER_THREAD;
+  const chunks = chunkCount(threads, p.batches * p.m * p.k * p.n);
   const byBatches = p.batches >= chunks;
-  if (p.packed !== undefined) {
-    const packed = p.packed;
-    const panels = Math.floor(p.n / PANEL_COLUMNS);
-    threads.run(
-      byBatches
-        ? evenRuns(p.batches, chunks).map((batches) => packCalls(tiles, p, packed, batches, [0, panels]))
-        : evenRuns(panels, chunks).map((run) => packCalls(tiles, p, packed, [0, p.batches], run)),
-    );
-  }
+  if (p.packed !== undefined && !p.prepacked) packRightOperand(threads, tiles, p, p.packed);
   threads.run(
     byBatches
       ? evenRuns(p.batches, chunks).map((batches) => productCalls(tiles, p, batches, [0, p.m]))

@@ -89,6 +89,13 @@ export class Code {
   i32LtU(): this {
     return this.op(0x49);
   }
+  i32Eq(): this {
+    return this.op(0x46);
+  }
+  /** The first of two values if the i32 on top of the stack is not 0, else the second (stack: first, second, condition). */
+  select(): this {
+    return this.op(0x1b);
+  }
 
   /** `block ... end` (a forward branch target) around what `body` writes. */
   block(body: (code: this) => void): this {
@@ -165,6 +172,18 @@ export class Code {
   }
   f32x4Div(): this {
     return this.simd(0xe7);
+  }
+  /** Lane by lane the smaller; NaN where either is NaN. */
+  f32x4Min(): this {
+    return this.simd(0xe8);
+  }
+  /** Lane by lane the larger; NaN where either is NaN. */
+  f32x4Max(): this {
+    return this.simd(0xe9);
+  }
+  /** Four copies of the i32 on the stack (a float32's bits, for a vector of that float). */
+  i32x4Splat(): this {
+    return this.simd(0x11);
   }
   /** i8x16.shuffle by 32-bit lanes: lane i of the result is lane `lanes[i]` of a (0-3) or of b (4-7). */
   shuffle32(lanes: readonly [number, number, number, number]): this {

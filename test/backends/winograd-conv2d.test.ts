@@ -1,0 +1,202 @@
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs';
+import { useBackend } from '../../src/backends/index.js';
+import { derivedTensorCount } from '../../src/backends/kernel-fixes/derived-tensors.js';
+import { winogradConvolutions, winogradFrom } from '../../src/backends/kernel-fixes/winograd-conv2d.js';
+import { generator } from '../support/heap-cases.js';
+import { onWasm } from '../support/wasm-suite.js';
+
+interface ConvCase {
+  shape: [number, number, number, number];
+  outChannels: number;
+  pad: 'same' | 'valid';
+  activation: 'linear' | 'relu' | 'relu6' | 'elu';
+  bias: boolean;
+}
+
+/** Random 3x3 convolutions: odd and even sizes (half tiles at the edges), one pixel, channels 4 to 40 in vectors of 4. */
+function cases(count: number): ConvCase[] {
+  const pick = generator(9001);
+  const activations = ['linear', 'relu', 'relu6', 'elu'] as const;
+  return Array.from({ length: count }, (_, i) => {
+    const pad = i % 3 === 2 ? 'valid' : 'same';
+    const least = pad === 'valid' ? 3 : 1;
+    return {
+      shape: [1 + pick(3), least + pick(9), least + pick(9), 4 * (1 + pick(10))],
+      outChannels: 4 * (1 + pick(10)),
+      pad,
+      activation: activations[i % activations.length]!,
+      bias: i % 5 !== 0,
+    };
+  });
+}
+
+function values(shape: number[], seed: number, scale: number): Float32Array {
+  const pick = generator(seed);
+  return Float32Array.from({ length: shape.reduce((p, d) => p * d, 1) }, () => ((pick(2001) - 1000) / 1000) * scale);
+}
+
+/**
+ * The convolution in float64 before its activation, and per output the sum of |x·w| over its taps
+ * (rounding error scales with it: a sum that cancels to near 0 keeps the error of its terms).
+ */
+function reference(c: ConvCase, x: Float32Array, w: Float32Array, b: Float32Array | undefined): { sums: Float64Array; magnitudes: Float64Array; outShape: number[] } {
+  const [n, h, wd, ci] = c.shape;
+  const co = c.outChannels;
+  const [oh, ow, top, left] = c.pad === 'same' ? [h, wd, 1, 1] : [h - 2, wd - 2, 0, 0];
+  const sums = new Float64Array(n * oh * ow * co);
+  const magnitudes = new Float64Array(sums.length);
+  for (let img = 0; img < n; img++)
+    for (let y = 0; y < oh; y++)
+      for (let xo = 0; xo < ow; xo++)
+        for (let o = 0; o < co; o++) {
+          let sum = b ? b[o]! : 0;
+          let magnitude = b ? Math.abs(b[o]!) : 0;
+          for (let i = 0; i < 3; i++)
+            for (let j = 0; j < 3; j++) {
+              const [row, col] = [y + i - top, xo + j - left];
+              if (row < 0 || row >= h || col < 0 || col >= wd) continue;
+              for (let k = 0; k < ci; k++) {
+                const term = x[((img * h + row) * wd + col) * ci + k]! * w[((i * 3 + j) * ci + k) * co + o]!;
+                sum += term;
+                magnitude += Math.abs(term);
+              }
+            }
+          const at = ((img * oh + y) * ow + xo) * co + o;
+          sums[at] = sum;
+          magnitudes[at] = magnitude;
+        }
+  return { sums, magnitudes, outShape: [n, oh, ow, co] };
+}
+
+const ACTIVATE: Record<ConvCase['activation'], (v: number) => number> = {
+  linear: (v) => v,
+  relu: (v) => Math.max(0, v),
+  relu6: (v) => Math.min(6, Math.max(0, v)),
+  elu: (v) => (v > 0 ? v : Math.expm1(v)),
+};
+
+/**
+ * Largest |wasm - float64| over ε·(Σ|x·w| + |y|) (ε = 2⁻²⁴), over every output of the 60 cases.
+ * Measured: XNNPACK's direct convolution 2.54, Winograd F(2x2, 3x3) 2.65 (its transforms add a
+ * few roundings of sums as large as their terms). wasm rounds alike on every CPU (no fused
+ * multiply-add), so the figures do not move between machines.
+ */
+const ERROR_BOUND = 4;
+
+function worstError(c: ConvCase, got: Float32Array, ref: ReturnType<typeof reference>): number {
+  let worst = 0;
+  for (let i = 0; i < got.length; i++) {
+    // The activation moves a value by at most its own error (each is 1-Lipschitz) plus its rounding.
+    const expected = ACTIVATE[c.activation](ref.sums[i]!);
+    const allowed = 2 ** -24 * (ref.magnitudes[i]! + Math.abs(expected));
+    worst = Math.max(worst, allowed === 0 ? (got[i] === 0 ? 0 : Infinity) : Math.abs(got[i]! - expected) / allowed);
+  }
+  return worst;
+}
+
+describe('wasm: 3x3 convolutions as Winograd F(2x2, 3x3) (src/backends/kernel-fixes/winograd-conv2d.ts)', function () {
+  onWasm({ activate: true });
+  const threshold = winogradFrom.macs;
+  afterEach(() => {
+    winogradFrom.macs = threshold;
+  });
+
+  const run = (c: ConvCase, x: Float32Array, w: Float32Array, b: Float32Array | undefined) =>
+    tf.tidy(() =>
+      tf.fused.conv2d({
+        x: tf.tensor4d(x, c.shape),
+        filter: tf.tensor4d(w, [3, 3, c.shape[3], c.outChannels]),
+        ...(b ? { bias: tf.tensor1d(b) } : {}),
+        strides: 1,
+        pad: c.pad,
+        activation: c.activation,
+      }).dataSync() as Float32Array,
+    );
+
+  it(`60 random convolutions (odd sizes, valid and same, each activation, bias or none) are within ${ERROR_BOUND}·ε·Σ|x·w| of float64, as XNNPACK's are`, () => {
+    const worst = { winograd: 0, xnnpack: 0 };
+    cases(60).forEach((c, k) => {
+      const x = values(c.shape, 2 * k + 1, 2);
+      const w = values([3, 3, c.shape[3], c.outChannels], 2 * k + 2, 0.5);
+      const b = c.bias ? values([c.outChannels], 7 * k + 3, 1) : undefined;
+      const ref = reference(c, x, w, b);
+      for (const path of ['winograd', 'xnnpack'] as const) {
+        winogradFrom.macs = path === 'winograd' ? 0 : Infinity;
+        const before = winogradConvolutions.count;
+        const got = run(c, x, w, b);
+        assert.equal(winogradConvolutions.count - before, path === 'winograd' ? 1 : 0, `case ${k} ran ${path}`);
+        assert.equal(got.length, ref.sums.length);
+        const error = worstError(c, got, ref);
+        assert.ok(error <= ERROR_BOUND, `case ${k} (${JSON.stringify(c)}) on ${path}: error ${error.toFixed(2)}·ε·Σ|x·w|`);
+        worst[path] = Math.max(worst[path], error);
+      }
+    });
+    assert.ok(worst.winograd > 0, 'the comparison sees rounding');
+  });
+
+  it('a convolution larger than a pass runs in passes of tile rows, and equals one pass bit for bit', () => {
+    winogradFrom.macs = 0;
+    const c: ConvCase = { shape: [3, 30, 17, 64], outChannels: 64, pad: 'same', activation: 'relu', bias: true };
+    const [x, w, b] = [values(c.shape, 5, 1), values([3, 3, 64, 64], 6, 0.2), values([64], 7, 1)];
+    const whole = run(c, x, w, b);
+    const passBytes = winogradFrom.passBytes;
+    try {
+      winogradFrom.passBytes = 1; // one tile row a pass
+      assert.deepEqual(run(c, x, w, b), whole);
+    } finally {
+      winogradFrom.passBytes = passBytes;
+    }
+  });
+
+  it('keeps the transformed filter while the filter lives and frees it with the filter; leaves no tensor behind', () => {
+    winogradFrom.macs = 0;
+    const backend = tf.backend();
+    const filter = tf.tensor4d(values([3, 3, 8, 16], 11, 1), [3, 3, 8, 16]);
+    const x = tf.tensor4d(values([1, 6, 6, 8], 12, 1), [1, 6, 6, 8]);
+    const derived = derivedTensorCount(backend);
+    const tensors = tf.memory().numTensors;
+    const first = tf.tidy(() => tf.conv2d(x, filter, 1, 'same').dataSync());
+    const bytes = tf.memory().numBytes;
+    assert.equal(derivedTensorCount(backend), derived + 1);
+    for (let i = 0; i < 3; i++) assert.deepEqual(tf.tidy(() => tf.conv2d(x, filter, 1, 'same').dataSync()), first);
+    assert.equal(derivedTensorCount(backend), derived + 1, 'one transform, kept');
+    assert.equal(tf.memory().numTensors, tensors);
+    assert.equal(tf.memory().numBytes, bytes);
+    filter.dispose();
+    assert.equal(derivedTensorCount(backend), derived);
+    x.dispose();
+  });
+
+  it('an input gradient (the turned kernel\'s convolution) runs as Winograd too, and its transform goes with the kernel', () => {
+    winogradFrom.macs = 0;
+    const backend = tf.backend();
+    const filter = tf.tensor4d(values([3, 3, 8, 12], 21, 0.5), [3, 3, 8, 12]);
+    const dy = tf.tensor4d(values([2, 9, 7, 12], 22, 1), [2, 9, 7, 12]);
+    const derived = derivedTensorCount(backend);
+    const before = winogradConvolutions.count;
+    const dx = tf.tidy(() => tf.conv2dTranspose(dy, filter, [2, 9, 7, 8], 1, 'same').dataSync());
+    assert.equal(winogradConvolutions.count - before, 1);
+    assert.equal(derivedTensorCount(backend), derived + 2, 'the turned kernel and its transform');
+    winogradFrom.macs = Infinity;
+    const direct = tf.tidy(() => tf.conv2dTranspose(dy, filter, [2, 9, 7, 8], 1, 'same').dataSync());
+    dx.forEach((v, i) => assert.ok(Math.abs(v - direct[i]!) <= 1e-5, `element ${i}: ${v} against ${direct[i]}`));
+    filter.dispose();
+    assert.equal(derivedTensorCount(backend), derived, 'both freed with the kernel');
+    dy.dispose();
+  });
+
+  it('leaves strided, dilated, 5x5 and channel counts not in vectors of 4 to XNNPACK', () => {
+    winogradFrom.macs = 0;
+    const before = winogradConvolutions.count;
+    tf.tidy(() => {
+      const x = tf.ones([1, 8, 8, 8]) as tf.Tensor4D;
+      tf.conv2d(x, tf.ones([3, 3, 8, 8]) as tf.Tensor4D, 2, 'same').dataSync();
+      tf.conv2d(x, tf.ones([3, 3, 8, 8]) as tf.Tensor4D, 1, 'same', 'NHWC', 2).dataSync();
+      tf.conv2d(x, tf.ones([5, 5, 8, 8]) as tf.Tensor4D, 1, 'same').dataSync();
+      tf.conv2d(x, tf.ones([3, 3, 8, 6]) as tf.Tensor4D, 1, 'same').dataSync();
+      tf.conv2d(tf.ones([1, 8, 8, 3]) as tf.Tensor4D, tf.ones([3, 3, 3, 8]) as tf.Tensor4D, 1, 'same').dataSync();
+    });
+    assert.equal(winogradConvolutions.count, before);
+  });
+});
