@@ -62,7 +62,43 @@ interface Options {
 
 const CONVERSION_SIZES = ['8mb', '64mb', '256mb', '1gb'];
 
+/** Flags that take a value, and flags that stand alone (docs/performance.md describes each). */
+const VALUE_FLAGS = ['from', 'models', 'backends', 'parity-backends', 'batch-sizes', 'repeats', 'budget', 'warmup', 'parity-timeout', 'out', 'conversion-sizes'];
+const SWITCHES = ['docs', 'smoke', 'help'];
+
+const USAGE = `Usage: npm run bench -- [flags]   (docs/performance.md has each flag in full)
+
+  --models LIST            swish, temporal, risk, resnet50, mobilenet_v2, transformer_encoder, matmul_stack, or none (default: all)
+  --backends LIST          backends to time (default: every one that runs here)
+  --batch-sizes LIST       default 1,32
+  --repeats N              timed runs per cell (default 10)
+  --budget S               seconds per timing at most (default 60)
+  --warmup S               seconds of warm-up runs before each timing (default ${DEFAULT_WARMUP_S})
+  --parity-backends LIST   backends whose full parity run is timed (default: the Node backends timed), or none
+  --parity-timeout S       default 600
+  --conversion-sizes LIST  8mb, 64mb, 256mb, 1gb, or none (default 64mb,256mb,1gb)
+  --out FILE               results JSON (default bench-results/latest.json)
+  --from FILE              print (and with --docs write) saved results instead of running
+  --docs                   rewrite docs/performance.md's latest section and docs/performance.svg
+  --smoke                  one run of each stage on the seed models
+  --help                   this text`;
+
+/** Refuses a flag the bench does not know (a typo would otherwise run hours of everything). */
+function checkFlags(argv: string[]): void {
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const name = arg.startsWith('--') ? arg.slice(2) : undefined;
+    if (name !== undefined && VALUE_FLAGS.includes(name)) {
+      if (argv[i + 1] === undefined || argv[i + 1]!.startsWith('--')) throw new Error(`bench: --${name} needs a value\n\n${USAGE}`);
+      i++;
+    } else if (name === undefined || !SWITCHES.includes(name)) {
+      throw new Error(`bench: unknown argument '${arg}'\n\n${USAGE}`);
+    }
+  }
+}
+
 function parseOptions(argv: string[]): Options {
+  checkFlags(argv);
   const value = (name: string): string | undefined => {
     const i = argv.indexOf(`--${name}`);
     return i >= 0 ? argv[i + 1] : undefined;
@@ -273,6 +309,10 @@ async function versions(): Promise<BenchResults['machine']> {
 async function main(): Promise<void> {
   // Probing the backends here must not print tfjs's advice banners between the progress lines.
   tf.enableProdMode();
+  if (process.argv.includes('--help')) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
   const options = parseOptions(process.argv.slice(2));
   if (options.from) {
     const saved = JSON.parse(readFileSync(options.from, 'utf8')) as BenchResults;

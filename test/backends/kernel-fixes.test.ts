@@ -162,6 +162,14 @@ const CASES: Record<string, KernelCase> = {
     args: () => [values([3, 4, 5], 51)],
     wrt: [0],
   },
+  'erf of a weight times x, 31 values (wasm: erf in SIMD, 7 vectors and a tail of 3)': {
+    kernels: ['Erf'],
+    // Linear in x; erf's own accuracy is pinned in erf.test.ts.
+    f: (x, w) => tf.mul(x!, tf.erf(w!)),
+    args: () => [values([31], 66), tf.mul(values([31], 67), 2)],
+    wrt: [0],
+    wasmPath: 'composed',
+  },
   'relu, 63 values (its gradient on wasm: one SIMD pass and a tail, wasm-relu-gradients.ts)': {
     kernels: ['KerasBridgeReluGrad'],
     f: (x) => tf.relu(x),

@@ -5,6 +5,7 @@ import { convFilterGradient } from '../wasm-simd/conv-filter-gradient.js';
 import { depthwiseFilterGradient } from '../wasm-simd/depthwise-filter-gradient.js';
 import type { FilterGeometry } from '../wasm-simd/filter-taps.js';
 import { wasmHeapKernels } from '../wasm-simd/wasm-heap-kernels.js';
+import { winogradConv2DBackpropFilter } from './winograd-conv2d.js';
 import type { WasmHeapBackend } from './wasm-heap-backend.js';
 
 type Conv2DInfo = tf.backend_util.Conv2DInfo;
@@ -69,6 +70,8 @@ export const conv2DBackpropFilter: ComposedCompute = (inputs, attrs, r) => {
     const bySimd = convFilterGradientBySimd(r, x, dy, info);
     if (bySimd) return bySimd;
   }
+  const byWinograd = winogradConv2DBackpropFilter(inputs, attrs, r);
+  if (byWinograd) return byWinograd;
   const rows = kh * kw * ci;
   const chunk = Math.max(1, Math.min(b, Math.floor(im2colBlock.elements / (rows * oh * ow))));
   const products: tf.TensorInfo[] = [];

@@ -29,6 +29,7 @@ import { heapBroadcastBinary } from './heap-broadcast-binary.js';
 import { wasmFusedBatchNormGrad } from './wasm-batch-norm-gradient.js';
 import { heapSlice } from './heap-slice.js';
 import { heapTile } from './heap-tile.js';
+import { heapErf } from './heap-erf.js';
 import { composedRelu6Grad, wasmReluGrad } from './wasm-relu-gradients.js';
 import { pooledMeanOverOuterAxes, pooledSum } from './pooled-reduction.js';
 import { guardWasmHeap } from '../wasm-heap-guard.js';
@@ -93,6 +94,7 @@ export const KERNEL_FIXES: Readonly<Record<'cpu' | 'wasm' | 'tensorflow' | 'webg
     { kernelName: 'Transpose', problem: 'slow', native: heapTranspose },
     { kernelName: 'Slice', problem: 'slow', native: heapSlice },
     { kernelName: 'Tile', problem: 'slow', native: heapTile },
+    { kernelName: 'Erf', problem: 'slow', native: heapErf },
     { kernelName: 'KerasBridgeRelu6Grad', problem: 'missing', native: composedRelu6Grad },
     { kernelName: 'KerasBridgeReluGrad', problem: 'missing', native: wasmReluGrad },
     { kernelName: 'Add', problem: 'slow', native: heapBroadcastBinary('Add') },

@@ -9,7 +9,8 @@ import { productTileFunctions, productTilesOf, type ProductTiles } from './produ
 import { reluGradientFunction, type ReluGradient } from './relu-gradients.js';
 import { transpose4x4StripFunction, type Transpose4x4Strip } from './transpose-blocks.js';
 import { wasmModule } from './wasm-binary.js';
-import { winogradFunctions, type WinogradFilter, type WinogradInputRow, type WinogradOutputRow } from './winograd.js';
+import { erfRowsFunction } from './erf.js';
+import { winogradFunctions, type WinogradFilter, type WinogradFilterGradient, type WinogradInputRow, type WinogradOutputRow } from './winograd.js';
 
 /**
  * keras-bridge's own WebAssembly kernels, instantiated on tfjs-backend-wasm's memory, so that they
@@ -29,7 +30,9 @@ export interface WasmHeapKernels {
   productTiles: ProductTiles;
   maxPoolGradientRow: MaxPoolGradientRow;
   /** Winograd F(2x2, 3x3)'s transforms (winograd.ts): the functions, and their indices for kernel-thread calls. */
-  winograd: { inputRow: WinogradInputRow; filter: WinogradFilter; outputRow: WinogradOutputRow; inputRowIndex: number; outputRowIndex: number };
+  winograd: { inputRow: WinogradInputRow; filter: WinogradFilter; outputRow: WinogradOutputRow; filterGradient: WinogradFilterGradient; inputRowIndex: number; outputRowIndex: number; gradientRowIndex: number };
+  /** erfRows' index (erf.ts), for kernel-thread calls. */
+  erfRowsIndex: number;
   /** The threads kernels may cut their work for, started on first use (kernel-threads.ts). */
   threads(): KernelThreads;
   /** The heap as 32-bit integers, current after the heap grew (a grown heap detaches old views). */
@@ -64,7 +67,7 @@ export function wasmHeapKernels(backend: tf.KernelBackend): WasmHeapKernels | un
   if (known) return known;
   let exports: WebAssembly.Exports;
   let module: WebAssembly.Module;
-  const functions = [transpose4x4StripFunction(), depthwiseRowFunction(16), depthwiseRowFunction(4), outerRowFunction(16), outerRowFunction(4), reluGradientFunction(undefined), reluGradientFunction(6), channelAffineFunction(), batchNormGradientFunction(), ...broadcastFunctions(), ...productTileFunctions(), maxPoolGradientRowFunction(), ...winogradFunctions()];
+  const functions = [transpose4x4StripFunction(), depthwiseRowFunction(16), depthwiseRowFunction(4), outerRowFunction(16), outerRowFunction(4), reluGradientFunction(undefined), reluGradientFunction(6), channelAffineFunction(), batchNormGradientFunction(), ...broadcastFunctions(), ...productTileFunctions(), maxPoolGradientRowFunction(), ...winogradFunctions(), erfRowsFunction()];
   const names = functions.map((f) => f.name);
   try {
     const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
@@ -104,7 +107,10 @@ export function wasmHeapKernels(backend: tf.KernelBackend): WasmHeapKernels | un
       outputRow: exports['winogradOutputRow'] as WinogradOutputRow,
       inputRowIndex: names.indexOf('winogradInputRow'),
       outputRowIndex: names.indexOf('winogradOutputRow'),
+      filterGradient: exports['winogradFilterGradient'] as WinogradFilterGradient,
+      gradientRowIndex: names.indexOf('winogradGradientRow'),
     },
+    erfRowsIndex: names.indexOf('erfRows'),
     threads: () => (threads ??= startKernelThreads(module, memory, names, names.map((name) => exports[name] as (...args: number[]) => void))),
     int32Heap: () => {
       current();

@@ -206,6 +206,122 @@ export function winogradOutputRowFunction(): WasmFunction {
 
 export type WinogradOutputRow = (m: number, y: number, tiles: number, groups: number, matrixBytes: number, pixelBytes: number, yRowBytes: number, bias: number, rows: number, lastColumns: number, low: number, high: number) => void;
 
+/**
+ * `winogradGradientRow(dy, u, tiles, groups, pixelBytes, rowBytes, matrixBytes)`: for a filter's
+ * gradient, A e Aᵀ of the 2x2 blocks e of dy for `tiles` tiles side by side (the first at byte
+ * `dy`, its rows `rowBytes` apart, its pixels `pixelBytes`, each `groups` vectors of 4 channels),
+ * written to the 16 matrices at `u` (`matrixBytes` apart), one row of each per tile. A = Aᵀ's
+ * transpose, [1 0; 1 1; 1 -1; 0 -1]: the adjoint of the output transform.
+ */
+export function winogradGradientRowFunction(): WasmFunction {
+  const [dy, u, tiles, groups, pixel, row, matrix] = [0, 1, 2, 3, 4, 5, 6];
+  let next = 7;
+  const [inAt, outAt, left, at] = [next++, next++, next++, next++];
+  const i32Locals = next - 7;
+  const e = Array.from({ length: 4 }, () => next++);
+  const t = Array.from({ length: 8 }, () => next++);
+  const tAt = (i: number, j: number) => t[2 * i + j]!;
+  /** The four rows of A·(p, q) onto the stack in turn: p, p + q, p - q, -q. */
+  const rows = (code: Code, p: number, q: number, use: (write: () => void) => void) => {
+    use(() => code.get(p));
+    use(() => code.get(p).get(q).f32x4Add());
+    use(() => code.get(p).get(q).f32x4Sub());
+    use(() => code.v128Zero().get(q).f32x4Sub());
+  };
+  const body = new Code().loop((tile) => {
+    tile.get(dy).set(inAt).get(u).set(outAt).get(groups).set(left);
+    tile.loop((group) => {
+      group.get(inAt).v128Load().set(e[0]!);
+      group.get(inAt).get(pixel).i32Add().v128Load().set(e[1]!);
+      group.get(inAt).get(row).i32Add().v128Load().set(e[2]!);
+      group.get(inAt).get(row).i32Add().get(pixel).i32Add().v128Load().set(e[3]!);
+      // A e: the rows of each column.
+      for (let j = 0; j < 2; j++) {
+        let i = 0;
+        rows(group, e[j]!, e[2 + j]!, (write) => {
+          write();
+          group.set(tAt(i++, j));
+        });
+      }
+      // (A e) Aᵀ: the columns of each row, each result to its matrix.
+      group.get(outAt).set(at);
+      for (let i = 0; i < 4; i++) {
+        rows(group, tAt(i, 0), tAt(i, 1), (write) => {
+          group.get(at);
+          write();
+          group.v128Store();
+          group.get(at).get(matrix).i32Add().set(at);
+        });
+      }
+      group.get(inAt).i32(16).i32Add().set(inAt);
+      group.get(outAt).i32(16).i32Add().set(outAt);
+      group.get(left).i32(1).i32Sub().tee(left).brIf(0);
+    });
+    tile.get(dy).get(pixel).i32(2).i32Mul().i32Add().set(dy);
+    tile.get(u).get(pixel).i32Add().set(u);
+    tile.get(tiles).i32(1).i32Sub().tee(tiles).brIf(0);
+  });
+  const locals: ValueType[] = [...Array.from({ length: i32Locals }, (): ValueType => I32), ...Array.from({ length: e.length + t.length }, (): ValueType => V128)];
+  return { name: 'winogradGradientRow', params: Array.from({ length: 7 }, (): ValueType => I32), locals, body };
+}
+
+export type WinogradGradientRow = WinogradInputRow;
+
+/**
+ * `winogradFilterGradient(m, dw, vectors, matrixBytes)`: Gᵀ M G of the 16 matrices at `m`
+ * (`matrixBytes` apart, [in, out] each, the sums over tiles of V ⊙ (A e Aᵀ)), written as the 9
+ * taps of an HWIO 3x3 filter's gradient at `dw`, `matrixBytes` apart; `vectors` vectors of 4 of
+ * each. Gᵀ = [1 ½ ½ 0; 0 ½ -½ 0; 0 ½ ½ 1], the adjoint of the filter transform.
+ */
+export function winogradFilterGradientFunction(): WasmFunction {
+  const [m, dw, vectors, matrix] = [0, 1, 2, 3];
+  let next = 4;
+  const at = next++;
+  const ms = Array.from({ length: 16 }, () => next++);
+  const t = Array.from({ length: 12 }, () => next++);
+  const half = next++;
+  const mAt = (i: number, j: number) => ms[4 * i + j]!;
+  const tAt = (i: number, j: number) => t[4 * i + j]!;
+  /** The three rows of Gᵀ·(p, q, r, s) onto the stack in turn: p + ½(q + r), ½(q - r), ½(q + r) + s. */
+  const rows = (code: Code, [p, q, r, s]: [number, number, number, number], use: (write: () => void) => void) => {
+    use(() => code.get(p).get(q).get(r).f32x4Add().get(half).f32x4Mul().f32x4Add());
+    use(() => code.get(q).get(r).f32x4Sub().get(half).f32x4Mul());
+    use(() => code.get(q).get(r).f32x4Add().get(half).f32x4Mul().get(s).f32x4Add());
+  };
+  const body = new Code().f32x4Const(0.5).set(half).loop((vector) => {
+    vector.get(m).set(at);
+    for (let k = 0; k < 16; k++) {
+      if (k > 0) vector.get(at).get(matrix).i32Add().set(at);
+      vector.get(at).v128Load().set(ms[k]!);
+    }
+    // Gᵀ M: the rows of each column.
+    for (let j = 0; j < 4; j++) {
+      let i = 0;
+      rows(vector, [mAt(0, j), mAt(1, j), mAt(2, j), mAt(3, j)], (write) => {
+        write();
+        vector.set(tAt(i++, j));
+      });
+    }
+    // (Gᵀ M) G: the columns of each row, each tap to its place.
+    vector.get(dw).set(at);
+    for (let i = 0; i < 3; i++) {
+      rows(vector, [tAt(i, 0), tAt(i, 1), tAt(i, 2), tAt(i, 3)], (write) => {
+        vector.get(at);
+        write();
+        vector.v128Store();
+        vector.get(at).get(matrix).i32Add().set(at);
+      });
+    }
+    vector.get(m).i32(16).i32Add().set(m);
+    vector.get(dw).i32(16).i32Add().set(dw);
+    vector.get(vectors).i32(1).i32Sub().tee(vectors).brIf(0);
+  });
+  const locals: ValueType[] = [I32, ...Array.from({ length: ms.length + t.length + 1 }, (): ValueType => V128)];
+  return { name: 'winogradFilterGradient', params: [I32, I32, I32, I32], locals, body };
+}
+
+export type WinogradFilterGradient = WinogradFilter;
+
 export function winogradFunctions(): WasmFunction[] {
-  return [winogradInputRowFunction(), winogradFilterFunction(), winogradOutputRowFunction()];
+  return [winogradInputRowFunction(), winogradFilterFunction(), winogradOutputRowFunction(), winogradGradientRowFunction(), winogradFilterGradientFunction()];
 }
