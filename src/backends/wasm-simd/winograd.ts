@@ -24,32 +24,25 @@ export const WINOGRAD_POSITIONS = 16;
  * at `v` (`matrixBytes` apart), one row of each per tile (`pixelBytes` long).
  */
 export function winogradInputRowFunction(): WasmFunction {
-  const [x, v, tiles, groups, pixel, row, matrix] = [0, 1, 2, 3, 4, 5, 6];
-  let next = 7;
-  const [inAt, outAt, left, at] = [next++, next++, next++, next++];
-  const i32Locals = next - 7;
-  const d = Array.from({ length: 4 }, () => next++);
-  const t = Array.from({ length: 16 }, () => next++);
-  const tAt = (i: number, j: number) => t[4 * i + j]!;
-  const body = new Code().loop((tile) => {
-    tile.get(x).set(inAt).get(v).set(outAt).get(groups).set(left);
-    tile.loop((group) => {
-      // Bᵀ d, column by column.
-      for (let j = 0; j < 4; j++) {
-        group.get(inAt);
-        if (j > 0) group.get(pixel).i32(j).i32Mul().i32Add();
-        group.set(at);
-        for (let i = 0; i < 4; i++) {
-          if (i > 0) group.get(at).get(row).i32Add().set(at);
-          group.get(at).v128Load().set(d[i]!);
-        }
-        group.get(d[0]!).get(d[2]!).f32x4Sub().set(tAt(0, j));
-        group.get(d[1]!).get(d[2]!).f32x4Add().set(tAt(1, j));
-        group.get(d[2]!).get(d[1]!).f32x4Sub().set(tAt(2, j));
-        group.get(d[1]!).get(d[3]!).f32x4Sub().set(tAt(3, j));
+  return tileRowFunction('winogradInputRow', 4 + 16, (group, { inAt, at, pixel, row, matrix, vectors }) => {
+    const d = vectors.slice(0, 4);
+    const tAt = (i: number, j: number) => vectors[4 + 4 * i + j]!;
+    // Bᵀ d, column by column.
+    for (let j = 0; j < 4; j++) {
+      group.get(inAt);
+      if (j > 0) group.get(pixel).i32(j).i32Mul().i32Add();
+      group.set(at);
+      for (let i = 0; i < 4; i++) {
+        if (i > 0) group.get(at).get(row).i32Add().set(at);
+        group.get(at).v128Load().set(d[i]!);
       }
-      // (Bᵀ d) B, row by row, each result to its matrix.
-      group.get(outAt).set(at);
+      group.get(d[0]!).get(d[2]!).f32x4Sub().set(tAt(0, j));
+      group.get(d[1]!).get(d[2]!).f32x4Add().set(tAt(1, j));
+      group.get(d[2]!).get(d[1]!).f32x4Sub().set(tAt(2, j));
+      group.get(d[1]!).get(d[3]!).f32x4Sub().set(tAt(3, j));
+    }
+    // (Bᵀ d) B, row by row, each result to its matrix (`at` starts at the first).
+    return (store) => {
       for (let i = 0; i < 4; i++) {
         const rowTransform: Array<[number, number, 'add' | 'sub']> = [
           [tAt(i, 0), tAt(i, 2), 'sub'],
@@ -57,24 +50,61 @@ export function winogradInputRowFunction(): WasmFunction {
           [tAt(i, 2), tAt(i, 1), 'sub'],
           [tAt(i, 1), tAt(i, 3), 'sub'],
         ];
-        for (const [p, q, op] of rowTransform) {
-          group.get(at).get(p).get(q);
-          if (op === 'add') group.f32x4Add();
-          else group.f32x4Sub();
-          group.v128Store();
-          group.get(at).get(matrix).i32Add().set(at);
-        }
+        for (const [p, q, op] of rowTransform) store(() => (op === 'add' ? group.get(p).get(q).f32x4Add() : group.get(p).get(q).f32x4Sub()));
       }
+    };
+  });
+}
+
+/** The locals a tile-row transform's body works with (tileRowFunction). */
+interface TileRowLocals {
+  /** This vector group's first input byte, and its first output byte (in the first matrix). */
+  inAt: number;
+  outAt: number;
+  /** A free i32 local. */
+  at: number;
+  pixel: number;
+  row: number;
+  matrix: number;
+  /** The body's own v128 locals. */
+  vectors: number[];
+}
+
+/**
+ * `name(input, output, tiles, groups, pixelBytes, rowBytes, matrixBytes)`: the loops the input and
+ * dy transforms share: `tiles` tiles side by side, the input 2 pixels further for each, the output
+ * one row of each of the 16 matrices further (`pixelBytes`); within a tile `groups` vectors of 4
+ * channels, 16 bytes apart on both sides. `body` loads and transforms one group, then returns how
+ * it writes its 16 results: given `store`, it pushes each result in matrix order, which `store`
+ * writes and steps to the next matrix.
+ */
+function tileRowFunction(name: string, vectorCount: number, body: (group: Code, locals: TileRowLocals) => (store: (result: () => void) => void) => void): WasmFunction {
+  const [input, output, tiles, groups, pixel, row, matrix] = [0, 1, 2, 3, 4, 5, 6];
+  let next = 7;
+  const [inAt, outAt, left, at] = [next++, next++, next++, next++];
+  const i32Locals = next - 7;
+  const vectors = Array.from({ length: vectorCount }, () => next++);
+  const code = new Code().loop((tile) => {
+    tile.get(input).set(inAt).get(output).set(outAt).get(groups).set(left);
+    tile.loop((group) => {
+      const writeResults = body(group, { inAt, outAt, at, pixel, row, matrix, vectors });
+      group.get(outAt).set(at);
+      writeResults((result) => {
+        group.get(at);
+        result();
+        group.v128Store();
+        group.get(at).get(matrix).i32Add().set(at);
+      });
       group.get(inAt).i32(16).i32Add().set(inAt);
       group.get(outAt).i32(16).i32Add().set(outAt);
       group.get(left).i32(1).i32Sub().tee(left).brIf(0);
     });
-    tile.get(x).get(pixel).i32(2).i32Mul().i32Add().set(x);
-    tile.get(v).get(pixel).i32Add().set(v);
+    tile.get(input).get(pixel).i32(2).i32Mul().i32Add().set(input);
+    tile.get(output).get(pixel).i32Add().set(output);
     tile.get(tiles).i32(1).i32Sub().tee(tiles).brIf(0);
   });
-  const locals: ValueType[] = [...Array.from({ length: i32Locals }, (): ValueType => I32), ...Array.from({ length: d.length + t.length }, (): ValueType => V128)];
-  return { name: 'winogradInputRow', params: Array.from({ length: 7 }, (): ValueType => I32), locals, body };
+  const locals: ValueType[] = [...Array.from({ length: i32Locals }, (): ValueType => I32), ...vectors.map((): ValueType => V128)];
+  return { name, params: Array.from({ length: 7 }, (): ValueType => I32), locals, body: code };
 }
 
 export type WinogradInputRow = (x: number, v: number, tiles: number, groups: number, pixelBytes: number, rowBytes: number, matrixBytes: number) => void;
@@ -214,55 +244,33 @@ export type WinogradOutputRow = (m: number, y: number, tiles: number, groups: nu
  * transpose, [1 0; 1 1; 1 -1; 0 -1]: the adjoint of the output transform.
  */
 export function winogradGradientRowFunction(): WasmFunction {
-  const [dy, u, tiles, groups, pixel, row, matrix] = [0, 1, 2, 3, 4, 5, 6];
-  let next = 7;
-  const [inAt, outAt, left, at] = [next++, next++, next++, next++];
-  const i32Locals = next - 7;
-  const e = Array.from({ length: 4 }, () => next++);
-  const t = Array.from({ length: 8 }, () => next++);
-  const tAt = (i: number, j: number) => t[2 * i + j]!;
-  /** The four rows of A·(p, q) onto the stack in turn: p, p + q, p - q, -q. */
-  const rows = (code: Code, p: number, q: number, use: (write: () => void) => void) => {
-    use(() => code.get(p));
-    use(() => code.get(p).get(q).f32x4Add());
-    use(() => code.get(p).get(q).f32x4Sub());
-    use(() => code.v128Zero().get(q).f32x4Sub());
-  };
-  const body = new Code().loop((tile) => {
-    tile.get(dy).set(inAt).get(u).set(outAt).get(groups).set(left);
-    tile.loop((group) => {
-      group.get(inAt).v128Load().set(e[0]!);
-      group.get(inAt).get(pixel).i32Add().v128Load().set(e[1]!);
-      group.get(inAt).get(row).i32Add().v128Load().set(e[2]!);
-      group.get(inAt).get(row).i32Add().get(pixel).i32Add().v128Load().set(e[3]!);
-      // A e: the rows of each column.
-      for (let j = 0; j < 2; j++) {
-        let i = 0;
-        rows(group, e[j]!, e[2 + j]!, (write) => {
-          write();
-          group.set(tAt(i++, j));
-        });
-      }
-      // (A e) Aᵀ: the columns of each row, each result to its matrix.
-      group.get(outAt).set(at);
-      for (let i = 0; i < 4; i++) {
-        rows(group, tAt(i, 0), tAt(i, 1), (write) => {
-          group.get(at);
-          write();
-          group.v128Store();
-          group.get(at).get(matrix).i32Add().set(at);
-        });
-      }
-      group.get(inAt).i32(16).i32Add().set(inAt);
-      group.get(outAt).i32(16).i32Add().set(outAt);
-      group.get(left).i32(1).i32Sub().tee(left).brIf(0);
-    });
-    tile.get(dy).get(pixel).i32(2).i32Mul().i32Add().set(dy);
-    tile.get(u).get(pixel).i32Add().set(u);
-    tile.get(tiles).i32(1).i32Sub().tee(tiles).brIf(0);
+  return tileRowFunction('winogradGradientRow', 4 + 8, (group, { inAt, pixel, row, vectors }) => {
+    const e = vectors.slice(0, 4);
+    const tAt = (i: number, j: number) => vectors[4 + 2 * i + j]!;
+    /** The four rows of A·(p, q) onto the stack in turn: p, p + q, p - q, -q. */
+    const rows = (p: number, q: number, use: (write: () => void) => void) => {
+      use(() => group.get(p));
+      use(() => group.get(p).get(q).f32x4Add());
+      use(() => group.get(p).get(q).f32x4Sub());
+      use(() => group.v128Zero().get(q).f32x4Sub());
+    };
+    group.get(inAt).v128Load().set(e[0]!);
+    group.get(inAt).get(pixel).i32Add().v128Load().set(e[1]!);
+    group.get(inAt).get(row).i32Add().v128Load().set(e[2]!);
+    group.get(inAt).get(row).i32Add().get(pixel).i32Add().v128Load().set(e[3]!);
+    // A e: the rows of each column.
+    for (let j = 0; j < 2; j++) {
+      let i = 0;
+      rows(e[j]!, e[2 + j]!, (write) => {
+        write();
+        group.set(tAt(i++, j));
+      });
+    }
+    // (A e) Aᵀ: the columns of each row, each result to its matrix.
+    return (store) => {
+      for (let i = 0; i < 4; i++) rows(tAt(i, 0), tAt(i, 1), store);
+    };
   });
-  const locals: ValueType[] = [...Array.from({ length: i32Locals }, (): ValueType => I32), ...Array.from({ length: e.length + t.length }, (): ValueType => V128)];
-  return { name: 'winogradGradientRow', params: Array.from({ length: 7 }, (): ValueType => I32), locals, body };
 }
 
 export type WinogradGradientRow = WinogradInputRow;
