@@ -36,63 +36,62 @@ function values(shape: number[], seed: number, scale: number): Float32Array {
   return Float32Array.from({ length: shape.reduce((p, d) => p * d, 1) }, () => ((pick(2001) - 1000) / 1000) * scale);
 }
 
-/**
- * The convolution in float64 before its activation, and per output the sum of |x·w| over its taps
- * (rounding error scales with it: a sum that cancels to near 0 keeps the error of its terms).
- */
-function reference(c: ConvCase, x: Float32Array, w: Float32Array, b: Float32Array | undefined): { sums: Float64Array; magnitudes: Float64Array; outShape: number[] } {
-  const [n, h, wd, ci] = c.shape;
-  const co = c.outChannels;
-  const [oh, ow, top, left] = c.pad === 'same' ? [h, wd, 1, 1] : [h - 2, wd - 2, 0, 0];
-  const sums = new Float64Array(n * oh * ow * co);
-  const magnitudes = new Float64Array(sums.length);
-  for (let img = 0; img < n; img++)
-    for (let y = 0; y < oh; y++)
-      for (let xo = 0; xo < ow; xo++)
-        for (let o = 0; o < co; o++) {
-          let sum = b ? b[o]! : 0;
-          let magnitude = b ? Math.abs(b[o]!) : 0;
-          for (let i = 0; i < 3; i++)
-            for (let j = 0; j < 3; j++) {
-              const [row, col] = [y + i - top, xo + j - left];
-              if (row < 0 || row >= h || col < 0 || col >= wd) continue;
-              for (let k = 0; k < ci; k++) {
-                const term = x[((img * h + row) * wd + col) * ci + k]! * w[((i * 3 + j) * ci + k) * co + o]!;
-                sum += term;
-                magnitude += Math.abs(term);
-              }
-            }
-          const at = ((img * oh + y) * ow + xo) * co + o;
-          sums[at] = sum;
-          magnitudes[at] = magnitude;
-        }
-  return { sums, magnitudes, outShape: [n, oh, ow, co] };
+/** A case's output size and padding before the first row and column. */
+function geometry(c: ConvCase): { oh: number; ow: number; top: number; left: number } {
+  const [, h, w] = c.shape;
+  return c.pad === 'same' ? { oh: h, ow: w, top: 1, left: 1 } : { oh: h - 2, ow: w - 2, top: 0, left: 0 };
 }
 
-/** dW[i][j][ci][co] = Σ x_padded[n, y + i, x + j, ci] · dy[n, y, x, co] in float64, and the sums of |terms|. */
-function filterGradientReference(c: ConvCase, x: Float32Array, dy: Float32Array): { sums: Float64Array; magnitudes: Float64Array } {
-  const [n, h, wd, ci] = c.shape;
-  const co = c.outChannels;
-  const [oh, ow, top, left] = c.pad === 'same' ? [h, wd, 1, 1] : [h - 2, wd - 2, 0, 0];
-  const sums = new Float64Array(9 * ci * co);
-  const magnitudes = new Float64Array(sums.length);
+/** Every (input pixel, tap, output pixel) the convolution multiplies, in order: output pixels, then taps (pixel indices over the batch). */
+function forEachTap(c: ConvCase, visit: (inPixel: number, tap: number, outPixel: number) => void): void {
+  const [n, h, w] = c.shape;
+  const { oh, ow, top, left } = geometry(c);
   for (let img = 0; img < n; img++)
     for (let y = 0; y < oh; y++)
       for (let xo = 0; xo < ow; xo++)
         for (let i = 0; i < 3; i++)
           for (let j = 0; j < 3; j++) {
             const [row, col] = [y + i - top, xo + j - left];
-            if (row < 0 || row >= h || col < 0 || col >= wd) continue;
-            for (let k = 0; k < ci; k++) {
-              const xv = x[((img * h + row) * wd + col) * ci + k]!;
-              for (let o = 0; o < co; o++) {
-                const term = xv * dy[((img * oh + y) * ow + xo) * co + o]!;
-                const at = ((i * 3 + j) * ci + k) * co + o;
-                sums[at] += term;
-                magnitudes[at] += Math.abs(term);
-              }
-            }
+            if (row >= 0 && row < h && col >= 0 && col < w) visit((img * h + row) * w + col, i * 3 + j, (img * oh + y) * ow + xo);
           }
+}
+
+/**
+ * The convolution in float64 before its activation, and per output the sum of |x·w| over its taps
+ * (rounding error scales with it: a sum that cancels to near 0 keeps the error of its terms).
+ */
+function reference(c: ConvCase, x: Float32Array, w: Float32Array, b: Float32Array | undefined): { sums: Float64Array; magnitudes: Float64Array; outShape: number[] } {
+  const [n, , , ci] = c.shape;
+  const co = c.outChannels;
+  const { oh, ow } = geometry(c);
+  const sums = new Float64Array(n * oh * ow * co);
+  const magnitudes = new Float64Array(sums.length);
+  if (b) for (let at = 0; at < sums.length; at++) [sums[at], magnitudes[at]] = [b[at % co]!, Math.abs(b[at % co]!)];
+  forEachTap(c, (inPixel, tap, outPixel) => {
+    for (let k = 0; k < ci; k++)
+      for (let o = 0; o < co; o++) {
+        const term = x[inPixel * ci + k]! * w[(tap * ci + k) * co + o]!;
+        sums[outPixel * co + o] += term;
+        magnitudes[outPixel * co + o] += Math.abs(term);
+      }
+  });
+  return { sums, magnitudes, outShape: [n, oh, ow, co] };
+}
+
+/** dW[i][j][ci][co] = Σ x_padded[n, y + i, x + j, ci] · dy[n, y, x, co] in float64, and the sums of |terms|. */
+function filterGradientReference(c: ConvCase, x: Float32Array, dy: Float32Array): { sums: Float64Array; magnitudes: Float64Array } {
+  const ci = c.shape[3];
+  const co = c.outChannels;
+  const sums = new Float64Array(9 * ci * co);
+  const magnitudes = new Float64Array(sums.length);
+  forEachTap(c, (inPixel, tap, outPixel) => {
+    for (let k = 0; k < ci; k++)
+      for (let o = 0; o < co; o++) {
+        const term = x[inPixel * ci + k]! * dy[outPixel * co + o]!;
+        sums[(tap * ci + k) * co + o] += term;
+        magnitudes[(tap * ci + k) * co + o] += Math.abs(term);
+      }
+  });
   return { sums, magnitudes };
 }
 
