@@ -28,11 +28,12 @@ import { execa } from 'execa';
 import { KNOWN_BACKENDS, isBrowserBackend, probeBackend } from '../src/backends/index.js';
 import { BrowserSession } from '../src/browser/browser-session.js';
 import { benchModels, type BenchModelSpec } from '../src/bench/bench-models.js';
+import { BENCH_USAGE, parseBenchOptions, type BenchOptions } from '../src/bench/bench-options.js';
 import { type BackendBench, type BenchModel, type BenchResults, type ConversionBench, type KerasWay, type ParityBench, type ScalingBench } from '../src/bench/bench-results.js';
 import { formatBenchTable } from '../src/bench/bench-table.js';
 import { finishedBatches } from '../src/bench/partial-results.js';
 import { writePerformanceDocs } from '../src/bench/performance-doc.js';
-import { DEFAULT_WARMUP_S, fromPython, type Timing } from '../src/bench/timing.js';
+import { fromPython, type Timing } from '../src/bench/timing.js';
 import type { WorkerRequest, WorkerResult } from '../src/bench/bench-worker.js';
 import type { TimeModelOptions } from '../src/bench/time-model.js';
 import { resolvePython } from '../src/python-export/python-exporter.js';
@@ -42,111 +43,10 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const CLI = path.join(ROOT, 'dist', 'src', 'cli', 'main.js');
 const WORKER = path.join(ROOT, 'dist', 'src', 'bench', 'bench-worker.js');
 
-interface Options {
-  /** Render these saved results (the table; with --docs, the docs) instead of running. */
-  from: string | undefined;
-  models: string[] | undefined;
-  backends: string[] | undefined;
-  parityBackends: string[] | undefined;
-  batchSizes: number[];
-  repeats: number;
-  budgetS: number;
-  warmupS: number;
-  parityTimeoutS: number;
-  out: string;
-  docs: boolean;
-  smoke: boolean;
-  /** Synthetic models for the conversion scaling: dense_stack_<size> of fixtures/models/synthetic_models.py. */
-  conversionSizes: string[];
-}
-
-const CONVERSION_SIZES = ['8mb', '64mb', '256mb', '1gb'];
-
-/** Flags that take a value, and flags that stand alone (docs/performance.md describes each). */
-const VALUE_FLAGS = ['from', 'models', 'backends', 'parity-backends', 'batch-sizes', 'repeats', 'budget', 'warmup', 'parity-timeout', 'out', 'conversion-sizes'];
-const SWITCHES = ['docs', 'smoke', 'help'];
-
-const USAGE = `Usage: npm run bench -- [flags]   (docs/performance.md has each flag in full)
-
-  --models LIST            swish, temporal, risk, resnet50, mobilenet_v2, transformer_encoder, matmul_stack, or none (default: all)
-  --backends LIST          backends to time (default: every one that runs here)
-  --batch-sizes LIST       default 1,32
-  --repeats N              timed runs per cell (default 10)
-  --budget S               seconds per timing at most (default 60)
-  --warmup S               seconds of warm-up runs before each timing (default ${DEFAULT_WARMUP_S})
-  --parity-backends LIST   backends whose full parity run is timed (default: the Node backends timed), or none
-  --parity-timeout S       default 600
-  --conversion-sizes LIST  8mb, 64mb, 256mb, 1gb, or none (default 64mb,256mb,1gb)
-  --out FILE               results JSON (default bench-results/latest.json)
-  --from FILE              print (and with --docs write) saved results instead of running
-  --docs                   rewrite docs/performance.md's latest section and docs/performance.svg
-  --smoke                  one run of each stage on the seed models
-  --help                   this text`;
-
-/** Refuses a flag the bench does not know (a typo would otherwise run hours of everything). */
-function checkFlags(argv: string[]): void {
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    const name = arg.startsWith('--') ? arg.slice(2) : undefined;
-    if (name !== undefined && VALUE_FLAGS.includes(name)) {
-      if (argv[i + 1] === undefined || argv[i + 1]!.startsWith('--')) throw new Error(`bench: --${name} needs a value\n\n${USAGE}`);
-      i++;
-    } else if (name === undefined || !SWITCHES.includes(name)) {
-      throw new Error(`bench: unknown argument '${arg}'\n\n${USAGE}`);
-    }
-  }
-}
-
-function parseOptions(argv: string[]): Options {
-  checkFlags(argv);
-  const value = (name: string): string | undefined => {
-    const i = argv.indexOf(`--${name}`);
-    return i >= 0 ? argv[i + 1] : undefined;
-  };
-  const list = (name: string) => value(name)?.split(',').map((s) => s.trim()).filter(Boolean);
-  // --warmup 0: one warm-up run, as before warm-ups were timed.
-  const zeroAllowed = ['warmup'];
-  const number = (name: string, fallback: number) => {
-    const v = value(name);
-    if (v === undefined) return fallback;
-    const n = Number(v);
-    if (!Number.isFinite(n) || n < 0 || (n === 0 && !zeroAllowed.includes(name))) throw new Error(`bench: --${name} must be a positive number, got '${v}'`);
-    return n;
-  };
-  const smoke = argv.includes('--smoke');
-  return {
-    from: value('from'),
-    models: noneMeansEmpty(list('models')) ?? (smoke ? ['swish', 'temporal', 'risk'] : undefined),
-    backends: list('backends'),
-    parityBackends: list('parity-backends'),
-    batchSizes: (list('batch-sizes') ?? (smoke ? ['2'] : ['1', '32'])).map(Number),
-    repeats: number('repeats', smoke ? 1 : 10),
-    budgetS: number('budget', smoke ? 5 : 60),
-    warmupS: number('warmup', smoke ? 0 : DEFAULT_WARMUP_S),
-    parityTimeoutS: number('parity-timeout', smoke ? 120 : 600),
-    out: value('out') ?? path.join(ROOT, 'bench-results', smoke ? 'smoke.json' : 'latest.json'),
-    docs: argv.includes('--docs'),
-    smoke,
-    conversionSizes: conversionSizes(list('conversion-sizes') ?? (smoke ? ['8mb'] : ['64mb', '256mb', '1gb'])),
-  };
-}
-
-/** `--models none`: only the conversion scaling. */
-function noneMeansEmpty(list: string[] | undefined): string[] | undefined {
-  return list?.length === 1 && list[0] === 'none' ? [] : list;
-}
-
-function conversionSizes(sizes: string[]): string[] {
-  if (sizes.length === 1 && sizes[0] === 'none') return [];
-  const unknown = sizes.find((s) => !CONVERSION_SIZES.includes(s));
-  if (unknown) throw new Error(`bench: unknown conversion size '${unknown}'; the sizes: ${CONVERSION_SIZES.join(', ')}, or none`);
-  return sizes;
-}
-
 const log = (line: string) => process.stderr.write(line + '\n');
 
 /** Keras's four timings per model and batch size, from one Python process. */
-async function kerasTimings(models: BenchModelSpec[], options: Options): Promise<Record<string, { parameters: number; weight_bytes: number; batches: Record<string, Record<KerasWay, Timing>> }>> {
+async function kerasTimings(models: BenchModelSpec[], options: BenchOptions): Promise<Record<string, { parameters: number; weight_bytes: number; batches: Record<string, Record<KerasWay, Timing>> }>> {
   const paths = [...new Set(models.map((m) => path.dirname(m.modelsFile)))];
   const run = execa(
     resolvePython(),
@@ -310,10 +210,10 @@ async function main(): Promise<void> {
   // Probing the backends here must not print tfjs's advice banners between the progress lines.
   tf.enableProdMode();
   if (process.argv.includes('--help')) {
-    process.stdout.write(`${USAGE}\n`);
+    process.stdout.write(`${BENCH_USAGE}\n`);
     return;
   }
-  const options = parseOptions(process.argv.slice(2));
+  const options = parseBenchOptions(process.argv.slice(2), ROOT);
   if (options.from) {
     const saved = JSON.parse(readFileSync(options.from, 'utf8')) as BenchResults;
     if (saved.schema !== 'keras-bridge-bench') throw new Error(`bench: ${options.from} is not bench results (schema ${JSON.stringify(saved.schema)})`);

@@ -1,0 +1,42 @@
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { parseBenchOptions } from '../../src/bench/bench-options.js';
+
+// `npm run bench`'s command line: hours of work start from it, so a flag it misreads costs hours.
+describe('npm run bench flags', () => {
+  const root = '/repo';
+
+  it('defaults to every model, batch sizes 1 and 32, and the Node backends for parity', () => {
+    const o = parseBenchOptions([], root);
+    assert.equal(o.models, undefined);
+    assert.equal(o.parityBackends, undefined);
+    assert.deepEqual(o.batchSizes, [1, 32]);
+    assert.equal(o.repeats, 10);
+    assert.equal(o.out, path.join(root, 'bench-results', 'latest.json'));
+    assert.deepEqual(o.conversionSizes, ['64mb', '256mb', '1gb']);
+  });
+
+  it("reads 'none' as no models, no parity runs and no conversion scaling", () => {
+    const o = parseBenchOptions(['--models', 'none', '--parity-backends', 'none', '--conversion-sizes', 'none'], root);
+    assert.deepEqual(o.models, []);
+    assert.deepEqual(o.parityBackends, []);
+    assert.deepEqual(o.conversionSizes, []);
+  });
+
+  it('reads lists and numbers', () => {
+    const o = parseBenchOptions(['--models', 'resnet50, mobilenet_v2', '--parity-backends', 'wasm', '--batch-sizes', '1', '--repeats', '5', '--warmup', '0'], root);
+    assert.deepEqual(o.models, ['resnet50', 'mobilenet_v2']);
+    assert.deepEqual(o.parityBackends, ['wasm']);
+    assert.deepEqual(o.batchSizes, [1]);
+    assert.equal(o.repeats, 5);
+    assert.equal(o.warmupS, 0);
+  });
+
+  it('refuses an unknown flag, a flag without its value, a bad number and an unknown conversion size, with the usage', () => {
+    assert.throws(() => parseBenchOptions(['--model', 'resnet50'], root), /unknown argument '--model'[\s\S]*Usage:/);
+    assert.throws(() => parseBenchOptions(['--help-me'], root), /unknown argument/);
+    assert.throws(() => parseBenchOptions(['--models', '--smoke'], root), /--models needs a value/);
+    assert.throws(() => parseBenchOptions(['--repeats', '0'], root), /--repeats must be a positive number, got '0'/);
+    assert.throws(() => parseBenchOptions(['--conversion-sizes', '2gb'], root), /unknown conversion size '2gb'/);
+  });
+});
