@@ -219,8 +219,10 @@ describe('compareTensors: properties of the parity statistics', () => {
         const expected = new Array<number>(r.errorHistogram.length).fill(0);
         t.expected.forEach((b, i) => {
           const abs = Math.abs(t.actual[i]! - b);
-          const decade = Math.floor(Math.log10(abs));
-          expected[abs === 0 ? 0 : decade >= 0 ? expected.length - 1 : Math.max(decade, ERROR_HISTOGRAM_DECADES.first) - ERROR_HISTOGRAM_DECADES.first + 1]!++;
+          // The decade d with 10^d <= abs < 10^(d+1), 10^d as the double nearest it (what the bucket's doc says).
+          let decade = ERROR_HISTOGRAM_DECADES.first;
+          while (decade < 0 && Number(`1e${decade + 1}`) <= abs) decade++;
+          expected[abs === 0 ? 0 : decade >= 0 ? expected.length - 1 : decade - ERROR_HISTOGRAM_DECADES.first + 1]!++;
         });
         assert.deepEqual(r.errorHistogram, expected);
       }),

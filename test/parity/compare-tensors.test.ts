@@ -74,4 +74,23 @@ describe('compareTensors statistics', () => {
   it('never passes NaN whatever the statistic', () => {
     assert.equal(compareTensors([NaN, 0, 0], [3], [0, 0, 0], [3], tol, { statistic: 'median' }).passed, false);
   });
+
+  it('puts an error of exactly a power of ten in the decade it begins, and the double below it in the decade before', () => {
+    const histogram = (error: number) => compareTensors([error], [1], [0], [1], { atol: 0, rtol: 0 }).errorHistogram;
+    const bucketOf = (error: number) => histogram(error).indexOf(1);
+    const below = (x: number) => x - x * 2 ** -53; // the double just under a positive x (x is no power of two)
+    // Bucket 0: exact; 1: under 1e-11; 2: [1e-11, 1e-10); ...; 12: [0.1, 1); 13: 1 and above.
+    assert.equal(bucketOf(0), 0);
+    assert.equal(bucketOf(1e-300), 1);
+    assert.equal(bucketOf(below(1e-11)), 1);
+    assert.equal(bucketOf(1e-11), 2);
+    assert.equal(bucketOf(1e-7), 6);
+    assert.equal(bucketOf(below(1e-7)), 5);
+    assert.equal(bucketOf(0.1), 12);
+    assert.equal(bucketOf(0.999), 12);
+    assert.equal(bucketOf(1), 13);
+    assert.equal(bucketOf(3e38), 13);
+    // Two finite values whose difference overflows: an infinite error, in the last bucket.
+    assert.deepEqual(compareTensors([1e308], [1], [-1e308], [1], { atol: 0, rtol: 0 }).errorHistogram.slice(-1), [1]);
+  });
 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { quantileOf } from '../../src/parity/compare-tensors.js';
-import { quantileBySelection } from '../../src/parity/order-statistics.js';
+import { quantileBySelection, quantilesBySelection } from '../../src/parity/order-statistics.js';
 
 /** A deterministic generator (mulberry32). */
 function random(seed: number): () => number {
@@ -47,5 +47,28 @@ describe('quantiles by selection (compare-tensors: median and high quantile of e
   it('handles a million equal values (three-way partitioning; a two-way quickselect would run past the test timeout)', () => {
     assert.equal(quantileBySelection(new Float64Array(1_000_000), 0.99), 0);
     assert.equal(quantileBySelection(new Float64Array(1_000_000).fill(3), 0.5), 3);
+  });
+
+  it('gives several quantiles at once as one at a time gives each, on errors and on values of either sign', () => {
+    const next = random(17);
+    const qs = [0, 0.5, 0.9, 0.99, 1];
+    // Negative values (and -0) take the quickselect path; errors, never negative, the counting one.
+    for (const make of [() => next() * 1e-6, () => next() - 0.5, () => (next() < 0.5 ? -0 : next())]) {
+      for (const n of [1, 2, 7, 5000]) {
+        const values = Array.from({ length: n }, make);
+        const together = quantilesBySelection(Float64Array.from(values), qs);
+        // === where Object.is would tell -0 from 0, which compare equal and may come out either way.
+        qs.forEach((q, i) => assert.ok(together[i] === quantileBySelection(Float64Array.from(values), q), `n ${n}, q ${q}`));
+        const sorted = [...values].sort((a, b) => a - b);
+        qs.forEach((q, i) => assert.ok(together[i] === quantileOf(sorted, q), `n ${n}, q ${q}: ${together[i]} against the sorted array's ${quantileOf(sorted, q)}`));
+      }
+    }
+  });
+
+  it('finds ranks that fall in one crowded bucket (values sharing their top 16 bits)', () => {
+    // 1 + k·2^-40: one sign, exponent and top mantissa bits, so one bucket holds them all.
+    const values = Array.from({ length: 10_000 }, (_, k) => 1 + ((k * 7919) % 10_000) * 2 ** -40);
+    const sorted = [...values].sort((a, b) => a - b);
+    assert.deepEqual(quantilesBySelection(Float64Array.from(values), [0.25, 0.5, 0.99]), [0.25, 0.5, 0.99].map((q) => quantileOf(sorted, q)));
   });
 });
