@@ -4,20 +4,33 @@ import { runTensorflowOp, type TensorflowOpAttr } from './tensorflow-op.js';
 type KernelArgs = Parameters<tf.KernelFunc>[0];
 
 /**
- * tfjs's fused convolution (FusedConv2D: a convolution, its bias and its activation) as
- * TensorFlow's own fused op, which adds the bias and applies the activation while writing the
- * product: one op and one pass over the output where tfjs-node runs three (Conv2D, Add, Relu).
+ * tfjs's fused convolution (FusedConv2D: a convolution, its bias and its activation) as one
+ * TensorFlow op, which adds the bias and applies the activation while writing the product: one op
+ * and one pass over the output where tfjs-node runs three (Conv2D, Add, Relu). tfjs-layers calls
+ * it for every Conv2D and Dense with a bias, and with a ReLU or ELU activation (convert
+ * --fold-batch-norm merges one in: docs/inference-rewrites.md).
+ *
+ * The op is oneDNN's, _MklNativeFusedConv2D, where TensorFlow registers it (its oneDNN ops are on:
+ * TF_ENABLE_ONEDNN_OPTS, on by default for most x86 CPUs); elsewhere tfjs-node's three ops run. Never
+ * TensorFlow's own _FusedConv2D, which an eager call runs on Eigen's contraction with oneDNN's
+ * sgemm: that kernel corrupts the heap when the thread running it takes a signal on its own stack
+ * (glibc aborts: "corrupted size vs. prev_size", "free(): invalid size"). Node's sampling profiler
+ * sends the main thread such a signal every millisecond (node --cpu-prof crashed a ResNet50 pass
+ * every time), and any other signal can too. Measured without Node: TensorFlow 2.21 in Python,
+ * _FusedConv2D on Eigen (oneDNN off) with a thread signalling the caller every 0.5 ms crashed 3
+ * runs of 3, and none of 3 with the handler on an alternate stack or with _MklNativeFusedConv2D
+ * (scripts/fused_conv2d_signal_check.py). tfjs-node's Conv2D, Add and Relu did not crash.
+ *
  * Not FusedDepthwiseConv2D: TensorFlow's CPU _FusedDepthwiseConv2dNative returned an empty tensor
  * (shape [0]) for every input, from tfjs-node and from Python alike, on a CPU where TensorFlow runs
- * Eigen's kernels (AVX2, oneDNN off); tfjs-node's three ops run it. tfjs-layers calls them for every Conv2D and Dense with a bias, and
- * with a ReLU or ELU activation (convert --fold-batch-norm merges one in: docs/inference-rewrites.md).
- * tfjs's fused matrix product is not: tfjs-core hands every product to the kernel as a batch of
- * matrices, and TensorFlow fuses only plain ones.
+ * Eigen's kernels (AVX2, oneDNN off); tfjs-node's three ops run it. tfjs's fused matrix product is
+ * not either: tfjs-core hands every product to the kernel as a batch of matrices, and TensorFlow
+ * fuses only plain ones.
  *
  * The ops take a list of fused op names, which tfjs-node's binding cannot pass until keras-bridge's
  * build extends it (scripts/binding-list-attributes.mjs): the first call finds out, and without it
- * every call goes to tfjs-node's own kernel (undefined). So do the cases TensorFlow has no fused
- * op for: no bias, a PReLU or sigmoid activation, other dtypes, explicit padding.
+ * every call goes to tfjs-node's own kernel (undefined). So do the cases oneDNN has no fused op
+ * for: no bias, a PReLU or sigmoid activation, other dtypes, explicit padding.
  */
 const ACTIVATIONS: Readonly<Record<string, string[]>> = {
   linear: ['BiasAdd'],
@@ -43,6 +56,36 @@ function bindingTakesLists(backend: tf.KernelBackend): boolean {
     }
   }
   return listAttributes;
+}
+
+/** oneDNN's fused convolution, and the kernel label TensorFlow registers it under (its graph rewrite sets it; an eager call must). */
+const ONEDNN_FUSED_CONVOLUTION = '_MklNativeFusedConv2D';
+const ONEDNN_KERNEL_LABEL = { _kernel: { type: 'string', value: 'MklNameChangeOp' } } as const;
+
+/** Each list of fused ops oneDNN's kernel was tried with, and whether it ran (found out once per list). */
+const onednnRuns = new Map<string, boolean>();
+
+/**
+ * The fused convolution in oneDNN's op; undefined where TensorFlow has no such kernel here (oneDNN
+ * off) or refuses these fused ops, which is found out on the first call of each and remembered.
+ */
+function onednnFusedConvolution(backend: tf.KernelBackend, inputs: tf.TensorInfo[], attrs: Record<string, TensorflowOpAttr>): tf.Tensor | undefined {
+  const key = JSON.stringify(attrs['fused_ops']?.value);
+  if (onednnRuns.get(key) === false) return undefined;
+  try {
+    const [y] = runTensorflowOp(backend, ONEDNN_FUSED_CONVOLUTION, inputs, { ...attrs, ...ONEDNN_KERNEL_LABEL });
+    onednnRuns.set(key, true);
+    return y;
+  } catch (error) {
+    if (onednnRuns.get(key) === true) throw error; // it ran these before: a real failure, not a missing kernel
+    onednnRuns.set(key, false);
+    return undefined;
+  }
+}
+
+/** Whether oneDNN's fused convolution ran with these fused ops (tests; undefined until first tried). */
+export function onednnFusedConvolutionRuns(fusedOps: readonly string[]): boolean | undefined {
+  return onednnRuns.get(JSON.stringify(fusedOps));
 }
 
 const FLOAT = { type: 'dtype', value: 'float32' } as const;
@@ -89,6 +132,6 @@ export function tensorflowFusedConv2D({ inputs, backend, attrs = {} }: KernelArg
   return tf.tidy(() => {
     const b = channelBias(bias!, convInfo.outChannels);
     const only: Record<string, TensorflowOpAttr> = { TArgs: { type: 'dtypes', value: ['float32'] }, use_cudnn_on_gpu: { type: 'bool', value: true } };
-    return b ? runTensorflowOp(backend as tf.KernelBackend, '_FusedConv2D', [x!, filter!, b], { ...fused, ...convolution, ...only })[0]! : undefined;
+    return b ? onednnFusedConvolution(backend as tf.KernelBackend, [x!, filter!, b], { ...fused, ...convolution, ...only }) : undefined;
   });
 }
