@@ -70,6 +70,7 @@ export const parityCommand: Command = {
       ...(args.values['fold-batch-norm'] ? { foldBatchNorm: true } : {}),
       onPlan: (steps) => (progress = createProgress(steps)),
       onBackend: (model, backend) => progress?.step(`${model} on ${backend}`),
+      onStage: (stage) => progress?.stage(stage),
     });
     progress?.done();
     await writeReportFiles(args, run, [...args.positionals, ...(modelDir ? [modelDir] : [])]);

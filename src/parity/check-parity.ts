@@ -33,6 +33,8 @@ export interface ParityOptions {
   policy?: TolerancePolicy;
   /** Called as each backend starts, for progress output. */
   onBackend?: (model: string, backend: BackendName) => void;
+  /** Called as each stage of a backend's run starts (each parity mode's evaluation in Node, then the comparison), for progress output. */
+  onStage?: (stage: string) => void;
   /** Runs chromium-* backends; one is started (and closed) per call when not given. */
   browser?: BrowserSession;
   /** The --custom-layers modules, which browser pages import too. */
@@ -112,7 +114,7 @@ async function checkCase(
         written.dir ??= modelDir ?? (await writeTemporaryModel(converted!, written));
         evaluation = await options.browser!.evaluate(bundle.dir, written.dir, backend, caseIndex);
       } else {
-        evaluation = await evaluateInNode(bundle, backend, modelDir, converted);
+        evaluation = await evaluateInNode(bundle, backend, modelDir, converted, options.onStage);
       }
     } catch (error) {
       // keras-bridge's own errors stop the run and say so: what is wrong with the bundle or the
@@ -122,6 +124,7 @@ async function checkCase(
       backends.push(backendThatCouldNotRun(backend, describeRunError(error), (performance.now() - started) / 1000));
       continue;
     }
+    options.onStage?.('comparing with the goldens');
     backends.push(compareBackend({ bundle: compared, backend, policy, layerOrder, inputsOf }, evaluation, (performance.now() - started) / 1000));
   }
   return {
@@ -184,11 +187,11 @@ async function writeTemporaryModel(converted: ConvertedModel, written: WrittenMo
   return dir;
 }
 
-async function evaluateInNode(bundle: Bundle, backend: NodeBackendName, modelDir: string | undefined, converted: ConvertedModel | undefined): Promise<BundleEvaluation> {
+async function evaluateInNode(bundle: Bundle, backend: NodeBackendName, modelDir: string | undefined, converted: ConvertedModel | undefined, onStage?: (stage: string) => void): Promise<BundleEvaluation> {
   await useBackend(backend);
   // A converted directory carries the classes generated from Python source (route 1) next to model.json.
   if (modelDir && existsSync(path.join(modelDir, TRANSLATED_MODULE))) await loadCustomLayerModules([path.join(modelDir, TRANSLATED_MODULE)]);
-  return evaluateBundle(() => tf.loadLayersModel(modelDir ? modelDirectory(modelDir) : tf.io.fromMemory(toModelArtifacts(converted!))), bundle);
+  return evaluateBundle(() => tf.loadLayersModel(modelDir ? modelDirectory(modelDir) : tf.io.fromMemory(toModelArtifacts(converted!))), bundle, onStage);
 }
 
 /** The error's class and message, one line (a kernel's message can span several). */

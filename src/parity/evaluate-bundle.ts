@@ -17,16 +17,20 @@ export type BundleEvaluation = Record<string, unknown>;
  * active tfjs backend, with the bundle's goldens. Node (check-parity.ts) and the browser page
  * (browser-session.ts, which imports this compiled module) call it unchanged; a page's result
  * crosses to Node through tensor-codec.ts. `loadModel` gives a fresh copy of the converted model:
- * one is shared by the modes, and a mode that trains takes its own.
+ * one is shared by the modes, and a mode that trains takes its own. `onMode` hears each mode's name
+ * as its evaluation starts (progress output).
  */
-export async function evaluateBundle(loadModel: () => Promise<tf.LayersModel>, bundle: Bundle): Promise<BundleEvaluation> {
+export async function evaluateBundle(loadModel: () => Promise<tf.LayersModel>, bundle: Bundle, onMode?: (mode: string) => void): Promise<BundleEvaluation> {
   const model = await loadModel();
   const evaluation: BundleEvaluation = {};
   const shared = new SharedResources();
   try {
     // A model converted with --fold-batch-norm says so in its model.json; compared as such.
     const view = rewrittenBundleView(bundle, inferenceRewritesOf(model));
-    for (const mode of parityModes()) evaluation[mode.name] = await mode.evaluate({ model, loadModel, bundle: view, shared });
+    for (const mode of parityModes()) {
+      onMode?.(mode.name);
+      evaluation[mode.name] = await mode.evaluate({ model, loadModel, bundle: view, shared });
+    }
   } finally {
     await shared.disposeAll();
     disposeModel(model);
