@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { activeBackendName } from './active-backend.js';
 import { BackendUnavailableError } from './backend-unavailable-error.js';
+import { defaultEnvironment } from './environment-defaults.js';
 import { readNativeBuildStatus } from './native-build-status.js';
 
 // Variables rather than literals so that tsc does not resolve these optional dependencies: their
@@ -42,6 +43,14 @@ export function registerNativeTensorflow(): Promise<void> {
 async function importTfjsNode(): Promise<void> {
   // libtensorflow reads it when it loads; without it every process prints TensorFlow's info logs.
   process.env.TF_CPP_MIN_LOG_LEVEL ??= '3';
+  // TensorFlow's oneDNN ops, which it leaves off by default on CPUs without AVX-512 VNNI, BF16 or
+  // AMX: without them its CPU matrix products run on Eigen with oneDNN's sgemm, which corrupts the
+  // heap when the thread running it takes a signal on its own stack. Node's sampling profiler
+  // (node --cpu-prof, and the continuous profilers built on it) sends the main thread one every
+  // millisecond: 1,200 products under it aborted with TF_ENABLE_ONEDNN_OPTS=0 and survived with
+  // oneDNN on (docs/native-backend.md, "Signals"). A user's own setting wins.
+  // The Python exporter's Keras gets the user's setting, not this one (environment-defaults.ts).
+  defaultEnvironment('TF_ENABLE_ONEDNN_OPTS', '1');
   const previous = activeBackendName();
   await importFirstInstalled();
   if (tf.findBackendFactory('tensorflow') == null) {

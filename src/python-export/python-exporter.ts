@@ -6,6 +6,7 @@ import { PACKAGE_ROOT } from '../package-root.js';
 import { EXIT, exitCodeName } from '../exit-codes.js';
 import { describeZodIssue } from '../keras/zod-issues.js';
 import { exportOptionsSchema, type ExportOptionsInput } from './export-options.js';
+import { withoutDefaultedEnvironment } from '../backends/environment-defaults.js';
 
 /**
  * The export options document (export-options.ts; Python reads the same fields), and how to run Python.
@@ -130,7 +131,8 @@ export async function exportWithPython(options: PythonExportOptions): Promise<st
   const child = execa(python, args, {
     reject: false,
     timeout: timeoutSeconds * 1000,
-    env: { TF_CPP_MIN_LOG_LEVEL: '3' },
+    // Keras runs with the user's TensorFlow settings, not those keras-bridge gave libtensorflow here.
+    env: { ...withoutDefaultedEnvironment(), TF_CPP_MIN_LOG_LEVEL: '3' },
     input: JSON.stringify(document),
     stdout: 'pipe',
     stderr: 'pipe',
