@@ -124,8 +124,6 @@ export function compareTensors(
   }
   // Typed arrays and quantiles by selection: a ResNet50 parity run compares 126M elements, and
   // number[] sorted with a comparator spent 80% of its two minutes sorting and collecting garbage.
-  // No logarithm per element (the histogram's decades by comparison), and no relative errors kept
-  // unless the statistic needs them.
   const absErrors = new Float64Array(expected.length);
   // Relative errors are kept only for a statistic that reduces them; their maximum is always reported.
   const relErrors = statistic === 'elementwise' ? undefined : new Float64Array(expected.length);
@@ -177,7 +175,6 @@ export function compareTensors(
   const abs = absErrors.subarray(0, finiteCount);
   const rel = relErrors?.subarray(0, finiteCount) ?? new Float64Array(0);
   const meanAbsError = finiteCount > 0 ? absErrorSum / finiteCount : 0;
-  // All zero (a backend that matches Keras bit for bit, as tensorflow often does): nothing to select.
   const stats = {
     maxAbsError,
     meanAbsError,

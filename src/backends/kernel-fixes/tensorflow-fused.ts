@@ -11,7 +11,8 @@ type KernelArgs = Parameters<tf.KernelFunc>[0];
  * --fold-batch-norm merges one in: docs/inference-rewrites.md).
  *
  * The op is oneDNN's, _MklNativeFusedConv2D, where TensorFlow registers it (its oneDNN ops are on:
- * TF_ENABLE_ONEDNN_OPTS, on by default for most x86 CPUs); elsewhere tfjs-node's three ops run. Never
+ * keras-bridge sets TF_ENABLE_ONEDNN_OPTS=1 unless the user set it, native-tensorflow.ts);
+ * elsewhere tfjs-node's three ops run. Never
  * TensorFlow's own _FusedConv2D, which an eager call runs on Eigen's contraction with oneDNN's
  * sgemm: that kernel corrupts the heap when the thread running it takes a signal on its own stack
  * (glibc aborts: "corrupted size vs. prev_size", "free(): invalid size"). Node's sampling profiler
