@@ -1,3 +1,4 @@
+import { HIGH_WORD } from './float64-words.js';
 import { quantileBySelection, quantilesBySelection } from './order-statistics.js';
 import type { Tolerance } from './tolerance.js';
 
@@ -75,7 +76,6 @@ const BUCKET_OF_EXPONENT = Uint8Array.from({ length: 2048 }, (_, e) => bucketByS
 const BUCKET_END = Float64Array.from({ length: DECADE_BOUNDS.length + 2 }, (_, bucket) => (bucket >= 1 && bucket <= DECADE_BOUNDS.length ? DECADE_BOUNDS[bucket - 1]! : NaN));
 const EXPONENT_SCRATCH = new Float64Array(1);
 const EXPONENT_WORDS = new Uint32Array(EXPONENT_SCRATCH.buffer);
-const HIGH_WORD = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 1 : 0;
 
 /**
  * The histogram bucket of a finite absolute error: its binary exponent's bucket, then one

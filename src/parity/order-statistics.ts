@@ -1,3 +1,5 @@
+import { HIGH_WORD } from './float64-words.js';
+
 /**
  * Quantiles of error arrays by counting and selection rather than sorting: O(n) where a sort is
  * O(n log n) (a ResNet50 parity run compares 126M elements). The values are the same order
@@ -76,8 +78,6 @@ function selectEach(values: Float64Array, ranks: readonly number[]): Map<number,
   return statistics;
 }
 
-/** Whether a Float64Array's 32-bit words come low word first (the high word holds sign and exponent). */
-const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 /** Buckets by the top 16 bits of a double: sign, exponent and 4 bits of mantissa. */
 const TOP_BITS = 16;
 
@@ -85,14 +85,13 @@ const TOP_BITS = 16;
  * The order statistics at `ranks` of values none of which is negative, whose bit patterns then
  * sort as the values do: counts by the top 16 bits in one pass, then a second pass gathers the few
  * buckets the ranks fall in, and selection runs within each. undefined where a value is negative
- * (or -0) or the platform is big-endian: the caller selects instead.
+ * (or -0): the caller selects instead.
  */
 function orderStatistics(values: Float64Array, ranks: readonly number[]): Map<number, number> | undefined {
-  if (!LITTLE_ENDIAN) return undefined;
   const n = values.length;
   const words = new Uint32Array(values.buffer, values.byteOffset, n * 2);
   const counts = new Uint32Array(1 << TOP_BITS);
-  for (let i = 1; i < 2 * n; i += 2) {
+  for (let i = HIGH_WORD; i < 2 * n; i += 2) {
     const high = words[i]!;
     if (high >= 0x80000000) return undefined;
     counts[high >>> (32 - TOP_BITS)]!++;
@@ -118,7 +117,7 @@ function orderStatistics(values: Float64Array, ranks: readonly number[]): Map<nu
   }
   const filled = new Int32Array(gathered.length);
   for (let i = 0; i < n; i++) {
-    const slot = slotOf[words[2 * i + 1]! >>> (32 - TOP_BITS)]!;
+    const slot = slotOf[words[2 * i + HIGH_WORD]! >>> (32 - TOP_BITS)]!;
     if (slot >= 0) gathered[slot]![filled[slot]!++] = values[i]!;
   }
   const statistics = new Map<number, number>();
