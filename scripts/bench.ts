@@ -26,6 +26,7 @@ import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { execa } from 'execa';
 import { KNOWN_BACKENDS, isBrowserBackend, probeBackend } from '../src/backends/index.js';
+import { withoutDefaultedEnvironment } from '../src/backends/environment-defaults.js';
 import { BrowserSession } from '../src/browser/browser-session.js';
 import { benchModels, type BenchModelSpec } from '../src/bench/bench-models.js';
 import { BENCH_USAGE, parseBenchOptions, type BenchOptions } from '../src/bench/bench-options.js';
@@ -59,7 +60,8 @@ async function kerasTimings(models: BenchModelSpec[], options: BenchOptions): Pr
       '--warmup', String(options.warmupS),
       ...models.map((m) => m.factory),
     ],
-    { env: { TF_CPP_MIN_LOG_LEVEL: '3' }, stderr: 'pipe' },
+    // Keras as the user runs it: not with the TensorFlow settings keras-bridge gave its own libtensorflow here.
+    { env: { ...withoutDefaultedEnvironment(), TF_CPP_MIN_LOG_LEVEL: '3' }, stderr: 'pipe' },
   );
   run.stderr?.on('data', (chunk: Buffer) => {
     for (const line of String(chunk).split('\n')) if (line.startsWith('keras ')) log(`  ${line}`);
@@ -200,7 +202,7 @@ async function browserBench(m: BenchModelSpec, modelDir: string, backend: string
 }
 
 async function versions(): Promise<BenchResults['machine']> {
-  const python = await execa(resolvePython(), ['-c', 'import keras, tensorflow as tf; print(keras.__version__, tf.__version__)'], { reject: false, env: { TF_CPP_MIN_LOG_LEVEL: '3' } });
+  const python = await execa(resolvePython(), ['-c', 'import keras, tensorflow as tf; print(keras.__version__, tf.__version__)'], { reject: false, env: { ...withoutDefaultedEnvironment(), TF_CPP_MIN_LOG_LEVEL: '3' } });
   const [keras, tensorflow] = python.exitCode === 0 ? String(python.stdout).trim().split(' ') : [null, null];
   const tfjs = (JSON.parse(readFileSync(path.join(ROOT, 'node_modules', '@tensorflow', 'tfjs', 'package.json'), 'utf8')) as { version: string }).version;
   return { cpu: os.cpus()[0]?.model ?? 'unknown', cores: os.cpus().length, node: process.version, tfjs, keras: keras ?? null, tensorflow: tensorflow ?? null };

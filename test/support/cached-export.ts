@@ -5,6 +5,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { exportWithPython, resolvePython, type PythonExportOptions } from '../../src/python-export/python-exporter.js';
 import { REPO_ROOT } from './paths.js';
+import { withoutDefaultedEnvironment } from '../../src/backends/environment-defaults.js';
 
 /** What to export: a factory function of a fixtures/models module, and the export's options. */
 export interface CachedExport {
@@ -50,7 +51,7 @@ export async function cachedKerasFiles(modelsFile: string, factories: readonly s
     await mkdir(dir, { recursive: true });
     const module = path.basename(modelsFile, '.py');
     await execa(resolvePython(), [script, '--path', path.dirname(modelsFile), '--out-dir', dir, ...stale.map((f) => `${module}:${f}`)], {
-      env: { TF_CPP_MIN_LOG_LEVEL: '3' },
+      env: { ...withoutDefaultedEnvironment(), TF_CPP_MIN_LOG_LEVEL: '3' },
       // Its progress lines are diagnostics: to our stderr, so that a caller's stdout (the bench's table) stays its own.
       stdout: 2,
       stderr: 'pipe',
@@ -86,7 +87,8 @@ export async function cachedScriptOutput(script: string, cache: string, sources:
   const stamp = hash.digest('hex');
   if (existsSync(stampFile) && readFileSync(stampFile, 'utf8') === stamp && existsSync(dir)) return dir;
   await mkdir(dir, { recursive: true });
-  await execa(resolvePython(), [script, dir, ...args], { env: { TF_CPP_MIN_LOG_LEVEL: '3' }, stdout: 'inherit', stderr: 'pipe' });
+  // Keras as users run it, whatever keras-bridge set for libtensorflow in this process (environment-defaults.ts).
+  await execa(resolvePython(), [script, dir, ...args], { env: { ...withoutDefaultedEnvironment(), TF_CPP_MIN_LOG_LEVEL: '3' }, stdout: 'inherit', stderr: 'pipe' });
   await writeFile(stampFile, stamp);
   return dir;
 }
