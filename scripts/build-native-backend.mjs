@@ -14,6 +14,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { extendBindingSource } from './binding-list-attributes.mjs';
+import { extendBindingSourceWithZeroCopyReads } from './binding-zero-copy-reads.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const TFJS_NODE = path.join(ROOT, 'node_modules', '@tensorflow', 'tfjs-node');
@@ -87,6 +88,9 @@ export function nativeBackendState(venv = path.join(ROOT, '.venv')) {
     return { ready: false, why: 'the binding was not verified against this venv' };
   }
   if (status.listAttributes === undefined) return { ready: false, why: 'the binding was built before keras-bridge taught it list attributes (fused kernels)' };
+  if (status.zeroCopyReads === undefined) return { ready: false, why: 'the binding was built before keras-bridge taught it zero-copy reads' };
+  // Zero-copy reads use V8's C++ API, whose ABI changes with Node's major version (N-API's does not).
+  if (status.zeroCopyReads && status.nodeAbi !== process.versions.modules) return { ready: false, why: `the binding was built for Node ABI ${status.nodeAbi ?? 'unknown'}, this Node is ${process.versions.modules}` };
   if (!linkPointsTo(path.join(TFJS_NODE, 'deps', 'include'), path.join(tfDir, 'include'))) return { ready: false, why: 'deps/include does not point into this venv' };
   for (const [name, target] of Object.entries(LIBRARY_LINKS)) {
     if (!linkPointsTo(path.join(TFJS_NODE, 'deps', 'lib', name), path.join(tfDir, target))) return { ready: false, why: `deps/lib/${name} does not point into this venv` };
@@ -208,6 +212,7 @@ function main() {
   const started = performance.now();
   let tfDir;
   let listAttributes = false;
+  let zeroCopyReads = false;
   try {
     fs.rmSync(STATUS_FILE, { force: true });
     tfDir = timed('inputs', () => checkInputs(venv));
@@ -217,6 +222,10 @@ function main() {
     const extension = timed('extend', () => extendBindingSource(path.join(TFJS_NODE, 'binding', 'tfjs_backend.cc')));
     listAttributes = extension === 'extended' || extension === 'already';
     if (!listAttributes) console.warn(`build-native-backend: building without list attributes (no fused kernels): ${extension}`);
+    // Large reads without a copy (binding-zero-copy-reads.mjs); without it reads copy, as tfjs-node's do.
+    const zeroCopy = timed('extend reads', () => extendBindingSourceWithZeroCopyReads(path.join(TFJS_NODE, 'binding', 'tfjs_backend.cc')));
+    zeroCopyReads = zeroCopy === 'extended' || zeroCopy === 'already';
+    if (!zeroCopyReads) console.warn(`build-native-backend: building with copying reads: ${zeroCopy}`);
     console.log(`build-native-backend: compiling tfjs_binding against ${tfDir} with ${nodeGyp}`);
     timed('compile', () => compile(nodeGyp));
     timed('verify', verify);
@@ -227,7 +236,7 @@ function main() {
     process.exitCode = 1;
     return;
   }
-  writeStatus({ ok: true, tfDir, tfLibrary: libraryIdentity(tfDir), binding: BINDING, node: process.version, listAttributes });
+  writeStatus({ ok: true, tfDir, tfLibrary: libraryIdentity(tfDir), binding: BINDING, node: process.version, nodeAbi: process.versions.modules, listAttributes, zeroCopyReads });
   const total = ((performance.now() - started) / 1000).toFixed(1);
   console.log(`build-native-backend: built and verified in ${total} s (${timings.join(', ')})`);
 }

@@ -10,6 +10,11 @@ export interface NativeBuildStatus {
   reason?: string;
   /** The venv's tensorflow/ folder the binding was linked against. */
   tfDir?: string;
+  /** process.versions.modules of the Node that built it: zero-copy reads tie the binding to it. */
+  nodeAbi?: string;
+  /** Whether its source was extended with list attributes (fused kernels) and zero-copy reads. */
+  listAttributes?: boolean;
+  zeroCopyReads?: boolean;
   at?: string;
 }
 

@@ -87,6 +87,9 @@ function isNotInstalled(error: unknown): boolean {
 function whyNotLoaded(error: unknown): string {
   const status = readNativeBuildStatus();
   if (status && !status.ok) return `its build failed at step "${status.step}": ${status.reason}`;
+  if (status?.nodeAbi && status.nodeAbi !== process.versions.modules) {
+    return `its binding was built by another Node (ABI ${status.nodeAbi}; this one is ${process.versions.modules}, ${process.version}): run \`npm run setup\` to rebuild it`;
+  }
   if (isNotInstalled(error)) return `none of ${TFJS_NODE_PACKAGES.join(', ')} is installed (@tensorflow/tfjs-node is an optional dependency)`;
   const message = error instanceof Error ? error.message : String(error);
   if (message.includes('tfjs_binding.node') && message.includes('can not be found')) return 'its native binding tfjs_binding.node has not been built';
