@@ -6,6 +6,9 @@ import path from 'node:path';
 import { InputError } from '../../src/errors.js';
 import h5wasm from 'h5wasm';
 import { isDataset, loadH5wasm, openHdf5File, readTensor, withHdf5File, type Dataset, type Group } from '../../src/keras/keras-file/hdf5-file.js';
+import { DEFAULT_HDF5_LIMITS } from '../../src/keras/keras-file/hdf5-limits.js';
+import { runHdf5Request, type Hdf5OpenResult, type Hdf5ReadReply } from '../../src/keras/keras-file/hdf5-tasks.js';
+import { readKerasArchive } from '../../src/keras/keras-file/keras-archive.js';
 import { REPO_ROOT } from '../support/paths.js';
 
 // fixtures/hdf5/scalar_datasets.h5 (scripts/make_keras_files.py scalar_datasets): one 0-d dataset
@@ -124,5 +127,34 @@ describe('float32 datasets are checked for NaN and ±Inf as they are copied', ()
   it('says nothing for datasets that are not float32 (their values are cast and checked by the converter)', async () => {
     const results = await read(await fileWith({ f64: new Float64Array([1, NaN]), i32: new Int32Array([2147483647, -1]) }), ['f64', 'i32']);
     assert.deepEqual(results.map((r) => r.allFinite), [undefined, undefined]);
+  });
+});
+
+describe("an open file's objects are looked up once", () => {
+  it("opening a .keras file's weights, walking them and reading every dataset asks HDF5 each object's kind at most once", async () => {
+    // h5wasm resolves every call's path from the root (about 40 µs for get_type on ResNet50's
+    // file): the structure check, the walks and the reads share the objects it opened.
+    const file = path.join(REPO_ROOT, 'fixtures', 'keras', 'two_branch.keras');
+    const archive = readKerasArchive(readFileSync(file), file);
+    assert.ok('start' in archive.weightsH5, 'Keras stores model.weights.h5 uncompressed');
+    const module = (await loadH5wasm()) as unknown as { get_type: (...args: unknown[]) => number };
+    const getType = module.get_type;
+    const asked = new Map<string, number>();
+    module.get_type = (...args: unknown[]) => {
+      asked.set(String(args[1]), (asked.get(String(args[1])) ?? 0) + 1);
+      return getType.apply(module, args);
+    };
+    try {
+      const opened = (await runHdf5Request({ kind: 'keras3-weights', content: { path: file, ...archive.weightsH5 }, file, modelConfig: archive.modelConfig, limits: DEFAULT_HDF5_LIMITS })) as Hdf5OpenResult;
+      assert.ok(opened.weights.length >= 4);
+      const read = (await runHdf5Request({ kind: 'read', paths: opened.weights.map((w) => w.path) })) as Hdf5ReadReply;
+      assert.equal(read.bytes.length, opened.weights.length);
+    } finally {
+      module.get_type = getType;
+      await runHdf5Request({ kind: 'close' });
+    }
+    const repeated = [...asked].filter(([, n]) => n > 1);
+    assert.deepEqual(repeated, [], `asked more than once: ${repeated.map(([p, n]) => `${p} ${n}x`).join(', ')}`);
+    assert.ok(asked.size > 0);
   });
 });

@@ -127,6 +127,7 @@ export async function withHdf5File<T>(content: Hdf5Content, file: string, read: 
 export async function openHdf5File(content: Hdf5Content, file: string, limits: Hdf5Limits = DEFAULT_HDF5_LIMITS): Promise<OpenHdf5File> {
   const module = await loadH5wasm();
   keysByGroup.clear();
+  objectsByPath.clear();
   const fs = module.FS as unknown as EmscriptenFs;
   const sandboxPath = `${SANDBOX_DIR}/${++openCount}.h5`;
   let size: number;
@@ -168,7 +169,7 @@ export async function openHdf5File(content: Hdf5Content, file: string, limits: H
     read: (read) => asInputError(file, () => read(opened)),
     readDataset: (datasetPath, where, allocate) =>
       asInputError(file, () => {
-        const dataset = opened.get(datasetPath);
+        const dataset = childObject(opened, datasetPath);
         if (!isDataset(dataset)) throw new InputError(`${where}: not a dataset.`);
         return allocate ? readInto(module, dataset, where, allocate) : { bytes: readTensor(dataset, where).bytes };
       }),
@@ -317,6 +318,29 @@ export function hdf5Reason(e: unknown): string {
  */
 const keysByGroup = new Map<string, string[]>();
 
+/**
+ * The open file's groups and datasets, opened once each by path. h5wasm resolves every call's path
+ * from the root (get_type 40 µs, a dataset's metadata 50 µs on ResNet50's file), and the structure
+ * check, the weight walks and the reads ask for the same objects several times; a Dataset keeps
+ * its metadata once read. Seeded by checkHdf5Structure, cleared with keysByGroup.
+ */
+const objectsByPath = new Map<string, unknown>();
+
+/** What `group.get(name)` gives (a Group, a Dataset, or null), from the open file's objects. */
+export function childObject(group: Group, name: string): unknown {
+  const path = name.startsWith('/') ? name : group.path === '/' ? `/${name}` : `${group.path}/${name}`;
+  const key = `${group.file_id}:${path}`;
+  if (!objectsByPath.has(key)) objectsByPath.set(key, group.get(path));
+  return objectsByPath.get(key);
+}
+
+/** The object at `path`, opened without asking HDF5 its kind again (checkHdf5Structure has). */
+export function openedObject(group: Group, path: string, kind: 'group' | 'dataset'): Group | Dataset {
+  const object = kind === 'group' ? new h5wasm.Group(group.file_id, path) : new h5wasm.Dataset(group.file_id, path);
+  objectsByPath.set(`${group.file_id}:${path}`, object);
+  return object;
+}
+
 export function groupKeys(group: Group): string[] {
   const key = `${group.file_id}:${group.path}`;
   let keys = keysByGroup.get(key);
@@ -334,14 +358,14 @@ export function isDataset(entity: unknown): entity is Dataset {
 
 /** The child group `name` of `group`, or undefined when there is none (or it is not a group). */
 export function childGroup(group: Group, name: string): Group | undefined {
-  const child = groupKeys(group).includes(name) ? group.get(name) : null;
+  const child = groupKeys(group).includes(name) ? childObject(group, name) : null;
   return isGroup(child) ? child : undefined;
 }
 
 /** True when any dataset lies at or below `group` (checkHdf5Structure has bounded the tree). */
 export function holdsDatasets(group: Group): boolean {
   return groupKeys(group).some((key) => {
-    const child = group.get(key);
+    const child = childObject(group, key);
     return isDataset(child) || (isGroup(child) && holdsDatasets(child));
   });
 }

@@ -2,7 +2,7 @@ import type { File as H5File, Group } from 'h5wasm';
 import h5wasm from 'h5wasm';
 import { InputError } from '../../errors.js';
 import type { Hdf5Limits } from './hdf5-limits.js';
-import { groupKeys } from './hdf5-file.js';
+import { groupKeys, openedObject } from './hdf5-file.js';
 
 /** What an HDF5 path may name, told without following it. */
 const LINK_KINDS = {
@@ -35,8 +35,9 @@ export function checkHdf5Structure(root: H5File, file: string, fileBytes: number
       }
       refuseLinkOut(group, path, file);
       const kind = group.get_type(path);
-      // Opened once, for both checks (each h5wasm call crosses into WebAssembly).
-      const child = kind === LINK_KINDS.group || kind === LINK_KINDS.dataset ? group.get(path) : undefined;
+      // Opened once, for both checks and for the walks after (each h5wasm call crosses into
+      // WebAssembly and resolves the path again).
+      const child = kind === LINK_KINDS.group ? openedObject(group, path, 'group') : kind === LINK_KINDS.dataset ? openedObject(group, path, 'dataset') : undefined;
       if (child) refuseSecondLink(child as Group, path, seen, file);
       if (kind === LINK_KINDS.group) {
         if (depth + 1 > limits.maxDepth) {

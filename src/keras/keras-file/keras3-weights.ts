@@ -1,7 +1,7 @@
 import { storedByteLength } from '../../convert/weight-values.js';
 import { InputError } from '../../errors.js';
 import { isKerasObject, type KerasObject } from '../keras-object.js';
-import { childGroup, groupKeys, holdsDatasets, isDataset, tensorInfo, type Group } from './hdf5-file.js';
+import { childGroup, childObject, groupKeys, holdsDatasets, isDataset, tensorInfo, type Group } from './hdf5-file.js';
 import type { StoredWeight } from './hdf5-tasks.js';
 import { containerKeys, modelLayerItems } from './saved-object-names.js';
 import { sublayerSlots, type SublayerSlot } from './sublayer-order.js';
@@ -156,7 +156,7 @@ function ownVariables(group: Group, path: string, source: string): Variable[] {
     throw new InputError(`${source}: model.weights.h5 group '${varsPath}' should hold datasets 0..${keys.length - 1}, but holds ${keys.join(', ')}.`);
   }
   return indices.map((i) => {
-    const dataset = vars.get(String(i));
+    const dataset = childObject(vars, String(i));
     const datasetPath = `${varsPath}/${i}`;
     if (!isDataset(dataset)) throw new InputError(`${source}: model.weights.h5 '${datasetPath}' is not a dataset.`);
     const info = tensorInfo(dataset, `${source}: model.weights.h5 '${datasetPath}'`);

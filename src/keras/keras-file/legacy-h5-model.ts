@@ -3,7 +3,7 @@ import type { StoredWeight } from './hdf5-tasks.js';
 import { InputError } from '../../errors.js';
 import type { KerasObject } from '../keras-object.js';
 import { parseUntrustedJson } from '../json-limits.js';
-import { childGroup, isDataset, tensorInfo, stringAttribute, stringListAttribute, type Group } from './hdf5-file.js';
+import { childGroup, childObject, isDataset, tensorInfo, stringAttribute, stringListAttribute, type Group } from './hdf5-file.js';
 import { modelConfigFromLegacy } from './legacy-model-config.js';
 
 /** A legacy full-model `.h5` file, read: its config in Keras 3 form and its weights. */
@@ -50,7 +50,7 @@ function layerWeights(modelWeights: Group, key: string, layer: string, file: str
   const names = stringListAttribute(group, 'weight_names', `${file}: group 'model_weights/${key}'`) ?? [];
   return names.map((weightName, index) => {
     const path = `model_weights/${key}/${weightName}`;
-    const dataset = group.get(weightName);
+    const dataset = childObject(group, weightName);
     if (!isDataset(dataset)) throw new InputError(`${file}: layer '${layer}' lists weight '${weightName}', but '${path}' is not a dataset.`);
     const info = tensorInfo(dataset, `${file}: '${path}'`);
     return { layer, index, name: shortWeightName(weightName), path, ...info, byteLength: storedByteLength(info.shape, info.dtype) };
