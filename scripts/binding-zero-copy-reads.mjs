@@ -25,6 +25,9 @@ export const ZERO_COPY_MARKER = '// keras-bridge: zero-copy reads';
  */
 export const ZERO_COPY_MIN_BYTES = 64 * 1024;
 
+/** Set (not empty, not 0) before the first read: every read copies, as tfjs-node's do. */
+export const COPY_READS_VARIABLE = 'KERAS_BRIDGE_COPY_READS';
+
 // Inside CopyTFE_TensorHandleDataToTypedArray, right after the byte length is known. `tensor` is
 // the TF_AutoTensor that owns the resolved TF_Tensor; ownership moves to the buffer's finalizer.
 export const ZERO_COPY_ANCHOR = `  size_t byte_length = TF_TensorByteSize(tensor.tensor);
@@ -35,7 +38,13 @@ export const ZERO_COPY_ANCHOR = `  size_t byte_length = TF_TensorByteSize(tensor
 const INSERTION = `
   ${ZERO_COPY_MARKER}
 #if !defined(V8_ENABLE_SANDBOX)
-  if (byte_length >= ${ZERO_COPY_MIN_BYTES} && TF_TensorData(tensor.tensor) != nullptr) {
+  // ${COPY_READS_VARIABLE}=1 (read once, at the first read) keeps tfjs-node's copies: for code
+  // that writes into the arrays it reads and uses the tensor after.
+  static const bool keras_bridge_copy_reads = [] {
+    const char *setting = std::getenv("${COPY_READS_VARIABLE}");
+    return setting != nullptr && setting[0] != '\\0' && std::strcmp(setting, "0") != 0;
+  }();
+  if (!keras_bridge_copy_reads && byte_length >= ${ZERO_COPY_MIN_BYTES} && TF_TensorData(tensor.tensor) != nullptr) {
     TF_Tensor *owned = tensor.tensor;
     // V8's own backing store, not napi_create_external_arraybuffer: Node runs that one's finalizer
     // from the event loop, so a synchronous loop of reads would hold every dropped buffer until it
@@ -81,7 +90,7 @@ export function extendBindingSourceWithZeroCopyReads(file) {
   if (source.split(INCLUDE_ANCHOR).length !== 2) return `anchor not found once in ${file}: ${INCLUDE_ANCHOR}`;
   // TF_DeleteTensor(nullptr) does nothing, so the TF_AutoTensor's destructor stays correct.
   const [first, ...rest] = ZERO_COPY_ANCHOR.split('\n');
-  const extended = source.replace(INCLUDE_ANCHOR, `${INCLUDE_ANCHOR}\n#include <v8.h>`).replace(ZERO_COPY_ANCHOR, `${first}\n${INSERTION}${rest.join('\n')}`);
+  const extended = source.replace(INCLUDE_ANCHOR, `${INCLUDE_ANCHOR}\n#include <cstdlib>\n#include <v8.h>`).replace(ZERO_COPY_ANCHOR, `${first}\n${INSERTION}${rest.join('\n')}`);
   fs.writeFileSync(file, extended);
   return 'extended';
 }

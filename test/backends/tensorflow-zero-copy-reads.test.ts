@@ -39,7 +39,8 @@ describe("the binding's zero-copy reads: the source extension", function () {
     const extended = readFileSync(file, 'utf8');
     const at = (text: string): number => extended.indexOf(text);
     assert.ok(at('TF_TensorByteSize') < at(ZERO_COPY_MARKER) && at(ZERO_COPY_MARKER) < at('napi_value array_buffer_value;') && at('napi_value array_buffer_value;') < at('memcpy(array_buffer_data'));
-    assert.match(extended, /#include <string>\n#include <v8\.h>\n/);
+    assert.match(extended, /#include <string>\n#include <cstdlib>\n#include <v8\.h>\n/);
+    assert.match(extended, /std::getenv\("KERAS_BRIDGE_COPY_READS"\)/);
     // V8's backing store, whose deleter runs when V8 sweeps: napi's external buffers wait for the event loop.
     assert.match(extended, /v8::ArrayBuffer::NewBackingStore\(/);
     assert.doesNotMatch(extended, /napi_create_external_arraybuffer\(/);
@@ -89,6 +90,28 @@ describe("the binding's zero-copy reads: on the tensorflow backend", function ()
     a[5] = -1;
     assert.equal(b[5], -1, 'a copy would not see the write');
     x.dispose();
+  });
+
+  it('copies every read when KERAS_BRIDGE_COPY_READS is set (not empty, not 0), for code that writes into what it read', function () {
+    const shares = (setting: string | undefined): boolean => {
+      const body = `
+        import * as tf from '@tensorflow/tfjs';
+        const { useBackend } = await import(${JSON.stringify(path.join(REPO_ROOT, 'dist', 'src', 'backends', 'index.js'))});
+        await useBackend('tensorflow');
+        const x = tf.range(0, ${minBytes}, 1, 'float32');
+        const [a, b] = [x.dataSync(), x.dataSync()];
+        a[5] = -1;
+        console.log(JSON.stringify({ shares: b[5] === -1 }));`;
+      const env: NodeJS.ProcessEnv = { ...process.env, KERAS_BRIDGE_COPY_READS: setting };
+      if (setting === undefined) delete env['KERAS_BRIDGE_COPY_READS'];
+      const child = spawnSync(process.execPath, ['--input-type=module', '-e', body], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 120_000, env });
+      assert.equal(child.status, 0, child.stderr.slice(-2000));
+      return (JSON.parse(child.stdout.trim().split('\n').at(-1)!) as { shares: boolean }).shares;
+    };
+    assert.equal(shares('1'), false);
+    assert.equal(shares('0'), true);
+    assert.equal(shares(''), true);
+    assert.equal(shares(undefined), true);
   });
 
   it('copies a read below the threshold', function () {
