@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { activeBackendName } from './active-backend.js';
 import { BackendUnavailableError } from './backend-unavailable-error.js';
 import { defaultEnvironment } from './environment-defaults.js';
-import { readNativeBuildStatus } from './native-build-status.js';
+import { readNativeBuildStatus, type NativeBuildStatus } from './native-build-status.js';
 
 // Variables rather than literals so that tsc does not resolve these optional dependencies: their
 // bindings only exist once built (scripts/build-native-backend.mjs) or installed by the user.
@@ -76,7 +76,7 @@ async function importFirstInstalled(): Promise<void> {
       if (!isNotInstalled(error)) break;
     }
   }
-  throw new BackendUnavailableError('tensorflow', whyNotLoaded(lastError));
+  throw new BackendUnavailableError('tensorflow', whyTensorflowNotLoaded(lastError));
 }
 
 function isNotInstalled(error: unknown): boolean {
@@ -84,8 +84,8 @@ function isNotInstalled(error: unknown): boolean {
   return code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND';
 }
 
-function whyNotLoaded(error: unknown): string {
-  const status = readNativeBuildStatus();
+/** Why loading tfjs-node failed with `error`, in words, from what the last native build recorded. */
+export function whyTensorflowNotLoaded(error: unknown, status: NativeBuildStatus | undefined = readNativeBuildStatus()): string {
   if (status && !status.ok) return `its build failed at step "${status.step}": ${status.reason}`;
   if (status?.nodeAbi && status.nodeAbi !== process.versions.modules) {
     return `its binding was built by another Node (ABI ${status.nodeAbi}; this one is ${process.versions.modules}, ${process.version}): run \`npm run setup\` to rebuild it`;

@@ -7,6 +7,7 @@ import { pathToFileURL } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { probeBackend, useBackend } from '../../src/backends/index.js';
 import { readNativeBuildStatus } from '../../src/backends/native-build-status.js';
+import { whyTensorflowNotLoaded } from '../../src/backends/native-tensorflow.js';
 import { REPO_ROOT } from '../support/paths.js';
 
 // Large reads on the tensorflow backend hand over TensorFlow's own buffer instead of copying it
@@ -71,6 +72,16 @@ describe("the binding's zero-copy reads: the source extension", function () {
     // Extended already (setup does it in place, splitting the anchor) or not yet: one or the other, once.
     const [anchors, markers] = [source.split(ZERO_COPY_ANCHOR).length - 1, source.split(ZERO_COPY_MARKER).length - 1];
     assert.equal(anchors + markers, 1, `${file}: ${anchors} anchors, ${markers} markers`);
+  });
+});
+
+describe("the binding's zero-copy reads: a binding built by another Node", function () {
+  it("says so, and how to rebuild it, when the binding fails to load (V8's C++ API ties it to Node's ABI)", function () {
+    const failure = new Error('tfjs_binding.node: undefined symbol: _ZN2v811ArrayBuffer3NewEPNS_7IsolateESt10shared_ptrINS_12BackingStoreEE');
+    const why = whyTensorflowNotLoaded(failure, { ok: true, nodeAbi: '1', zeroCopyReads: true });
+    assert.match(why, new RegExp(`built by another Node \\(ABI 1; this one is ${process.versions.modules}, ${process.version.replace(/\./g, '\\.')}\\)`));
+    assert.match(why, /npm run setup/);
+    assert.match(whyTensorflowNotLoaded(failure, { ok: true, nodeAbi: process.versions.modules }), /^loading @tensorflow\/tfjs-node failed: tfjs_binding\.node: undefined symbol/);
   });
 });
 
