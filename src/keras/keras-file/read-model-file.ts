@@ -1,11 +1,12 @@
 import { open, readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
 import { inMemory, type WeightData } from '../../convert/weight-data.js';
 import type { LoadedWeight, SourceWeight } from '../../convert/weight-source.js';
 import { InputError } from '../../errors.js';
 import type { KerasObject } from '../keras-object.js';
 import type { Hdf5Content } from './hdf5-file.js';
 import type { Hdf5Request, StoredWeight } from './hdf5-tasks.js';
-import { Hdf5Session, prewarmHdf5Reader } from './hdf5-worker.js';
+import { DEFAULT_HDF5_TIMEOUT_MS, Hdf5Session, prewarmHdf5Reader } from './hdf5-worker.js';
 import { readKerasArchive, type KerasArchive } from './keras-archive.js';
 import { fileSource } from './zip/byte-source.js';
 import { HDF5_MAGIC, ZIP_TAIL_BYTES, hasHdf5Signature, refuseHdf5InZip, refuseZipInHdf5 } from './polyglot.js';
@@ -66,7 +67,49 @@ export async function readKerasModelFile(file: string, options: ReadModelFileOpt
  * converter streams them from the file to its shards. The HDF5 part is read where it lies in the
  * file (a .keras file stores model.weights.h5 uncompressed), never past it.
  */
-export async function openKerasModelFile(file: string, options: ReadModelFileOptions = {}): Promise<OpenKerasModelFile & { readAll(): Promise<Uint8Array[]> }> {
+export async function openKerasModelFile(file: string, options: ReadModelFileOptions = {}): Promise<OpenedModelFile> {
+  const key = earlyOpenKey(file, options);
+  const early = earlyOpens.get(key);
+  if (early) {
+    earlyOpens.delete(key);
+    return early;
+  }
+  return openNow(file, options);
+}
+
+type OpenedModelFile = OpenKerasModelFile & { readAll(): Promise<Uint8Array[]> };
+
+/**
+ * Opens started by openKerasModelFileEarly, each taken (and then closed) by the first
+ * openKerasModelFile of the same file with the same limits.
+ */
+const earlyOpens = new Map<string, Promise<OpenedModelFile>>();
+
+/**
+ * Starts opening `file` now, for an openKerasModelFile to come: the CLI calls it before it loads
+ * tfjs, so that the zip's records are read and the HDF5 reader has checked and walked the weights
+ * (ResNet50's: 0.3 s) by the time the command asks. An error waits for the one who asks; an open
+ * nobody takes stays open until the process ends (its reader thread does not keep it alive). The
+ * promise returned settles when the open has, and never rejects.
+ */
+export function openKerasModelFileEarly(file: string, options: ReadModelFileOptions = {}): Promise<void> {
+  const key = earlyOpenKey(file, options);
+  const pending = earlyOpens.get(key);
+  const opening = pending ?? openNow(file, options);
+  if (!pending) earlyOpens.set(key, opening);
+  // Settles when the open has (its error is for whoever takes it, so nothing rejects here).
+  return opening.then(
+    () => undefined,
+    () => undefined,
+  );
+}
+
+/** The same file with the same effective limits and timeout: what an early open may stand for. */
+function earlyOpenKey(file: string, options: ReadModelFileOptions): string {
+  return JSON.stringify([path.resolve(file), { ...DEFAULT_ARCHIVE_LIMITS, ...options.limits }, options.hdf5TimeoutMs ?? DEFAULT_HDF5_TIMEOUT_MS]);
+}
+
+async function openNow(file: string, options: ReadModelFileOptions): Promise<OpenedModelFile> {
   prewarmHdf5Reader();
   const { request, kerasVersion } = await hdf5Request(file, options);
   const { session, result } = await Hdf5Session.open(request, options.hdf5TimeoutMs);
