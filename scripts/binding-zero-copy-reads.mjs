@@ -8,20 +8,20 @@
 // Why it is safe: TFE_TensorHandleResolve gives a TF_Tensor that holds a reference on the handle's
 // buffer, so the memory lives as long as the array does, even after the tfjs tensor is disposed,
 // and TensorFlow never reuses a buffer in place while another reference exists. What changes for
-// the caller: the array is a view of the tensor's storage, as the cpu and wasm backends' reads
-// already are, so writing into it changes the tensor (tfjs's documentation says not to).
+// the caller: the array is a view of the tensor's storage, as the cpu backend's reads already
+// are, so writing into it changes the tensor (KERAS_BRIDGE_COPY_READS=1 brings the copies back).
 //
 // Applied by build-native-backend.mjs after binding-list-attributes.mjs, at one anchor of the
-// binding's source; when the anchor is missing (another tfjs-node), nothing is changed and reads
-// copy as before. Node builtins only.
+// binding's source and after its `#include <string>`; when either is missing (another tfjs-node),
+// nothing is changed and reads copy as before. Node builtins only.
 import fs from 'node:fs';
 
 /** Marks a source already extended: applying again changes nothing. */
 export const ZERO_COPY_MARKER = '// keras-bridge: zero-copy reads';
 
 /**
- * Below this, a read copies: an external buffer costs a finalizer and a GC handle, more than
- * copying a few pages.
+ * Below this, a read copies: a backing store and its deleter cost more than copying a few
+ * pages.
  */
 export const ZERO_COPY_MIN_BYTES = 64 * 1024;
 
@@ -29,7 +29,7 @@ export const ZERO_COPY_MIN_BYTES = 64 * 1024;
 export const COPY_READS_VARIABLE = 'KERAS_BRIDGE_COPY_READS';
 
 // Inside CopyTFE_TensorHandleDataToTypedArray, right after the byte length is known. `tensor` is
-// the TF_AutoTensor that owns the resolved TF_Tensor; ownership moves to the buffer's finalizer.
+// the TF_AutoTensor that owns the resolved TF_Tensor; ownership moves to the backing store's deleter.
 export const ZERO_COPY_ANCHOR = `  size_t byte_length = TF_TensorByteSize(tensor.tensor);
 
   napi_value array_buffer_value;
