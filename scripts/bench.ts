@@ -25,7 +25,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { execa } from 'execa';
-import { KNOWN_BACKENDS, isBrowserBackend, probeBackend } from '../src/backends/index.js';
+import { KNOWN_BACKENDS, isBrowserBackend, probeBackend, readNativeBuildStatus } from '../src/backends/index.js';
 import { withoutDefaultedEnvironment } from '../src/backends/environment-defaults.js';
 import { BrowserSession } from '../src/browser/browser-session.js';
 import { benchModels, type BenchModelSpec } from '../src/bench/bench-models.js';
@@ -205,7 +205,9 @@ async function versions(): Promise<BenchResults['machine']> {
   const python = await execa(resolvePython(), ['-c', 'import keras, tensorflow as tf; print(keras.__version__, tf.__version__)'], { reject: false, env: { ...withoutDefaultedEnvironment(), TF_CPP_MIN_LOG_LEVEL: '3' } });
   const [keras, tensorflow] = python.exitCode === 0 ? String(python.stdout).trim().split(' ') : [null, null];
   const tfjs = (JSON.parse(readFileSync(path.join(ROOT, 'node_modules', '@tensorflow', 'tfjs', 'package.json'), 'utf8')) as { version: string }).version;
-  return { cpu: os.cpus()[0]?.model ?? 'unknown', cores: os.cpus().length, node: process.version, tfjs, keras: keras ?? null, tensorflow: tensorflow ?? null };
+  const native = readNativeBuildStatus();
+  const tensorflowBinding = native?.ok ? `${native.zeroCopyReads ? 'zero-copy reads' : 'copying reads'}, ${native.listAttributes ? 'fused kernels' : 'no fused kernels'}` : null;
+  return { cpu: os.cpus()[0]?.model ?? 'unknown', cores: os.cpus().length, node: process.version, tfjs, keras: keras ?? null, tensorflow: tensorflow ?? null, tensorflowBinding };
 }
 
 async function main(): Promise<void> {

@@ -5,7 +5,20 @@ export interface BenchResults {
   schema: 'keras-bridge-bench';
   schemaVersion: 1;
   date: string;
-  machine: { cpu: string; cores: number; node: string; tfjs: string; keras: string | null; tensorflow: string | null };
+  machine: {
+    cpu: string;
+    cores: number;
+    node: string;
+    tfjs: string;
+    keras: string | null;
+    tensorflow: string | null;
+    /**
+     * What keras-bridge's build gave tfjs-node's binding (scripts/build-native-backend.mjs), e.g.
+     * "zero-copy reads, fused kernels": the tensorflow timings depend on it. Null when the native
+     * backend is not built; absent in results from before it was recorded.
+     */
+    tensorflowBinding?: string | null;
+  };
   /** warmupS: absent in results from before warm-ups were timed (one warm-up run). */
   settings: { batchSizes: number[]; repeats: number; budgetS: number; warmupS?: number };
   models: BenchModel[];

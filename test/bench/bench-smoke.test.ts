@@ -6,6 +6,7 @@ import { execa } from 'execa';
 import type { BenchResults } from '../../src/bench/bench-results.js';
 import { formatBenchTable } from '../../src/bench/bench-table.js';
 import { writePerformanceDocs } from '../../src/bench/performance-doc.js';
+import { readNativeBuildStatus } from '../../src/backends/native-build-status.js';
 import { REPO_ROOT } from '../support/paths.js';
 
 // `npm run bench -- --smoke`: one run of every stage (Keras's four timings, each backend's forward
@@ -27,6 +28,16 @@ describe('npm run bench -- --smoke', function () {
     run = JSON.parse(await readFile(out, 'utf8')) as BenchResults;
   });
   after(async () => rm(tmp, { recursive: true, force: true }));
+
+  it("records what the tensorflow backend's binding was built with, and prints it in the header", () => {
+    const native = readNativeBuildStatus();
+    if (native?.ok) {
+      assert.equal(run.machine.tensorflowBinding, `${native.zeroCopyReads ? 'zero-copy reads' : 'copying reads'}, ${native.listAttributes ? 'fused kernels' : 'no fused kernels'}`);
+      assert.match(stdout.split('\n').find((l) => l.startsWith('keras-bridge bench, '))!, new RegExp(`; tensorflow binding: ${run.machine.tensorflowBinding}$`));
+    } else {
+      assert.equal(run.machine.tensorflowBinding, null);
+    }
+  });
 
   it('times Keras (tf.function and eager) and each backend (Node, and Chromium pages) on the seed models, or says why not', () => {
     assert.deepEqual(run.models.map((m) => m.name), ['swish', 'temporal', 'risk']);
