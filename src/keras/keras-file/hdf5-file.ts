@@ -328,10 +328,15 @@ const objectsByPath = new Map<string, unknown>();
 
 /** What `group.get(name)` gives (a Group, a Dataset, or null), from the open file's objects. */
 export function childObject(group: Group, name: string): unknown {
-  const path = name.startsWith('/') ? name : group.path === '/' ? `/${name}` : `${group.path}/${name}`;
+  const path = name.startsWith('/') ? name : joinHdf5Path(group.path, name);
   const key = `${group.file_id}:${path}`;
   if (!objectsByPath.has(key)) objectsByPath.set(key, group.get(path));
   return objectsByPath.get(key);
+}
+
+/** The path of `name` inside the group at `parent`. */
+export function joinHdf5Path(parent: string, name: string): string {
+  return parent === '/' ? `/${name}` : `${parent}/${name}`;
 }
 
 /** The object at `path`, opened without asking HDF5 its kind again (checkHdf5Structure has). */

@@ -2,7 +2,7 @@ import type { File as H5File, Group } from 'h5wasm';
 import h5wasm from 'h5wasm';
 import { InputError } from '../../errors.js';
 import type { Hdf5Limits } from './hdf5-limits.js';
-import { groupKeys, openedObject } from './hdf5-file.js';
+import { groupKeys, joinHdf5Path, openedObject } from './hdf5-file.js';
 
 /** What an HDF5 path may name, told without following it. */
 const LINK_KINDS = {
@@ -29,7 +29,7 @@ export function checkHdf5Structure(root: H5File, file: string, fileBytes: number
   while (pending.length > 0) {
     const { group, depth } = pending.pop()!;
     for (const key of groupKeys(group)) {
-      const path = joinPath(group.path, key);
+      const path = joinHdf5Path(group.path, key);
       if (++objects > limits.maxObjects) {
         throw new InputError(`${file}: more than ${limits.maxObjects} HDF5 objects (at '${path}'); a Keras weights file holds a few per layer.`);
       }
@@ -124,10 +124,6 @@ function checkDataset(dataset: unknown, path: string, file: string, limits: Hdf5
     );
   }
   return bytes;
-}
-
-function joinPath(parent: string, key: string): string {
-  return parent === '/' ? `/${key}` : `${parent}/${key}`;
 }
 
 /** A path or name from the file, shortened for a message (a cycle's path grows with its depth). */
