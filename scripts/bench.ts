@@ -38,6 +38,7 @@ import { fromPython, type Timing } from '../src/bench/timing.js';
 import type { WorkerRequest, WorkerResult } from '../src/bench/bench-worker.js';
 import type { TimeModelOptions } from '../src/bench/time-model.js';
 import { resolvePython } from '../src/python-export/python-exporter.js';
+import { productMultiplyAdd } from '../src/backends/wasm-simd/relaxed-simd.js';
 import { cachedExport, cachedKerasFiles } from '../test/support/cached-export.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -207,7 +208,8 @@ async function versions(): Promise<BenchResults['machine']> {
   const tfjs = (JSON.parse(readFileSync(path.join(ROOT, 'node_modules', '@tensorflow', 'tfjs', 'package.json'), 'utf8')) as { version: string }).version;
   const native = readNativeBuildStatus();
   const tensorflowBinding = native?.ok ? `${native.zeroCopyReads ? 'zero-copy reads' : 'copying reads'}, ${native.listAttributes ? 'fused kernels' : 'no fused kernels'}` : null;
-  return { cpu: os.cpus()[0]?.model ?? 'unknown', cores: os.cpus().length, node: process.version, tfjs, keras: keras ?? null, tensorflow: tensorflow ?? null, tensorflowBinding };
+  const wasmProducts = productMultiplyAdd() === 'fused' ? 'fused multiply-add' : 'separate multiply and add';
+  return { cpu: os.cpus()[0]?.model ?? 'unknown', cores: os.cpus().length, node: process.version, tfjs, keras: keras ?? null, tensorflow: tensorflow ?? null, tensorflowBinding, wasmProducts };
 }
 
 async function main(): Promise<void> {

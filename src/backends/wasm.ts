@@ -3,6 +3,7 @@ import { errorMessage } from '../errors.js';
 import { BackendUnavailableError } from './backend-unavailable-error.js';
 import { requestedWasmThreads, WASM_THREADS_VARIABLE } from './wasm-threads/thread-count.js';
 import { setKernelThreadCount } from './wasm-simd/kernel-threads.js';
+import { invalidWasmFmaSetting } from './wasm-simd/relaxed-simd.js';
 import { createThreadedWasmModule, releaseIdleThreads } from './wasm-threads/threaded-module.js';
 
 /** How the `wasm` backend runs, once started: its XNNPACK threads and why not more. */
@@ -25,6 +26,8 @@ let threading: WasmThreading | undefined;
 export function registerWasm(): Promise<void> {
   registration ??= (async () => {
     const threads = requestedWasmThreads();
+    const invalidFma = invalidWasmFmaSetting();
+    if (invalidFma) throw new BackendUnavailableError('wasm', invalidFma);
     let wasm: typeof import('@tensorflow/tfjs-backend-wasm');
     try {
       wasm = await import('@tensorflow/tfjs-backend-wasm');

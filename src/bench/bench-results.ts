@@ -18,6 +18,12 @@ export interface BenchResults {
      * backend is not built; absent in results from before it was recorded.
      */
     tensorflowBinding?: string | null;
+    /**
+     * How keras-bridge's wasm SIMD product tiles multiply and add in this Node (relaxed-simd.ts):
+     * "fused multiply-add" or "separate multiply and add"; the wasm timings depend on it. Absent in
+     * results from before it was recorded.
+     */
+    wasmProducts?: string;
   };
   /** warmupS: absent in results from before warm-ups were timed (one warm-up run). */
   settings: { batchSizes: number[]; repeats: number; budgetS: number; warmupS?: number };

@@ -81,7 +81,8 @@ export function formatBenchTable(run: BenchResults): string {
   const skipped = notTimed(run).map((line) => `  ${line}`);
   return [
     `keras-bridge bench, ${run.date.slice(0, 10)}: ${run.machine.cpu}, ${run.machine.cores} cores; Keras ${run.machine.keras} on TensorFlow ${run.machine.tensorflow}, tfjs ${run.machine.tfjs}, Node ${run.machine.node}` +
-      (run.machine.tensorflowBinding ? `; tensorflow binding: ${run.machine.tensorflowBinding}` : ''),
+      (run.machine.tensorflowBinding ? `; tensorflow binding: ${run.machine.tensorflowBinding}` : '') +
+      (run.machine.wasmProducts ? `; wasm products: ${run.machine.wasmProducts}` : ''),
     ...backendDetailsLines(run),
     `milliseconds: median (10th–90th percentile) of up to ${run.settings.repeats} runs after ${warmupText(run)}; ratio: time / Keras tf.function's time at the same batch size`,
     '',

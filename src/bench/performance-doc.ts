@@ -13,7 +13,7 @@ export function performanceMarkdown(run: BenchResults): string {
   const rows = run.models.flatMap(benchRows);
   const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
   return [
-    `Latest run: ${run.date.slice(0, 10)}, ${m.cpu}, ${m.cores} cores; Keras ${m.keras} on TensorFlow ${m.tensorflow}, tfjs ${m.tfjs}, Node ${m.node}${m.tensorflowBinding ? `; tensorflow binding: ${m.tensorflowBinding}` : ''}.`,
+    `Latest run: ${run.date.slice(0, 10)}, ${m.cpu}, ${m.cores} cores; Keras ${m.keras} on TensorFlow ${m.tensorflow}, tfjs ${m.tfjs}, Node ${m.node}${m.tensorflowBinding ? `; tensorflow binding: ${m.tensorflowBinding}` : ''}${m.wasmProducts ? `; wasm products: ${m.wasmProducts}` : ''}.`,
     `Milliseconds: median (10th–90th percentile) of up to ${run.settings.repeats} runs after ${warmupText(run)}, at most ${run.settings.budgetS} s per timing; ratio: time / Keras tf.function's at the same batch size (below 1: faster).`,
     '',
     '![ratio to Keras tf.function per model, batch size and runtime](performance.svg)',

@@ -170,8 +170,8 @@ const CASES: Record<string, KernelCase> = {
     wrt: [0],
     wasmPath: 'composed',
   },
-  'relu, 63 values (its gradient on wasm: one SIMD pass and a tail, wasm-relu-gradients.ts)': {
-    kernels: ['KerasBridgeReluGrad'],
+  'relu, 63 values (on wasm the forward pass a SIMD clamp, heap-clamp.ts, and its gradient one SIMD pass and a tail, wasm-relu-gradients.ts)': {
+    kernels: ['KerasBridgeReluGrad', 'Relu'],
     f: (x) => tf.relu(x),
     args: () => [values([7, 9], 62)],
     wrt: [0],

@@ -3,7 +3,10 @@ import * as tf from '@tensorflow/tfjs';
 import { simdProductCalls } from '../../src/backends/kernel-fixes/batch-mat-mul-composed.js';
 import { startKernelThreads, type KernelCall } from '../../src/backends/wasm-simd/kernel-threads.js';
 import { batchedProduct, packedBytes, PARALLEL_FROM_MACS, productCalls, productTileFunctions, productTilesOf, type BatchedProduct } from '../../src/backends/wasm-simd/product-tiles.js';
+import { productMultiplyAdd, type MultiplyAdd } from '../../src/backends/wasm-simd/relaxed-simd.js';
 import { wasmModule } from '../../src/backends/wasm-simd/wasm-binary.js';
+import { wasmHeapKernels } from '../../src/backends/wasm-simd/wasm-heap-kernels.js';
+import { float32MultiplyAdd } from '../support/float32-multiply-add.js';
 import { generator } from '../support/heap-cases.js';
 import { onWasm } from '../support/wasm-suite.js';
 
@@ -36,14 +39,14 @@ function values(shape: number[], seed: number): Float32Array {
   return Float32Array.from({ length: n }, () => (pick(2001) - 1000) / 137);
 }
 
-/** The products summed as the tiles sum them: in float32, in depth order from 0, one rounding per multiply and per add. */
-function sequentialFloat32(a: Float32Array, b: Float32Array, batches: number, m: number, k: number, n: number): Float32Array {
+/** The products summed as the tiles sum them: in float32, in depth order from 0, each multiply-add rounded as `multiplyAdd` says (once, or after the multiply and after the add). */
+function sequentialFloat32(a: Float32Array, b: Float32Array, batches: number, m: number, k: number, n: number, multiplyAdd: MultiplyAdd): Float32Array {
   const out = new Float32Array(batches * m * n);
   for (let p = 0; p < batches; p++)
     for (let i = 0; i < m; i++)
       for (let j = 0; j < n; j++) {
         let sum = 0;
-        for (let t = 0; t < k; t++) sum = Math.fround(sum + Math.fround(a[(p * m + i) * k + t]! * b[(p * k + t) * n + j]!));
+        for (let t = 0; t < k; t++) sum = float32MultiplyAdd(a[(p * m + i) * k + t]!, b[(p * k + t) * n + j]!, sum, multiplyAdd);
         out[(p * m + i) * n + j] = sum;
       }
   return out;
@@ -78,6 +81,8 @@ function swapLastTwo(data: Float32Array, batches: number, rows: number, cols: nu
 // wasm's batched BatchMatMul in keras-bridge's SIMD tiles (wasm-simd/product-tiles.ts, batch-mat-mul-composed.ts).
 describe('wasm: batched products in SIMD tiles on the heap (src/backends/wasm-simd/product-tiles.ts)', function () {
   onWasm({ activate: true });
+  /** How the backend's tiles round: fused where the runtime and the machine can (relaxed-simd.ts). */
+  const multiplyAdd = () => wasmHeapKernels(tf.backend())!.productMultiplyAdd;
 
   it('120 random batched products, either operand transposed or not, equal float32 sums in depth order bit for bit, through the tiles', () => {
     const all = cases(120);
@@ -87,7 +92,7 @@ describe('wasm: batched products in SIMD tiles on the heap (src/backends/wasm-si
       const batches = c.batch.reduce((p, d) => p * d, 1);
       const a = values([batches, c.m, c.k], 2 * i + 1);
       const b = values([batches, c.k, c.n], 2 * i + 2);
-      const expected = sequentialFloat32(a, b, batches, c.m, c.k, c.n);
+      const expected = sequentialFloat32(a, b, batches, c.m, c.k, c.n, multiplyAdd());
       const aGiven = c.transposeA ? swapLastTwo(a, batches, c.m, c.k) : a;
       const bGiven = c.transposeB ? swapLastTwo(b, batches, c.k, c.n) : b;
       const got = tf.tidy(() => {
@@ -107,7 +112,7 @@ describe('wasm: batched products in SIMD tiles on the heap (src/backends/wasm-si
     const [m, k, n] = [70, 130, 150];
     const a = values([m, k], 11);
     const w = values([k, n], 12);
-    const expected = sequentialFloat32(a, w, 1, m, k, n);
+    const expected = sequentialFloat32(a, w, 1, m, k, n, multiplyAdd());
     const weight = tf.tensor(w, [k, n]);
     for (let call = 0; call < 3; call++) {
       const before = simdProductCalls.count;
@@ -123,7 +128,7 @@ describe('wasm: batched products in SIMD tiles on the heap (src/backends/wasm-si
     const [batches, m, k, n] = [3, 16, 96, 40];
     const a = values([batches, m, k], 21);
     const w = values([batches, k, n], 22);
-    const product = sequentialFloat32(a, w, batches, m, k, n);
+    const product = sequentialFloat32(a, w, batches, m, k, n, multiplyAdd());
     const activations = ['linear', 'relu', 'relu6', 'elu', 'sigmoid', 'leakyrelu', 'prelu'] as const;
     const before = simdProductCalls.count;
     const tensors = tf.memory().numTensors;
@@ -165,7 +170,7 @@ describe('wasm: batched products in SIMD tiles on the heap (src/backends/wasm-si
 });
 
 describe('SIMD products cut among kernel threads (src/backends/wasm-simd/kernel-threads.ts, product-tiles.ts batchedProduct)', () => {
-  const functions = productTileFunctions();
+  const functions = productTileFunctions(productMultiplyAdd());
   const names = functions.map((f) => f.name);
   const tiles = productTilesOf(names);
 
@@ -179,7 +184,7 @@ describe('SIMD products cut among kernel threads (src/backends/wasm-simd/kernel-
     heap.set(b, bAt);
     heap.fill(Number.NaN, cAt, cAt + p.batches * p.m * p.n);
     const product: BatchedProduct = { ...p, a: 4 * aAt, b: 4 * bAt, c: 4 * cAt };
-    return { product, expected: sequentialFloat32(a, b, p.batches, p.m, p.k, p.n), result: () => new Float32Array(memory.buffer, 4 * cAt, p.batches * p.m * p.n).slice() };
+    return { product, expected: sequentialFloat32(a, b, p.batches, p.m, p.k, p.n, productMultiplyAdd()), result: () => new Float32Array(memory.buffer, 4 * cAt, p.batches * p.m * p.n).slice() };
   }
 
   it('every cut (by batches, by rows, more chunks than rows) gives the same values bit for bit', () => {

@@ -7,6 +7,7 @@ import type { BenchResults } from '../../src/bench/bench-results.js';
 import { formatBenchTable } from '../../src/bench/bench-table.js';
 import { writePerformanceDocs } from '../../src/bench/performance-doc.js';
 import { readNativeBuildStatus } from '../../src/backends/native-build-status.js';
+import { productMultiplyAdd } from '../../src/backends/wasm-simd/relaxed-simd.js';
 import { REPO_ROOT } from '../support/paths.js';
 
 // `npm run bench -- --smoke`: one run of every stage (Keras's four timings, each backend's forward
@@ -29,11 +30,12 @@ describe('npm run bench -- --smoke', function () {
   });
   after(async () => rm(tmp, { recursive: true, force: true }));
 
-  it("records what the tensorflow backend's binding was built with, and prints it in the header", () => {
+  it("records what the tensorflow backend's binding was built with and how the wasm products multiply and add, and prints both in the header", () => {
+    assert.equal(run.machine.wasmProducts, productMultiplyAdd() === 'fused' ? 'fused multiply-add' : 'separate multiply and add');
     const native = readNativeBuildStatus();
     if (native?.ok) {
       assert.equal(run.machine.tensorflowBinding, `${native.zeroCopyReads ? 'zero-copy reads' : 'copying reads'}, ${native.listAttributes ? 'fused kernels' : 'no fused kernels'}`);
-      assert.match(stdout.split('\n').find((l) => l.startsWith('keras-bridge bench, '))!, new RegExp(`; tensorflow binding: ${run.machine.tensorflowBinding}$`));
+      assert.match(stdout.split('\n').find((l) => l.startsWith('keras-bridge bench, '))!, new RegExp(`; tensorflow binding: ${run.machine.tensorflowBinding}; wasm products: ${run.machine.wasmProducts}$`));
     } else {
       assert.equal(run.machine.tensorflowBinding, null);
     }

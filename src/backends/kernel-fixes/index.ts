@@ -2,7 +2,8 @@ import * as tf from '@tensorflow/tfjs';
 import { avgPool3DGrad, avgPoolGrad } from './avg-pool-grad.js';
 import { batchMatMul } from './batch-mat-mul-composed.js';
 import { fusedMatMul } from './fused-mat-mul-tiles.js';
-import { winogradConv2D } from './winograd-conv2d.js';
+import { convolutionInTiles } from './convolution-in-tiles.js';
+import { heapClamp } from './heap-clamp.js';
 import { batchNormGradient, FUSED_BATCH_NORM_GRAD, tensorflowFusedBatchNormGrad } from './batch-norm-gradient.js';
 import { composedFallbacks, composedKernel, type ComposedCompute } from './composed-kernel.js';
 import { conv2DBackpropFilter, conv2DBackpropInput, depthwiseConv2dNativeBackpropFilter, depthwiseConv2dNativeBackpropInput } from './conv-backprop-composed.js';
@@ -76,8 +77,8 @@ export const KERNEL_FIXES: Readonly<Record<'cpu' | 'wasm' | 'tensorflow' | 'webg
     { kernelName: 'Conv2DBackpropInput', problem: 'slow', composed: conv2DBackpropInput },
     { kernelName: 'BatchMatMul', problem: 'slow', composed: batchMatMul },
     { kernelName: '_FusedMatMul', problem: 'slow', composed: fusedMatMul },
-    { kernelName: 'Conv2D', problem: 'slow', composed: winogradConv2D },
-    { kernelName: 'FusedConv2D', problem: 'slow', composed: winogradConv2D },
+    { kernelName: 'Conv2D', problem: 'slow', composed: convolutionInTiles },
+    { kernelName: 'FusedConv2D', problem: 'slow', composed: convolutionInTiles },
     { kernelName: 'Sum', problem: 'slow', composed: pooledSum },
     { kernelName: 'Mean', problem: 'slow', composed: pooledMeanOverOuterAxes },
     { kernelName: 'FusedBatchNorm', problem: 'slow', composed: batchNormAsMulAdd },
@@ -95,6 +96,7 @@ export const KERNEL_FIXES: Readonly<Record<'cpu' | 'wasm' | 'tensorflow' | 'webg
     { kernelName: 'Slice', problem: 'slow', native: heapSlice },
     { kernelName: 'Tile', problem: 'slow', native: heapTile },
     { kernelName: 'Erf', problem: 'slow', native: heapErf },
+    { kernelName: 'Relu', problem: 'slow', native: heapClamp(0, Infinity) },
     { kernelName: 'KerasBridgeRelu6Grad', problem: 'missing', native: composedRelu6Grad },
     { kernelName: 'KerasBridgeReluGrad', problem: 'missing', native: wasmReluGrad },
     { kernelName: 'Add', problem: 'slow', native: heapBroadcastBinary('Add') },

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ComposedCompute, KernelRunner } from './composed-kernel.js';
+import { activationAfter, activationClamp, float32Bits } from './conv-activations.js';
 import { derivedTensor } from './derived-tensors.js';
 import type { WasmHeapBackend } from './wasm-heap-backend.js';
 import { batchedProduct, evenRuns, packedBytes, packRightOperand } from '../wasm-simd/product-tiles.js';
@@ -20,21 +21,6 @@ export const winogradFrom = {
   passBytes: 32 << 20,
 };
 
-/** Activations clamped inside the output transform, as [low, high]; others run after it as the backend's kernels. */
-const CLAMPS: Readonly<Record<string, [number, number]>> = {
-  linear: [-Infinity, Infinity],
-  relu: [0, Infinity],
-  relu6: [0, 6],
-};
-const AFTER: Readonly<Record<string, (x: tf.TensorInfo, r: KernelRunner, attrs: tf.NamedAttrMap, alpha: tf.TensorInfo | undefined) => tf.TensorInfo | undefined>> = {
-  elu: (x, r) => r.run('Elu', { x }),
-  sigmoid: (x, r) => r.run('Sigmoid', { x }),
-  leakyrelu: (x, r, attrs) => r.run('LeakyRelu', { x }, { alpha: attrs['leakyreluAlpha'] ?? 0.2 }),
-  prelu: (x, r, _attrs, alpha) => (alpha ? r.run('Prelu', { x, alpha }) : undefined),
-};
-
-const floatBits = (value: number): number => new Int32Array(new Float32Array([value]).buffer)[0]!;
-
 /**
  * tfjs-backend-wasm's Conv2D and FusedConv2D, for a 3x3 filter of stride 1 and dilation 1 on
  * NHWC float32 with channels in whole vectors of 4, as Winograd's F(2x2, 3x3) (wasm-simd/
@@ -50,10 +36,9 @@ const floatBits = (value: number): number => new Int32Array(new Float32Array([va
 export const winogradConv2D: ComposedCompute = (inputs, attrs, r) => {
   const { x, filter, bias, preluActivationWeights } = inputs;
   if (!x || !filter || filter.dtype !== 'float32') return undefined;
-  const activationName = String(attrs['activation'] ?? 'linear');
   // An activation the output transform cannot clamp to runs after it, on the linear output.
-  const clamp = CLAMPS[activationName] ?? (AFTER[activationName] ? CLAMPS['linear'] : undefined);
-  if (!clamp || (activationName === 'prelu' && !preluActivationWeights)) return undefined;
+  const clamp = activationClamp(attrs, preluActivationWeights);
+  if (!clamp) return undefined;
   const plan = winogradPlan(r.backend, x, filter.shape, attrs);
   if (!plan) return undefined;
   const { kernels, inChannels, outChannels, outHeight, outWidth, tilesPerRow } = plan;
@@ -92,13 +77,12 @@ export const winogradConv2D: ComposedCompute = (inputs, attrs, r) => {
         const { image, tileRow } = tileRowAt(plan, row);
         const to = outAt + (image * outHeight + 2 * tileRow) * outWidth * outPixel;
         const edge = [Math.min(2, outHeight - 2 * tileRow), outWidth - 2 * (tilesPerRow - 1)];
-        return { fn: kernels.winograd.outputRowIndex, args: [mAt + (row - first) * tilesPerRow * outPixel, to, tilesPerRow, outChannels / 4, tiles * outPixel, outPixel, outWidth * outPixel, biasAt, ...edge, floatBits(low), floatBits(high)] };
+        return { fn: kernels.winograd.outputRowIndex, args: [mAt + (row - first) * tilesPerRow * outPixel, to, tilesPerRow, outChannels / 4, tiles * outPixel, outPixel, outWidth * outPixel, biasAt, ...edge, float32Bits(low), float32Bits(high)] };
       }),
     );
   }
   winogradConvolutions.count++;
-  const after = AFTER[activationName];
-  return after ? after(out, r, attrs, preluActivationWeights) : out;
+  return activationAfter(out, r, attrs, preluActivationWeights);
 };
 
 /**

@@ -1,4 +1,5 @@
 import type { KernelCall, KernelThreads } from './kernel-threads.js';
+import type { MultiplyAdd } from './relaxed-simd.js';
 import { Code, I32, V128, type ValueType, type WasmFunction } from './wasm-binary.js';
 
 /**
@@ -8,12 +9,13 @@ import { Code, I32, V128, type ValueType, type WasmFunction } from './wasm-binar
  * of b start at byte `b`, `bRowBytes` apart, the next tile's `bBlockBytes` further on (16·V in a
  * row-major b, a panel's size in a packed one); c's rows at byte `c`, `cRowBytes` apart. A tile
  * keeps its R·V accumulators in registers over the whole depth: per step V vector loads of b, R
- * splats of a, R·V multiplies and adds, the sums in depth order (one rounding per multiply and per
- * add, as a plain loop rounds them). With `accumulate` not 0 the sums start from c's values, so that
+ * splats of a, R·V multiply-adds, the sums in depth order: with `multiplyAdd` 'separate' one
+ * rounding per multiply and per add, as a plain loop rounds them; 'fused', one per multiply-add
+ * (relaxed_madd: relaxed-simd.ts). With `accumulate` not 0 the sums start from c's values, so that
  * a product cut along its depth sums in the same order as one that is not. `depth`, `blocks` and
  * `groups` are at least 1.
  */
-export function productRowsFunction(rows: number, vectors: number): WasmFunction {
+export function productRowsFunction(rows: number, vectors: number, multiplyAdd: MultiplyAdd): WasmFunction {
   const [a, b, c, depth, aRow, bRow, cRow, blocks, groups, bBlock, accumulate] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
   const params = 11;
   let next = params;
@@ -49,7 +51,10 @@ export function productRowsFunction(rows: number, vectors: number): WasmFunction
         for (let v = 0; v < vectors; v++) step.get(lane).v128Load(16 * v).set(bVectors[v]!);
         for (let r = 0; r < rows; r++) {
           step.get(aRows[r]!).f32Load().f32x4Splat().set(splat);
-          for (let v = 0; v < vectors; v++) step.get(acc(r, v)).get(splat).get(bVectors[v]!).f32x4Mul().f32x4Add().set(acc(r, v));
+          for (let v = 0; v < vectors; v++) {
+            if (multiplyAdd === 'fused') step.get(splat).get(bVectors[v]!).get(acc(r, v)).f32x4RelaxedMadd().set(acc(r, v));
+            else step.get(acc(r, v)).get(splat).get(bVectors[v]!).f32x4Mul().f32x4Add().set(acc(r, v));
+          }
           step.get(aRows[r]!).i32(4).i32Add().set(aRows[r]!);
         }
         step.get(lane).get(bRow).i32Add().set(lane);
@@ -119,8 +124,14 @@ export const PAIR_ROWS = 2;
 export const WIDE_VECTORS = 4;
 const PANEL_COLUMNS = 4 * WIDE_VECTORS;
 
-export function productTileFunctions(): WasmFunction[] {
-  return [productRowsFunction(PAIR_ROWS, WIDE_VECTORS), productRowsFunction(PAIR_ROWS, 1), productRowsFunction(1, WIDE_VECTORS), productRowsFunction(1, 1), packPanelsFunction()];
+export function productTileFunctions(multiplyAdd: MultiplyAdd): WasmFunction[] {
+  return [
+    productRowsFunction(PAIR_ROWS, WIDE_VECTORS, multiplyAdd),
+    productRowsFunction(PAIR_ROWS, 1, multiplyAdd),
+    productRowsFunction(1, WIDE_VECTORS, multiplyAdd),
+    productRowsFunction(1, 1, multiplyAdd),
+    packPanelsFunction(),
+  ];
 }
 
 /** The kernels' indices among the module's function `names`. */
@@ -260,20 +271,21 @@ export function packRightOperand(threads: KernelThreads, tiles: ProductTiles, p:
   );
 }
 
+/** Calls a chunk runs after its part of a product, on the rows it has just written (a bias and a clamp: bias-clamp.ts): batches [first, end), rows [first, end) of each. */
+export type ProductEpilogue = (batches: [number, number], rows: [number, number]) => KernelCall[];
+
 /**
  * c = a·b, cut into chunks for `threads`: by batches where there are at least as many as chunks
  * wanted, else by runs of rows (whole pairs) in every batch. Each element is computed by one
  * thread, the same way whatever the cut, so the result does not depend on the threads. With
- * `p.packed`, b's panels are packed first, cut the same way (by batches, or by panels).
+ * `p.packed`, b's panels are packed first, cut the same way (by batches, or by panels). An
+ * `epilogue` runs in each chunk after its product, while its rows are in the thread's cache.
  */
-export function batchedProduct(threads: KernelThreads, tiles: ProductTiles, p: BatchedProduct): void {
+export function batchedProduct(threads: KernelThreads, tiles: ProductTiles, p: BatchedProduct, epilogue?: ProductEpilogue): void {
   if (p.n < 4 || p.k < 1) throw new RangeError(`the SIMD product needs n >= 4 and k >= 1, not n = ${p.n}, k = ${p.k}`);
   const chunks = chunkCount(threads, p.batches * p.m * p.k * p.n);
   const byBatches = p.batches >= chunks;
   if (p.packed !== undefined && !p.prepacked) packRightOperand(threads, tiles, p, p.packed);
-  threads.run(
-    byBatches
-      ? evenRuns(p.batches, chunks).map((batches) => productCalls(tiles, p, batches, [0, p.m]))
-      : evenRuns(p.m, chunks, PAIR_ROWS).map((rows) => productCalls(tiles, p, [0, p.batches], rows)),
-  );
+  const chunk = (batches: [number, number], rows: [number, number]) => [...productCalls(tiles, p, batches, rows), ...(epilogue?.(batches, rows) ?? [])];
+  threads.run(byBatches ? evenRuns(p.batches, chunks).map((batches) => chunk(batches, [0, p.m])) : evenRuns(p.m, chunks, PAIR_ROWS).map((rows) => chunk([0, p.batches], rows)));
 }

@@ -3,7 +3,8 @@
  * tfjs-backend-wasm's heap (wasm-heap-kernels.ts): functions of i32 and v128 locals over one
  * imported memory, written instruction by instruction. The encoding is the WebAssembly core
  * specification's (sections, LEB128 integers) with the fixed-width SIMD proposal's 0xFD opcodes,
- * which Node 20 and Chromium run without flags.
+ * which Node 20 and Chromium run without flags, and relaxed SIMD's multiply-add where the runtime has
+ * it (relaxed-simd.ts).
  */
 
 /** Value types. */
@@ -169,6 +170,14 @@ export class Code {
   }
   f32x4Mul(): this {
     return this.simd(0xe6);
+  }
+  /**
+   * Relaxed SIMD's f32x4.relaxed_madd, a·b + c (stack: a, b, c): one rounding where the machine has
+   * a fused multiply-add (x64's FMA3, Arm's FMLA), two elsewhere. Only in modules built when
+   * relaxed-simd.ts says the runtime has it.
+   */
+  f32x4RelaxedMadd(): this {
+    return this.simd(0x105);
   }
   f32x4Div(): this {
     return this.simd(0xe7);

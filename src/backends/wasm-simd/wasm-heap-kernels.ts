@@ -1,11 +1,14 @@
 import type * as tf from '@tensorflow/tfjs';
 import { broadcastFunctions, type BroadcastRows } from './broadcast-binary.js';
+import { biasClampRowsFunction } from './bias-clamp.js';
+import { clampVectorsFunction } from './clamp.js';
 import { batchNormGradientFunction, channelAffineFunction, type BatchNormGradient, type ChannelAffine } from './batch-norm.js';
 import { maxPoolGradientRowFunction, type MaxPoolGradientRow } from './max-pool-gradient.js';
 import { outerRowFunction, type OuterRow } from './conv-filter-gradient.js';
 import { depthwiseRowFunction, type DepthwiseRow } from './depthwise-filter-gradient.js';
 import { startKernelThreads, type KernelThreads } from './kernel-threads.js';
 import { productTileFunctions, productTilesOf, type ProductTiles } from './product-tiles.js';
+import { productMultiplyAdd, type MultiplyAdd } from './relaxed-simd.js';
 import { reluGradientFunction, type ReluGradient } from './relu-gradients.js';
 import { transpose4x4StripFunction, type Transpose4x4Strip } from './transpose-blocks.js';
 import { wasmModule } from './wasm-binary.js';
@@ -28,9 +31,15 @@ export interface WasmHeapKernels {
   broadcast(name: string): BroadcastRows;
   batchNormGradient: BatchNormGradient;
   productTiles: ProductTiles;
+  /** How the product tiles multiply and add (relaxed-simd.ts): fused where the runtime and the machine can. */
+  productMultiplyAdd: MultiplyAdd;
   maxPoolGradientRow: MaxPoolGradientRow;
   /** Winograd F(2x2, 3x3)'s transforms (winograd.ts): the functions, and their indices for kernel-thread calls. */
   winograd: { inputRow: WinogradInputRow; filter: WinogradFilter; outputRow: WinogradOutputRow; filterGradient: WinogradFilterGradient; inputRowIndex: number; outputRowIndex: number; gradientRowIndex: number };
+  /** biasClampRows' index (bias-clamp.ts), for kernel-thread calls: a product's epilogue. */
+  biasClampRowsIndex: number;
+  /** clampVectors' index (clamp.ts), for kernel-thread calls: Relu and Relu6. */
+  clampVectorsIndex: number;
   /** erfRows' index (erf.ts), for kernel-thread calls. */
   erfRowsIndex: number;
   /** The threads kernels may cut their work for, started on first use (kernel-threads.ts). */
@@ -59,24 +68,53 @@ export function backendMemory(backend: tf.KernelBackend): WebAssembly.Memory | u
   return exported instanceof WebAssembly.Memory ? exported : undefined;
 }
 
+function kernelFunctions(multiplyAdd: MultiplyAdd) {
+  return [
+    transpose4x4StripFunction(),
+    depthwiseRowFunction(16),
+    depthwiseRowFunction(4),
+    outerRowFunction(16),
+    outerRowFunction(4),
+    reluGradientFunction(undefined),
+    reluGradientFunction(6),
+    channelAffineFunction(),
+    batchNormGradientFunction(),
+    ...broadcastFunctions(),
+    ...productTileFunctions(multiplyAdd),
+    maxPoolGradientRowFunction(),
+    ...winogradFunctions(),
+    erfRowsFunction(),
+    biasClampRowsFunction(),
+    clampVectorsFunction(),
+  ];
+}
+
 /** The kernels on `backend`'s memory, made once per memory; undefined where it cannot be reached or the module does not instantiate. */
 export function wasmHeapKernels(backend: tf.KernelBackend): WasmHeapKernels | undefined {
   const memory = backendMemory(backend);
   if (!memory) return undefined;
   const known = instances.get(memory);
   if (known) return known;
-  let exports: WebAssembly.Exports;
-  let module: WebAssembly.Module;
-  const functions = [transpose4x4StripFunction(), depthwiseRowFunction(16), depthwiseRowFunction(4), outerRowFunction(16), outerRowFunction(4), reluGradientFunction(undefined), reluGradientFunction(6), channelAffineFunction(), batchNormGradientFunction(), ...broadcastFunctions(), ...productTileFunctions(), maxPoolGradientRowFunction(), ...winogradFunctions(), erfRowsFunction()];
-  const names = functions.map((f) => f.name);
+  const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
+  const instantiate = (multiplyAdd: MultiplyAdd) => {
+    const functions = kernelFunctions(multiplyAdd);
+    const module = new WebAssembly.Module(wasmModule({ shared }, functions));
+    return { module, exports: new WebAssembly.Instance(module, { env: { memory } }).exports, names: functions.map((f) => f.name), multiplyAdd };
+  };
+  let built: ReturnType<typeof instantiate>;
   try {
-    const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
-    module = new WebAssembly.Module(wasmModule({ shared }, functions));
-    exports = new WebAssembly.Instance(module, { env: { memory } }).exports;
+    try {
+      built = instantiate(productMultiplyAdd());
+    } catch (error) {
+      // Relaxed SIMD validated alone but not here: the plain instructions, which every SIMD runtime runs.
+      if (productMultiplyAdd() === 'separate') throw error;
+      built = instantiate('separate');
+    }
   } catch {
     // A runtime without SIMD or threads: tfjs's own kernels run instead.
     return undefined;
   }
+  const { module, exports, names } = built;
   let int32 = new Int32Array(memory.buffer);
   let float32 = new Float32Array(memory.buffer);
   const current = () => {
@@ -100,6 +138,7 @@ export function wasmHeapKernels(backend: tf.KernelBackend): WasmHeapKernels | un
     },
     batchNormGradient: exports['batchNormGradient'] as BatchNormGradient,
     productTiles: productTilesOf(names),
+    productMultiplyAdd: built.multiplyAdd,
     maxPoolGradientRow: exports['maxPoolGradientRow'] as MaxPoolGradientRow,
     winograd: {
       inputRow: exports['winogradInputRow'] as WinogradInputRow,
@@ -111,6 +150,8 @@ export function wasmHeapKernels(backend: tf.KernelBackend): WasmHeapKernels | un
       gradientRowIndex: names.indexOf('winogradGradientRow'),
     },
     erfRowsIndex: names.indexOf('erfRows'),
+    biasClampRowsIndex: names.indexOf('biasClampRows'),
+    clampVectorsIndex: names.indexOf('clampVectors'),
     threads: () => (threads ??= startKernelThreads(module, memory, names, names.map((name) => exports[name] as (...args: number[]) => void))),
     int32Heap: () => {
       current();

@@ -1,0 +1,100 @@
+import * as tf from '@tensorflow/tfjs';
+import type { ComposedCompute, KernelRunner } from './composed-kernel.js';
+import { activationAfter, activationClamp, float32Bits } from './conv-activations.js';
+import { derivedTensorIfRepeated } from './derived-tensors.js';
+import type { WasmHeapBackend } from './wasm-heap-backend.js';
+import { batchedProduct, packedBytes, packRightOperand, type BatchedProduct, type ProductEpilogue } from '../wasm-simd/product-tiles.js';
+import { wasmHeapKernels, type WasmHeapKernels } from '../wasm-simd/wasm-heap-kernels.js';
+
+/** How many convolutions ran as one product in the tiles (tests check the path a case took). */
+export const pointwiseConvolutions = { count: 0 };
+
+/** Multiply-adds from which a pointwise convolution runs in the tiles; below, XNNPACK (tests lower it to reach the edges). */
+export const pointwiseFrom = { macs: 1 << 25 };
+
+/**
+ * tfjs-backend-wasm's Conv2D and FusedConv2D for a 1x1 filter of stride 1 (a ResNet's bottleneck
+ * and projection, a MobileNet's expansion and projection: over half of their multiply-adds) on
+ * NHWC float32 with output channels in whole vectors of 4: x as rows [pixels, in] is already the
+ * left operand of one product with the filter's [in, out], which keras-bridge's SIMD tiles run on
+ * the kernel threads (wasm-simd/product-tiles.ts), each chunk then adding the bias and clamping a
+ * relu or relu6 on the rows it has just written (wasm-simd/bias-clamp.ts; other activations run
+ * after it as the backend's kernels). The tiles multiply and add in one instruction where the
+ * runtime has relaxed SIMD (relaxed-simd.ts), and then ran ResNet50's and MobileNetV2's pointwise
+ * shapes 1.3-1.8x as fast as XNNPACK's convolution (docs/wasm-kernels.md). The filter's packed
+ * panels are kept while its data lives, from its second use (a weight at inference; a training
+ * step's new weights are packed into scratch for their one use). The sums run in depth order from
+ * 0 and the bias comes after them, as TensorFlow's BiasAdd after its product (XNNPACK starts from
+ * the bias). Anything else, or a small convolution: undefined, and XNNPACK runs it.
+ */
+export const pointwiseConv2D: ComposedCompute = (inputs, attrs, r) => {
+  const { x, filter, bias, preluActivationWeights } = inputs;
+  if (!x || !filter || x.dtype !== 'float32' || filter.dtype !== 'float32' || x.shape.length !== 4 || filter.shape.length !== 4) return undefined;
+  const [kh, kw, inChannels, outChannels] = filter.shape as [number, number, number, number];
+  const [batch, height, width] = x.shape as [number, number, number, number];
+  if (kh !== 1 || kw !== 1 || x.shape[3] !== inChannels || inChannels < 1 || outChannels % 4 !== 0) return undefined;
+  if (!unitStrideUnpadded(x, filter, attrs)) return undefined;
+  const clamp = activationClamp(attrs, preluActivationWeights);
+  if (!clamp) return undefined;
+  if (bias && (bias.dtype !== 'float32' || tf.util.sizeFromShape(bias.shape) !== outChannels)) return undefined;
+  const pixels = batch * height * width;
+  if (pixels * inChannels * outChannels < pointwiseFrom.macs) return undefined;
+  const kernels = wasmHeapKernels(r.backend);
+  if (!kernels) return undefined;
+  const wasm = r.backend as unknown as WasmHeapBackend;
+  const panelFloats = packedBytes(1, inChannels, outChannels) / 4;
+  const kept = panelFloats > 0 ? packedFilter(r, kernels, filter, panelFloats) : undefined;
+  const scratch = panelFloats > 0 && !kept ? r.track(wasm.makeOutput([panelFloats], 'float32')) : undefined;
+  // Offsets in the heap stay valid when making a tensor grows it; views do not.
+  const out = r.track(wasm.makeOutput([batch, height, width, outChannels], 'float32'));
+  const linear = clamp[0] === -Infinity && clamp[1] === Infinity;
+  const zeros = bias || linear ? undefined : r.track(wasm.makeOutput([outChannels], 'float32'));
+  const at = (t: tf.TensorInfo) => wasm.typedArrayFromHeap(t).byteOffset;
+  if (zeros) kernels.float32Heap().fill(0, at(zeros) / 4, at(zeros) / 4 + outChannels);
+  const panels = kept ?? scratch;
+  const product: BatchedProduct = { a: at(x), b: at(filter), c: at(out), batches: 1, m: pixels, k: inChannels, n: outChannels, ...(panels ? { packed: at(panels), prepacked: kept !== undefined } : {}) };
+  const epilogueBias = bias ?? zeros;
+  const rowBytes = 4 * outChannels;
+  const [low, high] = [float32Bits(clamp[0]), float32Bits(clamp[1])];
+  const epilogue: ProductEpilogue | undefined = epilogueBias
+    ? (_batches, [first, end]) => [{ fn: kernels.biasClampRowsIndex, args: [product.c + first * rowBytes, at(epilogueBias), rowBytes, end - first, low, high] }]
+    : undefined;
+  batchedProduct(kernels.threads(), kernels.productTiles, product, epilogue);
+  pointwiseConvolutions.count++;
+  return activationAfter(out, r, attrs, preluActivationWeights);
+};
+
+/** Whether the convolution's geometry is stride 1 and no padding (a 1x1 filter needs none under 'same' or 'valid'); NHWC only. */
+function unitStrideUnpadded(x: tf.TensorInfo, filter: tf.TensorInfo, attrs: tf.NamedAttrMap): boolean {
+  const format = attrs['dataFormat'] ?? 'NHWC';
+  if (format !== 'NHWC' && format !== 'channelsLast') return false;
+  let info: tf.backend_util.Conv2DInfo;
+  try {
+    info = tf.backend_util.computeConv2DInfo(
+      x.shape as [number, number, number, number],
+      filter.shape as [number, number, number, number],
+      attrs['strides'] as number | [number, number],
+      (attrs['dilations'] ?? 1) as number | [number, number],
+      attrs['pad'] as 'same' | 'valid' | number,
+      attrs['dimRoundingMode'] as 'floor' | 'round' | 'ceil' | undefined,
+      false,
+      'channelsLast',
+    );
+  } catch {
+    return false;
+  }
+  const { top, bottom, left, right } = info.padInfo;
+  return info.strideHeight === 1 && info.strideWidth === 1 && top === 0 && bottom === 0 && left === 0 && right === 0 && info.outHeight === x.shape[1] && info.outWidth === x.shape[2];
+}
+
+/** The filter's [in, out] packed into the tiles' 16-column panels (`floats` of them), kept while its data lives, from its second use; undefined the first time. */
+function packedFilter(r: KernelRunner, kernels: WasmHeapKernels, filter: tf.TensorInfo, floats: number): tf.TensorInfo | undefined {
+  const [, , inChannels, outChannels] = filter.shape as [number, number, number, number];
+  const wasm = r.backend as unknown as WasmHeapBackend;
+  return derivedTensorIfRepeated(r.backend, r.backendName, filter, `pointwise panels ${filter.shape}`, () => {
+    const packed = wasm.makeOutput([floats], 'float32');
+    const at = (t: tf.TensorInfo) => wasm.typedArrayFromHeap(t).byteOffset;
+    packRightOperand(kernels.threads(), kernels.productTiles, { b: at(filter), batches: 1, m: 1, k: inChannels, n: outChannels }, at(packed));
+    return packed;
+  });
+}
