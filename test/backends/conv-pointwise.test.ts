@@ -15,18 +15,35 @@ interface PointwiseCase {
   outChannels: number;
   activation: Activation;
   bias: boolean;
+  /** Height and width strides (1 unless given). */
+  strides?: [number, number];
 }
 
-/** Random 1x1 convolutions: any input channel count (1 to 40), output channels 4 to 52 in vectors of 4 (whole 16-column panels, and not). */
+/** Random 1x1 convolutions: any input channel count (1 to 40), output channels 4 to 52 in vectors of 4 (whole 16-column panels, and not), strides 1 to 3 on odd and even sizes. */
 function cases(count: number): PointwiseCase[] {
   const pick = generator(1717);
   const activations: Activation[] = ['linear', 'relu', 'relu6', 'elu', 'leakyrelu'];
   return Array.from({ length: count }, (_, i) => ({
-    shape: [1 + pick(3), 1 + pick(9), 1 + pick(9), 1 + pick(40)],
+    ...(i % 3 === 0
+      ? // Strided: sizes the strides divide (others are XNNPACK's, below).
+        (([sh, sw]) => ({ shape: [1 + pick(3), sh * (1 + pick(4)), sw * (1 + pick(4)), 1 + pick(40)] as PointwiseCase['shape'], strides: [sh, sw] as [number, number] }))([1 + pick(3), 1 + pick(3)])
+      : { shape: [1 + pick(3), 1 + pick(9), 1 + pick(9), 1 + pick(40)] as PointwiseCase['shape'], strides: [1, 1] as [number, number] }),
     outChannels: 4 * (1 + pick(13)),
     activation: activations[i % activations.length]!,
     bias: i % 4 !== 0,
   }));
+}
+
+/** The pixels a strided 1x1 filter reads, as an input of stride 1: every stride-th row and column from the first. */
+function strided(c: PointwiseCase, x: Float32Array): { c: PointwiseCase; x: Float32Array } {
+  const [n, h, w, ci] = c.shape;
+  const [sh, sw] = c.strides ?? [1, 1];
+  const [oh, ow] = [Math.ceil(h / sh), Math.ceil(w / sw)];
+  const out = new Float32Array(n * oh * ow * ci);
+  for (let b = 0; b < n; b++)
+    for (let y = 0; y < oh; y++)
+      for (let xo = 0; xo < ow; xo++) out.set(x.subarray(((b * h + y * sh) * w + xo * sw) * ci, ((b * h + y * sh) * w + xo * sw + 1) * ci), ((b * oh + y) * ow + xo) * ci);
+  return { c: { ...c, shape: [n, oh, ow, ci], strides: [1, 1] }, x: out };
 }
 
 function values(shape: number[], seed: number): Float32Array {
@@ -63,12 +80,12 @@ describe('wasm: 1x1 convolutions as one product in the SIMD tiles (src/backends/
   });
   const multiplyAdd = () => wasmHeapKernels(tf.backend())!.productMultiplyAdd;
 
-  const run = (c: PointwiseCase, x: Float32Array, w: tf.Tensor4D, b: Float32Array | undefined, strides: 1 | 2 = 1) =>
+  const run = (c: PointwiseCase, x: Float32Array, w: tf.Tensor4D, b: Float32Array | undefined) =>
     tf.tidy(() =>
-      tf.fused.conv2d({ x: tf.tensor4d(x, c.shape), filter: w, ...(b ? { bias: tf.tensor1d(b) } : {}), strides, pad: 'same', activation: c.activation, leakyreluAlpha: 0.3 }).dataSync() as Float32Array,
+      tf.fused.conv2d({ x: tf.tensor4d(x, c.shape), filter: w, ...(b ? { bias: tf.tensor1d(b) } : {}), strides: c.strides ?? 1, pad: c.strides && c.strides[0] === 3 ? 'valid' : 'same', activation: c.activation, leakyreluAlpha: 0.3 }).dataSync() as Float32Array,
     );
 
-  it('60 random 1x1 convolutions (each activation, bias or none) equal the tiles\' sums, the bias and the activation bit for bit, and XNNPACK\'s within float32 rounding', () => {
+  it('60 random 1x1 convolutions (each activation, bias or none, strides 1 to 3) equal the tiles\' sums, the bias and the activation bit for bit, and XNNPACK\'s within float32 rounding', () => {
     pointwiseFrom.macs = 0;
     const tensors = tf.memory().numTensors;
     cases(60).forEach((c, i) => {
@@ -76,9 +93,10 @@ describe('wasm: 1x1 convolutions as one product in the SIMD tiles (src/backends/
       const wValues = values([c.shape[3], c.outChannels], 3 * i + 2);
       const b = c.bias ? values([c.outChannels], 3 * i + 3) : undefined;
       const w = tf.tensor4d(wValues, [1, 1, c.shape[3], c.outChannels]);
-      const linear = expectedLinear(c, x, wValues, b, multiplyAdd());
+      const read = strided(c, x);
+      const linear = expectedLinear(read.c, read.x, wValues, b, multiplyAdd());
       const expected = tf.tidy(() => {
-        const t = tf.tensor(linear, [...c.shape.slice(0, 3), c.outChannels]);
+        const t = tf.tensor(linear, [...read.c.shape.slice(0, 3), c.outChannels]);
         const after: Record<Activation, () => tf.Tensor> = { linear: () => t, relu: () => t, relu6: () => t, elu: () => tf.elu(t), leakyrelu: () => tf.leakyRelu(t, 0.3) };
         return after[c.activation]().dataSync() as Float32Array;
       });
@@ -124,13 +142,14 @@ describe('wasm: 1x1 convolutions as one product in the SIMD tiles (src/backends/
     assert.equal(derivedTensorCount(tf.backend()), derived, 'and freed with the filter');
   });
 
-  it('leaves strides, other filters, output channels not in vectors of 4 and small convolutions to XNNPACK, and the input gradient matches cpu', async () => {
+  it('leaves explicit padding, strides that do not divide the size, other filters, output channels not in vectors of 4 and small convolutions to XNNPACK, and the input gradient matches cpu', async () => {
     const count = () => pointwiseConvolutions.count;
     const x = tf.tensor4d(values([1, 8, 8, 16], 1), [1, 8, 8, 16]);
     const before = count();
     pointwiseFrom.macs = 0;
-    tf.tidy(() => tf.conv2d(x, tf.ones([1, 1, 16, 8]), 2, 'same').dataSync());
+    tf.tidy(() => tf.conv2d(x, tf.ones([1, 1, 16, 8]), 1, [[0, 0], [1, 0], [0, 1], [0, 0]]).dataSync());
     tf.tidy(() => tf.conv2d(x, tf.ones([1, 1, 16, 6]), 1, 'same').dataSync());
+    tf.tidy(() => tf.conv2d(x, tf.ones([1, 1, 16, 8]), 3, 'same').dataSync());
     tf.tidy(() => tf.conv2d(x, tf.ones([2, 2, 16, 8]), 1, 'valid').dataSync());
     assert.equal(count(), before, 'none of them in the tiles');
     pointwiseFrom.macs = threshold;

@@ -13,10 +13,11 @@ export const pointwiseConvolutions = { count: 0 };
 export const pointwiseFrom = { macs: 1 << 25 };
 
 /**
- * tfjs-backend-wasm's Conv2D and FusedConv2D for a 1x1 filter of stride 1 (a ResNet's bottleneck
- * and projection, a MobileNet's expansion and projection: over half of their multiply-adds) on
- * NHWC float32 with output channels in whole vectors of 4: x as rows [pixels, in] is already the
- * left operand of one product with the filter's [in, out], which keras-bridge's SIMD tiles run on
+ * tfjs-backend-wasm's Conv2D and FusedConv2D for a 1x1 filter (a ResNet's bottleneck and
+ * projection, a MobileNet's expansion and projection: over half of their multiply-adds) on NHWC
+ * float32 with output channels in whole vectors of 4: x as rows [pixels, in] (for a strided
+ * filter, every stride-th pixel copied out first, where the strides divide the sizes) is the left operand of one product with the
+ * filter's [in, out], which keras-bridge's SIMD tiles run on
  * the kernel threads (wasm-simd/product-tiles.ts), each chunk then adding the bias and clamping a
  * relu or relu6 on the rows it has just written (wasm-simd/bias-clamp.ts; other activations run
  * after it as the backend's kernels). The tiles multiply and add in one instruction where the
@@ -31,9 +32,10 @@ export const pointwiseConv2D: ComposedCompute = (inputs, attrs, r) => {
   const { x, filter, bias, preluActivationWeights } = inputs;
   if (!x || !filter || x.dtype !== 'float32' || filter.dtype !== 'float32' || x.shape.length !== 4 || filter.shape.length !== 4) return undefined;
   const [kh, kw, inChannels, outChannels] = filter.shape as [number, number, number, number];
-  const [batch, height, width] = x.shape as [number, number, number, number];
   if (kh !== 1 || kw !== 1 || x.shape[3] !== inChannels || inChannels < 1 || outChannels % 4 !== 0) return undefined;
-  if (!unitStrideUnpadded(x, filter, attrs)) return undefined;
+  const geometry = unpaddedGeometry(x, filter, attrs);
+  if (!geometry) return undefined;
+  const { batch, outHeight: height, outWidth: width, strideHeight, strideWidth } = geometry;
   const clamp = activationClamp(attrs, preluActivationWeights);
   if (!clamp) return undefined;
   if (bias && (bias.dtype !== 'float32' || tf.util.sizeFromShape(bias.shape) !== outChannels)) return undefined;
@@ -42,6 +44,7 @@ export const pointwiseConv2D: ComposedCompute = (inputs, attrs, r) => {
   const kernels = wasmHeapKernels(r.backend);
   if (!kernels) return undefined;
   const wasm = r.backend as unknown as WasmHeapBackend;
+  const rows = strideHeight === 1 && strideWidth === 1 ? x : everyStridedPixel(r, x, strideHeight, strideWidth);
   const panelFloats = packedBytes(1, inChannels, outChannels) / 4;
   const kept = panelFloats > 0 ? packedFilter(r, kernels, filter, panelFloats) : undefined;
   const scratch = panelFloats > 0 && !kept ? r.track(wasm.makeOutput([panelFloats], 'float32')) : undefined;
@@ -52,7 +55,7 @@ export const pointwiseConv2D: ComposedCompute = (inputs, attrs, r) => {
   const at = (t: tf.TensorInfo) => wasm.typedArrayFromHeap(t).byteOffset;
   if (zeros) kernels.float32Heap().fill(0, at(zeros) / 4, at(zeros) / 4 + outChannels);
   const panels = kept ?? scratch;
-  const product: BatchedProduct = { a: at(x), b: at(filter), c: at(out), batches: 1, m: pixels, k: inChannels, n: outChannels, ...(panels ? { packed: at(panels), prepacked: kept !== undefined } : {}) };
+  const product: BatchedProduct = { a: at(rows), b: at(filter), c: at(out), batches: 1, m: pixels, k: inChannels, n: outChannels, ...(panels ? { packed: at(panels), prepacked: kept !== undefined } : {}) };
   const epilogueBias = bias ?? zeros;
   const rowBytes = 4 * outChannels;
   const [low, high] = [float32Bits(clamp[0]), float32Bits(clamp[1])];
@@ -64,10 +67,10 @@ export const pointwiseConv2D: ComposedCompute = (inputs, attrs, r) => {
   return activationAfter(out, r, attrs, preluActivationWeights);
 };
 
-/** Whether the convolution's geometry is stride 1 and no padding (a 1x1 filter needs none under 'same' or 'valid'); NHWC only. */
-function unitStrideUnpadded(x: tf.TensorInfo, filter: tf.TensorInfo, attrs: tf.NamedAttrMap): boolean {
+/** The convolution's output size and strides where it pads nothing (a 1x1 filter never does under 'same' or 'valid', and its dilation changes nothing); NHWC only. */
+function unpaddedGeometry(x: tf.TensorInfo, filter: tf.TensorInfo, attrs: tf.NamedAttrMap): { batch: number; outHeight: number; outWidth: number; strideHeight: number; strideWidth: number } | undefined {
   const format = attrs['dataFormat'] ?? 'NHWC';
-  if (format !== 'NHWC' && format !== 'channelsLast') return false;
+  if (format !== 'NHWC' && format !== 'channelsLast') return undefined;
   let info: tf.backend_util.Conv2DInfo;
   try {
     info = tf.backend_util.computeConv2DInfo(
@@ -81,10 +84,28 @@ function unitStrideUnpadded(x: tf.TensorInfo, filter: tf.TensorInfo, attrs: tf.N
       'channelsLast',
     );
   } catch {
-    return false;
+    return undefined;
   }
   const { top, bottom, left, right } = info.padInfo;
-  return info.strideHeight === 1 && info.strideWidth === 1 && top === 0 && bottom === 0 && left === 0 && right === 0 && info.outHeight === x.shape[1] && info.outWidth === x.shape[2];
+  if (top !== 0 || bottom !== 0 || left !== 0 || right !== 0) return undefined;
+  const { batchSize: batch, outHeight, outWidth, strideHeight, strideWidth } = info;
+  // Every stride-th pixel from the first, and sizes the strides divide (everyStridedPixel).
+  if (x.shape[1]! % strideHeight !== 0 || x.shape[2]! % strideWidth !== 0 || outHeight !== x.shape[1]! / strideHeight || outWidth !== x.shape[2]! / strideWidth) return undefined;
+  return { batch, outHeight, outWidth, strideHeight, strideWidth };
+}
+
+/**
+ * The pixels a strided 1x1 filter reads, [batch, height / sh, width / sw, channels], where the
+ * strides divide the sizes: x seen as [batch, height / sh, sh, width / sw, sw · channels], its
+ * slice at 0 along both strided axes, which the heap Slice kernel copies in runs of a pixel's
+ * channels (tfjs-backend-wasm's StridedSlice computes an index per element: 34 ms for ResNet50's
+ * [1, 56, 56, 256] at stride 2, ten times the convolution).
+ */
+function everyStridedPixel(r: KernelRunner, x: tf.TensorInfo, sh: number, sw: number): tf.TensorInfo {
+  const [batch, height, width, channels] = x.shape as [number, number, number, number];
+  const grid = r.reshape(x, [batch, height / sh, sh, width / sw, sw * channels]);
+  const picked = r.slice(grid, [0, 0, 0, 0, 0], [batch, height / sh, 1, width / sw, channels]);
+  return r.reshape(picked, [batch, height / sh, width / sw, channels]);
 }
 
 /** The filter's [in, out] packed into the tiles' 16-column panels (`floats` of them), kept while its data lives, from its second use; undefined the first time. */
