@@ -288,8 +288,11 @@ function inputGradientByProducts(r: KernelRunner, dy: tf.TensorInfo, filter: tf.
   const { top, left } = info.padInfo;
   const pixels = b * oh * ow;
   if (kh === 1 && kw === 1 && ci * co <= pixels * (co + ci)) {
-    const kernelT = derivedTensor(r.backend, r.backendName, filter, `as [co, ci] ${filter.shape}`, (d) => d.transpose(d.reshape(filter, [ci, co]), [1, 0]));
-    const g = r.reshape(r.run('BatchMatMul', { a: r.reshape(dy, [1, pixels, co]), b: r.reshape(kernelT, [1, co, ci]) }, { transposeA: false, transposeB: false }), [b, oh, ow, ci]);
+    // dy · Wᵀ as the 1x1 convolution of dy by Wᵀ kept as a [1, 1, co, ci] filter: the backend's
+    // Conv2D, which runs it in keras-bridge's tiles where they pay (conv-pointwise.ts), else XNNPACK,
+    // which keeps its packing per filter as it does for a product's kept right operand.
+    const kernelT = derivedTensor(r.backend, r.backendName, filter, `as [1, 1, co, ci] ${filter.shape}`, (d) => d.reshape(d.transpose(d.reshape(filter, [ci, co]), [1, 0]), [1, 1, co, ci]));
+    const g = r.run('Conv2D', { x: dy, filter: kernelT }, { strides: [1, 1], pad: 'valid', dataFormat: 'NHWC', dilations: [1, 1] });
     return r.padOrCut(r.spread(g, sh, sw), [0, h - oh * sh], [0, w - ow * sw]);
   }
   const dyT = r.transpose(r.reshape(dy, [pixels, co]), [1, 0]);
