@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { simdProductCalls } from '../../src/backends/kernel-fixes/batch-mat-mul-composed.js';
+import { derivedTensorCount } from '../../src/backends/kernel-fixes/derived-tensors.js';
+import { denseProductCalls } from '../../src/backends/kernel-fixes/fused-mat-mul-tiles.js';
+import { weightProductFrom } from '../../src/backends/kernel-fixes/weight-product.js';
 import { startKernelThreads, type KernelCall } from '../../src/backends/wasm-simd/kernel-threads.js';
 import { batchedProduct, packedBytes, PARALLEL_FROM_MACS, productCalls, productTileFunctions, productTilesOf, type BatchedProduct } from '../../src/backends/wasm-simd/product-tiles.js';
 import { productMultiplyAdd, type MultiplyAdd } from '../../src/backends/wasm-simd/relaxed-simd.js';
@@ -78,6 +81,8 @@ function swapLastTwo(data: Float32Array, batches: number, rows: number, cols: nu
   return out;
 }
 
+const WEIGHT_PRODUCT_FROM = weightProductFrom.macs;
+
 // wasm's batched BatchMatMul in keras-bridge's SIMD tiles (wasm-simd/product-tiles.ts, batch-mat-mul-composed.ts).
 describe('wasm: batched products in SIMD tiles on the heap (src/backends/wasm-simd/product-tiles.ts)', function () {
   onWasm({ activate: true });
@@ -122,6 +127,76 @@ describe('wasm: batched products in SIMD tiles on the heap (src/backends/wasm-si
       else assertWithinDotProductBound(got, a, w, 1, m, k, n, `call ${call}`);
     }
     weight.dispose();
+  });
+
+  it('from weightProductFrom\'s size a weight (a right operand seen before) runs in the tiles too, its panels kept from its second use and freed with it', () => {
+    // A product past PARALLEL_FROM_MACS, where the tiles take one product at all; columns past the last panel too.
+    const [m, k, n] = [128, 96, 100];
+    assert.ok(m * k * n >= PARALLEL_FROM_MACS);
+    const a = values([m, k], 41);
+    const w = values([k, n], 42);
+    const expected = sequentialFloat32(a, w, 1, m, k, n, multiplyAdd());
+    const weight = tf.tensor(w, [k, n]);
+    const derived = derivedTensorCount(tf.backend());
+    weightProductFrom.macs = 0;
+    try {
+      for (let call = 0; call < 4; call++) {
+        const before = simdProductCalls.count;
+        assert.deepEqual(tf.tidy(() => tf.matMul(tf.tensor(a, [m, k]), weight).dataSync() as Float32Array), expected, `call ${call}`);
+        assert.equal(simdProductCalls.count - before, 1, `call ${call} in the tiles`);
+      }
+      assert.equal(derivedTensorCount(tf.backend()), derived + 1, 'the weight\'s panels kept');
+    } finally {
+      weightProductFrom.macs = WEIGHT_PRODUCT_FROM;
+    }
+    weight.dispose();
+    assert.equal(derivedTensorCount(tf.backend()), derived, 'and freed with it');
+  });
+
+  it('a Dense layer\'s fused product with a weight (bias, each of tfjs\'s activations) is the tiles\' sums, the bias and the activation, bit for bit, from weightProductFrom\'s size', () => {
+    const [m, k, n] = [24, 50, 20];
+    const a = values([1, m, k], 51);
+    const w = values([1, k, n], 52);
+    const b = values([n], 53);
+    const product = sequentialFloat32(a, w, 1, m, k, n, multiplyAdd());
+    const activations = ['linear', 'relu', 'relu6', 'elu', 'sigmoid', 'leakyrelu', 'prelu'] as const;
+    const weight = tf.tensor(w, [1, k, n]);
+    const tensors = tf.memory().numTensors;
+    weightProductFrom.macs = 0;
+    try {
+      // Its first product is a new right operand's (XNNPACK's fused kernel); from the second it is a weight.
+      const before = denseProductCalls.count;
+      tf.tidy(() => tf.fused.matMul({ a: tf.tensor(a, [1, m, k]), b: weight }).dataSync());
+      assert.equal(denseProductCalls.count, before);
+      for (const activation of activations) {
+        for (let call = 0; call < 2; call++) {
+          const before = denseProductCalls.count;
+          const [got, expected] = tf.tidy(() => {
+            const bias = tf.tensor(b);
+            const alpha = tf.tensor(values([n], 54));
+            const fused = tf.fused.matMul({ a: tf.tensor(a, [1, m, k]), b: weight, bias, activation, preluActivationWeights: alpha, leakyreluAlpha: 0.3 });
+            // The bias added in float32 after the sums, then the activation as the backend computes it.
+            const biased = tf.tensor(product.map((v, i) => Math.fround(v + b[i % n]!)), [1, m, n]);
+            const apply: Record<typeof activation, () => tf.Tensor> = {
+              linear: () => biased,
+              relu: () => tf.relu(biased),
+              relu6: () => tf.relu6(biased),
+              elu: () => tf.elu(biased),
+              sigmoid: () => tf.sigmoid(biased),
+              leakyrelu: () => tf.leakyRelu(biased, 0.3),
+              prelu: () => tf.prelu(biased, alpha),
+            };
+            return [fused.dataSync(), apply[activation]().dataSync()];
+          });
+          assert.equal(denseProductCalls.count - before, 1, `${activation}, call ${call}: in the tiles (the weight seen before)`);
+          assert.deepEqual(got, expected, `${activation}, call ${call}`);
+        }
+      }
+    } finally {
+      weightProductFrom.macs = WEIGHT_PRODUCT_FROM;
+    }
+    weight.dispose();
+    assert.equal(tf.memory().numTensors, tensors - 1);
   });
 
   it('a fused batched product (bias, each of tfjs\'s activations) is the tiles\' product, then the bias, then the activation, bit for bit', () => {

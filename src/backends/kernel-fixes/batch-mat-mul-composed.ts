@@ -1,6 +1,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { ComposedCompute, KernelRunner } from './composed-kernel.js';
-import { derivedTensorIfRepeated, seenBefore } from './derived-tensors.js';
+import { derivedTensorIfRepeated } from './derived-tensors.js';
+import { isWeight, weightProductFrom, weightProductInTiles } from './weight-product.js';
 import { batchedProduct, packedBytes, PARALLEL_FROM_MACS, type BatchedProduct } from '../wasm-simd/product-tiles.js';
 import { wasmHeapKernels } from '../wasm-simd/wasm-heap-kernels.js';
 import type { WasmHeapBackend } from './wasm-heap-backend.js';
@@ -134,12 +135,20 @@ function productBySimd(a: tf.TensorInfo, b: tf.TensorInfo, r: KernelRunner): tf.
   const outShape = [...(batchA.length >= batchB.length ? batchA : batchB), a.shape[a.shape.length - 2]!, n];
   const wasm = r.backend as unknown as WasmHeapBackend;
   // One product with a right operand seen before (a weight): XNNPACK keeps its operator and
-  // packing for it, and with its own two threads is as fast (a weight's [m, 256]·[256, 256]:
-  // 0.29 ms XNNPACK, 0.36 tiles at m = 128; 8.8 and 7.6-8.8 ms at m = 4096), while the tiles'
-  // helper thread shares a core with XNNPACK's pool threads, which spin for 0.5-1 ms after each
-  // of its operations. A new right operand (a gradient's) XNNPACK packs anew: 1.27 ms at m = 128,
-  // 20.8 ms at m = 4096 ([m, 256]·[256, 512]), against 1.05-1.18 and 16.5 in tiles.
-  if (product.batches === 1 && seenBefore(b, `product right operand ${k}x${n}`)) return undefined;
+  // packing for it, and below weightProductFrom's size is as fast in a model (a weight's [m, 256]·
+  // [256, 256]: 0.29 ms XNNPACK, 0.36 tiles at m = 128, with the multiply and add apart), since the
+  // tiles' helper thread shares a core with XNNPACK's pool threads, which spin for 0.5-1 ms after
+  // each of its operations. From it, the tiles with the weight's panels kept and one instruction per
+  // multiply-add run larger products 1.3-1.5x as fast. A new right operand (a gradient's) XNNPACK
+  // packs anew: 1.27 ms at m = 128, 20.8 ms at m = 4096 ([m, 256]·[256, 512]), against 1.05-1.18
+  // and 16.5 in tiles.
+  if (product.batches === 1 && isWeight(b, k, n)) {
+    // From weightProductFrom's size, the tiles with the weight's panels kept beat XNNPACK's kept
+    // operator too, now that they multiply and add in one instruction (relaxed-simd.ts).
+    if (product.m * k * n < weightProductFrom.macs) return undefined;
+    simdProductCalls.count++;
+    return weightProductInTiles(r, kernels, { rows: a, weight: b, m: product.m, k, n, clamp: [-Infinity, Infinity], outShape });
+  }
   const pack = product.m >= PACK_FROM_ROWS && n >= 16;
   // Made before the offsets are read: making either may grow the heap.
   const out = r.track(wasm.makeOutput(outShape, 'float32'));

@@ -1,10 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ComposedCompute, KernelRunner } from './composed-kernel.js';
-import { activationAfter, activationClamp, float32Bits } from './conv-activations.js';
-import { derivedTensorIfRepeated } from './derived-tensors.js';
-import type { WasmHeapBackend } from './wasm-heap-backend.js';
-import { batchedProduct, packedBytes, packRightOperand, type BatchedProduct, type ProductEpilogue } from '../wasm-simd/product-tiles.js';
-import { wasmHeapKernels, type WasmHeapKernels } from '../wasm-simd/wasm-heap-kernels.js';
+import { activationAfter, activationClamp } from './conv-activations.js';
+import { weightProductInTiles } from './weight-product.js';
+import { wasmHeapKernels } from '../wasm-simd/wasm-heap-kernels.js';
 
 /** How many convolutions ran as one product in the tiles (tests check the path a case took). */
 export const pointwiseConvolutions = { count: 0 };
@@ -43,26 +41,8 @@ export const pointwiseConv2D: ComposedCompute = (inputs, attrs, r) => {
   if (pixels * inChannels * outChannels < pointwiseFrom.macs) return undefined;
   const kernels = wasmHeapKernels(r.backend);
   if (!kernels) return undefined;
-  const wasm = r.backend as unknown as WasmHeapBackend;
   const rows = strideHeight === 1 && strideWidth === 1 ? x : everyStridedPixel(r, x, strideHeight, strideWidth);
-  const panelFloats = packedBytes(1, inChannels, outChannels) / 4;
-  const kept = panelFloats > 0 ? packedFilter(r, kernels, filter, panelFloats) : undefined;
-  const scratch = panelFloats > 0 && !kept ? r.track(wasm.makeOutput([panelFloats], 'float32')) : undefined;
-  // Offsets in the heap stay valid when making a tensor grows it; views do not.
-  const out = r.track(wasm.makeOutput([batch, height, width, outChannels], 'float32'));
-  const linear = clamp[0] === -Infinity && clamp[1] === Infinity;
-  const zeros = bias || linear ? undefined : r.track(wasm.makeOutput([outChannels], 'float32'));
-  const at = (t: tf.TensorInfo) => wasm.typedArrayFromHeap(t).byteOffset;
-  if (zeros) kernels.float32Heap().fill(0, at(zeros) / 4, at(zeros) / 4 + outChannels);
-  const panels = kept ?? scratch;
-  const product: BatchedProduct = { a: at(rows), b: at(filter), c: at(out), batches: 1, m: pixels, k: inChannels, n: outChannels, ...(panels ? { packed: at(panels), prepacked: kept !== undefined } : {}) };
-  const epilogueBias = bias ?? zeros;
-  const rowBytes = 4 * outChannels;
-  const [low, high] = [float32Bits(clamp[0]), float32Bits(clamp[1])];
-  const epilogue: ProductEpilogue | undefined = epilogueBias
-    ? (_batches, [first, end]) => [{ fn: kernels.biasClampRowsIndex, args: [product.c + first * rowBytes, at(epilogueBias), rowBytes, end - first, low, high] }]
-    : undefined;
-  batchedProduct(kernels.threads(), kernels.productTiles, product, epilogue);
+  const out = weightProductInTiles(r, kernels, { rows, weight: filter, m: pixels, k: inChannels, n: outChannels, ...(bias ? { bias } : {}), clamp, outShape: [batch, height, width, outChannels] });
   pointwiseConvolutions.count++;
   return activationAfter(out, r, attrs, preluActivationWeights);
 };
@@ -106,16 +86,4 @@ function everyStridedPixel(r: KernelRunner, x: tf.TensorInfo, sh: number, sw: nu
   const grid = r.reshape(x, [batch, height / sh, sh, width / sw, sw * channels]);
   const picked = r.slice(grid, [0, 0, 0, 0, 0], [batch, height / sh, 1, width / sw, channels]);
   return r.reshape(picked, [batch, height / sh, width / sw, channels]);
-}
-
-/** The filter's [in, out] packed into the tiles' 16-column panels (`floats` of them), kept while its data lives, from its second use; undefined the first time. */
-function packedFilter(r: KernelRunner, kernels: WasmHeapKernels, filter: tf.TensorInfo, floats: number): tf.TensorInfo | undefined {
-  const [, , inChannels, outChannels] = filter.shape as [number, number, number, number];
-  const wasm = r.backend as unknown as WasmHeapBackend;
-  return derivedTensorIfRepeated(r.backend, r.backendName, filter, `pointwise panels ${filter.shape}`, () => {
-    const packed = wasm.makeOutput([floats], 'float32');
-    const at = (t: tf.TensorInfo) => wasm.typedArrayFromHeap(t).byteOffset;
-    packRightOperand(kernels.threads(), kernels.productTiles, { b: at(filter), batches: 1, m: 1, k: inChannels, n: outChannels }, at(packed));
-    return packed;
-  });
 }

@@ -1,6 +1,9 @@
-import type * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs';
 import { batchMatMul, lastTwoSwapped, simdProductShape } from './batch-mat-mul-composed.js';
 import type { ComposedCompute, KernelRunner } from './composed-kernel.js';
+import { activationAfter, activationClamp } from './conv-activations.js';
+import { isWeight, weightProductFrom, weightProductInTiles } from './weight-product.js';
+import { wasmHeapKernels } from '../wasm-simd/wasm-heap-kernels.js';
 
 /** tfjs's fused activations as the backend's own kernels, applied to the product after its bias. */
 const ACTIVATIONS: Readonly<Record<string, (x: tf.TensorInfo, r: KernelRunner, attrs: tf.NamedAttrMap, alpha: tf.TensorInfo | undefined) => tf.TensorInfo | undefined>> = {
@@ -30,12 +33,40 @@ export const fusedMatMul: ComposedCompute = (inputs, attrs, r) => {
   if (bias && bias.dtype !== 'float32') return undefined;
   const transposeA = attrs['transposeA'] === true;
   const transposeB = attrs['transposeB'] === true;
-  // Batched products only: one product's right operand is a weight, which XNNPACK's fused kernel
-  // keeps packed and which the tiles leave to it (batch-mat-mul-composed.ts, productBySimd).
-  // (One thread asked for: the shape of a batched product only.)
+  const withWeight = !transposeA && !transposeB ? denseInTiles(a, b, bias, attrs, preluActivationWeights, r) : undefined;
+  if (withWeight) return withWeight;
+  // Else batched products only: one product's right operand is a weight, which XNNPACK's fused
+  // kernel keeps packed and which the tiles leave to it below weightProductFrom's size
+  // (batch-mat-mul-composed.ts, productBySimd). (One thread asked for: the shape of a batched
+  // product only.)
   if (!simdProductShape(lastTwoSwapped(a.shape, transposeA), lastTwoSwapped(b.shape, transposeB), 1)) return undefined;
   const product = batchMatMul({ a, b }, { transposeA, transposeB }, r);
   if (!product) return undefined;
   const biased = bias ? r.run('Add', { a: product, b: bias }) : product;
   return activation(biased, r, attrs, preluActivationWeights);
 };
+
+/**
+ * A Dense layer's product: a's rows (its batch axes as rows) times a weight b of one batch, from
+ * weightProductFrom's size, in the tiles with the weight's panels kept (weight-product.ts), the bias
+ * and a relu or relu6 in each chunk's pass over its rows, other activations after. Undefined
+ * elsewhere: a new right operand (a gradient's), a small product, a bias that is not one row of n,
+ * output columns not in vectors of 4.
+ */
+function denseInTiles(a: tf.TensorInfo, b: tf.TensorInfo, bias: tf.TensorInfo | undefined, attrs: tf.NamedAttrMap, alpha: tf.TensorInfo | undefined, r: KernelRunner): tf.TensorInfo | undefined {
+  const [m, k] = a.shape.slice(-2) as [number, number];
+  const [kb, n] = b.shape.slice(-2) as [number, number];
+  const rows = a.shape.slice(0, -1).reduce((p, d) => p * d, 1);
+  if (kb !== k || n % 4 !== 0 || n < 4 || k < 1 || m < 1 || b.shape.slice(0, -2).some((d) => d !== 1) || b.shape.length > a.shape.length) return undefined;
+  if (bias && (bias.dtype !== 'float32' || tf.util.sizeFromShape(bias.shape) !== n || bias.shape[bias.shape.length - 1] !== n)) return undefined;
+  if (rows * k * n < weightProductFrom.macs) return undefined;
+  const clamp = activationClamp(attrs, alpha);
+  const kernels = clamp && wasmHeapKernels(r.backend);
+  if (!clamp || !kernels || kernels.threads().count < 2 || !isWeight(b, k, n)) return undefined;
+  const out = weightProductInTiles(r, kernels, { rows: a, weight: b, m: rows, k, n, ...(bias ? { bias } : {}), clamp, outShape: [...a.shape.slice(0, -1), n] });
+  denseProductCalls.count++;
+  return activationAfter(out, r, attrs, alpha);
+}
+
+/** How many fused products with a weight ran in the tiles (tests check the path a case took). */
+export const denseProductCalls = { count: 0 };
