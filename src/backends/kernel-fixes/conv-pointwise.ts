@@ -13,18 +13,16 @@ export const pointwiseFrom = { macs: 1 << 25 };
 /**
  * tfjs-backend-wasm's Conv2D and FusedConv2D for a 1x1 filter (a ResNet's bottleneck and
  * projection, a MobileNet's expansion and projection: over half of their multiply-adds) on NHWC
- * float32 with output channels in whole vectors of 4: x as rows [pixels, in] (for a strided
- * filter, every stride-th pixel copied out first, where the strides divide the sizes) is the left operand of one product with the
- * filter's [in, out], which keras-bridge's SIMD tiles run on
- * the kernel threads (wasm-simd/product-tiles.ts), each chunk then adding the bias and clamping a
- * relu or relu6 on the rows it has just written (wasm-simd/bias-clamp.ts; other activations run
- * after it as the backend's kernels). The tiles multiply and add in one instruction where the
- * runtime has relaxed SIMD (relaxed-simd.ts), and then ran ResNet50's and MobileNetV2's pointwise
- * shapes 1.3-1.8x as fast as XNNPACK's convolution (docs/wasm-kernels.md). The filter's packed
- * panels are kept while its data lives, from its second use (a weight at inference; a training
- * step's new weights are packed into scratch for their one use). The sums run in depth order from
- * 0 and the bias comes after them, as TensorFlow's BiasAdd after its product (XNNPACK starts from
- * the bias). Anything else, or a small convolution: undefined, and XNNPACK runs it.
+ * float32 with output channels in whole vectors of 4. x as rows [pixels, in] (for a strided
+ * filter, every stride-th pixel copied out first, where the strides divide the sizes) is the left
+ * operand of one product with the filter's [in, out], run in keras-bridge's SIMD tiles with the
+ * filter's panels kept and the bias and a relu or relu6 added per chunk (weight-product.ts; other
+ * activations after it as the backend's kernels). With one instruction per multiply-add
+ * (relaxed-simd.ts) the tiles ran ResNet50's and MobileNetV2's pointwise shapes 1.3-1.8x as fast
+ * as XNNPACK's convolution alone, less inside a model (docs/wasm-kernels.md): hence
+ * pointwiseFrom. The bias comes after the sums, as TensorFlow's BiasAdd after its product
+ * (XNNPACK starts from the bias). Anything else, or a small convolution: undefined, and XNNPACK
+ * runs it.
  */
 export const pointwiseConv2D: ComposedCompute = (inputs, attrs, r) => {
   const { x, filter, bias, preluActivationWeights } = inputs;
