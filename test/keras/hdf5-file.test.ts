@@ -157,4 +157,26 @@ describe("an open file's objects are looked up once", () => {
     assert.deepEqual(repeated, [], `asked more than once: ${repeated.map(([p, n]) => `${p} ${n}x`).join(', ')}`);
     assert.ok(asked.size > 0);
   });
+
+  it("lists a group's attributes at most once and reads each attribute at most once (the layers' `vars` name tags are read by two walks)", async () => {
+    const file = path.join(REPO_ROOT, 'fixtures', 'keras', 'two_branch.keras');
+    const archive = readKerasArchive(readFileSync(file), file);
+    assert.ok('start' in archive.weightsH5);
+    const module = (await loadH5wasm()) as unknown as Record<'get_attribute_names' | 'get_attribute_data', (...args: unknown[]) => unknown>;
+    const original = { names: module.get_attribute_names, data: module.get_attribute_data };
+    const listed = new Map<string, number>();
+    const read = new Map<string, number>();
+    const count = (into: Map<string, number>, key: string) => into.set(key, (into.get(key) ?? 0) + 1);
+    module.get_attribute_names = (...args: unknown[]) => (count(listed, String(args[1])), original.names.apply(module, args));
+    module.get_attribute_data = (...args: unknown[]) => (count(read, `${String(args[1])} ${String(args[2])}`), original.data.apply(module, args));
+    try {
+      await runHdf5Request({ kind: 'keras3-weights', content: { path: file, ...archive.weightsH5 }, file, modelConfig: archive.modelConfig, limits: DEFAULT_HDF5_LIMITS });
+    } finally {
+      Object.assign(module, { get_attribute_names: original.names, get_attribute_data: original.data });
+      await runHdf5Request({ kind: 'close' });
+    }
+    const repeated = [...listed, ...read].filter(([, n]) => n > 1);
+    assert.deepEqual(repeated, [], `more than once: ${repeated.map(([p, n]) => `${p} ${n}x`).join(', ')}`);
+    assert.ok([...read.keys()].some((key) => key.endsWith('/vars name')), `the name tags were read: ${[...read.keys()].join(', ')}`);
+  });
 });

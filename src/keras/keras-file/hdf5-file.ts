@@ -375,30 +375,57 @@ export function holdsDatasets(group: Group): boolean {
   });
 }
 
+/** Each group's attribute names and the values read, by group object (childObject hands out one object per path). */
+const attributesByGroup = new WeakMap<Group, { names: Set<string>; values: Map<string, unknown> }>();
+
+/**
+ * An attribute's value, or undefined when the group has none of that name: its names listed once
+ * per group and each value read once. h5wasm's `group.attrs` lists the names and opens each
+ * attribute it is asked for (its metadata, then again to read it), every call resolving the
+ * group's path from the root; ResNet50's .keras asked for each layer's `vars` tag that way twice.
+ */
+export function attributeValue(group: Group, name: string): unknown {
+  const known = attributesOf(group);
+  if (!known.names.has(name)) return undefined;
+  if (!known.values.has(name)) known.values.set(name, group.get_attribute(name, false));
+  return known.values.get(name);
+}
+
+/** Whether the group has an attribute of that name (attributeValue's list). */
+function hasAttribute(group: Group, name: string): boolean {
+  return attributesOf(group).names.has(name);
+}
+
+function attributesOf(group: Group): { names: Set<string>; values: Map<string, unknown> } {
+  let known = attributesByGroup.get(group);
+  // Listing the names only (the property getters open an attribute when one is read).
+  if (!known) attributesByGroup.set(group, (known = { names: new Set(Object.keys(group.attrs)), values: new Map() }));
+  return known;
+}
+
 /**
  * A string-list attribute. Keras writes lists of names as variable-length string arrays, an empty
  * list as an empty float64 array, and (Keras 2) lists over HDF5's 64 kB attribute limit in chunks
  * `name0`, `name1`, ….
  */
 export function stringListAttribute(group: Group, name: string, where: string): string[] | undefined {
-  const attrs = group.attrs;
-  if (!(name in attrs)) {
-    if (!(`${name}0` in attrs)) return undefined;
+  if (!hasAttribute(group, name)) {
+    if (!hasAttribute(group, `${name}0`)) return undefined;
     const chunks: string[] = [];
-    for (let i = 0; `${name}${i}` in attrs; i++) chunks.push(...stringListAttribute(group, `${name}${i}`, where)!);
+    for (let i = 0; hasAttribute(group, `${name}${i}`); i++) chunks.push(...stringListAttribute(group, `${name}${i}`, where)!);
     return chunks;
   }
-  const value = attrs[name]!.value;
+  const value = attributeValue(group, name);
   if (typeof value === 'string') return [value];
   if (Array.isArray(value) && value.every((v) => typeof v === 'string')) return value as string[];
-  if (ArrayBuffer.isView(value) && (value as { length: number }).length === 0) return [];
+  if (ArrayBuffer.isView(value) && (value as unknown as { length: number }).length === 0) return [];
   throw new InputError(`${where}: attribute '${name}' is not a list of strings.`);
 }
 
 /** A string attribute (e.g. `model_config`, `keras_version`), or undefined when absent. */
 export function stringAttribute(group: Group, name: string, where: string): string | undefined {
-  if (!(name in group.attrs)) return undefined;
-  const value = group.attrs[name]!.value;
+  const value = attributeValue(group, name);
+  if (value === undefined) return undefined;
   if (typeof value !== 'string') throw new InputError(`${where}: attribute '${name}' is not a string.`);
   return value;
 }

@@ -1,7 +1,7 @@
 import { storedByteLength } from '../../convert/weight-values.js';
 import { InputError } from '../../errors.js';
 import { isKerasObject, type KerasObject } from '../keras-object.js';
-import { childGroup, childObject, groupKeys, holdsDatasets, isDataset, tensorInfo, type Group } from './hdf5-file.js';
+import { attributeValue, childGroup, childObject, groupKeys, holdsDatasets, isDataset, tensorInfo, type Group } from './hdf5-file.js';
 import type { StoredWeight } from './hdf5-tasks.js';
 import { containerKeys, modelLayerItems } from './saved-object-names.js';
 import { sublayerSlots, type SublayerSlot } from './sublayer-order.js';
@@ -45,7 +45,7 @@ export function layerNameTags(root: Group, modelConfig: KerasObject, source: str
   return containerItems(layersGroup, layers, source, 'layers').map(({ key, config }) => {
     const group = layersGroup && childGroup(layersGroup, key);
     const vars = group && childGroup(group, 'vars');
-    const tag = vars && 'name' in vars.attrs ? vars.attrs['name']!.value : undefined;
+    const tag = vars && attributeValue(vars, 'name');
     return typeof tag === 'string' ? { name: tag, className: config.class_name } : undefined;
   });
 }
@@ -90,7 +90,7 @@ function ownedVariables(group: Group, layer: KerasObject | undefined, path: stri
   const ownerName = (g: Group, fallback: string): string | undefined => {
     const vars = childGroup(g, 'vars');
     if (!vars) return undefined;
-    const tag = 'name' in vars.attrs ? vars.attrs['name']!.value : undefined;
+    const tag = attributeValue(vars, 'name');
     return typeof tag === 'string' ? tag : fallback;
   };
   const layerName = layer ? nameOf(layer) : path.split('/').pop()!;
@@ -214,7 +214,7 @@ function nameOf(layer: KerasObject): string {
 /** Recent Keras writes the object's name on its `vars` group: a cheap check that config and weights agree. */
 function checkVarsName(group: Group, layerName: string, path: string, source: string): void {
   const vars = childGroup(group, 'vars');
-  const written = vars && 'name' in vars.attrs ? vars.attrs['name']!.value : undefined;
+  const written = vars && attributeValue(vars, 'name');
   if (typeof written === 'string' && written !== layerName) {
     throw new InputError(
       `${source}: model.weights.h5 group '${path}' holds the weights of layer '${written}', but config.json puts ` +
