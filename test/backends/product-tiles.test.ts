@@ -74,6 +74,22 @@ function assertWithinDotProductBound(got: ArrayLike<number>, a: Float32Array, b:
       }
 }
 
+/** tfjs's fused activations, each as the backend's own op (leakyrelu's alpha 0.3, prelu's weights `alpha`): what a fused product's result must equal after its bias. */
+const FUSED_ACTIVATIONS = ['linear', 'relu', 'relu6', 'elu', 'sigmoid', 'leakyrelu', 'prelu'] as const;
+
+function fusedActivation(activation: (typeof FUSED_ACTIVATIONS)[number], x: tf.Tensor, alpha: tf.Tensor): tf.Tensor {
+  const apply: Record<typeof activation, () => tf.Tensor> = {
+    linear: () => x,
+    relu: () => tf.relu(x),
+    relu6: () => tf.relu6(x),
+    elu: () => tf.elu(x),
+    sigmoid: () => tf.sigmoid(x),
+    leakyrelu: () => tf.leakyRelu(x, 0.3),
+    prelu: () => tf.prelu(x, alpha),
+  };
+  return apply[activation]();
+}
+
 /** [..., r, c] data laid out as [..., c, r]. */
 function swapLastTwo(data: Float32Array, batches: number, rows: number, cols: number): Float32Array {
   const out = new Float32Array(data.length);
@@ -159,7 +175,7 @@ describe('wasm: batched products in SIMD tiles on the heap (src/backends/wasm-si
     const w = values([1, k, n], 52);
     const b = values([n], 53);
     const product = sequentialFloat32(a, w, 1, m, k, n, multiplyAdd());
-    const activations = ['linear', 'relu', 'relu6', 'elu', 'sigmoid', 'leakyrelu', 'prelu'] as const;
+    const activations = FUSED_ACTIVATIONS;
     const weight = tf.tensor(w, [1, k, n]);
     const tensors = tf.memory().numTensors;
     weightProductFrom.macs = 0;
@@ -177,16 +193,7 @@ describe('wasm: batched products in SIMD tiles on the heap (src/backends/wasm-si
             const fused = tf.fused.matMul({ a: tf.tensor(a, [1, m, k]), b: weight, bias, activation, preluActivationWeights: alpha, leakyreluAlpha: 0.3 });
             // The bias added in float32 after the sums, then the activation as the backend computes it.
             const biased = tf.tensor(product.map((v, i) => Math.fround(v + b[i % n]!)), [1, m, n]);
-            const apply: Record<typeof activation, () => tf.Tensor> = {
-              linear: () => biased,
-              relu: () => tf.relu(biased),
-              relu6: () => tf.relu6(biased),
-              elu: () => tf.elu(biased),
-              sigmoid: () => tf.sigmoid(biased),
-              leakyrelu: () => tf.leakyRelu(biased, 0.3),
-              prelu: () => tf.prelu(biased, alpha),
-            };
-            return [fused.dataSync(), apply[activation]().dataSync()];
+            return [fused.dataSync(), fusedActivation(activation, biased, alpha).dataSync()];
           });
           assert.equal(denseProductCalls.count - before, 1, `${activation}, call ${call}: in the tiles (the weight seen before)`);
           assert.deepEqual(got, expected, `${activation}, call ${call}`);
@@ -204,7 +211,7 @@ describe('wasm: batched products in SIMD tiles on the heap (src/backends/wasm-si
     const a = values([batches, m, k], 21);
     const w = values([batches, k, n], 22);
     const product = sequentialFloat32(a, w, batches, m, k, n, multiplyAdd());
-    const activations = ['linear', 'relu', 'relu6', 'elu', 'sigmoid', 'leakyrelu', 'prelu'] as const;
+    const activations = FUSED_ACTIVATIONS;
     const before = simdProductCalls.count;
     const tensors = tf.memory().numTensors;
     for (const activation of activations) {
@@ -213,16 +220,7 @@ describe('wasm: batched products in SIMD tiles on the heap (src/backends/wasm-si
         const alpha = tf.tensor(values([n], 24));
         const fused = tf.fused.matMul({ a: tf.tensor(a, [batches, m, k]), b: tf.tensor(w, [batches, k, n]), bias, activation, preluActivationWeights: alpha, leakyreluAlpha: 0.3 });
         const biased = tf.add(tf.tensor(product, [batches, m, n]), bias);
-        const apply: Record<typeof activation, () => tf.Tensor> = {
-          linear: () => biased,
-          relu: () => tf.relu(biased),
-          relu6: () => tf.relu6(biased),
-          elu: () => tf.elu(biased),
-          sigmoid: () => tf.sigmoid(biased),
-          leakyrelu: () => tf.leakyRelu(biased, 0.3),
-          prelu: () => tf.prelu(biased, alpha),
-        };
-        return [fused.dataSync(), apply[activation]().dataSync()];
+        return [fused.dataSync(), fusedActivation(activation, biased, alpha).dataSync()];
       });
       assert.deepEqual(got, expected, activation);
     }

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ComposedCompute, KernelRunner } from './composed-kernel.js';
 import { activationAfter, activationClamp } from './conv-activations.js';
+import { nhwcConv2DInfo } from './conv-info.js';
 import { weightProductInTiles } from './weight-product.js';
 import { wasmHeapKernels } from '../wasm-simd/wasm-heap-kernels.js';
 
@@ -47,23 +48,8 @@ export const pointwiseConv2D: ComposedCompute = (inputs, attrs, r) => {
 
 /** The convolution's output size and strides where it pads nothing (a 1x1 filter never does under 'same' or 'valid', and its dilation changes nothing); NHWC only. */
 function unpaddedGeometry(x: tf.TensorInfo, filter: tf.TensorInfo, attrs: tf.NamedAttrMap): { batch: number; outHeight: number; outWidth: number; strideHeight: number; strideWidth: number } | undefined {
-  const format = attrs['dataFormat'] ?? 'NHWC';
-  if (format !== 'NHWC' && format !== 'channelsLast') return undefined;
-  let info: tf.backend_util.Conv2DInfo;
-  try {
-    info = tf.backend_util.computeConv2DInfo(
-      x.shape as [number, number, number, number],
-      filter.shape as [number, number, number, number],
-      attrs['strides'] as number | [number, number],
-      (attrs['dilations'] ?? 1) as number | [number, number],
-      attrs['pad'] as 'same' | 'valid' | number,
-      attrs['dimRoundingMode'] as 'floor' | 'round' | 'ceil' | undefined,
-      false,
-      'channelsLast',
-    );
-  } catch {
-    return undefined;
-  }
+  const info = nhwcConv2DInfo(x.shape, filter.shape, attrs);
+  if (!info) return undefined;
   const { top, bottom, left, right } = info.padInfo;
   if (top !== 0 || bottom !== 0 || left !== 0 || right !== 0) return undefined;
   const { batchSize: batch, outHeight, outWidth, strideHeight, strideWidth } = info;

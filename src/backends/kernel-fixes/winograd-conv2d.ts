@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ComposedCompute, KernelRunner } from './composed-kernel.js';
 import { activationAfter, activationClamp, float32Bits } from './conv-activations.js';
+import { nhwcConv2DInfo } from './conv-info.js';
 import { derivedTensor } from './derived-tensors.js';
 import type { WasmHeapBackend } from './wasm-heap-backend.js';
 import { batchedProduct, evenRuns, packedBytes, packRightOperand } from '../wasm-simd/product-tiles.js';
@@ -163,23 +164,8 @@ function winogradPlan(backend: tf.KernelBackend, x: tf.TensorInfo, filterShape: 
   if (x.dtype !== 'float32' || x.shape.length !== 4 || filterShape.length !== 4) return undefined;
   const [kh, kw, inChannels, outChannels] = filterShape as [number, number, number, number];
   if (kh !== 3 || kw !== 3 || inChannels % 4 !== 0 || outChannels % 4 !== 0 || x.shape[3] !== inChannels) return undefined;
-  const format = attrs['dataFormat'] ?? 'NHWC';
-  if (format !== 'NHWC' && format !== 'channelsLast') return undefined;
-  let info: tf.backend_util.Conv2DInfo;
-  try {
-    info = tf.backend_util.computeConv2DInfo(
-      x.shape as [number, number, number, number],
-      filterShape as [number, number, number, number],
-      attrs['strides'] as number | [number, number],
-      (attrs['dilations'] ?? 1) as number | [number, number],
-      attrs['pad'] as 'same' | 'valid' | number,
-      attrs['dimRoundingMode'] as 'floor' | 'round' | 'ceil' | undefined,
-      false,
-      'channelsLast',
-    );
-  } catch {
-    return undefined;
-  }
+  const info = nhwcConv2DInfo(x.shape, filterShape, attrs);
+  if (!info) return undefined;
   if (info.strideHeight !== 1 || info.strideWidth !== 1 || info.dilationHeight !== 1 || info.dilationWidth !== 1) return undefined;
   const { batchSize, outHeight, outWidth } = info;
   if (outHeight < 1 || outWidth < 1 || batchSize * outHeight * outWidth * inChannels * outChannels * 9 < winogradFrom.macs) return undefined;
