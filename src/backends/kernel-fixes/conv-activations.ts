@@ -2,9 +2,9 @@ import type * as tf from '@tensorflow/tfjs';
 import type { KernelRunner } from './composed-kernel.js';
 
 /**
- * tfjs's fused activations for keras-bridge's own convolutions on wasm's heap (Winograd,
- * pointwise): those a clamp is, applied where the result is written, as [low, high]; the others
- * as the backend's kernels after the linear result.
+ * tfjs's fused activations for keras-bridge's own convolutions and products on wasm's heap
+ * (Winograd, pointwise, a weight's product): those a clamp is, applied where the result is
+ * written, as [low, high]; the others (AFTER) as the backend's kernels after the linear result.
  */
 export const CLAMPS: Readonly<Record<string, [number, number]>> = {
   linear: [-Infinity, Infinity],

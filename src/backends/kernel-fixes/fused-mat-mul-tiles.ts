@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { batchMatMul, lastTwoSwapped, simdProductShape } from './batch-mat-mul-composed.js';
 import type { ComposedCompute, KernelRunner } from './composed-kernel.js';
-import { activationAfter, activationClamp } from './conv-activations.js';
+import { activationAfter, activationClamp, AFTER } from './conv-activations.js';
 import { isWeight, weightProductFrom, weightProductInTiles } from './weight-product.js';
 import { wasmHeapKernels } from '../wasm-simd/wasm-heap-kernels.js';
 
@@ -10,10 +10,7 @@ const ACTIVATIONS: Readonly<Record<string, (x: tf.TensorInfo, r: KernelRunner, a
   linear: (x) => x,
   relu: (x, r) => r.run('Relu', { x }),
   relu6: (x, r) => r.run('Relu6', { x }),
-  elu: (x, r) => r.run('Elu', { x }),
-  sigmoid: (x, r) => r.run('Sigmoid', { x }),
-  leakyrelu: (x, r, attrs) => r.run('LeakyRelu', { x }, { alpha: attrs['leakyreluAlpha'] ?? 0.2 }),
-  prelu: (x, r, _attrs, alpha) => (alpha ? r.run('Prelu', { x, alpha }) : undefined),
+  ...AFTER,
 };
 
 /**
