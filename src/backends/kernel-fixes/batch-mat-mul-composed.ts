@@ -143,8 +143,6 @@ function productBySimd(a: tf.TensorInfo, b: tf.TensorInfo, r: KernelRunner): tf.
   // packs anew: 1.27 ms at m = 128, 20.8 ms at m = 4096 ([m, 256]·[256, 512]), against 1.05-1.18
   // and 16.5 in tiles.
   if (product.batches === 1 && isWeight(b, k, n)) {
-    // From weightProductFrom's size, the tiles with the weight's panels kept beat XNNPACK's kept
-    // operator too, now that they multiply and add in one instruction (relaxed-simd.ts).
     if (product.m * k * n < weightProductFrom.macs) return undefined;
     simdProductCalls.count++;
     return weightProductInTiles(r, kernels, { rows: a, weight: b, m: product.m, k, n, clamp: [-Infinity, Infinity], outShape });

@@ -38,7 +38,7 @@ export interface WasmHeapKernels {
   winograd: { inputRow: WinogradInputRow; filter: WinogradFilter; outputRow: WinogradOutputRow; filterGradient: WinogradFilterGradient; inputRowIndex: number; outputRowIndex: number; gradientRowIndex: number };
   /** biasClampRows' index (bias-clamp.ts), for kernel-thread calls: a product's epilogue. */
   biasClampRowsIndex: number;
-  /** clampVectors' index (clamp.ts), for kernel-thread calls: Relu and Relu6. */
+  /** clampVectors' index (clamp.ts), for kernel-thread calls: Relu (heap-clamp.ts). */
   clampVectorsIndex: number;
   /** erfRows' index (erf.ts), for kernel-thread calls. */
   erfRowsIndex: number;
