@@ -5,10 +5,13 @@ import { requestedWasmThreads, WASM_THREADS_VARIABLE } from './wasm-threads/thre
 import { setKernelThreadCount } from './wasm-simd/kernel-threads.js';
 import { invalidWasmFmaSetting } from './wasm-simd/relaxed-simd.js';
 import { createThreadedWasmModule, releaseIdleThreads } from './wasm-threads/threaded-module.js';
+import { BUILT_POOL_SPIN, requestedPoolSpin } from './wasm-threads/pool-spin.js';
 
 /** How the `wasm` backend runs, once started: its XNNPACK threads and why not more. */
 interface WasmThreading {
   threads: number;
+  /** How many times XNNPACK's pool workers spin for work before they sleep: asked for, and as run. */
+  poolSpin?: { requested: number; spins: number };
   /** Set when threads were asked for and the threaded build could not start. */
   fallbackReason?: string;
 }
@@ -26,6 +29,7 @@ let threading: WasmThreading | undefined;
 export function registerWasm(): Promise<void> {
   registration ??= (async () => {
     const threads = requestedWasmThreads();
+    const poolSpin = requestedPoolSpin();
     const invalidFma = invalidWasmFmaSetting();
     if (invalidFma) throw new BackendUnavailableError('wasm', invalidFma);
     let wasm: typeof import('@tensorflow/tfjs-backend-wasm');
@@ -34,20 +38,27 @@ export function registerWasm(): Promise<void> {
     } catch (error) {
       throw new BackendUnavailableError('wasm', `loading @tensorflow/tfjs-backend-wasm failed: ${errorMessage(error)}`);
     }
-    if (threads > 1) useThreadedBuild(wasm, threads);
+    if (threads > 1) useThreadedBuild(wasm, threads, poolSpin);
     else threading = { threads: 1 };
   })();
   return registration;
 }
 
-/** For reports: "2 XNNPACK threads", and why only one when threads could not start. */
+/**
+ * For reports: "2 XNNPACK threads", how long their workers spin for work where that is not as
+ * built, and why only one thread when threads could not start.
+ */
 export function describeWasmThreading(): string | undefined {
   if (!threading) return undefined;
   const threads = `${threading.threads} XNNPACK thread${threading.threads === 1 ? '' : 's'}`;
-  return threading.fallbackReason ? `${threads} (threads could not start: ${threading.fallbackReason})` : threads;
+  if (threading.fallbackReason) return `${threads} (threads could not start: ${threading.fallbackReason})`;
+  const spin = threading.poolSpin;
+  if (!spin || spin.requested === BUILT_POOL_SPIN) return threads;
+  if (spin.spins === spin.requested) return `${threads} (idle workers spin ${spin.spins} times, not ${BUILT_POOL_SPIN})`;
+  return `${threads} (idle workers spin ${BUILT_POOL_SPIN} times: ${spin.requested} was asked for, and this build's wait for work was not found)`;
 }
 
-function useThreadedBuild(wasm: typeof import('@tensorflow/tfjs-backend-wasm'), threads: number): void {
+function useThreadedBuild(wasm: typeof import('@tensorflow/tfjs-backend-wasm'), threads: number, poolSpin: number): void {
   const singleThreaded = tf.findBackendFactory('wasm');
   // Too late once tfjs has started the backend (an app that selected it before keras-bridge did).
   if (!singleThreaded || tf.findBackend('wasm')) return;
@@ -56,11 +67,11 @@ function useThreadedBuild(wasm: typeof import('@tensorflow/tfjs-backend-wasm'), 
     'wasm',
     async () => {
       try {
-        const module = await createThreadedWasmModule(threads);
+        const module = await createThreadedWasmModule(threads, poolSpin);
         wasm.setThreadsCount(threads);
         const backend = new wasm.BackendWasm(module as unknown as ConstructorParameters<typeof wasm.BackendWasm>[0]);
         releaseIdleThreads(module);
-        threading = { threads: wasm.getThreadsCount() };
+        threading = { threads: wasm.getThreadsCount(), ...(module.poolSpin ? { poolSpin: module.poolSpin } : {}) };
         // keras-bridge's own SIMD kernels cut their work for as many threads as XNNPACK has.
         setKernelThreadCount(threading.threads);
         return backend;

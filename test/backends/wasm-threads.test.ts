@@ -20,7 +20,7 @@ interface ChildRun {
  * KERAS_BRIDGE_WASM_THREADS=threads, computes what XNNPACK splits between threads, and must then
  * exit by itself: a pool thread that kept it alive would show as a timeout here.
  */
-function runWasm(threads: string): ChildRun {
+function runWasm(threads: string, poolSpin?: string): ChildRun {
   const script = `
     import * as tf from '@tensorflow/tfjs';
     const { backendDetails, useBackend } = await import(${JSON.stringify(BACKENDS_INDEX)});
@@ -41,7 +41,7 @@ function runWasm(threads: string): ChildRun {
     encoding: 'utf8',
     timeout: 120_000,
     maxBuffer: 64 * 2 ** 20,
-    env: { ...process.env, KERAS_BRIDGE_WASM_THREADS: threads },
+    env: { ...process.env, KERAS_BRIDGE_WASM_THREADS: threads, KERAS_BRIDGE_WASM_POOL_SPIN: poolSpin },
   });
   assert.equal(child.signal, null, `the process did not exit by itself (${child.signal}): ${child.stderr}`);
   assert.equal(child.status, 0, child.stderr);
@@ -71,11 +71,15 @@ describe('wasm threads (src/backends/wasm-threads)', function () {
     this.timeout(300_000);
     const one = runWasm('1');
     const two = runWasm('2');
+    const twoAsBuilt = runWasm('2', '1000000');
     assert.equal(one.details, '1 XNNPACK thread');
-    assert.equal(two.details, '2 XNNPACK threads');
-    // XNNPACK splits outputs between threads, never a sum: every float is the same.
+    assert.equal(two.details, '2 XNNPACK threads (idle workers spin 10000 times, not 1000000)');
+    assert.equal(twoAsBuilt.details, '2 XNNPACK threads');
+    // XNNPACK splits outputs between threads, never a sum: every float is the same, however long
+    // its workers spin.
     assert.equal(two.bytes.length, one.bytes.length);
     assert.ok(two.bytes === one.bytes, 'two threads computed other bits than one');
+    assert.ok(twoAsBuilt.bytes === one.bytes, 'two threads spinning as built computed other bits than one');
     // Emscripten's Node start-up adds process handlers that rethrow errors; the threaded start removes them.
     assert.equal(two.listenersAdded, 0);
   });

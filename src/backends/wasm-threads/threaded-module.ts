@@ -1,9 +1,11 @@
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { errorMessage } from '../../errors.js';
+import { BUILT_POOL_SPIN, withPoolSpin } from './pool-spin.js';
 
 const require = createRequire(import.meta.url);
 
@@ -13,6 +15,8 @@ export interface ThreadedWasmModule {
   wasmMemory: WebAssembly.Memory;
   PThread: { unusedWorkers: ThreadWorker[]; runningWorkers: ThreadWorker[]; terminateAllThreads(): void };
   tfjs?: Record<string, (...args: number[]) => number>;
+  /** How many times the pool's workers spin for work before they sleep (pool-spin.ts): asked for, and as run. */
+  poolSpin?: { requested: number; spins: number };
   [heap: string]: unknown;
 }
 
@@ -37,17 +41,22 @@ const HEAP_VIEWS = {
 /**
  * tfjs-backend-wasm's threaded SIMD build (XNNPACK with a pthreadpool), started in Node, which
  * tfjs 4.22 refuses to do (docs/backends.md, "wasm threads"). Returns the module BackendWasm
- * expects, its thread pool started with `threads` threads; rejects when this Node cannot run it.
+ * expects, its thread pool started with `threads` threads whose workers spin `poolSpin` times for
+ * work before they sleep (where the build is the one pool-spin.ts knows; as built elsewhere); rejects
+ * when this Node cannot run it.
  */
-export async function createThreadedWasmModule(threads: number): Promise<ThreadedWasmModule> {
+export async function createThreadedWasmModule(threads: number, poolSpin = BUILT_POOL_SPIN): Promise<ThreadedWasmModule> {
   const factoryPath = require.resolve('@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.js');
   const wasmPath = require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm');
   const workerPath = fileURLToPath(new URL('./pthread-worker.js', import.meta.url));
   const factory = require(factoryPath) as ThreadedFactory;
+  const wasmBinary = poolSpin === BUILT_POOL_SPIN ? undefined : withPoolSpin(readFileSync(wasmPath), poolSpin);
   let abortMessage: string | undefined;
   const listenersBefore = processListeners();
   const module = await withLogicalCores(2 * threads, () =>
     withinStartLimit(withThreadWorkerClass(() => factory({
+      // The pool's threads receive the module compiled from these bytes, not the file's.
+      ...(wasmBinary ? { wasmBinary } : {}),
       // Emscripten asks for its thread script and its .wasm by name; both are files here.
       locateFile: (name: string) => (name.endsWith('.worker.js') ? workerPath : name.endsWith('.wasm') ? wasmPath : path.join(path.dirname(factoryPath), name)),
       // What each thread evaluates to get the module factory (tfjs passes a Blob, which Node cannot import).
@@ -62,6 +71,7 @@ export async function createThreadedWasmModule(threads: number): Promise<Threade
     })
     .finally(() => removeListenersAddedSince(listenersBefore));
   keepHeapViewsCurrent(module);
+  module.poolSpin = { requested: poolSpin, spins: wasmBinary ? poolSpin : BUILT_POOL_SPIN };
   module.tfjs = {
     init: module.cwrap('init', null, []),
     initWithThreadsCount: module.cwrap('init_with_threads_count', null, ['number']),
