@@ -212,6 +212,13 @@ const CASES: Record<string, KernelCase> = {
     wrt: [0, 1],
     wasmPath: 'composed',
   },
+  'depthwise conv2d 1x1, multiplier 1, stride 2 valid, odd size (dy spread, then cut at the far end)': {
+    kernels: ['DepthwiseConv2dNativeBackpropFilter', 'DepthwiseConv2dNativeBackpropInput'],
+    f: (x, w) => tf.depthwiseConv2d(x as tf.Tensor4D, w as tf.Tensor4D, 2, 'valid'),
+    args: () => [values([2, 7, 5, 4], 56), values([1, 1, 4, 1], 57)],
+    wrt: [0, 1],
+    wasmPath: 'composed',
+  },
   'depthwise conv2d, multiplier 1, stride 1 valid, one image': {
     kernels: ['DepthwiseConv2dNativeBackpropFilter', 'DepthwiseConv2dNativeBackpropInput'],
     f: (x, w) => tf.depthwiseConv2d(x as tf.Tensor4D, w as tf.Tensor4D, 1, 'valid'),

@@ -234,10 +234,12 @@ export const depthwiseConv2dNativeBackpropInput: ComposedCompute = (inputs, attr
   if (!isNhwc(attrs) || dy.dtype !== 'float32' || filter.shape[3] !== 1) return undefined;
   const info = convInfo(inputShape, filter.shape, attrs, true);
   if (info.dilationHeight !== 1 || info.dilationWidth !== 1) return undefined;
-  const dyPadded = spreadAndPad(r, dy, inputShape, filter.shape, info);
-  if (!dyPadded) return undefined;
+  const spread = spreadForTurnedKernel(r, dy, inputShape, filter.shape, info);
+  if (!spread) return undefined;
   const turned = derivedTensor(r.backend, r.backendName, filter, `turned ${filter.shape}`, (d) => turn(d, filter));
-  return r.run('DepthwiseConv2dNative', { x: dyPadded, filter: turned }, { strides: [1, 1], pad: 'valid', dataFormat: 'NHWC', dilations: [1, 1] });
+  // XNNPACK's depthwise convolution pads as it reads: no padded copy of dy.
+  const pad = [[0, 0], spread.rows, spread.columns, [0, 0]] as tf.backend_util.ExplicitPadding;
+  return r.run('DepthwiseConv2dNative', { x: spread.x, filter: turned }, { strides: [1, 1], pad, dataFormat: 'NHWC', dilations: [1, 1] });
 };
 
 /**
@@ -329,11 +331,12 @@ function turn(r: KernelRunner, filter: tf.TensorInfo): tf.TensorInfo {
 }
 
 /**
- * dy laid out so that a 'valid' correlation with the turned kernel gives dx: each pixel followed by
- * stride-1 zeros, then padded so that dx[i] = Σ_k spread[i + top - k] · f[k] for every input row i.
+ * dy laid out so that a correlation with the turned kernel gives dx: each pixel followed by
+ * stride-1 zeros (`x`), then padded by `rows` and `columns` so that dx[i] = Σ_k spread[i + top - k]
+ * · f[k] for every input row i; spread rows no input row receives from are cut from `x`.
  * Undefined where the forward padding is larger than the kernel (only explicit padding can be).
  */
-function spreadAndPad(r: KernelRunner, dy: tf.TensorInfo, inputShape: number[], filterShape: number[], info: Conv2DInfo): tf.TensorInfo | undefined {
+function spreadForTurnedKernel(r: KernelRunner, dy: tf.TensorInfo, inputShape: number[], filterShape: number[], info: Conv2DInfo): { x: tf.TensorInfo; rows: [number, number]; columns: [number, number] } | undefined {
   const [h, w] = [inputShape[1]!, inputShape[2]!];
   const [kh, kw] = [filterShape[0]!, filterShape[1]!];
   const [oh, ow] = [info.outHeight, info.outWidth];
@@ -341,6 +344,14 @@ function spreadAndPad(r: KernelRunner, dy: tf.TensorInfo, inputShape: number[], 
   const { top, left } = info.padInfo;
   const [padTop, padLeft] = [kh - 1 - top, kw - 1 - left];
   if (padTop < 0 || padLeft < 0) return undefined;
-  // Negative padding at the far end cuts spread rows no input row receives from.
-  return r.padOrCut(r.spread(dy, sh, sw), [padTop, h + kh - 1 - padTop - oh * sh], [padLeft, w + kw - 1 - padLeft - ow * sw]);
+  const [padBottom, padRight] = [h + kh - 1 - padTop - oh * sh, w + kw - 1 - padLeft - ow * sw];
+  const spread = r.spread(dy, sh, sw);
+  const x = padBottom < 0 || padRight < 0 ? r.slice(spread, [0, 0, 0, 0], [dy.shape[0]!, oh * sh + Math.min(0, padBottom), ow * sw + Math.min(0, padRight), dy.shape[3]!]) : spread;
+  return { x, rows: [padTop, Math.max(0, padBottom)], columns: [padLeft, Math.max(0, padRight)] };
+}
+
+/** spreadForTurnedKernel's dy with its padding written out, for a 'valid' correlation. */
+function spreadAndPad(r: KernelRunner, dy: tf.TensorInfo, inputShape: number[], filterShape: number[], info: Conv2DInfo): tf.TensorInfo | undefined {
+  const spread = spreadForTurnedKernel(r, dy, inputShape, filterShape, info);
+  return spread && r.padOrCut(spread.x, spread.rows, spread.columns);
 }
