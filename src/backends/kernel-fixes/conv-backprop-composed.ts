@@ -274,9 +274,11 @@ export const conv2DBackpropInput: ComposedCompute = (inputs, attrs, r) => {
       ? derivedTensorIfRepeated(r.backend, r.backendName, filter, turnedName, turnKernel)
       : derivedTensor(r.backend, r.backendName, filter, turnedName, turnKernel);
   if (!turned) return inputGradientByProducts(r, dy, filter, inputShape, info, kh, kw, ci, co);
-  const dyPadded = spreadAndPad(r, dy, inputShape, filter.shape, info);
-  if (!dyPadded) return undefined;
-  return r.run('Conv2D', { x: dyPadded, filter: turned }, { strides: [1, 1], pad: 'valid', dataFormat: 'NHWC', dilations: [1, 1] });
+  const spread = spreadForTurnedKernel(r, dy, inputShape, filter.shape, info);
+  if (!spread) return undefined;
+  // The convolution pads as it reads (XNNPACK), or once to its whole tiles (Winograd): no padded copy of dy first.
+  const pad = [[0, 0], spread.rows, spread.columns, [0, 0]] as tf.backend_util.ExplicitPadding;
+  return r.run('Conv2D', { x: spread.x, filter: turned }, { strides: [1, 1], pad, dataFormat: 'NHWC', dilations: [1, 1] });
 };
 
 /**
@@ -348,10 +350,4 @@ function spreadForTurnedKernel(r: KernelRunner, dy: tf.TensorInfo, inputShape: n
   const spread = r.spread(dy, sh, sw);
   const x = padBottom < 0 || padRight < 0 ? r.slice(spread, [0, 0, 0, 0], [dy.shape[0]!, oh * sh + Math.min(0, padBottom), ow * sw + Math.min(0, padRight), dy.shape[3]!]) : spread;
   return { x, rows: [padTop, Math.max(0, padBottom)], columns: [padLeft, Math.max(0, padRight)] };
-}
-
-/** spreadForTurnedKernel's dy with its padding written out, for a 'valid' correlation. */
-function spreadAndPad(r: KernelRunner, dy: tf.TensorInfo, inputShape: number[], filterShape: number[], info: Conv2DInfo): tf.TensorInfo | undefined {
-  const spread = spreadForTurnedKernel(r, dy, inputShape, filterShape, info);
-  return spread && r.padOrCut(spread.x, spread.rows, spread.columns);
 }
