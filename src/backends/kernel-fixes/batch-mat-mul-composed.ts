@@ -135,13 +135,12 @@ function productBySimd(a: tf.TensorInfo, b: tf.TensorInfo, r: KernelRunner): tf.
   const outShape = [...(batchA.length >= batchB.length ? batchA : batchB), a.shape[a.shape.length - 2]!, n];
   const wasm = r.backend as unknown as WasmHeapBackend;
   // One product with a right operand seen before (a weight): XNNPACK keeps its operator and
-  // packing for it, and below weightProductFrom's size is as fast in a model (a weight's [m, 256]·
-  // [256, 256]: 0.29 ms XNNPACK, 0.36 tiles at m = 128, with the multiply and add apart), since the
-  // tiles' helper thread shares a core with XNNPACK's pool threads, which spin for 0.5-1 ms after
-  // each of its operations. From it, the tiles with the weight's panels kept and one instruction per
-  // multiply-add run larger products 1.3-1.5x as fast. A new right operand (a gradient's) XNNPACK
-  // packs anew: 1.27 ms at m = 128, 20.8 ms at m = 4096 ([m, 256]·[256, 512]), against 1.05-1.18
-  // and 16.5 in tiles.
+  // packing for it; from weightProductFrom's size the tiles keep the weight's panels too, and with
+  // one instruction per multiply-add and XNNPACK's pool no longer spinning for milliseconds
+  // (pool-spin.ts) they run a weight's [128, 256]·[256, 256] in 0.25-0.37 ms inside the Transformer
+  // block, against XNNPACK's 0.53-0.56 (medians; whose pool thread now sleeps between its
+  // operations). A new right operand (a gradient's) XNNPACK packs anew: 1.27 ms at m = 128, 20.8
+  // ms at m = 4096 ([m, 256]·[256, 512]), against 1.05-1.18 and 16.5 in tiles.
   if (product.batches === 1 && isWeight(b, k, n)) {
     if (product.m * k * n < weightProductFrom.macs) return undefined;
     simdProductCalls.count++;

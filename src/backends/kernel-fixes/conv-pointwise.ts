@@ -8,8 +8,14 @@ import { wasmHeapKernels } from '../wasm-simd/wasm-heap-kernels.js';
 /** How many convolutions ran as one product in the tiles (tests check the path a case took). */
 export const pointwiseConvolutions = { count: 0 };
 
-/** Multiply-adds from which a pointwise convolution runs in the tiles; below, XNNPACK (tests lower it to reach the edges). */
-export const pointwiseFrom = { macs: 1 << 25 };
+/**
+ * Multiply-adds from which a pointwise convolution runs in the tiles; below, XNNPACK (tests lower it
+ * to reach the edges). 2²⁵ while XNNPACK's pool threads spun 1,000,000 times after each of its
+ * operations and held the core the tiles' helper needed; with that spin shortened (pool-spin.ts)
+ * MobileNetV2's small pointwise layers at batch 1 (2-20 M multiply-adds) run faster in the tiles:
+ * 15.4-15.7 → 11.0-12.6 ms a pass (docs/performance.md, twentieth section).
+ */
+export const pointwiseFrom = { macs: 1 << 21 };
 
 /**
  * tfjs-backend-wasm's Conv2D and FusedConv2D for a 1x1 filter (a ResNet's bottleneck and

@@ -9,10 +9,11 @@ import type { WasmHeapKernels } from '../wasm-simd/wasm-heap-kernels.js';
 /**
  * Multiply-adds from which a product with a weight (a right operand that comes every pass: a Dense
  * kernel) runs in the tiles rather than in XNNPACK's operator, which keeps the weight packed too.
- * Below, in a model, the tiles' helper thread waits too often for a core that XNNPACK's spinning
- * pool threads hold (docs/wasm-kernels.md, the `Conv2D` 1x1 row); tests lower it to reach edges.
+ * Below, a product is too small to share between threads (PARALLEL_FROM_MACS). It was 2²⁵ while
+ * XNNPACK's pool threads spun 1,000,000 times after each of its operations and held the core the
+ * tiles' helper needed (pool-spin.ts); tests lower it to reach edges.
  */
-export const weightProductFrom = { macs: 1 << 25 };
+export const weightProductFrom = { macs: 1 << 21 };
 
 /**
  * Whether `b` is a weight: a right operand whose data came here before, recorded now (a gradient's
