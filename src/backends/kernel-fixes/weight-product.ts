@@ -9,9 +9,10 @@ import type { WasmHeapKernels } from '../wasm-simd/wasm-heap-kernels.js';
 /**
  * Multiply-adds from which a product with a weight (a right operand that comes every pass: a Dense
  * kernel) runs in the tiles rather than in XNNPACK's operator, which keeps the weight packed too.
- * Below, a product is too small to share between threads (PARALLEL_FROM_MACS). It was 2²⁵ while
- * XNNPACK's pool threads spun 1,000,000 times after each of its operations and held the core the
- * tiles' helper needed (pool-spin.ts); tests lower it to reach edges.
+ * It was 2²⁵ while XNNPACK's pool threads spun 1,000,000 times after each of its operations and
+ * held the core the tiles' helper needed (pool-spin.ts); 2²¹ is the smallest size measured since
+ * (the Transformer block's [128, 256]·[256, 256] at 2²³ runs faster in the tiles; smaller ones
+ * were not timed apart). Tests lower it to reach edges.
  */
 export const weightProductFrom = { macs: 1 << 21 };
 
