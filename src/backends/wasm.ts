@@ -6,6 +6,7 @@ import { setKernelThreadCount } from './wasm-simd/kernel-threads.js';
 import { invalidWasmFmaSetting } from './wasm-simd/relaxed-simd.js';
 import { createThreadedWasmModule, releaseIdleThreads } from './wasm-threads/threaded-module.js';
 import { BUILT_POOL_SPIN, requestedPoolSpin } from './wasm-threads/pool-spin.js';
+import { requestedWinogradScheme, winogradSchemes } from './kernel-fixes/winograd-conv2d.js';
 
 /** How the `wasm` backend runs, once started: its XNNPACK threads and why not more. */
 interface WasmThreading {
@@ -32,6 +33,10 @@ export function registerWasm(): Promise<void> {
     const poolSpin = requestedPoolSpin();
     const invalidFma = invalidWasmFmaSetting();
     if (invalidFma) throw new BackendUnavailableError('wasm', invalidFma);
+    const winograd = requestedWinogradScheme((globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env);
+    if ('invalid' in winograd) throw new BackendUnavailableError('wasm', winograd.invalid);
+    winogradSchemes.forward = winograd;
+    winogradSchemes.inputGradient = winograd;
     let wasm: typeof import('@tensorflow/tfjs-backend-wasm');
     try {
       wasm = await import('@tensorflow/tfjs-backend-wasm');

@@ -7,6 +7,7 @@ import { weightsInKerasOrder } from '../convert/weight-pairing.js';
 import { goldenTensor } from './golden-tensor.js';
 import { LayerOutputTaps } from './layer-output-taps.js';
 import { variableGradsReleasing } from './abandoned-tape.js';
+import { asTrainingPass } from '../backends/kernel-fixes/winograd-conv2d.js';
 import { explainMissingGradient, GradientUnavailableError } from './missing-gradient.js';
 
 /** What the tfjs model computed for one golden tensor. */
@@ -110,7 +111,8 @@ export async function forward(
   const probe = tf.model({ inputs: model.inputs, outputs: unique });
   const fed = inputs.length === 1 ? inputs[0]! : inputs;
   // predict() runs in inference mode whatever it is told; apply() passes `training` to every layer.
-  const computed = (pass.training ? probe.apply(fed, { training: true }) : probe.predict(fed)) as tf.Tensor | tf.Tensor[];
+  // A training-mode pass takes the convolutions a recorded one does (winograd-conv2d.ts).
+  const computed = (pass.training ? asTrainingPass(() => probe.apply(fed, { training: true })) : probe.predict(fed)) as tf.Tensor | tf.Tensor[];
   const all = Array.isArray(computed) ? computed : [computed];
   const values = await Promise.all(all.map(read));
   for (const [key, t] of keyed) results.set(key, values[unique.indexOf(t)]!);

@@ -5,7 +5,7 @@ import { derivedTensorCount } from '../../src/backends/kernel-fixes/derived-tens
 import { denseProductCalls } from '../../src/backends/kernel-fixes/fused-mat-mul-tiles.js';
 import { weightProductFrom } from '../../src/backends/kernel-fixes/weight-product.js';
 import { startKernelThreads, type KernelCall } from '../../src/backends/wasm-simd/kernel-threads.js';
-import { batchedProduct, packedBytes, PARALLEL_FROM_MACS, productCalls, productTileFunctions, productTilesOf, type BatchedProduct } from '../../src/backends/wasm-simd/product-tiles.js';
+import { batchedProduct, batchStride, packedBytes, PARALLEL_FROM_MACS, productCalls, productTileFunctions, productTilesOf, type BatchedProduct } from '../../src/backends/wasm-simd/product-tiles.js';
 import { productMultiplyAdd, type MultiplyAdd } from '../../src/backends/wasm-simd/relaxed-simd.js';
 import { wasmModule } from '../../src/backends/wasm-simd/wasm-binary.js';
 import { wasmHeapKernels } from '../../src/backends/wasm-simd/wasm-heap-kernels.js';
@@ -278,6 +278,32 @@ describe('SIMD products cut among kernel threads (src/backends/wasm-simd/kernel-
           batchedProduct(inTurn(count), tiles, { ...product, ...(packed === undefined ? {} : { packed }) });
           assert.deepEqual(result(), expected, `${JSON.stringify(p)} cut for ${count} threads, ${packed === undefined ? 'b in place' : 'b packed'}`);
         }
+    }
+  });
+
+  it('batches of a and c laid apart (aBatchBytes, cBatchBytes: an odd number of cache lines, batchStride) give the same values, and leave the gaps alone', () => {
+    assert.deepEqual([1, 64, 65, 128, 4096, 4100].map(batchStride), [64, 64, 192, 192, 4160, 4160]);
+    const memory = new WebAssembly.Memory({ initial: 160 });
+    const exports = new WebAssembly.Instance(new WebAssembly.Module(wasmModule({ shared: false }, functions)), { env: { memory } }).exports;
+    const own = names.map((name) => exports[name] as (...args: number[]) => void);
+    const inTurn = (count: number) => ({ count, run: (parts: readonly (readonly KernelCall[])[]) => parts.forEach((part) => part.forEach((call) => own[call.fn]!(...call.args))) });
+    const p = { batches: 5, m: 16, k: 64, n: 36 };
+    const { product, expected } = setUp(memory, p, 31);
+    const heap = new Float32Array(memory.buffer);
+    // a's batches copied out to a stride of batchStride(m·k·4) past everything setUp wrote.
+    const [aStride, cStride] = [batchStride(4 * p.m * p.k), batchStride(4 * p.m * p.n)];
+    const aAt = product.c + 4 * expected.length + 64;
+    const cAt = aAt + p.batches * aStride;
+    heap.fill(7, aAt / 4, (cAt + p.batches * cStride) / 4);
+    for (let batch = 0; batch < p.batches; batch++) heap.copyWithin((aAt + batch * aStride) / 4, product.a / 4 + batch * p.m * p.k, product.a / 4 + (batch + 1) * p.m * p.k);
+    for (const count of [1, 3]) {
+      batchedProduct(inTurn(count), tiles, { ...product, a: aAt, c: cAt, aBatchBytes: aStride, cBatchBytes: cStride });
+      for (let batch = 0; batch < p.batches; batch++) {
+        const c = heap.slice((cAt + batch * cStride) / 4, (cAt + batch * cStride) / 4 + p.m * p.n);
+        assert.deepEqual(c, expected.slice(batch * p.m * p.n, (batch + 1) * p.m * p.n), `batch ${batch}, ${count} threads`);
+        const gap = heap.slice((cAt + batch * cStride) / 4 + p.m * p.n, (cAt + (batch + 1) * cStride) / 4);
+        assert.ok(gap.every((v) => v === 7), `the gap after batch ${batch} of c`);
+      }
     }
   });
 

@@ -5,7 +5,7 @@ import { convFilterGradient } from '../wasm-simd/conv-filter-gradient.js';
 import { depthwiseFilterGradient } from '../wasm-simd/depthwise-filter-gradient.js';
 import type { FilterGeometry } from '../wasm-simd/filter-taps.js';
 import { wasmHeapKernels } from '../wasm-simd/wasm-heap-kernels.js';
-import { winogradConv2DBackpropFilter } from './winograd-conv2d.js';
+import { INPUT_GRADIENT_ATTR, winogradConv2DBackpropFilter } from './winograd-conv2d.js';
 import type { WasmHeapBackend } from './wasm-heap-backend.js';
 
 type Conv2DInfo = tf.backend_util.Conv2DInfo;
@@ -278,7 +278,7 @@ export const conv2DBackpropInput: ComposedCompute = (inputs, attrs, r) => {
   if (!spread) return undefined;
   // The convolution pads as it reads (XNNPACK), or once to its whole tiles (Winograd): no padded copy of dy first.
   const pad = [[0, 0], spread.rows, spread.columns, [0, 0]] as tf.backend_util.ExplicitPadding;
-  return r.run('Conv2D', { x: spread.x, filter: turned }, { strides: [1, 1], pad, dataFormat: 'NHWC', dilations: [1, 1] });
+  return r.run('Conv2D', { x: spread.x, filter: turned }, { strides: [1, 1], pad, dataFormat: 'NHWC', dilations: [1, 1], [INPUT_GRADIENT_ATTR]: true });
 };
 
 /**

@@ -172,6 +172,19 @@ export interface BatchedProduct {
   packed?: number;
   /** `packed` holds b's panels already (packRightOperand, for an operand used again): only the product runs. */
   prepacked?: boolean;
+  /** Bytes from one batch of a, and of c, to the next: m rows' worth where not given (batchStride). */
+  aBatchBytes?: number;
+  cBatchBytes?: number;
+}
+
+/**
+ * Bytes between batches of `bytes` each, laid out so that the batches' rows at the same offset
+ * fall in different sets of the cache: a whole odd number of 64-byte lines. Kernels that read or
+ * write every batch at once (Winograd's transforms: 36 matrices) would otherwise thrash a set
+ * where the batches are a multiple of 4 KB apart (F(4x4, 3x3) over 14x14 or 7x7 pixels).
+ */
+export function batchStride(bytes: number): number {
+  return 64 * (Math.ceil(bytes / 64) | 1);
 }
 
 /** Bytes the packed panels of b take: every whole 16-column panel of every batch. */
@@ -209,7 +222,7 @@ export function productCalls(tiles: ProductTiles, p: BatchedProduct, [firstBatch
   const panelsPerBlock = COLUMN_BLOCK / PANEL_COLUMNS;
   const calls: KernelCall[] = [];
   for (let batch = firstBatch; batch < endBatch; batch++) {
-    const [aAt, bAt, cAt] = [p.a + (batch * m + firstRow) * aRow, p.b + batch * k * bRow, p.c + (batch * m + firstRow) * cRow];
+    const [aAt, bAt, cAt] = [p.a + batch * (p.aBatchBytes ?? m * aRow) + firstRow * aRow, p.b + batch * k * bRow, p.c + batch * (p.cBatchBytes ?? m * cRow) + firstRow * cRow];
     const packedAt = p.packed === undefined ? undefined : p.packed + 4 * batch * panels * k * PANEL_COLUMNS;
     const rowRuns: Array<[number, number, number, number]> = [[tiles.wide, tiles.narrow, 0, pairs]];
     if (pairs * PAIR_ROWS < endRow - firstRow) rowRuns.push([tiles.wideRow, tiles.narrowRow, pairs * PAIR_ROWS, endRow - firstRow - pairs * PAIR_ROWS]);

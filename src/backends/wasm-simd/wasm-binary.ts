@@ -162,6 +162,10 @@ export class Code {
   v128Zero(): this {
     return this.simd(0x0c, ...new Array<number>(16).fill(0));
   }
+  /** Lane by lane -a (the sign bit flipped: exact). */
+  f32x4Neg(): this {
+    return this.simd(0xe1);
+  }
   f32x4Add(): this {
     return this.simd(0xe4);
   }

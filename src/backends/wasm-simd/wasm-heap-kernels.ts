@@ -13,7 +13,8 @@ import { reluGradientFunction, type ReluGradient } from './relu-gradients.js';
 import { transpose4x4StripFunction, type Transpose4x4Strip } from './transpose-blocks.js';
 import { wasmModule } from './wasm-binary.js';
 import { erfRowsFunction } from './erf.js';
-import { winogradFunctions, type WinogradFilter, type WinogradFilterGradient, type WinogradInputRow, type WinogradOutputRow } from './winograd.js';
+import { winogradFunctionNames, winogradFunctions, type WinogradFilter, type WinogradFilterGradient } from './winograd.js';
+import type { WinogradScheme } from './winograd-schemes.js';
 
 /**
  * keras-bridge's own WebAssembly kernels, instantiated on tfjs-backend-wasm's memory, so that they
@@ -34,8 +35,8 @@ export interface WasmHeapKernels {
   /** How the product tiles multiply and add (relaxed-simd.ts): fused where the runtime and the machine can. */
   productMultiplyAdd: MultiplyAdd;
   maxPoolGradientRow: MaxPoolGradientRow;
-  /** Winograd F(2x2, 3x3)'s transforms (winograd.ts): the functions, and their indices for kernel-thread calls. */
-  winograd: { inputRow: WinogradInputRow; filter: WinogradFilter; outputRow: WinogradOutputRow; filterGradient: WinogradFilterGradient; inputRowIndex: number; outputRowIndex: number; gradientRowIndex: number };
+  /** A Winograd scheme's transforms (winograd.ts): the filter's two, and the row transforms' indices for kernel-thread calls. */
+  winograd(scheme: WinogradScheme): WinogradKernels;
   /** biasClampRows' index (bias-clamp.ts), for kernel-thread calls: a product's epilogue. */
   biasClampRowsIndex: number;
   /** clampVectors' index (clamp.ts), for kernel-thread calls: Relu (heap-clamp.ts). */
@@ -48,6 +49,15 @@ export interface WasmHeapKernels {
   int32Heap(): Int32Array;
   /** The heap as float32, current after the heap grew. */
   float32Heap(): Float32Array;
+}
+
+/** One Winograd scheme's transforms in the module (winograd.ts). */
+export interface WinogradKernels {
+  filter: WinogradFilter;
+  filterGradient: WinogradFilterGradient;
+  inputRowIndex: number;
+  outputRowIndex: number;
+  gradientRowIndex: number;
 }
 
 /** The parts of tfjs-backend-wasm's backend this module uses. */
@@ -140,14 +150,20 @@ export function wasmHeapKernels(backend: tf.KernelBackend): WasmHeapKernels | un
     productTiles: productTilesOf(names),
     productMultiplyAdd: built.multiplyAdd,
     maxPoolGradientRow: exports['maxPoolGradientRow'] as MaxPoolGradientRow,
-    winograd: {
-      inputRow: exports['winogradInputRow'] as WinogradInputRow,
-      filter: exports['winogradFilter'] as WinogradFilter,
-      outputRow: exports['winogradOutputRow'] as WinogradOutputRow,
-      inputRowIndex: names.indexOf('winogradInputRow'),
-      outputRowIndex: names.indexOf('winogradOutputRow'),
-      filterGradient: exports['winogradFilterGradient'] as WinogradFilterGradient,
-      gradientRowIndex: names.indexOf('winogradGradientRow'),
+    winograd: (scheme) => {
+      const named = winogradFunctionNames(scheme);
+      const index = (name: string) => {
+        const at = names.indexOf(name);
+        if (at < 0) throw new Error(`no wasm SIMD Winograd function '${name}'`);
+        return at;
+      };
+      return {
+        filter: exports[named.filter] as WinogradFilter,
+        filterGradient: exports[named.filterGradient] as WinogradFilterGradient,
+        inputRowIndex: index(named.inputRow),
+        outputRowIndex: index(named.outputRow),
+        gradientRowIndex: index(named.gradientRow),
+      };
     },
     erfRowsIndex: names.indexOf('erfRows'),
     biasClampRowsIndex: names.indexOf('biasClampRows'),
