@@ -5,7 +5,7 @@ import { derivedTensorCount } from '../../src/backends/kernel-fixes/derived-tens
 import { denseProductCalls } from '../../src/backends/kernel-fixes/fused-mat-mul-tiles.js';
 import { weightProductFrom } from '../../src/backends/kernel-fixes/weight-product.js';
 import { startKernelThreads, type KernelCall } from '../../src/backends/wasm-simd/kernel-threads.js';
-import { batchedProduct, batchStride, packedBytes, PARALLEL_FROM_MACS, productCalls, productTileFunctions, productTilesOf, type BatchedProduct } from '../../src/backends/wasm-simd/product-tiles.js';
+import { batchedProduct, batchStride, cutByColumns, packedBytes, PARALLEL_FROM_MACS, productCalls, productTileFunctions, productTilesOf, type BatchedProduct } from '../../src/backends/wasm-simd/product-tiles.js';
 import { productMultiplyAdd, type MultiplyAdd } from '../../src/backends/wasm-simd/relaxed-simd.js';
 import { wasmModule } from '../../src/backends/wasm-simd/wasm-binary.js';
 import { wasmHeapKernels } from '../../src/backends/wasm-simd/wasm-heap-kernels.js';
@@ -169,8 +169,8 @@ describe('wasm: batched products in SIMD tiles on the heap (src/backends/wasm-si
     assert.equal(derivedTensorCount(tf.backend()), derived, 'and freed with it');
   });
 
-  it('a Dense layer\'s fused product with a weight (bias, each of tfjs\'s activations) is the tiles\' sums, the bias and the activation, bit for bit, from weightProductFrom\'s size', () => {
-    const [m, k, n] = [24, 50, 20];
+  for (const [m, k, n] of [[24, 50, 20], [6, 300, 1000]] as const) {
+  it(`a Dense layer's fused product with a weight (bias, each of tfjs's activations) is the tiles' sums, the bias and the activation, bit for bit, from weightProductFrom's size: [${m}, ${k}]·[${k}, ${n}]${cutByColumns({ a: 0, b: 0, c: 0, batches: 1, m, k, n }, 8) ? ', cut by columns' : ''}`, () => {
     const a = values([1, m, k], 51);
     const w = values([1, k, n], 52);
     const b = values([n], 53);
@@ -205,6 +205,7 @@ describe('wasm: batched products in SIMD tiles on the heap (src/backends/wasm-si
     weight.dispose();
     assert.equal(tf.memory().numTensors, tensors - 1);
   });
+  }
 
   it('a fused batched product (bias, each of tfjs\'s activations) is the tiles\' product, then the bias, then the activation, bit for bit', () => {
     const [batches, m, k, n] = [3, 16, 96, 40];
@@ -266,7 +267,10 @@ describe('SIMD products cut among kernel threads (src/backends/wasm-simd/kernel-
     const own = names.map((name) => exports[name] as (...args: number[]) => void);
     // Threads that run their parts one after the other on the caller: the cut alone is under test.
     const inTurn = (count: number) => ({ count, run: (parts: readonly (readonly KernelCall[])[]) => parts.forEach((part) => part.forEach((call) => own[call.fn]!(...call.args))) });
-    for (const [i, p] of [{ batches: 3, m: 33, k: 130, n: 90 }, { batches: 1, m: 129, k: 100, n: 83 }, { batches: 2, m: 3, k: 600, n: 700 }].entries()) {
+    const cases = [{ batches: 3, m: 33, k: 130, n: 90 }, { batches: 1, m: 129, k: 100, n: 83 }, { batches: 2, m: 3, k: 600, n: 700 }, { batches: 1, m: 9, k: 400, n: 1000 }];
+    // The last two are cut by columns (b past COLUMN_CUT_FROM_BYTES, fewer rows than columns) for up to 4 threads' chunks.
+    assert.deepEqual(cases.map((p) => cutByColumns({ ...p, a: 0, b: 0, c: 0 }, 16)), [false, false, true, true]);
+    for (const [i, p] of cases.entries()) {
       assert.ok(p.batches * p.m * p.k * p.n >= PARALLEL_FROM_MACS);
       const { product, expected, result } = setUp(memory, p, 100 + i);
       // b's panels packed into scratch past the operands, or read in place.

@@ -65,7 +65,10 @@ export function weightProductInTiles(r: KernelRunner, kernels: WasmHeapKernels, 
   const rowBytes = 4 * p.n;
   const [low, high] = [float32Bits(p.clamp[0]), float32Bits(p.clamp[1])];
   const epilogue: ProductEpilogue | undefined = epilogueBias
-    ? (_batches, [first, end]) => [{ fn: kernels.biasClampRowsIndex, args: [c + first * rowBytes, at(epilogueBias), rowBytes, end - first, low, high] }]
+    ? (_batches, [first, end], [firstColumn, endColumn]) => [
+        // A chunk's rows, or its run of columns of each row.
+        { fn: kernels.biasClampRowsIndex, args: [c + first * rowBytes + 4 * firstColumn, at(epilogueBias) + 4 * firstColumn, 4 * (endColumn - firstColumn), end - first, low, high, rowBytes] },
+      ]
     : undefined;
   const product = { a: at(p.rows), b: at(p.weight), c, batches: 1, m: p.m, k: p.k, n: p.n, ...(panels ? { packed: at(panels), prepacked: kept !== undefined } : {}) };
   batchedProduct(kernels.threads(), kernels.productTiles, product, epilogue);
