@@ -21,6 +21,7 @@ const CASES: Record<string, BatchNormCase> = {
   'rank 4, statistics [C], scale and offset': { x: [2, 5, 4, 6], statistics: [6], scale: true, offset: true },
   'rank 4, statistics [1, 1, 1, C], no scale': { x: [1, 3, 3, 4], statistics: [1, 1, 1, 4], scale: false, offset: true },
   'rank 2 (after a Dense layer), no offset': { x: [5, 7], statistics: [7], scale: true, offset: false },
+  'rank 4, 76,800 values (cut by pixels among the kernel threads)': { x: [2, 40, 40, 24], statistics: [24], scale: true, offset: true },
   'statistics of the whole shape (not per channel)': { x: [2, 3], statistics: [2, 3], scale: true, offset: true, fallsBack: true },
 };
 

@@ -4,7 +4,7 @@ import { evenRuns } from '../wasm-simd/product-tiles.js';
 import { wasmHeapKernels, type WasmHeapKernels } from '../wasm-simd/wasm-heap-kernels.js';
 
 /** Elements from which an elementwise SIMD kernel is cut among the kernel threads (below, waking a helper costs more than it saves). */
-const PARALLEL_FROM_ELEMENTS = 1 << 16;
+export const PARALLEL_FROM_ELEMENTS = 1 << 16;
 
 /** An elementwise float32 kernel of keras-bridge's wasm SIMD module: `fn(from, to, vectors, ...args)`, and the same in JavaScript for the elements past the last whole vector. */
 export interface ElementwiseKernel {
@@ -14,6 +14,11 @@ export interface ElementwiseKernel {
   args: readonly number[];
   /** One element, with the kernel's float32 operations. */
   scalar: (x: number) => number;
+}
+
+/** Parts an elementwise pass over `elements` is cut into for `threads` kernel threads: one below PARALLEL_FROM_ELEMENTS, else 4 a thread. */
+export function elementwiseParts(threads: number, elements: number): number {
+  return elements < PARALLEL_FROM_ELEMENTS || threads === 1 ? 1 : threads * 4;
 }
 
 /**
@@ -33,7 +38,7 @@ export function elementwiseOnHeap(backend: tf.KernelBackend, x: tf.TensorInfo | 
   const vectors = Math.floor(size / 4);
   if (vectors > 0) {
     const threads = kernels.threads();
-    const parts = size < PARALLEL_FROM_ELEMENTS || threads.count === 1 ? 1 : threads.count * 4;
+    const parts = elementwiseParts(threads.count, size);
     const fn = kernel.index(kernels);
     threads.run(evenRuns(vectors, parts).map(([first, end]) => [{ fn, args: [from + 16 * first, to + 16 * first, end - first, ...kernel.args] }]));
   }

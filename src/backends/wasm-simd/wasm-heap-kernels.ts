@@ -28,6 +28,8 @@ export interface WasmHeapKernels {
   reluGradient: ReluGradient;
   relu6Gradient: ReluGradient;
   channelAffine: ChannelAffine;
+  /** channelAffine's index, for kernel-thread calls. */
+  channelAffineIndex: number;
   /** The broadcast function of that name (broadcast-binary.ts, broadcastFunctionName). */
   broadcast(name: string): BroadcastRows;
   batchNormGradient: BatchNormGradient;
@@ -141,6 +143,7 @@ export function wasmHeapKernels(backend: tf.KernelBackend): WasmHeapKernels | un
     reluGradient: exports['reluGradient'] as ReluGradient,
     relu6Gradient: exports['relu6Gradient'] as ReluGradient,
     channelAffine: exports['channelAffine'] as ChannelAffine,
+    channelAffineIndex: names.indexOf('channelAffine'),
     broadcast: (name) => {
       const f = exports[name];
       if (typeof f !== 'function') throw new Error(`no wasm SIMD broadcast function '${name}'`);
