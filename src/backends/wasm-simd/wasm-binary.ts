@@ -123,6 +123,10 @@ export class Code {
   f32x4Splat(): this {
     return this.simd(0x13);
   }
+  /** Four copies of the f32 at [address + offset] (v128.load32_splat: one broadcasting load on x64). */
+  v128Load32Splat(offset = 0): this {
+    return this.simd(0x09, 0x02, ...unsignedLeb128(offset));
+  }
   /** v128 from [address + offset]. */
   v128Load(offset = 0): this {
     return this.simd(0x00, V128_ALIGN_LOG2, ...unsignedLeb128(offset));
