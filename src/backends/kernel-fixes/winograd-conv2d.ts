@@ -39,11 +39,12 @@ export const winogradFrom = {
  * Which Winograd scheme each use takes (winograd-schemes.ts), as measured on ResNet50's parity run
  * against Keras (docs/wasm-kernels.md, "Winograd"):
  * - `forward`: a convolution run with no gradient tape recording (inference: predict, a layer's
- *   output): F(4x4, 3x3), 36 products per 16 outputs. Its outputs stay as close to Keras as F(2x2)'s.
+ *   output): F(4x4, 3x3), 36 products per 16 outputs. Its outputs stay as close to Keras as
+ *   F(2x2, 3x3)'s.
  * - `recordedForward`: a convolution whose gradients will be taken, or in a training-mode pass
- *   (asTrainingPass): F(2x2, 3x3). With F(4x4) there,
- *   the larger rounding of the activations reached the gradients: 3 of ResNet50's weight gradients
- *   failed (median ratio to the allowance 0.005 → 0.08).
+ *   (asTrainingPass): F(2x2, 3x3). With F(4x4, 3x3) there, the larger rounding of the activations
+ *   reached the gradients: 3 of ResNet50's weight gradients failed (median ratio to the allowance
+ *   0.005 → 0.08).
  * - `inputGradient`: the convolution of dy with the turned filter (conv-backprop-composed.ts):
  *   F(4x4, 3x3); the gradients' comparison did not move.
  * - `filterGradient`: F(2x2, 3x3), whose adjoint sums each tap over fewer transformed terms.
@@ -101,15 +102,16 @@ export function requestedWinogradScheme(env: Record<string, string | undefined> 
 
 /**
  * tfjs-backend-wasm's Conv2D and FusedConv2D, for a 3x3 filter of stride 1 and dilation 1 on
- * NHWC float32 with channels in whole vectors of 4, as Winograd's F(m x m, 3x3) (winogradSchemes.forward;
- * wasm-simd/winograd.ts): (m + 2)² products per m x m block of outputs and input channel where
- * XNNPACK's direct convolution takes 9·m², in keras-bridge's SIMD tiles on the kernel threads. The filter's transform
- * G g Gᵀ, packed into the tiles' panels, is kept while the filter's data lives (derived-tensors.ts).
- * Per pass of whole tile rows: the input (zero-padded to whole tiles) transformed into (m + 2)²
- * matrices [tiles, in], as many products with the filter's [in, out], and the output transform with the bias and
- * a clamping activation (linear, relu, relu6; others run after it). Its sums differ from the direct
- * convolution's by float32 rounding of the transforms (docs/wasm-kernels.md has the measured error).
- * Anything else, or a small convolution: undefined, and XNNPACK runs it.
+ * NHWC float32 with channels in whole vectors of 4, as Winograd's F(m x m, 3x3) (the scheme
+ * convolutionScheme picks; wasm-simd/winograd.ts): (m + 2)² products per m x m block of outputs
+ * and input channel where XNNPACK's direct convolution takes 9·m², in keras-bridge's SIMD tiles on
+ * the kernel threads. The filter's transform G g Gᵀ, packed into the tiles' panels, is kept while
+ * the filter's data lives (derived-tensors.ts). Per pass of whole tile rows: the input (zero-padded
+ * to whole tiles) transformed into (m + 2)² matrices [tiles, in], as many products with the
+ * filter's [in, out], and the output transform with the bias and a clamping activation (linear,
+ * relu, relu6; others run after it). Its sums differ from the direct convolution's by float32
+ * rounding of the transforms (docs/wasm-kernels.md has the measured error). Anything else, or a
+ * small convolution: undefined, and XNNPACK runs it.
  */
 export const winogradConv2D: ComposedCompute = (inputs, attrs, r) => {
   const { x, filter, bias, preluActivationWeights } = inputs;
