@@ -109,6 +109,26 @@ describe("activation gradients in one TensorFlow op on the tensorflow backend (n
     assert.deepEqual([at(0), at(1e-30), at(-1), at(Number.POSITIVE_INFINITY), at(Number.NaN)], [0, 1, 0, 1, 0]);
   });
 
+  it("ReLU's gradient keeps its output, not its input (freed after the forward pass), on every backend; ReLU6's its input", async function () {
+    await useBackend('cpu');
+    const savedBy = (f: (x: tf.Tensor) => tf.Tensor) => {
+      let kept: { input: boolean; output: boolean } | undefined;
+      tf.tidy(() =>
+        tf.grad((x: tf.Tensor) => {
+          const input = tf.sub(x, 1);
+          const output = f(input);
+          const node = (tf.engine().state as unknown as { activeTape: Array<{ kernelName: string; saved?: tf.Tensor[] }> }).activeTape.at(-1)!;
+          // cpu's clone shares the data of what it saves.
+          kept = { input: node.saved?.some((t) => t.dataId === input.dataId) ?? false, output: node.saved?.some((t) => t.dataId === output.dataId) ?? false };
+          return tf.sum(output);
+        })(tf.tensor1d(X)),
+      );
+      return kept;
+    };
+    assert.deepEqual(savedBy((x) => tf.relu(x)), { input: false, output: true });
+    assert.deepEqual(savedBy((x) => tf.relu6(x)), { input: true, output: false });
+  });
+
   it('Step on tensorflow: x > 0 ? 1 : alpha, NaN kept, as on cpu, in float32 and int32 (where the kernel of tfjs-node fails)', async function () {
     if (!tensorflow) this.skip();
     const inputs = [...X, Number.NaN, -0];

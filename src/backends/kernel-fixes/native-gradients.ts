@@ -17,6 +17,15 @@ export interface NativeGradient {
   operands: (dy: tf.TensorInfo, saved: tf.TensorInfo) => [tf.TensorInfo, tf.TensorInfo];
   /** Float attributes of the forward kernel the op takes too (LeakyRelu's alpha). */
   floatAttrs?: readonly string[];
+  /**
+   * Save the output y instead of tfjs-core's saved input x, where both the native kernel and
+   * tfjs-core's own gradient read the same from either: ReLU's mask (0 < y iff 0 < x), as
+   * TensorFlow's own gradient takes op.outputs[0]. A ReLU's output is kept anyway (the next layer's
+   * input, which a convolution's gradient keeps); its input, a batch normalization's output, is
+   * then freed after the forward pass instead of held to the backward pass. Not ReLU6: tfjs-core's
+   * gradient masks x <= 6, which y always is.
+   */
+  savesOutput?: boolean;
 }
 
 /** y = f(x) saved as the input x (inputsToSave), dy first: ReluGrad(gradients, features). */
@@ -29,7 +38,7 @@ const outputThenGradient = (dy: tf.TensorInfo, y: tf.TensorInfo): [tf.TensorInfo
  * Keras computes: Relu6Grad is 0 at x = 6 (tfjs: 1), ReluGrad is 0 at x = NaN (tfjs: NaN).
  */
 export const NATIVE_GRADIENTS: readonly NativeGradient[] = [
-  { kernelName: 'Relu', gradientKernel: 'KerasBridgeReluGrad', tensorflowOp: 'ReluGrad', operands: gradientThenInput },
+  { kernelName: 'Relu', gradientKernel: 'KerasBridgeReluGrad', tensorflowOp: 'ReluGrad', operands: gradientThenInput, savesOutput: true },
   { kernelName: 'Relu6', gradientKernel: 'KerasBridgeRelu6Grad', tensorflowOp: 'Relu6Grad', operands: gradientThenInput },
   { kernelName: 'LeakyRelu', gradientKernel: 'KerasBridgeLeakyReluGrad', tensorflowOp: 'LeakyReluGrad', operands: gradientThenInput, floatAttrs: ['alpha'] },
   { kernelName: 'Sigmoid', gradientKernel: 'KerasBridgeSigmoidGrad', tensorflowOp: 'SigmoidGrad', operands: outputThenGradient },
@@ -61,8 +70,9 @@ function nativeGradient(spec: NativeGradient): tf.GradConfig | undefined {
   if (!original) return undefined;
   return {
     kernelName: spec.kernelName,
-    ...(original.inputsToSave ? { inputsToSave: original.inputsToSave } : {}),
-    ...(original.outputsToSave ? { outputsToSave: original.outputsToSave } : {}),
+    ...(spec.savesOutput ? { outputsToSave: [true] } : {}),
+    ...(!spec.savesOutput && original.inputsToSave ? { inputsToSave: original.inputsToSave } : {}),
+    ...(!spec.savesOutput && original.outputsToSave ? { outputsToSave: original.outputsToSave } : {}),
     gradFunc: (dy, saved, attrs) => {
       const [kept] = saved;
       const grad = dy as tf.Tensor;
