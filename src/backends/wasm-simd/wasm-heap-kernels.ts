@@ -2,7 +2,7 @@ import type * as tf from '@tensorflow/tfjs';
 import { broadcastFunctions, type BroadcastRows } from './broadcast-binary.js';
 import { biasClampRowsFunction } from './bias-clamp.js';
 import { clampVectorsFunction } from './clamp.js';
-import { batchNormGradientFunction, channelAffineFunction, type BatchNormGradient, type ChannelAffine } from './batch-norm.js';
+import { batchNormGradientFunction, channelAffineFunction, type BatchNormGradient } from './batch-norm.js';
 import { maxPoolGradientRowFunction, type MaxPoolGradientRow } from './max-pool-gradient.js';
 import { outerRowFunction, type OuterRow } from './conv-filter-gradient.js';
 import { depthwiseRowFunction, type DepthwiseRow } from './depthwise-filter-gradient.js';
@@ -27,8 +27,7 @@ export interface WasmHeapKernels {
   outerRows: { row16: OuterRow; row4: OuterRow };
   reluGradient: ReluGradient;
   relu6Gradient: ReluGradient;
-  channelAffine: ChannelAffine;
-  /** channelAffine's index, for kernel-thread calls. */
+  /** channelAffine's index (batch-norm.ts), for kernel-thread calls. */
   channelAffineIndex: number;
   /** The broadcast function of that name (broadcast-binary.ts, broadcastFunctionName). */
   broadcast(name: string): BroadcastRows;
@@ -142,7 +141,6 @@ export function wasmHeapKernels(backend: tf.KernelBackend): WasmHeapKernels | un
     outerRows: { row16: exports['outerRow16'] as OuterRow, row4: exports['outerRow4'] as OuterRow },
     reluGradient: exports['reluGradient'] as ReluGradient,
     relu6Gradient: exports['relu6Gradient'] as ReluGradient,
-    channelAffine: exports['channelAffine'] as ChannelAffine,
     channelAffineIndex: names.indexOf('channelAffine'),
     broadcast: (name) => {
       const f = exports[name];

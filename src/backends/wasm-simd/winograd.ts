@@ -76,6 +76,24 @@ function pushResult(code: Code, p: readonly (readonly number[])[], t: readonly n
   pushCombination(code, p[l]!, (k) => code.get(t[i * q + k]!));
 }
 
+/** Stores P X Pᵀ's results (leftProduct's t) in row-major order, each `matrix` bytes after the one before, from the byte in local `at` (which moves on). */
+function storeResults(code: Code, p: readonly (readonly number[])[], t: readonly number[], at: number, matrix: number): void {
+  for (let i = 0; i < p.length; i++)
+    for (let l = 0; l < p.length; l++) {
+      code.get(at);
+      pushResult(code, p, t, i, l);
+      code.v128Store();
+      code.get(at).get(matrix).i32Add().set(at);
+    }
+}
+
+/** Pushes the vector at local `base` + `index` · local `matrix` bytes: a block's entry among matrices. */
+function pushMatrixVector(code: Code, base: number, matrix: number, index: number): void {
+  code.get(base);
+  if (index > 0) code.get(matrix).i32(index).i32Mul().i32Add();
+  code.v128Load();
+}
+
 /** The locals a tile-row transform's body works with (tileRowFunction). */
 interface TileRowLocals {
   /** This vector group's first input byte. */
@@ -107,13 +125,7 @@ function tileRowFunction(name: string, p: readonly (readonly number[])[], step: 
     tile.loop((group) => {
       leftProduct(group, p, column, t, (k, j) => imageLoad(group, locals, k, j));
       group.get(outAt).set(at);
-      for (let i = 0; i < p.length; i++)
-        for (let l = 0; l < p.length; l++) {
-          group.get(at);
-          pushResult(group, p, t, i, l);
-          group.v128Store();
-          group.get(at).get(matrix).i32Add().set(at);
-        }
+      storeResults(group, p, t, at, matrix);
       group.get(inAt).i32(16).i32Add().set(inAt);
       group.get(outAt).i32(16).i32Add().set(outAt);
       group.get(left).i32(1).i32Sub().tee(left).brIf(0);
@@ -150,20 +162,9 @@ function matricesFunction(name: string, p: readonly (readonly number[])[]): Wasm
   const column = Array.from({ length: q }, () => next++);
   const t = Array.from({ length: p.length * q }, () => next++);
   const body = new Code().loop((vector) => {
-    leftProduct(vector, p, column, t, (k, j) => {
-      vector.get(from);
-      const index = k * q + j;
-      if (index > 0) vector.get(matrix).i32(index).i32Mul().i32Add();
-      vector.v128Load();
-    });
+    leftProduct(vector, p, column, t, (k, j) => pushMatrixVector(vector, from, matrix, k * q + j));
     vector.get(to).set(at);
-    for (let i = 0; i < p.length; i++)
-      for (let l = 0; l < p.length; l++) {
-        vector.get(at);
-        pushResult(vector, p, t, i, l);
-        vector.v128Store();
-        vector.get(at).get(matrix).i32Add().set(at);
-      }
+    storeResults(vector, p, t, at, matrix);
     vector.get(from).i32(16).i32Add().set(from);
     vector.get(to).i32(16).i32Add().set(to);
     vector.get(vectors).i32(1).i32Sub().tee(vectors).brIf(0);
@@ -198,12 +199,7 @@ function outputRowFunction(scheme: WinogradScheme): WasmFunction {
     tile.get(lastColumns).i32(size).get(tiles).i32(1).i32Eq().select().set(columns);
     tile.get(m).set(mAt).get(y).set(yAt).get(bias).set(biasAt).get(groups).set(left);
     tile.loop((group) => {
-      leftProduct(group, p, column, t, (k, j) => {
-        group.get(mAt);
-        const index = k * q + j;
-        if (index > 0) group.get(matrix).i32(index).i32Mul().i32Add();
-        group.v128Load();
-      });
+      leftProduct(group, p, column, t, (k, j) => pushMatrixVector(group, mAt, matrix, k * q + j));
       group.get(biasAt).v128Load().set(biasV);
       // (Aᵀ M) A, pixel by pixel, the ones past the output's edge left out.
       for (let i = 0; i < size; i++) {
