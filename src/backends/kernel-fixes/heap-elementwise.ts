@@ -4,7 +4,7 @@ import { evenRuns } from '../wasm-simd/product-tiles.js';
 import { wasmHeapKernels, type WasmHeapKernels } from '../wasm-simd/wasm-heap-kernels.js';
 
 /** Elements from which an elementwise SIMD kernel is cut among the kernel threads (below, waking a helper costs more than it saves). */
-export const PARALLEL_FROM_ELEMENTS = 1 << 16;
+const PARALLEL_FROM_ELEMENTS = 1 << 16;
 
 /** An elementwise float32 kernel of keras-bridge's wasm SIMD module: `fn(from, to, vectors, ...args)`, and the same in JavaScript for the elements past the last whole vector. */
 export interface ElementwiseKernel {
