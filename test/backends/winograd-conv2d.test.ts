@@ -101,10 +101,11 @@ function filterGradientReference(c: ConvCase, x: Float32Array, dy: Float32Array)
  * the 30 cases: measured 3.36 as F(2x2, 3x3), 2.52 as im2col and one product. Per element, against
  * each tap's own Σ|x·dy|, Winograd's error is far larger where a tap gets little of the sum (the
  * outer taps of a 1- or 2-pixel-high image, mostly padding): up to 78 against 2.6, since Gᵀ M G
- * cancels sums over every tap to give it. F(4x4, 3x3), which winogradSchemes does not take for
- * filter gradients by default: 22.8.
+ * cancels sums over every tap to give it (3.36 with the tiles' multiply-add fused and apart alike).
+ * F(4x4, 3x3), which winogradSchemes does not take for filter gradients by default: 22.8 fused,
+ * 28.0 apart (KERAS_BRIDGE_WASM_FMA=0). wasm rounds alike on every CPU of each kind.
  */
-const FILTER_GRADIENT_BOUNDS = { 'F(2x2, 3x3)': 6, 'F(4x4, 3x3)': 32 } as const;
+const FILTER_GRADIENT_BOUNDS = { 'F(2x2, 3x3)': 6, 'F(4x4, 3x3)': 40 } as const;
 
 const ACTIVATE: Record<ConvCase['activation'], (v: number) => number> = {
   linear: (v) => v,
