@@ -3,7 +3,7 @@ import { errorMessage } from '../errors.js';
 import { BackendUnavailableError } from './backend-unavailable-error.js';
 import { requestedWasmThreads, WASM_THREADS_VARIABLE } from './wasm-threads/thread-count.js';
 import { setKernelThreadCount } from './wasm-simd/kernel-threads.js';
-import { invalidWasmFmaSetting } from './wasm-simd/relaxed-simd.js';
+import { invalidWasmFmaSetting, nodeEnvironment } from './wasm-simd/relaxed-simd.js';
 import { createThreadedWasmModule, releaseIdleThreads } from './wasm-threads/threaded-module.js';
 import { BUILT_POOL_SPIN, requestedPoolSpin } from './wasm-threads/pool-spin.js';
 import { requestedWinogradScheme, winogradSchemes } from './kernel-fixes/winograd-conv2d.js';
@@ -33,7 +33,7 @@ export function registerWasm(): Promise<void> {
     const poolSpin = requestedPoolSpin();
     const invalidFma = invalidWasmFmaSetting();
     if (invalidFma) throw new BackendUnavailableError('wasm', invalidFma);
-    const winograd = requestedWinogradScheme((globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env);
+    const winograd = requestedWinogradScheme(nodeEnvironment());
     if ('invalid' in winograd) throw new BackendUnavailableError('wasm', winograd.invalid);
     winogradSchemes.forward = winograd;
     winogradSchemes.inputGradient = winograd;

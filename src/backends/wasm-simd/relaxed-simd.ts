@@ -43,7 +43,7 @@ function nodeV8(): { setFlagsFromString(flags: string): void } | undefined {
   return node?.getBuiltinModule?.('node:v8') as { setFlagsFromString(flags: string): void } | undefined;
 }
 
-function nodeEnvironment(): Record<string, string | undefined> | undefined {
+export function nodeEnvironment(): Record<string, string | undefined> | undefined {
   return (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
 }
 
