@@ -29,12 +29,15 @@ import './layers/fixes/layer-normalization.js';
 import './layers/fixes/batch-normalization-training.js';
 // tfjs-core keeps every gradient of a backward pass until it ends: released as the pass goes, on import.
 import { installEarlyReleaseGradients } from './engine/early-release-gradients.js';
+// tfjs-core keeps the data of tensors whose gradient reads only their shape (Add's, Reshape's) until then: released at once, on import.
+import { installShapeOnlySavedTensors } from './engine/shape-only-saved-tensors.js';
 
 export { registerLayer, findCustomLayer, registeredCustomLayers } from './registry/custom-layer-registry.js';
 export { registerActivation, findCustomActivation } from './registry/custom-activation-registry.js';
 export { registerKernelFixes, KERNEL_FIXES } from './backends/kernel-fixes/index.js';
 export { WasmHeapExhaustedError } from './backends/wasm-heap-guard.js';
 export { installEarlyReleaseGradients, restoreTfjsGradients } from './engine/early-release-gradients.js';
+export { installShapeOnlySavedTensors, restoreTfjsSavedTensors } from './engine/shape-only-saved-tensors.js';
 // Random draws that training-mode parity checks replay from the bundle; Keras 3's Adam.
 export { inSubLayer, random } from './training/replayable-random.js';
 export { registerTrainingReplayer } from './training/training-replayers.js';
@@ -47,3 +50,4 @@ export * as kops from './translated/keras-ops.js';
 export * as py from './translated/python-semantics.js';
 
 installEarlyReleaseGradients();
+installShapeOnlySavedTensors();
