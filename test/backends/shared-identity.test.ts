@@ -2,9 +2,10 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { onWasm } from '../support/wasm-suite.js';
 
-// wasm's Identity (KERNEL_FIXES.wasm, shared-identity.ts): a clone is a second reference to the
-// same buffer, counted, so that either can be disposed first and the last one frees it.
-describe('wasm: Identity shares the buffer (src/backends/kernel-fixes/shared-identity.ts)', function () {
+// wasm's Identity and Cast (KERNEL_FIXES.wasm, shared-identity.ts): a clone, or a cast to the dtype
+// it has, is a second reference to the same buffer, counted, so that either can be disposed first
+// and the last one frees it.
+describe('wasm: Identity and a cast to the same dtype share the buffer (src/backends/kernel-fixes/shared-identity.ts)', function () {
   onWasm({ activate: true });
 
   it('a clone holds the same buffer; the values outlive the original; the last dispose frees it', () => {
@@ -18,6 +19,31 @@ describe('wasm: Identity shares the buffer (src/backends/kernel-fixes/shared-ide
     assert.deepEqual(Array.from(copy.dataSync()), [1.5, -2, 3]);
     copy.dispose();
     assert.equal(backend.numDataIds(), dataIdsBefore);
+  });
+
+  it('a cast to its own dtype holds the same buffer (Identity\'s gradient is one); to another dtype, a buffer of its own', () => {
+    const backend = tf.backend();
+    const dataIdsBefore = backend.numDataIds();
+    const x = tf.tensor1d([1.5, -2.5, 3]);
+    const same = tf.cast(x, 'float32');
+    assert.equal(same.dataId, x.dataId);
+    assert.equal(backend.numDataIds(), dataIdsBefore + 1);
+    const ints = tf.cast(x, 'int32');
+    assert.notEqual(ints.dataId, x.dataId);
+    x.dispose();
+    assert.deepEqual(Array.from(same.dataSync()), [1.5, -2.5, 3]);
+    assert.deepEqual(Array.from(ints.dataSync()), [1, -2, 3]);
+    tf.dispose([same, ints]);
+    assert.equal(backend.numDataIds(), dataIdsBefore);
+  });
+
+  it('the gradient through a clone (tfjs-layers\' Add layer clones its first operand) adds no buffer: dy itself', () => {
+    const x = tf.tensor1d([1, 2, 3]);
+    const dy = tf.tensor1d([0.5, -1, 2]);
+    const [cloneGradient] = tf.grads((a: tf.Tensor) => tf.clone(a))([x], dy);
+    assert.equal(cloneGradient!.dataId, dy.dataId);
+    assert.deepEqual(Array.from(cloneGradient!.dataSync()), [0.5, -1, 2]);
+    tf.dispose([x, dy, cloneGradient!]);
   });
 
   it('under a tape, the inputs a gradient keeps add no buffer: Mul keeps both, one new buffer (its output)', () => {

@@ -21,10 +21,9 @@ import { tensorflowFusedConv2D } from './tensorflow-fused.js';
 import { equalDepthwiseStrides } from './tensorflow-depthwise-strides.js';
 import { fourDimensionalBatchNorm } from './tensorflow-batch-norm-rank.js';
 import { padAxisByAxis, reverseAxisByAxis } from './rank-reduced.js';
-import { sameDtypeCast } from './tensorflow-no-op.js';
 import { tensorflowReduction, tensorflowReshape, tensorflowTranspose } from './tensorflow-kept-operands.js';
 import { batchNormAsMulAdd } from './batch-norm-mul-add.js';
-import { sharedIdentity } from './shared-identity.js';
+import { sameDtypeCast, sharedIdentity } from './shared-identity.js';
 import { heapTranspose } from './heap-transpose.js';
 import { heapBroadcastBinary } from './heap-broadcast-binary.js';
 import { wasmFusedBatchNormGrad } from './wasm-batch-norm-gradient.js';
@@ -92,6 +91,7 @@ export const KERNEL_FIXES: Readonly<Record<'cpu' | 'wasm' | 'tensorflow' | 'webg
     { kernelName: 'AvgPoolGrad', problem: 'wrong', compute: avgPoolGrad },
     { kernelName: 'AvgPool3DGrad', problem: 'wrong', compute: avgPool3DGrad },
     { kernelName: 'Identity', problem: 'slow', native: sharedIdentity },
+    { kernelName: 'Cast', problem: 'slow', native: sameDtypeCast },
     { kernelName: 'Transpose', problem: 'slow', native: heapTranspose },
     { kernelName: 'Slice', problem: 'slow', native: heapSlice },
     { kernelName: 'Tile', problem: 'slow', native: heapTile },
