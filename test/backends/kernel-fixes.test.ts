@@ -404,9 +404,9 @@ const CASES: Record<string, KernelCase> = {
     args: () => [values([2, 3, 3, 3, 2], 14)],
     wrt: [0],
   },
-  'a clone times a weight (Identity: tensor.clone(), and the copy the tape keeps of each saved input)': {
-    kernels: ['Identity'],
-    f: (x, w) => tf.mul(tf.clone(x!), w!),
+  'a clone times a weight, cast to float32 (Identity: tensor.clone(), and the copy the tape keeps of each saved input; its gradient, a Cast to float32)': {
+    kernels: ['Identity', 'Cast'],
+    f: (x, w) => tf.cast(tf.mul(tf.clone(x!), w!), 'float32'),
     args: () => [values([3, 4], 17), values([4], 18)],
     wrt: [0, 1],
   },
