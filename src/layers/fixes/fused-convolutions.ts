@@ -60,9 +60,10 @@ function patchCall(className: string, fused: (layer: ConvolutionFields, x: tf.Te
  * - Conv2D fuses relu, elu and linear, but applies relu6 after it (MobileNetV2's 35 expanding
  *   convolutions, once folded: docs/inference-rewrites.md). Here relu6 is fused too.
  * The same values. Under a gradient tape, tfjs-core itself runs the separate operations for a
- * non-linear activation, so gradients are computed as before; a linear one runs as a convolution
- * and an add there too (underGradientTape), so that an input nothing differentiates gets no gradient. channels_first, causal or explicit
- * padding, and activations no fused kernel applies (custom ones, softmax...) keep tfjs-layers' own
+ * non-linear activation, so gradients are computed as before; a linear one runs as the fused
+ * kernel, recorded with a gradient per input (recordedWithBias; without a bias, the convolution
+ * alone), so that an input nothing differentiates gets no gradient. channels_first, causal or
+ * explicit padding, and activations no fused kernel applies (custom ones, softmax...) keep tfjs-layers' own
  * call. Installed once, when keras-bridge's runtime is imported.
  */
 function installFusedConvolutions(): void {
@@ -70,7 +71,7 @@ function installFusedConvolutions(): void {
     const filter = layer.depthwiseKernel!.read() as tf.Tensor4D;
     const [strides, pad] = [layer.strides as [number, number], layer.padding as 'same' | 'valid'];
     const bias = layer.useBias && layer.bias ? layer.bias.read() : undefined;
-    if (activation === 'linear' && underGradientTape()) return withBias(tf.depthwiseConv2d(x, filter, strides, pad, 'NHWC'), bias);
+    if (activation === 'linear' && underGradientTape()) return bias ? recordedWithBias('FusedDepthwiseConv2D', x, filter, bias, { strides, pad, dilations: 1 }) : tf.depthwiseConv2d(x, filter, strides, pad, 'NHWC');
     return tf.fused.depthwiseConv2d({ x, filter, strides, pad, dataFormat: 'NHWC', bias, activation });
   });
   patchCall('Conv2D', (layer, x, activation) => {
@@ -78,7 +79,7 @@ function installFusedConvolutions(): void {
     const filter = layer.kernel!.read() as tf.Tensor4D;
     const [strides, pad, dilations] = [layer.strides as [number, number], layer.padding as 'same' | 'valid', layer.dilationRate as [number, number]];
     const bias = layer.useBias && layer.bias ? layer.bias.read() : undefined;
-    if (activation === 'linear' && underGradientTape()) return withBias(tf.conv2d(x, filter, strides, pad, 'NHWC', dilations), bias);
+    if (activation === 'linear' && underGradientTape()) return bias ? recordedWithBias('FusedConv2D', x, filter, bias, { strides, pad, dilations }) : tf.conv2d(x, filter, strides, pad, 'NHWC', dilations);
     // Conv2D's own call already fuses the others.
     if (activation !== 'relu6') return undefined;
     return tf.fused.conv2d({ x, filter, strides, pad, dataFormat: 'NHWC', dilations, bias, activation });
@@ -90,16 +91,55 @@ function installFusedConvolutions(): void {
  * convolution with a linear activation differentiates through one custom gradient that computes the
  * input's gradient and the filter's together, even where nothing needs the input's: a model's first
  * convolution under model.fit or weight gradients (ResNet50's 7x7 stem: 141 ms of 1.66 s on wasm
- * at batch 1). As a convolution and an add, each gradient is computed only where it is needed; the
- * values are the same kernels' (tfjs-core runs these separate operations itself for a non-linear
- * activation under a tape).
+ * at batch 1). Here the fused kernel is recorded itself (recordedWithBias), with a gradient per
+ * input, so that each is computed only where it is needed (tfjs-core runs separate operations
+ * itself for a non-linear activation under a tape).
  */
 function underGradientTape(): boolean {
   return (tf.engine() as unknown as { state: { gradientDepth: number } }).state.gradientDepth > 0;
 }
 
-function withBias(y: tf.Tensor4D, bias: tf.Tensor | undefined): tf.Tensor {
-  return bias ? tf.add(y, bias) : y;
+type FusedKernel = 'FusedConv2D' | 'FusedDepthwiseConv2D';
+
+/**
+ * The backend's fused convolution with a bias and no activation, run as a kernel the tape records:
+ * the convolution and its bias in one pass. As a convolution and an add, the add was a second pass
+ * over every convolution's output under a tape, and kept that output to the backward pass (ResNet50
+ * forward+backward at batch 8 on wasm: 53 adds). Its gradients are FUSED_CONVOLUTION_GRADIENTS'.
+ */
+function recordedWithBias(kernel: FusedKernel, x: tf.Tensor4D, filter: tf.Tensor4D, bias: tf.Tensor, geometry: { strides: [number, number]; pad: 'same' | 'valid'; dilations: number | [number, number] }): tf.Tensor {
+  const attrs = { ...geometry, dataFormat: 'NHWC', dimRoundingMode: undefined, activation: 'linear', leakyreluAlpha: 0 };
+  return tf.engine().runKernel(kernel, { x, filter, bias }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
 }
 
+/** The unfused kernel whose gradient (tfjs-core's, or a kernel fix's) gives a fused kernel's input and filter gradients. */
+const UNFUSED: Readonly<Record<FusedKernel, string>> = { FusedConv2D: 'Conv2D', FusedDepthwiseConv2D: 'DepthwiseConv2dNative' };
+
+/**
+ * Gradients of the fused kernels as recordedWithBias runs them (a linear activation): the input's
+ * and the filter's are the unfused convolution's gradient (its attributes are the fused kernel's),
+ * the bias's the sum of dy over the axes it is broadcast along, as an add's gradient computes it.
+ * Each only where asked for. tfjs-core records no such node itself: its fused operations run the
+ * kernel inside a custom gradient, which the tape records instead.
+ */
+const FUSED_CONVOLUTION_GRADIENTS: readonly tf.GradConfig[] = (Object.keys(UNFUSED) as FusedKernel[]).map((kernelName) => ({
+  kernelName,
+  inputsToSave: ['x', 'filter', 'bias'],
+  gradFunc: (incoming, saved, attrs) => {
+    const dy = incoming as tf.Tensor;
+    const [x, filter, bias] = saved as [tf.Tensor, tf.Tensor, tf.Tensor];
+    if (attrs['activation'] !== 'linear') throw new Error(`keras-bridge's gradient of ${kernelName} covers a linear activation only, not '${String(attrs['activation'])}'`);
+    const unfused = tf.getGradient(UNFUSED[kernelName])!.gradFunc(dy, [x, filter], attrs);
+    return {
+      x: unfused['x']!,
+      filter: unfused['filter']!,
+      bias: () => {
+        const axes = tf.backend_util.getReductionAxes(bias.shape, dy.shape);
+        return tf.reshape(axes.length > 0 ? tf.sum(dy, axes) : dy, bias.shape);
+      },
+    };
+  },
+}));
+
 installFusedConvolutions();
+for (const gradient of FUSED_CONVOLUTION_GRADIENTS) tf.registerGradient(gradient);

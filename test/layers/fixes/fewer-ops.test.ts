@@ -131,7 +131,7 @@ describe('fewer operations for DepthwiseConv2D, Conv2D with relu6, relu6, ReLU(m
       });
 
       for (const kind of ['Conv2D', 'DepthwiseConv2D'] as const) {
-        it(`${kind} with a linear activation, under weight gradients only, computes no gradient for its input; the weights' gradients are the separate operations'`, async () => {
+        it(`${kind} with a linear activation, under weight gradients only, runs its fused kernel (convolution and bias in one pass) and computes no gradient for its input; the weights' gradients are the separate operations', and so is the input's where asked for`, async () => {
           const layer =
             kind === 'Conv2D'
               ? tf.layers.conv2d({ filters: 4, kernelSize: 3, strides: 2, padding: 'same', inputShape: [7, 6, 3] })
@@ -156,8 +156,15 @@ describe('fewer operations for DepthwiseConv2D, Conv2D with relu6, relu6, ReLU(m
           const inputGradient = kind === 'Conv2D' ? 'Conv2DBackpropInput' : 'DepthwiseConv2dNativeBackpropInput';
           assert.ok(!kernels.includes(inputGradient), kernels.join(', '));
           assert.ok(kernels.includes(kind === 'Conv2D' ? 'Conv2DBackpropFilter' : 'DepthwiseConv2dNativeBackpropFilter'), kernels.join(', '));
+          // The bias in the convolution's own pass: no add over its output (tfjs-node's own
+          // FusedDepthwiseConv2D kernel adds its bias as a second TensorFlow op, inside the kernel).
+          assert.ok(kernels.includes(kind === 'Conv2D' ? 'FusedConv2D' : 'FusedDepthwiseConv2D'), kernels.join(', '));
+          if (kind === 'Conv2D' || backend !== 'tensorflow') assert.ok(!kernels.includes('Add'), kernels.join(', '));
           const expected = tf.tidy(() => tf.grads((k: tf.Tensor, b: tf.Tensor) => weigh(separately(k, b)))([kernel, bias]).map((g) => g.dataSync() as Float32Array));
           viaLayer.forEach((g, j) => g.forEach((v, i) => assert.equal(v, expected[j]![i]!, `gradient ${j}[${i}]`)));
+          const inputGradientViaLayer = tf.tidy(() => tf.grad((input: tf.Tensor) => weigh(layer.apply(input) as tf.Tensor))(x).dataSync() as Float32Array);
+          const expectedInputGradient = tf.tidy(() => tf.grad((input: tf.Tensor) => weigh(tf.add(kind === 'Conv2D' ? tf.conv2d(input as tf.Tensor4D, kernel as tf.Tensor4D, 2, 'same') : tf.depthwiseConv2d(input as tf.Tensor4D, kernel as tf.Tensor4D, 2, 'same'), bias)))(x).dataSync() as Float32Array);
+          inputGradientViaLayer.forEach((v, i) => assert.equal(v, expectedInputGradient[i]!, `input gradient [${i}]`));
           tf.dispose([x, kernel, bias]);
           model.dispose();
         });
