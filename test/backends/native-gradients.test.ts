@@ -55,7 +55,7 @@ describe("activation gradients in one TensorFlow op on the tensorflow backend (n
   });
 
   for (const spec of NATIVE_GRADIENTS) {
-    it(`${spec.kernelName}: cpu keeps tfjs-core's gradient; tensorflow runs ${spec.tensorflowOp} alone and agrees to float32 rounding`, async function () {
+    it(`${spec.kernelName}: cpu computes it without the kernel; tensorflow runs ${spec.tensorflowOp} alone and agrees to float32 rounding`, async function () {
       const cpu = onCpu.get(spec.kernelName)!;
       assert.ok(!cpu.kernels.includes(spec.gradientKernel), `cpu ran ${spec.gradientKernel}`);
       if (!tensorflow) this.skip();
@@ -109,7 +109,7 @@ describe("activation gradients in one TensorFlow op on the tensorflow backend (n
     assert.deepEqual([at(0), at(1e-30), at(-1), at(Number.POSITIVE_INFINITY), at(Number.NaN)], [0, 1, 0, 1, 0]);
   });
 
-  it("ReLU's gradient keeps its output, not its input (freed after the forward pass), on every backend; ReLU6's its input", async function () {
+  it("ReLU's and ReLU6's gradients keep their output, not their input (freed after the forward pass), on every backend", async function () {
     await useBackend('cpu');
     const savedBy = (f: (x: tf.Tensor) => tf.Tensor) => {
       let kept: { input: boolean; output: boolean } | undefined;
@@ -126,7 +126,13 @@ describe("activation gradients in one TensorFlow op on the tensorflow backend (n
       return kept;
     };
     assert.deepEqual(savedBy((x) => tf.relu(x)), { input: false, output: true });
-    assert.deepEqual(savedBy((x) => tf.relu6(x)), { input: true, output: false });
+    assert.deepEqual(savedBy((x) => tf.relu6(x)), { input: false, output: true });
+  });
+
+  it("ReLU6's gradient from its output where a backend lacks the kernel (cpu): TensorFlow's Relu6Grad, 0 at x = 6, where tfjs-core's gave 1", async function () {
+    await useBackend('cpu');
+    const at = (value: number) => tf.tidy(() => tf.grad((x: tf.Tensor) => tf.relu6(x))(tf.tensor1d([value])).dataSync()[0]);
+    assert.deepEqual([at(6), at(5.5), at(1e-3), at(0), at(-1), at(7)], [0, 1, 1, 0, 0, 0]);
   });
 
   it('Step on tensorflow: x > 0 ? 1 : alpha, NaN kept, as on cpu, in float32 and int32 (where the kernel of tfjs-node fails)', async function () {

@@ -18,14 +18,19 @@ export interface NativeGradient {
   /** Float attributes of the forward kernel the op takes too (LeakyRelu's alpha). */
   floatAttrs?: readonly string[];
   /**
-   * Save the output y instead of tfjs-core's saved input x, where both the native kernel and
-   * tfjs-core's own gradient read the same from either: ReLU's mask (0 < y iff 0 < x), as
-   * TensorFlow's own gradient takes op.outputs[0]. A ReLU's output is kept anyway (the next layer's
-   * input, which a convolution's gradient keeps); its input, a batch normalization's output, is
-   * then freed after the forward pass instead of held to the backward pass. Not ReLU6: tfjs-core's
-   * gradient masks x <= 6, which y always is.
+   * Save the output y instead of tfjs-core's saved input x, where the native kernel reads the same
+   * mask from either: ReLU's (0 < y iff 0 < x) and ReLU6's (0 < y < 6 iff 0 < x < 6), as
+   * TensorFlow's own gradients take op.outputs[0]. An activation's output is kept anyway (the next
+   * layer's input, which a convolution's gradient keeps); its input, a batch normalization's
+   * output, is then freed after the forward pass instead of held to the backward pass.
    */
   savesOutput?: boolean;
+  /**
+   * With savesOutput, the gradient from y where a backend lacks `gradientKernel`; tfjs-core's own
+   * gradient then, where absent (ReLU's, step(x), reads the same from y). ReLU6's masks x <= 6,
+   * which y always is: its fallback masks 0 < y < 6, TensorFlow's Relu6Grad.
+   */
+  fromOutput?: (dy: tf.Tensor, y: tf.Tensor) => tf.Tensor;
 }
 
 /** y = f(x) saved as the input x (inputsToSave), dy first: ReluGrad(gradients, features). */
@@ -33,13 +38,18 @@ const gradientThenInput = (dy: tf.TensorInfo, x: tf.TensorInfo): [tf.TensorInfo,
 /** Saved as the output y (outputsToSave), y first: SigmoidGrad(y, dy). */
 const outputThenGradient = (dy: tf.TensorInfo, y: tf.TensorInfo): [tf.TensorInfo, tf.TensorInfo] => [y, dy];
 
+/** dy where 0 < y < 6 (y = relu6(x)), else 0: TensorFlow's Relu6Grad, from the output. */
+function relu6GradientFromOutput(dy: tf.Tensor, y: tf.Tensor): tf.Tensor {
+  return tf.mul(dy, tf.cast(tf.logicalAnd(tf.greater(y, 0), tf.less(y, 6)), dy.dtype));
+}
+
 /**
  * Where TensorFlow's op and tfjs-core's composition differ, beyond rounding, TensorFlow's is what
  * Keras computes: Relu6Grad is 0 at x = 6 (tfjs: 1), ReluGrad is 0 at x = NaN (tfjs: NaN).
  */
 export const NATIVE_GRADIENTS: readonly NativeGradient[] = [
   { kernelName: 'Relu', gradientKernel: 'KerasBridgeReluGrad', tensorflowOp: 'ReluGrad', operands: gradientThenInput, savesOutput: true },
-  { kernelName: 'Relu6', gradientKernel: 'KerasBridgeRelu6Grad', tensorflowOp: 'Relu6Grad', operands: gradientThenInput },
+  { kernelName: 'Relu6', gradientKernel: 'KerasBridgeRelu6Grad', tensorflowOp: 'Relu6Grad', operands: gradientThenInput, savesOutput: true, fromOutput: relu6GradientFromOutput },
   { kernelName: 'LeakyRelu', gradientKernel: 'KerasBridgeLeakyReluGrad', tensorflowOp: 'LeakyReluGrad', operands: gradientThenInput, floatAttrs: ['alpha'] },
   { kernelName: 'Sigmoid', gradientKernel: 'KerasBridgeSigmoidGrad', tensorflowOp: 'SigmoidGrad', operands: outputThenGradient },
   { kernelName: 'Tanh', gradientKernel: 'KerasBridgeTanhGrad', tensorflowOp: 'TanhGrad', operands: outputThenGradient },
@@ -76,7 +86,9 @@ function nativeGradient(spec: NativeGradient): tf.GradConfig | undefined {
     gradFunc: (dy, saved, attrs) => {
       const [kept] = saved;
       const grad = dy as tf.Tensor;
-      if (!kept || grad.dtype !== 'float32' || kept.dtype !== 'float32' || !tf.getKernel(spec.gradientKernel, tf.getBackend())) return original.gradFunc(dy, saved, attrs);
+      if (!kept || grad.dtype !== 'float32' || kept.dtype !== 'float32' || !tf.getKernel(spec.gradientKernel, tf.getBackend())) {
+        return kept && spec.fromOutput ? { x: () => spec.fromOutput!(grad, kept as tf.Tensor) } : original.gradFunc(dy, saved, attrs);
+      }
       const kernelAttrs: tf.NamedAttrMap = {};
       for (const name of spec.floatAttrs ?? []) kernelAttrs[name] = attrs[name]!;
       return { x: () => tf.engine().runKernel(spec.gradientKernel, { dy: grad, saved: kept }, kernelAttrs) as tf.Tensor };

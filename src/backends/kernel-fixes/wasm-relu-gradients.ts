@@ -5,7 +5,8 @@ import { KernelRunner } from './composed-kernel.js';
 import type { WasmHeapBackend } from './wasm-heap-backend.js';
 
 /**
- * Relu6's gradient (KerasBridgeRelu6Grad: dy, and the saved input x) from wasm's float kernels:
+ * Relu6's gradient (KerasBridgeRelu6Grad: dy, and the saved output y = relu6(x); the input x gives
+ * the same, 0 < y < 6 iff 0 < x < 6) from wasm's float kernels:
  * dy · step(x) · step(6 - x), which is dy where 0 < x < 6 and 0 elsewhere, TensorFlow's Relu6Grad
  * as Keras computes it (tfjs-core's composition passes dy at x = 6 too). tfjs-core composes it
  * from LessEqual, Step, a Multiply of a bool tensor and a Cast; wasm's LessEqual and Cast take about
