@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
+// Its engine fixes are installed, as in an app: the mean's input is kept only for its shape.
+import '../../src/runtime.js';
 import { tfMoments } from '../../src/ops/moments.js';
 import { stopGradient } from '../../src/ops/stop-gradient.js';
 
@@ -38,6 +40,21 @@ describe('ops: moments and stop_gradient as TensorFlow computes them', () => {
     const tfjs = grad((t, axes, keepDims) => tf.moments(t, axes, keepDims));
     assert.notDeepEqual(tfjs.arraySync(), expected.arraySync());
     tf.dispose([input, ours, expected, tfjs]);
+  });
+
+  it("under a tape, the variance keeps x for its gradient, not x - mean (a second tensor of x's size)", () => {
+    const input = x();
+    const kept = new Set<object>();
+    tf.tidy(() =>
+      tf.grad((t: tf.Tensor) => {
+        const variance = tfMoments(t, [1, 2], true).variance;
+        const tape = (tf.engine().state as unknown as { activeTape: Array<{ saved?: tf.Tensor[] }> }).activeTape;
+        for (const node of tape) for (const saved of node.saved ?? []) if (!saved.isDisposed && saved.size === t.size) kept.add(saved.dataId);
+        return tf.sum(variance);
+      })(input),
+    );
+    assert.deepEqual([...kept], [input.dataId]);
+    input.dispose();
   });
 
   it('stopGradient is the identity forward and zero backward', () => {
