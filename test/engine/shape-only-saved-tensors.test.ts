@@ -3,12 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import '../../src/runtime.js';
 import { activeBackendName, probeBackend, useBackend } from '../../src/backends/index.js';
 import { SHAPE_ONLY_GRADIENT_KERNELS, installShapeOnlySavedTensors, restoreTfjsSavedTensors } from '../../src/engine/shape-only-saved-tensors.js';
-
-/** Deterministic values in (-scale, scale), different for each seed. */
-function values(shape: number[], seed: number, scale = 1): tf.Tensor {
-  const size = shape.reduce((a, b) => a * b, 1);
-  return tf.tensor(Float32Array.from({ length: size }, (_, i) => scale * Math.sin(seed * 7919 + i * 12.9898)), shape);
-}
+import { values } from '../support/sine-values.js';
 
 interface KernelCase {
   /** The kernel the case records (one of SHAPE_ONLY_GRADIENT_KERNELS). */

@@ -2,12 +2,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import '../../../src/runtime.js';
 import { activeBackendName, probeBackend, useBackend } from '../../../src/backends/index.js';
-
-/** Deterministic values in (-scale, scale), different for each seed. */
-function values(shape: number[], seed: number, scale = 1): tf.Tensor {
-  const size = shape.reduce((a, b) => a * b, 1);
-  return tf.tensor(Float32Array.from({ length: size }, (_, i) => scale * Math.sin(seed * 7919 + i * 12.9898)), shape);
-}
+import { values } from '../../support/sine-values.js';
 
 function activate(y: tf.Tensor, activation: string): tf.Tensor {
   if (activation === 'relu') return tf.relu(y);
