@@ -30,6 +30,7 @@ import { wasmFusedBatchNormGrad } from './wasm-batch-norm-gradient.js';
 import { heapSlice } from './heap-slice.js';
 import { heapTile } from './heap-tile.js';
 import { heapErf } from './heap-erf.js';
+import { GELU_KERNEL, heapGelu } from './heap-gelu.js';
 import { composedRelu6Grad, wasmReluGrad } from './wasm-relu-gradients.js';
 import { pooledMeanOverOuterAxes, pooledSum } from './pooled-reduction.js';
 import { guardWasmHeap } from '../wasm-heap-guard.js';
@@ -96,6 +97,7 @@ export const KERNEL_FIXES: Readonly<Record<'cpu' | 'wasm' | 'tensorflow' | 'webg
     { kernelName: 'Slice', problem: 'slow', native: heapSlice },
     { kernelName: 'Tile', problem: 'slow', native: heapTile },
     { kernelName: 'Erf', problem: 'slow', native: heapErf },
+    { kernelName: GELU_KERNEL, problem: 'missing', native: heapGelu },
     { kernelName: 'Relu', problem: 'slow', native: heapClamp(0, Infinity) },
     { kernelName: 'KerasBridgeRelu6Grad', problem: 'missing', native: composedRelu6Grad },
     { kernelName: 'KerasBridgeReluGrad', problem: 'missing', native: wasmReluGrad },

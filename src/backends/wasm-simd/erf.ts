@@ -23,25 +23,37 @@ export function erfFloat32(value: number): number {
   return Math.min(Math.max(f(f(x * horner(ERF_NUMERATOR)) / horner(ERF_DENOMINATOR)), -1), 1);
 }
 
+/** Locals erfOf uses: four v128. */
+export const ERF_LOCALS = 4;
+
+/**
+ * Emits erf of the vector local `v` into the stack (one v128), the SIMD kernel's operations in
+ * erfFloat32's order; `v` is clamped in place, and `scratch` names three more v128 locals.
+ */
+export function erfOf(code: Code, v: number, [t, numerator, denominator]: readonly [number, number, number]): Code {
+  const horner = (coefficients: readonly number[], into: number) => {
+    code.f32x4Const(coefficients[coefficients.length - 1]!).set(into);
+    for (let i = coefficients.length - 2; i >= 0; i--) code.get(into).get(t).f32x4Mul().f32x4Const(coefficients[i]!).f32x4Add().set(into);
+  };
+  code.get(v).f32x4Const(-CLAMP).f32x4Max().f32x4Const(CLAMP).f32x4Min().set(v);
+  code.get(v).get(v).f32x4Mul().set(t);
+  horner(ERF_NUMERATOR, numerator);
+  horner(ERF_DENOMINATOR, denominator);
+  return code.get(v).get(numerator).f32x4Mul().get(denominator).f32x4Div().f32x4Const(-1).f32x4Max().f32x4Const(1).f32x4Min();
+}
+
 /** `erfRows(x, y, vectors)`: y = erf(x) for `vectors` vectors of 4 float32 from byte x to byte y (x and y may be the same). */
 export function erfRowsFunction(): WasmFunction {
   const [x, y, vectors] = [0, 1, 2];
   const [v, t, numerator, denominator] = [3, 4, 5, 6];
-  const horner = (code: Code, coefficients: readonly number[], into: number) => {
-    code.f32x4Const(coefficients[coefficients.length - 1]!).set(into);
-    for (let i = coefficients.length - 2; i >= 0; i--) code.get(into).get(t).f32x4Mul().f32x4Const(coefficients[i]!).f32x4Add().set(into);
-  };
   const body = new Code().loop((row) => {
-    row.get(x).v128Load().f32x4Const(-CLAMP).f32x4Max().f32x4Const(CLAMP).f32x4Min().set(v);
-    row.get(v).get(v).f32x4Mul().set(t);
-    horner(row, ERF_NUMERATOR, numerator);
-    horner(row, ERF_DENOMINATOR, denominator);
-    row.get(y).get(v).get(numerator).f32x4Mul().get(denominator).f32x4Div().f32x4Const(-1).f32x4Max().f32x4Const(1).f32x4Min().v128Store();
+    row.get(y).get(x).v128Load().set(v);
+    erfOf(row, v, [t, numerator, denominator]).v128Store();
     row.get(x).i32(16).i32Add().set(x);
     row.get(y).i32(16).i32Add().set(y);
     row.get(vectors).i32(1).i32Sub().tee(vectors).brIf(0);
   });
-  return { name: 'erfRows', params: [I32, I32, I32], locals: [V128, V128, V128, V128], body };
+  return { name: 'erfRows', params: [I32, I32, I32], locals: Array.from({ length: ERF_LOCALS }, () => V128), body };
 }
 
 export type ErfRows = (x: number, y: number, vectors: number) => void;

@@ -13,6 +13,7 @@ import { reluGradientFunction, type ReluGradient } from './relu-gradients.js';
 import { transpose4x4StripFunction, type Transpose4x4Strip } from './transpose-blocks.js';
 import { wasmModule } from './wasm-binary.js';
 import { erfRowsFunction } from './erf.js';
+import { geluRowsFunction } from './gelu.js';
 import { winogradFunctionNames, winogradFunctions, type WinogradFilter, type WinogradFilterGradient } from './winograd.js';
 import type { WinogradScheme } from './winograd-schemes.js';
 
@@ -44,6 +45,8 @@ export interface WasmHeapKernels {
   clampVectorsIndex: number;
   /** erfRows' index (erf.ts), for kernel-thread calls. */
   erfRowsIndex: number;
+  /** geluRows' index (gelu.ts), for kernel-thread calls. */
+  geluRowsIndex: number;
   /** The threads kernels may cut their work for, started on first use (kernel-threads.ts). */
   threads(): KernelThreads;
   /** The heap as 32-bit integers, current after the heap grew (a grown heap detaches old views). */
@@ -95,6 +98,7 @@ function kernelFunctions(multiplyAdd: MultiplyAdd) {
     maxPoolGradientRowFunction(),
     ...winogradFunctions(),
     erfRowsFunction(),
+    geluRowsFunction(),
     biasClampRowsFunction(),
     clampVectorsFunction(),
   ];
@@ -167,6 +171,7 @@ export function wasmHeapKernels(backend: tf.KernelBackend): WasmHeapKernels | un
       };
     },
     erfRowsIndex: names.indexOf('erfRows'),
+    geluRowsIndex: names.indexOf('geluRows'),
     biasClampRowsIndex: names.indexOf('biasClampRows'),
     clampVectorsIndex: names.indexOf('clampVectors'),
     threads: () => (threads ??= startKernelThreads(module, memory, names, names.map((name) => exports[name] as (...args: number[]) => void))),
