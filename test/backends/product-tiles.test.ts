@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { simdProductCalls } from '../../src/backends/kernel-fixes/batch-mat-mul-composed.js';
+import { narrowerTransposedCalls, simdProductCalls } from '../../src/backends/kernel-fixes/batch-mat-mul-composed.js';
 import { derivedTensorCount } from '../../src/backends/kernel-fixes/derived-tensors.js';
 import { denseProductCalls } from '../../src/backends/kernel-fixes/fused-mat-mul-tiles.js';
 import { weightProductFrom } from '../../src/backends/kernel-fixes/weight-product.js';
@@ -127,6 +127,25 @@ describe('wasm: batched products in SIMD tiles on the heap (src/backends/wasm-si
     });
     assert.equal(simdProductCalls.count - before, all.length);
     assert.equal(tf.memory().numTensors, tensors);
+  });
+
+  it('aᵀ·b of one batch with b the narrower (a 1x1 filter gradient xᵀ·dy) runs as (bᵀ·a)ᵀ, equal to float32 sums in depth order bit for bit', () => {
+    // Depths past DEPTH_BLOCK (sums carried across blocks), rows and columns past whole panels and tiles.
+    const shapes: Array<[number, number, number]> = [[600, 100, 20], [1100, 61, 18], [300, 250, 64]];
+    for (const [k, m, n] of shapes) {
+      const a = values([k, m], k + m);
+      const b = values([k, n], k + n);
+      const expected = sequentialFloat32(swapLastTwo(a, 1, k, m), b, 1, m, k, n, multiplyAdd());
+      const [narrower, tiles] = [narrowerTransposedCalls.count, simdProductCalls.count];
+      const got = tf.tidy(() => tf.matMul(tf.tensor(a, [1, k, m]), tf.tensor(b, [1, k, n]), true, false).dataSync() as Float32Array);
+      assert.equal(narrowerTransposedCalls.count - narrower, 1, `[${k}, ${m}]ᵀ·[${k}, ${n}] turned`);
+      assert.equal(simdProductCalls.count - tiles, 1, 'one product in the tiles');
+      assert.deepEqual(got, expected, `[${k}, ${m}]ᵀ·[${k}, ${n}]`);
+    }
+    // b the wider: a is transposed as before.
+    const before = narrowerTransposedCalls.count;
+    tf.tidy(() => tf.matMul(tf.tensor(values([600, 20], 1), [1, 600, 20]), tf.tensor(values([600, 100], 2), [1, 600, 100]), true, false).dataSync());
+    assert.equal(narrowerTransposedCalls.count, before);
   });
 
   it('one product (a\'s batches as rows, b unbatched): a new right operand in tiles, one seen before (a weight) left to XNNPACK, which keeps it packed', () => {

@@ -73,7 +73,10 @@ export const conv2DBackpropFilter: ComposedCompute = (inputs, attrs, r) => {
   const byWinograd = winogradConv2DBackpropFilter(inputs, attrs, r);
   if (byWinograd) return byWinograd;
   const rows = kh * kw * ci;
-  const chunk = Math.max(1, Math.min(b, Math.floor(im2colBlock.elements / (rows * oh * ow))));
+  // A 1x1 kernel's taps are x itself (every stride-th pixel): no im2col to bound, and a batch cut
+  // into chunks copied slices of x and dy for nothing (ResNet50 at batch 32, [32, 56, 56, 256] to
+  // 64 channels: 75 → 48 ms).
+  const chunk = kh * kw === 1 ? b : Math.max(1, Math.min(b, Math.floor(im2colBlock.elements / (rows * oh * ow))));
   const products: tf.TensorInfo[] = [];
   for (let first = 0; first < b; first += chunk) {
     const count = Math.min(chunk, b - first);
