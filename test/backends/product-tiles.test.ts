@@ -286,9 +286,9 @@ describe('SIMD products cut among kernel threads (src/backends/wasm-simd/kernel-
     const own = names.map((name) => exports[name] as (...args: number[]) => void);
     // Threads that run their parts one after the other on the caller: the cut alone is under test.
     const inTurn = (count: number) => ({ count, run: (parts: readonly (readonly KernelCall[])[]) => parts.forEach((part) => part.forEach((call) => own[call.fn]!(...call.args))) });
-    const cases = [{ batches: 3, m: 33, k: 130, n: 90 }, { batches: 1, m: 129, k: 100, n: 83 }, { batches: 2, m: 3, k: 600, n: 700 }, { batches: 1, m: 9, k: 400, n: 1000 }];
-    // The last two are cut by columns (b past COLUMN_CUT_FROM_BYTES, fewer rows than columns) for up to 4 threads' chunks.
-    assert.deepEqual(cases.map((p) => cutByColumns({ ...p, a: 0, b: 0, c: 0 }, 16)), [false, false, true, true]);
+    const cases = [{ batches: 3, m: 33, k: 130, n: 90 }, { batches: 1, m: 129, k: 100, n: 83 }, { batches: 2, m: 3, k: 600, n: 700 }, { batches: 1, m: 9, k: 400, n: 1000 }, { batches: 1, m: 5, k: 3000, n: 100 }];
+    // The last three are cut by columns (b past COLUMN_CUT_FROM_BYTES, fewer rows than columns) for up to 4 threads' chunks; the last has 6 panels, fewer than the chunks, one chunk a panel.
+    assert.deepEqual(cases.map((p) => cutByColumns({ ...p, a: 0, b: 0, c: 0 }, 16)), [false, false, true, true, true]);
     for (const [i, p] of cases.entries()) {
       assert.ok(p.batches * p.m * p.k * p.n >= PARALLEL_FROM_MACS);
       const { product, expected, result } = setUp(memory, p, 100 + i);

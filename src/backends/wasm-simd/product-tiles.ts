@@ -342,13 +342,20 @@ export function batchedProduct(threads: KernelThreads, tiles: ProductTiles, p: B
 /**
  * Whether a product's chunks take runs of b's panels (every row of a each) instead of runs of a's
  * rows (every column of b each): where b is the larger operand, past what a second-level cache
- * keeps (COLUMN_CUT_FROM_BYTES), and has a panel for every chunk. Each chunk reads its whole share
+ * keeps (COLUMN_CUT_FROM_BYTES), and has a panel for every chunk, or for at least MIN_COLUMN_CHUNKS
+ * (then one chunk a panel). Each chunk reads its whole share
  * of the other operand, so a cut by rows reads b once per chunk. Measured on ResNet50's pointwise
  * convolutions at batch 1 (medians of 40, alternating processes): [49, 512]·[512, 2048] (4 MB of b)
  * 1.81-2.11 → 1.43-1.59 ms, [49, 2048]·[2048, 512] 1.57-1.82 → 1.27-1.35; with 1 MB of b, kept in
  * the cache between chunks, [196, 1024]·[1024, 256] 1.18 → 1.21-1.33 and [196, 256]·[256, 1024]
- * 1.64-1.75 → 1.77-1.89: cut by rows.
+ * 1.64-1.75 → 1.77-1.89: cut by rows. Fewer panels than chunks: a weight's gradient xᵀ·dy over
+ * many pixels, [16, 401408]·[401408, 96] (MobileNetV2's first 1x1 convolution at batch 32, 6
+ * panels), where 8 chunks by rows read b's 154 MB 8 times over: in that model's forward+backward
+ * pass, 73-76 → 47-50 ms.
  */
 export function cutByColumns(p: BatchedProduct, chunks: number): boolean {
-  return p.n > p.m && 4 * p.k * p.n > COLUMN_CUT_FROM_BYTES && Math.floor(p.n / PANEL_COLUMNS) >= chunks;
+  return p.n > p.m && 4 * p.k * p.n > COLUMN_CUT_FROM_BYTES && Math.floor(p.n / PANEL_COLUMNS) >= Math.min(chunks, MIN_COLUMN_CHUNKS);
 }
+
+/** Chunks a product cut by columns takes at the least (cutByColumns): one a thread on two cores. */
+const MIN_COLUMN_CHUNKS = 2;
