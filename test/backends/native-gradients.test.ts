@@ -109,6 +109,20 @@ describe("activation gradients in one TensorFlow op on the tensorflow backend (n
     assert.deepEqual([at(0), at(1e-30), at(-1), at(Number.POSITIVE_INFINITY), at(Number.NaN)], [0, 1, 0, 1, 0]);
   });
 
+  it("ReLU's and ReLU6's gradients on wasm past 65,536 elements (cut among the kernel threads, a tail of 3) equal cpu's, element for element", async function () {
+    if (!(await probeBackend('wasm')).available) this.skip();
+    const size = 70_003;
+    // Values across both caps, 0 and 6 exactly among them, no NaN (tfjs-core's cpu composition keeps it).
+    const values = Float32Array.from({ length: size }, (_, i) => (i % 101 === 0 ? 0 : i % 103 === 0 ? 6 : ((i * 7919) % 1601) / 100 - 4));
+    const gradients = async (backend: 'cpu' | 'wasm') => {
+      await useBackend(backend);
+      return tf.tidy(() => [tf.relu, tf.relu6].map((f) => tf.grad((x: tf.Tensor) => tf.mul(f(x), tf.range(0, size).div(size)).sum())(tf.tensor1d(values)).dataSync()));
+    };
+    const [onWasm, onCpuBackend] = [await gradients('wasm'), await gradients('cpu')];
+    assert.deepEqual(Array.from(onWasm[0]!), Array.from(onCpuBackend[0]!), 'relu');
+    assert.deepEqual(Array.from(onWasm[1]!), Array.from(onCpuBackend[1]!), 'relu6');
+  });
+
   it("ReLU's and ReLU6's gradients keep their output, not their input (freed after the forward pass), on every backend", async function () {
     await useBackend('cpu');
     const savedBy = (f: (x: tf.Tensor) => tf.Tensor) => {

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { useBackend } from '../../src/backends/index.js';
-import { batchNormGradientFunction, batchNormGradientOnHeap, channelAffineFunction, PIXEL_BLOCK, type BatchNormGradient, type ChannelAffine } from '../../src/backends/wasm-simd/batch-norm.js';
+import { batchNormGradientFunction, batchNormGradientOnHeap, batchNormGradientScratch, channelAffineFunction, PIXEL_BLOCK, type ChannelAffine } from '../../src/backends/wasm-simd/batch-norm.js';
+import type { KernelCall, KernelThreads } from '../../src/backends/wasm-simd/kernel-threads.js';
 import { wasmModule } from '../../src/backends/wasm-simd/wasm-binary.js';
 import { generator } from '../support/heap-cases.js';
 import { onWasm } from '../support/wasm-suite.js';
@@ -10,7 +11,9 @@ describe('batch normalization in wasm SIMD (src/backends/wasm-simd/batch-norm.ts
   const memory = new WebAssembly.Memory({ initial: 16 });
   const { exports } = new WebAssembly.Instance(new WebAssembly.Module(wasmModule({ shared: false }, [channelAffineFunction(), batchNormGradientFunction()])), { env: { memory } });
   const affine = exports['channelAffine'] as ChannelAffine;
-  const gradient = exports['batchNormGradient'] as BatchNormGradient;
+  const own = [exports['channelAffine'], exports['batchNormGradient']] as Array<(...args: number[]) => void>;
+  /** `count` threads whose chunks run one after the other on the caller: the cut alone is under test. */
+  const inTurn = (count: number): KernelThreads => ({ count, run: (chunks: readonly (readonly KernelCall[])[]) => chunks.forEach((chunk) => chunk.forEach((call) => own[call.fn]!(...call.args))) });
 
   it('channelAffine: x · factor + shift per channel, rounded as a Multiply then an Add, nothing written outside', () => {
     const heap = new Float32Array(memory.buffer);
@@ -27,13 +30,15 @@ describe('batch normalization in wasm SIMD (src/backends/wasm-simd/batch-norm.ts
     assert.equal(heap[out - 1], 7);
   });
 
-  for (const pixels of [1, PIXEL_BLOCK, 3 * PIXEL_BLOCK + 5]) {
-    it(`batchNormGradientOnHeap, ${pixels} pixels of 20 channels: dx, dscale and doffset against float64, mean not zero`, () => {
+  // The last is cut among threads (past 65,536 elements): 41 blocks of pixels.
+  for (const [pixels, channels] of [[1, 20], [PIXEL_BLOCK, 20], [3 * PIXEL_BLOCK + 5, 20], [40 * PIXEL_BLOCK + 7, 28]] as const) {
+    it(`batchNormGradientOnHeap, ${pixels} pixels of ${channels} channels: dx, dscale and doffset against float64, mean not zero, every cut the same`, () => {
       const heap = new Float32Array(memory.buffer);
-      const channels = 20;
       const n = pixels * channels;
       const base = 16;
-      const at = { dy: base, x: base + n, dx: base + 2 * n, mean: base + 3 * n, factor: base + 3 * n + channels, r: base + 3 * n + 2 * channels, scratch: base + 3 * n + 3 * channels, dscale: base + 3 * n + 5 * channels, doffset: base + 3 * n + 6 * channels };
+      const room = batchNormGradientScratch(pixels, channels);
+      const at = { dy: base, x: base + n, dx: base + 2 * n, mean: base + 3 * n, factor: base + 3 * n + channels, r: base + 3 * n + 2 * channels, dscale: base + 3 * n + 3 * channels, doffset: base + 3 * n + 4 * channels, scratch: base + 3 * n + 5 * channels };
+      assert.ok(at.scratch + room <= heap.length);
       const pick = generator(pixels);
       const scale = Array.from({ length: channels }, () => pick(1001) / 500);
       const variance = Array.from({ length: channels }, () => 0.1 + pick(1001) / 100);
@@ -50,7 +55,15 @@ describe('batch normalization in wasm SIMD (src/backends/wasm-simd/batch-norm.ts
         dscale[c] += heap[at.dy + k]! * (heap[at.x + k]! - heap[at.mean + c]!) * heap[at.r + c]!;
         doffset[c] += heap[at.dy + k]!;
       }
-      batchNormGradientOnHeap(gradient, heap, at, pixels, channels);
+      // Every cut of the pixel blocks among threads gives the same totals, bit for bit.
+      const totals: Float32Array[] = [];
+      for (const threads of [1, 2, 3]) {
+        heap.fill(Number.NaN, at.scratch, at.scratch + room);
+        batchNormGradientOnHeap(inTurn(threads), 1, heap, at, pixels, channels);
+        totals.push(heap.slice(at.dscale, at.doffset + channels));
+      }
+      assert.deepEqual(totals[1], totals[0]);
+      assert.deepEqual(totals[2], totals[0]);
       for (let k = 0; k < n; k++) assert.equal(heap[at.dx + k], Math.fround(heap[at.dy + k]! * heap[at.factor + (k % channels)]!), `dx ${k}`);
       // Sums of up to 200 terms of magnitude up to 5: float32 rounding, a few ulps of the largest partial sum.
       const close = (actual: number, expected: number, what: string) => assert.ok(Math.abs(actual - expected) <= 2e-6 * Math.max(1, pixels), `${what}: ${actual} against ${expected}`);

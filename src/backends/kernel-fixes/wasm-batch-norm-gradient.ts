@@ -1,12 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
-import { batchNormGradientOnHeap } from '../wasm-simd/batch-norm.js';
+import { batchNormGradientOnHeap, batchNormGradientScratch } from '../wasm-simd/batch-norm.js';
 import { wasmHeapKernels } from '../wasm-simd/wasm-heap-kernels.js';
 import type { WasmHeapBackend } from './wasm-heap-backend.js';
 
 /**
  * FUSED_BATCH_NORM_GRAD (batch-norm-gradient.ts) on wasm: dx, dscale and doffset of a batch
  * normalization with given statistics in one pass over dy and x, in keras-bridge's wasm SIMD kernel
- * on the heap (wasm-simd/batch-norm.ts), where tfjs-core's formulas take six passes of wasm's
+ * on the heap (wasm-simd/batch-norm.ts; blocks of pixels cut among the kernel threads), where tfjs-core's formulas take six passes of wasm's
  * kernels (a Sub, three Multiplies and two Sums). Per-channel factors in float64, rounded once.
  * Channels not a multiple of 4 (rare: a BatchNormalization over 3 or 6 features) or no SIMD
  * kernel: the same in plain loops here, sums in float64.
@@ -22,7 +22,7 @@ export function wasmFusedBatchNormGrad({ inputs, backend, attrs }: Parameters<tf
   const dscale = wasm.makeOutput([channels], 'float32');
   const doffset = wasm.makeOutput([channels], 'float32');
   const factors = wasm.makeOutput([2 * channels], 'float32');
-  const scratch = wasm.makeOutput([2 * channels], 'float32');
+  const scratch = wasm.makeOutput([kernels ? batchNormGradientScratch(pixels, channels) : 2 * channels], 'float32');
   const view = (t: tf.TensorInfo) => wasm.typedArrayFromHeap(t);
   const epsilon = attrs?.['epsilon'] as number;
   const [factor, r] = [view(factors).subarray(0, channels), view(factors).subarray(channels)];
@@ -34,7 +34,7 @@ export function wasmFusedBatchNormGrad({ inputs, backend, attrs }: Parameters<tf
   }
   if (kernels && pixels > 0) {
     const at = (t: tf.TensorInfo) => view(t).byteOffset / 4;
-    batchNormGradientOnHeap(kernels.batchNormGradient, kernels.float32Heap(), { dy: at(dy!), x: at(x!), dx: at(dx), mean: at(mean!), factor: at(factors), r: at(factors) + channels, scratch: at(scratch), dscale: at(dscale), doffset: at(doffset) }, pixels, channels);
+    batchNormGradientOnHeap(kernels.threads(), kernels.batchNormGradientIndex, kernels.float32Heap(), { dy: at(dy!), x: at(x!), dx: at(dx), mean: at(mean!), factor: at(factors), r: at(factors) + channels, scratch: at(scratch), dscale: at(dscale), doffset: at(doffset) }, pixels, channels);
   } else {
     // Element by element, sums in float64.
     const [g, v, out, m] = [view(dy!), view(x!), view(dx), view(mean!)];

@@ -44,7 +44,7 @@ export function reluGradientBySimd(backend: tf.KernelBackend, dy: tf.TensorInfo,
   const out = wasm.makeOutput([...dy.shape], 'float32');
   if (size === 0) return out;
   const offset = (t: tf.TensorInfo) => wasm.typedArrayFromHeap(t).byteOffset / 4;
-  reluGradientOnHeap(cap === undefined ? kernels.reluGradient : kernels.relu6Gradient, cap, kernels.float32Heap(), offset(dy), offset(x), offset(out), size);
+  reluGradientOnHeap(kernels.threads(), cap === undefined ? kernels.reluGradientIndex : kernels.relu6GradientIndex, cap, kernels.float32Heap(), offset(dy), offset(x), offset(out), size);
   return out;
 }
 

@@ -1,4 +1,6 @@
 import { rowsOfVectors } from './row-loops.js';
+import type { KernelCall, KernelThreads } from './kernel-threads.js';
+import { evenRuns } from './product-tiles.js';
 import { Code, I32, V128, type WasmFunction } from './wasm-binary.js';
 
 /**
@@ -67,31 +69,51 @@ export type BatchNormGradient = (dy: number, x: number, dx: number, mean: number
  */
 export const PIXEL_BLOCK = 64;
 
+/** Float32 elements from which the gradient's pixel blocks are cut among the kernel threads (below, waking a helper costs more than it saves). */
+const PARALLEL_FROM_ELEMENTS = 1 << 16;
+
+/** Scratch elements batchNormGradientOnHeap needs: two sums of `channels` per block of PIXEL_BLOCK pixels. */
+export function batchNormGradientScratch(pixels: number, channels: number): number {
+  return 2 * channels * Math.max(1, Math.ceil(pixels / PIXEL_BLOCK));
+}
+
 /**
  * The three gradients of y = (x - mean) · r · scale + offset, r = 1 / sqrt(variance + ε), over
  * `pixels` rows of `channels` float32 at heap offsets (elements) dy, x, dx: dx = dy · r · scale,
  * dscale = Σ dy · (x - mean) · r, doffset = Σ dy. `factor` holds r · scale and `r` holds r (C each),
- * `scratch` 2·C elements of room, `dscale` and `doffset` C each (overwritten).
+ * `scratch` batchNormGradientScratch(pixels, channels) elements of room, `dscale` and `doffset` C
+ * each (overwritten). Each block's sums go to scratch of its own, so the blocks (kernel `index` of
+ * the module, batchNormGradientFunction) are cut among `threads`; the blocks' sums are then added
+ * to the totals here, in block order: the same totals whatever the cut. On one thread, ResNet50's
+ * forward+backward pass at batch 32 spent 337 ms of 8.4 s in these gradients.
  */
 export function batchNormGradientOnHeap(
-  kernel: BatchNormGradient,
+  threads: KernelThreads,
+  index: number,
   heap: Float32Array,
   at: { dy: number; x: number; dx: number; mean: number; factor: number; r: number; scratch: number; dscale: number; doffset: number },
   pixels: number,
   channels: number,
 ): void {
   if (channels % 4 !== 0) throw new Error(`batchNormGradientOnHeap: ${channels} channels, not a multiple of 4`);
-  const [centered, plain] = [at.scratch, at.scratch + channels];
+  const blocks = Math.ceil(pixels / PIXEL_BLOCK);
+  heap.fill(0, at.scratch, at.scratch + 2 * channels * blocks);
+  const calls: KernelCall[] = [];
+  for (let block = 0; block < blocks; block++) {
+    const first = block * PIXEL_BLOCK;
+    const shift = first * channels;
+    const centered = at.scratch + 2 * channels * block;
+    calls.push({ fn: index, args: [4 * (at.dy + shift), 4 * (at.x + shift), 4 * (at.dx + shift), 4 * at.mean, 4 * at.factor, 4 * centered, 4 * (centered + channels), Math.min(PIXEL_BLOCK, pixels - first), 4 * channels] });
+  }
+  const parts = pixels * channels < PARALLEL_FROM_ELEMENTS || threads.count === 1 ? 1 : 4 * threads.count;
+  threads.run(evenRuns(blocks, Math.min(parts, blocks)).map(([first, end]) => calls.slice(first, end)));
   heap.fill(0, at.dscale, at.dscale + channels);
   heap.fill(0, at.doffset, at.doffset + channels);
-  for (let first = 0; first < pixels; first += PIXEL_BLOCK) {
-    const count = Math.min(PIXEL_BLOCK, pixels - first);
-    heap.fill(0, centered, centered + 2 * channels);
-    const shift = first * channels;
-    kernel(4 * (at.dy + shift), 4 * (at.x + shift), 4 * (at.dx + shift), 4 * at.mean, 4 * at.factor, 4 * centered, 4 * plain, count, 4 * channels);
+  for (let block = 0; block < blocks; block++) {
+    const centered = at.scratch + 2 * channels * block;
     for (let c = 0; c < channels; c++) {
       heap[at.dscale + c] += heap[centered + c]!;
-      heap[at.doffset + c] += heap[plain + c]!;
+      heap[at.doffset + c] += heap[centered + channels + c]!;
     }
   }
   for (let c = 0; c < channels; c++) heap[at.dscale + c] = heap[at.dscale + c]! * heap[at.r + c]!;

@@ -2,14 +2,14 @@ import type * as tf from '@tensorflow/tfjs';
 import { broadcastFunctions, type BroadcastRows } from './broadcast-binary.js';
 import { biasClampRowsFunction } from './bias-clamp.js';
 import { clampVectorsFunction } from './clamp.js';
-import { batchNormGradientFunction, channelAffineFunction, type BatchNormGradient } from './batch-norm.js';
+import { batchNormGradientFunction, channelAffineFunction } from './batch-norm.js';
 import { maxPoolGradientRowFunction, type MaxPoolGradientRow } from './max-pool-gradient.js';
 import { outerRowFunction, type OuterRow } from './conv-filter-gradient.js';
 import { depthwiseRowFunction, type DepthwiseRow } from './depthwise-filter-gradient.js';
 import { startKernelThreads, type KernelThreads } from './kernel-threads.js';
 import { productTileFunctions, productTilesOf, type ProductTiles } from './product-tiles.js';
 import { productMultiplyAdd, type MultiplyAdd } from './relaxed-simd.js';
-import { reluGradientFunction, type ReluGradient } from './relu-gradients.js';
+import { reluGradientFunction } from './relu-gradients.js';
 import { transpose4x4StripFunction, type Transpose4x4Strip } from './transpose-blocks.js';
 import { wasmModule } from './wasm-binary.js';
 import { erfRowsFunction } from './erf.js';
@@ -26,13 +26,15 @@ export interface WasmHeapKernels {
   transpose4x4Strip: Transpose4x4Strip;
   depthwiseRows: { row16: DepthwiseRow; row4: DepthwiseRow };
   outerRows: { row16: OuterRow; row4: OuterRow };
-  reluGradient: ReluGradient;
-  relu6Gradient: ReluGradient;
+  /** reluGradientFunction's indices (relu-gradients.ts), without a cap and with 6, for kernel-thread calls. */
+  reluGradientIndex: number;
+  relu6GradientIndex: number;
   /** channelAffine's index (batch-norm.ts), for kernel-thread calls. */
   channelAffineIndex: number;
   /** The broadcast function of that name (broadcast-binary.ts, broadcastFunctionName). */
   broadcast(name: string): BroadcastRows;
-  batchNormGradient: BatchNormGradient;
+  /** batchNormGradientFunction's index (batch-norm.ts), for kernel-thread calls. */
+  batchNormGradientIndex: number;
   productTiles: ProductTiles;
   /** How the product tiles multiply and add (relaxed-simd.ts): fused where the runtime and the machine can. */
   productMultiplyAdd: MultiplyAdd;
@@ -143,15 +145,15 @@ export function wasmHeapKernels(backend: tf.KernelBackend): WasmHeapKernels | un
     transpose4x4Strip: exports['transpose4x4Strip'] as Transpose4x4Strip,
     depthwiseRows: { row16: exports['depthwiseRow16'] as DepthwiseRow, row4: exports['depthwiseRow4'] as DepthwiseRow },
     outerRows: { row16: exports['outerRow16'] as OuterRow, row4: exports['outerRow4'] as OuterRow },
-    reluGradient: exports['reluGradient'] as ReluGradient,
-    relu6Gradient: exports['relu6Gradient'] as ReluGradient,
+    reluGradientIndex: names.indexOf('reluGradient'),
+    relu6GradientIndex: names.indexOf('relu6Gradient'),
     channelAffineIndex: names.indexOf('channelAffine'),
     broadcast: (name) => {
       const f = exports[name];
       if (typeof f !== 'function') throw new Error(`no wasm SIMD broadcast function '${name}'`);
       return f as BroadcastRows;
     },
-    batchNormGradient: exports['batchNormGradient'] as BatchNormGradient,
+    batchNormGradientIndex: names.indexOf('batchNormGradient'),
     productTiles: productTilesOf(names),
     productMultiplyAdd: built.multiplyAdd,
     maxPoolGradientRow: exports['maxPoolGradientRow'] as MaxPoolGradientRow,
