@@ -56,6 +56,23 @@ export function rssPerWeight(rssMb: number, weightBytes: number): string {
 
 export const formatRatio = (r: number | null): string => (r === null ? '-' : `${r.toFixed(2)}x`);
 
+/**
+ * Seconds of conversion work under which its rate is not shown: the spread between two runs of a
+ * process that converts nothing, which the work time is measured over (a 3 MB model's 1 ms gave
+ * "3013 MB/s", one clamped to 1 ms "16000").
+ */
+export const CONVERSION_RESOLUTION_S = 0.05;
+
+/** A conversion's weights MB/s, peak RSS over the baseline and RSS / weights as table cells: '-' where the work or the memory is within the baseline process's own spread, or the weights under 1 MB. */
+export function conversionCells(c: { weightMbPerS: number; peakRssOverBaselineMb: number }, weightBytes: number): [string, string, string] {
+  const mb = weightBytes / 2 ** 20;
+  const workS = mb / c.weightMbPerS;
+  // Under 1 MB of weights, as for the RSS ratio: Node's own noise is larger than the weights.
+  const rate = mb >= 1 && workS >= CONVERSION_RESOLUTION_S ? c.weightMbPerS.toFixed(0) : '-';
+  const rss = c.peakRssOverBaselineMb;
+  return [rate, rss >= 0 ? rss.toFixed(0) : '-', rss >= 0 ? rssPerWeight(rss, weightBytes) : '-'];
+}
+
 function table(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   return [header, ...rows].map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
@@ -72,7 +89,7 @@ export function notTimed(run: BenchResults): string[] {
 export function formatBenchTable(run: BenchResults): string {
   const timingRows = run.models.flatMap(benchRows).map((r) => [r.model, r.batch, r.runtime, formatTiming(r.forward), formatRatio(r.forwardRatio), formatTiming(r.backward), formatRatio(r.backwardRatio)]);
   const conversionRows = run.models.flatMap((m) =>
-    m.conversion.map((c) => [m.name, c.from, (m.weightBytes / 2 ** 20).toFixed(1), c.wallS.toFixed(2), c.weightMbPerS.toFixed(0), c.peakRssOverBaselineMb.toFixed(0), rssPerWeight(c.peakRssOverBaselineMb, m.weightBytes)]),
+    m.conversion.map((c) => [m.name, c.from, (m.weightBytes / 2 ** 20).toFixed(1), c.wallS.toFixed(2), ...conversionCells(c, m.weightBytes)]),
   );
   const parityRows = run.models.flatMap((m) => m.parity.map((p) => [m.name, p.backend, p.wallS !== null ? p.wallS.toFixed(1) : '-', p.tensors !== null ? String(p.tensors) : '-', p.note ?? 'pass']));
   const memoryRows = run.models.flatMap((m) =>

@@ -1,6 +1,6 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { benchRows, formatRatio, formatTiming, notTimed, rssPerWeight, warmupText, type BenchRow } from './bench-table.js';
+import { benchRows, formatRatio, formatTiming, notTimed, conversionCells, warmupText, type BenchRow } from './bench-table.js';
 import type { BenchResults } from './bench-results.js';
 import { SCALING_HEADER, scalingRows, scalingSummary } from './conversion-scaling.js';
 
@@ -22,14 +22,14 @@ export function performanceMarkdown(run: BenchResults): string {
     line(['---', '---', '---', '---', '---', '---', '---']),
     ...rows.map((r) => line([r.model, r.batch, r.runtime, formatTiming(r.forward), formatRatio(r.forwardRatio), formatTiming(r.backward), formatRatio(r.backwardRatio)])),
     '',
-    'Conversion (`keras-bridge convert`, one process; peak RSS over a process that converts nothing):',
+    'Conversion (`keras-bridge convert`, one process; time and peak RSS over a process that converts nothing, `-` where within its own spread: under 50 ms of work, or less memory):',
     '',
     line(['model', 'from', 'weights MB', 'wall s', 'weights MB/s', 'peak RSS +MB', 'RSS / weights']),
     line(['---', '---', '---', '---', '---', '---', '---']),
     ...run.models.flatMap((model) =>
       model.conversion.map((c) => {
         const mb = model.weightBytes / 2 ** 20;
-        return line([model.name, c.from, mb.toFixed(1), c.wallS.toFixed(2), c.weightMbPerS.toFixed(0), c.peakRssOverBaselineMb.toFixed(0), rssPerWeight(c.peakRssOverBaselineMb, model.weightBytes)]);
+        return line([model.name, c.from, mb.toFixed(1), c.wallS.toFixed(2), ...conversionCells(c, model.weightBytes)]);
       }),
     ),
     ...(run.conversionScaling && run.conversionScaling.length > 0
