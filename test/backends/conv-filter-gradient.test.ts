@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
-import { convFilterGradient, outerRowFunction, type ConvGeometry, type OuterRow } from '../../src/backends/wasm-simd/conv-filter-gradient.js';
+import { convFilterGradient, outerTapsFunction, tapTableWords, type ConvGeometry } from '../../src/backends/wasm-simd/conv-filter-gradient.js';
+import { tapsParallelFrom } from '../../src/backends/wasm-simd/filter-taps.js';
+import type { KernelCall, KernelThreads } from '../../src/backends/wasm-simd/kernel-threads.js';
 import { wasmModule } from '../../src/backends/wasm-simd/wasm-binary.js';
 import { generator } from '../support/heap-cases.js';
 
@@ -21,10 +23,44 @@ function reference(x: Float32Array, dy: Float32Array, g: ConvGeometry): Float64A
   return out;
 }
 
+/**
+ * The same sums in float32 as the kernel makes them: per tap, channel pair, image and output row,
+ * a row sum from 0 over the row's pixels (each product and sum rounded to float32), added to the
+ * total in image and row order.
+ */
+function inFloat32(x: Float32Array, dy: Float32Array, g: ConvGeometry): Float32Array {
+  const [ci, co] = [g.inChannels, g.outChannels];
+  const f = Math.fround;
+  const out = new Float32Array(g.filterHeight * g.filterWidth * ci * co);
+  for (let i = 0; i < g.filterHeight; i++)
+    for (let j = 0; j < g.filterWidth; j++)
+      for (let c = 0; c < ci; c++)
+        for (let o = 0; o < co; o++) {
+          let total = 0;
+          for (let b = 0; b < g.batch; b++)
+            for (let oh = 0; oh < g.outHeight; oh++) {
+              const row = oh * g.strideHeight + i - g.top;
+              if (row < 0 || row >= g.height) continue;
+              let sum = 0;
+              for (let ow = 0; ow < g.outWidth; ow++) {
+                const col = ow * g.strideWidth + j - g.left;
+                if (col < 0 || col >= g.width) continue;
+                sum = f(sum + f(x[((b * g.height + row) * g.width + col) * ci + c]! * dy[((b * g.outHeight + oh) * g.outWidth + ow) * co + o]!));
+              }
+              total = f(total + sum);
+            }
+          out[((i * g.filterWidth + j) * ci + c) * co + o] = total;
+        }
+  return out;
+}
+
 describe('convFilterGradient: a convolution\'s filter gradient without im2col, in wasm SIMD (src/backends/wasm-simd/conv-filter-gradient.ts)', () => {
   const memory = new WebAssembly.Memory({ initial: 64 });
-  const { exports } = new WebAssembly.Instance(new WebAssembly.Module(wasmModule({ shared: false }, [outerRowFunction(16), outerRowFunction(4)])), { env: { memory } });
-  const rows = { row16: exports['outerRow16'] as OuterRow, row4: exports['outerRow4'] as OuterRow };
+  const { exports } = new WebAssembly.Instance(new WebAssembly.Module(wasmModule({ shared: false }, [outerTapsFunction(16), outerTapsFunction(4)])), { env: { memory } });
+  const own = [exports['outerTaps16'], exports['outerTaps4']] as Array<(...args: number[]) => void>;
+  const fns = { wide: 0, narrow: 1 };
+  /** `count` threads whose chunks run one after the other on the caller: the cut alone is under test. */
+  const inTurn = (count: number): KernelThreads => ({ count, run: (chunks: readonly (readonly KernelCall[])[]) => chunks.forEach((chunk) => chunk.forEach((call) => own[call.fn]!(...call.args))) });
 
   const geometries: Array<Omit<ConvGeometry, 'outHeight' | 'outWidth'> & { pad: 'same' | 'valid' }> = [
     { batch: 1, height: 9, width: 9, inChannels: 3, outChannels: 32, filterHeight: 3, filterWidth: 3, strideHeight: 2, strideWidth: 2, top: 1, left: 1, pad: 'same' },
@@ -47,7 +83,21 @@ describe('convFilterGradient: a convolution\'s filter gradient without im2col, i
       for (let k = 0; k < xSize; k++) heap[x + k] = pick(2001) / 1000 - 1;
       for (let k = 0; k < dySize; k++) heap[dy + k] = pick(2001) / 1000 - 1;
       const expected = reference(heap.subarray(x, x + xSize), heap.subarray(dy, dy + dySize), g);
-      convFilterGradient(rows, heap, x, dy, out, g);
+      const inOrder = inFloat32(heap.subarray(x, x + xSize), heap.subarray(dy, dy + dySize), g);
+      const table = out + outSize + 16;
+      // Every block of 16 channels a chunk of its own on 3 threads' 12 chunks (the cut lowered to every size).
+      const saved = tapsParallelFrom.macs;
+      tapsParallelFrom.macs = 0;
+      try {
+        for (const threads of [1, 3]) {
+          heap.fill(7, out, out + outSize);
+          convFilterGradient(inTurn(threads), fns, heap, x, dy, out, table, g);
+          assert.deepEqual(heap.slice(out, out + outSize), inOrder, `${threads} threads' cut: float32 sums in image and row order, bit for bit`);
+        }
+      } finally {
+        tapsParallelFrom.macs = saved;
+      }
+      assert.ok(table + tapTableWords(g) <= heap.length);
       const scale = Math.max(...expected.map(Math.abs));
       expected.forEach((v, k) => assert.ok(Math.abs(heap[out + k]! - v) <= 1e-6 * scale, `element ${k}: ${heap[out + k]} against ${v}`));
       assert.ok(heap.subarray(out + outSize, out + outSize + 8).every((v) => v === 7), 'past the output');
@@ -57,6 +107,6 @@ describe('convFilterGradient: a convolution\'s filter gradient without im2col, i
 
   it('refuses output channels that are not a multiple of 4', () => {
     const g: ConvGeometry = { batch: 1, height: 3, width: 3, inChannels: 3, outChannels: 6, outHeight: 1, outWidth: 1, filterHeight: 3, filterWidth: 3, strideHeight: 1, strideWidth: 1, top: 0, left: 0 };
-    assert.throws(() => convFilterGradient(rows, new Float32Array(memory.buffer), 0, 64, 128, g), /multiple of 4/);
+    assert.throws(() => convFilterGradient(inTurn(1), fns, new Float32Array(memory.buffer), 0, 64, 128, 256, g), /multiple of 4/);
   });
 });

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ComposedCompute, KernelRunner } from './composed-kernel.js';
 import { derivedTensor, derivedTensorIfRepeated } from './derived-tensors.js';
-import { convFilterGradient } from '../wasm-simd/conv-filter-gradient.js';
+import { convFilterGradient, tapTableWords } from '../wasm-simd/conv-filter-gradient.js';
 import { depthwiseFilterGradient } from '../wasm-simd/depthwise-filter-gradient.js';
 import type { FilterGeometry } from '../wasm-simd/filter-taps.js';
 import { wasmHeapKernels } from '../wasm-simd/wasm-heap-kernels.js';
@@ -113,8 +113,14 @@ function convFilterGradientBySimd(r: KernelRunner, x: tf.TensorInfo, dy: tf.Tens
   const wasm = r.backend as unknown as WasmHeapBackend;
   // Made before the offsets are read: making it may grow the heap.
   const out = wasm.makeOutput([info.filterHeight, info.filterWidth, inChannels, outChannels], 'float32');
+  const geometry = filterGeometry(x, info);
+  const table = wasm.makeOutput([tapTableWords(geometry)], 'int32');
   const offset = (t: tf.TensorInfo) => wasm.typedArrayFromHeap(t).byteOffset / 4;
-  convFilterGradient(kernels.outerRows, kernels.float32Heap(), offset(x), offset(dy), offset(out), { ...filterGeometry(x, info), inChannels, outChannels });
+  try {
+    convFilterGradient(kernels.threads(), kernels.outerTaps, kernels.float32Heap(), offset(x), offset(dy), offset(out), offset(table), { ...geometry, inChannels, outChannels });
+  } finally {
+    wasm.disposeData(table.dataId);
+  }
   return out;
 }
 
@@ -225,7 +231,13 @@ function depthwiseFilterGradientBySimd(r: KernelRunner, x: tf.TensorInfo, dy: tf
   // Made before the offsets are read: making it may grow the heap.
   const out = wasm.makeOutput([info.filterHeight, info.filterWidth, channels, 1], 'float32');
   const offset = (t: tf.TensorInfo) => wasm.typedArrayFromHeap(t).byteOffset / 4;
-  depthwiseFilterGradient(kernels.depthwiseRows, kernels.float32Heap(), offset(x), offset(dy), offset(out), { ...filterGeometry(x, info), channels });
+  const geometry = filterGeometry(x, info);
+  const table = wasm.makeOutput([tapTableWords(geometry)], 'int32');
+  try {
+    depthwiseFilterGradient(kernels.threads(), kernels.depthwiseTaps, kernels.float32Heap(), offset(x), offset(dy), offset(out), offset(table), { ...geometry, channels });
+  } finally {
+    wasm.disposeData(table.dataId);
+  }
   return out;
 }
 

@@ -1,13 +1,12 @@
-import { forEachTapRun, rowSumsFunction, type FilterGeometry, type RowSums } from './filter-taps.js';
+import type { KernelThreads } from './kernel-threads.js';
+import { TAP_TABLE_ENTRY, TAP_TABLE_HEADER, tapRuns, tapTable, tapTableCalls, tapTableFunction, type FilterGeometry, type TapTableFunctions } from './filter-taps.js';
 import type { WasmFunction } from './wasm-binary.js';
 
 /**
- * `outerRowN` for N = 4 or 16 output channels: a row of a convolution's filter gradient, one input
- * channel's value splat against N output channels of dy (filter-taps.ts, rowSumsFunction).
+ * `outerTapsN` for N = 4 or 16 output channels: a filter gradient's sums over a tap table, each input
+ * channel's value splat against N output channels of dy (filter-taps.ts, tapTableFunction).
  */
-export const outerRowFunction = (channels: 4 | 16): WasmFunction => rowSumsFunction(`outerRow${channels}`, channels, 'splat');
-
-export type OuterRow = RowSums;
+export const outerTapsFunction = (channels: 4 | 16): WasmFunction => tapTableFunction(`outerTaps${channels}`, channels, 'splat');
 
 /** A convolution (no dilation), NHWC, as its filter gradient needs it. */
 export interface ConvGeometry extends FilterGeometry {
@@ -15,27 +14,27 @@ export interface ConvGeometry extends FilterGeometry {
   outChannels: number;
 }
 
+/** Int32 words of heap the tap table of a filter gradient of `g` takes (convFilterGradient's `table`). */
+export function tapTableWords(g: FilterGeometry): number {
+  return TAP_TABLE_HEADER + TAP_TABLE_ENTRY * g.filterHeight * g.filterWidth;
+}
+
 /**
  * dW[i, j, ci, co] = Σ over images b and output pixels (oh, ow) of x[b, oh·sh + i - top, ow·sw + j - left, ci]
- * · dy[b, oh, ow, co], padding read as zeros: per image, output row, tap (forEachTapRun) and input
- * channel, one call over the output pixels whose tap lies inside x, 16 output channels at a time
- * (then 4), each row's sums added to the total once. No im2col: for a network's first layer (3
- * input channels), whose taps as a matrix cost more to lay out than the product. Offsets are
- * float32 elements of the heap; `out` ([kh, kw, ci, co]) is overwritten. outChannels % 4 must be 0.
+ * · dy[b, oh, ow, co], padding read as zeros: per image and output row in order, per tap whose
+ * window reaches inside x there, per input channel and 16 output channels (then 4), the row's sums,
+ * added to the total once (filter-taps.ts, tapTableFunction: `fns` are the module's indices of
+ * outerTapsFunction(16) and (4)). No im2col: for a network's first layer (3 input channels), whose
+ * taps as a matrix cost more to lay out than the product. The blocks of output channels are cut
+ * among `threads`, each block's totals its own, so the sums are the same whatever the cut; ResNet50's
+ * 7x7 stem at batch 32 took 237-262 ms on one thread. Offsets are float32 elements of the heap
+ * (`table`: tapTableWords of room); `out` ([kh, kw, ci, co]) is overwritten. outChannels % 4 must be 0.
  */
-export function convFilterGradient(rows: { row16: OuterRow; row4: OuterRow }, heap: Float32Array, x: number, dy: number, out: number, g: ConvGeometry): void {
+export function convFilterGradient(threads: KernelThreads, fns: TapTableFunctions, heap: Float32Array, x: number, dy: number, out: number, table: number, g: ConvGeometry): void {
   const [ci, co] = [g.inChannels, g.outChannels];
   if (co % 4 !== 0) throw new Error(`convFilterGradient: ${co} output channels, not a multiple of 4`);
   heap.fill(0, out, out + g.filterHeight * g.filterWidth * ci * co);
-  const xStep = 4 * g.strideWidth * ci;
-  const dyStep = 4 * co;
-  const wide = co - (co % 16);
-  forEachTapRun(g, (i, j, inputPixel, outputPixel, pixels) => {
-    const dyAt = dy + outputPixel * co;
-    for (let c = 0; c < ci; c++) {
-      const [xAt, totalAt] = [x + inputPixel * ci + c, out + ((i * g.filterWidth + j) * ci + c) * co];
-      for (let k = 0; k < wide; k += 16) rows.row16(4 * xAt, 4 * (dyAt + k), 4 * (totalAt + k), pixels, xStep, dyStep);
-      for (let k = wide; k < co; k += 4) rows.row4(4 * xAt, 4 * (dyAt + k), 4 * (totalAt + k), pixels, xStep, dyStep);
-    }
-  });
+  new Int32Array(heap.buffer, heap.byteOffset, heap.length).set(tapTable({ ...g, xChannels: ci, dyChannels: co, x: 'splat' }), table);
+  const macs = tapRuns(g).reduce((sum, run) => sum + g.batch * run.rows * run.pixels, 0) * ci * co;
+  threads.run(tapTableCalls(threads, fns, { x: 4 * x, dy: 4 * dy, out: 4 * out, table: 4 * table }, g.batch, co, macs));
 }

@@ -93,6 +93,13 @@ export class Code {
   i32Eq(): this {
     return this.op(0x46);
   }
+  i32Or(): this {
+    return this.op(0x72);
+  }
+  /** i32 from [address + offset]. */
+  i32Load(offset = 0): this {
+    return this.op(0x28, 0x02, ...unsignedLeb128(offset));
+  }
   /** The first of two values if the i32 on top of the stack is not 0, else the second (stack: first, second, condition). */
   select(): this {
     return this.op(0x1b);

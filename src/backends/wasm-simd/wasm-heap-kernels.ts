@@ -4,8 +4,9 @@ import { biasClampRowsFunction } from './bias-clamp.js';
 import { clampVectorsFunction } from './clamp.js';
 import { batchNormGradientFunction, channelAffineFunction } from './batch-norm.js';
 import { maxPoolGradientRowFunction, type MaxPoolGradientRow } from './max-pool-gradient.js';
-import { outerRowFunction, type OuterRow } from './conv-filter-gradient.js';
-import { depthwiseRowFunction, type DepthwiseRow } from './depthwise-filter-gradient.js';
+import { outerTapsFunction } from './conv-filter-gradient.js';
+import { depthwiseTapsFunction } from './depthwise-filter-gradient.js';
+import type { TapTableFunctions } from './filter-taps.js';
 import { startKernelThreads, type KernelThreads } from './kernel-threads.js';
 import { productTileFunctions, productTilesOf, type ProductTiles } from './product-tiles.js';
 import { productMultiplyAdd, type MultiplyAdd } from './relaxed-simd.js';
@@ -24,8 +25,10 @@ import type { WinogradScheme } from './winograd-schemes.js';
  */
 export interface WasmHeapKernels {
   transpose4x4Strip: Transpose4x4Strip;
-  depthwiseRows: { row16: DepthwiseRow; row4: DepthwiseRow };
-  outerRows: { row16: OuterRow; row4: OuterRow };
+  /** depthwiseTapsFunction's indices (depthwise-filter-gradient.ts), for kernel-thread calls. */
+  depthwiseTaps: TapTableFunctions;
+  /** outerTapsFunction's indices (conv-filter-gradient.ts), for kernel-thread calls. */
+  outerTaps: TapTableFunctions;
   /** reluGradientFunction's indices (relu-gradients.ts), without a cap and with 6, for kernel-thread calls. */
   reluGradientIndex: number;
   relu6GradientIndex: number;
@@ -87,10 +90,10 @@ export function backendMemory(backend: tf.KernelBackend): WebAssembly.Memory | u
 function kernelFunctions(multiplyAdd: MultiplyAdd) {
   return [
     transpose4x4StripFunction(),
-    depthwiseRowFunction(16),
-    depthwiseRowFunction(4),
-    outerRowFunction(16),
-    outerRowFunction(4),
+    depthwiseTapsFunction(16),
+    depthwiseTapsFunction(4),
+    outerTapsFunction(16),
+    outerTapsFunction(4),
     reluGradientFunction(undefined),
     reluGradientFunction(6),
     channelAffineFunction(),
@@ -143,8 +146,8 @@ export function wasmHeapKernels(backend: tf.KernelBackend): WasmHeapKernels | un
   let threads: KernelThreads | undefined;
   const kernels: WasmHeapKernels = {
     transpose4x4Strip: exports['transpose4x4Strip'] as Transpose4x4Strip,
-    depthwiseRows: { row16: exports['depthwiseRow16'] as DepthwiseRow, row4: exports['depthwiseRow4'] as DepthwiseRow },
-    outerRows: { row16: exports['outerRow16'] as OuterRow, row4: exports['outerRow4'] as OuterRow },
+    depthwiseTaps: { wide: names.indexOf('depthwiseTaps16'), narrow: names.indexOf('depthwiseTaps4') },
+    outerTaps: { wide: names.indexOf('outerTaps16'), narrow: names.indexOf('outerTaps4') },
     reluGradientIndex: names.indexOf('reluGradient'),
     relu6GradientIndex: names.indexOf('relu6Gradient'),
     channelAffineIndex: names.indexOf('channelAffine'),
