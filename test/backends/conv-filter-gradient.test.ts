@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { convFilterGradient, outerTapsFunction, tapTableWords, type ConvGeometry } from '../../src/backends/wasm-simd/conv-filter-gradient.js';
-import { tapsParallelFrom } from '../../src/backends/wasm-simd/filter-taps.js';
-import type { KernelCall, KernelThreads } from '../../src/backends/wasm-simd/kernel-threads.js';
+import { assertEveryTapCut } from '../support/tap-cuts.js';
+import { threadsInTurn } from '../support/threads-in-turn.js';
 import { wasmModule } from '../../src/backends/wasm-simd/wasm-binary.js';
 import { generator } from '../support/heap-cases.js';
 
@@ -59,8 +59,7 @@ describe('convFilterGradient: a convolution\'s filter gradient without im2col, i
   const { exports } = new WebAssembly.Instance(new WebAssembly.Module(wasmModule({ shared: false }, [outerTapsFunction(16), outerTapsFunction(4)])), { env: { memory } });
   const own = [exports['outerTaps16'], exports['outerTaps4']] as Array<(...args: number[]) => void>;
   const fns = { wide: 0, narrow: 1 };
-  /** `count` threads whose chunks run one after the other on the caller: the cut alone is under test. */
-  const inTurn = (count: number): KernelThreads => ({ count, run: (chunks: readonly (readonly KernelCall[])[]) => chunks.forEach((chunk) => chunk.forEach((call) => own[call.fn]!(...call.args))) });
+  const inTurn = threadsInTurn(own);
 
   const geometries: Array<Omit<ConvGeometry, 'outHeight' | 'outWidth'> & { pad: 'same' | 'valid' }> = [
     { batch: 1, height: 9, width: 9, inChannels: 3, outChannels: 32, filterHeight: 3, filterWidth: 3, strideHeight: 2, strideWidth: 2, top: 1, left: 1, pad: 'same' },
@@ -85,18 +84,11 @@ describe('convFilterGradient: a convolution\'s filter gradient without im2col, i
       const expected = reference(heap.subarray(x, x + xSize), heap.subarray(dy, dy + dySize), g);
       const inOrder = inFloat32(heap.subarray(x, x + xSize), heap.subarray(dy, dy + dySize), g);
       const table = out + outSize + 16;
-      // Every block of 16 channels a chunk of its own on 3 threads' 12 chunks (the cut lowered to every size).
-      const saved = tapsParallelFrom.macs;
-      tapsParallelFrom.macs = 0;
-      try {
-        for (const threads of [1, 3]) {
-          heap.fill(7, out, out + outSize);
-          convFilterGradient(inTurn(threads), fns, heap, x, dy, out, table, g);
-          assert.deepEqual(heap.slice(out, out + outSize), inOrder, `${threads} threads' cut: float32 sums in image and row order, bit for bit`);
-        }
-      } finally {
-        tapsParallelFrom.macs = saved;
-      }
+      assertEveryTapCut((threads) => {
+        heap.fill(7, out, out + outSize);
+        convFilterGradient(inTurn(threads), fns, heap, x, dy, out, table, g);
+        return heap.slice(out, out + outSize);
+      }, inOrder);
       assert.ok(table + tapTableWords(g) <= heap.length);
       const scale = Math.max(...expected.map(Math.abs));
       expected.forEach((v, k) => assert.ok(Math.abs(heap[out + k]! - v) <= 1e-6 * scale, `element ${k}: ${heap[out + k]} against ${v}`));

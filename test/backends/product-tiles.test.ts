@@ -4,13 +4,14 @@ import { narrowerTransposedCalls, simdProductCalls } from '../../src/backends/ke
 import { derivedTensorCount } from '../../src/backends/kernel-fixes/derived-tensors.js';
 import { denseProductCalls } from '../../src/backends/kernel-fixes/fused-mat-mul-tiles.js';
 import { weightProductFrom } from '../../src/backends/kernel-fixes/weight-product.js';
-import { startKernelThreads, type KernelCall } from '../../src/backends/wasm-simd/kernel-threads.js';
+import { startKernelThreads } from '../../src/backends/wasm-simd/kernel-threads.js';
 import { batchedProduct, batchStride, cutByColumns, packedBytes, PARALLEL_FROM_MACS, productCalls, productTileFunctions, productTilesOf, type BatchedProduct } from '../../src/backends/wasm-simd/product-tiles.js';
 import { productMultiplyAdd, type MultiplyAdd } from '../../src/backends/wasm-simd/relaxed-simd.js';
 import { wasmModule } from '../../src/backends/wasm-simd/wasm-binary.js';
 import { wasmHeapKernels } from '../../src/backends/wasm-simd/wasm-heap-kernels.js';
 import { float32MultiplyAdd } from '../support/float32-multiply-add.js';
 import { generator } from '../support/heap-cases.js';
+import { threadsInTurn } from '../support/threads-in-turn.js';
 import { onWasm } from '../support/wasm-suite.js';
 
 interface ProductCase {
@@ -285,7 +286,7 @@ describe('SIMD products cut among kernel threads (src/backends/wasm-simd/kernel-
     const exports = new WebAssembly.Instance(new WebAssembly.Module(wasmModule({ shared: false }, functions)), { env: { memory } }).exports;
     const own = names.map((name) => exports[name] as (...args: number[]) => void);
     // Threads that run their parts one after the other on the caller: the cut alone is under test.
-    const inTurn = (count: number) => ({ count, run: (parts: readonly (readonly KernelCall[])[]) => parts.forEach((part) => part.forEach((call) => own[call.fn]!(...call.args))) });
+    const inTurn = threadsInTurn(own);
     const cases = [{ batches: 3, m: 33, k: 130, n: 90 }, { batches: 1, m: 129, k: 100, n: 83 }, { batches: 2, m: 3, k: 600, n: 700 }, { batches: 1, m: 9, k: 400, n: 1000 }, { batches: 1, m: 5, k: 3000, n: 100 }];
     // The last three are cut by columns (b past COLUMN_CUT_FROM_BYTES, fewer rows than columns) for up to 4 threads' chunks; the last has 6 panels, fewer than the chunks, one chunk a panel.
     assert.deepEqual(cases.map((p) => cutByColumns({ ...p, a: 0, b: 0, c: 0 }, 16)), [false, false, true, true, true]);
@@ -309,7 +310,7 @@ describe('SIMD products cut among kernel threads (src/backends/wasm-simd/kernel-
     const memory = new WebAssembly.Memory({ initial: 160 });
     const exports = new WebAssembly.Instance(new WebAssembly.Module(wasmModule({ shared: false }, functions)), { env: { memory } }).exports;
     const own = names.map((name) => exports[name] as (...args: number[]) => void);
-    const inTurn = (count: number) => ({ count, run: (parts: readonly (readonly KernelCall[])[]) => parts.forEach((part) => part.forEach((call) => own[call.fn]!(...call.args))) });
+    const inTurn = threadsInTurn(own);
     const p = { batches: 5, m: 16, k: 64, n: 36 };
     const { product, expected } = setUp(memory, p, 31);
     const heap = new Float32Array(memory.buffer);

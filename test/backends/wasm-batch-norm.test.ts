@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { useBackend } from '../../src/backends/index.js';
 import { batchNormGradientFunction, batchNormGradientOnHeap, batchNormGradientScratch, channelAffineFunction, PIXEL_BLOCK, type ChannelAffine } from '../../src/backends/wasm-simd/batch-norm.js';
-import type { KernelCall, KernelThreads } from '../../src/backends/wasm-simd/kernel-threads.js';
+import { threadsInTurn } from '../support/threads-in-turn.js';
 import { wasmModule } from '../../src/backends/wasm-simd/wasm-binary.js';
 import { generator } from '../support/heap-cases.js';
 import { onWasm } from '../support/wasm-suite.js';
@@ -12,8 +12,7 @@ describe('batch normalization in wasm SIMD (src/backends/wasm-simd/batch-norm.ts
   const { exports } = new WebAssembly.Instance(new WebAssembly.Module(wasmModule({ shared: false }, [channelAffineFunction(), batchNormGradientFunction()])), { env: { memory } });
   const affine = exports['channelAffine'] as ChannelAffine;
   const own = [exports['channelAffine'], exports['batchNormGradient']] as Array<(...args: number[]) => void>;
-  /** `count` threads whose chunks run one after the other on the caller: the cut alone is under test. */
-  const inTurn = (count: number): KernelThreads => ({ count, run: (chunks: readonly (readonly KernelCall[])[]) => chunks.forEach((chunk) => chunk.forEach((call) => own[call.fn]!(...call.args))) });
+  const inTurn = threadsInTurn(own);
 
   it('channelAffine: x · factor + shift per channel, rounded as a Multiply then an Add, nothing written outside', () => {
     const heap = new Float32Array(memory.buffer);
