@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { convFilterGradient, outerTapsFunction, tapTableWords, type ConvGeometry } from '../../src/backends/wasm-simd/conv-filter-gradient.js';
 import { assertEveryTapCut } from '../support/tap-cuts.js';
+import { tapSumsInFloat32 } from '../support/tap-sums-in-float32.js';
 import { threadsInTurn } from '../support/threads-in-turn.js';
 import { wasmModule } from '../../src/backends/wasm-simd/wasm-binary.js';
 import { generator } from '../support/heap-cases.js';
@@ -23,35 +24,10 @@ function reference(x: Float32Array, dy: Float32Array, g: ConvGeometry): Float64A
   return out;
 }
 
-/**
- * The same sums in float32 as the kernel makes them: per tap, channel pair, image and output row,
- * a row sum from 0 over the row's pixels (each product and sum rounded to float32), added to the
- * total in image and row order.
- */
+/** The kernel's sums in float32 (tapSumsInFloat32): channel pair p = (c, o), x's channel c against dy's o. */
 function inFloat32(x: Float32Array, dy: Float32Array, g: ConvGeometry): Float32Array {
   const [ci, co] = [g.inChannels, g.outChannels];
-  const f = Math.fround;
-  const out = new Float32Array(g.filterHeight * g.filterWidth * ci * co);
-  for (let i = 0; i < g.filterHeight; i++)
-    for (let j = 0; j < g.filterWidth; j++)
-      for (let c = 0; c < ci; c++)
-        for (let o = 0; o < co; o++) {
-          let total = 0;
-          for (let b = 0; b < g.batch; b++)
-            for (let oh = 0; oh < g.outHeight; oh++) {
-              const row = oh * g.strideHeight + i - g.top;
-              if (row < 0 || row >= g.height) continue;
-              let sum = 0;
-              for (let ow = 0; ow < g.outWidth; ow++) {
-                const col = ow * g.strideWidth + j - g.left;
-                if (col < 0 || col >= g.width) continue;
-                sum = f(sum + f(x[((b * g.height + row) * g.width + col) * ci + c]! * dy[((b * g.outHeight + oh) * g.outWidth + ow) * co + o]!));
-              }
-              total = f(total + sum);
-            }
-          out[((i * g.filterWidth + j) * ci + c) * co + o] = total;
-        }
-  return out;
+  return tapSumsInFloat32(g, ci * co, (b, row, col, p) => x[((b * g.height + row) * g.width + col) * ci + Math.floor(p / co)]!, (b, oh, ow, p) => dy[((b * g.outHeight + oh) * g.outWidth + ow) * co + (p % co)]!);
 }
 
 describe('convFilterGradient: a convolution\'s filter gradient without im2col, in wasm SIMD (src/backends/wasm-simd/conv-filter-gradient.ts)', () => {

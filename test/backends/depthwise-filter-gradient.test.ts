@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { tapTableWords } from '../../src/backends/wasm-simd/conv-filter-gradient.js';
 import { depthwiseFilterGradient, depthwiseTapsFunction, type DepthwiseGeometry } from '../../src/backends/wasm-simd/depthwise-filter-gradient.js';
 import { assertEveryTapCut } from '../support/tap-cuts.js';
+import { tapSumsInFloat32 } from '../support/tap-sums-in-float32.js';
 import { threadsInTurn } from '../support/threads-in-turn.js';
 import { wasmModule } from '../../src/backends/wasm-simd/wasm-binary.js';
 import { generator } from '../support/heap-cases.js';
@@ -22,33 +23,10 @@ function reference(x: Float32Array, dy: Float32Array, g: DepthwiseGeometry): Flo
   return out;
 }
 
-/**
- * The same sums in float32 as the kernel makes them: per tap, channel, image and output row, a row
- * sum from 0 over the row's pixels (each product and sum rounded to float32), added to the total
- * in image and row order.
- */
+/** The kernel's sums in float32 (tapSumsInFloat32): each channel against itself. */
 function inFloat32(x: Float32Array, dy: Float32Array, g: DepthwiseGeometry): Float32Array {
-  const f = Math.fround;
-  const out = new Float32Array(g.filterHeight * g.filterWidth * g.channels);
-  for (let i = 0; i < g.filterHeight; i++)
-    for (let j = 0; j < g.filterWidth; j++)
-      for (let c = 0; c < g.channels; c++) {
-        let total = 0;
-        for (let b = 0; b < g.batch; b++)
-          for (let oh = 0; oh < g.outHeight; oh++) {
-            const row = oh * g.strideHeight + i - g.top;
-            if (row < 0 || row >= g.height) continue;
-            let sum = 0;
-            for (let ow = 0; ow < g.outWidth; ow++) {
-              const col = ow * g.strideWidth + j - g.left;
-              if (col < 0 || col >= g.width) continue;
-              sum = f(sum + f(x[((b * g.height + row) * g.width + col) * g.channels + c]! * dy[((b * g.outHeight + oh) * g.outWidth + ow) * g.channels + c]!));
-            }
-            total = f(total + sum);
-          }
-        out[(i * g.filterWidth + j) * g.channels + c] = total;
-      }
-  return out;
+  const c = g.channels;
+  return tapSumsInFloat32(g, c, (b, row, col, p) => x[((b * g.height + row) * g.width + col) * c + p]!, (b, oh, ow, p) => dy[((b * g.outHeight + oh) * g.outWidth + ow) * c + p]!);
 }
 
 describe('depthwiseFilterGradient: the depthwise filter gradient in wasm SIMD (src/backends/wasm-simd/depthwise-filter-gradient.ts)', () => {
