@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import '../../src/runtime.js';
-import { GELU_KERNEL, heapGelu, simdGeluCalls } from '../../src/backends/kernel-fixes/heap-gelu.js';
+import { GELU_GRADIENT_KERNEL, GELU_KERNEL, heapGelu, heapGeluGradient, simdGeluCalls, simdGeluGradientCalls } from '../../src/backends/kernel-fixes/heap-gelu.js';
 import { activeBackendName, useBackend, type BackendName } from '../../src/backends/index.js';
-import { geluFloat32 } from '../../src/backends/wasm-simd/gelu.js';
+import { geluFloat32, geluGradientFloat32 } from '../../src/backends/wasm-simd/gelu.js';
 import { generator } from '../support/heap-cases.js';
+import { sameBits } from '../support/same-bits.js';
 import { onWasm } from '../support/wasm-suite.js';
 
 /** tfjs-layers' `gelu` activation, as it composes it (activations.js): x · (0.5 · (1 + erf(x / √2))). */
@@ -25,20 +26,13 @@ function inputs(count: number): Float32Array {
   return Float32Array.from([...values, 0, -0, 1e-40, -1e-40, 3.92, 5.7, -5.7, 100, -100, 3e38, -3e38, Infinity, -Infinity, NaN]);
 }
 
-/** The same float32 bits, element by element (a NaN against any NaN: its sign and payload carry nothing, and x64 and JavaScript make different ones). */
-function sameBits(got: Float32Array | Int32Array | Uint8Array, expected: Float32Array | Int32Array | Uint8Array, what: string): void {
-  const [a, b] = [new Uint32Array(Float32Array.from(got).buffer), new Uint32Array(Float32Array.from(expected).buffer)];
-  assert.equal(a.length, b.length, what);
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i] && !(Number.isNaN(got[i]) && Number.isNaN(expected[i]))) assert.fail(`${what}: element ${i}: ${got[i]} against ${expected[i]}`);
-}
-
 /** Names of the kernels `f` runs. */
 async function kernelsOf(f: () => tf.Tensor): Promise<string[]> {
   const info = await tf.profile(() => f());
   return info.kernels.map((k) => k.name);
 }
 
-describe('wasm: exact GELU in one kernel (src/backends/wasm-simd/gelu.ts, kernel-fixes/heap-gelu.ts, layers/fixes/single-op-gelu.ts)', function () {
+describe('wasm: exact GELU and its gradient in one kernel each (src/backends/wasm-simd/gelu.ts, kernel-fixes/heap-gelu.ts, layers/fixes/single-op-gelu.ts)', function () {
   onWasm({ activate: true });
 
   it('the SIMD kernel equals tfjs-layers\' five operations on wasm bit for bit, edges included (±0, subnormals, ±Infinity, NaN), on every length and on threads', () => {
@@ -67,20 +61,48 @@ describe('wasm: exact GELU in one kernel (src/backends/wasm-simd/gelu.ts, kernel
     tf.dispose([x, fused, composed]);
   });
 
-  it('under a gradient tape the activation keeps tfjs-layers\' composition, its gradient tfjs-core\'s, bit for bit', async () => {
+  it('the SIMD gradient kernel equals tfjs-core\'s gradient through the five operations bit for bit, on every length and on threads', () => {
+    const all = inputs(300_000);
+    const pick = generator(314159);
+    const gradients = Float32Array.from(all, (_, i) => (i % 7 === 6 ? 0 : (pick(2000001) - 1000000) / 250000));
+    for (const length of [1, 3, 4, 7, 33, 4099, all.length]) {
+      const [xs, dys] = [all.slice(all.length - length), gradients.slice(gradients.length - length)];
+      const [x, dy] = [tf.tensor1d(xs), tf.tensor1d(dys)];
+      const before = simdGeluGradientCalls.count;
+      const fused = tf.engine().runKernel(GELU_GRADIENT_KERNEL, { x, dy }) as tf.Tensor;
+      assert.equal(simdGeluGradientCalls.count - before, 1, 'ran in the SIMD kernel');
+      const composed = tf.grad((v: tf.Tensor) => composedGelu(v))(x, dy);
+      const got = fused.dataSync();
+      sameBits(got, composed.dataSync(), `length ${length}`);
+      sameBits(got, xs.map((value, i) => geluGradientFloat32(value, dys[i]!)), `length ${length}, geluGradientFloat32`);
+      tf.dispose([x, dy, fused, composed]);
+    }
+  });
+
+  it('under a gradient tape the activation runs KerasBridgeGelu forward and KerasBridgeGeluGradient backward, tfjs-core\'s gradient bit for bit', async () => {
     const x = tf.tensor2d(inputs(62).slice(0, 64), [8, 8]);
+    const weights = tf.tensor2d(inputs(64).slice(0, 64).map((v) => (Number.isFinite(v) ? v / 4 : 0.5)), [8, 8]);
     const gelu = geluActivation();
-    const ran: string[] = [];
-    const [got, expected] = [tf.grad((v: tf.Tensor) => {
-      const before = simdGeluCalls.count;
-      const y = gelu.apply(v);
-      ran.push(String(simdGeluCalls.count - before));
-      return y.sum();
-    })(x), tf.grad((v: tf.Tensor) => composedGelu(v).sum())(x)];
-    assert.deepEqual(ran, ['0']);
+    const before = simdGeluGradientCalls.count;
+    const [got, expected] = [
+      tf.grad((v: tf.Tensor) => tf.mul(gelu.apply(v), weights).sum())(x),
+      tf.grad((v: tf.Tensor) => tf.mul(composedGelu(v), weights).sum())(x),
+    ];
+    assert.equal(simdGeluGradientCalls.count - before, 1, 'the gradient ran in the SIMD kernel');
     sameBits(got.dataSync(), expected.dataSync(), 'gradient');
     const kernels = await kernelsOf(() => tf.grad((v: tf.Tensor) => gelu.apply(v).sum())(x));
-    assert.ok(!kernels.includes(GELU_KERNEL) && kernels.includes('Erf'), kernels.join(', '));
+    assert.ok(kernels.includes(GELU_KERNEL) && kernels.includes(GELU_GRADIENT_KERNEL) && !kernels.includes('Erf') && !kernels.includes('Exp'), kernels.join(', '));
+    tf.dispose([x, weights, got, expected]);
+  });
+
+  it('a second derivative through the activation is tfjs-core\'s through the composition (its backward pass recorded in operations that have gradients)', () => {
+    const x = tf.tensor1d([-3, -1.5, -0.25, 0, 0.5, 1, 2.5, 4]);
+    const gelu = geluActivation();
+    const [got, expected] = [
+      tf.grad((v: tf.Tensor) => tf.grad((w: tf.Tensor) => gelu.apply(w).sum())(v).sum())(x),
+      tf.grad((v: tf.Tensor) => tf.grad((w: tf.Tensor) => composedGelu(w).sum())(v).sum())(x),
+    ];
+    sameBits(got.dataSync(), expected.dataSync(), 'second derivative');
     tf.dispose([x, got, expected]);
   });
 
@@ -109,6 +131,24 @@ describe('wasm: exact GELU in one kernel (src/backends/wasm-simd/gelu.ts, kernel
       const composed = composedGelu(x);
       sameBits(out.dataSync(), composed.dataSync(), 'composed on cpu');
       tf.dispose([x, out, composed]);
+    } finally {
+      await useBackend(previous as BackendName);
+    }
+  });
+
+  it('where the SIMD kernel cannot reach the heap, KerasBridgeGeluGradient composes the backend\'s kernels in tfjs-core\'s order, the same values', async () => {
+    const previous = activeBackendName();
+    await useBackend('cpu');
+    try {
+      const x = tf.tensor1d(inputs(100));
+      const dy = tf.tensor1d(inputs(100).map((v, i) => (Number.isFinite(v) ? v / 3 : i)));
+      const before = simdGeluGradientCalls.count;
+      const info = heapGeluGradient({ inputs: { x, dy }, backend: tf.backend(), attrs: {} })!;
+      assert.equal(simdGeluGradientCalls.count, before, 'not the SIMD kernel');
+      const out = tf.engine().makeTensorFromTensorInfo(info);
+      const composed = tf.grad((v: tf.Tensor) => composedGelu(v))(x, dy);
+      sameBits(out.dataSync(), composed.dataSync(), 'composed on cpu');
+      tf.dispose([x, dy, out, composed]);
     } finally {
       await useBackend(previous as BackendName);
     }

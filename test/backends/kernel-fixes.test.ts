@@ -170,6 +170,14 @@ const CASES: Record<string, KernelCase> = {
     wrt: [0],
     wasmPath: 'composed',
   },
+  'exp of a weight times x, 31 values (wasm: tfjs-backend-wasm\'s expf in SIMD, 7 vectors and a tail of 3)': {
+    kernels: ['Exp'],
+    // Linear in x; exp's values against tfjs's own kernel are pinned in exp.test.ts.
+    f: (x, w) => tf.mul(x!, tf.exp(w!)),
+    args: () => [values([31], 68), tf.mul(values([31], 69), 3)],
+    wrt: [0],
+    wasmPath: 'composed',
+  },
   'relu, 63 values (on wasm the forward pass a SIMD clamp, heap-clamp.ts, and its gradient one SIMD pass and a tail, wasm-relu-gradients.ts)': {
     kernels: ['KerasBridgeReluGrad', 'Relu'],
     f: (x) => tf.relu(x),
@@ -512,8 +520,8 @@ describe('kernels keras-bridge installs on cpu and wasm (docs/wasm-kernels.md)',
   });
 
   it('every kernel we install is exercised by a case below', function () {
-    // Kernels that never run under a tape, so have no gradient to check here: tested in their own files.
-    const forwardOnly = { KerasBridgeGelu: 'test/backends/gelu.test.ts' };
+    // Kernels with no gradient of their own to check here (the gelu activation's custom gradient pairs them): tested in their own files.
+    const forwardOnly = { KerasBridgeGelu: 'test/backends/gelu.test.ts', KerasBridgeGeluGradient: 'test/backends/gelu.test.ts' };
     const covered = new Set([...Object.values(CASES).flatMap((c) => c.kernels), ...Object.keys(forwardOnly)]);
     assert.ok(tf.getGradient('FusedBatchNorm') !== undefined && covered.has('FusedBatchNorm gradient'));
     for (const fix of [...KERNEL_FIXES.cpu, ...KERNEL_FIXES.wasm]) assert.ok(covered.has(fix.kernelName), fix.kernelName);

@@ -30,7 +30,8 @@ import { wasmFusedBatchNormGrad } from './wasm-batch-norm-gradient.js';
 import { heapSlice } from './heap-slice.js';
 import { heapTile } from './heap-tile.js';
 import { heapErf } from './heap-erf.js';
-import { GELU_KERNEL, heapGelu } from './heap-gelu.js';
+import { GELU_GRADIENT_KERNEL, GELU_KERNEL, heapGelu, heapGeluGradient } from './heap-gelu.js';
+import { heapExp } from './heap-exp.js';
 import { composedRelu6Grad, wasmReluGrad } from './wasm-relu-gradients.js';
 import { pooledMeanOverOuterAxes, pooledSum } from './pooled-reduction.js';
 import { guardWasmHeap } from '../wasm-heap-guard.js';
@@ -97,7 +98,9 @@ export const KERNEL_FIXES: Readonly<Record<'cpu' | 'wasm' | 'tensorflow' | 'webg
     { kernelName: 'Slice', problem: 'slow', native: heapSlice },
     { kernelName: 'Tile', problem: 'slow', native: heapTile },
     { kernelName: 'Erf', problem: 'slow', native: heapErf },
+    { kernelName: 'Exp', problem: 'slow', native: heapExp },
     { kernelName: GELU_KERNEL, problem: 'missing', native: heapGelu },
+    { kernelName: GELU_GRADIENT_KERNEL, problem: 'missing', native: heapGeluGradient },
     { kernelName: 'Relu', problem: 'slow', native: heapClamp(0, Infinity) },
     { kernelName: 'KerasBridgeRelu6Grad', problem: 'missing', native: composedRelu6Grad },
     { kernelName: 'KerasBridgeReluGrad', problem: 'missing', native: wasmReluGrad },
@@ -151,6 +154,14 @@ const REPLACED_GRADIENTS: readonly tf.GradConfig[] = [cumsumGradient, batchNormG
 
 const installed = new Map<string, tf.KernelFunc>();
 
+/** tfjs's own kernels that 'slow' fixes replaced, by backend/kernel name. */
+const replaced = new Map<string, tf.KernelConfig>();
+
+/** tfjs's own kernel `kernelName` on `backend` where a fix replaced it for speed alone (tests compare against it), else undefined. */
+export function replacedKernel(kernelName: string, backend: string): tf.KernelConfig | undefined {
+  return replaced.get(`${backend}/${kernelName}`);
+}
+
 /**
  * Installs KERNEL_FIXES[fixSet] on the tfjs backend `backend` (replacing tfjs's kernel where it is
  * wrong; a 'missing' one that a later tfjs ships is left alone) and the gradients tfjs-core lacks.
@@ -185,6 +196,7 @@ export function registerKernelFixes(backend: string, fixSet: KernelFixSet | null
     const fallback = keepsCurrent ? current : fix.compute ? hostKernel(fix.kernelName, backend, fix.compute) : undefined;
     if (!fallback && !(fix.native && fix.problem === 'missing')) continue; // a kernel this tfjs does not have: nothing to speed up or mend
     if (current) tf.unregisterKernel(fix.kernelName, backend);
+    if (current && fix.problem === 'slow') replaced.set(key, current);
     const config = fix.native
       ? nativeKernel(fix.kernelName, backend, fix.native, fallback)
       : fix.composed

@@ -1,4 +1,5 @@
 import { ERF_LOCALS, erfFloat32, erfOf } from './erf.js';
+import { expFloat32, expOf } from './exp.js';
 import { Code, I32, V128, type WasmFunction } from './wasm-binary.js';
 
 /** √2 as the float32 scalar tfjs-layers divides by (Math.sqrt(2) in a float32 tensor). */
@@ -33,4 +34,57 @@ export function geluRowsFunction(): WasmFunction {
     row.get(vectors).i32(1).i32Sub().tee(vectors).brIf(0);
   });
   return { name: 'geluRows', params: [I32, I32, I32], locals: Array.from({ length: 1 + ERF_LOCALS }, () => V128), body };
+}
+
+/** 2/√π as the float32 scalar tfjs-core's Erf gradient multiplies by (erf'(u) = 2/√π · exp(−u²)). */
+const TWO_OVER_SQRT_PI = Math.fround(2 / Math.sqrt(Math.PI));
+
+/**
+ * The gradient of exact GELU at x for the incoming gradient dy, as tfjs-core's backward pass
+ * computes it through tfjs-layers' five operations, each rounded to float32 in that order: u = x/√2;
+ * from x·cdf, dy·cdf (cdf = 0.5·(1 + erf u)) and dy·x; from 0.5·(1 + erf u), (dy·x)·0.5; from erf,
+ * that times exp(−u²)·(2/√π) (Erf's gradient; exp as tfjs-backend-wasm's Exp, exp.ts); from u =
+ * x/√2, that over √2; the two paths to x added. So the same values, bit for bit, as those ten
+ * kernels on wasm.
+ */
+export function geluGradientFloat32(xValue: number, dyValue: number): number {
+  const f = Math.fround;
+  const [x, dy] = [f(xValue), f(dyValue)];
+  const u = f(x / SQRT2);
+  const throughProduct = f(dy * f(0.5 * f(1 + erfFloat32(u))));
+  const throughErf = f(f(f(f(dy * x) * 0.5) * f(expFloat32(-f(u * u)) * TWO_OVER_SQRT_PI)) / SQRT2);
+  return f(throughProduct + throughErf);
+}
+
+/**
+ * `geluGradientRows(x, dy, dx, vectors, table)`: dx = geluGradientFloat32(x, dy) for `vectors`
+ * vectors of 4 float32 (dx may be x or dy), EXP_TABLE at byte `table`: one pass where tfjs-core's
+ * backward pass through the composition makes ten, and keeps three more tensors of x's size for it.
+ */
+export function geluGradientRowsFunction(): WasmFunction {
+  const [x, dy, dx, vectors, table] = [0, 1, 2, 3, 4];
+  const address = 5;
+  const [input, gradient, u, w, throughProduct] = [6, 7, 8, 9, 10];
+  const erfScratch = [11, 12, 13] as const;
+  const expScratch = [14, 15, 16, 17] as const;
+  const body = new Code().loop((row) => {
+    row.get(x).v128Load().set(input);
+    row.get(dy).v128Load().set(gradient);
+    row.get(input).f32x4Const(SQRT2).f32x4Div().tee(u).set(w);
+    // dy·cdf, cdf = 0.5·(1 + erf u) (erfOf clamps w, a copy of u).
+    row.get(gradient);
+    erfOf(row, w, erfScratch).f32x4Const(1).f32x4Add().f32x4Const(0.5).f32x4Mul().f32x4Mul().set(throughProduct);
+    // ((dy·x)·0.5)·(exp(−u²)·(2/√π)) / √2.
+    row.get(u).get(u).f32x4Mul().f32x4Neg().set(w);
+    row.get(dx).get(throughProduct);
+    row.get(gradient).get(input).f32x4Mul().f32x4Const(0.5).f32x4Mul();
+    expOf(row, w, { vectors: expScratch, address }, table).f32x4Const(TWO_OVER_SQRT_PI).f32x4Mul().f32x4Mul().f32x4Const(SQRT2).f32x4Div();
+    row.f32x4Add().v128Store();
+    row.get(x).i32(16).i32Add().set(x);
+    row.get(dy).i32(16).i32Add().set(dy);
+    row.get(dx).i32(16).i32Add().set(dx);
+    row.get(vectors).i32(1).i32Sub().tee(vectors).brIf(0);
+  });
+  const v128Locals = 5 + erfScratch.length + expScratch.length;
+  return { name: 'geluGradientRows', params: [I32, I32, I32, I32, I32], locals: [I32, ...Array.from({ length: v128Locals }, (): typeof V128 => V128)], body };
 }

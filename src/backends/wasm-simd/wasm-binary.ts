@@ -209,6 +209,64 @@ export class Code {
   i32x4Splat(): this {
     return this.simd(0x11);
   }
+  /** The i32s on the stack ANDed. */
+  i32And(): this {
+    return this.op(0x71);
+  }
+  /** a << b for i32s (stack: a, b). */
+  i32Shl(): this {
+    return this.op(0x74);
+  }
+  /** Lane `lane` (0-3) of an i32x4 as an i32. */
+  i32x4ExtractLane(lane: number): this {
+    return this.simd(0x1b, lane);
+  }
+  /** Lane by lane a > b: all ones or all zeros (false for NaN). */
+  f32x4Gt(): this {
+    return this.simd(0x44);
+  }
+  /** Lane by lane a != b: all ones or all zeros (true where either is NaN). */
+  f32x4Ne(): this {
+    return this.simd(0x42);
+  }
+  /** A v128 of two copies of the float64 `value`. */
+  f64x2Const(value: number): this {
+    const lane = [...new Uint8Array(new Float64Array([value]).buffer)];
+    return this.simd(0x0c, ...lane, ...lane);
+  }
+  /** The two low float32 lanes as float64 (exact). */
+  f64x2PromoteLowF32x4(): this {
+    return this.simd(0x5f);
+  }
+  /** The two float64 lanes rounded to float32 (to nearest, even on a tie) in the low lanes, zeros above. */
+  f32x4DemoteF64x2Zero(): this {
+    return this.simd(0x5e);
+  }
+  f64x2Add(): this {
+    return this.simd(0xf0);
+  }
+  f64x2Sub(): this {
+    return this.simd(0xf1);
+  }
+  f64x2Mul(): this {
+    return this.simd(0xf2);
+  }
+  /** Lane by lane a + b of 64-bit integers, modulo 2⁶⁴. */
+  i64x2Add(): this {
+    return this.simd(0xce);
+  }
+  /** Lane by lane a << (the i32 on top of the stack, modulo 64) of 64-bit integers. */
+  i64x2Shl(): this {
+    return this.simd(0xcb);
+  }
+  /** The 8 bytes at [address + offset] in the low lane, zeros in the high one (stack: address). */
+  v128Load64Zero(offset = 0): this {
+    return this.simd(0x5d, 0x03, ...unsignedLeb128(offset));
+  }
+  /** The vector with its 64-bit lane `lane` replaced by the 8 bytes at [address + offset] (stack: address, vector). */
+  v128Load64Lane(lane: number, offset = 0): this {
+    return this.simd(0x57, 0x03, ...unsignedLeb128(offset), lane);
+  }
   /** i8x16.shuffle by 32-bit lanes: lane i of the result is lane `lanes[i]` of a (0-3) or of b (4-7). */
   shuffle32(lanes: readonly [number, number, number, number]): this {
     if (lanes.some((lane) => !Number.isInteger(lane) || lane < 0 || lane > 7)) throw new RangeError(`32-bit lanes are 0 to 7: ${lanes.join(', ')}`);

@@ -14,7 +14,8 @@ import { reluGradientFunction } from './relu-gradients.js';
 import { transpose4x4StripFunction, type Transpose4x4Strip } from './transpose-blocks.js';
 import { wasmModule } from './wasm-binary.js';
 import { erfRowsFunction } from './erf.js';
-import { geluRowsFunction } from './gelu.js';
+import { geluGradientRowsFunction, geluRowsFunction } from './gelu.js';
+import { expRowsFunction } from './exp.js';
 import { winogradFunctionNames, winogradFunctions, type WinogradFilter, type WinogradFilterGradient } from './winograd.js';
 import type { WinogradScheme } from './winograd-schemes.js';
 
@@ -52,6 +53,10 @@ export interface WasmHeapKernels {
   erfRowsIndex: number;
   /** geluRows' index (gelu.ts), for kernel-thread calls. */
   geluRowsIndex: number;
+  /** geluGradientRows' index (gelu.ts), for kernel-thread calls. */
+  geluGradientRowsIndex: number;
+  /** expRows' index (exp.ts), for kernel-thread calls. */
+  expRowsIndex: number;
   /** The threads kernels may cut their work for, started on first use (kernel-threads.ts). */
   threads(): KernelThreads;
   /** The heap as 32-bit integers, current after the heap grew (a grown heap detaches old views). */
@@ -104,6 +109,8 @@ function kernelFunctions(multiplyAdd: MultiplyAdd) {
     ...winogradFunctions(),
     erfRowsFunction(),
     geluRowsFunction(),
+    geluGradientRowsFunction(),
+    expRowsFunction(),
     biasClampRowsFunction(),
     clampVectorsFunction(),
   ];
@@ -177,6 +184,8 @@ export function wasmHeapKernels(backend: tf.KernelBackend): WasmHeapKernels | un
     },
     erfRowsIndex: names.indexOf('erfRows'),
     geluRowsIndex: names.indexOf('geluRows'),
+    geluGradientRowsIndex: names.indexOf('geluGradientRows'),
+    expRowsIndex: names.indexOf('expRows'),
     biasClampRowsIndex: names.indexOf('biasClampRows'),
     clampVectorsIndex: names.indexOf('clampVectors'),
     threads: () => (threads ??= startKernelThreads(module, memory, names, names.map((name) => exports[name] as (...args: number[]) => void))),
