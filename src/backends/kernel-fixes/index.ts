@@ -17,6 +17,8 @@ import { NATIVE_GRADIENTS, registerNativeGradients, tensorflowGradientKernel } f
 import { tensorflowStep } from './tensorflow-step.js';
 import { tensorflowClipByValue, tensorflowRelu6 } from './tensorflow-clip.js';
 import { tileGradient } from './tile-gradient.js';
+import { softmaxGradient } from './softmax-gradient.js';
+import { heapSoftmaxGradient, SOFTMAX_GRADIENT_KERNEL } from './heap-softmax-gradient.js';
 import { tensorflowFusedConv2D } from './tensorflow-fused.js';
 import { equalDepthwiseStrides } from './tensorflow-depthwise-strides.js';
 import { fourDimensionalBatchNorm } from './tensorflow-batch-norm-rank.js';
@@ -101,6 +103,7 @@ export const KERNEL_FIXES: Readonly<Record<'cpu' | 'wasm' | 'tensorflow' | 'webg
     { kernelName: 'Exp', problem: 'slow', native: heapExp },
     { kernelName: GELU_KERNEL, problem: 'missing', native: heapGelu },
     { kernelName: GELU_GRADIENT_KERNEL, problem: 'missing', native: heapGeluGradient },
+    { kernelName: SOFTMAX_GRADIENT_KERNEL, problem: 'missing', native: heapSoftmaxGradient },
     { kernelName: 'Relu', problem: 'slow', native: heapClamp(0, Infinity) },
     { kernelName: 'KerasBridgeRelu6Grad', problem: 'missing', native: composedRelu6Grad },
     { kernelName: 'KerasBridgeReluGrad', problem: 'missing', native: wasmReluGrad },
@@ -149,8 +152,8 @@ function isKernelFixSet(name: string): name is KernelFixSet {
 /** Gradients tfjs-core lacks for every backend. */
 const MISSING_GRADIENTS: readonly tf.GradConfig[] = [conv3dBackpropInputGradient];
 
-/** Gradients tfjs-core 4.22 computes wrongly (cumsum) or far more slowly than needed (batch norm, tile) on every backend: replaced. */
-const REPLACED_GRADIENTS: readonly tf.GradConfig[] = [cumsumGradient, batchNormGradient, tileGradient];
+/** Gradients tfjs-core 4.22 computes wrongly (cumsum) or far more slowly than needed (batch norm, tile; softmax where the backend has its kernel) on every backend: replaced. */
+const REPLACED_GRADIENTS: readonly tf.GradConfig[] = [cumsumGradient, batchNormGradient, tileGradient, softmaxGradient];
 
 const installed = new Map<string, tf.KernelFunc>();
 

@@ -16,6 +16,7 @@ import { wasmModule } from './wasm-binary.js';
 import { erfRowsFunction } from './erf.js';
 import { geluGradientRowsFunction, geluRowsFunction } from './gelu.js';
 import { expRowsFunction } from './exp.js';
+import { softmaxGradientRowsFunction } from './softmax-gradient.js';
 import { winogradFunctionNames, winogradFunctions, type WinogradFilter, type WinogradFilterGradient } from './winograd.js';
 import type { WinogradScheme } from './winograd-schemes.js';
 
@@ -57,6 +58,8 @@ export interface WasmHeapKernels {
   geluGradientRowsIndex: number;
   /** expRows' index (exp.ts), for kernel-thread calls. */
   expRowsIndex: number;
+  /** softmaxGradientRows' index (softmax-gradient.ts), for kernel-thread calls. */
+  softmaxGradientRowsIndex: number;
   /** The threads kernels may cut their work for, started on first use (kernel-threads.ts). */
   threads(): KernelThreads;
   /** The heap as 32-bit integers, current after the heap grew (a grown heap detaches old views). */
@@ -111,6 +114,7 @@ function kernelFunctions(multiplyAdd: MultiplyAdd) {
     geluRowsFunction(),
     geluGradientRowsFunction(),
     expRowsFunction(),
+    softmaxGradientRowsFunction(),
     biasClampRowsFunction(),
     clampVectorsFunction(),
   ];
@@ -186,6 +190,7 @@ export function wasmHeapKernels(backend: tf.KernelBackend): WasmHeapKernels | un
     geluRowsIndex: names.indexOf('geluRows'),
     geluGradientRowsIndex: names.indexOf('geluGradientRows'),
     expRowsIndex: names.indexOf('expRows'),
+    softmaxGradientRowsIndex: names.indexOf('softmaxGradientRows'),
     biasClampRowsIndex: names.indexOf('biasClampRows'),
     clampVectorsIndex: names.indexOf('clampVectors'),
     threads: () => (threads ??= startKernelThreads(module, memory, names, names.map((name) => exports[name] as (...args: number[]) => void))),
