@@ -1,3 +1,4 @@
+import { addBlockColumns, splatLane } from './row-sums.js';
 import { Code, I32, V128, type ValueType, type WasmFunction } from './wasm-binary.js';
 
 /**
@@ -45,19 +46,13 @@ export function softmaxGradientRowsFunction(): WasmFunction {
         block.f32x4Mul().set(rows[r]!);
         block.get(rows[r]!).v128Store();
       }
-      // Turn the block: turned[c] holds column c of the four rows, one row a lane.
-      block.get(rows[0]!).get(rows[1]!).shuffle32([0, 4, 1, 5]).set(turned[0]!);
-      block.get(rows[2]!).get(rows[3]!).shuffle32([0, 4, 1, 5]).set(turned[1]!);
-      block.get(rows[0]!).get(rows[1]!).shuffle32([2, 6, 3, 7]).set(turned[2]!);
-      block.get(rows[2]!).get(rows[3]!).shuffle32([2, 6, 3, 7]).set(turned[3]!);
-      const columnOf = [[0, 1, [0, 1, 4, 5]], [0, 1, [2, 3, 6, 7]], [2, 3, [0, 1, 4, 5]], [2, 3, [2, 3, 6, 7]]] as const;
-      for (const [first, second, lanes] of columnOf) block.get(sum).get(turned[first]!).get(turned[second]!).shuffle32(lanes).f32x4Add().set(sum);
+      addBlockColumns(block, rows, turned, sum);
       block.get(at).i32(16).i32Add().set(at);
       block.get(left).i32(16).i32Sub().tee(left).brIf(0);
     });
     // out = product − sum·y, row by row, the row's sum splat.
     for (let r = 0; r < 4; r++) {
-      group.get(sum).get(sum).shuffle32([r, r, r, r]).set(sums);
+      splatLane(group, sum, r).set(sums);
       const rowStart = (code: Code, base: number) => code.get(base).get(rowBytes).i32(r).i32Mul().i32Add();
       rowStart(group, y).set(yAt);
       rowStart(group, out).set(outAt);

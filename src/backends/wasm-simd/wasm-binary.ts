@@ -209,6 +209,14 @@ export class Code {
   i32x4Splat(): this {
     return this.simd(0x11);
   }
+  /** The unsigned i32 on the stack as the nearest f32. */
+  f32ConvertI32U(): this {
+    return this.op(0xb3);
+  }
+  /** Lane by lane the square root (IEEE, correctly rounded). */
+  f32x4Sqrt(): this {
+    return this.simd(0xe3);
+  }
   /** The i32s on the stack ANDed. */
   i32And(): this {
     return this.op(0x71);

@@ -17,6 +17,7 @@ import { erfRowsFunction } from './erf.js';
 import { geluGradientRowsFunction, geluRowsFunction } from './gelu.js';
 import { expRowsFunction } from './exp.js';
 import { softmaxGradientRowsFunction } from './softmax-gradient.js';
+import { layerNormRowsFunction, layerNormRowsName, type LayerNormWeights } from './layer-norm.js';
 import { winogradFunctionNames, winogradFunctions, type WinogradFilter, type WinogradFilterGradient } from './winograd.js';
 import type { WinogradScheme } from './winograd-schemes.js';
 
@@ -60,6 +61,8 @@ export interface WasmHeapKernels {
   expRowsIndex: number;
   /** softmaxGradientRows' index (softmax-gradient.ts), for kernel-thread calls. */
   softmaxGradientRowsIndex: number;
+  /** The index of layerNormRows for these weights (layer-norm.ts), for kernel-thread calls. */
+  layerNormRowsIndex(weights: LayerNormWeights): number;
   /** The threads kernels may cut their work for, started on first use (kernel-threads.ts). */
   threads(): KernelThreads;
   /** The heap as 32-bit integers, current after the heap grew (a grown heap detaches old views). */
@@ -115,6 +118,7 @@ function kernelFunctions(multiplyAdd: MultiplyAdd) {
     geluGradientRowsFunction(),
     expRowsFunction(),
     softmaxGradientRowsFunction(),
+    ...[false, true].flatMap((scale) => [false, true].map((center) => layerNormRowsFunction({ scale, center }))),
     biasClampRowsFunction(),
     clampVectorsFunction(),
   ];
@@ -191,6 +195,7 @@ export function wasmHeapKernels(backend: tf.KernelBackend): WasmHeapKernels | un
     geluGradientRowsIndex: names.indexOf('geluGradientRows'),
     expRowsIndex: names.indexOf('expRows'),
     softmaxGradientRowsIndex: names.indexOf('softmaxGradientRows'),
+    layerNormRowsIndex: (weights) => names.indexOf(layerNormRowsName(weights)),
     biasClampRowsIndex: names.indexOf('biasClampRows'),
     clampVectorsIndex: names.indexOf('clampVectors'),
     threads: () => (threads ??= startKernelThreads(module, memory, names, names.map((name) => exports[name] as (...args: number[]) => void))),
