@@ -521,7 +521,7 @@ describe('kernels keras-bridge installs on cpu and wasm (docs/wasm-kernels.md)',
 
   it('every kernel we install is exercised by a case below', function () {
     // Kernels with no gradient of their own to check here (the gelu activation's custom gradient pairs them): tested in their own files.
-    const forwardOnly = { KerasBridgeGelu: 'test/backends/gelu.test.ts', KerasBridgeGeluGradient: 'test/backends/gelu.test.ts', KerasBridgeSoftmaxGrad: 'test/backends/softmax-gradient.test.ts', KerasBridgeLayerNorm: 'test/backends/layer-norm.test.ts' };
+    const forwardOnly = { KerasBridgeGelu: 'test/backends/gelu.test.ts', KerasBridgeGeluGradient: 'test/backends/gelu.test.ts', KerasBridgeSoftmaxGrad: 'test/backends/softmax-gradient.test.ts', KerasBridgeLayerNorm: 'test/backends/layer-norm.test.ts', KerasBridgeLayerNormStatistics: 'test/backends/layer-norm.test.ts', KerasBridgeLayerNormInputGradient: 'test/backends/layer-norm.test.ts' };
     const covered = new Set([...Object.values(CASES).flatMap((c) => c.kernels), ...Object.keys(forwardOnly)]);
     assert.ok(tf.getGradient('FusedBatchNorm') !== undefined && covered.has('FusedBatchNorm gradient'));
     for (const fix of [...KERNEL_FIXES.cpu, ...KERNEL_FIXES.wasm]) assert.ok(covered.has(fix.kernelName), fix.kernelName);

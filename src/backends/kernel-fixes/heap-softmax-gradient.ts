@@ -1,9 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { softmaxGradientRow } from '../wasm-simd/softmax-gradient.js';
-import { evenRuns } from '../wasm-simd/product-tiles.js';
 import { wasmHeapKernels } from '../wasm-simd/wasm-heap-kernels.js';
 import { KernelRunner } from './composed-kernel.js';
-import { elementwiseParts } from './heap-elementwise.js';
+import { inRowGroups } from './heap-row-groups.js';
 import type { WasmHeapBackend } from './wasm-heap-backend.js';
 
 /** The gradient of softmax over the last axis (inputs dy and y, the softmax's output), which softmax-gradient.ts's gradient runs where the backend has it. */
@@ -32,17 +31,8 @@ export function heapSoftmaxGradient({ inputs, backend }: Parameters<tf.KernelFun
     // Made before the offsets are read: making it may grow the heap.
     const out = wasm.makeOutput([...y.shape], 'float32');
     const [dyAt, yAt, outAt] = [dy, y, out].map((t) => wasm.typedArrayFromHeap(t).byteOffset) as [number, number, number];
-    const rows = size / columns;
-    const groups = Math.floor(rows / 4);
-    if (groups > 0) {
-      const threads = kernels.threads();
-      const fn = kernels.softmaxGradientRowsIndex;
-      const groupBytes = 16 * columns;
-      const parts = Math.min(groups, elementwiseParts(threads.count, size));
-      threads.run(evenRuns(groups, parts).map(([first, end]) => [{ fn, args: [dyAt + first * groupBytes, yAt + first * groupBytes, outAt + first * groupBytes, end - first, columns] }]));
-    }
-    const heap = kernels.float32Heap();
-    for (let row = 4 * groups; row < rows; row++) softmaxGradientRow(heap.subarray(dyAt / 4), heap.subarray(yAt / 4), heap.subarray(outAt / 4), row * columns, columns);
+    const kernel = { fn: kernels.softmaxGradientRowsIndex, rows: size / columns, columns, args: (offset: number, groups: number) => [dyAt + offset, yAt + offset, outAt + offset, groups, columns] };
+    inRowGroups(kernels, kernel, (row, heap) => softmaxGradientRow(heap.subarray(dyAt / 4), heap.subarray(yAt / 4), heap.subarray(outAt / 4), row * columns, columns));
     simdSoftmaxGradientCalls.count++;
     return out;
   }

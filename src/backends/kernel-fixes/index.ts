@@ -19,7 +19,7 @@ import { tensorflowClipByValue, tensorflowRelu6 } from './tensorflow-clip.js';
 import { tileGradient } from './tile-gradient.js';
 import { softmaxGradient } from './softmax-gradient.js';
 import { heapSoftmaxGradient, SOFTMAX_GRADIENT_KERNEL } from './heap-softmax-gradient.js';
-import { heapLayerNorm, LAYER_NORM_KERNEL } from './heap-layer-norm.js';
+import { heapLayerNorm, heapLayerNormInputGradient, heapLayerNormStatistics, LAYER_NORM_INPUT_GRADIENT_KERNEL, LAYER_NORM_KERNEL, LAYER_NORM_STATISTICS_KERNEL } from './heap-layer-norm.js';
 import { tensorflowFusedConv2D } from './tensorflow-fused.js';
 import { equalDepthwiseStrides } from './tensorflow-depthwise-strides.js';
 import { fourDimensionalBatchNorm } from './tensorflow-batch-norm-rank.js';
@@ -106,6 +106,8 @@ export const KERNEL_FIXES: Readonly<Record<'cpu' | 'wasm' | 'tensorflow' | 'webg
     { kernelName: GELU_GRADIENT_KERNEL, problem: 'missing', native: heapGeluGradient },
     { kernelName: SOFTMAX_GRADIENT_KERNEL, problem: 'missing', native: heapSoftmaxGradient },
     { kernelName: LAYER_NORM_KERNEL, problem: 'missing', native: heapLayerNorm },
+    { kernelName: LAYER_NORM_STATISTICS_KERNEL, problem: 'missing', native: heapLayerNormStatistics },
+    { kernelName: LAYER_NORM_INPUT_GRADIENT_KERNEL, problem: 'missing', native: heapLayerNormInputGradient },
     { kernelName: 'Relu', problem: 'slow', native: heapClamp(0, Infinity) },
     { kernelName: 'KerasBridgeRelu6Grad', problem: 'missing', native: composedRelu6Grad },
     { kernelName: 'KerasBridgeReluGrad', problem: 'missing', native: wasmReluGrad },

@@ -1,10 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { SOFTMAX_GRADIENT_KERNEL } from './heap-softmax-gradient.js';
-
-/** The engine's state this reads: whether a gradient tape records the operations that run. */
-interface RecordingEngine {
-  isTapeOn?: () => boolean;
-}
+import { tapeRecording } from '../../engine/tape-recording.js';
 
 /**
  * Softmax's gradient, tfjs-core's (dy·y − sum(dy·y)·y along `dim`), run as one kernel,
@@ -21,8 +17,7 @@ export const softmaxGradient: tf.GradConfig = {
     const [y] = saved as [tf.Tensor];
     const dim = attrs['dim'] as number;
     const last = dim === -1 || dim === y.rank - 1;
-    const engine = tf.engine() as unknown as RecordingEngine;
-    if (last && y.dtype === 'float32' && engine.isTapeOn?.() === false && tf.getKernel(SOFTMAX_GRADIENT_KERNEL, tf.getBackend())) {
+    if (last && y.dtype === 'float32' && tapeRecording() === false && tf.getKernel(SOFTMAX_GRADIENT_KERNEL, tf.getBackend())) {
       return { logits: () => tf.engine().runKernel(SOFTMAX_GRADIENT_KERNEL, { dy, y }) as tf.Tensor };
     }
     const products = tf.mul(dy, y);

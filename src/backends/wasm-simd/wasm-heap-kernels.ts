@@ -17,7 +17,7 @@ import { erfRowsFunction } from './erf.js';
 import { geluGradientRowsFunction, geluRowsFunction } from './gelu.js';
 import { expRowsFunction } from './exp.js';
 import { softmaxGradientRowsFunction } from './softmax-gradient.js';
-import { layerNormRowsFunction, layerNormRowsName, type LayerNormWeights } from './layer-norm.js';
+import { layerNormGradientRowsFunction, layerNormInputGradientRowsFunction, layerNormRowsFunction, layerNormRowsName, type LayerNormWeights } from './layer-norm.js';
 import { winogradFunctionNames, winogradFunctions, type WinogradFilter, type WinogradFilterGradient } from './winograd.js';
 import type { WinogradScheme } from './winograd-schemes.js';
 
@@ -63,6 +63,9 @@ export interface WasmHeapKernels {
   softmaxGradientRowsIndex: number;
   /** The index of layerNormRows for these weights (layer-norm.ts), for kernel-thread calls. */
   layerNormRowsIndex(weights: LayerNormWeights): number;
+  /** layerNormGradientRows' and layerNormInputGradientRows' indices (layer-norm.ts), for kernel-thread calls. */
+  layerNormGradientRowsIndex: number;
+  layerNormInputGradientRowsIndex: number;
   /** The threads kernels may cut their work for, started on first use (kernel-threads.ts). */
   threads(): KernelThreads;
   /** The heap as 32-bit integers, current after the heap grew (a grown heap detaches old views). */
@@ -119,6 +122,8 @@ function kernelFunctions(multiplyAdd: MultiplyAdd) {
     expRowsFunction(),
     softmaxGradientRowsFunction(),
     ...[false, true].flatMap((scale) => [false, true].map((center) => layerNormRowsFunction({ scale, center }))),
+    layerNormGradientRowsFunction(),
+    layerNormInputGradientRowsFunction(),
     biasClampRowsFunction(),
     clampVectorsFunction(),
   ];
@@ -196,6 +201,8 @@ export function wasmHeapKernels(backend: tf.KernelBackend): WasmHeapKernels | un
     expRowsIndex: names.indexOf('expRows'),
     softmaxGradientRowsIndex: names.indexOf('softmaxGradientRows'),
     layerNormRowsIndex: (weights) => names.indexOf(layerNormRowsName(weights)),
+    layerNormGradientRowsIndex: names.indexOf('layerNormGradientRows'),
+    layerNormInputGradientRowsIndex: names.indexOf('layerNormInputGradientRows'),
     biasClampRowsIndex: names.indexOf('biasClampRows'),
     clampVectorsIndex: names.indexOf('clampVectors'),
     threads: () => (threads ??= startKernelThreads(module, memory, names, names.map((name) => exports[name] as (...args: number[]) => void))),

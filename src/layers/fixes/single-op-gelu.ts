@@ -1,15 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { GELU_GRADIENT_KERNEL, GELU_KERNEL } from '../../backends/kernel-fixes/heap-gelu.js';
 import { patchRegisteredClass } from './patch-registered-class.js';
+import { tapeRecording } from '../../engine/tape-recording.js';
 
 type Apply = (this: unknown, x: tf.Tensor) => tf.Tensor;
 
 const PATCHED = Symbol.for('keras-bridge.single-op-gelu');
-
-/** The engine's state this reads: whether a gradient tape records the operations that run. */
-interface RecordingEngine {
-  isTapeOn?: () => boolean;
-}
 
 /** tfjs-core's gradient of tfjs-layers' composition, in differentiable operations: for a gradient that is itself recorded (a second derivative). */
 function composedGeluGradient(x: tf.Tensor, dy: tf.Tensor): tf.Tensor {
@@ -33,9 +29,8 @@ const geluWithGradient = tf.customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) =>
     value: tf.engine().runKernel(GELU_KERNEL, { x }) as tf.Tensor,
     gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
       const input = saved[0]!;
-      const engine = tf.engine() as unknown as RecordingEngine;
       // A tape records this backward pass (a gradient of a gradient): operations it can differentiate.
-      if (engine.isTapeOn?.() !== false) return composedGeluGradient(input, dy);
+      if (tapeRecording() !== false) return composedGeluGradient(input, dy);
       return tf.engine().runKernel(GELU_GRADIENT_KERNEL, { x: input, dy }) as tf.Tensor;
     },
   };
@@ -60,8 +55,7 @@ function installSingleOpGelu(): void {
     const apply = activation.apply;
     activation.apply = function (this: unknown, x: tf.Tensor) {
       if (x.dtype !== 'float32' || !hasGeluKernels()) return apply.call(this, x);
-      const engine = tf.engine() as unknown as RecordingEngine;
-      const taped = engine.isTapeOn?.();
+      const taped = tapeRecording();
       if (taped === undefined) return apply.call(this, x);
       return taped ? geluWithGradient(x) : (tf.engine().runKernel(GELU_KERNEL, { x }) as tf.Tensor);
     };

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { tfMoments } from '../../ops/moments.js';
-import { LAYER_NORM_KERNEL } from '../../backends/kernel-fixes/heap-layer-norm.js';
+import { normalizeWithOperations } from '../../ops/layer-normalization.js';
+import { normalizeInKernels } from './layer-normalization-kernels.js';
 import { positiveAxis, singleShape, singleTensor } from './single-input.js';
 import { WeightSettings, type TfjsObjectArg } from './tfjs-objects.js';
 import { badField } from '../layer-errors.js';
@@ -14,48 +14,13 @@ export interface KerasLayerNormalizationArgs {
   gammaInitializer?: TfjsObjectArg;
 }
 
-/** The engine's state this reads: whether a gradient tape records the operations that run. */
-interface RecordingEngine {
-  isTapeOn?: () => boolean;
-}
-
-/**
- * normalizeAsKeras over the last axis as one kernel, KerasBridgeLayerNorm, where the backend has it
- * (wasm: kernel-fixes/heap-layer-norm.ts, the same values as the operations below) and no tape
- * records: under a tape the operations run, so that the gradients are tfjs-core's. Undefined
- * elsewhere.
- */
-function singleKernel(x: tf.Tensor, axes: readonly number[], epsilon: number, gamma: tf.Tensor | null, beta: tf.Tensor | null): tf.Tensor | undefined {
-  const engine = tf.engine() as unknown as RecordingEngine;
-  const lastAxis = axes.length === 1 && (axes[0] === -1 || axes[0] === x.rank - 1);
-  if (!lastAxis || x.dtype !== 'float32' || engine.isTapeOn?.() !== false || !tf.getKernel(LAYER_NORM_KERNEL, tf.getBackend())) return undefined;
-  const columns = x.shape[x.rank - 1]!;
-  return tf.tidy(() => {
-    const weights: Record<string, tf.Tensor> = {};
-    if (gamma) weights['gamma'] = tf.reshape(gamma, [columns]);
-    if (beta) weights['beta'] = tf.reshape(beta, [columns]);
-    return tf.engine().runKernel(LAYER_NORM_KERNEL, { x, ...weights }, { epsilon }) as tf.Tensor;
-  });
-}
-
 /**
  * Keras 3's layer normalization (ops.layer_normalization), over `axes` (biased variance):
  * inv = rsqrt(var + epsilon) * gamma, out = x * inv + (beta - mean * inv). gamma and beta, when
  * given, are shaped like the input along `axes`; they broadcast, nothing is tiled to the input's shape.
  */
 export function normalizeAsKeras(x: tf.Tensor, axes: readonly number[], epsilon: number, gamma: tf.Tensor | null, beta: tf.Tensor | null): tf.Tensor {
-  const single = singleKernel(x, axes, epsilon, gamma, beta);
-  if (single) return single;
-  return tf.tidy(() => {
-    const sorted = [...axes].sort((a, b) => a - b);
-    const broadcast = x.shape.map((d, a) => (sorted.includes(a) ? d : 1));
-    const { mean, variance } = tfMoments(x, sorted, true);
-    let inv = tf.rsqrt(tf.add(variance, epsilon));
-    if (gamma) inv = tf.mul(inv, tf.reshape(gamma, broadcast));
-    let shift = tf.mul(tf.neg(mean), inv);
-    if (beta) shift = tf.add(shift, tf.reshape(beta, broadcast));
-    return tf.add(tf.mul(x, inv), shift);
-  });
+  return normalizeInKernels(x, axes, epsilon, gamma, beta) ?? normalizeWithOperations(x, axes, epsilon, gamma, beta);
 }
 
 /**
