@@ -17,6 +17,17 @@ export interface LayerNormWeights {
  */
 export function layerNormRow(x: ArrayLike<number>, out: { [i: number]: number }, from: number, columns: number, epsilon: number, gamma?: ArrayLike<number>, beta?: ArrayLike<number>): void {
   const f = Math.fround;
+  const { mean, r } = rowStatistics(x, from, columns, epsilon);
+  for (let j = 0; j < columns; j++) {
+    const inv = gamma ? f(r * gamma[j]!) : r;
+    const shift = beta ? f(f(-mean * inv) + beta[j]!) : f(-mean * inv);
+    out[from + j] = f(f(x[from + j]! * inv) + shift);
+  }
+}
+
+/** A row's mean, variance + epsilon and r = 1 / √(variance + epsilon), as layerNormRow computes them (the sums in column order). */
+function rowStatistics(x: ArrayLike<number>, from: number, columns: number, epsilon: number): { mean: number; shifted: number; r: number } {
+  const f = Math.fround;
   let sum = 0;
   for (let j = 0; j < columns; j++) sum = f(sum + x[from + j]!);
   const mean = f(sum / columns);
@@ -25,12 +36,8 @@ export function layerNormRow(x: ArrayLike<number>, out: { [i: number]: number },
     const deviation = f(x[from + j]! - mean);
     squares = f(squares + f(deviation * deviation));
   }
-  const r = f(1 / f(Math.sqrt(f(f(squares / columns) + f(epsilon)))));
-  for (let j = 0; j < columns; j++) {
-    const inv = gamma ? f(r * gamma[j]!) : r;
-    const shift = beta ? f(f(-mean * inv) + beta[j]!) : f(-mean * inv);
-    out[from + j] = f(f(x[from + j]! * inv) + shift);
-  }
+  const shifted = f(f(squares / columns) + f(epsilon));
+  return { mean, shifted, r: f(1 / f(Math.sqrt(shifted))) };
 }
 
 export function layerNormRowsName({ scale, center }: LayerNormWeights): string {
@@ -120,16 +127,7 @@ export const LAYER_NORM_STATISTICS = ['mean', 'shifted variance', 'r', 'dnm', 'd
 export function layerNormGradientRow(x: ArrayLike<number>, dy: ArrayLike<number>, gamma: ArrayLike<number>, s: { [i: number]: number }, statistics: Array<{ [i: number]: number }>, row: number, columns: number, epsilon: number): void {
   const f = Math.fround;
   const from = row * columns;
-  let sum = 0;
-  for (let j = 0; j < columns; j++) sum = f(sum + x[from + j]!);
-  const mean = f(sum / columns);
-  let squares = 0;
-  for (let j = 0; j < columns; j++) {
-    const deviation = f(x[from + j]! - mean);
-    squares = f(squares + f(deviation * deviation));
-  }
-  const shifted = f(f(squares / columns) + f(epsilon));
-  const r = f(1 / f(Math.sqrt(shifted)));
+  const { mean, shifted, r } = rowStatistics(x, from, columns, epsilon);
   let [dnm, dr] = [0, 0];
   for (let j = 0; j < columns; j++) {
     const [xj, dyj] = [x[from + j]!, dy[from + j]!];
