@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { convFilterGradient, outerTapsFunction, tapTableWords, type ConvGeometry } from '../../src/backends/wasm-simd/conv-filter-gradient.js';
-import { assertEveryTapCut } from '../support/tap-cuts.js';
+import { assertFilterGradientCase } from '../support/tap-cuts.js';
 import { tapSumsInFloat32 } from '../support/tap-sums-in-float32.js';
 import { threadsInTurn } from '../support/threads-in-turn.js';
 import { wasmModule } from '../../src/backends/wasm-simd/wasm-binary.js';
@@ -50,26 +50,16 @@ describe('convFilterGradient: a convolution\'s filter gradient without im2col, i
     it(`${g.batch}x${g.height}x${g.width}x${g.inChannels} to ${g.outChannels}, ${g.filterHeight}x${g.filterWidth} stride ${g.strideHeight}x${g.strideWidth} ${pad}: float64's sums within float32 rounding, nothing written outside`, () => {
       const pick = generator(g.outChannels * 31 + g.height);
       const heap = new Float32Array(memory.buffer);
-      const xSize = g.batch * g.height * g.width * g.inChannels;
-      const dySize = g.batch * outHeight * outWidth * g.outChannels;
-      const outSize = g.filterHeight * g.filterWidth * g.inChannels * g.outChannels;
-      const [x, dy, out] = [8, 8 + xSize + 4, 8 + xSize + 4 + dySize + 4];
-      heap.fill(7, 0, out + outSize + 8);
-      for (let k = 0; k < xSize; k++) heap[x + k] = pick(2001) / 1000 - 1;
-      for (let k = 0; k < dySize; k++) heap[dy + k] = pick(2001) / 1000 - 1;
-      const expected = reference(heap.subarray(x, x + xSize), heap.subarray(dy, dy + dySize), g);
-      const inOrder = inFloat32(heap.subarray(x, x + xSize), heap.subarray(dy, dy + dySize), g);
-      const table = out + outSize + 16;
-      assertEveryTapCut((threads) => {
-        heap.fill(7, out, out + outSize);
-        convFilterGradient(inTurn(threads), fns, heap, x, dy, out, table, g);
-        return heap.slice(out, out + outSize);
-      }, inOrder);
-      assert.ok(table + tapTableWords(g) <= heap.length);
-      const scale = Math.max(...expected.map(Math.abs));
-      expected.forEach((v, k) => assert.ok(Math.abs(heap[out + k]! - v) <= 1e-6 * scale, `element ${k}: ${heap[out + k]} against ${v}`));
-      assert.ok(heap.subarray(out + outSize, out + outSize + 8).every((v) => v === 7), 'past the output');
-      assert.equal(heap[out - 1], 7, 'before the output');
+      assertFilterGradientCase({
+        heap,
+        pick,
+        sizes: { x: g.batch * g.height * g.width * g.inChannels, dy: g.batch * outHeight * outWidth * g.outChannels, out: g.filterHeight * g.filterWidth * g.inChannels * g.outChannels },
+        geometry: g,
+        reference,
+        inFloat32,
+        tableWords: tapTableWords(g),
+        run: (threads, at) => convFilterGradient(inTurn(threads), fns, heap, at.x, at.dy, at.out, at.table, g),
+      });
     });
   }
 
