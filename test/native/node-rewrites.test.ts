@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { addAsBiasAdd, sumAsBiasAddGrad, type RewriteContext } from '../../src/native/traced-graph/node-rewrites.js';
+import { addAsBiasAdd, batchMatMulAsMatMul, sumAsBiasAddGrad, type RewriteContext } from '../../src/native/traced-graph/node-rewrites.js';
 import type { TracedNode } from '../../src/native/traced-graph/op-trace.js';
 
 const FLOAT = 1;
@@ -73,5 +73,71 @@ describe('traced graph rewrites: Sum of a bias gradient as BiasAddGrad', () => {
     assert.equal(sum([1, 56, 56, 64], undefined), null, 'axes computed, not fixed');
     assert.equal(sum([64], [0]), null, 'a vector');
     assert.equal(sum([4, 64], [0], false, INT32), null, 'integers');
+  });
+});
+
+describe('traced graph rewrites: a product of one matrix each as MatMul', () => {
+  const product = (a: number[], b: number[], out: number[], flags: { adjX?: boolean; adjY?: boolean } = {}, op = 'BatchMatMulV2', dtype = FLOAT) =>
+    batchMatMulAsMatMul(
+      {
+        op,
+        attrs: [
+          { name: 'adj_x', type: 3, value: flags.adjX ?? false },
+          { name: 'adj_y', type: 3, value: flags.adjY ?? false },
+        ],
+        inputs: [1, 2],
+        outputs: [{ handle: 3, dtype, shape: out }],
+      },
+      traceOf({ 1: { shape: a, dtype }, 2: { shape: b, dtype } }),
+    );
+  const reshape = (input: unknown, shape: number[]) => ({
+    op: 'Reshape',
+    attrs: [
+      { name: 'T', type: 4, value: FLOAT },
+      { name: 'Tshape', type: 4, value: INT32 },
+    ],
+    inputs: [input, { int32: shape }],
+  });
+
+  it('writes BatchMatMulV2 of [1, M, K] by [1, K, N] as MatMul of the matrices, its adjoints as transposes, reshaped back to [1, M, N]', () => {
+    const rewritten = product([1, 6, 4], [1, 5, 4], [1, 6, 5], { adjY: true });
+    assert.equal(rewritten?.as, 'MatMul');
+    assert.deepEqual(rewritten?.before, [
+      { ...reshape(1, [6, 4]), dtype: FLOAT },
+      { ...reshape(2, [5, 4]), dtype: FLOAT },
+      {
+        op: 'MatMul',
+        attrs: [
+          { name: 'T', type: 4, value: FLOAT },
+          { name: 'transpose_a', type: 3, value: false },
+          { name: 'transpose_b', type: 3, value: true },
+        ],
+        inputs: [{ step: 0 }, { step: 1 }],
+        dtype: FLOAT,
+      },
+    ]);
+    assert.deepEqual({ op: rewritten?.op, attrs: rewritten?.attrs, inputs: rewritten?.inputs }, reshape({ step: 2 }, [1, 6, 5]));
+    assert.deepEqual(product([1, 4, 6], [1, 4, 5], [1, 6, 5], { adjX: true }, 'BatchMatMul')?.before?.[2]?.attrs.slice(1).map((a) => a.value), [true, false]);
+  });
+
+  it('writes one of rank 2 (tfjs\'s product of two matrices) as MatMul of its own inputs', () => {
+    assert.deepEqual(product([4, 6], [5, 4], [6, 5], { adjX: true, adjY: true }), {
+      op: 'MatMul',
+      attrs: [
+        { name: 'T', type: 4, value: FLOAT },
+        { name: 'transpose_a', type: 3, value: true },
+        { name: 'transpose_b', type: 3, value: true },
+      ],
+      inputs: [1, 2],
+      as: 'MatMul',
+    });
+  });
+
+  it('leaves batched, broadcast and integer products as traced', () => {
+    assert.equal(product([2, 6, 4], [2, 4, 5], [2, 6, 5]), null, 'a batch of 2');
+    assert.equal(product([1, 6, 4], [2, 4, 5], [2, 6, 5]), null, 'one side broadcast');
+    assert.equal(product([1, 1, 6, 4], [1, 1, 4, 5], [1, 1, 6, 5]), null, 'rank 4');
+    assert.equal(product([1, 6, 4], [1, 4, 5], [1, 6, 5], {}, 'BatchMatMulV2', INT32), null, 'integers');
+    assert.equal(product([1, 6, 4], [1, 4, 5], [1, 6, 5], {}, 'MatMul'), null, 'another op');
   });
 });

@@ -122,6 +122,8 @@ describe('traceNativeGraph: a model traced into one TensorFlow graph (tensorflow
       assert.equal(rewritten.summary.rewrites['BiasAdd'], 3, JSON.stringify(rewritten.summary.rewrites));
       // And their gradients, tfjs's sums over every axis but the channels.
       assert.equal(rewritten.summary.rewrites['BiasAddGrad'], 3, JSON.stringify(rewritten.summary.rewrites));
+      // The dense layer's product, and its two gradient products, as MatMul.
+      assert.equal(rewritten.summary.rewrites['MatMul'], 3, JSON.stringify(rewritten.summary.rewrites));
       assert.deepEqual(plain.summary.rewrites, {});
       const a = rewritten.execute([x]);
       const b = plain.execute([x]);
@@ -136,6 +138,32 @@ describe('traceNativeGraph: a model traced into one TensorFlow graph (tensorflow
       plain.dispose();
       x.dispose();
       model.dispose();
+    }
+  });
+
+  it('writes products of one matrix each (tfjs\'s BatchMatMulV2 of rank 3) as MatMul, transposed either way, and leaves batched ones as traced', () => {
+    const a = tf.randomNormal([6, 4], 0, 1, 'float32', 11);
+    const b = tf.randomNormal([5, 4], 0, 1, 'float32', 12);
+    const c = tf.randomNormal([6, 5], 0, 1, 'float32', 15);
+    const batchA = tf.randomNormal([3, 6, 4], 0, 1, 'float32', 13);
+    const batchB = tf.randomNormal([3, 4, 5], 0, 1, 'float32', 14);
+    const inputs = [a, b, c, batchA, batchB];
+    const products = ([x, y, z, bx, by]: readonly tf.Tensor[]) => [
+      tf.matMul(x as tf.Tensor2D, y as tf.Tensor2D, false, true),
+      tf.matMul(x as tf.Tensor2D, z as tf.Tensor2D, true, false),
+      tf.matMul(y as tf.Tensor2D, z as tf.Tensor2D, true, true),
+      tf.matMul(bx as tf.Tensor3D, by as tf.Tensor3D),
+    ];
+    const graph = traceNativeGraph(products, inputs);
+    try {
+      assert.equal(graph.summary.rewrites['MatMul'], 3, JSON.stringify(graph.summary.rewrites));
+      const got = graph.execute(inputs);
+      const expected = products(inputs);
+      got.forEach((g, i) => assertClose(g, expected[i]!, `product ${i}`));
+      tf.dispose([...got, ...expected]);
+    } finally {
+      graph.dispose();
+      tf.dispose(inputs);
     }
   });
 

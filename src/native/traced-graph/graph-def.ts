@@ -2,7 +2,7 @@ import { ProtoMessage } from './protobuf-writer.js';
 import type { OpTrace, TracedAttr, TracedSource } from './op-trace.js';
 import { TENSORFLOW_GRAPH_DEF_VERSION, TENSORFLOW_OP_INPUTS } from './tensorflow-op-inputs.generated.js';
 import { TraceError } from './op-trace.js';
-import { NODE_REWRITES, type NodeRewrite, type RewriteContext } from './node-rewrites.js';
+import { NODE_REWRITES, type NodeRewrite, type RewriteContext, type RewriteInput } from './node-rewrites.js';
 
 const TF_INT32 = 3;
 
@@ -52,7 +52,10 @@ export function graphDefOf(trace: OpTrace, options: GraphDefOptions = {}): { gra
     },
   };
   // Which nodes the outputs need, through the inputs each is written with (a rewrite may skip one).
-  const needed = neededNodes(trace, (node) => (options.rewrite === false ? null : rewriteOf(node, context))?.inputs ?? node.inputs);
+  const needed = neededNodes(trace, (node) => {
+    const rewritten = options.rewrite === false ? null : rewriteOf(node, context);
+    return rewritten ? tracedHandles(rewritten, node.inputs) : node.inputs;
+  });
 
   const inputNames = trace.inputs.map((input, index) => {
     const name = `input_${index}`;
@@ -81,21 +84,44 @@ export function graphDefOf(trace: OpTrace, options: GraphDefOptions = {}): { gra
     return name;
   };
 
+  let rewriteConstants = 0;
+  const writeNode = (name: string, op: string, tracedAttrs: TracedAttr[], inputs: Array<{ name: string; dtype: number }>) => {
+    const attrs = new Map(tracedAttrs.map((attr) => [attr.name, attrValue(op, attr)]));
+    inferInputAttrs(op, inputs.map((input) => input.dtype), tracedAttrs, attrs);
+    graph.message(1, nodeDef(name, op, inputs.map((input) => input.name), [...attrs]));
+    summary.ops += 1;
+  };
+
   trace.nodes.forEach((node, index) => {
     if (!needed.has(index)) return;
     const rewritten = options.rewrite === false ? null : rewriteOf(node, context);
-    if (rewritten) summary.rewrites[rewritten.op] = (summary.rewrites[rewritten.op] ?? 0) + 1;
     const op = rewritten?.op ?? node.op;
-    const tracedAttrs = rewritten?.attrs ?? node.attrs;
-    const inputHandles = rewritten?.inputs ?? node.inputs;
-    const inputTypes = inputHandles.map((handle) => tensorOf(trace, handle).dtype);
     const name = `op_${index}_${op}`;
-    const inputs = inputHandles.map(tensorName);
-    const attrs = new Map(tracedAttrs.map((attr) => [attr.name, attrValue(op, attr)]));
-    inferInputAttrs(op, inputTypes, tracedAttrs, attrs);
-    graph.message(1, nodeDef(name, op, inputs, [...attrs]));
+    if (!rewritten) {
+      writeNode(name, op, node.attrs, node.inputs.map((handle) => ({ name: tensorName(handle), dtype: tensorOf(trace, handle).dtype })));
+      nodeNames.set(index, name);
+      return;
+    }
+    const label = rewritten.as ?? rewritten.op;
+    summary.rewrites[label] = (summary.rewrites[label] ?? 0) + 1;
+    const steps: Array<{ name: string; dtype: number }> = [];
+    const inputOf = (input: RewriteInput): { name: string; dtype: number } => {
+      if (typeof input === 'number') return { name: tensorName(input), dtype: tensorOf(trace, input).dtype };
+      if ('step' in input) return steps[input.step]!;
+      const constant = `const_rewrite_${rewriteConstants++}`;
+      const bytes = new Uint8Array(Int32Array.from(input.int32).buffer);
+      graph.message(1, constantNode(constant, { kind: 'constant', dtype: TF_INT32, shape: [input.int32.length], bytes }));
+      summary.constants += 1;
+      summary.constantBytes += bytes.byteLength;
+      return { name: constant, dtype: TF_INT32 };
+    };
+    (rewritten.before ?? []).forEach((step, k) => {
+      const stepName = `op_${index}_${k}_${step.op}`;
+      writeNode(stepName, step.op, step.attrs, step.inputs.map(inputOf));
+      steps.push({ name: stepName, dtype: step.dtype });
+    });
+    writeNode(name, op, rewritten.attrs, (rewritten.inputs ?? node.inputs).map(inputOf));
     nodeNames.set(index, name);
-    summary.ops += 1;
   });
 
   const outputNames = trace.outputs.map((output, index) => {
@@ -118,6 +144,12 @@ function neededNodes(trace: OpTrace, inputsOf: (node: OpTrace['nodes'][number]) 
     pending.push(...inputsOf(trace.nodes[source.node]!));
   }
   return needed;
+}
+
+/** The traced tensors a rewritten node and its steps read. */
+function tracedHandles(rewritten: NonNullable<ReturnType<NodeRewrite>>, tracedInputs: number[]): number[] {
+  const inputs = [...(rewritten.before ?? []).flatMap((step) => step.inputs), ...(rewritten.inputs ?? tracedInputs)];
+  return inputs.filter((input): input is number => typeof input === 'number');
 }
 
 function rewriteOf(node: OpTrace['nodes'][number], context: RewriteContext): ReturnType<NodeRewrite> {

@@ -10,11 +10,31 @@ export interface RewriteContext {
   int32Constant(handle: number): Int32Array | undefined;
 }
 
-/** What a node is written as instead: its op, attributes and inputs (handles; the node's own when absent). */
+/**
+ * An input of a rewritten node: a traced tensor (its handle), the output of one of the rewrite's
+ * own earlier steps (`before`), or a new int32 vector constant (a shape).
+ */
+export type RewriteInput = number | { step: number } | { int32: readonly number[] };
+
+/** A node a rewrite writes before its last one, with the TF_DataType of its one output. */
+export interface RewriteStep {
+  op: string;
+  attrs: TracedAttr[];
+  inputs: RewriteInput[];
+  dtype: number;
+}
+
+/**
+ * What a node is written as instead: its op, attributes and inputs (the node's own when absent),
+ * after the steps in `before`, if any. The last node's output stands for the traced node's (same
+ * dtype and shape). `as` names the rewrite in a graph's summary (default: `op`).
+ */
 export interface RewrittenNode {
   op: string;
   attrs: TracedAttr[];
-  inputs?: number[];
+  inputs?: RewriteInput[];
+  before?: RewriteStep[];
+  as?: string;
 }
 
 /**
@@ -25,6 +45,7 @@ export interface RewrittenNode {
 export type NodeRewrite = (node: TracedNode, context: RewriteContext) => RewrittenNode | null;
 
 const TF_FLOAT = 1;
+const TF_INT32 = 3;
 const TF_ATTR_BOOL = 3;
 const TF_ATTR_STRING = 0;
 const TF_ATTR_TYPE = 4;
@@ -91,5 +112,55 @@ export const sumAsBiasAddGrad: NodeRewrite = (node, context) => {
   };
 };
 
+/**
+ * A product of two matrices (adjoints allowed) as MatMul: BatchMatMulV2 whose operands and result
+ * have batch dimensions of 1 or none (tfjs's [1, M, K] by [1, K, N], or rank 2), reshaped to the
+ * matrices and back where they have a batch dimension. tfjs runs every product as BatchMatMulV2;
+ * Keras's graphs run a Dense layer's as MatMul, which TensorFlow's CPU kernels run faster for the
+ * same values (a tenth of the time on a stack of [4096, 1024] by [1024, 1024] products, measured in
+ * one process) and which its remapper fuses with a following BiasAdd and activation.
+ */
+export const batchMatMulAsMatMul: NodeRewrite = (node, context) => {
+  if ((node.op !== 'BatchMatMulV2' && node.op !== 'BatchMatMul') || node.inputs.length !== 2) return null;
+  const [aHandle, bHandle] = node.inputs as [number, number];
+  const a = context.tensor(aHandle);
+  const b = context.tensor(bHandle);
+  const out = node.outputs[0];
+  const oneMatrix = (shape: readonly number[]) => shape.length === 2 || (shape.length === 3 && shape[0] === 1);
+  if (a.dtype !== TF_FLOAT || b.dtype !== TF_FLOAT || !out || !oneMatrix(a.shape) || !oneMatrix(b.shape) || !oneMatrix(out.shape)) return null;
+  const flag = (name: string) => node.attrs.some((attr) => attr.name === name && attr.type === TF_ATTR_BOOL && attr.value === true);
+  const product = (x: RewriteInput, y: RewriteInput) => ({
+    op: 'MatMul',
+    attrs: [
+      { name: 'T', type: TF_ATTR_TYPE, value: TF_FLOAT },
+      { name: 'transpose_a', type: TF_ATTR_BOOL, value: flag('adj_x') },
+      { name: 'transpose_b', type: TF_ATTR_BOOL, value: flag('adj_y') },
+    ],
+    inputs: [x, y],
+  });
+  if (a.shape.length === 2 && b.shape.length === 2 && out.shape.length === 2) return { ...product(aHandle, bHandle), as: 'MatMul' };
+  const back = reshapeStep({ step: 2 }, out.shape);
+  return {
+    as: 'MatMul',
+    before: [reshapeStep(aHandle, a.shape.slice(-2)), reshapeStep(bHandle, b.shape.slice(-2)), { ...product({ step: 0 }, { step: 1 }), dtype: TF_FLOAT }],
+    op: back.op,
+    attrs: back.attrs,
+    inputs: back.inputs,
+  };
+};
+
+/** Reshape of a float tensor to a fixed shape. */
+function reshapeStep(input: RewriteInput, shape: readonly number[]): RewriteStep {
+  return {
+    op: 'Reshape',
+    attrs: [
+      { name: 'T', type: TF_ATTR_TYPE, value: TF_FLOAT },
+      { name: 'Tshape', type: TF_ATTR_TYPE, value: TF_INT32 },
+    ],
+    inputs: [input, { int32: [...shape] }],
+    dtype: TF_FLOAT,
+  };
+}
+
 /** The rewrites applied to every traced graph, in order; the first that returns a change wins. */
-export const NODE_REWRITES: readonly NodeRewrite[] = [addAsBiasAdd, sumAsBiasAddGrad];
+export const NODE_REWRITES: readonly NodeRewrite[] = [addAsBiasAdd, sumAsBiasAddGrad, batchMatMulAsMatMul];
