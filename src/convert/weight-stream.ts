@@ -17,11 +17,19 @@ export interface StreamWeightsOptions {
 }
 
 /**
- * Reads the plan's weights in order, one at a time (the next one's read overlapping this one's
- * write), casts each to its tfjs dtype, checks its values (NaN/Inf, constraints tfjs applies on
- * load) and hands its bytes to `write`. At most two weights' bytes are held at once, whatever the
- * model's size: the caller decides whether they are kept (convertKerasModel) or go to disk, and
- * must not keep `write`'s bytes past its call (the source may reuse their memory).
+ * Bytes of weights read ahead of the one being written (at least the next weight, whatever its
+ * size): small weights are asked for together (a model file's reader answers reads asked while it
+ * is busy in one round trip: hdf5-worker.ts), large ones one ahead.
+ */
+export const READ_AHEAD_BYTES = 4 * 1024 * 1024;
+
+/**
+ * Reads the plan's weights in order (reads ahead overlapping this one's write: READ_AHEAD_BYTES,
+ * or the next weight), casts each to its tfjs dtype, checks its values (NaN/Inf, constraints tfjs
+ * applies on load) and hands its bytes to `write`. At most the weight in hand and READ_AHEAD_BYTES
+ * or one more weight are held at once, whatever the model's size: the caller decides whether they
+ * are kept (convertKerasModel) or go to disk, and must not keep `write`'s bytes past its call (the
+ * source may reuse their memory).
  */
 export async function streamWeights(
   plan: WeightPlan,
@@ -36,11 +44,23 @@ export async function streamWeights(
     pending.catch(() => undefined); // awaited below; a prefetch failing first is not unhandled
     return pending;
   };
-  let next = read(0);
+  const ahead: Array<{ bytes: Promise<Uint8Array>; byteLength: number }> = [];
+  let aheadBytes = 0;
+  let nextToRead = 0;
+  const readAhead = () => {
+    for (let w = plan.weights[nextToRead]; w && (ahead.length === 0 || aheadBytes + w.source.data.byteLength <= READ_AHEAD_BYTES); w = plan.weights[nextToRead]) {
+      ahead.push({ bytes: read(nextToRead)!, byteLength: w.source.data.byteLength });
+      aheadBytes += w.source.data.byteLength;
+      nextToRead++;
+    }
+  };
+  readAhead();
   for (let i = 0; i < plan.weights.length; i++) {
     const weight = plan.weights[i]!;
-    const stored = await next!;
-    next = read(i + 1);
+    const taken = ahead.shift()!;
+    aheadBytes -= taken.byteLength;
+    const stored = await taken.bytes;
+    readAhead();
     const bytes = checkedBytes(weight, stored);
     await write(bytes, weight);
     if (weight.spec.dtype === 'float32') checkValues(weight, float32Values(bytes), checks, bytes === stored && isCheckedFinite(stored));

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { inMemory } from '../../src/convert/weight-data.js';
 import { planWeights } from '../../src/convert/weight-plan.js';
-import { streamWeights } from '../../src/convert/weight-stream.js';
+import { READ_AHEAD_BYTES, streamWeights } from '../../src/convert/weight-stream.js';
 import { WeightMismatchError } from '../../src/errors.js';
 
 /** A layer with an int32 counter, like Keras's adapted Normalization (whose count Keras keeps as int64). */
@@ -69,30 +69,57 @@ describe('planWeights and streamWeights', () => {
   });
 });
 
-describe('streamWeights holds at most two weights at once', () => {
-  it('reads weight i+2 only after weight i is written, whatever the model size', async () => {
-    const layerCount = 6;
+describe('streamWeights reads ahead within READ_AHEAD_BYTES (or one weight), whatever the model size', () => {
+  /** Streams a Dense stack whose weights declare these byte lengths (their real bytes are 16), logging reads and writes in order. */
+  async function streamed(declared: number[]): Promise<string[]> {
     const input = tf.input({ shape: [2] });
     let x = input;
-    for (let i = 0; i < layerCount; i++) x = tf.layers.dense({ units: 2, useBias: false, name: `d${i}` }).apply(x) as tf.SymbolicTensor;
+    for (let i = 0; i < declared.length; i++) x = tf.layers.dense({ units: 2, useBias: false, name: `d${i}` }).apply(x) as tf.SymbolicTensor;
     const events: string[] = [];
-    const weights = Array.from({ length: layerCount }, (_, i) => ({
+    const weights = declared.map((byteLength, i) => ({
       layer: `d${i}`,
       index: 0,
       name: 'kernel',
       path: `d${i}/kernel`,
       shape: [2, 2],
       dtype: 'float32' as const,
-      data: { byteLength: 16, read: async () => (events.push(`read ${i}`), new Uint8Array(16)) },
+      data: { byteLength, read: async () => (events.push(`read ${i}`), new Uint8Array(16)) },
     }));
     const plan = planWeights(tf.model({ inputs: input, outputs: x }), weights, 'm.keras');
     await streamWeights(plan, async (_bytes, weight) => {
       await new Promise((resolve) => setTimeout(resolve, 1));
       events.push(`write ${weight.layer.slice(1)}`);
     });
-    for (let i = 0; i + 2 < layerCount; i++) {
-      assert.ok(events.indexOf(`read ${i + 2}`) > events.indexOf(`write ${i}`), events.join(', '));
+    assert.equal(events.filter((e) => e.startsWith('read')).length, declared.length);
+    return events;
+  }
+
+  /** At each read of weight j, with i weights written: weights i+1..j (ahead of the one in hand) fit the window, or j is the next one. */
+  function assertWithinWindow(events: string[], declared: number[]): void {
+    let written = 0;
+    for (const event of events) {
+      const [what, index] = event.split(' ') as [string, string];
+      if (what === 'write') written++;
+      else {
+        const j = Number(index);
+        const ahead = declared.slice(written + 1, j + 1).reduce((a, b) => a + b, 0);
+        assert.ok(j <= written + 1 || ahead <= READ_AHEAD_BYTES, `read ${j} with ${written} written: ${ahead} bytes ahead (${events.join(', ')})`);
+      }
     }
-    assert.equal(events.filter((e) => e.startsWith('read')).length, layerCount);
+  }
+
+  it('reads weight i+2 only after weight i is written where each weight fills the window', async () => {
+    const declared = Array.from({ length: 6 }, () => READ_AHEAD_BYTES);
+    const events = await streamed(declared);
+    for (let i = 0; i + 2 < declared.length; i++) assert.ok(events.indexOf(`read ${i + 2}`) > events.indexOf(`write ${i}`), events.join(', '));
+    assertWithinWindow(events, declared);
+  });
+
+  it('asks for small weights ahead together, and never more than the window holds', async () => {
+    const half = READ_AHEAD_BYTES / 2 + 1;
+    const declared = [16, 16, 16, half, 16, half, half, 16, 16];
+    const events = await streamed(declared);
+    assert.deepEqual(events.slice(0, 4), ['read 0', 'read 1', 'read 2', 'read 3'], 'the first weights were asked for before any was written');
+    assertWithinWindow(events, declared);
   });
 });

@@ -9,6 +9,7 @@ import { isDataset, loadH5wasm, openHdf5File, readTensor, withHdf5File, type Dat
 import { DEFAULT_HDF5_LIMITS } from '../../src/keras/keras-file/hdf5-limits.js';
 import { runHdf5Request, type Hdf5OpenResult, type Hdf5ReadReply } from '../../src/keras/keras-file/hdf5-tasks.js';
 import { readKerasArchive } from '../../src/keras/keras-file/keras-archive.js';
+import { crc32 } from '../../src/keras/keras-file/zip/crc32.js';
 import { REPO_ROOT } from '../support/paths.js';
 
 // fixtures/hdf5/scalar_datasets.h5 (scripts/make_keras_files.py scalar_datasets): one 0-d dataset
@@ -57,6 +58,20 @@ describe('an HDF5 file read in place from a byte range of a host file', () => {
   it('reads nothing past the range: cut short, the file is damaged, not completed from what follows', async () => {
     const file = await embedded(Buffer.alloc(512, 1), h5);
     await assert.rejects(withHdf5File({ path: file, start: 512, length: h5.length - 64 }, file, everyTensor), (e: Error) => e instanceof InputError && e.message.startsWith(`${file}: `));
+  });
+
+  it("checks a stored zip entry's recorded CRC-32 over the range before HDF5 reads it, naming the archive and the entry", async () => {
+    const file = await embedded(Buffer.alloc(300, 5), Buffer.alloc(10, 0));
+    const zipEntry = { archive: 'model.keras', name: 'model.weights.h5', crc32: crc32(h5) };
+    const tensors = await withHdf5File({ path: file, start: 300, length: h5.length, zipEntry }, file, everyTensor);
+    assert.deepEqual(tensors, expected);
+    const otherCrc = { ...zipEntry, crc32: (zipEntry.crc32 ^ 1) >>> 0 };
+    let read = false;
+    await assert.rejects(
+      withHdf5File({ path: file, start: 300, length: h5.length, zipEntry: otherCrc }, file, () => (read = true)),
+      (e: Error) => e instanceof InputError && /^model\.keras: zip entry 'model\.weights\.h5': CRC-32 [0-9a-f]{8} of its bytes disagrees with the [0-9a-f]{8} the archive records: the entry is damaged/.test(e.message),
+    );
+    assert.equal(read, false, 'HDF5 never opened the damaged entry');
   });
 
   it('refuses a range outside the file', async () => {

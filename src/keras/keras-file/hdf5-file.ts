@@ -6,6 +6,8 @@ import { float32BitsAllFinite } from '../../convert/weight-values.js';
 import type { BundleDtype } from '../bundle-manifest.js';
 import { checkHdf5Structure } from './hdf5-structure.js';
 import { DEFAULT_HDF5_LIMITS, type Hdf5Limits } from './hdf5-limits.js';
+import { fileSource } from './zip/byte-source.js';
+import { checkStoredBytes, type StoredZipEntry } from './zip/zip-archive.js';
 
 export type { Dataset, Group };
 
@@ -24,7 +26,11 @@ export interface Hdf5Tensor extends Hdf5TensorInfo {
  * What an HDF5 file is read from: bytes in memory, or a byte range of a host file (a whole .h5, or
  * the model.weights.h5 a .keras zip stores uncompressed), read on demand and never past the range.
  */
-export type Hdf5Content = { bytes: Uint8Array } | { path: string; start?: number; length?: number };
+/**
+ * An HDF5 file's bytes, or a range of a host file; `zipEntry` where the range is a stored zip
+ * entry, whose recorded CRC-32 is checked over the range before HDF5 reads any of it.
+ */
+export type Hdf5Content = { bytes: Uint8Array } | { path: string; start?: number; length?: number; zipEntry?: StoredZipEntry };
 
 /** A dataset's raw bytes; `allFinite` is set for float32 data read into a caller's buffer. */
 export interface DatasetBytes {
@@ -143,6 +149,7 @@ export async function openHdf5File(content: Hdf5Content, file: string, limits: H
     }
   } else {
     const range = await hostRange(content, file, limits);
+    if (content.zipEntry) checkEntryRange(content.path, range, content.zipEntry);
     size = range.length;
     release = rangeFile(fs, sandboxPath, range);
   }
@@ -235,6 +242,20 @@ function asInputError<T>(file: string, run: () => T): T {
   } catch (e) {
     if (e instanceof WebAssembly.RuntimeError) trapped = true;
     throw isHdf5LibraryError(e) ? new InputError(`${file}: damaged HDF5 file (${hdf5Reason(e)}).`) : e;
+  }
+}
+
+/** The zip's CRC-32 check of a stored entry, over the range HDF5 is to read; the range's file closed where it fails. */
+function checkEntryRange(path: string, range: HostRange, entry: StoredZipEntry): void {
+  let source: ReturnType<typeof fileSource> | undefined;
+  try {
+    source = fileSource(path);
+    checkStoredBytes(source, { ...entry, start: range.start, end: range.start + range.length });
+  } catch (e) {
+    closeSync(range.fd);
+    throw e;
+  } finally {
+    source?.close();
   }
 }
 

@@ -7,7 +7,7 @@ import { archiveLimits, entrySizeRefusal, type ArchiveLimits } from './zip/archi
 import { limitError } from './zip/zip-errors.js';
 import { METHOD_STORED } from './zip/central-directory.js';
 import type { ByteSource } from './zip/byte-source.js';
-import { checkStoredEntry, openZipArchive, readZipEntry, type ZipArchive } from './zip/zip-archive.js';
+import { openZipArchive, readZipEntry, type StoredZipEntry, type ZipArchive } from './zip/zip-archive.js';
 
 /** What a Keras 3 `.keras` file holds that conversion needs. */
 export interface KerasArchive {
@@ -16,10 +16,11 @@ export interface KerasArchive {
   /** metadata.json's keras_version; undefined when the archive has no metadata.json. */
   kerasVersion?: string;
   /**
-   * model.weights.h5: where it lies in the file when stored uncompressed (as Keras writes it), its
-   * CRC-32 checked, to be read in place; or its inflated bytes.
+   * model.weights.h5: where it lies in the file when stored uncompressed (as Keras writes it), to be
+   * read in place, with the entry's name and recorded CRC-32 for the reader to check before it
+   * parses a byte (the HDF5 reader's thread does: hdf5-file.ts); or its inflated bytes, checked.
    */
-  weightsH5: { start: number; length: number } | { bytes: Uint8Array };
+  weightsH5: { start: number; length: number; zipEntry: StoredZipEntry } | { bytes: Uint8Array };
   /** The offset of the zip end record, for messages. */
   endRecordAt: number;
 }
@@ -40,7 +41,8 @@ const OTHER_WEIGHT_ENTRIES = ['model.weights.json', 'model.weights.npz'];
 export function readKerasArchive(content: Uint8Array | ByteSource, file: string, limits: Partial<ArchiveLimits> = {}): KerasArchive {
   const zip = openZipArchive(content, file, archiveLimits(limits));
   const names = zip.entries.map((entry) => entry.name);
-  // Every entry read is CRC-checked before any is parsed: a damaged byte is reported as damage.
+  // Every entry read is CRC-checked before any is parsed: a damaged byte is reported as damage
+  // (a stored model.weights.h5 by its reader, which reads it anyway, off this thread).
   const metadata = readEntry(zip, METADATA_ENTRY, 'maxJsonBytes');
   const config = readEntry(zip, CONFIG_ENTRY, 'maxJsonBytes');
   const weights = zip.entries.find((entry) => entry.name === WEIGHTS_ENTRY);
@@ -65,13 +67,16 @@ export function readKerasArchive(content: Uint8Array | ByteSource, file: string,
   };
 }
 
-/** A stored model.weights.h5 is checked a chunk at a time and left where it lies; a deflated one is inflated. */
+/**
+ * A stored model.weights.h5 is left where it lies, its CRC-32 for its reader to check (reading 100
+ * MB here took this thread 50-100 ms while the command's modules were loading); a deflated one is
+ * inflated and checked.
+ */
 function readWeightsEntry(zip: ZipArchive, entry: ZipArchive['entries'][number]): KerasArchive['weightsH5'] {
   if (entry.method !== METHOD_STORED) return { bytes: readZipEntry(zip, entry) };
   const refusal = entrySizeRefusal(entry, zip.limits);
   if (refusal) throw limitError(zip.file, entry.name, refusal);
-  checkStoredEntry(zip, entry);
-  return { start: entry.dataStart, length: entry.dataEnd - entry.dataStart };
+  return { start: entry.dataStart, length: entry.dataEnd - entry.dataStart, zipEntry: { archive: zip.file, name: entry.name, crc32: entry.crc32 } };
 }
 
 function readEntry(zip: ZipArchive, name: string, cap: 'maxEntryBytes' | 'maxJsonBytes'): Uint8Array | undefined {

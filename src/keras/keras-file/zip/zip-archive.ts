@@ -6,6 +6,7 @@ import { crc32, crc32Update } from './crc32.js';
 import { readEndRecord } from './end-record.js';
 import { checkLocalHeader, type EntrySpan } from './local-header.js';
 import { entryError, limitError } from './zip-errors.js';
+import type { InputError } from '../../../errors.js';
 
 export type ZipEntry = CentralEntry & EntrySpan;
 
@@ -72,20 +73,44 @@ const CRC_CHUNK_BYTES = 8 * 1024 * 1024;
  */
 export function checkStoredEntry(archive: ZipArchive, entry: ZipEntry): void {
   if (entry.method !== METHOD_STORED) throw new Error(`zip entry '${entry.name}' is not stored`);
+  checkStoredBytes(archive.source, { archive: archive.file, name: entry.name, start: entry.dataStart, end: entry.dataEnd, crc32: entry.crc32 });
+}
+
+/** A stored entry, by name, and the CRC-32 the archive records for its bytes; `archive` names the zip file in messages. */
+export interface StoredZipEntry {
+  archive: string;
+  name: string;
+  crc32: number;
+}
+
+/** A stored entry's bytes [start, end) in its file. */
+export interface StoredEntryRange extends StoredZipEntry {
+  start: number;
+  end: number;
+}
+
+/**
+ * Throws the archive's damage error where bytes [start, end) of `source` do not have the CRC-32
+ * recorded for the entry: checkStoredEntry's check, for a reader that has the file open elsewhere
+ * (the HDF5 reader's thread checks model.weights.h5 before it parses a byte of it).
+ */
+export function checkStoredBytes(source: ByteSource, range: StoredEntryRange): void {
   let crc = 0;
-  const buffer = new Uint8Array(Math.min(CRC_CHUNK_BYTES, entry.dataEnd - entry.dataStart));
-  for (let at = entry.dataStart; at < entry.dataEnd; at += CRC_CHUNK_BYTES) {
-    const chunk = archive.source.read(at, Math.min(CRC_CHUNK_BYTES, entry.dataEnd - at), buffer);
+  const buffer = new Uint8Array(Math.min(CRC_CHUNK_BYTES, Math.max(0, range.end - range.start)));
+  for (let at = range.start; at < range.end; at += CRC_CHUNK_BYTES) {
+    const chunk = source.read(at, Math.min(CRC_CHUNK_BYTES, range.end - at), buffer);
     if (chunk.length === 0) break;
     crc = crc32Update(chunk, crc);
   }
-  checkCrc(archive, entry, crc);
+  if (crc !== range.crc32) throw crcError(range.archive, range.name, crc, range.crc32);
 }
 
 function checkCrc(archive: ZipArchive, entry: ZipEntry, actual: number): void {
-  if (actual !== entry.crc32) {
-    throw entryError(archive.file, entry.name, `CRC-32 ${hex(actual)} of its bytes disagrees with the ${hex(entry.crc32)} the archive records: the entry is damaged`);
-  }
+  if (actual !== entry.crc32) throw crcError(archive.file, entry.name, actual, entry.crc32);
+}
+
+function crcError(file: string, entry: string, actual: number, recorded: number): InputError {
+  return entryError(file, entry, `CRC-32 ${hex(actual)} of its bytes disagrees with the ${hex(recorded)} the archive records: the entry is damaged`);
 }
 
 function inflateBounded(data: Uint8Array, entry: ZipEntry, file: string): Uint8Array {
