@@ -25,10 +25,8 @@ export interface Hdf5Tensor extends Hdf5TensorInfo {
 /**
  * What an HDF5 file is read from: bytes in memory, or a byte range of a host file (a whole .h5, or
  * the model.weights.h5 a .keras zip stores uncompressed), read on demand and never past the range.
- */
-/**
- * An HDF5 file's bytes, or a range of a host file; `zipEntry` where the range is a stored zip
- * entry, whose recorded CRC-32 is checked over the range before HDF5 reads any of it.
+ * `zipEntry` where the range is a stored zip entry: its recorded CRC-32 is checked over the range
+ * before HDF5 reads any of it.
  */
 export type Hdf5Content = { bytes: Uint8Array } | { path: string; start?: number; length?: number; zipEntry?: StoredZipEntry };
 

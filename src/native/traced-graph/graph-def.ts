@@ -51,9 +51,10 @@ export function graphDefOf(trace: OpTrace, options: GraphDefOptions = {}): { gra
       return new Int32Array(source.bytes.buffer.slice(source.bytes.byteOffset, source.bytes.byteOffset + source.bytes.byteLength));
     },
   };
+  const rewrites = trace.nodes.map((node) => (options.rewrite === false ? null : rewriteOf(node, context)));
   // Which nodes the outputs need, through the inputs each is written with (a rewrite may skip one).
-  const needed = neededNodes(trace, (node) => {
-    const rewritten = options.rewrite === false ? null : rewriteOf(node, context);
+  const needed = neededNodes(trace, (node, index) => {
+    const rewritten = rewrites[index];
     return rewritten ? tracedHandles(rewritten, node.inputs) : node.inputs;
   });
 
@@ -92,13 +93,14 @@ export function graphDefOf(trace: OpTrace, options: GraphDefOptions = {}): { gra
     summary.ops += 1;
   };
 
+  const tracedInput = (handle: number) => ({ name: tensorName(handle), dtype: tensorOf(trace, handle).dtype });
   trace.nodes.forEach((node, index) => {
     if (!needed.has(index)) return;
-    const rewritten = options.rewrite === false ? null : rewriteOf(node, context);
+    const rewritten = rewrites[index];
     const op = rewritten?.op ?? node.op;
     const name = `op_${index}_${op}`;
     if (!rewritten) {
-      writeNode(name, op, node.attrs, node.inputs.map((handle) => ({ name: tensorName(handle), dtype: tensorOf(trace, handle).dtype })));
+      writeNode(name, op, node.attrs, node.inputs.map(tracedInput));
       nodeNames.set(index, name);
       return;
     }
@@ -106,7 +108,7 @@ export function graphDefOf(trace: OpTrace, options: GraphDefOptions = {}): { gra
     summary.rewrites[label] = (summary.rewrites[label] ?? 0) + 1;
     const steps: Array<{ name: string; dtype: number }> = [];
     const inputOf = (input: RewriteInput): { name: string; dtype: number } => {
-      if (typeof input === 'number') return { name: tensorName(input), dtype: tensorOf(trace, input).dtype };
+      if (typeof input === 'number') return tracedInput(input);
       if ('step' in input) return steps[input.step]!;
       const constant = `const_rewrite_${rewriteConstants++}`;
       const bytes = new Uint8Array(Int32Array.from(input.int32).buffer);
@@ -134,14 +136,14 @@ export function graphDefOf(trace: OpTrace, options: GraphDefOptions = {}): { gra
 }
 
 /** Indices of the nodes the outputs depend on. */
-function neededNodes(trace: OpTrace, inputsOf: (node: OpTrace['nodes'][number]) => number[]): Set<number> {
+function neededNodes(trace: OpTrace, inputsOf: (node: OpTrace['nodes'][number], index: number) => number[]): Set<number> {
   const needed = new Set<number>();
   const pending = trace.outputs.map((output) => output.handle);
   while (pending.length > 0) {
     const source = trace.sources.get(pending.pop()!);
     if (source?.kind !== 'op' || needed.has(source.node)) continue;
     needed.add(source.node);
-    pending.push(...inputsOf(trace.nodes[source.node]!));
+    pending.push(...inputsOf(trace.nodes[source.node]!, source.node));
   }
   return needed;
 }
