@@ -2,7 +2,7 @@
  * `npm run bench`: converted models against Keras's compiled graph, in one run on this machine.
  *
  *   node dist/scripts/bench.js [--models a,b] [--backends cpu,wasm,...] [--batch-sizes 1,32]
- *     [--repeats 10] [--budget 60] [--warmup 3] [--parity-backends LIST] [--parity-timeout 600] [--out FILE]
+ *     [--repeats 10] [--budget 60] [--warmup 3] [--min-time 1] [--parity-backends LIST] [--parity-timeout 600] [--out FILE]
  *     [--conversion-sizes 64mb,256mb,1gb] [--docs] [--smoke] [--from RESULTS.json]
  *
  * For each model (src/bench/bench-models.ts): Keras times its tf.function and eager forward and
@@ -59,6 +59,7 @@ async function kerasTimings(models: BenchModelSpec[], options: BenchOptions): Pr
       '--repeats', String(options.repeats),
       '--budget', String(options.budgetS),
       '--warmup', String(options.warmupS),
+      '--min-time', String(options.minTimeS),
       ...models.map((m) => m.factory),
     ],
     // Keras as the user runs it: not with the TensorFlow settings keras-bridge gave its own libtensorflow here.
@@ -240,7 +241,7 @@ async function main(): Promise<void> {
     else log(`bench: backend ${b} unavailable (${probe.reason ?? 'no reason given'}); not timed`);
   }
   const started = performance.now();
-  log(`keras-bridge bench: ${models.map((m) => m.name).join(', ')}; backends ${backends.join(', ')}; batch sizes ${options.batchSizes.join(', ')}; up to ${options.repeats} runs, ${options.budgetS} s per timing after ${options.warmupS} s of warm-up`);
+  log(`keras-bridge bench: ${models.map((m) => m.name).join(', ')}; backends ${backends.join(', ')}; batch sizes ${options.batchSizes.join(', ')}; ${options.repeats} runs or more for ${options.minTimeS} s, at most ${options.budgetS} s per timing, after ${options.warmupS} s of warm-up`);
 
   log('exporting bundles and .keras files (cached in .cache/bench)');
   const bundles = new Map<string, string>();
@@ -282,8 +283,8 @@ async function main(): Promise<void> {
       // The bundle's conversion is the one timed below (the last written).
       const backendFigures: BenchModel['backends'] = {};
       // Warm-up and up to `budget` per timing, two passes per batch size, and the load: bounded generously.
-      const cellTimeoutS = 120 + (options.budgetS * 6 + options.warmupS * 4) * options.batchSizes.length;
-      const timing = { batchSizes: options.batchSizes, repeats: options.repeats, budgetS: options.budgetS, warmupS: options.warmupS };
+      const cellTimeoutS = 120 + (options.budgetS * 6 + (options.warmupS + options.minTimeS) * 4) * options.batchSizes.length;
+      const timing = { batchSizes: options.batchSizes, repeats: options.repeats, budgetS: options.budgetS, warmupS: options.warmupS, minTimeS: options.minTimeS };
       for (const backend of backends) {
         if (!existsSync(modelDir)) backendFigures[backend] = { skipped: 'conversion failed' };
         else if (isBrowserBackend(backend)) backendFigures[backend] = await browserBench(m, modelDir, backend, timing, cellTimeoutS);
@@ -323,7 +324,7 @@ async function main(): Promise<void> {
     schemaVersion: 1,
     date: new Date().toISOString(),
     machine: await versions(),
-    settings: { batchSizes: options.batchSizes, repeats: options.repeats, budgetS: options.budgetS, warmupS: options.warmupS },
+    settings: { batchSizes: options.batchSizes, repeats: options.repeats, budgetS: options.budgetS, warmupS: options.warmupS, minTimeS: options.minTimeS },
     models: results,
     ...(scaling.length > 0 ? { conversionScaling: scaling } : {}),
   };

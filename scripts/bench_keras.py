@@ -18,6 +18,7 @@ timing is {"median_ms", "p10_ms", "p90_ms", "runs"} or {"skipped": why}.
 import argparse
 import importlib
 import json
+import math
 import os
 import re
 import statistics
@@ -43,15 +44,27 @@ def warm_up(fn, warmup_s):
             return runs
 
 
-def timed(fn, repeats, budget_s, warmup_s=None):
+MIN_TIME_S = 1.0
+"""Seconds a timing's runs last at least (--min-time); the same rule as src/bench/timing.ts."""
+MAX_TIMED_RUNS = 500
+
+
+def run_count(first_s, repeats, budget_s, min_time_s):
+    """How many runs a timing makes, from its first: src/bench/timing.ts's timedRunCount."""
+    one_s = max(first_s, 1e-6)
+    within_budget = max(3 if first_s <= budget_s / 3 else 1, math.floor(budget_s / one_s))
+    to_fill = min(MAX_TIMED_RUNS, math.ceil(min_time_s / one_s))
+    return max(1, min(max(repeats, to_fill), within_budget))
+
+
+def timed(fn, repeats, budget_s, warmup_s=None, min_time_s=None):
     warm_up(fn, WARMUP_S if warmup_s is None else warmup_s)  # tracing, compilation, allocation, warming
     # The first timed run says how many fit the budget: the warm-up's time is mostly compilation
     # (seconds for jax.jit or tf.function on a large model) and would leave a single run.
     start = time.perf_counter()
     fn()
     first = time.perf_counter() - start
-    within_budget = max(3 if first <= budget_s / 3 else 1, int(budget_s / max(first, 1e-6)))
-    runs = max(1, min(repeats, within_budget))
+    runs = run_count(first, repeats, budget_s, MIN_TIME_S if min_time_s is None else min_time_s)
     times = [first * 1000]
     for _ in range(runs - 1):
         start = time.perf_counter()
@@ -127,15 +140,16 @@ def bench(factory, batch_sizes, repeats, budget_s):
 
 
 def main(bench_one=bench, budget=60.0, add_arguments=lambda parser: None):
-    """The command line: --path, --batch-sizes, --repeats, --budget, --warmup and the factories (and what
+    """The command line: --path, --batch-sizes, --repeats, --budget, --warmup, --min-time and the factories (and what
     add_arguments adds, passed to bench_one by name); prints one JSON object."""
-    global WARMUP_S
+    global WARMUP_S, MIN_TIME_S
     parser = argparse.ArgumentParser()
     parser.add_argument("--path", action="append", default=[])
     parser.add_argument("--batch-sizes", default="1,32")
     parser.add_argument("--repeats", type=int, default=20)
     parser.add_argument("--budget", type=float, default=budget)
     parser.add_argument("--warmup", type=float, default=WARMUP_S, help="seconds of warm-up runs before each timing (at most 50, at least one)")
+    parser.add_argument("--min-time", type=float, default=MIN_TIME_S, help="seconds a timing's runs last at least (more runs than --repeats, at most 500)")
     add_arguments(parser)
     parser.add_argument("factories", nargs="+")
     args = vars(parser.parse_args())
@@ -143,6 +157,7 @@ def main(bench_one=bench, budget=60.0, add_arguments=lambda parser: None):
     batch_sizes = [int(b) for b in args.pop("batch_sizes").split(",")]
     factories, repeats, budget_s = args.pop("factories"), args.pop("repeats"), args.pop("budget")
     WARMUP_S = args.pop("warmup")
+    MIN_TIME_S = args.pop("min_time")
     print(json.dumps({f: bench_one(f, batch_sizes, repeats, budget_s, **args) for f in factories}))
 
 

@@ -3,7 +3,7 @@
  * and the refusal of anything else (a mistyped flag would otherwise run hours of everything).
  */
 import path from 'node:path';
-import { DEFAULT_WARMUP_S } from './timing.js';
+import { DEFAULT_MIN_TIME_S, DEFAULT_WARMUP_S } from './timing.js';
 
 export interface BenchOptions {
   /** Render these saved results (the table; with --docs, the docs) instead of running. */
@@ -15,6 +15,7 @@ export interface BenchOptions {
   repeats: number;
   budgetS: number;
   warmupS: number;
+  minTimeS: number;
   parityTimeoutS: number;
   out: string;
   docs: boolean;
@@ -26,7 +27,7 @@ export interface BenchOptions {
 const CONVERSION_SIZES = ['8mb', '64mb', '256mb', '1gb'];
 
 /** Flags that take a value, and flags that stand alone (docs/performance.md describes each). */
-const VALUE_FLAGS = ['from', 'models', 'backends', 'parity-backends', 'batch-sizes', 'repeats', 'budget', 'warmup', 'parity-timeout', 'out', 'conversion-sizes'];
+const VALUE_FLAGS = ['from', 'models', 'backends', 'parity-backends', 'batch-sizes', 'repeats', 'budget', 'warmup', 'min-time', 'parity-timeout', 'out', 'conversion-sizes'];
 const SWITCHES = ['docs', 'smoke', 'help'];
 
 export const BENCH_USAGE = `Usage: npm run bench -- [flags]   (docs/performance.md has each flag in full)
@@ -37,6 +38,7 @@ export const BENCH_USAGE = `Usage: npm run bench -- [flags]   (docs/performance.
   --repeats N              timed runs per cell (default 10)
   --budget S               seconds per timing at most (default 60)
   --warmup S               seconds of warm-up runs before each timing (default ${DEFAULT_WARMUP_S})
+  --min-time S             seconds each timing's runs last at least: more runs than --repeats, up to 500 (default ${DEFAULT_MIN_TIME_S})
   --parity-backends LIST   backends whose full parity run is timed (default: the Node backends timed), or none
   --parity-timeout S       default 600
   --conversion-sizes LIST  8mb, 64mb, 256mb, 1gb, or none (default 64mb,256mb,1gb)
@@ -69,7 +71,7 @@ export function parseBenchOptions(argv: string[], root: string): BenchOptions {
   };
   const list = (name: string) => value(name)?.split(',').map((s) => s.trim()).filter(Boolean);
   // --warmup 0: one warm-up run, as before warm-ups were timed.
-  const zeroAllowed = ['warmup'];
+  const zeroAllowed = ['warmup', 'min-time'];
   const number = (name: string, fallback: number) => {
     const v = value(name);
     if (v === undefined) return fallback;
@@ -87,6 +89,7 @@ export function parseBenchOptions(argv: string[], root: string): BenchOptions {
     repeats: number('repeats', smoke ? 1 : 10),
     budgetS: number('budget', smoke ? 5 : 60),
     warmupS: number('warmup', smoke ? 0 : DEFAULT_WARMUP_S),
+    minTimeS: number('min-time', smoke ? 0 : DEFAULT_MIN_TIME_S),
     parityTimeoutS: number('parity-timeout', smoke ? 120 : 600),
     out: value('out') ?? path.join(root, 'bench-results', smoke ? 'smoke.json' : 'latest.json'),
     docs: argv.includes('--docs'),

@@ -26,7 +26,8 @@ export interface BenchResults {
     wasmProducts?: string;
   };
   /** warmupS: absent in results from before warm-ups were timed (one warm-up run). */
-  settings: { batchSizes: number[]; repeats: number; budgetS: number; warmupS?: number };
+  /** minTimeS: absent in results from before timings had a minimum time (`repeats` runs at most). */
+  settings: { batchSizes: number[]; repeats: number; budgetS: number; warmupS?: number; minTimeS?: number };
   models: BenchModel[];
   /** `keras-bridge convert` of synthetic models of growing size (absent in runs from before it was measured). */
   conversionScaling?: ScalingBench[];

@@ -101,7 +101,7 @@ export function formatBenchTable(run: BenchResults): string {
       (run.machine.tensorflowBinding ? `; tensorflow binding: ${run.machine.tensorflowBinding}` : '') +
       (run.machine.wasmProducts ? `; wasm products: ${run.machine.wasmProducts}` : ''),
     ...backendDetailsLines(run),
-    `milliseconds: median (10th–90th percentile) of up to ${run.settings.repeats} runs after ${warmupText(run)}; ratio: time / Keras tf.function's time at the same batch size`,
+    `milliseconds: median (10th–90th percentile) of ${runsText(run)} after ${warmupText(run)}; ratio: time / Keras tf.function's time at the same batch size`,
     '',
     table(['model', 'batch', 'runtime', 'forward ms', 'ratio', 'forward+backward ms', 'ratio'], timingRows),
     '',
@@ -132,6 +132,12 @@ function backendDetailsLines(run: BenchResults): string[] {
     for (const [backend, bench] of Object.entries(m.backends)) if (!('skipped' in bench) && bench.details) details.set(backend, bench.details);
   }
   return details.size === 0 ? [] : [`backends: ${[...details].map(([backend, d]) => `${backend} on ${d}`).join('; ')}`];
+}
+
+/** How many runs each timing made: `repeats` at most, or since minimum times, that many or more to fill it (timing.ts, timedRunCount). */
+export function runsText(run: BenchResults): string {
+  const minTimeS = run.settings.minTimeS;
+  return minTimeS === undefined || minTimeS === 0 ? `up to ${run.settings.repeats} runs` : `${run.settings.repeats} runs, or more to last ${minTimeS} s (at most 500)`;
 }
 
 /** How each timing was warmed up: seconds of runs (timing.ts, warmUp), or one run in results from before. */

@@ -1,6 +1,6 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { benchRows, formatRatio, formatTiming, notTimed, conversionCells, warmupText, type BenchRow } from './bench-table.js';
+import { benchRows, formatRatio, formatTiming, notTimed, conversionCells, warmupText, runsText, type BenchRow } from './bench-table.js';
 import type { BenchResults } from './bench-results.js';
 import { SCALING_HEADER, scalingRows, scalingSummary } from './conversion-scaling.js';
 
@@ -14,7 +14,7 @@ export function performanceMarkdown(run: BenchResults): string {
   const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
   return [
     `Latest run: ${run.date.slice(0, 10)}, ${m.cpu}, ${m.cores} cores; Keras ${m.keras} on TensorFlow ${m.tensorflow}, tfjs ${m.tfjs}, Node ${m.node}${m.tensorflowBinding ? `; tensorflow binding: ${m.tensorflowBinding}` : ''}${m.wasmProducts ? `; wasm products: ${m.wasmProducts}` : ''}.`,
-    `Milliseconds: median (10th–90th percentile) of up to ${run.settings.repeats} runs after ${warmupText(run)}, at most ${run.settings.budgetS} s per timing; ratio: time / Keras tf.function's at the same batch size (below 1: faster).`,
+    `Milliseconds: median (10th–90th percentile) of ${runsText(run)} after ${warmupText(run)}, at most ${run.settings.budgetS} s per timing; ratio: time / Keras tf.function's at the same batch size (below 1: faster).`,
     '',
     '![ratio to Keras tf.function per model, batch size and runtime](performance.svg)',
     '',

@@ -10,6 +10,8 @@ export interface TimeModelOptions {
   budgetS: number;
   /** Seconds of warm-up runs before each timing (timing.ts, warmUp); DEFAULT_WARMUP_S when absent. */
   warmupS?: number;
+  /** Seconds a timing's runs last at least (timing.ts, timedRunCount); DEFAULT_MIN_TIME_S when absent. */
+  minTimeS?: number;
 }
 
 export interface ModelTimings {
@@ -72,7 +74,7 @@ export async function timeModel(
       const start = performance.now();
       let timing: Timing;
       try {
-        timing = await timed(fn, options.repeats, options.budgetS, options.warmupS);
+        timing = await timed(fn, options.repeats, options.budgetS, options.warmupS, options.minTimeS);
       } catch (error) {
         failure = `batch ${batch} ${pass} failed: ${describeFailure(error)}`;
         log(failure);

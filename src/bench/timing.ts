@@ -25,17 +25,36 @@ export async function warmUp(fn: () => Promise<void>, warmupS: number): Promise<
 }
 
 /**
- * Times `fn`: warmUp, then `repeats` runs, fewer when they would take more than `budgetS` seconds
- * (but at least 3, or 1 when one run alone is over a third of the budget), as the first timed run
- * says. The same rule as scripts/bench_keras.py, so that both sides' spreads mean the same.
+ * Seconds a timing's runs last at least, by default (`npm run bench -- --min-time S`): a pass of a
+ * few milliseconds gets more runs than `repeats`, since a garbage collection or another process
+ * then lands in a large share of a few runs (measured: the Transformer block's forward+backward at
+ * batch 1 on wasm, median of 5 runs 20.3 ms, spread 16.6-37.4; of 20 runs 14.0-14.4 ms).
  */
-export async function timed(fn: () => Promise<void>, repeats: number, budgetS: number, warmupS = DEFAULT_WARMUP_S): Promise<Timing> {
+export const DEFAULT_MIN_TIME_S = 1;
+
+/** Timed runs that the minimum time adds, at most: a pass of microseconds would otherwise run a million. */
+export const MAX_TIMED_RUNS = 500;
+
+/**
+ * How many runs a timing makes, from its first timed run: `repeats`, more (up to MAX_TIMED_RUNS)
+ * until they would last `minTimeS`, fewer when they would take more than `budgetS` seconds (but at
+ * least 3, or 1 when one run alone is over a third of the budget). The same rule as
+ * scripts/bench_keras.py's `run_count`, so that both sides' medians and spreads mean the same.
+ */
+export function timedRunCount(firstS: number, repeats: number, budgetS: number, minTimeS: number): number {
+  const oneS = Math.max(firstS, 1e-6);
+  const withinBudget = Math.max(firstS <= budgetS / 3 ? 3 : 1, Math.floor(budgetS / oneS));
+  const toFill = Math.min(MAX_TIMED_RUNS, Math.ceil(minTimeS / oneS));
+  return Math.max(1, Math.min(Math.max(repeats, toFill), withinBudget));
+}
+
+/** Times `fn`: warmUp, then as many runs as timedRunCount says from the first of them. */
+export async function timed(fn: () => Promise<void>, repeats: number, budgetS: number, warmupS = DEFAULT_WARMUP_S, minTimeS = DEFAULT_MIN_TIME_S): Promise<Timing> {
   await warmUp(fn, warmupS);
   let start = performance.now();
   await fn();
   const firstS = (performance.now() - start) / 1000;
-  const withinBudget = Math.max(firstS <= budgetS / 3 ? 3 : 1, Math.floor(budgetS / Math.max(firstS, 1e-6)));
-  const runs = Math.max(1, Math.min(repeats, withinBudget));
+  const runs = timedRunCount(firstS, repeats, budgetS, minTimeS);
   const times: number[] = [firstS * 1000];
   for (let i = 1; i < runs; i++) {
     start = performance.now();

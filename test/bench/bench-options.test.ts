@@ -24,12 +24,13 @@ describe('npm run bench flags', () => {
   });
 
   it('reads lists and numbers', () => {
-    const o = parseBenchOptions(['--models', 'resnet50, mobilenet_v2', '--parity-backends', 'wasm', '--batch-sizes', '1', '--repeats', '5', '--warmup', '0'], root);
+    const o = parseBenchOptions(['--models', 'resnet50, mobilenet_v2', '--parity-backends', 'wasm', '--batch-sizes', '1', '--repeats', '5', '--warmup', '0', '--min-time', '2.5'], root);
     assert.deepEqual(o.models, ['resnet50', 'mobilenet_v2']);
     assert.deepEqual(o.parityBackends, ['wasm']);
     assert.deepEqual(o.batchSizes, [1]);
     assert.equal(o.repeats, 5);
     assert.equal(o.warmupS, 0);
+    assert.equal(o.minTimeS, 2.5);
   });
 
   it('refuses an unknown flag, a flag without its value, a bad number and an unknown conversion size, with the usage', () => {

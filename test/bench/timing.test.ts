@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { MAX_WARMUP_RUNS, timed, warmUp } from '../../src/bench/timing.js';
+import { readFileSync } from 'node:fs';
+import { MAX_WARMUP_RUNS, timed, timedRunCount, warmUp } from '../../src/bench/timing.js';
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -25,10 +26,31 @@ describe('bench timing: warm-up by seconds, at most 50 runs, at least one', () =
 
   it('times `repeats` runs after the warm-up, the first of them included', async () => {
     let calls = 0;
-    const timing = await timed(async () => void calls++, 7, 60, 0);
+    const timing = await timed(async () => void calls++, 7, 60, 0, 0);
     assert.ok('runs' in timing);
     assert.equal(timing.runs, 7);
     assert.equal(calls, 1 + 7);
     assert.ok(timing.p10Ms <= timing.medianMs && timing.medianMs <= timing.p90Ms);
   });
+
+  it('adds runs to a timing of short passes until they last the minimum time', async () => {
+    let calls = 0;
+    // 20 ms passes (timers fire late, never early): 0.2 s fills with at most 10 runs, 7 repeats alone would not.
+    const timing = await timed(async () => { calls++; await sleep(20); }, 3, 60, 0, 0.2);
+    assert.ok('runs' in timing);
+    assert.ok(timing.runs > 3 && timing.runs <= 10, `${timing.runs} runs`);
+    assert.equal(calls, 1 + timing.runs);
+  });
+});
+
+// The same cases as python/tests/test_bench_warmup.py: both sides count runs alike.
+describe('bench timing: how many runs a timing makes', () => {
+  const { cases } = JSON.parse(readFileSync(new URL('../../../test/bench/run-count-cases.json', import.meta.url), 'utf8')) as {
+    cases: Array<{ firstS: number; repeats: number; budgetS: number; minTimeS: number; runs: number; why: string }>;
+  };
+  for (const c of cases) {
+    it(`${c.runs} runs for a first run of ${c.firstS} s, ${c.repeats} repeats, ${c.budgetS} s budget, ${c.minTimeS} s minimum: ${c.why}`, () => {
+      assert.equal(timedRunCount(c.firstS, c.repeats, c.budgetS, c.minTimeS), c.runs);
+    });
+  }
 });
