@@ -5,7 +5,7 @@ import { derivedTensorCount } from '../../src/backends/kernel-fixes/derived-tens
 import { denseProductCalls } from '../../src/backends/kernel-fixes/fused-mat-mul-tiles.js';
 import { weightProductFrom } from '../../src/backends/kernel-fixes/weight-product.js';
 import { startKernelThreads } from '../../src/backends/wasm-simd/kernel-threads.js';
-import { batchedProduct, batchStride, cutByColumns, packedBytes, PARALLEL_FROM_MACS, productCalls, productTileFunctions, productTilesOf, type BatchedProduct } from '../../src/backends/wasm-simd/product-tiles.js';
+import { batchedProduct, batchStride, cutByColumns, DEPTH_BLOCK, packedBytes, PARALLEL_FROM_MACS, productCalls, ROW_BLOCK_BYTES, rowBlocks, productTileFunctions, productTilesOf, type BatchedProduct } from '../../src/backends/wasm-simd/product-tiles.js';
 import { productMultiplyAdd, type MultiplyAdd } from '../../src/backends/wasm-simd/relaxed-simd.js';
 import { wasmModule } from '../../src/backends/wasm-simd/wasm-binary.js';
 import { wasmHeapKernels } from '../../src/backends/wasm-simd/wasm-heap-kernels.js';
@@ -281,15 +281,31 @@ describe('SIMD products cut among kernel threads (src/backends/wasm-simd/kernel-
     return { product, expected: sequentialFloat32(a, b, p.batches, p.m, p.k, p.n, productMultiplyAdd()), result: () => new Float32Array(memory.buffer, 4 * cAt, p.batches * p.m * p.n).slice() };
   }
 
+  it('a run of rows is cut into blocks of whole row pairs whose rows of a, over a depth block, fit ROW_BLOCK_BYTES', () => {
+    for (const [first, end, k] of [[0, 100352, 64], [6, 12550, 256], [0, 1201, 300], [10, 11, 3000], [0, 5, 1]] as const) {
+      const blocks = rowBlocks([first, end], k);
+      assert.equal(blocks[0]![0], first);
+      assert.equal(blocks.at(-1)![1], end);
+      blocks.forEach(([from, to], i) => {
+        if (i > 0) assert.equal(from, blocks[i - 1]![1], 'contiguous');
+        if (i < blocks.length - 1) assert.equal((to - from) % 2, 0, 'whole row pairs');
+        assert.ok((to - from) * 4 * Math.min(k, DEPTH_BLOCK) <= Math.max(ROW_BLOCK_BYTES, 2 * 4 * DEPTH_BLOCK), `[${from}, ${to}) of depth ${k}`);
+      });
+    }
+    assert.equal(rowBlocks([0, 100352], 64).length, 100352 / (ROW_BLOCK_BYTES / 256));
+  });
+
   it('every cut (by batches, by rows, more chunks than rows) gives the same values bit for bit', () => {
     const memory = new WebAssembly.Memory({ initial: 160 });
     const exports = new WebAssembly.Instance(new WebAssembly.Module(wasmModule({ shared: false }, functions)), { env: { memory } }).exports;
     const own = names.map((name) => exports[name] as (...args: number[]) => void);
     // Threads that run their parts one after the other on the caller: the cut alone is under test.
     const inTurn = threadsInTurn(own);
-    const cases = [{ batches: 3, m: 33, k: 130, n: 90 }, { batches: 1, m: 129, k: 100, n: 83 }, { batches: 2, m: 3, k: 600, n: 700 }, { batches: 1, m: 9, k: 400, n: 1000 }, { batches: 1, m: 5, k: 3000, n: 100 }];
-    // The last three are cut by columns (b past COLUMN_CUT_FROM_BYTES, fewer rows than columns) for up to 4 threads' chunks; the last has 6 panels, fewer than the chunks, one chunk a panel.
-    assert.deepEqual(cases.map((p) => cutByColumns({ ...p, a: 0, b: 0, c: 0 }, 16)), [false, false, true, true, true]);
+    const cases = [{ batches: 3, m: 33, k: 130, n: 90 }, { batches: 1, m: 129, k: 100, n: 83 }, { batches: 2, m: 3, k: 600, n: 700 }, { batches: 1, m: 9, k: 400, n: 1000 }, { batches: 1, m: 5, k: 3000, n: 100 }, { batches: 1, m: 1201, k: 300, n: 36 }, { batches: 9, m: 301, k: 260, n: 20 }];
+    // The third to fifth are cut by columns (b past COLUMN_CUT_FROM_BYTES, fewer rows than columns) for up to 4 threads' chunks; the fifth has 6 panels, fewer than the chunks, one chunk a panel.
+    assert.deepEqual(cases.map((p) => cutByColumns({ ...p, a: 0, b: 0, c: 0 }, 16)), [false, false, true, true, true, false, false]);
+    // The last two have more rows of a than one call reads (rowBlocks): by rows and by batches, each row run in blocks, the odd last row in the last.
+    assert.ok(rowBlocks([0, 1201], 300).length > 4 && rowBlocks([0, 301], 260).length > 1);
     for (const [i, p] of cases.entries()) {
       assert.ok(p.batches * p.m * p.k * p.n >= PARALLEL_FROM_MACS);
       const { product, expected, result } = setUp(memory, p, 100 + i);
