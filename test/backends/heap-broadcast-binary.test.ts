@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { useBackend } from '../../src/backends/index.js';
-import { heapBroadcastCalls } from '../../src/backends/kernel-fixes/heap-broadcast-binary.js';
+import { heapBroadcastCalls, heapSameShapeCalls, sameShapeFrom } from '../../src/backends/kernel-fixes/heap-broadcast-binary.js';
 import { asRowBroadcast } from '../../src/backends/wasm-simd/broadcast-binary.js';
 import { generator } from '../support/heap-cases.js';
 import { onWasm } from '../support/wasm-suite.js';
@@ -78,15 +78,45 @@ describe('wasm: broadcast arithmetic in SIMD rows on the heap (src/backends/kern
     assert.equal(heapBroadcastCalls.count - before, simd.length);
   });
 
+  it('operands of one shape (tails past the last vector, cut among kernel threads from 65,536 elements) equal cpu\'s bit for bit, through the SIMD pass', async () => {
+    const shapes = [[3, 5], [4], [1], [2, 3, 8], [70_003], [2, 256, 260]];
+    const run = () => tf.tidy(() => shapes.flatMap((shape, i) => (['add', 'sub', 'mul', 'div'] as const).map((op) => Array.from(tf[op](values(shape, i), values(shape, i + 11)).dataSync()))));
+    await useBackend('cpu');
+    const expected = run();
+    await useBackend('wasm');
+    // Every size through the SIMD pass, then the default: the small ones left to XNNPACK, with the same values.
+    const threshold = sameShapeFrom.elements;
+    for (const [from, taken] of [[1, shapes.length], [threshold, shapes.filter((s) => s.reduce((p, d) => p * d, 1) >= threshold).length]] as const) {
+      sameShapeFrom.elements = from;
+      try {
+        const before = heapSameShapeCalls.count;
+        const tensors = tf.memory().numTensors;
+        assert.deepEqual(run(), expected, `from ${from} elements`);
+        assert.equal(tf.memory().numTensors, tensors);
+        assert.equal(heapSameShapeCalls.count - before, taken * 4, `from ${from} elements`);
+      } finally {
+        sameShapeFrom.elements = threshold;
+      }
+    }
+  });
+
   it('IEEE edges as cpu: infinities, NaN, signed zeros, division by zero', async () => {
     const edges = [Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, Number.NaN, 0, -0, 1e-38, 3e38, -2.5];
     const run = () => tf.tidy(() => {
       const full = tf.tensor(edges, [2, 4]);
-      return (['add', 'sub', 'mul', 'div'] as const).flatMap((op) => [tf[op](full, tf.tensor([0, -0, Number.POSITIVE_INFINITY, 2])), tf[op](tf.scalar(-0), full), tf[op](full, tf.tensor([[Number.NaN], [0]]))]).map((t) => Array.from(t.dataSync()));
+      // The last pair: operands of one shape, every edge against every other (64 pairs, 16 vectors).
+      const [left, right] = [tf.tensor(edges.flatMap((e) => edges.map(() => e))), tf.tensor(edges.flatMap(() => edges))];
+      return (['add', 'sub', 'mul', 'div'] as const).flatMap((op) => [tf[op](full, tf.tensor([0, -0, Number.POSITIVE_INFINITY, 2])), tf[op](tf.scalar(-0), full), tf[op](full, tf.tensor([[Number.NaN], [0]])), tf[op](left, right)]).map((t) => Array.from(t.dataSync()));
     });
     await useBackend('cpu');
     const expected = run();
     await useBackend('wasm');
-    assert.deepEqual(run(), expected);
+    const threshold = sameShapeFrom.elements;
+    sameShapeFrom.elements = 1;
+    try {
+      assert.deepEqual(run(), expected);
+    } finally {
+      sameShapeFrom.elements = threshold;
+    }
   });
 });

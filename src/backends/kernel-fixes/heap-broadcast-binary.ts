@@ -1,12 +1,30 @@
 import * as tf from '@tensorflow/tfjs';
 import { asRowBroadcast, broadcastFunctionName, type BroadcastOperation } from '../wasm-simd/broadcast-binary.js';
-import { wasmHeapKernels } from '../wasm-simd/wasm-heap-kernels.js';
+import { wasmHeapKernels, type WasmHeapKernels } from '../wasm-simd/wasm-heap-kernels.js';
+import { elementwiseOnHeap, type ElementwiseKernel } from './heap-elementwise.js';
 import type { WasmHeapBackend } from './wasm-heap-backend.js';
 
 type KernelArgs = Parameters<tf.KernelFunc>[0];
 
 /** How many broadcasts ran in wasm SIMD (tests check the path a case took). */
 export const heapBroadcastCalls = { count: 0 };
+
+/** How many operations on operands of one shape ran in wasm SIMD (tests check the path a case took). */
+export const heapSameShapeCalls = { count: 0 };
+
+/**
+ * Elements from which operands of one shape take the SIMD pass, where it is cut among the kernel
+ * threads; below, XNNPACK's single-threaded pass is as fast (tests lower it to reach the edges).
+ */
+export const sameShapeFrom = { elements: 1 << 16 };
+
+/** Each operation on one element pair, rounded to float32 once (the double result of two float32s rounds to the float32 one). */
+const SCALAR: Record<BroadcastOperation, (a: number, b: number) => number> = {
+  Add: (a, b) => Math.fround(a + b),
+  Sub: (a, b) => Math.fround(a - b),
+  Multiply: (a, b) => Math.fround(a * b),
+  RealDiv: (a, b) => Math.fround(a / b),
+};
 
 /**
  * A float32 Add, Sub, Multiply or RealDiv on wasm where one operand is broadcast against the other
@@ -15,14 +33,27 @@ export const heapBroadcastCalls = { count: 0 };
  * (wasm-simd/broadcast-binary.ts). tfjs-backend-wasm 4.22 runs operands of equal shapes in
  * XNNPACK, about 1.3 ns an element here, but computes a source index per element for any
  * broadcast, 12-14 ns: a scalar times [1, 128, 1024] took 1.6 ms, [1, 128, 1] times
- * [1, 128, 256] 0.47 ms. Equal shapes, other broadcasts, rows that are not whole vectors of 4:
- * undefined, and tfjs's kernel runs.
+ * [1, 128, 256] 0.47 ms. Other broadcasts, rows that are not whole vectors of 4: undefined, and
+ * tfjs's kernel runs.
+ *
+ * Operands of equal shapes (a ResNet's residual Add, a gradient's sum) from sameShapeFrom's size run
+ * as one SIMD pass on the heap too, cut among keras-bridge's kernel threads (binary-vectors.ts
+ * through heap-elementwise.ts):
+ * XNNPACK's took 26 ms for [32, 56, 56, 256] + [32, 56, 56, 256] here, twice what the memory
+ * traffic costs (a 103 MB copy took 8.8 ms), and its pool threads then spin on the cores the next
+ * kernel needs.
  */
 export function heapBroadcastBinary(operation: BroadcastOperation): (args: KernelArgs, original: tf.KernelFunc | undefined) => tf.TensorInfo | undefined {
+  const sameShape: ElementwiseKernel = { index: (kernels: WasmHeapKernels) => kernels.binaryVectorsIndex(operation), args: [], scalar: SCALAR[operation] as ElementwiseKernel['scalar'] };
   return ({ inputs, backend }) => {
     const { a, b } = inputs as Record<string, tf.TensorInfo>;
     if (!a || !b || a.dtype !== 'float32' || b.dtype !== 'float32') return undefined;
-    if (a.shape.length === b.shape.length && a.shape.every((d, i) => d === b.shape[i])) return undefined;
+    if (a.shape.length === b.shape.length && a.shape.every((d, i) => d === b.shape[i])) {
+      if (tf.util.sizeFromShape(a.shape) < sameShapeFrom.elements) return undefined;
+      const out = elementwiseOnHeap(backend as tf.KernelBackend, a, sameShape, [b]);
+      if (out) heapSameShapeCalls.count++;
+      return out;
+    }
     const outShape = tf.backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
     const size = tf.util.sizeFromShape(outShape);
     if (size === 0) return undefined;

@@ -1,5 +1,6 @@
 import type * as tf from '@tensorflow/tfjs';
-import { broadcastFunctions, type BroadcastRows } from './broadcast-binary.js';
+import { broadcastFunctions, type BroadcastOperation, type BroadcastRows } from './broadcast-binary.js';
+import { binaryVectorsFunctions, binaryVectorsName } from './binary-vectors.js';
 import { biasClampRowsFunction } from './bias-clamp.js';
 import { clampVectorsFunction } from './clamp.js';
 import { batchNormGradientFunction, channelAffineFunction } from './batch-norm.js';
@@ -39,6 +40,8 @@ export interface WasmHeapKernels {
   channelAffineIndex: number;
   /** The broadcast function of that name (broadcast-binary.ts, broadcastFunctionName). */
   broadcast(name: string): BroadcastRows;
+  /** binaryVectorsFunction's index (binary-vectors.ts) for an operation, for kernel-thread calls: operands of one shape. */
+  binaryVectorsIndex(operation: BroadcastOperation): number;
   /** batchNormGradientFunction's index (batch-norm.ts), for kernel-thread calls. */
   batchNormGradientIndex: number;
   productTiles: ProductTiles;
@@ -113,6 +116,7 @@ function kernelFunctions(multiplyAdd: MultiplyAdd) {
     channelAffineFunction(),
     batchNormGradientFunction(),
     ...broadcastFunctions(),
+    ...binaryVectorsFunctions(),
     ...productTileFunctions(multiplyAdd),
     maxPoolGradientRowFunction(),
     ...winogradFunctions(),
@@ -176,6 +180,7 @@ export function wasmHeapKernels(backend: tf.KernelBackend): WasmHeapKernels | un
       if (typeof f !== 'function') throw new Error(`no wasm SIMD broadcast function '${name}'`);
       return f as BroadcastRows;
     },
+    binaryVectorsIndex: (operation) => names.indexOf(binaryVectorsName(operation)),
     batchNormGradientIndex: names.indexOf('batchNormGradient'),
     productTiles: productTilesOf(names),
     productMultiplyAdd: built.multiplyAdd,
