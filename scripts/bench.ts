@@ -264,7 +264,9 @@ async function main(): Promise<void> {
   const results: BenchModel[] = [];
   let scaling: ScalingBench[] = [];
   try {
-    const baseline = await measured(['node', CLI, '--help'], 60);
+    // The process that converts nothing: Node, tfjs and the converter's modules loaded (since the
+    // CLI loads only the command it runs, `keras-bridge --help` loads neither).
+    const baseline = await measured(['node', CLI, 'convert', '--help'], 60);
     scaling = await conversionScaling(options.conversionSizes, tmp, baseline);
     for (const m of models) {
       const k = keras[m.factory]!;

@@ -42,7 +42,7 @@ export interface ScalingBench {
   weightBytes: number;
   fileBytes: number;
   wallS: number;
-  /** The process's whole peak RSS, and that of a `keras-bridge --help` (Node and tfjs loaded). */
+  /** The process's whole peak RSS, and that of a `keras-bridge convert --help` (Node, tfjs and the converter loaded). */
   peakRssMb: number;
   baselinePeakRssMb: number;
   /** `cp` of the .keras file to the same disk, fsync'd by neither. */
@@ -91,7 +91,7 @@ export interface ConversionBench {
   from: '.keras' | 'bundle';
   inputBytes: number;
   wallS: number;
-  /** The process's peak RSS less that of a `keras-bridge --help` (Node and tfjs loaded, nothing converted). */
+  /** The process's peak RSS less that of a `keras-bridge convert --help` (Node, tfjs and the converter loaded, nothing converted; a `keras-bridge --help` before the twenty-sixth session, which loaded every command). */
   peakRssOverBaselineMb: number;
   /** Weight bytes / (wall time less the baseline's). */
   weightMbPerS: number;

@@ -10,10 +10,11 @@ import { EXIT_CODES_HELP, UsageError, listFlag, stringFlag, type Command } from 
 import { customLayersFlag, loadCustomLayerModules } from './custom-layer-modules.js';
 import { archiveLimitFlags, parseArchiveLimitFlags } from './archive-limit-flags.js';
 import { readModelInput } from './read-model-input.js';
+import { commandSummary } from './command-index.js';
 
 export const convertCommand: Command = {
   name: 'convert',
-  summary: 'convert a Keras model (bundle, .keras or .h5 file) to a tfjs-layers model directory (model.json + weight shards)',
+  summary: commandSummary('convert'),
   usage: 'convert MODEL OUT_DIR [--custom-layers MODULE ...] [--routes LIST] [--fold-batch-norm]',
   flags: {
     'custom-layers': customLayersFlag,

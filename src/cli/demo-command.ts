@@ -11,6 +11,7 @@ import { formatParityTable } from '../report/parity-table.js';
 import { writeModelDirectory } from '../tfjs-io/model-directory.js';
 import { EXIT_CODES_HELP, stringFlag, type Command } from './command.js';
 import { parityExitCode, parseBackends, useColor } from './parity-command.js';
+import { commandSummary } from './command-index.js';
 
 
 /** The seed document's models (fixtures/seed/seed_models.py), our permanent end-to-end example. */
@@ -21,7 +22,7 @@ const SEED_EXAMPLE = {
 
 export const demoCommand: Command = {
   name: 'demo',
-  summary: "export the seed example's three models from Keras, convert them, and check parity on every backend",
+  summary: commandSummary('demo'),
   usage: 'demo [--out DIR] [--backend LIST]',
   flags: {
     out: { type: 'string', value: 'DIR', description: 'where bundles, converted models, parity.json and parity.html go', default: 'out/demo' },

@@ -4,6 +4,7 @@ import { describeZodIssue } from '../keras/zod-issues.js';
 import { exportOptionsSchema, type ExportOptions } from '../python-export/export-options.js';
 import { exportWithPython, DEFAULT_EXPORT_TIMEOUT_SECONDS } from '../python-export/python-exporter.js';
 import { EXIT_CODES_HELP, UsageError, listFlag, numberFlag, stringFlag, type Command, type ParsedArgs } from './command.js';
+import { commandSummary } from './command-index.js';
 
 /**
  * The flag of each export option (export-options.ts): the flags below build the options document
@@ -59,7 +60,7 @@ export function exportOptionsFromFlags(args: ParsedArgs): ExportOptions {
 
 export const exportCommand: Command = {
   name: 'export',
-  summary: 'run the Python exporter: Keras model → bundle (config, weights, seeded goldens)',
+  summary: commandSummary('export'),
   usage: 'export --out DIR (--factory MODULE:FN | --model FILE.keras|FILE.h5 --module MODULE) [options]',
   flags: {
     out: { type: 'string', value: 'DIR', description: 'bundle directory to write (replaced atomically)' },

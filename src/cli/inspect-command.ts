@@ -6,10 +6,11 @@ import { UsageError, listFlag, stringFlag, type Command } from './command.js';
 import { customLayersFlag, loadCustomLayerModules } from './custom-layer-modules.js';
 import { archiveLimitFlags, parseArchiveLimitFlags } from './archive-limit-flags.js';
 import { readModelInput } from './read-model-input.js';
+import { commandSummary } from './command-index.js';
 
 export const inspectCommand: Command = {
   name: 'inspect',
-  summary: 'list every layer of a model (bundle, .keras or .h5 file) and how it would convert, what conversion drops, and Python-only code in custom layers',
+  summary: commandSummary('inspect'),
   usage: 'inspect MODEL [--custom-layers MODULE ...] [--json FILE]',
   flags: {
     'custom-layers': customLayersFlag,

@@ -10,10 +10,11 @@ import { EXIT_CODES_HELP, UsageError, listFlag, numberFlag, stringFlag, type Com
 import { customLayersFlag, loadCustomLayerModules } from './custom-layer-modules.js';
 import { parseRoutesFlag } from './routes-flag.js';
 import { reportFormatFlags, writeReportFiles } from './report-format-flags.js';
+import { commandSummary } from './command-index.js';
 
 export const parityCommand: Command = {
   name: 'parity',
-  summary: 'run converted models on tfjs backends and compare outputs, layer outputs and gradients with Keras goldens',
+  summary: commandSummary('parity'),
   usage: 'parity BUNDLE... [--backend cpu,wasm,tensorflow] [--atol A --rtol R] [--json FILE]',
   // A getter: the report formats registered when the arguments are parsed, tests' included.
   get flags() {

@@ -5,6 +5,7 @@ import { formatRunComparison } from '../report/run-comparison.js';
 import { UsageError, stringFlag, type Command, type FlagSpec } from './command.js';
 import { parityExitCode, useColor } from './parity-command.js';
 import { reportFormatFlags, writeReportFiles } from './report-format-flags.js';
+import { commandSummary } from './command-index.js';
 
 /**
  * Saved results rendered again, by the functions `parity` renders with: the same table, and every
@@ -13,7 +14,7 @@ import { reportFormatFlags, writeReportFiles } from './report-format-flags.js';
  */
 export const reportCommand: Command = {
   name: 'report',
-  summary: "render saved parity results ('parity --json') again: the table, HTML, JUnit and JSON; compare two runs",
+  summary: commandSummary('report'),
   usage: 'report RESULTS.json [--html FILE] [--junit FILE] [--json FILE] [--compare BASELINE.json]',
   // A getter: the report formats registered when the arguments are parsed, tests' included.
   get flags() {

@@ -1,20 +1,8 @@
-import * as tf from '@tensorflow/tfjs';
 import { KerasBridgeError } from '../errors.js';
 import { EXIT } from '../exit-codes.js';
 import { printableMessage } from '../report/printable.js';
-import { commandHelp, parseCommandArgs, type Command } from './command.js';
-import { convertCommand } from './convert-command.js';
-import { demoCommand } from './demo-command.js';
-import { exportCommand } from './export-command.js';
-import { inspectCommand } from './inspect-command.js';
-import { scaffoldCommand } from './scaffold-command.js';
-import { parityCommand } from './parity-command.js';
-import { reportCommand } from './report-command.js';
-
-// Production mode silences tfjs's console advice (e.g. the cpu backend's 'install tfjs-node' banner).
-tf.enableProdMode();
-
-const COMMANDS: Command[] = [exportCommand, convertCommand, scaffoldCommand, inspectCommand, parityCommand, reportCommand, demoCommand];
+import { commandHelp, parseCommandArgs } from './command.js';
+import { COMMANDS } from './command-index.js';
 
 function mainHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
@@ -34,11 +22,15 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(mainHelp() + '\n');
     return name ? EXIT.ok : EXIT.input_error;
   }
-  const command = COMMANDS.find((c) => c.name === name);
-  if (!command) {
+  const entry = COMMANDS.find((c) => c.name === name);
+  if (!entry) {
     process.stderr.write(`keras-bridge: unknown command '${name}'.\n\n${mainHelp()}\n`);
     return EXIT.input_error;
   }
+  // Only the command named is loaded (command-index.ts); production mode silences tfjs's console
+  // advice (e.g. the cpu backend's 'install tfjs-node' banner).
+  const [command, tf] = await Promise.all([entry.load(), import('@tensorflow/tfjs')]);
+  tf.enableProdMode();
   const args = parseCommandArgs(command, rest);
   if (args.values['help']) {
     process.stdout.write(commandHelp(command) + '\n');

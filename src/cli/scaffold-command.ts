@@ -2,10 +2,11 @@ import { EXIT } from '../exit-codes.js';
 import path from 'node:path';
 import { scaffoldBundle } from '../scaffold/scaffold-bundle.js';
 import { EXIT_CODES_HELP, UsageError, stringFlag, type Command } from './command.js';
+import { commandSummary } from './command-index.js';
 
 export const scaffoldCommand: Command = {
   name: 'scaffold',
-  summary: "write the TypeScript of a bundle's custom layers (translated from their Python source) and a parity test, for you to own and edit",
+  summary: commandSummary('scaffold'),
   usage: 'scaffold BUNDLE --out DIR',
   flags: {
     out: { type: 'string', value: 'DIR', description: 'directory to create (never overwritten: scaffold refuses an existing one)' },

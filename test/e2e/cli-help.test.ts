@@ -1,10 +1,32 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { COMMANDS } from '../../src/cli/command-index.js';
 import { runCli } from '../support/run-cli.js';
 
 /** convert and inspect read .keras files: their zip limits (docs/hostile-input.md). */
 const ARCHIVE_LIMIT_FLAGS = ['--max-zip-entries', '--max-uncompressed-bytes', '--max-entry-bytes', '--max-json-bytes', '--max-compression-ratio'] as const;
 
 describe('CLI --help', () => {
+  it('each command the index lists loads as the command of that name and summary', async () => {
+    for (const entry of COMMANDS) {
+      const command = await entry.load();
+      assert.equal(command.name, entry.name);
+      assert.equal(command.summary, entry.summary);
+    }
+    assert.equal(new Set(COMMANDS.map((c) => c.name)).size, COMMANDS.length);
+  });
+
+  it('keras-bridge --help lists every command without loading any, nor tfjs', () => {
+    // The CommonJS modules a process loaded (tfjs is one) are in require.cache; ES modules cannot be listed, so the command modules say so by loading tfjs.
+    const runCommand = fileURLToPath(new URL('../../src/cli/run-command.js', import.meta.url));
+    const script = `const { runCommand } = await import(${JSON.stringify(runCommand)}); await runCommand(['--help']); const { createRequire } = await import('node:module'); const loaded = Object.keys(createRequire(import.meta.url).cache).filter((k) => k.includes('@tensorflow')); process.stdout.write('\\n' + JSON.stringify(loaded));`;
+    const loadedBy = (source: string): string[] => JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', source], { encoding: 'utf8' }).split('\n').at(-1)!) as string[];
+    assert.deepEqual(loadedBy(script), []);
+    // The check can see tfjs: a command's help loads it.
+    assert.ok(loadedBy(script.replace(`['--help']`, `['convert', '--help']`)).length > 0);
+  });
+
   for (const [command, flags] of [
     ['export', ['--out', '--factory', '--model', '--module', '--path', '--seed', '--batch-size', '--input-range', '--layer-gradients', '--train-steps', '--no-training-mode', '--float64-reference', '--python', '--timeout']],
     ['convert', ['--custom-layers', '--json', ...ARCHIVE_LIMIT_FLAGS]],
