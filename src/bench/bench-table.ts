@@ -101,11 +101,11 @@ export function formatBenchTable(run: BenchResults): string {
       (run.machine.tensorflowBinding ? `; tensorflow binding: ${run.machine.tensorflowBinding}` : '') +
       (run.machine.wasmProducts ? `; wasm products: ${run.machine.wasmProducts}` : ''),
     ...backendDetailsLines(run),
-    `milliseconds: median (10th–90th percentile) of ${runsText(run)} after ${warmupText(run)}; ratio: time / Keras tf.function's time at the same batch size`,
+    `milliseconds: median (10th–90th percentile) of ${runsText(run)}, after ${warmupText(run)}; ratio: time / Keras tf.function's time at the same batch size`,
     '',
     table(['model', 'batch', 'runtime', 'forward ms', 'ratio', 'forward+backward ms', 'ratio'], timingRows),
     '',
-    'conversion (keras-bridge convert, one process; peak RSS over a process that converts nothing):',
+    'conversion (keras-bridge convert, one process; time and peak RSS over a process that converts nothing, keras-bridge convert --help):',
     table(['model', 'from', 'weights MB', 'wall s', 'weights MB/s', 'peak RSS +MB', 'RSS / weights'], conversionRows),
     ...(run.conversionScaling && run.conversionScaling.length > 0
       ? [

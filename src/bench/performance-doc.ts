@@ -14,7 +14,7 @@ export function performanceMarkdown(run: BenchResults): string {
   const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
   return [
     `Latest run: ${run.date.slice(0, 10)}, ${m.cpu}, ${m.cores} cores; Keras ${m.keras} on TensorFlow ${m.tensorflow}, tfjs ${m.tfjs}, Node ${m.node}${m.tensorflowBinding ? `; tensorflow binding: ${m.tensorflowBinding}` : ''}${m.wasmProducts ? `; wasm products: ${m.wasmProducts}` : ''}.`,
-    `Milliseconds: median (10th–90th percentile) of ${runsText(run)} after ${warmupText(run)}, at most ${run.settings.budgetS} s per timing; ratio: time / Keras tf.function's at the same batch size (below 1: faster).`,
+    `Milliseconds: median (10th–90th percentile) of ${runsText(run)}, after ${warmupText(run)}, at most ${run.settings.budgetS} s per timing; ratio: time / Keras tf.function's at the same batch size (below 1: faster).`,
     '',
     '![ratio to Keras tf.function per model, batch size and runtime](performance.svg)',
     '',
@@ -22,7 +22,7 @@ export function performanceMarkdown(run: BenchResults): string {
     line(['---', '---', '---', '---', '---', '---', '---']),
     ...rows.map((r) => line([r.model, r.batch, r.runtime, formatTiming(r.forward), formatRatio(r.forwardRatio), formatTiming(r.backward), formatRatio(r.backwardRatio)])),
     '',
-    'Conversion (`keras-bridge convert`, one process; time and peak RSS over a process that converts nothing, `-` where within its own spread: under 50 ms of work, or less memory):',
+    'Conversion (`keras-bridge convert`, one process; time and peak RSS over a process that converts nothing (`keras-bridge convert --help`), `-` where within its own spread: under 50 ms of work, or less memory):',
     '',
     line(['model', 'from', 'weights MB', 'wall s', 'weights MB/s', 'peak RSS +MB', 'RSS / weights']),
     line(['---', '---', '---', '---', '---', '---', '---']),
