@@ -5,6 +5,7 @@ import { composedFallbacks } from '../../src/backends/kernel-fixes/composed-kern
 import { winogradFrom } from '../../src/backends/kernel-fixes/winograd-conv2d.js';
 import { im2colBlock } from '../../src/backends/kernel-fixes/conv-backprop-composed.js';
 import { KERNEL_FIXES, registerKernelFixes } from '../../src/backends/kernel-fixes/index.js';
+import { avgPoolGradFrom } from '../../src/backends/kernel-fixes/avg-pool-grad-composed.js';
 
 /** Deterministic values in (-1, 1), different for each seed. */
 function values(shape: number[], seed: number, shift = 0): tf.Tensor {
@@ -33,6 +34,17 @@ interface KernelCase {
 }
 
 /** Runs a case with Winograd's threshold at 0, so that the small cases here reach it on wasm. */
+/** Average pooling's gradient composed on wasm for any size (avg-pool-grad-composed.ts: the cases here are small). */
+function withComposedAvgPoolGradient<T>(run: () => T): T {
+  const elements = avgPoolGradFrom.elements;
+  avgPoolGradFrom.elements = 0;
+  try {
+    return run();
+  } finally {
+    avgPoolGradFrom.elements = elements;
+  }
+}
+
 function withWinogradForEverySize<T>(run: () => T): T {
   const macs = winogradFrom.macs;
   winogradFrom.macs = 0;
@@ -401,10 +413,28 @@ const CASES: Record<string, KernelCase> = {
     wrt: [0],
   },
   'avgPool stride 2 same, partial windows': {
-    kernels: ['AvgPoolGrad'],
+    kernels: ['AvgPoolGrad', 'DepthwiseConv2dNativeBackpropInput'],
     f: (x) => tf.avgPool(x as tf.Tensor4D, 3, 2, 'same'),
     args: () => [values([2, 5, 5, 2], 13)],
     wrt: [0],
+    wasmPath: 'composed',
+    around: withComposedAvgPoolGradient,
+  },
+  'avgPool 3x3 stride 1 same (an Inception branch), partial windows at every edge': {
+    kernels: ['AvgPoolGrad', 'DepthwiseConv2dNativeBackpropInput'],
+    f: (x) => tf.avgPool(x as tf.Tensor4D, 3, 1, 'same'),
+    args: () => [values([2, 6, 7, 4], 44)],
+    wrt: [0],
+    wasmPath: 'composed',
+    around: withComposedAvgPoolGradient,
+  },
+  'avgPool 2x2 stride 2 valid (a DenseNet transition): whole windows, one scale': {
+    kernels: ['AvgPoolGrad', 'DepthwiseConv2dNativeBackpropInput'],
+    f: (x) => tf.avgPool(x as tf.Tensor4D, 2, 2, 'valid'),
+    args: () => [values([3, 8, 6, 5], 45)],
+    wrt: [0],
+    wasmPath: 'composed',
+    around: withComposedAvgPoolGradient,
   },
   'avgPool3d stride 1 same, partial windows': {
     kernels: ['AvgPool3DGrad'],

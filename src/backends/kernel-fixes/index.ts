@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { avgPool3DGrad, avgPoolGrad } from './avg-pool-grad.js';
+import { avgPoolGradComposed } from './avg-pool-grad-composed.js';
 import { batchMatMul } from './batch-mat-mul-composed.js';
 import { fusedMatMul } from './fused-mat-mul-tiles.js';
 import { convolutionInTiles } from './convolution-in-tiles.js';
@@ -93,7 +94,7 @@ export const KERNEL_FIXES: Readonly<Record<'cpu' | 'wasm' | 'tensorflow' | 'webg
     { ...fromCpu('MaxPoolGrad', 'wrong'), native: heapMaxPoolGrad },
     fromCpu('MaxPool3D', 'wrong'),
     fromCpu('MaxPool3DGrad', 'wrong'),
-    { kernelName: 'AvgPoolGrad', problem: 'wrong', compute: avgPoolGrad },
+    { kernelName: 'AvgPoolGrad', problem: 'wrong', compute: avgPoolGrad, composed: avgPoolGradComposed },
     { kernelName: 'AvgPool3DGrad', problem: 'wrong', compute: avgPool3DGrad },
     { kernelName: 'Identity', problem: 'slow', native: sharedIdentity },
     { kernelName: 'Cast', problem: 'slow', native: sameDtypeCast },
