@@ -468,11 +468,26 @@ const CASES: Record<string, KernelCase> = {
     args: () => [values([1, 3, 2], 23), values([2, 3, 6], 24)],
     wrt: [0, 1],
   },
-  'gather rows of a table, a row twice (embedding lookup)': {
+  'gather rows of a table, a row twice (embedding lookup; rows of 3, not whole SIMD vectors)': {
     kernels: ['UnsortedSegmentSum'],
     f: (table) => tf.gather(table!, tf.tensor1d([2, 0, 2, 3], 'int32')),
     args: () => [values([4, 3], 16)],
     wrt: [0],
+    wasmPath: 'fallback',
+  },
+  'gather rows of 8 from a table of 10 by a batch of sequences, ids repeated and rows never read (an Embedding layer; scattered in wasm SIMD)': {
+    kernels: ['UnsortedSegmentSum'],
+    f: (table) => tf.gather(table!, tf.tensor2d([[7, 1, 7], [0, 7, 9]], [2, 3], 'int32')),
+    args: () => [values([10, 8], 46)],
+    wrt: [0],
+    wasmPath: 'composed',
+  },
+  'gather along axis 1 (the gradient transposes, then sums segments of rows of 12)': {
+    kernels: ['UnsortedSegmentSum'],
+    f: (x) => tf.gather(x!, tf.tensor1d([3, 3, 0], 'int32'), 1),
+    args: () => [values([12, 5], 47)],
+    wrt: [0],
+    wasmPath: 'composed',
   },
   'resizeNearestNeighbor x2 x3, batch of 2': {
     kernels: ['ResizeNearestNeighborGrad'],

@@ -11,6 +11,7 @@ import { conv2DBackpropFilter, conv2DBackpropInput, depthwiseConv2dNativeBackpro
 import { conv3dBackpropInputGradient } from './conv3d-backprop-input-gradient.js';
 import { cpuKernel } from './cpu-kernel.js';
 import { heapMaxPoolGrad } from './heap-max-pool-grad.js';
+import { heapUnsortedSegmentSum } from './heap-segment-sum.js';
 import { cumsumGradient } from './cumsum-gradient.js';
 import { hostKernel, type HostCompute } from './host-kernel.js';
 import { resizeNearestNeighborGrad } from './resize-nearest-neighbor-grad.js';
@@ -88,7 +89,7 @@ export const KERNEL_FIXES: Readonly<Record<'cpu' | 'wasm' | 'tensorflow' | 'webg
     { kernelName: 'Mean', problem: 'slow', composed: pooledMeanOverOuterAxes },
     { kernelName: 'FusedBatchNorm', problem: 'slow', composed: batchNormAsMulAdd },
     { kernelName: FUSED_BATCH_NORM_GRAD, problem: 'missing', native: wasmFusedBatchNormGrad },
-    fromCpu('UnsortedSegmentSum', 'missing'),
+    { ...fromCpu('UnsortedSegmentSum', 'missing'), native: heapUnsortedSegmentSum },
     fromCpu('Conv3DBackpropInputV2', 'wrong'),
     fromCpu('Conv3DBackpropFilterV2', 'wrong'),
     { ...fromCpu('MaxPoolGrad', 'wrong'), native: heapMaxPoolGrad },

@@ -5,6 +5,7 @@ import { biasClampRowsFunction } from './bias-clamp.js';
 import { clampVectorsFunction } from './clamp.js';
 import { batchNormGradientFunction, channelAffineFunction } from './batch-norm.js';
 import { maxPoolGradientRowFunction, type MaxPoolGradientRow } from './max-pool-gradient.js';
+import { segmentRowsAddFunction, zeroVectorsFunction, type SegmentRowsAdd, type ZeroVectors } from './segment-sum.js';
 import { outerTapsFunction } from './conv-filter-gradient.js';
 import { depthwiseTapsFunction } from './depthwise-filter-gradient.js';
 import type { TapTableFunctions } from './filter-taps.js';
@@ -48,6 +49,9 @@ export interface WasmHeapKernels {
   /** How the product tiles multiply and add (relaxed-simd.ts): fused where the runtime and the machine can. */
   productMultiplyAdd: MultiplyAdd;
   maxPoolGradientRow: MaxPoolGradientRow;
+  /** segment-sum.ts: zeros, and rows added to the rows their ids name (UnsortedSegmentSum), on the calling thread. */
+  zeroVectors: ZeroVectors;
+  segmentRowsAdd: SegmentRowsAdd;
   /** A Winograd scheme's transforms (winograd.ts): the filter's two, and the row transforms' indices for kernel-thread calls. */
   winograd(scheme: WinogradScheme): WinogradKernels;
   /** biasClampRows' index (bias-clamp.ts), for kernel-thread calls: a product's epilogue. */
@@ -119,6 +123,8 @@ function kernelFunctions(multiplyAdd: MultiplyAdd) {
     ...binaryVectorsFunctions(),
     ...productTileFunctions(multiplyAdd),
     maxPoolGradientRowFunction(),
+    zeroVectorsFunction(),
+    segmentRowsAddFunction(),
     ...winogradFunctions(),
     erfRowsFunction(),
     geluRowsFunction(),
@@ -185,6 +191,8 @@ export function wasmHeapKernels(backend: tf.KernelBackend): WasmHeapKernels | un
     productTiles: productTilesOf(names),
     productMultiplyAdd: built.multiplyAdd,
     maxPoolGradientRow: exports['maxPoolGradientRow'] as MaxPoolGradientRow,
+    zeroVectors: exports['zeroVectors'] as ZeroVectors,
+    segmentRowsAdd: exports['segmentRowsAdd'] as SegmentRowsAdd,
     winograd: (scheme) => {
       const named = winogradFunctionNames(scheme);
       const index = (name: string) => {

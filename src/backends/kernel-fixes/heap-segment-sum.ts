@@ -1,0 +1,35 @@
+import * as tf from '@tensorflow/tfjs';
+import { wasmHeapKernels } from '../wasm-simd/wasm-heap-kernels.js';
+import type { WasmHeapBackend } from './wasm-heap-backend.js';
+
+/** How many segment sums ran in wasm SIMD (tests check the path a case took). */
+export const simdSegmentSums = { count: 0 };
+
+/**
+ * UnsortedSegmentSum on wasm (what tfjs-core's gradient of Gather runs: an Embedding layer's
+ * gradient), which tfjs-backend-wasm 4.22 lacks, as a scatter on the heap: the output zeroed, then
+ * each row of x added to the row its segment id names, four lanes at a time
+ * (wasm-simd/segment-sum.ts). tfjs's cpu kernel, which ran on the host for it before, makes one
+ * masked sum over all of x per segment: segments × rows × columns operations (a 1,000-word
+ * table's gradient from 128 tokens of 64: 8 million) where the scatter makes rows × columns. Ids
+ * outside [0, numSegments) add nothing, as in TensorFlow. float32 x whose rows are whole vectors of
+ * 4, rank-1 int32 ids: other cases return undefined and take the host kernel.
+ */
+export function heapUnsortedSegmentSum({ inputs, attrs, backend }: Parameters<tf.KernelFunc>[0]): tf.TensorInfo | undefined {
+  const { x, segmentIds } = inputs as Record<string, tf.TensorInfo | undefined>;
+  const segments = attrs?.['numSegments'] as number;
+  if (!x || !segmentIds || x.dtype !== 'float32' || segmentIds.dtype !== 'int32' || segmentIds.shape.length !== 1 || x.shape.length < 1) return undefined;
+  const rows = x.shape[0]!;
+  const columns = tf.util.sizeFromShape(x.shape.slice(1));
+  if (segmentIds.shape[0] !== rows || columns === 0 || columns % 4 !== 0 || !Number.isInteger(segments) || segments < 0) return undefined;
+  const kernels = wasmHeapKernels(backend as tf.KernelBackend);
+  if (!kernels) return undefined;
+  const wasm = backend as unknown as WasmHeapBackend;
+  // Made before the offsets are read: making it may grow the heap.
+  const out = wasm.makeOutput([segments, ...x.shape.slice(1)], 'float32');
+  const at = (t: tf.TensorInfo) => wasm.typedArrayFromHeap(t).byteOffset;
+  kernels.zeroVectors(at(out), (segments * columns) / 4);
+  kernels.segmentRowsAdd(at(x), at(segmentIds), at(out), rows, columns / 4, segments, 4 * columns);
+  simdSegmentSums.count++;
+  return out;
+}
