@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { avgPool2DGeometry, span } from './avg-pool-grad.js';
 import type { ComposedCompute } from './composed-kernel.js';
 
 /**
@@ -7,9 +8,6 @@ import type { ComposedCompute } from './composed-kernel.js';
  * [1, 16, 16, 64], 3x3 stride 1: 0.43 against 0.23). Tests lower it to reach the small cases.
  */
 export const avgPoolGradFrom = { elements: 1 << 14 };
-
-type Pad = 'valid' | 'same' | number;
-type Rounding = 'floor' | 'round' | 'ceil' | undefined;
 
 /**
  * AvgPoolGrad (NHWC float32) on the backend's own kernels, where avg-pool-grad.ts computes it on
@@ -29,24 +27,15 @@ export const avgPoolGradComposed: ComposedCompute = (inputs, attrs, r) => {
   const { dy, input } = inputs;
   if (!dy || !input || dy.dtype !== 'float32' || input.shape.length !== 4 || dy.shape.length !== 4) return undefined;
   if (tf.util.sizeFromShape(input.shape) < avgPoolGradFrom.elements) return undefined;
-  const info = tf.backend_util.computePool2DInfo(
-    input.shape as [number, number, number, number],
-    attrs['filterSize'] as [number, number] | number,
-    attrs['strides'] as [number, number] | number,
-    1,
-    attrs['pad'] as Pad,
-    attrs['dimRoundingMode'] as Rounding,
-  );
-  const { batchSize, outHeight, outWidth, inHeight, inWidth, inChannels, filterHeight, filterWidth, strideHeight, strideWidth, padInfo } = info;
+  const { info, geometry } = avgPool2DGeometry(input.shape, attrs);
+  const { batchSize, outHeight, outWidth, inChannels, filterHeight, filterWidth, strideHeight, strideWidth, padInfo } = info;
   if (info.dataFormat !== 'channelsLast' || dy.shape[1] !== outHeight || dy.shape[2] !== outWidth || dy.shape[3] !== inChannels) return undefined;
-  const span = (o: number, stride: number, pad: number, filter: number, size: number) => {
-    const start = o * stride - pad;
-    return Math.min(start + filter, size) - Math.max(start, 0);
-  };
+  // 1 / the number of input elements each output's window covers inside the input.
+  const length = ([start, end]: [number, number]) => end - start;
   const reciprocals = new Float32Array(outHeight * outWidth);
   for (let y = 0; y < outHeight; y++) {
-    const rows = span(y, strideHeight, padInfo.top, filterHeight, inHeight);
-    for (let x = 0; x < outWidth; x++) reciprocals[y * outWidth + x] = 1 / (rows * span(x, strideWidth, padInfo.left, filterWidth, inWidth));
+    const rows = length(span(y, 1, geometry));
+    for (let x = 0; x < outWidth; x++) reciprocals[y * outWidth + x] = 1 / (rows * length(span(x, 2, geometry)));
   }
   const whole = reciprocals.every((v) => v === reciprocals[0]);
   // One value per pixel of every image ([b, oh, ow, 1]: one per row of channels, a broadcast wasm's SIMD rows take), or one scalar.

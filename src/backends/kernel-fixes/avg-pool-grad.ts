@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { HostCompute } from './host-kernel.js';
 
 /** A pooling window's geometry in three spatial dimensions (depth, height, width); 2D has depth 1. */
-interface PoolGeometry {
+export interface PoolGeometry {
   batch: number;
   channels: number;
   in: [number, number, number];
@@ -47,8 +47,8 @@ function averagePoolGradient(dy: ArrayLike<number>, g: PoolGeometry): Float32Arr
   return Float32Array.from(dx);
 }
 
-/** The in-bounds input range [start, end) that output position `o` pools along `axis`. */
-function span(o: number, axis: 0 | 1 | 2, g: PoolGeometry): [number, number] {
+/** The in-bounds input range [start, end) that output position `o` pools along `axis` (avg-pool-grad-composed.ts counts windows by it too). */
+export function span(o: number, axis: 0 | 1 | 2, g: PoolGeometry): [number, number] {
   const start = o * g.stride[axis] - g.padStart[axis];
   return [Math.max(start, 0), Math.min(start + g.filter[axis], g.in[axis])];
 }
@@ -56,10 +56,10 @@ function span(o: number, axis: 0 | 1 | 2, g: PoolGeometry): [number, number] {
 type Pad = 'valid' | 'same' | number;
 type Rounding = 'floor' | 'round' | 'ceil' | undefined;
 
-/** AvgPoolGrad: inputs dy [N, outH, outW, C] and input [N, H, W, C]. */
-export const avgPoolGrad: HostCompute = ({ dy, input }, attrs) => {
+/** AvgPoolGrad's window geometry for an NHWC input of `inputShape`, from the kernel's attributes, and tfjs's pooling info it comes from. */
+export function avgPool2DGeometry(inputShape: readonly number[], attrs: tf.NamedAttrMap): { info: tf.backend_util.Conv2DInfo; geometry: PoolGeometry } {
   const info = tf.backend_util.computePool2DInfo(
-    input!.shape as [number, number, number, number],
+    inputShape as [number, number, number, number],
     attrs['filterSize'] as [number, number] | number,
     attrs['strides'] as [number, number] | number,
     1,
@@ -75,6 +75,12 @@ export const avgPoolGrad: HostCompute = ({ dy, input }, attrs) => {
     filter: [1, info.filterHeight, info.filterWidth],
     padStart: [0, info.padInfo.top, info.padInfo.left],
   };
+  return { info, geometry };
+}
+
+/** AvgPoolGrad: inputs dy [N, outH, outW, C] and input [N, H, W, C]. */
+export const avgPoolGrad: HostCompute = ({ dy, input }, attrs) => {
+  const { geometry } = avgPool2DGeometry(input!.shape, attrs);
   return { values: averagePoolGradient(dy!.values as Float32Array, geometry), shape: input!.shape, dtype: 'float32' };
 };
 
