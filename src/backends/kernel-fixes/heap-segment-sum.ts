@@ -28,7 +28,8 @@ export function heapUnsortedSegmentSum({ inputs, attrs, backend }: Parameters<tf
   // Made before the offsets are read: making it may grow the heap.
   const out = wasm.makeOutput([segments, ...x.shape.slice(1)], 'float32');
   const at = (t: tf.TensorInfo) => wasm.typedArrayFromHeap(t).byteOffset;
-  kernels.zeroVectors(at(out), (segments * columns) / 4);
+  // Zeros first, as the other heap kernels that sum into their output start (the heap hands memory out as it was left).
+  kernels.float32Heap().fill(0, at(out) / 4, at(out) / 4 + segments * columns);
   kernels.segmentRowsAdd(at(x), at(segmentIds), at(out), rows, columns / 4, segments, 4 * columns);
   simdSegmentSums.count++;
   return out;

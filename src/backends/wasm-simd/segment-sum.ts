@@ -1,22 +1,6 @@
 import { Code, I32, type WasmFunction } from './wasm-binary.js';
 
 /**
- * `zeroVectors(out, vectors)`: `vectors` of 4 float32 from byte out set to +0 (a segment sum's
- * output starts from zeros; wasm's heap hands out memory as it was left).
- */
-export function zeroVectorsFunction(): WasmFunction {
-  const [out, vectors] = [0, 1];
-  const body = new Code().block((exit) =>
-    exit.get(vectors).i32Eqz().brIf(0).loop((next) => {
-      next.get(out).v128Zero().v128Store();
-      next.get(out).i32(16).i32Add().set(out);
-      next.get(vectors).i32(1).i32Sub().tee(vectors).brIf(0);
-    }),
-  );
-  return { name: 'zeroVectors', params: [I32, I32], locals: [], body };
-}
-
-/**
  * `segmentRowsAdd(x, ids, out, rows, vectors, segments, rowBytes)`: for each of `rows` rows of x
  * (`vectors` of 4 float32 each, rowBytes = 16·vectors apart) in order, adds it to the row of out
  * its int32 id at `ids` names: UnsortedSegmentSum as a scatter, each segment's sum in the rows'
@@ -48,5 +32,4 @@ export function segmentRowsAddFunction(): WasmFunction {
   return { name: 'segmentRowsAdd', params: [I32, I32, I32, I32, I32, I32, I32], locals: [I32, I32, I32, I32], body };
 }
 
-export type ZeroVectors = (out: number, vectors: number) => void;
 export type SegmentRowsAdd = (x: number, ids: number, out: number, rows: number, vectors: number, segments: number, rowBytes: number) => void;

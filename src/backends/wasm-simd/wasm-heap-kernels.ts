@@ -5,7 +5,7 @@ import { biasClampRowsFunction } from './bias-clamp.js';
 import { clampVectorsFunction } from './clamp.js';
 import { batchNormGradientFunction, channelAffineFunction } from './batch-norm.js';
 import { maxPoolGradientRowFunction, type MaxPoolGradientRow } from './max-pool-gradient.js';
-import { segmentRowsAddFunction, zeroVectorsFunction, type SegmentRowsAdd, type ZeroVectors } from './segment-sum.js';
+import { segmentRowsAddFunction, type SegmentRowsAdd } from './segment-sum.js';
 import { outerTapsFunction } from './conv-filter-gradient.js';
 import { depthwiseTapsFunction } from './depthwise-filter-gradient.js';
 import type { TapTableFunctions } from './filter-taps.js';
@@ -49,8 +49,7 @@ export interface WasmHeapKernels {
   /** How the product tiles multiply and add (relaxed-simd.ts): fused where the runtime and the machine can. */
   productMultiplyAdd: MultiplyAdd;
   maxPoolGradientRow: MaxPoolGradientRow;
-  /** segment-sum.ts: zeros, and rows added to the rows their ids name (UnsortedSegmentSum), on the calling thread. */
-  zeroVectors: ZeroVectors;
+  /** segment-sum.ts: rows added to the rows their ids name (UnsortedSegmentSum), on the calling thread. */
   segmentRowsAdd: SegmentRowsAdd;
   /** A Winograd scheme's transforms (winograd.ts): the filter's two, and the row transforms' indices for kernel-thread calls. */
   winograd(scheme: WinogradScheme): WinogradKernels;
@@ -123,7 +122,6 @@ function kernelFunctions(multiplyAdd: MultiplyAdd) {
     ...binaryVectorsFunctions(),
     ...productTileFunctions(multiplyAdd),
     maxPoolGradientRowFunction(),
-    zeroVectorsFunction(),
     segmentRowsAddFunction(),
     ...winogradFunctions(),
     erfRowsFunction(),
@@ -191,7 +189,6 @@ export function wasmHeapKernels(backend: tf.KernelBackend): WasmHeapKernels | un
     productTiles: productTilesOf(names),
     productMultiplyAdd: built.multiplyAdd,
     maxPoolGradientRow: exports['maxPoolGradientRow'] as MaxPoolGradientRow,
-    zeroVectors: exports['zeroVectors'] as ZeroVectors,
     segmentRowsAdd: exports['segmentRowsAdd'] as SegmentRowsAdd,
     winograd: (scheme) => {
       const named = winogradFunctionNames(scheme);
