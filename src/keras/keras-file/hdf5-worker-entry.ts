@@ -1,23 +1,34 @@
 import { parentPort } from 'node:worker_threads';
 import { KerasBridgeError } from '../../errors.js';
-import { h5wasmTrapped, loadH5wasm } from './hdf5-file.js';
-import { runHdf5Request, type Hdf5Request } from './hdf5-tasks.js';
+import { raiseWasmTieringBudget, restoreWasmTieringBudget } from './h5wasm-tiering.js';
+import type { Hdf5Request } from './hdf5-tasks.js';
 
-// Compiled as the thread starts, while its caller is still reading the zip (prewarmHdf5Reader).
-void loadH5wasm();
+// h5wasm compiles and instantiates its module as it is imported: with the reader's tier-up budget
+// (h5wasm-tiering.ts), so the modules that import it are loaded after the budget is raised. It is
+// compiled as the thread starts, while its caller is still reading the zip (prewarmHdf5Reader).
+raiseWasmTieringBudget();
+const reader = Promise.all([import('./hdf5-file.js'), import('./hdf5-tasks.js')]);
+reader
+  .then(([file]) => file.loadH5wasm())
+  .finally(restoreWasmTieringBudget)
+  // A reader that failed to load fails each request below, with its error.
+  .catch(() => undefined);
 
 /** The worker side of hdf5-worker.ts: each request's answer (dataset bytes transferred) or its error. */
 parentPort!.on('message', (request: Hdf5Request) => {
   const answered = request.kind !== 'recycle';
-  runHdf5Request(request).then(
-    (result) => {
-      if (!answered) return;
-      const buffers = 'bytes' in result ? [...new Set(result.bytes.map((b) => b.buffer as ArrayBuffer))] : [];
-      parentPort!.postMessage({ result }, buffers);
-    },
-    (e: unknown) => {
-      const error = e instanceof Error ? e : new Error(String(e));
-      parentPort!.postMessage({ error: { name: error.name, message: error.message, stack: error.stack, typed: error instanceof KerasBridgeError }, trapped: h5wasmTrapped() });
-    },
-  );
+  reader
+    .then(([, tasks]) => tasks.runHdf5Request(request))
+    .then(
+      (result) => {
+        if (!answered) return;
+        const buffers = 'bytes' in result ? [...new Set(result.bytes.map((b) => b.buffer as ArrayBuffer))] : [];
+        parentPort!.postMessage({ result }, buffers);
+      },
+      async (e: unknown) => {
+        const error = e instanceof Error ? e : new Error(String(e));
+        const trapped = await reader.then(([file]) => file.h5wasmTrapped()).catch(() => false);
+        parentPort!.postMessage({ error: { name: error.name, message: error.message, stack: error.stack, typed: error instanceof KerasBridgeError }, trapped });
+      },
+    );
 });
