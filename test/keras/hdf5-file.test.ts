@@ -74,6 +74,47 @@ describe('an HDF5 file read in place from a byte range of a host file', () => {
     assert.equal(read, false, 'HDF5 never opened the damaged entry');
   });
 
+  describe("with the CRC-32 check left for later (the HDF5 reader's thread)", () => {
+    const CRC_ERROR = /^model\.keras: zip entry 'model\.weights\.h5': CRC-32 [0-9a-f]{8} of its bytes disagrees with the [0-9a-f]{8} the archive records: the entry is damaged/;
+    const later = { checkStoredBytesLater: true };
+    const readAll = (opened: Awaited<ReturnType<typeof openHdf5File>>) =>
+      Object.fromEntries(Object.keys(EXPECTED).map((name) => [name, Buffer.from(opened.readDataset(name, name, (n) => new ArrayBuffer(n)).bytes).toString('hex')]));
+
+    it('opens the entry, and refuses every dataset read (each time) where its bytes disagree with the recorded CRC-32', async () => {
+      const file = await embedded(Buffer.alloc(200, 5), Buffer.alloc(10, 0));
+      const zipEntry = { archive: 'model.keras', name: 'model.weights.h5', crc32: (crc32(h5) ^ 1) >>> 0 };
+      const opened = await openHdf5File({ path: file, start: 200, length: h5.length, zipEntry }, file, DEFAULT_HDF5_LIMITS, later);
+      try {
+        // The structure is read: the check waits for the datasets' bytes.
+        assert.deepEqual(opened.read((root) => root.keys().sort()), Object.keys(EXPECTED).sort());
+        const name = Object.keys(EXPECTED)[0]!;
+        for (let i = 0; i < 2; i++) assert.throws(() => opened.readDataset(name, name, (n) => new ArrayBuffer(n)), (e: Error) => e instanceof InputError && CRC_ERROR.test(e.message));
+        assert.throws(() => opened.checkStoredBytes(), (e: Error) => e instanceof InputError && CRC_ERROR.test(e.message));
+      } finally {
+        opened.close();
+      }
+      const right = await openHdf5File({ path: file, start: 200, length: h5.length, zipEntry: { ...zipEntry, crc32: crc32(h5) } }, file, DEFAULT_HDF5_LIMITS, later);
+      try {
+        right.checkStoredBytes();
+        assert.deepEqual(readAll(right), expected);
+      } finally {
+        right.close();
+      }
+    });
+
+    it('reports a damaged entry HDF5 cannot open by its CRC-32, not by what HDF5 made of it', async () => {
+      const damaged = Buffer.from(h5);
+      damaged.fill(0xee, 8, 64); // the superblock past its signature
+      const file = path.join(tmp, 'damaged-superblock.bin');
+      await writeFile(file, Buffer.concat([Buffer.alloc(100, 1), damaged]));
+      const content = { path: file, start: 100, length: h5.length };
+      // Without the entry's CRC-32, HDF5's own error:
+      await assert.rejects(openHdf5File(content, file, DEFAULT_HDF5_LIMITS, later), (e: Error) => e instanceof InputError && !CRC_ERROR.test(e.message));
+      const zipEntry = { archive: 'model.keras', name: 'model.weights.h5', crc32: crc32(h5) };
+      await assert.rejects(openHdf5File({ ...content, zipEntry }, file, DEFAULT_HDF5_LIMITS, later), (e: Error) => e instanceof InputError && CRC_ERROR.test(e.message));
+    });
+  });
+
   it('refuses a range outside the file', async () => {
     await assert.rejects(withHdf5File({ path: FILE, start: 16, length: h5.length }, FILE, everyTensor), /bytes 16-\d+ lie outside its \d+ bytes/);
   });

@@ -26,7 +26,7 @@ export interface Hdf5Tensor extends Hdf5TensorInfo {
  * What an HDF5 file is read from: bytes in memory, or a byte range of a host file (a whole .h5, or
  * the model.weights.h5 a .keras zip stores uncompressed), read on demand and never past the range.
  * `zipEntry` where the range is a stored zip entry: its recorded CRC-32 is checked over the range
- * before HDF5 reads any of it.
+ * before HDF5 reads any of it (or before any dataset's bytes are read: OpenHdf5Options).
  */
 export type Hdf5Content = { bytes: Uint8Array } | { path: string; start?: number; length?: number; zipEntry?: StoredZipEntry };
 
@@ -46,7 +46,25 @@ export interface OpenHdf5File {
    * then, for float32 data, says whether every value is finite (checked as the bytes are copied).
    */
   readDataset(datasetPath: string, where: string, allocate?: (bytes: number) => ArrayBuffer): DatasetBytes;
+  /**
+   * Checks a stored zip entry's recorded CRC-32 over the range, where the open left it for later
+   * (OpenHdf5Options.checkStoredBytesLater), once: throws its error, again at each call, where the
+   * bytes disagree. readDataset calls it first. Nothing where there is no entry or it was checked at open.
+   */
+  checkStoredBytes(): void;
   close(): void;
+}
+
+export interface OpenHdf5Options {
+  /**
+   * A stored zip entry's CRC-32 is checked when its datasets are first read (or by an earlier
+   * checkStoredBytes), not before HDF5 opens it: the HDF5 reader's thread opens the file while its
+   * caller is still loading, and checks the 98 MB of ResNet50's weights after answering, while the
+   * caller plans. HDF5 parses a damaged entry's structure first, as it parses any file's: bounded
+   * (checkHdf5Structure, the reader's timeout), and any error it meets is reported as the CRC-32's
+   * where the bytes disagree with it. Default false: checked before HDF5 reads any of the range.
+   */
+  checkStoredBytesLater?: boolean;
 }
 
 /** Where files are put in h5wasm's private in-memory file system, one at a time. */
@@ -128,7 +146,7 @@ export async function withHdf5File<T>(content: Hdf5Content, file: string, read: 
  * copy); a host file's range is given to HDF5 as a file of its own whose reads go to the host file
  * within the range (rangeFile), so that only the parts HDF5 reads are ever in memory.
  */
-export async function openHdf5File(content: Hdf5Content, file: string, limits: Hdf5Limits = DEFAULT_HDF5_LIMITS): Promise<OpenHdf5File> {
+export async function openHdf5File(content: Hdf5Content, file: string, limits: Hdf5Limits = DEFAULT_HDF5_LIMITS, options: OpenHdf5Options = {}): Promise<OpenHdf5File> {
   const module = await loadH5wasm();
   keysByGroup.clear();
   objectsByPath.clear();
@@ -136,6 +154,7 @@ export async function openHdf5File(content: Hdf5Content, file: string, limits: H
   const sandboxPath = `${SANDBOX_DIR}/${++openCount}.h5`;
   let size: number;
   let release = () => {};
+  let storedCheck: (() => void) | undefined;
   if ('bytes' in content) {
     size = content.bytes.length;
     const stream = fs.open(sandboxPath, 'w');
@@ -147,9 +166,11 @@ export async function openHdf5File(content: Hdf5Content, file: string, limits: H
     }
   } else {
     const range = await hostRange(content, file, limits);
-    if (content.zipEntry) checkEntryRange(content.path, range, content.zipEntry);
+    const entry = content.zipEntry;
+    if (entry && !options.checkStoredBytesLater) checkEntryRange(content.path, range, entry);
     size = range.length;
     release = rangeFile(fs, sandboxPath, range);
+    if (entry && options.checkStoredBytesLater) storedCheck = once(() => checkStoredRange(content.path, range, entry));
   }
   let h5: H5File | undefined;
   try {
@@ -163,6 +184,10 @@ export async function openHdf5File(content: Hdf5Content, file: string, limits: H
       }
       return opened;
     });
+  } catch (e) {
+    // A damaged entry: its CRC-32 says so more plainly than what HDF5 made of its bytes.
+    storedCheck?.();
+    throw e;
   } finally {
     if (!h5) {
       fs.unlink(sandboxPath);
@@ -170,10 +195,13 @@ export async function openHdf5File(content: Hdf5Content, file: string, limits: H
     }
   }
   const opened = h5;
+  const checkStoredBytes = storedCheck ?? (() => {});
   return {
     read: (read) => asInputError(file, () => read(opened)),
+    checkStoredBytes,
     readDataset: (datasetPath, where, allocate) =>
       asInputError(file, () => {
+        checkStoredBytes();
         const dataset = childObject(opened, datasetPath);
         if (!isDataset(dataset)) throw new InputError(`${where}: not a dataset.`);
         return allocate ? readInto(module, dataset, where, allocate) : { bytes: readTensor(dataset, where).bytes };
@@ -240,6 +268,32 @@ function asInputError<T>(file: string, run: () => T): T {
   } catch (e) {
     if (e instanceof WebAssembly.RuntimeError) trapped = true;
     throw isHdf5LibraryError(e) ? new InputError(`${file}: damaged HDF5 file (${hdf5Reason(e)}).`) : e;
+  }
+}
+
+/** `check` run once, its outcome (its error, thrown again) kept for every later call. */
+function once(check: () => void): () => void {
+  let outcome: { error: unknown } | undefined;
+  return () => {
+    if (!outcome) {
+      try {
+        check();
+        outcome = { error: undefined };
+      } catch (e) {
+        outcome = { error: e };
+      }
+    }
+    if (outcome.error !== undefined) throw outcome.error;
+  };
+}
+
+/** The zip's CRC-32 check of a stored entry, over the range HDF5 reads; the range's file stays open (closed with the HDF5 file). */
+function checkStoredRange(path: string, range: HostRange, entry: StoredZipEntry): void {
+  const source = fileSource(path);
+  try {
+    checkStoredBytes(source, { ...entry, start: range.start, end: range.start + range.length });
+  } finally {
+    source.close();
   }
 }
 

@@ -63,15 +63,29 @@ export async function runHdf5Request(request: Hdf5Request): Promise<Hdf5Reply> {
 async function openFile(request: Extract<Hdf5Request, { kind: 'keras3-weights' | 'legacy-model' }>): Promise<Hdf5OpenResult> {
   closeCurrent();
   const where = request.kind === 'legacy-model' ? request.file : `${request.file}: model.weights.h5`;
-  const h5 = await openHdf5File(request.content, where, request.limits);
+  // A stored entry's CRC-32 is checked once this open is answered, while the caller plans (OpenHdf5Options).
+  const h5 = await openHdf5File(request.content, where, request.limits, { checkStoredBytesLater: true });
+  let result: Hdf5OpenResult;
   try {
-    const result = walk(request, h5);
-    current = { h5, where };
-    return result;
+    result = walk(request, h5);
   } catch (e) {
-    h5.close();
+    try {
+      h5.checkStoredBytes(); // a damaged entry is reported as such, whatever HDF5 made of it
+    } finally {
+      h5.close();
+    }
     throw e;
   }
+  current = { h5, where };
+  setImmediate(() => {
+    if (current?.h5 !== h5) return; // closed meanwhile
+    try {
+      h5.checkStoredBytes();
+    } catch {
+      // kept by the open file: its reads report it
+    }
+  });
+  return result;
 }
 
 function walk(request: Extract<Hdf5Request, { kind: 'keras3-weights' | 'legacy-model' }>, h5: OpenHdf5File): Hdf5OpenResult {

@@ -18,7 +18,8 @@ export interface KerasArchive {
   /**
    * model.weights.h5: where it lies in the file when stored uncompressed (as Keras writes it), to be
    * read in place, with the entry's name and recorded CRC-32 for the reader to check before it
-   * parses a byte (the HDF5 reader's thread does: hdf5-file.ts); or its inflated bytes, checked.
+   * reads a dataset (the HDF5 reader's thread does: hdf5-file.ts, OpenHdf5Options); or its inflated
+   * bytes, checked.
    */
   weightsH5: { start: number; length: number; zipEntry: StoredZipEntry } | { bytes: Uint8Array };
   /** The offset of the zip end record, for messages. */

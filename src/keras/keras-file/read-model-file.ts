@@ -150,7 +150,7 @@ async function hdf5Request(file: string, options: ReadModelFileOptions): Promise
     }
     // Before its weights: a subclassed model's config does not list the layers they belong to.
     refuseUnrecordedSubclassedModel(archive.modelConfig, file);
-    // Stored (as Keras writes it): read in place, its CRC already checked. Deflated: its own inflated buffer.
+    // Stored (as Keras writes it): read in place, its CRC-32 checked by the HDF5 reader before any weight is read. Deflated: its own inflated buffer.
     const content: Hdf5Content = 'start' in archive.weightsH5 ? { path: file, ...archive.weightsH5 } : archive.weightsH5;
     // A layer whose automatic config has no name (layer-names.ts) takes the one its weights are tagged with.
     const request = { kind: 'keras3-weights', content, file, modelConfig: archive.modelConfig, limits: hdf5Limits } as const;
