@@ -351,18 +351,35 @@ const CASES: Record<string, KernelCase> = {
     f: (x, w) => tf.conv3d(x as tf.Tensor5D, w as tf.Tensor5D, 1, 'valid'),
     args: () => [values([2, 4, 4, 4, 2], 5), values([2, 2, 2, 2, 3], 6)],
     wrt: [0, 1],
+    wasmPath: 'composed',
   },
   'conv3d stride 2 same': {
     kernels: ['Conv3DBackpropInputV2', 'Conv3DBackpropFilterV2'],
     f: (x, w) => tf.conv3d(x as tf.Tensor5D, w as tf.Tensor5D, 2, 'same'),
     args: () => [values([2, 4, 4, 4, 2], 7), values([3, 3, 3, 2, 3], 8)],
     wrt: [0, 1],
+    wasmPath: 'composed',
+  },
+  'conv3d strides [2, 1, 3] same, a [3, 2, 1] kernel over odd sizes (depth taps past both ends)': {
+    kernels: ['Conv3DBackpropInputV2', 'Conv3DBackpropFilterV2'],
+    f: (x, w) => tf.conv3d(x as tf.Tensor5D, w as tf.Tensor5D, [2, 1, 3], 'same'),
+    args: () => [values([1, 5, 3, 7, 3], 46), values([3, 2, 1, 3, 4], 47)],
+    wrt: [0, 1],
+    wasmPath: 'composed',
+  },
+  'conv3d strides [3, 2, 1] valid, depth 7 (input slices no output reads)': {
+    kernels: ['Conv3DBackpropInputV2', 'Conv3DBackpropFilterV2'],
+    f: (x, w) => tf.conv3d(x as tf.Tensor5D, w as tf.Tensor5D, [3, 2, 1], 'valid'),
+    args: () => [values([2, 7, 5, 4, 2], 48), values([2, 3, 2, 2, 2], 49)],
+    wrt: [0, 1],
+    wasmPath: 'composed',
   },
   'conv3dTranspose stride 2 same (and its gradient)': {
     kernels: ['Conv3DBackpropInputV2'],
     f: (x, w) => tf.conv3dTranspose(x as tf.Tensor5D, w as tf.Tensor5D, [2, 4, 4, 4, 2], 2, 'same'),
     args: () => [values([2, 2, 2, 2, 3], 9), values([3, 3, 3, 2, 3], 10)],
     wrt: [0, 1],
+    wasmPath: 'composed',
   },
   'maxPool same, all windows negative': {
     kernels: ['MaxPoolGrad'],
@@ -411,6 +428,21 @@ const CASES: Record<string, KernelCase> = {
     f: (x) => tf.maxPool3d(x as tf.Tensor5D, 2, 2, 'same'),
     args: () => [values([2, 3, 3, 3, 2], 12, -1.5)],
     wrt: [0],
+    wasmPath: 'composed',
+  },
+  'maxPool3d 2 stride 1 same, ties (zeros after a ReLU: the first of equal maxima in depth, row, column order takes the gradient)': {
+    kernels: ['MaxPool3D', 'MaxPool3DGrad'],
+    f: (x) => tf.maxPool3d(x as tf.Tensor5D, 2, 1, 'same'),
+    args: () => [tf.relu(values([2, 3, 4, 3, 2], 53, -0.7))],
+    wrt: [0],
+    wasmPath: 'composed',
+  },
+  'maxPool3d [3, 2, 3] strides [1, 2, 2] valid, overlapping depth windows': {
+    kernels: ['MaxPool3D', 'MaxPool3DGrad'],
+    f: (x) => tf.maxPool3d(x as tf.Tensor5D, [3, 2, 3], [1, 2, 2], 'valid'),
+    args: () => [values([2, 5, 6, 7, 3], 50, -0.5)],
+    wrt: [0],
+    wasmPath: 'composed',
   },
   'avgPool stride 2 same, partial windows': {
     kernels: ['AvgPoolGrad', 'DepthwiseConv2dNativeBackpropInput'],
@@ -441,6 +473,21 @@ const CASES: Record<string, KernelCase> = {
     f: (x) => tf.avgPool3d(x as tf.Tensor5D, 2, 1, 'same'),
     args: () => [values([2, 3, 3, 3, 2], 14)],
     wrt: [0],
+    wasmPath: 'composed',
+  },
+  'avgPool3d [3, 2, 2] strides [2, 1, 2] same, partial windows of every size': {
+    kernels: ['AvgPool3DGrad'],
+    f: (x) => tf.avgPool3d(x as tf.Tensor5D, [3, 2, 2], [2, 1, 2], 'same'),
+    args: () => [values([2, 5, 4, 5, 3], 51)],
+    wrt: [0],
+    wasmPath: 'composed',
+  },
+  'avgPool3d 2 stride 2 valid, an odd depth left over': {
+    kernels: ['AvgPool3DGrad'],
+    f: (x) => tf.avgPool3d(x as tf.Tensor5D, 2, 2, 'valid'),
+    args: () => [values([1, 5, 4, 4, 2], 52)],
+    wrt: [0],
+    wasmPath: 'composed',
   },
   'a clone times a weight, cast to float32 (Identity: tensor.clone(), and the copy the tape keeps of each saved input; its gradient, a Cast to float32)': {
     kernels: ['Identity', 'Cast'],
@@ -579,6 +626,19 @@ describe('kernels keras-bridge installs on cpu and wasm (docs/wasm-kernels.md)',
     assert.deepEqual(registerKernelFixes('wasm'), []);
     assert.deepEqual(registerKernelFixes('cpu'), []);
     assert.ok(tf.getGradient('Conv3DBackpropInputV2'), 'the conv3dTranspose gradient is registered');
+  });
+
+  it("MaxPool3DGrad sends a window's gradient to every element equal to its maximum, as TensorFlow's kernel does (its 2D kernel picks the first)", async function () {
+    // One 2x2x2 window holding the maximum 3 five times, and a 2x2 one holding it three times.
+    const volume = [1, 3, 3, 0, 3, 0, 3, 3];
+    const plane = [3, 3, 0, 3];
+    for (const backend of backends) {
+      await useBackend(backend);
+      const dVolume = tf.grad((x) => tf.mul(tf.maxPool3d(x as tf.Tensor5D, 2, 2, 'valid'), 2).sum())(tf.tensor5d(volume, [1, 2, 2, 2, 1]));
+      assert.deepEqual([...(await dVolume.data())], [0, 2, 2, 0, 2, 0, 2, 2], backend);
+      const dPlane = tf.grad((x) => tf.maxPool(x as tf.Tensor4D, 2, 2, 'valid').sum())(tf.tensor4d(plane, [1, 2, 2, 1]));
+      assert.deepEqual([...(await dPlane.data())], [1, 0, 0, 0], backend);
+    }
   });
 
   for (const [name, c] of Object.entries(CASES)) {

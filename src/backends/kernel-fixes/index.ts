@@ -9,8 +9,11 @@ import { batchNormGradient, FUSED_BATCH_NORM_GRAD, tensorflowFusedBatchNormGrad 
 import { composedFallbacks, composedKernel, type ComposedCompute } from './composed-kernel.js';
 import { conv2DBackpropFilter, conv2DBackpropInput, depthwiseConv2dNativeBackpropFilter, depthwiseConv2dNativeBackpropInput } from './conv-backprop-composed.js';
 import { conv3dBackpropInputGradient } from './conv3d-backprop-input-gradient.js';
+import { conv3DBackpropFilterByDepthTaps, conv3DBackpropInputByDepthTaps } from './conv3d-by-depth-taps.js';
+import { avgPool3DGradByPlanes, maxPool3DByPlanes } from './pool3d-by-planes.js';
 import { cpuKernel } from './cpu-kernel.js';
 import { heapMaxPoolGrad } from './heap-max-pool-grad.js';
+import { heapMaxPool3DGrad, maxPool3DGrad } from './max-pool-3d-grad.js';
 import { heapUnsortedSegmentSum } from './heap-segment-sum.js';
 import { cumsumGradient } from './cumsum-gradient.js';
 import { hostKernel, type HostCompute } from './host-kernel.js';
@@ -90,13 +93,13 @@ export const KERNEL_FIXES: Readonly<Record<'cpu' | 'wasm' | 'tensorflow' | 'webg
     { kernelName: 'FusedBatchNorm', problem: 'slow', composed: batchNormAsMulAdd },
     { kernelName: FUSED_BATCH_NORM_GRAD, problem: 'missing', native: wasmFusedBatchNormGrad },
     { ...fromCpu('UnsortedSegmentSum', 'missing'), native: heapUnsortedSegmentSum },
-    fromCpu('Conv3DBackpropInputV2', 'wrong'),
-    fromCpu('Conv3DBackpropFilterV2', 'wrong'),
+    { ...fromCpu('Conv3DBackpropInputV2', 'wrong'), composed: conv3DBackpropInputByDepthTaps },
+    { ...fromCpu('Conv3DBackpropFilterV2', 'wrong'), composed: conv3DBackpropFilterByDepthTaps },
     { ...fromCpu('MaxPoolGrad', 'wrong'), native: heapMaxPoolGrad },
-    fromCpu('MaxPool3D', 'wrong'),
-    fromCpu('MaxPool3DGrad', 'wrong'),
+    { ...fromCpu('MaxPool3D', 'wrong'), composed: maxPool3DByPlanes },
+    { kernelName: 'MaxPool3DGrad', problem: 'wrong', compute: maxPool3DGrad, native: heapMaxPool3DGrad },
     { kernelName: 'AvgPoolGrad', problem: 'wrong', compute: avgPoolGrad, composed: avgPoolGradComposed },
-    { kernelName: 'AvgPool3DGrad', problem: 'wrong', compute: avgPool3DGrad },
+    { kernelName: 'AvgPool3DGrad', problem: 'wrong', compute: avgPool3DGrad, composed: avgPool3DGradByPlanes },
     { kernelName: 'Identity', problem: 'slow', native: sharedIdentity },
     { kernelName: 'Cast', problem: 'slow', native: sameDtypeCast },
     { kernelName: 'Transpose', problem: 'slow', native: heapTranspose },
@@ -121,6 +124,7 @@ export const KERNEL_FIXES: Readonly<Record<'cpu' | 'wasm' | 'tensorflow' | 'webg
   cpu: [
     { kernelName: 'AvgPoolGrad', problem: 'wrong', compute: avgPoolGrad },
     { kernelName: 'AvgPool3DGrad', problem: 'wrong', compute: avgPool3DGrad },
+    { kernelName: 'MaxPool3DGrad', problem: 'wrong', compute: maxPool3DGrad },
     { kernelName: 'ResizeNearestNeighborGrad', problem: 'wrong', compute: resizeNearestNeighborGrad },
   ],
   tensorflow: [
