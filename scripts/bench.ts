@@ -34,6 +34,7 @@ import { type BackendBench, type BenchModel, type BenchResults, type ConversionB
 import { formatBenchTable } from '../src/bench/bench-table.js';
 import { finishedBatches } from '../src/bench/partial-results.js';
 import { writePerformanceDocs } from '../src/bench/performance-doc.js';
+import { summarizeRuns, type ProcessRun, type RepeatedRuns } from '../src/bench/repeated-runs.js';
 import { fromPython, type Timing } from '../src/bench/timing.js';
 import type { WorkerRequest, WorkerResult } from '../src/bench/bench-worker.js';
 import type { TimeModelOptions } from '../src/bench/time-model.js';
@@ -89,12 +90,32 @@ async function measured(command: string[], timeoutS: number): Promise<{ wallS: n
 
 const customLayerFlags = (m: BenchModelSpec) => (m.customLayers ?? []).flatMap((c) => ['--custom-layers', c]);
 
-async function conversionBench(m: BenchModelSpec, from: ConversionBench['from'], input: string, inputBytes: number, weightBytes: number, out: string, baseline: { wallS: number; peakRssMb: number }): Promise<ConversionBench | { skipped: string }> {
-  await rm(out, { recursive: true, force: true });
-  const r = await measured(['node', CLI, 'convert', input, out, ...customLayerFlags(m)], 600);
-  if (r.exitCode !== 0) return { skipped: `keras-bridge convert exited ${r.exitCode}: ${r.stderr.split('\n').find((l) => l.includes('error')) ?? ''}` };
-  const workS = Math.max(r.wallS - baseline.wallS, 1e-3);
-  return { from, inputBytes, wallS: r.wallS, peakRssOverBaselineMb: r.peakRssMb - baseline.peakRssMb, weightMbPerS: weightBytes / 2 ** 20 / workS };
+async function conversionBench(m: BenchModelSpec, from: ConversionBench['from'], input: string, inputBytes: number, weightBytes: number, out: string, baseline: RepeatedRuns, runs: number): Promise<ConversionBench | { skipped: string }> {
+  const done: ProcessRun[] = [];
+  for (let i = 0; i < runs; i++) {
+    await rm(out, { recursive: true, force: true });
+    const r = await measured(['node', CLI, 'convert', input, out, ...customLayerFlags(m)], 600);
+    if (r.exitCode !== 0) return { skipped: `keras-bridge convert exited ${r.exitCode}: ${r.stderr.split('\n').find((l) => l.includes('error')) ?? ''}` };
+    done.push(r);
+  }
+  const conversion = summarizeRuns(done);
+  const workS = Math.max(conversion.wallS - baseline.wallS, 1e-3);
+  return {
+    from,
+    inputBytes,
+    wallS: conversion.wallS,
+    wallRangeS: conversion.wallRangeS,
+    runs: conversion.runs,
+    peakRssOverBaselineMb: conversion.peakRssMb - baseline.peakRssMb,
+    weightMbPerS: weightBytes / 2 ** 20 / workS,
+  };
+}
+
+/** `runs` runs of a command that converts nothing, summarized (RepeatedRuns). */
+async function baselineRuns(runs: number): Promise<RepeatedRuns> {
+  const done: ProcessRun[] = [];
+  for (let i = 0; i < runs; i++) done.push(await measured(['node', CLI, 'convert', '--help'], 60));
+  return summarizeRuns(done);
 }
 
 /** `keras-bridge convert --fold-batch-norm` of the bundle into `out`; false when it folded nothing (or failed, logged). */
@@ -266,7 +287,8 @@ async function main(): Promise<void> {
   try {
     // The process that converts nothing: Node, tfjs and the converter's modules loaded (since the
     // CLI loads only the command it runs, `keras-bridge --help` loads neither).
-    const baseline = await measured(['node', CLI, 'convert', '--help'], 60);
+    const baseline = await baselineRuns(options.conversionRuns);
+    log(`baseline (keras-bridge convert --help): ${baseline.wallS.toFixed(2)} s, median of ${baseline.runs} (${baseline.wallRangeS.map((v) => v.toFixed(2)).join('-')} s)`);
     scaling = await conversionScaling(options.conversionSizes, tmp, baseline);
     for (const m of models) {
       const k = keras[m.factory]!;
@@ -275,11 +297,11 @@ async function main(): Promise<void> {
       const conversion: ConversionBench[] = [];
       for (const [from, input] of [['.keras', kerasFiles.get(m.name)!], ['bundle', bundles.get(m.name)!]] as const) {
         const bytes = from === '.keras' ? (await stat(input)).size : (await stat(path.join(input, 'weights.bin'))).size;
-        const c = await conversionBench(m, from, input, bytes, k.weight_bytes, modelDir, baseline);
+        const c = await conversionBench(m, from, input, bytes, k.weight_bytes, modelDir, baseline, options.conversionRuns);
         if ('skipped' in c) log(`  convert from ${from}: ${c.skipped}`);
         else {
           conversion.push(c);
-          log(`  convert from ${from}: ${c.wallS.toFixed(2)} s, ${c.weightMbPerS.toFixed(0)} MB/s of weights, peak RSS +${c.peakRssOverBaselineMb.toFixed(0)} MB`);
+          log(`  convert from ${from}: ${c.wallS.toFixed(2)} s (median of ${c.runs}, ${c.wallRangeS!.map((v) => v.toFixed(2)).join('-')} s), ${c.weightMbPerS.toFixed(0)} MB/s of weights, peak RSS +${c.peakRssOverBaselineMb.toFixed(0)} MB`);
         }
       }
       // The bundle's conversion is the one timed below (the last written).
@@ -326,7 +348,7 @@ async function main(): Promise<void> {
     schemaVersion: 1,
     date: new Date().toISOString(),
     machine: await versions(),
-    settings: { batchSizes: options.batchSizes, repeats: options.repeats, budgetS: options.budgetS, warmupS: options.warmupS, minTimeS: options.minTimeS },
+    settings: { batchSizes: options.batchSizes, repeats: options.repeats, budgetS: options.budgetS, warmupS: options.warmupS, minTimeS: options.minTimeS, conversionRuns: options.conversionRuns },
     models: results,
     ...(scaling.length > 0 ? { conversionScaling: scaling } : {}),
   };

@@ -3,6 +3,7 @@
  * and the refusal of anything else (a mistyped flag would otherwise run hours of everything).
  */
 import path from 'node:path';
+import { DEFAULT_CONVERSION_RUNS } from './repeated-runs.js';
 import { DEFAULT_MIN_TIME_S, DEFAULT_WARMUP_S } from './timing.js';
 
 export interface BenchOptions {
@@ -22,12 +23,14 @@ export interface BenchOptions {
   smoke: boolean;
   /** Synthetic models for the conversion scaling: dense_stack_<size> of fixtures/models/synthetic_models.py. */
   conversionSizes: string[];
+  /** Runs of each model's conversion, and of the baseline process, whose medians are reported. */
+  conversionRuns: number;
 }
 
 const CONVERSION_SIZES = ['8mb', '64mb', '256mb', '1gb'];
 
 /** Flags that take a value, and flags that stand alone (docs/performance.md describes each). */
-const VALUE_FLAGS = ['from', 'models', 'backends', 'parity-backends', 'batch-sizes', 'repeats', 'budget', 'warmup', 'min-time', 'parity-timeout', 'out', 'conversion-sizes'];
+const VALUE_FLAGS = ['from', 'models', 'backends', 'parity-backends', 'batch-sizes', 'repeats', 'budget', 'warmup', 'min-time', 'parity-timeout', 'out', 'conversion-sizes', 'conversion-runs'];
 const SWITCHES = ['docs', 'smoke', 'help'];
 
 export const BENCH_USAGE = `Usage: npm run bench -- [flags]   (docs/performance.md has each flag in full)
@@ -42,6 +45,7 @@ export const BENCH_USAGE = `Usage: npm run bench -- [flags]   (docs/performance.
   --parity-backends LIST   backends whose full parity run is timed (default: the Node backends timed), or none
   --parity-timeout S       default 600
   --conversion-sizes LIST  8mb, 64mb, 256mb, 1gb, or none (default 64mb,256mb,1gb)
+  --conversion-runs N      runs of each model's conversion and of the baseline process, medians reported (default ${DEFAULT_CONVERSION_RUNS})
   --out FILE               results JSON (default bench-results/latest.json)
   --from FILE              print (and with --docs write) saved results instead of running
   --docs                   rewrite docs/performance.md's latest section and docs/performance.svg
@@ -95,7 +99,13 @@ export function parseBenchOptions(argv: string[], root: string): BenchOptions {
     docs: argv.includes('--docs'),
     smoke,
     conversionSizes: conversionSizes(list('conversion-sizes') ?? (smoke ? ['8mb'] : ['64mb', '256mb', '1gb'])),
+    conversionRuns: wholeNumber('conversion-runs', number('conversion-runs', smoke ? 1 : DEFAULT_CONVERSION_RUNS)),
   };
+}
+
+function wholeNumber(name: string, n: number): number {
+  if (!Number.isInteger(n)) throw new Error(`bench: --${name} must be a whole number, got '${n}'`);
+  return n;
 }
 
 /** `--models none`: only the conversion scaling; `--parity-backends none`: no parity runs. */

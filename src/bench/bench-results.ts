@@ -26,8 +26,11 @@ export interface BenchResults {
     wasmProducts?: string;
   };
   /** warmupS: absent in results from before warm-ups were timed (one warm-up run). */
-  /** minTimeS: absent in results from before timings had a minimum time (`repeats` runs at most). */
-  settings: { batchSizes: number[]; repeats: number; budgetS: number; warmupS?: number; minTimeS?: number };
+  /**
+   * minTimeS: absent in results from before timings had a minimum time (`repeats` runs at most);
+   * conversionRuns: absent from before conversions were repeated (one run each, and one baseline).
+   */
+  settings: { batchSizes: number[]; repeats: number; budgetS: number; warmupS?: number; minTimeS?: number; conversionRuns?: number };
   models: BenchModel[];
   /** `keras-bridge convert` of synthetic models of growing size (absent in runs from before it was measured). */
   conversionScaling?: ScalingBench[];
@@ -90,7 +93,11 @@ export interface BackendBench {
 export interface ConversionBench {
   from: '.keras' | 'bundle';
   inputBytes: number;
+  /** The median of `runs` conversions (one before the twenty-seventh session). */
   wallS: number;
+  /** The fastest and slowest of them, where there were several. */
+  wallRangeS?: [number, number];
+  runs?: number;
   /** The process's peak RSS less that of a `keras-bridge convert --help` (Node, tfjs and the converter loaded, nothing converted; a `keras-bridge --help` before the twenty-sixth session, which loaded every command). */
   peakRssOverBaselineMb: number;
   /** Weight bytes / (wall time less the baseline's). */

@@ -105,7 +105,7 @@ export function formatBenchTable(run: BenchResults): string {
     '',
     table(['model', 'batch', 'runtime', 'forward ms', 'ratio', 'forward+backward ms', 'ratio'], timingRows),
     '',
-    'conversion (keras-bridge convert, one process; time and peak RSS over a process that converts nothing, keras-bridge convert --help):',
+    `conversion (keras-bridge convert, one process${conversionRunsText(run)}; time and peak RSS over a process that converts nothing, keras-bridge convert --help):`,
     table(['model', 'from', 'weights MB', 'wall s', 'weights MB/s', 'peak RSS +MB', 'RSS / weights'], conversionRows),
     ...(run.conversionScaling && run.conversionScaling.length > 0
       ? [
@@ -135,6 +135,12 @@ function backendDetailsLines(run: BenchResults): string[] {
 }
 
 /** How many runs each timing made: `repeats` at most, or since minimum times, that many or more to fill it (timing.ts, timedRunCount). */
+/** ', the median of N runs (and of N runs of the baseline)' where conversions were repeated; '' for one run each. */
+export function conversionRunsText(run: BenchResults): string {
+  const runs = run.settings.conversionRuns ?? 1;
+  return runs > 1 ? `, the median of ${runs} runs (and of ${runs} runs of the baseline)` : '';
+}
+
 export function runsText(run: BenchResults): string {
   const minTimeS = run.settings.minTimeS;
   return minTimeS === undefined || minTimeS === 0 ? `up to ${run.settings.repeats} runs` : `${run.settings.repeats} runs, or more to last ${minTimeS} s (at most 500)`;

@@ -1,6 +1,6 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { benchRows, formatRatio, formatTiming, notTimed, conversionCells, warmupText, runsText, type BenchRow } from './bench-table.js';
+import { benchRows, formatRatio, formatTiming, notTimed, conversionCells, warmupText, runsText, conversionRunsText, type BenchRow } from './bench-table.js';
 import type { BenchResults } from './bench-results.js';
 import { SCALING_HEADER, scalingRows, scalingSummary } from './conversion-scaling.js';
 
@@ -22,7 +22,7 @@ export function performanceMarkdown(run: BenchResults): string {
     line(['---', '---', '---', '---', '---', '---', '---']),
     ...rows.map((r) => line([r.model, r.batch, r.runtime, formatTiming(r.forward), formatRatio(r.forwardRatio), formatTiming(r.backward), formatRatio(r.backwardRatio)])),
     '',
-    'Conversion (`keras-bridge convert`, one process; time and peak RSS over a process that converts nothing (`keras-bridge convert --help`), `-` where within its own spread: under 50 ms of work, or less memory):',
+    `Conversion (\`keras-bridge convert\`, one process${conversionRunsText(run)}; time and peak RSS over a process that converts nothing (\`keras-bridge convert --help\`), \`-\` where within its own spread: under 50 ms of work, or less memory):`,
     '',
     line(['model', 'from', 'weights MB', 'wall s', 'weights MB/s', 'peak RSS +MB', 'RSS / weights']),
     line(['---', '---', '---', '---', '---', '---', '---']),

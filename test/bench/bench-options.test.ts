@@ -14,6 +14,8 @@ describe('npm run bench flags', () => {
     assert.equal(o.repeats, 10);
     assert.equal(o.out, path.join(root, 'bench-results', 'latest.json'));
     assert.deepEqual(o.conversionSizes, ['64mb', '256mb', '1gb']);
+    assert.equal(o.conversionRuns, 5);
+    assert.equal(parseBenchOptions(['--smoke'], root).conversionRuns, 1);
   });
 
   it("reads 'none' as no models, no parity runs and no conversion scaling", () => {
@@ -39,5 +41,8 @@ describe('npm run bench flags', () => {
     assert.throws(() => parseBenchOptions(['--models', '--smoke'], root), /--models needs a value/);
     assert.throws(() => parseBenchOptions(['--repeats', '0'], root), /--repeats must be a positive number, got '0'/);
     assert.throws(() => parseBenchOptions(['--conversion-sizes', '2gb'], root), /unknown conversion size '2gb'/);
+    assert.throws(() => parseBenchOptions(['--conversion-runs', '0'], root), /--conversion-runs must be a positive number, got '0'/);
+    assert.throws(() => parseBenchOptions(['--conversion-runs', '2.5'], root), /--conversion-runs must be a whole number, got '2.5'/);
+    assert.equal(parseBenchOptions(['--conversion-runs', '3'], root).conversionRuns, 3);
   });
 });
