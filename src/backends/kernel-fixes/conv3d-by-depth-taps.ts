@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { ComposedCompute } from './composed-kernel.js';
 import { depthSplit, placeAlongDepth, takeAlongDepth, type DepthSplit } from './depth-taps.js';
 
-/**
+/*
  * A 3D convolution's gradients on wasm as 2D ones, one per depth tap of the kernel: tap k of a
  * [kd, kh, kw, ci, co] kernel is a 2D convolution by its [kh, kw, ci, co] slice between input depth
  * i·stride + k - front and output depth i, over every slice's plane (the slices as a batch of
@@ -13,6 +13,8 @@ import { depthSplit, placeAlongDepth, takeAlongDepth, type DepthSplit } from './
  * cpu loops, the result written back. NDHWC float32 (tfjs's conv3d has no other); other cases
  * return undefined and take the host's.
  */
+
+/** The convolution's split into depth and planes (depth-taps.ts), with its output channels. */
 function geometry(xShape: readonly number[], filterShape: readonly number[], attrs: tf.NamedAttrMap): (DepthSplit & { outChannels: number }) | undefined {
   if (xShape.length !== 5 || filterShape.length !== 5) return undefined;
   const info = tf.backend_util.computeConv3DInfo(
