@@ -204,12 +204,19 @@ const CASES: Record<string, KernelCase> = {
     wasmPath: 'fallback',
     notOn: { tensorflow: "tfjs-node's conv2d takes only 'valid' and 'same' padding" },
   },
-  'depthwise conv2d, multiplier 2': {
+  'depthwise conv2d, multiplier 2 (on wasm, as two of multiplier 1)': {
     kernels: ['DepthwiseConv2dNativeBackpropFilter', 'DepthwiseConv2dNativeBackpropInput'],
     f: (x, w) => tf.depthwiseConv2d(x as tf.Tensor4D, w as tf.Tensor4D, 2, 'same'),
     args: () => [values([2, 5, 5, 2], 3), values([3, 3, 2, 2], 4)],
     wrt: [0, 1],
-    wasmPath: 'fallback',
+    wasmPath: 'composed',
+  },
+  'depthwise conv2d, multiplier 3, stride 1 valid, 5 channels': {
+    kernels: ['DepthwiseConv2dNativeBackpropFilter', 'DepthwiseConv2dNativeBackpropInput'],
+    f: (x, w) => tf.depthwiseConv2d(x as tf.Tensor4D, w as tf.Tensor4D, 1, 'valid'),
+    args: () => [values([1, 6, 7, 5], 54), values([2, 3, 5, 3], 55)],
+    wrt: [0, 1],
+    wasmPath: 'composed',
   },
   'depthwise conv2d, multiplier 1, stride 2 same (MobileNet)': {
     kernels: ['DepthwiseConv2dNativeBackpropFilter', 'DepthwiseConv2dNativeBackpropInput'],
@@ -253,6 +260,7 @@ const CASES: Record<string, KernelCase> = {
     f: (x, w) => tf.depthwiseConv2d(x as tf.Tensor4D, w as tf.Tensor4D, [1, 2], 'same'),
     args: () => [values([2, 1, 9, 3], 35), values([1, 3, 3, 2], 36)],
     wrt: [0, 1],
+    wasmPath: 'composed',
   },
   'depthwise conv1d as conv2d of width 1, strides [3, 1] valid': {
     kernels: ['DepthwiseConv2dNative', 'DepthwiseConv2dNativeBackpropFilter', 'DepthwiseConv2dNativeBackpropInput'],
@@ -460,6 +468,13 @@ const CASES: Record<string, KernelCase> = {
     wasmPath: 'composed',
     around: withComposedAvgPoolGradient,
   },
+  'avgPool 3x3 stride 2 same, small (the exact loop, over wasm\'s heap)': {
+    kernels: ['AvgPoolGrad'],
+    f: (x) => tf.avgPool(x as tf.Tensor4D, 3, 2, 'same'),
+    args: () => [values([2, 5, 6, 3], 57)],
+    wrt: [0],
+    wasmPath: 'composed',
+  },
   'avgPool 2x2 stride 2 valid (a DenseNet transition): whole windows, one scale': {
     kernels: ['AvgPoolGrad', 'DepthwiseConv2dNativeBackpropInput'],
     f: (x) => tf.avgPool(x as tf.Tensor4D, 2, 2, 'valid'),
@@ -515,12 +530,19 @@ const CASES: Record<string, KernelCase> = {
     args: () => [values([1, 3, 2], 23), values([2, 3, 6], 24)],
     wrt: [0, 1],
   },
-  'gather rows of a table, a row twice (embedding lookup; rows of 3, not whole SIMD vectors)': {
+  'gather rows of a table, a row twice (embedding lookup; rows of 3, not whole SIMD vectors: a loop over wasm\'s heap)': {
     kernels: ['UnsortedSegmentSum'],
     f: (table) => tf.gather(table!, tf.tensor1d([2, 0, 2, 3], 'int32')),
     args: () => [values([4, 3], 16)],
     wrt: [0],
-    wasmPath: 'fallback',
+    wasmPath: 'composed',
+  },
+  'gather rows of 5 by a batch of sequences, ids repeated and a row never read (a loop over wasm\'s heap)': {
+    kernels: ['UnsortedSegmentSum'],
+    f: (table) => tf.gather(table!, tf.tensor2d([[1, 4, 1], [0, 1, 3]], [2, 3], 'int32')),
+    args: () => [values([5, 5], 56)],
+    wrt: [0],
+    wasmPath: 'composed',
   },
   'gather rows of 8 from a table of 10 by a batch of sequences, ids repeated and rows never read (an Embedding layer; scattered in wasm SIMD)': {
     kernels: ['UnsortedSegmentSum'],

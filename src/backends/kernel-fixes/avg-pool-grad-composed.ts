@@ -1,11 +1,15 @@
 import * as tf from '@tensorflow/tfjs';
-import { avgPool2DGeometry, span } from './avg-pool-grad.js';
-import type { ComposedCompute } from './composed-kernel.js';
+import { averagePoolGradient, avgPool2DGeometry, span } from './avg-pool-grad.js';
+import type { ComposedCompute, KernelRunner } from './composed-kernel.js';
+import type { WasmHeapBackend } from './wasm-heap-backend.js';
 
 /**
- * Elements of the input gradient from which the composition runs; below, the host's loop is
- * faster than the composition's few kernels ([2, 8, 8, 32], 3x3 stride 2: 0.07 against 0.12 ms;
- * [1, 16, 16, 64], 3x3 stride 1: 0.43 against 0.23). Tests lower it to reach the small cases.
+ * Elements of the input gradient from which the composition runs; below, the exact loop
+ * (avg-pool-grad.ts) is faster than the composition's few kernels ([2, 8, 8, 32], 3x3 stride 2:
+ * 0.07 against 0.12 ms on the host; [1, 16, 16, 64], 3x3 stride 1: 0.43 against 0.23), and since
+ * the twenty-seventh session it reads dy and writes dx where they lie in wasm's heap instead of
+ * copying them out and back (the zoo's pooling models sent every AvgPoolGrad to the host).
+ * Tests lower it to reach the composition in the small cases.
  */
 export const avgPoolGradFrom = { elements: 1 << 14 };
 
@@ -26,7 +30,7 @@ export const avgPoolGradFrom = { elements: 1 << 14 };
 export const avgPoolGradComposed: ComposedCompute = (inputs, attrs, r) => {
   const { dy, input } = inputs;
   if (!dy || !input || dy.dtype !== 'float32' || input.shape.length !== 4 || dy.shape.length !== 4) return undefined;
-  if (tf.util.sizeFromShape(input.shape) < avgPoolGradFrom.elements) return undefined;
+  if (tf.util.sizeFromShape(input.shape) < avgPoolGradFrom.elements) return inHeap(r, dy, input.shape, attrs);
   const { info, geometry } = avgPool2DGeometry(input.shape, attrs);
   const { batchSize, outHeight, outWidth, inChannels, filterHeight, filterWidth, strideHeight, strideWidth, padInfo } = info;
   if (info.dataFormat !== 'channelsLast' || dy.shape[1] !== outHeight || dy.shape[2] !== outWidth || dy.shape[3] !== inChannels) return undefined;
@@ -58,5 +62,17 @@ export const avgPoolGradComposed: ComposedCompute = (inputs, attrs, r) => {
 function tiled(values: Float32Array, times: number): Float32Array {
   const out = new Float32Array(values.length * times);
   for (let t = 0; t < times; t++) out.set(values, t * values.length);
+  return out;
+}
+
+/** The exact loop over dy where it lies in wasm's heap, dx written into the heap; undefined on a backend without one. */
+function inHeap(r: KernelRunner, dy: tf.TensorInfo, inputShape: number[], attrs: tf.NamedAttrMap): tf.TensorInfo | undefined {
+  const wasm = r.backend as unknown as Partial<WasmHeapBackend>;
+  if (!wasm.makeOutput || !wasm.typedArrayFromHeap) return undefined;
+  const { geometry } = avgPool2DGeometry(inputShape, attrs);
+  // Made before the views: making it may grow the heap, which detaches every view taken before.
+  const out = wasm.makeOutput([...inputShape], 'float32');
+  const dx = averagePoolGradient(wasm.typedArrayFromHeap(dy) as Float32Array, geometry);
+  (wasm.typedArrayFromHeap(out) as Float32Array).set(dx);
   return out;
 }

@@ -18,7 +18,7 @@ export interface PoolGeometry {
  * wasm AvgPoolGrad/AvgPool3DGrad divide by the full window size instead, which is wrong at the
  * edges under 'same' padding (its forward AvgPool does divide by the in-bounds count).
  */
-function averagePoolGradient(dy: ArrayLike<number>, g: PoolGeometry): Float32Array {
+export function averagePoolGradient(dy: ArrayLike<number>, g: PoolGeometry): Float32Array {
   const [inD, inH, inW] = g.in;
   const [outD, outH, outW] = g.out;
   const c = g.channels;

@@ -190,7 +190,8 @@ function tapsByRow(r: KernelRunner, x: tf.TensorInfo, info: Conv2DInfo, kh: numb
 }
 
 /**
- * Depthwise, channel multiplier 1: dW[kh,kw,c,0] = Σ_{b,oh,ow} xp[b, oh·sh+kh·dh, ow·sw+kw·dw, c] ·
+ * Depthwise (a channel multiplier above 1 as that many of multiplier 1: outputsByMultiplier),
+ * channel multiplier 1: dW[kh,kw,c,0] = Σ_{b,oh,ow} xp[b, oh·sh+kh·dh, ow·sw+kw·dw, c] ·
  * dy[b,oh,ow,c]. The batch folds into the channels ([Hp, Wp, b·c]), dy becomes a depthwise filter
  * dilated by the stride, and the batch is summed out.
  */
@@ -198,7 +199,15 @@ export const depthwiseConv2dNativeBackpropFilter: ComposedCompute = (inputs, att
   const x = inputs['x']!;
   const dy = inputs['dy']!;
   const filterShape = attrs['filterShape'] as number[];
-  if (!isNhwc(attrs) || x.dtype !== 'float32' || filterShape[3] !== 1) return undefined;
+  if (!isNhwc(attrs) || x.dtype !== 'float32') return undefined;
+  const multiplier = filterShape[3]!;
+  if (multiplier > 1) {
+    // Each multiplier's [kh, kw, c, 1] gradient from its own output channels, side by side along the last axis.
+    const perMultiplier = outputsByMultiplier(r, dy, multiplier).map((dyOfOne) =>
+      r.run('DepthwiseConv2dNativeBackpropFilter', { x, dy: dyOfOne }, { ...attrs, filterShape: [...filterShape.slice(0, 3), 1] }),
+    );
+    return r.run('Concat', perMultiplier, { axis: 3 });
+  }
   const info = convInfo(x.shape, filterShape, attrs, true);
   if (info.dilationHeight !== 1 || info.dilationWidth !== 1) return undefined;
   const [kh, kw, c] = filterShape as [number, number, number];
@@ -241,12 +250,33 @@ function depthwiseFilterGradientBySimd(r: KernelRunner, x: tf.TensorInfo, dy: tf
   return out;
 }
 
-/** Depthwise, channel multiplier 1: as conv2DBackpropInput, with a depthwise convolution (no channels to swap). */
+/**
+ * A depthwise convolution's output gradient [b, oh, ow, c·m] as m gradients [b, oh, ow, c], the j-th
+ * holding output channels c·m + j: those channel j of the filter makes from each input channel.
+ * A channel multiplier m above 1 is m depthwise convolutions of multiplier 1 side by side, each
+ * taking the compositions above (tfjs's cpu kernels on the host ran them before).
+ */
+function outputsByMultiplier(r: KernelRunner, dy: tf.TensorInfo, multiplier: number): tf.TensorInfo[] {
+  const [b, oh, ow, channels] = dy.shape as [number, number, number, number];
+  const c = channels / multiplier;
+  const byChannel = r.reshape(dy, [b, oh, ow, c, multiplier]);
+  return Array.from({ length: multiplier }, (_, j) => r.reshape(r.slice(byChannel, [0, 0, 0, 0, j], [b, oh, ow, c, 1]), [b, oh, ow, c]));
+}
+
+/** Depthwise, channel multiplier 1 (above 1: outputsByMultiplier): as conv2DBackpropInput, with a depthwise convolution (no channels to swap). */
 export const depthwiseConv2dNativeBackpropInput: ComposedCompute = (inputs, attrs, r) => {
   const dy = inputs['dy']!;
   const filter = inputs['filter']!;
   const inputShape = attrs['inputShape'] as number[];
-  if (!isNhwc(attrs) || dy.dtype !== 'float32' || filter.shape[3] !== 1) return undefined;
+  if (!isNhwc(attrs) || dy.dtype !== 'float32' || filter.dtype !== 'float32') return undefined;
+  const [kh, kw, c, multiplier] = filter.shape as [number, number, number, number];
+  if (multiplier > 1) {
+    // Each multiplier's input gradient by its [kh, kw, c, 1] slice of the filter, summed.
+    const perMultiplier = outputsByMultiplier(r, dy, multiplier).map((dyOfOne, j) =>
+      r.run('DepthwiseConv2dNativeBackpropInput', { dy: dyOfOne, filter: r.slice(filter, [0, 0, 0, j], [kh, kw, c, 1]) }, attrs),
+    );
+    return r.run('AddN', perMultiplier);
+  }
   const info = convInfo(inputShape, filter.shape, attrs, true);
   if (info.dilationHeight !== 1 || info.dilationWidth !== 1) return undefined;
   const spread = spreadForTurnedKernel(r, dy, inputShape, filter.shape, info);
