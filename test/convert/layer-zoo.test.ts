@@ -6,6 +6,7 @@ import '../../src/layers/seed/index.js';
 import { checkBundleParityCases } from '../../src/parity/check-parity.js';
 import { backendVerdict } from '../../src/parity/parity-verdict.js';
 import { FIXTURE_BUNDLES } from '../support/paths.js';
+import { hostKernelCalls } from '../../src/backends/kernel-fixes/host-kernel.js';
 
 // The layer zoo: one small Keras model per layer configuration (fixtures/zoo/<family>.py),
 // exported with goldens by scripts/export_zoo.py. Every bundle must convert and match Keras in
@@ -100,4 +101,13 @@ describe('layer zoo: every translated Keras layer against Keras goldens', functi
       }
     });
   }
+
+  // Runs after every family (suites run in the order they are defined).
+  describe('on wasm', () => {
+    it('no gradient or forward kernel of any zoo model ran on the host (every kernel keras-bridge installs runs in wasm\'s memory)', function () {
+      if (!backends.includes('wasm')) this.skip();
+      const onHost = [...hostKernelCalls].filter(([key]) => key.startsWith('wasm/')).map(([key, calls]) => `${key}: ${calls} calls`);
+      assert.deepEqual(onHost, []);
+    });
+  });
 });

@@ -10,6 +10,9 @@ export interface HostTensor {
 /** Computes a kernel's outputs from its inputs (by input name) and attributes, in JavaScript. */
 export type HostCompute = (inputs: Record<string, HostTensor>, attrs: tf.NamedAttrMap) => HostTensor | HostTensor[];
 
+/** How many times each host kernel ran, by `backend/kernel` (the layer zoo checks that none runs on wasm). */
+export const hostKernelCalls = new Map<string, number>();
+
 /**
  * A kernel for `backendName` that copies its inputs out of the backend, runs `compute` on them
  * and writes the results back as tensors of that backend. Works for any backend with readSync
@@ -20,6 +23,8 @@ export function hostKernel(kernelName: string, backendName: string, compute: Hos
     kernelName,
     backendName,
     kernelFunc: ({ inputs, backend, attrs }) => {
+      const key = `${backendName}/${kernelName}`;
+      hostKernelCalls.set(key, (hostKernelCalls.get(key) ?? 0) + 1);
       const target = backend as tf.KernelBackend;
       const host: Record<string, HostTensor> = {};
       for (const [name, info] of Object.entries(inputs)) {
