@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { InputError } from '../../src/errors.js';
 import h5wasm from 'h5wasm';
-import { isDataset, loadH5wasm, openHdf5File, readTensor, withHdf5File, type Dataset, type Group } from '../../src/keras/keras-file/hdf5-file.js';
+import { isDataset, landedReads, loadH5wasm, openHdf5File, readTensor, withHdf5File, type Dataset, type Group } from '../../src/keras/keras-file/hdf5-file.js';
 import { DEFAULT_HDF5_LIMITS } from '../../src/keras/keras-file/hdf5-limits.js';
 import { runHdf5Request, type Hdf5OpenResult, type Hdf5ReadReply } from '../../src/keras/keras-file/hdf5-tasks.js';
 import { readKerasArchive } from '../../src/keras/keras-file/keras-archive.js';
@@ -113,6 +113,39 @@ describe('an HDF5 file read in place from a byte range of a host file', () => {
       const zipEntry = { archive: 'model.keras', name: 'model.weights.h5', crc32: crc32(h5) };
       await assert.rejects(openHdf5File({ ...content, zipEntry }, file, DEFAULT_HDF5_LIMITS, later), (e: Error) => e instanceof InputError && CRC_ERROR.test(e.message));
     });
+  });
+
+  it('reads a large contiguous dataset from the file straight into the caller\'s buffer, checking its values there, as HDF5 reads it', async () => {
+    // Datasets past HDF5's sieve buffer (64 KB), written by h5wasm: a float32 one with a NaN in its
+    // second 256 KB chunk, a finite one, and an int32 one; and a small one, read through HDF5's memory.
+    const module = await loadH5wasm();
+    const made = '/large-datasets.h5';
+    const values = Float32Array.from({ length: 100_000 }, (_, i) => Math.sin(i));
+    const withNaN = values.slice();
+    withNaN[80_000] = NaN;
+    const written = new h5wasm.File(made, 'w');
+    written.create_dataset({ name: 'finite', data: values, shape: [250, 400] });
+    written.create_dataset({ name: 'nan', data: withNaN, shape: [100_000] });
+    written.create_dataset({ name: 'ints', data: Int32Array.from({ length: 50_000 }, (_, i) => i * 7 - 3), shape: [50_000] });
+    written.create_dataset({ name: 'small', data: values.subarray(0, 10), shape: [10] });
+    written.close();
+    const bytes = (module.FS as unknown as { readFile(path: string): Uint8Array }).readFile(made);
+    (module.FS as unknown as { unlink(path: string): void }).unlink(made);
+    const file = path.join(tmp, 'large-datasets.bin');
+    await writeFile(file, Buffer.concat([Buffer.alloc(300, 9), bytes]));
+    const opened = await openHdf5File({ path: file, start: 300, length: bytes.length }, file);
+    try {
+      const expected = (name: string) => opened.read((root) => Buffer.from(readTensor(root.get(name) as Dataset, name).bytes).toString('hex'));
+      for (const [name, landed, allFinite] of [['finite', true, true], ['nan', true, false], ['ints', true, undefined], ['small', false, true]] as const) {
+        const before = landedReads.count;
+        const read = opened.readDataset(name, name, (n) => new ArrayBuffer(n));
+        assert.equal(landedReads.count - before, landed ? 1 : 0, `${name}: landed`);
+        assert.equal(Buffer.from(read.bytes).toString('hex'), expected(name), name);
+        assert.equal(read.allFinite, allFinite, `${name}: allFinite`);
+      }
+    } finally {
+      opened.close();
+    }
   });
 
   it('refuses a range outside the file', async () => {
