@@ -84,17 +84,21 @@ export const avgPoolGrad: HostCompute = ({ dy, input }, attrs) => {
   return { values: averagePoolGradient(dy!.values as Float32Array, geometry), shape: input!.shape, dtype: 'float32' };
 };
 
-/** AvgPool3DGrad: inputs dy [N, outD, outH, outW, C] and input [N, D, H, W, C]. */
-export const avgPool3DGrad: HostCompute = ({ dy, input }, attrs) => {
-  const info = tf.backend_util.computePool3DInfo(
-    input!.shape as [number, number, number, number, number],
+/** A 3D pooling's geometry as tfjs computes it from a pooling kernel's attributes (NDHWC). */
+export function pool3DInfo(inputShape: readonly number[], attrs: tf.NamedAttrMap): tf.backend_util.Conv3DInfo {
+  return tf.backend_util.computePool3DInfo(
+    inputShape as [number, number, number, number, number],
     attrs['filterSize'] as [number, number, number] | number,
     attrs['strides'] as [number, number, number] | number,
     1,
     attrs['pad'] as Pad,
     attrs['dimRoundingMode'] as Rounding,
   );
-  const geometry: PoolGeometry = {
+}
+
+/** That geometry as the loops here (and span) read it. */
+export function pool3DGeometry(info: tf.backend_util.Conv3DInfo): PoolGeometry {
+  return {
     batch: info.batchSize,
     channels: info.inChannels,
     in: [info.inDepth, info.inHeight, info.inWidth],
@@ -103,5 +107,10 @@ export const avgPool3DGrad: HostCompute = ({ dy, input }, attrs) => {
     filter: [info.filterDepth, info.filterHeight, info.filterWidth],
     padStart: [info.padInfo.front, info.padInfo.top, info.padInfo.left],
   };
+}
+
+/** AvgPool3DGrad: inputs dy [N, outD, outH, outW, C] and input [N, D, H, W, C]. */
+export const avgPool3DGrad: HostCompute = ({ dy, input }, attrs) => {
+  const geometry = pool3DGeometry(pool3DInfo(input!.shape, attrs));
   return { values: averagePoolGradient(dy!.values as Float32Array, geometry), shape: input!.shape, dtype: 'float32' };
 };

@@ -1,8 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
+import { pool3DGeometry, pool3DInfo, span, type PoolGeometry } from './avg-pool-grad.js';
 import type { HostCompute } from './host-kernel.js';
 import type { WasmHeapBackend } from './wasm-heap-backend.js';
 
-/**
+/*
  * MaxPool3DGrad as TensorFlow computes it: each output's gradient goes to every element of its
  * window equal to the pooled maximum (TensorFlow's CPU kernel masks the window by equality, so tied
  * maxima each take the whole gradient, unlike its 2D kernel, which picks the first). Measured on
@@ -13,32 +14,20 @@ import type { WasmHeapBackend } from './wasm-heap-backend.js';
  * gradient was off by 2.6 on unit-scale values; its wasm kernel's maximum starts at the smallest
  * positive float (docs/wasm-kernels.md). NDHWC (tfjs's only layout), float32.
  */
-function pool3DInfo(shape: readonly number[], attrs: tf.NamedAttrMap): tf.backend_util.Conv3DInfo {
-  return tf.backend_util.computePool3DInfo(
-    shape as [number, number, number, number, number],
-    attrs['filterSize'] as [number, number, number] | number,
-    attrs['strides'] as [number, number, number] | number,
-    1,
-    attrs['pad'] as 'valid' | 'same' | number,
-    attrs['dimRoundingMode'] as 'floor' | 'round' | 'ceil' | undefined,
-  );
-}
 
 /** dx (zeros on entry) += dy at every element of each window equal to its maximum y, windows in output order. */
-function maxPool3DGradInto(x: Float32Array, y: Float32Array, dy: Float32Array, dx: Float32Array, info: tf.backend_util.Conv3DInfo): void {
-  const { batchSize, inDepth, inHeight, inWidth, inChannels: channels, outDepth, outHeight, outWidth, strideDepth, strideHeight, strideWidth, filterDepth, filterHeight, filterWidth } = info;
-  const { front, top, left } = info.padInfo;
+function maxPool3DGradInto(x: Float32Array, y: Float32Array, dy: Float32Array, dx: Float32Array, g: PoolGeometry): void {
+  const [inDepth, inHeight, inWidth] = g.in;
+  const [outDepth, outHeight, outWidth] = g.out;
+  const channels = g.channels;
   let o = 0;
-  for (let b = 0; b < batchSize; b++) {
+  for (let b = 0; b < g.batch; b++) {
     for (let od = 0; od < outDepth; od++) {
-      const d0 = od * strideDepth - front;
-      const [d1, d2] = [Math.max(0, d0), Math.min(inDepth, d0 + filterDepth)];
+      const [d1, d2] = span(od, 0, g);
       for (let oh = 0; oh < outHeight; oh++) {
-        const h0 = oh * strideHeight - top;
-        const [h1, h2] = [Math.max(0, h0), Math.min(inHeight, h0 + filterHeight)];
+        const [h1, h2] = span(oh, 1, g);
         for (let ow = 0; ow < outWidth; ow++, o += channels) {
-          const w0 = ow * strideWidth - left;
-          const [w1, w2] = [Math.max(0, w0), Math.min(inWidth, w0 + filterWidth)];
+          const [w1, w2] = span(ow, 2, g);
           for (let d = d1; d < d2; d++) {
             for (let h = h1; h < h2; h++) {
               for (let w = w1; w < w2; w++) {
@@ -56,7 +45,7 @@ function maxPool3DGradInto(x: Float32Array, y: Float32Array, dy: Float32Array, d
 /** The kernel in JavaScript memory (the cpu backend's fix, and wasm's for what its heap kernel leaves). */
 export const maxPool3DGrad: HostCompute = ({ dy, input, output }, attrs) => {
   const dx = new Float32Array(input!.values.length);
-  maxPool3DGradInto(input!.values as Float32Array, output!.values as Float32Array, dy!.values as Float32Array, dx, pool3DInfo(input!.shape, attrs));
+  maxPool3DGradInto(input!.values as Float32Array, output!.values as Float32Array, dy!.values as Float32Array, dx, pool3DGeometry(pool3DInfo(input!.shape, attrs)));
   return { values: dx, shape: [...input!.shape], dtype: 'float32' };
 };
 
@@ -73,6 +62,6 @@ export function heapMaxPool3DGrad({ inputs, attrs, backend }: Parameters<tf.Kern
   const out = wasm.makeOutput([...x.shape], 'float32');
   const dx = wasm.typedArrayFromHeap(out) as Float32Array;
   dx.fill(0);
-  maxPool3DGradInto(wasm.typedArrayFromHeap(x) as Float32Array, wasm.typedArrayFromHeap(y) as Float32Array, wasm.typedArrayFromHeap(dy) as Float32Array, dx, info);
+  maxPool3DGradInto(wasm.typedArrayFromHeap(x) as Float32Array, wasm.typedArrayFromHeap(y) as Float32Array, wasm.typedArrayFromHeap(dy) as Float32Array, dx, pool3DGeometry(info));
   return out;
 }

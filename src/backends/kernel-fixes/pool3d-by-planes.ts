@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ComposedCompute, KernelRunner } from './composed-kernel.js';
+import { pool3DGeometry, pool3DInfo, span, type PoolGeometry } from './avg-pool-grad.js';
 import { depthSplit, placeAlongDepth, type DepthSplit } from './depth-taps.js';
 
 /*
@@ -13,19 +14,14 @@ import { depthSplit, placeAlongDepth, type DepthSplit } from './depth-taps.js';
  * other cases return undefined and take the host's. (MaxPool3DGrad: max-pool-3d-grad.ts.)
  */
 
-function geometry(xShape: readonly number[], attrs: tf.NamedAttrMap): DepthSplit | undefined {
+/** The pooling's split into depth and planes (depth-taps.ts), with its geometry as avg-pool-grad.ts's loops read it. */
+function geometry(xShape: readonly number[], attrs: tf.NamedAttrMap): (DepthSplit & { pool: PoolGeometry }) | undefined {
   if (xShape.length !== 5) return undefined;
   const format = attrs['dataFormat'];
   if (format !== undefined && format !== 'NDHWC') return undefined;
-  const info = tf.backend_util.computePool3DInfo(
-    xShape as [number, number, number, number, number],
-    attrs['filterSize'] as [number, number, number] | number,
-    attrs['strides'] as [number, number, number] | number,
-    1,
-    attrs['pad'] as 'valid' | 'same' | number,
-    attrs['dimRoundingMode'] as 'floor' | 'round' | 'ceil' | undefined,
-  );
-  return depthSplit(info);
+  const info = pool3DInfo(xShape, attrs);
+  const split = depthSplit(info);
+  return split && { ...split, pool: pool3DGeometry(info) };
 }
 
 /** The pooling of each depth slice's plane: [b·depth, h, w, c] windows of [kh, kw]. */
@@ -71,19 +67,15 @@ export const avgPool3DGradByPlanes: ComposedCompute = (inputs, attrs, r) => {
   const g = geometry(x.shape, attrs);
   if (!g || dy.shape.join() !== [g.batch, g.outDepth, g.outHeight, g.outWidth, g.channels].join()) return undefined;
   const [kh, kw] = g.plane.filterSize;
-  const [sh, sw] = g.plane.strides;
-  const [, [top], [left]] = g.plane.pad;
-  const span = (o: number, stride: number, before: number, filter: number, size: number) => {
-    const start = o * stride - before;
-    return Math.min(start + filter, size) - Math.max(start, 0);
+  // 1 / each window's count (its in-bounds depth, rows and columns), one per output position: [1, od, oh, ow, 1], broadcast over the batch and channels.
+  const extent = (o: number, axis: 0 | 1 | 2) => {
+    const [start, end] = span(o, axis, g.pool);
+    return end - start;
   };
-  // 1 / each window's count, one per output position: [1, od, oh, ow, 1], broadcast over the batch and channels.
   const reciprocals = new Float32Array(g.outDepth * g.outHeight * g.outWidth);
   for (let od = 0, i = 0; od < g.outDepth; od++) {
-    const depths = span(od, g.strideDepth, g.front, g.filterDepth, g.depth);
     for (let oh = 0; oh < g.outHeight; oh++) {
-      const rows = span(oh, sh, top, kh, g.height);
-      for (let ow = 0; ow < g.outWidth; ow++) reciprocals[i++] = 1 / (depths * rows * span(ow, sw, left, kw, g.width));
+      for (let ow = 0; ow < g.outWidth; ow++) reciprocals[i++] = 1 / (extent(od, 0) * extent(oh, 1) * extent(ow, 2));
     }
   }
   const shared = r.run('Multiply', { a: dy, b: r.constant(reciprocals, [1, g.outDepth, g.outHeight, g.outWidth, 1], 'float32') });
