@@ -2,7 +2,14 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { MAX_WARMUP_RUNS, timed, timedRunCount, warmUp } from '../../src/bench/timing.js';
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+// A pass that lasts at least `ms` by the clock timing.ts reads. Not a timer: Node's timers keep
+// time in whole milliseconds, so a 20 ms setTimeout can measure 19.x ms by performance.now() (seen
+// in CI: a first pass under 20 ms asked for 11 runs to fill 0.2 s).
+const pass = async (ms: number) => {
+  const start = performance.now();
+  while (performance.now() - start < ms) { /* busy: the bound must hold on performance.now() */ }
+  await Promise.resolve();
+};
 
 // Both sides of the bench warm up by the same rule (timing.ts; scripts/bench_keras.py, warm_up).
 describe('bench timing: warm-up by seconds, at most 50 runs, at least one', () => {
@@ -19,8 +26,8 @@ describe('bench timing: warm-up by seconds, at most 50 runs, at least one', () =
   });
 
   it('stops once the seconds have passed, with the run that passed them', async () => {
-    const runs = await warmUp(() => sleep(20), 0.1);
-    // 20 ms runs (timers may fire late, never early): the 100 ms are passed by the 5th run at the latest.
+    const runs = await warmUp(() => pass(20), 0.1);
+    // Runs of at least 20 ms: the 100 ms are passed by the 5th run at the latest.
     assert.ok(runs >= 2 && runs <= 5, `${runs} runs`);
   });
 
@@ -35,8 +42,8 @@ describe('bench timing: warm-up by seconds, at most 50 runs, at least one', () =
 
   it('adds runs to a timing of short passes until they last the minimum time', async () => {
     let calls = 0;
-    // 20 ms passes (timers fire late, never early): 0.2 s fills with at most 10 runs, 7 repeats alone would not.
-    const timing = await timed(async () => { calls++; await sleep(20); }, 3, 60, 0, 0.2);
+    // Passes of at least 20 ms: 0.2 s fills with at most 10 runs, 3 repeats alone would not.
+    const timing = await timed(async () => { calls++; await pass(20); }, 3, 60, 0, 0.2);
     assert.ok('runs' in timing);
     assert.ok(timing.runs > 3 && timing.runs <= 10, `${timing.runs} runs`);
     assert.equal(calls, 1 + timing.runs);
