@@ -4,6 +4,7 @@ import h5wasm, { type Dataset, type File as H5File, type Group } from 'h5wasm';
 import { InputError } from '../../errors.js';
 import { float32BitsAllFinite } from '../../convert/weight-values.js';
 import type { BundleDtype } from '../bundle-manifest.js';
+import { CHECKED_READ_BYTES, FiniteCheckedReads } from './finite-checked-reads.js';
 import { checkHdf5Structure } from './hdf5-structure.js';
 import { DEFAULT_HDF5_LIMITS, type Hdf5Limits } from './hdf5-limits.js';
 import { fileSource } from './zip/byte-source.js';
@@ -293,28 +294,36 @@ interface Landing {
 }
 
 /**
- * The host range's bytes at `position` read into the target's buffer, a chunk at a time, each
- * float32 chunk checked for NaN and ±Inf while in cache; the count read (short where the file
- * ended early, which HDF5 reports as an error).
+ * The host range's bytes at `position` read into the target's buffer, a chunk at a time, float32
+ * chunks checked for NaN and ±Inf on the way (FiniteCheckedReads); the count read (short where
+ * the file ended early, which HDF5 reports as an error).
  */
 function landDirectly(range: HostRange, target: LandingTarget, position: number): number {
   const { out } = target;
-  const words = target.float32 ? new Int32Array(out.buffer, out.byteOffset, out.length >>> 2) : undefined;
   target.landed = true;
   landedReads.count++;
   let done = 0;
-  while (done < out.length) {
-    const chunkStart = done;
-    const end = Math.min(out.length, done + COPY_CHUNK_BYTES);
-    while (done < end) {
-      const got = readSync(range.fd, out, done, end - done, range.start + position + done);
-      if (got === 0) return done; // the host file shrank under us: HDF5 sees a short read and says so
-      done += got;
+  if (target.float32) {
+    checkedReads ??= new FiniteCheckedReads();
+    while (done < out.length) {
+      const wanted = Math.min(out.length - done, CHECKED_READ_BYTES);
+      const { read, allFinite } = checkedReads.read(range.fd, out, done, wanted, range.start + position + done);
+      target.allFinite &&= allFinite;
+      done += read;
+      if (read < wanted) return done; // the host file shrank under us: HDF5 sees a short read and says so
     }
-    if (words && target.allFinite) target.allFinite = float32BitsAllFinite(words, chunkStart >>> 2, end >>> 2);
+    return done;
+  }
+  while (done < out.length) {
+    const got = readSync(range.fd, out, done, out.length - done, range.start + position + done);
+    if (got === 0) return done;
+    done += got;
   }
   return done;
 }
+
+/** The reader's checked reads, made on the first float32 dataset landed. */
+let checkedReads: FiniteCheckedReads | undefined;
 
 /**
  * HDF5 reads lazily: damage past the superblock surfaces on first access (or on close), as an
