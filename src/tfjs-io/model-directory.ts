@@ -81,7 +81,10 @@ export async function writeModelDirectory(
       if ('weightData' in conversion) {
         await shards.write(conversion.weightData);
       } else {
-        const checks = await streamWeights(conversion.weights, (bytes) => shards.write(bytes), { refuseNonFinite: conversion.refuseNonFiniteWeights });
+        const checks = await streamWeights(conversion.weights, (bytes) => shards.write(bytes), {
+          refuseNonFinite: conversion.refuseNonFiniteWeights,
+          reserve: (length) => shards.reserve(length),
+        });
         report = completedReport(conversion.report, checks);
       }
       await shards.finish();

@@ -1,5 +1,6 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
 import path from 'node:path';
+import type { FileRange } from '../convert/weight-data.js';
 
 /** The shard file names tfjs's own converter gives a model of `totalBytes` in shards of `shardBytes` (one, empty, for none). */
 export function shardPaths(totalBytes: number, shardBytes: number): string[] {
@@ -17,7 +18,8 @@ const WRITE_CALL_BYTES = 256 * 1024;
 /**
  * Writes a model's weight bytes, given in order and in pieces of any size, into its shard files:
  * each piece goes to disk as it comes (split where a shard ends), so a model of any size is written
- * holding no more than the piece in hand. Writes are synchronous: the weights' reads go on in the
+ * holding no more than the piece in hand; or reserves the next bytes' places for another thread to
+ * write (reserve). Writes are synchronous: the weights' reads go on in the
  * HDF5 reader's thread meanwhile, and a thread-pool round trip per call would cost more than the call.
  */
 export class ShardWriter {
@@ -70,18 +72,43 @@ export class ShardWriter {
     return Promise.resolve();
   }
 
-  private writeNow(bytes: Uint8Array): void {
-    if (this.written + bytes.length > this.totalBytes) {
-      throw new Error(`weight bytes past the ${this.totalBytes} the manifest declares`);
+  /**
+   * The next `length` bytes' places in the shards, for someone else to write (a model file's
+   * reader thread: weight-stream.ts): each shard they reach is created now, and they count as
+   * written. The files stay where they are until finish; whoever writes the ranges must be done by then.
+   */
+  reserve(length: number): FileRange[] {
+    this.refusePast(length);
+    const ranges: FileRange[] = [];
+    let left = length;
+    while (left > 0) {
+      if (this.fd === undefined || this.inShard === this.shardBytes) this.nextShard();
+      const take = Math.min(left, this.shardBytes - this.inShard);
+      ranges.push({ path: path.join(this.dir, this.paths[this.shard]!), position: this.inShard, length: take });
+      this.inShard += take;
+      this.written += take;
+      left -= take;
     }
+    return ranges;
+  }
+
+  private writeNow(bytes: Uint8Array): void {
+    this.refusePast(bytes.length);
     let offset = 0;
     while (offset < bytes.length) {
       if (this.fd === undefined || this.inShard === this.shardBytes) this.nextShard();
       const take = Math.min(bytes.length - offset, this.shardBytes - this.inShard, WRITE_CALL_BYTES);
-      for (let done = 0; done < take; ) done += writeSync(this.fd!, bytes, offset + done, take - done);
+      // At the shard's own position: ranges reserved before were written through other descriptors.
+      for (let done = 0; done < take; ) done += writeSync(this.fd!, bytes, offset + done, take - done, this.inShard + done);
       offset += take;
       this.inShard += take;
       this.written += take;
+    }
+  }
+
+  private refusePast(length: number): void {
+    if (this.written + length > this.totalBytes) {
+      throw new Error(`weight bytes past the ${this.totalBytes} the manifest declares`);
     }
   }
 

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -9,6 +9,9 @@ import '../../src/layers/seed/index.js';
 import { writeModelDirectory } from '../../src/tfjs-io/model-directory.js';
 import { FIXTURE_BUNDLES, REPO_ROOT } from '../support/paths.js';
 import { runCli } from '../support/run-cli.js';
+import { patchEntry, zipLayout } from '../support/zip-bytes.js';
+import { tableCrc32 } from '../../src/keras/keras-file/zip/crc32.js';
+import type { ConversionReport } from '../../src/convert/conversion-report.js';
 
 const KERAS_FIXTURES = path.join(REPO_ROOT, 'fixtures', 'keras');
 const MODELS = [
@@ -66,6 +69,57 @@ describe('conversion streamed from the model file to the shards', () => {
       assert.deepEqual(actual.report, expected.report);
     });
   }
+
+  it('weights the HDF5 reader writes to the shards itself: NaN and ±Inf found and counted as in memory, and refused alike', async () => {
+    // two_branch.keras with two values of one weight set to NaN and +Inf and one of another to -Inf,
+    // its zip entry's CRC-32 made right again.
+    const original = path.join(KERAS_FIXTURES, 'two_branch.keras');
+    const zip = new Uint8Array(readFileSync(original));
+    const source = await readModelInput(original);
+    const stored = await Promise.all(source.weights.map(async (w) => ({ layer: w.layer, path: w.path, bytes: await w.data.read() })));
+    await source.close?.();
+    // Weights of varied values (a bias of zeros would be found in HDF5's own bytes first).
+    const varied = stored.filter((w) => new Set(new Float32Array(w.bytes.slice().buffer)).size > 4);
+    const place = (bytes: Uint8Array) => Buffer.from(zip).indexOf(Buffer.from(bytes));
+    const at = [place(varied[0]!.bytes), place(varied[1]!.bytes)];
+    assert.ok(at.every((a) => a > 0), 'the weights lie as they are in the zip');
+    const bits = new DataView(zip.buffer);
+    bits.setFloat32(at[0]! + 4, NaN, true);
+    bits.setFloat32(at[0]! + 40, Infinity, true);
+    bits.setFloat32(at[1]!, -Infinity, true);
+    const entry = zipLayout(zip).entries.findIndex((e) => e.name === 'model.weights.h5');
+    const { dataStart, compressedSize } = zipLayout(zip).entries[entry]!;
+    const model = path.join(tmp, 'non-finite.keras');
+    writeFileSync(model, patchEntry(zip, entry, 'crc', tableCrc32(zip.subarray(dataStart, dataStart + compressedSize))));
+
+    const expected = await inMemory(model);
+    assert.equal(expected.error, undefined);
+    assert.deepEqual((expected.report as ConversionReport).nonFiniteWeights?.map((w) => [w.nan, w.infinite]), [
+      [1, 1],
+      [0, 1],
+    ]);
+    const input = await readModelInput(model, { lazyWeights: true });
+    let copies = 0;
+    for (const w of input.weights) {
+      const copyTo = w.data.copyTo!.bind(w.data);
+      (w.data as { copyTo: typeof copyTo }).copyTo = (ranges) => (copies++, copyTo(ranges));
+    }
+    const dir = path.join(tmp, 'non-finite');
+    try {
+      const { report } = await writeModelDirectory(dir, await planSource(input));
+      assert.equal(copies, input.weights.length, 'every weight written by the reader');
+      assert.deepEqual(report, expected.report);
+      const json = JSON.parse(readFileSync(path.join(dir, 'model.json'), 'utf8')) as { weightsManifest: { paths: string[] }[] };
+      assert.ok(Buffer.concat(json.weightsManifest[0]!.paths.map((p) => readFileSync(path.join(dir, p)))).equals(expected.bytes!));
+      await assert.rejects(
+        writeModelDirectory(path.join(tmp, 'non-finite-refused'), await planSource(input, { refuseNonFiniteWeights: true })),
+        /holds 1 NaN and 1 infinite values .*\(and 1 more weights\); refused \(--refuse-non-finite-weights\)/,
+      );
+      assert.equal(existsSync(path.join(tmp, 'non-finite-refused')), false);
+    } finally {
+      await input.close?.();
+    }
+  });
 
   it('keras-bridge convert of a .keras file writes what the conversion in memory holds', async () => {
     const model = path.join(KERAS_FIXTURES, 'recurrent.keras');

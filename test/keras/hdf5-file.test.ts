@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, symlinkSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -115,9 +115,11 @@ describe('an HDF5 file read in place from a byte range of a host file', () => {
     });
   });
 
-  it('reads a large contiguous dataset from the file straight into the caller\'s buffer, checking its values there, as HDF5 reads it', async () => {
-    // Datasets past HDF5's sieve buffer (64 KB), written by h5wasm: a float32 one with a NaN in its
-    // second 256 KB chunk, a finite one, and an int32 one; and a small one, read through HDF5's memory.
+  /**
+   * Datasets past HDF5's sieve buffer (64 KB), written by h5wasm: a float32 one with a NaN in its
+   * second 256 KB chunk, a finite one, and an int32 one; and a small one, read through HDF5's memory.
+   */
+  async function largeDatasets(): Promise<{ file: string; start: number; length: number }> {
     const module = await loadH5wasm();
     const made = '/large-datasets.h5';
     const values = Float32Array.from({ length: 100_000 }, (_, i) => Math.sin(i));
@@ -133,16 +135,58 @@ describe('an HDF5 file read in place from a byte range of a host file', () => {
     (module.FS as unknown as { unlink(path: string): void }).unlink(made);
     const file = path.join(tmp, 'large-datasets.bin');
     await writeFile(file, Buffer.concat([Buffer.alloc(300, 9), bytes]));
-    const opened = await openHdf5File({ path: file, start: 300, length: bytes.length }, file);
+    return { file, start: 300, length: bytes.length };
+  }
+  /** Each dataset: whether HDF5 reads it whole from the file (landed), and readDataset's allFinite. */
+  const LARGE_DATASETS = [['finite', true, true], ['nan', true, false], ['ints', true, undefined], ['small', false, true]] as const;
+
+  it('reads a large contiguous dataset from the file straight into the caller\'s buffer, checking its values there, as HDF5 reads it', async () => {
+    const { file, start, length } = await largeDatasets();
+    const opened = await openHdf5File({ path: file, start, length }, file);
     try {
       const expected = (name: string) => opened.read((root) => Buffer.from(readTensor(root.get(name) as Dataset, name).bytes).toString('hex'));
-      for (const [name, landed, allFinite] of [['finite', true, true], ['nan', true, false], ['ints', true, undefined], ['small', false, true]] as const) {
+      for (const [name, landed, allFinite] of LARGE_DATASETS) {
         const before = landedReads.count;
         const read = opened.readDataset(name, name, (n) => new ArrayBuffer(n));
         assert.equal(landedReads.count - before, landed ? 1 : 0, `${name}: landed`);
         assert.equal(Buffer.from(read.bytes).toString('hex'), expected(name), name);
         assert.equal(read.allFinite, allFinite, `${name}: allFinite`);
       }
+    } finally {
+      opened.close();
+    }
+  });
+
+  it('copies a dataset into ranges of existing files, landed or through HDF5\'s memory, checking float32 values on the way, and refuses ranges of another length', async () => {
+    const { file, start, length } = await largeDatasets();
+    const opened = await openHdf5File({ path: file, start, length }, file);
+    const shards = [path.join(tmp, 'shard-a.bin'), path.join(tmp, 'shard-b.bin')];
+    try {
+      for (const [name, landed, allFinite] of LARGE_DATASETS) {
+        const bytes = Buffer.from(opened.readDataset(name, name, (n) => new ArrayBuffer(n)).bytes);
+        // The dataset's first 1,000 bytes (or a third) end shard a, the rest start shard b; the bytes around stay as they were.
+        const split = Math.min(1000, Math.floor(bytes.length / 3));
+        await writeFile(shards[0]!, Buffer.alloc(split + 17, 0xaa));
+        await writeFile(shards[1]!, Buffer.alloc(bytes.length - split + 5, 0xbb));
+        const ranges = [{ path: shards[0]!, position: 17, length: split }, { path: shards[1]!, position: 0, length: bytes.length - split }];
+        const before = landedReads.count;
+        const copied = opened.copyDataset(name, name, ranges);
+        assert.equal(landedReads.count - before, landed ? 1 : 0, `${name}: landed`);
+        assert.deepEqual(copied, { allFinite: allFinite === true }, `${name}: allFinite`);
+        const [a, b] = [readFileSync(shards[0]!), readFileSync(shards[1]!)];
+        assert.ok(a.subarray(0, 17).equals(Buffer.alloc(17, 0xaa)) && b.subarray(b.length - 5).equals(Buffer.alloc(5, 0xbb)), `${name}: bytes outside the ranges untouched`);
+        assert.ok(Buffer.concat([a.subarray(17), b.subarray(0, b.length - 5)]).equals(bytes), `${name}: the dataset's bytes in the ranges`);
+        assert.throws(() => opened.copyDataset(name, name, ranges.slice(1)), (e: Error) => e instanceof InputError && e.message === `${name}: ${bytes.length} bytes stored, where the converter expects ${bytes.length - split}.`);
+      }
+      // Files that are not there are not made, and a symbolic link in a file's place is not followed.
+      const missing = path.join(tmp, 'no-such-shard.bin');
+      assert.throws(() => opened.copyDataset('small', 'small', [{ path: missing, position: 0, length: 40 }]), /ENOENT/);
+      assert.equal(existsSync(missing), false);
+      const link = path.join(tmp, 'linked-shard.bin');
+      symlinkSync(shards[0]!, link);
+      const before = readFileSync(shards[0]!);
+      assert.throws(() => opened.copyDataset('small', 'small', [{ path: link, position: 0, length: 40 }]), /ELOOP/);
+      assert.ok(readFileSync(shards[0]!).equals(before));
     } finally {
       opened.close();
     }

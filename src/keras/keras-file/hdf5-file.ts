@@ -5,6 +5,8 @@ import { InputError } from '../../errors.js';
 import { float32BitsAllFinite } from '../../convert/weight-values.js';
 import type { BundleDtype } from '../bundle-manifest.js';
 import { CHECKED_READ_BYTES, FiniteCheckedReads } from './finite-checked-reads.js';
+import { RangeWriter } from './range-writer.js';
+import type { FileRange } from '../../convert/weight-data.js';
 import { checkHdf5Structure } from './hdf5-structure.js';
 import { DEFAULT_HDF5_LIMITS, type Hdf5Limits } from './hdf5-limits.js';
 import { fileSource } from './zip/byte-source.js';
@@ -47,6 +49,13 @@ export interface OpenHdf5File {
    * then, for float32 data, says whether every value is finite (checked as the bytes are copied).
    */
   readDataset(datasetPath: string, where: string, allocate?: (bytes: number) => ArrayBuffer): DatasetBytes;
+  /**
+   * Writes a dataset's raw bytes into `ranges` of existing files (RangeWriter), as readDataset with
+   * a buffer reads them but without handing them over: a converter's shards, written by this
+   * thread. `allFinite` as readDataset's (false for other dtypes). The ranges must hold exactly the
+   * dataset's bytes.
+   */
+  copyDataset(datasetPath: string, where: string, ranges: readonly FileRange[]): { allFinite: boolean };
   /**
    * Checks a stored zip entry's recorded CRC-32 over the range, where the open left it for later
    * (OpenHdf5Options.checkStoredBytesLater), once: throws its error, again at each call, where the
@@ -209,6 +218,18 @@ export async function openHdf5File(content: Hdf5Content, file: string, limits: H
         if (!isDataset(dataset)) throw new InputError(`${where}: not a dataset.`);
         return allocate ? readInto(module, dataset, where, allocate, landing) : { bytes: readTensor(dataset, where).bytes };
       }),
+    copyDataset: (datasetPath, where, ranges) =>
+      asInputError(file, () => {
+        checkStoredBytes();
+        const dataset = childObject(opened, datasetPath);
+        if (!isDataset(dataset)) throw new InputError(`${where}: not a dataset.`);
+        const writer = new RangeWriter(ranges);
+        try {
+          return copyInto(module, dataset, where, writer, landing);
+        } finally {
+          writer.close();
+        }
+      }),
     close() {
       try {
         asInputError(file, () => opened.close());
@@ -237,15 +258,41 @@ const COPY_CHUNK_BYTES = 256 * 1024;
  * copied out of HDF5's memory, where HDF5 read them.
  */
 function readInto(module: H5Module, dataset: Dataset, where: string, allocate: (bytes: number) => ArrayBuffer, landing: Landing): DatasetBytes {
+  const { length, float32 } = datasetBytes(dataset, where);
+  const out = new Uint8Array(allocate(length), 0, length);
+  const { allFinite } = readThrough(module, dataset, where, { length, float32, out, put: (piece, at) => out.set(piece, at) }, landing);
+  return float32 ? { bytes: out, allFinite } : { bytes: out };
+}
+
+/** copyDataset: the dataset's bytes put into the writer's ranges, a piece at a time. */
+function copyInto(module: H5Module, dataset: Dataset, where: string, writer: RangeWriter, landing: Landing): { allFinite: boolean } {
+  const { length, float32 } = datasetBytes(dataset, where);
+  if (length !== writer.length) throw new InputError(`${where}: ${length} bytes stored, where the converter expects ${writer.length}.`);
+  const { allFinite } = readThrough(module, dataset, where, { length, float32, put: (piece, at) => writer.put(piece, at) }, landing);
+  return { allFinite: float32 && allFinite };
+}
+
+function datasetBytes(dataset: Dataset, where: string): { length: number; float32: boolean } {
   const float32 = tensorInfo(dataset, where).dtype === 'float32';
   const meta = dataset.metadata;
-  const length = meta.size * meta.total_size;
-  const out = new Uint8Array(allocate(length), 0, length);
-  if (length === 0) return float32 ? { bytes: out, allFinite: true } : { bytes: out };
+  return { length: meta.size * meta.total_size, float32 };
+}
+
+/** Where a dataset's bytes go: `put` each piece (a buffer's `out` may take a landed read whole). */
+interface BytesSink {
+  length: number;
+  float32: boolean;
+  out?: Uint8Array;
+  put(piece: Uint8Array, at: number): void;
+}
+
+/** HDF5's read of the dataset, its bytes handed to `sink` (landed where they can be: Landing). */
+function readThrough(module: H5Module, dataset: Dataset, where: string, sink: BytesSink, landing: Landing): { allFinite: boolean } {
+  if (sink.length === 0) return { allFinite: true };
   // Unsigned: a block past 2 GB comes back from wasm as a negative int32.
-  const pointer = module._malloc(length) >>> 0;
-  if (pointer === 0) throw new InputError(`${where}: ${length} bytes do not fit the HDF5 reader's memory.`);
-  const target: LandingTarget = { heapOffset: pointer, out, float32, landed: false, allFinite: true };
+  const pointer = module._malloc(sink.length) >>> 0;
+  if (pointer === 0) throw new InputError(`${where}: ${sink.length} bytes do not fit the HDF5 reader's memory.`);
+  const target: LandingTarget = { heapOffset: pointer, sink, landed: false, allFinite: true };
   landing.target = target;
   try {
     try {
@@ -255,36 +302,35 @@ function readInto(module: H5Module, dataset: Dataset, where: string, allocate: (
     } finally {
       landing.target = undefined;
     }
-    if (!target.landed) copyFromHeap(module.HEAPU8, pointer, target);
+    if (!target.landed) putFromHeap(module.HEAPU8, pointer, target);
   } finally {
     module._free(pointer);
   }
-  return float32 ? { bytes: out, allFinite: target.allFinite } : { bytes: out };
+  return { allFinite: target.allFinite };
 }
 
-/** The dataset's bytes from HDF5's memory at `pointer` into the target's buffer, each chunk checked as it is copied. */
-function copyFromHeap(heap: Uint8Array, pointer: number, target: LandingTarget): void {
-  const { out } = target;
+/** The dataset's bytes from HDF5's memory at `pointer` to the target's sink, each chunk checked as it goes. */
+function putFromHeap(heap: Uint8Array, pointer: number, target: LandingTarget): void {
+  const { sink } = target;
   // malloc's blocks are 8-byte aligned: the values' bits are whole words of the heap.
   const words = new Int32Array(heap.buffer);
-  for (let at = 0; at < out.length; at += COPY_CHUNK_BYTES) {
-    const end = Math.min(out.length, at + COPY_CHUNK_BYTES);
-    out.set(heap.subarray(pointer + at, pointer + end), at);
-    if (target.float32 && target.allFinite) target.allFinite = float32BitsAllFinite(words, (pointer + at) >>> 2, (pointer + end) >>> 2);
+  for (let at = 0; at < sink.length; at += COPY_CHUNK_BYTES) {
+    const end = Math.min(sink.length, at + COPY_CHUNK_BYTES);
+    sink.put(heap.subarray(pointer + at, pointer + end), at);
+    if (sink.float32 && target.allFinite) target.allFinite = float32BitsAllFinite(words, (pointer + at) >>> 2, (pointer + end) >>> 2);
   }
 }
 
 /**
- * The read readInto waits for: HDF5's read of the whole dataset into its memory at `heapOffset`.
- * A host range's file (rangeFile) reads exactly that place and size into `out` instead, and says
- * so in `landed`: HDF5 does nothing more with the bytes of a dataset read without conversion, and
+ * The read readThrough waits for: HDF5's read of the whole dataset into its memory at `heapOffset`.
+ * A host range's file (rangeFile) reads exactly that place and size into the sink instead, and
+ * says so in `landed`: HDF5 does nothing more with the bytes of a dataset read without conversion, and
  * the copy out of its memory is saved (ResNet50's 98 MB: 25 ms of the reader's thread, which the
  * converter's writes wait on).
  */
 interface LandingTarget {
   heapOffset: number;
-  out: Uint8Array;
-  float32: boolean;
+  sink: BytesSink;
   landed: boolean;
   allFinite: boolean;
 }
@@ -299,25 +345,26 @@ interface Landing {
  * the file ended early, which HDF5 reports as an error).
  */
 function landDirectly(range: HostRange, target: LandingTarget, position: number): number {
-  const { out } = target;
+  const { sink } = target;
   target.landed = true;
   landedReads.count++;
   let done = 0;
-  if (target.float32) {
-    checkedReads ??= new FiniteCheckedReads();
-    while (done < out.length) {
-      const wanted = Math.min(out.length - done, CHECKED_READ_BYTES);
-      const { read, allFinite } = checkedReads.read(range.fd, out, done, wanted, range.start + position + done);
-      target.allFinite &&= allFinite;
-      done += read;
-      if (read < wanted) return done; // the host file shrank under us: HDF5 sees a short read and says so
+  if (!sink.float32 && sink.out) {
+    while (done < sink.length) {
+      const got = readSync(range.fd, sink.out, done, sink.length - done, range.start + position + done);
+      if (got === 0) return done; // the host file shrank under us: HDF5 sees a short read and says so
+      done += got;
     }
     return done;
   }
-  while (done < out.length) {
-    const got = readSync(range.fd, out, done, out.length - done, range.start + position + done);
-    if (got === 0) return done;
-    done += got;
+  checkedReads ??= new FiniteCheckedReads();
+  while (done < sink.length) {
+    const wanted = Math.min(sink.length - done, CHECKED_READ_BYTES);
+    const { piece, allFinite } = checkedReads.read(range.fd, wanted, range.start + position + done, sink.float32);
+    target.allFinite &&= allFinite;
+    sink.put(piece, done);
+    done += piece.length;
+    if (piece.length < wanted) return done;
   }
   return done;
 }
@@ -412,7 +459,7 @@ function rangeFile(fs: EmscriptenFs, sandboxPath: string, range: HostRange, land
       if (position >= range.length) return 0;
       const wanted = Math.min(length, range.length - position);
       const target = landing.target;
-      if (target && !target.landed && offset === target.heapOffset && length === target.out.length && wanted === length) return landDirectly(range, target, position);
+      if (target && !target.landed && offset === target.heapOffset && length === target.sink.length && wanted === length) return landDirectly(range, target, position);
       let done = 0;
       while (done < wanted) {
         const got = readSync(range.fd, buffer, offset + done, wanted - done, range.start + position + done);

@@ -1,3 +1,4 @@
+import type { FileRange } from '../../convert/weight-data.js';
 import type { SourceWeight } from '../../convert/weight-source.js';
 import type { KerasObject } from '../keras-object.js';
 import { withLayerNames } from '../layer-names.js';
@@ -15,6 +16,8 @@ export type Hdf5Request =
   | { kind: 'keras3-weights'; content: Hdf5Content; file: string; modelConfig: KerasObject; limits: Hdf5Limits }
   | { kind: 'legacy-model'; content: Hdf5Content; file: string; limits: Hdf5Limits }
   | { kind: 'read'; paths: string[] }
+  /** Datasets written into ranges of existing files (a converter's shards) by this thread. */
+  | { kind: 'copy'; copies: Array<{ path: string; ranges: FileRange[] }> }
   /** Buffers of earlier reads that the reader may fill again: not answered. */
   | { kind: 'recycle'; buffers: ArrayBuffer[] }
   | { kind: 'close' };
@@ -24,7 +27,10 @@ export type Hdf5OpenResult = { modelConfig: KerasObject; weights: StoredWeight[]
 /** A read's bytes, and for each whether the reader found it float32 with every value finite. */
 export type Hdf5ReadReply = { bytes: Uint8Array[]; allFinite: boolean[] };
 
-export type Hdf5Reply = Hdf5OpenResult | Hdf5ReadReply | { closed: true } | { recycled: true };
+/** For each copy, whether the reader found it float32 with every value finite. */
+export type Hdf5CopyReply = { copied: number; allFinite: boolean[] };
+
+export type Hdf5Reply = Hdf5OpenResult | Hdf5ReadReply | Hdf5CopyReply | { closed: true } | { recycled: true };
 
 /**
  * The file the reader has open. One at a time per reader (one per worker thread): opening
@@ -50,6 +56,12 @@ export async function runHdf5Request(request: Hdf5Request): Promise<Hdf5Reply> {
       const { h5, where } = current;
       const read = request.paths.map((path) => h5.readDataset(path, `${where}: '${path}'`, (n) => pool.take(n)));
       return { bytes: read.map((r) => r.bytes), allFinite: read.map((r) => r.allFinite === true) };
+    }
+    case 'copy': {
+      if (!current) throw new Error('the HDF5 reader has no file open');
+      const { h5, where } = current;
+      const allFinite = request.copies.map(({ path, ranges }) => h5.copyDataset(path, `${where}: '${path}'`, ranges).allFinite);
+      return { copied: allFinite.length, allFinite };
     }
     case 'recycle':
       pool.give(request.buffers);

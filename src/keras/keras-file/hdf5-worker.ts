@@ -1,7 +1,8 @@
 import { Worker } from 'node:worker_threads';
 import { InputError, UnsupportedLayerError, WeightMismatchError, type KerasBridgeError } from '../../errors.js';
 import { markCheckedFinite } from '../../convert/checked-finite.js';
-import type { Hdf5OpenResult, Hdf5ReadReply, Hdf5Reply, Hdf5Request } from './hdf5-tasks.js';
+import type { FileRange } from '../../convert/weight-data.js';
+import type { Hdf5CopyReply, Hdf5OpenResult, Hdf5ReadReply, Hdf5Reply, Hdf5Request } from './hdf5-tasks.js';
 
 /** How long one answer of the HDF5 reader may take: the largest keras.applications weights (1.4 GB) read in seconds. */
 export const DEFAULT_HDF5_TIMEOUT_MS = 60_000;
@@ -11,6 +12,14 @@ const TYPED_ERRORS: Record<string, new (message: string) => KerasBridgeError> = 
   UnsupportedLayerError,
   WeightMismatchError,
 };
+
+/** One caller's share of a gathered request. */
+interface Gathered {
+  kind: 'read' | 'copy';
+  items: unknown[];
+  resolve: (reply: Hdf5ReadReply | Hdf5CopyReply) => void;
+  reject: (error: unknown) => void;
+}
 
 interface WorkerReply {
   result?: Hdf5Reply;
@@ -50,8 +59,8 @@ function takeWorker(): Worker {
  */
 export class Hdf5Session {
   private queue: Promise<unknown> = Promise.resolve();
-  /** Reads waiting to go to the reader in its next request (readTogether). */
-  private gathering: Array<{ paths: string[]; resolve: (reply: Hdf5ReadReply) => void; reject: (error: unknown) => void }> | undefined;
+  /** Reads, and copies, waiting to go to the reader in its next request of their kind (together). */
+  private readonly gathering = new Map<Gathered['kind'], Gathered[]>();
   private worker: Worker | undefined;
   private sound = true;
 
@@ -84,37 +93,50 @@ export class Hdf5Session {
    * worker for many instead of one each.
    */
   async read(paths: string[]): Promise<Uint8Array[]> {
-    const { bytes, allFinite } = await this.readTogether(paths);
+    const { bytes, allFinite } = await this.together<string, Hdf5ReadReply>('read', paths);
     bytes.forEach((b, i) => allFinite[i] && markCheckedFinite(b));
     return bytes;
   }
 
-  private readTogether(paths: string[]): Promise<Hdf5ReadReply> {
+  /**
+   * Writes each dataset into its ranges of existing files, on the reader's thread (hdf5-file.ts
+   * copyDataset); for each, whether it is float32 with every value finite. Gathered as reads are.
+   */
+  async copy(copies: Array<{ path: string; ranges: FileRange[] }>): Promise<boolean[]> {
+    return (await this.together<{ path: string; ranges: FileRange[] }, Hdf5CopyReply>('copy', copies)).allFinite;
+  }
+
+  /**
+   * `items` sent in the next request of `kind` with every other item asked for meanwhile; the
+   * reply's lists cut back into each caller's share.
+   */
+  private together<Item, Reply extends Hdf5ReadReply | Hdf5CopyReply>(kind: Gathered['kind'], items: Item[]): Promise<Reply> {
     return new Promise((resolve, reject) => {
-      const read = { paths, resolve, reject };
-      if (this.gathering) {
-        this.gathering.push(read);
+      const asked: Gathered = { kind, items, resolve: resolve as Gathered['resolve'], reject };
+      const open = this.gathering.get(kind);
+      if (open) {
+        open.push(asked);
         return;
       }
-      const group = [read];
-      this.gathering = group;
-      // The request is made when the reader is free: whatever was asked for by then goes with it.
-      const answer = this.call(() => {
-        if (this.gathering === group) this.gathering = undefined;
-        return { kind: 'read', paths: group.flatMap((r) => r.paths) };
-      });
-      answer.then(
+      const group = [asked];
+      this.gathering.set(kind, group);
+      const request = (): Hdf5Request => {
+        if (this.gathering.get(kind) === group) this.gathering.delete(kind);
+        const all = group.flatMap((g) => g.items);
+        return kind === 'read' ? { kind, paths: all as string[] } : { kind, copies: all as Array<{ path: string; ranges: FileRange[] }> };
+      };
+      this.call(request).then(
         (reply) => {
-          const { bytes, allFinite } = reply as Hdf5ReadReply;
           let at = 0;
-          for (const r of group) {
-            r.resolve({ bytes: bytes.slice(at, at + r.paths.length), allFinite: allFinite.slice(at, at + r.paths.length) });
-            at += r.paths.length;
+          for (const g of group) {
+            const share = <T>(list: T[]): T[] => list.slice(at, at + g.items.length);
+            g.resolve('bytes' in reply ? { bytes: share((reply as Hdf5ReadReply).bytes), allFinite: share((reply as Hdf5ReadReply).allFinite) } : { copied: g.items.length, allFinite: share((reply as Hdf5CopyReply).allFinite) });
+            at += g.items.length;
           }
         },
         (error: unknown) => {
-          if (this.gathering === group) this.gathering = undefined;
-          for (const r of group) r.reject(error);
+          if (this.gathering.get(kind) === group) this.gathering.delete(kind);
+          for (const g of group) g.reject(error);
         },
       );
     });

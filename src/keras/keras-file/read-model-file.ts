@@ -130,7 +130,12 @@ async function openNow(file: string, options: ReadModelFileOptions): Promise<Ope
 }
 
 function sessionData(session: Hdf5Session, weight: StoredWeight, byteLength: number): WeightData {
-  return { byteLength, read: async () => (await session.read([weight.path]))[0]!, release: (bytes) => session.recycle(bytes) };
+  return {
+    byteLength,
+    read: async () => (await session.read([weight.path]))[0]!,
+    release: (bytes) => session.recycle(bytes),
+    copyTo: async (ranges) => ({ allFinite: (await session.copy([{ path: weight.path, ranges: [...ranges] }]))[0]! }),
+  };
 }
 
 /** What the HDF5 reader opens for `file`: a .keras file's stored model.weights.h5, or a whole .h5. */
