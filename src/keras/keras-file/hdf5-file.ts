@@ -340,9 +340,10 @@ interface Landing {
 }
 
 /**
- * The host range's bytes at `position` read into the target's buffer, a chunk at a time, float32
- * chunks checked for NaN and ±Inf on the way (FiniteCheckedReads); the count read (short where
- * the file ended early, which HDF5 reports as an error).
+ * The host range's bytes at `position` handed to the target's sink, a cached piece at a time,
+ * float32 pieces checked for NaN and ±Inf on the way (FiniteCheckedReads), or read straight into
+ * a buffer's `out` where there is nothing to check; the count read (short where the file ended
+ * early, which HDF5 reports as an error).
  */
 function landDirectly(range: HostRange, target: LandingTarget, position: number): number {
   const { sink } = target;
@@ -369,7 +370,7 @@ function landDirectly(range: HostRange, target: LandingTarget, position: number)
   return done;
 }
 
-/** The reader's checked reads, made on the first float32 dataset landed. */
+/** The reader's staging area for landed reads, made on the first that needs it. */
 let checkedReads: FiniteCheckedReads | undefined;
 
 /**
