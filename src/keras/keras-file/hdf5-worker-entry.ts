@@ -28,7 +28,10 @@ parentPort!.on('message', (request: Hdf5Request) => {
       async (e: unknown) => {
         const error = e instanceof Error ? e : new Error(String(e));
         const trapped = await reader.then(([file]) => file.h5wasmTrapped()).catch(() => false);
-        parentPort!.postMessage({ error: { name: error.name, message: error.message, stack: error.stack, typed: error instanceof KerasBridgeError }, trapped });
+        // A system error keeps its errno, syscall and path: a copy's write to a full disk is the output's error (output-directory.ts).
+        const { code, syscall, path } = error as NodeJS.ErrnoException;
+        const system = typeof code === 'string' ? { code, ...(syscall ? { syscall } : {}), ...(path ? { path } : {}) } : undefined;
+        parentPort!.postMessage({ error: { name: error.name, message: error.message, stack: error.stack, typed: error instanceof KerasBridgeError, ...(system ? { system } : {}) }, trapped });
       },
     );
 });

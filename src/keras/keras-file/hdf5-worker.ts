@@ -23,7 +23,7 @@ interface Gathered {
 
 interface WorkerReply {
   result?: Hdf5Reply;
-  error?: { name: string; message: string; stack?: string; typed: boolean };
+  error?: { name: string; message: string; stack?: string; typed: boolean; system?: { code: string; syscall?: string; path?: string } };
   trapped?: boolean;
 }
 
@@ -199,10 +199,10 @@ export class Hdf5Session {
         if (reply.trapped) this.sound = false;
         finish(() => {
           if (reply.result) return resolve(reply.result);
-          const { name, message, stack, typed } = reply.error!;
+          const { name, message, stack, typed, system } = reply.error!;
           const Typed = typed ? (TYPED_ERRORS[name] ?? InputError) : undefined;
           if (Typed) return reject(new Typed(message));
-          const error = new Error(message);
+          const error: NodeJS.ErrnoException = Object.assign(new Error(message), system ?? {});
           error.stack = stack ?? message;
           reject(error);
         });
