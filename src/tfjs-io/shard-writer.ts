@@ -78,37 +78,34 @@ export class ShardWriter {
    * written. The files stay where they are until finish; whoever writes the ranges must be done by then.
    */
   reserve(length: number): FileRange[] {
-    this.refusePast(length);
     const ranges: FileRange[] = [];
-    let left = length;
-    while (left > 0) {
-      if (this.fd === undefined || this.inShard === this.shardBytes) this.nextShard();
-      const take = Math.min(left, this.shardBytes - this.inShard);
-      ranges.push({ path: path.join(this.dir, this.paths[this.shard]!), position: this.inShard, length: take });
-      this.inShard += take;
-      this.written += take;
-      left -= take;
-    }
+    this.advance(length, Infinity, (position, take) => ranges.push({ path: path.join(this.dir, this.paths[this.shard]!), position, length: take }));
     return ranges;
   }
 
   private writeNow(bytes: Uint8Array): void {
-    this.refusePast(bytes.length);
-    let offset = 0;
-    while (offset < bytes.length) {
+    // At the shard's own position: ranges reserved before were written through other descriptors.
+    this.advance(bytes.length, WRITE_CALL_BYTES, (position, take, offset) => {
+      for (let done = 0; done < take; ) done += writeSync(this.fd!, bytes, offset + done, take - done, position + done);
+    });
+  }
+
+  /**
+   * The next `length` bytes, in pieces of at most `piece` that end where shards end: each handed to
+   * `each` (its position in the current shard, its length, its offset in the whole), then counted
+   * as written. Each shard is created as the bytes reach it.
+   */
+  private advance(length: number, piece: number, each: (position: number, take: number, offset: number) => void): void {
+    if (this.written + length > this.totalBytes) {
+      throw new Error(`weight bytes past the ${this.totalBytes} the manifest declares`);
+    }
+    for (let offset = 0; offset < length; ) {
       if (this.fd === undefined || this.inShard === this.shardBytes) this.nextShard();
-      const take = Math.min(bytes.length - offset, this.shardBytes - this.inShard, WRITE_CALL_BYTES);
-      // At the shard's own position: ranges reserved before were written through other descriptors.
-      for (let done = 0; done < take; ) done += writeSync(this.fd!, bytes, offset + done, take - done, this.inShard + done);
+      const take = Math.min(length - offset, this.shardBytes - this.inShard, piece);
+      each(this.inShard, take, offset);
       offset += take;
       this.inShard += take;
       this.written += take;
-    }
-  }
-
-  private refusePast(length: number): void {
-    if (this.written + length > this.totalBytes) {
-      throw new Error(`weight bytes past the ${this.totalBytes} the manifest declares`);
     }
   }
 

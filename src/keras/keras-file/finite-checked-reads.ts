@@ -2,7 +2,7 @@ import { readSync } from 'node:fs';
 import { float32BitsAllFinite } from '../../convert/weight-values.js';
 import { Code, I32, V128, wasmModule, type WasmFunction } from '../../backends/wasm-simd/wasm-binary.js';
 
-/** The most bytes one checked read takes: a staging area that stays in cache between the read, the check and the copy. */
+/** The most bytes one checked read takes: a staging area that stays in cache between the read, the check and the copy (also the pieces hdf5-file.ts copies out of HDF5's memory). */
 export const CHECKED_READ_BYTES = 256 * 1024;
 
 /** Bytes the SIMD loop takes per iteration: four vectors, one per running sum. */

@@ -244,9 +244,6 @@ export async function openHdf5File(content: Hdf5Content, file: string, limits: H
 /** How many dataset reads landed in the caller's buffer (tests check the path a read took). */
 export const landedReads = { count: 0 };
 
-/** How much readInto copies (or reads) before checking what it copied, while it is in cache. */
-const COPY_CHUNK_BYTES = 256 * 1024;
-
 /**
  * A dataset's raw bytes in a buffer of the caller's (a converter recycles a few instead of the
  * system zeroing a new one for every tensor). The types tensorInfo accepts are little-endian
@@ -314,8 +311,8 @@ function putFromHeap(heap: Uint8Array, pointer: number, target: LandingTarget): 
   const { sink } = target;
   // malloc's blocks are 8-byte aligned: the values' bits are whole words of the heap.
   const words = new Int32Array(heap.buffer);
-  for (let at = 0; at < sink.length; at += COPY_CHUNK_BYTES) {
-    const end = Math.min(sink.length, at + COPY_CHUNK_BYTES);
+  for (let at = 0; at < sink.length; at += CHECKED_READ_BYTES) {
+    const end = Math.min(sink.length, at + CHECKED_READ_BYTES);
     sink.put(heap.subarray(pointer + at, pointer + end), at);
     if (sink.float32 && target.allFinite) target.allFinite = float32BitsAllFinite(words, (pointer + at) >>> 2, (pointer + end) >>> 2);
   }
