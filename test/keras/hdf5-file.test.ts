@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, symlinkSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, symlinkSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -99,6 +99,20 @@ describe('an HDF5 file read in place from a byte range of a host file', () => {
         assert.deepEqual(readAll(right), expected);
       } finally {
         right.close();
+      }
+    });
+
+    it('checks the bytes of the file it opened, though its path was since moved and another file put there', async () => {
+      const file = await embedded(Buffer.alloc(200, 5), Buffer.alloc(10, 0));
+      const zipEntry = { archive: 'model.keras', name: 'model.weights.h5', crc32: crc32(h5) };
+      const opened = await openHdf5File({ path: file, start: 200, length: h5.length, zipEntry }, file, DEFAULT_HDF5_LIMITS, later);
+      try {
+        renameSync(file, `${file}.moved`);
+        await writeFile(file, Buffer.alloc(200 + h5.length + 10, 0xcc));
+        opened.checkStoredBytes();
+        assert.deepEqual(readAll(opened), expected);
+      } finally {
+        opened.close();
       }
     });
 

@@ -9,7 +9,7 @@ import { RangeWriter } from './range-writer.js';
 import type { FileRange } from '../../convert/weight-data.js';
 import { checkHdf5Structure } from './hdf5-structure.js';
 import { DEFAULT_HDF5_LIMITS, type Hdf5Limits } from './hdf5-limits.js';
-import { fileSource } from './zip/byte-source.js';
+import { descriptorSource } from './zip/byte-source.js';
 import { checkStoredBytes, type StoredZipEntry } from './zip/zip-archive.js';
 
 export type { Dataset, Group };
@@ -179,10 +179,10 @@ export async function openHdf5File(content: Hdf5Content, file: string, limits: H
   } else {
     const range = await hostRange(content, file, limits);
     const entry = content.zipEntry;
-    if (entry && !options.checkStoredBytesLater) checkEntryRange(content.path, range, entry);
+    if (entry && !options.checkStoredBytesLater) checkEntryRange(range, entry);
     size = range.length;
     release = rangeFile(fs, sandboxPath, range, landing);
-    if (entry && options.checkStoredBytesLater) storedCheck = once(() => checkStoredRange(content.path, range, entry));
+    if (entry && options.checkStoredBytesLater) storedCheck = once(() => checkStoredRange(range, entry));
   }
   let h5: H5File | undefined;
   try {
@@ -399,20 +399,19 @@ function once(check: () => void): () => void {
   };
 }
 
-/** The zip's CRC-32 check of a stored entry, over the range HDF5 reads; the range's file stays open (closed with the HDF5 file). */
-function checkStoredRange(path: string, range: HostRange, entry: StoredZipEntry): void {
-  const source = fileSource(path);
-  try {
-    checkStoredBytes(source, { ...entry, start: range.start, end: range.start + range.length });
-  } finally {
-    source.close();
-  }
+/**
+ * The zip's CRC-32 check of a stored entry, over the range HDF5 reads, through the descriptor HDF5
+ * reads it by: the same bytes even where the file's path was since moved or replaced (a check left
+ * for later runs after the open was answered). The range's file stays open (closed with the HDF5 file).
+ */
+function checkStoredRange(range: HostRange, entry: StoredZipEntry): void {
+  checkStoredBytes(descriptorSource(range.fd), { ...entry, start: range.start, end: range.start + range.length });
 }
 
 /** The zip's CRC-32 check of a stored entry, over the range HDF5 is to read; the range's file closed where it fails. */
-function checkEntryRange(path: string, range: HostRange, entry: StoredZipEntry): void {
+function checkEntryRange(range: HostRange, entry: StoredZipEntry): void {
   try {
-    checkStoredRange(path, range, entry);
+    checkStoredRange(range, entry);
   } catch (e) {
     closeSync(range.fd);
     throw e;

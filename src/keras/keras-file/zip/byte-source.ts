@@ -20,6 +20,14 @@ export function bytesSource(bytes: Uint8Array): ByteSource {
 /** A host file opened read-only, until `close`. Reads past its end (it shrank) come back short. */
 export function fileSource(path: string): ByteSource & { close(): void } {
   const fd = openSync(path, 'r');
+  return { ...descriptorSource(fd), close: () => closeSync(fd) };
+}
+
+/**
+ * The file an open descriptor reads (its size when made), which the caller keeps open and closes:
+ * the very file, even where its path was since moved or replaced. Reads past its end come back short.
+ */
+export function descriptorSource(fd: number): ByteSource {
   const size = fstatSync(fd).size;
   return {
     size,
@@ -34,7 +42,6 @@ export function fileSource(path: string): ByteSource & { close(): void } {
       }
       return bytes.subarray(0, done);
     },
-    close: () => closeSync(fd),
   };
 }
 
