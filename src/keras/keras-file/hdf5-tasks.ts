@@ -17,7 +17,7 @@ export type Hdf5Request =
   | { kind: 'legacy-model'; content: Hdf5Content; file: string; limits: Hdf5Limits }
   | { kind: 'read'; paths: string[] }
   /** Datasets written into ranges of existing files (a converter's shards) by this thread. */
-  | { kind: 'copy'; copies: Array<{ path: string; ranges: FileRange[] }> }
+  | { kind: 'copy'; copies: DatasetCopy[] }
   /** Buffers of earlier reads that the reader may fill again: not answered. */
   | { kind: 'recycle'; buffers: ArrayBuffer[] }
   | { kind: 'close' };
@@ -27,8 +27,11 @@ export type Hdf5OpenResult = { modelConfig: KerasObject; weights: StoredWeight[]
 /** A read's bytes, and for each whether the reader found it float32 with every value finite. */
 export type Hdf5ReadReply = { bytes: Uint8Array[]; allFinite: boolean[] };
 
+/** A dataset to write into ranges of existing files (hdf5-file.ts copyDataset). */
+export type DatasetCopy = { path: string; ranges: FileRange[] };
+
 /** For each copy, whether the reader found it float32 with every value finite. */
-export type Hdf5CopyReply = { copied: number; allFinite: boolean[] };
+export type Hdf5CopyReply = { allFinite: boolean[] };
 
 export type Hdf5Reply = Hdf5OpenResult | Hdf5ReadReply | Hdf5CopyReply | { closed: true } | { recycled: true };
 
@@ -61,7 +64,7 @@ export async function runHdf5Request(request: Hdf5Request): Promise<Hdf5Reply> {
       if (!current) throw new Error('the HDF5 reader has no file open');
       const { h5, where } = current;
       const allFinite = request.copies.map(({ path, ranges }) => h5.copyDataset(path, `${where}: '${path}'`, ranges).allFinite);
-      return { copied: allFinite.length, allFinite };
+      return { allFinite };
     }
     case 'recycle':
       pool.give(request.buffers);

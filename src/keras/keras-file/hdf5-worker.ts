@@ -1,8 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import { InputError, UnsupportedLayerError, WeightMismatchError, type KerasBridgeError } from '../../errors.js';
 import { markCheckedFinite } from '../../convert/checked-finite.js';
-import type { FileRange } from '../../convert/weight-data.js';
-import type { Hdf5CopyReply, Hdf5OpenResult, Hdf5ReadReply, Hdf5Reply, Hdf5Request } from './hdf5-tasks.js';
+import type { DatasetCopy, Hdf5CopyReply, Hdf5OpenResult, Hdf5ReadReply, Hdf5Reply, Hdf5Request } from './hdf5-tasks.js';
 
 /** How long one answer of the HDF5 reader may take: the largest keras.applications weights (1.4 GB) read in seconds. */
 export const DEFAULT_HDF5_TIMEOUT_MS = 60_000;
@@ -102,8 +101,8 @@ export class Hdf5Session {
    * Writes each dataset into its ranges of existing files, on the reader's thread (hdf5-file.ts
    * copyDataset); for each, whether it is float32 with every value finite. Gathered as reads are.
    */
-  async copy(copies: Array<{ path: string; ranges: FileRange[] }>): Promise<boolean[]> {
-    return (await this.together<{ path: string; ranges: FileRange[] }, Hdf5CopyReply>('copy', copies)).allFinite;
+  async copy(copies: DatasetCopy[]): Promise<boolean[]> {
+    return (await this.together<DatasetCopy, Hdf5CopyReply>('copy', copies)).allFinite;
   }
 
   /**
@@ -123,14 +122,15 @@ export class Hdf5Session {
       const request = (): Hdf5Request => {
         if (this.gathering.get(kind) === group) this.gathering.delete(kind);
         const all = group.flatMap((g) => g.items);
-        return kind === 'read' ? { kind, paths: all as string[] } : { kind, copies: all as Array<{ path: string; ranges: FileRange[] }> };
+        return kind === 'read' ? { kind, paths: all as string[] } : { kind, copies: all as DatasetCopy[] };
       };
       this.call(request).then(
         (reply) => {
           let at = 0;
           for (const g of group) {
             const share = <T>(list: T[]): T[] => list.slice(at, at + g.items.length);
-            g.resolve('bytes' in reply ? { bytes: share((reply as Hdf5ReadReply).bytes), allFinite: share((reply as Hdf5ReadReply).allFinite) } : { copied: g.items.length, allFinite: share((reply as Hdf5CopyReply).allFinite) });
+            const { allFinite } = reply as Hdf5CopyReply;
+            g.resolve('bytes' in reply ? { bytes: share((reply as Hdf5ReadReply).bytes), allFinite: share(allFinite) } : { allFinite: share(allFinite) });
             at += g.items.length;
           }
         },
