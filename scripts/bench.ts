@@ -29,6 +29,7 @@ import { KNOWN_BACKENDS, isBrowserBackend, probeBackend, readNativeBuildStatus }
 import { withoutDefaultedEnvironment } from '../src/backends/environment-defaults.js';
 import { BrowserSession } from '../src/browser/browser-session.js';
 import { benchModels, type BenchModelSpec } from '../src/bench/bench-models.js';
+import { timingOrder } from '../src/bench/cell-order.js';
 import { BENCH_USAGE, parseBenchOptions, type BenchOptions } from '../src/bench/bench-options.js';
 import { type BackendBench, type BenchModel, type BenchResults, type ConversionBench, type KerasWay, type ParityBench, type ScalingBench } from '../src/bench/bench-results.js';
 import { formatBenchTable } from '../src/bench/bench-table.js';
@@ -278,8 +279,6 @@ async function main(): Promise<void> {
     for (const m of of) kerasFiles.set(m.name, saved.get(m.factory.split(':')[1]!)!);
   }
 
-  log('timing Keras (tf.function and eager)');
-  const keras = models.length > 0 ? await kerasTimings(models, options) : {};
 
   const tmp = await mkdtemp(path.join(os.tmpdir(), 'kb-bench-'));
   const results: BenchModel[] = [];
@@ -291,7 +290,11 @@ async function main(): Promise<void> {
     log(`baseline (keras-bridge convert --help): ${baseline.wallS.toFixed(2)} s, median of ${baseline.runs} (${baseline.wallRangeS.map((v) => v.toFixed(2)).join('-')} s)`);
     scaling = await conversionScaling(options.conversionSizes, tmp, baseline);
     for (const m of models) {
-      const k = keras[m.factory]!;
+      // Keras is timed just before the cells compared with it, not all at the start: this machine's
+      // speed drifts by more than 10% over the twenty minutes the other models' cells take
+      // (docs/performance.md, twenty-ninth section).
+      log(`${m.name}: timing Keras (tf.function and eager)`);
+      const k = (await kerasTimings([m], options))[m.factory]!;
       log(`${m.name}: ${k.parameters} parameters, ${(k.weight_bytes / 2 ** 20).toFixed(1)} MB of weights`);
       const modelDir = path.join(tmp, m.name);
       const conversion: ConversionBench[] = [];
@@ -309,7 +312,7 @@ async function main(): Promise<void> {
       // Warm-up and up to `budget` per timing, two passes per batch size, and the load: bounded generously.
       const cellTimeoutS = 120 + (options.budgetS * 6 + (options.warmupS + options.minTimeS) * 4) * options.batchSizes.length;
       const timing = { batchSizes: options.batchSizes, repeats: options.repeats, budgetS: options.budgetS, warmupS: options.warmupS, minTimeS: options.minTimeS };
-      for (const backend of backends) {
+      for (const backend of timingOrder(backends)) {
         if (!existsSync(modelDir)) backendFigures[backend] = { skipped: 'conversion failed' };
         else if (isBrowserBackend(backend)) backendFigures[backend] = await browserBench(m, modelDir, backend, timing, cellTimeoutS);
         else backendFigures[backend] = await backendBench({ backend, modelDir, customLayerModules: [...(m.customLayers ?? [])], ...timing }, cellTimeoutS);

@@ -20,12 +20,14 @@ describe('npm run bench -- --smoke', function () {
   let tmp: string;
   let run: BenchResults;
   let stdout: string;
+  let stderr: string;
   before(async () => {
     tmp = await mkdtemp(path.join(os.tmpdir(), 'kb-bench-'));
     const out = path.join(tmp, 'smoke.json');
     const r = await execa('node', [path.join(REPO_ROOT, 'dist', 'scripts', 'bench.js'), '--smoke', '--backends', 'cpu,wasm,chromium-wasm', '--out', out], { cwd: REPO_ROOT, reject: false });
     assert.equal(r.exitCode, 0, String(r.stderr));
     stdout = String(r.stdout);
+    stderr = String(r.stderr);
     run = JSON.parse(await readFile(out, 'utf8')) as BenchResults;
   });
   after(async () => rm(tmp, { recursive: true, force: true }));
@@ -57,6 +59,18 @@ describe('npm run bench -- --smoke', function () {
     // risk's layer is tf.py_function over NumPy: Keras cannot differentiate it, tfjs can.
     const risk = run.models.find((m) => m.name === 'risk')!;
     assert.ok('skipped' in risk.keras['2']!.eager_backward);
+  });
+
+  it("times Keras for each model just before that model's cells, not all models at the start", () => {
+    const lines = stderr.split('\n');
+    const at = (prefix: string) => lines.findIndex((l) => l.startsWith(prefix));
+    run.models.forEach((m, i) => {
+      const kerasStart = at(`${m.name}: timing Keras`);
+      const kerasLine = at(`  keras ${m.factory} batch 2:`);
+      const cells = at(`${m.name}: ${m.parameters} parameters`);
+      assert.ok(kerasStart >= 0 && kerasStart < kerasLine && kerasLine < cells, `${m.name}: ${kerasStart}, ${kerasLine}, ${cells}`);
+      if (i > 0) assert.ok(at(`${run.models[i - 1]!.name}: ${run.models[i - 1]!.parameters} parameters`) < kerasStart, `${m.name}'s Keras after the previous model's cells`);
+    });
   });
 
   it('leaks no tensor over the repeated timed runs on any backend', () => {
