@@ -49,20 +49,19 @@ const WORKER = path.join(ROOT, 'dist', 'src', 'bench', 'bench-worker.js');
 
 const log = (line: string) => process.stderr.write(line + '\n');
 
-/** Keras's four timings per model and batch size, from one Python process. */
-async function kerasTimings(models: BenchModelSpec[], options: BenchOptions): Promise<Record<string, { parameters: number; weight_bytes: number; batches: Record<string, Record<KerasWay, Timing>> }>> {
-  const paths = [...new Set(models.map((m) => path.dirname(m.modelsFile)))];
+/** Keras's four timings of one model per batch size, from a Python process of its own. */
+async function kerasTimings(m: BenchModelSpec, options: BenchOptions): Promise<{ parameters: number; weight_bytes: number; batches: Record<string, Record<KerasWay, Timing>> }> {
   const run = execa(
     resolvePython(),
     [
       path.join(ROOT, 'scripts', 'bench_keras.py'),
-      ...paths.flatMap((p) => ['--path', p]),
+      '--path', path.dirname(m.modelsFile),
       '--batch-sizes', options.batchSizes.join(','),
       '--repeats', String(options.repeats),
       '--budget', String(options.budgetS),
       '--warmup', String(options.warmupS),
       '--min-time', String(options.minTimeS),
-      ...models.map((m) => m.factory),
+      m.factory,
     ],
     // Keras as the user runs it: not with the TensorFlow settings keras-bridge gave its own libtensorflow here.
     { env: { ...withoutDefaultedEnvironment(), TF_CPP_MIN_LOG_LEVEL: '3' }, stderr: 'pipe' },
@@ -72,12 +71,8 @@ async function kerasTimings(models: BenchModelSpec[], options: BenchOptions): Pr
   });
   const result = await run;
   const parsed = JSON.parse(String(result.stdout).trim().split('\n').pop()!) as Record<string, { parameters: number; weight_bytes: number; batches: Record<string, Record<KerasWay, Parameters<typeof fromPython>[0]>> }>;
-  return Object.fromEntries(
-    Object.entries(parsed).map(([factory, m]) => [
-      factory,
-      { ...m, batches: Object.fromEntries(Object.entries(m.batches).map(([b, ways]) => [b, Object.fromEntries(Object.entries(ways).map(([w, t]) => [w, fromPython(t)])) as Record<KerasWay, Timing>])) },
-    ]),
-  );
+  const k = parsed[m.factory]!;
+  return { ...k, batches: Object.fromEntries(Object.entries(k.batches).map(([b, ways]) => [b, Object.fromEntries(Object.entries(ways).map(([w, t]) => [w, fromPython(t)])) as Record<KerasWay, Timing>])) };
 }
 
 /** Wall seconds and peak RSS (MB) of a command, by /usr/bin/time. */
@@ -279,7 +274,6 @@ async function main(): Promise<void> {
     for (const m of of) kerasFiles.set(m.name, saved.get(m.factory.split(':')[1]!)!);
   }
 
-
   const tmp = await mkdtemp(path.join(os.tmpdir(), 'kb-bench-'));
   const results: BenchModel[] = [];
   let scaling: ScalingBench[] = [];
@@ -294,7 +288,7 @@ async function main(): Promise<void> {
       // speed drifts by more than 10% over the twenty minutes the other models' cells take
       // (docs/performance.md, twenty-ninth section).
       log(`${m.name}: timing Keras (tf.function and eager)`);
-      const k = (await kerasTimings([m], options))[m.factory]!;
+      const k = await kerasTimings(m, options);
       log(`${m.name}: ${k.parameters} parameters, ${(k.weight_bytes / 2 ** 20).toFixed(1)} MB of weights`);
       const modelDir = path.join(tmp, m.name);
       const conversion: ConversionBench[] = [];
