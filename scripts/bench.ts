@@ -41,6 +41,8 @@ import type { WorkerRequest, WorkerResult } from '../src/bench/bench-worker.js';
 import type { TimeModelOptions } from '../src/bench/time-model.js';
 import { resolvePython } from '../src/python-export/python-exporter.js';
 import { productMultiplyAdd } from '../src/backends/wasm-simd/relaxed-simd.js';
+import { requestedWasmThreads } from '../src/backends/wasm-threads/thread-count.js';
+import { measureWasmFmaPeak, type WasmFmaPeak } from '../src/bench/wasm-fma-peak.js';
 import { cachedExport, cachedKerasFiles } from '../test/support/cached-export.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -220,14 +222,14 @@ async function browserBench(m: BenchModelSpec, modelDir: string, backend: string
   }
 }
 
-async function versions(): Promise<BenchResults['machine']> {
+async function versions(wasmFmaPeak: WasmFmaPeak | undefined): Promise<BenchResults['machine']> {
   const python = await execa(resolvePython(), ['-c', 'import keras, tensorflow as tf; print(keras.__version__, tf.__version__)'], { reject: false, env: { ...withoutDefaultedEnvironment(), TF_CPP_MIN_LOG_LEVEL: '3' } });
   const [keras, tensorflow] = python.exitCode === 0 ? String(python.stdout).trim().split(' ') : [null, null];
   const tfjs = (JSON.parse(readFileSync(path.join(ROOT, 'node_modules', '@tensorflow', 'tfjs', 'package.json'), 'utf8')) as { version: string }).version;
   const native = readNativeBuildStatus();
   const tensorflowBinding = native?.ok ? `${native.zeroCopyReads ? 'zero-copy reads' : 'copying reads'}, ${native.listAttributes ? 'fused kernels' : 'no fused kernels'}` : null;
   const wasmProducts = productMultiplyAdd() === 'fused' ? 'fused multiply-add' : 'separate multiply and add';
-  return { cpu: os.cpus()[0]?.model ?? 'unknown', cores: os.cpus().length, node: process.version, tfjs, keras: keras ?? null, tensorflow: tensorflow ?? null, tensorflowBinding, wasmProducts };
+  return { cpu: os.cpus()[0]?.model ?? 'unknown', cores: os.cpus().length, node: process.version, tfjs, keras: keras ?? null, tensorflow: tensorflow ?? null, tensorflowBinding, wasmProducts, ...(wasmFmaPeak ? { wasmFmaPeak } : {}) };
 }
 
 async function main(): Promise<void> {
@@ -258,6 +260,9 @@ async function main(): Promise<void> {
     else log(`bench: backend ${b} unavailable (${probe.reason ?? 'no reason given'}); not timed`);
   }
   const started = performance.now();
+  // What no wasm product kernel can exceed here, set against the models' products in the report (src/bench/product-ceiling.ts).
+  const wasmFmaPeak = backends.some((b) => b.includes('wasm')) ? await measureWasmFmaPeak(requestedWasmThreads()) : undefined;
+  if (wasmFmaPeak) log(`wasm 128-bit multiply-add peak: ${wasmFmaPeak.totalGmacs.toFixed(1)} G/s on ${wasmFmaPeak.threads} threads (${wasmFmaPeak.perThreadGmacs.map((g) => g.toFixed(1)).join(' + ')})`);
   log(`keras-bridge bench: ${models.map((m) => m.name).join(', ')}; backends ${backends.join(', ')}; batch sizes ${options.batchSizes.join(', ')}; ${options.repeats} runs or more for ${options.minTimeS} s, at most ${options.budgetS} s per timing, after ${options.warmupS} s of warm-up`);
 
   log('exporting bundles and .keras files (cached in .cache/bench)');
@@ -306,10 +311,21 @@ async function main(): Promise<void> {
       // Warm-up and up to `budget` per timing, two passes per batch size, and the load: bounded generously.
       const cellTimeoutS = 120 + (options.budgetS * 6 + (options.warmupS + options.minTimeS) * 4) * options.batchSizes.length;
       const timing = { batchSizes: options.batchSizes, repeats: options.repeats, budgetS: options.budgetS, warmupS: options.warmupS, minTimeS: options.minTimeS };
+      // One cell counts the forward pass's product multiply-adds: the first Node backend that runs a model in seconds.
+      const counting = timingOrder(backends).find((b) => !isBrowserBackend(b) && b !== 'cpu');
+      let forwardProductMacs: Record<string, number> | undefined;
       for (const backend of timingOrder(backends)) {
         if (!existsSync(modelDir)) backendFigures[backend] = { skipped: 'conversion failed' };
         else if (isBrowserBackend(backend)) backendFigures[backend] = await browserBench(m, modelDir, backend, timing, cellTimeoutS);
-        else backendFigures[backend] = await backendBench({ backend, modelDir, customLayerModules: [...(m.customLayers ?? [])], ...timing }, cellTimeoutS);
+        else {
+          const cell = await backendBench({ backend, modelDir, customLayerModules: [...(m.customLayers ?? [])], ...timing, ...(backend === counting ? { countProductMacs: true } : {}) }, cellTimeoutS);
+          if (!('skipped' in cell) && cell.forwardProductMacs) {
+            forwardProductMacs = cell.forwardProductMacs;
+            delete cell.forwardProductMacs;
+            log(`  products of the forward pass: ${Object.entries(forwardProductMacs).map(([batch, macs]) => `batch ${batch} ${(macs / 1e9).toFixed(3)} G multiply-adds`).join(', ')}`);
+          }
+          backendFigures[backend] = cell;
+        }
         // The same model as one native graph, where the bundle has its SavedModel (docs/native-graph.md).
         if (backend === 'tensorflow' && existsSync(modelDir) && hasSavedModel(bundles.get(m.name)!)) {
           backendFigures['tensorflow native graph'] = await backendBench(
@@ -335,7 +351,7 @@ async function main(): Promise<void> {
         log(`  parity on ${backend}: ${p.wallS !== null ? `${p.wallS.toFixed(1)} s` : ''}${p.tensors !== null ? `, ${p.tensors} tensors` : ''}${p.note ? ` (${p.note})` : ''}`);
         parity.push(p);
       }
-      results.push({ name: m.name, factory: m.factory, parameters: k.parameters, weightBytes: k.weight_bytes, keras: k.batches, backends: backendFigures, conversion, parity });
+      results.push({ name: m.name, factory: m.factory, parameters: k.parameters, weightBytes: k.weight_bytes, keras: k.batches, backends: backendFigures, conversion, parity, ...(forwardProductMacs ? { forwardProductMacs } : {}) });
     }
   } finally {
     await rm(tmp, { recursive: true, force: true });
@@ -344,7 +360,7 @@ async function main(): Promise<void> {
     schema: 'keras-bridge-bench',
     schemaVersion: 1,
     date: new Date().toISOString(),
-    machine: await versions(),
+    machine: await versions(wasmFmaPeak),
     settings: { batchSizes: options.batchSizes, repeats: options.repeats, budgetS: options.budgetS, warmupS: options.warmupS, minTimeS: options.minTimeS, conversionRuns: options.conversionRuns },
     models: results,
     ...(scaling.length > 0 ? { conversionScaling: scaling } : {}),

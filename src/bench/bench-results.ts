@@ -1,4 +1,5 @@
 import type { Timing } from './timing.js';
+import type { WasmFmaPeak } from './wasm-fma-peak.js';
 
 /** What `npm run bench` measured in one run: written as JSON (--out), rendered as the table and docs/performance.md. */
 export interface BenchResults {
@@ -24,6 +25,8 @@ export interface BenchResults {
      * results from before it was recorded.
      */
     wasmProducts?: string;
+    /** The register-bound peak of wasm's 128-bit multiply-adds on the wasm backend's threads (wasm-fma-peak.ts); absent in results from before it was measured. */
+    wasmFmaPeak?: WasmFmaPeak;
   };
   /** warmupS: absent in results from before warm-ups were timed (one warm-up run). */
   /**
@@ -66,6 +69,11 @@ export interface BenchModel {
   backends: Record<string, BackendBench | { skipped: string }>;
   conversion: ConversionBench[];
   parity: ParityBench[];
+  /**
+   * Multiply-adds of the forward pass's products per batch size (product-macs.ts), counted on one
+   * backend's kernels; absent in results from before they were counted.
+   */
+  forwardProductMacs?: Record<string, number>;
 }
 
 /** The prefix of the line a bench worker prints as each batch size is done (bench-worker.ts). */
@@ -87,6 +95,8 @@ export interface BackendBench {
   peakRssMb: number | null;
   /** What the backend ran on, where it says (wasm's XNNPACK threads, webgpu's adapter); absent in older runs. */
   details?: string;
+  /** The forward pass's product multiply-adds per batch size, where the cell was asked to count them (bench.ts moves them to the model). */
+  forwardProductMacs?: Record<string, number>;
 }
 
 /** `keras-bridge convert` of the model, as a user runs it: wall time and peak memory of the process. */

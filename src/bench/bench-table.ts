@@ -1,4 +1,5 @@
 import { SCALING_HEADER, scalingRows, scalingSummary } from './conversion-scaling.js';
+import { CEILING_HEADER, ceilingRows, ceilingSummary } from './product-ceiling.js';
 import type { BenchModel, BenchResults } from './bench-results.js';
 import type { Timing } from './timing.js';
 
@@ -115,6 +116,7 @@ export function formatBenchTable(run: BenchResults): string {
           ...[scalingSummary(run.conversionScaling)].filter((l): l is string => l !== undefined),
         ]
       : []),
+    ...(ceilingRows(run).length > 0 ? ['', `products against the machine (${ceilingSummary(run)}):`, table(CEILING_HEADER, ceilingRows(run))] : []),
     '',
     'full parity run (keras-bridge parity BUNDLE: conversion, every tensor, every mode):',
     table(['model', 'backend', 'wall s', 'tensors', 'outcome'], parityRows),

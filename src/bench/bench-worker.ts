@@ -21,7 +21,8 @@ import { bundleWeightTensors, loadNativeGraph, type NativeGraph } from '../nativ
 import { traceModelNativeGraph, traceNativeGraph, type TracedNativeGraph } from '../native/traced-graph/traced-native-graph.js';
 import { loadConvertedModel } from '../tfjs-io/load-converted-model.js';
 import { BATCH_LINE } from './bench-results.js';
-import { timeModel, type AlternativeRuntime, type ModelTimings, type TimeModelOptions } from './time-model.js';
+import { passProductMacs } from './product-macs.js';
+import { randomInputs, timeModel, type AlternativeRuntime, type ModelTimings, type TimeModelOptions } from './time-model.js';
 
 export interface WorkerRequest extends TimeModelOptions {
   backend: NodeBackendName;
@@ -34,11 +35,14 @@ export interface WorkerRequest extends TimeModelOptions {
   tracedGraph?: boolean;
   /** The model dir was converted with --fold-batch-norm: time its forward pass only (docs/inference-rewrites.md). */
   inferenceOnly?: boolean;
+  /** Count the forward pass's product multiply-adds at each batch size timed (product-macs.ts): one profiled pass each, after the timings. */
+  countProductMacs?: boolean;
 }
 
 export interface WorkerResult extends ModelTimings {
   loadMs: number;
   peakRssMb: number | null;
+  forwardProductMacs?: Record<string, number>;
 }
 
 async function run(request: WorkerRequest): Promise<WorkerResult> {
@@ -76,12 +80,28 @@ async function run(request: WorkerRequest): Promise<WorkerResult> {
     (batch, figures) => process.stdout.write(`${BATCH_LINE} ${JSON.stringify({ batch, figures })}\n`),
     graph ? { forward: (inputs) => graph.predict(inputs), backward: graphBackward } : (traced?.runtime ?? inferenceOnly),
   );
+  const forwardProductMacs = request.countProductMacs ? await productMacsByBatch(model, timings) : undefined;
   graph?.dispose();
   traced?.dispose();
   tf.dispose(graphWeights);
   model.dispose();
   const details = await backendDetails(request.backend);
-  return { loadMs, ...timings, peakRssMb: process.resourceUsage().maxRSS / 1024, ...(details ? { details } : {}) };
+  return { loadMs, ...timings, peakRssMb: process.resourceUsage().maxRSS / 1024, ...(details ? { details } : {}), ...(forwardProductMacs ? { forwardProductMacs } : {}) };
+}
+
+/** The product multiply-adds of one profiled predict at each batch size whose forward pass was timed (a size that failed is not tried again). */
+async function productMacsByBatch(model: tf.LayersModel, timings: ModelTimings): Promise<Record<string, number>> {
+  const macs: Record<string, number> = {};
+  for (const [batch, { forward }] of Object.entries(timings.batches)) {
+    if (!('medianMs' in forward)) continue;
+    const inputs = randomInputs(model, Number(batch));
+    try {
+      macs[batch] = (await passProductMacs(() => model.predict(inputs.length === 1 ? inputs[0]! : inputs))).total;
+    } finally {
+      tf.dispose(inputs);
+    }
+  }
+  return macs;
 }
 
 /**

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { benchRows, formatRatio, formatTiming, notTimed, conversionCells, warmupText, runsText, conversionRunsText, type BenchRow } from './bench-table.js';
 import type { BenchResults } from './bench-results.js';
 import { SCALING_HEADER, scalingRows, scalingSummary } from './conversion-scaling.js';
+import { CEILING_HEADER, ceilingRows, ceilingSummary } from './product-ceiling.js';
 
 const START = '<!-- bench:start (written by npm run bench -- --docs) -->';
 const END = '<!-- bench:end -->';
@@ -42,6 +43,9 @@ export function performanceMarkdown(run: BenchResults): string {
           ...scalingRows(run.conversionScaling).map(line),
           ...[scalingSummary(run.conversionScaling)].filter((l): l is string => l !== undefined).map((l) => `\n${l[0]!.toUpperCase()}${l.slice(1)}.`),
         ]
+      : []),
+    ...(ceilingRows(run).length > 0
+      ? ['', `Products against the machine: ${ceilingSummary(run)}.`, '', line(CEILING_HEADER), line(CEILING_HEADER.map(() => '---')), ...ceilingRows(run).map(line)]
       : []),
     '',
     'Full parity run (`keras-bridge parity BUNDLE`: conversion, every tensor, every mode):',

@@ -26,7 +26,8 @@ async function readAll(out: tf.Tensor | tf.Tensor[] | tf.NamedTensorMap): Promis
   tf.dispose(tensors);
 }
 
-function randomInputs(model: tf.LayersModel, batch: number): tf.Tensor[] {
+/** Seeded inputs of the model's shapes (unknown dimensions 1) at `batch`. */
+export function randomInputs(model: tf.LayersModel, batch: number): tf.Tensor[] {
   return model.inputs.map((input, i) => {
     const shape = [batch, ...input.shape.slice(1).map((d) => d ?? 1)];
     return input.dtype === 'int32' ? tf.randomUniform(shape, 0, 2, 'int32', i) : tf.randomNormal(shape, 0, 1, 'float32', i);

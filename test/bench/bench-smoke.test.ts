@@ -7,6 +7,7 @@ import type { BenchResults } from '../../src/bench/bench-results.js';
 import { formatBenchTable } from '../../src/bench/bench-table.js';
 import { writePerformanceDocs } from '../../src/bench/performance-doc.js';
 import { readNativeBuildStatus } from '../../src/backends/native-build-status.js';
+import { requestedWasmThreads } from '../../src/backends/wasm-threads/thread-count.js';
 import { productMultiplyAdd } from '../../src/backends/wasm-simd/relaxed-simd.js';
 import { REPO_ROOT } from '../support/paths.js';
 
@@ -71,6 +72,19 @@ describe('npm run bench -- --smoke', function () {
       assert.ok(kerasStart >= 0 && kerasStart < kerasLine && kerasLine < cells, `${m.name}: ${kerasStart}, ${kerasLine}, ${cells}`);
       if (i > 0) assert.ok(at(`${run.models[i - 1]!.name}: ${run.models[i - 1]!.parameters} parameters`) < kerasStart, `${m.name}'s Keras after the previous model's cells`);
     });
+  });
+
+  it("measures wasm's multiply-add peak on the wasm threads, counts each model's products, and prints them against it", () => {
+    const peak = run.machine.wasmFmaPeak!;
+    assert.equal(peak.threads, requestedWasmThreads());
+    assert.equal(peak.perThreadGmacs.length, peak.threads);
+    assert.ok(peak.perThreadGmacs.every((g) => g > 0));
+    // The swish model: Dense 10 → 64 and 64 → 1 per example, at batch 2 (fixtures/seed/seed_models.py).
+    assert.deepEqual(run.models.find((m) => m.name === 'swish')!.forwardProductMacs, { '2': 2 * (10 * 64 + 64 * 1) });
+    // Counted on one cell and kept with the model, not the cell.
+    for (const m of run.models) for (const f of Object.values(m.backends)) assert.ok(!('forwardProductMacs' in f), m.name);
+    assert.match(stdout, /^products against the machine \(wasm's 128-bit SIMD peak: /m);
+    assert.match(stdout, /^swish +2 +1\.41 K +\d+\.\d +\d+\.\d +[\d.e-]+ +\d+\.\d\dx$/m);
   });
 
   it('leaks no tensor over the repeated timed runs on any backend', () => {
