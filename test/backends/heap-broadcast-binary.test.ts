@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { useBackend } from '../../src/backends/index.js';
-import { heapBroadcastCalls, heapSameShapeCalls, sameShapeFrom } from '../../src/backends/kernel-fixes/heap-broadcast-binary.js';
+import { heapBroadcastCalls, heapBroadcastThreadedCalls, heapSameShapeCalls, sameShapeFrom } from '../../src/backends/kernel-fixes/heap-broadcast-binary.js';
+import { kernelThreadCount } from '../../src/backends/wasm-simd/kernel-threads.js';
 import { asRowBroadcast } from '../../src/backends/wasm-simd/broadcast-binary.js';
 import { generator } from '../support/heap-cases.js';
 import { onWasm } from '../support/wasm-suite.js';
@@ -76,6 +77,29 @@ describe('wasm: broadcast arithmetic in SIMD rows on the heap (src/backends/kern
     });
     assert.ok(simd.length > 60, `${simd.length} cases for the kernel`);
     assert.equal(heapBroadcastCalls.count - before, simd.length);
+  });
+
+  it('broadcasts from 65,536 elements, cut among the kernel threads by rows (a row, a value per row, a scalar; either order), equal cpu\'s bit for bit', async () => {
+    const pairs: Array<[number[], number[]]> = [
+      [[1, 128, 1024], [1024]],
+      [[3, 7, 4096], [1, 1, 4096]],
+      [[1, 128, 1024], [1, 128, 1]],
+      [[17_000, 4], [17_000, 1]],
+      [[1, 128, 1024], []],
+    ];
+    const ops = ['add', 'sub', 'mul', 'div'] as const;
+    const run = () => tf.tidy(() => pairs.flatMap(([full, other], i) => ops.flatMap((op) => [values(full, i), values(other, i + 3)].map((_, order) => Array.from((order === 0 ? tf[op](values(full, i), values(other, i + 3)) : tf[op](values(other, i + 3), values(full, i))).dataSync())))));
+    await useBackend('cpu');
+    const expected = run();
+    await useBackend('wasm');
+    const [before, threadedBefore] = [heapBroadcastCalls.count, heapBroadcastThreadedCalls.count];
+    const tensors = tf.memory().numTensors;
+    assert.deepEqual(run(), expected);
+    assert.equal(tf.memory().numTensors, tensors);
+    const calls = pairs.length * ops.length * 2;
+    assert.equal(heapBroadcastCalls.count - before, calls);
+    // Each on the kernel threads where the wasm backend runs more than one (one core: the caller alone).
+    assert.equal(heapBroadcastThreadedCalls.count - threadedBefore, kernelThreadCount() > 1 ? calls : 0);
   });
 
   it('operands of one shape (tails past the last vector, cut among kernel threads from 65,536 elements) equal cpu\'s bit for bit, through the SIMD pass', async () => {

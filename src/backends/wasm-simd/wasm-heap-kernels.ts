@@ -41,6 +41,8 @@ export interface WasmHeapKernels {
   channelAffineIndex: number;
   /** The broadcast function of that name (broadcast-binary.ts, broadcastFunctionName). */
   broadcast(name: string): BroadcastRows;
+  /** The same function's index, for kernel-thread calls. */
+  broadcastIndex(name: string): number;
   /** binaryVectorsFunction's index (binary-vectors.ts) for an operation, for kernel-thread calls: operands of one shape. */
   binaryVectorsIndex(operation: BroadcastOperation): number;
   /** batchNormGradientFunction's index (batch-norm.ts), for kernel-thread calls. */
@@ -183,6 +185,11 @@ export function wasmHeapKernels(backend: tf.KernelBackend): WasmHeapKernels | un
       const f = exports[name];
       if (typeof f !== 'function') throw new Error(`no wasm SIMD broadcast function '${name}'`);
       return f as BroadcastRows;
+    },
+    broadcastIndex: (name) => {
+      const at = names.indexOf(name);
+      if (at < 0) throw new Error(`no wasm SIMD broadcast function '${name}'`);
+      return at;
     },
     binaryVectorsIndex: (operation) => names.indexOf(binaryVectorsName(operation)),
     batchNormGradientIndex: names.indexOf('batchNormGradient'),
