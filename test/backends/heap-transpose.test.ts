@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { useBackend } from '../../src/backends/index.js';
-import { asMatrixTranspose, heapTransposeCalls } from '../../src/backends/kernel-fixes/heap-transpose.js';
+import { asBlockTranspose, asMatrixTranspose, heapBlockTransposeCalls, heapTransposeCalls } from '../../src/backends/kernel-fixes/heap-transpose.js';
 import { transpose4x4StripFunction, transposeMatrices, type Transpose4x4Strip } from '../../src/backends/wasm-simd/transpose-blocks.js';
 import { wasmModule } from '../../src/backends/wasm-simd/wasm-binary.js';
 import { assertWasmMatchesCpu, generator, type HeapDtype } from '../support/heap-cases.js';
@@ -16,6 +16,17 @@ describe('asMatrixTranspose: which permutations are batches of matrix transposes
     assert.deepEqual(asMatrixTranspose([2, 3, 4, 5], [0, 3, 1, 2]), { batches: 2, rows: 12, cols: 5 });
     assert.deepEqual(asMatrixTranspose([2, 3, 4, 5], [0, 1, 3, 2]), { batches: 6, rows: 4, cols: 5 });
   });
+  it('asBlockTranspose: the same under last axes that stay, as blocks', () => {
+    assert.deepEqual(asBlockTranspose([32, 128, 4, 64], [0, 2, 1, 3]), { batches: 32, rows: 128, cols: 4, blockValues: 64 });
+    assert.deepEqual(asBlockTranspose([2, 3, 4, 5], [1, 0, 2, 3]), { batches: 1, rows: 2, cols: 3, blockValues: 20 });
+    assert.deepEqual(asBlockTranspose([2, 3, 4, 5], [1, 2, 0, 3]), { batches: 1, rows: 2, cols: 12, blockValues: 5 });
+    // The last axis moves (asMatrixTranspose's case), nothing moves, or what moves is no matrix transpose.
+    assert.equal(asBlockTranspose([2, 3, 4, 5], [0, 1, 3, 2]), undefined);
+    assert.equal(asBlockTranspose([2, 3, 4, 5], [0, 1, 2, 3]), undefined);
+    assert.deepEqual(asBlockTranspose([2, 3, 4, 5, 6], [1, 2, 0, 3, 4]), { batches: 1, rows: 2, cols: 12, blockValues: 30 });
+    assert.equal(asBlockTranspose([2, 3, 4, 5, 6], [2, 1, 0, 3, 4]), undefined);
+  });
+
   it('leaves out axes of length 1', () => {
     assert.deepEqual(asMatrixTranspose([1, 3, 1, 5], [3, 2, 1, 0]), { batches: 1, rows: 3, cols: 5 });
     assert.deepEqual(asMatrixTranspose([4, 1, 7], [0, 2, 1]), undefined);
@@ -89,10 +100,32 @@ describe('wasm: Transpose as 4x4 SIMD blocks in the heap (src/backends/kernel-fi
   it('300 random permutations of ranks 1 to 5, float32, int32 and bool, equal cpu\'s, element for element', async () => {
     const all = cases(300);
     const matrices = all.filter((c) => c.dtype !== 'bool' && !c.shape.includes(0) && asMatrixTranspose(c.shape, c.perm));
-    const before = heapTransposeCalls.count;
+    const blocks = all.filter((c) => c.dtype !== 'bool' && !c.shape.includes(0) && !asMatrixTranspose(c.shape, c.perm) && (asBlockTranspose(c.shape, c.perm)?.blockValues ?? 1) % 4 === 0);
+    const [before, blocksBefore] = [heapTransposeCalls.count, heapBlockTransposeCalls.count];
     await assertWasmMatchesCpu(all, (x, c) => tf.transpose(x, c.perm), (c) => c.perm.map((axis) => c.shape[axis]!), useBackend);
-    assert.ok(matrices.length > 30);
-    assert.equal(heapTransposeCalls.count - before, matrices.length, 'every float32 and int32 batch of matrices took the SIMD kernel');
+    assert.ok(matrices.length > 30 && blocks.length > 0, `${matrices.length} matrices, ${blocks.length} blocks`);
+    assert.equal(heapBlockTransposeCalls.count - blocksBefore, blocks.length, 'every float32 and int32 move of whole-vector blocks took the block copy');
+    assert.equal(heapTransposeCalls.count - before, matrices.length + blocks.length, 'every float32 and int32 batch of matrices took the SIMD kernel');
+  });
+
+  it('attention\'s head transposes ([B, T, H, D] by [0, 2, 1, 3] and back), cut among the kernel threads, give cpu\'s values and their gradient', async () => {
+    const run = () => tf.tidy(() => {
+      const x = tf.reshape(tf.range(0, 8 * 128 * 4 * 64), [8, 128, 4, 64]);
+      const heads = tf.transpose(x, [0, 2, 1, 3]);
+      const back = tf.transpose(heads, [0, 2, 1, 3]);
+      // Three-way under a staying block: [2, 3, 4, 20] by [1, 2, 0, 3] is [2] by [12] matrices of 20-value blocks.
+      const y = tf.reshape(tf.range(0, 2 * 3 * 4 * 20), [2, 3, 4, 20]);
+      const weights = tf.reshape(tf.range(0, 8 * 4 * 128 * 64), [8, 4, 128, 64]).div(1e4);
+      const gradient = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.transpose(t, [0, 2, 1, 3]), weights)))(x.div(1e3));
+      return [heads, back, tf.transpose(y, [1, 2, 0, 3]), gradient].map((t) => Array.from(t.dataSync()));
+    });
+    await useBackend('cpu');
+    const expected = run();
+    await useBackend('wasm');
+    const before = heapBlockTransposeCalls.count;
+    assert.deepEqual(run(), expected);
+    // The two moves, the y case, and under the gradient the move and its gradient's move back.
+    assert.equal(heapBlockTransposeCalls.count - before, 5);
   });
 
   it('matrices larger than a tile, and a product\'s gradient through it, give cpu\'s values', async () => {

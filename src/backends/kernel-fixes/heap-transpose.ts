@@ -1,5 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
+import { evenRuns } from '../wasm-simd/product-tiles.js';
+import type { KernelCall } from '../wasm-simd/kernel-threads.js';
 import { transposeMatrices } from '../wasm-simd/transpose-blocks.js';
+import { elementwiseParts } from './heap-elementwise.js';
 import { wasmHeapKernels } from '../wasm-simd/wasm-heap-kernels.js';
 import { identityTranspose } from './order-preserving-transpose.js';
 import type { WasmHeapBackend } from './wasm-heap-backend.js';
@@ -35,8 +38,30 @@ export function asMatrixTranspose(shape: readonly number[], perm: readonly numbe
   return undefined;
 }
 
+/** A batch of matrix transposes whose elements are blocks of `blockValues` values (axes that stay at the end). */
+export interface BlockTranspose extends MatrixTranspose {
+  blockValues: number;
+}
+
+/**
+ * Whether `perm` on `shape` keeps its last axes (one at least) and moves the ones before as a batch
+ * of matrix transposes (asMatrixTranspose): attention's heads, [B, T, H, D] by [0, 2, 1, 3]. The
+ * staying axes are each element's block; undefined for anything else.
+ */
+export function asBlockTranspose(shape: readonly number[], perm: readonly number[]): BlockTranspose | undefined {
+  let staying = perm.length;
+  while (staying > 0 && perm[staying - 1] === staying - 1) staying--;
+  if (staying === perm.length || staying === 0) return undefined;
+  const blockValues = shape.slice(staying).reduce((p, d) => p * d, 1);
+  const matrices = asMatrixTranspose(shape.slice(0, staying), perm.slice(0, staying));
+  return matrices && { ...matrices, blockValues };
+}
+
 /** How many transposes ran in wasm SIMD (tests check the path a case took). */
 export const heapTransposeCalls = { count: 0 };
+
+/** How many of those moved blocks of values (asBlockTranspose). */
+export const heapBlockTransposeCalls = { count: 0 };
 
 /**
  * Transpose on wasm: by the identity, a second reference (order-preserving-transpose.ts); as a
@@ -44,8 +69,9 @@ export const heapTransposeCalls = { count: 0 };
  * (wasm-simd/transpose-blocks.ts); of an empty tensor, an empty output (tfjs-backend-wasm 4.22's kernel
  * divides by zero). tfjs-backend-wasm 4.22 writes a transpose element by element
  * across the output's rows: 0.4-0.5 GB/s on a [4096, 1024] float32 matrix (39 ms), where a
- * product's gradient transposes such an operand every call (docs/wasm-kernels.md). Anything else
- * (bool, a last axis that stays): undefined, and tfjs's kernel runs.
+ * product's gradient transposes such an operand every call (docs/wasm-kernels.md). Last axes that
+ * stay under such a transpose (attention's heads), as whole blocks of values (blockTranspose).
+ * Anything else (bool, blocks not whole vectors, three-way moves): undefined, and tfjs's kernel runs.
  */
 export function heapTranspose(args: KernelArgs, original: tf.KernelFunc | undefined): tf.TensorInfo | undefined {
   const same = identityTranspose(args, original);
@@ -58,7 +84,7 @@ export function heapTranspose(args: KernelArgs, original: tf.KernelFunc | undefi
   if (x.shape.some((d) => d === 0)) return wasm.makeOutput(perm.map((axis) => x.shape[axis]!), x.dtype);
   if (x.dtype !== 'float32' && x.dtype !== 'int32') return undefined;
   const matrices = asMatrixTranspose(x.shape, perm);
-  if (!matrices) return undefined;
+  if (!matrices) return blockTranspose(args, x, perm);
   const kernels = wasmHeapKernels(args.backend as tf.KernelBackend);
   if (!kernels) return undefined;
   // Made before the offsets are read: making it may grow the heap.
@@ -67,5 +93,44 @@ export function heapTranspose(args: KernelArgs, original: tf.KernelFunc | undefi
   const target = wasm.typedArrayFromHeap(out).byteOffset / 4;
   transposeMatrices(kernels.transpose4x4Strip, kernels.int32Heap(), source, target, matrices.batches, matrices.rows, matrices.cols);
   heapTransposeCalls.count++;
+  return out;
+}
+
+/**
+ * A transpose whose last axes stay, as whole blocks of their values in keras-bridge's SIMD copy
+ * (wasm-simd/transpose-blocks.ts, transposeBlocks), cut among the kernel threads by columns of each
+ * matrix from 65,536 values. Blocks that are not whole vectors of 4 values: undefined, and tfjs's
+ * kernel runs, element by element.
+ */
+function blockTranspose(args: KernelArgs, x: tf.TensorInfo, perm: readonly number[]): tf.TensorInfo | undefined {
+  const blocks = asBlockTranspose(x.shape, perm);
+  if (!blocks || blocks.blockValues % 4 !== 0) return undefined;
+  const kernels = wasmHeapKernels(args.backend as tf.KernelBackend);
+  if (!kernels) return undefined;
+  const wasm = args.backend as unknown as WasmHeapBackend;
+  // Made before the offsets are read: making it may grow the heap.
+  const out = wasm.makeOutput(perm.map((axis) => x.shape[axis]!), x.dtype);
+  const [source, target] = [wasm.typedArrayFromHeap(x).byteOffset, wasm.typedArrayFromHeap(out).byteOffset];
+  const { batches, rows, cols, blockValues } = blocks;
+  const [blockBytes, matrixBytes] = [4 * blockValues, 4 * blockValues * rows * cols];
+  const threads = kernels.threads();
+  // Units of work: each matrix's columns; chunks of whole runs of them.
+  const parts = Math.min(batches * cols, elementwiseParts(threads.count, tf.util.sizeFromShape(x.shape)));
+  const fn = kernels.transposeBlocksIndex;
+  threads.run(
+    evenRuns(batches * cols, parts).map(([first, end]) => {
+      const calls: KernelCall[] = [];
+      for (let unit = first; unit < end; ) {
+        const batch = Math.floor(unit / cols);
+        const column = unit % cols;
+        const last = Math.min(cols, column + end - unit);
+        calls.push({ fn, args: [source + batch * matrixBytes, target + batch * matrixBytes, rows, cols, blockBytes, column, last] });
+        unit += last - column;
+      }
+      return calls;
+    }),
+  );
+  heapTransposeCalls.count++;
+  heapBlockTransposeCalls.count++;
   return out;
 }

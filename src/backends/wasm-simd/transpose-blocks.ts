@@ -71,3 +71,41 @@ export function transposeMatrices(strip: Transpose4x4Strip, heap: Int32Array, so
     for (let r = 0; r < rows4; r++) for (let c = cols4; c < cols; c++) heap[to + c * rows + r] = heap[from + r * cols + c]!;
   }
 }
+
+/**
+ * `transposeBlocks(src, dst, rows, cols, blockBytes, firstCol, endCol)`: of a matrix of `rows` by
+ * `cols` blocks of `blockBytes` (a multiple of 16) at `src`, columns [firstCol, endCol) written as
+ * rows of the transposed matrix at `dst`: block (r, c) to (c, r), 16 bytes at a time. A transpose
+ * whose last axes stay (attention's [B, T, H, D] to [B, H, T, D]) moves whole runs of D values.
+ * rows, blockBytes and endCol - firstCol are at least 1.
+ */
+export function transposeBlocksFunction(): WasmFunction {
+  const [src, dst, rows, cols, blockBytes, column, endCol] = [0, 1, 2, 3, 4, 5, 6];
+  const [from, to, rowsLeft, offset, srcRowBytes] = [7, 8, 9, 10, 11];
+  const body = new Code()
+    .get(cols).get(blockBytes).i32Mul().set(srcRowBytes)
+    .loop((columns) => {
+      columns
+        .get(src).get(column).get(blockBytes).i32Mul().i32Add().set(from)
+        .get(dst).get(column).get(rows).i32Mul().get(blockBytes).i32Mul().i32Add().set(to)
+        .get(rows).set(rowsLeft)
+        .loop((blocks) => {
+          blocks.i32(0).set(offset).loop((vectors) =>
+            vectors
+              .get(to).get(offset).i32Add()
+              .get(from).get(offset).i32Add().v128Load()
+              .v128Store()
+              .get(offset).i32(16).i32Add().tee(offset)
+              .get(blockBytes).i32LtU()
+              .brIf(0),
+          );
+          blocks
+            .get(from).get(srcRowBytes).i32Add().set(from)
+            .get(to).get(blockBytes).i32Add().set(to)
+            .get(rowsLeft).i32(1).i32Sub().tee(rowsLeft)
+            .brIf(0);
+        });
+      columns.get(column).i32(1).i32Add().tee(column).get(endCol).i32LtU().brIf(0);
+    });
+  return { name: 'transposeBlocks', params: [I32, I32, I32, I32, I32, I32, I32], locals: [I32, I32, I32, I32, I32], body };
+}

@@ -13,7 +13,7 @@ import { startKernelThreads, type KernelThreads } from './kernel-threads.js';
 import { productTileFunctions, productTilesOf, type ProductTiles } from './product-tiles.js';
 import { productMultiplyAdd, type MultiplyAdd } from './relaxed-simd.js';
 import { reluGradientFunction } from './relu-gradients.js';
-import { transpose4x4StripFunction, type Transpose4x4Strip } from './transpose-blocks.js';
+import { transpose4x4StripFunction, transposeBlocksFunction, type Transpose4x4Strip } from './transpose-blocks.js';
 import { wasmModule } from './wasm-binary.js';
 import { erfRowsFunction } from './erf.js';
 import { geluGradientRowsFunction, geluRowsFunction } from './gelu.js';
@@ -30,6 +30,8 @@ import type { WinogradScheme } from './winograd-schemes.js';
  */
 export interface WasmHeapKernels {
   transpose4x4Strip: Transpose4x4Strip;
+  /** transposeBlocksFunction's index (transpose-blocks.ts), for kernel-thread calls. */
+  transposeBlocksIndex: number;
   /** depthwiseTapsFunction's indices (depthwise-filter-gradient.ts), for kernel-thread calls. */
   depthwiseTaps: TapTableFunctions;
   /** outerTapsFunction's indices (conv-filter-gradient.ts), for kernel-thread calls. */
@@ -112,6 +114,7 @@ export function backendMemory(backend: tf.KernelBackend): WebAssembly.Memory | u
 function kernelFunctions(multiplyAdd: MultiplyAdd) {
   return [
     transpose4x4StripFunction(),
+    transposeBlocksFunction(),
     depthwiseTapsFunction(16),
     depthwiseTapsFunction(4),
     outerTapsFunction(16),
@@ -176,6 +179,7 @@ export function wasmHeapKernels(backend: tf.KernelBackend): WasmHeapKernels | un
   let threads: KernelThreads | undefined;
   const kernels: WasmHeapKernels = {
     transpose4x4Strip: exports['transpose4x4Strip'] as Transpose4x4Strip,
+    transposeBlocksIndex: names.indexOf('transposeBlocks'),
     depthwiseTaps: { wide: names.indexOf('depthwiseTaps16'), narrow: names.indexOf('depthwiseTaps4') },
     outerTaps: { wide: names.indexOf('outerTaps16'), narrow: names.indexOf('outerTaps4') },
     reluGradientIndex: names.indexOf('reluGradient'),
