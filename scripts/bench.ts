@@ -311,8 +311,10 @@ async function main(): Promise<void> {
       // Warm-up and up to `budget` per timing, two passes per batch size, and the load: bounded generously.
       const cellTimeoutS = 120 + (options.budgetS * 6 + (options.warmupS + options.minTimeS) * 4) * options.batchSizes.length;
       const timing = { batchSizes: options.batchSizes, repeats: options.repeats, budgetS: options.budgetS, warmupS: options.warmupS, minTimeS: options.minTimeS };
-      // One cell counts the forward pass's product multiply-adds: the first Node backend that runs a model in seconds.
-      const counting = timingOrder(backends).find((b) => !isBrowserBackend(b) && b !== 'cpu');
+      // The wasm cell counts the forward pass's product multiply-adds: its kernels dispatch no other
+      // kernel through tfjs's engine, where tfjs-node's _FusedMatMul runs tf.matMul, which tf.profile
+      // then records a second time (src/bench/product-macs.ts).
+      const counting = backends.includes('wasm') ? 'wasm' : undefined;
       let forwardProductMacs: Record<string, number> | undefined;
       for (const backend of timingOrder(backends)) {
         if (!existsSync(modelDir)) backendFigures[backend] = { skipped: 'conversion failed' };

@@ -105,7 +105,12 @@ export function countProductMacs(kernels: readonly KernelRecord[]): ProductMacs 
   return { total, byKernel };
 }
 
-/** The products' multiply-adds of one run of `pass` (its kernels profiled; what it returns is disposed). */
+/**
+ * The products' multiply-adds of one run of `pass` (its kernels profiled; what it returns is
+ * disposed). tf.profile records every kernel the engine runs, those a kernel runs through it too: on
+ * a backend whose kernels do (tfjs-node's _FusedMatMul runs tf.matMul and tf.add), a product is
+ * counted twice. wasm's and cpu's do not.
+ */
 export async function passProductMacs(pass: () => tf.TensorContainer): Promise<ProductMacs> {
   const info = await tf.profile(() => pass());
   tf.dispose(info.result);
