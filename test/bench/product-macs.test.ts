@@ -1,19 +1,12 @@
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { activeBackendName, useBackend } from '../../src/backends/index.js';
 import { countProductMacs, passProductMacs, PRODUCT_KERNELS } from '../../src/bench/product-macs.js';
+import { onCpu } from '../support/cpu-suite.js';
 
 // The multiply-adds the bench sets against Keras's time and wasm's peak, counted from the kernels a
 // pass dispatches; each expected figure below is worked out by hand from the shapes.
 describe('product multiply-adds of a pass (bench)', function () {
-  let previous: string | undefined;
-  before(async () => {
-    previous = activeBackendName();
-    await useBackend('cpu');
-  });
-  after(async () => {
-    if (previous) await useBackend(previous as 'cpu');
-  });
+  onCpu();
 
   it("counts a model's convolutions, depthwise convolutions and Dense products, and nothing else", async () => {
     const input = tf.input({ shape: [8, 8, 3] });

@@ -3,20 +3,14 @@ import * as tf from '@tensorflow/tfjs';
 import { BATCH_LINE } from '../../src/bench/bench-results.js';
 import { finishedBatches } from '../../src/bench/partial-results.js';
 import { timeModel } from '../../src/bench/time-model.js';
-import { activeBackendName, useBackend } from '../../src/backends/index.js';
+import { useBackend } from '../../src/backends/index.js';
+import { onCpu } from '../support/cpu-suite.js';
 
 // A run that throws (wasm aborting when its 4 GB run out, on a large batch's backward pass) is
 // reported in its cell, the cells timed before it are kept, and nothing is run after it.
 describe('timeModel: a failing run', function () {
-  let previous: string | undefined;
   // On cpu: the message is the error's own (wasm adds what an abort usually means there).
-  before(async () => {
-    previous = activeBackendName();
-    await useBackend('cpu');
-  });
-  after(async () => {
-    if (previous) await useBackend(previous as 'cpu');
-  });
+  onCpu();
 
   it("keeps the smaller batch's figures, reports the failure in its cell, and runs nothing after it", async () => {
     const model = tf.sequential({ layers: [tf.layers.dense({ units: 2, inputShape: [3] })] });
