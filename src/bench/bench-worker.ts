@@ -80,7 +80,7 @@ async function run(request: WorkerRequest): Promise<WorkerResult> {
     (batch, figures) => process.stdout.write(`${BATCH_LINE} ${JSON.stringify({ batch, figures })}\n`),
     graph ? { forward: (inputs) => graph.predict(inputs), backward: graphBackward } : (traced?.runtime ?? inferenceOnly),
   );
-  const forwardProductMacs = request.countProductMacs ? await productMacsByBatch(model, timings) : undefined;
+  const forwardProductMacs = request.countProductMacs ? await productMacsByBatch(model, timings, log) : undefined;
   graph?.dispose();
   traced?.dispose();
   tf.dispose(graphWeights);
@@ -89,14 +89,20 @@ async function run(request: WorkerRequest): Promise<WorkerResult> {
   return { loadMs, ...timings, peakRssMb: process.resourceUsage().maxRSS / 1024, ...(details ? { details } : {}), ...(forwardProductMacs ? { forwardProductMacs } : {}) };
 }
 
-/** The product multiply-adds of one profiled predict at each batch size whose forward pass was timed (a size that failed is not tried again). */
-async function productMacsByBatch(model: tf.LayersModel, timings: ModelTimings): Promise<Record<string, number>> {
+/**
+ * The product multiply-adds of one profiled predict at each batch size whose forward pass was timed
+ * (a size that failed is not tried again); a count that fails is logged and left out, and the
+ * cell's timings are kept.
+ */
+async function productMacsByBatch(model: tf.LayersModel, timings: ModelTimings, log: (line: string) => void): Promise<Record<string, number>> {
   const macs: Record<string, number> = {};
   for (const [batch, { forward }] of Object.entries(timings.batches)) {
     if (!('medianMs' in forward)) continue;
     const inputs = randomInputs(model, Number(batch));
     try {
       macs[batch] = (await passProductMacs(() => model.predict(inputs.length === 1 ? inputs[0]! : inputs))).total;
+    } catch (error) {
+      log(`batch ${batch}: products not counted: ${(error as Error)?.message ?? String(error)}`);
     } finally {
       tf.dispose(inputs);
     }
