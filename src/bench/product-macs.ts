@@ -20,18 +20,17 @@ type MacCount = (inputs: KernelRecord['inputShapes'], outputs: KernelRecord['out
 
 const elements = (shape: readonly number[] | null | undefined): number | undefined => (shape ? shape.reduce((a, b) => a * b, 1) : undefined);
 
-/** Every output element sums taps × input channels products (filter [kh, kw, in, out], or [kd, kh, kw, in, out]). */
-function convolution(inputs: KernelRecord['inputShapes'], outputs: KernelRecord['outputShapes']): number | undefined {
-  const [filter, out] = [inputs[1], elements(outputs[0])];
-  if (!filter || out === undefined) return undefined;
-  return out * filter.slice(0, -1).reduce((a, b) => a * b, 1);
-}
+/** Products per output element of a filter: taps × input channels ([kh, kw, (kd,) in, out]). */
+const convolutionTaps = (filter: readonly number[]): number => filter.slice(0, -1).reduce((a, b) => a * b, 1);
+/** A depthwise filter's taps ([kh, kw, in, multiplier]): each output sums one channel's. */
+const depthwiseTaps = (filter: readonly number[]): number => filter[0]! * filter[1]!;
 
-/** Every output element sums one channel's taps (filter [kh, kw, in, multiplier]). */
-function depthwise(inputs: KernelRecord['inputShapes'], outputs: KernelRecord['outputShapes']): number | undefined {
-  const [filter, out] = [inputs[1], elements(outputs[0])];
-  if (!filter || out === undefined) return undefined;
-  return out * filter[0]! * filter[1]!;
+/** A convolution: every output element takes the filter's taps × channels products (input 1 is the filter). */
+function forward(taps: (filter: readonly number[]) => number): MacCount {
+  return (inputs, outputs) => {
+    const [filter, out] = [inputs[1], elements(outputs[0])];
+    return !filter || out === undefined ? undefined : out * taps(filter);
+  };
 }
 
 /**
@@ -47,42 +46,33 @@ function product(inputs: KernelRecord['inputShapes'], outputs: KernelRecord['out
 }
 
 /**
- * A convolution's gradients: each element of dy (the input gradient's first input, the filter
- * gradient's second) takes the forward pass's taps × input channels products, the filter given
- * (input gradient) or made (filter gradient).
+ * A convolution's gradients: each element of dy takes the forward pass's taps × channels
+ * products, the filter given (the input gradient: dy is input 0, the filter input 1) or made (the
+ * filter gradient: dy is input 1, the filter its output).
  */
-function convolutionInputGradient(inputs: KernelRecord['inputShapes']): number | undefined {
-  const [dy, filter] = [elements(inputs[0]), inputs[1]];
-  return dy === undefined || !filter ? undefined : dy * filter.slice(0, -1).reduce((a, b) => a * b, 1);
-}
-function convolutionFilterGradient(inputs: KernelRecord['inputShapes'], outputs: KernelRecord['outputShapes']): number | undefined {
-  const [dy, filter] = [elements(inputs[1]), outputs[0]];
-  return dy === undefined || !filter ? undefined : dy * filter.slice(0, -1).reduce((a, b) => a * b, 1);
-}
-function depthwiseInputGradient(inputs: KernelRecord['inputShapes']): number | undefined {
-  const [dy, filter] = [elements(inputs[0]), inputs[1]];
-  return dy === undefined || !filter ? undefined : dy * filter[0]! * filter[1]!;
-}
-function depthwiseFilterGradient(inputs: KernelRecord['inputShapes'], outputs: KernelRecord['outputShapes']): number | undefined {
-  const [dy, filter] = [elements(inputs[1]), outputs[0]];
-  return dy === undefined || !filter ? undefined : dy * filter[0]! * filter[1]!;
+function gradient(taps: (filter: readonly number[]) => number, of: 'input' | 'filter'): MacCount {
+  return (inputs, outputs) => {
+    const dy = elements(inputs[of === 'input' ? 0 : 1]);
+    const filter = of === 'input' ? inputs[1] : outputs[0];
+    return dy === undefined || !filter ? undefined : dy * taps(filter);
+  };
 }
 
 /** The kernels counted, by tfjs kernel name; any other kernel (elementwise, pooling, reductions) counts none. */
 export const PRODUCT_KERNELS: Readonly<Record<string, MacCount>> = {
-  Conv2D: convolution,
-  FusedConv2D: convolution,
-  Conv3D: convolution,
-  DepthwiseConv2dNative: depthwise,
-  FusedDepthwiseConv2D: depthwise,
+  Conv2D: forward(convolutionTaps),
+  FusedConv2D: forward(convolutionTaps),
+  Conv3D: forward(convolutionTaps),
+  DepthwiseConv2dNative: forward(depthwiseTaps),
+  FusedDepthwiseConv2D: forward(depthwiseTaps),
   BatchMatMul: product,
   _FusedMatMul: product,
-  Conv2DBackpropInput: convolutionInputGradient,
-  Conv2DBackpropFilter: convolutionFilterGradient,
-  Conv3DBackpropInputV2: convolutionInputGradient,
-  Conv3DBackpropFilterV2: convolutionFilterGradient,
-  DepthwiseConv2dNativeBackpropInput: depthwiseInputGradient,
-  DepthwiseConv2dNativeBackpropFilter: depthwiseFilterGradient,
+  Conv2DBackpropInput: gradient(convolutionTaps, 'input'),
+  Conv2DBackpropFilter: gradient(convolutionTaps, 'filter'),
+  Conv3DBackpropInputV2: gradient(convolutionTaps, 'input'),
+  Conv3DBackpropFilterV2: gradient(convolutionTaps, 'filter'),
+  DepthwiseConv2dNativeBackpropInput: gradient(depthwiseTaps, 'input'),
+  DepthwiseConv2dNativeBackpropFilter: gradient(depthwiseTaps, 'filter'),
 };
 
 export interface ProductMacs {
