@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { activeBackendName, probeBackend, useBackend } from '../../src/backends/index.js';
+import { useBackend } from '../../src/backends/index.js';
 import { composedFallbacks } from '../../src/backends/kernel-fixes/composed-kernel.js';
+import { onWasm } from '../support/backend-suite.js';
 
 function values(shape: number[], seed: number, shift = 0): tf.Tensor {
   const size = shape.reduce((a, b) => a * b, 1);
@@ -42,14 +43,7 @@ function batchNorm(c: BatchNormCase): Float32Array {
 
 // kernel-fixes/batch-norm-mul-add.ts: wasm's FusedBatchNorm as x·inv + (offset - mean·inv).
 describe('wasm: a batch normalization as a multiply and an add (kernel-fixes/batch-norm-mul-add.ts)', function () {
-  let previous: string | undefined;
-  before(async function () {
-    if (!(await probeBackend('wasm')).available) this.skip();
-    previous = activeBackendName();
-  });
-  after(async function () {
-    if (previous) await tf.setBackend(previous);
-  });
+  onWasm({ activate: false });
 
   for (const [name, c] of Object.entries(CASES)) {
     it(`${name}: as cpu computes it, to float32 rounding${c.fallsBack ? ', by tfjs\'s own kernel' : ''}`, async function () {

@@ -6,7 +6,7 @@ import { wasmHeapKernels } from '../../src/backends/wasm-simd/wasm-heap-kernels.
 import type { MultiplyAdd } from '../../src/backends/wasm-simd/relaxed-simd.js';
 import { float32MultiplyAdd } from '../support/float32-multiply-add.js';
 import { generator } from '../support/heap-cases.js';
-import { onWasm } from '../support/wasm-suite.js';
+import { onWasm } from '../support/backend-suite.js';
 
 type Activation = 'linear' | 'relu' | 'relu6' | 'elu' | 'leakyrelu';
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { activeBackendName, useBackend } from '../../src/backends/index.js';
 import { derivedTensorCount } from '../../src/backends/kernel-fixes/derived-tensors.js';
-import { onWasm } from '../support/wasm-suite.js';
+import { onWasm } from '../support/backend-suite.js';
 
 /** Deterministic values in (-1, 1), different for each seed. */
 function values(shape: number[], seed: number): tf.Tensor {

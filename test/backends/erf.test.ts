@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import { simdErfCalls } from '../../src/backends/kernel-fixes/heap-erf.js';
 import { erfFloat32 } from '../../src/backends/wasm-simd/erf.js';
 import { generator } from '../support/heap-cases.js';
-import { onWasm } from '../support/wasm-suite.js';
+import { onWasm } from '../support/backend-suite.js';
 
 /**
  * erf in float64: its Taylor series below 2.5 (the largest term about 83, so 14 digits remain),

@@ -6,7 +6,7 @@ import { replacedKernel } from '../../src/backends/kernel-fixes/index.js';
 import { EXP_TABLE, expFloat32 } from '../../src/backends/wasm-simd/exp.js';
 import { generator } from '../support/heap-cases.js';
 import { sameBits } from '../support/same-bits.js';
-import { onWasm } from '../support/wasm-suite.js';
+import { onWasm } from '../support/backend-suite.js';
 
 /**
  * float32 inputs for exp: every bit pattern drawn at random (NaNs, infinities, subnormals, both

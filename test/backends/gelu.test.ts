@@ -6,7 +6,7 @@ import { activeBackendName, useBackend, type BackendName } from '../../src/backe
 import { geluFloat32, geluGradientFloat32 } from '../../src/backends/wasm-simd/gelu.js';
 import { generator } from '../support/heap-cases.js';
 import { sameBits } from '../support/same-bits.js';
-import { onWasm } from '../support/wasm-suite.js';
+import { onWasm } from '../support/backend-suite.js';
 
 /** tfjs-layers' `gelu` activation, as it composes it (activations.js): x · (0.5 · (1 + erf(x / √2))). */
 function composedGelu(x: tf.Tensor): tf.Tensor {

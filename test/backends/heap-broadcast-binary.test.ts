@@ -5,7 +5,7 @@ import { heapBroadcastCalls, heapBroadcastThreadedCalls, heapSameShapeCalls, sam
 import { kernelThreadCount } from '../../src/backends/wasm-simd/kernel-threads.js';
 import { asRowBroadcast } from '../../src/backends/wasm-simd/broadcast-binary.js';
 import { generator } from '../support/heap-cases.js';
-import { onWasm } from '../support/wasm-suite.js';
+import { onWasm } from '../support/backend-suite.js';
 
 describe('asRowBroadcast: which broadcasts the SIMD rows take', () => {
   it('a row vector, a value per row, a scalar', () => {

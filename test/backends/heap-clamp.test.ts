@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { simdClampCalls } from '../../src/backends/kernel-fixes/heap-clamp.js';
 import { generator } from '../support/heap-cases.js';
-import { onWasm } from '../support/wasm-suite.js';
+import { onWasm } from '../support/backend-suite.js';
 
 /** Values either side of 0, with the edges: ±0, 6, ±Infinity, NaN, and lengths not in whole vectors. */
 function inputs(length: number, seed: number): Float32Array {

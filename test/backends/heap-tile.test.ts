@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { useBackend } from '../../src/backends/index.js';
 import { assertWasmMatchesCpu, generator, type HeapDtype } from '../support/heap-cases.js';
-import { onWasm } from '../support/wasm-suite.js';
+import { onWasm } from '../support/backend-suite.js';
 
 interface TileCase {
   shape: number[];

@@ -5,7 +5,7 @@ import { asBlockTranspose, asMatrixTranspose, heapBlockTransposeCalls, heapTrans
 import { transpose4x4StripFunction, transposeMatrices, type Transpose4x4Strip } from '../../src/backends/wasm-simd/transpose-blocks.js';
 import { wasmModule } from '../../src/backends/wasm-simd/wasm-binary.js';
 import { assertWasmMatchesCpu, generator, type HeapDtype } from '../support/heap-cases.js';
-import { onWasm } from '../support/wasm-suite.js';
+import { onWasm } from '../support/backend-suite.js';
 
 describe('asMatrixTranspose: which permutations are batches of matrix transposes', () => {
   it('swaps of two runs of axes under leading axes that stay', () => {

@@ -6,7 +6,7 @@ import { normalizeAsKeras } from '../../src/layers/keras3/layer-normalization.js
 import { normalizeWithOperations } from '../../src/ops/layer-normalization.js';
 import { generator } from '../support/heap-cases.js';
 import { sameBits } from '../support/same-bits.js';
-import { onWasm } from '../support/wasm-suite.js';
+import { onWasm } from '../support/backend-suite.js';
 
 /** normalizeAsKeras's operations over the last axis, written out: what the kernel must equal. */
 function composed(x: tf.Tensor, epsilon: number, gamma?: tf.Tensor, beta?: tf.Tensor): tf.Tensor {

@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import { useBackend } from '../../src/backends/index.js';
 import { simdMaxPoolGradientRows } from '../../src/backends/kernel-fixes/heap-max-pool-grad.js';
 import { generator } from '../support/heap-cases.js';
-import { onWasm } from '../support/wasm-suite.js';
+import { onWasm } from '../support/backend-suite.js';
 
 interface PoolCase {
   shape: [number, number, number, number];

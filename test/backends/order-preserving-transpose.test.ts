@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { activeBackendName, probeBackend, useBackend } from '../../src/backends/index.js';
 import { keepsMemoryOrder } from '../../src/backends/kernel-fixes/order-preserving-transpose.js';
+import { onBackend } from '../support/backend-suite.js';
 
 const isIdentity = (perm: number[]) => perm.every((axis, i) => axis === i);
 
@@ -30,15 +30,7 @@ describe('Transpose that moves no value (src/backends/kernel-fixes/order-preserv
 
   for (const backendName of ['wasm', 'tensorflow'] as const) {
     describe(backendName, function () {
-      let previous: string | undefined;
-      before(async function () {
-        if (!(await probeBackend(backendName)).available) this.skip();
-        previous = activeBackendName();
-        await useBackend(backendName);
-      });
-      after(async () => {
-        if (previous) await useBackend(previous as 'cpu');
-      });
+      onBackend(backendName);
 
       // wasm keeps one XNNPACK operator per right operand's tensor id, packed for the shape it first
       // saw: a transposed view sharing a weight's id would reuse it (this product gave [1, 0, 0, 0]).

@@ -12,7 +12,7 @@ import { wasmHeapKernels } from '../../src/backends/wasm-simd/wasm-heap-kernels.
 import { float32MultiplyAdd } from '../support/float32-multiply-add.js';
 import { generator } from '../support/heap-cases.js';
 import { threadsInTurn } from '../support/threads-in-turn.js';
-import { onWasm } from '../support/wasm-suite.js';
+import { onWasm } from '../support/backend-suite.js';
 
 interface ProductCase {
   batch: number[];

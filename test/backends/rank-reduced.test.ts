@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { activeBackendName, useBackend } from '../../src/backends/index.js';
 import { padAxisByAxis, reverseAxisByAxis } from '../../src/backends/kernel-fixes/rank-reduced.js';
+import { onCpu } from '../support/backend-suite.js';
 
 type KernelArgs = Parameters<tf.KernelFunc>[0];
 
@@ -24,14 +24,7 @@ const values = (shape: number[]) => tf.tensor(Float32Array.from({ length: shape.
 // The rewrites webgpu gets for its rank-5 Pad and Reverse shaders (docs/tolerances.md), checked on
 // cpu: the same tensor as one kernel call, with the kernel only ever given rank 3.
 describe('rank-5 Pad and Reverse as one rank-3 call per axis (kernel-fixes/rank-reduced.ts)', function () {
-  let previous: string | undefined;
-  before(async function () {
-    previous = activeBackendName();
-    await useBackend('cpu');
-  });
-  after(async function () {
-    if (previous) await tf.setBackend(previous);
-  });
+  onCpu();
 
   it('pads a rank-5 tensor as tf.pad does, per padded axis, giving the kernel rank 3 only', async function () {
     const x = values([2, 3, 4, 2, 3]);

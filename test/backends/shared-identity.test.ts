@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { onWasm } from '../support/wasm-suite.js';
+import { onWasm } from '../support/backend-suite.js';
 
 // wasm's Identity and Cast (KERNEL_FIXES.wasm, shared-identity.ts): a clone, or a cast to the dtype
 // it has, is a second reference to the same buffer, counted, so that either can be disposed first

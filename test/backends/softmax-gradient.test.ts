@@ -5,7 +5,7 @@ import { activeBackendName, useBackend, type BackendName } from '../../src/backe
 import { heapSoftmaxGradient, simdSoftmaxGradientCalls, SOFTMAX_GRADIENT_KERNEL } from '../../src/backends/kernel-fixes/heap-softmax-gradient.js';
 import { generator } from '../support/heap-cases.js';
 import { sameBits } from '../support/same-bits.js';
-import { onWasm } from '../support/wasm-suite.js';
+import { onWasm } from '../support/backend-suite.js';
 
 /** tfjs-core's gradient of softmax over the last axis (Softmax_grad.js): dy·y − sum(dy·y)·y. */
 function composedGradient(dy: tf.Tensor, y: tf.Tensor): tf.Tensor {

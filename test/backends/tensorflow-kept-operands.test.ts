@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { activeBackendName, probeBackend, useBackend } from '../../src/backends/index.js';
 import { int32Operand } from '../../src/backends/kernel-fixes/tensorflow-int-operands.js';
 import { bindingCalls } from '../support/binding-calls.js';
+import { onBackend } from '../support/backend-suite.js';
 
 /** The same op on the cpu backend, for reference. */
 async function onCpu(f: () => tf.Tensor): Promise<{ shape: number[]; dtype: string; values: number[] }> {
@@ -21,15 +21,7 @@ async function onCpu(f: () => tf.Tensor): Promise<{ shape: number[]; dtype: stri
 // kernel-fixes/tensorflow-kept-operands.ts: Reshape, Transpose and reductions on tensorflow with
 // their shape, permutation or axes kept as one TensorFlow handle instead of a tensor per call.
 describe('tensorflow: Reshape, Transpose and reductions with kept int32 operands', function () {
-  let previous: string | undefined;
-  before(async function () {
-    if (!(await probeBackend('tensorflow')).available) this.skip();
-    previous = activeBackendName();
-    await useBackend('tensorflow');
-  });
-  after(async function () {
-    if (previous) await tf.setBackend(previous);
-  });
+  onBackend('tensorflow');
 
   const values = Array.from({ length: 2 * 3 * 4 }, (_, i) => ((i * 7) % 11) - 5 + i / 8);
   const cases: Array<[string, (x: tf.Tensor) => tf.Tensor]> = [

@@ -5,7 +5,7 @@ import { batchNormGradientFunction, batchNormGradientOnHeap, batchNormGradientSc
 import { threadsInTurn } from '../support/threads-in-turn.js';
 import { wasmModule } from '../../src/backends/wasm-simd/wasm-binary.js';
 import { generator } from '../support/heap-cases.js';
-import { onWasm } from '../support/wasm-suite.js';
+import { onWasm } from '../support/backend-suite.js';
 
 describe('batch normalization in wasm SIMD (src/backends/wasm-simd/batch-norm.ts)', () => {
   const memory = new WebAssembly.Memory({ initial: 16 });

@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { useBackend } from '../../src/backends/index.js';
 import { derivedTensorCount } from '../../src/backends/kernel-fixes/derived-tensors.js';
 import { asTrainingPass, winogradConvolutions, winogradFrom, winogradSchemes } from '../../src/backends/kernel-fixes/winograd-conv2d.js';
 import { F4x4_3x3, WINOGRAD_SCHEMES } from '../../src/backends/wasm-simd/winograd-schemes.js';
 import { generator } from '../support/heap-cases.js';
-import { onWasm } from '../support/wasm-suite.js';
+import { onWasm } from '../support/backend-suite.js';
 
 interface ConvCase {
   shape: [number, number, number, number];

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { countProductMacs, passProductMacs, PRODUCT_KERNELS } from '../../src/bench/product-macs.js';
-import { onCpu } from '../support/cpu-suite.js';
+import { onCpu } from '../support/backend-suite.js';
 
 // The multiply-adds the bench sets against Keras's time and wasm's peak, counted from the kernels a
 // pass dispatches; each expected figure below is worked out by hand from the shapes.

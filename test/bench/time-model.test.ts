@@ -4,7 +4,7 @@ import { BATCH_LINE } from '../../src/bench/bench-results.js';
 import { finishedBatches } from '../../src/bench/partial-results.js';
 import { timeModel } from '../../src/bench/time-model.js';
 import { useBackend } from '../../src/backends/index.js';
-import { onCpu } from '../support/cpu-suite.js';
+import { onCpu } from '../support/backend-suite.js';
 
 // A run that throws (wasm aborting when its 4 GB run out, on a large batch's backward pass) is
 // reported in its cell, the cells timed before it are kept, and nothing is run after it.

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import '../../src/runtime.js';
-import { activeBackendName, probeBackend, useBackend } from '../../src/backends/index.js';
+import { probeBackend, useBackend } from '../../src/backends/index.js';
 import { installEarlyReleaseGradients, restoreTfjsGradients } from '../../src/engine/early-release-gradients.js';
 import { values } from '../support/sine-values.js';
+import { restoresBackend } from '../support/backend-suite.js';
 
 interface GradientCase {
   /** The function of xs whose gradients are taken. */
@@ -81,13 +82,9 @@ function peakBuffers(c: GradientCase): number {
 // keras-bridge's runtime installs it on import (src/engine/early-release-gradients.ts).
 describe("the backward pass releases each gradient and saved tensor once used: tfjs-core's results, less memory", function () {
   this.timeout(120_000);
-  let previous: string | undefined;
-  before(() => {
-    previous = activeBackendName();
-  });
-  after(async () => {
+  restoresBackend();
+  after(() => {
     installEarlyReleaseGradients();
-    if (previous) await useBackend(previous as 'cpu');
   });
 
   for (const backend of ['cpu', 'wasm'] as const) {

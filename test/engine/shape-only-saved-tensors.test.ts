@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import '../../src/runtime.js';
-import { activeBackendName, probeBackend, useBackend } from '../../src/backends/index.js';
+import { probeBackend, useBackend } from '../../src/backends/index.js';
 import { SHAPE_ONLY_GRADIENT_KERNELS, installShapeOnlySavedTensors, restoreTfjsSavedTensors } from '../../src/engine/shape-only-saved-tensors.js';
 import { values } from '../support/sine-values.js';
+import { restoresBackend } from '../support/backend-suite.js';
 
 interface KernelCase {
   /** The kernel the case records (one of SHAPE_ONLY_GRADIENT_KERNELS). */
@@ -75,13 +76,9 @@ function buffersAtBackward(f: () => tf.Scalar, xs: tf.Variable[]): number {
 // keras-bridge's runtime installs it on import (src/engine/shape-only-saved-tensors.ts).
 describe("the tape keeps only the shapes of what Add, Reshape and the like save for their gradients: tfjs-core's results, less memory", function () {
   this.timeout(120_000);
-  let previous: string | undefined;
-  before(() => {
-    previous = activeBackendName();
-  });
-  after(async () => {
+  restoresBackend();
+  after(() => {
     installShapeOnlySavedTensors();
-    if (previous) await useBackend(previous as 'cpu');
   });
 
   it('every case below is one of the kernels, and every kernel has a case', () => {

@@ -3,10 +3,10 @@ import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { activeBackendName, probeBackend, useBackend } from '../../src/backends/index.js';
 import { runTensorflowOp } from '../../src/backends/kernel-fixes/tensorflow-op.js';
 import { nativeGraphFunction } from '../../src/native/traced-graph/native-graph-function.js';
 import { traceModelNativeGraph, traceNativeGraph, TraceError } from '../../src/native/traced-graph/traced-native-graph.js';
+import { onBackend } from '../support/backend-suite.js';
 
 /**
  * Graph against op by op, on the same backend: TensorFlow's graph optimizer fuses and reorders
@@ -44,15 +44,7 @@ async function tracedTempDirs(): Promise<string[]> {
 // as a TensorFlow GraphDef in a SavedModel, and run by TensorFlow's own runtime.
 describe('traceNativeGraph: a model traced into one TensorFlow graph (tensorflow backend)', function () {
   this.timeout(120_000);
-  let previous: string | undefined;
-  before(async function () {
-    if (!(await probeBackend('tensorflow')).available) this.skip();
-    previous = activeBackendName();
-    await useBackend('tensorflow');
-  });
-  after(async function () {
-    if (previous) await tf.setBackend(previous);
-  });
+  onBackend('tensorflow');
 
   it('runs a functional model as predict() does, leaves no file or tensor behind, and refuses other shapes', async () => {
     const model = convNet();

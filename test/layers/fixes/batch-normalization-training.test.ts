@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import '../../../src/runtime.js';
-import { activeBackendName, probeBackend, useBackend } from '../../../src/backends/index.js';
+import { probeBackend, useBackend } from '../../../src/backends/index.js';
 import { KerasBatchNormalization } from '../../../src/layers/keras3/batch-normalization.js';
+import { restoresBackend } from '../../support/backend-suite.js';
 
 /** Deterministic values in (-scale, scale) around `shift`, different for each seed. */
 function values(shape: number[], seed: number, scale = 1, shift = 0): tf.Tensor {
@@ -34,13 +35,7 @@ function trainingStep(layer: tf.layers.Layer, x: tf.Tensor): Float32Array[] {
 // keras-bridge's runtime computes tfjs-layers' own BatchNormalization in training as Keras 3 does
 // (src/layers/fixes/batch-normalization-training.ts): what KerasBatchNormalization computes.
 describe("tfjs-layers' BatchNormalization in training mode, with keras-bridge's runtime", function () {
-  let previous: string | undefined;
-  before(() => {
-    previous = activeBackendName();
-  });
-  after(async () => {
-    if (previous) await useBackend(previous as 'cpu');
-  });
+  restoresBackend();
 
   for (const backend of ['cpu', 'wasm', 'tensorflow'] as const) {
     describe(backend, () => {

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import '../../../src/runtime.js';
-import { activeBackendName, probeBackend, useBackend } from '../../../src/backends/index.js';
+import { probeBackend, useBackend } from '../../../src/backends/index.js';
 import { values } from '../../support/sine-values.js';
+import { restoresBackend } from '../../support/backend-suite.js';
 
 function activate(y: tf.Tensor, activation: string): tf.Tensor {
   if (activation === 'relu') return tf.relu(y);
@@ -78,13 +79,7 @@ const DEPTHWISE_CASES = [
 // (src/layers/fixes/): the same values, fewer ops.
 describe('fewer operations for DepthwiseConv2D, Conv2D with relu6, relu6, ReLU(max_value=6) and LayerNormalization (src/layers/fixes/)', function () {
   this.timeout(120_000);
-  let previous: string | undefined;
-  before(() => {
-    previous = activeBackendName();
-  });
-  after(async () => {
-    if (previous) await useBackend(previous as 'cpu');
-  });
+  restoresBackend();
 
   for (const backend of ['cpu', 'wasm', 'tensorflow'] as const) {
     describe(backend, () => {
