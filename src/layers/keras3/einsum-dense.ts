@@ -59,8 +59,7 @@ export class KerasEinsumDense extends tf.layers.Layer {
 
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
     return tf.tidy(() => {
-      let y = einsum(this.equation, singleTensor(inputs), this.kernel.read());
-      if (this.bias) y = tf.add(y, this.bias.read());
+      const y = einsum(this.equation, singleTensor(inputs), this.kernel.read(), this.bias?.read());
       return this.activation.apply(y);
     });
   }

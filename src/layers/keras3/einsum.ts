@@ -5,9 +5,10 @@ import * as tf from '@tensorflow/tfjs';
  * batched matMul, as TensorFlow evaluates one. tfjs's tf.einsum has no gradient and no wasm
  * kernel; these ops have both. Labels in one operand only and not in the output are summed
  * first; labels in both operands and the output are batch axes; labels in both operands only
- * are contracted. A label may appear once per operand.
+ * are contracted. A label may appear once per operand. With `bias`, einsum(...) + bias (an
+ * EinsumDense's), broadcast as tf.add broadcasts it.
  */
-export function einsum(equation: string, a: tf.Tensor, b: tf.Tensor): tf.Tensor {
+export function einsum(equation: string, a: tf.Tensor, b: tf.Tensor, bias?: tf.Tensor): tf.Tensor {
   const { left, right, output } = parseEquation(equation, a.rank, b.rank);
   const size = new Map<string, number>();
   [...left].forEach((l, i) => size.set(l, a.shape[i]!));
@@ -30,9 +31,17 @@ export function einsum(equation: string, a: tf.Tensor, b: tf.Tensor): tf.Tensor 
   const product = (labels: string[]) => sizes(labels).reduce((p, d) => p * d, 1);
   const lhs = tf.reshape(arrange(x, xLabels, [...batch, ...freeX, ...contracted]), [product(batch), product(freeX), product(contracted)]);
   const rhs = tf.reshape(arrange(y, yLabels, [...batch, ...contracted, ...freeY]), [product(batch), product(contracted), product(freeY)]);
-  const result = tf.reshape(tf.matMul(lhs, rhs), sizes([...batch, ...freeX, ...freeY]));
-  return arrange(result, [...batch, ...freeX, ...freeY].join(''), [...output]);
+  const order = [...batch, ...freeX, ...freeY];
+  // A rank-1 bias over the columns of the product, the output in the product's own order, is
+  // added in the product's kernel (tfjs's fused matMul; on wasm the tiles' epilogue, while the
+  // rows are in cache), after the sums, as the separate add would. Not a reshaped one:
+  // tfjs-backend-wasm's kernel reads a bias's rank from its data, which a reshape shares.
+  const columnBias = bias && batch.length === 0 && order.join('') === output && bias.rank === 1 && bias.shape[0] === product(freeY);
+  const sums = columnBias ? tf.fused.matMul({ a: lhs, b: rhs, bias }) : tf.matMul(lhs, rhs);
+  const result = arrange(tf.reshape(sums, sizes(order)), order.join(''), [...output]);
+  return bias && !columnBias ? tf.add(result, bias) : result;
 }
+
 
 /**
  * Why einsum() cannot run `equation` on operands of these ranks, or null: for a layer to refuse an

@@ -147,10 +147,7 @@ export class KerasMultiHeadAttention extends tf.layers.Layer {
       const [queryInput, valueInput, keyInput = valueInput] = inputs as tf.Tensor[];
       this.refuseUnsupported(kwargs);
       const useCausalMask = kwargs.useCausalMask ?? this.useCausalMask;
-      const project = (p: Projection | null, x: tf.Tensor) => {
-        const y = einsum(p!.equation, x, p!.kernel.read());
-        return p!.bias ? tf.add(y, p!.bias.read()) : y;
-      };
+      const project = (p: Projection | null, x: tf.Tensor) => einsum(p!.equation, x, p!.kernel.read(), p!.bias?.read());
       const gate = this.useGate ? tf.sigmoid(project(this.projections.gate, queryInput!)) : null;
       const query = project(this.projections.query, queryInput!);
       const key = project(this.projections.key, keyInput!);

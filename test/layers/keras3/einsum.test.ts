@@ -28,6 +28,28 @@ describe('einsum from transpose, reshape and matMul', () => {
     });
   }
 
+  // [equation, a, b, bias, whether the bias is rank 1, one value per column of the product (fused)]
+  const BIASED: Array<[string, number[], number[], number[], boolean]> = [
+    ['abc,cd->abd', [2, 3, 4], [4, 6], [6], true],
+    ['abcd,cde->abe', [2, 3, 2, 5], [2, 5, 4], [4], true],
+    ['abc,cde->abde', [2, 3, 4], [4, 2, 5], [2, 5], false],
+    ['abcd,cde->abe', [2, 3, 2, 5], [2, 5, 4], [1, 4], false],
+    ['abc,cde->abde', [2, 3, 4], [4, 2, 5], [5], false],
+    ['abc,cde->abde', [2, 3, 4], [4, 2, 5], [3, 1, 1], false],
+    ['aecd,abcd->acbe', [2, 3, 2, 4], [2, 5, 2, 4], [5, 3], false],
+  ];
+  for (const [equation, shapeA, shapeB, shapeBias, fused] of BIASED) {
+    it(`${equation} with a bias of shape [${shapeBias}] equals einsum + bias, bit for bit, gradients too (${fused ? 'in the fused product' : 'added after'})`, async () => {
+      const [a, b, bias] = [tf.randomNormal(shapeA), tf.randomNormal(shapeB), tf.randomNormal(shapeBias)];
+      const info = await tf.profile(() => einsum(equation, a, b, bias));
+      assert.equal(info.kernels.some((k) => k.name === '_FusedMatMul'), fused);
+      assert.deepEqual(Array.from((info.result as tf.Tensor).dataSync()), Array.from(tf.add(einsum(equation, a, b), bias).dataSync()));
+      const withBias = tf.grads((x: tf.Tensor, y: tf.Tensor, z: tf.Tensor) => tf.sum(tf.mul(einsum(equation, x, y, z), 1.5)))([a, b, bias]);
+      const added = tf.grads((x: tf.Tensor, y: tf.Tensor, z: tf.Tensor) => tf.sum(tf.mul(tf.add(einsum(equation, x, y), z), 1.5)))([a, b, bias]);
+      withBias.forEach((g, i) => assert.deepEqual(Array.from(g.dataSync()), Array.from(added[i]!.dataSync()), `gradient ${i}`));
+    });
+  }
+
   it('refuses repeated labels and mismatched sizes, naming the equation', () => {
     assert.throws(() => einsum('aa,ab->b', tf.ones([2, 2]), tf.ones([2, 3])), /einsum 'aa,ab->b': repeated labels/);
     assert.throws(() => einsum('ab,bc->ac', tf.ones([2, 3]), tf.ones([4, 5])), /label 'b' has size 3 .* and 4/);
