@@ -516,6 +516,12 @@ const CASES: Record<string, KernelCase> = {
     args: () => [values([3, 3, 5, 4], 19), values([2, 3, 3, 4, 2], 20)],
     wrt: [0, 1],
   },
+  'pads of a rank-4 image batch and of a rank-5 tensor on its outer axes (PadV2 by runs on wasm; a constant other than 0 in heap-pad.test.ts), and their gradients': {
+    kernels: ['PadV2'],
+    f: (x, y) => tf.mul(tf.pad(x!, [[0, 0], [1, 2], [2, 1], [0, 0]]), tf.reshape(tf.sum(tf.pad(y!, [[1, 0], [0, 1], [0, 0], [0, 0], [0, 0]])), [1, 1, 1, 1])),
+    args: () => [values([2, 3, 4, 2], 25), values([2, 1, 3, 2, 2], 26)],
+    wrt: [0, 1],
+  },
   'transposes that move no value (identity; length-1 axes moved) and one that does, and their gradients': {
     kernels: ['Transpose'],
     f: (x, y) => tf.matMul(tf.transpose(tf.transpose(tf.transpose(x!, [1, 0]), [1, 0]), [0, 1]), tf.reshape(tf.transpose(y!, [1, 0, 2]), [4, 3])),

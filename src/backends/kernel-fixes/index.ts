@@ -5,6 +5,7 @@ import { batchMatMul } from './batch-mat-mul-composed.js';
 import { fusedMatMul } from './fused-mat-mul-tiles.js';
 import { convolutionInTiles } from './convolution-in-tiles.js';
 import { heapClamp } from './heap-clamp.js';
+import { heapPad } from './heap-pad.js';
 import { batchNormGradient, FUSED_BATCH_NORM_GRAD, tensorflowFusedBatchNormGrad } from './batch-norm-gradient.js';
 import { composedFallbacks, composedKernel, type ComposedCompute } from './composed-kernel.js';
 import { conv2DBackpropFilter, conv2DBackpropInput, depthwiseConv2dNativeBackpropFilter, depthwiseConv2dNativeBackpropInput } from './conv-backprop-composed.js';
@@ -104,6 +105,7 @@ export const KERNEL_FIXES: Readonly<Record<'cpu' | 'wasm' | 'tensorflow' | 'webg
     { kernelName: 'Cast', problem: 'slow', native: sameDtypeCast },
     { kernelName: 'Transpose', problem: 'slow', native: heapTranspose },
     { kernelName: 'Slice', problem: 'slow', native: heapSlice },
+    { kernelName: 'PadV2', problem: 'slow', native: heapPad },
     { kernelName: 'Tile', problem: 'slow', native: heapTile },
     { kernelName: 'Erf', problem: 'slow', native: heapErf },
     { kernelName: 'Exp', problem: 'slow', native: heapExp },

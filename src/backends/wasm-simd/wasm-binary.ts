@@ -3,8 +3,8 @@
  * tfjs-backend-wasm's heap (wasm-heap-kernels.ts): functions of i32 and v128 locals over one
  * imported memory, written instruction by instruction. The encoding is the WebAssembly core
  * specification's (sections, LEB128 integers) with the fixed-width SIMD proposal's 0xFD opcodes,
- * which Node 20 and Chromium run without flags, and relaxed SIMD's multiply-add where the runtime has
- * it (relaxed-simd.ts).
+ * which Node 20 and Chromium run without flags, relaxed SIMD's multiply-add where the runtime has
+ * it (relaxed-simd.ts), and bulk memory's copy and fill (older than SIMD in every runtime).
  */
 
 /** Value types. */
@@ -120,6 +120,15 @@ export class Code {
   /** Branch to the `depth`-th enclosing block or loop if the i32 on the stack is not 0. */
   brIf(depth: number): this {
     return this.op(0x0d, ...unsignedLeb128(depth));
+  }
+
+  /** Copies n bytes from src to dst, the ranges overlapping or not (bulk memory's memory.copy; stack: dst, src, n). */
+  memoryCopy(): this {
+    return this.op(0xfc, ...unsignedLeb128(10), 0x00, 0x00);
+  }
+  /** Sets n bytes from dst to value's low byte (bulk memory's memory.fill; stack: dst, value, n). */
+  memoryFill(): this {
+    return this.op(0xfc, ...unsignedLeb128(11), 0x00);
   }
 
   /** f32 from [address + offset]. */

@@ -13,6 +13,7 @@ import { startKernelThreads, type KernelThreads } from './kernel-threads.js';
 import { productTileFunctions, productTilesOf, type ProductTiles } from './product-tiles.js';
 import { productMultiplyAdd, type MultiplyAdd } from './relaxed-simd.js';
 import { reluGradientFunction } from './relu-gradients.js';
+import { padRowsFunction, zeroBytesFunction } from './pad-rows.js';
 import { transpose4x4StripFunction, transposeBlocksFunction, type Transpose4x4Strip } from './transpose-blocks.js';
 import { wasmModule } from './wasm-binary.js';
 import { erfRowsFunction } from './erf.js';
@@ -61,6 +62,9 @@ export interface WasmHeapKernels {
   biasClampRowsIndex: number;
   /** clampVectors' index (clamp.ts), for kernel-thread calls: Relu (heap-clamp.ts). */
   clampVectorsIndex: number;
+  /** padRows' and zeroBytes' indices (pad-rows.ts), for kernel-thread calls: PadV2 (heap-pad.ts). */
+  padRowsIndex: number;
+  zeroBytesIndex: number;
   /** erfRows' index (erf.ts), for kernel-thread calls. */
   erfRowsIndex: number;
   /** geluRows' index (gelu.ts), for kernel-thread calls. */
@@ -139,6 +143,8 @@ function kernelFunctions(multiplyAdd: MultiplyAdd) {
     layerNormInputGradientRowsFunction(),
     biasClampRowsFunction(),
     clampVectorsFunction(),
+    padRowsFunction(),
+    zeroBytesFunction(),
   ];
 }
 
@@ -226,6 +232,8 @@ export function wasmHeapKernels(backend: tf.KernelBackend): WasmHeapKernels | un
     layerNormInputGradientRowsIndex: names.indexOf('layerNormInputGradientRows'),
     biasClampRowsIndex: names.indexOf('biasClampRows'),
     clampVectorsIndex: names.indexOf('clampVectors'),
+    padRowsIndex: names.indexOf('padRows'),
+    zeroBytesIndex: names.indexOf('zeroBytes'),
     threads: () => (threads ??= startKernelThreads(module, memory, names, names.map((name) => exports[name] as (...args: number[]) => void))),
     int32Heap: () => {
       current();
