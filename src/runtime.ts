@@ -23,6 +23,8 @@ import './layers/fixes/constrained-write.js';
 // tfjs-layers runs DepthwiseConv2D, Conv2D with relu6, and relu6 as several operations where one does: one each, on import.
 import './layers/fixes/fused-convolutions.js';
 import './layers/fixes/single-op-relu6.js';
+// tfjs-layers' Dense adds its bias as a separate pass where its activation is not relu, elu or linear: in the product, outside a tape, on import.
+import './layers/fixes/dense-bias-in-product.js';
 // tfjs-layers runs exact GELU as five operations, each a pass over the tensor: one on wasm outside a tape, on import.
 import './layers/fixes/single-op-gelu.js';
 // tfjs-layers' LayerNormalization tiles its statistics and weights to the input's shape: computed as Keras does, on import.
