@@ -4,7 +4,7 @@ import { Code, I32, type WasmFunction } from './wasm-binary.js';
  * Bytes [0, n) from `src` to `dst` (or zeros, without `src`): 16 at a time as v128 loads and
  * stores, the last n mod 16 by bulk memory's copy or fill. Not memory.copy throughout: on a shared
  * memory (the threaded build's) V8 copies by relaxed atomic words, slower than SIMD: a [32, 112,
- * 112, 64] pad took 10 ms that way against 7.7 for XNNPACK's pad. `i` and `end` are scratch locals.
+ * 112, 64] pad took 10 ms that way, tfjs's kernel 7.7-10.9. `i` and `end` are scratch locals.
  */
 function moveBytes(code: Code, dst: number, src: number | undefined, n: number, i: number, end: number): Code {
   code
