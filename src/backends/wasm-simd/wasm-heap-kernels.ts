@@ -102,7 +102,8 @@ interface WasmBackendModule {
   wasm?: { wasmMemory?: WebAssembly.Memory; asm?: Record<string, unknown> };
 }
 
-const instances = new WeakMap<WebAssembly.Memory, WasmHeapKernels>();
+/** Per memory, its kernels, or null where the module did not instantiate (not tried again at every kernel call). */
+const instances = new WeakMap<WebAssembly.Memory, WasmHeapKernels | null>();
 
 /**
  * The backend's WebAssembly.Memory: the threaded build's module holds it as `wasmMemory`, the
@@ -113,6 +114,12 @@ export function backendMemory(backend: tf.KernelBackend): WebAssembly.Memory | u
   if (module?.wasmMemory instanceof WebAssembly.Memory) return module.wasmMemory;
   const exported = module?.asm?.['memory'];
   return exported instanceof WebAssembly.Memory ? exported : undefined;
+}
+
+/** The kernels' module (its binary) for a memory shared or not, with the tiles' multiply-adds fused or apart. */
+export function kernelModuleBytes(memory: { shared: boolean }, multiplyAdd: MultiplyAdd): { bytes: Uint8Array<ArrayBuffer>; names: string[] } {
+  const functions = kernelFunctions(multiplyAdd);
+  return { bytes: wasmModule(memory, functions), names: functions.map((f) => f.name) };
 }
 
 function kernelFunctions(multiplyAdd: MultiplyAdd) {
@@ -153,12 +160,12 @@ export function wasmHeapKernels(backend: tf.KernelBackend): WasmHeapKernels | un
   const memory = backendMemory(backend);
   if (!memory) return undefined;
   const known = instances.get(memory);
-  if (known) return known;
+  if (known !== undefined) return known ?? undefined;
   const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
   const instantiate = (multiplyAdd: MultiplyAdd) => {
-    const functions = kernelFunctions(multiplyAdd);
-    const module = new WebAssembly.Module(wasmModule({ shared }, functions));
-    return { module, exports: new WebAssembly.Instance(module, { env: { memory } }).exports, names: functions.map((f) => f.name), multiplyAdd };
+    const { bytes, names } = kernelModuleBytes({ shared }, multiplyAdd);
+    const module = new WebAssembly.Module(bytes);
+    return { module, exports: new WebAssembly.Instance(module, { env: { memory } }).exports, names, multiplyAdd };
   };
   let built: ReturnType<typeof instantiate>;
   try {
@@ -171,6 +178,7 @@ export function wasmHeapKernels(backend: tf.KernelBackend): WasmHeapKernels | un
     }
   } catch {
     // A runtime without SIMD or threads: tfjs's own kernels run instead.
+    instances.set(memory, null);
     return undefined;
   }
   const { module, exports, names } = built;
