@@ -29,8 +29,8 @@ export function einsum(equation: string, a: tf.Tensor, b: tf.Tensor, bias?: tf.T
   if (missing) throw new Error(`einsum '${equation}': output label '${missing}' is in neither operand.`);
   const sizes = (labels: string[]) => labels.map((l) => size.get(l)!);
   const product = (labels: string[]) => sizes(labels).reduce((p, d) => p * d, 1);
-  const lhs = tf.reshape(arrange(x, xLabels, [...batch, ...freeX, ...contracted]), [product(batch), product(freeX), product(contracted)]);
-  const rhs = tf.reshape(arrange(y, yLabels, [...batch, ...contracted, ...freeY]), [product(batch), product(contracted), product(freeY)]);
+  const lhs = reshaped(arrange(x, xLabels, [...batch, ...freeX, ...contracted]), [product(batch), product(freeX), product(contracted)]);
+  const rhs = reshaped(arrange(y, yLabels, [...batch, ...contracted, ...freeY]), [product(batch), product(contracted), product(freeY)]);
   const order = [...batch, ...freeX, ...freeY];
   // A rank-1 bias over the columns of the product, the output in the product's own order, is
   // added in the product's kernel (tfjs's fused matMul; on wasm the tiles' epilogue, while the
@@ -38,7 +38,7 @@ export function einsum(equation: string, a: tf.Tensor, b: tf.Tensor, bias?: tf.T
   // tfjs-backend-wasm's kernel reads a bias's rank from its data, which a reshape shares.
   const columnBias = bias && batch.length === 0 && order.join('') === output && bias.rank === 1 && bias.shape[0] === product(freeY);
   const sums = columnBias ? tf.fused.matMul({ a: lhs, b: rhs, bias }) : tf.matMul(lhs, rhs);
-  const result = arrange(tf.reshape(sums, sizes(order)), order.join(''), [...output]);
+  const result = arrange(reshaped(sums, sizes(order)), order.join(''), [...output]);
   return bias && !columnBias ? tf.add(result, bias) : result;
 }
 
@@ -82,6 +82,11 @@ function sumOut(x: tf.Tensor, labels: string, elsewhere: string): [tf.Tensor, st
   const axes = [...labels].flatMap((l, i) => (elsewhere.includes(l) ? [] : [i]));
   if (axes.length === 0) return [x, labels];
   return [tf.sum(x, axes), [...labels].filter((_, i) => !axes.includes(i)).join('')];
+}
+
+/** `x` in `shape`: itself where it has that shape already (a Reshape is a kernel call, and under a tape one more backward). */
+function reshaped(x: tf.Tensor, shape: number[]): tf.Tensor {
+  return x.shape.length === shape.length && x.shape.every((d, i) => d === shape[i]) ? x : tf.reshape(x, shape);
 }
 
 /** Transposes `x`, labelled `labels`, to the label order `order`. */
