@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { runTensorflowOp } from './tensorflow-op.js';
+import { reshaped } from '../../ops/reshaped.js';
 
 /**
  * The gradient of FusedBatchNorm (tf.batchNorm: BatchNormalization in inference), by broadcasting.
@@ -33,11 +34,6 @@ export const batchNormGradient: tf.GradConfig = {
     };
   },
 };
-
-/** t in `shape`; t itself when it has it (a reshape is an op, a TensorFlow op on the tensorflow backend). */
-function reshaped(t: tf.Tensor, shape: number[]): tf.Tensor {
-  return t.shape.length === shape.length && t.shape.every((d, i) => d === shape[i]) ? t : tf.reshape(t, shape);
-}
 
 /**
  * The kernel computing dL/dx, dL/dscale and dL/doffset of a batch normalization with given

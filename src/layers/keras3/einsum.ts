@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { reshaped } from '../../ops/reshaped.js';
 
 /**
  * A two-operand einsum ('abc,cde->abde', '...b,bc->...c') built from transpose, reshape and
@@ -42,7 +43,6 @@ export function einsum(equation: string, a: tf.Tensor, b: tf.Tensor, bias?: tf.T
   return bias && !columnBias ? tf.add(result, bias) : result;
 }
 
-
 /**
  * Why einsum() cannot run `equation` on operands of these ranks, or null: for a layer to refuse an
  * equation from its config when it is built. einsum() itself throws plain Errors, its equations
@@ -82,11 +82,6 @@ function sumOut(x: tf.Tensor, labels: string, elsewhere: string): [tf.Tensor, st
   const axes = [...labels].flatMap((l, i) => (elsewhere.includes(l) ? [] : [i]));
   if (axes.length === 0) return [x, labels];
   return [tf.sum(x, axes), [...labels].filter((_, i) => !axes.includes(i)).join('')];
-}
-
-/** `x` in `shape`: itself where it has that shape already (a Reshape is a kernel call, and under a tape one more backward). */
-function reshaped(x: tf.Tensor, shape: number[]): tf.Tensor {
-  return x.shape.length === shape.length && x.shape.every((d, i) => d === shape[i]) ? x : tf.reshape(x, shape);
 }
 
 /** Transposes `x`, labelled `labels`, to the label order `order`. */
