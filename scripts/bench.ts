@@ -23,7 +23,7 @@ import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import { execa } from 'execa';
 import { KNOWN_BACKENDS, isBrowserBackend, probeBackend, readNativeBuildStatus } from '../src/backends/index.js';
 import { withoutDefaultedEnvironment } from '../src/backends/environment-defaults.js';

@@ -21,7 +21,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';

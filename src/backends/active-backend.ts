@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 
 /**
  * The active backend's name, or undefined while none has been chosen. Unlike tf.getBackend(), it

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import { activeBackendName } from './active-backend.js';
 import { BackendUnavailableError } from './backend-unavailable-error.js';
 import { defaultEnvironment } from './environment-defaults.js';

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import { activeBackendName } from './active-backend.js';
 import { existsSync } from 'node:fs';
 import { isBrowserBackend, nodeBackend, type NodeBackendName } from './backend-names.js';

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import { errorMessage } from '../errors.js';
 import { BackendUnavailableError } from './backend-unavailable-error.js';
 import { requestedWasmThreads, WASM_THREADS_VARIABLE } from './wasm-threads/thread-count.js';

@@ -12,7 +12,7 @@
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import { backendDetails, useBackend, type NodeBackendName } from '../backends/index.js';
 import { loadCustomLayerModules } from '../cli/custom-layer-modules.js';
 import { TRANSLATED_MODULE } from '../convert/translated-layers.js';

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import { BATCH_LINE, type BackendBench } from './bench-results.js';
 import { timeModel, type TimeModelOptions } from './time-model.js';
 

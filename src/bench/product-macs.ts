@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 
 /**
  * The multiply-adds of a pass's products (convolutions and matrix products), counted from the

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import { WasmHeapExhaustedError } from '../backends/wasm-heap-guard.js';
 import { timed, type Timing } from './timing.js';
 import { PASS_PENDING } from './bench-results.js';

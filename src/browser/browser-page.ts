@@ -21,6 +21,8 @@ const IMPORT_MAP = {
   imports: {
     '@tensorflow/tfjs': '/node_modules/@tensorflow/tfjs/dist/tf.fesm.js',
     '@tensorflow/tfjs-core': '/node_modules/@tensorflow/tfjs/dist/tf.fesm.js',
+    // Our modules' own name for tfjs (package.json "imports"): its ES module outside Node.
+    '#tfjs': '/dist/src/tfjs-module.js',
     // Each browser backend's own modules (the wasm and webgpu backends' ES bundles).
     ...Object.assign({}, ...BROWSER_BACKENDS.map((name) => browserBackend(name)!.importMap)),
     zod: '/node_modules/zod/index.js',

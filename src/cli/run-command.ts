@@ -29,7 +29,7 @@ async function main(argv: string[]): Promise<number> {
   }
   // Only the command named is loaded (command-index.ts); production mode silences tfjs's console
   // advice (e.g. the cpu backend's 'install tfjs-node' banner).
-  const [command, tf] = await Promise.all([entry.load(), import('@tensorflow/tfjs')]);
+  const [command, { default: tf }] = await Promise.all([entry.load(), import('#tfjs')]);
   tf.enableProdMode();
   const args = parseCommandArgs(command, rest);
   if (args.values['help']) {

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import { KerasBridgeError, LayerFieldError, UnsupportedLayerError, UnsupportedLayerFieldError, WeightMismatchError } from '../errors.js';
 import type { RetraceRecord } from '../keras/bundle-manifest.js';
 import type { GraphFallback } from './graph-fallback-translation.js';

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import { UnsupportedLayerError } from '../errors.js';
 import type { BundleManifest, ClassSource, GraphRecord, TracedGraph } from '../keras/bundle-manifest.js';
 import type { KerasObject } from '../keras/keras-object.js';

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import { UnsupportedLayerError } from '../errors.js';
 import { isKerasObject, type KerasObject } from '../keras/keras-object.js';
 import type { FieldRule } from './field-rules.js';

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import { TENSOR_KWARGS_READ } from './call-arguments.js';
 import { translatedKerasClasses, type ModuleClass } from './translator-registry.js';
 import { unsupportedReason } from './unsupported-layers.js';

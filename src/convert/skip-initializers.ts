@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 
 type AddWeight = (this: tf.layers.Layer, name: string, shape: Array<number | null>, dtype?: tf.DataType, initializer?: unknown, ...rest: unknown[]) => unknown;
 

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import { InputError } from '../errors.js';
 
 /** Room beyond the file's own weight bytes for variables tfjs creates that Keras does not store. */

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import { defaultTolerance } from '../parity/tolerance.js';
 import type { ConstraintWarning } from './conversion-report.js';
 

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 
 /** The parts of tfjs-core 4.22's Engine this walk uses (its tape, scopes and tidy). */
 interface TapeNode {

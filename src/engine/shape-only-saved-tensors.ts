@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 
 /**
  * Kernels whose tfjs-core 4.22 gradient saves its inputs but reads only their shapes (and rank):

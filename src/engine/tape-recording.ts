@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 
 /** The engine's state this reads (tfjs-core's Engine, not in its public types). */
 interface RecordingEngine {

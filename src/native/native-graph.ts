@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import path from 'node:path';
 import { tfjsNode } from '../backends/native-tensorflow.js';
 import { InputError } from '../errors.js';

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 
 /**
  * `t` in `shape`; `t` itself where it has that shape already: a Reshape is a kernel call (a

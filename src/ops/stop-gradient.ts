@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 
 /**
  * TensorFlow's tf.stop_gradient, which tfjs 4.22 lacks: a copy of x whose gradient is zeros, so

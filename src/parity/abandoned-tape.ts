@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 
 /** What tfjs-core's engine keeps of a gradient pass (Engine.state, not in its public types). */
 interface EngineState {

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import { isBrowserBackend, useBackend, type BackendName, type NodeBackendName } from '../backends/index.js';
 import { BrowserSession } from '../browser/browser-session.js';
 import { TRANSLATED_MODULE } from '../convert/translated-layers.js';

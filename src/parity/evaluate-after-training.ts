@@ -1,6 +1,6 @@
 import { disposeModel } from './dispose-model.js';
 import { releaseAbandonedTape } from './abandoned-tape.js';
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import type { Bundle } from '../keras/bundle.js';
 import { weightsInKerasOrder } from '../convert/weight-pairing.js';
 import type { OptimizerRunRecord } from '../keras/bundle-manifest.js';

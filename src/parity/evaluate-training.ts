@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import { bundleGolden, randomDraws, trainingGoldens, type Bundle } from '../keras/bundle.js';
 import { weightsInKerasOrder } from '../convert/weight-pairing.js';
 import { ReplayMismatchError } from '../training/replayable-random.js';

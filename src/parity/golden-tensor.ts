@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import type { BundleDtype } from '../keras/bundle-manifest.js';
 import { InputError } from '../errors.js';
 import { toFloat64, type PackedTensor } from '../keras/packed-tensor.js';

@@ -1,5 +1,5 @@
 import { variableGradsReleasing } from './abandoned-tape.js';
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import { bundleGolden, type Bundle } from '../keras/bundle.js';
 import type { GoldenTensorRecord } from '../keras/bundle-manifest.js';
 import { InputError } from '../errors.js';

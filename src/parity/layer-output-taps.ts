@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import type { Bundle } from '../keras/bundle.js';
 import type { GoldenTensorRecord } from '../keras/bundle-manifest.js';
 import { TFJS_MODEL_NODE_OFFSET } from '../convert/functional-graph.js';

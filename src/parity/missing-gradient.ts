@@ -1,5 +1,5 @@
 import { variableGradsReleasing } from './abandoned-tape.js';
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import type { Bundle } from '../keras/bundle.js';
 import { UnsupportedLayerError } from '../errors.js';
 

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import type { Bundle } from '../keras/bundle.js';
 import type { BundleManifest } from '../keras/bundle-manifest.js';
 import { manifestForCase } from '../keras/golden-cases.js';

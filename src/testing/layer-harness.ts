@@ -3,7 +3,7 @@ import { AssertionError } from 'node:assert';
 import { isDeepStrictEqual } from 'node:util';
 import { statSync } from 'node:fs';
 import path from 'node:path';
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import { useBackend, type BackendName } from '../backends/index.js';
 import { convertBundle } from '../convert/convert-bundle.js';
 import { toModelArtifacts, type ConvertedModel } from '../convert/convert-model.js';

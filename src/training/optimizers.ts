@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import type { OptimizerRunRecord } from '../keras/bundle-manifest.js';
 import { KerasAdam } from './keras-adam.js';
 

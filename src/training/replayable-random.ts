@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 
 /**
  * Random numbers that parity checks can replay: keras-bridge's counterpart of `keras.random`.

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import type { RandomDrawRecord } from '../keras/bundle-manifest.js';
 import { ReplayMismatchError, withDrawSource, type DrawSource } from './replayable-random.js';
 import { subLayersOf } from './sub-layers.js';

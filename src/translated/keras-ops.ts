@@ -5,7 +5,7 @@
  * promotion (an int tensor meets a float one as float32), axis=null for "all axes", NumPy indexing.
  * Everything is built from differentiable tfjs ops, so gradients flow as through any tfjs layer.
  */
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import { stopGradient as stopGradientOp } from '../ops/stop-gradient.js';
 import { UnsupportedLayerError } from '../errors.js';
 import { tfjsActivationFor } from '../convert/activations.js';

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import type { KerasObject } from '../keras/keras-object.js';
 import { translateLayer } from '../convert/translate-layer.js';
 import { tfjsCamelCase } from './python-config.js';

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import { dtype, kerasMasks } from './keras-ops.js';
 import { decodePythonConfig, encodePythonConfig, PYTHON_CONFIG_FIELD, SUB_LAYERS_FIELD, tfjsCamelCase } from './python-config.js';
 import { LayerFieldError, UnsupportedLayerError } from '../errors.js';

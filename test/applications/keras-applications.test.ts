@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import { probeBackend, useBackend, type BackendName, type NodeBackendName } from '../../src/backends/index.js';
 import { convertKerasModel, type ConvertedModel } from '../../src/convert/convert-model.js';
 import { weightsFromBundle } from '../../src/convert/weight-source.js';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import { activeBackendName, NODE_BACKENDS, nodeBackend, probeBackend, readNativeBuildStatus, useBackend, type NodeBackendName as BackendName } from '../../src/backends/index.js';
 
 const TOLERANCE = 1e-5;
@@ -107,7 +107,7 @@ describe('backends compute what cpu computes', function () {
 
       it('can be the first backend a fresh process chooses', function () {
         const script = `
-          import * as tf from '@tensorflow/tfjs';
+          import tf from '#tfjs';
           const { useBackend } = await import(${JSON.stringify(BACKENDS_INDEX)});
           await useBackend('${backend}');
           console.log(tf.getBackend() + ' ' + (await tf.matMul(tf.ones([2, 2]), tf.ones([2, 2])).data()).join(','));

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import { BackendError } from '../../src/errors.js';
 import { activeBackendName, BackendUnavailableError, KNOWN_BACKENDS, isBackendName, probeBackend, useBackend, type NodeBackendName } from '../../src/backends/index.js';
 

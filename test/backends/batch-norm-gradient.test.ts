@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import { activeBackendName, probeBackend, useBackend } from '../../src/backends/index.js';
 import { FUSED_BATCH_NORM_GRAD } from '../../src/backends/kernel-fixes/batch-norm-gradient.js';
 

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import { useBackend } from '../../src/backends/index.js';
 import { composedFallbacks } from '../../src/backends/kernel-fixes/composed-kernel.js';
 import { onWasm } from '../support/backend-suite.js';

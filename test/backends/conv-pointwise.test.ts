@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import { pointwiseConvolutions, pointwiseFrom } from '../../src/backends/kernel-fixes/conv-pointwise.js';
 import { derivedTensorCount } from '../../src/backends/kernel-fixes/derived-tensors.js';
 import { wasmHeapKernels } from '../../src/backends/wasm-simd/wasm-heap-kernels.js';

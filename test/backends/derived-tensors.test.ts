@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import { activeBackendName, useBackend } from '../../src/backends/index.js';
 import { derivedTensorCount } from '../../src/backends/kernel-fixes/derived-tensors.js';
 import { onWasm } from '../support/backend-suite.js';

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import { simdErfCalls } from '../../src/backends/kernel-fixes/heap-erf.js';
 import { erfFloat32 } from '../../src/backends/wasm-simd/erf.js';
 import { generator } from '../support/heap-cases.js';

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import '../../src/runtime.js';
 import { heapExp, simdExpCalls } from '../../src/backends/kernel-fixes/heap-exp.js';
 import { replacedKernel } from '../../src/backends/kernel-fixes/index.js';

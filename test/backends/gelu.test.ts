@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import '../../src/runtime.js';
 import { GELU_GRADIENT_KERNEL, GELU_KERNEL, heapGelu, heapGeluGradient, simdGeluCalls, simdGeluGradientCalls } from '../../src/backends/kernel-fixes/heap-gelu.js';
 import { activeBackendName, useBackend, type BackendName } from '../../src/backends/index.js';

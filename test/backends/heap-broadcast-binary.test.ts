@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import { useBackend } from '../../src/backends/index.js';
 import { heapBroadcastCalls, heapBroadcastThreadedCalls, heapSameShapeCalls, sameShapeFrom } from '../../src/backends/kernel-fixes/heap-broadcast-binary.js';
 import { kernelThreadCount } from '../../src/backends/wasm-simd/kernel-threads.js';

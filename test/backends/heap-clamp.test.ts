@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import { simdClampCalls } from '../../src/backends/kernel-fixes/heap-clamp.js';
 import { generator } from '../support/heap-cases.js';
 import { onWasm } from '../support/backend-suite.js';

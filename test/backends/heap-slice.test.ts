@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import { useBackend } from '../../src/backends/index.js';
 import { assertWasmMatchesCpu, generator, type HeapDtype } from '../support/heap-cases.js';
 import { onWasm } from '../support/backend-suite.js';

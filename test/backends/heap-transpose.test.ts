@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import { useBackend } from '../../src/backends/index.js';
 import { asBlockTranspose, asMatrixTranspose, heapBlockTransposeCalls, heapTransposeCalls } from '../../src/backends/kernel-fixes/heap-transpose.js';
 import { transpose4x4StripFunction, transposeMatrices, type Transpose4x4Strip } from '../../src/backends/wasm-simd/transpose-blocks.js';

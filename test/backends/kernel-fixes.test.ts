@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import { activeBackendName, probeBackend, useBackend, type BackendName } from '../../src/backends/index.js';
 import { composedFallbacks } from '../../src/backends/kernel-fixes/composed-kernel.js';
 import { winogradFrom } from '../../src/backends/kernel-fixes/winograd-conv2d.js';

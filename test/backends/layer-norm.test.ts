@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import '../../src/runtime.js';
 import { heapLayerNorm, LAYER_NORM_KERNEL, LAYER_NORM_STATISTICS_KERNEL, simdLayerNormCalls, simdLayerNormGradientCalls } from '../../src/backends/kernel-fixes/heap-layer-norm.js';
 import { normalizeAsKeras } from '../../src/layers/keras3/layer-normalization.js';

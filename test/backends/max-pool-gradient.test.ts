@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import { useBackend } from '../../src/backends/index.js';
 import { simdMaxPoolGradientRows } from '../../src/backends/kernel-fixes/heap-max-pool-grad.js';
 import { generator } from '../support/heap-cases.js';

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import { keepsMemoryOrder } from '../../src/backends/kernel-fixes/order-preserving-transpose.js';
 import { onBackend } from '../support/backend-suite.js';
 

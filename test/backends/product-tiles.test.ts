@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import { narrowerTransposedCalls, simdProductCalls } from '../../src/backends/kernel-fixes/batch-mat-mul-composed.js';
 import { derivedTensorCount } from '../../src/backends/kernel-fixes/derived-tensors.js';
 import { denseProductCalls } from '../../src/backends/kernel-fixes/fused-mat-mul-tiles.js';

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import { padAxisByAxis, reverseAxisByAxis } from '../../src/backends/kernel-fixes/rank-reduced.js';
 import { onCpu } from '../support/backend-suite.js';
 

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import { onWasm } from '../support/backend-suite.js';
 
 // wasm's Identity and Cast (KERNEL_FIXES.wasm, shared-identity.ts): a clone, or a cast to the dtype

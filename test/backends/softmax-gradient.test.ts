@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import '../../src/runtime.js';
 import { activeBackendName, useBackend, type BackendName } from '../../src/backends/index.js';
 import { heapSoftmaxGradient, simdSoftmaxGradientCalls, SOFTMAX_GRADIENT_KERNEL } from '../../src/backends/kernel-fixes/heap-softmax-gradient.js';

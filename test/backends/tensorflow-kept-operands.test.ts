@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import { int32Operand } from '../../src/backends/kernel-fixes/tensorflow-int-operands.js';
 import { bindingCalls } from '../support/binding-calls.js';
 import { onBackend } from '../support/backend-suite.js';

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import { probeBackend, useBackend } from '../../src/backends/index.js';
 import { readNativeBuildStatus } from '../../src/backends/native-build-status.js';
 import { whyTensorflowNotLoaded } from '../../src/backends/native-tensorflow.js';
@@ -106,7 +106,7 @@ describe("the binding's zero-copy reads: on the tensorflow backend", function ()
   it('copies every read when KERAS_BRIDGE_COPY_READS is set (not empty, not 0), for code that writes into what it read', function () {
     const shares = (setting: string | undefined): boolean => {
       const body = `
-        import * as tf from '@tensorflow/tfjs';
+        import tf from '#tfjs';
         const { useBackend } = await import(${JSON.stringify(path.join(REPO_ROOT, 'dist', 'src', 'backends', 'index.js'))});
         await useBackend('tensorflow');
         const x = tf.range(0, ${minBytes}, 1, 'float32');
@@ -151,7 +151,7 @@ describe("the binding's zero-copy reads: on the tensorflow backend", function ()
     // A child with --expose-gc: a leak of every buffer would be 3.2 GB. Measured: 43 MB here; with
     // napi's external buffers, whose finalizers wait for the event loop, 3.3 GB.
     const body = `
-      import * as tf from '@tensorflow/tfjs';
+      import tf from '#tfjs';
       const { useBackend } = await import(${JSON.stringify(path.join(REPO_ROOT, 'dist', 'src', 'backends', 'index.js'))});
       await useBackend('tensorflow');
       const read = () => { const t = tf.fill([2 * 1024 * 1024], 3); const values = t.dataSync(); t.dispose(); return values; };

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import { useBackend } from '../../src/backends/index.js';
 import { batchNormGradientFunction, batchNormGradientOnHeap, batchNormGradientScratch, channelAffineFunction, PIXEL_BLOCK, type ChannelAffine } from '../../src/backends/wasm-simd/batch-norm.js';
 import { threadsInTurn } from '../support/threads-in-turn.js';

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import { kernelModuleBytes, wasmHeapKernels } from '../../src/backends/wasm-simd/wasm-heap-kernels.js';
 import { productMultiplyAdd } from '../../src/backends/wasm-simd/relaxed-simd.js';
 import { onWasm } from '../support/backend-suite.js';

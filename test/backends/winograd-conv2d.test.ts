@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import { derivedTensorCount } from '../../src/backends/kernel-fixes/derived-tensors.js';
 import { asTrainingPass, winogradConvolutions, winogradFrom, winogradSchemes } from '../../src/backends/kernel-fixes/winograd-conv2d.js';
 import { F4x4_3x3, WINOGRAD_SCHEMES } from '../../src/backends/wasm-simd/winograd-schemes.js';

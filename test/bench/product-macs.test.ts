@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import { countProductMacs, passProductMacs, PRODUCT_KERNELS } from '../../src/bench/product-macs.js';
 import { onCpu } from '../support/backend-suite.js';
 

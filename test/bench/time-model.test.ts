@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import { BATCH_LINE } from '../../src/bench/bench-results.js';
 import { finishedBatches } from '../../src/bench/partial-results.js';
 import { timeModel } from '../../src/bench/time-model.js';

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import { translateModel } from '../../src/convert/translate-model.js';
 import { UnsupportedLayerError } from '../../src/errors.js';
 import type { KerasObject } from '../../src/keras/keras-object.js';

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import { useBackend } from '../../src/backends/index.js';
 import { foldBatchNormalization, type ModelArtifactsData } from '../../src/convert/inference-rewrites/fold-batch-norm.js';
 import type { TfjsTopology } from '../../src/convert/translate-model.js';

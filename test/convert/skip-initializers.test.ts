@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import { sharedZeros, withoutInitializers } from '../../src/convert/skip-initializers.js';
 
 /** The typed array tfjs's cpu backend holds for a tensor (no copy: readSync returns it). */

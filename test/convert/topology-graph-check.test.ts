@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import fc from 'fast-check';
 import { useBackend } from '../../src/backends/index.js';
 import { TFJS_MODEL_NODE_OFFSET } from '../../src/convert/functional-graph.js';

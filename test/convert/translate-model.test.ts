@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import { formatConversionReport } from '../../src/report/conversion-table.js';
 import { UnsupportedLayerError } from '../../src/errors.js';
 import type { KerasObject } from '../../src/keras/keras-object.js';

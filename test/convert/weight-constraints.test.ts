@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import { convertKerasModel, toModelArtifacts } from '../../src/convert/convert-model.js';
 import { constraintWarning } from '../../src/convert/weight-constraints.js';
 import { weightsFromBundle } from '../../src/convert/weight-source.js';

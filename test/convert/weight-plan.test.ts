@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import { inMemory } from '../../src/convert/weight-data.js';
 import { planWeights } from '../../src/convert/weight-plan.js';
 import { READ_AHEAD_BYTES, streamWeights } from '../../src/convert/weight-stream.js';

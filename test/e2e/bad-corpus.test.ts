@@ -3,7 +3,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import { modelDirectory } from '../../src/tfjs-io/model-directory.js';
 import { CLI, REPO_ROOT } from '../support/paths.js';
 

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import { probeBackend } from '../../src/backends/index.js';
 import { translateLayer } from '../../src/convert/translate-layer.js';
 import { kerasPositions, positionsByOwner } from '../../src/convert/weight-pairing.js';

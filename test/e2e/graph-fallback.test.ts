@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import { execa } from 'execa';
 import { probeBackend } from '../../src/backends/index.js';
 import { convertKerasModel, type ConvertedModel } from '../../src/convert/convert-model.js';
@@ -81,7 +81,7 @@ describe('custom layers converted by graph fallback (no --custom-layers)', funct
     const golden = (kind: string) => bundleGolden(bundle, bundle.manifest.goldens.tensors.find((t) => t.kind === kind)!);
     const input = golden('input');
     const script = [
-      "import * as tf from '@tensorflow/tfjs';",
+      "import tf from '#tfjs';",
       `await import(${JSON.stringify(path.join(REPO_ROOT, 'dist', 'src', 'runtime.js'))});`,
       `const { modelDirectory } = await import(${JSON.stringify(path.join(REPO_ROOT, 'dist', 'src', 'tfjs-io', 'model-directory.js'))});`,
       `const model = await tf.loadLayersModel(modelDirectory(${JSON.stringify(modelDir)}));`,

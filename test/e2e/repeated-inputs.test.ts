@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import { probeBackend } from '../../src/backends/index.js';
 import { goldenInputs } from '../../src/parity/evaluate-model.js';
 import { loadBundle } from '../../src/keras/bundle.js';

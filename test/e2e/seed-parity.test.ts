@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import { probeBackend, type BackendName } from '../../src/backends/index.js';
 import { convertKerasModel } from '../../src/convert/convert-model.js';
 import { weightsFromBundle } from '../../src/convert/weight-source.js';

@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import { probeBackend } from '../../src/backends/index.js';
 import { loadCustomLayerModules } from '../../src/cli/custom-layer-modules.js';
 import type { ConversionReport, LayerConversion } from '../../src/convert/conversion-report.js';

@@ -4,7 +4,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import { unzipSync, zipSync } from 'fflate';
 import { useBackend } from '../../src/backends/index.js';
 import { convertKerasModel, toModelArtifacts } from '../../src/convert/convert-model.js';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import { InputError, KerasBridgeError, LayerFieldError, UnsupportedLayerError, UnsupportedLayerFieldError } from '../../src/errors.js';
 import {
   CallArguments,

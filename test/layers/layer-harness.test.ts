@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import { bundleBytes, layerClassesOfBundle, runLayerTest } from '../../src/testing/index.js';
 import type { RouteName } from '../../src/convert/route-inputs.js';
 import { cachedExport, type CachedExport } from '../support/cached-export.js';

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import { translateLayer } from '../../src/convert/translate-layer.js';
 import { KerasOperation } from '../../src/layers/operations/keras-operation-layer.js';
 

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import { CustomRiskLayer, SwishActivation, TemporalWeighting } from '../../src/layers/seed/index.js';
 import { findCustomLayer } from '../../src/registry/custom-layer-registry.js';
 import { roundTripLayer } from '../support/layer-harness.js';

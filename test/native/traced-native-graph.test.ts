@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import { runTensorflowOp } from '../../src/backends/kernel-fixes/tensorflow-op.js';
 import { nativeGraphFunction } from '../../src/native/traced-graph/native-graph-function.js';
 import { traceModelNativeGraph, traceNativeGraph, TraceError } from '../../src/native/traced-graph/traced-native-graph.js';

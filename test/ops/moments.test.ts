@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 // Its engine fixes are installed, as in an app: the mean's input is kept only for its shape.
 import '../../src/runtime.js';
 import { tfMoments } from '../../src/ops/moments.js';

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import type { Bundle } from '../../src/keras/bundle.js';
 import { explainMissingGradient, GradientUnavailableError, undifferentiableOperation } from '../../src/parity/missing-gradient.js';
 

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import { useBackend } from '../../src/backends/index.js';
 import { convertBundle } from '../../src/convert/convert-bundle.js';
 import { toModelArtifacts } from '../../src/convert/convert-model.js';

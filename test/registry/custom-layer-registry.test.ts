@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import { z } from 'zod';
 import { LayerConfigError, UnregisteredLayerError } from '../../src/errors.js';
 import { translateLayer } from '../../src/convert/translate-layer.js';

@@ -1,5 +1,5 @@
 /** tfjs-node binding calls counted in tests (the tensorflow backend): which TensorFlow ops and tensors a kernel makes. */
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 
 interface BindingBackend {
   binding: Record<string, (...args: unknown[]) => unknown>;

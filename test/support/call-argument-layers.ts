@@ -1,7 +1,7 @@
 // The TypeScript twins of fixtures/models/call_argument_models.py's custom layers, as a user writes
 // them: call() reads its Python call()'s tensor keyword arguments (mask=, scale=) from kwargs, where
 // keras-bridge's CallArguments adapter puts them (under tfjs's camelCase names).
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import { registerLayer } from '../../src/registry/custom-layer-registry.js';
 
 const first = (x: tf.Tensor | tf.Tensor[]): tf.Tensor => (Array.isArray(x) ? x[0]! : x);

@@ -1,6 +1,6 @@
 // A deliberately wrong implementation, to prove that parity can fail and names the layer:
 // the seed layers, except that SwishActivation computes x * sigmoid(-x).
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import '../../src/layers/seed/index.js';
 import { SwishActivation } from '../../src/layers/seed/index.js';
 import { registerLayer } from '../../src/registry/custom-layer-registry.js';

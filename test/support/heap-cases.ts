@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 
 /** A small deterministic generator (no Math.random: the same cases on every run). */
 export function generator(seed: number): (n: number) => number {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 
 /**
  * A round trip of a layer built by hand, for configurations no bundle holds: getConfig() → tfjs

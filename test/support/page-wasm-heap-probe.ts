@@ -1,5 +1,5 @@
 /** A page task (BrowserSession.runTask): what a wasm tensor too large for the heap does in the chromium-wasm page. */
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 
 export function wasmHeapInPage(): { error: string; message: string; stillComputes: number[] } {
   let error = 'none';

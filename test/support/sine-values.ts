@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 
 /** Deterministic values in (-scale, scale), different for each seed: a tensor of `shape`. */
 export function values(shape: number[], seed: number, scale = 1): tf.Tensor {

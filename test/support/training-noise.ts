@@ -1,7 +1,7 @@
 // The TypeScript twin of fixtures/models/training_model.py's TrainingNoise: x + stddev * N(0, 1)
 // when training, drawn through keras-bridge's replayable `random` (as the Python layer draws
 // through keras.random), x otherwise.
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import { z } from 'zod';
 import { registerLayer } from '../../src/registry/custom-layer-registry.js';
 import { random } from '../../src/training/replayable-random.js';

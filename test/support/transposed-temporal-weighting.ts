@@ -1,5 +1,5 @@
 // A deliberately wrong weight layout: TemporalWeighting with its kernel as [units, in].
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import '../../src/layers/seed/index.js';
 import { TemporalWeighting } from '../../src/layers/seed/index.js';
 import { registerLayer } from '../../src/registry/custom-layer-registry.js';

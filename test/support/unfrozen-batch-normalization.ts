@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import { batchNormalizeAsKeras, KerasBatchNormalization } from '../../src/layers/keras3/batch-normalization.js';
 
 /**

@@ -1,6 +1,6 @@
 // A TrainingNoise twin that draws with tf.randomNormal instead of keras-bridge's `random`: its
 // training-mode draws cannot be replayed, which parity must report rather than pass or fail.
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import { registerLayer } from '../../src/registry/custom-layer-registry.js';
 import { TrainingNoise, trainingNoiseConfig } from './training-noise.js';
 

@@ -1,6 +1,6 @@
 // The TypeScript twins of fixtures/models/custom_layers.py's layers and activation, written as a
 // user would: registered with registerLayer() and registerActivation().
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import { z } from 'zod';
 import { registerActivation } from '../../src/registry/custom-activation-registry.js';
 import { registerLayer } from '../../src/registry/custom-layer-registry.js';

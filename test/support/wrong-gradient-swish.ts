@@ -1,7 +1,7 @@
 // A deliberately wrong backward pass with a correct forward one, to prove that layer-isolated
 // gradients pin it to its layer: the seed layers, except that SwishActivation's gradient is twice
 // the true one (its outputs are exactly Keras's).
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import '../../src/layers/seed/index.js';
 import { firstTensor, SwishActivation } from '../../src/layers/seed/swish-activation.js';
 import { registerLayer } from '../../src/registry/custom-layer-registry.js';

@@ -1,7 +1,7 @@
 // A deliberate fault that only training mode can see: a TrainingNoise twin whose training=True
 // branch ignores stddev (adds N(0, 1) instead of N(0, stddev)); at inference it is the identity, as
 // Keras's. Parity must pass inference and name training_noise as training mode's first diverging layer.
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import { registerLayer } from '../../src/registry/custom-layer-registry.js';
 import { random } from '../../src/training/replayable-random.js';
 import { TrainingNoise, trainingNoiseConfig } from './training-noise.js';

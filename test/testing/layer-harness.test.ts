@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { AssertionError } from 'node:assert';
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import { KerasLSTMCell, KerasUnitNormalization } from '../../src/layers/keras3/index.js';
 import { runLayerTest } from '../../src/testing/index.js';
 import { FIXTURE_BUNDLES } from '../support/paths.js';

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import { KerasAdam } from '../../src/training/keras-adam.js';
 
 /** Keras 3's Adam (keras/src/optimizers/adam.py) in float64, for `steps` steps of the same gradient. */

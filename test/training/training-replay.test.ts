@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import type { RandomDrawRecord } from '../../src/keras/bundle-manifest.js';
 import { inSubLayer, random, ReplayMismatchError } from '../../src/training/replayable-random.js';
 import { TrainingReplay } from '../../src/training/training-replay.js';

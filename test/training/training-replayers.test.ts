@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import type { RandomDrawRecord } from '../../src/keras/bundle-manifest.js';
 import { TrainingReplay, type RecordedDraw } from '../../src/training/training-replay.js';
 

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import { averagePoolGradient, avgPool2DGeometry, span } from './avg-pool-grad.js';
 import type { ComposedCompute, KernelRunner } from './composed-kernel.js';
 import type { WasmHeapBackend } from './wasm-heap-backend.js';

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import type { HostCompute } from './host-kernel.js';
 
 /** A pooling window's geometry in three spatial dimensions (depth, height, width); 2D has depth 1. */

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 
 /** A kernel's input or output as a tensor: tfjs passes TensorInfo (dataId, shape, dtype) on some backends. */
 export function asTensor(info: tf.TensorInfo): tf.Tensor {

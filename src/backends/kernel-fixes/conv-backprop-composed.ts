@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import type { ComposedCompute, KernelRunner } from './composed-kernel.js';
 import { derivedTensor, derivedTensorIfRepeated } from './derived-tensors.js';
 import { convFilterGradient, tapTableWords } from '../wasm-simd/conv-filter-gradient.js';

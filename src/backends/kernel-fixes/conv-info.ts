@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 
 /**
  * tfjs's geometry of a convolution of x by a filter of `filterShape` under a Conv2D kernel's

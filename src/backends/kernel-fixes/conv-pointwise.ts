@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import type { ComposedCompute, KernelRunner } from './composed-kernel.js';
 import { activationAfter, activationClamp } from './conv-activations.js';
 import { nhwcConv2DInfo } from './conv-info.js';

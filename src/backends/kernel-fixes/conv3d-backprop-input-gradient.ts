@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 
 /**
  * The gradient of Conv3DBackpropInputV2, the kernel behind tf.conv3dTranspose (and so Keras's

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import type { ComposedCompute } from './composed-kernel.js';
 import { depthSplit, placeAlongDepth, takeAlongDepth, type DepthSplit } from './depth-taps.js';
 

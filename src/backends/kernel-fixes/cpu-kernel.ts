@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import type { HostCompute, HostTensor } from './host-kernel.js';
 
 /**

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 
 /**
  * The gradient of Cumsum (tf.cumsum, keras.ops.cumsum). tfjs-core 4.22's transposes its result

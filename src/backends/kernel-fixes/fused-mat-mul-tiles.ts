@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import { batchMatMul, lastTwoSwapped, simdProductShape } from './batch-mat-mul-composed.js';
 import type { ComposedCompute, KernelRunner } from './composed-kernel.js';
 import { activationAfter, activationClamp, AFTER } from './conv-activations.js';

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import { asRowBroadcast, broadcastFunctionName, type BroadcastOperation } from '../wasm-simd/broadcast-binary.js';
 import { wasmHeapKernels, type WasmHeapKernels } from '../wasm-simd/wasm-heap-kernels.js';
 import { evenRuns } from '../wasm-simd/product-tiles.js';

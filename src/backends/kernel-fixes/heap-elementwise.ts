@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import type { WasmHeapBackend } from './wasm-heap-backend.js';
 import { evenRuns } from '../wasm-simd/product-tiles.js';
 import { wasmHeapKernels, type WasmHeapKernels } from '../wasm-simd/wasm-heap-kernels.js';

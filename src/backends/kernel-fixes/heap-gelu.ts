@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import { geluFloat32, geluGradientFloat32 } from '../wasm-simd/gelu.js';
 import { EXP_TABLE_CONSTANTS } from './heap-exp.js';
 import { KernelRunner } from './composed-kernel.js';

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import { LAYER_NORM_STATISTICS, layerNormGradientRow, layerNormRow } from '../wasm-simd/layer-norm.js';
 import { evenRuns } from '../wasm-simd/product-tiles.js';
 import { elementwiseParts } from './heap-elementwise.js';

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import { wasmHeapKernels } from '../wasm-simd/wasm-heap-kernels.js';
 import type { WasmHeapBackend } from './wasm-heap-backend.js';
 

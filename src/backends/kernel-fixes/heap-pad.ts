@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import { elementwiseParts } from './heap-elementwise.js';
 import type { WasmHeapBackend } from './wasm-heap-backend.js';
 import type { KernelCall } from '../wasm-simd/kernel-threads.js';

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import { evenRuns } from '../wasm-simd/product-tiles.js';
 import type { KernelCall } from '../wasm-simd/kernel-threads.js';
 import { transposeMatrices } from '../wasm-simd/transpose-blocks.js';

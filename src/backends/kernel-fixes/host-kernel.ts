@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 
 /** A tensor's values in JavaScript memory, as a host kernel reads and writes them. */
 export interface HostTensor {

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import { avgPool3DGrad, avgPoolGrad } from './avg-pool-grad.js';
 import { avgPoolGradComposed } from './avg-pool-grad-composed.js';
 import { batchMatMul } from './batch-mat-mul-composed.js';

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import { pool3DGeometry, pool3DInfo, span, type PoolGeometry } from './avg-pool-grad.js';
 import type { HostCompute } from './host-kernel.js';
 import type { WasmHeapBackend } from './wasm-heap-backend.js';

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import { runTensorflowOp } from './tensorflow-op.js';
 
 /**

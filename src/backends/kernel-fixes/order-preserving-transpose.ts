@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import { sharedIdentity } from './shared-identity.js';
 
 type KernelArgs = Parameters<tf.KernelFunc>[0];

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import type { ComposedCompute, KernelRunner } from './composed-kernel.js';
 import { pool3DGeometry, pool3DInfo, span, type PoolGeometry } from './avg-pool-grad.js';
 import { depthSplit, placeAlongDepth, type DepthSplit } from './depth-taps.js';

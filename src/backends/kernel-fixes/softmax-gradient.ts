@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import { SOFTMAX_GRADIENT_KERNEL } from './heap-softmax-gradient.js';
 import { tapeRecording } from '../../engine/tape-recording.js';
 

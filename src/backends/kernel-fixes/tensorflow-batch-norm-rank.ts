@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import { asTensor } from './composed-kernel.js';
 
 type KernelArgs = Parameters<tf.KernelFunc>[0];

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import { int32Operand } from './tensorflow-int-operands.js';
 import { orderPreservingTranspose } from './order-preserving-transpose.js';
 import { runTensorflowOp } from './tensorflow-op.js';

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 
 /** An attribute of a TensorFlow op, by the kind of value TensorFlow's C API takes for it. */
 export type TensorflowOpAttr =

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 
 /**
  * The gradient of Tile as a sum over the repetitions, as TensorFlow computes it: for each repeated

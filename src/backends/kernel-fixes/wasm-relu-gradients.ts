@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import { reluGradientOnHeap } from '../wasm-simd/relu-gradients.js';
 import { wasmHeapKernels } from '../wasm-simd/wasm-heap-kernels.js';
 import { KernelRunner } from './composed-kernel.js';

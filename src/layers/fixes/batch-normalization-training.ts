@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import { batchNormalizeAsKeras, type BatchNormalizationFields } from '../keras3/batch-normalization.js';
 import { patchRegisteredClass } from './patch-registered-class.js';
 

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 
 type Write = (this: tf.LayerVariable, newValue: tf.Tensor) => tf.LayerVariable;
 

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import { patchRegisteredClass } from './patch-registered-class.js';
 import { tapeRecording } from '../../engine/tape-recording.js';
 

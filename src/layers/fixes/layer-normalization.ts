@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import { normalizeAsKeras } from '../keras3/layer-normalization.js';
 import { patchRegisteredClass } from './patch-registered-class.js';
 

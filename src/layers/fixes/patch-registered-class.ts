@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 
 /**
  * Runs `patch` on the prototype of the tfjs class registered for serialization as `className`,

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import { GELU_GRADIENT_KERNEL, GELU_KERNEL } from '../../backends/kernel-fixes/heap-gelu.js';
 import { patchRegisteredClass } from './patch-registered-class.js';
 import { tapeRecording } from '../../engine/tape-recording.js';

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import { base64ToBytes, decodeSpec, type GraphLayerSpec, type GraphModelSpec } from './graph-spec.js';
 import { registerGraphOpFixes } from './graph-op-fixes.js';
 import { UnsupportedLayerError, UnsupportedLayerFieldError } from '../../errors.js';

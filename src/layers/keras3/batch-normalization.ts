@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import { tfMoments } from '../../ops/moments.js';
 import { positiveAxis, singleShape, singleTensor } from './single-input.js';
 import { WeightSettings, type TfjsObjectArg } from './tfjs-objects.js';

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 
 /**
  * `predicate(x)`, a bool tensor, that autodiff treats as a constant, as TensorFlow does. tfjs

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import { channelsAndLength, fromChannelsLast, single, toChannelsLast, type DataFormat, type Padding } from './conv1d-support.js';
 import { singleShape, singleTensor } from './single-input.js';
 import { activationNamed, WeightSettings, type TfjsActivation, type TfjsObjectArg } from './tfjs-objects.js';

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import { dilatedKernel } from './dilated-kernel.js';
 import type { DataFormat } from './spatial-axes.js';
 import { badField, type NamedLayer } from '../layer-errors.js';

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import { badField } from '../layer-errors.js';
 
 export interface KerasCustomScaleLayerArgs {

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 
 const product = (dims: readonly number[]): number => dims.reduce((n, d) => n * d, 1);
 

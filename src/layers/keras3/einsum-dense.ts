@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import { einsum, einsumEquationProblem } from './einsum.js';
 import { singleShape, singleTensor } from './single-input.js';
 import { activationNamed, WeightSettings, type TfjsActivation, type TfjsObjectArg } from './tfjs-objects.js';

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import { dilatedKernel } from './dilated-kernel.js';
 
 /** How a grouped convolution slides: one entry per spatial axis. */

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import { RecurrentDropout } from './recurrent-dropout.js';
 import { activationNamed, WeightSettings, type TfjsActivation } from './tfjs-objects.js';
 

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import type { RecurrentDropout } from './recurrent-dropout.js';
 import { tfjsRecurrentClass, zeroOutputForMask, type RecurrentLayerClass } from './zero-output-for-mask.js';
 

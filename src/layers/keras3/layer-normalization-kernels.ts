@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import { LAYER_NORM_INPUT_GRADIENT_KERNEL, LAYER_NORM_KERNEL, LAYER_NORM_STATISTICS_KERNEL, layerNormGradientInKernels } from '../../backends/kernel-fixes/heap-layer-norm.js';
 import { tapeRecording } from '../../engine/tape-recording.js';
 import { normalizeWithOperations } from '../../ops/layer-normalization.js';

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import { normalizeWithOperations } from '../../ops/layer-normalization.js';
 import { normalizeInKernels } from './layer-normalization-kernels.js';
 import { positiveAxis, singleShape, singleTensor } from './single-input.js';

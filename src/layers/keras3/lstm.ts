@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import { KerasCell, type KerasCellArgs } from './keras-cell.js';
 import { kerasRecurrentLayer } from './keras-recurrent.js';
 import { activationNamed, type TfjsActivation } from './tfjs-objects.js';

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 
 /**
  * Gradients tfjs-core 4.22 lacks for ops whose outputs are booleans: comparisons and logical

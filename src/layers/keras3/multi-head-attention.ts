@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import { inSubLayer, random } from '../../training/replayable-random.js';
 import { einsum } from './einsum.js';
 import { analyzeEinsumDense } from './einsum-dense.js';

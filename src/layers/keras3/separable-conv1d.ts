@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import { Conv1DLayer, type Conv1DLayerArgs } from './conv1d-layer.js';
 import { asImage, convOutputLength, dilatedImageKernel, fromImage } from './conv1d-support.js';
 import { WeightSettings, type TfjsObjectArg } from './tfjs-objects.js';

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import { badField, unsupportedField } from '../layer-errors.js';
 
 /** Keras 3's Subtract merge layer: inputs[0] - inputs[1], broadcasting like NumPy. */

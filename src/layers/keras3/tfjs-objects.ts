@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import type { Constraint } from '@tensorflow/tfjs-layers/dist/constraints.js';
 import type { Initializer } from '@tensorflow/tfjs-layers/dist/initializers.js';
 import type { Regularizer } from '@tensorflow/tfjs-layers/dist/regularizers.js';

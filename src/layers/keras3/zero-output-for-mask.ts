@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import type { RNN } from '@tensorflow/tfjs-layers/dist/layers/recurrent.js';
 import { registeredTfjsClass } from './tfjs-objects.js';
 

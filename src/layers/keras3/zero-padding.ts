@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import { singleTensor } from './single-input.js';
 import { resizeSpatial, spatialAxes, type DataFormat } from './spatial-axes.js';
 

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 
 export interface KerasLayerWeightSpec {
   /** The weight's Keras name (the last part of its path): tfjs names it `<layer name>/<name>`. */

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import { fillArguments } from './operation-arguments.js';
 import { findOperation, type OperationConfig } from './operation-registry.js';
 import './numpy-operations.js';

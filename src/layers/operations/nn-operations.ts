@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import { registerOperation } from './operation-registry.js';
 
 // keras.ops.nn operations whose formulas tfjs shares exactly.

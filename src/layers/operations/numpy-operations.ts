@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import { isSliceSlot } from './operation-arguments.js';
 import { registerOperation, type OperationConfig } from './operation-registry.js';
 import { InputError, UnsupportedLayerError } from '../../errors.js';

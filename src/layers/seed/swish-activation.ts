@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 
 /** The seed's SwishActivation: x * sigmoid(x), no weights. */
 export class SwishActivation extends tf.layers.Layer {

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import { isTensorflowBackend, type TensorflowKernelBackend } from '../../backends/kernel-fixes/tensorflow-op.js';
 
 /** An attribute as tfjs-node hands it to TensorFlow's eager C API (binding.executeOp). */

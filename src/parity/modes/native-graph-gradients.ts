@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import { goldenInputs, goldenKey, read, type ComputedTensor } from '../evaluate-model.js';
 import { registerParityMode } from './mode-registry.js';
 import { sectionMode, type SectionEvaluation } from './section-mode.js';

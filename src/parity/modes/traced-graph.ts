@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import { weightsInKerasOrder } from '../../convert/weight-pairing.js';
 import { findLayer, goldenInputs, goldenKey, read, type ComputedTensor } from '../evaluate-model.js';
 import { registerParityMode } from './mode-registry.js';

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import { translateLayer } from '../../../src/convert/translate-layer.js';
 import { IDENTITY_AT_INFERENCE } from '../../../src/convert/translators/augmentation.js';
 import { LayerFieldError, UnsupportedLayerError } from '../../../src/errors.js';

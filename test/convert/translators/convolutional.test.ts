@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import { activeBackendName, probeBackend, useBackend } from '../../../src/backends/index.js';
 import { convertKerasModel, toModelArtifacts } from '../../../src/convert/convert-model.js';
 import { translateLayer } from '../../../src/convert/translate-layer.js';

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import '../../../src/runtime.js';
 import { probeBackend, useBackend } from '../../../src/backends/index.js';
 import { KerasBatchNormalization } from '../../../src/layers/keras3/batch-normalization.js';

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import '../../../src/runtime.js';
 import { probeBackend, useBackend } from '../../../src/backends/index.js';
 import { values } from '../../support/sine-values.js';

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import { einsum } from '../../../src/layers/graph/einsum.js';
 import { loadGraph } from '../../../src/layers/graph/keras-bridge-graph-layer.js';
 

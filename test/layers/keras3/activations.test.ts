@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import { tfjsActivationFor } from '../../../src/convert/activations.js';
 import { KERAS3_ACTIVATIONS } from '../../../src/layers/keras3/activations/index.js';
 

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import { einsum } from '../../../src/layers/keras3/einsum.js';
 
 const CASES: Array<[string, number[], number[]]> = [

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import { activeBackendName, probeBackend, useBackend, type NodeBackendName } from '../../../src/backends/index.js';
 import { convertKerasModel } from '../../../src/convert/convert-model.js';
 import { weightsFromBundle } from '../../../src/convert/weight-source.js';

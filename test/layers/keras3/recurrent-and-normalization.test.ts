@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import { KerasBatchNormalization } from '../../../src/layers/keras3/batch-normalization.js';
 import { KerasGRU } from '../../../src/layers/keras3/gru.js';
 import { KerasLayerNormalization } from '../../../src/layers/keras3/layer-normalization.js';

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 import type { RandomDrawRecord } from '../../../src/keras/bundle-manifest.js';
 import { KerasGRU } from '../../../src/layers/keras3/gru.js';
 import { KerasLSTM } from '../../../src/layers/keras3/lstm.js';

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import tf from '#tfjs';
 
 /**
  * A Keras 3 activation function as tfjs-layers' `activation` option takes it: a serializable

@@ -1,0 +1,7 @@
+/**
+ * `#tfjs` outside Node (package.json "imports", its "default" condition): `@tensorflow/tfjs` as an
+ * ES module, its namespace the default export, for browsers (an import map names this file:
+ * browser/browser-page.ts) and bundlers. Node takes tfjs.cts.
+ */
+import * as tf from '@tensorflow/tfjs';
+export default tf;
