@@ -4,7 +4,7 @@
  * and activations tfjs lacks, Keras operation nodes) with tfjs serialization. It imports nothing
  * from Node, so bundlers and browsers can load it.
  *
- *   import tf from '#tfjs';
+ *   import * as tf from '@tensorflow/tfjs';
  *   import { registerKernelFixes } from 'keras-bridge/runtime';
  *   import './my-custom-layers.js';            // your registerLayer() calls
  *   await tf.setBackend('wasm'); registerKernelFixes('wasm');

@@ -107,7 +107,7 @@ describe('backends compute what cpu computes', function () {
 
       it('can be the first backend a fresh process chooses', function () {
         const script = `
-          import tf from '#tfjs';
+          import * as tf from '@tensorflow/tfjs';
           const { useBackend } = await import(${JSON.stringify(BACKENDS_INDEX)});
           await useBackend('${backend}');
           console.log(tf.getBackend() + ' ' + (await tf.matMul(tf.ones([2, 2]), tf.ones([2, 2])).data()).join(','));

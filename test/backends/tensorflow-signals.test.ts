@@ -18,7 +18,7 @@ const BACKENDS = path.join(REPO_ROOT, 'dist', 'src', 'backends', 'index.js');
 function inChild(body: string, options: { profiled: boolean; env?: Record<string, string | undefined> }): { status: number | null; signal: string | null; stdout: string; stderr: string } {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'keras-bridge-signals-'));
   const script = `
-    import tf from '#tfjs';
+    import * as tf from '@tensorflow/tfjs';
     const { useBackend } = await import(${JSON.stringify(BACKENDS)});
     await useBackend('tensorflow');
     ${body}`;

@@ -106,7 +106,7 @@ describe("the binding's zero-copy reads: on the tensorflow backend", function ()
   it('copies every read when KERAS_BRIDGE_COPY_READS is set (not empty, not 0), for code that writes into what it read', function () {
     const shares = (setting: string | undefined): boolean => {
       const body = `
-        import tf from '#tfjs';
+        import * as tf from '@tensorflow/tfjs';
         const { useBackend } = await import(${JSON.stringify(path.join(REPO_ROOT, 'dist', 'src', 'backends', 'index.js'))});
         await useBackend('tensorflow');
         const x = tf.range(0, ${minBytes}, 1, 'float32');
@@ -151,7 +151,7 @@ describe("the binding's zero-copy reads: on the tensorflow backend", function ()
     // A child with --expose-gc: a leak of every buffer would be 3.2 GB. Measured: 43 MB here; with
     // napi's external buffers, whose finalizers wait for the event loop, 3.3 GB.
     const body = `
-      import tf from '#tfjs';
+      import * as tf from '@tensorflow/tfjs';
       const { useBackend } = await import(${JSON.stringify(path.join(REPO_ROOT, 'dist', 'src', 'backends', 'index.js'))});
       await useBackend('tensorflow');
       const read = () => { const t = tf.fill([2 * 1024 * 1024], 3); const values = t.dataSync(); t.dispose(); return values; };

@@ -22,7 +22,7 @@ interface ChildRun {
  */
 function runWasm(threads: string, poolSpin?: string): ChildRun {
   const script = `
-    import tf from '#tfjs';
+    import * as tf from '@tensorflow/tfjs';
     const { backendDetails, useBackend } = await import(${JSON.stringify(BACKENDS_INDEX)});
     const events = ['uncaughtException', 'unhandledRejection'];
     const before = events.map((e) => process.listeners(e).length);

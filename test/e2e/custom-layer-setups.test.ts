@@ -10,7 +10,7 @@ import { runCli } from '../support/run-cli.js';
 // fixtures/models/kw_config_layers.py: MeanPoolProjection(units, **kw) with no get_config, whose
 // automatic config has no name. Its twin is written here as users write theirs: plain JavaScript,
 // in a directory outside the repository (os.tmpdir()), importing tfjs, zod and keras-bridge by name.
-const MEAN_POOL_PROJECTION = `import tf from '#tfjs';
+const MEAN_POOL_PROJECTION = `import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import { registerLayer } from 'keras-bridge';
 

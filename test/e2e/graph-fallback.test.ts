@@ -81,7 +81,7 @@ describe('custom layers converted by graph fallback (no --custom-layers)', funct
     const golden = (kind: string) => bundleGolden(bundle, bundle.manifest.goldens.tensors.find((t) => t.kind === kind)!);
     const input = golden('input');
     const script = [
-      "import tf from '#tfjs';",
+      "import * as tf from '@tensorflow/tfjs';",
       `await import(${JSON.stringify(path.join(REPO_ROOT, 'dist', 'src', 'runtime.js'))});`,
       `const { modelDirectory } = await import(${JSON.stringify(path.join(REPO_ROOT, 'dist', 'src', 'tfjs-io', 'model-directory.js'))});`,
       `const model = await tf.loadLayersModel(modelDirectory(${JSON.stringify(modelDir)}));`,

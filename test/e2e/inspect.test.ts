@@ -172,7 +172,7 @@ describe('keras-bridge inspect', function () {
 
   it("keras-bridge's runtime classes are named Keras…, tfjs-layers' are not (keras-bridge-classes.ts)", async () => {
     const script = [
-      "import tf from '#tfjs';",
+      "import * as tf from '@tensorflow/tfjs';",
       'const names = () => Object.keys(tf.serialization.SerializationMap.getMap().classNameMap);',
       'const tfjs = new Set(names());',
       `await import(${JSON.stringify(path.join(REPO_ROOT, 'dist', 'src', 'runtime.js'))});`,

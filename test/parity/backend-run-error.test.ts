@@ -19,7 +19,7 @@ function runWithRefusingBackend(): {
   reloaded: Array<string | null>;
 } {
   const script = `
-    import tf from '#tfjs';
+    import * as tf from '@tensorflow/tfjs';
     const b = await import(${module('backends/index.js')});
     const { runParity } = await import(${module('parity/run-parity.js')});
     const { formatParityTable } = await import(${module('report/parity-table.js')});

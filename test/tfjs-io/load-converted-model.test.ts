@@ -18,7 +18,7 @@ const BUNDLES = ['zoo/topology/operations_on_symbolic_tensors', 'zoo/keras3_laye
 /** What a fresh Node process, importing nothing but the helper, predicts for `inputs`. */
 async function predictInFreshProcess(modelDir: string, inputs: { shape: number[]; values: number[] }[]): Promise<{ shape: number[]; values: number[] }[]> {
   const script = `
-    import tf from '#tfjs';
+    import * as tf from '@tensorflow/tfjs';
     const { loadConvertedModel } = await import(${JSON.stringify(HELPER)});
     const inputs = JSON.parse(process.argv[1]).map((x) => tf.tensor(x.values, x.shape));
     const model = await loadConvertedModel(${JSON.stringify(modelDir)});
