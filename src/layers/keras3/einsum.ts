@@ -10,18 +10,60 @@ import { reshaped } from '../../ops/reshaped.js';
  * EinsumDense's), broadcast as tf.add broadcasts it.
  */
 export function einsum(equation: string, a: tf.Tensor, b: tf.Tensor, bias?: tf.Tensor): tf.Tensor {
-  const { left, right, output } = parseEquation(equation, a.rank, b.rank);
+  const plan = einsumPlan(equation, a.shape, b.shape, bias?.shape);
+  // Copies of the plan's arrays: tfjs keeps what it is given (a kernel's attributes, on the tape).
+  const x = plan.sumA.length > 0 ? tf.sum(a, [...plan.sumA]) : a;
+  const y = plan.sumB.length > 0 ? tf.sum(b, [...plan.sumB]) : b;
+  const lhs = reshaped(plan.arrangeA ? tf.transpose(x, [...plan.arrangeA]) : x, [...plan.lhsShape]);
+  const rhs = reshaped(plan.arrangeB ? tf.transpose(y, [...plan.arrangeB]) : y, [...plan.rhsShape]);
+  const sums = plan.columnBias ? tf.fused.matMul({ a: lhs, b: rhs, bias: bias! }) : tf.matMul(lhs, rhs);
+  const ordered = reshaped(sums, [...plan.productShape]);
+  const result = plan.arrangeOutput ? tf.transpose(ordered, [...plan.arrangeOutput]) : ordered;
+  return bias && !plan.columnBias ? tf.add(result, bias) : result;
+}
+
+/** What einsum() does for an equation and operand shapes: the axes summed out, the transposes (null where none), the shapes of the product. */
+interface EinsumPlan {
+  sumA: number[];
+  sumB: number[];
+  arrangeA: number[] | null;
+  arrangeB: number[] | null;
+  lhsShape: number[];
+  rhsShape: number[];
+  productShape: number[];
+  arrangeOutput: number[] | null;
+  /** Whether the bias goes in the product's kernel (below). */
+  columnBias: boolean;
+}
+
+/** Plans by equation and shapes: a layer runs the same few on every call (parsing and planning them took 15 µs a call). */
+const plans = new Map<string, EinsumPlan>();
+const MAX_PLANS = 1024;
+
+function einsumPlan(equation: string, aShape: readonly number[], bShape: readonly number[], biasShape: readonly number[] | undefined): EinsumPlan {
+  const key = `${equation}|${aShape.join(',')}|${bShape.join(',')}|${biasShape?.join(',') ?? '-'}`;
+  const known = plans.get(key);
+  if (known) return known;
+  const plan = planEinsum(equation, aShape, bShape, biasShape);
+  // Shapes vary with the batch (and the sequence) size: an unbounded run of them is not kept.
+  if (plans.size >= MAX_PLANS) plans.clear();
+  plans.set(key, plan);
+  return plan;
+}
+
+function planEinsum(equation: string, aShape: readonly number[], bShape: readonly number[], biasShape: readonly number[] | undefined): EinsumPlan {
+  const { left, right, output } = parseEquation(equation, aShape.length, bShape.length);
   const size = new Map<string, number>();
-  [...left].forEach((l, i) => size.set(l, a.shape[i]!));
+  [...left].forEach((l, i) => size.set(l, aShape[i]!));
   [...right].forEach((l, i) => {
     const other = size.get(l);
-    if (other !== undefined && other !== b.shape[i]) {
-      throw new Error(`einsum '${equation}': label '${l}' has size ${other} in the first operand and ${b.shape[i]} in the second.`);
+    if (other !== undefined && other !== bShape[i]) {
+      throw new Error(`einsum '${equation}': label '${l}' has size ${other} in the first operand and ${bShape[i]} in the second.`);
     }
-    size.set(l, b.shape[i]!);
+    size.set(l, bShape[i]!);
   });
-  const [x, xLabels] = sumOut(a, left, right + output);
-  const [y, yLabels] = sumOut(b, right, left + output);
+  const [sumA, xLabels] = summedOut(left, right + output);
+  const [sumB, yLabels] = summedOut(right, left + output);
   const batch = [...output].filter((l) => xLabels.includes(l) && yLabels.includes(l));
   const contracted = [...xLabels].filter((l) => yLabels.includes(l) && !output.includes(l));
   const freeX = [...output].filter((l) => xLabels.includes(l) && !yLabels.includes(l));
@@ -30,17 +72,23 @@ export function einsum(equation: string, a: tf.Tensor, b: tf.Tensor, bias?: tf.T
   if (missing) throw new Error(`einsum '${equation}': output label '${missing}' is in neither operand.`);
   const sizes = (labels: string[]) => labels.map((l) => size.get(l)!);
   const product = (labels: string[]) => sizes(labels).reduce((p, d) => p * d, 1);
-  const lhs = reshaped(arrange(x, xLabels, [...batch, ...freeX, ...contracted]), [product(batch), product(freeX), product(contracted)]);
-  const rhs = reshaped(arrange(y, yLabels, [...batch, ...contracted, ...freeY]), [product(batch), product(contracted), product(freeY)]);
   const order = [...batch, ...freeX, ...freeY];
   // A rank-1 bias over the columns of the product, the output in the product's own order, is
   // added in the product's kernel (tfjs's fused matMul; on wasm the tiles' epilogue, while the
   // rows are in cache), after the sums, as the separate add would. Not a reshaped one:
   // tfjs-backend-wasm's kernel reads a bias's rank from its data, which a reshape shares.
-  const columnBias = bias && batch.length === 0 && order.join('') === output && bias.rank === 1 && bias.shape[0] === product(freeY);
-  const sums = columnBias ? tf.fused.matMul({ a: lhs, b: rhs, bias }) : tf.matMul(lhs, rhs);
-  const result = arrange(reshaped(sums, sizes(order)), order.join(''), [...output]);
-  return bias && !columnBias ? tf.add(result, bias) : result;
+  const columnBias = biasShape !== undefined && batch.length === 0 && order.join('') === output && biasShape.length === 1 && biasShape[0] === product(freeY);
+  return {
+    sumA,
+    sumB,
+    arrangeA: arrangement(xLabels, [...batch, ...freeX, ...contracted]),
+    arrangeB: arrangement(yLabels, [...batch, ...contracted, ...freeY]),
+    lhsShape: [product(batch), product(freeX), product(contracted)],
+    rhsShape: [product(batch), product(contracted), product(freeY)],
+    productShape: sizes(order),
+    arrangeOutput: arrangement(order.join(''), [...output]),
+    columnBias,
+  };
 }
 
 /**
@@ -77,15 +125,14 @@ function parseEquation(equation: string, rankA: number, rankB: number): { left: 
   return { left, right, output };
 }
 
-/** Sums `x` over its labels that appear nowhere in `elsewhere`. */
-function sumOut(x: tf.Tensor, labels: string, elsewhere: string): [tf.Tensor, string] {
+/** The axes of an operand labelled `labels` that appear nowhere in `elsewhere` (summed out first), and the labels left. */
+function summedOut(labels: string, elsewhere: string): [number[], string] {
   const axes = [...labels].flatMap((l, i) => (elsewhere.includes(l) ? [] : [i]));
-  if (axes.length === 0) return [x, labels];
-  return [tf.sum(x, axes), [...labels].filter((_, i) => !axes.includes(i)).join('')];
+  return [axes, [...labels].filter((_, i) => !axes.includes(i)).join('')];
 }
 
-/** Transposes `x`, labelled `labels`, to the label order `order`. */
-function arrange(x: tf.Tensor, labels: string, order: string[]): tf.Tensor {
+/** The permutation taking labels `labels` to the order `order`, or null where they are in it already. */
+function arrangement(labels: string, order: string[]): number[] | null {
   const perm = order.map((l) => labels.indexOf(l));
-  return perm.every((p, i) => p === i) ? x : tf.transpose(x, perm);
+  return perm.every((p, i) => p === i) ? null : perm;
 }
