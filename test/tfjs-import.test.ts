@@ -16,13 +16,19 @@ async function sources(dir: string): Promise<string[]> {
 /** A value import of tfjs's umbrella package (a type-only import is erased, so costs nothing). */
 const ES_IMPORT_OF_TFJS = /^import (?!type )[^;]*from '@tensorflow\/tfjs';|import\('@tensorflow\/tfjs'\)/m;
 
-describe('#tfjs: tfjs through require in Node (src/tfjs.cts)', () => {
-  it('is the same tfjs as an import of @tensorflow/tfjs: one engine, one class registry', async () => {
-    const required = createRequire(import.meta.url)('@tensorflow/tfjs') as typeof tf;
+describe('#tfjs: tfjs through require in Node (src/tfjs.cts, tfjs-values.cts)', () => {
+  it('is the same tfjs as an import of @tensorflow/tfjs (one engine, one class registry), its exports plain values', async () => {
+    const required = createRequire(import.meta.url)('@tensorflow/tfjs') as Record<string, unknown>;
     const imported = await import('@tensorflow/tfjs');
-    assert.equal(tf, required);
     assert.equal(tf.engine(), imported.engine());
     assert.equal(tf.layers.Layer, imported.layers.Layer);
+    const names = Object.keys(required);
+    assert.ok(names.length > 400, `${names.length} exports`);
+    assert.deepEqual(names.filter((name) => (tf as unknown as Record<string, unknown>)[name] !== required[name]), []);
+    // No getter between a module and tf.add: the bundle re-exports core and layers through getters.
+    const getters = names.filter((name) => Object.getOwnPropertyDescriptor(tf, name)?.get !== undefined);
+    assert.ok(names.some((name) => Object.getOwnPropertyDescriptor(required, name)?.get !== undefined), 'the bundle no longer re-exports through getters');
+    assert.deepEqual(getters, []);
   });
 
   it('is what every module under src/ and scripts/ imports: none imports @tensorflow/tfjs as an ES module', async () => {
