@@ -31,22 +31,22 @@ function forwardKernel(x: tf.Tensor, epsilon: number, gamma: tf.Tensor | null, b
  * normalizeWithOperations (with tfMoments) computes them, in two kernels and the row statistics'
  * few operations between them: KerasBridgeLayerNormStatistics (each row's mean, variance + ε and
  * r; the sums dnm = Σ dy·inv and dr = Σ dinv·gamma; s = dinv·r), then tfjs-core's own operations
- * on the rows' [.., 1] statistics (Neg and the zeros stop_gradient adds for the mean; Rsqrt's
+ * on the rows' statistics (Neg and the zeros stop_gradient adds for the mean; Rsqrt's
  * gradient; Mean's), then KerasBridgeLayerNormInputGradient (dy·inv + dsq·((x − mean)·2) + dm);
  * gamma's and beta's gradients are tfjs-core's sums of s and dy over the rows.
  */
 function gradientsInKernels(x: tf.Tensor, dy: tf.Tensor, epsilon: number, gamma: tf.Tensor): { dx: tf.Tensor; dgamma: tf.Tensor; dbeta: tf.Tensor } {
   const columns = x.shape[x.rank - 1]!;
-  const rows = x.size / columns;
-  const rowShape = [...x.shape.slice(0, -1), 1];
   const outer = x.shape.slice(0, -1).map((_, axis) => axis);
   const gammaRow = tf.reshape(gamma, [columns]);
   const [s, statistics] = tf.engine().runKernel(LAYER_NORM_STATISTICS_KERNEL, { x, dy, gamma: gammaRow }, { epsilon }) as unknown as [tf.Tensor, tf.Tensor];
-  const [mean, shifted, r, dnm, dr] = tf.unstack(statistics).map((t) => tf.reshape(t, rowShape)) as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
+  // One value a row each, as [rows] vectors: tfjs-core's operations act on them as on its [.., 1]
+  // statistics, element by element (the reshapes to and from that shape were 18 kernels a pass).
+  const [mean, shifted, r, dnm, dr] = tf.unstack(statistics) as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
   const dmean = tf.add(tf.neg(dnm), tf.zerosLike(dnm));
   const dshifted = tf.neg(tf.div(dr, tf.mul(tf.pow(shifted, 1.5), 2)));
   // Mean's gradient: (dy · 1) / C, the same for every column of a row.
-  const terms = tf.stack([r, mean, tf.div(dshifted, columns), tf.div(dmean, columns)].map((t) => tf.reshape(t, [rows])));
+  const terms = tf.stack([r, mean, tf.div(dshifted, columns), tf.div(dmean, columns)]);
   const dx = tf.engine().runKernel(LAYER_NORM_INPUT_GRADIENT_KERNEL, { x, dy, gamma: gammaRow, terms }) as tf.Tensor;
   return { dx, dgamma: tf.sum(s, outer), dbeta: tf.sum(dy, outer) };
 }
