@@ -256,24 +256,25 @@ function appendProductCalls(calls: KernelCall[], tiles: ProductTiles, p: Batched
   const aBatchBytes = p.aBatchBytes ?? m * aRow;
   const cBatchBytes = p.cBatchBytes ?? m * cRow;
   const panelsPerBlock = COLUMN_BLOCK / PANEL_COLUMNS;
+  const packed = p.packed !== undefined;
+  // Whole row pairs in the pair tiles, then a last odd row in the one-row tiles.
+  const rowRuns = [
+    { wide: tiles.wide, narrow: tiles.narrow, row: 0, groups: pairs },
+    { wide: tiles.wideRow, narrow: tiles.narrowRow, row: pairs * PAIR_ROWS, groups: leftover },
+  ];
   for (let batch = firstBatch; batch < endBatch; batch++) {
     const aAt = p.a + batch * aBatchBytes + firstRow * aRow;
     const bAt = p.b + batch * k * bRow;
     const cAt = p.c + batch * cBatchBytes + firstRow * cRow;
-    const packedAt = p.packed === undefined ? -1 : p.packed + 4 * batch * panels * k * PANEL_COLUMNS;
-    // Whole row pairs in the pair tiles, then a last odd row in the one-row tiles.
-    for (let run = 0; run < 2; run++) {
-      const groups = run === 0 ? pairs : leftover;
+    const packedAt = packed ? p.packed! + 4 * batch * panels * k * PANEL_COLUMNS : 0;
+    for (const { wide, narrow, row, groups } of rowRuns) {
       if (groups === 0) continue;
-      const wide = run === 0 ? tiles.wide : tiles.wideRow;
-      const row = run === 0 ? 0 : pairs * PAIR_ROWS;
       const aFirst = aAt + row * aRow;
       const cFirst = cAt + row * cRow;
       for (let panel = firstPanel; panel < endPanel; panel += panelsPerBlock) {
         const blocks = Math.min(panelsPerBlock, endPanel - panel);
         for (let depth = 0; depth < k; depth += DEPTH_BLOCK) {
           const steps = Math.min(DEPTH_BLOCK, k - depth);
-          const packed = packedAt >= 0;
           const bFirst = packed ? packedAt + 4 * (panel * k + depth) * PANEL_COLUMNS : bAt + 4 * panel * PANEL_COLUMNS + depth * bRow;
           const bRowBytes = packed ? 4 * PANEL_COLUMNS : bRow;
           const bBlockBytes = packed ? 4 * k * PANEL_COLUMNS : 4 * PANEL_COLUMNS;
@@ -282,14 +283,11 @@ function appendProductCalls(calls: KernelCall[], tiles: ProductTiles, p: Batched
       }
     }
     if (!columns.edge) continue;
-    for (let run = 0; run < 2; run++) {
-      const groups = run === 0 ? pairs : leftover;
+    const column = 4 * panels * PANEL_COLUMNS;
+    for (const { narrow, row, groups } of rowRuns) {
       if (groups === 0) continue;
-      const narrow = run === 0 ? tiles.narrow : tiles.narrowRow;
-      const row = run === 0 ? 0 : pairs * PAIR_ROWS;
       const aFirst = aAt + row * aRow;
       const cFirst = cAt + row * cRow;
-      const column = 4 * panels * PANEL_COLUMNS;
       if (narrowBlocks > 0) calls.push({ fn: narrow, args: [aFirst, bAt + column, cFirst + column, k, aRow, bRow, cRow, narrowBlocks, groups, 16, 0] });
       if (covered < n) calls.push({ fn: narrow, args: [aFirst, bAt + 4 * (n - 4), cFirst + 4 * (n - 4), k, aRow, bRow, cRow, 1, groups, 16, 0] });
     }
