@@ -356,15 +356,14 @@ export function batchedProduct(threads: KernelThreads, tiles: ProductTiles, p: B
   const chunks = chunkCount(threads, p.batches * p.m * p.k * p.n);
   if (p.packed !== undefined && !p.prepacked) packRightOperand(threads, tiles, p, p.packed);
   // Batch by batch and block of rows by block of rows, each block's product and then its epilogue, while its rows are in the cache.
-  const blockRows = rowBlockRows(p.k);
   const chunk = (batches: [number, number], rows: [number, number], columns = allColumns(p.n)) => {
     const calls: KernelCall[] = [];
     const columnsCut = epilogue ? columnRange(columns, p.n) : undefined;
+    const blocks = rowBlocks(rows, p.k);
     for (let batch = batches[0]; batch < batches[1]; batch++) {
-      for (let first = rows[0]; first < rows[1]; first += blockRows) {
-        const end = Math.min(rows[1], first + blockRows);
-        appendProductCalls(calls, tiles, p, batch, batch + 1, first, end, columns);
-        if (epilogue) for (const call of epilogue([batch, batch + 1], [first, end], columnsCut!)) calls.push(call);
+      for (const block of blocks) {
+        appendProductCalls(calls, tiles, p, batch, batch + 1, block[0], block[1], columns);
+        if (epilogue) for (const call of epilogue([batch, batch + 1], block, columnsCut!)) calls.push(call);
       }
     }
     return calls;
@@ -393,15 +392,10 @@ export const ROW_BLOCK_BYTES = 256 * 1024;
  * 32, against 42 for [6272, 256]·[256, 1024], whose chunks fit the cache.
  */
 export function rowBlocks([first, end]: [number, number], k: number): Array<[number, number]> {
-  const rows = rowBlockRows(k);
+  const rows = Math.max(PAIR_ROWS, PAIR_ROWS * Math.floor(ROW_BLOCK_BYTES / (4 * Math.min(k, DEPTH_BLOCK) * PAIR_ROWS)));
   const blocks: Array<[number, number]> = [];
   for (let row = first; row < end; row += rows) blocks.push([row, Math.min(end, row + rows)]);
   return blocks;
-}
-
-/** Rows in each of rowBlocks' blocks (whole row pairs) for a depth of k. */
-function rowBlockRows(k: number): number {
-  return Math.max(PAIR_ROWS, PAIR_ROWS * Math.floor(ROW_BLOCK_BYTES / (4 * Math.min(k, DEPTH_BLOCK) * PAIR_ROWS)));
 }
 
 /**
