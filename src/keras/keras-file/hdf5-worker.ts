@@ -1,6 +1,7 @@
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { InputError, UnsupportedLayerError, WeightMismatchError, type KerasBridgeError } from '../../errors.js';
 import { markCheckedFinite } from '../../convert/checked-finite.js';
+import { returnHdf5Reader, takeHdf5Reader } from './hdf5-reader-pool.js';
 import type { DatasetCopy, Hdf5CopyReply, Hdf5OpenResult, Hdf5ReadReply, Hdf5Reply, Hdf5Request } from './hdf5-tasks.js';
 
 /** How long one answer of the HDF5 reader may take: the largest keras.applications weights (1.4 GB) read in seconds. */
@@ -26,27 +27,6 @@ interface WorkerReply {
   trapped?: boolean;
 }
 
-/** Workers that closed their file and wait for the next (unref'd: they never keep the process alive). */
-const idle: Worker[] = [];
-
-function startWorker(): Worker {
-  const worker = new Worker(new URL('./hdf5-worker-entry.js', import.meta.url));
-  worker.unref();
-  return worker;
-}
-
-/**
- * Starts an HDF5 reader thread now, if none waits, so that it has loaded h5wasm (a few hundred
- * milliseconds) by the time the caller, still reading a zip, opens a file in it.
- */
-export function prewarmHdf5Reader(): void {
-  if (idle.length === 0) idle.push(startWorker());
-}
-
-function takeWorker(): Worker {
-  return idle.pop() ?? startWorker();
-}
-
 /**
  * One HDF5 file open in a worker thread (hdf5-tasks.ts), read a dataset at a time, until `close`.
  * Each answer must come within `timeoutMs`, or the worker is terminated: HDF5 is synchronous
@@ -67,7 +47,7 @@ export class Hdf5Session {
     private readonly file: string,
     private readonly timeoutMs: number,
   ) {
-    this.worker = takeWorker();
+    this.worker = takeHdf5Reader();
   }
 
   /** Opens `request`'s file in a worker: its model and its weights' places (no values yet). */
@@ -166,7 +146,7 @@ export class Hdf5Session {
     const worker = this.worker;
     this.worker = undefined;
     if (!worker) return;
-    if (keepWorker) idle.push(worker);
+    if (keepWorker) returnHdf5Reader(worker);
     else void worker.terminate();
   }
 
