@@ -6,6 +6,7 @@ import { float32BitsAllFinite } from '../../convert/weight-values.js';
 import type { BundleDtype } from '../bundle-manifest.js';
 import { CHECKED_READ_BYTES, FiniteCheckedReads } from './finite-checked-reads.js';
 import { RangeWriter } from './range-writer.js';
+import { SMALL_READ_BYTES, SmallReadBlocks } from './small-read-blocks.js';
 import type { FileRange } from '../../convert/weight-data.js';
 import { checkHdf5Structure } from './hdf5-structure.js';
 import { DEFAULT_HDF5_LIMITS, type Hdf5Limits } from './hdf5-limits.js';
@@ -444,12 +445,14 @@ interface FileNode {
 /**
  * A read-only file at `sandboxPath` whose bytes are the host file's `range`: HDF5's reads (pread)
  * become reads of the host file at the same offset past `range.start`, and stop at its end, so
- * nothing outside the range is ever read. Returns what closes the host file.
+ * nothing outside the range is ever read. Small reads (HDF5's metadata) come from blocks of the range
+ * read whole (SmallReadBlocks). Returns what closes the host file.
  */
 function rangeFile(fs: EmscriptenFs, sandboxPath: string, range: HostRange, landing: Landing): () => void {
   const slash = sandboxPath.lastIndexOf('/');
   const node = fs.createFile(sandboxPath.slice(0, slash), sandboxPath.slice(slash + 1), {}, true, false) as FileNode;
   Object.defineProperty(node, 'usedBytes', { get: () => range.length });
+  const smallReads = new SmallReadBlocks(range.fd, range.start, range.length);
   node.stream_ops = {
     ...node.stream_ops,
     read(_stream: unknown, buffer: Uint8Array, offset: number, length: number, position: number): number {
@@ -457,6 +460,7 @@ function rangeFile(fs: EmscriptenFs, sandboxPath: string, range: HostRange, land
       const wanted = Math.min(length, range.length - position);
       const target = landing.target;
       if (target && !target.landed && offset === target.heapOffset && length === target.sink.length && wanted === length) return landDirectly(range, target, position);
+      if (wanted <= SMALL_READ_BYTES) return smallReads.read(buffer, offset, wanted, position);
       let done = 0;
       while (done < wanted) {
         const got = readSync(range.fd, buffer, offset + done, wanted - done, range.start + position + done);
