@@ -10,14 +10,30 @@ import { isPythonStdlibModule } from '../keras/python-stdlib-modules.js';
  */
 const CODE_CLASSES = new Set(['Lambda', 'TFOpLambda', 'SlicingOpLambda', '__lambda__']);
 
+/** Where a value sits in the config: its parent's place and its key there (the path is spelled only for a message). */
+interface Place {
+  parent: Place | undefined;
+  key: string | number;
+}
+
+function pathOf(place: Place | undefined): string {
+  const keys: Array<string | number> = [];
+  for (let p = place; p; p = p.parent) keys.push(p.key);
+  return keys.reverse().reduce<string>((path, key) => (typeof key === 'number' ? `${path}[${key}]` : path ? `${path}.${key}` : key), '');
+}
+
 /** Refuses a config that holds a code-carrying object anywhere, naming the innermost layer and the field. */
 export function refuseCodeInConfig(config: unknown, source: string): void {
-  const pending: Array<{ value: unknown; path: string; layer: string | undefined }> = [{ value: config, path: '', layer: undefined }];
+  // Objects and arrays only: the walk visits every value of a config of thousands of layers.
+  const pending: Array<{ value: object; place: Place | undefined; layer: string | undefined }> = [];
+  const visit = (value: unknown, place: Place | undefined, layer: string | undefined) => {
+    if (typeof value === 'object' && value !== null) pending.push({ value, place, layer });
+  };
+  visit(config, undefined, undefined);
   while (pending.length > 0) {
-    const { value, path, layer } = pending.pop()!;
-    if (typeof value !== 'object' || value === null) continue;
+    const { value, place, layer } = pending.pop()!;
     if (Array.isArray(value)) {
-      value.forEach((item, i) => pending.push({ value: item, path: `${path}[${i}]`, layer }));
+      for (let i = 0; i < value.length; i++) visit(value[i], { parent: place, key: i }, layer);
       continue;
     }
     const record = value as Record<string, unknown>;
@@ -26,6 +42,7 @@ export function refuseCodeInConfig(config: unknown, source: string): void {
     const className = record['class_name'];
     const isCode = (typeof className === 'string' && CODE_CLASSES.has(className)) || record['function_type'] === 'lambda';
     if (isCode) {
+      const path = pathOf(place);
       const what = typeof className === 'string' && className !== '__lambda__' ? `a ${className} layer` : 'a Python lambda';
       const owner = name ?? layer;
       const where = owner ? `layer '${owner}', field '${path || '(config)'}'` : `field '${path || '(config)'}'`;
@@ -35,9 +52,9 @@ export function refuseCodeInConfig(config: unknown, source: string): void {
           `TypeScript implementation with registerLayer().`,
       );
     }
-    refuseForeignReference(record, source, name ?? layer, path);
-    for (const [key, child] of Object.entries(record)) {
-      pending.push({ value: child, path: path ? `${path}.${key}` : key, layer: name ?? layer });
+    refuseForeignReference(record, source, name ?? layer, place);
+    for (const key in record) {
+      if (Object.hasOwn(record, key)) visit(record[key], { parent: place, key }, name ?? layer);
     }
   }
 }
@@ -49,12 +66,12 @@ export function refuseCodeInConfig(config: unknown, source: string): void {
  * Dense). TypeScript would never import them, but the file is not a model; it is refused, and no
  * message ever suggests passing such a module to export.
  */
-function refuseForeignReference(record: Record<string, unknown>, source: string, layer: string | undefined, path: string): void {
+function refuseForeignReference(record: Record<string, unknown>, source: string, layer: string | undefined, place: Place | undefined): void {
   const { module, class_name: className, registered_name: registered, config } = record;
-  const where = `${source}: ${layer ? `layer '${layer}', ` : ''}field '${path || '(config)'}'`;
+  const where = () => `${source}: ${layer ? `layer '${layer}', ` : ''}field '${pathOf(place) || '(config)'}'`;
   if (typeof module === 'string' && isPythonStdlibModule(module) && !isRegisteredFunction(record)) {
     throw new InputError(
-      `${where}: names class '${String(className)}' of Python's standard-library module '${module}', where no Keras ` +
+      `${where()}: names class '${String(className)}' of Python's standard-library module '${module}', where no Keras ` +
         `layer or function lives: the file asks Keras to import it. Refused; this is not a model file keras-bridge converts.`,
     );
   }
@@ -62,7 +79,7 @@ function refuseForeignReference(record: Record<string, unknown>, source: string,
   const expected = registered === null || registered === undefined || registered === className || (className === 'function' && registered === config);
   if (builtin && !expected) {
     throw new InputError(
-      `${where}: Keras built-in class '${String(className)}' (module '${module}') carries registered_name ` +
+      `${where()}: Keras built-in class '${String(className)}' (module '${module}') carries registered_name ` +
         `${JSON.stringify(registered).slice(0, 120)}, which Keras would look up instead of the class: the file asks Keras ` +
         `to load something else. Refused.`,
     );
