@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { InputError } from '../../src/errors.js';
@@ -62,5 +62,13 @@ describe('opening a model file early', function () {
     } finally {
       process.off('unhandledRejection', onUnhandled);
     }
+  });
+
+  it("the CLI starts the HDF5 reader's thread before it loads a module of its own: its entry and the reader pool import only Node's", function () {
+    // Static imports are all loaded before a module's body runs; a module of ours here would delay the thread's start by its whole import tree.
+    const staticImports = (file: string) =>
+      [...readFileSync(path.join(REPO_ROOT, 'dist', 'src', file), 'utf8').matchAll(/^import\s+(?:[^'";]*?from\s+)?['"]([^'"]+)['"]/gm)].map((m) => m[1]!);
+    assert.deepEqual(staticImports('cli/main.js').sort(), ['../keras/keras-file/hdf5-reader-pool.js', 'node:fs']);
+    assert.deepEqual(staticImports('keras/keras-file/hdf5-reader-pool.js'), ['node:worker_threads']);
   });
 });
