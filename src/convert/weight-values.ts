@@ -1,3 +1,4 @@
+import { SimdFiniteChecker } from './simd-finite-check.js';
 import { WeightMismatchError } from '../errors.js';
 import type { BundleDtype } from '../keras/bundle-manifest.js';
 
@@ -103,13 +104,25 @@ export function float32BitsAllFinite(words: Int32Array, from = 0, to = words.len
   return (a | b | c | d) >= 0;
 }
 
+/** Values from this many bytes are checked in SIMD (simd-finite-check.ts); fewer, in JavaScript. */
+export const SIMD_CHECK_MIN_BYTES = 64 * 1024;
+
+let simdChecker: SimdFiniteChecker | undefined;
+
+/** Whether every value is finite (neither NaN nor ±Inf). */
+export function float32AllFinite(values: Float32Array): boolean {
+  if (values.byteLength < SIMD_CHECK_MIN_BYTES) return float32BitsAllFinite(new Int32Array(values.buffer, values.byteOffset, values.length));
+  simdChecker ??= new SimdFiniteChecker();
+  return simdChecker.allFinite(new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
+}
+
 /**
  * NaN and ±Inf among a float32 weight's values, counted; undefined when there are none.
  * `knownFinite`: a reader already checked every value as it copied them (hdf5-file.ts), so
  * they are not read again.
  */
 export function nonFiniteWarning(values: Float32Array, layer: string, weight: string, where: string, knownFinite = false): NonFiniteWeight | undefined {
-  if (knownFinite || float32BitsAllFinite(new Int32Array(values.buffer, values.byteOffset, values.length))) return undefined;
+  if (knownFinite || float32AllFinite(values)) return undefined;
   let nan = 0;
   let infinite = 0;
   for (let i = 0; i < values.length; i++) {
