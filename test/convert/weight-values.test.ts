@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { float32AllFinite, float32BitsAllFinite, nonFiniteWarning, SIMD_CHECK_MIN_BYTES } from '../../src/convert/weight-values.js';
-import { SimdFiniteChecker } from '../../src/convert/simd-finite-check.js';
+import { nonFiniteWarning } from '../../src/convert/weight-values.js';
+import { float32AllFinite, float32BitsAllFinite, SIMD_CHECK_MIN_BYTES, SimdFiniteChecker } from '../../src/convert/finite-check.js';
 
 // The NaN/Inf probe works on the values' bits (an OR per value); it must agree with Number.isFinite on every bit pattern.
 describe('float32BitsAllFinite', () => {
@@ -31,7 +31,7 @@ describe('float32BitsAllFinite', () => {
   });
 });
 
-// Large weights are checked in SIMD through a staging area (simd-finite-check.ts): any special value anywhere, any alignment.
+// Large weights are checked in SIMD through a staging area (finite-check.ts): any special value anywhere, any alignment.
 describe('SimdFiniteChecker and float32AllFinite', () => {
   const SPECIAL = [NaN, Infinity, -Infinity, new Float32Array(new Int32Array([0x7f800001]).buffer)[0]!, new Float32Array(new Int32Array([0xffffffff | 0]).buffer)[0]!];
   const checker = new SimdFiniteChecker();

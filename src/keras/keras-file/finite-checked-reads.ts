@@ -1,5 +1,5 @@
 import { readSync } from 'node:fs';
-import { CHECK_PIECE_BYTES, SimdFiniteChecker } from '../../convert/simd-finite-check.js';
+import { CHECK_PIECE_BYTES, SimdFiniteChecker } from '../../convert/finite-check.js';
 
 /** The most bytes one checked read takes: a staging area that stays in cache between the read, the check and the copy (also the pieces hdf5-file.ts copies out of HDF5's memory). */
 export const CHECKED_READ_BYTES = CHECK_PIECE_BYTES;

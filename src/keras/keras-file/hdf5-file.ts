@@ -2,7 +2,7 @@ import { closeSync, openSync, readSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import h5wasm, { type Dataset, type File as H5File, type Group } from 'h5wasm';
 import { InputError } from '../../errors.js';
-import { float32BitsAllFinite } from '../../convert/weight-values.js';
+import { float32BitsAllFinite } from '../../convert/finite-check.js';
 import type { BundleDtype } from '../bundle-manifest.js';
 import { CHECKED_READ_BYTES, FiniteCheckedReads } from './finite-checked-reads.js';
 import { RangeWriter } from './range-writer.js';
