@@ -1,4 +1,4 @@
-import { readSync } from 'node:fs';
+import { descriptorSource, type ByteSource } from './zip/byte-source.js';
 
 /** Reads up to this size are served from blocks; larger ones (a dataset's bytes) go to the file. */
 export const SMALL_READ_BYTES = 4096;
@@ -19,11 +19,15 @@ export class SmallReadBlocks {
   /** System reads made, for tests. */
   blockReads = 0;
 
+  private readonly source: ByteSource;
+
   constructor(
-    private readonly fd: number,
+    fd: number,
     private readonly start: number,
     private readonly length: number,
-  ) {}
+  ) {
+    this.source = descriptorSource(fd);
+  }
 
   /** Copies bytes [position, position + wanted) of the range into `buffer` at `offset`; the count copied. */
   read(buffer: Uint8Array, offset: number, wanted: number, position: number): number {
@@ -50,19 +54,12 @@ export class SmallReadBlocks {
       this.blocks.set(index, cached);
       return cached;
     }
-    const length = this.blockLength(index);
-    const block = new Uint8Array(length);
-    let done = 0;
-    while (done < length) {
-      const got = readSync(this.fd, block, done, length - done, this.start + index * BLOCK_BYTES + done);
-      if (got === 0) break;
-      done += got;
-    }
+    // Short where the file ended early.
+    const block = this.source.read(this.start + index * BLOCK_BYTES, this.blockLength(index));
     this.blockReads++;
-    const kept = done === length ? block : block.subarray(0, done);
     if (this.blocks.size >= MAX_BLOCKS) this.blocks.delete(this.blocks.keys().next().value!);
-    this.blocks.set(index, kept);
-    return kept;
+    this.blocks.set(index, block);
+    return block;
   }
 
   private blockLength(index: number): number {
