@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { processSetsWasmTieringBudget } from '../../src/keras/keras-file/h5wasm-tiering.js';
+import { HDF5_READER_VARIABLE } from '../../src/keras/keras-file/hdf5-tasks.js';
 import { REPO_ROOT } from '../support/paths.js';
 
 // h5wasm-tiering.ts: the HDF5 reader's WebAssembly instance tiers up only after 1000 times V8's budget.
@@ -31,7 +32,9 @@ describe("the HDF5 reader's tier-up budget", () => {
     const file = path.join(dir, 'read-40-times.mjs');
     writeFileSync(file, script);
     const optimized = (flags: string[]): number => {
-      const out = execFileSync(process.execPath, ['--trace-wasm-compilation-times', ...flags, file], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+      // h5wasm's reader: a Keras 3 file is otherwise read by the TypeScript one, which runs no WebAssembly.
+      const env = { ...process.env, [HDF5_READER_VARIABLE]: 'h5wasm' };
+      const out = execFileSync(process.execPath, ['--trace-wasm-compilation-times', ...flags, file], { encoding: 'utf8', env, stdio: ['ignore', 'pipe', 'pipe'] });
       return out.split('\n').filter((line) => / using TurboFan/.test(line)).length;
     };
     let atV8Default: number;

@@ -5,9 +5,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { InputError } from '../../src/errors.js';
 import h5wasm from 'h5wasm';
-import { isDataset, landedReads, loadH5wasm, openHdf5File, readTensor, withHdf5File, type Dataset, type Group } from '../../src/keras/keras-file/hdf5-file.js';
+import { isH5Dataset as isDataset, landedReads, loadH5wasm, openHdf5File, readTensor, withHdf5File, type H5Dataset as Dataset, type H5Group as Group } from '../../src/keras/keras-file/hdf5-file.js';
 import { DEFAULT_HDF5_LIMITS } from '../../src/keras/keras-file/hdf5-limits.js';
-import { runHdf5Request, type Hdf5OpenResult, type Hdf5ReadReply } from '../../src/keras/keras-file/hdf5-tasks.js';
+import { HDF5_READER_VARIABLE, runHdf5Request, type Hdf5OpenResult, type Hdf5ReadReply } from '../../src/keras/keras-file/hdf5-tasks.js';
 import { readKerasArchive } from '../../src/keras/keras-file/keras-archive.js';
 import { crc32 } from '../../src/keras/keras-file/zip/crc32.js';
 import { REPO_ROOT } from '../support/paths.js';
@@ -158,7 +158,7 @@ describe('an HDF5 file read in place from a byte range of a host file', () => {
     const { file, start, length } = await largeDatasets();
     const opened = await openHdf5File({ path: file, start, length }, file);
     try {
-      const expected = (name: string) => opened.read((root) => Buffer.from(readTensor(root.get(name) as Dataset, name).bytes).toString('hex'));
+      const expected = (name: string) => opened.read((root) => Buffer.from(readTensor((root as Group).get(name) as Dataset, name).bytes).toString('hex'));
       for (const [name, landed, allFinite] of LARGE_DATASETS) {
         const before = landedReads.count;
         const read = opened.readDataset(name, name, (n) => new ArrayBuffer(n));
@@ -277,7 +277,14 @@ describe('float32 datasets are checked for NaN and ±Inf as they are copied', ()
   });
 });
 
-describe("an open file's objects are looked up once", () => {
+describe("an open file's objects are looked up once (h5wasm's reader, KERAS_BRIDGE_HDF5_READER=h5wasm)", () => {
+  before(() => {
+    process.env[HDF5_READER_VARIABLE] = 'h5wasm';
+  });
+  after(() => {
+    delete process.env[HDF5_READER_VARIABLE];
+  });
+
   it("opening a .keras file's weights, walking them and reading every dataset asks HDF5 each object's kind at most once", async () => {
     // h5wasm resolves every call's path from the root (about 40 µs for get_type on ResNet50's
     // file): the structure check, the walks and the reads share the objects it opened.

@@ -1,6 +1,6 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import h5wasm, { type Dataset, type File as H5File, type Group } from 'h5wasm';
+import type { Dataset as H5Dataset, File as H5File, Group as H5Group } from 'h5wasm';
 import { InputError } from '../../errors.js';
 import { float32BitsAllFinite } from '../../convert/finite-check.js';
 import type { BundleDtype } from '../bundle-manifest.js';
@@ -10,10 +10,16 @@ import { SMALL_READ_BYTES, SmallReadBlocks } from './small-read-blocks.js';
 import type { FileRange } from '../../convert/weight-data.js';
 import { checkHdf5Structure } from './hdf5-structure.js';
 import { DEFAULT_HDF5_LIMITS, type Hdf5Limits } from './hdf5-limits.js';
-import { descriptorSource } from './zip/byte-source.js';
-import { checkStoredBytes, type StoredZipEntry } from './zip/zip-archive.js';
+import { checkEntryRange, checkStoredRange, hostRange, once, type HostRange } from './host-range.js';
+import type { StoredZipEntry } from './zip/zip-archive.js';
+import { raiseWasmTieringBudget, restoreWasmTieringBudget } from './h5wasm-tiering.js';
+import { openLiteHdf5File } from './hdf5-lite/lite-open-file.js';
+import { LiteDataset, LiteGroup, liteObject } from './hdf5-lite/lite-tree.js';
 
-export type { Dataset, Group };
+/** A group or dataset of an open file: h5wasm's, or the TypeScript reader's (hdf5-lite/). */
+export type Group = H5Group | LiteGroup;
+export type Dataset = H5Dataset | LiteDataset;
+export type { H5Dataset, H5Group };
 
 /** A dataset's shape and dtype, in the bundle's dtype vocabulary. */
 export interface Hdf5TensorInfo {
@@ -68,6 +74,15 @@ export interface OpenHdf5File {
 
 export interface OpenHdf5Options {
   /**
+   * Read the file with the TypeScript reader where it can (hdf5-lite/: what h5py writes by default,
+   * which is what Keras 3 writes), without loading h5wasm: ResNet50's weights file is read and
+   * checked in 16 ms instead of h5wasm's 200 ms to load and 180 ms to check. A file it does not
+   * read is opened with h5wasm as without this option; a walk of the tree it gives that meets
+   * something it does not read (an attribute that is not a string) throws LiteUnsupported, and the
+   * caller opens the file again without it (hdf5-tasks.ts). Default false.
+   */
+  lite?: boolean;
+  /**
    * A stored zip entry's CRC-32 is checked when its datasets are first read (or by an earlier
    * checkStoredBytes), not before HDF5 opens it: the HDF5 reader's thread opens the file while its
    * caller is still loading, and checks the 98 MB of ResNet50's weights after answering, while the
@@ -83,7 +98,10 @@ const SANDBOX_DIR = '/keras-bridge-input';
 /** The working directory HDF5 resolves relative external-storage names against: always empty. */
 const EMPTY_DIR = '/keras-bridge-empty';
 
-type H5Module = Awaited<typeof h5wasm.ready>;
+type H5Library = typeof import('h5wasm').default;
+type H5Module = Awaited<H5Library['ready']>;
+/** h5wasm, once loadH5wasm has imported it (a file the TypeScript reader reads never needs it). */
+let h5wasm: H5Library | undefined;
 let ready: Promise<H5Module> | undefined;
 let openCount = 0;
 let trapped = false;
@@ -100,7 +118,14 @@ export function h5wasmTrapped(): boolean {
  * would read the terminal), and HDF5's error stack is made to throw instead of printing.
  */
 export function loadH5wasm(): Promise<H5Module> {
-  ready ??= h5wasm.ready.then((module) => {
+  // h5wasm compiles and instantiates its module as it is imported: with the reader's tier-up
+  // budget (h5wasm-tiering.ts), restored once it is ready.
+  if (ready) return ready;
+  raiseWasmTieringBudget();
+  ready = import('h5wasm')
+    .then(({ default: library }) => ((h5wasm = library), library.ready))
+    .finally(restoreWasmTieringBudget)
+    .then((module) => {
     module.activate_throwing_error_handler();
     const fs = module.FS as unknown as EmscriptenFs;
     for (const device of fs.readdir('/dev')) {
@@ -142,10 +167,10 @@ function tryRemove(fs: EmscriptenFs, path: string): void {
  * or virtual dataset, declared sizes within `limits`), hands its root group to `read`, and closes
  * it. HDF5 cannot reach the host's files (loadH5wasm).
  */
-export async function withHdf5File<T>(content: Hdf5Content, file: string, read: (root: Group) => T, limits: Hdf5Limits = DEFAULT_HDF5_LIMITS): Promise<T> {
+export async function withHdf5File<T>(content: Hdf5Content, file: string, read: (root: H5Group) => T, limits: Hdf5Limits = DEFAULT_HDF5_LIMITS): Promise<T> {
   const h5 = await openHdf5File(content, file, limits);
   try {
-    return h5.read(read);
+    return h5.read((root) => read(root as H5Group));
   } finally {
     h5.close();
   }
@@ -158,6 +183,10 @@ export async function withHdf5File<T>(content: Hdf5Content, file: string, read: 
  * within the range (rangeFile), so that only the parts HDF5 reads are ever in memory.
  */
 export async function openHdf5File(content: Hdf5Content, file: string, limits: Hdf5Limits = DEFAULT_HDF5_LIMITS, options: OpenHdf5Options = {}): Promise<OpenHdf5File> {
+  if (options.lite) {
+    const lite = await openLiteHdf5File(content, file, limits, options);
+    if (lite) return lite;
+  }
   const module = await loadH5wasm();
   keysByGroup.clear();
   objectsByPath.clear();
@@ -216,14 +245,14 @@ export async function openHdf5File(content: Hdf5Content, file: string, limits: H
       asInputError(file, () => {
         checkStoredBytes();
         const dataset = childObject(opened, datasetPath);
-        if (!isDataset(dataset)) throw new InputError(`${where}: not a dataset.`);
+        if (!isH5Dataset(dataset)) throw new InputError(`${where}: not a dataset.`);
         return allocate ? readInto(module, dataset, where, allocate, landing) : { bytes: readTensor(dataset, where).bytes };
       }),
     copyDataset: (datasetPath, where, ranges) =>
       asInputError(file, () => {
         checkStoredBytes();
         const dataset = childObject(opened, datasetPath);
-        if (!isDataset(dataset)) throw new InputError(`${where}: not a dataset.`);
+        if (!isH5Dataset(dataset)) throw new InputError(`${where}: not a dataset.`);
         const writer = new RangeWriter(ranges);
         try {
           return copyInto(module, dataset, where, writer, landing);
@@ -255,7 +284,7 @@ export const landedReads = { count: 0 };
  * than its sieve buffer), the read lands in the caller's buffer (Landing); else the bytes are
  * copied out of HDF5's memory, where HDF5 read them.
  */
-function readInto(module: H5Module, dataset: Dataset, where: string, allocate: (bytes: number) => ArrayBuffer, landing: Landing): DatasetBytes {
+function readInto(module: H5Module, dataset: H5Dataset, where: string, allocate: (bytes: number) => ArrayBuffer, landing: Landing): DatasetBytes {
   const { length, float32 } = datasetBytes(dataset, where);
   const out = new Uint8Array(allocate(length), 0, length);
   const { allFinite } = readThrough(module, dataset, where, { length, float32, out, put: (piece, at) => out.set(piece, at) }, landing);
@@ -263,14 +292,14 @@ function readInto(module: H5Module, dataset: Dataset, where: string, allocate: (
 }
 
 /** copyDataset: the dataset's bytes put into the writer's ranges, a piece at a time. */
-function copyInto(module: H5Module, dataset: Dataset, where: string, writer: RangeWriter, landing: Landing): { allFinite: boolean } {
+function copyInto(module: H5Module, dataset: H5Dataset, where: string, writer: RangeWriter, landing: Landing): { allFinite: boolean } {
   const { length, float32 } = datasetBytes(dataset, where);
   if (length !== writer.length) throw new InputError(`${where}: ${length} bytes stored, where the converter expects ${writer.length}.`);
   const { allFinite } = readThrough(module, dataset, where, { length, float32, put: (piece, at) => writer.put(piece, at) }, landing);
   return { allFinite: float32 && allFinite };
 }
 
-function datasetBytes(dataset: Dataset, where: string): { length: number; float32: boolean } {
+function datasetBytes(dataset: H5Dataset, where: string): { length: number; float32: boolean } {
   const float32 = tensorInfo(dataset, where).dtype === 'float32';
   const meta = dataset.metadata;
   return { length: meta.size * meta.total_size, float32 };
@@ -285,7 +314,7 @@ interface BytesSink {
 }
 
 /** HDF5's read of the dataset, its bytes handed to `sink` (landed where they can be: Landing). */
-function readThrough(module: H5Module, dataset: Dataset, where: string, sink: BytesSink, landing: Landing): { allFinite: boolean } {
+function readThrough(module: H5Module, dataset: H5Dataset, where: string, sink: BytesSink, landing: Landing): { allFinite: boolean } {
   if (sink.length === 0) return { allFinite: true };
   // Unsigned: a block past 2 GB comes back from wasm as a negative int32.
   const pointer = module._malloc(sink.length) >>> 0;
@@ -384,59 +413,6 @@ function asInputError<T>(file: string, run: () => T): T {
   }
 }
 
-/** `check` run once, its outcome (its error, thrown again) kept for every later call. */
-function once(check: () => void): () => void {
-  let outcome: { passed: true } | { passed: false; error: unknown } | undefined;
-  return () => {
-    if (!outcome) {
-      try {
-        check();
-        outcome = { passed: true };
-      } catch (e) {
-        outcome = { passed: false, error: e };
-      }
-    }
-    if (!outcome.passed) throw outcome.error;
-  };
-}
-
-/**
- * The zip's CRC-32 check of a stored entry, over the range HDF5 reads, through the descriptor HDF5
- * reads it by: the same bytes even where the file's path was since moved or replaced (a check left
- * for later runs after the open was answered). The range's file stays open (closed with the HDF5 file).
- */
-function checkStoredRange(range: HostRange, entry: StoredZipEntry): void {
-  checkStoredBytes(descriptorSource(range.fd), { ...entry, start: range.start, end: range.start + range.length });
-}
-
-/** The zip's CRC-32 check of a stored entry, over the range HDF5 is to read; the range's file closed where it fails. */
-function checkEntryRange(range: HostRange, entry: StoredZipEntry): void {
-  try {
-    checkStoredRange(range, entry);
-  } catch (e) {
-    closeSync(range.fd);
-    throw e;
-  }
-}
-
-interface HostRange {
-  fd: number;
-  start: number;
-  length: number;
-}
-
-async function hostRange(content: { path: string; start?: number; length?: number }, file: string, limits: Hdf5Limits): Promise<HostRange> {
-  const size = (await stat(content.path).catch(() => undefined))?.size;
-  if (size === undefined) throw new InputError(`${file}: cannot read.`);
-  const start = content.start ?? 0;
-  const length = content.length ?? size - start;
-  if (start < 0 || length < 0 || start + length > size) throw new InputError(`${file}: bytes ${start}-${start + length} lie outside its ${size} bytes.`);
-  if (content.start === undefined && length > limits.maxTotalBytes) {
-    throw new InputError(`${file}: ${length} bytes, more than the ${limits.maxTotalBytes}-byte limit on an HDF5 model file (raise with --max-uncompressed-bytes).`);
-  }
-  return { fd: openSync(content.path, 'r'), start, length };
-}
-
 interface FileNode {
   usedBytes: number;
   stream_ops: Record<string, unknown>;
@@ -478,7 +454,7 @@ function rangeFile(fs: EmscriptenFs, sandboxPath: string, range: HostRange, land
 
 function openReadOnly(hostPath: string, file: string): H5File {
   try {
-    return new h5wasm.File(hostPath, 'r');
+    return new h5wasm!.File(hostPath, 'r');
   } catch (e) {
     throw new InputError(`${file}: not a readable HDF5 file (${hdf5Reason(e)}).`);
   }
@@ -514,6 +490,7 @@ const objectsByPath = new Map<string, unknown>();
 
 /** What `group.get(name)` gives (a Group, a Dataset, or null), from the open file's objects. */
 export function childObject(group: Group, name: string): unknown {
+  if (group instanceof LiteGroup) return liteObject(group, name) ?? null;
   const path = name.startsWith('/') ? name : joinHdf5Path(group.path, name);
   const key = `${group.file_id}:${path}`;
   if (!objectsByPath.has(key)) objectsByPath.set(key, group.get(path));
@@ -526,13 +503,14 @@ export function joinHdf5Path(parent: string, name: string): string {
 }
 
 /** The object at `path`, opened without asking HDF5 its kind again (checkHdf5Structure has). */
-export function openedObject(group: Group, path: string, kind: 'group' | 'dataset'): Group | Dataset {
-  const object = kind === 'group' ? new h5wasm.Group(group.file_id, path) : new h5wasm.Dataset(group.file_id, path);
+export function openedObject(group: H5Group, path: string, kind: 'group' | 'dataset'): H5Group | H5Dataset {
+  const object = kind === 'group' ? new h5wasm!.Group(group.file_id, path) : new h5wasm!.Dataset(group.file_id, path);
   objectsByPath.set(`${group.file_id}:${path}`, object);
   return object;
 }
 
 export function groupKeys(group: Group): string[] {
+  if (group instanceof LiteGroup) return group.keys();
   const key = `${group.file_id}:${group.path}`;
   let keys = keysByGroup.get(key);
   if (!keys) keysByGroup.set(key, (keys = group.keys()));
@@ -540,11 +518,16 @@ export function groupKeys(group: Group): string[] {
 }
 
 export function isGroup(entity: unknown): entity is Group {
-  return entity instanceof h5wasm.Group;
+  return entity instanceof LiteGroup || (h5wasm !== undefined && entity instanceof h5wasm.Group);
 }
 
 export function isDataset(entity: unknown): entity is Dataset {
-  return entity instanceof h5wasm.Dataset;
+  return entity instanceof LiteDataset || isH5Dataset(entity);
+}
+
+/** An h5wasm Dataset (of a file opened without the TypeScript reader). */
+export function isH5Dataset(entity: unknown): entity is H5Dataset {
+  return h5wasm !== undefined && entity instanceof h5wasm.Dataset;
 }
 
 /** The child group `name` of `group`, or undefined when there is none (or it is not a group). */
@@ -562,7 +545,7 @@ export function holdsDatasets(group: Group): boolean {
 }
 
 /** Each group's attribute names and the values read, by group object (childObject hands out one object per path). */
-const attributesByGroup = new WeakMap<Group, { names: Set<string>; values: Map<string, unknown> }>();
+const attributesByGroup = new WeakMap<H5Group, { names: Set<string>; values: Map<string, unknown> }>();
 
 /**
  * An attribute's value, or undefined when the group has none of that name: its names listed once
@@ -571,6 +554,7 @@ const attributesByGroup = new WeakMap<Group, { names: Set<string>; values: Map<s
  * group's path from the root; ResNet50's .keras asked for each layer's `vars` tag that way twice.
  */
 export function attributeValue(group: Group, name: string): unknown {
+  if (group instanceof LiteGroup) return group.attributes.value(name);
   const known = attributesOf(group);
   if (!known.names.has(name)) return undefined;
   if (!known.values.has(name)) known.values.set(name, group.get_attribute(name, false));
@@ -579,10 +563,11 @@ export function attributeValue(group: Group, name: string): unknown {
 
 /** Whether the group has an attribute of that name (attributeValue's list). */
 function hasAttribute(group: Group, name: string): boolean {
+  if (group instanceof LiteGroup) return group.attributes.names().includes(name);
   return attributesOf(group).names.has(name);
 }
 
-function attributesOf(group: Group): { names: Set<string>; values: Map<string, unknown> } {
+function attributesOf(group: H5Group): { names: Set<string>; values: Map<string, unknown> } {
   let known = attributesByGroup.get(group);
   // Listing the names only (the property getters open an attribute when one is read).
   if (!known) attributesByGroup.set(group, (known = { names: new Set(Object.keys(group.attrs)), values: new Map() }));
@@ -630,7 +615,7 @@ export function tensorInfo(dataset: Dataset, where: string): Hdf5TensorInfo {
 }
 
 /** Reads a dataset's values (tensorInfo's checks first). */
-export function readTensor(dataset: Dataset, where: string): Hdf5Tensor {
+export function readTensor(dataset: H5Dataset, where: string): Hdf5Tensor {
   const { shape, dtype } = tensorInfo(dataset, where);
   const value = datasetValue(dataset, where);
   const view = ArrayBuffer.isView(value) ? value : shape.length === 0 ? scalarArray(value, dtype) : undefined;
@@ -650,7 +635,7 @@ export function readTensor(dataset: Dataset, where: string): Hdf5Tensor {
  * The dataset's values. External raw storage (data kept in another file) cannot be seen before a
  * read; in the sandbox the other file does not exist, so the read fails, and says why.
  */
-function datasetValue(dataset: Dataset, where: string): unknown {
+function datasetValue(dataset: H5Dataset, where: string): unknown {
   try {
     return dataset.value;
   } catch (e) {
@@ -690,7 +675,7 @@ const H5T_INTEGER = 0;
 const H5T_FLOAT = 1;
 const H5T_ENUM = 8;
 
-function tensorDtype(meta: Dataset['metadata']): BundleDtype | undefined {
+function tensorDtype(meta: Pick<Dataset['metadata'], 'type' | 'size' | 'signed'>): BundleDtype | undefined {
   if (meta.type === H5T_FLOAT) return ({ 4: 'float32', 8: 'float64' } as const)[meta.size as 4 | 8];
   if (meta.type === H5T_INTEGER && meta.signed) return ({ 4: 'int32', 8: 'int64' } as const)[meta.size as 4 | 8];
   // h5py stores numpy bool as a 1-byte enum {FALSE: 0, TRUE: 1}.

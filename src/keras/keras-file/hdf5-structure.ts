@@ -1,8 +1,7 @@
 import type { File as H5File, Group } from 'h5wasm';
-import h5wasm from 'h5wasm';
 import { InputError } from '../../errors.js';
 import type { Hdf5Limits } from './hdf5-limits.js';
-import { groupKeys, joinHdf5Path, openedObject } from './hdf5-file.js';
+import { groupKeys, isH5Dataset, joinHdf5Path, openedObject } from './hdf5-file.js';
 
 /** What an HDF5 path may name, told without following it. */
 const LINK_KINDS = {
@@ -105,7 +104,7 @@ function refuseLinkOut(group: Group, path: string, file: string): void {
 
 /** The dataset's declared bytes, refusing a virtual one or one past the per-tensor limit. */
 function checkDataset(dataset: unknown, path: string, file: string, limits: Hdf5Limits): number {
-  if (!(dataset instanceof h5wasm.Dataset)) throw new InputError(`${file}: '${path}' did not open as a dataset.`);
+  if (!isH5Dataset(dataset)) throw new InputError(`${file}: '${path}' did not open as a dataset.`);
   const meta = dataset.metadata;
   if (meta.virtual_sources && meta.virtual_sources.length > 0) {
     const source = meta.virtual_sources[0]!;

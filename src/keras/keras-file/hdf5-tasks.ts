@@ -5,6 +5,7 @@ import { withLayerNames } from '../layer-names.js';
 import { openHdf5File, type Hdf5Content, type OpenHdf5File } from './hdf5-file.js';
 import type { Hdf5Limits } from './hdf5-limits.js';
 import { BufferPool } from './buffer-pool.js';
+import { LiteUnsupported } from './hdf5-lite/lite-unsupported.js';
 import { layerNameTags, weightsFromKeras3H5 } from './keras3-weights.js';
 import { readLegacyH5Model } from './legacy-h5-model.js';
 
@@ -34,6 +35,9 @@ export type DatasetCopy = { path: string; ranges: FileRange[] };
 export type Hdf5CopyReply = { allFinite: boolean[] };
 
 export type Hdf5Reply = Hdf5OpenResult | Hdf5ReadReply | Hdf5CopyReply | { closed: true } | { recycled: true };
+
+/** Set to `h5wasm`: every HDF5 file is read with h5wasm, none with the TypeScript reader (hdf5-lite/). */
+export const HDF5_READER_VARIABLE = 'KERAS_BRIDGE_HDF5_READER';
 
 /**
  * The file the reader has open. One at a time per reader (one per worker thread): opening
@@ -79,10 +83,19 @@ async function openFile(request: Extract<Hdf5Request, { kind: 'keras3-weights' |
   closeCurrent();
   const where = request.kind === 'legacy-model' ? request.file : `${request.file}: model.weights.h5`;
   // A stored entry's CRC-32 is checked once this open is answered, while the caller plans (OpenHdf5Options).
-  const h5 = await openHdf5File(request.content, where, request.limits, { checkStoredBytesLater: true });
+  // A Keras 3 weights file is read by the TypeScript reader where it can be; h5wasm reads the rest.
+  const lite = request.kind === 'keras3-weights' && process.env[HDF5_READER_VARIABLE] !== 'h5wasm';
+  let h5 = await openHdf5File(request.content, where, request.limits, { checkStoredBytesLater: true, lite });
   let result: Hdf5OpenResult;
   try {
-    result = walk(request, h5);
+    try {
+      result = walk(request, h5);
+    } catch (e) {
+      if (!(e instanceof LiteUnsupported)) throw e;
+      h5.close();
+      h5 = await openHdf5File(request.content, where, request.limits, { checkStoredBytesLater: true });
+      result = walk(request, h5);
+    }
   } catch (e) {
     try {
       h5.checkStoredBytes(); // a damaged entry is reported as such, whatever HDF5 made of it
@@ -91,11 +104,12 @@ async function openFile(request: Extract<Hdf5Request, { kind: 'keras3-weights' |
     }
     throw e;
   }
-  current = { h5, where };
+  const opened = h5;
+  current = { h5: opened, where };
   setImmediate(() => {
-    if (current?.h5 !== h5) return; // closed meanwhile
+    if (current?.h5 !== opened) return; // closed meanwhile
     try {
-      h5.checkStoredBytes();
+      opened.checkStoredBytes();
     } catch {
       // kept by the open file: its reads report it
     }

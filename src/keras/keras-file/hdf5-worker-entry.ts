@@ -1,18 +1,13 @@
 import { parentPort } from 'node:worker_threads';
 import { KerasBridgeError } from '../../errors.js';
-import { raiseWasmTieringBudget, restoreWasmTieringBudget } from './h5wasm-tiering.js';
 import type { Hdf5Request } from './hdf5-tasks.js';
 
-// h5wasm compiles and instantiates its module as it is imported: with the reader's tier-up budget
-// (h5wasm-tiering.ts), so the modules that import it are loaded after the budget is raised. It is
-// compiled as the thread starts, while its caller is still reading the zip (prewarmHdf5Reader).
-raiseWasmTieringBudget();
+// The reader's modules load as the thread starts, while its caller is still reading the zip
+// (prewarmHdf5Reader). h5wasm is not among them: a Keras 3 weights file is read by the TypeScript
+// reader (hdf5-lite/), and h5wasm is loaded, with its tier-up budget, by the first file that needs it.
 const reader = Promise.all([import('./hdf5-file.js'), import('./hdf5-tasks.js')]);
-reader
-  .then(([file]) => file.loadH5wasm())
-  .finally(restoreWasmTieringBudget)
-  // A reader that failed to load fails each request below, with its error.
-  .catch(() => undefined);
+// A reader that failed to load fails each request below, with its error.
+reader.catch(() => undefined);
 
 /** The worker side of hdf5-worker.ts: each request's answer (dataset bytes transferred) or its error. */
 parentPort!.on('message', (request: Hdf5Request) => {

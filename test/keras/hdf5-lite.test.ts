@@ -1,0 +1,180 @@
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import fc from 'fast-check';
+import type { Group as H5Group } from 'h5wasm';
+import { isH5Dataset, loadH5wasm } from '../../src/keras/keras-file/hdf5-file.js';
+import { DEFAULT_HDF5_LIMITS } from '../../src/keras/keras-file/hdf5-limits.js';
+import { bytesSource } from '../../src/keras/keras-file/hdf5-lite/lite-source.js';
+import { LiteUnsupported } from '../../src/keras/keras-file/hdf5-lite/lite-unsupported.js';
+import { LiteDataset, LiteGroup, readLiteTree } from '../../src/keras/keras-file/hdf5-lite/lite-tree.js';
+import { HDF5_READER_VARIABLE, runHdf5Request, type Hdf5OpenResult, type Hdf5ReadReply } from '../../src/keras/keras-file/hdf5-tasks.js';
+import { readKerasArchive } from '../../src/keras/keras-file/keras-archive.js';
+import { REPO_ROOT } from '../support/paths.js';
+
+// The TypeScript HDF5 reader (src/keras/keras-file/hdf5-lite/) against h5wasm, on the Keras 3 files
+// in fixtures/keras (written by Keras, not by us): the same tree, attributes and bytes; and on
+// damaged copies of them: a tree, or LiteUnsupported (h5wasm then reads the file), nothing else.
+
+const KERAS_DIR = path.join(REPO_ROOT, 'fixtures', 'keras');
+const FIXTURES = readdirSync(KERAS_DIR).filter((f) => f.endsWith('.keras'));
+
+/** A fixture's model.weights.h5 bytes (stored uncompressed in the zip, as Keras writes it). */
+function weightsBytes(file: string): Uint8Array {
+  const bytes = readFileSync(path.join(KERAS_DIR, file));
+  const archive = readKerasArchive(bytes, file);
+  const h5 = archive.weightsH5;
+  assert.ok('start' in h5, `${file}: model.weights.h5 stored`);
+  // A Uint8Array of its own (a Buffer's slice is a view: the damaged copies below must be copies).
+  return new Uint8Array(bytes.subarray(h5.start, h5.start + h5.length));
+}
+
+/** Every difference between h5wasm's view of the file and the TypeScript reader's. */
+function differences(h5: H5Group, lite: LiteGroup, bytes: Uint8Array): string[] {
+  const found: string[] = [];
+  const keys = h5.keys();
+  if (JSON.stringify(keys) !== JSON.stringify(lite.keys())) found.push(`${h5.path}: keys ${keys} / ${lite.keys()}`);
+  for (const name of Object.keys(h5.attrs)) {
+    const expected = JSON.stringify(h5.get_attribute(name, false));
+    const got = JSON.stringify(lite.attributes.value(name));
+    if (expected !== got) found.push(`${h5.path}: attribute ${name} ${expected} / ${got}`);
+  }
+  if (Object.keys(h5.attrs).length !== lite.attributes.names().length) found.push(`${h5.path}: attribute names`);
+  for (const key of keys) {
+    const child = h5.get(key);
+    const liteChild = lite.children.get(key);
+    if (isH5Dataset(child)) {
+      if (!(liteChild instanceof LiteDataset)) {
+        found.push(`${child.path}: not a dataset`);
+        continue;
+      }
+      const m = child.metadata;
+      const l = liteChild.metadata;
+      for (const field of ['type', 'size', 'signed', 'littleEndian', 'total_size'] as const) if (m[field] !== l[field]) found.push(`${child.path}: ${field} ${m[field]} / ${l[field]}`);
+      if (JSON.stringify(m.shape) !== JSON.stringify(l.shape)) found.push(`${child.path}: shape`);
+      const value = child.value as ArrayBufferView | number;
+      const expected = ArrayBuffer.isView(value) ? Buffer.from(value.buffer, value.byteOffset, value.byteLength) : Buffer.from(new Float32Array([value]).buffer);
+      const s = liteChild.storage;
+      const got = Buffer.from(s.kind === 'compact' ? s.bytes : bytes.subarray(s.address, s.address + s.length));
+      if (!expected.equals(got)) found.push(`${child.path}: bytes`);
+    } else if (!(liteChild instanceof LiteGroup)) {
+      found.push(`${key}: not a group`);
+    } else {
+      found.push(...differences(child as H5Group, liteChild, bytes));
+    }
+  }
+  return found;
+}
+
+describe('the TypeScript HDF5 reader (hdf5-lite/) reads what h5wasm reads, in Keras 3 weights files', () => {
+  for (const file of FIXTURES) {
+    it(`${file}: the same groups, attributes, dataset types, shapes and bytes`, async () => {
+      const bytes = weightsBytes(file);
+      const lite = readLiteTree(bytesSource(bytes), DEFAULT_HDF5_LIMITS);
+      const module = await loadH5wasm();
+      const fsPath = `/lite-test-${file}.h5`;
+      module.FS.writeFile(fsPath, bytes);
+      const { default: h5wasm } = await import('h5wasm');
+      const h5 = new h5wasm.File(fsPath, 'r');
+      try {
+        assert.deepEqual(differences(h5, lite, bytes), []);
+      } finally {
+        h5.close();
+        module.FS.unlink(fsPath);
+      }
+    });
+  }
+
+  it('answers a Keras 3 file without calling h5wasm, with the same weights and bytes as h5wasm', async () => {
+    const file = path.join(KERAS_DIR, 'two_branch.keras');
+    const archive = readKerasArchive(readFileSync(file), file);
+    assert.ok('start' in archive.weightsH5);
+    const request = { kind: 'keras3-weights' as const, content: { path: file, ...archive.weightsH5 }, file, modelConfig: archive.modelConfig, limits: DEFAULT_HDF5_LIMITS };
+    const module = (await loadH5wasm()) as unknown as Record<string, (...args: unknown[]) => unknown>;
+    const spied = ['get_type', 'get_names', 'get_dataset_metadata', 'get_dataset_data', 'get_attribute_names'];
+    const original = Object.fromEntries(spied.map((name) => [name, module[name]!]));
+    let calls = 0;
+    for (const name of spied) module[name] = (...args: unknown[]) => (calls++, original[name]!.apply(module, args));
+    const openAndRead = async () => {
+      const opened = (await runHdf5Request(request)) as Hdf5OpenResult;
+      const read = (await runHdf5Request({ kind: 'read', paths: opened.weights.map((w) => w.path) })) as Hdf5ReadReply;
+      await runHdf5Request({ kind: 'close' });
+      return { weights: opened.weights, bytes: read.bytes.map((b) => Buffer.from(b).toString('hex')), allFinite: read.allFinite };
+    };
+    let lite;
+    try {
+      lite = await openAndRead();
+      assert.equal(calls, 0, 'h5wasm was called');
+    } finally {
+      Object.assign(module, original);
+    }
+    process.env[HDF5_READER_VARIABLE] = 'h5wasm';
+    try {
+      assert.deepEqual(lite, await openAndRead());
+    } finally {
+      delete process.env[HDF5_READER_VARIABLE];
+    }
+  });
+
+  it('refuses, as LiteUnsupported and within its bounds, damaged copies (bytes flipped in the metadata, the file cut short)', function () {
+    this.timeout(120_000);
+    const bytes = weightsBytes('sublayers.keras');
+    const datasets: Array<[number, number]> = [];
+    const collect = (group: LiteGroup) => {
+      for (const child of group.children.values()) {
+        if (child instanceof LiteGroup) collect(child);
+        else if (child.storage.kind === 'contiguous') datasets.push([child.storage.address, child.storage.length]);
+      }
+    };
+    collect(readLiteTree(bytesSource(bytes), DEFAULT_HDF5_LIMITS));
+    const inValues = (at: number) => datasets.some(([start, length]) => at >= start && at < start + length);
+    const outcomes = { read: 0, unsupported: 0 };
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.nat(bytes.length - 1), fc.integer({ min: 1, max: 255 })), { minLength: 1, maxLength: 4 }), fc.option(fc.nat(bytes.length), { freq: 4 }), (flips, cut) => {
+        const damaged = bytes.slice(0, cut ?? bytes.length);
+        for (const [at, xor] of flips) if (at < damaged.length && !inValues(at)) damaged[at]! ^= xor;
+        try {
+          readLiteTree(bytesSource(damaged), DEFAULT_HDF5_LIMITS);
+          outcomes.read++;
+        } catch (e) {
+          if (!(e instanceof LiteUnsupported)) throw e;
+          outcomes.unsupported++;
+        }
+      }),
+      { numRuns: 400, seed: 20261207 },
+    );
+    assert.ok(outcomes.unsupported > 50, `damage was refused: ${JSON.stringify(outcomes)}`);
+  });
+
+  it('refuses a second link to an object (a cycle), a soft link and more objects than the limit, for h5wasm to name', () => {
+    const bytes = weightsBytes('two_branch.keras');
+    const tree = readLiteTree(bytesSource(bytes), DEFAULT_HDF5_LIMITS);
+    assert.ok(tree.children.size > 0);
+    // The first symbol table entry (40 bytes: name offset, header address, cache type, ...) of
+    // each symbol node ("SNOD") pointed at the root's own header (a group that holds itself), or
+    // made a soft link (cache type 2). The file also keeps nodes no group uses any more: at least
+    // one of each edit is refused, and none with anything but LiteUnsupported.
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const rootHeader = view.getBigUint64(64, true);
+    const refusals = { cycle: 0, soft: 0 };
+    for (let snod = Buffer.from(bytes).indexOf('SNOD'); snod >= 0; snod = Buffer.from(bytes).indexOf('SNOD', snod + 1)) {
+      const edits = [
+        ['cycle', (copy: DataView) => copy.setBigUint64(snod + 16, rootHeader, true), /linked twice/],
+        ['soft', (copy: DataView) => copy.setUint32(snod + 24, 2, true), /soft link/],
+      ] as const;
+      for (const [kind, edit, message] of edits) {
+        const copy = bytes.slice();
+        edit(new DataView(copy.buffer));
+        try {
+          readLiteTree(bytesSource(copy), DEFAULT_HDF5_LIMITS);
+        } catch (e) {
+          assert.ok(e instanceof LiteUnsupported, String(e));
+          if (message.test(e.message)) refusals[kind]++;
+        }
+      }
+    }
+    assert.ok(refusals.cycle > 0 && refusals.soft > 0, JSON.stringify(refusals));
+    const tooFew = { ...DEFAULT_HDF5_LIMITS, maxObjects: 3 };
+    assert.throws(() => readLiteTree(bytesSource(bytes), tooFew), /more than \d+ (members|objects)/);
+  });
+});
