@@ -18,6 +18,20 @@ import { REPO_ROOT } from '../support/paths.js';
 
 const KERAS_DIR = path.join(REPO_ROOT, 'fixtures', 'keras');
 const FIXTURES = readdirSync(KERAS_DIR).filter((f) => f.endsWith('.keras'));
+/** Whole HDF5 files: legacy models (Keras 2's, and Keras 3's `model.save('x.h5')`) and scalars of every dtype. */
+const H5_FIXTURES = [...readdirSync(KERAS_DIR).filter((f) => f.endsWith('.h5')).map((f) => path.join(KERAS_DIR, f)), path.join(REPO_ROOT, 'fixtures', 'hdf5', 'scalar_datasets.h5')];
+
+/** JSON of attribute values, typed arrays and bigints included. */
+const show = (value: unknown) => JSON.stringify(value, (_, v: unknown) => (typeof v === 'bigint' ? `${v}n` : ArrayBuffer.isView(v) ? [v.constructor.name, ...Array.from(v as unknown as ArrayLike<unknown>, String)] : v));
+
+/** A dataset's stored bytes read as h5wasm gives a scalar: a number, or a bigint for 64-bit integers. */
+function scalarOf(bytes: Uint8Array, meta: { type: number; size: number; signed: boolean }): number | bigint {
+  const view = new DataView(new Uint8Array(bytes).buffer);
+  if (meta.type === 1) return meta.size === 4 ? view.getFloat32(0, true) : view.getFloat64(0, true);
+  if (meta.size === 8) return meta.signed ? view.getBigInt64(0, true) : view.getBigUint64(0, true);
+  if (meta.size === 4) return meta.signed ? view.getInt32(0, true) : view.getUint32(0, true);
+  return meta.signed ? view.getInt8(0) : view.getUint8(0);
+}
 
 /** A fixture's model.weights.h5 bytes (stored uncompressed in the zip, as Keras writes it). */
 function weightsBytes(file: string): Uint8Array {
@@ -35,8 +49,8 @@ function differences(h5: H5Group, lite: LiteGroup, bytes: Uint8Array): string[] 
   const keys = h5.keys();
   if (JSON.stringify(keys) !== JSON.stringify(lite.keys())) found.push(`${h5.path}: keys ${keys} / ${lite.keys()}`);
   for (const name of Object.keys(h5.attrs)) {
-    const expected = JSON.stringify(h5.get_attribute(name, false));
-    const got = JSON.stringify(lite.attributes.value(name));
+    const expected = show(h5.get_attribute(name, false));
+    const got = show(lite.attributes.value(name));
     if (expected !== got) found.push(`${h5.path}: attribute ${name} ${expected} / ${got}`);
   }
   if (Object.keys(h5.attrs).length !== lite.attributes.names().length) found.push(`${h5.path}: attribute names`);
@@ -52,11 +66,12 @@ function differences(h5: H5Group, lite: LiteGroup, bytes: Uint8Array): string[] 
       const l = liteChild.metadata;
       for (const field of ['type', 'size', 'signed', 'littleEndian', 'total_size'] as const) if (m[field] !== l[field]) found.push(`${child.path}: ${field} ${m[field]} / ${l[field]}`);
       if (JSON.stringify(m.shape) !== JSON.stringify(l.shape)) found.push(`${child.path}: shape`);
-      const value = child.value as ArrayBufferView | number;
-      const expected = ArrayBuffer.isView(value) ? Buffer.from(value.buffer, value.byteOffset, value.byteLength) : Buffer.from(new Float32Array([value]).buffer);
+      const value = child.value as ArrayBufferView | number | bigint;
       const s = liteChild.storage;
       const got = Buffer.from(s.kind === 'compact' ? s.bytes : bytes.subarray(s.address, s.address + s.length));
-      if (!expected.equals(got)) found.push(`${child.path}: bytes`);
+      if (ArrayBuffer.isView(value) ? !Buffer.from(value.buffer, value.byteOffset, value.byteLength).equals(got) : !Object.is(scalarOf(got, l) === (typeof value === 'boolean' ? Number(value) : value), true)) {
+        found.push(`${child.path}: values`);
+      }
     } else if (!(liteChild instanceof LiteGroup)) {
       found.push(`${key}: not a group`);
     } else {
@@ -66,13 +81,31 @@ function differences(h5: H5Group, lite: LiteGroup, bytes: Uint8Array): string[] 
   return found;
 }
 
-describe('the TypeScript HDF5 reader (hdf5-lite/) reads what h5wasm reads, in Keras 3 weights files', () => {
+describe('the TypeScript HDF5 reader (hdf5-lite/) reads what h5wasm reads, in Keras 3 weights files and legacy .h5 models', () => {
   for (const file of FIXTURES) {
     it(`${file}: the same groups, attributes, dataset types, shapes and bytes`, async () => {
       const bytes = weightsBytes(file);
       const lite = readLiteTree(bytesSource(bytes), DEFAULT_HDF5_LIMITS);
       const module = await loadH5wasm();
       const fsPath = `/lite-test-${file}.h5`;
+      module.FS.writeFile(fsPath, bytes);
+      const { default: h5wasm } = await import('h5wasm');
+      const h5 = new h5wasm.File(fsPath, 'r');
+      try {
+        assert.deepEqual(differences(h5, lite, bytes), []);
+      } finally {
+        h5.close();
+        module.FS.unlink(fsPath);
+      }
+    });
+  }
+
+  for (const file of H5_FIXTURES) {
+    it(`${path.relative(REPO_ROOT, file)}: the same groups, attributes (strings, lists, numbers), dataset types, shapes and values`, async () => {
+      const bytes = new Uint8Array(readFileSync(file));
+      const lite = readLiteTree(bytesSource(bytes), DEFAULT_HDF5_LIMITS);
+      const module = await loadH5wasm();
+      const fsPath = `/lite-test-${path.basename(file)}`;
       module.FS.writeFile(fsPath, bytes);
       const { default: h5wasm } = await import('h5wasm');
       const h5 = new h5wasm.File(fsPath, 'r');
@@ -113,6 +146,25 @@ describe('the TypeScript HDF5 reader (hdf5-lite/) reads what h5wasm reads, in Ke
       assert.deepEqual(lite, await openAndRead());
     } finally {
       delete process.env[HDF5_READER_VARIABLE];
+    }
+  });
+
+  it('reads a legacy .h5 model (config, weight names, weights) as h5wasm does', async () => {
+    for (const file of H5_FIXTURES.filter((f) => f.includes(`${path.sep}keras${path.sep}`))) {
+      const openAndRead = async () => {
+        const opened = (await runHdf5Request({ kind: 'legacy-model', content: { path: file }, file, limits: DEFAULT_HDF5_LIMITS })) as Hdf5OpenResult;
+        const read = (await runHdf5Request({ kind: 'read', paths: opened.weights.map((w) => w.path) })) as Hdf5ReadReply;
+        await runHdf5Request({ kind: 'close' });
+        return { opened, bytes: read.bytes.map((b) => Buffer.from(b).toString('hex')) };
+      };
+      const lite = await openAndRead();
+      assert.ok(lite.opened.weights.length > 0, file);
+      process.env[HDF5_READER_VARIABLE] = 'h5wasm';
+      try {
+        assert.deepEqual(lite, await openAndRead(), file);
+      } finally {
+        delete process.env[HDF5_READER_VARIABLE];
+      }
     }
   });
 

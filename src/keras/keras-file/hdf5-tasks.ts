@@ -83,28 +83,17 @@ async function openFile(request: Extract<Hdf5Request, { kind: 'keras3-weights' |
   closeCurrent();
   const where = request.kind === 'legacy-model' ? request.file : `${request.file}: model.weights.h5`;
   // A stored entry's CRC-32 is checked once this open is answered, while the caller plans (OpenHdf5Options).
-  // A Keras 3 weights file is read by the TypeScript reader where it can be; h5wasm reads the rest.
-  const lite = request.kind === 'keras3-weights' && process.env[HDF5_READER_VARIABLE] !== 'h5wasm';
-  let h5 = await openHdf5File(request.content, where, request.limits, { checkStoredBytesLater: true, lite });
+  // Read by the TypeScript reader where it can be (what h5py writes by default); h5wasm reads the rest.
+  const lite = process.env[HDF5_READER_VARIABLE] !== 'h5wasm';
+  let opened = await openHdf5File(request.content, where, request.limits, { checkStoredBytesLater: true, lite });
   let result: Hdf5OpenResult;
   try {
-    try {
-      result = walk(request, h5);
-    } catch (e) {
-      if (!(e instanceof LiteUnsupported)) throw e;
-      h5.close();
-      h5 = await openHdf5File(request.content, where, request.limits, { checkStoredBytesLater: true });
-      result = walk(request, h5);
-    }
+    result = walkOrClose(request, opened);
   } catch (e) {
-    try {
-      h5.checkStoredBytes(); // a damaged entry is reported as such, whatever HDF5 made of it
-    } finally {
-      h5.close();
-    }
-    throw e;
+    if (!(e instanceof LiteUnsupported)) throw e;
+    opened = await openHdf5File(request.content, where, request.limits, { checkStoredBytesLater: true });
+    result = walkOrClose(request, opened);
   }
-  const opened = h5;
   current = { h5: opened, where };
   setImmediate(() => {
     if (current?.h5 !== opened) return; // closed meanwhile
@@ -115,6 +104,21 @@ async function openFile(request: Extract<Hdf5Request, { kind: 'keras3-weights' |
     }
   });
   return result;
+}
+
+/** The walk's result; where it fails, the file closed (and a damaged entry reported as such, whatever HDF5 made of it). */
+function walkOrClose(request: Extract<Hdf5Request, { kind: 'keras3-weights' | 'legacy-model' }>, h5: OpenHdf5File): Hdf5OpenResult {
+  try {
+    return walk(request, h5);
+  } catch (e) {
+    try {
+      // LiteUnsupported: the file is read again by h5wasm, which reports damage its own way.
+      if (!(e instanceof LiteUnsupported)) h5.checkStoredBytes();
+    } finally {
+      h5.close();
+    }
+    throw e;
+  }
 }
 
 function walk(request: Extract<Hdf5Request, { kind: 'keras3-weights' | 'legacy-model' }>, h5: OpenHdf5File): Hdf5OpenResult {

@@ -101,7 +101,7 @@ function putValues(dataset: LiteDataset, values: ValuesSource, sink: BytesSink, 
   if (storage.kind === 'compact' || values.kind === 'bytes') {
     const bytes = storage.kind === 'compact' ? storage.bytes : values.kind === 'bytes' ? values.bytes.subarray(storage.address, storage.address + length) : new Uint8Array(0);
     // A copy first: the check reads whole float32 words, which the file's bytes may not be aligned to.
-    const copy = bytes.slice();
+    const copy = new Uint8Array(bytes);
     sink.put(copy, 0);
     return !float32 || float32AllFinite(new Float32Array(copy.buffer, 0, copy.length >> 2));
   }

@@ -25,16 +25,18 @@ export class LiteAttributes {
   }
 
   /**
-   * The value as h5wasm's `get_attribute(name, false)` gives it for strings: a string for a
-   * scalar, a list of strings otherwise. Other types are LiteUnsupported (Keras 3's weights files
-   * tag groups with strings only).
+   * The value as h5wasm's `get_attribute(name, false)` gives it: for strings a string (a scalar)
+   * or a list of strings, for numbers a number or bigint (a scalar) or a typed array. Other types
+   * are LiteUnsupported.
    */
   value(name: string): unknown {
     if (this.values.has(name)) return this.values.get(name);
     const message = this.messages.get(name);
     if (!message) return undefined;
-    const strings = decodeStrings(message, this.heap, `${this.what}: attribute '${name}'`);
-    const value = message.shape.length === 0 ? strings[0] : strings;
+    const where = `${this.what}: attribute '${name}'`;
+    const { type } = message.datatype;
+    const values = type === 0 || type === 1 ? decodeNumbers(message, where) : decodeStrings(message, this.heap, where);
+    const value = message.shape.length === 0 ? values[0] : values;
     this.values.set(name, value);
     return value;
   }
@@ -85,7 +87,8 @@ export function liteObject(root: LiteGroup, path: string): LiteGroup | LiteDatas
  * Bounded: each piece of metadata is read once, and the walk keeps its own stack.
  */
 export function readLiteTree(source: LiteSource, limits: Hdf5Limits): LiteGroup {
-  const { rootHeaderAddress } = readSuperblock(source);
+  const superblock = readSuperblock(source);
+  const { rootHeaderAddress } = superblock;
   const heap = new GlobalHeap(source);
   const visited = new Set<number>([rootHeaderAddress]);
   const root = readObject(source, rootHeaderAddress, '/', heap);
@@ -96,7 +99,7 @@ export function readLiteTree(source: LiteSource, limits: Hdf5Limits): LiteGroup 
   const pending = [{ group: root.node, symbolTable: root.symbolTable, depth: 0 }];
   while (pending.length > 0) {
     const { group, symbolTable, depth } = pending.pop()!;
-    const members = readGroupMembers(source, symbolTable.btreeAddress, symbolTable.heapAddress, `group '${group.path}'`, visited, limits.maxObjects - objects);
+    const members = readGroupMembers(source, symbolTable.btreeAddress, symbolTable.heapAddress, `group '${group.path}'`, visited, limits.maxObjects - objects, superblock);
     for (const { name, headerAddress } of members) {
       if (++objects > limits.maxObjects) unsupported(`more than ${limits.maxObjects} objects`);
       if (group.children.has(name)) unsupported(`group '${group.path}': member '${name}' twice`);
@@ -157,6 +160,28 @@ function readObject(source: LiteSource, address: number, path: string, heap: Glo
   if (storage.kind === 'compact' ? storage.bytes.length !== bytes : storage.length !== bytes) unsupported(`${what}: storage of another size than its shape`);
   if (storage.kind === 'contiguous' && bytes > 0 && (storage.address === UNDEFINED_ADDRESS || storage.address + bytes > source.length)) unsupported(`${what}: values outside the file`);
   return { node: new LiteDataset(path, { ...datatype, shape, total_size: elements }, storage, attrs) };
+}
+
+const NUMBER_ARRAYS: Record<string, new (buffer: ArrayBuffer) => ArrayLike<number | bigint>> = {
+  '1:4': Float32Array,
+  '1:8': Float64Array,
+  'i:1': Int8Array,
+  'i:2': Int16Array,
+  'i:4': Int32Array,
+  'i:8': BigInt64Array,
+  'u:1': Uint8Array,
+  'u:2': Uint16Array,
+  'u:4': Uint32Array,
+  'u:8': BigUint64Array,
+};
+
+/** Numbers of an attribute (little-endian), as a typed array of their type. */
+function decodeNumbers(message: LiteAttributeMessage, what: string): ArrayLike<number | bigint> {
+  const { type, size, signed, littleEndian } = message.datatype;
+  const Array = NUMBER_ARRAYS[type === 1 ? `1:${size}` : `${signed ? 'i' : 'u'}:${size}`];
+  if (!Array || (!littleEndian && size > 1)) unsupported(`${what}: a ${size}-byte number of class ${type}`);
+  // A copy of its own: aligned, and not a view of the file's bytes.
+  return new Array(new Uint8Array(message.raw).buffer);
 }
 
 /** Strings of an attribute: variable-length (in the global heap) or fixed-length. */

@@ -70,8 +70,11 @@ export function readDatatype(data: Uint8Array, what: string): LiteDatatype {
     }
     case STRING:
       return { ...base, strpad: bits & 0x0f, cset: (bits >> 4) & 0x0f };
-    case ENUM:
-      return { ...base, littleEndian: true };
+    case ENUM: {
+      // The base type follows (h5py's bool: a signed byte), with the members' names and values after it.
+      const underlying = readDatatype(fields.take(fields.remaining), `${what}: enum base`);
+      return { ...base, signed: underlying.signed, littleEndian: underlying.littleEndian };
+    }
     case VARIABLE_LENGTH:
       if ((bits & 0x0f) !== 1) unsupported(`${what}: a variable-length sequence`);
       return { ...base, vlen: true, cset: (bits >> 8) & 0x0f, strpad: (bits >> 4) & 0x0f };
