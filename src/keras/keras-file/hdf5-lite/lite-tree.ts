@@ -86,9 +86,11 @@ export function liteObject(root: LiteGroup, path: string): LiteGroup | LiteDatas
  * inside the file; anything else is LiteUnsupported, for h5wasm to read or refuse in its words.
  * Bounded: each piece of metadata is read once, and the walk keeps its own stack.
  */
-export function readLiteTree(source: LiteSource, limits: Hdf5Limits): LiteGroup {
-  const superblock = readSuperblock(source);
+export function readLiteTree(whole: LiteSource, limits: Hdf5Limits): LiteGroup {
+  const superblock = readSuperblock(whole);
   const { rootHeaderAddress } = superblock;
+  // HDF5 reads nothing past the superblock's end of file (its "end of allocated space").
+  const source = superblock.endOfFile < whole.length ? { length: superblock.endOfFile, read: (at: number, n: number) => (at + n > superblock.endOfFile ? unsupported(`a read of ${n} bytes at ${at}, past the end of file`) : whole.read(at, n)) } : whole;
   const heap = new GlobalHeap(source);
   const visited = new Set<number>([rootHeaderAddress]);
   const root = readObject(source, rootHeaderAddress, '/', heap);

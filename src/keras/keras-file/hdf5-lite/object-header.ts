@@ -6,20 +6,23 @@ export const MESSAGE = {
   nil: 0x0000,
   dataspace: 0x0001,
   datatype: 0x0003,
-  fillValueOld: 0x0004,
   fillValue: 0x0005,
   layout: 0x0008,
   filterPipeline: 0x000b,
   attribute: 0x000c,
-  comment: 0x000d,
-  modificationTimeOld: 0x000e,
   continuation: 0x0010,
   symbolTable: 0x0011,
-  modificationTime: 0x0012,
 } as const;
 
-/** Messages that say nothing the reader needs: skipped. Any type not here or above is left to h5wasm. */
-const IGNORED = new Set<number>([MESSAGE.nil, MESSAGE.fillValueOld, MESSAGE.fillValue, MESSAGE.comment, MESSAGE.modificationTimeOld, MESSAGE.modificationTime]);
+/**
+ * Messages that say nothing the reader needs, checked as HDF5 decodes them and skipped: the
+ * empty message, and a dataset's fill value (h5py writes one in each). Any type not here or
+ * in KNOWN is left to h5wasm.
+ */
+const IGNORED = new Map<number, (data: Uint8Array, what: string) => void>([
+  [MESSAGE.nil, () => {}],
+  [MESSAGE.fillValue, checkFillValue],
+]);
 
 const KNOWN = new Set<number>([MESSAGE.dataspace, MESSAGE.datatype, MESSAGE.layout, MESSAGE.filterPipeline, MESSAGE.attribute, MESSAGE.symbolTable]);
 
@@ -54,24 +57,46 @@ export function readObjectHeader(source: LiteSource, address: number): HeaderMes
     if (seen.has(block.address) || seen.size >= MAX_BLOCKS) unsupported(`object header at ${address}: its continuations loop or are too many`);
     seen.add(block.address);
     const fields = new FieldReader(source.read(block.address, block.size), `object header at ${address}`);
-    while (fields.remaining >= 8 && read < declared) {
+    // Every message of the block, as HDF5 decodes them (past the declared count too: a count that
+    // disagrees is refused below).
+    while (fields.remaining > 0) {
       const type = fields.u16();
       const length = fields.u16();
       const flags = fields.u8();
       fields.skip(3);
       const data = fields.take(length);
       read++;
-      if (flags & 0x02) unsupported(`a shared message (type ${type}) in the object header at ${address}`);
+      // Version 1 headers align every message to 8 bytes; h5py flags a message constant (1) or
+      // not at all (shared and shareable messages, and the rest, are h5wasm's).
+      if (length % 8 !== 0) unsupported(`a message not aligned in the object header at ${address}`);
+      if (flags > 1) unsupported(`message flags ${flags} (type ${type}) in the object header at ${address}`);
       if (type === MESSAGE.continuation) {
         const next = new FieldReader(data, `continuation in the object header at ${address}`);
         blocks.push({ address: next.u64(), size: next.u64() });
       } else if (KNOWN.has(type)) {
         messages.push({ type, data });
-      } else if (!IGNORED.has(type)) {
-        unsupported(`header message type ${type} in the object header at ${address}`);
+      } else {
+        const check = IGNORED.get(type);
+        if (!check) unsupported(`header message type ${type} in the object header at ${address}`);
+        check(data, `object header at ${address}`);
       }
     }
   }
   if (read !== declared) unsupported(`object header at ${address}: ${declared} messages declared, ${read} found`);
   return messages;
+}
+
+/** A fill value message (versions 1 to 3) whose fields and value fit in it, as HDF5 decodes it. */
+function checkFillValue(data: Uint8Array, what: string): void {
+  const fields = new FieldReader(data, `${what}: fill value`);
+  const version = fields.u8();
+  if (version === 1 || version === 2) {
+    fields.skip(2); // allocation and write times
+    const defined = fields.u8();
+    if (version === 1 || defined) fields.skip(fields.u32());
+  } else if (version === 3) {
+    if (fields.u8() & 0x20) fields.skip(fields.u32());
+  } else {
+    unsupported(`${what}: fill value version ${version}`);
+  }
 }

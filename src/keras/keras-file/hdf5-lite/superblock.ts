@@ -6,6 +6,8 @@ const SIGNATURE = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a];
 /** What the reader needs of a version 0 or 1 superblock (h5py's default): where the root group's header is. */
 export interface Superblock {
   rootHeaderAddress: number;
+  /** The superblock's end of file: HDF5 reads nothing past it. */
+  endOfFile: number;
   /** Group B-tree nodes hold at most 2K children, symbol nodes at most 2K entries (HDF5 refuses a K of 0). */
   groupInternalK: number;
   groupLeafK: number;
@@ -41,5 +43,5 @@ export function readSuperblock(source: LiteSource): Superblock {
   if (endOfFile === UNDEFINED_ADDRESS || endOfFile > source.length) unsupported(`end of file at ${endOfFile}, past the ${source.length} bytes there are`);
   fields.u64(); // the root entry's link name offset
   const rootHeaderAddress = fields.u64();
-  return { rootHeaderAddress, groupInternalK, groupLeafK };
+  return { rootHeaderAddress, endOfFile, groupInternalK, groupLeafK };
 }

@@ -31,6 +31,8 @@ export function readGroupMembers(source: LiteSource, btreeAddress: number, heapA
   const visit = (address: number, depth: number, expectedLevel: number | undefined): void => {
     if (depth > MAX_LEVELS) unsupported(`${what}: a B-tree deeper than ${MAX_LEVELS}`);
     claim(visited, address, what);
+    // HDF5 reads a node whole, at its size for 2K entries.
+    source.read(address, 24 + 8 * (4 * k.groupInternalK + 1));
     const header = new FieldReader(source.read(address, 24), `${what}: B-tree node at ${address}`);
     header.signature('TREE');
     if (header.u8() !== 0) unsupported(`${what}: a B-tree node that is not a group's`);
@@ -71,6 +73,7 @@ function compareBytes(a: Uint8Array, b: Uint8Array): number {
 
 function readSymbolNode(source: LiteSource, address: number, names: Uint8Array, what: string, visited: Set<number>, members: NamedMember[], maxMembers: number, maxSymbols: number): void {
   claim(visited, address, what);
+  source.read(address, 8 + maxSymbols * ENTRY_BYTES); // whole, as HDF5 reads it
   const header = new FieldReader(source.read(address, 8), `${what}: symbol node at ${address}`);
   header.signature('SNOD');
   if (header.u8() !== 1) unsupported(`${what}: symbol node version`);
