@@ -14,8 +14,8 @@ export type StoredWeight = Omit<SourceWeight, 'data'> & { byteLength: number };
 
 /** What the HDF5 reader is asked, in order: open one file, read its datasets, close it. Plain data (it runs in a worker). */
 export type Hdf5Request =
-  | { kind: 'keras3-weights'; content: Hdf5Content; file: string; modelConfig: KerasObject; limits: Hdf5Limits }
-  | { kind: 'legacy-model'; content: Hdf5Content; file: string; limits: Hdf5Limits }
+  | { kind: 'keras3-weights'; content: Hdf5Content; file: string; modelConfig: KerasObject; limits: Hdf5Limits; reader?: Hdf5Reader }
+  | { kind: 'legacy-model'; content: Hdf5Content; file: string; limits: Hdf5Limits; reader?: Hdf5Reader }
   | { kind: 'read'; paths: string[] }
   /** Datasets written into ranges of existing files (a converter's shards) by this thread. */
   | { kind: 'copy'; copies: DatasetCopy[] }
@@ -35,6 +35,9 @@ export type DatasetCopy = { path: string; ranges: FileRange[] };
 export type Hdf5CopyReply = { allFinite: boolean[] };
 
 export type Hdf5Reply = Hdf5OpenResult | Hdf5ReadReply | Hdf5CopyReply | { closed: true } | { recycled: true };
+
+/** 'auto': the TypeScript reader (hdf5-lite/) where it can, h5wasm for the rest; 'h5wasm': h5wasm only. */
+export type Hdf5Reader = 'auto' | 'h5wasm';
 
 /** Set to `h5wasm`: every HDF5 file is read with h5wasm, none with the TypeScript reader (hdf5-lite/). */
 export const HDF5_READER_VARIABLE = 'KERAS_BRIDGE_HDF5_READER';
@@ -84,7 +87,7 @@ async function openFile(request: Extract<Hdf5Request, { kind: 'keras3-weights' |
   const where = request.kind === 'legacy-model' ? request.file : `${request.file}: model.weights.h5`;
   // A stored entry's CRC-32 is checked once this open is answered, while the caller plans (OpenHdf5Options).
   // Read by the TypeScript reader where it can be (what h5py writes by default); h5wasm reads the rest.
-  const lite = process.env[HDF5_READER_VARIABLE] !== 'h5wasm';
+  const lite = request.reader !== 'h5wasm' && process.env[HDF5_READER_VARIABLE] !== 'h5wasm';
   let opened = await openHdf5File(request.content, where, request.limits, { checkStoredBytesLater: true, lite });
   let result: Hdf5OpenResult;
   try {

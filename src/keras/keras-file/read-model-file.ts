@@ -5,7 +5,7 @@ import type { LoadedWeight, SourceWeight } from '../../convert/weight-source.js'
 import { InputError } from '../../errors.js';
 import type { KerasObject } from '../keras-object.js';
 import type { Hdf5Content } from './hdf5-file.js';
-import type { Hdf5Request, StoredWeight } from './hdf5-tasks.js';
+import type { Hdf5Reader, Hdf5Request, StoredWeight } from './hdf5-tasks.js';
 import { DEFAULT_HDF5_TIMEOUT_MS, Hdf5Session } from './hdf5-worker.js';
 import { prewarmHdf5Reader } from './hdf5-reader-pool.js';
 import { readKerasArchive, type KerasArchive } from './keras-archive.js';
@@ -37,6 +37,11 @@ export interface ReadModelFileOptions {
   limits?: Partial<ArchiveLimits>;
   /** How long reading the HDF5 part may take before it is stopped (DEFAULT_HDF5_TIMEOUT_MS). */
   hdf5TimeoutMs?: number;
+  /**
+   * 'h5wasm': read the HDF5 part with h5wasm only, not first with the TypeScript reader
+   * (hdf5-lite/; as KERAS_BRIDGE_HDF5_READER=h5wasm does for every file). Default 'auto'.
+   */
+  hdf5Reader?: Hdf5Reader;
 }
 
 const ZIP_MAGIC = [0x50, 0x4b]; // "PK": every zip starts with a PK record (local file header or, when empty, the end record).
@@ -107,7 +112,7 @@ export function openKerasModelFileEarly(file: string, options: ReadModelFileOpti
 
 /** The same file with the same effective limits and timeout: what an early open may stand for. */
 function earlyOpenKey(file: string, options: ReadModelFileOptions): string {
-  return JSON.stringify([path.resolve(file), { ...DEFAULT_ARCHIVE_LIMITS, ...options.limits }, options.hdf5TimeoutMs ?? DEFAULT_HDF5_TIMEOUT_MS]);
+  return JSON.stringify([path.resolve(file), { ...DEFAULT_ARCHIVE_LIMITS, ...options.limits }, options.hdf5TimeoutMs ?? DEFAULT_HDF5_TIMEOUT_MS, options.hdf5Reader ?? 'auto']);
 }
 
 async function openNow(file: string, options: ReadModelFileOptions): Promise<OpenedModelFile> {
@@ -159,7 +164,7 @@ async function hdf5Request(file: string, options: ReadModelFileOptions): Promise
     // Stored (as Keras writes it): read in place, its CRC-32 checked by the HDF5 reader before any weight is read. Deflated: its own inflated buffer.
     const content: Hdf5Content = 'start' in archive.weightsH5 ? { path: file, ...archive.weightsH5 } : archive.weightsH5;
     // A layer whose automatic config has no name (layer-names.ts) takes the one its weights are tagged with.
-    const request = { kind: 'keras3-weights', content, file, modelConfig: archive.modelConfig, limits: hdf5Limits } as const;
+    const request = { kind: 'keras3-weights', content, file, modelConfig: archive.modelConfig, limits: hdf5Limits, reader: options.hdf5Reader ?? 'auto' } as const;
     return { request, ...(archive.kerasVersion ? { kerasVersion: archive.kerasVersion } : {}) };
   }
   const hdf5At = HDF5_SIGNATURE_OFFSETS.find((offset) => hasHdf5Signature(head, offset));
@@ -170,7 +175,7 @@ async function hdf5Request(file: string, options: ReadModelFileOptions): Promise
     if (size > hdf5Limits.maxTotalBytes) {
       throw new InputError(`${file}: ${size} bytes, more than the ${hdf5Limits.maxTotalBytes}-byte limit on an HDF5 model file (raise with --max-uncompressed-bytes).`);
     }
-    return { request: { kind: 'legacy-model', content: { path: file }, file, limits: hdf5Limits } };
+    return { request: { kind: 'legacy-model', content: { path: file }, file, limits: hdf5Limits, reader: options.hdf5Reader ?? 'auto' } };
   }
   throw new InputError(
     `${file}: neither a .keras file (zip) nor a Keras .h5 file (HDF5). Save the model with model.save('model.keras'), ` +
