@@ -2,7 +2,9 @@ import { InputError } from '../errors.js';
 import type { Bundle } from '../keras/bundle.js';
 import { BufferPool } from '../keras/keras-file/buffer-pool.js';
 import type { BundleDtype } from '../keras/bundle-manifest.js';
-import { inMemory, type InMemoryWeightData, type WeightData } from './weight-data.js';
+import { copyCheckedRange } from '../keras/keras-file/checked-range-copy.js';
+import { RangeWriter } from '../keras/keras-file/range-writer.js';
+import { inMemory, type FileRange, type InMemoryWeightData, type WeightData } from './weight-data.js';
 
 /** One Keras weight and its raw little-endian bytes, wherever it was read from. */
 export interface SourceWeight {
@@ -61,6 +63,8 @@ export async function weightsFromBundleFile(bundle: Bundle): Promise<{ weights: 
       byteLength: w.byte_length,
       read: () => read(w.offset, w.byte_length, `weight '${w.path}'`),
       release: (bytes: Uint8Array) => pool.give([bytes.buffer as ArrayBuffer]),
+      // Straight from weights.bin to the shards, checked on the way (no buffer of the weight's own).
+      copyTo: (ranges: readonly FileRange[]) => Promise.resolve().then(() => copyFromFile(handle.fd, w, ranges, bundle.weightsPath)),
     },
   }));
   return {
@@ -71,3 +75,17 @@ export async function weightsFromBundleFile(bundle: Bundle): Promise<{ weights: 
     },
   };
 }
+
+/** A bundle weight's bytes from weights.bin into `ranges` of the shards; for float32, whether all are finite. */
+function copyFromFile(fd: number, w: Bundle['manifest']['weights'][number], ranges: readonly FileRange[], weightsPath: string): { allFinite: boolean } {
+  const writer = new RangeWriter(ranges);
+  try {
+    if (writer.length !== w.byte_length) throw new Error(`weight '${w.path}': ${w.byte_length} bytes, where ${writer.length} are reserved`);
+    const float32 = w.dtype === 'float32';
+    const truncated = () => new InputError(`${weightsPath}: weight '${w.path}' ends at byte ${w.offset + w.byte_length}, past the end of the file. The file is truncated.`);
+    return { allFinite: copyCheckedRange(fd, w.offset, w.byte_length, { put: (piece, at) => writer.put(piece, at) }, float32, truncated) && float32 };
+  } finally {
+    writer.close();
+  }
+}
+

@@ -1,8 +1,8 @@
-import { closeSync, readSync } from 'node:fs';
+import { closeSync } from 'node:fs';
 import { float32AllFinite } from '../../../convert/finite-check.js';
 import type { FileRange } from '../../../convert/weight-data.js';
 import { InputError } from '../../../errors.js';
-import { CHECKED_READ_BYTES, FiniteCheckedReads } from '../finite-checked-reads.js';
+import { copyCheckedRange } from '../checked-range-copy.js';
 import { tensorInfo, type DatasetBytes, type Hdf5Content, type OpenHdf5File, type OpenHdf5Options } from '../hdf5-file.js';
 import type { Hdf5Limits } from '../hdf5-limits.js';
 import { checkEntryRange, checkStoredRange, hostRange, once, type HostRange } from '../host-range.js';
@@ -90,9 +90,6 @@ function liteFile(root: LiteGroup, file: string, values: ValuesSource, checkStor
   };
 }
 
-/** The reader's staging area for checked reads, made on the first that needs it. */
-let checkedReads: FiniteCheckedReads | undefined;
-
 /** The dataset's values into `sink`; for float32, whether all are finite (true otherwise). */
 function putValues(dataset: LiteDataset, values: ValuesSource, sink: BytesSink, float32: boolean, where: string): boolean {
   const { storage } = dataset;
@@ -106,27 +103,7 @@ function putValues(dataset: LiteDataset, values: ValuesSource, sink: BytesSink, 
     return !float32 || float32AllFinite(new Float32Array(copy.buffer, 0, copy.length >> 2));
   }
   const { fd, start } = values.range;
-  const position = start + storage.address;
-  let done = 0;
-  if (!float32 && sink.out) {
-    while (done < length) {
-      const got = readSync(fd, sink.out, done, length - done, position + done);
-      if (got === 0) throw shortRead(where);
-      done += got;
-    }
-    return true;
-  }
-  checkedReads ??= new FiniteCheckedReads();
-  let allFinite = true;
-  while (done < length) {
-    const wanted = Math.min(length - done, CHECKED_READ_BYTES);
-    const read = checkedReads.read(fd, wanted, position + done, float32);
-    if (read.piece.length < wanted) throw shortRead(where);
-    allFinite &&= read.allFinite;
-    sink.put(read.piece, done);
-    done += wanted;
-  }
-  return allFinite;
+  return copyCheckedRange(fd, start + storage.address, length, sink, float32, () => shortRead(where));
 }
 
 /** The file ended inside a dataset's values (it shrank since it was opened: the tree checked them inside it). */
