@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -119,6 +119,36 @@ describe('conversion streamed from the model file to the shards', () => {
     } finally {
       await input.close?.();
     }
+  });
+
+  it("a bundle's weights copied from weights.bin to the shards: NaN found and counted as in memory; a truncated weights.bin named", async () => {
+    const bundle = path.join(FIXTURE_BUNDLES, readdirSync(FIXTURE_BUNDLES).sort().find((b) => existsSync(path.join(FIXTURE_BUNDLES, b, 'manifest.json')))!);
+    const copy = path.join(tmp, 'nan-bundle');
+    cpSync(bundle, copy, { recursive: true });
+    const manifest = JSON.parse(readFileSync(path.join(copy, 'manifest.json'), 'utf8')) as { weights: { path: string; dtype: string; offset: number; byte_length: number }[] };
+    const target = manifest.weights.find((w) => w.dtype === 'float32' && w.byte_length >= 8)!;
+    const weightsBin = new Uint8Array(readFileSync(path.join(copy, 'weights.bin')));
+    new DataView(weightsBin.buffer).setFloat32(target.offset + 4, NaN, true);
+    writeFileSync(path.join(copy, 'weights.bin'), weightsBin);
+    const expected = await inMemory(copy);
+    assert.equal((expected.report as ConversionReport).nonFiniteWeights?.length, 1);
+    const input = await readModelInput(copy, { lazyWeights: true });
+    let copies = 0;
+    for (const w of input.weights) {
+      const copyTo = w.data.copyTo!.bind(w.data);
+      (w.data as { copyTo: typeof copyTo }).copyTo = (ranges) => (copies++, copyTo(ranges));
+    }
+    try {
+      const { report } = await writeModelDirectory(path.join(tmp, 'nan-bundle-out'), await planSource(input));
+      assert.ok(copies > 0, 'weights copied from weights.bin');
+      assert.deepEqual(report, expected.report);
+    } finally {
+      await input.close?.();
+    }
+    const last = manifest.weights.reduce((a, w) => (w.offset > a.offset ? w : a));
+    writeFileSync(path.join(copy, 'weights.bin'), weightsBin.subarray(0, last.offset + last.byte_length - 4));
+    const truncated = await streamed(copy, path.join(tmp, 'truncated-bundle-out'));
+    assert.match(truncated.error ?? 'no error', new RegExp(`weight '${last.path}' ends at byte ${last.offset + last.byte_length}, past the end of the file.*The file is truncated\\.`));
   });
 
   it('keras-bridge convert of a .keras file writes what the conversion in memory holds', async () => {
