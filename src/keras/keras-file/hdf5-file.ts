@@ -75,11 +75,11 @@ export interface OpenHdf5File {
 export interface OpenHdf5Options {
   /**
    * Read the file with the TypeScript reader where it can (hdf5-lite/: what h5py writes by default,
-   * which is what Keras 3 writes), without loading h5wasm: ResNet50's weights file is read and
+   * which is what Keras writes), without loading h5wasm: ResNet50's weights file is read and
    * checked in 16 ms instead of h5wasm's 200 ms to load and 180 ms to check. A file it does not
    * read is opened with h5wasm as without this option; a walk of the tree it gives that meets
-   * something it does not read (an attribute that is not a string) throws LiteUnsupported, and the
-   * caller opens the file again without it (hdf5-tasks.ts). Default false.
+   * something it does not read (an attribute of another type than strings and numbers) throws
+   * LiteUnsupported, and the caller opens the file again without it (hdf5-tasks.ts). Default false.
    */
   lite?: boolean;
   /**
