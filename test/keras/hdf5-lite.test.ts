@@ -8,6 +8,9 @@ import { DEFAULT_HDF5_LIMITS } from '../../src/keras/keras-file/hdf5-limits.js';
 import { bytesSource } from '../../src/keras/keras-file/hdf5-lite/lite-source.js';
 import { LiteUnsupported } from '../../src/keras/keras-file/hdf5-lite/lite-unsupported.js';
 import { LiteDataset, LiteGroup, readLiteTree } from '../../src/keras/keras-file/hdf5-lite/lite-tree.js';
+import { MESSAGE, readObjectHeader } from '../../src/keras/keras-file/hdf5-lite/object-header.js';
+import { readSuperblock } from '../../src/keras/keras-file/hdf5-lite/superblock.js';
+import { readGroupMembers } from '../../src/keras/keras-file/hdf5-lite/symbol-table.js';
 import { HDF5_READER_VARIABLE, runHdf5Request, type Hdf5OpenResult, type Hdf5ReadReply } from '../../src/keras/keras-file/hdf5-tasks.js';
 import { readKerasArchive } from '../../src/keras/keras-file/keras-archive.js';
 import { REPO_ROOT } from '../support/paths.js';
@@ -198,7 +201,7 @@ describe('the TypeScript HDF5 reader (hdf5-lite/) reads what h5wasm reads, in Ke
     assert.ok(outcomes.unsupported > 50, `damage was refused: ${JSON.stringify(outcomes)}`);
   });
 
-  it('refuses a second link to an object (a cycle), a soft link and more objects than the limit, for h5wasm to name', () => {
+  it('refuses a second link to an object (a cycle), a soft link, a shared local heap and more objects than the limit, for h5wasm to name', () => {
     const bytes = weightsBytes('two_branch.keras');
     const tree = readLiteTree(bytesSource(bytes), DEFAULT_HDF5_LIMITS);
     assert.ok(tree.children.size > 0);
@@ -226,6 +229,19 @@ describe('the TypeScript HDF5 reader (hdf5-lite/) reads what h5wasm reads, in Ke
       }
     }
     assert.ok(refusals.cycle > 0 && refusals.soft > 0, JSON.stringify(refusals));
+    // A child group given the root's local heap (its names): metadata reached twice, as a hostile
+    // file of many groups sharing one large heap would be (each read of it again the file's size).
+    const source = bytesSource(bytes);
+    const symbolTableOf = (headerAddress: number) => {
+      const message = readObjectHeader(source, headerAddress, new Set()).find((m) => m.type === MESSAGE.symbolTable)!;
+      const at = message.data.byteOffset - bytes.byteOffset;
+      return { at, btree: Number(view.getBigUint64(at, true)), heap: Number(view.getBigUint64(at + 8, true)) };
+    };
+    const root = symbolTableOf(Number(rootHeader));
+    const [firstGroup] = readGroupMembers(source, root.btree, root.heap, 'root', new Set(), 1000, readSuperblock(source));
+    const shared = bytes.slice();
+    new DataView(shared.buffer).setBigUint64(symbolTableOf(firstGroup!.headerAddress).at + 8, BigInt(root.heap), true);
+    assert.throws(() => readLiteTree(bytesSource(shared), DEFAULT_HDF5_LIMITS), /reached twice/);
     const tooFew = { ...DEFAULT_HDF5_LIMITS, maxObjects: 3 };
     assert.throws(() => readLiteTree(bytesSource(bytes), tooFew), /more than \d+ (members|objects)/);
   });

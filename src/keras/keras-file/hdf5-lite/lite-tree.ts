@@ -89,11 +89,10 @@ export function liteObject(root: LiteGroup, path: string): LiteGroup | LiteDatas
 export function readLiteTree(whole: LiteSource, limits: Hdf5Limits): LiteGroup {
   const superblock = readSuperblock(whole);
   const { rootHeaderAddress } = superblock;
-  // HDF5 reads nothing past the superblock's end of file (its "end of allocated space").
-  const source = superblock.endOfFile < whole.length ? { length: superblock.endOfFile, read: (at: number, n: number) => (at + n > superblock.endOfFile ? unsupported(`a read of ${n} bytes at ${at}, past the end of file`) : whole.read(at, n)) } : whole;
+  const source = boundedSource(whole, superblock.endOfFile);
   const heap = new GlobalHeap(source);
   const visited = new Set<number>([rootHeaderAddress]);
-  const root = readObject(source, rootHeaderAddress, '/', heap);
+  const root = readObject(source, rootHeaderAddress, '/', heap, visited);
   if (!(root.node instanceof LiteGroup) || !root.symbolTable) unsupported('the root is not a group');
   const allowedBytes = Math.max(source.length * limits.maxExpansionRatio, 1024 * 1024);
   let objects = 0;
@@ -108,7 +107,7 @@ export function readLiteTree(whole: LiteSource, limits: Hdf5Limits): LiteGroup {
       if (visited.has(headerAddress)) unsupported(`'${name}' in '${group.path}': an object linked twice`);
       visited.add(headerAddress);
       const path = group.path === '/' ? `/${name}` : `${group.path}/${name}`;
-      const child = readObject(source, headerAddress, path, heap);
+      const child = readObject(source, headerAddress, path, heap, visited);
       group.children.set(name, child.node);
       if (child.node instanceof LiteGroup) {
         if (depth + 1 > limits.maxDepth) unsupported(`groups nested deeper than ${limits.maxDepth}`);
@@ -124,14 +123,37 @@ export function readLiteTree(whole: LiteSource, limits: Hdf5Limits): LiteGroup {
   return root.node;
 }
 
+/**
+ * Metadata read in all, at most: this many times the file, or METADATA_FLOOR_BYTES. Each piece is
+ * read once, but pieces may overlap: a hostile file of many groups whose local heaps all span the
+ * file would otherwise read it again for each.
+ */
+const METADATA_FILE_MULTIPLE = 4;
+const METADATA_FLOOR_BYTES = 64 * 1024 * 1024;
+
+/** The file as HDF5 reads it: nothing past the superblock's end of file, and a bound on all reads together. */
+function boundedSource(whole: LiteSource, endOfFile: number): LiteSource {
+  const budget = Math.max(METADATA_FILE_MULTIPLE * endOfFile, METADATA_FLOOR_BYTES);
+  let read = 0;
+  return {
+    length: endOfFile,
+    read(at, n) {
+      if (at + n > endOfFile) unsupported(`a read of ${n} bytes at ${at}, past the end of file`);
+      read += n;
+      if (read > budget) unsupported(`more than ${budget} bytes of metadata read`);
+      return whole.read(at, n);
+    },
+  };
+}
+
 interface ReadObject {
   node: LiteGroup | LiteDataset;
   symbolTable?: { btreeAddress: number; heapAddress: number };
 }
 
-function readObject(source: LiteSource, address: number, path: string, heap: GlobalHeap): ReadObject {
+function readObject(source: LiteSource, address: number, path: string, heap: GlobalHeap, visited: Set<number>): ReadObject {
   const what = `'${path}'`;
-  const messages = readObjectHeader(source, address);
+  const messages = readObjectHeader(source, address, visited);
   const only = (type: number): HeaderMessage | undefined => {
     const found = messages.filter((m) => m.type === type);
     if (found.length > 1) unsupported(`${what}: message type ${type} twice`);

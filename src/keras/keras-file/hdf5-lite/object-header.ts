@@ -35,11 +35,11 @@ export interface HeaderMessage {
 const MAX_BLOCKS = 256;
 
 /**
- * The messages of a version 1 object header, continuations followed (each block once). A
+ * The messages of a version 1 object header, continuations followed (each block once in the file). A
  * version 2 header ("OHDR", `libver='latest'`), a shared message, or a type outside KNOWN and
  * IGNORED is LiteUnsupported.
  */
-export function readObjectHeader(source: LiteSource, address: number): HeaderMessage[] {
+export function readObjectHeader(source: LiteSource, address: number, visited: Set<number>): HeaderMessage[] {
   if (address === UNDEFINED_ADDRESS) unsupported('an object without a header');
   const prefix = new FieldReader(source.read(address, 16), `object header at ${address}`);
   const version = prefix.u8();
@@ -50,12 +50,13 @@ export function readObjectHeader(source: LiteSource, address: number): HeaderMes
   const size = prefix.u32();
   const messages: HeaderMessage[] = [];
   const blocks: Array<{ address: number; size: number }> = [{ address: address + 16, size }];
-  const seen = new Set<number>();
   let read = 0;
-  while (blocks.length > 0) {
+  for (let count = 0; blocks.length > 0; count++) {
     const block = blocks.shift()!;
-    if (seen.has(block.address) || seen.size >= MAX_BLOCKS) unsupported(`object header at ${address}: its continuations loop or are too many`);
-    seen.add(block.address);
+    // Continuation blocks, as every piece of metadata, are read once in the whole file (`visited`).
+    if (count > 0 && visited.has(block.address)) unsupported(`object header at ${address}: a continuation block reached twice`);
+    if (count >= MAX_BLOCKS) unsupported(`object header at ${address}: more than ${MAX_BLOCKS} continuation blocks`);
+    if (count > 0) visited.add(block.address);
     const fields = new FieldReader(source.read(block.address, block.size), `object header at ${address}`);
     // Every message of the block, as HDF5 decodes them (past the declared count too: a count that
     // disagrees is refused below).

@@ -26,6 +26,7 @@ const ENTRY_BYTES = 40;
  * that holds more than `maxMembers`.
  */
 export function readGroupMembers(source: LiteSource, btreeAddress: number, heapAddress: number, what: string, visited: Set<number>, maxMembers: number, k: NodeSizes): GroupMember[] {
+  claim(visited, heapAddress, what);
   const names = readLocalHeap(source, heapAddress, what);
   const members: NamedMember[] = [];
   const visit = (address: number, depth: number, expectedLevel: number | undefined): void => {
