@@ -15,6 +15,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { extendBindingSource } from './binding-list-attributes.mjs';
 import { extendBindingSourceWithZeroCopyReads } from './binding-zero-copy-reads.mjs';
+import { extendBindingSourceWithReleaseArrays } from './binding-release-arrays.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const TFJS_NODE = path.join(ROOT, 'node_modules', '@tensorflow', 'tfjs-node');
@@ -89,6 +90,7 @@ export function nativeBackendState(venv = path.join(ROOT, '.venv')) {
   }
   if (status.listAttributes === undefined) return { ready: false, why: 'the binding was built before keras-bridge taught it list attributes (fused kernels)' };
   if (status.zeroCopyReads === undefined) return { ready: false, why: 'the binding was built before keras-bridge taught it zero-copy reads' };
+  if (status.releaseArrays === undefined) return { ready: false, why: 'the binding was built before keras-bridge taught it to release arrays read' };
   // Zero-copy reads use V8's C++ API, whose ABI changes with Node's major version (N-API's does not).
   if (status.zeroCopyReads && status.nodeAbi !== process.versions.modules) return { ready: false, why: `the binding was built for Node ABI ${status.nodeAbi ?? 'unknown'}, this Node is ${process.versions.modules}` };
   if (!linkPointsTo(path.join(TFJS_NODE, 'deps', 'include'), path.join(tfDir, 'include'))) return { ready: false, why: 'deps/include does not point into this venv' };
@@ -213,6 +215,7 @@ function main() {
   let tfDir;
   let listAttributes = false;
   let zeroCopyReads = false;
+  let releaseArrays = false;
   try {
     fs.rmSync(STATUS_FILE, { force: true });
     tfDir = timed('inputs', () => checkInputs(venv));
@@ -226,6 +229,10 @@ function main() {
     const zeroCopy = timed('extend reads', () => extendBindingSourceWithZeroCopyReads(path.join(TFJS_NODE, 'binding', 'tfjs_backend.cc')));
     zeroCopyReads = zeroCopy === 'extended' || zeroCopy === 'already';
     if (!zeroCopyReads) console.warn(`build-native-backend: building with copying reads: ${zeroCopy}`);
+    // Arrays read freed on request (binding-release-arrays.mjs); without it V8 frees them when it collects.
+    const release = timed('extend release', () => extendBindingSourceWithReleaseArrays(path.join(TFJS_NODE, 'binding', 'tfjs_binding.cc')));
+    releaseArrays = release === 'extended' || release === 'already';
+    if (!releaseArrays) console.warn(`build-native-backend: building without releaseArrayBuffers: ${release}`);
     console.log(`build-native-backend: compiling tfjs_binding against ${tfDir} with ${nodeGyp}`);
     timed('compile', () => compile(nodeGyp));
     timed('verify', verify);
@@ -236,7 +243,7 @@ function main() {
     process.exitCode = 1;
     return;
   }
-  writeStatus({ ok: true, tfDir, tfLibrary: libraryIdentity(tfDir), binding: BINDING, node: process.version, nodeAbi: process.versions.modules, listAttributes, zeroCopyReads });
+  writeStatus({ ok: true, tfDir, tfLibrary: libraryIdentity(tfDir), binding: BINDING, node: process.version, nodeAbi: process.versions.modules, listAttributes, zeroCopyReads, releaseArrays });
   const total = ((performance.now() - started) / 1000).toFixed(1);
   console.log(`build-native-backend: built and verified in ${total} s (${timings.join(', ')})`);
 }

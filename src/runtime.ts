@@ -40,6 +40,8 @@ export { registerLayer, findCustomLayer, registeredCustomLayers } from './regist
 export { registerActivation, findCustomActivation } from './registry/custom-activation-registry.js';
 export { registerKernelFixes, KERNEL_FIXES } from './backends/kernel-fixes/index.js';
 export { WasmHeapExhaustedError } from './backends/wasm-heap-guard.js';
+// Reads whose arrays are freed when the caller is done, as Python's reference counts do, not at V8's next collection.
+export { withReadValues, withReadValuesSync } from './backends/released-reads.js';
 export { installEarlyReleaseGradients, restoreTfjsGradients } from './engine/early-release-gradients.js';
 export { installShapeOnlySavedTensors, restoreTfjsSavedTensors } from './engine/shape-only-saved-tensors.js';
 // Random draws that training-mode parity checks replay from the bundle; Keras 3's Adam.

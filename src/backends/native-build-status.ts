@@ -15,6 +15,8 @@ export interface NativeBuildStatus {
   /** Whether its source was extended with list attributes (fused kernels) and zero-copy reads. */
   listAttributes?: boolean;
   zeroCopyReads?: boolean;
+  /** Whether its module source was extended with releaseArrayBuffers (scripts/binding-release-arrays.mjs). */
+  releaseArrays?: boolean;
   at?: string;
 }
 

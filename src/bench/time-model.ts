@@ -1,5 +1,6 @@
 import tf from '#tfjs';
 import { WasmHeapExhaustedError } from '../backends/wasm-heap-guard.js';
+import { withReadValues } from '../backends/released-reads.js';
 import { timed, type Timing } from './timing.js';
 import { PASS_PENDING } from './bench-results.js';
 
@@ -20,9 +21,11 @@ export interface ModelTimings {
   leakedTensors: number;
 }
 
+// Every result is read back and then dropped, as Keras's `.numpy()` arrays are by the Python loop:
+// withReadValues frees them then, as Python's reference counts do (docs/performance.md).
 async function readAll(out: tf.Tensor | tf.Tensor[] | tf.NamedTensorMap): Promise<void> {
   const tensors = out instanceof tf.Tensor ? [out] : Array.isArray(out) ? out : Object.values(out);
-  await Promise.all(tensors.map((t) => t.data()));
+  await withReadValues(tensors, () => undefined);
   tf.dispose(tensors);
 }
 
