@@ -4,7 +4,8 @@ import type { Dataset as H5Dataset, File as H5File, Group as H5Group } from 'h5w
 import { InputError } from '../../errors.js';
 import { float32BitsAllFinite } from '../../convert/finite-check.js';
 import type { BundleDtype } from '../bundle-manifest.js';
-import { CHECKED_READ_BYTES, FiniteCheckedReads } from './finite-checked-reads.js';
+import { CHECKED_READ_BYTES } from './finite-checked-reads.js';
+import { copyCheckedRangeUpTo } from './checked-range-copy.js';
 import { RangeWriter } from './range-writer.js';
 import { SMALL_READ_BYTES, SmallReadBlocks } from './small-read-blocks.js';
 import type { FileRange } from '../../convert/weight-data.js';
@@ -367,38 +368,18 @@ interface Landing {
 }
 
 /**
- * The host range's bytes at `position` handed to the target's sink, a cached piece at a time,
- * float32 pieces checked for NaN and ±Inf on the way (FiniteCheckedReads), or read straight into
- * a buffer's `out` where there is nothing to check; the count read (short where the file ended
- * early, which HDF5 reports as an error).
+ * The host range's bytes at `position` handed to the target's sink, float32 ones checked for NaN
+ * and ±Inf on the way (copyCheckedRangeUpTo); the count read (short where the file ended early,
+ * which HDF5 reports as an error).
  */
 function landDirectly(range: HostRange, target: LandingTarget, position: number): number {
   const { sink } = target;
   target.landed = true;
   landedReads.count++;
-  let done = 0;
-  if (!sink.float32 && sink.out) {
-    while (done < sink.length) {
-      const got = readSync(range.fd, sink.out, done, sink.length - done, range.start + position + done);
-      if (got === 0) return done; // the host file shrank under us: HDF5 sees a short read and says so
-      done += got;
-    }
-    return done;
-  }
-  checkedReads ??= new FiniteCheckedReads();
-  while (done < sink.length) {
-    const wanted = Math.min(sink.length - done, CHECKED_READ_BYTES);
-    const { piece, allFinite } = checkedReads.read(range.fd, wanted, range.start + position + done, sink.float32);
-    target.allFinite &&= allFinite;
-    sink.put(piece, done);
-    done += piece.length;
-    if (piece.length < wanted) return done;
-  }
-  return done;
+  const { copied, allFinite } = copyCheckedRangeUpTo(range.fd, range.start + position, sink.length, sink, sink.float32);
+  target.allFinite &&= allFinite;
+  return copied;
 }
-
-/** The reader's staging area for landed reads, made on the first that needs it. */
-let checkedReads: FiniteCheckedReads | undefined;
 
 /**
  * HDF5 reads lazily: damage past the superblock surfaces on first access (or on close), as an
