@@ -78,27 +78,15 @@ function ownedReads(tensors: readonly tf.Tensor[]): boolean[] {
   return tensors.map((tensor) => !tensor.isDisposed && owns(backend, tensor.dataId));
 }
 
-/**
- * Frees the arrays of `values` whose `owned` entry is true, where a way to free them exists.
- * Returns the bytes freed. Only whole, unshared ArrayBuffers are detached.
- */
-function release(values: readonly ReadValue[], owned: readonly boolean[]): number {
-  const buffers: ArrayBuffer[] = [];
-  let bytes = 0;
+/** Frees the arrays of `values` whose `owned` entry is true, where a way to free them exists: whole buffers only. */
+function release(values: readonly ReadValue[], owned: readonly boolean[]): void {
+  const buffers = new Set<ArrayBuffer>();
   values.forEach((value, i) => {
     if (!owned[i] || !ArrayBuffer.isView(value)) return;
     const { buffer } = value;
-    if (!(buffer instanceof ArrayBuffer) || value.byteOffset !== 0 || value.byteLength !== buffer.byteLength || value.byteLength === 0) return;
-    if (buffers.includes(buffer)) return;
-    buffers.push(buffer);
-    bytes += buffer.byteLength;
+    if (buffer instanceof ArrayBuffer && value.byteOffset === 0 && value.byteLength === buffer.byteLength && buffer.byteLength > 0) buffers.add(buffer);
   });
-  if (buffers.length === 0) return 0;
-  const detach = findRelease();
-  if (!detach) return 0;
-  detach(buffers);
-  // A detached buffer's length is 0: what is left is what could not be detached.
-  return bytes - buffers.reduce((sum, buffer) => sum + buffer.byteLength, 0);
+  if (buffers.size > 0) findRelease()?.([...buffers]);
 }
 
 /**
