@@ -196,6 +196,29 @@ describe('withReadValues on backends whose reads are the tensor (cpu) or copies 
     x.dispose();
   });
 
+  it('wasm without the tensorflow binding: frees the copies through ArrayBuffer.prototype.transfer where the engine has it, else leaves them', async function () {
+    if (!(await probeBackend('wasm')).available) this.skip();
+    // Node 20 has transfer behind a V8 flag (standard from V8 11.4, Node 21): a child each way.
+    const body = `
+      import * as tf from '@tensorflow/tfjs';
+      const { useBackend } = await import(${JSON.stringify(path.join(REPO_ROOT, 'dist', 'src', 'backends', 'index.js'))});
+      const { withReadValues } = await import(${JSON.stringify(path.join(REPO_ROOT, 'dist', 'src', 'runtime.js'))});
+      await useBackend('wasm');
+      const x = tf.tidy(() => tf.add(tf.range(0, 4096, 1, 'float32'), 0.5));
+      let seen;
+      await withReadValues([x], ([values]) => { seen = values; });
+      const again = x.dataSync();
+      console.log(JSON.stringify({ transfer: typeof ArrayBuffer.prototype.transfer === 'function', tensorflowUp: 'tensorflow' in tf.engine().registry, seenLength: seen.length, last: again[4095] }));`;
+    const outcome = (flags: string[]): { transfer: boolean; tensorflowUp: boolean; seenLength: number; last: number } => {
+      const child = spawnSync(process.execPath, [...flags, '--input-type=module', '-e', body], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 120_000 });
+      assert.equal(child.status, 0, child.stderr.slice(-2000));
+      return JSON.parse(child.stdout.trim().split('\n').at(-1)!) as { transfer: boolean; tensorflowUp: boolean; seenLength: number; last: number };
+    };
+    const withTransfer = outcome(Number(process.versions.node.split('.')[0]) < 21 ? ['--harmony-rab-gsab-transfer'] : []);
+    assert.deepEqual(withTransfer, { transfer: true, tensorflowUp: false, seenLength: 0, last: 4095.5 });
+    if (Number(process.versions.node.split('.')[0]) < 21) assert.deepEqual(outcome([]), { transfer: false, tensorflowUp: false, seenLength: 4096, last: 4095.5 });
+  });
+
   it('wasm: the tensor keeps its values whether or not this Node can free the copy', async function () {
     if (!(await probeBackend('wasm')).available) this.skip();
     await useBackend('wasm');
