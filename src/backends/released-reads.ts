@@ -94,7 +94,7 @@ function release(values: readonly ReadValue[], owned: readonly boolean[]): void 
  * arrays that were the reader's own: keep nothing of them past `use` (copy what you keep). The
  * tensors themselves are untouched. Returns what `use` returns.
  *
- *   const norms = await withReadValues(grads, (values) => values.map((v) => Math.hypot(...v)));
+ *   const norms = await withReadValues(grads, (values) => values.map((v) => Math.sqrt((v as Float32Array).reduce((sum, e) => sum + e * e, 0))));
  */
 export async function withReadValues<T>(tensors: readonly tf.Tensor[], use: (values: ReadValue[]) => T | Promise<T>): Promise<T> {
   const owned = ownedReads(tensors);
