@@ -227,7 +227,9 @@ async function versions(wasmFmaPeak: WasmFmaPeak | undefined): Promise<BenchResu
   const [keras, tensorflow] = python.exitCode === 0 ? String(python.stdout).trim().split(' ') : [null, null];
   const tfjs = (JSON.parse(readFileSync(path.join(ROOT, 'node_modules', '@tensorflow', 'tfjs', 'package.json'), 'utf8')) as { version: string }).version;
   const native = readNativeBuildStatus();
-  const tensorflowBinding = native?.ok ? `${native.zeroCopyReads ? 'zero-copy reads' : 'copying reads'}, ${native.listAttributes ? 'fused kernels' : 'no fused kernels'}` : null;
+  // Whether the bench's reads are freed when dropped (withReadValues) or when V8 collects them: the tensorflow cells that read much depend on it.
+  const released = native?.releaseArrays ? 'reads released when dropped' : 'reads collected by V8';
+  const tensorflowBinding = native?.ok ? `${native.zeroCopyReads ? 'zero-copy reads' : 'copying reads'}, ${native.listAttributes ? 'fused kernels' : 'no fused kernels'}, ${released}` : null;
   const wasmProducts = productMultiplyAdd() === 'fused' ? 'fused multiply-add' : 'separate multiply and add';
   return { cpu: os.cpus()[0]?.model ?? 'unknown', cores: os.cpus().length, node: process.version, tfjs, keras: keras ?? null, tensorflow: tensorflow ?? null, tensorflowBinding, wasmProducts, ...(wasmFmaPeak ? { wasmFmaPeak } : {}) };
 }

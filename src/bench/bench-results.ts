@@ -15,7 +15,8 @@ export interface BenchResults {
     tensorflow: string | null;
     /**
      * What keras-bridge's build gave tfjs-node's binding (scripts/build-native-backend.mjs), e.g.
-     * "zero-copy reads, fused kernels": the tensorflow timings depend on it. Null when the native
+     * "zero-copy reads, fused kernels, reads released when dropped" (the last since the
+     * thirty-fifth session): the tensorflow timings depend on it. Null when the native
      * backend is not built; absent in results from before it was recorded.
      */
     tensorflowBinding?: string | null;

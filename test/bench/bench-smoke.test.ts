@@ -37,7 +37,8 @@ describe('npm run bench -- --smoke', function () {
     assert.equal(run.machine.wasmProducts, productMultiplyAdd() === 'fused' ? 'fused multiply-add' : 'separate multiply and add');
     const native = readNativeBuildStatus();
     if (native?.ok) {
-      assert.equal(run.machine.tensorflowBinding, `${native.zeroCopyReads ? 'zero-copy reads' : 'copying reads'}, ${native.listAttributes ? 'fused kernels' : 'no fused kernels'}`);
+      const released = native.releaseArrays ? 'reads released when dropped' : 'reads collected by V8';
+      assert.equal(run.machine.tensorflowBinding, `${native.zeroCopyReads ? 'zero-copy reads' : 'copying reads'}, ${native.listAttributes ? 'fused kernels' : 'no fused kernels'}, ${released}`);
       assert.match(stdout.split('\n').find((l) => l.startsWith('keras-bridge bench, '))!, new RegExp(`; tensorflow binding: ${run.machine.tensorflowBinding}; wasm products: ${run.machine.wasmProducts}$`));
     } else {
       assert.equal(run.machine.tensorflowBinding, null);
