@@ -26,6 +26,13 @@ const script = (): Promise<ReleaseScript> => import(pathToFileURL(path.join(REPO
 /** 0.5, 1.5, ... : values no fresh buffer holds by chance. */
 const ramp = (elements: number): tf.Tensor => tf.tidy(() => tf.add(tf.range(0, elements, 1, 'float32'), 0.5));
 
+/** Runs `body` as an ES module in a fresh Node (after `flags`) at the repository's root; the JSON its last line prints. */
+function childJson<T>(body: string, timeoutMs: number, flags: string[] = []): T {
+  const child = spawnSync(process.execPath, [...flags, '--input-type=module', '-e', body], { cwd: REPO_ROOT, encoding: 'utf8', timeout: timeoutMs });
+  assert.equal(child.status, 0, child.stderr.slice(-2000));
+  return JSON.parse(child.stdout.trim().split('\n').at(-1)!) as T;
+}
+
 function assertRamp(values: ArrayLike<number>, elements: number, what: string): void {
   assert.equal(values.length, elements, `${what}: length`);
   for (const i of [0, 1, elements >> 1, elements - 1]) assert.equal(values[i], i + 0.5, `${what}[${i}]`);
@@ -165,9 +172,7 @@ describe('withReadValues on the tensorflow backend', function () {
       const plain = await counted(async (t) => { await t.data(); });
       const released = await counted((t) => withReadValues([t], () => undefined));
       console.log(JSON.stringify({ plain, released, tensors: tf.memory().numTensors }));`;
-    const child = spawnSync(process.execPath, ['--input-type=module', '-e', body], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 300_000 });
-    assert.equal(child.status, 0, child.stderr.slice(-2000));
-    const { plain, released, tensors } = JSON.parse(child.stdout.trim().split('\n').at(-1)!) as { plain: number; released: number; tensors: number };
+    const { plain, released, tensors } = childJson<{ plain: number; released: number; tensors: number }>(body, 300_000);
     console.log(`      full collections in 200 passes: ${plain} reading plainly, ${released} with withReadValues`);
     assert.equal(tensors, 0);
     assert.ok(plain >= 8, `plain reads ran ${plain} full collections: the premise no longer holds`);
@@ -209,11 +214,7 @@ describe('withReadValues on backends whose reads are the tensor (cpu) or copies 
       await withReadValues([x], ([values]) => { seen = values; });
       const again = x.dataSync();
       console.log(JSON.stringify({ transfer: typeof ArrayBuffer.prototype.transfer === 'function', tensorflowUp: 'tensorflow' in tf.engine().registry, seenLength: seen.length, last: again[4095] }));`;
-    const outcome = (flags: string[]): { transfer: boolean; tensorflowUp: boolean; seenLength: number; last: number } => {
-      const child = spawnSync(process.execPath, [...flags, '--input-type=module', '-e', body], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 120_000 });
-      assert.equal(child.status, 0, child.stderr.slice(-2000));
-      return JSON.parse(child.stdout.trim().split('\n').at(-1)!) as { transfer: boolean; tensorflowUp: boolean; seenLength: number; last: number };
-    };
+    const outcome = (flags: string[]) => childJson<{ transfer: boolean; tensorflowUp: boolean; seenLength: number; last: number }>(body, 120_000, flags);
     const withTransfer = outcome(Number(process.versions.node.split('.')[0]) < 21 ? ['--harmony-rab-gsab-transfer'] : []);
     assert.deepEqual(withTransfer, { transfer: true, tensorflowUp: false, seenLength: 0, last: 4095.5 });
     if (Number(process.versions.node.split('.')[0]) < 21) assert.deepEqual(outcome([]), { transfer: false, tensorflowUp: false, seenLength: 4096, last: 4095.5 });
