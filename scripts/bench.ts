@@ -37,6 +37,7 @@ import { finishedBatches } from '../src/bench/partial-results.js';
 import { writePerformanceDocs } from '../src/bench/performance-doc.js';
 import { summarizeRuns, type ProcessRun, type RepeatedRuns } from '../src/bench/repeated-runs.js';
 import { fromPython, type Timing } from '../src/bench/timing.js';
+import { KerasPartner, type PartnerReply, type PartnerRequest } from '../src/bench/keras-partner.js';
 import type { WorkerRequest, WorkerResult } from '../src/bench/bench-worker.js';
 import type { TimeModelOptions } from '../src/bench/time-model.js';
 import { resolvePython } from '../src/python-export/python-exporter.js';
@@ -75,6 +76,17 @@ async function kerasTimings(m: BenchModelSpec, options: BenchOptions): Promise<{
   const parsed = JSON.parse(String(result.stdout).trim().split('\n').pop()!) as Record<string, { parameters: number; weight_bytes: number; batches: Record<string, Record<KerasWay, Parameters<typeof fromPython>[0]>> }>;
   const k = parsed[m.factory]!;
   return { ...k, batches: Object.fromEntries(Object.entries(k.batches).map(([b, ways]) => [b, Object.fromEntries(Object.entries(ways).map(([w, t]) => [w, fromPython(t)])) as Record<KerasWay, Timing>])) };
+}
+
+/** Keras's side of a model on request (keras-partner.ts), or undefined where it does not start (its cells are then timed alone, and say so). */
+async function startPartner(m: BenchModelSpec): Promise<KerasPartner | undefined> {
+  try {
+    // Keras as the user runs it: not with the TensorFlow settings keras-bridge gave its own libtensorflow here.
+    return await KerasPartner.start({ python: resolvePython(), script: path.join(ROOT, 'scripts', 'bench_keras.py'), modelsFile: m.modelsFile, factory: m.factory, env: withoutDefaultedEnvironment() }, log);
+  } catch (error) {
+    log(`  ${m.name}: Keras alongside unavailable, its cells timed alone: ${(error as Error)?.message ?? String(error)}`);
+    return undefined;
+  }
 }
 
 /** Wall seconds and peak RSS (MB) of a command, by /usr/bin/time. */
@@ -178,12 +190,23 @@ async function parityBench(m: BenchModelSpec, bundle: string, backend: string, t
   return { backend, wallS: r.wallS, exitCode: r.exitCode, tensors: count, note: r.exitCode === 0 ? null : `exit ${r.exitCode}: ${r.stdout.trim().split('\n').pop() ?? ''}` };
 }
 
-async function backendBench(request: WorkerRequest, timeoutS: number): Promise<BackendBench | { skipped: string }> {
-  const run = execa('node', [WORKER, JSON.stringify(request)], { reject: false, timeout: timeoutS * 1000, env: { TF_CPP_MIN_LOG_LEVEL: '3' }, stderr: 'pipe' });
+async function backendBench(request: WorkerRequest, timeoutS: number, partner?: KerasPartner): Promise<BackendBench | { skipped: string }> {
+  const withPartner = { ...request, ...(partner ? { alongsideKeras: true } : {}) };
+  const run = execa('node', [WORKER, JSON.stringify(withPartner)], { reject: false, timeout: timeoutS * 1000, env: { TF_CPP_MIN_LOG_LEVEL: '3' }, stderr: 'pipe', ipc: true });
   run.stderr?.on('data', (chunk: Buffer) => {
     for (const line of String(chunk).split('\n')) if (line.startsWith('  ')) log(line);
   });
+  // The worker's requests to Keras's side, answered in turn (keras-partner.ts).
+  const serving = partner
+    ? (async () => {
+        for await (const message of run.getEachMessage()) {
+          const reply: PartnerReply = await partner.request(message as PartnerRequest).catch((error: unknown) => ({ error: `the Keras partner failed: ${(error as Error)?.message ?? String(error)}` }));
+          await run.sendMessage(reply);
+        }
+      })().catch(() => undefined)
+    : undefined;
   const result = await run;
+  await serving;
   const lines = String(result.stdout).trim().split('\n');
   if (!result.timedOut && result.exitCode === 0) return JSON.parse(lines.pop()!) as WorkerResult;
   const why = result.timedOut ? `did not finish within ${timeoutS} s` : `the worker failed: ${String(result.stderr).split('\n').find((l) => l.startsWith('bench worker:')) ?? `exit ${result.exitCode}`}`;
@@ -318,11 +341,14 @@ async function main(): Promise<void> {
       // then records a second time (src/bench/product-macs.ts).
       const counting = backends.includes('wasm') ? 'wasm' : undefined;
       let forwardProductMacs: Record<string, number> | undefined;
+      // Keras's side, kept for this model's Node cells: their passes alternate with its tf.function's (timing.ts, timedAlternating).
+      const partner = options.alongside && existsSync(modelDir) && backends.some((b) => !isBrowserBackend(b)) ? await startPartner(m) : undefined;
+      try {
       for (const backend of timingOrder(backends)) {
         if (!existsSync(modelDir)) backendFigures[backend] = { skipped: 'conversion failed' };
         else if (isBrowserBackend(backend)) backendFigures[backend] = await browserBench(m, modelDir, backend, timing, cellTimeoutS);
         else {
-          const cell = await backendBench({ backend, modelDir, customLayerModules: [...(m.customLayers ?? [])], ...timing, ...(backend === counting ? { countProductMacs: true } : {}) }, cellTimeoutS);
+          const cell = await backendBench({ backend, modelDir, customLayerModules: [...(m.customLayers ?? [])], ...timing, ...(backend === counting ? { countProductMacs: true } : {}) }, cellTimeoutS, partner);
           if (!('skipped' in cell) && cell.forwardProductMacs) {
             forwardProductMacs = cell.forwardProductMacs;
             delete cell.forwardProductMacs;
@@ -335,19 +361,23 @@ async function main(): Promise<void> {
           backendFigures['tensorflow native graph'] = await backendBench(
             { backend, modelDir, customLayerModules: [...(m.customLayers ?? [])], nativeGraphBundle: bundles.get(m.name)!, ...timing },
             cellTimeoutS,
+            partner,
           );
         }
         // The converted model traced into one TensorFlow graph (docs/native-graph.md, "Traced").
         if (backend === 'tensorflow' && existsSync(modelDir)) {
-          backendFigures['tensorflow traced graph'] = await backendBench({ backend, modelDir, customLayerModules: [...(m.customLayers ?? [])], tracedGraph: true, ...timing }, cellTimeoutS);
+          backendFigures['tensorflow traced graph'] = await backendBench({ backend, modelDir, customLayerModules: [...(m.customLayers ?? [])], tracedGraph: true, ...timing }, cellTimeoutS, partner);
         }
       }
       // The same model converted with --fold-batch-norm, where that changes it: forward only (docs/inference-rewrites.md).
       const foldedDir = `${modelDir}-folded`;
       if (existsSync(modelDir) && (await foldedConversion(m, bundles.get(m.name)!, foldedDir))) {
         for (const backend of backends.filter((b) => !isBrowserBackend(b) && b !== 'cpu')) {
-          backendFigures[`${backend} batch norm folded`] = await backendBench({ backend, modelDir: foldedDir, customLayerModules: [...(m.customLayers ?? [])], inferenceOnly: true, ...timing }, cellTimeoutS);
+          backendFigures[`${backend} batch norm folded`] = await backendBench({ backend, modelDir: foldedDir, customLayerModules: [...(m.customLayers ?? [])], inferenceOnly: true, ...timing }, cellTimeoutS, partner);
         }
+      }
+      } finally {
+        await partner?.close();
       }
       const parity: ParityBench[] = [];
       for (const backend of options.parityBackends ?? backends.filter((b) => !isBrowserBackend(b))) {

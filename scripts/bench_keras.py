@@ -1,6 +1,7 @@
 """Keras side of `npm run bench`: times the models the TypeScript side times, in four ways.
 
 Usage: bench_keras.py --path DIR ... --batch-sizes 1,32 --repeats R --budget S FACTORY ...
+       bench_keras.py --path DIR ... --serve FACTORY   (runs on request: serve())
 
 For each factory and batch size, on seeded random inputs:
   function_forward   model(x) inside one tf.function (Keras's compiled graph: what users deploy)
@@ -75,68 +76,128 @@ def timed(fn, repeats, budget_s, warmup_s=None, min_time_s=None):
     return {"median_ms": statistics.median(times), "p10_ms": pick(0.1), "p90_ms": pick(0.9), "runs": runs}
 
 
-def bench(factory, batch_sizes, repeats, budget_s):
-    import keras
-    import numpy as np
-    import tensorflow as tf
+KERAS_WAYS = ("function_forward", "function_backward", "eager_forward", "eager_backward")
 
-    module_name, fn_name = factory.split(":")
-    keras.utils.set_random_seed(0)
-    model = getattr(importlib.import_module(module_name), fn_name)()
-    weights = model.trainable_weights
-    result = {
-        "parameters": int(sum(np.prod(w.shape) for w in model.weights)),
-        "weight_bytes": int(sum(np.prod(w.shape) * np.dtype(w.dtype).itemsize for w in model.weights)),
-        "batches": {},
-    }
 
-    def loss_of(args):
-        return tf.add_n([tf.reduce_sum(o) for o in tf.nest.flatten(model(args, training=False))])
+class KerasWays:
+    """A factory's model and its four ways of running (the module docstring), on the seeded inputs of
+    each batch size, made on first use: what bench() times, and what serve() runs on request."""
 
-    function_forward = tf.function(lambda args: model(args, training=False))
+    def __init__(self, factory):
+        import keras
+        import numpy as np
+        import tensorflow as tf
 
-    @tf.function
-    def function_backward(args):
-        with tf.GradientTape() as tape:
-            loss = loss_of(args)
-        return tape.gradient(loss, weights)
+        self._np, self._tf = np, tf
+        module_name, fn_name = factory.split(":")
+        keras.utils.set_random_seed(0)
+        model = getattr(importlib.import_module(module_name), fn_name)()
+        self.model = model
+        weights = model.trainable_weights
+        self.parameters = int(sum(np.prod(w.shape) for w in model.weights))
+        self.weight_bytes = int(sum(np.prod(w.shape) * np.dtype(w.dtype).itemsize for w in model.weights))
 
-    def eager_backward(args):
-        with tf.GradientTape() as tape:
-            loss = loss_of(args)
-        return tape.gradient(loss, weights)
+        def loss_of(args):
+            return tf.add_n([tf.reduce_sum(o) for o in tf.nest.flatten(model(args, training=False))])
 
-    def fetch(values):
+        function_forward = tf.function(lambda args: model(args, training=False))
+
+        @tf.function
+        def function_backward(args):
+            with tf.GradientTape() as tape:
+                loss = loss_of(args)
+            return tape.gradient(loss, weights)
+
+        def eager_backward(args):
+            with tf.GradientTape() as tape:
+                loss = loss_of(args)
+            return tape.gradient(loss, weights)
+
+        self._calls = {
+            "function_forward": function_forward,
+            "function_backward": function_backward,
+            "eager_forward": lambda args: model(args, training=False),
+            "eager_backward": eager_backward,
+        }
+        self._inputs = {}
+
+    def _fetch(self, values):
         # Wait for the values: TF may run asynchronously.
-        for v in tf.nest.flatten(values):
+        for v in self._tf.nest.flatten(values):
             if v is not None:
                 v.numpy()
 
+    def run(self, batch, way):
+        """A function running `way` (one of KERAS_WAYS) once at `batch` and reading its results back."""
+        if batch not in self._inputs:
+            tf, rng = self._tf, self._np.random.default_rng(0)
+            inputs = [tf.constant(rng.standard_normal((batch, *t.shape[1:])).astype(t.dtype if t.dtype != "int32" else "float32")) for t in self.model.inputs]
+            self._inputs[batch] = inputs[0] if len(inputs) == 1 else inputs
+        call, args = self._calls[way], self._inputs[batch]
+        return lambda: self._fetch(call(args))
+
+
+def cannot_run(error):
+    """Why Keras could not run a way (e.g. tf.py_function over NumPy: no gradient, no graph)."""
+    # A tf.function's error is a traceback ("in user code:", 'File "..."' lines) ending with what
+    # failed, and Keras adds the call's arguments after it: show the last line before those, without
+    # terminal escapes.
+    text = re.sub(r"\x1b\[[0-9;]*m", "", str(error)).split("Arguments received by")[0]
+    lines = [l.strip() for l in text.splitlines()]
+    telling = [l for l in lines if l and l != "in user code:" and not l.startswith("File ") and l.strip("* ")]
+    return f"Keras cannot run this: {type(error).__name__}: {telling[-1][:200] if telling else ''}"
+
+
+def bench(factory, batch_sizes, repeats, budget_s):
+    ways = KerasWays(factory)
+    result = {"parameters": ways.parameters, "weight_bytes": ways.weight_bytes, "batches": {}}
     for batch in batch_sizes:
-        rng = np.random.default_rng(0)
-        inputs = [tf.constant(rng.standard_normal((batch, *t.shape[1:])).astype(t.dtype if t.dtype != "int32" else "float32")) for t in model.inputs]
-        args = inputs[0] if len(inputs) == 1 else inputs
-        ways = {
-            "function_forward": lambda: fetch(function_forward(args)),
-            "function_backward": lambda: fetch(function_backward(args)),
-            "eager_forward": lambda: fetch(model(args, training=False)),
-            "eager_backward": lambda: fetch(eager_backward(args)),
-        }
         figures = {}
-        for way, fn in ways.items():
+        for way in KERAS_WAYS:
             try:
-                figures[way] = timed(fn, repeats, budget_s)
-            except Exception as error:  # e.g. tf.py_function over NumPy: no gradient, no graph
-                # A tf.function's error is a traceback ("in user code:", 'File "..."' lines) ending
-                # with what failed, and Keras adds the call's arguments after it: show the last line
-                # before those, without terminal escapes.
-                text = re.sub(r"\x1b\[[0-9;]*m", "", str(error)).split("Arguments received by")[0]
-                lines = [l.strip() for l in text.splitlines()]
-                telling = [l for l in lines if l and l != "in user code:" and not l.startswith("File ") and l.strip("* ")]
-                figures[way] = {"skipped": f"Keras cannot run this: {type(error).__name__}: {telling[-1][:200] if telling else ''}"}
+                figures[way] = timed(ways.run(batch, way), repeats, budget_s)
+            except Exception as error:
+                figures[way] = {"skipped": cannot_run(error)}
         result["batches"][str(batch)] = figures
         print(f"keras {factory} batch {batch}: " + ", ".join(f"{w} {f.get('median_ms', float('nan')):.1f} ms" for w, f in figures.items()), file=sys.stderr, flush=True)
     return result
+
+
+def serve(factory, requests=sys.stdin, replies=sys.stdout):
+    """Runs one factory's model on request, for timings alternated with another runtime's
+    (src/bench/keras-partner.ts). One JSON object a line each way:
+      {"op": "warm", "batch": 1, "way": "function_forward", "warmup_s": 3} -> {"runs": n}
+      {"op": "run", "batch": 1, "way": "function_forward", "runs": 5}     -> {"times_ms": [...]}
+    or {"error": why} when Keras cannot run it. The first reply, before any request, is
+    {"ready": true, "parameters": n, "weight_bytes": n}; the process ends when its input does."""
+    ways = KerasWays(factory)
+    reply = lambda obj: (replies.write(json.dumps(obj) + "\n"), replies.flush())
+    reply({"ready": True, "parameters": ways.parameters, "weight_bytes": ways.weight_bytes})
+    for line in requests:
+        if not line.strip():
+            continue
+        try:
+            request = json.loads(line)
+            op, batch, way = request.get("op"), int(request.get("batch", 0)), request.get("way")
+            if op not in ("warm", "run") or way not in KERAS_WAYS or batch < 1:
+                reply({"error": f"bad request: {line.strip()[:200]}"})
+                continue
+        except (ValueError, TypeError, AttributeError):
+            reply({"error": f"bad request: {line.strip()[:200]}"})
+            continue
+        try:
+            fn = ways.run(batch, way)
+            if op == "warm":
+                reply({"runs": warm_up(fn, float(request["warmup_s"]))})
+            else:
+                times = []
+                for _ in range(int(request["runs"])):
+                    start = time.perf_counter()
+                    fn()
+                    times.append((time.perf_counter() - start) * 1000)
+                reply({"times_ms": times})
+        except Exception as error:
+            reply({"error": cannot_run(error)})
 
 
 def main(bench_one=bench, budget=60.0, add_arguments=lambda parser: None):
@@ -150,6 +211,7 @@ def main(bench_one=bench, budget=60.0, add_arguments=lambda parser: None):
     parser.add_argument("--budget", type=float, default=budget)
     parser.add_argument("--warmup", type=float, default=WARMUP_S, help="seconds of warm-up runs before each timing (at most 50, at least one)")
     parser.add_argument("--min-time", type=float, default=MIN_TIME_S, help="seconds a timing's runs last at least (more runs than --repeats, at most 500)")
+    parser.add_argument("--serve", action="store_true", help="run the one factory's model on request, reading JSON lines from stdin (serve())")
     add_arguments(parser)
     parser.add_argument("factories", nargs="+")
     args = vars(parser.parse_args())
@@ -158,6 +220,10 @@ def main(bench_one=bench, budget=60.0, add_arguments=lambda parser: None):
     factories, repeats, budget_s = args.pop("factories"), args.pop("repeats"), args.pop("budget")
     WARMUP_S = args.pop("warmup")
     MIN_TIME_S = args.pop("min_time")
+    if args.pop("serve"):
+        if len(factories) != 1:
+            parser.error("--serve takes one factory")
+        return serve(factories[0])
     print(json.dumps({f: bench_one(f, batch_sizes, repeats, budget_s, **args) for f in factories}))
 
 

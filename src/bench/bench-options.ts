@@ -25,13 +25,19 @@ export interface BenchOptions {
   conversionSizes: string[];
   /** Runs of each model's conversion, and of the baseline process, whose medians are reported. */
   conversionRuns: number;
+  /**
+   * Keras's tf.function timed in alternation with each Node cell's passes (timing.ts,
+   * timedAlternating), which the cell's ratios are taken to; false (--alone): every cell divided by
+   * the model's Keras figures, timed before its cells, as until the thirty-sixth session.
+   */
+  alongside: boolean;
 }
 
 const CONVERSION_SIZES = ['8mb', '64mb', '256mb', '1gb'];
 
 /** Flags that take a value, and flags that stand alone (docs/performance.md describes each). */
 const VALUE_FLAGS = ['from', 'models', 'backends', 'parity-backends', 'batch-sizes', 'repeats', 'budget', 'warmup', 'min-time', 'parity-timeout', 'out', 'conversion-sizes', 'conversion-runs'];
-const SWITCHES = ['docs', 'smoke', 'help'];
+const SWITCHES = ['docs', 'smoke', 'alone', 'help'];
 
 export const BENCH_USAGE = `Usage: npm run bench -- [flags]   (docs/performance.md has each flag in full)
 
@@ -46,6 +52,7 @@ export const BENCH_USAGE = `Usage: npm run bench -- [flags]   (docs/performance.
   --parity-timeout S       default 600
   --conversion-sizes LIST  8mb, 64mb, 256mb, 1gb, or none (default 64mb,256mb,1gb)
   --conversion-runs N      runs of each model's conversion and of the baseline process, medians reported (default ${DEFAULT_CONVERSION_RUNS})
+  --alone                  time each Node cell alone, its ratios to the model's Keras figures (default: alternated with Keras's tf.function)
   --out FILE               results JSON (default bench-results/latest.json)
   --from FILE              print (and with --docs write) saved results instead of running
   --docs                   rewrite docs/performance.md's latest section and docs/performance.svg
@@ -100,6 +107,7 @@ export function parseBenchOptions(argv: string[], root: string): BenchOptions {
     smoke,
     conversionSizes: conversionSizes(list('conversion-sizes') ?? (smoke ? ['8mb'] : ['64mb', '256mb', '1gb'])),
     conversionRuns: wholeNumber('conversion-runs', number('conversion-runs', smoke ? 1 : DEFAULT_CONVERSION_RUNS)),
+    alongside: !argv.includes('--alone'),
   };
 }
 

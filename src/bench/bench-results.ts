@@ -1,3 +1,4 @@
+import type { BatchTimings } from './time-model.js';
 import type { Timing } from './timing.js';
 import type { WasmFmaPeak } from './wasm-fma-peak.js';
 
@@ -89,7 +90,12 @@ export const PASS_PENDING = 'pending';
 export interface BackendBench {
   /** Null when the worker failed after some batch sizes (their figures are kept). */
   loadMs: number | null;
-  batches: Record<string, { forward: Timing; backward: Timing }>;
+  /**
+   * Per batch size: each pass, and, since the thirty-sixth session, Keras's tf.function of the same
+   * pass timed in alternation with it (kerasAlongside: bench --alongside, the default on Node
+   * backends), which its ratio is then taken to.
+   */
+  batches: Record<string, BatchTimings>;
   /** Tensors alive after the timed runs, less those before: 0 when nothing leaks; null when the worker failed. */
   leakedTensors: number | null;
   /** The worker process's peak RSS; null for a browser backend (its page shares Chromium's processes). */

@@ -12,6 +12,9 @@ export interface BenchRow {
   backward: Timing | undefined;
   forwardRatio: number | null;
   backwardRatio: number | null;
+  /** Keras's tf.function median (ms) the ratio is taken to where it was timed in alternation with the cell (time-model.ts, kerasAlongside); absent where the ratio is to the model's Keras row. */
+  forwardAgainstMs?: number;
+  backwardAgainstMs?: number;
 }
 
 const ms = (t: Timing | undefined): number | null => (t && 'medianMs' in t ? t.medianMs : null);
@@ -22,20 +25,26 @@ export function benchRows(model: BenchModel): BenchRow[] {
   for (const [batch, keras] of Object.entries(model.keras)) {
     const reference = { forward: ms(keras.function_forward), backward: ms(keras.function_backward) };
     const ratio = (t: Timing | undefined, ref: number | null) => (ms(t) !== null && ref ? ms(t)! / ref : null);
-    const row = (runtime: string, forward: Timing | undefined, backward: Timing | undefined): BenchRow => ({
-      model: model.name,
-      batch,
-      runtime,
-      forward,
-      backward,
-      forwardRatio: ratio(forward, reference.forward),
-      backwardRatio: ratio(backward, reference.backward),
-    });
+    const row = (runtime: string, forward: Timing | undefined, backward: Timing | undefined, alongside?: { forward?: Timing; backward?: Timing }): BenchRow => {
+      // A cell timed in alternation with Keras is divided by those Keras runs, not by the model's row.
+      const against = { forward: ms(alongside?.forward) ?? undefined, backward: ms(alongside?.backward) ?? undefined };
+      return {
+        model: model.name,
+        batch,
+        runtime,
+        forward,
+        backward,
+        forwardRatio: ratio(forward, against.forward ?? reference.forward),
+        backwardRatio: ratio(backward, against.backward ?? reference.backward),
+        ...(against.forward !== undefined ? { forwardAgainstMs: against.forward } : {}),
+        ...(against.backward !== undefined ? { backwardAgainstMs: against.backward } : {}),
+      };
+    };
     rows.push(row('keras tf.function', keras.function_forward, keras.function_backward));
     rows.push(row('keras eager', keras.eager_forward, keras.eager_backward));
     for (const [backend, figures] of Object.entries(model.backends)) {
       if ('skipped' in figures) rows.push(row(backend, { skipped: figures.skipped }, { skipped: figures.skipped }));
-      else rows.push(row(backend, figures.batches[batch]?.forward, figures.batches[batch]?.backward));
+      else rows.push(row(backend, figures.batches[batch]?.forward, figures.batches[batch]?.backward, figures.batches[batch]?.kerasAlongside));
     }
   }
   return rows;
@@ -55,7 +64,16 @@ export function rssPerWeight(rssMb: number, weightBytes: number): string {
   return mb < 1 ? '-' : `${(rssMb / mb).toFixed(2)}x`;
 }
 
-export const formatRatio = (r: number | null): string => (r === null ? '-' : `${r.toFixed(2)}x`);
+/** "1.89x", or "1.89x of 49.8" where the ratio is to Keras runs alternated with the cell's (their median, ms). */
+export const formatRatio = (r: number | null, againstMs?: number): string => {
+  if (r === null) return '-';
+  const f = (v: number) => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
+  return againstMs === undefined ? `${r.toFixed(2)}x` : `${r.toFixed(2)}x of ${f(againstMs)}`;
+};
+
+/** What the ratio column divides by, for the report's header line. */
+export const RATIO_TEXT =
+  "ratio: time / Keras tf.function's time at the same batch size: its runs alternated with the cell's where the ratio says 'of' that median (ms), else the model's keras tf.function row";
 
 /**
  * Seconds of conversion work under which its rate is not shown: the spread between two runs of a
@@ -88,7 +106,7 @@ export function notTimed(run: BenchResults): string[] {
 
 /** The terminal report: timings, conversion, parity runs, and every skipped cell with why. */
 export function formatBenchTable(run: BenchResults): string {
-  const timingRows = run.models.flatMap(benchRows).map((r) => [r.model, r.batch, r.runtime, formatTiming(r.forward), formatRatio(r.forwardRatio), formatTiming(r.backward), formatRatio(r.backwardRatio)]);
+  const timingRows = run.models.flatMap(benchRows).map((r) => [r.model, r.batch, r.runtime, formatTiming(r.forward), formatRatio(r.forwardRatio, r.forwardAgainstMs), formatTiming(r.backward), formatRatio(r.backwardRatio, r.backwardAgainstMs)]);
   const conversionRows = run.models.flatMap((m) =>
     m.conversion.map((c) => [m.name, c.from, (m.weightBytes / 2 ** 20).toFixed(1), c.wallS.toFixed(2), ...conversionCells(c, m.weightBytes)]),
   );
@@ -102,7 +120,7 @@ export function formatBenchTable(run: BenchResults): string {
       (run.machine.tensorflowBinding ? `; tensorflow binding: ${run.machine.tensorflowBinding}` : '') +
       (run.machine.wasmProducts ? `; wasm products: ${run.machine.wasmProducts}` : ''),
     ...backendDetailsLines(run),
-    `milliseconds: median (10th–90th percentile) of ${runsText(run)}, after ${warmupText(run)}; ratio: time / Keras tf.function's time at the same batch size`,
+    `milliseconds: median (10th–90th percentile) of ${runsText(run)}, after ${warmupText(run)}; ${RATIO_TEXT}`,
     '',
     table(['model', 'batch', 'runtime', 'forward ms', 'ratio', 'forward+backward ms', 'ratio'], timingRows),
     '',

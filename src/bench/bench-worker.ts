@@ -20,9 +20,11 @@ import { loadBundle } from '../keras/bundle.js';
 import { bundleWeightTensors, loadNativeGraph, type NativeGraph } from '../native/native-graph.js';
 import { traceModelNativeGraph, traceNativeGraph, type TracedNativeGraph } from '../native/traced-graph/traced-native-graph.js';
 import { loadConvertedModel } from '../tfjs-io/load-converted-model.js';
+import { getOneMessage, sendMessage } from 'execa';
 import { BATCH_LINE } from './bench-results.js';
+import { partnerReference, type PartnerReply, type PartnerRequest } from './keras-partner.js';
 import { passProductMacs } from './product-macs.js';
-import { randomInputs, timeModel, type AlternativeRuntime, type ModelTimings, type TimeModelOptions } from './time-model.js';
+import { randomInputs, timeModel, type Alongside, type AlternativeRuntime, type ModelTimings, type TimeModelOptions } from './time-model.js';
 
 export interface WorkerRequest extends TimeModelOptions {
   backend: NodeBackendName;
@@ -37,6 +39,12 @@ export interface WorkerRequest extends TimeModelOptions {
   inferenceOnly?: boolean;
   /** Count the forward pass's product multiply-adds at each batch size timed (product-macs.ts): one profiled pass each, after the timings. */
   countProductMacs?: boolean;
+  /**
+   * Alternate each pass's runs with Keras's tf.function of the same pass (timing.ts,
+   * timedAlternating), asking the bench's Keras partner through messages to the parent process
+   * (keras-partner.ts; the worker then runs with execa's `ipc`).
+   */
+  alongsideKeras?: boolean;
 }
 
 export interface WorkerResult extends ModelTimings {
@@ -73,12 +81,14 @@ async function run(request: WorkerRequest): Promise<WorkerResult> {
     : undefined;
   const log = (line: string) => process.stderr.write(`  ${label} ${line}\n`);
   const traced = request.tracedGraph ? tracedRuntime(model, log) : undefined;
+  const alongside: Alongside | undefined = request.alongsideKeras ? (batch, pass) => partnerReference(askParent, batch, pass === 'forward' ? 'function_forward' : 'function_backward') : undefined;
   const timings = await timeModel(
     model,
     request,
     log,
     (batch, figures) => process.stdout.write(`${BATCH_LINE} ${JSON.stringify({ batch, figures })}\n`),
     graph ? { forward: (inputs) => graph.predict(inputs), backward: graphBackward } : (traced?.runtime ?? inferenceOnly),
+    alongside,
   );
   const forwardProductMacs = request.countProductMacs ? await productMacsByBatch(model, timings, log) : undefined;
   graph?.dispose();
@@ -87,6 +97,12 @@ async function run(request: WorkerRequest): Promise<WorkerResult> {
   model.dispose();
   const details = await backendDetails(request.backend);
   return { loadMs, ...timings, peakRssMb: process.resourceUsage().maxRSS / 1024, ...(details ? { details } : {}), ...(forwardProductMacs ? { forwardProductMacs } : {}) };
+}
+
+/** A request to the bench's Keras partner, through the parent (one at a time: the timing awaits each). */
+async function askParent(request: PartnerRequest): Promise<PartnerReply> {
+  await sendMessage(request);
+  return (await getOneMessage()) as PartnerReply;
 }
 
 /**
@@ -163,10 +179,13 @@ function outputShapes(graph: NativeGraph, inputs: tf.Tensor[]): number[][] {
   return shapesByBatch.get(batch)!;
 }
 
-run(JSON.parse(process.argv[2]!) as WorkerRequest).then(
-  (result) => process.stdout.write(JSON.stringify(result) + '\n'),
-  (error: unknown) => {
-    process.stderr.write(`bench worker: ${(error as Error)?.stack ?? String(error)}\n`);
-    process.exitCode = 1;
-  },
-);
+run(JSON.parse(process.argv[2]!) as WorkerRequest)
+  .then(
+    (result) => process.stdout.write(JSON.stringify(result) + '\n'),
+    (error: unknown) => {
+      process.stderr.write(`bench worker: ${(error as Error)?.stack ?? String(error)}\n`);
+      process.exitCode = 1;
+    },
+  )
+  // The channel to the parent (alongsideKeras) would keep the process alive.
+  .finally(() => process.connected && process.disconnect());

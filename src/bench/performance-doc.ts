@@ -1,6 +1,6 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { benchRows, formatRatio, formatTiming, notTimed, conversionCells, warmupText, runsText, conversionRunsText, type BenchRow } from './bench-table.js';
+import { benchRows, formatRatio, formatTiming, RATIO_TEXT, notTimed, conversionCells, warmupText, runsText, conversionRunsText, type BenchRow } from './bench-table.js';
 import type { BenchResults } from './bench-results.js';
 import { SCALING_HEADER, scalingRows, scalingSummary } from './conversion-scaling.js';
 import { CEILING_HEADER, ceilingRows, ceilingSummary } from './product-ceiling.js';
@@ -15,13 +15,13 @@ export function performanceMarkdown(run: BenchResults): string {
   const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
   return [
     `Latest run: ${run.date.slice(0, 10)}, ${m.cpu}, ${m.cores} cores; Keras ${m.keras} on TensorFlow ${m.tensorflow}, tfjs ${m.tfjs}, Node ${m.node}${m.tensorflowBinding ? `; tensorflow binding: ${m.tensorflowBinding}` : ''}${m.wasmProducts ? `; wasm products: ${m.wasmProducts}` : ''}.`,
-    `Milliseconds: median (10th–90th percentile) of ${runsText(run)}, after ${warmupText(run)}, at most ${run.settings.budgetS} s per timing; ratio: time / Keras tf.function's at the same batch size (below 1: faster).`,
+    `Milliseconds: median (10th–90th percentile) of ${runsText(run)}, after ${warmupText(run)}, at most ${run.settings.budgetS} s per timing; ${RATIO_TEXT} (below 1: faster).`,
     '',
     '![ratio to Keras tf.function per model, batch size and runtime](performance.svg)',
     '',
     line(['model', 'batch', 'runtime', 'forward ms', 'ratio', 'forward+backward ms', 'ratio']),
     line(['---', '---', '---', '---', '---', '---', '---']),
-    ...rows.map((r) => line([r.model, r.batch, r.runtime, formatTiming(r.forward), formatRatio(r.forwardRatio), formatTiming(r.backward), formatRatio(r.backwardRatio)])),
+    ...rows.map((r) => line([r.model, r.batch, r.runtime, formatTiming(r.forward), formatRatio(r.forwardRatio, r.forwardAgainstMs), formatTiming(r.backward), formatRatio(r.backwardRatio, r.backwardAgainstMs)])),
     '',
     `Conversion (\`keras-bridge convert\`, one process${conversionRunsText(run)}; time and peak RSS over a process that converts nothing (\`keras-bridge convert --help\`), \`-\` where within its own spread: under 50 ms of work, or less memory):`,
     '',

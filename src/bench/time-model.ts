@@ -1,7 +1,7 @@
 import tf from '#tfjs';
 import { WasmHeapExhaustedError } from '../backends/wasm-heap-guard.js';
 import { withReadValues } from '../backends/released-reads.js';
-import { timed, type Timing } from './timing.js';
+import { ReferenceCannotRun, timed, timedAlternating, type AlternatingReference, type Timing } from './timing.js';
 import { PASS_PENDING } from './bench-results.js';
 
 /** What one backend times, in Node (bench-worker.ts) or in a Chromium page (page-bench-task.ts). */
@@ -15,8 +15,19 @@ export interface TimeModelOptions {
   minTimeS?: number;
 }
 
+/** One batch size's figures: each pass, and Keras's tf.function timed in alternation with it where it was (timedAlternating). */
+export interface BatchTimings {
+  forward: Timing;
+  backward: Timing;
+  /** Keras's tf.function of the same pass, its runs alternated with this cell's; absent where the cell was timed alone. */
+  kerasAlongside?: { forward?: Timing; backward?: Timing };
+}
+
+/** The reference a pass alternates with at a batch size, or undefined to time it alone. */
+export type Alongside = (batch: number, pass: 'forward' | 'backward') => AlternatingReference | undefined;
+
 export interface ModelTimings {
-  batches: Record<string, { forward: Timing; backward: Timing }>;
+  batches: Record<string, BatchTimings>;
   /** Tensors alive after every timed run, less those before: 0 when nothing leaks. */
   leakedTensors: number;
 }
@@ -61,6 +72,7 @@ export async function timeModel(
   log: (line: string) => void = () => {},
   onBatch: (batch: string, timings: ModelTimings['batches'][string]) => void = () => {},
   runtime?: AlternativeRuntime,
+  alongside?: Alongside,
 ): Promise<ModelTimings> {
   const weights = model.trainableWeights.map((w) => w.read() as tf.Variable);
   const before = tf.memory().numTensors;
@@ -71,6 +83,7 @@ export async function timeModel(
   for (const batch of [...options.batchSizes].sort((a, b) => a - b)) {
     const inputs = randomInputs(model, batch);
     const args = inputs.length === 1 ? inputs[0]! : inputs;
+    const kerasAlongside: NonNullable<BatchTimings['kerasAlongside']> = {};
     const cell = async (pass: 'forward' | 'backward', fn: () => Promise<void>): Promise<Timing> => {
       const estimateS = (perSampleS[pass] ?? 0) * batch;
       if (failure) return { skipped: `not run: ${failure}` };
@@ -78,14 +91,16 @@ export async function timeModel(
       const start = performance.now();
       let timing: Timing;
       try {
-        timing = await timed(fn, options.repeats, options.budgetS, options.warmupS, options.minTimeS);
+        timing = await timedWithReference(fn, alongside?.(batch, pass), options, (keras) => (kerasAlongside[pass] = keras), (why) => log(`batch ${batch} ${pass}: timed alone: ${why}`));
       } catch (error) {
         failure = `batch ${batch} ${pass} failed: ${describeFailure(error)}`;
         log(failure);
         return { skipped: failure };
       }
       if ('runs' in timing && perSampleS[pass] === undefined) perSampleS[pass] = timing.medianMs / 1000 / batch;
-      log(`batch ${batch} ${pass}: ${'runs' in timing ? `${timing.medianMs.toFixed(1)} ms (${timing.runs} runs, ${((performance.now() - start) / 1000).toFixed(0)} s)` : timing.skipped}`);
+      const keras = kerasAlongside[pass];
+      const against = keras && 'medianMs' in keras && 'medianMs' in timing ? `, Keras alongside ${keras.medianMs.toFixed(1)} ms (${keras.runs} runs): ${(timing.medianMs / keras.medianMs).toFixed(2)}x` : '';
+      log(`batch ${batch} ${pass}: ${'runs' in timing ? `${timing.medianMs.toFixed(1)} ms (${timing.runs} runs, ${((performance.now() - start) / 1000).toFixed(0)} s)${against}` : timing.skipped}`);
       return timing;
     };
     if (runtime?.prepare && !failure) {
@@ -98,7 +113,7 @@ export async function timeModel(
     }
     const forward = await cell('forward', () => readAll(runtime ? runtime.forward(inputs) : (model.predict(args) as tf.Tensor | tf.Tensor[])));
     // Reported now too, so that a backward pass that outlasts the worker's time keeps the forward figure.
-    onBatch(String(batch), { forward, backward: { skipped: PASS_PENDING } });
+    onBatch(String(batch), { forward, backward: { skipped: PASS_PENDING }, ...(kerasAlongside.forward ? { kerasAlongside: { forward: kerasAlongside.forward } } : {}) });
     const alternativeBackward = runtime?.backward;
     const backward: Timing = alternativeBackward
       ? typeof alternativeBackward === 'function'
@@ -116,8 +131,9 @@ export async function timeModel(
       value.dispose();
       await readAll(grads);
     });
-    batches[String(batch)] = { forward, backward };
-    onBatch(String(batch), { forward, backward });
+    const figures: BatchTimings = { forward, backward, ...(Object.keys(kerasAlongside).length > 0 ? { kerasAlongside } : {}) };
+    batches[String(batch)] = figures;
+    onBatch(String(batch), figures);
     try {
       tf.dispose(inputs);
     } catch {
@@ -125,6 +141,25 @@ export async function timeModel(
     }
   }
   return { batches, leakedTensors: tf.memory().numTensors - before };
+}
+
+/**
+ * A pass's timing, alternated with the reference where there is one (its figures to `keep`); where
+ * Keras cannot run the pass (or its process fails), the pass is timed alone and `alone` says why.
+ */
+async function timedWithReference(fn: () => Promise<void>, reference: AlternatingReference | undefined, options: TimeModelOptions, keep: (keras: Timing) => void, alone: (why: string) => void): Promise<Timing> {
+  if (reference) {
+    try {
+      const { ours, reference: keras } = await timedAlternating(fn, reference, options.repeats, options.budgetS, options.warmupS, options.minTimeS);
+      keep(keras);
+      return ours;
+    } catch (error) {
+      if (!(error instanceof ReferenceCannotRun)) throw error;
+      keep({ skipped: error.message });
+      alone(error.message);
+    }
+  }
+  return timed(fn, options.repeats, options.budgetS, options.warmupS, options.minTimeS);
 }
 
 /** The error's message, and on wasm what an abort usually means. */

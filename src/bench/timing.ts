@@ -61,10 +61,75 @@ export async function timed(fn: () => Promise<void>, repeats: number, budgetS: n
     await fn();
     times.push(performance.now() - start);
   }
-  times.sort((a, b) => a - b);
+  return summarize(times);
+}
+
+/** The median and the 10th and 90th percentiles of run times (ms), as both sides report them. */
+export function summarize(runTimesMs: readonly number[]): Timing {
+  const times = [...runTimesMs].sort((a, b) => a - b);
   const pick = (q: number) => times[Math.min(times.length - 1, Math.round(q * (times.length - 1)))]!;
   const median = times.length % 2 === 1 ? times[(times.length - 1) / 2]! : (times[times.length / 2 - 1]! + times[times.length / 2]!) / 2;
-  return { medianMs: median, p10Ms: pick(0.1), p90Ms: pick(0.9), runs };
+  return { medianMs: median, p10Ms: pick(0.1), p90Ms: pick(0.9), runs: times.length };
+}
+
+/**
+ * The other runtime's same pass, run on request: Keras's tf.function in its own process
+ * (keras-partner.ts), for a timing whose runs alternate with it (timedAlternating).
+ */
+export interface AlternatingReference {
+  /** Warm-up runs for `warmupS` seconds (at most 50, at least one), by warmUp's rule. */
+  warm(warmupS: number): Promise<void>;
+  /** `runs` runs; each one's milliseconds. */
+  run(runs: number): Promise<number[]>;
+}
+
+/** Why the reference could not run a pass (Keras cannot, or its process failed): the pass is then timed alone. */
+export class ReferenceCannotRun extends Error {}
+
+/**
+ * Rounds a timing alternating with a reference is cut into at most: the reference's share of its
+ * runs, then ours, and again. This 2-core machine's speed moves by 20% and more for seconds to
+ * minutes at a time (docs/performance.md, thirty-sixth section): two timings made minutes apart
+ * divide one moment's speed by another's, where alternating runs see the same moments.
+ */
+export const ALTERNATING_ROUNDS = 8;
+
+/**
+ * Times `fn` and the reference in alternation: each warmed up (warmUp's rule), a first timed run
+ * of each, each side's run count from its own first run (timedRunCount, as timed()), then the
+ * remaining runs of both in up to ALTERNATING_ROUNDS rounds, the reference's share first in each.
+ */
+export async function timedAlternating(
+  fn: () => Promise<void>,
+  reference: AlternatingReference,
+  repeats: number,
+  budgetS: number,
+  warmupS = DEFAULT_WARMUP_S,
+  minTimeS = DEFAULT_MIN_TIME_S,
+): Promise<{ ours: Timing; reference: Timing }> {
+  await reference.warm(warmupS);
+  await warmUp(fn, warmupS);
+  const referenceTimes = await reference.run(1);
+  const ourTimes: number[] = [];
+  const runOurs = async (runs: number) => {
+    for (let i = 0; i < runs; i++) {
+      const start = performance.now();
+      await fn();
+      ourTimes.push(performance.now() - start);
+    }
+  };
+  await runOurs(1);
+  const referenceRuns = timedRunCount(referenceTimes[0]! / 1000, repeats, budgetS, minTimeS);
+  const ourRuns = timedRunCount(ourTimes[0]! / 1000, repeats, budgetS, minTimeS);
+  const rounds = Math.max(1, Math.min(ALTERNATING_ROUNDS, referenceRuns - 1, ourRuns - 1));
+  // Round r runs the runs from share(n, r) to share(n, r + 1) of each side's n - 1 remaining.
+  const share = (n: number, r: number) => Math.round(((n - 1) * r) / rounds);
+  for (let r = 0; r < rounds; r++) {
+    const theirs = share(referenceRuns, r + 1) - share(referenceRuns, r);
+    if (theirs > 0) referenceTimes.push(...(await reference.run(theirs)));
+    await runOurs(share(ourRuns, r + 1) - share(ourRuns, r));
+  }
+  return { ours: summarize(ourTimes), reference: summarize(referenceTimes) };
 }
 
 /** A Keras timing as scripts/bench_keras.py prints it, in this module's shape. */

@@ -16,6 +16,8 @@ describe('npm run bench flags', () => {
     assert.deepEqual(o.conversionSizes, ['64mb', '256mb', '1gb']);
     assert.equal(o.conversionRuns, 5);
     assert.equal(parseBenchOptions(['--smoke'], root).conversionRuns, 1);
+    assert.equal(o.alongside, true, "Node cells alternate with Keras's runs by default");
+    assert.equal(parseBenchOptions(['--alone'], root).alongside, false);
   });
 
   it("reads 'none' as no models, no parity runs and no conversion scaling", () => {

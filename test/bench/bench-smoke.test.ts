@@ -63,6 +63,26 @@ describe('npm run bench -- --smoke', function () {
     assert.ok('skipped' in risk.keras['2']!.eager_backward);
   });
 
+  it("alternates each Node cell's passes with Keras's tf.function runs, and takes its ratios to those", () => {
+    for (const m of run.models) {
+      for (const backend of ['cpu', 'wasm']) {
+        const figures = m.backends[backend]!;
+        assert.ok(!('skipped' in figures));
+        for (const pass of ['forward', 'backward'] as const) {
+          const keras = figures.batches['2']!.kerasAlongside?.[pass];
+          const kerasRan = 'medianMs' in m.keras['2']![pass === 'forward' ? 'function_forward' : 'function_backward'];
+          assert.ok(keras && (kerasRan ? 'medianMs' in keras : 'skipped' in keras && keras.skipped.startsWith('Keras cannot run this')), `${m.name} ${backend} ${pass}: ${JSON.stringify(keras)}`);
+        }
+      }
+      // A browser page's cell is timed alone (its ratios are to the model's Keras row).
+      const page = m.backends['chromium-wasm']!;
+      assert.ok(!('skipped' in page));
+      assert.equal(page.batches['2']!.kerasAlongside, undefined);
+    }
+    const swishWasm = stdout.split('\n').find((l) => /^swish\s+2\s+wasm\s/.test(l))!;
+    assert.match(swishWasm, /\d\.\d\dx of \d/, swishWasm);
+  });
+
   it("times Keras for each model just before that model's cells, not all models at the start", () => {
     const lines = stderr.split('\n');
     const at = (prefix: string) => lines.findIndex((l) => l.startsWith(prefix));

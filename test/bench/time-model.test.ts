@@ -3,6 +3,7 @@ import tf from '#tfjs';
 import { BATCH_LINE } from '../../src/bench/bench-results.js';
 import { finishedBatches } from '../../src/bench/partial-results.js';
 import { timeModel } from '../../src/bench/time-model.js';
+import { ReferenceCannotRun } from '../../src/bench/timing.js';
 import { useBackend } from '../../src/backends/index.js';
 import { onCpu } from '../support/backend-suite.js';
 
@@ -85,5 +86,46 @@ describe('a bench worker stopped mid-batch: finishedBatches', function () {
     assert.deepEqual(batches['4']!.backward, { skipped: why });
     assert.deepEqual(batches['32'], { forward: { skipped: why }, backward: { skipped: why } });
     assert.equal(finishedBatches(['loading'], [1], why), undefined, 'no line: nothing to keep');
+  });
+});
+
+// A cell whose passes alternate with Keras's (the bench's Keras partner): Keras's figures are kept
+// beside the pass's, and a pass Keras cannot run is timed alone and says why.
+describe('timeModel: passes alternated with Keras', function () {
+  before(async () => {
+    await useBackend('cpu');
+  });
+
+  it("keeps Keras's runs of each pass beside its own, and times alone a pass whose reference fails", async () => {
+    const model = tf.sequential({ layers: [tf.layers.dense({ units: 2, inputShape: [3] })] });
+    const asked: string[] = [];
+    const lines: string[] = [];
+    const timings = await timeModel(model, { batchSizes: [2], repeats: 3, budgetS: 30, warmupS: 0, minTimeS: 0 }, (line) => lines.push(line), undefined, undefined, (batch, pass) => ({
+      warm: async () => {
+        asked.push(`${batch} ${pass}`);
+        if (pass === 'backward') throw new ReferenceCannotRun('Keras cannot run this: LookupError: No gradient defined');
+      },
+      run: async (runs) => Array.from({ length: runs }, () => 0.5),
+    }));
+    assert.deepEqual(asked, ['2 forward', '2 backward']);
+    const figures = timings.batches['2']!;
+    assert.deepEqual(figures.kerasAlongside?.forward, { medianMs: 0.5, p10Ms: 0.5, p90Ms: 0.5, runs: 3 });
+    assert.deepEqual(figures.kerasAlongside?.backward, { skipped: 'Keras cannot run this: LookupError: No gradient defined' });
+    assert.ok('runs' in figures.forward && 'runs' in figures.backward, 'both passes timed');
+    assert.ok(lines.some((l) => /^batch 2 forward: .* Keras alongside 0\.5 ms \(3 runs\)/.test(l)), lines.join('\n'));
+    assert.ok(lines.includes('batch 2 backward: timed alone: Keras cannot run this: LookupError: No gradient defined'), lines.join('\n'));
+    model.dispose();
+  });
+
+  it('lets an error of its own pass end the timing as before, not time it alone', async () => {
+    const model = tf.sequential({ layers: [tf.layers.dense({ units: 2, inputShape: [3] })] });
+    const timings = await timeModel(model, { batchSizes: [2], repeats: 2, budgetS: 30, warmupS: 0, minTimeS: 0 }, undefined, undefined, {
+      forward: () => {
+        throw new Error('Aborted()');
+      },
+      backward: { skipped: 'forward only' },
+    }, () => ({ warm: async () => undefined, run: async (runs) => Array.from({ length: runs }, () => 1) }));
+    assert.deepEqual(timings.batches['2']!.forward, { skipped: 'batch 2 forward failed: Error: Aborted()' });
+    model.dispose();
   });
 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { MAX_WARMUP_RUNS, timed, timedRunCount, warmUp } from '../../src/bench/timing.js';
+import { ALTERNATING_ROUNDS, MAX_WARMUP_RUNS, summarize, timed, timedAlternating, timedRunCount, warmUp, type AlternatingReference } from '../../src/bench/timing.js';
 
 // A pass that lasts at least `ms` by the clock timing.ts reads. Not a timer: Node's timers keep
 // time in whole milliseconds, so a 20 ms setTimeout can measure 19.x ms by performance.now() (seen
@@ -60,4 +60,58 @@ describe('bench timing: how many runs a timing makes', () => {
       assert.equal(timedRunCount(c.firstS, c.repeats, c.budgetS, c.minTimeS), c.runs);
     });
   }
+});
+
+// A cell's passes alternate with Keras's runs of the same pass (the bench's Keras partner), so that
+// this machine's slow and fast moments fall on both sides of a ratio alike.
+describe('bench timing: alternating with a reference', () => {
+  /** A reference whose runs last `ms` each, logging every request in `events`. */
+  const reference = (events: string[], ms: number): AlternatingReference => ({
+    warm: async (s) => void events.push(`warm ${s}`),
+    run: async (runs) => {
+      events.push(`reference ${runs}`);
+      return Array.from({ length: runs }, () => ms);
+    },
+  });
+
+  it('warms both, takes a first run of each, then alternates the rest in rounds, the reference first in each', async () => {
+    const events: string[] = [];
+    let ours = 0;
+    const { ours: timing, reference: theirs } = await timedAlternating(async () => void (ours++, events.push('ours')), reference(events, 2), 7, 60, 0, 0);
+    assert.equal(events[0], 'warm 0');
+    assert.equal(events[1], 'ours', 'our warm-up after the reference is warm');
+    assert.deepEqual(events.slice(2, 4), ['reference 1', 'ours'], 'a first timed run of each');
+    // 7 runs each: 6 left, in 6 rounds of one (fewer runs than ALTERNATING_ROUNDS).
+    const rest = events.slice(4);
+    assert.deepEqual(rest, Array.from({ length: 6 }, () => ['reference 1', 'ours']).flat());
+    assert.ok('runs' in timing && 'runs' in theirs);
+    assert.equal(timing.runs, 7);
+    assert.equal(theirs.runs, 7);
+    assert.equal(ours, 1 + 7, 'one warm-up run and 7 timed');
+    assert.ok('medianMs' in theirs && theirs.medianMs === 2);
+  });
+
+  it("splits each side's own run count (timedRunCount from its first run) into at most ALTERNATING_ROUNDS rounds", async () => {
+    const events: string[] = [];
+    // The reference's 1 ms runs fill 0.1 s with 100 runs; ours, of 5 ms, with 20.
+    const { ours, reference: theirs } = await timedAlternating(() => pass(5), reference(events, 1), 3, 60, 0, 0.1);
+    assert.ok('runs' in ours && 'runs' in theirs);
+    assert.equal(theirs.runs, timedRunCount(0.001, 3, 60, 0.1));
+    assert.ok(ours.runs >= 3 && ours.runs <= 21, `ours ${ours.runs}`);
+    const rounds = events.filter((e) => e.startsWith('reference')).length - 1;
+    assert.equal(rounds, ALTERNATING_ROUNDS);
+    const shares = events.filter((e) => e.startsWith('reference')).slice(1).map((e) => Number(e.split(' ')[1]));
+    assert.equal(shares.reduce((a, b) => a + b, 0), theirs.runs - 1);
+    assert.ok(Math.max(...shares) - Math.min(...shares) <= 1, `even shares: ${shares.join(', ')}`);
+  });
+
+  it('lets an error of the reference through, for the caller to time the pass alone', async () => {
+    const failing: AlternatingReference = { warm: async () => { throw new Error('Keras cannot run this'); }, run: async () => [] };
+    await assert.rejects(timedAlternating(() => pass(0), failing, 3, 60, 0, 0), /Keras cannot run this/);
+  });
+
+  it('summarizes run times as both sides do: the median (of the middle two for an even count) and the 10th and 90th percentiles', () => {
+    assert.deepEqual(summarize([5, 1, 3]), { medianMs: 3, p10Ms: 1, p90Ms: 5, runs: 3 });
+    assert.deepEqual(summarize([4, 1, 3, 2]), { medianMs: 2.5, p10Ms: 1, p90Ms: 4, runs: 4 });
+  });
 });
