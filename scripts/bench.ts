@@ -37,9 +37,10 @@ import { finishedBatches } from '../src/bench/partial-results.js';
 import { writePerformanceDocs } from '../src/bench/performance-doc.js';
 import { summarizeRuns, type ProcessRun, type RepeatedRuns } from '../src/bench/repeated-runs.js';
 import { fromPython, type Timing } from '../src/bench/timing.js';
-import { KerasPartner, type PartnerReply, type PartnerRequest } from '../src/bench/keras-partner.js';
+import { KerasPartner } from '../src/bench/keras-partner.js';
 import type { WorkerRequest, WorkerResult } from '../src/bench/bench-worker.js';
 import type { TimeModelOptions } from '../src/bench/time-model.js';
+import type { PageBenchOptions } from '../src/bench/page-bench-task.js';
 import { resolvePython } from '../src/python-export/python-exporter.js';
 import { productMultiplyAdd } from '../src/backends/wasm-simd/relaxed-simd.js';
 import { requestedWasmThreads } from '../src/backends/wasm-threads/thread-count.js';
@@ -77,6 +78,9 @@ async function kerasTimings(m: BenchModelSpec, options: BenchOptions): Promise<{
   const k = parsed[m.factory]!;
   return { ...k, batches: Object.fromEntries(Object.entries(k.batches).map(([b, ways]) => [b, Object.fromEntries(Object.entries(ways).map(([w, t]) => [w, fromPython(t)])) as Record<KerasWay, Timing>])) };
 }
+
+/** The name a browser cell's page calls the Keras partner by. */
+const PAGE_PARTNER_FUNCTION = 'kerasBridgeAlongside';
 
 /** Keras's side of a model on request (keras-partner.ts), or undefined where it does not start (its cells are then timed alone, and say so). */
 async function startPartner(m: BenchModelSpec): Promise<KerasPartner | undefined> {
@@ -199,10 +203,7 @@ async function backendBench(request: WorkerRequest, timeoutS: number, partner?: 
   // The worker's requests to Keras's side, answered in turn (keras-partner.ts).
   const serving = partner
     ? (async () => {
-        for await (const message of run.getEachMessage()) {
-          const reply: PartnerReply = await partner.request(message as PartnerRequest).catch((error: unknown) => ({ error: `the Keras partner failed: ${(error as Error)?.message ?? String(error)}` }));
-          await run.sendMessage(reply);
-        }
+        for await (const message of run.getEachMessage()) await run.sendMessage(await partner.answer(message));
       })().catch(() => undefined)
     : undefined;
   const result = await run;
@@ -220,7 +221,7 @@ async function backendBench(request: WorkerRequest, timeoutS: number, partner?: 
  * A browser backend's cell: the same timing in a Chromium page (src/bench/page-bench-task.ts), in a
  * browser session of its own, closed after the cell so that a hung page cannot hold the next.
  */
-async function browserBench(m: BenchModelSpec, modelDir: string, backend: string, timing: TimeModelOptions, timeoutS: number): Promise<BackendBench | { skipped: string }> {
+async function browserBench(m: BenchModelSpec, modelDir: string, backend: string, timing: TimeModelOptions, timeoutS: number, partner?: KerasPartner): Promise<BackendBench | { skipped: string }> {
   const session = new BrowserSession([...(m.customLayers ?? [])]);
   const lines: string[] = [];
   const logBatches = (batches: BackendBench['batches']) => {
@@ -229,8 +230,11 @@ async function browserBench(m: BenchModelSpec, modelDir: string, backend: string
     }
   };
   try {
-    const task = { module: '/dist/src/bench/page-bench-task.js', name: 'benchInPage', args: timing };
-    const result = await session.runTask<BackendBench>(modelDir, backend, task, `timing ${m.name}`, { timeoutS, onConsole: (line) => lines.push(line) });
+    // The page asks Keras's side for its runs through a function of this process (page-bench-task.ts).
+    const args: PageBenchOptions = { ...timing, ...(partner ? { alongsideKeras: PAGE_PARTNER_FUNCTION } : {}) };
+    const task = { module: '/dist/src/bench/page-bench-task.js', name: 'benchInPage', args };
+    const exposed = partner ? { [PAGE_PARTNER_FUNCTION]: (request: unknown) => partner.answer(request) } : undefined;
+    const result = await session.runTask<BackendBench>(modelDir, backend, task, `timing ${m.name}`, { timeoutS, onConsole: (line) => lines.push(line), ...(exposed ? { exposed } : {}) });
     logBatches(result.batches);
     return result;
   } catch (e) {
@@ -333,8 +337,9 @@ async function main(): Promise<void> {
       }
       // The bundle's conversion is the one timed below (the last written).
       const backendFigures: BenchModel['backends'] = {};
-      // Warm-up and up to `budget` per timing, two passes per batch size, and the load: bounded generously.
-      const cellTimeoutS = 120 + (options.budgetS * 6 + (options.warmupS + options.minTimeS) * 4) * options.batchSizes.length;
+      // Warm-up and up to `budget` per timing, two passes per batch size, and the load: bounded
+      // generously; twice that with Keras's runs alternated (its own warm-up and budget per pass).
+      const cellTimeoutS = 120 + (options.alongside ? 2 : 1) * (options.budgetS * 6 + (options.warmupS + options.minTimeS) * 4) * options.batchSizes.length;
       const timing = { batchSizes: options.batchSizes, repeats: options.repeats, budgetS: options.budgetS, warmupS: options.warmupS, minTimeS: options.minTimeS };
       // The wasm cell counts the forward pass's product multiply-adds: its kernels dispatch no other
       // kernel through tfjs's engine, where tfjs-node's _FusedMatMul runs tf.matMul, which tf.profile
@@ -342,11 +347,11 @@ async function main(): Promise<void> {
       const counting = backends.includes('wasm') ? 'wasm' : undefined;
       let forwardProductMacs: Record<string, number> | undefined;
       // Keras's side, kept for this model's Node cells: their passes alternate with its tf.function's (timing.ts, timedAlternating).
-      const partner = options.alongside && existsSync(modelDir) && backends.some((b) => !isBrowserBackend(b)) ? await startPartner(m) : undefined;
+      const partner = options.alongside && existsSync(modelDir) ? await startPartner(m) : undefined;
       try {
       for (const backend of timingOrder(backends)) {
         if (!existsSync(modelDir)) backendFigures[backend] = { skipped: 'conversion failed' };
-        else if (isBrowserBackend(backend)) backendFigures[backend] = await browserBench(m, modelDir, backend, timing, cellTimeoutS);
+        else if (isBrowserBackend(backend)) backendFigures[backend] = await browserBench(m, modelDir, backend, timing, cellTimeoutS, partner);
         else {
           const cell = await backendBench({ backend, modelDir, customLayerModules: [...(m.customLayers ?? [])], ...timing, ...(backend === counting ? { countProductMacs: true } : {}) }, cellTimeoutS, partner);
           if (!('skipped' in cell) && cell.forwardProductMacs) {

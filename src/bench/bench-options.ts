@@ -26,7 +26,7 @@ export interface BenchOptions {
   /** Runs of each model's conversion, and of the baseline process, whose medians are reported. */
   conversionRuns: number;
   /**
-   * Keras's tf.function timed in alternation with each Node cell's passes (timing.ts,
+   * Keras's tf.function timed in alternation with each cell's passes (timing.ts,
    * timedAlternating), which the cell's ratios are taken to; false (--alone): every cell divided by
    * the model's Keras figures, timed before its cells, as until the thirty-sixth session.
    */
@@ -52,7 +52,7 @@ export const BENCH_USAGE = `Usage: npm run bench -- [flags]   (docs/performance.
   --parity-timeout S       default 600
   --conversion-sizes LIST  8mb, 64mb, 256mb, 1gb, or none (default 64mb,256mb,1gb)
   --conversion-runs N      runs of each model's conversion and of the baseline process, medians reported (default ${DEFAULT_CONVERSION_RUNS})
-  --alone                  time each Node cell alone, its ratios to the model's Keras figures (default: alternated with Keras's tf.function)
+  --alone                  time each cell alone, its ratios to the model's Keras row (default: its runs alternated with Keras's tf.function's)
   --out FILE               results JSON (default bench-results/latest.json)
   --from FILE              print (and with --docs write) saved results instead of running
   --docs                   rewrite docs/performance.md's latest section and docs/performance.svg

@@ -92,8 +92,8 @@ export interface BackendBench {
   loadMs: number | null;
   /**
    * Per batch size: each pass, and, since the thirty-sixth session, Keras's tf.function of the same
-   * pass timed in alternation with it (kerasAlongside: bench --alongside, the default on Node
-   * backends), which its ratio is then taken to.
+   * pass timed in alternation with it (kerasAlongside; the default, --alone for none), which its
+   * ratio is then taken to.
    */
   batches: Record<string, BatchTimings>;
   /** Tensors alive after the timed runs, less those before: 0 when nothing leaks; null when the worker failed. */

@@ -22,7 +22,7 @@ import { traceModelNativeGraph, traceNativeGraph, type TracedNativeGraph } from 
 import { loadConvertedModel } from '../tfjs-io/load-converted-model.js';
 import { getOneMessage, sendMessage } from 'execa';
 import { BATCH_LINE } from './bench-results.js';
-import { partnerReference, type PartnerReply, type PartnerRequest } from './keras-partner.js';
+import { partnerReference, type PartnerReply, type PartnerRequest } from './partner-reference.js';
 import { passProductMacs } from './product-macs.js';
 import { randomInputs, timeModel, type Alongside, type AlternativeRuntime, type ModelTimings, type TimeModelOptions } from './time-model.js';
 
@@ -81,7 +81,7 @@ async function run(request: WorkerRequest): Promise<WorkerResult> {
     : undefined;
   const log = (line: string) => process.stderr.write(`  ${label} ${line}\n`);
   const traced = request.tracedGraph ? tracedRuntime(model, log) : undefined;
-  const alongside: Alongside | undefined = request.alongsideKeras ? (batch, pass) => partnerReference(askParent, batch, pass === 'forward' ? 'function_forward' : 'function_backward') : undefined;
+  const alongside: Alongside | undefined = request.alongsideKeras ? (batch, pass) => partnerReference(askParent, batch, pass) : undefined;
   const timings = await timeModel(
     model,
     request,

@@ -2,18 +2,7 @@ import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
-import { ReferenceCannotRun, type AlternatingReference } from './timing.js';
-
-/** The two ways a converted model's passes are compared with: Keras's tf.function forward, and forward+backward. */
-export type PartnerWay = 'function_forward' | 'function_backward';
-
-/** What the bench asks the partner for, and what a worker sends its parent to forward (bench-worker.ts). */
-export type PartnerRequest =
-  | { op: 'warm'; batch: number; way: PartnerWay; warmup_s: number }
-  | { op: 'run'; batch: number; way: PartnerWay; runs: number };
-
-/** The partner's reply: warm-up runs made, run times, or why Keras could not run it. */
-export type PartnerReply = { runs: number } | { times_ms: number[] } | { error: string };
+import type { PartnerReply, PartnerRequest } from './partner-reference.js';
 
 /** Where Keras's side of a model is: scripts/bench_keras.py, the models' module folder and the factory. */
 export interface PartnerModel {
@@ -89,6 +78,14 @@ export class KerasPartner {
     return next;
   }
 
+  /**
+   * A request forwarded from elsewhere (a worker's message, a page's call): its reply, or, where
+   * the partner fails, an error reply saying so (never a rejection, which the asker cannot see).
+   */
+  answer(request: unknown): Promise<PartnerReply> {
+    return this.request(request as PartnerRequest).catch((error: unknown) => ({ error: `the Keras partner failed: ${(error as Error)?.message ?? String(error)}` }));
+  }
+
   /** Ends the process (its input closed) and waits for it. */
   async close(): Promise<void> {
     this.child.stdin.end();
@@ -102,29 +99,4 @@ function parsedOrUndefined<T>(line: string): T | undefined {
   } catch {
     return undefined;
   }
-}
-
-/**
- * The reference a timing alternates with (timedAlternating), through `ask`: the partner itself in
- * the bench's process, or a message to it from a worker process (bench-worker.ts).
- */
-export function partnerReference(ask: (request: PartnerRequest) => Promise<PartnerReply>, batch: number, way: PartnerWay): AlternatingReference {
-  const reply = async (request: PartnerRequest) => {
-    let r: PartnerReply;
-    try {
-      r = await ask(request);
-    } catch (error) {
-      throw new ReferenceCannotRun(`the Keras partner failed: ${(error as Error)?.message ?? String(error)}`);
-    }
-    if ('error' in r) throw new ReferenceCannotRun(r.error);
-    return r;
-  };
-  return {
-    warm: async (warmupS) => void (await reply({ op: 'warm', batch, way, warmup_s: warmupS })),
-    run: async (runs) => {
-      const r = await reply({ op: 'run', batch, way, runs });
-      if (!('times_ms' in r)) throw new ReferenceCannotRun(`the Keras partner answered a run with ${JSON.stringify(r)}`);
-      return r.times_ms;
-    },
-  };
 }

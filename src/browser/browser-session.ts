@@ -38,6 +38,8 @@ interface PageResult {
 export interface RunTaskOptions {
   timeoutS?: number;
   onConsole?: (line: string) => void;
+  /** Functions of this process the page may call by name on globalThis (playwright's exposeFunction): the bench's Keras partner. */
+  exposed?: Record<string, (arg: unknown) => Promise<unknown>>;
 }
 
 /**
@@ -71,7 +73,7 @@ export class BrowserSession {
    * `timeoutS`, a page still running after that long is closed and a BackendError says so;
    * `onConsole` receives each line the page logs as it runs (what a task reports before it ends).
    */
-  async runTask<T>(modelDir: string, backend: BrowserBackendName, task: PageTask, what: string, { timeoutS, onConsole }: RunTaskOptions = {}): Promise<T> {
+  async runTask<T>(modelDir: string, backend: BrowserBackendName, task: PageTask, what: string, { timeoutS, onConsole, exposed }: RunTaskOptions = {}): Promise<T> {
     const descriptor = browserBackend(backend);
     if (!descriptor) throw new BackendError(`${backend}: not a browser backend keras-bridge knows`);
     await this.start();
@@ -80,6 +82,7 @@ export class BrowserSession {
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
     if (onConsole) page.on('console', (message) => onConsole(message.text()));
+    for (const [name, fn] of Object.entries(exposed ?? {})) await page.exposeFunction(name, fn);
     let timer: ReturnType<typeof setTimeout> | undefined;
     try {
       await page.goto(`${this.server!.url}/`);

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { KerasPartner, partnerReference } from '../../src/bench/keras-partner.js';
+import { KerasPartner } from '../../src/bench/keras-partner.js';
+import { partnerReference } from '../../src/bench/partner-reference.js';
 import { ReferenceCannotRun, timedAlternating } from '../../src/bench/timing.js';
 import { resolvePython } from '../../src/python-export/python-exporter.js';
 import { REPO_ROOT } from '../support/paths.js';
@@ -42,7 +43,7 @@ describe('the bench\'s Keras partner', function () {
   });
 
   it('times a pass alternated with Keras through partnerReference', async () => {
-    const reference = partnerReference((r) => swish.request(r), 2, 'function_forward');
+    const reference = partnerReference((r) => swish.request(r), 2, 'forward');
     const spin = async () => {
       const start = performance.now();
       while (performance.now() - start < 1) { /* a 1 ms pass */ }
@@ -53,11 +54,12 @@ describe('the bench\'s Keras partner', function () {
   });
 
   it("turns Keras's failure and a partner that ended into ReferenceCannotRun, for the cell to be timed alone", async () => {
-    const failing = partnerReference(async () => ({ error: 'Keras cannot run this: LookupError: No gradient defined for operation' }), 2, 'function_backward');
+    const failing = partnerReference(async () => ({ error: 'Keras cannot run this: LookupError: No gradient defined for operation' }), 2, 'backward');
     await assert.rejects(failing.warm(0), (e: unknown) => e instanceof ReferenceCannotRun && /No gradient defined/.test(e.message));
     const ended = await KerasPartner.start(model('seed_models:swish_model'));
     await ended.close();
-    await assert.rejects(partnerReference((r) => ended.request(r), 2, 'function_forward').run(1), (e: unknown) => e instanceof ReferenceCannotRun && /partner failed/.test(e.message));
+    await assert.rejects(partnerReference((r) => ended.request(r), 2, 'forward').run(1), (e: unknown) => e instanceof ReferenceCannotRun && /partner failed/.test(e.message));
+    assert.match(JSON.stringify(await ended.answer({ op: 'run', batch: 2, way: 'function_forward', runs: 1 })), /\{"error":"the Keras partner failed: the Keras partner ended"\}/, 'a forwarded request gets an error reply, not a rejection');
   });
 
   it('refuses to start on a factory that does not exist, with what Python said', async () => {
