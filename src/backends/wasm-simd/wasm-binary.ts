@@ -214,6 +214,18 @@ export class Code {
   f32x4Max(): this {
     return this.simd(0xe9);
   }
+  /**
+   * Lane by lane `b < a ? b : a` (stack: a, b): one x64 minps, where f32x4.min's NaN and signed-zero
+   * rules take several instructions. The same as f32x4Min where b is a bound that is neither NaN
+   * nor zero: a NaN a stays (the comparison fails), a -0 stays.
+   */
+  f32x4Pmin(): this {
+    return this.simd(0xea);
+  }
+  /** Lane by lane `a < b ? b : a` (stack: a, b): one x64 maxps; the same as f32x4Max where b is a bound that is neither NaN nor zero. */
+  f32x4Pmax(): this {
+    return this.simd(0xeb);
+  }
   /** Four copies of the i32 on the stack (a float32's bits, for a vector of that float). */
   i32x4Splat(): this {
     return this.simd(0x11);
