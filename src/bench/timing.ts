@@ -95,9 +95,24 @@ export class ReferenceCannotRun extends Error {}
 export const ALTERNATING_ROUNDS = 8;
 
 /**
+ * Milliseconds both sides stay idle before each side's share of runs: the threads of the side
+ * that ran last (TensorFlow's pools spin after their work before they sleep) must not take the
+ * cores from the side that runs next. Measured (MobileNetV2's forward+backward at batch 1, Keras
+ * against tfjs-node, 8 blocks each way): switching at once, Keras's alternated median was 1-17%
+ * over its median alone in 7 of 8 blocks (about 8% on average), a bias in keras-bridge's favour;
+ * with 20 ms between, within ±4% of it either way, while keras-bridge's stayed 0-18% over its own
+ * alone (about 6%): what is left leans against keras-bridge (docs/performance.md, thirty-sixth
+ * section).
+ */
+export const SETTLE_MS = 20;
+
+const settle = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
  * Times `fn` and the reference in alternation: each warmed up (warmUp's rule), a first timed run
  * of each, each side's run count from its own first run (timedRunCount, as timed()), then the
- * remaining runs of both in up to ALTERNATING_ROUNDS rounds, the reference's share first in each.
+ * remaining runs of both in up to ALTERNATING_ROUNDS rounds, the reference's share first in each;
+ * `settleMs` of idleness before each share (SETTLE_MS).
  */
 export async function timedAlternating(
   fn: () => Promise<void>,
@@ -106,17 +121,27 @@ export async function timedAlternating(
   budgetS: number,
   warmupS = DEFAULT_WARMUP_S,
   minTimeS = DEFAULT_MIN_TIME_S,
+  settleMs = SETTLE_MS,
 ): Promise<{ ours: Timing; reference: Timing }> {
   await reference.warm(warmupS);
+  await settle(settleMs);
   await warmUp(fn, warmupS);
-  const referenceTimes = await reference.run(1);
+  await settle(settleMs);
+  const runTheirs = async (runs: number) => {
+    const times = await reference.run(runs);
+    await settle(settleMs);
+    return times;
+  };
+  const referenceTimes = await runTheirs(1);
   const ourTimes: number[] = [];
   const runOurs = async (runs: number) => {
+    if (runs === 0) return;
     for (let i = 0; i < runs; i++) {
       const start = performance.now();
       await fn();
       ourTimes.push(performance.now() - start);
     }
+    await settle(settleMs);
   };
   await runOurs(1);
   const referenceRuns = timedRunCount(referenceTimes[0]! / 1000, repeats, budgetS, minTimeS);
@@ -126,7 +151,7 @@ export async function timedAlternating(
   const share = (n: number, r: number) => Math.round(((n - 1) * r) / rounds);
   for (let r = 0; r < rounds; r++) {
     const theirs = share(referenceRuns, r + 1) - share(referenceRuns, r);
-    if (theirs > 0) referenceTimes.push(...(await reference.run(theirs)));
+    if (theirs > 0) referenceTimes.push(...(await runTheirs(theirs)));
     await runOurs(share(ourRuns, r + 1) - share(ourRuns, r));
   }
   return { ours: summarize(ourTimes), reference: summarize(referenceTimes) };

@@ -105,6 +105,33 @@ describe('bench timing: alternating with a reference', () => {
     assert.ok(Math.max(...shares) - Math.min(...shares) <= 1, `even shares: ${shares.join(', ')}`);
   });
 
+  it('leaves both sides idle for settleMs before each share, so neither runs while the other\'s threads spin down', async () => {
+    const spans: Array<{ side: string; start: number; end: number }> = [];
+    const timedReference: AlternatingReference = {
+      warm: async () => undefined,
+      run: async (runs) => {
+        const start = performance.now();
+        await pass(1);
+        spans.push({ side: 'reference', start, end: performance.now() });
+        return Array.from({ length: runs }, () => 1);
+      },
+    };
+    const ours = async () => {
+      const start = performance.now();
+      await pass(1);
+      spans.push({ side: 'ours', start, end: performance.now() });
+    };
+    await timedAlternating(ours, timedReference, 4, 60, 0, 0, 15);
+    let switches = 0;
+    for (let i = 1; i < spans.length; i++) {
+      if (spans[i]!.side === spans[i - 1]!.side) continue;
+      switches++;
+      // Node's timers keep whole milliseconds: a 15 ms wait can read 14.x by performance.now().
+      assert.ok(spans[i]!.start - spans[i - 1]!.end >= 14, `${spans[i - 1]!.side} → ${spans[i]!.side}: ${(spans[i]!.start - spans[i - 1]!.end).toFixed(1)} ms idle`);
+    }
+    assert.ok(switches >= 6, `${switches} switches`);
+  });
+
   it('lets an error of the reference through, for the caller to time the pass alone', async () => {
     const failing: AlternatingReference = { warm: async () => { throw new Error('Keras cannot run this'); }, run: async () => [] };
     await assert.rejects(timedAlternating(() => pass(0), failing, 3, 60, 0, 0), /Keras cannot run this/);
