@@ -99,9 +99,9 @@ export const ALTERNATING_ROUNDS = 8;
  * that ran last (TensorFlow's pools spin after their work before they sleep) must not take the
  * cores from the side that runs next. Measured (MobileNetV2's forward+backward at batch 1, Keras
  * against tfjs-node, 8 blocks each way): switching at once, Keras's alternated median was 1-17%
- * over its median alone in 7 of 8 blocks (about 8% on average), a bias in keras-bridge's favour;
- * with 20 ms between, within ±4% of it either way, while keras-bridge's stayed 0-18% over its own
- * alone (about 6%): what is left leans against keras-bridge (docs/performance.md, thirty-sixth
+ * over its median alone in all 8 blocks (8% on average), a bias in keras-bridge's favour; with 20
+ * ms between, -8% to +9% of it (+0.7% on average), while keras-bridge's was -2% to +18% over its
+ * own alone (+6.6%): what is left leans against keras-bridge (docs/performance.md, thirty-sixth
  * section).
  */
 export const SETTLE_MS = 20;
