@@ -58,19 +58,23 @@ def run_count(first_s, repeats, budget_s, min_time_s):
     return max(1, min(max(repeats, to_fill), within_budget))
 
 
+def run_times(fn, runs):
+    """`runs` runs of fn, one after another: each one's milliseconds."""
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - start) * 1000)
+    return times
+
+
 def timed(fn, repeats, budget_s, warmup_s=None, min_time_s=None):
     warm_up(fn, WARMUP_S if warmup_s is None else warmup_s)  # tracing, compilation, allocation, warming
     # The first timed run says how many fit the budget: the warm-up's time is mostly compilation
     # (seconds for jax.jit or tf.function on a large model) and would leave a single run.
-    start = time.perf_counter()
-    fn()
-    first = time.perf_counter() - start
-    runs = run_count(first, repeats, budget_s, MIN_TIME_S if min_time_s is None else min_time_s)
-    times = [first * 1000]
-    for _ in range(runs - 1):
-        start = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - start) * 1000)
+    times = run_times(fn, 1)
+    runs = run_count(times[0] / 1000, repeats, budget_s, MIN_TIME_S if min_time_s is None else min_time_s)
+    times += run_times(fn, runs - 1)
     times.sort()
     pick = lambda q: times[min(len(times) - 1, int(q * (len(times) - 1) + 0.5))]
     return {"median_ms": statistics.median(times), "p10_ms": pick(0.1), "p90_ms": pick(0.9), "runs": runs}
@@ -190,12 +194,7 @@ def serve(factory, requests=sys.stdin, replies=sys.stdout):
             if op == "warm":
                 reply({"runs": warm_up(fn, float(request["warmup_s"]))})
             else:
-                times = []
-                for _ in range(int(request["runs"])):
-                    start = time.perf_counter()
-                    fn()
-                    times.append((time.perf_counter() - start) * 1000)
-                reply({"times_ms": times})
+                reply({"times_ms": run_times(fn, int(request["runs"]))})
         except Exception as error:
             reply({"error": cannot_run(error)})
 

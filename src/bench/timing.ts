@@ -51,17 +51,21 @@ export function timedRunCount(firstS: number, repeats: number, budgetS: number, 
 /** Times `fn`: warmUp, then as many runs as timedRunCount says from the first of them. */
 export async function timed(fn: () => Promise<void>, repeats: number, budgetS: number, warmupS = DEFAULT_WARMUP_S, minTimeS = DEFAULT_MIN_TIME_S): Promise<Timing> {
   await warmUp(fn, warmupS);
-  let start = performance.now();
-  await fn();
-  const firstS = (performance.now() - start) / 1000;
-  const runs = timedRunCount(firstS, repeats, budgetS, minTimeS);
-  const times: number[] = [firstS * 1000];
-  for (let i = 1; i < runs; i++) {
-    start = performance.now();
+  const times = await runTimes(fn, 1);
+  const runs = timedRunCount(times[0]! / 1000, repeats, budgetS, minTimeS);
+  times.push(...(await runTimes(fn, runs - 1)));
+  return summarize(times);
+}
+
+/** `runs` runs of `fn`, one after another: each one's milliseconds. */
+async function runTimes(fn: () => Promise<void>, runs: number): Promise<number[]> {
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const start = performance.now();
     await fn();
     times.push(performance.now() - start);
   }
-  return summarize(times);
+  return times;
 }
 
 /** The median and the 10th and 90th percentiles of run times (ms), as both sides report them. */
@@ -136,11 +140,7 @@ export async function timedAlternating(
   const ourTimes: number[] = [];
   const runOurs = async (runs: number) => {
     if (runs === 0) return;
-    for (let i = 0; i < runs; i++) {
-      const start = performance.now();
-      await fn();
-      ourTimes.push(performance.now() - start);
-    }
+    ourTimes.push(...(await runTimes(fn, runs)));
     await settle(settleMs);
   };
   await runOurs(1);
