@@ -35,7 +35,7 @@ import { type BackendBench, type BenchModel, type BenchResults, type ConversionB
 import { formatBenchTable } from '../src/bench/bench-table.js';
 import { finishedBatches } from '../src/bench/partial-results.js';
 import { writePerformanceDocs } from '../src/bench/performance-doc.js';
-import { summarizeRuns, type ProcessRun, type RepeatedRuns } from '../src/bench/repeated-runs.js';
+import { summarizePairs, summarizeRuns, type ProcessRun, type RepeatedRuns } from '../src/bench/repeated-runs.js';
 import { fromPython, type Timing } from '../src/bench/timing.js';
 import { KerasPartner } from '../src/bench/keras-partner.js';
 import type { WorkerRequest, WorkerResult } from '../src/bench/bench-worker.js';
@@ -104,31 +104,38 @@ async function measured(command: string[], timeoutS: number): Promise<{ wallS: n
 
 const customLayerFlags = (m: BenchModelSpec) => (m.customLayers ?? []).flatMap((c) => ['--custom-layers', c]);
 
-async function conversionBench(m: BenchModelSpec, from: ConversionBench['from'], input: string, inputBytes: number, weightBytes: number, out: string, baseline: RepeatedRuns, runs: number): Promise<ConversionBench | { skipped: string }> {
-  const done: ProcessRun[] = [];
+async function conversionBench(m: BenchModelSpec, from: ConversionBench['from'], input: string, inputBytes: number, weightBytes: number, out: string, runs: number): Promise<ConversionBench | { skipped: string }> {
+  const pairs: Array<{ baseline: ProcessRun; run: ProcessRun }> = [];
   for (let i = 0; i < runs; i++) {
+    // Each conversion just after a process that converts nothing: the machine's speed drifts over
+    // minutes, and the work is the difference of the two (summarizePairs).
+    const baseline = await measured(BASELINE_COMMAND, 60);
     await rm(out, { recursive: true, force: true });
     const r = await measured(['node', CLI, 'convert', input, out, ...customLayerFlags(m)], 600);
     if (r.exitCode !== 0) return { skipped: `keras-bridge convert exited ${r.exitCode}: ${r.stderr.split('\n').find((l) => l.includes('error')) ?? ''}` };
-    done.push(r);
+    pairs.push({ baseline, run: r });
   }
-  const conversion = summarizeRuns(done);
-  const workS = Math.max(conversion.wallS - baseline.wallS, 1e-3);
+  const conversion = summarizePairs(pairs);
   return {
     from,
     inputBytes,
     wallS: conversion.wallS,
     wallRangeS: conversion.wallRangeS,
     runs: conversion.runs,
-    peakRssOverBaselineMb: conversion.peakRssMb - baseline.peakRssMb,
-    weightMbPerS: weightBytes / 2 ** 20 / workS,
+    baselineWallS: conversion.baselineWallS,
+    workS: conversion.workS,
+    peakRssOverBaselineMb: conversion.peakRssOverBaselineMb,
+    weightMbPerS: weightBytes / 2 ** 20 / Math.max(conversion.workS, 1e-3),
   };
 }
+
+/** The process that converts nothing: Node, tfjs and the converter's modules loaded (since the CLI loads only the command it runs, `keras-bridge --help` loads neither). */
+const BASELINE_COMMAND = ['node', CLI, 'convert', '--help'];
 
 /** `runs` runs of a command that converts nothing, summarized (RepeatedRuns). */
 async function baselineRuns(runs: number): Promise<RepeatedRuns> {
   const done: ProcessRun[] = [];
-  for (let i = 0; i < runs; i++) done.push(await measured(['node', CLI, 'convert', '--help'], 60));
+  for (let i = 0; i < runs; i++) done.push(await measured(BASELINE_COMMAND, 60));
   return summarizeRuns(done);
 }
 
@@ -312,8 +319,7 @@ async function main(): Promise<void> {
   const results: BenchModel[] = [];
   let scaling: ScalingBench[] = [];
   try {
-    // The process that converts nothing: Node, tfjs and the converter's modules loaded (since the
-    // CLI loads only the command it runs, `keras-bridge --help` loads neither).
+    // For the scaling models' memory; each model's conversions are paired with baselines of their own.
     const baseline = await baselineRuns(options.conversionRuns);
     log(`baseline (keras-bridge convert --help): ${baseline.wallS.toFixed(2)} s, median of ${baseline.runs} (${baseline.wallRangeS.map((v) => v.toFixed(2)).join('-')} s)`);
     scaling = await conversionScaling(options.conversionSizes, tmp, baseline);
@@ -328,11 +334,11 @@ async function main(): Promise<void> {
       const conversion: ConversionBench[] = [];
       for (const [from, input] of [['.keras', kerasFiles.get(m.name)!], ['bundle', bundles.get(m.name)!]] as const) {
         const bytes = from === '.keras' ? (await stat(input)).size : (await stat(path.join(input, 'weights.bin'))).size;
-        const c = await conversionBench(m, from, input, bytes, k.weight_bytes, modelDir, baseline, options.conversionRuns);
+        const c = await conversionBench(m, from, input, bytes, k.weight_bytes, modelDir, options.conversionRuns);
         if ('skipped' in c) log(`  convert from ${from}: ${c.skipped}`);
         else {
           conversion.push(c);
-          log(`  convert from ${from}: ${c.wallS.toFixed(2)} s (median of ${c.runs}, ${c.wallRangeS!.map((v) => v.toFixed(2)).join('-')} s), ${c.weightMbPerS.toFixed(0)} MB/s of weights, peak RSS +${c.peakRssOverBaselineMb.toFixed(0)} MB`);
+          log(`  convert from ${from}: ${c.wallS.toFixed(2)} s (median of ${c.runs}, ${c.wallRangeS!.map((v) => v.toFixed(2)).join('-')} s), ${c.workS!.toFixed(2)} s of work past baselines of ${c.baselineWallS!.toFixed(2)} s, ${c.weightMbPerS.toFixed(0)} MB/s of weights, peak RSS +${c.peakRssOverBaselineMb.toFixed(0)} MB`);
         }
       }
       // The bundle's conversion is the one timed below (the last written).

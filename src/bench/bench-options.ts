@@ -51,7 +51,7 @@ export const BENCH_USAGE = `Usage: npm run bench -- [flags]   (docs/performance.
   --parity-backends LIST   backends whose full parity run is timed (default: the Node backends timed), or none
   --parity-timeout S       default 600
   --conversion-sizes LIST  8mb, 64mb, 256mb, 1gb, or none (default 64mb,256mb,1gb)
-  --conversion-runs N      runs of each model's conversion and of the baseline process, medians reported (default ${DEFAULT_CONVERSION_RUNS})
+  --conversion-runs N      runs of each model's conversion, each just after a run of the baseline process; medians reported (default ${DEFAULT_CONVERSION_RUNS})
   --alone                  time each cell alone, its ratios to the model's Keras row (default: its runs alternated with Keras's tf.function's)
   --out FILE               results JSON (default bench-results/latest.json)
   --from FILE              print (and with --docs write) saved results instead of running

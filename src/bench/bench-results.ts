@@ -115,9 +115,17 @@ export interface ConversionBench {
   /** The fastest and slowest of them, where there were several. */
   wallRangeS?: [number, number];
   runs?: number;
-  /** The process's peak RSS less that of a `keras-bridge convert --help` (Node, tfjs and the converter loaded, nothing converted; a `keras-bridge --help` before the twenty-sixth session, which loaded every command). */
+  /**
+   * The process's peak RSS less that of a `keras-bridge convert --help` (Node, tfjs and the converter
+   * loaded, nothing converted; a `keras-bridge --help` before the twenty-sixth session, which loaded
+   * every command): since the thirty-seventh session the median over runs of each less its own baseline's.
+   */
   peakRssOverBaselineMb: number;
-  /** Weight bytes / (wall time less the baseline's). */
+  /** The median wall time of a `keras-bridge convert --help` run just before each conversion (absent before the thirty-seventh session: one baseline for the whole bench). */
+  baselineWallS?: number;
+  /** The median over runs of (conversion's wall time - its baseline's). */
+  workS?: number;
+  /** Weight bytes / workS (before the thirty-seventh session: the median wall time less the bench's one baseline median). */
   weightMbPerS: number;
 }
 

@@ -154,12 +154,19 @@ function backendDetailsLines(run: BenchResults): string[] {
   return details.size === 0 ? [] : [`backends: ${[...details].map(([backend, d]) => `${backend} on ${d}`).join('; ')}`];
 }
 
-/** How many runs each timing made: `repeats` at most, or since minimum times, that many or more to fill it (timing.ts, timedRunCount). */
-/** ', the median of N runs (and of N runs of the baseline)' where conversions were repeated; '' for one run each. */
+/**
+ * How the conversions were repeated: since the thirty-seventh session each just after a run of the
+ * baseline, the work the median of the pairs' differences; before, the baseline timed once for the
+ * whole bench. '' for one run each.
+ */
 export function conversionRunsText(run: BenchResults): string {
   const runs = run.settings.conversionRuns ?? 1;
+  const paired = run.models.some((m) => m.conversion.some((c) => c.workS !== undefined));
+  if (paired) return runs > 1 ? `, the median of ${runs} runs, each just after a run of the baseline (work: the median of the ${runs} differences)` : ', just after a run of the baseline';
   return runs > 1 ? `, the median of ${runs} runs (and of ${runs} runs of the baseline)` : '';
 }
+
+/** How many runs each timing made: `repeats` at most, or since minimum times, that many or more to fill it (timing.ts, timedRunCount). */
 
 export function runsText(run: BenchResults): string {
   const minTimeS = run.settings.minTimeS;

@@ -113,6 +113,8 @@ describe('npm run bench -- --smoke', function () {
   it('converts from the .keras file and from the bundle, and runs parity on each backend', () => {
     for (const m of run.models) {
       assert.deepEqual(m.conversion.map((c) => c.from), ['.keras', 'bundle'], m.name);
+      // Each conversion's work is taken past a baseline run just before it (summarizePairs).
+      for (const c of m.conversion) assert.ok(c.baselineWallS! > 0 && c.workS !== undefined && c.weightMbPerS > 0, `${m.name} from ${c.from}: ${JSON.stringify(c)}`);
       assert.deepEqual(m.parity.map((p) => [p.backend, p.exitCode, p.note]), [['cpu', 0, null], ['wasm', 0, null]], m.name);
       for (const p of m.parity) assert.ok(p.tensors! > 0 && p.wallS! > 0);
     }

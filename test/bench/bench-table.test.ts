@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import type { BenchModel } from '../../src/bench/bench-results.js';
-import { benchRows, formatRatio } from '../../src/bench/bench-table.js';
+import type { BenchModel, BenchResults } from '../../src/bench/bench-results.js';
+import { benchRows, conversionRunsText, formatRatio } from '../../src/bench/bench-table.js';
 
 // A cell timed in alternation with Keras is divided by those Keras runs; one timed alone (a
 // browser page, results from before, --alone) by the model's keras tf.function row.
@@ -37,5 +37,27 @@ describe('bench table: the Keras figure each ratio is taken to', () => {
     assert.equal(formatRatio(0.91, 2.538), '0.91x of 2.54');
     assert.equal(formatRatio(2.5), '2.50x');
     assert.equal(formatRatio(null, 12), '-');
+  });
+});
+
+describe('bench table: how the conversions were repeated', () => {
+  const conversion = (paired: boolean) => ({ from: '.keras' as const, inputBytes: 1, wallS: 0.5, runs: 5, peakRssOverBaselineMb: 30, weightMbPerS: 600, ...(paired ? { baselineWallS: 0.3, workS: 0.2 } : {}) });
+  const results = (paired: boolean, conversionRuns: number): BenchResults => ({
+    schema: 'keras-bridge-bench',
+    schemaVersion: 1,
+    date: '2026-12-07',
+    machine: {} as BenchResults['machine'],
+    settings: { batchSizes: [1], repeats: 5, budgetS: 30, conversionRuns },
+    models: [{ name: 'm', factory: 'f:m', parameters: 1, weightBytes: 4, keras: {}, backends: {}, conversion: [conversion(paired)], parity: [] }],
+  });
+
+  it('says each conversion ran just after a baseline of its own where the results paired them', () => {
+    assert.equal(conversionRunsText(results(true, 5)), ', the median of 5 runs, each just after a run of the baseline (work: the median of the 5 differences)');
+    assert.equal(conversionRunsText(results(true, 1)), ', just after a run of the baseline');
+  });
+
+  it('keeps the older wording for results timed against one baseline', () => {
+    assert.equal(conversionRunsText(results(false, 5)), ', the median of 5 runs (and of 5 runs of the baseline)');
+    assert.equal(conversionRunsText(results(false, 1)), '');
   });
 });
