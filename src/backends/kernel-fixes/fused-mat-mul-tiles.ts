@@ -4,6 +4,7 @@ import type { ComposedCompute, KernelRunner } from './composed-kernel.js';
 import { activationAfter, activationClamp, AFTER } from './conv-activations.js';
 import { isWeight, weightProductFrom, weightProductInTiles } from './weight-product.js';
 import { wasmHeapKernels } from '../wasm-simd/wasm-heap-kernels.js';
+import type { WasmHeapBackend } from './wasm-heap-backend.js';
 
 /** tfjs's fused activations as the backend's own kernels, applied to the product after its bias. */
 const ACTIVATIONS: Readonly<Record<string, (x: tf.TensorInfo, r: KernelRunner, attrs: tf.NamedAttrMap, alpha: tf.TensorInfo | undefined) => tf.TensorInfo | undefined>> = {
@@ -22,7 +23,32 @@ const ACTIVATIONS: Readonly<Record<string, (x: tf.TensorInfo, r: KernelRunner, a
  * bias comes after the product, as TensorFlow's BiasAdd comes after MatMul (XNNPACK starts its
  * sums from the bias). Anything else: undefined, and tfjs's kernel runs.
  */
-export const fusedMatMul: ComposedCompute = (inputs, attrs, r) => {
+export const fusedMatMul: ComposedCompute = (inputs, attrs, r) => fusedInTiles(inputs, attrs, r) ?? withBiasAsOneRow(inputs, attrs, r);
+
+/**
+ * A product with a bias whose data was written with more than one axis (einsum.ts passes an
+ * attention projection's [heads, size] bias reshaped to one row), which tfjs-backend-wasm's
+ * kernel refuses (it reads the rank from the data, which a reshape shares): with no activation,
+ * the product and then the bias added, as Keras adds it (XNNPACK would start the sums from it);
+ * with one, tfjs's kernel on a rank-1 copy of the bias. Undefined where the bias is one row
+ * already: tfjs's kernel runs as it is.
+ */
+function withBiasAsOneRow(inputs: Parameters<ComposedCompute>[0], attrs: tf.NamedAttrMap, r: KernelRunner): tf.TensorInfo | undefined {
+  const { a, b, bias } = inputs;
+  const wasm = r.backend as unknown as WasmHeapBackend;
+  if (!a || !b || !bias || bias.dtype !== 'float32' || typeof wasm.dataIdMap?.get !== 'function' || wasm.dataIdMap.get(bias.dataId)?.shape.length === 1) return undefined;
+  if ((attrs['activation'] ?? 'linear') === 'linear') {
+    const product = r.run('BatchMatMul', { a, b }, { transposeA: attrs['transposeA'] === true, transposeB: attrs['transposeB'] === true });
+    return r.run('Add', { a: product, b: bias });
+  }
+  const size = tf.util.sizeFromShape(bias.shape);
+  // Made before the views are taken: making it may grow the heap.
+  const row = r.track(wasm.makeOutput([size], 'float32'));
+  (wasm.typedArrayFromHeap(row) as Float32Array).set(wasm.typedArrayFromHeap(bias) as Float32Array);
+  return r.original({ ...(inputs as Record<string, tf.TensorInfo>), bias: row }, attrs);
+}
+
+function fusedInTiles(inputs: Parameters<ComposedCompute>[0], attrs: tf.NamedAttrMap, r: KernelRunner): tf.TensorInfo | undefined {
   const { a, b, bias, preluActivationWeights } = inputs;
   if (!a || !b || a.dtype !== 'float32' || b.dtype !== 'float32' || a.shape.length < 2 || b.shape.length < 2) return undefined;
   const activation = ACTIVATIONS[String(attrs['activation'] ?? 'linear')];

@@ -10,4 +10,6 @@ export interface WasmHeapBackend {
   /** The tensor's data where it lies in the heap, typed by its dtype. */
   typedArrayFromHeap(info: tf.TensorInfo): Float32Array | Int32Array | Uint8Array;
   disposeData(dataId: tf.DataId): boolean;
+  /** Each tensor's data as written: its shape is the one it was made with (a reshape shares the data, not the shape). */
+  dataIdMap?: { get(dataId: tf.DataId): { shape: number[] } | undefined };
 }

@@ -1,5 +1,6 @@
 import tf from '#tfjs';
 import { reshaped } from '../../ops/reshaped.js';
+import { replacedKernel } from '../../backends/kernel-fixes/index.js';
 
 /**
  * A two-operand einsum ('abc,cde->abde', '...b,bc->...c') built from transpose, reshape and
@@ -16,10 +17,21 @@ export function einsum(equation: string, a: tf.Tensor, b: tf.Tensor, bias?: tf.T
   const y = plan.sumB.length > 0 ? tf.sum(b, [...plan.sumB]) : b;
   const lhs = reshaped(plan.arrangeA ? tf.transpose(x, [...plan.arrangeA]) : x, [...plan.lhsShape]);
   const rhs = reshaped(plan.arrangeB ? tf.transpose(y, [...plan.arrangeB]) : y, [...plan.rhsShape]);
-  const sums = plan.columnBias ? tf.fused.matMul({ a: lhs, b: rhs, bias: bias! }) : tf.matMul(lhs, rhs);
+  const inProduct = plan.columnBias === 'row' || (plan.columnBias === 'reshaped' && reshapedBiasFuses());
+  const sums = inProduct ? tf.fused.matMul({ a: lhs, b: rhs, bias: plan.columnBias === 'row' ? bias! : reshaped(bias!, [bias!.size]) }) : tf.matMul(lhs, rhs);
   const ordered = reshaped(sums, [...plan.productShape]);
   const result = plan.arrangeOutput ? tf.transpose(ordered, [...plan.arrangeOutput]) : ordered;
-  return bias && !plan.columnBias ? tf.add(result, bias) : result;
+  return bias && !inProduct ? tf.add(result, bias) : result;
+}
+
+/**
+ * Whether the backend's fused product takes a bias reshaped to one row: every backend but
+ * tfjs-backend-wasm, whose kernel reads a bias's rank from its data (which a reshape shares) and
+ * refuses one above rank 1; there, only with keras-bridge's fused product registered
+ * (registerKernelFixes('wasm'): fused-mat-mul-tiles.ts adds such a bias itself).
+ */
+function reshapedBiasFuses(): boolean {
+  return tf.getBackend() !== 'wasm' || replacedKernel('_FusedMatMul', 'wasm') !== undefined;
 }
 
 /** What einsum() does for an equation and operand shapes: the axes summed out, the transposes (null where none), the shapes of the product. */
@@ -32,8 +44,8 @@ interface EinsumPlan {
   rhsShape: number[];
   productShape: number[];
   arrangeOutput: number[] | null;
-  /** Whether the bias goes in the product's kernel (below). */
-  columnBias: boolean;
+  /** Whether the bias goes in the product's kernel (below): as it is ('row'), reshaped to one row ('reshaped'), or not (null). */
+  columnBias: 'row' | 'reshaped' | null;
 }
 
 /** Plans by equation and shapes: a layer runs the same few on every call (parsing and planning them took 15 µs a call). */
@@ -73,11 +85,13 @@ function planEinsum(equation: string, aShape: readonly number[], bShape: readonl
   const sizes = (labels: string[]) => labels.map((l) => size.get(l)!);
   const product = (labels: string[]) => sizes(labels).reduce((p, d) => p * d, 1);
   const order = [...batch, ...freeX, ...freeY];
-  // A rank-1 bias over the columns of the product, the output in the product's own order, is
-  // added in the product's kernel (tfjs's fused matMul; on wasm the tiles' epilogue, while the
-  // rows are in cache), after the sums, as the separate add would. Not a reshaped one:
-  // tfjs-backend-wasm's kernel reads a bias's rank from its data, which a reshape shares.
-  const columnBias = biasShape !== undefined && batch.length === 0 && order.join('') === output && biasShape.length === 1 && biasShape[0] === product(freeY);
+  // A bias over the columns of the product, the output in the product's own order, is added in
+  // the product's kernel (tfjs's fused matMul; on wasm the tiles' epilogue, while the rows are in
+  // cache), after the sums, as the separate add would: a rank-1 one as it is, one shaped as the
+  // product's columns' labels (attention's query, key and value projections: [heads, size]) as
+  // one row, where the backend takes it (reshapedBiasFuses).
+  const columnsFirst = biasShape !== undefined && batch.length === 0 && order.join('') === output;
+  const columnBias = !columnsFirst ? null : biasShape.length === 1 && biasShape[0] === product(freeY) ? 'row' : sameShape(withoutLeadingOnes(biasShape), sizes(freeY)) ? 'reshaped' : null;
   return {
     sumA,
     sumB,
@@ -129,6 +143,15 @@ function parseEquation(equation: string, rankA: number, rankB: number): { left: 
 function summedOut(labels: string, elsewhere: string): [number[], string] {
   const axes = [...labels].flatMap((l, i) => (elsewhere.includes(l) ? [] : [i]));
   return [axes, [...labels].filter((_, i) => !axes.includes(i)).join('')];
+}
+
+function withoutLeadingOnes(shape: readonly number[]): number[] {
+  const first = shape.findIndex((d) => d !== 1);
+  return first < 0 ? [] : shape.slice(first);
+}
+
+function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
 }
 
 /** The permutation taking labels `labels` to the order `order`, or null where they are in it already. */

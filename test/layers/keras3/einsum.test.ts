@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import tf from '#tfjs';
 import { einsum } from '../../../src/layers/keras3/einsum.js';
-import { onCpu } from '../../support/backend-suite.js';
+import { onCpu, onWasm } from '../../support/backend-suite.js';
+import { denseProductCalls } from '../../../src/backends/kernel-fixes/fused-mat-mul-tiles.js';
 
 const CASES: Array<[string, number[], number[]]> = [
   ['ab,bc->ac', [2, 3], [3, 4]],
@@ -31,12 +32,14 @@ describe('einsum from transpose, reshape and matMul', () => {
     });
   }
 
-  // [equation, a, b, bias, whether the bias is rank 1, one value per column of the product (fused)]
+  // [equation, a, b, bias, whether the bias is one value per column of the product, as one row or shaped as its columns (fused)]
   const BIASED: Array<[string, number[], number[], number[], boolean]> = [
     ['abc,cd->abd', [2, 3, 4], [4, 6], [6], true],
     ['abcd,cde->abe', [2, 3, 2, 5], [2, 5, 4], [4], true],
-    ['abc,cde->abde', [2, 3, 4], [4, 2, 5], [2, 5], false],
-    ['abcd,cde->abe', [2, 3, 2, 5], [2, 5, 4], [1, 4], false],
+    // Shaped as the product's columns (an attention projection's [heads, size]): one row, reshaped.
+    ['abc,cde->abde', [2, 3, 4], [4, 2, 5], [2, 5], true],
+    ['abcd,cde->abe', [2, 3, 2, 5], [2, 5, 4], [1, 4], true],
+    ['abc,cde->abde', [2, 3, 4], [4, 2, 5], [1, 2, 5], true],
     ['abc,cde->abde', [2, 3, 4], [4, 2, 5], [5], false],
     ['abc,cde->abde', [2, 3, 4], [4, 2, 5], [3, 1, 1], false],
     ['aecd,abcd->acbe', [2, 3, 2, 4], [2, 5, 2, 4], [5, 3], false],
@@ -56,6 +59,42 @@ describe('einsum from transpose, reshape and matMul', () => {
   it('refuses repeated labels and mismatched sizes, naming the equation', () => {
     assert.throws(() => einsum('aa,ab->b', tf.ones([2, 2]), tf.ones([2, 3])), /einsum 'aa,ab->b': repeated labels/);
     assert.throws(() => einsum('ab,bc->ac', tf.ones([2, 3]), tf.ones([4, 5])), /label 'b' has size 3 .* and 4/);
+  });
+});
+
+// On wasm a bias reshaped to one row reaches tfjs-backend-wasm's fused product, which refuses one
+// written with more axes: keras-bridge's fused product takes it (fused-mat-mul-tiles.ts).
+describe('einsum on wasm with a bias shaped as the product\'s columns', () => {
+  onWasm({ activate: true });
+  const bitsEqual = (a: tf.Tensor, b: tf.Tensor, what: string) => assert.deepEqual(Array.from(a.dataSync()), Array.from(b.dataSync()), what);
+
+  it('adds it after a small product, as Keras does, gradients too', async () => {
+    const [a, b, bias] = [tf.randomNormal([2, 3, 4]), tf.randomNormal([4, 2, 5]), tf.randomNormal([2, 5])];
+    const info = await tf.profile(() => einsum('abc,cde->abde', a, b, bias));
+    assert.ok(info.kernels.some((k) => k.name === '_FusedMatMul'));
+    bitsEqual(info.result as tf.Tensor, tf.add(einsum('abc,cde->abde', a, b), bias), 'values');
+    const withBias = tf.grads((x: tf.Tensor, y: tf.Tensor, z: tf.Tensor) => tf.sum(tf.mul(einsum('abc,cde->abde', x, y, z), 1.5)))([a, b, bias]);
+    const added = tf.grads((x: tf.Tensor, y: tf.Tensor, z: tf.Tensor) => tf.sum(tf.mul(tf.add(einsum('abc,cde->abde', x, y), z), 1.5)))([a, b, bias]);
+    withBias.forEach((g, i) => bitsEqual(g, added[i]!, `gradient ${i}`));
+  });
+
+  it("adds it in the tiles' pass over a weight's product (an attention projection at batch 8), the same bits", () => {
+    const [x, kernel, bias] = [tf.randomNormal([8, 128, 256]), tf.randomNormal([256, 4, 64]), tf.randomNormal([4, 64])];
+    const separate = tf.add(einsum('abc,cde->abde', x, kernel), bias);
+    // The weight's panels are kept from its second use: the first call packs them.
+    einsum('abc,cde->abde', x, kernel, bias).dispose();
+    const before = denseProductCalls.count;
+    const fused = einsum('abc,cde->abde', x, kernel, bias);
+    assert.equal(denseProductCalls.count, before + 1, 'the product ran in the tiles with the bias in its epilogue');
+    bitsEqual(fused, separate, 'values');
+  });
+
+  it('copies it to one row for tfjs\'s kernel where an activation follows', () => {
+    const [a, b, bias] = [tf.randomNormal([6, 4]), tf.randomNormal([4, 10]), tf.randomNormal([2, 5])];
+    const ours = tf.fused.matMul({ a, b, bias: tf.reshape(bias, [10]), activation: 'relu' });
+    const reference = tf.relu(tf.add(tf.matMul(a, b), tf.reshape(bias, [10])));
+    // XNNPACK starts its sums from the bias: float32 rounding apart.
+    assert.ok(tf.max(tf.abs(tf.sub(ours, reference))).dataSync()[0]! < 1e-5);
   });
 });
 
