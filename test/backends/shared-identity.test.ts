@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import tf from '#tfjs';
 import { onWasm } from '../support/backend-suite.js';
 
-// wasm's Identity and Cast (KERNEL_FIXES.wasm, shared-identity.ts): a clone, or a cast to the dtype
-// it has, is a second reference to the same buffer, counted, so that either can be disposed first
+// wasm's Identity and Cast (KERNEL_FIXES.wasm, shared-identity.ts): a clone, a cast to the dtype
+// it has, or a slice of the whole tensor (heap-slice.ts) is a second reference to the same buffer, counted, so that either can be disposed first
 // and the last one frees it.
 describe('wasm: Identity and a cast to the same dtype share the buffer (src/backends/kernel-fixes/shared-identity.ts)', function () {
   onWasm({ activate: true });
@@ -60,5 +60,21 @@ describe('wasm: Identity and a cast to the same dtype share the buffer (src/back
     assert.equal(added, 1);
     assert.deepEqual(grads.map((g) => Array.from(g.dataSync())), [[0.5, -1, 2, 1], [1, 2, 3, 4]]);
     tf.dispose([...grads, x, w]);
+  });
+
+  it("a slice of the whole tensor (tfjs-layers' predict slicing its one batch) holds the same buffer; any other slice, its own", () => {
+    const backend = tf.backend();
+    const dataIdsBefore = backend.numDataIds();
+    const x = tf.tensor2d([[1, 2, 3], [4, 5, 6]]);
+    const whole = tf.slice(x, [0, 0], [2, -1]);
+    assert.equal(whole.dataId, x.dataId);
+    assert.deepEqual(whole.shape, [2, 3]);
+    const part = tf.slice(x, [1, 0], [1, 3]);
+    assert.notEqual(part.dataId, x.dataId);
+    x.dispose();
+    assert.deepEqual(Array.from(whole.dataSync()), [1, 2, 3, 4, 5, 6]);
+    assert.deepEqual(Array.from(part.dataSync()), [4, 5, 6]);
+    tf.dispose([whole, part]);
+    assert.equal(backend.numDataIds(), dataIdsBefore);
   });
 });
