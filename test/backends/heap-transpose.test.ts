@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import tf from '#tfjs';
 import { useBackend } from '../../src/backends/index.js';
 import { asBlockTranspose, asMatrixTranspose, heapBlockTransposeCalls, heapTransposeCalls } from '../../src/backends/kernel-fixes/heap-transpose.js';
-import { transpose4x4StripFunction, transposeMatrices, type Transpose4x4Strip } from '../../src/backends/wasm-simd/transpose-blocks.js';
+import { transpose4x4TileFunction, transposeMatrices } from '../../src/backends/wasm-simd/transpose-blocks.js';
+import { startKernelThreads } from '../../src/backends/wasm-simd/kernel-threads.js';
 import { wasmModule } from '../../src/backends/wasm-simd/wasm-binary.js';
 import { assertWasmMatchesCpu, generator, type HeapDtype } from '../support/heap-cases.js';
 import { onWasm } from '../support/backend-suite.js';
@@ -50,19 +51,22 @@ function referenceTranspose(values: Int32Array, batches: number, rows: number, c
 
 describe('transposeMatrices: the 4x4-block SIMD kernel on a memory of its own', () => {
   for (const shared of [false, true]) {
-    it(`${shared ? 'a shared memory (the threaded build\'s kind)' : 'a plain memory'}: edges, tiles and batches`, () => {
-      const memory = new WebAssembly.Memory(shared ? { initial: 16, maximum: 65536, shared: true } : { initial: 16 });
-      const { exports } = new WebAssembly.Instance(new WebAssembly.Module(wasmModule({ shared }, [transpose4x4StripFunction()])), { env: { memory } });
-      const strip = exports['transpose4x4Strip'] as Transpose4x4Strip;
+    it(`${shared ? 'a shared memory (the threaded build\'s kind), on two threads' : 'a plain memory, on one'}: edges, tiles, runs of rows and batches`, () => {
+      const memory = new WebAssembly.Memory(shared ? { initial: 64, maximum: 65536, shared: true } : { initial: 64 });
+      const module = new WebAssembly.Module(wasmModule({ shared }, [transpose4x4TileFunction()]));
+      const { exports } = new WebAssembly.Instance(module, { env: { memory } });
+      const threads = startKernelThreads(module, memory, ['transpose4x4Tile'], [exports['transpose4x4Tile'] as (...args: number[]) => void], shared ? 2 : 1);
+      assert.equal(threads.count, shared ? 2 : 1);
       const heap = new Int32Array(memory.buffer);
-      for (const [batches, rows, cols] of [[1, 4, 4], [1, 1, 9], [1, 7, 5], [3, 8, 12], [2, 13, 70], [1, 131, 257], [1, 64, 300]] as const) {
+      // The last three are cut among the threads; [1, 1030, 70] has runs of rows under each column tile.
+      for (const [batches, rows, cols] of [[1, 4, 4], [1, 1, 9], [1, 7, 5], [3, 8, 12], [2, 13, 70], [1, 131, 257], [1, 64, 300], [4, 128, 256], [1, 1030, 70], [3, 257, 131]] as const) {
         const n = batches * rows * cols;
         const values = numbered(n);
         const source = 16;
         const target = source + n + 3;
         heap.fill(-1, 0, target + n + 16);
         heap.set(values, source);
-        transposeMatrices(strip, heap, source, target, batches, rows, cols);
+        transposeMatrices(threads, 0, heap, source, target, batches, rows, cols);
         assert.deepEqual(heap.subarray(target, target + n), referenceTranspose(values, batches, rows, cols), `${batches}x${rows}x${cols}`);
         // Nothing written outside the output, nothing read into it from outside the input.
         assert.ok(heap.subarray(target + n, target + n + 16).every((v) => v === -1), `past the output, ${batches}x${rows}x${cols}`);

@@ -91,7 +91,7 @@ export function heapTranspose(args: KernelArgs, original: tf.KernelFunc | undefi
   const out = wasm.makeOutput(perm.map((axis) => x.shape[axis]!), x.dtype);
   const source = wasm.typedArrayFromHeap(x).byteOffset / 4;
   const target = wasm.typedArrayFromHeap(out).byteOffset / 4;
-  transposeMatrices(kernels.transpose4x4Strip, kernels.int32Heap(), source, target, matrices.batches, matrices.rows, matrices.cols);
+  transposeMatrices(kernels.threads(), kernels.transpose4x4TileIndex, kernels.int32Heap(), source, target, matrices.batches, matrices.rows, matrices.cols);
   heapTransposeCalls.count++;
   return out;
 }

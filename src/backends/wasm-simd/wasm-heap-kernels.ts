@@ -14,7 +14,7 @@ import { productTileFunctions, productTilesOf, type ProductTiles } from './produ
 import { productMultiplyAdd, type MultiplyAdd } from './relaxed-simd.js';
 import { reluGradientFunction } from './relu-gradients.js';
 import { padRowsFunction, zeroBytesFunction } from './pad-rows.js';
-import { transpose4x4StripFunction, transposeBlocksFunction, type Transpose4x4Strip } from './transpose-blocks.js';
+import { transpose4x4TileFunction, transposeBlocksFunction } from './transpose-blocks.js';
 import { wasmModule } from './wasm-binary.js';
 import { erfRowsFunction } from './erf.js';
 import { geluGradientRowsFunction, geluRowsFunction } from './gelu.js';
@@ -30,7 +30,8 @@ import type { WinogradScheme } from './winograd-schemes.js';
  * runs as plain loops where SIMD pays (docs/wasm-kernels.md). They run on the calling thread.
  */
 export interface WasmHeapKernels {
-  transpose4x4Strip: Transpose4x4Strip;
+  /** transpose4x4TileFunction's index (transpose-blocks.ts), for kernel-thread calls. */
+  transpose4x4TileIndex: number;
   /** transposeBlocksFunction's index (transpose-blocks.ts), for kernel-thread calls. */
   transposeBlocksIndex: number;
   /** depthwiseTapsFunction's indices (depthwise-filter-gradient.ts), for kernel-thread calls. */
@@ -124,7 +125,7 @@ export function kernelModuleBytes(memory: { shared: boolean }, multiplyAdd: Mult
 
 function kernelFunctions(multiplyAdd: MultiplyAdd) {
   return [
-    transpose4x4StripFunction(),
+    transpose4x4TileFunction(),
     transposeBlocksFunction(),
     depthwiseTapsFunction(16),
     depthwiseTapsFunction(4),
@@ -192,7 +193,7 @@ export function wasmHeapKernels(backend: tf.KernelBackend): WasmHeapKernels | un
   };
   let threads: KernelThreads | undefined;
   const kernels: WasmHeapKernels = {
-    transpose4x4Strip: exports['transpose4x4Strip'] as Transpose4x4Strip,
+    transpose4x4TileIndex: names.indexOf('transpose4x4Tile'),
     transposeBlocksIndex: names.indexOf('transposeBlocks'),
     depthwiseTaps: { wide: names.indexOf('depthwiseTaps16'), narrow: names.indexOf('depthwiseTaps4') },
     outerTaps: { wide: names.indexOf('outerTaps16'), narrow: names.indexOf('outerTaps4') },
