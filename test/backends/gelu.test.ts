@@ -37,7 +37,8 @@ describe('wasm: exact GELU and its gradient in one kernel each (src/backends/was
 
   it('the SIMD kernel equals tfjs-layers\' five operations on wasm bit for bit, edges included (±0, subnormals, ±Infinity, NaN), on every length and on threads', () => {
     const all = inputs(300_000);
-    for (const length of [1, 3, 4, 7, 33, 4099, all.length]) {
+    // 0 to 5 whole vectors and more: the kernel's steps of three, then one at a time.
+    for (const length of [1, 3, 4, 7, 8, 12, 19, 20, 33, 4099, all.length]) {
       const xs = all.slice(all.length - length);
       const x = tf.tensor1d(xs);
       const before = simdGeluCalls.count;
