@@ -32,7 +32,7 @@ import { benchModels, type BenchModelSpec } from '../src/bench/bench-models.js';
 import { timingOrder } from '../src/bench/cell-order.js';
 import { BENCH_USAGE, parseBenchOptions, type BenchOptions } from '../src/bench/bench-options.js';
 import { type BackendBench, type BenchModel, type BenchResults, type ConversionBench, type KerasWay, type ParityBench, type ScalingBench } from '../src/bench/bench-results.js';
-import { formatBenchTable } from '../src/bench/bench-table.js';
+import { conversionCells, formatBenchTable } from '../src/bench/bench-table.js';
 import { finishedBatches } from '../src/bench/partial-results.js';
 import { writePerformanceDocs } from '../src/bench/performance-doc.js';
 import { summarizePairs, summarizeRuns, type ProcessRun, type RepeatedRuns } from '../src/bench/repeated-runs.js';
@@ -127,6 +127,12 @@ async function conversionBench(m: BenchModelSpec, from: ConversionBench['from'],
     peakRssOverBaselineMb: conversion.peakRssOverBaselineMb,
     weightMbPerS: weightBytes / 2 ** 20 / Math.max(conversion.workS, 1e-3),
   };
+}
+
+/** "N MB/s of weights", or why there is no rate: the table's rule (conversionCells). */
+function conversionRateText(c: ConversionBench, weightBytes: number): string {
+  const [rate] = conversionCells(c, weightBytes);
+  return rate === '-' ? 'no rate (under 1 MB of weights, or work within the baseline\'s spread)' : `${rate} MB/s of weights`;
 }
 
 /** The process that converts nothing: Node, tfjs and the converter's modules loaded (since the CLI loads only the command it runs, `keras-bridge --help` loads neither). */
@@ -338,7 +344,7 @@ async function main(): Promise<void> {
         if ('skipped' in c) log(`  convert from ${from}: ${c.skipped}`);
         else {
           conversion.push(c);
-          log(`  convert from ${from}: ${c.wallS.toFixed(2)} s (median of ${c.runs}, ${c.wallRangeS!.map((v) => v.toFixed(2)).join('-')} s), ${c.workS!.toFixed(2)} s of work past baselines of ${c.baselineWallS!.toFixed(2)} s, ${c.weightMbPerS.toFixed(0)} MB/s of weights, peak RSS +${c.peakRssOverBaselineMb.toFixed(0)} MB`);
+          log(`  convert from ${from}: ${c.wallS.toFixed(2)} s (median of ${c.runs}, ${c.wallRangeS!.map((v) => v.toFixed(2)).join('-')} s), ${c.workS!.toFixed(2)} s of work past baselines of ${c.baselineWallS!.toFixed(2)} s, ${conversionRateText(c, k.weight_bytes)}, peak RSS +${c.peakRssOverBaselineMb.toFixed(0)} MB`);
         }
       }
       // The bundle's conversion is the one timed below (the last written).
