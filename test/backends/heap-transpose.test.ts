@@ -4,6 +4,7 @@ import { useBackend } from '../../src/backends/index.js';
 import { asBlockTranspose, asMatrixTranspose, heapBlockTransposeCalls, heapTransposeCalls } from '../../src/backends/kernel-fixes/heap-transpose.js';
 import { transpose4x4TileFunction, transposeMatrices } from '../../src/backends/wasm-simd/transpose-blocks.js';
 import { startKernelThreads } from '../../src/backends/wasm-simd/kernel-threads.js';
+import { elementwiseParts } from '../../src/backends/kernel-fixes/heap-elementwise.js';
 import { wasmModule } from '../../src/backends/wasm-simd/wasm-binary.js';
 import { assertWasmMatchesCpu, generator, type HeapDtype } from '../support/heap-cases.js';
 import { onWasm } from '../support/backend-suite.js';
@@ -66,7 +67,7 @@ describe('transposeMatrices: the 4x4-block SIMD kernel on a memory of its own', 
         const target = source + n + 3;
         heap.fill(-1, 0, target + n + 16);
         heap.set(values, source);
-        transposeMatrices(threads, 0, heap, source, target, batches, rows, cols);
+        transposeMatrices(threads, elementwiseParts(threads.count, n), 0, heap, source, target, batches, rows, cols);
         assert.deepEqual(heap.subarray(target, target + n), referenceTranspose(values, batches, rows, cols), `${batches}x${rows}x${cols}`);
         // Nothing written outside the output, nothing read into it from outside the input.
         assert.ok(heap.subarray(target + n, target + n + 16).every((v) => v === -1), `past the output, ${batches}x${rows}x${cols}`);

@@ -91,7 +91,9 @@ export function heapTranspose(args: KernelArgs, original: tf.KernelFunc | undefi
   const out = wasm.makeOutput(perm.map((axis) => x.shape[axis]!), x.dtype);
   const source = wasm.typedArrayFromHeap(x).byteOffset / 4;
   const target = wasm.typedArrayFromHeap(out).byteOffset / 4;
-  transposeMatrices(kernels.threads(), kernels.transpose4x4TileIndex, kernels.int32Heap(), source, target, matrices.batches, matrices.rows, matrices.cols);
+  const threads = kernels.threads();
+  // Cut as an elementwise pass over as many values: from 65,536, four runs a thread.
+  transposeMatrices(threads, elementwiseParts(threads.count, tf.util.sizeFromShape(x.shape)), kernels.transpose4x4TileIndex, kernels.int32Heap(), source, target, matrices.batches, matrices.rows, matrices.cols);
   heapTransposeCalls.count++;
   return out;
 }

@@ -65,17 +65,14 @@ const TILE_COLUMNS = 64;
 /** Rows of a column tile one call moves at most: runs of them spread a tall matrix's tiles ([100352, 64]: one column tile) over the threads. */
 const TILE_ROWS = 256;
 
-/** Values from which a transpose is cut among the kernel threads (below, waking a helper costs more than it saves). */
-const PARALLEL_FROM_VALUES = 1 << 16;
-
 /**
  * `batches` row-major matrices of `rows` by `cols` 32-bit values at element `source` of `heap`,
  * written transposed at element `target`: 4x4 blocks in wasm SIMD, each call a run of up to
- * TILE_ROWS rows of a column tile (transpose4x4Tile), the calls cut among `threads` from
- * PARALLEL_FROM_VALUES values (each value is moved by one thread: the result does not depend on
- * them); the edges (rows or columns past the last multiple of 4) element by element here, after.
+ * TILE_ROWS rows of a column tile (transpose4x4Tile), the calls cut into at most `parts` runs
+ * among `threads` (each value is moved by one thread: the result does not depend on them); the
+ * edges (rows or columns past the last multiple of 4) element by element here, after.
  */
-export function transposeMatrices(threads: KernelThreads, tile: number, heap: Int32Array, source: number, target: number, batches: number, rows: number, cols: number): void {
+export function transposeMatrices(threads: KernelThreads, parts: number, tile: number, heap: Int32Array, source: number, target: number, batches: number, rows: number, cols: number): void {
   const rows4 = rows - (rows % 4);
   const cols4 = cols - (cols % 4);
   const size = rows * cols;
@@ -91,8 +88,7 @@ export function transposeMatrices(threads: KernelThreads, tile: number, heap: In
       }
     }
   }
-  const parts = batches * size < PARALLEL_FROM_VALUES || threads.count === 1 ? 1 : Math.min(calls.length, 4 * threads.count);
-  if (calls.length > 0) threads.run(evenRuns(calls.length, parts).map(([first, end]) => calls.slice(first, end)));
+  if (calls.length > 0) threads.run(evenRuns(calls.length, Math.min(calls.length, parts)).map(([first, end]) => calls.slice(first, end)));
   for (let m = 0; m < batches; m++) {
     const from = source + m * size;
     const to = target + m * size;
