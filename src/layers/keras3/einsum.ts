@@ -91,7 +91,7 @@ function planEinsum(equation: string, aShape: readonly number[], bShape: readonl
   // product's columns' labels (attention's query, key and value projections: [heads, size]) as
   // one row, where the backend takes it (reshapedBiasFuses).
   const columnsFirst = biasShape !== undefined && batch.length === 0 && order.join('') === output;
-  const columnBias = !columnsFirst ? null : biasShape.length === 1 && biasShape[0] === product(freeY) ? 'row' : sameShape(withoutLeadingOnes(biasShape), sizes(freeY)) ? 'reshaped' : null;
+  const columnBias = !columnsFirst ? null : biasShape.length === 1 && biasShape[0] === product(freeY) ? 'row' : tf.util.arraysEqual(withoutLeadingOnes(biasShape), sizes(freeY)) ? 'reshaped' : null;
   return {
     sumA,
     sumB,
@@ -148,10 +148,6 @@ function summedOut(labels: string, elsewhere: string): [number[], string] {
 function withoutLeadingOnes(shape: readonly number[]): number[] {
   const first = shape.findIndex((d) => d !== 1);
   return first < 0 ? [] : shape.slice(first);
-}
-
-function sameShape(a: readonly number[], b: readonly number[]): boolean {
-  return a.length === b.length && a.every((d, i) => d === b[i]);
 }
 
 /** The permutation taking labels `labels` to the order `order`, or null where they are in it already. */
